@@ -1,0 +1,75 @@
+"""The exception root and the located diagnostics that bad input turns into.
+
+Scanners never raise for bad input: they return :class:`Diagnostic` values and the
+caller decides what is fatal (``--strict``). Exceptions are for situations where
+pushgen cannot go on at all (an unreadable config, a manifest that fails to load),
+and they all derive from :class:`PushgenError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "BuildError",
+    "ConfigError",
+    "Diagnostic",
+    "ManifestError",
+    "PushgenError",
+    "Severity",
+]
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A problem in user input, located as precisely as the input allows.
+
+    ``line`` and ``column`` are 1-based; 0 means "unknown" and is left out of the
+    rendered location.
+    """
+
+    file: str
+    line: int
+    column: int
+    message: str
+    severity: Severity = "warning"
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line:
+            where += f":{self.line}"
+            if self.column:
+                where += f":{self.column}"
+        return f"{where}: {self.severity}: {self.message}"
+
+
+class PushgenError(Exception):
+    """Root of every exception pushgen raises on purpose."""
+
+
+class ConfigError(PushgenError):
+    """``pushgen.yaml`` (or a keyword argument standing in for it) is invalid."""
+
+    def __init__(self, message: str, *, file: str = "", line: int = 0, column: int = 0) -> None:
+        self.file, self.line, self.column = file, line, column
+        where = file + (f":{line}" if line else "") + (f":{column}" if line and column else "")
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class ManifestError(PushgenError):
+    """A push manifest cannot be used; ``diagnostics`` says every place that is wrong."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = diagnostics
+        super().__init__("\n".join(str(d) for d in diagnostics))
+
+
+class BuildError(PushgenError):
+    """The build could not produce an output (a template that does not compile, say)."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = diagnostics
+        super().__init__("\n".join(str(d) for d in diagnostics))

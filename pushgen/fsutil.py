@@ -1,0 +1,70 @@
+"""File-system steps that must not leave half-written results behind."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+__all__ = ["atomic_write", "swap_directory"]
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see either the old or the new file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _renameat2_exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange two paths (Linux renameat2). False when unsupported."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    func = getattr(libc, "renameat2", None)
+    if func is None:
+        return False
+    result = func(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (38, 22, 95):  # ENOSYS, EINVAL (fs lacks support), EOPNOTSUPP
+        return False
+    raise OSError(err, os.strerror(err), str(a))
+
+
+def swap_directory(staged: Path, target: Path) -> None:
+    """Put the finished directory ``staged`` in place of ``target``.
+
+    On Linux the two are exchanged in one atomic step, so a server reading
+    ``target`` never sees it missing and a killed build leaves the old output.
+    Elsewhere the old directory is renamed aside first (a short window).
+    """
+    if target.exists() or target.is_symlink():
+        if _renameat2_exchange(staged, target):
+            shutil.rmtree(staged, ignore_errors=False)
+            return
+        aside = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, aside)
+        os.replace(staged, target)
+        shutil.rmtree(aside)
+    else:
+        os.replace(staged, target)

@@ -1,0 +1,100 @@
+"""Domain values shared by the scanners, the build and the runtime.
+
+A scanner turns one document into :class:`Reference` values (what the document
+asks the browser to fetch, located). The build follows references into
+:class:`Asset` values, which are the entries of a push manifest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import Diagnostic
+
+__all__ = [
+    "CROSSORIGIN_VALUES",
+    "DESTINATIONS",
+    "PRELOAD_DESTINATIONS",
+    "Asset",
+    "Reference",
+    "ScanResult",
+]
+
+# Fetch destinations that may appear as `as` in a manifest entry
+# (https://fetch.spec.whatwg.org/#concept-request-destination).
+DESTINATIONS = frozenset(
+    {
+        "audio", "audioworklet", "document", "embed", "fetch", "font", "frame",
+        "iframe", "image", "json", "manifest", "object", "paintworklet", "report",
+        "script", "serviceworker", "sharedworker", "style", "track", "video",
+        "worker", "xslt",
+    }
+)  # fmt: skip
+
+# The `as` values a browser accepts in <link rel=preload> / `Link: rel=preload`
+# (https://html.spec.whatwg.org/multipage/links.html#link-type-preload).
+PRELOAD_DESTINATIONS = frozenset({"fetch", "font", "image", "json", "script", "style", "track"})
+
+CROSSORIGIN_VALUES = frozenset({"anonymous", "use-credentials"})
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """One URL a document makes the browser fetch.
+
+    ``url`` is absolute. For a same-origin reference ``path`` is the URL path and
+    query exactly as the browser will request them (normalised, percent-encoded);
+    for another origin ``path`` is empty and ``origin`` names it.
+    """
+
+    url: str
+    path: str
+    origin: str
+    local: bool
+    destination: str
+    line: int
+    column: int = 0
+    type: str | None = None
+    crossorigin: str | None = None
+    media: str | None = None
+    module: bool = False
+    # What made the reference: "stylesheet", "import", "font", "script",
+    # "module", "image", "icon", "preload", "modulepreload", "url", ...
+    kind: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """What a scanner found in one document: references in document order, problems."""
+
+    references: tuple[Reference, ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    # The document's own text encoding, when the scanner had to decode it.
+    encoding: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    """One entry of a push manifest: a same-origin URL a route needs.
+
+    ``push`` means "send a PUSH_PROMISE"; ``hint`` means "announce it in 103 Early
+    Hints and a Link header". ``module`` makes the hint ``rel=modulepreload``.
+    """
+
+    path: str
+    destination: str
+    type: str | None = None
+    crossorigin: str | None = None
+    media: str | None = None
+    module: bool = False
+    push: bool = True
+    hint: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.path.startswith("/") or self.path.startswith("//"):
+            raise ValueError(f"asset path must be an absolute URL path, got {self.path!r}")
+        if self.destination not in DESTINATIONS:
+            raise ValueError(f"{self.destination!r} is not a Fetch destination")
+        if self.crossorigin is not None and self.crossorigin not in CROSSORIGIN_VALUES:
+            raise ValueError(f"crossorigin must be anonymous or use-credentials, got {self.crossorigin!r}")
