@@ -1,0 +1,322 @@
+"""The build: render every page, copy static files, follow references, write the manifest.
+
+Nothing is written in place. Pages and static files go to a staging folder next
+to the output, which replaces the output in one atomic step once everything
+succeeded; the manifest is replaced atomically too. A failed or killed build
+leaves the previous output and manifest as they were. A lock file next to the
+output makes a second concurrent build refuse with a clear message.
+
+Large sites render on every core: pages are split into chunks, each worker
+renders, writes and scans its pages, and sends back only the scan results; the
+main process follows stylesheets and modules (a handful of files, each scanned
+once) and assembles the manifest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import multiprocessing
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import SiteConfig
+from .errors import BuildError, Diagnostic, PushgenError
+from .fsutil import swap_directory
+from .graph import Found, Resolver
+from .html_scan import scan_html
+from .manifest import Manifest, dump_manifest, write_manifest
+from .model import Asset, ScanResult
+from .render import Page, Renderer, RenderError, discover_pages
+from .urls import document_url
+
+__all__ = ["BuildResult", "PageResult", "build_site"]
+
+# Below this many pages a process pool costs more than it saves.
+PARALLEL_THRESHOLD = 200
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    """One page after the build: where it is served and the assets it needs, in order."""
+
+    page: Page
+    assets: tuple[Found, ...]
+
+
+@dataclass(slots=True)
+class BuildResult:
+    """What a build produced and found."""
+
+    config: SiteConfig
+    manifest: Manifest
+    pages: list[PageResult]
+    diagnostics: list[Diagnostic]
+    seconds: float
+    static_files: int = 0
+    written: bool = False
+    manifest_text: str = ""
+    errors: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+    @property
+    def asset_count(self) -> int:
+        return len({a.path for assets in self.manifest.routes.values() for a in assets})
+
+    def summary(self) -> str:
+        """The one-line summary every build ends with."""
+        return (
+            f"{len(self.pages)} pages, {self.asset_count} assets, {len(self.manifest.routes)} routes, "
+            f"{len(self.warnings)} warnings, {len(self.errors)} errors in {self.seconds:.2f}s"
+        )
+
+
+# --- locking and staging ------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _build_lock(output: Path) -> Iterator[None]:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = output.with_name(f".{output.name}.lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "another process"
+            raise PushgenError(
+                f"another build is writing {output} (pid {holder}); wait for it or stop it"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)
+
+
+def _clear_stale_staging(output: Path) -> None:
+    # Left behind by a build that was killed; we hold the lock, so none is live.
+    for stale in output.parent.glob(f".{output.name}.staging-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _copy_static(config: SiteConfig, staging: Path | None) -> dict[str, Path]:
+    """Copy ``SITE/static`` into the staging output; return relpath -> source file.
+
+    An unchanged file (same size and modification time as in the previous output)
+    is hard-linked from the previous output instead of copied.
+    """
+    files: dict[str, Path] = {}
+    root = config.static
+    if not root.is_dir():
+        return files
+    previous = config.output / "static"
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(dirnames)
+        rel_dir = os.path.relpath(dirpath, root)
+        out_dir = None
+        if staging is not None:
+            out_dir = staging / "static" / rel_dir
+            out_dir.mkdir(parents=True, exist_ok=True)
+        for name in sorted(filenames):
+            source = Path(dirpath, name)
+            rel = os.path.normpath(os.path.join("static", rel_dir, name)).replace(os.sep, "/")
+            files[rel] = source
+            if out_dir is None:
+                continue
+            target = out_dir / name
+            st = source.stat()
+            old = previous / rel_dir / name
+            try:
+                old_st = old.stat()
+                if old_st.st_size == st.st_size and old_st.st_mtime_ns == st.st_mtime_ns:
+                    os.link(old, target)
+                    continue
+            except OSError:
+                pass
+            shutil.copy2(source, target)
+    return files
+
+
+# --- rendering (in this process or in workers) --------------------------------
+
+_worker_renderer: Renderer | None = None
+_worker_staging: Path | None = None
+
+
+def _init_worker(config: SiteConfig, pages: list[Page], staging: Path | None) -> None:
+    global _worker_renderer, _worker_staging
+    _worker_renderer = Renderer(config, pages)
+    _worker_staging = staging
+
+
+_PageOutcome = tuple[int, ScanResult | None, Diagnostic | None]
+
+
+def _render_chunk(chunk: list[tuple[int, Page]]) -> list[_PageOutcome]:
+    assert _worker_renderer is not None
+    return [_render_one(_worker_renderer, _worker_staging, index, page) for index, page in chunk]
+
+
+def _render_one(renderer: Renderer, staging: Path | None, index: int, page: Page) -> _PageOutcome:
+    try:
+        html = renderer.render(page)
+    except RenderError as exc:
+        return index, None, exc.diagnostic
+    if staging is not None:
+        target = staging / page.output
+        try:
+            target.write_bytes(html)
+        except FileNotFoundError:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(html)
+    scan = scan_html(html, document_url(page.route), filename=page.display)
+    return index, scan, None
+
+
+def _render_pages(
+    config: SiteConfig, pages: list[Page], staging: Path | None, jobs: int, progress: Progress | None
+) -> list[_PageOutcome]:
+    total = len(pages)
+    indexed = list(enumerate(pages))
+    if jobs <= 1 or total < PARALLEL_THRESHOLD:
+        renderer = Renderer(config, pages)
+        outcomes = []
+        for done, (index, page) in enumerate(indexed, 1):
+            outcomes.append(_render_one(renderer, staging, index, page))
+            if progress and (done % 50 == 0 or done == total):
+                progress(done, total)
+        return outcomes
+    # Several chunks per worker evens out pages of different cost; fork shares the
+    # already-imported modules with the workers at no cost.
+    chunk_size = max(16, total // (jobs * 8))
+    chunks = [indexed[i : i + chunk_size] for i in range(0, total, chunk_size)]
+    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
+    outcomes = []
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(config, pages, staging)
+    ) as pool:
+        for result in pool.map(_render_chunk, chunks):
+            outcomes.extend(result)
+            if progress:
+                progress(len(outcomes), total)
+    return outcomes
+
+
+# --- the build ----------------------------------------------------------------
+
+
+def build_site(
+    config: SiteConfig,
+    *,
+    strict: bool = False,
+    write: bool = True,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Build the site described by ``config``.
+
+    With ``write=False`` nothing is written (the ``--check`` mode): the result
+    carries the manifest the build would write. Raises :class:`BuildError` when a
+    page cannot be rendered, or with ``strict`` when anything was found wrong; the
+    previous output and manifest are then left untouched.
+    """
+    started = time.perf_counter()
+    if config.output == config.root or config.root.is_relative_to(config.output):
+        raise PushgenError(f"the output folder {config.output} would replace the site itself; choose another")
+    if jobs is None:
+        jobs = os.cpu_count() or 1
+    pages = discover_pages(config)
+    diagnostics: list[Diagnostic] = []
+    if not pages:
+        diagnostics.append(
+            Diagnostic(str(config.pages), 0, 0, "no pages found: add .html files under pages/", "warning")
+        )
+    lock = _build_lock(config.output) if write else contextlib.nullcontext()
+    with lock:
+        staging: Path | None = None
+        if write:
+            _clear_stale_staging(config.output)
+            staging = config.output.with_name(f".{config.output.name}.staging-{os.getpid()}")
+            staging.mkdir(parents=True)
+        try:
+            static = _copy_static(config, staging)
+            outcomes = _render_pages(config, pages, staging, jobs, progress)
+            errors = [d for _, _, d in outcomes if d is not None]
+            if errors:
+                raise BuildError(errors)
+            known = set(static) | {p.output for p in pages}
+
+            def read(relpath: str) -> bytes | None:
+                source = static.get(relpath)
+                if source is None:
+                    return None
+                try:
+                    return source.read_bytes()
+                except OSError:
+                    return None
+
+            resolver = Resolver(
+                base_path=config.base_path,
+                read=read,
+                exists=known.__contains__,
+                push_destinations=config.push_destinations,
+            )
+            results: list[PageResult] = []
+            routes: dict[str, tuple[Asset, ...]] = {}
+            for index, scan, _ in sorted(outcomes, key=lambda o: o[0]):
+                assert scan is not None
+                page = pages[index]
+                diagnostics.extend(scan.diagnostics)
+                assets = tuple(resolver.page_assets(page.display, scan))
+                results.append(PageResult(page, assets))
+                routes[page.route] = tuple(found.asset for found in assets)
+            diagnostics.extend(resolver.diagnostics)
+            manifest = Manifest(routes=routes)
+            text = dump_manifest(manifest)
+            result = BuildResult(
+                config=config,
+                manifest=manifest,
+                pages=results,
+                diagnostics=diagnostics,
+                seconds=0.0,
+                static_files=len(static),
+                manifest_text=text,
+            )
+            if strict and diagnostics:
+                raise BuildError([_as_error(d) for d in diagnostics])
+            if staging is not None:
+                swap_directory(staging, config.output)
+                staging = None
+                if _read_text(config.manifest) != text:
+                    write_manifest(manifest, config.manifest)
+                result.written = True
+        finally:
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _as_error(diagnostic: Diagnostic) -> Diagnostic:
+    return Diagnostic(diagnostic.file, diagnostic.line, diagnostic.column, diagnostic.message, "error")

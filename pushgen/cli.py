@@ -1,0 +1,152 @@
+"""The ``pushgen`` command: parses arguments, calls the library, prints, returns an exit code.
+
+Exit codes: 0 success, 1 errors (or a stale manifest under ``--check``), 2 usage.
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import click
+
+from .config import load_config
+from .errors import BuildError, Diagnostic, PushgenError
+
+__all__ = ["cli", "main"]
+
+
+def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
+    for diagnostic in diagnostics:
+        click.echo(str(diagnostic), err=True)
+
+
+class _Progress:
+    """A one-line progress counter on a terminal; silent otherwise."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.enabled and total >= 100:
+            click.echo(f"\rrendering {done}/{total} pages", nl=False, err=True)
+            self.shown = True
+
+    def finish(self) -> None:
+        if self.shown:
+            click.echo("\r\033[K", nl=False, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pushgen")
+def cli() -> None:
+    """Push a page's critical assets before the browser asks: build a push manifest, serve it."""
+
+
+@cli.command()
+@click.argument("site", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Output folder [SITE/_site].")
+@click.option("-m", "--manifest", type=click.Path(dir_okay=False, path_type=Path), help="Manifest file [SITE/push-manifest.yaml].")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1, nothing written).")
+@click.option("--check", is_flag=True, help="Build in memory; exit 1 with a diff if the manifest on disk is stale.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes for large sites [all cores].")
+def build(site: Path, output: Path | None, manifest: Path | None, strict: bool, check: bool, jobs: int | None) -> None:
+    """Render SITE, find every asset each page needs, write the output and the manifest."""
+    from .build import build_site
+
+    if not site.is_dir():
+        raise click.UsageError(f"site folder {site} does not exist")
+    config = load_config(site, output=output, manifest=manifest)
+    progress = _Progress()
+    try:
+        result = build_site(config, strict=strict, write=not check, jobs=jobs, progress=progress)
+    except BuildError as exc:
+        progress.finish()
+        _print_diagnostics(exc.diagnostics)
+        click.echo(f"build failed: {len(exc.diagnostics)} errors; previous output left as it was", err=True)
+        raise SystemExit(1) from None
+    progress.finish()
+    _print_diagnostics(result.diagnostics)
+    if check:
+        try:
+            current = config.manifest.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            current = ""
+        if current != result.manifest_text:
+            diff = difflib.unified_diff(
+                current.splitlines(keepends=True),
+                result.manifest_text.splitlines(keepends=True),
+                fromfile=f"{config.manifest} (on disk)",
+                tofile=f"{config.manifest} (built)",
+            )
+            click.echo("".join(diff), nl=False)
+            click.echo(f"stale: {config.manifest} differs from a fresh build; run `pushgen build`", err=True)
+            raise SystemExit(1)
+        click.echo(f"up to date: {config.manifest}; {result.summary()}", err=True)
+        return
+    click.echo(f"built {config.output} and {config.manifest}: {result.summary()}", err=True)
+
+
+@cli.command()
+@click.argument("site", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Built output folder [SITE/_site].")
+@click.option("-m", "--manifest", type=click.Path(dir_okay=False, path_type=Path), help="Manifest file [SITE/push-manifest.yaml].")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8443, show_default=True, type=click.IntRange(0, 65535), help="Port (0 picks a free one).")
+@click.option("--cert", "certfile", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="TLS certificate (PEM).")
+@click.option("--key", "keyfile", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="TLS private key (PEM).")
+@click.option("--no-build", is_flag=True, help="Serve the output as it is, even when older than the sources.")
+def serve(
+    site: Path,
+    output: Path | None,
+    manifest: Path | None,
+    host: str,
+    port: int,
+    certfile: Path | None,
+    keyfile: Path | None,
+    no_build: bool,
+) -> None:
+    """Serve the built SITE over HTTP/2 + TLS with push, 103 Early Hints and Link headers."""
+    from .serve import serve as run
+
+    if (certfile is None) != (keyfile is None):
+        raise click.UsageError("--cert and --key go together")
+    code = run(
+        site,
+        output=output,
+        manifest=manifest,
+        host=host,
+        port=port,
+        certfile=certfile,
+        keyfile=keyfile,
+        build_if_stale=not no_build,
+    )
+    raise SystemExit(code)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="pushgen", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 1
+    except click.UsageError as exc:
+        exc.show()
+        return 2
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except PushgenError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return 1
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,180 @@
+"""The site configuration, ``SITE/pushgen.yaml``.
+
+Every key is optional::
+
+    context: {site_name: Example}   # variables for every template
+    base_path: /                    # the URL prefix the site lives under
+    output: _site                   # where the build writes (relative to SITE)
+    manifest: push-manifest.yaml    # where the manifest goes (relative to SITE)
+    pretty_urls: false              # /about.html is also served/linked as /about
+    push:
+      destinations: [style, script, font]   # what is pushed; the rest is hinted only
+
+Unknown keys are an error that names the line and the nearest valid key.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ConfigError
+from .model import DESTINATIONS
+
+__all__ = ["CONFIG_NAME", "DEFAULT_PUSH_DESTINATIONS", "SiteConfig", "load_config"]
+
+CONFIG_NAME = "pushgen.yaml"
+DEFAULT_PUSH_DESTINATIONS = frozenset({"style", "script", "font"})
+
+_KEYS = ("context", "base_path", "output", "manifest", "pretty_urls", "push")
+_PUSH_KEYS = ("destinations",)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    """A site's layout and settings, with every path made absolute."""
+
+    root: Path
+    output: Path
+    manifest: Path
+    base_path: str = "/"
+    context: Mapping[str, Any] = field(default_factory=dict)
+    pretty_urls: bool = False
+    push_destinations: frozenset[str] = DEFAULT_PUSH_DESTINATIONS
+    config_file: Path | None = None
+
+    @property
+    def pages(self) -> Path:
+        return self.root / "pages"
+
+    @property
+    def templates(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def static(self) -> Path:
+        return self.root / "static"
+
+
+def _line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _col(node: yaml.Node) -> int:
+    return int(node.start_mark.column) + 1
+
+
+def load_config(
+    root: str | os.PathLike[str],
+    *,
+    output: str | os.PathLike[str] | None = None,
+    manifest: str | os.PathLike[str] | None = None,
+) -> SiteConfig:
+    """Read ``ROOT/pushgen.yaml`` (if present); ``output``/``manifest`` override it."""
+    root_path = Path(root).resolve()
+    config_file = root_path / CONFIG_NAME
+    values: dict[str, Any] = {}
+    shown = str(config_file)
+    if config_file.is_file():
+        try:
+            text = config_file.read_text(encoding="utf-8-sig")
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+        except UnicodeDecodeError:
+            raise ConfigError("not UTF-8 text", file=shown) from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise ConfigError(
+                f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
+                file=shown,
+                line=mark.line + 1 if mark else 0,
+                column=mark.column + 1 if mark else 0,
+            ) from None
+        if node is not None:
+            values = _read_mapping(node, shown)
+    else:
+        config_file = None  # type: ignore[assignment]
+
+    base_path = values.get("base_path", "/")
+    if not base_path.startswith("/"):
+        base_path = "/" + base_path
+    if not base_path.endswith("/"):
+        base_path += "/"
+    out = Path(output) if output is not None else root_path / values.get("output", "_site")
+    man = Path(manifest) if manifest is not None else root_path / values.get("manifest", "push-manifest.yaml")
+    return SiteConfig(
+        root=root_path,
+        output=out.resolve(),
+        manifest=man.resolve(),
+        base_path=base_path,
+        context=values.get("context", {}),
+        pretty_urls=values.get("pretty_urls", False),
+        push_destinations=values.get("push_destinations", DEFAULT_PUSH_DESTINATIONS),
+        config_file=config_file,
+    )
+
+
+def _read_mapping(node: yaml.Node, shown: str) -> dict[str, Any]:
+    if not isinstance(node, yaml.MappingNode):
+        raise ConfigError("pushgen.yaml must be a mapping of settings", file=shown, line=_line(node))
+    loader = yaml.SafeLoader("")
+    values: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        where = {"file": shown, "line": _line(key_node), "column": _col(key_node)}
+        if key not in _KEYS:
+            close = difflib.get_close_matches(str(key), _KEYS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(_KEYS)}"
+            raise ConfigError(f"unknown key {key!r}{hint}", **where)
+        if key in values:
+            raise ConfigError(f"key {key!r} appears twice", **where)
+        value = loader.construct_object(value_node, deep=True)
+        where_value = {"file": shown, "line": _line(value_node), "column": _col(value_node)}
+        if key == "context":
+            if value is None:
+                value = {}
+            if not isinstance(value, dict):
+                raise ConfigError("'context' must be a mapping of template variables", **where_value)
+        elif key in ("base_path", "output", "manifest"):
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"{key!r} must be a non-empty string", **where_value)
+        elif key == "pretty_urls":
+            if not isinstance(value, bool):
+                raise ConfigError("'pretty_urls' must be true or false", **where_value)
+        elif key == "push":
+            values["push_destinations"] = _read_push(value_node, value, shown)
+            continue
+        values[key] = value
+    return values
+
+
+def _read_push(node: yaml.Node, value: Any, shown: str) -> frozenset[str]:
+    if not isinstance(value, dict) or not isinstance(node, yaml.MappingNode):
+        raise ConfigError("'push' must be a mapping", file=shown, line=_line(node), column=_col(node))
+    result = DEFAULT_PUSH_DESTINATIONS
+    for key_node, value_node in node.value:
+        key = key_node.value
+        if key not in _PUSH_KEYS:
+            close = difflib.get_close_matches(str(key), _PUSH_KEYS, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(_PUSH_KEYS)}"
+            raise ConfigError(
+                f"unknown key {key!r} under 'push'{hint}", file=shown, line=_line(key_node), column=_col(key_node)
+            )
+        items = value[key]
+        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+            raise ConfigError(
+                "'push.destinations' must be a list like [style, script, font]",
+                file=shown, line=_line(value_node), column=_col(value_node),
+            )
+        bad = [i for i in items if i not in DESTINATIONS]
+        if bad:
+            raise ConfigError(
+                f"{bad[0]!r} is not a Fetch destination", file=shown, line=_line(value_node), column=_col(value_node)
+            )
+        result = frozenset(items)
+    return result

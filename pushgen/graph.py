@@ -1,0 +1,278 @@
+"""Following a page's references through stylesheets and modules into manifest entries.
+
+A page's own references come from the HTML scanner; this module fetches (from the
+build output, never the network) every same-origin stylesheet and module script it
+reaches, scans each once, and orders what it found the way the page needs it:
+
+1. stylesheets, each followed by what it ``@import``\\s (depth first, document order);
+2. what the stylesheets pull in that the page needs to render text: fonts;
+3. scripts, each module followed by its static import graph;
+4. images (the page's own, then those of its stylesheets), icons, anything else.
+
+The first occurrence of a URL wins. Cycles terminate (each file is expanded once
+per page). Every asset keeps the chain of (file, line) that led to it, for
+``pushgen explain`` and for warnings about files the output lacks.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .css_scan import scan_css
+from .errors import Diagnostic
+from .js_scan import scan_js
+from .model import Asset, Reference, ScanResult
+from .urls import url_path_to_relpath
+
+__all__ = ["FONT_TYPES", "Found", "Link", "Resolver", "should_push"]
+
+FONT_TYPES = {
+    ".woff2": "font/woff2",
+    ".woff": "font/woff",
+    ".ttf": "font/ttf",
+    ".otf": "font/otf",
+    ".ttc": "font/collection",
+}
+
+# Category order of a page's assets (see the module docstring).
+_ORDER = {"style": 0, "font": 1, "script": 2, "image": 3}
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """One step of a provenance chain: ``file`` line ``line`` references the next."""
+
+    file: str
+    line: int
+
+
+@dataclass(slots=True)
+class Found:
+    """An asset of a page and how the page reached it."""
+
+    asset: Asset
+    chain: tuple[Link, ...]
+    category: int
+    icon: bool = False
+
+
+@dataclass(slots=True)
+class _Doc:
+    scan: ScanResult
+    display: str
+
+
+def _media_matches_screen(media: str | None) -> bool:
+    """False only for a media query list a screen never matches, like ``print``.
+
+    A stylesheet for print is fetched at low priority and does not block
+    rendering, so pushing it spends bandwidth the critical assets need.
+    """
+    if media is None:
+        return True
+    queries = [q.strip().lower() for q in media.split(",") if q.strip()]
+    if not queries:
+        return True
+    for query in queries:
+        words = query.replace("(", " (").split()
+        if not words:
+            return True
+        first = words[1] if words[0] in ("only", "not") and len(words) > 1 else words[0]
+        if words[0] == "not" or first in ("all", "screen") or first.startswith("("):
+            return True
+    return False
+
+
+def should_push(asset: Asset, push_destinations: frozenset[str]) -> bool:
+    """The default push policy: listed destinations, and stylesheets only for screens."""
+    if asset.destination not in push_destinations:
+        return False
+    return not (asset.destination == "style" and not _media_matches_screen(asset.media))
+
+
+@dataclass
+class Resolver:
+    """Resolves pages' references into ordered assets; caches each scanned file.
+
+    ``read(relpath)`` returns a file of the output (``None`` when it is missing);
+    ``exists(relpath)`` answers without reading. One resolver serves a whole build.
+    """
+
+    base_path: str
+    read: Callable[[str], bytes | None]
+    exists: Callable[[str], bool]
+    push_destinations: frozenset[str]
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    _docs: dict[str, _Doc | None] = field(default_factory=dict)
+    _warned: set[tuple[str, int, str]] = field(default_factory=set)
+
+    def page_assets(self, page_display: str, scan: ScanResult) -> list[Found]:
+        """The ordered assets of one page whose HTML scan is ``scan``."""
+        found: dict[str, Found] = {}
+        css_images: list[Found] = []
+        for ref in scan.references:
+            if not ref.local:
+                continue
+            chain = (Link(page_display, ref.line),)
+            if ref.destination == "style" and ref.kind in ("stylesheet", "import", "preload"):
+                self._add(found, ref, chain, css_images)
+                self._follow_css(found, ref, chain, css_images, visiting=set())
+            elif ref.destination == "script" and ref.module:
+                self._add(found, ref, chain, css_images)
+                self._follow_js(found, ref, chain)
+            else:
+                self._add(found, ref, chain, css_images)
+        for item in css_images:
+            found.setdefault(item.asset.path, item)
+        ordered = sorted(found.values(), key=lambda f: (f.category, f.icon))
+        return ordered
+
+    # -- internals -----------------------------------------------------------
+
+    def _asset(self, ref: Reference) -> Asset:
+        destination = ref.destination
+        type_ = ref.type
+        crossorigin = ref.crossorigin
+        if destination == "font":
+            ext = posixpath.splitext(ref.path.split("?", 1)[0])[1].lower()
+            type_ = type_ or FONT_TYPES.get(ext)
+            # Fonts are always fetched in CORS mode (CSS Fonts 4, §4.9).
+            crossorigin = crossorigin or "anonymous"
+        asset = Asset(
+            path=ref.path,
+            destination=destination,
+            type=type_,
+            crossorigin=crossorigin,
+            media=ref.media if destination == "style" else None,
+            module=ref.module and destination == "script",
+        )
+        push = should_push(asset, self.push_destinations)
+        return asset if push else Asset(**{**_fields(asset), "push": False})
+
+    def _category(self, ref: Reference) -> int:
+        return _ORDER.get(ref.destination, 4)
+
+    def _add(
+        self, found: dict[str, Found], ref: Reference, chain: tuple[Link, ...], css_images: list[Found]
+    ) -> bool:
+        if ref.path in found:
+            return False
+        relpath = self._relpath(ref, chain)
+        if relpath is None:
+            return False
+        item = Found(self._asset(ref), chain, self._category(ref), icon=ref.kind == "icon")
+        if ref.kind == "url" and len(chain) > 1 and ref.destination == "image":
+            # An image named by a stylesheet: listed after the page's own images.
+            css_images.append(item)
+            return True
+        found[ref.path] = item
+        return True
+
+    def _relpath(self, ref: Reference, chain: tuple[Link, ...]) -> str | None:
+        relpath = url_path_to_relpath(ref.path, self.base_path)
+        last = chain[-1]
+        if relpath is None:
+            self._warn(last, f"{ref.path} is outside the site (base path {self.base_path})")
+            return None
+        if relpath == "" or relpath.endswith("/"):
+            relpath += "index.html"
+        if not self.exists(relpath):
+            what = {"style": "stylesheet", "script": "script", "font": "font", "image": "image"}.get(
+                ref.destination, "file"
+            )
+            self._warn(last, f"{what} {ref.path} is not in the output (missing file {relpath})")
+            return None
+        return relpath
+
+    def _warn(self, where: Link, message: str) -> None:
+        key = (where.file, where.line, message)
+        if key not in self._warned:
+            self._warned.add(key)
+            self.diagnostics.append(Diagnostic(where.file, where.line, 0, message))
+
+    def _doc(self, ref: Reference, scanner: Callable[..., ScanResult]) -> _Doc | None:
+        relpath = url_path_to_relpath(ref.path, self.base_path)
+        if relpath is None:
+            return None
+        key = relpath
+        if key in self._docs:
+            return self._docs[key]
+        data = self.read(relpath)
+        doc = None
+        if data is not None:
+            display = f"static/{relpath[len('static/'):]}" if relpath.startswith("static/") else relpath
+            scan = scanner(data, ref.url, filename=display)
+            self.diagnostics.extend(scan.diagnostics)
+            doc = _Doc(scan, display)
+        self._docs[key] = doc
+        return doc
+
+    def _follow_css(
+        self,
+        found: dict[str, Found],
+        sheet: Reference,
+        chain: tuple[Link, ...],
+        css_images: list[Found],
+        visiting: set[str],
+    ) -> None:
+        doc = self._doc(sheet, scan_css)
+        if doc is None or sheet.path in visiting:
+            return
+        visiting.add(sheet.path)
+        for ref in doc.scan.references:
+            if not ref.local:
+                continue
+            link_chain = (*chain, Link(doc.display, ref.line))
+            if ref.destination == "style":
+                if ref.path in visiting:
+                    self._warn(link_chain[-1], f"@import cycle: {ref.path} is already being imported")
+                    continue
+                # An imported sheet applies only where its own and the importer's media match.
+                media = _join_media(sheet.media, ref.media)
+                ref = _with_media(ref, media)
+                if self._add(found, ref, link_chain, css_images):
+                    self._follow_css(found, ref, link_chain, css_images, visiting)
+            else:
+                self._add(found, ref, link_chain, css_images)
+        visiting.discard(sheet.path)
+
+    def _follow_js(self, found: dict[str, Found], module: Reference, chain: tuple[Link, ...]) -> None:
+        # Iterative depth-first walk: module graphs can be deep.
+        stack: list[tuple[Reference, tuple[Link, ...]]] = [(module, chain)]
+        expanded: set[str] = set()
+        while stack:
+            current, current_chain = stack.pop()
+            if current.path in expanded:
+                continue
+            expanded.add(current.path)
+            doc = self._doc(current, scan_js)
+            if doc is None:
+                continue
+            children: list[tuple[Reference, tuple[Link, ...]]] = []
+            for ref in doc.scan.references:
+                if not ref.local:
+                    continue
+                link_chain = (*current_chain, Link(doc.display, ref.line))
+                if self._add(found, ref, link_chain, []) and ref.destination == "script":
+                    children.append((ref, link_chain))
+            stack.extend(reversed(children))
+
+
+def _join_media(outer: str | None, inner: str | None) -> str | None:
+    if outer and inner and outer != inner:
+        return f"{outer} and {inner}" if "," not in outer + inner else inner
+    return inner or outer
+
+
+def _with_media(ref: Reference, media: str | None) -> Reference:
+    if media == ref.media:
+        return ref
+    from dataclasses import replace
+
+    return replace(ref, media=media)
+
+
+def _fields(asset: Asset) -> dict[str, object]:
+    return {name: getattr(asset, name) for name in Asset.__slots__}
