@@ -37,7 +37,22 @@ _HOMES = {
     "parse_manifest": "manifest",
 }
 
-__all__ = sorted(_HOMES)
+__all__ = [
+    "Asset",
+    "BuildError",
+    "BuildResult",
+    "ConfigError",
+    "Diagnostic",
+    "Manifest",
+    "ManifestError",
+    "PushgenError",
+    "SiteConfig",
+    "build_site",
+    "dump_manifest",
+    "load_config",
+    "load_manifest",
+    "parse_manifest",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -188,7 +188,11 @@ def _render_one(renderer: Renderer, staging: Path | None, index: int, page: Page
 
 
 def _render_pages(
-    config: SiteConfig, pages: list[Page], staging: Path | None, jobs: int, progress: Progress | None
+    config: SiteConfig,
+    pages: list[Page],
+    staging: Path | None,
+    jobs: int,
+    progress: Progress | None,
 ) -> list[_PageOutcome]:
     total = len(pages)
     indexed = list(enumerate(pages))
@@ -207,7 +211,10 @@ def _render_pages(
     context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
     outcomes = []
     with ProcessPoolExecutor(
-        max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(config, pages, staging)
+        max_workers=jobs,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(config, pages, staging),
     ) as pool:
         for result in pool.map(_render_chunk, chunks):
             outcomes.extend(result)
@@ -236,14 +243,18 @@ def build_site(
     """
     started = time.perf_counter()
     if config.output == config.root or config.root.is_relative_to(config.output):
-        raise PushgenError(f"the output folder {config.output} would replace the site itself; choose another")
+        raise PushgenError(
+            f"the output folder {config.output} would replace the site itself; choose another"
+        )
     if jobs is None:
         jobs = os.cpu_count() or 1
     pages = discover_pages(config)
     diagnostics: list[Diagnostic] = []
     if not pages:
         diagnostics.append(
-            Diagnostic(str(config.pages), 0, 0, "no pages found: add .html files under pages/", "warning")
+            Diagnostic(
+                str(config.pages), 0, 0, "no pages found: add .html files under pages/", "warning"
+            )
         )
     lock = _build_lock(config.output) if write else contextlib.nullcontext()
     with lock:
@@ -319,4 +330,6 @@ def _read_text(path: Path) -> str | None:
 
 
 def _as_error(diagnostic: Diagnostic) -> Diagnostic:
-    return Diagnostic(diagnostic.file, diagnostic.line, diagnostic.column, diagnostic.message, "error")
+    return Diagnostic(
+        diagnostic.file, diagnostic.line, diagnostic.column, diagnostic.message, "error"
+    )

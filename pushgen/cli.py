@@ -48,12 +48,35 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("site", type=click.Path(file_okay=False, path_type=Path), default=".")
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Output folder [SITE/_site].")
-@click.option("-m", "--manifest", type=click.Path(dir_okay=False, path_type=Path), help="Manifest file [SITE/push-manifest.yaml].")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder [SITE/_site].",
+)
+@click.option(
+    "-m",
+    "--manifest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Manifest file [SITE/push-manifest.yaml].",
+)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1, nothing written).")
-@click.option("--check", is_flag=True, help="Build in memory; exit 1 with a diff if the manifest on disk is stale.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), help="Worker processes for large sites [all cores].")
-def build(site: Path, output: Path | None, manifest: Path | None, strict: bool, check: bool, jobs: int | None) -> None:
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Build in memory; exit 1 with a diff if the manifest on disk is stale.",
+)
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), help="Worker processes for large sites [all cores]."
+)
+def build(
+    site: Path,
+    output: Path | None,
+    manifest: Path | None,
+    strict: bool,
+    check: bool,
+    jobs: int | None,
+) -> None:
     """Render SITE, find every asset each page needs, write the output and the manifest."""
     from .build import build_site
 
@@ -66,7 +89,9 @@ def build(site: Path, output: Path | None, manifest: Path | None, strict: bool, 
     except BuildError as exc:
         progress.finish()
         _print_diagnostics(exc.diagnostics)
-        click.echo(f"build failed: {len(exc.diagnostics)} errors; previous output left as it was", err=True)
+        click.echo(
+            f"build failed: {len(exc.diagnostics)} errors; previous output left as it was", err=True
+        )
         raise SystemExit(1) from None
     progress.finish()
     _print_diagnostics(result.diagnostics)
@@ -83,7 +108,10 @@ def build(site: Path, output: Path | None, manifest: Path | None, strict: bool, 
                 tofile=f"{config.manifest} (built)",
             )
             click.echo("".join(diff), nl=False)
-            click.echo(f"stale: {config.manifest} differs from a fresh build; run `pushgen build`", err=True)
+            click.echo(
+                f"stale: {config.manifest} differs from a fresh build; run `pushgen build`",
+                err=True,
+            )
             raise SystemExit(1)
         click.echo(f"up to date: {config.manifest}; {result.summary()}", err=True)
         return
@@ -92,13 +120,41 @@ def build(site: Path, output: Path | None, manifest: Path | None, strict: bool, 
 
 @cli.command()
 @click.argument("site", type=click.Path(file_okay=False, path_type=Path), default=".")
-@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), help="Built output folder [SITE/_site].")
-@click.option("-m", "--manifest", type=click.Path(dir_okay=False, path_type=Path), help="Manifest file [SITE/push-manifest.yaml].")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Built output folder [SITE/_site].",
+)
+@click.option(
+    "-m",
+    "--manifest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Manifest file [SITE/push-manifest.yaml].",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8443, show_default=True, type=click.IntRange(0, 65535), help="Port (0 picks a free one).")
-@click.option("--cert", "certfile", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="TLS certificate (PEM).")
-@click.option("--key", "keyfile", type=click.Path(dir_okay=False, exists=True, path_type=Path), help="TLS private key (PEM).")
-@click.option("--no-build", is_flag=True, help="Serve the output as it is, even when older than the sources.")
+@click.option(
+    "--port",
+    default=8443,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port (0 picks a free one).",
+)
+@click.option(
+    "--cert",
+    "certfile",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="TLS certificate (PEM).",
+)
+@click.option(
+    "--key",
+    "keyfile",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="TLS private key (PEM).",
+)
+@click.option(
+    "--no-build", is_flag=True, help="Serve the output as it is, even when older than the sources."
+)
 def serve(
     site: Path,
     output: Path | None,
@@ -130,7 +186,11 @@ def serve(
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="pushgen", standalone_mode=False)
+        cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="pushgen",
+            standalone_mode=False,
+        )
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         return 1

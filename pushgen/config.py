@@ -106,7 +106,11 @@ def load_config(
     if not base_path.endswith("/"):
         base_path += "/"
     out = Path(output) if output is not None else root_path / values.get("output", "_site")
-    man = Path(manifest) if manifest is not None else root_path / values.get("manifest", "push-manifest.yaml")
+    man = (
+        Path(manifest)
+        if manifest is not None
+        else root_path / values.get("manifest", "push-manifest.yaml")
+    )
     return SiteConfig(
         root=root_path,
         output=out.resolve(),
@@ -119,33 +123,37 @@ def load_config(
     )
 
 
+def _error(message: str, node: yaml.Node, shown: str) -> ConfigError:
+    return ConfigError(message, file=shown, line=_line(node), column=_col(node))
+
+
 def _read_mapping(node: yaml.Node, shown: str) -> dict[str, Any]:
     if not isinstance(node, yaml.MappingNode):
-        raise ConfigError("pushgen.yaml must be a mapping of settings", file=shown, line=_line(node))
+        raise ConfigError(
+            "pushgen.yaml must be a mapping of settings", file=shown, line=_line(node)
+        )
     loader = yaml.SafeLoader("")
     values: dict[str, Any] = {}
     for key_node, value_node in node.value:
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-        where = {"file": shown, "line": _line(key_node), "column": _col(key_node)}
         if key not in _KEYS:
             close = difflib.get_close_matches(str(key), _KEYS, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(_KEYS)}"
-            raise ConfigError(f"unknown key {key!r}{hint}", **where)
+            raise _error(f"unknown key {key!r}{hint}", key_node, shown)
         if key in values:
-            raise ConfigError(f"key {key!r} appears twice", **where)
+            raise _error(f"key {key!r} appears twice", key_node, shown)
         value = loader.construct_object(value_node, deep=True)
-        where_value = {"file": shown, "line": _line(value_node), "column": _col(value_node)}
         if key == "context":
             if value is None:
                 value = {}
             if not isinstance(value, dict):
-                raise ConfigError("'context' must be a mapping of template variables", **where_value)
+                raise _error("'context' must be a mapping of template variables", value_node, shown)
         elif key in ("base_path", "output", "manifest"):
             if not isinstance(value, str) or not value:
-                raise ConfigError(f"{key!r} must be a non-empty string", **where_value)
+                raise _error(f"{key!r} must be a non-empty string", value_node, shown)
         elif key == "pretty_urls":
             if not isinstance(value, bool):
-                raise ConfigError("'pretty_urls' must be true or false", **where_value)
+                raise _error("'pretty_urls' must be true or false", value_node, shown)
         elif key == "push":
             values["push_destinations"] = _read_push(value_node, value, shown)
             continue
@@ -155,26 +163,40 @@ def _read_mapping(node: yaml.Node, shown: str) -> dict[str, Any]:
 
 def _read_push(node: yaml.Node, value: Any, shown: str) -> frozenset[str]:
     if not isinstance(value, dict) or not isinstance(node, yaml.MappingNode):
-        raise ConfigError("'push' must be a mapping", file=shown, line=_line(node), column=_col(node))
+        raise ConfigError(
+            "'push' must be a mapping", file=shown, line=_line(node), column=_col(node)
+        )
     result = DEFAULT_PUSH_DESTINATIONS
     for key_node, value_node in node.value:
         key = key_node.value
         if key not in _PUSH_KEYS:
             close = difflib.get_close_matches(str(key), _PUSH_KEYS, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(_PUSH_KEYS)}"
+            hint = (
+                f"; did you mean {close[0]!r}?"
+                if close
+                else f"; valid keys: {', '.join(_PUSH_KEYS)}"
+            )
             raise ConfigError(
-                f"unknown key {key!r} under 'push'{hint}", file=shown, line=_line(key_node), column=_col(key_node)
+                f"unknown key {key!r} under 'push'{hint}",
+                file=shown,
+                line=_line(key_node),
+                column=_col(key_node),
             )
         items = value[key]
         if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
             raise ConfigError(
                 "'push.destinations' must be a list like [style, script, font]",
-                file=shown, line=_line(value_node), column=_col(value_node),
+                file=shown,
+                line=_line(value_node),
+                column=_col(value_node),
             )
         bad = [i for i in items if i not in DESTINATIONS]
         if bad:
             raise ConfigError(
-                f"{bad[0]!r} is not a Fetch destination", file=shown, line=_line(value_node), column=_col(value_node)
+                f"{bad[0]!r} is not a Fetch destination",
+                file=shown,
+                line=_line(value_node),
+                column=_col(value_node),
             )
         result = frozenset(items)
     return result

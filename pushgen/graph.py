@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .css_scan import scan_css
 from .errors import Diagnostic
@@ -149,13 +149,17 @@ class Resolver:
             module=ref.module and destination == "script",
         )
         push = should_push(asset, self.push_destinations)
-        return asset if push else Asset(**{**_fields(asset), "push": False})
+        return asset if push else replace(asset, push=False)
 
     def _category(self, ref: Reference) -> int:
         return _ORDER.get(ref.destination, 4)
 
     def _add(
-        self, found: dict[str, Found], ref: Reference, chain: tuple[Link, ...], css_images: list[Found]
+        self,
+        found: dict[str, Found],
+        ref: Reference,
+        chain: tuple[Link, ...],
+        css_images: list[Found],
     ) -> bool:
         if ref.path in found:
             return False
@@ -179,9 +183,12 @@ class Resolver:
         if relpath == "" or relpath.endswith("/"):
             relpath += "index.html"
         if not self.exists(relpath):
-            what = {"style": "stylesheet", "script": "script", "font": "font", "image": "image"}.get(
-                ref.destination, "file"
-            )
+            what = {
+                "style": "stylesheet",
+                "script": "script",
+                "font": "font",
+                "image": "image",
+            }.get(ref.destination, "file")
             self._warn(last, f"{what} {ref.path} is not in the output (missing file {relpath})")
             return None
         return relpath
@@ -202,7 +209,9 @@ class Resolver:
         data = self.read(relpath)
         doc = None
         if data is not None:
-            display = f"static/{relpath[len('static/'):]}" if relpath.startswith("static/") else relpath
+            display = (
+                f"static/{relpath[len('static/') :]}" if relpath.startswith("static/") else relpath
+            )
             scan = scanner(data, ref.url, filename=display)
             self.diagnostics.extend(scan.diagnostics)
             doc = _Doc(scan, display)
@@ -227,7 +236,9 @@ class Resolver:
             link_chain = (*chain, Link(doc.display, ref.line))
             if ref.destination == "style":
                 if ref.path in visiting:
-                    self._warn(link_chain[-1], f"@import cycle: {ref.path} is already being imported")
+                    self._warn(
+                        link_chain[-1], f"@import cycle: {ref.path} is already being imported"
+                    )
                     continue
                 # An imported sheet applies only where its own and the importer's media match.
                 media = _join_media(sheet.media, ref.media)
@@ -238,7 +249,9 @@ class Resolver:
                 self._add(found, ref, link_chain, css_images)
         visiting.discard(sheet.path)
 
-    def _follow_js(self, found: dict[str, Found], module: Reference, chain: tuple[Link, ...]) -> None:
+    def _follow_js(
+        self, found: dict[str, Found], module: Reference, chain: tuple[Link, ...]
+    ) -> None:
         # Iterative depth-first walk: module graphs can be deep.
         stack: list[tuple[Reference, tuple[Link, ...]]] = [(module, chain)]
         expanded: set[str] = set()
@@ -267,12 +280,4 @@ def _join_media(outer: str | None, inner: str | None) -> str | None:
 
 
 def _with_media(ref: Reference, media: str | None) -> Reference:
-    if media == ref.media:
-        return ref
-    from dataclasses import replace
-
-    return replace(ref, media=media)
-
-
-def _fields(asset: Asset) -> dict[str, object]:
-    return {name: getattr(asset, name) for name in Asset.__slots__}
+    return ref if media == ref.media else replace(ref, media=media)

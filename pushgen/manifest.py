@@ -109,10 +109,15 @@ def _resolve_tags(node: yaml.Node) -> None:
 def _entry(check: _Checker, node: yaml.Node, route: str) -> Asset | None:
     if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:str":
         # Shorthand: a bare path; the destination is guessed from the extension.
-        check.error(node, f"entry {node.value!r} of route {route!r} needs a mapping with 'path' and 'as'")
+        check.error(
+            node, f"entry {node.value!r} of route {route!r} needs a mapping with 'path' and 'as'"
+        )
         return None
     if not isinstance(node, yaml.MappingNode):
-        check.error(node, f"each entry of route {route!r} must be a mapping like {{path: /x.css, as: style}}")
+        check.error(
+            node,
+            f"each entry of route {route!r} must be a mapping like {{path: /x.css, as: style}}",
+        )
         return None
     values: dict[str, object] = {}
     ok = True
@@ -189,7 +194,9 @@ def _path_problem(path: str) -> str | None:
     from urllib.parse import unquote
 
     decoded = unquote(path.split("?", 1)[0])
-    if "\x00" in decoded or any(seg in ("..", ".") for seg in decoded.replace("\\", "/").split("/")):
+    if "\x00" in decoded or any(
+        seg in ("..", ".") for seg in decoded.replace("\\", "/").split("/")
+    ):
         return f"path {path!r} leaves the site root ('.' or '..' segment)"
     return None
 
@@ -226,7 +233,10 @@ def parse_manifest(text: str, filename: str = "<manifest>") -> Manifest:
         seen_top.add(key)
         if key == "version":
             if _scalar(value_node) != str(MANIFEST_VERSION):
-                check.error(value_node, f"unsupported manifest version; this pushgen reads version {MANIFEST_VERSION}")
+                check.error(
+                    value_node,
+                    f"unsupported manifest version; this pushgen reads version {MANIFEST_VERSION}",
+                )
         elif key == "routes":
             if isinstance(value_node, yaml.ScalarNode) and value_node.tag.endswith(":null"):
                 continue
@@ -239,7 +249,9 @@ def parse_manifest(text: str, filename: str = "<manifest>") -> Manifest:
                     check.error(route_node, f"route {route!r} must be a URL path starting with '/'")
                     continue
                 if route in routes:
-                    check.error(route_node, f"route {route!r} appears twice (first on line {lines[route]})")
+                    check.error(
+                        route_node, f"route {route!r} appears twice (first on line {lines[route]})"
+                    )
                     continue
                 lines[route] = route_node.start_mark.line + 1
                 if isinstance(entries_node, yaml.ScalarNode) and entries_node.tag.endswith(":null"):
@@ -277,21 +289,23 @@ def load_manifest(path: str | os.PathLike[str]) -> Manifest:
     try:
         data = Path(filename).read_bytes()
     except OSError as exc:
-        raise ManifestError([Diagnostic(filename, 0, 0, f"cannot read manifest: {exc.strerror}", "error")]) from None
+        raise ManifestError(
+            [Diagnostic(filename, 0, 0, f"cannot read manifest: {exc.strerror}", "error")]
+        ) from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise ManifestError([Diagnostic(filename, line, 0, "manifest is not UTF-8 text", "error")]) from None
+        raise ManifestError(
+            [Diagnostic(filename, line, 0, "manifest is not UTF-8 text", "error")]
+        ) from None
     return parse_manifest(text, filename)
 
 
 # --- writing ----------------------------------------------------------------
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_/.~%+\-=&;@!$'()*][A-Za-z0-9_/.~%+\-=&;@!$'()*:?]*$")
-_RESERVED_PLAIN = frozenset(
-    {"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"}
-)
+_RESERVED_PLAIN = frozenset({"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"})
 
 
 def _quote(value: str) -> str:
@@ -323,7 +337,11 @@ def _entry_line(asset: Asset) -> str:
 
 def dump_manifest(manifest: Manifest, *, header: str = HEADER) -> str:
     """Serialise ``manifest`` as stable, hand-editable YAML (routes sorted by path)."""
-    out = [header, f"version: {manifest.version}\n", "routes:\n" if manifest.routes else "routes: {}\n"]
+    out = [
+        header,
+        f"version: {manifest.version}\n",
+        "routes:\n" if manifest.routes else "routes: {}\n",
+    ]
     for route in sorted(manifest.routes):
         assets = manifest.routes[route]
         if not assets:
@@ -334,7 +352,9 @@ def dump_manifest(manifest: Manifest, *, header: str = HEADER) -> str:
     return "".join(out)
 
 
-def write_manifest(manifest: Manifest, path: str | os.PathLike[str], *, header: str = HEADER) -> None:
+def write_manifest(
+    manifest: Manifest, path: str | os.PathLike[str], *, header: str = HEADER
+) -> None:
     """Write ``manifest`` to ``path`` atomically (a reader sees the old or the new file)."""
     from .fsutil import atomic_write
 

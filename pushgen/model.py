@@ -97,4 +97,6 @@ class Asset:
         if self.destination not in DESTINATIONS:
             raise ValueError(f"{self.destination!r} is not a Fetch destination")
         if self.crossorigin is not None and self.crossorigin not in CROSSORIGIN_VALUES:
-            raise ValueError(f"crossorigin must be anonymous or use-credentials, got {self.crossorigin!r}")
+            raise ValueError(
+                f"crossorigin must be anonymous or use-credentials, got {self.crossorigin!r}"
+            )

@@ -14,7 +14,6 @@ with ``filename=``, as in Quart.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -161,18 +160,34 @@ class Renderer:
         """Render ``page`` to bytes in its declared charset. Raises :class:`RenderError`."""
         try:
             template = self.environment.get_template(page.source)
-            text = template.render(page={"route": page.route, "source": page.source, "endpoint": page.endpoint})
+            text = template.render(
+                page={"route": page.route, "source": page.source, "endpoint": page.endpoint}
+            )
         except jinja2.TemplateSyntaxError as exc:
             raise RenderError(
-                Diagnostic(self._display(exc.filename) or page.display, exc.lineno, 0, exc.message or "syntax error", "error")
+                Diagnostic(
+                    self._display(exc.filename) or page.display,
+                    exc.lineno,
+                    0,
+                    exc.message or "syntax error",
+                    "error",
+                )
             ) from None
         except jinja2.TemplateNotFound as exc:
             raise RenderError(
-                Diagnostic(*self._template_location(exc.__traceback__, page), f"template not found: {exc.name}", "error")
+                Diagnostic(
+                    *self._template_location(exc.__traceback__, page),
+                    f"template not found: {exc.name}",
+                    "error",
+                )
             ) from None
         except Exception as exc:  # a template raised while rendering: locate it in the template
             raise RenderError(
-                Diagnostic(*self._template_location(exc.__traceback__, page), f"{type(exc).__name__}: {exc}", "error")
+                Diagnostic(
+                    *self._template_location(exc.__traceback__, page),
+                    f"{type(exc).__name__}: {exc}",
+                    "error",
+                )
             ) from None
         encoding = self._loader.encodings.get(page.source, "utf-8")
         return text.encode(encoding, errors="xmlcharrefreplace")
@@ -201,5 +216,3 @@ def _walk(tb: TracebackType | None) -> Iterator[TracebackType]:
     while tb is not None:
         yield tb
         tb = tb.tb_next
-
-

@@ -17,7 +17,9 @@ __all__ = ["LOCAL_ORIGIN", "Resolved", "document_url", "resolve", "url_path_to_r
 
 LOCAL_ORIGIN = "https://pushgen.invalid"
 
-_SKIPPED_SCHEMES = frozenset({"data", "blob", "javascript", "about", "mailto", "tel", "urn", "file"})
+_SKIPPED_SCHEMES = frozenset(
+    {"data", "blob", "javascript", "about", "mailto", "tel", "urn", "file"}
+)
 _STRIP = "".join(chr(c) for c in range(0x21))  # C0 controls and space
 _TAB_NEWLINE = re.compile(r"[\t\n\r]")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
@@ -116,7 +118,7 @@ def url_path_to_relpath(path: str, base_path: str = "/") -> str | None:
         if path + "/" == base_path:
             return ""
         return None
-    decoded = unquote(path[len(base_path):], errors="strict")
+    decoded = unquote(path[len(base_path) :], errors="strict")
     if "\x00" in decoded or "\\" in decoded:
         return None
     segments = decoded.split("/")

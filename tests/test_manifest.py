@@ -51,19 +51,52 @@ def test_values_that_yaml_would_misread_are_quoted(value: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("version: 1\nroutes:\n  /:\n    - {path: /a.css, as: styel}\n", "m.yaml:4:26: error: 'styel' is not a Fetch destination; did you mean 'style'?"),
-        ("version: 1\nroutes:\n  /:\n    - {path: /a.css, as: style, pusj: false}\n", "m.yaml:4:33: error: unknown key 'pusj' in an entry of route '/'; did you mean 'push'?"),
-        ("version: 1\nrouts: {}\n", "m.yaml:2:1: error: unknown key 'routs' in the manifest; did you mean 'routes'?"),
-        ("version: 1\nroutes:\n  /:\n    - {path: a.css, as: style}\n", "m.yaml:4:14: error: path 'a.css' must be an absolute URL path on this site, starting with one '/'"),
-        ("version: 1\nroutes:\n  /:\n    - {path: /static/../../etc/passwd, as: style}\n", "m.yaml:4:14: error: path '/static/../../etc/passwd' leaves the site root ('.' or '..' segment)"),
+        (
+            "version: 1\nroutes:\n  /:\n    - {path: /a.css, as: styel}\n",
+            "m.yaml:4:26: error: 'styel' is not a Fetch destination; did you mean 'style'?",
+        ),
+        (
+            "version: 1\nroutes:\n  /:\n    - {path: /a.css, as: style, pusj: false}\n",
+            "m.yaml:4:33: error: unknown key 'pusj' in an entry of route '/'; did you mean 'push'?",
+        ),
+        (
+            "version: 1\nrouts: {}\n",
+            "m.yaml:2:1: error: unknown key 'routs' in the manifest; did you mean 'routes'?",
+        ),
+        (
+            "version: 1\nroutes:\n  /:\n    - {path: a.css, as: style}\n",
+            "m.yaml:4:14: error: path 'a.css' must be an absolute URL path on this site, starting with one '/'",
+        ),
+        (
+            "version: 1\nroutes:\n  /:\n    - {path: /static/../../etc/passwd, as: style}\n",
+            "m.yaml:4:14: error: path '/static/../../etc/passwd' leaves the site root ('.' or '..' segment)",
+        ),
         ("version: 1\nroutes:\n  /:\n    - {path: '/a%2e%2e/%2E%2E/x', as: style}\n", None),
-        ("version: 1\nroutes:\n  /:\n    - {path: /a.css, as: style, push: maybe}\n", "m.yaml:4:39: error: 'push' must be true or false"),
-        ("version: 1\nroutes:\n  /:\n    - {path: /a.css, as: style}\n    - {path: /a.css, as: style}\n", "m.yaml:5:7: error: /a.css is listed twice for route '/' (first on line 4)"),
-        ("version: 1\nroutes:\n  /:\n    - {as: style}\n", "m.yaml:4:7: error: entry of route '/' is missing 'path'"),
-        ("version: 1\nroutes:\n  docs:\n    - {path: /a.css, as: style}\n", "m.yaml:3:3: error: route 'docs' must be a URL path starting with '/'"),
-        ("version: 2\nroutes: {}\n", "m.yaml:1:10: error: unsupported manifest version; this pushgen reads version 1"),
+        (
+            "version: 1\nroutes:\n  /:\n    - {path: /a.css, as: style, push: maybe}\n",
+            "m.yaml:4:39: error: 'push' must be true or false",
+        ),
+        (
+            "version: 1\nroutes:\n  /:\n    - {path: /a.css, as: style}\n    - {path: /a.css, as: style}\n",
+            "m.yaml:5:7: error: /a.css is listed twice for route '/' (first on line 4)",
+        ),
+        (
+            "version: 1\nroutes:\n  /:\n    - {as: style}\n",
+            "m.yaml:4:7: error: entry of route '/' is missing 'path'",
+        ),
+        (
+            "version: 1\nroutes:\n  docs:\n    - {path: /a.css, as: style}\n",
+            "m.yaml:3:3: error: route 'docs' must be a URL path starting with '/'",
+        ),
+        (
+            "version: 2\nroutes: {}\n",
+            "m.yaml:1:10: error: unsupported manifest version; this pushgen reads version 1",
+        ),
         ("version: 1\nroutes:\n  /: [\n", "m.yaml:4:1: error: invalid YAML:"),
-        ("version: 1\nroutes:\n  /:\n    - {path: /a.css, as: style, crossorigin: yes-please}\n", "m.yaml:4:46: error: crossorigin must be 'anonymous' or 'use-credentials', not 'yes-please'"),
+        (
+            "version: 1\nroutes:\n  /:\n    - {path: /a.css, as: style, crossorigin: yes-please}\n",
+            "m.yaml:4:46: error: crossorigin must be 'anonymous' or 'use-credentials', not 'yes-please'",
+        ),
     ],
 )
 def test_mistakes_are_located(text: str, expected: str | None) -> None:

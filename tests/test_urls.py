@@ -32,14 +32,30 @@ def test_local_references_resolve_to_wire_paths(ref: str, path: str) -> None:
     assert resolved.path == path
 
 
-@pytest.mark.parametrize("ref", ["", "   ", "#top", "data:image/png;base64,AAAA", "blob:x", "javascript:void(0)", "mailto:a@b", "ftp://h/x"])
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "",
+        "   ",
+        "#top",
+        "data:image/png;base64,AAAA",
+        "blob:x",
+        "javascript:void(0)",
+        "mailto:a@b",
+        "ftp://h/x",
+    ],
+)
 def test_references_a_browser_does_not_fetch_are_dropped(ref: str) -> None:
     assert resolve(ref, PAGE) is None
 
 
 @pytest.mark.parametrize(
     ("ref", "origin"),
-    [("//cdn.example/a.js", "https://cdn.example"), ("http://pushgen.invalid/a.js", "http://pushgen.invalid"), ("https://Fonts.Example:8443/f", "https://fonts.example:8443")],
+    [
+        ("//cdn.example/a.js", "https://cdn.example"),
+        ("http://pushgen.invalid/a.js", "http://pushgen.invalid"),
+        ("https://Fonts.Example:8443/f", "https://fonts.example:8443"),
+    ],
 )
 def test_other_origins_are_not_local(ref: str, origin: str) -> None:
     resolved = resolve(ref, PAGE)
@@ -61,5 +77,7 @@ def test_other_origins_are_not_local(ref: str, origin: str) -> None:
         ("/static/a%5c..%5csecret", "/", None),
     ],
 )
-def test_url_paths_map_to_files_inside_the_output_only(path: str, base: str, relpath: str | None) -> None:
+def test_url_paths_map_to_files_inside_the_output_only(
+    path: str, base: str, relpath: str | None
+) -> None:
     assert url_path_to_relpath(path, base) == relpath

@@ -1,0 +1,188 @@
+"""Full `pushgen build` time against the floor, measured side by side in one run.
+
+The floor is what no build of a Jinja2 site can avoid: render every page with
+Jinja2 and parse the result with lxml, in one process. The benchmark generates an
+N-page site (a layout with partials, per-page assets, a shared stylesheet with
+@imports and a font, a module graph) and times, per round:
+
+* floor      - Jinja2 render + lxml parse of every page, one process;
+* build -j1  - the full `pushgen build` (render, write, scan, follow, manifest), one process;
+* build -j2  - the same on two worker processes.
+
+Each is run ROUNDS times, interleaved, and reported as median (min-max); ratios
+are medians over the floor's median. Usage:
+
+    python bench/build_bench.py --pages 1000 --rounds 5 [--markdown docs/performance.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import lxml.html
+
+from pushgen.build import build_site
+from pushgen.config import load_config
+from pushgen.render import Renderer, discover_pages
+
+LAYOUT = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{{ title }} - {{ site_name }}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="{{ url_for('static', filename='css/site.css') }}">
+<link rel="stylesheet" media="print" href="{{ url_for('static', filename='css/print.css') }}">
+<link rel="icon" href="{{ url_for('static', filename='img/icon.svg') }}">
+{% block head %}{% endblock %}
+</head><body>
+{% include "partials/header.html" %}
+<main>{% block body %}{% endblock %}</main>
+{% include "partials/footer.html" %}
+<script type="module" src="{{ url_for('static', filename='js/app.js') }}"></script>
+<script defer src="{{ url_for('static', filename='js/stats.js') }}"></script>
+</body></html>
+"""
+HEADER = """<header><nav><ul>
+{% for name in ["index", "about", "docs.index"] %}<li><a href="{{ url_for(name) }}">{{ name }}</a></li>
+{% endfor %}</ul></nav></header>
+"""
+FOOTER = """<footer><p>&copy; {{ site_name }}</p>{% for i in range(10) %}<a href="/p/{{ i }}.html">{{ i }}</a> {% endfor %}</footer>
+"""
+PAGE = """{% extends "base.html" %}
+{% block head %}<link rel="stylesheet" href="{{ url_for('static', filename='css/section-N.css') }}">{% endblock %}
+{% block body %}
+<article><h1>Page N</h1>
+{% for para in range(12) %}<p>Paragraph {{ para }} of page N with <a href="/p/{{ para }}.html">a link</a>,
+<em>emphasis</em> and <code>code</code>. Lorem ipsum dolor sit amet, consectetur adipiscing elit,
+sed do eiusmod tempor incididunt ut labore et dolore magna aliqua.</p>
+{% endfor %}
+<img src="/static/img/photo-N.png" srcset="/static/img/photo-N.png 1x, /static/img/photo-N@2x.png 2x" alt="">
+<table>{% for r in range(8) %}<tr><td>{{ r }}</td><td>{{ r * 2 }}</td><td>{{ r * 3 }}</td></tr>{% endfor %}</table>
+</article>
+{% endblock %}
+"""
+
+
+def make_site(root: Path, pages: int) -> Path:
+    files: dict[str, str | bytes] = {
+        "pushgen.yaml": "context:\n  site_name: Bench\n  title: Bench\n",
+        "templates/base.html": LAYOUT,
+        "templates/partials/header.html": HEADER,
+        "templates/partials/footer.html": FOOTER,
+        "pages/index.html": PAGE.replace("N", "0").replace("section-0", "section-0"),
+        "pages/about.html": PAGE.replace("N", "0"),
+        "pages/docs/index.html": PAGE.replace("N", "0"),
+        "static/css/site.css": '@import "base.css";\n@import "layout.css" screen;\nbody{margin:0}\n',
+        "static/css/base.css": '@font-face{font-family:B;src:url(../fonts/b.woff2) format("woff2"),url(../fonts/b.woff) format("woff")}\n'
+        "html{font-family:B}\n",
+        "static/css/layout.css": "main{max-width:60em}\nheader{background:url(../img/bg.png)}\n",
+        "static/css/print.css": "nav{display:none}\n",
+        "static/fonts/b.woff2": b"wOF2" + b"\0" * 2000,
+        "static/fonts/b.woff": b"wOFF" + b"\0" * 2000,
+        "static/img/icon.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
+        "static/img/bg.png": b"\x89PNG",
+        "static/js/app.js": 'import {a} from "./a.js";\nimport "./b.js";\nconsole.log(a);\n',
+        "static/js/a.js": 'export {c as a} from "./c.js";\n',
+        "static/js/b.js": "export default 1;\n",
+        "static/js/c.js": "export const c = 1;\n",
+        "static/js/stats.js": "void 0;\n",
+    }
+    sections = 20
+    for s in range(sections):
+        files[f"static/css/section-{s}.css"] = f"h1{{color:#{s:03d}}}\n"
+    for i in range(pages - 3):
+        files[f"pages/p/{i}.html"] = PAGE.replace("section-N", f"section-{i % sections}").replace(
+            "N", str(i)
+        )
+        files[f"static/img/photo-{i}.png"] = b"\x89PNG"
+        files[f"static/img/photo-{i}@2x.png"] = b"\x89PNG"
+    files["static/img/photo-0.png"] = b"\x89PNG"
+    files["static/img/photo-0@2x.png"] = b"\x89PNG"
+    for rel, content in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return root
+
+
+def floor(site: Path) -> None:
+    """Jinja2 render + lxml parse of every page, one process: the unavoidable work."""
+    config = load_config(site)
+    pages = discover_pages(config)
+    renderer = Renderer(config, pages)
+    for page in pages:
+        html = renderer.render(page)
+        lxml.html.document_fromstring(html)
+
+
+def timed(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def run(pages: int, rounds: int) -> dict[str, list[float]]:
+    work = Path(tempfile.mkdtemp(prefix="pushgen-bench-"))
+    try:
+        site = make_site(work / "site", pages)
+        build_site(load_config(site), jobs=1)  # warm the disk cache and imports
+        times: dict[str, list[float]] = {"floor": [], "build -j1": [], "build -j2": []}
+        for _ in range(rounds):
+            times["floor"].append(timed(lambda: floor(site)))
+            shutil.rmtree(site / "_site")
+            times["build -j1"].append(timed(lambda: build_site(load_config(site), jobs=1)))
+            shutil.rmtree(site / "_site")
+            times["build -j2"].append(timed(lambda: build_site(load_config(site), jobs=2)))
+        return times
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def table(results: dict[int, dict[str, list[float]]], rounds: int) -> str:
+    lines = [
+        "| pages | what | median s | min s | max s | x floor (median) |",
+        "|---:|---|---:|---:|---:|---:|",
+    ]
+    for pages, times in results.items():
+        base = statistics.median(times["floor"])
+        for name, values in times.items():
+            med = statistics.median(values)
+            lines.append(
+                f"| {pages} | {name} | {med:.3f} | {min(values):.3f} | {max(values):.3f} | {med / base:.2f} |"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--pages", type=int, nargs="+", default=[1000])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--markdown", type=Path, help="also write the table into this file between markers"
+    )
+    args = parser.parse_args(argv)
+    results = {n: run(n, args.rounds) for n in args.pages}
+    text = table(results, args.rounds)
+    print(text)
+    if args.markdown:
+        begin, end = "<!-- build_bench:begin -->", "<!-- build_bench:end -->"
+        command = f"python bench/build_bench.py --pages {' '.join(map(str, args.pages))} --rounds {args.rounds}"
+        block = f"{begin}\n`{command}` ({args.rounds} rounds, interleaved):\n\n{text}\n{end}"
+        doc = args.markdown.read_text() if args.markdown.exists() else ""
+        if begin in doc and end in doc:
+            doc = doc.split(begin)[0] + block + doc.split(end, 1)[1]
+        else:
+            doc += "\n" + block + "\n"
+        args.markdown.write_text(doc)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

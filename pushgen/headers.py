@@ -1,0 +1,242 @@
+"""Header building: manifest entries in, ready-to-send push lists and ``Link`` values out.
+
+Everything here is pure and runs once per manifest load, never per request. A
+:class:`RouteTable` maps every URL path a page answers to (``/docs/``, ``/docs``,
+``/docs/index.html``) to one :class:`RoutePlan` holding what the runtime sends:
+
+* ``push_paths``: the paths to promise with HTTP/2 server push (RFC 9113 §8.4);
+* ``links``: one ``Link`` value per hinted entry, as bytes, for a 103 Early Hints
+  response (RFC 8297) through the ASGI ``http.response.early_hint`` extension;
+* ``link_header``: the same values joined into one ``Link`` field for the final
+  response (RFC 8288 §3: a ``Link`` field is a comma-separated list of links).
+
+The values follow the preload specification
+(https://w3c.github.io/preload/, https://html.spec.whatwg.org/#link-type-preload)::
+
+    </static/a.css>; rel=preload; as=style
+    </static/f.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin
+    </static/app.js>; rel=modulepreload
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from urllib.parse import unquote
+
+from .errors import Diagnostic
+from .manifest import Manifest
+from .model import PRELOAD_DESTINATIONS, Asset
+
+__all__ = [
+    "RoutePlan",
+    "RouteTable",
+    "build_route_table",
+    "link_value",
+    "normalise_base_path",
+    "plan_route",
+    "route_aliases",
+]
+
+# Characters that may not appear between the angle brackets of a link target
+# (RFC 8288 §3: URI-Reference, RFC 3986 excludes them); manifest paths are
+# already ASCII without spaces or controls, so these are the only ones left.
+_TARGET_ESCAPES = {c: f"%{ord(c):02X}" for c in '<>"`{}|^'}
+_TARGET_UNSAFE = re.compile('[<>"`{}|^]')
+# A header field value may hold visible ASCII, space and tab (RFC 9110 §5.5);
+# anything else could split or corrupt the field.
+_FIELD_UNSAFE = re.compile(r"[^\t\x20-\x7e]")
+
+
+@dataclass(frozen=True, slots=True)
+class RoutePlan:
+    """What to send for one route, computed once when the manifest is loaded.
+
+    ``route`` is the manifest's route key; ``push_paths`` are percent-encoded
+    ASCII paths in manifest order (already capped); ``links`` are the 103 Early
+    Hints values and ``link_header`` the same values as one ``Link`` field
+    (empty when nothing is hinted).
+    """
+
+    route: str
+    push_paths: tuple[str, ...] = ()
+    links: tuple[bytes, ...] = ()
+    link_header: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTable:
+    """Every URL path a route answers to, mapped to that route's :class:`RoutePlan`.
+
+    ``plans`` is keyed by *decoded* URL paths (as found in an ASGI scope's
+    ``path``), so a request costs one dictionary lookup. ``diagnostics`` lists
+    manifest values that could not be turned into a header and were left out.
+    """
+
+    plans: Mapping[str, RoutePlan] = field(default_factory=lambda: MappingProxyType({}))
+    diagnostics: tuple[Diagnostic, ...] = ()
+    routes: int = 0
+
+    def lookup(self, path: str, root_path: str = "") -> RoutePlan | None:
+        """The plan for an ASGI ``path``, or None when the path is not a route.
+
+        Under the ASGI spec ``path`` includes ``root_path`` (the prefix the app is
+        mounted at). The path is tried as it is first (a site built with its base
+        path includes the prefix in its routes), then without ``root_path``.
+        """
+        plan = self.plans.get(path)
+        if plan is None and root_path and path.startswith(root_path):
+            plan = self.plans.get(path[len(root_path) :] or "/")
+        return plan
+
+
+def _quoted(value: str) -> str:
+    # quoted-string (RFC 9110 §5.6.4): backslash-escape '"' and '\'.
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def link_value(asset: Asset) -> str | None:
+    """The ``Link`` value announcing ``asset``, or None when it is not hinted.
+
+    None for ``hint: false`` entries and for destinations a browser cannot
+    preload (``as=video`` and the like would only produce a console warning),
+    except module scripts, which are always ``rel=modulepreload``. Raises
+    :class:`ValueError` when ``type`` or ``media`` holds characters a header
+    field cannot carry.
+    """
+    if not asset.hint:
+        return None
+    for name, value in (("type", asset.type), ("media", asset.media)):
+        if value is not None and _FIELD_UNSAFE.search(value):
+            raise ValueError(f"{name} {value!r} contains characters a Link header cannot carry")
+    target = _TARGET_UNSAFE.sub(lambda m: _TARGET_ESCAPES[m.group()], asset.path)
+    parts = [f"<{target}>"]
+    if asset.module:
+        # rel=modulepreload fetches in CORS mode with credentials "same-origin"
+        # unless told otherwise, so only use-credentials needs saying; `as`
+        # defaults to script (HTML Living Standard, link-type-modulepreload).
+        parts.append("rel=modulepreload")
+        if asset.destination != "script":
+            parts.append(f"as={asset.destination}")
+        if asset.crossorigin == "use-credentials":
+            parts.append("crossorigin=use-credentials")
+    else:
+        if asset.destination not in PRELOAD_DESTINATIONS:
+            return None
+        parts += ["rel=preload", f"as={asset.destination}"]
+        if asset.type is not None:
+            parts.append(f"type={_quoted(asset.type)}")
+        # A bare `crossorigin` is the anonymous state; fonts need it even on the
+        # same origin or the preloaded response is not reused (Fetch, CORS mode).
+        if asset.crossorigin == "anonymous":
+            parts.append("crossorigin")
+        elif asset.crossorigin == "use-credentials":
+            parts.append("crossorigin=use-credentials")
+    if asset.media is not None:
+        parts.append(f"media={_quoted(asset.media)}")
+    return "; ".join(parts)
+
+
+def plan_route(route: str, assets: Iterable[Asset], *, max_pushes: int | None = None) -> RoutePlan:
+    """The :class:`RoutePlan` for ``route``: pushed paths (at most ``max_pushes``) and links.
+
+    Raises :class:`ValueError` like :func:`link_value`.
+    """
+    pushes: list[str] = []
+    links: list[str] = []
+    for asset in assets:
+        if asset.push and (max_pushes is None or len(pushes) < max_pushes):
+            pushes.append(asset.path)
+        value = link_value(asset)
+        if value is not None:
+            links.append(value)
+    return RoutePlan(
+        route=route,
+        push_paths=tuple(pushes),
+        links=tuple(v.encode("ascii") for v in links),
+        link_header=", ".join(links),
+    )
+
+
+def normalise_base_path(base_path: str) -> str:
+    """``base_path`` with exactly one leading and one trailing slash (``blog`` -> ``/blog/``)."""
+    stripped = base_path.strip("/")
+    return f"/{stripped}/" if stripped else "/"
+
+
+def route_aliases(route: str, *, pretty_urls: bool = False) -> tuple[str, ...]:
+    """Every URL path that serves the page of ``route``, ``route`` first.
+
+    A directory route answers with and without its trailing slash and as
+    ``index.html``; an ``.html`` route also without the suffix when pretty URLs
+    are on; a suffix-less route (what a pretty-URL build writes) also with it.
+    """
+    aliases = [route]
+    if route.endswith("/"):
+        aliases.append(route + "index.html")
+        if route != "/":
+            aliases.append(route[:-1])
+    elif route.endswith("/index.html"):
+        directory = route[: -len("index.html")]
+        aliases.append(directory)
+        if directory != "/":
+            aliases.append(directory[:-1])
+    elif route.endswith(".html"):
+        if pretty_urls:
+            aliases.append(route[: -len(".html")])
+    elif not route.rsplit("/", 1)[-1].count("."):
+        aliases.append(route + ".html")
+    return tuple(aliases)
+
+
+def build_route_table(
+    manifest: Manifest,
+    *,
+    base_path: str = "/",
+    pretty_urls: bool = False,
+    max_pushes: int | None = None,
+    filename: str = "<manifest>",
+) -> RouteTable:
+    """Turn ``manifest`` into a :class:`RouteTable` keyed by every alias of every route.
+
+    Routes are URL paths as the browser requests them, base path included (what
+    ``pushgen build`` writes); a hand-written route outside ``base_path`` is taken
+    as relative to it. Keys are percent-decoded, like an ASGI scope's ``path``.
+    An exact route always wins over another route's alias. An entry whose
+    ``type``/``media`` cannot go into a header loses its hint (the push stays)
+    and is reported in ``diagnostics`` with the route's line.
+    """
+    base = normalise_base_path(base_path)
+    plans: dict[str, RoutePlan] = {}
+    exact: dict[str, RoutePlan] = {}
+    problems: list[Diagnostic] = []
+    for route in sorted(manifest.routes):
+        assets = manifest.routes[route]
+        try:
+            plan = plan_route(route, assets, max_pushes=max_pushes)
+        except ValueError:
+            kept: list[Asset] = []
+            for asset in assets:
+                try:
+                    link_value(asset)
+                except ValueError as exc:
+                    line = manifest.lines.get(route, 0)
+                    problems.append(
+                        Diagnostic(
+                            filename, line, 0, f"route {route!r}: {asset.path}: {exc}; not hinted"
+                        )
+                    )
+                    asset = replace(asset, hint=False)
+                kept.append(asset)
+            plan = plan_route(route, kept, max_pushes=max_pushes)
+        full = route if route.startswith(base) or route + "/" == base else base + route.lstrip("/")
+        aliases = [unquote(alias) for alias in route_aliases(full, pretty_urls=pretty_urls)]
+        exact[aliases[0]] = plan
+        for alias in aliases[1:]:
+            plans.setdefault(alias, plan)
+    plans.update(exact)
+    return RouteTable(
+        plans=MappingProxyType(plans), diagnostics=tuple(problems), routes=len(manifest.routes)
+    )

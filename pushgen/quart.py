@@ -1,0 +1,310 @@
+"""The Quart extension: push a route's assets, send 103 Early Hints, add ``Link`` headers.
+
+One call sets it up, in the style of quart-cors::
+
+    from quart import Quart
+    import pushgen.quart
+
+    app = Quart(__name__)
+    pushgen.quart.init_app(app, manifest="push-manifest.yaml")
+
+Each option is resolved from the keyword argument, then ``app.config["PUSHGEN_*"]``,
+then the default:
+
+=====================  ============================  ==============================
+keyword                ``app.config`` key            default
+=====================  ============================  ==============================
+``manifest``           ``PUSHGEN_MANIFEST``          ``push-manifest.yaml`` (*)
+``push``               ``PUSHGEN_PUSH``              ``True``
+``early_hints``        ``PUSHGEN_EARLY_HINTS``       ``True``
+``link_headers``       ``PUSHGEN_LINK_HEADERS``      ``True``
+``max_pushes``         ``PUSHGEN_MAX_PUSHES``        ``10`` per request
+``base_path``          ``PUSHGEN_BASE_PATH``         ``/``
+``pretty_urls``        ``PUSHGEN_PRETTY_URLS``       ``False``
+``reload_interval``    ``PUSHGEN_RELOAD_INTERVAL``   ``1.0`` s (0 stops watching)
+``manifest_required``  ``PUSHGEN_MANIFEST_REQUIRED``  ``True``
+=====================  ============================  ==============================
+
+(*) a relative manifest path is relative to ``app.root_path``, like other Quart paths.
+
+The manifest is loaded and validated here, once, into a
+:class:`~pushgen.headers.RouteTable`; a request costs a dictionary lookup. While
+the app serves, a background task polls the file and swaps in a new table when it
+changes; a broken file is logged (``file:line:col``) on the ``pushgen`` logger and
+the last good table stays in service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from quart import Quart, make_push_promise, request
+from quart.typing import ResponseTypes
+
+from .errors import ConfigError, ManifestError, PushgenError
+from .headers import RouteTable, build_route_table, normalise_base_path
+from .manifest import load_manifest
+from .middleware import ASGIApp, EarlyHintsMiddleware
+
+__all__ = [
+    "DEFAULT_MANIFEST",
+    "DEFAULT_MAX_PUSHES",
+    "DEFAULT_RELOAD_INTERVAL",
+    "EXTENSION_KEY",
+    "Options",
+    "PushgenState",
+    "init_app",
+]
+
+log = logging.getLogger("pushgen")
+
+EXTENSION_KEY = "pushgen"
+DEFAULT_MANIFEST = "push-manifest.yaml"
+# Every push competes with the page for the connection; past a handful of
+# critical assets a push costs more than the round trip it saves.
+DEFAULT_MAX_PUSHES = 10
+DEFAULT_RELOAD_INTERVAL = 1.0
+
+_PUSH_EXTENSION = "http.response.push"  # ASGI HTTP/2 server push extension
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """The resolved settings of the extension for one app."""
+
+    manifest: Path
+    push: bool = True
+    early_hints: bool = True
+    link_headers: bool = True
+    max_pushes: int = DEFAULT_MAX_PUSHES
+    base_path: str = "/"
+    pretty_urls: bool = False
+    reload_interval: float = DEFAULT_RELOAD_INTERVAL
+    manifest_required: bool = True
+
+
+class PushgenState:
+    """The extension's state for one app, kept in ``app.extensions["pushgen"]``.
+
+    ``table`` is the route table in service; it is replaced as a whole (never
+    mutated), so a request always sees one consistent manifest. ``generation``
+    counts successful loads.
+    """
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.table = RouteTable()
+        self.generation = 0
+        self._signature: tuple[int, int, int] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        # inode catches an atomic replace; size and mtime catch an in-place edit.
+        try:
+            st = os.stat(self.options.manifest)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def _load(self) -> RouteTable:
+        manifest = load_manifest(self.options.manifest)
+        return build_route_table(
+            manifest,
+            base_path=self.options.base_path,
+            pretty_urls=self.options.pretty_urls,
+            max_pushes=self.options.max_pushes,
+            filename=str(self.options.manifest),
+        )
+
+    def _install(self, table: RouteTable, signature: tuple[int, int, int] | None) -> None:
+        for diagnostic in table.diagnostics:
+            log.warning("%s", diagnostic)
+        self.table = table
+        self._signature = signature
+        self.generation += 1
+
+    def load(self) -> None:
+        """Load the manifest now; raise :class:`ManifestError` when it cannot be used.
+
+        A missing file is not an error when ``manifest_required`` is off: the
+        table stays empty until the file appears.
+        """
+        signature = self._stat()
+        if signature is None and not self.options.manifest_required:
+            log.warning(
+                "pushgen: no manifest at %s yet; serving without hints", self.options.manifest
+            )
+            self._signature = None
+            return
+        self._install(self._load(), signature)
+        log.info("pushgen: loaded %s (%d routes)", self.options.manifest, self.table.routes)
+
+    async def reload(self) -> bool:
+        """Reload the manifest; on failure log every problem and keep the current table.
+
+        Returns True when a new table is in service.
+        """
+        signature = self._stat()
+        try:
+            table = await asyncio.to_thread(self._load)
+        except ManifestError as exc:
+            self._signature = signature  # do not report the same broken file again
+            for diagnostic in exc.diagnostics:
+                log.error("%s", diagnostic)
+            log.error(
+                "pushgen: keeping the previous manifest (%d routes) in service", self.table.routes
+            )
+            return False
+        self._install(table, signature)
+        log.info("pushgen: reloaded %s (%d routes)", self.options.manifest, table.routes)
+        return True
+
+    async def watch(self) -> None:
+        """Poll the manifest every ``reload_interval`` seconds; reload it when it changes."""
+        interval = self.options.reload_interval
+        while True:
+            await asyncio.sleep(interval)
+            signature = self._stat()
+            if signature != self._signature:
+                await self.reload()
+
+    async def _start(self) -> None:
+        if self.options.reload_interval > 0 and self._task is None:
+            self._task = asyncio.create_task(self.watch(), name="pushgen-manifest-watch")
+
+    async def _stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _after_request(self, response: ResponseTypes) -> ResponseTypes:
+        # after_request rather than before_request: the status is known, so a
+        # 304, redirect or error gets no pushes; and Quart sends
+        # http.response.start only after these hooks return, so every
+        # PUSH_PROMISE still precedes the response HEADERS, as RFC 9113 §8.4
+        # asks ("before sending any frames that reference the promised responses").
+        if response.status_code != 200 or request.method not in ("GET", "HEAD"):
+            return response
+        scope = request.scope
+        plan = self.table.lookup(scope["path"], scope.get("root_path", ""))
+        if plan is None:
+            return response
+        if self.options.link_headers and plan.link_header:
+            # RFC 8288 §3: one more Link field is fine next to any the app set.
+            response.headers.add("Link", plan.link_header)
+        # HEAD asks for no body, so nothing it would reference is worth pushing.
+        # Push exists on HTTP/2 (and HTTP/3 in Hypercorn) only; skip the loop
+        # on HTTP/1.1. A client that disabled push (SETTINGS_ENABLE_PUSH=0) is
+        # handled by the server, which drops the promise.
+        if (
+            self.options.push
+            and request.method == "GET"
+            and _PUSH_EXTENSION in (scope.get("extensions") or {})
+        ):
+            for path in plan.push_paths:
+                await make_push_promise(path)
+        return response
+
+
+def _resolve(app: Quart, key: str, value: Any, default: Any) -> Any:
+    if value is not None:
+        return value
+    return app.config.get(f"PUSHGEN_{key.upper()}", default)
+
+
+def _bool(app: Quart, key: str, value: bool | None, default: bool) -> bool:
+    result = _resolve(app, key, value, default)
+    if not isinstance(result, bool):
+        raise ConfigError(f"PUSHGEN_{key.upper()} must be True or False, not {result!r}")
+    return result
+
+
+def _number(app: Quart, key: str, value: float | None, default: float, kind: type) -> Any:
+    result = _resolve(app, key, value, default)
+    if isinstance(result, bool) or not isinstance(result, (int, float)) or result < 0:
+        raise ConfigError(f"PUSHGEN_{key.upper()} must be a number >= 0, not {result!r}")
+    if kind is int and result != int(result):
+        raise ConfigError(f"PUSHGEN_{key.upper()} must be a whole number, not {result!r}")
+    return kind(result)
+
+
+def _options(app: Quart, kwargs: dict[str, Any]) -> Options:
+    manifest = _resolve(app, "manifest", kwargs["manifest"], DEFAULT_MANIFEST)
+    if not isinstance(manifest, (str, os.PathLike)):
+        raise ConfigError(f"PUSHGEN_MANIFEST must be a file path, not {manifest!r}")
+    path = Path(app.root_path, manifest)
+    base_path = _resolve(app, "base_path", kwargs["base_path"], "/")
+    if not isinstance(base_path, str):
+        raise ConfigError(f"PUSHGEN_BASE_PATH must be a URL path like /blog/, not {base_path!r}")
+    return Options(
+        manifest=path,
+        push=_bool(app, "push", kwargs["push"], True),
+        early_hints=_bool(app, "early_hints", kwargs["early_hints"], True),
+        link_headers=_bool(app, "link_headers", kwargs["link_headers"], True),
+        max_pushes=_number(app, "max_pushes", kwargs["max_pushes"], DEFAULT_MAX_PUSHES, int),
+        base_path=normalise_base_path(base_path),
+        pretty_urls=_bool(app, "pretty_urls", kwargs["pretty_urls"], False),
+        reload_interval=_number(
+            app, "reload_interval", kwargs["reload_interval"], DEFAULT_RELOAD_INTERVAL, float
+        ),
+        manifest_required=_bool(app, "manifest_required", kwargs["manifest_required"], True),
+    )
+
+
+def init_app(
+    app: Quart,
+    *,
+    manifest: str | os.PathLike[str] | None = None,
+    push: bool | None = None,
+    early_hints: bool | None = None,
+    link_headers: bool | None = None,
+    max_pushes: int | None = None,
+    base_path: str | None = None,
+    pretty_urls: bool | None = None,
+    reload_interval: float | None = None,
+    manifest_required: bool | None = None,
+) -> Quart:
+    """Make ``app`` push, hint and link each route's assets from a push manifest.
+
+    Loads the manifest now (raising :class:`~pushgen.errors.ManifestError` with
+    ``file:line:col`` diagnostics when it is missing or invalid), registers an
+    ``after_request`` hook for pushes and ``Link`` headers, wraps ``app.asgi_app``
+    in :class:`~pushgen.middleware.EarlyHintsMiddleware` for 103 Early Hints and
+    watches the manifest while the app serves. Returns ``app``. The state is
+    ``app.extensions["pushgen"]`` (a :class:`PushgenState`).
+    """
+    if EXTENSION_KEY in app.extensions:
+        raise PushgenError("pushgen.quart.init_app was already called for this app")
+    options = _options(
+        app,
+        {
+            "manifest": manifest,
+            "push": push,
+            "early_hints": early_hints,
+            "link_headers": link_headers,
+            "max_pushes": max_pushes,
+            "base_path": base_path,
+            "pretty_urls": pretty_urls,
+            "reload_interval": reload_interval,
+            "manifest_required": manifest_required,
+        },
+    )
+    state = PushgenState(options)
+    state.load()
+    app.extensions[EXTENSION_KEY] = state
+    app.after_request(state._after_request)
+    app.before_serving(state._start)
+    app.after_serving(state._stop)
+    if options.early_hints:
+        inner: ASGIApp = app.asgi_app  # type: ignore[assignment]
+        middleware = EarlyHintsMiddleware(inner, lambda: state.table)
+        app.asgi_app = middleware  # type: ignore[assignment,method-assign]
+    return app
