@@ -148,6 +148,10 @@ class Resolver:
             media=ref.media if destination == "style" else None,
             module=ref.module and destination == "script",
         )
+        if ref.kind == "srcset":
+            # One candidate of a srcset is fetched, by viewport and density: a hint
+            # for each would make the browser download them all.
+            return replace(asset, push=False, hint=False)
         push = should_push(asset, self.push_destinations)
         return asset if push else replace(asset, push=False)
 
@@ -167,7 +171,7 @@ class Resolver:
         if relpath is None:
             return False
         item = Found(self._asset(ref), chain, self._category(ref), icon=ref.kind == "icon")
-        if ref.kind == "url" and len(chain) > 1 and ref.destination == "image":
+        if ref.kind in ("url", "srcset") and len(chain) > 1 and ref.destination == "image":
             # An image named by a stylesheet: listed after the page's own images.
             css_images.append(item)
             return True

@@ -168,10 +168,16 @@ class PushgenState:
     async def watch(self) -> None:
         """Poll the manifest every ``reload_interval`` seconds; reload it when it changes."""
         interval = self.options.reload_interval
+        # A file saved in place is empty for a moment (truncated, then written);
+        # load only once two looks a short while apart agree.
+        settle = min(interval, 0.1)
         while True:
             await asyncio.sleep(interval)
             signature = self._stat()
-            if signature != self._signature:
+            if signature == self._signature:
+                continue
+            await asyncio.sleep(settle)
+            if self._stat() == signature:
                 await self.reload()
 
     async def _start(self) -> None:

@@ -51,7 +51,7 @@ def test_assets_come_in_the_order_the_page_needs_them(site: Path) -> None:
         Asset("/static/js/lib/b.js", "script", crossorigin="anonymous", module=True),
         Asset("/static/js/classic.js", "script"),
         Asset("/static/img/hero.png", "image", push=False),
-        Asset("/static/img/hero@2x.png", "image", push=False),
+        Asset("/static/img/hero@2x.png", "image", push=False, hint=False),
         Asset("/static/img/bg.png", "image", push=False),
     )
     # The relative stylesheet of the page in a subfolder resolves against /docs/.

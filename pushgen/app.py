@@ -1,0 +1,137 @@
+"""The ASGI app factory: a built site served with push, 103 Early Hints and ``Link`` headers.
+
+``pushgen serve`` calls it; in production Hypercorn's own CLI can call it in every
+worker::
+
+    PUSHGEN_SITE=/srv/site hypercorn "pushgen.app:create_app()" \\
+        --workers 4 --bind 0.0.0.0:443 --certfile cert.pem --keyfile key.pem
+
+Each argument left as None is read from the environment:
+
+=========================  =================================================
+``site``                   ``PUSHGEN_SITE`` (default: the current folder)
+``output``                 ``PUSHGEN_OUTPUT`` (default: ``output:`` of pushgen.yaml)
+``manifest``               ``PUSHGEN_MANIFEST`` (default: ``manifest:`` of pushgen.yaml)
+``push``                   ``PUSHGEN_PUSH`` (``1``/``0``, ``true``/``false``, ...)
+``early_hints``            ``PUSHGEN_EARLY_HINTS``
+``link_headers``           ``PUSHGEN_LINK_HEADERS``
+``max_pushes``             ``PUSHGEN_MAX_PUSHES``
+``reload_interval``        ``PUSHGEN_RELOAD_INTERVAL`` (seconds; 0 stops watching)
+``static_max_age``         ``PUSHGEN_STATIC_MAX_AGE`` (seconds)
+=========================  =================================================
+
+Nothing is built here: a missing output is an error that says to run
+``pushgen build``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from quart import Quart
+
+from .config import load_config
+from .errors import ConfigError
+from .quart import init_app
+from .serve import DEFAULT_STATIC_MAX_AGE, check_output, site_app
+
+__all__ = ["ENV_PREFIX", "create_app"]
+
+ENV_PREFIX = "PUSHGEN_"
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+def _env_bool(name: str, text: str) -> bool:
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigError(f"environment variable {name}={text!r} must be 1 or 0 (true/false)")
+
+
+def _env_number(kind: Callable[[str], Any]) -> Callable[[str, str], Any]:
+    def parse(name: str, text: str) -> Any:
+        try:
+            value = kind(text.strip())
+        except ValueError:
+            raise ConfigError(f"environment variable {name}={text!r} must be a number") from None
+        if value < 0:
+            raise ConfigError(f"environment variable {name}={text!r} must not be negative")
+        return value
+
+    return parse
+
+
+_OPTION_PARSERS: Mapping[str, Callable[[str, str], Any]] = {
+    "push": _env_bool,
+    "early_hints": _env_bool,
+    "link_headers": _env_bool,
+    "max_pushes": _env_number(int),
+    "reload_interval": _env_number(float),
+    "static_max_age": _env_number(int),
+}
+
+
+def create_app(
+    site: str | os.PathLike[str] | None = None,
+    *,
+    output: str | os.PathLike[str] | None = None,
+    manifest: str | os.PathLike[str] | None = None,
+    push: bool | None = None,
+    early_hints: bool | None = None,
+    link_headers: bool | None = None,
+    max_pushes: int | None = None,
+    reload_interval: float | None = None,
+    static_max_age: int | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Quart:
+    """A Quart app serving the built ``site`` with the pushgen extension.
+
+    Arguments left as None come from ``environ`` (default ``os.environ``, see
+    the module docs), then from the site's ``pushgen.yaml`` and the defaults.
+    Raises :class:`~pushgen.errors.PushgenError` (a ``ConfigError``,
+    ``ManifestError`` with ``file:line:col`` diagnostics, or a refusal to serve
+    the output) when the app cannot serve.
+    """
+    env = os.environ if environ is None else environ
+
+    def from_env(name: str) -> str | None:
+        return env.get(ENV_PREFIX + name.upper()) or None
+
+    config = load_config(
+        site if site is not None else from_env("site") or ".",
+        output=output if output is not None else from_env("output"),
+        manifest=manifest if manifest is not None else from_env("manifest"),
+    )
+    check_output(config)
+    given: dict[str, Any] = {
+        "push": push,
+        "early_hints": early_hints,
+        "link_headers": link_headers,
+        "max_pushes": max_pushes,
+        "reload_interval": reload_interval,
+        "static_max_age": static_max_age,
+    }
+    for name, parse in _OPTION_PARSERS.items():
+        name_env = ENV_PREFIX + name.upper()
+        if given[name] is None and name_env in env:
+            given[name] = parse(name_env, env[name_env])
+    max_age = given.pop("static_max_age")
+    app = site_app(
+        config.output,
+        base_path=config.base_path,
+        pretty_urls=config.pretty_urls,
+        static_max_age=DEFAULT_STATIC_MAX_AGE if max_age is None else max_age,
+    )
+    return init_app(
+        app,
+        manifest=config.manifest,
+        base_path=config.base_path,
+        pretty_urls=config.pretty_urls,
+        **given,
+    )

@@ -1,0 +1,558 @@
+"""What a rendered page makes the browser fetch, read from its HTML as a browser reads it.
+
+One lxml parse per page, then one pass over the elements that can fetch something
+(filtered by tag in C), in document order. What is found, with its Reference fields:
+
+=========================================  ===========  ==============  ===================
+element                                    destination  kind            also kept
+=========================================  ===========  ==============  ===================
+``<link rel=stylesheet href>``             style        stylesheet      media, crossorigin
+``<link rel=preload href as>``             the ``as``   preload         type, media,
+                                                                        crossorigin
+``<link rel=modulepreload href>``          script       modulepreload   module, crossorigin
+``<link rel=icon|apple-touch-icon href>``  image        icon            type, media
+``<script src>``                           script       script          crossorigin
+``<script type=module src>``               script       script          module, crossorigin
+imports of ``<script type=module>``        script       module          (see js_scan)
+``<img src srcset>``, ``<picture>``        image        image           type, media
+``<source srcset>``, ``<video poster>``,
+``<input type=image src>``
+``<style>``, ``style=""``                  (see css_scan: import, url, font)
+=========================================  ===========  ==============  ===================
+
+Rules from the HTML Living Standard: the first ``<base href>`` is the base URL of every
+other reference; ``<template>`` contents are inert; with scripting on, ``<noscript>`` is
+raw text; a ``nomodule`` classic script is not run by a browser that runs modules; a
+script whose type is neither JavaScript nor ``module`` is not fetched. Every srcset
+candidate is listed, in order (the build picks). Other origins come back with
+``local=False``; ``data:``/``blob:``/fragment-only URLs never appear.
+
+``line`` is lxml's ``sourceline``: the line on which the element's start tag ends (where
+inline CSS and JS begin), capped at 65535 by libxml2. ``column`` is 0 (unknown).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from functools import lru_cache
+from typing import Any
+
+from lxml import etree
+
+from .css_scan import scan_css, scan_css_declarations
+from .decode import decode_html
+from .errors import Diagnostic
+from .js_scan import scan_js
+from .model import PRELOAD_DESTINATIONS, Reference, ScanResult
+from .urls import resolve
+
+__all__ = ["scan_html", "scan_html_tree"]
+
+# lxml has no type hints; an element is whatever lxml hands back.
+_Element = Any
+
+# The same few URLs recur on every page of a site (stylesheets, scripts, icons), and
+# resolving one is most of the per-reference cost. Resolved values are immutable.
+_resolve = lru_cache(maxsize=16384)(resolve)
+
+# Elements that can make a fetch, and those whose contents never do.
+_SKIPPED = ("template", "noscript")
+_TAGS = ("link", "script", "img", "source", "video", "input", "style", *_SKIPPED)
+
+_ASCII_WS = "\t\n\x0c\r "
+_WS_TO_SPACE = str.maketrans(_ASCII_WS, " " * len(_ASCII_WS))
+_ICON_RELS = frozenset({"icon", "apple-touch-icon", "apple-touch-icon-precomposed"})
+# HTML Standard: "a JavaScript MIME type essence match".
+_JS_TYPES = frozenset(
+    {
+        "application/ecmascript", "application/javascript", "application/x-ecmascript",
+        "application/x-javascript", "text/ecmascript", "text/javascript", "text/javascript1.0",
+        "text/javascript1.1", "text/javascript1.2", "text/javascript1.3", "text/javascript1.4",
+        "text/javascript1.5", "text/jscript", "text/livescript", "text/x-ecmascript",
+        "text/x-javascript",
+    }
+)  # fmt: skip
+# HTML Standard, "parse a srcset attribute": descriptor grammar.
+_INTEGER = re.compile(r"[0-9]+")
+_FLOAT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def scan_html(data: bytes | str, url: str, *, filename: str = "") -> ScanResult:
+    """Find what a page makes the browser fetch.
+
+    ``data`` is the rendered page: bytes are decoded as a browser opening the file would
+    (:func:`pushgen.decode.decode_html`, and ``ScanResult.encoding`` says which encoding
+    was used); text is used as is. ``url`` is the page's absolute URL (see
+    :func:`pushgen.urls.document_url`); ``filename`` names it in diagnostics.
+    Malformed HTML is read the way the parser recovers from it; nothing raises.
+    """
+    diagnostics: list[Diagnostic] = []
+    encoding = None
+    if isinstance(data, bytes):
+        decoded = decode_html(data, filename=filename)
+        encoding = decoded.encoding
+        diagnostics.extend(decoded.diagnostics)
+        if decoded.encoding == "utf-8" and not decoded.diagnostics:
+            # Valid UTF-8 already: hand lxml the bytes without a re-encoding round trip.
+            raw = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+        else:
+            raw = decoded.text.encode("utf-8")
+    else:
+        # Lone surrogates cannot be encoded; they would be U+FFFD in a browser anyway.
+        raw = data.encode("utf-8", errors="replace")
+    root = _parse(raw, filename, diagnostics)
+    references: list[Reference] = []
+    if root is not None:
+        scanner = _Scanner(root, url, filename, diagnostics)
+        scanner.run()
+        references = scanner.references
+    return ScanResult(tuple(references), tuple(diagnostics), encoding)
+
+
+def scan_html_tree(root: _Element, url: str, *, filename: str = "") -> ScanResult:
+    """Like :func:`scan_html`, for a document lxml has already parsed (``root`` element)."""
+    diagnostics: list[Diagnostic] = []
+    scanner = _Scanner(root, url, filename, diagnostics)
+    scanner.run()
+    return ScanResult(tuple(scanner.references), tuple(diagnostics))
+
+
+def _parse(raw: bytes, filename: str, diagnostics: list[Diagnostic]) -> _Element | None:
+    # A parser per call: lxml parsers must not be shared between threads, and making one
+    # costs about a microsecond. huge_tree lifts libxml2's 10 MB limit on one text node or
+    # attribute (a big inline data: image) and its nesting limit of 256, which would
+    # otherwise silently drop the rest of the page; HTML has no entity expansion to guard.
+    parser = etree.HTMLParser(
+        encoding="utf-8",
+        remove_comments=True,
+        remove_pis=True,
+        no_network=True,
+        recover=True,
+        huge_tree=True,
+        collect_ids=False,
+        default_doctype=False,
+    )
+    try:
+        root = etree.fromstring(raw, parser)
+    except (etree.LxmlError, ValueError) as exc:  # only for input lxml cannot read at all
+        diagnostics.append(Diagnostic(filename, 0, 0, f"cannot parse HTML: {exc}", "error"))
+        return None
+    for error in parser.error_log.filter_from_level(etree.ErrorLevels.FATAL):
+        # Recoverable errors are ordinary HTML; a fatal one means the rest was not read.
+        diagnostics.append(
+            Diagnostic(
+                filename,
+                error.line,
+                error.column,
+                f"the HTML parser stopped early, references after this point are missing:"
+                f" {error.message}",
+                "error",
+            )
+        )
+    return root
+
+
+def _split_tokens(value: str | None) -> set[str]:
+    """An ASCII-case-insensitive set of space-separated tokens (``rel``)."""
+    if not value:
+        return set()
+    return set(value.lower().translate(_WS_TO_SPACE).split(" ")) - {""}
+
+
+def _cors(value: str | None) -> str | None:
+    """A CORS settings attribute's state: missing, "anonymous" (also empty and invalid
+    values) or "use-credentials" (HTML Standard, section 2.5.4)."""
+    if value is None:
+        return None
+    if value.strip(_ASCII_WS).lower() == "use-credentials":
+        return "use-credentials"
+    return "anonymous"
+
+
+def _text_attr(value: str | None) -> str | None:
+    """An attribute kept as written, stripped; empty means absent."""
+    if value is None:
+        return None
+    value = value.strip(_ASCII_WS)
+    return value or None
+
+
+def _line(element: _Element) -> int:
+    # libxml2 counts lines in 16 bits: past line 65535 it says 65535.
+    line: int | None = element.sourceline
+    return line or 0
+
+
+def _parse_srcset(value: str) -> tuple[list[str], list[str]]:
+    """The candidate URLs of a ``srcset``, in order, and the candidates dropped as invalid.
+
+    HTML Standard, "parse a srcset attribute": a URL is a run of non-whitespace (so it
+    may contain commas); trailing commas end it; descriptors follow up to the next comma
+    outside parentheses. A candidate with invalid descriptors is dropped.
+    """
+    urls: list[str] = []
+    dropped: list[str] = []
+    n = len(value)
+    pos = 0
+    while True:
+        while pos < n and (value[pos] in _ASCII_WS or value[pos] == ","):
+            pos += 1
+        if pos >= n:
+            return urls, dropped
+        start = pos
+        while pos < n and value[pos] not in _ASCII_WS:
+            pos += 1
+        url = value[start:pos]
+        descriptors: list[str] = []
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:
+            descriptors, pos = _srcset_descriptors(value, pos)
+        if _valid_descriptors(descriptors):
+            urls.append(url)
+        else:
+            dropped.append(f"{url} {' '.join(descriptors)}".strip())
+
+
+def _srcset_descriptors(value: str, pos: int) -> tuple[list[str], int]:
+    """The srcset descriptor tokenizer: the descriptors and the position after them."""
+    n = len(value)
+    while pos < n and value[pos] in _ASCII_WS:
+        pos += 1
+    descriptors: list[str] = []
+    current = ""
+    in_parens = False
+    while pos < n:
+        char = value[pos]
+        if in_parens:
+            current += char
+            in_parens = char != ")"
+        elif char in _ASCII_WS:
+            if current:
+                descriptors.append(current)
+                current = ""
+        elif char == ",":
+            pos += 1
+            break
+        else:
+            current += char
+            in_parens = char == "("
+        pos += 1
+    if current:
+        descriptors.append(current)
+    return descriptors, pos
+
+
+def _valid_descriptors(descriptors: list[str]) -> bool:
+    """The srcset descriptor parser: at most one of w/x, h only with w, all well-formed."""
+    width = density = height = False
+    for descriptor in descriptors:
+        number, suffix = descriptor[:-1], descriptor[-1:]
+        if suffix == "w" and _INTEGER.fullmatch(number):
+            if width or density or int(number) == 0:
+                return False
+            width = True
+        elif suffix == "x" and _FLOAT.fullmatch(number):
+            if width or density or height or float(number) < 0:
+                return False
+            density = True
+        elif suffix == "h" and _INTEGER.fullmatch(number):
+            if height or density or int(number) == 0:
+                return False
+            height = True
+        else:
+            return False
+    return not height or width
+
+
+class _Scanner:
+    def __init__(
+        self, root: _Element, url: str, filename: str, diagnostics: list[Diagnostic]
+    ) -> None:
+        self.root = root
+        self.base = url
+        self.filename = filename
+        self.diagnostics = diagnostics
+        self.references: list[Reference] = []
+
+    def run(self) -> None:
+        root = self.root
+        self._find_base()
+        # style="" attributes: only those with a "(" can hold url() or image-set().
+        styled = {
+            attribute.getparent(): str(attribute)
+            for attribute in root.xpath("//@style")
+            if "(" in attribute
+        }
+        tags = _TAGS
+        if styled:
+            tags = (*_TAGS, *({element.tag for element in styled} - set(_TAGS)))
+        inert: set[_Element] = set()
+        handlers = _HANDLERS
+        for element in root.iter(*tags):
+            if element in inert:
+                continue
+            tag = element.tag
+            if tag in _SKIPPED:
+                # <template> contents are inert; <noscript> is raw text when scripts run.
+                inert.update(element.iter())
+                continue
+            handler = handlers.get(tag)
+            if handler is not None:
+                handler(self, element)
+            if styled and element in styled:
+                self._style_attribute(element, styled[element])
+
+    def _find_base(self) -> None:
+        # HTML Standard, "document base URL": the first <base> with an href, in tree order.
+        for element in self.root.iter("base"):
+            href = element.get("href")
+            if href is None or any(True for _ in element.iterancestors(*_SKIPPED)):
+                continue
+            resolved = resolve(href, self.base)
+            if resolved is None:
+                self._diagnose(element, f"ignored: <base href={href!r}> is not an http(s) URL")
+            else:
+                self.base = resolved.url
+            return
+
+    def _diagnose(self, element: _Element, message: str) -> None:
+        self.diagnostics.append(Diagnostic(self.filename, _line(element), 0, message))
+
+    def _add(
+        self,
+        raw: str | None,
+        element: _Element,
+        destination: str,
+        kind: str,
+        *,
+        type: str | None = None,
+        crossorigin: str | None = None,
+        media: str | None = None,
+        module: bool = False,
+    ) -> None:
+        if raw is None:
+            return
+        resolved = _resolve(raw, self.base)
+        if resolved is None:
+            return
+        self.references.append(
+            Reference(
+                url=resolved.url,
+                path=resolved.path,
+                origin=resolved.origin,
+                local=resolved.local,
+                destination=destination,
+                line=_line(element),
+                type=type,
+                crossorigin=crossorigin,
+                media=media,
+                module=module,
+                kind=kind,
+            )
+        )
+
+    def _add_srcset(
+        self,
+        srcset: str,
+        element: _Element,
+        *,
+        seen: set[str],
+        type: str | None = None,
+        media: str | None = None,
+    ) -> None:
+        urls, dropped = _parse_srcset(srcset)
+        for candidate in dropped:
+            self._diagnose(element, f"srcset candidate {candidate!r} has invalid descriptors")
+        for url in urls:
+            if url not in seen:
+                seen.add(url)
+                # Kind "srcset": the browser fetches one candidate of the set, chosen
+                # by viewport and pixel density, so the build lists them unhinted.
+                self._add(url, element, "image", "srcset", type=type, media=media)
+
+    # --- elements --------------------------------------------------------------------
+
+    def _link(self, element: _Element) -> None:
+        rels = _split_tokens(element.get("rel"))
+        if not rels:
+            return
+        href = element.get("href")
+        media = _text_attr(element.get("media"))
+        crossorigin = _cors(element.get("crossorigin"))
+        type_ = _text_attr(element.get("type"))
+        if (
+            "stylesheet" in rels
+            and "alternate" not in rels
+            and element.get("disabled") is None
+            # A type other than text/css means "not a stylesheet I can use": not fetched.
+            and (type_ is None or type_.lower() == "text/css")
+        ):
+            self._add(href, element, "style", "stylesheet", crossorigin=crossorigin, media=media)
+        if "preload" in rels:
+            self._preload(element, href, media, crossorigin, type_)
+        if "modulepreload" in rels:
+            # HTML Standard: module preloads are fetched in CORS mode, like module scripts.
+            self._add(
+                href,
+                element,
+                "script",
+                "modulepreload",
+                crossorigin=crossorigin or "anonymous",
+                module=True,
+            )
+        if rels & _ICON_RELS:
+            self._add(href, element, "image", "icon", type=type_, media=media)
+
+    def _preload(
+        self,
+        element: _Element,
+        href: str | None,
+        media: str | None,
+        crossorigin: str | None,
+        type_: str | None,
+    ) -> None:
+        written = element.get("as")
+        as_ = (written or "").strip(_ASCII_WS).lower()
+        if as_ not in PRELOAD_DESTINATIONS:
+            what = "without an as attribute" if written is None else f"with as={written!r}"
+            self._diagnose(
+                element,
+                f"ignored: <link rel=preload> {what};"
+                f" browsers only preload as one of {', '.join(sorted(PRELOAD_DESTINATIONS))}",
+            )
+            return
+        if as_ == "font" and crossorigin is None:
+            self._diagnose(
+                element,
+                "<link rel=preload as=font> without crossorigin is downloaded twice:"
+                " fonts are always fetched in CORS mode",
+            )
+        self._add(
+            href,
+            element,
+            as_,
+            "preload",
+            type=type_,
+            crossorigin=crossorigin,
+            media=media,
+        )
+        srcset = element.get("imagesrcset")
+        if as_ == "image" and srcset:
+            self._add_srcset(srcset, element, seen={href or ""}, type=type_, media=media)
+
+    def _script(self, element: _Element) -> None:
+        # HTML Standard, "prepare the script element", steps on the type string.
+        type_attr = element.get("type")
+        language = element.get("language")
+        if type_attr == "" or (type_attr is None and not language):
+            script_type = "text/javascript"
+        elif type_attr is not None:
+            script_type = type_attr.strip(_ASCII_WS).lower()
+        else:
+            script_type = f"text/{language}".lower()
+        src = element.get("src")
+        if script_type in _JS_TYPES:
+            # A browser that runs modules skips nomodule classic scripts.
+            if element.get("nomodule") is None:
+                self._add(
+                    src, element, "script", "script", crossorigin=_cors(element.get("crossorigin"))
+                )
+        elif script_type == "module":
+            # Module scripts are fetched in CORS mode; no attribute means "anonymous".
+            crossorigin = _cors(element.get("crossorigin")) or "anonymous"
+            if src is not None:
+                self._add(src, element, "script", "script", crossorigin=crossorigin, module=True)
+            elif element.text:
+                self._merge(
+                    scan_js(
+                        element.text,
+                        self.base,
+                        filename=self.filename,
+                        line_offset=max(_line(element) - 1, 0),
+                        inline=True,
+                        crossorigin=crossorigin,
+                    )
+                )
+        # importmap, speculationrules, JSON, templates...: nothing to fetch.
+
+    def _img(self, element: _Element) -> None:
+        src = element.get("src")
+        seen = {src} if src else set()
+        self._add(src, element, "image", "image")
+        srcset = element.get("srcset")
+        if srcset:
+            self._add_srcset(srcset, element, seen=seen)
+
+    def _source(self, element: _Element) -> None:
+        # Only <picture> sources are images (audio/video sources are media). libxml2 does
+        # not know <source> is void and nests the next one inside it: look past those.
+        parent = element.getparent()
+        while parent is not None and parent.tag == "source":
+            parent = parent.getparent()
+        if parent is None or parent.tag != "picture":
+            return
+        srcset = element.get("srcset")
+        if srcset:
+            self._add_srcset(
+                srcset,
+                element,
+                seen=set(),
+                type=_text_attr(element.get("type")),
+                media=_text_attr(element.get("media")),
+            )
+
+    def _video(self, element: _Element) -> None:
+        self._add(element.get("poster"), element, "image", "image")
+
+    def _input(self, element: _Element) -> None:
+        if (element.get("type") or "").strip(_ASCII_WS).lower() == "image":
+            self._add(element.get("src"), element, "image", "image")
+
+    def _style(self, element: _Element) -> None:
+        type_ = (element.get("type") or "").strip(_ASCII_WS).lower()
+        if type_ not in ("", "text/css") or not element.text:
+            return
+        result = scan_css(
+            element.text,
+            self.base,
+            filename=self.filename,
+            line_offset=max(_line(element) - 1, 0),
+            inline=True,
+        )
+        media = _text_attr(element.get("media"))
+        if media is not None:
+            # The element's media applies to everything its sheet loads.
+            result = replace(
+                result,
+                references=tuple(
+                    ref if ref.media else replace(ref, media=media) for ref in result.references
+                ),
+            )
+        self._merge(result)
+
+    def _style_attribute(self, element: _Element, value: str) -> None:
+        self._merge(
+            scan_css_declarations(
+                value,
+                self.base,
+                filename=self.filename,
+                line_offset=max(_line(element) - 1, 0),
+            )
+        )
+
+    def _merge(self, result: ScanResult) -> None:
+        self.references.extend(result.references)
+        self.diagnostics.extend(result.diagnostics)
+
+
+_HANDLERS = {
+    "link": _Scanner._link,
+    "script": _Scanner._script,
+    "img": _Scanner._img,
+    "source": _Scanner._source,
+    "video": _Scanner._video,
+    "input": _Scanner._input,
+    "style": _Scanner._style,
+}

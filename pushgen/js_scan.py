@@ -1,0 +1,475 @@
+"""The static imports of an ES module: what loading it makes the browser fetch before it runs.
+
+A module's dependencies are its ``import ... from "x"``, ``import "x"`` and
+``export ... from "x"`` declarations (ECMAScript, section 16.2 "Modules"). A dynamic
+``import("x")`` runs later, if ever, and is not followed; ``import.meta`` is not an
+import at all; nor is anything inside a comment, a string, a template literal or a
+regular expression literal.
+
+The scanner is a small hand-written tokenizer (ECMAScript, section 12 "Lexical
+Grammar"), not a parser. The one ambiguity of the lexical grammar, whether ``/``
+starts a regular expression or divides, is settled the usual way: by the previous
+significant token, remembering for ``)`` and ``}`` what they closed.
+
+Specifiers are resolved as the HTML Standard's "resolve a module specifier" does
+without an import map: ``/``, ``./`` and ``../`` are relative to the module's URL,
+absolute URLs stand for themselves, and bare specifiers (``"lodash"``) cannot be
+resolved, so they are reported and skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from .decode import decode_utf8
+from .errors import Diagnostic
+from .model import Reference, ScanResult
+from .urls import resolve
+
+__all__ = ["scan_js"]
+
+# One token per match, with the whitespace before it. Identifiers may hold non-ASCII letters
+# and \u escapes (an escaped keyword is not a keyword, so "\u0069mport" stays an
+# identifier). Strings may be unterminated: they then end at the line break. "/" and "`"
+# are decided by the caller (regex or division; template literal).
+_TOKEN = re.compile(
+    r"""
+    [\s\ufeff]*
+    (?:
+      (?P<name>(?:[^\W\d]|[$\\\u200c\u200d])(?:[\w$\u200c\u200d]|\\u\{?[0-9A-Fa-f]+\}?)*)
+     |(?P<punct>\?\.(?!\d)|\.\.\.|=>|\+\+|--|[^\s\w/`"'])
+     |(?P<string>"(?:[^"\\\n\r]|\\[\s\S])*"?|'(?:[^'\\\n\r]|\\[\s\S])*'?)
+     |(?P<number>\.?\d(?:[\w.]|(?<=[eE])[+-])*)
+     |(?P<comment>//[^\n\r\u2028\u2029]*|/\*[\s\S]*?(?:\*/|\Z))
+     |(?P<slash>/)
+     |(?P<template>`)
+    )
+    """,
+    re.VERBOSE,
+)
+# The rest of a template literal from just after "`" or "}": up to "`" or "${".
+_TEMPLATE_CHUNK = re.compile(r"(?:[^`\\$]|\\[\s\S]|\$(?!\{))*(`|\$\{)?")
+# A regular expression literal body and flags (ECMAScript, section 12.9.5).
+_REGEX = re.compile(r"/(?![*/])(?:[^/\\\[\n\r]|\\.|\[(?:[^\]\\\n\r]|\\.)*\])+/[\w$]*")
+_ESCAPE = re.compile(
+    r"\\(u\{[0-9A-Fa-f]+\}|u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|\r\n|[\s\S])",
+)
+_SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
+_LINE_CONTINUATIONS = frozenset({"\n", "\r", "\r\n", "\u2028", "\u2029"})
+# A "/" after these keywords starts a regular expression, not a division.
+_KEYWORDS_BEFORE_EXPRESSION = frozenset(
+    {
+        "await", "case", "delete", "do", "else", "extends", "in", "instanceof", "new",
+        "of", "return", "throw", "typeof", "void", "yield",
+    }
+)  # fmt: skip
+# "(...)" after these is a condition, and a "/" after its ")" starts a regular expression.
+_CONDITION_KEYWORDS = frozenset({"if", "while", "for", "with"})
+# "{" after these punctuators opens a block; after any other, an object literal.
+_PUNCT_BEFORE_BLOCK = frozenset({")", ";", "{", "}", "=>", ""})
+# "{" after these keywords opens an object literal; after any other name, a block.
+_KEYWORDS_BEFORE_OBJECT = frozenset(
+    {
+        "await", "case", "delete", "in", "instanceof", "new", "of", "return", "throw",
+        "typeof", "void", "yield",
+    }
+)  # fmt: skip
+# HTML Standard, "resolve a module specifier": a URL-like specifier starts with one of these.
+_RELATIVE_PREFIXES = ("/", "./", "../")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+# Import attributes a browser supports (HTML Standard, "fetch a single module script").
+_ATTRIBUTE_TYPES = {"json": "json", "css": "style"}
+
+
+class _Token(NamedTuple):
+    kind: str  # "name", "string", "punct" or "literal" (number, regex, template)
+    value: str
+    start: int
+
+
+def scan_js(
+    data: bytes | str,
+    url: str,
+    *,
+    filename: str = "",
+    line_offset: int = 0,
+    inline: bool = False,
+    crossorigin: str = "anonymous",
+) -> ScanResult:
+    """Find the static imports of an ES module.
+
+    ``data`` is the module (bytes are decoded as UTF-8, as browsers decode module
+    scripts), ``url`` the URL specifiers are resolved against: the module's own URL,
+    or the document's base URL for an inline ``<script type=module>``. ``line_offset``
+    is added to every line number; with ``inline=True`` columns on the first line, which
+    are relative to the embedding element, are reported as 0. ``crossorigin`` is the
+    credentials mode the imports inherit from the module that imports them.
+
+    Every reference has destination ``"script"`` (``"json"``/``"style"`` for JSON and
+    CSS modules), ``module=True``, kind ``"module"``.
+    """
+    encoding = None
+    diagnostics: list[Diagnostic] = []
+    if isinstance(data, bytes):
+        decoded = decode_utf8(data, filename=filename)
+        encoding = decoded.encoding
+        diagnostics.extend(decoded.diagnostics)
+        text = decoded.text
+    else:
+        text = data
+    scanner = _Scanner(text, url, filename, line_offset, inline, crossorigin, diagnostics)
+    scanner.run()
+    return ScanResult(tuple(scanner.references), tuple(diagnostics), encoding)
+
+
+def _tokens(text: str, problems: list[tuple[int, str]]) -> Iterator[_Token]:
+    """The significant tokens of ``text``: no whitespace, no comments, no template pieces."""
+    # What each open "(" and "{" was. For "(": whether a "/" after its ")" starts a regex
+    # ("if (x) /re/.test(y)"). For "{": "block", "object" or "template" (a "${").
+    parens: list[bool] = []
+    braces: list[str] = []
+    regex_allowed = True
+    previous = _Token("punct", "", 0)  # the start of the text acts like ";"
+    # A hashbang line (ECMAScript 2023, section 12.5) is a comment.
+    pos = text.find("\n") if text.startswith("#!") else 0
+    pos = len(text) if pos < 0 else pos
+    match_token = _TOKEN.match
+    while True:
+        token = match_token(text, pos)
+        if token is None:
+            return  # only whitespace is left
+        kind = token.lastgroup or ""
+        start = token.start(kind)
+        pos = token.end()
+        if kind == "name":
+            value = token.group(kind)
+            regex_allowed = value in _KEYWORDS_BEFORE_EXPRESSION
+        elif kind == "punct":
+            value = token.group(kind)
+            if value == "}" and braces and braces[-1] == "template":
+                braces.pop()
+                kind = "template"
+            elif value == "(":
+                parens.append(previous.kind == "name" and previous.value in _CONDITION_KEYWORDS)
+                regex_allowed = True
+            elif value == ")":
+                regex_allowed = parens.pop() if parens else False
+            elif value == "{":
+                if previous.kind == "name":
+                    block = previous.value not in _KEYWORDS_BEFORE_OBJECT
+                else:
+                    block = previous.kind == "punct" and previous.value in _PUNCT_BEFORE_BLOCK
+                braces.append("block" if block else "object")
+                regex_allowed = True
+            elif value == "}":
+                regex_allowed = (braces.pop() if braces else "block") == "block"
+            elif value in ("]", "++", "--"):
+                regex_allowed = False  # "x++ / 2" divides
+            else:
+                regex_allowed = True
+        elif kind == "string" or kind == "number":
+            value = token.group(kind)
+            regex_allowed = False
+            kind = "string" if kind == "string" else "literal"
+        elif kind == "comment":
+            if text.startswith("/*", start) and not text.endswith("*/", start + 2, pos):
+                problems.append((start, "unterminated comment"))
+            continue
+        elif kind == "slash":
+            regex = _REGEX.match(text, start) if regex_allowed else None
+            if regex is None:
+                value = "/"
+                kind = "punct"
+                regex_allowed = True
+            else:
+                value = regex.group()
+                kind = "literal"
+                pos = regex.end()
+                regex_allowed = False
+        if kind == "template":
+            # From "`" or from the "}" that ends a "${": the next piece of the template.
+            chunk = _TEMPLATE_CHUNK.match(text, start + 1)
+            assert chunk is not None  # the pattern matches the empty string
+            pos = chunk.end()
+            if chunk.group(1) == "${":
+                braces.append("template")
+                regex_allowed = True
+                previous = _Token("punct", "${", pos - 2)
+                continue
+            if chunk.group(1) is None:
+                problems.append((start, "unterminated template literal"))
+            value = "`"
+            kind = "literal"
+            regex_allowed = False
+        previous = _Token(kind, value, start)
+        yield previous
+
+
+def _unescape(literal: str) -> str:
+    """The value of a string literal token (quotes included in ``literal``)."""
+    body = literal[1:-1] if len(literal) > 1 and literal[-1] == literal[0] else literal[1:]
+    if "\\" not in body:
+        return body
+
+    def replace(match: re.Match[str]) -> str:
+        escape = match.group(1)
+        if escape[0] == "u" and len(escape) > 1:
+            code = int(escape[2:-1] if escape[1] == "{" else escape[1:], 16)
+            return chr(code) if code <= 0x10FFFF else "\ufffd"
+        if escape[0] == "x" and len(escape) == 3:
+            return chr(int(escape[1:], 16))
+        if escape in _LINE_CONTINUATIONS:
+            return ""
+        return _SIMPLE_ESCAPES.get(escape, escape)
+
+    return _ESCAPE.sub(replace, body)
+
+
+class _Scanner:
+    def __init__(
+        self,
+        text: str,
+        base: str,
+        filename: str,
+        line_offset: int,
+        inline: bool,
+        crossorigin: str,
+        diagnostics: list[Diagnostic],
+    ) -> None:
+        self.text = text
+        self.base = base
+        self.filename = filename
+        self.line_offset = line_offset
+        self.inline = inline
+        self.crossorigin = crossorigin
+        self.diagnostics = diagnostics
+        self.references: list[Reference] = []
+        self._problems: list[tuple[int, str]] = []
+        self._pending: list[_Token] = []
+        self._stream: Iterator[_Token] = iter(())
+        # Incremental line counting: positions are asked for in increasing order.
+        self._line_pos = 0
+        self._line = 1
+        self._line_start = 0
+
+    def run(self) -> None:
+        text = self.text
+        # Nothing after the last "import"/"export" can start a declaration: stop there.
+        last = max(text.rfind("import"), text.rfind("export"))
+        if last < 0:
+            return
+        self._stream = _tokens(text, self._problems)
+        previous = ""
+        while True:
+            token = self._next()
+            if token is None or token.start > last:
+                break
+            if token.kind == "name" and previous not in (".", "?."):
+                if token.value == "import":
+                    self._import()
+                elif token.value == "export":
+                    self._export()
+            previous = token.value if token.kind == "punct" else ""
+        for position, message in self._problems:
+            line, column = self._where(position)
+            self.diagnostics.append(Diagnostic(self.filename, line, column, message))
+
+    # --- token stream with look-ahead ------------------------------------------------
+
+    def _next(self) -> _Token | None:
+        if self._pending:
+            return self._pending.pop()
+        return next(self._stream, None)
+
+    def _peek(self, ahead: int = 0) -> _Token | None:
+        while len(self._pending) <= ahead:
+            token = next(self._stream, None)
+            if token is None:
+                return None
+            self._pending.insert(0, token)
+        return self._pending[-1 - ahead]
+
+    def _accept(self, kind: str, value: str | None = None) -> _Token | None:
+        token = self._peek()
+        if token is None or token.kind != kind or (value is not None and token.value != value):
+            return None
+        return self._next()
+
+    # --- declarations (ECMAScript, section 16.2.2 "Imports" and 16.2.3 "Exports") --------
+
+    def _import(self) -> None:
+        token = self._peek()
+        if token is None:
+            return
+        if token.kind == "string":  # import "x"
+            self._next()
+            self._specifier(token)
+            return
+        if token.kind == "name":
+            after = self._peek(1)
+            # Proposals ("import defer * as ns", "import source x from"): not followed.
+            if after is not None and (
+                (token.value == "defer" and after.value == "*")
+                or (token.value == "source" and after.kind == "name" and after.value != "from")
+            ):
+                return
+            self._next()  # the default binding
+            if not self._accept("punct", ","):
+                self._from()
+                return
+            token = self._peek()
+            if token is None:
+                return
+        if token.kind == "punct" and token.value == "{":
+            self._next()
+            if self._skip_braces():
+                self._from()
+        elif token.kind == "punct" and token.value == "*":
+            self._next()
+            if self._accept("name", "as") and self._accept("name"):
+                self._from()
+        # Anything else ("(" of import(), "." of import.meta): not a declaration.
+
+    def _export(self) -> None:
+        token = self._peek()
+        if token is None or token.kind != "punct":
+            return
+        if token.value == "*":
+            self._next()
+            if self._accept("name", "as") and not (self._accept("name") or self._accept("string")):
+                return
+            self._from()
+        elif token.value == "{":
+            self._next()
+            if self._skip_braces():
+                self._from()
+
+    def _skip_braces(self) -> bool:
+        """Step over a named imports/exports list up to its "}"."""
+        while True:
+            token = self._next()
+            if token is None:
+                return False
+            if token.kind == "punct":
+                if token.value == "}":
+                    return True
+                if token.value != ",":
+                    return False  # not an import/export list after all
+
+    def _from(self) -> bool:
+        if self._accept("name", "from") is None:
+            return False
+        specifier = self._accept("string")
+        if specifier is None:
+            return False
+        self._specifier(specifier)
+        return True
+
+    def _attributes(self) -> dict[str, str] | None:
+        """``with { key: "value", ... }`` after a specifier (ECMAScript 2025, import attributes).
+
+        ``assert`` is the older spelling. Returns None when the clause is malformed.
+        """
+        keyword = self._peek()
+        brace = self._peek(1)
+        if (
+            keyword is None
+            or keyword.kind != "name"
+            or keyword.value not in ("with", "assert")
+            or brace is None
+            or brace.value != "{"
+        ):
+            return {}
+        self._next()
+        self._next()
+        attributes: dict[str, str] = {}
+        while True:
+            token = self._next()
+            if token is None:
+                return None
+            if token.kind == "punct" and token.value == "}":
+                return attributes
+            if token.kind == "punct" and token.value == ",":
+                continue
+            if token.kind not in ("name", "string") or not self._accept("punct", ":"):
+                return None
+            value = self._accept("string")
+            if value is None:
+                return None
+            key = token.value if token.kind == "name" else _unescape(token.value)
+            attributes[key] = _unescape(value.value)
+
+    def _specifier(self, token: _Token) -> None:
+        specifier = _unescape(token.value)
+        attributes = self._attributes()
+        line, column = self._where(token.start)
+        if attributes is None:
+            self._diagnose(line, column, f"malformed import attributes after {specifier!r}")
+            return
+        destination = "script"
+        unknown = sorted(set(attributes) - {"type"})
+        if unknown:
+            self._diagnose(
+                line,
+                column,
+                f"import of {specifier!r} has unsupported attribute {unknown[0]!r};"
+                " browsers refuse to load the module",
+            )
+            return
+        if "type" in attributes:
+            found = _ATTRIBUTE_TYPES.get(attributes["type"])
+            if found is None:
+                self._diagnose(
+                    line,
+                    column,
+                    f"import of {specifier!r} has unsupported type {attributes['type']!r};"
+                    " browsers refuse to load the module",
+                )
+                return
+            destination = found
+        if not specifier.startswith(_RELATIVE_PREFIXES) and not _SCHEME.match(specifier):
+            self._diagnose(
+                line,
+                column,
+                f"bare module specifier {specifier!r} cannot be resolved without an import map;"
+                " not followed",
+            )
+            return
+        resolved = resolve(specifier, self.base)
+        if resolved is None:
+            return
+        self.references.append(
+            Reference(
+                url=resolved.url,
+                path=resolved.path,
+                origin=resolved.origin,
+                local=resolved.local,
+                destination=destination,
+                line=line,
+                column=column,
+                crossorigin=self.crossorigin,
+                module=True,
+                kind="module",
+            )
+        )
+
+    # --- locations ------------------------------------------------------------------------
+
+    def _where(self, position: int) -> tuple[int, int]:
+        if position < self._line_pos:  # out of order (end-of-scan problems): recount
+            self._line_pos, self._line, self._line_start = 0, 1, 0
+        text = self.text
+        self._line += text.count("\n", self._line_pos, position)
+        newline = text.rfind("\n", self._line_pos, position)
+        if newline >= 0:
+            self._line_start = newline + 1
+        self._line_pos = position
+        column = position - self._line_start + 1
+        if self.inline and self._line == 1:
+            column = 0
+        return self._line + self.line_offset, column
+
+    def _diagnose(self, line: int, column: int, message: str) -> None:
+        self.diagnostics.append(Diagnostic(self.filename, line, column, message))

@@ -1,0 +1,229 @@
+"""ASGI-level tests: the recorded messages of the 103 middleware and of the whole app."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from pushgen.app import create_app
+from pushgen.headers import RouteTable, build_route_table
+from pushgen.manifest import parse_manifest
+from pushgen.middleware import EarlyHintsMiddleware
+
+from .conftest import Site
+
+pytestmark = pytest.mark.anyio
+
+Message = dict[str, Any]
+
+TABLE = build_route_table(
+    parse_manifest(
+        "version: 1\nroutes:\n"
+        "  /:\n"
+        "    - {path: /a.css, as: style}\n"
+        "    - {path: /f.woff2, as: font, type: font/woff2, crossorigin: anonymous}\n"
+        "  /docs/:\n"
+        "    - {path: /a.css, as: style}\n"
+        "  /quiet/:\n"
+        "    - {path: /q.js, as: script, hint: false}\n"
+    )
+)
+HOME_LINKS = [
+    b"</a.css>; rel=preload; as=style",
+    b'</f.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin',
+]
+
+
+def http_scope(
+    path: str = "/",
+    *,
+    method: str = "GET",
+    http_version: str = "2",
+    root_path: str = "",
+    extensions: tuple[str, ...] | None = None,
+) -> dict[str, Any]:
+    """An ASGI HTTP scope as Hypercorn makes it (extensions only on HTTP/2 and 3)."""
+    if extensions is None:
+        extensions = (
+            ("http.response.push", "http.response.early_hint") if http_version in ("2", "3") else ()
+        )
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.1"},
+        "http_version": http_version,
+        "method": method,
+        "scheme": "https",
+        "path": path,
+        "raw_path": path.encode("utf-8"),
+        "query_string": b"",
+        "root_path": root_path,
+        "headers": [(b"host", b"localhost"), (b"accept-encoding", b"identity")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8443),
+        "extensions": {name: {} for name in extensions},
+    }
+
+
+class Recorder:
+    """An ASGI ``send`` that records messages, and a ``receive`` with an empty body."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self._requested = False
+
+    async def send(self, message: Message) -> None:
+        self.messages.append(dict(message))
+
+    async def receive(self) -> Message:
+        if not self._requested:
+            self._requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.Event().wait()  # the client stays connected; the app cancels us
+        raise AssertionError("unreachable")
+
+    @property
+    def types(self) -> list[str]:
+        return [m["type"] for m in self.messages]
+
+
+async def inner_app(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"page", "more_body": False})
+
+
+async def run(app: Any, scope: dict[str, Any]) -> Recorder:
+    recorder = Recorder()
+    await app(scope, recorder.receive, recorder.send)
+    return recorder
+
+
+@pytest.mark.parametrize("path", ["/", "/index.html"])
+async def test_103_goes_out_before_the_response_start(path: str) -> None:
+    app = EarlyHintsMiddleware(inner_app, lambda: TABLE)
+    recorder = await run(app, http_scope(path))
+    assert recorder.types == [
+        "http.response.early_hint",
+        "http.response.start",
+        "http.response.body",
+    ]
+    assert recorder.messages[0]["links"] == HOME_LINKS
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        http_scope(http_version="1.1"),  # Hypercorn offers no early_hint extension on HTTP/1.1
+        http_scope(extensions=("http.response.push",)),
+        http_scope(method="HEAD"),
+        http_scope(method="POST"),
+        http_scope("/static/a.css"),
+        http_scope("/nope/"),
+        http_scope("/quiet/"),  # a route whose entries are all hint: false
+    ],
+    ids=["http1.1", "no-extension", "head", "post", "asset", "unknown", "nothing-hinted"],
+)
+async def test_no_103_when_it_does_not_apply(scope: dict[str, Any]) -> None:
+    app = EarlyHintsMiddleware(inner_app, lambda: TABLE)
+    recorder = await run(app, scope)
+    assert recorder.types == ["http.response.start", "http.response.body"]
+
+
+async def test_root_path_is_understood() -> None:
+    app = EarlyHintsMiddleware(inner_app, lambda: TABLE)
+    recorder = await run(app, http_scope("/mount/docs", root_path="/mount"))
+    assert recorder.messages[0] == {
+        "type": "http.response.early_hint",
+        "links": [b"</a.css>; rel=preload; as=style"],
+    }
+
+
+async def test_disabled_middleware_sends_no_103() -> None:
+    app = EarlyHintsMiddleware(inner_app, lambda: TABLE, enabled=False)
+    recorder = await run(app, http_scope("/"))
+    assert "http.response.early_hint" not in recorder.types
+
+
+async def test_the_table_is_read_per_request() -> None:
+    tables = [TABLE]
+    app = EarlyHintsMiddleware(inner_app, lambda: tables[0])
+    assert (await run(app, http_scope("/"))).types[0] == "http.response.early_hint"
+    tables[0] = RouteTable()
+    recorder = await run(app, http_scope("/"))
+    assert recorder.types[0] == "http.response.start"
+
+
+async def test_lifespan_passes_through() -> None:
+    seen: list[str] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(scope["type"])
+
+    await EarlyHintsMiddleware(app, lambda: TABLE)(
+        {"type": "lifespan"}, Recorder().receive, Recorder().send
+    )
+    assert seen == ["lifespan"]
+
+
+async def test_the_response_is_streamed_not_buffered() -> None:
+    release = asyncio.Event()
+    recorder = Recorder()
+
+    async def slow_app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"first", "more_body": True})
+        await release.wait()
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    app = EarlyHintsMiddleware(slow_app, lambda: TABLE)
+    task = asyncio.create_task(app(http_scope("/"), recorder.receive, recorder.send))
+    for _ in range(50):
+        if len(recorder.messages) == 3:
+            break
+        await asyncio.sleep(0.01)
+    # The start and the first chunk reached the server while the app is still running.
+    assert recorder.types == [
+        "http.response.early_hint",
+        "http.response.start",
+        "http.response.body",
+    ]
+    assert not task.done()
+    release.set()
+    await task
+    assert len(recorder.messages) == 4
+
+
+# --- the whole app, at the ASGI level ---------------------------------------------------
+
+
+async def test_full_app_sends_103_then_pushes_then_the_response(built_site: Site) -> None:
+    app = create_app(built_site.root, environ={})
+    recorder = await run(app, http_scope("/"))
+    types = recorder.types
+    pushes = [m["path"] for m in recorder.messages if m["type"] == "http.response.push"]
+    start = types.index("http.response.start")
+    assert types[0] == "http.response.early_hint"
+    assert [m.decode() for m in recorder.messages[0]["links"]] == built_site.links["/"]
+    assert pushes == built_site.pushed["/"]
+    assert types[1:start] == ["http.response.push"] * len(pushes)
+    headers = dict(recorder.messages[start]["headers"])
+    assert recorder.messages[start]["status"] == 200
+    assert headers[b"link"].decode() == built_site.link_header("/")
+
+
+async def test_full_app_on_http11_sends_only_the_link_header(built_site: Site) -> None:
+    app = create_app(built_site.root, environ={})
+    recorder = await run(app, http_scope("/docs/", http_version="1.1"))
+    assert recorder.types[0] == "http.response.start"
+    assert "http.response.push" not in recorder.types
+    headers = dict(recorder.messages[0]["headers"])
+    assert headers[b"link"].decode() == built_site.link_header("/docs/")
+
+
+async def test_full_app_pushes_percent_encoded_paths(built_site: Site) -> None:
+    app = create_app(built_site.root, environ={})
+    recorder = await run(app, http_scope("/docs/"))
+    pushes = [m["path"] for m in recorder.messages if m["type"] == "http.response.push"]
+    assert pushes == ["/static/css/site.css", "/static/img/caf%C3%A9.svg"]
+    assert all(p.isascii() for p in pushes)
