@@ -23,18 +23,20 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .config import SiteConfig
-from .errors import BuildError, Diagnostic, PushgenError
-from .fsutil import swap_directory
+from .errors import BuildError, Diagnostic, ManifestError, PushgenError
+from .fsutil import atomic_write, swap_directory
 from .graph import Found, Resolver
 from .html_scan import scan_html
-from .manifest import Manifest, dump_manifest, write_manifest
+from .manifest import SCHEMA_NAME, Manifest, parse_manifest, update_manifest_text
 from .model import Asset, ScanResult
 from .render import Page, Renderer, RenderError, discover_pages
-from .urls import document_url
+from .rules import Decision, Policy, Rule, apply_policy, glob_matches
+from .schema import schema_text
+from .urls import document_url, url_path_to_relpath
 
 __all__ = ["BuildResult", "PageResult", "build_site"]
 
@@ -231,6 +233,7 @@ def build_site(
     *,
     strict: bool = False,
     write: bool = True,
+    force: bool = False,
     jobs: int | None = None,
     progress: Progress | None = None,
 ) -> BuildResult:
@@ -240,8 +243,13 @@ def build_site(
     carries the manifest the build would write. Raises :class:`BuildError` when a
     page cannot be rendered, or with ``strict`` when anything was found wrong; the
     previous output and manifest are then left untouched.
+
+    The manifest's hand-written parts (rules, comments) are kept as they are; only
+    its generated ``routes`` are replaced. Hand edits inside ``routes`` stop the
+    build with their line, unless ``force`` discards them.
     """
     started = time.perf_counter()
+    existing_text, existing = _read_existing_manifest(config)
     if config.output == config.root or config.root.is_relative_to(config.output):
         raise PushgenError(
             f"the output folder {config.output} would replace the site itself; choose another"
@@ -286,18 +294,25 @@ def build_site(
                 exists=known.__contains__,
                 push_destinations=config.push_destinations,
             )
+            size_of = _sizes(config, static)
             results: list[PageResult] = []
             routes: dict[str, tuple[Asset, ...]] = {}
             for index, scan, _ in sorted(outcomes, key=lambda o: o[0]):
                 assert scan is not None
                 page = pages[index]
                 diagnostics.extend(scan.diagnostics)
-                assets = tuple(resolver.page_assets(page.display, scan))
-                results.append(PageResult(page, assets))
+                assets = _apply_budget(resolver.page_assets(page.display, scan), config.policy, size_of)
+                results.append(PageResult(page, tuple(assets)))
                 routes[page.route] = tuple(found.asset for found in assets)
             diagnostics.extend(resolver.diagnostics)
-            manifest = Manifest(routes=routes)
-            text = dump_manifest(manifest)
+            rules = existing.rules if existing is not None else ()
+            diagnostics.extend(_check_rules(rules, routes, known, config, existing))
+            manifest_file = _display(config.manifest)
+            try:
+                text = update_manifest_text(existing_text, routes, filename=manifest_file, force=force)
+            except ManifestError as exc:
+                raise BuildError(exc.diagnostics) from None
+            manifest = Manifest(routes=routes, rules=rules, filename=manifest_file)
             result = BuildResult(
                 config=config,
                 manifest=manifest,
@@ -312,14 +327,113 @@ def build_site(
             if staging is not None:
                 swap_directory(staging, config.output)
                 staging = None
-                if _read_text(config.manifest) != text:
-                    write_manifest(manifest, config.manifest)
+                if existing_text != text:
+                    atomic_write(config.manifest, text.encode("utf-8"))
+                schema_path = config.manifest.with_name(SCHEMA_NAME)
+                if _read_text(schema_path) != schema_text():
+                    atomic_write(schema_path, schema_text().encode("utf-8"))
                 result.written = True
         finally:
             if staging is not None:
                 shutil.rmtree(staging, ignore_errors=True)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _read_existing_manifest(config: SiteConfig) -> tuple[str | None, Manifest | None]:
+    """The manifest on disk (text and parsed), so the build can keep its hand edits.
+
+    A manifest that does not parse stops the build: overwriting it would lose
+    whatever its author was in the middle of writing.
+    """
+    try:
+        data = config.manifest.read_bytes()
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        raise PushgenError(f"cannot read {config.manifest}: {exc.strerror}") from None
+    display = _display(config.manifest)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BuildError([Diagnostic(display, 0, 0, "the manifest is not UTF-8 text", "error")]) from None
+    try:
+        return text, parse_manifest(text, display)
+    except ManifestError as exc:
+        raise BuildError(exc.diagnostics) from None
+
+
+def _sizes(config: SiteConfig, static: dict[str, Path]) -> Callable[[str], int | None]:
+    cache: dict[str, int | None] = {}
+
+    def size_of(path: str) -> int | None:
+        if path not in cache:
+            relpath = url_path_to_relpath(path, config.base_path)
+            source = static.get(relpath) if relpath is not None else None
+            try:
+                cache[path] = source.stat().st_size if source is not None else None
+            except OSError:
+                cache[path] = None
+        return cache[path]
+
+    return size_of
+
+
+def _apply_budget(found: list[Found], policy: Policy, size_of: Callable[[str], int | None]) -> list[Found]:
+    """Apply the site's per-route push budget (``push.max_pushes`` / ``max_bytes``)."""
+    if policy.max_pushes is None and policy.max_bytes is None:
+        return found
+    budget = Policy(max_pushes=policy.max_pushes, max_bytes=policy.max_bytes)
+    decisions = apply_policy([Decision(f.asset) for f in found], budget, size_of)
+    return [
+        replace(f, asset=d.asset, notes=f.notes + d.reasons) if d.asset != f.asset else f
+        for f, d in zip(found, decisions, strict=True)
+    ]
+
+
+def _check_rules(
+    rules: tuple[Rule, ...],
+    routes: dict[str, tuple[Asset, ...]],
+    known: set[str],
+    config: SiteConfig,
+    existing: Manifest | None,
+) -> list[Diagnostic]:
+    """Warnings for hand rules that point at nothing after this build."""
+    if existing is None:
+        return []
+    out: list[Diagnostic] = []
+    file = existing.filename
+    for rule in rules:
+        for asset in rule.add:
+            relpath = url_path_to_relpath(asset.path, config.base_path)
+            if relpath is not None and (relpath == "" or relpath.endswith("/")):
+                relpath += "index.html"
+            if relpath is None or relpath not in known:
+                line = existing.entry_lines.get((f"rule:{rule.line}", asset.path), rule.line)
+                out.append(Diagnostic(file, line, 0, f"rule adds {asset.path}, which is not in the output"))
+        matched = [route for route in routes if rule.match.matches(route)]
+        if not matched:
+            if rule.match.kind == "exact" and (rule.set or rule.remove):
+                out.append(
+                    Diagnostic(file, rule.line, 0, f"rule matches {rule.match.text}, which is not a page of the site")
+                )
+            continue
+        paths = {asset.path for route in matched for asset in routes[route]}
+        paths.update(asset.path for other in rules for asset in other.add)
+        for pattern in [change.path for change in rule.set] + list(rule.remove):
+            if not any(glob_matches(pattern, path) for path in paths):
+                line = existing.entry_lines.get((f"rule:{rule.line}", pattern), rule.line)
+                out.append(
+                    Diagnostic(file, line, 0, f"{pattern} matches no entry of the routes this rule applies to")
+                )
+    return out
 
 
 def _read_text(path: Path) -> str | None:

@@ -9,6 +9,8 @@ Every key is optional::
     pretty_urls: false              # /about.html is also served/linked as /about
     push:
       destinations: [style, script, font]   # what is pushed; the rest is hinted only
+      max_pushes: 12                # per route, counted in document order
+      max_bytes: 500000             # per route, counted in document order
 
 Unknown keys are an error that names the line and the nearest valid key.
 """
@@ -26,6 +28,7 @@ import yaml
 
 from .errors import ConfigError
 from .model import DESTINATIONS
+from .rules import Policy
 
 __all__ = ["CONFIG_NAME", "DEFAULT_PUSH_DESTINATIONS", "SiteConfig", "load_config"]
 
@@ -33,7 +36,7 @@ CONFIG_NAME = "pushgen.yaml"
 DEFAULT_PUSH_DESTINATIONS = frozenset({"style", "script", "font"})
 
 _KEYS = ("context", "base_path", "output", "manifest", "pretty_urls", "push")
-_PUSH_KEYS = ("destinations",)
+_PUSH_KEYS = ("destinations", "max_pushes", "max_bytes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +50,14 @@ class SiteConfig:
     context: Mapping[str, Any] = field(default_factory=dict)
     pretty_urls: bool = False
     push_destinations: frozenset[str] = DEFAULT_PUSH_DESTINATIONS
+    max_pushes: int | None = None
+    max_bytes: int | None = None
     config_file: Path | None = None
+
+    @property
+    def policy(self) -> Policy:
+        """The site-wide push policy (rules in the manifest may override it per route)."""
+        return Policy(push=self.push_destinations, max_pushes=self.max_pushes, max_bytes=self.max_bytes)
 
     @property
     def pages(self) -> Path:
@@ -119,6 +129,8 @@ def load_config(
         context=values.get("context", {}),
         pretty_urls=values.get("pretty_urls", False),
         push_destinations=values.get("push_destinations", DEFAULT_PUSH_DESTINATIONS),
+        max_pushes=values.get("max_pushes"),
+        max_bytes=values.get("max_bytes"),
         config_file=config_file,
     )
 
@@ -155,48 +167,32 @@ def _read_mapping(node: yaml.Node, shown: str) -> dict[str, Any]:
             if not isinstance(value, bool):
                 raise _error("'pretty_urls' must be true or false", value_node, shown)
         elif key == "push":
-            values["push_destinations"] = _read_push(value_node, value, shown)
+            values.update(_read_push(value_node, value, shown))
             continue
         values[key] = value
     return values
 
 
-def _read_push(node: yaml.Node, value: Any, shown: str) -> frozenset[str]:
+def _read_push(node: yaml.Node, value: Any, shown: str) -> dict[str, Any]:
     if not isinstance(value, dict) or not isinstance(node, yaml.MappingNode):
-        raise ConfigError(
-            "'push' must be a mapping", file=shown, line=_line(node), column=_col(node)
-        )
-    result = DEFAULT_PUSH_DESTINATIONS
+        raise _error("'push' must be a mapping", node, shown)
+    result: dict[str, Any] = {}
     for key_node, value_node in node.value:
         key = key_node.value
         if key not in _PUSH_KEYS:
             close = difflib.get_close_matches(str(key), _PUSH_KEYS, n=1)
-            hint = (
-                f"; did you mean {close[0]!r}?"
-                if close
-                else f"; valid keys: {', '.join(_PUSH_KEYS)}"
-            )
-            raise ConfigError(
-                f"unknown key {key!r} under 'push'{hint}",
-                file=shown,
-                line=_line(key_node),
-                column=_col(key_node),
-            )
-        items = value[key]
-        if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-            raise ConfigError(
-                "'push.destinations' must be a list like [style, script, font]",
-                file=shown,
-                line=_line(value_node),
-                column=_col(value_node),
-            )
-        bad = [i for i in items if i not in DESTINATIONS]
-        if bad:
-            raise ConfigError(
-                f"{bad[0]!r} is not a Fetch destination",
-                file=shown,
-                line=_line(value_node),
-                column=_col(value_node),
-            )
-        result = frozenset(items)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(_PUSH_KEYS)}"
+            raise _error(f"unknown key {key!r} under 'push'{hint}", key_node, shown)
+        item = value[key]
+        if key == "destinations":
+            if not isinstance(item, list) or not all(isinstance(i, str) for i in item):
+                raise _error("'push.destinations' must be a list like [style, script, font]", value_node, shown)
+            bad = [i for i in item if i not in DESTINATIONS]
+            if bad:
+                raise _error(f"{bad[0]!r} is not a Fetch destination", value_node, shown)
+            result["push_destinations"] = frozenset(item)
+        else:
+            if isinstance(item, bool) or not isinstance(item, int) or item < 0:
+                raise _error(f"'push.{key}' must be a whole number, 0 or more", value_node, shown)
+            result[key] = item
     return result

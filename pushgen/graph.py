@@ -56,6 +56,8 @@ class Found:
     chain: tuple[Link, ...]
     category: int
     icon: bool = False
+    # Why the entry is not pushed or not hinted, when it is not (for `explain`).
+    notes: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)
@@ -131,7 +133,7 @@ class Resolver:
 
     # -- internals -----------------------------------------------------------
 
-    def _asset(self, ref: Reference) -> Asset:
+    def _asset(self, ref: Reference) -> tuple[Asset, tuple[str, ...]]:
         destination = ref.destination
         type_ = ref.type
         crossorigin = ref.crossorigin
@@ -151,9 +153,15 @@ class Resolver:
         if ref.kind == "srcset":
             # One candidate of a srcset is fetched, by viewport and density: a hint
             # for each would make the browser download them all.
-            return replace(asset, push=False, hint=False)
-        push = should_push(asset, self.push_destinations)
-        return asset if push else replace(asset, push=False)
+            return replace(asset, push=False, hint=False), ("not hinted: one candidate of a srcset",)
+        if should_push(asset, self.push_destinations):
+            return asset, ()
+        if asset.destination not in self.push_destinations:
+            pushed = ", ".join(sorted(self.push_destinations)) or "nothing"
+            why = f"hint only: {asset.destination} is not a pushed destination (push: {pushed})"
+        else:
+            why = f"hint only: stylesheet for media {asset.media!r}, which screens do not use"
+        return replace(asset, push=False), (why,)
 
     def _category(self, ref: Reference) -> int:
         return _ORDER.get(ref.destination, 4)
@@ -170,7 +178,8 @@ class Resolver:
         relpath = self._relpath(ref, chain)
         if relpath is None:
             return False
-        item = Found(self._asset(ref), chain, self._category(ref), icon=ref.kind == "icon")
+        asset, notes = self._asset(ref)
+        item = Found(asset, chain, self._category(ref), icon=ref.kind == "icon", notes=notes)
         if ref.kind in ("url", "srcset") and len(chain) > 1 and ref.destination == "image":
             # An image named by a stylesheet: listed after the page's own images.
             css_images.append(item)

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 from .errors import Diagnostic
 from .manifest import Manifest
@@ -38,13 +38,14 @@ __all__ = [
     "normalise_base_path",
     "plan_route",
     "route_aliases",
+    "wire_path",
 ]
 
-# Characters that may not appear between the angle brackets of a link target
-# (RFC 8288 §3: URI-Reference, RFC 3986 excludes them); manifest paths are
-# already ASCII without spaces or controls, so these are the only ones left.
-_TARGET_ESCAPES = {c: f"%{ord(c):02X}" for c in '<>"`{}|^'}
-_TARGET_UNSAFE = re.compile('[<>"`{}|^]')
+# What stays as it is in a path on the wire: RFC 3986 unreserved and
+# sub-delims, ':' '@' '/' '?', and '%' so existing escapes are kept. Everything
+# else (non-ASCII, space, '<' '>' '"' and the like, which a Link target
+# between angle brackets cannot hold, RFC 8288 §3) is percent-encoded as UTF-8.
+_PATH_SAFE = "/?:@!$&'()*+,;=-._~%"
 # A header field value may hold visible ASCII, space and tab (RFC 9110 §5.5);
 # anything else could split or corrupt the field.
 _FIELD_UNSAFE = re.compile(r"[^\t\x20-\x7e]")
@@ -72,7 +73,8 @@ class RouteTable:
 
     ``plans`` is keyed by *decoded* URL paths (as found in an ASGI scope's
     ``path``), so a request costs one dictionary lookup. ``diagnostics`` lists
-    manifest values that could not be turned into a header and were left out.
+    manifest values that could not be turned into a header and were left out;
+    ``routes`` counts the manifest's routes.
     """
 
     plans: Mapping[str, RoutePlan] = field(default_factory=lambda: MappingProxyType({}))
@@ -90,6 +92,15 @@ class RouteTable:
         if plan is None and root_path and path.startswith(root_path):
             plan = self.plans.get(path[len(root_path) :] or "/")
         return plan
+
+
+def wire_path(path: str) -> str:
+    """``path`` as it goes into a ``:path`` pseudo-header or a Link target: ASCII only.
+
+    Existing percent-escapes are kept; anything else outside RFC 3986's path
+    and query characters is percent-encoded as UTF-8 (``/café`` -> ``/caf%C3%A9``).
+    """
+    return quote(path, safe=_PATH_SAFE)
 
 
 def _quoted(value: str) -> str:
@@ -111,8 +122,7 @@ def link_value(asset: Asset) -> str | None:
     for name, value in (("type", asset.type), ("media", asset.media)):
         if value is not None and _FIELD_UNSAFE.search(value):
             raise ValueError(f"{name} {value!r} contains characters a Link header cannot carry")
-    target = _TARGET_UNSAFE.sub(lambda m: _TARGET_ESCAPES[m.group()], asset.path)
-    parts = [f"<{target}>"]
+    parts = [f"<{wire_path(asset.path)}>"]
     if asset.module:
         # rel=modulepreload fetches in CORS mode with credentials "same-origin"
         # unless told otherwise, so only use-credentials needs saying; `as`
@@ -148,7 +158,7 @@ def plan_route(route: str, assets: Iterable[Asset], *, max_pushes: int | None = 
     links: list[str] = []
     for asset in assets:
         if asset.push and (max_pushes is None or len(pushes) < max_pushes):
-            pushes.append(asset.path)
+            pushes.append(wire_path(asset.path))
         value = link_value(asset)
         if value is not None:
             links.append(value)

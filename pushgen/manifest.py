@@ -19,10 +19,11 @@ always the same bytes.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -30,9 +31,12 @@ import yaml
 
 from .errors import Diagnostic, ManifestError
 from .model import CROSSORIGIN_VALUES, DESTINATIONS, Asset
+from .rules import Decision, EntryChange, Policy, RoutePattern, Rule, resolve_route
 
 __all__ = [
     "ENTRY_KEYS",
+    "SCHEMA_NAME",
+    "update_manifest_text",
     "MANIFEST_VERSION",
     "Manifest",
     "dump_manifest",
@@ -54,7 +58,10 @@ ENTRY_KEYS: Mapping[str, str] = {
     "push": "push",
     "hint": "hint",
 }
-_TOP_KEYS = ("version", "routes")
+_TOP_KEYS = ("version", "rules", "routes")
+_RULE_KEYS = ("match", "add", "set", "remove", "policy")
+_POLICY_KEYS = ("push", "max_pushes", "max_bytes")
+_SET_KEYS = tuple(k for k in ENTRY_KEYS if k != "path")
 _BOOL_KEYS = frozenset({"module", "push", "hint"})
 
 HEADER = (
@@ -72,6 +79,42 @@ class Manifest:
     version: int = MANIFEST_VERSION
     # Line of each route key in the file it was loaded from (for error messages).
     lines: Mapping[str, int] = field(default_factory=dict, compare=False)
+    rules: tuple[Rule, ...] = ()
+    filename: str = field(default="manifest", compare=False)
+    # Lines of each entry path per route, for `check` messages.
+    entry_lines: Mapping[tuple[str, str], int] = field(default_factory=dict, compare=False)
+
+    def decisions(
+        self,
+        route: str,
+        *,
+        policy: Policy = Policy(),
+        size_of: Callable[[str], int | None] = lambda _path: None,
+    ) -> list[Decision]:
+        """Every entry of ``route`` after rules and policy, with the reasons (see rules.py)."""
+        return resolve_route(
+            route,
+            self.routes.get(route, ()),
+            self.rules,
+            policy=policy,
+            size_of=size_of,
+            source=self.filename,
+        )
+
+    def assets(
+        self,
+        route: str,
+        *,
+        policy: Policy = Policy(),
+        size_of: Callable[[str], int | None] = lambda _path: None,
+    ) -> tuple[Asset, ...]:
+        """The entries the runtime sends for ``route`` (removed ones left out)."""
+        return tuple(d.asset for d in self.decisions(route, policy=policy, size_of=size_of) if not d.removed)
+
+    @property
+    def patterns(self) -> tuple[Rule, ...]:
+        """Rules whose ``match`` is a glob or a Quart-style rule (not one exact route)."""
+        return tuple(rule for rule in self.rules if rule.match.kind != "exact")
 
 
 # --- loading ----------------------------------------------------------------
@@ -201,6 +244,170 @@ def _path_problem(path: str) -> str | None:
     return None
 
 
+def _int(node: yaml.Node) -> int | None:
+    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:int":
+        try:
+            return int(node.value.replace("_", ""), 0)
+        except ValueError:
+            return None
+    return None
+
+
+def _policy(check: _Checker, node: yaml.Node) -> Policy:
+    if not isinstance(node, yaml.MappingNode):
+        check.error(node, "'policy' must be a mapping like {push: [style, font], max_pushes: 4}")
+        return Policy()
+    push: frozenset[str] | None = None
+    numbers: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        key = _scalar(key_node)
+        if key not in _POLICY_KEYS:
+            check.unknown_key(key_node, str(key), _POLICY_KEYS, "a policy")
+        elif key == "push":
+            items = value_node.value if isinstance(value_node, yaml.SequenceNode) else None
+            if items is None or not all(isinstance(i, yaml.ScalarNode) for i in items):
+                check.error(value_node, "'push' must be a list of destinations like [style, script, font]")
+                continue
+            for item in items:
+                if item.value not in DESTINATIONS:
+                    check.error(item, f"{item.value!r} is not a Fetch destination")
+            push = frozenset(i.value for i in items)
+        else:
+            number = _int(value_node)
+            if number is None or number < 0:
+                check.error(value_node, f"{key!r} must be a whole number, 0 or more")
+                continue
+            numbers[key] = number
+    return Policy(push=push, max_pushes=numbers.get("max_pushes"), max_bytes=numbers.get("max_bytes"))
+
+
+def _glob_path_problem(path: str) -> str | None:
+    return _path_problem(path.replace("*", "x").replace("?", "x"))
+
+
+def _set_item(check: _Checker, node: yaml.Node, where: str) -> EntryChange | None:
+    if not isinstance(node, yaml.MappingNode):
+        check.error(node, f"each 'set' item of {where} is a mapping like {{path: /x.png, push: false}}")
+        return None
+    path: str | None = None
+    values: dict[str, object] = {}
+    for key_node, value_node in node.value:
+        key = _scalar(key_node)
+        if key == "path":
+            path = _scalar(value_node)
+            problem = _glob_path_problem(path) if path is not None else "'path' must be a string"
+            if problem:
+                check.error(value_node, problem)
+                return None
+        elif key in _SET_KEYS:
+            assert key is not None
+            if key in _BOOL_KEYS:
+                flag = _bool(value_node)
+                if flag is None:
+                    check.error(value_node, f"{key!r} must be true or false")
+                    return None
+                values[ENTRY_KEYS[key]] = flag
+            else:
+                text = _scalar(value_node)
+                if text is None:
+                    check.error(value_node, f"{key!r} must be a string")
+                    return None
+                if key == "as" and text not in DESTINATIONS:
+                    check.error(value_node, f"{text!r} is not a Fetch destination")
+                    return None
+                if key == "crossorigin" and text not in CROSSORIGIN_VALUES:
+                    check.error(value_node, "crossorigin must be 'anonymous' or 'use-credentials'")
+                    return None
+                values[ENTRY_KEYS[key]] = text
+        else:
+            check.unknown_key(key_node, str(key), ENTRY_KEYS, f"a 'set' item of {where}")
+            return None
+    if path is None:
+        check.error(node, f"a 'set' item of {where} needs 'path' (a path or a glob like /static/img/*)")
+        return None
+    if not values:
+        check.error(node, f"a 'set' item of {where} changes nothing; add e.g. 'push: false'")
+        return None
+    return EntryChange(path, values)
+
+
+def _rules(check: _Checker, node: yaml.Node, entry_lines: dict[tuple[str, str], int]) -> tuple[Rule, ...]:
+    if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
+        return ()
+    if not isinstance(node, yaml.SequenceNode):
+        check.error(node, "'rules' must be a list of rules, each starting with 'match:'")
+        return ()
+    rules: list[Rule] = []
+    for rule_node in node.value:
+        line = rule_node.start_mark.line + 1
+        if not isinstance(rule_node, yaml.MappingNode):
+            check.error(rule_node, "a rule is a mapping like {match: /blog/<slug>, add: [...]}")
+            continue
+        fields: dict[str, yaml.Node] = {}
+        for key_node, value_node in rule_node.value:
+            key = _scalar(key_node)
+            if key not in _RULE_KEYS:
+                check.unknown_key(key_node, str(key), _RULE_KEYS, "a rule")
+            elif key in fields:
+                check.error(key_node, f"key {key!r} appears twice in one rule")
+            else:
+                fields[key] = value_node
+        if "match" not in fields:
+            check.error(rule_node, "a rule needs 'match': a route, a glob like /blog/*, or a rule like /blog/<slug>")
+            continue
+        match_text = _scalar(fields["match"])
+        try:
+            pattern = RoutePattern.parse(match_text if match_text is not None else "")
+        except ValueError as exc:
+            check.error(fields["match"], str(exc))
+            continue
+        where = f"the rule on line {line}"
+        add: list[Asset] = []
+        if "add" in fields:
+            add_node = fields["add"]
+            if not isinstance(add_node, yaml.SequenceNode):
+                check.error(add_node, "'add' must be a list of entries like {path: /x.css, as: style}")
+            else:
+                for entry_node in add_node.value:
+                    asset = _entry(check, entry_node, where)
+                    if asset is not None:
+                        add.append(asset)
+                        entry_lines[(f"rule:{line}", asset.path)] = entry_node.start_mark.line + 1
+        changes: list[EntryChange] = []
+        if "set" in fields:
+            set_node = fields["set"]
+            if not isinstance(set_node, yaml.SequenceNode):
+                check.error(set_node, "'set' must be a list like [{path: /x.png, push: true}]")
+            else:
+                for item in set_node.value:
+                    change = _set_item(check, item, where)
+                    if change is not None:
+                        changes.append(change)
+                        entry_lines[(f"rule:{line}", change.path)] = item.start_mark.line + 1
+        remove: list[str] = []
+        if "remove" in fields:
+            remove_node = fields["remove"]
+            items = remove_node.value if isinstance(remove_node, yaml.SequenceNode) else None
+            if items is None:
+                check.error(remove_node, "'remove' must be a list of paths (globs allowed)")
+            else:
+                for item in items:
+                    text = _scalar(item)
+                    problem = _glob_path_problem(text) if text is not None else "each 'remove' item is a path"
+                    if problem:
+                        check.error(item, problem)
+                    else:
+                        assert text is not None
+                        remove.append(text)
+                        entry_lines[(f"rule:{line}", text)] = item.start_mark.line + 1
+        policy = _policy(check, fields["policy"]) if "policy" in fields else Policy()
+        if not (add or changes or remove or not policy.empty) and not check.diagnostics:
+            check.error(rule_node, "this rule does nothing: give it 'add', 'set', 'remove' or 'policy'")
+            continue
+        rules.append(Rule(pattern, line, tuple(add), tuple(changes), tuple(remove), policy))
+    return tuple(rules)
+
+
 def parse_manifest(text: str, filename: str = "<manifest>") -> Manifest:
     """Parse and validate manifest text. Raises :class:`ManifestError` listing every problem."""
     check = _Checker(filename)
@@ -221,6 +428,8 @@ def parse_manifest(text: str, filename: str = "<manifest>") -> Manifest:
     version = MANIFEST_VERSION
     routes: dict[str, tuple[Asset, ...]] = {}
     lines: dict[str, int] = {}
+    entry_lines: dict[tuple[str, str], int] = {}
+    rules: tuple[Rule, ...] = ()
     seen_top: set[str] = set()
     for key_node, value_node in root.value:
         key = _scalar(key_node)
@@ -231,7 +440,9 @@ def parse_manifest(text: str, filename: str = "<manifest>") -> Manifest:
             check.error(key_node, f"top-level key {key!r} appears twice")
             continue
         seen_top.add(key)
-        if key == "version":
+        if key == "rules":
+            rules = _rules(check, value_node, entry_lines)
+        elif key == "version":
             if _scalar(value_node) != str(MANIFEST_VERSION):
                 check.error(
                     value_node,
@@ -274,13 +485,21 @@ def parse_manifest(text: str, filename: str = "<manifest>") -> Manifest:
                         )
                         continue
                     seen_paths[asset.path] = entry_node.start_mark.line + 1
+                    entry_lines[(route, asset.path)] = seen_paths[asset.path]
                     assets.append(asset)
                 routes[route] = tuple(assets)
-    if "routes" not in seen_top and not check.diagnostics:
-        check.error(root, "the manifest has no 'routes' key")
+    if "routes" not in seen_top and "rules" not in seen_top and not check.diagnostics:
+        check.error(root, "the manifest has neither 'routes' nor 'rules'")
     if check.diagnostics:
-        raise ManifestError(check.diagnostics)
-    return Manifest(routes=routes, version=version, lines=lines)
+        raise ManifestError(sorted(check.diagnostics, key=lambda d: (d.line, d.column)))
+    return Manifest(
+        routes=routes,
+        version=version,
+        lines=lines,
+        rules=rules,
+        filename=filename,
+        entry_lines=entry_lines,
+    )
 
 
 def load_manifest(path: str | os.PathLike[str]) -> Manifest:
@@ -303,6 +522,27 @@ def load_manifest(path: str | os.PathLike[str]) -> Manifest:
 
 
 # --- writing ----------------------------------------------------------------
+
+SCHEMA_NAME = "push-manifest.schema.json"
+
+HEADER = (
+    f"# yaml-language-server: $schema={SCHEMA_NAME}\n"
+    "# Push manifest: each route -> the assets it needs, in the order it needs them.\n"
+    "# `routes` is rewritten by every `pushgen build`; write hand edits as `rules`\n"
+    "# (add, set, remove, policy; match a route, a glob or /blog/<slug>), which the\n"
+    "# build keeps as they are. `pushgen explain ROUTE` shows the outcome. docs/manifest.md\n"
+)
+RULES_TEMPLATE = (
+    "rules: []\n"
+    "# rules:\n"
+    "#   - match: /blog/<slug>\n"
+    "#     add: [{path: /static/css/blog.css, as: style}]\n"
+    "#     set: [{path: /static/img/*, hint: false}]\n"
+    "#     remove: [/static/js/analytics.js]\n"
+    "#     policy: {max_pushes: 4}\n"
+)
+_ROUTES_LINE = re.compile(r"^routes:(?P<rest>.*)$")
+_CHECKSUM = re.compile(r"\(sha256:(?P<sum>[0-9a-f]{12})\)")
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_/.~%+\-=&;@!$'()*][A-Za-z0-9_/.~%+\-=&;@!$'()*:?]*$")
 _RESERVED_PLAIN = frozenset({"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"})
@@ -335,15 +575,10 @@ def _entry_line(asset: Asset) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
-def dump_manifest(manifest: Manifest, *, header: str = HEADER) -> str:
-    """Serialise ``manifest`` as stable, hand-editable YAML (routes sorted by path)."""
-    out = [
-        header,
-        f"version: {manifest.version}\n",
-        "routes:\n" if manifest.routes else "routes: {}\n",
-    ]
-    for route in sorted(manifest.routes):
-        assets = manifest.routes[route]
+def _routes_body(routes: Mapping[str, tuple[Asset, ...]]) -> str:
+    out: list[str] = []
+    for route in sorted(routes):
+        assets = routes[route]
         if not assets:
             out.append(f"  {_quote(route)}: []\n")
             continue
@@ -352,10 +587,103 @@ def dump_manifest(manifest: Manifest, *, header: str = HEADER) -> str:
     return "".join(out)
 
 
-def write_manifest(
-    manifest: Manifest, path: str | os.PathLike[str], *, header: str = HEADER
-) -> None:
-    """Write ``manifest`` to ``path`` atomically (a reader sees the old or the new file)."""
+def _checksum(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()[:12]
+
+
+def _routes_line(body: str) -> str:
+    value = "" if body else " {}"
+    return f"routes:{value}  # written by pushgen build; hand edits go in rules (sha256:{_checksum(body)})\n"
+
+
+def dump_manifest(manifest: Manifest, *, header: str = HEADER) -> str:
+    """Serialise ``manifest`` as a new file: header, version, rules template, routes.
+
+    Rules are written only as the commented template: a manifest with hand rules is
+    updated with :func:`update_manifest_text`, which keeps them as written.
+    """
+    body = _routes_body(manifest.routes)
+    return f"{header}version: {manifest.version}\n{RULES_TEMPLATE}{_routes_line(body)}{body}"
+
+
+def update_manifest_text(
+    existing: str | None,
+    routes: Mapping[str, tuple[Asset, ...]],
+    *,
+    filename: str = "manifest",
+    force: bool = False,
+) -> str:
+    """The manifest text with its generated ``routes`` replaced and everything else kept.
+
+    Everything outside the ``routes`` block (rules, comments, the header) is copied
+    byte for byte. The ``routes:`` line carries a checksum of the block the build
+    wrote; if the block was edited since, those edits would be lost, so this raises
+    :class:`ManifestError` pointing at the first edited line, unless ``force``.
+    """
+    body = _routes_body(routes)
+    if existing is None or not existing.strip():
+        return dump_manifest(Manifest(routes=routes))
+    lines = existing.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    root = yaml.compose(existing, Loader=yaml.SafeLoader)
+    span = _routes_span(root, lines) if isinstance(root, yaml.MappingNode) else None
+    if span is None:
+        return "".join(lines) + _routes_line(body) + body
+    start, end = span
+    old_body = "".join(lines[start + 1 : end])
+    marker = _CHECKSUM.search(lines[start])
+    edited = old_body != body and (marker is None or marker.group("sum") != _checksum(old_body))
+    if edited and old_body.strip() and not force:
+        old_lines = lines[start + 1 : end]
+        new_lines = body.splitlines(keepends=True)
+        first = next(
+            (i for i, (a, b) in enumerate(zip(old_lines, new_lines, strict=False)) if a != b),
+            min(len(old_lines), len(new_lines)),
+        )
+        line = start + 2 + min(first, max(len(old_lines) - 1, 0))
+        why = (
+            "these routes were not written by pushgen build"
+            if marker is None
+            else "the generated routes were edited by hand"
+        )
+        raise ManifestError(
+            [
+                Diagnostic(
+                    filename,
+                    line,
+                    1,
+                    f"{why}; a build would overwrite them. Move the edit into `rules:` "
+                    "(docs/manifest.md), or run `pushgen build --force` to discard it",
+                    "error",
+                )
+            ]
+        )
+    return "".join(lines[:start]) + _routes_line(body) + body + "".join(lines[end:])
+
+
+def _routes_span(root: yaml.MappingNode, lines: list[str]) -> tuple[int, int] | None:
+    """Lines [start, end) of the top-level ``routes`` key and its value.
+
+    When another key follows, the comment and blank lines just before it belong to
+    that key (a person wrote them), so they are left out of the span.
+    """
+    keys = [k for k, _ in root.value]
+    for index, key_node in enumerate(keys):
+        if _scalar(key_node) != "routes":
+            continue
+        start = key_node.start_mark.line
+        if index + 1 == len(keys):
+            return start, len(lines)
+        end = keys[index + 1].start_mark.line
+        while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
+            end -= 1
+        return start, end
+    return None
+
+
+def write_manifest(manifest: Manifest, path: str | os.PathLike[str], *, header: str = HEADER) -> None:
+    """Write ``manifest`` to ``path`` as a new file, atomically."""
     from .fsutil import atomic_write
 
     atomic_write(Path(path), dump_manifest(manifest, header=header).encode("utf-8"))

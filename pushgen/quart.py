@@ -11,19 +11,19 @@ One call sets it up, in the style of quart-cors::
 Each option is resolved from the keyword argument, then ``app.config["PUSHGEN_*"]``,
 then the default:
 
-=====================  ============================  ==============================
-keyword                ``app.config`` key            default
-=====================  ============================  ==============================
-``manifest``           ``PUSHGEN_MANIFEST``          ``push-manifest.yaml`` (*)
-``push``               ``PUSHGEN_PUSH``              ``True``
-``early_hints``        ``PUSHGEN_EARLY_HINTS``       ``True``
-``link_headers``       ``PUSHGEN_LINK_HEADERS``      ``True``
-``max_pushes``         ``PUSHGEN_MAX_PUSHES``        ``10`` per request
-``base_path``          ``PUSHGEN_BASE_PATH``         ``/``
-``pretty_urls``        ``PUSHGEN_PRETTY_URLS``       ``False``
-``reload_interval``    ``PUSHGEN_RELOAD_INTERVAL``   ``1.0`` s (0 stops watching)
-``manifest_required``  ``PUSHGEN_MANIFEST_REQUIRED``  ``True``
-=====================  ============================  ==============================
+=====================  ==============================  ============================
+keyword                ``app.config`` key              default
+=====================  ==============================  ============================
+``manifest``           ``PUSHGEN_MANIFEST``            ``push-manifest.yaml`` (*)
+``push``               ``PUSHGEN_PUSH``                ``True``
+``early_hints``        ``PUSHGEN_EARLY_HINTS``         ``True``
+``link_headers``       ``PUSHGEN_LINK_HEADERS``        ``True``
+``max_pushes``         ``PUSHGEN_MAX_PUSHES``          ``10`` per request
+``base_path``          ``PUSHGEN_BASE_PATH``           ``/``
+``pretty_urls``        ``PUSHGEN_PRETTY_URLS``         ``False``
+``reload_interval``    ``PUSHGEN_RELOAD_INTERVAL``     ``1.0`` s (0 stops watching)
+``manifest_required``  ``PUSHGEN_MANIFEST_REQUIRED``   ``True``
+=====================  ==============================  ============================
 
 (*) a relative manifest path is relative to ``app.root_path``, like other Quart paths.
 

@@ -383,12 +383,12 @@ def serve(
 
     _setup_logging()
     try:
+        if (certfile is None) != (keyfile is None):
+            raise PushgenError("give both a certificate and its key, or neither")
         config = load_config(site, output=output, manifest=manifest)
         if build_if_stale and output_is_stale(config) and not _build(config):
             return 1
         app = create_app(config.root, output=config.output, manifest=config.manifest)
-        if (certfile is None) != (keyfile is None):
-            raise PushgenError("give both a certificate and its key, or neither")
         if certfile is None or keyfile is None:
             dev = dev_certificate()
             certfile, keyfile = dev.certfile, dev.keyfile
@@ -404,3 +404,6 @@ def serve(
     except PushgenError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # Ctrl-C before the server runs (while building, say)
+        print("pushgen: interrupted", file=sys.stderr)
+        return 130

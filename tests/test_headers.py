@@ -12,6 +12,7 @@ from pushgen.headers import (
     normalise_base_path,
     plan_route,
     route_aliases,
+    wire_path,
 )
 from pushgen.manifest import Manifest, parse_manifest
 from pushgen.model import Asset
@@ -210,6 +211,27 @@ def test_a_value_that_cannot_be_a_header_loses_its_hint_and_is_reported() -> Non
     assert plan.links == (b"</a.css>; rel=preload; as=style",)
     [problem] = table.diagnostics
     assert str(problem).startswith("m.yaml:3: warning: route '/': /p.css: media")
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/static/a.css", "/static/a.css"),
+        ("/caf%C3%A9.svg", "/caf%C3%A9.svg"),
+        ("/café.svg", "/caf%C3%A9.svg"),
+        ("/a b/<x>.js", "/a%20b/%3Cx%3E.js"),
+        ("/q?x=1&y=a:b", "/q?x=1&y=a:b"),
+        ("/~user/(1)!.css", "/~user/(1)!.css"),
+    ],
+)
+def test_wire_path_is_ascii_and_keeps_escapes(path: str, expected: str) -> None:
+    assert wire_path(path) == expected
+
+
+def test_non_ascii_asset_paths_are_pushed_and_linked_percent_encoded() -> None:
+    plan = plan_route("/", [Asset("/img/café.svg", "image")])
+    assert plan.push_paths == ("/img/caf%C3%A9.svg",)
+    assert plan.links == (b"</img/caf%C3%A9.svg>; rel=preload; as=image",)
 
 
 def test_empty_table() -> None:

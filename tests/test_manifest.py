@@ -27,9 +27,9 @@ def test_dump_is_stable_readable_and_round_trips() -> None:
     text = dump_manifest(SAMPLE)
     assert text == dump_manifest(SAMPLE)
     assert parse_manifest(text) == SAMPLE
-    body = text.split("version: 1\n", 1)[1]
-    assert body == (
-        "routes:\n"
+    assert text.startswith("# yaml-language-server: $schema=push-manifest.schema.json\n")
+    body = text.split("routes:", 1)[1]
+    assert body.split("\n", 1)[1] == (
         "  /:\n"
         "    - {path: /static/css/site.css, as: style}\n"
         "    - {path: /static/fonts/f.woff2, as: font, type: font/woff2, crossorigin: anonymous}\n"

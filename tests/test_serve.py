@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+import socket
 import time
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ from cryptography import x509
 from quart import Quart
 
 from pushgen.app import create_app
-from pushgen.certs import dev_certificate
+from pushgen.certs import DevCertificate, dev_certificate
 from pushgen.config import load_config
 from pushgen.errors import ConfigError, ManifestError, PushgenError
 from pushgen.serve import check_output, content_type, output_is_stale, serve, site_app
@@ -304,6 +305,24 @@ def test_serve_needs_cert_and_key_together(
 ) -> None:
     assert serve(built_site.root, certfile=built_site.manifest, build_if_stale=False, port=0) == 1
     assert "both a certificate and its key" in capsys.readouterr().err
+
+
+def test_serve_reports_a_port_in_use(
+    built_site: Site, dev_cert: DevCertificate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = serve(
+            built_site.root,
+            port=port,
+            certfile=dev_cert.certfile,
+            keyfile=dev_cert.keyfile,
+            build_if_stale=False,
+        )
+    assert code == 1
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in capsys.readouterr().err
 
 
 def test_serve_reports_an_unusable_certificate(

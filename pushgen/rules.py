@@ -1,0 +1,305 @@
+"""Hand-written rules of a manifest, and deciding what a route pushes and hints.
+
+The ``routes`` of a manifest are written by the build; ``rules`` are written by
+people and never touched by the build. A rule names the routes it applies to with
+``match`` and then adds, changes or removes entries, or sets the push policy::
+
+    rules:
+      - match: /blog/<slug>          # Quart-style rule: dynamic routes the build never saw
+        add:
+          - {path: /static/css/blog.css, as: style}
+      - match: "/docs/*"             # glob: '*' stays within a segment, '**' crosses them
+        set:
+          - {path: "/static/img/*", hint: false}
+        remove: [/static/js/analytics.js]
+        policy: {max_pushes: 4}
+
+Resolution is pure: generated entries + every matching rule in file order + the
+policy, giving each entry a :class:`Decision` that says why it is pushed, only
+hinted, or dropped — what ``pushgen explain`` prints.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+
+from .model import Asset
+
+__all__ = [
+    "Decision",
+    "EntryChange",
+    "Policy",
+    "RoutePattern",
+    "Rule",
+    "apply_policy",
+    "resolve_route",
+]
+
+# Quart / Werkzeug converters (https://werkzeug.palletsprojects.com/en/latest/routing/).
+_CONVERTERS = {
+    "string": r"[^/]+",
+    "default": r"[^/]+",
+    "int": r"\d+",
+    "float": r"\d+\.\d+",
+    "path": r"[^/].*?",
+    "uuid": r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+    "any": r"[^/]+",
+}
+_VARIABLE = re.compile(r"<(?:(?P<converter>[a-zA-Z_][a-zA-Z0-9_]*)(?:\([^)]*\))?:)?(?P<name>[a-zA-Z_][a-zA-Z0-9_]*)>")
+
+
+def _glob_regex(pattern: str) -> str:
+    """A glob where ``*`` stays within one path segment and ``**`` crosses segments."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return "".join(out)
+
+
+@dataclass(frozen=True, slots=True)
+class RoutePattern:
+    """What a rule's ``match`` names: one route, a glob, or a Quart-style rule."""
+
+    text: str
+    kind: str  # "exact", "glob" or "rule"
+    regex: re.Pattern[str] | None = field(default=None, compare=False)
+
+    @classmethod
+    def parse(cls, text: str) -> RoutePattern:
+        """Parse ``text``; raises ValueError with a sentence a person can act on."""
+        if not text.startswith("/") and text not in ("*", "**"):
+            raise ValueError(f"match {text!r} must be a route starting with '/', or '*' for every route")
+        variables = list(_VARIABLE.finditer(text))
+        if variables:
+            parts, last = [], 0
+            for variable in variables:
+                parts.append(re.escape(text[last : variable.start()]))
+                converter = variable.group("converter") or "default"
+                if converter not in _CONVERTERS:
+                    raise ValueError(
+                        f"unknown converter {converter!r} in {text!r}; use one of {', '.join(sorted(_CONVERTERS))}"
+                    )
+                parts.append(f"(?:{_CONVERTERS[converter]})")
+                last = variable.end()
+            parts.append(re.escape(text[last:]))
+            if "<" in text[last:] or any("<" in text[a.end() : b.start()] for a, b in zip(variables, variables[1:], strict=False)):
+                raise ValueError(f"malformed variable in {text!r}; write it like <slug> or <int:id>")
+            return cls(text, "rule", re.compile("".join(parts) + r"\Z"))
+        if "<" in text or ">" in text:
+            raise ValueError(f"malformed variable in {text!r}; write it like <slug> or <int:id>")
+        if text in ("*", "**"):
+            return cls(text, "glob", re.compile(r".*\Z"))
+        if any(c in text for c in "*?"):
+            return cls(text, "glob", re.compile(_glob_regex(text) + r"\Z"))
+        return cls(text, "exact")
+
+    def matches(self, route: str) -> bool:
+        if self.regex is None:
+            return route == self.text
+        return self.regex.match(route) is not None
+
+
+@lru_cache(maxsize=1024)
+def _path_regex(pattern: str) -> re.Pattern[str]:
+    return re.compile(_glob_regex(pattern) + r"\Z")
+
+
+def _path_matches(pattern: str, path: str) -> bool:
+    if "*" not in pattern and "?" not in pattern:
+        return pattern == path
+    return _path_regex(pattern).match(path) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Which destinations are pushed and how much, per route, in document order.
+
+    ``None`` fields inherit from the policy below (a rule's policy over the site's).
+    """
+
+    push: frozenset[str] | None = None
+    max_pushes: int | None = None
+    max_bytes: int | None = None
+
+    def over(self, base: Policy) -> Policy:
+        """This policy with unset fields taken from ``base``."""
+        return Policy(
+            push=self.push if self.push is not None else base.push,
+            max_pushes=self.max_pushes if self.max_pushes is not None else base.max_pushes,
+            max_bytes=self.max_bytes if self.max_bytes is not None else base.max_bytes,
+        )
+
+    @property
+    def empty(self) -> bool:
+        return self.push is None and self.max_pushes is None and self.max_bytes is None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryChange:
+    """A rule's ``set`` item: for entries whose path matches ``path`` (a glob), these values."""
+
+    path: str
+    values: Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One item of a manifest's ``rules`` list."""
+
+    match: RoutePattern
+    line: int
+    add: tuple[Asset, ...] = ()
+    set: tuple[EntryChange, ...] = ()
+    remove: tuple[str, ...] = ()
+    policy: Policy = Policy()
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """An entry of a route after rules and policy, and the reasons for its state."""
+
+    asset: Asset
+    reasons: tuple[str, ...] = ()
+    removed: bool = False
+    # Set when a rule fixed `push` explicitly: the policy then leaves it alone.
+    pinned_push: bool = False
+    added_by: int = 0
+
+
+def _screen(asset: Asset) -> bool:
+    from .graph import _media_matches_screen
+
+    return _media_matches_screen(asset.media)
+
+
+def apply_policy(
+    decisions: list[Decision], policy: Policy, size_of: Callable[[str], int | None]
+) -> list[Decision]:
+    """Recompute ``push`` of every entry a rule did not pin, by ``policy``, in order.
+
+    Budgets count pushed entries from the top of the route: once ``max_pushes``
+    entries or ``max_bytes`` bytes are pushed, the rest are only hinted, since
+    pushing more than the first round trip can carry delays the page.
+    """
+    pushes = 0
+    pushed_bytes = 0
+    out: list[Decision] = []
+    for decision in decisions:
+        asset = decision.asset
+        if decision.removed:
+            out.append(decision)
+            continue
+        if decision.pinned_push:
+            if asset.push:
+                pushes += 1
+                pushed_bytes += size_of(asset.path) or 0
+            out.append(decision)
+            continue
+        reasons = list(decision.reasons)
+        push = asset.push
+        if policy.push is not None:
+            push = asset.hint and asset.destination in policy.push and (asset.destination != "style" or _screen(asset))
+            if not push:
+                why = (
+                    f"{asset.destination} is not pushed by policy"
+                    if asset.destination not in policy.push
+                    else "stylesheet for non-screen media"
+                    if asset.destination == "style" and not _screen(asset)
+                    else "not hinted, so not pushed"
+                )
+                reasons.append(f"hint only: {why}")
+        if push and policy.max_pushes is not None and pushes >= policy.max_pushes:
+            push = False
+            reasons.append(f"hint only: over the budget of {policy.max_pushes} pushes")
+        if push and policy.max_bytes is not None:
+            size = size_of(asset.path)
+            if size is not None and pushed_bytes + size > policy.max_bytes:
+                push = False
+                reasons.append(f"hint only: over the budget of {policy.max_bytes} pushed bytes ({size} more)")
+        if push:
+            pushes += 1
+            pushed_bytes += size_of(asset.path) or 0
+        out.append(Decision(replace(asset, push=push), tuple(reasons), decision.removed, False, decision.added_by))
+    return out
+
+
+def resolve_route(
+    route: str,
+    generated: Sequence[Asset],
+    rules: Sequence[Rule],
+    *,
+    policy: Policy = Policy(),
+    size_of: Callable[[str], int | None] = lambda _path: None,
+    source: str = "manifest",
+) -> list[Decision]:
+    """The entries of ``route``: generated ones, then every matching rule, then policy.
+
+    Removed entries are kept in the result (``removed=True``) so that ``explain``
+    can say why something is missing; the runtime drops them.
+    """
+    decisions = [Decision(asset, ("generated by pushgen build",)) for asset in generated]
+    effective = Policy()
+    for rule in rules:
+        if not rule.match.matches(route):
+            continue
+        where = f"rule at {source}:{rule.line} (match {rule.match.text})"
+        for asset in rule.add:
+            existing = next((i for i, d in enumerate(decisions) if d.asset.path == asset.path), None)
+            decision = Decision(asset, (f"added by {where}",), pinned_push=True, added_by=rule.line)
+            if existing is None:
+                decisions.append(decision)
+            else:
+                decisions[existing] = decision
+        for change in rule.set:
+            for i, decision in enumerate(decisions):
+                if decision.removed or not _path_matches(change.path, decision.asset.path):
+                    continue
+                values = dict(change.values)
+                shown = ", ".join(f"{k}: {_show(v)}" for k, v in values.items())
+                decisions[i] = Decision(
+                    replace(decision.asset, **values),  # type: ignore[arg-type]
+                    (*decision.reasons, f"{shown} by {where}"),
+                    False,
+                    decision.pinned_push or "push" in values,
+                    decision.added_by,
+                )
+        for pattern in rule.remove:
+            for i, decision in enumerate(decisions):
+                if not decision.removed and _path_matches(pattern, decision.asset.path):
+                    decisions[i] = Decision(
+                        decision.asset, (*decision.reasons, f"removed by {where}"), True, decision.pinned_push
+                    )
+        if not rule.policy.empty:
+            effective = rule.policy.over(effective)
+    final = effective.over(policy)
+    if final.empty:
+        return decisions
+    return apply_policy(decisions, final, size_of)
+
+
+def _show(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def glob_matches(pattern: str, path: str) -> bool:
+    """Whether a ``set``/``remove`` path pattern matches ``path`` (for check and warnings)."""
+    return _path_matches(pattern, path)
+
+

@@ -1,0 +1,97 @@
+"""The JSON Schema of a push manifest, for editors (yaml-language-server) and `pushgen schema`.
+
+The loader in manifest.py is the authority (it reports lines and suggests keys);
+this schema mirrors it so that editors can validate and complete while typing.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+from .model import CROSSORIGIN_VALUES, DESTINATIONS
+
+__all__ = ["SCHEMA_ID", "manifest_schema", "schema_text"]
+
+SCHEMA_ID = "https://pushgen.invalid/schemas/push-manifest-1.json"
+
+_PATH = {"type": "string", "pattern": "^/(?!/)[\\x21-\\x7e]*$", "description": "Absolute URL path on this site (percent-encoded)."}
+_PATH_GLOB = {"type": "string", "pattern": "^/", "description": "A path, or a glob: '*' within a segment, '**' across segments."}
+_AS = {"enum": sorted(DESTINATIONS), "description": "Fetch destination (the `as` of rel=preload)."}
+
+
+def _entry_properties() -> dict[str, Any]:
+    return {
+        "path": _PATH,
+        "as": _AS,
+        "type": {"type": "string", "description": "MIME type, so a browser skips what it cannot use."},
+        "crossorigin": {"enum": sorted(CROSSORIGIN_VALUES), "description": "CORS mode; fonts and module scripts need it."},
+        "media": {"type": "string", "description": "Media query list; the hint applies only where it matches."},
+        "module": {"type": "boolean", "description": "A module script: hinted as rel=modulepreload."},
+        "push": {"type": "boolean", "description": "Send a PUSH_PROMISE (default true)."},
+        "hint": {"type": "boolean", "description": "Announce in 103 Early Hints and Link headers (default true)."},
+    }
+
+
+@cache
+def manifest_schema() -> dict[str, Any]:
+    """The schema as a dictionary."""
+    entry = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["path", "as"],
+        "properties": _entry_properties(),
+    }
+    change_props = {k: v for k, v in _entry_properties().items() if k != "path"}
+    change_props["path"] = _PATH_GLOB
+    policy = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "push": {"type": "array", "items": _AS, "description": "Destinations that are pushed; others are hinted only."},
+            "max_pushes": {"type": "integer", "minimum": 0, "description": "Pushes per route, in document order."},
+            "max_bytes": {"type": "integer", "minimum": 0, "description": "Pushed bytes per route, in document order."},
+        },
+    }
+    rule = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["match"],
+        "properties": {
+            "match": {
+                "type": "string",
+                "description": "A route (/docs/), a glob (/blog/*, /**), or a Quart rule (/blog/<slug>, /u/<int:id>).",
+            },
+            "add": {"type": "array", "items": entry, "description": "Entries to add to matching routes."},
+            "set": {
+                "type": "array",
+                "items": {"type": "object", "additionalProperties": False, "required": ["path"], "properties": change_props},
+                "description": "Change attributes of entries whose path matches.",
+            },
+            "remove": {"type": "array", "items": _PATH_GLOB, "description": "Entries to drop: not pushed, not hinted."},
+            "policy": policy,
+        },
+    }
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "pushgen push manifest",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "version": {"const": 1},
+            "rules": {"type": ["array", "null"], "items": rule, "description": "Hand-written; kept by every build."},
+            "routes": {
+                "type": ["object", "null"],
+                "description": "Written by pushgen build: route -> entries in the order the page needs them.",
+                "propertyNames": {"pattern": "^/"},
+                "additionalProperties": {"type": ["array", "null"], "items": entry},
+            },
+        },
+    }
+
+
+def schema_text() -> str:
+    """The schema as stable, indented JSON text."""
+    return json.dumps(manifest_schema(), indent=2, sort_keys=True) + "\n"
