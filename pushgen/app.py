@@ -131,6 +131,7 @@ def create_app(
     return init_app(
         app,
         manifest=config.manifest,
+        output=config.output,
         base_path=config.base_path,
         pretty_urls=config.pretty_urls,
         **given,

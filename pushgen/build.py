@@ -23,18 +23,18 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import SiteConfig
 from .errors import BuildError, Diagnostic, ManifestError, PushgenError
 from .fsutil import atomic_write, swap_directory
-from .graph import Found, Resolver
+from .graph import Found, Resolver, apply_budget
 from .html_scan import scan_html
 from .manifest import SCHEMA_NAME, Manifest, parse_manifest, update_manifest_text
 from .model import Asset, ScanResult
 from .render import Page, Renderer, RenderError, discover_pages
-from .rules import Decision, Policy, Rule, apply_policy, glob_matches
+from .rules import Rule, glob_matches
 from .schema import schema_text
 from .urls import document_url, url_path_to_relpath
 
@@ -301,7 +301,7 @@ def build_site(
                 assert scan is not None
                 page = pages[index]
                 diagnostics.extend(scan.diagnostics)
-                assets = _apply_budget(resolver.page_assets(page.display, scan), config.policy, size_of)
+                assets = apply_budget(resolver.page_assets(page.display, scan), config.policy, size_of)
                 results.append(PageResult(page, tuple(assets)))
                 routes[page.route] = tuple(found.asset for found in assets)
             diagnostics.extend(resolver.diagnostics)
@@ -384,18 +384,6 @@ def _sizes(config: SiteConfig, static: dict[str, Path]) -> Callable[[str], int |
         return cache[path]
 
     return size_of
-
-
-def _apply_budget(found: list[Found], policy: Policy, size_of: Callable[[str], int | None]) -> list[Found]:
-    """Apply the site's per-route push budget (``push.max_pushes`` / ``max_bytes``)."""
-    if policy.max_pushes is None and policy.max_bytes is None:
-        return found
-    budget = Policy(max_pushes=policy.max_pushes, max_bytes=policy.max_bytes)
-    decisions = apply_policy([Decision(f.asset) for f in found], budget, size_of)
-    return [
-        replace(f, asset=d.asset, notes=f.notes + d.reasons) if d.asset != f.asset else f
-        for f, d in zip(found, decisions, strict=True)
-    ]
 
 
 def _check_rules(

@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from .config import load_config
-from .errors import BuildError, Diagnostic, PushgenError
+from .errors import BuildError, Diagnostic, ManifestError, PushgenError
 
 __all__ = ["cli", "main"]
 
@@ -69,6 +69,7 @@ def cli() -> None:
 @click.option(
     "-j", "--jobs", type=click.IntRange(min=1), help="Worker processes for large sites [all cores]."
 )
+@click.option("--force", is_flag=True, help="Overwrite hand edits made inside the generated routes.")
 def build(
     site: Path,
     output: Path | None,
@@ -76,6 +77,7 @@ def build(
     strict: bool,
     check: bool,
     jobs: int | None,
+    force: bool,
 ) -> None:
     """Render SITE, find every asset each page needs, write the output and the manifest."""
     from .build import build_site
@@ -85,7 +87,9 @@ def build(
     config = load_config(site, output=output, manifest=manifest)
     progress = _Progress()
     try:
-        result = build_site(config, strict=strict, write=not check, jobs=jobs, progress=progress)
+        result = build_site(
+            config, strict=strict, write=not check, force=force, jobs=jobs, progress=progress
+        )
     except BuildError as exc:
         progress.finish()
         _print_diagnostics(exc.diagnostics)
@@ -183,6 +187,54 @@ def serve(
     raise SystemExit(code)
 
 
+@cli.command()
+@click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path), required=False)
+@click.option("--site", "output", type=click.Path(file_okay=False, path_type=Path), help="Built output folder: check every file is there.")
+@click.option("--base-path", default=None, help="URL prefix of the site [from SITE/pushgen.yaml, or /].")
+def check(manifest: Path | None, output: Path | None, base_path: str | None) -> None:
+    """Validate a push manifest: syntax, keys, values, paths, files, rules. Exit 1 on errors."""
+    from .check import check_manifest
+
+    config = load_config(".") if manifest is None or base_path is None else None
+    path = manifest if manifest is not None else config.manifest  # type: ignore[union-attr]
+    base = base_path if base_path is not None else (config.base_path if config else "/")
+    diagnostics = check_manifest(path, output=output, base_path=base)
+    _print_diagnostics(diagnostics)
+    errors = sum(d.severity == "error" for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    click.echo(f"{path}: {errors} errors, {warnings} warnings", err=True)
+    if errors:
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("route")
+@click.option("-m", "--manifest", type=click.Path(dir_okay=False, path_type=Path), help="Manifest file [SITE/push-manifest.yaml].")
+@click.option("--site", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True, help="The site, to recover why each asset is needed.")
+def explain(route: str, manifest: Path | None, site: Path) -> None:
+    """Say why each entry of ROUTE is there, and whether it is pushed, hinted or dropped."""
+    from .explain import explain_route
+    from .manifest import load_manifest
+
+    if not route.startswith("/"):
+        raise click.UsageError(f"ROUTE is a URL path like / or /docs/, not {route!r}")
+    config = load_config(site, manifest=manifest) if site.is_dir() else None
+    if config is None and manifest is None:
+        raise click.UsageError(f"site folder {site} does not exist; give -m MANIFEST")
+    path = manifest if manifest is not None else config.manifest  # type: ignore[union-attr]
+    has_pages = config is not None and config.pages.is_dir()
+    explanation = explain_route(load_manifest(path), route, config if has_pages else None)
+    click.echo(explanation.render(), nl=False)
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of push manifests (editors use it through the modeline)."""
+    from .schema import schema_text
+
+    click.echo(schema_text(), nl=False)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     try:
@@ -200,6 +252,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
+    except ManifestError as exc:
+        _print_diagnostics(exc.diagnostics)
+        return 1
     except PushgenError as exc:
         click.echo(f"error: {exc}", err=True)
         return 1

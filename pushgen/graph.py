@@ -24,9 +24,10 @@ from .css_scan import scan_css
 from .errors import Diagnostic
 from .js_scan import scan_js
 from .model import Asset, Reference, ScanResult
+from .rules import Decision, Policy, apply_policy, media_matches_screen
 from .urls import url_path_to_relpath
 
-__all__ = ["FONT_TYPES", "Found", "Link", "Resolver", "should_push"]
+__all__ = ["FONT_TYPES", "Found", "Link", "Resolver", "apply_budget", "should_push"]
 
 FONT_TYPES = {
     ".woff2": "font/woff2",
@@ -66,32 +67,11 @@ class _Doc:
     display: str
 
 
-def _media_matches_screen(media: str | None) -> bool:
-    """False only for a media query list a screen never matches, like ``print``.
-
-    A stylesheet for print is fetched at low priority and does not block
-    rendering, so pushing it spends bandwidth the critical assets need.
-    """
-    if media is None:
-        return True
-    queries = [q.strip().lower() for q in media.split(",") if q.strip()]
-    if not queries:
-        return True
-    for query in queries:
-        words = query.replace("(", " (").split()
-        if not words:
-            return True
-        first = words[1] if words[0] in ("only", "not") and len(words) > 1 else words[0]
-        if words[0] == "not" or first in ("all", "screen") or first.startswith("("):
-            return True
-    return False
-
-
 def should_push(asset: Asset, push_destinations: frozenset[str]) -> bool:
     """The default push policy: listed destinations, and stylesheets only for screens."""
     if asset.destination not in push_destinations:
         return False
-    return not (asset.destination == "style" and not _media_matches_screen(asset.media))
+    return not (asset.destination == "style" and not media_matches_screen(asset.media))
 
 
 @dataclass
@@ -294,3 +274,15 @@ def _join_media(outer: str | None, inner: str | None) -> str | None:
 
 def _with_media(ref: Reference, media: str | None) -> Reference:
     return ref if media == ref.media else replace(ref, media=media)
+
+
+def apply_budget(found: list[Found], policy: Policy, size_of: Callable[[str], int | None]) -> list[Found]:
+    """Apply the site's per-route push budget (``push.max_pushes`` / ``max_bytes``)."""
+    if policy.max_pushes is None and policy.max_bytes is None:
+        return found
+    budget = Policy(max_pushes=policy.max_pushes, max_bytes=policy.max_bytes)
+    decisions = apply_policy([Decision(f.asset) for f in found], budget, size_of)
+    return [
+        replace(f, asset=d.asset, notes=f.notes + d.reasons) if d.asset != f.asset else f
+        for f, d in zip(found, decisions, strict=True)
+    ]

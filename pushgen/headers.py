@@ -21,7 +21,7 @@ The values follow the preload specification
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from urllib.parse import quote, unquote
@@ -67,6 +67,9 @@ class RoutePlan:
     link_header: str = ""
 
 
+_PATTERN_CACHE_SIZE = 4096
+
+
 @dataclass(frozen=True, slots=True)
 class RouteTable:
     """Every URL path a route answers to, mapped to that route's :class:`RoutePlan`.
@@ -80,17 +83,30 @@ class RouteTable:
     plans: Mapping[str, RoutePlan] = field(default_factory=lambda: MappingProxyType({}))
     diagnostics: tuple[Diagnostic, ...] = ()
     routes: int = 0
+    # Plans for paths that only pattern rules (/blog/<slug>, /docs/*) match,
+    # computed on first request and kept in a bounded cache.
+    fallback: Callable[[str], RoutePlan | None] | None = field(default=None, compare=False)
+    _cache: dict[str, RoutePlan | None] = field(default_factory=dict, compare=False, repr=False)
 
     def lookup(self, path: str, root_path: str = "") -> RoutePlan | None:
         """The plan for an ASGI ``path``, or None when the path is not a route.
 
         Under the ASGI spec ``path`` includes ``root_path`` (the prefix the app is
         mounted at). The path is tried as it is first (a site built with its base
-        path includes the prefix in its routes), then without ``root_path``.
+        path includes the prefix in its routes), then without ``root_path``; a path
+        no route names is then tried against the manifest's pattern rules.
         """
         plan = self.plans.get(path)
         if plan is None and root_path and path.startswith(root_path):
             plan = self.plans.get(path[len(root_path) :] or "/")
+        if plan is None and self.fallback is not None:
+            try:
+                plan = self._cache[path]
+            except KeyError:
+                if len(self._cache) >= _PATTERN_CACHE_SIZE:
+                    # Arbitrary request paths must not grow memory without bound.
+                    self._cache.clear()
+                plan = self._cache[path] = self.fallback(path)
         return plan
 
 
@@ -201,6 +217,32 @@ def route_aliases(route: str, *, pretty_urls: bool = False) -> tuple[str, ...]:
     return tuple(aliases)
 
 
+def _plan_checked(
+    route: str,
+    assets: tuple[Asset, ...],
+    *,
+    max_pushes: int | None,
+    line: int,
+    filename: str,
+    problems: list[Diagnostic] | None,
+) -> RoutePlan:
+    try:
+        return plan_route(route, assets, max_pushes=max_pushes)
+    except ValueError:
+        kept: list[Asset] = []
+        for asset in assets:
+            try:
+                link_value(asset)
+            except ValueError as exc:
+                if problems is not None:
+                    problems.append(
+                        Diagnostic(filename, line, 0, f"route {route!r}: {asset.path}: {exc}; not hinted")
+                    )
+                asset = replace(asset, hint=False)
+            kept.append(asset)
+        return plan_route(route, kept, max_pushes=max_pushes)
+
+
 def build_route_table(
     manifest: Manifest,
     *,
@@ -208,45 +250,56 @@ def build_route_table(
     pretty_urls: bool = False,
     max_pushes: int | None = None,
     filename: str = "<manifest>",
+    size_of: Callable[[str], int | None] = lambda _path: None,
 ) -> RouteTable:
     """Turn ``manifest`` into a :class:`RouteTable` keyed by every alias of every route.
 
-    Routes are URL paths as the browser requests them, base path included (what
+    Each route's entries are the generated ones with the manifest's rules and
+    their policies applied (``size_of`` gives file sizes for byte budgets). Routes
+    are URL paths as the browser requests them, base path included (what
     ``pushgen build`` writes); a hand-written route outside ``base_path`` is taken
     as relative to it. Keys are percent-decoded, like an ASGI scope's ``path``.
     An exact route always wins over another route's alias. An entry whose
     ``type``/``media`` cannot go into a header loses its hint (the push stays)
-    and is reported in ``diagnostics`` with the route's line.
+    and is reported in ``diagnostics`` with the route's line. Routes that only
+    pattern rules name are planned on first request (``RouteTable.fallback``).
     """
     base = normalise_base_path(base_path)
     plans: dict[str, RoutePlan] = {}
     exact: dict[str, RoutePlan] = {}
     problems: list[Diagnostic] = []
-    for route in sorted(manifest.routes):
-        assets = manifest.routes[route]
-        try:
-            plan = plan_route(route, assets, max_pushes=max_pushes)
-        except ValueError:
-            kept: list[Asset] = []
-            for asset in assets:
-                try:
-                    link_value(asset)
-                except ValueError as exc:
-                    line = manifest.lines.get(route, 0)
-                    problems.append(
-                        Diagnostic(
-                            filename, line, 0, f"route {route!r}: {asset.path}: {exc}; not hinted"
-                        )
-                    )
-                    asset = replace(asset, hint=False)
-                kept.append(asset)
-            plan = plan_route(route, kept, max_pushes=max_pushes)
+    routes = set(manifest.routes) | {r.match.text for r in manifest.rules if r.match.kind == "exact"}
+    for route in sorted(routes):
+        assets = manifest.assets(route, size_of=size_of)
+        line = manifest.lines.get(route, 0)
+        plan = _plan_checked(
+            route, assets, max_pushes=max_pushes, line=line, filename=filename, problems=problems
+        )
+        if not plan.push_paths and not plan.links and route not in manifest.routes:
+            continue
         full = route if route.startswith(base) or route + "/" == base else base + route.lstrip("/")
         aliases = [unquote(alias) for alias in route_aliases(full, pretty_urls=pretty_urls)]
         exact[aliases[0]] = plan
         for alias in aliases[1:]:
             plans.setdefault(alias, plan)
     plans.update(exact)
+    fallback = None
+    patterns = manifest.patterns
+    if any(rule.add for rule in patterns):
+
+        def fallback(path: str) -> RoutePlan | None:
+            route = quote(path, safe=_PATH_SAFE)
+            if not any(rule.match.matches(route) for rule in patterns):
+                return None
+            assets = manifest.assets(route, size_of=size_of)
+            plan = _plan_checked(
+                route, assets, max_pushes=max_pushes, line=0, filename=filename, problems=None
+            )
+            return plan if plan.push_paths or plan.links else None
+
     return RouteTable(
-        plans=MappingProxyType(plans), diagnostics=tuple(problems), routes=len(manifest.routes)
+        plans=MappingProxyType(plans),
+        diagnostics=tuple(problems),
+        routes=len(manifest.routes),
+        fallback=fallback,
     )

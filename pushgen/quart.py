@@ -49,6 +49,7 @@ from quart.typing import ResponseTypes
 
 from .errors import ConfigError, ManifestError, PushgenError
 from .headers import RouteTable, build_route_table, normalise_base_path
+from .urls import url_path_to_relpath
 from .manifest import load_manifest
 from .middleware import ASGIApp, EarlyHintsMiddleware
 
@@ -87,6 +88,9 @@ class Options:
     pretty_urls: bool = False
     reload_interval: float = DEFAULT_RELOAD_INTERVAL
     manifest_required: bool = True
+    # The folder the manifest's paths are served from; gives file sizes for the
+    # byte budgets of manifest rules (``policy: {max_bytes: ...}``).
+    output: Path | None = None
 
 
 class PushgenState:
@@ -112,6 +116,16 @@ class PushgenState:
             return None
         return (st.st_ino, st.st_size, st.st_mtime_ns)
 
+    def _size_of(self, path: str) -> int | None:
+        output = self.options.output
+        relpath = url_path_to_relpath(path, self.options.base_path) if output else None
+        if output is None or relpath is None:
+            return None
+        try:
+            return (output / relpath).stat().st_size
+        except OSError:
+            return None
+
     def _load(self) -> RouteTable:
         manifest = load_manifest(self.options.manifest)
         return build_route_table(
@@ -120,6 +134,7 @@ class PushgenState:
             pretty_urls=self.options.pretty_urls,
             max_pushes=self.options.max_pushes,
             filename=str(self.options.manifest),
+            size_of=self._size_of,
         )
 
     def _install(self, table: RouteTable, signature: tuple[int, int, int] | None) -> None:
@@ -262,7 +277,17 @@ def _options(app: Quart, kwargs: dict[str, Any]) -> Options:
             app, "reload_interval", kwargs["reload_interval"], DEFAULT_RELOAD_INTERVAL, float
         ),
         manifest_required=_bool(app, "manifest_required", kwargs["manifest_required"], True),
+        output=_output(app, kwargs["output"]),
     )
+
+
+def _output(app: Quart, value: str | os.PathLike[str] | None) -> Path | None:
+    output = _resolve(app, "output", value, None)
+    if output is None:
+        return None
+    if not isinstance(output, (str, os.PathLike)):
+        raise ConfigError(f"PUSHGEN_OUTPUT must be a folder path, not {output!r}")
+    return Path(app.root_path, output)
 
 
 def init_app(
@@ -277,6 +302,7 @@ def init_app(
     pretty_urls: bool | None = None,
     reload_interval: float | None = None,
     manifest_required: bool | None = None,
+    output: str | os.PathLike[str] | None = None,
 ) -> Quart:
     """Make ``app`` push, hint and link each route's assets from a push manifest.
 
@@ -301,6 +327,7 @@ def init_app(
             "pretty_urls": pretty_urls,
             "reload_interval": reload_interval,
             "manifest_required": manifest_required,
+            "output": output,
         },
     )
     state = PushgenState(options)

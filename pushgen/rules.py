@@ -35,6 +35,8 @@ __all__ = [
     "RoutePattern",
     "Rule",
     "apply_policy",
+    "glob_matches",
+    "media_matches_screen",
     "resolve_route",
 ]
 
@@ -181,10 +183,29 @@ class Decision:
     added_by: int = 0
 
 
-def _screen(asset: Asset) -> bool:
-    from .graph import _media_matches_screen
+def media_matches_screen(media: str | None) -> bool:
+    """False only for a media query list a screen never matches, like ``print``.
 
-    return _media_matches_screen(asset.media)
+    A stylesheet for print is fetched at low priority and does not block
+    rendering, so pushing it spends bandwidth the critical assets need.
+    """
+    if media is None:
+        return True
+    queries = [q.strip().lower() for q in media.split(",") if q.strip()]
+    if not queries:
+        return True
+    for query in queries:
+        words = query.replace("(", " (").split()
+        if not words:
+            return True
+        first = words[1] if words[0] in ("only", "not") and len(words) > 1 else words[0]
+        if words[0] == "not" or first in ("all", "screen") or first.startswith("("):
+            return True
+    return False
+
+
+def _screen(asset: Asset) -> bool:
+    return media_matches_screen(asset.media)
 
 
 def apply_policy(
