@@ -29,7 +29,19 @@ from pathlib import Path
 from .config import SiteConfig
 from .errors import BuildError, Diagnostic, ManifestError, PushgenError
 from .fsutil import atomic_write, swap_directory
+from .css_scan import scan_css
 from .graph import Found, Resolver, apply_budget
+from .incremental import (
+    BuildState,
+    PageState,
+    StaticFile,
+    config_key,
+    load_state,
+    pages_to_render,
+    save_state,
+    scan_templates,
+)
+from .js_scan import scan_js
 from .html_scan import scan_html
 from .manifest import SCHEMA_NAME, Manifest, parse_manifest, update_manifest_text
 from .model import Asset, ScanResult
@@ -67,6 +79,8 @@ class BuildResult:
     written: bool = False
     manifest_text: str = ""
     errors: list[Diagnostic] = field(default_factory=list)
+    # Pages rendered by this build (fewer than all when it was incremental).
+    rendered: int = 0
 
     @property
     def warnings(self) -> list[Diagnostic]:
@@ -78,10 +92,15 @@ class BuildResult:
 
     def summary(self) -> str:
         """The one-line summary every build ends with."""
-        return (
-            f"{len(self.pages)} pages, {self.asset_count} assets, {len(self.manifest.routes)} routes, "
-            f"{len(self.warnings)} warnings, {len(self.errors)} errors in {self.seconds:.2f}s"
+        counts = (
+            (len(self.pages), "page"),
+            (self.asset_count, "asset"),
+            (len(self.manifest.routes), "route"),
+            (len(self.warnings), "warning"),
+            (len(self.errors), "error"),
         )
+        listed = ", ".join(f"{n} {noun}" if n == 1 else f"{n} {noun}s" for n, noun in counts)
+        return f"{listed} in {self.seconds:.2f}s"
 
 
 # --- locking and staging ------------------------------------------------------
@@ -115,32 +134,39 @@ def _clear_stale_staging(output: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def _copy_static(config: SiteConfig, staging: Path | None) -> dict[str, Path]:
-    """Copy ``SITE/static`` into the staging output; return relpath -> source file.
+def _copy_static(
+    config: SiteConfig, staging: Path | None
+) -> tuple[dict[str, Path], dict[str, StaticFile]]:
+    """Copy ``SITE/static`` into the staging output; return its files and their stats.
 
     An unchanged file (same size and modification time as in the previous output)
-    is hard-linked from the previous output instead of copied.
+    is hard-linked from the previous output instead of copied. Dotfiles (.DS_Store,
+    .gitkeep, editor files) are not part of the site.
     """
     files: dict[str, Path] = {}
+    stats: dict[str, StaticFile] = {}
     root = config.static
     if not root.is_dir():
-        return files
+        return files, stats
     previous = config.output / "static"
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(dirnames)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         rel_dir = os.path.relpath(dirpath, root)
         out_dir = None
         if staging is not None:
             out_dir = staging / "static" / rel_dir
             out_dir.mkdir(parents=True, exist_ok=True)
         for name in sorted(filenames):
+            if name.startswith("."):
+                continue
             source = Path(dirpath, name)
             rel = os.path.normpath(os.path.join("static", rel_dir, name)).replace(os.sep, "/")
+            st = source.stat()
             files[rel] = source
+            stats[rel] = StaticFile(st.st_size, st.st_mtime_ns)
             if out_dir is None:
                 continue
             target = out_dir / name
-            st = source.stat()
             old = previous / rel_dir / name
             try:
                 old_st = old.stat()
@@ -150,7 +176,7 @@ def _copy_static(config: SiteConfig, staging: Path | None) -> dict[str, Path]:
             except OSError:
                 pass
             shutil.copy2(source, target)
-    return files
+    return files, stats
 
 
 # --- rendering (in this process or in workers) --------------------------------
@@ -191,15 +217,17 @@ def _render_one(renderer: Renderer, staging: Path | None, index: int, page: Page
 
 def _render_pages(
     config: SiteConfig,
+    all_pages: list[Page],
     pages: list[Page],
     staging: Path | None,
     jobs: int,
     progress: Progress | None,
 ) -> list[_PageOutcome]:
+    """Render ``pages`` (``url_for`` knows ``all_pages``); outcomes index into ``pages``."""
     total = len(pages)
     indexed = list(enumerate(pages))
     if jobs <= 1 or total < PARALLEL_THRESHOLD:
-        renderer = Renderer(config, pages)
+        renderer = Renderer(config, all_pages)
         outcomes = []
         for done, (index, page) in enumerate(indexed, 1):
             outcomes.append(_render_one(renderer, staging, index, page))
@@ -216,7 +244,7 @@ def _render_pages(
         max_workers=jobs,
         mp_context=context,
         initializer=_init_worker,
-        initargs=(config, pages, staging),
+        initargs=(config, all_pages, staging),
     ) as pool:
         for result in pool.map(_render_chunk, chunks):
             outcomes.extend(result)
@@ -234,6 +262,7 @@ def build_site(
     strict: bool = False,
     write: bool = True,
     force: bool = False,
+    full: bool = False,
     jobs: int | None = None,
     progress: Progress | None = None,
 ) -> BuildResult:
@@ -247,6 +276,9 @@ def build_site(
     The manifest's hand-written parts (rules, comments) are kept as they are; only
     its generated ``routes`` are replaced. Hand edits inside ``routes`` stop the
     build with their line, unless ``force`` discards them.
+
+    A build that finds the state of the previous one (see incremental.py) renders
+    and resolves only what changed since, unless ``full``; the result is the same.
     """
     started = time.perf_counter()
     existing_text, existing = _read_existing_manifest(config)
@@ -266,17 +298,29 @@ def build_site(
         )
     lock = _build_lock(config.output) if write else contextlib.nullcontext()
     with lock:
+        previous = load_state(config) if write and not full and config.output.is_dir() else None
+        templates = scan_templates(config, previous.templates if previous else {})
+        if previous is not None and set(previous.pages) != {p.source for p in pages}:
+            previous = None  # pages came or went: every url_for may resolve differently
         staging: Path | None = None
         if write:
             _clear_stale_staging(config.output)
             staging = config.output.with_name(f".{config.output.name}.staging-{os.getpid()}")
             staging.mkdir(parents=True)
         try:
-            static = _copy_static(config, staging)
-            outcomes = _render_pages(config, pages, staging, jobs, progress)
+            static, static_stats = _copy_static(config, staging)
+            if previous is None:
+                render = list(pages)
+            else:
+                dirty = pages_to_render(pages, previous.templates, templates)
+                assert staging is not None
+                dirty |= _link_previous_pages(config, staging, [p for p in pages if p.source not in dirty])
+                render = [p for p in pages if p.source in dirty]
+            outcomes = _render_pages(config, pages, render, staging, jobs, progress)
             errors = [d for _, _, d in outcomes if d is not None]
             if errors:
                 raise BuildError(errors)
+            scans = {render[index].source: scan for index, scan, _ in outcomes if scan is not None}
             known = set(static) | {p.output for p in pages}
 
             def read(relpath: str) -> bytes | None:
@@ -294,17 +338,33 @@ def build_site(
                 exists=known.__contains__,
                 push_destinations=config.push_destinations,
             )
+            changed_files = set(static_stats) ^ set(previous.static) if previous else set()
+            if previous is not None:
+                changed_files |= _reuse_docs(resolver, previous, static_stats, config)
             size_of = _sizes(config, static)
+            state = BuildState(key=config_key(config), templates=templates, static=static_stats)
             results: list[PageResult] = []
             routes: dict[str, tuple[Asset, ...]] = {}
-            for index, scan, _ in sorted(outcomes, key=lambda o: o[0]):
-                assert scan is not None
-                page = pages[index]
-                diagnostics.extend(scan.diagnostics)
-                assets = apply_budget(resolver.page_assets(page.display, scan), config.policy, size_of)
-                results.append(PageResult(page, tuple(assets)))
-                routes[page.route] = tuple(found.asset for found in assets)
-            diagnostics.extend(resolver.diagnostics)
+            for page in pages:
+                scan = scans.get(page.source)
+                old = previous.pages.get(page.source) if previous else None
+                if scan is None and old is not None and not (old.touched & changed_files):
+                    page_state = old
+                else:
+                    scan = scan if scan is not None else old.scan  # type: ignore[union-attr]
+                    found = apply_budget(resolver.page_assets(page.display, scan), config.policy, size_of)
+                    page_state = PageState(
+                        scan,
+                        tuple(found),
+                        frozenset(resolver.last_touched),
+                        (*scan.diagnostics, *resolver.last_diagnostics),
+                    )
+                state.pages[page.source] = page_state
+                diagnostics.extend(page_state.diagnostics)
+                results.append(PageResult(page, page_state.found))
+                routes[page.route] = tuple(found.asset for found in page_state.found)
+            state.docs = {**(previous.docs if previous else {}), **resolver.docs}
+            diagnostics = list(dict.fromkeys(diagnostics))
             rules = existing.rules if existing is not None else ()
             diagnostics.extend(_check_rules(rules, routes, known, config, existing))
             manifest_file = _display(config.manifest)
@@ -321,6 +381,7 @@ def build_site(
                 seconds=0.0,
                 static_files=len(static),
                 manifest_text=text,
+                rendered=len(render),
             )
             if strict and diagnostics:
                 raise BuildError([_as_error(d) for d in diagnostics])
@@ -332,12 +393,64 @@ def build_site(
                 schema_path = config.manifest.with_name(SCHEMA_NAME)
                 if _read_text(schema_path) != schema_text():
                     atomic_write(schema_path, schema_text().encode("utf-8"))
+                save_state(config, state)
                 result.written = True
         finally:
             if staging is not None:
                 shutil.rmtree(staging, ignore_errors=True)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _link_previous_pages(config: SiteConfig, staging: Path, pages: list[Page]) -> set[str]:
+    """Hard-link unchanged pages from the previous output; return those it could not."""
+    missing: set[str] = set()
+    made: set[Path] = set()
+    for page in pages:
+        target = staging / page.output
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        try:
+            os.link(config.output / page.output, target)
+        except OSError:
+            missing.add(page.source)
+    return missing
+
+
+def _reuse_docs(
+    resolver: Resolver, previous: BuildState, stats: dict[str, StaticFile], config: SiteConfig
+) -> set[str]:
+    """Give the resolver the scans of unchanged files; return the files that changed in a way that matters.
+
+    A stylesheet or module whose new scan equals the old one changes no page's
+    assets (only its own bytes), unless a byte budget makes sizes matter.
+    """
+    changed: set[str] = set()
+    for relpath, stat in stats.items():
+        old = previous.static.get(relpath)
+        doc = previous.docs.get(relpath)
+        if old == stat:
+            if relpath in previous.docs:
+                resolver.docs[relpath] = doc
+            continue
+        if old is None:
+            continue  # new files are in the symmetric difference already
+        if config.max_bytes is not None or doc is None:
+            changed.add(relpath)
+            continue
+        data = resolver.read(relpath)
+        if data is None:
+            changed.add(relpath)
+            continue
+        scanner = scan_css if doc.kind == "css" else scan_js
+        url = document_url(f"{config.base_path}{relpath}")
+        scan = scanner(data, url, filename=doc.display)
+        if scan != doc.scan:
+            changed.add(relpath)
+        else:
+            resolver.docs[relpath] = doc
+    return changed
 
 
 def _display(path: Path) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -16,6 +17,10 @@ from .config import load_config
 from .errors import BuildError, Diagnostic, ManifestError, PushgenError
 
 __all__ = ["cli", "main"]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
@@ -70,6 +75,8 @@ def cli() -> None:
     "-j", "--jobs", type=click.IntRange(min=1), help="Worker processes for large sites [all cores]."
 )
 @click.option("--force", is_flag=True, help="Overwrite hand edits made inside the generated routes.")
+@click.option("--full", is_flag=True, help="Render and scan everything, ignoring the last build's state.")
+@click.option("--watch", is_flag=True, help="After building, rebuild whenever a source changes (Ctrl-C stops).")
 def build(
     site: Path,
     output: Path | None,
@@ -78,6 +85,8 @@ def build(
     check: bool,
     jobs: int | None,
     force: bool,
+    full: bool,
+    watch: bool,
 ) -> None:
     """Render SITE, find every asset each page needs, write the output and the manifest."""
     from .build import build_site
@@ -88,7 +97,13 @@ def build(
     progress = _Progress()
     try:
         result = build_site(
-            config, strict=strict, write=not check, force=force, jobs=jobs, progress=progress
+            config,
+            strict=strict,
+            write=not check,
+            force=force,
+            full=full,
+            jobs=jobs,
+            progress=progress,
         )
     except BuildError as exc:
         progress.finish()
@@ -120,6 +135,28 @@ def build(
         click.echo(f"up to date: {config.manifest}; {result.summary()}", err=True)
         return
     click.echo(f"built {config.output} and {config.manifest}: {result.summary()}", err=True)
+    if watch:
+        from .watch import watch_and_build
+
+        click.echo(f"watching {config.root} for changes (Ctrl-C stops)", err=True)
+        watch_and_build(config, report=_report, jobs=jobs)
+
+
+def _report(outcome: object) -> None:
+    """Print what a rebuild in watch mode did."""
+    if isinstance(outcome, BuildError):
+        _print_diagnostics(outcome.diagnostics)
+        click.echo("rebuild failed; previous output left as it was", err=True)
+    elif isinstance(outcome, PushgenError):
+        click.echo(f"error: {outcome}", err=True)
+    else:
+        from .build import BuildResult
+
+        assert isinstance(outcome, BuildResult)
+        _print_diagnostics(outcome.diagnostics)
+        click.echo(
+            f"rebuilt ({_count(outcome.rendered, 'page')} rendered): {outcome.summary()}", err=True
+        )
 
 
 @cli.command()
@@ -159,6 +196,7 @@ def build(
 @click.option(
     "--no-build", is_flag=True, help="Serve the output as it is, even when older than the sources."
 )
+@click.option("--watch", is_flag=True, help="Rebuild whenever a source changes; the server picks it up.")
 def serve(
     site: Path,
     output: Path | None,
@@ -168,9 +206,25 @@ def serve(
     certfile: Path | None,
     keyfile: Path | None,
     no_build: bool,
+    watch: bool,
 ) -> None:
     """Serve the built SITE over HTTP/2 + TLS with push, 103 Early Hints and Link headers."""
     from .serve import serve as run
+
+    stop = threading.Event()
+    if watch:
+        # The output folder is swapped atomically and the manifest is watched by
+        # the server, so a rebuild in this thread is picked up by the next request.
+        from .watch import watch_and_build
+
+        config = load_config(site, output=output, manifest=manifest)
+        threading.Thread(
+            target=watch_and_build,
+            args=(config,),
+            kwargs={"report": _report, "stop": stop},
+            name="pushgen-watch",
+            daemon=True,
+        ).start()
 
     if (certfile is None) != (keyfile is None):
         raise click.UsageError("--cert and --key go together")
@@ -184,6 +238,7 @@ def serve(
         keyfile=keyfile,
         build_if_stale=not no_build,
     )
+    stop.set()
     raise SystemExit(code)
 
 
@@ -202,7 +257,7 @@ def check(manifest: Path | None, output: Path | None, base_path: str | None) -> 
     _print_diagnostics(diagnostics)
     errors = sum(d.severity == "error" for d in diagnostics)
     warnings = len(diagnostics) - errors
-    click.echo(f"{path}: {errors} errors, {warnings} warnings", err=True)
+    click.echo(f"{path}: {_count(errors, 'error')}, {_count(warnings, 'warning')}", err=True)
     if errors:
         raise SystemExit(1)
 

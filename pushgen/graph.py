@@ -27,7 +27,7 @@ from .model import Asset, Reference, ScanResult
 from .rules import Decision, Policy, apply_policy, media_matches_screen
 from .urls import url_path_to_relpath
 
-__all__ = ["FONT_TYPES", "Found", "Link", "Resolver", "apply_budget", "should_push"]
+__all__ = ["FONT_TYPES", "Doc", "Found", "Link", "Resolver", "apply_budget", "should_push"]
 
 FONT_TYPES = {
     ".woff2": "font/woff2",
@@ -62,9 +62,12 @@ class Found:
 
 
 @dataclass(slots=True)
-class _Doc:
+class Doc:
+    """A stylesheet or module the resolver read and scanned (``kind``: "css" or "js")."""
+
     scan: ScanResult
     display: str
+    kind: str
 
 
 def should_push(asset: Asset, push_destinations: frozenset[str]) -> bool:
@@ -87,11 +90,20 @@ class Resolver:
     exists: Callable[[str], bool]
     push_destinations: frozenset[str]
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    _docs: dict[str, _Doc | None] = field(default_factory=dict)
+    # Scanned stylesheets and modules by output path; a build may prefill it with
+    # the scans of unchanged files from its previous run.
+    docs: dict[str, Doc | None] = field(default_factory=dict)
+    # Of the last page_assets() call: every output path it looked at (read or
+    # probed, present or not) and the diagnostics it added. An incremental build
+    # re-resolves a page only when one of those paths changed.
+    last_touched: set[str] = field(default_factory=set)
+    last_diagnostics: list[Diagnostic] = field(default_factory=list)
     _warned: set[tuple[str, int, str]] = field(default_factory=set)
 
     def page_assets(self, page_display: str, scan: ScanResult) -> list[Found]:
         """The ordered assets of one page whose HTML scan is ``scan``."""
+        self.last_touched = set()
+        first_diagnostic = len(self.diagnostics)
         found: dict[str, Found] = {}
         css_images: list[Found] = []
         for ref in scan.references:
@@ -109,6 +121,7 @@ class Resolver:
         for item in css_images:
             found.setdefault(item.asset.path, item)
         ordered = sorted(found.values(), key=lambda f: (f.category, f.icon))
+        self.last_diagnostics = self.diagnostics[first_diagnostic:]
         return ordered
 
     # -- internals -----------------------------------------------------------
@@ -175,6 +188,7 @@ class Resolver:
             return None
         if relpath == "" or relpath.endswith("/"):
             relpath += "index.html"
+        self.last_touched.add(relpath)
         if not self.exists(relpath):
             what = {
                 "style": "stylesheet",
@@ -192,23 +206,22 @@ class Resolver:
             self._warned.add(key)
             self.diagnostics.append(Diagnostic(where.file, where.line, 0, message))
 
-    def _doc(self, ref: Reference, scanner: Callable[..., ScanResult]) -> _Doc | None:
+    def _doc(self, ref: Reference, kind: str) -> Doc | None:
         relpath = url_path_to_relpath(ref.path, self.base_path)
         if relpath is None:
             return None
-        key = relpath
-        if key in self._docs:
-            return self._docs[key]
+        self.last_touched.add(relpath)
+        if relpath in self.docs:
+            return self.docs[relpath]
         data = self.read(relpath)
         doc = None
         if data is not None:
-            display = (
-                f"static/{relpath[len('static/') :]}" if relpath.startswith("static/") else relpath
-            )
+            display = relpath
+            scanner = scan_css if kind == "css" else scan_js
             scan = scanner(data, ref.url, filename=display)
             self.diagnostics.extend(scan.diagnostics)
-            doc = _Doc(scan, display)
-        self._docs[key] = doc
+            doc = Doc(scan, display, kind)
+        self.docs[relpath] = doc
         return doc
 
     def _follow_css(
@@ -219,7 +232,7 @@ class Resolver:
         css_images: list[Found],
         visiting: set[str],
     ) -> None:
-        doc = self._doc(sheet, scan_css)
+        doc = self._doc(sheet, "css")
         if doc is None or sheet.path in visiting:
             return
         visiting.add(sheet.path)
@@ -253,7 +266,7 @@ class Resolver:
             if current.path in expanded:
                 continue
             expanded.add(current.path)
-            doc = self._doc(current, scan_js)
+            doc = self._doc(current, "js")
             if doc is None:
                 continue
             children: list[tuple[Reference, tuple[Link, ...]]] = []

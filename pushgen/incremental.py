@@ -1,0 +1,239 @@
+"""What a build remembers between runs, so that the next one redoes only what changed.
+
+After a build, the state file next to the output (``.<output>.state``) holds:
+
+* every template's size, mtime and content hash, and the templates it names
+  (``extends``, ``include``, ``import``, ``from``: found statically with
+  ``jinja2.meta``; a name computed at render time makes a page depend on all);
+* every static file's size and mtime, and the scan of each stylesheet and module;
+* per page: its HTML scan, the assets found for it (with their provenance), the
+  output paths its resolution looked at, and the warnings it produced.
+
+The next build re-renders a page only when a template it depends on changed, and
+re-resolves a page only when a file it looked at changed in a way that matters
+(the references of a stylesheet or module, a file appearing or disappearing, or
+a size under a byte budget). Anything it cannot vouch for (another pushgen
+version, a changed ``pushgen.yaml``, pages added or removed, a missing or
+unreadable state) makes it a full build. Its result is byte-identical to a full
+build's, which the tests check.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import pickle
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import jinja2.meta
+
+from .config import SiteConfig
+from .errors import Diagnostic
+from .fsutil import atomic_write
+from .graph import Doc, Found
+from .model import ScanResult
+from .render import Page
+
+__all__ = [
+    "ALL",
+    "BuildState",
+    "PageState",
+    "StaticFile",
+    "TemplateFile",
+    "config_key",
+    "load_state",
+    "save_state",
+    "scan_static",
+    "scan_templates",
+    "template_closure",
+]
+
+# Bump when the state's shape or the meaning of its contents changes.
+_FORMAT = 1
+# A page depends on every template when one of its templates names another by
+# an expression (``{% include name %}``).
+ALL = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateFile:
+    """A template source file: where it is, how it was when last read, what it names."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    digest: str = ""
+    names: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class StaticFile:
+    """A file of ``SITE/static`` as it was when last copied."""
+
+    size: int
+    mtime_ns: int
+
+
+@dataclass(slots=True)
+class PageState:
+    """What the build knows of one page without rendering or scanning it again."""
+
+    scan: ScanResult
+    found: tuple[Found, ...]
+    touched: frozenset[str]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@dataclass(slots=True)
+class BuildState:
+    """Everything remembered from the last successful build."""
+
+    key: str
+    templates: dict[str, TemplateFile] = field(default_factory=dict)
+    static: dict[str, StaticFile] = field(default_factory=dict)
+    docs: dict[str, Doc | None] = field(default_factory=dict)
+    pages: dict[str, PageState] = field(default_factory=dict)
+
+
+def _code_fingerprint() -> str:
+    """Changes when pushgen's own code changes (a new scanner rule must not reuse old scans)."""
+    here = Path(__file__).parent
+    stamps = sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in here.glob("*.py"))
+    return hashlib.sha256(repr(stamps).encode()).hexdigest()
+
+
+def config_key(config: SiteConfig) -> str:
+    """A fingerprint of everything that changes every page when it changes."""
+    parts = (
+        _FORMAT,
+        _code_fingerprint(),
+        str(config.root),
+        str(config.output),
+        config.base_path,
+        config.pretty_urls,
+        sorted(config.push_destinations),
+        config.max_pushes,
+        config.max_bytes,
+        repr(config.context),
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def state_path(config: SiteConfig) -> Path:
+    return config.output.with_name(f".{config.output.name}.state")
+
+
+def load_state(config: SiteConfig) -> BuildState | None:
+    """The state of the last build of this site, or None when there is none to trust."""
+    try:
+        with open(state_path(config), "rb") as fh:
+            state = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+        return None
+    if not isinstance(state, BuildState) or state.key != config_key(config):
+        return None
+    return state
+
+
+def save_state(config: SiteConfig, state: BuildState) -> None:
+    """Write the state atomically; a failure only costs the next build its head start."""
+    with contextlib.suppress(OSError):
+        atomic_write(state_path(config), pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _walk(root: Path) -> Iterable[tuple[str, os.stat_result]]:
+    if not root.is_dir():
+        return
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        rel = os.path.relpath(dirpath, root)
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            path = os.path.join(dirpath, name)
+            key = name if rel == "." else f"{rel}/{name}".replace(os.sep, "/")
+            yield key, os.stat(path)
+
+
+def scan_static(config: SiteConfig) -> dict[str, StaticFile]:
+    """Every static file by output path (``static/...``), with size and mtime."""
+    return {f"static/{rel}": StaticFile(st.st_size, st.st_mtime_ns) for rel, st in _walk(config.static)}
+
+
+_PARSER = jinja2.Environment()
+
+
+def _names(source: str) -> frozenset[str]:
+    try:
+        found = jinja2.meta.find_referenced_templates(_PARSER.parse(source))
+        return frozenset(ALL if name is None else name for name in found)
+    except jinja2.TemplateSyntaxError:
+        # The render reports the error; until it is fixed, assume the worst.
+        return frozenset({ALL})
+
+
+def scan_templates(config: SiteConfig, previous: dict[str, TemplateFile]) -> dict[str, TemplateFile]:
+    """Every template by loader name (pages first, as the loader searches), with what it names.
+
+    A file whose size and mtime match ``previous`` is not read again.
+    """
+    result: dict[str, TemplateFile] = {}
+    for root in (config.pages, config.templates):
+        for name, st in _walk(root):
+            if name in result:
+                continue  # shadowed: the loader finds the page of that name first
+            path = str(root / name)
+            old = previous.get(name)
+            if old is not None and old.path == path and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns:
+                result[name] = old
+                continue
+            try:
+                data = Path(path).read_bytes()
+            except OSError:
+                continue
+            text = data.decode("utf-8", errors="replace")
+            result[name] = TemplateFile(
+                path, st.st_size, st.st_mtime_ns, hashlib.sha256(data).hexdigest(), _names(text)
+            )
+    return result
+
+
+def template_closure(name: str, templates: dict[str, TemplateFile]) -> frozenset[str]:
+    """``name`` and every template it reaches; contains :data:`ALL` when that is unknowable."""
+    seen: set[str] = set()
+    stack = [name]
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        template = templates.get(current)
+        if template is not None:
+            stack.extend(template.names - seen)
+    return frozenset(seen)
+
+
+def changed_templates(old: dict[str, TemplateFile], new: dict[str, TemplateFile]) -> set[str]:
+    """Names whose content changed, appeared or disappeared."""
+    changed = {name for name in new if name not in old or old[name].digest != new[name].digest}
+    changed.update(name for name in old if name not in new)
+    return changed
+
+
+def pages_to_render(
+    pages: list[Page], old: dict[str, TemplateFile], new: dict[str, TemplateFile]
+) -> set[str]:
+    """Sources of the pages whose output may differ from the last build's."""
+    changed = changed_templates(old, new)
+    if not changed:
+        return set()
+    result = set()
+    for page in pages:
+        closure = template_closure(page.source, new) | template_closure(page.source, old)
+        if ALL in closure or closure & changed:
+            result.add(page.source)
+    return result

@@ -1,0 +1,133 @@
+"""Incremental builds: redo only what changed, and end byte-identical to a full build."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pushgen.build import BuildResult, build_site
+from pushgen.config import load_config
+
+from .sites import SMALL_SITE, write_site
+
+MORE_PAGES = {f"pages/p/{i}.html": '{% extends "base.html" %}{% block body %}<p>' + str(i) + "</p>{% endblock %}" for i in range(5)}
+MORE_PAGES["pages/plain.html"] = "<!doctype html><title>plain</title><link rel=stylesheet href=/static/css/docs.css>\n"
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    root = write_site(tmp_path / "site", {**SMALL_SITE, **MORE_PAGES})
+    build_site(load_config(root), jobs=1)
+    return root
+
+
+def rebuild(site: Path) -> BuildResult:
+    return build_site(load_config(site), jobs=1)
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    """Every file of the output and the manifest, by relative path."""
+    out = {}
+    for dirpath, _, filenames in os.walk(root / "_site"):
+        for name in filenames:
+            path = Path(dirpath, name)
+            out[str(path.relative_to(root))] = path.read_bytes()
+    out["push-manifest.yaml"] = (root / "push-manifest.yaml").read_bytes()
+    return out
+
+
+def assert_same_as_full_build(site: Path, result: BuildResult, tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh"
+    shutil.rmtree(fresh, ignore_errors=True)
+    shutil.copytree(site, fresh, ignore=shutil.ignore_patterns("_site", "._site*", "push-manifest.yaml"))
+    full = build_site(load_config(fresh), jobs=1, full=True)
+    assert snapshot(site) == snapshot(fresh)
+    assert [str(d) for d in result.diagnostics] == [str(d) for d in full.diagnostics]
+
+
+def test_nothing_changed_renders_nothing(site: Path, tmp_path: Path) -> None:
+    result = rebuild(site)
+    assert result.rendered == 0
+    assert len(result.pages) == 9
+    assert_same_as_full_build(site, result, tmp_path)
+
+
+def test_one_page_changed_renders_only_that_page(site: Path, tmp_path: Path) -> None:
+    (site / "pages" / "p" / "3.html").write_text(
+        '{% extends "base.html" %}{% block body %}<img src="/static/img/bg.png">{% endblock %}'
+    )
+    result = rebuild(site)
+    assert result.rendered == 1
+    assert "/static/img/bg.png" in (site / "_site" / "p" / "3.html").read_text()
+    assert_same_as_full_build(site, result, tmp_path)
+
+
+def test_a_partial_changed_renders_every_page_that_includes_it(site: Path, tmp_path: Path) -> None:
+    (site / "templates" / "partials" / "nav.html").write_text("<nav>changed</nav>\n")
+    result = rebuild(site)
+    assert result.rendered == 8  # all but plain.html, which uses no template
+    assert_same_as_full_build(site, result, tmp_path)
+
+
+def test_a_stylesheet_edit_that_keeps_its_references_changes_no_page(site: Path, tmp_path: Path) -> None:
+    (site / "static" / "css" / "base.css").write_text(
+        (site / "static" / "css" / "base.css").read_text() + "\nh1 { color: red }\n"
+    )
+    result = rebuild(site)
+    assert result.rendered == 0
+    assert "color: red" in (site / "_site" / "static" / "css" / "base.css").read_text()
+    assert_same_as_full_build(site, result, tmp_path)
+
+
+def test_a_stylesheet_with_new_references_re_resolves_its_pages(site: Path, tmp_path: Path) -> None:
+    (site / "static" / "css" / "docs.css").write_text('@import "extra.css";\n')
+    (site / "static" / "css" / "extra.css").write_text("p { margin: 0 }\n")
+    result = rebuild(site)
+    assert result.rendered == 0
+    assert "/static/css/extra.css" in [a.path for a in result.manifest.routes["/plain.html"]]
+    assert_same_as_full_build(site, result, tmp_path)
+
+
+def test_a_missing_file_that_appears_clears_its_warning(site: Path, tmp_path: Path) -> None:
+    (site / "static" / "css" / "docs.css").write_text('@import "later.css";\n')
+    assert any("later.css" in str(d) for d in rebuild(site).warnings)
+    (site / "static" / "css" / "later.css").write_text("p { margin: 0 }\n")
+    result = rebuild(site)
+    assert not result.warnings
+    assert_same_as_full_build(site, result, tmp_path)
+
+
+def test_adding_a_page_and_changing_config_rebuild_everything(site: Path, tmp_path: Path) -> None:
+    (site / "pages" / "new.html").write_text('{% extends "base.html" %}')
+    assert rebuild(site).rendered == 10
+    (site / "pushgen.yaml").write_text("context:\n  title: Renamed\n")
+    result = rebuild(site)
+    assert result.rendered == 10
+    assert_same_as_full_build(site, result, tmp_path)
+
+
+def test_an_include_by_expression_makes_the_page_depend_on_every_template(site: Path, tmp_path: Path) -> None:
+    (site / "pages" / "dynamic.html").write_text('{% set name = "partials/" ~ "nav.html" %}{% include name %}')
+    rebuild(site)
+    (site / "templates" / "partials" / "nav.html").write_text("<nav>again</nav>\n")
+    result = rebuild(site)
+    assert "<nav>again</nav>" in (site / "_site" / "dynamic.html").read_text()
+    assert_same_as_full_build(site, result, tmp_path)
+
+
+def test_a_deleted_output_page_is_rendered_again(site: Path, tmp_path: Path) -> None:
+    (site / "_site" / "about.html").unlink()
+    result = rebuild(site)
+    assert result.rendered == 1
+    assert (site / "_site" / "about.html").is_file()
+    assert_same_as_full_build(site, result, tmp_path)
+
+
+def test_a_corrupt_state_file_means_a_full_build(site: Path, tmp_path: Path) -> None:
+    (site / "._site.state").write_bytes(b"not a pickle")
+    result = rebuild(site)
+    assert result.rendered == 9
+    assert_same_as_full_build(site, result, tmp_path)
