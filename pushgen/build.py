@@ -22,7 +22,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +32,7 @@ from .fsutil import atomic_write, swap_directory
 from .css_scan import scan_css
 from .graph import Found, Resolver, apply_budget
 from .incremental import (
+    AssetTable,
     BuildState,
     PageState,
     StaticFile,
@@ -43,7 +44,7 @@ from .incremental import (
 )
 from .js_scan import scan_js
 from .html_scan import scan_html
-from .manifest import SCHEMA_NAME, Manifest, parse_manifest, update_manifest_text
+from .manifest import SCHEMA_NAME, Manifest, parse_hand_part, update_manifest_text
 from .model import Asset, ScanResult
 from .render import Page, Renderer, RenderError, discover_pages
 from .rules import Rule, glob_matches
@@ -63,7 +64,7 @@ class PageResult:
     """One page after the build: where it is served and the assets it needs, in order."""
 
     page: Page
-    assets: tuple[Found, ...]
+    assets: tuple[Asset, ...]
 
 
 @dataclass(slots=True)
@@ -175,7 +176,10 @@ def _copy_static(
                     continue
             except OSError:
                 pass
-            shutil.copy2(source, target)
+            # copyfile uses sendfile(2); only the mtime matters to the next build
+            # (it decides hard-link or copy), so the rest of copy2's metadata is skipped.
+            shutil.copyfile(source, target)
+            os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
     return files, stats
 
 
@@ -222,17 +226,29 @@ def _render_pages(
     staging: Path | None,
     jobs: int,
     progress: Progress | None,
+    side_work: Callable[[], None],
 ) -> list[_PageOutcome]:
-    """Render ``pages`` (``url_for`` knows ``all_pages``); outcomes index into ``pages``."""
+    """Render ``pages`` (``url_for`` knows ``all_pages``); outcomes index into ``pages``.
+
+    ``side_work`` (copying static files: I/O, and sendfile releases the GIL) runs
+    while pages render: in a thread beside a serial render, or in this process
+    once the workers are forked (forking while a thread runs could deadlock them).
+    """
     total = len(pages)
     indexed = list(enumerate(pages))
     if jobs <= 1 or total < PARALLEL_THRESHOLD:
+        side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pushgen-static")
+        pending = side.submit(side_work)
+        side.shutdown(wait=False)
         renderer = Renderer(config, all_pages)
         outcomes = []
-        for done, (index, page) in enumerate(indexed, 1):
-            outcomes.append(_render_one(renderer, staging, index, page))
-            if progress and (done % 50 == 0 or done == total):
-                progress(done, total)
+        try:
+            for done, (index, page) in enumerate(indexed, 1):
+                outcomes.append(_render_one(renderer, staging, index, page))
+                if progress and (done % 50 == 0 or done == total):
+                    progress(done, total)
+        finally:
+            pending.result()
         return outcomes
     # Several chunks per worker evens out pages of different cost; fork shares the
     # already-imported modules with the workers at no cost.
@@ -246,7 +262,9 @@ def _render_pages(
         initializer=_init_worker,
         initargs=(config, all_pages, staging),
     ) as pool:
-        for result in pool.map(_render_chunk, chunks):
+        results = pool.map(_render_chunk, chunks)  # submits every chunk: workers are forked
+        side_work()
+        for result in results:
             outcomes.extend(result)
             if progress:
                 progress(len(outcomes), total)
@@ -300,6 +318,7 @@ def build_site(
     with lock:
         previous = load_state(config) if write and not full and config.output.is_dir() else None
         templates = scan_templates(config, previous.templates if previous else {})
+        previous_routes = _previous_routes(previous, pages)
         if previous is not None and set(previous.pages) != {p.source for p in pages}:
             previous = None  # pages came or went: every url_for may resolve differently
         staging: Path | None = None
@@ -308,7 +327,7 @@ def build_site(
             staging = config.output.with_name(f".{config.output.name}.staging-{os.getpid()}")
             staging.mkdir(parents=True)
         try:
-            static, static_stats = _copy_static(config, staging)
+            copied: list[tuple[dict[str, Path], dict[str, StaticFile]]] = []
             if previous is None:
                 render = list(pages)
             else:
@@ -316,7 +335,16 @@ def build_site(
                 assert staging is not None
                 dirty |= _link_previous_pages(config, staging, [p for p in pages if p.source not in dirty])
                 render = [p for p in pages if p.source in dirty]
-            outcomes = _render_pages(config, pages, render, staging, jobs, progress)
+            outcomes = _render_pages(
+                config,
+                pages,
+                render,
+                staging,
+                jobs,
+                progress,
+                side_work=lambda: copied.append(_copy_static(config, staging)),
+            )
+            static, static_stats = copied[0]
             errors = [d for _, _, d in outcomes if d is not None]
             if errors:
                 raise BuildError(errors)
@@ -339,10 +367,17 @@ def build_site(
                 push_destinations=config.push_destinations,
             )
             changed_files = set(static_stats) ^ set(previous.static) if previous else set()
+            reused: set[str] = set()
             if previous is not None:
-                changed_files |= _reuse_docs(resolver, previous, static_stats, config)
+                changed_files |= _reuse_docs(resolver, previous, static_stats, config, reused)
             size_of = _sizes(config, static)
-            state = BuildState(key=config_key(config), templates=templates, static=static_stats)
+            state = BuildState(
+                key=config_key(config),
+                templates=templates,
+                static=static_stats,
+                assets=previous.assets if previous else AssetTable(),
+            )
+            interned: dict[object, object] = {}
             results: list[PageResult] = []
             routes: dict[str, tuple[Asset, ...]] = {}
             for page in pages:
@@ -350,26 +385,29 @@ def build_site(
                 old = previous.pages.get(page.source) if previous else None
                 if scan is None and old is not None and not (old.touched & changed_files):
                     page_state = old
+                    diagnostics.extend(old.diagnostic_list())
                 else:
-                    scan = scan if scan is not None else old.scan  # type: ignore[union-attr]
+                    scan = scan if scan is not None else old.scan_result()  # type: ignore[union-attr]
                     found = apply_budget(resolver.page_assets(page.display, scan), config.policy, size_of)
-                    page_state = PageState(
-                        scan,
-                        tuple(found),
-                        frozenset(resolver.last_touched),
-                        (*scan.diagnostics, *resolver.last_diagnostics),
+                    page_diagnostics = (*scan.diagnostics, *resolver.last_diagnostics)
+                    diagnostics.extend(page_diagnostics)
+                    page_state = PageState.make(
+                        scan, found, resolver.last_touched, page_diagnostics, state.assets, interned
                     )
                 state.pages[page.source] = page_state
-                diagnostics.extend(page_state.diagnostics)
-                results.append(PageResult(page, page_state.found))
-                routes[page.route] = tuple(found.asset for found in page_state.found)
-            state.docs = {**(previous.docs if previous else {}), **resolver.docs}
+                assets = page_state.assets(state.assets)
+                results.append(PageResult(page, assets))
+                routes[page.route] = assets
+            state.docs = dict(previous.docs) if previous else {}
+            state.keep_docs({k: v for k, v in resolver.docs.items() if k not in reused})
             diagnostics = list(dict.fromkeys(diagnostics))
             rules = existing.rules if existing is not None else ()
             diagnostics.extend(_check_rules(rules, routes, known, config, existing))
             manifest_file = _display(config.manifest)
             try:
-                text = update_manifest_text(existing_text, routes, filename=manifest_file, force=force)
+                text = update_manifest_text(
+                    existing_text, routes, filename=manifest_file, force=force, base=previous_routes
+                )
             except ManifestError as exc:
                 raise BuildError(exc.diagnostics) from None
             manifest = Manifest(routes=routes, rules=rules, filename=manifest_file)
@@ -402,6 +440,20 @@ def build_site(
     return result
 
 
+def _previous_routes(
+    previous: BuildState | None, pages: list[Page]
+) -> dict[str, tuple[Asset, ...]] | None:
+    """The routes the previous build wrote, when its state knows every page of them."""
+    if previous is None:
+        return None
+    routes = {p.source: p.route for p in pages}
+    if not set(previous.pages) <= set(routes):
+        return None
+    return {
+        routes[source]: state.assets(previous.assets) for source, state in previous.pages.items()
+    }
+
+
 def _link_previous_pages(config: SiteConfig, staging: Path, pages: list[Page]) -> set[str]:
     """Hard-link unchanged pages from the previous output; return those it could not."""
     missing: set[str] = set()
@@ -419,23 +471,29 @@ def _link_previous_pages(config: SiteConfig, staging: Path, pages: list[Page]) -
 
 
 def _reuse_docs(
-    resolver: Resolver, previous: BuildState, stats: dict[str, StaticFile], config: SiteConfig
+    resolver: Resolver,
+    previous: BuildState,
+    stats: dict[str, StaticFile],
+    config: SiteConfig,
+    reused: set[str],
 ) -> set[str]:
     """Give the resolver the scans of unchanged files; return the files that changed in a way that matters.
 
     A stylesheet or module whose new scan equals the old one changes no page's
-    assets (only its own bytes), unless a byte budget makes sizes matter.
+    assets (only its own bytes), unless a byte budget makes sizes matter. Paths
+    whose scans were reused go into ``reused``.
     """
     changed: set[str] = set()
     for relpath, stat in stats.items():
         old = previous.static.get(relpath)
-        doc = previous.docs.get(relpath)
         if old == stat:
             if relpath in previous.docs:
-                resolver.docs[relpath] = doc
+                resolver.docs[relpath] = previous.doc(relpath)
+                reused.add(relpath)
             continue
         if old is None:
             continue  # new files are in the symmetric difference already
+        doc = previous.doc(relpath)
         if config.max_bytes is not None or doc is None:
             changed.add(relpath)
             continue
@@ -450,6 +508,7 @@ def _reuse_docs(
             changed.add(relpath)
         else:
             resolver.docs[relpath] = doc
+            reused.add(relpath)
     return changed
 
 
@@ -478,7 +537,7 @@ def _read_existing_manifest(config: SiteConfig) -> tuple[str | None, Manifest | 
     except UnicodeDecodeError:
         raise BuildError([Diagnostic(display, 0, 0, "the manifest is not UTF-8 text", "error")]) from None
     try:
-        return text, parse_manifest(text, display)
+        return text, parse_hand_part(text, display)
     except ManifestError as exc:
         raise BuildError(exc.diagnostics) from None
 

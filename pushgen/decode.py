@@ -276,6 +276,9 @@ def decode_css(data: bytes, *, filename: str = "") -> Decoded:
     return _decode(data, encoding, filename, diagnostics)
 
 
+_PLAIN_UTF8_META = re.compile(rb"""<meta\s+charset\s*=\s*["']?utf-?8["'\s/>]""")
+
+
 def decode_html(data: bytes, *, filename: str = "") -> Decoded:
     """Decode an HTML document the way a browser opening the file would.
 
@@ -289,6 +292,14 @@ def decode_html(data: bytes, *, filename: str = "") -> Decoded:
         encoding, skip = bom
         return _decode(data[skip:], encoding, filename, [])
     head = data[:1024]
+    # The prescan can only settle on an encoding where "charset" appears; most
+    # documents say it once, in a plain <meta charset=utf-8>, or not at all.
+    lowered = head.lower()
+    occurrences = lowered.count(b"charset")
+    if occurrences == 0:
+        return _decode(data, "utf-8", filename, [])
+    if occurrences == 1 and _PLAIN_UTF8_META.search(lowered) and b"<!--" not in lowered:
+        return _decode(data, "utf-8", filename, [])
     found, problems = _prescan(head)
     diagnostics = [
         Diagnostic(

@@ -24,9 +24,11 @@ import contextlib
 import hashlib
 import os
 import pickle
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import jinja2
 import jinja2.meta
@@ -34,12 +36,13 @@ import jinja2.meta
 from .config import SiteConfig
 from .errors import Diagnostic
 from .fsutil import atomic_write
-from .graph import Doc, Found
-from .model import ScanResult
+from .graph import Doc, Found, Link
+from .model import Asset, Reference, ScanResult
 from .render import Page
 
 __all__ = [
     "ALL",
+    "AssetTable",
     "BuildState",
     "PageState",
     "StaticFile",
@@ -53,14 +56,13 @@ __all__ = [
 ]
 
 # Bump when the state's shape or the meaning of its contents changes.
-_FORMAT = 1
+_FORMAT = 2
 # A page depends on every template when one of its templates names another by
 # an expression (``{% include name %}``).
 ALL = "*"
 
 
-@dataclass(frozen=True, slots=True)
-class TemplateFile:
+class TemplateFile(NamedTuple):
     """A template source file: where it is, how it was when last read, what it names."""
 
     path: str
@@ -70,22 +72,127 @@ class TemplateFile:
     names: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class StaticFile:
+class StaticFile(NamedTuple):
     """A file of ``SITE/static`` as it was when last copied."""
 
     size: int
     mtime_ns: int
 
 
+# The state is pickled as plain tuples, not dataclasses: unpickling ~100,000
+# slotted dataclass instances costs more than the rest of an incremental build.
+# Strings and chains are interned so that pickle stores each once.
+_CompactFound = tuple[int, tuple[tuple[str, int], ...], int, bool, tuple[str, ...]]
+_CompactDiagnostic = tuple[str, int, int, str, str]
+
+
+def _diagnostic_tuple(d: Diagnostic) -> _CompactDiagnostic:
+    return (d.file, d.line, d.column, d.message, d.severity)
+
+
+def _diagnostic(t: _CompactDiagnostic) -> Diagnostic:
+    return Diagnostic(t[0], t[1], t[2], t[3], t[4])  # type: ignore[arg-type]
+
+
+def _reference_tuple(r: Reference) -> tuple[object, ...]:
+    return tuple(getattr(r, name) for name in Reference.__slots__)
+
+
+def scan_tuple(scan: ScanResult) -> tuple[object, ...]:
+    """``scan`` as plain tuples (see ``scan_from_tuple``)."""
+    return (
+        tuple(_reference_tuple(r) for r in scan.references),
+        tuple(_diagnostic_tuple(d) for d in scan.diagnostics),
+        scan.encoding,
+    )
+
+
+def scan_from_tuple(data: tuple[object, ...]) -> ScanResult:
+    refs, diagnostics, encoding = data
+    return ScanResult(
+        references=tuple(Reference(*r) for r in refs),  # type: ignore[arg-type,union-attr]
+        diagnostics=tuple(_diagnostic(d) for d in diagnostics),  # type: ignore[union-attr]
+        encoding=encoding,  # type: ignore[arg-type]
+    )
+
+
+@dataclass(slots=True)
+class AssetTable:
+    """Every distinct manifest entry once; pages refer to them by index."""
+
+    assets: list[Asset] = field(default_factory=list)
+    _index: dict[Asset, int] = field(default_factory=dict)
+
+    def index(self, asset: Asset) -> int:
+        number = self._index.get(asset)
+        if number is None:
+            number = self._index[asset] = len(self.assets)
+            self.assets.append(asset)
+        return number
+
+    def __getstate__(self) -> object:
+        return [tuple(getattr(a, n) for n in Asset.__slots__) for a in self.assets]
+
+    def __setstate__(self, state: list[tuple[object, ...]]) -> None:
+        self.assets = [Asset(*fields) for fields in state]  # type: ignore[arg-type]
+        self._index = {a: i for i, a in enumerate(self.assets)}
+
+
 @dataclass(slots=True)
 class PageState:
     """What the build knows of one page without rendering or scanning it again."""
 
-    scan: ScanResult
-    found: tuple[Found, ...]
+    scan: tuple[object, ...]
+    found: tuple[_CompactFound, ...]
     touched: frozenset[str]
-    diagnostics: tuple[Diagnostic, ...]
+    diagnostics: tuple[_CompactDiagnostic, ...]
+
+    @classmethod
+    def make(
+        cls,
+        scan: ScanResult,
+        found: list[Found],
+        touched: set[str],
+        diagnostics: Iterable[Diagnostic],
+        table: AssetTable,
+        interned: dict[object, object],
+    ) -> PageState:
+        def intern(value: object) -> object:
+            return interned.setdefault(value, value)
+
+        compact = tuple(
+            (
+                table.index(f.asset),
+                intern(tuple(intern((link.file, link.line)) for link in f.chain)),
+                f.category,
+                f.icon,
+                intern(f.notes),
+            )
+            for f in found
+        )
+        return cls(
+            scan_tuple(scan),
+            compact,  # type: ignore[arg-type]
+            frozenset(touched),
+            tuple(_diagnostic_tuple(d) for d in diagnostics),
+        )
+
+    def assets(self, table: AssetTable) -> tuple[Asset, ...]:
+        """The page's manifest entries, in order."""
+        return tuple(table.assets[f[0]] for f in self.found)
+
+    def found_items(self, table: AssetTable) -> tuple[Found, ...]:
+        """The page's assets with provenance (decoded on demand)."""
+        return tuple(
+            Found(table.assets[i], tuple(Link(file, line) for file, line in chain), category, icon, notes)
+            for i, chain, category, icon, notes in self.found
+        )
+
+    def diagnostic_list(self) -> list[Diagnostic]:
+        return [_diagnostic(d) for d in self.diagnostics]
+
+    def scan_result(self) -> ScanResult:
+        return scan_from_tuple(self.scan)
 
 
 @dataclass(slots=True)
@@ -95,8 +202,18 @@ class BuildState:
     key: str
     templates: dict[str, TemplateFile] = field(default_factory=dict)
     static: dict[str, StaticFile] = field(default_factory=dict)
-    docs: dict[str, Doc | None] = field(default_factory=dict)
+    # Stylesheets and modules: (compact scan, display name, "css"/"js"), or None.
+    docs: dict[str, tuple[tuple[object, ...], str, str] | None] = field(default_factory=dict)
     pages: dict[str, PageState] = field(default_factory=dict)
+    assets: AssetTable = field(default_factory=AssetTable)
+
+    def doc(self, relpath: str) -> Doc | None:
+        entry = self.docs.get(relpath)
+        return None if entry is None else Doc(scan_from_tuple(entry[0]), entry[1], entry[2])
+
+    def keep_docs(self, docs: dict[str, Doc | None]) -> None:
+        for relpath, doc in docs.items():
+            self.docs[relpath] = None if doc is None else (scan_tuple(doc.scan), doc.display, doc.kind)
 
 
 def _code_fingerprint() -> str:
@@ -165,9 +282,25 @@ def scan_static(config: SiteConfig) -> dict[str, StaticFile]:
 
 
 _PARSER = jinja2.Environment()
+# A tag that names templates: {% extends/include/import/from ... %}.
+_TAG = re.compile(r"\{%[-+]?\s*(?:extends|include|import|from)\b[^%]*%\}")
+# The same tag when it names them only by string literals (the usual case).
+_LITERAL_TAG = re.compile(
+    r"""\{%[-+]?\s*(?:extends|include|import|from)\s+(?P<names>(?:["'][^"']+["']\s*,?\s*)+|\[\s*(?:["'][^"']+["']\s*,?\s*)+\])"""
+    r"""(?:\s+(?:as\s+\w+|import\s+[\w\s,]+|ignore\s+missing|with(?:out)?\s+context))*\s*[-+]?%\}"""
+)
+_STRING = re.compile(r"""["']([^"']+)["']""")
 
 
 def _names(source: str) -> frozenset[str]:
+    """The templates ``source`` names. A regex reads the usual literal tags; anything
+    else goes to Jinja's parser (a tag in a comment only adds a dependency)."""
+    tags = _TAG.findall(source)
+    if not tags:
+        return frozenset()
+    literal = [_LITERAL_TAG.fullmatch(tag) for tag in tags]
+    if all(literal):
+        return frozenset(name for match in literal if match for name in _STRING.findall(match.group("names")))
     try:
         found = jinja2.meta.find_referenced_templates(_PARSER.parse(source))
         return frozenset(ALL if name is None else name for name in found)

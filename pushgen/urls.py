@@ -10,6 +10,7 @@ can never climb above ``/``. Pages are resolved against a stand-in origin so tha
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -103,6 +104,7 @@ def resolve(ref: str, base: str, *, origin: str = LOCAL_ORIGIN) -> Resolved | No
     return Resolved(url=origin + path, origin=origin, local=True, path=path)
 
 
+@lru_cache(maxsize=65536)
 def url_path_to_relpath(path: str, base_path: str = "/") -> str | None:
     """Map a local URL path (query allowed) to a file path relative to the output root.
 
