@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import SiteConfig
+from .css_scan import scan_css
 from .errors import BuildError, Diagnostic, ManifestError, PushgenError
 from .fsutil import atomic_write, swap_directory
-from .css_scan import scan_css
-from .graph import Found, Resolver, apply_budget
+from .graph import Resolver, apply_budget
+from .html_scan import scan_html
 from .incremental import (
     AssetTable,
     BuildState,
@@ -43,7 +44,6 @@ from .incremental import (
     scan_templates,
 )
 from .js_scan import scan_js
-from .html_scan import scan_html
 from .manifest import SCHEMA_NAME, Manifest, parse_hand_part, update_manifest_text
 from .model import Asset, ScanResult
 from .render import Page, Renderer, RenderError, discover_pages
@@ -333,7 +333,9 @@ def build_site(
             else:
                 dirty = pages_to_render(pages, previous.templates, templates)
                 assert staging is not None
-                dirty |= _link_previous_pages(config, staging, [p for p in pages if p.source not in dirty])
+                dirty |= _link_previous_pages(
+                    config, staging, [p for p in pages if p.source not in dirty]
+                )
                 render = [p for p in pages if p.source in dirty]
             outcomes = _render_pages(
                 config,
@@ -388,7 +390,9 @@ def build_site(
                     diagnostics.extend(old.diagnostic_list())
                 else:
                     scan = scan if scan is not None else old.scan_result()  # type: ignore[union-attr]
-                    found = apply_budget(resolver.page_assets(page.display, scan), config.policy, size_of)
+                    found = apply_budget(
+                        resolver.page_assets(page.display, scan), config.policy, size_of
+                    )
                     page_diagnostics = (*scan.diagnostics, *resolver.last_diagnostics)
                     diagnostics.extend(page_diagnostics)
                     page_state = PageState.make(
@@ -535,7 +539,9 @@ def _read_existing_manifest(config: SiteConfig) -> tuple[str | None, Manifest | 
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise BuildError([Diagnostic(display, 0, 0, "the manifest is not UTF-8 text", "error")]) from None
+        raise BuildError(
+            [Diagnostic(display, 0, 0, "the manifest is not UTF-8 text", "error")]
+        ) from None
     try:
         return text, parse_hand_part(text, display)
     except ManifestError as exc:
@@ -577,12 +583,19 @@ def _check_rules(
                 relpath += "index.html"
             if relpath is None or relpath not in known:
                 line = existing.entry_lines.get((f"rule:{rule.line}", asset.path), rule.line)
-                out.append(Diagnostic(file, line, 0, f"rule adds {asset.path}, which is not in the output"))
+                out.append(
+                    Diagnostic(file, line, 0, f"rule adds {asset.path}, which is not in the output")
+                )
         matched = [route for route in routes if rule.match.matches(route)]
         if not matched:
             if rule.match.kind == "exact" and (rule.set or rule.remove):
                 out.append(
-                    Diagnostic(file, rule.line, 0, f"rule matches {rule.match.text}, which is not a page of the site")
+                    Diagnostic(
+                        file,
+                        rule.line,
+                        0,
+                        f"rule matches {rule.match.text}, which is not a page of the site",
+                    )
                 )
             continue
         paths = {asset.path for route in matched for asset in routes[route]}
@@ -591,7 +604,12 @@ def _check_rules(
             if not any(glob_matches(pattern, path) for path in paths):
                 line = existing.entry_lines.get((f"rule:{rule.line}", pattern), rule.line)
                 out.append(
-                    Diagnostic(file, line, 0, f"{pattern} matches no entry of the routes this rule applies to")
+                    Diagnostic(
+                        file,
+                        line,
+                        0,
+                        f"{pattern} matches no entry of the routes this rule applies to",
+                    )
                 )
     return out
 

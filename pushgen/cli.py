@@ -74,9 +74,17 @@ def cli() -> None:
 @click.option(
     "-j", "--jobs", type=click.IntRange(min=1), help="Worker processes for large sites [all cores]."
 )
-@click.option("--force", is_flag=True, help="Overwrite hand edits made inside the generated routes.")
-@click.option("--full", is_flag=True, help="Render and scan everything, ignoring the last build's state.")
-@click.option("--watch", is_flag=True, help="After building, rebuild whenever a source changes (Ctrl-C stops).")
+@click.option(
+    "--force", is_flag=True, help="Overwrite hand edits made inside the generated routes."
+)
+@click.option(
+    "--full", is_flag=True, help="Render and scan everything, ignoring the last build's state."
+)
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="After building, rebuild whenever a source changes (Ctrl-C stops).",
+)
 def build(
     site: Path,
     output: Path | None,
@@ -196,7 +204,9 @@ def _report(outcome: object) -> None:
 @click.option(
     "--no-build", is_flag=True, help="Serve the output as it is, even when older than the sources."
 )
-@click.option("--watch", is_flag=True, help="Rebuild whenever a source changes; the server picks it up.")
+@click.option(
+    "--watch", is_flag=True, help="Rebuild whenever a source changes; the server picks it up."
+)
 def serve(
     site: Path,
     output: Path | None,
@@ -244,8 +254,15 @@ def serve(
 
 @cli.command()
 @click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path), required=False)
-@click.option("--site", "output", type=click.Path(file_okay=False, path_type=Path), help="Built output folder: check every file is there.")
-@click.option("--base-path", default=None, help="URL prefix of the site [from SITE/pushgen.yaml, or /].")
+@click.option(
+    "--site",
+    "output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Built output folder: check every file is there.",
+)
+@click.option(
+    "--base-path", default=None, help="URL prefix of the site [from SITE/pushgen.yaml, or /]."
+)
 def check(manifest: Path | None, output: Path | None, base_path: str | None) -> None:
     """Validate a push manifest: syntax, keys, values, paths, files, rules. Exit 1 on errors."""
     from .check import check_manifest
@@ -264,8 +281,19 @@ def check(manifest: Path | None, output: Path | None, base_path: str | None) -> 
 
 @cli.command()
 @click.argument("route")
-@click.option("-m", "--manifest", type=click.Path(dir_okay=False, path_type=Path), help="Manifest file [SITE/push-manifest.yaml].")
-@click.option("--site", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True, help="The site, to recover why each asset is needed.")
+@click.option(
+    "-m",
+    "--manifest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Manifest file [SITE/push-manifest.yaml].",
+)
+@click.option(
+    "--site",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The site, to recover why each asset is needed.",
+)
 def explain(route: str, manifest: Path | None, site: Path) -> None:
     """Say why each entry of ROUTE is there, and whether it is pushed, hinted or dropped."""
     from .explain import explain_route

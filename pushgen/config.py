@@ -57,7 +57,9 @@ class SiteConfig:
     @property
     def policy(self) -> Policy:
         """The site-wide push policy (rules in the manifest may override it per route)."""
-        return Policy(push=self.push_destinations, max_pushes=self.max_pushes, max_bytes=self.max_bytes)
+        return Policy(
+            push=self.push_destinations, max_pushes=self.max_pushes, max_bytes=self.max_bytes
+        )
 
     @property
     def pages(self) -> Path:
@@ -181,12 +183,20 @@ def _read_push(node: yaml.Node, value: Any, shown: str) -> dict[str, Any]:
         key = key_node.value
         if key not in _PUSH_KEYS:
             close = difflib.get_close_matches(str(key), _PUSH_KEYS, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(_PUSH_KEYS)}"
+            hint = (
+                f"; did you mean {close[0]!r}?"
+                if close
+                else f"; valid keys: {', '.join(_PUSH_KEYS)}"
+            )
             raise _error(f"unknown key {key!r} under 'push'{hint}", key_node, shown)
         item = value[key]
         if key == "destinations":
             if not isinstance(item, list) or not all(isinstance(i, str) for i in item):
-                raise _error("'push.destinations' must be a list like [style, script, font]", value_node, shown)
+                raise _error(
+                    "'push.destinations' must be a list like [style, script, font]",
+                    value_node,
+                    shown,
+                )
             bad = [i for i in item if i not in DESTINATIONS]
             if bad:
                 raise _error(f"{bad[0]!r} is not a Fetch destination", value_node, shown)

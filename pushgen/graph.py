@@ -146,7 +146,9 @@ class Resolver:
         if ref.kind == "srcset":
             # One candidate of a srcset is fetched, by viewport and density: a hint
             # for each would make the browser download them all.
-            return replace(asset, push=False, hint=False), ("not hinted: one candidate of a srcset",)
+            return replace(asset, push=False, hint=False), (
+                "not hinted: one candidate of a srcset",
+            )
         if should_push(asset, self.push_destinations):
             return asset, ()
         if asset.destination not in self.push_destinations:
@@ -289,7 +291,9 @@ def _with_media(ref: Reference, media: str | None) -> Reference:
     return ref if media == ref.media else replace(ref, media=media)
 
 
-def apply_budget(found: list[Found], policy: Policy, size_of: Callable[[str], int | None]) -> list[Found]:
+def apply_budget(
+    found: list[Found], policy: Policy, size_of: Callable[[str], int | None]
+) -> list[Found]:
     """Apply the site's per-route push budget (``push.max_pushes`` / ``max_bytes``)."""
     if policy.max_pushes is None and policy.max_bytes is None:
         return found

@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jinja2
 import jinja2.meta
@@ -107,12 +107,12 @@ def scan_tuple(scan: ScanResult) -> tuple[object, ...]:
     )
 
 
-def scan_from_tuple(data: tuple[object, ...]) -> ScanResult:
+def scan_from_tuple(data: tuple[Any, ...]) -> ScanResult:
     refs, diagnostics, encoding = data
     return ScanResult(
-        references=tuple(Reference(*r) for r in refs),  # type: ignore[arg-type,union-attr]
-        diagnostics=tuple(_diagnostic(d) for d in diagnostics),  # type: ignore[union-attr]
-        encoding=encoding,  # type: ignore[arg-type]
+        references=tuple(Reference(*r) for r in refs),
+        diagnostics=tuple(_diagnostic(d) for d in diagnostics),
+        encoding=encoding,
     )
 
 
@@ -184,7 +184,13 @@ class PageState:
     def found_items(self, table: AssetTable) -> tuple[Found, ...]:
         """The page's assets with provenance (decoded on demand)."""
         return tuple(
-            Found(table.assets[i], tuple(Link(file, line) for file, line in chain), category, icon, notes)
+            Found(
+                table.assets[i],
+                tuple(Link(file, line) for file, line in chain),
+                category,
+                icon,
+                notes,
+            )
             for i, chain, category, icon, notes in self.found
         )
 
@@ -213,7 +219,9 @@ class BuildState:
 
     def keep_docs(self, docs: dict[str, Doc | None]) -> None:
         for relpath, doc in docs.items():
-            self.docs[relpath] = None if doc is None else (scan_tuple(doc.scan), doc.display, doc.kind)
+            self.docs[relpath] = (
+                None if doc is None else (scan_tuple(doc.scan), doc.display, doc.kind)
+            )
 
 
 def _code_fingerprint() -> str:
@@ -278,7 +286,9 @@ def _walk(root: Path) -> Iterable[tuple[str, os.stat_result]]:
 
 def scan_static(config: SiteConfig) -> dict[str, StaticFile]:
     """Every static file by output path (``static/...``), with size and mtime."""
-    return {f"static/{rel}": StaticFile(st.st_size, st.st_mtime_ns) for rel, st in _walk(config.static)}
+    return {
+        f"static/{rel}": StaticFile(st.st_size, st.st_mtime_ns) for rel, st in _walk(config.static)
+    }
 
 
 _PARSER = jinja2.Environment()
@@ -300,7 +310,9 @@ def _names(source: str) -> frozenset[str]:
         return frozenset()
     literal = [_LITERAL_TAG.fullmatch(tag) for tag in tags]
     if all(literal):
-        return frozenset(name for match in literal if match for name in _STRING.findall(match.group("names")))
+        return frozenset(
+            name for match in literal if match for name in _STRING.findall(match.group("names"))
+        )
     try:
         found = jinja2.meta.find_referenced_templates(_PARSER.parse(source))
         return frozenset(ALL if name is None else name for name in found)
@@ -309,7 +321,9 @@ def _names(source: str) -> frozenset[str]:
         return frozenset({ALL})
 
 
-def scan_templates(config: SiteConfig, previous: dict[str, TemplateFile]) -> dict[str, TemplateFile]:
+def scan_templates(
+    config: SiteConfig, previous: dict[str, TemplateFile]
+) -> dict[str, TemplateFile]:
     """Every template by loader name (pages first, as the loader searches), with what it names.
 
     A file whose size and mtime match ``previous`` is not read again.
@@ -321,7 +335,12 @@ def scan_templates(config: SiteConfig, previous: dict[str, TemplateFile]) -> dic
                 continue  # shadowed: the loader finds the page of that name first
             path = str(root / name)
             old = previous.get(name)
-            if old is not None and old.path == path and old.size == st.st_size and old.mtime_ns == st.st_mtime_ns:
+            if (
+                old is not None
+                and old.path == path
+                and old.size == st.st_size
+                and old.mtime_ns == st.st_mtime_ns
+            ):
                 result[name] = old
                 continue
             try:

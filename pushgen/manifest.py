@@ -36,14 +36,14 @@ from .rules import Decision, EntryChange, Policy, RoutePattern, Rule, resolve_ro
 
 __all__ = [
     "ENTRY_KEYS",
-    "SCHEMA_NAME",
-    "update_manifest_text",
     "MANIFEST_VERSION",
+    "SCHEMA_NAME",
     "Manifest",
     "dump_manifest",
     "load_manifest",
     "parse_hand_part",
     "parse_manifest",
+    "update_manifest_text",
     "write_manifest",
 ]
 
@@ -52,6 +52,8 @@ MANIFEST_VERSION = 1
 # libyaml's parser when PyYAML has it (its wheels do): the same nodes and marks,
 # many times faster on a manifest of thousands of routes.
 _LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+_NO_POLICY = Policy()
 
 # Manifest key -> Asset field. Order here is the order keys are written in.
 ENTRY_KEYS: Mapping[str, str] = {
@@ -94,7 +96,7 @@ class Manifest:
         self,
         route: str,
         *,
-        policy: Policy = Policy(),
+        policy: Policy = _NO_POLICY,
         size_of: Callable[[str], int | None] = lambda _path: None,
     ) -> list[Decision]:
         """Every entry of ``route`` after rules and policy, with the reasons (see rules.py)."""
@@ -111,11 +113,13 @@ class Manifest:
         self,
         route: str,
         *,
-        policy: Policy = Policy(),
+        policy: Policy = _NO_POLICY,
         size_of: Callable[[str], int | None] = lambda _path: None,
     ) -> tuple[Asset, ...]:
         """The entries the runtime sends for ``route`` (removed ones left out)."""
-        return tuple(d.asset for d in self.decisions(route, policy=policy, size_of=size_of) if not d.removed)
+        return tuple(
+            d.asset for d in self.decisions(route, policy=policy, size_of=size_of) if not d.removed
+        )
 
     @property
     def patterns(self) -> tuple[Rule, ...]:
@@ -273,7 +277,9 @@ def _policy(check: _Checker, node: yaml.Node) -> Policy:
         elif key == "push":
             items = value_node.value if isinstance(value_node, yaml.SequenceNode) else None
             if items is None or not all(isinstance(i, yaml.ScalarNode) for i in items):
-                check.error(value_node, "'push' must be a list of destinations like [style, script, font]")
+                check.error(
+                    value_node, "'push' must be a list of destinations like [style, script, font]"
+                )
                 continue
             for item in items:
                 if item.value not in DESTINATIONS:
@@ -285,7 +291,9 @@ def _policy(check: _Checker, node: yaml.Node) -> Policy:
                 check.error(value_node, f"{key!r} must be a whole number, 0 or more")
                 continue
             numbers[key] = number
-    return Policy(push=push, max_pushes=numbers.get("max_pushes"), max_bytes=numbers.get("max_bytes"))
+    return Policy(
+        push=push, max_pushes=numbers.get("max_pushes"), max_bytes=numbers.get("max_bytes")
+    )
 
 
 def _glob_path_problem(path: str) -> str | None:
@@ -294,7 +302,9 @@ def _glob_path_problem(path: str) -> str | None:
 
 def _set_item(check: _Checker, node: yaml.Node, where: str) -> EntryChange | None:
     if not isinstance(node, yaml.MappingNode):
-        check.error(node, f"each 'set' item of {where} is a mapping like {{path: /x.png, push: false}}")
+        check.error(
+            node, f"each 'set' item of {where} is a mapping like {{path: /x.png, push: false}}"
+        )
         return None
     path: str | None = None
     values: dict[str, object] = {}
@@ -330,7 +340,9 @@ def _set_item(check: _Checker, node: yaml.Node, where: str) -> EntryChange | Non
             check.unknown_key(key_node, str(key), ENTRY_KEYS, f"a 'set' item of {where}")
             return None
     if path is None:
-        check.error(node, f"a 'set' item of {where} needs 'path' (a path or a glob like /static/img/*)")
+        check.error(
+            node, f"a 'set' item of {where} needs 'path' (a path or a glob like /static/img/*)"
+        )
         return None
     if not values:
         check.error(node, f"a 'set' item of {where} changes nothing; add e.g. 'push: false'")
@@ -338,7 +350,9 @@ def _set_item(check: _Checker, node: yaml.Node, where: str) -> EntryChange | Non
     return EntryChange(path, values)
 
 
-def _rules(check: _Checker, node: yaml.Node, entry_lines: dict[tuple[str, str], int]) -> tuple[Rule, ...]:
+def _rules(
+    check: _Checker, node: yaml.Node, entry_lines: dict[tuple[str, str], int]
+) -> tuple[Rule, ...]:
     if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
         return ()
     if not isinstance(node, yaml.SequenceNode):
@@ -360,7 +374,10 @@ def _rules(check: _Checker, node: yaml.Node, entry_lines: dict[tuple[str, str], 
             else:
                 fields[key] = value_node
         if "match" not in fields:
-            check.error(rule_node, "a rule needs 'match': a route, a glob like /blog/*, or a rule like /blog/<slug>")
+            check.error(
+                rule_node,
+                "a rule needs 'match': a route, a glob like /blog/*, or a rule like /blog/<slug>",
+            )
             continue
         match_text = _scalar(fields["match"])
         try:
@@ -373,7 +390,9 @@ def _rules(check: _Checker, node: yaml.Node, entry_lines: dict[tuple[str, str], 
         if "add" in fields:
             add_node = fields["add"]
             if not isinstance(add_node, yaml.SequenceNode):
-                check.error(add_node, "'add' must be a list of entries like {path: /x.css, as: style}")
+                check.error(
+                    add_node, "'add' must be a list of entries like {path: /x.css, as: style}"
+                )
             else:
                 for entry_node in add_node.value:
                     asset = _entry(check, entry_node, where)
@@ -400,7 +419,11 @@ def _rules(check: _Checker, node: yaml.Node, entry_lines: dict[tuple[str, str], 
             else:
                 for item in items:
                     text = _scalar(item)
-                    problem = _glob_path_problem(text) if text is not None else "each 'remove' item is a path"
+                    problem = (
+                        _glob_path_problem(text)
+                        if text is not None
+                        else "each 'remove' item is a path"
+                    )
                     if problem:
                         check.error(item, problem)
                     else:
@@ -409,7 +432,9 @@ def _rules(check: _Checker, node: yaml.Node, entry_lines: dict[tuple[str, str], 
                         entry_lines[(f"rule:{line}", text)] = item.start_mark.line + 1
         policy = _policy(check, fields["policy"]) if "policy" in fields else Policy()
         if not (add or changes or remove or not policy.empty) and not check.diagnostics:
-            check.error(rule_node, "this rule does nothing: give it 'add', 'set', 'remove' or 'policy'")
+            check.error(
+                rule_node, "this rule does nothing: give it 'add', 'set', 'remove' or 'policy'"
+            )
             continue
         rules.append(Rule(pattern, line, tuple(add), tuple(changes), tuple(remove), policy))
     return tuple(rules)
@@ -624,11 +649,17 @@ def _routes_span(lines: list[str]) -> tuple[int, int] | None:
     if start is None:
         return None
     end = next(
-        (i for i in range(start + 1, len(lines)) if lines[i][:1] not in ("", " ", "\t", "\n", "\r", "#")),
+        (
+            i
+            for i in range(start + 1, len(lines))
+            if lines[i][:1] not in ("", " ", "\t", "\n", "\r", "#")
+        ),
         len(lines),
     )
     if end < len(lines):
-        while end > start + 1 and (not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")):
+        while end > start + 1 and (
+            not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")
+        ):
             end -= 1
     return start, end
 
@@ -716,7 +747,9 @@ def update_manifest_text(
     return "".join(lines[:start]) + _routes_line(body) + body + "".join(lines[end:])
 
 
-def write_manifest(manifest: Manifest, path: str | os.PathLike[str], *, header: str = HEADER) -> None:
+def write_manifest(
+    manifest: Manifest, path: str | os.PathLike[str], *, header: str = HEADER
+) -> None:
     """Write ``manifest`` to ``path`` as a new file, atomically."""
     from .fsutil import atomic_write
 

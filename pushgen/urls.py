@@ -10,8 +10,8 @@ can never climb above ``/``. Pages are resolved against a stand-in origin so tha
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import quote, urljoin, urlsplit
 
 __all__ = ["LOCAL_ORIGIN", "Resolved", "document_url", "resolve", "url_path_to_relpath"]

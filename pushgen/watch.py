@@ -47,7 +47,11 @@ def watch_and_build(
     Every outcome goes to ``report``: a result, or the error that stopped a build
     (the previous output then stays in place and watching goes on).
     """
-    paths = [p for p in (config.pages, config.templates, config.static, config.config_file) if p and p.exists()]
+    paths = [
+        p
+        for p in (config.pages, config.templates, config.static, config.config_file)
+        if p and p.exists()
+    ]
     for _changes in watchfiles.watch(
         *paths, watch_filter=_source_filter(config), stop_event=stop, raise_interrupt=False
     ):

@@ -13,8 +13,15 @@ from pushgen.config import load_config
 
 from .sites import SMALL_SITE, write_site
 
-MORE_PAGES = {f"pages/p/{i}.html": '{% extends "base.html" %}{% block body %}<p>' + str(i) + "</p>{% endblock %}" for i in range(5)}
-MORE_PAGES["pages/plain.html"] = "<!doctype html><title>plain</title><link rel=stylesheet href=/static/css/docs.css>\n"
+MORE_PAGES = {
+    f"pages/p/{i}.html": '{% extends "base.html" %}{% block body %}<p>'
+    + str(i)
+    + "</p>{% endblock %}"
+    for i in range(5)
+}
+MORE_PAGES["pages/plain.html"] = (
+    "<!doctype html><title>plain</title><link rel=stylesheet href=/static/css/docs.css>\n"
+)
 
 
 @pytest.fixture
@@ -42,7 +49,9 @@ def snapshot(root: Path) -> dict[str, bytes]:
 def assert_same_as_full_build(site: Path, result: BuildResult, tmp_path: Path) -> None:
     fresh = tmp_path / "fresh"
     shutil.rmtree(fresh, ignore_errors=True)
-    shutil.copytree(site, fresh, ignore=shutil.ignore_patterns("_site", "._site*", "push-manifest.yaml"))
+    shutil.copytree(
+        site, fresh, ignore=shutil.ignore_patterns("_site", "._site*", "push-manifest.yaml")
+    )
     full = build_site(load_config(fresh), jobs=1, full=True)
     assert snapshot(site) == snapshot(fresh)
     assert [str(d) for d in result.diagnostics] == [str(d) for d in full.diagnostics]
@@ -72,7 +81,9 @@ def test_a_partial_changed_renders_every_page_that_includes_it(site: Path, tmp_p
     assert_same_as_full_build(site, result, tmp_path)
 
 
-def test_a_stylesheet_edit_that_keeps_its_references_changes_no_page(site: Path, tmp_path: Path) -> None:
+def test_a_stylesheet_edit_that_keeps_its_references_changes_no_page(
+    site: Path, tmp_path: Path
+) -> None:
     (site / "static" / "css" / "base.css").write_text(
         (site / "static" / "css" / "base.css").read_text() + "\nh1 { color: red }\n"
     )
@@ -109,8 +120,12 @@ def test_adding_a_page_and_changing_config_rebuild_everything(site: Path, tmp_pa
     assert_same_as_full_build(site, result, tmp_path)
 
 
-def test_an_include_by_expression_makes_the_page_depend_on_every_template(site: Path, tmp_path: Path) -> None:
-    (site / "pages" / "dynamic.html").write_text('{% set name = "partials/" ~ "nav.html" %}{% include name %}')
+def test_an_include_by_expression_makes_the_page_depend_on_every_template(
+    site: Path, tmp_path: Path
+) -> None:
+    (site / "pages" / "dynamic.html").write_text(
+        '{% set name = "partials/" ~ "nav.html" %}{% include name %}'
+    )
     rebuild(site)
     (site / "templates" / "partials" / "nav.html").write_text("<nav>again</nav>\n")
     result = rebuild(site)

@@ -21,13 +21,17 @@ def test_a_source_change_is_rebuilt_and_a_broken_one_keeps_watching(tmp_path: Pa
     outcomes: queue.Queue[BuildResult | PushgenError] = queue.Queue()
     stop = threading.Event()
     watcher = threading.Thread(
-        target=watch_and_build, args=(config,), kwargs={"report": outcomes.put, "stop": stop, "jobs": 1}
+        target=watch_and_build,
+        args=(config,),
+        kwargs={"report": outcomes.put, "stop": stop, "jobs": 1},
     )
     watcher.start()
     try:
         # Give the watcher a moment to start watching before changing anything.
         threading.Event().wait(0.5)
-        (site / "pages" / "about.html").write_text('{% extends "base.html" %}{% block body %}v2{% endblock %}')
+        (site / "pages" / "about.html").write_text(
+            '{% extends "base.html" %}{% block body %}v2{% endblock %}'
+        )
         first = outcomes.get(timeout=20)
         assert isinstance(first, BuildResult) and first.rendered == 1
         assert "v2" in (site / "_site" / "about.html").read_text()
