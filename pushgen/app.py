@@ -132,6 +132,7 @@ def create_app(
         app,
         manifest=config.manifest,
         output=config.output,
+        policy=config.policy,
         base_path=config.base_path,
         pretty_urls=config.pretty_urls,
         **given,

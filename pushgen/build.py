@@ -599,7 +599,12 @@ def _check_rules(
                 )
             continue
         paths = {asset.path for route in matched for asset in routes[route]}
-        paths.update(asset.path for other in rules for asset in other.add)
+        paths.update(
+            asset.path
+            for other in rules
+            if any(other.match.matches(route) for route in matched)
+            for asset in other.add
+        )
         for pattern in [change.path for change in rule.set] + list(rule.remove):
             if not any(glob_matches(pattern, path) for path in paths):
                 line = existing.entry_lines.get((f"rule:{rule.line}", pattern), rule.line)

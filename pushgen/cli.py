@@ -301,13 +301,16 @@ def explain(route: str, manifest: Path | None, site: Path) -> None:
 
     if not route.startswith("/"):
         raise click.UsageError(f"ROUTE is a URL path like / or /docs/, not {route!r}")
-    config = load_config(site, manifest=manifest) if site.is_dir() else None
-    if config is None and manifest is None:
-        raise click.UsageError(f"site folder {site} does not exist; give -m MANIFEST")
-    path = manifest if manifest is not None else config.manifest  # type: ignore[union-attr]
-    has_pages = config is not None and config.pages.is_dir()
-    explanation = explain_route(load_manifest(path), route, config if has_pages else None)
+    if not site.is_dir():
+        raise click.UsageError(f"site folder {site} does not exist")
+    config = load_config(site, manifest=manifest)
+    path = manifest if manifest is not None else config.manifest
+    explanation = explain_route(
+        load_manifest(path), route, config if config.pages.is_dir() else None
+    )
     click.echo(explanation.render(), nl=False)
+    if not explanation.decisions and explanation.page is None:
+        raise SystemExit(1)
 
 
 @cli.command()
@@ -316,6 +319,152 @@ def schema() -> None:
     from .schema import schema_text
 
     click.echo(schema_text(), nl=False)
+
+
+@cli.command("export")
+@click.option(
+    "-f",
+    "--format",
+    "format_",
+    required=True,
+    type=click.Choice(
+        ["netlify", "cloudflare", "firebase", "nginx", "h2o", "apache", "json", "push-manifest"]
+    ),
+    help="Target: a CDN headers file, a web server config, a JSON map or push_manifest.json.",
+)
+@click.option(
+    "-m",
+    "--manifest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Manifest file [SITE/push-manifest.yaml].",
+)
+@click.option(
+    "--site",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The site: its pushgen.yaml gives the manifest, pretty_urls and the output folder.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write [standard output].",
+)
+@click.option("--root", help="Document root on the server (h2o serves the files itself).")
+@click.option(
+    "--max-pushes",
+    type=click.IntRange(min=0),
+    help="Pushes per response at most [nginx: 10, its http2_max_concurrent_pushes].",
+)
+@click.option(
+    "--no-push",
+    is_flag=True,
+    help="Write no push instructions (nginx 1.25.1 and later cannot push).",
+)
+@click.option(
+    "--skip-patterns",
+    is_flag=True,
+    help="Leave out pattern rules the format cannot express instead of failing.",
+)
+def export_command(
+    format_: str,
+    manifest: Path | None,
+    site: Path,
+    output: Path | None,
+    root: str | None,
+    max_pushes: int | None,
+    no_push: bool,
+    skip_patterns: bool,
+) -> None:
+    """Write the manifest's Link headers (and pushes) for a CDN or web server. Cuts are warnings."""
+    from .export import FORMATS, export_manifest
+    from .fsutil import atomic_write
+    from .manifest import load_manifest
+    from .urls import url_path_to_relpath
+
+    config = load_config(site, manifest=manifest)
+
+    def size_of(path: str) -> int | None:
+        relpath = url_path_to_relpath(path, config.base_path)
+        try:
+            return (config.output / relpath).stat().st_size if relpath else None
+        except OSError:
+            return None
+
+    result = export_manifest(
+        load_manifest(config.manifest),
+        format_,
+        root=root,
+        pretty_urls=config.pretty_urls,
+        push=not no_push,
+        max_pushes=max_pushes,
+        skip_patterns=skip_patterns,
+        size_of=size_of,
+    )
+    _print_diagnostics(result.diagnostics)
+    if not result.ok:
+        click.echo(
+            f"export failed: {_count(len(result.errors), 'error')}; nothing written", err=True
+        )
+        raise SystemExit(1)
+    if output is None:
+        click.echo(result.text, nl=False)
+    else:
+        atomic_write(output, result.text.encode("utf-8"))
+    where = output if output is not None else "standard output"
+    cut = _count(len(result.cuts), "cut")
+    click.echo(f"exported {config.manifest} as {FORMATS[format_]} to {where}: {cut}", err=True)
+
+
+@cli.command("import")
+@click.argument("source", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Manifest to write [standard output].",
+)
+@click.option(
+    "--base-path",
+    default="/",
+    show_default=True,
+    help="URL folder the file's relative keys and paths are in (prpl-server's basePath).",
+)
+@click.option(
+    "--route",
+    default="/",
+    show_default=True,
+    help="Route of a single-file manifest (one page's resources).",
+)
+@click.option("--force", is_flag=True, help="Overwrite OUTPUT when it exists.")
+def import_command(
+    source: Path, output: Path | None, base_path: str, route: str, force: bool
+) -> None:
+    """Make a pushgen manifest from a push_manifest.json (http2-push-manifest, polymer, prpl-server)."""
+    from .fsutil import atomic_write
+    from .push_manifest import import_push_manifest
+
+    if not route.startswith("/"):
+        raise click.UsageError(f"--route is a URL path like / or /app/, not {route!r}")
+    if output is not None and output.exists() and not force:
+        raise click.UsageError(f"{output} exists; give --force to overwrite it")
+    result = import_push_manifest(
+        source.read_bytes(), filename=str(source), route=route, base_path=base_path
+    )
+    _print_diagnostics(result.diagnostics)
+    if not result.ok:
+        click.echo("import failed; nothing written", err=True)
+        raise SystemExit(1)
+    if output is None:
+        click.echo(result.text, nl=False)
+    else:
+        atomic_write(output, result.text.encode("utf-8"))
+    entries = sum(len(assets) for assets in result.routes.values())
+    where = output if output is not None else "standard output"
+    entries_text = f"{entries} {'entry' if entries == 1 else 'entries'}"
+    routes = _count(len(result.routes), "route")
+    click.echo(f"imported {source} to {where}: {routes}, {entries_text} (as rules)", err=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

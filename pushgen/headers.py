@@ -29,6 +29,9 @@ from urllib.parse import quote, unquote
 from .errors import Diagnostic
 from .manifest import Manifest
 from .model import PRELOAD_DESTINATIONS, Asset
+from .rules import Policy
+
+_NO_POLICY = Policy()
 
 __all__ = [
     "RoutePlan",
@@ -236,7 +239,9 @@ def _plan_checked(
             except ValueError as exc:
                 if problems is not None:
                     problems.append(
-                        Diagnostic(filename, line, 0, f"route {route!r}: {asset.path}: {exc}; not hinted")
+                        Diagnostic(
+                            filename, line, 0, f"route {route!r}: {asset.path}: {exc}; not hinted"
+                        )
                     )
                 asset = replace(asset, hint=False)
             kept.append(asset)
@@ -251,6 +256,7 @@ def build_route_table(
     max_pushes: int | None = None,
     filename: str = "<manifest>",
     size_of: Callable[[str], int | None] = lambda _path: None,
+    policy: Policy = _NO_POLICY,
 ) -> RouteTable:
     """Turn ``manifest`` into a :class:`RouteTable` keyed by every alias of every route.
 
@@ -263,14 +269,17 @@ def build_route_table(
     ``type``/``media`` cannot go into a header loses its hint (the push stays)
     and is reported in ``diagnostics`` with the route's line. Routes that only
     pattern rules name are planned on first request (``RouteTable.fallback``).
+    ``policy`` is the site's (``pushgen.yaml``), under the rules' own policies.
     """
     base = normalise_base_path(base_path)
     plans: dict[str, RoutePlan] = {}
     exact: dict[str, RoutePlan] = {}
     problems: list[Diagnostic] = []
-    routes = set(manifest.routes) | {r.match.text for r in manifest.rules if r.match.kind == "exact"}
+    routes = set(manifest.routes) | {
+        r.match.text for r in manifest.rules if r.match.kind == "exact"
+    }
     for route in sorted(routes):
-        assets = manifest.assets(route, size_of=size_of)
+        assets = manifest.assets(route, policy=policy, size_of=size_of)
         line = manifest.lines.get(route, 0)
         plan = _plan_checked(
             route, assets, max_pushes=max_pushes, line=line, filename=filename, problems=problems
@@ -288,10 +297,15 @@ def build_route_table(
     if any(rule.add for rule in patterns):
 
         def fallback(path: str) -> RoutePlan | None:
+            last = path.rsplit("/", 1)[-1]
+            if "." in last and not last.endswith((".html", ".htm")):
+                # A pattern names pages (/blog/<slug>, /docs/*); a stylesheet or
+                # image it happens to match must not push assets, least of all itself.
+                return None
             route = quote(path, safe=_PATH_SAFE)
             if not any(rule.match.matches(route) for rule in patterns):
                 return None
-            assets = manifest.assets(route, size_of=size_of)
+            assets = manifest.assets(route, policy=policy, size_of=size_of)
             plan = _plan_checked(
                 route, assets, max_pushes=max_pushes, line=0, filename=filename, problems=None
             )

@@ -24,7 +24,7 @@ import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -72,12 +72,6 @@ _POLICY_KEYS = ("push", "max_pushes", "max_bytes")
 _SET_KEYS = tuple(k for k in ENTRY_KEYS if k != "path")
 _BOOL_KEYS = frozenset({"module", "push", "hint"})
 
-HEADER = (
-    "# Push manifest: each route -> the assets it needs, in the order it needs them.\n"
-    "# Written by `pushgen build`. Entries: path, as, and optionally type, crossorigin,\n"
-    "# media, module (rel=modulepreload), push: false (hint only), hint: false.\n"
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Manifest:
@@ -91,6 +85,7 @@ class Manifest:
     filename: str = field(default="manifest", compare=False)
     # Lines of each entry path per route, for `check` messages.
     entry_lines: Mapping[tuple[str, str], int] = field(default_factory=dict, compare=False)
+    entry_columns: Mapping[tuple[str, str], int] = field(default_factory=dict, compare=False)
 
     def decisions(
         self,
@@ -154,10 +149,6 @@ def _bool(node: yaml.Node) -> bool | None:
         # YAML 1.1 booleans, as PyYAML's resolver tags them.
         return node.value.lower() in ("true", "yes", "on")
     return None
-
-
-def _resolve_tags(node: yaml.Node) -> None:
-    """compose() leaves implicit tags resolved already; nothing to do (kept for clarity)."""
 
 
 def _entry(check: _Checker, node: yaml.Node, route: str) -> Asset | None:
@@ -351,7 +342,10 @@ def _set_item(check: _Checker, node: yaml.Node, where: str) -> EntryChange | Non
 
 
 def _rules(
-    check: _Checker, node: yaml.Node, entry_lines: dict[tuple[str, str], int]
+    check: _Checker,
+    node: yaml.Node,
+    entry_lines: dict[tuple[str, str], int],
+    entry_columns: dict[tuple[str, str], int],
 ) -> tuple[Rule, ...]:
     if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
         return ()
@@ -396,9 +390,21 @@ def _rules(
             else:
                 for entry_node in add_node.value:
                     asset = _entry(check, entry_node, where)
+                    if asset is None:
+                        continue
+                    first = entry_lines.get((f"rule:{line}", asset.path))
+                    if first is not None:
+                        check.error(
+                            entry_node,
+                            f"{asset.path} is listed twice for {where} (first on line {first})",
+                        )
+                        continue
                     if asset is not None:
                         add.append(asset)
                         entry_lines[(f"rule:{line}", asset.path)] = entry_node.start_mark.line + 1
+                        entry_columns[(f"rule:{line}", asset.path)] = (
+                            entry_node.start_mark.column + 1
+                        )
         changes: list[EntryChange] = []
         if "set" in fields:
             set_node = fields["set"]
@@ -410,6 +416,7 @@ def _rules(
                     if change is not None:
                         changes.append(change)
                         entry_lines[(f"rule:{line}", change.path)] = item.start_mark.line + 1
+                        entry_columns[(f"rule:{line}", change.path)] = item.start_mark.column + 1
         remove: list[str] = []
         if "remove" in fields:
             remove_node = fields["remove"]
@@ -430,6 +437,7 @@ def _rules(
                         assert text is not None
                         remove.append(text)
                         entry_lines[(f"rule:{line}", text)] = item.start_mark.line + 1
+                        entry_columns[(f"rule:{line}", text)] = item.start_mark.column + 1
         policy = _policy(check, fields["policy"]) if "policy" in fields else Policy()
         if not (add or changes or remove or not policy.empty) and not check.diagnostics:
             check.error(
@@ -461,6 +469,7 @@ def parse_manifest(text: str, filename: str = "<manifest>") -> Manifest:
     routes: dict[str, tuple[Asset, ...]] = {}
     lines: dict[str, int] = {}
     entry_lines: dict[tuple[str, str], int] = {}
+    entry_columns: dict[tuple[str, str], int] = {}
     rules: tuple[Rule, ...] = ()
     seen_top: set[str] = set()
     for key_node, value_node in root.value:
@@ -473,7 +482,7 @@ def parse_manifest(text: str, filename: str = "<manifest>") -> Manifest:
             continue
         seen_top.add(key)
         if key == "rules":
-            rules = _rules(check, value_node, entry_lines)
+            rules = _rules(check, value_node, entry_lines, entry_columns)
         elif key == "version":
             if _scalar(value_node) != str(MANIFEST_VERSION):
                 check.error(
@@ -518,6 +527,7 @@ def parse_manifest(text: str, filename: str = "<manifest>") -> Manifest:
                         continue
                     seen_paths[asset.path] = entry_node.start_mark.line + 1
                     entry_lines[(route, asset.path)] = seen_paths[asset.path]
+                    entry_columns[(route, asset.path)] = entry_node.start_mark.column + 1
                     assets.append(asset)
                 routes[route] = tuple(assets)
     if "routes" not in seen_top and "rules" not in seen_top and not check.diagnostics:
@@ -531,6 +541,7 @@ def parse_manifest(text: str, filename: str = "<manifest>") -> Manifest:
         rules=rules,
         filename=filename,
         entry_lines=entry_lines,
+        entry_columns=entry_columns,
     )
 
 
@@ -642,8 +653,9 @@ def dump_manifest(manifest: Manifest, *, header: str = HEADER) -> str:
 def _routes_span(lines: list[str]) -> tuple[int, int] | None:
     """Lines [start, end) of the top-level ``routes:`` key and its value, found as text.
 
-    The block ends at the next top-level key; comment and blank lines just before
-    that key belong to it (a person wrote them), so they are left out.
+    The block ends at the next top-level key or the end of the file. The build
+    writes no comment or blank line inside it, so those at its end belong to
+    whatever follows (a person wrote them) and are left out.
     """
     start = next((i for i, line in enumerate(lines) if line.startswith("routes:")), None)
     if start is None:
@@ -656,11 +668,10 @@ def _routes_span(lines: list[str]) -> tuple[int, int] | None:
         ),
         len(lines),
     )
-    if end < len(lines):
-        while end > start + 1 and (
-            not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")
-        ):
-            end -= 1
+    while end > start + 1 and (
+        not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")
+    ):
+        end -= 1
     return start, end
 
 
@@ -708,9 +719,21 @@ def update_manifest_text(
     body = _routes_body(routes)
     if existing is None or not existing.strip():
         return dump_manifest(Manifest(routes=routes))
+    # A manifest saved with CRLF line ends (a Windows checkout) keeps them.
+    newline = "\r\n" if "\r\n" in existing else "\n"
+    if newline != "\n":
+        existing = existing.replace("\r\n", "\n")
     lines, span = _split(existing)
+    # Editors validate against the schema through this modeline; a manifest from
+    # before it (or written by hand) gets it once.
+    modeline = (
+        ""
+        if any(line.startswith("# yaml-language-server:") for line in lines[:5])
+        else f"# yaml-language-server: $schema={SCHEMA_NAME}\n"
+    )
     if span is None:
-        return "".join(lines) + _routes_line(body) + body
+        _refuse_unwritable(existing, filename)
+        return _newlines(modeline + "".join(lines) + _routes_line(body) + body, newline)
     start, end = span
     old_body = "".join(lines[start + 1 : end])
     marker = _CHECKSUM.search(lines[start])
@@ -744,7 +767,45 @@ def update_manifest_text(
                 )
             ]
         )
-    return "".join(lines[:start]) + _routes_line(body) + body + "".join(lines[end:])
+    return _newlines(
+        modeline + "".join(lines[:start]) + _routes_line(body) + body + "".join(lines[end:]),
+        newline,
+    )
+
+
+def _newlines(text: str, newline: str) -> str:
+    return text if newline == "\n" else text.replace("\n", newline)
+
+
+def _refuse_unwritable(text: str, filename: str) -> None:
+    """Refuse a manifest whose ``routes`` the build cannot replace as a block of lines.
+
+    The build finds ``routes:`` at the start of a line; a manifest in flow style
+    (``{"version": 1, ...}``, as JSON) or with a quoted key would get a second
+    ``routes`` appended and stop parsing.
+    """
+    root = yaml.compose(text, Loader=_LOADER)
+    if not isinstance(root, yaml.MappingNode):
+        return
+    if root.flow_style:
+        problem = "the manifest is one flow mapping ({...}, as JSON)"
+    elif any(_scalar(key) == "routes" for key, _ in root.value):
+        problem = "its 'routes' key is quoted or indented"
+    else:
+        return
+    mark = root.start_mark
+    raise ManifestError(
+        [
+            Diagnostic(
+                filename,
+                mark.line + 1,
+                mark.column + 1,
+                f"{problem}, so the build cannot replace its generated routes; write it in block "
+                "style with `routes:` at the start of a line (docs/manifest.md)",
+                "error",
+            )
+        ]
+    )
 
 
 def write_manifest(
@@ -754,8 +815,3 @@ def write_manifest(
     from .fsutil import atomic_write
 
     atomic_write(Path(path), dump_manifest(manifest, header=header).encode("utf-8"))
-
-
-def with_routes(manifest: Manifest, routes: Mapping[str, tuple[Asset, ...]]) -> Manifest:
-    """A copy of ``manifest`` with ``routes`` replaced."""
-    return replace(manifest, routes=dict(routes), lines={})

@@ -40,7 +40,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +49,10 @@ from quart.typing import ResponseTypes
 
 from .errors import ConfigError, ManifestError, PushgenError
 from .headers import RouteTable, build_route_table, normalise_base_path
-from .urls import url_path_to_relpath
 from .manifest import load_manifest
 from .middleware import ASGIApp, EarlyHintsMiddleware
+from .rules import Policy
+from .urls import url_path_to_relpath
 
 __all__ = [
     "DEFAULT_MANIFEST",
@@ -91,6 +92,8 @@ class Options:
     # The folder the manifest's paths are served from; gives file sizes for the
     # byte budgets of manifest rules (``policy: {max_bytes: ...}``).
     output: Path | None = None
+    # The site's push policy (pushgen.yaml), under the manifest rules' own policies.
+    policy: Policy = field(default_factory=Policy)
 
 
 class PushgenState:
@@ -135,6 +138,7 @@ class PushgenState:
             max_pushes=self.options.max_pushes,
             filename=str(self.options.manifest),
             size_of=self._size_of,
+            policy=self.options.policy,
         )
 
     def _install(self, table: RouteTable, signature: tuple[int, int, int] | None) -> None:
@@ -278,6 +282,7 @@ def _options(app: Quart, kwargs: dict[str, Any]) -> Options:
         ),
         manifest_required=_bool(app, "manifest_required", kwargs["manifest_required"], True),
         output=_output(app, kwargs["output"]),
+        policy=kwargs["policy"] if kwargs["policy"] is not None else Policy(),
     )
 
 
@@ -303,6 +308,7 @@ def init_app(
     reload_interval: float | None = None,
     manifest_required: bool | None = None,
     output: str | os.PathLike[str] | None = None,
+    policy: Policy | None = None,
 ) -> Quart:
     """Make ``app`` push, hint and link each route's assets from a push manifest.
 
@@ -328,6 +334,7 @@ def init_app(
             "reload_interval": reload_interval,
             "manifest_required": manifest_required,
             "output": output,
+            "policy": policy,
         },
     )
     state = PushgenState(options)

@@ -50,7 +50,9 @@ _CONVERTERS = {
     "uuid": r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
     "any": r"[^/]+",
 }
-_VARIABLE = re.compile(r"<(?:(?P<converter>[a-zA-Z_][a-zA-Z0-9_]*)(?:\([^)]*\))?:)?(?P<name>[a-zA-Z_][a-zA-Z0-9_]*)>")
+_VARIABLE = re.compile(
+    r"<(?:(?P<converter>[a-zA-Z_][a-zA-Z0-9_]*)(?:\([^)]*\))?:)?(?P<name>[a-zA-Z_][a-zA-Z0-9_]*)>"
+)
 
 
 def _glob_regex(pattern: str) -> str:
@@ -85,12 +87,20 @@ class RoutePattern:
     def parse(cls, text: str) -> RoutePattern:
         """Parse ``text``; raises ValueError with a sentence a person can act on."""
         if not text.startswith("/") and text not in ("*", "**"):
-            raise ValueError(f"match {text!r} must be a route starting with '/', or '*' for every route")
+            raise ValueError(
+                f"match {text!r} must be a route starting with '/', or '*' for every route"
+            )
         variables = list(_VARIABLE.finditer(text))
         if variables:
+            # Literal parts may hold globs too: /blog/<slug>/* is every page under a post.
             parts, last = [], 0
             for variable in variables:
-                parts.append(re.escape(text[last : variable.start()]))
+                between = text[last : variable.start()]
+                if "<" in between or ">" in between:
+                    raise ValueError(
+                        f"malformed variable in {text!r}; write it like <slug> or <int:id>"
+                    )
+                parts.append(_glob_regex(between))
                 converter = variable.group("converter") or "default"
                 if converter not in _CONVERTERS:
                     raise ValueError(
@@ -98,9 +108,12 @@ class RoutePattern:
                     )
                 parts.append(f"(?:{_CONVERTERS[converter]})")
                 last = variable.end()
-            parts.append(re.escape(text[last:]))
-            if "<" in text[last:] or any("<" in text[a.end() : b.start()] for a, b in zip(variables, variables[1:], strict=False)):
-                raise ValueError(f"malformed variable in {text!r}; write it like <slug> or <int:id>")
+            tail = text[last:]
+            if "<" in tail or ">" in tail:
+                raise ValueError(
+                    f"malformed variable in {text!r}; write it like <slug> or <int:id>"
+                )
+            parts.append(_glob_regex(tail))
             return cls(text, "rule", re.compile("".join(parts) + r"\Z"))
         if "<" in text or ">" in text:
             raise ValueError(f"malformed variable in {text!r}; write it like <slug> or <int:id>")
@@ -234,12 +247,18 @@ def apply_policy(
         reasons = list(decision.reasons)
         push = asset.push
         if policy.push is not None:
-            push = asset.hint and asset.destination in policy.push and (asset.destination != "style" or _screen(asset))
+            push = (
+                asset.hint
+                and asset.destination in policy.push
+                and (asset.destination != "style" or _screen(asset))
+            )
             if not push:
+                # The same words as the build's notes (graph.py), so explain can merge them.
+                pushed = ", ".join(sorted(policy.push)) or "nothing"
                 why = (
-                    f"{asset.destination} is not pushed by policy"
+                    f"{asset.destination} is not a pushed destination (push: {pushed})"
                     if asset.destination not in policy.push
-                    else "stylesheet for non-screen media"
+                    else f"stylesheet for media {asset.media!r}, which screens do not use"
                     if asset.destination == "style" and not _screen(asset)
                     else "not hinted, so not pushed"
                 )
@@ -251,11 +270,21 @@ def apply_policy(
             size = size_of(asset.path)
             if size is not None and pushed_bytes + size > policy.max_bytes:
                 push = False
-                reasons.append(f"hint only: over the budget of {policy.max_bytes} pushed bytes ({size} more)")
+                reasons.append(
+                    f"hint only: over the budget of {policy.max_bytes} pushed bytes ({size} more)"
+                )
         if push:
             pushes += 1
             pushed_bytes += size_of(asset.path) or 0
-        out.append(Decision(replace(asset, push=push), tuple(reasons), decision.removed, False, decision.added_by))
+        out.append(
+            Decision(
+                replace(asset, push=push),
+                tuple(reasons),
+                decision.removed,
+                False,
+                decision.added_by,
+            )
+        )
     return out
 
 
@@ -280,7 +309,9 @@ def resolve_route(
             continue
         where = f"rule at {source}:{rule.line} (match {rule.match.text})"
         for asset in rule.add:
-            existing = next((i for i, d in enumerate(decisions) if d.asset.path == asset.path), None)
+            existing = next(
+                (i for i, d in enumerate(decisions) if d.asset.path == asset.path), None
+            )
             decision = Decision(asset, (f"added by {where}",), pinned_push=True, added_by=rule.line)
             if existing is None:
                 decisions.append(decision)
@@ -303,14 +334,18 @@ def resolve_route(
             for i, decision in enumerate(decisions):
                 if not decision.removed and _path_matches(pattern, decision.asset.path):
                     decisions[i] = Decision(
-                        decision.asset, (*decision.reasons, f"removed by {where}"), True, decision.pinned_push
+                        decision.asset,
+                        (*decision.reasons, f"removed by {where}"),
+                        True,
+                        decision.pinned_push,
                     )
         if not rule.policy.empty:
             effective = rule.policy.over(effective)
-    final = effective.over(policy)
-    if final.empty:
+    if effective.empty:
+        # Generated entries already follow the site's policy (the build applied
+        # it); it only matters here as the base a rule's policy overrides.
         return decisions
-    return apply_policy(decisions, final, size_of)
+    return apply_policy(decisions, effective.over(policy), size_of)
 
 
 def _show(value: object) -> str:
@@ -322,5 +357,3 @@ def _show(value: object) -> str:
 def glob_matches(pattern: str, path: str) -> bool:
     """Whether a ``set``/``remove`` path pattern matches ``path`` (for check and warnings)."""
     return _path_matches(pattern, path)
-
-

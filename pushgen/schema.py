@@ -16,8 +16,19 @@ __all__ = ["SCHEMA_ID", "manifest_schema", "schema_text"]
 
 SCHEMA_ID = "https://pushgen.invalid/schemas/push-manifest-1.json"
 
-_PATH = {"type": "string", "pattern": "^/(?!/)[\\x21-\\x7e]*$", "description": "Absolute URL path on this site (percent-encoded)."}
-_PATH_GLOB = {"type": "string", "pattern": "^/", "description": "A path, or a glob: '*' within a segment, '**' across segments."}
+# An absolute path, ASCII without spaces or '#', and no '.' or '..' segment
+# (also spelled %2e), as the loader requires.
+_NO_DOT_SEGMENT = "(?!.*/(\\.|%2[eE]){1,2}(/|\\?|$))"
+_PATH = {
+    "type": "string",
+    "pattern": f"^/(?!/){_NO_DOT_SEGMENT}[\\x21\\x22\\x24-\\x7e]*$",
+    "description": "Absolute URL path on this site (percent-encoded).",
+}
+_PATH_GLOB = {
+    "type": "string",
+    "pattern": f"^/{_NO_DOT_SEGMENT}[\\x21\\x22\\x24-\\x7e]*$",
+    "description": "A path, or a glob: '*' within a segment, '**' across segments.",
+}
 _AS = {"enum": sorted(DESTINATIONS), "description": "Fetch destination (the `as` of rel=preload)."}
 
 
@@ -25,12 +36,27 @@ def _entry_properties() -> dict[str, Any]:
     return {
         "path": _PATH,
         "as": _AS,
-        "type": {"type": "string", "description": "MIME type, so a browser skips what it cannot use."},
-        "crossorigin": {"enum": sorted(CROSSORIGIN_VALUES), "description": "CORS mode; fonts and module scripts need it."},
-        "media": {"type": "string", "description": "Media query list; the hint applies only where it matches."},
-        "module": {"type": "boolean", "description": "A module script: hinted as rel=modulepreload."},
+        "type": {
+            "type": "string",
+            "description": "MIME type, so a browser skips what it cannot use.",
+        },
+        "crossorigin": {
+            "enum": sorted(CROSSORIGIN_VALUES),
+            "description": "CORS mode; fonts and module scripts need it.",
+        },
+        "media": {
+            "type": "string",
+            "description": "Media query list; the hint applies only where it matches.",
+        },
+        "module": {
+            "type": "boolean",
+            "description": "A module script: hinted as rel=modulepreload.",
+        },
         "push": {"type": "boolean", "description": "Send a PUSH_PROMISE (default true)."},
-        "hint": {"type": "boolean", "description": "Announce in 103 Early Hints and Link headers (default true)."},
+        "hint": {
+            "type": "boolean",
+            "description": "Announce in 103 Early Hints and Link headers (default true).",
+        },
     }
 
 
@@ -48,28 +74,58 @@ def manifest_schema() -> dict[str, Any]:
     policy = {
         "type": "object",
         "additionalProperties": False,
+        "description": "Push policy for the matching routes; unset keys keep the site's (pushgen.yaml).",
         "properties": {
-            "push": {"type": "array", "items": _AS, "description": "Destinations that are pushed; others are hinted only."},
-            "max_pushes": {"type": "integer", "minimum": 0, "description": "Pushes per route, in document order."},
-            "max_bytes": {"type": "integer", "minimum": 0, "description": "Pushed bytes per route, in document order."},
+            "push": {
+                "type": "array",
+                "items": _AS,
+                "description": "Destinations that are pushed; others are hinted only.",
+            },
+            "max_pushes": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Pushes per route, in document order.",
+            },
+            "max_bytes": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Pushed bytes per route, in document order.",
+            },
         },
     }
     rule = {
         "type": "object",
         "additionalProperties": False,
         "required": ["match"],
+        # A rule that changes nothing is an error for the loader too.
+        "anyOf": [{"required": [key]} for key in ("add", "set", "remove", "policy")],
         "properties": {
             "match": {
                 "type": "string",
+                "pattern": "^(/|\\*\\*?$)",
                 "description": "A route (/docs/), a glob (/blog/*, /**), or a Quart rule (/blog/<slug>, /u/<int:id>).",
             },
-            "add": {"type": "array", "items": entry, "description": "Entries to add to matching routes."},
+            "add": {
+                "type": "array",
+                "items": entry,
+                "description": "Entries to add to matching routes.",
+            },
             "set": {
                 "type": "array",
-                "items": {"type": "object", "additionalProperties": False, "required": ["path"], "properties": change_props},
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["path"],
+                    "minProperties": 2,
+                    "properties": change_props,
+                },
                 "description": "Change attributes of entries whose path matches.",
             },
-            "remove": {"type": "array", "items": _PATH_GLOB, "description": "Entries to drop: not pushed, not hinted."},
+            "remove": {
+                "type": "array",
+                "items": _PATH_GLOB,
+                "description": "Entries to drop: not pushed, not hinted.",
+            },
             "policy": policy,
         },
     }
@@ -78,10 +134,15 @@ def manifest_schema() -> dict[str, Any]:
         "$id": SCHEMA_ID,
         "title": "pushgen push manifest",
         "type": "object",
+        "anyOf": [{"required": ["routes"]}, {"required": ["rules"]}],
         "additionalProperties": False,
         "properties": {
             "version": {"const": 1},
-            "rules": {"type": ["array", "null"], "items": rule, "description": "Hand-written; kept by every build."},
+            "rules": {
+                "type": ["array", "null"],
+                "items": rule,
+                "description": "Hand-written; kept by every build.",
+            },
             "routes": {
                 "type": ["object", "null"],
                 "description": "Written by pushgen build: route -> entries in the order the page needs them.",

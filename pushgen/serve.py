@@ -106,6 +106,13 @@ def check_output(config: SiteConfig) -> None:
             f"the output folder {output} contains the site's sources; "
             "serve the folder `pushgen build` writes (output: in pushgen.yaml)"
         )
+    # Serving pages/ or templates/ (or a folder in them) would send Jinja2 sources.
+    for sources in (config.pages, config.templates):
+        if output.is_relative_to(sources):
+            raise PushgenError(
+                f"the output folder {output} is inside the site's source folder {sources}; "
+                "serve the folder `pushgen build` writes (output: in pushgen.yaml)"
+            )
     if (output / CONFIG_NAME).exists():
         raise PushgenError(
             f"{output} holds a {CONFIG_NAME}, so it looks like a site folder, not a built "

@@ -1,0 +1,448 @@
+"""Interop with ``push_manifest.json``, the format earlier push tools share.
+
+http2-push-manifest wrote it, polymer-build writes it and prpl-server and
+simplehttp2server read it (https://github.com/GoogleChromeLabs/http2-push-manifest).
+The multi-file form maps a route or a file to the resources to push with it::
+
+    {
+      "index.html": {
+        "/css/app.css": {"type": "style", "weight": 1},
+        "/js/app.js": {"type": "script", "weight": 1}
+      }
+    }
+
+and the single-file form is just the inner mapping, for one page. Keys may be
+absolute paths (``/``, ``/page.html``) or relative to the folder the file is
+served from (``index.html``; prpl-server resolves both against its ``basePath``).
+``type`` is a Fetch destination (https://fetch.spec.whatwg.org/#concept-request-destination),
+``weight`` a priority no browser ever used.
+
+* :func:`export_push_manifest` writes a pushgen manifest as the multi-file form,
+  keyed by route (``/``, ``/docs/``), listing each route's *pushed* entries.
+* :func:`import_push_manifest` reads either form into a pushgen manifest whose
+  routes are hand rules (``match`` one route, ``add`` its entries): ``routes`` is
+  what ``pushgen build`` owns and rewrites, while ``rules`` are kept as written, so
+  a first build after the import neither loses nor duplicates them.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from .errors import Diagnostic, ManifestError
+from .export import Cut, ExportResult
+from .headers import normalise_base_path, wire_path
+from .manifest import Manifest, parse_manifest, update_manifest_text
+from .model import DESTINATIONS, Asset
+
+__all__ = [
+    "DESTINATION_BY_EXTENSION",
+    "ImportResult",
+    "export_push_manifest",
+    "import_push_manifest",
+]
+
+# The destinations prpl-server accepts as `type` (its PushManifest constructor
+# throws on others: https://github.com/Polymer/prpl-server/blob/master/src/push.ts).
+_PRPL_TYPES = frozenset(
+    {
+        "", "audio", "document", "embed", "font", "image", "manifest", "object", "report",
+        "script", "serviceworker", "sharedworker", "style", "track", "video", "worker", "xslt",
+    }
+)  # fmt: skip
+
+# Guessing a destination from the file name when `type` is missing or empty, as
+# polymer-build does for the files it lists (src/push-manifest.ts), but with fonts
+# and JSON named by what the browser fetches them as.
+DESTINATION_BY_EXTENSION: Mapping[str, str] = {
+    ".css": "style",
+    ".js": "script",
+    ".mjs": "script",
+    ".woff2": "font",
+    ".woff": "font",
+    ".ttf": "font",
+    ".otf": "font",
+    ".eot": "font",
+    ".png": "image",
+    ".jpg": "image",
+    ".jpeg": "image",
+    ".gif": "image",
+    ".svg": "image",
+    ".webp": "image",
+    ".avif": "image",
+    ".ico": "image",
+    ".html": "document",
+    ".htm": "document",
+    ".json": "fetch",
+    ".vtt": "track",
+}
+
+# Fonts, and anything fetched with `as=fetch`, are requested in CORS mode: a
+# preload without `crossorigin` would not be reused (Fetch; HTML, link type preload).
+_CORS_DESTINATIONS = frozenset({"font", "fetch"})
+
+
+# --- export ---------------------------------------------------------------------------------
+
+
+def export_push_manifest(
+    manifest: Manifest,
+    *,
+    skip_patterns: bool = False,
+    size_of: Callable[[str], int | None] = lambda _path: None,
+) -> ExportResult:
+    """``manifest`` as a multi-file ``push_manifest.json``: route -> pushed path -> type.
+
+    Only pushed entries are listed (the format has no hint-only entries), with
+    ``weight: 1``; what the format cannot say (hint-only entries, ``crossorigin``,
+    MIME ``type``, ``media``, ``modulepreload``) is reported in ``cuts``. Keys are
+    exact routes, so pattern rules that add entries are refused (or, with
+    ``skip_patterns``, left out as cuts).
+    """
+    cuts: list[Cut] = []
+    errors: list[Diagnostic] = []
+    for rule in manifest.patterns:
+        if not rule.add:
+            continue
+        if skip_patterns:
+            cuts.append(
+                Cut(
+                    rule.match.text,
+                    None,
+                    "left out: push_manifest.json keys are exact paths",
+                    rule.line,
+                    pattern=True,
+                )
+            )
+        else:
+            errors.append(
+                Diagnostic(
+                    manifest.filename,
+                    rule.line,
+                    0,
+                    f"rule `match: {rule.match.text}`: push_manifest.json keys are exact paths, "
+                    "with no pattern syntax; remove the rule, rewrite its match, or export "
+                    "with --skip-patterns to leave it out",
+                    "error",
+                )
+            )
+    routes = set(manifest.routes) | {
+        r.match.text for r in manifest.rules if r.match.kind == "exact"
+    }
+    data: dict[str, dict[str, dict[str, object]]] = {}
+    for route in sorted(routes):
+        line = manifest.lines.get(route, 0) or next(
+            (r.line for r in manifest.rules if r.match.kind == "exact" and r.match.text == route), 0
+        )
+        entries: dict[str, dict[str, object]] = {}
+        for asset in manifest.assets(route, size_of=size_of):
+            if not asset.push:
+                if asset.hint:
+                    cuts.append(
+                        Cut(
+                            route,
+                            asset.path,
+                            "left out: hint only, and push_manifest.json lists pushes",
+                            line,
+                        )
+                    )
+                continue
+            lost = _lost_attributes(asset)
+            destination = asset.destination
+            if destination not in _PRPL_TYPES:
+                lost.append(
+                    f'as={destination} (prpl-server reads only older destinations; written as "")'
+                )
+                destination = ""
+            if lost:
+                cuts.append(Cut(route, asset.path, "written without " + ", ".join(lost), line))
+            entries[wire_path(asset.path)] = {"type": destination, "weight": 1}
+        if entries:
+            data[route] = entries
+    text = "" if errors else json.dumps(data, indent=2, ensure_ascii=True) + "\n"
+    return ExportResult("push-manifest", text, tuple(cuts), tuple(errors), manifest.filename)
+
+
+def _lost_attributes(asset: Asset) -> list[str]:
+    lost = []
+    if asset.module:
+        lost.append("rel=modulepreload")
+    if asset.type is not None:
+        lost.append(f"type={asset.type}")
+    if asset.crossorigin is not None:
+        lost.append(f"crossorigin={asset.crossorigin}")
+    if asset.media is not None:
+        lost.append(f"media={asset.media}")
+    return lost
+
+
+# --- import ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """A pushgen manifest made from a ``push_manifest.json``, and the problems found.
+
+    ``text`` is the manifest file (empty when there are errors); ``routes`` maps each
+    imported route to its entries, in the file's order; ``sources`` maps each route
+    to the key it came from.
+    """
+
+    text: str
+    routes: Mapping[str, tuple[Asset, ...]] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is an error (warnings are things skipped)."""
+        return not any(d.severity == "error" for d in self.diagnostics)
+
+
+class _Locator:
+    """Approximate ``line:col`` of JSON keys, found in document order."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.offset = 0
+
+    def find(self, key: str) -> tuple[int, int]:
+        match = re.compile(re.escape(json.dumps(key)) + r"\s*:").search(self.text, self.offset)
+        if match is None:
+            match = re.compile(re.escape(json.dumps(key, ensure_ascii=False)) + r"\s*:").search(
+                self.text, self.offset
+            )
+        if match is None:
+            return (0, 0)
+        self.offset = match.end()
+        line = self.text.count("\n", 0, match.start()) + 1
+        return (line, match.start() - (self.text.rfind("\n", 0, match.start()) + 1) + 1)
+
+
+@dataclass
+class _Importer:
+    filename: str
+    base: str
+    locator: _Locator
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def report(self, where: tuple[int, int], message: str, severity: str = "error") -> None:
+        line, column = where
+        self.diagnostics.append(
+            Diagnostic(
+                self.filename, line, column, message, "error" if severity == "error" else "warning"
+            )
+        )
+
+    def path(self, key: str, where: tuple[int, int], what: str) -> str | None:
+        """``key`` as an absolute, percent-encoded URL path on this site, or None."""
+        if "://" in key or key.startswith("//"):
+            self.report(
+                where,
+                f"{what} {key!r} is on another origin; only this site's paths are kept",
+                "warning",
+            )
+            return None
+        path = key.split("#", 1)[0]
+        path, _, query = path.partition("?")
+        if not path.startswith("/"):
+            path = self.base + path
+        trailing = path.endswith("/")
+        # '.' and '..' resolved as a browser would, never above the root; normpath
+        # keeps a leading '//' (POSIX), which would name another host in a URL.
+        path = "/" + posixpath.normpath(path).lstrip("/")
+        if trailing and path != "/":
+            path += "/"
+        path = wire_path(path) + (f"?{wire_path(query)}" if query else "")
+        return path
+
+    def route(self, key: str, where: tuple[int, int]) -> str | None:
+        route = self.path(key, where, "key")
+        if route is None:
+            return None
+        # A folder's index page is that folder's route, as `pushgen build` writes it.
+        if route.endswith("/index.html"):
+            route = route[: -len("index.html")]
+        if any(c in route for c in "*?<>"):
+            self.report(where, f"key {key!r} would read as a route pattern in a pushgen manifest")
+            return None
+        return route
+
+    def entry(self, target: str, value: Any, where: tuple[int, int]) -> Asset | None:
+        path = self.path(target, where, "resource")
+        if path is None:
+            return None
+        if not isinstance(value, dict):
+            self.report(
+                where, f'resource {target!r} must map to an object like {{"type": "style"}}'
+            )
+            return None
+        unknown = sorted(set(value) - {"type", "weight"})
+        if unknown:
+            self.report(
+                where, f"resource {target!r}: ignored {', '.join(map(repr, unknown))}", "warning"
+            )
+        destination = value.get("type") or ""
+        if not isinstance(destination, str):
+            self.report(where, f'resource {target!r}: type must be a string like "style"')
+            return None
+        if not destination:
+            suffix = PurePosixPath(path.split("?", 1)[0]).suffix.lower()
+            guessed = DESTINATION_BY_EXTENSION.get(suffix)
+            if guessed is None:
+                self.report(
+                    where,
+                    f"resource {target!r} has no type and none follows from its name; add one",
+                )
+                return None
+            destination = guessed
+        if destination not in DESTINATIONS:
+            self.report(where, f"resource {target!r}: {destination!r} is not a Fetch destination")
+            return None
+        crossorigin = "anonymous" if destination in _CORS_DESTINATIONS else None
+        try:
+            return Asset(path, destination, crossorigin=crossorigin)
+        except ValueError as exc:
+            self.report(where, f"resource {target!r}: {exc}")
+            return None
+
+
+def _is_entry(value: object) -> bool:
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and set(value) <= {"type", "weight"}
+        and not any(isinstance(v, dict) for v in value.values())
+    )
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Keeps the file's order; a repeated key keeps its last value, as JSON.parse does.
+    return dict(pairs)
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9/._~%+=-][A-Za-z0-9/._~%+=@!$&'()*;-]*")
+_RESERVED = frozenset({"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"})
+
+
+def _yaml(value: str) -> str:
+    if _PLAIN.fullmatch(value) and value.lower() not in _RESERVED and not value[0].isdigit():
+        return value
+    return json.dumps(value, ensure_ascii=True)
+
+
+def _entry_yaml(asset: Asset) -> str:
+    parts = [f"path: {_yaml(asset.path)}", f"as: {_yaml(asset.destination)}"]
+    if asset.crossorigin is not None:
+        parts.append(f"crossorigin: {_yaml(asset.crossorigin)}")
+    return "{" + ", ".join(parts) + "}"
+
+
+def _manifest_text(
+    source: str, routes: Mapping[str, tuple[Asset, ...]], keys: Mapping[str, str]
+) -> str:
+    name = PurePosixPath(source).name
+    out = [
+        "# yaml-language-server: $schema=push-manifest.schema.json",
+        f"# Push manifest imported by `pushgen import` from {name}.",
+        "# The imported routes are hand rules: `pushgen build` writes `routes:` and keeps",
+        "# `rules:` as they are, so the first build keeps these entries (a generated entry",
+        "# with the same path takes the rule's values). `pushgen explain ROUTE` shows the outcome.",
+        "version: 1",
+    ]
+    if not routes:
+        out.append("rules: []")
+    else:
+        out.append("rules:")
+        for route, assets in routes.items():
+            out.append(f"  # from {json.dumps(keys[route], ensure_ascii=True)}")
+            out.append(f"  - match: {_yaml(route)}")
+            out.append("    add:")
+            out.extend(f"      - {_entry_yaml(asset)}" for asset in assets)
+    return update_manifest_text("\n".join(out) + "\n", {})
+
+
+def import_push_manifest(
+    data: str | bytes,
+    *,
+    filename: str = "push_manifest.json",
+    route: str = "/",
+    base_path: str = "/",
+) -> ImportResult:
+    """Read a ``push_manifest.json`` (either form) into pushgen manifest text.
+
+    Relative keys and resources are taken from ``base_path`` (where the file is
+    served from, like prpl-server's ``basePath``); ``X/index.html`` becomes the route
+    ``X/``. The single-file form becomes ``route``. A missing or empty ``type`` is
+    guessed from the file name (:data:`DESTINATION_BY_EXTENSION`); fonts and
+    ``fetch`` entries get ``crossorigin: anonymous``. Every entry is pushed and
+    hinted, as the tools that read the format do. ``weight`` is dropped. Problems are
+    diagnostics with the file's ``line:col``; resources on other origins are
+    skipped with a warning.
+    """
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return ImportResult(
+                "", diagnostics=(Diagnostic(filename, 0, 0, "not UTF-8 text", "error"),)
+            )
+    else:
+        text = data
+    try:
+        document = json.loads(text, object_pairs_hook=_pairs)
+    except json.JSONDecodeError as exc:
+        return ImportResult(
+            "",
+            diagnostics=(
+                Diagnostic(filename, exc.lineno, exc.colno, f"invalid JSON: {exc.msg}", "error"),
+            ),
+        )
+    importer = _Importer(filename, normalise_base_path(base_path), _Locator(text))
+    if not isinstance(document, dict):
+        importer.report(
+            (1, 1), "a push manifest is a JSON object mapping routes (or files) to resources"
+        )
+        return ImportResult("", diagnostics=tuple(importer.diagnostics))
+    single = bool(document) and all(_is_entry(v) for v in document.values())
+    if single and not route.startswith("/"):
+        raise ValueError(f"route must be a URL path starting with '/', not {route!r}")
+    groups = [("(single-file manifest)", document)] if single else list(document.items())
+    routes: dict[str, dict[str, Asset]] = {}
+    sources: dict[str, str] = {}
+    # One pass in document order, so the locator finds each key after the previous one.
+    for key, targets in groups:
+        where = (1, 1) if single else importer.locator.find(key)
+        imported = route if single else importer.route(key, where)
+        if not isinstance(targets, dict):
+            importer.report(where, f"key {key!r} must map to an object of resources")
+            continue
+        if imported is not None and imported in sources:
+            importer.report(
+                where,
+                f"key {key!r} is the same route as {sources[imported]!r} ({imported}); entries merged",
+                "warning",
+            )
+        assets = routes.setdefault(imported, {}) if imported is not None else {}
+        if imported is not None:
+            sources.setdefault(imported, key)
+        for target, value in targets.items():
+            asset = importer.entry(target, value, importer.locator.find(target))
+            if asset is not None:
+                assets[asset.path] = asset
+    imported_routes = {r: tuple(a.values()) for r, a in routes.items() if a}
+    diagnostics = tuple(importer.diagnostics)
+    if any(d.severity == "error" for d in diagnostics):
+        return ImportResult("", imported_routes, sources, diagnostics)
+    manifest_text = _manifest_text(filename, imported_routes, sources)
+    try:
+        parse_manifest(manifest_text, "<imported manifest>")
+    except ManifestError as exc:  # pragma: no cover - the writer only writes valid entries
+        return ImportResult("", imported_routes, sources, diagnostics + tuple(exc.diagnostics))
+    return ImportResult(manifest_text, imported_routes, sources, diagnostics)
