@@ -7,7 +7,12 @@ N-page site (a layout with partials, per-page assets, a shared stylesheet with
 
 * floor      - Jinja2 render + lxml parse of every page, one process;
 * build -j1  - the full `pushgen build` (render, write, scan, follow, manifest), one process;
-* build -j2  - the same on two worker processes.
+* build -j2  - the same on two worker processes;
+* peer scan  - the npm tool http2-push-manifest over the rendered pages (it scans
+               HTML only: no rendering, no CSS @import chains, fonts or module
+               graphs), installed into bench/_work when node and npm exist.
+
+The table also counts what each found: manifest entries summed over all pages.
 
 Each is run ROUNDS times, interleaved, and reported as median (min-max); ratios
 are medians over the floor's median. Usage:
@@ -18,8 +23,10 @@ are medians over the floor's median. Usage:
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -120,24 +127,90 @@ def floor(site: Path) -> None:
         lxml.html.document_fromstring(html)
 
 
+PEER = "http2-push-manifest@1.0.1"
+WORK = Path(__file__).parent / "_work"
+
+
+def peer_command() -> Path | None:
+    """The peer's CLI, installed on first use; None without node and npm."""
+    if not (shutil.which("node") and shutil.which("npm")):
+        return None
+    binary = WORK / "peer" / "node_modules" / ".bin" / "http2-push-manifest"
+    if not binary.exists():
+        (WORK / "peer").mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [
+                "npm",
+                "install",
+                "--silent",
+                "--no-audit",
+                "--no-fund",
+                "--prefix",
+                str(WORK / "peer"),
+                PEER,
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    return binary
+
+
+def peer_scan(binary: Path, output: Path) -> tuple[float, int]:
+    """Time the peer over every rendered page; return (seconds, entries it found)."""
+    pages = sorted(str(p.relative_to(output)) for p in output.rglob("*.html"))
+    args = [arg for page in pages for arg in ("-f", page)]
+    manifest = output.parent / "peer_push_manifest.json"
+    started = time.perf_counter()
+    subprocess.run(
+        [str(binary), *args, "-m", str(manifest)],
+        cwd=output,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    seconds = time.perf_counter() - started
+    data = json.loads(manifest.read_text())
+    # Multi-file format: page -> {url: props}; one page: {url: props}.
+    if pages and len(pages) > 1:
+        return seconds, sum(len(v) for v in data.values())
+    return seconds, len(data)
+
+
 def timed(fn: Callable[[], object]) -> float:
     started = time.perf_counter()
     fn()
     return time.perf_counter() - started
 
 
-def run(pages: int, rounds: int) -> dict[str, list[float]]:
+FOUND: dict[tuple[int, str], int] = {}
+
+
+def run(pages: int, rounds: int, peer: Path | None) -> dict[str, list[float]]:
+    """Interleaved rounds; every build starts from no output (a clean CI checkout)."""
     work = Path(tempfile.mkdtemp(prefix="pushgen-bench-"))
     try:
         site = make_site(work / "site", pages)
-        build_site(load_config(site), jobs=1)  # warm the disk cache and imports
+        result = build_site(load_config(site), jobs=1, full=True)  # warm caches and imports
+        FOUND[(pages, "build -j1")] = FOUND[(pages, "build -j2")] = sum(
+            len(assets) for assets in result.manifest.routes.values()
+        )
         times: dict[str, list[float]] = {"floor": [], "build -j1": [], "build -j2": []}
+        if peer is not None:
+            times["peer scan"] = []
         for _ in range(rounds):
             times["floor"].append(timed(lambda: floor(site)))
             shutil.rmtree(site / "_site")
-            times["build -j1"].append(timed(lambda: build_site(load_config(site), jobs=1)))
+            times["build -j1"].append(
+                timed(lambda: build_site(load_config(site), jobs=1, full=True))
+            )
             shutil.rmtree(site / "_site")
-            times["build -j2"].append(timed(lambda: build_site(load_config(site), jobs=2)))
+            times["build -j2"].append(
+                timed(lambda: build_site(load_config(site), jobs=2, full=True))
+            )
+            if peer is not None:
+                seconds, found = peer_scan(peer, site / "_site")
+                times["peer scan"].append(seconds)
+                FOUND[(pages, "peer scan")] = found
         return times
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -145,15 +218,17 @@ def run(pages: int, rounds: int) -> dict[str, list[float]]:
 
 def table(results: dict[int, dict[str, list[float]]], rounds: int) -> str:
     lines = [
-        "| pages | what | median s | min s | max s | x floor (median) |",
-        "|---:|---|---:|---:|---:|---:|",
+        "| pages | what | median s | min s | max s | x floor (median) | entries found |",
+        "|---:|---|---:|---:|---:|---:|---:|",
     ]
     for pages, times in results.items():
         base = statistics.median(times["floor"])
         for name, values in times.items():
             med = statistics.median(values)
+            found = FOUND.get((pages, name), "")
             lines.append(
-                f"| {pages} | {name} | {med:.3f} | {min(values):.3f} | {max(values):.3f} | {med / base:.2f} |"
+                f"| {pages} | {name} | {med:.3f} | {min(values):.3f} | {max(values):.3f} "
+                f"| {med / base:.2f} | {found} |"
             )
     return "\n".join(lines)
 
@@ -164,11 +239,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--pages", type=int, nargs="+", default=[1000])
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--no-peer", action="store_true", help="skip http2-push-manifest")
     parser.add_argument(
         "--markdown", type=Path, help="also write the table into this file between markers"
     )
     args = parser.parse_args(argv)
-    results = {n: run(n, args.rounds) for n in args.pages}
+    peer = None if args.no_peer else peer_command()
+    results = {n: run(n, args.rounds, peer) for n in args.pages}
     text = table(results, args.rounds)
     print(text)
     if args.markdown:
