@@ -203,18 +203,27 @@ def _render_chunk(chunk: list[tuple[int, Page]]) -> list[_PageOutcome]:
     return [_render_one(_worker_renderer, _worker_staging, index, page) for index, page in chunk]
 
 
-def _render_one(renderer: Renderer, staging: Path | None, index: int, page: Page) -> _PageOutcome:
+def _write(target: Path, data: bytes) -> None:
+    try:
+        target.write_bytes(data)
+    except FileNotFoundError:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
+def _render_one(
+    renderer: Renderer,
+    staging: Path | None,
+    index: int,
+    page: Page,
+    writer: Callable[[Path, bytes], object] = _write,
+) -> _PageOutcome:
     try:
         html = renderer.render(page)
     except RenderError as exc:
         return index, None, exc.diagnostic
     if staging is not None:
-        target = staging / page.output
-        try:
-            target.write_bytes(html)
-        except FileNotFoundError:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(html)
+        writer(staging / page.output, html)
     scan = scan_html(html, document_url(page.route), filename=page.display)
     return index, scan, None
 
@@ -237,18 +246,28 @@ def _render_pages(
     total = len(pages)
     indexed = list(enumerate(pages))
     if jobs <= 1 or total < PARALLEL_THRESHOLD:
-        side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pushgen-static")
-        pending = side.submit(side_work)
-        side.shutdown(wait=False)
+        # Writing is I/O too: pages go to the same thread, so rendering never waits
+        # on the disk. Directories are made up front (no two threads race for them).
+        if staging is not None:
+            for directory in sorted({(staging / p.output).parent for p in pages}):
+                directory.mkdir(parents=True, exist_ok=True)
+        io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pushgen-io")
+        pending = [io.submit(side_work)]
+
+        def write(target: Path, data: bytes) -> None:
+            pending.append(io.submit(target.write_bytes, data))
+
         renderer = Renderer(config, all_pages)
         outcomes = []
         try:
             for done, (index, page) in enumerate(indexed, 1):
-                outcomes.append(_render_one(renderer, staging, index, page))
+                outcomes.append(_render_one(renderer, staging, index, page, write))
                 if progress and (done % 50 == 0 or done == total):
                     progress(done, total)
         finally:
-            pending.result()
+            io.shutdown(wait=True)
+        for future in pending:
+            future.result()  # re-raise a failed write or copy here
         return outcomes
     # Several chunks per worker evens out pages of different cost; fork shares the
     # already-imported modules with the workers at no cost.
