@@ -22,7 +22,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -252,7 +252,7 @@ def _render_pages(
             for directory in sorted({(staging / p.output).parent for p in pages}):
                 directory.mkdir(parents=True, exist_ok=True)
         io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pushgen-io")
-        pending = [io.submit(side_work)]
+        pending: list[Future[object]] = [io.submit(side_work)]
 
         def write(target: Path, data: bytes) -> None:
             pending.append(io.submit(target.write_bytes, data))
