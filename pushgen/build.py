@@ -15,11 +15,15 @@ once) and assembles the manifest.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import errno
 import fcntl
 import multiprocessing
 import os
 import shutil
+import signal
+import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -29,7 +33,7 @@ from pathlib import Path
 from .config import SiteConfig
 from .css_scan import scan_css
 from .errors import BuildError, Diagnostic, ManifestError, PushgenError
-from .fsutil import atomic_write, swap_directory
+from .fsutil import atomic_write, stage_file, swap_directory
 from .graph import Resolver, apply_budget
 from .html_scan import scan_html
 from .incremental import (
@@ -111,7 +115,7 @@ class BuildResult:
 def _build_lock(output: Path) -> Iterator[None]:
     output.parent.mkdir(parents=True, exist_ok=True)
     lock_path = output.with_name(f".{output.name}.lock")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -124,8 +128,10 @@ def _build_lock(output: Path) -> Iterator[None]:
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
+        _held_locks.add(fd)
         yield
     finally:
+        _held_locks.discard(fd)
         os.close(fd)
 
 
@@ -185,12 +191,31 @@ def _copy_static(
 
 # --- rendering (in this process or in workers) --------------------------------
 
+_held_locks: set[int] = set()
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGKILL this process when its parent dies (prctl PR_SET_PDEATHSIG)."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc_name = ctypes.util.find_library("c")
+    if libc_name:
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(libc_name, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+
+
 _worker_renderer: Renderer | None = None
 _worker_staging: Path | None = None
 
 
 def _init_worker(config: SiteConfig, pages: list[Page], staging: Path | None) -> None:
     global _worker_renderer, _worker_staging
+    # A forked worker shares the build lock's open file; closing its copy means
+    # only the build holds the lock. And a worker must not outlive a killed build.
+    for fd in _held_locks:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _die_with_parent()
     _worker_renderer = Renderer(config, pages)
     _worker_staging = staging
 
@@ -447,13 +472,33 @@ def build_site(
             if strict and diagnostics:
                 raise BuildError([_as_error(d) for d in diagnostics])
             if staging is not None:
-                swap_directory(staging, config.output)
+                # The output and the manifest are two files, so no one step can
+                # replace both. The new manifest is written durably first; the
+                # output folder is exchanged and the manifest renamed into place
+                # right after (one syscall apart), before anything old is removed.
+                # A kill before the exchange leaves the old build, after the
+                # rename the new one; in between, the next build repairs it.
+                pending = (
+                    stage_file(config.manifest, text.encode("utf-8"))
+                    if existing_text != text
+                    else None
+                )
+
+                def commit_manifest() -> None:
+                    if pending is not None:
+                        os.replace(pending, config.manifest)
+
+                try:
+                    swap_directory(staging, config.output, then=commit_manifest)
+                finally:
+                    if pending is not None and pending.exists():
+                        pending.unlink()
                 staging = None
-                if existing_text != text:
-                    atomic_write(config.manifest, text.encode("utf-8"))
                 schema_path = config.manifest.with_name(SCHEMA_NAME)
                 if _read_text(schema_path) != schema_text():
                     atomic_write(schema_path, schema_text().encode("utf-8"))
+                # A state older than the output is safe: it only makes the next
+                # build redo work (every change is judged against it).
                 save_state(config, state)
                 result.written = True
         finally:

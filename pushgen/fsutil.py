@@ -8,13 +8,17 @@ import ctypes.util
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["atomic_write", "swap_directory"]
+__all__ = ["atomic_write", "stage_file", "swap_directory"]
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see either the old or the new file."""
+def stage_file(path: Path, data: bytes) -> Path:
+    """Write ``data`` durably to a temporary file beside ``path``; return it.
+
+    ``os.replace(returned, path)`` then puts it in place in one atomic step.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -22,6 +26,17 @@ def atomic_write(path: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return Path(tmp)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see either the old or the new file."""
+    tmp = stage_file(path, data)
+    try:
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -51,20 +66,25 @@ def _renameat2_exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(a))
 
 
-def swap_directory(staged: Path, target: Path) -> None:
+def swap_directory(staged: Path, target: Path, *, then: Callable[[], None] = lambda: None) -> None:
     """Put the finished directory ``staged`` in place of ``target``.
 
     On Linux the two are exchanged in one atomic step, so a server reading
     ``target`` never sees it missing and a killed build leaves the old output.
     Elsewhere the old directory is renamed aside first (a short window).
+    ``then`` runs right after the new directory is in place and before the old
+    one is removed (the build commits its manifest there).
     """
     if target.exists() or target.is_symlink():
         if _renameat2_exchange(staged, target):
+            then()
             shutil.rmtree(staged, ignore_errors=False)
             return
         aside = target.with_name(f".{target.name}.old-{os.getpid()}")
         os.replace(target, aside)
         os.replace(staged, target)
+        then()
         shutil.rmtree(aside)
     else:
         os.replace(staged, target)
+        then()
