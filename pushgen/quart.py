@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from quart import Quart, make_push_promise, request
+from quart import Quart, request
 from quart.typing import ResponseTypes
 
 from .errors import ConfigError, ManifestError, PushgenError
@@ -74,6 +74,7 @@ DEFAULT_MAX_PUSHES = 10
 DEFAULT_RELOAD_INTERVAL = 1.0
 
 _PUSH_EXTENSION = "http.response.push"  # ASGI HTTP/2 server push extension
+# The request fields Quart copies into every PUSH_PROMISE, as ASGI header names.
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,31 +212,18 @@ class PushgenState:
                 await task
 
     async def _after_request(self, response: ResponseTypes) -> ResponseTypes:
-        # after_request rather than before_request: the status is known, so a
-        # 304, redirect or error gets no pushes; and Quart sends
-        # http.response.start only after these hooks return, so every
-        # PUSH_PROMISE still precedes the response HEADERS, as RFC 9113 §8.4
-        # asks ("before sending any frames that reference the promised responses").
+        # Pushes and the 103 went out from the middleware before the app ran
+        # (pushgen.middleware); what is left is the final response's Link field,
+        # for HTTP/1.1 clients, proxies and CDNs. A 304, redirect or error gets none.
         if response.status_code != 200 or request.method not in ("GET", "HEAD"):
+            return response
+        if not self.options.link_headers:
             return response
         scope = request.scope
         plan = self.table.lookup(scope["path"], scope.get("root_path", ""))
-        if plan is None:
-            return response
-        if self.options.link_headers and plan.link_header:
+        if plan is not None and plan.link_header:
             # RFC 8288 §3: one more Link field is fine next to any the app set.
             response.headers.add("Link", plan.link_header)
-        # HEAD asks for no body, so nothing it would reference is worth pushing.
-        # Push exists on HTTP/2 (and HTTP/3 in Hypercorn) only; skip the loop
-        # on HTTP/1.1. A client that disabled push (SETTINGS_ENABLE_PUSH=0) is
-        # handled by the server, which drops the promise.
-        if (
-            self.options.push
-            and request.method == "GET"
-            and _PUSH_EXTENSION in (scope.get("extensions") or {})
-        ):
-            for path in plan.push_paths:
-                await make_push_promise(path)
         return response
 
 
@@ -343,8 +331,10 @@ def init_app(
     app.after_request(state._after_request)
     app.before_serving(state._start)
     app.after_serving(state._stop)
-    if options.early_hints:
+    if options.early_hints or options.push:
         inner: ASGIApp = app.asgi_app  # type: ignore[assignment]
-        middleware = EarlyHintsMiddleware(inner, lambda: state.table)
+        middleware = EarlyHintsMiddleware(
+            inner, lambda: state.table, enabled=options.early_hints, push=options.push
+        )
         app.asgi_app = middleware  # type: ignore[assignment,method-assign]
     return app

@@ -123,19 +123,38 @@ async def test_head_gets_link_headers_but_no_push(built_site: Site) -> None:
 
 
 @pytest.mark.parametrize(
-    ("method", "path"),
-    [("POST", "/form/"), ("GET", "/moved/"), ("GET", "/nowhere/"), ("GET", "/static/css/site.css")],
+    ("method", "path", "pushed"),
+    [
+        ("POST", "/form/", []),
+        # Pushes leave before the app answers (so that they precede the 103 and a
+        # slow route's think time), so a manifest route that redirects or is gone
+        # still gets them; its response gets no Link header.
+        ("GET", "/moved/", ["/static/css/site.css"]),
+        ("GET", "/nowhere/", ["/static/css/site.css"]),
+        ("GET", "/static/css/site.css", []),
+    ],
     ids=["post", "redirect", "404", "asset"],
 )
-async def test_nothing_for_non_pages_or_non_200(built_site: Site, method: str, path: str) -> None:
+async def test_nothing_for_non_pages_or_non_200(
+    built_site: Site, method: str, path: str, pushed: list[str]
+) -> None:
     text = MANIFEST + "  /form/:\n    - {path: /static/css/site.css, as: style}\n"
     text += "  /moved/:\n    - {path: /static/css/site.css, as: style}\n"
     text += "  /nowhere/:\n    - {path: /static/css/site.css, as: style}\n"
     built_site.manifest.write_text(text, encoding="utf-8")
     app = pushgen.quart.init_app(user_app(), manifest=built_site.manifest)
     response, promises = await get(app, path, method=method)
-    assert promises == []
+    assert promises == pushed
     assert "Link" not in response.headers
+
+
+async def test_a_conditional_request_gets_no_pushes(built_site: Site) -> None:
+    app = pushgen.quart.init_app(user_app(), manifest=built_site.manifest)
+    client = app.test_client()
+    response = await client.get("/", http_version="2", headers={"If-None-Match": '"x"'})
+    assert response.status_code == 200
+    assert client.push_promises == []
+    assert response.headers["Link"] == built_site.link_header("/")
 
 
 async def test_switches(built_site: Site) -> None:
@@ -147,10 +166,15 @@ async def test_switches(built_site: Site) -> None:
     assert "Link" not in response.headers
 
 
-async def test_early_hints_off_leaves_asgi_app_unwrapped(built_site: Site) -> None:
+async def test_push_and_early_hints_off_leave_asgi_app_unwrapped(built_site: Site) -> None:
     on = pushgen.quart.init_app(user_app(), manifest=built_site.manifest)
-    off = pushgen.quart.init_app(user_app(), manifest=built_site.manifest, early_hints=False)
+    push_only = pushgen.quart.init_app(user_app(), manifest=built_site.manifest, early_hints=False)
+    off = pushgen.quart.init_app(
+        user_app(), manifest=built_site.manifest, early_hints=False, push=False
+    )
     assert isinstance(on.asgi_app, EarlyHintsMiddleware)
+    assert isinstance(push_only.asgi_app, EarlyHintsMiddleware)
+    assert (push_only.asgi_app.enabled, push_only.asgi_app.push) == (False, True)
     assert not isinstance(off.asgi_app, EarlyHintsMiddleware)
 
 

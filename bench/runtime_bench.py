@@ -1,0 +1,490 @@
+"""What the pushgen runtime costs a server: requests per second against plain Quart, memory per route.
+
+**Requests per second.** The same built site is served by several apps, each in
+its own process on the same Hypercorn configuration (``pushgen.serve.run_server``:
+HTTP/2 over TLS, one worker; the access log off for all of them unless
+``--access-log``):
+
+* ``pushgen serve``: :func:`pushgen.app.create_app`, what ``pushgen serve`` runs
+  (push, 103 Early Hints and Link headers on);
+* ``pushgen, push off`` / ``pushgen, Link only``: the same with ``push=False``,
+  and with only the Link header left on, to show what each part costs;
+* ``site_app (no pushgen)``: :func:`pushgen.serve.site_app` without
+  :func:`pushgen.quart.init_app`: the same file serving (ETag, 304,
+  Cache-Control, 404 page) minus pushgen. The ratios are taken against it;
+* ``bare Quart``: a two-route Quart app around ``send_from_directory``, the floor
+  of serving files with Quart at all.
+
+h2load (``-c 16 -m 4 -t 1 -D 2s`` by default; Hypercorn closes a connection
+after 1000 requests and h2load does not reconnect, so a run needs enough
+clients that none reaches that) asks for three things: the
+page (``/``, a route with hints: a 103, a Link header, pushes), an asset (a
+stylesheet: a route-table miss), and a page view (the page and the seven files
+it makes a browser fetch, in turn). Besides h2load's requests per second, the
+server process's CPU time (``/proc/PID/stat``) per request is reported: on a
+shared machine it varies far less than a rate does. Rounds are interleaved
+(each round runs every server once per URL set, in an order that rotates); a
+warm-up run precedes them. Each figure is the median of the rounds, with min
+and max; ratios are medians over the baseline's median.
+
+h2load disables push (``SETTINGS_ENABLE_PUSH=0``), as every current browser
+does. Hypercorn 0.18 offers the ASGI push extension on every HTTP/2 request
+whatever the client's setting, so pushgen still makes its PUSH_PROMISEs through
+Quart's ``make_push_promise`` and Hypercorn drops them: that work is part of
+what ``pushgen serve`` costs here, and ``push off`` shows how much.
+
+**Memory per route.** A 10,000-route manifest (5 entries a route, as ``pushgen
+build`` writes it) is parsed, then :func:`pushgen.headers.build_route_table`
+runs under ``tracemalloc``; the bytes still allocated afterwards are the route
+table the server keeps (the parsed manifest is not kept when it has no pattern
+rules). :meth:`RouteTable.lookup` is timed for a hit and a miss.
+
+Usage::
+
+    python bench/runtime_bench.py [--rounds 5] [--duration 2] [--quick]
+        [--markdown docs/performance.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import timeit
+import tracemalloc
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from pushgen.build import build_site
+from pushgen.certs import dev_certificate
+from pushgen.config import load_config
+from pushgen.headers import RouteTable, build_route_table
+from pushgen.manifest import parse_manifest
+
+REPO = Path(__file__).resolve().parents[1]
+MARKERS = ("<!-- runtime_bench:begin -->", "<!-- runtime_bench:end -->")
+
+PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Runtime bench</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="stylesheet" href="{{ url_for('static', filename='css/site.css') }}">
+<link rel="icon" href="{{ url_for('static', filename='img/icon.svg') }}">
+<script type="module" src="{{ url_for('static', filename='js/app.js') }}"></script>
+</head><body><header><h1>A page</h1></header>
+<main>{% for i in range(20) %}<p>Paragraph {{ i }}: lorem ipsum dolor sit amet.</p>{% endfor %}
+<img src="{{ url_for('static', filename='img/hero.png') }}" alt=""></main></body></html>
+"""
+SITE_FILES: dict[str, bytes] = {
+    "pages/index.html": PAGE.encode(),
+    "static/css/site.css": b'@import "base.css";\nh1 { margin: 0 }\n',
+    "static/css/base.css": b"@font-face { font-family: Body;"
+    b' src: url(../fonts/body.woff2) format("woff2") }\nbody { font-family: Body }\n',
+    "static/fonts/body.woff2": b"wOF2" + b"\0" * 4000,
+    "static/js/app.js": b'import {x} from "./lib.js";\nconsole.log(x);\n',
+    "static/js/lib.js": b"export const x = 1;\n",
+    "static/img/icon.svg": b'<svg xmlns="http://www.w3.org/2000/svg"/>',
+    "static/img/hero.png": b"\x89PNG\r\n\x1a\n" + b"\0" * 2000,
+}
+PAGE_URL = "/"
+ASSET_URL = "/static/css/base.css"
+# What a browser fetches for one view of the page (the page, then its files).
+PAGE_VIEW = (
+    PAGE_URL,
+    "/static/css/site.css",
+    ASSET_URL,
+    "/static/fonts/body.woff2",
+    "/static/js/app.js",
+    "/static/js/lib.js",
+    "/static/img/icon.svg",
+    "/static/img/hero.png",
+)
+URL_SETS: dict[str, tuple[str, ...]] = {
+    "page `/` (hints, pushes)": (PAGE_URL,),
+    f"asset `{ASSET_URL}` (no hints)": (ASSET_URL,),
+    "page view (page + 7 files)": PAGE_VIEW,
+}
+
+# name -> the app --serve builds
+SERVERS = {
+    "pushgen serve": "pushgen",
+    "pushgen, push off": "pushgen-nopush",
+    "pushgen, Link only": "pushgen-link",
+    "site_app (no pushgen)": "site_app",
+    "bare Quart": "quart",
+}
+BASELINE = "site_app (no pushgen)"
+
+INTRO = """\
+# Performance
+
+Figures measured by the benchmarks in `bench/`. Each table is written by its benchmark
+between `<!-- NAME:begin -->` and `<!-- NAME:end -->` markers, with the command that made
+it; rerunning that command with `--markdown docs/performance.md` replaces the table and
+nothing else. The machines these run on are shared and noisy, so every comparison is
+measured side by side in one run: interleaved rounds, medians with min and max, ratios of
+medians.
+"""
+SECTION = (
+    "## Runtime cost\n"
+    "\n"
+    "What the pushgen runtime costs a server, against the same files served by Quart without it;\n"
+    "the method is in the docstring of `bench/runtime_bench.py`.\n"
+)
+
+
+# --- the servers ------------------------------------------------------------------
+
+
+def make_app(kind: str, site: Path) -> object:
+    """The ASGI app ``kind`` names, serving the built ``site``."""
+    from quart import Quart, Response, send_from_directory
+
+    from pushgen.app import create_app
+    from pushgen.serve import site_app
+
+    config = load_config(site)
+    if kind == "pushgen":
+        return create_app(site, environ={})
+    if kind == "pushgen-nopush":
+        return create_app(site, push=False, environ={})
+    if kind == "pushgen-link":
+        return create_app(site, push=False, early_hints=False, environ={})
+    if kind == "site_app":
+        return site_app(config.output, base_path=config.base_path, pretty_urls=config.pretty_urls)
+    if kind == "quart":
+        app = Quart("bare", static_folder=None)
+        output = config.output
+
+        @app.get("/")
+        async def index() -> Response:
+            return await send_from_directory(output, "index.html")
+
+        @app.get("/<path:name>")
+        async def files(name: str) -> Response:
+            return await send_from_directory(output, name)
+
+        return app
+    raise ValueError(f"unknown app {kind!r}")
+
+
+def serve(kind: str, site: Path, certfile: Path, keyfile: Path, access_log: bool) -> int:
+    """Run app ``kind`` on ``pushgen.serve.run_server`` on a free port until SIGINT."""
+    from quart import Quart
+
+    from pushgen.serve import run_server
+
+    app = make_app(kind, site)
+    assert isinstance(app, Quart)
+    return run_server(app, port=0, certfile=certfile, keyfile=keyfile, access_log=access_log)
+
+
+@dataclass
+class Server:
+    """A server process started by the benchmark."""
+
+    popen: subprocess.Popen[bytes]
+    log: Path
+    port: int = 0
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGINT)
+            try:
+                self.popen.wait(10)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+
+
+def start(kind: str, site: Path, certs: tuple[Path, Path], work: Path, access_log: bool) -> Server:
+    """Start ``--serve KIND`` in a subprocess; wait until it accepts connections."""
+    log = work / f"{kind}.log"
+    argv = [sys.executable, str(Path(__file__).resolve()), "--serve", kind, "--site", str(site)]
+    argv += ["--cert", str(certs[0]), "--key", str(certs[1])]
+    if access_log:
+        argv.append("--access-log")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    with log.open("wb") as out:
+        popen = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
+    server = Server(popen, log)
+    deadline = time.monotonic() + 30
+    while True:
+        match = re.search(
+            r"serving at https://127\.0\.0\.1:(\d+)/", log.read_text(errors="replace")
+        )
+        if match:
+            server.port = int(match.group(1))
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", server.port), 1),
+            ):
+                return server
+        if popen.poll() is not None or time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError(f"{kind} did not start:\n{log.read_text(errors='replace')}")
+        time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def running(servers: list[Server]) -> Iterator[list[Server]]:
+    """Stop every server on the way out."""
+    try:
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+# --- h2load -----------------------------------------------------------------------
+
+
+_RPS = re.compile(r"finished in [\d.]+\w+, ([\d.]+) req/s")
+_REQUESTS = re.compile(
+    r"requests: \d+ total, \d+ started, (\d+) done, \d+ succeeded, (\d+) failed, (\d+) errored"
+)
+_STATUS = re.compile(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx")
+
+
+@dataclass(frozen=True)
+class Run:
+    """One h2load run: its rate, and the server's CPU time per request."""
+
+    rps: float
+    cpu_us: float
+
+
+def _cpu_seconds(pid: int) -> float:
+    # utime + stime of the process (proc(5): fields 14 and 15, in clock ticks).
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def h2load(urls: list[str], *, pid: int, duration: float | None, clients: int, streams: int) -> Run:
+    """Run h2load on ``urls`` (for ``duration`` s, or 500 requests); raise when any failed."""
+    argv = ["h2load", "-c", str(clients), "-m", str(streams), "-t", "1"]
+    argv += ["-D", f"{duration * 1000:.0f}ms"] if duration else ["-n", "500"]
+    before = _cpu_seconds(pid)
+    output = subprocess.run([*argv, *urls], capture_output=True, text=True, check=False).stdout
+    cpu = _cpu_seconds(pid) - before
+    rps, requests, status = _RPS.search(output), _REQUESTS.search(output), _STATUS.search(output)
+    if not (rps and requests and status):
+        raise RuntimeError(f"unexpected h2load output:\n{output}")
+    done, failed, errored = (int(requests.group(i)) for i in (1, 2, 3))
+    # h2load files a response under the first status it sees, so one that began
+    # with a 103 Early Hints lands in "3xx"; only 4xx/5xx and failures are errors.
+    answered = int(status.group(1)) + int(status.group(2))
+    if failed or errored or int(status.group(3)) or int(status.group(4)) or not answered:
+        raise RuntimeError(
+            "requests failed; note that Hypercorn closes a connection after 1000 requests"
+            " (keep_alive_max_requests), so use more --clients or a shorter --duration:"
+            f"\n{output}"
+        )
+    return Run(float(rps.group(1)), cpu / max(done, 1) * 1e6)
+
+
+# --- memory per route -------------------------------------------------------------
+
+
+def manifest_text(routes: int) -> str:
+    """A manifest like ``pushgen build`` writes for ``routes`` pages in 20 sections."""
+    lines = ["version: 1", "routes:"]
+    for i in range(routes):
+        lines += [
+            f"  /docs/section-{i % 20}/page-{i}/:",
+            "    - {path: /static/css/site.css, as: style}",
+            f"    - {{path: /static/css/section-{i % 20}.css, as: style}}",
+            "    - {path: /static/fonts/body.woff2, as: font, type: font/woff2, crossorigin: anonymous}",
+            "    - {path: /static/js/app.js, as: script, module: true}",
+            f"    - {{path: /static/img/page-{i}.png, as: image, push: false}}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Memory:
+    """Route-table figures for one manifest size."""
+
+    routes: int
+    keys: int
+    table_bytes: int
+    peak_bytes: int
+    hit_ns: float
+    miss_ns: float
+
+
+def measure_memory(routes: int) -> Memory:
+    """tracemalloc the route table of a ``routes``-route manifest; time its lookups."""
+    manifest = parse_manifest(manifest_text(routes))
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        table: RouteTable | None = build_route_table(manifest)
+        gc.collect()
+        after, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert table is not None
+    hit = "/docs/section-7/page-1207/"
+    miss = "/static/css/site.css"
+    assert table.lookup(hit) is not None and table.lookup(miss) is None
+    number = 200_000
+    lookup = table.lookup
+    hit_s = min(timeit.repeat(lambda: lookup(hit), number=number, repeat=5)) / number
+    miss_s = min(timeit.repeat(lambda: lookup(miss), number=number, repeat=5)) / number
+    return Memory(
+        routes, len(table.plans), after - before, peak - before, hit_s * 1e9, miss_s * 1e9
+    )
+
+
+# --- the benchmark ----------------------------------------------------------------
+
+
+def make_site(root: Path) -> Path:
+    """Write and build the benchmark site under ``root``."""
+    for rel, content in SITE_FILES.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    build_site(load_config(root))
+    return root
+
+
+Results = dict[str, dict[str, list[Run]]]
+
+
+def run(rounds: int, duration: float, clients: int, streams: int, access_log: bool) -> Results:
+    """Every round: each URL set against each server, in a rotating order."""
+    work = Path(tempfile.mkdtemp(prefix="pushgen-runtime-"))
+    try:
+        site = make_site(work / "site")
+        cert = dev_certificate(work / "cert")
+        certs = (cert.certfile, cert.keyfile)
+        names = list(SERVERS)
+        results: Results = {label: {name: [] for name in names} for label in URL_SETS}
+        with running([]) as servers:
+            for name in names:
+                servers.append(start(SERVERS[name], site, certs, work, access_log))
+            by_name = dict(zip(names, servers, strict=True))
+
+            def once(name: str, paths: tuple[str, ...], seconds: float | None) -> Run:
+                server = by_name[name]
+                urls = [f"https://127.0.0.1:{server.port}{path}" for path in paths]
+                return h2load(
+                    urls, pid=server.popen.pid, duration=seconds, clients=clients, streams=streams
+                )
+
+            for name in names:  # warm-up: imports, caches, the first TLS handshakes
+                once(name, PAGE_VIEW, None)
+            for round_ in range(rounds):
+                order = names[round_ % len(names) :] + names[: round_ % len(names)]
+                for label, paths in URL_SETS.items():
+                    for name in order:
+                        results[label][name].append(once(name, paths, duration))
+        return results
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def rps_table(results: Results) -> str:
+    """Median (min-max) requests per second and CPU per request, with ratios to the baseline."""
+    lines = [
+        "| requests | server | req/s median | min | max | req/s x site_app | CPU µs/req median"
+        " | min | max | CPU x site_app |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for label, by_server in results.items():
+        base_rps = statistics.median(r.rps for r in by_server[BASELINE])
+        base_cpu = statistics.median(r.cpu_us for r in by_server[BASELINE])
+        for name, runs in by_server.items():
+            rps = [r.rps for r in runs]
+            cpu = [r.cpu_us for r in runs]
+            med_rps, med_cpu = statistics.median(rps), statistics.median(cpu)
+            lines.append(
+                f"| {label} | {name} | {med_rps:.0f} | {min(rps):.0f} | {max(rps):.0f}"
+                f" | {med_rps / base_rps:.2f} | {med_cpu:.0f} | {min(cpu):.0f} | {max(cpu):.0f}"
+                f" | {med_cpu / base_cpu:.2f} |"
+            )
+    return "\n".join(lines)
+
+
+def memory_table(memory: Memory) -> str:
+    """The route-table figures as a Markdown table."""
+    return "\n".join(
+        [
+            "| routes | table keys (aliases) | table bytes | bytes/route | peak while building, bytes/route"
+            " | lookup hit | lookup miss |",
+            "|---:|---:|---:|---:|---:|---:|---:|",
+            f"| {memory.routes} | {memory.keys} | {memory.table_bytes} | {memory.table_bytes / memory.routes:.0f}"
+            f" | {memory.peak_bytes / memory.routes:.0f} | {memory.hit_ns:.0f} ns | {memory.miss_ns:.0f} ns |",
+        ]
+    )
+
+
+def write_markdown(path: Path, block_text: str) -> None:
+    """Put ``block_text`` between this benchmark's markers in ``path``, leaving the rest alone."""
+    begin, end = MARKERS
+    block = f"{begin}\n{block_text}\n{end}"
+    doc = path.read_text() if path.exists() else INTRO
+    if begin in doc and end in doc:
+        doc = doc.split(begin)[0] + block + doc.split(end, 1)[1]
+    else:
+        doc = doc.rstrip("\n") + "\n\n" + SECTION + "\n" + block + "\n"
+    path.write_text(doc)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark (or, with ``--serve``, one of its servers); return an exit code."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--duration", type=float, default=2.0, help="seconds per h2load run")
+    parser.add_argument("--clients", type=int, default=16, help="h2load -c")
+    parser.add_argument("--streams", type=int, default=4, help="h2load -m")
+    parser.add_argument("--routes", type=int, default=10_000, help="manifest size for memory")
+    parser.add_argument("--quick", action="store_true", help="3 rounds of 1 s")
+    parser.add_argument("--access-log", action="store_true", help="log every request (all servers)")
+    parser.add_argument("--markdown", type=Path, help="write the tables into this file")
+    parser.add_argument("--note", default="", help="a remark printed after the command")
+    parser.add_argument("--serve", choices=sorted(set(SERVERS.values())), help=argparse.SUPPRESS)
+    parser.add_argument("--site", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--cert", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--key", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve:
+        return serve(args.serve, args.site, args.cert, args.key, args.access_log)
+    if shutil.which("h2load") is None:
+        print("h2load is missing: apt-get install -y nghttp2-client", file=sys.stderr)
+        return 2
+    rounds, duration = (3, 1.0) if args.quick else (args.rounds, args.duration)
+    memory = measure_memory(args.routes)
+    results = run(rounds, duration, args.clients, args.streams, args.access_log)
+    text = rps_table(results) + "\n\n" + memory_table(memory)
+    print(text)
+    if args.markdown:
+        command = (
+            f"python bench/runtime_bench.py --rounds {rounds} --duration {duration:g}"
+            f" --clients {args.clients} --streams {args.streams} --routes {args.routes}"
+            + (" --access-log" if args.access_log else "")
+        )
+        note = f" ({rounds} rounds of h2load, interleaved){args.note}"
+        write_markdown(args.markdown, f"`{command}`{note}\n\n{text}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""The benchmarks stay importable, and the latency proxy they rely on really delays.
+
+The proxy is run for real between a client and a TCP echo server on 127.0.0.1.
+Its one promise is behavioural: nothing crosses it in less than the delay, and
+what crosses arrives intact and in order. There is no upper bound on time here
+(no timed assertions in tests); how fast things go is the benchmarks' business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import sys
+import time
+from types import ModuleType
+
+import pytest
+
+from .clients import REPO
+
+pytestmark = pytest.mark.anyio
+
+BENCH = REPO / "bench"
+DELAY = 0.05
+
+
+def load(name: str) -> ModuleType:
+    """Import ``bench/NAME.py`` (bench/ is a folder of scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while being made
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", ["latency_proxy", "pageload_bench", "runtime_bench"])
+def test_benchmark_modules_import_and_have_a_main(name: str) -> None:
+    module = load(name)
+    assert callable(module.main)
+    assert module.__doc__
+
+
+async def _echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    while data := await reader.read(65536):
+        writer.write(data)
+        await writer.drain()
+    writer.close()
+
+
+async def test_latency_proxy_delays_each_direction_and_keeps_bytes_in_order() -> None:
+    proxy_module = load("latency_proxy")
+    echo = await asyncio.start_server(_echo, "127.0.0.1", 0)
+    port = echo.sockets[0].getsockname()[1]
+    try:
+        async with proxy_module.LatencyProxy(("127.0.0.1", port), DELAY) as proxy:
+            reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+            # One small message: out and back costs two one-way delays.
+            started = time.monotonic()
+            writer.write(b"ping")
+            await writer.drain()
+            assert await asyncio.wait_for(reader.readexactly(4), 10) == b"ping"
+            assert time.monotonic() - started >= 2 * DELAY
+
+            # Many chunks, sent while earlier ones are still on the line: every
+            # byte comes back, in the order sent, and none sooner than 2 * DELAY.
+            chunks = [bytes([i]) * (1000 + 7919 * i % 5000) for i in range(20)]
+            started = time.monotonic()
+            for chunk in chunks:
+                writer.write(chunk)
+                await writer.drain()
+                await asyncio.sleep(0.002)
+            total = sum(map(len, chunks))
+            assert await asyncio.wait_for(reader.readexactly(total), 10) == b"".join(chunks)
+            assert time.monotonic() - started >= 2 * DELAY
+
+            # End of stream travels the line too, and the echo server closes back.
+            writer.write_eof()
+            assert await asyncio.wait_for(reader.read(), 10) == b""
+            writer.close()
+    finally:
+        echo.close()
+        await echo.wait_closed()
+
+
+async def test_latency_proxy_close_cuts_open_connections() -> None:
+    proxy_module = load("latency_proxy")
+    echo = await asyncio.start_server(_echo, "127.0.0.1", 0)
+    port = echo.sockets[0].getsockname()[1]
+    try:
+        proxy = proxy_module.LatencyProxy(("127.0.0.1", port), DELAY)
+        await proxy.start()
+        reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+        writer.write(b"in flight")
+        await writer.drain()
+        await asyncio.wait_for(proxy.close(), 10)
+        # The client sees the connection end instead of hanging.
+        assert await asyncio.wait_for(reader.read(), 10) in (b"", b"in flight")
+        writer.close()
+    finally:
+        echo.close()
+        await echo.wait_closed()
+
+
+def test_link_header_parsing_finds_preloads() -> None:
+    pageload = load("pageload_bench")
+    value = (
+        '</a.css>; rel=preload; as=style, </f.woff2>; rel="preload"; as=font; '
+        'type="font/woff2"; crossorigin, </m.js>; rel=modulepreload, '
+        '<https://cdn.example>; rel=preconnect, </p.css>; rel=preload; as=style; media="a, b"'
+    )
+    assert pageload.preload_targets(value) == ["/a.css", "/f.woff2", "/m.js", "/p.css"]
