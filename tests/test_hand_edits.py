@@ -19,7 +19,7 @@ import pytest
 from pushgen.build import BuildResult, build_site
 from pushgen.cli import main
 from pushgen.config import load_config
-from pushgen.errors import BuildError, ManifestError
+from pushgen.errors import BuildError
 from pushgen.manifest import Manifest, load_manifest
 from pushgen.model import Asset
 
