@@ -27,7 +27,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .config import SiteConfig
@@ -83,13 +83,17 @@ class BuildResult:
     static_files: int = 0
     written: bool = False
     manifest_text: str = ""
-    errors: list[Diagnostic] = field(default_factory=list)
     # Pages rendered by this build (fewer than all when it was incremental).
     rendered: int = 0
 
     @property
     def warnings(self) -> list[Diagnostic]:
         return [d for d in self.diagnostics if d.severity == "warning"]
+
+    @property
+    def error_diagnostics(self) -> list[Diagnostic]:
+        """Errors in the input the build went past (a page lxml gave up on, say)."""
+        return [d for d in self.diagnostics if d.severity == "error"]
 
     @property
     def asset_count(self) -> int:
@@ -102,7 +106,7 @@ class BuildResult:
             (self.asset_count, "asset"),
             (len(self.manifest.routes), "route"),
             (len(self.warnings), "warning"),
-            (len(self.errors), "error"),
+            (len(self.error_diagnostics), "error"),
         )
         listed = ", ".join(f"{n} {noun}" if n == 1 else f"{n} {noun}s" for n, noun in counts)
         return f"{listed} in {self.seconds:.2f}s"

@@ -143,6 +143,9 @@ def build(
         click.echo(f"up to date: {config.manifest}; {result.summary()}", err=True)
         return
     click.echo(f"built {config.output} and {config.manifest}: {result.summary()}", err=True)
+    if result.error_diagnostics and not watch:
+        # Written all the same (the rest of the site is fine), but not a success.
+        raise SystemExit(1)
     if watch:
         from .watch import watch_and_build
 

@@ -43,7 +43,10 @@ class Diagnostic:
             where += f":{self.line}"
             if self.column:
                 where += f":{self.column}"
-        return f"{where}: {self.severity}: {self.message}"
+        text = f"{where}: {self.severity}: {self.message}"
+        # File names that are not UTF-8 reach here as surrogate escapes (PEP 383);
+        # show their bytes as \xNN instead of failing to print.
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 class PushgenError(Exception):

@@ -37,6 +37,10 @@ FONT_TYPES = {
     ".ttc": "font/collection",
 }
 
+# Stylesheets importing stylesheets this deep are a mistake or an attack; the
+# chain is followed this far (and the recursion stays far from Python's limit).
+MAX_IMPORT_DEPTH = 64
+
 # Category order of a page's assets (see the module docstring).
 _ORDER = {"style": 0, "font": 1, "script": 2, "image": 3}
 
@@ -149,6 +153,13 @@ class Resolver:
             return replace(asset, push=False, hint=False), (
                 "not hinted: one candidate of a srcset",
             )
+        if ref.kind == "url" and destination == "image":
+            # A stylesheet's image is fetched only where a rule using it matches an
+            # element; hinting it on every page that links the sheet wastes bandwidth
+            # (a rule `set: [{path: ..., hint: true}]` hints a critical one).
+            return replace(asset, push=False, hint=False), (
+                "not hinted: a stylesheet image, fetched only where a rule matches",
+            )
         if should_push(asset, self.push_destinations):
             return asset, ()
         if asset.destination not in self.push_destinations:
@@ -236,6 +247,12 @@ class Resolver:
     ) -> None:
         doc = self._doc(sheet, "css")
         if doc is None or sheet.path in visiting:
+            return
+        if len(visiting) >= MAX_IMPORT_DEPTH:
+            self._warn(
+                chain[-1],
+                f"@import nesting deeper than {MAX_IMPORT_DEPTH}; {sheet.path} not followed",
+            )
             return
         visiting.add(sheet.path)
         for ref in doc.scan.references:

@@ -480,8 +480,10 @@ class _Scanner:
     def _img(self, element: _Element) -> None:
         src = element.get("src")
         seen = {src} if src else set()
-        self._add(src, element, "image", "image")
         srcset = element.get("srcset")
+        # With a srcset, src is one more candidate (the 1x fallback): the browser
+        # may well fetch another, so it is listed like the rest (kind "srcset").
+        self._add(src, element, "image", "srcset" if srcset else "image")
         if srcset:
             self._add_srcset(srcset, element, seen=seen)
 

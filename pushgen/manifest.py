@@ -456,6 +456,10 @@ def parse_manifest(text: str, filename: str = "<manifest>") -> Manifest:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        position = getattr(exc, "position", None)  # a ReaderError: a character YAML forbids
+        if not mark and isinstance(position, int):
+            line = text.count("\n", 0, position) + 1
+            col = position - (text.rfind("\n", 0, position) + 1) + 1
         problem = getattr(exc, "problem", None) or str(exc)
         raise ManifestError(
             [Diagnostic(filename, line, col, f"invalid YAML: {problem}", "error")]

@@ -13,6 +13,7 @@ with ``filename=``, as in Quart.
 
 from __future__ import annotations
 
+import codecs
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from .decode import decode_html
 from .errors import Diagnostic
 
 __all__ = ["Page", "RenderError", "Renderer", "discover_pages"]
+
+_BOMS = {"utf-16le": codecs.BOM_UTF16_LE, "utf-16be": codecs.BOM_UTF16_BE}
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +193,12 @@ class Renderer:
                 )
             ) from None
         encoding = self._loader.encodings.get(page.source, "utf-8")
-        return text.encode(encoding, errors="xmlcharrefreplace")
+        data = text.encode(encoding, errors="xmlcharrefreplace")
+        if encoding in _BOMS:
+            # UTF-16 is only recognised by its byte order mark (no <meta> can say
+            # it), so the output keeps the one the template had.
+            data = _BOMS[encoding] + data
+        return data
 
     def _display(self, filename: str | None) -> str | None:
         if not filename:

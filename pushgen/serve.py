@@ -312,6 +312,10 @@ def run_server(
     from hypercorn.config import Config
 
     config = Config()
+    # Hypercorn closes a connection after 1,000 requests by default; an HTTP/2
+    # client multiplexing a site's pages over one connection (h2load, a busy
+    # proxy) should not see a GOAWAY for that.
+    config.keep_alive_max_requests = 100_000
     config.certfile = os.fspath(certfile)
     config.keyfile = os.fspath(keyfile)
     # h2 first: a browser that offers both gets HTTP/2, others HTTP/1.1.

@@ -23,6 +23,7 @@ _SKIPPED_SCHEMES = frozenset(
 )
 _STRIP = "".join(chr(c) for c in range(0x21))  # C0 controls and space
 _TAB_NEWLINE = re.compile(r"[\t\n\r]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 # Characters a browser leaves alone in a path / query; everything else is
 # percent-encoded as UTF-8 (URL Standard, path and query percent-encode sets).
@@ -75,6 +76,10 @@ def resolve(ref: str, base: str, *, origin: str = LOCAL_ORIGIN) -> Resolved | No
     ``local=False`` so the caller can offer a ``preconnect`` instead.
     """
     ref = _TAB_NEWLINE.sub("", ref.strip(_STRIP))
+    if _SURROGATE.search(ref):
+        # A lone surrogate cannot be encoded; the URL Standard's UTF-8 encode
+        # replaces it with U+FFFD.
+        ref = ref.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     if not ref or ref.startswith("#"):
         return None
     scheme_match = _SCHEME.match(ref)
@@ -120,7 +125,9 @@ def url_path_to_relpath(path: str, base_path: str = "/") -> str | None:
         if path + "/" == base_path:
             return ""
         return None
-    decoded = unquote(path[len(base_path) :], errors="strict")
+    # Bytes that are not UTF-8 (%ff) name a file the way Linux file names carry
+    # them: as surrogate escapes, which os functions turn back into those bytes.
+    decoded = unquote(path[len(base_path) :], errors="surrogateescape")
     if "\x00" in decoded or "\\" in decoded:
         return None
     segments = decoded.split("/")

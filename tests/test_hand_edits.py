@@ -190,7 +190,7 @@ def test_c_change_attributes_of_entries(site: Path) -> None:
         "    set:\n"
         '      - {path: /static/css/docs.css, media: "(min-width: 40em)"}\n'
         "      - {path: /static/js/*.js, crossorigin: use-credentials}\n"
-        "      - {path: /static/img/bg.png, as: fetch, type: image/png, push: true}\n",
+        "      - {path: /static/img/bg.png, as: fetch, type: image/png, push: true, hint: true}\n",
     )
     rebuild_is_identical(site)
     docs = {a.path: a for a in assets(site, "/docs/")}
@@ -279,7 +279,7 @@ def test_rules_written_after_the_routes_block_are_kept(site: Path) -> None:
         "    - {path: /static/js/lib/a.js, as: script, crossorigin: anonymous, module: true}\n"
         "    - {path: /static/js/lib/b.js, as: script, crossorigin: anonymous, module: true}\n"
         "    - {path: /static/js/classic.js, as: script}\n"
-        "    - {path: /static/img/bg.png, as: image, push: false}\n"
+        "    - {path: /static/img/bg.png, as: image, push: false, hint: false}\n"
         "\n# Hand edits, kept below the generated block.\n"
         "rules:\n  - {match: /, remove: [/static/js/classic.js]}\n"
     )
@@ -410,7 +410,7 @@ def test_strict_makes_stale_hand_edits_errors_and_writes_nothing(site: Path) -> 
 def test_an_edit_inside_the_generated_block_stops_the_build_at_its_line(site: Path) -> None:
     text = read(site)
     edited = text.replace(
-        "    - {path: /static/img/hero.png, as: image, push: false}\n",
+        "    - {path: /static/img/hero.png, as: image, push: false, hint: false}\n",
         "    - {path: /static/img/hero.png, as: image}\n",
     )
     assert edited != text
@@ -472,7 +472,9 @@ def test_the_cli_refuses_an_inline_edit_with_exit_1_and_force_takes_it(
     write(
         site,
         read(site).replace(
-            "/static/img/bg.png, as: image, push: false}", "/static/img/bg.png, as: image}", 1
+            "/static/img/bg.png, as: image, push: false, hint: false}",
+            "/static/img/bg.png, as: image}",
+            1,
         ),
     )
     capsys.readouterr()
@@ -554,7 +556,7 @@ def test_a_manifest_with_crlf_line_ends_rebuilds(site: Path) -> None:
 
 def test_the_refusal_points_at_the_hand_edit_even_when_the_site_changed(site: Path) -> None:
     edited = read(site).replace(
-        "    - {path: /static/js/classic.js, as: script}\n    - {path: /static/img/bg.png, as: image, push: false}\n  /docs/:",
+        "    - {path: /static/js/classic.js, as: script}\n    - {path: /static/img/bg.png, as: image, push: false, hint: false}\n  /docs/:",
         "    - {path: /static/js/classic.js, as: script}\n    - {path: /static/img/bg.png, as: image}\n  /docs/:",
     )
     write(site, edited)

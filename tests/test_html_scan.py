@@ -216,7 +216,7 @@ MODULE = {"crossorigin": "anonymous", "module": True}
         pytest.param(
             '<img src="a.png" srcset="a-1.png 1x, a-2.png 2x" sizes="50vw">',
             [
-                ("/docs/a.png", "image", "image", 1, {}),
+                ("/docs/a.png", "image", "srcset", 1, {}),
                 ("/docs/a-1.png", "image", "srcset", 1, {}),
                 ("/docs/a-2.png", "image", "srcset", 1, {}),
             ],
@@ -234,7 +234,7 @@ MODULE = {"crossorigin": "anonymous", "module": True}
         ),
         pytest.param(
             '<img src="a.png" srcset="a.png 1x, data:image/png;base64,AA== 2x, #f 3x">',
-            [("/docs/a.png", "image", "image", 1, {})],
+            [("/docs/a.png", "image", "srcset", 1, {})],
             id="srcset-duplicates-data-fragments",
         ),
         pytest.param(

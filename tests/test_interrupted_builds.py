@@ -11,14 +11,19 @@ two builds would show.
   they were, ``pushgen check --site`` accepts them and a running ``pushgen
   serve`` answers every page from them; after the last, a normal build cleans
   the stale staging folders and succeeds.
+* A parallel build killed while its workers render leaves no process behind
+  holding the lock: the next build runs.
 * Fault injection kills the build at each file-system step after rendering
-  (before the swap, between the swap and the manifest, before the state file);
-  whatever is on disk afterwards must be the previous build or the new one,
-  never half of each.
+  (before the swap, after it, before the state file); whatever is on disk
+  afterwards must be the previous build or the new one, never half of each,
+  except in the one-syscall window between the output exchange and the
+  manifest rename, where each file is whole but from different builds.
 * Two builds at once: one is refused with a message naming the other, or they
   run one after the other; the output is never a mix.
 
-Bugs found here that are not fixed yet are pinned with ``xfail(strict=True)``.
+The first versions of these tests found two bugs, fixed in 555d69e: forked
+render workers kept the build lock after the build was killed, and the
+manifest was replaced only after the old output had been deleted.
 """
 
 from __future__ import annotations
@@ -193,7 +198,7 @@ def test_sigkill_at_random_moments_leaves_the_previous_build(
     assert calibration.returncode == 0, err.decode()
     swap_at = float(out.decode().split("SWAP ")[1].split()[0])
     assert swap_at > 0.5, "the site builds too fast for kill points to mean anything"
-    kills: list[tuple[float, int, int]] = []
+    kills: list[tuple[float, int, str]] = []
     for attempt in range(1, KILLS + 1):
         before = snapshot(site)
         next_round(site, attempt)
@@ -201,13 +206,21 @@ def test_sigkill_at_random_moments_leaves_the_previous_build(
         at = swap_at * (attempt - 1 + rng.uniform(0.05, 0.95)) / KILLS
         process = start_build(site, "-j", "1")
         time.sleep(at)
-        os.kill(process.pid, signal.SIGKILL)
+        os.kill(process.pid, signal.SIGKILL)  # not reaped yet: the pid is still this build's
         process.wait(timeout=30)
         leftover = stop_group(process)
         assert leftover == [], f"kill at {at:.2f}s left processes {leftover}"
-        assert process.returncode == -signal.SIGKILL, f"the build ended before {at:.2f}s"
-        kills.append((at, len(staging_dirs(site)), len(before)))
-        assert snapshot(site) == before, f"kill at {at:.2f}s changed the output or manifest"
+        staged = len(staging_dirs(site))
+        if snapshot(site) == before:
+            outcome = "previous build intact"
+        else:
+            # A busy machine ran this build faster than the calibration and past its
+            # swap: then it must be the whole new build, never a mix.
+            outcome = "finished" if process.returncode == 0 else "killed after the swap"
+            marker = f"round-{attempt}.css"
+            assert marker in (site / "_site" / "p" / "0007.html").read_text(), outcome
+            assert main(["build", str(site), "--check", "-j", "1"]) == 0, outcome
+        kills.append((at, staged, outcome))
         # Byte-identical files check the same; `pushgen check` (1 s here) runs twice.
         usable(site, server, rng, check=attempt in (1, KILLS))
     capsys.readouterr()
@@ -219,9 +232,11 @@ def test_sigkill_at_random_moments_leaves_the_previous_build(
     usable(site, server, rng)
     print(
         f"swap at {swap_at:.2f}s; kills at "
-        + ", ".join(f"{at:.2f}s (staging left: {n})" for at, n, _ in kills)
+        + ", ".join(f"{at:.2f}s ({outcome}, staging left: {n})" for at, n, outcome in kills)
     )
     assert any(n for _, n, _ in kills), "no kill landed while a staging folder existed"
+    # Most kill points come before the swap (the loop above checks every one).
+    assert sum(outcome == "previous build intact" for *_, outcome in kills) >= KILLS // 2
     assert not any(
         line for line in server.log().splitlines() if "Traceback" in line or "[ERROR]" in line
     ), server.log()[-3000:]
