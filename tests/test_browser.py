@@ -233,6 +233,9 @@ def test_every_page_in_chromium(servers: Servers, browser: Any) -> None:
     assert len(routes) == 6 and "/404.html" in routes  # visited directly: a 200 page
     report: list[str] = []
     attempts: dict[str, int] = {}
+    # A fresh browser's first navigation (TLS, HTTP/2 setup, a cold renderer) loses
+    # the race with the final response more often: one visit, not asserted, first.
+    visit(browser, servers.hinted, "/")
     for route in routes:
         entries = manifest.assets(route)
         hinted = {a.path for a in entries if a.hint}
@@ -241,8 +244,8 @@ def test_every_page_in_chromium(servers: Servers, browser: Any) -> None:
 
         # Chromium acts on a 103 only when it sees it before the final response; on a
         # loopback server answering in a millisecond it sometimes does not (about 1 visit
-        # in 8 here), so a route gets up to three visits to show its Early Hints at work.
-        for attempt in range(1, 4):
+        # in 8 here), so a route gets up to five visits to show its Early Hints at work.
+        for attempt in range(1, 6):
             with_hints = visit(browser, servers.hinted, route)
             assert with_hints.document is not None and with_hints.document.status == 200, route
             assert with_hints.document.protocol == "h2", route
