@@ -19,6 +19,7 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
+import gc
 import multiprocessing
 import os
 import shutil
@@ -346,6 +347,30 @@ def build_site(
     A build that finds the state of the previous one (see incremental.py) renders
     and resolves only what changed since, unless ``full``; the result is the same.
     """
+    # A build allocates millions of small tuples and frees them together; the
+    # cyclic collector's passes over them cost 8% of a 10,000-page build and find
+    # nothing (a build makes no cycles worth collecting before it returns).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(
+            config, strict=strict, write=write, force=force, full=full, jobs=jobs, progress=progress
+        )
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build(
+    config: SiteConfig,
+    *,
+    strict: bool,
+    write: bool,
+    force: bool,
+    full: bool,
+    jobs: int | None,
+    progress: Progress | None,
+) -> BuildResult:
     started = time.perf_counter()
     existing_text, existing = _read_existing_manifest(config)
     if config.output == config.root or config.root.is_relative_to(config.output):

@@ -623,6 +623,11 @@ def _entry_line(asset: Asset) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
+@lru_cache(maxsize=16384)
+def _entry_text(asset: Asset) -> str:
+    return f"    - {_entry_line(asset)}\n"
+
+
 def _routes_body(routes: Mapping[str, tuple[Asset, ...]]) -> str:
     out: list[str] = []
     for route in sorted(routes):
@@ -631,7 +636,7 @@ def _routes_body(routes: Mapping[str, tuple[Asset, ...]]) -> str:
             out.append(f"  {_quote(route)}: []\n")
             continue
         out.append(f"  {_quote(route)}:\n")
-        out.extend(f"    - {_entry_line(asset)}\n" for asset in assets)
+        out.extend(map(_entry_text, assets))
     return "".join(out)
 
 
