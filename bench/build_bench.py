@@ -34,6 +34,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import lxml.html
+from bench_markdown import put_block
 
 from pushgen.build import build_site
 from pushgen.config import load_config
@@ -249,15 +250,12 @@ def main(argv: list[str] | None = None) -> int:
     text = table(results, args.rounds)
     print(text)
     if args.markdown:
-        begin, end = "<!-- build_bench:begin -->", "<!-- build_bench:end -->"
         command = f"python bench/build_bench.py --pages {' '.join(map(str, args.pages))} --rounds {args.rounds}"
-        block = f"{begin}\n`{command}` ({args.rounds} rounds, interleaved):\n\n{text}\n{end}"
-        doc = args.markdown.read_text() if args.markdown.exists() else ""
-        if begin in doc and end in doc:
-            doc = doc.split(begin)[0] + block + doc.split(end, 1)[1]
-        else:
-            doc += "\n" + block + "\n"
-        args.markdown.write_text(doc)
+        put_block(
+            args.markdown,
+            "build_bench",
+            f"`{command}` ({args.rounds} rounds, interleaved):\n\n{text}",
+        )
     return 0
 
 

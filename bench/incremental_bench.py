@@ -26,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_markdown import put_block
 from build_bench import make_site
 
 from pushgen.build import build_site
@@ -96,18 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     text = table(results)
     print(text)
     if args.markdown:
-        begin, end = "<!-- incremental_bench:begin -->", "<!-- incremental_bench:end -->"
         command = (
             f"python bench/incremental_bench.py --pages {' '.join(map(str, args.pages))} "
             f"--rounds {args.rounds}"
         )
-        block = f"{begin}\n`{command}`:\n\n{text}\n{end}"
-        doc = args.markdown.read_text() if args.markdown.exists() else ""
-        if begin in doc and end in doc:
-            doc = doc.split(begin)[0] + block + doc.split(end, 1)[1]
-        else:
-            doc += "\n" + block + "\n"
-        args.markdown.write_text(doc)
+        put_block(args.markdown, "incremental_bench", f"`{command}`:\n\n{text}")
     return 0
 
 

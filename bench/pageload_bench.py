@@ -75,6 +75,7 @@ import h2.config
 import h2.connection
 import h2.events
 import h2.settings
+from bench_markdown import put_block
 
 from pushgen.build import build_site
 from pushgen.certs import dev_certificate
@@ -87,7 +88,6 @@ from pushgen.urls import document_url, resolve
 
 REPO = Path(__file__).resolve().parents[1]
 PROXY = Path(__file__).with_name("latency_proxy.py")
-MARKERS = ("<!-- pageload_bench:begin -->", "<!-- pageload_bench:end -->")
 THINK_SECONDS = 0.2
 THINK_ROUTE = "/think"
 
@@ -749,14 +749,9 @@ def table(samples: dict[str, Samples], delay_ms: float) -> str:
 
 def write_markdown(path: Path, command: str, text: str, note: str) -> None:
     """Put ``text`` between this benchmark's markers in ``path``, leaving the rest alone."""
-    begin, end = MARKERS
-    block = f"{begin}\n`{command}`{note}\n\n{text}\n{end}"
-    doc = path.read_text() if path.exists() else INTRO
-    if begin in doc and end in doc:
-        doc = doc.split(begin)[0] + block + doc.split(end, 1)[1]
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + SECTION + "\n" + block + "\n"
-    path.write_text(doc)
+    if not path.exists():
+        path.write_text(INTRO)
+    put_block(path, "pageload_bench", f"`{command}`{note}\n\n{text}", missing=SECTION + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

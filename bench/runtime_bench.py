@@ -66,6 +66,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench_markdown import put_block
+
 from pushgen.build import build_site
 from pushgen.certs import dev_certificate
 from pushgen.config import load_config
@@ -73,7 +75,6 @@ from pushgen.headers import RouteTable, build_route_table
 from pushgen.manifest import parse_manifest
 
 REPO = Path(__file__).resolve().parents[1]
-MARKERS = ("<!-- runtime_bench:begin -->", "<!-- runtime_bench:end -->")
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Runtime bench</title>
@@ -436,14 +437,9 @@ def memory_table(memory: Memory) -> str:
 
 def write_markdown(path: Path, block_text: str) -> None:
     """Put ``block_text`` between this benchmark's markers in ``path``, leaving the rest alone."""
-    begin, end = MARKERS
-    block = f"{begin}\n{block_text}\n{end}"
-    doc = path.read_text() if path.exists() else INTRO
-    if begin in doc and end in doc:
-        doc = doc.split(begin)[0] + block + doc.split(end, 1)[1]
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + SECTION + "\n" + block + "\n"
-    path.write_text(doc)
+    if not path.exists():
+        path.write_text(INTRO)
+    put_block(path, "runtime_bench", block_text, missing=SECTION + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -45,6 +45,15 @@ class _Progress:
             click.echo("\r\033[K", nl=False, err=True)
 
 
+# The -m option of every command that reads or writes the manifest.
+_manifest_option = click.option(
+    "-m",
+    "--manifest",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Manifest file [SITE/push-manifest.yaml].",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pushgen")
 def cli() -> None:
@@ -59,12 +68,7 @@ def cli() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Output folder [SITE/_site].",
 )
-@click.option(
-    "-m",
-    "--manifest",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Manifest file [SITE/push-manifest.yaml].",
-)
+@_manifest_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1, nothing written).")
 @click.option(
     "--check",
@@ -178,12 +182,7 @@ def _report(outcome: object) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Built output folder [SITE/_site].",
 )
-@click.option(
-    "-m",
-    "--manifest",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Manifest file [SITE/push-manifest.yaml].",
-)
+@_manifest_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
     "--port",
@@ -284,12 +283,7 @@ def check(manifest: Path | None, output: Path | None, base_path: str | None) -> 
 
 @cli.command()
 @click.argument("route")
-@click.option(
-    "-m",
-    "--manifest",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Manifest file [SITE/push-manifest.yaml].",
-)
+@_manifest_option
 @click.option(
     "--site",
     type=click.Path(file_okay=False, path_type=Path),
@@ -335,12 +329,7 @@ def schema() -> None:
     ),
     help="Target: a CDN headers file, a web server config, a JSON map or push_manifest.json.",
 )
-@click.option(
-    "-m",
-    "--manifest",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Manifest file [SITE/push-manifest.yaml].",
-)
+@_manifest_option
 @click.option(
     "--site",
     type=click.Path(file_okay=False, path_type=Path),

@@ -26,6 +26,8 @@ DELAY = 0.05
 
 def load(name: str) -> ModuleType:
     """Import ``bench/NAME.py`` (bench/ is a folder of scripts, not a package)."""
+    if str(BENCH) not in sys.path:
+        sys.path.insert(0, str(BENCH))  # as when run as `python bench/NAME.py`
     spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -34,7 +36,9 @@ def load(name: str) -> ModuleType:
     return module
 
 
-@pytest.mark.parametrize("name", ["latency_proxy", "pageload_bench", "runtime_bench"])
+@pytest.mark.parametrize(
+    "name", ["latency_proxy", "pageload_bench", "runtime_bench", "build_bench", "incremental_bench"]
+)
 def test_benchmark_modules_import_and_have_a_main(name: str) -> None:
     module = load(name)
     assert callable(module.main)
