@@ -183,11 +183,8 @@ class _Scanner:
             return
         line, column = self._where(node)
         self.references.append(
-            Reference(
-                url=resolved.url,
-                path=resolved.path,
-                origin=resolved.origin,
-                local=resolved.local,
+            Reference.from_resolved(
+                resolved,
                 destination=destination,
                 line=line,
                 column=column,

@@ -50,7 +50,6 @@ __all__ = [
     "config_key",
     "load_state",
     "save_state",
-    "scan_static",
     "scan_templates",
     "template_closure",
 ]
@@ -282,13 +281,6 @@ def _walk(root: Path) -> Iterable[tuple[str, os.stat_result]]:
             path = os.path.join(dirpath, name)
             key = name if rel == "." else f"{rel}/{name}".replace(os.sep, "/")
             yield key, os.stat(path)
-
-
-def scan_static(config: SiteConfig) -> dict[str, StaticFile]:
-    """Every static file by output path (``static/...``), with size and mtime."""
-    return {
-        f"static/{rel}": StaticFile(st.st_size, st.st_mtime_ns) for rel, st in _walk(config.static)
-    }
 
 
 _PARSER = jinja2.Environment()

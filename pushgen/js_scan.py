@@ -441,11 +441,8 @@ class _Scanner:
         if resolved is None:
             return
         self.references.append(
-            Reference(
-                url=resolved.url,
-                path=resolved.path,
-                origin=resolved.origin,
-                local=resolved.local,
+            Reference.from_resolved(
+                resolved,
                 destination=destination,
                 line=line,
                 column=column,

@@ -44,7 +44,6 @@ __all__ = [
     "parse_hand_part",
     "parse_manifest",
     "update_manifest_text",
-    "write_manifest",
 ]
 
 MANIFEST_VERSION = 1
@@ -815,12 +814,3 @@ def _refuse_unwritable(text: str, filename: str) -> None:
             )
         ]
     )
-
-
-def write_manifest(
-    manifest: Manifest, path: str | os.PathLike[str], *, header: str = HEADER
-) -> None:
-    """Write ``manifest`` to ``path`` as a new file, atomically."""
-    from .fsutil import atomic_write
-
-    atomic_write(Path(path), dump_manifest(manifest, header=header).encode("utf-8"))

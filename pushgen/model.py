@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import Diagnostic
+from .urls import Resolved
 
 __all__ = [
     "CROSSORIGIN_VALUES",
@@ -61,6 +62,36 @@ class Reference:
     # What made the reference: "stylesheet", "import", "font", "script",
     # "module", "image", "icon", "preload", "modulepreload", "url", ...
     kind: str = ""
+
+    @classmethod
+    def from_resolved(
+        cls,
+        resolved: Resolved,
+        *,
+        destination: str,
+        line: int,
+        column: int = 0,
+        type: str | None = None,
+        crossorigin: str | None = None,
+        media: str | None = None,
+        module: bool = False,
+        kind: str = "",
+    ) -> Reference:
+        """The reference a scanner found at ``line``:``column``, once ``resolve`` placed it."""
+        return cls(
+            url=resolved.url,
+            path=resolved.path,
+            origin=resolved.origin,
+            local=resolved.local,
+            destination=destination,
+            line=line,
+            column=column,
+            type=type,
+            crossorigin=crossorigin,
+            media=media,
+            module=module,
+            kind=kind,
+        )
 
 
 @dataclass(frozen=True, slots=True)
