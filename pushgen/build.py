@@ -56,7 +56,7 @@ from .rules import Rule, glob_matches
 from .schema import schema_text
 from .urls import document_url, url_path_to_relpath
 
-__all__ = ["BuildResult", "PageResult", "build_site"]
+__all__ = ["BuildResult", "PageResult", "StaticFiles", "build_site", "static_files"]
 
 # Below this many pages a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 200
@@ -192,6 +192,42 @@ def _copy_static(
             shutil.copyfile(source, target)
             os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
     return files, stats
+
+
+class StaticFiles:
+    """The site's static files by output path (``static/...``), read from their sources."""
+
+    def __init__(self, files: dict[str, Path], base_path: str) -> None:
+        self.files = files
+        self.base_path = base_path
+        self._sizes: dict[str, int | None] = {}
+
+    def read(self, relpath: str) -> bytes | None:
+        """A file's bytes by output path, None when there is none."""
+        source = self.files.get(relpath)
+        if source is None:
+            return None
+        try:
+            return source.read_bytes()
+        except OSError:
+            return None
+
+    def size_of(self, path: str) -> int | None:
+        """A file's size by URL path (for byte budgets), None when unknown."""
+        if path not in self._sizes:
+            relpath = url_path_to_relpath(path, self.base_path)
+            source = self.files.get(relpath) if relpath is not None else None
+            try:
+                self._sizes[path] = source.stat().st_size if source is not None else None
+            except OSError:
+                self._sizes[path] = None
+        return self._sizes[path]
+
+
+def static_files(config: SiteConfig) -> StaticFiles:
+    """The site's static files as the build would copy them, without copying."""
+    files, _ = _copy_static(config, None)
+    return StaticFiles(files, config.base_path)
 
 
 # --- rendering (in this process or in workers) --------------------------------
@@ -426,18 +462,10 @@ def _build(
             scans = {render[index].source: scan for index, scan, _ in outcomes if scan is not None}
             known = set(static) | {p.output for p in pages}
 
-            def read(relpath: str) -> bytes | None:
-                source = static.get(relpath)
-                if source is None:
-                    return None
-                try:
-                    return source.read_bytes()
-                except OSError:
-                    return None
-
+            files = StaticFiles(static, config.base_path)
             resolver = Resolver(
                 base_path=config.base_path,
-                read=read,
+                read=files.read,
                 exists=known.__contains__,
                 push_destinations=config.push_destinations,
             )
@@ -445,7 +473,7 @@ def _build(
             reused: set[str] = set()
             if previous is not None:
                 changed_files |= _reuse_docs(resolver, previous, static_stats, config, reused)
-            size_of = _sizes(config, static)
+            size_of = files.size_of
             state = BuildState(
                 key=config_key(config),
                 templates=templates,
@@ -639,22 +667,6 @@ def _read_existing_manifest(config: SiteConfig) -> tuple[str | None, Manifest | 
         return text, parse_hand_part(text, display)
     except ManifestError as exc:
         raise BuildError(exc.diagnostics) from None
-
-
-def _sizes(config: SiteConfig, static: dict[str, Path]) -> Callable[[str], int | None]:
-    cache: dict[str, int | None] = {}
-
-    def size_of(path: str) -> int | None:
-        if path not in cache:
-            relpath = url_path_to_relpath(path, config.base_path)
-            source = static.get(relpath) if relpath is not None else None
-            try:
-                cache[path] = source.stat().st_size if source is not None else None
-            except OSError:
-                cache[path] = None
-        return cache[path]
-
-    return size_of
 
 
 def _check_rules(

@@ -8,10 +8,10 @@ Lines in pages are lines of the rendered HTML, as in build warnings.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .build import static_files
 from .config import SiteConfig
 from .graph import Found, Resolver, apply_budget
 from .html_scan import scan_html
@@ -94,40 +94,16 @@ def _page_chains(
         html = Renderer(config, pages).render(page)
     except RenderError as exc:
         return [], [str(exc.diagnostic)]
-    static = config.static
-
-    def read(relpath: str) -> bytes | None:
-        if not relpath.startswith("static/"):
-            return None
-        try:
-            return (static / relpath[len("static/") :]).read_bytes()
-        except OSError:
-            return None
+    static = static_files(config)
+    outputs = {p.output for p in pages}
 
     def exists(relpath: str) -> bool:
-        if relpath.startswith("static/"):
-            return (static / relpath[len("static/") :]).is_file()
-        return any(p.output == relpath for p in pages)
+        return relpath in static.files or relpath in outputs
 
-    resolver = Resolver(config.base_path, read, exists, config.push_destinations)
+    resolver = Resolver(config.base_path, static.read, exists, config.push_destinations)
     scan = scan_html(html, document_url(page.route), filename=page.display)
-    found = apply_budget(
-        resolver.page_assets(page.display, scan), config.policy, _static_size(config)
-    )
+    found = apply_budget(resolver.page_assets(page.display, scan), config.policy, static.size_of)
     return found, [str(d) for d in resolver.diagnostics]
-
-
-def _static_size(config: SiteConfig) -> Callable[[str], int | None]:
-    def size_of(path: str) -> int | None:
-        relpath = url_path_to_relpath(path, config.base_path)
-        if relpath is None or not relpath.startswith("static/"):
-            return None
-        try:
-            return (config.static / relpath[len("static/") :]).stat().st_size
-        except OSError:
-            return None
-
-    return size_of
 
 
 def explain_route(manifest: Manifest, route: str, config: SiteConfig | None = None) -> Explanation:
