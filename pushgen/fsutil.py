@@ -66,25 +66,44 @@ def _renameat2_exchange(a: Path, b: Path) -> bool:
     raise OSError(err, os.strerror(err), str(a))
 
 
-def swap_directory(staged: Path, target: Path, *, then: Callable[[], None] = lambda: None) -> None:
+def swap_directory(
+    staged: Path,
+    target: Path,
+    *,
+    then: Callable[[], None] = lambda: None,
+    keep: Path | None = None,
+) -> None:
     """Put the finished directory ``staged`` in place of ``target``.
 
     On Linux the two are exchanged in one atomic step, so a server reading
     ``target`` never sees it missing and a killed build leaves the old output.
     Elsewhere the old directory is renamed aside first (a short window).
     ``then`` runs right after the new directory is in place and before the old
-    one is removed (the build commits its manifest there).
+    one is removed (the build commits its manifest there). With ``keep`` the old
+    directory is renamed to it instead of removed.
     """
     if target.exists() or target.is_symlink():
         if _renameat2_exchange(staged, target):
             then()
-            shutil.rmtree(staged, ignore_errors=False)
+            _retire(staged, keep)
             return
         aside = target.with_name(f".{target.name}.old-{os.getpid()}")
         os.replace(target, aside)
         os.replace(staged, target)
         then()
-        shutil.rmtree(aside)
+        _retire(aside, keep)
     else:
         os.replace(staged, target)
         then()
+
+
+def _retire(old: Path, keep: Path | None) -> None:
+    if keep is not None:
+        try:
+            os.rename(old, keep)
+            return
+        except OSError:
+            # The new directory is in place already; keeping the old one only
+            # saves the next build work, so it is removed like any other.
+            pass
+    shutil.rmtree(old)

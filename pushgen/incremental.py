@@ -55,7 +55,7 @@ __all__ = [
 ]
 
 # Bump when the state's shape or the meaning of its contents changes.
-_FORMAT = 2
+_FORMAT = 3
 # A page depends on every template when one of its templates names another by
 # an expression (``{% include name %}``).
 ALL = "*"
@@ -211,6 +211,8 @@ class BuildState:
     docs: dict[str, tuple[tuple[object, ...], str, str] | None] = field(default_factory=dict)
     pages: dict[str, PageState] = field(default_factory=dict)
     assets: AssetTable = field(default_factory=AssetTable)
+    # The name of the spare copy of the output (see build.py), "" when none.
+    spare: str = ""
 
     def doc(self, relpath: str) -> Doc | None:
         entry = self.docs.get(relpath)

@@ -24,11 +24,19 @@ MORE_PAGES["pages/plain.html"] = (
 )
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Path:
+@pytest.fixture(params=["first rebuild", "with a spare"])
+def site(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """A built site; the second build of one keeps the output it replaced as the spare."""
     root = write_site(tmp_path / "site", {**SMALL_SITE, **MORE_PAGES})
     build_site(load_config(root), jobs=1)
+    if request.param == "with a spare":
+        build_site(load_config(root), jobs=1)
+        assert len(spares(root)) == 1
     return root
+
+
+def spares(site: Path) -> list[Path]:
+    return sorted(site.glob("._site.spare-*"))
 
 
 def rebuild(site: Path) -> BuildResult:
@@ -36,9 +44,10 @@ def rebuild(site: Path) -> BuildResult:
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
-    """Every file of the output and the manifest, by relative path."""
+    """Every file and folder of the output and the manifest, by relative path."""
     out = {}
     for dirpath, _, filenames in os.walk(root / "_site"):
+        out[f"folder {Path(dirpath).relative_to(root)}"] = b""
         for name in filenames:
             path = Path(dirpath, name)
             out[str(path.relative_to(root))] = path.read_bytes()
@@ -134,11 +143,71 @@ def test_an_include_by_expression_makes_the_page_depend_on_every_template(
 
 
 def test_a_deleted_output_page_is_rendered_again(site: Path, tmp_path: Path) -> None:
+    had_spare = bool(spares(site))
     (site / "_site" / "about.html").unlink()
     result = rebuild(site)
-    assert result.rendered == 1
+    # The spare holds the same file: it comes back from there without a render.
+    assert result.rendered == (0 if had_spare else 1)
     assert (site / "_site" / "about.html").is_file()
     assert_same_as_full_build(site, result, tmp_path)
+
+
+def test_the_spare_shares_every_file_with_the_output(site: Path) -> None:
+    (site / "pages" / "p" / "3.html").write_text("<p>changed</p>")
+    (site / "static" / "css" / "docs.css").write_text("pre { margin: 0 }\n")
+    (site / "static" / "img" / "bg.png").unlink()
+    rebuild(site)
+    [spare] = spares(site)
+    output = site / "_site"
+
+    def inodes(root: Path) -> dict[str, int]:
+        return {
+            str(path.relative_to(root)): path.stat().st_ino
+            for path in root.rglob("*")
+            if path.is_file()
+        }
+
+    assert inodes(spare) == inodes(output)
+
+
+def test_a_file_put_in_the_output_by_hand_does_not_come_back(site: Path, tmp_path: Path) -> None:
+    (site / "_site" / "notes.txt").write_text("mine")
+    (site / "_site" / "static" / "extra").mkdir()
+    (site / "_site" / "static" / "extra" / "x.css").write_text("")
+    for round_ in range(3):  # the output with the files becomes the spare, then is claimed
+        (site / "pages" / "p" / "3.html").write_text(f"<p>{round_}</p>")
+        result = rebuild(site)
+        assert not (site / "_site" / "notes.txt").exists()
+        assert not (site / "_site" / "static" / "extra").exists()
+    assert_same_as_full_build(site, result, tmp_path)
+
+
+def test_a_removed_static_folder_leaves_no_empty_folder(site: Path, tmp_path: Path) -> None:
+    shutil.rmtree(site / "static" / "js" / "lib")
+    (site / "static" / "js" / "app.js").write_text("void 0;\n")
+    (site / "static" / "empty").mkdir()  # a full build makes the site's empty folders
+    result = rebuild(site)
+    assert not (site / "_site" / "static" / "js" / "lib").exists()
+    assert (site / "_site" / "static" / "empty").is_dir()
+    assert_same_as_full_build(site, result, tmp_path)
+
+
+def test_without_its_spare_a_build_still_matches_a_full_build(site: Path, tmp_path: Path) -> None:
+    for spare in spares(site):
+        shutil.rmtree(spare)
+    (site / "pages" / "p" / "3.html").write_text("<p>changed</p>")
+    result = rebuild(site)
+    assert result.rendered == 1
+    assert_same_as_full_build(site, result, tmp_path)
+
+
+def test_a_spare_no_state_names_is_removed(site: Path) -> None:
+    stray = site / "._site.spare-0123456789abcdef"
+    stray.mkdir()
+    (stray / "index.html").write_text("old")
+    rebuild(site)
+    assert not stray.exists()
+    assert len(spares(site)) == 1
 
 
 def test_a_corrupt_state_file_means_a_full_build(site: Path, tmp_path: Path) -> None:

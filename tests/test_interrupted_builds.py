@@ -140,6 +140,10 @@ def staging_dirs(site: Path) -> list[Path]:
     return sorted(site.glob("._site.staging-*"))
 
 
+def spare_dirs(site: Path) -> list[Path]:
+    return sorted(site.glob("._site.spare-*"))
+
+
 @pytest.fixture(scope="module")
 def big_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     site = make_big_site(tmp_path_factory.mktemp("interrupted") / "site")
@@ -279,9 +283,15 @@ def die(*args, **kwargs):
 if point == "before-swap":
     build.swap_directory = die
 elif point == "after-exchange":
-    # swap_directory exchanges the folders, commits the manifest, then removes
-    # the old folder: die at the removal.
-    fsutil.shutil = types.SimpleNamespace(rmtree=die)
+    # swap_directory exchanges the folders, commits the manifest, then keeps the
+    # old folder as the spare (or removes it): die there.
+    fsutil._retire = die
+elif point == "claiming-spare":
+    # The spare is renamed into the staging folder and checked file by file.
+    build._claim_spare = die
+elif point == "syncing-spare":
+    # After the swap: the old output, now the spare, is brought up to the new one.
+    build._sync_spare = die
 elif point == "before-manifest":
     # The new manifest is staged (written durably) before anything is replaced.
     build.stage_file = die
@@ -298,8 +308,10 @@ sys.exit(main(["build", *sys.argv[2:]]))
 @pytest.mark.parametrize(
     "point",
     [
+        "claiming-spare",
         "before-swap",
         "after-exchange",
+        "syncing-spare",
         "before-manifest",
         "between-exchange-and-rename",
         "before-state",
@@ -310,6 +322,8 @@ def test_a_kill_at_each_step_leaves_the_old_build_or_the_new_one(
 ) -> None:
     site = write_site(tmp_path / "site", dict(SMALL_SITE))
     assert main(["build", str(site), "-j", "1"]) == 0
+    assert main(["build", str(site), "-j", "1"]) == 0  # keeps a spare of the output
+    assert spare_dirs(site)
     old = snapshot(site)
     next_round(site, 1)
     expected_manifest = build_site(load_config(site), write=False, jobs=1).manifest_text
@@ -339,6 +353,7 @@ def test_a_kill_at_each_step_leaves_the_old_build_or_the_new_one(
     # Whatever was left, the next build repairs it and matches a full build.
     assert main(["build", str(site), "-j", "1"]) == 0
     assert staging_dirs(site) == []
+    assert len(spare_dirs(site)) <= 1
     incremental = snapshot(site)
     assert main(["build", str(site), "--full", "-j", "1"]) == 0
     assert snapshot(site) == incremental
