@@ -734,7 +734,7 @@ def _build(
                     atomic_write(schema_path, schema_text().encode("utf-8"))
                 # A state older than the output is safe: it only makes the next
                 # build redo work (every change is judged against it).
-                save_state(config, state)
+                save_state(config, state, previous)
                 result.written = True
         finally:
             if staging is not None:

@@ -10,6 +10,7 @@ import pytest
 
 from pushgen.build import BuildResult, build_site
 from pushgen.config import load_config
+from pushgen.incremental import load_state
 
 from .sites import SMALL_SITE, write_site
 
@@ -215,3 +216,20 @@ def test_a_corrupt_state_file_means_a_full_build(site: Path, tmp_path: Path) -> 
     result = rebuild(site)
     assert result.rendered == 9
     assert_same_as_full_build(site, result, tmp_path)
+
+
+def test_a_rebuild_rewrites_the_state_of_what_it_changed_only(site: Path) -> None:
+    config = load_config(site)
+    before = load_state(config)
+    assert before is not None
+    (site / "pages" / "p" / "3.html").write_text("<p>changed</p>")
+    rebuild(site)
+    after = load_state(config)
+    assert after is not None
+    rewritten = {name for name, blob in after._blobs.items() if blob != before._blobs[name]}
+    shard = next(i for i, pages in enumerate(after._shards) if "p/3.html" in pages)
+    assert rewritten == {"templates", f"pages-{shard}"}
+    assert after.pages["p/3.html"] != before.pages["p/3.html"]
+    assert {k: v for k, v in after.pages.items() if k != "p/3.html"} == {
+        k: v for k, v in before.pages.items() if k != "p/3.html"
+    }
