@@ -645,7 +645,6 @@ def _build(
             )
             if write and config.output.is_dir():
                 state.spare = secrets.token_hex(8)  # the output this build replaces
-            interned: dict[object, object] = {}
             results: list[PageResult] = []
             routes: dict[str, tuple[Asset, ...]] = {}
             for page in pages:
@@ -655,6 +654,8 @@ def _build(
                     page_state = old
                     diagnostics.extend(old.diagnostic_list())
                 else:
+                    # A page not rendered again is resolved again from its saved scan.
+                    compact = old.scan if scan is None else None  # type: ignore[union-attr]
                     scan = scan if scan is not None else old.scan_result()  # type: ignore[union-attr]
                     found = apply_budget(
                         resolver.page_assets(page.display, scan), config.policy, size_of
@@ -662,7 +663,11 @@ def _build(
                     page_diagnostics = (*scan.diagnostics, *resolver.last_diagnostics)
                     diagnostics.extend(page_diagnostics)
                     page_state = PageState.make(
-                        scan, found, resolver.last_touched, page_diagnostics, state.assets, interned
+                        compact if compact is not None else scan,
+                        found,
+                        resolver.last_touched,
+                        page_diagnostics,
+                        state.assets,
                     )
                 state.pages[page.source] = page_state
                 assets = page_state.assets(state.assets)

@@ -76,9 +76,13 @@ class Doc:
 
 def should_push(asset: Asset, push_destinations: frozenset[str]) -> bool:
     """The default push policy: listed destinations, and stylesheets only for screens."""
-    if asset.destination not in push_destinations:
+    return _pushes(asset.destination, asset.media, push_destinations)
+
+
+def _pushes(destination: str, media: str | None, push_destinations: frozenset[str]) -> bool:
+    if destination not in push_destinations:
         return False
-    return not (asset.destination == "style" and not media_matches_screen(asset.media))
+    return not (destination == "style" and not media_matches_screen(media))
 
 
 @dataclass
@@ -103,6 +107,11 @@ class Resolver:
     last_touched: set[str] = field(default_factory=set)
     last_diagnostics: list[Diagnostic] = field(default_factory=list)
     _warned: set[tuple[str, int, str]] = field(default_factory=set)
+    # The entry made of each reference of a stylesheet or module (and of each
+    # media-joined copy of one), by id: those are the same objects for every page
+    # that reaches them. An entry holds its reference, so the id stays its own.
+    _entries: dict[int, tuple[Reference, Asset, tuple[str, ...]]] = field(default_factory=dict)
+    _joined: dict[tuple[int, str | None], tuple[Reference, Reference]] = field(default_factory=dict)
 
     def page_assets(self, page_display: str, scan: ScanResult) -> list[Found]:
         """The ordered assets of one page whose HTML scan is ``scan``."""
@@ -130,7 +139,21 @@ class Resolver:
 
     # -- internals -----------------------------------------------------------
 
-    def _asset(self, ref: Reference) -> tuple[Asset, tuple[str, ...]]:
+    def _asset(self, ref: Reference, shared: bool) -> tuple[Asset, tuple[str, ...]]:
+        """The manifest entry for ``ref`` and why it is not pushed or hinted, if not.
+
+        ``shared``: ``ref`` belongs to a stylesheet or module, reached by many pages.
+        """
+        if shared:
+            entry = self._entries.get(id(ref))
+            if entry is not None and entry[0] is ref:
+                return entry[1], entry[2]
+        asset, notes = self._make_asset(ref)
+        if shared:
+            self._entries[id(ref)] = (ref, asset, notes)
+        return asset, notes
+
+    def _make_asset(self, ref: Reference) -> tuple[Asset, tuple[str, ...]]:
         destination = ref.destination
         type_ = ref.type
         crossorigin = ref.crossorigin
@@ -139,35 +162,38 @@ class Resolver:
             type_ = type_ or FONT_TYPES.get(ext)
             # Fonts are always fetched in CORS mode (CSS Fonts 4, §4.9).
             crossorigin = crossorigin or "anonymous"
+        media = ref.media if destination == "style" else None
+        push, hint = True, True
+        notes: tuple[str, ...] = ()
+        if ref.kind == "srcset":
+            # One candidate of a srcset is fetched, by viewport and density: a hint
+            # for each would make the browser download them all.
+            push, hint = False, False
+            notes = ("not hinted: one candidate of a srcset",)
+        elif ref.kind == "url" and destination == "image":
+            # A stylesheet's image is fetched only where a rule using it matches an
+            # element; hinting it on every page that links the sheet wastes bandwidth
+            # (a rule `set: [{path: ..., hint: true}]` hints a critical one).
+            push, hint = False, False
+            notes = ("not hinted: a stylesheet image, fetched only where a rule matches",)
+        elif destination not in self.push_destinations:
+            push = False
+            pushed = ", ".join(sorted(self.push_destinations)) or "nothing"
+            notes = (f"hint only: {destination} is not a pushed destination (push: {pushed})",)
+        elif not _pushes(destination, media, self.push_destinations):
+            push = False
+            notes = (f"hint only: stylesheet for media {media!r}, which screens do not use",)
         asset = Asset(
             path=ref.path,
             destination=destination,
             type=type_,
             crossorigin=crossorigin,
-            media=ref.media if destination == "style" else None,
+            media=media,
             module=ref.module and destination == "script",
+            push=push,
+            hint=hint,
         )
-        if ref.kind == "srcset":
-            # One candidate of a srcset is fetched, by viewport and density: a hint
-            # for each would make the browser download them all.
-            return replace(asset, push=False, hint=False), (
-                "not hinted: one candidate of a srcset",
-            )
-        if ref.kind == "url" and destination == "image":
-            # A stylesheet's image is fetched only where a rule using it matches an
-            # element; hinting it on every page that links the sheet wastes bandwidth
-            # (a rule `set: [{path: ..., hint: true}]` hints a critical one).
-            return replace(asset, push=False, hint=False), (
-                "not hinted: a stylesheet image, fetched only where a rule matches",
-            )
-        if should_push(asset, self.push_destinations):
-            return asset, ()
-        if asset.destination not in self.push_destinations:
-            pushed = ", ".join(sorted(self.push_destinations)) or "nothing"
-            why = f"hint only: {asset.destination} is not a pushed destination (push: {pushed})"
-        else:
-            why = f"hint only: stylesheet for media {asset.media!r}, which screens do not use"
-        return replace(asset, push=False), (why,)
+        return asset, notes
 
     def _category(self, ref: Reference) -> int:
         return _ORDER.get(ref.destination, 4)
@@ -184,7 +210,7 @@ class Resolver:
         relpath = self._relpath(ref, chain)
         if relpath is None:
             return False
-        asset, notes = self._asset(ref)
+        asset, notes = self._asset(ref, shared=len(chain) > 1)
         item = Found(asset, chain, self._category(ref), icon=ref.kind == "icon", notes=notes)
         if ref.kind in ("url", "srcset") and len(chain) > 1 and ref.destination == "image":
             # An image named by a stylesheet: listed after the page's own images.
@@ -266,13 +292,22 @@ class Resolver:
                     )
                     continue
                 # An imported sheet applies only where its own and the importer's media match.
-                media = _join_media(sheet.media, ref.media)
-                ref = _with_media(ref, media)
+                ref = self._with_media(ref, _join_media(sheet.media, ref.media))
                 if self._add(found, ref, link_chain, css_images):
                     self._follow_css(found, ref, link_chain, css_images, visiting)
             else:
                 self._add(found, ref, link_chain, css_images)
         visiting.discard(sheet.path)
+
+    def _with_media(self, ref: Reference, media: str | None) -> Reference:
+        """``ref`` for ``media``: one copy per reference and media for all pages."""
+        if media == ref.media:
+            return ref
+        key = (id(ref), media)
+        entry = self._joined.get(key)
+        if entry is None or entry[0] is not ref:
+            entry = self._joined[key] = (ref, replace(ref, media=media))
+        return entry[1]
 
     def _follow_js(
         self, found: dict[str, Found], module: Reference, chain: tuple[Link, ...]
@@ -302,10 +337,6 @@ def _join_media(outer: str | None, inner: str | None) -> str | None:
     if outer and inner and outer != inner:
         return f"{outer} and {inner}" if "," not in outer + inner else inner
     return inner or outer
-
-
-def _with_media(ref: Reference, media: str | None) -> Reference:
-    return ref if media == ref.media else replace(ref, media=media)
 
 
 def apply_budget(

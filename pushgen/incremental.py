@@ -6,7 +6,7 @@ After a build, the state file next to the output (``.<output>.state``) holds:
   (``extends``, ``include``, ``import``, ``from``: found statically with
   ``jinja2.meta``; a name computed at render time makes a page depend on all);
 * every static file's size and mtime, and the scan of each stylesheet and module;
-* per page: its HTML scan, the assets found for it (with their provenance), the
+* per page: its HTML scan, the assets found for it (as indexes into one table), the
   output paths its resolution looked at, and the warnings it produced.
 
 The next build re-renders a page only when a template it depends on changed, and
@@ -37,7 +37,7 @@ import jinja2.meta
 from .config import SiteConfig
 from .errors import Diagnostic
 from .fsutil import atomic_write
-from .graph import Doc, Found, Link
+from .graph import Doc, Found
 from .model import Asset, Reference, ScanResult
 from .render import Page
 
@@ -81,8 +81,6 @@ class StaticFile(NamedTuple):
 
 # The state is pickled as plain tuples, not dataclasses: unpickling ~100,000
 # slotted dataclass instances costs more than the rest of an incremental build.
-# Strings and chains are interned so that pickle stores each once.
-_CompactFound = tuple[int, tuple[tuple[str, int], ...], int, bool, tuple[str, ...]]
 _CompactDiagnostic = tuple[str, int, int, str, str]
 
 
@@ -143,56 +141,32 @@ class PageState:
     """What the build knows of one page without rendering or scanning it again."""
 
     scan: tuple[object, ...]
-    found: tuple[_CompactFound, ...]
+    # The page's manifest entries in order, as indexes into the build's AssetTable.
+    found: tuple[int, ...]
     touched: frozenset[str]
     diagnostics: tuple[_CompactDiagnostic, ...]
 
     @classmethod
     def make(
         cls,
-        scan: ScanResult,
+        scan: ScanResult | tuple[object, ...],
         found: list[Found],
         touched: set[str],
         diagnostics: Iterable[Diagnostic],
         table: AssetTable,
-        interned: dict[object, object],
     ) -> PageState:
-        def intern(value: object) -> object:
-            return interned.setdefault(value, value)
-
-        compact = tuple(
-            (
-                table.index(f.asset),
-                intern(tuple(intern((link.file, link.line)) for link in f.chain)),
-                f.category,
-                f.icon,
-                intern(f.notes),
-            )
-            for f in found
-        )
+        """``scan`` may be given in its compact form already (from an earlier state)."""
         return cls(
-            scan_tuple(scan),
-            compact,  # type: ignore[arg-type]
+            scan if isinstance(scan, tuple) else scan_tuple(scan),
+            tuple(table.index(f.asset) for f in found),
             frozenset(touched),
             tuple(_diagnostic_tuple(d) for d in diagnostics),
         )
 
     def assets(self, table: AssetTable) -> tuple[Asset, ...]:
         """The page's manifest entries, in order."""
-        return tuple(table.assets[f[0]] for f in self.found)
-
-    def found_items(self, table: AssetTable) -> tuple[Found, ...]:
-        """The page's assets with provenance (decoded on demand)."""
-        return tuple(
-            Found(
-                table.assets[i],
-                tuple(Link(file, line) for file, line in chain),
-                category,
-                icon,
-                notes,
-            )
-            for i, chain, category, icon, notes in self.found
-        )
+        assets = table.assets
+        return tuple(assets[i] for i in self.found)
 
     def diagnostic_list(self) -> list[Diagnostic]:
         return [_diagnostic(d) for d in self.diagnostics]
