@@ -31,17 +31,20 @@ Scenarios, each on its own server process (all start before the first round;
 rounds are interleaved and the order rotates each round):
 
 * pushgen serve, the built site, with the runtime set by ``PUSHGEN_*``:
-  no hints (push, 103 and Link off); Link headers only; 103 only; push only;
-  and the defaults (push + 103 + Link), which shows what a client that accepts
-  push does when a 103 arrives before the PUSH_PROMISEs;
+  no hints (push, 103 and Link off); Link headers only; 103 only (sent before
+  every page: ``PUSHGEN_EARLY_HINTS_DELAY=0``); push only; and the defaults
+  (push + Link, and a 103 only for a page whose response has not started after
+  2 ms, which a static page never is);
 * h2o (Debian's ``h2o``, ``apt-get install -y h2o``) serving the same folder
   and pushing the same list (the route table's Link values, given to h2o by an
   mruby handler, since h2o pushes from Link headers an mruby handler or a
   proxied upstream sets): the native-server anchor;
 * a dynamic Quart route (``/think``) that awaits ``asyncio.sleep(0.2)`` before
-  answering, with the pushgen extension: no hints, 103, push. 103 lets the
-  client fetch the chain while the server thinks; push cannot start before the
-  view returns (pushgen pushes from ``after_request``, once the status is known).
+  answering, with the pushgen extension: no hints; 103 with the extension's
+  default delay (0: at once, the one to use for views that think); 103 with
+  ``pushgen serve``'s 2 ms delay, which should cost those 2 ms and no more;
+  push. 103 and push both let the client have the chain while the server
+  thinks (pushgen pushes before the view runs).
 
 The proxy models propagation delay only (no bandwidth limit, no slow start), so
 these are round-trip counts, not a model of a real network. Usage::
@@ -70,6 +73,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import h2.config
 import h2.connection
@@ -477,11 +481,20 @@ def spawn_url(argv: list[str], log: Path, env: dict[str, str], pattern: str) -> 
 _SERVING = r"serving at https://127\.0\.0\.1:(\d+)/"
 
 
+Flags = dict[str, bool | float]
+
+
+def _flag(value: bool | float) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return f"{value:g}"
+
+
 def start_pushgen(
-    site: Path, work: Path, name: str, certs: tuple[Path, Path], **flags: bool
+    site: Path, work: Path, name: str, certs: tuple[Path, Path], **flags: Any
 ) -> Process:
     """``pushgen serve SITE --port 0`` with the runtime switched by ``PUSHGEN_*``."""
-    env = {f"PUSHGEN_{k.upper()}": "1" if v else "0" for k, v in flags.items()}
+    env = {f"PUSHGEN_{k.upper()}": _flag(v) for k, v in flags.items()}
     env["PUSHGEN_RELOAD_INTERVAL"] = "0"
     argv = [sys.executable, "-m", "pushgen", "serve", str(site), "--port", "0", "--no-build"]
     argv += ["--cert", str(certs[0]), "--key", str(certs[1])]
@@ -489,13 +502,13 @@ def start_pushgen(
 
 
 def start_dynamic(
-    site: Path, work: Path, name: str, certs: tuple[Path, Path], **flags: bool
+    site: Path, work: Path, name: str, certs: tuple[Path, Path], **flags: Any
 ) -> Process:
     """The dynamic app (see :func:`serve_dynamic`) in a subprocess."""
     argv = [sys.executable, str(Path(__file__).resolve()), "--serve-dynamic", str(site)]
     argv += ["--cert", str(certs[0]), "--key", str(certs[1])]
     for key, value in flags.items():
-        argv += [f"--{key.replace('_', '-')}", "1" if value else "0"]
+        argv += [f"--{key.replace('_', '-')}", _flag(value)]
     return spawn_url(argv, work / f"{name}.log", {}, _SERVING)
 
 
@@ -574,7 +587,7 @@ def start_proxies(targets: list[int], delay_ms: float, work: Path) -> list[Proce
 # --- the dynamic app ----------------------------------------------------------------
 
 
-def serve_dynamic(site: Path, certfile: Path, keyfile: Path, flags: dict[str, bool]) -> int:
+def serve_dynamic(site: Path, certfile: Path, keyfile: Path, flags: Flags) -> int:
     """Serve the built ``site`` plus ``/think``, a route that thinks 200 ms, with pushgen.
 
     The manifest is the built one plus ``/think`` with the same assets as ``/``.
@@ -601,9 +614,11 @@ def serve_dynamic(site: Path, certfile: Path, keyfile: Path, flags: dict[str, bo
         app,
         manifest=dynamic,
         reload_interval=0,
-        push=flags["push"],
-        early_hints=flags["early_hints"],
-        link_headers=flags["link_headers"],
+        push=bool(flags["push"]),
+        early_hints=bool(flags["early_hints"]),
+        link_headers=bool(flags["link_headers"]),
+        # None: the extension's default (app.config has no PUSHGEN_EARLY_HINTS_DELAY).
+        early_hints_delay=flags.get("early_hints_delay"),
     )
     return run_server(app, port=0, certfile=certfile, keyfile=keyfile, access_log=False)
 
@@ -620,6 +635,9 @@ class Scenario:
     path: str = "/"
     client: str = "browser"
     expected: str = ""
+    # Whether the page must come with a 103 (checked, so that a row called "103"
+    # measures one whatever the runtime's defaults become).
+    early_hints: bool = False
 
 
 def make_site(root: Path) -> Path:
@@ -642,28 +660,51 @@ def running(processes: list[Process]) -> Iterator[list[Process]]:
             process.stop()
 
 
-SERVERS: dict[str, tuple[str, dict[str, bool]]] = {
+SERVERS: dict[str, tuple[str, Flags]] = {
     "none": ("pushgen", {"push": False, "early_hints": False, "link_headers": False}),
     "link": ("pushgen", {"push": False, "early_hints": False, "link_headers": True}),
-    "103": ("pushgen", {"push": False, "early_hints": True, "link_headers": False}),
+    # pushgen serve holds a static page's 103 back by default (it would leave with
+    # the 200); this scenario is about the 103, so it asks for one on every page.
+    "103": (
+        "pushgen",
+        {"push": False, "early_hints": True, "link_headers": False, "early_hints_delay": 0.0},
+    ),
     "push": ("pushgen", {"push": True, "early_hints": False, "link_headers": False}),
     "defaults": ("pushgen", {"push": True, "early_hints": True, "link_headers": True}),
     "dyn-none": ("dynamic", {"push": False, "early_hints": False, "link_headers": False}),
+    # The extension's default delay: 0, the 103 at once.
     "dyn-103": ("dynamic", {"push": False, "early_hints": True, "link_headers": False}),
+    "dyn-103-2ms": (
+        "dynamic",
+        {"push": False, "early_hints": True, "link_headers": False, "early_hints_delay": 0.002},
+    ),
     "dyn-push": ("dynamic", {"push": True, "early_hints": False, "link_headers": False}),
 }
 
 SCENARIOS = [
     Scenario("static, no hints", "none", expected="4"),
     Scenario("static, Link headers only", "link", expected="2"),
-    Scenario("static, 103 Early Hints only", "103", expected="2"),
+    Scenario("static, 103 Early Hints only", "103", expected="2", early_hints=True),
     Scenario("static, push", "push", expected="1"),
     Scenario("static, push (nghttp -a)", "push", client="nghttp", expected="1"),
-    Scenario("static, push + 103 + Link (defaults)", "defaults", expected="1"),
+    Scenario("static, push + Link, 103 if late (serve defaults)", "defaults", expected="1"),
     Scenario("h2o, push (anchor)", "h2o", expected="1"),
     Scenario("h2o, push (anchor, nghttp -a)", "h2o", client="nghttp", expected="1"),
     Scenario("dynamic 200 ms, no hints", "dyn-none", THINK_ROUTE, expected="1 + think + 3"),
-    Scenario("dynamic 200 ms, 103 Early Hints", "dyn-103", THINK_ROUTE, expected="1 + think"),
+    Scenario(
+        "dynamic 200 ms, 103 Early Hints",
+        "dyn-103",
+        THINK_ROUTE,
+        expected="1 + think",
+        early_hints=True,
+    ),
+    Scenario(
+        "dynamic 200 ms, 103 Early Hints after 2 ms (serve delay)",
+        "dyn-103-2ms",
+        THINK_ROUTE,
+        expected="1 + think",
+        early_hints=True,
+    ),
     Scenario("dynamic 200 ms, push", "dyn-push", THINK_ROUTE, expected="1 + think"),
 ]
 
@@ -717,6 +758,8 @@ def run(delay_ms: float, rounds: int, with_h2o: bool) -> dict[str, Samples]:
                     got = set(load.done) - {scenario.path} | {"/"}
                     if got != expected:
                         raise RuntimeError(f"{scenario.name}: loaded {sorted(got)}, not the chain")
+                    if scenario.early_hints and load.hint_at is None:
+                        raise RuntimeError(f"{scenario.name}: the page came without a 103")
                     if round_:
                         samples[scenario.name].times.append(load.last)
                         samples[scenario.name].duplicates.append(load.duplicates)
@@ -772,10 +815,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument(
             f"--{flag}", type=int, choices=(0, 1), default=1, help=argparse.SUPPRESS
         )
+    parser.add_argument("--early-hints-delay", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_dynamic:
-        flags = {"push": bool(args.push), "early_hints": bool(args.early_hints)}
+        flags: Flags = {"push": bool(args.push), "early_hints": bool(args.early_hints)}
         flags["link_headers"] = bool(args.link_headers)
+        if args.early_hints_delay is not None:
+            flags["early_hints_delay"] = args.early_hints_delay
         return serve_dynamic(args.serve_dynamic, args.cert, args.key, flags)
     with_h2o = not args.no_h2o
     if with_h2o and shutil.which("h2o") is None:

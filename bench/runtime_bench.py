@@ -5,10 +5,14 @@ its own process on the same Hypercorn configuration (``pushgen.serve.run_server`
 HTTP/2 over TLS, one worker; the access log off for all of them unless
 ``--access-log``):
 
-* ``pushgen serve``: :func:`pushgen.app.create_app`, what ``pushgen serve`` runs
-  (push, 103 Early Hints and Link headers on);
-* ``pushgen, push off`` / ``pushgen, Link only``: the same with ``push=False``,
-  and with only the Link header left on, to show what each part costs;
+* ``pushgen serve``: :func:`pushgen.app.create_app` with its defaults, what
+  ``pushgen serve`` runs: push and Link headers on, and a 103 Early Hints only
+  for a page whose response has not started after ``early_hints_delay`` (2 ms);
+* ``pushgen, 103 always``: the same with ``early_hints_delay=0``, a 103 before
+  every page's response (what ``pushgen serve`` did before the delay existed);
+* ``pushgen, push off`` / ``pushgen, Link only``: the 103-always app with
+  ``push=False``, and with only the Link header left on, to show what each part
+  costs;
 * ``site_app (no pushgen)``: :func:`pushgen.serve.site_app` without
   :func:`pushgen.quart.init_app`: the same file serving (ETag, 304,
   Cache-Control, 404 page) minus pushgen. The ratios are taken against it;
@@ -22,7 +26,9 @@ page (``/``, a route with hints: a 103, a Link header, pushes), an asset (a
 stylesheet: a route-table miss), and a page view (the page and the seven files
 it makes a browser fetch, in turn). Besides h2load's requests per second, the
 server process's CPU time (``/proc/PID/stat``) per request is reported: on a
-shared machine it varies far less than a rate does. Rounds are interleaved
+shared machine it varies far less than a rate does; and the share of responses
+that began with a 103 (h2load counts them under "3xx"), which shows whether the
+delayed 103 stays away under load, when queueing makes every response late. Rounds are interleaved
 (each round runs every server once per URL set, in an order that rotates); a
 warm-up run precedes them. Each figure is the median of the rounds, with min
 and max; ratios are medians over the baseline's median.
@@ -119,6 +125,7 @@ URL_SETS: dict[str, tuple[str, ...]] = {
 # name -> the app --serve builds
 SERVERS = {
     "pushgen serve": "pushgen",
+    "pushgen, 103 always": "pushgen-103",
     "pushgen, push off": "pushgen-nopush",
     "pushgen, Link only": "pushgen-link",
     "site_app (no pushgen)": "site_app",
@@ -157,8 +164,10 @@ def make_app(kind: str, site: Path) -> object:
     config = load_config(site)
     if kind == "pushgen":
         return create_app(site, environ={})
+    if kind == "pushgen-103":
+        return create_app(site, early_hints_delay=0, environ={})
     if kind == "pushgen-nopush":
-        return create_app(site, push=False, environ={})
+        return create_app(site, push=False, early_hints_delay=0, environ={})
     if kind == "pushgen-link":
         return create_app(site, push=False, early_hints=False, environ={})
     if kind == "site_app":
@@ -261,10 +270,11 @@ _STATUS = re.compile(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx"
 
 @dataclass(frozen=True)
 class Run:
-    """One h2load run: its rate, and the server's CPU time per request."""
+    """One h2load run: its rate, the server's CPU time per request, the share with a 103."""
 
     rps: float
     cpu_us: float
+    early_hints: float
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -293,7 +303,7 @@ def h2load(urls: list[str], *, pid: int, duration: float | None, clients: int, s
             " (keep_alive_max_requests), so use more --clients or a shorter --duration:"
             f"\n{output}"
         )
-    return Run(float(rps.group(1)), cpu / max(done, 1) * 1e6)
+    return Run(float(rps.group(1)), cpu / max(done, 1) * 1e6, int(status.group(2)) / answered)
 
 
 # --- memory per route -------------------------------------------------------------
@@ -404,8 +414,8 @@ def rps_table(results: Results) -> str:
     """Median (min-max) requests per second and CPU per request, with ratios to the baseline."""
     lines = [
         "| requests | server | req/s median | min | max | req/s x site_app | CPU µs/req median"
-        " | min | max | CPU x site_app |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        " | min | max | CPU x site_app | with a 103 |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, by_server in results.items():
         base_rps = statistics.median(r.rps for r in by_server[BASELINE])
@@ -414,10 +424,11 @@ def rps_table(results: Results) -> str:
             rps = [r.rps for r in runs]
             cpu = [r.cpu_us for r in runs]
             med_rps, med_cpu = statistics.median(rps), statistics.median(cpu)
+            hinted = statistics.median(r.early_hints for r in runs)
             lines.append(
                 f"| {label} | {name} | {med_rps:.0f} | {min(rps):.0f} | {max(rps):.0f}"
                 f" | {med_rps / base_rps:.2f} | {med_cpu:.0f} | {min(cpu):.0f} | {max(cpu):.0f}"
-                f" | {med_cpu / base_cpu:.2f} |"
+                f" | {med_cpu / base_cpu:.2f} | {hinted:.0%} |"
             )
     return "\n".join(lines)
 

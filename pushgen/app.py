@@ -14,6 +14,7 @@ Each argument left as None is read from the environment:
 ``manifest``               ``PUSHGEN_MANIFEST`` (default: ``manifest:`` of pushgen.yaml)
 ``push``                   ``PUSHGEN_PUSH`` (``1``/``0``, ``true``/``false``, ...)
 ``early_hints``            ``PUSHGEN_EARLY_HINTS``
+``early_hints_delay``      ``PUSHGEN_EARLY_HINTS_DELAY`` (seconds; default 0.002)
 ``link_headers``           ``PUSHGEN_LINK_HEADERS``
 ``max_pushes``             ``PUSHGEN_MAX_PUSHES``
 ``reload_interval``        ``PUSHGEN_RELOAD_INTERVAL`` (seconds; 0 stops watching)
@@ -22,6 +23,11 @@ Each argument left as None is read from the environment:
 
 Nothing is built here: a missing output is an error that says to run
 ``pushgen build``.
+
+A page's 103 Early Hints waits ``early_hints_delay`` seconds and is sent only if
+the response has not started by then (a huge file, a slow disk); a file from the
+built output answers well within 2 ms, and its 200 carries the same hints in its
+``Link`` field. ``0`` sends a 103 on every page at once.
 """
 
 from __future__ import annotations
@@ -37,9 +43,17 @@ from .errors import ConfigError
 from .quart import init_app
 from .serve import DEFAULT_STATIC_MAX_AGE, check_output, site_app
 
-__all__ = ["ENV_PREFIX", "create_app"]
+__all__ = ["DEFAULT_EARLY_HINTS_DELAY", "ENV_PREFIX", "create_app"]
 
 ENV_PREFIX = "PUSHGEN_"
+# The app serves files that are ready at once, so a 103 would leave together
+# with the 200 whose Link field carries the same hints: no gain for the client
+# (bench/pageload_bench.py: 2.08 RTT either way), and Hypercorn's extra HEADERS
+# frame and flush cost some 50 µs of a page request's 480 (bench/runtime_bench.py:
+# 1.29x the CPU of serving the file without pushgen with the 103, ~1.16x without).
+# 2 ms is far above a static page's answer time and far below the think time of
+# a route where a 103 pays off (200 ms there took a load from 6.2 RTT to 3.05).
+DEFAULT_EARLY_HINTS_DELAY = 0.002
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
@@ -60,6 +74,8 @@ def _env_number(kind: Callable[[str], Any]) -> Callable[[str, str], Any]:
             value = kind(text.strip())
         except ValueError:
             raise ConfigError(f"environment variable {name}={text!r} must be a number") from None
+        if value != value:  # float("nan") parses, but is no number of seconds
+            raise ConfigError(f"environment variable {name}={text!r} must be a number")
         if value < 0:
             raise ConfigError(f"environment variable {name}={text!r} must not be negative")
         return value
@@ -70,6 +86,7 @@ def _env_number(kind: Callable[[str], Any]) -> Callable[[str, str], Any]:
 _OPTION_PARSERS: Mapping[str, Callable[[str, str], Any]] = {
     "push": _env_bool,
     "early_hints": _env_bool,
+    "early_hints_delay": _env_number(float),
     "link_headers": _env_bool,
     "max_pushes": _env_number(int),
     "reload_interval": _env_number(float),
@@ -84,6 +101,7 @@ def create_app(
     manifest: str | os.PathLike[str] | None = None,
     push: bool | None = None,
     early_hints: bool | None = None,
+    early_hints_delay: float | None = None,
     link_headers: bool | None = None,
     max_pushes: int | None = None,
     reload_interval: float | None = None,
@@ -112,6 +130,7 @@ def create_app(
     given: dict[str, Any] = {
         "push": push,
         "early_hints": early_hints,
+        "early_hints_delay": early_hints_delay,
         "link_headers": link_headers,
         "max_pushes": max_pushes,
         "reload_interval": reload_interval,
@@ -122,6 +141,9 @@ def create_app(
         if given[name] is None and name_env in env:
             given[name] = parse(name_env, env[name_env])
     max_age = given.pop("static_max_age")
+    if given["early_hints_delay"] is None:
+        # Not the extension's default (0, for views that think): see the constant.
+        given["early_hints_delay"] = DEFAULT_EARLY_HINTS_DELAY
     app = site_app(
         config.output,
         base_path=config.base_path,

@@ -209,6 +209,13 @@ def _report(outcome: object) -> None:
 @click.option(
     "--watch", is_flag=True, help="Rebuild whenever a source changes; the server picks it up."
 )
+@click.option(
+    "--early-hints-delay",
+    type=click.FloatRange(min=0),
+    metavar="SECONDS",
+    help="Send a page's 103 Early Hints only when its response has not started after SECONDS;"
+    " 0 sends a 103 on every page at once [PUSHGEN_EARLY_HINTS_DELAY, or 0.002].",
+)
 def serve(
     site: Path,
     output: Path | None,
@@ -219,6 +226,7 @@ def serve(
     keyfile: Path | None,
     no_build: bool,
     watch: bool,
+    early_hints_delay: float | None,
 ) -> None:
     """Serve the built SITE over HTTP/2 + TLS with push, 103 Early Hints and Link headers."""
     from .serve import serve as run
@@ -249,6 +257,7 @@ def serve(
         certfile=certfile,
         keyfile=keyfile,
         build_if_stale=not no_build,
+        early_hints_delay=early_hints_delay,
     )
     stop.set()
     raise SystemExit(code)

@@ -1,18 +1,36 @@
-"""ASGI middleware that pushes a page's assets and sends 103 Early Hints before the app runs.
+"""ASGI middleware that pushes a page's assets and sends 103 Early Hints while the app runs.
 
-For a GET of a route in the manifest, before the wrapped app produces anything:
+For a GET of a route in the manifest:
 
 1. one ``http.response.push`` per pushed entry (the ASGI HTTP/2 server push
-   extension, https://asgi.readthedocs.io/en/latest/extensions.html#http-2-server-push);
+   extension, https://asgi.readthedocs.io/en/latest/extensions.html#http-2-server-push),
+   at once, before the wrapped app runs;
 2. one ``http.response.early_hint`` with the route's ``Link`` values (RFC 8297,
-   https://asgi.readthedocs.io/en/latest/extensions.html#early-hints);
-3. then every message of the app passes through untouched (nothing is buffered).
+   https://asgi.readthedocs.io/en/latest/extensions.html#early-hints): with
+   ``hint_delay=0`` at once, before the app runs; with ``hint_delay > 0`` only
+   if the app has not started its response (``http.response.start``) that many
+   seconds after it began;
+3. every message of the app passes through untouched (nothing is buffered).
 
 Pushes go first because RFC 9113 §8.4 asks for PUSH_PROMISE frames before any
 frame that refers to the promised resources: a 103 naming them before their
-promises makes a client fetch them itself, and download them twice. Sending both
+promises makes a client fetch them itself, and download them twice. Pushing
 before the app runs also lets a slow dynamic route's assets travel during its
 think time. Quart has no API for either, hence middleware.
+
+Why the 103 may wait: a 103 helps only while the final response is late. For a
+static page the response starts at once, so the 103 leaves in the same write as
+the 200, whose ``Link`` field carries the same hints: it gains nothing (through a
+delay line, bench/pageload_bench.py measured 2.08 RTT with Link headers only and
+with the 103 only) and costs the server a HEADERS frame and a flush of its own in
+Hypercorn, some 50 µs of a page request's 480 (bench/runtime_bench.py, h2load:
+1.29x the server CPU per page request of the same file serving without pushgen
+with a 103 on every page, about 1.16x without). For a route that thinks 200 ms, a
+103 sent at once took the page load from 6.2 RTT to 3.05. A delay of a few
+milliseconds keeps the second and drops the first. The timer runs on the app's
+event loop, so the 103 can only leave while the app awaits something (I/O, a
+thread); an app that reaches its response without suspending never sends one,
+however busy the loop.
 
 Hypercorn offers both extensions on HTTP/2 and HTTP/3 only; on HTTP/1.1 the final
 response's ``Link`` header (added by :mod:`pushgen.quart`) carries the hints. A
@@ -22,6 +40,8 @@ the page cached, and most likely its assets too: it gets hints but no pushes.
 
 from __future__ import annotations
 
+import asyncio
+import math
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -37,6 +57,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 EARLY_HINT = "http.response.early_hint"
 PUSH = "http.response.push"
+_START = "http.response.start"
 # Request headers a pushed request copies from the page's request (the set Quart's
 # make_push_promise copies): content negotiation and the client's identity.
 _PUSH_HEADERS = frozenset(
@@ -51,7 +72,10 @@ class EarlyHintsMiddleware:
     ``table`` is called on every request and returns the current
     :class:`~pushgen.headers.RouteTable`, so a reloaded manifest takes effect
     without rebuilding the middleware. ``push`` and ``enabled`` (the 103) turn
-    either off without unwrapping.
+    either off without unwrapping. ``hint_delay`` (seconds, >= 0) holds the 103
+    back until the app has gone that long without starting its response, and
+    sends none if it starts sooner; 0 sends it at once, before the app runs.
+    Raises ValueError for a negative or non-numeric ``hint_delay``.
     """
 
     def __init__(
@@ -61,11 +85,20 @@ class EarlyHintsMiddleware:
         *,
         enabled: bool = True,
         push: bool = False,
+        hint_delay: float = 0.0,
     ) -> None:
+        if (
+            isinstance(hint_delay, bool)
+            or not isinstance(hint_delay, (int, float))
+            or math.isnan(hint_delay)
+            or hint_delay < 0
+        ):
+            raise ValueError(f"hint_delay must be a number of seconds >= 0, not {hint_delay!r}")
         self.app = app
         self.table = table
         self.enabled = enabled
         self.push = push
+        self.hint_delay = float(hint_delay)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Push and hint when it applies, then hand the request to the wrapped app."""
@@ -81,9 +114,15 @@ class EarlyHintsMiddleware:
                     if can_push and plan.push_paths:
                         await self._push(scope, send, plan.push_paths)
                     if can_hint and plan.links:
+                        hint = {"type": EARLY_HINT, "links": list(plan.links)}
+                        if self.hint_delay > 0:
+                            await _LateHint(send, hint, self.hint_delay).run(
+                                self.app, scope, receive
+                            )
+                            return
                         # Must precede http.response.start: a 1xx after the final
                         # response head is a protocol error (RFC 9110 §15.2).
-                        await send({"type": EARLY_HINT, "links": list(plan.links)})
+                        await send(hint)
         await self.app(scope, receive, send)
 
     @staticmethod
@@ -96,3 +135,63 @@ class EarlyHintsMiddleware:
             # A client that disabled push (SETTINGS_ENABLE_PUSH=0) is the server's
             # to handle: Hypercorn drops the promise.
             await send({"type": PUSH, "path": path, "headers": headers})
+
+
+class _LateHint:
+    """One request's 103, sent only if the app is still thinking after ``delay`` seconds.
+
+    A timer, not a task, waits out the delay, so a response that starts in time
+    costs a timer handle and nothing more. When the timer fires, a task sends the
+    103 while the app keeps running. The app's messages go through :meth:`send`,
+    which keeps the order: a 103 on its way is awaited before anything the app
+    sends next, because a 1xx after the final response head is a protocol error
+    (RFC 9110 §15.2), and one request's sends should reach the server one at a time.
+    """
+
+    __slots__ = ("_message", "_send", "_started", "_task", "_timer")
+
+    def __init__(self, send: Send, message: Message, delay: float) -> None:
+        self._send = send
+        self._message = message
+        self._started = False
+        self._task: asyncio.Task[None] | None = None
+        self._timer = asyncio.get_running_loop().call_later(delay, self._fire)
+
+    def _fire(self) -> None:
+        if not self._started:
+            self._task = asyncio.create_task(self._hint(), name="pushgen-early-hint")
+
+    async def _hint(self) -> None:
+        # The app may have started its response between the timer and this
+        # task's first step (one turn of the loop): the 103 would then leave in
+        # the same write as the 200 and its Link field, which is what the delay
+        # is there to avoid.
+        if not self._started:
+            await self._send(self._message)
+
+    async def send(self, message: Message) -> None:
+        """The app's ``send``: passes ``message`` on after any 103 on its way."""
+        if message["type"] == _START:
+            self._started = True
+            self._timer.cancel()
+        task = self._task
+        if task is not None:
+            self._task = None
+            # A failed 103 surfaces here, as the failure of the app's own send.
+            await task
+        await self._send(message)
+
+    async def run(self, app: ASGIApp, scope: Scope, receive: Receive) -> None:
+        """Run ``app`` with the timer set; leave no timer or task behind."""
+        try:
+            await app(scope, receive, self.send)
+        finally:
+            self._timer.cancel()
+            task, self._task = self._task, None
+            if task is not None:
+                # The app ended without a response head after the timer fired
+                # (it failed, or left the 500 to the server): the 103 may precede
+                # that final response as it may any other (RFC 9110 §15.2). Waiting
+                # for it leaves no task behind; if it failed, that error is raised
+                # here (chained to the app's own, when there is one).
+                await task

@@ -17,6 +17,7 @@ keyword                ``app.config`` key              default
 ``manifest``           ``PUSHGEN_MANIFEST``            ``push-manifest.yaml`` (*)
 ``push``               ``PUSHGEN_PUSH``                ``True``
 ``early_hints``        ``PUSHGEN_EARLY_HINTS``         ``True``
+``early_hints_delay``  ``PUSHGEN_EARLY_HINTS_DELAY``   ``0.0`` s (the 103 at once)
 ``link_headers``       ``PUSHGEN_LINK_HEADERS``        ``True``
 ``max_pushes``         ``PUSHGEN_MAX_PUSHES``          ``10`` per request
 ``base_path``          ``PUSHGEN_BASE_PATH``           ``/``
@@ -26,6 +27,12 @@ keyword                ``app.config`` key              default
 =====================  ==============================  ============================
 
 (*) a relative manifest path is relative to ``app.root_path``, like other Quart paths.
+
+``early_hints_delay`` holds the 103 back until a request has gone that many
+seconds without the app starting its response, and sends none if the response
+starts sooner (see :mod:`pushgen.middleware` for why: a 103 that leaves with its
+200 costs the server and gains the client nothing). ``pushgen serve`` sets 2 ms
+(:data:`pushgen.app.DEFAULT_EARLY_HINTS_DELAY`).
 
 The manifest is loaded and validated here, once, into a
 :class:`~pushgen.headers.RouteTable`; a request costs a dictionary lookup. While
@@ -55,6 +62,7 @@ from .rules import Policy
 from .urls import url_path_to_relpath
 
 __all__ = [
+    "DEFAULT_EARLY_HINTS_DELAY",
     "DEFAULT_MANIFEST",
     "DEFAULT_MAX_PUSHES",
     "DEFAULT_RELOAD_INTERVAL",
@@ -72,6 +80,11 @@ DEFAULT_MANIFEST = "push-manifest.yaml"
 # critical assets a push costs more than the round trip it saves.
 DEFAULT_MAX_PUSHES = 10
 DEFAULT_RELOAD_INTERVAL = 1.0
+# A Quart app's views may think (a database, an API) before they answer, and a
+# 103 sent while they do lets the browser fetch the page's assets meanwhile; so
+# the extension sends it at once, as it always has. An app whose views answer at
+# once can set a few milliseconds and save the 103 (pushgen.app does, for files).
+DEFAULT_EARLY_HINTS_DELAY = 0.0
 
 _PUSH_EXTENSION = "http.response.push"  # ASGI HTTP/2 server push extension
 # The request fields Quart copies into every PUSH_PROMISE, as ASGI header names.
@@ -84,6 +97,7 @@ class Options:
     manifest: Path
     push: bool = True
     early_hints: bool = True
+    early_hints_delay: float = DEFAULT_EARLY_HINTS_DELAY
     link_headers: bool = True
     max_pushes: int = DEFAULT_MAX_PUSHES
     base_path: str = "/"
@@ -212,9 +226,11 @@ class PushgenState:
                 await task
 
     async def _after_request(self, response: ResponseTypes) -> ResponseTypes:
-        # Pushes and the 103 went out from the middleware before the app ran
-        # (pushgen.middleware); what is left is the final response's Link field,
-        # for HTTP/1.1 clients, proxies and CDNs. A 304, redirect or error gets none.
+        # Pushes went out from the middleware before the app ran, and the 103 then
+        # or while it thought (pushgen.middleware); what is left is the final
+        # response's Link field, for HTTP/1.1 clients, proxies, CDNs, and HTTP/2
+        # clients whose response came too soon for a 103. A 304, redirect or
+        # error gets none.
         if response.status_code != 200 or request.method not in ("GET", "HEAD"):
             return response
         if not self.options.link_headers:
@@ -242,7 +258,8 @@ def _bool(app: Quart, key: str, value: bool | None, default: bool) -> bool:
 
 def _number(app: Quart, key: str, value: float | None, default: float, kind: type) -> Any:
     result = _resolve(app, key, value, default)
-    if isinstance(result, bool) or not isinstance(result, (int, float)) or result < 0:
+    # `not result >= 0` also refuses NaN, which compares false with everything.
+    if isinstance(result, bool) or not isinstance(result, (int, float)) or not result >= 0:
         raise ConfigError(f"PUSHGEN_{key.upper()} must be a number >= 0, not {result!r}")
     if kind is int and result != int(result):
         raise ConfigError(f"PUSHGEN_{key.upper()} must be a whole number, not {result!r}")
@@ -261,6 +278,13 @@ def _options(app: Quart, kwargs: dict[str, Any]) -> Options:
         manifest=path,
         push=_bool(app, "push", kwargs["push"], True),
         early_hints=_bool(app, "early_hints", kwargs["early_hints"], True),
+        early_hints_delay=_number(
+            app,
+            "early_hints_delay",
+            kwargs["early_hints_delay"],
+            DEFAULT_EARLY_HINTS_DELAY,
+            float,
+        ),
         link_headers=_bool(app, "link_headers", kwargs["link_headers"], True),
         max_pushes=_number(app, "max_pushes", kwargs["max_pushes"], DEFAULT_MAX_PUSHES, int),
         base_path=normalise_base_path(base_path),
@@ -289,6 +313,7 @@ def init_app(
     manifest: str | os.PathLike[str] | None = None,
     push: bool | None = None,
     early_hints: bool | None = None,
+    early_hints_delay: float | None = None,
     link_headers: bool | None = None,
     max_pushes: int | None = None,
     base_path: str | None = None,
@@ -305,7 +330,8 @@ def init_app(
     ``after_request`` hook for pushes and ``Link`` headers, wraps ``app.asgi_app``
     in :class:`~pushgen.middleware.EarlyHintsMiddleware` for 103 Early Hints and
     watches the manifest while the app serves. Returns ``app``. The state is
-    ``app.extensions["pushgen"]`` (a :class:`PushgenState`).
+    ``app.extensions["pushgen"]`` (a :class:`PushgenState`). A bad option value
+    is a :class:`~pushgen.errors.ConfigError` that names its ``PUSHGEN_*`` key.
     """
     if EXTENSION_KEY in app.extensions:
         raise PushgenError("pushgen.quart.init_app was already called for this app")
@@ -315,6 +341,7 @@ def init_app(
             "manifest": manifest,
             "push": push,
             "early_hints": early_hints,
+            "early_hints_delay": early_hints_delay,
             "link_headers": link_headers,
             "max_pushes": max_pushes,
             "base_path": base_path,
@@ -334,7 +361,11 @@ def init_app(
     if options.early_hints or options.push:
         inner: ASGIApp = app.asgi_app  # type: ignore[assignment]
         middleware = EarlyHintsMiddleware(
-            inner, lambda: state.table, enabled=options.early_hints, push=options.push
+            inner,
+            lambda: state.table,
+            enabled=options.early_hints,
+            push=options.push,
+            hint_delay=options.early_hints_delay,
         )
         app.asgi_app = middleware  # type: ignore[assignment,method-assign]
     return app

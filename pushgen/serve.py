@@ -44,11 +44,14 @@ from .urls import url_path_to_relpath
 if TYPE_CHECKING:
     from hypercorn.config import Config as HypercornConfig
 
+    from .quart import Options
+
 __all__ = [
     "CONTENT_TYPES",
     "DEFAULT_STATIC_MAX_AGE",
     "check_output",
     "content_type",
+    "hints_summary",
     "output_is_stale",
     "run_server",
     "serve",
@@ -378,6 +381,26 @@ def output_is_stale(config: SiteConfig) -> bool:
     return _newest(sources) > _newest([config.output, config.manifest])
 
 
+def _milliseconds(seconds: float) -> str:
+    return f"{seconds * 1000:.3g} ms"
+
+
+def hints_summary(options: Options) -> str:
+    """One line saying how a page's hints are delivered, for the start-up output."""
+    if options.early_hints and options.early_hints_delay > 0:
+        early = (
+            f"103 Early Hints when a page takes over {_milliseconds(options.early_hints_delay)}"
+            " (--early-hints-delay 0: always)"
+        )
+    elif options.early_hints:
+        early = "103 Early Hints on every page, at once"
+    else:
+        early = "no 103 Early Hints"
+    link = "Link headers" if options.link_headers else "no Link headers"
+    push = f"push (at most {options.max_pushes} a page)" if options.push else "no push"
+    return f"{early}; {link}; {push}"
+
+
 def _setup_logging() -> None:
     logger = logging.getLogger("pushgen")
     if not logger.handlers and not logging.getLogger().handlers:
@@ -414,17 +437,21 @@ def serve(
     certfile: str | os.PathLike[str] | None = None,
     keyfile: str | os.PathLike[str] | None = None,
     build_if_stale: bool = True,
+    early_hints_delay: float | None = None,
 ) -> int:
     """Serve the built ``site`` with push, 103 Early Hints and ``Link`` headers; return an exit code.
 
     Builds first when ``build_if_stale`` and the output is missing or older than
     the sources. Without ``certfile``/``keyfile`` uses the self-signed
-    development certificate (:func:`pushgen.certs.dev_certificate`). Prints the
-    URL, serves until Ctrl-C, returns 0; prints the problem and returns 1 when
-    it cannot start.
+    development certificate (:func:`pushgen.certs.dev_certificate`).
+    ``early_hints_delay`` (seconds) goes to :func:`pushgen.app.create_app`; None
+    leaves it to ``PUSHGEN_EARLY_HINTS_DELAY`` or the default. Prints how hints
+    are delivered and the URL, serves until Ctrl-C, returns 0; prints the
+    problem and returns 1 when it cannot start.
     """
     from .app import create_app
     from .certs import dev_certificate
+    from .quart import EXTENSION_KEY
 
     _setup_logging()
     try:
@@ -433,7 +460,13 @@ def serve(
         config = load_config(site, output=output, manifest=manifest)
         if build_if_stale and output_is_stale(config) and not _build(config):
             return 1
-        app = create_app(config.root, output=config.output, manifest=config.manifest)
+        app = create_app(
+            config.root,
+            output=config.output,
+            manifest=config.manifest,
+            early_hints_delay=early_hints_delay,
+        )
+        print(f"pushgen: {hints_summary(app.extensions[EXTENSION_KEY].options)}")
         if certfile is None or keyfile is None:
             dev = dev_certificate()
             certfile, keyfile = dev.certfile, dev.keyfile

@@ -196,6 +196,7 @@ class Frame:
     length: int
     headers: list[tuple[str, str]] = field(default_factory=list)
     promised_stream_id: int | None = None
+    at: float = 0.0  # seconds since nghttp started, as it printed them
 
     def header(self, name: str) -> str | None:
         return next((v for n, v in self.headers if n == name), None)
@@ -230,7 +231,7 @@ class NghttpResult:
 
 
 _FRAME = re.compile(
-    r"^\[\s*[\d.]+\] (send|recv) (\w+) frame <length=(\d+), flags=0x([0-9a-f]+), stream_id=(\d+)>"
+    r"^\[\s*([\d.]+)\] (send|recv) (\w+) frame <length=(\d+), flags=0x([0-9a-f]+), stream_id=(\d+)>"
 )
 _RECV_HEADER = re.compile(r"^\[\s*[\d.]+\] recv \(stream_id=(\d+)\) (:?[^:]+): (.*)$")
 _SENT_HEADER = re.compile(r"^\s+(:?[a-z0-9-]+): (.*)$")
@@ -248,8 +249,10 @@ def parse_nghttp(output: str) -> list[Frame]:
     for line in output.splitlines():
         frame = _FRAME.match(line)
         if frame:
-            direction, type_, length, flags, stream_id = frame.groups()
-            current = Frame(direction, type_, int(stream_id), int(flags, 16), int(length))
+            at, direction, type_, length, flags, stream_id = frame.groups()
+            current = Frame(
+                direction, type_, int(stream_id), int(flags, 16), int(length), at=float(at)
+            )
             if direction == "recv" and type_ in ("HEADERS", "PUSH_PROMISE"):
                 current.headers, pending = pending, []
             frames.append(current)

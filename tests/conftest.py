@@ -177,7 +177,9 @@ def server(
     """``pushgen.serve.serve`` on the shared site, in a subprocess on 127.0.0.1 and a free port.
 
     No certificate is given, so it makes (or reuses) the development certificate
-    in the session's cache folder.
+    in the session's cache folder. ``early_hints_delay=0`` sends a 103 before
+    every page, so that the tests see the whole sequence (pushes, 103, 200); by
+    default ``pushgen serve`` sends none for a page that answers at once.
     """
     log = tmp_path_factory.mktemp("server") / "server.log"
     process = start_serve(
@@ -185,6 +187,7 @@ def server(
         log,
         env={"XDG_CACHE_HOME": str(cache_dir)},
         build_if_stale=False,
+        early_hints_delay=0,
     )
     yield process
     process.stop()

@@ -8,7 +8,9 @@ the Resource Timing API. For every page:
 
 * every subresource loads with status 200 over ``h2``, none fails, and the
   console shows no error and no uncaught exception;
-* the 103 Early Hints reach the browser: the resources it preloaded from them
+* the 103 Early Hints (sent before every page: ``--early-hints-delay 0``; by
+  default ``pushgen serve`` sends none for a page that answers at once) reach
+  the browser: the resources it preloaded from them
   are the ones reported with ``fromEarlyHints`` (DevTools) and
   ``initiatorType == "early-hints"`` (Resource Timing); the page's stylesheets
   and module scripts are among them;
@@ -79,15 +81,17 @@ def spki_hash(certfile: Path) -> str:
     return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
-def pushgen_serve(site: Path, log: Path, env: dict[str, str]) -> ServerProcess:
-    """``python -m pushgen serve SITE --port 0 --no-build``; wait for the URL it prints."""
+def pushgen_serve(
+    site: Path, log: Path, env: dict[str, str], args: tuple[str, ...] = ()
+) -> ServerProcess:
+    """``python -m pushgen serve SITE --port 0 --no-build ARGS``; wait for the URL it prints."""
     full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
     full_env["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(REPO), os.environ.get("PYTHONPATH")])
     )
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "pushgen", "serve", str(site), "--port", "0", "--no-build"],
+            [sys.executable, "-m", "pushgen", "serve", str(site), "--port", "0", "--no-build", *args],
             stdout=out, stderr=subprocess.STDOUT, env=full_env, cwd=log.parent,
         )  # fmt: skip
     server = ServerProcess(process, log, host="localhost")
@@ -106,7 +110,7 @@ def pushgen_serve(site: Path, log: Path, env: dict[str, str]) -> ServerProcess:
 class Servers:
     site: Path
     manifest: Manifest
-    hinted: ServerProcess  # the default: push, 103 Early Hints, Link headers
+    hinted: ServerProcess  # push, a 103 before every page, Link headers
     plain: ServerProcess  # no hints of any kind: what the page itself asks for
 
 
@@ -122,7 +126,7 @@ def servers(
     )
     assert main(["build", str(site)]) == 0
     env = {"XDG_CACHE_HOME": str(cache_dir)}
-    hinted = pushgen_serve(site, site.parent / "hinted.log", env)
+    hinted = pushgen_serve(site, site.parent / "hinted.log", env, ("--early-hints-delay", "0"))
     plain = pushgen_serve(
         site,
         site.parent / "plain.log",

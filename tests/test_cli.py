@@ -66,3 +66,23 @@ def test_usage_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert main(["build", "--no-such-flag"]) == 2
     assert main(["build", str(tmp_path / "missing")]) == 2
     assert main(["frobnicate"]) == 2
+
+
+def test_serve_early_hints_delay_must_be_a_number_of_seconds(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["serve", "--early-hints-delay", "-1"]) == 2
+    assert main(["serve", "--early-hints-delay", "2ms"]) == 2
+    assert "--early-hints-delay" in capsys.readouterr().err
+
+
+def test_serve_help_gives_the_early_hints_delay_default(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from pushgen.app import DEFAULT_EARLY_HINTS_DELAY
+
+    assert main(["serve", "--help"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "--early-hints-delay SECONDS" in out
+    assert "0 sends a 103 on every page at once" in out
+    assert f"or {DEFAULT_EARLY_HINTS_DELAY:g}]" in out

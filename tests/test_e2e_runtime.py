@@ -1,8 +1,10 @@
 """End to end: a real Hypercorn on 127.0.0.1 and real clients (nghttp, curl, httpx, h2).
 
-The shared server is ``pushgen.serve.serve`` in a subprocess (see conftest); a
-few tests start their own: Ctrl-C, manifest reload, Hypercorn's own CLI on the
-app factory, and build-before-serve.
+The shared server is ``pushgen.serve.serve`` in a subprocess (see conftest),
+with a 103 before every page (``early_hints_delay=0``); a few tests start their
+own: the defaults (no 103 for a page that answers at once), a Quart view that
+thinks (a 103 while it does), Ctrl-C, manifest reload, Hypercorn's own CLI on
+the app factory, and build-before-serve.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ def test_the_server_prints_its_url_and_certificate(server: ServerProcess) -> Non
     log = server.log()
     assert f"pushgen: serving at https://127.0.0.1:{server.port}/" in log
     assert "self-signed development certificate for localhost" in log
+    assert "pushgen: 103 Early Hints on every page, at once; Link headers; push" in log
 
 
 def test_nghttp_sees_one_push_promise_per_pushed_entry_then_103_then_200(
@@ -225,6 +228,76 @@ def test_curl_cannot_reach_sources_or_dotfiles(server: ServerProcess, path: str)
 # --- servers of their own ----------------------------------------------------------------
 
 
+def test_serve_defaults_push_and_link_a_static_page_without_a_103(
+    start_server: Any, shared_site: Site
+) -> None:
+    process: ServerProcess = start_server(shared_site.root, build_if_stale=False)
+    assert (
+        "pushgen: 103 Early Hints when a page takes over 2 ms (--early-hints-delay 0: always)"
+        in process.log()
+    )
+    # The file is ready at once: the 200 leaves before the 2 ms are up, and its
+    # Link field carries what a 103 would have.
+    for _ in range(3):
+        result = nghttp(process.url)
+        assert result.returncode == 0, result.output
+        _, frames = request_frames(result.frames)
+        kinds = [(f.type, f.status) for f in frames if f.type in ("HEADERS", "PUSH_PROMISE")]
+        pushed = shared_site.pushed["/"]
+        assert kinds == [*[("PUSH_PROMISE", None)] * len(pushed), ("HEADERS", 200)]
+        assert [p.header(":path") for p in result.received("PUSH_PROMISE")] == pushed
+        [final] = [f for f in frames if f.type == "HEADERS"]
+        assert final.header("link") == shared_site.link_header("/")
+    assert "Traceback" not in process.log()
+
+
+THINKING_APP = """import asyncio
+
+from quart import Quart
+
+import pushgen.quart
+
+app = Quart(__name__)
+app.config["PUSHGEN_EARLY_HINTS_DELAY"] = 0.005
+
+
+@app.get("/")
+async def home() -> str:
+    await asyncio.sleep(0.1)  # a database, an API: the browser could be fetching meanwhile
+    return "<h1>thought about it</h1>"
+
+
+pushgen.quart.init_app(app, manifest={manifest!r}, push=False)
+"""
+
+
+def test_a_quart_view_that_thinks_gets_its_103_before_its_200(
+    shared_site: Site, dev_cert: DevCertificate, tmp_path: Path
+) -> None:
+    (tmp_path / "thinking.py").write_text(
+        THINKING_APP.format(manifest=str(shared_site.manifest)), encoding="utf-8"
+    )
+    process = start_hypercorn(
+        "thinking:app",
+        tmp_path / "hypercorn.log",  # the module's folder is the working directory
+        certfile=dev_cert.certfile,
+        keyfile=dev_cert.keyfile,
+    )
+    try:
+        result = nghttp(process.url)
+        assert result.returncode == 0, result.output
+        _, frames = request_frames(result.frames)
+        heads = [f for f in frames if f.type == "HEADERS"]
+        assert [f.status for f in heads] == [103, 200]
+        assert heads[0].header_list("link") == shared_site.links["/"]
+        assert heads[1].header("link") == shared_site.link_header("/")
+        # The 103 came while the view thought, not with its answer.
+        assert heads[1].at - heads[0].at > 0.05, (heads[0].at, heads[1].at)
+    finally:
+        assert process.stop(signal.SIGINT) == 0
+    assert "Traceback" not in process.log()
+
+
 def test_ctrl_c_stops_the_server_cleanly(start_server: Any, shared_site: Site) -> None:
     process: ServerProcess = start_server(shared_site.root, build_if_stale=False)
     assert nghttp(process.url).returncode == 0
@@ -274,7 +347,11 @@ def test_hypercorn_cli_runs_the_app_factory_with_workers(
         tmp_path / "hypercorn.log",
         certfile=dev_cert.certfile,
         keyfile=dev_cert.keyfile,
-        env={"PUSHGEN_SITE": str(shared_site.root), "PUSHGEN_MAX_PUSHES": "2"},
+        env={
+            "PUSHGEN_SITE": str(shared_site.root),
+            "PUSHGEN_MAX_PUSHES": "2",
+            "PUSHGEN_EARLY_HINTS_DELAY": "0",
+        },
         args=["--workers", "2"],
     )
     try:

@@ -88,6 +88,8 @@ def server(site: Site, cache_dir: Path) -> Iterator[ServerProcess]:
         site.root.parent / "server.log",
         env={"XDG_CACHE_HOME": str(cache_dir)},
         build_if_stale=False,
+        # A 103 before every page, as the well-behaved client below expects.
+        early_hints_delay=0,
     )
     yield process
     process.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -194,11 +195,233 @@ async def test_the_response_is_streamed_not_buffered() -> None:
     assert len(recorder.messages) == 4
 
 
+# --- a 103 that waits (hint_delay) ------------------------------------------------------
+
+HOME_PUSHES = ["/a.css", "/f.woff2"]
+
+
+def slow_app(seconds: float) -> Any:
+    """An app that thinks ``seconds`` before it answers."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await asyncio.sleep(seconds)
+        await inner_app(scope, receive, send)
+
+    return app
+
+
+def left_behind(before: set[asyncio.Task[Any]]) -> set[asyncio.Task[Any]]:
+    """Tasks still pending now that were not there ``before``: what a request left behind."""
+    return asyncio.all_tasks() - before
+
+
+async def test_a_waiting_103_stays_away_from_a_response_that_starts_in_time() -> None:
+    before = asyncio.all_tasks()
+    # A second is far longer than inner_app takes, however busy the machine.
+    app = EarlyHintsMiddleware(inner_app, lambda: TABLE, push=True, hint_delay=1.0)
+    recorder = await run(app, http_scope("/"))
+    # The pushes still go first and at once; the 200 follows without a 103.
+    assert recorder.types == [
+        "http.response.push",
+        "http.response.push",
+        "http.response.start",
+        "http.response.body",
+    ]
+    assert [m["path"] for m in recorder.messages[:2]] == HOME_PUSHES
+    assert left_behind(before) == set()
+
+
+async def test_a_waiting_103_goes_out_once_before_a_late_response() -> None:
+    before = asyncio.all_tasks()
+    app = EarlyHintsMiddleware(slow_app(0.2), lambda: TABLE, push=True, hint_delay=0.01)
+    recorder = await run(app, http_scope("/"))
+    assert recorder.types == [
+        "http.response.push",
+        "http.response.push",
+        "http.response.early_hint",
+        "http.response.start",
+        "http.response.body",
+    ]
+    assert recorder.messages[2]["links"] == HOME_LINKS
+    assert left_behind(before) == set()
+
+
+async def test_the_103_is_sent_while_the_app_thinks() -> None:
+    recorder = Recorder()
+    release = asyncio.Event()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await release.wait()
+        await inner_app(scope, receive, send)
+
+    middleware = EarlyHintsMiddleware(app, lambda: TABLE, hint_delay=0.01)
+    task = asyncio.create_task(middleware(http_scope("/"), recorder.receive, recorder.send))
+    for _ in range(100):
+        if recorder.messages:
+            break
+        await asyncio.sleep(0.01)
+    # The app has not answered yet, and the client already has the hints.
+    assert recorder.types == ["http.response.early_hint"]
+    release.set()
+    await task
+    assert recorder.types == [
+        "http.response.early_hint",
+        "http.response.start",
+        "http.response.body",
+    ]
+
+
+async def test_no_delay_sends_the_103_before_the_app_runs() -> None:
+    recorder = Recorder()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        recorder.messages.append({"type": "the app began"})
+        await inner_app(scope, receive, send)
+
+    middleware = EarlyHintsMiddleware(app, lambda: TABLE, push=True, hint_delay=0)
+    await middleware(http_scope("/"), recorder.receive, recorder.send)
+    assert recorder.types == [
+        "http.response.push",
+        "http.response.push",
+        "http.response.early_hint",
+        "the app began",
+        "http.response.start",
+        "http.response.body",
+    ]
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.01])
+async def test_requests_without_hints_get_the_servers_own_send(delay: float) -> None:
+    recorder = Recorder()
+    send = recorder.send
+    given: list[object] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        given.append(send)
+        await inner_app(scope, receive, send)
+
+    middleware = EarlyHintsMiddleware(app, lambda: TABLE, push=True, hint_delay=delay)
+    for scope in (http_scope("/nope/"), http_scope("/", method="POST"), http_scope("/quiet/")):
+        await middleware(scope, recorder.receive, send)
+    # No wrapper, no timer: nothing is added to requests a 103 cannot help.
+    assert all(s is send for s in given)
+
+
+async def test_an_app_failing_after_the_103_raises_and_leaves_no_task() -> None:
+    before = asyncio.all_tasks()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await asyncio.sleep(0.1)
+        raise RuntimeError("the view failed")
+
+    middleware = EarlyHintsMiddleware(app, lambda: TABLE, hint_delay=0.01)
+    recorder = Recorder()
+    with pytest.raises(RuntimeError, match="the view failed"):
+        await middleware(http_scope("/"), recorder.receive, recorder.send)
+    # The 103 went out while the view ran; the server's 500 may follow it.
+    assert recorder.types == ["http.response.early_hint"]
+    assert left_behind(before) == set()
+
+
+async def test_an_app_failing_before_the_delay_raises_and_cancels_the_103() -> None:
+    before = asyncio.all_tasks()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        raise RuntimeError("the view failed")
+
+    middleware = EarlyHintsMiddleware(app, lambda: TABLE, hint_delay=0.05)
+    recorder = Recorder()
+    with pytest.raises(RuntimeError, match="the view failed"):
+        await middleware(http_scope("/"), recorder.receive, recorder.send)
+    await asyncio.sleep(0.15)  # well past the delay: the timer is gone
+    assert recorder.messages == []
+    assert left_behind(before) == set()
+
+
+async def test_a_failed_103_surfaces_in_the_apps_send() -> None:
+    before = asyncio.all_tasks()
+
+    class Gone(Exception):
+        pass
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.early_hint":
+            raise Gone("the client went away")
+
+    middleware = EarlyHintsMiddleware(slow_app(0.1), lambda: TABLE, hint_delay=0.01)
+    with pytest.raises(Gone):
+        await middleware(http_scope("/"), Recorder().receive, send)
+    assert left_behind(before) == set()
+
+
+async def test_a_103_on_its_way_goes_out_before_the_response_start() -> None:
+    """The app starts its response while the server is still sending the 103."""
+    before = asyncio.all_tasks()
+    events: list[str] = []
+    hint_in_server = asyncio.Event()
+    release_hint = asyncio.Event()
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.early_hint":
+            events.append("103 begins")
+            hint_in_server.set()
+            await release_hint.wait()  # the server is busy writing it
+            events.append("103 ends")
+        else:
+            events.append(message["type"])
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await hint_in_server.wait()
+        events.append("the app sends its start")
+        await inner_app(scope, receive, send)
+
+    middleware = EarlyHintsMiddleware(app, lambda: TABLE, hint_delay=0.01)
+    task = asyncio.create_task(middleware(http_scope("/"), Recorder().receive, send))
+    await hint_in_server.wait()
+    await asyncio.sleep(0.05)
+    assert events == ["103 begins", "the app sends its start"]  # and it waits
+    release_hint.set()
+    await task
+    assert events == [
+        "103 begins",
+        "the app sends its start",
+        "103 ends",
+        "http.response.start",
+        "http.response.body",
+    ]
+    assert left_behind(before) == set()
+
+
+async def test_a_103_not_yet_begun_when_the_response_starts_is_dropped() -> None:
+    """The timer fired, but the response started before the 103's task ran."""
+    before = asyncio.all_tasks()
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        time.sleep(0.03)  # a blocking view: the loop cannot run the timer meanwhile
+        # The loop's next turn runs the timer (past due), which makes the 103's
+        # task; the turn after, this coroutine runs before that task does.
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        await inner_app(scope, receive, send)
+
+    middleware = EarlyHintsMiddleware(app, lambda: TABLE, hint_delay=0.01)
+    recorder = await run(middleware, http_scope("/"))
+    # A 103 now would leave in the same write as the 200 and its Link field.
+    assert recorder.types == ["http.response.start", "http.response.body"]
+    assert left_behind(before) == set()
+
+
+@pytest.mark.parametrize("delay", [-0.001, float("nan"), "0.01", True, None])
+def test_a_bad_hint_delay_is_refused(delay: object) -> None:
+    with pytest.raises(ValueError, match="hint_delay must be a number of seconds >= 0"):
+        EarlyHintsMiddleware(inner_app, lambda: TABLE, hint_delay=delay)  # type: ignore[arg-type]
+
+
 # --- the whole app, at the ASGI level ---------------------------------------------------
 
 
 async def test_full_app_sends_pushes_then_103_then_the_response(built_site: Site) -> None:
-    app = create_app(built_site.root, environ={})
+    app = create_app(built_site.root, early_hints_delay=0, environ={})
     recorder = await run(app, http_scope("/"))
     types = recorder.types
     pushes = [m["path"] for m in recorder.messages if m["type"] == "http.response.push"]

@@ -14,7 +14,7 @@ import pushgen.quart
 from pushgen.errors import ConfigError, ManifestError, PushgenError
 from pushgen.fsutil import atomic_write
 from pushgen.middleware import EarlyHintsMiddleware
-from pushgen.quart import DEFAULT_MAX_PUSHES, PushgenState
+from pushgen.quart import DEFAULT_EARLY_HINTS_DELAY, DEFAULT_MAX_PUSHES, PushgenState
 
 from .conftest import MANIFEST, Site
 
@@ -199,6 +199,24 @@ async def test_manifest_from_config_relative_to_app_root(built_site: Site) -> No
     assert (await get(app, "/docs/"))[1] == built_site.pushed["/docs/"]
 
 
+async def test_early_hints_delay_keyword_then_config_then_default(built_site: Site) -> None:
+    default = pushgen.quart.init_app(user_app(), manifest=built_site.manifest)
+    from_config = pushgen.quart.init_app(
+        user_app(early_hints_delay=0.25), manifest=built_site.manifest
+    )
+    keyword = pushgen.quart.init_app(
+        user_app(early_hints_delay=0.25), manifest=built_site.manifest, early_hints_delay=1
+    )
+    delays = [
+        app.extensions["pushgen"].options.early_hints_delay
+        for app in (default, from_config, keyword)
+    ]
+    # A user's views may think, so by default the 103 leaves at once, as it always has.
+    assert delays == [DEFAULT_EARLY_HINTS_DELAY, 0.25, 1.0] and DEFAULT_EARLY_HINTS_DELAY == 0
+    # The middleware is what waits.
+    assert [app.asgi_app.hint_delay for app in (default, from_config, keyword)] == delays
+
+
 @pytest.mark.parametrize(
     ("key", "value"),
     [
@@ -207,6 +225,10 @@ async def test_manifest_from_config_relative_to_app_root(built_site: Site) -> No
         ("max_pushes", 1.5),
         ("reload_interval", "1"),
         ("manifest", 3),
+        ("early_hints_delay", -0.002),
+        ("early_hints_delay", "2ms"),
+        ("early_hints_delay", float("nan")),
+        ("early_hints_delay", True),
     ],
 )
 async def test_bad_config_values_are_config_errors(

@@ -14,11 +14,19 @@ import pytest
 from cryptography import x509
 from quart import Quart
 
-from pushgen.app import create_app
+from pushgen.app import DEFAULT_EARLY_HINTS_DELAY, create_app
 from pushgen.certs import DevCertificate, dev_certificate
 from pushgen.config import load_config
 from pushgen.errors import ConfigError, ManifestError, PushgenError
-from pushgen.serve import check_output, content_type, output_is_stale, serve, site_app
+from pushgen.quart import Options
+from pushgen.serve import (
+    check_output,
+    content_type,
+    hints_summary,
+    output_is_stale,
+    serve,
+    site_app,
+)
 
 from .conftest import OUTPUT_FILES, Site
 
@@ -207,13 +215,71 @@ async def test_factory_output_and_manifest_from_the_environment(
     assert [p for p, _ in client.push_promises] == built_site.pushed["/docs/"]
 
 
+def early_hints_delay(app: Quart) -> float:
+    delay: float = app.extensions["pushgen"].options.early_hints_delay
+    return delay
+
+
+def test_factory_early_hints_delay_argument_then_environment_then_default(
+    built_site: Site,
+) -> None:
+    env = {"PUSHGEN_EARLY_HINTS_DELAY": " 0.5 "}
+    assert early_hints_delay(create_app(built_site.root, environ={})) == 0.002
+    assert DEFAULT_EARLY_HINTS_DELAY == 0.002  # the files are ready at once: see the constant
+    assert early_hints_delay(create_app(built_site.root, environ=env)) == 0.5
+    assert (
+        early_hints_delay(create_app(built_site.root, environ={"PUSHGEN_EARLY_HINTS_DELAY": "0"}))
+        == 0
+    )
+    assert early_hints_delay(create_app(built_site.root, early_hints_delay=0, environ=env)) == 0
+
+
 @pytest.mark.parametrize(
-    ("name", "value"),
-    [("PUSHGEN_PUSH", "maybe"), ("PUSHGEN_MAX_PUSHES", "ten"), ("PUSHGEN_RELOAD_INTERVAL", "-1")],
+    ("name", "value", "message"),
+    [
+        ("PUSHGEN_PUSH", "maybe", "must be 1 or 0"),
+        ("PUSHGEN_MAX_PUSHES", "ten", "must be a number"),
+        ("PUSHGEN_RELOAD_INTERVAL", "-1", "must not be negative"),
+        ("PUSHGEN_EARLY_HINTS_DELAY", "-0.002", "must not be negative"),
+        ("PUSHGEN_EARLY_HINTS_DELAY", "2ms", "must be a number"),
+        ("PUSHGEN_EARLY_HINTS_DELAY", "nan", "must be a number"),
+    ],
 )
-def test_factory_rejects_bad_environment_values(built_site: Site, name: str, value: str) -> None:
-    with pytest.raises(ConfigError, match=name):
+def test_factory_rejects_bad_environment_values(
+    built_site: Site, name: str, value: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=f"environment variable {name}=.*{message}"):
         create_app(built_site.root, environ={name: value})
+
+
+def test_factory_rejects_a_bad_early_hints_delay_argument(built_site: Site) -> None:
+    with pytest.raises(
+        ConfigError, match="PUSHGEN_EARLY_HINTS_DELAY must be a number >= 0, not -1"
+    ):
+        create_app(built_site.root, early_hints_delay=-1, environ={})
+
+
+@pytest.mark.parametrize(
+    ("options", "line"),
+    [
+        (
+            {},
+            "103 Early Hints when a page takes over 2 ms (--early-hints-delay 0: always);"
+            " Link headers; push (at most 10 a page)",
+        ),
+        ({"early_hints_delay": 0.25}, "103 Early Hints when a page takes over 250 ms"),
+        ({"early_hints_delay": 0.0}, "103 Early Hints on every page, at once;"),
+        (
+            {"early_hints": False, "link_headers": False, "push": False},
+            "no 103 Early Hints; no Link headers; no push",
+        ),
+    ],
+)
+def test_the_startup_line_says_how_hints_are_delivered(
+    options: dict[str, object], line: str
+) -> None:
+    resolved = Options(manifest=Path("m.yaml"), **{"early_hints_delay": 0.002, **options})  # type: ignore[arg-type]
+    assert hints_summary(resolved).startswith(line)
 
 
 def test_factory_reports_a_broken_manifest_with_its_line(built_site: Site) -> None:
@@ -332,3 +398,11 @@ def test_serve_reports_an_unusable_certificate(
     bad.write_text("not a certificate")
     assert serve(built_site.root, certfile=bad, keyfile=bad, build_if_stale=False, port=0) == 1
     assert "cannot use the certificate" in capsys.readouterr().err
+
+
+def test_serve_reports_a_bad_early_hints_delay(
+    built_site: Site, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = serve(built_site.root, early_hints_delay=float("nan"), build_if_stale=False, port=0)
+    assert code == 1
+    assert "PUSHGEN_EARLY_HINTS_DELAY must be a number >= 0, not nan" in capsys.readouterr().err
