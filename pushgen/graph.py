@@ -19,6 +19,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from .css_scan import scan_css
 from .errors import Diagnostic
@@ -65,6 +66,18 @@ class Found:
     notes: tuple[str, ...] = ()
 
 
+class _Entry(NamedTuple):
+    """What one reference adds to the pages that reach it (see Resolver._add)."""
+
+    relpath: str | None  # None: outside the site
+    warning: str | None  # why it adds nothing: outside the site, or not in the output
+    asset: Asset | None  # None when there is a warning
+    notes: tuple[str, ...]
+    category: int
+    icon: bool
+    image: bool  # an image named by url() or a srcset
+
+
 @dataclass(slots=True)
 class Doc:
     """A stylesheet or module the resolver read and scanned (``kind``: "css" or "js")."""
@@ -107,11 +120,14 @@ class Resolver:
     last_touched: set[str] = field(default_factory=set)
     last_diagnostics: list[Diagnostic] = field(default_factory=list)
     _warned: set[tuple[str, int, str]] = field(default_factory=set)
-    # The entry made of each reference of a stylesheet or module (and of each
-    # media-joined copy of one), by id: those are the same objects for every page
-    # that reaches them. An entry holds its reference, so the id stays its own.
-    _entries: dict[int, tuple[Reference, Asset, tuple[str, ...]]] = field(default_factory=dict)
+    # What a reference adds, by the fields that decide it: pages name the same
+    # stylesheets and images, and every page reaching a stylesheet meets its
+    # references, so each entry (and its Asset object) is made once per build.
+    _entries: dict[tuple[object, ...], _Entry] = field(default_factory=dict)
+    # A stylesheet reference for an importer's media, by the reference's id and the
+    # media; the entry holds the reference, so no other object can take that id.
     _joined: dict[tuple[int, str | None], tuple[Reference, Reference]] = field(default_factory=dict)
+    _links: dict[tuple[str, int], Link] = field(default_factory=dict)
 
     def page_assets(self, page_display: str, scan: ScanResult) -> list[Found]:
         """The ordered assets of one page whose HTML scan is ``scan``."""
@@ -139,19 +155,27 @@ class Resolver:
 
     # -- internals -----------------------------------------------------------
 
-    def _asset(self, ref: Reference, shared: bool) -> tuple[Asset, tuple[str, ...]]:
-        """The manifest entry for ``ref`` and why it is not pushed or hinted, if not.
-
-        ``shared``: ``ref`` belongs to a stylesheet or module, reached by many pages.
-        """
-        if shared:
-            entry = self._entries.get(id(ref))
-            if entry is not None and entry[0] is ref:
-                return entry[1], entry[2]
+    def _entry(self, ref: Reference) -> _Entry:
+        """What ``ref`` adds to a page: its output path, manifest entry, or the warning instead."""
+        category = _ORDER.get(ref.destination, 4)
+        image = ref.kind in ("url", "srcset") and ref.destination == "image"
+        relpath = url_path_to_relpath(ref.path, self.base_path)
+        if relpath is None:
+            warning = f"{ref.path} is outside the site (base path {self.base_path})"
+            return _Entry(None, warning, None, (), category, False, image)
+        if relpath == "" or relpath.endswith("/"):
+            relpath += "index.html"
+        if not self.exists(relpath):
+            what = {
+                "style": "stylesheet",
+                "script": "script",
+                "font": "font",
+                "image": "image",
+            }.get(ref.destination, "file")
+            warning = f"{what} {ref.path} is not in the output (missing file {relpath})"
+            return _Entry(relpath, warning, None, (), category, False, image)
         asset, notes = self._make_asset(ref)
-        if shared:
-            self._entries[id(ref)] = (ref, asset, notes)
-        return asset, notes
+        return _Entry(relpath, None, asset, notes, category, ref.kind == "icon", image)
 
     def _make_asset(self, ref: Reference) -> tuple[Asset, tuple[str, ...]]:
         destination = ref.destination
@@ -195,9 +219,6 @@ class Resolver:
         )
         return asset, notes
 
-    def _category(self, ref: Reference) -> int:
-        return _ORDER.get(ref.destination, 4)
-
     def _add(
         self,
         found: dict[str, Found],
@@ -207,37 +228,37 @@ class Resolver:
     ) -> bool:
         if ref.path in found:
             return False
-        relpath = self._relpath(ref, chain)
-        if relpath is None:
+        key = (
+            ref.path,
+            ref.destination,
+            ref.kind,
+            ref.type,
+            ref.crossorigin,
+            ref.media,
+            ref.module,
+        )
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = self._entry(ref)
+        if entry.relpath is not None:
+            self.last_touched.add(entry.relpath)
+        if entry.asset is None:
+            self._warn(chain[-1], entry.warning or "")
             return False
-        asset, notes = self._asset(ref, shared=len(chain) > 1)
-        item = Found(asset, chain, self._category(ref), icon=ref.kind == "icon", notes=notes)
-        if ref.kind in ("url", "srcset") and len(chain) > 1 and ref.destination == "image":
+        item = Found(entry.asset, chain, entry.category, icon=entry.icon, notes=entry.notes)
+        if entry.image and len(chain) > 1:
             # An image named by a stylesheet: listed after the page's own images.
             css_images.append(item)
             return True
         found[ref.path] = item
         return True
 
-    def _relpath(self, ref: Reference, chain: tuple[Link, ...]) -> str | None:
-        relpath = url_path_to_relpath(ref.path, self.base_path)
-        last = chain[-1]
-        if relpath is None:
-            self._warn(last, f"{ref.path} is outside the site (base path {self.base_path})")
-            return None
-        if relpath == "" or relpath.endswith("/"):
-            relpath += "index.html"
-        self.last_touched.add(relpath)
-        if not self.exists(relpath):
-            what = {
-                "style": "stylesheet",
-                "script": "script",
-                "font": "font",
-                "image": "image",
-            }.get(ref.destination, "file")
-            self._warn(last, f"{what} {ref.path} is not in the output (missing file {relpath})")
-            return None
-        return relpath
+    def _link(self, file: str, line: int) -> Link:
+        key = (file, line)
+        link = self._links.get(key)
+        if link is None:
+            link = self._links[key] = Link(file, line)
+        return link
 
     def _warn(self, where: Link, message: str) -> None:
         key = (where.file, where.line, message)
@@ -284,7 +305,7 @@ class Resolver:
         for ref in doc.scan.references:
             if not ref.local:
                 continue
-            link_chain = (*chain, Link(doc.display, ref.line))
+            link_chain = (*chain, self._link(doc.display, ref.line))
             if ref.destination == "style":
                 if ref.path in visiting:
                     self._warn(
@@ -327,7 +348,7 @@ class Resolver:
             for ref in doc.scan.references:
                 if not ref.local:
                     continue
-                link_chain = (*current_chain, Link(doc.display, ref.line))
+                link_chain = (*current_chain, self._link(doc.display, ref.line))
                 if self._add(found, ref, link_chain, []) and ref.destination == "script":
                     children.append((ref, link_chain))
             stack.extend(reversed(children))

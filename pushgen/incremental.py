@@ -120,12 +120,20 @@ class AssetTable:
 
     assets: list[Asset] = field(default_factory=list)
     _index: dict[Asset, int] = field(default_factory=dict)
+    # By id: the resolver hands out the same Asset object to every page that
+    # reaches a stylesheet's reference, and an id lookup skips the dataclass's
+    # __hash__ and __eq__. Each entry holds its asset, so its id stays its own.
+    _by_id: dict[int, tuple[Asset, int]] = field(default_factory=dict)
 
     def index(self, asset: Asset) -> int:
+        hit = self._by_id.get(id(asset))
+        if hit is not None and hit[0] is asset:
+            return hit[1]
         number = self._index.get(asset)
         if number is None:
             number = self._index[asset] = len(self.assets)
             self.assets.append(asset)
+        self._by_id[id(asset)] = (asset, number)
         return number
 
     def __getstate__(self) -> object:
@@ -134,6 +142,7 @@ class AssetTable:
     def __setstate__(self, state: list[tuple[object, ...]]) -> None:
         self.assets = [Asset(*fields) for fields in state]  # type: ignore[arg-type]
         self._index = {a: i for i, a in enumerate(self.assets)}
+        self._by_id = {}
 
 
 @dataclass(slots=True)

@@ -25,6 +25,9 @@ _STRIP = "".join(chr(c) for c in range(0x21))  # C0 controls and space
 _TAB_NEWLINE = re.compile(r"[\t\n\r]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
+# An absolute path of unreserved characters, not "//host" (dot segments are
+# excluded separately: no "/." anywhere).
+_PLAIN_PATH = re.compile(r"/[A-Za-z0-9_\-.~][A-Za-z0-9_\-.~/]*|/")
 # Characters a browser leaves alone in a path / query; everything else is
 # percent-encoded as UTF-8 (URL Standard, path and query percent-encode sets).
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
@@ -75,6 +78,15 @@ def resolve(ref: str, base: str, *, origin: str = LOCAL_ORIGIN) -> Resolved | No
     ``data:``, ``blob:``, ``javascript:`` ... schemes. Other origins come back with
     ``local=False`` so the caller can offer a ``preconnect`` instead.
     """
+    if (
+        _PLAIN_PATH.fullmatch(ref)
+        and "/." not in ref
+        and base.startswith(origin)
+        and base[len(origin) : len(origin) + 1] == "/"
+    ):
+        # Most references of a built site are plain absolute paths of its own
+        # ("/static/css/site.css"): nothing to strip, encode or remove.
+        return Resolved(url=origin + ref, origin=origin, local=True, path=ref)
     ref = _TAB_NEWLINE.sub("", ref.strip(_STRIP))
     if _SURROGATE.search(ref):
         # A lone surrogate cannot be encoded; the URL Standard's UTF-8 encode

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pushgen.urls import document_url, resolve, url_path_to_relpath
 
@@ -81,3 +83,11 @@ def test_url_paths_map_to_files_inside_the_output_only(
     path: str, base: str, relpath: str | None
 ) -> None:
     assert url_path_to_relpath(path, base) == relpath
+
+
+@given(st.text(alphabet="/.-_~aZ09%?", min_size=1, max_size=24))
+def test_plain_paths_resolve_as_the_full_algorithm_does(ref: str) -> None:
+    # A leading space is stripped by the full algorithm but keeps the reference
+    # off the fast path for plain absolute paths: both must agree.
+    base = "https://pushgen.invalid/docs/page.html"
+    assert resolve(ref, base) == resolve(" " + ref, base)
