@@ -10,7 +10,10 @@ N-page site (a layout with partials, per-page assets, a shared stylesheet with
 * build -j2  - the same on two worker processes;
 * peer scan  - the npm tool http2-push-manifest over the rendered pages (it scans
                HTML only: no rendering, no CSS @import chains, fonts or module
-               graphs), installed into bench/_work when node and npm exist.
+               graphs), installed into bench/_work when node and npm exist;
+* rendered -j1 / -j2 - `pushgen build` given what the peer is given: a site whose
+               pages are the rendered pages (plain HTML, which Jinja2 passes
+               through) and the same static files: the like-for-like comparison.
 
 The table also counts what each found: manifest entries summed over all pages.
 
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -186,18 +190,37 @@ def timed(fn: Callable[[], object]) -> float:
 FOUND: dict[tuple[int, str], int] = {}
 
 
+def rendered_site(site: Path, root: Path) -> Path:
+    """A site whose pages are ``site``'s rendered pages, with the same static files."""
+    output = site / "_site"
+    for page in output.rglob("*.html"):
+        target = root / "pages" / page.relative_to(output)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(page, target)
+    shutil.copytree(site / "static", root / "static", copy_function=os.link)
+    shutil.copyfile(site / "pushgen.yaml", root / "pushgen.yaml")
+    return root
+
+
+def entries(site: Path, jobs: int) -> int:
+    result = build_site(load_config(site), jobs=jobs, full=True)
+    return sum(len(assets) for assets in result.manifest.routes.values())
+
+
 def run(pages: int, rounds: int, peer: Path | None) -> dict[str, list[float]]:
     """Interleaved rounds; every build starts from no output (a clean CI checkout)."""
     work = Path(tempfile.mkdtemp(prefix="pushgen-bench-"))
     try:
         site = make_site(work / "site", pages)
-        result = build_site(load_config(site), jobs=1, full=True)  # warm caches and imports
-        FOUND[(pages, "build -j1")] = FOUND[(pages, "build -j2")] = sum(
-            len(assets) for assets in result.manifest.routes.values()
-        )
+        # Warms caches and imports; counts what the build finds.
+        FOUND[(pages, "build -j1")] = FOUND[(pages, "build -j2")] = entries(site, 1)
+        html = rendered_site(site, work / "rendered")
+        FOUND[(pages, "rendered -j1")] = FOUND[(pages, "rendered -j2")] = entries(html, 1)
         times: dict[str, list[float]] = {"floor": [], "build -j1": [], "build -j2": []}
         if peer is not None:
             times["peer scan"] = []
+            times["rendered -j1"] = []
+            times["rendered -j2"] = []
         for _ in range(rounds):
             times["floor"].append(timed(lambda: floor(site)))
             shutil.rmtree(site / "_site")
@@ -212,6 +235,11 @@ def run(pages: int, rounds: int, peer: Path | None) -> dict[str, list[float]]:
                 seconds, found = peer_scan(peer, site / "_site")
                 times["peer scan"].append(seconds)
                 FOUND[(pages, "peer scan")] = found
+                for jobs in (1, 2):
+                    shutil.rmtree(html / "_site")
+                    times[f"rendered -j{jobs}"].append(
+                        timed(lambda jobs=jobs: build_site(load_config(html), jobs=jobs, full=True))  # type: ignore[misc]
+                    )
         return times
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -219,17 +247,20 @@ def run(pages: int, rounds: int, peer: Path | None) -> dict[str, list[float]]:
 
 def table(results: dict[int, dict[str, list[float]]], rounds: int) -> str:
     lines = [
-        "| pages | what | median s | min s | max s | x floor (median) | entries found |",
-        "|---:|---|---:|---:|---:|---:|---:|",
+        "| pages | what | median s | min s | max s | x floor (median) | peer scan / this "
+        "| entries found |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for pages, times in results.items():
         base = statistics.median(times["floor"])
+        peer = statistics.median(times["peer scan"]) if "peer scan" in times else None
         for name, values in times.items():
             med = statistics.median(values)
             found = FOUND.get((pages, name), "")
+            faster = f"{peer / med:.1f}x" if peer is not None else ""
             lines.append(
                 f"| {pages} | {name} | {med:.3f} | {min(values):.3f} | {max(values):.3f} "
-                f"| {med / base:.2f} | {found} |"
+                f"| {med / base:.2f} | {faster} | {found} |"
             )
     return "\n".join(lines)
 

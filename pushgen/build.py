@@ -52,7 +52,13 @@ from .incremental import (
     scan_templates,
 )
 from .js_scan import scan_js
-from .manifest import SCHEMA_NAME, Manifest, parse_hand_part, update_manifest_text
+from .manifest import (
+    SCHEMA_NAME,
+    Manifest,
+    parse_hand_part,
+    routes_checksum,
+    update_manifest_text,
+)
 from .model import Asset, ScanResult
 from .render import Page, Renderer, RenderError, discover_pages
 from .rules import Rule, glob_matches
@@ -647,11 +653,13 @@ def _build(
                 state.spare = secrets.token_hex(8)  # the output this build replaces
             results: list[PageResult] = []
             routes: dict[str, tuple[Asset, ...]] = {}
+            unchanged: set[str] = set()  # routes with the entries the last build wrote
             for page in pages:
                 scan = scans.get(page.source)
                 old = previous.pages.get(page.source) if previous else None
                 if scan is None and old is not None and not (old.touched & changed_files):
                     page_state = old
+                    unchanged.add(page.route)
                     diagnostics.extend(old.diagnostic_list())
                 else:
                     # A page not rendered again is resolved again from its saved scan.
@@ -681,10 +689,17 @@ def _build(
             manifest_file = _display(config.manifest)
             try:
                 text = update_manifest_text(
-                    existing_text, routes, filename=manifest_file, force=force, base=previous_routes
+                    existing_text,
+                    routes,
+                    filename=manifest_file,
+                    force=force,
+                    base=previous_routes,
+                    unchanged=unchanged,
+                    written=previous.routes_sum if previous else None,
                 )
             except ManifestError as exc:
                 raise BuildError(exc.diagnostics) from None
+            state.routes_sum = routes_checksum(text) or ""
             manifest = Manifest(routes=routes, rules=rules, filename=manifest_file)
             result = BuildResult(
                 config=config,

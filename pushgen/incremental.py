@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 # Bump when the state's shape or the meaning of its contents changes.
-_FORMAT = 3
+_FORMAT = 4
 # A page depends on every template when one of its templates names another by
 # an expression (``{% include name %}``).
 ALL = "*"
@@ -197,6 +197,8 @@ class BuildState:
     assets: AssetTable = field(default_factory=AssetTable)
     # The name of the spare copy of the output (see build.py), "" when none.
     spare: str = ""
+    # The checksum of the manifest's routes block as this build wrote it.
+    routes_sum: str = ""
     # As loaded: the pickled parts, the pages of each shard, the number of assets.
     # save_state writes the parts that did not change as they were read.
     _blobs: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
@@ -268,6 +270,7 @@ def load_state(config: SiteConfig) -> BuildState | None:
             key=header[1],
             spare=header[2],
             docs=header[3],
+            routes_sum=header[4],
             templates=pickle.loads(blobs["templates"]),
             static=pickle.loads(blobs["static"]),
             assets=pickle.loads(blobs["assets"]),
@@ -328,7 +331,7 @@ def save_state(config: SiteConfig, state: BuildState, previous: BuildState | Non
             and all(page is was[source] for source, page in shard.items())
         )
         blobs[f"pages-{i}"] = part(f"pages-{i}", shard, unchanged)
-    header = (_FORMAT, state.key, state.spare, state.docs)
+    header = (_FORMAT, state.key, state.spare, state.docs, state.routes_sum)
     with contextlib.suppress(OSError):
         atomic_write(
             state_path(config), pickle.dumps((header, blobs), protocol=pickle.HIGHEST_PROTOCOL)

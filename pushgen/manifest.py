@@ -23,7 +23,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -43,6 +43,7 @@ __all__ = [
     "load_manifest",
     "parse_hand_part",
     "parse_manifest",
+    "routes_checksum",
     "update_manifest_text",
 ]
 
@@ -627,16 +628,40 @@ def _entry_text(asset: Asset) -> str:
     return f"    - {_entry_line(asset)}\n"
 
 
-def _routes_body(routes: Mapping[str, tuple[Asset, ...]]) -> str:
+def _routes_body(
+    routes: Mapping[str, tuple[Asset, ...]],
+    unchanged: Collection[str] = (),
+    written: Mapping[str, str] | None = None,
+) -> str:
+    """The ``routes`` block's lines; those of ``unchanged`` routes are copied from ``written``.
+
+    ``written`` maps a route's first line to its whole text in the block as it is.
+    """
     out: list[str] = []
     for route in sorted(routes):
         assets = routes[route]
-        if not assets:
-            out.append(f"  {_quote(route)}: []\n")
-            continue
-        out.append(f"  {_quote(route)}:\n")
+        key = f"  {_quote(route)}:\n" if assets else f"  {_quote(route)}: []\n"
+        if written is not None and route in unchanged:
+            text = written.get(key)
+            if text is not None:
+                out.append(text)
+                continue
+        out.append(key)
         out.extend(map(_entry_text, assets))
     return "".join(out)
+
+
+# One route of a routes block as the build writes it: its key line, then its entries.
+_ROUTE_TEXT = re.compile(r"^(  \S[^\n]*\n)(?:    [^\n]*\n)*", re.MULTILINE)
+
+
+def routes_checksum(text: str) -> str | None:
+    """The checksum on the ``routes:`` line of a manifest's text, if it has one."""
+    for line in text.splitlines():
+        if line.startswith("routes:"):
+            marker = _CHECKSUM.search(line)
+            return marker.group("sum") if marker else None
+    return None
 
 
 def _checksum(body: str) -> str:
@@ -714,6 +739,8 @@ def update_manifest_text(
     filename: str = "manifest",
     force: bool = False,
     base: Mapping[str, tuple[Asset, ...]] | None = None,
+    unchanged: Collection[str] = (),
+    written: str | None = None,
 ) -> str:
     """The manifest text with its generated ``routes`` replaced and everything else kept.
 
@@ -723,8 +750,12 @@ def update_manifest_text(
     :class:`ManifestError` pointing at the first edited line, unless ``force``.
     ``base``, the routes the previous build wrote (when known), makes that line
     exact even when the site changed too.
+
+    ``unchanged`` routes have the entries they had in the block whose checksum is
+    ``written`` (the block the previous build wrote, see :func:`routes_checksum`);
+    when the file still holds that block, their lines are copied from it rather
+    than written anew (most of a rebuild's routes, after a small change).
     """
-    body = _routes_body(routes)
     if existing is None or not existing.strip():
         return dump_manifest(Manifest(routes=routes))
     # A manifest saved with CRLF line ends (a Windows checkout) keeps them.
@@ -741,11 +772,21 @@ def update_manifest_text(
     )
     if span is None:
         _refuse_unwritable(existing, filename)
+        body = _routes_body(routes)
         return _newlines(modeline + "".join(lines) + _routes_line(body) + body, newline)
     start, end = span
     old_body = "".join(lines[start + 1 : end])
     marker = _CHECKSUM.search(lines[start])
-    edited = old_body != body and (marker is None or marker.group("sum") != _checksum(old_body))
+    intact = marker is not None and marker.group("sum") == _checksum(old_body)
+    reusable = (
+        intact and written is not None and marker is not None and marker.group("sum") == written
+    )
+    body = _routes_body(
+        routes,
+        unchanged,
+        {m.group(1): m.group(0) for m in _ROUTE_TEXT.finditer(old_body)} if reusable else None,
+    )
+    edited = old_body != body and not intact
     if edited and old_body.strip() and not force:
         old_lines = lines[start + 1 : end]
         new_lines = body.splitlines(keepends=True)
