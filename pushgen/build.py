@@ -31,7 +31,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .config import SiteConfig
@@ -437,6 +437,8 @@ def _render_one(
     if staging is not None:
         writer(staging / page.output, html)
     scan = scan_html(html, document_url(page.route), filename=page.display)
+    if renderer.last_diagnostics:  # what decoding the page's templates found (bytes replaced)
+        scan = replace(scan, diagnostics=(*renderer.last_diagnostics, *scan.diagnostics))
     return index, scan, None
 
 

@@ -27,7 +27,14 @@ from functools import cache
 
 from .errors import Diagnostic
 
-__all__ = ["Decoded", "decode_css", "decode_html", "decode_utf8", "lookup_encoding"]
+__all__ = [
+    "Decoded",
+    "decode_css",
+    "decode_html",
+    "decode_utf8",
+    "lookup_encoding",
+    "python_codec",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +168,18 @@ _CSS_CHARSET = re.compile(rb'@charset "([^"]*)";')
 def lookup_encoding(label: str) -> str | None:
     """The WHATWG encoding a label names ("get an encoding"), or ``None`` if unknown."""
     return _LABELS.get(label.strip(_ASCII_WS).lower())
+
+
+def python_codec(encoding: str) -> str | None:
+    """The Python codec that writes text in a WHATWG encoding, or ``None`` when none can.
+
+    Not every WHATWG name is a Python codec name (``windows-874``, ``x-mac-cyrillic``,
+    ``iso-8859-8-i``), and "replacement" has no encoder at all: the Encoding Standard's
+    "get an output encoding" writes UTF-8 instead
+    (https://encoding.spec.whatwg.org/#get-an-output-encoding).
+    """
+    codec = _ENCODINGS.get(encoding, ("", ""))[0]
+    return codec or None
 
 
 @cache

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import codecs
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -25,7 +25,7 @@ from urllib.parse import quote, urlencode
 import jinja2
 
 from .config import SiteConfig
-from .decode import decode_html
+from .decode import decode_html, python_codec
 from .errors import Diagnostic
 
 __all__ = ["Page", "RenderError", "Renderer", "discover_pages"]
@@ -82,11 +82,18 @@ def discover_pages(config: SiteConfig) -> list[Page]:
 
 
 class _CharsetLoader(jinja2.FileSystemLoader):
-    """A loader that reads each template in the charset it declares (BOM or <meta charset>)."""
+    """A loader that reads each template in the charset it declares (BOM or <meta charset>).
 
-    def __init__(self, searchpath: list[Path]) -> None:
+    What the decoder found wrong (bytes invalid in that charset, which become U+FFFD
+    in the output without a trace) is kept per template, located in its file, for
+    :attr:`Renderer.last_diagnostics`.
+    """
+
+    def __init__(self, searchpath: list[Path], display: Callable[[str], str]) -> None:
         super().__init__([str(p) for p in searchpath])
+        self._display = display
         self.encodings: dict[str, str] = {}
+        self.diagnostics: dict[str, tuple[Diagnostic, ...]] = {}
 
     def get_source(
         self, environment: jinja2.Environment, template: str
@@ -99,8 +106,10 @@ class _CharsetLoader(jinja2.FileSystemLoader):
                 mtime = os.path.getmtime(filename)
             except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
                 continue
-            decoded = decode_html(data)
+            filename = os.path.normpath(filename)
+            decoded = decode_html(data, filename=self._display(filename))
             self.encodings[template] = decoded.encoding
+            self.diagnostics[template] = decoded.diagnostics
 
             def uptodate(filename: str = filename, mtime: float = mtime) -> bool:
                 try:
@@ -108,8 +117,132 @@ class _CharsetLoader(jinja2.FileSystemLoader):
                 except OSError:
                     return False
 
-            return decoded.text, os.path.normpath(filename), uptodate
+            return decoded.text, filename, uptodate
         raise jinja2.TemplateNotFound(template)
+
+    def load(
+        self,
+        environment: jinja2.Environment,
+        name: str,
+        globals: MutableMapping[str, Any] | None = None,
+    ) -> jinja2.Template:
+        # Jinja2's parser and code generator recurse once (or more) per nested block,
+        # and the Python code it generates nests one level per block: past some depth
+        # (21 {% for %}, 99 {% if %}, a few hundred of anything) compiling fails with
+        # a RecursionError or a SyntaxError about the generated code, neither of which
+        # says where in the template. A TemplateSyntaxError at the deepest point does.
+        # (Jinja2 advises against overriding load() in loaders that other loaders
+        # wrap, as those call get_source() only; this one is never wrapped.)
+        try:
+            return super().load(environment, name, globals)
+        except (RecursionError, SyntaxError) as exc:
+            source, filename, _ = self.get_source(environment, name)
+            line, what, fix = _too_deep(environment, source)
+            message = f"{what}, more than Jinja2 can compile ({type(exc).__name__}): {fix}"
+            raise jinja2.TemplateSyntaxError(message, line, name, filename) from None
+
+
+# Below this depth nesting is not what stops Jinja2 from compiling a template: the
+# lowest limit is CPython's 20 statically nested blocks (each {% for %} is one).
+_DEEP = 20
+
+# Jinja2's tags that have an end tag; "set" only without "=" ({% set x %}...{% endset %}).
+_BLOCK_TAGS = frozenset(
+    ("autoescape", "block", "call", "filter", "for", "if", "macro", "set", "trans", "with")
+)
+
+# A macro defined at the top level, or an included template, compiles to code of its
+# own whose nesting starts again from 0.
+_FIX_BLOCKS = (
+    "move the inner levels into a macro defined at the top of the template,"
+    " or into a template of their own that you {% include %}"
+)
+
+
+def _too_deep(environment: jinja2.Environment, source: str) -> tuple[int, str, str]:
+    """Where ``source`` nests deepest, by a scan of its tokens: (line, what, what to do).
+
+    The line is that of the first opening tag (or bracket) at the greatest depth; 0
+    when nothing is nested deep enough to be the cause. The lexer does not recurse, so
+    it works on templates the parser cannot take.
+    """
+    blocks: list[str] = []
+    brackets = 0
+    deepest_block = (0, 0, "")  # (depth, line, tag)
+    deepest_bracket = (0, 0)  # (depth, line)
+    tag: tuple[int, str] | None = None  # the opening tag being read: (line, name)
+    tag_name_next = False
+    try:
+        for line, kind, value in environment.lex(source):
+            if kind == "whitespace":
+                continue
+            if kind in ("block_begin", "variable_begin"):
+                # Brackets never span tags; a stray one is not carried to the next.
+                brackets, tag = 0, None
+            elif tag_name_next and kind == "name":
+                if value in _BLOCK_TAGS:
+                    tag = (line, value)
+                elif value.startswith("end") and value[3:] in _BLOCK_TAGS and blocks:
+                    blocks.pop()
+            elif kind == "block_end" and tag is not None:
+                blocks.append(tag[1])
+                if len(blocks) > deepest_block[0]:
+                    deepest_block = (len(blocks), tag[0], tag[1])
+                tag = None
+            elif kind == "operator" and value == "=" and tag is not None and tag[1] == "set":
+                tag = None  # {% set x = ... %} has no end tag
+            elif kind == "operator" and value in ("(", "[", "{"):
+                brackets += 1
+                if brackets > deepest_bracket[0]:
+                    deepest_bracket = (brackets, line)
+            elif kind == "operator" and value in (")", "]", "}"):
+                brackets = max(0, brackets - 1)
+            tag_name_next = kind == "block_begin"
+    except jinja2.TemplateSyntaxError:
+        pass  # what was read up to the error is all there is to go on
+    depth, line, name = deepest_block
+    if depth >= _DEEP:
+        return line, f"{{% {name} %}} is nested {depth} blocks deep", _FIX_BLOCKS
+    depth, line = deepest_bracket
+    if depth >= _DEEP:
+        return line, f"brackets are nested {depth} deep", "split the expression with {% set %}"
+    return 0, "the template is nested too deeply", _FIX_BLOCKS
+
+
+class _Environment(jinja2.Environment):
+    """An environment that notes the name of every template a render asks for.
+
+    A compiled template is cached and its source read once, but the decoding
+    warnings of a layout or a partial concern every page that uses it: each render
+    needs to know which templates it used, cached or not. ``{% extends %}``,
+    ``{% include %}`` and ``{% import %}`` all come through these two methods.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.used: dict[str, None] = {}  # an ordered set
+
+    def get_template(
+        self,
+        name: str | jinja2.Template,
+        parent: str | None = None,
+        globals: MutableMapping[str, Any] | None = None,
+    ) -> jinja2.Template:
+        template = super().get_template(name, parent, globals)
+        if template.name is not None:
+            self.used[template.name] = None
+        return template
+
+    def select_template(
+        self,
+        names: Iterable[str | jinja2.Template],
+        parent: str | None = None,
+        globals: MutableMapping[str, Any] | None = None,
+    ) -> jinja2.Template:
+        template = super().select_template(names, parent, globals)
+        if template.name is not None:
+            self.used[template.name] = None
+        return template
 
 
 class RenderError(Exception):
@@ -126,8 +259,10 @@ class Renderer:
     def __init__(self, config: SiteConfig, pages: list[Page]) -> None:
         self.config = config
         self._endpoints = {p.endpoint: p.route for p in pages}
-        self._loader = _CharsetLoader([config.pages, config.templates])
-        self.environment = jinja2.Environment(
+        self._loader = _CharsetLoader([config.pages, config.templates], self._display_path)
+        # Warnings about the templates of the page rendered last (see render()).
+        self.last_diagnostics: tuple[Diagnostic, ...] = ()
+        self.environment = _Environment(
             loader=self._loader,
             autoescape=jinja2.select_autoescape(["html", "htm", "xml"]),
             cache_size=-1,
@@ -160,7 +295,13 @@ class Renderer:
         return url
 
     def render(self, page: Page) -> bytes:
-        """Render ``page`` to bytes in its declared charset. Raises :class:`RenderError`."""
+        """Render ``page`` to bytes in its declared charset. Raises :class:`RenderError`.
+
+        Afterwards :attr:`last_diagnostics` holds the warnings about the templates the
+        page used (bytes invalid in a template's charset, say), located in them.
+        """
+        self.last_diagnostics = ()
+        self.environment.used.clear()
         try:
             template = self.environment.get_template(page.source)
             text = template.render(
@@ -192,8 +333,13 @@ class Renderer:
                     "error",
                 )
             ) from None
+        self.last_diagnostics = tuple(
+            dict.fromkeys(
+                d for name in self.environment.used for d in self._loader.diagnostics.get(name, ())
+            )
+        )
         encoding = self._loader.encodings.get(page.source, "utf-8")
-        data = text.encode(encoding, errors="xmlcharrefreplace")
+        data = text.encode(python_codec(encoding) or "utf-8", errors="xmlcharrefreplace")
         if encoding in _BOMS:
             # UTF-16 is only recognised by its byte order mark (no <meta> can say
             # it), so the output keeps the one the template had.
@@ -201,8 +347,9 @@ class Renderer:
         return data
 
     def _display(self, filename: str | None) -> str | None:
-        if not filename:
-            return None
+        return self._display_path(filename) if filename else None
+
+    def _display_path(self, filename: str) -> str:
         try:
             return os.path.relpath(filename, self.config.root).replace(os.sep, "/")
         except ValueError:

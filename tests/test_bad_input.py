@@ -255,16 +255,57 @@ def test_too_deeply_nested_jinja2_is_an_error_naming_the_page(site: Path) -> Non
         assert "IndentationError" in diagnostic.message or "RecursionError" in diagnostic.message
 
 
-@pytest.mark.xfail(
-    strict=True, reason="bug: render.py reports a Jinja2 compile-time RecursionError on line 0"
+NEST_IF = "{% if true %}\n", "{% endif %}"
+NEST_FOR = "{% for i in [1] %}\n", "{% endfor %}"
+
+
+@pytest.mark.parametrize(
+    ("opening", "closing", "depth", "what"),
+    [
+        # Past 200 levels or so Jinja2's parser runs out of stack (RecursionError).
+        (*NEST_IF, 2_000, "{% if %} is nested 2000 blocks deep"),
+        # 99 ifs make Python code nested past its 100 levels of indentation.
+        (*NEST_IF, 100, "{% if %} is nested 100 blocks deep"),
+        # 21 loops make Python code with more than 20 statically nested blocks.
+        (*NEST_FOR, 21, "{% for %} is nested 21 blocks deep"),
+    ],
 )
-def test_too_deeply_nested_jinja2_is_located(site: Path) -> None:
-    depth = 2_000
+def test_too_deeply_nested_jinja2_is_located(
+    site: Path, opening: str, closing: str, depth: int, what: str
+) -> None:
     (site / "pages" / "nested.html").write_text(
-        "{% if true %}" * depth + "deep" + "{% endif %}" * depth + "\n", encoding="utf-8"
+        "<p>\n" + opening * depth + "deep" + closing * depth + "\n", encoding="utf-8"
     )
     [diagnostic] = build_error(site)
-    assert diagnostic.line >= 1
+    # The innermost opening tag: line 1 is the <p>, the tags take one line each.
+    assert (diagnostic.file, diagnostic.line) == ("pages/nested.html", depth + 1)
+    assert what in diagnostic.message, diagnostic.message
+    assert "move the inner levels into a macro" in diagnostic.message
+
+
+def test_too_deeply_nested_layout_is_located_in_the_layout(site: Path) -> None:
+    depth = 300
+    write_site(
+        site,
+        {
+            "templates/deep.html": "<p>\n" + "{% with %}\n" * depth + "{% block body %}"
+            "{% endblock %}" + "{% endwith %}" * depth + "\n",
+            "pages/index.html": '{% extends "deep.html" %}{% block body %}hi{% endblock %}\n',
+        },
+    )
+    [diagnostic] = build_error(site)
+    # {% block body %} is the innermost block, on the line after the last {% with %}.
+    assert (diagnostic.file, diagnostic.line) == ("templates/deep.html", depth + 2)
+    assert f"{{% block %}} is nested {depth + 1} blocks deep" in diagnostic.message
+
+
+def test_too_deeply_nested_brackets_are_located(site: Path) -> None:
+    (site / "pages" / "index.html").write_text(
+        "<p>\n\n{{ " + "(" * 500 + "1" + ")" * 500 + " }}\n", encoding="utf-8"
+    )
+    [diagnostic] = build_error(site)
+    assert (diagnostic.file, diagnostic.line) == ("pages/index.html", 3)
+    assert "brackets are nested 500 deep" in diagnostic.message
 
 
 # --- charsets and byte order marks ------------------------------------------------------------
@@ -352,17 +393,63 @@ def test_a_utf16_page_with_a_bom_keeps_it_and_its_references(
     assert result.diagnostics == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: render.py drops the decoder's diagnostics; U+FFFD replaces bytes silently",
-)
 def test_bytes_invalid_in_the_declared_charset_are_reported(site: Path) -> None:
     page = TEXT_PAGE.replace("<title>", '<meta charset="utf-8"><title>').encode("latin-1")
     (site / "pages" / "index.html").write_bytes(page)
     (site / "static" / "css" / "a.css").write_text("a { color: red }\n")
     result = build(site)
     assert [(d.file, d.line) for d in result.diagnostics] == [("pages/index.html", 1)]
-    assert "U+FFFD" in result.diagnostics[0].message
+    assert [d.severity for d in result.diagnostics] == ["warning"]
+    assert "not valid utf-8 were replaced with U+FFFD" in result.diagnostics[0].message
+
+
+def test_bytes_invalid_in_a_layout_or_partial_are_reported_there_once(site: Path) -> None:
+    # Each template is decoded once and cached, but every page that uses it is told.
+    write_site(
+        site,
+        {
+            "templates/base.html": b"<!doctype html>\n<title>caf\xe9</title>\n"
+            b"{% include 'nav.html' %}{% block body %}{% endblock %}\n",
+            "templates/nav.html": b"<nav>\n\n<a>\xff</a></nav>\n",
+            "pages/index.html": "{% extends 'base.html' %}{% block body %}home{% endblock %}\n",
+            "pages/about.html": "{% extends 'base.html' %}{% block body %}about{% endblock %}\n",
+        },
+    )
+    result = build(site)
+    assert [(d.file, d.line, d.column) for d in result.diagnostics] == [
+        ("templates/base.html", 2, 11),
+        ("templates/nav.html", 3, 4),
+    ]
+    assert all("U+FFFD" in d.message for d in result.diagnostics)
+
+
+@pytest.mark.parametrize(
+    ("label", "codec", "text"),
+    [
+        # WHATWG names that are not Python codec names.
+        ("windows-874", "cp874", "\u0e44\u0e17\u0e22"),
+        ("x-mac-cyrillic", "mac-cyrillic", "\u043c\u0438\u0440"),
+        ("iso-8859-8-i", "iso8859-8", "\u05e9\u05dc\u05d5\u05dd"),
+    ],
+)
+def test_pages_in_charsets_python_names_differently_are_written_in_them(
+    site: Path, label: str, codec: str, text: str
+) -> None:
+    page = f'<meta charset="{label}"><p>{text} {{{{ 40 + 2 }}}}</p>\n'
+    (site / "pages" / "index.html").write_bytes(page.encode(codec))
+    result = build(site)
+    out = (site / "_site" / "index.html").read_bytes()
+    assert out == page.replace("{{ 40 + 2 }}", "42").encode(codec)
+    assert result.diagnostics == []
+
+
+def test_a_page_in_an_encoding_browsers_refuse_is_reported(site: Path) -> None:
+    # iso-2022-kr is "replacement" in the Encoding Standard: the page reads as one U+FFFD.
+    (site / "pages" / "index.html").write_bytes(b'<meta charset="iso-2022-kr">\n<p>hi</p>\n')
+    result = build(site)
+    assert (site / "_site" / "index.html").read_bytes() == "\ufffd".encode()
+    assert [(d.file, d.line) for d in result.diagnostics] == [("pages/index.html", 1)]
+    assert "browsers refuse to decode" in result.diagnostics[0].message
 
 
 @pytest.mark.parametrize(

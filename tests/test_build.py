@@ -185,3 +185,25 @@ def test_a_second_concurrent_build_is_refused(site: Path) -> None:
         held.flush()
         with pytest.raises(PushgenError, match=r"another build is writing .* \(pid 4242\)"):
             build_site(load_config(site), jobs=1)
+
+
+def test_a_layouts_decoding_warning_reaches_serial_parallel_and_incremental_builds(
+    tmp_path: Path,
+) -> None:
+    # The layout is decoded once per process (Jinja2 caches it), in each worker of a
+    # parallel build; the warning must still come back with the pages' outcomes, and
+    # an incremental build that renders nothing again keeps it from the saved state.
+    files = dict(SMALL_SITE)
+    # A windows-1252 byte in a layout that declares UTF-8, on line 3.
+    base = str(SMALL_SITE["templates/base.html"]).encode()
+    files["templates/base.html"] = base.replace(b"<title>", b"\n<title>caf\xe9 ", 1)
+    for i in range(260):  # above the threshold where workers start
+        files[f"pages/p/{i:03d}.html"] = '{% extends "base.html" %}'
+    one = write_site(tmp_path / "one", files)
+    two = write_site(tmp_path / "two", files)
+    expected = [("templates/base.html", 3, 11)]
+    for root, jobs in ((one, 1), (two, 2), (two, 2)):
+        result = build_site(load_config(root), jobs=jobs)
+        assert [(d.file, d.line, d.column) for d in result.warnings] == expected, jobs
+        assert "U+FFFD" in result.warnings[0].message
+    assert result.rendered == 0  # the last build was incremental
