@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +82,10 @@ def discover_pages(config: SiteConfig) -> list[Page]:
     return [_page_for(s, config) for s in sorted(sources)]
 
 
+# Line ends as Jinja2's lexer finds them in template data.
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+
+
 class _CharsetLoader(jinja2.FileSystemLoader):
     """A loader that reads each template in the charset it declares (BOM or <meta charset>).
 
@@ -94,10 +99,39 @@ class _CharsetLoader(jinja2.FileSystemLoader):
         self._display = display
         self.encodings: dict[str, str] = {}
         self.diagnostics: dict[str, tuple[Diagnostic, ...]] = {}
+        # A page's source that plain_text() read and found to be a template: Jinja2's
+        # load() asks for it next and gets it without reading the file again.
+        self._pending: dict[str, tuple[str, str, Callable[[], bool]]] = {}
+
+    def plain_text(self, environment: jinja2.Environment, name: str) -> str | None:
+        """The output of template ``name`` when it has no Jinja2 syntax; None when it has.
+
+        Such a page (plain HTML) renders to its own text with its line ends made
+        ``\n``, as Jinja2 does to the text between tags; compiling it to a Python
+        module first would cost more than the rest of its build.
+        """
+        source = self.get_source(environment, name)
+        text = source[0]
+        markers = (
+            environment.block_start_string,
+            environment.variable_start_string,
+            environment.comment_start_string,
+        )
+        if (
+            any(marker in text for marker in markers)
+            or environment.line_statement_prefix
+            or environment.line_comment_prefix
+        ):
+            self._pending[name] = source
+            return None
+        return _NEWLINE.sub(environment.newline_sequence, text) if "\r" in text else text
 
     def get_source(
         self, environment: jinja2.Environment, template: str
     ) -> tuple[str, str, Callable[[], bool]]:
+        pending = self._pending.pop(template, None)
+        if pending is not None:
+            return pending
         for searchpath in self.searchpath:
             pieces = jinja2.loaders.split_template_path(template)
             filename = os.path.join(searchpath, *pieces)
@@ -119,6 +153,10 @@ class _CharsetLoader(jinja2.FileSystemLoader):
 
             return decoded.text, filename, uptodate
         raise jinja2.TemplateNotFound(template)
+
+    def forget(self, name: str) -> None:
+        """Drop a source plain_text() kept for Jinja2's next load of ``name``."""
+        self._pending.pop(name, None)
 
     def load(
         self,
@@ -303,10 +341,16 @@ class Renderer:
         self.last_diagnostics = ()
         self.environment.used.clear()
         try:
-            template = self.environment.get_template(page.source)
-            text = template.render(
-                page={"route": page.route, "source": page.source, "endpoint": page.endpoint}
-            )
+            plain = self._loader.plain_text(self.environment, page.source)
+            if plain is not None:
+                text = plain
+                self.environment.used[page.source] = None
+            else:
+                template = self.environment.get_template(page.source)
+                self._loader.forget(page.source)  # compiled already: Jinja2 did not ask
+                text = template.render(
+                    page={"route": page.route, "source": page.source, "endpoint": page.endpoint}
+                )
         except jinja2.TemplateSyntaxError as exc:
             raise RenderError(
                 Diagnostic(
