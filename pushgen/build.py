@@ -272,10 +272,27 @@ def _static_sources(config: SiteConfig) -> tuple[dict[str, Path], dict[str, Stat
 
 
 def _copy_file(source: Path, target: Path, stat: StaticFile) -> None:
-    # copyfile uses sendfile(2); only the mtime matters to the next build (it
-    # decides hard-link or copy), so the rest of copy2's metadata is skipped.
-    shutil.copyfile(source, target)
-    os.utime(target, ns=(stat.mtime_ns, stat.mtime_ns))
+    """Copy ``source`` to the new file ``target`` with the mtime ``stat`` recorded.
+
+    sendfile(2) between two descriptors and the mtime set through the descriptor:
+    the fewest system calls and Python steps per file (a site has thousands, and
+    their copying runs beside the rendering). Only the mtime matters to the next
+    build (it decides hard-link or copy), so the rest of the metadata is not
+    copied. O_EXCL: the staging folder shares files with the live output, and a
+    file that exists must never be written into.
+    """
+    src = os.open(source, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        dst = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        try:
+            offset = 0
+            while sent := os.sendfile(dst, src, offset, 1 << 30):
+                offset += sent
+            os.utime(dst, ns=(stat.mtime_ns, stat.mtime_ns))
+        finally:
+            os.close(dst)
+    finally:
+        os.close(src)
 
 
 _StaticCopy = tuple[dict[str, Path], dict[str, StaticFile], set[str]]
@@ -417,10 +434,21 @@ def _render_chunk(chunk: list[tuple[int, Page]]) -> list[_PageOutcome]:
 
 def _write(target: Path, data: bytes) -> None:
     try:
-        target.write_bytes(data)
+        _write_new(target, data)
     except FileNotFoundError:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+        _write_new(target, data)
+
+
+def _write_new(target: Path, data: bytes) -> None:
+    # A new file (O_EXCL, see _copy_file), written without Python's file objects.
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 def _render_one(
@@ -442,6 +470,29 @@ def _render_one(
     return index, scan, None
 
 
+def _cores() -> int:
+    """CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def _render_serially(
+    renderer: Renderer,
+    staging: Path | None,
+    indexed: list[tuple[int, Page]],
+    write: Callable[[Path, bytes], object],
+    progress: Progress | None,
+) -> list[_PageOutcome]:
+    total = len(indexed)
+    outcomes = []
+    for done, (index, page) in enumerate(indexed, 1):
+        outcomes.append(_render_one(renderer, staging, index, page, write))
+        if progress and (done % 50 == 0 or done == total):
+            progress(done, total)
+    return outcomes
+
+
 def _render_pages(
     config: SiteConfig,
     all_pages: list[Page],
@@ -460,24 +511,26 @@ def _render_pages(
     total = len(pages)
     indexed = list(enumerate(pages))
     if jobs <= 1 or total < PARALLEL_THRESHOLD:
-        # Writing is I/O too: pages go to the same thread, so rendering never waits
-        # on the disk. Directories are made up front (no two threads race for them).
         if staging is not None:
             for directory in sorted({(staging / p.output).parent for p in pages}):
                 directory.mkdir(parents=True, exist_ok=True)
+        renderer = Renderer(config, all_pages)
+        if _cores() < 2:
+            # On one core a thread for the I/O only adds switches between the two
+            # (a third of a build's time at 1,000 pages): everything in turn.
+            side_work()
+            return _render_serially(renderer, staging, indexed, _write_new, progress)
+        # Writing is I/O too: pages go to the same thread as the static files, so
+        # rendering never waits on the disk. Directories are made up front (no two
+        # threads race for them).
         io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pushgen-io")
         pending: list[Future[object]] = [io.submit(side_work)]
 
         def write(target: Path, data: bytes) -> None:
-            pending.append(io.submit(target.write_bytes, data))
+            pending.append(io.submit(_write_new, target, data))
 
-        renderer = Renderer(config, all_pages)
-        outcomes = []
         try:
-            for done, (index, page) in enumerate(indexed, 1):
-                outcomes.append(_render_one(renderer, staging, index, page, write))
-                if progress and (done % 50 == 0 or done == total):
-                    progress(done, total)
+            outcomes = _render_serially(renderer, staging, indexed, write, progress)
         finally:
             io.shutdown(wait=True)
         for future in pending:
@@ -562,7 +615,7 @@ def _build(
             f"the output folder {config.output} would replace the site itself; choose another"
         )
     if jobs is None:
-        jobs = os.cpu_count() or 1
+        jobs = _cores()
     pages = discover_pages(config)
     diagnostics: list[Diagnostic] = []
     if not pages:
