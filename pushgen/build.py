@@ -244,34 +244,40 @@ def _claim_spare(
     return missing
 
 
-def _static_sources(config: SiteConfig) -> tuple[dict[str, Path], dict[str, StaticFile], list[str]]:
-    """``SITE/static``: its files and their stats by output path (``static/...``), and its folders.
+def _static_sources(config: SiteConfig) -> tuple[dict[str, str], dict[str, StaticFile], list[str]]:
+    """``SITE/static``: its files (source paths) and their stats by output path, and its folders.
 
-    Dotfiles and dot-folders (.DS_Store, .gitkeep, editor files) are not part of the site.
+    Output paths are ``static/...``. Dotfiles and dot-folders (.DS_Store, .gitkeep,
+    editor files) are not part of the site; a link to a folder is not followed.
+    Plain strings and scandir: a site has thousands of static files, and every
+    build, incremental or not, looks at each.
     """
-    files: dict[str, Path] = {}
+    files: dict[str, str] = {}
     stats: dict[str, StaticFile] = {}
     folders: list[str] = []
-    root = config.static
-    if not root.is_dir():
-        return files, stats, folders
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        rel_dir = os.path.normpath(os.path.join("static", os.path.relpath(dirpath, root)))
-        rel_dir = rel_dir.replace(os.sep, "/")
+
+    def walk(directory: str, rel_dir: str) -> None:
         folders.append(rel_dir)
-        for name in sorted(filenames):
-            if name.startswith("."):
+        with os.scandir(directory) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+        for entry in entries:
+            if entry.name.startswith("."):
                 continue
-            source = os.path.join(dirpath, name)
-            st = os.stat(source)
-            rel = f"{rel_dir}/{name}"
-            files[rel] = Path(source)
+            if entry.is_dir():
+                if not entry.is_symlink():
+                    walk(entry.path, f"{rel_dir}/{entry.name}")
+                continue
+            st = entry.stat()
+            rel = f"{rel_dir}/{entry.name}"
+            files[rel] = entry.path
             stats[rel] = StaticFile(st.st_size, st.st_mtime_ns)
+
+    if config.static.is_dir():
+        walk(str(config.static), "static")
     return files, stats, folders
 
 
-def _copy_file(source: Path, target: Path, stat: StaticFile) -> None:
+def _copy_file(source: str, target: Path, stat: StaticFile) -> None:
     """Copy ``source`` to the new file ``target`` with the mtime ``stat`` recorded.
 
     sendfile(2) between two descriptors and the mtime set through the descriptor:
@@ -295,7 +301,7 @@ def _copy_file(source: Path, target: Path, stat: StaticFile) -> None:
         os.close(src)
 
 
-_StaticCopy = tuple[dict[str, Path], dict[str, StaticFile], set[str]]
+_StaticCopy = tuple[dict[str, str], dict[str, StaticFile], set[str]]
 
 
 def _copy_static(config: SiteConfig, staging: Path) -> _StaticCopy:
@@ -360,8 +366,8 @@ def _update_static(
 class StaticFiles:
     """The site's static files by output path (``static/...``), read from their sources."""
 
-    def __init__(self, files: dict[str, Path], base_path: str) -> None:
-        self.files = files
+    def __init__(self, files: dict[str, str], base_path: str) -> None:
+        self.files = files  # output path -> source path
         self.base_path = base_path
         self._sizes: dict[str, int | None] = {}
 
@@ -371,7 +377,8 @@ class StaticFiles:
         if source is None:
             return None
         try:
-            return source.read_bytes()
+            with open(source, "rb") as fh:
+                return fh.read()
         except OSError:
             return None
 
@@ -381,7 +388,7 @@ class StaticFiles:
             relpath = url_path_to_relpath(path, self.base_path)
             source = self.files.get(relpath) if relpath is not None else None
             try:
-                self._sizes[path] = source.stat().st_size if source is not None else None
+                self._sizes[path] = os.stat(source).st_size if source is not None else None
             except OSError:
                 self._sizes[path] = None
         return self._sizes[path]

@@ -595,7 +595,14 @@ _PLAIN = re.compile(r"^[A-Za-z0-9_/.~%+\-=&;@!$'()*][A-Za-z0-9_/.~%+\-=&;@!$'()*
 _RESERVED_PLAIN = frozenset({"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"})
 
 
+# A URL path the way the build writes most of them: plain in YAML at once (it
+# cannot be a number, a boolean or a key, and has no ": " or "#").
+_PLAIN_PATH = re.compile(r"/[A-Za-z0-9_/.~%+\-=&;@!$'()*]*")
+
+
 def _quote(value: str) -> str:
+    if _PLAIN_PATH.fullmatch(value):
+        return value
     if (
         _PLAIN.match(value)
         and value.lower() not in _RESERVED_PLAIN
