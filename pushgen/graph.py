@@ -78,6 +78,26 @@ class _Entry(NamedTuple):
     image: bool  # an image named by url() or a srcset
 
 
+class _Expanded(NamedTuple):
+    """One asset a stylesheet's tree adds (see Resolver._expand_css)."""
+
+    asset: Asset
+    chain: tuple[Link, ...]  # from a stand-in for the page's link
+    category: int
+    icon: bool
+    notes: tuple[str, ...]
+    image: bool  # listed after the page's own images
+
+
+class _Expansion(NamedTuple):
+    """What following one stylesheet adds to any page that has none of its ``names``."""
+
+    items: list[_Expanded]
+    names: frozenset[str]
+    touched: frozenset[str]
+    warnings: list[tuple[Link, str]]
+
+
 @dataclass(slots=True)
 class Doc:
     """A stylesheet or module the resolver read and scanned (``kind``: "css" or "js")."""
@@ -128,6 +148,9 @@ class Resolver:
     # media; the entry holds the reference, so no other object can take that id.
     _joined: dict[tuple[int, str | None], tuple[Reference, Reference]] = field(default_factory=dict)
     _links: dict[tuple[str, int], Link] = field(default_factory=dict)
+    # What following a page's stylesheet adds, by its path and media (see _expand_css).
+    _expansions: dict[tuple[str, str | None], _Expansion] = field(default_factory=dict)
+    _recording: list[tuple[Link, str]] | None = None
 
     def page_assets(self, page_display: str, scan: ScanResult) -> list[Found]:
         """The ordered assets of one page whose HTML scan is ``scan``."""
@@ -141,7 +164,7 @@ class Resolver:
             chain = (Link(page_display, ref.line),)
             if ref.destination == "style" and ref.kind in ("stylesheet", "import", "preload"):
                 self._add(found, ref, chain, css_images)
-                self._follow_css(found, ref, chain, css_images, visiting=set())
+                self._expand_css(found, ref, chain, css_images)
             elif ref.destination == "script" and ref.module:
                 self._add(found, ref, chain, css_images)
                 self._follow_js(found, ref, chain)
@@ -261,6 +284,8 @@ class Resolver:
         return link
 
     def _warn(self, where: Link, message: str) -> None:
+        if self._recording is not None:
+            self._recording.append((where, message))
         key = (where.file, where.line, message)
         if key not in self._warned:
             self._warned.add(key)
@@ -284,6 +309,64 @@ class Resolver:
         self.docs[relpath] = doc
         return doc
 
+    def _expand_css(
+        self,
+        found: dict[str, Found],
+        sheet: Reference,
+        chain: tuple[Link, ...],
+        css_images: list[Found],
+    ) -> None:
+        """``_follow_css`` for a page's own stylesheet, worked out once per build.
+
+        Pages link the same few stylesheets, and what one adds (its @import tree,
+        fonts, images, each with the provenance after the page's link, the files
+        looked at, the warnings) does not depend on the page, unless the page has
+        already found one of the paths the tree names: that page takes the long way.
+        """
+        key = (sheet.path, sheet.media)
+        expansion = self._expansions.get(key)
+        if expansion is None:
+            expansion = self._expansions[key] = self._record_expansion(sheet)
+        if not expansion.names.isdisjoint(found):
+            self._follow_css(found, sheet, chain, css_images, visiting=set())
+            return
+        for item in expansion.items:
+            added = Found(
+                item.asset,
+                (*chain, *item.chain[1:]),
+                item.category,
+                icon=item.icon,
+                notes=item.notes,
+            )
+            if item.image:
+                css_images.append(added)
+            else:
+                found[item.asset.path] = added
+        self.last_touched |= expansion.touched
+        for where, message in expansion.warnings:
+            self._warn(where, message)
+
+    def _record_expansion(self, sheet: Reference) -> _Expansion:
+        found: dict[str, Found] = {}
+        css_images: list[Found] = []
+        touched, self.last_touched = self.last_touched, set()
+        self._recording = []
+        names: set[str] = set()
+        try:
+            # A stand-in for the page's link: _add tells a stylesheet's images from a
+            # page's own by the length of the chain.
+            self._follow_css(found, sheet, (Link("", 0),), css_images, visiting=set(), names=names)
+            in_order = [
+                _Expanded(f.asset, f.chain, f.category, f.icon, f.notes, False)
+                for f in found.values()
+            ] + [_Expanded(f.asset, f.chain, f.category, f.icon, f.notes, True) for f in css_images]
+            return _Expansion(
+                in_order, frozenset(names), frozenset(self.last_touched), self._recording
+            )
+        finally:
+            self.last_touched = touched | self.last_touched
+            self._recording = None
+
     def _follow_css(
         self,
         found: dict[str, Found],
@@ -291,7 +374,10 @@ class Resolver:
         chain: tuple[Link, ...],
         css_images: list[Found],
         visiting: set[str],
+        names: set[str] | None = None,
     ) -> None:
+        """Add what ``sheet`` imports and names, depth first; ``names`` collects every
+        path it offers to ``found`` (added or not)."""
         doc = self._doc(sheet, "css")
         if doc is None or sheet.path in visiting:
             return
@@ -314,9 +400,13 @@ class Resolver:
                     continue
                 # An imported sheet applies only where its own and the importer's media match.
                 ref = self._with_media(ref, _join_media(sheet.media, ref.media))
+                if names is not None:
+                    names.add(ref.path)
                 if self._add(found, ref, link_chain, css_images):
-                    self._follow_css(found, ref, link_chain, css_images, visiting)
+                    self._follow_css(found, ref, link_chain, css_images, visiting, names)
             else:
+                if names is not None:
+                    names.add(ref.path)
                 self._add(found, ref, link_chain, css_images)
         visiting.discard(sheet.path)
 

@@ -1,0 +1,70 @@
+"""Following pages' references: what one resolver shares between pages changes no result."""
+
+from __future__ import annotations
+
+import pytest
+
+from pushgen.graph import Found, Link, Resolver
+from pushgen.html_scan import scan_html
+from pushgen.model import Reference
+from pushgen.urls import document_url
+
+FILES = {
+    "static/site.css": b'@import "base.css";\n@import "print.css" print;\nbody{background:url(bg.png)}\n',
+    "static/base.css": b'@import "missing.css";\n@font-face{src:url(f.woff2)}\n',
+    "static/print.css": b'@import "site.css";\n',  # a cycle back to site.css
+    "static/f.woff2": b"wOF2",
+    "static/bg.png": b"png",
+}
+PAGES = {
+    "a.html": '<link rel=stylesheet href="/static/site.css">',
+    # The same stylesheet, after a page's own preload of a file in its tree.
+    "b.html": '<link rel=preload as=style href="/static/base.css">\n'
+    '<link rel=stylesheet href="/static/site.css">',
+    "c.html": '<link rel=stylesheet href="/static/site.css" media="screen">\n'
+    '<link rel=stylesheet href="/static/site.css">',
+    "d.html": '<img src="/static/bg.png">\n<link rel=stylesheet href="/static/site.css">',
+}
+
+
+class Unshared(Resolver):
+    """Follows every stylesheet for every page (what the shared expansions stand for)."""
+
+    def _expand_css(
+        self,
+        found: dict[str, Found],
+        sheet: Reference,
+        chain: tuple[Link, ...],
+        css_images: list[Found],
+    ) -> None:
+        self._follow_css(found, sheet, chain, css_images, visiting=set())
+
+
+def resolver(kind: type[Resolver] = Resolver) -> Resolver:
+    return kind(
+        base_path="/",
+        read=FILES.get,
+        exists=FILES.__contains__,
+        push_destinations=frozenset({"style", "font", "script"}),
+    )
+
+
+def resolve(r: Resolver, page: str) -> tuple[list[Found], set[str], list[str]]:
+    scan = scan_html(PAGES[page], document_url(f"/{page}"), filename=page)
+    found = r.page_assets(page, scan)
+    return found, r.last_touched, [str(d) for d in r.last_diagnostics]
+
+
+@pytest.mark.parametrize("order", [list(PAGES), list(reversed(PAGES))])
+def test_one_resolver_for_every_page_agrees_with_following_each_page(order: list[str]) -> None:
+    shared = resolver()
+    for page in order:
+        found, touched, _ = resolve(shared, page)
+        alone_found, alone_touched, _ = resolve(resolver(Unshared), page)
+        assert found == alone_found, page
+        assert touched == alone_touched, page
+    # Every warning is reported (once) whichever page met it first.
+    assert sorted({d.message for d in shared.diagnostics}) == [
+        "@import cycle: /static/site.css is already being imported",
+        "stylesheet /static/missing.css is not in the output (missing file static/missing.css)",
+    ]
