@@ -59,7 +59,7 @@ from .manifest import (
     routes_checksum,
     update_manifest_text,
 )
-from .model import Asset, ScanResult
+from .model import Asset, Reference, ScanResult
 from .render import Page, Renderer, RenderError, discover_pages
 from .rules import Rule, glob_matches
 from .schema import schema_text
@@ -198,6 +198,36 @@ def _sync_spare(output: Path, spare: Path, changed: set[str]) -> None:
             os.link(output / rel, target)
 
 
+def _output_folders(pages: list[Page], static_folders: list[str]) -> set[str]:
+    """Every folder of the output (output paths; "" is the output itself)."""
+    folders = {""} | set(static_folders)
+    for page in pages:
+        folder = page.output.rpartition("/")[0]
+        while folder not in folders:
+            folders.add(folder)
+            folder = folder.rpartition("/")[0]
+    return folders
+
+
+def _folder_times(root: Path, folders: set[str]) -> dict[str, int]:
+    return {folder: os.stat(root / folder).st_mtime_ns for folder in folders}
+
+
+def _untouched(root: Path, folders: dict[str, int]) -> bool:
+    """Whether ``folders`` were recorded and each under ``root`` still has its mtime.
+
+    A file added to or removed from a folder changes the folder's mtime, so the
+    files are those there were then (contents may differ: the same holds for the
+    hard links a build makes).
+    """
+    try:
+        return bool(folders) and all(
+            os.stat(root / folder).st_mtime_ns == ns for folder, ns in folders.items()
+        )
+    except OSError:
+        return False
+
+
 def _claim_spare(
     output: Path, previous: BuildState, staging: Path, expected: set[str]
 ) -> set[str] | None:
@@ -213,6 +243,10 @@ def _claim_spare(
         os.rename(_spare_path(output, previous.spare), staging)
     except FileNotFoundError:
         return None
+    if _untouched(staging, previous.spare_folders):
+        # No folder of the spare changed since the last build left it equal to
+        # the output: no file came or went, so it holds what it held.
+        return set()
     # Anything not of the site (put there by hand) goes; empty folders go too
     # (folders of the static tree are made again by the static copy).
     present: set[str] = set()
@@ -301,7 +335,8 @@ def _copy_file(source: str, target: Path, stat: StaticFile) -> None:
         os.close(src)
 
 
-_StaticCopy = tuple[dict[str, str], dict[str, StaticFile], set[str]]
+# Files (source paths) and stats by output path, what was copied or removed, folders.
+_StaticCopy = tuple[dict[str, str], dict[str, StaticFile], set[str], list[str]]
 
 
 def _copy_static(config: SiteConfig, staging: Path) -> _StaticCopy:
@@ -326,7 +361,7 @@ def _copy_static(config: SiteConfig, staging: Path) -> _StaticCopy:
             pass
         _copy_file(files[rel], staging / rel, stat)
         copied.add(rel)
-    return files, stats, copied
+    return files, stats, copied, folders
 
 
 def _update_static(
@@ -360,7 +395,7 @@ def _update_static(
             except OSError:
                 break  # not empty: other files of the folder are still to go
             folder = folder.rpartition("/")[0]
-    return files, stats, changed
+    return files, stats, changed, folders
 
 
 class StaticFiles:
@@ -658,8 +693,8 @@ def _build(
 
             def side_work() -> None:
                 if staging is None:
-                    files, stats, _ = _static_sources(config)
-                    copied.append((files, stats, set()))
+                    files, stats, folders = _static_sources(config)
+                    copied.append((files, stats, set(), folders))
                 elif previous is not None and spare_missing is not None:
                     copied.append(_update_static(config, staging, previous.static, spare_missing))
                 else:
@@ -683,7 +718,7 @@ def _build(
             outcomes = _render_pages(
                 config, pages, render, staging, jobs, progress, side_work=side_work
             )
-            static, static_stats, static_changed = copied[0]
+            static, static_stats, static_changed, static_folders = copied[0]
             errors = [d for _, _, d in outcomes if d is not None]
             if errors:
                 raise BuildError(errors)
@@ -716,6 +751,7 @@ def _build(
             results: list[PageResult] = []
             routes: dict[str, tuple[Asset, ...]] = {}
             unchanged: set[str] = set()  # routes with the entries the last build wrote
+            saved_refs: dict[tuple[object, ...], Reference] = {}  # of the saved scans
             for page in pages:
                 scan = scans.get(page.source)
                 old = previous.pages.get(page.source) if previous else None
@@ -726,7 +762,7 @@ def _build(
                 else:
                     # A page not rendered again is resolved again from its saved scan.
                     compact = old.scan if scan is None else None  # type: ignore[union-attr]
-                    scan = scan if scan is not None else old.scan_result()  # type: ignore[union-attr]
+                    scan = scan if scan is not None else old.scan_result(saved_refs)  # type: ignore[union-attr]
                     found = apply_budget(
                         resolver.page_assets(page.display, scan), config.policy, size_of
                     )
@@ -793,12 +829,19 @@ def _build(
                         os.replace(pending, config.manifest)
 
                 spare = _spare_path(config.output, state.spare) if state.spare else None
+                folders = _output_folders(pages, static_folders)
+                output_untouched = previous is not None and _untouched(
+                    config.output, previous.output_folders
+                )
                 try:
                     swap_directory(staging, config.output, then=commit_manifest, keep=spare)
                 finally:
                     if pending is not None and pending.exists():
                         pending.unlink()
                 staging = None
+                with contextlib.suppress(OSError):
+                    # Left empty, the next build only checks the spare file by file.
+                    state.output_folders = _folder_times(config.output, folders)
                 if spare is not None:
                     # The spare differs from the new output in what was rendered or
                     # copied here, or removed; files of its own go when it is claimed.
@@ -806,6 +849,10 @@ def _build(
                     changed |= previous.static.keys() - static_stats.keys() if previous else set()
                     try:
                         _sync_spare(config.output, spare, changed)
+                        # Equal to the output now, and holding nothing else when the
+                        # output it was held nothing else: what the next build checks.
+                        if output_untouched:
+                            state.spare_folders = _folder_times(spare, folders)
                     except OSError:
                         # A spare only saves the next build work; one that could not
                         # be kept or brought up to date is not used.

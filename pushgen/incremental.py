@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 # Bump when the state's shape or the meaning of its contents changes.
-_FORMAT = 4
+_FORMAT = 5
 # A page depends on every template when one of its templates names another by
 # an expression (``{% include name %}``).
 ALL = "*"
@@ -105,10 +105,18 @@ def scan_tuple(scan: ScanResult) -> tuple[object, ...]:
     )
 
 
-def scan_from_tuple(data: tuple[Any, ...]) -> ScanResult:
+def scan_from_tuple(
+    data: tuple[Any, ...], known: dict[tuple[Any, ...], Reference] | None = None
+) -> ScanResult:
+    """The scan ``data`` stands for. ``known`` (references made so far, by their
+    fields) lets pages that share a layout share its references' objects."""
     refs, diagnostics, encoding = data
+    if known is None:
+        references = tuple(Reference(*r) for r in refs)
+    else:
+        references = tuple(known.get(r) or known.setdefault(r, Reference(*r)) for r in refs)
     return ScanResult(
-        references=tuple(Reference(*r) for r in refs),
+        references=references,
         diagnostics=tuple(_diagnostic(d) for d in diagnostics),
         encoding=encoding,
     )
@@ -180,8 +188,8 @@ class PageState:
     def diagnostic_list(self) -> list[Diagnostic]:
         return [_diagnostic(d) for d in self.diagnostics]
 
-    def scan_result(self) -> ScanResult:
-        return scan_from_tuple(self.scan)
+    def scan_result(self, known: dict[tuple[Any, ...], Reference] | None = None) -> ScanResult:
+        return scan_from_tuple(self.scan, known)
 
 
 @dataclass(slots=True)
@@ -199,6 +207,10 @@ class BuildState:
     spare: str = ""
     # The checksum of the manifest's routes block as this build wrote it.
     routes_sum: str = ""
+    # The output's folders (output paths) and their mtimes after this build, and
+    # the spare's once made equal to the output ({} when it may hold other files).
+    output_folders: dict[str, int] = field(default_factory=dict)
+    spare_folders: dict[str, int] = field(default_factory=dict)
     # As loaded: the pickled parts, the pages of each shard, the number of assets.
     # save_state writes the parts that did not change as they were read.
     _blobs: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
@@ -271,6 +283,8 @@ def load_state(config: SiteConfig) -> BuildState | None:
             spare=header[2],
             docs=header[3],
             routes_sum=header[4],
+            output_folders=header[5],
+            spare_folders=header[6],
             templates=pickle.loads(blobs["templates"]),
             static=pickle.loads(blobs["static"]),
             assets=pickle.loads(blobs["assets"]),
@@ -331,7 +345,15 @@ def save_state(config: SiteConfig, state: BuildState, previous: BuildState | Non
             and all(page is was[source] for source, page in shard.items())
         )
         blobs[f"pages-{i}"] = part(f"pages-{i}", shard, unchanged)
-    header = (_FORMAT, state.key, state.spare, state.docs, state.routes_sum)
+    header = (
+        _FORMAT,
+        state.key,
+        state.spare,
+        state.docs,
+        state.routes_sum,
+        state.output_folders,
+        state.spare_folders,
+    )
     with contextlib.suppress(OSError):
         atomic_write(
             state_path(config), pickle.dumps((header, blobs), protocol=pickle.HIGHEST_PROTOCOL)

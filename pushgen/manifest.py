@@ -645,6 +645,9 @@ def _routes_body(
     ``written`` maps a route's first line to its whole text in the block as it is.
     """
     out: list[str] = []
+    # Entry lines by the asset's id: routes share Asset objects, and an id is
+    # cheaper to look up than the dataclass's hash (``routes`` keeps them alive).
+    texts: dict[int, str] = {}
     for route in sorted(routes):
         assets = routes[route]
         key = f"  {_quote(route)}:\n" if assets else f"  {_quote(route)}: []\n"
@@ -654,7 +657,11 @@ def _routes_body(
                 out.append(text)
                 continue
         out.append(key)
-        out.extend(map(_entry_text, assets))
+        for asset in assets:
+            text = texts.get(id(asset))
+            if text is None:
+                text = texts[id(asset)] = _entry_text(asset)
+            out.append(text)
     return "".join(out)
 
 

@@ -252,3 +252,14 @@ def test_an_older_manifest_put_back_gets_every_route_written_anew(
     assert "/static/img/bg.png" in [a.path for a in result.manifest.routes["/about.html"]]
     assert "/static/img/bg.png" in manifest.read_text().split("/about.html:")[1].split("\n  /")[0]
     assert_same_as_full_build(site, result, tmp_path)
+
+
+def test_a_file_gone_from_the_spare_is_made_again(site: Path, tmp_path: Path) -> None:
+    rebuild(site)  # leaves a spare equal to the output
+    [spare] = spares(site)
+    (spare / "about.html").unlink()
+    (spare / "static" / "css" / "docs.css").unlink()
+    result = rebuild(site)
+    assert (site / "_site" / "about.html").is_file()
+    assert (site / "_site" / "static" / "css" / "docs.css").is_file()
+    assert_same_as_full_build(site, result, tmp_path)
