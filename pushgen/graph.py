@@ -79,7 +79,7 @@ class _Entry(NamedTuple):
 
 
 class _Expanded(NamedTuple):
-    """One asset a stylesheet's tree adds (see Resolver._expand_css)."""
+    """One asset a stylesheet's tree or a module graph adds (see Resolver._expand)."""
 
     asset: Asset
     chain: tuple[Link, ...]  # from a stand-in for the page's link
@@ -90,7 +90,7 @@ class _Expanded(NamedTuple):
 
 
 class _Expansion(NamedTuple):
-    """What following one stylesheet adds to any page that has none of its ``names``."""
+    """What following one stylesheet or module adds to any page that has none of its ``names``."""
 
     items: list[_Expanded]
     names: frozenset[str]
@@ -148,8 +148,8 @@ class Resolver:
     # media; the entry holds the reference, so no other object can take that id.
     _joined: dict[tuple[int, str | None], tuple[Reference, Reference]] = field(default_factory=dict)
     _links: dict[tuple[str, int], Link] = field(default_factory=dict)
-    # What following a page's stylesheet adds, by its path and media (see _expand_css).
-    _expansions: dict[tuple[str, str | None], _Expansion] = field(default_factory=dict)
+    # What following a page's stylesheet or module adds (see _expand).
+    _expansions: dict[tuple[bool, str, str | None], _Expansion] = field(default_factory=dict)
     _recording: list[tuple[Link, str]] | None = None
 
     def page_assets(self, page_display: str, scan: ScanResult) -> list[Found]:
@@ -164,10 +164,10 @@ class Resolver:
             chain = (Link(page_display, ref.line),)
             if ref.destination == "style" and ref.kind in ("stylesheet", "import", "preload"):
                 self._add(found, ref, chain, css_images)
-                self._expand_css(found, ref, chain, css_images)
+                self._expand(found, ref, chain, css_images, css=True)
             elif ref.destination == "script" and ref.module:
                 self._add(found, ref, chain, css_images)
-                self._follow_js(found, ref, chain)
+                self._expand(found, ref, chain, css_images, css=False)
             else:
                 self._add(found, ref, chain, css_images)
         for item in css_images:
@@ -309,26 +309,29 @@ class Resolver:
         self.docs[relpath] = doc
         return doc
 
-    def _expand_css(
+    def _expand(
         self,
         found: dict[str, Found],
-        sheet: Reference,
+        top: Reference,
         chain: tuple[Link, ...],
         css_images: list[Found],
+        *,
+        css: bool,
     ) -> None:
-        """``_follow_css`` for a page's own stylesheet, worked out once per build.
+        """Follow a page's own stylesheet or module, as worked out once per build.
 
-        Pages link the same few stylesheets, and what one adds (its @import tree,
-        fonts, images, each with the provenance after the page's link, the files
-        looked at, the warnings) does not depend on the page, unless the page has
-        already found one of the paths the tree names: that page takes the long way.
+        Pages link the same few stylesheets and modules, and what one adds (its
+        @import tree or module graph, fonts, images, each with the provenance after
+        the page's link, the files looked at, the warnings) does not depend on the
+        page, unless the page has already found one of the paths the tree names:
+        that page takes the long way.
         """
-        key = (sheet.path, sheet.media)
+        key = (css, top.path, top.media if css else None)
         expansion = self._expansions.get(key)
         if expansion is None:
-            expansion = self._expansions[key] = self._record_expansion(sheet)
+            expansion = self._expansions[key] = self._record_expansion(top, css)
         if not expansion.names.isdisjoint(found):
-            self._follow_css(found, sheet, chain, css_images, visiting=set())
+            self._follow(found, top, chain, css_images, css)
             return
         for item in expansion.items:
             added = Found(
@@ -346,7 +349,21 @@ class Resolver:
         for where, message in expansion.warnings:
             self._warn(where, message)
 
-    def _record_expansion(self, sheet: Reference) -> _Expansion:
+    def _follow(
+        self,
+        found: dict[str, Found],
+        top: Reference,
+        chain: tuple[Link, ...],
+        css_images: list[Found],
+        css: bool,
+        names: set[str] | None = None,
+    ) -> None:
+        if css:
+            self._follow_css(found, top, chain, css_images, visiting=set(), names=names)
+        else:
+            self._follow_js(found, top, chain, names)
+
+    def _record_expansion(self, top: Reference, css: bool) -> _Expansion:
         found: dict[str, Found] = {}
         css_images: list[Found] = []
         touched, self.last_touched = self.last_touched, set()
@@ -355,7 +372,7 @@ class Resolver:
         try:
             # A stand-in for the page's link: _add tells a stylesheet's images from a
             # page's own by the length of the chain.
-            self._follow_css(found, sheet, (Link("", 0),), css_images, visiting=set(), names=names)
+            self._follow(found, top, (Link("", 0),), css_images, css, names)
             in_order = [
                 _Expanded(f.asset, f.chain, f.category, f.icon, f.notes, False)
                 for f in found.values()
@@ -421,7 +438,11 @@ class Resolver:
         return entry[1]
 
     def _follow_js(
-        self, found: dict[str, Found], module: Reference, chain: tuple[Link, ...]
+        self,
+        found: dict[str, Found],
+        module: Reference,
+        chain: tuple[Link, ...],
+        names: set[str] | None = None,
     ) -> None:
         # Iterative depth-first walk: module graphs can be deep.
         stack: list[tuple[Reference, tuple[Link, ...]]] = [(module, chain)]
@@ -439,6 +460,8 @@ class Resolver:
                 if not ref.local:
                     continue
                 link_chain = (*current_chain, self._link(doc.display, ref.line))
+                if names is not None:
+                    names.add(ref.path)
                 if self._add(found, ref, link_chain, []) and ref.destination == "script":
                     children.append((ref, link_chain))
             stack.extend(reversed(children))

@@ -15,6 +15,9 @@ FILES = {
     "static/print.css": b'@import "site.css";\n',  # a cycle back to site.css
     "static/f.woff2": b"wOF2",
     "static/bg.png": b"png",
+    "static/app.js": b'import "./a.js";\nimport "./gone.js";\n',
+    "static/a.js": b'import "./b.js";\nimport "./app.js";\n',  # a cycle back
+    "static/b.js": b"export default 1;\n",
 }
 PAGES = {
     "a.html": '<link rel=stylesheet href="/static/site.css">',
@@ -24,20 +27,26 @@ PAGES = {
     "c.html": '<link rel=stylesheet href="/static/site.css" media="screen">\n'
     '<link rel=stylesheet href="/static/site.css">',
     "d.html": '<img src="/static/bg.png">\n<link rel=stylesheet href="/static/site.css">',
+    "e.html": '<script type=module src="/static/app.js"></script>',
+    # A module of the graph preloaded first, then the graph's entry.
+    "f.html": '<link rel=modulepreload href="/static/b.js">\n'
+    '<script type=module src="/static/app.js"></script>',
 }
 
 
 class Unshared(Resolver):
-    """Follows every stylesheet for every page (what the shared expansions stand for)."""
+    """Follows every stylesheet and module for every page (what the shared expansions stand for)."""
 
-    def _expand_css(
+    def _expand(
         self,
         found: dict[str, Found],
-        sheet: Reference,
+        top: Reference,
         chain: tuple[Link, ...],
         css_images: list[Found],
+        *,
+        css: bool,
     ) -> None:
-        self._follow_css(found, sheet, chain, css_images, visiting=set())
+        self._follow(found, top, chain, css_images, css)
 
 
 def resolver(kind: type[Resolver] = Resolver) -> Resolver:
@@ -66,5 +75,6 @@ def test_one_resolver_for_every_page_agrees_with_following_each_page(order: list
     # Every warning is reported (once) whichever page met it first.
     assert sorted({d.message for d in shared.diagnostics}) == [
         "@import cycle: /static/site.css is already being imported",
+        "script /static/gone.js is not in the output (missing file static/gone.js)",
         "stylesheet /static/missing.css is not in the output (missing file static/missing.css)",
     ]
