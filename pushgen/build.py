@@ -29,7 +29,7 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -872,18 +872,42 @@ def _build(
     return result
 
 
-def _previous_routes(
-    previous: BuildState | None, pages: list[Page]
-) -> dict[str, tuple[Asset, ...]] | None:
+def _previous_routes(previous: BuildState | None, pages: list[Page]) -> _SavedRoutes | None:
     """The routes the previous build wrote, when its state knows every page of them."""
     if previous is None:
         return None
     routes = {p.source: p.route for p in pages}
     if not set(previous.pages) <= set(routes):
         return None
-    return {
-        routes[source]: state.assets(previous.assets) for source, state in previous.pages.items()
-    }
+    return _SavedRoutes(previous, routes)
+
+
+class _SavedRoutes(Mapping[str, tuple[Asset, ...]]):
+    """Routes -> entries as the previous build wrote them, decoded on first use: only
+    a manifest edited by hand needs them (to point at the edited line)."""
+
+    def __init__(self, previous: BuildState, routes: dict[str, str]) -> None:
+        self._previous = previous
+        self._routes = routes
+        self._decoded: dict[str, tuple[Asset, ...]] | None = None
+
+    def _all(self) -> dict[str, tuple[Asset, ...]]:
+        if self._decoded is None:
+            table = self._previous.assets
+            self._decoded = {
+                self._routes[source]: state.assets(table)
+                for source, state in self._previous.pages.items()
+            }
+        return self._decoded
+
+    def __getitem__(self, route: str) -> tuple[Asset, ...]:
+        return self._all()[route]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._previous.pages)
 
 
 def _link_previous_pages(config: SiteConfig, staging: Path, pages: list[Page]) -> set[str]:

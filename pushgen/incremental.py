@@ -175,7 +175,7 @@ class PageState:
         """``scan`` may be given in its compact form already (from an earlier state)."""
         return cls(
             scan if isinstance(scan, tuple) else scan_tuple(scan),
-            tuple(table.index(f.asset) for f in found),
+            tuple([table.index(f.asset) for f in found]),
             frozenset(touched),
             tuple(_diagnostic_tuple(d) for d in diagnostics),
         )
@@ -360,7 +360,8 @@ def save_state(config: SiteConfig, state: BuildState, previous: BuildState | Non
         )
 
 
-def _walk(root: Path) -> Iterable[tuple[str, os.stat_result]]:
+def _walk(root: Path) -> Iterable[tuple[str, str, os.stat_result]]:
+    """(name as the loader knows it, path, stat) of every file under ``root``."""
     if not root.is_dir():
         return
     for dirpath, dirnames, filenames in os.walk(root):
@@ -371,7 +372,7 @@ def _walk(root: Path) -> Iterable[tuple[str, os.stat_result]]:
                 continue
             path = os.path.join(dirpath, name)
             key = name if rel == "." else f"{rel}/{name}".replace(os.sep, "/")
-            yield key, os.stat(path)
+            yield key, path, os.stat(path)
 
 
 _PARSER = jinja2.Environment()
@@ -413,10 +414,9 @@ def scan_templates(
     """
     result: dict[str, TemplateFile] = {}
     for root in (config.pages, config.templates):
-        for name, st in _walk(root):
+        for name, path, st in _walk(root):
             if name in result:
                 continue  # shadowed: the loader finds the page of that name first
-            path = str(root / name)
             old = previous.get(name)
             if (
                 old is not None

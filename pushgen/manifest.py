@@ -616,18 +616,31 @@ def _quote(value: str) -> str:
 
 @lru_cache(maxsize=16384)
 def _entry_line(asset: Asset) -> str:
-    parts = [f"path: {_quote(asset.path)}", f"as: {_quote(asset.destination)}"]
-    for key in ("type", "crossorigin", "media"):
-        value = getattr(asset, ENTRY_KEYS[key])
+    # Everything after the path is one of few values across a whole site.
+    return f"{{path: {_quote(asset.path)}{_entry_rest(asset.destination, asset.type, asset.crossorigin, asset.media, asset.module, asset.push, asset.hint)}}}"
+
+
+@lru_cache(maxsize=1024)
+def _entry_rest(
+    destination: str,
+    type: str | None,
+    crossorigin: str | None,
+    media: str | None,
+    module: bool,
+    push: bool,
+    hint: bool,
+) -> str:
+    parts = [f", as: {_quote(destination)}"]
+    for key, value in (("type", type), ("crossorigin", crossorigin), ("media", media)):
         if value is not None:
-            parts.append(f"{key}: {_quote(value)}")
-    if asset.module:
-        parts.append("module: true")
-    if not asset.push:
-        parts.append("push: false")
-    if not asset.hint:
-        parts.append("hint: false")
-    return "{" + ", ".join(parts) + "}"
+            parts.append(f", {key}: {_quote(value)}")
+    if module:
+        parts.append(", module: true")
+    if not push:
+        parts.append(", push: false")
+    if not hint:
+        parts.append(", hint: false")
+    return "".join(parts)
 
 
 @lru_cache(maxsize=16384)

@@ -48,6 +48,10 @@ class Page:
         return f"pages/{self.source}"
 
 
+# A URL path that percent-encoding leaves as it is (most page names).
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~/-]*")
+
+
 def _page_for(source: str, config: SiteConfig) -> Page:
     stem = source[: -len(".html")]
     parts = stem.split("/")
@@ -58,9 +62,11 @@ def _page_for(source: str, config: SiteConfig) -> Page:
         url = stem
     else:
         url = source
+    if not _UNRESERVED.fullmatch(url):
+        url = quote(url, safe="/")
     return Page(
         source=source,
-        route=config.base_path + quote(url, safe="/"),
+        route=config.base_path + url,
         endpoint=".".join(parts),
         output=source,
     )
