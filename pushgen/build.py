@@ -29,7 +29,7 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -180,22 +180,51 @@ def _unlink(path: Path) -> None:
         os.unlink(path)
 
 
-def _sync_spare(output: Path, spare: Path, changed: set[str]) -> None:
+def _link_files(source: Path, target: Path, rels: Iterable[str]) -> set[str]:
+    """Hard-link each of ``rels`` from ``source`` into ``target``, making folders as needed.
+
+    Returns those that could not be linked (``source`` does not have them).
+    """
+    failed: set[str] = set()
+    made: set[str] = set()
+    for rel in rels:
+        folder = rel.rpartition("/")[0]
+        if folder and folder not in made:
+            (target / folder).mkdir(parents=True, exist_ok=True)
+            made.add(folder)
+        try:
+            os.link(source / rel, target / rel)
+        except OSError:
+            failed.add(rel)
+    return failed
+
+
+def _remove_emptied_folders(root: Path, rel: str, keep: set[str]) -> None:
+    """Remove the folders of ``rel`` under ``root`` that are not in ``keep`` and now empty."""
+    folder = rel.rpartition("/")[0]
+    while folder and folder not in keep:
+        try:
+            os.rmdir(root / folder)
+        except OSError:
+            break  # not empty: other files of the folder are still to go
+        folder = folder.rpartition("/")[0]
+
+
+def _sync_spare(output: Path, spare: Path, changed: set[str], folders: set[str]) -> None:
     """Make ``spare`` (the output before this build) equal the new ``output`` again.
 
     Only the paths in ``changed`` differ: each is replaced by a link to the
-    output's file, or removed when the output has none.
+    output's file, or removed when the output has none. ``folders`` are the new
+    output's folders: the spare gets the same.
     """
     for rel in changed:
-        target = spare / rel
-        _unlink(target)
-        try:
-            os.link(output / rel, target)
-        except FileNotFoundError:
-            if not os.path.lexists(output / rel):
-                continue  # gone from the output: gone from the spare
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.link(output / rel, target)
+        _unlink(spare / rel)
+    for rel in _link_files(output, spare, changed):
+        if os.path.lexists(output / rel):
+            raise OSError(f"cannot link {output / rel} into the spare")
+        _remove_emptied_folders(spare, rel, folders)  # gone from the output
+    for folder in folders:
+        (spare / folder).mkdir(parents=True, exist_ok=True)
 
 
 def _output_folders(pages: list[Page], static_folders: list[str]) -> set[str]:
@@ -264,18 +293,7 @@ def _claim_spare(
                 os.unlink(os.path.join(dirpath, name))
         if dirpath != str(staging) and not os.listdir(dirpath):
             os.rmdir(dirpath)
-    missing: set[str] = set()
-    made: set[str] = set()
-    for rel in expected - present:
-        folder = rel.rpartition("/")[0]
-        if folder and folder not in made:
-            (staging / folder).mkdir(parents=True, exist_ok=True)
-            made.add(folder)
-        try:
-            os.link(output / rel, staging / rel)
-        except FileNotFoundError:
-            missing.add(rel)
-    return missing
+    return _link_files(output, staging, expected - present)
 
 
 def _static_sources(config: SiteConfig) -> tuple[dict[str, str], dict[str, StaticFile], list[str]]:
@@ -388,13 +406,7 @@ def _update_static(
         _unlink(staging / rel)
         changed.add(rel)
         # A folder the site no longer has goes too (a full build would not make it).
-        folder = rel.rpartition("/")[0]
-        while folder not in kept and f"{folder}/".startswith("static/"):
-            try:
-                os.rmdir(staging / folder)
-            except OSError:
-                break  # not empty: other files of the folder are still to go
-            folder = folder.rpartition("/")[0]
+        _remove_emptied_folders(staging, rel, kept)
     return files, stats, changed, folders
 
 
@@ -848,7 +860,7 @@ def _build(
                     changed = {p.output for p in render} | static_changed
                     changed |= previous.static.keys() - static_stats.keys() if previous else set()
                     try:
-                        _sync_spare(config.output, spare, changed)
+                        _sync_spare(config.output, spare, changed, folders)
                         # Equal to the output now, and holding nothing else when the
                         # output it was held nothing else: what the next build checks.
                         if output_untouched:
@@ -912,18 +924,8 @@ class _SavedRoutes(Mapping[str, tuple[Asset, ...]]):
 
 def _link_previous_pages(config: SiteConfig, staging: Path, pages: list[Page]) -> set[str]:
     """Hard-link unchanged pages from the previous output; return those it could not."""
-    missing: set[str] = set()
-    made: set[Path] = set()
-    for page in pages:
-        target = staging / page.output
-        if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
-        try:
-            os.link(config.output / page.output, target)
-        except OSError:
-            missing.add(page.source)
-    return missing
+    failed = _link_files(config.output, staging, [page.output for page in pages])
+    return {page.source for page in pages if page.output in failed}
 
 
 def _reuse_docs(

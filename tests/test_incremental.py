@@ -184,12 +184,28 @@ def test_a_file_put_in_the_output_by_hand_does_not_come_back(site: Path, tmp_pat
 
 
 def test_a_removed_static_folder_leaves_no_empty_folder(site: Path, tmp_path: Path) -> None:
-    shutil.rmtree(site / "static" / "js" / "lib")
-    (site / "static" / "js" / "app.js").write_text("void 0;\n")
-    (site / "static" / "empty").mkdir()  # a full build makes the site's empty folders
+    shutil.rmtree(site / "static" / "js" / "lib")  # app.js now imports a missing file
     result = rebuild(site)
     assert not (site / "_site" / "static" / "js" / "lib").exists()
+    assert_same_as_full_build(site, result, tmp_path)
+    # The output the folder was removed from became the spare: the builds that
+    # start from it do not bring the folder back either.
+    for round_ in range(2):
+        (site / "pages" / "p" / "3.html").write_text(f"<p>{round_}</p>")
+        result = rebuild(site)
+        assert not (site / "_site" / "static" / "js" / "lib").exists()
+    assert_same_as_full_build(site, result, tmp_path)
+
+
+def test_a_new_empty_static_folder_is_made_and_the_spare_kept(site: Path, tmp_path: Path) -> None:
+    (site / "static" / "empty").mkdir()  # a full build makes the site's empty folders
+    result = rebuild(site)
     assert (site / "_site" / "static" / "empty").is_dir()
+    [spare] = spares(site)
+    assert (spare / "static" / "empty").is_dir()
+    assert_same_as_full_build(site, result, tmp_path)
+    (site / "pages" / "p" / "3.html").write_text("<p>changed</p>")
+    result = rebuild(site)
     assert_same_as_full_build(site, result, tmp_path)
 
 
