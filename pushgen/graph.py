@@ -78,21 +78,12 @@ class _Entry(NamedTuple):
     image: bool  # an image named by url() or a srcset
 
 
-class _Expanded(NamedTuple):
-    """One asset a stylesheet's tree or a module graph adds (see Resolver._expand)."""
-
-    asset: Asset
-    chain: tuple[Link, ...]  # from a stand-in for the page's link
-    category: int
-    icon: bool
-    notes: tuple[str, ...]
-    image: bool  # listed after the page's own images
-
-
 class _Expansion(NamedTuple):
     """What following one stylesheet or module adds to any page that has none of its ``names``."""
 
-    items: list[_Expanded]
+    # What it adds, in order, each with a stand-in for the page's link at the head
+    # of its chain, and whether it is an image listed after the page's own.
+    items: list[tuple[Found, bool]]
     names: frozenset[str]
     touched: frozenset[str]
     warnings: list[tuple[Link, str]]
@@ -333,7 +324,7 @@ class Resolver:
         if not expansion.names.isdisjoint(found):
             self._follow(found, top, chain, css_images, css)
             return
-        for item in expansion.items:
+        for item, image in expansion.items:
             added = Found(
                 item.asset,
                 (*chain, *item.chain[1:]),
@@ -341,7 +332,7 @@ class Resolver:
                 icon=item.icon,
                 notes=item.notes,
             )
-            if item.image:
+            if image:
                 css_images.append(added)
             else:
                 found[item.asset.path] = added
@@ -373,10 +364,7 @@ class Resolver:
             # A stand-in for the page's link: _add tells a stylesheet's images from a
             # page's own by the length of the chain.
             self._follow(found, top, (Link("", 0),), css_images, css, names)
-            in_order = [
-                _Expanded(f.asset, f.chain, f.category, f.icon, f.notes, False)
-                for f in found.values()
-            ] + [_Expanded(f.asset, f.chain, f.category, f.icon, f.notes, True) for f in css_images]
+            in_order = [(f, False) for f in found.values()] + [(f, True) for f in css_images]
             return _Expansion(
                 in_order, frozenset(names), frozenset(self.last_touched), self._recording
             )
