@@ -62,14 +62,12 @@ import dataclasses
 import os
 import re
 import shutil
-import signal
 import socket
 import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +78,7 @@ import h2.connection
 import h2.events
 import h2.settings
 from bench_markdown import put_block
+from bench_process import SERVING, Process, spawn_url, wait_for_port
 
 from pushgen.build import build_site
 from pushgen.certs import dev_certificate
@@ -90,7 +89,6 @@ from pushgen.html_scan import scan_html
 from pushgen.manifest import dump_manifest, load_manifest
 from pushgen.urls import document_url, resolve
 
-REPO = Path(__file__).resolve().parents[1]
 PROXY = Path(__file__).with_name("latency_proxy.py")
 THINK_SECONDS = 0.2
 THINK_ROUTE = "/think"
@@ -421,66 +419,6 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for_port(
-    port: int, process: subprocess.Popen[bytes], log: Path, timeout: float = 30.0
-) -> None:
-    """Return once 127.0.0.1:``port`` accepts connections; fail when ``process`` exits."""
-    deadline = time.monotonic() + timeout
-    while True:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
-            return
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"server did not start:\n{log.read_text(errors='replace')}")
-        time.sleep(0.05)
-
-
-@dataclass
-class Process:
-    """A process started by the benchmark; stopped with SIGINT, then killed."""
-
-    popen: subprocess.Popen[bytes]
-    log: Path
-    port: int = 0
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGINT)
-            try:
-                self.popen.wait(10)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-
-
-def _env(extra: dict[str, str]) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(extra)
-    return env
-
-
-def spawn_url(argv: list[str], log: Path, env: dict[str, str], pattern: str) -> Process:
-    """Start ``argv``; wait for ``pattern`` (one group: the port) in its output."""
-    with log.open("wb") as out:
-        popen = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=_env(env))
-    process = Process(popen, log)
-    deadline = time.monotonic() + 30
-    while True:
-        match = re.search(pattern, log.read_text(errors="replace"))
-        if match:
-            process.port = int(match.group(1))
-            wait_for_port(process.port, popen, log)
-            return process
-        if popen.poll() is not None or time.monotonic() > deadline:
-            process.stop()
-            raise RuntimeError(f"{argv[:3]} did not start:\n{log.read_text(errors='replace')}")
-        time.sleep(0.05)
-
-
-_SERVING = r"serving at https://127\.0\.0\.1:(\d+)/"
-
-
 Flags = dict[str, bool | float]
 
 
@@ -498,7 +436,7 @@ def start_pushgen(
     env["PUSHGEN_RELOAD_INTERVAL"] = "0"
     argv = [sys.executable, "-m", "pushgen", "serve", str(site), "--port", "0", "--no-build"]
     argv += ["--cert", str(certs[0]), "--key", str(certs[1])]
-    return spawn_url(argv, work / f"{name}.log", env, _SERVING)
+    return spawn_url(argv, work / f"{name}.log", env, SERVING)
 
 
 def start_dynamic(
@@ -509,7 +447,7 @@ def start_dynamic(
     argv += ["--cert", str(certs[0]), "--key", str(certs[1])]
     for key, value in flags.items():
         argv += [f"--{key.replace('_', '-')}", _flag(value)]
-    return spawn_url(argv, work / f"{name}.log", {}, _SERVING)
+    return spawn_url(argv, work / f"{name}.log", {}, SERVING)
 
 
 def h2o_config(output: Path, port: int, certs: tuple[Path, Path], links: dict[str, str]) -> str:

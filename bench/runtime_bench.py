@@ -59,13 +59,10 @@ import gc
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import timeit
 import tracemalloc
 from collections.abc import Iterator
@@ -73,14 +70,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench_markdown import put_block
+from bench_process import SERVING, Process, spawn_url
 
 from pushgen.build import build_site
 from pushgen.certs import dev_certificate
 from pushgen.config import load_config
 from pushgen.headers import RouteTable, build_route_table
 from pushgen.manifest import parse_manifest
-
-REPO = Path(__file__).resolve().parents[1]
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Runtime bench</title>
@@ -199,57 +195,18 @@ def serve(kind: str, site: Path, certfile: Path, keyfile: Path, access_log: bool
     return run_server(app, port=0, certfile=certfile, keyfile=keyfile, access_log=access_log)
 
 
-@dataclass
-class Server:
-    """A server process started by the benchmark."""
-
-    popen: subprocess.Popen[bytes]
-    log: Path
-    port: int = 0
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            self.popen.send_signal(signal.SIGINT)
-            try:
-                self.popen.wait(10)
-            except subprocess.TimeoutExpired:
-                self.popen.kill()
-                self.popen.wait()
-
-
-def start(kind: str, site: Path, certs: tuple[Path, Path], work: Path, access_log: bool) -> Server:
+def start(kind: str, site: Path, certs: tuple[Path, Path], work: Path, access_log: bool) -> Process:
     """Start ``--serve KIND`` in a subprocess; wait until it accepts connections."""
     log = work / f"{kind}.log"
     argv = [sys.executable, str(Path(__file__).resolve()), "--serve", kind, "--site", str(site)]
     argv += ["--cert", str(certs[0]), "--key", str(certs[1])]
     if access_log:
         argv.append("--access-log")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    env["PYTHONUNBUFFERED"] = "1"
-    with log.open("wb") as out:
-        popen = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
-    server = Server(popen, log)
-    deadline = time.monotonic() + 30
-    while True:
-        match = re.search(
-            r"serving at https://127\.0\.0\.1:(\d+)/", log.read_text(errors="replace")
-        )
-        if match:
-            server.port = int(match.group(1))
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", server.port), 1),
-            ):
-                return server
-        if popen.poll() is not None or time.monotonic() > deadline:
-            server.stop()
-            raise RuntimeError(f"{kind} did not start:\n{log.read_text(errors='replace')}")
-        time.sleep(0.05)
+    return spawn_url(argv, log, {}, SERVING)
 
 
 @contextlib.contextmanager
-def running(servers: list[Server]) -> Iterator[list[Server]]:
+def running(servers: list[Process]) -> Iterator[list[Process]]:
     """Stop every server on the way out."""
     try:
         yield servers
