@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -16,28 +13,10 @@ from pushgen.html_scan import scan_html, scan_html_tree
 from pushgen.model import ScanResult
 from pushgen.urls import document_url
 
+from .golden import Row, check_golden, rows
+
 PAGE = document_url("/docs/index.html")
 GOLDEN = Path(__file__).parent / "golden" / "html"
-
-Row = tuple[str, str, str, int, dict[str, Any]]
-
-
-def rows(result: ScanResult) -> list[Row]:
-    """(path or URL, destination, kind, line, non-default attributes) per reference."""
-    out: list[Row] = []
-    for ref in result.references:
-        extra: dict[str, Any] = {
-            key: value
-            for key, value in (
-                ("type", ref.type),
-                ("crossorigin", ref.crossorigin),
-                ("media", ref.media),
-                ("module", ref.module),
-            )
-            if value
-        }
-        out.append((ref.path if ref.local else ref.url, ref.destination, ref.kind, ref.line, extra))
-    return out
 
 
 def scan(html: str) -> list[Row]:
@@ -440,26 +419,10 @@ def test_scan_html_tree() -> None:
     assert len(list(root.iter("img"))) == 2  # the tree is left alone
 
 
-def golden_text(actual: dict[str, list[Any]]) -> str:
-    """The expected-output file: JSON with one reference or diagnostic per line."""
-    parts = []
-    for key, items in actual.items():
-        body = ",\n".join("  " + json.dumps(item, ensure_ascii=False) for item in items)
-        parts.append(f' "{key}": [\n{body}\n ]' if items else f' "{key}": []')
-    return "{\n" + ",\n".join(parts) + "\n}\n"
-
-
 @pytest.mark.parametrize("name", sorted(p.stem for p in GOLDEN.glob("*.html")))
 def test_golden(name: str) -> None:
     result = scan_html((GOLDEN / f"{name}.html").read_bytes(), PAGE, filename=f"{name}.html")
-    actual: dict[str, list[Any]] = {
-        "references": [list(row) for row in rows(result)],
-        "diagnostics": [str(d) for d in result.diagnostics],
-    }
-    expected_file = GOLDEN / f"{name}.json"
-    if os.environ.get("PUSHGEN_UPDATE_GOLDEN"):
-        expected_file.write_text(golden_text(actual))
-    assert actual == json.loads(expected_file.read_text())
+    check_golden(result, rows(result), GOLDEN / f"{name}.json")
 
 
 @settings(max_examples=100, deadline=None)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -14,6 +11,8 @@ from hypothesis import strategies as st
 from pushgen.js_scan import scan_js
 from pushgen.model import ScanResult
 from pushgen.urls import document_url
+
+from .golden import check_golden
 
 MODULE = document_url("/static/js/app.js")
 GOLDEN = Path(__file__).parent / "golden" / "js"
@@ -186,26 +185,10 @@ def test_big_bundle_is_scanned() -> None:
     assert paths(js) == ["/static/js/first.js", "/static/js/last.js"]
 
 
-def golden_text(actual: dict[str, list[Any]]) -> str:
-    """The expected-output file: JSON with one reference or diagnostic per line."""
-    parts = []
-    for key, items in actual.items():
-        body = ",\n".join("  " + json.dumps(item, ensure_ascii=False) for item in items)
-        parts.append(f' "{key}": [\n{body}\n ]' if items else f' "{key}": []')
-    return "{\n" + ",\n".join(parts) + "\n}\n"
-
-
 @pytest.mark.parametrize("name", sorted(p.stem for p in GOLDEN.glob("*.js")))
 def test_golden(name: str) -> None:
     result = scan_js((GOLDEN / f"{name}.js").read_bytes(), MODULE, filename=f"{name}.js")
-    actual: dict[str, list[Any]] = {
-        "references": [list(row) for row in rows(result)],
-        "diagnostics": [str(d) for d in result.diagnostics],
-    }
-    expected_file = GOLDEN / f"{name}.json"
-    if os.environ.get("PUSHGEN_UPDATE_GOLDEN"):
-        expected_file.write_text(golden_text(actual))
-    assert actual == json.loads(expected_file.read_text())
+    check_golden(result, rows(result), GOLDEN / f"{name}.json")
 
 
 @settings(max_examples=100, deadline=None)
