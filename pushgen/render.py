@@ -109,6 +109,13 @@ def discover_pages(config: SiteConfig) -> list[Page]:
 def _page_name_problems(source: str, config: SiteConfig) -> list[Diagnostic]:
     """Why page ``source`` cannot be built: a name no URL reaches, or a clash with static/."""
     shown = f"pages/{source}"
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:
+        # A name that is not UTF-8 reaches Python as surrogate escapes (PEP 383);
+        # URLs are percent-encoded UTF-8 (WHATWG URL Standard), so none names it.
+        message = "the page's name is not UTF-8, which no URL can name: rename the file"
+        return [Diagnostic(shown, 0, 0, message, "error")]
     bad = _UNSERVABLE.search(source)
     if bad is not None:
         what = "a backslash" if bad.group() == "\\" else f"the control character {bad.group()!r}"

@@ -230,3 +230,18 @@ def test_a_page_name_no_url_can_reach_is_a_located_error(
     assert not (site / "_site").exists()
     os.unlink(site / "pages" / name)
     assert main(["build", str(site)]) == 0
+
+
+def test_a_page_name_that_is_not_utf8_is_a_located_error(
+    site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = os.fsencode(site / "pages") + b"/caf\xe9.html"
+    try:
+        with open(name, "wb") as file:
+            file.write(b"<p>x</p>")
+    except OSError:
+        pytest.skip("this file system cannot hold that name")
+    assert main(["build", str(site)]) == 1
+    err = capsys.readouterr().err
+    assert "pages/caf\\xe9.html: error: the page's name is not UTF-8" in err
+    assert "Traceback" not in err
