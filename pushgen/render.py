@@ -30,7 +30,7 @@ from .config import SiteConfig
 from .decode import decode_html, python_codec
 from .errors import BuildError, Diagnostic, PushgenError
 
-__all__ = ["Page", "RenderError", "Rendered", "Renderer", "discover_pages"]
+__all__ = ["PLAIN_MARKER", "Page", "RenderError", "Rendered", "Renderer", "discover_pages"]
 
 _BOMS = {"utf-16le": codecs.BOM_UTF16_LE, "utf-16be": codecs.BOM_UTF16_BE}
 
@@ -150,6 +150,12 @@ def _page_name_problems(source: str, config: SiteConfig) -> list[Diagnostic]:
     return []
 
 
+# A page that says it is plain HTML, in an HTML comment among its first 1024 bytes
+# (the window of the <meta charset> prescan, HTML Standard 13.2.3.2), in any
+# ASCII-compatible charset: it is its own output, as if listed under ``plain:``.
+PLAIN_MARKER = b"<!-- pushgen: plain -->"
+_PRESCAN = 1024
+
 # Line ends as Jinja2's lexer finds them in template data.
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
@@ -170,6 +176,8 @@ class _CharsetLoader(jinja2.FileSystemLoader):
         # A page's source that plain_text() read and found to be a template: Jinja2's
         # load() asks for it next and gets it without reading the file again.
         self._pending: dict[str, tuple[str, str, Callable[[], bool]]] = {}
+        # The bytes of pages (not layouts) that carry the plain marker, as last read.
+        self.marked_plain: dict[str, bytes] = {}
 
     def plain_text(self, environment: jinja2.Environment, name: str) -> str | None:
         """The output of template ``name`` when it has no Jinja2 syntax; None when it has.
@@ -212,6 +220,8 @@ class _CharsetLoader(jinja2.FileSystemLoader):
             decoded = decode_html(data, filename=self._display(filename))
             self.encodings[template] = decoded.encoding
             self.diagnostics[template] = decoded.diagnostics
+            if searchpath == self.searchpath[0] and PLAIN_MARKER in data[:_PRESCAN]:
+                self.marked_plain[template] = data
 
             def uptodate(filename: str = filename, mtime: float = mtime) -> bool:
                 try:
@@ -457,7 +467,8 @@ class Renderer:
     def render(self, page: Page) -> Rendered:
         """Render ``page`` to bytes in its declared charset. Raises :class:`RenderError`.
 
-        A plain page (``page.plain``) is its file's bytes, as they are.
+        A plain page (``page.plain``, or one that carries :data:`PLAIN_MARKER`) is its
+        file's bytes, as they are.
         """
         if page.plain:
             try:
@@ -469,6 +480,10 @@ class Renderer:
         self.environment.undefined_uses.clear()
         try:
             plain = self._loader.plain_text(self.environment, page.source)
+            marked = self._loader.marked_plain.pop(page.source, None)
+            if marked is not None:
+                self._loader.forget(page.source)
+                return Rendered(marked)
             if plain is not None:
                 text = plain
                 self.environment.used[page.source] = None

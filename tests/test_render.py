@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from pushgen.config import load_config
 from pushgen.errors import PushgenError
-from pushgen.render import Rendered, Renderer, RenderError, discover_pages
+from pushgen.render import PLAIN_MARKER, Rendered, Renderer, RenderError, discover_pages
 
 from .sites import write_site
 
@@ -193,3 +193,30 @@ def test_plain_globs_select_pages(tmp_path: Path, patterns: str, plain: set[str]
         },
     )
     assert {p.source for p in discover_pages(load_config(site)) if p.plain} == plain
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"<!-- pushgen: plain -->\n<code>{{ version }}</code>{% endfor %}\r\n",
+        b'<!doctype html><meta charset="windows-1252"><!-- pushgen: plain -->{{ \xe9 }}',
+        b"<!-- pushgen: plain -->plain text, no Jinja2 markers\r\n",
+    ],
+)
+def test_a_page_with_the_plain_marker_is_its_own_bytes(tmp_path: Path, text: bytes) -> None:
+    assert PLAIN_MARKER in text
+    assert render_site(tmp_path, {"pages/index.html": text}) == Rendered(text)
+
+
+def test_the_plain_marker_only_counts_in_a_page_and_near_its_top(tmp_path: Path) -> None:
+    rendered = render_site(
+        tmp_path,
+        {
+            "pages/index.html": '{% extends "base.html" %}{% block b %}{{ 1 + 1 }}{% endblock %}',
+            "pages/late.html": " " * 1024 + "<!-- pushgen: plain -->{{ 1 + 1 }}",
+            "templates/base.html": "<!-- pushgen: plain -->{% block b %}{% endblock %}",
+        },
+    )
+    assert rendered.data == b"<!-- pushgen: plain -->2"
+    late = render_site(tmp_path, {}, "late.html")
+    assert late.data.endswith(b"<!-- pushgen: plain -->2")

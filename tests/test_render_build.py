@@ -245,3 +245,13 @@ def test_a_page_name_that_is_not_utf8_is_a_located_error(
     err = capsys.readouterr().err
     assert "pages/caf\\xe9.html: error: the page's name is not UTF-8" in err
     assert "Traceback" not in err
+
+
+def test_a_page_with_the_plain_marker_is_copied_byte_for_byte(site: Path) -> None:
+    write_site(site, {"pages/v.html": "<code>{{ version }}</code>\n"})
+    build_site(load_config(site), jobs=1)
+    marked = b"<!-- pushgen: plain -->\n" + SPHINX_LIKE
+    (site / "pages" / "v.html").write_bytes(marked)
+    result = build_site(load_config(site), jobs=1)  # incremental: the page changed
+    assert (site / "_site" / "v.html").read_bytes() == marked
+    assert [a.path for a in result.manifest.routes["/v.html"]] == ["/static/css/site.css"]
