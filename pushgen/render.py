@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import jinja2
+from jinja2.utils import missing
 
 from .config import SiteConfig
 from .decode import decode_html, python_codec
@@ -355,13 +356,19 @@ class _RecordingUndefined(jinja2.Undefined):
             if isinstance(template, jinja2.Template) and isinstance(
                 template.environment, _Environment
             ):
-                line = template.get_corresponding_lineno(frame.f_lineno)
-                name = self._undefined_name if self._undefined_obj is jinja2.utils.missing else None
-                template.environment.undefined_uses[(template.filename or "", line)] = (
-                    f"{self._undefined_message}, {effect}: define it (in pushgen.yaml's"
-                    f" context:, or with {{% set %}}), or write {name or '...'} | default({empty})"
-                    " where it may be missing"
-                )
+                uses = template.environment.undefined_uses
+                # A loop prints the same name at the same place many times: the
+                # first time is enough (the rest would cost 9 µs each for nothing).
+                key = (frame.f_code, frame.f_lineno, self._undefined_name, effect)
+                if key not in uses:
+                    name = self._undefined_name if self._undefined_obj is missing else None
+                    uses[key] = (
+                        template.filename or "",
+                        template.get_corresponding_lineno(frame.f_lineno),
+                        f"{self._undefined_message}, {effect}: define it (in pushgen.yaml's"
+                        f" context:, or with {{% set %}}), or write {name or '...'}"
+                        f" | default({empty}) where it may be missing",
+                    )
                 return
             frame = frame.f_back
 
@@ -378,8 +385,9 @@ class _Environment(jinja2.Environment):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.used: dict[str, None] = {}  # an ordered set
-        # What _RecordingUndefined noted in the render under way: (file, line) -> message.
-        self.undefined_uses: dict[tuple[str, int], str] = {}
+        # What _RecordingUndefined noted in the render under way, in order:
+        # (code, Python line, name, effect) -> (template file, template line, message).
+        self.undefined_uses: dict[tuple[object, ...], tuple[str, int, str]] = {}
 
     def get_template(
         self,
@@ -533,7 +541,7 @@ class Renderer:
         )
         undefined = (
             Diagnostic(self._display(filename) or page.display, line, 0, message, "warning")
-            for (filename, line), message in self.environment.undefined_uses.items()
+            for filename, line, message in self.environment.undefined_uses.values()
         )
         encoding = self._loader.encodings.get(page.source, "utf-8")
         data = text.encode(python_codec(encoding) or "utf-8", errors="xmlcharrefreplace")

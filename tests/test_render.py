@@ -220,3 +220,27 @@ def test_the_plain_marker_only_counts_in_a_page_and_near_its_top(tmp_path: Path)
     assert rendered.data == b"<!-- pushgen: plain -->2"
     late = render_site(tmp_path, {}, "late.html")
     assert late.data.endswith(b"<!-- pushgen: plain -->2")
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=300))
+def test_a_plain_page_is_its_own_bytes_whatever_they_are(data: bytes) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        site = write_site(Path(tmp), {"pushgen.yaml": "plain: [a.html]\n", "pages/a.html": data})
+        config = load_config(site)
+        pages = discover_pages(config)
+        assert Renderer(config, pages).render(pages[0]) == Rendered(data)
+
+
+def test_two_undefined_names_on_one_line_are_both_reported_once(tmp_path: Path) -> None:
+    text = "\n{% for i in range(1000) %}{{ a }}{{ b }}{% endfor %}{% for x in a %}{% endfor %}\n"
+    rendered = render_site(tmp_path, {"pages/index.html": text})
+    assert [d.message.split(",")[:2] for d in rendered.diagnostics] == [
+        ["'a' is undefined", " printed as empty text: define it (in pushgen.yaml's context:"],
+        ["'b' is undefined", " printed as empty text: define it (in pushgen.yaml's context:"],
+        [
+            "'a' is undefined",
+            " looped over as an empty list: define it (in pushgen.yaml's context:",
+        ],
+    ]
+    assert {d.line for d in rendered.diagnostics} == {2}

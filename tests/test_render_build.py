@@ -255,3 +255,22 @@ def test_a_page_with_the_plain_marker_is_copied_byte_for_byte(site: Path) -> Non
     result = build_site(load_config(site), jobs=1)  # incremental: the page changed
     assert (site / "_site" / "v.html").read_bytes() == marked
     assert [a.path for a in result.manifest.routes["/v.html"]] == ["/static/css/site.css"]
+
+
+def test_every_control_character_and_the_backslash_are_refused_in_one_report(
+    tmp_path: Path,
+) -> None:
+    # NUL and "/" cannot be in a file name; every other C0 control, DEL and C1 control.
+    bad = [chr(c) for c in (*range(1, 0x20), *range(0x7F, 0xA0))] + ["\\"]
+    files: dict[str, str | bytes] = {f"pages/a{c}b.html": "x" for c in bad}
+    files["pages/fine.html"] = "x"
+    try:
+        site = write_site(tmp_path, files)
+    except OSError:
+        pytest.skip("this file system cannot hold such names")
+    with pytest.raises(BuildError) as info:
+        build_site(load_config(site), jobs=1)
+    diagnostics = info.value.diagnostics
+    assert len(diagnostics) == len(bad) == 65
+    assert all(d.severity == "error" and "rename the file" in d.message for d in diagnostics)
+    assert all(str(d).isprintable() for d in diagnostics)  # shown escaped, one line each
