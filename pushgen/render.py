@@ -523,8 +523,8 @@ class Renderer:
             raise RenderError(
                 Diagnostic(
                     *self._cycle_location(exc.__traceback__, page),
-                    f"RecursionError: {exc}: a template extends or includes itself, directly or"
-                    " through others; break the cycle at this line",
+                    f"RecursionError: {exc}: a template extends, includes or calls itself without"
+                    " end (directly or through others): break the cycle at this line",
                     "error",
                 )
             ) from None
