@@ -200,6 +200,73 @@ class _Context:
         self.errors.append(Diagnostic(self.filename, block.line, 0, message, "error"))
 
 
+# Formats whose files are lines of a configuration language (comments, directives,
+# blocks, strings): a value that holds a line break or another control character
+# could end a comment or a directive and start one of its own. JSON formats escape
+# every character instead (json.dumps with ensure_ascii).
+_TEXT_FORMATS = frozenset({"netlify", "cloudflare", "nginx", "h2o", "apache"})
+
+
+def _unsafe_character(value: str) -> str | None:
+    """The first character of ``value`` a configuration line cannot carry, named, or None.
+
+    Anything ``str.isprintable`` refuses: C0 and C1 controls (NUL, line feed,
+    carriage return, tab, NEL), DEL, the Unicode line and paragraph separators
+    (which YAML 1.1 and so h2o's libyaml read as line breaks), format characters
+    and non-ASCII spaces. Visible characters and the ASCII space pass.
+    """
+    for char in value:
+        if not char.isprintable():
+            return f"U+{ord(char):04X}"
+    return None
+
+
+def _comment(value: str) -> str:
+    """``value`` for a comment line: backslashes and unprintable characters escaped.
+
+    A comment ends at a line break (and, in Apache httpd, continues past a
+    trailing backslash: https://httpd.apache.org/docs/2.4/configuring.html#syntax),
+    so neither may reach it raw; ``\\x5c`` keeps the escapes unambiguous.
+    """
+    out = []
+    for char in value:
+        if char == "\\":
+            out.append("\\x5c")
+        elif char.isprintable():
+            out.append(char)
+        elif ord(char) < 0x100:
+            out.append(f"\\x{ord(char):02x}")
+        elif ord(char) < 0x10000:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(f"\\U{ord(char):08x}")
+    return "".join(out)
+
+
+def _refuse_unsafe(ctx: _Context, route: str, line: int, *, pattern: bool) -> bool:
+    """Refuse (an error at ``line``) a route or match a text target cannot write; True if so.
+
+    Servers match the decoded path (nginx, Apache) or are given it decoded (h2o's
+    PATH_INFO is looked up decoded too), so ``%0A`` is as much a line break as a
+    raw one.
+    """
+    if ctx.format not in _TEXT_FORMATS:
+        return False
+    decoded = unquote(route)
+    character = _unsafe_character(route) or _unsafe_character(decoded)
+    if character is None:
+        return False
+    what = "rule `match: " + _comment(route) + "`" if pattern else "route " + _comment(route)
+    encoded = "" if _unsafe_character(route) else " once percent-decoded"
+    message = (
+        f"{what}: holds {character}{encoded}, a control character the {ctx.title} cannot "
+        "carry (it would end a comment or a directive); remove it from the "
+        + ("rule's match" if pattern else "page's name or the rule's match")
+    )
+    ctx.errors.append(Diagnostic(ctx.filename, line, 0, message, "error"))
+    return True
+
+
 def _hints(
     ctx: _Context, block_route: str, line: int, assets: Iterable[Asset], *, pattern: bool = False
 ) -> tuple[_Hint, ...]:
@@ -234,6 +301,8 @@ def _exact_blocks(ctx: _Context, size_of: Callable[[str], int | None]) -> list[_
     blocks: list[_Block] = []
     for route in sorted(routes):
         line = _rule_line(manifest, route)
+        if _refuse_unsafe(ctx, route, line, pattern=False):
+            continue
         hints = _hints(ctx, route, line, manifest.assets(route, size_of=size_of))
         if hints:
             blocks.append(_Block(route, line, hints, None, route))
@@ -341,6 +410,8 @@ def _pattern_blocks(ctx: _Context, size_of: Callable[[str], int | None]) -> list
         if not rule.add or rule.match.text in seen:
             continue
         seen.add(rule.match.text)
+        if _refuse_unsafe(ctx, rule.match.text, rule.line, pattern=True):
+            continue
         sample = _sample(_tokens(rule.match))
         if not rule.match.matches(sample):  # pragma: no cover - samples are built to match
             sample = "/"
@@ -449,11 +520,16 @@ def _layout(
 
 
 def _header(ctx: _Context, comment: str, lines: Sequence[str]) -> list[str]:
-    name = PurePosixPath(ctx.filename).name
+    name = _comment(PurePosixPath(ctx.filename).name)
     out = [f"{comment} Written by `pushgen export --format {ctx.format}` from {name}; do not edit:"]
     out.append(f"{comment} change the manifest and export again.")
     out.extend(f"{comment} {line}".rstrip() for line in lines)
     return out
+
+
+def _source_name(ctx: _Context) -> str:
+    """The manifest's file name, for comments."""
+    return _comment(PurePosixPath(ctx.filename).name)
 
 
 def _server_aliases(manifest: Manifest, route: str, pretty_urls: bool) -> list[str]:
@@ -546,6 +622,9 @@ def _splat_pattern(tokens: Sequence[_Token]) -> tuple[str, str] | str:
         if kind == "lit":
             if "*" in value or any(s.startswith(":") for s in value.split("/")):
                 return f"its literal part {value!r} would read as a splat or a placeholder"
+            if " " in value:
+                # The path is the whole line up to the first space.
+                return f"its literal part {value!r} holds a space, which ends the path"
             out.append(value)
             regex.append(_escape(value))
         elif kind == "globstar" or (kind == "var" and converter == "path"):
@@ -785,9 +864,9 @@ def _nginx(
         lines = body(block)
         if lines is None:
             continue
-        where = f"{PurePosixPath(ctx.filename).name}:{block.line}" if block.line else "the manifest"
+        where = f"{_source_name(ctx)}:{block.line}" if block.line else "the manifest"
         out.append("")
-        out.append(f"# route {block.route} ({where})")
+        out.append(f"# route {_comment(block.route)} ({where})")
         for alias in _server_aliases(ctx.manifest, block.route, pretty_urls):
             path = unquote(alias)
             if path in written:
@@ -806,7 +885,7 @@ def _nginx(
             continue
         expression = "^" + _regex(_tokens(block.pattern), decode=True) + "$"
         out.append("")
-        out.append(f"# rule match: {block.route} ({PurePosixPath(ctx.filename).name}:{block.line})")
+        out.append(f"# rule match: {_comment(block.route)} ({_source_name(ctx)}:{block.line})")
         out.append(f"location ~ {_nginx_string(expression)} {{")
         out.extend(lines)
         out.append("}")
@@ -888,9 +967,9 @@ def _h2o(
         if not values:
             continue
         code.append(
-            f"  # route {block.route} (line {block.line})"
+            f"  # route {_comment(block.route)} (line {block.line})"
             if block.line
-            else f"  # route {block.route}"
+            else f"  # route {_comment(block.route)}"
         )
         for alias in _server_aliases(ctx.manifest, block.route, pretty_urls):
             # PATH_INFO is the path as requested; a percent-encoded route is also
@@ -909,7 +988,7 @@ def _h2o(
         if not values or block.pattern is None:
             continue
         expression = "\\A" + _regex(_tokens(block.pattern), decode=True) + "\\z"
-        code.append(f"  # rule match: {block.route} (line {block.line})")
+        code.append(f"  # rule match: {_comment(block.route)} (line {block.line})")
         code.append(f"  [Regexp.new({_ruby_string(expression)}), [")
         code.extend(f"    {_ruby_string(v)}," for v in values)
         code.append("  ]],")
@@ -974,7 +1053,12 @@ def _apache(
     def section(comment: str, head: str, block: _Block) -> None:
         lines = []
         for hint in block.hints:
-            if hint.link is not None:
+            if hint.link is not None and "${" in hint.link:
+                # httpd replaces ${NAME} in every configuration line with a Define or an
+                # environment variable before reading it, and has no escape for it
+                # (https://httpd.apache.org/docs/2.4/configuring.html#syntax).
+                ctx.cut(block, hint.path, "not hinted: Apache httpd would expand '${' in it")
+            elif hint.link is not None:
                 # mod_http2 pushes Link preloads unless told nopush (H2Push is on by default).
                 value = hint.link if hint.push else hint.link + "; nopush"
                 lines.append(f"    Header add Link {_apache_string(value.replace('%', '%%'))}")
@@ -998,15 +1082,17 @@ def _apache(
         expression = (
             "^" + (aliases[0] if len(aliases) == 1 else "(?:" + "|".join(aliases) + ")") + "$"
         )
-        where = f" ({PurePosixPath(ctx.filename).name}:{block.line})" if block.line else ""
+        where = f" ({_source_name(ctx)}:{block.line})" if block.line else ""
         section(
-            f"# route {block.route}{where}", f"<LocationMatch {_apache_string(expression)}>", block
+            f"# route {_comment(block.route)}{where}",
+            f"<LocationMatch {_apache_string(expression)}>",
+            block,
         )
     for block in patterns:
         if block.pattern is None:
             continue
         expression = "^" + _regex(_tokens(block.pattern), decode=True) + "$"
-        comment = f"# rule match: {block.route} ({PurePosixPath(ctx.filename).name}:{block.line})"
+        comment = f"# rule match: {_comment(block.route)} ({_source_name(ctx)}:{block.line})"
         section(comment, f"<LocationMatch {_apache_string(expression)}>", block)
     return "\n".join(out) + "\n"
 
