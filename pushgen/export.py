@@ -42,7 +42,12 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
+from typing import Literal
 from urllib.parse import unquote
+
+from werkzeug.routing import BaseConverter, Map, ValidationError
+from werkzeug.routing import Rule as WerkzeugRule
+from werkzeug.routing.converters import NumberConverter
 
 from .errors import Diagnostic
 from .headers import link_value, route_aliases, wire_path
@@ -162,6 +167,8 @@ class _Block:
     hints: tuple[_Hint, ...]
     pattern: RoutePattern | None = None
     sample: str = ""
+    # The pattern's pieces, parsed once (empty for an exact route).
+    tokens: tuple[_Token, ...] = ()
 
     @property
     def links(self) -> list[str]:
@@ -205,6 +212,8 @@ class _Context:
 # could end a comment or a directive and start one of its own. JSON formats escape
 # every character instead (json.dumps with ensure_ascii).
 _TEXT_FORMATS = frozenset({"netlify", "cloudflare", "nginx", "h2o", "apache"})
+# Formats that write route patterns as regular expressions.
+_REGEX_FORMATS = frozenset({"firebase", "nginx", "h2o", "apache"})
 
 
 def _unsafe_character(value: str) -> str | None:
@@ -311,47 +320,44 @@ def _exact_blocks(ctx: _Context, size_of: Callable[[str], int | None]) -> list[_
 
 # --- route patterns -----------------------------------------------------------------
 
-# The same variable syntax as pushgen.rules (Quart / Werkzeug rules).
-_VARIABLE = re.compile(
-    r"<(?:(?P<converter>[a-zA-Z_][a-zA-Z0-9_]*)(?:\([^)]*\))?:)?(?P<name>[a-zA-Z_][a-zA-Z0-9_]*)>"
-)
-# Regular expressions every target's engine reads alike (PCRE in nginx and Apache,
-# RE2 in Firebase, Onigmo in h2o's mruby, and Python's re for checking overlaps).
-_CONVERTER_REGEX = {
-    "default": "[^/]+",
-    "string": "[^/]+",
-    "any": "[^/]+",
-    "int": "[0-9]+",
-    "float": "[0-9]+\\.[0-9]+",
-    "path": "[^/].*",
-    "uuid": "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
-}
-_CONVERTER_SAMPLE = {"int": "1", "float": "1.0", "uuid": "00000000-0000-0000-0000-000000000000"}
-
-# (kind, value): kind is "lit", "star" (one segment, glob *), "globstar" (**),
-# "qmark" (?) or "var" (value = "converter:name").
-_Token = tuple[str, str]
+# Route rules are parsed by Werkzeug itself, the router Quart matches requests with
+# (https://werkzeug.palletsprojects.com/en/stable/routing/): its rule grammar, its
+# converters and their arguments, and each converter's own regular expression, so
+# an exported pattern names the URLs the app's rule names. The targets' engines
+# (PCRE in nginx and Apache, RE2 in Firebase, Onigmo in h2o's mruby) read those
+# expressions alike; `\d` is ASCII digits in all three, where Python's re (and so
+# Werkzeug) also takes other Unicode digits: the targets are narrower there.
+# Converter class -> the name a rule gives it (int, any, ...), for messages.
+_CONVERTER_NAMES = {cls: name for name, cls in Map.default_converters.items()}
+_UUID_SAMPLE = "00000000-0000-0000-0000-000000000000"
 
 
-def _tokens(pattern: RoutePattern) -> list[_Token]:
-    text = pattern.text
-    if text in ("*", "**"):
-        return [("lit", "/"), ("globstar", "")]
+@dataclass(frozen=True, slots=True)
+class _Token:
+    """One piece of a route pattern.
+
+    ``lit`` is literal text; ``star`` (``*``), ``globstar`` (``**``) and ``qmark``
+    (``?``) are glob wildcards; ``var`` is a Werkzeug variable with its converter's
+    name, regular expression and a value it accepts. ``widened`` says what the
+    converter checks beyond its expression (``min``, ``max``), which a target's
+    expression does not.
+    """
+
+    kind: Literal["lit", "star", "globstar", "qmark", "var"]
+    value: str = ""
+    converter: str = ""
+    regex: str = ""
+    sample: str = "x"
+    segment: bool = True
+    widened: str = ""
+
+
+def _glob_tokens(text: str) -> list[_Token]:
     out: list[_Token] = []
-    if pattern.kind == "rule":
-        last = 0
-        for variable in _VARIABLE.finditer(text):
-            if variable.start() > last:
-                out.append(("lit", text[last : variable.start()]))
-            converter = variable.group("converter") or "default"
-            out.append(("var", f"{converter}:{variable.group('name')}"))
-            last = variable.end()
-        if last < len(text):
-            out.append(("lit", text[last:]))
-        return out
     i = 0
     literal = ""
     while i < len(text):
+        kind: Literal["star", "globstar", "qmark"]
         if text.startswith("**", i):
             kind, i = "globstar", i + 2
         elif text[i] in "*?":
@@ -361,24 +367,80 @@ def _tokens(pattern: RoutePattern) -> list[_Token]:
             i += 1
             continue
         if literal:
-            out.append(("lit", literal))
+            out.append(_Token("lit", literal))
             literal = ""
-        out.append((kind, ""))
+        out.append(_Token(kind))
     if literal:
-        out.append(("lit", literal))
+        out.append(_Token("lit", literal))
     return out
 
 
-def _sample(tokens: Sequence[_Token]) -> str:
-    parts = []
-    for kind, value in tokens:
-        if kind == "lit":
-            parts.append(value)
-        elif kind == "var":
-            parts.append(_CONVERTER_SAMPLE.get(value.split(":")[0], "x"))
+def _variable(name: str, converter: BaseConverter) -> _Token | str:
+    """The token of one Werkzeug variable, or why it cannot be exported."""
+    label = _CONVERTER_NAMES.get(type(converter), type(converter).__name__)
+    # The default converter's "[^/]{1,}" read as the "[^/]+" people write (any()
+    # items are re.escape'd, so a "{1,}" of theirs keeps its backslashes).
+    regex = converter.regex.replace("{1,}", "+")
+    widened = ""
+    if isinstance(converter, NumberConverter):
+        if converter.fixed_digits and label == "int" and not converter.signed:
+            # "the rule will only match if the URL looks like /0001/": a length.
+            regex = rf"\d{{{converter.fixed_digits}}}"
+        elif converter.fixed_digits:
+            widened = "fixed_digits"
+        bounds = [b for b in ("min", "max") if getattr(converter, b) is not None]
+        widened = ", ".join(([widened] if widened else []) + bounds)
+    candidates = [*sorted(getattr(converter, "items", ())), _UUID_SAMPLE, "1.0", "x/x"]
+    candidates += [str(v) for v in (getattr(converter, "min", None),) if v is not None]
+    candidates += ["x" * n for n in range(1, 65)] + ["1" * n for n in range(1, 65)]
+    for candidate in candidates:
+        if re.fullmatch(regex, candidate) is None:
+            continue
+        try:
+            converter.to_python(candidate)
+        except ValidationError:
+            continue
+        return _Token("var", name, label, regex, candidate, converter.part_isolating, widened)
+    return f"no value of <{label}:{name}> could be found to compute its entries"
+
+
+def _pattern_tokens(pattern: RoutePattern) -> list[_Token] | str:
+    """The tokens of a glob or a Quart rule, or why the pattern cannot be exported."""
+    text = pattern.text
+    if text in ("*", "**"):
+        return [_Token("lit", "/"), _Token("globstar")]
+    if pattern.kind != "rule":
+        return _glob_tokens(text)
+    try:
+        rule = WerkzeugRule(text)
+        Map([rule])  # binding the rule parses it
+    except (ValueError, LookupError, TypeError) as exc:
+        return f"Werkzeug cannot read it as a rule: {exc}"
+    out: list[_Token] = []
+    # Rule._trace is the parse Werkzeug builds URLs from: (is variable, text) pairs,
+    # the host part (empty here) first, then "|", then the path.
+    trace = rule._trace
+    path = trace[trace.index((False, "|")) + 1 :]
+    for is_variable, value in path:
+        if is_variable:
+            token = _variable(value, rule._converters[value])
+            if isinstance(token, str):
+                return token
+            out.append(token)
         else:
-            parts.append("x")
-    return "".join(parts)
+            # Literal parts may hold globs too: /blog/<slug>/* is every page under a post.
+            out.extend(_glob_tokens(value))
+    merged: list[_Token] = []
+    for token in out:
+        if merged and token.kind == "lit" and merged[-1].kind == "lit":
+            merged[-1] = _Token("lit", merged[-1].value + token.value)
+        else:
+            merged.append(token)
+    return merged
+
+
+def _sample(tokens: Sequence[_Token]) -> str:
+    return "".join(t.value if t.kind == "lit" else t.sample for t in tokens)
 
 
 def _escape(literal: str) -> str:
@@ -391,13 +453,13 @@ def _escape(literal: str) -> str:
 def _regex(tokens: Sequence[_Token], *, decode: bool = False) -> str:
     """The unanchored regular expression of a pattern; ``decode`` percent-decodes literals."""
     parts = []
-    for kind, value in tokens:
-        if kind == "lit":
-            parts.append(_escape(unquote(value) if decode else value))
-        elif kind == "var":
-            parts.append(_CONVERTER_REGEX.get(value.split(":")[0], "[^/]+"))
+    for token in tokens:
+        if token.kind == "lit":
+            parts.append(_escape(unquote(token.value) if decode else token.value))
+        elif token.kind == "var":
+            parts.append(token.regex)
         else:
-            parts.append({"star": "[^/]*", "globstar": ".*", "qmark": "[^/]"}[kind])
+            parts.append({"star": "[^/]*", "globstar": ".*", "qmark": "[^/]"}[token.kind])
     return "".join(parts)
 
 
@@ -412,7 +474,19 @@ def _pattern_blocks(ctx: _Context, size_of: Callable[[str], int | None]) -> list
         seen.add(rule.match.text)
         if _refuse_unsafe(ctx, rule.match.text, rule.line, pattern=True):
             continue
-        sample = _sample(_tokens(rule.match))
+        tokens = _pattern_tokens(rule.match)
+        if isinstance(tokens, str):
+            ctx.errors.append(
+                Diagnostic(
+                    ctx.filename,
+                    rule.line,
+                    0,
+                    f"rule `match: {rule.match.text}`: {tokens}",
+                    "error",
+                )
+            )
+            continue
+        sample = _sample(tokens)
         if not rule.match.matches(sample):  # pragma: no cover - samples are built to match
             sample = "/"
         decisions = resolve_route(
@@ -420,8 +494,23 @@ def _pattern_blocks(ctx: _Context, size_of: Callable[[str], int | None]) -> list
         )
         assets = [d.asset for d in decisions if not d.removed]
         hints = _hints(ctx, rule.match.text, rule.line, assets, pattern=True)
-        if hints:
-            blocks.append(_Block(rule.match.text, rule.line, hints, rule.match, sample))
+        if not hints:
+            continue
+        block = _Block(rule.match.text, rule.line, hints, rule.match, sample, tuple(tokens))
+        blocks.append(block)
+        widened = [t for t in tokens if t.widened]
+        if widened and ctx.format in _REGEX_FORMATS:
+            # A target's expression cannot compare numbers: the pattern is written
+            # wider, so hints (and pushes) also reach the values the app's rule
+            # leaves out. Harmless for the page: a preload is a fetch the page may not
+            # use (a console warning, some bandwidth), never a different response.
+            for token in widened:
+                ctx.cut(
+                    block,
+                    None,
+                    f"widened: <{token.converter}:{token.value}> is written as {token.regex}, "
+                    f"without its {token.widened} check: hints also reach the values outside it",
+                )
     return blocks
 
 
@@ -586,7 +675,8 @@ def _refuse_patterns(ctx: _Context, patterns: list[_Block], skip: bool) -> None:
 
 # --- Netlify and Cloudflare Pages _headers ------------------------------------------------
 
-_PLACEHOLDER_CONVERTERS = frozenset({"default", "string", "any"})
+# A placeholder is any one whole segment: the converters (and arguments) that are too.
+_PLACEHOLDER_REGEX = "[^/]+"
 
 
 def _splat_pattern(tokens: Sequence[_Token]) -> tuple[str, str] | str:
@@ -612,13 +702,15 @@ def _splat_pattern(tokens: Sequence[_Token]) -> tuple[str, str] | str:
         used.add(name)
         return ":" + name
 
-    for index, (kind, value) in enumerate(tokens):
+    for index, token in enumerate(tokens):
+        kind, value, converter = token.kind, token.value, token.converter
         last = index == len(tokens) - 1
-        previous = tokens[index - 1] if index else ("lit", "")
-        following = tokens[index + 1] if not last else ("lit", "/")
-        whole_segment = previous[0] == "lit" and previous[1].endswith("/")
-        whole_segment = whole_segment and following[0] == "lit" and following[1].startswith("/")
-        converter, _, name = value.partition(":")
+        previous = tokens[index - 1] if index else _Token("lit", "")
+        following = tokens[index + 1] if not last else _Token("lit", "/")
+        whole_segment = previous.kind == "lit" and previous.value.endswith("/")
+        whole_segment = (
+            whole_segment and following.kind == "lit" and following.value.startswith("/")
+        )
         if kind == "lit":
             if "*" in value or any(s.startswith(":") for s in value.split("/")):
                 return f"its literal part {value!r} would read as a splat or a placeholder"
@@ -638,9 +730,12 @@ def _splat_pattern(tokens: Sequence[_Token]) -> tuple[str, str] | str:
             out.append(placeholder(""))
             regex.append("[^/]+")
         elif kind == "var" and whole_segment:
-            if converter not in _PLACEHOLDER_CONVERTERS:
-                return f"placeholders match any segment, with no equivalent of the <{converter}:...> converter"
-            out.append(placeholder(name))
+            if token.regex != _PLACEHOLDER_REGEX:
+                return (
+                    "placeholders match any segment, with no equivalent of the "
+                    f"<{converter}:...> converter (its regular expression {token.regex})"
+                )
+            out.append(placeholder(value))
             regex.append("[^/]+")
         else:
             return "a wildcard or variable inside a path segment has no splat or placeholder equivalent"
@@ -665,7 +760,7 @@ def _headers_file(ctx: _Context, exact: list[_Block], patterns: list[_Block], sk
     kept_patterns: list[_Block] = []
     for block in patterns:
         assert block.pattern is not None
-        converted = _splat_pattern(_tokens(block.pattern))
+        converted = _splat_pattern(block.tokens)
         if isinstance(converted, str):
             ctx.refuse(block, f"{ctx.title} cannot express it: {converted}", skip=skip)
             continue
@@ -747,11 +842,11 @@ def _firebase(ctx: _Context, exact: list[_Block], patterns: list[_Block]) -> str
     match_key: dict[str, tuple[str, str]] = {}
     for block in patterns:
         assert block.pattern is not None
-        tokens = _tokens(block.pattern)
+        tokens = block.tokens
         expression = _regex(tokens)
         regex[block.route] = re.compile(expression + r"\Z")
         literal_ok = all(
-            kind != "lit" or not _FIREBASE_GLOB_SPECIAL.search(value) for kind, value in tokens
+            t.kind != "lit" or not _FIREBASE_GLOB_SPECIAL.search(t.value) for t in tokens
         )
         if block.pattern.kind == "glob" and literal_ok:
             glob = "**" if block.route in ("*", "**") else block.route
@@ -821,9 +916,7 @@ def _nginx(
     exact = _apply_push_limit(ctx, exact, max_pushes, push, limit)
     patterns = _apply_push_limit(ctx, patterns, max_pushes, push, limit)
     regex = {
-        b.route: re.compile(_regex(_tokens(b.pattern), decode=True) + r"\Z")
-        for b in patterns
-        if b.pattern
+        b.route: re.compile(_regex(b.tokens, decode=True) + r"\Z") for b in patterns if b.pattern
     }
     exact, patterns = _layout(ctx, exact, patterns, regex, "first")
     notes = [
@@ -883,7 +976,7 @@ def _nginx(
         lines = body(block)
         if lines is None or block.pattern is None:
             continue
-        expression = "^" + _regex(_tokens(block.pattern), decode=True) + "$"
+        expression = "^" + _regex(block.tokens, decode=True) + "$"
         out.append("")
         out.append(f"# rule match: {_comment(block.route)} ({_source_name(ctx)}:{block.line})")
         out.append(f"location ~ {_nginx_string(expression)} {{")
@@ -947,9 +1040,7 @@ def _h2o(
     exact = _apply_push_limit(ctx, exact, max_pushes, push)
     patterns = _apply_push_limit(ctx, patterns, max_pushes, push)
     regex = {
-        b.route: re.compile(_regex(_tokens(b.pattern), decode=True) + r"\Z")
-        for b in patterns
-        if b.pattern
+        b.route: re.compile(_regex(b.tokens, decode=True) + r"\Z") for b in patterns if b.pattern
     }
     exact, patterns = _layout(ctx, exact, patterns, regex, "first")
     notes = [
@@ -987,7 +1078,7 @@ def _h2o(
         values = _h2o_links(block, push)
         if not values or block.pattern is None:
             continue
-        expression = "\\A" + _regex(_tokens(block.pattern), decode=True) + "\\z"
+        expression = "\\A" + _regex(block.tokens, decode=True) + "\\z"
         code.append(f"  # rule match: {_comment(block.route)} (line {block.line})")
         code.append(f"  [Regexp.new({_ruby_string(expression)}), [")
         code.extend(f"    {_ruby_string(v)}," for v in values)
@@ -1037,9 +1128,7 @@ def _apache(
     exact = _apply_push_limit(ctx, exact, max_pushes, push)
     patterns = _apply_push_limit(ctx, patterns, max_pushes, push)
     regex = {
-        b.route: re.compile(_regex(_tokens(b.pattern), decode=True) + r"\Z")
-        for b in patterns
-        if b.pattern
+        b.route: re.compile(_regex(b.tokens, decode=True) + r"\Z") for b in patterns if b.pattern
     }
     exact, patterns = _layout(ctx, exact, patterns, regex, "merge")
     notes = [
@@ -1091,7 +1180,7 @@ def _apache(
     for block in patterns:
         if block.pattern is None:
             continue
-        expression = "^" + _regex(_tokens(block.pattern), decode=True) + "$"
+        expression = "^" + _regex(block.tokens, decode=True) + "$"
         comment = f"# rule match: {_comment(block.route)} ({_source_name(ctx)}:{block.line})"
         section(comment, f"<LocationMatch {_apache_string(expression)}>", block)
     return "\n".join(out) + "\n"
