@@ -15,8 +15,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from pushgen.cli import main
 from pushgen.export import (
     CLOUDFLARE_MAX_LINE,
     CLOUDFLARE_MAX_RULES,
@@ -25,9 +23,11 @@ from pushgen.export import (
     ExportResult,
     export_manifest,
 )
+from pushgen.export.push_manifest import export_push_manifest, import_push_manifest
+
+from pushgen.cli import main
 from pushgen.manifest import Manifest, parse_manifest
 from pushgen.model import Asset
-from pushgen.push_manifest import export_push_manifest, import_push_manifest
 
 GOLDEN = Path(__file__).parent / "golden" / "export"
 UPDATE = bool(os.environ.get("PUSHGEN_UPDATE_GOLDEN"))
