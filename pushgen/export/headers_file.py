@@ -68,7 +68,7 @@ def _splat_pattern(tokens: Sequence[Token]) -> tuple[str, str] | str:
                 return f"its literal part {value!r} holds a space, which ends the path"
             out.append(value)
             regex.append(regex_escape(value))
-        elif kind == "globstar" or (kind == "var" and converter == "path"):
+        elif kind == "globstar" or (kind == "var" and not token.segment):
             if not last or not whole_segment:
                 return "a '**' or <path:...> that is not the whole end of the path has no splat equivalent"
             out.append("*")

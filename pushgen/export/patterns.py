@@ -30,6 +30,7 @@ __all__ = ["Token", "pattern_regex", "pattern_tokens", "regex_escape", "sample_p
 # (PCRE in nginx and Apache, RE2 in Firebase, Onigmo in h2o's mruby) read those
 # expressions alike; `\d` is ASCII digits in all three, where Python's re (and so
 # Werkzeug) also takes other Unicode digits: the targets are narrower there.
+
 # Converter class -> the name a rule gives it (int, any, ...), for messages.
 _CONVERTER_NAMES = {cls: name for name, cls in Map.default_converters.items()}
 _UUID_SAMPLE = "00000000-0000-0000-0000-000000000000"
@@ -41,9 +42,10 @@ class Token:
 
     ``lit`` is literal text; ``star`` (``*``), ``globstar`` (``**``) and ``qmark``
     (``?``) are glob wildcards; ``var`` is a Werkzeug variable with its converter's
-    name, regular expression and a value it accepts. ``widened`` says what the
-    converter checks beyond its expression (``min``, ``max``), which a target's
-    expression does not.
+    name, regular expression and a value it accepts; ``segment`` is False for a
+    converter that crosses '/' (Werkzeug's ``part_isolating``, as ``path``).
+    ``widened`` says what the converter checks beyond its expression (``min``,
+    ``max``), which a target's expression does not.
     """
 
     kind: Literal["lit", "star", "globstar", "qmark", "var"]
