@@ -83,7 +83,7 @@ def nginx(text: str) -> list[Directive]:
 def _nginx_quoted(text: str, i: int) -> tuple[str, int]:
     quote = text[i]
     i += 1
-    out = []
+    out: list[str] = []
     while True:
         if i >= len(text):
             raise SyntaxProblem("unterminated string")

@@ -29,10 +29,10 @@ from . import export_syntax
 LINE = 6
 
 
-def export(match: str, fmt: str, **options: object) -> ExportResult:
+def export(match: str, fmt: str, *, skip_patterns: bool = False) -> ExportResult:
     rule = Rule(RoutePattern.parse(match), LINE, add=(Asset("/p.css", "style"),))
     manifest = Manifest(rules=(rule,), filename="m.yaml")
-    return export_manifest(manifest, fmt, root="/srv", **options)  # type: ignore[arg-type]
+    return export_manifest(manifest, fmt, root="/srv", skip_patterns=skip_patterns)
 
 
 def nginx_regex(match: str) -> str:
