@@ -442,3 +442,15 @@ def test_percent_encoded_quotes_stay_encoded_in_links() -> None:
     path = "/s/" + quote('"') + ".css"
     result = export_manifest(Manifest(routes={"/": (Asset(path, "style"),)}), "nginx")
     assert f'add_header Link "<{path}>; rel=preload; as=style";' in result.text
+
+
+@pytest.mark.parametrize("fmt", ["json", "firebase", "push-manifest"])
+def test_warnings_about_hostile_routes_are_one_line(fmt: str) -> None:
+    # JSON formats carry any route (escaped), and their cuts still reach a terminal.
+    route = "/a\nb\x1b[31m"
+    entries = (Asset("/x.css", "style", push=False), Asset("/z.css", "style", media="\x01"))
+    result = export_manifest(Manifest(routes={route: entries}, lines={route: 3}), fmt)
+    assert result.ok and result.warnings
+    for warning in result.warnings:
+        assert str(warning).startswith("manifest:3: warning: route /a\\x0ab\\x1b[31m")
+        assert "\n" not in str(warning) and "\x1b" not in str(warning)

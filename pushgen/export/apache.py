@@ -5,8 +5,9 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 from .blocks import header, route_blocks, server_aliases, server_blocks, source_name
-from .context import Block, Context, Format, comment
+from .context import Block, Context, Format
 from .patterns import pattern_regex, regex_escape
+from .text import comment
 
 __all__ = ["APACHE"]
 

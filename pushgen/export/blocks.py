@@ -20,9 +20,10 @@ from ..headers import link_value, route_aliases, wire_path
 from ..manifest import Manifest
 from ..model import Asset
 from ..rules import Rule, resolve_route
-from .context import Block, Context, Hint, comment, unsafe_character
+from .context import Block, Context, Hint
 from .patterns import pattern_regex, pattern_tokens, sample_path
 from .result import Cut
+from .text import comment, unsafe_character
 
 __all__ = [
     "all_routes",
@@ -128,7 +129,7 @@ def _pattern_blocks(ctx: Context) -> list[Block]:
             continue
         tokens = pattern_tokens(rule.match)
         if isinstance(tokens, str):
-            ctx.error(rule.line, f"rule `match: {rule.match.text}`: {tokens}")
+            ctx.error(rule.line, f"rule `match: {comment(rule.match.text)}`: {tokens}")
             continue
         sample = sample_path(tokens)
         if not rule.match.matches(sample):  # pragma: no cover - samples are built to match

@@ -15,6 +15,7 @@ from ..manifest import Manifest
 from ..rules import RoutePattern
 from .patterns import Token
 from .result import Cut, ExportResult
+from .text import comment
 
 __all__ = [
     "Block",
@@ -22,8 +23,6 @@ __all__ = [
     "ExportOptions",
     "Format",
     "Hint",
-    "comment",
-    "unsafe_character",
 ]
 
 
@@ -125,7 +124,7 @@ class Context:
             return
         self.error(
             line,
-            f"rule `match: {route}`: {reason}{detail}; remove the rule, rewrite its match, or "
+            f"rule `match: {comment(route)}`: {reason}{detail}; remove the rule, rewrite its match, or "
             "export with --skip-patterns to leave it out",
         )
 
@@ -138,39 +137,3 @@ class Context:
             errors=tuple(self.errors),
             filename=self.filename,
         )
-
-
-def unsafe_character(value: str) -> str | None:
-    """The first character of ``value`` a configuration line cannot carry, named, or None.
-
-    Anything ``str.isprintable`` refuses: C0 and C1 controls (NUL, line feed,
-    carriage return, tab, NEL), DEL, the Unicode line and paragraph separators
-    (which YAML 1.1 and so h2o's libyaml read as line breaks), format characters
-    and non-ASCII spaces. Visible characters and the ASCII space pass.
-    """
-    for char in value:
-        if not char.isprintable():
-            return f"U+{ord(char):04X}"
-    return None
-
-
-def comment(value: str) -> str:
-    """``value`` for a comment line: backslashes and unprintable characters escaped.
-
-    A comment ends at a line break (and, in Apache httpd, continues past a
-    trailing backslash: https://httpd.apache.org/docs/2.4/configuring.html#syntax),
-    so neither may reach it raw; ``\\x5c`` keeps the escapes unambiguous.
-    """
-    out = []
-    for char in value:
-        if char == "\\":
-            out.append("\\x5c")
-        elif char.isprintable():
-            out.append(char)
-        elif ord(char) < 0x100:
-            out.append(f"\\x{ord(char):02x}")
-        elif ord(char) < 0x10000:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(f"\\U{ord(char):08x}")
-    return "".join(out)

@@ -6,8 +6,9 @@ import json
 from urllib.parse import unquote
 
 from .blocks import header, pushes_on_link, route_blocks, server_aliases, server_blocks
-from .context import Block, Context, Format, comment
+from .context import Block, Context, Format
 from .patterns import pattern_regex
+from .text import comment
 
 __all__ = ["H2O"]
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from urllib.parse import unquote
 
 from .blocks import header, pushes_on_link, route_blocks, server_aliases, server_blocks, source_name
-from .context import Block, Context, Format, comment
+from .context import Block, Context, Format
 from .patterns import pattern_regex
+from .text import comment
 
 __all__ = ["NGINX", "NGINX_MAX_PUSHES"]
 

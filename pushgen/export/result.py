@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import Diagnostic
+from .text import comment
 
 __all__ = ["Cut", "ExportResult"]
 
@@ -26,8 +27,10 @@ class Cut:
     pattern: bool = False
 
     def __str__(self) -> str:
-        where = f"rule `match: {self.route}`" if self.pattern else f"route {self.route}"
-        return where + (f": {self.path}" if self.path else "") + f": {self.reason}"
+        # Routes and paths escaped as in comments: a warning is one line on a terminal.
+        route = comment(self.route)
+        where = f"rule `match: {route}`" if self.pattern else f"route {route}"
+        return where + (f": {comment(self.path)}" if self.path else "") + f": {self.reason}"
 
 
 @dataclass(frozen=True, slots=True)
