@@ -443,8 +443,8 @@ def import_command(
     source: Path, output: Path | None, base_path: str, route: str, force: bool
 ) -> None:
     """Make a pushgen manifest from a push_manifest.json (http2-push-manifest, polymer, prpl-server)."""
+    from .export.push_manifest import import_push_manifest
     from .fsutil import atomic_write
-    from .push_manifest import import_push_manifest
 
     if not route.startswith("/"):
         raise click.UsageError(f"--route is a URL path like / or /app/, not {route!r}")

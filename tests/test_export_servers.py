@@ -10,7 +10,6 @@ not against itself.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import signal
@@ -26,10 +25,7 @@ from pushgen.cli import main
 
 from .clients import Frame, NghttpResult, ServerProcess, free_port, nghttp, wait_for_port
 from .conftest import LINKS, MANIFEST, PUSHED, make_site
-
-_SBIN = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin", "/usr/local/sbin"])
-NGINX = shutil.which("nginx", path=_SBIN)
-H2O = shutil.which("h2o", path=_SBIN)
+from .server_configs import H2O, NGINX, h2o_conf, nginx_conf
 
 pytestmark = [
     pytest.mark.timeout(60),
@@ -114,37 +110,16 @@ def nginx(tmp_path_factory: pytest.TempPathFactory, cert: DevCertificate) -> Ite
     include = tmp / "pushgen-links.conf"
     _export(site, "nginx", include)
     port = free_port()
-    for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
-        (tmp / "temp" / sub).mkdir(parents=True)
-    conf = tmp / "nginx.conf"
-    conf.write_text(
-        f"""
-daemon off;
-master_process off;
-user root;
-worker_processes 1;
-pid {tmp}/nginx.pid;
-error_log {tmp}/error.log info;
-events {{ worker_connections 64; }}
-http {{
-    access_log {tmp}/access.log;
-    client_body_temp_path {tmp}/temp/body;
-    proxy_temp_path {tmp}/temp/proxy;
-    fastcgi_temp_path {tmp}/temp/fastcgi;
-    uwsgi_temp_path {tmp}/temp/uwsgi;
-    scgi_temp_path {tmp}/temp/scgi;
-    types {{ text/html html; text/css css; application/javascript js; font/woff2 woff2;
-             image/png png; image/svg+xml svg; }}
-    server {{
-        listen 127.0.0.1:{port} ssl http2;
+    conf = nginx_conf(
+        tmp,
+        f"""listen 127.0.0.1:{port} ssl http2;
         ssl_certificate {cert.certfile};
         ssl_certificate_key {cert.keyfile};
         root {site / "_site"};
         index index.html;
-        include {include};
-    }}
-}}
-"""
+        include {include};""",
+        http="""types { text/html html; text/css css; application/javascript js; font/woff2 woff2;
+             image/png png; image/svg+xml svg; }""",
     )
     server = _start([NGINX, "-c", str(conf), "-p", str(tmp)], tmp / "nginx.log", port)
     yield Served(server, include.read_text())
@@ -161,25 +136,12 @@ def h2o(tmp_path_factory: pytest.TempPathFactory, cert: DevCertificate) -> Itera
     fragment = tmp / "pushgen-paths.yaml"
     _export(site, "h2o", fragment, "--root", str(site / "_site"))
     port = free_port()
-    conf = tmp / "h2o.conf"
-    conf.write_text(
-        f"""
-user: root
-pid-file: {tmp}/h2o.pid
-error-log: {tmp}/error.log
-access-log: {tmp}/access.log
-listen:
-  host: 127.0.0.1
-  port: {port}
-  ssl:
-    certificate-file: {cert.certfile}
-    key-file: {cert.keyfile}
-    ocsp-update-interval: 0
-hosts:
-  default:
-    paths: !file {fragment}
-"""
+    ssl = (
+        f"    certificate-file: {cert.certfile}\n"
+        f"    key-file: {cert.keyfile}\n"
+        "    ocsp-update-interval: 0\n"
     )
+    conf = h2o_conf(tmp, fragment, port, ssl=ssl)
     server = _start([H2O, "-c", str(conf)], tmp / "h2o.log", port)
     yield Served(server, fragment.read_text())
     server.stop(signal.SIGTERM)

@@ -35,14 +35,17 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from .errors import Diagnostic, ManifestError
-from .export import Cut, ExportResult
-from .headers import normalise_base_path, wire_path
-from .manifest import Manifest, parse_manifest, update_manifest_text
-from .model import DESTINATIONS, Asset
+from ..errors import Diagnostic, ManifestError
+from ..headers import normalise_base_path, wire_path
+from ..manifest import Manifest, parse_manifest, update_manifest_text
+from ..model import DESTINATIONS, Asset
+from .blocks import all_routes, rule_line
+from .context import Context, ExportOptions, Format
+from .result import Cut, ExportResult
 
 __all__ = [
     "DESTINATION_BY_EXTENSION",
+    "PUSH_MANIFEST",
     "ImportResult",
     "export_push_manifest",
     "import_push_manifest",
@@ -105,46 +108,28 @@ def export_push_manifest(
     exact routes, so pattern rules that add entries are refused (or, with
     ``skip_patterns``, left out as cuts).
     """
-    cuts: list[Cut] = []
-    errors: list[Diagnostic] = []
+    ctx = Context(manifest, PUSH_MANIFEST, ExportOptions(skip_patterns=skip_patterns), size_of)
+    return ctx.result(_push_manifest(ctx))
+
+
+def _push_manifest(ctx: Context) -> str:
+    manifest = ctx.manifest
     for rule in manifest.patterns:
-        if not rule.add:
-            continue
-        if skip_patterns:
-            cuts.append(
-                Cut(
-                    rule.match.text,
-                    None,
-                    "left out: push_manifest.json keys are exact paths",
-                    rule.line,
-                    pattern=True,
-                )
+        if rule.add:
+            ctx.refuse(
+                rule.match.text,
+                rule.line,
+                "push_manifest.json keys are exact paths",
+                detail=", with no pattern syntax",
             )
-        else:
-            errors.append(
-                Diagnostic(
-                    manifest.filename,
-                    rule.line,
-                    0,
-                    f"rule `match: {rule.match.text}`: push_manifest.json keys are exact paths, "
-                    "with no pattern syntax; remove the rule, rewrite its match, or export "
-                    "with --skip-patterns to leave it out",
-                    "error",
-                )
-            )
-    routes = set(manifest.routes) | {
-        r.match.text for r in manifest.rules if r.match.kind == "exact"
-    }
     data: dict[str, dict[str, dict[str, object]]] = {}
-    for route in sorted(routes):
-        line = manifest.lines.get(route, 0) or next(
-            (r.line for r in manifest.rules if r.match.kind == "exact" and r.match.text == route), 0
-        )
+    for route in sorted(all_routes(manifest)):
+        line = rule_line(manifest, route)
         entries: dict[str, dict[str, object]] = {}
-        for asset in manifest.assets(route, size_of=size_of):
+        for asset in manifest.assets(route, size_of=ctx.size_of):
             if not asset.push:
                 if asset.hint:
-                    cuts.append(
+                    ctx.cuts.append(
                         Cut(
                             route,
                             asset.path,
@@ -161,12 +146,11 @@ def export_push_manifest(
                 )
                 destination = ""
             if lost:
-                cuts.append(Cut(route, asset.path, "written without " + ", ".join(lost), line))
+                ctx.cuts.append(Cut(route, asset.path, "written without " + ", ".join(lost), line))
             entries[wire_path(asset.path)] = {"type": destination, "weight": 1}
         if entries:
             data[route] = entries
-    text = "" if errors else json.dumps(data, indent=2, ensure_ascii=True) + "\n"
-    return ExportResult("push-manifest", text, tuple(cuts), tuple(errors), manifest.filename)
+    return json.dumps(data, indent=2, ensure_ascii=True) + "\n"
 
 
 def _lost_attributes(asset: Asset) -> list[str]:
@@ -180,6 +164,14 @@ def _lost_attributes(asset: Asset) -> list[str]:
     if asset.media is not None:
         lost.append(f"media={asset.media}")
     return lost
+
+
+PUSH_MANIFEST = Format(
+    "push-manifest",
+    "push_manifest.json (http2-push-manifest, polymer-build, prpl-server)",
+    _push_manifest,
+    text=False,
+)
 
 
 # --- import ---------------------------------------------------------------------------------

@@ -1,0 +1,338 @@
+"""What each route and each pattern rule sends, laid out for a target.
+
+Every target starts from the same blocks: one per route of the manifest (the
+entries the runtime would send, :meth:`Manifest.assets`) and one per pattern rule
+that adds entries (the entries of a path it matches). :func:`layout` then fits
+them to how the target combines rules that match one request, and the server
+targets share :func:`server_blocks` (push limit, then layout).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from pathlib import PurePosixPath
+from typing import Literal
+from urllib.parse import unquote
+
+from ..headers import link_value, route_aliases, wire_path
+from ..manifest import Manifest
+from ..model import Asset
+from ..rules import Rule, resolve_route
+from .context import Block, Context, Hint
+from .patterns import pattern_regex, pattern_tokens, sample_path
+from .result import Cut
+from .text import comment, unsafe_character
+
+__all__ = [
+    "all_routes",
+    "apply_push_limit",
+    "header",
+    "layout",
+    "pushes_on_link",
+    "route_blocks",
+    "rule_line",
+    "server_aliases",
+    "server_blocks",
+    "source_name",
+]
+
+# How a target combines the rules that match one request (see layout).
+Mode = Literal["merge", "first", "override"]
+
+
+def route_blocks(ctx: Context) -> tuple[list[Block], list[Block]]:
+    """The blocks of the manifest's routes, then of its pattern rules."""
+    return _exact_blocks(ctx), _pattern_blocks(ctx)
+
+
+def all_routes(manifest: Manifest) -> set[str]:
+    """The manifest's routes: generated ones and those exact rules name."""
+    return set(manifest.routes) | {r.match.text for r in manifest.rules if r.match.kind == "exact"}
+
+
+def _refuse_unsafe(ctx: Context, route: str, line: int, *, pattern: bool) -> bool:
+    """Refuse (an error at ``line``) a route or match a text target cannot write; True if so.
+
+    Servers match the decoded path (nginx, Apache) or are given it decoded (h2o's
+    PATH_INFO is looked up decoded too), so ``%0A`` is as much a line break as a
+    raw one.
+    """
+    if not ctx.format.text:
+        return False
+    decoded = unquote(route)
+    character = unsafe_character(route) or unsafe_character(decoded)
+    if character is None:
+        return False
+    what = "rule `match: " + comment(route) + "`" if pattern else "route " + comment(route)
+    encoded = "" if unsafe_character(route) else " once percent-decoded"
+    message = (
+        f"{what}: holds {character}{encoded}, a control character the {ctx.title} cannot "
+        "carry (it would end a comment or a directive); remove it from the "
+        + ("rule's match" if pattern else "page's name or the rule's match")
+    )
+    ctx.error(line, message)
+    return True
+
+
+def _hints(
+    ctx: Context, block_route: str, line: int, assets: Iterable[Asset], *, pattern: bool = False
+) -> tuple[Hint, ...]:
+    out: list[Hint] = []
+    for asset in assets:
+        try:
+            link = link_value(asset)
+        except ValueError as exc:
+            ctx.cuts.append(Cut(block_route, asset.path, f"not hinted: {exc}", line, pattern))
+            link = None
+        if link is None and not asset.push:
+            continue
+        out.append(Hint(wire_path(asset.path), link, asset.push))
+    return tuple(out)
+
+
+def rule_line(manifest: Manifest, route: str) -> int:
+    """The line of ``route`` in the manifest: its key, or the exact rule naming it (0: none)."""
+    line = manifest.lines.get(route, 0)
+    if line:
+        return line
+    return next(
+        (r.line for r in manifest.rules if r.match.kind == "exact" and r.match.text == route), 0
+    )
+
+
+def _exact_blocks(ctx: Context) -> list[Block]:
+    """Every route of the manifest (generated ones and exact rule routes) that sends something."""
+    manifest = ctx.manifest
+    blocks: list[Block] = []
+    for route in sorted(all_routes(manifest)):
+        line = rule_line(manifest, route)
+        if _refuse_unsafe(ctx, route, line, pattern=False):
+            continue
+        hints = _hints(ctx, route, line, manifest.assets(route, size_of=ctx.size_of))
+        if hints:
+            blocks.append(Block(route, line, hints, None, route))
+    return blocks
+
+
+def _pattern_blocks(ctx: Context) -> list[Block]:
+    """One block per distinct pattern that rules ``add`` entries to, with a sample path's entries."""
+    manifest = ctx.manifest
+    blocks: list[Block] = []
+    seen: set[str] = set()
+    for rule in manifest.patterns:
+        if not rule.add or rule.match.text in seen:
+            continue
+        seen.add(rule.match.text)
+        if _refuse_unsafe(ctx, rule.match.text, rule.line, pattern=True):
+            continue
+        tokens = pattern_tokens(rule.match)
+        if isinstance(tokens, str):
+            ctx.error(rule.line, f"rule `match: {comment(rule.match.text)}`: {tokens}")
+            continue
+        sample = sample_path(tokens)
+        if not rule.match.matches(sample):  # pragma: no cover - samples are built to match
+            sample = "/"
+        decisions = resolve_route(
+            sample, (), manifest.rules, size_of=ctx.size_of, source=manifest.filename
+        )
+        assets = [d.asset for d in decisions if not d.removed]
+        hints = _hints(ctx, rule.match.text, rule.line, assets, pattern=True)
+        if not hints:
+            continue
+        block = Block(rule.match.text, rule.line, hints, rule.match, sample, tuple(tokens))
+        blocks.append(block)
+        widened = [t for t in tokens if t.widened]
+        if widened and ctx.format.regex:
+            # A target's expression cannot compare numbers: the pattern is written
+            # wider, so hints (and pushes) also reach the values the app's rule
+            # leaves out. Harmless for the page: a preload is a fetch the page may not
+            # use (a console warning, some bandwidth), never a different response.
+            for token in widened:
+                ctx.cut(
+                    block,
+                    None,
+                    f"widened: <{token.converter}:{token.value}> is written as {token.regex}, "
+                    f"without its {token.widened} check: hints also reach the values outside it",
+                )
+    return blocks
+
+
+def _matching_rules(rules: Sequence[Rule], path: str) -> int:
+    return sum(1 for rule in rules if rule.add and rule.match.matches(path))
+
+
+def _order(ctx: Context, patterns: list[Block], *, specific_first: bool) -> list[Block]:
+    """Pattern blocks ordered by how many pattern rules their sample path meets."""
+    rules = ctx.manifest.patterns
+
+    def key(block: Block) -> tuple[int, int]:
+        count = _matching_rules(rules, block.sample)
+        return (-count if specific_first else count, block.line)
+
+    return sorted(patterns, key=key)
+
+
+def layout(
+    ctx: Context,
+    exact: list[Block],
+    patterns: list[Block],
+    regex: Mapping[str, re.Pattern[str]],
+    mode: Mode,
+    names: Mapping[str, str] | None = None,
+) -> tuple[list[Block], list[Block]]:
+    """Fit the blocks to how the target combines rules that match one request.
+
+    ``mode`` is "merge" (every matching rule adds its headers: Netlify, Cloudflare,
+    Apache), "first" (one location or handler entry wins, exact ones first: nginx,
+    h2o) or "override" (every matching rule applies and a later one replaces the
+    same header: Firebase). ``regex`` gives, per pattern text, what the target's
+    own pattern matches; ``names`` the path a route is written as, when the target
+    serves it under another (Cloudflare drops ``.html``). Returns the exact and
+    pattern blocks to write, in order.
+    """
+
+    def hits(block: Block, path: str) -> bool:
+        # Server patterns match the decoded path; CDN ones the path as written.
+        pattern = regex[block.route]
+        return pattern.match(path) is not None or pattern.match(unquote(path)) is not None
+
+    if mode == "first":
+        ordered = _order(ctx, patterns, specific_first=True)
+        for block in ordered:
+            first = next((b for b in ordered if hits(b, block.sample)), block)
+            if first is not block and first.hints != block.hints:
+                ctx.cut(
+                    block,
+                    None,
+                    f"paths like {block.sample} also match `{first.route}`, which comes first "
+                    f"in the {ctx.title} and sends its entries instead",
+                )
+        return exact, ordered
+    if mode == "override":
+        ordered = _order(ctx, patterns, specific_first=False)
+        for block in ordered:
+            last = next((b for b in reversed(ordered) if hits(b, block.sample)), block)
+            if last is not block and last.hints != block.hints:
+                ctx.cut(
+                    block,
+                    None,
+                    f"paths like {block.sample} also match `{last.route}`, which comes later "
+                    f"in the {ctx.title} and replaces its Link header",
+                )
+        return exact, ordered
+    # merge: each pattern block carries only what the blocks before it (more general
+    # ones) do not already send for its sample path; each route what the patterns do not.
+    reduced: list[Block] = []
+    for block in _order(ctx, patterns, specific_first=False):
+        covered = {h.path for b in reduced if hits(b, block.sample) for h in b.hints}
+        reduced.append(replace(block, hints=tuple(h for h in block.hints if h.path not in covered)))
+    reduced = [b for b in reduced if b.hints]
+    routes: list[Block] = []
+    for block in exact:
+        written = names.get(block.route, block.route) if names else block.route
+        applying = [b for b in reduced if hits(b, written)]
+        covered_hints = {h.path: h for b in applying for h in b.hints}
+        own = {h.path: h for h in block.hints}
+        for path, hint in covered_hints.items():
+            if own.get(path) != hint:
+                source = next(b.route for b in applying if hint in b.hints)
+                what = "adds it" if path not in own else "sends it differently"
+                ctx.cut(
+                    block,
+                    path,
+                    f"the {ctx.title} also applies `{source}` to this route, which {what}",
+                )
+        kept = tuple(h for h in block.hints if h.path not in covered_hints)
+        if kept:
+            routes.append(replace(block, hints=kept))
+    return routes, reduced
+
+
+def server_blocks(
+    ctx: Context,
+    exact: list[Block],
+    patterns: list[Block],
+    mode: Mode,
+    *,
+    max_pushes: int | None,
+    limit: str = "",
+) -> tuple[list[Block], list[Block]]:
+    """A server target's opening: the push limit on every block, then :func:`layout`.
+
+    Servers match the decoded path, so the patterns' expressions are decoded too.
+    """
+    push = ctx.options.push
+    exact = apply_push_limit(ctx, exact, max_pushes, push, limit)
+    patterns = apply_push_limit(ctx, patterns, max_pushes, push, limit)
+    regex = {
+        b.route: re.compile(pattern_regex(b.tokens, decode=True) + r"\Z")
+        for b in patterns
+        if b.pattern
+    }
+    return layout(ctx, exact, patterns, regex, mode)
+
+
+# --- common helpers -----------------------------------------------------------------
+
+
+def header(ctx: Context, mark: str, lines: Sequence[str]) -> list[str]:
+    """The opening comment lines (``mark`` starts a comment): who wrote the file, ``lines``."""
+    name = source_name(ctx)
+    out = [
+        f"{mark} Written by `pushgen export --format {ctx.format.name}` from {name}; do not edit:"
+    ]
+    out.append(f"{mark} change the manifest and export again.")
+    out.extend(f"{mark} {line}".rstrip() for line in lines)
+    return out
+
+
+def source_name(ctx: Context) -> str:
+    """The manifest's file name, for comments."""
+    return comment(PurePosixPath(ctx.filename).name)
+
+
+def server_aliases(manifest: Manifest, route: str, pretty_urls: bool) -> list[str]:
+    """The paths a server answers for ``route`` with the page itself (not a redirect).
+
+    An alias that is a route of its own belongs to that route, as in the runtime.
+    """
+    aliases = list(route_aliases(route, pretty_urls=pretty_urls))
+    routes = all_routes(manifest)
+    return [a for a in aliases if a + "/" not in aliases and (a == route or a not in routes)]
+
+
+def apply_push_limit(
+    ctx: Context, blocks: list[Block], max_pushes: int | None, push: bool, limit: str = ""
+) -> list[Block]:
+    """Turn pushes beyond ``max_pushes`` (or all, without ``push``) into hints only."""
+    out = []
+    for block in blocks:
+        hints: list[Hint] = []
+        count = 0
+        for hint in block.hints:
+            if hint.push and not push:
+                hint = replace(hint, push=False)
+            elif hint.push:
+                count += 1
+                if max_pushes is not None and count > max_pushes:
+                    action = "not pushed" if hint.link else "left out (push only)"
+                    limit = limit or f"the limit of {max_pushes} pushes per response"
+                    ctx.cut(block, hint.path, f"{action}: over {limit}")
+                    hint = replace(hint, push=False)
+            if hint.link is None and not hint.push:
+                continue
+            hints.append(hint)
+        if hints:
+            out.append(replace(block, hints=tuple(hints)))
+    return out
+
+
+def pushes_on_link(link: str | None) -> bool:
+    """Whether a server that pushes on Link headers pushes this value: rel=preload only.
+
+    nginx, h2o and mod_http2 read ``rel=preload`` (https://w3c.github.io/preload/#server-push-http-2);
+    ``rel=modulepreload`` is not pushed, so module scripts are pushed by path.
+    """
+    return link is not None and "; rel=preload;" in link + ";"
