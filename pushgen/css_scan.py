@@ -30,7 +30,7 @@ import tinycss2
 from .decode import decode_css
 from .errors import Diagnostic
 from .model import Reference, ScanResult
-from .urls import resolve
+from .urls import resolve, unservable
 
 __all__ = ["scan_css", "scan_css_declarations"]
 
@@ -180,6 +180,10 @@ class _Scanner:
     ) -> None:
         resolved = resolve(raw, self.base)
         if resolved is None:
+            return
+        problem = unservable(raw, resolved)
+        if problem is not None:
+            self._diagnose(node, problem)
             return
         line, column = self._where(node)
         self.references.append(

@@ -45,7 +45,7 @@ from .decode import decode_html
 from .errors import Diagnostic
 from .js_scan import scan_js
 from .model import PRELOAD_DESTINATIONS, Reference, ScanResult
-from .urls import resolve
+from .urls import resolve, unservable
 
 __all__ = ["scan_html", "scan_html_tree"]
 
@@ -336,6 +336,10 @@ class _Scanner:
             return
         resolved = _resolve(raw, self.base)
         if resolved is None:
+            return
+        problem = unservable(raw, resolved)
+        if problem is not None:
+            self._diagnose(element, problem)
             return
         self.references.append(
             Reference.from_resolved(
