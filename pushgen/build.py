@@ -775,15 +775,14 @@ def _build(
                     # A page not rendered again is resolved again from its saved scan.
                     compact = old.scan if scan is None else None  # type: ignore[union-attr]
                     scan = scan if scan is not None else old.scan_result(saved_refs)  # type: ignore[union-attr]
-                    found = apply_budget(
-                        resolver.page_assets(page.display, scan), config.policy, size_of
-                    )
-                    page_diagnostics = (*scan.diagnostics, *resolver.last_diagnostics)
+                    page_assets = resolver.page_assets(page.display, scan)
+                    found = apply_budget(page_assets.found, config.policy, size_of)
+                    page_diagnostics = (*scan.diagnostics, *page_assets.diagnostics)
                     diagnostics.extend(page_diagnostics)
                     page_state = PageState.make(
                         compact if compact is not None else scan,
                         found,
-                        resolver.last_touched,
+                        set(page_assets.touched),
                         page_diagnostics,
                         state.assets,
                     )

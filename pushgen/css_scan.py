@@ -29,7 +29,7 @@ import tinycss2
 
 from .decode import decode_css
 from .errors import Diagnostic
-from .model import Reference, ScanResult
+from .model import Reference, ReferenceKind, ScanResult
 from .urls import resolve, unservable
 
 __all__ = ["scan_css", "scan_css_declarations"]
@@ -214,7 +214,7 @@ class _Scanner:
         raw: str,
         node: _Node,
         destination: str,
-        kind: str,
+        kind: ReferenceKind,
         *,
         type: str | None = None,
         crossorigin: str | None = None,

@@ -102,7 +102,8 @@ def _page_chains(
 
     resolver = Resolver(config.base_path, static.read, exists, config.push_destinations)
     scan = scan_html(html, document_url(page.route), filename=page.display)
-    found = apply_budget(resolver.page_assets(page.display, scan), config.policy, static.size_of)
+    page_assets = resolver.page_assets(page.display, scan)
+    found = apply_budget(page_assets.found, config.policy, static.size_of)
     return found, [str(d) for d in resolver.diagnostics]
 
 

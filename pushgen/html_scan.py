@@ -44,7 +44,7 @@ from .css_scan import scan_css, scan_css_declarations
 from .decode import decode_html
 from .errors import Diagnostic
 from .js_scan import scan_js
-from .model import PRELOAD_DESTINATIONS, Reference, ScanResult
+from .model import PRELOAD_DESTINATIONS, Reference, ReferenceKind, ScanResult
 from .urls import resolve, unservable
 
 __all__ = ["scan_html", "scan_html_tree"]
@@ -325,7 +325,7 @@ class _Scanner:
         raw: str | None,
         element: _Element,
         destination: str,
-        kind: str,
+        kind: ReferenceKind,
         *,
         type: str | None = None,
         crossorigin: str | None = None,
