@@ -17,14 +17,16 @@ import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from pushgen.cli import main
+from pushgen.html_scan import scan_html
 from pushgen.manifest import Manifest, load_manifest
-from pushgen.urls import url_path_to_relpath
+from pushgen.urls import document_url, url_path_to_relpath
 
 from .sites import write_site
 from .test_browser import ARGS, CHROMIUM  # Debian's Chromium and the flags every test uses
@@ -222,3 +224,25 @@ def test_chromium_requests_an_empty_segment_after_the_root_as_is(
     # pushgen neither hints "//static/w.js" (a Link <//static/w.js> names a host)
     # nor "/static/w.js" (which Chromium does not request).
     assert manifest_paths(served, "/dots.html") == ["/static/dots.js"]
+
+
+# Every printable ASCII character but the URL's own delimiters and alphanumerics,
+# plus non-ASCII, in a path and in a query, and dot segments next to empty ones.
+_CHARS = [chr(c) for c in range(0x20, 0x7F) if not chr(c).isalnum() and chr(c) not in "#?/.%"]
+_REFS = [f"/p{i}/a{c}b?q{c}r" for i, c in enumerate([*_CHARS, "\u00e9", "\u65e5"])] + [
+    "/a/.//d1.png", "/a/b/..//d2.png", "/a/%2e/d3.png", "/a/%2E%2e/d4.png", "d5.png?",
+    "/d6.png?#f", "/d7.png?a=%zz", "/%zz/d8.png", "/d9.png?a=%41", "/d%41.png",
+]  # fmt: skip
+
+
+def test_pushgen_resolves_every_character_as_chromium_requests_it(
+    served: Served, chromium: object
+) -> None:
+    page = '<!doctype html><meta charset="utf-8"><body>' + "".join(
+        f'<img src="{escape(ref)}">' for ref in _REFS
+    )
+    (served.recorder.root / "chars.html").write_text(page, encoding="utf-8")
+    paths, _ = requested(served, chromium, "/chars.html")  # 404s: only the paths count
+    scan = scan_html(page.encode(), document_url("/chars.html"), filename="chars.html")
+    assert sorted(r.path for r in scan.references) == sorted(paths)
+    assert len(paths) == len(_REFS)
