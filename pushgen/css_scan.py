@@ -29,6 +29,7 @@ import tinycss2
 
 from .decode import decode_css
 from .errors import Diagnostic
+from .media_types import font_type, unsupported_font
 from .model import Reference, ReferenceKind, ScanResult
 from .urls import resolve, unservable
 
@@ -70,17 +71,8 @@ _FONT_FORMATS = {
     "truetype-variations": "font/ttf",
     "opentype-variations": "font/otf",
 }
-_FONT_EXTENSIONS = {
-    "woff2": "font/woff2",
-    "woff": "font/woff",
-    "ttf": "font/ttf",
-    "otf": "font/otf",
-    "ttc": "font/collection",
-}
-_UNSUPPORTED_FONT_EXTENSIONS = frozenset({"eot", "svg", "svgz"})
 # tech() keywords Chromium, Firefox and Safari all support (CSS Fonts 4, section 4.3.2).
 _FONT_TECHS = frozenset({"features-opentype", "variations", "palettes", "color-colrv0"})
-_EXTENSION = re.compile(r"\.([A-Za-z0-9]+)$")
 
 # What a browser would have fetched in a piece of CSS it drops: such a drop changes what
 # is fetched and is worth a warning; any other (`*zoom: 1`, an old IE hack) is harmless.
@@ -498,12 +490,9 @@ def _pick_font_source(value: list[_Node]) -> tuple[str, _Node, str | None] | Non
                 techs = {a.value.lower() for a in arguments}
                 supported = supported and techs <= _FONT_TECHS
         if not has_format:
-            path = target.split("#", 1)[0].split("?", 1)[0]
-            match = _EXTENSION.search(path)
-            extension = match.group(1).lower() if match else ""
-            if extension in _UNSUPPORTED_FONT_EXTENSIONS:
+            if unsupported_font(target):
                 supported = False
-            mime = _FONT_EXTENSIONS.get(extension)
+            mime = font_type(target)
         if supported:
             return target, head, mime
     return None

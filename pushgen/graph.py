@@ -16,7 +16,6 @@ per page). Every asset keeps the chain of (file, line) that led to it, for
 
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple
@@ -24,12 +23,12 @@ from typing import Literal, NamedTuple
 from .css_scan import scan_css
 from .errors import Diagnostic
 from .js_scan import scan_js
+from .media_types import font_type
 from .model import Asset, Reference, ScanResult
 from .rules import Decision, Policy, apply_policy, media_matches_screen
 from .urls import url_path_to_relpath
 
 __all__ = [
-    "FONT_TYPES",
     "Doc",
     "DocKind",
     "Found",
@@ -39,14 +38,6 @@ __all__ = [
     "apply_budget",
     "should_push",
 ]
-
-FONT_TYPES = {
-    ".woff2": "font/woff2",
-    ".woff": "font/woff",
-    ".ttf": "font/ttf",
-    ".otf": "font/otf",
-    ".ttc": "font/collection",
-}
 
 # Stylesheets importing stylesheets this deep are a mistake or an attack; the
 # chain is followed this far (and the recursion stays far from Python's limit).
@@ -220,8 +211,7 @@ class Resolver:
         type_ = ref.type
         crossorigin = ref.crossorigin
         if destination == "font":
-            ext = posixpath.splitext(ref.path.split("?", 1)[0])[1].lower()
-            type_ = type_ or FONT_TYPES.get(ext)
+            type_ = type_ or font_type(ref.path)
             # Fonts are always fetched in CORS mode (CSS Fonts 4, §4.9).
             crossorigin = crossorigin or "anonymous"
         media = ref.media if destination == "style" else None
