@@ -14,10 +14,10 @@ from pathlib import Path
 from .build import static_files
 from .config import SiteConfig
 from .graph import Found, Resolver, apply_budget
-from .html_scan import scan_html
 from .manifest import Manifest
 from .render import Page, Renderer, RenderError, discover_pages
 from .rules import Decision, Policy
+from .scan.html import scan_html
 from .urls import document_url, url_path_to_relpath
 
 __all__ = ["Explanation", "explain_route", "find_route"]

@@ -26,8 +26,8 @@ from urllib.parse import quote, urlencode
 import jinja2
 
 from .config import SiteConfig
-from .decode import decode_html, python_codec
 from .errors import Diagnostic
+from .scan.decode import decode_html, python_codec
 
 __all__ = ["Page", "RenderError", "Renderer", "discover_pages"]
 

@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from pushgen.cli import main
-from pushgen.html_scan import scan_html
 from pushgen.manifest import Manifest, load_manifest
+from pushgen.scan.html import scan_html
 from pushgen.urls import document_url, url_path_to_relpath
 
 from .sites import write_site

@@ -1,4 +1,4 @@
-"""Golden tests for pushgen.css_scan: a stylesheet in, located references and diagnostics out."""
+"""Golden tests for pushgen.scan.css: a stylesheet in, located references and diagnostics out."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pushgen.css_scan import scan_css, scan_css_declarations
 from pushgen.model import ScanResult
+from pushgen.scan.css import scan_css, scan_css_declarations
 from pushgen.urls import document_url
 
 from .golden import Row, check_golden, rows

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pushgen.graph import Found, Link, Resolver
-from pushgen.html_scan import scan_html
 from pushgen.model import Reference
+from pushgen.scan.html import scan_html
 from pushgen.urls import document_url
 
 FILES = {

@@ -1,4 +1,4 @@
-"""Golden tests for pushgen.js_scan: a module in, its static imports out."""
+"""Golden tests for pushgen.scan.js: a module in, its static imports out."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pushgen.js_scan import scan_js
 from pushgen.model import ScanResult
+from pushgen.scan.js import scan_js
 from pushgen.urls import document_url
 
 from .golden import check_golden

@@ -27,12 +27,12 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from pushgen.css_scan import scan_css, scan_css_declarations
 from pushgen.errors import Diagnostic, ManifestError
-from pushgen.html_scan import scan_html
-from pushgen.js_scan import scan_js
 from pushgen.manifest import Manifest, dump_manifest, load_manifest, parse_manifest
 from pushgen.model import CROSSORIGIN_VALUES, DESTINATIONS, Asset, ScanResult
+from pushgen.scan.css import scan_css, scan_css_declarations
+from pushgen.scan.html import scan_html
+from pushgen.scan.js import scan_js
 
 URL = "https://pushgen.invalid/docs/page.html"
 FILE = "pages/docs/page.html"

@@ -27,11 +27,11 @@ from typing import Any
 
 import tinycss2
 
-from .decode import decode_css
-from .errors import Diagnostic
-from .media_types import font_type, unsupported_font
-from .model import Reference, ReferenceKind, ScanResult
-from .urls import resolve, unservable
+from ..errors import Diagnostic
+from ..media_types import font_type, unsupported_font
+from ..model import Reference, ReferenceKind, ScanResult
+from ..urls import resolve, unservable
+from .decode import as_text, decode_css
 
 __all__ = ["scan_css", "scan_css_declarations"]
 
@@ -102,17 +102,9 @@ def scan_css(
     the first line, which are relative to the embedding element, are reported as 0.
     Problems (unparseable rules, an ``@import`` browsers ignore) become diagnostics.
     """
-    encoding = None
-    diagnostics: list[Diagnostic] = []
-    if isinstance(data, bytes):
-        decoded = decode_css(data, filename=filename)
-        encoding = decoded.encoding
-        diagnostics.extend(decoded.diagnostics)
-        text = decoded.text
-    else:
-        text = data
+    text, encoding, problems = as_text(data, decode_css, filename)
     scanner = _Scanner(text, url, filename, line_offset, inline)
-    scanner.diagnostics.extend(diagnostics)
+    scanner.diagnostics.extend(problems)
     scanner.stylesheet(tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True))
     return scanner.result(encoding)
 

@@ -23,10 +23,10 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from .decode import decode_utf8
-from .errors import Diagnostic
-from .model import Reference, ScanResult
-from .urls import resolve, unservable
+from ..errors import Diagnostic
+from ..model import Reference, ScanResult
+from ..urls import resolve, unservable
+from .decode import as_text, decode_utf8
 
 __all__ = ["scan_js"]
 
@@ -110,15 +110,8 @@ def scan_js(
     Every reference has destination ``"script"`` (``"json"``/``"style"`` for JSON and
     CSS modules), ``module=True``, kind ``"module"``.
     """
-    encoding = None
-    diagnostics: list[Diagnostic] = []
-    if isinstance(data, bytes):
-        decoded = decode_utf8(data, filename=filename)
-        encoding = decoded.encoding
-        diagnostics.extend(decoded.diagnostics)
-        text = decoded.text
-    else:
-        text = data
+    text, encoding, problems = as_text(data, decode_utf8, filename)
+    diagnostics = list(problems)
     scanner = _Scanner(text, url, filename, line_offset, inline, crossorigin, diagnostics)
     scanner.run()
     if scanner.assertion is not None:
