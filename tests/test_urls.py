@@ -7,6 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pushgen.headers import link_value
+from pushgen.model import Asset
 from pushgen.urls import LOCAL_ORIGIN, document_url, resolve, url_path_to_relpath, wire_path
 
 PAGE = document_url("/docs/page.html")
@@ -166,3 +168,19 @@ def test_the_wire_fast_path_is_adas(tail: str) -> None:
     url = ada_url.URL(LOCAL_ORIGIN + path)
     if url.origin == LOCAL_ORIGIN:
         assert wire_path(path) == url.pathname + url.search
+
+
+@pytest.mark.parametrize(
+    ("path", "target"),
+    [
+        ("/static/a[1].css", "/static/a[1].css"),
+        ("/static/b|c.css", "/static/b%7Cc.css"),
+        ("/static/it's.css?x='1'", "/static/it's.css?x=%271%27"),
+        ("/static/x.css?", "/static/x.css?"),
+        ("/static/caf\u00e9.css", "/static/caf%C3%A9.css"),
+    ],
+)
+def test_link_values_name_what_chromium_requests(path: str, target: str) -> None:
+    value = link_value(Asset(path=path, destination="style"))
+    assert value == f"<{target}>; rel=preload; as=style"
+    value.encode("ascii")  # safe header bytes (RFC 9110 §5.5): visible ASCII
