@@ -35,7 +35,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 # excluded separately: no "/." anywhere). The URL Standard leaves such a path as it
 # is, which tests/test_urls.py proves against ada over random inputs.
 _PLAIN_PATH = re.compile(r"/[A-Za-z0-9_\-.~][A-Za-z0-9_\-.~/]*|/")
-_FETCHED_SCHEMES = frozenset({"http:", "https:"})
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,32 +94,34 @@ def resolve(ref: str, base: str, *, origin: str = LOCAL_ORIGIN) -> Resolved | No
         # A lone surrogate cannot be encoded; the URL Standard's UTF-8 encode
         # replaces it with U+FFFD.
         ref = ref.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    scheme = _SCHEME.match(stripped)
+    if scheme is not None and scheme.group(1).lower() not in ("http", "https"):
+        return None  # data:, blob:, javascript:, mailto: ... (what ada would parse too)
     try:
         href = ada_url.join_url(base, ref)
     except ValueError:
         return None  # a URL no browser can parse is never fetched
-    if href.startswith(origin) and href[len(origin) : len(origin) + 1] == "/":
-        # The serialisation percent-encodes every '#' of the path and query, so the
-        # first one starts the fragment; an empty query ("x.css?") stays, as sent.
-        path = _as_chromium_sends(href[len(origin) :].split("#", 1)[0])
-        return Resolved(url=origin + path, origin=origin, local=True, path=path)
-    if not href.startswith(("http:", "https:")):
+    if not href.startswith(("https:", "http:")):
         return None
-    # Userinfo and the default port are not part of the origin (URL Standard,
-    # "origin"): such a URL may still be this site's.
-    url = ada_url.URL(href)
-    if url.origin == origin:
-        path = _as_chromium_sends(url.pathname + url.search + ("?" if _empty_query(url) else ""))
-        return Resolved(url=origin + path, origin=origin, local=True, path=path)
-    return Resolved(url=href, origin=url.origin, local=False, path="")
+    ref_origin, path = _origin_and_path(href)
+    if ref_origin != origin:
+        return Resolved(url=href, origin=ref_origin, local=False, path="")
+    return Resolved(url=origin + path, origin=origin, local=True, path=path)
 
 
-def _empty_query(url: ada_url.URL) -> bool:
-    # ada reports an empty query ("x.css?") as no query; a browser sends the "?".
-    href = url.href
-    if url.hash:
-        href = href[: -len(url.hash)]
-    return not url.search and href.endswith("?")
+def _origin_and_path(href: str) -> tuple[str, str]:
+    """The origin and the request target (as Chromium sends it) of an http(s) URL.
+
+    ``href`` is ada's serialisation: ``scheme://[userinfo@]host[:port]/path[?query][#f]``
+    with the host lower-cased and punycoded and a default port dropped. Userinfo is
+    no part of the origin (URL Standard, "origin"); every '#' of the path and query
+    is percent-encoded, so the first one starts the fragment; an empty query
+    ("x.css?") stays, as it is sent.
+    """
+    start = href.index("//") + 2
+    slash = href.index("/", start)  # a special URL's path always starts with "/"
+    authority = href[start:slash].rpartition("@")[2]
+    return href[:start] + authority, _as_chromium_sends(href[slash:].split("#", 1)[0])
 
 
 def unservable(ref: str, resolved: Resolved) -> str | None:
@@ -159,13 +161,13 @@ def wire_path(path: str) -> str:
 def _wire_cached(path: str) -> str:
     escaped = path.replace("#", "%23")
     try:
-        url = ada_url.URL(LOCAL_ORIGIN + escaped)
+        origin, wire = _origin_and_path(ada_url.URL(LOCAL_ORIGIN + escaped).href)
     except ValueError:
         return _percent_encode(escaped)
-    if url.origin != LOCAL_ORIGIN:
+    if origin != LOCAL_ORIGIN:
         # "//host/x" (which the manifest loader refuses) is no path of this site.
         return _percent_encode(escaped)
-    return _as_chromium_sends(url.pathname + url.search + ("?" if _empty_query(url) else ""))
+    return wire
 
 
 def _percent_encode(path: str) -> str:
