@@ -83,10 +83,10 @@ from bench_process import SERVING, Process, spawn_url, wait_for_port
 from pushgen.build import build_site
 from pushgen.certs import dev_certificate
 from pushgen.config import load_config
-from pushgen.css_scan import scan_css
 from pushgen.headers import build_route_table
-from pushgen.html_scan import scan_html
 from pushgen.manifest import dump_manifest, load_manifest
+from pushgen.scan.css import scan_css
+from pushgen.scan.html import scan_html
 from pushgen.urls import document_url, resolve
 
 PROXY = Path(__file__).with_name("latency_proxy.py")

@@ -35,11 +35,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .config import SiteConfig
-from .css_scan import scan_css
 from .errors import BuildError, Diagnostic, ManifestError, PushgenError
 from .fsutil import atomic_write, stage_file, swap_directory
 from .graph import Resolver, apply_budget
-from .html_scan import scan_html
 from .incremental import (
     AssetTable,
     BuildState,
@@ -51,7 +49,6 @@ from .incremental import (
     save_state,
     scan_templates,
 )
-from .js_scan import scan_js
 from .manifest import (
     SCHEMA_NAME,
     Manifest,
@@ -62,6 +59,9 @@ from .manifest import (
 from .model import Asset, Reference, ScanResult
 from .render import Page, Renderer, RenderError, discover_pages
 from .rules import Rule, glob_matches
+from .scan.css import scan_css
+from .scan.html import scan_html
+from .scan.js import scan_js
 from .schema import schema_text
 from .urls import document_url, url_path_to_relpath
 
@@ -775,15 +775,14 @@ def _build(
                     # A page not rendered again is resolved again from its saved scan.
                     compact = old.scan if scan is None else None  # type: ignore[union-attr]
                     scan = scan if scan is not None else old.scan_result(saved_refs)  # type: ignore[union-attr]
-                    found = apply_budget(
-                        resolver.page_assets(page.display, scan), config.policy, size_of
-                    )
-                    page_diagnostics = (*scan.diagnostics, *resolver.last_diagnostics)
+                    page_assets = resolver.page_assets(page.display, scan)
+                    found = apply_budget(page_assets.found, config.policy, size_of)
+                    page_diagnostics = (*scan.diagnostics, *page_assets.diagnostics)
                     diagnostics.extend(page_diagnostics)
                     page_state = PageState.make(
                         compact if compact is not None else scan,
                         found,
-                        resolver.last_touched,
+                        set(page_assets.touched),
                         page_diagnostics,
                         state.assets,
                     )

@@ -14,10 +14,10 @@ from pathlib import Path
 from .build import static_files
 from .config import SiteConfig
 from .graph import Found, Resolver, apply_budget
-from .html_scan import scan_html
 from .manifest import Manifest
 from .render import Page, Renderer, RenderError, discover_pages
 from .rules import Decision, Policy
+from .scan.html import scan_html
 from .urls import document_url, url_path_to_relpath
 
 __all__ = ["Explanation", "explain_route", "find_route"]
@@ -102,7 +102,8 @@ def _page_chains(
 
     resolver = Resolver(config.base_path, static.read, exists, config.push_destinations)
     scan = scan_html(html, document_url(page.route), filename=page.display)
-    found = apply_budget(resolver.page_assets(page.display, scan), config.policy, static.size_of)
+    page_assets = resolver.page_assets(page.display, scan)
+    found = apply_budget(page_assets.found, config.policy, static.size_of)
     return found, [str(d) for d in resolver.diagnostics]
 
 

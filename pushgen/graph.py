@@ -16,27 +16,28 @@ per page). Every asset keeps the chain of (file, line) that led to it, for
 
 from __future__ import annotations
 
-import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
-from .css_scan import scan_css
 from .errors import Diagnostic
-from .js_scan import scan_js
+from .media_types import font_type
 from .model import Asset, Reference, ScanResult
 from .rules import Decision, Policy, apply_policy, media_matches_screen
+from .scan.css import scan_css
+from .scan.js import scan_js
 from .urls import url_path_to_relpath
 
-__all__ = ["FONT_TYPES", "Doc", "Found", "Link", "Resolver", "apply_budget", "should_push"]
-
-FONT_TYPES = {
-    ".woff2": "font/woff2",
-    ".woff": "font/woff",
-    ".ttf": "font/ttf",
-    ".otf": "font/otf",
-    ".ttc": "font/collection",
-}
+__all__ = [
+    "Doc",
+    "DocKind",
+    "Found",
+    "Link",
+    "PageAssets",
+    "Resolver",
+    "apply_budget",
+    "should_push",
+]
 
 # Stylesheets importing stylesheets this deep are a mistake or an attack; the
 # chain is followed this far (and the recursion stays far from Python's limit).
@@ -89,13 +90,29 @@ class _Expansion(NamedTuple):
     warnings: list[tuple[Link, str]]
 
 
+DocKind = Literal["css", "js"]
+
+
 @dataclass(slots=True)
 class Doc:
-    """A stylesheet or module the resolver read and scanned (``kind``: "css" or "js")."""
+    """A stylesheet or module the resolver read and scanned."""
 
     scan: ScanResult
     display: str
-    kind: str
+    kind: DocKind
+
+
+@dataclass(frozen=True, slots=True)
+class PageAssets:
+    """What :meth:`Resolver.page_assets` found for one page."""
+
+    # The page's assets, in the order it needs them.
+    found: tuple[Found, ...]
+    # Every output path looked at (read or probed, present or not): an incremental
+    # build resolves the page again only when one of them changed.
+    touched: frozenset[str]
+    # The warnings this page's references raised (also kept in Resolver.diagnostics).
+    diagnostics: tuple[Diagnostic, ...]
 
 
 def should_push(asset: Asset, push_destinations: frozenset[str]) -> bool:
@@ -125,11 +142,8 @@ class Resolver:
     # Scanned stylesheets and modules by output path; a build may prefill it with
     # the scans of unchanged files from its previous run.
     docs: dict[str, Doc | None] = field(default_factory=dict)
-    # Of the last page_assets() call: every output path it looked at (read or
-    # probed, present or not) and the diagnostics it added. An incremental build
-    # re-resolves a page only when one of those paths changed.
-    last_touched: set[str] = field(default_factory=set)
-    last_diagnostics: list[Diagnostic] = field(default_factory=list)
+    # The output paths the page_assets() call under way has looked at.
+    _touched: set[str] = field(default_factory=set)
     _warned: set[tuple[str, int, str]] = field(default_factory=set)
     # What a reference adds, by the fields that decide it: pages name the same
     # stylesheets and images, and every page reaching a stylesheet meets its
@@ -143,9 +157,9 @@ class Resolver:
     _expansions: dict[tuple[bool, str, str | None], _Expansion] = field(default_factory=dict)
     _recording: list[tuple[Link, str]] | None = None
 
-    def page_assets(self, page_display: str, scan: ScanResult) -> list[Found]:
-        """The ordered assets of one page whose HTML scan is ``scan``."""
-        self.last_touched = set()
+    def page_assets(self, page_display: str, scan: ScanResult) -> PageAssets:
+        """The ordered assets of one page whose HTML scan is ``scan``, and what they took."""
+        self._touched = set()
         first_diagnostic = len(self.diagnostics)
         found: dict[str, Found] = {}
         css_images: list[Found] = []
@@ -164,8 +178,9 @@ class Resolver:
         for item in css_images:
             found.setdefault(item.asset.path, item)
         ordered = sorted(found.values(), key=lambda f: (f.category, f.icon))
-        self.last_diagnostics = self.diagnostics[first_diagnostic:]
-        return ordered
+        return PageAssets(
+            tuple(ordered), frozenset(self._touched), tuple(self.diagnostics[first_diagnostic:])
+        )
 
     # -- internals -----------------------------------------------------------
 
@@ -196,8 +211,7 @@ class Resolver:
         type_ = ref.type
         crossorigin = ref.crossorigin
         if destination == "font":
-            ext = posixpath.splitext(ref.path.split("?", 1)[0])[1].lower()
-            type_ = type_ or FONT_TYPES.get(ext)
+            type_ = type_ or font_type(ref.path)
             # Fonts are always fetched in CORS mode (CSS Fonts 4, §4.9).
             crossorigin = crossorigin or "anonymous"
         media = ref.media if destination == "style" else None
@@ -255,7 +269,7 @@ class Resolver:
         if entry is None:
             entry = self._entries[key] = self._entry(ref)
         if entry.relpath is not None:
-            self.last_touched.add(entry.relpath)
+            self._touched.add(entry.relpath)
         if entry.asset is None:
             self._warn(chain[-1], entry.warning or "")
             return False
@@ -282,11 +296,11 @@ class Resolver:
             self._warned.add(key)
             self.diagnostics.append(Diagnostic(where.file, where.line, 0, message))
 
-    def _doc(self, ref: Reference, kind: str) -> Doc | None:
+    def _doc(self, ref: Reference, kind: DocKind) -> Doc | None:
         relpath = url_path_to_relpath(ref.path, self.base_path)
         if relpath is None:
             return None
-        self.last_touched.add(relpath)
+        self._touched.add(relpath)
         if relpath in self.docs:
             return self.docs[relpath]
         data = self.read(relpath)
@@ -336,7 +350,7 @@ class Resolver:
                 css_images.append(added)
             else:
                 found[item.asset.path] = added
-        self.last_touched |= expansion.touched
+        self._touched |= expansion.touched
         for where, message in expansion.warnings:
             self._warn(where, message)
 
@@ -357,7 +371,7 @@ class Resolver:
     def _record_expansion(self, top: Reference, css: bool) -> _Expansion:
         found: dict[str, Found] = {}
         css_images: list[Found] = []
-        touched, self.last_touched = self.last_touched, set()
+        touched, self._touched = self._touched, set()
         self._recording = []
         names: set[str] = set()
         try:
@@ -365,11 +379,9 @@ class Resolver:
             # page's own by the length of the chain.
             self._follow(found, top, (Link("", 0),), css_images, css, names)
             in_order = [(f, False) for f in found.values()] + [(f, True) for f in css_images]
-            return _Expansion(
-                in_order, frozenset(names), frozenset(self.last_touched), self._recording
-            )
+            return _Expansion(in_order, frozenset(names), frozenset(self._touched), self._recording)
         finally:
-            self.last_touched = touched | self.last_touched
+            self._touched = touched | self._touched
             self._recording = None
 
     def _follow_css(
@@ -462,11 +474,11 @@ def _join_media(outer: str | None, inner: str | None) -> str | None:
 
 
 def apply_budget(
-    found: list[Found], policy: Policy, size_of: Callable[[str], int | None]
+    found: Sequence[Found], policy: Policy, size_of: Callable[[str], int | None]
 ) -> list[Found]:
     """Apply the site's per-route push budget (``push.max_pushes`` / ``max_bytes``)."""
     if policy.max_pushes is None and policy.max_bytes is None:
-        return found
+        return list(found)
     budget = Policy(max_pushes=policy.max_pushes, max_bytes=policy.max_bytes)
     decisions = apply_policy([Decision(f.asset) for f in found], budget, size_of)
     return [

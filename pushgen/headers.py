@@ -30,6 +30,7 @@ from .errors import Diagnostic
 from .manifest import Manifest
 from .model import PRELOAD_DESTINATIONS, Asset
 from .rules import Policy
+from .urls import wire_path
 
 _NO_POLICY = Policy()
 
@@ -44,10 +45,9 @@ __all__ = [
     "wire_path",
 ]
 
-# What stays as it is in a path on the wire: RFC 3986 unreserved and
-# sub-delims, ':' '@' '/' '?', and '%' so existing escapes are kept. Everything
-# else (non-ASCII, space, '<' '>' '"' and the like, which a Link target
-# between angle brackets cannot hold, RFC 8288 §3) is percent-encoded as UTF-8.
+# What stays as it is in a request path looked up in the route table: RFC 3986
+# unreserved and sub-delims, ':' '@' '/' '?', and '%' so existing escapes are kept.
+# Paths sent in Link values and pushes are urls.wire_path's (the URL Standard's).
 _PATH_SAFE = "/?:@!$&'()*+,;=-._~%"
 # A header field value may hold visible ASCII, space and tab (RFC 9110 §5.5);
 # anything else could split or corrupt the field.
@@ -111,15 +111,6 @@ class RouteTable:
                     self._cache.clear()
                 plan = self._cache[path] = self.fallback(path)
         return plan
-
-
-def wire_path(path: str) -> str:
-    """``path`` as it goes into a ``:path`` pseudo-header or a Link target: ASCII only.
-
-    Existing percent-escapes are kept; anything else outside RFC 3986's path
-    and query characters is percent-encoded as UTF-8 (``/café`` -> ``/caf%C3%A9``).
-    """
-    return quote(path, safe=_PATH_SAFE)
 
 
 def _quoted(value: str) -> str:

@@ -219,7 +219,9 @@ class BuildState:
 
     def doc(self, relpath: str) -> Doc | None:
         entry = self.docs.get(relpath)
-        return None if entry is None else Doc(scan_from_tuple(entry[0]), entry[1], entry[2])
+        if entry is None:
+            return None
+        return Doc(scan_from_tuple(entry[0]), entry[1], "css" if entry[2] == "css" else "js")
 
     def keep_docs(self, docs: dict[str, Doc | None]) -> None:
         for relpath, doc in docs.items():

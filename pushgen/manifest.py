@@ -225,7 +225,9 @@ def _value_node(mapping: yaml.MappingNode, key: str) -> yaml.Node:
     return mapping
 
 
-_BAD_PATH_CHARS = re.compile(r"[\x00-\x20\x7f\\#]")
+# A '\\' in a query is sent as it is by browsers (URL Standard, query state); in the
+# path it would be a '/' to them, so only the path part is checked for it.
+_BAD_PATH_CHARS = re.compile(r"^[^?]*\\|[\x00-\x20\x7f#]")
 
 
 def _path_problem(path: str) -> str | None:

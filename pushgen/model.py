@@ -8,6 +8,7 @@ asks the browser to fetch, located). The build follows references into
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from .errors import Diagnostic
 from .urls import Resolved
@@ -18,6 +19,7 @@ __all__ = [
     "PRELOAD_DESTINATIONS",
     "Asset",
     "Reference",
+    "ReferenceKind",
     "ScanResult",
 ]
 
@@ -37,6 +39,22 @@ DESTINATIONS = frozenset(
 PRELOAD_DESTINATIONS = frozenset({"fetch", "font", "image", "json", "script", "style", "track"})
 
 CROSSORIGIN_VALUES = frozenset({"anonymous", "use-credentials"})
+
+# What made a reference: the element, at-rule or import form that names it.
+ReferenceKind = Literal[
+    "",
+    "stylesheet",  # <link rel=stylesheet>
+    "preload",  # <link rel=preload>
+    "modulepreload",  # <link rel=modulepreload>
+    "icon",  # <link rel=icon> and the like
+    "script",  # <script src>
+    "image",  # <img src>, <video poster>, <input type=image> ...
+    "srcset",  # a srcset / imagesrcset candidate
+    "import",  # CSS @import
+    "font",  # an @font-face src
+    "url",  # any other CSS url() / image-set()
+    "module",  # an ES module import
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +77,7 @@ class Reference:
     crossorigin: str | None = None
     media: str | None = None
     module: bool = False
-    # What made the reference: "stylesheet", "import", "font", "script",
-    # "module", "image", "icon", "preload", "modulepreload", "url", ...
-    kind: str = ""
+    kind: ReferenceKind = ""
 
     @classmethod
     def from_resolved(
@@ -75,7 +91,7 @@ class Reference:
         crossorigin: str | None = None,
         media: str | None = None,
         module: bool = False,
-        kind: str = "",
+        kind: ReferenceKind = "",
     ) -> Reference:
         """The reference a scanner found at ``line``:``column``, once ``resolve`` placed it."""
         return cls(

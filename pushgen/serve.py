@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import mimetypes
 import os
 import signal
 import socket
@@ -39,6 +38,7 @@ from quart.typing import ResponseTypes
 from .config import CONFIG_NAME, SiteConfig, load_config
 from .errors import BuildError, PushgenError
 from .headers import normalise_base_path
+from .media_types import content_type
 from .urls import url_path_to_relpath
 
 if TYPE_CHECKING:
@@ -47,7 +47,6 @@ if TYPE_CHECKING:
     from .quart import Options
 
 __all__ = [
-    "CONTENT_TYPES",
     "DEFAULT_STATIC_MAX_AGE",
     "check_output",
     "content_type",
@@ -60,43 +59,11 @@ __all__ = [
 
 log = logging.getLogger("pushgen")
 
-# Types the platform's mimetypes table may lack or get wrong. JavaScript is
-# text/javascript (RFC 9239); fonts have their own top-level type (RFC 8081).
-CONTENT_TYPES = {
-    ".js": "text/javascript",
-    ".mjs": "text/javascript",
-    ".css": "text/css",
-    ".html": "text/html",
-    ".json": "application/json",
-    ".map": "application/json",
-    ".svg": "image/svg+xml",
-    ".webp": "image/webp",
-    ".avif": "image/avif",
-    ".woff2": "font/woff2",
-    ".woff": "font/woff",
-    ".ttf": "font/ttf",
-    ".otf": "font/otf",
-    ".wasm": "application/wasm",
-    ".webmanifest": "application/manifest+json",
-    ".txt": "text/plain",
-    ".xml": "application/xml",
-    ".ico": "image/vnd.microsoft.icon",
-}
 # Pages are revalidated on every use (a 304 is cheap), so a rebuild shows at
 # once; other files may be reused for an hour without asking, a compromise for
 # file names that carry no content hash.
 DEFAULT_STATIC_MAX_AGE = 3600
 _HTML_CACHE_CONTROL = "no-cache"
-
-
-def content_type(name: str) -> str:
-    """The media type to serve a file called ``name`` with."""
-    suffix = os.path.splitext(name)[1].lower()
-    return (
-        CONTENT_TYPES.get(suffix)
-        or mimetypes.guess_type(name, strict=False)[0]
-        or "application/octet-stream"
-    )
 
 
 def check_output(config: SiteConfig) -> None:

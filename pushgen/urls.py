@@ -1,10 +1,12 @@
 """Resolving references the way a browser does, and deciding what is a local file.
 
-Rules follow the WHATWG URL Standard (https://url.spec.whatwg.org/): leading and
-trailing C0 controls and spaces are stripped, tabs and newlines removed, ``\\`` is
-``/`` in http(s) URLs, ``.``/``..`` segments (also spelled ``%2e``) are removed and
-can never climb above ``/``. Pages are resolved against a stand-in origin so that
-"same origin" means "a file of this site".
+Resolution and serialisation are the WHATWG URL Standard's (https://url.spec.whatwg.org/),
+done by ada (``ada-url``, the parser Node.js uses), so a path is byte for byte what a
+browser requests: ``[``, ``]`` and ``|`` stay raw in a path, ``'`` is ``%27`` in the
+query of an http(s) URL, an empty ``?`` is kept, ``:0443`` is the default port and
+hosts are punycoded. What is pushgen's own stays here: which schemes are fetched as
+subresources, "same origin" as "a file of this site" (pages are resolved against a
+stand-in origin), and URL path -> file, never outside the output root.
 """
 
 from __future__ import annotations
@@ -12,26 +14,28 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from urllib.parse import quote, urljoin, urlsplit
 
-__all__ = ["LOCAL_ORIGIN", "Resolved", "document_url", "resolve", "url_path_to_relpath"]
+import ada_url
+
+__all__ = [
+    "LOCAL_ORIGIN",
+    "Resolved",
+    "document_url",
+    "resolve",
+    "unservable",
+    "url_path_to_relpath",
+    "wire_path",
+]
 
 LOCAL_ORIGIN = "https://pushgen.invalid"
 
-_SKIPPED_SCHEMES = frozenset(
-    {"data", "blob", "javascript", "about", "mailto", "tel", "urn", "file"}
-)
 _STRIP = "".join(chr(c) for c in range(0x21))  # C0 controls and space
-_TAB_NEWLINE = re.compile(r"[\t\n\r]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
 # An absolute path of unreserved characters, not "//host" (dot segments are
-# excluded separately: no "/." anywhere).
+# excluded separately: no "/." anywhere). The URL Standard leaves such a path as it
+# is, which tests/test_urls.py proves against ada over random inputs.
 _PLAIN_PATH = re.compile(r"/[A-Za-z0-9_\-.~][A-Za-z0-9_\-.~/]*|/")
-# Characters a browser leaves alone in a path / query; everything else is
-# percent-encoded as UTF-8 (URL Standard, path and query percent-encode sets).
-_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
-_QUERY_SAFE = "/:@!$&'()*+,;=-._~%?[]{}|^`\\"
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,33 +54,27 @@ def document_url(path: str, origin: str = LOCAL_ORIGIN) -> str:
     return origin + (path if path.startswith("/") else "/" + path)
 
 
-def _remove_dot_segments(path: str) -> str:
-    out: list[str] = []
-    segments = path.split("/")
-    for i, seg in enumerate(segments):
-        low = seg.lower()
-        last = i == len(segments) - 1
-        if low in ("..", ".%2e", "%2e.", "%2e%2e"):
-            if len(out) > 1:
-                out.pop()
-            if last:
-                out.append("")
-        elif low in (".", "%2e"):
-            if last:
-                out.append("")
-        else:
-            out.append(seg)
-    result = "/".join(out)
-    return result if result.startswith("/") else "/" + result
+def _as_chromium_sends(path: str) -> str:
+    """``path`` (path and query) with Chromium's one departure from the URL Standard.
+
+    Chromium (156, measured by tests/test_chromium_urls.py) percent-encodes ``|`` in
+    a path, which the Standard's path percent-encode set leaves as it is; in the
+    query it sends ``|`` raw, as the Standard does.
+    """
+    if "|" not in path:
+        return path
+    head, mark, query = path.partition("?")
+    return head.replace("|", "%7C") + mark + query
 
 
 def resolve(ref: str, base: str, *, origin: str = LOCAL_ORIGIN) -> Resolved | None:
     """Resolve ``ref`` (as written in a document) against ``base``.
 
     Returns ``None`` for what a browser would not fetch from the network as a
-    subresource of its own: empty references, fragment-only references and the
-    ``data:``, ``blob:``, ``javascript:`` ... schemes. Other origins come back with
-    ``local=False`` so the caller can offer a ``preconnect`` instead.
+    subresource of its own: empty references, fragment-only references, what the
+    URL Standard cannot parse and the ``data:``, ``blob:``, ``javascript:`` ...
+    schemes. Other origins come back with ``local=False`` so the caller can offer a
+    ``preconnect`` instead.
     """
     if (
         _PLAIN_PATH.fullmatch(ref)
@@ -87,38 +85,95 @@ def resolve(ref: str, base: str, *, origin: str = LOCAL_ORIGIN) -> Resolved | No
         # Most references of a built site are plain absolute paths of its own
         # ("/static/css/site.css"): nothing to strip, encode or remove.
         return Resolved(url=origin + ref, origin=origin, local=True, path=ref)
-    ref = _TAB_NEWLINE.sub("", ref.strip(_STRIP))
+    # The URL parser strips these too; done here first only to tell an empty or
+    # fragment-only reference (the document itself, never fetched) apart.
+    stripped = ref.strip(_STRIP).replace("\t", "").replace("\n", "").replace("\r", "")
+    if not stripped or stripped.startswith("#"):
+        return None
     if _SURROGATE.search(ref):
         # A lone surrogate cannot be encoded; the URL Standard's UTF-8 encode
         # replaces it with U+FFFD.
         ref = ref.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    if not ref or ref.startswith("#"):
+    scheme = _SCHEME.match(stripped)
+    if scheme is not None and scheme.group(1).lower() not in ("http", "https"):
+        return None  # data:, blob:, javascript:, mailto: ... (what ada would parse too)
+    try:
+        href = ada_url.join_url(base, ref)
+    except ValueError:
+        return None  # a URL no browser can parse is never fetched
+    if not href.startswith(("https:", "http:")):
         return None
-    scheme_match = _SCHEME.match(ref)
-    scheme = scheme_match.group(1).lower() if scheme_match else ""
-    if scheme in _SKIPPED_SCHEMES:
-        return None
-    if scheme and scheme not in ("http", "https"):
-        return None
-    if not scheme or scheme in ("http", "https"):
-        ref = ref.replace("\\", "/")
-    absolute = urljoin(base, ref)
-    parts = urlsplit(absolute)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    ref_origin = f"{parts.scheme}://{parts.netloc}".lower()
-    if ref_origin.endswith(":443") and parts.scheme == "https":
-        ref_origin = ref_origin[:-4]
-    elif ref_origin.endswith(":80") and parts.scheme == "http":
-        ref_origin = ref_origin[:-3]
-    if ref_origin != origin.lower():
-        return Resolved(url=absolute, origin=ref_origin, local=False, path="")
-    path = quote(_remove_dot_segments(parts.path or "/"), safe=_PATH_SAFE)
-    if parts.query:
-        path += "?" + quote(parts.query, safe=_QUERY_SAFE)
-    elif absolute.split("#", 1)[0].endswith("?"):
-        path += "?"
+    ref_origin, path = _origin_and_path(href)
+    if ref_origin != origin:
+        return Resolved(url=href, origin=ref_origin, local=False, path="")
     return Resolved(url=origin + path, origin=origin, local=True, path=path)
+
+
+def _origin_and_path(href: str) -> tuple[str, str]:
+    """The origin and the request target (as Chromium sends it) of an http(s) URL.
+
+    ``href`` is ada's serialisation: ``scheme://[userinfo@]host[:port]/path[?query][#f]``
+    with the host lower-cased and punycoded and a default port dropped. Userinfo is
+    no part of the origin (URL Standard, "origin"); every '#' of the path and query
+    is percent-encoded, so the first one starts the fragment; an empty query
+    ("x.css?") stays, as it is sent.
+    """
+    start = href.index("//") + 2
+    slash = href.index("/", start)  # a special URL's path always starts with "/"
+    authority = href[start:slash].rpartition("@")[2]
+    return href[:start] + authority, _as_chromium_sends(href[slash:].split("#", 1)[0])
+
+
+def unservable(ref: str, resolved: Resolved) -> str | None:
+    """Why a same-origin reference can be no file of the site, or None when it can be.
+
+    A dot segment at the root followed by an empty one (``/.//x``, ``a/..//x``)
+    resolves to a path starting with ``//``, and browsers request it so (URL
+    Standard; Chromium alike). No file is served at such a path and a manifest entry
+    or a Link target ``<//x>`` would name the host ``x``: the reference is reported,
+    not followed.
+    """
+    if resolved.local and resolved.path.startswith("//"):
+        fixed = "/" + resolved.path.lstrip("/")
+        return (
+            f"{ref!r} resolves to {resolved.path!r}, a path no file of the site has"
+            f" (an empty segment after the root); write {fixed!r}; not followed"
+        )
+    return None
+
+
+def wire_path(path: str) -> str:
+    """``path`` (a manifest path, query allowed) as a browser would request it: ASCII only.
+
+    Encoded as the URL Standard encodes a path and query (``/café`` ->
+    ``/caf%C3%A9``, ``a[1].css`` as it is), so a Link target or a pushed ``:path``
+    matches the browser's own request byte for byte. Existing escapes are kept and a
+    ``#`` is a character of the path, not a fragment. The result holds visible ASCII
+    only, none of ``<>"`` or space, so it is safe in a header and between angle
+    brackets (RFC 8288 §3).
+    """
+    if _PLAIN_PATH.fullmatch(path) and "/." not in path:
+        return path
+    return _wire_cached(path)
+
+
+@lru_cache(maxsize=4096)
+def _wire_cached(path: str) -> str:
+    escaped = path.replace("#", "%23")
+    try:
+        origin, wire = _origin_and_path(ada_url.URL(LOCAL_ORIGIN + escaped).href)
+    except ValueError:
+        return _percent_encode(escaped)
+    if origin != LOCAL_ORIGIN:
+        # "//host/x" (which the manifest loader refuses) is no path of this site.
+        return _percent_encode(escaped)
+    return wire
+
+
+def _percent_encode(path: str) -> str:
+    from urllib.parse import quote
+
+    return _as_chromium_sends(quote(path, safe="/?:@!$&'()*+,;=-._~%[]|"))
 
 
 @lru_cache(maxsize=65536)

@@ -1,4 +1,4 @@
-"""Golden tests for pushgen.css_scan: a stylesheet in, located references and diagnostics out."""
+"""Golden tests for pushgen.scan.css: a stylesheet in, located references and diagnostics out."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pushgen.css_scan import scan_css, scan_css_declarations
 from pushgen.model import ScanResult
+from pushgen.scan.css import scan_css, scan_css_declarations
 from pushgen.urls import document_url
 
 from .golden import Row, check_golden, rows
@@ -194,7 +194,10 @@ def test_scan_css(css: str, expected: list[Row]) -> None:
     [
         pytest.param("a {}\n@import 'x.css';", 2, 1, "after other rules", id="late-import"),
         pytest.param("a { b: url(a b) }", 1, 8, "bad URL", id="bad-url"),
-        pytest.param("a { b: c }\n.x", 2, 2, "EOF", id="eof-before-block"),
+        pytest.param("a { b: c }\n.x url(a.png)", 2, 4, "EOF", id="eof-before-block"),
+        pytest.param(
+            "a { color: red; *background: url(ie.png) }", 1, 41, "1 unparsable", id="star-hack-url"
+        ),
         pytest.param("@import;", 1, 1, "without a URL", id="import-without-url"),
         pytest.param("@media x { @import 'a.css'; }", 1, 12, "inside", id="nested-import"),
     ],
@@ -204,6 +207,41 @@ def test_scan_css_diagnostics(css: str, line: int, column: int, words: str) -> N
     [problem] = result.diagnostics
     assert (problem.file, problem.line, problem.column) == ("site.css", line, column)
     assert words in problem.message
+
+
+@pytest.mark.parametrize(
+    "css",
+    [
+        pytest.param(".a { *zoom: 1; _height: 1px; *display: inline; color: red }", id="star"),
+        pytest.param(
+            ".a { filter: progid:DXImageTransform.Microsoft.gradient("
+            "startColorstr='#80000000', endColorstr='#80000000'); }",
+            id="progid",
+        ),
+        pytest.param("@media screen { .d { *zoom: 1 } }", id="star-last-in-block"),
+        pytest.param("a { b: c }\n.x", id="eof-before-block"),
+    ],
+)
+def test_hacks_a_browser_drops_harmlessly_are_not_reported(css: str) -> None:
+    # Old IE hacks fill real themes; browsers drop them and fetch nothing less
+    # (issue 12, item 6: 26 lines of "CSS parse error" in every explain).
+    assert scan_css(css, SHEET, filename="site.css").diagnostics == ()
+    assert scan_css_declarations(css.partition("{")[2].rpartition("}")[0], SHEET) == (
+        scan_css_declarations("", SHEET)
+    )
+
+
+def test_drops_that_lose_a_fetch_are_reported_once_per_file_with_a_count() -> None:
+    css = "\n".join(
+        [".a { *zoom: 1 }"] * 26
+        + [".b { *background: url(ie.png); background: url(x.png) }", ".c { b: url(a b) }"]
+    )
+    result = scan_css(css, SHEET, filename="site.css")
+    assert rows(result) == [("/static/css/x.png", "image", "url", 27, {})]
+    [problem] = result.diagnostics
+    assert (problem.line, problem.column) == (27, 30)
+    assert "browsers ignore 2 unparsable rule(s) or declaration(s) naming a URL" in problem.message
+    assert "(lines 27, 28)" in problem.message
 
 
 def test_scan_css_bytes_sets_encoding() -> None:

@@ -1,4 +1,4 @@
-"""Golden tests for pushgen.decode: bytes in, (text, encoding, diagnostics) out."""
+"""Golden tests for pushgen.scan.decode: bytes in, (text, encoding, diagnostics) out."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pushgen.decode import Decoded, decode_css, decode_html, decode_utf8, lookup_encoding
+from pushgen.scan.decode import Decoded, decode_css, decode_html, decode_utf8, lookup_encoding
 
 PAD = b"<!-- " + b"x" * 1030 + b" -->"
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from pushgen.cli import main
 from pushgen.export import (
     CLOUDFLARE_MAX_LINE,
     CLOUDFLARE_MAX_RULES,
@@ -24,8 +26,6 @@ from pushgen.export import (
     export_manifest,
 )
 from pushgen.export.push_manifest import export_push_manifest, import_push_manifest
-
-from pushgen.cli import main
 from pushgen.manifest import Manifest, parse_manifest
 from pushgen.model import Asset
 

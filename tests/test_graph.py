@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from pushgen.graph import Found, Link, Resolver
-from pushgen.html_scan import scan_html
 from pushgen.model import Reference
+from pushgen.scan.html import scan_html
 from pushgen.urls import document_url
 
 FILES = {
@@ -60,8 +60,8 @@ def resolver(kind: type[Resolver] = Resolver) -> Resolver:
 
 def resolve(r: Resolver, page: str) -> tuple[list[Found], set[str], list[str]]:
     scan = scan_html(PAGES[page], document_url(f"/{page}"), filename=page)
-    found = r.page_assets(page, scan)
-    return found, r.last_touched, [str(d) for d in r.last_diagnostics]
+    result = r.page_assets(page, scan)
+    return list(result.found), set(result.touched), [str(d) for d in result.diagnostics]
 
 
 @pytest.mark.parametrize("order", [list(PAGES), list(reversed(PAGES))])
@@ -78,3 +78,18 @@ def test_one_resolver_for_every_page_agrees_with_following_each_page(order: list
         "script /static/gone.js is not in the output (missing file static/gone.js)",
         "stylesheet /static/missing.css is not in the output (missing file static/missing.css)",
     ]
+
+
+def test_each_page_gets_its_own_result_not_a_last_attribute() -> None:
+    # Results are returned (issue 13): a later page leaves an earlier result as it was.
+    r = resolver()
+    first = r.page_assets("a.html", scan_html(PAGES["a.html"], document_url("/a.html")))
+    touched, diagnostics = first.touched, first.diagnostics
+    r.page_assets("e.html", scan_html(PAGES["e.html"], document_url("/e.html")))
+    assert (first.touched, first.diagnostics) == (touched, diagnostics)
+    assert "static/site.css" in first.touched and "static/app.js" not in first.touched
+    assert [d.message for d in first.diagnostics] == [
+        "stylesheet /static/missing.css is not in the output (missing file static/missing.css)",
+        "@import cycle: /static/site.css is already being imported",
+    ]
+    assert not hasattr(r, "last_touched") and not hasattr(r, "last_diagnostics")

@@ -1,4 +1,4 @@
-"""Golden tests for pushgen.html_scan: a rendered page in, located references out."""
+"""Golden tests for pushgen.scan.html: a rendered page in, located references out."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-from pushgen.html_scan import scan_html, scan_html_tree
 from pushgen.model import ScanResult
+from pushgen.scan.html import scan_html, scan_html_tree
 from pushgen.urls import document_url
 
 from .golden import Row, check_golden, rows

@@ -1,4 +1,4 @@
-"""Golden tests for pushgen.js_scan: a module in, its static imports out."""
+"""Golden tests for pushgen.scan.js: a module in, its static imports out."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pushgen.js_scan import scan_js
 from pushgen.model import ScanResult
+from pushgen.scan.js import scan_js
 from pushgen.urls import document_url
 
 from .golden import check_golden
@@ -121,7 +121,6 @@ def test_scan_js(js: str, expected: list[str]) -> None:
     [
         ('import data from "./d.json" with { type: "json" };', "json"),
         ("import sheet from './s.css' with {type: 'css'}", "style"),
-        ('import data from "./d.json" assert { type: "json" };', "json"),
         ('export {default} from "./d.json" with { "type": "json" }', "json"),
         ('import x from "./x.js" with {}', "script"),
     ],
@@ -146,6 +145,34 @@ def test_unresolvable_imports_are_diagnosed_and_skipped(js: str, words: str) -> 
     [problem] = result.diagnostics
     assert words in problem.message
     assert (problem.file, problem.line, problem.column) == ("app.js", 1, js.index('"') + 1)
+
+
+def test_import_assertions_fail_the_module_as_in_chromium() -> None:
+    # Chromium rejects `assert { ... }` with a SyntaxError and fetches none of the
+    # module's imports (tests/test_chromium_urls.py): neither does pushgen.
+    js = 'import "./a.js";\nimport d from "./d.json" assert { type: "json" };'
+    result = scan_js(js, MODULE, filename="app.js")
+    assert result.references == ()
+    [problem] = result.diagnostics
+    assert (problem.file, problem.line, problem.column) == (
+        "app.js",
+        2,
+        js.split("\n")[1].index("assert") + 1,
+    )
+    assert "'assert { ... }' are a SyntaxError" in problem.message
+    assert "write 'with { ... }'" in problem.message
+
+
+@pytest.mark.parametrize("specifier", ["/.//", "/.//x.js", "../..//x.js", "/%2e//x.js"])
+def test_an_empty_segment_after_the_root_is_diagnosed_and_skipped(specifier: str) -> None:
+    # The URL Standard (and Chromium) resolve these to a path starting with "//",
+    # which no file has and which a Link target would read as a host.
+    js = f'import "{specifier}"'
+    result = scan_js(js, MODULE, filename="app.js")
+    assert result.references == ()
+    [problem] = result.diagnostics
+    assert (problem.file, problem.line, problem.column) == ("app.js", 1, js.index('"') + 1)
+    assert "a path no file of the site has" in problem.message
 
 
 def test_lines_columns_and_offset() -> None:

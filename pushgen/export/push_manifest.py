@@ -38,13 +38,13 @@ from typing import Any
 from ..errors import Diagnostic, ManifestError
 from ..headers import normalise_base_path, wire_path
 from ..manifest import Manifest, parse_manifest, update_manifest_text
+from ..media_types import destination_for
 from ..model import DESTINATIONS, Asset
 from .blocks import all_routes, rule_line
 from .context import Context, ExportOptions, Format
 from .result import Cut, ExportResult
 
 __all__ = [
-    "DESTINATION_BY_EXTENSION",
     "PUSH_MANIFEST",
     "ImportResult",
     "export_push_manifest",
@@ -59,32 +59,6 @@ _PRPL_TYPES = frozenset(
         "script", "serviceworker", "sharedworker", "style", "track", "video", "worker", "xslt",
     }
 )  # fmt: skip
-
-# Guessing a destination from the file name when `type` is missing or empty, as
-# polymer-build does for the files it lists (src/push-manifest.ts), but with fonts
-# and JSON named by what the browser fetches them as.
-DESTINATION_BY_EXTENSION: Mapping[str, str] = {
-    ".css": "style",
-    ".js": "script",
-    ".mjs": "script",
-    ".woff2": "font",
-    ".woff": "font",
-    ".ttf": "font",
-    ".otf": "font",
-    ".eot": "font",
-    ".png": "image",
-    ".jpg": "image",
-    ".jpeg": "image",
-    ".gif": "image",
-    ".svg": "image",
-    ".webp": "image",
-    ".avif": "image",
-    ".ico": "image",
-    ".html": "document",
-    ".htm": "document",
-    ".json": "fetch",
-    ".vtt": "track",
-}
 
 # Fonts, and anything fetched with `as=fetch`, are requested in CORS mode: a
 # preload without `crossorigin` would not be reused (Fetch; HTML, link type preload).
@@ -285,8 +259,7 @@ class _Importer:
             self.report(where, f'resource {target!r}: type must be a string like "style"')
             return None
         if not destination:
-            suffix = PurePosixPath(path.split("?", 1)[0]).suffix.lower()
-            guessed = DESTINATION_BY_EXTENSION.get(suffix)
+            guessed = destination_for(path)
             if guessed is None:
                 self.report(
                     where,
@@ -372,7 +345,7 @@ def import_push_manifest(
     Relative keys and resources are taken from ``base_path`` (where the file is
     served from, like prpl-server's ``basePath``); ``X/index.html`` becomes the route
     ``X/``. The single-file form becomes ``route``. A missing or empty ``type`` is
-    guessed from the file name (:data:`DESTINATION_BY_EXTENSION`); fonts and
+    guessed from the file name (:func:`pushgen.media_types.destination_for`); fonts and
     ``fetch`` entries get ``crossorigin: anonymous``. Every entry is pushed and
     hinted, as the tools that read the format do. ``weight`` is dropped. Problems are
     diagnostics with the file's ``line:col``; resources on other origins are

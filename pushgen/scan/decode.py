@@ -22,13 +22,15 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
-from .errors import Diagnostic
+from ..errors import Diagnostic
 
 __all__ = [
     "Decoded",
+    "as_text",
     "decode_css",
     "decode_html",
     "decode_utf8",
@@ -256,6 +258,19 @@ def _sniff_bom(data: bytes) -> tuple[str, int] | None:
         if data.startswith(bom):
             return encoding, len(bom)
     return None
+
+
+def as_text(
+    data: bytes | str, decode: Callable[..., Decoded], filename: str
+) -> tuple[str, str | None, tuple[Diagnostic, ...]]:
+    """Text, encoding and decoding problems of ``data``; text is taken as it is (no encoding).
+
+    ``decode`` is one of this module's ``decode_*`` functions, for bytes.
+    """
+    if isinstance(data, str):
+        return data, None, ()
+    decoded = decode(data, filename=filename)
+    return decoded.text, decoded.encoding, decoded.diagnostics
 
 
 def decode_utf8(data: bytes, *, filename: str = "") -> Decoded:

@@ -27,10 +27,11 @@ from typing import Any
 
 import tinycss2
 
-from .decode import decode_css
-from .errors import Diagnostic
-from .model import Reference, ScanResult
-from .urls import resolve
+from ..errors import Diagnostic
+from ..media_types import font_type, unsupported_font
+from ..model import Reference, ReferenceKind, ScanResult
+from ..urls import resolve, unservable
+from .decode import as_text, decode_css
 
 __all__ = ["scan_css", "scan_css_declarations"]
 
@@ -70,17 +71,14 @@ _FONT_FORMATS = {
     "truetype-variations": "font/ttf",
     "opentype-variations": "font/otf",
 }
-_FONT_EXTENSIONS = {
-    "woff2": "font/woff2",
-    "woff": "font/woff",
-    "ttf": "font/ttf",
-    "otf": "font/otf",
-    "ttc": "font/collection",
-}
-_UNSUPPORTED_FONT_EXTENSIONS = frozenset({"eot", "svg", "svgz"})
 # tech() keywords Chromium, Firefox and Safari all support (CSS Fonts 4, section 4.3.2).
 _FONT_TECHS = frozenset({"features-opentype", "variations", "palettes", "color-colrv0"})
-_EXTENSION = re.compile(r"\.([A-Za-z0-9]+)$")
+
+# What a browser would have fetched in a piece of CSS it drops: such a drop changes what
+# is fetched and is worth a warning; any other (`*zoom: 1`, an old IE hack) is harmless.
+_FETCHING = re.compile(r"url\(|src\(|image-set\(|@import", re.IGNORECASE)
+# Line breaks as CSS Syntax 3 counts them (section 3.3, preprocessing).
+_NEWLINE = re.compile(r"\r\n|[\n\r\f]")
 
 # Style rules nested deeper than this are not followed: no stylesheet needs it, and it keeps
 # adversarial input from exhausting the Python stack.
@@ -104,15 +102,9 @@ def scan_css(
     the first line, which are relative to the embedding element, are reported as 0.
     Problems (unparseable rules, an ``@import`` browsers ignore) become diagnostics.
     """
-    encoding = None
-    scanner = _Scanner(url, filename, line_offset, inline)
-    if isinstance(data, bytes):
-        decoded = decode_css(data, filename=filename)
-        encoding = decoded.encoding
-        scanner.diagnostics.extend(decoded.diagnostics)
-        text = decoded.text
-    else:
-        text = data
+    text, encoding, problems = as_text(data, decode_css, filename)
+    scanner = _Scanner(text, url, filename, line_offset, inline)
+    scanner.diagnostics.extend(problems)
     scanner.stylesheet(tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True))
     return scanner.result(encoding)
 
@@ -129,7 +121,7 @@ def scan_css_declarations(
     ``url`` is the document's base URL. Line numbers are ``line_offset`` plus the line
     within ``text``; columns on its first line are reported as 0 (unknown).
     """
-    scanner = _Scanner(url, filename, line_offset, inline=True)
+    scanner = _Scanner(text, url, filename, line_offset, inline=True)
     # CSS Style Attributes: the value is a list of declarations; rules have no meaning there.
     for item in tinycss2.parse_blocks_contents(text, skip_comments=True, skip_whitespace=True):
         if item.type == "declaration":
@@ -140,15 +132,29 @@ def scan_css_declarations(
 
 
 class _Scanner:
-    def __init__(self, base: str, filename: str, line_offset: int, inline: bool) -> None:
+    def __init__(self, text: str, base: str, filename: str, line_offset: int, inline: bool) -> None:
+        self.text = text
         self.base = base
         self.filename = filename
         self.line_offset = line_offset
         self.inline = inline
         self.references: list[Reference] = []
         self.diagnostics: list[Diagnostic] = []
+        # Parse errors that drop something a browser would have fetched, in order.
+        self._dropped: list[_Node] = []
+        self._line_starts: list[int] | None = None
 
     def result(self, encoding: str | None) -> ScanResult:
+        if self._dropped:
+            first = self._dropped[0]
+            lines = ", ".join(str(self._where(node)[0]) for node in self._dropped[:10])
+            more = ", ..." if len(self._dropped) > 10 else ""
+            self._diagnose(
+                first,
+                f"browsers ignore {len(self._dropped)} unparsable rule(s) or declaration(s)"
+                f" naming a URL (lines {lines}{more}), so nothing in them is fetched;"
+                f" first: {first.message}",
+            )
         return ScanResult(tuple(self.references), tuple(self.diagnostics), encoding)
 
     # --- locations and results ---------------------------------------------------------
@@ -165,14 +171,34 @@ class _Scanner:
         self.diagnostics.append(Diagnostic(self.filename, line, column, message))
 
     def parse_error(self, node: _Node) -> None:
-        self._diagnose(node, f"CSS parse error: {node.message}")
+        """Note a piece of CSS a browser drops (CSS Syntax 3 error recovery, as tinycss2's).
+
+        Only a drop that loses a fetch is reported, once per file with a count: old
+        IE hacks (``*zoom: 1``, ``filter: progid:...``) are dropped harmlessly and
+        common in real themes.
+        """
+        if node.kind == "bad-url" or _FETCHING.search(self._dropped_text(node)):
+            self._dropped.append(node)
+
+    def _dropped_text(self, node: _Node) -> str:
+        # tinycss2 places an error where recovery stopped (a ';', the end of a block)
+        # or where the rule began (at the end of the file): what was dropped is the
+        # piece between the ';', '{' or '}' on either side.
+        text = self.text
+        if self._line_starts is None:
+            self._line_starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
+        line = min(max(node.source_line, 1), len(self._line_starts))
+        at = min(self._line_starts[line - 1] + max(node.source_column - 1, 0), len(text))
+        start = max(text.rfind(c, 0, at) for c in ";{}") + 1
+        ends = [i for i in (text.find(c, at) for c in ";{}") if i >= 0]
+        return text[start : min(ends, default=len(text))]
 
     def _add(
         self,
         raw: str,
         node: _Node,
         destination: str,
-        kind: str,
+        kind: ReferenceKind,
         *,
         type: str | None = None,
         crossorigin: str | None = None,
@@ -180,6 +206,10 @@ class _Scanner:
     ) -> None:
         resolved = resolve(raw, self.base)
         if resolved is None:
+            return
+        problem = unservable(raw, resolved)
+        if problem is not None:
+            self._diagnose(node, problem)
             return
         line, column = self._where(node)
         self.references.append(
@@ -452,12 +482,9 @@ def _pick_font_source(value: list[_Node]) -> tuple[str, _Node, str | None] | Non
                 techs = {a.value.lower() for a in arguments}
                 supported = supported and techs <= _FONT_TECHS
         if not has_format:
-            path = target.split("#", 1)[0].split("?", 1)[0]
-            match = _EXTENSION.search(path)
-            extension = match.group(1).lower() if match else ""
-            if extension in _UNSUPPORTED_FONT_EXTENSIONS:
+            if unsupported_font(target):
                 supported = False
-            mime = _FONT_EXTENSIONS.get(extension)
+            mime = font_type(target)
         if supported:
             return target, head, mime
     return None

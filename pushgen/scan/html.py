@@ -13,11 +13,11 @@ element                                    destination  kind            also kep
 ``<link rel=icon|apple-touch-icon href>``  image        icon            type, media
 ``<script src>``                           script       script          crossorigin
 ``<script type=module src>``               script       script          module, crossorigin
-imports of ``<script type=module>``        script       module          (see js_scan)
+imports of ``<script type=module>``        script       module          (see scan.js)
 ``<img src srcset>``, ``<picture>``        image        image           type, media
 ``<source srcset>``, ``<video poster>``,
 ``<input type=image src>``
-``<style>``, ``style=""``                  (see css_scan: import, url, font)
+``<style>``, ``style=""``                  (see scan.css: import, url, font)
 =========================================  ===========  ==============  ===================
 
 Rules from the HTML Living Standard: the first ``<base href>`` is the base URL of every
@@ -40,12 +40,12 @@ from typing import Any
 
 from lxml import etree
 
-from .css_scan import scan_css, scan_css_declarations
+from ..errors import Diagnostic
+from ..model import PRELOAD_DESTINATIONS, Reference, ReferenceKind, ScanResult
+from ..urls import resolve, unservable
+from .css import scan_css, scan_css_declarations
 from .decode import decode_html
-from .errors import Diagnostic
-from .js_scan import scan_js
-from .model import PRELOAD_DESTINATIONS, Reference, ScanResult
-from .urls import resolve
+from .js import scan_js
 
 __all__ = ["scan_html", "scan_html_tree"]
 
@@ -82,7 +82,7 @@ def scan_html(data: bytes | str, url: str, *, filename: str = "") -> ScanResult:
     """Find what a page makes the browser fetch.
 
     ``data`` is the rendered page: bytes are decoded as a browser opening the file would
-    (:func:`pushgen.decode.decode_html`, and ``ScanResult.encoding`` says which encoding
+    (:func:`pushgen.scan.decode.decode_html`, and ``ScanResult.encoding`` says which encoding
     was used); text is used as is. ``url`` is the page's absolute URL (see
     :func:`pushgen.urls.document_url`); ``filename`` names it in diagnostics.
     Malformed HTML is read the way the parser recovers from it; nothing raises.
@@ -325,7 +325,7 @@ class _Scanner:
         raw: str | None,
         element: _Element,
         destination: str,
-        kind: str,
+        kind: ReferenceKind,
         *,
         type: str | None = None,
         crossorigin: str | None = None,
@@ -336,6 +336,10 @@ class _Scanner:
             return
         resolved = _resolve(raw, self.base)
         if resolved is None:
+            return
+        problem = unservable(raw, resolved)
+        if problem is not None:
+            self._diagnose(element, problem)
             return
         self.references.append(
             Reference.from_resolved(

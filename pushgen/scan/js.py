@@ -23,10 +23,10 @@ import re
 from collections.abc import Iterator
 from typing import NamedTuple
 
-from .decode import decode_utf8
-from .errors import Diagnostic
-from .model import Reference, ScanResult
-from .urls import resolve
+from ..errors import Diagnostic
+from ..model import Reference, ScanResult
+from ..urls import resolve, unservable
+from .decode import as_text, decode_utf8
 
 __all__ = ["scan_js"]
 
@@ -110,17 +110,25 @@ def scan_js(
     Every reference has destination ``"script"`` (``"json"``/``"style"`` for JSON and
     CSS modules), ``module=True``, kind ``"module"``.
     """
-    encoding = None
-    diagnostics: list[Diagnostic] = []
-    if isinstance(data, bytes):
-        decoded = decode_utf8(data, filename=filename)
-        encoding = decoded.encoding
-        diagnostics.extend(decoded.diagnostics)
-        text = decoded.text
-    else:
-        text = data
+    text, encoding, problems = as_text(data, decode_utf8, filename)
+    diagnostics = list(problems)
     scanner = _Scanner(text, url, filename, line_offset, inline, crossorigin, diagnostics)
     scanner.run()
+    if scanner.assertion is not None:
+        # Chromium rejects the whole module ("Unexpected identifier 'assert'"), so it
+        # fetches none of its imports: neither does pushgen.
+        line, column = scanner._where(scanner.assertion.start)
+        diagnostics.append(
+            Diagnostic(
+                filename,
+                line,
+                column,
+                "import attributes written 'assert { ... }' are a SyntaxError in browsers,"
+                " which then load nothing of this module; write 'with { ... }'."
+                " Its imports are not followed",
+            )
+        )
+        return ScanResult((), tuple(diagnostics), encoding)
     return ScanResult(tuple(scanner.references), tuple(diagnostics), encoding)
 
 
@@ -246,6 +254,8 @@ class _Scanner:
         self.crossorigin = crossorigin
         self.diagnostics = diagnostics
         self.references: list[Reference] = []
+        # Where the first `assert { ... }` clause starts: the module then fails to parse.
+        self.assertion: _Token | None = None
         self._problems: list[tuple[int, str]] = []
         self._pending: list[_Token] = []
         self._stream: Iterator[_Token] = iter(())
@@ -370,7 +380,9 @@ class _Scanner:
     def _attributes(self) -> dict[str, str] | None:
         """``with { key: "value", ... }`` after a specifier (ECMAScript 2025, import attributes).
 
-        ``assert`` is the older spelling. Returns None when the clause is malformed.
+        ``assert`` is the older spelling, a SyntaxError in current browsers (V8 dropped
+        it; tests/test_chromium_urls.py): its first place is kept in ``assertion``.
+        Returns None when the clause is malformed.
         """
         keyword = self._peek()
         brace = self._peek(1)
@@ -382,6 +394,8 @@ class _Scanner:
             or brace.value != "{"
         ):
             return {}
+        if keyword.value == "assert" and self.assertion is None:
+            self.assertion = keyword
         self._next()
         self._next()
         attributes: dict[str, str] = {}
@@ -439,6 +453,10 @@ class _Scanner:
             return
         resolved = resolve(specifier, self.base)
         if resolved is None:
+            return
+        problem = unservable(specifier, resolved)
+        if problem is not None:
+            self._diagnose(line, column, problem)
             return
         self.references.append(
             Reference.from_resolved(
