@@ -119,7 +119,7 @@ def test_a_new_manifest_has_a_modeline_an_empty_rules_list_and_a_checksummed_blo
     first, body = block.split("\n", 1)
     digest = hashlib.sha256(body.encode()).hexdigest()[:12]
     assert first == (
-        f"routes:  # written by pushgen build; hand edits go in rules (sha256:{digest})"
+        f"routes:  # written by pushgen build; hand edits go in rules (writer 2, sha256:{digest})"
     )
     assert body.startswith("  /:\n    - {path: /static/css/site.css, as: style}\n")
     assert load_manifest(site / NAME).rules == ()
@@ -341,7 +341,7 @@ def test_after_a_site_change_only_the_generated_block_changes(site: Path) -> Non
     assert after_head == before_head  # every hand-written byte, comments included
     assert after_block != before_block
     first, body = after_block.split("\n", 1)
-    assert first.endswith(f"(sha256:{hashlib.sha256(body.encode()).hexdigest()[:12]})")
+    assert first.endswith(f"(writer 2, sha256:{hashlib.sha256(body.encode()).hexdigest()[:12]})")
     manifest = load_manifest(site / NAME)
     assert set(manifest.routes) == {"/", "/about.html", "/docs/", "/docs/new.html"}
     assert CLASSIC not in {p for entries in manifest.routes.values() for p in paths(entries)}
