@@ -32,6 +32,7 @@ import yaml
 from .errors import Diagnostic, ManifestError
 from .model import CROSSORIGIN_VALUES, DESTINATIONS, Asset
 from .rules import Decision, EntryChange, Policy, RoutePattern, Rule, resolve_route
+from .yamlsafe import YamlError, compose
 
 __all__ = [
     "ENTRY_KEYS",
@@ -47,10 +48,6 @@ __all__ = [
 ]
 
 MANIFEST_VERSION = 1
-
-# libyaml's parser when PyYAML has it (its wheels do): the same nodes and marks,
-# many times faster on a manifest of thousands of routes.
-_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _NO_POLICY = Policy()
 
@@ -451,18 +448,10 @@ def parse_manifest(text: str, filename: str = "<manifest>") -> Manifest:
     """Parse and validate manifest text. Raises :class:`ManifestError` listing every problem."""
     check = _Checker(filename)
     try:
-        root = yaml.compose(text, Loader=_LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        position = getattr(exc, "position", None)  # a ReaderError: a character YAML forbids
-        if not mark and isinstance(position, int):
-            line = text.count("\n", 0, position) + 1
-            col = position - (text.rfind("\n", 0, position) + 1) + 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ManifestError(
-            [Diagnostic(filename, line, col, f"invalid YAML: {problem}", "error")]
-        ) from None
+        # Every string of a manifest reaches a header or an exported config.
+        root = compose(text, filename, refuse_control=True)
+    except YamlError as exc:
+        raise ManifestError([exc.diagnostic]) from None
     if root is None:
         return Manifest()
     if not isinstance(root, yaml.MappingNode):
@@ -893,7 +882,10 @@ def _refuse_unwritable(text: str, filename: str) -> None:
     (``{"version": 1, ...}``, as JSON) or with a quoted key would get a second
     ``routes`` appended and stop parsing.
     """
-    root = yaml.compose(text, Loader=_LOADER)
+    try:
+        root = compose(text, filename)
+    except YamlError as exc:
+        raise ManifestError([exc.diagnostic]) from None
     if not isinstance(root, yaml.MappingNode):
         return
     if root.flow_style:
