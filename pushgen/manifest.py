@@ -31,8 +31,8 @@ import yaml
 
 from .errors import Diagnostic, ManifestError
 from .model import CROSSORIGIN_VALUES, DESTINATIONS, Asset
-from .rules import Decision, EntryChange, Policy, RoutePattern, Rule, resolve_route
-from .yamlsafe import YamlError, compose
+from .rules import Decision, EntryChange, Policy, RoutePattern, Rule, RuleIndex, resolve_route
+from .yamlsafe import YamlError, compose, paused_gc
 
 __all__ = [
     "ENTRY_KEYS",
@@ -82,6 +82,11 @@ class Manifest:
     # Lines of each entry path per route, for `check` messages.
     entry_lines: Mapping[tuple[str, str], int] = field(default_factory=dict, compare=False)
     entry_columns: Mapping[tuple[str, str], int] = field(default_factory=dict, compare=False)
+    # The rules by what they match (see RuleIndex), made once here.
+    rule_index: RuleIndex = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rule_index", RuleIndex.of(self.rules))
 
     def decisions(
         self,
@@ -94,7 +99,7 @@ class Manifest:
         return resolve_route(
             route,
             self.routes.get(route, ()),
-            self.rules,
+            self.rule_index.matching(route),
             policy=policy,
             size_of=size_of,
             source=self.filename,
@@ -446,6 +451,11 @@ def _rules(
 
 def parse_manifest(text: str, filename: str = "<manifest>") -> Manifest:
     """Parse and validate manifest text. Raises :class:`ManifestError` listing every problem."""
+    with paused_gc():  # thousands of routes and rules: many objects, no cycles
+        return _parse_manifest(text, filename)
+
+
+def _parse_manifest(text: str, filename: str) -> Manifest:
     check = _Checker(filename)
     try:
         # Every string of a manifest reaches a header or an exported config.
