@@ -155,9 +155,7 @@ def manifest_schema() -> dict[str, Any]:
             "routes": {
                 "type": ["object", "null"],
                 "description": "Written by pushgen build: route -> entries in the order the page needs them.",
-                "propertyNames": {
-                    "pattern": "^/[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
-                },
+                "propertyNames": {"pattern": "^/[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"},
                 "additionalProperties": {"type": ["array", "null"], "items": entry},
             },
         },
