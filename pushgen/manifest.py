@@ -611,6 +611,9 @@ _PLAIN = re.compile(r"[A-Za-z/][A-Za-z0-9_/.~%+\-=;@!$'()*&]*")
 # which include 1.2's core schema ones, in any case (readers differ on which
 # capitalisations count, so every one is quoted).
 _RESOLVED_WORDS = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null"})
+# A float to node's `yaml` in YAML 1.1 mode, whose float pattern makes the digits
+# before the exponent optional (found by a fuzz run: `e6` read back as NaN).
+_EXPONENT = re.compile(r"[eE][-+]?[0-9]+")
 # Escapes a double-quoted scalar reads the same in YAML 1.1 and 1.2.
 _ESCAPES = {'"': '\\"', "\\": "\\\\"}
 
@@ -624,7 +627,11 @@ def yaml_scalar(value: str) -> str:
     pair would read back as two lone surrogates). The result is ASCII, so no
     reader's rules on raw characters (libyaml refuses some) can apply.
     """
-    if _PLAIN.fullmatch(value) and value.lower() not in _RESOLVED_WORDS:
+    if (
+        _PLAIN.fullmatch(value)
+        and value.lower() not in _RESOLVED_WORDS
+        and not _EXPONENT.fullmatch(value)
+    ):
         return value
     if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
         return f'"{value}"'  # the common case below (a query string), at C speed

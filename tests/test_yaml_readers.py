@@ -44,7 +44,7 @@ TRICKY = [
     "%a", "`a", "|", ">", "\U0001f600", "caf\u00e9", "\ufeff", "\u00a0", "#", "a #b", "a#b",
     "a: b", "a:", ":a", " x", "x ", "-", "- a", "--- a", "...", "[]{},", "a,b", "{a}", "null",
     "Null", "NULL", "~", "", "yes", "No", "ON", "off", "y", "N", "true", "False", "\\", "a\\b",
-    "screen and (min-width: 40em)", "font/woff2", "image/svg+xml", "/", "/static/a'b(c)*d",
+    "e6", "E8", "e+5", "e-1", "screen and (min-width: 40em)", "font/woff2", "image/svg+xml", "/", "/static/a'b(c)*d",
 ]  # fmt: skip
 # Refused by the loader (issue 11 item 2), but the writer must still escape them.
 CONTROL = ["a\x00b", "\t", "a\nb", "\r", "\x1b", "\x7f", "\x85", "\u2028", "\u2029"]
