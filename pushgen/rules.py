@@ -48,26 +48,6 @@ __all__ = [
 ]
 
 
-def _glob_regex(pattern: str) -> str:
-    """A glob where ``*`` stays within one path segment and ``**`` crosses segments."""
-    out = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif pattern[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif pattern[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(pattern[i]))
-            i += 1
-    return "".join(out)
-
-
 class Glob:
     """A compiled glob: ``*`` within one path segment, ``**`` across them, ``?`` one character.
 
