@@ -67,7 +67,7 @@ def rule_problems(
         return paths
 
     for rule in manifest.rules:
-        key = f"rule:{rule.line}"
+        key = rule.key
         if output_files is not None:
             for asset in rule.add:
                 relpath = url_path_to_relpath(asset.path, base_path)
@@ -200,6 +200,6 @@ class _Checker:
             self._add(where, f"{what} {path} leads outside {self.root} (a symlink)")
 
     def rule(self, rule: Rule) -> None:
-        key = f"rule:{rule.line}"
+        key = rule.key
         for asset in rule.add:
             self.entry(key, asset, "rule adds", ", which is not in the output", rule.line)

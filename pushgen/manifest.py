@@ -31,7 +31,16 @@ import yaml
 
 from .errors import Diagnostic, ManifestError
 from .model import CROSSORIGIN_VALUES, DESTINATIONS, Asset
-from .rules import Decision, EntryChange, Policy, RoutePattern, Rule, RuleIndex, resolve_route
+from .rules import (
+    Decision,
+    EntryChange,
+    Policy,
+    RoutePattern,
+    Rule,
+    RuleIndex,
+    resolve_route,
+    rule_key,
+)
 from .yamlsafe import YamlError, compose, paused_gc
 
 __all__ = [
@@ -393,7 +402,7 @@ def _rules(
                     asset = _entry(check, entry_node, where)
                     if asset is None:
                         continue
-                    first = entry_lines.get((f"rule:{line}", asset.path))
+                    first = entry_lines.get((rule_key(line), asset.path))
                     if first is not None:
                         check.error(
                             entry_node,
@@ -402,8 +411,8 @@ def _rules(
                         continue
                     if asset is not None:
                         add.append(asset)
-                        entry_lines[(f"rule:{line}", asset.path)] = entry_node.start_mark.line + 1
-                        entry_columns[(f"rule:{line}", asset.path)] = (
+                        entry_lines[(rule_key(line), asset.path)] = entry_node.start_mark.line + 1
+                        entry_columns[(rule_key(line), asset.path)] = (
                             entry_node.start_mark.column + 1
                         )
         changes: list[EntryChange] = []
@@ -416,8 +425,8 @@ def _rules(
                     change = _set_item(check, item, where)
                     if change is not None:
                         changes.append(change)
-                        entry_lines[(f"rule:{line}", change.path)] = item.start_mark.line + 1
-                        entry_columns[(f"rule:{line}", change.path)] = item.start_mark.column + 1
+                        entry_lines[(rule_key(line), change.path)] = item.start_mark.line + 1
+                        entry_columns[(rule_key(line), change.path)] = item.start_mark.column + 1
         remove: list[str] = []
         if "remove" in fields:
             remove_node = fields["remove"]
@@ -437,8 +446,8 @@ def _rules(
                     else:
                         assert text is not None
                         remove.append(text)
-                        entry_lines[(f"rule:{line}", text)] = item.start_mark.line + 1
-                        entry_columns[(f"rule:{line}", text)] = item.start_mark.column + 1
+                        entry_lines[(rule_key(line), text)] = item.start_mark.line + 1
+                        entry_columns[(rule_key(line), text)] = item.start_mark.column + 1
         policy = _policy(check, fields["policy"]) if "policy" in fields else Policy()
         if not (add or changes or remove or not policy.empty) and not check.diagnostics:
             check.error(

@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
+from typing import Literal
 
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import BaseConverter, Map, MapAdapter, RoutingException
@@ -36,15 +37,19 @@ from .model import Asset
 __all__ = [
     "Decision",
     "EntryChange",
+    "Glob",
+    "PatternKind",
     "Policy",
     "RoutePattern",
     "RouteVariable",
     "Rule",
     "RuleIndex",
     "apply_policy",
+    "compile_glob",
     "glob_matches",
     "media_matches_screen",
     "resolve_route",
+    "rule_key",
 ]
 
 
@@ -140,6 +145,8 @@ class _OneCharacter(BaseConverter):
     part_isolating = True
 
 
+PatternKind = Literal["exact", "glob", "rule"]
+
 _GLOB_CONVERTERS: Mapping[str, type[BaseConverter]] = {
     "pushgen_star": _OneSegment,
     "pushgen_globstar": _AnySegments,
@@ -165,7 +172,7 @@ class RoutePattern:
     """
 
     text: str
-    kind: str  # "exact", "glob" or "rule"
+    kind: PatternKind
     glob: Glob | None = field(default=None, compare=False)
     variables: tuple[RouteVariable, ...] = field(default=(), compare=False)
     werkzeug_rule: WerkzeugRule | None = field(default=None, compare=False, repr=False)
@@ -299,12 +306,27 @@ class EntryChange:
     values: Mapping[str, object]
 
 
+def rule_key(line: int) -> str:
+    """The key that stands for the rule on ``line`` beside routes in a manifest's location maps.
+
+    ``Manifest.entry_lines`` maps (route, path) to a line; a rule's entries are
+    kept there under this key, which cannot be a route (routes start with '/').
+    """
+    return f"rule:{line}"
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     """One item of a manifest's ``rules`` list."""
 
     match: RoutePattern
     line: int
+
+    @property
+    def key(self) -> str:
+        """This rule's key in a manifest's location maps (see :func:`rule_key`)."""
+        return rule_key(self.line)
+
     add: tuple[Asset, ...] = ()
     set: tuple[EntryChange, ...] = ()
     remove: tuple[str, ...] = ()
