@@ -34,6 +34,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from .check import rule_problems
 from .config import SiteConfig
 from .errors import BuildError, Diagnostic, ManifestError, PushgenError
 from .fsutil import atomic_write, stage_file, swap_directory
@@ -58,7 +59,7 @@ from .manifest import (
 )
 from .model import Asset, Reference, ScanResult
 from .render import Page, Renderer, RenderError, discover_pages
-from .rules import Rule, glob_matches
+from .rules import Rule
 from .scan.css import scan_css
 from .scan.html import scan_html
 from .scan.js import scan_js
@@ -1011,49 +1012,9 @@ def _check_rules(
     """Warnings for hand rules that point at nothing after this build."""
     if existing is None:
         return []
-    out: list[Diagnostic] = []
-    file = existing.filename
-    for rule in rules:
-        for asset in rule.add:
-            relpath = url_path_to_relpath(asset.path, config.base_path)
-            if relpath is not None and (relpath == "" or relpath.endswith("/")):
-                relpath += "index.html"
-            if relpath is None or relpath not in known:
-                line = existing.entry_lines.get((f"rule:{rule.line}", asset.path), rule.line)
-                out.append(
-                    Diagnostic(file, line, 0, f"rule adds {asset.path}, which is not in the output")
-                )
-        matched = [route for route in routes if rule.match.matches(route)]
-        if not matched:
-            if rule.match.kind == "exact" and (rule.set or rule.remove):
-                out.append(
-                    Diagnostic(
-                        file,
-                        rule.line,
-                        0,
-                        f"rule matches {rule.match.text}, which is not a page of the site",
-                    )
-                )
-            continue
-        paths = {asset.path for route in matched for asset in routes[route]}
-        paths.update(
-            asset.path
-            for other in rules
-            if any(other.match.matches(route) for route in matched)
-            for asset in other.add
-        )
-        for pattern in [change.path for change in rule.set] + list(rule.remove):
-            if not any(glob_matches(pattern, path) for path in paths):
-                line = existing.entry_lines.get((f"rule:{rule.line}", pattern), rule.line)
-                out.append(
-                    Diagnostic(
-                        file,
-                        line,
-                        0,
-                        f"{pattern} matches no entry of the routes this rule applies to",
-                    )
-                )
-    return out
+    return rule_problems(
+        replace(existing, rules=rules), routes, output_files=known, base_path=config.base_path
+    )
 
 
 def _read_text(path: Path) -> str | None:

@@ -10,6 +10,7 @@ carry, and rule paths that match nothing.
 from __future__ import annotations
 
 import os
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 from .errors import Diagnostic, ManifestError
@@ -19,7 +20,110 @@ from .model import Asset
 from .rules import Rule, glob_matches
 from .urls import url_path_to_relpath
 
-__all__ = ["check_manifest"]
+__all__ = ["SHOWN_PER_KIND", "check_manifest", "rule_problems"]
+
+# Warnings of one kind past this many are counted, not listed: a generated
+# manifest can have a hundred thousand rules that all point at nothing.
+SHOWN_PER_KIND = 10
+
+
+def rule_problems(
+    manifest: Manifest,
+    routes: Mapping[str, Sequence[Asset]] | None = None,
+    *,
+    output_files: Collection[str] | None = None,
+    base_path: str = "/",
+) -> list[Diagnostic]:
+    """Warnings for the rules of ``manifest`` that point at nothing, sorted by place.
+
+    ``routes`` are the generated routes the rules meet (those of ``manifest``
+    unless given: a build passes the ones it just made). A ``set`` or ``remove``
+    path that matches no entry of the routes its rule applies to (their
+    generated entries and what the rules for them add) is a warning, and so is a
+    rule with nothing to set or remove. A pattern that matches no generated route
+    is not: it is for routes only the Quart app serves. An exact route that is
+    no page may still get entries from other rules, so its paths are compared
+    with those. With ``output_files`` (paths relative to the output, under
+    ``base_path``), an added entry that is not one of them is a warning too.
+    The same function serves ``pushgen check`` and ``pushgen build``. Time is
+    linear in the rules (plus patterns times routes): exact rules are looked up.
+    """
+    routes = manifest.routes if routes is None else routes
+    index = manifest.rule_index
+    filename = manifest.filename
+    found: dict[str, list[Diagnostic]] = {}
+
+    def warn(kind: str, key: str, path: str, fallback: int, message: str) -> None:
+        line = manifest.entry_lines.get((key, path), fallback)
+        column = manifest.entry_columns.get((key, path), 0)
+        found.setdefault(kind, []).append(Diagnostic(filename, line, column, message))
+
+    added: dict[str, set[str]] = {}  # route -> paths the rules for it add
+
+    def added_to(route: str) -> set[str]:
+        paths = added.get(route)
+        if paths is None:
+            paths = added[route] = {a.path for r in index.matching(route) for a in r.add}
+        return paths
+
+    for rule in manifest.rules:
+        key = rule.key
+        if output_files is not None:
+            for asset in rule.add:
+                relpath = url_path_to_relpath(asset.path, base_path)
+                if relpath is not None and (relpath == "" or relpath.endswith("/")):
+                    relpath += "index.html"
+                if relpath is None or relpath not in output_files:
+                    message = f"rule adds {asset.path}, which is not in the output"
+                    warn("add", key, asset.path, rule.line, message)
+        patterns = [change.path for change in rule.set] + list(rule.remove)
+        if not patterns:
+            continue
+        if rule.match.kind == "exact":
+            probe = [rule.match.text]
+        else:
+            probe = [route for route in routes if rule.match.matches(route)]
+            if not probe:
+                continue  # a pattern for routes only a Quart app serves
+        candidates = {a.path for route in probe for a in routes.get(route, ())}
+        for route in probe:
+            candidates |= added_to(route)
+        if not candidates:
+            text = rule.match.text
+            message = (
+                f"rule matches {text}, which is not a page of the site"
+                if rule.match.kind == "exact" and text not in routes
+                else f"rule matches {text}, which has no entries to set or remove"
+            )
+            found.setdefault("rule", []).append(Diagnostic(filename, rule.line, 0, message))
+            continue
+        for pattern in patterns:
+            if not any(glob_matches(pattern, path) for path in candidates):
+                message = f"{pattern} matches no entry of the routes this rule applies to"
+                warn("pattern", key, pattern, rule.line, message)
+    out: list[Diagnostic] = []
+    for diagnostics in found.values():
+        out.extend(_capped(diagnostics))
+    return sorted(out, key=lambda d: (d.line, d.column))
+
+
+def _capped(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """The first :data:`SHOWN_PER_KIND` of ``diagnostics``, and a count of the rest."""
+    if len(diagnostics) <= SHOWN_PER_KIND + 1:
+        return diagnostics
+    shown = sorted(diagnostics, key=lambda d: (d.line, d.column))[:SHOWN_PER_KIND]
+    last = shown[-1]
+    more = len(diagnostics) - SHOWN_PER_KIND
+    return [
+        *shown,
+        Diagnostic(
+            last.file,
+            last.line,
+            last.column,
+            f"... and {more:,} more like the one above",
+            last.severity,
+        ),
+    ]
 
 
 def check_manifest(
@@ -53,6 +157,7 @@ def check_manifest(
             checker.entry(route, asset, "entry", " is not in the output")
     for rule in manifest.rules:
         checker.rule(rule)
+    checker.found.extend(rule_problems(manifest))
     return sorted(checker.found, key=lambda d: (d.line, d.column))
 
 
@@ -95,38 +200,6 @@ class _Checker:
             self._add(where, f"{what} {path} leads outside {self.root} (a symlink)")
 
     def rule(self, rule: Rule) -> None:
-        key = f"rule:{rule.line}"
+        key = rule.key
         for asset in rule.add:
             self.entry(key, asset, "rule adds", ", which is not in the output", rule.line)
-        routes = self.manifest.routes
-        # The routes this rule can change: generated ones it matches, or the one
-        # route an exact rule names (a manifest may have only rules).
-        probe = [route for route in routes if rule.match.matches(route)]
-        if rule.match.kind == "exact" and not probe:
-            probe = [rule.match.text]
-        if not probe:
-            return  # a pattern for routes only a Quart app serves: nothing to compare with
-        # What `set` and `remove` can meet: those routes' entries and what the
-        # rules applying to them add.
-        candidates = {a.path for route in probe for a in routes.get(route, ())}
-        candidates.update(
-            a.path
-            for other in self.manifest.rules
-            if any(other.match.matches(route) for route in probe)
-            for a in other.add
-        )
-        patterns = [change.path for change in rule.set] + list(rule.remove)
-        if patterns and not candidates:
-            self._add(
-                (rule.line, 1),
-                f"rule matches {rule.match.text}, which has no entries to set or remove",
-                "warning",
-            )
-            return
-        for pattern in patterns:
-            if not any(glob_matches(pattern, path) for path in candidates):
-                self._add(
-                    self._where(key, pattern, rule.line),
-                    f"{pattern} matches no entry of the routes this rule applies to",
-                    "warning",
-                )

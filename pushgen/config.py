@@ -30,6 +30,7 @@ import yaml
 from .errors import ConfigError
 from .model import DESTINATIONS
 from .rules import Policy, glob_matches
+from .yamlsafe import YamlError, compose, control_character, control_message
 
 __all__ = ["CONFIG_NAME", "DEFAULT_PUSH_DESTINATIONS", "SiteConfig", "load_config"]
 
@@ -112,16 +113,13 @@ def load_config(
     if config_file.is_file():
         try:
             text = config_file.read_text(encoding="utf-8-sig")
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            node = compose(text, shown)
         except UnicodeDecodeError:
             raise ConfigError("not UTF-8 text", file=shown) from None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
+        except YamlError as exc:
+            found = exc.diagnostic
             raise ConfigError(
-                f"invalid YAML: {getattr(exc, 'problem', None) or exc}",
-                file=shown,
-                line=mark.line + 1 if mark else 0,
-                column=mark.column + 1 if mark else 0,
+                found.message, file=shown, line=found.line, column=found.column
             ) from None
         if node is not None:
             values = _read_mapping(node, shown)
@@ -173,7 +171,13 @@ def _read_mapping(node: yaml.Node, shown: str) -> dict[str, Any]:
             raise _error(f"unknown key {key!r}{hint}", key_node, shown)
         if key in values:
             raise _error(f"key {key!r} appears twice", key_node, shown)
-        value = loader.construct_object(value_node, deep=True)
+        try:
+            # Bounded: compose refused aliases and deep nesting.
+            value = loader.construct_object(value_node, deep=True)
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:
+            # A tag PyYAML cannot construct, or a timestamp such as 2024-13-45.
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise _error(f"cannot read this value: {problem}", value_node, shown) from None
         if key == "context":
             if value is None:
                 value = {}
@@ -182,6 +186,9 @@ def _read_mapping(node: yaml.Node, shown: str) -> dict[str, Any]:
         elif key in ("base_path", "output", "manifest"):
             if not isinstance(value, str) or not value:
                 raise _error(f"{key!r} must be a non-empty string", value_node, shown)
+            if control_character(value):
+                # base_path reaches every Link header; output and manifest name files.
+                raise _error(control_message(value), value_node, shown)
         elif key == "pretty_urls":
             if not isinstance(value, bool):
                 raise _error("'pretty_urls' must be true or false", value_node, shown)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-import json
 import os
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
@@ -32,7 +31,17 @@ import yaml
 
 from .errors import Diagnostic, ManifestError
 from .model import CROSSORIGIN_VALUES, DESTINATIONS, Asset
-from .rules import Decision, EntryChange, Policy, RoutePattern, Rule, resolve_route
+from .rules import (
+    Decision,
+    EntryChange,
+    Policy,
+    RoutePattern,
+    Rule,
+    RuleIndex,
+    resolve_route,
+    rule_key,
+)
+from .yamlsafe import YamlError, compose, paused_gc
 
 __all__ = [
     "ENTRY_KEYS",
@@ -48,10 +57,6 @@ __all__ = [
 ]
 
 MANIFEST_VERSION = 1
-
-# libyaml's parser when PyYAML has it (its wheels do): the same nodes and marks,
-# many times faster on a manifest of thousands of routes.
-_LOADER: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _NO_POLICY = Policy()
 
@@ -86,6 +91,11 @@ class Manifest:
     # Lines of each entry path per route, for `check` messages.
     entry_lines: Mapping[tuple[str, str], int] = field(default_factory=dict, compare=False)
     entry_columns: Mapping[tuple[str, str], int] = field(default_factory=dict, compare=False)
+    # The rules by what they match (see RuleIndex), made once here.
+    rule_index: RuleIndex = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rule_index", RuleIndex.of(self.rules))
 
     def decisions(
         self,
@@ -98,7 +108,7 @@ class Manifest:
         return resolve_route(
             route,
             self.routes.get(route, ()),
-            self.rules,
+            self.rule_index.matching(route),
             policy=policy,
             size_of=size_of,
             source=self.filename,
@@ -394,7 +404,7 @@ def _rules(
                     asset = _entry(check, entry_node, where)
                     if asset is None:
                         continue
-                    first = entry_lines.get((f"rule:{line}", asset.path))
+                    first = entry_lines.get((rule_key(line), asset.path))
                     if first is not None:
                         check.error(
                             entry_node,
@@ -403,8 +413,8 @@ def _rules(
                         continue
                     if asset is not None:
                         add.append(asset)
-                        entry_lines[(f"rule:{line}", asset.path)] = entry_node.start_mark.line + 1
-                        entry_columns[(f"rule:{line}", asset.path)] = (
+                        entry_lines[(rule_key(line), asset.path)] = entry_node.start_mark.line + 1
+                        entry_columns[(rule_key(line), asset.path)] = (
                             entry_node.start_mark.column + 1
                         )
         changes: list[EntryChange] = []
@@ -417,8 +427,8 @@ def _rules(
                     change = _set_item(check, item, where)
                     if change is not None:
                         changes.append(change)
-                        entry_lines[(f"rule:{line}", change.path)] = item.start_mark.line + 1
-                        entry_columns[(f"rule:{line}", change.path)] = item.start_mark.column + 1
+                        entry_lines[(rule_key(line), change.path)] = item.start_mark.line + 1
+                        entry_columns[(rule_key(line), change.path)] = item.start_mark.column + 1
         remove: list[str] = []
         if "remove" in fields:
             remove_node = fields["remove"]
@@ -438,8 +448,8 @@ def _rules(
                     else:
                         assert text is not None
                         remove.append(text)
-                        entry_lines[(f"rule:{line}", text)] = item.start_mark.line + 1
-                        entry_columns[(f"rule:{line}", text)] = item.start_mark.column + 1
+                        entry_lines[(rule_key(line), text)] = item.start_mark.line + 1
+                        entry_columns[(rule_key(line), text)] = item.start_mark.column + 1
         policy = _policy(check, fields["policy"]) if "policy" in fields else Policy()
         if not (add or changes or remove or not policy.empty) and not check.diagnostics:
             check.error(
@@ -452,20 +462,17 @@ def _rules(
 
 def parse_manifest(text: str, filename: str = "<manifest>") -> Manifest:
     """Parse and validate manifest text. Raises :class:`ManifestError` listing every problem."""
+    with paused_gc():  # thousands of routes and rules: many objects, no cycles
+        return _parse_manifest(text, filename)
+
+
+def _parse_manifest(text: str, filename: str) -> Manifest:
     check = _Checker(filename)
     try:
-        root = yaml.compose(text, Loader=_LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
-        position = getattr(exc, "position", None)  # a ReaderError: a character YAML forbids
-        if not mark and isinstance(position, int):
-            line = text.count("\n", 0, position) + 1
-            col = position - (text.rfind("\n", 0, position) + 1) + 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ManifestError(
-            [Diagnostic(filename, line, col, f"invalid YAML: {problem}", "error")]
-        ) from None
+        # Every string of a manifest reaches a header or an exported config.
+        root = compose(text, filename, refuse_control=True)
+    except YamlError as exc:
+        raise ManifestError([exc.diagnostic]) from None
     if root is None:
         return Manifest()
     if not isinstance(root, yaml.MappingNode):
@@ -591,35 +598,71 @@ RULES_TEMPLATE = (
     "#     policy: {max_pushes: 4}\n"
 )
 _ROUTES_LINE = re.compile(r"^routes:(?P<rest>.*)$")
-_CHECKSUM = re.compile(r"\(sha256:(?P<sum>[0-9a-f]{12})\)")
+_CHECKSUM = re.compile(r"\((?:writer (?P<writer>[0-9]+), )?sha256:(?P<sum>[0-9a-f]{12})\)")
+# The version of the writer's quoting rule, on the ``routes:`` line beside the
+# checksum. Builds copy the lines of unchanged routes from a block whose checksum
+# holds without parsing it, so a block from an older writer (1: no version on
+# the line, which wrote ``?`` and ``0x10`` plain) must never be copied from: it is
+# still known to be pushgen's (its checksum holds, so no hand edit is reported)
+# but every line of it is written anew.
+WRITER_VERSION = 2
 
-_PLAIN = re.compile(r"^[A-Za-z0-9_/.~%+\-=&;@!$'()*][A-Za-z0-9_/.~%+\-=&;@!$'()*:?]*$")
-_RESERVED_PLAIN = frozenset({"true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"})
+# The one quoting rule of the writer (see :func:`yaml_scalar`). A plain scalar is
+# written only when every YAML reader provably reads it back as this same string:
+# YAML 1.1 (PyYAML's pure and libyaml loaders, node ``yaml`` in 1.1 mode) and 1.2
+# (ruamel.yaml, node ``yaml``, js-yaml). It starts with a letter or '/': never an
+# indicator (YAML 1.2 §5.3: ``- ? : , [ ] { } # & * ! | > ' " % @ ` ``), a number,
+# a timestamp, ``.inf``, ``=`` (1.1's value key) or ``<<`` (the merge key). It holds
+# no space, ``#`` or ``:`` (comments and keys), no ``, [ ] { }`` (flow
+# indicators: entries are flow mappings) and no ``?``, which PyYAML's pure-Python
+# scanner ends a plain scalar at inside a flow collection.
+_PLAIN = re.compile(r"[A-Za-z/][A-Za-z0-9_/.~%+\-=;@!$'()*&]*")
+# Letter-only words a reader resolves to a boolean or null: YAML 1.1's booleans
+# (https://yaml.org/type/bool.html) and null (https://yaml.org/type/null.html),
+# which include 1.2's core schema ones, in any case (readers differ on which
+# capitalisations count, so every one is quoted).
+_RESOLVED_WORDS = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null"})
+# A float to node's `yaml` in YAML 1.1 mode, whose float pattern makes the digits
+# before the exponent optional (found by a fuzz run: `e6` read back as NaN).
+_EXPONENT = re.compile(r"[eE][-+]?[0-9]+")
+# Escapes a double-quoted scalar reads the same in YAML 1.1 and 1.2.
+_ESCAPES = {'"': '\\"', "\\": "\\\\"}
 
 
-# A URL path the way the build writes most of them: plain in YAML at once (it
-# cannot be a number, a boolean or a key, and has no ": " or "#").
-_PLAIN_PATH = re.compile(r"/[A-Za-z0-9_/.~%+\-=&;@!$'()*]*")
+def yaml_scalar(value: str) -> str:
+    """``value`` as a YAML scalar every reader reads back as this same string.
 
-
-def _quote(value: str) -> str:
-    if _PLAIN_PATH.fullmatch(value):
-        return value
+    Plain when that is provably safe (see ``_PLAIN``), else double-quoted with
+    every character outside printable ASCII escaped: ``\\uXXXX``, or
+    ``\\UXXXXXXXX`` outside the Basic Multilingual Plane (a JSON-style surrogate
+    pair would read back as two lone surrogates). The result is ASCII, so no
+    reader's rules on raw characters (libyaml refuses some) can apply.
+    """
     if (
-        _PLAIN.match(value)
-        and value.lower() not in _RESERVED_PLAIN
-        and not value.endswith(":")
-        and ": " not in value
-        and not re.fullmatch(r"[-+]?[0-9][0-9_.eE+\-]*|\.(inf|nan)", value, re.IGNORECASE)
+        _PLAIN.fullmatch(value)
+        and value.lower() not in _RESOLVED_WORDS
+        and not _EXPONENT.fullmatch(value)
     ):
         return value
-    return json.dumps(value, ensure_ascii=True)
+    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'  # the common case below (a query string), at C speed
+    out = ['"']
+    for char in value:
+        code = ord(char)
+        if 0x20 <= code < 0x7F:
+            out.append(_ESCAPES.get(char, char))
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04X}")
+        else:
+            out.append(f"\\U{code:08X}")
+    out.append('"')
+    return "".join(out)
 
 
 @lru_cache(maxsize=16384)
 def _entry_line(asset: Asset) -> str:
     # Everything after the path is one of few values across a whole site.
-    return f"{{path: {_quote(asset.path)}{_entry_rest(asset.destination, asset.type, asset.crossorigin, asset.media, asset.module, asset.push, asset.hint)}}}"
+    return f"{{path: {yaml_scalar(asset.path)}{_entry_rest(asset.destination, asset.type, asset.crossorigin, asset.media, asset.module, asset.push, asset.hint)}}}"
 
 
 @lru_cache(maxsize=1024)
@@ -632,10 +675,10 @@ def _entry_rest(
     push: bool,
     hint: bool,
 ) -> str:
-    parts = [f", as: {_quote(destination)}"]
+    parts = [f", as: {yaml_scalar(destination)}"]
     for key, value in (("type", type), ("crossorigin", crossorigin), ("media", media)):
         if value is not None:
-            parts.append(f", {key}: {_quote(value)}")
+            parts.append(f", {key}: {yaml_scalar(value)}")
     if module:
         parts.append(", module: true")
     if not push:
@@ -665,7 +708,7 @@ def _routes_body(
     texts: dict[int, str] = {}
     for route in sorted(routes):
         assets = routes[route]
-        key = f"  {_quote(route)}:\n" if assets else f"  {_quote(route)}: []\n"
+        key = f"  {yaml_scalar(route)}:\n" if assets else f"  {yaml_scalar(route)}: []\n"
         if written is not None and route in unchanged:
             text = written.get(key)
             if text is not None:
@@ -699,7 +742,10 @@ def _checksum(body: str) -> str:
 
 def _routes_line(body: str) -> str:
     value = "" if body else " {}"
-    return f"routes:{value}  # written by pushgen build; hand edits go in rules (sha256:{_checksum(body)})\n"
+    return (
+        f"routes:{value}  # written by pushgen build; hand edits go in rules "
+        f"(writer {WRITER_VERSION}, sha256:{_checksum(body)})\n"
+    )
 
 
 def dump_manifest(manifest: Manifest, *, header: str = HEADER) -> str:
@@ -808,7 +854,11 @@ def update_manifest_text(
     marker = _CHECKSUM.search(lines[start])
     intact = marker is not None and marker.group("sum") == _checksum(old_body)
     reusable = (
-        intact and written is not None and marker is not None and marker.group("sum") == written
+        intact
+        and written is not None
+        and marker is not None
+        and marker.group("sum") == written
+        and marker.group("writer") == str(WRITER_VERSION)
     )
     body = _routes_body(
         routes,
@@ -862,7 +912,10 @@ def _refuse_unwritable(text: str, filename: str) -> None:
     (``{"version": 1, ...}``, as JSON) or with a quoted key would get a second
     ``routes`` appended and stop parsing.
     """
-    root = yaml.compose(text, Loader=_LOADER)
+    try:
+        root = compose(text, filename)
+    except YamlError as exc:
+        raise ManifestError([exc.diagnostic]) from None
     if not isinstance(root, yaml.MappingNode):
         return
     if root.flow_style:

@@ -12,9 +12,14 @@ from typing import Any
 
 from .model import CROSSORIGIN_VALUES, DESTINATIONS
 
-__all__ = ["SCHEMA_ID", "manifest_schema", "schema_text"]
+__all__ = ["DRAFT", "SCHEMA_ID", "manifest_schema", "schema_text"]
 
 SCHEMA_ID = "https://pushgen.invalid/schemas/push-manifest-1.json"
+DRAFT = "http://json-schema.org/draft-07/schema#"
+
+# No control character (C0, DEL, C1, U+2028/2029), which the loader refuses in
+# every string (yamlsafe.control_character).
+_NO_CONTROL = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
 
 # An absolute path, ASCII without spaces or '#', and no '.' or '..' segment
 # (also spelled %2e), as the loader requires.
@@ -38,6 +43,7 @@ def _entry_properties() -> dict[str, Any]:
         "as": _AS,
         "type": {
             "type": "string",
+            "pattern": _NO_CONTROL,
             "description": "MIME type, so a browser skips what it cannot use.",
         },
         "crossorigin": {
@@ -46,6 +52,7 @@ def _entry_properties() -> dict[str, Any]:
         },
         "media": {
             "type": "string",
+            "pattern": _NO_CONTROL,
             "description": "Media query list; the hint applies only where it matches.",
         },
         "module": {
@@ -102,7 +109,7 @@ def manifest_schema() -> dict[str, Any]:
         "properties": {
             "match": {
                 "type": "string",
-                "pattern": "^(/|\\*\\*?$)",
+                "pattern": "^(/|\\*\\*?$)[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$",
                 "description": "A route (/docs/), a glob (/blog/*, /**), or a Quart rule (/blog/<slug>, /u/<int:id>).",
             },
             "add": {
@@ -130,7 +137,9 @@ def manifest_schema() -> dict[str, Any]:
         },
     }
     return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        # Draft-07: what yaml-language-server validates (its 2020-12 support was
+        # reverted), and nothing here needs a later draft.
+        "$schema": DRAFT,
         "$id": SCHEMA_ID,
         "title": "pushgen push manifest",
         "type": "object",
@@ -146,7 +155,7 @@ def manifest_schema() -> dict[str, Any]:
             "routes": {
                 "type": ["object", "null"],
                 "description": "Written by pushgen build: route -> entries in the order the page needs them.",
-                "propertyNames": {"pattern": "^/"},
+                "propertyNames": {"pattern": "^/[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"},
                 "additionalProperties": {"type": ["array", "null"], "items": entry},
             },
         },

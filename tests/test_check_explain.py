@@ -359,7 +359,7 @@ routes:
   /:
     - {path: /static/css/site.css, as: style}
     - {path: /static/css/missing.css, as: style}
-    - {path: /static/img/hero.png, as: image, type: "image/png\\u0001"}
+    - {path: /static/img/hero.png, as: image, type: "image/png\\u00e9"}
     - {path: /static/leak.txt, as: fetch}
   /docs/: []
 """
@@ -389,7 +389,7 @@ def test_check_with_the_output_finds_missing_files_and_bad_headers(
         "m.yaml:8:14: warning: /static/js/nothing.js matches no entry of the routes this rule applies to",
         "m.yaml:14:7: error: entry /static/css/missing.css is not in the output "
         "(_site/static/css/missing.css is missing)",
-        "m.yaml:15:7: error: /static/img/hero.png: type 'image/png\\x01' contains characters a Link "
+        "m.yaml:15:7: error: /static/img/hero.png: type 'image/png\u00e9' contains characters a Link "
         "header cannot carry",
         "m.yaml:16:7: error: entry /static/leak.txt leads outside _site (a symlink)",
     ]

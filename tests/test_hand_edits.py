@@ -119,7 +119,7 @@ def test_a_new_manifest_has_a_modeline_an_empty_rules_list_and_a_checksummed_blo
     first, body = block.split("\n", 1)
     digest = hashlib.sha256(body.encode()).hexdigest()[:12]
     assert first == (
-        f"routes:  # written by pushgen build; hand edits go in rules (sha256:{digest})"
+        f"routes:  # written by pushgen build; hand edits go in rules (writer 2, sha256:{digest})"
     )
     assert body.startswith("  /:\n    - {path: /static/css/site.css, as: style}\n")
     assert load_manifest(site / NAME).rules == ()
@@ -341,7 +341,7 @@ def test_after_a_site_change_only_the_generated_block_changes(site: Path) -> Non
     assert after_head == before_head  # every hand-written byte, comments included
     assert after_block != before_block
     first, body = after_block.split("\n", 1)
-    assert first.endswith(f"(sha256:{hashlib.sha256(body.encode()).hexdigest()[:12]})")
+    assert first.endswith(f"(writer 2, sha256:{hashlib.sha256(body.encode()).hexdigest()[:12]})")
     manifest = load_manifest(site / NAME)
     assert set(manifest.routes) == {"/", "/about.html", "/docs/", "/docs/new.html"}
     assert CLASSIC not in {p for entries in manifest.routes.values() for p in paths(entries)}
@@ -373,8 +373,8 @@ def test_hand_edits_that_now_point_at_nothing_are_warnings_with_their_line(site:
     gone = line_of(text, "gone.png")
     gif = line_of(text, "*.gif")
     assert [str(d) for d in result.warnings] == [
-        f"{NAME}:{gone}: warning: rule adds /static/img/gone.png, which is not in the output",
-        f"{NAME}:{gif}: warning: /static/img/*.gif matches no entry of the routes this rule applies to",
+        f"{NAME}:{gone}:9: warning: rule adds /static/img/gone.png, which is not in the output",
+        f"{NAME}:{gif}:9: warning: /static/img/*.gif matches no entry of the routes this rule applies to",
     ]
     # The site changes under the rules: the about page, the classic script, extra.png go.
     (site / "pages" / "about.html").unlink()
@@ -384,11 +384,11 @@ def test_hand_edits_that_now_point_at_nothing_are_warnings_with_their_line(site:
     assert [str(d) for d in result.warnings] == [
         f"{NAME}:{line_of(text, 'match: /about.html')}: warning: rule matches /about.html, "
         "which is not a page of the site",
-        f"{NAME}:{line_of(text, 'extra.png')}: warning: rule adds /static/img/extra.png, which is not in the output",
-        f"{NAME}:{gone}: warning: rule adds /static/img/gone.png, which is not in the output",
-        f"{NAME}:{line_of(text, '- /static/js/classic.js')}: warning: /static/js/classic.js matches no "
+        f"{NAME}:{line_of(text, 'extra.png')}:9: warning: rule adds /static/img/extra.png, which is not in the output",
+        f"{NAME}:{gone}:9: warning: rule adds /static/img/gone.png, which is not in the output",
+        f"{NAME}:{line_of(text, '- /static/js/classic.js')}:9: warning: /static/js/classic.js matches no "
         "entry of the routes this rule applies to",
-        f"{NAME}:{gif}: warning: /static/img/*.gif matches no entry of the routes this rule applies to",
+        f"{NAME}:{gif}:9: warning: /static/img/*.gif matches no entry of the routes this rule applies to",
     ]
     assert split(read(site))[0] == split(text)[0]  # warned about, and kept as written
 
@@ -398,7 +398,7 @@ def test_strict_makes_stale_hand_edits_errors_and_writes_nothing(site: Path) -> 
     with pytest.raises(BuildError) as info:
         build(site, strict=True)
     assert [str(d) for d in info.value.diagnostics] == [
-        f"{NAME}:{line_of(text, 'nothing.js')}: error: /static/js/nothing.js matches no entry "
+        f"{NAME}:{line_of(text, 'nothing.js')}:25: error: /static/js/nothing.js matches no entry "
         "of the routes this rule applies to"
     ]
     assert read(site) == text

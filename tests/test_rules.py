@@ -12,6 +12,7 @@ from pushgen.rules import (
     EntryChange,
     Policy,
     RoutePattern,
+    RouteVariable,
     Rule,
     apply_policy,
     glob_matches,
@@ -98,13 +99,84 @@ def test_route_patterns(
         ("/a/<slug", "malformed variable in '/a/<slug'; write it like <slug> or <int:id>"),
         ("/a/<1x>", "malformed variable in '/a/<1x>'; write it like <slug> or <int:id>"),
         ("/a/<slug>/<b", "malformed variable in '/a/<slug>/<b'; write it like <slug> or <int:id>"),
-        ("/a>", "malformed variable in '/a>'; write it like <slug> or <int:id>"),
+        (
+            "/u/<int(foo=1):id>",
+            "'/u/<int(foo=1):id>' is not a rule Quart accepts: NumberConverter.__init__() "
+            "got an unexpected keyword argument 'foo'",
+        ),
+        ("/u/<int(min=x):id>", "min='x' of <int> in '/u/<int(min=x):id>' must be a number"),
     ],
 )
 def test_bad_patterns_say_what_to_write(match: str, message: str) -> None:
     with pytest.raises(ValueError) as info:
         RoutePattern.parse(match)
     assert str(info.value) == message
+
+
+QUART_RULES = [
+    "/c/<any(about, help):page>",
+    "/u/<int(min=1):id>",
+    "/n/<int(signed=True):n>",
+    "/m/<int(max=9, fixed_digits=2):n>",
+    "/s/<string(length=2):code>",
+    "/t/<string(minlength=3, maxlength=4):word>",
+    "/p/<path:rest>",
+    "/o/<uuid:id>",
+    "/f/<float(signed=True):x>",
+    "/d/<slug>/",
+    "/<lang>/docs/<int:page>",
+]
+ROUTES = [
+    "/c/about", "/c/help", "/c/other", "/c/about/x", "/u/0", "/u/1", "/u/01", "/u/-1",
+    "/n/-3", "/n/3", "/n/x", "/m/05", "/m/5", "/m/10", "/s/ab", "/s/abc", "/s/a",
+    "/t/ab", "/t/abc", "/t/abcd", "/t/abcde", "/p/a", "/p/a/b/c.txt", "/p/", "/p",
+    "/o/12345678-1234-1234-1234-123456789abc", "/o/12345678", "/f/1.5", "/f/-1.5", "/f/1",
+    "/d/x", "/d/x/", "/d//x/", "/en/docs/3", "/en/docs/x", "/docs/3",
+]  # fmt: skip
+
+
+def test_quart_style_rules_match_what_quart_routes() -> None:
+    from quart import Quart
+
+    app = Quart(__name__)
+    for i, rule in enumerate(QUART_RULES):
+        app.add_url_rule(rule, f"e{i}", lambda **_: "")
+    adapter = app.url_map.bind("localhost")
+    for i, rule in enumerate(QUART_RULES):
+        pattern = RoutePattern.parse(rule)
+        assert pattern.kind == "rule"
+        for route in ROUTES:
+            try:
+                endpoint, _ = adapter.match(route, method="GET")
+            except Exception:  # NotFound, or a redirect Quart would answer with
+                endpoint = None
+            assert pattern.matches(route) is (endpoint == f"e{i}"), (rule, route)
+
+
+def test_a_rule_exposes_its_variables_as_werkzeug_parses_them() -> None:
+    pattern = RoutePattern.parse("/x/<any(a, 'b c'):k>/<int(min=1, signed=True):id>/<slug>")
+    assert pattern.variables == (
+        RouteVariable("k", "any", ("a", "b c"), {}),
+        RouteVariable("id", "int", (), {"min": 1, "signed": True}),
+        RouteVariable("slug", "default", (), {}),
+    )
+    assert pattern.werkzeug_rule is not None
+    assert pattern.werkzeug_rule.rule == "/x/<any(a, 'b c'):k>/<int(min=1, signed=True):id>/<slug>"
+
+
+@pytest.mark.parametrize(
+    ("match", "route", "expected"),
+    [
+        ("/blog/<slug>/*", "/blog/a/b", True),
+        ("/blog/<slug>/*", "/blog/a/b/c", False),
+        ("/blog/<slug>/**", "/blog/a/b/c", True),
+        ("/blog/<slug>/p?.html", "/blog/a/p1.html", True),
+        ("/blog/<slug>/p?.html", "/blog/a/p12.html", False),
+        ("/a*/<int:n>/*b", "/ax/3/yb", True),
+    ],
+)
+def test_globs_inside_a_quart_rule(match: str, route: str, expected: bool) -> None:
+    assert RoutePattern.parse(match).matches(route) is expected
 
 
 def test_a_glob_inside_a_quart_rule_is_a_glob_or_an_error() -> None:

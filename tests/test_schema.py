@@ -27,19 +27,20 @@ MODELINE = "# yaml-language-server: $schema=push-manifest.schema.json\n"
 
 
 @pytest.fixture(scope="module")
-def validator() -> jsonschema.Draft202012Validator:
+def validator() -> jsonschema.Draft7Validator:
     schema = manifest_schema()
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+    jsonschema.Draft7Validator.check_schema(schema)
+    return jsonschema.Draft7Validator(schema)
 
 
-def errors(validator: jsonschema.Draft202012Validator, text: str) -> list[str]:
+def errors(validator: jsonschema.Draft7Validator, text: str) -> list[str]:
     return [error.message for error in validator.iter_errors(yaml.safe_load(text))]
 
 
-def test_the_schema_is_draft_2020_12_with_an_id() -> None:
+def test_the_schema_is_draft_07_with_an_id() -> None:
     schema = manifest_schema()
-    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    # yaml-language-server validates draft-07 (issue 12 item 6).
+    assert schema["$schema"] == "http://json-schema.org/draft-07/schema#"
     assert schema["$id"] == SCHEMA_ID
     assert set(schema["properties"]) == {"version", "rules", "routes"}
 
@@ -56,7 +57,7 @@ def test_pushgen_schema_prints_it(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_the_manifest_built_from_small_site_is_valid(
-    tmp_path: Path, validator: jsonschema.Draft202012Validator
+    tmp_path: Path, validator: jsonschema.Draft7Validator
 ) -> None:
     site = write_site(tmp_path / "site", SMALL_SITE)
     assert main(["build", str(site)]) == 0
@@ -68,7 +69,7 @@ def test_the_manifest_built_from_small_site_is_valid(
 
 
 def test_the_manifest_built_from_site_example_is_valid(
-    tmp_path: Path, validator: jsonschema.Draft202012Validator
+    tmp_path: Path, validator: jsonschema.Draft7Validator
 ) -> None:
     site = tmp_path / "example"
     shutil.copytree(EXAMPLE, site, ignore=shutil.ignore_patterns("_site", ".*"))
@@ -82,7 +83,7 @@ def test_the_manifest_built_from_site_example_is_valid(
     assert (site / SCHEMA_NAME).read_text() == schema_text()
 
 
-def test_the_shipped_example_manifest_is_valid(validator: jsonschema.Draft202012Validator) -> None:
+def test_the_shipped_example_manifest_is_valid(validator: jsonschema.Draft7Validator) -> None:
     text = (EXAMPLE / "push-manifest.yaml").read_text()
     assert errors(validator, text) == []
     parse_manifest(text)
@@ -190,17 +191,29 @@ INVALID = [
     pytest.param(
         "version: 1\nrules:\n  - {match: /, policy: {push: style}}\n", id="policy-push-not-a-list"
     ),
+    pytest.param('version: 1\nroutes:\n  "/a\\nb": []\n', id="control-in-route"),
+    pytest.param(
+        'version: 1\nrules:\n  - {match: "/x\\r", remove: [/a.js]}\n', id="control-in-match"
+    ),
+    pytest.param(
+        'version: 1\nroutes:\n  /: [{path: /a.css, as: style, media: "a\\u2028"}]\n',
+        id="control-in-media",
+    ),
+    pytest.param(
+        'version: 1\nroutes:\n  /: [{path: /a.css, as: style, type: "t\\x85"}]\n',
+        id="control-in-type",
+    ),
 ]
 
 
 @pytest.mark.parametrize("text", VALID)
-def test_valid_manifests_pass_both(validator: jsonschema.Draft202012Validator, text: str) -> None:
+def test_valid_manifests_pass_both(validator: jsonschema.Draft7Validator, text: str) -> None:
     assert errors(validator, text) == []
     parse_manifest(text)
 
 
 @pytest.mark.parametrize("text", INVALID)
-def test_invalid_manifests_fail_both(validator: jsonschema.Draft202012Validator, text: str) -> None:
+def test_invalid_manifests_fail_both(validator: jsonschema.Draft7Validator, text: str) -> None:
     assert errors(validator, text) != []
     with pytest.raises(ManifestError):
         parse_manifest(text)
@@ -245,7 +258,7 @@ def test_the_schema_describes_every_key_an_editor_completes() -> None:
     ids=["set-nothing", "dot-dot", "hash", "rule-nothing", "match-relative"],
 )
 def test_the_schema_rejects_what_the_loader_rejects(
-    validator: jsonschema.Draft202012Validator, text: str
+    validator: jsonschema.Draft7Validator, text: str
 ) -> None:
     with pytest.raises(ManifestError):
         parse_manifest(text)
