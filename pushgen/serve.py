@@ -35,6 +35,7 @@ from zlib import adler32
 
 from quart import Quart, Response, current_app, request, send_file
 from quart.typing import ResponseTypes
+from werkzeug.sansio.http import is_resource_modified
 
 from .config import CONFIG_NAME, SiteConfig, load_config
 from .errors import BuildError, PushgenError
@@ -166,9 +167,9 @@ _READ_WHOLE = 256 * 1024
 async def _send_file(full: str, mimetype: str) -> Response:
     """What ``send_file(full, mimetype=mimetype, conditional=True)`` answers, without threads.
 
-    The same headers (Quart's ETag format included), 304s and ranges; the file's
-    size and time come from the one open file, so a file replaced meanwhile is
-    never sent with another one's ETag.
+    The same headers (Quart's ETag format included) and 304s; the file's size and
+    time come from the one open file, so a file replaced meanwhile is never sent
+    with another one's ETag. Ranges are answered by :func:`_answer_range`.
     """
     try:
         with open(full, "rb") as file:
@@ -177,13 +178,61 @@ async def _send_file(full: str, mimetype: str) -> Response:
     except OSError:
         data = None
     if data is None:
-        return await send_file(full, mimetype=mimetype, conditional=True)
-    response = current_app.response_class(data, mimetype=mimetype)
-    response.content_length = len(data)
-    response.last_modified = dt.datetime.fromtimestamp(st.st_mtime, dt.UTC)
-    response.cache_control.public = True
-    response.set_etag(f"{st.st_mtime}-{st.st_size}-{adler32(os.fsencode(full))}")
-    await response.make_conditional(request, accept_ranges=True, complete_length=len(data))
+        response = await send_file(full, mimetype=mimetype)
+        size = response.content_length or 0
+    else:
+        size = len(data)
+        response = current_app.response_class(data, mimetype=mimetype)
+        response.content_length = size
+        response.last_modified = dt.datetime.fromtimestamp(st.st_mtime, dt.UTC)
+        response.cache_control.public = True
+        response.set_etag(f"{st.st_mtime}-{st.st_size}-{adler32(os.fsencode(full))}")
+    # Preconditions come before Range (RFC 9110 §13.2.2): a 304 or 412 here ends it.
+    await response.make_conditional(request)
+    response.headers["Accept-Ranges"] = "bytes"
+    if response.status_code != 200:
+        return response
+    return await _answer_range(response, size)
+
+
+async def _answer_range(response: Response, size: int) -> Response:
+    """Turn a 200 of ``size`` bytes into the answer to the request's ``Range``, if any.
+
+    Quart's own range handling fails on a suffix range (``bytes=-N`` ends in an
+    AssertionError, a 500) and answers 416 to any multi-range request, so ranges
+    are done here, by RFC 9110 §14: one satisfiable range is a 206 with its bytes
+    (``bytes=-N`` the last N, all of them when N exceeds the size); a range that
+    starts at or past the end is a 416 with ``Content-Range: bytes */size``.
+    Everything a server may ignore (§14.2) is ignored, and the whole file sent:
+    a malformed header, another unit, several ranges (sending them would need
+    multipart/byteranges, for which no browser asks), an empty file, and an
+    ``If-Range`` that no longer matches the file (§13.1.5).
+    """
+    if "Range" not in request.headers or size == 0:
+        return response
+    if "If-Range" in request.headers and is_resource_modified(
+        http_range=request.headers.get("Range"),
+        http_if_range=request.headers.get("If-Range"),
+        etag=response.headers.get("ETag"),
+        last_modified=response.headers.get("Last-Modified"),
+        ignore_if_range=False,
+    ):
+        return response
+    ranges = request.range  # werkzeug's parser; None when malformed
+    if ranges is None or ranges.units != "bytes" or len(ranges.ranges) != 1:
+        return response
+    first, last = ranges.ranges[0]  # werkzeug: (-N, None) for a suffix, an exclusive end
+    if first < 0:
+        begin, end = max(size + first, 0), size
+    else:
+        begin, end = first, size if last is None else min(last, size)
+    if begin >= size:
+        return Response("", status=416, headers={"Content-Range": f"bytes */{size}"})
+    body = response.response
+    await body.make_conditional(begin, end)  # type: ignore[attr-defined]
+    response.status_code = 206
+    response.content_length = end - begin
+    response.headers["Content-Range"] = f"bytes {begin}-{end - 1}/{size}"
     return response
 
 
@@ -213,9 +262,11 @@ def site_app(
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = None
 
     async def not_found(_error: Exception) -> ResponseTypes:
-        page = os.path.realpath(folder / "404.html")
-        if os.path.isfile(page):
-            response = await send_file(page, mimetype="text/html")
+        # The same containment as every other file: a 404.html that is a link
+        # out of the output (to /etc/passwd, say) is not the site's 404 page.
+        found = _resolve(os.path.realpath(folder), "404.html", False)
+        if found is not None and found[0] == "file":
+            response = await send_file(found[1], mimetype="text/html")
         else:
             response = Response("404 Not Found\n", mimetype="text/plain")
         response.status_code = 404
@@ -237,8 +288,13 @@ def site_app(
             return await not_found(LookupError(path))
         kind, full = found
         if kind == "redirect":
-            raw = scope.get("raw_path") or quote(scope["path"], safe="/").encode("ascii")
-            location = raw.decode("latin-1") + "/"
+            # Built from the decoded path, never from the request target: in
+            # absolute form (`GET http://evil.example/docs`, RFC 9112 §3.2.2, or
+            # that URL as an HTTP/2 :path) the raw target names another host,
+            # and echoing it made an open redirect. A path-absolute reference
+            # names this server (RFC 9110 §10.2.2); the path has no empty
+            # segment (_resolve refuses those), so it cannot start with "//".
+            location = quote(scope.get("root_path", "") + request.path, safe="/") + "/"
             if request.query_string:
                 location += "?" + request.query_string.decode("latin-1")
             return Response("", status=308, headers={"Location": location})

@@ -158,6 +158,8 @@ async def test_base_path(built_site: Site) -> None:
     assert (await client.get("/blog/")).status_code == 200
     assert (await client.get("/blog/static/css/site.css")).status_code == 200
     assert (await client.get("/static/css/site.css")).status_code == 404
+    redirect = await client.get("/blog/docs")
+    assert (redirect.status_code, redirect.headers["Location"]) == (308, "/blog/docs/")
 
 
 # --- refusing to serve sources ------------------------------------------------------
