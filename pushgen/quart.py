@@ -47,16 +47,19 @@ import asyncio
 import contextlib
 import logging
 import os
+import stat
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from quart import Quart, request
 from quart.typing import ResponseTypes
 
-from .errors import ConfigError, ManifestError, PushgenError
+from .errors import ConfigError, Diagnostic, ManifestError, PushgenError
 from .headers import RouteTable, build_route_table, normalise_base_path
-from .manifest import load_manifest
+from .manifest import parse_manifest
 from .middleware import ASGIApp, EarlyHintsMiddleware
 from .rules import Policy
 from .urls import url_path_to_relpath
@@ -67,12 +70,14 @@ __all__ = [
     "DEFAULT_MAX_PUSHES",
     "DEFAULT_RELOAD_INTERVAL",
     "EXTENSION_KEY",
+    "MAX_MANIFEST_BYTES",
     "Options",
     "PushgenState",
     "init_app",
 ]
 
 log = logging.getLogger("pushgen")
+_T = TypeVar("_T")
 
 EXTENSION_KEY = "pushgen"
 DEFAULT_MANIFEST = "push-manifest.yaml"
@@ -145,7 +150,8 @@ class PushgenState:
             return None
 
     def _load(self) -> RouteTable:
-        manifest = load_manifest(self.options.manifest)
+        filename = str(self.options.manifest)
+        manifest = parse_manifest(_read_manifest(filename), filename)
         return build_route_table(
             manifest,
             base_path=self.options.base_path,
@@ -186,18 +192,32 @@ class PushgenState:
         """
         signature = self._stat()
         try:
-            table = await asyncio.to_thread(self._load)
+            table = await _in_daemon_thread(self._load)
         except ManifestError as exc:
-            self._signature = signature  # do not report the same broken file again
             for diagnostic in exc.diagnostics:
                 log.error("%s", diagnostic)
+            return self._keep(signature)
+        except Exception as exc:
+            # Whatever else loading raised (a RecursionError from PyYAML's
+            # pure-Python loader on deep nesting, a MemoryError): the watcher
+            # must outlive it, so say what and where, and keep serving.
             log.error(
-                "pushgen: keeping the previous manifest (%d routes) in service", self.table.routes
+                "%s: error: cannot load the manifest: %s: %s",
+                self.options.manifest,
+                type(exc).__name__,
+                exc,
             )
-            return False
+            return self._keep(signature)
         self._install(table, signature)
         log.info("pushgen: reloaded %s (%d routes)", self.options.manifest, table.routes)
         return True
+
+    def _keep(self, signature: tuple[int, int, int] | None) -> bool:
+        self._signature = signature  # do not report the same broken file again
+        log.error(
+            "pushgen: keeping the previous manifest (%d routes) in service", self.table.routes
+        )
+        return False
 
     async def watch(self) -> None:
         """Poll the manifest every ``reload_interval`` seconds; reload it when it changes."""
@@ -212,7 +232,13 @@ class PushgenState:
                 continue
             await asyncio.sleep(settle)
             if self._stat() == signature:
-                await self.reload()
+                try:
+                    await self.reload()
+                except Exception:
+                    # reload() handles every failure of loading; this is a bug
+                    # elsewhere, and one broken look must not end the watching.
+                    log.exception("pushgen: reloading %s failed", self.options.manifest)
+                    self._signature = signature
 
     async def _start(self) -> None:
         if self.options.reload_interval > 0 and self._task is None:
@@ -241,6 +267,77 @@ class PushgenState:
             # RFC 8288 §3: one more Link field is fine next to any the app set.
             response.headers.add("Link", plan.link_header)
         return response
+
+
+# A manifest of 16,000 rules is about 1.2 MB; anything near this is not one.
+MAX_MANIFEST_BYTES = 32 * 1024 * 1024
+
+
+def _read_manifest(filename: str) -> str:
+    """The text of the manifest at ``filename``; ManifestError when it cannot be one.
+
+    Only a regular file is read, and at most :data:`MAX_MANIFEST_BYTES` of it:
+    the open is non-blocking, so a FIFO put in the manifest's place (which would
+    block a plain open until a writer came, and the watcher and the server's
+    shutdown with it) is refused after one ``fstat``, as is a device like
+    /dev/zero that would never end.
+    """
+
+    def problem(message: str) -> ManifestError:
+        return ManifestError([Diagnostic(filename, 0, 0, message, "error")])
+
+    try:
+        fd = os.open(filename, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise problem(f"cannot read manifest: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as file:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise problem("the manifest is not a regular file; replace it with the YAML file")
+        try:
+            data = file.read(MAX_MANIFEST_BYTES + 1)
+        except OSError as exc:
+            raise problem(f"cannot read manifest: {exc.strerror}") from None
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise problem(f"the manifest is larger than {MAX_MANIFEST_BYTES // 2**20} MiB")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ManifestError(
+            [Diagnostic(filename, line, 0, "manifest is not UTF-8 text", "error")]
+        ) from None
+
+
+async def _in_daemon_thread(function: Callable[[], _T]) -> _T:
+    """``await asyncio.to_thread(function)``, in a daemon thread of its own.
+
+    ``asyncio.run`` waits for the default executor's threads when the server
+    stops, so a load that never returned there (a pathological file) kept a
+    stopped server from exiting. A daemon thread is left behind instead; its
+    result, if it ever comes, goes nowhere.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[_T] = loop.create_future()
+
+    def deliver(result: _T | None, error: BaseException | None) -> None:
+        if future.done():  # cancelled meanwhile
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            result, error = function(), None
+        except BaseException as exc:
+            result, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(deliver, result, error)
+
+    threading.Thread(target=run, name="pushgen-manifest-load", daemon=True).start()
+    return await future
 
 
 def _resolve(app: Quart, key: str, value: Any, default: Any) -> Any:
