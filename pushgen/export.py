@@ -45,10 +45,10 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote
 
 from .errors import Diagnostic
-from .headers import link_value, route_aliases, wire_path
 from .manifest import Manifest
 from .model import Asset
 from .rules import RoutePattern, Rule, resolve_route
+from .runtime.headers import link_value, route_aliases, wire_path
 
 __all__ = [
     "CLOUDFLARE_MAX_LINE",

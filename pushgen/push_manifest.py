@@ -37,9 +37,9 @@ from typing import Any
 
 from .errors import Diagnostic, ManifestError
 from .export import Cut, ExportResult
-from .headers import normalise_base_path, wire_path
 from .manifest import Manifest, parse_manifest, update_manifest_text
 from .model import DESTINATIONS, Asset
+from .runtime.headers import normalise_base_path, wire_path
 
 __all__ = [
     "DESTINATION_BY_EXTENSION",

@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 import pytest
 
-from pushgen.certs import DevCertificate
 from pushgen.fsutil import atomic_write
+from pushgen.runtime.certs import DevCertificate
 
 from .clients import Frame, ServerProcess, h2_get, nghttp, start_hypercorn
 from .conftest import Site, make_site

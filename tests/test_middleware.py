@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from pushgen.app import create_app
-from pushgen.headers import RouteTable, build_route_table
 from pushgen.manifest import parse_manifest
-from pushgen.middleware import EarlyHintsMiddleware
+from pushgen.runtime.headers import RouteTable, build_route_table
+from pushgen.runtime.middleware import EarlyHintsMiddleware
 
 from .conftest import Site
 

@@ -11,10 +11,11 @@ import pytest
 from quart import Quart, Response, redirect, request
 
 import pushgen.quart
+import pushgen.runtime.quart
 from pushgen.errors import ConfigError, ManifestError, PushgenError
 from pushgen.fsutil import atomic_write
-from pushgen.middleware import EarlyHintsMiddleware
 from pushgen.quart import DEFAULT_EARLY_HINTS_DELAY, DEFAULT_MAX_PUSHES, PushgenState
+from pushgen.runtime.middleware import EarlyHintsMiddleware
 
 from .conftest import MANIFEST, Site
 
@@ -404,7 +405,7 @@ def test_a_fifo_or_a_device_as_the_manifest_at_start_is_a_located_error(tmp_path
 def test_a_manifest_over_the_size_bound_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pushgen.quart, "MAX_MANIFEST_BYTES", len(MANIFEST) - 1)
+    monkeypatch.setattr(pushgen.runtime.quart, "MAX_MANIFEST_BYTES", len(MANIFEST) - 1)
     manifest = tmp_path / "push-manifest.yaml"
     manifest.write_text(MANIFEST, encoding="utf-8")
     with pytest.raises(ManifestError, match="larger than"):

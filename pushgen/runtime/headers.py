@@ -26,10 +26,10 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from urllib.parse import quote, unquote
 
-from .errors import Diagnostic
-from .manifest import Manifest
-from .model import PRELOAD_DESTINATIONS, Asset
-from .rules import Policy
+from ..errors import Diagnostic
+from ..manifest import Manifest
+from ..model import PRELOAD_DESTINATIONS, Asset
+from ..rules import Policy
 
 _NO_POLICY = Policy()
 
