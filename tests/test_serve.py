@@ -235,9 +235,10 @@ def test_factory_early_hints_delay_argument_then_environment_then_default(
     ("name", "value", "message"),
     [
         ("PUSHGEN_PUSH", "maybe", "must be 1 or 0"),
-        ("PUSHGEN_MAX_PUSHES", "ten", "must be a number"),
-        ("PUSHGEN_RELOAD_INTERVAL", "-1", "must not be negative"),
-        ("PUSHGEN_EARLY_HINTS_DELAY", "-0.002", "must not be negative"),
+        ("PUSHGEN_MAX_PUSHES", "ten", "must be a whole number >= 0"),
+        ("PUSHGEN_MAX_PUSHES", "1.5", "must be a whole number >= 0"),
+        ("PUSHGEN_RELOAD_INTERVAL", "-1", "must be a number >= 0"),
+        ("PUSHGEN_EARLY_HINTS_DELAY", "-0.002", "must be a number >= 0"),
         ("PUSHGEN_EARLY_HINTS_DELAY", "2ms", "must be a number"),
         ("PUSHGEN_EARLY_HINTS_DELAY", "nan", "must be a number"),
     ],

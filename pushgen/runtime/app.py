@@ -33,18 +33,18 @@ built output answers well within 2 ms, and its 200 carries the same hints in its
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from quart import Quart, Response, request, send_file
 from quart.typing import ResponseTypes
 
 from ..config import CONFIG_NAME, SiteConfig, load_config
-from ..errors import ConfigError, PushgenError
+from ..errors import PushgenError
 from .files import content_type, file_response, find_file
 from .headers import normalise_base_path
+from .options import ENV_PREFIX, SETTINGS, resolve
 from .quart import init_app
 
 __all__ = [
@@ -56,7 +56,6 @@ __all__ = [
     "site_app",
 ]
 
-ENV_PREFIX = "PUSHGEN_"
 # The app serves files that are ready at once, so a 103 would leave together
 # with the 200 whose Link field carries the same hints: no gain for the client
 # (bench/pageload_bench.py: 2.08 RTT either way), and Hypercorn's extra HEADERS
@@ -69,7 +68,7 @@ DEFAULT_EARLY_HINTS_DELAY = 0.002
 # Pages are revalidated on every use (a 304 is cheap), so a rebuild shows at
 # once; other files may be reused for an hour without asking, a compromise for
 # file names that carry no content hash.
-DEFAULT_STATIC_MAX_AGE = 3600
+DEFAULT_STATIC_MAX_AGE: int = SETTINGS["static_max_age"].default
 _HTML_CACHE_CONTROL = "no-cache"
 
 
@@ -172,45 +171,6 @@ def site_app(
     return app
 
 
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off", ""})
-
-
-def _env_bool(name: str, text: str) -> bool:
-    value = text.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ConfigError(f"environment variable {name}={text!r} must be 1 or 0 (true/false)")
-
-
-def _env_number(kind: Callable[[str], Any]) -> Callable[[str, str], Any]:
-    def parse(name: str, text: str) -> Any:
-        try:
-            value = kind(text.strip())
-        except ValueError:
-            raise ConfigError(f"environment variable {name}={text!r} must be a number") from None
-        if value != value:  # float("nan") parses, but is no number of seconds
-            raise ConfigError(f"environment variable {name}={text!r} must be a number")
-        if value < 0:
-            raise ConfigError(f"environment variable {name}={text!r} must not be negative")
-        return value
-
-    return parse
-
-
-_OPTION_PARSERS: Mapping[str, Callable[[str, str], Any]] = {
-    "push": _env_bool,
-    "early_hints": _env_bool,
-    "early_hints_delay": _env_number(float),
-    "link_headers": _env_bool,
-    "max_pushes": _env_number(int),
-    "reload_interval": _env_number(float),
-    "static_max_age": _env_number(int),
-}
-
-
 def create_app(
     site: str | os.PathLike[str] | None = None,
     *,
@@ -234,17 +194,10 @@ def create_app(
     the output) when the app cannot serve.
     """
     env = os.environ if environ is None else environ
-
-    def from_env(name: str) -> str | None:
-        return env.get(ENV_PREFIX + name.upper()) or None
-
-    config = load_config(
-        site if site is not None else from_env("site") or ".",
-        output=output if output is not None else from_env("output"),
-        manifest=manifest if manifest is not None else from_env("manifest"),
-    )
-    check_output(config)
-    given: dict[str, Any] = {
+    given = {
+        "site": site,
+        "output": output,
+        "manifest": manifest,
         "push": push,
         "early_hints": early_hints,
         "early_hints_delay": early_hints_delay,
@@ -253,19 +206,23 @@ def create_app(
         "reload_interval": reload_interval,
         "static_max_age": static_max_age,
     }
-    for name, parse in _OPTION_PARSERS.items():
-        name_env = ENV_PREFIX + name.upper()
-        if given[name] is None and name_env in env:
-            given[name] = parse(name_env, env[name_env])
-    max_age = given.pop("static_max_age")
-    if given["early_hints_delay"] is None:
-        # Not the extension's default (0, for views that think): see the constant.
-        given["early_hints_delay"] = DEFAULT_EARLY_HINTS_DELAY
+    # output and manifest default to pushgen.yaml's (None here); the delay to
+    # this module's, not the extension's (see the constant).
+    values = resolve(
+        given,
+        given,
+        environ=env,
+        defaults={"manifest": None, "early_hints_delay": DEFAULT_EARLY_HINTS_DELAY},
+    )
+    config = load_config(
+        values.pop("site"), output=values.pop("output"), manifest=values.pop("manifest")
+    )
+    check_output(config)
     app = site_app(
         config.output,
         base_path=config.base_path,
         pretty_urls=config.pretty_urls,
-        static_max_age=DEFAULT_STATIC_MAX_AGE if max_age is None else max_age,
+        static_max_age=values.pop("static_max_age"),
     )
     return init_app(
         app,
@@ -274,5 +231,5 @@ def create_app(
         policy=config.policy,
         base_path=config.base_path,
         pretty_urls=config.pretty_urls,
-        **given,
+        **values,
     )

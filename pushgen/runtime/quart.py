@@ -57,12 +57,13 @@ from typing import Any, TypeVar
 from quart import Quart, request
 from quart.typing import ResponseTypes
 
-from ..errors import ConfigError, Diagnostic, ManifestError, PushgenError
+from ..errors import Diagnostic, ManifestError, PushgenError
 from ..manifest import parse_manifest
 from ..rules import Policy
 from .files import find_file
 from .headers import RouteTable, build_route_table, normalise_base_path
 from .middleware import ASGIApp, EarlyHintsMiddleware
+from .options import SETTINGS, resolve
 
 __all__ = [
     "DEFAULT_EARLY_HINTS_DELAY",
@@ -80,19 +81,14 @@ log = logging.getLogger("pushgen")
 _T = TypeVar("_T")
 
 EXTENSION_KEY = "pushgen"
-DEFAULT_MANIFEST = "push-manifest.yaml"
-# Every push competes with the page for the connection; past a handful of
-# critical assets a push costs more than the round trip it saves.
-DEFAULT_MAX_PUSHES = 10
-DEFAULT_RELOAD_INTERVAL = 1.0
+DEFAULT_MANIFEST: str = SETTINGS["manifest"].default
+DEFAULT_MAX_PUSHES: int = SETTINGS["max_pushes"].default
+DEFAULT_RELOAD_INTERVAL: float = SETTINGS["reload_interval"].default
 # A Quart app's views may think (a database, an API) before they answer, and a
 # 103 sent while they do lets the browser fetch the page's assets meanwhile; so
 # the extension sends it at once, as it always has. An app whose views answer at
 # once can set a few milliseconds and save the 103 (pushgen.app does, for files).
-DEFAULT_EARLY_HINTS_DELAY = 0.0
-
-_PUSH_EXTENSION = "http.response.push"  # ASGI HTTP/2 server push extension
-# The request fields Quart copies into every PUSH_PROMISE, as ASGI header names.
+DEFAULT_EARLY_HINTS_DELAY: float = SETTINGS["early_hints_delay"].default
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,68 +333,34 @@ async def _in_daemon_thread(function: Callable[[], _T]) -> _T:
     return await future
 
 
-def _resolve(app: Quart, key: str, value: Any, default: Any) -> Any:
-    if value is not None:
-        return value
-    return app.config.get(f"PUSHGEN_{key.upper()}", default)
-
-
-def _bool(app: Quart, key: str, value: bool | None, default: bool) -> bool:
-    result = _resolve(app, key, value, default)
-    if not isinstance(result, bool):
-        raise ConfigError(f"PUSHGEN_{key.upper()} must be True or False, not {result!r}")
-    return result
-
-
-def _number(app: Quart, key: str, value: float | None, default: float, kind: type) -> Any:
-    result = _resolve(app, key, value, default)
-    # `not result >= 0` also refuses NaN, which compares false with everything.
-    if isinstance(result, bool) or not isinstance(result, (int, float)) or not result >= 0:
-        raise ConfigError(f"PUSHGEN_{key.upper()} must be a number >= 0, not {result!r}")
-    if kind is int and result != int(result):
-        raise ConfigError(f"PUSHGEN_{key.upper()} must be a whole number, not {result!r}")
-    return kind(result)
+_EXTENSION_SETTINGS = (
+    "manifest",
+    "push",
+    "early_hints",
+    "early_hints_delay",
+    "link_headers",
+    "max_pushes",
+    "base_path",
+    "pretty_urls",
+    "reload_interval",
+    "manifest_required",
+    "output",
+)
 
 
 def _options(app: Quart, kwargs: dict[str, Any]) -> Options:
-    manifest = _resolve(app, "manifest", kwargs["manifest"], DEFAULT_MANIFEST)
-    if not isinstance(manifest, (str, os.PathLike)):
-        raise ConfigError(f"PUSHGEN_MANIFEST must be a file path, not {manifest!r}")
-    path = Path(app.root_path, manifest)
-    base_path = _resolve(app, "base_path", kwargs["base_path"], "/")
-    if not isinstance(base_path, str):
-        raise ConfigError(f"PUSHGEN_BASE_PATH must be a URL path like /blog/, not {base_path!r}")
+    values = resolve(_EXTENSION_SETTINGS, kwargs, config=app.config)
+    output = values.pop("output")
     return Options(
-        manifest=path,
-        push=_bool(app, "push", kwargs["push"], True),
-        early_hints=_bool(app, "early_hints", kwargs["early_hints"], True),
-        early_hints_delay=_number(
-            app,
-            "early_hints_delay",
-            kwargs["early_hints_delay"],
-            DEFAULT_EARLY_HINTS_DELAY,
-            float,
-        ),
-        link_headers=_bool(app, "link_headers", kwargs["link_headers"], True),
-        max_pushes=_number(app, "max_pushes", kwargs["max_pushes"], DEFAULT_MAX_PUSHES, int),
-        base_path=normalise_base_path(base_path),
-        pretty_urls=_bool(app, "pretty_urls", kwargs["pretty_urls"], False),
-        reload_interval=_number(
-            app, "reload_interval", kwargs["reload_interval"], DEFAULT_RELOAD_INTERVAL, float
-        ),
-        manifest_required=_bool(app, "manifest_required", kwargs["manifest_required"], True),
-        output=_output(app, kwargs["output"]),
-        policy=kwargs["policy"] if kwargs["policy"] is not None else Policy(),
+        **values
+        | {
+            # Relative paths are relative to the app, like other Quart paths.
+            "manifest": Path(app.root_path, values["manifest"]),
+            "output": None if output is None else Path(app.root_path, output),
+            "base_path": normalise_base_path(values["base_path"]),
+            "policy": kwargs["policy"] if kwargs["policy"] is not None else Policy(),
+        }
     )
-
-
-def _output(app: Quart, value: str | os.PathLike[str] | None) -> Path | None:
-    output = _resolve(app, "output", value, None)
-    if output is None:
-        return None
-    if not isinstance(output, (str, os.PathLike)):
-        raise ConfigError(f"PUSHGEN_OUTPUT must be a folder path, not {output!r}")
-    return Path(app.root_path, output)
 
 
 def init_app(
