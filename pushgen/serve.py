@@ -152,7 +152,7 @@ def serve(
 
     Builds first when ``build_if_stale`` and the output is missing or older than
     the sources. Without ``certfile``/``keyfile`` uses the self-signed
-    development certificate (:func:`pushgen.certs.dev_certificate`).
+    development certificate (:func:`pushgen.runtime.certs.dev_certificate`).
     ``early_hints_delay`` (seconds) goes to :func:`pushgen.app.create_app`; None
     leaves it to ``PUSHGEN_EARLY_HINTS_DELAY`` or the default. Prints how hints
     are delivered and the URL, serves until Ctrl-C, returns 0; prints the

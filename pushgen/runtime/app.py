@@ -1,5 +1,10 @@
 """The ASGI app factory: a built site served with push, 103 Early Hints and ``Link`` headers.
 
+:func:`site_app` is the file server (every URL answered from the output folder
+through :func:`pushgen.runtime.files.find_file`, the site's ``404.html`` too);
+:func:`check_output` refuses to serve a folder that holds the site's sources;
+:func:`create_app` puts them together with the extension.
+
 ``pushgen serve`` calls it; in production Hypercorn's own CLI can call it in every
 worker::
 

@@ -30,12 +30,12 @@ keyword                ``app.config`` key              default
 
 ``early_hints_delay`` holds the 103 back until a request has gone that many
 seconds without the app starting its response, and sends none if the response
-starts sooner (see :mod:`pushgen.middleware` for why: a 103 that leaves with its
+starts sooner (see :mod:`pushgen.runtime.middleware` for why: a 103 that leaves with its
 200 costs the server and gains the client nothing). ``pushgen serve`` sets 2 ms
-(:data:`pushgen.app.DEFAULT_EARLY_HINTS_DELAY`).
+(:data:`pushgen.runtime.app.DEFAULT_EARLY_HINTS_DELAY`).
 
 The manifest is loaded and validated here, once, into a
-:class:`~pushgen.headers.RouteTable`; a request costs a dictionary lookup. While
+:class:`~pushgen.runtime.headers.RouteTable`; a request costs a dictionary lookup. While
 the app serves, a background task polls the file and swaps in a new table when it
 changes; a broken file is logged (``file:line:col``) on the ``pushgen`` logger and
 the last good table stays in service.
@@ -246,7 +246,7 @@ class PushgenState:
 
     async def _after_request(self, response: ResponseTypes) -> ResponseTypes:
         # Pushes went out from the middleware before the app ran, and the 103 then
-        # or while it thought (pushgen.middleware); what is left is the final
+        # or while it thought (pushgen.runtime.middleware); what is left is the final
         # response's Link field, for HTTP/1.1 clients, proxies, CDNs, and HTTP/2
         # clients whose response came too soon for a 103. A 304, redirect or
         # error gets none.
@@ -384,7 +384,7 @@ def init_app(
     Loads the manifest now (raising :class:`~pushgen.errors.ManifestError` with
     ``file:line:col`` diagnostics when it is missing or invalid), registers an
     ``after_request`` hook for pushes and ``Link`` headers, wraps ``app.asgi_app``
-    in :class:`~pushgen.middleware.EarlyHintsMiddleware` for 103 Early Hints and
+    in :class:`~pushgen.runtime.middleware.EarlyHintsMiddleware` for 103 Early Hints and
     watches the manifest while the app serves. Returns ``app``. The state is
     ``app.extensions["pushgen"]`` (a :class:`PushgenState`). A bad option value
     is a :class:`~pushgen.errors.ConfigError` that names its ``PUSHGEN_*`` key.
