@@ -645,7 +645,9 @@ def test_a_long_import_chain(site: Path) -> None:
                 "templates/a.html": '{% extends "b.html" %}\n',
                 "templates/b.html": '{% extends "a.html" %}\n',
             },
-            "templates/b.html",
+            # Either side of the loop: where the recursion limit cuts it depends on
+            # the Python version's frame depth (a.html on 3.12 and 3.13).
+            ("templates/a.html", "templates/b.html"),
             1,
             "RecursionError",
         ),
@@ -664,7 +666,7 @@ def test_a_long_import_chain(site: Path) -> None:
     ],
 )
 def test_broken_jinja2_names_the_template_and_line(
-    site: Path, files: dict[str, str | bytes], file: str, line: int, message: str
+    site: Path, files: dict[str, str | bytes], file: str | tuple[str, ...], line: int, message: str
 ) -> None:
     build(site)
     before = (
@@ -673,7 +675,8 @@ def test_broken_jinja2_names_the_template_and_line(
     )
     write_site(site, files)
     [diagnostic] = build_error(site)
-    assert (diagnostic.file, diagnostic.line, diagnostic.severity) == (file, line, "error")
+    assert diagnostic.file in ((file,) if isinstance(file, str) else file)
+    assert (diagnostic.line, diagnostic.severity) == (line, "error")
     assert message.lower() in diagnostic.message.lower()
     after = (site / "push-manifest.yaml").read_bytes(), (site / "_site" / "index.html").read_bytes()
     assert after == before
