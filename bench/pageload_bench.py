@@ -81,10 +81,10 @@ from bench_markdown import put_block
 from bench_process import SERVING, Process, spawn_url, wait_for_port
 
 from pushgen.build import build_site
-from pushgen.certs import dev_certificate
 from pushgen.config import load_config
-from pushgen.headers import build_route_table
 from pushgen.manifest import dump_manifest, load_manifest
+from pushgen.runtime.certs import dev_certificate
+from pushgen.runtime.headers import build_route_table
 from pushgen.scan.css import scan_css
 from pushgen.scan.html import scan_html
 from pushgen.urls import document_url, resolve
@@ -533,7 +533,8 @@ def serve_dynamic(site: Path, certfile: Path, keyfile: Path, flags: Flags) -> in
     from quart import Response
 
     from pushgen.quart import init_app
-    from pushgen.serve import run_server, site_app
+    from pushgen.runtime.app import site_app
+    from pushgen.serve import run_server
 
     config = load_config(site)
     manifest = load_manifest(config.manifest)

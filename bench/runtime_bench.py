@@ -73,10 +73,10 @@ from bench_markdown import put_block
 from bench_process import SERVING, Process, spawn_url
 
 from pushgen.build import build_site
-from pushgen.certs import dev_certificate
 from pushgen.config import load_config
-from pushgen.headers import RouteTable, build_route_table
 from pushgen.manifest import parse_manifest
+from pushgen.runtime.certs import dev_certificate
+from pushgen.runtime.headers import RouteTable, build_route_table
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Runtime bench</title>
@@ -155,7 +155,7 @@ def make_app(kind: str, site: Path) -> object:
     from quart import Quart, Response, send_from_directory
 
     from pushgen.app import create_app
-    from pushgen.serve import site_app
+    from pushgen.runtime.app import site_app
 
     config = load_config(site)
     if kind == "pushgen":

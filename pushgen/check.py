@@ -14,10 +14,10 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
 from .errors import Diagnostic, ManifestError
-from .headers import link_value
 from .manifest import Manifest, load_manifest
 from .model import Asset
 from .rules import Rule, glob_matches
+from .runtime.headers import link_value
 from .urls import url_path_to_relpath
 
 __all__ = ["SHOWN_PER_KIND", "check_manifest", "rule_problems"]

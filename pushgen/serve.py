@@ -1,270 +1,31 @@
-"""Serving a built output folder: a Quart app for the files, and Hypercorn over TLS to run it.
+"""``pushgen serve``: build when stale, create the app, find a certificate, print, run.
 
-:func:`site_app` answers a URL with a file of the output folder and nothing
-else: pages by route (``/`` is ``index.html``, ``/docs/`` is
-``docs/index.html``), static files with their content type, ``ETag`` and
-``Last-Modified`` with 304 answers, ``Cache-Control`` and the site's
-``404.html``. A path that names anything outside the folder (``..``, an
-encoded ``..``, a backslash, a symbolic link leading out) or a dotfile is a 404.
-
-:func:`run_server` runs an app on Hypercorn with HTTP/2 over TLS (ALPN ``h2``,
-falling back to ``http/1.1``; RFC 9113 §3.2), prints the URL to open and stops
-cleanly on Ctrl-C or SIGTERM. :func:`serve` is ``pushgen serve``: build when the
-output is stale, create the app (:func:`pushgen.app.create_app`), find or make a
-certificate, run.
-
-Files are looked up on every request rather than scanned once at start-up
-because ``pushgen build`` may replace the output folder while the server runs;
-the lookup is a ``realpath`` and a ``stat``.
+The runtime itself (:mod:`pushgen.runtime`) neither prints nor builds nor
+returns exit codes; this module does those around it. :func:`serve` is the
+command; :func:`run_server` runs any app the way it does, printing the URL to
+open first.
 """
 
 from __future__ import annotations
 
-import asyncio
-import datetime as dt
 import logging
 import os
-import signal
-import socket
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
-from urllib.parse import quote
-from zlib import adler32
+from typing import TYPE_CHECKING, Any
 
-from quart import Quart, Response, current_app, request, send_file
-from quart.typing import ResponseTypes
-
-from .config import CONFIG_NAME, SiteConfig, load_config
+from .config import SiteConfig, load_config
 from .errors import BuildError, PushgenError
-from .headers import normalise_base_path
-from .media_types import content_type
-from .urls import url_path_to_relpath
+from .runtime.server import listen, run
 
 if TYPE_CHECKING:
-    from hypercorn.config import Config as HypercornConfig
+    from .runtime.quart import Options
 
-    from .quart import Options
-
-__all__ = [
-    "DEFAULT_STATIC_MAX_AGE",
-    "check_output",
-    "content_type",
-    "hints_summary",
-    "output_is_stale",
-    "run_server",
-    "serve",
-    "site_app",
-]
-
-log = logging.getLogger("pushgen")
-
-# Pages are revalidated on every use (a 304 is cheap), so a rebuild shows at
-# once; other files may be reused for an hour without asking, a compromise for
-# file names that carry no content hash.
-DEFAULT_STATIC_MAX_AGE = 3600
-_HTML_CACHE_CONTROL = "no-cache"
-
-
-def check_output(config: SiteConfig) -> None:
-    """Refuse to serve an output folder that holds, or could hold, the site's sources.
-
-    Raises :class:`PushgenError` when the output folder is the site folder or
-    contains it, when it holds a ``pushgen.yaml``, or when it does not exist yet.
-    """
-    output, root = config.output, config.root
-    if output == root or root.is_relative_to(output):
-        raise PushgenError(
-            f"the output folder {output} contains the site's sources; "
-            "serve the folder `pushgen build` writes (output: in pushgen.yaml)"
-        )
-    # Serving pages/ or templates/ (or a folder in them) would send Jinja2 sources.
-    for sources in (config.pages, config.templates):
-        if output.is_relative_to(sources):
-            raise PushgenError(
-                f"the output folder {output} is inside the site's source folder {sources}; "
-                "serve the folder `pushgen build` writes (output: in pushgen.yaml)"
-            )
-    if (output / CONFIG_NAME).exists():
-        raise PushgenError(
-            f"{output} holds a {CONFIG_NAME}, so it looks like a site folder, not a built "
-            "output; refusing to serve source files"
-        )
-    if not output.is_dir():
-        raise PushgenError(f"no built output at {output}; run `pushgen build {root}` first")
-
-
-# --- the file server ------------------------------------------------------------
-
-
-def _inside(root: str, path: str) -> bool:
-    return path.startswith(root + os.sep)
-
-
-def _resolve(root: str, rel: str, pretty_urls: bool) -> tuple[str, str] | None:
-    """``("file", abs_path)``, ``("redirect", "")`` or None for a relative URL path."""
-    segments = rel.split("/")
-    # Dotfiles and dot-folders (.git, .htaccess, .env) are never part of a site;
-    # an empty segment ("a//b") is not a canonical URL of any file.
-    if any(seg.startswith(".") for seg in segments) or "" in segments[:-1]:
-        return None
-    candidates = [rel + "index.html" if rel == "" or rel.endswith("/") else rel]
-    if pretty_urls and rel and not rel.endswith("/") and "." not in segments[-1]:
-        candidates.append(rel + ".html")
-    for candidate in candidates:
-        full = os.path.realpath(os.path.join(root, candidate))
-        if _inside(root, full) and os.path.isfile(full):
-            return "file", full
-    if rel and not rel.endswith("/"):
-        index = os.path.realpath(os.path.join(root, rel, "index.html"))
-        if _inside(root, index) and os.path.isfile(index):
-            return "redirect", ""
-    return None
-
-
-# Files up to this size are read whole, on the event loop: from the page cache
-# that takes microseconds, far less than the six worker-thread round trips of
-# Quart's streamed file body (open, seek, tell, read, tell, close), which were a
-# third of a small file's request (server CPU per request under h2load, 562 µs
-# before, 382 µs after; see bench/runtime_bench.py). Larger files are streamed.
-_READ_WHOLE = 256 * 1024
-
-
-async def _send_file(full: str, mimetype: str) -> Response:
-    """What ``send_file(full, mimetype=mimetype, conditional=True)`` answers, without threads.
-
-    The same headers (Quart's ETag format included), 304s and ranges; the file's
-    size and time come from the one open file, so a file replaced meanwhile is
-    never sent with another one's ETag.
-    """
-    try:
-        with open(full, "rb") as file:
-            st = os.fstat(file.fileno())
-            data = file.read() if st.st_size <= _READ_WHOLE else None
-    except OSError:
-        data = None
-    if data is None:
-        return await send_file(full, mimetype=mimetype, conditional=True)
-    response = current_app.response_class(data, mimetype=mimetype)
-    response.content_length = len(data)
-    response.last_modified = dt.datetime.fromtimestamp(st.st_mtime, dt.UTC)
-    response.cache_control.public = True
-    response.set_etag(f"{st.st_mtime}-{st.st_size}-{adler32(os.fsencode(full))}")
-    await response.make_conditional(request, accept_ranges=True, complete_length=len(data))
-    return response
-
-
-def site_app(
-    output: str | os.PathLike[str],
-    *,
-    base_path: str = "/",
-    pretty_urls: bool = False,
-    static_max_age: int = DEFAULT_STATIC_MAX_AGE,
-) -> Quart:
-    """A Quart app that serves the files of the built ``output`` folder under ``base_path``.
-
-    GET and HEAD only. HTML is sent with ``Cache-Control: no-cache``, other
-    files with ``public, max-age=static_max_age``; every file with an ``ETag``
-    and ``Last-Modified`` and a 304 to a matching conditional request. A folder
-    without its slash is redirected (308) to it, so relative links in its
-    ``index.html`` resolve. With ``pretty_urls`` ``/about`` serves ``about.html``.
-    """
-    folder = Path(output)
-    base = normalise_base_path(base_path)
-    # No built-in /static route: every URL is answered from the output folder.
-    app = Quart("pushgen.serve", static_folder=None)
-    # "/a//b" must reach the view (and 404 there), not be merged and redirected.
-    app.url_map.merge_slashes = False
-    # Cache-Control is set per response below; without this send_file would also
-    # add a 12-hour Expires that contradicts `no-cache` on pages.
-    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = None
-
-    async def not_found(_error: Exception) -> ResponseTypes:
-        page = os.path.realpath(folder / "404.html")
-        if os.path.isfile(page):
-            response = await send_file(page, mimetype="text/html")
-        else:
-            response = Response("404 Not Found\n", mimetype="text/plain")
-        response.status_code = 404
-        response.headers["Cache-Control"] = _HTML_CACHE_CONTROL
-        return response
-
-    async def view(subpath: str = "") -> ResponseTypes:
-        scope = request.scope
-        # The site's URL space: with a base path the full path (root_path
-        # included, per the ASGI spec) is matched against it; without one, the
-        # path below the mount point.
-        path = scope["path"] if base != "/" else request.path
-        rel = url_path_to_relpath(quote(path, safe="/"), base)
-        # realpath() once per request: the output may be a symlink that a
-        # deploy switches, or a folder a build has just swapped.
-        root = os.path.realpath(folder)
-        found = None if rel is None else _resolve(root, rel, pretty_urls)
-        if found is None:
-            return await not_found(LookupError(path))
-        kind, full = found
-        if kind == "redirect":
-            raw = scope.get("raw_path") or quote(scope["path"], safe="/").encode("ascii")
-            location = raw.decode("latin-1") + "/"
-            if request.query_string:
-                location += "?" + request.query_string.decode("latin-1")
-            return Response("", status=308, headers={"Location": location})
-        mimetype = content_type(full)
-        response = await _send_file(full, mimetype)
-        response.headers["Cache-Control"] = (
-            _HTML_CACHE_CONTROL if mimetype == "text/html" else f"public, max-age={static_max_age}"
-        )
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
-
-    app.add_url_rule("/", "file", view, methods=["GET"], defaults={"subpath": ""})
-    app.add_url_rule("/<path:subpath>", "file", view, methods=["GET"])
-    app.register_error_handler(404, not_found)
-    return app
-
-
-# --- running ----------------------------------------------------------------------
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    family, kind, proto, _, address = info[0]
-    sock = socket.socket(family, kind, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-        sock.listen(128)
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
-
-def _url(host: str, port: int) -> str:
-    if host in ("", "0.0.0.0", "::"):
-        host = "localhost"
-    elif ":" in host:
-        host = f"[{host}]"
-    return f"https://{host}:{port}/"
-
-
-async def _run(app: Quart, config: HypercornConfig) -> None:
-    from hypercorn.asyncio import serve as hypercorn_serve
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    signals = (signal.SIGINT, signal.SIGTERM)
-    for signum in signals:
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        await hypercorn_serve(app, config, shutdown_trigger=stop.wait)
-    finally:
-        for signum in signals:
-            loop.remove_signal_handler(signum)
+__all__ = ["hints_summary", "output_is_stale", "run_server", "serve"]
 
 
 def run_server(
-    app: Quart,
+    app: Any,
     *,
     host: str = "127.0.0.1",
     port: int = 8443,
@@ -279,35 +40,16 @@ def run_server(
     ``pushgen: serving at https://HOST:PORT/ ...``. Raises :class:`PushgenError`
     when the certificate cannot be used or the address cannot be bound.
     """
-    from hypercorn.config import Config
-
-    config = Config()
-    # Hypercorn closes a connection after 1,000 requests by default; an HTTP/2
-    # client multiplexing a site's pages over one connection (h2load, a busy
-    # proxy) should not see a GOAWAY for that.
-    config.keep_alive_max_requests = 100_000
-    config.certfile = os.fspath(certfile)
-    config.keyfile = os.fspath(keyfile)
-    # h2 first: a browser that offers both gets HTTP/2, others HTTP/1.1.
-    config.alpn_protocols = ["h2", "http/1.1"]
-    config.accesslog = "-" if access_log else None
-    config.errorlog = "-"
-    config.graceful_timeout = graceful_timeout
-    try:
-        config.create_ssl_context()
-    except (OSError, ValueError) as exc:
-        raise PushgenError(
-            f"cannot use the certificate {certfile} with key {keyfile}: {exc}"
-        ) from exc
-    # Bind here rather than in Hypercorn so that port 0 can be reported.
-    try:
-        sock = _listen(host, port)
-    except OSError as exc:
-        raise PushgenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
-    actual_port = sock.getsockname()[1]
-    config.bind = [f"fd://{sock.detach()}"]
-    print(f"pushgen: serving at {_url(host, actual_port)}  (press Ctrl-C to stop)", flush=True)
-    asyncio.run(_run(app, config))
+    listening = listen(
+        host=host,
+        port=port,
+        certfile=certfile,
+        keyfile=keyfile,
+        access_log=access_log,
+        graceful_timeout=graceful_timeout,
+    )
+    print(f"pushgen: serving at {listening.url}  (press Ctrl-C to stop)", flush=True)
+    run(app, listening)
     print("pushgen: stopped", flush=True)
     return 0
 
@@ -410,20 +152,19 @@ def serve(
 
     Builds first when ``build_if_stale`` and the output is missing or older than
     the sources. Without ``certfile``/``keyfile`` uses the self-signed
-    development certificate (:func:`pushgen.certs.dev_certificate`).
+    development certificate (:func:`pushgen.runtime.certs.dev_certificate`).
     ``early_hints_delay`` (seconds) goes to :func:`pushgen.app.create_app`; None
     leaves it to ``PUSHGEN_EARLY_HINTS_DELAY`` or the default. Prints how hints
     are delivered and the URL, serves until Ctrl-C, returns 0; prints the
     problem and returns 1 when it cannot start.
     """
-    from .app import create_app
-    from .certs import dev_certificate
-    from .quart import EXTENSION_KEY
+    from .runtime.app import create_app
+    from .runtime.certs import certificate_pair, dev_certificate
+    from .runtime.quart import EXTENSION_KEY
 
     _setup_logging()
     try:
-        if (certfile is None) != (keyfile is None):
-            raise PushgenError("give both a certificate and its key, or neither")
+        pair = certificate_pair(certfile, keyfile)
         config = load_config(site, output=output, manifest=manifest)
         if build_if_stale and output_is_stale(config) and not _build(config):
             return 1
@@ -434,18 +175,15 @@ def serve(
             early_hints_delay=early_hints_delay,
         )
         print(f"pushgen: {hints_summary(app.extensions[EXTENSION_KEY].options)}")
-        if certfile is None or keyfile is None:
+        if pair is None:
             dev = dev_certificate()
-            certfile, keyfile = dev.certfile, dev.keyfile
+            pair = dev.certfile, dev.keyfile
             made = "created" if dev.created else "using"
             print(
                 f"pushgen: {made} a self-signed development certificate for localhost "
-                f"({certfile}); the browser will ask you to accept it"
+                f"({dev.certfile}); the browser will ask you to accept it"
             )
-        for name in (certfile, keyfile):
-            if not os.path.isfile(name):
-                raise PushgenError(f"{name}: no such file")
-        return run_server(app, host=host, port=port, certfile=certfile, keyfile=keyfile)
+        return run_server(app, host=host, port=port, certfile=pair[0], keyfile=pair[1])
     except PushgenError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -57,7 +57,7 @@ def compose(
     text: str,
     filename: str,
     *,
-    loader: type[Any] = DEFAULT_LOADER,
+    loader: type[Any] | None = None,
     max_depth: int = MAX_DEPTH,
     refuse_control: bool = False,
 ) -> yaml.Node | None:
@@ -68,7 +68,7 @@ def compose(
     with ``refuse_control``, also for a scalar holding a control character
     (see :func:`control_character`), escaped or not.
     """
-    parser = loader(text)
+    parser = (loader or DEFAULT_LOADER)(text)
     try:
         with paused_gc():
             return _Composer(parser, filename, max_depth, refuse_control).stream()

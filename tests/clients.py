@@ -337,8 +337,13 @@ def h2_get(
     cafile: Path | None = None,
     server_hostname: str | None = None,
     timeout: float = 10.0,
+    headers: Sequence[tuple[str, str]] = (),
+    authority: str | None = None,
 ) -> Exchange:
-    """GET ``path`` over HTTP/2 with TLS; read until the response and every push have ended."""
+    """GET ``path`` over HTTP/2 with TLS; read until the response and every push have ended.
+
+    ``headers`` are sent after the pseudo-headers; ``authority`` replaces ``HOST:PORT``.
+    """
     with _tls(host, port, cafile, server_hostname) as sock:
         exchange = Exchange(alpn=sock.selected_alpn_protocol())
         if exchange.alpn != "h2":
@@ -357,8 +362,9 @@ def h2_get(
                 (":method", "GET"),
                 (":path", path),
                 (":scheme", "https"),
-                (":authority", f"{host}:{port}"),
+                (":authority", authority or f"{host}:{port}"),
                 ("accept-encoding", "identity"),
+                *headers,
             ],
             end_stream=True,
         )

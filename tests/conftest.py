@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pushgen.certs import DevCertificate, dev_certificate
+from pushgen.runtime.certs import DevCertificate, dev_certificate
 
 from .clients import ServerProcess, start_serve
 

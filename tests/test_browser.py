@@ -48,9 +48,9 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from pushgen.certs import DevCertificate
 from pushgen.cli import main
 from pushgen.manifest import Manifest, load_manifest
+from pushgen.runtime.certs import DevCertificate
 
 from .clients import REPO, ServerProcess, wait_for_port
 
@@ -306,6 +306,6 @@ def test_the_certificate_hash_is_what_chromium_expects(dev_cert: DevCertificate)
     assert len(digest) == 32
     with tempfile.TemporaryDirectory() as folder:
         other = Path(folder)
-        from pushgen.certs import dev_certificate
+        from pushgen.runtime.certs import dev_certificate
 
         assert spki_hash(dev_certificate(other).certfile) != spki_hash(dev_cert.certfile)

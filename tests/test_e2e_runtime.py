@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 import pytest
 
-from pushgen.certs import DevCertificate
 from pushgen.fsutil import atomic_write
+from pushgen.runtime.certs import DevCertificate
 
 from .clients import Frame, ServerProcess, h2_get, nghttp, start_hypercorn
 from .conftest import Site, make_site
@@ -337,6 +337,42 @@ def test_manifest_changes_are_served_without_restart(start_server: Any, tmp_path
     assert re.search(location + r"\d+: error: 'scirpt' is not a Fetch destination", process.log())
     result = nghttp(process.url)
     assert [p.header(":path") for p in result.received("PUSH_PROMISE")] == ["/static/js/app.js"]
+
+
+def wait_for_log(process: ServerProcess, text: str, since: int = 0, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in new_log(process, since):
+        assert time.monotonic() < deadline, process.log()
+        time.sleep(0.05)
+
+
+def test_a_fifo_manifest_neither_hangs_the_watcher_nor_the_shutdown(
+    start_server: Any, tmp_path: Path
+) -> None:
+    site = make_site(tmp_path / "fifo")
+    process: ServerProcess = start_server(
+        site.root, build_if_stale=False, env={"PUSHGEN_RELOAD_INTERVAL": "0.1"}
+    )
+    fifo = site.manifest.with_name("fifo.tmp")
+    os.mkfifo(fifo)
+    os.replace(fifo, site.manifest)
+    wait_for_log(process, "the manifest is not a regular file")
+    wait_for_log(process, "keeping the previous manifest")
+    result = nghttp(process.url)
+    assert [p.header(":path") for p in result.received("PUSH_PROMISE")] == site.pushed["/"]
+    # The watcher still watches: a good manifest in the FIFO's place is loaded.
+    since = len(process.log())
+    site.manifest.unlink()
+    text = "version: 1\nroutes:\n  /:\n    - {path: /static/js/app.js, as: script}\n"
+    atomic_write(site.manifest, text.encode())
+    wait_for_log(process, "reloaded", since)
+    # And the FIFO back again, then SIGTERM: the server exits, and cleanly.
+    os.mkfifo(fifo)
+    os.replace(fifo, site.manifest)
+    since = len(process.log())
+    wait_for_log(process, "not a regular file", since)
+    assert process.stop(signal.SIGTERM, timeout=30) == 0, process.log()
+    assert "Traceback" not in process.log()
 
 
 def test_hypercorn_cli_runs_the_app_factory_with_workers(

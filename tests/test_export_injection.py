@@ -22,10 +22,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pushgen.export import FORMATS, ExportResult, export_manifest
-from pushgen.headers import link_value, route_aliases, wire_path
 from pushgen.manifest import Manifest
 from pushgen.model import Asset
 from pushgen.rules import RoutePattern, Rule
+from pushgen.runtime.headers import link_value, route_aliases, wire_path
 
 from . import export_syntax
 from .clients import free_port, wait_for_port

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from pushgen.certs import DevCertificate, dev_certificate
 from pushgen.cli import main
+from pushgen.runtime.certs import DevCertificate, dev_certificate
 
 from .clients import Frame, NghttpResult, ServerProcess, free_port, nghttp, wait_for_port
 from .conftest import LINKS, MANIFEST, PUSHED, make_site

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from pushgen.headers import (
+from pushgen.manifest import Manifest, parse_manifest
+from pushgen.model import Asset
+from pushgen.runtime.headers import (
     RoutePlan,
     RouteTable,
     build_route_table,
@@ -14,8 +16,6 @@ from pushgen.headers import (
     route_aliases,
     wire_path,
 )
-from pushgen.manifest import Manifest, parse_manifest
-from pushgen.model import Asset
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from pushgen.app import create_app
-from pushgen.headers import RouteTable, build_route_table
 from pushgen.manifest import parse_manifest
-from pushgen.middleware import EarlyHintsMiddleware
+from pushgen.runtime.headers import RouteTable, build_route_table
+from pushgen.runtime.middleware import EarlyHintsMiddleware
 
 from .conftest import Site
 
@@ -68,21 +68,33 @@ def http_scope(
 
 
 class Recorder:
-    """An ASGI ``send`` that records messages, and a ``receive`` with an empty body."""
+    """An ASGI ``send`` that records messages, and a ``receive`` with an empty body.
+
+    ``receive`` behaves as the ASGI HTTP spec says a server's must (and as
+    Hypercorn's does): the request body first, then nothing until the response
+    has been sent, then ``http.disconnect``. Quart up to 0.22 cancelled its
+    receiver once the view returned; Quart 0.23 (Python 3.13 and later) runs
+    both in a TaskGroup and returns only when the receiver sees the disconnect,
+    so a receive that never says it hangs the app.
+    """
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self._requested = False
+        self._responded = asyncio.Event()
 
     async def send(self, message: Message) -> None:
         self.messages.append(dict(message))
+        if message["type"] == "http.response.body" and not message.get("more_body", False):
+            self._responded.set()
 
     async def receive(self) -> Message:
         if not self._requested:
             self._requested = True
             return {"type": "http.request", "body": b"", "more_body": False}
-        await asyncio.Event().wait()  # the client stays connected; the app cancels us
-        raise AssertionError("unreachable")
+        # https://asgi.readthedocs.io/en/latest/specs/www.html#disconnect-receive-event
+        await self._responded.wait()
+        return {"type": "http.disconnect"}
 
     @property
     def types(self) -> list[str]:

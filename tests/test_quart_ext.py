@@ -11,10 +11,11 @@ import pytest
 from quart import Quart, Response, redirect, request
 
 import pushgen.quart
+import pushgen.runtime.quart
 from pushgen.errors import ConfigError, ManifestError, PushgenError
 from pushgen.fsutil import atomic_write
-from pushgen.middleware import EarlyHintsMiddleware
 from pushgen.quart import DEFAULT_EARLY_HINTS_DELAY, DEFAULT_MAX_PUSHES, PushgenState
+from pushgen.runtime.middleware import EarlyHintsMiddleware
 
 from .conftest import MANIFEST, Site
 
@@ -351,3 +352,61 @@ async def test_an_optional_manifest_may_appear_later(tmp_path: Path) -> None:
         manifest.write_text(MANIFEST, encoding="utf-8")
         await wait_for(lambda: state.generation == 1)
         assert (await get(app, "/"))[1][0] == "/static/css/site.css"
+
+
+def fifo_in_place_of(manifest: Path) -> None:
+    """Swap a FIFO in for ``manifest`` atomically, as a hostile or careless deploy may."""
+    fifo = manifest.with_name("fifo.tmp")
+    os.mkfifo(fifo)
+    os.replace(fifo, manifest)
+
+
+DEEP = "version: 1\nroutes:\n  /: " + "[" * 5000 + "]" * 5000 + "\n"
+
+
+async def test_a_fifo_or_a_deep_manifest_is_logged_and_the_watcher_keeps_watching(
+    built_site: Site, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import yaml
+
+    # PyYAML without libyaml, where deep nesting raised a RecursionError that
+    # ended the watch task.
+    monkeypatch.setattr("pushgen.yamlsafe.DEFAULT_LOADER", yaml.SafeLoader)
+    app = pushgen.quart.init_app(user_app(reload_interval=0.05), manifest=built_site.manifest)
+    state: PushgenState = app.extensions["pushgen"]
+    caplog.set_level(logging.INFO, logger="pushgen")
+    async with app.test_app():
+        fifo_in_place_of(built_site.manifest)
+        await wait_for(lambda: "not a regular file" in caplog.text, timeout=20)
+        assert f"{built_site.manifest}: error: the manifest is not a regular file" in caplog.text
+        assert (await get(app, "/"))[1] == built_site.pushed["/"]
+        caplog.clear()
+        built_site.manifest.unlink()
+        built_site.manifest.write_text(DEEP, encoding="utf-8")
+        await wait_for(lambda: "keeping the previous manifest" in caplog.text, timeout=20)
+        assert f"{built_site.manifest}:" in caplog.text
+        assert (await get(app, "/"))[1] == built_site.pushed["/"]
+        # Still watching: a good file is picked up.
+        generation = state.generation
+        atomic_write(built_site.manifest, MANIFEST.replace("app.js", "new.js").encode())
+        await wait_for(lambda: state.generation > generation, timeout=20)
+        assert "/static/js/new.js" in (await get(app, "/"))[1]
+        assert state._task is not None and not state._task.done()
+
+
+def test_a_fifo_or_a_device_as_the_manifest_at_start_is_a_located_error(tmp_path: Path) -> None:
+    fifo = tmp_path / "push-manifest.yaml"
+    os.mkfifo(fifo)
+    for manifest in (fifo, Path("/dev/zero")):
+        with pytest.raises(ManifestError, match="not a regular file"):
+            pushgen.quart.init_app(user_app(), manifest=manifest)
+
+
+def test_a_manifest_over_the_size_bound_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pushgen.runtime.quart, "MAX_MANIFEST_BYTES", len(MANIFEST) - 1)
+    manifest = tmp_path / "push-manifest.yaml"
+    manifest.write_text(MANIFEST, encoding="utf-8")
+    with pytest.raises(ManifestError, match="larger than"):
+        pushgen.quart.init_app(user_app(), manifest=manifest)

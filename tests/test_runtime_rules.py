@@ -16,7 +16,7 @@ from quart import Quart
 import pushgen.quart
 from pushgen.check import check_manifest
 from pushgen.errors import ManifestError
-from pushgen.middleware import EarlyHintsMiddleware
+from pushgen.runtime.middleware import EarlyHintsMiddleware
 
 pytestmark = pytest.mark.anyio
 

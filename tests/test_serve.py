@@ -15,18 +15,13 @@ from cryptography import x509
 from quart import Quart
 
 from pushgen.app import DEFAULT_EARLY_HINTS_DELAY, create_app
-from pushgen.certs import DevCertificate, dev_certificate
 from pushgen.config import load_config
 from pushgen.errors import ConfigError, ManifestError, PushgenError
 from pushgen.quart import Options
-from pushgen.serve import (
-    check_output,
-    content_type,
-    hints_summary,
-    output_is_stale,
-    serve,
-    site_app,
-)
+from pushgen.runtime.app import check_output, site_app
+from pushgen.runtime.certs import DevCertificate, dev_certificate
+from pushgen.runtime.files import content_type
+from pushgen.serve import hints_summary, output_is_stale, serve
 
 from .conftest import OUTPUT_FILES, Site
 
@@ -158,6 +153,8 @@ async def test_base_path(built_site: Site) -> None:
     assert (await client.get("/blog/")).status_code == 200
     assert (await client.get("/blog/static/css/site.css")).status_code == 200
     assert (await client.get("/static/css/site.css")).status_code == 404
+    redirect = await client.get("/blog/docs")
+    assert (redirect.status_code, redirect.headers["Location"]) == (308, "/blog/docs/")
 
 
 # --- refusing to serve sources ------------------------------------------------------
@@ -238,9 +235,10 @@ def test_factory_early_hints_delay_argument_then_environment_then_default(
     ("name", "value", "message"),
     [
         ("PUSHGEN_PUSH", "maybe", "must be 1 or 0"),
-        ("PUSHGEN_MAX_PUSHES", "ten", "must be a number"),
-        ("PUSHGEN_RELOAD_INTERVAL", "-1", "must not be negative"),
-        ("PUSHGEN_EARLY_HINTS_DELAY", "-0.002", "must not be negative"),
+        ("PUSHGEN_MAX_PUSHES", "ten", "must be a whole number >= 0"),
+        ("PUSHGEN_MAX_PUSHES", "1.5", "must be a whole number >= 0"),
+        ("PUSHGEN_RELOAD_INTERVAL", "-1", "must be a number >= 0"),
+        ("PUSHGEN_EARLY_HINTS_DELAY", "-0.002", "must be a number >= 0"),
         ("PUSHGEN_EARLY_HINTS_DELAY", "2ms", "must be a number"),
         ("PUSHGEN_EARLY_HINTS_DELAY", "nan", "must be a number"),
     ],

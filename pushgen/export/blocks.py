@@ -16,10 +16,10 @@ from pathlib import PurePosixPath
 from typing import Literal
 from urllib.parse import unquote
 
-from ..headers import link_value, route_aliases, wire_path
 from ..manifest import Manifest
 from ..model import Asset
 from ..rules import Rule, resolve_route
+from ..runtime.headers import link_value, route_aliases, wire_path
 from .context import Block, Context, Hint
 from .patterns import pattern_regex, pattern_tokens, sample_path
 from .result import Cut

@@ -36,10 +36,10 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from ..errors import Diagnostic, ManifestError
-from ..headers import normalise_base_path, wire_path
 from ..manifest import Manifest, parse_manifest, update_manifest_text
 from ..media_types import destination_for
 from ..model import DESTINATIONS, Asset
+from ..runtime.headers import normalise_base_path, wire_path
 from .blocks import all_routes, rule_line
 from .context import Context, ExportOptions, Format
 from .result import Cut, ExportResult

@@ -70,7 +70,7 @@ class EarlyHintsMiddleware:
     """Wrap ``app``; push and hint each GET of a route that has assets.
 
     ``table`` is called on every request and returns the current
-    :class:`~pushgen.headers.RouteTable`, so a reloaded manifest takes effect
+    :class:`~pushgen.runtime.headers.RouteTable`, so a reloaded manifest takes effect
     without rebuilding the middleware. ``push`` and ``enabled`` (the 103) turn
     either off without unwrapping. ``hint_delay`` (seconds, >= 0) holds the 103
     back until the app has gone that long without starting its response, and

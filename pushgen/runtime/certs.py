@@ -23,9 +23,16 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from .fsutil import atomic_write
+from ..errors import PushgenError
+from ..fsutil import atomic_write
 
-__all__ = ["DEV_HOSTS", "DevCertificate", "default_cache_dir", "dev_certificate"]
+__all__ = [
+    "DEV_HOSTS",
+    "DevCertificate",
+    "certificate_pair",
+    "default_cache_dir",
+    "dev_certificate",
+]
 
 DEV_HOSTS = ("localhost", "127.0.0.1", "::1")
 _CERT_NAME = "localhost-cert.pem"
@@ -156,3 +163,22 @@ def dev_certificate(
         atomic_write(keyfile, key_pem)
         atomic_write(certfile, cert_pem)
         return DevCertificate(certfile, keyfile, True, not_after)
+
+
+def certificate_pair(
+    certfile: str | os.PathLike[str] | None, keyfile: str | os.PathLike[str] | None
+) -> tuple[Path, Path] | None:
+    """The certificate and key to serve with, both or neither; None for neither.
+
+    Raises :class:`PushgenError` when only one is given or a file is missing, so
+    a server never starts half-configured or fails at its first handshake.
+    """
+    if certfile is None and keyfile is None:
+        return None
+    if certfile is None or keyfile is None:
+        raise PushgenError("give both a certificate and its key, or neither")
+    pair = Path(certfile), Path(keyfile)
+    for path in pair:
+        if not path.is_file():
+            raise PushgenError(f"{path}: no such file")
+    return pair

@@ -26,11 +26,11 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from urllib.parse import quote, unquote
 
-from .errors import Diagnostic
-from .manifest import Manifest
-from .model import PRELOAD_DESTINATIONS, Asset
-from .rules import Policy
-from .urls import wire_path
+from ..errors import Diagnostic
+from ..manifest import Manifest
+from ..model import PRELOAD_DESTINATIONS, Asset
+from ..rules import Policy
+from ..urls import wire_path
 
 _NO_POLICY = Policy()
 

@@ -1,0 +1,240 @@
+"""The ASGI app factory: a built site served with push, 103 Early Hints and ``Link`` headers.
+
+:func:`site_app` is the file server (every URL answered from the output folder
+through :func:`pushgen.runtime.files.find_file`, the site's ``404.html`` too);
+:func:`check_output` refuses to serve a folder that holds the site's sources;
+:func:`create_app` puts them together with the extension.
+
+``pushgen serve`` calls it; in production Hypercorn's own CLI can call it in every
+worker::
+
+    PUSHGEN_SITE=/srv/site hypercorn "pushgen.app:create_app()" \\
+        --workers 4 --bind 0.0.0.0:443 --certfile cert.pem --keyfile key.pem
+
+Each argument left as None is read from the environment:
+
+=========================  =================================================
+``site``                   ``PUSHGEN_SITE`` (default: the current folder)
+``output``                 ``PUSHGEN_OUTPUT`` (default: ``output:`` of pushgen.yaml)
+``manifest``               ``PUSHGEN_MANIFEST`` (default: ``manifest:`` of pushgen.yaml)
+``push``                   ``PUSHGEN_PUSH`` (``1``/``0``, ``true``/``false``, ...)
+``early_hints``            ``PUSHGEN_EARLY_HINTS``
+``early_hints_delay``      ``PUSHGEN_EARLY_HINTS_DELAY`` (seconds; default 0.002)
+``link_headers``           ``PUSHGEN_LINK_HEADERS``
+``max_pushes``             ``PUSHGEN_MAX_PUSHES``
+``reload_interval``        ``PUSHGEN_RELOAD_INTERVAL`` (seconds; 0 stops watching)
+``static_max_age``         ``PUSHGEN_STATIC_MAX_AGE`` (seconds)
+=========================  =================================================
+
+Nothing is built here: a missing output is an error that says to run
+``pushgen build``.
+
+A page's 103 Early Hints waits ``early_hints_delay`` seconds and is sent only if
+the response has not started by then (a huge file, a slow disk); a file from the
+built output answers well within 2 ms, and its 200 carries the same hints in its
+``Link`` field. ``0`` sends a 103 on every page at once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import quote
+
+from quart import Quart, Response, request, send_file
+from quart.typing import ResponseTypes
+
+from ..config import CONFIG_NAME, SiteConfig, load_config
+from ..errors import PushgenError
+from .files import content_type, file_response, find_file
+from .headers import normalise_base_path
+from .options import ENV_PREFIX, SETTINGS, resolve
+from .quart import init_app
+
+__all__ = [
+    "DEFAULT_EARLY_HINTS_DELAY",
+    "DEFAULT_STATIC_MAX_AGE",
+    "ENV_PREFIX",
+    "check_output",
+    "create_app",
+    "site_app",
+]
+
+# The app serves files that are ready at once, so a 103 would leave together
+# with the 200 whose Link field carries the same hints: no gain for the client
+# (bench/pageload_bench.py: 2.08 RTT either way), and Hypercorn's extra HEADERS
+# frame and flush cost some 50 µs of a page request's 480 (bench/runtime_bench.py:
+# 1.29x the CPU of serving the file without pushgen with the 103, ~1.16x without).
+# 2 ms is far above a static page's answer time and far below the think time of
+# a route where a 103 pays off (200 ms there took a load from 6.2 RTT to 3.05).
+DEFAULT_EARLY_HINTS_DELAY = 0.002
+
+# Pages are revalidated on every use (a 304 is cheap), so a rebuild shows at
+# once; other files may be reused for an hour without asking, a compromise for
+# file names that carry no content hash.
+DEFAULT_STATIC_MAX_AGE: int = SETTINGS["static_max_age"].default
+_HTML_CACHE_CONTROL = "no-cache"
+
+
+def check_output(config: SiteConfig) -> None:
+    """Refuse to serve an output folder that holds, or could hold, the site's sources.
+
+    Raises :class:`PushgenError` when the output folder is the site folder or
+    contains it, when it holds a ``pushgen.yaml``, or when it does not exist yet.
+    """
+    output, root = config.output, config.root
+    if output == root or root.is_relative_to(output):
+        raise PushgenError(
+            f"the output folder {output} contains the site's sources; "
+            "serve the folder `pushgen build` writes (output: in pushgen.yaml)"
+        )
+    # Serving pages/ or templates/ (or a folder in them) would send Jinja2 sources.
+    for sources in (config.pages, config.templates):
+        if output.is_relative_to(sources):
+            raise PushgenError(
+                f"the output folder {output} is inside the site's source folder {sources}; "
+                "serve the folder `pushgen build` writes (output: in pushgen.yaml)"
+            )
+    if (output / CONFIG_NAME).exists():
+        raise PushgenError(
+            f"{output} holds a {CONFIG_NAME}, so it looks like a site folder, not a built "
+            "output; refusing to serve source files"
+        )
+    if not output.is_dir():
+        raise PushgenError(f"no built output at {output}; run `pushgen build {root}` first")
+
+
+def site_app(
+    output: str | os.PathLike[str],
+    *,
+    base_path: str = "/",
+    pretty_urls: bool = False,
+    static_max_age: int = DEFAULT_STATIC_MAX_AGE,
+) -> Quart:
+    """A Quart app that serves the files of the built ``output`` folder under ``base_path``.
+
+    GET and HEAD only. HTML is sent with ``Cache-Control: no-cache``, other
+    files with ``public, max-age=static_max_age``; every file with an ``ETag``
+    and ``Last-Modified`` and a 304 to a matching conditional request. A folder
+    without its slash is redirected (308) to it, so relative links in its
+    ``index.html`` resolve. With ``pretty_urls`` ``/about`` serves ``about.html``.
+    """
+    folder = Path(output)
+    base = normalise_base_path(base_path)
+    # No built-in /static route: every URL is answered from the output folder.
+    app = Quart("pushgen.runtime.app", static_folder=None)
+    # "/a//b" must reach the view (and 404 there), not be merged and redirected.
+    app.url_map.merge_slashes = False
+    # Cache-Control is set per response below; without this send_file would also
+    # add a 12-hour Expires that contradicts `no-cache` on pages.
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = None
+
+    async def not_found(_error: Exception) -> ResponseTypes:
+        # The same containment as every other file: a 404.html that is a link
+        # out of the output (to /etc/passwd, say) is not the site's 404 page.
+        page = find_file(folder, "/404.html")
+        if page is not None and page.kind == "file":
+            response = await send_file(page.path, mimetype="text/html")
+        else:
+            response = Response("404 Not Found\n", mimetype="text/plain")
+        response.status_code = 404
+        response.headers["Cache-Control"] = _HTML_CACHE_CONTROL
+        return response
+
+    async def view(subpath: str = "") -> ResponseTypes:
+        scope = request.scope
+        # The site's URL space: with a base path the full path (root_path
+        # included, per the ASGI spec) is matched against it; without one, the
+        # path below the mount point.
+        path = scope["path"] if base != "/" else request.path
+        found = find_file(folder, quote(path, safe="/"), base_path=base, pretty_urls=pretty_urls)
+        if found is None:
+            return await not_found(LookupError(path))
+        if found.kind == "redirect":
+            # Built from the decoded path, never from the request target: in
+            # absolute form (`GET http://evil.example/docs`, RFC 9112 §3.2.2, or
+            # that URL as an HTTP/2 :path) the raw target names another host,
+            # and echoing it made an open redirect. A path-absolute reference
+            # names this server (RFC 9110 §10.2.2); the path has no empty
+            # segment (find_file refuses those), so it cannot start with "//".
+            location = quote(scope.get("root_path", "") + request.path, safe="/") + "/"
+            if request.query_string:
+                location += "?" + request.query_string.decode("latin-1")
+            return Response("", status=308, headers={"Location": location})
+        mimetype = content_type(found.path)
+        response = await file_response(found.path, mimetype)
+        response.headers["Cache-Control"] = (
+            _HTML_CACHE_CONTROL if mimetype == "text/html" else f"public, max-age={static_max_age}"
+        )
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
+
+    app.add_url_rule("/", "file", view, methods=["GET"], defaults={"subpath": ""})
+    app.add_url_rule("/<path:subpath>", "file", view, methods=["GET"])
+    app.register_error_handler(404, not_found)
+    return app
+
+
+def create_app(
+    site: str | os.PathLike[str] | None = None,
+    *,
+    output: str | os.PathLike[str] | None = None,
+    manifest: str | os.PathLike[str] | None = None,
+    push: bool | None = None,
+    early_hints: bool | None = None,
+    early_hints_delay: float | None = None,
+    link_headers: bool | None = None,
+    max_pushes: int | None = None,
+    reload_interval: float | None = None,
+    static_max_age: int | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Quart:
+    """A Quart app serving the built ``site`` with the pushgen extension.
+
+    Arguments left as None come from ``environ`` (default ``os.environ``, see
+    the module docs), then from the site's ``pushgen.yaml`` and the defaults.
+    Raises :class:`~pushgen.errors.PushgenError` (a ``ConfigError``,
+    ``ManifestError`` with ``file:line:col`` diagnostics, or a refusal to serve
+    the output) when the app cannot serve.
+    """
+    env = os.environ if environ is None else environ
+    given = {
+        "site": site,
+        "output": output,
+        "manifest": manifest,
+        "push": push,
+        "early_hints": early_hints,
+        "early_hints_delay": early_hints_delay,
+        "link_headers": link_headers,
+        "max_pushes": max_pushes,
+        "reload_interval": reload_interval,
+        "static_max_age": static_max_age,
+    }
+    # output and manifest default to pushgen.yaml's (None here); the delay to
+    # this module's, not the extension's (see the constant).
+    values = resolve(
+        given,
+        given,
+        environ=env,
+        defaults={"manifest": None, "early_hints_delay": DEFAULT_EARLY_HINTS_DELAY},
+    )
+    config = load_config(
+        values.pop("site"), output=values.pop("output"), manifest=values.pop("manifest")
+    )
+    check_output(config)
+    app = site_app(
+        config.output,
+        base_path=config.base_path,
+        pretty_urls=config.pretty_urls,
+        static_max_age=values.pop("static_max_age"),
+    )
+    return init_app(
+        app,
+        manifest=config.manifest,
+        output=config.output,
+        policy=config.policy,
+        base_path=config.base_path,
+        pretty_urls=config.pretty_urls,
+        **values,
+    )

@@ -1,0 +1,427 @@
+"""The Quart extension: push a route's assets, send 103 Early Hints, add ``Link`` headers.
+
+One call sets it up, in the style of quart-cors::
+
+    from quart import Quart
+    import pushgen.quart
+
+    app = Quart(__name__)
+    pushgen.quart.init_app(app, manifest="push-manifest.yaml")
+
+Each option is resolved from the keyword argument, then ``app.config["PUSHGEN_*"]``,
+then the default:
+
+=====================  ==============================  ============================
+keyword                ``app.config`` key              default
+=====================  ==============================  ============================
+``manifest``           ``PUSHGEN_MANIFEST``            ``push-manifest.yaml`` (*)
+``push``               ``PUSHGEN_PUSH``                ``True``
+``early_hints``        ``PUSHGEN_EARLY_HINTS``         ``True``
+``early_hints_delay``  ``PUSHGEN_EARLY_HINTS_DELAY``   ``0.0`` s (the 103 at once)
+``link_headers``       ``PUSHGEN_LINK_HEADERS``        ``True``
+``max_pushes``         ``PUSHGEN_MAX_PUSHES``          ``10`` per request
+``base_path``          ``PUSHGEN_BASE_PATH``           ``/``
+``pretty_urls``        ``PUSHGEN_PRETTY_URLS``         ``False``
+``reload_interval``    ``PUSHGEN_RELOAD_INTERVAL``     ``1.0`` s (0 stops watching)
+``manifest_required``  ``PUSHGEN_MANIFEST_REQUIRED``   ``True``
+=====================  ==============================  ============================
+
+(*) a relative manifest path is relative to ``app.root_path``, like other Quart paths.
+
+``early_hints_delay`` holds the 103 back until a request has gone that many
+seconds without the app starting its response, and sends none if the response
+starts sooner (see :mod:`pushgen.runtime.middleware` for why: a 103 that leaves with its
+200 costs the server and gains the client nothing). ``pushgen serve`` sets 2 ms
+(:data:`pushgen.runtime.app.DEFAULT_EARLY_HINTS_DELAY`).
+
+The manifest is loaded and validated here, once, into a
+:class:`~pushgen.runtime.headers.RouteTable`; a request costs a dictionary lookup. While
+the app serves, a background task polls the file and swaps in a new table when it
+changes; a broken file is logged (``file:line:col``) on the ``pushgen`` logger and
+the last good table stays in service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import stat
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from quart import Quart, request
+from quart.typing import ResponseTypes
+
+from ..errors import Diagnostic, ManifestError, PushgenError
+from ..manifest import parse_manifest
+from ..rules import Policy
+from .files import find_file
+from .headers import RouteTable, build_route_table, normalise_base_path
+from .middleware import ASGIApp, EarlyHintsMiddleware
+from .options import SETTINGS, resolve
+
+__all__ = [
+    "DEFAULT_EARLY_HINTS_DELAY",
+    "DEFAULT_MANIFEST",
+    "DEFAULT_MAX_PUSHES",
+    "DEFAULT_RELOAD_INTERVAL",
+    "EXTENSION_KEY",
+    "MAX_MANIFEST_BYTES",
+    "Options",
+    "PushgenState",
+    "init_app",
+]
+
+log = logging.getLogger("pushgen")
+_T = TypeVar("_T")
+
+EXTENSION_KEY = "pushgen"
+DEFAULT_MANIFEST: str = SETTINGS["manifest"].default
+DEFAULT_MAX_PUSHES: int = SETTINGS["max_pushes"].default
+DEFAULT_RELOAD_INTERVAL: float = SETTINGS["reload_interval"].default
+# A Quart app's views may think (a database, an API) before they answer, and a
+# 103 sent while they do lets the browser fetch the page's assets meanwhile; so
+# the extension sends it at once, as it always has. An app whose views answer at
+# once can set a few milliseconds and save the 103 (pushgen.app does, for files).
+DEFAULT_EARLY_HINTS_DELAY: float = SETTINGS["early_hints_delay"].default
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """The resolved settings of the extension for one app."""
+
+    manifest: Path
+    push: bool = True
+    early_hints: bool = True
+    early_hints_delay: float = DEFAULT_EARLY_HINTS_DELAY
+    link_headers: bool = True
+    max_pushes: int = DEFAULT_MAX_PUSHES
+    base_path: str = "/"
+    pretty_urls: bool = False
+    reload_interval: float = DEFAULT_RELOAD_INTERVAL
+    manifest_required: bool = True
+    # The folder the manifest's paths are served from; gives file sizes for the
+    # byte budgets of manifest rules (``policy: {max_bytes: ...}``).
+    output: Path | None = None
+    # The site's push policy (pushgen.yaml), under the manifest rules' own policies.
+    policy: Policy = field(default_factory=Policy)
+
+
+class PushgenState:
+    """The extension's state for one app, kept in ``app.extensions["pushgen"]``.
+
+    ``table`` is the route table in service; it is replaced as a whole (never
+    mutated), so a request always sees one consistent manifest. ``generation``
+    counts successful loads.
+    """
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.table = RouteTable()
+        self.generation = 0
+        self._signature: tuple[int, int, int] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        # inode catches an atomic replace; size and mtime catch an in-place edit.
+        try:
+            st = os.stat(self.options.manifest)
+        except OSError:
+            return None
+        return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+    def _size_of(self, path: str) -> int | None:
+        output = self.options.output
+        if output is None:
+            return None
+        found = find_file(output, path, base_path=self.options.base_path)
+        return found.size if found is not None and found.kind == "file" else None
+
+    def _load(self) -> RouteTable:
+        filename = str(self.options.manifest)
+        manifest = parse_manifest(_read_manifest(filename), filename)
+        return build_route_table(
+            manifest,
+            base_path=self.options.base_path,
+            pretty_urls=self.options.pretty_urls,
+            max_pushes=self.options.max_pushes,
+            filename=str(self.options.manifest),
+            size_of=self._size_of,
+            policy=self.options.policy,
+        )
+
+    def _install(self, table: RouteTable, signature: tuple[int, int, int] | None) -> None:
+        for diagnostic in table.diagnostics:
+            log.warning("%s", diagnostic)
+        self.table = table
+        self._signature = signature
+        self.generation += 1
+
+    def load(self) -> None:
+        """Load the manifest now; raise :class:`ManifestError` when it cannot be used.
+
+        A missing file is not an error when ``manifest_required`` is off: the
+        table stays empty until the file appears.
+        """
+        signature = self._stat()
+        if signature is None and not self.options.manifest_required:
+            log.warning(
+                "pushgen: no manifest at %s yet; serving without hints", self.options.manifest
+            )
+            self._signature = None
+            return
+        self._install(self._load(), signature)
+        log.info("pushgen: loaded %s (%d routes)", self.options.manifest, self.table.routes)
+
+    async def reload(self) -> bool:
+        """Reload the manifest; on failure log every problem and keep the current table.
+
+        Returns True when a new table is in service.
+        """
+        signature = self._stat()
+        try:
+            table = await _in_daemon_thread(self._load)
+        except ManifestError as exc:
+            for diagnostic in exc.diagnostics:
+                log.error("%s", diagnostic)
+            return self._keep(signature)
+        except Exception as exc:
+            # Whatever else loading raised (a RecursionError from PyYAML's
+            # pure-Python loader on deep nesting, a MemoryError): the watcher
+            # must outlive it, so say what and where, and keep serving.
+            log.error(
+                "%s: error: cannot load the manifest: %s: %s",
+                self.options.manifest,
+                type(exc).__name__,
+                exc,
+            )
+            return self._keep(signature)
+        self._install(table, signature)
+        log.info("pushgen: reloaded %s (%d routes)", self.options.manifest, table.routes)
+        return True
+
+    def _keep(self, signature: tuple[int, int, int] | None) -> bool:
+        self._signature = signature  # do not report the same broken file again
+        log.error(
+            "pushgen: keeping the previous manifest (%d routes) in service", self.table.routes
+        )
+        return False
+
+    async def watch(self) -> None:
+        """Poll the manifest every ``reload_interval`` seconds; reload it when it changes."""
+        interval = self.options.reload_interval
+        # A file saved in place is empty for a moment (truncated, then written);
+        # load only once two looks a short while apart agree.
+        settle = min(interval, 0.1)
+        while True:
+            await asyncio.sleep(interval)
+            signature = self._stat()
+            if signature == self._signature:
+                continue
+            await asyncio.sleep(settle)
+            if self._stat() == signature:
+                try:
+                    await self.reload()
+                except Exception:
+                    # reload() handles every failure of loading; this is a bug
+                    # elsewhere, and one broken look must not end the watching.
+                    log.exception("pushgen: reloading %s failed", self.options.manifest)
+                    self._signature = signature
+
+    async def _start(self) -> None:
+        if self.options.reload_interval > 0 and self._task is None:
+            self._task = asyncio.create_task(self.watch(), name="pushgen-manifest-watch")
+
+    async def _stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _after_request(self, response: ResponseTypes) -> ResponseTypes:
+        # Pushes went out from the middleware before the app ran, and the 103 then
+        # or while it thought (pushgen.runtime.middleware); what is left is the final
+        # response's Link field, for HTTP/1.1 clients, proxies, CDNs, and HTTP/2
+        # clients whose response came too soon for a 103. A 304, redirect or
+        # error gets none.
+        if response.status_code != 200 or request.method not in ("GET", "HEAD"):
+            return response
+        if not self.options.link_headers:
+            return response
+        scope = request.scope
+        plan = self.table.lookup(scope["path"], scope.get("root_path", ""))
+        if plan is not None and plan.link_header:
+            # RFC 8288 §3: one more Link field is fine next to any the app set.
+            response.headers.add("Link", plan.link_header)
+        return response
+
+
+# A manifest of 16,000 rules is about 1.2 MB; anything near this is not one.
+MAX_MANIFEST_BYTES = 32 * 1024 * 1024
+
+
+def _read_manifest(filename: str) -> str:
+    """The text of the manifest at ``filename``; ManifestError when it cannot be one.
+
+    Only a regular file is read, and at most :data:`MAX_MANIFEST_BYTES` of it:
+    the open is non-blocking, so a FIFO put in the manifest's place (which would
+    block a plain open until a writer came, and the watcher and the server's
+    shutdown with it) is refused after one ``fstat``, as is a device like
+    /dev/zero that would never end.
+    """
+
+    def problem(message: str) -> ManifestError:
+        return ManifestError([Diagnostic(filename, 0, 0, message, "error")])
+
+    try:
+        fd = os.open(filename, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise problem(f"cannot read manifest: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as file:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise problem("the manifest is not a regular file; replace it with the YAML file")
+        try:
+            data = file.read(MAX_MANIFEST_BYTES + 1)
+        except OSError as exc:
+            raise problem(f"cannot read manifest: {exc.strerror}") from None
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise problem(f"the manifest is larger than {MAX_MANIFEST_BYTES // 2**20} MiB")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ManifestError(
+            [Diagnostic(filename, line, 0, "manifest is not UTF-8 text", "error")]
+        ) from None
+
+
+async def _in_daemon_thread(function: Callable[[], _T]) -> _T:
+    """``await asyncio.to_thread(function)``, in a daemon thread of its own.
+
+    ``asyncio.run`` waits for the default executor's threads when the server
+    stops, so a load that never returned there (a pathological file) kept a
+    stopped server from exiting. A daemon thread is left behind instead; its
+    result, if it ever comes, goes nowhere.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[_T] = loop.create_future()
+
+    def deliver(result: _T | None, error: BaseException | None) -> None:
+        if future.done():  # cancelled meanwhile
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]
+
+    def run() -> None:
+        try:
+            result, error = function(), None
+        except BaseException as exc:
+            result, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(deliver, result, error)
+
+    threading.Thread(target=run, name="pushgen-manifest-load", daemon=True).start()
+    return await future
+
+
+_EXTENSION_SETTINGS = (
+    "manifest",
+    "push",
+    "early_hints",
+    "early_hints_delay",
+    "link_headers",
+    "max_pushes",
+    "base_path",
+    "pretty_urls",
+    "reload_interval",
+    "manifest_required",
+    "output",
+)
+
+
+def _options(app: Quart, kwargs: dict[str, Any]) -> Options:
+    values = resolve(_EXTENSION_SETTINGS, kwargs, config=app.config)
+    output = values.pop("output")
+    return Options(
+        **values
+        | {
+            # Relative paths are relative to the app, like other Quart paths.
+            "manifest": Path(app.root_path, values["manifest"]),
+            "output": None if output is None else Path(app.root_path, output),
+            "base_path": normalise_base_path(values["base_path"]),
+            "policy": kwargs["policy"] if kwargs["policy"] is not None else Policy(),
+        }
+    )
+
+
+def init_app(
+    app: Quart,
+    *,
+    manifest: str | os.PathLike[str] | None = None,
+    push: bool | None = None,
+    early_hints: bool | None = None,
+    early_hints_delay: float | None = None,
+    link_headers: bool | None = None,
+    max_pushes: int | None = None,
+    base_path: str | None = None,
+    pretty_urls: bool | None = None,
+    reload_interval: float | None = None,
+    manifest_required: bool | None = None,
+    output: str | os.PathLike[str] | None = None,
+    policy: Policy | None = None,
+) -> Quart:
+    """Make ``app`` push, hint and link each route's assets from a push manifest.
+
+    Loads the manifest now (raising :class:`~pushgen.errors.ManifestError` with
+    ``file:line:col`` diagnostics when it is missing or invalid), registers an
+    ``after_request`` hook for pushes and ``Link`` headers, wraps ``app.asgi_app``
+    in :class:`~pushgen.runtime.middleware.EarlyHintsMiddleware` for 103 Early Hints and
+    watches the manifest while the app serves. Returns ``app``. The state is
+    ``app.extensions["pushgen"]`` (a :class:`PushgenState`). A bad option value
+    is a :class:`~pushgen.errors.ConfigError` that names its ``PUSHGEN_*`` key.
+    """
+    if EXTENSION_KEY in app.extensions:
+        raise PushgenError("pushgen.quart.init_app was already called for this app")
+    options = _options(
+        app,
+        {
+            "manifest": manifest,
+            "push": push,
+            "early_hints": early_hints,
+            "early_hints_delay": early_hints_delay,
+            "link_headers": link_headers,
+            "max_pushes": max_pushes,
+            "base_path": base_path,
+            "pretty_urls": pretty_urls,
+            "reload_interval": reload_interval,
+            "manifest_required": manifest_required,
+            "output": output,
+            "policy": policy,
+        },
+    )
+    state = PushgenState(options)
+    state.load()
+    app.extensions[EXTENSION_KEY] = state
+    app.after_request(state._after_request)
+    app.before_serving(state._start)
+    app.after_serving(state._stop)
+    if options.early_hints or options.push:
+        inner: ASGIApp = app.asgi_app  # type: ignore[assignment]
+        middleware = EarlyHintsMiddleware(
+            inner,
+            lambda: state.table,
+            enabled=options.early_hints,
+            push=options.push,
+            hint_delay=options.early_hints_delay,
+        )
+        app.asgi_app = middleware  # type: ignore[assignment,method-assign]
+    return app

@@ -1,0 +1,113 @@
+"""Running an ASGI app on Hypercorn with HTTP/2 over TLS, and stopping it cleanly.
+
+Nothing here prints, builds or returns an exit code: ``pushgen serve``
+(:mod:`pushgen.serve`) does those around :func:`listen` and :func:`run`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import PushgenError
+
+__all__ = ["Listening", "listen", "run"]
+
+
+@dataclass(frozen=True, slots=True)
+class Listening:
+    """A bound socket handed to a Hypercorn configuration, and the URL it answers at."""
+
+    config: Any  # hypercorn.config.Config (Hypercorn ships no type information)
+    port: int
+    url: str
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, kind, proto, _, address = info[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def _url(host: str, port: int) -> str:
+    if host in ("", "0.0.0.0", "::"):
+        host = "localhost"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"https://{host}:{port}/"
+
+
+def listen(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8443,
+    certfile: str | os.PathLike[str],
+    keyfile: str | os.PathLike[str],
+    access_log: bool = True,
+    graceful_timeout: float = 3.0,
+) -> Listening:
+    """Check the certificate and bind ``host:port`` (0 picks a free port) for :func:`run`.
+
+    Raises :class:`PushgenError` when the certificate cannot be used or the
+    address cannot be bound.
+    """
+    from hypercorn.config import Config
+
+    config = Config()
+    # Hypercorn closes a connection after 1,000 requests by default; an HTTP/2
+    # client multiplexing a site's pages over one connection (h2load, a busy
+    # proxy) should not see a GOAWAY for that.
+    config.keep_alive_max_requests = 100_000
+    config.certfile = os.fspath(certfile)
+    config.keyfile = os.fspath(keyfile)
+    # h2 first: a browser that offers both gets HTTP/2, others HTTP/1.1 (RFC 9113 §3.2).
+    config.alpn_protocols = ["h2", "http/1.1"]
+    config.accesslog = "-" if access_log else None
+    config.errorlog = "-"
+    config.graceful_timeout = graceful_timeout
+    try:
+        config.create_ssl_context()
+    except (OSError, ValueError) as exc:
+        raise PushgenError(
+            f"cannot use the certificate {certfile} with key {keyfile}: {exc}"
+        ) from exc
+    # Bind here rather than in Hypercorn so that port 0 can be reported.
+    try:
+        sock = _bind(host, port)
+    except OSError as exc:
+        raise PushgenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    actual_port = sock.getsockname()[1]
+    config.bind = [f"fd://{sock.detach()}"]
+    return Listening(config, actual_port, _url(host, actual_port))
+
+
+async def _serve(app: Any, config: Any) -> None:
+    from hypercorn.asyncio import serve as hypercorn_serve
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for signum in signals:
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await hypercorn_serve(app, config, shutdown_trigger=stop.wait)
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
+
+
+def run(app: Any, listening: Listening) -> None:
+    """Serve ``app`` on ``listening`` until Ctrl-C or SIGTERM, then return."""
+    asyncio.run(_serve(app, listening.config))

@@ -1,0 +1,60 @@
+"""The runtime's settings: one declaration, one order of sources, one validator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from pushgen.errors import ConfigError
+from pushgen.runtime.options import SETTINGS, resolve
+
+
+def test_keyword_then_config_then_environment_then_default() -> None:
+    names = ("max_pushes", "push", "reload_interval", "base_path")
+    config = {"PUSHGEN_MAX_PUSHES": 3, "PUSHGEN_PUSH": False}
+    environ = {"PUSHGEN_MAX_PUSHES": "7", "PUSHGEN_PUSH": "1", "PUSHGEN_RELOAD_INTERVAL": " 2.5 "}
+    given: dict[str, Any] = {"max_pushes": 1}
+    assert resolve(names, given, config=config, environ=environ) == {
+        "max_pushes": 1,
+        "push": False,
+        "reload_interval": 2.5,
+        "base_path": "/",
+    }
+    assert resolve(names, {}, environ=environ)["max_pushes"] == 7
+    assert resolve(names, {}, defaults={"base_path": "/blog/"})["base_path"] == "/blog/"
+
+
+def test_every_setting_has_a_pushgen_key_and_a_default_of_its_kind() -> None:
+    for setting in SETTINGS.values():
+        assert setting.key == "PUSHGEN_" + setting.name.upper()
+        if setting.default is not None:
+            assert resolve([setting.name], {setting.name: setting.default}) == {
+                setting.name: setting.default
+            }
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("push", "yes", "PUSHGEN_PUSH must be True or False, not 'yes'"),
+        ("max_pushes", 1.5, "PUSHGEN_MAX_PUSHES must be a whole number >= 0, not 1.5"),
+        ("max_pushes", True, "PUSHGEN_MAX_PUSHES must be a whole number >= 0, not True"),
+        ("early_hints_delay", float("nan"), "PUSHGEN_EARLY_HINTS_DELAY must be a number >= 0"),
+        ("reload_interval", -1, "PUSHGEN_RELOAD_INTERVAL must be a number >= 0, not -1"),
+        ("manifest", 3, "PUSHGEN_MANIFEST must be a file or folder path, not 3"),
+        ("base_path", b"/", "PUSHGEN_BASE_PATH must be a URL path like /blog/"),
+    ],
+)
+def test_a_bad_value_names_its_setting(name: str, value: object, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve([name], {name: value})
+    assert str(caught.value).startswith(message)
+    # The same value from app.config: the same message.
+    with pytest.raises(ConfigError) as again:
+        resolve([name], {}, config={SETTINGS[name].key: value})
+    assert str(again.value) == str(caught.value)
+
+
+def test_an_empty_path_in_the_environment_is_unset() -> None:
+    assert resolve(["output"], {}, environ={"PUSHGEN_OUTPUT": ""}) == {"output": None}
