@@ -451,6 +451,7 @@ def serve(
     """
     from .app import create_app
     from .certs import dev_certificate
+    from .devca import trust_summary
     from .quart import EXTENSION_KEY
 
     _setup_logging()
@@ -471,10 +472,8 @@ def serve(
             dev = dev_certificate()
             certfile, keyfile = dev.certfile, dev.keyfile
             made = "created" if dev.created else "using"
-            print(
-                f"pushgen: {made} a self-signed development certificate for localhost "
-                f"({certfile}); the browser will ask you to accept it"
-            )
+            print(f"pushgen: {made} a development certificate for localhost ({certfile})")
+            print(f"pushgen: {trust_summary(certfile)}")
         for name in (certfile, keyfile):
             if not os.path.isfile(name):
                 raise PushgenError(f"{name}: no such file")
