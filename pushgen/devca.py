@@ -22,7 +22,9 @@ nickname (NSS) or file name (system store) that carries the CA's fingerprint.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import os
 import shutil
 import subprocess
@@ -33,6 +35,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import NameOID
 
 from .errors import PushgenError
@@ -48,6 +51,7 @@ __all__ = [
     "ensure_local_ca",
     "install",
     "load_local_ca",
+    "spki_hash",
     "status",
     "trust_summary",
     "uninstall",
@@ -215,6 +219,18 @@ def ensure_local_ca(
     loaded = load_local_ca(directory)
     assert loaded is not None
     return LocalCA(loaded.certfile, loaded.keyfile, loaded.certificate, created=True)
+
+
+def spki_hash(certfile: str | os.PathLike[str]) -> str:
+    """base64(sha256(SubjectPublicKeyInfo)) of a PEM certificate.
+
+    What Chromium's ``--ignore-certificate-errors-spki-list`` takes: a browser
+    started with it trusts that key, as if its CA were installed (the tests and
+    benchmarks use it where installing a CA is not the point).
+    """
+    cert = x509.load_pem_x509_certificate(Path(certfile).read_bytes())
+    der = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
 # --- NSS (Chromium and Firefox on Linux) --------------------------------------------
