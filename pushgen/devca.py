@@ -292,7 +292,9 @@ def _nss_remove(certutil: str, db: Path, nickname: str) -> None:
 def _system_allowed(anchors: Path) -> str:
     """Empty when the system store can be changed here, else why not."""
     if os.geteuid() != 0:
-        return "needs root: run `sudo pushgen trust install` to add it there too"
+        # Not "use sudo": under sudo HOME is root's, so that would make and
+        # install a second CA, not this one. Browsers read the NSS databases.
+        return "left alone: changing it needs root; browsers read the NSS database"
     if shutil.which("update-ca-certificates") is None:
         return "update-ca-certificates is not installed (apt-get install ca-certificates)"
     if not anchors.is_dir():
