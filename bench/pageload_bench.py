@@ -472,6 +472,8 @@ def h2o_config(output: Path, port: int, certs: tuple[Path, Path], links: dict[st
         user = f"user: {pwd.getpwuid(os.geteuid()).pw_name}\n"
     return f"""\
 {user}num-threads: 1
+# Into h2o.log, where browser_bench.py counts what each page load fetched.
+access-log: /dev/stdout
 listen:
   host: 127.0.0.1
   port: {port}
@@ -559,7 +561,8 @@ def serve_dynamic(site: Path, certfile: Path, keyfile: Path, flags: Flags) -> in
         # None: the extension's default (app.config has no PUSHGEN_EARLY_HINTS_DELAY).
         early_hints_delay=flags.get("early_hints_delay"),
     )
-    return run_server(app, port=0, certfile=certfile, keyfile=keyfile, access_log=False)
+    # The access log: browser_bench.py counts what each page load fetched.
+    return run_server(app, port=0, certfile=certfile, keyfile=keyfile, access_log=True)
 
 
 # --- the benchmark ------------------------------------------------------------------

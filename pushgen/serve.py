@@ -160,6 +160,7 @@ def serve(
     """
     from .runtime.app import create_app
     from .runtime.certs import certificate_pair, dev_certificate
+    from .runtime.devca import trust_summary
     from .runtime.quart import EXTENSION_KEY
 
     _setup_logging()
@@ -179,10 +180,8 @@ def serve(
             dev = dev_certificate()
             pair = dev.certfile, dev.keyfile
             made = "created" if dev.created else "using"
-            print(
-                f"pushgen: {made} a self-signed development certificate for localhost "
-                f"({dev.certfile}); the browser will ask you to accept it"
-            )
+            print(f"pushgen: {made} a development certificate for localhost ({dev.certfile})")
+            print(f"pushgen: {trust_summary(dev.certfile)}")
         return run_server(app, host=host, port=port, certfile=pair[0], keyfile=pair[1])
     except PushgenError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -12,6 +12,7 @@ import asyncio
 import importlib.util
 import sys
 import time
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -37,7 +38,15 @@ def load(name: str) -> ModuleType:
 
 
 @pytest.mark.parametrize(
-    "name", ["latency_proxy", "pageload_bench", "runtime_bench", "build_bench", "incremental_bench"]
+    "name",
+    [
+        "latency_proxy",
+        "pageload_bench",
+        "runtime_bench",
+        "build_bench",
+        "incremental_bench",
+        "browser_bench",
+    ],
 )
 def test_benchmark_modules_import_and_have_a_main(name: str) -> None:
     module = load(name)
@@ -114,3 +123,24 @@ def test_link_header_parsing_finds_preloads() -> None:
         '<https://cdn.example>; rel=preconnect, </p.css>; rel=preload; as=style; media="a, b"'
     )
     assert pageload.preload_targets(value) == ["/a.css", "/f.woff2", "/m.js", "/p.css"]
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs Debian's chromium")
+def test_browser_bench_runs_one_tiny_round() -> None:
+    """Chromium through the delay line: every counted load measured, nothing fetched twice."""
+    pytest.importorskip("playwright.sync_api", reason="needs playwright (pip)")
+    bench = load("browser_bench")
+    scenarios = [s for s in bench.SCENARIOS if s.key in ("none", "103")]
+    samples = bench.run(5.0, 1, scenarios)
+    assert set(samples) == {"none", "103"}
+    for key, sample in samples.items():
+        [page_load] = sample.loads
+        assert all(value is not None for value in page_load.timings.values()), (key, page_load)
+        assert page_load.fetches >= 10, (key, page_load)
+        # A trusted certificate: a 103 preload is used, never fetched again.
+        assert page_load.duplicates == [], (key, page_load.duplicates)
+        # font-display: block in the bench's copy: the text paints in its web font.
+        assert page_load.timings["text"] >= page_load.timings["font"], (key, page_load)
+    text = bench.report(samples, 5.0)
+    assert "| static, no hints |" in text and "| static, 103 Early Hints only |" in text

@@ -30,7 +30,6 @@ certificate is trusted by its key (``--ignore-certificate-errors-spki-list``).
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import re
 import shutil
@@ -45,12 +44,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from pushgen.cli import main
 from pushgen.manifest import Manifest, load_manifest
 from pushgen.runtime.certs import DevCertificate
+from pushgen.runtime.devca import spki_hash
 
 from .clients import REPO, ServerProcess, wait_for_port
 
@@ -72,13 +70,6 @@ ARGS = [
     "--disable-sync",
     "--disable-quic",
 ]
-
-
-def spki_hash(certfile: Path) -> str:
-    """base64(sha256(SubjectPublicKeyInfo)): what --ignore-certificate-errors-spki-list takes."""
-    cert = x509.load_pem_x509_certificate(certfile.read_bytes())
-    der = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
-    return base64.b64encode(hashlib.sha256(der).digest()).decode()
 
 
 def pushgen_serve(

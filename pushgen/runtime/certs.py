@@ -4,8 +4,10 @@ Browsers speak HTTP/2 only over TLS (RFC 9113 §3.2: "h2" is negotiated with
 ALPN), so ``pushgen serve`` needs a certificate even on a laptop. Without one
 given, it uses a self-signed certificate for ``localhost``, ``127.0.0.1`` and
 ``::1`` kept in the user's cache folder (``$XDG_CACHE_HOME/pushgen`` or
-``~/.cache/pushgen``) and replaced only when it is about to expire. Browsers
-will warn about it once; nothing here touches a trust store.
+``~/.cache/pushgen``) and replaced only when it is about to expire. When the
+local CA of :mod:`pushgen.devca` exists (``pushgen trust install``), the
+certificate is signed by it, and browsers that trust the CA trust it; nothing
+here touches a trust store.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ..errors import PushgenError
 from ..fsutil import atomic_write
+from .devca import LocalCA, load_local_ca
 
 __all__ = [
     "DEV_HOSTS",
@@ -86,7 +90,9 @@ def _names(cert: x509.Certificate) -> set[str]:
     return names
 
 
-def _usable(certfile: Path, keyfile: Path, now: dt.datetime) -> x509.Certificate | None:
+def _usable(
+    certfile: Path, keyfile: Path, now: dt.datetime, ca: LocalCA | None
+) -> x509.Certificate | None:
     try:
         cert = x509.load_pem_x509_certificate(certfile.read_bytes())
         key = serialization.load_pem_private_key(keyfile.read_bytes(), password=None)
@@ -98,10 +104,15 @@ def _usable(certfile: Path, keyfile: Path, now: dt.datetime) -> x509.Certificate
         return None
     if not set(DEV_HOSTS) <= _names(cert):
         return None
+    # Made before the CA (or by another one): make a leaf browsers will trust.
+    try:
+        cert.verify_directly_issued_by(ca.certificate if ca is not None else cert)
+    except (ValueError, TypeError, InvalidSignature):
+        return None
     return cert
 
 
-def _generate(now: dt.datetime) -> tuple[bytes, bytes, dt.datetime]:
+def _generate(now: dt.datetime, ca: LocalCA | None) -> tuple[bytes, bytes, dt.datetime]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
         [
@@ -113,7 +124,7 @@ def _generate(now: dt.datetime) -> tuple[bytes, bytes, dt.datetime]:
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
-        .issuer_name(name)
+        .issuer_name(ca.certificate.subject if ca is not None else name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
@@ -131,7 +142,7 @@ def _generate(now: dt.datetime) -> tuple[bytes, bytes, dt.datetime]:
         )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .sign(key, hashes.SHA256())
+        .sign(ca.private_key() if ca is not None else key, hashes.SHA256())
     )
     key_pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -142,23 +153,29 @@ def _generate(now: dt.datetime) -> tuple[bytes, bytes, dt.datetime]:
 
 
 def dev_certificate(
-    cache_dir: str | os.PathLike[str] | None = None, *, now: dt.datetime | None = None
+    cache_dir: str | os.PathLike[str] | None = None,
+    *,
+    now: dt.datetime | None = None,
+    caroot: str | os.PathLike[str] | None = None,
 ) -> DevCertificate:
     """The development certificate in ``cache_dir`` (default :func:`default_cache_dir`).
 
     Reuses the files there while they match, cover ``localhost``, ``127.0.0.1``
-    and ``::1`` and stay valid for more than a week; otherwise writes a new pair
-    (the key readable by the owner only).
+    and ``::1``, stay valid for more than a week and come from the local CA in
+    ``caroot`` (default :func:`pushgen.devca.default_caroot`) when there is one;
+    otherwise writes a new pair (the key readable by the owner only), signed by
+    that CA or, without one, by itself.
     """
     directory = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     certfile, keyfile = directory / _CERT_NAME, directory / _KEY_NAME
     moment = now or dt.datetime.now(dt.UTC)
+    ca = load_local_ca(caroot)
     with _locked(directory):
-        cert = _usable(certfile, keyfile, moment)
+        cert = _usable(certfile, keyfile, moment, ca)
         if cert is not None:
             return DevCertificate(certfile, keyfile, False, cert.not_valid_after_utc)
-        cert_pem, key_pem, not_after = _generate(moment)
+        cert_pem, key_pem, not_after = _generate(moment, ca)
         # atomic_write goes through mkstemp, which creates files with mode 0600.
         atomic_write(keyfile, key_pem)
         atomic_write(certfile, cert_pem)

@@ -1,0 +1,434 @@
+"""Page load in a real browser: headless Chromium through the delay line, in round trips.
+
+``bench/pageload_bench.py`` measures a model browser built from pushgen's own
+scanners; this one drives Debian's Chromium (Playwright) so that what a real
+browser does differently shows (it drops 103 preloads on a connection whose
+certificate it does not trust, issue 16 item 3). Chromium trusts the benchmark's
+certificate by its key (``--ignore-certificate-errors-spki-list``), which is
+what a trusted certificate looks like to it, not a click-through.
+
+The site is a copy of ``site_example/`` with two changes to the copy: the
+hero paragraph of ``/`` carries ``elementtiming="body-text"`` (Element Timing
+reports when it is painted), and its web font is ``font-display: block`` so that
+paint is the text in its web font; Chromium's first contentful paint fires while
+a blocking font still hides the text, so FCP alone would flatter a slow font.
+
+Every request goes through ``bench/latency_proxy.py`` (one process per server,
+``--delay-ms`` each way, default 50 ms: RTT 100 ms). Each load opens a fresh
+browser context (empty cache, its own connections) and reads, from navigation
+start and from the page request's ``requestStart``:
+
+* the @import stylesheet (``base/typography.css``, ``responseEnd``), the body font
+  (``dejavu-sans.woff2``), the last module script of the page's module graph;
+* first contentful paint and the hero text's Element Timing ``renderTime``;
+
+and counts duplicate fetches (a URL requested twice, or a URL the 103 hinted that
+the page fetched again instead of taking the preload: DevTools'
+``fromEarlyHints``) and console warnings and errors.
+
+Scenarios, each on its own server, all started before the first round; rounds
+are interleaved and their order rotates (round 0 warms up and is not counted):
+``pushgen serve`` with no hints, Link headers only, the 103 only (before every
+page), its defaults; h2o serving the same files with the same Link headers;
+a Quart view that thinks 200 ms, without hints and with the pushgen extension
+(its defaults: a 103 at once, Link headers, push). Chromium refuses push
+(SETTINGS_ENABLE_PUSH=0), so push plays no part here. Usage::
+
+    python bench/browser_bench.py [--delay-ms 50] [--rounds 5] [--no-h2o]
+        [--scenarios none,link,...] [--markdown docs/performance-browser.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from bench_markdown import put_block
+from bench_process import REPO, Process
+from pageload_bench import (
+    SERVERS,
+    THINK_ROUTE,
+    running,
+    start_dynamic,
+    start_h2o,
+    start_proxies,
+    start_pushgen,
+)
+
+from pushgen.cli import main as pushgen_main
+from pushgen.config import load_config
+from pushgen.manifest import load_manifest
+from pushgen.runtime.certs import dev_certificate
+from pushgen.runtime.devca import spki_hash
+from pushgen.runtime.headers import build_route_table
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+TEXT_ID = "body-text"
+IMPORTED_CSS = "/static/css/base/typography.css"
+FONT = "/static/fonts/dejavu-sans.woff2"
+# A GET in Hypercorn's access log (`"GET /path 2"`) or h2o's (`"GET /path HTTP/2"`).
+_GET = re.compile(r'"GET (\S+) (?:HTTP/)?2(?:\.0)?"')
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One row: a server (a key of :data:`SERVERS`, or ``h2o``) and the path loaded."""
+
+    key: str
+    name: str
+    server: str
+    path: str = "/"
+
+
+SCENARIOS = [
+    Scenario("none", "static, no hints", "none"),
+    Scenario("link", "static, Link headers only", "link"),
+    Scenario("103", "static, 103 Early Hints only", "103"),
+    Scenario("defaults", "static, pushgen serve defaults", "defaults"),
+    Scenario("h2o", "h2o, same Link headers", "h2o"),
+    Scenario("dyn-none", "view thinking 200 ms, no hints", "dyn-none", THINK_ROUTE),
+    Scenario("dyn-ext", "view thinking 200 ms, Quart extension", "dyn-ext", THINK_ROUTE),
+]
+# The Quart extension with its defaults: push, a 103 at once, Link headers.
+BROWSER_SERVERS = {
+    **SERVERS,
+    "dyn-ext": ("dynamic", {"push": True, "early_hints": True, "link_headers": True}),
+}
+METRICS = {
+    "text": "text in web font",
+    "fcp": "FCP",
+    "css": "@import CSS",
+    "font": "font",
+    "module": "last module",
+}
+
+# Runs in the page once it has loaded: waits for the hero text's Element Timing
+# entry and the fonts, then returns the timings (ms from navigation start).
+_MEASURE = """
+async ([id, css, font, modules]) => {
+  const text = await new Promise(resolve => {
+    new PerformanceObserver(list => {
+      for (const e of list.getEntries()) if (e.identifier === id) resolve(e.renderTime);
+    }).observe({type: 'element', buffered: true});
+    setTimeout(() => resolve(null), 20000);
+  });
+  await document.fonts.ready;
+  const ends = {};
+  for (const e of performance.getEntriesByType('resource')) {
+    const path = new URL(e.name).pathname;
+    ends[path] = Math.max(ends[path] || 0, e.responseEnd);
+  }
+  const nav = performance.getEntriesByType('navigation')[0];
+  const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+  return {
+    request: nav.requestStart,
+    text: text,
+    fcp: fcp ? fcp.startTime : null,
+    css: ends[css] ?? null,
+    font: ends[font] ?? null,
+    module: modules.every(m => m in ends) ? Math.max(...modules.map(m => ends[m])) : null,
+  };
+}
+"""
+
+
+@dataclass
+class Load:
+    """One page load: timings (ms from navigation start), what was fetched twice, warnings."""
+
+    timings: dict[str, float | None]
+    request: float
+    duplicates: list[str]  # one entry per extra fetch the server saw
+    warnings: list[str]
+    early_hints: bool  # a 103 reached the page
+    from_hints: int  # responses DevTools reports as fromEarlyHints
+    fetches: int  # GETs the server saw
+
+
+@dataclass
+class Samples:
+    """Per scenario, every counted load."""
+
+    loads: list[Load] = field(default_factory=list)
+
+
+def make_site(root: Path) -> Path:
+    """A built copy of site_example/ whose ``/`` marks its hero text and blocks on its font."""
+    shutil.copytree(
+        REPO / "site_example",
+        root,
+        ignore=shutil.ignore_patterns("_site", "push-manifest.yaml", ".*"),
+    )
+    page = root / "pages" / "index.html"
+    text = page.read_text()
+    marked = text.replace(
+        "<p>\n    {{ site_name }}", f'<p elementtiming="{TEXT_ID}">\n    {{{{ site_name }}}}', 1
+    )
+    if marked == text:
+        raise RuntimeError(f"{page}: the hero paragraph is not where the benchmark expects it")
+    page.write_text(marked)
+    css = root / "static" / "css" / "base" / "typography.css"
+    css.write_text(css.read_text().replace("font-display: swap", "font-display: block"))
+    if pushgen_main(["build", str(root)]) != 0:
+        raise RuntimeError(f"pushgen build {root} failed")
+    return root
+
+
+def served(log: Path, since: int) -> tuple[Counter[str], int]:
+    """The paths the server's access log shows after byte ``since``, and the log's new end."""
+    data = log.read_bytes()
+    text = data[since:].decode("utf-8", "replace")
+    return Counter(_GET.findall(text)), len(data)
+
+
+def load_page(browser: Any, url: str, modules: list[str], log: Path) -> Load:
+    """Open ``url`` in a fresh context (cold cache, new connections) and measure it.
+
+    Duplicates are counted where they cost: in the server's access log, which
+    sees a 103 preload the browser threw away and fetched again, and not the
+    browser's memory-cache hits that DevTools reports as requests too.
+    """
+    _, since = served(log, 0)
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        cdp = context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        from_hints: set[str] = set()
+        hinted: list[str] = []
+        warnings: list[str] = []
+        cdp.on(
+            "Network.responseReceived",
+            lambda p: (
+                p["response"].get("fromEarlyHints")
+                and from_hints.add(urlsplit(p["response"]["url"]).path)
+            ),
+        )
+        cdp.on("Network.responseReceivedEarlyHints", lambda p: hinted.append("103"))
+        page.on("console", lambda m: m.type in ("warning", "error") and warnings.append(m.text))
+        page.on("pageerror", lambda e: warnings.append(f"uncaught: {e}"))
+        response = page.goto(url, wait_until="load", timeout=60_000)
+        if response is None or response.status != 200:
+            raise RuntimeError(f"{url}: {response.status if response else 'no response'}")
+        data = page.evaluate(_MEASURE, [TEXT_ID, IMPORTED_CSS, FONT, modules])
+    finally:
+        context.close()
+    counts, _ = served(log, since)
+    twice = [path for path, n in sorted(counts.items()) for _ in range(n - 1)]
+    timings = {key: data[key] for key in METRICS}
+    return Load(
+        timings,
+        data["request"],
+        twice,
+        warnings,
+        bool(hinted),
+        len(from_hints),
+        sum(counts.values()),
+    )
+
+
+def start_servers(
+    site: Path, work: Path, certs: tuple[Path, Path], names: list[str]
+) -> Iterator[tuple[str, Process]]:
+    """The servers ``names`` need, each started as pageload_bench starts it."""
+    for name in names:
+        if name == "h2o":
+            config = load_config(site)
+            table = build_route_table(load_manifest(config.manifest))
+            links = {
+                path: "\n".join(v.decode() for v in plan.links)
+                for path, plan in table.plans.items()
+            }
+            yield name, start_h2o(config.output, work, certs, links)
+            continue
+        kind, flags = BROWSER_SERVERS[name]
+        start = start_pushgen if kind == "pushgen" else start_dynamic
+        yield name, start(site, work, name, certs, **flags)
+
+
+def run(
+    delay_ms: float, rounds: int, scenarios: list[Scenario], *, untrusted: bool = False
+) -> dict[str, Samples]:
+    """Start every server and proxy and Chromium; load each scenario once per round, interleaved.
+
+    ``untrusted``: Chromium ignores certificate errors instead of trusting the key,
+    as after clicking through its warning (the state issue 16 item 3 is about).
+    """
+    from playwright.sync_api import sync_playwright
+
+    work = Path(tempfile.mkdtemp(prefix="pushgen-browser-"))
+    try:
+        site = make_site(work / "site")
+        manifest = load_manifest(load_config(site).manifest)
+        modules = [a.path for a in manifest.assets("/") if a.module]
+        # No local CA here (an empty CA root): the key is what Chromium is told to trust.
+        cert = dev_certificate(work / "cert", caroot=work / "no-ca")
+        certs = (cert.certfile, cert.keyfile)
+        samples = {s.key: Samples() for s in scenarios}
+        with running([]) as processes:
+            servers: dict[str, Process] = {}
+            for name, process in start_servers(
+                site, work, certs, sorted({s.server for s in scenarios})
+            ):
+                servers[name] = process
+                processes.append(process)
+            names = list(servers)
+            proxies = start_proxies([servers[n].port for n in names], delay_ms, work)
+            processes.extend(proxies)
+            port = {name: proxy.port for name, proxy in zip(names, proxies, strict=True)}
+            trust = f"--ignore-certificate-errors-spki-list={spki_hash(cert.certfile)}"
+            if untrusted:
+                trust = "--ignore-certificate-errors"
+            with sync_playwright() as driver:
+                browser = driver.chromium.launch(
+                    executable_path=CHROMIUM,
+                    headless=True,
+                    args=[*ARGS, trust],
+                )
+                try:
+                    for round_ in range(rounds + 1):  # round 0 warms every server up
+                        shift = round_ % len(scenarios)
+                        for scenario in scenarios[shift:] + scenarios[:shift]:
+                            url = f"https://127.0.0.1:{port[scenario.server]}{scenario.path}"
+                            log = servers[scenario.server].log
+                            load = load_page(browser, url, modules, log)
+                            if scenario.server in ("103", "dyn-ext") and not load.early_hints:
+                                print(f"note: {scenario.name}: no 103 seen", file=sys.stderr)
+                            if round_:
+                                samples[scenario.key].loads.append(load)
+                finally:
+                    browser.close()
+        return samples
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _cell(values: list[float], rtt: float) -> str:
+    if not values:
+        return "n/a"
+    med = statistics.median(values) / rtt
+    return f"{med:.2f} ({min(values) / rtt:.2f}-{max(values) / rtt:.2f})"
+
+
+def table(samples: dict[str, Samples], delay_ms: float, *, from_request: bool) -> str:
+    """Markdown: per scenario and metric, median (min-max) in RTTs; then the median number of
+    GETs the server saw per load and of responses taken from a 103 preload, and the duplicate
+    fetches and console warnings over all loads."""
+    rtt = 2 * delay_ms
+    head = " | ".join(METRICS.values())
+    lines = [
+        f"| scenario | {head} | fetches | used from 103 | duplicate fetches | console warnings |",
+        "|---|" + "---:|" * (len(METRICS) + 4),
+    ]
+    for scenario in SCENARIOS:
+        if scenario.key not in samples:
+            continue
+        loads = samples[scenario.key].loads
+        cells = []
+        for key in METRICS:
+            values = [
+                t - (load.request if from_request else 0.0)
+                for load in loads
+                if (t := load.timings[key]) is not None
+            ]
+            cells.append(_cell(values, rtt))
+        dups = sum(len(load.duplicates) for load in loads)
+        warns = sum(len(load.warnings) for load in loads)
+        fetches = statistics.median(load.fetches for load in loads)
+        used = statistics.median(load.from_hints for load in loads)
+        lines.append(
+            f"| {scenario.name} | {' | '.join(cells)} | {fetches:g} | {used:g} | {dups} | {warns} |"
+        )
+    return "\n".join(lines)
+
+
+def _counted(samples: dict[str, Samples], what: str) -> str:
+    lines = []
+    for scenario in SCENARIOS:
+        if scenario.key in samples:
+            loads = samples[scenario.key].loads
+            seen = Counter(x for load in loads for x in getattr(load, what))
+            listed = ", ".join(f"{x} x{n}" for x, n in sorted(seen.items())) or "none"
+            lines.append(f"- {scenario.name}: {listed}")
+    return "\n".join(lines)
+
+
+def report(samples: dict[str, Samples], delay_ms: float) -> str:
+    """Both tables, from navigation start and from the page request, then what was counted."""
+    return (
+        "From navigation start (RTTs, median (min-max)):\n\n"
+        + table(samples, delay_ms, from_request=False)
+        + "\n\nFrom the page request (`requestStart`; RTTs, median (min-max)):\n\n"
+        + table(samples, delay_ms, from_request=True)
+        + "\n\nDuplicate fetches, over all counted loads:\n\n"
+        + _counted(samples, "duplicates")
+        + "\n\nConsole warnings and errors, over all counted loads:\n\n"
+        + _counted(samples, "warnings")
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; print the tables (and write them with ``--markdown``); return 0."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--delay-ms", type=float, default=50.0, help="one-way delay (ms)")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--no-h2o", action="store_true", help="leave out h2o")
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(s.key for s in SCENARIOS),
+        help="comma-separated keys: " + ", ".join(s.key for s in SCENARIOS),
+    )
+    parser.add_argument(
+        "--untrusted",
+        action="store_true",
+        help="ignore certificate errors instead of trusting the key (a clicked-through warning)",
+    )
+    parser.add_argument("--markdown", type=Path, help="write the tables into this file")
+    args = parser.parse_args(argv)
+    keys = args.scenarios.split(",")
+    unknown = set(keys) - {s.key for s in SCENARIOS}
+    if unknown:
+        parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
+    scenarios = [s for s in SCENARIOS if s.key in keys]
+    if "h2o" in keys and (args.no_h2o or shutil.which("h2o") is None):
+        if not args.no_h2o:
+            print("h2o is not installed (apt-get install -y h2o); leaving it out", file=sys.stderr)
+        scenarios = [s for s in scenarios if s.key != "h2o"]
+    samples = run(args.delay_ms, args.rounds, scenarios, untrusted=args.untrusted)
+    text = report(samples, args.delay_ms)
+    print(text)
+    if args.markdown:
+        command = (
+            f"python bench/browser_bench.py --delay-ms {args.delay_ms:g} --rounds {args.rounds}"
+        )
+        if len(scenarios) != len(SCENARIOS):
+            command += f" --scenarios {','.join(s.key for s in scenarios)}"
+        if args.untrusted:
+            command += " --untrusted"
+        note = f" ({args.rounds} rounds, interleaved; RTT = {2 * args.delay_ms:g} ms)"
+        put_block(args.markdown, "browser_bench", f"`{command}`{note}\n\n{text}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
