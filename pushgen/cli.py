@@ -8,13 +8,17 @@ from __future__ import annotations
 import difflib
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from .config import load_config
+from .config import SiteConfig, load_config
 from .errors import BuildError, Diagnostic, ManifestError, PushgenError
+
+if TYPE_CHECKING:
+    from .sources.resolve import SourceResult
 
 __all__ = ["cli", "main"]
 
@@ -89,6 +93,13 @@ def cli() -> None:
     is_flag=True,
     help="After building, rebuild whenever a source changes (Ctrl-C stops).",
 )
+@click.option(
+    "--app",
+    "app",
+    metavar="MODULE:APP",
+    help="Render this Quart app through its test client instead of SITE's pages"
+    " (MODULE:factory() calls a factory) [app: in pushgen.yaml].",
+)
 def build(
     site: Path,
     output: Path | None,
@@ -99,6 +110,7 @@ def build(
     force: bool,
     full: bool,
     watch: bool,
+    app: str | None,
 ) -> None:
     """Render SITE, find every asset each page needs, write the output and the manifest."""
     from .build import build_site
@@ -106,6 +118,11 @@ def build(
     if not site.is_dir():
         raise click.UsageError(f"site folder {site} does not exist")
     config = load_config(site, output=output, manifest=manifest)
+    if app or config.app:
+        if watch or output is not None:
+            raise click.UsageError("--app renders the app in memory: no -o, no --watch")
+        _build_app(config, app=app, strict=strict, check=check, force=force)
+        return
     progress = _Progress()
     try:
         result = build_site(
@@ -138,6 +155,48 @@ def build(
 
         click.echo(f"watching {config.root} for changes (Ctrl-C stops)", err=True)
         watch_and_build(config, report=_report, jobs=jobs)
+
+
+def _build_app(
+    config: SiteConfig, *, app: str | None, strict: bool, check: bool, force: bool
+) -> None:
+    """``pushgen build --app``: the manifest of a Quart app (pushgen/sources/app.py)."""
+    from .sources.app import build_app
+
+    _run_source(
+        lambda: build_app(config, app=app, strict=strict, write=not check, force=force),
+        config.manifest,
+        check=check,
+        failed="build failed",
+        done="built {manifest} from the app",
+        command="pushgen build --app",
+    )
+
+
+def _run_source(
+    run: Callable[[], SourceResult],
+    manifest: Path,
+    *,
+    check: bool,
+    failed: str,
+    done: str,
+    command: str,
+) -> None:
+    """Run a source (pushgen/sources/), print what it found, exit 1 on errors or a stale --check."""
+    try:
+        result = run()
+    except BuildError as exc:
+        _print_diagnostics(exc.diagnostics)
+        errors = _count(len(exc.diagnostics), "error")
+        click.echo(f"{failed}: {errors}; nothing written", err=True)
+        raise SystemExit(1) from None
+    _print_diagnostics(result.diagnostics)
+    if check:
+        _check_stale(manifest, result.manifest_text, result.summary(), command)
+        return
+    click.echo(f"{done.format(manifest=manifest)}: {result.summary()}", err=True)
+    if result.errors:
+        raise SystemExit(1)
 
 
 def _check_stale(manifest: Path, text: str, summary: str, command: str) -> None:
@@ -208,21 +267,14 @@ def scan(
     if not folder.is_dir():
         raise click.UsageError(f"folder {folder} does not exist")
     config = folder_config(folder, manifest, base_path=base_path)
-    try:
-        result = scan_folder(config, strict=strict, write=not check, force=force)
-    except BuildError as exc:
-        _print_diagnostics(exc.diagnostics)
-        click.echo(
-            f"scan failed: {_count(len(exc.diagnostics), 'error')}; nothing written", err=True
-        )
-        raise SystemExit(1) from None
-    _print_diagnostics(result.diagnostics)
-    if check:
-        _check_stale(config.manifest, result.manifest_text, result.summary(), "pushgen scan")
-        return
-    click.echo(f"scanned {folder} into {config.manifest}: {result.summary()}", err=True)
-    if result.errors:
-        raise SystemExit(1)
+    _run_source(
+        lambda: scan_folder(config, strict=strict, write=not check, force=force),
+        config.manifest,
+        check=check,
+        failed="scan failed",
+        done=f"scanned {folder} into {{manifest}}",
+        command="pushgen scan",
+    )
 
 
 @cli.command()

@@ -26,7 +26,7 @@ from ..errors import Diagnostic, PushgenError
 from ..html_scan import scan_html
 from ..manifest import SCHEMA_NAME
 from ..urls import document_url, url_path_to_relpath
-from .resolve import PageScan, SourceResult, resolve_pages, write_manifest
+from .resolve import PageScan, SourceResult, display_path, resolve_pages, write_manifest
 
 __all__ = ["FolderSource", "folder_config", "page_route", "scan_folder"]
 
@@ -62,7 +62,7 @@ class FolderSource:
         source = cls(root)
         real_root = os.path.realpath(root)
         seen = {real_root}
-        shown = _display(root)
+        shown = display_path(root)
 
         def walk(directory: str, prefix: str) -> None:
             try:
@@ -192,7 +192,7 @@ def scan_folder(
     )
     source = FolderSource.walk(root, skip=skip)
     diagnostics = list(source.diagnostics)
-    shown = _display(root)
+    shown = display_path(root)
     pages = source.pages
     if not pages:
         diagnostics.append(Diagnostic(shown, 0, 0, "no .html pages found in the folder"))
@@ -235,10 +235,3 @@ def scan_folder(
         force=force,
         protected=root,
     )
-
-
-def _display(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)

@@ -10,6 +10,7 @@ hand edits inside them.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from ..manifest import SCHEMA_NAME, Manifest, update_manifest_text
 from ..model import Asset, ScanResult
 from ..schema import schema_text
 
-__all__ = ["PageScan", "SourceResult", "resolve_pages", "write_manifest"]
+__all__ = ["PageScan", "SourceResult", "display_path", "resolve_pages", "write_manifest"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,3 +157,11 @@ def _read(path: Path) -> str | None:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """``path`` as diagnostics show it: relative to the current folder when it can be."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
