@@ -34,6 +34,7 @@ import os
 import sys
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +52,14 @@ from ..model import Asset
 from ..quart import URL_GENERATORS_KEY
 from ..rules import RoutePattern
 from ..urls import LOCAL_ORIGIN, document_url
-from .resolve import PageScan, SourceResult, display_path, resolve_pages, write_manifest
+from .resolve import (
+    PageScan,
+    SourceResult,
+    display_path,
+    no_cyclic_gc,
+    resolve_pages,
+    write_manifest,
+)
 
 __all__ = ["AppSpec", "build_app", "load_app", "rule_routes"]
 
@@ -215,6 +223,41 @@ class _Crawl:
                 status, data = 500, b""
             self.assets[relpath] = (status, data)
         return self.assets[relpath]
+
+    def exists(self, relpath: str) -> bool:
+        return self.asset(relpath)[0] == 200
+
+    def read(self, relpath: str) -> bytes | None:
+        status, data = self.asset(relpath)
+        return data if status == 200 else None
+
+    def size_of(self, path: str) -> int | None:
+        status, data = self.asset(path.split("?", 1)[0].lstrip("/"))
+        return len(data) if status == 200 else None
+
+    def crawl(self, urls: list[str]) -> list[_Page]:
+        """Render ``urls``, then the links of rendered pages a GET rule answers, up to ``max_pages``."""
+        queue = deque(dict.fromkeys(urls))
+        queued = set(queue)
+        rendered: list[_Page] = []
+        done: set[str] = set()  # a redirect's target may be queued too
+        while queue and len(rendered) < self.max_pages:
+            page = self.render(queue.popleft())
+            if page is None or page.url in done:
+                continue
+            done.add(page.url)
+            rendered.append(page)
+            for link in _links(page):
+                if link not in queued and self.match(link) is not None:
+                    queued.add(link)
+                    queue.append(link)
+        if queue:
+            self.diagnostics.append(
+                Diagnostic(
+                    "app", 0, 0, f"stopped at {self.max_pages} pages; {len(queue)} URLs left"
+                )
+            )
+        return rendered
 
     def render(self, url: str) -> _Page | None:
         """The page at ``url``, following redirects within the app; None (and a warning) otherwise.
@@ -414,54 +457,46 @@ def build_app(
         raise PushgenError("no app to build: give --app MODULE:APP or `app:` in pushgen.yaml")
     spec = AppSpec.parse(text)
     quart_app = load_app(spec, config.root)
+    with no_cyclic_gc():
+        return _build(quart_app, config, strict, write, force, max_pages, started)
+
+
+def _build(
+    quart_app: Quart,
+    config: SiteConfig,
+    strict: bool,
+    write: bool,
+    force: bool,
+    max_pages: int,
+    started: float,
+) -> SourceResult:
     crawl = _Crawl(quart_app, config.root, max_pages)
     try:
-        queue = list(dict.fromkeys([*crawl.rule_urls(), *config.urls, *crawl.generated_urls()]))
-        queued = set(queue)
-        rendered: list[_Page] = []
-        done: set[str] = set()  # a redirect's target may be queued too
-        pages: list[PageScan] = []
-        while queue and len(rendered) < max_pages:
-            page = crawl.render(queue.pop(0))
-            if page is None or page.url in done:
-                continue
-            done.add(page.url)
-            rendered.append(page)
-            scan = scan_html(page.html, document_url(page.url), filename=f"GET {page.url}")
-            pages.append(PageScan(page.url, f"GET {page.url}", scan))
-            for link in _links(page):
-                if link not in queued and crawl.match(link) is not None:
-                    queued.add(link)
-                    queue.append(link)
-        if queue:
-            crawl.diagnostics.append(
-                Diagnostic("app", 0, 0, f"stopped at {max_pages} pages; {len(queue)} URLs left")
+        rendered = crawl.crawl([*crawl.rule_urls(), *config.urls, *crawl.generated_urls()])
+        scans = [
+            PageScan(
+                page.url,
+                f"GET {page.url}",
+                scan_html(page.html, document_url(page.url), filename=f"GET {page.url}"),
             )
-        diagnostics = crawl.diagnostics
-
-        def exists(relpath: str) -> bool:
-            return crawl.asset(relpath)[0] == 200
-
-        def read(relpath: str) -> bytes | None:
-            status, data = crawl.asset(relpath)
-            return data if status == 200 else None
-
-        def size_of(path: str) -> int | None:
-            status, data = crawl.asset(path.split("?", 1)[0].lstrip("/"))
-            return len(data) if status == 200 else None
-
+            for page in rendered
+        ]
         routes = resolve_pages(
-            pages, config, read=read, exists=exists, size_of=size_of, diagnostics=diagnostics
+            scans,
+            config,
+            read=crawl.read,
+            exists=crawl.exists,
+            size_of=crawl.size_of,
+            diagnostics=crawl.diagnostics,
         )
         routes = rule_routes([(p.url, p.rule) for p in rendered], routes)
-        known = {rel for rel, (status, _) in crawl.assets.items() if status == 200}
     finally:
         crawl.close()
     return write_manifest(
         routes,
         config,
-        known=known,
-        diagnostics=diagnostics,
+        known={rel for rel, (status, _) in crawl.assets.items() if status == 200},
+        diagnostics=crawl.diagnostics,
         pages=len(rendered),
         started=started,
         strict=strict,

@@ -26,7 +26,14 @@ from ..errors import Diagnostic, PushgenError
 from ..html_scan import scan_html
 from ..manifest import SCHEMA_NAME
 from ..urls import document_url, url_path_to_relpath
-from .resolve import PageScan, SourceResult, display_path, resolve_pages, write_manifest
+from .resolve import (
+    PageScan,
+    SourceResult,
+    display_path,
+    no_cyclic_gc,
+    resolve_pages,
+    write_manifest,
+)
 
 __all__ = ["FolderSource", "folder_config", "page_route", "scan_folder"]
 
@@ -179,6 +186,11 @@ def scan_folder(
     (unless ``force``); :class:`~pushgen.errors.PushgenError` when the folder is
     missing.
     """
+    with no_cyclic_gc():
+        return _scan_folder(config, strict=strict, write=write, force=force)
+
+
+def _scan_folder(config: SiteConfig, *, strict: bool, write: bool, force: bool) -> SourceResult:
     started = time.perf_counter()
     root = config.output
     if not root.is_dir():
