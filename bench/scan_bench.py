@@ -10,7 +10,9 @@ stylesheets, a font behind an @import chain, a module graph), built once with
                (installed by build_bench.peer_command into bench/_work).
 
 Like for like: both read the same HTML files from the page cache and write one
-manifest. The table counts what each found (entries summed over all pages).
+manifest. The table counts what each found (entries summed over all pages), and
+gives CPU seconds (user + system, of this process or of the child) beside wall
+time: on a machine shared with other work the CPU time is the steadier figure.
 Usage:
 
     python bench/scan_bench.py --pages 10000 --rounds 3 [--markdown docs/performance-sources.md]
@@ -19,6 +21,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import statistics
 import subprocess
@@ -35,9 +38,15 @@ from pushgen.config import load_config
 from pushgen.sources.folder import folder_config, scan_folder
 
 
-def run(
-    pages: int, rounds: int, peer: Path | None
-) -> tuple[dict[str, list[float]], dict[str, int]]:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+Times = dict[str, list[float]]
+
+
+def run(pages: int, rounds: int, peer: Path | None) -> tuple[Times, Times, dict[str, int]]:
     work = Path(tempfile.mkdtemp(prefix="pushgen-scan-bench-"))
     try:
         site = make_site(work / "site", pages)
@@ -46,46 +55,57 @@ def run(
         manifest = work / "push-manifest.yaml"
         config = folder_config(folder, manifest)
         found = {"scan": 0, "scan (CLI)": 0}
-        times: dict[str, list[float]] = {"scan": [], "scan (CLI)": []}
+        times: Times = {"scan": [], "scan (CLI)": []}
+        cpu: Times = {"scan": [], "scan (CLI)": []}
         if peer is not None:
             times["peer scan"] = []
+            cpu["peer scan"] = []
         for _ in range(rounds):
             manifest.unlink(missing_ok=True)
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             result = scan_folder(config)
             times["scan"].append(time.perf_counter() - started)
+            cpu["scan"].append(time.process_time() - cpu_started)
             found["scan"] = found["scan (CLI)"] = sum(
                 len(a) for a in result.manifest.routes.values()
             )
             manifest.unlink()
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), _children_cpu()
             subprocess.run(
                 [sys.executable, "-m", "pushgen", "scan", str(folder), "-m", str(manifest)],
                 check=True,
                 stderr=subprocess.DEVNULL,
             )
             times["scan (CLI)"].append(time.perf_counter() - started)
+            cpu["scan (CLI)"].append(_children_cpu() - cpu_started)
             if peer is not None:
+                cpu_started = _children_cpu()
                 seconds, entries = peer_scan(peer, folder)
                 times["peer scan"].append(seconds)
+                cpu["peer scan"].append(_children_cpu() - cpu_started)
                 found["peer scan"] = entries
-        return times, found
+        return times, cpu, found
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def table(pages: int, times: dict[str, list[float]], found: dict[str, int]) -> str:
+def table(pages: int, times: Times, cpu: Times, found: dict[str, int]) -> str:
     peer = statistics.median(times["peer scan"]) if "peer scan" in times else None
+    peer_cpu = statistics.median(cpu["peer scan"]) if "peer scan" in cpu else None
     lines = [
-        "| pages | what | median s | min s | max s | pages/s | peer / this | entries found |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| pages | what | median s | min s | max s | pages/s | peer / this | CPU s (median) "
+        "| peer / this (CPU) | entries found |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, values in times.items():
         med = statistics.median(values)
+        med_cpu = statistics.median(cpu[name])
         ratio = f"{peer / med:.1f}x" if peer is not None else ""
+        ratio_cpu = f"{peer_cpu / med_cpu:.1f}x" if peer_cpu is not None else ""
         lines.append(
             f"| {pages} | {name} | {med:.2f} | {min(values):.2f} | {max(values):.2f} "
-            f"| {pages / med:,.0f} | {ratio} | {found.get(name, '')} |"
+            f"| {pages / med:,.0f} | {ratio} | {med_cpu:.2f} | {ratio_cpu} "
+            f"| {found.get(name, '')} |"
         )
     return "\n".join(lines)
 
@@ -100,8 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", type=Path, help="also write the table into this file")
     args = parser.parse_args(argv)
     peer = None if args.no_peer else peer_command()
-    times, found = run(args.pages, args.rounds, peer)
-    text = table(args.pages, times, found)
+    times, cpu, found = run(args.pages, args.rounds, peer)
+    text = table(args.pages, times, cpu, found)
     print(text)
     if args.markdown:
         command = f"python bench/scan_bench.py --pages {args.pages} --rounds {args.rounds}"
