@@ -128,7 +128,7 @@ def floor(site: Path) -> None:
     pages = discover_pages(config)
     renderer = Renderer(config, pages)
     for page in pages:
-        html = renderer.render(page)
+        html = renderer.render(page).data
         lxml.html.document_fromstring(html)
 
 

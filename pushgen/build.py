@@ -513,14 +513,14 @@ def _render_one(
     writer: Callable[[Path, bytes], object] = _write,
 ) -> _PageOutcome:
     try:
-        html = renderer.render(page)
+        rendered = renderer.render(page)
     except RenderError as exc:
         return index, None, exc.diagnostic
     if staging is not None:
-        writer(staging / page.output, html)
-    scan = scan_html(html, document_url(page.route), filename=page.display)
-    if renderer.last_diagnostics:  # what decoding the page's templates found (bytes replaced)
-        scan = replace(scan, diagnostics=(*renderer.last_diagnostics, *scan.diagnostics))
+        writer(staging / page.output, rendered.data)
+    scan = scan_html(rendered.data, document_url(page.route), filename=page.display)
+    if rendered.diagnostics:  # found in the page's templates (undefined names, bytes replaced)
+        scan = replace(scan, diagnostics=(*rendered.diagnostics, *scan.diagnostics))
     return index, scan, None
 
 

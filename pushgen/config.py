@@ -7,6 +7,7 @@ Every key is optional::
     output: _site                   # where the build writes (relative to SITE)
     manifest: push-manifest.yaml    # where the manifest goes (relative to SITE)
     pretty_urls: false              # /about.html is also served/linked as /about
+    plain: [legacy/**, guide.html]  # pages that are plain HTML: copied, never rendered
     push:
       destinations: [style, script, font]   # what is pushed; the rest is hinted only
       max_pushes: 12                # per route, counted in document order
@@ -30,14 +31,24 @@ import yaml
 
 from .errors import ConfigError
 from .model import DESTINATIONS
-from .rules import Policy
+from .rules import Policy, glob_matches
 
 __all__ = ["CONFIG_NAME", "DEFAULT_PUSH_DESTINATIONS", "SiteConfig", "load_config"]
 
 CONFIG_NAME = "pushgen.yaml"
 DEFAULT_PUSH_DESTINATIONS = frozenset({"style", "script", "font"})
 
-_KEYS = ("context", "base_path", "output", "manifest", "pretty_urls", "push", "app", "urls")
+_KEYS = (
+    "context",
+    "base_path",
+    "output",
+    "manifest",
+    "pretty_urls",
+    "plain",
+    "push",
+    "app",
+    "urls",
+)
 _PUSH_KEYS = ("destinations", "max_pushes", "max_bytes")
 
 
@@ -58,6 +69,21 @@ class SiteConfig:
     # A Quart app as the source (pushgen/sources/app.py): MODULE:APP, and URLs to render.
     app: str | None = None
     urls: tuple[str, ...] = ()
+    # Globs over page paths relative to pages/ ('*' within a segment, '**' across
+    # them; a folder, "docs/" or "docs", means every page under it): these pages
+    # are plain HTML.
+    plain: tuple[str, ...] = ()
+
+    def is_plain(self, source: str) -> bool:
+        """Whether the page ``source`` (relative to pages/) is plain HTML, never rendered."""
+        for pattern in self.plain:
+            if glob_matches(pattern, source):
+                return True
+            if (pattern.endswith("/") or not any(c in pattern for c in "*?")) and glob_matches(
+                pattern.rstrip("/") + "/**", source
+            ):
+                return True
+        return False
 
     @property
     def policy(self) -> Policy:
@@ -139,6 +165,7 @@ def load_config(
         max_pushes=values.get("max_pushes"),
         max_bytes=values.get("max_bytes"),
         config_file=config_file,
+        plain=values.get("plain", ()),
         app=values.get("app"),
         urls=tuple(values.get("urls", ())),
     )
@@ -182,6 +209,8 @@ def _read_mapping(node: yaml.Node, shown: str) -> dict[str, Any]:
         elif key == "pretty_urls":
             if not isinstance(value, bool):
                 raise _error("'pretty_urls' must be true or false", value_node, shown)
+        elif key == "plain":
+            value = _read_plain(value_node, value, shown)
         elif key == "push":
             values.update(_read_push(value_node, value, shown))
             continue
@@ -220,3 +249,22 @@ def _read_push(node: yaml.Node, value: Any, shown: str) -> dict[str, Any]:
                 raise _error(f"'push.{key}' must be a whole number, 0 or more", value_node, shown)
             result[key] = item
     return result
+
+
+def _read_plain(node: yaml.Node, value: Any, shown: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not isinstance(node, yaml.SequenceNode):
+        raise _error(
+            "'plain' must be a list of page globs relative to pages/, like [docs/**, legacy.html]",
+            node,
+            shown,
+        )
+    for item, item_node in zip(value, node.value, strict=True):
+        if not isinstance(item, str) or not item.strip("/"):
+            raise _error(
+                "each 'plain' item must be a page path or glob relative to pages/, like docs/**",
+                item_node,
+                shown,
+            )
+    return tuple(item.lstrip("/") for item in value)

@@ -91,7 +91,7 @@ def _page_chains(
     config: SiteConfig, page: Page, pages: list[Page]
 ) -> tuple[list[Found], list[str]]:
     try:
-        html = Renderer(config, pages).render(page)
+        html = Renderer(config, pages).render(page).data
     except RenderError as exc:
         return [], [str(exc.diagnostic)]
     static = static_files(config)

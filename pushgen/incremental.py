@@ -248,6 +248,7 @@ def config_key(config: SiteConfig) -> str:
         config.max_pushes,
         config.max_bytes,
         repr(config.context),
+        config.plain,
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 

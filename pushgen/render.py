@@ -16,20 +16,22 @@ from __future__ import annotations
 import codecs
 import os
 import re
+import sys
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import jinja2
+from jinja2.utils import missing
 
 from .config import SiteConfig
 from .decode import decode_html, python_codec
-from .errors import Diagnostic
+from .errors import BuildError, Diagnostic, PushgenError
 
-__all__ = ["Page", "RenderError", "Renderer", "discover_pages"]
+__all__ = ["PLAIN_MARKER", "Page", "RenderError", "Rendered", "Renderer", "discover_pages"]
 
 _BOMS = {"utf-16le": codecs.BOM_UTF16_LE, "utf-16be": codecs.BOM_UTF16_BE}
 
@@ -42,6 +44,7 @@ class Page:
     route: str  # URL path the page is served at, base path included
     endpoint: str  # url_for name
     output: str  # file path relative to the output folder
+    plain: bool = False  # plain HTML (pushgen.yaml's ``plain:``): copied, never rendered
 
     @property
     def display(self) -> str:
@@ -69,11 +72,23 @@ def _page_for(source: str, config: SiteConfig) -> Page:
         route=config.base_path + url,
         endpoint=".".join(parts),
         output=source,
+        plain=config.is_plain(source),
     )
 
 
+# A backslash is a "/" to a browser in an http(s) URL (WHATWG URL Standard, path
+# state), and control characters are removed from URLs or cannot be sent in a
+# request line: a page whose name holds one would be built but never served.
+_UNSERVABLE = re.compile(r"[\\\x00-\x1f\x7f-\x9f]")
+
+
 def discover_pages(config: SiteConfig) -> list[Page]:
-    """Every page of the site, sorted by source path (deterministic build order)."""
+    """Every page of the site, sorted by source path (deterministic build order).
+
+    Raises :class:`BuildError` for pages no URL can reach (a backslash or a control
+    character in the name) and for a page under ``pages/static/`` that would be
+    written over a file of ``static/``, naming every such file.
+    """
     root = config.pages
     if not root.is_dir():
         return []
@@ -85,8 +100,62 @@ def discover_pages(config: SiteConfig) -> list[Page]:
         for name in filenames:
             if name.endswith(".html") and not name.startswith("."):
                 sources.append(name if rel == "." else f"{rel}/{name}".replace(os.sep, "/"))
-    return [_page_for(s, config) for s in sorted(sources)]
+    sources.sort()
+    problems = [d for s in sources for d in _page_name_problems(s, config)]
+    if problems:
+        raise BuildError(problems)
+    return [_page_for(s, config) for s in sources]
 
+
+def _page_name_problems(source: str, config: SiteConfig) -> list[Diagnostic]:
+    """Why page ``source`` cannot be built: a name no URL reaches, or a clash with static/."""
+    shown = f"pages/{source}"
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:
+        # A name that is not UTF-8 reaches Python as surrogate escapes (PEP 383);
+        # URLs are percent-encoded UTF-8 (WHATWG URL Standard), so none names it.
+        message = "the page's name is not UTF-8, which no URL can name: rename the file"
+        return [Diagnostic(shown, 0, 0, message, "error")]
+    bad = _UNSERVABLE.search(source)
+    if bad is not None:
+        what = "a backslash" if bad.group() == "\\" else f"the control character {bad.group()!r}"
+        return [
+            Diagnostic(
+                repr(shown)[1:-1],
+                0,
+                0,
+                f"the page's name holds {what}, which no URL can reach (browsers read"
+                " '\\' as '/' and drop or refuse control characters): rename the file",
+                "error",
+            )
+        ]
+    if not source.startswith("static/"):
+        return []
+    # pages/static/x.html is written to OUT/static/x.html, where static/x.html goes
+    # too; and pages/static/a/x.html needs the folder OUT/static/a, which a file
+    # static/a would be.
+    parts = source.split("/")[1:]
+    for depth in range(1, len(parts) + 1):
+        theirs = "static/" + "/".join(parts[:depth])
+        other = config.static.joinpath(*parts[:depth])
+        if depth == len(parts) and os.path.lexists(other):
+            clash = f"this page and {theirs} would both be written to {theirs} in the output"
+        elif depth < len(parts) and os.path.isfile(other):
+            clash = (
+                f"this page needs the folder {theirs} in the output, where the file {theirs} goes"
+            )
+        else:
+            continue
+        return [Diagnostic(shown, 0, 0, f"{clash}: rename or move one of them", "error")]
+    return []
+
+
+# A page that says it is plain HTML, in an HTML comment among its first 1024 bytes
+# (the window of the <meta charset> prescan, HTML Standard 13.2.3.2), in any
+# ASCII-compatible charset: it is its own output, as if listed under ``plain:``.
+PLAIN_MARKER = b"<!-- pushgen: plain -->"
+_PRESCAN = 1024
 
 # Line ends as Jinja2's lexer finds them in template data.
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -108,6 +177,8 @@ class _CharsetLoader(jinja2.FileSystemLoader):
         # A page's source that plain_text() read and found to be a template: Jinja2's
         # load() asks for it next and gets it without reading the file again.
         self._pending: dict[str, tuple[str, str, Callable[[], bool]]] = {}
+        # The bytes of pages (not layouts) that carry the plain marker, as last read.
+        self.marked_plain: dict[str, bytes] = {}
 
     def plain_text(self, environment: jinja2.Environment, name: str) -> str | None:
         """The output of template ``name`` when it has no Jinja2 syntax; None when it has.
@@ -150,6 +221,8 @@ class _CharsetLoader(jinja2.FileSystemLoader):
             decoded = decode_html(data, filename=self._display(filename))
             self.encodings[template] = decoded.encoding
             self.diagnostics[template] = decoded.diagnostics
+            if searchpath == self.searchpath[0] and PLAIN_MARKER in data[:_PRESCAN]:
+                self.marked_plain[template] = data
 
             def uptodate(filename: str = filename, mtime: float = mtime) -> bool:
                 try:
@@ -253,6 +326,53 @@ def _too_deep(environment: jinja2.Environment, source: str) -> tuple[int, str, s
     return 0, "the template is nested too deeply", _FIX_BLOCKS
 
 
+class _RecordingUndefined(jinja2.Undefined):
+    """An undefined value that notes where a template prints it or loops over it.
+
+    Jinja2's default prints an undefined variable as nothing, so a typo or a
+    variable missing from ``context:`` silently empties a page. Only printing and
+    iterating are noted: ``{{ x or 'd' }}``, ``{% if x %}``, ``x is defined`` and
+    ``x|default(...)`` test or replace the value and stay silent. (StrictUndefined
+    fails on those too; make_logging_undefined logs without a location.)
+    """
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        self._note("printed as empty text", "''")
+        return ""
+
+    def __iter__(self) -> Iterator[Any]:
+        self._note("looped over as an empty list", "[]")
+        return iter(())
+
+    def _note(self, effect: str, empty: str) -> None:
+        # The innermost frame of compiled template code is where the template uses
+        # the value: its globals name the template, whose debug info maps the Python
+        # line to the template's line (as jinja2.debug does for tracebacks).
+        frame: FrameType | None = sys._getframe(2)
+        while frame is not None:
+            template = frame.f_globals.get("__jinja_template__")
+            if isinstance(template, jinja2.Template) and isinstance(
+                template.environment, _Environment
+            ):
+                uses = template.environment.undefined_uses
+                # A loop prints the same name at the same place many times: the
+                # first time is enough (the rest would cost 9 µs each for nothing).
+                key = (frame.f_code, frame.f_lineno, self._undefined_name, effect)
+                if key not in uses:
+                    name = self._undefined_name if self._undefined_obj is missing else None
+                    uses[key] = (
+                        template.filename or "",
+                        template.get_corresponding_lineno(frame.f_lineno),
+                        f"{self._undefined_message}, {effect}: define it (in pushgen.yaml's"
+                        f" context:, or with {{% set %}}), or write {name or '...'}"
+                        f" | default({empty}) where it may be missing",
+                    )
+                return
+            frame = frame.f_back
+
+
 class _Environment(jinja2.Environment):
     """An environment that notes the name of every template a render asks for.
 
@@ -265,6 +385,9 @@ class _Environment(jinja2.Environment):
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.used: dict[str, None] = {}  # an ordered set
+        # What _RecordingUndefined noted in the render under way, in order:
+        # (code, Python line, name, effect) -> (template file, template line, message).
+        self.undefined_uses: dict[tuple[object, ...], tuple[str, int, str]] = {}
 
     def get_template(
         self,
@@ -289,12 +412,24 @@ class _Environment(jinja2.Environment):
         return template
 
 
-class RenderError(Exception):
+class RenderError(PushgenError):
     """A page failed to render; ``diagnostic`` says where (template file and line)."""
 
     def __init__(self, diagnostic: Diagnostic) -> None:
         self.diagnostic = diagnostic
         super().__init__(str(diagnostic))
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A rendered page: its bytes, in its charset, and warnings located in its templates.
+
+    The warnings: bytes invalid in a template's charset (they became U+FFFD), and
+    undefined variables printed or looped over.
+    """
+
+    data: bytes
+    diagnostics: tuple[Diagnostic, ...] = ()
 
 
 class Renderer:
@@ -304,10 +439,9 @@ class Renderer:
         self.config = config
         self._endpoints = {p.endpoint: p.route for p in pages}
         self._loader = _CharsetLoader([config.pages, config.templates], self._display_path)
-        # Warnings about the templates of the page rendered last (see render()).
-        self.last_diagnostics: tuple[Diagnostic, ...] = ()
         self.environment = _Environment(
             loader=self._loader,
+            undefined=_RecordingUndefined,
             autoescape=jinja2.select_autoescape(["html", "htm", "xml"]),
             cache_size=-1,
             auto_reload=False,
@@ -338,16 +472,26 @@ class Renderer:
             url += "#" + quote(str(anchor))
         return url
 
-    def render(self, page: Page) -> bytes:
+    def render(self, page: Page) -> Rendered:
         """Render ``page`` to bytes in its declared charset. Raises :class:`RenderError`.
 
-        Afterwards :attr:`last_diagnostics` holds the warnings about the templates the
-        page used (bytes invalid in a template's charset, say), located in them.
+        A plain page (``page.plain``, or one that carries :data:`PLAIN_MARKER`) is its
+        file's bytes, as they are.
         """
-        self.last_diagnostics = ()
+        if page.plain:
+            try:
+                return Rendered((self.config.pages / page.source).read_bytes())
+            except OSError as exc:
+                message = f"cannot read the page: {exc.strerror or exc}"
+                raise RenderError(Diagnostic(page.display, 0, 0, message, "error")) from None
         self.environment.used.clear()
+        self.environment.undefined_uses.clear()
         try:
             plain = self._loader.plain_text(self.environment, page.source)
+            marked = self._loader.marked_plain.pop(page.source, None)
+            if marked is not None:
+                self._loader.forget(page.source)
+                return Rendered(marked)
             if plain is not None:
                 text = plain
                 self.environment.used[page.source] = None
@@ -375,6 +519,15 @@ class Renderer:
                     "error",
                 )
             ) from None
+        except RecursionError as exc:
+            raise RenderError(
+                Diagnostic(
+                    *self._cycle_location(exc.__traceback__, page),
+                    f"RecursionError: {exc}: a template extends, includes or calls itself without"
+                    " end (directly or through others): break the cycle at this line",
+                    "error",
+                )
+            ) from None
         except Exception as exc:  # a template raised while rendering: locate it in the template
             raise RenderError(
                 Diagnostic(
@@ -383,10 +536,12 @@ class Renderer:
                     "error",
                 )
             ) from None
-        self.last_diagnostics = tuple(
-            dict.fromkeys(
-                d for name in self.environment.used for d in self._loader.diagnostics.get(name, ())
-            )
+        decoding = (
+            d for name in self.environment.used for d in self._loader.diagnostics.get(name, ())
+        )
+        undefined = (
+            Diagnostic(self._display(filename) or page.display, line, 0, message, "warning")
+            for filename, line, message in self.environment.undefined_uses.values()
         )
         encoding = self._loader.encodings.get(page.source, "utf-8")
         data = text.encode(python_codec(encoding) or "utf-8", errors="xmlcharrefreplace")
@@ -394,7 +549,7 @@ class Renderer:
             # UTF-16 is only recognised by its byte order mark (no <meta> can say
             # it), so the output keeps the one the template had.
             data = _BOMS[encoding] + data
-        return data
+        return Rendered(data, tuple(dict.fromkeys((*decoding, *undefined))))
 
     def _display(self, filename: str | None) -> str | None:
         return self._display_path(filename) if filename else None
@@ -405,16 +560,39 @@ class Renderer:
         except ValueError:
             return filename
 
-    def _template_location(self, tb: TracebackType | None, page: Page) -> tuple[str, int, int]:
+    def _template_frames(self, tb: TracebackType | None) -> Iterator[tuple[str, str, int]]:
+        """The template frames of ``tb``, outermost first: (file, function, line)."""
         # Jinja2 rewrites tracebacks so that template frames carry the template's
-        # file name and line: the innermost such frame is where the error is.
-        where: tuple[str, int, int] = (page.display, 0, 0)
+        # file name and line.
         roots = (str(self.config.pages), str(self.config.templates))
         for frame_tb in _walk(tb):
-            filename = frame_tb.tb_frame.f_code.co_filename
-            if filename.startswith(roots):
-                where = (self._display(filename) or filename, frame_tb.tb_lineno, 0)
+            code = frame_tb.tb_frame.f_code
+            if code.co_filename.startswith(roots):
+                yield code.co_filename, code.co_name, frame_tb.tb_lineno
+
+    def _template_location(self, tb: TracebackType | None, page: Page) -> tuple[str, int, int]:
+        # The innermost template frame is where the error is.
+        where: tuple[str, int, int] = (page.display, 0, 0)
+        for filename, _, line in self._template_frames(tb):
+            where = (self._display(filename) or filename, line, 0)
         return where
+
+    def _cycle_location(self, tb: TracebackType | None, page: Page) -> tuple[str, int, int]:
+        """Where the render first came back to a template function it was already in.
+
+        The innermost frame of a RecursionError is wherever the stack ran out, which
+        differs between Python versions (3.12 counts C and Python recursion apart) and
+        for a cycle of two templates can be either of them. The call that first closes
+        the cycle does not depend on that: it is the line to change.
+        """
+        seen: set[tuple[str, str]] = set()
+        previous: tuple[str, int, int] | None = None
+        for filename, function, line in self._template_frames(tb):
+            if (filename, function) in seen and previous is not None:
+                return previous
+            seen.add((filename, function))
+            previous = (self._display(filename) or filename, line, 0)
+        return self._template_location(tb, page)
 
 
 def _walk(tb: TracebackType | None) -> Iterator[TracebackType]:

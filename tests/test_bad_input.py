@@ -19,6 +19,7 @@ import base64
 import codecs
 import os
 import random
+import sys
 import time
 from pathlib import Path
 
@@ -727,3 +728,47 @@ def test_the_cli_prints_located_errors_and_no_traceback(
     assert "Traceback" not in err
     assert "previous output left as it was" in err
     assert not os.path.exists(site / "_site")
+
+
+@pytest.mark.parametrize(
+    ("files", "file", "line"),
+    [
+        (
+            {
+                "pages/index.html": '{% extends "a.html" %}\n',
+                "templates/a.html": '{% extends "b.html" %}\n',
+                "templates/b.html": '\n{% extends "c.html" %}\n',
+                "templates/c.html": '\n\n{% extends "a.html" %}\n',
+            },
+            "templates/c.html",
+            3,
+        ),
+        (
+            {
+                "pages/index.html": '{% include "a.html" %}\n',
+                "templates/a.html": 'x\n{% include "b.html" %}\n',
+                "templates/b.html": 'y\n\n{% include "a.html" %}\n',
+            },
+            "templates/b.html",
+            3,
+        ),
+    ],
+    ids=["extends-3", "include-2"],
+)
+def test_a_template_cycle_is_located_where_it_closes_at_any_recursion_limit(
+    site: Path, files: dict[str, str | bytes], file: str, line: int
+) -> None:
+    # Where the stack runs out is an accident of the recursion limit and of how the
+    # Python version counts frames (3.12 changed it); where the cycle closes is not.
+    write_site(site, files)
+    limit = sys.getrecursionlimit()
+    found = set()
+    try:
+        for new_limit in range(800, 1200, 37):
+            sys.setrecursionlimit(new_limit)
+            [diagnostic] = build_error(site)
+            found.add((diagnostic.file, diagnostic.line, diagnostic.severity))
+    finally:
+        sys.setrecursionlimit(limit)
+    assert found == {(file, line, "error")}
+    assert "break the cycle" in diagnostic.message
