@@ -40,7 +40,7 @@ Quart's ``make_push_promise`` and Hypercorn drops them: that work is part of
 what ``pushgen serve`` costs here, and ``push off`` shows how much.
 
 **Memory per route.** A 10,000-route manifest (5 entries a route, as ``pushgen
-build`` writes it) is parsed, then :func:`pushgen.headers.build_route_table`
+build`` writes it) is parsed, then :func:`pushgen.runtime.headers.build_route_table`
 runs under ``tracemalloc``; the bytes still allocated afterwards are the route
 table the server keeps (the parsed manifest is not kept when it has no pattern
 rules). :meth:`RouteTable.lookup` is timed for a hit and a miss.

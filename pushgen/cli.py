@@ -8,13 +8,17 @@ from __future__ import annotations
 import difflib
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from .config import load_config
+from .config import SiteConfig, load_config
 from .errors import BuildError, Diagnostic, ManifestError, PushgenError
+
+if TYPE_CHECKING:
+    from .sources.resolve import SourceResult
 
 __all__ = ["cli", "main"]
 
@@ -89,6 +93,13 @@ def cli() -> None:
     is_flag=True,
     help="After building, rebuild whenever a source changes (Ctrl-C stops).",
 )
+@click.option(
+    "--app",
+    "app",
+    metavar="MODULE:APP",
+    help="Render this Quart app through its test client instead of SITE's pages"
+    " (MODULE:factory() calls a factory) [app: in pushgen.yaml].",
+)
 def build(
     site: Path,
     output: Path | None,
@@ -99,6 +110,7 @@ def build(
     force: bool,
     full: bool,
     watch: bool,
+    app: str | None,
 ) -> None:
     """Render SITE, find every asset each page needs, write the output and the manifest."""
     from .build import build_site
@@ -106,6 +118,11 @@ def build(
     if not site.is_dir():
         raise click.UsageError(f"site folder {site} does not exist")
     config = load_config(site, output=output, manifest=manifest)
+    if app or config.app:
+        if watch or output is not None:
+            raise click.UsageError("--app renders the app in memory: no -o, no --watch")
+        _build_app(config, app=app, strict=strict, check=check, force=force)
+        return
     progress = _Progress()
     try:
         result = build_site(
@@ -127,24 +144,7 @@ def build(
     progress.finish()
     _print_diagnostics(result.diagnostics)
     if check:
-        try:
-            current = config.manifest.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            current = ""
-        if current != result.manifest_text:
-            diff = difflib.unified_diff(
-                current.splitlines(keepends=True),
-                result.manifest_text.splitlines(keepends=True),
-                fromfile=f"{config.manifest} (on disk)",
-                tofile=f"{config.manifest} (built)",
-            )
-            click.echo("".join(diff), nl=False)
-            click.echo(
-                f"stale: {config.manifest} differs from a fresh build; run `pushgen build`",
-                err=True,
-            )
-            raise SystemExit(1)
-        click.echo(f"up to date: {config.manifest}; {result.summary()}", err=True)
+        _check_stale(config.manifest, result.manifest_text, result.summary(), "pushgen build")
         return
     click.echo(f"built {config.output} and {config.manifest}: {result.summary()}", err=True)
     if result.error_diagnostics and not watch:
@@ -155,6 +155,67 @@ def build(
 
         click.echo(f"watching {config.root} for changes (Ctrl-C stops)", err=True)
         watch_and_build(config, report=_report, jobs=jobs)
+
+
+def _build_app(
+    config: SiteConfig, *, app: str | None, strict: bool, check: bool, force: bool
+) -> None:
+    """``pushgen build --app``: the manifest of a Quart app (pushgen/sources/app.py)."""
+    from .sources.app import build_app
+
+    _run_source(
+        lambda: build_app(config, app=app, strict=strict, write=not check, force=force),
+        config.manifest,
+        check=check,
+        failed="build failed",
+        done="built {manifest} from the app",
+        command="pushgen build --app",
+    )
+
+
+def _run_source(
+    run: Callable[[], SourceResult],
+    manifest: Path,
+    *,
+    check: bool,
+    failed: str,
+    done: str,
+    command: str,
+) -> None:
+    """Run a source (pushgen/sources/), print what it found, exit 1 on errors or a stale --check."""
+    try:
+        result = run()
+    except BuildError as exc:
+        _print_diagnostics(exc.diagnostics)
+        errors = _count(len(exc.diagnostics), "error")
+        click.echo(f"{failed}: {errors}; nothing written", err=True)
+        raise SystemExit(1) from None
+    _print_diagnostics(result.diagnostics)
+    if check:
+        _check_stale(manifest, result.manifest_text, result.summary(), command)
+        return
+    click.echo(f"{done.format(manifest=manifest)}: {result.summary()}", err=True)
+    if result.errors:
+        raise SystemExit(1)
+
+
+def _check_stale(manifest: Path, text: str, summary: str, command: str) -> None:
+    """``--check``: print the diff and exit 1 when ``manifest`` on disk is not ``text``."""
+    try:
+        current = manifest.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        current = ""
+    if current != text:
+        diff = difflib.unified_diff(
+            current.splitlines(keepends=True),
+            text.splitlines(keepends=True),
+            fromfile=f"{manifest} (on disk)",
+            tofile=f"{manifest} (built)",
+        )
+        click.echo("".join(diff), nl=False)
+        click.echo(f"stale: {manifest} differs from a fresh build; run `{command}`", err=True)
+        raise SystemExit(1)
+    click.echo(f"up to date: {manifest}; {summary}", err=True)
 
 
 def _report(outcome: object) -> None:
@@ -172,6 +233,48 @@ def _report(outcome: object) -> None:
         click.echo(
             f"rebuilt ({_count(outcome.rendered, 'page')} rendered): {outcome.summary()}", err=True
         )
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "-m",
+    "--manifest",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Manifest file to write (outside FOLDER unless you want it served).",
+)
+@click.option("--base-path", default="/", show_default=True, help="URL prefix FOLDER is served at.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1, nothing written).")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Scan in memory; exit 1 with a diff if the manifest on disk is stale.",
+)
+@click.option(
+    "--force", is_flag=True, help="Overwrite hand edits made inside the generated routes."
+)
+def scan(
+    folder: Path, manifest: Path, base_path: str, strict: bool, check: bool, force: bool
+) -> None:
+    """Write the manifest of FOLDER, a site another generator built (Sphinx, MkDocs, Hugo, ...).
+
+    Every .html file is a page at the URL FOLDER serves it at, every other file an
+    asset at its own URL. Nothing in FOLDER is changed.
+    """
+    from .sources.folder import folder_config, scan_folder
+
+    if not folder.is_dir():
+        raise click.UsageError(f"folder {folder} does not exist")
+    config = folder_config(folder, manifest, base_path=base_path)
+    _run_source(
+        lambda: scan_folder(config, strict=strict, write=not check, force=force),
+        config.manifest,
+        check=check,
+        failed="scan failed",
+        done=f"scanned {folder} into {{manifest}}",
+        command="pushgen scan",
+    )
 
 
 @cli.command()
@@ -216,6 +319,15 @@ def _report(outcome: object) -> None:
     help="Send a page's 103 Early Hints only when its response has not started after SECONDS;"
     " 0 sends a 103 on every page at once [PUSHGEN_EARLY_HINTS_DELAY, or 0.002].",
 )
+@click.option(
+    "--folder",
+    is_flag=True,
+    help="SITE is a folder another generator built (see `pushgen scan`): serve it as it is"
+    " with the manifest given by -m.",
+)
+@click.option(
+    "--base-path", default="/", show_default=True, help="With --folder: URL prefix SITE is at."
+)
 def serve(
     site: Path,
     output: Path | None,
@@ -227,10 +339,35 @@ def serve(
     no_build: bool,
     watch: bool,
     early_hints_delay: float | None,
+    folder: bool,
+    base_path: str,
 ) -> None:
     """Serve the built SITE over HTTP/2 + TLS with push, 103 Early Hints and Link headers."""
     from .serve import serve as run
 
+    if (certfile is None) != (keyfile is None):
+        raise click.UsageError("--cert and --key go together")
+    if folder:
+        from .sources.serving import serve_folder
+
+        if manifest is None:
+            raise click.UsageError("--folder needs the manifest: -m MANIFEST (from `pushgen scan`)")
+        if output is not None or watch:
+            raise click.UsageError("--folder serves SITE as it is: no -o, no --watch")
+        if not site.is_dir():
+            raise click.UsageError(f"folder {site} does not exist")
+        raise SystemExit(
+            serve_folder(
+                site,
+                manifest,
+                base_path=base_path,
+                host=host,
+                port=port,
+                certfile=certfile,
+                keyfile=keyfile,
+                early_hints_delay=early_hints_delay,
+            )
+        )
     stop = threading.Event()
     if watch:
         # The output folder is swapped atomically and the manifest is watched by
@@ -246,8 +383,6 @@ def serve(
             daemon=True,
         ).start()
 
-    if (certfile is None) != (keyfile is None):
-        raise click.UsageError("--cert and --key go together")
     code = run(
         site,
         output=output,

@@ -12,6 +12,8 @@ Every key is optional::
       destinations: [style, script, font]   # what is pushed; the rest is hinted only
       max_pushes: 12                # per route, counted in document order
       max_bytes: 500000             # per route, counted in document order
+    app: blog:create_app()          # `pushgen build` renders this Quart app (MODULE:APP)
+    urls: [/blog/hello]             # with app: URLs of rules with arguments to render too
 
 Unknown keys are an error that names the line and the nearest valid key.
 """
@@ -37,7 +39,17 @@ __all__ = ["CONFIG_NAME", "DEFAULT_PUSH_DESTINATIONS", "SiteConfig", "load_confi
 CONFIG_NAME = "pushgen.yaml"
 DEFAULT_PUSH_DESTINATIONS = frozenset({"style", "script", "font"})
 
-_KEYS = ("context", "base_path", "output", "manifest", "pretty_urls", "plain", "push")
+_KEYS = (
+    "context",
+    "base_path",
+    "output",
+    "manifest",
+    "pretty_urls",
+    "plain",
+    "push",
+    "app",
+    "urls",
+)
 _PUSH_KEYS = ("destinations", "max_pushes", "max_bytes")
 
 
@@ -55,6 +67,9 @@ class SiteConfig:
     max_pushes: int | None = None
     max_bytes: int | None = None
     config_file: Path | None = None
+    # A Quart app as the source (pushgen/sources/app.py): MODULE:APP, and URLs to render.
+    app: str | None = None
+    urls: tuple[str, ...] = ()
     # Globs over page paths relative to pages/ ('*' within a segment, '**' across
     # them; a folder, "docs/" or "docs", means every page under it): these pages
     # are plain HTML.
@@ -149,6 +164,8 @@ def load_config(
         max_bytes=values.get("max_bytes"),
         config_file=config_file,
         plain=values.get("plain", ()),
+        app=values.get("app"),
+        urls=tuple(values.get("urls", ())),
     )
 
 
@@ -183,7 +200,14 @@ def _read_mapping(node: yaml.Node, shown: str) -> dict[str, Any]:
                 value = {}
             if not isinstance(value, dict):
                 raise _error("'context' must be a mapping of template variables", value_node, shown)
-        elif key in ("base_path", "output", "manifest"):
+        elif key == "urls":
+            if not isinstance(value, list) or not all(
+                isinstance(u, str) and u.startswith("/") for u in value
+            ):
+                raise _error(
+                    "'urls' must be a list of URL paths like [/blog/hello]", value_node, shown
+                )
+        elif key in ("base_path", "output", "manifest", "app"):
             if not isinstance(value, str) or not value:
                 raise _error(f"{key!r} must be a non-empty string", value_node, shown)
             if control_character(value):

@@ -107,7 +107,7 @@ class Manifest:
         """Every entry of ``route`` after rules and policy, with the reasons (see rules.py)."""
         return resolve_route(
             route,
-            self.routes.get(route, ()),
+            self.generated(route),
             self.rule_index.matching(route),
             policy=policy,
             size_of=size_of,
@@ -126,10 +126,40 @@ class Manifest:
             d.asset for d in self.decisions(route, policy=policy, size_of=size_of) if not d.removed
         )
 
+    def generated(self, route: str) -> tuple[Asset, ...]:
+        """The generated entries of ``route``: its own, else those of a rule route matching it.
+
+        ``pushgen build --app`` writes a Quart rule with arguments (``/blog/<slug>``)
+        as a route holding what every page of that rule needs, so that URLs the
+        build never rendered get them too; an exact route always wins.
+        """
+        own = self.routes.get(route)
+        if own is not None:
+            return own
+        return next((self.routes[p.text] for p in self.route_patterns if p.matches(route)), ())
+
+    @property
+    def route_patterns(self) -> tuple[RoutePattern, ...]:
+        """The generated routes that are Quart rules with arguments, in file order."""
+        return _route_patterns(tuple(r for r in self.routes if "<" in r))
+
     @property
     def patterns(self) -> tuple[Rule, ...]:
         """Rules whose ``match`` is a glob or a Quart-style rule (not one exact route)."""
         return tuple(rule for rule in self.rules if rule.match.kind != "exact")
+
+
+@lru_cache(maxsize=64)
+def _route_patterns(routes: tuple[str, ...]) -> tuple[RoutePattern, ...]:
+    out = []
+    for route in routes:
+        try:
+            pattern = RoutePattern.parse(route)
+        except ValueError:
+            continue  # not a rule pushgen can match (the loader reported it)
+        if pattern.kind == "rule":
+            out.append(pattern)
+    return tuple(out)
 
 
 # --- loading ----------------------------------------------------------------

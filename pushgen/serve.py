@@ -21,7 +21,7 @@ from .runtime.server import listen, run
 if TYPE_CHECKING:
     from .runtime.quart import Options
 
-__all__ = ["hints_summary", "output_is_stale", "run_server", "serve"]
+__all__ = ["hints_summary", "output_is_stale", "run_server", "serve", "serve_app"]
 
 
 def run_server(
@@ -52,6 +52,27 @@ def run_server(
     run(app, listening)
     print("pushgen: stopped", flush=True)
     return 0
+
+
+def serve_app(app: Any, *, host: str, port: int, pair: tuple[Path, Path] | None) -> int:
+    """Print how hints go out and which certificate serves, then :func:`run_server`.
+
+    ``pair`` is a checked certificate and key
+    (:func:`pushgen.runtime.certs.certificate_pair`); None uses the development
+    certificate and says whether browsers will trust it.
+    """
+    from .runtime.certs import dev_certificate
+    from .runtime.devca import trust_summary
+    from .runtime.quart import EXTENSION_KEY
+
+    print(f"pushgen: {hints_summary(app.extensions[EXTENSION_KEY].options)}")
+    if pair is None:
+        dev = dev_certificate()
+        pair = dev.certfile, dev.keyfile
+        made = "created" if dev.created else "using"
+        print(f"pushgen: {made} a development certificate for localhost ({dev.certfile})")
+        print(f"pushgen: {trust_summary(dev.certfile)}")
+    return run_server(app, host=host, port=port, certfile=pair[0], keyfile=pair[1])
 
 
 # --- pushgen serve ----------------------------------------------------------------
@@ -159,9 +180,7 @@ def serve(
     problem and returns 1 when it cannot start.
     """
     from .runtime.app import create_app
-    from .runtime.certs import certificate_pair, dev_certificate
-    from .runtime.devca import trust_summary
-    from .runtime.quart import EXTENSION_KEY
+    from .runtime.certs import certificate_pair
 
     _setup_logging()
     try:
@@ -175,14 +194,7 @@ def serve(
             manifest=config.manifest,
             early_hints_delay=early_hints_delay,
         )
-        print(f"pushgen: {hints_summary(app.extensions[EXTENSION_KEY].options)}")
-        if pair is None:
-            dev = dev_certificate()
-            pair = dev.certfile, dev.keyfile
-            made = "created" if dev.created else "using"
-            print(f"pushgen: {made} a development certificate for localhost ({dev.certfile})")
-            print(f"pushgen: {trust_summary(dev.certfile)}")
-        return run_server(app, host=host, port=port, certfile=pair[0], keyfile=pair[1])
+        return serve_app(app, host=host, port=port, pair=pair)
     except PushgenError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -5,7 +5,7 @@ Chromium keeps nothing in its HTTP cache for such a connection, so the
 preloads a 103 Early Hints starts are thrown away and fetched again (issue 16,
 item 3). The way out, as mkcert does it: one certificate authority per user,
 made once, installed in the user's trust stores, and leaf certificates for
-``localhost`` signed by it (:mod:`pushgen.certs`).
+``localhost`` signed by it (:mod:`pushgen.runtime.certs`).
 
 * The CA lives in ``$PUSHGEN_CAROOT``, else ``$XDG_DATA_HOME/pushgen/ca``, else
   ``~/.local/share/pushgen/ca``: ``rootCA.pem`` and ``rootCA-key.pem`` (mode 0600).

@@ -285,7 +285,8 @@ def build_route_table(
     plans.update(exact)
     fallback = None
     patterns = manifest.patterns
-    if any(rule.add for rule in patterns):
+    route_patterns = manifest.route_patterns  # /blog/<slug> written by `build --app`
+    if any(rule.add for rule in patterns) or route_patterns:
 
         def fallback(path: str) -> RoutePlan | None:
             last = path.rsplit("/", 1)[-1]
@@ -294,7 +295,9 @@ def build_route_table(
                 # image it happens to match must not push assets, least of all itself.
                 return None
             route = quote(path, safe=_PATH_SAFE)
-            if not any(rule.match.matches(route) for rule in patterns):
+            if not any(rule.match.matches(route) for rule in patterns) and not any(
+                pattern.matches(route) for pattern in route_patterns
+            ):
                 return None
             assets = manifest.assets(route, policy=policy, size_of=size_of)
             plan = _plan_checked(

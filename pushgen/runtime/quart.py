@@ -72,9 +72,11 @@ __all__ = [
     "DEFAULT_RELOAD_INTERVAL",
     "EXTENSION_KEY",
     "MAX_MANIFEST_BYTES",
+    "URL_GENERATORS_KEY",
     "Options",
     "PushgenState",
     "init_app",
+    "url_generator",
 ]
 
 log = logging.getLogger("pushgen")
@@ -425,3 +427,25 @@ def init_app(
         )
         app.asgi_app = middleware  # type: ignore[assignment,method-assign]
     return app
+
+
+URL_GENERATORS_KEY = "pushgen.url_generators"
+_Generator = TypeVar("_Generator", bound=Callable[[], Any])
+
+
+def url_generator(app: Quart, endpoint: str | None = None) -> Callable[[_Generator], _Generator]:
+    """Register a function that yields the URLs ``pushgen build --app`` renders for a rule with arguments.
+
+    Like Frozen-Flask's ``register_generator``: the function (sync or async, a
+    generator or returning an iterable) yields URL paths (``"/blog/hello"``),
+    dicts of the ``endpoint``'s values (the endpoint defaults to the function's
+    name) or ``(endpoint, values)`` pairs. Only the registration lives here (a
+    list in ``app.extensions``); the runtime never calls it.
+    """
+
+    def register(function: _Generator) -> _Generator:
+        registered = app.extensions.setdefault(URL_GENERATORS_KEY, [])
+        registered.append((endpoint or function.__name__, function))
+        return function
+
+    return register

@@ -1,0 +1,133 @@
+"""`pushgen scan` of a built folder against http2-push-manifest on the same files, side by side.
+
+The folder is build_bench.py's generated site (layout, partials, per-page
+stylesheets, a font behind an @import chain, a module graph), built once with
+`pushgen build`: its `_site` is then an ordinary built folder. Per round:
+
+* scan       - `pushgen scan` of the folder (in process: walk, read, scan, follow, manifest);
+* scan (CLI) - the same as a user runs it, a new `python -m pushgen scan` process;
+* peer scan  - the npm tool http2-push-manifest over every page of the same folder
+               (installed by build_bench.peer_command into bench/_work).
+
+Like for like: both read the same HTML files from the page cache and write one
+manifest. The table counts what each found (entries summed over all pages), and
+gives CPU seconds (user + system, of this process or of the child) beside wall
+time: on a machine shared with other work the CPU time is the steadier figure.
+Usage:
+
+    python bench/scan_bench.py --pages 10000 --rounds 3 [--markdown docs/performance-sources.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench_markdown import put_block
+from build_bench import make_site, peer_command, peer_scan
+
+from pushgen.build import build_site
+from pushgen.config import load_config
+from pushgen.sources.folder import folder_config, scan_folder
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+Times = dict[str, list[float]]
+
+
+def run(pages: int, rounds: int, peer: Path | None) -> tuple[Times, Times, dict[str, int]]:
+    work = Path(tempfile.mkdtemp(prefix="pushgen-scan-bench-"))
+    try:
+        site = make_site(work / "site", pages)
+        build_site(load_config(site), full=True)
+        folder = site / "_site"
+        manifest = work / "push-manifest.yaml"
+        config = folder_config(folder, manifest)
+        found = {"scan": 0, "scan (CLI)": 0}
+        times: Times = {"scan": [], "scan (CLI)": []}
+        cpu: Times = {"scan": [], "scan (CLI)": []}
+        if peer is not None:
+            times["peer scan"] = []
+            cpu["peer scan"] = []
+        for _ in range(rounds):
+            manifest.unlink(missing_ok=True)
+            started, cpu_started = time.perf_counter(), time.process_time()
+            result = scan_folder(config)
+            times["scan"].append(time.perf_counter() - started)
+            cpu["scan"].append(time.process_time() - cpu_started)
+            found["scan"] = found["scan (CLI)"] = sum(
+                len(a) for a in result.manifest.routes.values()
+            )
+            manifest.unlink()
+            started, cpu_started = time.perf_counter(), _children_cpu()
+            subprocess.run(
+                [sys.executable, "-m", "pushgen", "scan", str(folder), "-m", str(manifest)],
+                check=True,
+                stderr=subprocess.DEVNULL,
+            )
+            times["scan (CLI)"].append(time.perf_counter() - started)
+            cpu["scan (CLI)"].append(_children_cpu() - cpu_started)
+            if peer is not None:
+                cpu_started = _children_cpu()
+                seconds, entries = peer_scan(peer, folder)
+                times["peer scan"].append(seconds)
+                cpu["peer scan"].append(_children_cpu() - cpu_started)
+                found["peer scan"] = entries
+        return times, cpu, found
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def table(pages: int, times: Times, cpu: Times, found: dict[str, int]) -> str:
+    peer = statistics.median(times["peer scan"]) if "peer scan" in times else None
+    peer_cpu = statistics.median(cpu["peer scan"]) if "peer scan" in cpu else None
+    lines = [
+        "| pages | what | median s | min s | max s | pages/s | peer / this | CPU s (median) "
+        "| peer / this (CPU) | entries found |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, values in times.items():
+        med = statistics.median(values)
+        med_cpu = statistics.median(cpu[name])
+        ratio = f"{peer / med:.1f}x" if peer is not None else ""
+        ratio_cpu = f"{peer_cpu / med_cpu:.1f}x" if peer_cpu is not None else ""
+        lines.append(
+            f"| {pages} | {name} | {med:.2f} | {min(values):.2f} | {max(values):.2f} "
+            f"| {pages / med:,.0f} | {ratio} | {med_cpu:.2f} | {ratio_cpu} "
+            f"| {found.get(name, '')} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--pages", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--no-peer", action="store_true", help="skip http2-push-manifest")
+    parser.add_argument("--markdown", type=Path, help="also write the table into this file")
+    args = parser.parse_args(argv)
+    peer = None if args.no_peer else peer_command()
+    times, cpu, found = run(args.pages, args.rounds, peer)
+    text = table(args.pages, times, cpu, found)
+    print(text)
+    if args.markdown:
+        command = f"python bench/scan_bench.py --pages {args.pages} --rounds {args.rounds}"
+        put_block(args.markdown, "scan_bench", f"`{command}`:\n\n{text}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

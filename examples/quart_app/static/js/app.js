@@ -1,0 +1,2 @@
+import { ready } from "./util.js";
+ready();

@@ -1,0 +1,1 @@
+export function ready() { document.documentElement.dataset.ready = "1"; }

@@ -1,0 +1,505 @@
+"""A Quart app as the source: its pages rendered by the app itself, through its test client.
+
+``pushgen build --app MODULE:APP`` (or ``MODULE:factory()``, or ``app:`` in
+pushgen.yaml), run in the folder the app lives in, renders what Frozen-Flask
+would freeze, with no server and no network:
+
+1. every GET rule without arguments;
+2. for rules with arguments, the URLs listed in pushgen.yaml (``urls:``) and those
+   yielded by generators registered with :func:`pushgen.quart.url_generator`;
+3. links (``<a href>``) in rendered pages that match a GET rule of the app, up to
+   ``max_pages`` pages in all.
+
+Assets are requested from the app too (its static folder, blueprints' static
+folders, any route), so what is scanned is what is served. Each page goes through
+the build's engine (see :mod:`.resolve`). For every rule with arguments, the
+manifest gets a route in Quart syntax (``/blog/<slug>``) holding the entries that
+every rendered URL of the rule needs (their intersection, in page order): the
+runtime matches it for URLs the build never saw
+(:meth:`pushgen.manifest.Manifest.generated`). A rendered URL that needs more
+keeps an exact route.
+
+Bad input never stops the rest: an app that cannot be imported is one located
+error; a view that raises or answers an error, a redirect (and its loops), an
+answer that is not HTML, a generator that raises are each a warning naming the
+URL, the rule and the view's ``file:line`` (errors under ``--strict``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import os
+import sys
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote, urljoin, urlsplit
+
+import lxml.html
+from quart import Quart
+
+from ..config import SiteConfig
+from ..errors import BuildError, Diagnostic, PushgenError
+from ..model import Asset
+from ..rules import RoutePattern
+from ..runtime.quart import URL_GENERATORS_KEY
+from ..scan.html import scan_html
+from ..urls import LOCAL_ORIGIN, document_url
+from .resolve import (
+    PageScan,
+    SourceResult,
+    display_path,
+    no_cyclic_gc,
+    resolve_pages,
+    write_manifest,
+)
+
+__all__ = ["AppSpec", "build_app", "load_app", "rule_routes"]
+
+# Pages rendered at most (rules, urls:, generators and links together).
+DEFAULT_MAX_PAGES = 10_000
+_MAX_REDIRECTS = 10
+_HOST = urlsplit(LOCAL_ORIGIN).netloc
+
+
+@dataclass(frozen=True, slots=True)
+class AppSpec:
+    """``MODULE:APP`` or ``MODULE:factory()``."""
+
+    module: str
+    attribute: str
+    call: bool
+
+    @classmethod
+    def parse(cls, text: str) -> AppSpec:
+        module, _, attribute = text.partition(":")
+        attribute = attribute or "app"
+        call = attribute.endswith("()")
+        attribute = attribute.removesuffix("()")
+        if (
+            not all(part.isidentifier() for part in module.split("."))
+            or not attribute.isidentifier()
+        ):
+            raise PushgenError(
+                f"--app {text!r}: write MODULE:APP or MODULE:factory(), e.g. blog:app"
+            )
+        return cls(module, attribute, call)
+
+    def __str__(self) -> str:
+        return f"{self.module}:{self.attribute}{'()' if self.call else ''}"
+
+
+def _where(tb: TracebackType | None, root: Path) -> tuple[str, int]:
+    """The innermost frame of ``tb`` in a file under ``root`` (the user's code), else the innermost."""
+    mine = [
+        frame
+        for frame in traceback.extract_tb(tb)
+        if frame.filename
+        and not frame.filename.startswith("<")
+        and Path(frame.filename).resolve().is_relative_to(root)
+    ]
+    if not mine:
+        return "", 0
+    return display_path(mine[-1].filename), mine[-1].lineno or 0
+
+
+def load_app(spec: AppSpec, root: Path) -> Quart:
+    """Import the app ``spec`` names from ``root``; raise :class:`BuildError` with where it failed."""
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    what = f"--app {spec}"
+    try:
+        module = importlib.import_module(spec.module)
+        target = getattr(module, spec.attribute)
+        app = target() if spec.call else target
+    except SyntaxError as exc:
+        raise BuildError(
+            [
+                Diagnostic(
+                    display_path(exc.filename or spec.module),
+                    exc.lineno or 0,
+                    exc.offset or 0,
+                    f"{what}: cannot import: {exc.msg}",
+                    "error",
+                )
+            ]
+        ) from None
+    except Exception as exc:
+        file, line = _where(exc.__traceback__, root)
+        message = f"{what}: cannot load the app: {type(exc).__name__}: {exc}"
+        if isinstance(exc, ModuleNotFoundError) and exc.name == spec.module:
+            message += f" (run pushgen where the app lives; looked in {root})"
+        raise BuildError([Diagnostic(file or what, line, 0, message, "error")]) from None
+    if not isinstance(app, Quart):
+        raise BuildError(
+            [Diagnostic(what, 0, 0, f"{what} is a {type(app).__name__}, not a Quart app", "error")]
+        )
+    return app
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    url: str
+    rule: str  # the app's rule that answered it
+    html: bytes
+
+
+class _Crawl:
+    """The app, its test client on a private event loop, and what rendering found."""
+
+    def __init__(self, app: Quart, root: Path, max_pages: int) -> None:
+        self.app = app
+        self.root = root
+        self.max_pages = max_pages
+        self.diagnostics: list[Diagnostic] = []
+        self.loop = asyncio.new_event_loop()
+        # An exception in a view reaches us (with its traceback) rather than
+        # Quart's error log.
+        app.config["PROPAGATE_EXCEPTIONS"] = True
+        self.test_app = app.test_app()
+        self.loop.run_until_complete(self.test_app.startup())
+        self.client = self.test_app.test_client()
+        self.adapter = app.url_map.bind(_HOST)
+        self.assets: dict[str, tuple[int, bytes]] = {}
+
+    def close(self) -> None:
+        try:
+            self.loop.run_until_complete(self.test_app.shutdown())
+        finally:
+            self.loop.close()
+
+    # -- where things are ---------------------------------------------------
+
+    def view_location(self, endpoint: str) -> tuple[str, int]:
+        function = self.app.view_functions.get(endpoint)
+        if function is None:
+            return "", 0
+        function = inspect.unwrap(function)
+        try:
+            return display_path(
+                inspect.getsourcefile(function) or ""
+            ), function.__code__.co_firstlineno
+        except (TypeError, AttributeError):
+            return "", 0
+
+    def warn(self, endpoint: str, message: str, line: int = 0, file: str = "") -> None:
+        view_file, view_line = self.view_location(endpoint)
+        self.diagnostics.append(
+            Diagnostic(file or view_file or "app", line or view_line, 0, message)
+        )
+
+    def match(self, path: str) -> tuple[str, str] | None:
+        """(endpoint, rule) of the GET rule answering ``path``, None when none does."""
+        try:
+            rule, _ = self.adapter.match(path, method="GET", return_rule=True)
+        except Exception:  # NotFound, MethodNotAllowed, RequestRedirect
+            return None
+        return rule.endpoint, rule.rule
+
+    # -- requests -----------------------------------------------------------
+
+    def get(self, path: str) -> Any:
+        return self.loop.run_until_complete(self.client.get(path))
+
+    def body(self, response: Any) -> bytes:
+        data: bytes = self.loop.run_until_complete(response.get_data(as_text=False))
+        return data
+
+    def asset(self, relpath: str) -> tuple[int, bytes]:
+        """An asset as the app serves it (status, bytes), by output path."""
+        if relpath not in self.assets:
+            try:
+                response = self.get("/" + quote(os.fsencode(relpath), safe="/"))
+                status = response.status_code
+                data = self.body(response) if status == 200 else b""
+            except Exception:
+                status, data = 500, b""
+            self.assets[relpath] = (status, data)
+        return self.assets[relpath]
+
+    def exists(self, relpath: str) -> bool:
+        return self.asset(relpath)[0] == 200
+
+    def read(self, relpath: str) -> bytes | None:
+        status, data = self.asset(relpath)
+        return data if status == 200 else None
+
+    def size_of(self, path: str) -> int | None:
+        status, data = self.asset(path.split("?", 1)[0].lstrip("/"))
+        return len(data) if status == 200 else None
+
+    def crawl(self, urls: list[str]) -> list[_Page]:
+        """Render ``urls``, then the links of rendered pages a GET rule answers, up to ``max_pages``."""
+        queue = deque(dict.fromkeys(urls))
+        queued = set(queue)
+        rendered: list[_Page] = []
+        done: set[str] = set()  # a redirect's target may be queued too
+        while queue and len(rendered) < self.max_pages:
+            page = self.render(queue.popleft())
+            if page is None or page.url in done:
+                continue
+            done.add(page.url)
+            rendered.append(page)
+            for link in _links(page):
+                if link not in queued and self.match(link) is not None:
+                    queued.add(link)
+                    queue.append(link)
+        if queue:
+            self.diagnostics.append(
+                Diagnostic(
+                    "app", 0, 0, f"stopped at {self.max_pages} pages; {len(queue)} URLs left"
+                )
+            )
+        return rendered
+
+    def render(self, url: str) -> _Page | None:
+        """The page at ``url``, following redirects within the app; None (and a warning) otherwise.
+
+        Every problem is reported once, at the view of ``url`` (the one a user
+        listed, generated or linked).
+        """
+        matched = self.match(url)
+        if matched is None:
+            self.diagnostics.append(
+                Diagnostic("app", 0, 0, f"GET {url}: no GET rule of the app answers it")
+            )
+            return None
+        endpoint, rule = matched
+        where = f"GET {url} (rule {rule}, view {endpoint})"
+        chain = [url]
+        while True:
+            current = chain[-1]
+            try:
+                response = self.get(current)
+                data = self.body(response)
+            except Exception as exc:
+                file, line = _where(exc.__traceback__, self.root)
+                hop = f" (redirected to {current})" if len(chain) > 1 else ""
+                self.warn(
+                    endpoint,
+                    f"{where}{hop}: the view raised {type(exc).__name__}: {exc}",
+                    line,
+                    file,
+                )
+                return None
+            status = response.status_code
+            if status in (301, 302, 303, 307, 308):
+                location = response.headers.get("Location", "")
+                target = urlsplit(urljoin(f"http://{_HOST}{current}", location))
+                nxt = target.path + (f"?{target.query}" if target.query else "")
+                if target.netloc not in ("", _HOST):
+                    self.warn(endpoint, f"{where}: redirects to {location}, another site; skipped")
+                    return None
+                if nxt in chain or len(chain) > _MAX_REDIRECTS:
+                    shown = " -> ".join([*chain, nxt])
+                    self.warn(endpoint, f"{where}: redirect loop {shown}; skipped")
+                    return None
+                chain.append(nxt)
+                continue
+            hops = " -> ".join(chain)
+            if len(chain) > 1:
+                self.warn(endpoint, f"{where}: redirects {hops}; the last is rendered")
+            if status != 200:
+                self.warn(endpoint, f"{where}: answered {status}; skipped")
+                return None
+            mimetype = response.mimetype or ""
+            if mimetype != "text/html":
+                self.warn(endpoint, f"{where}: answered {mimetype or 'no type'}, not HTML; skipped")
+                return None
+            final = self.match(current)
+            return _Page(current, final[1] if final else rule, data)
+
+    # -- which URLs ---------------------------------------------------------
+
+    def rule_urls(self) -> list[str]:
+        """Every GET rule without arguments (static files are not pages)."""
+        urls = []
+        for rule in self.app.url_map.iter_rules():
+            if "GET" in (rule.methods or ()) and not rule.arguments:
+                urls.append(rule.rule)
+        return urls
+
+    def generated_urls(self) -> list[str]:
+        """What the registered generators yield, as URL paths."""
+        urls: list[str] = []
+        for endpoint, function in self.app.extensions.get(URL_GENERATORS_KEY, []):
+            file, line = _source_of(function)
+            try:
+                for item in self._items(function):
+                    url = self._url(endpoint, item, file, line)
+                    if url is not None:
+                        urls.append(url)
+            except Exception as exc:
+                file2, line2 = _where(exc.__traceback__, self.root)
+                self.diagnostics.append(
+                    Diagnostic(
+                        file2 or file,
+                        line2 or line,
+                        0,
+                        f"URL generator {function.__name__} raised {type(exc).__name__}: {exc};"
+                        " the URLs it yielded before are rendered",
+                    )
+                )
+        return urls
+
+    def _items(self, function: Callable[[], Any]) -> Iterator[Any]:
+        result = function()
+        if inspect.isawaitable(result):
+            result = self.loop.run_until_complete(result)
+        if inspect.isasyncgen(result):
+
+            async def collect() -> list[Any]:
+                return [item async for item in result]
+
+            yield from self.loop.run_until_complete(collect())
+        else:
+            yield from result
+
+    def _url(self, endpoint: str, item: Any, file: str, line: int) -> str | None:
+        if isinstance(item, str):
+            return item
+        if isinstance(item, tuple) and len(item) == 2:
+            endpoint, item = item
+        if isinstance(item, dict):
+            try:
+                url: str = self.adapter.build(endpoint, item, method="GET")
+                return url
+            except Exception as exc:
+                message = (
+                    f"URL generator yielded {item!r} for {endpoint}, which builds no URL: {exc}"
+                )
+        else:
+            message = f"URL generator yielded {item!r}: yield a URL path, a dict of values or (endpoint, values)"
+        self.diagnostics.append(Diagnostic(file, line, 0, message))
+        return None
+
+
+def _source_of(function: Callable[..., Any]) -> tuple[str, int]:
+    function = inspect.unwrap(function)
+    try:
+        return display_path(inspect.getsourcefile(function) or ""), function.__code__.co_firstlineno
+    except (TypeError, AttributeError):
+        return "", 0
+
+
+def _links(page: _Page) -> list[str]:
+    """Same-origin ``<a href>`` URL paths of a rendered page."""
+    try:
+        root = lxml.html.fromstring(page.html)
+    except Exception:
+        return []
+    out = []
+    base = f"http://{_HOST}{page.url}"
+    for element in root.iter("a"):
+        href = element.get("href")
+        if not href:
+            continue
+        target = urlsplit(urljoin(base, href.strip()))
+        if target.scheme in ("http", "https") and target.netloc == _HOST:
+            out.append(target.path or "/")
+    return out
+
+
+def rule_routes(
+    pages: list[tuple[str, str]], routes: dict[str, tuple[Asset, ...]]
+) -> dict[str, tuple[Asset, ...]]:
+    """Routes with each rule with arguments folded: its rendered URLs' common entries under the rule.
+
+    ``pages`` are (url, rule) pairs; ``routes`` every rendered URL's entries. A
+    URL whose entries are exactly its rule's is left to the rule route.
+    """
+    by_rule: dict[str, list[str]] = {}
+    for url, rule in pages:
+        if "<" in rule and url in routes:
+            try:
+                if RoutePattern.parse(rule).kind != "rule":
+                    continue
+            except ValueError:
+                continue  # a converter pushgen's runtime cannot match: exact routes only
+            by_rule.setdefault(rule, []).append(url)
+    out = dict(routes)
+    for rule, urls in by_rule.items():
+        first = routes[urls[0]]
+        common = tuple(a for a in first if all(a in routes[u] for u in urls[1:]))
+        out[rule] = common
+        for url in urls:
+            if routes[url] == common:
+                del out[url]
+    return out
+
+
+def build_app(
+    config: SiteConfig,
+    *,
+    app: str | None = None,
+    strict: bool = False,
+    write: bool = True,
+    force: bool = False,
+    max_pages: int = DEFAULT_MAX_PAGES,
+) -> SourceResult:
+    """Render the Quart app ``app`` (default ``config.app``) and write ``config.manifest``.
+
+    ``config.root`` is where the app lives (put on ``sys.path``); ``config.urls``
+    are extra URLs to render. Raises :class:`BuildError` when the app cannot be
+    loaded, under ``strict`` when anything was found wrong, or when the manifest
+    holds hand edits inside its generated routes (unless ``force``).
+    """
+    started = time.perf_counter()
+    text = app or config.app
+    if not text:
+        raise PushgenError("no app to build: give --app MODULE:APP or `app:` in pushgen.yaml")
+    spec = AppSpec.parse(text)
+    quart_app = load_app(spec, config.root)
+    with no_cyclic_gc():
+        return _build(quart_app, config, strict, write, force, max_pages, started)
+
+
+def _build(
+    quart_app: Quart,
+    config: SiteConfig,
+    strict: bool,
+    write: bool,
+    force: bool,
+    max_pages: int,
+    started: float,
+) -> SourceResult:
+    crawl = _Crawl(quart_app, config.root, max_pages)
+    try:
+        rendered = crawl.crawl([*crawl.rule_urls(), *config.urls, *crawl.generated_urls()])
+        scans = [
+            PageScan(
+                page.url,
+                f"GET {page.url}",
+                scan_html(page.html, document_url(page.url), filename=f"GET {page.url}"),
+            )
+            for page in rendered
+        ]
+        routes = resolve_pages(
+            scans,
+            config,
+            read=crawl.read,
+            exists=crawl.exists,
+            size_of=crawl.size_of,
+            diagnostics=crawl.diagnostics,
+        )
+        routes = rule_routes([(p.url, p.rule) for p in rendered], routes)
+    finally:
+        crawl.close()
+    return write_manifest(
+        routes,
+        config,
+        known={rel for rel, (status, _) in crawl.assets.items() if status == 200},
+        diagnostics=crawl.diagnostics,
+        pages=len(rendered),
+        started=started,
+        strict=strict,
+        write=write,
+        force=force,
+    )

@@ -1,0 +1,194 @@
+"""From scanned pages to manifest routes, and the manifest written like ``pushgen build`` does.
+
+Shared by every source in this package. The engine is the build's: each page's
+HTML scan goes through :class:`pushgen.graph.Resolver` (stylesheets, ``@import``,
+fonts, module graphs) and the site's push budget; the manifest text is made by
+:func:`pushgen.manifest.update_manifest_text`, which keeps everything outside the
+generated ``routes`` (rules, comments) byte for byte and refuses to overwrite
+hand edits inside them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..build import _check_rules, _read_existing_manifest
+from ..config import SiteConfig
+from ..errors import BuildError, Diagnostic, ManifestError
+from ..fsutil import atomic_write
+from ..graph import Resolver, apply_budget
+from ..manifest import SCHEMA_NAME, Manifest, update_manifest_text
+from ..model import Asset, ScanResult
+from ..schema import schema_text
+
+__all__ = [
+    "PageScan",
+    "SourceResult",
+    "display_path",
+    "no_cyclic_gc",
+    "resolve_pages",
+    "write_manifest",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class PageScan:
+    """One page of a source: the route it is served at, where it came from, its HTML scan."""
+
+    route: str
+    display: str
+    scan: ScanResult
+
+
+@dataclass(slots=True)
+class SourceResult:
+    """What scanning a source produced: the manifest (text and model) and what was found wrong."""
+
+    manifest: Manifest
+    manifest_text: str
+    diagnostics: list[Diagnostic]
+    pages: int
+    seconds: float = 0.0
+    written: bool = False
+    extra: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    def summary(self) -> str:
+        assets = len({a.path for assets in self.manifest.routes.values() for a in assets})
+        counts = (
+            (self.pages, "page"),
+            (assets, "asset"),
+            (len(self.manifest.routes), "route"),
+            (len(self.warnings), "warning"),
+            (len(self.errors), "error"),
+        )
+        listed = ", ".join(f"{n} {noun}" if n == 1 else f"{n} {noun}s" for n, noun in counts)
+        return f"{listed} in {self.seconds:.2f}s"
+
+
+def resolve_pages(
+    pages: Iterable[PageScan],
+    config: SiteConfig,
+    *,
+    read: Callable[[str], bytes | None],
+    exists: Callable[[str], bool],
+    size_of: Callable[[str], int | None],
+    diagnostics: list[Diagnostic],
+) -> dict[str, tuple[Asset, ...]]:
+    """Each page's ordered manifest entries by route; problems go to ``diagnostics``.
+
+    ``read``/``exists`` take output paths (relative to the site's root URL, as
+    :func:`pushgen.urls.url_path_to_relpath` makes them); ``size_of`` a URL path.
+    """
+    resolver = Resolver(
+        base_path=config.base_path,
+        read=read,
+        exists=exists,
+        push_destinations=config.push_destinations,
+    )
+    routes: dict[str, tuple[Asset, ...]] = {}
+    for page in pages:
+        page_assets = resolver.page_assets(page.display, page.scan)
+        found = apply_budget(page_assets.found, config.policy, size_of)
+        diagnostics.extend(page.scan.diagnostics)
+        diagnostics.extend(page_assets.diagnostics)
+        routes[page.route] = tuple(item.asset for item in found)
+    return routes
+
+
+def write_manifest(
+    routes: dict[str, tuple[Asset, ...]],
+    config: SiteConfig,
+    *,
+    known: set[str],
+    diagnostics: list[Diagnostic],
+    pages: int,
+    started: float,
+    strict: bool = False,
+    write: bool = True,
+    force: bool = False,
+    protected: Path | None = None,
+) -> SourceResult:
+    """Put ``routes`` into ``config.manifest`` (unless ``write`` is false) and say what happened.
+
+    ``known`` are the output paths of the source (for warnings about rules naming
+    missing files). Nothing is written when ``strict`` and anything was found
+    wrong, or when the manifest on disk cannot be updated without losing hand
+    edits: both raise :class:`BuildError`. The JSON Schema the manifest's modeline
+    names is written beside it, unless that is inside ``protected`` (a folder
+    pushgen did not make and must not add to).
+    """
+    existing_text, existing = _read_existing_manifest(config)
+    rules = existing.rules if existing is not None else ()
+    diagnostics = list(dict.fromkeys(diagnostics))
+    diagnostics.extend(_check_rules(rules, routes, known, config, existing))
+    filename = existing.filename if existing is not None else str(config.manifest)
+    try:
+        text = update_manifest_text(existing_text, routes, filename=filename, force=force)
+    except ManifestError as exc:
+        raise BuildError(exc.diagnostics) from None
+    if strict and diagnostics:
+        raise BuildError(
+            [Diagnostic(d.file, d.line, d.column, d.message, "error") for d in diagnostics]
+        )
+    result = SourceResult(
+        manifest=Manifest(routes=routes, rules=rules, filename=filename),
+        manifest_text=text,
+        diagnostics=diagnostics,
+        pages=pages,
+    )
+    if write:
+        if text != existing_text:
+            atomic_write(config.manifest, text.encode("utf-8"))
+        schema = config.manifest.with_name(SCHEMA_NAME)
+        inside = protected is not None and schema.is_relative_to(protected)
+        if not inside and _read(schema) != schema_text():
+            atomic_write(schema, schema_text().encode("utf-8"))
+        result.written = True
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """``path`` as diagnostics show it: relative to the current folder when it can be."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+@contextlib.contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector, as ``build_site`` does.
+
+    A scan allocates millions of small tuples that live until it returns; the
+    collector's passes over them find nothing (a 10,000-page scan makes no cycles
+    worth collecting) and cost most in a process that already holds a large heap.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()

@@ -1,0 +1,68 @@
+"""``pushgen serve DIR --folder``: a folder another generator built, served as it is with its manifest.
+
+The files are served by :func:`pushgen.runtime.app.site_app` (nothing outside the
+folder, no dot-files, 404.html for what is missing) and the manifest's pushes,
+103 Early Hints and Link headers by :func:`pushgen.quart.init_app`; nothing is
+built and nothing is written into the folder.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from quart import Quart
+
+from ..errors import PushgenError
+from ..runtime.app import DEFAULT_EARLY_HINTS_DELAY, DEFAULT_STATIC_MAX_AGE, site_app
+from ..runtime.certs import certificate_pair
+from ..runtime.quart import init_app
+from ..serve import serve_app
+from .folder import folder_config
+
+__all__ = ["folder_app", "serve_folder"]
+
+
+def folder_app(
+    folder: str | os.PathLike[str],
+    manifest: str | os.PathLike[str],
+    *,
+    base_path: str = "/",
+    early_hints_delay: float | None = None,
+) -> Quart:
+    """A Quart app serving ``folder`` under ``base_path`` with ``manifest``'s pushes and hints."""
+    config = folder_config(folder, manifest, base_path=base_path)
+    if not config.output.is_dir():
+        raise PushgenError(f"no folder at {config.output}")
+    app = site_app(config.output, base_path=config.base_path, static_max_age=DEFAULT_STATIC_MAX_AGE)
+    return init_app(
+        app,
+        manifest=config.manifest,
+        output=config.output,
+        policy=config.policy,
+        base_path=config.base_path,
+        early_hints_delay=(
+            DEFAULT_EARLY_HINTS_DELAY if early_hints_delay is None else early_hints_delay
+        ),
+    )
+
+
+def serve_folder(
+    folder: str | os.PathLike[str],
+    manifest: str | os.PathLike[str],
+    *,
+    base_path: str = "/",
+    host: str = "127.0.0.1",
+    port: int = 8443,
+    certfile: str | os.PathLike[str] | None = None,
+    keyfile: str | os.PathLike[str] | None = None,
+    early_hints_delay: float | None = None,
+) -> int:
+    """Serve ``folder`` over HTTP/2 + TLS until Ctrl-C; return the exit code (1 when it cannot start)."""
+    try:
+        pair = certificate_pair(certfile, keyfile)
+        app = folder_app(folder, manifest, base_path=base_path, early_hints_delay=early_hints_delay)
+        return serve_app(app, host=host, port=port, pair=pair)
+    except PushgenError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
