@@ -34,10 +34,18 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .config import SiteConfig
+from .config import CONFIG_NAME, SiteConfig
 from .css_scan import scan_css
 from .errors import BuildError, Diagnostic, ManifestError, PushgenError
-from .fsutil import atomic_write, stage_file, swap_directory
+from .fsutil import (
+    OUTPUT_MARKER,
+    OutputFolderError,
+    atomic_write,
+    check_output_location,
+    check_output_owned,
+    stage_file,
+    swap_directory,
+)
 from .graph import Resolver, apply_budget
 from .html_scan import scan_html
 from .incremental import (
@@ -50,6 +58,8 @@ from .incremental import (
     pages_to_render,
     save_state,
     scan_templates,
+    state_path,
+    written_files,
 )
 from .js_scan import scan_js
 from .manifest import (
@@ -149,13 +159,90 @@ def _build_lock(output: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _clear_stale(output: Path, keep: Path | None) -> None:
-    # Staging folders left by a killed build, spares that no state names; we hold
-    # the lock, so no other build is using them.
+def _clear_stale(output: Path, keep: Path | None, written: set[str]) -> list[Diagnostic]:
+    """Remove staging folders left by a killed build and spares no state names.
+
+    We hold the lock, so no other build is using them. Only folders holding the
+    marker are pushgen's, and of those only the files in ``written`` (what a
+    build of this site writes) are removed: a folder an earlier pushgen version
+    hid as its spare may be a user's own folder, and anything else is a user's
+    file. What is left is reported, never deleted.
+    """
+    diagnostics: list[Diagnostic] = []
     for pattern in (f".{output.name}.staging-*", f".{output.name}.spare-*"):
-        for stale in output.parent.glob(pattern):
-            if stale != keep:
-                shutil.rmtree(stale, ignore_errors=True)
+        for stale in sorted(output.parent.glob(pattern)):
+            if stale == keep or not stale.is_dir() or stale.is_symlink():
+                continue
+            if not (stale / OUTPUT_MARKER).is_file() and any(stale.iterdir()):
+                diagnostics.append(
+                    Diagnostic(
+                        str(stale),
+                        0,
+                        0,
+                        "left alone: it is not marked as pushgen's (a build by a pushgen "
+                        "before the marker may have moved your own folder there); look "
+                        "inside, then move or remove it yourself",
+                    )
+                )
+                continue
+            left = _remove_written(stale, written | {OUTPUT_MARKER})
+            if left:
+                diagnostics.append(
+                    Diagnostic(
+                        str(stale),
+                        0,
+                        0,
+                        f"kept: it holds files pushgen did not write ({left[0]}"
+                        f"{f' and {len(left) - 1} more' if len(left) > 1 else ''}); "
+                        "move them out, then remove the folder",
+                    )
+                )
+    return diagnostics
+
+
+def _stray_files(root: Path, written: set[str]) -> list[str]:
+    """Files (and links, and anything else) under ``root`` not in ``written``, sorted."""
+    stray: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        prefix = "" if rel_dir == "." else f"{rel_dir}/"
+        for name in dirnames:
+            if os.path.islink(os.path.join(dirpath, name)):
+                stray.append(prefix + name)  # os.walk lists a link to a folder here
+        stray.extend(prefix + name for name in filenames if prefix + name not in written)
+    return sorted(stray)
+
+
+def _remove_written(root: Path, written: set[str]) -> list[str]:
+    """Remove from ``root`` the files in ``written`` and the folders that leaves
+    empty (``root`` too); return what is left (sorted)."""
+    for dirpath, _dirnames, filenames in os.walk(root, topdown=False):
+        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        prefix = "" if rel_dir == "." else f"{rel_dir}/"
+        for name in filenames:
+            if prefix + name in written:
+                _unlink(Path(dirpath, name))
+        with contextlib.suppress(OSError):
+            os.rmdir(dirpath)  # fails when something is left in it
+    return _stray_files(root, set()) if root.exists() else []
+
+
+def _check_no_strays(output: Path, written: set[str]) -> None:
+    """Refuse to replace an output holding files pushgen did not write.
+
+    The replaced output becomes the spare, whose files the next build removes or
+    overwrites; a file put into the output by hand would be lost with it.
+    """
+    stray = _stray_files(output, written | {OUTPUT_MARKER})
+    if stray:
+        shown = ", ".join(str(output / rel) for rel in stray[:3])
+        more = f" and {len(stray) - 3} more" if len(stray) > 3 else ""
+        raise OutputFolderError(
+            output,
+            f"{shown}{more}: not written by pushgen, and the build replaces {output} as a "
+            "whole; to publish a file with the site put it into static/, else move it out "
+            "of the output (files of pages you removed from the site can simply be deleted)",
+        )
 
 
 # --- the spare output ---------------------------------------------------------
@@ -268,29 +355,29 @@ def _claim_spare(
     """
     if not previous.spare:
         return None
+    spare = _spare_path(output, previous.spare)
+    if not (spare / OUTPUT_MARKER).is_file():
+        return None  # not a folder pushgen made: never written into
     try:
-        os.rename(_spare_path(output, previous.spare), staging)
+        os.rename(spare, staging)
     except FileNotFoundError:
         return None
     if _untouched(staging, previous.spare_folders):
         # No folder of the spare changed since the last build left it equal to
         # the output: no file came or went, so it holds what it held.
         return set()
-    # Anything not of the site (put there by hand) goes; empty folders go too
-    # (folders of the static tree are made again by the static copy).
+    # Anything not written by a build (put there by hand) means the spare is not
+    # only pushgen's: it is left where it was, unused (and reported when the next
+    # build finds it). Empty folders go (the static copy makes its folders again).
     present: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(staging, topdown=False):
         rel_dir = os.path.relpath(dirpath, staging).replace(os.sep, "/")
         prefix = "" if rel_dir == "." else f"{rel_dir}/"
-        for name in filenames:
-            rel = prefix + name
-            if rel in expected:
-                present.add(rel)
-            else:
-                os.unlink(os.path.join(dirpath, name))
-        for name in dirnames:
-            if os.path.islink(os.path.join(dirpath, name)):
-                os.unlink(os.path.join(dirpath, name))
+        links = [name for name in dirnames if os.path.islink(os.path.join(dirpath, name))]
+        if links or any(prefix + name not in expected for name in filenames):
+            os.rename(staging, spare)
+            return None
+        present.update(prefix + name for name in filenames)
         if dirpath != str(staging) and not os.listdir(dirpath):
             os.rmdir(dirpath)
     return _link_files(output, staging, expected - present)
@@ -664,10 +751,9 @@ def _build(
 ) -> BuildResult:
     started = time.perf_counter()
     existing_text, existing = _read_existing_manifest(config)
-    if config.output == config.root or config.root.is_relative_to(config.output):
-        raise PushgenError(
-            f"the output folder {config.output} would replace the site itself; choose another"
-        )
+    if write:
+        check_output_location(config.output, config.root, _sources(config), CONFIG_NAME)
+        check_output_owned(config.output, state_path(config))
     if jobs is None:
         jobs = _cores()
     pages = discover_pages(config)
@@ -681,6 +767,8 @@ def _build(
     lock = _build_lock(config.output) if write else contextlib.nullcontext()
     with lock:
         previous = load_state(config) if write and not full and config.output.is_dir() else None
+        if write and config.output.is_dir():
+            _check_output_files(config, previous, pages)
         templates = scan_templates(config, previous.templates if previous else {})
         previous_routes = _previous_routes(previous, pages)
         if previous is not None and set(previous.pages) != {p.source for p in pages}:
@@ -693,13 +781,17 @@ def _build(
             keep = (
                 _spare_path(config.output, previous.spare) if previous and previous.spare else None
             )
-            _clear_stale(config.output, keep=keep)
+            written = {p.output for p in pages} | written_files(config)
+            # The static files of the last build, or (without its state) this one's.
+            written |= previous.static.keys() if previous else _static_sources(config)[1].keys()
+            diagnostics.extend(_clear_stale(config.output, keep, written))
             staging = config.output.with_name(f".{config.output.name}.staging-{os.getpid()}")
             if previous is not None:
-                expected = {p.output for p in pages} | previous.static.keys()
+                expected = {p.output for p in pages} | previous.static.keys() | {OUTPUT_MARKER}
                 spare_missing = _claim_spare(config.output, previous, staging, expected)
             if spare_missing is None:
                 staging.mkdir(parents=True)
+            _mark(staging, config)
         try:
             copied: list[_StaticCopy] = []
 
@@ -758,6 +850,7 @@ def _build(
                 static=static_stats,
                 assets=previous.assets if previous else AssetTable(),
             )
+            state.outputs = frozenset(p.output for p in pages) | static_stats.keys()
             if write and config.output.is_dir():
                 state.spare = secrets.token_hex(8)  # the output this build replaces
             results: list[PageResult] = []
@@ -857,7 +950,8 @@ def _build(
                 if spare is not None:
                     # The spare differs from the new output in what was rendered or
                     # copied here, or removed; files of its own go when it is claimed.
-                    changed = {p.output for p in render} | static_changed
+                    # The marker too: a fresh staging folder made its own.
+                    changed = {p.output for p in render} | static_changed | {OUTPUT_MARKER}
                     changed |= previous.static.keys() - static_stats.keys() if previous else set()
                     try:
                         _sync_spare(config.output, spare, changed, folders)
@@ -882,6 +976,33 @@ def _build(
                 shutil.rmtree(staging, ignore_errors=True)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _sources(config: SiteConfig) -> tuple[Path, ...]:
+    return (config.pages, config.templates, config.static)
+
+
+def _mark(folder: Path, config: SiteConfig) -> None:
+    """Mark ``folder`` as pushgen's (first, so even a killed build's folder is marked)."""
+    marker = folder / OUTPUT_MARKER
+    if not marker.is_file():
+        marker.write_text(
+            "written by pushgen: `pushgen build` replaces this folder as a whole\n",
+            encoding="utf-8",
+        )
+
+
+def _check_output_files(config: SiteConfig, previous: BuildState | None, pages: list[Page]) -> None:
+    """Refuse to replace an output that holds files pushgen did not write.
+
+    When no folder of the output changed since the last build (which wrote only
+    its own files), no file came or went and nothing needs a look.
+    """
+    if previous is not None and _untouched(config.output, previous.output_folders):
+        return
+    written = {p.output for p in pages} | written_files(config)
+    written.update(_static_sources(config)[1])
+    _check_no_strays(config.output, written)
 
 
 def _previous_routes(previous: BuildState | None, pages: list[Page]) -> _SavedRoutes | None:

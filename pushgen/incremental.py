@@ -52,11 +52,13 @@ __all__ = [
     "load_state",
     "save_state",
     "scan_templates",
+    "state_path",
     "template_closure",
+    "written_files",
 ]
 
 # Bump when the state's shape or the meaning of its contents changes.
-_FORMAT = 5
+_FORMAT = 6
 # A page depends on every template when one of its templates names another by
 # an expression (``{% include name %}``).
 ALL = "*"
@@ -211,6 +213,9 @@ class BuildState:
     # the spare's once made equal to the output ({} when it may hold other files).
     output_folders: dict[str, int] = field(default_factory=dict)
     spare_folders: dict[str, int] = field(default_factory=dict)
+    # Every file this build wrote into the output (output paths, the marker aside):
+    # what a later build may remove from a folder of its own.
+    outputs: frozenset[str] = frozenset()
     # As loaded: the pickled parts, the pages of each shard, the number of assets.
     # save_state writes the parts that did not change as they were read.
     _blobs: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
@@ -288,6 +293,7 @@ def load_state(config: SiteConfig) -> BuildState | None:
             templates=pickle.loads(blobs["templates"]),
             static=pickle.loads(blobs["static"]),
             assets=pickle.loads(blobs["assets"]),
+            outputs=pickle.loads(blobs["outputs"]),
             _blobs=blobs,
             _shards=shards,
         )
@@ -307,6 +313,20 @@ def load_state(config: SiteConfig) -> BuildState | None:
         state.pages.update(shard)
     state._asset_count = len(state.assets.assets)
     return state
+
+
+def written_files(config: SiteConfig) -> frozenset[str]:
+    """The files the last build wrote into the output, whatever else changed since
+    (empty when no state tells)."""
+    try:
+        with open(state_path(config), "rb") as fh:
+            header, blobs = pickle.load(fh)
+        if header[0] != _FORMAT:
+            return frozenset()
+        outputs = pickle.loads(blobs["outputs"])
+    except (OSError, pickle.UnpicklingError, EOFError, TypeError, ValueError, KeyError, IndexError):
+        return frozenset()
+    return frozenset(outputs)
 
 
 def save_state(config: SiteConfig, state: BuildState, previous: BuildState | None = None) -> None:
@@ -336,6 +356,9 @@ def save_state(config: SiteConfig, state: BuildState, previous: BuildState | Non
             and len(state.assets.assets) == old._asset_count,
         ),
     }
+    blobs["outputs"] = part(
+        "outputs", state.outputs, old is not None and state.outputs == old.outputs
+    )
     old_shards = old._shards if old is not None else []
     for i, shard in enumerate(_page_shards(state.pages)):
         was = old_shards[i] if i < len(old_shards) else None
