@@ -753,6 +753,7 @@ def _build(
     existing_text, existing = _read_existing_manifest(config)
     if write:
         check_output_location(config.output, config.root, _sources(config), CONFIG_NAME)
+        _check_manifest_outside(config)
         check_output_owned(config.output, state_path(config))
     if jobs is None:
         jobs = _cores()
@@ -980,6 +981,25 @@ def _build(
 
 def _sources(config: SiteConfig) -> tuple[Path, ...]:
     return (config.pages, config.templates, config.static)
+
+
+def _check_manifest_outside(config: SiteConfig) -> None:
+    """Refuse a manifest inside the output folder, up front.
+
+    The manifest is an input as much as an output (its hand-written rules are kept
+    from build to build), and the output folder is replaced as a whole: inside it
+    the manifest would go with the old output into the spare, and an edit made in
+    place would reach the spare's hard-linked copy too. One rule stays simple: the
+    output holds only what the build makes from the sources.
+    """
+    if config.manifest.is_relative_to(config.output):
+        raise OutputFolderError(
+            config.output,
+            f"the manifest {config.manifest} is inside the output folder {config.output}, "
+            "which every build replaces as a whole; keep it outside (manifest: in "
+            "pushgen.yaml, push-manifest.yaml by default) and copy it into the published "
+            "folder after the build if it must be served",
+        )
 
 
 def _mark(folder: Path, config: SiteConfig) -> None:

@@ -192,3 +192,26 @@ def test_new_files_get_the_usual_mode_under_the_umask(site: Path, umask: int) ->
     expected = 0o666 & ~umask
     assert mode(site / "push-manifest.yaml") == expected
     assert mode(site / "_site" / "index.html") == expected
+
+
+# --- item 4: a manifest inside the output is refused up front ---------------------------------
+
+
+def test_a_manifest_inside_the_output_is_refused_before_anything_changes(
+    site: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build_site(load_config(site), jobs=1)
+    before = tree(site)
+    (site / "pushgen.yaml").write_text(
+        "context:\n  title: Small\nmanifest: _site/push-manifest.yaml\n"
+    )
+    # On main: the new output went live, no manifest was written, FileNotFoundError.
+    assert main(["build", str(site), "--jobs", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "is inside the output folder" in err
+    assert "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    after = tree(site)
+    after.pop("pushgen.yaml")
+    before.pop("pushgen.yaml")
+    assert after == before
