@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from .config import CONFIG_NAME, SiteConfig
 from .css_scan import scan_css
@@ -45,6 +46,7 @@ from .fsutil import (
     check_output_owned,
     stage_file,
     swap_directory,
+    walk_sources,
 )
 from .graph import Resolver, apply_budget
 from .html_scan import scan_html
@@ -383,37 +385,31 @@ def _claim_spare(
     return _link_files(output, staging, expected - present)
 
 
-def _static_sources(config: SiteConfig) -> tuple[dict[str, str], dict[str, StaticFile], list[str]]:
+class _StaticSources(NamedTuple):
+    """``SITE/static`` by output path (``static/...``)."""
+
+    files: dict[str, str]  # source paths
+    stats: dict[str, StaticFile]
+    folders: list[str]
+    skipped: list[Diagnostic]  # links out of the site, special files
+
+
+def _static_sources(config: SiteConfig) -> _StaticSources:
     """``SITE/static``: its files (source paths) and their stats by output path, and its folders.
 
-    Output paths are ``static/...``. Dotfiles and dot-folders (.DS_Store, .gitkeep,
-    editor files) are not part of the site; a link to a folder is not followed.
-    Plain strings and scandir: a site has thousands of static files, and every
-    build, incremental or not, looks at each.
+    What belongs to the site is fsutil.walk_sources's rule (no dotfiles, no links
+    out of the site, regular files only). Plain strings: a site has thousands of
+    static files, and every build, incremental or not, looks at each.
     """
+    found = walk_sources(config.static, config.root)
     files: dict[str, str] = {}
     stats: dict[str, StaticFile] = {}
-    folders: list[str] = []
-
-    def walk(directory: str, rel_dir: str) -> None:
-        folders.append(rel_dir)
-        with os.scandir(directory) as scan:
-            entries = sorted(scan, key=lambda entry: entry.name)
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            if entry.is_dir():
-                if not entry.is_symlink():
-                    walk(entry.path, f"{rel_dir}/{entry.name}")
-                continue
-            st = entry.stat()
-            rel = f"{rel_dir}/{entry.name}"
-            files[rel] = entry.path
-            stats[rel] = StaticFile(st.st_size, st.st_mtime_ns)
-
-    if config.static.is_dir():
-        walk(str(config.static), "static")
-    return files, stats, folders
+    for rel, path, st in found.files:
+        files[f"static/{rel}"] = path
+        stats[f"static/{rel}"] = StaticFile(st.st_size, st.st_mtime_ns)
+    folders = [f"static/{rel}" if rel else "static" for rel in found.folders]
+    skipped = [Diagnostic(f"static/{rel}", 0, 0, why) for rel, why in found.skipped]
+    return _StaticSources(files, stats, folders, skipped)
 
 
 def _copy_file(source: str, target: Path, stat: StaticFile) -> None:
@@ -440,8 +436,9 @@ def _copy_file(source: str, target: Path, stat: StaticFile) -> None:
         os.close(src)
 
 
-# Files (source paths) and stats by output path, what was copied or removed, folders.
-_StaticCopy = tuple[dict[str, str], dict[str, StaticFile], set[str], list[str]]
+# Files (source paths) and stats by output path, what was copied or removed, folders,
+# and what was skipped.
+_StaticCopy = tuple[dict[str, str], dict[str, StaticFile], set[str], list[str], list[Diagnostic]]
 
 
 def _copy_static(config: SiteConfig, staging: Path) -> _StaticCopy:
@@ -450,7 +447,7 @@ def _copy_static(config: SiteConfig, staging: Path) -> _StaticCopy:
     An unchanged file (same size and modification time as in the current output)
     is hard-linked from the output instead of copied.
     """
-    files, stats, folders = _static_sources(config)
+    files, stats, folders, skipped = _static_sources(config)
     for folder in folders:
         (staging / folder).mkdir(parents=True, exist_ok=True)
     copied: set[str] = set()
@@ -466,7 +463,7 @@ def _copy_static(config: SiteConfig, staging: Path) -> _StaticCopy:
             pass
         _copy_file(files[rel], staging / rel, stat)
         copied.add(rel)
-    return files, stats, copied, folders
+    return files, stats, copied, folders, skipped
 
 
 def _update_static(
@@ -478,7 +475,7 @@ def _update_static(
     ``previous`` records them: only files that changed since, appeared, or are
     ``missing`` are copied, and files whose source is gone are removed.
     """
-    files, stats, folders = _static_sources(config)
+    files, stats, folders, skipped = _static_sources(config)
     for folder in folders:
         (staging / folder).mkdir(parents=True, exist_ok=True)
     changed: set[str] = set()
@@ -494,7 +491,7 @@ def _update_static(
         changed.add(rel)
         # A folder the site no longer has goes too (a full build would not make it).
         _remove_emptied_folders(staging, rel, kept)
-    return files, stats, changed, folders
+    return files, stats, changed, folders, skipped
 
 
 class StaticFiles:
@@ -530,7 +527,7 @@ class StaticFiles:
 
 def static_files(config: SiteConfig) -> StaticFiles:
     """The site's static files as the build would copy them, without copying."""
-    files, _, _ = _static_sources(config)
+    files = _static_sources(config).files
     return StaticFiles(files, config.base_path)
 
 
@@ -770,7 +767,11 @@ def _build(
         previous = load_state(config) if write and not full and config.output.is_dir() else None
         if write and config.output.is_dir():
             _check_output_files(config, previous, pages)
-        templates = scan_templates(config, previous.templates if previous else {})
+        skipped_sources: list[Diagnostic] = []
+        templates = scan_templates(config, previous.templates if previous else {}, skipped_sources)
+        diagnostics.extend(skipped_sources)
+        # A page that is a link out of the site or no regular file is not the site's.
+        pages = [page for page in pages if page.source in templates]
         previous_routes = _previous_routes(previous, pages)
         if previous is not None and set(previous.pages) != {p.source for p in pages}:
             previous = None  # pages came or went: every url_for may resolve differently
@@ -784,7 +785,7 @@ def _build(
             )
             written = {p.output for p in pages} | written_files(config)
             # The static files of the last build, or (without its state) this one's.
-            written |= previous.static.keys() if previous else _static_sources(config)[1].keys()
+            written |= previous.static.keys() if previous else _static_sources(config).stats.keys()
             diagnostics.extend(_clear_stale(config.output, keep, written))
             staging = config.output.with_name(f".{config.output.name}.staging-{os.getpid()}")
             if previous is not None:
@@ -798,8 +799,8 @@ def _build(
 
             def side_work() -> None:
                 if staging is None:
-                    files, stats, folders = _static_sources(config)
-                    copied.append((files, stats, set(), folders))
+                    files, stats, folders, skipped = _static_sources(config)
+                    copied.append((files, stats, set(), folders, skipped))
                 elif previous is not None and spare_missing is not None:
                     copied.append(_update_static(config, staging, previous.static, spare_missing))
                 else:
@@ -823,7 +824,8 @@ def _build(
             outcomes = _render_pages(
                 config, pages, render, staging, jobs, progress, side_work=side_work
             )
-            static, static_stats, static_changed, static_folders = copied[0]
+            static, static_stats, static_changed, static_folders, skipped = copied[0]
+            diagnostics.extend(skipped)
             errors = [d for _, _, d in outcomes if d is not None]
             if errors:
                 raise BuildError(errors)
@@ -1021,7 +1023,7 @@ def _check_output_files(config: SiteConfig, previous: BuildState | None, pages: 
     if previous is not None and _untouched(config.output, previous.output_folders):
         return
     written = {p.output for p in pages} | written_files(config)
-    written.update(_static_sources(config)[1])
+    written.update(_static_sources(config).stats)
     _check_no_strays(config.output, written)
 
 

@@ -17,6 +17,7 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import PushgenError
@@ -24,12 +25,14 @@ from .errors import PushgenError
 __all__ = [
     "OUTPUT_MARKER",
     "OutputFolderError",
+    "SourceFiles",
     "atomic_write",
     "check_output_location",
     "check_output_owned",
     "new_file_mode",
     "stage_file",
     "swap_directory",
+    "walk_sources",
 ]
 
 # The file that marks a folder as one pushgen made (the output, its staging
@@ -96,6 +99,74 @@ def check_output_owned(output: Path, state: Path) -> None:
         "the build replaces its output folder as a whole, so choose another output folder "
         f"(-o, or output: in pushgen.yaml), or empty or remove {output} yourself",
     )
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFiles:
+    """The files of one source folder of a site, as :func:`walk_sources` found them."""
+
+    # (path relative to the folder with '/' separators, path, stat), folders first-seen order.
+    files: list[tuple[str, str, os.stat_result]] = field(default_factory=list)
+    # Relative folders, "" for the folder itself.
+    folders: list[str] = field(default_factory=list)
+    # (relative path, why it was skipped): links out of the site, special files.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root + os.sep)
+
+
+def walk_sources(top: Path, site_root: Path) -> SourceFiles:
+    """Every regular file under ``top`` that belongs to the site, sorted by name per folder.
+
+    Dotfiles and dot-folders (.git, .DS_Store, editor files) are not part of a
+    site. A symbolic link is followed only when it leads to a place inside
+    ``site_root`` (a link to /etc/passwd, /proc/self/environ or /dev/zero would
+    publish or copy what is not the site's), and then only to a file: links to
+    folders are not walked (no cycles). Anything but a regular file (a FIFO,
+    whose open blocks forever; a device; a socket) is skipped. What is skipped is
+    reported in ``skipped``, for the caller to warn about.
+    """
+    found = SourceFiles()
+    if not top.is_dir():
+        return found
+    root = os.path.realpath(site_root)
+
+    def visit(directory: str, prefix: str) -> None:
+        found.folders.append(prefix.rstrip("/"))
+        with os.scandir(directory) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+        subfolders = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            rel = prefix + entry.name
+            link = entry.is_symlink()
+            if link and not _inside(target := os.path.realpath(entry.path), root):
+                found.skipped.append(
+                    (rel, f"a symbolic link to {target}, outside the site: not followed")
+                )
+                continue
+            try:
+                st = entry.stat()
+            except OSError as exc:
+                found.skipped.append((rel, f"cannot be read ({exc.strerror}): skipped"))
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                if not link:  # links to folders inside the site are not walked (cycles)
+                    subfolders.append(entry)
+            elif stat.S_ISREG(st.st_mode):
+                found.files.append((rel, entry.path, st))
+            else:
+                found.skipped.append(
+                    (rel, "not a regular file (a FIFO, device or socket): skipped")
+                )
+        for entry in subfolders:
+            visit(entry.path, f"{prefix}{entry.name}/")
+
+    visit(str(top), "")
+    return found
 
 
 def _umask() -> int:

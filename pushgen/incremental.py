@@ -36,7 +36,7 @@ import jinja2.meta
 
 from .config import SiteConfig
 from .errors import Diagnostic
-from .fsutil import atomic_write
+from .fsutil import atomic_write, walk_sources
 from .graph import Doc, Found
 from .model import Asset, Reference, ScanResult
 from .render import Page
@@ -383,19 +383,23 @@ def save_state(config: SiteConfig, state: BuildState, previous: BuildState | Non
         )
 
 
-def _walk(root: Path) -> Iterable[tuple[str, str, os.stat_result]]:
-    """(name as the loader knows it, path, stat) of every file under ``root``."""
-    if not root.is_dir():
-        return
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        rel = os.path.relpath(dirpath, root)
-        for name in sorted(filenames):
-            if name.startswith("."):
-                continue
-            path = os.path.join(dirpath, name)
-            key = name if rel == "." else f"{rel}/{name}".replace(os.sep, "/")
-            yield key, path, os.stat(path)
+def _walk(
+    root: Path, config: SiteConfig, skipped: list[Diagnostic] | None
+) -> Iterable[tuple[str, str, os.stat_result]]:
+    """(name as the loader knows it, path, stat) of every file of ``root`` that
+    belongs to the site; what does not goes into ``skipped`` as warnings."""
+    found = walk_sources(root, config.root)
+    if skipped is not None:
+        display = _display_root(root, config)
+        skipped.extend(Diagnostic(f"{display}{rel}", 0, 0, why) for rel, why in found.skipped)
+    return found.files
+
+
+def _display_root(root: Path, config: SiteConfig) -> str:
+    try:
+        return f"{root.relative_to(config.root).as_posix()}/"
+    except ValueError:
+        return f"{root}/"
 
 
 _PARSER = jinja2.Environment()
@@ -429,15 +433,19 @@ def _names(source: str) -> frozenset[str]:
 
 
 def scan_templates(
-    config: SiteConfig, previous: dict[str, TemplateFile]
+    config: SiteConfig,
+    previous: dict[str, TemplateFile],
+    skipped: list[Diagnostic] | None = None,
 ) -> dict[str, TemplateFile]:
     """Every template by loader name (pages first, as the loader searches), with what it names.
 
-    A file whose size and mtime match ``previous`` is not read again.
+    A file whose size and mtime match ``previous`` is not read again. Links out of
+    the site and special files are not templates (see fsutil.walk_sources); they
+    are reported in ``skipped``.
     """
     result: dict[str, TemplateFile] = {}
     for root in (config.pages, config.templates):
-        for name, path, st in _walk(root):
+        for name, path, st in _walk(root, config, skipped):
             if name in result:
                 continue  # shadowed: the loader finds the page of that name first
             old = previous.get(name)

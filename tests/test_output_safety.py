@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from pushgen.build import build_site
+from pushgen.build import BuildResult, build_site
 from pushgen.cli import main
 from pushgen.config import load_config
-from pushgen.errors import PushgenError
+from pushgen.errors import BuildError, PushgenError
 from pushgen.fsutil import OUTPUT_MARKER, OutputFolderError
 
 from .sites import SMALL_SITE, write_site
@@ -215,3 +215,71 @@ def test_a_manifest_inside_the_output_is_refused_before_anything_changes(
     after.pop("pushgen.yaml")
     before.pop("pushgen.yaml")
     assert after == before
+
+
+# --- item 5: links out of the site are not followed, special files skipped --------------------
+
+
+def messages(result: BuildResult) -> dict[str, str]:
+    return {d.file: d.message for d in result.diagnostics}
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    (folder / "secret.txt").write_text("TOKEN=ci-secret")
+    (folder / "page.html").write_text("<p>not the site's</p>")
+    return folder
+
+
+def test_links_out_of_the_site_are_not_followed(site: Path, outside: Path) -> None:
+    static = site / "static"
+    (static / "secret.txt").symlink_to(outside / "secret.txt")
+    (static / "passwd").symlink_to("/etc/passwd")
+    (static / "zero.bin").symlink_to("/dev/zero")  # on main: filled the disk
+    (static / "environ").symlink_to("/proc/self/environ")
+    (static / "elsewhere").symlink_to(outside, target_is_directory=True)
+    (site / "pages" / "stolen.html").symlink_to(outside / "page.html")
+    result = build_site(load_config(site), jobs=1)
+    out = site / "_site"
+    for name in ("secret.txt", "passwd", "zero.bin", "environ", "elsewhere"):
+        assert not os.path.lexists(out / "static" / name)
+        assert "outside the site: not followed" in messages(result)[f"static/{name}"]
+    assert not (out / "stolen.html").exists()
+    assert "/stolen.html" not in result.manifest.routes
+    assert "outside the site" in messages(result)["pages/stolen.html"]
+    assert b"ci-secret" not in b"".join(tree(out).values())
+
+
+def test_links_out_of_the_site_fail_a_strict_build(site: Path, outside: Path) -> None:
+    (site / "static" / "secret.txt").symlink_to(outside / "secret.txt")
+    with pytest.raises(BuildError) as exc:
+        build_site(load_config(site), jobs=1, strict=True)
+    assert "static/secret.txt: error: a symbolic link to" in str(exc.value)
+
+
+def test_links_inside_the_site_keep_working(site: Path) -> None:
+    (site / "static" / "css" / "alias.css").symlink_to("site.css")
+    (site / "static" / "shared").symlink_to(site / "static" / "img", target_is_directory=True)
+    (site / "pages" / "home.html").symlink_to(site / "pages" / "index.html")
+    result = build_site(load_config(site), jobs=1)
+    out = site / "_site"
+    assert (out / "static" / "css" / "alias.css").read_bytes() == (
+        site / "static" / "css" / "site.css"
+    ).read_bytes()
+    assert (out / "home.html").read_bytes() == (out / "index.html").read_bytes()
+    assert not (out / "static" / "shared").exists()  # links to folders are not walked (as before)
+    assert result.warnings == []
+
+
+def test_special_files_are_skipped_and_a_fifo_never_hangs(site: Path) -> None:
+    os.mkfifo(site / "static" / "pipe.css")
+    os.mkfifo(site / "pages" / "pipe.html")
+    os.mkfifo(site / "templates" / "pipe.html")
+    result = build_site(load_config(site), jobs=1)  # on main: blocked forever in open()
+    for name in ("static/pipe.css", "pages/pipe.html", "templates/pipe.html"):
+        assert "not a regular file" in messages(result)[name]
+    assert not os.path.lexists(site / "_site" / "static" / "pipe.css")
+    assert not os.path.lexists(site / "_site" / "pipe.html")
+    build_site(load_config(site), jobs=1)  # and again, incrementally
