@@ -810,6 +810,7 @@ def _build(
                 render = list(pages)
             else:
                 dirty = pages_to_render(pages, previous.templates, templates)
+                dirty |= _edited_pages(config.output, pages, previous.page_files)
                 assert staging is not None
                 if spare_missing is None:
                     dirty |= _link_previous_pages(
@@ -824,6 +825,7 @@ def _build(
             outcomes = _render_pages(
                 config, pages, render, staging, jobs, progress, side_work=side_work
             )
+            page_files = _page_files(staging, pages, render, previous)
             static, static_stats, static_changed, static_folders, skipped = copied[0]
             diagnostics.extend(skipped)
             errors = [d for _, _, d in outcomes if d is not None]
@@ -854,6 +856,7 @@ def _build(
                 assets=previous.assets if previous else AssetTable(),
             )
             state.outputs = frozenset(p.output for p in pages) | static_stats.keys()
+            state.page_files = page_files
             if write and config.output.is_dir():
                 state.spare = secrets.token_hex(8)  # the output this build replaces
             results: list[PageResult] = []
@@ -1063,6 +1066,44 @@ class _SavedRoutes(Mapping[str, tuple[Asset, ...]]):
 
     def __len__(self) -> int:
         return len(self._previous.pages)
+
+
+def _edited_pages(
+    output: Path, pages: list[Page], recorded: dict[str, tuple[int, int]]
+) -> set[str]:
+    """Sources of the pages whose output file is not as the last build left it.
+
+    An output page edited in place (appended to, truncated by a post-processor)
+    changes the file the spare shares with the output, so neither would bring
+    it back: such pages are rendered again. Size and mtime, one stat a page.
+    """
+    edited: set[str] = set()
+    for page in pages:
+        try:
+            st = os.stat(output / page.output)
+        except OSError:
+            continue  # missing: the spare or a render makes it again
+        if recorded.get(page.output) != (st.st_size, st.st_mtime_ns):
+            edited.add(page.source)
+    return edited
+
+
+def _page_files(
+    staging: Path | None, pages: list[Page], render: list[Page], previous: BuildState | None
+) -> dict[str, tuple[int, int]]:
+    """Size and mtime of every page's output file, as this build leaves them."""
+    if staging is None:
+        return {}
+    recorded = previous.page_files if previous is not None else {}
+    rendered = {page.output for page in render}
+    files: dict[str, tuple[int, int]] = {}
+    for page in pages:
+        old = recorded.get(page.output)
+        if old is None or page.output in rendered:
+            st = os.stat(staging / page.output)
+            old = (st.st_size, st.st_mtime_ns)
+        files[page.output] = old
+    return files
 
 
 def _link_previous_pages(config: SiteConfig, staging: Path, pages: list[Page]) -> set[str]:

@@ -216,6 +216,9 @@ class BuildState:
     # Every file this build wrote into the output (output paths, the marker aside):
     # what a later build may remove from a folder of its own.
     outputs: frozenset[str] = frozenset()
+    # Size and mtime of every page's output file as this build left it: a page
+    # edited in the output afterwards is rendered again.
+    page_files: dict[str, tuple[int, int]] = field(default_factory=dict)
     # As loaded: the encoded parts, the pages of each shard, the number of assets.
     # save_state writes the parts that did not change as they were read.
     _blobs: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
@@ -416,6 +419,12 @@ def _assets(data: object) -> AssetTable:
     return table
 
 
+def _page_file_stats(data: object) -> dict[str, tuple[int, int]]:
+    files = _dict(data)
+    _require({tuple(map(type, value)) for value in files.values()} <= _STATIC)
+    return {path: (size, mtime_ns) for path, (size, mtime_ns) in files.items()}
+
+
 def _outputs(data: object) -> frozenset[str]:
     # Only ever compared with paths found in a folder, never made into one.
     values = _list(data)
@@ -473,6 +482,7 @@ def load_state(config: SiteConfig) -> BuildState | None:
             static=_static(json.loads(blobs["static"])),
             assets=assets,
             outputs=_outputs(json.loads(blobs["outputs"])),
+            page_files=_page_file_stats(json.loads(blobs["page_files"])),
             _blobs=blobs,
             _shards=shards,
         )
@@ -531,6 +541,11 @@ def save_state(config: SiteConfig, state: BuildState, previous: BuildState | Non
     )
     part("outputs", old is not None and state.outputs == old.outputs, lambda: sorted(state.outputs))
     part("docs", old is not None and state.docs == old.docs, lambda: state.docs)
+    part(
+        "page_files",
+        old is not None and state.page_files == old.page_files,
+        lambda: state.page_files,
+    )
     old_shards = old._shards if old is not None else []
     for i, shard in enumerate(_page_shards(state.pages)):
         was = old_shards[i] if i < len(old_shards) else None

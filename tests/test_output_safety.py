@@ -283,3 +283,26 @@ def test_special_files_are_skipped_and_a_fifo_never_hangs(site: Path) -> None:
     assert not os.path.lexists(site / "_site" / "static" / "pipe.css")
     assert not os.path.lexists(site / "_site" / "pipe.html")
     build_site(load_config(site), jobs=1)  # and again, incrementally
+
+
+# --- item 7: an output page edited in place is noticed and restored ----------------------------
+
+
+@pytest.mark.parametrize("edit", ["appended", "truncated"])
+def test_an_output_page_edited_in_place_is_rendered_again(site: Path, edit: str) -> None:
+    build_site(load_config(site), jobs=1)
+    build_site(load_config(site), jobs=1)  # a spare sharing every file with the output
+    page = site / "_site" / "about.html"
+    good = page.read_bytes()
+    with open(page, "r+b") as fh:  # in place: the spare's hard link sees it too
+        if edit == "appended":
+            fh.seek(0, os.SEEK_END)
+            fh.write(b"<script>injected()</script>")
+        else:
+            fh.truncate(len(good) // 2)
+    for rendered in (1, 0):  # on main it survived every incremental build
+        result = build_site(load_config(site), jobs=1)
+        assert result.rendered == rendered
+        assert page.read_bytes() == good
+        [spare] = spares(site)
+        assert (spare / "about.html").read_bytes() == good
