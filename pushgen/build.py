@@ -41,6 +41,7 @@ from .errors import BuildError, Diagnostic, ManifestError, PushgenError
 from .fsutil import (
     OUTPUT_MARKER,
     OutputFolderError,
+    OutputWriteError,
     atomic_write,
     check_output_location,
     check_output_owned,
@@ -731,6 +732,12 @@ def build_site(
         return _build(
             config, strict=strict, write=write, force=force, full=full, jobs=jobs, progress=progress
         )
+    except OSError as exc:
+        # A full disk, a read-only folder: one line saying so. Everything up to
+        # the swap happens beside the output, so nothing was replaced yet (what
+        # can fail after it is caught where it happens).
+        where = exc.filename if exc.filename is not None else config.output
+        raise OutputWriteError(os.fsdecode(where), exc, replaced=False) from exc
     finally:
         if collecting:
             gc.enable()
@@ -972,7 +979,10 @@ def _build(
                         state.spare = ""
                 schema_path = config.manifest.with_name(SCHEMA_NAME)
                 if _read_text(schema_path) != schema_text():
-                    atomic_write(schema_path, schema_text().encode("utf-8"))
+                    try:
+                        atomic_write(schema_path, schema_text().encode("utf-8"))
+                    except OSError as exc:
+                        raise OutputWriteError(str(schema_path), exc, replaced=True) from exc
                 # A state older than the output is safe: it only makes the next
                 # build redo work (every change is judged against it).
                 save_state(config, state, previous)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import errno
 import os
 import shutil
 import stat
@@ -25,6 +26,7 @@ from .errors import PushgenError
 __all__ = [
     "OUTPUT_MARKER",
     "OutputFolderError",
+    "OutputWriteError",
     "SourceFiles",
     "atomic_write",
     "check_output_location",
@@ -46,6 +48,36 @@ class OutputFolderError(PushgenError):
     def __init__(self, folder: Path, message: str) -> None:
         self.folder = folder
         super().__init__(message)
+
+
+# What to do about the errors a full disk or a read-only folder give.
+_ADVICE = {
+    errno.ENOSPC: "free some space, then build again",
+    errno.EDQUOT: "free some space (a disk quota is reached), then build again",
+    errno.EFBIG: "a file is larger than this process may write (ulimit -f)",
+    errno.EROFS: "the file system is read-only: build into a writable folder (-o)",
+    errno.EACCES: "make the folder writable for this user, or build into another (-o)",
+    errno.EPERM: "make the folder writable for this user, or build into another (-o)",
+}
+
+
+class OutputWriteError(PushgenError):
+    """Writing the build's files failed (a full disk, a read-only folder).
+
+    ``path`` is where, ``errno`` the system's error number; ``replaced`` whether
+    the new output had already gone live when it happened.
+    """
+
+    def __init__(self, path: str, error: OSError, *, replaced: bool) -> None:
+        self.path, self.errno, self.replaced = path, error.errno, replaced
+        advice = _ADVICE.get(error.errno or 0, "")
+        outcome = (
+            "the new output is in place, the rest of the build was not finished"
+            if replaced
+            else "nothing was replaced: the previous output and manifest are as they were"
+        )
+        reason = error.strerror or str(error)
+        super().__init__(f"{path}: {reason}; {outcome}" + (f" ({advice})" if advice else ""))
 
 
 def check_output_location(
