@@ -790,7 +790,8 @@ def _build(
             keep = (
                 _spare_path(config.output, previous.spare) if previous and previous.spare else None
             )
-            written = {p.output for p in pages} | written_files(config)
+            written = {p.output for p in pages}
+            written |= previous.outputs if previous else written_files(config)
             # The static files of the last build, or (without its state) this one's.
             written |= previous.static.keys() if previous else _static_sources(config).stats.keys()
             diagnostics.extend(_clear_stale(config.output, keep, written))
@@ -1088,9 +1089,10 @@ def _edited_pages(
     it back: such pages are rendered again. Size and mtime, one stat a page.
     """
     edited: set[str] = set()
+    prefix = f"{output}{os.sep}"  # plain strings: one stat a page, thousands of pages
     for page in pages:
         try:
-            st = os.stat(output / page.output)
+            st = os.stat(prefix + page.output)
         except OSError:
             continue  # missing: the spare or a render makes it again
         if recorded.get(page.output) != (st.st_size, st.st_mtime_ns):

@@ -29,6 +29,7 @@ import re
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -380,12 +381,33 @@ def _only(values: Iterable[object], kind: type) -> None:
     _require(set(map(type, values)) <= {kind})
 
 
-def _page(data: object, assets: int) -> PageState:
-    scan, found, touched, diagnostics = _list(data)
-    _only(_list(found), int)
+_PAGE = frozenset({(list, list, list, list)})
+_SCAN = frozenset({(list, list, str), (list, list, _NONE)})
+
+
+def _pages(data: object, assets: int) -> dict[str, PageState]:
+    """One shard of pages, checked a field at a time across all of them (a few
+    passes in C instead of dozens of Python steps a page)."""
+    pages = _dict(data)
+    entries = list(pages.values())
+    _require({tuple(map(type, e)) for e in entries} <= _PAGE)
+    scans = [e[0] for e in entries]
+    _require({tuple(map(type, scan)) for scan in scans} <= _SCAN)
+    refs = chain.from_iterable([scan[0] for scan in scans])
+    _require({tuple(map(type, r)) for r in refs} <= _REFERENCE)
+    found = list(chain.from_iterable([e[1] for e in entries]))
+    _only(found, int)
     _require(not found or (min(found) >= 0 and max(found) < assets))
-    _only(_list(touched), str)
-    return PageState(_scan(scan), tuple(found), frozenset(touched), _diagnostics(diagnostics))
+    # touched (e[2]): only ever intersected with sets of paths; a stray value matches nothing.
+    return {
+        source: PageState(
+            [scan[0], _diagnostics(scan[1]), scan[2]],
+            tuple(e[1]),
+            frozenset(e[2]),
+            _diagnostics(e[3]),
+        )
+        for (source, e), scan in zip(pages.items(), scans, strict=True)
+    }
 
 
 def _doc(data: object) -> tuple[CompactScan, str, str] | None:
@@ -460,13 +482,7 @@ def load_state(config: SiteConfig) -> BuildState | None:
             return None
         assets = _assets(json.loads(blobs["assets"]))
         count = len(assets.assets)
-        shards = [
-            {
-                source: _page(page, count)
-                for source, page in _dict(json.loads(blobs[f"pages-{i}"])).items()
-            }
-            for i in range(_PAGE_SHARDS)
-        ]
+        shards = [_pages(json.loads(blobs[f"pages-{i}"]), count) for i in range(_PAGE_SHARDS)]
         spare, routes_sum = header.get("spare"), header.get("routes_sum")
         if not isinstance(spare, str) or not isinstance(routes_sum, str):
             raise _Invalid
