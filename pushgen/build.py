@@ -833,12 +833,12 @@ def _build(
             outcomes = _render_pages(
                 config, pages, render, staging, jobs, progress, side_work=side_work
             )
-            page_files = _page_files(staging, pages, render, previous)
             static, static_stats, static_changed, static_folders, skipped = copied[0]
             diagnostics.extend(skipped)
             errors = [d for _, _, d in outcomes if d is not None]
             if errors:
                 raise BuildError(errors)
+            page_files = _page_files(staging, pages, render, previous)
             scans = {render[index].source: scan for index, scan, _ in outcomes if scan is not None}
             known = set(static) | {p.output for p in pages}
 
