@@ -218,16 +218,25 @@ def _stray_files(root: Path, written: set[str]) -> list[str]:
 
 def _remove_written(root: Path, written: set[str]) -> list[str]:
     """Remove from ``root`` the files in ``written`` and the folders that leaves
-    empty (``root`` too); return what is left (sorted)."""
+    empty (``root`` too); return what is left (sorted).
+
+    The marker goes last, once nothing else is left: a removal killed halfway
+    leaves a folder that is still marked as pushgen's (and is removed next time).
+    """
     for dirpath, _dirnames, filenames in os.walk(root, topdown=False):
         rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
         prefix = "" if rel_dir == "." else f"{rel_dir}/"
         for name in filenames:
-            if prefix + name in written:
+            if prefix + name in written and prefix + name != OUTPUT_MARKER:
                 _unlink(Path(dirpath, name))
-        with contextlib.suppress(OSError):
-            os.rmdir(dirpath)  # fails when something is left in it
-    return _stray_files(root, set()) if root.exists() else []
+        if rel_dir != ".":
+            with contextlib.suppress(OSError):
+                os.rmdir(dirpath)  # fails when something is left in it
+    with contextlib.suppress(OSError):
+        if os.listdir(root) in ([], [OUTPUT_MARKER]):
+            _unlink(root / OUTPUT_MARKER)
+            os.rmdir(root)
+    return _stray_files(root, {OUTPUT_MARKER}) if root.exists() else []
 
 
 def _check_no_strays(output: Path, written: set[str]) -> None:
@@ -774,6 +783,9 @@ def _build(
         previous = load_state(config) if write and not full and config.output.is_dir() else None
         if write and config.output.is_dir():
             _check_output_files(config, previous, pages)
+            # An adopted output (empty, or from a version before the marker) is
+            # marked now: when replaced, it becomes a spare this build can claim.
+            _mark(config.output, config)
         skipped_sources: list[Diagnostic] = []
         templates = scan_templates(config, previous.templates if previous else {}, skipped_sources)
         diagnostics.extend(skipped_sources)
@@ -964,8 +976,7 @@ def _build(
                 if spare is not None:
                     # The spare differs from the new output in what was rendered or
                     # copied here, or removed; files of its own go when it is claimed.
-                    # The marker too: a fresh staging folder made its own.
-                    changed = {p.output for p in render} | static_changed | {OUTPUT_MARKER}
+                    changed = {p.output for p in render} | static_changed
                     changed |= previous.static.keys() - static_stats.keys() if previous else set()
                     try:
                         _sync_spare(config.output, spare, changed, folders)
@@ -1019,13 +1030,21 @@ def _check_manifest_outside(config: SiteConfig) -> None:
 
 
 def _mark(folder: Path, config: SiteConfig) -> None:
-    """Mark ``folder`` as pushgen's (first, so even a killed build's folder is marked)."""
+    """Mark ``folder`` as pushgen's (first, so even a killed build's folder is marked).
+
+    A hard link to the output's marker when there is one: the spare the output
+    becomes then shares it too (never unlinked there, so never missing).
+    """
     marker = folder / OUTPUT_MARKER
-    if not marker.is_file():
-        marker.write_text(
-            "written by pushgen: `pushgen build` replaces this folder as a whole\n",
-            encoding="utf-8",
-        )
+    if marker.is_file():
+        return
+    with contextlib.suppress(OSError):
+        os.link(config.output / OUTPUT_MARKER, marker)
+        return
+    marker.write_text(
+        "written by pushgen: `pushgen build` replaces this folder as a whole\n",
+        encoding="utf-8",
+    )
 
 
 def _check_output_files(config: SiteConfig, previous: BuildState | None, pages: list[Page]) -> None:
