@@ -227,7 +227,7 @@ def _remove_written(root: Path, written: set[str]) -> list[str]:
         rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
         prefix = "" if rel_dir == "." else f"{rel_dir}/"
         for name in filenames:
-            if prefix + name in written and prefix + name != OUTPUT_MARKER:
+            if _built(prefix + name, written) and prefix + name != OUTPUT_MARKER:
                 _unlink(Path(dirpath, name))
         if rel_dir != ".":
             with contextlib.suppress(OSError):
@@ -237,6 +237,13 @@ def _remove_written(root: Path, written: set[str]) -> list[str]:
             _unlink(root / OUTPUT_MARKER)
             os.rmdir(root)
     return _stray_files(root, {OUTPUT_MARKER}) if root.exists() else []
+
+
+def _built(rel: str, written: set[str]) -> bool:
+    """Whether a build of this site wrote ``rel`` into a folder of its own: one it
+    knows of, or a page or static file of an earlier version of the site (a build
+    killed rounds ago left its staging folder with those)."""
+    return rel in written or rel.endswith(".html") or rel.startswith("static/")
 
 
 def _check_no_strays(output: Path, written: set[str]) -> None:
