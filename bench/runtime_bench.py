@@ -13,7 +13,7 @@ HTTP/2 over TLS, one worker; the access log off for all of them unless
 * ``pushgen, push off`` / ``pushgen, Link only``: the 103-always app with
   ``push=False``, and with only the Link header left on, to show what each part
   costs;
-* ``site_app (no pushgen)``: :func:`pushgen.serve.site_app` without
+* ``site_app (no pushgen)``: :func:`pushgen.runtime.app.site_app` without
   :func:`pushgen.quart.init_app`: the same file serving (ETag, 304,
   Cache-Control, 404 page) minus pushgen. The ratios are taken against it;
 * ``bare Quart``: a two-route Quart app around ``send_from_directory``, the floor

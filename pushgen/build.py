@@ -33,11 +33,22 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from .check import rule_problems
-from .config import SiteConfig
+from .config import CONFIG_NAME, SiteConfig
 from .errors import BuildError, Diagnostic, ManifestError, PushgenError
-from .fsutil import atomic_write, stage_file, swap_directory
+from .fsutil import (
+    OUTPUT_MARKER,
+    OutputFolderError,
+    OutputWriteError,
+    atomic_write,
+    check_output_location,
+    check_output_owned,
+    stage_file,
+    swap_directory,
+    walk_sources,
+)
 from .graph import Resolver, apply_budget
 from .incremental import (
     AssetTable,
@@ -49,6 +60,8 @@ from .incremental import (
     pages_to_render,
     save_state,
     scan_templates,
+    state_path,
+    written_files,
 )
 from .manifest import (
     SCHEMA_NAME,
@@ -150,13 +163,106 @@ def _build_lock(output: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _clear_stale(output: Path, keep: Path | None) -> None:
-    # Staging folders left by a killed build, spares that no state names; we hold
-    # the lock, so no other build is using them.
+def _clear_stale(output: Path, keep: Path | None, written: set[str]) -> list[Diagnostic]:
+    """Remove staging folders left by a killed build and spares no state names.
+
+    We hold the lock, so no other build is using them. Only folders holding the
+    marker are pushgen's, and of those only the files in ``written`` (what a
+    build of this site writes) are removed: a folder an earlier pushgen version
+    hid as its spare may be a user's own folder, and anything else is a user's
+    file. What is left is reported, never deleted.
+    """
+    diagnostics: list[Diagnostic] = []
     for pattern in (f".{output.name}.staging-*", f".{output.name}.spare-*"):
-        for stale in output.parent.glob(pattern):
-            if stale != keep:
-                shutil.rmtree(stale, ignore_errors=True)
+        for stale in sorted(output.parent.glob(pattern)):
+            if stale == keep or not stale.is_dir() or stale.is_symlink():
+                continue
+            if not (stale / OUTPUT_MARKER).is_file() and any(stale.iterdir()):
+                diagnostics.append(
+                    Diagnostic(
+                        str(stale),
+                        0,
+                        0,
+                        "left alone: it is not marked as pushgen's (a build by a pushgen "
+                        "before the marker may have moved your own folder there); look "
+                        "inside, then move or remove it yourself",
+                    )
+                )
+                continue
+            left = _remove_written(stale, written | {OUTPUT_MARKER})
+            if left:
+                diagnostics.append(
+                    Diagnostic(
+                        str(stale),
+                        0,
+                        0,
+                        f"kept: it holds files pushgen did not write ({left[0]}"
+                        f"{f' and {len(left) - 1} more' if len(left) > 1 else ''}); "
+                        "move them out, then remove the folder",
+                    )
+                )
+    return diagnostics
+
+
+def _stray_files(root: Path, written: set[str]) -> list[str]:
+    """Files (and links, and anything else) under ``root`` not in ``written``, sorted."""
+    stray: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        prefix = "" if rel_dir == "." else f"{rel_dir}/"
+        for name in dirnames:
+            if os.path.islink(os.path.join(dirpath, name)):
+                stray.append(prefix + name)  # os.walk lists a link to a folder here
+        stray.extend(prefix + name for name in filenames if prefix + name not in written)
+    return sorted(stray)
+
+
+def _remove_written(root: Path, written: set[str]) -> list[str]:
+    """Remove from ``root`` the files in ``written`` and the folders that leaves
+    empty (``root`` too); return what is left (sorted).
+
+    The marker goes last, once nothing else is left: a removal killed halfway
+    leaves a folder that is still marked as pushgen's (and is removed next time).
+    """
+    for dirpath, _dirnames, filenames in os.walk(root, topdown=False):
+        rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
+        prefix = "" if rel_dir == "." else f"{rel_dir}/"
+        for name in filenames:
+            if _built(prefix + name, written) and prefix + name != OUTPUT_MARKER:
+                _unlink(Path(dirpath, name))
+        if rel_dir != ".":
+            with contextlib.suppress(OSError):
+                os.rmdir(dirpath)  # fails when something is left in it
+    with contextlib.suppress(OSError):
+        if os.listdir(root) in ([], [OUTPUT_MARKER]):
+            _unlink(root / OUTPUT_MARKER)
+            os.rmdir(root)
+    return _stray_files(root, {OUTPUT_MARKER}) if root.exists() else []
+
+
+def _built(rel: str, written: set[str]) -> bool:
+    """Whether a build of this site wrote ``rel`` into a folder of its own: one it
+    knows of, or a page or static file of an earlier version of the site (a build
+    killed rounds ago left its staging folder with those)."""
+    return rel in written or rel.endswith(".html") or rel.startswith("static/")
+
+
+def _check_no_strays(output: Path, written: set[str]) -> None:
+    """Refuse to replace an output holding files pushgen did not write.
+
+    The replaced output becomes the spare, whose files the next build removes or
+    overwrites; a file put into the output by hand would be lost with it.
+    """
+    stray = _stray_files(output, written | {OUTPUT_MARKER})
+    if stray:
+        shown = ", ".join(str(output / rel) for rel in stray[:3])
+        more = f" and {len(stray) - 3} more" if len(stray) > 3 else ""
+        raise OutputFolderError(
+            output,
+            f"{shown}{more}: not written by pushgen, and the build replaces {output} as a "
+            "whole; to publish a file with the site put it into static/, else move it out "
+            "of the output (files of pages you removed from the site can simply be deleted)",
+        )
 
 
 # --- the spare output ---------------------------------------------------------
@@ -269,65 +375,59 @@ def _claim_spare(
     """
     if not previous.spare:
         return None
+    spare = _spare_path(output, previous.spare)
+    if not (spare / OUTPUT_MARKER).is_file():
+        return None  # not a folder pushgen made: never written into
     try:
-        os.rename(_spare_path(output, previous.spare), staging)
+        os.rename(spare, staging)
     except FileNotFoundError:
         return None
     if _untouched(staging, previous.spare_folders):
         # No folder of the spare changed since the last build left it equal to
         # the output: no file came or went, so it holds what it held.
         return set()
-    # Anything not of the site (put there by hand) goes; empty folders go too
-    # (folders of the static tree are made again by the static copy).
+    # Anything not written by a build (put there by hand) means the spare is not
+    # only pushgen's: it is left where it was, unused (and reported when the next
+    # build finds it). Empty folders go (the static copy makes its folders again).
     present: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(staging, topdown=False):
         rel_dir = os.path.relpath(dirpath, staging).replace(os.sep, "/")
         prefix = "" if rel_dir == "." else f"{rel_dir}/"
-        for name in filenames:
-            rel = prefix + name
-            if rel in expected:
-                present.add(rel)
-            else:
-                os.unlink(os.path.join(dirpath, name))
-        for name in dirnames:
-            if os.path.islink(os.path.join(dirpath, name)):
-                os.unlink(os.path.join(dirpath, name))
+        links = [name for name in dirnames if os.path.islink(os.path.join(dirpath, name))]
+        if links or any(prefix + name not in expected for name in filenames):
+            os.rename(staging, spare)
+            return None
+        present.update(prefix + name for name in filenames)
         if dirpath != str(staging) and not os.listdir(dirpath):
             os.rmdir(dirpath)
     return _link_files(output, staging, expected - present)
 
 
-def _static_sources(config: SiteConfig) -> tuple[dict[str, str], dict[str, StaticFile], list[str]]:
+class _StaticSources(NamedTuple):
+    """``SITE/static`` by output path (``static/...``)."""
+
+    files: dict[str, str]  # source paths
+    stats: dict[str, StaticFile]
+    folders: list[str]
+    skipped: list[Diagnostic]  # links out of the site, special files
+
+
+def _static_sources(config: SiteConfig) -> _StaticSources:
     """``SITE/static``: its files (source paths) and their stats by output path, and its folders.
 
-    Output paths are ``static/...``. Dotfiles and dot-folders (.DS_Store, .gitkeep,
-    editor files) are not part of the site; a link to a folder is not followed.
-    Plain strings and scandir: a site has thousands of static files, and every
-    build, incremental or not, looks at each.
+    What belongs to the site is fsutil.walk_sources's rule (no dotfiles, no links
+    out of the site, regular files only). Plain strings: a site has thousands of
+    static files, and every build, incremental or not, looks at each.
     """
+    found = walk_sources(config.static, config.root)
     files: dict[str, str] = {}
     stats: dict[str, StaticFile] = {}
-    folders: list[str] = []
-
-    def walk(directory: str, rel_dir: str) -> None:
-        folders.append(rel_dir)
-        with os.scandir(directory) as scan:
-            entries = sorted(scan, key=lambda entry: entry.name)
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            if entry.is_dir():
-                if not entry.is_symlink():
-                    walk(entry.path, f"{rel_dir}/{entry.name}")
-                continue
-            st = entry.stat()
-            rel = f"{rel_dir}/{entry.name}"
-            files[rel] = entry.path
-            stats[rel] = StaticFile(st.st_size, st.st_mtime_ns)
-
-    if config.static.is_dir():
-        walk(str(config.static), "static")
-    return files, stats, folders
+    for rel, path, st in found.files:
+        files[f"static/{rel}"] = path
+        stats[f"static/{rel}"] = StaticFile(st.st_size, st.st_mtime_ns)
+    folders = [f"static/{rel}" if rel else "static" for rel in found.folders]
+    skipped = [Diagnostic(f"static/{rel}", 0, 0, why) for rel, why in found.skipped]
+    return _StaticSources(files, stats, folders, skipped)
 
 
 def _copy_file(source: str, target: Path, stat: StaticFile) -> None:
@@ -354,8 +454,9 @@ def _copy_file(source: str, target: Path, stat: StaticFile) -> None:
         os.close(src)
 
 
-# Files (source paths) and stats by output path, what was copied or removed, folders.
-_StaticCopy = tuple[dict[str, str], dict[str, StaticFile], set[str], list[str]]
+# Files (source paths) and stats by output path, what was copied or removed, folders,
+# and what was skipped.
+_StaticCopy = tuple[dict[str, str], dict[str, StaticFile], set[str], list[str], list[Diagnostic]]
 
 
 def _copy_static(config: SiteConfig, staging: Path) -> _StaticCopy:
@@ -364,7 +465,7 @@ def _copy_static(config: SiteConfig, staging: Path) -> _StaticCopy:
     An unchanged file (same size and modification time as in the current output)
     is hard-linked from the output instead of copied.
     """
-    files, stats, folders = _static_sources(config)
+    files, stats, folders, skipped = _static_sources(config)
     for folder in folders:
         (staging / folder).mkdir(parents=True, exist_ok=True)
     copied: set[str] = set()
@@ -380,7 +481,7 @@ def _copy_static(config: SiteConfig, staging: Path) -> _StaticCopy:
             pass
         _copy_file(files[rel], staging / rel, stat)
         copied.add(rel)
-    return files, stats, copied, folders
+    return files, stats, copied, folders, skipped
 
 
 def _update_static(
@@ -392,7 +493,7 @@ def _update_static(
     ``previous`` records them: only files that changed since, appeared, or are
     ``missing`` are copied, and files whose source is gone are removed.
     """
-    files, stats, folders = _static_sources(config)
+    files, stats, folders, skipped = _static_sources(config)
     for folder in folders:
         (staging / folder).mkdir(parents=True, exist_ok=True)
     changed: set[str] = set()
@@ -408,7 +509,7 @@ def _update_static(
         changed.add(rel)
         # A folder the site no longer has goes too (a full build would not make it).
         _remove_emptied_folders(staging, rel, kept)
-    return files, stats, changed, folders
+    return files, stats, changed, folders, skipped
 
 
 class StaticFiles:
@@ -444,7 +545,7 @@ class StaticFiles:
 
 def static_files(config: SiteConfig) -> StaticFiles:
     """The site's static files as the build would copy them, without copying."""
-    files, _, _ = _static_sources(config)
+    files = _static_sources(config).files
     return StaticFiles(files, config.base_path)
 
 
@@ -648,6 +749,12 @@ def build_site(
         return _build(
             config, strict=strict, write=write, force=force, full=full, jobs=jobs, progress=progress
         )
+    except OSError as exc:
+        # A full disk, a read-only folder: one line saying so. Everything up to
+        # the swap happens beside the output, so nothing was replaced yet (what
+        # can fail after it is caught where it happens).
+        where = exc.filename if exc.filename is not None else config.output
+        raise OutputWriteError(os.fsdecode(where), exc, replaced=False) from exc
     finally:
         if collecting:
             gc.enable()
@@ -665,10 +772,10 @@ def _build(
 ) -> BuildResult:
     started = time.perf_counter()
     existing_text, existing = _read_existing_manifest(config)
-    if config.output == config.root or config.root.is_relative_to(config.output):
-        raise PushgenError(
-            f"the output folder {config.output} would replace the site itself; choose another"
-        )
+    if write:
+        check_output_location(config.output, config.root, _sources(config), CONFIG_NAME)
+        _check_manifest_outside(config)
+        check_output_owned(config.output, state_path(config))
     if jobs is None:
         jobs = _cores()
     pages = discover_pages(config)
@@ -682,7 +789,16 @@ def _build(
     lock = _build_lock(config.output) if write else contextlib.nullcontext()
     with lock:
         previous = load_state(config) if write and not full and config.output.is_dir() else None
-        templates = scan_templates(config, previous.templates if previous else {})
+        if write and config.output.is_dir():
+            _check_output_files(config, previous, pages)
+            # An adopted output (empty, or from a version before the marker) is
+            # marked now: when replaced, it becomes a spare this build can claim.
+            _mark(config.output, config)
+        skipped_sources: list[Diagnostic] = []
+        templates = scan_templates(config, previous.templates if previous else {}, skipped_sources)
+        diagnostics.extend(skipped_sources)
+        # A page that is a link out of the site or no regular file is not the site's.
+        pages = [page for page in pages if page.source in templates]
         previous_routes = _previous_routes(previous, pages)
         if previous is not None and set(previous.pages) != {p.source for p in pages}:
             previous = None  # pages came or went: every url_for may resolve differently
@@ -694,20 +810,25 @@ def _build(
             keep = (
                 _spare_path(config.output, previous.spare) if previous and previous.spare else None
             )
-            _clear_stale(config.output, keep=keep)
+            written = {p.output for p in pages}
+            written |= previous.outputs if previous else written_files(config)
+            # The static files of the last build, or (without its state) this one's.
+            written |= previous.static.keys() if previous else _static_sources(config).stats.keys()
+            diagnostics.extend(_clear_stale(config.output, keep, written))
             staging = config.output.with_name(f".{config.output.name}.staging-{os.getpid()}")
             if previous is not None:
-                expected = {p.output for p in pages} | previous.static.keys()
+                expected = {p.output for p in pages} | previous.static.keys() | {OUTPUT_MARKER}
                 spare_missing = _claim_spare(config.output, previous, staging, expected)
             if spare_missing is None:
                 staging.mkdir(parents=True)
+            _mark(staging, config)
         try:
             copied: list[_StaticCopy] = []
 
             def side_work() -> None:
                 if staging is None:
-                    files, stats, folders = _static_sources(config)
-                    copied.append((files, stats, set(), folders))
+                    files, stats, folders, skipped = _static_sources(config)
+                    copied.append((files, stats, set(), folders, skipped))
                 elif previous is not None and spare_missing is not None:
                     copied.append(_update_static(config, staging, previous.static, spare_missing))
                 else:
@@ -717,6 +838,7 @@ def _build(
                 render = list(pages)
             else:
                 dirty = pages_to_render(pages, previous.templates, templates)
+                dirty |= _edited_pages(config.output, pages, previous.page_files)
                 assert staging is not None
                 if spare_missing is None:
                     dirty |= _link_previous_pages(
@@ -731,10 +853,12 @@ def _build(
             outcomes = _render_pages(
                 config, pages, render, staging, jobs, progress, side_work=side_work
             )
-            static, static_stats, static_changed, static_folders = copied[0]
+            static, static_stats, static_changed, static_folders, skipped = copied[0]
+            diagnostics.extend(skipped)
             errors = [d for _, _, d in outcomes if d is not None]
             if errors:
                 raise BuildError(errors)
+            page_files = _page_files(staging, pages, render, previous)
             scans = {render[index].source: scan for index, scan, _ in outcomes if scan is not None}
             known = set(static) | {p.output for p in pages}
 
@@ -759,6 +883,8 @@ def _build(
                 static=static_stats,
                 assets=previous.assets if previous else AssetTable(),
             )
+            state.outputs = frozenset(p.output for p in pages) | static_stats.keys()
+            state.page_files = page_files
             if write and config.output.is_dir():
                 state.spare = secrets.token_hex(8)  # the output this build replaces
             results: list[PageResult] = []
@@ -872,7 +998,10 @@ def _build(
                         state.spare = ""
                 schema_path = config.manifest.with_name(SCHEMA_NAME)
                 if _read_text(schema_path) != schema_text():
-                    atomic_write(schema_path, schema_text().encode("utf-8"))
+                    try:
+                        atomic_write(schema_path, schema_text().encode("utf-8"))
+                    except OSError as exc:
+                        raise OutputWriteError(str(schema_path), exc, replaced=True) from exc
                 # A state older than the output is safe: it only makes the next
                 # build redo work (every change is judged against it).
                 save_state(config, state, previous)
@@ -882,6 +1011,60 @@ def _build(
                 shutil.rmtree(staging, ignore_errors=True)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _sources(config: SiteConfig) -> tuple[Path, ...]:
+    return (config.pages, config.templates, config.static)
+
+
+def _check_manifest_outside(config: SiteConfig) -> None:
+    """Refuse a manifest inside the output folder, up front.
+
+    The manifest is an input as much as an output (its hand-written rules are kept
+    from build to build), and the output folder is replaced as a whole: inside it
+    the manifest would go with the old output into the spare, and an edit made in
+    place would reach the spare's hard-linked copy too. One rule stays simple: the
+    output holds only what the build makes from the sources.
+    """
+    if config.manifest.is_relative_to(config.output):
+        raise OutputFolderError(
+            config.output,
+            f"the manifest {config.manifest} is inside the output folder {config.output}, "
+            "which every build replaces as a whole; keep it outside (manifest: in "
+            "pushgen.yaml, push-manifest.yaml by default) and copy it into the published "
+            "folder after the build if it must be served",
+        )
+
+
+def _mark(folder: Path, config: SiteConfig) -> None:
+    """Mark ``folder`` as pushgen's (first, so even a killed build's folder is marked).
+
+    A hard link to the output's marker when there is one: the spare the output
+    becomes then shares it too (never unlinked there, so never missing).
+    """
+    marker = folder / OUTPUT_MARKER
+    if marker.is_file():
+        return
+    with contextlib.suppress(OSError):
+        os.link(config.output / OUTPUT_MARKER, marker)
+        return
+    marker.write_text(
+        "written by pushgen: `pushgen build` replaces this folder as a whole\n",
+        encoding="utf-8",
+    )
+
+
+def _check_output_files(config: SiteConfig, previous: BuildState | None, pages: list[Page]) -> None:
+    """Refuse to replace an output that holds files pushgen did not write.
+
+    When no folder of the output changed since the last build (which wrote only
+    its own files), no file came or went and nothing needs a look.
+    """
+    if previous is not None and _untouched(config.output, previous.output_folders):
+        return
+    written = {p.output for p in pages} | written_files(config)
+    written.update(_static_sources(config).stats)
+    _check_no_strays(config.output, written)
 
 
 def _previous_routes(previous: BuildState | None, pages: list[Page]) -> _SavedRoutes | None:
@@ -920,6 +1103,45 @@ class _SavedRoutes(Mapping[str, tuple[Asset, ...]]):
 
     def __len__(self) -> int:
         return len(self._previous.pages)
+
+
+def _edited_pages(
+    output: Path, pages: list[Page], recorded: dict[str, tuple[int, int]]
+) -> set[str]:
+    """Sources of the pages whose output file is not as the last build left it.
+
+    An output page edited in place (appended to, truncated by a post-processor)
+    changes the file the spare shares with the output, so neither would bring
+    it back: such pages are rendered again. Size and mtime, one stat a page.
+    """
+    edited: set[str] = set()
+    prefix = f"{output}{os.sep}"  # plain strings: one stat a page, thousands of pages
+    for page in pages:
+        try:
+            st = os.stat(prefix + page.output)
+        except OSError:
+            continue  # missing: the spare or a render makes it again
+        if recorded.get(page.output) != (st.st_size, st.st_mtime_ns):
+            edited.add(page.source)
+    return edited
+
+
+def _page_files(
+    staging: Path | None, pages: list[Page], render: list[Page], previous: BuildState | None
+) -> dict[str, tuple[int, int]]:
+    """Size and mtime of every page's output file, as this build leaves them."""
+    if staging is None:
+        return {}
+    recorded = previous.page_files if previous is not None else {}
+    rendered = {page.output for page in render}
+    files: dict[str, tuple[int, int]] = {}
+    for page in pages:
+        old = recorded.get(page.output)
+        if old is None or page.output in rendered:
+            st = os.stat(staging / page.output)
+            old = (st.st_size, st.st_mtime_ns)
+        files[page.output] = old
+    return files
 
 
 def _link_previous_pages(config: SiteConfig, staging: Path, pages: list[Page]) -> set[str]:

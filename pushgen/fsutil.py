@@ -1,27 +1,244 @@
-"""File-system steps that must not leave half-written results behind."""
+"""File-system steps that must not leave half-written results behind, nor delete what pushgen did not write.
+
+Output folders: the build replaces its output folder as a whole, so it only ever
+replaces (or deletes) a folder that it made itself. Every folder the build makes
+(the staging folder, hence the output and the spare it becomes) holds a marker
+file, :data:`OUTPUT_MARKER`, written before anything else; a folder without it is
+never replaced or removed (see docs/reliability-build.md).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
 import ctypes.util
+import errno
 import os
 import shutil
+import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["atomic_write", "stage_file", "swap_directory"]
+from .errors import PushgenError
+
+__all__ = [
+    "OUTPUT_MARKER",
+    "OutputFolderError",
+    "OutputWriteError",
+    "SourceFiles",
+    "atomic_write",
+    "check_output_location",
+    "check_output_owned",
+    "new_file_mode",
+    "stage_file",
+    "swap_directory",
+    "walk_sources",
+]
+
+# The file that marks a folder as one pushgen made (the output, its staging
+# folder, its spare). A dotfile: the server never serves dotfiles.
+OUTPUT_MARKER = ".pushgen-output"
 
 
-def stage_file(path: Path, data: bytes) -> Path:
+class OutputFolderError(PushgenError):
+    """The output folder cannot be used: it holds sources or files pushgen did not write."""
+
+    def __init__(self, folder: Path, message: str) -> None:
+        self.folder = folder
+        super().__init__(message)
+
+
+# What to do about the errors a full disk or a read-only folder give.
+_ADVICE = {
+    errno.ENOSPC: "free some space, then build again",
+    errno.EDQUOT: "free some space (a disk quota is reached), then build again",
+    errno.EFBIG: "a file is larger than this process may write (ulimit -f)",
+    errno.EROFS: "the file system is read-only: build into a writable folder (-o)",
+    errno.EACCES: "make the folder writable for this user, or build into another (-o)",
+    errno.EPERM: "make the folder writable for this user, or build into another (-o)",
+}
+
+
+class OutputWriteError(PushgenError):
+    """Writing the build's files failed (a full disk, a read-only folder).
+
+    ``path`` is where, ``errno`` the system's error number; ``replaced`` whether
+    the new output had already gone live when it happened.
+    """
+
+    def __init__(self, path: str, error: OSError, *, replaced: bool) -> None:
+        self.path, self.errno, self.replaced = path, error.errno, replaced
+        advice = _ADVICE.get(error.errno or 0, "")
+        outcome = (
+            "the new output is in place, the rest of the build was not finished"
+            if replaced
+            else "nothing was replaced: the previous output and manifest are as they were"
+        )
+        reason = error.strerror or str(error)
+        super().__init__(f"{path}: {reason}; {outcome}" + (f" ({advice})" if advice else ""))
+
+
+def check_output_location(
+    output: Path, root: Path, sources: Iterable[Path], config_name: str
+) -> None:
+    """Refuse an output folder that is, contains or sits inside the site's sources.
+
+    ``sources`` are the site's source folders (pages/, templates/, static/). Both
+    the build (which replaces the folder) and the server (which would publish
+    it) use this one check.
+    """
+    choose = "choose another output folder (-o, or output: in pushgen.yaml)"
+    if output == root or root.is_relative_to(output):
+        raise OutputFolderError(
+            output, f"the output folder {output} contains the site's sources {root}; {choose}"
+        )
+    for folder in sources:
+        if output.is_relative_to(folder):
+            raise OutputFolderError(
+                output,
+                f"the output folder {output} is inside the site's source folder {folder}; {choose}",
+            )
+    if output.exists() and not output.is_dir():
+        raise OutputFolderError(
+            output, f"the output folder {output} is a file, not a folder; {choose}"
+        )
+    if (output / config_name).exists():
+        raise OutputFolderError(
+            output,
+            f"{output} holds a {config_name}, so it looks like a site folder, not a built "
+            f"output; {choose}",
+        )
+
+
+def check_output_owned(output: Path, state: Path) -> None:
+    """Refuse to replace an existing folder pushgen did not make.
+
+    A folder is pushgen's when it holds :data:`OUTPUT_MARKER`, or when the state
+    file ``state`` of a build lies beside it (outputs of pushgen versions before
+    the marker: those versions made every output they kept a state for). An
+    empty folder is adopted.
+    """
+    if not output.is_dir() or (output / OUTPUT_MARKER).is_file() or state.is_file():
+        return
+    with os.scandir(output) as entries:
+        if next(entries, None) is None:
+            return
+    raise OutputFolderError(
+        output,
+        f"{output} exists and was not written by pushgen (it holds no {OUTPUT_MARKER}); "
+        "the build replaces its output folder as a whole, so choose another output folder "
+        f"(-o, or output: in pushgen.yaml), or empty or remove {output} yourself",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFiles:
+    """The files of one source folder of a site, as :func:`walk_sources` found them."""
+
+    # (path relative to the folder with '/' separators, path, stat), folders first-seen order.
+    files: list[tuple[str, str, os.stat_result]] = field(default_factory=list)
+    # Relative folders, "" for the folder itself.
+    folders: list[str] = field(default_factory=list)
+    # (relative path, why it was skipped): links out of the site, special files.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root + os.sep)
+
+
+def walk_sources(top: Path, site_root: Path) -> SourceFiles:
+    """Every regular file under ``top`` that belongs to the site, sorted by name per folder.
+
+    Dotfiles and dot-folders (.git, .DS_Store, editor files) are not part of a
+    site. A symbolic link is followed only when it leads to a place inside
+    ``site_root`` (a link to /etc/passwd, /proc/self/environ or /dev/zero would
+    publish or copy what is not the site's), and then only to a file: links to
+    folders are not walked (no cycles). Anything but a regular file (a FIFO,
+    whose open blocks forever; a device; a socket) is skipped. What is skipped is
+    reported in ``skipped``, for the caller to warn about.
+    """
+    found = SourceFiles()
+    if not top.is_dir():
+        return found
+    root = os.path.realpath(site_root)
+
+    def visit(directory: str, prefix: str) -> None:
+        found.folders.append(prefix.rstrip("/"))
+        with os.scandir(directory) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+        subfolders = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            rel = prefix + entry.name
+            link = entry.is_symlink()
+            if link and not _inside(target := os.path.realpath(entry.path), root):
+                found.skipped.append(
+                    (rel, f"a symbolic link to {target}, outside the site: not followed")
+                )
+                continue
+            try:
+                st = entry.stat()
+            except OSError as exc:
+                found.skipped.append((rel, f"cannot be read ({exc.strerror}): skipped"))
+                continue
+            if stat.S_ISDIR(st.st_mode):
+                if not link:  # links to folders inside the site are not walked (cycles)
+                    subfolders.append(entry)
+            elif stat.S_ISREG(st.st_mode):
+                found.files.append((rel, entry.path, st))
+            else:
+                found.skipped.append(
+                    (rel, "not a regular file (a FIFO, device or socket): skipped")
+                )
+        for entry in subfolders:
+            visit(entry.path, f"{prefix}{entry.name}/")
+
+    visit(str(top), "")
+    return found
+
+
+def _umask() -> int:
+    # Linux shows the umask in /proc (since 4.7) without changing it; elsewhere the
+    # only way to read it is to set it and put it back at once.
+    with (
+        contextlib.suppress(OSError, ValueError),
+        open("/proc/self/status", encoding="ascii", errors="replace") as fh,
+    ):
+        for line in fh:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def new_file_mode(path: Path) -> int:
+    """The mode a file written in place of ``path`` gets: the mode of the file it
+    replaces, else 0o666 under the umask (what open(2) would give a new file)."""
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def stage_file(path: Path, data: bytes, *, mode: int | None = None) -> Path:
     """Write ``data`` durably to a temporary file beside ``path``; return it.
 
     ``os.replace(returned, path)`` then puts it in place in one atomic step.
+    The file gets ``mode``, else the mode of the file it replaces, else a new
+    file's usual mode (mkstemp makes it 0600, which a server running as another
+    user cannot read: a manifest rewritten so went unreadable to it).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    if mode is None:
+        mode = new_file_mode(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -33,9 +250,12 @@ def stage_file(path: Path, data: bytes) -> Path:
     return Path(tmp)
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see either the old or the new file."""
-    tmp = stage_file(path, data)
+def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Write ``data`` to ``path`` so that readers see either the old or the new file.
+
+    ``mode`` as for :func:`stage_file`.
+    """
+    tmp = stage_file(path, data, mode=mode)
     try:
         os.replace(tmp, path)
     except BaseException:

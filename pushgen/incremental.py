@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
+import json
 import os
-import pickle
 import re
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -36,7 +38,7 @@ import jinja2.meta
 
 from .config import SiteConfig
 from .errors import Diagnostic
-from .fsutil import atomic_write
+from .fsutil import atomic_write, walk_sources
 from .graph import Doc, Found
 from .model import Asset, Reference, ScanResult
 from .render import Page
@@ -52,11 +54,13 @@ __all__ = [
     "load_state",
     "save_state",
     "scan_templates",
+    "state_path",
     "template_closure",
+    "written_files",
 ]
 
 # Bump when the state's shape or the meaning of its contents changes.
-_FORMAT = 5
+_FORMAT = 7
 # A page depends on every template when one of its templates names another by
 # an expression (``{% include name %}``).
 ALL = "*"
@@ -79,8 +83,8 @@ class StaticFile(NamedTuple):
     mtime_ns: int
 
 
-# The state is pickled as plain tuples, not dataclasses: unpickling ~100,000
-# slotted dataclass instances costs more than the rest of an incremental build.
+# The state holds plain tuples, not dataclasses: making ~100,000 slotted
+# dataclass instances on load costs more than the rest of an incremental build.
 _CompactDiagnostic = tuple[str, int, int, str, str]
 
 
@@ -96,7 +100,11 @@ def _reference_tuple(r: Reference) -> tuple[object, ...]:
     return tuple(getattr(r, name) for name in Reference.__slots__)
 
 
-def scan_tuple(scan: ScanResult) -> tuple[object, ...]:
+# A scan as plain values: (references' fields, diagnostics' fields, encoding).
+CompactScan = Sequence[Any]
+
+
+def scan_tuple(scan: ScanResult) -> CompactScan:
     """``scan`` as plain tuples (see ``scan_from_tuple``)."""
     return (
         tuple(_reference_tuple(r) for r in scan.references),
@@ -106,15 +114,18 @@ def scan_tuple(scan: ScanResult) -> tuple[object, ...]:
 
 
 def scan_from_tuple(
-    data: tuple[Any, ...], known: dict[tuple[Any, ...], Reference] | None = None
+    data: CompactScan, known: dict[tuple[Any, ...], Reference] | None = None
 ) -> ScanResult:
-    """The scan ``data`` stands for. ``known`` (references made so far, by their
-    fields) lets pages that share a layout share its references' objects."""
+    """The scan ``data`` stands for (tuples, or lists as a state file holds them).
+    ``known`` (references made so far, by their fields) lets pages that share a
+    layout share its references' objects."""
     refs, diagnostics, encoding = data
     if known is None:
         references = tuple(Reference(*r) for r in refs)
     else:
-        references = tuple(known.get(r) or known.setdefault(r, Reference(*r)) for r in refs)
+        references = tuple(
+            known.get(r) or known.setdefault(r, Reference(*r)) for r in map(tuple, refs)
+        )
     return ScanResult(
         references=references,
         diagnostics=tuple(_diagnostic(d) for d in diagnostics),
@@ -144,20 +155,12 @@ class AssetTable:
         self._by_id[id(asset)] = (asset, number)
         return number
 
-    def __getstate__(self) -> object:
-        return [tuple(getattr(a, n) for n in Asset.__slots__) for a in self.assets]
-
-    def __setstate__(self, state: list[tuple[object, ...]]) -> None:
-        self.assets = [Asset(*fields) for fields in state]  # type: ignore[arg-type]
-        self._index = {a: i for i, a in enumerate(self.assets)}
-        self._by_id = {}
-
 
 @dataclass(slots=True)
 class PageState:
     """What the build knows of one page without rendering or scanning it again."""
 
-    scan: tuple[object, ...]
+    scan: CompactScan
     # The page's manifest entries in order, as indexes into the build's AssetTable.
     found: tuple[int, ...]
     touched: frozenset[str]
@@ -166,7 +169,7 @@ class PageState:
     @classmethod
     def make(
         cls,
-        scan: ScanResult | tuple[object, ...],
+        scan: ScanResult | CompactScan,
         found: list[Found],
         touched: set[str],
         diagnostics: Iterable[Diagnostic],
@@ -174,7 +177,7 @@ class PageState:
     ) -> PageState:
         """``scan`` may be given in its compact form already (from an earlier state)."""
         return cls(
-            scan if isinstance(scan, tuple) else scan_tuple(scan),
+            scan_tuple(scan) if isinstance(scan, ScanResult) else scan,
             tuple([table.index(f.asset) for f in found]),
             frozenset(touched),
             tuple(_diagnostic_tuple(d) for d in diagnostics),
@@ -200,7 +203,7 @@ class BuildState:
     templates: dict[str, TemplateFile] = field(default_factory=dict)
     static: dict[str, StaticFile] = field(default_factory=dict)
     # Stylesheets and modules: (compact scan, display name, "css"/"js"), or None.
-    docs: dict[str, tuple[tuple[object, ...], str, str] | None] = field(default_factory=dict)
+    docs: dict[str, tuple[CompactScan, str, str] | None] = field(default_factory=dict)
     pages: dict[str, PageState] = field(default_factory=dict)
     assets: AssetTable = field(default_factory=AssetTable)
     # The name of the spare copy of the output (see build.py), "" when none.
@@ -211,7 +214,13 @@ class BuildState:
     # the spare's once made equal to the output ({} when it may hold other files).
     output_folders: dict[str, int] = field(default_factory=dict)
     spare_folders: dict[str, int] = field(default_factory=dict)
-    # As loaded: the pickled parts, the pages of each shard, the number of assets.
+    # Every file this build wrote into the output (output paths, the marker aside):
+    # what a later build may remove from a folder of its own.
+    outputs: frozenset[str] = frozenset()
+    # Size and mtime of every page's output file as this build left it: a page
+    # edited in the output afterwards is rendered again.
+    page_files: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # As loaded: the encoded parts, the pages of each shard, the number of assets.
     # save_state writes the parts that did not change as they were read.
     _blobs: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
     _shards: list[dict[str, PageState]] = field(default_factory=list, repr=False, compare=False)
@@ -259,11 +268,19 @@ def state_path(config: SiteConfig) -> Path:
     return config.output.with_name(f".{config.output.name}.state")
 
 
-# The state is one pickle of parts, each pickled on its own: the pages in shards
-# by a hash of their source. A rebuild after a small change re-pickles the shard
-# of each page it changed and copies every other part as it was read (pickling
-# the whole state of 10,000 pages took a quarter of such a rebuild).
+# The state file: one line of JSON (the header: what the build remembers beside
+# the pages, and the name and length of every part), then the parts, each JSON
+# on its own: the pages in shards by a hash of their source. A rebuild after a
+# small change encodes the shard of each page it changed and copies every other
+# part as it was read. JSON, not pickle: a pickle runs code when loaded, and
+# whoever can write the output's parent folder could have run theirs in the next
+# build (issue 11, item 6). Everything read is checked for shape and type as it
+# is decoded; a state that fails is no state (a full build, with the same result).
 _PAGE_SHARDS = 64
+
+
+class _Invalid(Exception):
+    """A state that does not decode to what a build writes (private: load_state's signal)."""
 
 
 def _page_shards(pages: dict[str, PageState]) -> list[dict[str, PageState]]:
@@ -273,43 +290,243 @@ def _page_shards(pages: dict[str, PageState]) -> list[dict[str, PageState]]:
     return shards
 
 
+def _encode(value: object) -> bytes:
+    # ensure_ascii: file names that are not UTF-8 are lone surrogates (PEP 383),
+    # which only an escape carries through.
+    return json.dumps(value, separators=(",", ":"), check_circular=False).encode("ascii")
+
+
+_NONE = type(None)
+_OPT_STR = (str, _NONE)
+
+
+def _signatures(*types: tuple[type, ...]) -> frozenset[tuple[type, ...]]:
+    """Every sequence of value types a list of fields of ``types`` may have: a set
+    lookup of ``tuple(map(type, values))`` checks a list in one step (the state
+    holds ~100,000 such lists, and load_state checks each)."""
+    return frozenset(itertools.product(*types))
+
+
+_REFERENCE = _signatures(
+    (str,), (str,), (str,), (bool,), (str,), (int,), (int,),
+    _OPT_STR, _OPT_STR, _OPT_STR, (bool,), (str,),
+)  # fmt: skip
+_ASSET = _signatures((str,), (str,), _OPT_STR, _OPT_STR, _OPT_STR, (bool,), (bool,), (bool,))
+_DIAGNOSTIC = _signatures((str,), (int,), (int,), (str,), (str,))
+_TEMPLATE = _signatures((str,), (int,), (int,), (str,), (list,))
+_STATIC = _signatures((int,), (int,))
+assert {len(s) for s in _REFERENCE} == {len(Reference.__slots__)}
+assert {len(s) for s in _ASSET} == {len(Asset.__slots__)}
+
+
+def _require(condition: bool) -> None:
+    if not condition:
+        raise _Invalid
+
+
+def _fields(data: object, signatures: frozenset[tuple[type, ...]]) -> tuple[Any, ...]:
+    """``data`` as a tuple, when it is a list of values of one of ``signatures``."""
+    if type(data) is not list or tuple(map(type, data)) not in signatures:
+        raise _Invalid
+    return tuple(data)
+
+
+# A path that is absolute, empty or climbs out with "..", one per line.
+_UNSAFE_PATH = re.compile(r"^/|^$|(?:^|/)\.\.(?:/|$)|\x00", re.MULTILINE)
+
+
+def _relative(paths: Iterable[object]) -> None:
+    """Require output paths: relative, no '..' (the build unlinks such paths under
+    its staging folder). One regex over all of them: a state names thousands."""
+    values = list(paths)
+    strings = [p for p in values if isinstance(p, str)]
+    _require(len(strings) == len(values))
+    _require(not strings or _UNSAFE_PATH.search("\n".join(strings)) is None)
+
+
+def _dict(data: object) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise _Invalid
+    return data
+
+
+def _list(data: object) -> list[Any]:
+    if not isinstance(data, list):
+        raise _Invalid
+    return data
+
+
+def _folder_times(data: object) -> dict[str, int]:
+    folders = _dict(data)
+    _relative(k for k in folders if k != "")  # "" is the folder itself
+    _only(folders.values(), int)
+    return folders
+
+
+def _diagnostics(data: object) -> tuple[_CompactDiagnostic, ...]:
+    if data == []:
+        return ()
+    out = tuple(_fields(d, _DIAGNOSTIC) for d in _list(data))
+    _require(all(d[4] in ("error", "warning") for d in out))
+    return out
+
+
+def _scan(data: object) -> CompactScan:
+    """A compact scan (see scan_tuple) as read, lists for tuples, checked in one
+    pass: references are made from it only for the pages resolved again."""
+    refs, diagnostics, encoding = _list(data)
+    _require(type(encoding) in _OPT_STR)
+    _require({tuple(map(type, r)) for r in _list(refs)} <= _REFERENCE)
+    return [refs, _diagnostics(diagnostics), encoding]
+
+
+def _only(values: Iterable[object], kind: type) -> None:
+    _require(set(map(type, values)) <= {kind})
+
+
+_PAGE = frozenset({(list, list, list, list)})
+_SCAN = frozenset({(list, list, str), (list, list, _NONE)})
+
+
+def _pages(data: object, assets: int) -> dict[str, PageState]:
+    """One shard of pages, checked a field at a time across all of them (a few
+    passes in C instead of dozens of Python steps a page)."""
+    pages = _dict(data)
+    entries = list(pages.values())
+    _require({tuple(map(type, e)) for e in entries} <= _PAGE)
+    scans = [e[0] for e in entries]
+    _require({tuple(map(type, scan)) for scan in scans} <= _SCAN)
+    refs = chain.from_iterable([scan[0] for scan in scans])
+    _require({tuple(map(type, r)) for r in refs} <= _REFERENCE)
+    found = list(chain.from_iterable([e[1] for e in entries]))
+    _only(found, int)
+    _require(not found or (min(found) >= 0 and max(found) < assets))
+    # touched (e[2]): only ever intersected with sets of paths; a stray value matches nothing.
+    return {
+        source: PageState(
+            [scan[0], _diagnostics(scan[1]), scan[2]],
+            tuple(e[1]),
+            frozenset(e[2]),
+            _diagnostics(e[3]),
+        )
+        for (source, e), scan in zip(pages.items(), scans, strict=True)
+    }
+
+
+def _doc(data: object) -> tuple[CompactScan, str, str] | None:
+    if data is None:
+        return None
+    scan, display, kind = _list(data)
+    _require(type(display) is str and kind in ("css", "js"))
+    return _scan(scan), display, kind
+
+
+def _templates(data: object) -> dict[str, TemplateFile]:
+    out = {}
+    for name, value in _dict(data).items():
+        path, size, mtime_ns, digest, names = _fields(value, _TEMPLATE)
+        _only(names, str)
+        out[name] = TemplateFile(path, size, mtime_ns, digest, frozenset(names))
+    return out
+
+
+def _static(data: object) -> dict[str, StaticFile]:
+    files = _dict(data)
+    _relative(files)
+    _require({tuple(map(type, value)) for value in files.values()} <= _STATIC)
+    return {rel: StaticFile(*value) for rel, value in files.items()}
+
+
+def _assets(data: object) -> AssetTable:
+    table = AssetTable([Asset(*_fields(fields, _ASSET)) for fields in _list(data)])
+    table._index = {asset: i for i, asset in enumerate(table.assets)}
+    _require(len(table._index) == len(table.assets))  # every entry once
+    return table
+
+
+def _page_file_stats(data: object) -> dict[str, tuple[int, int]]:
+    files = _dict(data)
+    _require({tuple(map(type, value)) for value in files.values()} <= _STATIC)
+    return {path: (size, mtime_ns) for path, (size, mtime_ns) in files.items()}
+
+
+def _outputs(data: object) -> frozenset[str]:
+    # Only ever compared with paths found in a folder, never made into one.
+    values = _list(data)
+    _only(values, str)
+    return frozenset(values)
+
+
+_SPARE = re.compile(r"(?:[0-9a-f]{16})?")
+
+
+def _read_parts(config: SiteConfig) -> tuple[dict[str, Any], dict[str, bytes]]:
+    """The header and the undecoded parts of the state file."""
+    with open(state_path(config), "rb") as fh:
+        data = fh.read()
+    line, _, rest = data.partition(b"\n")
+    header = _dict(json.loads(line))
+    _require(header.get("format") == _FORMAT)
+    blobs: dict[str, bytes] = {}
+    offset = 0
+    for name, length in _list(header.get("parts")):
+        _require(type(name) is str and type(length) is int and length >= 0)
+        blobs[name] = rest[offset : offset + length]
+        offset += length
+    _require(offset == len(rest))
+    return header, blobs
+
+
 def load_state(config: SiteConfig) -> BuildState | None:
     """The state of the last build of this site, or None when there is none to trust."""
     try:
-        with open(state_path(config), "rb") as fh:
-            header, blobs = pickle.load(fh)
-        if header[0] != _FORMAT or header[1] != config_key(config):
+        header, blobs = _read_parts(config)
+        if header.get("key") != config_key(config):
             return None
-        shards = [pickle.loads(blobs[f"pages-{i}"]) for i in range(_PAGE_SHARDS)]
+        assets = _assets(json.loads(blobs["assets"]))
+        count = len(assets.assets)
+        shards = [_pages(json.loads(blobs[f"pages-{i}"]), count) for i in range(_PAGE_SHARDS)]
+        spare, routes_sum = header.get("spare"), header.get("routes_sum")
+        if not isinstance(spare, str) or not isinstance(routes_sum, str):
+            raise _Invalid
+        _require(_SPARE.fullmatch(spare) is not None)  # a part of a path the build renames
         state = BuildState(
-            key=header[1],
-            spare=header[2],
-            docs=header[3],
-            routes_sum=header[4],
-            output_folders=header[5],
-            spare_folders=header[6],
-            templates=pickle.loads(blobs["templates"]),
-            static=pickle.loads(blobs["static"]),
-            assets=pickle.loads(blobs["assets"]),
+            key=config_key(config),
+            spare=spare,
+            docs={rel: _doc(doc) for rel, doc in _dict(json.loads(blobs["docs"])).items()},
+            routes_sum=routes_sum,
+            output_folders=_folder_times(header.get("output_folders")),
+            spare_folders=_folder_times(header.get("spare_folders")),
+            templates=_templates(json.loads(blobs["templates"])),
+            static=_static(json.loads(blobs["static"])),
+            assets=assets,
+            outputs=_outputs(json.loads(blobs["outputs"])),
+            page_files=_page_file_stats(json.loads(blobs["page_files"])),
             _blobs=blobs,
             _shards=shards,
         )
-    except (
-        OSError,
-        pickle.UnpicklingError,
-        EOFError,
-        AttributeError,
-        ImportError,
-        TypeError,
-        ValueError,
-        KeyError,
-        IndexError,
-    ):
-        return None  # missing, from another version, or damaged: a full build
+    except (OSError, _Invalid, ValueError, KeyError, TypeError, RecursionError):
+        # Missing, from another version, damaged or forged: a full build. (ValueError:
+        # JSON that does not parse, or a list of the wrong length to unpack.)
+        return None
     for shard in shards:
         state.pages.update(shard)
-    state._asset_count = len(state.assets.assets)
+    state._asset_count = count
     return state
+
+
+def written_files(config: SiteConfig) -> frozenset[str]:
+    """The files the last build wrote into the output, whatever else changed since
+    (empty when no state tells)."""
+    try:
+        _, blobs = _read_parts(config)
+        return _outputs(json.loads(blobs["outputs"]))
+    except (OSError, _Invalid, ValueError, KeyError, TypeError, RecursionError):
+        return frozenset()
+
+
+def _page_json(page: PageState) -> list[object]:
+    return [page.scan, page.found, sorted(page.touched), page.diagnostics]
 
 
 def save_state(config: SiteConfig, state: BuildState, previous: BuildState | None = None) -> None:
@@ -318,27 +535,36 @@ def save_state(config: SiteConfig, state: BuildState, previous: BuildState | Non
     ``previous`` is the state the build started from: parts equal to its own are
     written as they were read.
     """
-
-    def part(name: str, value: object, unchanged: bool) -> bytes:
-        if unchanged and previous is not None and name in previous._blobs:
-            return previous._blobs[name]
-        return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-
     old = previous
-    blobs = {
-        "templates": part(
-            "templates", state.templates, old is not None and state.templates == old.templates
-        ),
-        "static": part("static", state.static, old is not None and state.static == old.static),
-        # The table only grows; the same object with as many entries is unchanged.
-        "assets": part(
-            "assets",
-            state.assets,
-            old is not None
-            and state.assets is old.assets
-            and len(state.assets.assets) == old._asset_count,
-        ),
-    }
+    blobs: dict[str, bytes] = {}
+
+    def part(name: str, unchanged: bool, value: Callable[[], object]) -> None:
+        if unchanged and old is not None and name in old._blobs:
+            blobs[name] = old._blobs[name]
+        else:
+            blobs[name] = _encode(value())
+
+    part(
+        "templates",
+        old is not None and state.templates == old.templates,
+        lambda: {k: [*t[:4], sorted(t.names)] for k, t in state.templates.items()},
+    )
+    part("static", old is not None and state.static == old.static, lambda: state.static)
+    # The table only grows; the same object with as many entries is unchanged.
+    part(
+        "assets",
+        old is not None
+        and state.assets is old.assets
+        and len(state.assets.assets) == old._asset_count,
+        lambda: [[getattr(a, n) for n in Asset.__slots__] for a in state.assets.assets],
+    )
+    part("outputs", old is not None and state.outputs == old.outputs, lambda: sorted(state.outputs))
+    part("docs", old is not None and state.docs == old.docs, lambda: state.docs)
+    part(
+        "page_files",
+        old is not None and state.page_files == old.page_files,
+        lambda: state.page_files,
+    )
     old_shards = old._shards if old is not None else []
     for i, shard in enumerate(_page_shards(state.pages)):
         was = old_shards[i] if i < len(old_shards) else None
@@ -347,35 +573,38 @@ def save_state(config: SiteConfig, state: BuildState, previous: BuildState | Non
             and shard.keys() == was.keys()
             and all(page is was[source] for source, page in shard.items())
         )
-        blobs[f"pages-{i}"] = part(f"pages-{i}", shard, unchanged)
-    header = (
-        _FORMAT,
-        state.key,
-        state.spare,
-        state.docs,
-        state.routes_sum,
-        state.output_folders,
-        state.spare_folders,
-    )
+        part(f"pages-{i}", unchanged, lambda: {k: _page_json(p) for k, p in shard.items()})  # noqa: B023
+    header = {
+        "format": _FORMAT,
+        "key": state.key,
+        "spare": state.spare,
+        "routes_sum": state.routes_sum,
+        "output_folders": state.output_folders,
+        "spare_folders": state.spare_folders,
+        "parts": [[name, len(blob)] for name, blob in blobs.items()],
+    }
+    data = b"".join([_encode(header), b"\n", *blobs.values()])
     with contextlib.suppress(OSError):
-        atomic_write(
-            state_path(config), pickle.dumps((header, blobs), protocol=pickle.HIGHEST_PROTOCOL)
-        )
+        atomic_write(state_path(config), data)
 
 
-def _walk(root: Path) -> Iterable[tuple[str, str, os.stat_result]]:
-    """(name as the loader knows it, path, stat) of every file under ``root``."""
-    if not root.is_dir():
-        return
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        rel = os.path.relpath(dirpath, root)
-        for name in sorted(filenames):
-            if name.startswith("."):
-                continue
-            path = os.path.join(dirpath, name)
-            key = name if rel == "." else f"{rel}/{name}".replace(os.sep, "/")
-            yield key, path, os.stat(path)
+def _walk(
+    root: Path, config: SiteConfig, skipped: list[Diagnostic] | None
+) -> Iterable[tuple[str, str, os.stat_result]]:
+    """(name as the loader knows it, path, stat) of every file of ``root`` that
+    belongs to the site; what does not goes into ``skipped`` as warnings."""
+    found = walk_sources(root, config.root)
+    if skipped is not None:
+        display = _display_root(root, config)
+        skipped.extend(Diagnostic(f"{display}{rel}", 0, 0, why) for rel, why in found.skipped)
+    return found.files
+
+
+def _display_root(root: Path, config: SiteConfig) -> str:
+    try:
+        return f"{root.relative_to(config.root).as_posix()}/"
+    except ValueError:
+        return f"{root}/"
 
 
 _PARSER = jinja2.Environment()
@@ -409,15 +638,19 @@ def _names(source: str) -> frozenset[str]:
 
 
 def scan_templates(
-    config: SiteConfig, previous: dict[str, TemplateFile]
+    config: SiteConfig,
+    previous: dict[str, TemplateFile],
+    skipped: list[Diagnostic] | None = None,
 ) -> dict[str, TemplateFile]:
     """Every template by loader name (pages first, as the loader searches), with what it names.
 
-    A file whose size and mtime match ``previous`` is not read again.
+    A file whose size and mtime match ``previous`` is not read again. Links out of
+    the site and special files are not templates (see fsutil.walk_sources); they
+    are reported in ``skipped``.
     """
     result: dict[str, TemplateFile] = {}
     for root in (config.pages, config.templates):
-        for name, path, st in _walk(root):
+        for name, path, st in _walk(root, config, skipped):
             if name in result:
                 continue  # shadowed: the loader finds the page of that name first
             old = previous.get(name)

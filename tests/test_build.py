@@ -171,7 +171,7 @@ def test_check_mode_writes_nothing(site: Path) -> None:
 
 
 def test_output_cannot_be_the_site_itself(site: Path) -> None:
-    with pytest.raises(PushgenError, match="would replace the site itself"):
+    with pytest.raises(PushgenError, match="contains the site's sources"):
         build_site(load_config(site, output=site), jobs=1)
 
 

@@ -77,13 +77,26 @@ def start_build(site: Path, *args: str, script: str | None = None) -> subprocess
     )
 
 
-def stop_group(process: subprocess.Popen[bytes]) -> list[int]:
-    """SIGKILL whatever is left of the process group of ``process``; the pids that were alive."""
-    alive = [
+def group_members(process: subprocess.Popen[bytes]) -> list[int]:
+    """The live processes of the process group of ``process`` (zombies hold nothing: not counted)."""
+    return [
         pid
         for pid in map(int, filter(str.isdigit, os.listdir("/proc")))
-        if _pgid(pid) == process.pid
+        if _pgid(pid) == process.pid and not _zombie(pid)
     ]
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # gone
+    return stat.rpartition(")")[2].split()[0] in ("Z", "X")
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> list[int]:
+    """SIGKILL whatever is left of the process group of ``process``; the pids that were alive."""
+    alive = group_members(process)
     for pid in alive:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
@@ -258,7 +271,14 @@ def test_sigkill_of_a_parallel_build_leaves_no_process_holding_the_lock(big_site
             time.sleep(0.01)
         os.kill(process.pid, signal.SIGKILL)
         process.wait(timeout=30)
-        time.sleep(0.5)
+        # The workers die by themselves (PR_SET_PDEATHSIG sends them SIGKILL when
+        # the build dies). That takes a moment on a busy machine, so wait for it
+        # with a generous deadline instead of a fixed 0.5 s; nothing here kills
+        # them, so a worker that outlived its build still fails the test.
+        deadline = time.monotonic() + 60
+        while (alive := group_members(process)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert alive == [], "workers outlived the killed build"
         again = subprocess.run(
             [sys.executable, "-m", "pushgen", "build", str(site), "-j", "1"],
             cwd=REPO, env=_env(), capture_output=True, text=True, timeout=120, check=False,

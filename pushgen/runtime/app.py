@@ -47,6 +47,7 @@ from quart.typing import ResponseTypes
 
 from ..config import CONFIG_NAME, SiteConfig, load_config
 from ..errors import PushgenError
+from ..fsutil import check_output_location
 from .files import content_type, file_response, find_file
 from .headers import normalise_base_path
 from .options import ENV_PREFIX, SETTINGS, resolve
@@ -84,23 +85,11 @@ def check_output(config: SiteConfig) -> None:
     contains it, when it holds a ``pushgen.yaml``, or when it does not exist yet.
     """
     output, root = config.output, config.root
-    if output == root or root.is_relative_to(output):
-        raise PushgenError(
-            f"the output folder {output} contains the site's sources; "
-            "serve the folder `pushgen build` writes (output: in pushgen.yaml)"
-        )
-    # Serving pages/ or templates/ (or a folder in them) would send Jinja2 sources.
-    for sources in (config.pages, config.templates):
-        if output.is_relative_to(sources):
-            raise PushgenError(
-                f"the output folder {output} is inside the site's source folder {sources}; "
-                "serve the folder `pushgen build` writes (output: in pushgen.yaml)"
-            )
-    if (output / CONFIG_NAME).exists():
-        raise PushgenError(
-            f"{output} holds a {CONFIG_NAME}, so it looks like a site folder, not a built "
-            "output; refusing to serve source files"
-        )
+    # Serving pages/ or templates/ (or a folder in them) would send Jinja2 sources;
+    # the build refuses the same folders (one check for both).
+    check_output_location(
+        output, root, (config.pages, config.templates, config.static), CONFIG_NAME
+    )
     if not output.is_dir():
         raise PushgenError(f"no built output at {output}; run `pushgen build {root}` first")
 

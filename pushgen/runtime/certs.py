@@ -176,8 +176,8 @@ def dev_certificate(
         if cert is not None:
             return DevCertificate(certfile, keyfile, False, cert.not_valid_after_utc)
         cert_pem, key_pem, not_after = _generate(moment, ca)
-        # atomic_write goes through mkstemp, which creates files with mode 0600.
-        atomic_write(keyfile, key_pem)
+        # A private key: readable by its owner only, whatever the umask.
+        atomic_write(keyfile, key_pem, mode=0o600)
         atomic_write(certfile, cert_pem)
         return DevCertificate(certfile, keyfile, True, not_after)
 

@@ -211,11 +211,10 @@ def ensure_local_ca(
         return existing
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     cert_pem, key_pem = _make_ca(now or dt.datetime.now(dt.UTC))
-    # atomic_write goes through mkstemp, which creates files with mode 0600;
-    # the key first, so a certificate never exists without its key.
-    atomic_write(directory / _KEY_NAME, key_pem)
-    atomic_write(directory / _CERT_NAME, cert_pem)
-    os.chmod(directory / _CERT_NAME, 0o644)
+    # The key first, so a certificate never exists without its key; the key
+    # readable by its owner only, the certificate by anyone.
+    atomic_write(directory / _KEY_NAME, key_pem, mode=0o600)
+    atomic_write(directory / _CERT_NAME, cert_pem, mode=0o644)
     loaded = load_local_ca(directory)
     assert loaded is not None
     return LocalCA(loaded.certfile, loaded.keyfile, loaded.certificate, created=True)
@@ -329,8 +328,7 @@ def install(
             states.append(StoreState(f"system {SYSTEM_ANCHORS}", target.exists() or None, why_not))
         else:
             if not target.exists():
-                atomic_write(target, ca.certfile.read_bytes())
-                os.chmod(target, 0o644)
+                atomic_write(target, ca.certfile.read_bytes(), mode=0o644)
                 _update_system(str(SYSTEM_ANCHORS))
             states.append(StoreState(f"system {SYSTEM_ANCHORS}", True))
     return states
