@@ -363,7 +363,12 @@ def h2_get(
                 (":path", path),
                 (":scheme", "https"),
                 (":authority", authority or f"{host}:{port}"),
-                ("accept-encoding", "identity"),
+                # identity unless the test asks for a coding itself
+                *(
+                    []
+                    if any(n == "accept-encoding" for n, _ in headers)
+                    else [("accept-encoding", "identity")]
+                ),
                 *headers,
             ],
             end_stream=True,

@@ -48,6 +48,7 @@ from quart.typing import ResponseTypes
 from ..config import CONFIG_NAME, SiteConfig, load_config
 from ..errors import PushgenError
 from ..fsutil import check_output_location
+from .encodings import IMMUTABLE_CACHE_CONTROL, fingerprinted, representation
 from .files import content_type, file_response, find_file
 from .headers import normalise_base_path
 from .options import ENV_PREFIX, SETTINGS, resolve
@@ -103,8 +104,11 @@ def site_app(
 ) -> Quart:
     """A Quart app that serves the files of the built ``output`` folder under ``base_path``.
 
-    GET and HEAD only. HTML is sent with ``Cache-Control: no-cache``, other
-    files with ``public, max-age=static_max_age``; every file with an ``ETag``
+    GET and HEAD only. HTML is sent with ``Cache-Control: no-cache``, files
+    whose names carry a content hash with ``immutable`` and a year, other
+    files with ``public, max-age=static_max_age``; a file with ``.br``/``.gz``
+    siblings (:mod:`pushgen.precompress`) as the one ``Accept-Encoding`` picks,
+    with ``Vary: Accept-Encoding``; every file with an ``ETag``
     and ``Last-Modified`` and a 304 to a matching conditional request. A folder
     without its slash is redirected (308) to it, so relative links in its
     ``index.html`` resolve. With ``pretty_urls`` ``/about`` serves ``about.html``.
@@ -152,10 +156,25 @@ def site_app(
                 location += "?" + request.query_string.decode("latin-1")
             return Response("", status=308, headers={"Location": location})
         mimetype = content_type(found.path)
-        response = await file_response(found.path, mimetype)
-        response.headers["Cache-Control"] = (
-            _HTML_CACHE_CONTROL if mimetype == "text/html" else f"public, max-age={static_max_age}"
+        chosen = representation(
+            found.path,
+            found.mtime_ns,
+            request.headers.get("Accept-Encoding"),
+            ranged="Range" in request.headers,
         )
+        # The sibling's own ETag (Quart's is made of path, size and time) tells
+        # the encodings apart, so a 304 answers only for the body the client has.
+        response = await file_response(chosen.path, mimetype)
+        if chosen.coding is not None:
+            response.headers["Content-Encoding"] = chosen.coding
+        if chosen.varies:
+            response.vary.add("Accept-Encoding")
+        if mimetype == "text/html":
+            response.headers["Cache-Control"] = _HTML_CACHE_CONTROL
+        elif fingerprinted(found.path):
+            response.headers["Cache-Control"] = IMMUTABLE_CACHE_CONTROL
+        else:
+            response.headers["Cache-Control"] = f"public, max-age={static_max_age}"
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 

@@ -35,11 +35,12 @@ __all__ = ["Found", "content_type", "file_response", "find_file"]
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """What a URL path names: a ``file`` (its real path and size) or a folder to ``redirect`` to."""
+    """What a URL path names: a ``file`` (its real path, size, mtime) or a folder to ``redirect`` to."""
 
     kind: Literal["file", "redirect"]
     path: str = ""
     size: int = 0
+    mtime_ns: int = 0
 
 
 def _regular(root: str, candidate: str) -> os.stat_result | None:
@@ -80,7 +81,8 @@ def find_file(
     for candidate in candidates:
         st = _regular(root, candidate)
         if st is not None:
-            return Found("file", os.path.realpath(os.path.join(root, candidate)), st.st_size)
+            full = os.path.realpath(os.path.join(root, candidate))
+            return Found("file", full, st.st_size, st.st_mtime_ns)
     if rel and not rel.endswith("/") and _regular(root, os.path.join(rel, "index.html")):
         return Found("redirect")
     return None

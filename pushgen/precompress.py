@@ -1,0 +1,125 @@
+"""Brotli and gzip siblings of a build's text files, written once so the server never compresses.
+
+``precompress(output, written)`` writes ``NAME.br`` and ``NAME.gz`` beside every
+file of ``written`` whose type compresses (:data:`pushgen.runtime.encodings.COMPRESSIBLE`)
+when the result is smaller by a margin worth a ``Content-Encoding``; as nginx's
+``gzip_static``, ``brotli_static`` and whitenoise's ``CompressedStaticFilesStorage``
+expect. Each sibling takes its source's modification time, which is how the
+server (:func:`pushgen.runtime.encodings.representation`) and the next run tell
+a current sibling from a stale one: an up-to-date sibling is not written again.
+
+Files are compressed at the highest levels (brotli 11, gzip 9): it happens once
+per build and changed file, and every client of the site gains.
+
+Nothing pushgen did not write is overwritten: a ``.br``/``.gz`` that is itself one
+of the ``written`` files (a sibling the site ships in its ``static/``) is left as
+it is and reported.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import brotli
+
+from .runtime.encodings import CODINGS, COMPRESSIBLE, Coding
+
+__all__ = ["Precompressed", "compress", "precompress"]
+
+# whitenoise keeps a compressed file when it is under 95 % of the original;
+# below ~1 KiB a response fits a few packets either way and the saving is noise.
+_MIN_RATIO = 0.95
+_MIN_SIZE = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Precompressed:
+    """What one :func:`precompress` run did, as paths relative to the output folder."""
+
+    written: tuple[str, ...] = ()
+    up_to_date: tuple[str, ...] = ()
+    # Sources whose compressed forms were not smaller by the margin (or too small).
+    not_worth_it: tuple[str, ...] = ()
+    # Siblings the site ships itself, left alone: (path, why).
+    skipped: tuple[tuple[str, str], ...] = ()
+
+
+def compress(data: bytes, coding: Coding) -> bytes:
+    """``data`` in the content coding ``coding`` at its highest level."""
+    if coding == "br":
+        return bytes(brotli.compress(data, quality=11))
+    # mtime=0: the same bytes always give the same .gz (reproducible builds).
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
+def _write(path: Path, data: bytes, times: tuple[int, int]) -> None:
+    """Write ``path`` atomically (a reader never sees half a body) with the source's times."""
+    fd, tmp = tempfile.mkstemp(prefix=".pushgen-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
+        os.utime(tmp, ns=times)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def precompress(
+    output: str | os.PathLike[str], written: Iterable[str | os.PathLike[str]]
+) -> Precompressed:
+    """Write current ``.br``/``.gz`` siblings of the ``written`` files (relative to ``output``).
+
+    Raises :class:`OSError` only when a sibling cannot be written.
+    """
+    root = Path(output)
+    rels = sorted({Path(p).as_posix() for p in written})
+    shipped = set(rels)
+    done: list[str] = []
+    current: list[str] = []
+    small: list[str] = []
+    skipped: list[tuple[str, str]] = []
+    for rel in rels:
+        if os.path.splitext(rel)[1].lower() not in COMPRESSIBLE:
+            continue
+        source = root / rel
+        try:
+            st = source.stat()
+        except OSError:
+            continue  # removed since it was written: nothing to compress
+        times = (st.st_atime_ns, st.st_mtime_ns)
+        data: bytes | None = None
+        for coding, suffix in CODINGS.items():
+            sibling_rel = rel + suffix
+            if sibling_rel in shipped:
+                skipped.append(
+                    (
+                        sibling_rel,
+                        f"the site ships it; pushgen does not replace {suffix} files it did not write",
+                    )
+                )
+                continue
+            sibling = root / sibling_rel
+            try:
+                if sibling.stat().st_mtime_ns == st.st_mtime_ns:
+                    current.append(sibling_rel)
+                    continue
+            except OSError:
+                pass
+            if data is None:
+                data = source.read_bytes()
+            packed = compress(data, coding) if len(data) >= _MIN_SIZE else data
+            if len(packed) > len(data) * _MIN_RATIO:
+                # Not worth it. An older sibling, if any, is left: its time no
+                # longer matches the source's, so the server ignores it.
+                if rel not in small:
+                    small.append(rel)
+                continue
+            _write(sibling, packed, times)
+            done.append(sibling_rel)
+    return Precompressed(tuple(done), tuple(current), tuple(small), tuple(skipped))
