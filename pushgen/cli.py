@@ -328,6 +328,12 @@ def scan(
 @click.option(
     "--base-path", default="/", show_default=True, help="With --folder: URL prefix SITE is at."
 )
+@click.option(
+    "--quic",
+    is_flag=True,
+    help="Also serve HTTP/3 on the same port over UDP, advertised by Alt-Svc"
+    " (needs aioquic: pip install 'pushgen[h3]').",
+)
 def serve(
     site: Path,
     output: Path | None,
@@ -341,6 +347,7 @@ def serve(
     early_hints_delay: float | None,
     folder: bool,
     base_path: str,
+    quic: bool,
 ) -> None:
     """Serve the built SITE over HTTP/2 + TLS with push, 103 Early Hints and Link headers."""
     from .serve import serve as run
@@ -366,6 +373,7 @@ def serve(
                 certfile=certfile,
                 keyfile=keyfile,
                 early_hints_delay=early_hints_delay,
+                quic=quic,
             )
         )
     stop = threading.Event()
@@ -393,6 +401,7 @@ def serve(
         keyfile=keyfile,
         build_if_stale=not no_build,
         early_hints_delay=early_hints_delay,
+        quic=quic,
     )
     stop.set()
     raise SystemExit(code)

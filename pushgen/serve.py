@@ -33,10 +33,12 @@ def run_server(
     keyfile: str | os.PathLike[str],
     access_log: bool = True,
     graceful_timeout: float = 3.0,
+    quic: bool = False,
 ) -> int:
     """Serve ``app`` on Hypercorn with HTTP/2 over TLS until Ctrl-C or SIGTERM; return 0.
 
-    ``port=0`` picks a free port. The first line printed to stdout is
+    ``port=0`` picks a free port; ``quic`` adds HTTP/3 on the same port over
+    UDP. The first line printed to stdout is
     ``pushgen: serving at https://HOST:PORT/ ...``. Raises :class:`PushgenError`
     when the certificate cannot be used or the address cannot be bound.
     """
@@ -47,14 +49,19 @@ def run_server(
         keyfile=keyfile,
         access_log=access_log,
         graceful_timeout=graceful_timeout,
+        quic=quic,
     )
+    if listening.quic:
+        print(f"pushgen: HTTP/3 on UDP port {listening.port} (Alt-Svc advertises it)", flush=True)
     print(f"pushgen: serving at {listening.url}  (press Ctrl-C to stop)", flush=True)
     run(app, listening)
     print("pushgen: stopped", flush=True)
     return 0
 
 
-def serve_app(app: Any, *, host: str, port: int, pair: tuple[Path, Path] | None) -> int:
+def serve_app(
+    app: Any, *, host: str, port: int, pair: tuple[Path, Path] | None, quic: bool = False
+) -> int:
     """Print how hints go out and which certificate serves, then :func:`run_server`.
 
     ``pair`` is a checked certificate and key
@@ -72,7 +79,7 @@ def serve_app(app: Any, *, host: str, port: int, pair: tuple[Path, Path] | None)
         made = "created" if dev.created else "using"
         print(f"pushgen: {made} a development certificate for localhost ({dev.certfile})")
         print(f"pushgen: {trust_summary(dev.certfile)}")
-    return run_server(app, host=host, port=port, certfile=pair[0], keyfile=pair[1])
+    return run_server(app, host=host, port=port, certfile=pair[0], keyfile=pair[1], quic=quic)
 
 
 # --- pushgen serve ----------------------------------------------------------------
@@ -168,6 +175,7 @@ def serve(
     keyfile: str | os.PathLike[str] | None = None,
     build_if_stale: bool = True,
     early_hints_delay: float | None = None,
+    quic: bool = False,
 ) -> int:
     """Serve the built ``site`` with push, 103 Early Hints and ``Link`` headers; return an exit code.
 
@@ -175,7 +183,8 @@ def serve(
     the sources. Without ``certfile``/``keyfile`` uses the self-signed
     development certificate (:func:`pushgen.runtime.certs.dev_certificate`).
     ``early_hints_delay`` (seconds) goes to :func:`pushgen.app.create_app`; None
-    leaves it to ``PUSHGEN_EARLY_HINTS_DELAY`` or the default. Prints how hints
+    leaves it to ``PUSHGEN_EARLY_HINTS_DELAY`` or the default. ``quic`` adds
+    HTTP/3 on the same port over UDP. Prints how hints
     are delivered and the URL, serves until Ctrl-C, returns 0; prints the
     problem and returns 1 when it cannot start.
     """
@@ -194,7 +203,7 @@ def serve(
             manifest=config.manifest,
             early_hints_delay=early_hints_delay,
         )
-        return serve_app(app, host=host, port=port, pair=pair)
+        return serve_app(app, host=host, port=port, pair=pair, quic=quic)
     except PushgenError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -1,4 +1,11 @@
-"""Running an ASGI app on Hypercorn with HTTP/2 over TLS, and stopping it cleanly.
+"""Running an ASGI app on Hypercorn with HTTP/2 over TLS (and HTTP/3), and stopping it cleanly.
+
+With ``quic=True`` HTTP/3 (RFC 9114) listens on the same port number over UDP
+(Hypercorn's ``quic_bind``, which needs ``aioquic``: ``pip install
+'pushgen[h3]'``), and every response carries Hypercorn's ``Alt-Svc:
+h3=":PORT"; ma=3600`` (RFC 7838), which is how a browser that first connected
+over TCP learns that it may switch. Browsers only switch to a certificate they
+trust without exceptions (``pushgen trust install``).
 
 Nothing here prints, builds or returns an exit code: ``pushgen serve``
 (:mod:`pushgen.serve`) does those around :func:`listen` and :func:`run`.
@@ -25,16 +32,18 @@ class Listening:
     config: Any  # hypercorn.config.Config (Hypercorn ships no type information)
     port: int
     url: str
+    quic: bool = False
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+def _bind(host: str, port: int, kind: int = socket.SOCK_STREAM) -> socket.socket:
+    info = socket.getaddrinfo(host, port, type=kind, flags=socket.AI_PASSIVE)
     family, kind, proto, _, address = info[0]
     sock = socket.socket(family, kind, proto)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
-        sock.listen(128)
+        if kind == socket.SOCK_STREAM:
+            sock.listen(128)
     except OSError:
         sock.close()
         raise
@@ -57,13 +66,23 @@ def listen(
     keyfile: str | os.PathLike[str],
     access_log: bool = True,
     graceful_timeout: float = 3.0,
+    quic: bool = False,
 ) -> Listening:
     """Check the certificate and bind ``host:port`` (0 picks a free port) for :func:`run`.
 
-    Raises :class:`PushgenError` when the certificate cannot be used or the
-    address cannot be bound.
+    With ``quic`` also binds UDP ``host:port`` (the same number) for HTTP/3.
+    Raises :class:`PushgenError` when the certificate cannot be used, the
+    address cannot be bound, or ``quic`` is asked for without ``aioquic``.
     """
     from hypercorn.config import Config
+
+    if quic:
+        try:
+            import aioquic  # noqa: F401  (Hypercorn imports it only when serving)
+        except ImportError as exc:
+            raise PushgenError(
+                "--quic needs aioquic: pip install 'pushgen[h3]' (or pip install aioquic)"
+            ) from exc
 
     config = Config()
     # Hypercorn closes a connection after 1,000 requests by default; an HTTP/2
@@ -89,8 +108,19 @@ def listen(
     except OSError as exc:
         raise PushgenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     actual_port = sock.getsockname()[1]
+    if quic:
+        # The same port number: Alt-Svc may name another port, but one number
+        # for both is what a firewall rule and a reader expect.
+        try:
+            udp = _bind(host, actual_port, socket.SOCK_DGRAM)
+        except OSError as exc:
+            sock.close()
+            raise PushgenError(
+                f"cannot listen for HTTP/3 on UDP {host}:{actual_port}: {exc.strerror or exc}"
+            ) from exc
+        config.quic_bind = [f"fd://{udp.detach()}"]
     config.bind = [f"fd://{sock.detach()}"]
-    return Listening(config, actual_port, _url(host, actual_port))
+    return Listening(config, actual_port, _url(host, actual_port), quic)
 
 
 async def _serve(app: Any, config: Any) -> None:

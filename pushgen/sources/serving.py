@@ -57,12 +57,16 @@ def serve_folder(
     certfile: str | os.PathLike[str] | None = None,
     keyfile: str | os.PathLike[str] | None = None,
     early_hints_delay: float | None = None,
+    quic: bool = False,
 ) -> int:
-    """Serve ``folder`` over HTTP/2 + TLS until Ctrl-C; return the exit code (1 when it cannot start)."""
+    """Serve ``folder`` over HTTP/2 + TLS until Ctrl-C; return the exit code (1 when it cannot start).
+
+    ``quic`` adds HTTP/3 on the same port over UDP.
+    """
     try:
         pair = certificate_pair(certfile, keyfile)
         app = folder_app(folder, manifest, base_path=base_path, early_hints_delay=early_hints_delay)
-        return serve_app(app, host=host, port=port, pair=pair)
+        return serve_app(app, host=host, port=port, pair=pair, quic=quic)
     except PushgenError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
