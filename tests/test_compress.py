@@ -109,7 +109,9 @@ def test_precompress_writes_siblings_that_decompress_once(tmp_path: Path) -> Non
     assert brotli.decompress((tmp_path / "a.css.br").read_bytes()) == CSS
     assert gzip.decompress((tmp_path / "b.js.gz").read_bytes()) == JS
     assert not (tmp_path / "img.png.gz").exists()
-    assert (tmp_path / "a.css.br").stat().st_mtime_ns == (tmp_path / "a.css").stat().st_mtime_ns
+    source, sibling = (tmp_path / "a.css").stat(), (tmp_path / "a.css.br").stat()
+    assert sibling.st_mtime_ns == source.st_mtime_ns
+    assert sibling.st_mode == source.st_mode  # readable by whoever reads the source
     # Up to date: nothing is written again.
     again = precompress(tmp_path, written)
     assert again.written == ()
