@@ -19,7 +19,7 @@ import pytest
 
 from pushgen.precompress import precompress
 from pushgen.runtime.encodings import fingerprinted, negotiate, representation
-from tests.clients import ServerProcess, h2_get
+from tests.clients import ServerProcess, h2_get, start_hypercorn
 from tests.conftest import Site
 
 BOTH = frozenset({"br", "gzip"})
@@ -246,3 +246,29 @@ def test_pushed_bodies_are_compressed(compressed_site: Site, start_server: Any) 
     plain = h2_get(server.host, server.port, "/")
     assert "content-encoding" not in dict(plain.pushes["/static/css/site.css"].headers)
     assert plain.pushes["/static/css/site.css"].body == CSS
+
+
+def test_create_app_under_hypercorns_cli_serves_siblings(
+    compressed_site: Site, dev_cert: Any, tmp_path: Path
+) -> None:
+    """The production path: Hypercorn's own CLI running the app factory, asked by the h2 client."""
+    process = start_hypercorn(
+        "pushgen.app:create_app()",
+        tmp_path / "hypercorn.log",
+        certfile=dev_cert.certfile,
+        keyfile=dev_cert.keyfile,
+        env={"PUSHGEN_SITE": str(compressed_site.root)},
+    )
+    try:
+        exchange = h2_get(
+            process.host, process.port, "/static/js/app.js", headers=[("accept-encoding", "gzip")]
+        )
+        assert exchange.status == 200
+        assert exchange.header("content-encoding") == "gzip"
+        assert exchange.header("vary") == "Accept-Encoding"
+        assert gzip.decompress(exchange.body) == JS
+        head = h2_get(process.host, process.port, "/static/js/app.js")
+        assert head.header("content-encoding") is None and head.body == JS
+        assert head.header("etag") != exchange.header("etag")
+    finally:
+        process.stop()
