@@ -35,9 +35,13 @@ and max; ratios are medians over the baseline's median.
 
 h2load disables push (``SETTINGS_ENABLE_PUSH=0``), as every current browser
 does. Hypercorn 0.18 offers the ASGI push extension on every HTTP/2 request
-whatever the client's setting, so pushgen still makes its PUSH_PROMISEs through
-Quart's ``make_push_promise`` and Hypercorn drops them: that work is part of
-what ``pushgen serve`` costs here, and ``push off`` shows how much.
+whatever the client's setting, and builds each PUSH_PROMISE before h2 drops it;
+pushgen's Hypercorn hook (:mod:`pushgen.runtime.h2push`) withholds the extension
+from such a client, so the middleware does no push work for it. Two more servers
+show what that is worth: ``pushgen serve, no push hook`` (the hook left out: every
+page pays for pushes h2load refuses, as before the hook) and ``pushgen, all off``
+(push, 103 and Link off: the same app doing no hint work at all). The goal table
+gives each one's page requests per second over ``all off``'s (goal: >= 0.98).
 
 **Memory per route.** A 10,000-route manifest (5 entries a route, as ``pushgen
 build`` writes it) is parsed, then :func:`pushgen.runtime.headers.build_route_table`
@@ -124,10 +128,14 @@ SERVERS = {
     "pushgen, 103 always": "pushgen-103",
     "pushgen, push off": "pushgen-nopush",
     "pushgen, Link only": "pushgen-link",
+    "pushgen serve, no push hook": "pushgen-nohook",
+    "pushgen, all off": "pushgen-off",
     "site_app (no pushgen)": "site_app",
     "bare Quart": "quart",
 }
 BASELINE = "site_app (no pushgen)"
+ALL_OFF = "pushgen, all off"
+GOAL_SERVERS = ("pushgen serve", "pushgen serve, no push hook", ALL_OFF)
 
 INTRO = """\
 # Performance
@@ -166,6 +174,15 @@ def make_app(kind: str, site: Path) -> object:
         return create_app(site, push=False, early_hints_delay=0, environ={})
     if kind == "pushgen-link":
         return create_app(site, push=False, early_hints=False, environ={})
+    if kind == "pushgen-nohook":
+        from pushgen.runtime import h2push
+
+        # Mark the hook as refused before the app would install it: this server
+        # then runs Hypercorn as it ships, which is what the hook is measured against.
+        h2push._state["installed"] = False
+        return create_app(site, environ={})
+    if kind == "pushgen-off":
+        return create_app(site, push=False, early_hints=False, link_headers=False, environ={})
     if kind == "site_app":
         return site_app(config.output, base_path=config.base_path, pretty_urls=config.pretty_urls)
     if kind == "quart":
@@ -334,15 +351,27 @@ def make_site(root: Path) -> Path:
 Results = dict[str, dict[str, list[Run]]]
 
 
-def run(rounds: int, duration: float, clients: int, streams: int, access_log: bool) -> Results:
-    """Every round: each URL set against each server, in a rotating order."""
+def run(
+    rounds: int,
+    duration: float,
+    clients: int,
+    streams: int,
+    access_log: bool,
+    *,
+    goal: bool = False,
+) -> Results:
+    """Every round: each URL set against each server, in a rotating order.
+
+    ``goal``: only the page, and only the servers of :func:`goal_table`.
+    """
     work = Path(tempfile.mkdtemp(prefix="pushgen-runtime-"))
     try:
         site = make_site(work / "site")
         cert = dev_certificate(work / "cert")
         certs = (cert.certfile, cert.keyfile)
-        names = list(SERVERS)
-        results: Results = {label: {name: [] for name in names} for label in URL_SETS}
+        names = list(GOAL_SERVERS if goal else SERVERS)
+        url_sets = {k: v for k, v in URL_SETS.items() if not goal or v == (PAGE_URL,)}
+        results: Results = {label: {name: [] for name in names} for label in url_sets}
         with running([]) as servers:
             for name in names:
                 servers.append(start(SERVERS[name], site, certs, work, access_log))
@@ -359,7 +388,7 @@ def run(rounds: int, duration: float, clients: int, streams: int, access_log: bo
                 once(name, PAGE_VIEW, None)
             for round_ in range(rounds):
                 order = names[round_ % len(names) :] + names[: round_ % len(names)]
-                for label, paths in URL_SETS.items():
+                for label, paths in url_sets.items():
                     for name in order:
                         results[label][name].append(once(name, paths, duration))
         return results
@@ -386,6 +415,24 @@ def rps_table(results: Results) -> str:
                 f"| {label} | {name} | {med_rps:.0f} | {min(rps):.0f} | {max(rps):.0f}"
                 f" | {med_rps / base_rps:.2f} | {med_cpu:.0f} | {min(cpu):.0f} | {max(cpu):.0f}"
                 f" | {med_cpu / base_cpu:.2f} | {hinted:.0%} |"
+            )
+    return "\n".join(lines)
+
+
+def goal_table(results: Results) -> str:
+    """Page requests per second of pushgen's servers over the same app with everything off."""
+    lines = [
+        f"| requests | server | req/s median | x {ALL_OFF} (goal >= 0.98) | CPU x {ALL_OFF} |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for label, by_server in results.items():
+        off_rps = statistics.median(r.rps for r in by_server[ALL_OFF])
+        off_cpu = statistics.median(r.cpu_us for r in by_server[ALL_OFF])
+        for name in GOAL_SERVERS:
+            rps = statistics.median(r.rps for r in by_server[name])
+            cpu = statistics.median(r.cpu_us for r in by_server[name])
+            lines.append(
+                f"| {label} | {name} | {rps:.0f} | {rps / off_rps:.2f} | {cpu / off_cpu:.2f} |"
             )
     return "\n".join(lines)
 
@@ -422,6 +469,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--routes", type=int, default=10_000, help="manifest size for memory")
     parser.add_argument("--quick", action="store_true", help="3 rounds of 1 s")
     parser.add_argument("--access-log", action="store_true", help="log every request (all servers)")
+    parser.add_argument(
+        "--goal",
+        action="store_true",
+        help="only the page, on pushgen serve with and without the push hook and all off",
+    )
     parser.add_argument("--markdown", type=Path, help="write the tables into this file")
     parser.add_argument("--note", default="", help="a remark printed after the command")
     parser.add_argument("--serve", choices=sorted(set(SERVERS.values())), help=argparse.SUPPRESS)
@@ -435,9 +487,12 @@ def main(argv: list[str] | None = None) -> int:
         print("h2load is missing: apt-get install -y nghttp2-client", file=sys.stderr)
         return 2
     rounds, duration = (3, 1.0) if args.quick else (args.rounds, args.duration)
+    results = run(rounds, duration, args.clients, args.streams, args.access_log, goal=args.goal)
+    if args.goal:
+        print(goal_table(results))
+        return 0
     memory = measure_memory(args.routes)
-    results = run(rounds, duration, args.clients, args.streams, args.access_log)
-    text = rps_table(results) + "\n\n" + memory_table(memory)
+    text = rps_table(results) + "\n\n" + goal_table(results) + "\n\n" + memory_table(memory)
     print(text)
     if args.markdown:
         command = (

@@ -56,6 +56,10 @@ def _h2o(ctx: Context) -> str:
         "Use it as the paths of a host (h2o built with mruby: `h2o --version` says mruby: YES):",
         "    paths: !file /etc/h2o/pushgen-paths.yaml",
         'or copy the "/" entry into your paths.',
+        # CASPer: a cookie of what was pushed, so a returning browser is pushed only
+        # what changed (https://h2o.examp1e.net/configure/http2_directives.html#http2-casper).
+        # h2o accepts it at global or host level only, not in paths.
+        "Beside paths:, at the host level, turn on h2o's cache-aware push:  http2-casper: ON",
     ]
     out = header(ctx, "#", notes)
     out.append('"/":')

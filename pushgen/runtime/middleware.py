@@ -36,6 +36,13 @@ Hypercorn offers both extensions on HTTP/2 and HTTP/3 only; on HTTP/1.1 the fina
 response's ``Link`` header (added by :mod:`pushgen.quart`) carries the hints. A
 conditional GET (``If-None-Match``/``If-Modified-Since``) comes from a client with
 the page cached, and most likely its assets too: it gets hints but no pushes.
+
+An asset already pushed on the connection (its push diary) or named in the
+request's digest cookie is not pushed again; the page's response then carries
+the updated cookie (:mod:`pushgen.runtime.pushcache` says why and how). Under
+Hypercorn, :mod:`pushgen.runtime.h2push` gives each connection its own diary and
+withholds the push extension from a client whose SETTINGS disable push, so such a
+client costs no push work at all.
 """
 
 from __future__ import annotations
@@ -45,7 +52,16 @@ import math
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from . import h2push
 from .headers import RouteTable
+from .pushcache import (
+    CONNECTION_EXTENSION,
+    ConnectionDiaries,
+    PushDiary,
+    asset_key,
+    digest_cookie,
+    read_digest,
+)
 
 __all__ = ["EARLY_HINT", "PUSH", "ASGIApp", "EarlyHintsMiddleware", "Receive", "Scope", "Send"]
 
@@ -75,6 +91,9 @@ class EarlyHintsMiddleware:
     either off without unwrapping. ``hint_delay`` (seconds, >= 0) holds the 103
     back until the app has gone that long without starting its response, and
     sends none if it starts sooner; 0 sends it at once, before the app runs.
+    ``digest`` keeps a cookie of the assets pushed to the client, so a returning
+    client is pushed only what changed; ``version`` gives an asset's version
+    (its ETag, a stat) from its push path, so a changed asset is pushed again.
     Raises ValueError for a negative or non-numeric ``hint_delay``.
     """
 
@@ -86,6 +105,8 @@ class EarlyHintsMiddleware:
         enabled: bool = True,
         push: bool = False,
         hint_delay: float = 0.0,
+        digest: bool = True,
+        version: Callable[[str], str] | None = None,
     ) -> None:
         if (
             isinstance(hint_delay, bool)
@@ -99,6 +120,11 @@ class EarlyHintsMiddleware:
         self.enabled = enabled
         self.push = push
         self.hint_delay = float(hint_delay)
+        self.digest = digest
+        self.version = version
+        self._diaries = ConnectionDiaries()
+        if push:
+            h2push.install()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Push and hint when it applies, then hand the request to the wrapped app."""
@@ -112,7 +138,9 @@ class EarlyHintsMiddleware:
                 plan = self.table().lookup(scope.get("path", ""), scope.get("root_path", ""))
                 if plan is not None:
                     if can_push and plan.push_paths:
-                        await self._push(scope, send, plan.push_paths)
+                        pushed = await self._push(scope, send, plan.push_paths)
+                        if pushed:
+                            send = _CookieSend(send, digest_cookie(pushed, **self._cookie(scope)))
                     if can_hint and plan.links:
                         hint = {"type": EARLY_HINT, "links": list(plan.links)}
                         if self.hint_delay > 0:
@@ -125,16 +153,57 @@ class EarlyHintsMiddleware:
                         await send(hint)
         await self.app(scope, receive, send)
 
-    @staticmethod
-    async def _push(scope: Scope, send: Send, paths: tuple[str, ...]) -> None:
+    def _diary(self, scope: Scope, extensions: MutableMapping[str, Any]) -> PushDiary | None:
+        diary = extensions.get(CONNECTION_EXTENSION)
+        if isinstance(diary, PushDiary):
+            return diary
+        client = scope.get("client")
+        if not client or not client[1]:
+            # No transport address (a test client, a Unix socket): nothing names
+            # the connection, so every request is pushed all it lacks by the cookie.
+            return None
+        return self._diaries.diary((tuple(client), scope.get("server")))
+
+    def _cookie(self, scope: Scope) -> dict[str, Any]:
+        root = scope.get("root_path", "") or ""
+        return {"path": root.rstrip("/") + "/", "secure": scope.get("scheme") == "https"}
+
+    async def _push(self, scope: Scope, send: Send, paths: tuple[str, ...]) -> list[int]:
+        """Push what the client lacks; the digest to set (empty when nothing changed)."""
         request_headers = scope.get("headers") or []
         if any(name in _CONDITIONAL for name, _ in request_headers):
-            return
+            return []
         headers = [(name, value) for name, value in request_headers if name in _PUSH_HEADERS]
+        diary = self._diary(scope, scope["extensions"])
+        known = read_digest(request_headers) if self.digest else ()
+        had = frozenset(known)
+        version = self.version
+        pushed: list[int] = []
         for path in paths:
-            # A client that disabled push (SETTINGS_ENABLE_PUSH=0) is the server's
-            # to handle: Hypercorn drops the promise.
+            key = asset_key(path, version(path) if version is not None else "")
+            if key in had or (diary is not None and key in diary):
+                continue
+            if diary is not None:
+                diary.add(key)
+            pushed.append(key)
             await send({"type": PUSH, "path": path, "headers": headers})
+        return [*known, *pushed] if pushed and self.digest else []
+
+
+class _CookieSend:
+    """The app's ``send`` with the digest cookie added to its response head."""
+
+    __slots__ = ("_cookie", "_send")
+
+    def __init__(self, send: Send, cookie: bytes) -> None:
+        self._send = send
+        self._cookie = cookie
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == _START:
+            message = dict(message)
+            message["headers"] = [*message.get("headers", ()), (b"set-cookie", self._cookie)]
+        await self._send(message)
 
 
 class _LateHint:

@@ -53,6 +53,9 @@ SETTINGS: Mapping[str, Setting] = {
         # Every push competes with the page for the connection; past a handful
         # of critical assets a push costs more than the round trip it saves.
         Setting("max_pushes", "count", 10),
+        # A cookie of what was pushed, so a returning client is pushed only what
+        # changed (pushgen.runtime.pushcache).
+        Setting("push_digest", "bool", True),
         Setting("base_path", "url_path", "/"),
         Setting("pretty_urls", "bool", False),
         Setting("reload_interval", "seconds", 1.0),

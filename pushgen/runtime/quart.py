@@ -24,6 +24,7 @@ keyword                ``app.config`` key              default
 ``pretty_urls``        ``PUSHGEN_PRETTY_URLS``         ``False``
 ``reload_interval``    ``PUSHGEN_RELOAD_INTERVAL``     ``1.0`` s (0 stops watching)
 ``manifest_required``  ``PUSHGEN_MANIFEST_REQUIRED``   ``True``
+``push_digest``        ``PUSHGEN_PUSH_DIGEST``         ``True`` (a cookie of pushed assets)
 =====================  ==============================  ============================
 
 (*) a relative manifest path is relative to ``app.root_path``, like other Quart paths.
@@ -49,6 +50,7 @@ import logging
 import os
 import stat
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +82,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("pushgen")
+_VERSION_TTL = 1.0
+_VERSION_CACHE_SIZE = 4096
 _T = TypeVar("_T")
 
 EXTENSION_KEY = "pushgen"
@@ -107,6 +111,9 @@ class Options:
     pretty_urls: bool = False
     reload_interval: float = DEFAULT_RELOAD_INTERVAL
     manifest_required: bool = True
+    # A cookie listing what was pushed (pushgen.runtime.pushcache), so a
+    # returning client is pushed only what changed.
+    push_digest: bool = True
     # The folder the manifest's paths are served from; gives file sizes for the
     # byte budgets of manifest rules (``policy: {max_bytes: ...}``).
     output: Path | None = None
@@ -128,6 +135,35 @@ class PushgenState:
         self.generation = 0
         self._signature: tuple[int, int, int] | None = None
         self._task: asyncio.Task[None] | None = None
+        self._versions: dict[str, tuple[float, str]] = {}
+
+    def version(self, path: str) -> str:
+        """The version of the pushed file at URL ``path`` (its stat), for the push digest.
+
+        Looked up at most once a second per path (the paths come from the
+        manifest, so the cache is bounded by it), so a rebuilt asset is pushed
+        again within a second, and a page request does no file system work.
+        """
+        now = time.monotonic()
+        cached = self._versions.get(path)
+        if cached is not None and now - cached[0] < _VERSION_TTL:
+            return cached[1]
+        text = ""
+        output = self.options.output
+        found = (
+            None if output is None else find_file(output, path, base_path=self.options.base_path)
+        )
+        if found is not None and found.kind == "file":
+            try:
+                st = os.stat(found.path)
+            except OSError:
+                pass  # gone since the lookup: unversioned, like a path outside the output
+            else:
+                text = f"{st.st_mtime_ns}-{st.st_size}"
+        if len(self._versions) >= _VERSION_CACHE_SIZE:
+            self._versions.clear()
+        self._versions[path] = (now, text)
+        return text
 
     def _stat(self) -> tuple[int, int, int] | None:
         # inode catches an atomic replace; size and mtime catch an in-place edit.
@@ -346,6 +382,7 @@ _EXTENSION_SETTINGS = (
     "pretty_urls",
     "reload_interval",
     "manifest_required",
+    "push_digest",
     "output",
 )
 
@@ -378,6 +415,7 @@ def init_app(
     pretty_urls: bool | None = None,
     reload_interval: float | None = None,
     manifest_required: bool | None = None,
+    push_digest: bool | None = None,
     output: str | os.PathLike[str] | None = None,
     policy: Policy | None = None,
 ) -> Quart:
@@ -406,6 +444,7 @@ def init_app(
             "pretty_urls": pretty_urls,
             "reload_interval": reload_interval,
             "manifest_required": manifest_required,
+            "push_digest": push_digest,
             "output": output,
             "policy": policy,
         },
@@ -424,6 +463,8 @@ def init_app(
             enabled=options.early_hints,
             push=options.push,
             hint_delay=options.early_hints_delay,
+            digest=options.push_digest,
+            version=state.version,
         )
         app.asgi_app = middleware  # type: ignore[assignment,method-assign]
     return app

@@ -1,0 +1,108 @@
+"""A small hook into Hypercorn's HTTP/2 protocol: the client's push setting and a per-connection diary.
+
+Hypercorn (0.18) offers the ASGI push extension on every HTTP/2 request, whatever
+the client said in SETTINGS_ENABLE_PUSH (RFC 9113 §6.5.2), and for each
+``http.response.push`` builds the promise's headers and asks h2 to push, which
+then refuses. Every browser and h2load disable push, so that work is paid on
+every page and gains nothing: bench/runtime_bench.py measured 0.80-0.94x the
+page requests per second of the same server with push off. Hypercorn has no
+supported hook for either fact (its scope carries no per-connection object and
+no peer settings), hence this subclass of its ``H2Protocol``:
+
+* each request's scope gets the push extension only when the client's current
+  SETTINGS allow push (read from the connection's h2 state when the request
+  starts: the client's first SETTINGS frame precedes its first request, RFC 9113
+  §3.4), so the middleware skips push work for the others;
+* each request's scope carries ``extensions["pushgen.connection"]``, a
+  :class:`~pushgen.runtime.pushcache.PushDiary` that lives exactly as long as
+  the connection (the middleware's push diary).
+
+It wraps the protocol's ASGI app (an ``AppWrapper``, which Hypercorn calls with
+the scope) and nothing else, and is installed by replacing the name
+``H2Protocol`` that ``hypercorn.protocol.ProtocolWrapper`` looks up. It is pinned
+to the Hypercorn versions its tests ran with (:data:`TESTED_VERSIONS`); on any
+other, :func:`install` logs one line and leaves Hypercorn as it is (the push
+extension then goes to every client, as before, and the middleware keys its
+diaries by the connection's addresses).
+"""
+
+from __future__ import annotations
+
+import logging
+from importlib import metadata
+from typing import Any
+
+from .pushcache import CONNECTION_EXTENSION, PushDiary
+
+__all__ = ["TESTED_VERSIONS", "install", "installed", "tested"]
+
+log = logging.getLogger("pushgen")
+
+TESTED_VERSIONS = frozenset({"0.18.0"})
+_PUSH = "http.response.push"
+_state: dict[str, bool] = {}
+
+
+def installed() -> bool:
+    """Whether the hook is in place in this process."""
+    return _state.get("installed", False)
+
+
+def install() -> bool:
+    """Put the hook in place once per process; False (with a log line) on an untested Hypercorn."""
+    if "installed" in _state:
+        return _state["installed"]
+    try:
+        version = metadata.version("hypercorn")
+    except metadata.PackageNotFoundError:
+        _state["installed"] = False
+        return False
+    if not tested(version):
+        _state["installed"] = False
+        return False
+    import hypercorn.protocol as protocol_module
+    from hypercorn.protocol.h2 import H2Protocol
+
+    class PushgenH2Protocol(H2Protocol):
+        """Hypercorn's HTTP/2 protocol, whose requests see the client's push setting and a diary."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.app = _ConnectionApp(self.app, self)  # type: ignore[assignment]
+
+    # The name ProtocolWrapper looks up when a connection negotiates h2.
+    protocol_module.H2Protocol = PushgenH2Protocol  # type: ignore[attr-defined]
+    _state["installed"] = True
+    return True
+
+
+def tested(version: str) -> bool:
+    """Whether the hook was tested with Hypercorn ``version``; logs why not when it was not."""
+    if version in TESTED_VERSIONS:
+        return True
+    log.info(
+        "pushgen: Hypercorn %s is not one pushgen's push hook was tested with (%s); "
+        "clients that disable push still cost a push attempt per asset",
+        version,
+        ", ".join(sorted(TESTED_VERSIONS)),
+    )
+    return False
+
+
+class _ConnectionApp:
+    """The app as one HTTP/2 connection's streams call it."""
+
+    __slots__ = ("_app", "_diary", "_protocol")
+
+    def __init__(self, app: Any, protocol: Any) -> None:
+        self._app = app
+        self._protocol = protocol
+        self._diary = PushDiary()
+
+    async def __call__(self, scope: Any, *args: Any) -> None:
+        extensions = scope.get("extensions")
+        if scope["type"] == "http" and extensions is not None:
+            extensions[CONNECTION_EXTENSION] = self._diary
+            if _PUSH in extensions and not self._protocol.connection.remote_settings.enable_push:
+                del extensions[_PUSH]
+        await self._app(scope, *args)
