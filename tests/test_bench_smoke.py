@@ -46,6 +46,12 @@ def load(name: str) -> ModuleType:
         "build_bench",
         "incremental_bench",
         "browser_bench",
+        "app_bench",
+        "scan_bench",
+        "compress_bench",
+        "push_cache_bench",
+        "rules_bench",
+        "url_bench",
     ],
 )
 def test_benchmark_modules_import_and_have_a_main(name: str) -> None:
