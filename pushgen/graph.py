@@ -228,6 +228,10 @@ class Resolver:
             # (a rule `set: [{path: ..., hint: true}]` hints a critical one).
             push, hint = False, False
             notes = ("not hinted: a stylesheet image, fetched only where a rule matches",)
+        elif _waits_for_nothing(ref):
+            # Pushing it contends with what the first render needs (issue 15).
+            push = False
+            notes = (f"hint only: {_waits_for_nothing(ref)}",)
         elif destination not in self.push_destinations:
             push = False
             pushed = ", ".join(sorted(self.push_destinations)) or "nothing"
@@ -264,6 +268,8 @@ class Resolver:
             ref.crossorigin,
             ref.media,
             ref.module,
+            ref.placement,
+            ref.timing,
         )
         entry = self._entries.get(key)
         if entry is None:
@@ -465,6 +471,24 @@ class Resolver:
                 if self._add(found, ref, link_chain, []) and ref.destination == "script":
                     children.append((ref, link_chain))
             stack.extend(reversed(children))
+
+
+def _waits_for_nothing(ref: Reference) -> str:
+    """Why the first render does not wait for the classic script ``ref`` ("" when it does).
+
+    HTML Standard, "prepare the script element": a ``defer`` script runs after
+    parsing, an ``async`` one whenever it arrives, and a parser-blocking script in
+    ``<body>`` lets the browser render everything above it first. Only a classic
+    script in ``<head>`` without either holds the first render. Module scripts are
+    pushed with their static imports: the page's behaviour usually hangs on them.
+    """
+    if ref.kind != "script" or ref.module or ref.destination != "script":
+        return ""
+    if ref.timing:
+        return f"{ref.timing} script: the first render does not wait for it"
+    if ref.placement == "body":
+        return "script in <body>: the page renders what comes before it without waiting"
+    return ""
 
 
 def _join_media(outer: str | None, inner: str | None) -> str | None:

@@ -21,6 +21,8 @@ __all__ = [
     "Reference",
     "ReferenceKind",
     "ScanResult",
+    "ScriptPlacement",
+    "ScriptTiming",
 ]
 
 # Fetch destinations that may appear as `as` in a manifest entry
@@ -57,6 +59,12 @@ ReferenceKind = Literal[
 ]
 
 
+# Where a <script> sits, and when it runs (HTML Standard, "prepare the script
+# element"): "" for anything that is not a script element.
+ScriptPlacement = Literal["", "head", "body"]
+ScriptTiming = Literal["", "defer", "async"]
+
+
 @dataclass(frozen=True, slots=True)
 class Reference:
     """One URL a document makes the browser fetch.
@@ -64,6 +72,10 @@ class Reference:
     ``url`` is absolute. For a same-origin reference ``path`` is the URL path and
     query exactly as the browser will request them (normalised, percent-encoded);
     for another origin ``path`` is empty and ``origin`` names it.
+
+    For a ``<script src>``, ``placement`` says whether it sits in ``<head>`` or
+    ``<body>`` and ``timing`` whether it is ``defer`` or ``async`` ("" for a
+    parser-blocking classic script): what decides whether the first render waits.
     """
 
     url: str
@@ -78,6 +90,8 @@ class Reference:
     media: str | None = None
     module: bool = False
     kind: ReferenceKind = ""
+    placement: ScriptPlacement = ""
+    timing: ScriptTiming = ""
 
     @classmethod
     def from_resolved(
@@ -92,6 +106,8 @@ class Reference:
         media: str | None = None,
         module: bool = False,
         kind: ReferenceKind = "",
+        placement: ScriptPlacement = "",
+        timing: ScriptTiming = "",
     ) -> Reference:
         """The reference a scanner found at ``line``:``column``, once ``resolve`` placed it."""
         return cls(
@@ -107,6 +123,8 @@ class Reference:
             media=media,
             module=module,
             kind=kind,
+            placement=placement,
+            timing=timing,
         )
 
 

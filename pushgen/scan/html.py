@@ -11,8 +11,10 @@ element                                    destination  kind            also kep
                                                                         crossorigin
 ``<link rel=modulepreload href>``          script       modulepreload   module, crossorigin
 ``<link rel=icon|apple-touch-icon href>``  image        icon            type, media
-``<script src>``                           script       script          crossorigin
-``<script type=module src>``               script       script          module, crossorigin
+``<script src>``                           script       script          crossorigin, placement,
+                                                                        timing
+``<script type=module src>``               script       script          module, crossorigin,
+                                                                        placement, timing
 imports of ``<script type=module>``        script       module          (see scan.js)
 ``<img src srcset>``, ``<picture>``        image        image           type, media
 ``<source srcset>``, ``<video poster>``,
@@ -41,7 +43,14 @@ from typing import Any
 from lxml import etree
 
 from ..errors import Diagnostic
-from ..model import PRELOAD_DESTINATIONS, Reference, ReferenceKind, ScanResult
+from ..model import (
+    PRELOAD_DESTINATIONS,
+    Reference,
+    ReferenceKind,
+    ScanResult,
+    ScriptPlacement,
+    ScriptTiming,
+)
 from ..urls import resolve, unservable
 from .css import scan_css, scan_css_declarations
 from .decode import decode_html
@@ -331,6 +340,8 @@ class _Scanner:
         crossorigin: str | None = None,
         media: str | None = None,
         module: bool = False,
+        placement: ScriptPlacement = "",
+        timing: ScriptTiming = "",
     ) -> None:
         if raw is None:
             return
@@ -351,6 +362,8 @@ class _Scanner:
                 media=media,
                 module=module,
                 kind=kind,
+                placement=placement,
+                timing=timing,
             )
         )
 
@@ -454,17 +467,40 @@ class _Scanner:
         else:
             script_type = f"text/{language}".lower()
         src = element.get("src")
+        placement: ScriptPlacement = (
+            "head" if any(True for _ in element.iterancestors("head")) else "body"
+        )
+        timing: ScriptTiming = "async" if element.get("async") is not None else ""
         if script_type in _JS_TYPES:
             # A browser that runs modules skips nomodule classic scripts.
             if element.get("nomodule") is None:
+                # HTML Standard: async wins over defer; both only apply with src.
+                if not timing and element.get("defer") is not None:
+                    timing = "defer"
                 self._add(
-                    src, element, "script", "script", crossorigin=_cors(element.get("crossorigin"))
+                    src,
+                    element,
+                    "script",
+                    "script",
+                    crossorigin=_cors(element.get("crossorigin")),
+                    placement=placement,
+                    timing=timing,
                 )
         elif script_type == "module":
             # Module scripts are fetched in CORS mode; no attribute means "anonymous".
             crossorigin = _cors(element.get("crossorigin")) or "anonymous"
             if src is not None:
-                self._add(src, element, "script", "script", crossorigin=crossorigin, module=True)
+                # A module script is deferred unless async (the defer attribute is moot).
+                self._add(
+                    src,
+                    element,
+                    "script",
+                    "script",
+                    crossorigin=crossorigin,
+                    module=True,
+                    placement=placement,
+                    timing=timing or "defer",
+                )
             elif element.text:
                 self._merge(
                     scan_js(
