@@ -222,6 +222,11 @@ class Resolver:
             # for each would make the browser download them all.
             push, hint = False, False
             notes = ("not hinted: one candidate of a srcset",)
+        elif ref.kind == "icon":
+            # Chromium fetches the favicon with its own request, which a preload
+            # does not serve: a hint downloads it twice (issue 15).
+            push, hint = False, False
+            notes = ("not hinted: an icon, fetched by the browser's own favicon request",)
         elif ref.kind == "url" and destination == "image":
             # A stylesheet's image is fetched only where a rule using it matches an
             # element; hinting it on every page that links the sheet wastes bandwidth

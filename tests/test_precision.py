@@ -128,3 +128,13 @@ def test_a_huge_head_script_is_hinted_not_pushed_by_default(tmp_path: Path) -> N
     ]
     entries = {a.path: a.push for a in manifest.routes["/"]}
     assert entries == {"/static/a.css": True, "/static/icons.js": False}
+
+
+# --- 2. icons --------------------------------------------------------------------------
+
+
+def test_an_icon_is_listed_never_hinted() -> None:
+    html = '<link rel=icon href="/icon.png"><link rel=apple-touch-icon href="/touch.png">'
+    entries = _page(html, {"icon.png": b"png", "touch.png": b"png"})
+    note = ("not hinted: an icon, fetched by the browser's own favicon request",)
+    assert entries == [("/icon.png", False, False, note), ("/touch.png", False, False, note)]
