@@ -227,6 +227,11 @@ class Resolver:
             # does not serve: a hint downloads it twice (issue 15).
             push, hint = False, False
             notes = ("not hinted: an icon, fetched by the browser's own favicon request",)
+        elif ref.kind == "image" and ref.fetchpriority != "high":
+            # Only the likely LCP image gains from a hint; the others would compete
+            # with it and with what blocks the first render (issue 15).
+            push, hint = False, False
+            notes = ("not hinted: an image other than the page's likely LCP image",)
         elif ref.kind == "url" and destination == "image":
             # A stylesheet's image is fetched only where a rule using it matches an
             # element; hinting it on every page that links the sheet wastes bandwidth
@@ -253,6 +258,9 @@ class Resolver:
             module=ref.module and destination == "script",
             push=push,
             hint=hint,
+            imagesrcset=ref.imagesrcset,
+            imagesizes=ref.imagesizes,
+            fetchpriority=ref.fetchpriority,
         )
         return asset, notes
 
@@ -275,6 +283,9 @@ class Resolver:
             ref.module,
             ref.placement,
             ref.timing,
+            ref.imagesrcset,
+            ref.imagesizes,
+            ref.fetchpriority,
         )
         entry = self._entries.get(key)
         if entry is None:

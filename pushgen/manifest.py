@@ -30,7 +30,7 @@ from pathlib import Path
 import yaml
 
 from .errors import Diagnostic, ManifestError
-from .model import CROSSORIGIN_VALUES, DESTINATIONS, Asset
+from .model import CROSSORIGIN_VALUES, DESTINATIONS, FETCHPRIORITY_VALUES, Asset
 from .rules import (
     Decision,
     EntryChange,
@@ -70,6 +70,9 @@ ENTRY_KEYS: Mapping[str, str] = {
     "module": "module",
     "push": "push",
     "hint": "hint",
+    "imagesrcset": "imagesrcset",
+    "imagesizes": "imagesizes",
+    "fetchpriority": "fetchpriority",
 }
 _TOP_KEYS = ("version", "rules", "routes")
 _RULE_KEYS = ("match", "add", "set", "remove", "policy")
@@ -224,6 +227,13 @@ def _entry(check: _Checker, node: yaml.Node, route: str) -> Asset | None:
             f"crossorigin must be 'anonymous' or 'use-credentials', not {crossorigin!r}",
         )
         return None
+    fetchpriority = values.get("fetchpriority")
+    if fetchpriority is not None and fetchpriority not in FETCHPRIORITY_VALUES:
+        check.error(
+            _value_node(node, "fetchpriority"),
+            f"fetchpriority must be 'high', 'low' or 'auto', not {fetchpriority!r}",
+        )
+        return None
     kwargs = {ENTRY_KEYS[k]: v for k, v in values.items()}
     return Asset(**kwargs)  # type: ignore[arg-type]
 
@@ -337,6 +347,9 @@ def _set_item(check: _Checker, node: yaml.Node, where: str) -> EntryChange | Non
                     return None
                 if key == "crossorigin" and text not in CROSSORIGIN_VALUES:
                     check.error(value_node, "crossorigin must be 'anonymous' or 'use-credentials'")
+                    return None
+                if key == "fetchpriority" and text not in FETCHPRIORITY_VALUES:
+                    check.error(value_node, "fetchpriority must be 'high', 'low' or 'auto'")
                     return None
                 values[ENTRY_KEYS[key]] = text
         else:
@@ -662,7 +675,23 @@ def yaml_scalar(value: str) -> str:
 @lru_cache(maxsize=16384)
 def _entry_line(asset: Asset) -> str:
     # Everything after the path is one of few values across a whole site.
-    return f"{{path: {yaml_scalar(asset.path)}{_entry_rest(asset.destination, asset.type, asset.crossorigin, asset.media, asset.module, asset.push, asset.hint)}}}"
+    rest = _entry_rest(
+        asset.destination,
+        asset.type,
+        asset.crossorigin,
+        asset.media,
+        asset.module,
+        asset.push,
+        asset.hint,
+    )
+    for key, value in (
+        ("imagesrcset", asset.imagesrcset),
+        ("imagesizes", asset.imagesizes),
+        ("fetchpriority", asset.fetchpriority),
+    ):
+        if value is not None:
+            rest += f", {key}: {yaml_scalar(value)}"
+    return f"{{path: {yaml_scalar(asset.path)}{rest}}}"
 
 
 @lru_cache(maxsize=1024)

@@ -16,6 +16,7 @@ from .urls import Resolved
 __all__ = [
     "CROSSORIGIN_VALUES",
     "DESTINATIONS",
+    "FETCHPRIORITY_VALUES",
     "PRELOAD_DESTINATIONS",
     "Asset",
     "Reference",
@@ -41,6 +42,9 @@ DESTINATIONS = frozenset(
 PRELOAD_DESTINATIONS = frozenset({"fetch", "font", "image", "json", "script", "style", "track"})
 
 CROSSORIGIN_VALUES = frozenset({"anonymous", "use-credentials"})
+
+# HTML Standard, "fetch priority attributes".
+FETCHPRIORITY_VALUES = frozenset({"high", "low", "auto"})
 
 # What made a reference: the element, at-rule or import form that names it.
 ReferenceKind = Literal[
@@ -76,6 +80,11 @@ class Reference:
     For a ``<script src>``, ``placement`` says whether it sits in ``<head>`` or
     ``<body>`` and ``timing`` whether it is ``defer`` or ``async`` ("" for a
     parser-blocking classic script): what decides whether the first render waits.
+
+    For the page's likely Largest Contentful Paint image (see scan.html),
+    ``fetchpriority`` is "high" and, when the image is responsive, ``imagesrcset``
+    and ``imagesizes`` say which candidates the browser picks from (candidate
+    URLs made absolute paths, or absolute URLs for another origin).
     """
 
     url: str
@@ -92,6 +101,9 @@ class Reference:
     kind: ReferenceKind = ""
     placement: ScriptPlacement = ""
     timing: ScriptTiming = ""
+    imagesrcset: str | None = None
+    imagesizes: str | None = None
+    fetchpriority: str | None = None
 
     @classmethod
     def from_resolved(
@@ -108,6 +120,9 @@ class Reference:
         kind: ReferenceKind = "",
         placement: ScriptPlacement = "",
         timing: ScriptTiming = "",
+        imagesrcset: str | None = None,
+        imagesizes: str | None = None,
+        fetchpriority: str | None = None,
     ) -> Reference:
         """The reference a scanner found at ``line``:``column``, once ``resolve`` placed it."""
         return cls(
@@ -125,6 +140,9 @@ class Reference:
             kind=kind,
             placement=placement,
             timing=timing,
+            imagesrcset=imagesrcset,
+            imagesizes=imagesizes,
+            fetchpriority=fetchpriority,
         )
 
 
@@ -145,6 +163,9 @@ class Asset:
 
     ``push`` means "send a PUSH_PROMISE"; ``hint`` means "announce it in 103 Early
     Hints and a Link header". ``module`` makes the hint ``rel=modulepreload``.
+    ``imagesrcset``/``imagesizes`` make an image hint preload the candidate the
+    page will use, and ``fetchpriority`` sets the hint's priority (HTML Standard,
+    link type preload).
     """
 
     path: str
@@ -155,6 +176,9 @@ class Asset:
     module: bool = False
     push: bool = True
     hint: bool = True
+    imagesrcset: str | None = None
+    imagesizes: str | None = None
+    fetchpriority: str | None = None
 
     def __post_init__(self) -> None:
         if not self.path.startswith("/") or self.path.startswith("//"):
@@ -165,3 +189,5 @@ class Asset:
             raise ValueError(
                 f"crossorigin must be anonymous or use-credentials, got {self.crossorigin!r}"
             )
+        if self.fetchpriority is not None and self.fetchpriority not in FETCHPRIORITY_VALUES:
+            raise ValueError(f"fetchpriority must be high, low or auto, got {self.fetchpriority!r}")

@@ -10,7 +10,7 @@ import json
 from functools import cache
 from typing import Any
 
-from .model import CROSSORIGIN_VALUES, DESTINATIONS
+from .model import CROSSORIGIN_VALUES, DESTINATIONS, FETCHPRIORITY_VALUES
 
 __all__ = ["DRAFT", "SCHEMA_ID", "manifest_schema", "schema_text"]
 
@@ -63,6 +63,20 @@ def _entry_properties() -> dict[str, Any]:
         "hint": {
             "type": "boolean",
             "description": "Announce in 103 Early Hints and Link headers (default true).",
+        },
+        "imagesrcset": {
+            "type": "string",
+            "pattern": _NO_CONTROL,
+            "description": "An image hint's candidates (a srcset): the browser preloads the one it will use.",
+        },
+        "imagesizes": {
+            "type": "string",
+            "pattern": _NO_CONTROL,
+            "description": "The sizes that go with imagesrcset.",
+        },
+        "fetchpriority": {
+            "enum": sorted(FETCHPRIORITY_VALUES),
+            "description": "The hint's fetch priority; high for the likely LCP image.",
         },
     }
 

@@ -8,9 +8,11 @@ import pytest
 
 from pushgen.build import build_site
 from pushgen.config import DEFAULT_MAX_BYTES, load_config
-from pushgen.errors import ConfigError
+from pushgen.errors import ConfigError, ManifestError
 from pushgen.graph import Resolver
-from pushgen.manifest import load_manifest
+from pushgen.headers import link_value
+from pushgen.manifest import Manifest, dump_manifest, load_manifest, parse_manifest
+from pushgen.model import Asset
 from pushgen.scan.html import scan_html
 from pushgen.urls import document_url
 
@@ -138,3 +140,100 @@ def test_an_icon_is_listed_never_hinted() -> None:
     entries = _page(html, {"icon.png": b"png", "touch.png": b"png"})
     note = ("not hinted: an icon, fetched by the browser's own favicon request",)
     assert entries == [("/icon.png", False, False, note), ("/touch.png", False, False, note)]
+
+
+# --- 3. the likely LCP image ------------------------------------------------------------
+
+IMAGES = {f"img/{name}": b"png" for name in ("a.png", "b.png", "c.png", "hero-1.png", "hero-2.png")}
+
+
+def _lcp(html: str) -> list[tuple[str, str | None, str | None, str | None]]:
+    refs = scan_html(html, document_url("/docs/page.html")).references
+    return [
+        (r.path, r.imagesrcset, r.imagesizes, r.fetchpriority)
+        for r in refs
+        if r.fetchpriority is not None
+    ]
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        pytest.param(
+            "<img src=/a.png width=28 height=28><img src=/b.png width=640 height=240><img src=/c.png width=900 height=300>",
+            [("/b.png", None, None, "high")],
+            id="first-large",
+        ),
+        pytest.param(
+            "<img src=/a.png width=640 height=240><img src=/b.png fetchpriority=high>",
+            [("/b.png", None, None, "high")],
+            id="fetchpriority-high-wins",
+        ),
+        pytest.param(
+            "<img src=/a.png width=640 height=240 loading=lazy><img src=/b.png>",
+            [],
+            id="never-lazy",
+        ),
+        pytest.param("<img src=/a.png>", [], id="size-unknown"),
+        pytest.param(
+            '<img src=../hero-1.png srcset="../hero-1.png 480w, ../hero-2.png 960w" sizes="50vw">',
+            [("/hero-1.png", "/hero-1.png 480w, /hero-2.png 960w", "50vw", "high")],
+            id="srcset-made-absolute",
+        ),
+        pytest.param(
+            '<picture><source srcset="/b.png 1x, /c.png 2x"><img src=/a.png width=640 height=240></picture>',
+            [("/a.png", "/b.png 1x, /c.png 2x", None, "high")],
+            id="picture-one-source",
+        ),
+        pytest.param(
+            '<picture><source media="(max-width: 30em)" srcset="/b.png">'
+            "<img src=/a.png width=640 height=240></picture><img src=/c.png width=640 height=240>",
+            [],
+            id="picture-art-direction-not-expressible",
+        ),
+        pytest.param(
+            "<template><img src=/a.png width=640 height=240></template><img src=/b.png width=640 height=240>",
+            [("/b.png", None, None, "high")],
+            id="inert-template",
+        ),
+    ],
+)
+def test_the_likely_lcp_image(
+    html: str, expected: list[tuple[str, str | None, str | None, str | None]]
+) -> None:
+    assert _lcp(html) == expected
+
+
+def test_the_lcp_image_is_hinted_and_other_images_listed() -> None:
+    html = (
+        '<img src="/img/a.png" width=28 height=28>'
+        '<img src="/img/hero-1.png" srcset="/img/hero-1.png 480w, /img/hero-2.png 960w" sizes="100vw">'
+        '<img src="/img/b.png" width=900 height=300>'
+    )
+    entries = _page(html, IMAGES)
+    assert [(path, push, hint) for path, push, hint, _ in entries] == [
+        ("/img/a.png", False, False),
+        ("/img/hero-1.png", False, True),
+        ("/img/hero-2.png", False, False),
+        ("/img/b.png", False, False),
+    ]
+    assert entries[0][3] == ("not hinted: an image other than the page's likely LCP image",)
+
+
+def test_the_link_value_and_the_manifest_carry_the_image_attributes() -> None:
+    asset = Asset(
+        "/img/hero-1.png",
+        "image",
+        push=False,
+        imagesrcset="/img/hero-1.png 480w, /img/hero-2.png 960w",
+        imagesizes="(max-width: 60rem) 100vw, 60rem",
+        fetchpriority="high",
+    )
+    assert link_value(asset) == (
+        '</img/hero-1.png>; rel=preload; as=image; imagesrcset="/img/hero-1.png 480w, '
+        '/img/hero-2.png 960w"; imagesizes="(max-width: 60rem) 100vw, 60rem"; fetchpriority=high'
+    )
+    text = dump_manifest(Manifest({"/": (asset,)}))
+    assert parse_manifest(text).routes["/"] == (asset,)
+    with pytest.raises(ManifestError, match="fetchpriority must be 'high', 'low' or 'auto'"):
+        parse_manifest(text.replace("fetchpriority: high", "fetchpriority: urgent"))

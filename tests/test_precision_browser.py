@@ -41,6 +41,15 @@ PAGE = """<!doctype html>
 <link rel="stylesheet" href="/static/site.css">
 </head><body><h1>Precision</h1><p>Text.</p></body></html>
 """
+# A responsive hero: at Chromium's default 1280 px viewport, sizes=100vw picks 1440w.
+HERO = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Hero</title>
+<link rel="stylesheet" href="/static/site.css">
+</head><body><h1>Hero</h1>
+<img src="/static/hero-480.png" alt="" width="1440" height="480" sizes="100vw"
+     srcset="/static/hero-480.png 480w, /static/hero-960.png 960w, /static/hero-1440.png 1440w">
+</body></html>
+"""
 # A 1x1 PNG.
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -60,6 +69,8 @@ def server(
             "templates/.keep": "",
             "static/site.css": "body{color:#222}\n",
             "static/icon.png": PNG,
+            "pages/hero.html": HERO,
+            **{f"static/hero-{w}.png": PNG for w in (480, 960, 1440)},
         },
     )
     assert main(["build", str(site)]) == 0
@@ -73,6 +84,8 @@ def server(
 class Load:
     requests: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
+    # Resource Timing's initiatorType per path: "early-hints", "link", "img", ...
+    initiators: dict[str, str] = field(default_factory=dict)
 
 
 def load(chromium: Any, server: ServerProcess, route: str) -> Load:
@@ -98,6 +111,10 @@ def load(chromium: Any, server: ServerProcess, route: str) -> Load:
     page.on("console", lambda m: m.type == "warning" and record.warnings.append(m.text))
     page.goto(origin + route, wait_until="networkidle")
     page.wait_for_timeout(5000)
+    entries = page.evaluate(
+        "performance.getEntriesByType('resource').map(e => [e.name, e.initiatorType])"
+    )
+    record.initiators = {urlsplit(name).path: kind for name, kind in entries}
     context.close()
     return record
 
@@ -110,3 +127,15 @@ def test_the_favicon_is_fetched_once_and_never_reported_as_an_unused_preload(
     unused = [w for w in loaded.warnings if UNUSED_PRELOAD in w]
     assert unused == []
     assert loaded.requests["/static/icon.png"] <= 1, loaded.requests
+
+
+def test_the_lcp_candidate_the_hint_preloads_is_the_one_the_page_uses(
+    server: ServerProcess,
+    browser: Any,  # noqa: F811 (the fixture imported above)
+) -> None:
+    loaded = load(browser, server, "/hero.html")
+    heroes = {path: n for path, n in loaded.requests.items() if path.startswith("/static/hero-")}
+    # One candidate, fetched once, and by the hint (a 103 or the Link header), not by <img>.
+    assert heroes == {"/static/hero-1440.png": 1}, loaded.requests
+    assert loaded.initiators["/static/hero-1440.png"] in ("early-hints", "link")
+    assert [w for w in loaded.warnings if UNUSED_PRELOAD in w] == []

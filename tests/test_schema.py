@@ -232,6 +232,9 @@ def test_the_schema_describes_every_key_an_editor_completes() -> None:
         "module",
         "push",
         "hint",
+        "imagesrcset",
+        "imagesizes",
+        "fetchpriority",
     ]
     assert set(rule["properties"]) == {"match", "add", "set", "remove", "policy"}
     assert set(rule["properties"]["policy"]["properties"]) == {"push", "max_pushes", "max_bytes"}
