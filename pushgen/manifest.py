@@ -79,6 +79,11 @@ _RULE_KEYS = ("match", "add", "set", "remove", "policy")
 _POLICY_KEYS = ("push", "max_pushes", "max_bytes")
 _SET_KEYS = tuple(k for k in ENTRY_KEYS if k != "path")
 _BOOL_KEYS = frozenset({"module", "push", "hint"})
+# Keys with a closed set of values, and how an error message names them.
+_ENUM_KEYS: Mapping[str, tuple[frozenset[str], str]] = {
+    "crossorigin": (CROSSORIGIN_VALUES, "'anonymous' or 'use-credentials'"),
+    "fetchpriority": (FETCHPRIORITY_VALUES, "'high', 'low' or 'auto'"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,20 +225,11 @@ def _entry(check: _Checker, node: yaml.Node, route: str) -> Asset | None:
         hint = f"; did you mean {close[0]!r}?" if close else ""
         check.error(_value_node(node, "as"), f"{destination!r} is not a Fetch destination{hint}")
         return None
-    crossorigin = values.get("crossorigin")
-    if crossorigin is not None and crossorigin not in CROSSORIGIN_VALUES:
-        check.error(
-            _value_node(node, "crossorigin"),
-            f"crossorigin must be 'anonymous' or 'use-credentials', not {crossorigin!r}",
-        )
-        return None
-    fetchpriority = values.get("fetchpriority")
-    if fetchpriority is not None and fetchpriority not in FETCHPRIORITY_VALUES:
-        check.error(
-            _value_node(node, "fetchpriority"),
-            f"fetchpriority must be 'high', 'low' or 'auto', not {fetchpriority!r}",
-        )
-        return None
+    for key, (allowed, words) in _ENUM_KEYS.items():
+        value = values.get(key)
+        if value is not None and value not in allowed:
+            check.error(_value_node(node, key), f"{key} must be {words}, not {value!r}")
+            return None
     kwargs = {ENTRY_KEYS[k]: v for k, v in values.items()}
     return Asset(**kwargs)  # type: ignore[arg-type]
 
@@ -345,11 +341,8 @@ def _set_item(check: _Checker, node: yaml.Node, where: str) -> EntryChange | Non
                 if key == "as" and text not in DESTINATIONS:
                     check.error(value_node, f"{text!r} is not a Fetch destination")
                     return None
-                if key == "crossorigin" and text not in CROSSORIGIN_VALUES:
-                    check.error(value_node, "crossorigin must be 'anonymous' or 'use-credentials'")
-                    return None
-                if key == "fetchpriority" and text not in FETCHPRIORITY_VALUES:
-                    check.error(value_node, "fetchpriority must be 'high', 'low' or 'auto'")
+                if key in _ENUM_KEYS and text not in _ENUM_KEYS[key][0]:
+                    check.error(value_node, f"{key} must be {_ENUM_KEYS[key][1]}")
                     return None
                 values[ENTRY_KEYS[key]] = text
         else:
