@@ -163,8 +163,11 @@ class Resolver:
         first_diagnostic = len(self.diagnostics)
         found: dict[str, Found] = {}
         css_images: list[Found] = []
+        preconnects: dict[str, Found] = {}
         for ref in scan.references:
             if not ref.local:
+                if ref.origin and _blocks_render(ref):
+                    self._preconnect(preconnects, ref, (Link(page_display, ref.line),))
                 continue
             chain = (Link(page_display, ref.line),)
             if ref.destination == "style" and ref.kind in ("stylesheet", "import", "preload"):
@@ -177,12 +180,37 @@ class Resolver:
                 self._add(found, ref, chain, css_images)
         for item in css_images:
             found.setdefault(item.asset.path, item)
-        ordered = sorted(found.values(), key=lambda f: (f.category, f.icon))
+        ordered = [
+            *preconnects.values(),
+            *sorted(found.values(), key=lambda f: (f.category, f.icon)),
+        ]
         return PageAssets(
             tuple(ordered), frozenset(self._touched), tuple(self.diagnostics[first_diagnostic:])
         )
 
     # -- internals -----------------------------------------------------------
+
+    def _preconnect(
+        self,
+        preconnects: dict[str, Found],
+        ref: Reference,
+        chain: tuple[Link, ...],
+    ) -> None:
+        """A ``rel=preconnect`` to the origin of ``ref``, another origin the first render needs.
+
+        A connection made for CORS fetches (fonts, module scripts, crossorigin
+        elements) is not used for no-CORS ones and the other way round (Fetch,
+        "connection pool" keyed by credentials). A route lists an origin once
+        (entries are keyed by path), in the mode of its first fetch there, the
+        one the render meets first.
+        """
+        if ref.origin in preconnects:
+            return
+        cors = ref.crossorigin or ("anonymous" if ref.destination == "font" else None)
+        what = "font" if ref.destination == "font" else ref.kind or ref.destination
+        asset = Asset(ref.origin, "", crossorigin=cors, push=False, preconnect=True)
+        note = f"preconnect: the first render needs a {what} from {ref.origin} ({ref.url})"
+        preconnects[ref.origin] = Found(asset, chain, -1, notes=(note,))
 
     def _entry(self, ref: Reference) -> _Entry:
         """What ``ref`` adds to a page: its output path, manifest entry, or the warning instead."""
@@ -505,6 +533,16 @@ def _waits_for_nothing(ref: Reference) -> str:
     if ref.placement == "body":
         return "script in <body>: the page renders what comes before it without waiting"
     return ""
+
+
+def _blocks_render(ref: Reference) -> bool:
+    """Whether the first render waits for ``ref``: a screen stylesheet, a font, a
+    parser-blocking or module script (see :func:`_waits_for_nothing`)."""
+    if ref.destination == "style":
+        return ref.kind in ("stylesheet", "preload", "import") and media_matches_screen(ref.media)
+    if ref.destination == "script":
+        return ref.module or (ref.kind in ("script", "preload") and not _waits_for_nothing(ref))
+    return ref.destination == "font"
 
 
 def _join_media(outer: str | None, inner: str | None) -> str | None:

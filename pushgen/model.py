@@ -7,6 +7,7 @@ asks the browser to fetch, located). The build follows references into
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -17,6 +18,7 @@ __all__ = [
     "CROSSORIGIN_VALUES",
     "DESTINATIONS",
     "FETCHPRIORITY_VALUES",
+    "ORIGIN",
     "PRELOAD_DESTINATIONS",
     "Asset",
     "Reference",
@@ -42,6 +44,9 @@ DESTINATIONS = frozenset(
 PRELOAD_DESTINATIONS = frozenset({"fetch", "font", "image", "json", "script", "style", "track"})
 
 CROSSORIGIN_VALUES = frozenset({"anonymous", "use-credentials"})
+
+# An http(s) origin as the URL Standard serializes it: scheme, host, port.
+ORIGIN = re.compile(r"https?://[a-z0-9.\-\[\]:]+")
 
 # HTML Standard, "fetch priority attributes".
 FETCHPRIORITY_VALUES = frozenset({"high", "low", "auto"})
@@ -166,6 +171,11 @@ class Asset:
     ``imagesrcset``/``imagesizes`` make an image hint preload the candidate the
     page will use, and ``fetchpriority`` sets the hint's priority (HTML Standard,
     link type preload).
+
+    A ``preconnect`` entry names another origin instead of a file (``path`` is
+    the origin, ``https://fonts.example``; ``destination`` is ""): hinted as
+    ``rel=preconnect``, with ``crossorigin`` when the fetches it serves are in
+    CORS mode (a CORS connection is not shared with a no-CORS one), never pushed.
     """
 
     path: str
@@ -179,11 +189,19 @@ class Asset:
     imagesrcset: str | None = None
     imagesizes: str | None = None
     fetchpriority: str | None = None
+    preconnect: bool = False
 
     def __post_init__(self) -> None:
-        if not self.path.startswith("/") or self.path.startswith("//"):
+        if self.preconnect:
+            if not ORIGIN.fullmatch(self.path):
+                raise ValueError(
+                    f"preconnect needs an origin like https://cdn.example, got {self.path!r}"
+                )
+            if self.push or self.destination:
+                raise ValueError("a preconnect entry is never pushed and has no destination")
+        elif not self.path.startswith("/") or self.path.startswith("//"):
             raise ValueError(f"asset path must be an absolute URL path, got {self.path!r}")
-        if self.destination not in DESTINATIONS:
+        elif self.destination not in DESTINATIONS:
             raise ValueError(f"{self.destination!r} is not a Fetch destination")
         if self.crossorigin is not None and self.crossorigin not in CROSSORIGIN_VALUES:
             raise ValueError(

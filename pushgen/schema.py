@@ -81,6 +81,25 @@ def _entry_properties() -> dict[str, Any]:
     }
 
 
+_PRECONNECT_ENTRY = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["preconnect"],
+    "properties": {
+        "preconnect": {
+            "type": "string",
+            "pattern": "^https?://[a-z0-9.\\-\\[\\]:]+$",
+            "description": "Another origin the first render needs: hinted as rel=preconnect.",
+        },
+        "crossorigin": {
+            "enum": sorted(CROSSORIGIN_VALUES),
+            "description": "Connect for CORS fetches (fonts, module scripts).",
+        },
+        "hint": {"type": "boolean", "description": "Announce it (default true)."},
+    },
+}
+
+
 @cache
 def manifest_schema() -> dict[str, Any]:
     """The schema as a dictionary."""
@@ -90,6 +109,7 @@ def manifest_schema() -> dict[str, Any]:
         "required": ["path", "as"],
         "properties": _entry_properties(),
     }
+    any_entry = {"anyOf": [entry, _PRECONNECT_ENTRY]}
     change_props = {k: v for k, v in _entry_properties().items() if k != "path"}
     change_props["path"] = _PATH_GLOB
     policy = {
@@ -128,7 +148,7 @@ def manifest_schema() -> dict[str, Any]:
             },
             "add": {
                 "type": "array",
-                "items": entry,
+                "items": any_entry,
                 "description": "Entries to add to matching routes.",
             },
             "set": {
@@ -170,7 +190,7 @@ def manifest_schema() -> dict[str, Any]:
                 "type": ["object", "null"],
                 "description": "Written by pushgen build: route -> entries in the order the page needs them.",
                 "propertyNames": {"pattern": "^/[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"},
-                "additionalProperties": {"type": ["array", "null"], "items": entry},
+                "additionalProperties": {"type": ["array", "null"], "items": any_entry},
             },
         },
     }

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 
 from pushgen.build import build_site
+from pushgen.cli import main as cli_main
 from pushgen.config import DEFAULT_MAX_BYTES, load_config
 from pushgen.errors import ConfigError, ManifestError
 from pushgen.graph import Resolver
-from pushgen.headers import link_value
+from pushgen.headers import build_route_table, link_value
 from pushgen.manifest import Manifest, dump_manifest, load_manifest, parse_manifest
 from pushgen.model import Asset
 from pushgen.scan.html import scan_html
@@ -237,3 +238,79 @@ def test_the_link_value_and_the_manifest_carry_the_image_attributes() -> None:
     assert parse_manifest(text).routes["/"] == (asset,)
     with pytest.raises(ManifestError, match="fetchpriority must be 'high', 'low' or 'auto'"):
         parse_manifest(text.replace("fetchpriority: high", "fetchpriority: urgent"))
+
+
+# --- 4. preconnect ----------------------------------------------------------------------
+
+
+def test_other_origins_the_first_render_needs_get_a_preconnect() -> None:
+    html = (
+        "<!doctype html><html><head>"
+        '<link rel=stylesheet href="https://fonts.example/css?family=X">'
+        '<link rel=stylesheet media=print href="https://print.example/p.css">'
+        '<link rel=preload as=font crossorigin href="https://fonts.example/x.woff2">'  # listed once
+        '<script src="https://cdn.example/lib.js"></script>'
+        '<script type=module src="https://mod.example/m.js"></script>'
+        '<script defer src="https://late.example/a.js"></script>'
+        '<link rel=stylesheet href="/a.css">'
+        '</head><body><img src="https://img.example/i.png" width=900 height=300></body></html>'
+    )
+    entries = _page(html, {"a.css": b"p{}"})
+    preconnects = [(path, push, hint) for path, push, hint, _ in entries if "://" in path]
+    assert preconnects == [
+        ("https://fonts.example", False, True),
+        ("https://cdn.example", False, True),
+        ("https://mod.example", False, True),
+    ]
+    resolver = Resolver("/", {"a.css": b""}.get, {"a.css"}.__contains__, frozenset({"style"}))
+    found = resolver.page_assets("p", scan_html(html, document_url("/"))).found
+    links = [link_value(f.asset) for f in found if f.asset.preconnect]
+    assert links == [
+        "<https://fonts.example>; rel=preconnect",
+        "<https://cdn.example>; rel=preconnect",
+        "<https://mod.example>; rel=preconnect; crossorigin",
+    ]
+    assert found[0].notes == (
+        "preconnect: the first render needs a stylesheet from https://fonts.example"
+        " (https://fonts.example/css?family=X)",
+    )
+    text = dump_manifest(Manifest({"/": tuple(f.asset for f in found)}))
+    assert '    - {preconnect: "https://mod.example", crossorigin: anonymous}\n' in text
+    assert parse_manifest(text).routes["/"] == tuple(f.asset for f in found)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ("{preconnect: https://x.example/path}", "must be an origin like https://fonts.example"),
+        ("{preconnect: https://x.example, as: font}", "takes only crossorigin and hint, not 'as'"),
+        ("{preconnect: https://x.example, crossorigin: maybe}", "crossorigin must be"),
+    ],
+)
+def test_a_bad_preconnect_entry_is_located(entry: str, message: str) -> None:
+    with pytest.raises(ManifestError, match=message):
+        parse_manifest(f"version: 1\nroutes:\n  /:\n    - {entry}\n")
+
+
+def test_a_preconnect_reaches_the_103_and_link_header_and_the_exports(tmp_path: Path) -> None:
+    manifest = parse_manifest(
+        "version: 1\nroutes:\n  /:\n"
+        "    - {preconnect: https://fonts.example, crossorigin: anonymous}\n"
+        "    - {path: /a.css, as: style}\n"
+    )
+    plan = build_route_table(manifest).lookup("/")
+    assert plan is not None and plan.push_paths == ("/a.css",)
+    assert plan.links[0] == b"<https://fonts.example>; rel=preconnect; crossorigin"
+    assert plan.link_header.startswith("<https://fonts.example>; rel=preconnect; crossorigin, ")
+    manifest_file = tmp_path / "m.yaml"
+    manifest_file.write_text(dump_manifest(manifest))
+    assert (
+        cli_main(
+            ["export", "-f", "netlify", "-m", str(manifest_file), "-o", str(tmp_path / "_headers")]
+        )
+        == 0
+    )
+    assert (
+        "<https://fonts.example>; rel=preconnect; crossorigin"
+        in (tmp_path / "_headers").read_text()
+    )
