@@ -36,6 +36,7 @@ __all__ = [
     "PageAssets",
     "Resolver",
     "apply_budget",
+    "scan_doc",
     "should_push",
 ]
 
@@ -173,7 +174,8 @@ class Resolver:
             if ref.destination == "style" and ref.kind in ("stylesheet", "import", "preload"):
                 self._add(found, ref, chain, css_images)
                 self._expand(found, ref, chain, css_images, css=True)
-            elif ref.destination == "script" and ref.module:
+            elif ref.destination == "script" and (ref.module or ref.kind == "script"):
+                # A classic script is read too, for what it fetches (kind "fetch").
                 self._add(found, ref, chain, css_images)
                 self._expand(found, ref, chain, css_images, css=False)
             else:
@@ -250,6 +252,16 @@ class Resolver:
             # for each would make the browser download them all.
             push, hint = False, False
             notes = ("not hinted: one candidate of a srcset",)
+        elif ref.kind == "fetch":
+            # A script asks for it when it runs, if ever: a low-priority hint where a
+            # preload can serve the request (fetch(), import()); a worker's own
+            # fetches (new Worker, importScripts) cannot use a page's preload.
+            push, hint = False, destination == "fetch" or ref.module
+            notes = (
+                "hint only: fetched by a script through a literal URL, at low priority"
+                if hint
+                else f"not hinted: fetched by a script as a {destination}, which a preload cannot serve",
+            )
         elif ref.kind == "icon":
             # Chromium fetches the favicon with its own request, which a preload
             # does not serve: a hint downloads it twice (issue 15).
@@ -288,7 +300,7 @@ class Resolver:
             hint=hint,
             imagesrcset=ref.imagesrcset,
             imagesizes=ref.imagesizes,
-            fetchpriority=ref.fetchpriority,
+            fetchpriority="low" if ref.kind == "fetch" and hint else ref.fetchpriority,
         )
         return asset, notes
 
@@ -357,8 +369,7 @@ class Resolver:
         doc = None
         if data is not None:
             display = relpath
-            scanner = scan_css if kind == "css" else scan_js
-            scan = scanner(data, ref.url, filename=display)
+            scan = scan_doc(kind, data, ref.url, display)
             self.diagnostics.extend(scan.diagnostics)
             doc = Doc(scan, display, kind)
         self.docs[relpath] = doc
@@ -512,7 +523,8 @@ class Resolver:
                 link_chain = (*current_chain, self._link(doc.display, ref.line))
                 if names is not None:
                     names.add(ref.path)
-                if self._add(found, ref, link_chain, []) and ref.destination == "script":
+                # Static imports load with the module; what it fetches later does not.
+                if self._add(found, ref, link_chain, []) and ref.kind == "module":
                     children.append((ref, link_chain))
             stack.extend(reversed(children))
 
@@ -533,6 +545,13 @@ def _waits_for_nothing(ref: Reference) -> str:
     if ref.placement == "body":
         return "script in <body>: the page renders what comes before it without waiting"
     return ""
+
+
+def scan_doc(kind: DocKind, data: bytes, url: str, display: str) -> ScanResult:
+    """Scan a stylesheet or script the way the resolver does (imports, and what a script fetches)."""
+    if kind == "css":
+        return scan_css(data, url, filename=display)
+    return scan_js(data, url, filename=display, fetches=True)
 
 
 def _blocks_render(ref: Reference) -> bool:

@@ -65,6 +65,7 @@ ReferenceKind = Literal[
     "font",  # an @font-face src
     "url",  # any other CSS url() / image-set()
     "module",  # an ES module import
+    "fetch",  # fetch("x"), new Worker("x"), importScripts("x"), import("x") in a script
 ]
 
 

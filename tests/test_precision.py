@@ -15,6 +15,7 @@ from pushgen.headers import build_route_table, link_value
 from pushgen.manifest import Manifest, dump_manifest, load_manifest, parse_manifest
 from pushgen.model import Asset
 from pushgen.scan.html import scan_html
+from pushgen.scan.js import scan_js
 from pushgen.urls import document_url
 
 from .sites import write_site
@@ -313,4 +314,60 @@ def test_a_preconnect_reaches_the_103_and_link_header_and_the_exports(tmp_path: 
     assert (
         "<https://fonts.example>; rel=preconnect; crossorigin"
         in (tmp_path / "_headers").read_text()
+    )
+
+
+# --- 6. what a script fetches through a literal URL ---------------------------------------
+
+SCRIPT = b"""import { a } from "./a.js";
+fetch("/data.json").then((r) => r.json());
+const w = new Worker("worker.js");
+button.onclick = () => import("./later.js");
+Search.loadIndex("searchindex.js");  // too loose: not a fetch
+fetch(url);  // computed: unknowable
+x.fetch("/no.json");
+const y = Worker("not-constructed.js");
+"""
+
+
+def test_the_js_scanner_records_literal_fetches_only() -> None:
+    refs = scan_js(SCRIPT, document_url("/js/app.js"), fetches=True).references
+    assert [(r.path, r.destination, r.kind, r.module) for r in refs] == [
+        ("/js/a.js", "script", "module", True),
+        ("/data.json", "fetch", "fetch", False),
+        ("/js/worker.js", "worker", "fetch", False),
+        ("/js/later.js", "script", "fetch", True),
+    ]
+
+
+def test_what_a_script_fetches_is_a_low_priority_hint_never_pushed() -> None:
+    files = {
+        "js/app.js": SCRIPT,
+        "js/classic.js": b'fetch("/classic.json");',
+        "js/a.js": b"export const a = 1;",
+        "js/later.js": b'import "./later-dep.js";',
+        "js/later-dep.js": b"",
+        "js/worker.js": b'importScripts("/w2.js");',
+        "data.json": b"{}",
+        "classic.json": b"{}",
+    }
+    html = (
+        "<head><script src=/js/classic.js></script>"
+        "<script type=module src=/js/app.js></script></head>"
+    )
+    entries = {path: (push, hint, notes) for path, push, hint, notes in _page(html, files)}
+    assert {path: (push, hint) for path, (push, hint, _) in entries.items()} == {
+        "/js/classic.js": (True, True),
+        "/classic.json": (False, True),
+        "/js/app.js": (True, True),
+        "/js/a.js": (True, True),
+        "/data.json": (False, True),
+        "/js/worker.js": (False, False),
+        "/js/later.js": (False, True),  # and not its imports: they load when it does
+    }
+    assert entries["/data.json"][2] == (
+        "hint only: fetched by a script through a literal URL, at low priority",
+    )
+    assert entries["/js/worker.js"][2] == (
+        "not hinted: fetched by a script as a worker, which a preload cannot serve",
     )
