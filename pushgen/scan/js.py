@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from ..errors import Diagnostic
-from ..model import Reference, ScanResult
+from ..model import Reference, ReferenceKind, ScanResult
 from ..urls import resolve, unservable
 from .decode import as_text, decode_utf8
 
@@ -356,20 +356,9 @@ class _Scanner:
         self._next()
         destination, module = _CALLS.get(name.value, ("script", True))
         line, column = self._where(literal.start)
-        resolved = resolve(_unescape(literal.value), self.base)
-        if resolved is None or unservable(_unescape(literal.value), resolved) is not None:
-            return True
-        self.references.append(
-            Reference.from_resolved(
-                resolved,
-                destination=destination,
-                line=line,
-                column=column,
-                crossorigin="anonymous" if destination in ("fetch", "worker") or module else None,
-                module=module,
-                kind="fetch",
-            )
-        )
+        # fetch(), module workers and import() are in CORS mode; importScripts is not.
+        cors = "anonymous" if destination in ("fetch", "worker") or module else None
+        self._record(_unescape(literal.value), line, column, destination, cors, module, "fetch")
         return True
 
     # --- declarations (ECMAScript, section 16.2.2 "Imports" and 16.2.3 "Exports") --------
@@ -516,10 +505,22 @@ class _Scanner:
                 " not followed",
             )
             return
-        resolved = resolve(specifier, self.base)
+        self._record(specifier, line, column, destination, self.crossorigin, True, "module")
+
+    def _record(
+        self,
+        url: str,
+        line: int,
+        column: int,
+        destination: str,
+        crossorigin: str | None,
+        module: bool,
+        kind: ReferenceKind,
+    ) -> None:
+        resolved = resolve(url, self.base)
         if resolved is None:
             return
-        problem = unservable(specifier, resolved)
+        problem = unservable(url, resolved)
         if problem is not None:
             self._diagnose(line, column, problem)
             return
@@ -529,9 +530,9 @@ class _Scanner:
                 destination=destination,
                 line=line,
                 column=column,
-                crossorigin=self.crossorigin,
-                module=True,
-                kind="module",
+                crossorigin=crossorigin,
+                module=module,
+                kind=kind,
             )
         )
 
