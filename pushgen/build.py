@@ -49,7 +49,7 @@ from .fsutil import (
     swap_directory,
     walk_sources,
 )
-from .graph import Resolver, apply_budget
+from .graph import Resolver, apply_budget, scan_doc
 from .incremental import (
     AssetTable,
     BuildState,
@@ -73,9 +73,7 @@ from .manifest import (
 from .model import Asset, Reference, ScanResult
 from .render import Page, Renderer, RenderError, discover_pages
 from .rules import Rule
-from .scan.css import scan_css
 from .scan.html import scan_html
-from .scan.js import scan_js
 from .schema import schema_text
 from .urls import document_url, url_path_to_relpath
 
@@ -1181,9 +1179,8 @@ def _reuse_docs(
         if data is None:
             changed.add(relpath)
             continue
-        scanner = scan_css if doc.kind == "css" else scan_js
         url = document_url(f"{config.base_path}{relpath}")
-        scan = scanner(data, url, filename=doc.display)
+        scan = scan_doc(doc.kind, data, url, doc.display)
         if scan != doc.scan:
             changed.add(relpath)
         else:

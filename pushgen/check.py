@@ -177,7 +177,7 @@ class _Checker:
 
     def entry(self, key: str, asset: Asset, what: str, missing: str, fallback: int = 0) -> None:
         where = self._where(key, asset.path, fallback or self.manifest.lines.get(key, 0))
-        if self.root is not None:
+        if self.root is not None and not asset.preconnect:
             self._file(asset.path, where, what, missing)
         if asset.hint:
             try:

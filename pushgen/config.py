@@ -11,7 +11,8 @@ Every key is optional::
     push:
       destinations: [style, script, font]   # what is pushed; the rest is hinted only
       max_pushes: 12                # per route, counted in document order
-      max_bytes: 500000             # per route, counted in document order
+      max_bytes: 100000             # per route, counted in document order (the default;
+                                    # null for no limit)
     app: blog:create_app()          # `pushgen build` renders this Quart app (MODULE:APP)
     urls: [/blog/hello]             # with app: URLs of rules with arguments to render too
 
@@ -34,10 +35,24 @@ from .model import DESTINATIONS
 from .rules import Policy, glob_matches
 from .yamlsafe import YamlError, compose, control_character, control_message
 
-__all__ = ["CONFIG_NAME", "DEFAULT_PUSH_DESTINATIONS", "SiteConfig", "load_config"]
+__all__ = [
+    "CONFIG_NAME",
+    "DEFAULT_MAX_BYTES",
+    "DEFAULT_PUSH_DESTINATIONS",
+    "SiteConfig",
+    "load_config",
+]
 
 CONFIG_NAME = "pushgen.yaml"
 DEFAULT_PUSH_DESTINATIONS = frozenset({"style", "script", "font"})
+# Pushed bytes per route. A push saves at most the round trips a browser needs to
+# discover the file; on a new connection TCP slow start (initial window of 10
+# segments, RFC 6928) delivers about 14.6 + 29 + 58 KB in the first three round
+# trips, the depth of a typical critical chain (page -> stylesheet -> @import ->
+# font). Bytes past that arrive no sooner than a hinted request would bring them
+# and hold back the page itself (issue 15: 2.4 MB pushed per route, 1.7 MB of it
+# one icon script). docs/performance-precision.md has the figures.
+DEFAULT_MAX_BYTES = 100_000
 
 _KEYS = (
     "context",
@@ -65,7 +80,7 @@ class SiteConfig:
     pretty_urls: bool = False
     push_destinations: frozenset[str] = DEFAULT_PUSH_DESTINATIONS
     max_pushes: int | None = None
-    max_bytes: int | None = None
+    max_bytes: int | None = DEFAULT_MAX_BYTES
     config_file: Path | None = None
     # A Quart app as the source (pushgen/sources/app.py): MODULE:APP, and URLs to render.
     app: str | None = None
@@ -161,7 +176,7 @@ def load_config(
         pretty_urls=values.get("pretty_urls", False),
         push_destinations=values.get("push_destinations", DEFAULT_PUSH_DESTINATIONS),
         max_pushes=values.get("max_pushes"),
-        max_bytes=values.get("max_bytes"),
+        max_bytes=values.get("max_bytes", DEFAULT_MAX_BYTES),
         config_file=config_file,
         plain=values.get("plain", ()),
         app=values.get("app"),
@@ -252,8 +267,15 @@ def _read_push(node: yaml.Node, value: Any, shown: str) -> dict[str, Any]:
                 raise _error(f"{bad[0]!r} is not a Fetch destination", value_node, shown)
             result["push_destinations"] = frozenset(item)
         else:
-            if isinstance(item, bool) or not isinstance(item, int) or item < 0:
-                raise _error(f"'push.{key}' must be a whole number, 0 or more", value_node, shown)
+            # null: no limit (max_bytes has a default, see DEFAULT_MAX_BYTES).
+            if item is not None and (
+                isinstance(item, bool) or not isinstance(item, int) or item < 0
+            ):
+                raise _error(
+                    f"'push.{key}' must be a whole number, 0 or more, or null for no limit",
+                    value_node,
+                    shown,
+                )
             result[key] = item
     return result
 

@@ -36,6 +36,7 @@ __all__ = [
     "PageAssets",
     "Resolver",
     "apply_budget",
+    "scan_doc",
     "should_push",
 ]
 
@@ -163,26 +164,55 @@ class Resolver:
         first_diagnostic = len(self.diagnostics)
         found: dict[str, Found] = {}
         css_images: list[Found] = []
+        preconnects: dict[str, Found] = {}
         for ref in scan.references:
             if not ref.local:
+                if ref.origin and _blocks_render(ref):
+                    self._preconnect(preconnects, ref, (Link(page_display, ref.line),))
                 continue
             chain = (Link(page_display, ref.line),)
             if ref.destination == "style" and ref.kind in ("stylesheet", "import", "preload"):
                 self._add(found, ref, chain, css_images)
                 self._expand(found, ref, chain, css_images, css=True)
-            elif ref.destination == "script" and ref.module:
+            elif ref.destination == "script" and (ref.module or ref.kind == "script"):
+                # A classic script is read too, for what it fetches (kind "fetch").
                 self._add(found, ref, chain, css_images)
                 self._expand(found, ref, chain, css_images, css=False)
             else:
                 self._add(found, ref, chain, css_images)
         for item in css_images:
             found.setdefault(item.asset.path, item)
-        ordered = sorted(found.values(), key=lambda f: (f.category, f.icon))
+        ordered = [
+            *preconnects.values(),
+            *sorted(found.values(), key=lambda f: (f.category, f.icon)),
+        ]
         return PageAssets(
             tuple(ordered), frozenset(self._touched), tuple(self.diagnostics[first_diagnostic:])
         )
 
     # -- internals -----------------------------------------------------------
+
+    def _preconnect(
+        self,
+        preconnects: dict[str, Found],
+        ref: Reference,
+        chain: tuple[Link, ...],
+    ) -> None:
+        """A ``rel=preconnect`` to the origin of ``ref``, another origin the first render needs.
+
+        A connection made for CORS fetches (fonts, module scripts, crossorigin
+        elements) is not used for no-CORS ones and the other way round (Fetch,
+        "connection pool" keyed by credentials). A route lists an origin once
+        (entries are keyed by path), in the mode of its first fetch there, the
+        one the render meets first.
+        """
+        if ref.origin in preconnects:
+            return
+        cors = ref.crossorigin or ("anonymous" if ref.destination == "font" else None)
+        what = "font" if ref.destination == "font" else ref.kind or ref.destination
+        asset = Asset(ref.origin, "", crossorigin=cors, push=False, preconnect=True)
+        note = f"preconnect: the first render needs a {what} from {ref.origin} ({ref.url})"
+        preconnects[ref.origin] = Found(asset, chain, -1, notes=(note,))
 
     def _entry(self, ref: Reference) -> _Entry:
         """What ``ref`` adds to a page: its output path, manifest entry, or the warning instead."""
@@ -222,12 +252,36 @@ class Resolver:
             # for each would make the browser download them all.
             push, hint = False, False
             notes = ("not hinted: one candidate of a srcset",)
+        elif ref.kind == "fetch":
+            # A script asks for it when it runs, if ever: a low-priority hint where a
+            # preload can serve the request (fetch(), import()); a worker's own
+            # fetches (new Worker, importScripts) cannot use a page's preload.
+            push, hint = False, destination == "fetch" or ref.module
+            notes = (
+                "hint only: fetched by a script through a literal URL, at low priority"
+                if hint
+                else f"not hinted: fetched by a script as a {destination}, which a preload cannot serve",
+            )
+        elif ref.kind == "icon":
+            # Chromium fetches the favicon with its own request, which a preload
+            # does not serve: a hint downloads it twice (issue 15).
+            push, hint = False, False
+            notes = ("not hinted: an icon, fetched by the browser's own favicon request",)
+        elif ref.kind == "image" and ref.fetchpriority != "high":
+            # Only the likely LCP image gains from a hint; the others would compete
+            # with it and with what blocks the first render (issue 15).
+            push, hint = False, False
+            notes = ("not hinted: an image other than the page's likely LCP image",)
         elif ref.kind == "url" and destination == "image":
             # A stylesheet's image is fetched only where a rule using it matches an
             # element; hinting it on every page that links the sheet wastes bandwidth
             # (a rule `set: [{path: ..., hint: true}]` hints a critical one).
             push, hint = False, False
             notes = ("not hinted: a stylesheet image, fetched only where a rule matches",)
+        elif _waits_for_nothing(ref):
+            # Pushing it contends with what the first render needs (issue 15).
+            push = False
+            notes = (f"hint only: {_waits_for_nothing(ref)}",)
         elif destination not in self.push_destinations:
             push = False
             pushed = ", ".join(sorted(self.push_destinations)) or "nothing"
@@ -244,6 +298,9 @@ class Resolver:
             module=ref.module and destination == "script",
             push=push,
             hint=hint,
+            imagesrcset=ref.imagesrcset,
+            imagesizes=ref.imagesizes,
+            fetchpriority="low" if ref.kind == "fetch" and hint else ref.fetchpriority,
         )
         return asset, notes
 
@@ -264,6 +321,11 @@ class Resolver:
             ref.crossorigin,
             ref.media,
             ref.module,
+            ref.placement,
+            ref.timing,
+            ref.imagesrcset,
+            ref.imagesizes,
+            ref.fetchpriority,
         )
         entry = self._entries.get(key)
         if entry is None:
@@ -307,8 +369,7 @@ class Resolver:
         doc = None
         if data is not None:
             display = relpath
-            scanner = scan_css if kind == "css" else scan_js
-            scan = scanner(data, ref.url, filename=display)
+            scan = scan_doc(kind, data, ref.url, display)
             self.diagnostics.extend(scan.diagnostics)
             doc = Doc(scan, display, kind)
         self.docs[relpath] = doc
@@ -462,9 +523,45 @@ class Resolver:
                 link_chain = (*current_chain, self._link(doc.display, ref.line))
                 if names is not None:
                     names.add(ref.path)
-                if self._add(found, ref, link_chain, []) and ref.destination == "script":
+                # Static imports load with the module; what it fetches later does not.
+                if self._add(found, ref, link_chain, []) and ref.kind == "module":
                     children.append((ref, link_chain))
             stack.extend(reversed(children))
+
+
+def _waits_for_nothing(ref: Reference) -> str:
+    """Why the first render does not wait for the classic script ``ref`` ("" when it does).
+
+    HTML Standard, "prepare the script element": a ``defer`` script runs after
+    parsing, an ``async`` one whenever it arrives, and a parser-blocking script in
+    ``<body>`` lets the browser render everything above it first. Only a classic
+    script in ``<head>`` without either holds the first render. Module scripts are
+    pushed with their static imports: the page's behaviour usually hangs on them.
+    """
+    if ref.kind != "script" or ref.module or ref.destination != "script":
+        return ""
+    if ref.timing:
+        return f"{ref.timing} script: the first render does not wait for it"
+    if ref.placement == "body":
+        return "script in <body>: the page renders what comes before it without waiting"
+    return ""
+
+
+def scan_doc(kind: DocKind, data: bytes, url: str, display: str) -> ScanResult:
+    """Scan a stylesheet or script the way the resolver does (imports, and what a script fetches)."""
+    if kind == "css":
+        return scan_css(data, url, filename=display)
+    return scan_js(data, url, filename=display, fetches=True)
+
+
+def _blocks_render(ref: Reference) -> bool:
+    """Whether the first render waits for ``ref``: a screen stylesheet, a font, a
+    parser-blocking or module script (see :func:`_waits_for_nothing`)."""
+    if ref.destination == "style":
+        return ref.kind in ("stylesheet", "preload", "import") and media_matches_screen(ref.media)
+    if ref.destination == "script":
+        return ref.module or (ref.kind in ("script", "preload") and not _waits_for_nothing(ref))
+    return ref.destination == "font"
 
 
 def _join_media(outer: str | None, inner: str | None) -> str | None:

@@ -30,7 +30,7 @@ from pathlib import Path
 import yaml
 
 from .errors import Diagnostic, ManifestError
-from .model import CROSSORIGIN_VALUES, DESTINATIONS, Asset
+from .model import CROSSORIGIN_VALUES, DESTINATIONS, FETCHPRIORITY_VALUES, ORIGIN, Asset
 from .rules import (
     Decision,
     EntryChange,
@@ -70,12 +70,23 @@ ENTRY_KEYS: Mapping[str, str] = {
     "module": "module",
     "push": "push",
     "hint": "hint",
+    "imagesrcset": "imagesrcset",
+    "imagesizes": "imagesizes",
+    "fetchpriority": "fetchpriority",
+    # {preconnect: ORIGIN, crossorigin: ...}: an origin to connect to, not a file.
+    "preconnect": "path",
 }
+_PRECONNECT_KEYS = frozenset({"preconnect", "crossorigin", "hint"})
 _TOP_KEYS = ("version", "rules", "routes")
 _RULE_KEYS = ("match", "add", "set", "remove", "policy")
 _POLICY_KEYS = ("push", "max_pushes", "max_bytes")
-_SET_KEYS = tuple(k for k in ENTRY_KEYS if k != "path")
+_SET_KEYS = tuple(k for k in ENTRY_KEYS if k not in ("path", "preconnect"))
 _BOOL_KEYS = frozenset({"module", "push", "hint"})
+# Keys with a closed set of values, and how an error message names them.
+_ENUM_KEYS: Mapping[str, tuple[frozenset[str], str]] = {
+    "crossorigin": (CROSSORIGIN_VALUES, "'anonymous' or 'use-credentials'"),
+    "fetchpriority": (FETCHPRIORITY_VALUES, "'high', 'low' or 'auto'"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +241,8 @@ def _entry(check: _Checker, node: yaml.Node, route: str) -> Asset | None:
             ok = False
             continue
         values[key] = text
+    if "preconnect" in values and ok:
+        return _preconnect_entry(check, node, values)
     for required in ("path", "as"):
         if required not in values and ok:
             check.error(node, f"entry of route {route!r} is missing {required!r}")
@@ -247,15 +260,47 @@ def _entry(check: _Checker, node: yaml.Node, route: str) -> Asset | None:
         hint = f"; did you mean {close[0]!r}?" if close else ""
         check.error(_value_node(node, "as"), f"{destination!r} is not a Fetch destination{hint}")
         return None
+    for key, (allowed, words) in _ENUM_KEYS.items():
+        value = values.get(key)
+        if value is not None and value not in allowed:
+            check.error(_value_node(node, key), f"{key} must be {words}, not {value!r}")
+            return None
+    kwargs = {ENTRY_KEYS[k]: v for k, v in values.items()}
+    return Asset(**kwargs)  # type: ignore[arg-type]
+
+
+def _preconnect_entry(
+    check: _Checker, node: yaml.MappingNode, values: dict[str, object]
+) -> Asset | None:
+    extra = sorted(set(values) - _PRECONNECT_KEYS)
+    if extra:
+        check.error(
+            _value_node(node, extra[0]),
+            f"a preconnect entry takes only crossorigin and hint, not {extra[0]!r}",
+        )
+        return None
+    origin = str(values["preconnect"])
+    if not ORIGIN.fullmatch(origin):
+        check.error(
+            _value_node(node, "preconnect"),
+            f"preconnect {origin!r} must be an origin like https://fonts.example (no path)",
+        )
+        return None
     crossorigin = values.get("crossorigin")
     if crossorigin is not None and crossorigin not in CROSSORIGIN_VALUES:
         check.error(
             _value_node(node, "crossorigin"),
-            f"crossorigin must be 'anonymous' or 'use-credentials', not {crossorigin!r}",
+            f"crossorigin must be {_ENUM_KEYS['crossorigin'][1]}, not {crossorigin!r}",
         )
         return None
-    kwargs = {ENTRY_KEYS[k]: v for k, v in values.items()}
-    return Asset(**kwargs)  # type: ignore[arg-type]
+    return Asset(
+        origin,
+        "",
+        crossorigin=crossorigin,
+        push=False,
+        hint=bool(values.get("hint", True)),
+        preconnect=True,
+    )
 
 
 def _value_node(mapping: yaml.MappingNode, key: str) -> yaml.Node:
@@ -365,8 +410,8 @@ def _set_item(check: _Checker, node: yaml.Node, where: str) -> EntryChange | Non
                 if key == "as" and text not in DESTINATIONS:
                     check.error(value_node, f"{text!r} is not a Fetch destination")
                     return None
-                if key == "crossorigin" and text not in CROSSORIGIN_VALUES:
-                    check.error(value_node, "crossorigin must be 'anonymous' or 'use-credentials'")
+                if key in _ENUM_KEYS and text not in _ENUM_KEYS[key][0]:
+                    check.error(value_node, f"{key} must be {_ENUM_KEYS[key][1]}")
                     return None
                 values[ENTRY_KEYS[key]] = text
         else:
@@ -692,7 +737,27 @@ def yaml_scalar(value: str) -> str:
 @lru_cache(maxsize=16384)
 def _entry_line(asset: Asset) -> str:
     # Everything after the path is one of few values across a whole site.
-    return f"{{path: {yaml_scalar(asset.path)}{_entry_rest(asset.destination, asset.type, asset.crossorigin, asset.media, asset.module, asset.push, asset.hint)}}}"
+    if asset.preconnect:
+        cors = f", crossorigin: {asset.crossorigin}" if asset.crossorigin else ""
+        hint = "" if asset.hint else ", hint: false"
+        return f"{{preconnect: {yaml_scalar(asset.path)}{cors}{hint}}}"
+    rest = _entry_rest(
+        asset.destination,
+        asset.type,
+        asset.crossorigin,
+        asset.media,
+        asset.module,
+        asset.push,
+        asset.hint,
+    )
+    for key, value in (
+        ("imagesrcset", asset.imagesrcset),
+        ("imagesizes", asset.imagesizes),
+        ("fetchpriority", asset.fetchpriority),
+    ):
+        if value is not None:
+            rest += f", {key}: {yaml_scalar(value)}"
+    return f"{{path: {yaml_scalar(asset.path)}{rest}}}"
 
 
 @lru_cache(maxsize=1024)

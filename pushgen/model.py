@@ -7,6 +7,7 @@ asks the browser to fetch, located). The build follows references into
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -16,11 +17,15 @@ from .urls import Resolved
 __all__ = [
     "CROSSORIGIN_VALUES",
     "DESTINATIONS",
+    "FETCHPRIORITY_VALUES",
+    "ORIGIN",
     "PRELOAD_DESTINATIONS",
     "Asset",
     "Reference",
     "ReferenceKind",
     "ScanResult",
+    "ScriptPlacement",
+    "ScriptTiming",
 ]
 
 # Fetch destinations that may appear as `as` in a manifest entry
@@ -40,6 +45,12 @@ PRELOAD_DESTINATIONS = frozenset({"fetch", "font", "image", "json", "script", "s
 
 CROSSORIGIN_VALUES = frozenset({"anonymous", "use-credentials"})
 
+# An http(s) origin as the URL Standard serializes it: scheme, host, port.
+ORIGIN = re.compile(r"https?://[a-z0-9.\-\[\]:]+")
+
+# HTML Standard, "fetch priority attributes".
+FETCHPRIORITY_VALUES = frozenset({"high", "low", "auto"})
+
 # What made a reference: the element, at-rule or import form that names it.
 ReferenceKind = Literal[
     "",
@@ -54,7 +65,14 @@ ReferenceKind = Literal[
     "font",  # an @font-face src
     "url",  # any other CSS url() / image-set()
     "module",  # an ES module import
+    "fetch",  # fetch("x"), new Worker("x"), importScripts("x"), import("x") in a script
 ]
+
+
+# Where a <script> sits, and when it runs (HTML Standard, "prepare the script
+# element"): "" for anything that is not a script element.
+ScriptPlacement = Literal["", "head", "body"]
+ScriptTiming = Literal["", "defer", "async"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +82,15 @@ class Reference:
     ``url`` is absolute. For a same-origin reference ``path`` is the URL path and
     query exactly as the browser will request them (normalised, percent-encoded);
     for another origin ``path`` is empty and ``origin`` names it.
+
+    For a ``<script src>``, ``placement`` says whether it sits in ``<head>`` or
+    ``<body>`` and ``timing`` whether it is ``defer`` or ``async`` ("" for a
+    parser-blocking classic script): what decides whether the first render waits.
+
+    For the page's likely Largest Contentful Paint image (see scan.html),
+    ``fetchpriority`` is "high" and, when the image is responsive, ``imagesrcset``
+    and ``imagesizes`` say which candidates the browser picks from (candidate
+    URLs made absolute paths, or absolute URLs for another origin).
     """
 
     url: str
@@ -78,6 +105,11 @@ class Reference:
     media: str | None = None
     module: bool = False
     kind: ReferenceKind = ""
+    placement: ScriptPlacement = ""
+    timing: ScriptTiming = ""
+    imagesrcset: str | None = None
+    imagesizes: str | None = None
+    fetchpriority: str | None = None
 
     @classmethod
     def from_resolved(
@@ -92,6 +124,11 @@ class Reference:
         media: str | None = None,
         module: bool = False,
         kind: ReferenceKind = "",
+        placement: ScriptPlacement = "",
+        timing: ScriptTiming = "",
+        imagesrcset: str | None = None,
+        imagesizes: str | None = None,
+        fetchpriority: str | None = None,
     ) -> Reference:
         """The reference a scanner found at ``line``:``column``, once ``resolve`` placed it."""
         return cls(
@@ -107,6 +144,11 @@ class Reference:
             media=media,
             module=module,
             kind=kind,
+            placement=placement,
+            timing=timing,
+            imagesrcset=imagesrcset,
+            imagesizes=imagesizes,
+            fetchpriority=fetchpriority,
         )
 
 
@@ -127,6 +169,14 @@ class Asset:
 
     ``push`` means "send a PUSH_PROMISE"; ``hint`` means "announce it in 103 Early
     Hints and a Link header". ``module`` makes the hint ``rel=modulepreload``.
+    ``imagesrcset``/``imagesizes`` make an image hint preload the candidate the
+    page will use, and ``fetchpriority`` sets the hint's priority (HTML Standard,
+    link type preload).
+
+    A ``preconnect`` entry names another origin instead of a file (``path`` is
+    the origin, ``https://fonts.example``; ``destination`` is ""): hinted as
+    ``rel=preconnect``, with ``crossorigin`` when the fetches it serves are in
+    CORS mode (a CORS connection is not shared with a no-CORS one), never pushed.
     """
 
     path: str
@@ -137,13 +187,26 @@ class Asset:
     module: bool = False
     push: bool = True
     hint: bool = True
+    imagesrcset: str | None = None
+    imagesizes: str | None = None
+    fetchpriority: str | None = None
+    preconnect: bool = False
 
     def __post_init__(self) -> None:
-        if not self.path.startswith("/") or self.path.startswith("//"):
+        if self.preconnect:
+            if not ORIGIN.fullmatch(self.path):
+                raise ValueError(
+                    f"preconnect needs an origin like https://cdn.example, got {self.path!r}"
+                )
+            if self.push or self.destination:
+                raise ValueError("a preconnect entry is never pushed and has no destination")
+        elif not self.path.startswith("/") or self.path.startswith("//"):
             raise ValueError(f"asset path must be an absolute URL path, got {self.path!r}")
-        if self.destination not in DESTINATIONS:
+        elif self.destination not in DESTINATIONS:
             raise ValueError(f"{self.destination!r} is not a Fetch destination")
         if self.crossorigin is not None and self.crossorigin not in CROSSORIGIN_VALUES:
             raise ValueError(
                 f"crossorigin must be anonymous or use-credentials, got {self.crossorigin!r}"
             )
+        if self.fetchpriority is not None and self.fetchpriority not in FETCHPRIORITY_VALUES:
+            raise ValueError(f"fetchpriority must be high, low or auto, got {self.fetchpriority!r}")

@@ -527,6 +527,18 @@ def resolve_route(
         # Generated entries already follow the site's policy (the build applied
         # it); it only matters here as the base a rule's policy overrides.
         return decisions
+    if policy.push is not None:
+        # A generated entry of a destination the site pushes, yet not pushed, was
+        # held back by the build for a reason a policy does not undo (a defer
+        # script, a script's later fetch; issue 15): a rule's `set` can.
+        decisions = [
+            replace(d, pinned_push=True)
+            if not (d.added_by or d.pinned_push or d.removed or d.asset.push)
+            and d.asset.destination in policy.push
+            and _screen(d.asset)
+            else d
+            for d in decisions
+        ]
     return apply_policy(decisions, effective.over(policy), size_of)
 
 

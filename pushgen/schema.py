@@ -10,7 +10,7 @@ import json
 from functools import cache
 from typing import Any
 
-from .model import CROSSORIGIN_VALUES, DESTINATIONS
+from .model import CROSSORIGIN_VALUES, DESTINATIONS, FETCHPRIORITY_VALUES
 
 __all__ = ["DRAFT", "SCHEMA_ID", "manifest_schema", "schema_text"]
 
@@ -64,7 +64,40 @@ def _entry_properties() -> dict[str, Any]:
             "type": "boolean",
             "description": "Announce in 103 Early Hints and Link headers (default true).",
         },
+        "imagesrcset": {
+            "type": "string",
+            "pattern": _NO_CONTROL,
+            "description": "An image hint's candidates (a srcset): the browser preloads the one it will use.",
+        },
+        "imagesizes": {
+            "type": "string",
+            "pattern": _NO_CONTROL,
+            "description": "The sizes that go with imagesrcset.",
+        },
+        "fetchpriority": {
+            "enum": sorted(FETCHPRIORITY_VALUES),
+            "description": "The hint's fetch priority; high for the likely LCP image.",
+        },
     }
+
+
+_PRECONNECT_ENTRY = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["preconnect"],
+    "properties": {
+        "preconnect": {
+            "type": "string",
+            "pattern": "^https?://[a-z0-9.\\-\\[\\]:]+$",
+            "description": "Another origin the first render needs: hinted as rel=preconnect.",
+        },
+        "crossorigin": {
+            "enum": sorted(CROSSORIGIN_VALUES),
+            "description": "Connect for CORS fetches (fonts, module scripts).",
+        },
+        "hint": {"type": "boolean", "description": "Announce it (default true)."},
+    },
+}
 
 
 @cache
@@ -76,6 +109,7 @@ def manifest_schema() -> dict[str, Any]:
         "required": ["path", "as"],
         "properties": _entry_properties(),
     }
+    any_entry = {"anyOf": [entry, _PRECONNECT_ENTRY]}
     change_props = {k: v for k, v in _entry_properties().items() if k != "path"}
     change_props["path"] = _PATH_GLOB
     policy = {
@@ -114,7 +148,7 @@ def manifest_schema() -> dict[str, Any]:
             },
             "add": {
                 "type": "array",
-                "items": entry,
+                "items": any_entry,
                 "description": "Entries to add to matching routes.",
             },
             "set": {
@@ -156,7 +190,7 @@ def manifest_schema() -> dict[str, Any]:
                 "type": ["object", "null"],
                 "description": "Written by pushgen build: route -> entries in the order the page needs them.",
                 "propertyNames": {"pattern": "^/[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"},
-                "additionalProperties": {"type": ["array", "null"], "items": entry},
+                "additionalProperties": {"type": ["array", "null"], "items": any_entry},
             },
         },
     }

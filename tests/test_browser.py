@@ -267,7 +267,13 @@ def test_every_page_in_chromium(servers: Servers, browser: Any) -> None:
         missed = needed - hinted
         needless = hinted - needed
         assert needed <= listed, (route, "fetched but not in the manifest", sorted(needed - listed))
-        assert missed <= images and needless <= images, (route, sorted(missed), sorted(needless))
+        # What a script fetches later (import() on a click) is hinted at low priority (issue 15).
+        later = {a.path for a in entries if a.fetchpriority == "low"}
+        assert missed <= images and needless <= images | later, (
+            route,
+            sorted(missed),
+            sorted(needless),
+        )
         report.append(
             f"{route}: {len(with_hints.fetches)} fetched, all 200 over h2; "
             f"{len(early)}/{len(hinted)} hinted arrived through Early Hints "

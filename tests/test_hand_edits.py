@@ -196,7 +196,8 @@ def test_c_change_attributes_of_entries(site: Path) -> None:
     docs = {a.path: a for a in assets(site, "/docs/")}
     assert docs[DOCS_CSS] == Asset(DOCS_CSS, "style", media="(min-width: 40em)")
     assert docs[APP] == Asset(APP, "script", crossorigin="use-credentials", module=True)
-    assert docs[CLASSIC] == Asset(CLASSIC, "script", crossorigin="use-credentials")
+    # A defer script: hinted, not pushed, whatever its crossorigin (issue 15).
+    assert docs[CLASSIC] == Asset(CLASSIC, "script", crossorigin="use-credentials", push=False)
     assert docs["/static/js/lib/a.js"].crossorigin == "anonymous"  # '*' stays in one segment
     assert docs[BG] == Asset(BG, "fetch", type="image/png")
     assert {a.path: a for a in assets(site, "/")}[APP].crossorigin == "anonymous"
@@ -277,8 +278,10 @@ def test_rules_written_after_the_routes_block_are_kept(site: Path) -> None:
         "    - {path: /static/fonts/f.woff2, as: font, type: font/woff2, crossorigin: anonymous}\n"
         "    - {path: /static/js/app.js, as: script, crossorigin: anonymous, module: true}\n"
         "    - {path: /static/js/lib/a.js, as: script, crossorigin: anonymous, module: true}\n"
+        "    - {path: /static/js/lazy.js, as: script, crossorigin: anonymous, module: true,"
+        " push: false, fetchpriority: low}\n"
         "    - {path: /static/js/lib/b.js, as: script, crossorigin: anonymous, module: true}\n"
-        "    - {path: /static/js/classic.js, as: script}\n"
+        "    - {path: /static/js/classic.js, as: script, push: false}\n"
         "    - {path: /static/img/bg.png, as: image, push: false, hint: false}\n"
         "\n# Hand edits, kept below the generated block.\n"
         "rules:\n  - {match: /, remove: [/static/js/classic.js]}\n"
@@ -556,8 +559,10 @@ def test_a_manifest_with_crlf_line_ends_rebuilds(site: Path) -> None:
 
 def test_the_refusal_points_at_the_hand_edit_even_when_the_site_changed(site: Path) -> None:
     edited = read(site).replace(
-        "    - {path: /static/js/classic.js, as: script}\n    - {path: /static/img/bg.png, as: image, push: false, hint: false}\n  /docs/:",
-        "    - {path: /static/js/classic.js, as: script}\n    - {path: /static/img/bg.png, as: image}\n  /docs/:",
+        "    - {path: /static/js/classic.js, as: script, push: false}\n"
+        "    - {path: /static/img/bg.png, as: image, push: false, hint: false}\n  /docs/:",
+        "    - {path: /static/js/classic.js, as: script, push: false}\n"
+        "    - {path: /static/img/bg.png, as: image}\n  /docs/:",
     )
     write(site, edited)
     (site / "static" / "css" / "site.css").write_text('@import "base.css";\n@import "extra.css";\n')

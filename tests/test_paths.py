@@ -656,7 +656,7 @@ NON_ASCII_SITE: dict[str, str | bytes] = {
         '<!doctype html><meta charset="utf-8">'
         '<link rel="stylesheet" href="/static/css/\u00fcber.css">'
         '<script type="module" src="/static/js/\u043c\u043e\u0434\u0443\u043b\u044c.js"></script>'
-        '<img src="/static/img/caf\u00e9 cr\u00e8me.png"><h1>\u00fcber</h1>\n'
+        '<img src="/static/img/caf\u00e9 cr\u00e8me.png" fetchpriority=high><h1>\u00fcber</h1>\n'
     ),
     "static/css/\u00fcber.css": (
         '@import "\u65e5\u672c.css";\n'

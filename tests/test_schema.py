@@ -221,7 +221,7 @@ def test_invalid_manifests_fail_both(validator: jsonschema.Draft7Validator, text
 
 def test_the_schema_describes_every_key_an_editor_completes() -> None:
     schema: dict[str, Any] = manifest_schema()
-    entry = schema["properties"]["routes"]["additionalProperties"]["items"]
+    entry = schema["properties"]["routes"]["additionalProperties"]["items"]["anyOf"][0]
     rule = schema["properties"]["rules"]["items"]
     assert list(entry["properties"]) == [
         "path",
@@ -232,6 +232,9 @@ def test_the_schema_describes_every_key_an_editor_completes() -> None:
         "module",
         "push",
         "hint",
+        "imagesrcset",
+        "imagesizes",
+        "fetchpriority",
     ]
     assert set(rule["properties"]) == {"match", "add", "set", "remove", "policy"}
     assert set(rule["properties"]["policy"]["properties"]) == {"push", "max_pushes", "max_bytes"}

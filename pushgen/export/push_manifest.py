@@ -137,6 +137,13 @@ def _lost_attributes(asset: Asset) -> list[str]:
         lost.append(f"crossorigin={asset.crossorigin}")
     if asset.media is not None:
         lost.append(f"media={asset.media}")
+    for name, value in (
+        ("imagesrcset", asset.imagesrcset),
+        ("imagesizes", asset.imagesizes),
+        ("fetchpriority", asset.fetchpriority),
+    ):
+        if value is not None:
+            lost.append(f"{name}={value}")
     return lost
 
 

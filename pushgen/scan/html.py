@@ -11,10 +11,17 @@ element                                    destination  kind            also kep
                                                                         crossorigin
 ``<link rel=modulepreload href>``          script       modulepreload   module, crossorigin
 ``<link rel=icon|apple-touch-icon href>``  image        icon            type, media
-``<script src>``                           script       script          crossorigin
-``<script type=module src>``               script       script          module, crossorigin
+``<script src>``                           script       script          crossorigin, placement,
+                                                                        timing
+``<script type=module src>``               script       script          module, crossorigin,
+                                                                        placement, timing
 imports of ``<script type=module>``        script       module          (see scan.js)
-``<img src srcset>``, ``<picture>``        image        image           type, media
+``<img src srcset>``, ``<picture>``        image        image           type, media;
+                                                                        the likely LCP
+                                                                        image:
+                                                                        fetchpriority,
+                                                                        imagesrcset,
+                                                                        imagesizes
 ``<source srcset>``, ``<video poster>``,
 ``<input type=image src>``
 ``<style>``, ``style=""``                  (see scan.css: import, url, font)
@@ -41,8 +48,15 @@ from typing import Any
 from lxml import etree
 
 from ..errors import Diagnostic
-from ..model import PRELOAD_DESTINATIONS, Reference, ReferenceKind, ScanResult
-from ..urls import resolve, unservable
+from ..model import (
+    PRELOAD_DESTINATIONS,
+    Reference,
+    ReferenceKind,
+    ScanResult,
+    ScriptPlacement,
+    ScriptTiming,
+)
+from ..urls import resolve, unservable, wire_path
 from .css import scan_css, scan_css_declarations
 from .decode import decode_html
 from .js import scan_js
@@ -185,13 +199,19 @@ def _line(element: _Element) -> int:
 
 
 def _parse_srcset(value: str) -> tuple[list[str], list[str]]:
-    """The candidate URLs of a ``srcset``, in order, and the candidates dropped as invalid.
+    """The candidate URLs of a ``srcset``, in order, and the candidates dropped as invalid."""
+    candidates, dropped = _srcset_candidates(value)
+    return [url for url, _ in candidates], dropped
+
+
+def _srcset_candidates(value: str) -> tuple[list[tuple[str, list[str]]], list[str]]:
+    """The candidates of a ``srcset`` (URL, descriptors), in order, and those dropped as invalid.
 
     HTML Standard, "parse a srcset attribute": a URL is a run of non-whitespace (so it
     may contain commas); trailing commas end it; descriptors follow up to the next comma
     outside parentheses. A candidate with invalid descriptors is dropped.
     """
-    urls: list[str] = []
+    candidates: list[tuple[str, list[str]]] = []
     dropped: list[str] = []
     n = len(value)
     pos = 0
@@ -199,7 +219,7 @@ def _parse_srcset(value: str) -> tuple[list[str], list[str]]:
         while pos < n and (value[pos] in _ASCII_WS or value[pos] == ","):
             pos += 1
         if pos >= n:
-            return urls, dropped
+            return candidates, dropped
         start = pos
         while pos < n and value[pos] not in _ASCII_WS:
             pos += 1
@@ -210,7 +230,7 @@ def _parse_srcset(value: str) -> tuple[list[str], list[str]]:
         else:
             descriptors, pos = _srcset_descriptors(value, pos)
         if _valid_descriptors(descriptors):
-            urls.append(url)
+            candidates.append((url, descriptors))
         else:
             dropped.append(f"{url} {' '.join(descriptors)}".strip())
 
@@ -266,6 +286,37 @@ def _valid_descriptors(descriptors: list[str]) -> bool:
     return not height or width
 
 
+def _dimension(value: str | None) -> int:
+    """An img's width or height attribute in CSS pixels (0 when absent or not a number).
+
+    HTML Standard, "rules for parsing dimension values", reduced to its integer part.
+    """
+    digits = _INTEGER.match((value or "").strip(_ASCII_WS))
+    return int(digits.group()) if digits else 0
+
+
+def _large(img: _Element) -> bool:
+    """Whether ``img`` is large enough to be a page's Largest Contentful Paint.
+
+    Its width and height attributes cover LCP_AREA, or its srcset offers a candidate
+    at least LCP_WIDTH wide: an image laid out that large is usually a hero. Without
+    either, the build cannot tell, and lists it.
+    """
+    if _dimension(img.get("width")) * _dimension(img.get("height")) >= LCP_AREA:
+        return True
+    candidates, _ = _srcset_candidates(img.get("srcset") or "")
+    return any(
+        d.endswith("w") and _INTEGER.fullmatch(d[:-1]) and int(d[:-1]) >= LCP_WIDTH
+        for _, descriptors in candidates
+        for d in descriptors
+    )
+
+
+# "Large" for the LCP guess: 300 x 167 CSS px, or a srcset candidate 600 px wide.
+LCP_AREA = 50_000
+LCP_WIDTH = 600
+
+
 class _Scanner:
     def __init__(
         self, root: _Element, url: str, filename: str, diagnostics: list[Diagnostic]
@@ -275,10 +326,12 @@ class _Scanner:
         self.filename = filename
         self.diagnostics = diagnostics
         self.references: list[Reference] = []
+        self.lcp: _Element | None = None
 
     def run(self) -> None:
         root = self.root
         self._find_base()
+        self.lcp = self._likely_lcp()
         # style="" attributes: only those with a "(" can hold url() or image-set().
         styled = {
             attribute.getparent(): str(attribute)
@@ -317,6 +370,78 @@ class _Scanner:
                 self.base = resolved.url
             return
 
+    def _likely_lcp(self) -> _Element | None:
+        """The <img> likely to be the page's Largest Contentful Paint, if one can be named.
+
+        The first marked ``fetchpriority=high``, else the first large one (see
+        :func:`_large`); never ``loading=lazy`` (it is not fetched until laid out
+        near the viewport) nor ``fetchpriority=low``.
+        """
+        first_large = None
+        for img in self.root.iter("img"):
+            if any(True for _ in img.iterancestors(*_SKIPPED)):
+                continue
+            if (img.get("loading") or "").strip(_ASCII_WS).lower() == "lazy":
+                continue
+            priority = (img.get("fetchpriority") or "").strip(_ASCII_WS).lower()
+            if priority == "high":
+                return img
+            if first_large is None and priority != "low" and _large(img):
+                first_large = img
+        return first_large
+
+    def _absolute_srcset(self, srcset: str) -> str | None:
+        """``srcset`` with each candidate made an absolute path (another origin: a URL).
+
+        A Link header's ``imagesrcset`` is resolved against the page's URL, not its
+        ``<base>``, so relative candidates are written out. None when a candidate is
+        not an http(s) URL a browser would fetch.
+        """
+        candidates, _ = _srcset_candidates(srcset)
+        parts = []
+        for url, descriptors in candidates:
+            resolved = _resolve(url, self.base)
+            if resolved is None or unservable(url, resolved) is not None:
+                return None
+            written = wire_path(resolved.path) if resolved.local else resolved.url
+            if "," in written:
+                return None  # a comma would split the candidate list
+            parts.append(" ".join([written, *descriptors]))
+        return ", ".join(parts) or None
+
+    def _lcp_reference(self, element: _Element, src: str | None) -> bool:
+        """Add the likely LCP image ``element`` as one hint the browser can use; False if it cannot be said.
+
+        A <picture> is expressible only when its first <source> has neither
+        ``media`` nor ``type``: then that source is the one used, whatever the
+        viewport and formats (HTML Standard, "select an image source"). A
+        viewport or format choice needs more than one preload.
+        """
+        srcset, sizes = element.get("srcset"), element.get("sizes")
+        picture = element.getparent()
+        while picture is not None and picture.tag == "source":
+            picture = picture.getparent()
+        if picture is not None and picture.tag == "picture":
+            sources = [source for source in picture.iter("source") if source.get("srcset")]
+            if sources:
+                first = sources[0]
+                if first.get("media") is not None or first.get("type") is not None:
+                    return False
+                srcset, sizes = first.get("srcset"), first.get("sizes")
+        imagesrcset = self._absolute_srcset(srcset) if srcset else None
+        if src is None or (srcset and imagesrcset is None):
+            return False  # a Link header needs a target
+        self._add(
+            src,
+            element,
+            "image",
+            "image",
+            imagesrcset=imagesrcset,
+            imagesizes=_text_attr(sizes) if imagesrcset else None,
+            fetchpriority="high",
+        )
+        return True
+
     def _diagnose(self, element: _Element, message: str) -> None:
         self.diagnostics.append(Diagnostic(self.filename, _line(element), 0, message))
 
@@ -331,6 +456,11 @@ class _Scanner:
         crossorigin: str | None = None,
         media: str | None = None,
         module: bool = False,
+        placement: ScriptPlacement = "",
+        timing: ScriptTiming = "",
+        imagesrcset: str | None = None,
+        imagesizes: str | None = None,
+        fetchpriority: str | None = None,
     ) -> None:
         if raw is None:
             return
@@ -351,6 +481,11 @@ class _Scanner:
                 media=media,
                 module=module,
                 kind=kind,
+                placement=placement,
+                timing=timing,
+                imagesrcset=imagesrcset,
+                imagesizes=imagesizes,
+                fetchpriority=fetchpriority,
             )
         )
 
@@ -454,17 +589,40 @@ class _Scanner:
         else:
             script_type = f"text/{language}".lower()
         src = element.get("src")
+        placement: ScriptPlacement = (
+            "head" if any(True for _ in element.iterancestors("head")) else "body"
+        )
+        timing: ScriptTiming = "async" if element.get("async") is not None else ""
         if script_type in _JS_TYPES:
             # A browser that runs modules skips nomodule classic scripts.
             if element.get("nomodule") is None:
+                # HTML Standard: async wins over defer; both only apply with src.
+                if not timing and element.get("defer") is not None:
+                    timing = "defer"
                 self._add(
-                    src, element, "script", "script", crossorigin=_cors(element.get("crossorigin"))
+                    src,
+                    element,
+                    "script",
+                    "script",
+                    crossorigin=_cors(element.get("crossorigin")),
+                    placement=placement,
+                    timing=timing,
                 )
         elif script_type == "module":
             # Module scripts are fetched in CORS mode; no attribute means "anonymous".
             crossorigin = _cors(element.get("crossorigin")) or "anonymous"
             if src is not None:
-                self._add(src, element, "script", "script", crossorigin=crossorigin, module=True)
+                # A module script is deferred unless async (the defer attribute is moot).
+                self._add(
+                    src,
+                    element,
+                    "script",
+                    "script",
+                    crossorigin=crossorigin,
+                    module=True,
+                    placement=placement,
+                    timing=timing or "defer",
+                )
             elif element.text:
                 self._merge(
                     scan_js(
@@ -482,9 +640,10 @@ class _Scanner:
         src = element.get("src")
         seen = {src} if src else set()
         srcset = element.get("srcset")
-        # With a srcset, src is one more candidate (the 1x fallback): the browser
-        # may well fetch another, so it is listed like the rest (kind "srcset").
-        self._add(src, element, "image", "srcset" if srcset else "image")
+        if element is not self.lcp or not self._lcp_reference(element, src):
+            # With a srcset, src is one more candidate (the 1x fallback): the browser
+            # may well fetch another, so it is listed like the rest (kind "srcset").
+            self._add(src, element, "image", "srcset" if srcset else "image")
         if srcset:
             self._add_srcset(srcset, element, seen=seen)
 

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 from ..errors import Diagnostic
-from ..model import Reference, ScanResult
+from ..model import Reference, ReferenceKind, ScanResult
 from ..urls import resolve, unservable
 from .decode import as_text, decode_utf8
 
@@ -56,6 +56,13 @@ _REGEX = re.compile(r"/(?![*/])(?:[^/\\\[\n\r]|\\.|\[(?:[^\]\\\n\r]|\\.)*\])+/[\
 _ESCAPE = re.compile(
     r"\\(u\{[0-9A-Fa-f]+\}|u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|\r\n|[\s\S])",
 )
+# Calls whose literal URL argument a script fetches later (issue 15): name ->
+# (destination, module). import("x") is handled with the import keyword.
+_CALLS = {
+    "fetch": ("fetch", False),
+    "Worker": ("worker", False),
+    "importScripts": ("script", False),
+}
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
 _LINE_CONTINUATIONS = frozenset({"\n", "\r", "\r\n", "\u2028", "\u2029"})
 # A "/" after these keywords starts a regular expression, not a division.
@@ -97,6 +104,7 @@ def scan_js(
     line_offset: int = 0,
     inline: bool = False,
     crossorigin: str = "anonymous",
+    fetches: bool = False,
 ) -> ScanResult:
     """Find the static imports of an ES module.
 
@@ -109,10 +117,16 @@ def scan_js(
 
     Every reference has destination ``"script"`` (``"json"``/``"style"`` for JSON and
     CSS modules), ``module=True``, kind ``"module"``.
+
+    With ``fetches=True`` (for classic scripts too) it also records, with kind
+    ``"fetch"``, what the script fetches later through a literal URL:
+    ``fetch("x")`` (destination ``fetch``), ``new Worker("x")`` (``worker``),
+    ``importScripts("x")`` (``script``) and ``import("x")`` (``script``, module).
     """
     text, encoding, problems = as_text(data, decode_utf8, filename)
     diagnostics = list(problems)
     scanner = _Scanner(text, url, filename, line_offset, inline, crossorigin, diagnostics)
+    scanner.fetches = fetches
     scanner.run()
     if scanner.assertion is not None:
         # Chromium rejects the whole module ("Unexpected identifier 'assert'"), so it
@@ -258,6 +272,8 @@ class _Scanner:
         self.assertion: _Token | None = None
         self._problems: list[tuple[int, str]] = []
         self._pending: list[_Token] = []
+        self._previous_name = ""
+        self.fetches = False
         self._stream: Iterator[_Token] = iter(())
         # Incremental line counting: positions are asked for in increasing order.
         self._line_pos = 0
@@ -266,8 +282,10 @@ class _Scanner:
 
     def run(self) -> None:
         text = self.text
-        # Nothing after the last "import"/"export" can start a declaration: stop there.
-        last = max(text.rfind("import"), text.rfind("export"))
+        # Nothing after the last "import"/"export" (or a name of _CALLS) can start a
+        # declaration or a call this scanner records: stop there.
+        words = ("import", "export", *_CALLS) if self.fetches else ("import", "export")
+        last = max(text.rfind(word) for word in words)
         if last < 0:
             return
         self._stream = _tokens(text, self._problems)
@@ -278,10 +296,14 @@ class _Scanner:
                 break
             if token.kind == "name" and previous not in (".", "?."):
                 if token.value == "import":
-                    self._import()
+                    if not (self.fetches and self._call(token)):
+                        self._import()
                 elif token.value == "export":
                     self._export()
+                elif self.fetches and token.value in _CALLS:
+                    self._call(token)
             previous = token.value if token.kind == "punct" else ""
+            self._previous_name = token.value if token.kind == "name" else ""
         for position, message in self._problems:
             line, column = self._where(position)
             self.diagnostics.append(Diagnostic(self.filename, line, column, message))
@@ -306,6 +328,38 @@ class _Scanner:
         if token is None or token.kind != kind or (value is not None and token.value != value):
             return None
         return self._next()
+
+    # --- fetches through a literal URL --------------------------------------------------
+
+    def _call(self, name: _Token) -> bool:
+        """Record ``fetch("x")``, ``new Worker("x")``, ``importScripts("x")`` or ``import("x")``.
+
+        Only a string literal as the first argument counts: anything computed is
+        unknowable here. A ``Worker`` must follow ``new``. Returns whether a call
+        with a literal was read.
+        """
+        if name.value == "Worker" and self._previous_name != "new":
+            return False
+        opening = self._peek()
+        literal = self._peek(1)
+        closing = self._peek(2)
+        if (
+            opening is None
+            or (opening.kind, opening.value) != ("punct", "(")
+            or literal is None
+            or literal.kind != "string"
+            or closing is None
+            or closing.value not in (")", ",")
+        ):
+            return False
+        self._next()
+        self._next()
+        destination, module = _CALLS.get(name.value, ("script", True))
+        line, column = self._where(literal.start)
+        # fetch(), module workers and import() are in CORS mode; importScripts is not.
+        cors = "anonymous" if destination in ("fetch", "worker") or module else None
+        self._record(_unescape(literal.value), line, column, destination, cors, module, "fetch")
+        return True
 
     # --- declarations (ECMAScript, section 16.2.2 "Imports" and 16.2.3 "Exports") --------
 
@@ -451,10 +505,22 @@ class _Scanner:
                 " not followed",
             )
             return
-        resolved = resolve(specifier, self.base)
+        self._record(specifier, line, column, destination, self.crossorigin, True, "module")
+
+    def _record(
+        self,
+        url: str,
+        line: int,
+        column: int,
+        destination: str,
+        crossorigin: str | None,
+        module: bool,
+        kind: ReferenceKind,
+    ) -> None:
+        resolved = resolve(url, self.base)
         if resolved is None:
             return
-        problem = unservable(specifier, resolved)
+        problem = unservable(url, resolved)
         if problem is not None:
             self._diagnose(line, column, problem)
             return
@@ -464,9 +530,9 @@ class _Scanner:
                 destination=destination,
                 line=line,
                 column=column,
-                crossorigin=self.crossorigin,
-                module=True,
-                kind="module",
+                crossorigin=crossorigin,
+                module=module,
+                kind=kind,
             )
         )
 
