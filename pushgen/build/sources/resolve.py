@@ -1,7 +1,7 @@
 """From scanned pages to manifest routes, and the manifest written like ``pushgen build`` does.
 
 Shared by every source in this package. The engine is the build's: each page's
-HTML scan goes through :class:`pushgen.graph.Resolver` (stylesheets, ``@import``,
+HTML scan goes through :class:`pushgen.build.graph.Resolver` (stylesheets, ``@import``,
 fonts, module graphs) and the site's push budget; the manifest text is made by
 :func:`pushgen.manifest.update_manifest_text`, which keeps everything outside the
 generated ``routes`` (rules, comments) byte for byte and refuses to overwrite
@@ -18,14 +18,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..build import _check_rules, _read_existing_manifest
-from ..config import SiteConfig
-from ..errors import BuildError, Diagnostic, ManifestError
-from ..fsutil import atomic_write
+from .. import _check_rules, _read_existing_manifest
+from ...config import SiteConfig
+from ...errors import BuildError, Diagnostic, ManifestError
+from ...fsutil import atomic_write
 from ..graph import Resolver, apply_budget
-from ..manifest import SCHEMA_NAME, Manifest, update_manifest_text
-from ..model import Asset, ScanResult
-from ..schema import schema_text
+from ...manifest import SCHEMA_NAME, Manifest, update_manifest_text
+from ...model import Asset, ScanResult
+from ...schema import schema_text
 
 __all__ = [
     "PageScan",

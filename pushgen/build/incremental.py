@@ -36,11 +36,11 @@ from typing import Any, NamedTuple
 import jinja2
 import jinja2.meta
 
-from .config import SiteConfig
-from .errors import Diagnostic
-from .fsutil import atomic_write, walk_sources
+from ..config import SiteConfig
+from ..errors import Diagnostic
+from ..fsutil import atomic_write, walk_sources
 from .graph import Doc, Found
-from .model import Asset, Reference, ScanResult
+from ..model import Asset, Reference, ScanResult
 from .render import Page
 
 __all__ = [

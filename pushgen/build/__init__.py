@@ -35,10 +35,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from .check import rule_problems
-from .config import CONFIG_NAME, SiteConfig
-from .errors import BuildError, Diagnostic, ManifestError, PushgenError
-from .fsutil import (
+from ..check import rule_problems
+from ..config import CONFIG_NAME, SiteConfig
+from ..errors import BuildError, Diagnostic, ManifestError, PushgenError
+from ..fsutil import (
     OUTPUT_MARKER,
     OutputFolderError,
     OutputWriteError,
@@ -63,21 +63,21 @@ from .incremental import (
     state_path,
     written_files,
 )
-from .manifest import (
+from ..manifest import (
     SCHEMA_NAME,
     Manifest,
     parse_hand_part,
     routes_checksum,
     update_manifest_text,
 )
-from .model import Asset, Reference, ScanResult
+from ..model import Asset, Reference, ScanResult
 from .render import Page, Renderer, RenderError, discover_pages
-from .rules import Rule
-from .scan.css import scan_css
-from .scan.html import scan_html
-from .scan.js import scan_js
-from .schema import schema_text
-from .urls import document_url, url_path_to_relpath
+from ..rules import Rule
+from ..scan.css import scan_css
+from ..scan.html import scan_html
+from ..scan.js import scan_js
+from ..schema import schema_text
+from ..urls import document_url, url_path_to_relpath
 
 __all__ = ["BuildResult", "PageResult", "StaticFiles", "build_site", "static_files"]
 
