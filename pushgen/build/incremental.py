@@ -39,8 +39,8 @@ import jinja2.meta
 from ..config import SiteConfig
 from ..errors import Diagnostic
 from ..fsutil import atomic_write, walk_sources
-from .graph import Doc, Found
 from ..model import Asset, Reference, ScanResult
+from .graph import Doc, Found
 from .render import Page
 
 __all__ = [

@@ -18,14 +18,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import _check_rules, _read_existing_manifest
 from ...config import SiteConfig
 from ...errors import BuildError, Diagnostic, ManifestError
 from ...fsutil import atomic_write
-from ..graph import Resolver, apply_budget
 from ...manifest import SCHEMA_NAME, Manifest, update_manifest_text
 from ...model import Asset, ScanResult
 from ...schema import schema_text
+from ..graph import Resolver, apply_budget
+from ..pipeline import check_rules, read_existing_manifest
 
 __all__ = [
     "PageScan",
@@ -131,10 +131,10 @@ def write_manifest(
     names is written beside it, unless that is inside ``protected`` (a folder
     pushgen did not make and must not add to).
     """
-    existing_text, existing = _read_existing_manifest(config)
+    existing_text, existing = read_existing_manifest(config)
     rules = existing.rules if existing is not None else ()
     diagnostics = list(dict.fromkeys(diagnostics))
-    diagnostics.extend(_check_rules(rules, routes, known, config, existing))
+    diagnostics.extend(check_rules(rules, routes, known, config, existing))
     filename = existing.filename if existing is not None else str(config.manifest)
     try:
         text = update_manifest_text(existing_text, routes, filename=filename, force=force)
