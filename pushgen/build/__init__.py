@@ -10,11 +10,13 @@ sources/ the other sources (a built folder, a Quart app).
 from __future__ import annotations
 
 from .pipeline import BuildResult, PageResult, build_site
+from .staging import BuildLockHeld
 from .static import StaticFiles, static_files
 from .workers import PARALLEL_THRESHOLD
 
 __all__ = [
     "PARALLEL_THRESHOLD",
+    "BuildLockHeld",
     "BuildResult",
     "PageResult",
     "StaticFiles",

@@ -43,9 +43,7 @@ def build_lock(output: Path) -> Iterator[None]:
             if exc.errno not in (errno.EAGAIN, errno.EACCES):
                 raise
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "another process"
-            raise PushgenError(
-                f"another build is writing {output} (pid {holder}); wait for it or stop it"
-            ) from None
+            raise BuildLockHeld(output, holder) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         held_locks.add(fd)
@@ -293,6 +291,18 @@ def claim_spare(
         if dirpath != str(staging) and not os.listdir(dirpath):
             os.rmdir(dirpath)
     return _link_files(output, staging, expected - present)
+
+
+class BuildLockHeld(PushgenError):
+    """Another build holds the lock on the output: retry once it is done (not a setup problem,
+    unlike :class:`~pushgen.fsutil.OutputFolderError`)."""
+
+    def __init__(self, output: Path, holder: str) -> None:
+        self.output = output
+        self.holder = holder  # the holder's pid as it wrote it, or "another process"
+        super().__init__(
+            f"another build is writing {output} (pid {holder}); wait for it or stop it"
+        )
 
 
 # The build locks this process holds (file descriptors): a forked worker closes
