@@ -11,13 +11,14 @@ the manifest from the pages' scans (see workers.py).
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 import secrets
 import shutil
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..check import rule_problems
@@ -51,6 +52,7 @@ from .incremental import (
     BuildState,
     PageState,
     StaticFile,
+    TemplateFile,
     config_key,
     load_state,
     pages_to_render,
@@ -81,17 +83,17 @@ from .static import (
     StaticCopy,
     StaticFiles,
     copy_static,
-    static_files,
     static_sources,
     update_static,
 )
 from .workers import (
+    PageOutcome,
     Progress,
     cores,
     render_pages,
 )
 
-__all__ = ["BuildResult", "PageResult", "StaticFiles", "build_site", "static_files"]
+__all__ = ["BuildResult", "PageResult", "build_site"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +192,47 @@ def build_site(
             gc.enable()
 
 
+@dataclass(slots=True)
+class _Run:
+    """One build as it goes: what it was asked, what it read, where it writes, what it found."""
+
+    config: SiteConfig
+    strict: bool
+    write: bool
+    force: bool
+    full: bool
+    jobs: int
+    progress: Progress | None
+    started: float = field(default_factory=time.perf_counter)
+    existing_text: str | None = None  # the manifest on disk
+    existing: Manifest | None = None
+    pages: list[Page] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    # The previous build's state, None when it cannot be used (or with --full).
+    previous: BuildState | None = None
+    templates: dict[str, TemplateFile] = field(default_factory=dict)
+    previous_routes: _SavedRoutes | None = None
+    # The staging folder: None when nothing is written, and once it became the output.
+    staging: Path | None = None
+    # The output paths a staging folder made from the spare could not restore;
+    # None when the staging folder starts empty.
+    spare_missing: set[str] | None = None
+    render: list[Page] = field(default_factory=list)  # the pages this build renders
+    static: StaticCopy | None = None  # set by _copy_static_files, beside the rendering
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    """Every page's assets, and the state the next build starts from."""
+
+    state: BuildState
+    results: list[PageResult]
+    routes: dict[str, tuple[Asset, ...]]
+    unchanged: set[str]  # routes with the entries the last build wrote
+    known: set[str]  # the output's files (output paths)
+    static_files: int
+
+
 def _build(
     config: SiteConfig,
     *,
@@ -200,247 +243,298 @@ def _build(
     jobs: int | None,
     progress: Progress | None,
 ) -> BuildResult:
-    started = time.perf_counter()
-    existing_text, existing = read_existing_manifest(config)
-    if write:
+    run = _Run(config, strict, write, force, full, jobs if jobs is not None else cores(), progress)
+    _read_inputs(run)
+    with build_lock(config.output) if write else contextlib.nullcontext():
+        _load_previous(run)
+        if write:
+            _make_staging(run)
+        try:
+            _choose_pages(run)
+            outcomes = render_pages(
+                config,
+                run.pages,
+                run.render,
+                run.staging,
+                run.jobs,
+                progress,
+                side_work=functools.partial(_copy_static_files, run),
+            )
+            resolved = _resolve(run, outcomes)
+            result = _make_result(run, resolved)
+            if run.staging is not None:
+                _publish(run, resolved, result)
+        finally:
+            if run.staging is not None:
+                shutil.rmtree(run.staging, ignore_errors=True)
+    result.seconds = time.perf_counter() - run.started
+    return result
+
+
+def _read_inputs(run: _Run) -> None:
+    """Read the manifest on disk and find the pages; refuse an output that would replace sources."""
+    config = run.config
+    run.existing_text, run.existing = read_existing_manifest(config)
+    if run.write:
         check_output_location(config.output, config.root, _sources(config), CONFIG_NAME)
         check_manifest_outside(config)
         check_output_owned(config.output, state_path(config))
-    if jobs is None:
-        jobs = cores()
-    pages = discover_pages(config)
-    diagnostics: list[Diagnostic] = []
-    if not pages:
-        diagnostics.append(
+    run.pages = discover_pages(config)
+    if not run.pages:
+        run.diagnostics.append(
             Diagnostic(
                 str(config.pages), 0, 0, "no pages found: add .html files under pages/", "warning"
             )
         )
-    lock = build_lock(config.output) if write else contextlib.nullcontext()
-    with lock:
-        previous = load_state(config) if write and not full and config.output.is_dir() else None
-        if write and config.output.is_dir():
-            _check_output_files(config, previous, pages)
-            # An adopted output (empty, or from a version before the marker) is
-            # marked now: when replaced, it becomes a spare this build can claim.
-            mark(config.output, config)
-        skipped_sources: list[Diagnostic] = []
-        templates = scan_templates(config, previous.templates if previous else {}, skipped_sources)
-        diagnostics.extend(skipped_sources)
-        # A page that is a link out of the site or no regular file is not the site's.
-        pages = [page for page in pages if page.source in templates]
-        previous_routes = _previous_routes(previous, pages)
-        if previous is not None and set(previous.pages) != {p.source for p in pages}:
-            previous = None  # pages came or went: every url_for may resolve differently
-        staging: Path | None = None
-        # The output paths a staging folder made from the spare could not restore;
-        # None when the staging folder starts empty.
-        spare_missing: set[str] | None = None
-        if write:
-            keep = (
-                spare_path(config.output, previous.spare) if previous and previous.spare else None
-            )
-            written = {p.output for p in pages}
-            written |= previous.outputs if previous else written_files(config)
-            # The static files of the last build, or (without its state) this one's.
-            written |= previous.static.keys() if previous else static_sources(config).stats.keys()
-            diagnostics.extend(clear_stale(config.output, keep, written))
-            staging = config.output.with_name(f".{config.output.name}.staging-{os.getpid()}")
-            if previous is not None:
-                expected = {p.output for p in pages} | previous.static.keys() | {OUTPUT_MARKER}
-                spare_missing = claim_spare(config.output, previous, staging, expected)
-            if spare_missing is None:
-                staging.mkdir(parents=True)
-            mark(staging, config)
-        try:
-            copied: list[StaticCopy] = []
 
-            def side_work() -> None:
-                if staging is None:
-                    files, stats, folders, skipped = static_sources(config)
-                    copied.append((files, stats, set(), folders, skipped))
-                elif previous is not None and spare_missing is not None:
-                    copied.append(update_static(config, staging, previous.static, spare_missing))
-                else:
-                    copied.append(copy_static(config, staging))
 
-            if previous is None:
-                render = list(pages)
-            else:
-                dirty = pages_to_render(pages, previous.templates, templates)
-                dirty |= edited_pages(config.output, pages, previous.page_files)
-                assert staging is not None
-                if spare_missing is None:
-                    dirty |= link_previous_pages(
-                        config, staging, [p for p in pages if p.source not in dirty]
-                    )
-                else:
-                    dirty.update(p.source for p in pages if p.output in spare_missing)
-                render = [p for p in pages if p.source in dirty]
-                if spare_missing is not None:
-                    for page in render:
-                        unlink(staging / page.output)  # a hard link to the live output's file
-            outcomes = render_pages(
-                config, pages, render, staging, jobs, progress, side_work=side_work
-            )
-            static, static_stats, static_changed, static_folders, skipped = copied[0]
-            diagnostics.extend(skipped)
-            errors = [d for _, _, d in outcomes if d is not None]
-            if errors:
-                raise BuildError(errors)
-            page_files = output_page_files(staging, pages, render, previous)
-            scans = {render[index].source: scan for index, scan, _ in outcomes if scan is not None}
-            known = set(static) | {p.output for p in pages}
+def _load_previous(run: _Run) -> None:
+    """Load the previous build's state when it can be used; scan the templates (under the lock)."""
+    config, write = run.config, run.write
+    previous = load_state(config) if write and not run.full and config.output.is_dir() else None
+    if write and config.output.is_dir():
+        _check_output_files(config, previous, run.pages)
+        # An adopted output (empty, or from a version before the marker) is
+        # marked now: when replaced, it becomes a spare this build can claim.
+        mark(config.output, config)
+    skipped_sources: list[Diagnostic] = []
+    run.templates = scan_templates(config, previous.templates if previous else {}, skipped_sources)
+    run.diagnostics.extend(skipped_sources)
+    # A page that is a link out of the site or no regular file is not the site's.
+    run.pages = [page for page in run.pages if page.source in run.templates]
+    run.previous_routes = _previous_routes(previous, run.pages)
+    if previous is not None and set(previous.pages) != {p.source for p in run.pages}:
+        previous = None  # pages came or went: every url_for may resolve differently
+    run.previous = previous
 
-            files = StaticFiles(static, config.base_path)
-            resolver = Resolver(
-                base_path=config.base_path,
-                read=files.read,
-                exists=known.__contains__,
-                push_destinations=config.push_destinations,
-            )
-            # set(a ^ b), not a ^ b: the difference keeps the hash table of the
-            # 20,000-entry copy it was made from, and `touched & changed_files`
-            # below walks that whole table for every page (0.9 s at 10,000 pages).
-            changed_files = set(static_stats.keys() ^ previous.static.keys()) if previous else set()
-            reused: set[str] = set()
-            if previous is not None:
-                changed_files |= _reuse_docs(resolver, previous, static_stats, config, reused)
-            size_of = files.size_of
-            state = BuildState(
-                key=config_key(config),
-                templates=templates,
-                static=static_stats,
-                assets=previous.assets if previous else AssetTable(),
-            )
-            state.outputs = frozenset(p.output for p in pages) | static_stats.keys()
-            state.page_files = page_files
-            if write and config.output.is_dir():
-                state.spare = secrets.token_hex(8)  # the output this build replaces
-            results: list[PageResult] = []
-            routes: dict[str, tuple[Asset, ...]] = {}
-            unchanged: set[str] = set()  # routes with the entries the last build wrote
-            saved_refs: dict[tuple[object, ...], Reference] = {}  # of the saved scans
-            for page in pages:
-                scan = scans.get(page.source)
-                old = previous.pages.get(page.source) if previous else None
-                if scan is None and old is not None and not (old.touched & changed_files):
-                    page_state = old
-                    unchanged.add(page.route)
-                    diagnostics.extend(old.diagnostic_list())
-                else:
-                    # A page not rendered again is resolved again from its saved scan.
-                    compact = old.scan if scan is None else None  # type: ignore[union-attr]
-                    scan = scan if scan is not None else old.scan_result(saved_refs)  # type: ignore[union-attr]
-                    page_assets = resolver.page_assets(page.display, scan)
-                    found = apply_budget(page_assets.found, config.policy, size_of)
-                    page_diagnostics = (*scan.diagnostics, *page_assets.diagnostics)
-                    diagnostics.extend(page_diagnostics)
-                    page_state = PageState.make(
-                        compact if compact is not None else scan,
-                        found,
-                        set(page_assets.touched),
-                        page_diagnostics,
-                        state.assets,
-                    )
-                state.pages[page.source] = page_state
-                assets = page_state.assets(state.assets)
-                results.append(PageResult(page, assets))
-                routes[page.route] = assets
-            state.docs = dict(previous.docs) if previous else {}
-            state.keep_docs({k: v for k, v in resolver.docs.items() if k not in reused})
-            diagnostics = list(dict.fromkeys(diagnostics))
-            rules = existing.rules if existing is not None else ()
-            diagnostics.extend(check_rules(rules, routes, known, config, existing))
-            manifest_file = _display(config.manifest)
-            try:
-                text = update_manifest_text(
-                    existing_text,
-                    routes,
-                    filename=manifest_file,
-                    force=force,
-                    base=previous_routes,
-                    unchanged=unchanged,
-                    written=previous.routes_sum if previous else None,
-                )
-            except ManifestError as exc:
-                raise BuildError(exc.diagnostics) from None
-            state.routes_sum = routes_checksum(text) or ""
-            manifest = Manifest(routes=routes, rules=rules, filename=manifest_file)
-            result = BuildResult(
-                config=config,
-                manifest=manifest,
-                pages=results,
-                diagnostics=diagnostics,
-                seconds=0.0,
-                static_files=len(static),
-                manifest_text=text,
-                rendered=len(render),
-            )
-            if strict and diagnostics:
-                raise BuildError([_as_error(d) for d in diagnostics])
-            if staging is not None:
-                # The output and the manifest are two files, so no one step can
-                # replace both. The new manifest is written durably first; the
-                # output folder is exchanged and the manifest renamed into place
-                # right after (one syscall apart), before anything old is removed.
-                # A kill before the exchange leaves the old build, after the
-                # rename the new one; in between, the next build repairs it.
-                pending = (
-                    stage_file(config.manifest, text.encode("utf-8"))
-                    if existing_text != text
-                    else None
-                )
 
-                def commit_manifest() -> None:
-                    if pending is not None:
-                        os.replace(pending, config.manifest)
+def _make_staging(run: _Run) -> None:
+    """Clear what killed builds left, then make the staging folder (from the spare when there is one)."""
+    config, previous, pages = run.config, run.previous, run.pages
+    keep = spare_path(config.output, previous.spare) if previous and previous.spare else None
+    written = {p.output for p in pages}
+    written |= previous.outputs if previous else written_files(config)
+    # The static files of the last build, or (without its state) this one's.
+    written |= previous.static.keys() if previous else static_sources(config).stats.keys()
+    run.diagnostics.extend(clear_stale(config.output, keep, written))
+    staging = config.output.with_name(f".{config.output.name}.staging-{os.getpid()}")
+    if previous is not None:
+        expected = {p.output for p in pages} | previous.static.keys() | {OUTPUT_MARKER}
+        run.spare_missing = claim_spare(config.output, previous, staging, expected)
+    if run.spare_missing is None:
+        staging.mkdir(parents=True)
+    mark(staging, config)
+    run.staging = staging
 
-                spare = spare_path(config.output, state.spare) if state.spare else None
-                folders = output_folders(pages, static_folders)
-                output_untouched = previous is not None and untouched(
-                    config.output, previous.output_folders
-                )
-                try:
-                    swap_directory(staging, config.output, then=commit_manifest, keep=spare)
-                finally:
-                    if pending is not None and pending.exists():
-                        pending.unlink()
-                staging = None
-                with contextlib.suppress(OSError):
-                    # Left empty, the next build only checks the spare file by file.
-                    state.output_folders = folder_times(config.output, folders)
-                if spare is not None:
-                    # The spare differs from the new output in what was rendered or
-                    # copied here, or removed; files of its own go when it is claimed.
-                    changed = {p.output for p in render} | static_changed
-                    changed |= previous.static.keys() - static_stats.keys() if previous else set()
-                    try:
-                        sync_spare(config.output, spare, changed, folders)
-                        # Equal to the output now, and holding nothing else when the
-                        # output it was held nothing else: what the next build checks.
-                        if output_untouched:
-                            state.spare_folders = folder_times(spare, folders)
-                    except OSError:
-                        # A spare only saves the next build work; one that could not
-                        # be kept or brought up to date is not used.
-                        shutil.rmtree(spare, ignore_errors=True)
-                        state.spare = ""
-                schema_path = config.manifest.with_name(SCHEMA_NAME)
-                if _read_text(schema_path) != schema_text():
-                    try:
-                        atomic_write(schema_path, schema_text().encode("utf-8"))
-                    except OSError as exc:
-                        raise OutputWriteError(str(schema_path), exc, replaced=True) from exc
-                # A state older than the output is safe: it only makes the next
-                # build redo work (every change is judged against it).
-                save_state(config, state, previous)
-                result.written = True
-        finally:
-            if staging is not None:
-                shutil.rmtree(staging, ignore_errors=True)
-    result.seconds = time.perf_counter() - started
+
+def _choose_pages(run: _Run) -> None:
+    """The pages to render: all of them, or (incremental) those that changed since the last build."""
+    previous, pages = run.previous, run.pages
+    if previous is None:
+        run.render = list(pages)
+        return
+    dirty = pages_to_render(pages, previous.templates, run.templates)
+    dirty |= edited_pages(run.config.output, pages, previous.page_files)
+    staging = run.staging
+    assert staging is not None  # a previous state is only loaded when writing
+    if run.spare_missing is None:
+        dirty |= link_previous_pages(
+            run.config, staging, [p for p in pages if p.source not in dirty]
+        )
+    else:
+        dirty.update(p.source for p in pages if p.output in run.spare_missing)
+    run.render = [p for p in pages if p.source in dirty]
+    if run.spare_missing is not None:
+        for page in run.render:
+            unlink(staging / page.output)  # a hard link to the live output's file
+
+
+def _copy_static_files(run: _Run) -> None:
+    """Copy the static files into the staging folder (the side work beside the rendering)."""
+    config, staging, previous = run.config, run.staging, run.previous
+    if staging is None:
+        files, stats, folders, skipped = static_sources(config)
+        run.static = (files, stats, set(), folders, skipped)
+    elif previous is not None and run.spare_missing is not None:
+        run.static = update_static(config, staging, previous.static, run.spare_missing)
+    else:
+        run.static = copy_static(config, staging)
+
+
+def _resolve(run: _Run, outcomes: list[PageOutcome]) -> _Resolved:
+    """Follow every page's references (again only where something changed) into its assets."""
+    config, previous, pages = run.config, run.previous, run.pages
+    assert run.static is not None  # _copy_static_files ran beside the rendering
+    static, static_stats, _, _, skipped = run.static
+    run.diagnostics.extend(skipped)
+    errors = [d for _, _, d in outcomes if d is not None]
+    if errors:
+        raise BuildError(errors)
+    page_files = output_page_files(run.staging, pages, run.render, previous)
+    scans = {run.render[index].source: scan for index, scan, _ in outcomes if scan is not None}
+    known = set(static) | {p.output for p in pages}
+
+    files = StaticFiles(static, config.base_path)
+    resolver = Resolver(
+        base_path=config.base_path,
+        read=files.read,
+        exists=known.__contains__,
+        push_destinations=config.push_destinations,
+    )
+    # set(a ^ b), not a ^ b: the difference keeps the hash table of the
+    # 20,000-entry copy it was made from, and `touched & changed_files`
+    # below walks that whole table for every page (0.9 s at 10,000 pages).
+    changed_files = set(static_stats.keys() ^ previous.static.keys()) if previous else set()
+    reused: set[str] = set()
+    if previous is not None:
+        changed_files |= _reuse_docs(resolver, previous, static_stats, config, reused)
+    size_of = files.size_of
+    state = BuildState(
+        key=config_key(config),
+        templates=run.templates,
+        static=static_stats,
+        assets=previous.assets if previous else AssetTable(),
+    )
+    state.outputs = frozenset(p.output for p in pages) | static_stats.keys()
+    state.page_files = page_files
+    if run.write and config.output.is_dir():
+        state.spare = secrets.token_hex(8)  # the output this build replaces
+    results: list[PageResult] = []
+    routes: dict[str, tuple[Asset, ...]] = {}
+    unchanged: set[str] = set()
+    saved_refs: dict[tuple[object, ...], Reference] = {}  # of the saved scans
+    for page in pages:
+        scan = scans.get(page.source)
+        old = previous.pages.get(page.source) if previous else None
+        if scan is None and old is not None and not (old.touched & changed_files):
+            page_state = old
+            unchanged.add(page.route)
+            run.diagnostics.extend(old.diagnostic_list())
+        else:
+            compact = None
+            if scan is None:
+                # A page not rendered again is resolved again from its saved scan.
+                assert old is not None  # only pages of the previous state go unrendered
+                compact, scan = old.scan, old.scan_result(saved_refs)
+            page_assets = resolver.page_assets(page.display, scan)
+            found = apply_budget(page_assets.found, config.policy, size_of)
+            page_diagnostics = (*scan.diagnostics, *page_assets.diagnostics)
+            run.diagnostics.extend(page_diagnostics)
+            page_state = PageState.make(
+                compact if compact is not None else scan,
+                found,
+                set(page_assets.touched),
+                page_diagnostics,
+                state.assets,
+            )
+        state.pages[page.source] = page_state
+        assets = page_state.assets(state.assets)
+        results.append(PageResult(page, assets))
+        routes[page.route] = assets
+    state.docs = dict(previous.docs) if previous else {}
+    state.keep_docs({k: v for k, v in resolver.docs.items() if k not in reused})
+    return _Resolved(state, results, routes, unchanged, known, len(static))
+
+
+def _make_result(run: _Run, resolved: _Resolved) -> BuildResult:
+    """Check the hand rules and put the new routes into the manifest's text (not written yet)."""
+    config, existing, previous = run.config, run.existing, run.previous
+    run.diagnostics = diagnostics = list(dict.fromkeys(run.diagnostics))
+    rules = existing.rules if existing is not None else ()
+    diagnostics.extend(check_rules(rules, resolved.routes, resolved.known, config, existing))
+    manifest_file = _display(config.manifest)
+    try:
+        text = update_manifest_text(
+            run.existing_text,
+            resolved.routes,
+            filename=manifest_file,
+            force=run.force,
+            base=run.previous_routes,
+            unchanged=resolved.unchanged,
+            written=previous.routes_sum if previous else None,
+        )
+    except ManifestError as exc:
+        raise BuildError(exc.diagnostics) from None
+    resolved.state.routes_sum = routes_checksum(text) or ""
+    manifest = Manifest(routes=resolved.routes, rules=rules, filename=manifest_file)
+    result = BuildResult(
+        config=config,
+        manifest=manifest,
+        pages=resolved.results,
+        diagnostics=diagnostics,
+        seconds=0.0,
+        static_files=resolved.static_files,
+        manifest_text=text,
+        rendered=len(run.render),
+    )
+    if run.strict and diagnostics:
+        raise BuildError([_as_error(d) for d in diagnostics])
     return result
+
+
+def _commit_manifest(pending: Path | None, manifest: Path) -> None:
+    if pending is not None:
+        os.replace(pending, manifest)
+
+
+def _publish(run: _Run, resolved: _Resolved, result: BuildResult) -> None:
+    """Swap the staging folder in, rename the manifest into place, keep the spare, save the state."""
+    config, previous, state, staging = run.config, run.previous, resolved.state, run.staging
+    assert staging is not None and run.static is not None
+    _, static_stats, static_changed, static_folders, _ = run.static
+    text = result.manifest_text
+    # The output and the manifest are two files, so no one step can
+    # replace both. The new manifest is written durably first; the
+    # output folder is exchanged and the manifest renamed into place
+    # right after (one syscall apart), before anything old is removed.
+    # A kill before the exchange leaves the old build, after the
+    # rename the new one; in between, the next build repairs it.
+    pending = (
+        stage_file(config.manifest, text.encode("utf-8")) if run.existing_text != text else None
+    )
+    spare = spare_path(config.output, state.spare) if state.spare else None
+    folders = output_folders(run.pages, static_folders)
+    output_untouched = previous is not None and untouched(config.output, previous.output_folders)
+    try:
+        swap_directory(
+            staging,
+            config.output,
+            then=functools.partial(_commit_manifest, pending, config.manifest),
+            keep=spare,
+        )
+    finally:
+        if pending is not None and pending.exists():
+            pending.unlink()
+    run.staging = None
+    with contextlib.suppress(OSError):
+        # Left empty, the next build only checks the spare file by file.
+        state.output_folders = folder_times(config.output, folders)
+    if spare is not None:
+        # The spare differs from the new output in what was rendered or
+        # copied here, or removed; files of its own go when it is claimed.
+        changed = {p.output for p in run.render} | static_changed
+        changed |= previous.static.keys() - static_stats.keys() if previous else set()
+        try:
+            sync_spare(config.output, spare, changed, folders)
+            # Equal to the output now, and holding nothing else when the
+            # output it was held nothing else: what the next build checks.
+            if output_untouched:
+                state.spare_folders = folder_times(spare, folders)
+        except OSError:
+            # A spare only saves the next build work; one that could not
+            # be kept or brought up to date is not used.
+            shutil.rmtree(spare, ignore_errors=True)
+            state.spare = ""
+    schema_path = config.manifest.with_name(SCHEMA_NAME)
+    if _read_text(schema_path) != schema_text():
+        try:
+            atomic_write(schema_path, schema_text().encode("utf-8"))
+        except OSError as exc:
+            raise OutputWriteError(str(schema_path), exc, replaced=True) from exc
+    # A state older than the output is safe: it only makes the next
+    # build redo work (every change is judged against it).
+    save_state(config, state, previous)
+    result.written = True
 
 
 def _sources(config: SiteConfig) -> tuple[Path, ...]:
