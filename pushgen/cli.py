@@ -160,7 +160,7 @@ def build(
 def _build_app(
     config: SiteConfig, *, app: str | None, strict: bool, check: bool, force: bool
 ) -> None:
-    """``pushgen build --app``: the manifest of a Quart app (pushgen/sources/app.py)."""
+    """``pushgen build --app``: the manifest of a Quart app (pushgen/build/sources/app.py)."""
     from .build.sources.app import build_app
 
     _run_source(
@@ -182,7 +182,7 @@ def _run_source(
     done: str,
     command: str,
 ) -> None:
-    """Run a source (pushgen/sources/), print what it found, exit 1 on errors or a stale --check."""
+    """Run a source (pushgen/build/sources/), print what it found, exit 1 on errors or a stale --check."""
     try:
         result = run()
     except BuildError as exc:
