@@ -74,7 +74,7 @@ def pages():
         yield {{"n": n}}
 
 from pushgen.config import load_config
-from pushgen.sources.app import build_app
+from pushgen.build.sources.app import build_app
 config = load_config(".")
 started = time.perf_counter()
 result = build_app(config, app="quart_app:app", max_pages=10**9)

@@ -41,8 +41,8 @@ import lxml.html
 from bench_markdown import put_block
 
 from pushgen.build import build_site
+from pushgen.build.render import Renderer, discover_pages
 from pushgen.config import load_config
-from pushgen.render import Renderer, discover_pages
 
 LAYOUT = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{ title }} - {{ site_name }}</title>

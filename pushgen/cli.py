@@ -18,7 +18,7 @@ from .config import SiteConfig, load_config
 from .errors import BuildError, Diagnostic, ManifestError, PushgenError
 
 if TYPE_CHECKING:
-    from .sources.resolve import SourceResult
+    from .build.sources.resolve import SourceResult
 
 __all__ = ["cli", "main"]
 
@@ -151,7 +151,7 @@ def build(
         # Written all the same (the rest of the site is fine), but not a success.
         raise SystemExit(1)
     if watch:
-        from .watch import watch_and_build
+        from .build.watch import watch_and_build
 
         click.echo(f"watching {config.root} for changes (Ctrl-C stops)", err=True)
         watch_and_build(config, report=_report, jobs=jobs)
@@ -160,8 +160,8 @@ def build(
 def _build_app(
     config: SiteConfig, *, app: str | None, strict: bool, check: bool, force: bool
 ) -> None:
-    """``pushgen build --app``: the manifest of a Quart app (pushgen/sources/app.py)."""
-    from .sources.app import build_app
+    """``pushgen build --app``: the manifest of a Quart app (pushgen/build/sources/app.py)."""
+    from .build.sources.app import build_app
 
     _run_source(
         lambda: build_app(config, app=app, strict=strict, write=not check, force=force),
@@ -182,7 +182,7 @@ def _run_source(
     done: str,
     command: str,
 ) -> None:
-    """Run a source (pushgen/sources/), print what it found, exit 1 on errors or a stale --check."""
+    """Run a source (pushgen/build/sources/), print what it found, exit 1 on errors or a stale --check."""
     try:
         result = run()
     except BuildError as exc:
@@ -262,7 +262,7 @@ def scan(
     Every .html file is a page at the URL FOLDER serves it at, every other file an
     asset at its own URL. Nothing in FOLDER is changed.
     """
-    from .sources.folder import folder_config, scan_folder
+    from .build.sources.folder import folder_config, scan_folder
 
     if not folder.is_dir():
         raise click.UsageError(f"folder {folder} does not exist")
@@ -355,7 +355,7 @@ def serve(
     if (certfile is None) != (keyfile is None):
         raise click.UsageError("--cert and --key go together")
     if folder:
-        from .sources.serving import serve_folder
+        from .build.sources.serving import serve_folder
 
         if manifest is None:
             raise click.UsageError("--folder needs the manifest: -m MANIFEST (from `pushgen scan`)")
@@ -380,7 +380,7 @@ def serve(
     if watch:
         # The output folder is swapped atomically and the manifest is watched by
         # the server, so a rebuild in this thread is picked up by the next request.
-        from .watch import watch_and_build
+        from .build.watch import watch_and_build
 
         config = load_config(site, output=output, manifest=manifest)
         threading.Thread(
@@ -446,7 +446,7 @@ def check(manifest: Path | None, output: Path | None, base_path: str | None) -> 
 )
 def explain(route: str, manifest: Path | None, site: Path) -> None:
     """Say why each entry of ROUTE is there, and whether it is pushed, hinted or dropped."""
-    from .explain import explain_route
+    from .build.explain import explain_route
     from .manifest import load_manifest
 
     if not route.startswith("/"):

@@ -82,7 +82,7 @@ class SiteConfig:
     max_pushes: int | None = None
     max_bytes: int | None = DEFAULT_MAX_BYTES
     config_file: Path | None = None
-    # A Quart app as the source (pushgen/sources/app.py): MODULE:APP, and URLs to render.
+    # A Quart app as the source (pushgen/build/sources/app.py): MODULE:APP, and URLs to render.
     app: str | None = None
     urls: tuple[str, ...] = ()
     # Globs over page paths relative to pages/ ('*' within a segment, '**' across

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from pushgen.build import build_site
+from pushgen.build import BuildLockHeld, build_site
 from pushgen.config import load_config
 from pushgen.errors import BuildError, PushgenError
+from pushgen.fsutil import OutputFolderError
 from pushgen.manifest import load_manifest
 from pushgen.model import Asset
 
@@ -194,8 +195,14 @@ def test_a_second_concurrent_build_is_refused(site: Path) -> None:
         fcntl.flock(held, fcntl.LOCK_EX)
         held.write("4242")
         held.flush()
-        with pytest.raises(PushgenError, match=r"another build is writing .* \(pid 4242\)"):
+        with pytest.raises(
+            BuildLockHeld, match=r"another build is writing .* \(pid 4242\)"
+        ) as held_by:
             build_site(load_config(site), jobs=1)
+    # "Retry later", which a caller can tell from "fix your setup" (OutputFolderError).
+    assert (held_by.value.holder, held_by.value.output) == ("4242", site / "_site")
+    assert isinstance(held_by.value, PushgenError)
+    assert not isinstance(held_by.value, OutputFolderError)
 
 
 def test_a_layouts_decoding_warning_reaches_serial_parallel_and_incremental_builds(

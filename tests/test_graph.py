@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pushgen.graph import Found, Link, Resolver
+from pushgen.build.graph import Found, Link, Resolver
 from pushgen.model import Reference
 from pushgen.scan.html import scan_html
 from pushgen.urls import document_url

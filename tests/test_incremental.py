@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from pushgen.build import BuildResult, build_site
+from pushgen.build.incremental import load_state
 from pushgen.config import load_config
 from pushgen.fsutil import OUTPUT_MARKER, OutputFolderError
-from pushgen.incremental import load_state
 
 from .sites import SMALL_SITE, write_site
 

@@ -189,7 +189,7 @@ def usable(
 _TIMED = """
 import sys, time
 started = time.monotonic()
-import pushgen.build as build
+import pushgen.build.pipeline as build
 swap = build.swap_directory
 def timed(staged, target, **kwargs):
     print(f"SWAP {time.monotonic() - started:.3f}", flush=True)
@@ -295,7 +295,7 @@ def test_sigkill_of_a_parallel_build_leaves_no_process_holding_the_lock(big_site
 
 _INJECT = """
 import os, signal, sys, types
-import pushgen.build as build
+import pushgen.build.pipeline as build
 import pushgen.fsutil as fsutil
 point = sys.argv[1]
 def die(*args, **kwargs):
@@ -308,10 +308,10 @@ elif point == "after-exchange":
     fsutil._retire = die
 elif point == "claiming-spare":
     # The spare is renamed into the staging folder and checked file by file.
-    build._claim_spare = die
+    build.claim_spare = die
 elif point == "syncing-spare":
     # After the swap: the old output, now the spare, is brought up to the new one.
-    build._sync_spare = die
+    build.sync_spare = die
 elif point == "before-manifest":
     # The new manifest is staged (written durably) before anything is replaced.
     build.stage_file = die

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pushgen.build.render import PLAIN_MARKER, Rendered, Renderer, RenderError, discover_pages
 from pushgen.config import load_config
 from pushgen.errors import PushgenError
-from pushgen.render import PLAIN_MARKER, Rendered, Renderer, RenderError, discover_pages
 
 from .sites import write_site
 

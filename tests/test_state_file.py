@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from pushgen.build import build_site
+from pushgen.build.incremental import load_state
 from pushgen.config import load_config
-from pushgen.incremental import load_state
 
 from .sites import SMALL_SITE, write_site
 

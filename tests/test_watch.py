@@ -7,9 +7,9 @@ import threading
 from pathlib import Path
 
 from pushgen.build import BuildResult, build_site
+from pushgen.build.watch import watch_and_build
 from pushgen.config import load_config
 from pushgen.errors import PushgenError
-from pushgen.watch import watch_and_build
 
 from .sites import SMALL_SITE, write_site
 

@@ -4,5 +4,5 @@
 ``css`` and ``js`` find what a page, a stylesheet and an ES module make the browser
 fetch (:class:`pushgen.model.ScanResult`: references and located diagnostics). None
 of them touches the file system or the network; following references from file to
-file is the build's (``pushgen.graph``).
+file is the build's (``pushgen.build.graph``).
 """

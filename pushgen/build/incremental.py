@@ -36,11 +36,11 @@ from typing import Any, NamedTuple
 import jinja2
 import jinja2.meta
 
-from .config import SiteConfig
-from .errors import Diagnostic
-from .fsutil import atomic_write, walk_sources
+from ..config import SiteConfig
+from ..errors import Diagnostic
+from ..fsutil import atomic_write, walk_sources
+from ..model import Asset, Reference, ScanResult
 from .graph import Doc, Found
-from .model import Asset, Reference, ScanResult
 from .render import Page
 
 __all__ = [
@@ -206,7 +206,7 @@ class BuildState:
     docs: dict[str, tuple[CompactScan, str, str] | None] = field(default_factory=dict)
     pages: dict[str, PageState] = field(default_factory=dict)
     assets: AssetTable = field(default_factory=AssetTable)
-    # The name of the spare copy of the output (see build.py), "" when none.
+    # The name of the spare copy of the output (see staging.py), "" when none.
     spare: str = ""
     # The checksum of the manifest's routes block as this build wrote it.
     routes_sum: str = ""

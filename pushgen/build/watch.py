@@ -14,10 +14,10 @@ from pathlib import Path
 
 import watchfiles
 
-from .build import BuildResult, build_site
-from .config import SiteConfig
-from .errors import PushgenError
-from .manifest import SCHEMA_NAME
+from ..config import SiteConfig
+from ..errors import PushgenError
+from ..manifest import SCHEMA_NAME
+from . import BuildResult, build_site
 
 __all__ = ["watch_and_build"]
 

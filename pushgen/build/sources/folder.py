@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from ..config import DEFAULT_PUSH_DESTINATIONS, SiteConfig
-from ..errors import Diagnostic, PushgenError
-from ..manifest import SCHEMA_NAME
-from ..scan.html import scan_html
-from ..urls import document_url, url_path_to_relpath
+from ...config import DEFAULT_PUSH_DESTINATIONS, SiteConfig
+from ...errors import Diagnostic, PushgenError
+from ...manifest import SCHEMA_NAME
+from ...scan.html import scan_html
+from ...urls import document_url, url_path_to_relpath
 from .resolve import (
     PageScan,
     SourceResult,

@@ -13,11 +13,11 @@ import sys
 
 from quart import Quart
 
-from ..errors import PushgenError
-from ..runtime.app import DEFAULT_EARLY_HINTS_DELAY, DEFAULT_STATIC_MAX_AGE, site_app
-from ..runtime.certs import certificate_pair
-from ..runtime.quart import init_app
-from ..serve import serve_app
+from ...errors import PushgenError
+from ...runtime.app import DEFAULT_EARLY_HINTS_DELAY, DEFAULT_STATIC_MAX_AGE, site_app
+from ...runtime.certs import certificate_pair
+from ...runtime.quart import init_app
+from ...serve import serve_app
 from .folder import folder_config
 
 __all__ = ["folder_app", "serve_folder"]

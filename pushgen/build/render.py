@@ -27,9 +27,9 @@ from urllib.parse import quote, urlencode
 import jinja2
 from jinja2.utils import missing
 
-from .config import SiteConfig
-from .errors import BuildError, Diagnostic, PushgenError
-from .scan.decode import decode_html, python_codec
+from ..config import SiteConfig
+from ..errors import BuildError, Diagnostic, PushgenError
+from ..scan.decode import decode_html, python_codec
 
 __all__ = ["PLAIN_MARKER", "Page", "RenderError", "Rendered", "Renderer", "discover_pages"]
 

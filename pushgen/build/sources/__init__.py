@@ -2,7 +2,7 @@
 
 Each source turns what it finds into HTML scans of pages at their routes and a way
 to read the files those pages reference; :mod:`.resolve` follows the references
-with the build's engine (:class:`pushgen.graph.Resolver`) and writes the routes
+with the build's engine (:class:`pushgen.build.graph.Resolver`) and writes the routes
 into the manifest the way ``pushgen build`` does (hand rules kept byte for byte).
 """
 

@@ -11,14 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .build import static_files
-from .config import SiteConfig
+from ..config import SiteConfig
+from ..manifest import Manifest
+from ..rules import Decision, Policy
+from ..scan.html import scan_html
+from ..urls import document_url, url_path_to_relpath
 from .graph import Found, Resolver, apply_budget
-from .manifest import Manifest
 from .render import Page, Renderer, RenderError, discover_pages
-from .rules import Decision, Policy
-from .scan.html import scan_html
-from .urls import document_url, url_path_to_relpath
+from .static import static_files
 
 __all__ = ["Explanation", "explain_route", "find_route"]
 

@@ -45,13 +45,13 @@ from urllib.parse import quote, urljoin, urlsplit
 import lxml.html
 from quart import Quart
 
-from ..config import SiteConfig
-from ..errors import BuildError, Diagnostic, PushgenError
-from ..model import Asset
-from ..rules import RoutePattern
-from ..runtime.quart import URL_GENERATORS_KEY
-from ..scan.html import scan_html
-from ..urls import LOCAL_ORIGIN, document_url
+from ...config import SiteConfig
+from ...errors import BuildError, Diagnostic, PushgenError
+from ...model import Asset
+from ...rules import RoutePattern
+from ...runtime.quart import URL_GENERATORS_KEY
+from ...scan.html import scan_html
+from ...urls import LOCAL_ORIGIN, document_url
 from .resolve import (
     PageScan,
     SourceResult,

@@ -1,7 +1,7 @@
 """From scanned pages to manifest routes, and the manifest written like ``pushgen build`` does.
 
 Shared by every source in this package. The engine is the build's: each page's
-HTML scan goes through :class:`pushgen.graph.Resolver` (stylesheets, ``@import``,
+HTML scan goes through :class:`pushgen.build.graph.Resolver` (stylesheets, ``@import``,
 fonts, module graphs) and the site's push budget; the manifest text is made by
 :func:`pushgen.manifest.update_manifest_text`, which keeps everything outside the
 generated ``routes`` (rules, comments) byte for byte and refuses to overwrite
@@ -18,14 +18,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..build import _check_rules, _read_existing_manifest
-from ..config import SiteConfig
-from ..errors import BuildError, Diagnostic, ManifestError
-from ..fsutil import atomic_write
+from ...config import SiteConfig
+from ...errors import BuildError, Diagnostic, ManifestError
+from ...fsutil import atomic_write
+from ...manifest import SCHEMA_NAME, Manifest, update_manifest_text
+from ...model import Asset, ScanResult
+from ...schema import schema_text
 from ..graph import Resolver, apply_budget
-from ..manifest import SCHEMA_NAME, Manifest, update_manifest_text
-from ..model import Asset, ScanResult
-from ..schema import schema_text
+from ..pipeline import check_rules, read_existing_manifest
 
 __all__ = [
     "PageScan",
@@ -131,10 +131,10 @@ def write_manifest(
     names is written beside it, unless that is inside ``protected`` (a folder
     pushgen did not make and must not add to).
     """
-    existing_text, existing = _read_existing_manifest(config)
+    existing_text, existing = read_existing_manifest(config)
     rules = existing.rules if existing is not None else ()
     diagnostics = list(dict.fromkeys(diagnostics))
-    diagnostics.extend(_check_rules(rules, routes, known, config, existing))
+    diagnostics.extend(check_rules(rules, routes, known, config, existing))
     filename = existing.filename if existing is not None else str(config.manifest)
     try:
         text = update_manifest_text(existing_text, routes, filename=filename, force=force)

@@ -1,0 +1,25 @@
+"""The build: render every page, copy static files, follow references, write the manifest.
+
+The pipeline (pipeline.py) runs the phases of a build over one run; staging.py
+holds where it writes (lock, staging folder, spare, marker), static.py the static
+files, workers.py the rendering on every core. render.py, graph.py,
+incremental.py, watch.py and explain.py are the engine and its commands;
+sources/ the other sources (a built folder, a Quart app).
+"""
+
+from __future__ import annotations
+
+from .pipeline import BuildResult, PageResult, build_site
+from .staging import BuildLockHeld
+from .static import StaticFiles, static_files
+from .workers import PARALLEL_THRESHOLD
+
+__all__ = [
+    "PARALLEL_THRESHOLD",
+    "BuildLockHeld",
+    "BuildResult",
+    "PageResult",
+    "StaticFiles",
+    "build_site",
+    "static_files",
+]

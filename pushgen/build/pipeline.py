@@ -1,0 +1,726 @@
+"""The build's phases: read the sources, render, follow references, write the manifest, swap.
+
+Nothing is written in place (see staging.py): pages and static files go to a
+staging folder that replaces the output in one atomic step once everything
+succeeded; the manifest is replaced atomically too. A failed or killed build
+leaves the previous output and manifest as they were. The main process follows
+stylesheets and modules (a handful of files, each scanned once) and assembles
+the manifest from the pages' scans (see workers.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import gc
+import os
+import secrets
+import shutil
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ..check import rule_problems
+from ..config import CONFIG_NAME, SiteConfig
+from ..errors import BuildError, Diagnostic, ManifestError, PushgenError
+from ..fsutil import (
+    OUTPUT_MARKER,
+    OutputWriteError,
+    atomic_write,
+    check_output_location,
+    check_output_owned,
+    stage_file,
+    swap_directory,
+)
+from ..manifest import (
+    SCHEMA_NAME,
+    Manifest,
+    parse_hand_part,
+    routes_checksum,
+    update_manifest_text,
+)
+from ..model import Asset, Reference
+from ..precompress import precompress
+from ..rules import Rule
+from ..runtime.encodings import CODINGS
+from ..schema import schema_text
+from ..urls import document_url
+from .graph import Resolver, apply_budget, scan_doc
+from .incremental import (
+    AssetTable,
+    BuildState,
+    PageState,
+    StaticFile,
+    TemplateFile,
+    config_key,
+    load_state,
+    pages_to_render,
+    save_state,
+    scan_templates,
+    state_path,
+    written_files,
+)
+from .render import Page, discover_pages
+from .staging import (
+    build_lock,
+    check_manifest_outside,
+    check_no_strays,
+    claim_spare,
+    clear_stale,
+    edited_pages,
+    folder_times,
+    link_previous_pages,
+    mark,
+    output_folders,
+    output_page_files,
+    spare_path,
+    sync_spare,
+    unlink,
+    untouched,
+)
+from .static import (
+    StaticCopy,
+    StaticFiles,
+    copy_static,
+    static_sources,
+    update_static,
+)
+from .workers import (
+    PageOutcome,
+    Progress,
+    cores,
+    render_pages,
+)
+
+__all__ = ["BuildResult", "PageResult", "build_site"]
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    """One page after the build: where it is served and the assets it needs, in order."""
+
+    page: Page
+    assets: tuple[Asset, ...]
+
+
+@dataclass(slots=True)
+class BuildResult:
+    """What a build produced and found."""
+
+    config: SiteConfig
+    manifest: Manifest
+    pages: list[PageResult]
+    diagnostics: list[Diagnostic]
+    seconds: float
+    static_files: int = 0
+    written: bool = False
+    manifest_text: str = ""
+    # Pages rendered by this build (fewer than all when it was incremental).
+    rendered: int = 0
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+    @property
+    def error_diagnostics(self) -> list[Diagnostic]:
+        """Errors in the input the build went past (a page lxml gave up on, say)."""
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def asset_count(self) -> int:
+        return len({a.path for assets in self.manifest.routes.values() for a in assets})
+
+    def summary(self) -> str:
+        """The one-line summary every build ends with."""
+        counts = (
+            (len(self.pages), "page"),
+            (self.asset_count, "asset"),
+            (len(self.manifest.routes), "route"),
+            (len(self.warnings), "warning"),
+            (len(self.error_diagnostics), "error"),
+        )
+        listed = ", ".join(f"{n} {noun}" if n == 1 else f"{n} {noun}s" for n, noun in counts)
+        return f"{listed} in {self.seconds:.2f}s"
+
+
+# --- the build ----------------------------------------------------------------
+
+
+def build_site(
+    config: SiteConfig,
+    *,
+    strict: bool = False,
+    write: bool = True,
+    force: bool = False,
+    full: bool = False,
+    jobs: int | None = None,
+    progress: Progress | None = None,
+) -> BuildResult:
+    """Build the site described by ``config``.
+
+    With ``write=False`` nothing is written (the ``--check`` mode): the result
+    carries the manifest the build would write. Raises :class:`BuildError` when a
+    page cannot be rendered, or with ``strict`` when anything was found wrong; the
+    previous output and manifest are then left untouched.
+
+    The manifest's hand-written parts (rules, comments) are kept as they are; only
+    its generated ``routes`` are replaced. Hand edits inside ``routes`` stop the
+    build with their line, unless ``force`` discards them.
+
+    A build that finds the state of the previous one (see incremental.py) renders
+    and resolves only what changed since, unless ``full``; the result is the same.
+    """
+    # A build allocates millions of small tuples and frees them together; the
+    # cyclic collector's passes over them cost 8% of a 10,000-page build and find
+    # nothing (a build makes no cycles worth collecting before it returns).
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _build(
+            config, strict=strict, write=write, force=force, full=full, jobs=jobs, progress=progress
+        )
+    except OSError as exc:
+        # A full disk, a read-only folder: one line saying so. Everything up to
+        # the swap happens beside the output, so nothing was replaced yet (what
+        # can fail after it is caught where it happens).
+        where = exc.filename if exc.filename is not None else config.output
+        raise OutputWriteError(os.fsdecode(where), exc, replaced=False) from exc
+    finally:
+        if collecting:
+            gc.enable()
+
+
+@dataclass(slots=True)
+class _Run:
+    """One build as it goes: what it was asked, what it read, where it writes, what it found."""
+
+    config: SiteConfig
+    strict: bool
+    write: bool
+    force: bool
+    full: bool
+    jobs: int
+    progress: Progress | None
+    started: float = field(default_factory=time.perf_counter)
+    existing_text: str | None = None  # the manifest on disk
+    existing: Manifest | None = None
+    pages: list[Page] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    # The previous build's state, None when it cannot be used (or with --full).
+    previous: BuildState | None = None
+    templates: dict[str, TemplateFile] = field(default_factory=dict)
+    previous_routes: _SavedRoutes | None = None
+    # The staging folder: None when nothing is written, and once it became the output.
+    staging: Path | None = None
+    # The output paths a staging folder made from the spare could not restore;
+    # None when the staging folder starts empty.
+    spare_missing: set[str] | None = None
+    render: list[Page] = field(default_factory=list)  # the pages this build renders
+    static: StaticCopy | None = None  # set by _copy_static_files, beside the rendering
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    """Every page's assets, and the state the next build starts from."""
+
+    state: BuildState
+    results: list[PageResult]
+    routes: dict[str, tuple[Asset, ...]]
+    unchanged: set[str]  # routes with the entries the last build wrote
+    known: set[str]  # the output's files (output paths)
+    static_files: int
+
+
+def _build(
+    config: SiteConfig,
+    *,
+    strict: bool,
+    write: bool,
+    force: bool,
+    full: bool,
+    jobs: int | None,
+    progress: Progress | None,
+) -> BuildResult:
+    run = _Run(config, strict, write, force, full, jobs if jobs is not None else cores(), progress)
+    _read_inputs(run)
+    with build_lock(config.output) if write else contextlib.nullcontext():
+        _load_previous(run)
+        if write:
+            _make_staging(run)
+        try:
+            _choose_pages(run)
+            outcomes = render_pages(
+                config,
+                run.pages,
+                run.render,
+                run.staging,
+                run.jobs,
+                progress,
+                side_work=functools.partial(_copy_static_files, run),
+            )
+            resolved = _resolve(run, outcomes)
+            result = _make_result(run, resolved)
+            if run.staging is not None:
+                _publish(run, resolved, result)
+        finally:
+            if run.staging is not None:
+                shutil.rmtree(run.staging, ignore_errors=True)
+    result.seconds = time.perf_counter() - run.started
+    return result
+
+
+def _read_inputs(run: _Run) -> None:
+    """Read the manifest on disk and find the pages; refuse an output that would replace sources."""
+    config = run.config
+    run.existing_text, run.existing = read_existing_manifest(config)
+    if run.write:
+        check_output_location(config.output, config.root, _sources(config), CONFIG_NAME)
+        check_manifest_outside(config)
+        check_output_owned(config.output, state_path(config))
+    run.pages = discover_pages(config)
+    if not run.pages:
+        run.diagnostics.append(
+            Diagnostic(
+                str(config.pages), 0, 0, "no pages found: add .html files under pages/", "warning"
+            )
+        )
+
+
+def _load_previous(run: _Run) -> None:
+    """Load the previous build's state when it can be used; scan the templates (under the lock)."""
+    config, write = run.config, run.write
+    previous = load_state(config) if write and not run.full and config.output.is_dir() else None
+    if write and config.output.is_dir():
+        _check_output_files(config, previous, run.pages)
+        # An adopted output (empty, or from a version before the marker) is
+        # marked now: when replaced, it becomes a spare this build can claim.
+        mark(config.output, config)
+    skipped_sources: list[Diagnostic] = []
+    run.templates = scan_templates(config, previous.templates if previous else {}, skipped_sources)
+    run.diagnostics.extend(skipped_sources)
+    # A page that is a link out of the site or no regular file is not the site's.
+    run.pages = [page for page in run.pages if page.source in run.templates]
+    run.previous_routes = _previous_routes(previous, run.pages)
+    if previous is not None and set(previous.pages) != {p.source for p in run.pages}:
+        previous = None  # pages came or went: every url_for may resolve differently
+    run.previous = previous
+
+
+def _make_staging(run: _Run) -> None:
+    """Clear what killed builds left, then make the staging folder (from the spare when there is one)."""
+    config, previous, pages = run.config, run.previous, run.pages
+    keep = spare_path(config.output, previous.spare) if previous and previous.spare else None
+    written = {p.output for p in pages}
+    written |= previous.outputs if previous else written_files(config)
+    # The static files of the last build, or (without its state) this one's.
+    written |= previous.static.keys() if previous else static_sources(config).stats.keys()
+    run.diagnostics.extend(clear_stale(config.output, keep, written))
+    staging = config.output.with_name(f".{config.output.name}.staging-{os.getpid()}")
+    if previous is not None:
+        expected = {p.output for p in pages} | previous.static.keys() | {OUTPUT_MARKER}
+        run.spare_missing = claim_spare(config.output, previous, staging, expected)
+    if run.spare_missing is None:
+        staging.mkdir(parents=True)
+    mark(staging, config)
+    run.staging = staging
+
+
+def _choose_pages(run: _Run) -> None:
+    """The pages to render: all of them, or (incremental) those that changed since the last build."""
+    previous, pages = run.previous, run.pages
+    if previous is None:
+        run.render = list(pages)
+        return
+    dirty = pages_to_render(pages, previous.templates, run.templates)
+    dirty |= edited_pages(run.config.output, pages, previous.page_files)
+    staging = run.staging
+    assert staging is not None  # a previous state is only loaded when writing
+    if run.spare_missing is None:
+        dirty |= link_previous_pages(
+            run.config, staging, [p for p in pages if p.source not in dirty]
+        )
+    else:
+        dirty.update(p.source for p in pages if p.output in run.spare_missing)
+    run.render = [p for p in pages if p.source in dirty]
+    if run.spare_missing is not None:
+        for page in run.render:
+            unlink(staging / page.output)  # a hard link to the live output's file
+
+
+def _copy_static_files(run: _Run) -> None:
+    """Copy the static files into the staging folder (the side work beside the rendering)."""
+    config, staging, previous = run.config, run.staging, run.previous
+    if staging is None:
+        files, stats, folders, skipped = static_sources(config)
+        run.static = (files, stats, set(), folders, skipped)
+    elif previous is not None and run.spare_missing is not None:
+        run.static = update_static(config, staging, previous.static, run.spare_missing)
+    else:
+        run.static = copy_static(config, staging)
+
+
+def _resolve(run: _Run, outcomes: list[PageOutcome]) -> _Resolved:
+    """Follow every page's references (again only where something changed) into its assets."""
+    config, previous, pages = run.config, run.previous, run.pages
+    assert run.static is not None  # _copy_static_files ran beside the rendering
+    static, static_stats, _, _, skipped = run.static
+    run.diagnostics.extend(skipped)
+    errors = [d for _, _, d in outcomes if d is not None]
+    if errors:
+        raise BuildError(errors)
+    page_files = output_page_files(run.staging, pages, run.render, previous)
+    scans = {run.render[index].source: scan for index, scan, _ in outcomes if scan is not None}
+    known = set(static) | {p.output for p in pages}
+
+    files = StaticFiles(static, config.base_path)
+    resolver = Resolver(
+        base_path=config.base_path,
+        read=files.read,
+        exists=known.__contains__,
+        push_destinations=config.push_destinations,
+    )
+    # set(a ^ b), not a ^ b: the difference keeps the hash table of the
+    # 20,000-entry copy it was made from, and `touched & changed_files`
+    # below walks that whole table for every page (0.9 s at 10,000 pages).
+    changed_files = set(static_stats.keys() ^ previous.static.keys()) if previous else set()
+    reused: set[str] = set()
+    if previous is not None:
+        changed_files |= _reuse_docs(resolver, previous, static_stats, config, reused)
+    size_of = files.size_of
+    state = BuildState(
+        key=config_key(config),
+        templates=run.templates,
+        static=static_stats,
+        assets=previous.assets if previous else AssetTable(),
+    )
+    state.outputs = frozenset(p.output for p in pages) | static_stats.keys()
+    state.page_files = page_files
+    if run.write and config.output.is_dir():
+        state.spare = secrets.token_hex(8)  # the output this build replaces
+    results: list[PageResult] = []
+    routes: dict[str, tuple[Asset, ...]] = {}
+    unchanged: set[str] = set()
+    saved_refs: dict[tuple[object, ...], Reference] = {}  # of the saved scans
+    for page in pages:
+        scan = scans.get(page.source)
+        old = previous.pages.get(page.source) if previous else None
+        if scan is None and old is not None and not (old.touched & changed_files):
+            page_state = old
+            unchanged.add(page.route)
+            run.diagnostics.extend(old.diagnostic_list())
+        else:
+            compact = None
+            if scan is None:
+                # A page not rendered again is resolved again from its saved scan.
+                assert old is not None  # only pages of the previous state go unrendered
+                compact, scan = old.scan, old.scan_result(saved_refs)
+            page_assets = resolver.page_assets(page.display, scan)
+            found = apply_budget(page_assets.found, config.policy, size_of)
+            page_diagnostics = (*scan.diagnostics, *page_assets.diagnostics)
+            run.diagnostics.extend(page_diagnostics)
+            page_state = PageState.make(
+                compact if compact is not None else scan,
+                found,
+                set(page_assets.touched),
+                page_diagnostics,
+                state.assets,
+            )
+        state.pages[page.source] = page_state
+        assets = page_state.assets(state.assets)
+        results.append(PageResult(page, assets))
+        routes[page.route] = assets
+    state.docs = dict(previous.docs) if previous else {}
+    state.keep_docs({k: v for k, v in resolver.docs.items() if k not in reused})
+    return _Resolved(state, results, routes, unchanged, known, len(static))
+
+
+def _make_result(run: _Run, resolved: _Resolved) -> BuildResult:
+    """Check the hand rules and put the new routes into the manifest's text (not written yet)."""
+    config, existing, previous = run.config, run.existing, run.previous
+    run.diagnostics = diagnostics = list(dict.fromkeys(run.diagnostics))
+    rules = existing.rules if existing is not None else ()
+    diagnostics.extend(check_rules(rules, resolved.routes, resolved.known, config, existing))
+    manifest_file = _display(config.manifest)
+    try:
+        text = update_manifest_text(
+            run.existing_text,
+            resolved.routes,
+            filename=manifest_file,
+            force=run.force,
+            base=run.previous_routes,
+            unchanged=resolved.unchanged,
+            written=previous.routes_sum if previous else None,
+        )
+    except ManifestError as exc:
+        raise BuildError(exc.diagnostics) from None
+    resolved.state.routes_sum = routes_checksum(text) or ""
+    manifest = Manifest(routes=resolved.routes, rules=rules, filename=manifest_file)
+    result = BuildResult(
+        config=config,
+        manifest=manifest,
+        pages=resolved.results,
+        diagnostics=diagnostics,
+        seconds=0.0,
+        static_files=resolved.static_files,
+        manifest_text=text,
+        rendered=len(run.render),
+    )
+    if run.strict and diagnostics:
+        raise BuildError([_as_error(d) for d in diagnostics])
+    return result
+
+
+def _commit_manifest(pending: Path | None, manifest: Path) -> None:
+    if pending is not None:
+        os.replace(pending, manifest)
+
+
+def _publish(run: _Run, resolved: _Resolved, result: BuildResult) -> None:
+    """Swap the staging folder in, rename the manifest into place, keep the spare, save the state."""
+    config, previous, state, staging = run.config, run.previous, resolved.state, run.staging
+    assert staging is not None and run.static is not None
+    _, static_stats, static_changed, static_folders, _ = run.static
+    text = result.manifest_text
+    # The output and the manifest are two files, so no one step can
+    # replace both. The new manifest is written durably first; the
+    # output folder is exchanged and the manifest renamed into place
+    # right after (one syscall apart), before anything old is removed.
+    # A kill before the exchange leaves the old build, after the
+    # rename the new one; in between, the next build repairs it.
+    pending = (
+        stage_file(config.manifest, text.encode("utf-8")) if run.existing_text != text else None
+    )
+    siblings, recompressed = _precompress(run, staging, static_stats.keys())
+    state.outputs |= siblings
+    spare = spare_path(config.output, state.spare) if state.spare else None
+    folders = output_folders(run.pages, static_folders)
+    output_untouched = previous is not None and untouched(config.output, previous.output_folders)
+    try:
+        swap_directory(
+            staging,
+            config.output,
+            then=functools.partial(_commit_manifest, pending, config.manifest),
+            keep=spare,
+        )
+    finally:
+        if pending is not None and pending.exists():
+            pending.unlink()
+    run.staging = None
+    with contextlib.suppress(OSError):
+        # Left empty, the next build only checks the spare file by file.
+        state.output_folders = folder_times(config.output, folders)
+    if spare is not None:
+        # The spare differs from the new output in what was rendered or
+        # copied here, or removed; files of its own go when it is claimed.
+        changed = {p.output for p in run.render} | static_changed | recompressed
+        changed |= previous.static.keys() - static_stats.keys() if previous else set()
+        try:
+            sync_spare(config.output, spare, changed, folders)
+            # Equal to the output now, and holding nothing else when the
+            # output it was held nothing else: what the next build checks.
+            if output_untouched:
+                state.spare_folders = folder_times(spare, folders)
+        except OSError:
+            # A spare only saves the next build work; one that could not
+            # be kept or brought up to date is not used.
+            shutil.rmtree(spare, ignore_errors=True)
+            state.spare = ""
+    schema_path = config.manifest.with_name(SCHEMA_NAME)
+    if _read_text(schema_path) != schema_text():
+        try:
+            atomic_write(schema_path, schema_text().encode("utf-8"))
+        except OSError as exc:
+            raise OutputWriteError(str(schema_path), exc, replaced=True) from exc
+    # A state older than the output is safe: it only makes the next
+    # build redo work (every change is judged against it).
+    save_state(config, state, previous)
+    result.written = True
+
+
+def _precompress(
+    run: _Run, staging: Path, static: Iterable[str]
+) -> tuple[frozenset[str], set[str]]:
+    """Brotli and gzip siblings of the static text files, for the server to pick by
+    Accept-Encoding (pushgen/precompress.py); pages are left out, since compressing
+    thousands of them at brotli's best level would cost more than the whole build.
+
+    Returns the siblings the output now holds (they are pushgen's files) and those
+    written or removed here (for the spare). A sibling a previous build wrote that is
+    no longer worth keeping is removed, so the output holds only what the state names.
+    """
+    try:
+        packed = precompress(staging, static)
+    except OSError as exc:
+        raise OutputWriteError(str(staging), exc, replaced=False) from exc
+    for path, why in packed.skipped:
+        run.diagnostics.append(Diagnostic(_display(run.config.output / path), 0, 0, why))
+    siblings = frozenset(packed.written) | frozenset(packed.up_to_date)
+    changed = set(packed.written)
+    previous = run.previous.outputs if run.previous is not None else frozenset()
+    for rel in previous - siblings:
+        if rel.endswith(_SIBLING_SUFFIXES) and rel[: rel.rindex(".")] in packed.not_worth_it:
+            with contextlib.suppress(FileNotFoundError):
+                (staging / rel).unlink()
+            changed.add(rel)
+    return siblings, changed
+
+
+_SIBLING_SUFFIXES = tuple(CODINGS.values())
+
+
+def _sources(config: SiteConfig) -> tuple[Path, ...]:
+    return (config.pages, config.templates, config.static)
+
+
+def _check_output_files(config: SiteConfig, previous: BuildState | None, pages: list[Page]) -> None:
+    """Refuse to replace an output that holds files pushgen did not write.
+
+    When no folder of the output changed since the last build (which wrote only
+    its own files), no file came or went and nothing needs a look.
+    """
+    if previous is not None and untouched(config.output, previous.output_folders):
+        return
+    written = {p.output for p in pages} | written_files(config)
+    written.update(static_sources(config).stats)
+    check_no_strays(config.output, written)
+
+
+def _previous_routes(previous: BuildState | None, pages: list[Page]) -> _SavedRoutes | None:
+    """The routes the previous build wrote, when its state knows every page of them."""
+    if previous is None:
+        return None
+    routes = {p.source: p.route for p in pages}
+    if not set(previous.pages) <= set(routes):
+        return None
+    return _SavedRoutes(previous, routes)
+
+
+class _SavedRoutes(Mapping[str, tuple[Asset, ...]]):
+    """Routes -> entries as the previous build wrote them, decoded on first use: only
+    a manifest edited by hand needs them (to point at the edited line)."""
+
+    def __init__(self, previous: BuildState, routes: dict[str, str]) -> None:
+        self._previous = previous
+        self._routes = routes
+        self._decoded: dict[str, tuple[Asset, ...]] | None = None
+
+    def _all(self) -> dict[str, tuple[Asset, ...]]:
+        if self._decoded is None:
+            table = self._previous.assets
+            self._decoded = {
+                self._routes[source]: state.assets(table)
+                for source, state in self._previous.pages.items()
+            }
+        return self._decoded
+
+    def __getitem__(self, route: str) -> tuple[Asset, ...]:
+        return self._all()[route]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._previous.pages)
+
+
+def _reuse_docs(
+    resolver: Resolver,
+    previous: BuildState,
+    stats: dict[str, StaticFile],
+    config: SiteConfig,
+    reused: set[str],
+) -> set[str]:
+    """Give the resolver the scans of unchanged files; return the files that changed in a way that matters.
+
+    A stylesheet or module whose new scan equals the old one changes no page's
+    assets (only its own bytes), unless a byte budget makes sizes matter. Paths
+    whose scans were reused go into ``reused``.
+    """
+    changed: set[str] = set()
+    for relpath, stat in stats.items():
+        old = previous.static.get(relpath)
+        if old == stat:
+            if relpath in previous.docs:
+                resolver.docs[relpath] = previous.doc(relpath)
+                reused.add(relpath)
+            continue
+        if old is None:
+            continue  # new files are in the symmetric difference already
+        doc = previous.doc(relpath)
+        if config.max_bytes is not None or doc is None:
+            changed.add(relpath)
+            continue
+        data = resolver.read(relpath)
+        if data is None:
+            changed.add(relpath)
+            continue
+        url = document_url(f"{config.base_path}{relpath}")
+        scan = scan_doc(doc.kind, data, url, doc.display)
+        if scan != doc.scan:
+            changed.add(relpath)
+        else:
+            resolver.docs[relpath] = doc
+            reused.add(relpath)
+    return changed
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def read_existing_manifest(config: SiteConfig) -> tuple[str | None, Manifest | None]:
+    """The manifest on disk (text and parsed), so the build can keep its hand edits.
+
+    A manifest that does not parse stops the build: overwriting it would lose
+    whatever its author was in the middle of writing.
+    """
+    try:
+        data = config.manifest.read_bytes()
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        raise PushgenError(f"cannot read {config.manifest}: {exc.strerror}") from None
+    display = _display(config.manifest)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BuildError(
+            [Diagnostic(display, 0, 0, "the manifest is not UTF-8 text", "error")]
+        ) from None
+    try:
+        return text, parse_hand_part(text, display)
+    except ManifestError as exc:
+        raise BuildError(exc.diagnostics) from None
+
+
+def check_rules(
+    rules: tuple[Rule, ...],
+    routes: dict[str, tuple[Asset, ...]],
+    known: set[str],
+    config: SiteConfig,
+    existing: Manifest | None,
+) -> list[Diagnostic]:
+    """Warnings for hand rules that point at nothing after this build."""
+    if existing is None:
+        return []
+    return rule_problems(
+        replace(existing, rules=rules), routes, output_files=known, base_path=config.base_path
+    )
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _as_error(diagnostic: Diagnostic) -> Diagnostic:
+    return Diagnostic(
+        diagnostic.file, diagnostic.line, diagnostic.column, diagnostic.message, "error"
+    )
