@@ -12,10 +12,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pushgen.check import check_manifest
 from pushgen.manifest import Manifest, dump_manifest, load_manifest
+from pushgen.manifest.check import check_manifest
+from pushgen.manifest.rules import glob_matches
 from pushgen.model import Asset
-from pushgen.rules import glob_matches
 
 
 def exact_rules(count: int) -> str:

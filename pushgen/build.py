@@ -35,7 +35,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple
 
-from .check import rule_problems
 from .config import CONFIG_NAME, SiteConfig
 from .errors import BuildError, Diagnostic, ManifestError, PushgenError
 from .fsutil import (
@@ -70,13 +69,14 @@ from .manifest import (
     routes_checksum,
     update_manifest_text,
 )
+from .manifest.check import rule_problems
+from .manifest.rules import Rule
+from .manifest.schema import schema_text
 from .model import Asset, Reference, ScanResult
 from .render import Page, Renderer, RenderError, discover_pages
-from .rules import Rule
 from .scan.css import scan_css
 from .scan.html import scan_html
 from .scan.js import scan_js
-from .schema import schema_text
 from .urls import document_url, url_path_to_relpath
 
 __all__ = ["BuildResult", "PageResult", "StaticFiles", "build_site", "static_files"]

@@ -411,7 +411,7 @@ def serve(
 )
 def check(manifest: Path | None, output: Path | None, base_path: str | None) -> None:
     """Validate a push manifest: syntax, keys, values, paths, files, rules. Exit 1 on errors."""
-    from .check import check_manifest
+    from .manifest.check import check_manifest
 
     config = load_config(".") if manifest is None or base_path is None else None
     path = manifest if manifest is not None else config.manifest  # type: ignore[union-attr]
@@ -457,7 +457,7 @@ def explain(route: str, manifest: Path | None, site: Path) -> None:
 @cli.command()
 def schema() -> None:
     """Print the JSON Schema of push manifests (editors use it through the modeline)."""
-    from .schema import schema_text
+    from .manifest.schema import schema_text
 
     click.echo(schema_text(), nl=False)
 

@@ -30,9 +30,9 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
+from .manifest.rules import Policy, glob_matches
+from .manifest.yamlsafe import YamlError, compose, control_character, control_message
 from .model import DESTINATIONS
-from .rules import Policy, glob_matches
-from .yamlsafe import YamlError, compose, control_character, control_message
 
 __all__ = ["CONFIG_NAME", "DEFAULT_PUSH_DESTINATIONS", "SiteConfig", "load_config"]
 

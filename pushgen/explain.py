@@ -15,8 +15,8 @@ from .build import static_files
 from .config import SiteConfig
 from .graph import Found, Resolver, apply_budget
 from .manifest import Manifest
+from .manifest.rules import Decision, Policy
 from .render import Page, Renderer, RenderError, discover_pages
-from .rules import Decision, Policy
 from .scan.html import scan_html
 from .urls import document_url, url_path_to_relpath
 

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple
 
 from .errors import Diagnostic
+from .manifest.rules import Decision, Policy, apply_policy, media_matches_screen
 from .media_types import font_type
 from .model import Asset, Reference, ScanResult
-from .rules import Decision, Policy, apply_policy, media_matches_screen
 from .scan.css import scan_css
 from .scan.js import scan_js
 from .urls import url_path_to_relpath

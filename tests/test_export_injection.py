@@ -23,8 +23,8 @@ from hypothesis import strategies as st
 
 from pushgen.export import FORMATS, ExportResult, export_manifest
 from pushgen.manifest import Manifest
+from pushgen.manifest.rules import RoutePattern, Rule
 from pushgen.model import Asset
-from pushgen.rules import RoutePattern, Rule
 from pushgen.runtime.headers import link_value, route_aliases, wire_path
 
 from . import export_syntax

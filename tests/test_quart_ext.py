@@ -371,7 +371,7 @@ async def test_a_fifo_or_a_deep_manifest_is_logged_and_the_watcher_keeps_watchin
 
     # PyYAML without libyaml, where deep nesting raised a RecursionError that
     # ended the watch task.
-    monkeypatch.setattr("pushgen.yamlsafe.DEFAULT_LOADER", yaml.SafeLoader)
+    monkeypatch.setattr("pushgen.manifest.yamlsafe.DEFAULT_LOADER", yaml.SafeLoader)
     app = pushgen.quart.init_app(user_app(reload_interval=0.05), manifest=built_site.manifest)
     state: PushgenState = app.extensions["pushgen"]
     caplog.set_level(logging.INFO, logger="pushgen")

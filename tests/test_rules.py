@@ -6,8 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from pushgen.model import Asset
-from pushgen.rules import (
+from pushgen.manifest.rules import (
     Decision,
     EntryChange,
     Policy,
@@ -19,6 +18,7 @@ from pushgen.rules import (
     media_matches_screen,
     resolve_route,
 )
+from pushgen.model import Asset
 
 CSS = Asset("/static/css/site.css", "style")
 PRINT = Asset("/static/css/print.css", "style", media="print", push=False)

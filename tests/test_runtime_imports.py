@@ -21,7 +21,7 @@ FORBIDDEN = (
     "pushgen.incremental",
     "pushgen.watch",
     "pushgen.sources",
-    "pushgen.check",
+    "pushgen.manifest.check",
     "pushgen.explain",
     "pushgen.cli",
     "lxml",

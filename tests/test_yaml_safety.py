@@ -18,7 +18,7 @@ import yaml
 from pushgen.config import load_config
 from pushgen.errors import ConfigError, ManifestError
 from pushgen.manifest import dump_manifest, parse_manifest
-from pushgen.yamlsafe import MAX_DEPTH, YamlError, compose
+from pushgen.manifest.yamlsafe import MAX_DEPTH, YamlError, compose
 
 from .test_manifest import SAMPLE
 

@@ -17,8 +17,8 @@ from typing import Literal
 from urllib.parse import unquote
 
 from ..manifest import Manifest
+from ..manifest.rules import Rule, resolve_route
 from ..model import Asset
-from ..rules import Rule, resolve_route
 from ..runtime.headers import link_value, route_aliases, wire_path
 from .context import Block, Context, Hint
 from .patterns import pattern_regex, pattern_tokens, sample_path

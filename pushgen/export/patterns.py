@@ -19,7 +19,7 @@ from werkzeug.routing import BaseConverter, Map, ValidationError
 from werkzeug.routing import Rule as WerkzeugRule
 from werkzeug.routing.converters import NumberConverter
 
-from ..rules import RoutePattern
+from ..manifest.rules import RoutePattern
 
 __all__ = ["Token", "pattern_regex", "pattern_tokens", "regex_escape", "sample_path"]
 

@@ -28,8 +28,8 @@ from urllib.parse import quote, unquote
 
 from ..errors import Diagnostic
 from ..manifest import Manifest
+from ..manifest.rules import Policy
 from ..model import PRELOAD_DESTINATIONS, Asset
-from ..rules import Policy
 from ..urls import wire_path
 
 _NO_POLICY = Policy()

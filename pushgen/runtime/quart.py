@@ -59,7 +59,7 @@ from quart.typing import ResponseTypes
 
 from ..errors import Diagnostic, ManifestError, PushgenError
 from ..manifest import parse_manifest
-from ..rules import Policy
+from ..manifest.rules import Policy
 from .files import find_file
 from .headers import RouteTable, build_route_table, normalise_base_path
 from .middleware import ASGIApp, EarlyHintsMiddleware

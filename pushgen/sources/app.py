@@ -47,8 +47,8 @@ from quart import Quart
 
 from ..config import SiteConfig
 from ..errors import BuildError, Diagnostic, PushgenError
+from ..manifest.rules import RoutePattern
 from ..model import Asset
-from ..rules import RoutePattern
 from ..runtime.quart import URL_GENERATORS_KEY
 from ..scan.html import scan_html
 from ..urls import LOCAL_ORIGIN, document_url

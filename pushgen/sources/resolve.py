@@ -24,8 +24,8 @@ from ..errors import BuildError, Diagnostic, ManifestError
 from ..fsutil import atomic_write
 from ..graph import Resolver, apply_budget
 from ..manifest import SCHEMA_NAME, Manifest, update_manifest_text
+from ..manifest.schema import schema_text
 from ..model import Asset, ScanResult
-from ..schema import schema_text
 
 __all__ = [
     "PageScan",

@@ -10,7 +10,7 @@ import json
 from functools import cache
 from typing import Any
 
-from .model import CROSSORIGIN_VALUES, DESTINATIONS
+from ..model import CROSSORIGIN_VALUES, DESTINATIONS
 
 __all__ = ["DRAFT", "SCHEMA_ID", "manifest_schema", "schema_text"]
 

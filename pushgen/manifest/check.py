@@ -13,12 +13,12 @@ import os
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
-from .errors import Diagnostic, ManifestError
-from .manifest import Manifest, load_manifest
-from .model import Asset
+from ..errors import Diagnostic, ManifestError
+from ..model import Asset
+from ..runtime.headers import link_value
+from ..urls import url_path_to_relpath
+from .loader import Manifest, load_manifest
 from .rules import Rule, glob_matches
-from .runtime.headers import link_value
-from .urls import url_path_to_relpath
 
 __all__ = ["SHOWN_PER_KIND", "check_manifest", "rule_problems"]
 

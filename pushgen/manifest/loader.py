@@ -29,8 +29,8 @@ from pathlib import Path
 
 import yaml
 
-from .errors import Diagnostic, ManifestError
-from .model import CROSSORIGIN_VALUES, DESTINATIONS, Asset
+from ..errors import Diagnostic, ManifestError
+from ..model import CROSSORIGIN_VALUES, DESTINATIONS, Asset
 from .rules import (
     Decision,
     EntryChange,

@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Diagnostic, PushgenError
+from ..errors import Diagnostic, PushgenError
 
 __all__ = [
     "DEFAULT_LOADER",

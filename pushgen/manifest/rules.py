@@ -32,7 +32,7 @@ from werkzeug.routing import BaseConverter, Map, MapAdapter, RoutingException
 from werkzeug.routing import Rule as WerkzeugRule
 from werkzeug.routing.rules import _part_re, parse_converter_args
 
-from .model import Asset
+from ..model import Asset
 
 __all__ = [
     "Decision",
