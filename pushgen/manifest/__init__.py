@@ -8,15 +8,13 @@ its own module by the few callers that need it.
 
 from __future__ import annotations
 
-from .loader import (
+from .loader import load_manifest, parse_manifest
+from .model import MANIFEST_VERSION, Manifest
+from .writer import (
     HEADER,
-    MANIFEST_VERSION,
     SCHEMA_NAME,
-    Manifest,
     dump_manifest,
-    load_manifest,
     parse_hand_part,
-    parse_manifest,
     routes_checksum,
     update_manifest_text,
     yaml_scalar,

@@ -17,7 +17,8 @@ from ..errors import Diagnostic, ManifestError
 from ..model import Asset
 from ..runtime.headers import link_value
 from ..urls import url_path_to_relpath
-from .loader import Manifest, load_manifest
+from .loader import load_manifest
+from .model import Manifest
 from .rules import Rule, glob_matches
 
 __all__ = ["SHOWN_PER_KIND", "check_manifest", "rule_problems"]
