@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from pushgen.cli import main
+from pushgen.errors import UnknownFormatError
 from pushgen.export import (
     CLOUDFLARE_MAX_LINE,
     CLOUDFLARE_MAX_RULES,
@@ -121,9 +122,11 @@ def test_only_hinted_entries_become_links_and_rules_are_applied() -> None:
     assert json.loads(result.text) == {"/": "</a.css>; rel=preload; as=style"}
 
 
-def test_unknown_format_is_a_value_error() -> None:
-    with pytest.raises(ValueError, match="unknown format 'iis'"):
+def test_unknown_format_is_a_pushgen_error_naming_the_formats() -> None:
+    with pytest.raises(UnknownFormatError, match="unknown format 'iis'") as info:
         export_manifest(Manifest(), "iis")
+    assert info.value.name == "iis"
+    assert "nginx" in info.value.known
 
 
 def test_a_value_no_header_can_carry_is_cut_not_fatal() -> None:

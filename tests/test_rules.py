@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from pushgen.errors import RoutePatternError
 from pushgen.manifest.rules import (
     Decision,
     EntryChange,
@@ -108,9 +109,10 @@ def test_route_patterns(
     ],
 )
 def test_bad_patterns_say_what_to_write(match: str, message: str) -> None:
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(RoutePatternError) as info:
         RoutePattern.parse(match)
     assert str(info.value) == message
+    assert info.value.pattern == match
 
 
 QUART_RULES = [
@@ -182,7 +184,7 @@ def test_globs_inside_a_quart_rule(match: str, route: str, expected: bool) -> No
 def test_a_glob_inside_a_quart_rule_is_a_glob_or_an_error() -> None:
     try:
         pattern = RoutePattern.parse("/blog/<slug>/*")
-    except ValueError:
+    except RoutePatternError:
         return
     assert pattern.matches("/blog/a/b")
 

@@ -16,6 +16,7 @@ from pathlib import PurePosixPath
 from typing import Literal
 from urllib.parse import unquote
 
+from ..errors import LinkFieldError
 from ..manifest import Manifest
 from ..manifest.rules import Rule, resolve_route
 from ..model import Asset
@@ -83,7 +84,7 @@ def _hints(
     for asset in assets:
         try:
             link = link_value(asset)
-        except ValueError as exc:
+        except LinkFieldError as exc:
             ctx.cuts.append(Cut(block_route, asset.path, f"not hinted: {exc}", line, pattern))
             link = None
         if link is None and not asset.push:

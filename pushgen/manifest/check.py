@@ -13,7 +13,7 @@ import os
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
-from ..errors import Diagnostic, ManifestError
+from ..errors import Diagnostic, LinkFieldError, ManifestError
 from ..model import Asset
 from ..runtime.headers import link_value
 from ..urls import url_path_to_relpath
@@ -183,7 +183,7 @@ class _Checker:
         if asset.hint:
             try:
                 link_value(asset)
-            except ValueError as exc:
+            except LinkFieldError as exc:
                 self._add(where, f"{asset.path}: {exc}")
 
     def _file(self, path: str, where: tuple[int, int], what: str, missing: str) -> None:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import Diagnostic, ManifestError
+from ..errors import Diagnostic, ManifestError, RoutePatternError
 from ..model import CROSSORIGIN_VALUES, DESTINATIONS, Asset
 from .model import ENTRY_KEYS, MANIFEST_VERSION, Manifest
 from .rules import (
@@ -299,7 +299,7 @@ def _rules(
         match_text = scalar_text(fields["match"])
         try:
             pattern = RoutePattern.parse(match_text if match_text is not None else "")
-        except ValueError as exc:
+        except RoutePatternError as exc:
             check.error(fields["match"], str(exc))
             continue
         where = f"the rule on line {line}"

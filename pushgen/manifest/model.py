@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from ..errors import RoutePatternError
 from ..model import Asset
 from .rules import (
     Decision,
@@ -119,7 +120,7 @@ def _route_patterns(routes: tuple[str, ...]) -> tuple[RoutePattern, ...]:
     for route in routes:
         try:
             pattern = RoutePattern.parse(route)
-        except ValueError:
+        except RoutePatternError:
             continue  # not a rule pushgen can match (the loader reported it)
         if pattern.kind == "rule":
             out.append(pattern)

@@ -32,6 +32,7 @@ from werkzeug.routing import BaseConverter, Map, MapAdapter, RoutingException
 from werkzeug.routing import Rule as WerkzeugRule
 from werkzeug.routing.rules import _part_re, parse_converter_args
 
+from ..errors import RoutePatternError
 from ..model import Asset
 
 __all__ = [
@@ -180,10 +181,10 @@ class RoutePattern:
 
     @classmethod
     def parse(cls, text: str) -> RoutePattern:
-        """Parse ``text``; raises ValueError with a sentence a person can act on."""
+        """Parse ``text``; raises :class:`RoutePatternError` with a sentence a person can act on."""
         if not text.startswith("/") and text not in ("*", "**"):
-            raise ValueError(
-                f"match {text!r} must be a route starting with '/', or '*' for every route"
+            raise RoutePatternError(
+                text, f"match {text!r} must be a route starting with '/', or '*' for every route"
             )
         if "<" in text:
             return cls._rule(text)
@@ -204,7 +205,7 @@ class RoutePattern:
             # variable, and its arguments, are what Quart will see.
             part = _part_re.match(text, position)
             if part is None:
-                raise ValueError(_MALFORMED.format(text=text))
+                raise RoutePatternError(text, _MALFORMED.format(text=text))
             position = part.end()
             if part.group("static") is not None:
                 translated.append(_GLOB_TOKEN.sub(glob_variable, part.group("static")))
@@ -212,20 +213,20 @@ class RoutePattern:
                 converter = part.group("converter") or "default"
                 if converter not in Map.default_converters:
                     known = ", ".join(sorted(Map.default_converters))
-                    raise ValueError(
-                        f"unknown converter {converter!r} in {text!r}; use one of {known}"
+                    raise RoutePatternError(
+                        text, f"unknown converter {converter!r} in {text!r}; use one of {known}"
                     )
                 try:
                     args, kwargs = parse_converter_args(part.group("arguments") or "")
                 except ValueError as exc:
-                    raise ValueError(f"{exc} in {text!r}") from None
+                    raise RoutePatternError(text, f"{exc} in {text!r}") from None
                 for key, value in kwargs.items():
                     # Werkzeug takes <int(min=x):id> and fails on the first request.
                     if key in _NUMBER_ARGUMENTS and not (
                         isinstance(value, int | float) and not isinstance(value, bool)
                     ):
-                        raise ValueError(
-                            f"{key}={value!r} of <{converter}> in {text!r} must be a number"
+                        raise RoutePatternError(
+                            text, f"{key}={value!r} of <{converter}> in {text!r} must be a number"
                         )
                 variables.append(RouteVariable(part.group("variable"), converter, args, kwargs))
                 translated.append(part.group(0))
@@ -236,7 +237,7 @@ class RoutePattern:
             url_map = Map([rule], converters=dict(_GLOB_CONVERTERS))
         except (ValueError, TypeError, LookupError) as exc:
             # Converter arguments Werkzeug refuses: <int(min=x):id>, <any:x>, ...
-            raise ValueError(f"{text!r} is not a rule Quart accepts: {exc}") from None
+            raise RoutePatternError(text, f"{text!r} is not a rule Quart accepts: {exc}") from None
         return cls(
             text,
             "rule",

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from urllib.parse import quote, unquote
 
-from ..errors import Diagnostic
+from ..errors import Diagnostic, LinkFieldError
 from ..manifest import Manifest
 from ..manifest.rules import Policy
 from ..model import PRELOAD_DESTINATIONS, Asset
@@ -124,14 +124,14 @@ def link_value(asset: Asset) -> str | None:
     None for ``hint: false`` entries and for destinations a browser cannot
     preload (``as=video`` and the like would only produce a console warning),
     except module scripts, which are always ``rel=modulepreload``. Raises
-    :class:`ValueError` when ``type`` or ``media`` holds characters a header
+    :class:`LinkFieldError` when ``type`` or ``media`` holds characters a header
     field cannot carry.
     """
     if not asset.hint:
         return None
     for name, value in (("type", asset.type), ("media", asset.media)):
         if value is not None and _FIELD_UNSAFE.search(value):
-            raise ValueError(f"{name} {value!r} contains characters a Link header cannot carry")
+            raise LinkFieldError(name, value)
     parts = [f"<{wire_path(asset.path)}>"]
     if asset.module:
         # rel=modulepreload fetches in CORS mode with credentials "same-origin"
@@ -162,7 +162,7 @@ def link_value(asset: Asset) -> str | None:
 def plan_route(route: str, assets: Iterable[Asset], *, max_pushes: int | None = None) -> RoutePlan:
     """The :class:`RoutePlan` for ``route``: pushed paths (at most ``max_pushes``) and links.
 
-    Raises :class:`ValueError` like :func:`link_value`.
+    Raises :class:`LinkFieldError` like :func:`link_value`.
     """
     pushes: list[str] = []
     links: list[str] = []
@@ -222,12 +222,12 @@ def _plan_checked(
 ) -> RoutePlan:
     try:
         return plan_route(route, assets, max_pushes=max_pushes)
-    except ValueError:
+    except LinkFieldError:
         kept: list[Asset] = []
         for asset in assets:
             try:
                 link_value(asset)
-            except ValueError as exc:
+            except LinkFieldError as exc:
                 if problems is not None:
                     problems.append(
                         Diagnostic(
