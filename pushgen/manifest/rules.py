@@ -36,6 +36,7 @@ from ..errors import RoutePatternError
 from ..model import Asset
 
 __all__ = [
+    "GLOB_OF_CONVERTER",
     "Decision",
     "EntryChange",
     "Glob",
@@ -152,6 +153,12 @@ _GLOB_CONVERTERS: Mapping[str, type[BaseConverter]] = {
     "pushgen_star": _OneSegment,
     "pushgen_globstar": _AnySegments,
     "pushgen_qmark": _OneCharacter,
+}
+# The glob each stand-in converter was made from, for exporters that write globs.
+GLOB_OF_CONVERTER: Mapping[type[BaseConverter], Literal["star", "globstar", "qmark"]] = {
+    _OneSegment: "star",
+    _AnySegments: "globstar",
+    _OneCharacter: "qmark",
 }
 _GLOB_AS_CONVERTER = {"**": "pushgen_globstar", "*": "pushgen_star", "?": "pushgen_qmark"}
 _GLOB_TOKEN = re.compile(r"\*\*|\*|\?")
