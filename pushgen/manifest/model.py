@@ -104,6 +104,11 @@ class Manifest:
         return next((self.routes[p.text] for p in self.route_patterns if p.matches(route)), ())
 
     @property
+    def all_routes(self) -> frozenset[str]:
+        """Every route the manifest names: the generated ones and those exact rules name."""
+        return frozenset(self.routes).union(self.rule_index.exact)
+
+    @property
     def route_patterns(self) -> tuple[RoutePattern, ...]:
         """The generated routes that are Quart rules with arguments, in file order."""
         return _route_patterns(tuple(r for r in self.routes if "<" in r))

@@ -266,10 +266,7 @@ def build_route_table(
     plans: dict[str, RoutePlan] = {}
     exact: dict[str, RoutePlan] = {}
     problems: list[Diagnostic] = []
-    routes = set(manifest.routes) | {
-        r.match.text for r in manifest.rules if r.match.kind == "exact"
-    }
-    for route in sorted(routes):
+    for route in sorted(manifest.all_routes):
         assets = manifest.assets(route, policy=policy, size_of=size_of)
         line = manifest.lines.get(route, 0)
         plan = _plan_checked(
