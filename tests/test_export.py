@@ -29,6 +29,7 @@ from pushgen.export import (
 from pushgen.export.push_manifest import export_push_manifest, import_push_manifest
 from pushgen.manifest import Manifest, parse_manifest
 from pushgen.model import Asset
+from pushgen.runtime.headers import link_value
 
 GOLDEN = Path(__file__).parent / "golden" / "export"
 UPDATE = bool(os.environ.get("PUSHGEN_UPDATE_GOLDEN"))
@@ -81,10 +82,30 @@ def test_golden_export(fmt: str) -> None:
     check_golden(f"{OUTPUTS[fmt]}.cuts", cut_lines(result))
 
 
+def _links(m: Manifest, route: str) -> str:
+    """The Link value the runtime sends for ``route``: its hinted entries, in order."""
+    return ", ".join(v for a in m.assets(route) if (v := link_value(a)) is not None)
+
+
 @pytest.mark.parametrize("fmt", ["firebase", "json", "push-manifest"])
-def test_json_outputs_parse(fmt: str) -> None:
-    result = export_manifest(golden_manifest(), fmt, skip_patterns=True)
-    json.loads(result.text)
+def test_json_outputs_carry_what_the_runtime_sends_for_each_route(fmt: str) -> None:
+    m = golden_manifest()
+    document = json.loads(export_manifest(m, fmt, skip_patterns=True).text)
+    routes = sorted(m.all_routes)
+    if fmt == "json":
+        assert document == {route: _links(m, route) for route in routes}
+    elif fmt == "firebase":
+        exact = {
+            h["source"]: h["headers"]
+            for h in document["hosting"]["headers"]
+            if h.get("source") in m.all_routes
+        }
+        assert exact == {r: [{"key": "Link", "value": _links(m, r)}] for r in routes}
+    else:
+        # push_manifest.json lists what is pushed (hint: false entries too), not hints.
+        assert {route: list(document[route]) for route in document} == {
+            route: [a.path for a in m.assets(route) if a.push] for route in routes
+        }
 
 
 def test_h2o_output_is_yaml_with_a_handler_and_the_root() -> None:
@@ -222,7 +243,11 @@ def test_netlify_splats_and_placeholders(match: str, netlify: str) -> None:
 )
 def test_netlify_refuses_what_splats_cannot_say(match: str) -> None:
     m = manifest(f'rules:\n  - match: "{match}"\n    add: [{{path: /p.css, as: style}}]\n')
-    assert not export_manifest(m, "netlify").ok
+    result = export_manifest(m, "netlify")
+    assert not result.ok and result.text == ""
+    # The refusal names the rule by its line ("version: 1" is line 1) and its match.
+    [error] = result.errors
+    assert error.line == 3 and match in error.message, error
 
 
 def test_merging_targets_do_not_repeat_what_a_pattern_sends() -> None:
