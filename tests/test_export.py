@@ -10,7 +10,6 @@ out for each kind of target, and the CLI.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -31,8 +30,9 @@ from pushgen.manifest import Manifest, parse_manifest
 from pushgen.model import Asset
 from pushgen.runtime.headers import link_value
 
+from .golden import check_golden_text
+
 GOLDEN = Path(__file__).parent / "golden" / "export"
-UPDATE = bool(os.environ.get("PUSHGEN_UPDATE_GOLDEN"))
 
 # Format -> golden file name (the name the target gives the file, where it has one).
 OUTPUTS = {
@@ -57,10 +57,7 @@ def manifest(text: str) -> Manifest:
 
 
 def check_golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if UPDATE:
-        path.write_text(actual, encoding="utf-8")
-    assert actual == path.read_text(encoding="utf-8"), f"{name} differs (PUSHGEN_UPDATE_GOLDEN=1)"
+    check_golden_text(GOLDEN / name, actual)
 
 
 def cut_lines(result: ExportResult) -> str:
