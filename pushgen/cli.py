@@ -517,16 +517,12 @@ def export_command(
     from .export import FORMATS, export_manifest
     from .fsutil import atomic_write
     from .manifest import load_manifest
-    from .urls import url_path_to_relpath
+    from .site_files import file_size
 
     config = load_config(site, manifest=manifest)
 
     def size_of(path: str) -> int | None:
-        relpath = url_path_to_relpath(path, config.base_path)
-        try:
-            return (config.output / relpath).stat().st_size if relpath else None
-        except OSError:
-            return None
+        return file_size(config.output, path, base_path=config.base_path)
 
     result = export_manifest(
         load_manifest(config.manifest),
