@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple
 
 from .errors import Diagnostic
-from .manifest.rules import Decision, Policy, apply_policy, media_matches_screen
+from .manifest.rules import Decision, Policy, apply_policy, push_refusal
 from .media_types import font_type
 from .model import Asset, Reference, ScanResult
 from .scan.css import scan_css
@@ -117,13 +117,7 @@ class PageAssets:
 
 def should_push(asset: Asset, push_destinations: frozenset[str]) -> bool:
     """The default push policy: listed destinations, and stylesheets only for screens."""
-    return _pushes(asset.destination, asset.media, push_destinations)
-
-
-def _pushes(destination: str, media: str | None, push_destinations: frozenset[str]) -> bool:
-    if destination not in push_destinations:
-        return False
-    return not (destination == "style" and not media_matches_screen(media))
+    return push_refusal(asset.destination, asset.media, push_destinations) is None
 
 
 @dataclass
@@ -228,13 +222,9 @@ class Resolver:
             # (a rule `set: [{path: ..., hint: true}]` hints a critical one).
             push, hint = False, False
             notes = ("not hinted: a stylesheet image, fetched only where a rule matches",)
-        elif destination not in self.push_destinations:
+        elif (refusal := push_refusal(destination, media, self.push_destinations)) is not None:
             push = False
-            pushed = ", ".join(sorted(self.push_destinations)) or "nothing"
-            notes = (f"hint only: {destination} is not a pushed destination (push: {pushed})",)
-        elif not _pushes(destination, media, self.push_destinations):
-            push = False
-            notes = (f"hint only: stylesheet for media {media!r}, which screens do not use",)
+            notes = (refusal,)
         asset = Asset(
             path=ref.path,
             destination=destination,

@@ -17,6 +17,7 @@ from pushgen.manifest.rules import (
     apply_policy,
     glob_matches,
     media_matches_screen,
+    push_refusal,
     resolve_route,
 )
 from pushgen.model import Asset
@@ -430,3 +431,29 @@ def test_removed_entries_use_no_budget() -> None:
         (FONT.path, True, True, False),
     ]
     assert decisions[3].asset.push is False
+
+
+@pytest.mark.parametrize(
+    ("destination", "media", "hint", "expected"),
+    [
+        ("style", None, True, None),
+        ("image", None, True, "hint only: image is not a pushed destination (push: font, style)"),
+        (
+            "style",
+            "print",
+            True,
+            "hint only: stylesheet for media 'print', which screens do not use",
+        ),
+        ("font", None, False, "hint only: not hinted, so not pushed"),
+    ],
+)
+def test_the_push_verdict_has_one_wording(
+    destination: str, media: str | None, hint: bool, expected: str | None
+) -> None:
+    push = frozenset({"style", "font"})
+    assert push_refusal(destination, media, push, hint=hint) == expected
+    # The rules' decision says the same words as the verdict.
+    asset = Asset("/a", destination, media=media, hint=hint)
+    [decision] = apply_policy([Decision(asset)], Policy(push=push), lambda _path: None)
+    assert decision.asset.push is (expected is None)
+    assert list(decision.reasons) == ([expected] if expected else [])

@@ -50,6 +50,7 @@ __all__ = [
     "compile_glob",
     "glob_matches",
     "media_matches_screen",
+    "push_refusal",
     "resolve_route",
     "rule_key",
 ]
@@ -407,8 +408,24 @@ def media_matches_screen(media: str | None) -> bool:
     return False
 
 
-def _screen(asset: Asset) -> bool:
-    return media_matches_screen(asset.media)
+def push_refusal(
+    destination: str, media: str | None, push: frozenset[str], *, hint: bool = True
+) -> str | None:
+    """Why a ``push`` list of destinations does not push an entry, or None when it does.
+
+    The one wording of the push verdict: the build's notes (graph.py) and the
+    rules' decisions (:func:`apply_policy`) both use it, so ``pushgen explain``
+    shows the same words whichever decided. Stylesheets are pushed only for
+    media a screen uses (:func:`media_matches_screen`).
+    """
+    if destination not in push:
+        pushed = ", ".join(sorted(push)) or "nothing"
+        return f"hint only: {destination} is not a pushed destination (push: {pushed})"
+    if destination == "style" and not media_matches_screen(media):
+        return f"hint only: stylesheet for media {media!r}, which screens do not use"
+    if not hint:
+        return "hint only: not hinted, so not pushed"
+    return None
 
 
 def apply_policy(
@@ -437,22 +454,10 @@ def apply_policy(
         reasons = list(decision.reasons)
         push = asset.push
         if policy.push is not None:
-            push = (
-                asset.hint
-                and asset.destination in policy.push
-                and (asset.destination != "style" or _screen(asset))
-            )
-            if not push:
-                # The same words as the build's notes (graph.py), so explain can merge them.
-                pushed = ", ".join(sorted(policy.push)) or "nothing"
-                why = (
-                    f"{asset.destination} is not a pushed destination (push: {pushed})"
-                    if asset.destination not in policy.push
-                    else f"stylesheet for media {asset.media!r}, which screens do not use"
-                    if asset.destination == "style" and not _screen(asset)
-                    else "not hinted, so not pushed"
-                )
-                reasons.append(f"hint only: {why}")
+            refusal = push_refusal(asset.destination, asset.media, policy.push, hint=asset.hint)
+            push = refusal is None
+            if refusal is not None:
+                reasons.append(refusal)
         if push and policy.max_pushes is not None and pushes >= policy.max_pushes:
             push = False
             reasons.append(f"hint only: over the budget of {policy.max_pushes} pushes")
