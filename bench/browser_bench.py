@@ -58,6 +58,7 @@ from bench_process import REPO, Process
 from pageload_bench import (
     SERVERS,
     THINK_ROUTE,
+    Flags,
     running,
     start_dynamic,
     start_h2o,
@@ -108,7 +109,7 @@ SCENARIOS = [
     Scenario("dyn-ext", "view thinking 200 ms, Quart extension", "dyn-ext", THINK_ROUTE),
 ]
 # The Quart extension with its defaults: push, a 103 at once, Link headers.
-BROWSER_SERVERS = {
+BROWSER_SERVERS: dict[str, tuple[str, Flags]] = {
     **SERVERS,
     "dyn-ext": ("dynamic", {"push": True, "early_hints": True, "link_headers": True}),
 }
@@ -215,15 +216,18 @@ def load_page(browser: Any, url: str, modules: list[str], log: Path) -> Load:
         from_hints: set[str] = set()
         hinted: list[str] = []
         warnings: list[str] = []
-        cdp.on(
-            "Network.responseReceived",
-            lambda p: (
-                p["response"].get("fromEarlyHints")
-                and from_hints.add(urlsplit(p["response"]["url"]).path)
-            ),
-        )
+
+        def on_response(params: Any) -> None:
+            if params["response"].get("fromEarlyHints"):
+                from_hints.add(urlsplit(params["response"]["url"]).path)
+
+        def on_console(message: Any) -> None:  # playwright.sync_api.ConsoleMessage
+            if message.type in ("warning", "error"):
+                warnings.append(message.text)
+
+        cdp.on("Network.responseReceived", on_response)
         cdp.on("Network.responseReceivedEarlyHints", lambda p: hinted.append("103"))
-        page.on("console", lambda m: m.type in ("warning", "error") and warnings.append(m.text))
+        page.on("console", on_console)
         page.on("pageerror", lambda e: warnings.append(f"uncaught: {e}"))
         response = page.goto(url, wait_until="load", timeout=60_000)
         if response is None or response.status != 200:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
-from pushgen.check import check_manifest
 from pushgen.manifest import Manifest, dump_manifest, load_manifest
+from pushgen.manifest.check import check_manifest
+from pushgen.manifest.rules import glob_matches
 from pushgen.model import Asset
-from pushgen.rules import glob_matches
 
 
 def exact_rules(count: int) -> str:
@@ -43,13 +44,13 @@ def main() -> None:
             path = Path(folder) / f"rules-{count}.yaml"
             path.write_text(exact_rules(count))
             size = path.stat().st_size / 1e6
-            timed(f"load {count:,} exact rules ({size:.1f} MB)", lambda p=path: load_manifest(p))
-            timed(f"check {count:,} exact rules", lambda p=path: check_manifest(p))
+            timed(f"load {count:,} exact rules ({size:.1f} MB)", partial(load_manifest, path))
+            timed(f"check {count:,} exact rules", partial(check_manifest, path))
     for length in (5_000, 20_000):
         route = "/" + "a/" * (length // 2)
         timed(
             f"glob /**/**/**/c against a {length // 1000} KB path",
-            lambda r=route: glob_matches("/**/**/**/c", r),
+            partial(glob_matches, "/**/**/**/c", route),
         )
     routes = {
         f"/p{i}/": tuple(Asset(f"/static/a{j}.css?v={i}", "style") for j in range(10))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import timeit
+from functools import partial
 
 from pushgen.urls import document_url, resolve
 
@@ -36,9 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(f"{'input':<16} {'µs/call':>8}")
     for name, ref in INPUTS.items():
-        times = timeit.repeat(
-            lambda ref=ref: resolve(ref, BASE), number=args.number, repeat=args.rounds
-        )
+        times = timeit.repeat(partial(resolve, ref, BASE), number=args.number, repeat=args.rounds)
         print(f"{name:<16} {statistics.median(times) / args.number * 1e6:8.2f}")
     return 0
 

@@ -420,7 +420,7 @@ def serve(
 )
 def check(manifest: Path | None, output: Path | None, base_path: str | None) -> None:
     """Validate a push manifest: syntax, keys, values, paths, files, rules. Exit 1 on errors."""
-    from .check import check_manifest
+    from .manifest.check import check_manifest
 
     config = load_config(".") if manifest is None or base_path is None else None
     path = manifest if manifest is not None else config.manifest  # type: ignore[union-attr]
@@ -466,7 +466,7 @@ def explain(route: str, manifest: Path | None, site: Path) -> None:
 @cli.command()
 def schema() -> None:
     """Print the JSON Schema of push manifests (editors use it through the modeline)."""
-    from .schema import schema_text
+    from .manifest.schema import schema_text
 
     click.echo(schema_text(), nl=False)
 
@@ -526,16 +526,12 @@ def export_command(
     from .export import FORMATS, export_manifest
     from .fsutil import atomic_write
     from .manifest import load_manifest
-    from .urls import url_path_to_relpath
+    from .site_files import file_size
 
     config = load_config(site, manifest=manifest)
 
     def size_of(path: str) -> int | None:
-        relpath = url_path_to_relpath(path, config.base_path)
-        try:
-            return (config.output / relpath).stat().st_size if relpath else None
-        except OSError:
-            return None
+        return file_size(config.output, path, base_path=config.base_path)
 
     result = export_manifest(
         load_manifest(config.manifest),

@@ -31,9 +31,9 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
+from .manifest.rules import Policy, glob_matches
+from .manifest.yamlsafe import YamlError, compose, control_character, control_message, scalar_text
 from .model import DESTINATIONS
-from .rules import Policy, glob_matches
-from .yamlsafe import YamlError, compose, control_character, control_message
 
 __all__ = [
     "CONFIG_NAME",
@@ -196,7 +196,7 @@ def _read_mapping(node: yaml.Node, shown: str) -> dict[str, Any]:
     loader = yaml.SafeLoader("")
     values: dict[str, Any] = {}
     for key_node, value_node in node.value:
-        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        key = scalar_text(key_node)
         if key not in _KEYS:
             close = difflib.get_close_matches(str(key), _KEYS, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(_KEYS)}"

@@ -70,6 +70,30 @@ class ManifestError(PushgenError):
         super().__init__("\n".join(str(d) for d in diagnostics))
 
 
+class RoutePatternError(PushgenError):
+    """A rule's ``match`` is not a route, a glob or a Quart rule pushgen can match."""
+
+    def __init__(self, pattern: str, reason: str) -> None:
+        self.pattern, self.reason = pattern, reason
+        super().__init__(reason)
+
+
+class LinkFieldError(PushgenError):
+    """An entry's ``type`` or ``media`` holds characters a Link header field cannot carry."""
+
+    def __init__(self, field: str, value: str) -> None:
+        self.field, self.value = field, value
+        super().__init__(f"{field} {value!r} contains characters a Link header cannot carry")
+
+
+class UnknownFormatError(PushgenError):
+    """``pushgen export`` was asked for a format it has no writer for."""
+
+    def __init__(self, name: str, known: tuple[str, ...]) -> None:
+        self.name, self.known = name, known
+        super().__init__(f"unknown format {name!r}; choose one of {', '.join(known)}")
+
+
 class BuildError(PushgenError):
     """The build could not produce an output (a template that does not compile, say)."""
 

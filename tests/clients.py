@@ -286,6 +286,16 @@ def nghttp(url: str, *args: str, timeout: float = 20.0) -> NghttpResult:
 # --- an h2 client -------------------------------------------------------------------
 
 
+def _text_headers(
+    headers: Sequence[tuple[bytes | str, bytes | str]] | None,
+) -> list[tuple[str, str]]:
+    """h2's header tuples as text (the connection decodes them: ``header_encoding``)."""
+    return [
+        (k if isinstance(k, str) else k.decode(), v if isinstance(v, str) else v.decode())
+        for k, v in headers or ()
+    ]
+
+
 @dataclass
 class PushedResponse:
     path: str
@@ -385,17 +395,18 @@ def h2_get(
                 break
             for event in conn.receive_data(data):
                 if isinstance(event, h2.events.InformationalResponseReceived):
-                    exchange.informational.append(list(event.headers))
+                    exchange.informational.append(_text_headers(event.headers))
                     exchange.order.append("informational")
                 elif isinstance(event, h2.events.PushedStreamReceived):
-                    headers = list(event.headers)
+                    assert event.pushed_stream_id is not None
+                    headers = _text_headers(event.headers)
                     promised_path = dict(headers)[":path"]
                     pushed = PushedResponse(promised_path, headers)
                     by_stream[event.pushed_stream_id] = pushed
                     exchange.pushes[promised_path] = pushed
                     exchange.order.append("push_promise")
                 elif isinstance(event, h2.events.ResponseReceived):
-                    headers = list(event.headers)
+                    headers = _text_headers(event.headers)
                     status = int(dict(headers)[":status"])
                     if event.stream_id == stream_id:
                         exchange.status, exchange.headers = status, headers

@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -198,8 +199,8 @@ def start_server(tmp_path: Path, cache_dir: Path) -> Iterator[object]:
     """A factory for servers private to one test; all are stopped at its end."""
     started: list[ServerProcess] = []
 
-    def start(site: Path, **kwargs: object) -> ServerProcess:
-        env = {"XDG_CACHE_HOME": str(cache_dir), **kwargs.pop("env", {})}  # type: ignore[dict-item]
+    def start(site: Path, **kwargs: Any) -> ServerProcess:
+        env = {"XDG_CACHE_HOME": str(cache_dir), **kwargs.pop("env", {})}
         log = tmp_path / f"server-{len(started)}.log"
         process = start_serve(site, log, env=env, **kwargs)
         started.append(process)

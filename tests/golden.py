@@ -1,4 +1,7 @@
-"""Golden files for the scanners' tests: a document in, its expected references and diagnostics."""
+"""Golden files: the one check every golden test uses, and the scanners' row format.
+
+``PUSHGEN_UPDATE_GOLDEN=1`` rewrites the files instead of failing; review the diff.
+"""
 
 from __future__ import annotations
 
@@ -40,15 +43,18 @@ def golden_text(actual: dict[str, list[Any]]) -> str:
     return "{\n" + ",\n".join(parts) + "\n}\n"
 
 
-def check_golden(result: ScanResult, found: Sequence[Sequence[Any]], expected_file: Path) -> None:
-    """Compare ``found`` (rows of ``result``'s references) and its diagnostics with the file.
+def check_golden_text(expected_file: Path, actual: str) -> None:
+    """``actual`` must be the file's text (with PUSHGEN_UPDATE_GOLDEN set, it is written first)."""
+    if os.environ.get("PUSHGEN_UPDATE_GOLDEN"):
+        expected_file.write_text(actual, encoding="utf-8")
+    expected = expected_file.read_text(encoding="utf-8")
+    assert actual == expected, f"{expected_file.name} differs (PUSHGEN_UPDATE_GOLDEN=1 rewrites it)"
 
-    With PUSHGEN_UPDATE_GOLDEN set, the file is rewritten first.
-    """
+
+def check_golden(result: ScanResult, found: Sequence[Sequence[Any]], expected_file: Path) -> None:
+    """Compare ``found`` (rows of ``result``'s references) and its diagnostics with the file."""
     actual: dict[str, list[Any]] = {
         "references": [list(row) for row in found],
         "diagnostics": [str(d) for d in result.diagnostics],
     }
-    if os.environ.get("PUSHGEN_UPDATE_GOLDEN"):
-        expected_file.write_text(golden_text(actual))
-    assert actual == json.loads(expected_file.read_text())
+    check_golden_text(expected_file, golden_text(actual))

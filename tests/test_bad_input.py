@@ -9,8 +9,8 @@ template and line, leaving the previous output and manifest as they were; it
 never raises anything else (the CLI would print a traceback), and it never
 hangs.
 
-Bugs found here that are not fixed yet are pinned with ``xfail(strict=True)``
-so that the fix flips them (see docs/reliability.md).
+A bug found here that is not fixed yet is pinned with ``xfail(strict=True)``
+so that the fix flips it (see docs/reliability.md); none is open today.
 """
 
 from __future__ import annotations

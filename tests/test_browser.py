@@ -206,7 +206,12 @@ def visit(browser: Any, server: ServerProcess, route: str) -> Visit:
     cdp.on(
         "Network.loadingFailed", lambda p: record.failed.append(f"{p['type']}: {p['errorText']}")
     )
-    page.on("console", lambda m: m.type == "error" and record.console_errors.append(m.text))
+
+    def on_console(message: Any) -> None:  # playwright.sync_api.ConsoleMessage
+        if message.type == "error":
+            record.console_errors.append(message.text)
+
+    page.on("console", on_console)
     page.on("pageerror", lambda e: record.console_errors.append(f"uncaught: {e}"))
     page.goto(origin + route, wait_until="networkidle")
     entries = page.evaluate(

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from pushgen.check import check_manifest
 from pushgen.cli import main
 from pushgen.errors import ManifestError
 from pushgen.manifest import load_manifest
+from pushgen.manifest.check import check_manifest
 
 from .sites import SMALL_SITE, write_site
 

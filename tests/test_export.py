@@ -10,13 +10,13 @@ out for each kind of target, and the CLI.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 import yaml
 
 from pushgen.cli import main
+from pushgen.errors import UnknownFormatError
 from pushgen.export import (
     CLOUDFLARE_MAX_LINE,
     CLOUDFLARE_MAX_RULES,
@@ -28,9 +28,11 @@ from pushgen.export import (
 from pushgen.export.push_manifest import export_push_manifest, import_push_manifest
 from pushgen.manifest import Manifest, parse_manifest
 from pushgen.model import Asset
+from pushgen.runtime.headers import link_value
+
+from .golden import check_golden_text
 
 GOLDEN = Path(__file__).parent / "golden" / "export"
-UPDATE = bool(os.environ.get("PUSHGEN_UPDATE_GOLDEN"))
 
 # Format -> golden file name (the name the target gives the file, where it has one).
 OUTPUTS = {
@@ -55,10 +57,7 @@ def manifest(text: str) -> Manifest:
 
 
 def check_golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if UPDATE:
-        path.write_text(actual, encoding="utf-8")
-    assert actual == path.read_text(encoding="utf-8"), f"{name} differs (PUSHGEN_UPDATE_GOLDEN=1)"
+    check_golden_text(GOLDEN / name, actual)
 
 
 def cut_lines(result: ExportResult) -> str:
@@ -80,10 +79,30 @@ def test_golden_export(fmt: str) -> None:
     check_golden(f"{OUTPUTS[fmt]}.cuts", cut_lines(result))
 
 
+def _links(m: Manifest, route: str) -> str:
+    """The Link value the runtime sends for ``route``: its hinted entries, in order."""
+    return ", ".join(v for a in m.assets(route) if (v := link_value(a)) is not None)
+
+
 @pytest.mark.parametrize("fmt", ["firebase", "json", "push-manifest"])
-def test_json_outputs_parse(fmt: str) -> None:
-    result = export_manifest(golden_manifest(), fmt, skip_patterns=True)
-    json.loads(result.text)
+def test_json_outputs_carry_what_the_runtime_sends_for_each_route(fmt: str) -> None:
+    m = golden_manifest()
+    document = json.loads(export_manifest(m, fmt, skip_patterns=True).text)
+    routes = sorted(m.all_routes)
+    if fmt == "json":
+        assert document == {route: _links(m, route) for route in routes}
+    elif fmt == "firebase":
+        exact = {
+            h["source"]: h["headers"]
+            for h in document["hosting"]["headers"]
+            if h.get("source") in m.all_routes
+        }
+        assert exact == {r: [{"key": "Link", "value": _links(m, r)}] for r in routes}
+    else:
+        # push_manifest.json lists what is pushed (hint: false entries too), not hints.
+        assert {route: list(document[route]) for route in document} == {
+            route: [a.path for a in m.assets(route) if a.push] for route in routes
+        }
 
 
 def test_h2o_output_is_yaml_with_a_handler_and_the_root() -> None:
@@ -121,9 +140,11 @@ def test_only_hinted_entries_become_links_and_rules_are_applied() -> None:
     assert json.loads(result.text) == {"/": "</a.css>; rel=preload; as=style"}
 
 
-def test_unknown_format_is_a_value_error() -> None:
-    with pytest.raises(ValueError, match="unknown format 'iis'"):
+def test_unknown_format_is_a_pushgen_error_naming_the_formats() -> None:
+    with pytest.raises(UnknownFormatError, match="unknown format 'iis'") as info:
         export_manifest(Manifest(), "iis")
+    assert info.value.name == "iis"
+    assert "nginx" in info.value.known
 
 
 def test_a_value_no_header_can_carry_is_cut_not_fatal() -> None:
@@ -219,7 +240,11 @@ def test_netlify_splats_and_placeholders(match: str, netlify: str) -> None:
 )
 def test_netlify_refuses_what_splats_cannot_say(match: str) -> None:
     m = manifest(f'rules:\n  - match: "{match}"\n    add: [{{path: /p.css, as: style}}]\n')
-    assert not export_manifest(m, "netlify").ok
+    result = export_manifest(m, "netlify")
+    assert not result.ok and result.text == ""
+    # The refusal names the rule by its line ("version: 1" is line 1) and its match.
+    [error] = result.errors
+    assert error.line == 3 and match in error.message, error
 
 
 def test_merging_targets_do_not_repeat_what_a_pattern_sends() -> None:

@@ -21,10 +21,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pushgen.errors import LinkFieldError, RoutePatternError
 from pushgen.export import FORMATS, ExportResult, export_manifest
 from pushgen.manifest import Manifest
+from pushgen.manifest.rules import RoutePattern, Rule
 from pushgen.model import Asset
-from pushgen.rules import RoutePattern, Rule
 from pushgen.runtime.headers import link_value, route_aliases, wire_path
 
 from . import export_syntax
@@ -57,7 +58,7 @@ def hostile_manifest(value: str) -> Manifest:
     rules: tuple[Rule, ...] = ()
     try:
         pattern = RoutePattern.parse("/p/" + value + "/*")
-    except ValueError:
+    except RoutePatternError:
         pass
     else:
         rules = (Rule(pattern, RULE_LINE, add=(Asset("/c/" + value + ".js", "script"),)),)
@@ -74,7 +75,7 @@ def _links(manifest: Manifest) -> set[str]:
     for asset in assets:
         try:
             value = link_value(asset)
-        except ValueError:
+        except LinkFieldError:
             continue
         if value is not None:
             out |= {value, value + "; nopush"}

@@ -22,8 +22,8 @@ from werkzeug.routing.exceptions import RequestRedirect
 from pushgen.errors import ManifestError
 from pushgen.export import ExportResult, export_manifest
 from pushgen.manifest import Manifest, parse_manifest
+from pushgen.manifest.rules import RoutePattern, Rule
 from pushgen.model import Asset
-from pushgen.rules import RoutePattern, Rule
 
 from . import export_syntax
 

@@ -20,7 +20,7 @@ from pushgen.build import BuildResult, build_site
 from pushgen.cli import main
 from pushgen.config import load_config
 from pushgen.errors import BuildError
-from pushgen.manifest import Manifest, load_manifest
+from pushgen.manifest import Manifest, load_manifest, parse_manifest
 from pushgen.model import Asset
 
 from .sites import SMALL_SITE, write_site
@@ -553,8 +553,14 @@ def test_a_comment_after_the_generated_block_is_kept(site: Path) -> None:
 
 
 def test_a_manifest_with_crlf_line_ends_rebuilds(site: Path) -> None:
-    write(site, read(site).replace("\n", "\r\n"))
+    lf = read(site)
+    crlf = lf.replace("\n", "\r\n").encode()
+    (site / NAME).write_bytes(crlf)
     build(site)
+    # The routes are still pushgen's (no hand edit is reported) and the file keeps
+    # its line ends: the same bytes as before.
+    assert (site / NAME).read_bytes() == crlf
+    assert parse_manifest(crlf.decode(), NAME).routes == parse_manifest(lf, NAME).routes
 
 
 def test_the_refusal_points_at_the_hand_edit_even_when_the_site_changed(site: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from pushgen.errors import LinkFieldError
 from pushgen.manifest import Manifest, parse_manifest
 from pushgen.model import Asset
 from pushgen.runtime.headers import (
@@ -72,8 +73,9 @@ def test_link_value_none_when_not_hinted(asset: Asset) -> None:
 @pytest.mark.parametrize("field", ["type", "media"])
 @pytest.mark.parametrize("bad", ["print\r\nSet-Cookie: x=1", "caf\u00e9", "a\x00b"])
 def test_link_value_rejects_what_a_header_cannot_carry(field: str, bad: str) -> None:
-    with pytest.raises(ValueError, match=field):
+    with pytest.raises(LinkFieldError, match=field) as info:
         link_value(Asset("/a.css", "style", **{field: bad}))  # type: ignore[arg-type]
+    assert (info.value.field, info.value.value) == (field, bad)
 
 
 ASSETS = (

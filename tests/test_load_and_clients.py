@@ -125,7 +125,10 @@ def h2load(urls: list[str], requests: int, clients: int = 10, streams: int = 100
     )
     rps = re.search(r"finished in [\d.]+s, ([\d.]+) req/s", output)
     assert counts and rps, output
-    return H2Load(*map(int, counts.groups()), float(rps.group(1)), output)
+    total, started, completed, succeeded, failed, errored, timeout = map(int, counts.groups())
+    return H2Load(
+        total, started, completed, succeeded, failed, errored, timeout, float(rps.group(1)), output
+    )
 
 
 def served(log: str) -> dict[str, int]:
@@ -216,7 +219,9 @@ def _tls(port: int, alpn: str = "h2") -> ssl.SSLSocket:
 class RawH2:
     """An HTTP/2 client on the h2 library that does exactly what a test tells it."""
 
-    def __init__(self, port: int, settings: dict[int, int] | None = None) -> None:
+    def __init__(
+        self, port: int, settings: dict[h2.settings.SettingCodes, int] | None = None
+    ) -> None:
         self.sock = _tls(port)
         self.conn = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
         if settings:
@@ -263,6 +268,7 @@ def cancel_every_push(port: int) -> int:
     while not ended:
         for event in client.events():
             if isinstance(event, h2.events.PushedStreamReceived):
+                assert event.pushed_stream_id is not None
                 client.conn.reset_stream(event.pushed_stream_id, h2.errors.ErrorCodes.CANCEL)
                 cancelled += 1
             elif isinstance(event, h2.events.DataReceived):

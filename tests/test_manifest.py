@@ -126,3 +126,17 @@ def test_load_reports_unreadable_and_non_utf8_files(tmp_path) -> None:  # type: 
 def test_an_empty_file_is_an_empty_manifest() -> None:
     assert parse_manifest("") == Manifest()
     assert parse_manifest("version: 1\nroutes:\n") == Manifest()
+
+
+def test_all_routes_are_the_generated_ones_and_those_exact_rules_name() -> None:
+    m = parse_manifest(
+        "version: 1\n"
+        "rules:\n"
+        "  - match: /extra/\n"
+        "    add: [{path: /a.css, as: style}]\n"
+        "  - match: /blog/*\n"
+        "    remove: [/a.css]\n"
+        "routes:\n"
+        "  /: [{path: /a.css, as: style}]\n"
+    )
+    assert m.all_routes == {"/", "/extra/"}

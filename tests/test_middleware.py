@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import MutableMapping
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from .conftest import Site
 
 pytestmark = pytest.mark.anyio
 
-Message = dict[str, Any]
+Message = MutableMapping[str, Any]
 
 TABLE = build_route_table(
     parse_manifest(

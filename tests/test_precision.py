@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from pushgen.build import build_site
+from pushgen.build.graph import Resolver
 from pushgen.cli import main as cli_main
 from pushgen.config import DEFAULT_MAX_BYTES, load_config
 from pushgen.errors import ConfigError, ManifestError
-from pushgen.build.graph import Resolver
 from pushgen.manifest import Manifest, dump_manifest, load_manifest, parse_manifest
 from pushgen.model import Asset
 from pushgen.runtime.headers import build_route_table, link_value

@@ -108,7 +108,12 @@ def load(chromium: Any, server: ServerProcess, route: str) -> Load:
             record.requests[url.path] += 1
 
     cdp.on("Network.requestWillBeSent", on_request)
-    page.on("console", lambda m: m.type == "warning" and record.warnings.append(m.text))
+
+    def on_console(message: Any) -> None:
+        if message.type == "warning":
+            record.warnings.append(message.text)
+
+    page.on("console", on_console)
     page.goto(origin + route, wait_until="networkidle")
     page.wait_for_timeout(5000)
     entries = page.evaluate(

@@ -286,7 +286,7 @@ def test_nghttp_two_pages_on_one_connection_get_each_asset_promised_once(
 ) -> None:
     result = nghttp(probe.url, probe.url + "docs/")
     assert result.returncode == 0, result.output
-    promised = [f.header(":path") for f in result.received("PUSH_PROMISE")]
+    promised = [str(f.header(":path")) for f in result.received("PUSH_PROMISE")]
     expected = list(dict.fromkeys(probe_site.pushed["/"] + probe_site.pushed["/docs/"]))
     assert sorted(promised) == sorted(expected)  # /static/css/site.css once, not twice
     assert "RST_STREAM" not in {f.type for f in result.frames if f.direction == "send"}

@@ -215,7 +215,9 @@ async def test_early_hints_delay_keyword_then_config_then_default(built_site: Si
     # A user's views may think, so by default the 103 leaves at once, as it always has.
     assert delays == [DEFAULT_EARLY_HINTS_DELAY, 0.25, 1.0] and DEFAULT_EARLY_HINTS_DELAY == 0
     # The middleware is what waits.
-    assert [app.asgi_app.hint_delay for app in (default, from_config, keyword)] == delays
+    middlewares = [app.asgi_app for app in (default, from_config, keyword)]
+    assert all(isinstance(m, EarlyHintsMiddleware) for m in middlewares)
+    assert [m.hint_delay for m in middlewares if isinstance(m, EarlyHintsMiddleware)] == delays
 
 
 @pytest.mark.parametrize(
@@ -371,7 +373,7 @@ async def test_a_fifo_or_a_deep_manifest_is_logged_and_the_watcher_keeps_watchin
 
     # PyYAML without libyaml, where deep nesting raised a RecursionError that
     # ended the watch task.
-    monkeypatch.setattr("pushgen.yamlsafe.DEFAULT_LOADER", yaml.SafeLoader)
+    monkeypatch.setattr("pushgen.manifest.yamlsafe.DEFAULT_LOADER", yaml.SafeLoader)
     app = pushgen.quart.init_app(user_app(reload_interval=0.05), manifest=built_site.manifest)
     state: PushgenState = app.extensions["pushgen"]
     caplog.set_level(logging.INFO, logger="pushgen")

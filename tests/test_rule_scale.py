@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from pushgen.build import build_site
-from pushgen.check import SHOWN_PER_KIND, check_manifest, rule_problems
 from pushgen.config import load_config
 from pushgen.manifest import parse_manifest
-from pushgen.rules import Glob, RoutePattern, glob_matches
+from pushgen.manifest.check import SHOWN_PER_KIND, check_manifest, rule_problems
+from pushgen.manifest.rules import Glob, RoutePattern, glob_matches
 
 from .sites import SMALL_SITE, write_site
 

@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from pushgen.model import Asset
-from pushgen.rules import (
+from pushgen.errors import RoutePatternError
+from pushgen.manifest.rules import (
     Decision,
     EntryChange,
     Policy,
@@ -17,8 +17,10 @@ from pushgen.rules import (
     apply_policy,
     glob_matches,
     media_matches_screen,
+    push_refusal,
     resolve_route,
 )
+from pushgen.model import Asset
 
 CSS = Asset("/static/css/site.css", "style")
 PRINT = Asset("/static/css/print.css", "style", media="print", push=False)
@@ -108,9 +110,10 @@ def test_route_patterns(
     ],
 )
 def test_bad_patterns_say_what_to_write(match: str, message: str) -> None:
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(RoutePatternError) as info:
         RoutePattern.parse(match)
     assert str(info.value) == message
+    assert info.value.pattern == match
 
 
 QUART_RULES = [
@@ -182,7 +185,7 @@ def test_globs_inside_a_quart_rule(match: str, route: str, expected: bool) -> No
 def test_a_glob_inside_a_quart_rule_is_a_glob_or_an_error() -> None:
     try:
         pattern = RoutePattern.parse("/blog/<slug>/*")
-    except ValueError:
+    except RoutePatternError:
         return
     assert pattern.matches("/blog/a/b")
 
@@ -428,3 +431,29 @@ def test_removed_entries_use_no_budget() -> None:
         (FONT.path, True, True, False),
     ]
     assert decisions[3].asset.push is False
+
+
+@pytest.mark.parametrize(
+    ("destination", "media", "hint", "expected"),
+    [
+        ("style", None, True, None),
+        ("image", None, True, "hint only: image is not a pushed destination (push: font, style)"),
+        (
+            "style",
+            "print",
+            True,
+            "hint only: stylesheet for media 'print', which screens do not use",
+        ),
+        ("font", None, False, "hint only: not hinted, so not pushed"),
+    ],
+)
+def test_the_push_verdict_has_one_wording(
+    destination: str, media: str | None, hint: bool, expected: str | None
+) -> None:
+    push = frozenset({"style", "font"})
+    assert push_refusal(destination, media, push, hint=hint) == expected
+    # The rules' decision says the same words as the verdict.
+    asset = Asset("/a", destination, media=media, hint=hint)
+    [decision] = apply_policy([Decision(asset)], Policy(push=push), lambda _path: None)
+    assert decision.asset.push is (expected is None)
+    assert list(decision.reasons) == ([expected] if expected else [])

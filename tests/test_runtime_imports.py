@@ -16,7 +16,7 @@ FORBIDDEN = (
     "pushgen.build",
     "pushgen.scan",
     "pushgen.export",
-    "pushgen.check",
+    "pushgen.manifest.check",
     "pushgen.cli",
     "lxml",
     "tinycss2",

@@ -14,8 +14,8 @@ import pytest
 from quart import Quart
 
 import pushgen.quart
-from pushgen.check import check_manifest
 from pushgen.errors import ManifestError
+from pushgen.manifest.check import check_manifest
 from pushgen.runtime.middleware import EarlyHintsMiddleware
 
 pytestmark = pytest.mark.anyio

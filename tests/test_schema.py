@@ -18,7 +18,7 @@ import yaml
 from pushgen.cli import main
 from pushgen.errors import ManifestError
 from pushgen.manifest import SCHEMA_NAME, parse_manifest
-from pushgen.schema import SCHEMA_ID, manifest_schema, schema_text
+from pushgen.manifest.schema import SCHEMA_ID, manifest_schema, schema_text
 
 from .sites import SMALL_SITE, write_site
 

@@ -35,7 +35,7 @@ from pushgen.model import Asset
 from .sites import SMALL_SITE, write_site
 
 NODE_DIR = Path(__file__).parent / "node"
-LOADERS = [yaml.SafeLoader, yaml.CSafeLoader]
+LOADERS: list[type[yaml.SafeLoader] | type[yaml.CSafeLoader]] = [yaml.SafeLoader, yaml.CSafeLoader]
 
 # Values each of which some reader once read as something else, or refused.
 TRICKY = [
@@ -51,7 +51,7 @@ CONTROL = ["a\x00b", "\t", "a\nb", "\r", "\x1b", "\x7f", "\x85", "\u2028", "\u20
 
 # Characters that mean something to a YAML scanner, mixed with any others.
 _YAML_CHARS = st.sampled_from(list("/:?#-,[]{}!&*@%'\"=~.<>|`\\ 0123456789eEoxyYnN+_\t\n"))
-_ANY_CHARS = st.characters(exclude_categories=("Cs",))
+_ANY_CHARS = st.characters(exclude_categories=["Cs"])
 STRINGS = st.text(st.one_of(_YAML_CHARS, _ANY_CHARS), max_size=24)
 
 

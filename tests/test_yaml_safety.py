@@ -18,7 +18,7 @@ import yaml
 from pushgen.config import load_config
 from pushgen.errors import ConfigError, ManifestError
 from pushgen.manifest import dump_manifest, parse_manifest
-from pushgen.yamlsafe import MAX_DEPTH, YamlError, compose
+from pushgen.manifest.yamlsafe import MAX_DEPTH, YamlError, compose
 
 from .test_manifest import SAMPLE
 
@@ -170,4 +170,5 @@ def _shape(node: yaml.Node | None) -> object:
         return (*where, node.value, node.style)
     if isinstance(node, yaml.SequenceNode):
         return (*where, node.flow_style, [_shape(n) for n in node.value])
+    assert isinstance(node, yaml.MappingNode), node
     return (*where, node.flow_style, [(_shape(k), _shape(v)) for k, v in node.value])

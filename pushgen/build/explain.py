@@ -9,13 +9,13 @@ Lines in pages are lines of the rendered HTML, as in build warnings.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..config import SiteConfig
 from ..manifest import Manifest
-from ..rules import Decision, Policy
+from ..manifest.rules import Decision, Policy
 from ..scan.html import scan_html
-from ..urls import document_url, url_path_to_relpath
+from ..site_files import file_size
+from ..urls import document_url
 from .graph import Found, Resolver, apply_budget
 from .render import Page, Renderer, RenderError, discover_pages
 from .static import static_files
@@ -130,13 +130,7 @@ def explain_route(manifest: Manifest, route: str, config: SiteConfig | None = No
     def size_of(path: str) -> int | None:
         if config is None:
             return None
-        relpath = url_path_to_relpath(path, config.base_path)
-        if relpath is None:
-            return None
-        try:
-            return Path(config.output, relpath).stat().st_size
-        except OSError:
-            return None
+        return file_size(config.output, path, base_path=config.base_path)
 
     policy = config.policy if config is not None else Policy()
     decisions = manifest.decisions(route, policy=policy, size_of=size_of)

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, NamedTuple
 
 from ..errors import Diagnostic
+from ..manifest.rules import Decision, Policy, apply_policy, media_matches_screen, push_refusal
 from ..media_types import font_type
 from ..model import Asset, Reference, ScanResult
-from ..rules import Decision, Policy, apply_policy, media_matches_screen
 from ..scan.css import scan_css
 from ..scan.js import scan_js
 from ..urls import url_path_to_relpath
@@ -118,13 +118,7 @@ class PageAssets:
 
 def should_push(asset: Asset, push_destinations: frozenset[str]) -> bool:
     """The default push policy: listed destinations, and stylesheets only for screens."""
-    return _pushes(asset.destination, asset.media, push_destinations)
-
-
-def _pushes(destination: str, media: str | None, push_destinations: frozenset[str]) -> bool:
-    if destination not in push_destinations:
-        return False
-    return not (destination == "style" and not media_matches_screen(media))
+    return push_refusal(asset.destination, asset.media, push_destinations) is None
 
 
 @dataclass
@@ -282,13 +276,9 @@ class Resolver:
             # Pushing it contends with what the first render needs (issue 15).
             push = False
             notes = (f"hint only: {_waits_for_nothing(ref)}",)
-        elif destination not in self.push_destinations:
+        elif (refusal := push_refusal(destination, media, self.push_destinations)) is not None:
             push = False
-            pushed = ", ".join(sorted(self.push_destinations)) or "nothing"
-            notes = (f"hint only: {destination} is not a pushed destination (push: {pushed})",)
-        elif not _pushes(destination, media, self.push_destinations):
-            push = False
-            notes = (f"hint only: stylesheet for media {media!r}, which screens do not use",)
+            notes = (refusal,)
         asset = Asset(
             path=ref.path,
             destination=destination,

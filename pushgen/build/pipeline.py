@@ -21,7 +21,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..check import rule_problems
 from ..config import CONFIG_NAME, SiteConfig
 from ..errors import BuildError, Diagnostic, ManifestError, PushgenError
 from ..fsutil import (
@@ -40,11 +39,12 @@ from ..manifest import (
     routes_checksum,
     update_manifest_text,
 )
+from ..manifest.check import rule_problems
+from ..manifest.rules import Rule
+from ..manifest.schema import schema_text
 from ..model import Asset, Reference
 from ..precompress import precompress
-from ..rules import Rule
 from ..runtime.encodings import CODINGS
-from ..schema import schema_text
 from ..urls import document_url
 from .graph import Resolver, apply_budget, scan_doc
 from .incremental import (

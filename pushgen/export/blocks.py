@@ -16,9 +16,10 @@ from pathlib import PurePosixPath
 from typing import Literal
 from urllib.parse import unquote
 
+from ..errors import LinkFieldError
 from ..manifest import Manifest
+from ..manifest.rules import Rule, resolve_route
 from ..model import Asset
-from ..rules import Rule, resolve_route
 from ..runtime.headers import link_value, route_aliases, wire_path
 from .context import Block, Context, Hint
 from .patterns import pattern_regex, pattern_tokens, sample_path
@@ -26,7 +27,6 @@ from .result import Cut
 from .text import comment, unsafe_character
 
 __all__ = [
-    "all_routes",
     "apply_push_limit",
     "header",
     "layout",
@@ -45,11 +45,6 @@ Mode = Literal["merge", "first", "override"]
 def route_blocks(ctx: Context) -> tuple[list[Block], list[Block]]:
     """The blocks of the manifest's routes, then of its pattern rules."""
     return _exact_blocks(ctx), _pattern_blocks(ctx)
-
-
-def all_routes(manifest: Manifest) -> set[str]:
-    """The manifest's routes: generated ones and those exact rules name."""
-    return set(manifest.routes) | {r.match.text for r in manifest.rules if r.match.kind == "exact"}
 
 
 def _refuse_unsafe(ctx: Context, route: str, line: int, *, pattern: bool) -> bool:
@@ -83,7 +78,7 @@ def _hints(
     for asset in assets:
         try:
             link = link_value(asset)
-        except ValueError as exc:
+        except LinkFieldError as exc:
             ctx.cuts.append(Cut(block_route, asset.path, f"not hinted: {exc}", line, pattern))
             link = None
         if link is None and not asset.push:
@@ -106,7 +101,7 @@ def _exact_blocks(ctx: Context) -> list[Block]:
     """Every route of the manifest (generated ones and exact rule routes) that sends something."""
     manifest = ctx.manifest
     blocks: list[Block] = []
-    for route in sorted(all_routes(manifest)):
+    for route in sorted(manifest.all_routes):
         line = rule_line(manifest, route)
         if _refuse_unsafe(ctx, route, line, pattern=False):
             continue
@@ -299,7 +294,7 @@ def server_aliases(manifest: Manifest, route: str, pretty_urls: bool) -> list[st
     An alias that is a route of its own belongs to that route, as in the runtime.
     """
     aliases = list(route_aliases(route, pretty_urls=pretty_urls))
-    routes = all_routes(manifest)
+    routes = manifest.all_routes
     return [a for a in aliases if a + "/" not in aliases and (a == route or a not in routes)]
 
 

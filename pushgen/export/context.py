@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..errors import Diagnostic
 from ..manifest import Manifest
-from ..rules import RoutePattern
+from ..manifest.rules import RoutePattern
 from .patterns import Token
 from .result import Cut, ExportResult
 from .text import comment

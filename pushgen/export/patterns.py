@@ -16,14 +16,13 @@ from typing import Literal
 from urllib.parse import unquote
 
 from werkzeug.routing import BaseConverter, Map, ValidationError
-from werkzeug.routing import Rule as WerkzeugRule
 from werkzeug.routing.converters import NumberConverter
 
-from ..rules import RoutePattern
+from ..manifest.rules import GLOB_OF_CONVERTER, RoutePattern
 
 __all__ = ["Token", "pattern_regex", "pattern_tokens", "regex_escape", "sample_path"]
 
-# Route rules are parsed by Werkzeug itself, the router Quart matches requests with
+# Route rules are parsed once, by RoutePattern.parse with Werkzeug itself, the router Quart matches requests with
 # (https://werkzeug.palletsprojects.com/en/stable/routing/): its rule grammar, its
 # converters and their arguments, and each converter's own regular expression, so
 # an exported pattern names the URLs the app's rule names. The targets' engines
@@ -116,11 +115,10 @@ def pattern_tokens(pattern: RoutePattern) -> list[Token] | str:
         return [Token("lit", "/"), Token("globstar")]
     if pattern.kind != "rule":
         return _glob_tokens(text)
-    try:
-        rule = WerkzeugRule(text)
-        Map([rule])  # binding the rule parses it
-    except (ValueError, LookupError, TypeError) as exc:
-        return f"Werkzeug cannot read it as a rule: {exc}"
+    # RoutePattern.parse compiled the rule (and refused what Werkzeug cannot read),
+    # its globs turned into stand-in converters (see GLOB_OF_CONVERTER).
+    rule = pattern.werkzeug_rule
+    assert rule is not None, "a parsed rule pattern holds its Werkzeug rule"
     out: list[Token] = []
     # Rule._trace is the parse Werkzeug builds URLs from: (is variable, text) pairs,
     # the host part (empty here) first, then "|", then the path.
@@ -128,13 +126,18 @@ def pattern_tokens(pattern: RoutePattern) -> list[Token] | str:
     path = trace[trace.index((False, "|")) + 1 :]
     for is_variable, value in path:
         if is_variable:
-            token = _variable(value, rule._converters[value])
+            converter = rule._converters[value]
+            glob = GLOB_OF_CONVERTER.get(type(converter))
+            if glob is not None:
+                # Literal parts may hold globs too: /blog/<slug>/* is every page under a post.
+                out.append(Token(glob))
+                continue
+            token = _variable(value, converter)
             if isinstance(token, str):
                 return token
             out.append(token)
         else:
-            # Literal parts may hold globs too: /blog/<slug>/* is every page under a post.
-            out.extend(_glob_tokens(value))
+            out.append(Token("lit", value))
     merged: list[Token] = []
     for token in out:
         if merged and token.kind == "lit" and merged[-1].kind == "lit":

@@ -40,7 +40,7 @@ from ..manifest import Manifest, parse_manifest, update_manifest_text
 from ..media_types import destination_for
 from ..model import DESTINATIONS, Asset
 from ..runtime.headers import normalise_base_path, wire_path
-from .blocks import all_routes, rule_line
+from .blocks import rule_line
 from .context import Context, ExportOptions, Format
 from .result import Cut, ExportResult
 
@@ -97,7 +97,7 @@ def _push_manifest(ctx: Context) -> str:
                 detail=", with no pattern syntax",
             )
     data: dict[str, dict[str, dict[str, object]]] = {}
-    for route in sorted(all_routes(manifest)):
+    for route in sorted(manifest.all_routes):
         line = rule_line(manifest, route)
         entries: dict[str, dict[str, object]] = {}
         for asset in manifest.assets(route, size_of=ctx.size_of):

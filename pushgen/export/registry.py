@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from ..errors import UnknownFormatError
 from ..manifest import Manifest
 from .apache import APACHE
 from .context import Context, ExportOptions, Format
@@ -45,12 +46,12 @@ def export_manifest(
     later have none). ``max_pushes`` caps pushes per response for servers; nginx
     defaults to its own cap of 10. ``skip_patterns`` leaves out pattern rules a
     target cannot express (as cuts) instead of refusing the export. ``size_of``
-    gives file sizes for the rules' byte budgets. Raises :class:`ValueError` for an
-    unknown format.
+    gives file sizes for the rules' byte budgets. Raises :class:`UnknownFormatError`
+    for an unknown format.
     """
     target = _TARGETS.get(format)
     if target is None:
-        raise ValueError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}")
+        raise UnknownFormatError(format, tuple(FORMATS))
     options = ExportOptions(
         root=root,
         pretty_urls=pretty_urls,

@@ -26,10 +26,10 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from urllib.parse import quote, unquote
 
-from ..errors import Diagnostic
+from ..errors import Diagnostic, LinkFieldError
 from ..manifest import Manifest
+from ..manifest.rules import Policy
 from ..model import PRELOAD_DESTINATIONS, Asset
-from ..rules import Policy
 from ..urls import wire_path
 
 _NO_POLICY = Policy()
@@ -124,7 +124,7 @@ def link_value(asset: Asset) -> str | None:
     None for ``hint: false`` entries and for destinations a browser cannot
     preload (``as=video`` and the like would only produce a console warning),
     except module scripts, which are always ``rel=modulepreload``. Raises
-    :class:`ValueError` when ``type`` or ``media`` holds characters a header
+    :class:`LinkFieldError` when ``type`` or ``media`` holds characters a header
     field cannot carry.
     """
     if not asset.hint:
@@ -140,7 +140,7 @@ def link_value(asset: Asset) -> str | None:
         ("imagesizes", asset.imagesizes),
     ):
         if value is not None and _FIELD_UNSAFE.search(value):
-            raise ValueError(f"{name} {value!r} contains characters a Link header cannot carry")
+            raise LinkFieldError(name, value)
     parts = [f"<{wire_path(asset.path)}>"]
     if asset.module:
         # rel=modulepreload fetches in CORS mode with credentials "same-origin"
@@ -180,7 +180,7 @@ def link_value(asset: Asset) -> str | None:
 def plan_route(route: str, assets: Iterable[Asset], *, max_pushes: int | None = None) -> RoutePlan:
     """The :class:`RoutePlan` for ``route``: pushed paths (at most ``max_pushes``) and links.
 
-    Raises :class:`ValueError` like :func:`link_value`.
+    Raises :class:`LinkFieldError` like :func:`link_value`.
     """
     pushes: list[str] = []
     links: list[str] = []
@@ -240,12 +240,12 @@ def _plan_checked(
 ) -> RoutePlan:
     try:
         return plan_route(route, assets, max_pushes=max_pushes)
-    except ValueError:
+    except LinkFieldError:
         kept: list[Asset] = []
         for asset in assets:
             try:
                 link_value(asset)
-            except ValueError as exc:
+            except LinkFieldError as exc:
                 if problems is not None:
                     problems.append(
                         Diagnostic(
@@ -284,10 +284,7 @@ def build_route_table(
     plans: dict[str, RoutePlan] = {}
     exact: dict[str, RoutePlan] = {}
     problems: list[Diagnostic] = []
-    routes = set(manifest.routes) | {
-        r.match.text for r in manifest.rules if r.match.kind == "exact"
-    }
-    for route in sorted(routes):
+    for route in sorted(manifest.all_routes):
         assets = manifest.assets(route, policy=policy, size_of=size_of)
         line = manifest.lines.get(route, 0)
         plan = _plan_checked(

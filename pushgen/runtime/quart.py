@@ -61,8 +61,8 @@ from quart.typing import ResponseTypes
 
 from ..errors import Diagnostic, ManifestError, PushgenError
 from ..manifest import parse_manifest
-from ..rules import Policy
-from .files import find_file
+from ..manifest.rules import Policy
+from ..site_files import file_size, find_file
 from .headers import RouteTable, build_route_table, normalise_base_path
 from .middleware import ASGIApp, EarlyHintsMiddleware
 from .options import SETTINGS, resolve
@@ -177,8 +177,7 @@ class PushgenState:
         output = self.options.output
         if output is None:
             return None
-        found = find_file(output, path, base_path=self.options.base_path)
-        return found.size if found is not None and found.kind == "file" else None
+        return file_size(output, path, base_path=self.options.base_path)
 
     def _load(self) -> RouteTable:
         filename = str(self.options.manifest)

@@ -46,9 +46,9 @@ import lxml.html
 from quart import Quart
 
 from ...config import SiteConfig
-from ...errors import BuildError, Diagnostic, PushgenError
+from ...errors import BuildError, Diagnostic, PushgenError, RoutePatternError
+from ...manifest.rules import RoutePattern
 from ...model import Asset
-from ...rules import RoutePattern
 from ...runtime.quart import URL_GENERATORS_KEY
 from ...scan.html import scan_html
 from ...urls import LOCAL_ORIGIN, document_url
@@ -421,7 +421,7 @@ def rule_routes(
             try:
                 if RoutePattern.parse(rule).kind != "rule":
                     continue
-            except ValueError:
+            except RoutePatternError:
                 continue  # a converter pushgen's runtime cannot match: exact routes only
             by_rule.setdefault(rule, []).append(url)
     out = dict(routes)

@@ -22,8 +22,8 @@ from ...config import SiteConfig
 from ...errors import BuildError, Diagnostic, ManifestError
 from ...fsutil import atomic_write
 from ...manifest import SCHEMA_NAME, Manifest, update_manifest_text
+from ...manifest.schema import schema_text
 from ...model import Asset, ScanResult
-from ...schema import schema_text
 from ..graph import Resolver, apply_budget
 from ..pipeline import check_rules, read_existing_manifest
 

@@ -32,9 +32,11 @@ from werkzeug.routing import BaseConverter, Map, MapAdapter, RoutingException
 from werkzeug.routing import Rule as WerkzeugRule
 from werkzeug.routing.rules import _part_re, parse_converter_args
 
-from .model import Asset
+from ..errors import RoutePatternError
+from ..model import Asset
 
 __all__ = [
+    "GLOB_OF_CONVERTER",
     "Decision",
     "EntryChange",
     "Glob",
@@ -48,6 +50,7 @@ __all__ = [
     "compile_glob",
     "glob_matches",
     "media_matches_screen",
+    "push_refusal",
     "resolve_route",
     "rule_key",
 ]
@@ -152,6 +155,12 @@ _GLOB_CONVERTERS: Mapping[str, type[BaseConverter]] = {
     "pushgen_globstar": _AnySegments,
     "pushgen_qmark": _OneCharacter,
 }
+# The glob each stand-in converter was made from, for exporters that write globs.
+GLOB_OF_CONVERTER: Mapping[type[BaseConverter], Literal["star", "globstar", "qmark"]] = {
+    _OneSegment: "star",
+    _AnySegments: "globstar",
+    _OneCharacter: "qmark",
+}
 _GLOB_AS_CONVERTER = {"**": "pushgen_globstar", "*": "pushgen_star", "?": "pushgen_qmark"}
 _GLOB_TOKEN = re.compile(r"\*\*|\*|\?")
 _NUMBER_ARGUMENTS = frozenset({"min", "max", "fixed_digits", "length", "minlength", "maxlength"})
@@ -180,10 +189,10 @@ class RoutePattern:
 
     @classmethod
     def parse(cls, text: str) -> RoutePattern:
-        """Parse ``text``; raises ValueError with a sentence a person can act on."""
+        """Parse ``text``; raises :class:`RoutePatternError` with a sentence a person can act on."""
         if not text.startswith("/") and text not in ("*", "**"):
-            raise ValueError(
-                f"match {text!r} must be a route starting with '/', or '*' for every route"
+            raise RoutePatternError(
+                text, f"match {text!r} must be a route starting with '/', or '*' for every route"
             )
         if "<" in text:
             return cls._rule(text)
@@ -204,7 +213,7 @@ class RoutePattern:
             # variable, and its arguments, are what Quart will see.
             part = _part_re.match(text, position)
             if part is None:
-                raise ValueError(_MALFORMED.format(text=text))
+                raise RoutePatternError(text, _MALFORMED.format(text=text))
             position = part.end()
             if part.group("static") is not None:
                 translated.append(_GLOB_TOKEN.sub(glob_variable, part.group("static")))
@@ -212,20 +221,20 @@ class RoutePattern:
                 converter = part.group("converter") or "default"
                 if converter not in Map.default_converters:
                     known = ", ".join(sorted(Map.default_converters))
-                    raise ValueError(
-                        f"unknown converter {converter!r} in {text!r}; use one of {known}"
+                    raise RoutePatternError(
+                        text, f"unknown converter {converter!r} in {text!r}; use one of {known}"
                     )
                 try:
                     args, kwargs = parse_converter_args(part.group("arguments") or "")
                 except ValueError as exc:
-                    raise ValueError(f"{exc} in {text!r}") from None
+                    raise RoutePatternError(text, f"{exc} in {text!r}") from None
                 for key, value in kwargs.items():
                     # Werkzeug takes <int(min=x):id> and fails on the first request.
                     if key in _NUMBER_ARGUMENTS and not (
                         isinstance(value, int | float) and not isinstance(value, bool)
                     ):
-                        raise ValueError(
-                            f"{key}={value!r} of <{converter}> in {text!r} must be a number"
+                        raise RoutePatternError(
+                            text, f"{key}={value!r} of <{converter}> in {text!r} must be a number"
                         )
                 variables.append(RouteVariable(part.group("variable"), converter, args, kwargs))
                 translated.append(part.group(0))
@@ -236,7 +245,7 @@ class RoutePattern:
             url_map = Map([rule], converters=dict(_GLOB_CONVERTERS))
         except (ValueError, TypeError, LookupError) as exc:
             # Converter arguments Werkzeug refuses: <int(min=x):id>, <any:x>, ...
-            raise ValueError(f"{text!r} is not a rule Quart accepts: {exc}") from None
+            raise RoutePatternError(text, f"{text!r} is not a rule Quart accepts: {exc}") from None
         return cls(
             text,
             "rule",
@@ -399,8 +408,24 @@ def media_matches_screen(media: str | None) -> bool:
     return False
 
 
-def _screen(asset: Asset) -> bool:
-    return media_matches_screen(asset.media)
+def push_refusal(
+    destination: str, media: str | None, push: frozenset[str], *, hint: bool = True
+) -> str | None:
+    """Why a ``push`` list of destinations does not push an entry, or None when it does.
+
+    The one wording of the push verdict: the build's notes (graph.py) and the
+    rules' decisions (:func:`apply_policy`) both use it, so ``pushgen explain``
+    shows the same words whichever decided. Stylesheets are pushed only for
+    media a screen uses (:func:`media_matches_screen`).
+    """
+    if destination not in push:
+        pushed = ", ".join(sorted(push)) or "nothing"
+        return f"hint only: {destination} is not a pushed destination (push: {pushed})"
+    if destination == "style" and not media_matches_screen(media):
+        return f"hint only: stylesheet for media {media!r}, which screens do not use"
+    if not hint:
+        return "hint only: not hinted, so not pushed"
+    return None
 
 
 def apply_policy(
@@ -429,22 +454,10 @@ def apply_policy(
         reasons = list(decision.reasons)
         push = asset.push
         if policy.push is not None:
-            push = (
-                asset.hint
-                and asset.destination in policy.push
-                and (asset.destination != "style" or _screen(asset))
-            )
-            if not push:
-                # The same words as the build's notes (graph.py), so explain can merge them.
-                pushed = ", ".join(sorted(policy.push)) or "nothing"
-                why = (
-                    f"{asset.destination} is not a pushed destination (push: {pushed})"
-                    if asset.destination not in policy.push
-                    else f"stylesheet for media {asset.media!r}, which screens do not use"
-                    if asset.destination == "style" and not _screen(asset)
-                    else "not hinted, so not pushed"
-                )
-                reasons.append(f"hint only: {why}")
+            refusal = push_refusal(asset.destination, asset.media, policy.push, hint=asset.hint)
+            push = refusal is None
+            if refusal is not None:
+                reasons.append(refusal)
         if push and policy.max_pushes is not None and pushes >= policy.max_pushes:
             push = False
             reasons.append(f"hint only: over the budget of {policy.max_pushes} pushes")
@@ -535,7 +548,7 @@ def resolve_route(
             replace(d, pinned_push=True)
             if not (d.added_by or d.pinned_push or d.removed or d.asset.push)
             and d.asset.destination in policy.push
-            and _screen(d.asset)
+            and media_matches_screen(d.asset.media)
             else d
             for d in decisions
         ]

@@ -13,12 +13,13 @@ import os
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 
-from .errors import Diagnostic, ManifestError
-from .manifest import Manifest, load_manifest
-from .model import Asset
+from ..errors import Diagnostic, LinkFieldError, ManifestError
+from ..model import Asset
+from ..runtime.headers import link_value
+from ..urls import url_path_to_relpath
+from .loader import load_manifest
+from .model import Manifest
 from .rules import Rule, glob_matches
-from .runtime.headers import link_value
-from .urls import url_path_to_relpath
 
 __all__ = ["SHOWN_PER_KIND", "check_manifest", "rule_problems"]
 
@@ -182,7 +183,7 @@ class _Checker:
         if asset.hint:
             try:
                 link_value(asset)
-            except ValueError as exc:
+            except LinkFieldError as exc:
                 self._add(where, f"{asset.path}: {exc}")
 
     def _file(self, path: str, where: tuple[int, int], what: str, missing: str) -> None:

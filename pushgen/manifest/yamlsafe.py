@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Diagnostic, PushgenError
+from ..errors import Diagnostic, PushgenError
 
 __all__ = [
     "DEFAULT_LOADER",
@@ -32,6 +32,7 @@ __all__ = [
     "compose",
     "control_character",
     "control_message",
+    "scalar_text",
 ]
 
 # libyaml's parser when PyYAML has it (its wheels do): the same events and marks,
@@ -227,6 +228,11 @@ _STR = "tag:yaml.org,2002:str"
 # string), which is how a newline in a route became a directive in an exported
 # nginx config (issue 11, item 2).
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def scalar_text(node: yaml.Node) -> str | None:
+    """The text of a scalar node (a key or a value), or None for a mapping or sequence."""
+    return node.value if isinstance(node, yaml.ScalarNode) else None
 
 
 def control_character(value: str) -> str | None:

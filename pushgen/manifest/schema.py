@@ -10,7 +10,7 @@ import json
 from functools import cache
 from typing import Any
 
-from .model import CROSSORIGIN_VALUES, DESTINATIONS, FETCHPRIORITY_VALUES
+from ..model import CROSSORIGIN_VALUES, DESTINATIONS, FETCHPRIORITY_VALUES
 
 __all__ = ["DRAFT", "SCHEMA_ID", "manifest_schema", "schema_text"]
 

@@ -1,0 +1,409 @@
+"""The manifest writer: deterministic bytes, the checksum over ``routes``, and updates
+that keep every hand-written line outside ``routes``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Collection, Mapping
+from functools import lru_cache
+
+import yaml
+
+from ..errors import Diagnostic, ManifestError
+from ..model import Asset
+from .loader import parse_manifest
+from .model import Manifest
+from .yamlsafe import YamlError, compose, scalar_text
+
+__all__ = [
+    "HEADER",
+    "RULES_TEMPLATE",
+    "SCHEMA_NAME",
+    "WRITER_VERSION",
+    "dump_manifest",
+    "parse_hand_part",
+    "routes_checksum",
+    "update_manifest_text",
+    "yaml_scalar",
+]
+
+SCHEMA_NAME = "push-manifest.schema.json"
+
+HEADER = (
+    f"# yaml-language-server: $schema={SCHEMA_NAME}\n"
+    "# Push manifest: each route -> the assets it needs, in the order it needs them.\n"
+    "# `routes` is rewritten by every `pushgen build`; write hand edits as `rules`\n"
+    "# (add, set, remove, policy; match a route, a glob or /blog/<slug>), which the\n"
+    "# build keeps as they are. `pushgen explain ROUTE` shows the outcome. docs/manifest.md\n"
+)
+RULES_TEMPLATE = (
+    "rules: []\n"
+    "# rules:\n"
+    "#   - match: /blog/<slug>\n"
+    "#     add: [{path: /static/css/blog.css, as: style}]\n"
+    "#     set: [{path: /static/img/*, hint: false}]\n"
+    "#     remove: [/static/js/analytics.js]\n"
+    "#     policy: {max_pushes: 4}\n"
+)
+_ROUTES_LINE = re.compile(r"^routes:(?P<rest>.*)$")
+_CHECKSUM = re.compile(r"\((?:writer (?P<writer>[0-9]+), )?sha256:(?P<sum>[0-9a-f]{12})\)")
+# The version of the writer's quoting rule, on the ``routes:`` line beside the
+# checksum. Builds copy the lines of unchanged routes from a block whose checksum
+# holds without parsing it, so a block from an older writer (1: no version on
+# the line, which wrote ``?`` and ``0x10`` plain) must never be copied from: it is
+# still known to be pushgen's (its checksum holds, so no hand edit is reported)
+# but every line of it is written anew.
+WRITER_VERSION = 2
+
+# The one quoting rule of the writer (see :func:`yaml_scalar`). A plain scalar is
+# written only when every YAML reader provably reads it back as this same string:
+# YAML 1.1 (PyYAML's pure and libyaml loaders, node ``yaml`` in 1.1 mode) and 1.2
+# (ruamel.yaml, node ``yaml``, js-yaml). It starts with a letter or '/': never an
+# indicator (YAML 1.2 §5.3: ``- ? : , [ ] { } # & * ! | > ' " % @ ` ``), a number,
+# a timestamp, ``.inf``, ``=`` (1.1's value key) or ``<<`` (the merge key). It holds
+# no space, ``#`` or ``:`` (comments and keys), no ``, [ ] { }`` (flow
+# indicators: entries are flow mappings) and no ``?``, which PyYAML's pure-Python
+# scanner ends a plain scalar at inside a flow collection.
+_PLAIN = re.compile(r"[A-Za-z/][A-Za-z0-9_/.~%+\-=;@!$'()*&]*")
+# Letter-only words a reader resolves to a boolean or null: YAML 1.1's booleans
+# (https://yaml.org/type/bool.html) and null (https://yaml.org/type/null.html),
+# which include 1.2's core schema ones, in any case (readers differ on which
+# capitalisations count, so every one is quoted).
+_RESOLVED_WORDS = frozenset({"y", "n", "yes", "no", "true", "false", "on", "off", "null"})
+# A float to node's `yaml` in YAML 1.1 mode, whose float pattern makes the digits
+# before the exponent optional (found by a fuzz run: `e6` read back as NaN).
+_EXPONENT = re.compile(r"[eE][-+]?[0-9]+")
+# Escapes a double-quoted scalar reads the same in YAML 1.1 and 1.2.
+_ESCAPES = {'"': '\\"', "\\": "\\\\"}
+
+
+def yaml_scalar(value: str) -> str:
+    """``value`` as a YAML scalar every reader reads back as this same string.
+
+    Plain when that is provably safe (see ``_PLAIN``), else double-quoted with
+    every character outside printable ASCII escaped: ``\\uXXXX``, or
+    ``\\UXXXXXXXX`` outside the Basic Multilingual Plane (a JSON-style surrogate
+    pair would read back as two lone surrogates). The result is ASCII, so no
+    reader's rules on raw characters (libyaml refuses some) can apply.
+    """
+    if (
+        _PLAIN.fullmatch(value)
+        and value.lower() not in _RESOLVED_WORDS
+        and not _EXPONENT.fullmatch(value)
+    ):
+        return value
+    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+        return f'"{value}"'  # the common case below (a query string), at C speed
+    out = ['"']
+    for char in value:
+        code = ord(char)
+        if 0x20 <= code < 0x7F:
+            out.append(_ESCAPES.get(char, char))
+        elif code <= 0xFFFF:
+            out.append(f"\\u{code:04X}")
+        else:
+            out.append(f"\\U{code:08X}")
+    out.append('"')
+    return "".join(out)
+
+
+@lru_cache(maxsize=16384)
+def _entry_line(asset: Asset) -> str:
+    # Everything after the path is one of few values across a whole site.
+    if asset.preconnect:
+        cors = f", crossorigin: {asset.crossorigin}" if asset.crossorigin else ""
+        hint = "" if asset.hint else ", hint: false"
+        return f"{{preconnect: {yaml_scalar(asset.path)}{cors}{hint}}}"
+    rest = _entry_rest(
+        asset.destination,
+        asset.type,
+        asset.crossorigin,
+        asset.media,
+        asset.module,
+        asset.push,
+        asset.hint,
+    )
+    for key, value in (
+        ("imagesrcset", asset.imagesrcset),
+        ("imagesizes", asset.imagesizes),
+        ("fetchpriority", asset.fetchpriority),
+    ):
+        if value is not None:
+            rest += f", {key}: {yaml_scalar(value)}"
+    return f"{{path: {yaml_scalar(asset.path)}{rest}}}"
+
+
+@lru_cache(maxsize=1024)
+def _entry_rest(
+    destination: str,
+    type: str | None,
+    crossorigin: str | None,
+    media: str | None,
+    module: bool,
+    push: bool,
+    hint: bool,
+) -> str:
+    parts = [f", as: {yaml_scalar(destination)}"]
+    for key, value in (("type", type), ("crossorigin", crossorigin), ("media", media)):
+        if value is not None:
+            parts.append(f", {key}: {yaml_scalar(value)}")
+    if module:
+        parts.append(", module: true")
+    if not push:
+        parts.append(", push: false")
+    if not hint:
+        parts.append(", hint: false")
+    return "".join(parts)
+
+
+@lru_cache(maxsize=16384)
+def _entry_text(asset: Asset) -> str:
+    return f"    - {_entry_line(asset)}\n"
+
+
+def _routes_body(
+    routes: Mapping[str, tuple[Asset, ...]],
+    unchanged: Collection[str] = (),
+    written: Mapping[str, str] | None = None,
+) -> str:
+    """The ``routes`` block's lines; those of ``unchanged`` routes are copied from ``written``.
+
+    ``written`` maps a route's first line to its whole text in the block as it is.
+    """
+    out: list[str] = []
+    # Entry lines by the asset's id: routes share Asset objects, and an id is
+    # cheaper to look up than the dataclass's hash (``routes`` keeps them alive).
+    texts: dict[int, str] = {}
+    for route in sorted(routes):
+        assets = routes[route]
+        key = f"  {yaml_scalar(route)}:\n" if assets else f"  {yaml_scalar(route)}: []\n"
+        if written is not None and route in unchanged:
+            text = written.get(key)
+            if text is not None:
+                out.append(text)
+                continue
+        out.append(key)
+        for asset in assets:
+            text = texts.get(id(asset))
+            if text is None:
+                text = texts[id(asset)] = _entry_text(asset)
+            out.append(text)
+    return "".join(out)
+
+
+# One route of a routes block as the build writes it: its key line, then its entries.
+_ROUTE_TEXT = re.compile(r"^(  \S[^\n]*\n)(?:    [^\n]*\n)*", re.MULTILINE)
+
+
+def routes_checksum(text: str) -> str | None:
+    """The checksum on the ``routes:`` line of a manifest's text, if it has one."""
+    for line in text.splitlines():
+        if line.startswith("routes:"):
+            marker = _CHECKSUM.search(line)
+            return marker.group("sum") if marker else None
+    return None
+
+
+def _checksum(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()[:12]
+
+
+def _routes_line(body: str) -> str:
+    value = "" if body else " {}"
+    return (
+        f"routes:{value}  # written by pushgen build; hand edits go in rules "
+        f"(writer {WRITER_VERSION}, sha256:{_checksum(body)})\n"
+    )
+
+
+def dump_manifest(manifest: Manifest, *, header: str = HEADER) -> str:
+    """Serialise ``manifest`` as a new file: header, version, rules template, routes.
+
+    Rules are written only as the commented template: a manifest with hand rules is
+    updated with :func:`update_manifest_text`, which keeps them as written.
+    """
+    body = _routes_body(manifest.routes)
+    return f"{header}version: {manifest.version}\n{RULES_TEMPLATE}{_routes_line(body)}{body}"
+
+
+def _routes_span(lines: list[str]) -> tuple[int, int] | None:
+    """Lines [start, end) of the top-level ``routes:`` key and its value, found as text.
+
+    The block ends at the next top-level key or the end of the file. The build
+    writes no comment or blank line inside it, so those at its end belong to
+    whatever follows (a person wrote them) and are left out.
+    """
+    start = next((i for i, line in enumerate(lines) if line.startswith("routes:")), None)
+    if start is None:
+        return None
+    end = next(
+        (
+            i
+            for i in range(start + 1, len(lines))
+            if lines[i][:1] not in ("", " ", "\t", "\n", "\r", "#")
+        ),
+        len(lines),
+    )
+    while end > start + 1 and (
+        not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")
+    ):
+        end -= 1
+    return start, end
+
+
+def _split(text: str) -> tuple[list[str], tuple[int, int] | None]:
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    return lines, _routes_span(lines)
+
+
+def parse_hand_part(text: str, filename: str = "<manifest>") -> Manifest:
+    """Parse what a build needs from an existing manifest: its rules, validated.
+
+    When the ``routes`` block carries the checksum of what the build wrote, it is
+    known to be valid and is not parsed (thousands of routes cost seconds in
+    YAML); line numbers stay those of the file. Otherwise the whole file is parsed.
+    """
+    lines, span = _split(text)
+    if span is not None:
+        start, end = span
+        marker = _CHECKSUM.search(lines[start])
+        if marker is not None and marker.group("sum") == _checksum("".join(lines[start + 1 : end])):
+            blanked = lines[:start] + ["routes:\n"] + ["\n"] * (end - start - 1) + lines[end:]
+            return parse_manifest("".join(blanked), filename)
+    return parse_manifest(text, filename)
+
+
+def update_manifest_text(
+    existing: str | None,
+    routes: Mapping[str, tuple[Asset, ...]],
+    *,
+    filename: str = "manifest",
+    force: bool = False,
+    base: Mapping[str, tuple[Asset, ...]] | None = None,
+    unchanged: Collection[str] = (),
+    written: str | None = None,
+) -> str:
+    """The manifest text with its generated ``routes`` replaced and everything else kept.
+
+    Everything outside the ``routes`` block (rules, comments, the header) is copied
+    byte for byte. The ``routes:`` line carries a checksum of the block the build
+    wrote; if the block was edited since, those edits would be lost, so this raises
+    :class:`ManifestError` pointing at the first edited line, unless ``force``.
+    ``base``, the routes the previous build wrote (when known), makes that line
+    exact even when the site changed too.
+
+    ``unchanged`` routes have the entries they had in the block whose checksum is
+    ``written`` (the block the previous build wrote, see :func:`routes_checksum`);
+    when the file still holds that block, their lines are copied from it rather
+    than written anew (most of a rebuild's routes, after a small change).
+    """
+    if existing is None or not existing.strip():
+        return dump_manifest(Manifest(routes=routes))
+    # A manifest saved with CRLF line ends (a Windows checkout) keeps them.
+    newline = "\r\n" if "\r\n" in existing else "\n"
+    if newline != "\n":
+        existing = existing.replace("\r\n", "\n")
+    lines, span = _split(existing)
+    # Editors validate against the schema through this modeline; a manifest from
+    # before it (or written by hand) gets it once.
+    modeline = (
+        ""
+        if any(line.startswith("# yaml-language-server:") for line in lines[:5])
+        else f"# yaml-language-server: $schema={SCHEMA_NAME}\n"
+    )
+    if span is None:
+        _refuse_unwritable(existing, filename)
+        body = _routes_body(routes)
+        return _newlines(modeline + "".join(lines) + _routes_line(body) + body, newline)
+    start, end = span
+    old_body = "".join(lines[start + 1 : end])
+    marker = _CHECKSUM.search(lines[start])
+    intact = marker is not None and marker.group("sum") == _checksum(old_body)
+    reusable = (
+        intact
+        and written is not None
+        and marker is not None
+        and marker.group("sum") == written
+        and marker.group("writer") == str(WRITER_VERSION)
+    )
+    body = _routes_body(
+        routes,
+        unchanged,
+        {m.group(1): m.group(0) for m in _ROUTE_TEXT.finditer(old_body)} if reusable else None,
+    )
+    edited = old_body != body and not intact
+    if edited and old_body.strip() and not force:
+        old_lines = lines[start + 1 : end]
+        new_lines = body.splitlines(keepends=True)
+        if base is not None and marker is not None:
+            base_body = _routes_body(base)
+            if _checksum(base_body) == marker.group("sum"):
+                new_lines = base_body.splitlines(keepends=True)
+        first = next(
+            (i for i, (a, b) in enumerate(zip(old_lines, new_lines, strict=False)) if a != b),
+            min(len(old_lines), len(new_lines)),
+        )
+        line = start + 2 + min(first, max(len(old_lines) - 1, 0))
+        why = (
+            "these routes were not written by pushgen build"
+            if marker is None
+            else "the generated routes were edited by hand"
+        )
+        raise ManifestError(
+            [
+                Diagnostic(
+                    filename,
+                    line,
+                    1,
+                    f"{why}; a build would overwrite them. Move the edit into `rules:` "
+                    "(docs/manifest.md), or run `pushgen build --force` to discard it",
+                    "error",
+                )
+            ]
+        )
+    return _newlines(
+        modeline + "".join(lines[:start]) + _routes_line(body) + body + "".join(lines[end:]),
+        newline,
+    )
+
+
+def _newlines(text: str, newline: str) -> str:
+    return text if newline == "\n" else text.replace("\n", newline)
+
+
+def _refuse_unwritable(text: str, filename: str) -> None:
+    """Refuse a manifest whose ``routes`` the build cannot replace as a block of lines.
+
+    The build finds ``routes:`` at the start of a line; a manifest in flow style
+    (``{"version": 1, ...}``, as JSON) or with a quoted key would get a second
+    ``routes`` appended and stop parsing.
+    """
+    try:
+        root = compose(text, filename)
+    except YamlError as exc:
+        raise ManifestError([exc.diagnostic]) from None
+    if not isinstance(root, yaml.MappingNode):
+        return
+    if root.flow_style:
+        problem = "the manifest is one flow mapping ({...}, as JSON)"
+    elif any(scalar_text(key) == "routes" for key, _ in root.value):
+        problem = "its 'routes' key is quoted or indented"
+    else:
+        return
+    mark = root.start_mark
+    raise ManifestError(
+        [
+            Diagnostic(
+                filename,
+                mark.line + 1,
+                mark.column + 1,
+                f"{problem}, so the build cannot replace its generated routes; write it in block "
+                "style with `routes:` at the start of a line (docs/manifest.md)",
+                "error",
+            )
+        ]
+    )
