@@ -282,7 +282,9 @@ def run(
     try:
         site = make_site(work / "site")
         manifest = load_manifest(load_config(site).manifest)
-        modules = [a.path for a in manifest.assets("/") if a.module]
+        # The page's static module graph; an import() target is a low-priority
+        # hint the page fetches only when it runs (on a click), if ever.
+        modules = [a.path for a in manifest.assets("/") if a.module and a.fetchpriority != "low"]
         # No local CA here (an empty CA root): the key is what Chromium is told to trust.
         cert = dev_certificate(work / "cert", caroot=work / "no-ca")
         certs = (cert.certfile, cert.keyfile)
