@@ -272,3 +272,44 @@ def test_create_app_under_hypercorns_cli_serves_siblings(
         assert head.header("etag") != exchange.header("etag")
     finally:
         process.stop()
+
+
+# --- the build writes them ------------------------------------------------------------
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "site_example"
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    }
+
+
+def test_the_build_writes_current_siblings_incrementally_as_a_full_build_does(
+    tmp_path: Path,
+) -> None:
+    from pushgen.cli import main
+
+    site = tmp_path / "site"
+    shutil.copytree(EXAMPLE, site, ignore=shutil.ignore_patterns("_site", ".*"))
+    assert main(["build", str(site)]) == 0
+    output = site / "_site"
+    css = output / "static" / "css" / "site.css"
+    assert brotli.decompress((output / "static/css/site.css.br").read_bytes()) == css.read_bytes()
+    assert gzip.decompress((output / "static/css/site.css.gz").read_bytes()) == css.read_bytes()
+    assert not list(output.glob("*.html.br")), "pages are not compressed"
+
+    # An edited stylesheet: the incremental build brings its siblings up to date...
+    source = site / "static" / "css" / "site.css"
+    source.write_bytes(source.read_bytes() + b"\n/* edited */\n" + CSS)
+    assert main(["build", str(site)]) == 0
+    assert brotli.decompress((output / "static/css/site.css.br").read_bytes()) == (
+        source.read_bytes()
+    )
+    # ...and its output is the one a full build makes from scratch, siblings included.
+    assert main(["build", str(site), "-o", str(tmp_path / "full"), "--full"]) == 0
+    assert _tree(output) == _tree(tmp_path / "full")
+    # A third build finds every file the state names: nothing is taken for a user's file.
+    assert main(["build", str(site)]) == 0
