@@ -38,6 +38,10 @@ __all__ = ["Precompressed", "compress", "precompress"]
 # ~14 KB (RFC 6928's initial window) for the page and all its pushes.
 _MIN_RATIO = 0.95
 _MIN_SIZE = 256
+# Larger files are left as they are: brotli at its best level compresses about 1 MB
+# a second, so a 50 MB file would hold the build for a minute, and text that large
+# is generated data a CDN or the server compresses on the fly if at all.
+_MAX_SIZE = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +50,8 @@ class Precompressed:
 
     written: tuple[str, ...] = ()
     up_to_date: tuple[str, ...] = ()
-    # Sources whose compressed forms were not smaller by the margin (or too small).
+    # Sources whose compressed forms were not smaller by the margin, or too small
+    # or too large to compress (see _MAX_SIZE).
     not_worth_it: tuple[str, ...] = ()
     # Siblings the site ships itself, left alone: (path, why).
     skipped: tuple[tuple[str, str], ...] = ()
@@ -97,6 +102,9 @@ def precompress(
             st = source.stat()
         except OSError:
             continue  # removed since it was written: nothing to compress
+        if st.st_size > _MAX_SIZE:
+            small.append(rel)
+            continue
         data: bytes | None = None
         for coding, suffix in CODINGS.items():
             sibling_rel = rel + suffix

@@ -313,3 +313,13 @@ def test_the_build_writes_current_siblings_incrementally_as_a_full_build_does(
     assert _tree(output) == _tree(tmp_path / "full")
     # A third build finds every file the state names: nothing is taken for a user's file.
     assert main(["build", str(site)]) == 0
+
+
+def test_precompress_leaves_files_over_the_size_bound(tmp_path: Path) -> None:
+    # Brotli's best level takes about a second a megabyte: a 50 MB stylesheet
+    # would hold every build for a minute.
+    big = b"p { color: red }\n" * (9 * 1024 * 1024 // 17)
+    _write(tmp_path, {"big.css": big})
+    result = precompress(tmp_path, ["big.css"])
+    assert result.not_worth_it == ("big.css",)
+    assert not (tmp_path / "big.css.br").exists() and not (tmp_path / "big.css.gz").exists()

@@ -96,6 +96,14 @@ class AppSpec:
         return f"{self.module}:{self.attribute}{'()' if self.call else ''}"
 
 
+def _leaf(exc: BaseException) -> BaseException:
+    """The one error inside ``exc``: Quart 0.23 (Python 3.13) runs a request in a
+    TaskGroup, which wraps what the view raised in an ExceptionGroup."""
+    while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
+        exc = exc.exceptions[0]
+    return exc
+
+
 def _where(tb: TracebackType | None, root: Path) -> tuple[str, int]:
     """The innermost frame of ``tb`` in a file under ``root`` (the user's code), else the innermost."""
     mine = [
@@ -279,7 +287,8 @@ class _Crawl:
             try:
                 response = self.get(current)
                 data = self.body(response)
-            except Exception as exc:
+            except Exception as raised:
+                exc = _leaf(raised)
                 file, line = _where(exc.__traceback__, self.root)
                 hop = f" (redirected to {current})" if len(chain) > 1 else ""
                 self.warn(
