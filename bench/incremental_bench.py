@@ -10,7 +10,7 @@ On a generated N-page site (the site of build_bench.py), each round times:
   list changes, so every page is re-resolved from its cached scan, none rendered).
 
 Each rebuild's manifest and output are checked byte-identical to a full build of
-the same sources (tests/test_incremental.py does so for every kind of change).
+the same sources (tests/build/test_incremental.py does so for every kind of change).
 Usage:
 
     python bench/incremental_bench.py --pages 10000 --rounds 3 [--markdown docs/performance.md]

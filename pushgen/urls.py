@@ -57,7 +57,7 @@ def document_url(path: str, origin: str = LOCAL_ORIGIN) -> str:
 def _as_chromium_sends(path: str) -> str:
     """``path`` (path and query) with Chromium's one departure from the URL Standard.
 
-    Chromium (156, measured by tests/test_chromium_urls.py) percent-encodes ``|`` in
+    Chromium (156, measured by tests/scenarios/test_chromium_urls.py) percent-encodes ``|`` in
     a path, which the Standard's path percent-encode set leaves as it is; in the
     query it sends ``|`` raw, as the Standard does.
     """

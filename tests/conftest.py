@@ -19,8 +19,7 @@ from typing import Any
 import pytest
 
 from pushgen.runtime.certs import DevCertificate, dev_certificate
-
-from .clients import ServerProcess, start_serve
+from tests.clients import ServerProcess, start_serve
 
 MANIFEST = """\
 version: 1

@@ -1,7 +1,7 @@
 """Where nginx and h2o are, and an nginx configuration around one ``server`` block.
 
 Shared by the tests that run exported files in the real servers
-(tests/test_export_servers.py, tests/test_export_injection.py). Each server gets
+(tests/export/test_servers.py, tests/export/test_injection.py). Each server gets
 its own pid, log and temporary folders under ``tmp``.
 """
 

@@ -17,7 +17,7 @@ from types import ModuleType
 
 import pytest
 
-from .clients import REPO
+from tests.clients import REPO
 
 pytestmark = pytest.mark.anyio
 

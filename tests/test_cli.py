@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from pushgen.cli import main
-
-from .sites import SMALL_SITE, write_site
+from tests.sites import SMALL_SITE, write_site
 
 
 @pytest.fixture

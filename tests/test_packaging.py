@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 
-from .clients import REPO
+from tests.clients import REPO
 
 PROJECT = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
 

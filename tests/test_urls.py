@@ -30,7 +30,7 @@ PAGE = document_url("/docs/page.html")
         ("https://pushgen.invalid:443/q.js", "/q.js"),
         ("./", "/docs/"),
         # As the URL Standard serialises them, which is what Chromium requests
-        # (tests/test_chromium_urls.py): issue 12, item 2.
+        # (tests/scenarios/test_chromium_urls.py): issue 12, item 2.
         ("a[1].css", "/docs/a[1].css"),
         ("b|c.js", "/docs/b%7Cc.js"),  # Chromium's departure from the Standard
         ("b.js?q|r", "/docs/b.js?q|r"),

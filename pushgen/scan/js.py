@@ -435,7 +435,7 @@ class _Scanner:
         """``with { key: "value", ... }`` after a specifier (ECMAScript 2025, import attributes).
 
         ``assert`` is the older spelling, a SyntaxError in current browsers (V8 dropped
-        it; tests/test_chromium_urls.py): its first place is kept in ``assertion``.
+        it; tests/scenarios/test_chromium_urls.py): its first place is kept in ``assertion``.
         Returns None when the clause is malformed.
         """
         keyword = self._peek()

@@ -1,0 +1,183 @@
+"""``pushgen scan``: a folder another generator built, as it is; ``pushgen serve --folder``.
+
+The folders here are written by the test (small, exact); tests/build/sources/test_generators.py
+does the same against real Sphinx and MkDocs output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from pushgen.build.sources.folder import page_route
+from pushgen.cli import main
+from pushgen.manifest import load_manifest
+
+PAGE = """<!doctype html>
+<html><head>
+<link rel="stylesheet" href="{up}_static/theme.css">
+<script src="{up}_static/app.js"></script>
+</head><body><code>{{{{ version }}}} &lt;b&gt;</code><img src="{up}_images/logo.png"></body></html>
+"""
+
+
+def make_folder(root: Path) -> Path:
+    """A built site as Sphinx lays one out: no /static/, pages in subfolders, relative URLs."""
+    files = {
+        "index.html": PAGE.format(up=""),
+        "guide/index.html": PAGE.format(up="../"),
+        "guide/install.html": PAGE.format(up="../"),
+        "_static/theme.css": '@import "fonts.css";\nbody { color: black }\n',
+        "_static/fonts.css": '@font-face { font-family: L; src: url("fonts/lato.woff2") }\n',
+        "_static/fonts/lato.woff2": "woff2",
+        "_static/app.js": "console.log(1)\n",
+        "_images/logo.png": "png",
+        ".buildinfo": "not served",
+    }
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text, encoding="utf-8")
+    return root
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every file under ``root`` (links not followed) and its content hash."""
+    out = {}
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            out[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+        elif path.is_symlink():
+            out[str(path.relative_to(root))] = "-> " + os.readlink(path)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("relpath", "base", "route"),
+    [
+        ("index.html", "/", "/"),
+        ("guide/index.html", "/", "/guide/"),
+        ("guide/install.html", "/", "/guide/install.html"),
+        ("index.html", "/docs/", "/docs/"),
+        ("a b/café.html", "/", "/a%20b/caf%C3%A9.html"),
+        ("404.html", "/", "/404.html"),
+    ],
+)
+def test_a_page_is_at_the_url_a_static_server_gives_it(relpath: str, base: str, route: str) -> None:
+    assert page_route(relpath, base) == route
+
+
+def test_scan_finds_assets_anywhere_and_writes_only_the_manifest(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path / "html")
+    before = snapshot(folder)
+    manifest = tmp_path / "push-manifest.yaml"
+    assert main(["scan", str(folder), "-m", str(manifest)]) == 0
+    assert snapshot(folder) == before  # nothing written into the folder, nothing rendered
+    assert "{{ version }}" in (folder / "index.html").read_text()
+    routes = load_manifest(manifest).routes
+    assert sorted(routes) == ["/", "/guide/", "/guide/install.html"]
+    expected = [
+        ("/_static/theme.css", "style", True),
+        ("/_static/fonts.css", "style", True),
+        ("/_static/fonts/lato.woff2", "font", True),
+        ("/_static/app.js", "script", True),
+        ("/_images/logo.png", "image", False),
+    ]
+    for route in routes:
+        assert [(a.path, a.destination, a.push) for a in routes[route]] == expected, route
+
+
+def test_a_base_path_prefixes_routes_and_assets(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path / "html")
+    manifest = tmp_path / "m.yaml"
+    assert main(["scan", str(folder), "-m", str(manifest), "--base-path", "docs"]) == 0
+    routes = load_manifest(manifest).routes
+    assert sorted(routes) == ["/docs/", "/docs/guide/", "/docs/guide/install.html"]
+    assert routes["/docs/guide/"][0].path == "/docs/_static/theme.css"
+
+
+def test_hand_rules_are_kept_byte_for_byte_and_check_reports_staleness(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = make_folder(tmp_path / "html")
+    manifest = tmp_path / "m.yaml"
+    hand = (
+        "# my notes\nversion: 1\nrules:\n"
+        "  - match: /guide/*   # the guide\n"
+        "    set: [{path: /_static/app.js, push: false}]\n"
+    )
+    manifest.write_text(hand)
+    assert main(["scan", str(folder), "-m", str(manifest)]) == 0
+    text = manifest.read_text()
+    assert hand.split("rules:")[1] in text and text.startswith(
+        "# yaml-language-server"
+    )  # the modeline, then the hand part as it was
+    assert main(["scan", str(folder), "-m", str(manifest), "--check"]) == 0
+    (folder / "guide" / "new.html").write_text(PAGE.format(up="../"))
+    capsys.readouterr()
+    assert main(["scan", str(folder), "-m", str(manifest), "--check"]) == 1
+    out, err = capsys.readouterr()
+    assert "+  /guide/new.html:" in out and "stale:" in err and "pushgen scan" in err
+    assert manifest.read_text() == text  # --check writes nothing
+    # explain works on a scanned folder's manifest (no pages/ to recover chains from)
+    assert main(["explain", "/guide/install.html", "-m", str(manifest), "--site", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "/_static/app.js" in out
+
+
+def test_symlinks_leaving_the_folder_are_not_followed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = make_folder(tmp_path / "html")
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "key.css").write_text("x")
+    (folder / "_static" / "outside").symlink_to(secret)
+    (folder / "_static" / "loop").symlink_to(folder / "_static")  # a loop inside: walked once
+    (folder / "index.html").write_text(
+        PAGE.format(up="").replace(
+            "</head>", '<link rel=stylesheet href="_static/outside/key.css"></head>'
+        )
+    )
+    manifest = tmp_path / "m.yaml"
+    assert main(["scan", str(folder), "-m", str(manifest)]) == 0
+    err = capsys.readouterr().err
+    assert "_static/outside: warning: symbolic link to" in err and "not followed" in err
+    assert "stylesheet /_static/outside/key.css is not in the output" in err
+    paths = {a.path for a in load_manifest(manifest).routes["/"]}
+    assert "/_static/outside/key.css" not in paths
+    assert main(["scan", str(folder), "-m", str(manifest), "--strict"]) == 1
+    assert "nothing written" in capsys.readouterr().err
+
+
+def test_a_manifest_inside_the_folder_is_not_an_asset_and_no_schema_is_added(
+    tmp_path: Path,
+) -> None:
+    folder = make_folder(tmp_path / "html")
+    manifest = folder / "push-manifest.yaml"
+    assert main(["scan", str(folder), "-m", str(manifest)]) == 0
+    assert main(["scan", str(folder), "-m", str(manifest), "--check"]) == 0
+    assert not (folder / "push-manifest.schema.json").exists()
+    assert {p.name for p in folder.iterdir()} == {
+        "index.html", "guide", "_static", "_images", ".buildinfo", "push-manifest.yaml"
+    }  # fmt: skip
+
+
+def test_bad_input_is_a_located_diagnostic(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = make_folder(tmp_path / "html")
+    (folder / "broken.html").write_bytes(b"<link rel=stylesheet href='nope.css'>\xff\xfe")
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("version: 1\nroutes:\n  /: [{path: /x.css, as: style}]\n")
+    before = manifest.read_text()
+    assert main(["scan", str(folder), "-m", str(manifest)]) == 1  # not pushgen's routes
+    err = capsys.readouterr().err
+    assert "m.yaml:3:1: error: these routes were not written by pushgen build" in err
+    assert manifest.read_text() == before
+    assert main(["scan", str(folder), "-m", str(manifest), "--force"]) == 0
+    err = capsys.readouterr().err
+    assert "broken.html:1: warning: stylesheet /nope.css is not in the output" in err
+    assert main(["scan", str(tmp_path / "missing"), "-m", str(manifest)]) == 2

@@ -1,0 +1,172 @@
+"""Real generators: a Sphinx site (Read the Docs theme: fonts, scripts) and an MkDocs Material site.
+
+Both are built once per session from small sources written here (a few pages, an
+image, code blocks with ``{{ version }}`` and ``<``), by the generators installed
+from PyPI with the test extra. Each built folder is scanned as it is, then every
+page is loaded cold in headless Chromium (tests/browser_harness.py) from a plain
+static server: every stylesheet, script and font the parser fetched must be in the
+manifest. Finally ``pushgen serve --folder`` serves the Sphinx folder and nghttp
+sees the manifest's pushes and a 103.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from pushgen.cli import main
+from pushgen.manifest import Manifest, load_manifest
+from tests.browser_harness import StaticServer, chromium, compare, load_site
+from tests.build.sources.test_folder import snapshot
+from tests.clients import nghttp
+
+pytestmark = pytest.mark.timeout(600)
+
+CODE = "<code>{{ version }}</code> if a < b"
+
+
+def _png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return len(data).to_bytes(4, "big") + body + zlib.crc32(body).to_bytes(4, "big")
+
+    header = (4).to_bytes(4, "big") * 2 + bytes([8, 2, 0, 0, 0])
+    pixels = zlib.compress(b"".join(b"\x00" + b"\xff\x00\x00" * 4 for _ in range(4)))
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def _sphinx_sources(root: Path) -> None:
+    root.mkdir(parents=True)
+    (root / "conf.py").write_text('project = "Demo"\nhtml_theme = "sphinx_rtd_theme"\n')
+    (root / "logo.png").write_bytes(_png())
+    (root / "index.rst").write_text(
+        "Demo\n====\n\n.. toctree::\n\n   guide\n   reference/api\n\n"
+        f".. code-block:: html\n\n   {CODE}\n\n.. image:: logo.png\n"
+    )
+    (root / "guide.rst").write_text(f"Guide\n=====\n\nInline ``{CODE}``.\n")
+    (root / "reference").mkdir()
+    (root / "reference" / "api.rst").write_text("API\n===\n\nText.\n")
+
+
+def _mkdocs_sources(root: Path) -> None:
+    (root / "docs" / "reference").mkdir(parents=True)
+    # font: false: Material would load Google Fonts from another origin (no network here).
+    (root / "mkdocs.yml").write_text("site_name: Demo\ntheme:\n  name: material\n  font: false\n")
+    (root / "docs" / "logo.png").write_bytes(_png())
+    (root / "docs" / "index.md").write_text(
+        f"# Demo\n\n![logo](logo.png)\n\n```html\n{CODE}\n```\n"
+    )
+    (root / "docs" / "guide.md").write_text(f"# Guide\n\nInline `{CODE}`.\n")
+    (root / "docs" / "reference" / "api.md").write_text("# API\n\nText.\n")
+
+
+@dataclass(frozen=True)
+class Built:
+    name: str
+    folder: Path
+    manifest_path: Path
+
+    @property
+    def manifest(self) -> Manifest:
+        return load_manifest(self.manifest_path)
+
+
+def _run(argv: list[str], cwd: Path) -> None:
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
+    pytest.importorskip("sphinx", reason="needs sphinx (pip install -e .[test])")
+    pytest.importorskip("sphinx_rtd_theme", reason="needs sphinx-rtd-theme")
+    pytest.importorskip("mkdocs", reason="needs mkdocs")
+    pytest.importorskip("material", reason="needs mkdocs-material")
+    root = tmp_path_factory.mktemp("generators")
+    _sphinx_sources(root / "sphinx")
+    _run([sys.executable, "-m", "sphinx", "-q", "-b", "html", "sphinx", "sphinx-html"], root)
+    _mkdocs_sources(root / "mkdocs")
+    _run([sys.executable, "-m", "mkdocs", "build", "-q", "-d", "../mkdocs-html"], root / "mkdocs")
+    built = {
+        "sphinx": Built("sphinx", root / "sphinx-html", root / "sphinx.yaml"),
+        "mkdocs": Built("mkdocs", root / "mkdocs-html", root / "mkdocs.yaml"),
+    }
+    for site in built.values():
+        before = snapshot(site.folder)
+        assert main(["scan", str(site.folder), "-m", str(site.manifest_path)]) == 0
+        assert snapshot(site.folder) == before, site.name  # scanned as it is
+    return built
+
+
+def test_pages_are_scanned_as_built_never_rendered(generated: dict[str, Built]) -> None:
+    sphinx, mkdocs = generated["sphinx"], generated["mkdocs"]
+    assert {"/", "/guide.html", "/reference/api.html", "/search.html"} <= set(
+        sphinx.manifest.routes
+    )
+    assert {"/", "/guide/", "/reference/api/", "/404.html"} <= set(mkdocs.manifest.routes)
+    # The code samples are the generators' escaped text, untouched (no Jinja2 ran;
+    # the fixture checked that the scan changed no file).
+    assert '{{</span> <span class="pre">version' in (sphinx.folder / "guide.html").read_text()
+    assert (
+        "{{ version }}&lt;/code&gt; if a &lt; b" in (mkdocs.folder / "guide/index.html").read_text()
+    )
+    # Assets live where the generators put them, not under /static/.
+    sphinx_paths = {a.path.split("?")[0] for a in sphinx.manifest.routes["/reference/api.html"]}
+    assert "/_static/css/theme.css" in sphinx_paths
+    assert any(p.startswith("/_static/css/fonts/") and p.endswith(".woff2") for p in sphinx_paths)
+    assert "/_images/logo.png" in {a.path for a in sphinx.manifest.routes["/"]}
+    mkdocs_paths = {a.path for a in mkdocs.manifest.routes["/reference/api/"]}
+    assert any(p.startswith("/assets/stylesheets/main.") for p in mkdocs_paths)
+    assert any(p.startswith("/assets/javascripts/bundle.") for p in mkdocs_paths)
+
+
+@pytest.mark.parametrize("name", ["sphinx", "mkdocs"])
+def test_chromium_fetches_nothing_render_blocking_the_manifest_lacks(
+    generated: dict[str, Built], name: str
+) -> None:
+    site = generated[name]
+    manifest = site.manifest
+    routes = sorted(manifest.routes)
+    with StaticServer(site.folder) as server, chromium() as browser:
+        loads = load_site(browser, server.origin, routes)
+    report = []
+    for load in loads:
+        assert load.status == 200, load.route
+        comparison = compare(load, manifest)
+        report.append(comparison.report())
+        # Every stylesheet, script and font the parser fetched is listed.
+        assert comparison.unlisted == frozenset(), (load.route, sorted(comparison.unlisted))
+        assert load.needed, load.route  # the page did need something: the check checked
+    print(f"\n{name}:\n" + "\n".join(report))
+
+
+def test_serve_folder_pushes_and_hints_a_generators_site(
+    generated: dict[str, Built], tmp_path: Path, cache_dir: Path
+) -> None:
+    from tests.scenarios.test_browser import pushgen_serve
+
+    site = generated["sphinx"]
+    server = pushgen_serve(
+        site.folder,
+        tmp_path / "serve.log",
+        {"XDG_CACHE_HOME": str(cache_dir)},
+        ("--folder", "-m", str(site.manifest_path), "--early-hints-delay", "0"),
+    )
+    try:
+        result = nghttp(server.url + "guide.html")
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.output
+    expected = [a.path for a in site.manifest.assets("/guide.html") if a.push]
+    promised = [f.header(":path") for f in result.frames if f.type == "PUSH_PROMISE"]
+    assert promised == expected[: len(promised)] and len(promised) == min(len(expected), 10)
+    statuses = [f.status for f in result.received("HEADERS", 13)]
+    assert statuses == [103, 200], result.output
+    assert "Traceback" not in server.log()

@@ -1,0 +1,148 @@
+"""The incremental state is plain data that cannot run code; a bad one means a full build
+(issue 11, item 6)."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pushgen.build import build_site
+from pushgen.build.incremental import load_state
+from pushgen.config import load_config
+from tests.sites import SMALL_SITE, write_site
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    root = write_site(tmp_path / "site", SMALL_SITE)
+    build_site(load_config(root), jobs=1)
+    build_site(load_config(root), jobs=1)  # a spare too
+    return root
+
+
+def state_file(site: Path) -> Path:
+    return site / "._site.state"
+
+
+def snapshot(site: Path) -> dict[str, bytes]:
+    out = {
+        str(p.relative_to(site)): p.read_bytes()
+        for p in sorted((site / "_site").rglob("*"))
+        if p.is_file()
+    }
+    out["manifest"] = (site / "push-manifest.yaml").read_bytes()
+    return out
+
+
+def full_build_of_a_copy(site: Path, tmp_path: Path) -> dict[str, bytes]:
+    fresh = tmp_path / "fresh" / "site"
+    shutil.copytree(site, fresh, ignore=shutil.ignore_patterns("_site", "._site*", "push-*"))
+    build_site(load_config(fresh), jobs=1, full=True)
+    return snapshot(fresh)
+
+
+def header(site: Path) -> dict[str, object]:
+    line = state_file(site).read_bytes().partition(b"\n")[0]
+    value = json.loads(line)
+    assert isinstance(value, dict)
+    return value
+
+
+def rewrite_header(site: Path, **changes: object) -> None:
+    data = state_file(site).read_bytes()
+    line, _, rest = data.partition(b"\n")
+    state_file(site).write_bytes(
+        json.dumps({**json.loads(line), **changes}).encode() + b"\n" + rest
+    )
+
+
+class _Payload:
+    """What an attacker who can write the output's parent folder leaves as the state."""
+
+    def __init__(self, proof: Path) -> None:
+        self.proof = proof
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (os.mkdir, (str(self.proof),))
+
+
+def test_the_state_is_json_and_loads(site: Path) -> None:
+    assert header(site)["format"]
+    state = load_state(load_config(site))
+    assert state is not None
+    assert set(state.pages) == {"index.html", "about.html", "docs/index.html"}
+
+
+def test_a_pickle_put_in_place_of_the_state_runs_nothing(site: Path, tmp_path: Path) -> None:
+    proof = tmp_path / "code-ran"
+    state_file(site).write_bytes(pickle.dumps(_Payload(proof)))
+    result = build_site(load_config(site), jobs=1)  # on main: os.mkdir ran here
+    assert not proof.exists()
+    assert result.rendered == 3  # no state: a full build
+    assert snapshot(site) == full_build_of_a_copy(site, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "truncated",
+        "garbage",
+        "empty",
+        "spare outside",
+        "bad part lengths",
+        "wrong types",
+        "escaping static path",
+        "asset index out of range",
+        "deep nesting",
+    ],
+)
+def test_a_state_that_fails_to_validate_means_a_full_build(
+    site: Path, tmp_path: Path, damage: str
+) -> None:
+    path = state_file(site)
+    data = path.read_bytes()
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    (victim / "keep.txt").write_text("keep")
+    if damage == "truncated":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "garbage":
+        path.write_bytes(b"\x80\x04not json")
+    elif damage == "empty":
+        path.write_bytes(b"")
+    elif damage == "spare outside":
+        rewrite_header(site, spare="../../victim")
+    elif damage == "bad part lengths":
+        rewrite_header(site, parts=[["templates", 10**9]])
+    elif damage == "wrong types":
+        path.write_bytes(data.replace(b'"utf-8"', b"42"))
+    elif damage == "escaping static path":
+        path.write_bytes(
+            data.replace(b'"static/css/site.css"', b'"static/../../../victim/keep.txt"')
+        )
+    elif damage == "asset index out of range":
+        line, _, rest = data.partition(b"\n")
+        parts = json.loads(line)["parts"]
+        offset = 0
+        blobs = {}
+        for name, length in parts:
+            blobs[name] = rest[offset : offset + length]
+            offset += length
+        blobs["assets"] = b"[]"
+        rewrite_header(site, parts=[[name, len(blob)] for name, blob in blobs.items()])
+        line = state_file(site).read_bytes().partition(b"\n")[0]
+        path.write_bytes(line + b"\n" + b"".join(blobs.values()))
+    else:
+        path.write_bytes(b"[" * 100_000 + b"]" * 100_000)
+    assert load_state(load_config(site)) is None
+    (site / "pages" / "about.html").write_text("<p>changed</p>")
+    result = build_site(load_config(site), jobs=1)
+    assert result.rendered == 3
+    assert (victim / "keep.txt").read_text() == "keep"
+    assert snapshot(site) == full_build_of_a_copy(site, tmp_path)
+    assert load_state(load_config(site)) is not None  # written anew

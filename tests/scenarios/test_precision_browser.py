@@ -1,0 +1,145 @@
+"""Issue 15 in Chromium: what pushgen hints is what the page uses, fetched once.
+
+A small site is built and served with ``pushgen serve`` (HTTP/2, TLS, a 103
+before every page, Link headers); each page is opened in a fresh context of
+Debian's Chromium and its network log and console are recorded (see
+tests/scenarios/test_browser.py for the setup this shares).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from pushgen.cli import main
+from pushgen.runtime.certs import DevCertificate
+from tests.clients import ServerProcess
+
+# The module-scoped Chromium of test_browser, shared as a fixture.
+from tests.scenarios.test_browser import CHROMIUM, browser, pushgen_serve  # noqa: F401
+from tests.sites import write_site
+
+pytestmark = [
+    pytest.mark.timeout(240),
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
+]
+
+UNUSED_PRELOAD = "preloaded using link preload but not used"
+
+
+# A page whose icon is only an icon (site_example's favicon is also an <img>).
+PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Precision</title>
+<link rel="icon" href="/static/icon.png" type="image/png">
+<link rel="stylesheet" href="/static/site.css">
+</head><body><h1>Precision</h1><p>Text.</p></body></html>
+"""
+# A responsive hero: at Chromium's default 1280 px viewport, sizes=100vw picks 1440w.
+HERO = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Hero</title>
+<link rel="stylesheet" href="/static/site.css">
+</head><body><h1>Hero</h1>
+<img src="/static/hero-480.png" alt="" width="1440" height="480" sizes="100vw"
+     srcset="/static/hero-480.png 480w, /static/hero-960.png 960w, /static/hero-1440.png 1440w">
+</body></html>
+"""
+# A 1x1 PNG.
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8ffff3f0005fe02fea7d6a4b5"
+    "0000000049454e44ae426082"
+)
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, cache_dir: Path, dev_cert: DevCertificate
+) -> Iterator[ServerProcess]:
+    site = write_site(
+        tmp_path_factory.mktemp("precision") / "site",
+        {
+            "pages/index.html": PAGE,
+            "templates/.keep": "",
+            "static/site.css": "body{color:#222}\n",
+            "static/icon.png": PNG,
+            "pages/hero.html": HERO,
+            **{f"static/hero-{w}.png": PNG for w in (480, 960, 1440)},
+        },
+    )
+    assert main(["build", str(site)]) == 0
+    env = {"XDG_CACHE_HOME": str(cache_dir)}
+    served = pushgen_serve(site, site.parent / "serve.log", env, ("--early-hints-delay", "0"))
+    yield served
+    served.stop()
+
+
+@dataclass
+class Load:
+    requests: Counter[str] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+    # Resource Timing's initiatorType per path: "early-hints", "link", "img", ...
+    initiators: dict[str, str] = field(default_factory=dict)
+
+
+def load(chromium: Any, server: ServerProcess, route: str) -> Load:
+    """Open ``route`` cold; count requests per path; keep console warnings.
+
+    Chromium reports an unused preload a few seconds after the load event
+    (third_party/blink/renderer/core/loader/preload_helper.cc warns 3 s after
+    load), so the page stays open past that before the context closes.
+    """
+    record = Load()
+    origin = f"https://localhost:{server.port}"
+    context = chromium.new_context()
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+
+    def on_request(params: dict[str, Any]) -> None:
+        url = urlsplit(params["request"]["url"])
+        if f"{url.scheme}://{url.netloc}" == origin:
+            record.requests[url.path] += 1
+
+    cdp.on("Network.requestWillBeSent", on_request)
+
+    def on_console(message: Any) -> None:
+        if message.type == "warning":
+            record.warnings.append(message.text)
+
+    page.on("console", on_console)
+    page.goto(origin + route, wait_until="networkidle")
+    page.wait_for_timeout(5000)
+    entries = page.evaluate(
+        "performance.getEntriesByType('resource').map(e => [e.name, e.initiatorType])"
+    )
+    record.initiators = {urlsplit(name).path: kind for name, kind in entries}
+    context.close()
+    return record
+
+
+def test_the_favicon_is_fetched_once_and_never_reported_as_an_unused_preload(
+    server: ServerProcess,
+    browser: Any,  # noqa: F811 (the fixture imported above)
+) -> None:
+    loaded = load(browser, server, "/")
+    unused = [w for w in loaded.warnings if UNUSED_PRELOAD in w]
+    assert unused == []
+    assert loaded.requests["/static/icon.png"] <= 1, loaded.requests
+
+
+def test_the_lcp_candidate_the_hint_preloads_is_the_one_the_page_uses(
+    server: ServerProcess,
+    browser: Any,  # noqa: F811 (the fixture imported above)
+) -> None:
+    loaded = load(browser, server, "/hero.html")
+    heroes = {path: n for path, n in loaded.requests.items() if path.startswith("/static/hero-")}
+    # One candidate, fetched once, and by the hint (a 103 or the Link header), not by <img>.
+    assert heroes == {"/static/hero-1440.png": 1}, loaded.requests
+    assert loaded.initiators["/static/hero-1440.png"] in ("early-hints", "link")
+    assert [w for w in loaded.warnings if UNUSED_PRELOAD in w] == []
