@@ -105,10 +105,51 @@ def _render_one(
 
 
 def cores() -> int:
-    """CPUs this process may run on."""
+    """CPUs this process may run on (its affinity, not the machine's count)."""
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+# What a pool of forked workers costs beyond the work it shares out, measured on
+# the build's shapes (bench/build_bench.py, docs/performance.md): starting one
+# worker (fork, its first chunk's hand-off, joining it at the end), and the main
+# process's time per page for sending a chunk out and taking the scan back.
+POOL_START_S = 0.012
+HANDOFF_S = 0.00004
+# A pool must save at least this share of the serial time: the estimate comes
+# from a handful of pages, and a loaded machine shares its cores.
+POOL_MARGIN = 0.15
+
+
+def choose_workers(
+    pages: int,
+    per_page_s: float,
+    cores: int,
+    *,
+    start_s: float = POOL_START_S,
+    handoff_s: float = HANDOFF_S,
+    margin: float = POOL_MARGIN,
+) -> int:
+    """How many worker processes make ``pages`` jobs of ``per_page_s`` each fastest; 1 means none.
+
+    A pure function of its inputs: ``per_page_s`` is measured (a few pages done
+    serially and timed), ``cores`` is what the process may run on (:func:`cores`).
+    Serially the work takes ``pages * per_page_s``; on ``n`` workers it takes
+    ``n * start_s`` to start them, ``pages * per_page_s / n`` to do, and
+    ``pages * handoff_s`` in the main process to hand out and take back. A pool
+    is chosen only when it saves more than ``margin`` of the serial time, and no
+    more workers than it pays to add.
+    """
+    if pages < 2 or cores < 2 or per_page_s <= 0:
+        return 1
+    serial = pages * per_page_s
+    best, best_time = 1, serial * (1 - margin)
+    for n in range(2, min(cores, pages) + 1):
+        estimate = n * start_s + serial / n + pages * handoff_s
+        if estimate < best_time:
+            best, best_time = n, estimate
+    return best
 
 
 def _render_serially(

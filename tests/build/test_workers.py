@@ -1,0 +1,50 @@
+"""The worker count: a pure function of the pages, their measured cost and the cores."""
+
+from __future__ import annotations
+
+import pytest
+
+from pushgen.build.workers import POOL_START_S, choose_workers
+
+
+def test_a_tiny_site_renders_in_one_process() -> None:
+    # 20 pages of 1 ms: 20 ms of work, less than starting two workers saves.
+    assert choose_workers(20, 0.001, 2) == 1
+    assert choose_workers(20, 0.001, 64) == 1
+
+
+def test_a_large_site_renders_on_every_core_it_pays_to_use() -> None:
+    assert choose_workers(10_000, 0.001, 2) == 2
+    assert choose_workers(10_000, 0.001, 4) == 4
+
+
+def test_one_core_or_one_page_never_starts_a_pool() -> None:
+    assert choose_workers(100_000, 0.01, 1) == 1
+    assert choose_workers(1, 10.0, 8) == 1
+    assert choose_workers(0, 0.001, 8) == 1
+    assert choose_workers(1000, 0.0, 8) == 1
+
+
+def test_no_more_workers_than_pages() -> None:
+    assert choose_workers(3, 1.0, 16) == 3
+
+
+def test_workers_stop_where_starting_another_costs_more_than_it_saves() -> None:
+    # 200 pages of 1 ms on 64 cores: the optimum of n * start + work / n is
+    # near sqrt(work / start), far below 64.
+    chosen = choose_workers(200, 0.001, 64, start_s=0.01, handoff_s=0.0)
+    assert 2 <= chosen <= 5
+    assert chosen < choose_workers(20_000, 0.001, 64, start_s=0.01, handoff_s=0.0)
+
+
+@pytest.mark.parametrize("pages", [10, 100, 1000, 10_000])
+def test_the_choice_grows_with_the_pages(pages: int) -> None:
+    assert choose_workers(pages, 0.001, 8) <= choose_workers(pages * 10, 0.001, 8)
+
+
+def test_the_break_even_point_follows_the_pool_start_cost() -> None:
+    # Two workers pay once half the work saved exceeds starting them (and the margin).
+    per_page = 0.001
+    small = int(2 * 2 * POOL_START_S / per_page)  # saves about the start-up cost only
+    assert choose_workers(small // 2, per_page, 2) == 1
+    assert choose_workers(small * 10, per_page, 2) == 2
