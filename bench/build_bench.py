@@ -1,8 +1,19 @@
 """Full `pushgen build` time against the floor, measured side by side in one run.
 
 The floor is what no build of a Jinja2 site can avoid: render every page with
-Jinja2 and parse the result with lxml, in one process. The benchmark generates an
-N-page site (a layout with partials, per-page assets, a shared stylesheet with
+Jinja2 and parse the result with lxml, in one process.
+
+With ``--shape NAME`` (or ``--shape all``) the benchmark generates each site shape
+of bench/shapes.py at each ``--pages`` size and times, per round, interleaved:
+the floor, the full build with ``-j1``, with ``-j2`` and with the default worker
+count (chosen by the build from the measured cost of its first pages). Each is
+reported as wall-clock median and as CPU time (this process and its workers,
+steadier on a shared machine), and as ratios of medians over the floor's. Usage:
+
+    python bench/build_bench.py --shape all --pages 1000 10000 --rounds 2 [--markdown docs/performance.md]
+
+Without ``--shape`` it measures the default shape against the peer. It generates
+an N-page site (a layout with partials, per-page assets, a shared stylesheet with
 @imports and a font, a module graph) and times, per round:
 
 * floor      - Jinja2 render + lxml parse of every page, one process;
@@ -26,8 +37,10 @@ are medians over the floor's median. Usage:
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -39,87 +52,15 @@ from pathlib import Path
 
 import lxml.html
 from bench_markdown import put_block
+from shapes import SHAPES, make_site
 
 from pushgen.build import build_site
 from pushgen.build.render import Renderer, discover_pages
+from pushgen.build.workers import cores
 from pushgen.config import load_config
 
-LAYOUT = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{ title }} - {{ site_name }}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<link rel="stylesheet" href="{{ url_for('static', filename='css/site.css') }}">
-<link rel="stylesheet" media="print" href="{{ url_for('static', filename='css/print.css') }}">
-<link rel="icon" href="{{ url_for('static', filename='img/icon.svg') }}">
-{% block head %}{% endblock %}
-</head><body>
-{% include "partials/header.html" %}
-<main>{% block body %}{% endblock %}</main>
-{% include "partials/footer.html" %}
-<script type="module" src="{{ url_for('static', filename='js/app.js') }}"></script>
-<script defer src="{{ url_for('static', filename='js/stats.js') }}"></script>
-</body></html>
-"""
-HEADER = """<header><nav><ul>
-{% for name in ["index", "about", "docs.index"] %}<li><a href="{{ url_for(name) }}">{{ name }}</a></li>
-{% endfor %}</ul></nav></header>
-"""
-FOOTER = """<footer><p>&copy; {{ site_name }}</p>{% for i in range(10) %}<a href="/p/{{ i }}.html">{{ i }}</a> {% endfor %}</footer>
-"""
-PAGE = """{% extends "base.html" %}
-{% block head %}<link rel="stylesheet" href="{{ url_for('static', filename='css/section-N.css') }}">{% endblock %}
-{% block body %}
-<article><h1>Page N</h1>
-{% for para in range(12) %}<p>Paragraph {{ para }} of page N with <a href="/p/{{ para }}.html">a link</a>,
-<em>emphasis</em> and <code>code</code>. Lorem ipsum dolor sit amet, consectetur adipiscing elit,
-sed do eiusmod tempor incididunt ut labore et dolore magna aliqua.</p>
-{% endfor %}
-<img src="/static/img/photo-N.png" srcset="/static/img/photo-N.png 1x, /static/img/photo-N@2x.png 2x" alt="">
-<table>{% for r in range(8) %}<tr><td>{{ r }}</td><td>{{ r * 2 }}</td><td>{{ r * 3 }}</td></tr>{% endfor %}</table>
-</article>
-{% endblock %}
-"""
-
-
-def make_site(root: Path, pages: int) -> Path:
-    files: dict[str, str | bytes] = {
-        "pushgen.yaml": "context:\n  site_name: Bench\n  title: Bench\n",
-        "templates/base.html": LAYOUT,
-        "templates/partials/header.html": HEADER,
-        "templates/partials/footer.html": FOOTER,
-        "pages/index.html": PAGE.replace("N", "0").replace("section-0", "section-0"),
-        "pages/about.html": PAGE.replace("N", "0"),
-        "pages/docs/index.html": PAGE.replace("N", "0"),
-        "static/css/site.css": '@import "base.css";\n@import "layout.css" screen;\nbody{margin:0}\n',
-        "static/css/base.css": '@font-face{font-family:B;src:url(../fonts/b.woff2) format("woff2"),url(../fonts/b.woff) format("woff")}\n'
-        "html{font-family:B}\n",
-        "static/css/layout.css": "main{max-width:60em}\nheader{background:url(../img/bg.png)}\n",
-        "static/css/print.css": "nav{display:none}\n",
-        "static/fonts/b.woff2": b"wOF2" + b"\0" * 2000,
-        "static/fonts/b.woff": b"wOFF" + b"\0" * 2000,
-        "static/img/icon.svg": "<svg xmlns='http://www.w3.org/2000/svg'/>",
-        "static/img/bg.png": b"\x89PNG",
-        "static/js/app.js": 'import {a} from "./a.js";\nimport "./b.js";\nconsole.log(a);\n',
-        "static/js/a.js": 'export {c as a} from "./c.js";\n',
-        "static/js/b.js": "export default 1;\n",
-        "static/js/c.js": "export const c = 1;\n",
-        "static/js/stats.js": "void 0;\n",
-    }
-    sections = 20
-    for s in range(sections):
-        files[f"static/css/section-{s}.css"] = f"h1{{color:#{s:03d}}}\n"
-    for i in range(pages - 3):
-        files[f"pages/p/{i}.html"] = PAGE.replace("section-N", f"section-{i % sections}").replace(
-            "N", str(i)
-        )
-        files[f"static/img/photo-{i}.png"] = b"\x89PNG"
-        files[f"static/img/photo-{i}@2x.png"] = b"\x89PNG"
-    files["static/img/photo-0.png"] = b"\x89PNG"
-    files["static/img/photo-0@2x.png"] = b"\x89PNG"
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content if isinstance(content, bytes) else content.encode())
-    return root
+# make_site (the default shape) stays importable from here for the other benches.
+__all__ = ["floor", "main", "make_site", "peer_command", "peer_scan"]
 
 
 def floor(site: Path) -> None:
@@ -187,6 +128,62 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the build's workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed_both(fn: Callable[[], object]) -> tuple[float, float]:
+    """(wall, CPU) seconds of ``fn()``."""
+    cpu, started = cpu_seconds(), time.perf_counter()
+    fn()
+    return time.perf_counter() - started, cpu_seconds() - cpu
+
+
+SHAPE_RUNS: dict[str, int | None] = {"floor": 0, "build -j1": 1, "build -j2": 2, "default": None}
+
+
+def run_shape(shape: str, pages: int, rounds: int) -> dict[str, list[tuple[float, float]]]:
+    """Interleaved rounds of the floor and the full build (-j1, -j2, default) of one shape."""
+    work = Path(tempfile.mkdtemp(prefix=f"pushgen-bench-{shape}-"))
+    try:
+        site = SHAPES[shape](work / "site", pages)
+        FOUND[(pages, f"{shape} build")] = entries(site, 1)  # warms caches and imports
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in SHAPE_RUNS}
+        for _ in range(rounds):
+            for name, jobs in SHAPE_RUNS.items():
+                if name == "floor":
+                    times[name].append(timed_both(lambda: floor(site)))
+                    continue
+                shutil.rmtree(site / "_site", ignore_errors=True)
+                times[name].append(timed_both(functools.partial(full_build, site, jobs)))
+        return times
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def shape_table(results: dict[tuple[str, int], dict[str, list[tuple[float, float]]]]) -> str:
+    lines = [
+        "| shape | pages | what | median s | min s | max s | x floor | CPU s | x floor CPU "
+        "| entries found |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for (shape, pages), times in results.items():
+        wall_floor = statistics.median(w for w, _ in times["floor"])
+        cpu_floor = statistics.median(c for _, c in times["floor"])
+        for name, values in times.items():
+            walls = [w for w, _ in values]
+            wall, cpu = statistics.median(walls), statistics.median(c for _, c in values)
+            found = "" if name == "floor" else FOUND.get((pages, f"{shape} build"), "")
+            lines.append(
+                f"| {shape} | {pages} | {name} | {wall:.3f} | {min(walls):.3f} | {max(walls):.3f} "
+                f"| {wall / wall_floor:.2f} | {cpu:.3f} | {cpu / cpu_floor:.2f} | {found} |"
+            )
+    return "\n".join(lines)
+
+
 FOUND: dict[tuple[int, str], int] = {}
 
 
@@ -200,6 +197,10 @@ def rendered_site(site: Path, root: Path) -> Path:
     shutil.copytree(site / "static", root / "static", copy_function=os.link)
     shutil.copyfile(site / "pushgen.yaml", root / "pushgen.yaml")
     return root
+
+
+def full_build(site: Path, jobs: int | None) -> None:
+    build_site(load_config(site), jobs=jobs, full=True)
 
 
 def entries(site: Path, jobs: int) -> int:
@@ -273,9 +274,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--no-peer", action="store_true", help="skip http2-push-manifest")
     parser.add_argument(
+        "--shape",
+        choices=[*SHAPES, "all"],
+        help="measure these generated site shapes (bench/shapes.py) against the floor",
+    )
+    parser.add_argument(
         "--markdown", type=Path, help="also write the table into this file between markers"
     )
     args = parser.parse_args(argv)
+    if args.shape is not None:
+        return main_shapes(args)
     peer = None if args.no_peer else peer_command()
     results = {n: run(n, args.rounds, peer) for n in args.pages}
     text = table(results, args.rounds)
@@ -286,6 +294,28 @@ def main(argv: list[str] | None = None) -> int:
             args.markdown,
             "build_bench",
             f"`{command}` ({args.rounds} rounds, interleaved):\n\n{text}",
+        )
+    return 0
+
+
+def main_shapes(args: argparse.Namespace) -> int:
+    shapes = list(SHAPES) if args.shape == "all" else [args.shape]
+    results = {}
+    for pages in args.pages:
+        for shape in shapes:
+            results[(shape, pages)] = run_shape(shape, pages, args.rounds)
+            print(f"{shape} {pages}: done", file=sys.stderr, flush=True)
+    text = shape_table(results)
+    print(text)
+    if args.markdown:
+        command = (
+            f"python bench/build_bench.py --shape {args.shape} "
+            f"--pages {' '.join(map(str, args.pages))} --rounds {args.rounds}"
+        )
+        put_block(
+            args.markdown,
+            "build_shapes",
+            f"`{command}` ({args.rounds} rounds, interleaved; {cores()} cores):\n\n{text}",
         )
     return 0
 

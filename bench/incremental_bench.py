@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from bench_markdown import put_block
-from build_bench import make_site
+from shapes import make_site
 
 from pushgen.build import build_site
 from pushgen.config import load_config

@@ -12,14 +12,14 @@ from __future__ import annotations
 from .pipeline import BuildResult, PageResult, build_site
 from .staging import BuildLockHeld
 from .static import StaticFiles, static_files
-from .workers import PARALLEL_THRESHOLD
+from .workers import choose_workers
 
 __all__ = [
-    "PARALLEL_THRESHOLD",
     "BuildLockHeld",
     "BuildResult",
     "PageResult",
     "StaticFiles",
     "build_site",
+    "choose_workers",
     "static_files",
 ]

@@ -42,7 +42,7 @@ from ..manifest import (
 from ..manifest.check import rule_problems
 from ..manifest.rules import Rule
 from ..manifest.schema import schema_text
-from ..model import Asset, Reference
+from ..model import Asset, Reference, ScanResult
 from ..precompress import precompress
 from ..runtime.encodings import CODINGS
 from ..urls import document_url
@@ -57,6 +57,7 @@ from .incremental import (
     load_state,
     pages_to_render,
     save_state,
+    scan_from_tuple,
     scan_templates,
     state_path,
     written_files,
@@ -89,7 +90,6 @@ from .static import (
 from .workers import (
     PageOutcome,
     Progress,
-    cores,
     render_pages,
 )
 
@@ -201,7 +201,7 @@ class _Run:
     write: bool
     force: bool
     full: bool
-    jobs: int
+    jobs: int | None  # None: chosen by the rendering from what the pages cost
     progress: Progress | None
     started: float = field(default_factory=time.perf_counter)
     existing_text: str | None = None  # the manifest on disk
@@ -243,7 +243,7 @@ def _build(
     jobs: int | None,
     progress: Progress | None,
 ) -> BuildResult:
-    run = _Run(config, strict, write, force, full, jobs if jobs is not None else cores(), progress)
+    run = _Run(config, strict, write, force, full, jobs, progress)
     _read_inputs(run)
     with build_lock(config.output) if write else contextlib.nullcontext():
         _load_previous(run)
@@ -416,6 +416,9 @@ def _resolve(run: _Run, outcomes: list[PageOutcome]) -> _Resolved:
                 # A page not rendered again is resolved again from its saved scan.
                 assert old is not None  # only pages of the previous state go unrendered
                 compact, scan = old.scan, old.scan_result(saved_refs)
+            elif not isinstance(scan, ScanResult):
+                # A worker's scan comes as plain tuples (see workers.py).
+                compact, scan = scan, scan_from_tuple(scan, saved_refs)
             page_assets = resolver.page_assets(page.display, scan)
             found = apply_budget(page_assets.found, config.policy, size_of)
             page_diagnostics = (*scan.diagnostics, *page_assets.diagnostics)

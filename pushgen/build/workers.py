@@ -1,7 +1,10 @@
-"""Rendering pages: in this process, or on every core in a process pool.
+"""Rendering pages: in this process, or on several cores in a process pool.
 
-Large sites render on every core: pages are split into chunks, each worker
-renders, writes and scans its pages, and sends back only the scan results.
+How many workers is measured, not guessed: the build renders its first pages
+here and times them, and :func:`choose_workers` weighs that cost against what a
+pool costs to start and feed. A pool is forked after those pages, so workers
+inherit the renderer with its compiled templates; they get chunks of page
+indexes, render, write and scan their pages, and send back only the scans.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import replace
@@ -23,11 +27,9 @@ from ..errors import Diagnostic
 from ..model import ScanResult
 from ..scan.html import scan_html
 from ..urls import document_url
+from .incremental import CompactScan, scan_tuple
 from .render import Page, Renderer, RenderError
 from .staging import held_locks
-
-# Below this many pages a process pool costs more than it saves.
-PARALLEL_THRESHOLD = 200
 
 Progress = Callable[[int, int], None]
 
@@ -42,28 +44,43 @@ def _die_with_parent() -> None:
         ctypes.CDLL(libc_name, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
 
 
+# What a forked worker renders: set in the build before the fork (the workers
+# inherit them), or by _init_worker where processes are spawned.
 _worker_renderer: Renderer | None = None
+_worker_pages: list[Page] = []
 _worker_staging: Path | None = None
 
 
-def _init_worker(config: SiteConfig, pages: list[Page], staging: Path | None) -> None:
-    global _worker_renderer, _worker_staging
+def _init_worker(
+    spawned: tuple[SiteConfig, list[Page], list[Page], Path | None] | None,
+) -> None:
+    global _worker_renderer, _worker_pages, _worker_staging
     # A forked worker shares the build lock's open file; closing its copy means
     # only the build holds the lock. And a worker must not outlive a killed build.
     for fd in held_locks:
         with contextlib.suppress(OSError):
             os.close(fd)
     _die_with_parent()
-    _worker_renderer = Renderer(config, pages)
-    _worker_staging = staging
+    if spawned is not None:
+        config, all_pages, pages, staging = spawned
+        _worker_renderer = Renderer(config, all_pages)
+        _worker_pages, _worker_staging = pages, staging
 
 
-PageOutcome = tuple[int, ScanResult | None, Diagnostic | None]
+# A page's index, its scan (or, from a worker, the scan as plain tuples: they
+# pickle several times faster than the dataclasses), or the error that stopped it.
+PageOutcome = tuple[int, ScanResult | CompactScan | None, Diagnostic | None]
 
 
-def _render_chunk(chunk: list[tuple[int, Page]]) -> list[PageOutcome]:
+def _render_chunk(start: int, stop: int) -> list[PageOutcome]:
+    """Render pages ``start`` to ``stop`` of the build's list (indexes, not pages, are sent)."""
     assert _worker_renderer is not None
-    return [_render_one(_worker_renderer, _worker_staging, index, page) for index, page in chunk]
+    renderer, staging, pages = _worker_renderer, _worker_staging, _worker_pages
+    outcomes: list[PageOutcome] = []
+    for index in range(start, stop):
+        _, scan, error = _render_one(renderer, staging, index, pages[index])
+        outcomes.append((index, None if scan is None else scan_tuple(scan), error))
+    return outcomes
 
 
 def _write(target: Path, data: bytes) -> None:
@@ -91,7 +108,7 @@ def _render_one(
     index: int,
     page: Page,
     writer: Callable[[Path, bytes], object] = _write,
-) -> PageOutcome:
+) -> tuple[int, ScanResult | None, Diagnostic | None]:
     try:
         rendered = renderer.render(page)
     except RenderError as exc:
@@ -152,20 +169,52 @@ def choose_workers(
     return best
 
 
+# The first pages are rendered here and timed: at least PROBE_MIN of them after
+# the first (which compiles the shared templates, once for every worker too),
+# until PROBE_SECONDS or PROBE_MAX. A few milliseconds that are not lost: those
+# pages are done.
+PROBE_MIN = 4
+PROBE_MAX = 32
+PROBE_SECONDS = 0.03
+# An explicit ``-j N`` still leaves a pool out for fewer pages than this per worker.
+MIN_CHUNK = 16
+
+
 def _render_serially(
     renderer: Renderer,
     staging: Path | None,
     indexed: list[tuple[int, Page]],
     write: Callable[[Path, bytes], object],
     progress: Progress | None,
+    *,
+    total: int,
 ) -> list[PageOutcome]:
-    total = len(indexed)
-    outcomes = []
-    for done, (index, page) in enumerate(indexed, 1):
+    outcomes: list[PageOutcome] = []
+    done = total - len(indexed)
+    for index, page in indexed:
         outcomes.append(_render_one(renderer, staging, index, page, write))
+        done += 1
         if progress and (done % 50 == 0 or done == total):
             progress(done, total)
     return outcomes
+
+
+def _probe(
+    renderer: Renderer, staging: Path | None, pages: list[Page], available: int
+) -> tuple[int, list[PageOutcome]]:
+    """Render and time the first pages; return the worker count for the rest, and their outcomes."""
+    outcomes: list[PageOutcome] = [_render_one(renderer, staging, 0, pages[0])] if pages else []
+    started = time.perf_counter()
+    elapsed = 0.0
+    while len(outcomes) < len(pages) and len(outcomes) <= PROBE_MAX:
+        index = len(outcomes)
+        outcomes.append(_render_one(renderer, staging, index, pages[index]))
+        elapsed = time.perf_counter() - started
+        if len(outcomes) > PROBE_MIN and elapsed >= PROBE_SECONDS:
+            break
+    timed = len(outcomes) - 1
+    per_page = elapsed / timed if timed else 0.0
+    return choose_workers(len(pages) - len(outcomes), per_page, available), outcomes
 
 
 def render_pages(
@@ -173,60 +222,107 @@ def render_pages(
     all_pages: list[Page],
     pages: list[Page],
     staging: Path | None,
-    jobs: int,
+    jobs: int | None,
     progress: Progress | None,
     side_work: Callable[[], None],
 ) -> list[PageOutcome]:
     """Render ``pages`` (``url_for`` knows ``all_pages``); outcomes index into ``pages``.
+
+    ``jobs`` is the number of worker processes, or None to choose it from the
+    measured cost of the first pages and the cores this process may use.
 
     ``side_work`` (copying static files: I/O, and sendfile releases the GIL) runs
     while pages render: in a thread beside a serial render, or in this process
     once the workers are forked (forking while a thread runs could deadlock them).
     """
     total = len(pages)
-    indexed = list(enumerate(pages))
-    if jobs <= 1 or total < PARALLEL_THRESHOLD:
-        if staging is not None:
-            for directory in sorted({(staging / p.output).parent for p in pages}):
-                directory.mkdir(parents=True, exist_ok=True)
-        renderer = Renderer(config, all_pages)
-        if cores() < 2:
-            # On one core a thread for the I/O only adds switches between the two
-            # (0.35 s of a 2.4 s build of 1,000 pages under taskset): all in turn.
-            side_work()
-            return _render_serially(renderer, staging, indexed, _write_new, progress)
-        # Writing is I/O too: pages go to the same thread as the static files, so
-        # rendering never waits on the disk. Directories are made up front (no two
-        # threads race for them).
-        io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pushgen-io")
-        pending: list[Future[object]] = [io.submit(side_work)]
+    renderer = Renderer(config, all_pages)
+    available = cores()
+    done: list[PageOutcome] = []
+    if jobs is not None:
+        workers = min(jobs, total // MIN_CHUNK)
+    elif available < 2:
+        workers = 1
+    else:
+        workers, done = _probe(renderer, staging, pages, available)
+    rest = list(enumerate(pages))[len(done) :]
+    if workers <= 1:
+        return done + _render_here(renderer, staging, rest, available, progress, side_work)
+    spawn = None if os.name == "posix" else (config, all_pages, pages, staging)
+    return done + _render_in_pool(
+        renderer, pages, staging, len(done), workers, progress, side_work, spawn
+    )
 
-        def write(target: Path, data: bytes) -> None:
-            pending.append(io.submit(_write_new, target, data))
 
-        try:
-            outcomes = _render_serially(renderer, staging, indexed, write, progress)
-        finally:
-            io.shutdown(wait=True)
-        for future in pending:
-            future.result()  # re-raise a failed write or copy here
-        return outcomes
-    # Several chunks per worker evens out pages of different cost; fork shares the
-    # already-imported modules with the workers at no cost.
-    chunk_size = max(16, total // (jobs * 8))
-    chunks = [indexed[i : i + chunk_size] for i in range(0, total, chunk_size)]
-    context = multiprocessing.get_context("fork" if os.name == "posix" else "spawn")
-    outcomes = []
-    with ProcessPoolExecutor(
-        max_workers=jobs,
-        mp_context=context,
-        initializer=_init_worker,
-        initargs=(config, all_pages, staging),
-    ) as pool:
-        results = pool.map(_render_chunk, chunks)  # submits every chunk: workers are forked
+def _render_here(
+    renderer: Renderer,
+    staging: Path | None,
+    indexed: list[tuple[int, Page]],
+    available: int,
+    progress: Progress | None,
+    side_work: Callable[[], None],
+) -> list[PageOutcome]:
+    """Render in this process, writing (and copying the static files) in a thread when there is a core for it."""
+    total = (indexed[-1][0] + 1) if indexed else 0
+    if staging is not None:
+        for directory in sorted({(staging / p.output).parent for _, p in indexed}):
+            directory.mkdir(parents=True, exist_ok=True)
+    if available < 2:
+        # On one core a thread for the I/O only adds switches between the two
+        # (0.35 s of a 2.4 s build of 1,000 pages under taskset): all in turn.
         side_work()
-        for result in results:
-            outcomes.extend(result)
-            if progress:
-                progress(len(outcomes), total)
+        return _render_serially(renderer, staging, indexed, _write_new, progress, total=total)
+    # Writing is I/O too: pages go to the same thread as the static files, so
+    # rendering never waits on the disk. Directories are made up front (no two
+    # threads race for them).
+    io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pushgen-io")
+    pending: list[Future[object]] = [io.submit(side_work)]
+
+    def write(target: Path, data: bytes) -> None:
+        pending.append(io.submit(_write_new, target, data))
+
+    try:
+        outcomes = _render_serially(renderer, staging, indexed, write, progress, total=total)
+    finally:
+        io.shutdown(wait=True)
+    for future in pending:
+        future.result()  # re-raise a failed write or copy here
+    return outcomes
+
+
+def _render_in_pool(
+    renderer: Renderer,
+    pages: list[Page],
+    staging: Path | None,
+    first: int,
+    workers: int,
+    progress: Progress | None,
+    side_work: Callable[[], None],
+    spawn: tuple[SiteConfig, list[Page], list[Page], Path | None] | None,
+) -> list[PageOutcome]:
+    """Render ``pages[first:]`` on ``workers`` forked processes; copy the static files meanwhile.
+
+    ``spawn`` is what a spawned worker (where there is no fork) needs to make its own renderer.
+    """
+    global _worker_renderer, _worker_pages, _worker_staging
+    total = len(pages)
+    # Several chunks per worker evens out pages of different cost.
+    chunk_size = max(MIN_CHUNK, (total - first) // (workers * 8))
+    bounds = [(i, min(i + chunk_size, total)) for i in range(first, total, chunk_size)]
+    context = multiprocessing.get_context("spawn" if spawn else "fork")
+    # Forked workers inherit these (and the templates the renderer compiled).
+    _worker_renderer, _worker_pages, _worker_staging = renderer, pages, staging
+    outcomes: list[PageOutcome] = []
+    try:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(spawn,)
+        ) as pool:
+            futures = [pool.submit(_render_chunk, start, stop) for start, stop in bounds]
+            side_work()  # after the fork: the workers are running
+            for future in futures:
+                outcomes.extend(future.result())
+                if progress:
+                    progress(first + len(outcomes), total)
+    finally:
+        _worker_renderer, _worker_pages, _worker_staging = None, [], None
     return outcomes

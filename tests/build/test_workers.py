@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from pushgen.build import build_site
 from pushgen.build.workers import POOL_START_S, choose_workers
+from pushgen.config import load_config
+from tests.sites import SMALL_SITE, write_site
 
 
 def test_a_tiny_site_renders_in_one_process() -> None:
@@ -48,3 +53,26 @@ def test_the_break_even_point_follows_the_pool_start_cost() -> None:
     small = int(2 * 2 * POOL_START_S / per_page)  # saves about the start-up cost only
     assert choose_workers(small // 2, per_page, 2) == 1
     assert choose_workers(small * 10, per_page, 2) == 2
+
+
+def test_every_worker_count_writes_the_same_bytes(tmp_path: Path) -> None:
+    # -j1, the measured choice and three workers (the pool's path: 123 pages).
+    files = dict(SMALL_SITE)
+    for i in range(120):
+        files[f"pages/p/{i:03d}.html"] = (
+            '{% extends "base.html" %}{% block body %}<p>' + str(i) + "</p>{% endblock %}"
+        )
+    outputs = []
+    for jobs in (1, None, 3):
+        site = write_site(tmp_path / f"j{jobs}", files)
+        result = build_site(load_config(site), jobs=jobs)
+        assert result.rendered == 123
+        # The output and the manifest (the state names its own folder, so differs).
+        written = {
+            str(p.relative_to(site)): p.read_bytes()
+            for p in (site / "_site").rglob("*")
+            if p.is_file()
+        }
+        written["push-manifest.yaml"] = (site / "push-manifest.yaml").read_bytes()
+        outputs.append(written)
+    assert outputs[0] == outputs[1] == outputs[2]
