@@ -93,7 +93,22 @@ from .workers import (
     render_pages,
 )
 
-__all__ = ["BuildResult", "PageResult", "build_site"]
+__all__ = ["PHASES", "BuildResult", "PageResult", "build_site"]
+
+# The phases BuildResult.phases times: what bench/profile_build.py breaks a build into.
+PHASES = (
+    "read",  # the manifest on disk, finding the pages, the output checks
+    "state",  # loading the previous build's state, scanning the templates
+    "staging",  # clearing what killed builds left, the staging folder
+    "choose",  # the pages to render (incremental: what changed)
+    "render",  # render, write and scan the pages (in workers or here)
+    "static",  # copying the static files (beside "render", so inside its time)
+    "resolve",  # stylesheets, modules and every page's assets
+    "manifest",  # hand rules checked, the new routes put into the manifest text
+    "precompress",  # brotli and gzip siblings of the static text files
+    "swap",  # the manifest staged, the output swapped in, the spare updated
+    "save",  # the schema and the state for the next build
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +133,9 @@ class BuildResult:
     manifest_text: str = ""
     # Pages rendered by this build (fewer than all when it was incremental).
     rendered: int = 0
+    # Wall-clock seconds of the build's phases, in order (see PHASES); the static
+    # files are copied during "render" (beside it), so "static" overlaps it.
+    phases: dict[str, float] = field(default_factory=dict)
 
     @property
     def warnings(self) -> list[Diagnostic]:
@@ -219,6 +237,16 @@ class _Run:
     spare_missing: set[str] | None = None
     render: list[Page] = field(default_factory=list)  # the pages this build renders
     static: StaticCopy | None = None  # set by _copy_static_files, beside the rendering
+    phases: dict[str, float] = field(default_factory=dict)  # see BuildResult.phases
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Add the wall-clock time of the block to phase ``name``."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases[name] = self.phases.get(name, 0.0) + time.perf_counter() - started
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,30 +272,38 @@ def _build(
     progress: Progress | None,
 ) -> BuildResult:
     run = _Run(config, strict, write, force, full, jobs, progress)
-    _read_inputs(run)
+    with run.phase("read"):
+        _read_inputs(run)
     with build_lock(config.output) if write else contextlib.nullcontext():
-        _load_previous(run)
+        with run.phase("state"):
+            _load_previous(run)
         if write:
-            _make_staging(run)
+            with run.phase("staging"):
+                _make_staging(run)
         try:
-            _choose_pages(run)
-            outcomes = render_pages(
-                config,
-                run.pages,
-                run.render,
-                run.staging,
-                run.jobs,
-                progress,
-                side_work=functools.partial(_copy_static_files, run),
-            )
-            resolved = _resolve(run, outcomes)
-            result = _make_result(run, resolved)
+            with run.phase("choose"):
+                _choose_pages(run)
+            with run.phase("render"):
+                outcomes = render_pages(
+                    config,
+                    run.pages,
+                    run.render,
+                    run.staging,
+                    run.jobs,
+                    progress,
+                    side_work=functools.partial(_copy_static_files, run),
+                )
+            with run.phase("resolve"):
+                resolved = _resolve(run, outcomes)
+            with run.phase("manifest"):
+                result = _make_result(run, resolved)
             if run.staging is not None:
                 _publish(run, resolved, result)
         finally:
             if run.staging is not None:
                 shutil.rmtree(run.staging, ignore_errors=True)
     result.seconds = time.perf_counter() - run.started
+    result.phases = run.phases
     return result
 
 
@@ -352,13 +388,14 @@ def _choose_pages(run: _Run) -> None:
 def _copy_static_files(run: _Run) -> None:
     """Copy the static files into the staging folder (the side work beside the rendering)."""
     config, staging, previous = run.config, run.staging, run.previous
-    if staging is None:
-        files, stats, folders, skipped = static_sources(config)
-        run.static = (files, stats, set(), folders, skipped)
-    elif previous is not None and run.spare_missing is not None:
-        run.static = update_static(config, staging, previous.static, run.spare_missing)
-    else:
-        run.static = copy_static(config, staging)
+    with run.phase("static"):
+        if staging is None:
+            files, stats, folders, skipped = static_sources(config)
+            run.static = (files, stats, set(), folders, skipped)
+        elif previous is not None and run.spare_missing is not None:
+            run.static = update_static(config, staging, previous.static, run.spare_missing)
+        else:
+            run.static = copy_static(config, staging)
 
 
 def _resolve(run: _Run, outcomes: list[PageOutcome]) -> _Resolved:
@@ -481,11 +518,24 @@ def _commit_manifest(pending: Path | None, manifest: Path) -> None:
 
 
 def _publish(run: _Run, resolved: _Resolved, result: BuildResult) -> None:
-    """Swap the staging folder in, rename the manifest into place, keep the spare, save the state."""
-    config, previous, state, staging = run.config, run.previous, resolved.state, run.staging
+    """Precompress, swap the staging folder in, rename the manifest into place, keep the spare, save the state."""
+    staging, state = run.staging, resolved.state
+    assert staging is not None and run.static is not None
+    with run.phase("precompress"):
+        siblings, recompressed = _precompress(run, staging, run.static[1].keys())
+    state.outputs |= siblings
+    with run.phase("swap"):
+        _swap(run, state, result.manifest_text, recompressed)
+    with run.phase("save"):
+        _save(run, state)
+    result.written = True
+
+
+def _swap(run: _Run, state: BuildState, text: str, recompressed: set[str]) -> None:
+    """Stage the manifest, swap the output in, rename the manifest, bring the spare up to date."""
+    config, previous, staging = run.config, run.previous, run.staging
     assert staging is not None and run.static is not None
     _, static_stats, static_changed, static_folders, _ = run.static
-    text = result.manifest_text
     # The output and the manifest are two files, so no one step can
     # replace both. The new manifest is written durably first; the
     # output folder is exchanged and the manifest renamed into place
@@ -495,8 +545,6 @@ def _publish(run: _Run, resolved: _Resolved, result: BuildResult) -> None:
     pending = (
         stage_file(config.manifest, text.encode("utf-8")) if run.existing_text != text else None
     )
-    siblings, recompressed = _precompress(run, staging, static_stats.keys())
-    state.outputs |= siblings
     spare = spare_path(config.output, state.spare) if state.spare else None
     folders = output_folders(run.pages, static_folders)
     output_untouched = previous is not None and untouched(config.output, previous.output_folders)
@@ -530,6 +578,11 @@ def _publish(run: _Run, resolved: _Resolved, result: BuildResult) -> None:
             # be kept or brought up to date is not used.
             shutil.rmtree(spare, ignore_errors=True)
             state.spare = ""
+
+
+def _save(run: _Run, state: BuildState) -> None:
+    """Write the manifest's schema beside it (when it changed) and the state for the next build."""
+    config, previous = run.config, run.previous
     schema_path = config.manifest.with_name(SCHEMA_NAME)
     if _read_text(schema_path) != schema_text():
         try:
@@ -539,7 +592,6 @@ def _publish(run: _Run, resolved: _Resolved, result: BuildResult) -> None:
     # A state older than the output is safe: it only makes the next
     # build redo work (every change is judged against it).
     save_state(config, state, previous)
-    result.written = True
 
 
 def _precompress(
