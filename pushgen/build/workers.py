@@ -129,11 +129,13 @@ def cores() -> int:
 
 
 # What a pool of forked workers costs beyond the work it shares out, measured on
-# the build's shapes (bench/build_bench.py, docs/performance.md): starting one
-# worker (fork, its first chunk's hand-off, joining it at the end), and the main
-# process's time per page for sending a chunk out and taking the scan back.
-POOL_START_S = 0.012
-HANDOFF_S = 0.00004
+# the build's shapes (bench/build_bench.py --shape): starting one worker (fork,
+# the executor's queues, joining it at the end: 8-10 ms for one or two workers of
+# a build process), and the main process's time per page for taking a scan back
+# (5-250 us unpickling and rebuilding a scan, less the 3-2,000 us of compacting
+# it that the main process then saves; 20 us allows for the queue's thread).
+POOL_START_S = 0.010
+HANDOFF_S = 0.00002
 # A pool must save at least this share of the serial time: the estimate comes
 # from a handful of pages, and a loaded machine shares its cores.
 POOL_MARGIN = 0.15
@@ -144,6 +146,7 @@ def choose_workers(
     per_page_s: float,
     cores: int,
     *,
+    busy: float = 0.0,
     start_s: float = POOL_START_S,
     handoff_s: float = HANDOFF_S,
     margin: float = POOL_MARGIN,
@@ -151,22 +154,46 @@ def choose_workers(
     """How many worker processes make ``pages`` jobs of ``per_page_s`` each fastest; 1 means none.
 
     A pure function of its inputs: ``per_page_s`` is measured (a few pages done
-    serially and timed), ``cores`` is what the process may run on (:func:`cores`).
+    serially and timed), ``cores`` is what the process may run on (:func:`cores`),
+    ``busy`` how many other processes want a core meanwhile (:func:`busy_cores`).
+    Workers go only on idle cores, ``round(cores - busy)`` of them: on cores
+    others use, a worker gains little (measured: a 2-core machine at load 4-6
+    made ``-j2`` builds slower than ``-j1``) and slows the others down.
+
     Serially the work takes ``pages * per_page_s``; on ``n`` workers it takes
-    ``n * start_s`` to start them, ``pages * per_page_s / n`` to do, and
+    ``pages * per_page_s / n``, plus ``n * start_s`` to start them and
     ``pages * handoff_s`` in the main process to hand out and take back. A pool
     is chosen only when it saves more than ``margin`` of the serial time, and no
     more workers than it pays to add.
     """
-    if pages < 2 or cores < 2 or per_page_s <= 0:
+    idle = min(cores, round(cores - busy))
+    if pages < 2 or idle < 2 or per_page_s <= 0:
         return 1
-    serial = pages * per_page_s
-    best, best_time = 1, serial * (1 - margin)
-    for n in range(2, min(cores, pages) + 1):
-        estimate = n * start_s + serial / n + pages * handoff_s
+    work = pages * per_page_s
+    best, best_time = 1, work * (1 - margin)
+    for n in range(2, min(idle, pages) + 1):
+        estimate = n * start_s + work / n + pages * handoff_s
         if estimate < best_time:
             best, best_time = n, estimate
     return best
+
+
+def busy_cores() -> float:
+    """Other processes running now: Linux's count of runnable tasks less this one.
+
+    The count of this moment (/proc/loadavg's fourth field), not the load
+    average: that trails by a minute, so the workers of the build before would
+    count against this one. Elsewhere, the 1-minute load average less this process.
+    """
+    try:
+        with open("/proc/loadavg", "rb") as file:
+            running = int(file.read().split()[3].split(b"/")[0])
+    except (OSError, IndexError, ValueError):
+        try:
+            return max(0.0, os.getloadavg()[0] - 1.0)
+        except OSError:  # no load average on this system
+            return 0.0
+    return max(0.0, running - 1.0)
 
 
 # The first pages are rendered here and timed: at least PROBE_MIN of them after
@@ -204,17 +231,21 @@ def _probe(
 ) -> tuple[int, list[PageOutcome]]:
     """Render and time the first pages; return the worker count for the rest, and their outcomes."""
     outcomes: list[PageOutcome] = [_render_one(renderer, staging, 0, pages[0])] if pages else []
-    started = time.perf_counter()
+    # CPU time (no thread runs yet): what a page costs, whatever else the machine does.
+    started = time.process_time()
     elapsed = 0.0
+    busy = [busy_cores()]  # sampled with every page: one moment's count is noisy
     while len(outcomes) < len(pages) and len(outcomes) <= PROBE_MAX:
         index = len(outcomes)
         outcomes.append(_render_one(renderer, staging, index, pages[index]))
-        elapsed = time.perf_counter() - started
+        elapsed = time.process_time() - started
+        busy.append(busy_cores())
         if len(outcomes) > PROBE_MIN and elapsed >= PROBE_SECONDS:
             break
     timed = len(outcomes) - 1
     per_page = elapsed / timed if timed else 0.0
-    return choose_workers(len(pages) - len(outcomes), per_page, available), outcomes
+    rest = len(pages) - len(outcomes)
+    return choose_workers(rest, per_page, available, busy=sum(busy) / len(busy)), outcomes
 
 
 def render_pages(

@@ -23,6 +23,14 @@ def test_a_large_site_renders_on_every_core_it_pays_to_use() -> None:
     assert choose_workers(10_000, 0.001, 4) == 4
 
 
+def test_a_machine_busy_with_other_work_gets_fewer_workers() -> None:
+    # Workers go on idle cores only: two cores, one or both busy, none to spare.
+    assert choose_workers(10_000, 0.001, 2, busy=2.0) == 1
+    assert choose_workers(10_000, 0.001, 2, busy=1.0) == 1
+    assert choose_workers(10_000, 0.001, 2, busy=0.3) == 2
+    assert choose_workers(10_000, 0.001, 8, busy=5.0) == 3
+
+
 def test_one_core_or_one_page_never_starts_a_pool() -> None:
     assert choose_workers(100_000, 0.01, 1) == 1
     assert choose_workers(1, 10.0, 8) == 1
