@@ -45,6 +45,8 @@ def load(name: str) -> ModuleType:
         "runtime_bench",
         "build_bench",
         "incremental_bench",
+        "scale_bench",
+        "profile_build",
         "browser_bench",
         "app_bench",
         "scan_bench",
@@ -150,3 +152,50 @@ def test_browser_bench_runs_one_tiny_round() -> None:
         assert page_load.timings["text"] >= page_load.timings["font"], (key, page_load)
     text = bench.report(samples, 5.0)
     assert "| static, no hints |" in text and "| static, 103 Early Hints only |" in text
+
+
+def test_every_site_shape_builds_and_finds_its_assets(tmp_path: Path) -> None:
+    """The build benchmarks' generated sites build without a warning, each with its assets."""
+    from pushgen.build import build_site
+    from pushgen.config import load_config
+
+    shapes = load("shapes")
+    assert {"default", "small", "large", "deep", "css", "modules"} <= set(shapes.SHAPES)
+    for name, make in shapes.SHAPES.items():
+        site = make(tmp_path / name, 30)
+        result = build_site(load_config(site), jobs=1)
+        assert result.pages and not result.diagnostics, name
+        assert result.asset_count >= 1, name
+
+
+def test_build_bench_shapes_table_has_every_run(tmp_path: Path) -> None:
+    bench = load("build_bench")
+    doc = tmp_path / "performance.md"
+    assert (
+        bench.main(["--shape", "deep", "--pages", "20", "--rounds", "1", "--markdown", str(doc)])
+        == 0
+    )
+    text = doc.read_text()
+    for run in ("floor", "build -j1", "build -j2", "default"):
+        assert f"| deep | 20 | {run} |" in text
+    assert "<!-- build_shapes:begin -->" in text
+
+
+def test_profile_build_breaks_the_build_into_its_phases(tmp_path: Path) -> None:
+    bench = load("profile_build")
+    doc = tmp_path / "performance.md"
+    assert bench.main(["--pages", "20", "--rounds", "1", "--markdown", str(doc)]) == 0
+    text = doc.read_text()
+    for row in ("start-up and imports", "render", "resolve", "manifest", "save", "jinja2 render"):
+        assert f"| {row}" in text or f"|   one process: {row}" in text, row
+
+
+@pytest.mark.timeout(300)
+def test_scale_bench_builds_in_a_child_and_reports_memory(tmp_path: Path) -> None:
+    bench = load("scale_bench")
+    doc = tmp_path / "performance.md"
+    assert bench.main(["--pages", "40", "--shape", "small", "--markdown", str(doc)]) == 0
+    rows = [line for line in doc.read_text().splitlines() if line.startswith("| 40 |")]
+    assert [row.split(" | ")[1] for row in rows] == ["full build", "one page", "no change"]
+    # One page edited: one rendered; nothing edited: none.
+    assert [row.split(" | ")[9] for row in rows] == ["40", "1", "0"]
