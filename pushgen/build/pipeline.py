@@ -50,6 +50,7 @@ from .graph import Resolver, apply_budget, scan_doc
 from .incremental import (
     AssetTable,
     BuildState,
+    CompactScan,
     PageState,
     StaticFile,
     TemplateFile,
@@ -283,18 +284,19 @@ def _build(
         try:
             with run.phase("choose"):
                 _choose_pages(run)
-            with run.phase("render"):
-                outcomes = render_pages(
-                    config,
-                    run.pages,
-                    run.render,
-                    run.staging,
-                    run.jobs,
-                    progress,
-                    side_work=functools.partial(_copy_static_files, run),
-                )
-            with run.phase("resolve"):
-                resolved = _resolve(run, outcomes)
+            batches = render_pages(
+                config,
+                run.pages,
+                run.render,
+                run.staging,
+                run.jobs,
+                progress,
+                side_work=functools.partial(_copy_static_files, run),
+            )
+            # Rendering runs as _resolve takes its batches (see _Scans): the
+            # time spent waiting for them counts as "render", not "resolve".
+            with run.phase("resolve"), contextlib.closing(batches):
+                resolved = _resolve(run, batches)
             with run.phase("manifest"):
                 result = _make_result(run, resolved)
             if run.staging is not None:
@@ -398,17 +400,59 @@ def _copy_static_files(run: _Run) -> None:
             run.static = copy_static(config, staging)
 
 
-def _resolve(run: _Run, outcomes: list[PageOutcome]) -> _Resolved:
+class _Scans:
+    """The rendered pages' scans as their batches come back from render_pages.
+
+    In a pool, pages are resolved while later chunks still render: the main
+    process has a core's worth of waiting to fill. A page's scan is taken once
+    (and let go: a 100,000-page build holds no more of them than it must).
+    """
+
+    def __init__(self, run: _Run, batches: Iterator[list[PageOutcome]]) -> None:
+        self._render = run.render
+        self._batches = batches
+        self._pending = {p.source for p in run.render}
+        self._scans: dict[str, ScanResult | CompactScan] = {}
+        self.errors: list[Diagnostic] = []
+        self.waited = 0.0  # seconds spent waiting for the rendering
+        self._next()  # the first batch comes once the static files are copied
+
+    def _next(self) -> bool:
+        started = time.perf_counter()
+        batch = next(self._batches, None)
+        self.waited += time.perf_counter() - started
+        if batch is None:
+            return False
+        for index, scan, error in batch:
+            source = self._render[index].source
+            self._pending.discard(source)
+            if error is not None:
+                self.errors.append(error)
+            elif scan is not None:
+                self._scans[source] = scan
+        return True
+
+    def take(self, source: str) -> ScanResult | CompactScan | None:
+        """The scan of ``source`` when this build rendered it (waiting for it), else None."""
+        while source in self._pending and self._next():
+            pass
+        return self._scans.pop(source, None)
+
+    def finish(self) -> None:
+        """Take what is left; raise the errors that stopped pages from rendering."""
+        while self._next():
+            pass
+        if self.errors:
+            raise BuildError(self.errors)
+
+
+def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved:
     """Follow every page's references (again only where something changed) into its assets."""
     config, previous, pages = run.config, run.previous, run.pages
-    assert run.static is not None  # _copy_static_files ran beside the rendering
+    scans = _Scans(run, batches)
+    assert run.static is not None  # _copy_static_files ran before the first batch
     static, static_stats, _, _, skipped = run.static
     run.diagnostics.extend(skipped)
-    errors = [d for _, _, d in outcomes if d is not None]
-    if errors:
-        raise BuildError(errors)
-    page_files = output_page_files(run.staging, pages, run.render, previous)
-    scans = {run.render[index].source: scan for index, scan, _ in outcomes if scan is not None}
     known = set(static) | {p.output for p in pages}
 
     files = StaticFiles(static, config.base_path)
@@ -433,7 +477,6 @@ def _resolve(run: _Run, outcomes: list[PageOutcome]) -> _Resolved:
         assets=previous.assets if previous else AssetTable(),
     )
     state.outputs = frozenset(p.output for p in pages) | static_stats.keys()
-    state.page_files = page_files
     if run.write and config.output.is_dir():
         state.spare = secrets.token_hex(8)  # the output this build replaces
     results: list[PageResult] = []
@@ -441,7 +484,9 @@ def _resolve(run: _Run, outcomes: list[PageOutcome]) -> _Resolved:
     unchanged: set[str] = set()
     saved_refs: dict[tuple[object, ...], Reference] = {}  # of the saved scans
     for page in pages:
-        scan = scans.get(page.source)
+        scan = scans.take(page.source)
+        if scans.errors:
+            break  # the build stops: finish() below gathers every error
         old = previous.pages.get(page.source) if previous else None
         if scan is None and old is not None and not (old.touched & changed_files):
             page_state = old
@@ -471,6 +516,10 @@ def _resolve(run: _Run, outcomes: list[PageOutcome]) -> _Resolved:
         assets = page_state.assets(state.assets)
         results.append(PageResult(page, assets))
         routes[page.route] = assets
+    scans.finish()
+    run.phases["render"] = run.phases.get("render", 0.0) + scans.waited
+    run.phases["resolve"] = run.phases.get("resolve", 0.0) - scans.waited
+    state.page_files = output_page_files(run.staging, pages, run.render, previous)
     state.docs = dict(previous.docs) if previous else {}
     state.keep_docs({k: v for k, v in resolver.docs.items() if k not in reused})
     return _Resolved(state, results, routes, unchanged, known, len(static))

@@ -17,7 +17,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -256,15 +256,18 @@ def render_pages(
     jobs: int | None,
     progress: Progress | None,
     side_work: Callable[[], None],
-) -> list[PageOutcome]:
-    """Render ``pages`` (``url_for`` knows ``all_pages``); outcomes index into ``pages``.
+) -> Generator[list[PageOutcome], None, None]:
+    """Render ``pages`` (``url_for`` knows ``all_pages``); yield their outcomes in batches, in order.
 
-    ``jobs`` is the number of worker processes, or None to choose it from the
-    measured cost of the first pages and the cores this process may use.
+    Outcomes index into ``pages``. ``jobs`` is the number of worker processes, or
+    None to choose it from the measured cost of the first pages and the cores
+    this process may use. The caller takes the batches as they come: from a pool,
+    one per chunk while later chunks still render.
 
     ``side_work`` (copying static files: I/O, and sendfile releases the GIL) runs
     while pages render: in a thread beside a serial render, or in this process
     once the workers are forked (forking while a thread runs could deadlock them).
+    It has finished when the first batch is yielded.
     """
     total = len(pages)
     renderer = Renderer(config, all_pages)
@@ -276,13 +279,12 @@ def render_pages(
         workers = 1
     else:
         workers, done = _probe(renderer, staging, pages, available)
-    rest = list(enumerate(pages))[len(done) :]
     if workers <= 1:
-        return done + _render_here(renderer, staging, rest, available, progress, side_work)
+        rest = list(enumerate(pages))[len(done) :]
+        yield done + _render_here(renderer, staging, rest, available, progress, side_work)
+        return
     spawn = None if os.name == "posix" else (config, all_pages, pages, staging)
-    return done + _render_in_pool(
-        renderer, pages, staging, len(done), workers, progress, side_work, spawn
-    )
+    yield from _render_in_pool(renderer, pages, staging, done, workers, progress, side_work, spawn)
 
 
 def _render_here(
@@ -325,35 +327,39 @@ def _render_in_pool(
     renderer: Renderer,
     pages: list[Page],
     staging: Path | None,
-    first: int,
+    done: list[PageOutcome],
     workers: int,
     progress: Progress | None,
     side_work: Callable[[], None],
     spawn: tuple[SiteConfig, list[Page], list[Page], Path | None] | None,
-) -> list[PageOutcome]:
-    """Render ``pages[first:]`` on ``workers`` forked processes; copy the static files meanwhile.
+) -> Iterator[list[PageOutcome]]:
+    """Render the pages after ``done`` on ``workers`` forked processes; copy the static files meanwhile.
 
     ``spawn`` is what a spawned worker (where there is no fork) needs to make its own renderer.
     """
     global _worker_renderer, _worker_pages, _worker_staging
-    total = len(pages)
+    total, first = len(pages), len(done)
     # Several chunks per worker evens out pages of different cost.
     chunk_size = max(MIN_CHUNK, (total - first) // (workers * 8))
     bounds = [(i, min(i + chunk_size, total)) for i in range(first, total, chunk_size)]
     context = multiprocessing.get_context("spawn" if spawn else "fork")
     # Forked workers inherit these (and the templates the renderer compiled).
     _worker_renderer, _worker_pages, _worker_staging = renderer, pages, staging
-    outcomes: list[PageOutcome] = []
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(spawn,)
+    )
     try:
-        with ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=_init_worker, initargs=(spawn,)
-        ) as pool:
-            futures = [pool.submit(_render_chunk, start, stop) for start, stop in bounds]
-            side_work()  # after the fork: the workers are running
-            for future in futures:
-                outcomes.extend(future.result())
-                if progress:
-                    progress(first + len(outcomes), total)
+        futures = [pool.submit(_render_chunk, start, stop) for start, stop in bounds]
+        side_work()  # after the fork: the workers are running
+        yield done
+        finished = first
+        for future in futures:
+            outcomes = future.result()
+            finished += len(outcomes)
+            if progress:
+                progress(finished, total)
+            yield outcomes
     finally:
+        # Left early (a failed page, an interrupt): chunks not started are dropped.
+        pool.shutdown(wait=True, cancel_futures=True)
         _worker_renderer, _worker_pages, _worker_staging = None, [], None
-    return outcomes

@@ -9,6 +9,7 @@ import pytest
 from pushgen.build import build_site
 from pushgen.build.workers import POOL_START_S, choose_workers
 from pushgen.config import load_config
+from pushgen.errors import BuildError
 from tests.sites import SMALL_SITE, write_site
 
 
@@ -84,3 +85,21 @@ def test_every_worker_count_writes_the_same_bytes(tmp_path: Path) -> None:
         written["push-manifest.yaml"] = (site / "push-manifest.yaml").read_bytes()
         outputs.append(written)
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+def test_pages_that_fail_in_workers_are_all_reported_and_nothing_is_written(
+    tmp_path: Path,
+) -> None:
+    files = dict(SMALL_SITE)
+    for i in range(100):
+        body = "{% if %}" if i in (7, 93) else str(i)  # two pages Jinja2 cannot parse
+        files[f"pages/p/{i:03d}.html"] = (
+            '{% extends "base.html" %}{% block body %}<p>' + body + "</p>{% endblock %}"
+        )
+    site = write_site(tmp_path / "site", files)
+    with pytest.raises(BuildError) as info:
+        build_site(load_config(site), jobs=3)  # resolving stops at page 7, rendering goes on
+    message = str(info.value)
+    assert "pages/p/007.html:1:" in message and "pages/p/093.html:1:" in message
+    assert not (site / "_site").exists()
+    assert not (site / "push-manifest.yaml").exists()
