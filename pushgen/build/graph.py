@@ -566,6 +566,13 @@ def apply_budget(
     """Apply the site's per-route push budget (``push.max_pushes`` / ``max_bytes``)."""
     if policy.max_pushes is None and policy.max_bytes is None:
         return list(found)
+    # Within both budgets nothing changes (apply_policy only turns pushes past them
+    # into hints): the common case, without a Decision for every entry of every page.
+    pushed = [f.asset.path for f in found if f.asset.push]
+    if (policy.max_pushes is None or len(pushed) <= policy.max_pushes) and (
+        policy.max_bytes is None or sum(size_of(p) or 0 for p in pushed) <= policy.max_bytes
+    ):
+        return list(found)
     budget = Policy(max_pushes=policy.max_pushes, max_bytes=policy.max_bytes)
     decisions = apply_policy([Decision(f.asset) for f in found], budget, size_of)
     return [
