@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import errno
 import os
 import shutil
@@ -270,11 +269,9 @@ _AT_FDCWD = -100
 
 def _renameat2_exchange(a: Path, b: Path) -> bool:
     """Atomically exchange two paths (Linux renameat2). False when unsupported."""
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    func = getattr(libc, "renameat2", None)
+    # The process's own symbols (libc's among them): ctypes.util.find_library
+    # would run `ldconfig -p` in a subprocess on every build.
+    func = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
     if func is None:
         return False
     result = func(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)

@@ -17,6 +17,7 @@ import codecs
 import os
 import re
 import sys
+import weakref
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -389,6 +390,11 @@ class _Environment(jinja2.Environment):
         # (code, Python line, name, effect) -> (template file, template line, message).
         self.undefined_uses: dict[tuple[object, ...], tuple[str, int, str]] = {}
 
+    def forget(self, name: str) -> None:
+        """Drop the compiled template ``name`` from the cache (Jinja2's key for it)."""
+        if self.cache is not None:
+            self.cache.pop((weakref.ref(self.loader), name), None)
+
     def get_template(
         self,
         name: str | jinja2.Template,
@@ -501,6 +507,9 @@ class Renderer:
                 text = template.render(
                     page={"route": page.route, "source": page.source, "endpoint": page.endpoint}
                 )
+                # A page renders once a build: keeping its compiled code (about
+                # 30 KiB) made memory grow with the site; layouts stay cached.
+                self.environment.forget(page.source)
         except jinja2.TemplateSyntaxError as exc:
             raise RenderError(
                 Diagnostic(
