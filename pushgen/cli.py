@@ -80,7 +80,10 @@ def cli() -> None:
     help="Build in memory; exit 1 with a diff if the manifest on disk is stale.",
 )
 @click.option(
-    "-j", "--jobs", type=click.IntRange(min=1), help="Worker processes for large sites [all cores]."
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Worker processes [chosen from the first pages' cost and the idle cores].",
 )
 @click.option(
     "--force", is_flag=True, help="Overwrite hand edits made inside the generated routes."
