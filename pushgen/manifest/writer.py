@@ -8,6 +8,7 @@ import hashlib
 import re
 from collections.abc import Collection, Mapping
 from functools import lru_cache
+from typing import NoReturn
 
 import yaml
 
@@ -335,39 +336,51 @@ def update_manifest_text(
         unchanged,
         {m.group(1): m.group(0) for m in _ROUTE_TEXT.finditer(old_body)} if reusable else None,
     )
-    edited = old_body != body and not intact
-    if edited and old_body.strip() and not force:
-        old_lines = lines[start + 1 : end]
-        new_lines = body.splitlines(keepends=True)
-        if base is not None and marker is not None:
-            base_body = _routes_body(base)
-            if _checksum(base_body) == marker.group("sum"):
-                new_lines = base_body.splitlines(keepends=True)
-        first = next(
-            (i for i, (a, b) in enumerate(zip(old_lines, new_lines, strict=False)) if a != b),
-            min(len(old_lines), len(new_lines)),
-        )
-        line = start + 2 + min(first, max(len(old_lines) - 1, 0))
-        why = (
-            "these routes were not written by pushgen build"
-            if marker is None
-            else "the generated routes were edited by hand"
-        )
-        raise ManifestError(
-            [
-                Diagnostic(
-                    filename,
-                    line,
-                    1,
-                    f"{why}; a build would overwrite them. Move the edit into `rules:` "
-                    "(docs/manifest.md), or run `pushgen build --force` to discard it",
-                    "error",
-                )
-            ]
-        )
+    if old_body != body and not intact and old_body.strip() and not force:
+        _refuse_edited(lines[start + 1 : end], body, start, marker, base, filename)
     return _newlines(
         modeline + "".join(lines[:start]) + _routes_line(body) + body + "".join(lines[end:]),
         newline,
+    )
+
+
+def _refuse_edited(
+    old_lines: list[str],
+    body: str,
+    start: int,
+    marker: re.Match[str] | None,
+    base: Mapping[str, tuple[Asset, ...]] | None,
+    filename: str,
+) -> NoReturn:
+    """Raise at the first line of the ``routes`` block (starting on line ``start + 1``)
+    that a build did not write, rather than overwrite a hand edit."""
+    new_lines = body.splitlines(keepends=True)
+    if base is not None and marker is not None:
+        # What the previous build wrote, when known, tells the edited line exactly.
+        base_body = _routes_body(base)
+        if _checksum(base_body) == marker.group("sum"):
+            new_lines = base_body.splitlines(keepends=True)
+    first = next(
+        (i for i, (a, b) in enumerate(zip(old_lines, new_lines, strict=False)) if a != b),
+        min(len(old_lines), len(new_lines)),
+    )
+    line = start + 2 + min(first, max(len(old_lines) - 1, 0))
+    why = (
+        "these routes were not written by pushgen build"
+        if marker is None
+        else "the generated routes were edited by hand"
+    )
+    raise ManifestError(
+        [
+            Diagnostic(
+                filename,
+                line,
+                1,
+                f"{why}; a build would overwrite them. Move the edit into `rules:` "
+                "(docs/manifest.md), or run `pushgen build --force` to discard it",
+                "error",
+            )
+        ]
     )
 
 
