@@ -543,7 +543,7 @@ def test_check_mode_accepts_hand_edits_and_reports_a_stale_block(
     assert changed[2:] == ["+    - {path: /static/css/extra.css, as: style}"]
 
 
-# --- known gaps (see the report of issue 4); each passes once fixed ----------------------
+# --- what the issue-4 review found (fixed; each test pins its fix) ----------------------
 
 
 def test_a_comment_after_the_generated_block_is_kept(site: Path) -> None:
@@ -551,15 +551,31 @@ def test_a_comment_after_the_generated_block_is_kept(site: Path) -> None:
     rebuild_is_identical(site)
 
 
-def test_a_manifest_with_crlf_line_ends_rebuilds(site: Path) -> None:
+def test_a_manifest_with_crlf_line_ends_rebuilds_keeping_them(site: Path) -> None:
+    # A Windows checkout: every line of the file ends in CRLF, hand edits included.
+    with_rules(site, ALL_EDITS)
+    build(site)
     lf = read(site)
     crlf = lf.replace("\n", "\r\n").encode()
     (site / NAME).write_bytes(crlf)
-    build(site)
-    # The routes are still pushgen's (no hand edit is reported) and the file keeps
-    # its line ends: the same bytes as before.
-    assert (site / NAME).read_bytes() == crlf
-    assert parse_manifest(crlf.decode(), NAME).routes == parse_manifest(lf, NAME).routes
+    # An unchanged site: the routes are still pushgen's (no hand edit is reported),
+    # and the file is left as it is.
+    rebuild_is_identical(site)
+    # A changed site: the block is rewritten, with CRLF like the rest of the file.
+    (site / "static" / "css" / "extra.css").write_text("p { margin: 0 }\n")
+    (site / "static" / "css" / "docs.css").write_text('@import "extra.css";\n')
+    result = build(site)
+    assert result.warnings == []
+    data = (site / NAME).read_bytes()
+    assert data.count(b"\n") == data.count(b"\r\n") > 0
+    text = data.decode().replace("\r\n", "\n")
+    assert split(text)[0] == split(lf)[0]  # every hand-written byte, in CRLF
+    assert text.count(f"    - {{path: /static/css/extra.css, as: style}}\n") == 1
+    # Its checksum is of the block as written (LF), so the next build takes it as its own.
+    first, body = split(text)[1].split("\n", 1)
+    assert first.endswith(f"sha256:{hashlib.sha256(body.encode()).hexdigest()[:12]})")
+    rebuild_is_identical(site)
+    assert "/static/css/extra.css" in paths(assets(site, "/docs/"))
 
 
 def test_the_refusal_points_at_the_hand_edit_even_when_the_site_changed(site: Path) -> None:
