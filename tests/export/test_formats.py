@@ -55,10 +55,6 @@ def manifest(text: str) -> Manifest:
     return parse_manifest("version: 1\n" + text, "m.yaml")
 
 
-def check_golden(name: str, actual: str) -> None:
-    check_golden_text(GOLDEN / name, actual)
-
-
 def cut_lines(result: ExportResult) -> str:
     return "".join(f"{d}\n" for d in result.diagnostics)
 
@@ -74,8 +70,8 @@ def test_every_format_has_a_golden_file() -> None:
 def test_golden_export(fmt: str) -> None:
     result = export_manifest(golden_manifest(), fmt, root="/srv/www/site", skip_patterns=True)
     assert result.ok, cut_lines(result)
-    check_golden(OUTPUTS[fmt], result.text)
-    check_golden(f"{OUTPUTS[fmt]}.cuts", cut_lines(result))
+    check_golden_text(GOLDEN / OUTPUTS[fmt], result.text)
+    check_golden_text(GOLDEN / f"{OUTPUTS[fmt]}.cuts", cut_lines(result))
 
 
 def _links(m: Manifest, route: str) -> str:
@@ -116,8 +112,10 @@ def test_golden_import() -> None:
     source = GOLDEN / "push_manifest.in.json"
     result = import_push_manifest(source.read_bytes(), filename="push_manifest.in.json")
     assert result.ok
-    check_golden("imported.yaml", result.text)
-    check_golden("imported.yaml.diagnostics", "".join(f"{d}\n" for d in result.diagnostics))
+    check_golden_text(GOLDEN / "imported.yaml", result.text)
+    check_golden_text(
+        GOLDEN / "imported.yaml.diagnostics", "".join(f"{d}\n" for d in result.diagnostics)
+    )
     parse_manifest(result.text)
 
 
