@@ -10,11 +10,9 @@ hand edits inside them.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from ...errors import BuildError, Diagnostic, ManifestError
 from ...fsutil import atomic_write
 from ...manifest import SCHEMA_NAME, Manifest, update_manifest_text
 from ...manifest.schema import schema_text
+from ...manifest.yamlsafe import paused_gc as no_cyclic_gc
 from ...model import Asset, ScanResult
 from ..graph import Resolver, apply_budget
 from ..pipeline import check_rules, read_existing_manifest
@@ -175,20 +174,3 @@ def display_path(path: str | os.PathLike[str]) -> str:
         return os.path.relpath(path)
     except ValueError:
         return str(path)
-
-
-@contextlib.contextmanager
-def no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector, as ``build_site`` does.
-
-    A scan allocates millions of small tuples that live until it returns; the
-    collector's passes over them find nothing (a 10,000-page scan makes no cycles
-    worth collecting) and cost most in a process that already holds a large heap.
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
