@@ -352,8 +352,11 @@ def _refuse_edited(
     base: Mapping[str, tuple[Asset, ...]] | None,
     filename: str,
 ) -> NoReturn:
-    """Raise at the first line of the ``routes`` block (starting on line ``start + 1``)
-    that a build did not write, rather than overwrite a hand edit."""
+    """Refuse to overwrite a hand edit: raise at the first line of the block a build did not write.
+
+    ``old_lines`` is the ``routes`` block as the file holds it (its ``routes:`` line is
+    line ``start + 1``), ``body`` the block this build would write.
+    """
     new_lines = body.splitlines(keepends=True)
     if base is not None and marker is not None:
         # What the previous build wrote, when known, tells the edited line exactly.
