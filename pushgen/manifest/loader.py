@@ -41,6 +41,7 @@ from .yamlsafe import YamlError, compose, paused_gc, scalar_text
 
 __all__ = [
     "load_manifest",
+    "manifest_text",
     "parse_manifest",
 ]
 
@@ -552,11 +553,15 @@ def load_manifest(path: str | os.PathLike[str]) -> Manifest:
         raise ManifestError(
             [Diagnostic(filename, 0, 0, f"cannot read manifest: {exc.strerror}", "error")]
         ) from None
+    return parse_manifest(manifest_text(data, filename), filename)
+
+
+def manifest_text(data: bytes, filename: str) -> str:
+    """The text of a manifest file's bytes (UTF-8, a BOM allowed), or a located ManifestError."""
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ManifestError(
             [Diagnostic(filename, line, 0, "manifest is not UTF-8 text", "error")]
         ) from None
-    return parse_manifest(text, filename)
