@@ -6,10 +6,11 @@ the base path), every other file an asset at its own URL. Nothing is rendered an
 nothing is copied; pushgen writes only the manifest (and the schema beside it,
 unless that would put a file into the folder).
 
-Dot-files and dot-folders are skipped, as ``pushgen serve`` never serves them. A
-symbolic link is followed only while it stays inside the folder: one leading out
-would make the manifest name files the folder does not hold (a warning says
-which), and a link to a folder already walked is not walked twice.
+The files are fsutil.walk_sources's, as for a site's sources: dot-files and
+dot-folders are skipped (``pushgen serve`` never serves them); a symbolic link is
+followed to a file inside the folder only (one leading out would make the manifest
+name files the folder does not hold: a warning says which), never to a folder;
+FIFOs, devices and sockets are skipped with a warning.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from urllib.parse import quote
 
 from ...config import DEFAULT_PUSH_DESTINATIONS, SiteConfig
 from ...errors import Diagnostic, PushgenError
+from ...fsutil import walk_sources
 from ...manifest import SCHEMA_NAME
 from ...scan.html import scan_html
 from ...urls import document_url, url_path_to_relpath
@@ -61,62 +63,25 @@ class FolderSource:
     root: Path
     files: dict[str, str] = field(default_factory=dict)  # output path -> file system path
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    _sizes: dict[str, int | None] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)  # output path -> size in bytes
 
     @classmethod
     def walk(cls, root: Path, *, skip: frozenset[str] = frozenset()) -> FolderSource:
-        """Every file under ``root`` a static server would serve, but those in ``skip``."""
+        """Every file under ``root`` a static server would serve, but those in ``skip``.
+
+        fsutil.walk_sources's rules: no dotfiles, links followed to files inside
+        ``root`` only, regular files only; what it skips becomes a warning.
+        """
         source = cls(root)
-        real_root = os.path.realpath(root)
-        seen = {real_root}
         shown = display_path(root)
-
-        def walk(directory: str, prefix: str) -> None:
-            try:
-                with os.scandir(directory) as scan:
-                    entries = sorted(scan, key=lambda entry: entry.name)
-            except OSError as exc:
-                source.diagnostics.append(
-                    Diagnostic(f"{shown}/{prefix}", 0, 0, f"cannot read folder: {exc.strerror}")
-                )
-                return
-            for entry in entries:
-                if entry.name.startswith("."):
-                    continue
-                rel = prefix + entry.name
-                if entry.is_symlink():
-                    target = os.path.realpath(entry.path)
-                    if target != real_root and not target.startswith(real_root + os.sep):
-                        source.diagnostics.append(
-                            Diagnostic(
-                                f"{shown}/{rel}",
-                                0,
-                                0,
-                                f"symbolic link to {target}, outside {shown}: not followed "
-                                "(a server confined to the folder will not serve it either)",
-                            )
-                        )
-                        continue
-                    if not os.path.exists(target):
-                        source.diagnostics.append(
-                            Diagnostic(f"{shown}/{rel}", 0, 0, "broken symbolic link: skipped")
-                        )
-                        continue
-                    if os.path.isdir(target):
-                        if target in seen:
-                            continue  # a loop, or a folder walked under another name
-                        seen.add(target)
-                try:
-                    is_dir = entry.is_dir()
-                except OSError:
-                    continue
-                if is_dir:
-                    seen.add(os.path.realpath(entry.path))
-                    walk(entry.path, rel + "/")
-                elif rel not in skip:
-                    source.files[rel] = entry.path
-
-        walk(os.fspath(root), "")
+        found = walk_sources(root, root, root_name=shown)
+        for rel, path, st in found.files:
+            if rel not in skip:
+                source.files[rel] = path
+                source.sizes[rel] = st.st_size
+        source.diagnostics.extend(
+            Diagnostic(f"{shown}/{rel}", 0, 0, why) for rel, why in found.skipped
+        )
         return source
 
     @property
@@ -136,13 +101,8 @@ class FolderSource:
             return None
 
     def size_of_relpath(self, relpath: str) -> int | None:
-        if relpath not in self._sizes:
-            path = self.files.get(relpath)
-            try:
-                self._sizes[relpath] = os.stat(path).st_size if path is not None else None
-            except OSError:
-                self._sizes[relpath] = None
-        return self._sizes[relpath]
+        """A file's size by output path (as the walk found it), None when the folder has none."""
+        return self.sizes.get(relpath)
 
 
 def folder_config(

@@ -144,7 +144,7 @@ def test_symlinks_leaving_the_folder_are_not_followed(
     manifest = tmp_path / "m.yaml"
     assert main(["scan", str(folder), "-m", str(manifest)]) == 0
     err = capsys.readouterr().err
-    assert "_static/outside: warning: symbolic link to" in err and "not followed" in err
+    assert "_static/outside: warning: a symbolic link to" in err and "not followed" in err
     assert "stylesheet /_static/outside/key.css is not in the output" in err
     paths = {a.path for a in load_manifest(manifest).routes["/"]}
     assert "/_static/outside/key.css" not in paths
@@ -181,3 +181,22 @@ def test_bad_input_is_a_located_diagnostic(
     err = capsys.readouterr().err
     assert "broken.html:1: warning: stylesheet /nope.css is not in the output" in err
     assert main(["scan", str(tmp_path / "missing"), "-m", str(manifest)]) == 2
+
+
+def test_the_walk_is_the_builds_links_to_folders_are_not_walked_special_files_skipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # fsutil.walk_sources's rules, as for a site's static/ (tests/test_fsutil.py):
+    # a FIFO is reported, never opened (it would block the scan forever).
+    folder = make_folder(tmp_path / "html")
+    (folder / "latest").symlink_to(folder / "guide", target_is_directory=True)
+    (folder / "_static" / "alias.css").symlink_to("theme.css")
+    os.mkfifo(folder / "_static" / "pipe.css")
+    manifest = tmp_path / "m.yaml"
+    assert main(["scan", str(folder), "-m", str(manifest)]) == 0
+    err = capsys.readouterr().err
+    assert "_static/pipe.css: warning: not a regular file (a FIFO, device or socket)" in err
+    assert sorted(load_manifest(manifest).routes) == ["/", "/guide/", "/guide/install.html"]
+    assert main(["scan", str(folder), "-m", str(manifest), "--strict"]) == 1
+    os.unlink(folder / "_static" / "pipe.css")
+    assert main(["scan", str(folder), "-m", str(manifest), "--strict"]) == 0
