@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,31 @@ def test_the_walk_is_the_builds_links_to_folders_are_not_walked_special_files_sk
     assert main(["scan", str(folder), "-m", str(manifest), "--strict"]) == 1
     os.unlink(folder / "_static" / "pipe.css")
     assert main(["scan", str(folder), "-m", str(manifest), "--strict"]) == 0
+
+
+def test_one_and_several_worker_processes_write_the_same_manifest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Enough pages for several chunks per worker; warnings met on many pages (a missing
+    # stylesheet, a stylesheet's missing font): each worker meets them first on its own
+    # pages, one process once. The manifest and the warnings must not tell them apart.
+    folder = make_folder(tmp_path / "html")
+    (folder / "_static" / "broken.css").write_text('@font-face{font-family:X;src:url("x.woff2")}')
+    for i in range(70):
+        extra = '<link rel="stylesheet" href="../_static/broken.css">' if i % 3 else ""
+        missing = f'<script src="../_static/gone-{i % 4}.js"></script>' if i % 5 else ""
+        (folder / "many" / f"{i:02d}.html").parent.mkdir(exist_ok=True)
+        (folder / "many" / f"{i:02d}.html").write_text(
+            PAGE.format(up="../").replace("</head>", f"{extra}{missing}</head>")
+        )
+    outputs = {}
+    for jobs in (1, 2, 3):
+        manifest = tmp_path / f"m{jobs}.yaml"
+        assert main(["scan", str(folder), "-m", str(manifest), "-j", str(jobs)]) == 0
+        err = capsys.readouterr().err.replace(f"m{jobs}.yaml", "m.yaml")
+        outputs[jobs] = (manifest.read_bytes(), re.sub(r" in [0-9.]+s$", "", err, flags=re.M))
+    assert outputs[2] == outputs[1] and outputs[3] == outputs[1]
+    assert len(load_manifest(tmp_path / "m1.yaml").routes) == 73
+    err = outputs[1][1]
+    assert err.count("font /_static/x.woff2 is not in the output") == 1  # the stylesheet's line
+    assert err.count("is not in the output") == 1 + 56  # and each page's missing script
