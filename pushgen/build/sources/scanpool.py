@@ -28,10 +28,13 @@ __all__ = ["SCAN_PARALLEL_PAGES", "map_pages", "scan_jobs"]
 Item = TypeVar("Item")
 Outcome = TypeVar("Outcome")
 
-# Below this many pages two scan workers cost more than they save: starting the
-# pool and taking the results back is about 40 ms on the 2-core development
-# machine, a page's scan about 0.3 ms (bench/scan_bench.py --pages N --jobs 1/2).
-SCAN_PARALLEL_PAGES = 500
+# Below this many pages a pool does not pay: two workers cost about 0.07 s of CPU
+# more than one process at 250 pages and 0.26 s more at 2,000 (forks, hand-offs,
+# each worker following the shared stylesheets and modules again), and on the
+# loaded 2-core development machine -j2 was no faster than -j1 up to 2,000 pages
+# (medians of 5: 1.04 s and 1.05 s at 1,000). From 1,000 pages on, where a free
+# second core halves the scan (bench/scan_bench.py).
+SCAN_PARALLEL_PAGES = 1000
 
 
 def scan_jobs(pages: int, jobs: int | None) -> int:
