@@ -467,7 +467,9 @@ def build_app(
     spec = AppSpec.parse(text)
     quart_app = load_app(spec, config.root)
     with no_cyclic_gc():
-        return _build(quart_app, config, strict, write, force, max_pages, started)
+        # The manifest names what rewrites its routes: the flag, or `app:` in pushgen.yaml.
+        command = "pushgen build --app" if app else "pushgen build"
+        return _build(quart_app, config, strict, write, force, max_pages, started, command)
 
 
 def _build(
@@ -478,6 +480,7 @@ def _build(
     force: bool,
     max_pages: int,
     started: float,
+    command: str,
 ) -> SourceResult:
     crawl = _Crawl(quart_app, config.root, max_pages)
     try:
@@ -511,4 +514,5 @@ def _build(
         strict=strict,
         write=write,
         force=force,
+        command=command,
     )

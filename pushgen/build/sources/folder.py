@@ -204,6 +204,7 @@ def _scan_folder(
         write=write,
         force=force,
         protected=root,
+        command="pushgen scan",
     )
 
 

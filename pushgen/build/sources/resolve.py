@@ -162,13 +162,15 @@ def write_manifest(
     write: bool = True,
     force: bool = False,
     protected: Path | None = None,
+    command: str,
 ) -> SourceResult:
     """Put ``routes`` into ``config.manifest`` (unless ``write`` is false) and say what happened.
 
     ``known`` are the output paths of the source (for warnings about rules naming
     missing files). Nothing is written when ``strict`` and anything was found
     wrong, or when the manifest on disk cannot be updated without losing hand
-    edits: both raise :class:`BuildError`. The JSON Schema the manifest's modeline
+    edits: both raise :class:`BuildError`. ``command`` (``pushgen scan``) is named in
+    the manifest as the writer of its routes. The JSON Schema the manifest's modeline
     names is written beside it, unless that is inside ``protected`` (a folder
     pushgen did not make and must not add to).
     """
@@ -178,7 +180,9 @@ def write_manifest(
     diagnostics.extend(check_rules(rules, routes, known, config, existing))
     filename = existing.filename if existing is not None else str(config.manifest)
     try:
-        text = update_manifest_text(existing_text, routes, filename=filename, force=force)
+        text = update_manifest_text(
+            existing_text, routes, filename=filename, force=force, command=command
+        )
     except ManifestError as exc:
         raise BuildError(exc.diagnostics) from None
     if strict and diagnostics:

@@ -229,3 +229,17 @@ def test_one_and_several_worker_processes_write_the_same_manifest(
     err = outputs[1][1]
     assert err.count("font /_static/x.woff2 is not in the output") == 1  # the stylesheet's line
     assert err.count("is not in the output") == 1 + 56  # and each page's missing script
+
+
+def test_the_manifest_names_pushgen_scan_as_the_writer_of_its_routes(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path / "html")
+    manifest = tmp_path / "m.yaml"
+    assert main(["scan", str(folder), "-m", str(manifest)]) == 0
+    text = manifest.read_text()
+    assert "# `routes` is rewritten by every `pushgen scan`;" in text
+    assert "routes:  # written by pushgen scan;" in text and "pushgen build" not in text
+    # A manifest a build wrote is taken over: its routes line names the scan now.
+    built = text.replace("pushgen scan", "pushgen build")
+    manifest.write_text(built)
+    assert main(["scan", str(folder), "-m", str(manifest)]) == 0
+    assert "routes:  # written by pushgen scan;" in manifest.read_text()
