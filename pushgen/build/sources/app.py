@@ -322,6 +322,8 @@ class _Crawl:
             if mimetype != "text/html":
                 self.warn(endpoint, f"{where}: answered {mimetype or 'no type'}, not HTML; skipped")
                 return None
+            if len(chain) == 1:  # not redirected: the rule matched above answered
+                return _Page(current, rule, data)
             final = self.match(current)
             return _Page(current, final[1] if final else rule, data)
 
