@@ -76,11 +76,15 @@ def map_pages(
     # outcomes come back in one message.
     size = max(16, len(items) // (jobs * 8))
     chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    with ProcessPoolExecutor(
+    pool = ProcessPoolExecutor(
         max_workers=min(jobs, len(chunks)),
         mp_context=multiprocessing.get_context("fork"),
         initializer=_init_worker,
         initargs=(work,),
-    ) as pool:
+    )
+    try:
         for outcomes in pool.map(_run_chunk, chunks):
             yield from outcomes
+    finally:
+        # Chunks not started are dropped when the caller stops early (an error, ^C).
+        pool.shutdown(wait=True, cancel_futures=True)
