@@ -17,6 +17,7 @@ where it pays (:func:`scan_jobs`).
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -49,9 +50,13 @@ def scan_jobs(pages: int, jobs: int | None) -> int:
 _work: Callable[[Any], Any] | None = None
 
 
-def _init_worker(work: Callable[[Any], Any]) -> None:
+def _init_worker(work: Callable[[Any], Any], parent: int) -> None:
     global _work
     _die_with_parent()
+    if os.getppid() != parent:
+        # The parent died between the fork and the prctl: no signal will come, and
+        # a worker left waiting for chunks would live on (seen under load).
+        os._exit(1)
     _work = work
 
 
@@ -80,7 +85,7 @@ def map_pages(
         max_workers=min(jobs, len(chunks)),
         mp_context=multiprocessing.get_context("fork"),
         initializer=_init_worker,
-        initargs=(work,),
+        initargs=(work, os.getpid()),
     )
     try:
         for outcomes in pool.map(_run_chunk, chunks):
