@@ -254,8 +254,20 @@ def _report(outcome: object) -> None:
 @click.option(
     "--force", is_flag=True, help="Overwrite hand edits made inside the generated routes."
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Worker processes for large folders [all cores].",
+)
 def scan(
-    folder: Path, manifest: Path, base_path: str, strict: bool, check: bool, force: bool
+    folder: Path,
+    manifest: Path,
+    base_path: str,
+    strict: bool,
+    check: bool,
+    force: bool,
+    jobs: int | None,
 ) -> None:
     """Write the manifest of FOLDER, a site another generator built (Sphinx, MkDocs, Hugo, ...).
 
@@ -268,7 +280,7 @@ def scan(
         raise click.UsageError(f"folder {folder} does not exist")
     config = folder_config(folder, manifest, base_path=base_path)
     _run_source(
-        lambda: scan_folder(config, strict=strict, write=not check, force=force),
+        lambda: scan_folder(config, strict=strict, write=not check, force=force, jobs=jobs),
         config.manifest,
         check=check,
         failed="scan failed",

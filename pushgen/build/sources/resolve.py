@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from ...config import SiteConfig
 from ...errors import BuildError, Diagnostic, ManifestError
@@ -27,7 +28,9 @@ from ..graph import Resolver, apply_budget
 from ..pipeline import check_rules, read_existing_manifest
 
 __all__ = [
+    "PageResolver",
     "PageScan",
+    "ResolvedPage",
     "SourceResult",
     "display_path",
     "no_cyclic_gc",
@@ -78,6 +81,52 @@ class SourceResult:
         return f"{listed} in {self.seconds:.2f}s"
 
 
+class ResolvedPage(NamedTuple):
+    """One page's manifest entries and the problems found on the way.
+
+    A named tuple: a scan's worker processes send one back per page, and a
+    tuple pickles in a fraction of a dataclass's time.
+    """
+
+    route: str
+    assets: tuple[Asset, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+class PageResolver:
+    """Resolves pages one at a time, with one :class:`Resolver` (and its caches) for all.
+
+    ``read``/``exists`` take output paths (relative to the site's root URL, as
+    :func:`pushgen.urls.url_path_to_relpath` makes them); ``size_of`` a URL path.
+    """
+
+    def __init__(
+        self,
+        config: SiteConfig,
+        *,
+        read: Callable[[str], bytes | None],
+        exists: Callable[[str], bool],
+        size_of: Callable[[str], int | None],
+    ) -> None:
+        self._resolver = Resolver(
+            base_path=config.base_path,
+            read=read,
+            exists=exists,
+            push_destinations=config.push_destinations,
+        )
+        self._policy = config.policy
+        self._size_of = size_of
+
+    def __call__(self, page: PageScan) -> ResolvedPage:
+        page_assets = self._resolver.page_assets(page.display, page.scan)
+        found = apply_budget(page_assets.found, self._policy, self._size_of)
+        return ResolvedPage(
+            page.route,
+            tuple(item.asset for item in found),
+            (*page.scan.diagnostics, *page_assets.diagnostics),
+        )
+
+
 def resolve_pages(
     pages: Iterable[PageScan],
     config: SiteConfig,
@@ -89,22 +138,14 @@ def resolve_pages(
 ) -> dict[str, tuple[Asset, ...]]:
     """Each page's ordered manifest entries by route; problems go to ``diagnostics``.
 
-    ``read``/``exists`` take output paths (relative to the site's root URL, as
-    :func:`pushgen.urls.url_path_to_relpath` makes them); ``size_of`` a URL path.
+    ``read``, ``exists`` and ``size_of`` as for :class:`PageResolver`.
     """
-    resolver = Resolver(
-        base_path=config.base_path,
-        read=read,
-        exists=exists,
-        push_destinations=config.push_destinations,
-    )
+    resolve = PageResolver(config, read=read, exists=exists, size_of=size_of)
     routes: dict[str, tuple[Asset, ...]] = {}
     for page in pages:
-        page_assets = resolver.page_assets(page.display, page.scan)
-        found = apply_budget(page_assets.found, config.policy, size_of)
-        diagnostics.extend(page.scan.diagnostics)
-        diagnostics.extend(page_assets.diagnostics)
-        routes[page.route] = tuple(item.asset for item in found)
+        resolved = resolve(page)
+        diagnostics.extend(resolved.diagnostics)
+        routes[resolved.route] = resolved.assets
     return routes
 
 
@@ -120,13 +161,15 @@ def write_manifest(
     write: bool = True,
     force: bool = False,
     protected: Path | None = None,
+    command: str,
 ) -> SourceResult:
     """Put ``routes`` into ``config.manifest`` (unless ``write`` is false) and say what happened.
 
     ``known`` are the output paths of the source (for warnings about rules naming
     missing files). Nothing is written when ``strict`` and anything was found
     wrong, or when the manifest on disk cannot be updated without losing hand
-    edits: both raise :class:`BuildError`. The JSON Schema the manifest's modeline
+    edits: both raise :class:`BuildError`. ``command`` (``pushgen scan``) is named in
+    the manifest as the writer of its routes. The JSON Schema the manifest's modeline
     names is written beside it, unless that is inside ``protected`` (a folder
     pushgen did not make and must not add to).
     """
@@ -136,7 +179,9 @@ def write_manifest(
     diagnostics.extend(check_rules(rules, routes, known, config, existing))
     filename = existing.filename if existing is not None else str(config.manifest)
     try:
-        text = update_manifest_text(existing_text, routes, filename=filename, force=force)
+        text = update_manifest_text(
+            existing_text, routes, filename=filename, force=force, command=command
+        )
     except ManifestError as exc:
         raise BuildError(exc.diagnostics) from None
     if strict and diagnostics:
