@@ -16,6 +16,7 @@ import click
 
 from .config import SiteConfig, load_config
 from .errors import BuildError, Diagnostic, ManifestError, PushgenError
+from .runtime.server import DEFAULT_HOST, DEFAULT_PORT
 
 if TYPE_CHECKING:
     from .build.sources.resolve import SourceResult
@@ -298,10 +299,10 @@ def scan(
     help="Built output folder [SITE/_site].",
 )
 @_manifest_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
 @click.option(
     "--port",
-    default=8443,
+    default=DEFAULT_PORT,
     show_default=True,
     type=click.IntRange(0, 65535),
     help="Port (0 picks a free one).",

@@ -41,6 +41,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from quart import Quart, Response, request, send_file
@@ -60,6 +61,7 @@ __all__ = [
     "DEFAULT_STATIC_MAX_AGE",
     "ENV_PREFIX",
     "check_output",
+    "config_app",
     "create_app",
     "site_app",
 ]
@@ -242,11 +244,20 @@ def create_app(
         values.pop("site"), output=values.pop("output"), manifest=values.pop("manifest")
     )
     check_output(config)
+    return config_app(config, **values)
+
+
+def config_app(config: SiteConfig, *, static_max_age: int, **options: Any) -> Quart:
+    """The output of ``config`` served by :func:`site_app` with the extension on it.
+
+    ``options`` are :func:`~pushgen.quart.init_app`'s keyword arguments beyond
+    what ``config`` says (push, early_hints_delay, ...).
+    """
     app = site_app(
         config.output,
         base_path=config.base_path,
         pretty_urls=config.pretty_urls,
-        static_max_age=values.pop("static_max_age"),
+        static_max_age=static_max_age,
     )
     return init_app(
         app,
@@ -255,5 +266,5 @@ def create_app(
         policy=config.policy,
         base_path=config.base_path,
         pretty_urls=config.pretty_urls,
-        **values,
+        **options,
     )
