@@ -13,6 +13,8 @@ Every key is optional::
       max_pushes: 12                # per route, counted in document order
       max_bytes: 100000             # per route, counted in document order (the default;
                                     # null for no limit)
+      script_fetches: list          # what a script fetches by a literal URL (import(),
+                                    # fetch()): list (the default) or hint
     app: blog:create_app()          # `pushgen build` renders this Quart app (MODULE:APP)
     urls: [/blog/hello]             # with app: URLs of rules with arguments to render too
 
@@ -26,7 +28,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import yaml
 
@@ -39,6 +41,7 @@ __all__ = [
     "CONFIG_NAME",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_PUSH_DESTINATIONS",
+    "ScriptFetches",
     "SiteConfig",
     "load_config",
 ]
@@ -65,7 +68,13 @@ _KEYS = (
     "app",
     "urls",
 )
-_PUSH_KEYS = ("destinations", "max_pushes", "max_bytes")
+_PUSH_KEYS = ("destinations", "max_pushes", "max_bytes", "script_fetches")
+# What the build does with a resource a script fetches through a literal URL
+# (import(), fetch()). Measured in Chromium (bench/script_fetch_bench.py, issue 15):
+# a hint makes every page download an import() that runs on a click; it helps a
+# page whose script fetches at load (Sphinx's search index). So "list" by default;
+# "hint" hints them at low priority everywhere (a rule's `set` hints one path).
+ScriptFetches = Literal["list", "hint"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +90,7 @@ class SiteConfig:
     push_destinations: frozenset[str] = DEFAULT_PUSH_DESTINATIONS
     max_pushes: int | None = None
     max_bytes: int | None = DEFAULT_MAX_BYTES
+    script_fetches: ScriptFetches = "list"
     config_file: Path | None = None
     # A Quart app as the source (pushgen/build/sources/app.py): MODULE:APP, and URLs to render.
     app: str | None = None
@@ -177,6 +187,7 @@ def load_config(
         push_destinations=values.get("push_destinations", DEFAULT_PUSH_DESTINATIONS),
         max_pushes=values.get("max_pushes"),
         max_bytes=values.get("max_bytes", DEFAULT_MAX_BYTES),
+        script_fetches=values.get("script_fetches", "list"),
         config_file=config_file,
         plain=values.get("plain", ()),
         app=values.get("app"),
@@ -266,6 +277,12 @@ def _read_push(node: yaml.Node, value: Any, shown: str) -> dict[str, Any]:
             if bad:
                 raise _error(f"{bad[0]!r} is not a Fetch destination", value_node, shown)
             result["push_destinations"] = frozenset(item)
+        elif key == "script_fetches":
+            if item not in get_args(ScriptFetches):
+                raise _error(
+                    "'push.script_fetches' must be list (the default) or hint", value_node, shown
+                )
+            result[key] = item
         else:
             # null: no limit (max_bytes has a default, see DEFAULT_MAX_BYTES).
             if item is not None and (

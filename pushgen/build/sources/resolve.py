@@ -98,6 +98,7 @@ def resolve_pages(
         read=read,
         exists=exists,
         push_destinations=config.push_destinations,
+        hint_script_fetches=config.script_fetches == "hint",
     )
     routes: dict[str, tuple[Asset, ...]] = {}
     for page in pages:
