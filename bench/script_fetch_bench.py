@@ -43,9 +43,8 @@ from pushgen.manifest import load_manifest
 from pushgen.runtime.certs import dev_certificate
 from tests.browser_harness import (
     PageLoad,
-    load_page,
+    load_served,
     open_chromium,
-    pushgen_serve,
     trust_args,
 )
 
@@ -128,21 +127,15 @@ def run(variants: list[Variant], work: Path, linger_ms: int) -> None:
     env = {"XDG_CACHE_HOME": str(cache), "PUSHGEN_PUSH": "0"}
     with open_chromium(trust_args(cert.certfile)) as browser:
         for variant in variants:
-            server = pushgen_serve(
+            variant.loads = load_served(
+                browser,
                 variant.serve,
-                work / f"{variant.site}-{variant.name}.log",
-                env,
-                (*variant.args, "-m", str(variant.manifest), "--early-hints-delay", "0"),
+                sorted(load_manifest(variant.manifest).routes),
+                log=work / f"{variant.site}-{variant.name}.log",
+                env=env,
+                args=(*variant.args, "-m", str(variant.manifest)),
+                linger_ms=linger_ms,
             )
-            try:
-                origin = f"https://localhost:{server.port}"
-                load_page(browser, origin, "/")  # warm the server; not counted
-                routes = sorted(load_manifest(variant.manifest).routes)
-                variant.loads = [
-                    load_page(browser, origin, route, linger_ms=linger_ms) for route in routes
-                ]
-            finally:
-                server.stop()
 
 
 def report(variant: Variant) -> str:

@@ -56,6 +56,7 @@ __all__ = [
     "chromium",
     "compare",
     "load_page",
+    "load_served",
     "load_site",
     "open_chromium",
     "pushgen_serve",
@@ -378,3 +379,28 @@ def load_page(
 def load_site(browser: Any, origin: str, routes: Iterable[str]) -> list[PageLoad]:
     """:func:`load_page` for each route, one at a time."""
     return [load_page(browser, origin, route) for route in routes]
+
+
+def load_served(
+    browser: Any,
+    site: Path,
+    routes: Iterable[str],
+    *,
+    log: Path,
+    env: Mapping[str, str],
+    args: tuple[str, ...] = (),
+    linger_ms: int = 0,
+) -> list[PageLoad]:
+    """Serve ``site`` with ``pushgen serve ARGS`` (a 103 before every page) and load each route.
+
+    One visit first, not returned: a fresh server's first page is slower (TLS,
+    a cold process), and the loads compared should not differ by that.
+    """
+    server = pushgen_serve(site, log, env, (*args, "--early-hints-delay", "0"))
+    try:
+        origin = f"https://localhost:{server.port}"
+        routes = list(routes)
+        load_page(browser, origin, routes[0])
+        return [load_page(browser, origin, route, linger_ms=linger_ms) for route in routes]
+    finally:
+        server.stop()
