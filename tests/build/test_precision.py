@@ -430,3 +430,22 @@ def test_the_push_policy_key_script_fetches_hints_them_in_a_build(tmp_path: Path
     with pytest.raises(ConfigError, match="must be list \\(the default\\) or hint") as raised:
         load_config(tmp_path)
     assert (raised.value.line, raised.value.column) == (2, 19)
+
+
+def test_pushgen_scan_keeps_the_default_push_budget(tmp_path: Path) -> None:
+    # A generator's folder got no budget at all: 1.2 MB pushed per route on a
+    # Sphinx site (bench/precision_browser.py).
+    from pushgen.cli import main as pushgen
+
+    folder = write_site(
+        tmp_path / "html",
+        {
+            "index.html": '<!doctype html><html><head><link rel=stylesheet href="small.css?v=1">'
+            '<link rel=stylesheet href="theme.css?v=2"></head><body>x</body></html>',
+            "small.css": "p{color:red}",
+            "theme.css": "/*" + "x" * DEFAULT_MAX_BYTES + "*/",
+        },
+    )
+    assert pushgen(["scan", str(folder), "-m", str(tmp_path / "m.yaml")]) == 0
+    entries = {a.path: a.push for a in load_manifest(tmp_path / "m.yaml").routes["/"]}
+    assert entries == {"/small.css?v=1": True, "/theme.css?v=2": False}
