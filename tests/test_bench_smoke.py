@@ -52,6 +52,10 @@ def load(name: str) -> ModuleType:
         "push_cache_bench",
         "rules_bench",
         "url_bench",
+        "slow_start_proxy",
+        "push_budget_bench",
+        "script_fetch_bench",
+        "precision_browser",
     ],
 )
 def test_benchmark_modules_import_and_have_a_main(name: str) -> None:
@@ -150,3 +154,17 @@ def test_browser_bench_runs_one_tiny_round() -> None:
         assert page_load.timings["text"] >= page_load.timings["font"], (key, page_load)
     text = bench.report(samples, 5.0)
     assert "| static, no hints |" in text and "| static, 103 Early Hints only |" in text
+
+
+def test_the_slow_start_window_sends_ten_segments_then_doubles_per_round_trip() -> None:
+    window = load("slow_start_proxy").Window(rtt=0.1, bytes_per_second=1e12)
+    mss = 1448
+    leaves = [round(window.send(0.0, mss), 6) for _ in range(10 + 20 + 1)]
+    assert leaves[:10] == [0.0] * 10  # the initial window (RFC 6928), at once
+    assert set(leaves[10:30]) == {0.1}  # acknowledged: twice as many
+    assert leaves[30] == 0.2
+
+
+def test_the_slow_start_window_spaces_segments_by_the_bandwidth() -> None:
+    window = load("slow_start_proxy").Window(rtt=0.1, bytes_per_second=1000.0)
+    assert [window.send(0.0, 500) for _ in range(3)] == [0.0, 0.5, 1.0]

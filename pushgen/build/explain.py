@@ -100,7 +100,13 @@ def _page_chains(
     def exists(relpath: str) -> bool:
         return relpath in static.files or relpath in outputs
 
-    resolver = Resolver(config.base_path, static.read, exists, config.push_destinations)
+    resolver = Resolver(
+        config.base_path,
+        static.read,
+        exists,
+        config.push_destinations,
+        hint_script_fetches=config.script_fetches == "hint",
+    )
     scan = scan_html(html, document_url(page.route), filename=page.display)
     page_assets = resolver.page_assets(page.display, scan)
     found = apply_budget(page_assets.found, config.policy, static.size_of)

@@ -133,6 +133,8 @@ class Resolver:
     read: Callable[[str], bytes | None]
     exists: Callable[[str], bool]
     push_destinations: frozenset[str]
+    # The push policy's `script_fetches: hint` (SiteConfig.script_fetches).
+    hint_script_fetches: bool = False
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # Scanned stylesheets and modules by output path; a build may prefill it with
     # the scans of unchanged files from its previous run.
@@ -247,15 +249,30 @@ class Resolver:
             push, hint = False, False
             notes = ("not hinted: one candidate of a srcset",)
         elif ref.kind == "fetch":
-            # A script asks for it when it runs, if ever: a low-priority hint where a
-            # preload can serve the request (fetch(), import()); a worker's own
-            # fetches (new Worker, importScripts) cannot use a page's preload.
-            push, hint = False, destination == "fetch" or ref.module
-            notes = (
-                "hint only: fetched by a script through a literal URL, at low priority"
-                if hint
-                else f"not hinted: fetched by a script as a {destination}, which a preload cannot serve",
-            )
+            # A script asks for it when it runs, if ever. Measured in Chromium
+            # (bench/script_fetch_bench.py, issue 15): a hint makes every page
+            # download an import() reached on a click, and helps only a page whose
+            # script fetches at load (a search index); so listed by default, and
+            # hinted at low priority on request where a preload can serve the
+            # request (fetch(), import()). A worker's own fetches (new Worker,
+            # importScripts) cannot use a page's preload.
+            servable = destination == "fetch" or ref.module
+            push, hint = False, servable and self.hint_script_fetches
+            if hint:
+                notes = (
+                    "hint only: fetched by a script through a literal URL (push policy "
+                    "script_fetches: hint), at low priority",
+                )
+            elif servable:
+                notes = (
+                    "not hinted: fetched by a script through a literal URL, maybe never "
+                    "(hint it: push policy script_fetches: hint, or a rule's set)",
+                )
+            else:
+                notes = (
+                    f"not hinted: fetched by a script as a {destination}, which a preload "
+                    "cannot serve",
+                )
         elif ref.kind == "icon":
             # Chromium fetches the favicon with its own request, which a preload
             # does not serve: a hint downloads it twice (issue 15).

@@ -380,6 +380,7 @@ def _resolve(run: _Run, outcomes: list[PageOutcome]) -> _Resolved:
         read=files.read,
         exists=known.__contains__,
         push_destinations=config.push_destinations,
+        hint_script_fetches=config.script_fetches == "hint",
     )
     # set(a ^ b), not a ^ b: the difference keeps the hash table of the
     # 20,000-entry copy it was made from, and `touched & changed_files`

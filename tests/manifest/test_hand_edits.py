@@ -278,7 +278,7 @@ def test_rules_written_after_the_routes_block_are_kept(site: Path) -> None:
         "    - {path: /static/js/app.js, as: script, crossorigin: anonymous, module: true}\n"
         "    - {path: /static/js/lib/a.js, as: script, crossorigin: anonymous, module: true}\n"
         "    - {path: /static/js/lazy.js, as: script, crossorigin: anonymous, module: true,"
-        " push: false, fetchpriority: low}\n"
+        " push: false, hint: false}\n"
         "    - {path: /static/js/lib/b.js, as: script, crossorigin: anonymous, module: true}\n"
         "    - {path: /static/js/classic.js, as: script, push: false}\n"
         "    - {path: /static/img/bg.png, as: image, push: false, hint: false}\n"

@@ -2,35 +2,25 @@
 
 A small site is built and served with ``pushgen serve`` (HTTP/2, TLS, a 103
 before every page, Link headers); each page is opened in a fresh context of
-Debian's Chromium and its network log and console are recorded (see
-tests/scenarios/test_browser.py for the setup this shares).
+Debian's Chromium and its network log and console are recorded
+(tests/browser_harness.py).
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 from pushgen.cli import main
 from pushgen.runtime.certs import DevCertificate
+from tests.browser_harness import PageLoad, chromium, load_page, pushgen_serve, trust_args
 from tests.clients import ServerProcess
-
-# The module-scoped Chromium of test_browser, shared as a fixture.
-from tests.scenarios.test_browser import CHROMIUM, browser, pushgen_serve  # noqa: F401
 from tests.sites import write_site
 
-pytestmark = [
-    pytest.mark.timeout(240),
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian's chromium"),
-]
-
-UNUSED_PRELOAD = "preloaded using link preload but not used"
+pytestmark = [pytest.mark.timeout(240)]
 
 
 # A page whose icon is only an icon (site_example's favicon is also an <img>).
@@ -79,67 +69,39 @@ def server(
     served.stop()
 
 
-@dataclass
-class Load:
-    requests: Counter[str] = field(default_factory=Counter)
-    warnings: list[str] = field(default_factory=list)
-    # Resource Timing's initiatorType per path: "early-hints", "link", "img", ...
-    initiators: dict[str, str] = field(default_factory=dict)
+@pytest.fixture(scope="module")
+def browser(dev_cert: DevCertificate) -> Iterator[Any]:
+    """Chromium trusting the development certificate (else it ignores a 103)."""
+    with chromium(trust_args(dev_cert.certfile)) as instance:
+        yield instance
 
 
-def load(chromium: Any, server: ServerProcess, route: str) -> Load:
-    """Open ``route`` cold; count requests per path; keep console warnings.
+def load(browser: Any, server: ServerProcess, route: str) -> PageLoad:
+    """Open ``route`` cold, and keep it open past Chromium's unused-preload warning.
 
     Chromium reports an unused preload a few seconds after the load event
     (third_party/blink/renderer/core/loader/preload_helper.cc warns 3 s after
     load), so the page stays open past that before the context closes.
     """
-    record = Load()
-    origin = f"https://localhost:{server.port}"
-    context = chromium.new_context()
-    page = context.new_page()
-    cdp = context.new_cdp_session(page)
-    cdp.send("Network.enable")
-
-    def on_request(params: dict[str, Any]) -> None:
-        url = urlsplit(params["request"]["url"])
-        if f"{url.scheme}://{url.netloc}" == origin:
-            record.requests[url.path] += 1
-
-    cdp.on("Network.requestWillBeSent", on_request)
-
-    def on_console(message: Any) -> None:
-        if message.type == "warning":
-            record.warnings.append(message.text)
-
-    page.on("console", on_console)
-    page.goto(origin + route, wait_until="networkidle")
-    page.wait_for_timeout(5000)
-    entries = page.evaluate(
-        "performance.getEntriesByType('resource').map(e => [e.name, e.initiatorType])"
-    )
-    record.initiators = {urlsplit(name).path: kind for name, kind in entries}
-    context.close()
-    return record
+    return load_page(browser, f"https://localhost:{server.port}", route, linger_ms=5000)
 
 
 def test_the_favicon_is_fetched_once_and_never_reported_as_an_unused_preload(
     server: ServerProcess,
-    browser: Any,  # noqa: F811 (the fixture imported above)
+    browser: Any,
 ) -> None:
     loaded = load(browser, server, "/")
-    unused = [w for w in loaded.warnings if UNUSED_PRELOAD in w]
-    assert unused == []
+    assert loaded.unused_preloads == []
     assert loaded.requests["/static/icon.png"] <= 1, loaded.requests
 
 
 def test_the_lcp_candidate_the_hint_preloads_is_the_one_the_page_uses(
     server: ServerProcess,
-    browser: Any,  # noqa: F811 (the fixture imported above)
+    browser: Any,
 ) -> None:
     loaded = load(browser, server, "/hero.html")
     heroes = {path: n for path, n in loaded.requests.items() if path.startswith("/static/hero-")}
     # One candidate, fetched once, and by the hint (a 103 or the Link header), not by <img>.
     assert heroes == {"/static/hero-1440.png": 1}, loaded.requests
-    assert loaded.initiators["/static/hero-1440.png"] in ("early-hints", "link")
-    assert [w for w in loaded.warnings if UNUSED_PRELOAD in w] == []
+    assert loaded.initiator_types["/static/hero-1440.png"] in ("early-hints", "link")
+    assert loaded.unused_preloads == []

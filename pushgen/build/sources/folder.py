@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-from ...config import DEFAULT_PUSH_DESTINATIONS, SiteConfig
+from ...config import DEFAULT_MAX_BYTES, DEFAULT_PUSH_DESTINATIONS, SiteConfig
 from ...errors import Diagnostic, PushgenError
 from ...fsutil import walk_sources
 from ...manifest import SCHEMA_NAME
@@ -131,7 +131,7 @@ def folder_config(
     base_path: str = "/",
     push_destinations: frozenset[str] = DEFAULT_PUSH_DESTINATIONS,
     max_pushes: int | None = None,
-    max_bytes: int | None = None,
+    max_bytes: int | None = DEFAULT_MAX_BYTES,
 ) -> SiteConfig:
     """The settings of a built folder: it is its own output; ``base_path`` is normalised."""
     root = Path(folder).resolve()

@@ -113,6 +113,7 @@ class PageResolver:
             read=read,
             exists=exists,
             push_destinations=config.push_destinations,
+            hint_script_fetches=config.script_fetches == "hint",
         )
         self._policy = config.policy
         self._size_of = size_of

@@ -150,7 +150,7 @@ def test_chromium_fetches_nothing_render_blocking_the_manifest_lacks(
 def test_serve_folder_pushes_and_hints_a_generators_site(
     generated: dict[str, Built], tmp_path: Path, cache_dir: Path
 ) -> None:
-    from tests.scenarios.test_browser import pushgen_serve
+    from tests.browser_harness import pushgen_serve
 
     site = generated["sphinx"]
     server = pushgen_serve(
