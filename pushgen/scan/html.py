@@ -608,6 +608,20 @@ class _Scanner:
                     placement=placement,
                     timing=timing,
                 )
+                if src is None and element.text:
+                    # What an inline classic script fetches through a literal URL
+                    # (fetch(), import(), a worker, Sphinx's search index).
+                    self._merge(
+                        scan_js(
+                            element.text,
+                            self.base,
+                            filename=self.filename,
+                            line_offset=max(_line(element) - 1, 0),
+                            inline=True,
+                            fetches=True,
+                            declarations=False,
+                        )
+                    )
         elif script_type == "module":
             # Module scripts are fetched in CORS mode; no attribute means "anonymous".
             crossorigin = _cors(element.get("crossorigin")) or "anonymous"

@@ -329,7 +329,8 @@ SCRIPT = b"""import { a } from "./a.js";
 fetch("/data.json").then((r) => r.json());
 const w = new Worker("worker.js");
 button.onclick = () => import("./later.js");
-Search.loadIndex("searchindex.js");  // too loose: not a fetch
+Search.loadIndex("searchindex.js");  // Sphinx's search page: a classic script
+other.loadIndex("no.js");  // only Search's
 fetch(url);  // computed: unknowable
 x.fetch("/no.json");
 const y = Worker("not-constructed.js");
@@ -343,6 +344,7 @@ def test_the_js_scanner_records_literal_fetches_only() -> None:
         ("/data.json", "fetch", "fetch", False),
         ("/js/worker.js", "worker", "fetch", False),
         ("/js/later.js", "script", "fetch", True),
+        ("/js/searchindex.js", "script", "fetch", False),
     ]
 
 

@@ -127,6 +127,23 @@ def test_pages_are_scanned_as_built_never_rendered(generated: dict[str, Built]) 
     assert any(p.startswith("/assets/javascripts/bundle.") for p in mkdocs_paths)
 
 
+def test_the_search_index_sphinx_loads_is_listed_on_the_search_page(
+    generated: dict[str, Built],
+) -> None:
+    # The Read the Docs theme's search.html loads it with an inline
+    # Search.loadIndex("searchindex.js"): listed (a script fetch), neither pushed
+    # nor hinted by default, and only where the page asks for it.
+    sphinx = generated["sphinx"].manifest
+    index = [a for a in sphinx.routes["/search.html"] if a.path == "/searchindex.js"]
+    assert [(a.destination, a.push, a.hint) for a in index] == [("script", False, False)]
+    assert not any(
+        a.path == "/searchindex.js"
+        for route, assets in sphinx.routes.items()
+        if route != "/search.html"
+        for a in assets
+    )
+
+
 @pytest.mark.parametrize("name", ["sphinx", "mkdocs"])
 def test_chromium_fetches_nothing_render_blocking_the_manifest_lacks(
     generated: dict[str, Built], name: str
