@@ -609,19 +609,7 @@ class _Scanner:
                     timing=timing,
                 )
                 if src is None and element.text:
-                    # What an inline classic script fetches through a literal URL
-                    # (fetch(), import(), a worker, Sphinx's search index).
-                    self._merge(
-                        scan_js(
-                            element.text,
-                            self.base,
-                            filename=self.filename,
-                            line_offset=max(_line(element) - 1, 0),
-                            inline=True,
-                            fetches=True,
-                            declarations=False,
-                        )
-                    )
+                    self._inline_script(element, element.text, module=False)
         elif script_type == "module":
             # Module scripts are fetched in CORS mode; no attribute means "anonymous".
             crossorigin = _cors(element.get("crossorigin")) or "anonymous"
@@ -638,17 +626,27 @@ class _Scanner:
                     timing=timing or "defer",
                 )
             elif element.text:
-                self._merge(
-                    scan_js(
-                        element.text,
-                        self.base,
-                        filename=self.filename,
-                        line_offset=max(_line(element) - 1, 0),
-                        inline=True,
-                        crossorigin=crossorigin,
-                    )
-                )
+                self._inline_script(element, element.text, module=True, crossorigin=crossorigin)
         # importmap, speculationrules, JSON, templates...: nothing to fetch.
+
+    def _inline_script(
+        self, element: _Element, text: str, *, module: bool, crossorigin: str = "anonymous"
+    ) -> None:
+        """A module's static imports, and what any script fetches through a literal URL
+        (fetch(), import(), a worker, Sphinx's search index); a classic script has no
+        import declarations."""
+        self._merge(
+            scan_js(
+                text,
+                self.base,
+                filename=self.filename,
+                line_offset=max(_line(element) - 1, 0),
+                inline=True,
+                crossorigin=crossorigin,
+                fetches=True,
+                declarations=module,
+            )
+        )
 
     def _img(self, element: _Element) -> None:
         src = element.get("src")

@@ -200,6 +200,9 @@ MODULE = {"crossorigin": "anonymous", "module": True}
             'import("./lazy.js");\n// import "./c.js"\nexport * from "/b.js";\n</script>',
             [
                 ("/docs/a.js", "script", "module", 3, MODULE),
+                # import() runs when the script does: listed as a script fetch, as in a
+                # module file.
+                ("/docs/lazy.js", "script", "fetch", 4, MODULE),
                 ("/b.js", "script", "module", 6, MODULE),
             ],
             id="inline-module-static-imports",
