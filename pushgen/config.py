@@ -13,6 +13,8 @@ Every key is optional::
       max_pushes: 12                # per route, counted in document order
       max_bytes: 100000             # per route, counted in document order (the default;
                                     # null for no limit)
+      fonts: used                   # push/hint a font only where the page's text uses it
+                                    # (the default; `all`: every @font-face source)
     app: blog:create_app()          # `pushgen build` renders this Quart app (MODULE:APP)
     urls: [/blog/hello]             # with app: URLs of rules with arguments to render too
 
@@ -26,7 +28,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 
 import yaml
 
@@ -65,7 +67,9 @@ _KEYS = (
     "app",
     "urls",
 )
-_PUSH_KEYS = ("destinations", "max_pushes", "max_bytes")
+_PUSH_KEYS = ("destinations", "max_pushes", "max_bytes", "fonts")
+# push.fonts: trace each page's fonts (pushgen/build/fonts.py) or list every face.
+FONT_POLICIES = ("used", "all")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +85,8 @@ class SiteConfig:
     push_destinations: frozenset[str] = DEFAULT_PUSH_DESTINATIONS
     max_pushes: int | None = None
     max_bytes: int | None = DEFAULT_MAX_BYTES
+    # "used": a font is pushed or hinted only for pages whose text uses it.
+    fonts: Literal["used", "all"] = "used"
     config_file: Path | None = None
     # A Quart app as the source (pushgen/build/sources/app.py): MODULE:APP, and URLs to render.
     app: str | None = None
@@ -105,7 +111,10 @@ class SiteConfig:
     def policy(self) -> Policy:
         """The site-wide push policy (rules in the manifest may override it per route)."""
         return Policy(
-            push=self.push_destinations, max_pushes=self.max_pushes, max_bytes=self.max_bytes
+            push=self.push_destinations,
+            max_pushes=self.max_pushes,
+            max_bytes=self.max_bytes,
+            fonts=self.fonts,
         )
 
     @property
@@ -177,6 +186,7 @@ def load_config(
         push_destinations=values.get("push_destinations", DEFAULT_PUSH_DESTINATIONS),
         max_pushes=values.get("max_pushes"),
         max_bytes=values.get("max_bytes", DEFAULT_MAX_BYTES),
+        fonts=values.get("fonts", "used"),
         config_file=config_file,
         plain=values.get("plain", ()),
         app=values.get("app"),
@@ -266,6 +276,15 @@ def _read_push(node: yaml.Node, value: Any, shown: str) -> dict[str, Any]:
             if bad:
                 raise _error(f"{bad[0]!r} is not a Fetch destination", value_node, shown)
             result["push_destinations"] = frozenset(item)
+        elif key == "fonts":
+            if item not in FONT_POLICIES:
+                raise _error(
+                    "'push.fonts' must be 'used' (fonts the page's text uses)"
+                    " or 'all' (every @font-face source)",
+                    value_node,
+                    shown,
+                )
+            result["fonts"] = cast(Literal["used", "all"], item)
         else:
             # null: no limit (max_bytes has a default, see DEFAULT_MAX_BYTES).
             if item is not None and (

@@ -258,6 +258,7 @@ def config_key(config: SiteConfig) -> str:
         sorted(config.push_destinations),
         config.max_pushes,
         config.max_bytes,
+        config.fonts,
         repr(config.context),
         config.plain,
     )

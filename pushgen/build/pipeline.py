@@ -17,7 +17,7 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -380,6 +380,7 @@ def _resolve(run: _Run, outcomes: list[PageOutcome]) -> _Resolved:
         read=files.read,
         exists=known.__contains__,
         push_destinations=config.push_destinations,
+        fonts=config.fonts,
     )
     # set(a ^ b), not a ^ b: the difference keeps the hash table of the
     # 20,000-entry copy it was made from, and `touched & changed_files`
@@ -416,7 +417,12 @@ def _resolve(run: _Run, outcomes: list[PageOutcome]) -> _Resolved:
                 # A page not rendered again is resolved again from its saved scan.
                 assert old is not None  # only pages of the previous state go unrendered
                 compact, scan = old.scan, old.scan_result(saved_refs)
-            page_assets = resolver.page_assets(page.display, scan)
+            page_assets = resolver.page_assets(
+                page.display,
+                scan,
+                html=_page_reader(run.staging, page.output),
+                url=document_url(page.route),
+            )
             found = apply_budget(page_assets.found, config.policy, size_of)
             page_diagnostics = (*scan.diagnostics, *page_assets.diagnostics)
             run.diagnostics.extend(page_diagnostics)
@@ -623,6 +629,21 @@ class _SavedRoutes(Mapping[str, tuple[Asset, ...]]):
 
     def __len__(self) -> int:
         return len(self._previous.pages)
+
+
+def _page_reader(staging: Path | None, output: str) -> Callable[[], bytes | None] | None:
+    """Reads a rendered page back for font tracing; None when the build keeps no pages."""
+    if staging is None:
+        return None
+    target = staging / output
+
+    def read() -> bytes | None:
+        try:
+            return target.read_bytes()
+        except OSError:
+            return None
+
+    return read
 
 
 def _reuse_docs(

@@ -132,6 +132,11 @@ def manifest_schema() -> dict[str, Any]:
                 "minimum": 0,
                 "description": "Pushed bytes per route, in document order.",
             },
+            "fonts": {
+                "enum": ["used", "all"],
+                "description": "all: hint (and push by policy) every font the build found,"
+                " not only those each page's text uses.",
+            },
         },
     }
     rule = {

@@ -14,6 +14,7 @@ which), and a link to a folder already walked is not walked twice.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import time
@@ -218,9 +219,8 @@ def _scan_folder(config: SiteConfig, *, strict: bool, write: bool, force: bool) 
                 diagnostics.append(Diagnostic(display, 0, 0, "cannot read the page: skipped"))
                 continue
             route = page_route(rel, config.base_path)
-            out.append(
-                PageScan(route, display, scan_html(data, document_url(route), filename=display))
-            )
+            scan = scan_html(data, document_url(route), filename=display)
+            out.append(PageScan(route, display, scan, functools.partial(source.read, rel)))
         return out
 
     def size_of(path: str) -> int | None:

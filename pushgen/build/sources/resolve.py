@@ -24,6 +24,7 @@ from ...fsutil import atomic_write
 from ...manifest import SCHEMA_NAME, Manifest, update_manifest_text
 from ...manifest.schema import schema_text
 from ...model import Asset, ScanResult
+from ...urls import document_url
 from ..graph import Resolver, apply_budget
 from ..pipeline import check_rules, read_existing_manifest
 
@@ -44,6 +45,8 @@ class PageScan:
     route: str
     display: str
     scan: ScanResult
+    # The page again, read only when its fonts are traced (pushgen/build/fonts.py).
+    html: Callable[[], bytes | str | None] | None = None
 
 
 @dataclass(slots=True)
@@ -98,10 +101,13 @@ def resolve_pages(
         read=read,
         exists=exists,
         push_destinations=config.push_destinations,
+        fonts=config.fonts,
     )
     routes: dict[str, tuple[Asset, ...]] = {}
     for page in pages:
-        page_assets = resolver.page_assets(page.display, page.scan)
+        page_assets = resolver.page_assets(
+            page.display, page.scan, html=page.html, url=document_url(page.route)
+        )
         found = apply_budget(page_assets.found, config.policy, size_of)
         diagnostics.extend(page.scan.diagnostics)
         diagnostics.extend(page_assets.diagnostics)
