@@ -377,23 +377,34 @@ def trace_fonts(
     return _decide(faces, usage)
 
 
-def _index(
-    root: _Element,
-) -> tuple[dict[str, list[_Element]], dict[str, list[_Element]], dict[str, list[_Element]]]:
-    tags: dict[str, list[_Element]] = {}
-    classes: dict[str, list[_Element]] = {}
-    ids: dict[str, list[_Element]] = {}
-    for element in root.iter(etree.Element):
-        tags.setdefault(element.tag, []).append(element)
-        attributes = element.attrib
-        names = attributes.get("class")
-        if names:
-            for name in set(names.split()):
-                classes.setdefault(name, []).append(element)
-        name = attributes.get("id")
-        if name:
-            ids.setdefault(name, []).append(element)
-    return tags, classes, ids
+class _Index:
+    """The page's elements by tag, class and id, made on first use.
+
+    Rules whose subject needs an id, class or tag the page lacks are skipped
+    without running their XPath (browsers hash rules the same way). Tags are
+    found by lxml's C filter; classes and ids are read from the elements that
+    have them.
+    """
+
+    def __init__(self, root: _Element) -> None:
+        self.root = root
+        self._tags: dict[str, list[_Element]] = {}
+        self._attributes: dict[str, dict[str, list[_Element]]] = {}
+
+    def get(self, kind: str, name: str) -> list[_Element]:
+        if kind == "tag":
+            found = self._tags.get(name)
+            if found is None:
+                found = self._tags[name] = list(self.root.iter(name))
+            return found
+        table = self._attributes.get(kind)
+        if table is None:
+            table = self._attributes[kind] = {}
+            for element in self.root.iterfind(f".//*[@{kind}]"):
+                value = element.get(kind)
+                for word in set(value.split()) if kind == "class" else (value,):
+                    table.setdefault(word, []).append(element)
+        return table.get(name, [])
 
 
 def _match_rules(
@@ -402,17 +413,15 @@ def _match_rules(
     style_attribute: Callable[[str], FontDeclarations | None],
 ) -> tuple[dict[_Element, list[_Hit]], dict[tuple[_Element, str], list[_Hit]]]:
     """Every declaration that reaches each element (and each ``::before``/``::after``)."""
-    tags, classes, ids = _index(root)
-    by_kind = {"tag": tags, "class": classes, "id": ids}
+    index = _Index(root)
     hits: dict[_Element, list[_Hit]] = {}
     generated: dict[tuple[_Element, str], list[_Hit]] = {}
     for order, (selector_list, declarations, rule_reason, where) in enumerate(rules):
         for selector in _compile(selector_list):
             if selector.xpath is None:
-                elements: Iterable[_Element] = root.iter(etree.Element)
+                elements: list[_Element] = list(root.iter(etree.Element))
             elif selector.key is not None:
-                kind, name = selector.key
-                candidates = by_kind[kind].get(name)
+                candidates = index.get(*selector.key)
                 if not candidates:
                     continue
                 elements = candidates if selector.simple else selector.xpath(root)
@@ -503,9 +512,7 @@ def _style(value: str, inherited: _Variants) -> _Variants:
     return ((value, ""),)
 
 
-def _computed(element: _Element, parent: _State, hits: list[_Hit] | None, tag: str) -> _State:
-    if not hits and tag not in _UA_FAMILY and tag not in _UA_WEIGHT and tag not in _UA_STYLE:
-        return parent
+def _computed(parent: _State, hits: list[_Hit] | None, tag: str) -> _State:
     return _State(
         _cascade(hits, "family", parent.family, _UA_FAMILY.get(tag), _family),
         _cascade(hits, "weight", parent.weight, _UA_WEIGHT.get(tag), _weight),
@@ -513,28 +520,8 @@ def _computed(element: _Element, parent: _State, hits: list[_Hit] | None, tag: s
     )
 
 
-def _own_text(element: _Element) -> str:
-    parts = [element.text or ""]
-    parts.extend(child.tail or "" for child in element)
-    if element.tag == "input" and element.get("type", "text").lower() != "hidden":
-        parts.extend((element.get("value") or "", element.get("placeholder") or ""))
-    return "".join(parts)
-
-
-def _chars(text: str) -> set[int]:
-    return {ord(c) for c in text if c not in _WHITESPACE}
-
-
-def _hidden(element: _Element, hits: list[_Hit] | None) -> bool:
-    if element.get("hidden") is not None or element.tag in _NOT_RENDERED:
-        return True
-    if element.tag == "input" and (element.get("type") or "").lower() == "hidden":
-        return True
-    # display: none in a style attribute (stylesheets' display is not followed).
-    return any(
-        precedence[1] == 1 and declarations.display_none
-        for precedence, declarations, _ in hits or ()
-    )
+_UA_ANY = frozenset(_UA_FAMILY) | frozenset(_UA_WEIGHT) | frozenset(_UA_STYLE)
+_WHITESPACE_CODES = frozenset(map(ord, _WHITESPACE))
 
 
 def _compute(
@@ -542,46 +529,92 @@ def _compute(
     hits: dict[_Element, list[_Hit]],
     generated: dict[tuple[_Element, str], list[_Hit]],
 ) -> dict[tuple[tuple[str, ...], str, str], _Usage]:
-    """Walk the tree in document order: each text's computed font and characters."""
-    usage: dict[tuple[tuple[str, ...], str, str], _Usage] = {}
+    """Walk the tree in document order: each text's computed font and characters.
+
+    Elements without a rule of their own share their parent's computed state, so
+    text is gathered per state and its characters counted once per state.
+    """
     initial = _State(((_ROOT_FAMILY, ""),), (("400", ""),), (("normal", ""),))
     states: dict[_Element, _State | None] = {}
+    texts: dict[int, tuple[_State, list[str]]] = {}
+    generated_texts: list[tuple[_State, set[int] | None, str]] = []
+    hidden = set(root.iterfind(".//*[@hidden]")) | set(root.iterfind(".//input[@type]"))
+    # Keyed by id(): every state stays referenced from `states` for the walk.
+    ua_states: dict[tuple[int, str], _State] = {}
 
-    def record(state: _State, chars: set[int] | None, doubt: str) -> None:
-        for family, family_why in state.family:
-            for weight, weight_why in state.weight:
-                for style, style_why in state.style:
-                    reason = doubt or family_why or weight_why or style_why
-                    key = (family, weight, style)
-                    found = usage.get(key)
-                    if found is None:
-                        found = usage[key] = _Usage()
-                    found.add(reason, chars)
+    def add_text(state: _State, text: str) -> None:
+        bucket = texts.get(id(state))
+        if bucket is None:
+            bucket = texts[id(state)] = (state, [])
+        bucket[1].append(text)
 
     for element in root.iter(etree.Element):
         parent = element.getparent()
-        parent_state = initial if parent is None else states.get(parent)
+        parent_state = initial if parent is None else states[parent]
+        tail = element.tail
+        if tail and parent_state is not None and not tail.isspace():
+            add_text(parent_state, tail)  # a tail is text of the parent
+        tag = element.tag
         element_hits = hits.get(element)
-        if parent_state is None or _hidden(element, element_hits):
+        if parent_state is None or tag in _NOT_RENDERED or _hidden(element, element_hits, hidden):
             states[element] = None
             continue
-        tag = element.tag if isinstance(element.tag, str) else ""
-        state = _computed(element, parent_state, element_hits, tag)
+        if element_hits:
+            state = _computed(parent_state, element_hits, tag)
+        elif tag in _UA_ANY:
+            # The same tag under the same state computes the same: <em> in every <p>.
+            known = ua_states.get((id(parent_state), tag))
+            if known is None:
+                known = ua_states[(id(parent_state), tag)] = _computed(parent_state, None, tag)
+            state = known
+        else:
+            state = parent_state
         states[element] = state
-        chars = _chars(_own_text(element))
-        if chars:
-            record(state, chars, "")
+        text = element.text
+        if text and not text.isspace():
+            add_text(state, text)
+        if tag == "input":
+            for name in ("value", "placeholder"):
+                if element.get(name):
+                    add_text(state, element.get(name))
         for pseudo in ("before", "after"):
             pseudo_hits = generated.get((element, pseudo))
             if not pseudo_hits:
                 continue
             content = _cascade(pseudo_hits, "content", (), None, lambda v, _i: ((v, ""),))
-            pseudo_state = _computed(element, state, pseudo_hits, "")
-            for text, why in content:
-                if text == "":
-                    continue
-                record(pseudo_state, None if text == UNKNOWN else _chars(text) or None, why)
+            pseudo_state = _computed(state, pseudo_hits, "")
+            for value, why in content:
+                if value != "":
+                    chars = None if value == UNKNOWN else _chars(value) or None
+                    generated_texts.append((pseudo_state, chars, why))
+
+    usage: dict[tuple[tuple[str, ...], str, str], _Usage] = {}
+    gathered = [(state, _chars("".join(parts)), "") for state, parts in texts.values()]
+    for state, chars, doubt in (*gathered, *generated_texts):
+        for family, family_why in state.family:
+            for weight, weight_why in state.weight:
+                for style, style_why in state.style:
+                    key = (family, weight, style)
+                    found = usage.get(key)
+                    if found is None:
+                        found = usage[key] = _Usage()
+                    found.add(doubt or family_why or weight_why or style_why, chars)
     return usage
+
+
+def _chars(text: str) -> set[int]:
+    return {ord(c) for c in set(text)} - _WHITESPACE_CODES
+
+
+def _hidden(element: _Element, hits: list[_Hit] | None, hidden: set[_Element]) -> bool:
+    if element in hidden and (
+        element.tag != "input" or (element.get("type") or "").lower() == "hidden"
+    ):
+        return True
+    # display: none in a style attribute (stylesheets' display is not followed).
+    return hits is not None and any(
+        precedence[1] == 1 and declarations.display_none for precedence, declarations, _ in hits
+    )
 
 
 def _select(faces: list[FontFace], weight: str, style: str) -> list[FontFace]:
