@@ -430,3 +430,19 @@ def test_a_rule_with_fonts_all_hints_what_tracing_listed(tmp_path: Path) -> None
     assert manifest.decisions("/", policy=Policy())[0].asset.path
     with pytest.raises(ManifestError, match="'fonts' must be 'all'"):
         parse_manifest(text.replace("rules: []\n", rules.replace("all", "most")))
+
+
+def test_an_incremental_build_after_a_font_rule_changes_equals_a_full_build(
+    tmp_path: Path,
+) -> None:
+    # max_bytes: null makes the build compare the sheet's scan instead of its size.
+    site = write_site(tmp_path / "site", {**SITE, "pushgen.yaml": "push: {max_bytes: null}\n"})
+    build_site(load_config(site))
+    css = site / "static" / "s.css"
+    css.write_text(css.read_text().replace("p { font-family: A }", "p { font-family: B }"))
+    build_site(load_config(site))
+    incremental = (site / "push-manifest.yaml").read_text()
+    entries = {a.path: a.hint for a in load_manifest(site / "push-manifest.yaml").routes["/"]}
+    assert entries == {"/static/s.css": True, "/static/a.woff2": False, "/static/b.woff2": True}
+    build_site(load_config(site), full=True)
+    assert (site / "push-manifest.yaml").read_text() == incremental
