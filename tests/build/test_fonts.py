@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pushgen.build import build_site
+from pushgen.build.explain import explain_route
 from pushgen.build.fonts import SheetFonts, parse_page, trace_fonts
 from pushgen.build.graph import Resolver
 from pushgen.config import load_config
@@ -446,3 +447,29 @@ def test_an_incremental_build_after_a_font_rule_changes_equals_a_full_build(
     assert entries == {"/static/s.css": True, "/static/a.woff2": False, "/static/b.woff2": True}
     build_site(load_config(site), full=True)
     assert (site / "push-manifest.yaml").read_text() == incremental
+
+
+def test_explain_says_why_a_font_is_listed_or_only_hinted(tmp_path: Path) -> None:
+    files = dict(SITE)
+    files["static/s.css"] = str(files["static/s.css"]) + "p:hover { font-family: B }\n"
+    files["static/c.woff2"] = b"wOF2c"
+    files["static/s.css"] += (
+        "@font-face { font-family: C; font-style: italic; src: url(c.woff2) }\n"
+    )
+    site = write_site(tmp_path / "site", files)
+    config = load_config(site)
+    build_site(config)
+    text = explain_route(load_manifest(site / "push-manifest.yaml"), "/", config).render()
+    assert text.splitlines()[0] == (
+        "/ (pages/index.html): 4 entries: 2 pushed, 1 hinted only, 1 listed only, 0 removed"
+    )
+    assert (
+        "hint    font   /static/b.woff2\n"
+        "     via pages/index.html:1 -> static/s.css:2 -> /static/b.woff2\n"
+        "     hint only: the page may use it, but only through pseudo-class :hover (static/s.css:4)\n"
+    ) in text
+    assert (
+        "listed  font   /static/c.woff2\n"
+        "     via pages/index.html:1 -> static/s.css:5 -> /static/c.woff2\n"
+        "     not hinted: no element of this page sets text in 'c' at weight 400 italic\n"
+    ) in text
