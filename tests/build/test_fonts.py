@@ -451,11 +451,12 @@ def test_an_incremental_build_after_a_font_rule_changes_equals_a_full_build(
 
 def test_explain_says_why_a_font_is_listed_or_only_hinted(tmp_path: Path) -> None:
     files = dict(SITE)
-    files["static/s.css"] = str(files["static/s.css"]) + "p:hover { font-family: B }\n"
-    files["static/c.woff2"] = b"wOF2c"
-    files["static/s.css"] += (
-        "@font-face { font-family: C; font-style: italic; src: url(c.woff2) }\n"
+    files["static/s.css"] = (
+        str(files["static/s.css"])
+        + "p:hover { font-family: B }\n"
+        + "@font-face { font-family: C; font-style: italic; src: url(c.woff2) }\n"
     )
+    files["static/c.woff2"] = b"wOF2c"
     site = write_site(tmp_path / "site", files)
     config = load_config(site)
     build_site(config)
