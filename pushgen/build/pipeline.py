@@ -61,7 +61,7 @@ from .incremental import (
     state_path,
     written_files,
 )
-from .render import Page, discover_pages
+from .render import Page, Renderer, RenderError, discover_pages
 from .staging import (
     build_lock,
     check_manifest_outside,
@@ -404,6 +404,7 @@ def _resolve(run: _Run, outcomes: list[PageOutcome]) -> _Resolved:
     routes: dict[str, tuple[Asset, ...]] = {}
     unchanged: set[str] = set()
     saved_refs: dict[tuple[object, ...], Reference] = {}  # of the saved scans
+    renderers: list[Renderer] = []  # for --check, which keeps no pages: made on first use
     for page in pages:
         scan = scans.get(page.source)
         old = previous.pages.get(page.source) if previous else None
@@ -420,7 +421,7 @@ def _resolve(run: _Run, outcomes: list[PageOutcome]) -> _Resolved:
             page_assets = resolver.page_assets(
                 page.display,
                 scan,
-                html=_page_reader(run.staging, page.output),
+                html=_page_reader(run, page, renderers),
                 url=document_url(page.route),
             )
             found = apply_budget(page_assets.found, config.policy, size_of)
@@ -631,19 +632,33 @@ class _SavedRoutes(Mapping[str, tuple[Asset, ...]]):
         return len(self._previous.pages)
 
 
-def _page_reader(staging: Path | None, output: str) -> Callable[[], bytes | None] | None:
-    """Reads a rendered page back for font tracing; None when the build keeps no pages."""
-    if staging is None:
-        return None
-    target = staging / output
+def _page_reader(run: _Run, page: Page, renderers: list[Renderer]) -> Callable[[], bytes | None]:
+    """Reads a rendered page back for font tracing (pushgen/build/fonts.py).
 
-    def read() -> bytes | None:
+    A writing build reads it from the staging folder; ``--check`` writes no page,
+    so it renders the page again (only pages whose stylesheets have fonts ask).
+    """
+    staging = run.staging
+    if staging is not None:
+        target = staging / page.output
+
+        def read() -> bytes | None:
+            try:
+                return target.read_bytes()
+            except OSError:
+                return None
+
+        return read
+
+    def render() -> bytes | None:
+        if not renderers:
+            renderers.append(Renderer(run.config, run.pages))
         try:
-            return target.read_bytes()
-        except OSError:
-            return None
+            return renderers[0].render(page).data
+        except RenderError:
+            return None  # reported when the page was rendered the first time
 
-    return read
+    return render
 
 
 def _reuse_docs(

@@ -16,6 +16,7 @@ from pushgen.build import build_site
 from pushgen.build.explain import explain_route
 from pushgen.build.fonts import SheetFonts, parse_page, trace_fonts
 from pushgen.build.graph import Resolver
+from pushgen.cli import main as cli_main
 from pushgen.config import load_config
 from pushgen.errors import ConfigError, ManifestError
 from pushgen.manifest import load_manifest, parse_manifest
@@ -474,3 +475,10 @@ def test_explain_says_why_a_font_is_listed_or_only_hinted(tmp_path: Path) -> Non
         "     via pages/index.html:1 -> static/s.css:5 -> /static/c.woff2\n"
         "     not hinted: no element of this page sets text in 'c' at weight 400 italic\n"
     ) in text
+
+
+def test_build_check_traces_fonts_as_the_build_did(tmp_path: Path) -> None:
+    # --check writes no page: it must still see each page to trace its fonts.
+    site = write_site(tmp_path / "site", SITE)
+    assert cli_main(["build", str(site)]) == 0
+    assert cli_main(["build", "--check", str(site)]) == 0
