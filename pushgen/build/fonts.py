@@ -407,6 +407,27 @@ class _Index:
         return table.get(name, [])
 
 
+def _matches(
+    selector: _Selector, root: _Element, index: _Index
+) -> tuple[list[_Element], str] | None:
+    """The elements ``selector`` matches and why only possibly ("" when for certain).
+
+    None when the page lacks the id, class or tag its subject needs.
+    """
+    if selector.xpath is not None and selector.key is not None:
+        candidates = index.get(*selector.key)
+        if not candidates:
+            return None
+        if selector.simple:
+            return candidates, selector.reason
+    if selector.xpath is not None:
+        try:
+            return list(selector.xpath(root)), selector.reason
+        except etree.XPathError:
+            pass  # cssselect wrote what libxml2 cannot run: not decidable either
+    return list(root.iter(etree.Element)), selector.reason or "a selector pushgen cannot match"
+
+
 def _match_rules(
     root: _Element,
     rules: Sequence[tuple[str, FontDeclarations, str, str]],
@@ -418,16 +439,11 @@ def _match_rules(
     generated: dict[tuple[_Element, str], list[_Hit]] = {}
     for order, (selector_list, declarations, rule_reason, where) in enumerate(rules):
         for selector in _compile(selector_list):
-            if selector.xpath is None:
-                elements: list[_Element] = list(root.iter(etree.Element))
-            elif selector.key is not None:
-                candidates = index.get(*selector.key)
-                if not candidates:
-                    continue
-                elements = candidates if selector.simple else selector.xpath(root)
-            else:
-                elements = selector.xpath(root)
-            reason = rule_reason or selector.reason
+            matched = _matches(selector, root, index)
+            if matched is None:
+                continue
+            elements, selector_reason = matched
+            reason = rule_reason or selector_reason
             reason = reason and f"{reason} ({where})"
             for important in (False, True):
                 if important and not declarations.important:
