@@ -28,14 +28,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 import yaml
 
 from .errors import ConfigError
 from .manifest.rules import Policy, glob_matches
 from .manifest.yamlsafe import YamlError, compose, control_character, control_message, scalar_text
-from .model import DESTINATIONS
+from .model import DESTINATIONS, FontPolicy
 
 __all__ = [
     "CONFIG_NAME",
@@ -86,7 +86,7 @@ class SiteConfig:
     max_pushes: int | None = None
     max_bytes: int | None = DEFAULT_MAX_BYTES
     # "used": a font is pushed or hinted only for pages whose text uses it.
-    fonts: Literal["used", "all"] = "used"
+    fonts: FontPolicy = "used"
     config_file: Path | None = None
     # A Quart app as the source (pushgen/build/sources/app.py): MODULE:APP, and URLs to render.
     app: str | None = None
@@ -284,7 +284,7 @@ def _read_push(node: yaml.Node, value: Any, shown: str) -> dict[str, Any]:
                     value_node,
                     shown,
                 )
-            result["fonts"] = cast(Literal["used", "all"], item)
+            result["fonts"] = cast(FontPolicy, item)
         else:
             # null: no limit (max_bytes has a default, see DEFAULT_MAX_BYTES).
             if item is not None and (

@@ -24,6 +24,7 @@ __all__ = [
     "Asset",
     "FontDeclarations",
     "FontFace",
+    "FontPolicy",
     "FontRule",
     "FontSheet",
     "FontStyle",
@@ -159,6 +160,9 @@ class Reference:
 
 
 FontStyle = Literal["normal", "italic", "oblique"]
+# The push policy's `fonts`: "used" traces each page's fonts (build/fonts.py),
+# "all" lists every @font-face source its stylesheets name.
+FontPolicy = Literal["used", "all"]
 # A font value that cannot be read statically (var(), attr()): CSS Syntax 3 turns
 # U+0000 in a stylesheet into U+FFFD, so no stylesheet value can equal it.
 UNKNOWN = "\0"

@@ -44,13 +44,20 @@ from cssselect import HTMLTranslator, SelectorError, parse
 from lxml import etree
 
 from ..manifest.rules import media_matches_screen
-from ..model import UNKNOWN, FontDeclarations, FontFace, FontSheet
+from ..model import UNKNOWN, FontDeclarations, FontFace, FontPolicy, FontSheet
 from ..scan.css import split_selectors
 from ..scan.html import html_parser
 
-__all__ = ["FontPolicy", "FontUse", "SheetFonts", "Verdict", "parse_page", "trace_fonts"]
+__all__ = [
+    "FontPolicy",
+    "FontUse",
+    "SheetFonts",
+    "Verdict",
+    "parse_page",
+    "screen_media",
+    "trace_fonts",
+]
 
-FontPolicy = Literal["used", "all"]
 Verdict = Literal["used", "possible", "unused"]
 
 _Element = Any  # lxml elements carry no type hints

@@ -269,7 +269,9 @@ class Resolver:
         if cached is None or cached[0] is not item.asset:
             if use.verdict == "possible":
                 asset = replace(item.asset, push=False)
-                note = f"hint only: the page may use it, but only through {use.reason}"
+                note = (
+                    f"hint only: the page may use it (not decidable from the files: {use.reason})"
+                )
             else:
                 asset = replace(item.asset, push=False, hint=False)
                 note = use.reason

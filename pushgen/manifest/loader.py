@@ -23,12 +23,18 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Literal
 
 import yaml
 
 from ..errors import Diagnostic, ManifestError, RoutePatternError
-from ..model import CROSSORIGIN_VALUES, DESTINATIONS, FETCHPRIORITY_VALUES, ORIGIN, Asset
+from ..model import (
+    CROSSORIGIN_VALUES,
+    DESTINATIONS,
+    FETCHPRIORITY_VALUES,
+    ORIGIN,
+    Asset,
+    FontPolicy,
+)
 from .model import ENTRY_KEYS, MANIFEST_VERSION, Manifest
 from .rules import (
     EntryChange,
@@ -225,7 +231,7 @@ def _policy(check: _Checker, node: yaml.Node) -> Policy:
         return Policy()
     push: frozenset[str] | None = None
     numbers: dict[str, int] = {}
-    fonts: Literal["used", "all"] | None = None
+    fonts: FontPolicy | None = None
     for key_node, value_node in node.value:
         key = scalar_text(key_node)
         if key not in _POLICY_KEYS:

@@ -33,7 +33,7 @@ from werkzeug.routing import Rule as WerkzeugRule
 from werkzeug.routing.rules import _part_re, parse_converter_args
 
 from ..errors import RoutePatternError
-from ..model import Asset
+from ..model import Asset, FontPolicy
 
 __all__ = [
     "GLOB_OF_CONVERTER",
@@ -295,7 +295,7 @@ class Policy:
     max_bytes: int | None = None
     # "used": fonts as the build traced them per page; "all": every generated font
     # entry hinted (and pushed by the policy), as without tracing.
-    fonts: Literal["used", "all"] | None = None
+    fonts: FontPolicy | None = None
 
     def over(self, base: Policy) -> Policy:
         """This policy with unset fields taken from ``base``."""

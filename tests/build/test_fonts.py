@@ -468,7 +468,8 @@ def test_explain_says_why_a_font_is_listed_or_only_hinted(tmp_path: Path) -> Non
     assert (
         "hint    font   /static/b.woff2\n"
         "     via pages/index.html:1 -> static/s.css:2 -> /static/b.woff2\n"
-        "     hint only: the page may use it, but only through pseudo-class :hover (static/s.css:4)\n"
+        "     hint only: the page may use it (not decidable from the files:"
+        " pseudo-class :hover (static/s.css:4))\n"
     ) in text
     assert (
         "listed  font   /static/c.woff2\n"
