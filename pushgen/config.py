@@ -15,6 +15,8 @@ Every key is optional::
                                     # null for no limit)
       script_fetches: list          # what a script fetches by a literal URL (import(),
                                     # fetch()): list (the default) or hint
+      fonts: used                   # push/hint a font only where the page's text uses it
+                                    # (the default; `all`: every @font-face source)
     app: blog:create_app()          # `pushgen build` renders this Quart app (MODULE:APP)
     urls: [/blog/hello]             # with app: URLs of rules with arguments to render too
 
@@ -28,14 +30,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, cast, get_args
 
 import yaml
 
 from .errors import ConfigError
 from .manifest.rules import Policy, glob_matches
 from .manifest.yamlsafe import YamlError, compose, control_character, control_message, scalar_text
-from .model import DESTINATIONS
+from .model import DESTINATIONS, FontPolicy
 
 __all__ = [
     "CONFIG_NAME",
@@ -71,13 +73,15 @@ _KEYS = (
     "app",
     "urls",
 )
-_PUSH_KEYS = ("destinations", "max_pushes", "max_bytes", "script_fetches")
 # What the build does with a resource a script fetches through a literal URL
 # (import(), fetch()). Measured in Chromium (bench/script_fetch_bench.py, issue 15):
 # a hint makes every page download an import() that runs on a click; it helps a
 # page whose script fetches at load (Sphinx's search index). So "list" by default;
 # "hint" hints them at low priority everywhere (a rule's `set` hints one path).
 ScriptFetches = Literal["list", "hint"]
+_PUSH_KEYS = ("destinations", "max_pushes", "max_bytes", "script_fetches", "fonts")
+# push.fonts: trace each page's fonts (pushgen/build/fonts.py) or list every face.
+FONT_POLICIES = ("used", "all")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +98,8 @@ class SiteConfig:
     max_pushes: int | None = None
     max_bytes: int | None = DEFAULT_MAX_BYTES
     script_fetches: ScriptFetches = "list"
+    # "used": a font is pushed or hinted only for pages whose text uses it.
+    fonts: FontPolicy = "used"
     config_file: Path | None = None
     # A Quart app as the source (pushgen/build/sources/app.py): MODULE:APP, and URLs to render.
     app: str | None = None
@@ -118,7 +124,10 @@ class SiteConfig:
     def policy(self) -> Policy:
         """The site-wide push policy (rules in the manifest may override it per route)."""
         return Policy(
-            push=self.push_destinations, max_pushes=self.max_pushes, max_bytes=self.max_bytes
+            push=self.push_destinations,
+            max_pushes=self.max_pushes,
+            max_bytes=self.max_bytes,
+            fonts=self.fonts,
         )
 
     @property
@@ -191,6 +200,7 @@ def load_config(
         max_pushes=values.get("max_pushes"),
         max_bytes=values.get("max_bytes", DEFAULT_MAX_BYTES),
         script_fetches=values.get("script_fetches", "list"),
+        fonts=values.get("fonts", "used"),
         config_file=config_file,
         plain=values.get("plain", ()),
         app=values.get("app"),
@@ -286,6 +296,15 @@ def _read_push(node: yaml.Node, value: Any, shown: str) -> dict[str, Any]:
                     "'push.script_fetches' must be list (the default) or hint", value_node, shown
                 )
             result[key] = item
+        elif key == "fonts":
+            if item not in FONT_POLICIES:
+                raise _error(
+                    "'push.fonts' must be 'used' (fonts the page's text uses)"
+                    " or 'all' (every @font-face source)",
+                    value_node,
+                    shown,
+                )
+            result["fonts"] = cast(FontPolicy, item)
         else:
             # null: no limit (max_bytes has a default, see DEFAULT_MAX_BYTES).
             if item is not None and (

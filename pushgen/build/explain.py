@@ -106,9 +106,11 @@ def _page_chains(
         exists,
         config.push_destinations,
         hint_script_fetches=config.script_fetches == "hint",
+        fonts=config.fonts,
     )
-    scan = scan_html(html, document_url(page.route), filename=page.display)
-    page_assets = resolver.page_assets(page.display, scan)
+    url = document_url(page.route)
+    scan = scan_html(html, url, filename=page.display)
+    page_assets = resolver.page_assets(page.display, scan, html=lambda: html, url=url)
     found = apply_budget(page_assets.found, config.policy, static.size_of)
     return found, [str(d) for d in resolver.diagnostics]
 

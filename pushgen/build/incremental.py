@@ -259,6 +259,7 @@ def config_key(config: SiteConfig) -> str:
         config.max_pushes,
         config.max_bytes,
         config.script_fetches,
+        config.fonts,
         repr(config.context),
         config.plain,
     )

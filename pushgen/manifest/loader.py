@@ -28,7 +28,14 @@ from pathlib import Path
 import yaml
 
 from ..errors import Diagnostic, ManifestError, RoutePatternError
-from ..model import CROSSORIGIN_VALUES, DESTINATIONS, FETCHPRIORITY_VALUES, ORIGIN, Asset
+from ..model import (
+    CROSSORIGIN_VALUES,
+    DESTINATIONS,
+    FETCHPRIORITY_VALUES,
+    ORIGIN,
+    Asset,
+    FontPolicy,
+)
 from .model import ENTRY_KEYS, MANIFEST_VERSION, Manifest
 from .rules import (
     EntryChange,
@@ -47,7 +54,7 @@ __all__ = [
 
 _TOP_KEYS = ("version", "rules", "routes")
 _RULE_KEYS = ("match", "add", "set", "remove", "policy")
-_POLICY_KEYS = ("push", "max_pushes", "max_bytes")
+_POLICY_KEYS = ("push", "max_pushes", "max_bytes", "fonts")
 _SET_KEYS = tuple(k for k in ENTRY_KEYS if k not in ("path", "preconnect"))
 _BOOL_KEYS = frozenset({"module", "push", "hint"})
 _PRECONNECT_KEYS = frozenset({"preconnect", "crossorigin", "hint"})
@@ -226,10 +233,21 @@ def _policy(check: _Checker, node: yaml.Node) -> Policy:
         return Policy()
     push: frozenset[str] | None = None
     numbers: dict[str, int] = {}
+    fonts: FontPolicy | None = None
     for key_node, value_node in node.value:
         key = scalar_text(key_node)
         if key not in _POLICY_KEYS:
             check.unknown_key(key_node, str(key), _POLICY_KEYS, "a policy")
+        elif key == "fonts":
+            value = scalar_text(value_node) if isinstance(value_node, yaml.ScalarNode) else None
+            if value in ("used", "all"):
+                fonts = "used" if value == "used" else "all"
+            else:
+                check.error(
+                    value_node,
+                    "'fonts' must be 'all' (hint every font the build found)"
+                    " or 'used' (the fonts each page uses, as traced by the build)",
+                )
         elif key == "push":
             items = value_node.value if isinstance(value_node, yaml.SequenceNode) else None
             if items is None or not all(isinstance(i, yaml.ScalarNode) for i in items):
@@ -248,7 +266,10 @@ def _policy(check: _Checker, node: yaml.Node) -> Policy:
                 continue
             numbers[key] = number
     return Policy(
-        push=push, max_pushes=numbers.get("max_pushes"), max_bytes=numbers.get("max_bytes")
+        push=push,
+        max_pushes=numbers.get("max_pushes"),
+        max_bytes=numbers.get("max_bytes"),
+        fonts=fonts,
     )
 
 

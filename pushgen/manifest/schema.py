@@ -161,6 +161,11 @@ def _rule_schema(any_entry: dict[str, Any]) -> dict[str, Any]:
                 "minimum": 0,
                 "description": "Pushed bytes per route, in document order.",
             },
+            "fonts": {
+                "enum": ["used", "all"],
+                "description": "all: hint (and push by policy) every font the build found,"
+                " not only those each page's text uses.",
+            },
         },
     }
     return {

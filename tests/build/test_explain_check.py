@@ -580,7 +580,7 @@ def test_explain_the_site_push_policy(explained: Path, capsys: pytest.CaptureFix
         ["explain", "/about.html", "-m", "push-manifest.yaml", "--site", "."], capsys
     )
     assert code == 0
-    # site.css is 42 bytes and base.css 156: over 30. The 14-byte font fits.
+    # site.css is 42 bytes and base.css 192: over 30. The 14-byte font fits.
     assert out == (
         "/about.html (pages/about.html): 10 entries: 1 pushed, 7 hinted only, 2 listed only, 0 removed\n"
         "   1. hint    style  /static/css/site.css\n"
@@ -588,7 +588,7 @@ def test_explain_the_site_push_policy(explained: Path, capsys: pytest.CaptureFix
         "      hint only: over the budget of 30 pushed bytes (42 more)\n"
         "   2. hint    style  /static/css/base.css\n"
         "      via pages/about.html:3 -> static/css/site.css:1 -> /static/css/base.css\n"
-        "      hint only: over the budget of 30 pushed bytes (156 more)\n"
+        "      hint only: over the budget of 30 pushed bytes (192 more)\n"
         "   3. hint    style  /static/css/print.css\n"
         "      via pages/about.html:4 -> /static/css/print.css\n"
         "      hint only: stylesheet for media 'print', which screens do not use\n"

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from pushgen.cli import main
+from pushgen.manifest import load_manifest
 from pushgen.runtime.certs import DevCertificate
 from tests.browser_harness import PageLoad, chromium, load_page, pushgen_serve, trust_args
 from tests.clients import ServerProcess
@@ -39,6 +40,21 @@ HERO = """<!doctype html>
      srcset="/static/hero-480.png 480w, /static/hero-960.png 960w, /static/hero-1440.png 1440w">
 </body></html>
 """
+# Four faces, of which the page uses two: regular and bold of "Text" (body, h1).
+FONTS_CSS = """
+@font-face { font-family: Text; src: url(/static/fonts/text.woff2) format("woff2"); }
+@font-face { font-family: Text; font-weight: 700; src: url(/static/fonts/text-bold.woff2) format("woff2"); }
+@font-face { font-family: Text; font-style: italic; src: url(/static/fonts/text-italic.woff2) format("woff2"); }
+@font-face { font-family: Other; src: url(/static/fonts/other.woff2) format("woff2"); }
+body { font-family: Text, sans-serif; }
+.aside { font-family: Other, sans-serif; }
+"""
+FONTS_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Fonts</title>
+<link rel="stylesheet" href="/static/fonts.css">
+</head><body><h1>Fonts</h1><p>Text in the regular face.</p></body></html>
+"""
+FONT_FILES = Path(__file__).parents[2] / "site_example" / "static" / "fonts"
 # A 1x1 PNG.
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -48,9 +64,7 @@ PNG = bytes.fromhex(
 
 
 @pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, cache_dir: Path, dev_cert: DevCertificate
-) -> Iterator[ServerProcess]:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     site = write_site(
         tmp_path_factory.mktemp("precision") / "site",
         {
@@ -60,9 +74,25 @@ def server(
             "static/icon.png": PNG,
             "pages/hero.html": HERO,
             **{f"static/hero-{w}.png": PNG for w in (480, 960, 1440)},
+            "pages/fonts.html": FONTS_PAGE,
+            "static/fonts.css": FONTS_CSS,
+            **{
+                f"static/fonts/{name}.woff2": (FONT_FILES / source).read_bytes()
+                for name, source in (
+                    ("text", "dejavu-sans.woff2"),
+                    ("text-bold", "dejavu-sans-bold.woff2"),
+                    ("text-italic", "dejavu-sans.woff2"),
+                    ("other", "dejavu-sans-bold.woff2"),
+                )
+            },
         },
     )
     assert main(["build", str(site)]) == 0
+    return site
+
+
+@pytest.fixture(scope="module")
+def server(site: Path, cache_dir: Path, dev_cert: DevCertificate) -> Iterator[ServerProcess]:
     env = {"XDG_CACHE_HOME": str(cache_dir)}
     served = pushgen_serve(site, site.parent / "serve.log", env, ("--early-hints-delay", "0"))
     yield served
@@ -104,4 +134,25 @@ def test_the_lcp_candidate_the_hint_preloads_is_the_one_the_page_uses(
     # One candidate, fetched once, and by the hint (a 103 or the Link header), not by <img>.
     assert heroes == {"/static/hero-1440.png": 1}, loaded.requests
     assert loaded.initiator_types["/static/hero-1440.png"] in ("early-hints", "link")
+    assert loaded.unused_preloads == []
+
+
+def test_the_fonts_pushed_and_hinted_are_the_fonts_chromium_fetches(
+    site: Path,
+    server: ServerProcess,
+    browser: Any,
+) -> None:
+    manifest = load_manifest(site / "push-manifest.yaml")
+    fonts = [a for a in manifest.routes["/fonts.html"] if a.destination == "font"]
+    announced = {a.path for a in fonts if a.hint}
+    assert {a.path for a in fonts if a.push} == announced  # both certainly used: pushed
+    assert announced == {"/static/fonts/text.woff2", "/static/fonts/text-bold.woff2"}
+    # The other two are listed, for rules, never announced.
+    assert {a.path for a in fonts if not a.hint} == {
+        "/static/fonts/text-italic.woff2",
+        "/static/fonts/other.woff2",
+    }
+    loaded = load(browser, server, "/fonts.html")
+    fetched = {path: n for path, n in loaded.requests.items() if path.startswith("/static/fonts/")}
+    assert fetched == dict.fromkeys(announced, 1), loaded.requests
     assert loaded.unused_preloads == []

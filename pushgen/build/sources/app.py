@@ -28,6 +28,7 @@ URL, the rule and the view's ``file:line`` (errors under ``--strict``).
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import inspect
 import os
@@ -502,6 +503,7 @@ def _build(
                 page.url,
                 f"GET {page.url}",
                 scan_html(page.html, document_url(page.url), filename=f"GET {page.url}"),
+                functools.partial(lambda html: html, page.html),
             )
             for page in rendered
         ]

@@ -238,7 +238,7 @@ def _scan_pages(
             return Diagnostic(display, 0, 0, "cannot read the page: skipped")
         route = page_route(rel, config.base_path)
         scan = scan_html(data, document_url(route), filename=display)
-        return resolve(PageScan(route, display, scan))
+        return resolve(PageScan(route, display, scan, lambda: data))
 
     routes: dict[str, tuple[Asset, ...]] = {}
     found: list[Diagnostic] = []

@@ -24,6 +24,7 @@ from ...manifest import SCHEMA_NAME, Manifest, update_manifest_text
 from ...manifest.schema import schema_text
 from ...manifest.yamlsafe import paused_gc as no_cyclic_gc
 from ...model import Asset, ScanResult
+from ...urls import document_url
 from ..graph import Resolver, apply_budget
 from ..pipeline import check_rules, read_existing_manifest
 
@@ -46,6 +47,8 @@ class PageScan:
     route: str
     display: str
     scan: ScanResult
+    # The page again, read only when its fonts are traced (pushgen/build/fonts.py).
+    html: Callable[[], bytes | str | None] | None = None
 
 
 @dataclass(slots=True)
@@ -114,12 +117,15 @@ class PageResolver:
             exists=exists,
             push_destinations=config.push_destinations,
             hint_script_fetches=config.script_fetches == "hint",
+            fonts=config.fonts,
         )
         self._policy = config.policy
         self._size_of = size_of
 
     def __call__(self, page: PageScan) -> ResolvedPage:
-        page_assets = self._resolver.page_assets(page.display, page.scan)
+        page_assets = self._resolver.page_assets(
+            page.display, page.scan, html=page.html, url=document_url(page.route)
+        )
         found = apply_budget(page_assets.found, self._policy, self._size_of)
         return ResolvedPage(
             page.route,

@@ -32,7 +32,8 @@ def make_folder(root: Path) -> Path:
         "guide/index.html": PAGE.format(up="../"),
         "guide/install.html": PAGE.format(up="../"),
         "_static/theme.css": '@import "fonts.css";\nbody { color: black }\n',
-        "_static/fonts.css": '@font-face { font-family: L; src: url("fonts/lato.woff2") }\n',
+        "_static/fonts.css": '@font-face { font-family: L; src: url("fonts/lato.woff2") }\n'
+        "code { font-family: L }\n",
         "_static/fonts/lato.woff2": "woff2",
         "_static/app.js": "console.log(1)\n",
         "_images/logo.png": "png",

@@ -154,6 +154,7 @@ def test_chromium_fetches_nothing_render_blocking_the_manifest_lacks(
     with StaticServer(site.folder) as server, chromium() as browser:
         loads = load_site(browser, server.origin, routes)
     report = []
+    fonts_fetched: list[int] = []
     for load in loads:
         assert load.status == 200, load.route
         comparison = compare(load, manifest)
@@ -161,6 +162,21 @@ def test_chromium_fetches_nothing_render_blocking_the_manifest_lacks(
         # Every stylesheet, script and font the parser fetched is listed.
         assert comparison.unlisted == frozenset(), (load.route, sorted(comparison.unlisted))
         assert load.needed, load.route  # the page did need something: the check checked
+        # Fonts are traced per page (issue 15): the fonts a route pushes or hints are
+        # exactly those Chromium fetches for it, the others are listed only.
+        fonts = [a for a in manifest.assets(load.route) if a.destination == "font"]
+        fetched = {f.path for f in load.fetched if f.resource_type == "Font"}
+        assert {a.path for a in fonts if a.hint} == fetched, (load.route, sorted(fetched))
+        assert {a.path for a in fonts} >= fetched
+        fonts_fetched.append(len(fetched))
+    if name == "sphinx":
+        # The issue's example: Roboto Slab regular and bold, Lato italic and bold
+        # italic were pushed on every route and never fetched.
+        for route in routes:
+            announced = {a.path for a in manifest.assets(route) if a.hint}
+            assert not any("roboto-slab-v7-regular" in p for p in announced), route
+            assert not any("lato-bold-italic" in p for p in announced), route
+        assert min(fonts_fetched) > 0  # the theme's fonts were traced, not dropped
     print(f"\n{name}:\n" + "\n".join(report))
 
 
