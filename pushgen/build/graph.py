@@ -27,6 +27,7 @@ from ..model import Asset, FontDeclarations, FontSheet, Reference, ScanResult
 from ..scan.css import scan_css
 from ..scan.font_rules import style_font_declarations
 from ..scan.js import scan_js
+from ..site_files import output_relpath
 from ..urls import url_path_to_relpath
 from .fonts import FontPolicy, FontUse, SheetFonts, parse_page, trace_fonts
 
@@ -351,12 +352,10 @@ class Resolver:
         """What ``ref`` adds to a page: its output path, manifest entry, or the warning instead."""
         category = _ORDER.get(ref.destination, 4)
         image = ref.kind in ("url", "srcset") and ref.destination == "image"
-        relpath = url_path_to_relpath(ref.path, self.base_path)
+        relpath = output_relpath(ref.path, self.base_path)
         if relpath is None:
             warning = f"{ref.path} is outside the site (base path {self.base_path})"
             return _Entry(None, warning, None, (), category, False, image)
-        if relpath == "" or relpath.endswith("/"):
-            relpath += "index.html"
         if not self.exists(relpath):
             what = {
                 "style": "stylesheet",
