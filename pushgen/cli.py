@@ -15,17 +15,13 @@ from typing import TYPE_CHECKING
 import click
 
 from .config import SiteConfig, load_config
-from .errors import BuildError, Diagnostic, ManifestError, PushgenError
+from .errors import BuildError, Diagnostic, ManifestError, PushgenError, counted
 from .runtime.server import DEFAULT_HOST, DEFAULT_PORT
 
 if TYPE_CHECKING:
     from .build.sources.resolve import SourceResult
 
 __all__ = ["cli", "main"]
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
@@ -188,7 +184,7 @@ def _run_source(
         result = run()
     except BuildError as exc:
         _print_diagnostics(exc.diagnostics)
-        errors = _count(len(exc.diagnostics), "error")
+        errors = counted(len(exc.diagnostics), "error")
         click.echo(f"{failed}: {errors}; nothing written", err=True)
         raise SystemExit(1) from None
     _print_diagnostics(result.diagnostics)
@@ -232,7 +228,7 @@ def _report(outcome: object) -> None:
         assert isinstance(outcome, BuildResult)
         _print_diagnostics(outcome.diagnostics)
         click.echo(
-            f"rebuilt ({_count(outcome.rendered, 'page')} rendered): {outcome.summary()}", err=True
+            f"rebuilt ({counted(outcome.rendered, 'page')} rendered): {outcome.summary()}", err=True
         )
 
 
@@ -442,7 +438,7 @@ def check(manifest: Path | None, output: Path | None, base_path: str | None) -> 
     _print_diagnostics(diagnostics)
     errors = sum(d.severity == "error" for d in diagnostics)
     warnings = len(diagnostics) - errors
-    click.echo(f"{path}: {_count(errors, 'error')}, {_count(warnings, 'warning')}", err=True)
+    click.echo(f"{path}: {counted(errors, 'error')}, {counted(warnings, 'warning')}", err=True)
     if errors:
         raise SystemExit(1)
 
@@ -559,7 +555,7 @@ def export_command(
     _print_diagnostics(result.diagnostics)
     if not result.ok:
         click.echo(
-            f"export failed: {_count(len(result.errors), 'error')}; nothing written", err=True
+            f"export failed: {counted(len(result.errors), 'error')}; nothing written", err=True
         )
         raise SystemExit(1)
     if output is None:
@@ -567,7 +563,7 @@ def export_command(
     else:
         atomic_write(output, result.text.encode("utf-8"))
     where = output if output is not None else "standard output"
-    cut = _count(len(result.cuts), "cut")
+    cut = counted(len(result.cuts), "cut")
     click.echo(f"exported {config.manifest} as {FORMATS[format_]} to {where}: {cut}", err=True)
 
 
@@ -617,7 +613,7 @@ def import_command(
     entries = sum(len(assets) for assets in result.routes.values())
     where = output if output is not None else "standard output"
     entries_text = f"{entries} {'entry' if entries == 1 else 'entries'}"
-    routes = _count(len(result.routes), "route")
+    routes = counted(len(result.routes), "route")
     click.echo(f"imported {source} to {where}: {routes}, {entries_text} (as rules)", err=True)
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..config import CONFIG_NAME, SiteConfig
-from ..errors import BuildError, Diagnostic, ManifestError, PushgenError
+from ..errors import BuildError, Diagnostic, ManifestError, PushgenError, summary_line
 from ..fsutil import (
     OUTPUT_MARKER,
     OutputWriteError,
@@ -134,15 +134,14 @@ class BuildResult:
 
     def summary(self) -> str:
         """The one-line summary every build ends with."""
-        counts = (
-            (len(self.pages), "page"),
-            (self.asset_count, "asset"),
-            (len(self.manifest.routes), "route"),
-            (len(self.warnings), "warning"),
-            (len(self.error_diagnostics), "error"),
+        return summary_line(
+            pages=len(self.pages),
+            assets=self.asset_count,
+            routes=len(self.manifest.routes),
+            warnings=len(self.warnings),
+            errors=len(self.error_diagnostics),
+            seconds=self.seconds,
         )
-        listed = ", ".join(f"{n} {noun}" if n == 1 else f"{n} {noun}s" for n, noun in counts)
-        return f"{listed} in {self.seconds:.2f}s"
 
 
 # --- the build ----------------------------------------------------------------

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ...config import SiteConfig
-from ...errors import BuildError, Diagnostic, ManifestError
+from ...errors import BuildError, Diagnostic, ManifestError, summary_line
 from ...fsutil import atomic_write
 from ...manifest import SCHEMA_NAME, Manifest, update_manifest_text
 from ...manifest.schema import schema_text
@@ -73,15 +73,14 @@ class SourceResult:
 
     def summary(self) -> str:
         assets = len({a.path for assets in self.manifest.routes.values() for a in assets})
-        counts = (
-            (self.pages, "page"),
-            (assets, "asset"),
-            (len(self.manifest.routes), "route"),
-            (len(self.warnings), "warning"),
-            (len(self.errors), "error"),
+        return summary_line(
+            pages=self.pages,
+            assets=assets,
+            routes=len(self.manifest.routes),
+            warnings=len(self.warnings),
+            errors=len(self.errors),
+            seconds=self.seconds,
         )
-        listed = ", ".join(f"{n} {noun}" if n == 1 else f"{n} {noun}s" for n, noun in counts)
-        return f"{listed} in {self.seconds:.2f}s"
 
 
 class ResolvedPage(NamedTuple):
