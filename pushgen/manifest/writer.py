@@ -361,7 +361,7 @@ def update_manifest_text(
         {m.group(1): m.group(0) for m in _ROUTE_TEXT.finditer(old_body)} if reusable else None,
     )
     if old_body != body and not intact and old_body.strip() and not force:
-        _refuse_edited(lines[start + 1 : end], body, start, marker, base, filename)
+        _refuse_edited(lines[start + 1 : end], body, start, marker, base, filename, command)
     return _newlines(
         modeline
         + "".join(lines[:start])
@@ -379,6 +379,7 @@ def _refuse_edited(
     marker: re.Match[str] | None,
     base: Mapping[str, tuple[Asset, ...]] | None,
     filename: str,
+    command: str,
 ) -> NoReturn:
     """Refuse to overwrite a hand edit: raise at the first line of the block a build did not write.
 
@@ -397,7 +398,7 @@ def _refuse_edited(
     )
     line = start + 2 + min(first, max(len(old_lines) - 1, 0))
     why = (
-        "these routes were not written by pushgen build"
+        f"these routes were not written by {command}"
         if marker is None
         else "the generated routes were edited by hand"
     )
@@ -407,8 +408,8 @@ def _refuse_edited(
                 filename,
                 line,
                 1,
-                f"{why}; a build would overwrite them. Move the edit into `rules:` "
-                "(docs/manifest.md), or run `pushgen build --force` to discard it",
+                f"{why}; `{command}` would overwrite them. Move the edit into `rules:` "
+                f"(docs/manifest.md), or run `{command}` with --force to discard it",
                 "error",
             )
         ]

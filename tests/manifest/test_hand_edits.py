@@ -423,8 +423,8 @@ def test_an_edit_inside_the_generated_block_stops_the_build_at_its_line(site: Pa
         build(site)
     assert [str(d) for d in info.value.diagnostics] == [
         f"{NAME}:{line_of(edited, 'hero.png')}:1: error: the generated routes were edited by hand; "
-        "a build would overwrite them. Move the edit into `rules:` (docs/manifest.md), "
-        "or run `pushgen build --force` to discard it"
+        "`pushgen build` would overwrite them. Move the edit into `rules:` (docs/manifest.md), "
+        "or run `pushgen build` with --force to discard it"
     ]
     assert read(site) == edited  # nothing written: not the manifest, not the output
     assert (site / "_site" / "index.html").read_bytes() == page
@@ -456,9 +456,9 @@ def test_routes_written_by_hand_without_a_checksum_are_not_overwritten(site: Pat
     with pytest.raises(BuildError) as info:
         build(site)
     assert [str(d) for d in info.value.diagnostics] == [
-        f"{NAME}:4:1: error: these routes were not written by pushgen build; a build would "
-        "overwrite them. Move the edit into `rules:` (docs/manifest.md), or run "
-        "`pushgen build --force` to discard it"
+        f"{NAME}:4:1: error: these routes were not written by pushgen build; `pushgen build` "
+        "would overwrite them. Move the edit into `rules:` (docs/manifest.md), or run "
+        "`pushgen build` with --force to discard it"
     ]
     assert read(site) == edited
     build(site, force=True)

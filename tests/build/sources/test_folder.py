@@ -177,7 +177,11 @@ def test_bad_input_is_a_located_diagnostic(
     before = manifest.read_text()
     assert main(["scan", str(folder), "-m", str(manifest)]) == 1  # not pushgen's routes
     err = capsys.readouterr().err
-    assert "m.yaml:3:1: error: these routes were not written by pushgen build" in err
+    assert (
+        "m.yaml:3:1: error: these routes were not written by pushgen scan; `pushgen scan` would"
+        " overwrite them. Move the edit into `rules:` (docs/manifest.md), or run `pushgen scan`"
+        " with --force to discard it"
+    ) in err
     assert manifest.read_text() == before
     assert main(["scan", str(folder), "-m", str(manifest), "--force"]) == 0
     err = capsys.readouterr().err
