@@ -17,7 +17,7 @@ runs in a fresh process that imports its app and times only the work:
 Frozen-Flask and Flask are not pushgen dependencies: install the `bench` extra
 (`pip install -e '.[bench]'`). Usage:
 
-    python bench/app_bench.py --pages 1000 --rounds 3 [--markdown docs/performance-sources.md]
+    python bench/app_bench.py --pages 200 1000 5000 --rounds 3 [--markdown docs/performance.md]
 """
 
 from __future__ import annotations
@@ -151,46 +151,62 @@ def timed_run(root: Path, script: str) -> tuple[float, int]:
     return float(seconds), int(rendered)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--pages", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--markdown", type=Path, help="also write the table into this file")
-    args = parser.parse_args(argv)
+Times = dict[str, list[float]]
+
+
+def measure(pages: int, rounds: int) -> tuple[Times, dict[str, int]]:
+    """Each run ``rounds`` times on apps of ``pages`` pages, interleaved."""
     root = Path(tempfile.mkdtemp(prefix="pushgen-app-bench-"))
     try:
-        make_apps(root, args.pages)
+        make_apps(root, pages)
         runs = {
             "pushgen app": "run_pushgen.py",
             "frozen-flask": "run_frozen.py",
             "quart floor": "run_floor.py",
         }
-        times: dict[str, list[float]] = {name: [] for name in runs}
+        times: Times = {name: [] for name in runs}
         rendered: dict[str, int] = {}
-        for _ in range(args.rounds):  # interleaved
+        for _ in range(rounds):  # interleaved
             for name, script in runs.items():
                 shutil.rmtree(root / "frozen", ignore_errors=True)
                 seconds, rendered[name] = timed_run(root, script)
                 times[name].append(seconds)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+    return times, rendered
+
+
+def table_rows(times: Times, rendered: dict[str, int]) -> list[str]:
     frozen = statistics.median(times["frozen-flask"])
-    lines = [
-        "| pages | what | median s | min s | max s | pages/s | this / frozen-flask (time) |",
-        "|---:|---|---:|---:|---:|---:|---:|",
-    ]
+    lines = []
     for name, values in times.items():
         med = statistics.median(values)
         lines.append(
             f"| {rendered[name]} | {name} | {med:.2f} | {min(values):.2f} | {max(values):.2f} "
             f"| {rendered[name] / med:,.0f} | {med / frozen:.2f} |"
         )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--pages", type=int, nargs="+", default=[200, 1000, 5000])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--markdown", type=Path, help="also write the table into this file")
+    args = parser.parse_args(argv)
+    lines = [
+        "| pages | what | median s | min s | max s | pages/s | this / frozen-flask (time) |",
+        "|---:|---|---:|---:|---:|---:|---:|",
+    ]
+    for pages in args.pages:
+        lines.extend(table_rows(*measure(pages, args.rounds)))
     text = "\n".join(lines)
     print(text)
     if args.markdown:
-        command = f"python bench/app_bench.py --pages {args.pages} --rounds {args.rounds}"
+        sizes = " ".join(str(pages) for pages in args.pages)
+        command = f"python bench/app_bench.py --pages {sizes} --rounds {args.rounds}"
         put_block(
             args.markdown,
             "app_bench",

@@ -70,18 +70,8 @@ from pushgen.cli import main as pushgen_main
 from pushgen.config import load_config
 from pushgen.manifest import load_manifest
 from pushgen.runtime.certs import dev_certificate
-from pushgen.runtime.devca import spki_hash
 from pushgen.runtime.headers import build_route_table
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TEXT_ID = "body-text"
 IMPORTED_CSS = "/static/css/base/typography.css"
 FONT = "/static/fonts/dejavu-sans.woff2"
@@ -276,15 +266,18 @@ def run(
     ``untrusted``: Chromium ignores certificate errors instead of trusting the key,
     as after clicking through its warning (the state issue 16 item 3 is about).
     """
-    from playwright.sync_api import sync_playwright
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))  # tests/ is a folder of the checkout, not installed
+    # One owner of Chromium's flags and launch for the suite and the benchmarks.
+    from tests.browser_harness import open_chromium, trust_args
 
     work = Path(tempfile.mkdtemp(prefix="pushgen-browser-"))
     try:
         site = make_site(work / "site")
         manifest = load_manifest(load_config(site).manifest)
-        # The page's static module graph; an import() target is a low-priority
-        # hint the page fetches only when it runs (on a click), if ever.
-        modules = [a.path for a in manifest.assets("/") if a.module and a.fetchpriority != "low"]
+        # The page's static module graph; an import() target is listed, not
+        # hinted: the page fetches it only when it runs (on a click), if ever.
+        modules = [a.path for a in manifest.assets("/") if a.module and a.hint]
         # No local CA here (an empty CA root): the key is what Chromium is told to trust.
         cert = dev_certificate(work / "cert", caroot=work / "no-ca")
         certs = (cert.certfile, cert.keyfile)
@@ -300,28 +293,18 @@ def run(
             proxies = start_proxies([servers[n].port for n in names], delay_ms, work)
             processes.extend(proxies)
             port = {name: proxy.port for name, proxy in zip(names, proxies, strict=True)}
-            trust = f"--ignore-certificate-errors-spki-list={spki_hash(cert.certfile)}"
-            if untrusted:
-                trust = "--ignore-certificate-errors"
-            with sync_playwright() as driver:
-                browser = driver.chromium.launch(
-                    executable_path=CHROMIUM,
-                    headless=True,
-                    args=[*ARGS, trust],
-                )
-                try:
-                    for round_ in range(rounds + 1):  # round 0 warms every server up
-                        shift = round_ % len(scenarios)
-                        for scenario in scenarios[shift:] + scenarios[:shift]:
-                            url = f"https://127.0.0.1:{port[scenario.server]}{scenario.path}"
-                            log = servers[scenario.server].log
-                            load = load_page(browser, url, modules, log)
-                            if scenario.server in ("103", "dyn-ext") and not load.early_hints:
-                                print(f"note: {scenario.name}: no 103 seen", file=sys.stderr)
-                            if round_:
-                                samples[scenario.key].loads.append(load)
-                finally:
-                    browser.close()
+            trust = ("--ignore-certificate-errors",) if untrusted else trust_args(cert.certfile)
+            with open_chromium(trust) as browser:
+                for round_ in range(rounds + 1):  # round 0 warms every server up
+                    shift = round_ % len(scenarios)
+                    for scenario in scenarios[shift:] + scenarios[:shift]:
+                        url = f"https://127.0.0.1:{port[scenario.server]}{scenario.path}"
+                        log = servers[scenario.server].log
+                        load = load_page(browser, url, modules, log)
+                        if scenario.server in ("103", "dyn-ext") and not load.early_hints:
+                            print(f"note: {scenario.name}: no 103 seen", file=sys.stderr)
+                        if round_:
+                            samples[scenario.key].loads.append(load)
         return samples
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -68,7 +68,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -168,6 +168,31 @@ def preload_targets(value: str) -> list[str]:
     return targets
 
 
+def preloaded(path: str, headers: Sequence[tuple[str, str]]) -> list[str]:
+    """The local paths the Link headers of the response for ``path`` preload."""
+    found = []
+    for name, value in headers:
+        if name == "link":
+            for target in preload_targets(value):
+                resolved = resolve(target, document_url(path))
+                if resolved is not None and resolved.local:
+                    found.append(resolved.path)
+    return found
+
+
+def discovered(path: str, content_type: str, body: bytes) -> list[str]:
+    """The local paths an HTML page or a stylesheet at ``path`` names (pushgen's scanners)."""
+    url = document_url(path)
+    kind = content_type.split(";")[0].strip()
+    if kind == "text/html":
+        references = scan_html(body, url).references
+    elif kind == "text/css":
+        references = scan_css(body, url).references
+    else:
+        return []
+    return [r.path for r in references if r.local and r.path]
+
+
 @dataclass
 class _Fetch:
     path: str
@@ -194,6 +219,56 @@ class PageLoad:
         return max(self.done.values())
 
 
+@contextlib.asynccontextmanager
+async def h2_connection(
+    host: str, port: int
+) -> AsyncIterator[tuple[asyncio.StreamReader, asyncio.StreamWriter, h2.connection.H2Connection]]:
+    """A fresh TLS + HTTP/2 connection that accepts push, set up and warmed like a browser's.
+
+    Chromium's windows (6 MiB per stream, 15 MiB per connection), so flow control
+    never costs a round trip; SETTINGS both ways and a PING answered before it is
+    handed over, so a measurement starts where a page request on a ready
+    connection would.
+    """
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.set_alpn_protocols(["h2"])
+    reader, writer = await asyncio.open_connection(
+        host, port, ssl=context, server_hostname="localhost"
+    )
+    try:
+        conn = h2.connection.H2Connection(
+            h2.config.H2Configuration(client_side=True, header_encoding="utf-8")
+        )
+        conn.local_settings = h2.settings.Settings(
+            client=True,
+            initial_values={
+                h2.settings.SettingCodes.ENABLE_PUSH: 1,
+                h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 6 * 1024 * 1024,
+                h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 100,
+            },
+        )
+        conn.initiate_connection()
+        conn.increment_flow_control_window(15 * 1024 * 1024 - 65535)
+        conn.ping(b"warmup!!")
+        writer.write(conn.data_to_send())
+        ready = False
+        while not ready:
+            data = await reader.read(65536)
+            if not data:
+                raise ConnectionError("the server closed the connection during set-up")
+            for event in conn.receive_data(data):
+                if isinstance(event, h2.events.PingAckReceived):
+                    ready = True
+            writer.write(conn.data_to_send())
+        yield reader, writer, conn
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError, ssl.SSLError):
+            await writer.wait_closed()
+
+
 class BrowserClient:
     """Load one page over a fresh HTTP/2 connection the way a push-accepting browser would."""
 
@@ -207,53 +282,17 @@ class BrowserClient:
         return await asyncio.wait_for(self._load(path), self.timeout)
 
     async def _load(self, path: str) -> PageLoad:
-        context = ssl.create_default_context()
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        context.set_alpn_protocols(["h2"])
-        reader, writer = await asyncio.open_connection(
-            self.host, self.port, ssl=context, server_hostname="localhost"
-        )
-        try:
-            return await self._exchange(reader, writer, path)
-        finally:
-            writer.close()
-            with contextlib.suppress(OSError, ssl.SSLError):
-                await writer.wait_closed()
+        async with h2_connection(self.host, self.port) as (reader, writer, conn):
+            return await self._exchange(reader, writer, conn, path)
 
     async def _exchange(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        conn: h2.connection.H2Connection,
+        path: str,
     ) -> PageLoad:
         loop = asyncio.get_running_loop()
-        conn = h2.connection.H2Connection(
-            h2.config.H2Configuration(client_side=True, header_encoding="utf-8")
-        )
-        # Chromium's windows (6 MiB per stream, 15 MiB per connection), so flow
-        # control never costs a round trip here.
-        conn.local_settings = h2.settings.Settings(
-            client=True,
-            initial_values={
-                h2.settings.SettingCodes.ENABLE_PUSH: 1,
-                h2.settings.SettingCodes.INITIAL_WINDOW_SIZE: 6 * 1024 * 1024,
-                h2.settings.SettingCodes.MAX_CONCURRENT_STREAMS: 100,
-            },
-        )
-        conn.initiate_connection()
-        conn.increment_flow_control_window(15 * 1024 * 1024 - 65535)
-        conn.ping(b"warmup!!")
-        writer.write(conn.data_to_send())
-        # Warm the connection first (SETTINGS both ways, a PING answered), so the
-        # measurement starts where a page request on a ready connection would.
-        ready = False
-        while not ready:
-            data = await reader.read(65536)
-            if not data:
-                raise ConnectionError("the server closed the connection during set-up")
-            for event in conn.receive_data(data):
-                if isinstance(event, h2.events.PingAckReceived):
-                    ready = True
-            writer.write(conn.data_to_send())
-
         authority = f"{self.host}:{self.port}"
         streams: dict[int, _Fetch] = {}
         by_path: dict[str, _Fetch] = {}
@@ -281,29 +320,13 @@ class BrowserClient:
             streams[stream_id] = by_path[target] = _Fetch(target, False, loop.time() - t0)
 
         def preload(fetch: _Fetch, headers: Sequence[tuple[str, str]]) -> None:
-            base = document_url(fetch.path)
-            for name, value in headers:
-                if name != "link":
-                    continue
-                for target in preload_targets(value):
-                    resolved = resolve(target, base)
-                    if resolved is not None and resolved.local:
-                        request(resolved.path)
+            for target in preloaded(fetch.path, headers):
+                request(target)
 
         def discover(fetch: _Fetch) -> None:
-            if fetch.status != 200:
-                return
-            url = document_url(fetch.path)
-            kind = fetch.content_type.split(";")[0].strip()
-            if kind == "text/html":
-                found = scan_html(bytes(fetch.body), url).references
-            elif kind == "text/css":
-                found = scan_css(bytes(fetch.body), url).references
-            else:
-                return
-            for reference in found:
-                if reference.local and reference.path:
-                    request(reference.path)
+            if fetch.status == 200:
+                for target in discovered(fetch.path, fetch.content_type, bytes(fetch.body)):
+                    request(target)
 
         request(path)
         writer.write(conn.data_to_send())

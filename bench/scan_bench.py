@@ -4,18 +4,22 @@ The folder is build_bench.py's generated site (layout, partials, per-page
 stylesheets, a font behind an @import chain, a module graph), built once with
 `pushgen build`: its `_site` is then an ordinary built folder. Per round:
 
-* scan       - `pushgen scan` of the folder (in process: walk, read, scan, follow, manifest);
-* scan (CLI) - the same as a user runs it, a new `python -m pushgen scan` process;
+* scan -j1   - `pushgen scan` of the folder in one process (in process: walk, read,
+               scan, follow, manifest);
+* scan       - the same with the default worker processes (every core from 1,000 pages);
+* scan (CLI) - the default as a user runs it, a new `python -m pushgen scan` process;
 * peer scan  - the npm tool http2-push-manifest over every page of the same folder
                (installed by build_bench.peer_command into bench/_work).
 
 Like for like: both read the same HTML files from the page cache and write one
 manifest. The table counts what each found (entries summed over all pages), and
-gives CPU seconds (user + system, of this process or of the child) beside wall
-time: on a machine shared with other work the CPU time is the steadier figure.
+gives CPU seconds (user + system, of this process and its workers, or of the
+child) beside wall time: on a machine shared with other work the CPU time is the
+steadier figure, and the ratio to the peer is of wall time (its CPU ratio counts
+every core pushgen uses, the peer uses one).
 Usage:
 
-    python bench/scan_bench.py --pages 10000 --rounds 3 [--markdown docs/performance-sources.md]
+    python bench/scan_bench.py --pages 10000 --rounds 3 [--markdown docs/performance.md]
 """
 
 from __future__ import annotations
@@ -46,6 +50,10 @@ def _children_cpu() -> float:
 Times = dict[str, list[float]]
 
 
+def _cpu() -> float:
+    return time.process_time() + _children_cpu()
+
+
 def run(pages: int, rounds: int, peer: Path | None) -> tuple[Times, Times, dict[str, int]]:
     work = Path(tempfile.mkdtemp(prefix="pushgen-scan-bench-"))
     try:
@@ -54,21 +62,18 @@ def run(pages: int, rounds: int, peer: Path | None) -> tuple[Times, Times, dict[
         folder = site / "_site"
         manifest = work / "push-manifest.yaml"
         config = folder_config(folder, manifest)
-        found = {"scan": 0, "scan (CLI)": 0}
-        times: Times = {"scan": [], "scan (CLI)": []}
-        cpu: Times = {"scan": [], "scan (CLI)": []}
-        if peer is not None:
-            times["peer scan"] = []
-            cpu["peer scan"] = []
+        names = ["scan -j1", "scan", "scan (CLI)"] + (["peer scan"] if peer is not None else [])
+        found: dict[str, int] = {}
+        times: Times = {name: [] for name in names}
+        cpu: Times = {name: [] for name in names}
         for _ in range(rounds):
-            manifest.unlink(missing_ok=True)
-            started, cpu_started = time.perf_counter(), time.process_time()
-            result = scan_folder(config)
-            times["scan"].append(time.perf_counter() - started)
-            cpu["scan"].append(time.process_time() - cpu_started)
-            found["scan"] = found["scan (CLI)"] = sum(
-                len(a) for a in result.manifest.routes.values()
-            )
+            for name, jobs in (("scan -j1", 1), ("scan", None)):
+                manifest.unlink(missing_ok=True)
+                started, cpu_started = time.perf_counter(), _cpu()
+                result = scan_folder(config, jobs=jobs)
+                times[name].append(time.perf_counter() - started)
+                cpu[name].append(_cpu() - cpu_started)
+                found[name] = sum(len(a) for a in result.manifest.routes.values())
             manifest.unlink()
             started, cpu_started = time.perf_counter(), _children_cpu()
             subprocess.run(
@@ -78,6 +83,7 @@ def run(pages: int, rounds: int, peer: Path | None) -> tuple[Times, Times, dict[
             )
             times["scan (CLI)"].append(time.perf_counter() - started)
             cpu["scan (CLI)"].append(_children_cpu() - cpu_started)
+            found["scan (CLI)"] = found["scan"]
             if peer is not None:
                 cpu_started = _children_cpu()
                 seconds, entries = peer_scan(peer, folder)

@@ -15,16 +15,13 @@ from typing import TYPE_CHECKING
 import click
 
 from .config import SiteConfig, load_config
-from .errors import BuildError, Diagnostic, ManifestError, PushgenError
+from .errors import BuildError, Diagnostic, ManifestError, PushgenError, counted
+from .runtime.server import DEFAULT_HOST, DEFAULT_PORT
 
 if TYPE_CHECKING:
     from .build.sources.resolve import SourceResult
 
 __all__ = ["cli", "main"]
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
@@ -190,7 +187,7 @@ def _run_source(
         result = run()
     except BuildError as exc:
         _print_diagnostics(exc.diagnostics)
-        errors = _count(len(exc.diagnostics), "error")
+        errors = counted(len(exc.diagnostics), "error")
         click.echo(f"{failed}: {errors}; nothing written", err=True)
         raise SystemExit(1) from None
     _print_diagnostics(result.diagnostics)
@@ -234,7 +231,7 @@ def _report(outcome: object) -> None:
         assert isinstance(outcome, BuildResult)
         _print_diagnostics(outcome.diagnostics)
         click.echo(
-            f"rebuilt ({_count(outcome.rendered, 'page')} rendered): {outcome.summary()}", err=True
+            f"rebuilt ({counted(outcome.rendered, 'page')} rendered): {outcome.summary()}", err=True
         )
 
 
@@ -257,8 +254,20 @@ def _report(outcome: object) -> None:
 @click.option(
     "--force", is_flag=True, help="Overwrite hand edits made inside the generated routes."
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Worker processes for large folders [all cores].",
+)
 def scan(
-    folder: Path, manifest: Path, base_path: str, strict: bool, check: bool, force: bool
+    folder: Path,
+    manifest: Path,
+    base_path: str,
+    strict: bool,
+    check: bool,
+    force: bool,
+    jobs: int | None,
 ) -> None:
     """Write the manifest of FOLDER, a site another generator built (Sphinx, MkDocs, Hugo, ...).
 
@@ -271,7 +280,7 @@ def scan(
         raise click.UsageError(f"folder {folder} does not exist")
     config = folder_config(folder, manifest, base_path=base_path)
     _run_source(
-        lambda: scan_folder(config, strict=strict, write=not check, force=force),
+        lambda: scan_folder(config, strict=strict, write=not check, force=force, jobs=jobs),
         config.manifest,
         check=check,
         failed="scan failed",
@@ -289,10 +298,10 @@ def scan(
     help="Built output folder [SITE/_site].",
 )
 @_manifest_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--host", default=DEFAULT_HOST, show_default=True, help="Address to listen on.")
 @click.option(
     "--port",
-    default=8443,
+    default=DEFAULT_PORT,
     show_default=True,
     type=click.IntRange(0, 65535),
     help="Port (0 picks a free one).",
@@ -432,7 +441,7 @@ def check(manifest: Path | None, output: Path | None, base_path: str | None) -> 
     _print_diagnostics(diagnostics)
     errors = sum(d.severity == "error" for d in diagnostics)
     warnings = len(diagnostics) - errors
-    click.echo(f"{path}: {_count(errors, 'error')}, {_count(warnings, 'warning')}", err=True)
+    click.echo(f"{path}: {counted(errors, 'error')}, {counted(warnings, 'warning')}", err=True)
     if errors:
         raise SystemExit(1)
 
@@ -549,7 +558,7 @@ def export_command(
     _print_diagnostics(result.diagnostics)
     if not result.ok:
         click.echo(
-            f"export failed: {_count(len(result.errors), 'error')}; nothing written", err=True
+            f"export failed: {counted(len(result.errors), 'error')}; nothing written", err=True
         )
         raise SystemExit(1)
     if output is None:
@@ -557,7 +566,7 @@ def export_command(
     else:
         atomic_write(output, result.text.encode("utf-8"))
     where = output if output is not None else "standard output"
-    cut = _count(len(result.cuts), "cut")
+    cut = counted(len(result.cuts), "cut")
     click.echo(f"exported {config.manifest} as {FORMATS[format_]} to {where}: {cut}", err=True)
 
 
@@ -607,7 +616,7 @@ def import_command(
     entries = sum(len(assets) for assets in result.routes.values())
     where = output if output is not None else "standard output"
     entries_text = f"{entries} {'entry' if entries == 1 else 'entries'}"
-    routes = _count(len(result.routes), "route")
+    routes = counted(len(result.routes), "route")
     click.echo(f"imported {source} to {where}: {routes}, {entries_text} (as rules)", err=True)
 
 

@@ -11,8 +11,12 @@ Every key is optional::
     push:
       destinations: [style, script, font]   # what is pushed; the rest is hinted only
       max_pushes: 12                # per route, counted in document order
-      max_bytes: 100000             # per route, counted in document order (the default;
+      max_bytes: 50000              # per route, counted in document order (the default;
                                     # null for no limit)
+      script_fetches: list          # what a script fetches by a literal URL (import(),
+                                    # fetch()): list (the default) or hint
+      fonts: used                   # push/hint a font only where the page's text uses it
+                                    # (the default; `all`: every @font-face source)
     app: blog:create_app()          # `pushgen build` renders this Quart app (MODULE:APP)
     urls: [/blog/hello]             # with app: URLs of rules with arguments to render too
 
@@ -26,33 +30,37 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast, get_args
 
 import yaml
 
 from .errors import ConfigError
 from .manifest.rules import Policy, glob_matches
 from .manifest.yamlsafe import YamlError, compose, control_character, control_message, scalar_text
-from .model import DESTINATIONS
+from .model import DESTINATIONS, FontPolicy
 
 __all__ = [
     "CONFIG_NAME",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_PUSH_DESTINATIONS",
+    "ScriptFetches",
     "SiteConfig",
     "load_config",
 ]
 
 CONFIG_NAME = "pushgen.yaml"
 DEFAULT_PUSH_DESTINATIONS = frozenset({"style", "script", "font"})
-# Pushed bytes per route. A push saves at most the round trips a browser needs to
-# discover the file; on a new connection TCP slow start (initial window of 10
-# segments, RFC 6928) delivers about 14.6 + 29 + 58 KB in the first three round
-# trips, the depth of a typical critical chain (page -> stylesheet -> @import ->
-# font). Bytes past that arrive no sooner than a hinted request would bring them
-# and hold back the page itself (issue 15: 2.4 MB pushed per route, 1.7 MB of it
-# one icon script). docs/performance-precision.md has the figures.
-DEFAULT_MAX_BYTES = 100_000
+# Pushed bytes per route, from bench/push_budget_bench.py (a push-accepting h2
+# client through a delay line with TCP slow start from 10 segments, RFC 6928, and
+# 20 Mbit/s; a page with 215 KB of render-blocking files; budgets 0, 50 KB,
+# 100 KB, 200 KB, none). A push saves the round trip in which the browser would
+# be asking for the file, and a new connection carries about one congestion
+# window in it: at RTTs of 50-200 ms, 50 KB of pushes brought the render-blocking
+# set in 0.81-0.86 of the time without push, and 100 KB, 200 KB or no limit did
+# no better (0.82-0.89). On a repeat view every pushed byte is wasted (the
+# browser's cancel arrives after the server sent them: 45 KB at 50 KB, 85 KB at
+# 100 KB) and delays the page. Issue 15 saw 2.4 MB pushed per route.
+DEFAULT_MAX_BYTES = 50_000
 
 _KEYS = (
     "context",
@@ -65,7 +73,15 @@ _KEYS = (
     "app",
     "urls",
 )
-_PUSH_KEYS = ("destinations", "max_pushes", "max_bytes")
+# What the build does with a resource a script fetches through a literal URL
+# (import(), fetch()). Measured in Chromium (bench/script_fetch_bench.py, issue 15):
+# a hint makes every page download an import() that runs on a click; it helps a
+# page whose script fetches at load (Sphinx's search index). So "list" by default;
+# "hint" hints them at low priority everywhere (a rule's `set` hints one path).
+ScriptFetches = Literal["list", "hint"]
+_PUSH_KEYS = ("destinations", "max_pushes", "max_bytes", "script_fetches", "fonts")
+# push.fonts: trace each page's fonts (pushgen/build/fonts.py) or list every face.
+FONT_POLICIES = ("used", "all")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +97,9 @@ class SiteConfig:
     push_destinations: frozenset[str] = DEFAULT_PUSH_DESTINATIONS
     max_pushes: int | None = None
     max_bytes: int | None = DEFAULT_MAX_BYTES
+    script_fetches: ScriptFetches = "list"
+    # "used": a font is pushed or hinted only for pages whose text uses it.
+    fonts: FontPolicy = "used"
     config_file: Path | None = None
     # A Quart app as the source (pushgen/build/sources/app.py): MODULE:APP, and URLs to render.
     app: str | None = None
@@ -105,7 +124,10 @@ class SiteConfig:
     def policy(self) -> Policy:
         """The site-wide push policy (rules in the manifest may override it per route)."""
         return Policy(
-            push=self.push_destinations, max_pushes=self.max_pushes, max_bytes=self.max_bytes
+            push=self.push_destinations,
+            max_pushes=self.max_pushes,
+            max_bytes=self.max_bytes,
+            fonts=self.fonts,
         )
 
     @property
@@ -177,6 +199,8 @@ def load_config(
         push_destinations=values.get("push_destinations", DEFAULT_PUSH_DESTINATIONS),
         max_pushes=values.get("max_pushes"),
         max_bytes=values.get("max_bytes", DEFAULT_MAX_BYTES),
+        script_fetches=values.get("script_fetches", "list"),
+        fonts=values.get("fonts", "used"),
         config_file=config_file,
         plain=values.get("plain", ()),
         app=values.get("app"),
@@ -266,6 +290,21 @@ def _read_push(node: yaml.Node, value: Any, shown: str) -> dict[str, Any]:
             if bad:
                 raise _error(f"{bad[0]!r} is not a Fetch destination", value_node, shown)
             result["push_destinations"] = frozenset(item)
+        elif key == "script_fetches":
+            if item not in get_args(ScriptFetches):
+                raise _error(
+                    "'push.script_fetches' must be list (the default) or hint", value_node, shown
+                )
+            result[key] = item
+        elif key == "fonts":
+            if item not in FONT_POLICIES:
+                raise _error(
+                    "'push.fonts' must be 'used' (fonts the page's text uses)"
+                    " or 'all' (every @font-face source)",
+                    value_node,
+                    shown,
+                )
+            result["fonts"] = cast(FontPolicy, item)
         else:
             # null: no limit (max_bytes has a default, see DEFAULT_MAX_BYTES).
             if item is not None and (

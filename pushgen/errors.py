@@ -18,9 +18,26 @@ __all__ = [
     "ManifestError",
     "PushgenError",
     "Severity",
+    "counted",
+    "summary_line",
 ]
 
 Severity = Literal["error", "warning"]
+
+
+def counted(n: int, noun: str) -> str:
+    """``1 page``, ``2 pages``: a count in a message."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def summary_line(
+    *, pages: int, assets: int, routes: int, warnings: int, errors: int, seconds: float
+) -> str:
+    """The one line a build or a scan ends with."""
+    counts = ((pages, "page"), (assets, "asset"), (routes, "route"))
+    problems = ((warnings, "warning"), (errors, "error"))
+    listed = ", ".join(counted(n, noun) for n, noun in (*counts, *problems))
+    return f"{listed} in {seconds:.2f}s"
 
 
 @dataclass(frozen=True, slots=True)

@@ -134,13 +134,15 @@ def check_output_owned(output: Path, state: Path) -> None:
 
 @dataclass(frozen=True, slots=True)
 class SourceFiles:
-    """The files of one source folder of a site, as :func:`walk_sources` found them."""
+    """The files of one folder, as :func:`walk_sources` found them."""
 
-    # (path relative to the folder with '/' separators, path, stat), folders first-seen order.
+    # (path relative to the folder with '/' separators, path, stat), each folder's
+    # files by name, then its subfolders.
     files: list[tuple[str, str, os.stat_result]] = field(default_factory=list)
     # Relative folders, "" for the folder itself.
     folders: list[str] = field(default_factory=list)
-    # (relative path, why it was skipped): links out of the site, special files.
+    # (relative path, why it was skipped): links out of the root, special files,
+    # what cannot be read. A folder's relative path ends in '/'.
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -148,56 +150,81 @@ def _inside(path: str, root: str) -> bool:
     return path == root or path.startswith(root + os.sep)
 
 
-def walk_sources(top: Path, site_root: Path) -> SourceFiles:
-    """Every regular file under ``top`` that belongs to the site, sorted by name per folder.
+def walk_sources(top: Path, root: Path, *, root_name: str = "the site") -> SourceFiles:
+    """Every regular file under ``top`` that belongs to ``root``, sorted by name per folder.
 
-    Dotfiles and dot-folders (.git, .DS_Store, editor files) are not part of a
-    site. A symbolic link is followed only when it leads to a place inside
-    ``site_root`` (a link to /etc/passwd, /proc/self/environ or /dev/zero would
-    publish or copy what is not the site's), and then only to a file: links to
-    folders are not walked (no cycles). Anything but a regular file (a FIFO,
-    whose open blocks forever; a device; a socket) is skipped. What is skipped is
-    reported in ``skipped``, for the caller to warn about.
+    The one walker of pushgen: a site's source folders (``root`` is the site,
+    ``top`` its static/, pages/ or templates/) and a built folder that ``pushgen
+    scan`` reads (``top`` and ``root`` the same). Its rules:
+
+    * Dotfiles and dot-folders (.git, .DS_Store, editor files) are not part of a
+      site, and ``pushgen serve`` never serves them.
+    * A symbolic link is followed only when it leads to a place inside ``root``:
+      a link to /etc/passwd, /proc/self/environ or /dev/zero would publish or copy
+      what is not the site's. One leading out is reported in ``skipped`` (the
+      caller warns; ``--strict`` makes it an error), named as outside
+      ``root_name``.
+    * A link inside ``root`` is followed to a file, never to a folder: the folder
+      it names is walked under its own name when it is in ``top``, and a walk
+      that followed links to folders could loop (a link to an ancestor) or list
+      one folder's files many times over. One rule for builds and scans alike.
+    * Anything but a regular file (a FIFO, whose open blocks forever; a device;
+      a socket) is skipped and reported, as is a broken link or what cannot be
+      read (a folder without read permission).
     """
     found = SourceFiles()
     if not top.is_dir():
         return found
-    root = os.path.realpath(site_root)
-
-    def visit(directory: str, prefix: str) -> None:
-        found.folders.append(prefix.rstrip("/"))
-        with os.scandir(directory) as scan:
-            entries = sorted(scan, key=lambda entry: entry.name)
+    real_root = os.path.realpath(root)
+    pending = [(os.fspath(top), "")]
+    while pending:
+        directory, prefix = pending.pop()
+        try:
+            with os.scandir(directory) as scan:
+                entries = sorted(scan, key=_name)
+        except OSError as exc:
+            found.skipped.append((prefix, f"cannot read the folder ({exc.strerror}): skipped"))
+            continue
+        found.folders.append(prefix[:-1])
         subfolders = []
         for entry in entries:
-            if entry.name.startswith("."):
+            name = entry.name
+            if name[0] == ".":
                 continue
-            rel = prefix + entry.name
+            rel = prefix + name
             link = entry.is_symlink()
-            if link and not _inside(target := os.path.realpath(entry.path), root):
+            if link and not _inside(target := os.path.realpath(entry.path), real_root):
                 found.skipped.append(
-                    (rel, f"a symbolic link to {target}, outside the site: not followed")
+                    (rel, f"a symbolic link to {target}, outside {root_name}: not followed")
                 )
                 continue
             try:
                 st = entry.stat()
             except OSError as exc:
-                found.skipped.append((rel, f"cannot be read ({exc.strerror}): skipped"))
+                why = (
+                    "a broken symbolic link: skipped"
+                    if link and exc.errno == errno.ENOENT
+                    else f"cannot be read ({exc.strerror}): skipped"
+                )
+                found.skipped.append((rel, why))
                 continue
-            if stat.S_ISDIR(st.st_mode):
-                if not link:  # links to folders inside the site are not walked (cycles)
-                    subfolders.append(entry)
-            elif stat.S_ISREG(st.st_mode):
+            mode = st.st_mode
+            if stat.S_ISREG(mode):
                 found.files.append((rel, entry.path, st))
+            elif stat.S_ISDIR(mode):
+                if not link:
+                    subfolders.append((entry.path, rel + "/"))
             else:
                 found.skipped.append(
                     (rel, "not a regular file (a FIFO, device or socket): skipped")
                 )
-        for entry in subfolders:
-            visit(entry.path, f"{prefix}{entry.name}/")
-
-    visit(str(top), "")
+        # Depth first, in name order: the stack takes the last subfolder first.
+        pending.extend(reversed(subfolders))
     return found
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
 
 
 def _umask() -> int:

@@ -20,7 +20,14 @@ __all__ = [
     "FETCHPRIORITY_VALUES",
     "ORIGIN",
     "PRELOAD_DESTINATIONS",
+    "UNKNOWN",
     "Asset",
+    "FontDeclarations",
+    "FontFace",
+    "FontPolicy",
+    "FontRule",
+    "FontSheet",
+    "FontStyle",
     "Reference",
     "ReferenceKind",
     "ScanResult",
@@ -152,6 +159,79 @@ class Reference:
         )
 
 
+FontStyle = Literal["normal", "italic", "oblique"]
+# The push policy's `fonts`: "used" traces each page's fonts (build/fonts.py),
+# "all" lists every @font-face source its stylesheets name.
+FontPolicy = Literal["used", "all"]
+# A font value that cannot be read statically (var(), attr()): CSS Syntax 3 turns
+# U+0000 in a stylesheet into U+FFFD, so no stylesheet value can equal it.
+UNKNOWN = "\0"
+
+
+@dataclass(frozen=True, slots=True)
+class FontFace:
+    """An ``@font-face`` rule as font matching sees it (CSS Fonts 4, sections 4 and 5.2).
+
+    ``family`` is case-folded (family names match ASCII case-insensitively);
+    ``weight`` the descriptor's range (one value: both ends equal); ``ranges`` the
+    code point ranges of ``unicode-range``, ``None`` when the face covers every
+    character. ``path`` is the URL path of the one source a browser downloads (the
+    font reference of the same scan), "" when it downloads none from this origin.
+    ``conditions`` are the ``@media``/``@supports`` preludes the rule sits in.
+    """
+
+    family: str
+    weight: tuple[float, float]
+    style: FontStyle
+    ranges: tuple[tuple[int, int], ...] | None
+    path: str
+    line: int
+    conditions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FontDeclarations:
+    """What one style rule (or ``style`` attribute) sets that decides which font is used.
+
+    Each field is ``None`` when the rule does not set it. ``family`` is the list
+    as case-folded names (generic families unquoted, as written); ``weight`` a
+    number as text, ``"bolder"``, ``"lighter"`` or ``"inherit"``; ``style``
+    ``"normal"``, ``"italic"``, ``"oblique"`` or ``"inherit"``; ``display_none``
+    whether ``display`` is ``none``; ``content`` the characters of a
+    ``content`` string, "" for ``none``/``normal``. :data:`UNKNOWN` in a field
+    means a value that cannot be read statically (``var()``, ``attr()``).
+    ``important`` names the properties set with ``!important``.
+    """
+
+    family: tuple[str, ...] | None = None
+    weight: str | None = None
+    style: str | None = None
+    display_none: bool | None = None
+    content: str | None = None
+    important: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class FontRule:
+    """A style rule that sets a font property: its selector list as written, and where."""
+
+    selector: str
+    declarations: FontDeclarations
+    line: int
+    # The @media/@supports/@container preludes it sits in, outermost first.
+    conditions: tuple[str, ...] = ()
+    # A rule nested in another (CSS Nesting): its selector was made absolute here.
+    nested: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FontSheet:
+    """What a stylesheet says about fonts: its faces and the rules that choose them, in order."""
+
+    faces: tuple[FontFace, ...] = ()
+    rules: tuple[FontRule, ...] = ()
+
+
 @dataclass(frozen=True, slots=True)
 class ScanResult:
     """What a scanner found in one document: references in document order, problems."""
@@ -161,6 +241,9 @@ class ScanResult:
     # The document's own text encoding, when the scanner had to decode it.
     encoding: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # A stylesheet's faces and font rules (scan.css), for per-page font tracing;
+    # None when it has neither.
+    fonts: FontSheet | None = None
 
 
 @dataclass(frozen=True, slots=True)

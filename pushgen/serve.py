@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config import SiteConfig, load_config
 from .errors import BuildError, PushgenError
-from .runtime.server import listen, run
+from .runtime.server import DEFAULT_HOST, DEFAULT_PORT, listen, run
 
 if TYPE_CHECKING:
     from .runtime.quart import Options
@@ -27,8 +27,8 @@ __all__ = ["hints_summary", "output_is_stale", "run_server", "serve", "serve_app
 def run_server(
     app: Any,
     *,
-    host: str = "127.0.0.1",
-    port: int = 8443,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
     certfile: str | os.PathLike[str],
     keyfile: str | os.PathLike[str],
     access_log: bool = True,
@@ -169,8 +169,8 @@ def serve(
     *,
     output: str | os.PathLike[str] | None = None,
     manifest: str | os.PathLike[str] | None = None,
-    host: str = "127.0.0.1",
-    port: int = 8443,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
     certfile: str | os.PathLike[str] | None = None,
     keyfile: str | os.PathLike[str] | None = None,
     build_if_stale: bool = True,

@@ -20,7 +20,7 @@ from typing import Literal
 
 from .urls import url_path_to_relpath
 
-__all__ = ["Found", "file_size", "find_file"]
+__all__ = ["Found", "file_size", "find_file", "output_relpath"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,7 @@ def find_file(
     if any(seg.startswith(".") for seg in segments) or "" in segments[:-1]:
         return None
     root = os.path.realpath(output)
-    candidates = [rel + "index.html" if rel == "" or rel.endswith("/") else rel]
+    candidates = [_page_file(rel)]
     if pretty_urls and rel and not rel.endswith("/") and "." not in segments[-1]:
         candidates.append(rel + ".html")
     for candidate in candidates:
@@ -76,6 +76,21 @@ def find_file(
     if rel and not rel.endswith("/") and _regular(root, os.path.join(rel, "index.html")):
         return Found("redirect")
     return None
+
+
+def output_relpath(url_path: str, base_path: str = "/") -> str | None:
+    """The file the percent-encoded ``url_path`` names, relative to the output folder.
+
+    A folder's URL (``/``, ``/docs/``) names its ``index.html``. None when the path
+    is outside ``base_path`` or cannot name a file (see :func:`url_path_to_relpath`).
+    Nothing is looked up: for a listing of the output, or a message about a file.
+    """
+    rel = url_path_to_relpath(url_path, base_path)
+    return None if rel is None else _page_file(rel)
+
+
+def _page_file(rel: str) -> str:
+    return rel + "index.html" if rel == "" or rel.endswith("/") else rel
 
 
 def file_size(output: str | os.PathLike[str], url_path: str, *, base_path: str = "/") -> int | None:

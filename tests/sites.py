@@ -44,7 +44,8 @@ SMALL_SITE: dict[str, str | bytes] = {
     "{% block body %}<p>Docs</p>{% endblock %}\n",
     "static/css/site.css": '@import "base.css";\nbody { color: black }\n',
     "static/css/base.css": '@font-face { font-family: F; src: url("../fonts/f.woff2") format("woff2"), '
-    'url("../fonts/f.woff") format("woff"); }\nhtml { background: url(../img/bg.png) }\n',
+    'url("../fonts/f.woff") format("woff"); }\nhtml { background: url(../img/bg.png) }\n'
+    "body { font-family: F, sans-serif }\n",
     "static/css/print.css": "body { color: black }\n",
     "static/css/docs.css": "pre { font-family: monospace }\n",
     "static/fonts/f.woff2": b"wOF2 fake font",

@@ -54,6 +54,10 @@ def load(name: str) -> ModuleType:
         "push_cache_bench",
         "rules_bench",
         "url_bench",
+        "slow_start_proxy",
+        "push_budget_bench",
+        "script_fetch_bench",
+        "precision_browser",
     ],
 )
 def test_benchmark_modules_import_and_have_a_main(name: str) -> None:
@@ -199,3 +203,17 @@ def test_scale_bench_builds_in_a_child_and_reports_memory(tmp_path: Path) -> Non
     assert [row.split(" | ")[1] for row in rows] == ["full build", "one page", "no change"]
     # One page edited: one rendered; nothing edited: none.
     assert [row.split(" | ")[9] for row in rows] == ["40", "1", "0"]
+
+
+def test_the_slow_start_window_sends_ten_segments_then_doubles_per_round_trip() -> None:
+    window = load("slow_start_proxy").Window(rtt=0.1, bytes_per_second=1e12)
+    mss = 1448
+    leaves = [round(window.send(0.0, mss), 6) for _ in range(10 + 20 + 1)]
+    assert leaves[:10] == [0.0] * 10  # the initial window (RFC 6928), at once
+    assert set(leaves[10:30]) == {0.1}  # acknowledged: twice as many
+    assert leaves[30] == 0.2
+
+
+def test_the_slow_start_window_spaces_segments_by_the_bandwidth() -> None:
+    window = load("slow_start_proxy").Window(rtt=0.1, bytes_per_second=1000.0)
+    assert [window.send(0.0, 500) for _ in range(3)] == [0.0, 0.5, 1.0]

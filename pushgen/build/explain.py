@@ -100,9 +100,17 @@ def _page_chains(
     def exists(relpath: str) -> bool:
         return relpath in static.files or relpath in outputs
 
-    resolver = Resolver(config.base_path, static.read, exists, config.push_destinations)
-    scan = scan_html(html, document_url(page.route), filename=page.display)
-    page_assets = resolver.page_assets(page.display, scan)
+    resolver = Resolver(
+        config.base_path,
+        static.read,
+        exists,
+        config.push_destinations,
+        hint_script_fetches=config.script_fetches == "hint",
+        fonts=config.fonts,
+    )
+    url = document_url(page.route)
+    scan = scan_html(html, url, filename=page.display)
+    page_assets = resolver.page_assets(page.display, scan, html=lambda: html, url=url)
     found = apply_budget(page_assets.found, config.policy, static.size_of)
     return found, [str(d) for d in resolver.diagnostics]
 

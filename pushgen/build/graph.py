@@ -23,10 +23,13 @@ from typing import Literal, NamedTuple
 from ..errors import Diagnostic
 from ..manifest.rules import Decision, Policy, apply_policy, media_matches_screen, push_refusal
 from ..media_types import font_type
-from ..model import Asset, Reference, ScanResult
+from ..model import Asset, FontDeclarations, FontSheet, Reference, ScanResult
 from ..scan.css import scan_css
+from ..scan.font_rules import style_font_declarations
 from ..scan.js import scan_js
+from ..site_files import output_relpath
 from ..urls import url_path_to_relpath
+from .fonts import FontPolicy, FontUse, SheetFonts, parse_page, trace_fonts
 
 __all__ = [
     "Doc",
@@ -101,6 +104,8 @@ class Doc:
     scan: ScanResult
     display: str
     kind: DocKind
+    # Scanned in this build: ``scan.fonts`` is there (a build state keeps no fonts).
+    fresh: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +138,8 @@ class Resolver:
     read: Callable[[str], bytes | None]
     exists: Callable[[str], bool]
     push_destinations: frozenset[str]
+    # The push policy's `script_fetches: hint` (SiteConfig.script_fetches).
+    hint_script_fetches: bool = False
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # Scanned stylesheets and modules by output path; a build may prefill it with
     # the scans of unchanged files from its previous run.
@@ -151,9 +158,32 @@ class Resolver:
     # What following a page's stylesheet or module adds (see _expand).
     _expansions: dict[tuple[bool, str, str | None], _Expansion] = field(default_factory=dict)
     _recording: list[tuple[Link, str]] | None = None
+    # Per-page font tracing (pushgen/build/fonts.py): "used" traces, "all" lists every
+    # face's source as before. What it reads is cached per build: each sheet's fonts
+    # (with what it imports, by link and media), inline sheets, style attributes, and
+    # the entries tracing makes of an asset.
+    fonts: FontPolicy = "used"
+    _font_sheets: dict[str, FontSheet | None] = field(default_factory=dict)
+    _sheet_lists: dict[tuple[str, str | None], tuple[SheetFonts, ...]] = field(default_factory=dict)
+    _inline_sheets: dict[tuple[str, str], FontSheet | None] = field(default_factory=dict)
+    _style_attributes: dict[str, FontDeclarations | None] = field(default_factory=dict)
+    _font_assets: dict[tuple[int, str, str], tuple[Asset, Found]] = field(default_factory=dict)
 
-    def page_assets(self, page_display: str, scan: ScanResult) -> PageAssets:
-        """The ordered assets of one page whose HTML scan is ``scan``, and what they took."""
+    def page_assets(
+        self,
+        page_display: str,
+        scan: ScanResult,
+        *,
+        html: Callable[[], bytes | str | None] | None = None,
+        url: str = "",
+    ) -> PageAssets:
+        """The ordered assets of one page whose HTML scan is ``scan``, and what they took.
+
+        ``html`` returns the page (read only when a stylesheet it links has
+        ``@font-face`` rules) and ``url`` is its address: with them and the
+        ``fonts="used"`` policy, fonts are traced per page (pushgen/build/fonts.py);
+        without, every face's source is listed as the stylesheet names it.
+        """
         self._touched = set()
         first_diagnostic = len(self.diagnostics)
         found: dict[str, Found] = {}
@@ -176,6 +206,8 @@ class Resolver:
                 self._add(found, ref, chain, css_images)
         for item in css_images:
             found.setdefault(item.asset.path, item)
+        if html is not None and self.fonts == "used":
+            self._trace_fonts(found, scan, html, url)
         ordered = [
             *preconnects.values(),
             *sorted(found.values(), key=lambda f: (f.category, f.icon)),
@@ -185,6 +217,114 @@ class Resolver:
         )
 
     # -- internals -----------------------------------------------------------
+
+    def _trace_fonts(
+        self,
+        found: dict[str, Found],
+        scan: ScanResult,
+        html: Callable[[], bytes | str | None],
+        url: str,
+    ) -> None:
+        """Keep pushes and hints of the fonts the page's text uses (see pushgen/build/fonts.py)."""
+        sheets: list[tuple[int, SheetFonts]] = []
+        inline = False
+        for ref in scan.references:
+            if ref.kind == "font":
+                inline = True  # an @font-face of a <style> element
+            elif ref.local and ref.destination == "style" and ref.kind in ("stylesheet", "import"):
+                key = (ref.path, ref.media)
+                linked = self._sheet_lists.get(key)
+                if linked is None:
+                    linked = self._sheet_lists[key] = tuple(self._sheet_fonts(ref, set()))
+                sheets.extend((ref.line, sheet) for sheet in linked)
+        faces = {face.path for _, sheet in sheets for face in sheet.fonts.faces}
+        if not inline and not any(
+            item.asset.destination == "font" and path in faces for path, item in found.items()
+        ):
+            return
+        data = html()
+        root = parse_page(data) if data is not None else None
+        if root is None:
+            why = "the page could not be read again to trace its fonts"
+            uses = {path: FontUse("possible", why) for path in faces}
+        else:
+            for element in root.iter("style"):
+                type_ = (element.get("type") or "").strip().lower()
+                if type_ in ("", "text/css") and element.text:
+                    fonts = self._inline_sheet(element.text, url)
+                    if fonts is not None:
+                        sheet = SheetFonts(fonts, element.get("media"), "<style>")
+                        sheets.append((element.sourceline or 0, sheet))
+            sheets.sort(key=lambda pair: pair[0])  # stable: a sheet's imports stay before it
+            uses = trace_fonts(root, [sheet for _, sheet in sheets], self._style_attribute)
+        preloaded = {ref.path for ref in scan.references if ref.kind == "preload"}
+        for path, use in uses.items():
+            item = found.get(path)
+            if item is None or item.asset.destination != "font" or path in preloaded:
+                continue  # a page's own <link rel=preload as=font> stands as written
+            found[path] = self._traced(item, use)
+
+    def _traced(self, item: Found, use: FontUse) -> Found:
+        """``item`` as tracing decided; the changed asset is made once per build."""
+        if use.verdict == "used":
+            return item
+        key = (id(item.asset), use.verdict, use.reason)
+        cached = self._font_assets.get(key)
+        if cached is None or cached[0] is not item.asset:
+            if use.verdict == "possible":
+                asset = replace(item.asset, push=False)
+                note = (
+                    f"hint only: the page may use it (not decidable from the files: {use.reason})"
+                )
+            else:
+                asset = replace(item.asset, push=False, hint=False)
+                note = use.reason
+            cached = self._font_assets[key] = (
+                item.asset,
+                Found(asset, (), item.category, notes=(*item.notes, note)),
+            )
+        made = cached[1]
+        return Found(made.asset, item.chain, item.category, icon=item.icon, notes=made.notes)
+
+    def _sheet_fonts(self, sheet: Reference, visiting: set[str]) -> list[SheetFonts]:
+        """The fonts of ``sheet`` and what it imports, in cascade order (imports first)."""
+        relpath = url_path_to_relpath(sheet.path, self.base_path)
+        doc = self.docs.get(relpath) if relpath is not None else None
+        if relpath is None or doc is None or sheet.path in visiting:
+            return []
+        visiting.add(sheet.path)
+        out: list[SheetFonts] = []
+        for ref in doc.scan.references:
+            if ref.local and ref.destination == "style" and ref.kind == "import":
+                out.extend(
+                    self._sheet_fonts(
+                        self._with_media(ref, _join_media(sheet.media, ref.media)), visiting
+                    )
+                )
+        visiting.discard(sheet.path)
+        if doc.fresh:
+            fonts = doc.scan.fonts
+        elif relpath in self._font_sheets:
+            fonts = self._font_sheets[relpath]
+        else:
+            # A scan the build state kept, without fonts: read the sheet once more.
+            data = self.read(relpath)
+            fonts = scan_css(data, sheet.url, filename=doc.display).fonts if data else None
+            self._font_sheets[relpath] = fonts
+        if fonts is not None:
+            out.append(SheetFonts(fonts, sheet.media, doc.display))
+        return out
+
+    def _inline_sheet(self, text: str, url: str) -> FontSheet | None:
+        key = (text, url)
+        if key not in self._inline_sheets:
+            self._inline_sheets[key] = scan_css(text, url, inline=True).fonts
+        return self._inline_sheets[key]
+
+    def _style_attribute(self, text: str) -> FontDeclarations | None:
+        if text not in self._style_attributes:
+            self._style_attributes[text] = style_font_declarations(text)
+        return self._style_attributes[text]
 
     def _preconnect(
         self,
@@ -212,12 +352,10 @@ class Resolver:
         """What ``ref`` adds to a page: its output path, manifest entry, or the warning instead."""
         category = _ORDER.get(ref.destination, 4)
         image = ref.kind in ("url", "srcset") and ref.destination == "image"
-        relpath = url_path_to_relpath(ref.path, self.base_path)
+        relpath = output_relpath(ref.path, self.base_path)
         if relpath is None:
             warning = f"{ref.path} is outside the site (base path {self.base_path})"
             return _Entry(None, warning, None, (), category, False, image)
-        if relpath == "" or relpath.endswith("/"):
-            relpath += "index.html"
         if not self.exists(relpath):
             what = {
                 "style": "stylesheet",
@@ -247,15 +385,30 @@ class Resolver:
             push, hint = False, False
             notes = ("not hinted: one candidate of a srcset",)
         elif ref.kind == "fetch":
-            # A script asks for it when it runs, if ever: a low-priority hint where a
-            # preload can serve the request (fetch(), import()); a worker's own
-            # fetches (new Worker, importScripts) cannot use a page's preload.
-            push, hint = False, destination == "fetch" or ref.module
-            notes = (
-                "hint only: fetched by a script through a literal URL, at low priority"
-                if hint
-                else f"not hinted: fetched by a script as a {destination}, which a preload cannot serve",
-            )
+            # A script asks for it when it runs, if ever. Measured in Chromium
+            # (bench/script_fetch_bench.py, issue 15): a hint makes every page
+            # download an import() reached on a click, and helps only a page whose
+            # script fetches at load (a search index); so listed by default, and
+            # hinted at low priority on request where a preload can serve the
+            # request (fetch(), import()). A worker's own fetches (new Worker,
+            # importScripts) cannot use a page's preload.
+            servable = destination == "fetch" or ref.module
+            push, hint = False, servable and self.hint_script_fetches
+            if hint:
+                notes = (
+                    "hint only: fetched by a script through a literal URL (push policy "
+                    "script_fetches: hint), at low priority",
+                )
+            elif servable:
+                notes = (
+                    "not hinted: fetched by a script through a literal URL, maybe never "
+                    "(hint it: push policy script_fetches: hint, or a rule's set)",
+                )
+            else:
+                notes = (
+                    f"not hinted: fetched by a script as a {destination}, which a preload "
+                    "cannot serve",
+                )
         elif ref.kind == "icon":
             # Chromium fetches the favicon with its own request, which a preload
             # does not serve: a hint downloads it twice (issue 15).
@@ -361,7 +514,7 @@ class Resolver:
             display = relpath
             scan = scan_doc(kind, data, ref.url, display)
             self.diagnostics.extend(scan.diagnostics)
-            doc = Doc(scan, display, kind)
+            doc = Doc(scan, display, kind, fresh=True)
         self.docs[relpath] = doc
         return doc
 

@@ -258,6 +258,8 @@ def config_key(config: SiteConfig) -> str:
         sorted(config.push_destinations),
         config.max_pushes,
         config.max_bytes,
+        config.script_fetches,
+        config.fonts,
         repr(config.context),
         config.plain,
     )

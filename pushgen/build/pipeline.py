@@ -17,12 +17,12 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..config import CONFIG_NAME, SiteConfig
-from ..errors import BuildError, Diagnostic, ManifestError, PushgenError
+from ..errors import BuildError, Diagnostic, ManifestError, PushgenError, summary_line
 from ..fsutil import (
     OUTPUT_MARKER,
     OutputWriteError,
@@ -63,7 +63,7 @@ from .incremental import (
     state_path,
     written_files,
 )
-from .render import Page, discover_pages
+from .render import Page, Renderer, RenderError, discover_pages
 from .staging import (
     build_lock,
     check_manifest_outside,
@@ -153,15 +153,14 @@ class BuildResult:
 
     def summary(self) -> str:
         """The one-line summary every build ends with."""
-        counts = (
-            (len(self.pages), "page"),
-            (self.asset_count, "asset"),
-            (len(self.manifest.routes), "route"),
-            (len(self.warnings), "warning"),
-            (len(self.error_diagnostics), "error"),
+        return summary_line(
+            pages=len(self.pages),
+            assets=self.asset_count,
+            routes=len(self.manifest.routes),
+            warnings=len(self.warnings),
+            errors=len(self.error_diagnostics),
+            seconds=self.seconds,
         )
-        listed = ", ".join(f"{n} {noun}" if n == 1 else f"{n} {noun}s" for n, noun in counts)
-        return f"{listed} in {self.seconds:.2f}s"
 
 
 # --- the build ----------------------------------------------------------------
@@ -461,6 +460,8 @@ def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved:
         read=files.read,
         exists=known.__contains__,
         push_destinations=config.push_destinations,
+        hint_script_fetches=config.script_fetches == "hint",
+        fonts=config.fonts,
     )
     # set(a ^ b), not a ^ b: the difference keeps the hash table of the
     # 20,000-entry copy it was made from, and `touched & changed_files`
@@ -483,6 +484,7 @@ def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved:
     routes: dict[str, tuple[Asset, ...]] = {}
     unchanged: set[str] = set()
     saved_refs: dict[tuple[object, ...], Reference] = {}  # of the saved scans
+    renderers: list[Renderer] = []  # for --check, which keeps no pages: made on first use
     for page in pages:
         scan = scans.take(page.source)
         if scans.errors:
@@ -501,7 +503,12 @@ def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved:
             elif not isinstance(scan, ScanResult):
                 # A worker's scan comes as plain tuples (see workers.py).
                 compact, scan = scan, scan_from_tuple(scan, saved_refs)
-            page_assets = resolver.page_assets(page.display, scan)
+            page_assets = resolver.page_assets(
+                page.display,
+                scan,
+                html=_page_reader(run, page, renderers),
+                url=document_url(page.route),
+            )
             found = apply_budget(page_assets.found, config.policy, size_of)
             page_diagnostics = (*scan.diagnostics, *page_assets.diagnostics)
             run.diagnostics.extend(page_diagnostics)
@@ -739,6 +746,35 @@ class _SavedRoutes(Mapping[str, tuple[Asset, ...]]):
 
     def __len__(self) -> int:
         return len(self._previous.pages)
+
+
+def _page_reader(run: _Run, page: Page, renderers: list[Renderer]) -> Callable[[], bytes | None]:
+    """Reads a rendered page back for font tracing (pushgen/build/fonts.py).
+
+    A writing build reads it from the staging folder; ``--check`` writes no page,
+    so it renders the page again (only pages whose stylesheets have fonts ask).
+    """
+    staging = run.staging
+    if staging is not None:
+        target = staging / page.output
+
+        def read() -> bytes | None:
+            try:
+                return target.read_bytes()
+            except OSError:
+                return None
+
+        return read
+
+    def render() -> bytes | None:
+        if not renderers:
+            renderers.append(Renderer(run.config, run.pages))
+        try:
+            return renderers[0].render(page).data
+        except RenderError:
+            return None  # reported when the page was rendered the first time
+
+    return render
 
 
 def _reuse_docs(

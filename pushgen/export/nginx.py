@@ -34,7 +34,7 @@ def _nginx(ctx: Context) -> str:
     module, so both get a location.
     """
     exact, patterns = route_blocks(ctx)
-    push, pretty_urls = ctx.options.push, ctx.options.pretty_urls
+    push = ctx.options.push
     max_pushes = NGINX_MAX_PUSHES if ctx.options.max_pushes is None else ctx.options.max_pushes
     limit = ""
     if max_pushes == NGINX_MAX_PUSHES:
@@ -53,50 +53,12 @@ def _nginx(ctx: Context) -> str:
     out = header(ctx, "#", notes)
     written: set[str] = set()
 
-    def body(block: Block) -> list[str] | None:
-        lines = []
-        if push and any(h.push and pushes_on_link(h.link) for h in block.hints):
-            lines.append("    http2_push_preload on;")
-        for hint in block.hints:
-            if hint.link is None:
-                continue
-            if "$" in hint.link:
-                # add_header values are scripts: '$' starts a variable and cannot be escaped.
-                ctx.cut(block, hint.path, "left out: nginx cannot write '$' in a header value")
-                continue
-            # nopush also guards against an http2_push_preload set at the server level.
-            value = hint.link if hint.push else hint.link + "; nopush"
-            lines.append(f"    add_header Link {_nginx_string(value)};")
-        for hint in block.hints:
-            # http2_push_preload only pushes rel=preload: the rest is pushed by path.
-            if hint.push and not pushes_on_link(hint.link) and push:
-                if "$" in hint.path:
-                    ctx.cut(block, hint.path, "left out: nginx cannot write '$' in http2_push")
-                    continue
-                lines.append(f"    http2_push {_nginx_string(hint.path)};")
-        return lines or None
-
     for block in exact:
-        lines = body(block)
-        if lines is None:
-            continue
-        where = f"{source_name(ctx)}:{block.line}" if block.line else "the manifest"
-        out.append("")
-        out.append(f"# route {comment(block.route)} ({where})")
-        for alias in server_aliases(ctx.manifest, block.route, pretty_urls):
-            path = unquote(alias)
-            if path in written:
-                continue
-            written.add(path)
-            extra = []
-            if not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
-                # A page without a suffix (pretty URLs) is a .html file on disk.
-                extra = ["    try_files $uri $uri.html =404;"]
-            out.append(f"location = {_nginx_string(path)} {{")
-            out.extend(extra + lines)
-            out.append("}")
+        lines = _directives(ctx, block, push)
+        if lines is not None:
+            out.extend(_exact_locations(ctx, block, lines, written))
     for block in patterns:
-        lines = body(block)
+        lines = _directives(ctx, block, push)
         if lines is None or block.pattern is None:
             continue
         expression = "^" + pattern_regex(block.tokens, decode=True) + "$"
@@ -106,6 +68,50 @@ def _nginx(ctx: Context) -> str:
         out.extend(lines)
         out.append("}")
     return "\n".join(out) + "\n"
+
+
+def _directives(ctx: Context, block: Block, push: bool) -> list[str] | None:
+    """The ``add_header Link`` and ``http2_push`` lines of one block, or None when it has none."""
+    lines = []
+    if push and any(h.push and pushes_on_link(h.link) for h in block.hints):
+        lines.append("    http2_push_preload on;")
+    for hint in block.hints:
+        if hint.link is None:
+            continue
+        if "$" in hint.link:
+            # add_header values are scripts: '$' starts a variable and cannot be escaped.
+            ctx.cut(block, hint.path, "left out: nginx cannot write '$' in a header value")
+            continue
+        # nopush also guards against an http2_push_preload set at the server level.
+        value = hint.link if hint.push else hint.link + "; nopush"
+        lines.append(f"    add_header Link {_nginx_string(value)};")
+    for hint in block.hints:
+        # http2_push_preload only pushes rel=preload: the rest is pushed by path.
+        if hint.push and not pushes_on_link(hint.link) and push:
+            if "$" in hint.path:
+                ctx.cut(block, hint.path, "left out: nginx cannot write '$' in http2_push")
+                continue
+            lines.append(f"    http2_push {_nginx_string(hint.path)};")
+    return lines or None
+
+
+def _exact_locations(ctx: Context, block: Block, lines: list[str], written: set[str]) -> list[str]:
+    """A route's ``location =`` blocks, one per path that serves it and is not ``written`` yet."""
+    where = f"{source_name(ctx)}:{block.line}" if block.line else "the manifest"
+    out = ["", f"# route {comment(block.route)} ({where})"]
+    for alias in server_aliases(ctx.manifest, block.route, ctx.options.pretty_urls):
+        path = unquote(alias)
+        if path in written:
+            continue
+        written.add(path)
+        extra = []
+        if not path.endswith("/") and "." not in path.rsplit("/", 1)[-1]:
+            # A page without a suffix (pretty URLs) is a .html file on disk.
+            extra = ["    try_files $uri $uri.html =404;"]
+        out.append(f"location = {_nginx_string(path)} {{")
+        out.extend(extra + lines)
+        out.append("}")
+    return out
 
 
 NGINX = Format("nginx", "nginx include file", _nginx, regex=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from ..errors import Diagnostic, LinkFieldError, ManifestError
 from ..model import Asset
 from ..runtime.headers import link_value
-from ..urls import url_path_to_relpath
+from ..site_files import output_relpath
 from .loader import load_manifest
 from .model import Manifest
 from .rules import Rule, glob_matches
@@ -71,9 +71,7 @@ def rule_problems(
         key = rule.key
         if output_files is not None:
             for asset in rule.add:
-                relpath = url_path_to_relpath(asset.path, base_path)
-                if relpath is not None and (relpath == "" or relpath.endswith("/")):
-                    relpath += "index.html"
+                relpath = output_relpath(asset.path, base_path)
                 if relpath is None or relpath not in output_files:
                     message = f"rule adds {asset.path}, which is not in the output"
                     warn("add", key, asset.path, rule.line, message)
@@ -188,12 +186,10 @@ class _Checker:
 
     def _file(self, path: str, where: tuple[int, int], what: str, missing: str) -> None:
         assert self.root is not None
-        relpath = url_path_to_relpath(path, self.base_path)
+        relpath = output_relpath(path, self.base_path)
         if relpath is None:
             self._add(where, f"{what} {path} is outside the base path {self.base_path}")
             return
-        if relpath == "" or relpath.endswith("/"):
-            relpath += "index.html"
         target = self.root / relpath
         if not target.is_file():
             self._add(where, f"{what} {path}{missing} ({self.root / relpath} is missing)")

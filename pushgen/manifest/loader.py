@@ -22,12 +22,20 @@ import difflib
 import os
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from ..errors import Diagnostic, ManifestError, RoutePatternError
-from ..model import CROSSORIGIN_VALUES, DESTINATIONS, FETCHPRIORITY_VALUES, ORIGIN, Asset
+from ..model import (
+    CROSSORIGIN_VALUES,
+    DESTINATIONS,
+    FETCHPRIORITY_VALUES,
+    ORIGIN,
+    Asset,
+    FontPolicy,
+)
 from .model import ENTRY_KEYS, MANIFEST_VERSION, Manifest
 from .rules import (
     EntryChange,
@@ -40,12 +48,13 @@ from .yamlsafe import YamlError, compose, paused_gc, scalar_text
 
 __all__ = [
     "load_manifest",
+    "manifest_text",
     "parse_manifest",
 ]
 
 _TOP_KEYS = ("version", "rules", "routes")
 _RULE_KEYS = ("match", "add", "set", "remove", "policy")
-_POLICY_KEYS = ("push", "max_pushes", "max_bytes")
+_POLICY_KEYS = ("push", "max_pushes", "max_bytes", "fonts")
 _SET_KEYS = tuple(k for k in ENTRY_KEYS if k not in ("path", "preconnect"))
 _BOOL_KEYS = frozenset({"module", "push", "hint"})
 _PRECONNECT_KEYS = frozenset({"preconnect", "crossorigin", "hint"})
@@ -224,10 +233,21 @@ def _policy(check: _Checker, node: yaml.Node) -> Policy:
         return Policy()
     push: frozenset[str] | None = None
     numbers: dict[str, int] = {}
+    fonts: FontPolicy | None = None
     for key_node, value_node in node.value:
         key = scalar_text(key_node)
         if key not in _POLICY_KEYS:
             check.unknown_key(key_node, str(key), _POLICY_KEYS, "a policy")
+        elif key == "fonts":
+            value = scalar_text(value_node) if isinstance(value_node, yaml.ScalarNode) else None
+            if value in ("used", "all"):
+                fonts = "used" if value == "used" else "all"
+            else:
+                check.error(
+                    value_node,
+                    "'fonts' must be 'all' (hint every font the build found)"
+                    " or 'used' (the fonts each page uses, as traced by the build)",
+                )
         elif key == "push":
             items = value_node.value if isinstance(value_node, yaml.SequenceNode) else None
             if items is None or not all(isinstance(i, yaml.ScalarNode) for i in items):
@@ -246,7 +266,10 @@ def _policy(check: _Checker, node: yaml.Node) -> Policy:
                 continue
             numbers[key] = number
     return Policy(
-        push=push, max_pushes=numbers.get("max_pushes"), max_bytes=numbers.get("max_bytes")
+        push=push,
+        max_pushes=numbers.get("max_pushes"),
+        max_bytes=numbers.get("max_bytes"),
+        fonts=fonts,
     )
 
 
@@ -304,111 +327,115 @@ def _set_item(check: _Checker, node: yaml.Node, where: str) -> EntryChange | Non
     return EntryChange(path, values)
 
 
-def _rules(
-    check: _Checker,
-    node: yaml.Node,
-    entry_lines: dict[tuple[str, str], int],
-    entry_columns: dict[tuple[str, str], int],
-) -> tuple[Rule, ...]:
-    if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
+@dataclass(slots=True)
+class _Places:
+    """Where each entry stands in the file, keyed by (route or rule key, path), for messages."""
+
+    lines: dict[tuple[str, str], int] = field(default_factory=dict)
+    columns: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def note(self, scope: str, path: str, node: yaml.Node) -> None:
+        self.lines[(scope, path)] = node.start_mark.line + 1
+        self.columns[(scope, path)] = node.start_mark.column + 1
+
+
+def _is_null(node: yaml.Node) -> bool:
+    return isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null")
+
+
+def _rules(check: _Checker, node: yaml.Node, places: _Places) -> tuple[Rule, ...]:
+    if _is_null(node):
         return ()
     if not isinstance(node, yaml.SequenceNode):
         check.error(node, "'rules' must be a list of rules, each starting with 'match:'")
         return ()
-    rules: list[Rule] = []
-    for rule_node in node.value:
-        line = rule_node.start_mark.line + 1
-        if not isinstance(rule_node, yaml.MappingNode):
-            check.error(rule_node, "a rule is a mapping like {match: /blog/<slug>, add: [...]}")
+    rules = (_rule(check, rule_node, places) for rule_node in node.value)
+    return tuple(rule for rule in rules if rule is not None)
+
+
+def _rule(check: _Checker, node: yaml.Node, places: _Places) -> Rule | None:
+    """One rule: its fields, its pattern, then what it adds, sets, removes and its policy."""
+    if not isinstance(node, yaml.MappingNode):
+        check.error(node, "a rule is a mapping like {match: /blog/<slug>, add: [...]}")
+        return None
+    fields = _rule_fields(check, node)
+    if "match" not in fields:
+        check.error(
+            node, "a rule needs 'match': a route, a glob like /blog/*, or a rule like /blog/<slug>"
+        )
+        return None
+    match_text = scalar_text(fields["match"])
+    try:
+        pattern = RoutePattern.parse(match_text if match_text is not None else "")
+    except RoutePatternError as exc:
+        check.error(fields["match"], str(exc))
+        return None
+    line = node.start_mark.line + 1
+    where = f"the rule on line {line}"
+    scope = rule_key(line)
+    add = _rule_add(check, fields["add"], where, scope, places) if "add" in fields else ()
+    changes = _rule_set(check, fields["set"], where, scope, places) if "set" in fields else ()
+    remove = _rule_remove(check, fields["remove"], scope, places) if "remove" in fields else ()
+    policy = _policy(check, fields["policy"]) if "policy" in fields else Policy()
+    # Only said when nothing else is wrong: a rule whose parts were all refused is empty too.
+    if not (add or changes or remove or not policy.empty) and not check.diagnostics:
+        check.error(node, "this rule does nothing: give it 'add', 'set', 'remove' or 'policy'")
+        return None
+    return Rule(pattern, line, add, changes, remove, policy)
+
+
+def _rule_fields(check: _Checker, node: yaml.MappingNode) -> dict[str, yaml.Node]:
+    fields: dict[str, yaml.Node] = {}
+    for key_node, value_node in node.value:
+        key = scalar_text(key_node)
+        if key not in _RULE_KEYS:
+            check.unknown_key(key_node, str(key), _RULE_KEYS, "a rule")
+        elif key in fields:
+            check.error(key_node, f"key {key!r} appears twice in one rule")
+        else:
+            fields[key] = value_node
+    return fields
+
+
+def _rule_add(
+    check: _Checker, node: yaml.Node, where: str, scope: str, places: _Places
+) -> tuple[Asset, ...]:
+    if not isinstance(node, yaml.SequenceNode):
+        check.error(node, "'add' must be a list of entries like {path: /x.css, as: style}")
+        return ()
+    return _entries(check, node, where, where, scope, places)
+
+
+def _rule_set(
+    check: _Checker, node: yaml.Node, where: str, scope: str, places: _Places
+) -> tuple[EntryChange, ...]:
+    if not isinstance(node, yaml.SequenceNode):
+        check.error(node, "'set' must be a list like [{path: /x.png, push: true}]")
+        return ()
+    changes: list[EntryChange] = []
+    for item in node.value:
+        change = _set_item(check, item, where)
+        if change is not None:
+            changes.append(change)
+            places.note(scope, change.path, item)
+    return tuple(changes)
+
+
+def _rule_remove(check: _Checker, node: yaml.Node, scope: str, places: _Places) -> tuple[str, ...]:
+    if not isinstance(node, yaml.SequenceNode):
+        check.error(node, "'remove' must be a list of paths (globs allowed)")
+        return ()
+    remove: list[str] = []
+    for item in node.value:
+        text = scalar_text(item)
+        problem = _glob_path_problem(text) if text is not None else "each 'remove' item is a path"
+        if problem:
+            check.error(item, problem)
             continue
-        fields: dict[str, yaml.Node] = {}
-        for key_node, value_node in rule_node.value:
-            key = scalar_text(key_node)
-            if key not in _RULE_KEYS:
-                check.unknown_key(key_node, str(key), _RULE_KEYS, "a rule")
-            elif key in fields:
-                check.error(key_node, f"key {key!r} appears twice in one rule")
-            else:
-                fields[key] = value_node
-        if "match" not in fields:
-            check.error(
-                rule_node,
-                "a rule needs 'match': a route, a glob like /blog/*, or a rule like /blog/<slug>",
-            )
-            continue
-        match_text = scalar_text(fields["match"])
-        try:
-            pattern = RoutePattern.parse(match_text if match_text is not None else "")
-        except RoutePatternError as exc:
-            check.error(fields["match"], str(exc))
-            continue
-        where = f"the rule on line {line}"
-        add: list[Asset] = []
-        if "add" in fields:
-            add_node = fields["add"]
-            if not isinstance(add_node, yaml.SequenceNode):
-                check.error(
-                    add_node, "'add' must be a list of entries like {path: /x.css, as: style}"
-                )
-            else:
-                for entry_node in add_node.value:
-                    asset = _entry(check, entry_node, where)
-                    if asset is None:
-                        continue
-                    first = entry_lines.get((rule_key(line), asset.path))
-                    if first is not None:
-                        check.error(
-                            entry_node,
-                            f"{asset.path} is listed twice for {where} (first on line {first})",
-                        )
-                        continue
-                    if asset is not None:
-                        add.append(asset)
-                        entry_lines[(rule_key(line), asset.path)] = entry_node.start_mark.line + 1
-                        entry_columns[(rule_key(line), asset.path)] = (
-                            entry_node.start_mark.column + 1
-                        )
-        changes: list[EntryChange] = []
-        if "set" in fields:
-            set_node = fields["set"]
-            if not isinstance(set_node, yaml.SequenceNode):
-                check.error(set_node, "'set' must be a list like [{path: /x.png, push: true}]")
-            else:
-                for item in set_node.value:
-                    change = _set_item(check, item, where)
-                    if change is not None:
-                        changes.append(change)
-                        entry_lines[(rule_key(line), change.path)] = item.start_mark.line + 1
-                        entry_columns[(rule_key(line), change.path)] = item.start_mark.column + 1
-        remove: list[str] = []
-        if "remove" in fields:
-            remove_node = fields["remove"]
-            items = remove_node.value if isinstance(remove_node, yaml.SequenceNode) else None
-            if items is None:
-                check.error(remove_node, "'remove' must be a list of paths (globs allowed)")
-            else:
-                for item in items:
-                    text = scalar_text(item)
-                    problem = (
-                        _glob_path_problem(text)
-                        if text is not None
-                        else "each 'remove' item is a path"
-                    )
-                    if problem:
-                        check.error(item, problem)
-                    else:
-                        assert text is not None
-                        remove.append(text)
-                        entry_lines[(rule_key(line), text)] = item.start_mark.line + 1
-                        entry_columns[(rule_key(line), text)] = item.start_mark.column + 1
-        policy = _policy(check, fields["policy"]) if "policy" in fields else Policy()
-        if not (add or changes or remove or not policy.empty) and not check.diagnostics:
-            check.error(
-                rule_node, "this rule does nothing: give it 'add', 'set', 'remove' or 'policy'"
-            )
-            continue
-        rules.append(Rule(pattern, line, tuple(add), tuple(changes), tuple(remove), policy))
-    return tuple(rules)
+        assert text is not None
+        remove.append(text)
+        places.note(scope, text, item)
+    return tuple(remove)
 
 
 def parse_manifest(text: str, filename: str = "<manifest>") -> Manifest:
@@ -429,84 +456,113 @@ def _parse_manifest(text: str, filename: str) -> Manifest:
     if not isinstance(root, yaml.MappingNode):
         check.error(root, "a manifest is a mapping with 'version' and 'routes'")
         raise ManifestError(check.diagnostics)
-    version = MANIFEST_VERSION
     routes: dict[str, tuple[Asset, ...]] = {}
     lines: dict[str, int] = {}
-    entry_lines: dict[tuple[str, str], int] = {}
-    entry_columns: dict[tuple[str, str], int] = {}
+    places = _Places()
     rules: tuple[Rule, ...] = ()
-    seen_top: set[str] = set()
+    seen: set[str] = set()
+    # One pass in file order: whether a rule "does nothing" is said only while nothing
+    # before it was wrong, so the order of the checks is part of what the loader says.
     for key_node, value_node in root.value:
-        key = scalar_text(key_node)
-        if key not in _TOP_KEYS:
-            check.unknown_key(key_node, str(key), _TOP_KEYS, "the manifest")
-            continue
-        if key in seen_top:
-            check.error(key_node, f"top-level key {key!r} appears twice")
-            continue
-        seen_top.add(key)
+        key = _top_key(check, key_node, seen)
         if key == "rules":
-            rules = _rules(check, value_node, entry_lines, entry_columns)
+            rules = _rules(check, value_node, places)
         elif key == "version":
-            if scalar_text(value_node) != str(MANIFEST_VERSION):
-                check.error(
-                    value_node,
-                    f"unsupported manifest version; this pushgen reads version {MANIFEST_VERSION}",
-                )
+            _version(check, value_node)
         elif key == "routes":
-            if isinstance(value_node, yaml.ScalarNode) and value_node.tag.endswith(":null"):
-                continue
-            if not isinstance(value_node, yaml.MappingNode):
-                check.error(value_node, "'routes' must map each route to a list of entries")
-                continue
-            for route_node, entries_node in value_node.value:
-                route = scalar_text(route_node)
-                if route is None or not route.startswith("/"):
-                    check.error(route_node, f"route {route!r} must be a URL path starting with '/'")
-                    continue
-                if route in routes:
-                    check.error(
-                        route_node, f"route {route!r} appears twice (first on line {lines[route]})"
-                    )
-                    continue
-                lines[route] = route_node.start_mark.line + 1
-                if isinstance(entries_node, yaml.ScalarNode) and entries_node.tag.endswith(":null"):
-                    routes[route] = ()
-                    continue
-                if not isinstance(entries_node, yaml.SequenceNode):
-                    check.error(entries_node, f"route {route!r} must have a list of entries")
-                    continue
-                assets: list[Asset] = []
-                seen_paths: dict[str, int] = {}
-                for entry_node in entries_node.value:
-                    asset = _entry(check, entry_node, route)
-                    if asset is None:
-                        continue
-                    if asset.path in seen_paths:
-                        check.error(
-                            entry_node,
-                            f"{asset.path} is listed twice for route {route!r} "
-                            f"(first on line {seen_paths[asset.path]})",
-                        )
-                        continue
-                    seen_paths[asset.path] = entry_node.start_mark.line + 1
-                    entry_lines[(route, asset.path)] = seen_paths[asset.path]
-                    entry_columns[(route, asset.path)] = entry_node.start_mark.column + 1
-                    assets.append(asset)
-                routes[route] = tuple(assets)
-    if "routes" not in seen_top and "rules" not in seen_top and not check.diagnostics:
+            _routes(check, value_node, routes, lines, places)
+    if "routes" not in seen and "rules" not in seen and not check.diagnostics:
         check.error(root, "the manifest has neither 'routes' nor 'rules'")
     if check.diagnostics:
         raise ManifestError(sorted(check.diagnostics, key=lambda d: (d.line, d.column)))
     return Manifest(
         routes=routes,
-        version=version,
+        version=MANIFEST_VERSION,
         lines=lines,
         rules=rules,
         filename=filename,
-        entry_lines=entry_lines,
-        entry_columns=entry_columns,
+        entry_lines=places.lines,
+        entry_columns=places.columns,
     )
+
+
+def _top_key(check: _Checker, node: yaml.Node, seen: set[str]) -> str | None:
+    """The top-level key ``node`` names, or None (reported) when it is unknown or repeated."""
+    key = scalar_text(node)
+    if key not in _TOP_KEYS:
+        check.unknown_key(node, str(key), _TOP_KEYS, "the manifest")
+        return None
+    if key in seen:
+        check.error(node, f"top-level key {key!r} appears twice")
+        return None
+    seen.add(key)
+    return key
+
+
+def _version(check: _Checker, node: yaml.Node) -> None:
+    if scalar_text(node) != str(MANIFEST_VERSION):
+        check.error(
+            node, f"unsupported manifest version; this pushgen reads version {MANIFEST_VERSION}"
+        )
+
+
+def _routes(
+    check: _Checker,
+    node: yaml.Node,
+    routes: dict[str, tuple[Asset, ...]],
+    lines: dict[str, int],
+    places: _Places,
+) -> None:
+    """Read the ``routes`` mapping into ``routes`` (and each route's line into ``lines``)."""
+    if _is_null(node):
+        return
+    if not isinstance(node, yaml.MappingNode):
+        check.error(node, "'routes' must map each route to a list of entries")
+        return
+    for route_node, entries_node in node.value:
+        route = scalar_text(route_node)
+        if route is None or not route.startswith("/"):
+            check.error(route_node, f"route {route!r} must be a URL path starting with '/'")
+            continue
+        if route in routes:
+            check.error(route_node, f"route {route!r} appears twice (first on line {lines[route]})")
+            continue
+        lines[route] = route_node.start_mark.line + 1
+        if _is_null(entries_node):
+            routes[route] = ()
+        elif not isinstance(entries_node, yaml.SequenceNode):
+            check.error(entries_node, f"route {route!r} must have a list of entries")
+        else:
+            routes[route] = _entries(check, entries_node, route, f"route {route!r}", route, places)
+
+
+def _entries(
+    check: _Checker,
+    node: yaml.SequenceNode,
+    label: str,
+    owner: str,
+    scope: str,
+    places: _Places,
+) -> tuple[Asset, ...]:
+    """The entries of a route or of a rule's ``add``, each path once per ``scope``.
+
+    ``label`` names the route (or rule) in an entry's own errors, ``owner`` in the
+    "listed twice" error.
+    """
+    assets: list[Asset] = []
+    for entry_node in node.value:
+        asset = _entry(check, entry_node, label)
+        if asset is None:
+            continue
+        first = places.lines.get((scope, asset.path))
+        if first is not None:
+            check.error(
+                entry_node, f"{asset.path} is listed twice for {owner} (first on line {first})"
+            )
+            continue
+        places.note(scope, asset.path, entry_node)
+        assets.append(asset)
+    return tuple(assets)
 
 
 def load_manifest(path: str | os.PathLike[str]) -> Manifest:
@@ -518,11 +574,15 @@ def load_manifest(path: str | os.PathLike[str]) -> Manifest:
         raise ManifestError(
             [Diagnostic(filename, 0, 0, f"cannot read manifest: {exc.strerror}", "error")]
         ) from None
+    return parse_manifest(manifest_text(data, filename), filename)
+
+
+def manifest_text(data: bytes, filename: str) -> str:
+    """The text of a manifest file's bytes (UTF-8, a BOM allowed), or a located ManifestError."""
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ManifestError(
             [Diagnostic(filename, line, 0, "manifest is not UTF-8 text", "error")]
         ) from None
-    return parse_manifest(text, filename)

@@ -110,6 +110,35 @@ def manifest_schema() -> dict[str, Any]:
         "properties": _entry_properties(),
     }
     any_entry = {"anyOf": [entry, _PRECONNECT_ENTRY]}
+    rule = _rule_schema(any_entry)
+    return {
+        # Draft-07: what yaml-language-server validates (its 2020-12 support was
+        # reverted), and nothing here needs a later draft.
+        "$schema": DRAFT,
+        "$id": SCHEMA_ID,
+        "title": "pushgen push manifest",
+        "type": "object",
+        "anyOf": [{"required": ["routes"]}, {"required": ["rules"]}],
+        "additionalProperties": False,
+        "properties": {
+            "version": {"const": 1},
+            "rules": {
+                "type": ["array", "null"],
+                "items": rule,
+                "description": "Hand-written; kept by every build.",
+            },
+            "routes": {
+                "type": ["object", "null"],
+                "description": "Written by pushgen build: route -> entries in the order the page needs them.",
+                "propertyNames": {"pattern": "^/[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"},
+                "additionalProperties": {"type": ["array", "null"], "items": any_entry},
+            },
+        },
+    }
+
+
+def _rule_schema(any_entry: dict[str, Any]) -> dict[str, Any]:
+    """The schema of one hand-written rule (``match`` and what it adds, sets, removes)."""
     change_props = {k: v for k, v in _entry_properties().items() if k != "path"}
     change_props["path"] = _PATH_GLOB
     policy = {
@@ -132,9 +161,14 @@ def manifest_schema() -> dict[str, Any]:
                 "minimum": 0,
                 "description": "Pushed bytes per route, in document order.",
             },
+            "fonts": {
+                "enum": ["used", "all"],
+                "description": "all: hint (and push by policy) every font the build found,"
+                " not only those each page's text uses.",
+            },
         },
     }
-    rule = {
+    return {
         "type": "object",
         "additionalProperties": False,
         "required": ["match"],
@@ -168,30 +202,6 @@ def manifest_schema() -> dict[str, Any]:
                 "description": "Entries to drop: not pushed, not hinted.",
             },
             "policy": policy,
-        },
-    }
-    return {
-        # Draft-07: what yaml-language-server validates (its 2020-12 support was
-        # reverted), and nothing here needs a later draft.
-        "$schema": DRAFT,
-        "$id": SCHEMA_ID,
-        "title": "pushgen push manifest",
-        "type": "object",
-        "anyOf": [{"required": ["routes"]}, {"required": ["rules"]}],
-        "additionalProperties": False,
-        "properties": {
-            "version": {"const": 1},
-            "rules": {
-                "type": ["array", "null"],
-                "items": rule,
-                "description": "Hand-written; kept by every build.",
-            },
-            "routes": {
-                "type": ["object", "null"],
-                "description": "Written by pushgen build: route -> entries in the order the page needs them.",
-                "propertyNames": {"pattern": "^/[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"},
-                "additionalProperties": {"type": ["array", "null"], "items": any_entry},
-            },
         },
     }
 

@@ -8,6 +8,7 @@ import hashlib
 import re
 from collections.abc import Collection, Mapping
 from functools import lru_cache
+from typing import NoReturn
 
 import yaml
 
@@ -23,6 +24,7 @@ __all__ = [
     "SCHEMA_NAME",
     "WRITER_VERSION",
     "dump_manifest",
+    "manifest_header",
     "parse_hand_part",
     "routes_checksum",
     "update_manifest_text",
@@ -31,13 +33,24 @@ __all__ = [
 
 SCHEMA_NAME = "push-manifest.schema.json"
 
-HEADER = (
-    f"# yaml-language-server: $schema={SCHEMA_NAME}\n"
-    "# Push manifest: each route -> the assets it needs, in the order it needs them.\n"
-    "# `routes` is rewritten by every `pushgen build`; write hand edits as `rules`\n"
-    "# (add, set, remove, policy; match a route, a glob or /blog/<slug>), which the\n"
-    "# build keeps as they are. `pushgen explain ROUTE` shows the outcome. docs/manifest.md\n"
-)
+# The command that writes a site's routes; ``pushgen scan`` and ``pushgen build
+# --app`` name themselves instead (the header and the ``routes:`` line say who
+# rewrites the routes, so a reader knows what to run).
+BUILD_COMMAND = "pushgen build"
+
+
+def manifest_header(command: str = BUILD_COMMAND) -> str:
+    """The comment at the top of a new manifest, naming the ``command`` that writes it."""
+    return (
+        f"# yaml-language-server: $schema={SCHEMA_NAME}\n"
+        "# Push manifest: each route -> the assets it needs, in the order it needs them.\n"
+        f"# `routes` is rewritten by every `{command}`; write hand edits as `rules`\n"
+        "# (add, set, remove, policy; match a route, a glob or /blog/<slug>), which the\n"
+        "# build keeps as they are. `pushgen explain ROUTE` shows the outcome. docs/manifest.md\n"
+    )
+
+
+HEADER = manifest_header()
 RULES_TEMPLATE = (
     "rules: []\n"
     "# rules:\n"
@@ -210,22 +223,30 @@ def _checksum(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()[:12]
 
 
-def _routes_line(body: str) -> str:
+def _routes_line(body: str, command: str = BUILD_COMMAND) -> str:
     value = "" if body else " {}"
     return (
-        f"routes:{value}  # written by pushgen build; hand edits go in rules "
+        f"routes:{value}  # written by {command}; hand edits go in rules "
         f"(writer {WRITER_VERSION}, sha256:{_checksum(body)})\n"
     )
 
 
-def dump_manifest(manifest: Manifest, *, header: str = HEADER) -> str:
+def dump_manifest(
+    manifest: Manifest, *, header: str | None = None, command: str = BUILD_COMMAND
+) -> str:
     """Serialise ``manifest`` as a new file: header, version, rules template, routes.
 
     Rules are written only as the commented template: a manifest with hand rules is
-    updated with :func:`update_manifest_text`, which keeps them as written.
+    updated with :func:`update_manifest_text`, which keeps them as written. The
+    header (default :func:`manifest_header`) and the ``routes:`` line name
+    ``command`` as the writer of the routes.
     """
     body = _routes_body(manifest.routes)
-    return f"{header}version: {manifest.version}\n{RULES_TEMPLATE}{_routes_line(body)}{body}"
+    if header is None:
+        header = manifest_header(command)
+    return (
+        f"{header}version: {manifest.version}\n{RULES_TEMPLATE}{_routes_line(body, command)}{body}"
+    )
 
 
 def _routes_span(lines: list[str]) -> tuple[int, int] | None:
@@ -286,6 +307,7 @@ def update_manifest_text(
     base: Mapping[str, tuple[Asset, ...]] | None = None,
     unchanged: Collection[str] = (),
     written: str | None = None,
+    command: str = BUILD_COMMAND,
 ) -> str:
     """The manifest text with its generated ``routes`` replaced and everything else kept.
 
@@ -300,9 +322,12 @@ def update_manifest_text(
     ``written`` (the block the previous build wrote, see :func:`routes_checksum`);
     when the file still holds that block, their lines are copied from it rather
     than written anew (most of a rebuild's routes, after a small change).
+
+    ``command`` is named as the writer of the routes (the ``routes:`` line, and the
+    header of a new file): ``pushgen scan`` or ``pushgen build --app`` for those sources.
     """
     if existing is None or not existing.strip():
-        return dump_manifest(Manifest(routes=routes))
+        return dump_manifest(Manifest(routes=routes), command=command)
     # A manifest saved with CRLF line ends (a Windows checkout) keeps them.
     newline = "\r\n" if "\r\n" in existing else "\n"
     if newline != "\n":
@@ -318,7 +343,7 @@ def update_manifest_text(
     if span is None:
         _refuse_unwritable(existing, filename)
         body = _routes_body(routes)
-        return _newlines(modeline + "".join(lines) + _routes_line(body) + body, newline)
+        return _newlines(modeline + "".join(lines) + _routes_line(body, command) + body, newline)
     start, end = span
     old_body = "".join(lines[start + 1 : end])
     marker = _CHECKSUM.search(lines[start])
@@ -335,39 +360,59 @@ def update_manifest_text(
         unchanged,
         {m.group(1): m.group(0) for m in _ROUTE_TEXT.finditer(old_body)} if reusable else None,
     )
-    edited = old_body != body and not intact
-    if edited and old_body.strip() and not force:
-        old_lines = lines[start + 1 : end]
-        new_lines = body.splitlines(keepends=True)
-        if base is not None and marker is not None:
-            base_body = _routes_body(base)
-            if _checksum(base_body) == marker.group("sum"):
-                new_lines = base_body.splitlines(keepends=True)
-        first = next(
-            (i for i, (a, b) in enumerate(zip(old_lines, new_lines, strict=False)) if a != b),
-            min(len(old_lines), len(new_lines)),
-        )
-        line = start + 2 + min(first, max(len(old_lines) - 1, 0))
-        why = (
-            "these routes were not written by pushgen build"
-            if marker is None
-            else "the generated routes were edited by hand"
-        )
-        raise ManifestError(
-            [
-                Diagnostic(
-                    filename,
-                    line,
-                    1,
-                    f"{why}; a build would overwrite them. Move the edit into `rules:` "
-                    "(docs/manifest.md), or run `pushgen build --force` to discard it",
-                    "error",
-                )
-            ]
-        )
+    if old_body != body and not intact and old_body.strip() and not force:
+        _refuse_edited(lines[start + 1 : end], body, start, marker, base, filename, command)
     return _newlines(
-        modeline + "".join(lines[:start]) + _routes_line(body) + body + "".join(lines[end:]),
+        modeline
+        + "".join(lines[:start])
+        + _routes_line(body, command)
+        + body
+        + "".join(lines[end:]),
         newline,
+    )
+
+
+def _refuse_edited(
+    old_lines: list[str],
+    body: str,
+    start: int,
+    marker: re.Match[str] | None,
+    base: Mapping[str, tuple[Asset, ...]] | None,
+    filename: str,
+    command: str,
+) -> NoReturn:
+    """Refuse to overwrite a hand edit: raise at the first line of the block a build did not write.
+
+    ``old_lines`` is the ``routes`` block as the file holds it (its ``routes:`` line is
+    line ``start + 1``), ``body`` the block this build would write.
+    """
+    new_lines = body.splitlines(keepends=True)
+    if base is not None and marker is not None:
+        # What the previous build wrote, when known, tells the edited line exactly.
+        base_body = _routes_body(base)
+        if _checksum(base_body) == marker.group("sum"):
+            new_lines = base_body.splitlines(keepends=True)
+    first = next(
+        (i for i, (a, b) in enumerate(zip(old_lines, new_lines, strict=False)) if a != b),
+        min(len(old_lines), len(new_lines)),
+    )
+    line = start + 2 + min(first, max(len(old_lines) - 1, 0))
+    why = (
+        f"these routes were not written by {command}"
+        if marker is None
+        else "the generated routes were edited by hand"
+    )
+    raise ManifestError(
+        [
+            Diagnostic(
+                filename,
+                line,
+                1,
+                f"{why}; `{command}` would overwrite them. Move the edit into `rules:` "
+                f"(docs/manifest.md), or run `{command}` with --force to discard it",
+                "error",
+            )
+        ]
     )
 
 

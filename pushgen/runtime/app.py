@@ -41,6 +41,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from quart import Quart, Response, request, send_file
@@ -50,7 +51,7 @@ from ..config import CONFIG_NAME, SiteConfig, load_config
 from ..errors import PushgenError
 from ..fsutil import check_output_location
 from .encodings import IMMUTABLE_CACHE_CONTROL, fingerprinted, representation
-from .files import content_type, file_response, find_file
+from .files import Found, content_type, file_response, find_file
 from .headers import normalise_base_path
 from .options import ENV_PREFIX, SETTINGS, resolve
 from .quart import init_app
@@ -60,6 +61,7 @@ __all__ = [
     "DEFAULT_STATIC_MAX_AGE",
     "ENV_PREFIX",
     "check_output",
+    "config_app",
     "create_app",
     "site_app",
 ]
@@ -137,52 +139,60 @@ def site_app(
         return response
 
     async def view(subpath: str = "") -> ResponseTypes:
-        scope = request.scope
         # The site's URL space: with a base path the full path (root_path
         # included, per the ASGI spec) is matched against it; without one, the
         # path below the mount point.
-        path = scope["path"] if base != "/" else request.path
+        path = request.scope["path"] if base != "/" else request.path
         found = find_file(folder, quote(path, safe="/"), base_path=base, pretty_urls=pretty_urls)
         if found is None:
             return await not_found(LookupError(path))
         if found.kind == "redirect":
-            # Built from the decoded path, never from the request target: in
-            # absolute form (`GET http://evil.example/docs`, RFC 9112 §3.2.2, or
-            # that URL as an HTTP/2 :path) the raw target names another host,
-            # and echoing it made an open redirect. A path-absolute reference
-            # names this server (RFC 9110 §10.2.2); the path has no empty
-            # segment (find_file refuses those), so it cannot start with "//".
-            location = quote(scope.get("root_path", "") + request.path, safe="/") + "/"
-            if request.query_string:
-                location += "?" + request.query_string.decode("latin-1")
-            return Response("", status=308, headers={"Location": location})
-        mimetype = content_type(found.path)
-        chosen = representation(
-            found.path,
-            found.mtime_ns,
-            request.headers.get("Accept-Encoding"),
-            ranged="Range" in request.headers,
-        )
-        # The sibling's own ETag (Quart's is made of path, size and time) tells
-        # the encodings apart, so a 304 answers only for the body the client has.
-        response = await file_response(chosen.path, mimetype)
-        if chosen.coding is not None:
-            response.headers["Content-Encoding"] = chosen.coding
-        if chosen.varies:
-            response.vary.add("Accept-Encoding")
-        if mimetype == "text/html":
-            response.headers["Cache-Control"] = _HTML_CACHE_CONTROL
-        elif fingerprinted(found.path):
-            response.headers["Cache-Control"] = IMMUTABLE_CACHE_CONTROL
-        else:
-            response.headers["Cache-Control"] = f"public, max-age={static_max_age}"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        return response
+            return _slash_redirect()
+        return await _send_found(found, static_max_age)
 
     app.add_url_rule("/", "file", view, methods=["GET"], defaults={"subpath": ""})
     app.add_url_rule("/<path:subpath>", "file", view, methods=["GET"])
     app.register_error_handler(404, not_found)
     return app
+
+
+def _slash_redirect() -> Response:
+    """308 to the requested folder with its slash, so its index.html's relative links resolve."""
+    # Built from the decoded path, never from the request target: in absolute form
+    # (`GET http://evil.example/docs`, RFC 9112 §3.2.2, or that URL as an HTTP/2
+    # :path) the raw target names another host, and echoing it made an open
+    # redirect. A path-absolute reference names this server (RFC 9110 §10.2.2); the
+    # path has no empty segment (find_file refuses those), so it cannot start with "//".
+    location = quote(request.scope.get("root_path", "") + request.path, safe="/") + "/"
+    if request.query_string:
+        location += "?" + request.query_string.decode("latin-1")
+    return Response("", status=308, headers={"Location": location})
+
+
+async def _send_found(found: Found, static_max_age: int) -> Response:
+    """The found file (or the sibling ``Accept-Encoding`` picks) with its caching headers."""
+    mimetype = content_type(found.path)
+    chosen = representation(
+        found.path,
+        found.mtime_ns,
+        request.headers.get("Accept-Encoding"),
+        ranged="Range" in request.headers,
+    )
+    # The sibling's own ETag (Quart's is made of path, size and time) tells
+    # the encodings apart, so a 304 answers only for the body the client has.
+    response = await file_response(chosen.path, mimetype)
+    if chosen.coding is not None:
+        response.headers["Content-Encoding"] = chosen.coding
+    if chosen.varies:
+        response.vary.add("Accept-Encoding")
+    if mimetype == "text/html":
+        response.headers["Cache-Control"] = _HTML_CACHE_CONTROL
+    elif fingerprinted(found.path):
+        response.headers["Cache-Control"] = IMMUTABLE_CACHE_CONTROL
+    else:
+        response.headers["Cache-Control"] = f"public, max-age={static_max_age}"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def create_app(
@@ -234,11 +244,20 @@ def create_app(
         values.pop("site"), output=values.pop("output"), manifest=values.pop("manifest")
     )
     check_output(config)
+    return config_app(config, **values)
+
+
+def config_app(config: SiteConfig, *, static_max_age: int, **options: Any) -> Quart:
+    """The output of ``config`` served by :func:`site_app` with the extension on it.
+
+    ``options`` are :func:`~pushgen.quart.init_app`'s keyword arguments beyond
+    what ``config`` says (push, early_hints_delay, ...).
+    """
     app = site_app(
         config.output,
         base_path=config.base_path,
         pretty_urls=config.pretty_urls,
-        static_max_age=values.pop("static_max_age"),
+        static_max_age=static_max_age,
     )
     return init_app(
         app,
@@ -247,5 +266,5 @@ def create_app(
         policy=config.policy,
         base_path=config.base_path,
         pretty_urls=config.pretty_urls,
-        **values,
+        **options,
     )

@@ -61,6 +61,7 @@ from quart.typing import ResponseTypes
 
 from ..errors import Diagnostic, ManifestError, PushgenError
 from ..manifest import parse_manifest
+from ..manifest.loader import manifest_text
 from ..manifest.rules import Policy
 from ..site_files import file_size, find_file
 from .headers import RouteTable, build_route_table, normalise_base_path
@@ -330,13 +331,7 @@ def _read_manifest(filename: str) -> str:
             raise problem(f"cannot read manifest: {exc.strerror}") from None
     if len(data) > MAX_MANIFEST_BYTES:
         raise problem(f"the manifest is larger than {MAX_MANIFEST_BYTES // 2**20} MiB")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ManifestError(
-            [Diagnostic(filename, line, 0, "manifest is not UTF-8 text", "error")]
-        ) from None
+    return manifest_text(data, filename)
 
 
 async def _in_daemon_thread(function: Callable[[], _T]) -> _T:

@@ -22,7 +22,11 @@ from typing import Any
 
 from ..errors import PushgenError
 
-__all__ = ["Listening", "listen", "run"]
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "Listening", "listen", "run"]
+
+# Loopback by default: a development server is not exposed until asked to be.
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8443
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +64,8 @@ def _url(host: str, port: int) -> str:
 
 def listen(
     *,
-    host: str = "127.0.0.1",
-    port: int = 8443,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
     certfile: str | os.PathLike[str],
     keyfile: str | os.PathLike[str],
     access_log: bool = True,

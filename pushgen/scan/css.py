@@ -15,6 +15,12 @@ Each reference is one of three kinds:
   any depth of ``@media``, ``@supports``, ``@layer``, ``@container`` and CSS nesting,
   destination ``"image"``.
 
+The same walk keeps what per-page font tracing (pushgen/build/fonts.py) needs, in
+``ScanResult.fonts``: each ``@font-face``'s descriptors (family, weight, style,
+unicode-range, the source chosen) and each style rule that sets ``font-family``,
+``font-weight``, ``font-style`` or the ``font`` shorthand (or ``content`` on a
+``::before``/``::after``), with its selector and the conditional rules around it.
+
 ``data:`` URLs and fragment-only references (``filter: url(#f)``) are not fetches and are
 left out; other origins are kept with ``local=False``.
 """
@@ -29,9 +35,28 @@ import tinycss2
 
 from ..errors import Diagnostic
 from ..media_types import font_type, unsupported_font
-from ..model import Reference, ReferenceKind, ScanResult
+from ..model import (
+    FontFace,
+    FontRule,
+    FontSheet,
+    Reference,
+    ReferenceKind,
+    ScanResult,
+)
 from ..urls import resolve, unservable
 from .decode import as_text, decode_css
+from .font_rules import (
+    CONDITIONAL_AT_RULES,
+    GENERATED,
+    GENERIC_FAMILIES,
+    face_style,
+    face_weight,
+    family_list,
+    font_declarations,
+    nest_selector,
+    split_commas,
+    unicode_ranges,
+)
 
 __all__ = ["scan_css", "scan_css_declarations"]
 
@@ -143,6 +168,14 @@ class _Scanner:
         # Parse errors that drop something a browser would have fetched, in order.
         self._dropped: list[_Node] = []
         self._line_starts: list[int] | None = None
+        # Font tracing: faces and font rules found, the conditional rules and style
+        # rules (for nesting) around the current one, and whether it sits in a rule
+        # whose declarations never style an element (@keyframes, @starting-style).
+        self._faces: list[FontFace] = []
+        self._font_rules: list[FontRule] = []
+        self._conditions: list[str] = []
+        self._selectors: list[str] = []
+        self._inert = 0
 
     def result(self, encoding: str | None) -> ScanResult:
         if self._dropped:
@@ -155,7 +188,10 @@ class _Scanner:
                 f" naming a URL (lines {lines}{more}), so nothing in them is fetched;"
                 f" first: {first.message}",
             )
-        return ScanResult(tuple(self.references), tuple(self.diagnostics), encoding)
+        fonts = None
+        if self._faces or self._font_rules:
+            fonts = FontSheet(tuple(self._faces), tuple(self._font_rules))
+        return ScanResult(tuple(self.references), tuple(self.diagnostics), encoding, fonts=fonts)
 
     # --- locations and results ---------------------------------------------------------
 
@@ -269,9 +305,34 @@ class _Scanner:
         if depth >= _MAX_DEPTH:
             self._diagnose(rule, f"rules nested more than {_MAX_DEPTH} deep are not scanned")
             return
-        self.declarations(
-            tinycss2.parse_blocks_contents(rule.content, skip_comments=True, skip_whitespace=True),
-            depth + 1,
+        items = tinycss2.parse_blocks_contents(
+            rule.content, skip_comments=True, skip_whitespace=True
+        )
+        selector = " ".join(_serialize(rule.prelude).split())
+        if self._selectors:
+            selector = nest_selector(self._selectors[-1], selector)
+        self._font_rule(selector, items, rule)
+        self._selectors.append(selector)
+        try:
+            self.declarations(items, depth + 1)
+        finally:
+            self._selectors.pop()
+
+    def _font_rule(self, selector: str, items: list[_Node], node: _Node) -> None:
+        """Keep a style rule that decides a font (see the module docstring)."""
+        if self._inert or not selector:
+            return
+        found = font_declarations(items)
+        if found is None:
+            return
+        sets_font = not (found.family is None and found.weight is None and found.style is None)
+        # Only content or display: kept for what generates text, ::before and ::after
+        # (icon fonts), not for every display rule of a theme.
+        if not sets_font and (found.content is None or not GENERATED.search(selector)):
+            return
+        line, _ = self._where(node)
+        self._font_rules.append(
+            FontRule(selector, found, line, tuple(self._conditions), bool(self._selectors))
         )
 
     def declarations(self, items: Iterable[_Node], depth: int) -> None:
@@ -296,17 +357,30 @@ class _Scanner:
         if name == "font-face":
             self._font_face(rule)
         elif name in _GROUPING_AT_RULES:
-            if nested:
-                # Nested in a style rule, a conditional rule's block holds declarations.
-                items = tinycss2.parse_blocks_contents(
-                    rule.content, skip_comments=True, skip_whitespace=True
-                )
-                self.declarations(items, depth + 1)
-            else:
-                items = tinycss2.parse_rule_list(
-                    rule.content, skip_comments=True, skip_whitespace=True
-                )
-                self._rule_list(items, depth + 1)
+            condition = name in CONDITIONAL_AT_RULES
+            inert = name not in CONDITIONAL_AT_RULES and name != "layer"
+            if condition:
+                prelude = " ".join(_serialize(rule.prelude).split())
+                self._conditions.append(f"@{name} {prelude}".strip())
+            self._inert += inert
+            try:
+                if nested:
+                    # Nested in a style rule, a conditional rule's block holds declarations.
+                    items = tinycss2.parse_blocks_contents(
+                        rule.content, skip_comments=True, skip_whitespace=True
+                    )
+                    if self._selectors:
+                        self._font_rule(self._selectors[-1], items, rule)
+                    self.declarations(items, depth + 1)
+                else:
+                    items = tinycss2.parse_rule_list(
+                        rule.content, skip_comments=True, skip_whitespace=True
+                    )
+                    self._rule_list(items, depth + 1)
+            finally:
+                self._inert -= inert
+                if condition:
+                    self._conditions.pop()
         elif name in _DECLARATION_AT_RULES:
             items = tinycss2.parse_blocks_contents(
                 rule.content, skip_comments=True, skip_whitespace=True
@@ -340,6 +414,7 @@ class _Scanner:
             rule.content, skip_comments=True, skip_whitespace=True
         )
         chosen: tuple[str, _Node, str | None] | None = None
+        descriptors: dict[str, list[_Node]] = {}
         for item in items:
             if item.type == "error":
                 self.parse_error(item)
@@ -348,9 +423,34 @@ class _Scanner:
                 picked = _pick_font_source(item.value)
                 if picked is not None:
                     chosen = picked
+            elif item.type == "declaration":
+                descriptors[item.lower_name] = [
+                    t for t in item.value if t.type not in ("whitespace", "comment")
+                ]
         if chosen is not None:
             target, node, mime = chosen
+            before = len(self.references)
             self._add(target, node, "font", "font", type=mime, crossorigin="anonymous")
+            added = self.references[before:]
+            path = added[0].path if added and added[0].local else ""
+            self._face(rule, descriptors, path)
+
+    def _face(self, rule: _Node, descriptors: dict[str, list[_Node]], path: str) -> None:
+        """Keep the descriptors font matching uses (CSS Fonts 4, section 4)."""
+        if self._inert:
+            return
+        family = family_list(descriptors.get("font-family", []))
+        if family is None or len(family) != 1 or family[0] in GENERIC_FAMILIES:
+            return  # a face needs one family name; browsers drop the rule otherwise
+        weight = face_weight(descriptors.get("font-weight", []))
+        style = face_style(descriptors.get("font-style", []))
+        ranges = None
+        if "unicode-range" in descriptors:
+            ranges = unicode_ranges(_serialize(descriptors["unicode-range"]))
+        line, _ = self._where(rule)
+        self._faces.append(
+            FontFace(family[0], weight, style, ranges, path, line, tuple(self._conditions))
+        )
 
     # --- values --------------------------------------------------------------------------
 
@@ -387,7 +487,7 @@ class _Scanner:
         an optional resolution and ``type(<string>)``, in any order.
         """
         others: list[_Node] = []
-        for candidate in _split_commas(function.arguments):
+        for candidate in split_commas(function.arguments):
             mime = None
             for token in candidate:
                 if token.type == "function" and token.lower_name == "type":
@@ -422,16 +522,6 @@ def _url_of(token: _Node) -> str | None:
     return None
 
 
-def _split_commas(tokens: list[_Node]) -> list[list[_Node]]:
-    parts: list[list[_Node]] = [[]]
-    for token in tokens:
-        if token.type == "literal" and token.value == ",":
-            parts.append([])
-        elif token.type not in ("whitespace", "comment"):
-            parts[-1].append(token)
-    return parts
-
-
 def _skip_leading(tokens: list[_Node], matches: Callable[[_Node], bool]) -> list[_Node]:
     """Drop leading whitespace and, if the next token ``matches``, that token too."""
     index = 0
@@ -459,7 +549,7 @@ def _pick_font_source(value: list[_Node]) -> tuple[str, _Node, str | None] | Non
     finds out; here a ``.eot``/``.svg`` extension counts as an unsupported format, so
     that the WOFF2 after it is the one chosen.
     """
-    for entry in _split_commas(value):
+    for entry in split_commas(value):
         if not entry:
             continue
         head = entry[0]

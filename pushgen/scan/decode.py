@@ -371,40 +371,20 @@ def _prescan(buf: bytes) -> tuple[str | None, list[tuple[int, str]]]:
             and buf[pos + 5] in b"\t\n\x0c\r /"
         ):
             start = pos
-            pos += 5
-            seen: set[bytes] = set()
-            got_pragma = False
-            need_pragma: bool | None = None
-            charset: str | None = None
-            label = ""
-            while True:
-                pos, attribute = _get_attribute(buf, pos)
-                if attribute is None:
-                    break
-                name, value = attribute
-                if name in seen:
-                    continue
-                seen.add(name)
-                if name == b"http-equiv":
-                    got_pragma = got_pragma or value == b"content-type"
-                elif name == b"content":
-                    content_label = _charset_from_content(value)
-                    if content_label is not None and charset is None:
-                        label = content_label
-                        charset = lookup_encoding(label) or ""
-                        need_pragma = True
-                elif name == b"charset":
-                    label = value.decode("latin-1")
-                    charset = lookup_encoding(label) or ""
-                    need_pragma = False
+            pos, meta = _meta_attributes(buf, pos + 5)
             if pos >= n:
                 # The element runs past the bytes we may look at: no decision.
                 return None, problems
-            if need_pragma is None or (need_pragma and not got_pragma) or charset is None:
+            charset = meta.charset
+            if (
+                meta.need_pragma is None
+                or (meta.need_pragma and not meta.got_pragma)
+                or charset is None
+            ):
                 pos += 1
                 continue
             if not charset:
-                problems.append((start, label.strip(_ASCII_WS)))
+                problems.append((start, meta.label.strip(_ASCII_WS)))
                 pos += 1
                 continue
             if charset in ("utf-16be", "utf-16le"):
@@ -434,6 +414,45 @@ def _prescan(buf: bytes) -> tuple[str | None, list[tuple[int, str]]]:
             continue
         pos += 1
     return None, problems
+
+
+@dataclass(frozen=True, slots=True)
+class _Meta:
+    """What a ``<meta>``'s attributes say about the encoding."""
+
+    got_pragma: bool  # http-equiv="content-type"
+    need_pragma: bool | None  # None: no charset was given
+    charset: str | None  # "" for a label that names no encoding
+    label: str
+
+
+def _meta_attributes(buf: bytes, pos: int) -> tuple[int, _Meta]:
+    """The prescan's steps for a ``<meta>`` from its first attribute: (new position, findings)."""
+    seen: set[bytes] = set()
+    got_pragma = False
+    need_pragma: bool | None = None
+    charset: str | None = None
+    label = ""
+    while True:
+        pos, attribute = _get_attribute(buf, pos)
+        if attribute is None:
+            return pos, _Meta(got_pragma, need_pragma, charset, label)
+        name, value = attribute
+        if name in seen:
+            continue
+        seen.add(name)
+        if name == b"http-equiv":
+            got_pragma = got_pragma or value == b"content-type"
+        elif name == b"content":
+            content_label = _charset_from_content(value)
+            if content_label is not None and charset is None:
+                label = content_label
+                charset = lookup_encoding(label) or ""
+                need_pragma = True
+        elif name == b"charset":
+            label = value.decode("latin-1")
+            charset = lookup_encoding(label) or ""
+            need_pragma = False
 
 
 def _get_attribute(buf: bytes, pos: int) -> tuple[int, tuple[bytes, bytes] | None]:

@@ -61,7 +61,7 @@ from .css import scan_css, scan_css_declarations
 from .decode import decode_html
 from .js import scan_js
 
-__all__ = ["scan_html", "scan_html_tree"]
+__all__ = ["html_parser", "scan_html", "scan_html_tree"]
 
 # lxml has no type hints; an element is whatever lxml hands back.
 _Element = Any
@@ -132,12 +132,15 @@ def scan_html_tree(root: _Element, url: str, *, filename: str = "") -> ScanResul
     return ScanResult(tuple(scanner.references), tuple(diagnostics))
 
 
-def _parse(raw: bytes, filename: str, diagnostics: list[Diagnostic]) -> _Element | None:
-    # A parser per call: lxml parsers must not be shared between threads, and making one
-    # costs about a microsecond. huge_tree lifts libxml2's 10 MB limit on one text node or
-    # attribute (a big inline data: image) and its nesting limit of 256, which would
-    # otherwise silently drop the rest of the page; HTML has no entity expansion to guard.
-    parser = etree.HTMLParser(
+def html_parser() -> Any:
+    """A new lxml parser that reads UTF-8 pages as the scanner does (font tracing shares it).
+
+    A parser per call: lxml parsers must not be shared between threads, and making one
+    costs about a microsecond. huge_tree lifts libxml2's 10 MB limit on one text node or
+    attribute (a big inline data: image) and its nesting limit of 256, which would
+    otherwise silently drop the rest of the page; HTML has no entity expansion to guard.
+    """
+    return etree.HTMLParser(
         encoding="utf-8",
         remove_comments=True,
         remove_pis=True,
@@ -147,6 +150,10 @@ def _parse(raw: bytes, filename: str, diagnostics: list[Diagnostic]) -> _Element
         collect_ids=False,
         default_doctype=False,
     )
+
+
+def _parse(raw: bytes, filename: str, diagnostics: list[Diagnostic]) -> _Element | None:
+    parser = html_parser()
     try:
         root = etree.fromstring(raw, parser)
     except (etree.LxmlError, ValueError) as exc:  # only for input lxml cannot read at all
@@ -608,6 +615,8 @@ class _Scanner:
                     placement=placement,
                     timing=timing,
                 )
+                if src is None and element.text:
+                    self._inline_script(element, element.text, module=False)
         elif script_type == "module":
             # Module scripts are fetched in CORS mode; no attribute means "anonymous".
             crossorigin = _cors(element.get("crossorigin")) or "anonymous"
@@ -624,17 +633,27 @@ class _Scanner:
                     timing=timing or "defer",
                 )
             elif element.text:
-                self._merge(
-                    scan_js(
-                        element.text,
-                        self.base,
-                        filename=self.filename,
-                        line_offset=max(_line(element) - 1, 0),
-                        inline=True,
-                        crossorigin=crossorigin,
-                    )
-                )
+                self._inline_script(element, element.text, module=True, crossorigin=crossorigin)
         # importmap, speculationrules, JSON, templates...: nothing to fetch.
+
+    def _inline_script(
+        self, element: _Element, text: str, *, module: bool, crossorigin: str = "anonymous"
+    ) -> None:
+        """A module's static imports, and what any script fetches through a literal URL
+        (fetch(), import(), a worker, Sphinx's search index); a classic script has no
+        import declarations."""
+        self._merge(
+            scan_js(
+                text,
+                self.base,
+                filename=self.filename,
+                line_offset=max(_line(element) - 1, 0),
+                inline=True,
+                crossorigin=crossorigin,
+                fetches=True,
+                declarations=module,
+            )
+        )
 
     def _img(self, element: _Element) -> None:
         src = element.get("src")

@@ -63,6 +63,10 @@ _CALLS = {
     "Worker": ("worker", False),
     "importScripts": ("script", False),
 }
+# Methods of well-known libraries that load a URL given as a literal: Sphinx's
+# search page (the Read the Docs theme) calls Search.loadIndex("searchindex.js"),
+# which appends a classic <script src> for it (searchtools.js).
+_METHOD_CALLS = {("Search", "loadIndex"): ("script", False)}
 _SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
 _LINE_CONTINUATIONS = frozenset({"\n", "\r", "\r\n", "\u2028", "\u2029"})
 # A "/" after these keywords starts a regular expression, not a division.
@@ -105,6 +109,7 @@ def scan_js(
     inline: bool = False,
     crossorigin: str = "anonymous",
     fetches: bool = False,
+    declarations: bool = True,
 ) -> ScanResult:
     """Find the static imports of an ES module.
 
@@ -121,12 +126,16 @@ def scan_js(
     With ``fetches=True`` (for classic scripts too) it also records, with kind
     ``"fetch"``, what the script fetches later through a literal URL:
     ``fetch("x")`` (destination ``fetch``), ``new Worker("x")`` (``worker``),
-    ``importScripts("x")`` (``script``) and ``import("x")`` (``script``, module).
+    ``importScripts("x")`` (``script``), ``import("x")`` (``script``, module) and
+    Sphinx's ``Search.loadIndex("x")`` (``script``). ``declarations=False`` is for a
+    classic script, where ``import``/``export`` declarations cannot stand: only its
+    fetches are recorded.
     """
     text, encoding, problems = as_text(data, decode_utf8, filename)
     diagnostics = list(problems)
     scanner = _Scanner(text, url, filename, line_offset, inline, crossorigin, diagnostics)
     scanner.fetches = fetches
+    scanner.declarations = declarations
     scanner.run()
     if scanner.assertion is not None:
         # Chromium rejects the whole module ("Unexpected identifier 'assert'"), so it
@@ -274,6 +283,7 @@ class _Scanner:
         self._pending: list[_Token] = []
         self._previous_name = ""
         self.fetches = False
+        self.declarations = True
         self._stream: Iterator[_Token] = iter(())
         # Incremental line counting: positions are asked for in increasing order.
         self._line_pos = 0
@@ -284,24 +294,36 @@ class _Scanner:
         text = self.text
         # Nothing after the last "import"/"export" (or a name of _CALLS) can start a
         # declaration or a call this scanner records: stop there.
-        words = ("import", "export", *_CALLS) if self.fetches else ("import", "export")
+        words: tuple[str, ...] = ("import", "export") if self.declarations else ("import",)
+        if self.fetches:
+            words += (*_CALLS, *(method for _, method in _METHOD_CALLS))
         last = max(text.rfind(word) for word in words)
         if last < 0:
             return
         self._stream = _tokens(text, self._problems)
         previous = ""
+        owner = ""  # the name before a ".", for a method call
         while True:
             token = self._next()
             if token is None or token.start > last:
                 break
             if token.kind == "name" and previous not in (".", "?."):
                 if token.value == "import":
-                    if not (self.fetches and self._call(token)):
+                    if not (self.fetches and self._call(token)) and self.declarations:
                         self._import()
-                elif token.value == "export":
+                elif token.value == "export" and self.declarations:
                     self._export()
                 elif self.fetches and token.value in _CALLS:
                     self._call(token)
+            elif (
+                token.kind == "name"
+                and previous == "."
+                and self.fetches
+                and (owner, token.value) in _METHOD_CALLS
+            ):
+                self._call(token, _METHOD_CALLS[owner, token.value])
+            if token.kind == "punct":
+                owner = self._previous_name if token.value == "." else ""
             previous = token.value if token.kind == "punct" else ""
             self._previous_name = token.value if token.kind == "name" else ""
         for position, message in self._problems:
@@ -331,7 +353,7 @@ class _Scanner:
 
     # --- fetches through a literal URL --------------------------------------------------
 
-    def _call(self, name: _Token) -> bool:
+    def _call(self, name: _Token, fetched_as: tuple[str, bool] | None = None) -> bool:
         """Record ``fetch("x")``, ``new Worker("x")``, ``importScripts("x")`` or ``import("x")``.
 
         Only a string literal as the first argument counts: anything computed is
@@ -354,7 +376,7 @@ class _Scanner:
             return False
         self._next()
         self._next()
-        destination, module = _CALLS.get(name.value, ("script", True))
+        destination, module = fetched_as or _CALLS.get(name.value, ("script", True))
         line, column = self._where(literal.start)
         # fetch(), module workers and import() are in CORS mode; importScripts is not.
         cors = "anonymous" if destination in ("fetch", "worker") or module else None

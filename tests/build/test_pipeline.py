@@ -48,14 +48,15 @@ def test_assets_come_in_the_order_the_page_needs_them(site: Path) -> None:
         Asset("/static/fonts/f.woff2", "font", type="font/woff2", crossorigin="anonymous"),
         Asset("/static/js/app.js", "script", crossorigin="anonymous", module=True),
         Asset("/static/js/lib/a.js", "script", crossorigin="anonymous", module=True),
-        # import("./lazy.js"): a low-priority hint, never pushed, its imports not followed.
+        # import("./lazy.js"): listed, neither pushed nor hinted (it may never run),
+        # its imports not followed.
         Asset(
             "/static/js/lazy.js",
             "script",
             crossorigin="anonymous",
             module=True,
             push=False,
-            fetchpriority="low",
+            hint=False,
         ),
         Asset("/static/js/lib/b.js", "script", crossorigin="anonymous", module=True),
         # A defer script: the first render does not wait for it (issue 15).
@@ -68,7 +69,7 @@ def test_assets_come_in_the_order_the_page_needs_them(site: Path) -> None:
     )
     # The relative stylesheet of the page in a subfolder resolves against /docs/.
     assert "/static/css/docs.css" in paths(manifest.routes["/docs/"])
-    # Dynamic import() is lazy: never pushed (a low-priority hint); the woff fallback
+    # Dynamic import() is lazy: never pushed nor hinted (listed); the woff fallback
     # is never in the manifest.
     everything = [a for assets in manifest.routes.values() for a in assets]
     assert not any(a.push for a in everything if a.path == "/static/js/lazy.js")

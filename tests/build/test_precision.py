@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pushgen.build import build_site
-from pushgen.build.graph import Resolver
+from pushgen.build.graph import Found, Resolver
 from pushgen.cli import main as cli_main
 from pushgen.config import DEFAULT_MAX_BYTES, load_config
 from pushgen.errors import ConfigError, ManifestError
@@ -20,16 +20,23 @@ from pushgen.urls import document_url
 from tests.sites import write_site
 
 
-def _page(html: str, files: dict[str, bytes]) -> list[tuple[str, bool, bool, tuple[str, ...]]]:
-    """(path, push, hint, notes) of each entry the resolver finds for ``html``."""
+def _found(html: str, files: dict[str, bytes], *, hint_script_fetches: bool = False) -> list[Found]:
     resolver = Resolver(
         base_path="/",
         read=files.get,
         exists=files.__contains__,
         push_destinations=frozenset({"style", "script", "font"}),
+        hint_script_fetches=hint_script_fetches,
     )
     scan = scan_html(html, document_url("/index.html"), filename="index.html")
-    found = resolver.page_assets("index.html", scan).found
+    return list(resolver.page_assets("index.html", scan).found)
+
+
+def _page(
+    html: str, files: dict[str, bytes], *, hint_script_fetches: bool = False
+) -> list[tuple[str, bool, bool, tuple[str, ...]]]:
+    """(path, push, hint, notes) of each entry the resolver finds for ``html``."""
+    found = _found(html, files, hint_script_fetches=hint_script_fetches)
     return [(f.asset.path, f.asset.push, f.asset.hint, f.notes) for f in found]
 
 
@@ -322,7 +329,8 @@ SCRIPT = b"""import { a } from "./a.js";
 fetch("/data.json").then((r) => r.json());
 const w = new Worker("worker.js");
 button.onclick = () => import("./later.js");
-Search.loadIndex("searchindex.js");  // too loose: not a fetch
+Search.loadIndex("searchindex.js");  // Sphinx's search page: a classic script
+other.loadIndex("no.js");  // only Search's
 fetch(url);  // computed: unknowable
 x.fetch("/no.json");
 const y = Worker("not-constructed.js");
@@ -336,37 +344,110 @@ def test_the_js_scanner_records_literal_fetches_only() -> None:
         ("/data.json", "fetch", "fetch", False),
         ("/js/worker.js", "worker", "fetch", False),
         ("/js/later.js", "script", "fetch", True),
+        ("/js/searchindex.js", "script", "fetch", False),
     ]
 
 
-def test_what_a_script_fetches_is_a_low_priority_hint_never_pushed() -> None:
-    files = {
-        "js/app.js": SCRIPT,
-        "js/classic.js": b'fetch("/classic.json");',
-        "js/a.js": b"export const a = 1;",
-        "js/later.js": b'import "./later-dep.js";',
-        "js/later-dep.js": b"",
-        "js/worker.js": b'importScripts("/w2.js");',
-        "data.json": b"{}",
-        "classic.json": b"{}",
+_FETCHING_FILES = {
+    "js/app.js": SCRIPT,
+    "js/classic.js": b'fetch("/classic.json");',
+    "js/a.js": b"export const a = 1;",
+    "js/later.js": b'import "./later-dep.js";',
+    "js/later-dep.js": b"",
+    "js/worker.js": b'importScripts("/w2.js");',
+    "data.json": b"{}",
+    "classic.json": b"{}",
+}
+_FETCHING_PAGE = (
+    "<head><script src=/js/classic.js></script><script type=module src=/js/app.js></script></head>"
+)
+
+
+def test_what_a_script_fetches_is_listed_never_pushed_nor_hinted_by_default() -> None:
+    # Measured in Chromium (bench/script_fetch_bench.py): a hint makes every page
+    # download an import() that runs on a click, and the page never uses it.
+    entries = {
+        p: (push, hint, notes) for p, push, hint, notes in _page(_FETCHING_PAGE, _FETCHING_FILES)
     }
-    html = (
-        "<head><script src=/js/classic.js></script>"
-        "<script type=module src=/js/app.js></script></head>"
-    )
-    entries = {path: (push, hint, notes) for path, push, hint, notes in _page(html, files)}
     assert {path: (push, hint) for path, (push, hint, _) in entries.items()} == {
         "/js/classic.js": (True, True),
-        "/classic.json": (False, True),
+        "/classic.json": (False, False),
         "/js/app.js": (True, True),
         "/js/a.js": (True, True),
-        "/data.json": (False, True),
+        "/data.json": (False, False),
         "/js/worker.js": (False, False),
-        "/js/later.js": (False, True),  # and not its imports: they load when it does
+        "/js/later.js": (False, False),  # and not its imports: they load when it does
     }
     assert entries["/data.json"][2] == (
-        "hint only: fetched by a script through a literal URL, at low priority",
+        "not hinted: fetched by a script through a literal URL, maybe never "
+        "(hint it: push policy script_fetches: hint, or a rule's set)",
     )
     assert entries["/js/worker.js"][2] == (
         "not hinted: fetched by a script as a worker, which a preload cannot serve",
     )
+    assert all(f.asset.fetchpriority is None for f in _found(_FETCHING_PAGE, _FETCHING_FILES))
+
+
+def test_script_fetches_hint_makes_them_low_priority_hints_never_pushed() -> None:
+    found = _found(_FETCHING_PAGE, _FETCHING_FILES, hint_script_fetches=True)
+    assert {f.asset.path: (f.asset.push, f.asset.hint, f.asset.fetchpriority) for f in found} == {
+        "/js/classic.js": (True, True, None),
+        "/classic.json": (False, True, "low"),
+        "/js/app.js": (True, True, None),
+        "/js/a.js": (True, True, None),
+        "/data.json": (False, True, "low"),
+        "/js/worker.js": (False, False, None),  # a worker's fetches cannot use a page's preload
+        "/js/later.js": (False, True, "low"),
+    }
+    notes = {f.asset.path: f.notes for f in found}
+    assert notes["/data.json"] == (
+        "hint only: fetched by a script through a literal URL (push policy "
+        "script_fetches: hint), at low priority",
+    )
+
+
+def test_the_push_policy_key_script_fetches_hints_them_in_a_build(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {
+        "pages/index.html": "<!doctype html><html><head>"
+        '<script type=module src="/static/app.js"></script></head><body>x</body></html>',
+        "static/app.js": b'import("./later.js");',
+        "static/later.js": b"",
+    }
+    write_site(tmp_path, files)
+    (tmp_path / "templates").mkdir()
+    assert load_config(tmp_path).script_fetches == "list"
+    build_site(load_config(tmp_path))
+    later = load_manifest(tmp_path / "push-manifest.yaml").routes["/"][1]
+    assert (later.path, later.push, later.hint, later.fetchpriority) == (
+        "/static/later.js",
+        False,
+        False,
+        None,
+    )
+    (tmp_path / "pushgen.yaml").write_text("push: {script_fetches: hint}\n")
+    build_site(load_config(tmp_path))  # the setting is part of what a rebuild checks
+    later = load_manifest(tmp_path / "push-manifest.yaml").routes["/"][1]
+    assert (later.push, later.hint, later.fetchpriority) == (False, True, "low")
+    (tmp_path / "pushgen.yaml").write_text("push:\n  script_fetches: yes\n")
+    with pytest.raises(ConfigError, match="must be list \\(the default\\) or hint") as raised:
+        load_config(tmp_path)
+    assert (raised.value.line, raised.value.column) == (2, 19)
+
+
+def test_pushgen_scan_keeps_the_default_push_budget(tmp_path: Path) -> None:
+    # A generator's folder got no budget at all: 1.2 MB pushed per route on a
+    # Sphinx site (bench/precision_browser.py).
+    from pushgen.cli import main as pushgen
+
+    folder = write_site(
+        tmp_path / "html",
+        {
+            "index.html": '<!doctype html><html><head><link rel=stylesheet href="small.css?v=1">'
+            '<link rel=stylesheet href="theme.css?v=2"></head><body>x</body></html>',
+            "small.css": "p{color:red}",
+            "theme.css": "/*" + "x" * DEFAULT_MAX_BYTES + "*/",
+        },
+    )
+    assert pushgen(["scan", str(folder), "-m", str(tmp_path / "m.yaml")]) == 0
+    entries = {a.path: a.push for a in load_manifest(tmp_path / "m.yaml").routes["/"]}
+    assert entries == {"/small.css?v=1": True, "/theme.css?v=2": False}

@@ -26,7 +26,7 @@ from pushgen.export import (
     export_manifest,
 )
 from pushgen.export.push_manifest import export_push_manifest, import_push_manifest
-from pushgen.manifest import Manifest, parse_manifest
+from pushgen.manifest import Manifest, load_manifest, parse_manifest
 from pushgen.model import Asset
 from pushgen.runtime.headers import link_value
 from tests.golden import check_golden_text
@@ -55,10 +55,6 @@ def manifest(text: str) -> Manifest:
     return parse_manifest("version: 1\n" + text, "m.yaml")
 
 
-def check_golden(name: str, actual: str) -> None:
-    check_golden_text(GOLDEN / name, actual)
-
-
 def cut_lines(result: ExportResult) -> str:
     return "".join(f"{d}\n" for d in result.diagnostics)
 
@@ -74,8 +70,8 @@ def test_every_format_has_a_golden_file() -> None:
 def test_golden_export(fmt: str) -> None:
     result = export_manifest(golden_manifest(), fmt, root="/srv/www/site", skip_patterns=True)
     assert result.ok, cut_lines(result)
-    check_golden(OUTPUTS[fmt], result.text)
-    check_golden(f"{OUTPUTS[fmt]}.cuts", cut_lines(result))
+    check_golden_text(GOLDEN / OUTPUTS[fmt], result.text)
+    check_golden_text(GOLDEN / f"{OUTPUTS[fmt]}.cuts", cut_lines(result))
 
 
 def _links(m: Manifest, route: str) -> str:
@@ -116,8 +112,10 @@ def test_golden_import() -> None:
     source = GOLDEN / "push_manifest.in.json"
     result = import_push_manifest(source.read_bytes(), filename="push_manifest.in.json")
     assert result.ok
-    check_golden("imported.yaml", result.text)
-    check_golden("imported.yaml.diagnostics", "".join(f"{d}\n" for d in result.diagnostics))
+    check_golden_text(GOLDEN / "imported.yaml", result.text)
+    check_golden_text(
+        GOLDEN / "imported.yaml.diagnostics", "".join(f"{d}\n" for d in result.diagnostics)
+    )
     parse_manifest(result.text)
 
 
@@ -554,11 +552,17 @@ def test_cli_export_to_standard_output(tmp_path: Path, capsys: pytest.CaptureFix
     )
 
 
-def test_cli_export_h2o_without_root_fails(tmp_path: Path) -> None:
-    assert (
-        main(["export", "-f", "h2o", "-m", str(GOLDEN / "manifest.yaml"), "--site", str(tmp_path)])
-        == 1
-    )
+def test_cli_export_h2o_without_root_fails_saying_what_to_give(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "h2o.conf"
+    source = GOLDEN / "manifest.yaml"
+    args = ["export", "-f", "h2o", "-m", str(source), "--site", str(tmp_path), "-o", str(out)]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert f"{source}: error: " in err and "give the document root (--root DIR)" in err
+    assert "export failed: 1 error; nothing written" in err
+    assert not out.exists()
 
 
 def test_cli_import_then_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -568,8 +572,17 @@ def test_cli_import_then_export(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "imported " in capsys.readouterr().err
     assert main(["import", str(source), "-o", str(out)]) == 2  # exists: needs --force
     assert main(["import", str(source), "-o", str(out), "--force"]) == 0
+    capsys.readouterr()
     assert main(["export", "-f", "json", "-m", str(out), "--site", str(tmp_path)]) == 0
-    assert "/static/css/app.css" in capsys.readouterr().out
+    # Every imported route, carrying what the runtime would send for it.
+    imported = load_manifest(out)
+    document = json.loads(capsys.readouterr().out)
+    assert set(document) == {"/", "/shop/", "/src/my-view1.html"} == set(imported.all_routes)
+    assert document == {route: _links(imported, route) for route in document}
+    assert document["/shop/"] == (
+        "</static/css/app.css>; rel=preload; as=style, "
+        "</static/data/prices.json>; rel=preload; as=fetch; crossorigin"
+    )
 
 
 def test_cli_import_errors_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -256,7 +256,10 @@ def test_hostile_values_read_back_as_the_intended_directives(fmt: str, value: st
     check(manifest, fmt, result)
     unsafe = any(not c.isprintable() for c in value + unquote(value))
     if fmt in TEXT_FORMATS and unsafe:
+        # Refused where the value stands: the route's line, and the rule's when it has one.
         assert not result.ok
+        expected = {ROUTE_LINE} | ({RULE_LINE} if manifest.rules else set())
+        assert {e.line for e in result.errors} == expected, result.errors
 
 
 @pytest.mark.parametrize("fmt", TEXT_FORMATS)

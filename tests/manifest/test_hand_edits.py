@@ -20,7 +20,7 @@ from pushgen.build import BuildResult, build_site
 from pushgen.cli import main
 from pushgen.config import load_config
 from pushgen.errors import BuildError
-from pushgen.manifest import Manifest, load_manifest, parse_manifest
+from pushgen.manifest import Manifest, load_manifest
 from pushgen.model import Asset
 from tests.sites import SMALL_SITE, write_site
 
@@ -278,7 +278,7 @@ def test_rules_written_after_the_routes_block_are_kept(site: Path) -> None:
         "    - {path: /static/js/app.js, as: script, crossorigin: anonymous, module: true}\n"
         "    - {path: /static/js/lib/a.js, as: script, crossorigin: anonymous, module: true}\n"
         "    - {path: /static/js/lazy.js, as: script, crossorigin: anonymous, module: true,"
-        " push: false, fetchpriority: low}\n"
+        " push: false, hint: false}\n"
         "    - {path: /static/js/lib/b.js, as: script, crossorigin: anonymous, module: true}\n"
         "    - {path: /static/js/classic.js, as: script, push: false}\n"
         "    - {path: /static/img/bg.png, as: image, push: false, hint: false}\n"
@@ -423,8 +423,8 @@ def test_an_edit_inside_the_generated_block_stops_the_build_at_its_line(site: Pa
         build(site)
     assert [str(d) for d in info.value.diagnostics] == [
         f"{NAME}:{line_of(edited, 'hero.png')}:1: error: the generated routes were edited by hand; "
-        "a build would overwrite them. Move the edit into `rules:` (docs/manifest.md), "
-        "or run `pushgen build --force` to discard it"
+        "`pushgen build` would overwrite them. Move the edit into `rules:` (docs/manifest.md), "
+        "or run `pushgen build` with --force to discard it"
     ]
     assert read(site) == edited  # nothing written: not the manifest, not the output
     assert (site / "_site" / "index.html").read_bytes() == page
@@ -456,9 +456,9 @@ def test_routes_written_by_hand_without_a_checksum_are_not_overwritten(site: Pat
     with pytest.raises(BuildError) as info:
         build(site)
     assert [str(d) for d in info.value.diagnostics] == [
-        f"{NAME}:4:1: error: these routes were not written by pushgen build; a build would "
-        "overwrite them. Move the edit into `rules:` (docs/manifest.md), or run "
-        "`pushgen build --force` to discard it"
+        f"{NAME}:4:1: error: these routes were not written by pushgen build; `pushgen build` "
+        "would overwrite them. Move the edit into `rules:` (docs/manifest.md), or run "
+        "`pushgen build` with --force to discard it"
     ]
     assert read(site) == edited
     build(site, force=True)
@@ -543,7 +543,7 @@ def test_check_mode_accepts_hand_edits_and_reports_a_stale_block(
     assert changed[2:] == ["+    - {path: /static/css/extra.css, as: style}"]
 
 
-# --- known gaps (see the report of issue 4); each passes once fixed ----------------------
+# --- what the issue-4 review found (fixed; each test pins its fix) ----------------------
 
 
 def test_a_comment_after_the_generated_block_is_kept(site: Path) -> None:
@@ -551,15 +551,31 @@ def test_a_comment_after_the_generated_block_is_kept(site: Path) -> None:
     rebuild_is_identical(site)
 
 
-def test_a_manifest_with_crlf_line_ends_rebuilds(site: Path) -> None:
+def test_a_manifest_with_crlf_line_ends_rebuilds_keeping_them(site: Path) -> None:
+    # A Windows checkout: every line of the file ends in CRLF, hand edits included.
+    with_rules(site, ALL_EDITS)
+    build(site)
     lf = read(site)
     crlf = lf.replace("\n", "\r\n").encode()
     (site / NAME).write_bytes(crlf)
-    build(site)
-    # The routes are still pushgen's (no hand edit is reported) and the file keeps
-    # its line ends: the same bytes as before.
-    assert (site / NAME).read_bytes() == crlf
-    assert parse_manifest(crlf.decode(), NAME).routes == parse_manifest(lf, NAME).routes
+    # An unchanged site: the routes are still pushgen's (no hand edit is reported),
+    # and the file is left as it is.
+    rebuild_is_identical(site)
+    # A changed site: the block is rewritten, with CRLF like the rest of the file.
+    (site / "static" / "css" / "extra.css").write_text("p { margin: 0 }\n")
+    (site / "static" / "css" / "docs.css").write_text('@import "extra.css";\n')
+    result = build(site)
+    assert result.warnings == []
+    data = (site / NAME).read_bytes()
+    assert data.count(b"\n") == data.count(b"\r\n") > 0
+    text = data.decode().replace("\r\n", "\n")
+    assert split(text)[0] == split(lf)[0]  # every hand-written byte, in CRLF
+    assert text.count("    - {path: /static/css/extra.css, as: style}\n") == 1
+    # Its checksum is of the block as written (LF), so the next build takes it as its own.
+    first, body = split(text)[1].split("\n", 1)
+    assert first.endswith(f"sha256:{hashlib.sha256(body.encode()).hexdigest()[:12]})")
+    rebuild_is_identical(site)
+    assert "/static/css/extra.css" in paths(assets(site, "/docs/"))
 
 
 def test_the_refusal_points_at_the_hand_edit_even_when_the_site_changed(site: Path) -> None:

@@ -236,7 +236,12 @@ def test_the_schema_describes_every_key_an_editor_completes() -> None:
         "fetchpriority",
     ]
     assert set(rule["properties"]) == {"match", "add", "set", "remove", "policy"}
-    assert set(rule["properties"]["policy"]["properties"]) == {"push", "max_pushes", "max_bytes"}
+    assert set(rule["properties"]["policy"]["properties"]) == {
+        "push",
+        "max_pushes",
+        "max_bytes",
+        "fonts",
+    }
     described = [
         entry["properties"],
         rule["properties"],

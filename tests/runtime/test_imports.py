@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from tests.clients import REPO
+from tests.import_graph import modules, reachable
 
 # Module name prefixes the runtime must never load: the build and its sources,
 # the scanners (and the parsers they need), the exporters, the CLI's other verbs.
@@ -32,9 +33,15 @@ def loaded_by(module: str) -> list[str]:
     return list(json.loads(done.stdout))
 
 
-@pytest.mark.parametrize(
-    "module", ["pushgen.quart", "pushgen.app", "pushgen.runtime.app", "pushgen.runtime.server"]
-)
+RUNTIME_ENTRY_POINTS = [
+    "pushgen.quart",
+    "pushgen.app",
+    "pushgen.runtime.app",
+    "pushgen.runtime.server",
+]
+
+
+@pytest.mark.parametrize("module", RUNTIME_ENTRY_POINTS)
 def test_the_runtime_loads_no_build_scan_or_export_module(module: str) -> None:
     loaded = loaded_by(module)
     bad = [m for m in loaded if m.startswith(FORBIDDEN)]
@@ -45,3 +52,20 @@ def test_the_app_factory_does_not_import_the_serve_command() -> None:
     # pushgen.serve (the command) uses the runtime; the runtime never uses it back.
     assert "pushgen.serve" not in loaded_by("pushgen.app")
     assert "pushgen.serve" not in loaded_by("pushgen.runtime.server")
+
+
+@pytest.mark.parametrize("module", RUNTIME_ENTRY_POINTS)
+def test_no_runtime_function_imports_the_build_later(module: str) -> None:
+    # The test above sees what importing loads; a function that imports the build
+    # when it runs (a lazy import) would pass it and still drag lxml into a server.
+    # The import graph, read from the source, counts those too.
+    reached = reachable(module) | {module}
+    ours = sorted(m for m in reached if m.startswith(FORBIDDEN))
+    assert ours == [], f"{module} may import {ours}"
+    theirs = sorted(
+        f"{m} imports {name}"
+        for m in reached
+        for name in modules()[m].other_imports
+        if name.startswith(FORBIDDEN)
+    )
+    assert theirs == []

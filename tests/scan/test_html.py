@@ -177,15 +177,32 @@ MODULE = {"crossorigin": "anonymous", "module": True}
             '<script type="importmap">{"imports": {"a": "/a.js"}}</script>'
             '<script type="speculationrules">{"prefetch": []}</script>'
             '<script language="vbscript" src="v.js"></script>'
-            '<script>import("./x.js"); document.write("<img src=w.png>")</script>',
+            '<script>document.write("<img src=w.png>")</script>'
+            '<script>import x from "./decl.js"; export { x }</script>',
             [],
             id="scripts-not-fetched",
+        ),
+        pytest.param(
+            # What an inline classic script fetches through a literal URL is recorded
+            # (kind "fetch"; the build lists it, a policy can hint it); a classic script
+            # has no import declarations.
+            '<script>\nimport("./x.js"); fetch("/api.json");\n'
+            'jQuery(function() { Search.loadIndex("searchindex.js"); });</script>',
+            [
+                ("/docs/x.js", "script", "fetch", 2, MODULE),
+                ("/api.json", "fetch", "fetch", 2, {"crossorigin": "anonymous"}),
+                ("/docs/searchindex.js", "script", "fetch", 3, {}),
+            ],
+            id="inline-classic-script-fetches",
         ),
         pytest.param(
             '<p>\n<script type="module">\nimport { a } from "./a.js";\n'
             'import("./lazy.js");\n// import "./c.js"\nexport * from "/b.js";\n</script>',
             [
                 ("/docs/a.js", "script", "module", 3, MODULE),
+                # import() runs when the script does: listed as a script fetch, as in a
+                # module file.
+                ("/docs/lazy.js", "script", "fetch", 4, MODULE),
                 ("/b.js", "script", "module", 6, MODULE),
             ],
             id="inline-module-static-imports",

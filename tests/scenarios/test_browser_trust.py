@@ -19,15 +19,13 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
 from pushgen.cli import main
 from pushgen.manifest import load_manifest
+from tests.browser_harness import CHROMIUM, chromium, load_page, pushgen_serve
 from tests.clients import REPO, ServerProcess
-from tests.scenarios.test_browser import ARGS, CHROMIUM, pushgen_serve
 
 playwright = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip)")
 
@@ -94,43 +92,19 @@ def test_chromium_trusts_the_certificate_and_uses_the_103_preloads(trusted: Trus
     origin = f"https://localhost:{trusted.server.port}"
     # Chromium reads the NSS database under $HOME; nothing else tells it about the CA.
     env = {**os.environ, **trusted.env}
-    with playwright.sync_playwright() as driver:
-        browser = driver.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=ARGS, env=env
-        )
-        try:
-            # Chromium acts on a 103 only when it sees it before the final response, which
-            # a loopback server answering in a millisecond sometimes beats (see
-            # test_browser.py): up to five fresh visits to see the hints at work.
-            for _attempt in range(5):
-                since = len(trusted.server.log())
-                context = browser.new_context()
-                page = context.new_page()
-                cdp = context.new_cdp_session(page)
-                cdp.send("Network.enable")
-                early: set[str] = set()
-                failed: list[str] = []
-
-                def on_response(params: dict[str, Any], early: set[str] = early) -> None:
-                    if params["response"].get("fromEarlyHints"):
-                        early.add(urlsplit(params["response"]["url"]).path)
-
-                cdp.on("Network.responseReceived", on_response)
-                cdp.on(
-                    "Network.loadingFailed",
-                    lambda p, failed=failed: failed.append(f"{p['type']}: {p['errorText']}"),
-                )
-                response = page.goto(origin + "/", wait_until="networkidle")
-                assert response is not None and response.status == 200
-                details = response.security_details()
-                context.close()
-                assert failed == [], failed
-                if early:
-                    break
-        finally:
-            browser.close()
-    assert details is not None and details.get("protocol", "").startswith("TLS"), details
-    assert "CERT" not in " ".join(failed)
+    with chromium(env=env) as browser:
+        # Chromium acts on a 103 only when it sees it before the final response, which
+        # a loopback server answering in a millisecond sometimes beats (see
+        # test_browser.py): up to five fresh visits to see the hints at work.
+        for _attempt in range(5):
+            since = len(trusted.server.log())
+            load = load_page(browser, origin, "/")
+            assert load.status == 200
+            assert load.failed == [], load.failed
+            if load.via_early_hints:
+                break
+    early = load.via_early_hints
+    assert load.tls.startswith("TLS"), load.tls
     # The 103's preloads were used: the styles and modules came from them ...
     assert early, "Chromium never used a preload from the 103 in five visits"
     assert early <= trusted.hinted

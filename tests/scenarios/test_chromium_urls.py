@@ -27,10 +27,8 @@ from pushgen.cli import main
 from pushgen.manifest import Manifest, load_manifest
 from pushgen.scan.html import scan_html
 from pushgen.urls import document_url, url_path_to_relpath
-from tests.scenarios.test_browser import (  # Debian's Chromium and the flags every test uses
-    ARGS,
-    CHROMIUM,
-)
+from tests.browser_harness import CHROMIUM
+from tests.browser_harness import chromium as open_browser
 from tests.sites import write_site
 
 playwright = pytest.importorskip("playwright.sync_api", reason="needs playwright (pip)")
@@ -153,12 +151,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    """Debian's Chromium with the flags every test uses (tests/browser_harness.py)."""
+    with open_browser() as browser:
+        yield browser
 
 
 def requested(served: Served, chromium: object, route: str) -> tuple[list[str], list[str]]:

@@ -10,25 +10,28 @@ hand edits inside them.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from ...config import SiteConfig
-from ...errors import BuildError, Diagnostic, ManifestError
+from ...errors import BuildError, Diagnostic, ManifestError, summary_line
 from ...fsutil import atomic_write
 from ...manifest import SCHEMA_NAME, Manifest, update_manifest_text
 from ...manifest.schema import schema_text
+from ...manifest.yamlsafe import paused_gc as no_cyclic_gc
 from ...model import Asset, ScanResult
+from ...urls import document_url
 from ..graph import Resolver, apply_budget
 from ..pipeline import check_rules, read_existing_manifest
 
 __all__ = [
+    "PageResolver",
     "PageScan",
+    "ResolvedPage",
     "SourceResult",
     "display_path",
     "no_cyclic_gc",
@@ -44,6 +47,8 @@ class PageScan:
     route: str
     display: str
     scan: ScanResult
+    # The page again, read only when its fonts are traced (pushgen/build/fonts.py).
+    html: Callable[[], bytes | str | None] | None = None
 
 
 @dataclass(slots=True)
@@ -68,15 +73,64 @@ class SourceResult:
 
     def summary(self) -> str:
         assets = len({a.path for assets in self.manifest.routes.values() for a in assets})
-        counts = (
-            (self.pages, "page"),
-            (assets, "asset"),
-            (len(self.manifest.routes), "route"),
-            (len(self.warnings), "warning"),
-            (len(self.errors), "error"),
+        return summary_line(
+            pages=self.pages,
+            assets=assets,
+            routes=len(self.manifest.routes),
+            warnings=len(self.warnings),
+            errors=len(self.errors),
+            seconds=self.seconds,
         )
-        listed = ", ".join(f"{n} {noun}" if n == 1 else f"{n} {noun}s" for n, noun in counts)
-        return f"{listed} in {self.seconds:.2f}s"
+
+
+class ResolvedPage(NamedTuple):
+    """One page's manifest entries and the problems found on the way.
+
+    A named tuple: a scan's worker processes send one back per page, and a
+    tuple pickles in a fraction of a dataclass's time.
+    """
+
+    route: str
+    assets: tuple[Asset, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
+class PageResolver:
+    """Resolves pages one at a time, with one :class:`Resolver` (and its caches) for all.
+
+    ``read``/``exists`` take output paths (relative to the site's root URL, as
+    :func:`pushgen.urls.url_path_to_relpath` makes them); ``size_of`` a URL path.
+    """
+
+    def __init__(
+        self,
+        config: SiteConfig,
+        *,
+        read: Callable[[str], bytes | None],
+        exists: Callable[[str], bool],
+        size_of: Callable[[str], int | None],
+    ) -> None:
+        self._resolver = Resolver(
+            base_path=config.base_path,
+            read=read,
+            exists=exists,
+            push_destinations=config.push_destinations,
+            hint_script_fetches=config.script_fetches == "hint",
+            fonts=config.fonts,
+        )
+        self._policy = config.policy
+        self._size_of = size_of
+
+    def __call__(self, page: PageScan) -> ResolvedPage:
+        page_assets = self._resolver.page_assets(
+            page.display, page.scan, html=page.html, url=document_url(page.route)
+        )
+        found = apply_budget(page_assets.found, self._policy, self._size_of)
+        return ResolvedPage(
+            page.route,
+            tuple(item.asset for item in found),
+            (*page.scan.diagnostics, *page_assets.diagnostics),
+        )
 
 
 def resolve_pages(
@@ -90,22 +144,14 @@ def resolve_pages(
 ) -> dict[str, tuple[Asset, ...]]:
     """Each page's ordered manifest entries by route; problems go to ``diagnostics``.
 
-    ``read``/``exists`` take output paths (relative to the site's root URL, as
-    :func:`pushgen.urls.url_path_to_relpath` makes them); ``size_of`` a URL path.
+    ``read``, ``exists`` and ``size_of`` as for :class:`PageResolver`.
     """
-    resolver = Resolver(
-        base_path=config.base_path,
-        read=read,
-        exists=exists,
-        push_destinations=config.push_destinations,
-    )
+    resolve = PageResolver(config, read=read, exists=exists, size_of=size_of)
     routes: dict[str, tuple[Asset, ...]] = {}
     for page in pages:
-        page_assets = resolver.page_assets(page.display, page.scan)
-        found = apply_budget(page_assets.found, config.policy, size_of)
-        diagnostics.extend(page.scan.diagnostics)
-        diagnostics.extend(page_assets.diagnostics)
-        routes[page.route] = tuple(item.asset for item in found)
+        resolved = resolve(page)
+        diagnostics.extend(resolved.diagnostics)
+        routes[resolved.route] = resolved.assets
     return routes
 
 
@@ -121,13 +167,15 @@ def write_manifest(
     write: bool = True,
     force: bool = False,
     protected: Path | None = None,
+    command: str,
 ) -> SourceResult:
     """Put ``routes`` into ``config.manifest`` (unless ``write`` is false) and say what happened.
 
     ``known`` are the output paths of the source (for warnings about rules naming
     missing files). Nothing is written when ``strict`` and anything was found
     wrong, or when the manifest on disk cannot be updated without losing hand
-    edits: both raise :class:`BuildError`. The JSON Schema the manifest's modeline
+    edits: both raise :class:`BuildError`. ``command`` (``pushgen scan``) is named in
+    the manifest as the writer of its routes. The JSON Schema the manifest's modeline
     names is written beside it, unless that is inside ``protected`` (a folder
     pushgen did not make and must not add to).
     """
@@ -137,7 +185,9 @@ def write_manifest(
     diagnostics.extend(check_rules(rules, routes, known, config, existing))
     filename = existing.filename if existing is not None else str(config.manifest)
     try:
-        text = update_manifest_text(existing_text, routes, filename=filename, force=force)
+        text = update_manifest_text(
+            existing_text, routes, filename=filename, force=force, command=command
+        )
     except ManifestError as exc:
         raise BuildError(exc.diagnostics) from None
     if strict and diagnostics:
@@ -175,20 +225,3 @@ def display_path(path: str | os.PathLike[str]) -> str:
         return os.path.relpath(path)
     except ValueError:
         return str(path)
-
-
-@contextlib.contextmanager
-def no_cyclic_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector, as ``build_site`` does.
-
-    A scan allocates millions of small tuples that live until it returns; the
-    collector's passes over them find nothing (a 10,000-page scan makes no cycles
-    worth collecting) and cost most in a process that already holds a large heap.
-    """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()

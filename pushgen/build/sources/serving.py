@@ -14,9 +14,9 @@ import sys
 from quart import Quart
 
 from ...errors import PushgenError
-from ...runtime.app import DEFAULT_EARLY_HINTS_DELAY, DEFAULT_STATIC_MAX_AGE, site_app
+from ...runtime.app import DEFAULT_EARLY_HINTS_DELAY, DEFAULT_STATIC_MAX_AGE, config_app
 from ...runtime.certs import certificate_pair
-from ...runtime.quart import init_app
+from ...runtime.server import DEFAULT_HOST, DEFAULT_PORT
 from ...serve import serve_app
 from .folder import folder_config
 
@@ -34,13 +34,9 @@ def folder_app(
     config = folder_config(folder, manifest, base_path=base_path)
     if not config.output.is_dir():
         raise PushgenError(f"no folder at {config.output}")
-    app = site_app(config.output, base_path=config.base_path, static_max_age=DEFAULT_STATIC_MAX_AGE)
-    return init_app(
-        app,
-        manifest=config.manifest,
-        output=config.output,
-        policy=config.policy,
-        base_path=config.base_path,
+    return config_app(
+        config,
+        static_max_age=DEFAULT_STATIC_MAX_AGE,
         early_hints_delay=(
             DEFAULT_EARLY_HINTS_DELAY if early_hints_delay is None else early_hints_delay
         ),
@@ -52,8 +48,8 @@ def serve_folder(
     manifest: str | os.PathLike[str],
     *,
     base_path: str = "/",
-    host: str = "127.0.0.1",
-    port: int = 8443,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
     certfile: str | os.PathLike[str] | None = None,
     keyfile: str | os.PathLike[str] | None = None,
     early_hints_delay: float | None = None,

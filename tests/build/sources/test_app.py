@@ -240,3 +240,19 @@ def test_the_runtime_matches_a_rule_route_for_pages_only() -> None:
     assert special is not None and special.push_paths == ("/static/other.css",)  # exact wins
     assert table.lookup("/blog/x.css") is None  # an asset the rule happens to match
     assert table.lookup("/blog/a/b") is None
+
+
+def test_the_manifest_names_the_command_that_rewrites_its_routes(
+    example: Path, tmp_path: Path
+) -> None:
+    # `app:` in pushgen.yaml: a plain `pushgen build` rewrites the routes.
+    text = (example / "push-manifest.yaml").read_text()
+    assert "# `routes` is rewritten by every `pushgen build`;" in text
+    assert "routes:  # written by pushgen build;" in text
+    manifest = tmp_path / "m.yaml"
+    done = pushgen(example, "build", "--app", "app:app", "-m", str(manifest))
+    assert done.returncode == 0, done.stderr
+    text = manifest.read_text()
+    assert "# `routes` is rewritten by every `pushgen build --app`;" in text
+    assert "routes:  # written by pushgen build --app;" in text
+    assert "written by pushgen build;" not in text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,8 @@ def make_folder(root: Path) -> Path:
         "guide/index.html": PAGE.format(up="../"),
         "guide/install.html": PAGE.format(up="../"),
         "_static/theme.css": '@import "fonts.css";\nbody { color: black }\n',
-        "_static/fonts.css": '@font-face { font-family: L; src: url("fonts/lato.woff2") }\n',
+        "_static/fonts.css": '@font-face { font-family: L; src: url("fonts/lato.woff2") }\n'
+        "code { font-family: L }\n",
         "_static/fonts/lato.woff2": "woff2",
         "_static/app.js": "console.log(1)\n",
         "_images/logo.png": "png",
@@ -144,7 +146,7 @@ def test_symlinks_leaving_the_folder_are_not_followed(
     manifest = tmp_path / "m.yaml"
     assert main(["scan", str(folder), "-m", str(manifest)]) == 0
     err = capsys.readouterr().err
-    assert "_static/outside: warning: symbolic link to" in err and "not followed" in err
+    assert "_static/outside: warning: a symbolic link to" in err and "not followed" in err
     assert "stylesheet /_static/outside/key.css is not in the output" in err
     paths = {a.path for a in load_manifest(manifest).routes["/"]}
     assert "/_static/outside/key.css" not in paths
@@ -175,9 +177,74 @@ def test_bad_input_is_a_located_diagnostic(
     before = manifest.read_text()
     assert main(["scan", str(folder), "-m", str(manifest)]) == 1  # not pushgen's routes
     err = capsys.readouterr().err
-    assert "m.yaml:3:1: error: these routes were not written by pushgen build" in err
+    assert (
+        "m.yaml:3:1: error: these routes were not written by pushgen scan; `pushgen scan` would"
+        " overwrite them. Move the edit into `rules:` (docs/manifest.md), or run `pushgen scan`"
+        " with --force to discard it"
+    ) in err
     assert manifest.read_text() == before
     assert main(["scan", str(folder), "-m", str(manifest), "--force"]) == 0
     err = capsys.readouterr().err
     assert "broken.html:1: warning: stylesheet /nope.css is not in the output" in err
     assert main(["scan", str(tmp_path / "missing"), "-m", str(manifest)]) == 2
+
+
+def test_the_walk_is_the_builds_links_to_folders_are_not_walked_special_files_skipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # fsutil.walk_sources's rules, as for a site's static/ (tests/test_fsutil.py):
+    # a FIFO is reported, never opened (it would block the scan forever).
+    folder = make_folder(tmp_path / "html")
+    (folder / "latest").symlink_to(folder / "guide", target_is_directory=True)
+    (folder / "_static" / "alias.css").symlink_to("theme.css")
+    os.mkfifo(folder / "_static" / "pipe.css")
+    manifest = tmp_path / "m.yaml"
+    assert main(["scan", str(folder), "-m", str(manifest)]) == 0
+    err = capsys.readouterr().err
+    assert "_static/pipe.css: warning: not a regular file (a FIFO, device or socket)" in err
+    assert sorted(load_manifest(manifest).routes) == ["/", "/guide/", "/guide/install.html"]
+    assert main(["scan", str(folder), "-m", str(manifest), "--strict"]) == 1
+    os.unlink(folder / "_static" / "pipe.css")
+    assert main(["scan", str(folder), "-m", str(manifest), "--strict"]) == 0
+
+
+def test_one_and_several_worker_processes_write_the_same_manifest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Enough pages for several chunks per worker; warnings met on many pages (a missing
+    # stylesheet, a stylesheet's missing font): each worker meets them first on its own
+    # pages, one process once. The manifest and the warnings must not tell them apart.
+    folder = make_folder(tmp_path / "html")
+    (folder / "_static" / "broken.css").write_text('@font-face{font-family:X;src:url("x.woff2")}')
+    for i in range(70):
+        extra = '<link rel="stylesheet" href="../_static/broken.css">' if i % 3 else ""
+        missing = f'<script src="../_static/gone-{i % 4}.js"></script>' if i % 5 else ""
+        (folder / "many" / f"{i:02d}.html").parent.mkdir(exist_ok=True)
+        (folder / "many" / f"{i:02d}.html").write_text(
+            PAGE.format(up="../").replace("</head>", f"{extra}{missing}</head>")
+        )
+    outputs = {}
+    for jobs in (1, 2, 3):
+        manifest = tmp_path / f"m{jobs}.yaml"
+        assert main(["scan", str(folder), "-m", str(manifest), "-j", str(jobs)]) == 0
+        err = capsys.readouterr().err.replace(f"m{jobs}.yaml", "m.yaml")
+        outputs[jobs] = (manifest.read_bytes(), re.sub(r" in [0-9.]+s$", "", err, flags=re.M))
+    assert outputs[2] == outputs[1] and outputs[3] == outputs[1]
+    assert len(load_manifest(tmp_path / "m1.yaml").routes) == 73
+    err = outputs[1][1]
+    assert err.count("font /_static/x.woff2 is not in the output") == 1  # the stylesheet's line
+    assert err.count("is not in the output") == 1 + 56  # and each page's missing script
+
+
+def test_the_manifest_names_pushgen_scan_as_the_writer_of_its_routes(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path / "html")
+    manifest = tmp_path / "m.yaml"
+    assert main(["scan", str(folder), "-m", str(manifest)]) == 0
+    text = manifest.read_text()
+    assert "# `routes` is rewritten by every `pushgen scan`;" in text
+    assert "routes:  # written by pushgen scan;" in text and "pushgen build" not in text
+    # A manifest a build wrote is taken over: its routes line names the scan now.
+    built = text.replace("pushgen scan", "pushgen build")
+    manifest.write_text(built)
+    assert main(["scan", str(folder), "-m", str(manifest)]) == 0
+    assert "routes:  # written by pushgen scan;" in manifest.read_text()

@@ -127,6 +127,23 @@ def test_pages_are_scanned_as_built_never_rendered(generated: dict[str, Built]) 
     assert any(p.startswith("/assets/javascripts/bundle.") for p in mkdocs_paths)
 
 
+def test_the_search_index_sphinx_loads_is_listed_on_the_search_page(
+    generated: dict[str, Built],
+) -> None:
+    # The Read the Docs theme's search.html loads it with an inline
+    # Search.loadIndex("searchindex.js"): listed (a script fetch), neither pushed
+    # nor hinted by default, and only where the page asks for it.
+    sphinx = generated["sphinx"].manifest
+    index = [a for a in sphinx.routes["/search.html"] if a.path == "/searchindex.js"]
+    assert [(a.destination, a.push, a.hint) for a in index] == [("script", False, False)]
+    assert not any(
+        a.path == "/searchindex.js"
+        for route, assets in sphinx.routes.items()
+        if route != "/search.html"
+        for a in assets
+    )
+
+
 @pytest.mark.parametrize("name", ["sphinx", "mkdocs"])
 def test_chromium_fetches_nothing_render_blocking_the_manifest_lacks(
     generated: dict[str, Built], name: str
@@ -137,6 +154,7 @@ def test_chromium_fetches_nothing_render_blocking_the_manifest_lacks(
     with StaticServer(site.folder) as server, chromium() as browser:
         loads = load_site(browser, server.origin, routes)
     report = []
+    fonts_fetched: list[int] = []
     for load in loads:
         assert load.status == 200, load.route
         comparison = compare(load, manifest)
@@ -144,13 +162,28 @@ def test_chromium_fetches_nothing_render_blocking_the_manifest_lacks(
         # Every stylesheet, script and font the parser fetched is listed.
         assert comparison.unlisted == frozenset(), (load.route, sorted(comparison.unlisted))
         assert load.needed, load.route  # the page did need something: the check checked
+        # Fonts are traced per page (issue 15): the fonts a route pushes or hints are
+        # exactly those Chromium fetches for it, the others are listed only.
+        fonts = [a for a in manifest.assets(load.route) if a.destination == "font"]
+        fetched = {f.path for f in load.fetched if f.resource_type == "Font"}
+        assert {a.path for a in fonts if a.hint} == fetched, (load.route, sorted(fetched))
+        assert {a.path for a in fonts} >= fetched
+        fonts_fetched.append(len(fetched))
+    if name == "sphinx":
+        # The issue's example: Roboto Slab regular and bold, Lato italic and bold
+        # italic were pushed on every route and never fetched.
+        for route in routes:
+            announced = {a.path for a in manifest.assets(route) if a.hint}
+            assert not any("roboto-slab-v7-regular" in p for p in announced), route
+            assert not any("lato-bold-italic" in p for p in announced), route
+        assert min(fonts_fetched) > 0  # the theme's fonts were traced, not dropped
     print(f"\n{name}:\n" + "\n".join(report))
 
 
 def test_serve_folder_pushes_and_hints_a_generators_site(
     generated: dict[str, Built], tmp_path: Path, cache_dir: Path
 ) -> None:
-    from tests.scenarios.test_browser import pushgen_serve
+    from tests.browser_harness import pushgen_serve
 
     site = generated["sphinx"]
     server = pushgen_serve(

@@ -1,0 +1,748 @@
+"""Which web fonts a page's first render uses: per-page font tracing (issue 15).
+
+A browser downloads an ``@font-face`` source only when text is laid out with the
+face: an element (or its ``::before``/``::after``) has text, its computed
+``font-family`` names the face's family before any family that ends the search,
+font matching picks the face for its computed weight and style (CSS Fonts 4,
+section 5.2: italic falls back to oblique then normal; the nearest weight in the
+order the spec gives), and, where the face has a ``unicode-range``, the text has a
+character in it. subfont (Munter's per-page font tracing) works the same way in a
+headless DOM; here the DOM is lxml's and selectors are matched with cssselect.
+
+:func:`trace_fonts` takes the parsed page and the stylesheets that apply to it
+(their :class:`~pushgen.model.FontSheet`, read once per sheet by scan.css) and says,
+for each face's font path:
+
+* ``"used"``: text that certainly renders uses it: pushed or hinted as the policy says;
+* ``"possible"``: only through something that cannot be decided statically (a
+  selector with ``:hover`` or a pseudo-element, a rule under ``@media (max-width:
+  ...)`` or ``@supports``, a ``var()``, a selector cssselect cannot read, a named
+  font before it that the visitor may have installed): hinted, never pushed;
+* ``"unused"``: no text of the page is set in it: listed only, with the reason.
+
+The characters checked against ``unicode-range`` are those of the text set in the
+family (each element's own text and its generated content), not the whole page's:
+that is the text a browser shapes with the face, so a page with Cyrillic only in a
+``<code>`` block set in a monospace family does not fetch the Cyrillic subset of the
+body font.
+
+Not modelled (each errs toward fetching): ``display: none`` from stylesheets (only
+the ``hidden`` attribute, elements never rendered and ``style`` attributes hide
+text), ``text-transform``, ``font-synthesis``, ``font-stretch``, cascade layers,
+a ``<base href>`` for inline ``@font-face`` sources, and a script that sets a
+family at run time (a rule's ``set: [{path: ..., hint: true}]`` hints such a font).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from cssselect import HTMLTranslator, SelectorError, parse
+from lxml import etree
+
+from ..manifest.rules import media_matches_screen
+from ..model import UNKNOWN, FontDeclarations, FontFace, FontPolicy, FontSheet
+from ..scan.font_rules import split_selectors
+from ..scan.html import html_parser
+
+__all__ = [
+    "FontPolicy",
+    "FontUse",
+    "SheetFonts",
+    "Verdict",
+    "parse_page",
+    "screen_media",
+    "trace_fonts",
+]
+
+Verdict = Literal["used", "possible", "unused"]
+
+_Element = Any  # lxml elements carry no type hints
+
+# Elements whose contents are never rendered (HTML Standard, "Rendering": display:
+# none in the UA style sheet), scripting enabled (noscript is not rendered).
+_NOT_RENDERED = frozenset(
+    {
+        "head", "script", "style", "title", "meta", "link", "base", "template", "noscript",
+        "area", "datalist", "param", "source", "track", "rp",
+    }
+)  # fmt: skip
+# HTML Standard, "Rendering", the UA style sheet's font rules.
+_UA_WEIGHT = {
+    **dict.fromkeys(("h1", "h2", "h3", "h4", "h5", "h6", "th", "optgroup"), "700"),
+    **dict.fromkeys(("b", "strong"), "bolder"),
+    **dict.fromkeys(("input", "button", "select", "textarea"), "400"),
+}
+_UA_STYLE = {
+    **dict.fromkeys(("i", "em", "cite", "var", "dfn", "address"), "italic"),
+    **dict.fromkeys(("input", "button", "select", "textarea"), "normal"),
+}
+_UA_FAMILY: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(
+        ("code", "kbd", "samp", "pre", "tt", "xmp", "listing", "plaintext"), ("monospace",)
+    ),
+    # Form controls get the system font (Chromium: font: -webkit-small-control).
+    **dict.fromkeys(("input", "button", "select", "textarea"), ("system-ui",)),
+}
+_ROOT_FAMILY = ("serif",)
+# Generic families every browser resolves to a font it has, so font matching ends
+# there (CSS Fonts 4, section 2.1.1). ui-serif, ui-monospace and the like are
+# Safari's only: elsewhere a browser passes over them like a font it lacks.
+_STOPPING = frozenset(
+    {"serif", "sans-serif", "monospace", "cursive", "fantasy", "system-ui"}
+)  # the initial value: the browser's default, a generic family
+
+# Pseudo-classes cssselect evaluates on a static document as a browser would on a
+# fresh load (a fresh profile has visited nothing: :link is every link).
+_STATIC_PSEUDO_CLASSES = frozenset(
+    {
+        "first-child", "last-child", "only-child", "first-of-type", "last-of-type",
+        "only-of-type", "nth-child", "nth-last-child", "nth-of-type", "nth-last-of-type",
+        "empty", "root", "not", "is", "where", "has", "link", "any-link", "checked",
+        "disabled", "enabled",
+    }
+)  # fmt: skip
+_PSEUDO = re.compile(r"(::?)(-?[a-zA-Z][\w-]*)(\()?")
+_SIMPLE = re.compile(r"[a-zA-Z][\w-]*|\.[\w-]+|#[\w-]+")
+_KEY = re.compile(r"#([\w-]+)|\.([\w-]+)|^([a-zA-Z][\w-]*)")
+_GROUPS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|\"[^\"]*\"|'[^']*'")
+_WHITESPACE = frozenset(" \t\n\r\f")
+_TRANSLATOR = HTMLTranslator()
+
+
+@dataclass(frozen=True, slots=True)
+class SheetFonts:
+    """A stylesheet as a page applies it: its font rules and faces, the media it is for."""
+
+    fonts: FontSheet
+    media: str | None
+    display: str
+
+
+@dataclass(frozen=True, slots=True)
+class FontUse:
+    """What tracing decided for one font path of a page, and why (for ``pushgen explain``)."""
+
+    verdict: Verdict
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Selector:
+    """One selector of a rule's list, compiled once per build (see :func:`_compile`)."""
+
+    xpath: Any  # etree.XPath, or None when cssselect cannot read the selector
+    key: tuple[str, str] | None  # ("id" | "class" | "tag", name) the subject must have
+    simple: bool  # the key alone decides the match
+    specificity: tuple[int, int, int]
+    pseudo: str  # "", "before" or "after"
+    reason: str  # why it only possibly matches, "" when it matches as written
+
+
+_compiled: dict[str, tuple[_Selector, ...]] = {}
+
+
+def _compile(selector_list: str) -> tuple[_Selector, ...]:
+    """The selectors of ``selector_list``, compiled to XPath once per process."""
+    found = _compiled.get(selector_list)
+    if found is None:
+        found = _compiled[selector_list] = tuple(
+            _compile_one(part) for part in split_selectors(selector_list)
+        )
+    return found
+
+
+def _compile_one(text: str) -> _Selector:
+    stripped, pseudo, reason = _strip_dynamic(text)
+    try:
+        selectors = parse(stripped)
+        if len(selectors) != 1:
+            raise SelectorError(stripped)
+        selector = selectors[0]
+        if selector.pseudo_element is not None:
+            # A pseudo-element cssselect knows but we did not strip: match its element.
+            reason = reason or f"pseudo-element ::{selector.pseudo_element}"
+            selector.pseudo_element = None
+        xpath = etree.XPath(_TRANSLATOR.selector_to_xpath(selector, prefix="descendant-or-self::"))
+        specificity = selector.specificity()
+    except (SelectorError, etree.XPathError, ValueError, TypeError, RecursionError):
+        return _Selector(
+            None, None, False, (0, 0, 0), pseudo, f"a selector pushgen cannot match ({text})"
+        )
+    simple = bool(_SIMPLE.fullmatch(stripped))
+    return _Selector(xpath, _subject_key(stripped), simple, specificity, pseudo, reason)
+
+
+def _strip_dynamic(text: str) -> tuple[str, str, str]:
+    """``text`` without what a static document cannot decide, the pseudo-element, a reason.
+
+    Dynamic pseudo-classes (``:hover``, ``:focus``...) and pseudo-elements other than
+    ``::before``/``::after`` are dropped, so the rest is matched: a rule that may
+    apply counts as possibly applying. A functional pseudo-class holding one drops
+    whole (``:not(:hover)``).
+    """
+    out: list[str] = []
+    pseudo = ""
+    reason = ""
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char in "\"'":
+            end = text.find(char, index + 1)
+            end = len(text) if end < 0 else end + 1
+            out.append(text[index:end])
+            index = end
+            continue
+        if char == "[":
+            end = index + 1
+            quote = ""
+            while end < len(text) and (quote or text[end] != "]"):
+                if quote and text[end] == quote:
+                    quote = ""
+                elif not quote and text[end] in "\"'":
+                    quote = text[end]
+                end += 1
+            out.append(text[index : end + 1])
+            index = end + 1
+            continue
+        if char == "\\":
+            out.append(text[index : index + 2])
+            index += 2
+            continue
+        match = _PSEUDO.match(text, index) if char == ":" else None
+        if match is None:
+            out.append(char)
+            index += 1
+            continue
+        colons, name, paren = match.groups()
+        name = name.lower()
+        end = match.end()
+        if paren:
+            depth = 1
+            while end < len(text) and depth:
+                depth += {"(": 1, ")": -1}.get(text[end], 0)
+                end += 1
+        whole = text[index:end]
+        if name in ("before", "after"):
+            pseudo = name
+            drop = True
+        elif colons == "::" or name in (
+            "first-line",
+            "first-letter",
+            "marker",
+            "placeholder",
+            "selection",
+        ):
+            reason = reason or f"pseudo-element {whole}"
+            drop = True
+        elif name not in _STATIC_PSEUDO_CLASSES or (
+            paren and _strip_dynamic(whole[len(colons) + len(name) + 1 : -1])[2]
+        ):
+            reason = reason or f"pseudo-class {whole}"
+            drop = True
+        else:
+            drop = False
+            out.append(":link" if name == "any-link" else whole)
+        if drop:
+            previous = "".join(out).rstrip(" ")
+            if not previous or previous[-1] in ">+~(," or (out and out[-1] == " "):
+                out.append("*")
+        index = end
+    return "".join(out).strip() or "*", pseudo, reason
+
+
+def _subject_key(text: str) -> tuple[str, str] | None:
+    """What the subject of ``text`` must have (an id, class or tag), to skip pages without it."""
+    if "\\" in text or '"' in text or "'" in text:
+        return None  # escapes and strings: the XPath alone decides
+    flat = text
+    while True:
+        shorter = _GROUPS.sub("", flat)
+        if shorter == flat:
+            break
+        flat = shorter
+    last = re.split(r"[\s>+~]+", flat.strip())[-1]
+    match = _KEY.search(last)
+    if match is None:
+        return None
+    if match.group(1):
+        return ("id", match.group(1))
+    if match.group(2):
+        return ("class", match.group(2))
+    return ("tag", match.group(3).lower())
+
+
+def screen_media(media: str | None) -> Literal["always", "maybe", "never"]:
+    """Whether a screen applies ``media``: always, never (print), or it depends (its size...)."""
+    if media is None or not media.strip():
+        return "always"
+    if not media_matches_screen(media):
+        return "never"
+    for query in media.split(","):
+        if query.strip().lower() in ("all", "screen", "only screen", "only all"):
+            return "always"
+    return "maybe"
+
+
+def _conditions(conditions: Iterable[str]) -> str | None:
+    """None when ``conditions`` never hold on a screen, else the first that may not ("")."""
+    for condition in conditions:
+        if condition.startswith("@media "):
+            kind = screen_media(condition[len("@media ") :])
+            if kind == "never":
+                return None
+            if kind == "maybe":
+                return f"a rule under {condition}"
+        else:
+            return f"a rule under {condition}"
+    return ""
+
+
+def parse_page(html: bytes | str) -> _Element | None:
+    """The page as lxml parses it for the scanner (scan.html), for selector matching."""
+    raw = html.encode("utf-8", errors="replace") if isinstance(html, str) else html
+    parser = html_parser()
+    try:
+        return etree.fromstring(raw, parser)
+    except (etree.LxmlError, ValueError):
+        return None
+
+
+# One declaration that reached an element: (precedence, declarations, reason).
+_Hit = tuple[tuple[int, int, tuple[int, int, int], int], FontDeclarations, str]
+# A computed value that may be one of several: (value, reason it may not hold or "").
+_Variants = tuple[tuple[Any, str], ...]
+
+
+@dataclass(slots=True)
+class _State:
+    family: _Variants
+    weight: _Variants
+    style: _Variants
+
+
+@dataclass(slots=True)
+class _Usage:
+    """Text set in one computed font: its characters (None: not known), by reason."""
+
+    chars: dict[str, set[int] | None] = field(default_factory=dict)
+
+    def add(self, reason: str, chars: set[int] | None) -> None:
+        if reason not in self.chars:
+            self.chars[reason] = None if chars is None else set(chars)
+            return
+        known = self.chars[reason]
+        if known is not None:
+            if chars is None:
+                self.chars[reason] = None
+            else:
+                known |= chars
+
+
+def trace_fonts(
+    root: _Element,
+    sheets: Sequence[SheetFonts],
+    style_attribute: Callable[[str], FontDeclarations | None],
+) -> dict[str, FontUse]:
+    """Which face paths of ``sheets`` the page ``root`` uses (see the module docstring).
+
+    ``sheets`` are in cascade order; ``style_attribute`` reads a ``style=""``
+    value (cached by the caller: pages repeat them).
+    """
+    faces: list[tuple[FontFace, str]] = []
+    rules: list[tuple[str, FontDeclarations, str, str]] = []
+    for sheet in sheets:
+        media = screen_media(sheet.media)
+        if media == "never":
+            continue
+        sheet_reason = (
+            f"stylesheet {sheet.display} for media {sheet.media}" if media == "maybe" else ""
+        )
+        for face in sheet.fonts.faces:
+            reason = _conditions(face.conditions)
+            if reason is not None and face.path:
+                faces.append((face, sheet_reason or reason))
+        for rule in sheet.fonts.rules:
+            reason = _conditions(rule.conditions)
+            if reason is not None:
+                where = f"{sheet.display}:{rule.line}"
+                rules.append(
+                    (
+                        rule.selector,
+                        rule.declarations,
+                        sheet_reason or reason,
+                        where,
+                    )
+                )
+    if not faces:
+        return {}
+    hits, generated = _match_rules(root, rules, style_attribute)
+    usage = _compute(root, hits, generated)
+    return _decide(faces, usage)
+
+
+class _Index:
+    """The page's elements by tag, class and id, made on first use.
+
+    Rules whose subject needs an id, class or tag the page lacks are skipped
+    without running their XPath (browsers hash rules the same way). Tags are
+    found by lxml's C filter; classes and ids are read from the elements that
+    have them.
+    """
+
+    def __init__(self, root: _Element) -> None:
+        self.root = root
+        self._tags: dict[str, list[_Element]] = {}
+        self._attributes: dict[str, dict[str, list[_Element]]] = {}
+
+    def get(self, kind: str, name: str) -> list[_Element]:
+        if kind == "tag":
+            found = self._tags.get(name)
+            if found is None:
+                found = self._tags[name] = list(self.root.iter(name))
+            return found
+        table = self._attributes.get(kind)
+        if table is None:
+            table = self._attributes[kind] = {}
+            for element in self.root.iterfind(f".//*[@{kind}]"):
+                value = element.get(kind)
+                for word in set(value.split()) if kind == "class" else (value,):
+                    table.setdefault(word, []).append(element)
+        return table.get(name, [])
+
+
+def _matches(
+    selector: _Selector, root: _Element, index: _Index
+) -> tuple[list[_Element], str] | None:
+    """The elements ``selector`` matches and why only possibly ("" when for certain).
+
+    None when the page lacks the id, class or tag its subject needs.
+    """
+    if selector.xpath is not None and selector.key is not None:
+        candidates = index.get(*selector.key)
+        if not candidates:
+            return None
+        if selector.simple:
+            return candidates, selector.reason
+    if selector.xpath is not None:
+        try:
+            return list(selector.xpath(root)), selector.reason
+        except etree.XPathError:
+            pass  # cssselect wrote what libxml2 cannot run: not decidable either
+    return list(root.iter(etree.Element)), selector.reason or "a selector pushgen cannot match"
+
+
+def _match_rules(
+    root: _Element,
+    rules: Sequence[tuple[str, FontDeclarations, str, str]],
+    style_attribute: Callable[[str], FontDeclarations | None],
+) -> tuple[dict[_Element, list[_Hit]], dict[tuple[_Element, str], list[_Hit]]]:
+    """Every declaration that reaches each element (and each ``::before``/``::after``)."""
+    index = _Index(root)
+    hits: dict[_Element, list[_Hit]] = {}
+    generated: dict[tuple[_Element, str], list[_Hit]] = {}
+    for order, (selector_list, declarations, rule_reason, where) in enumerate(rules):
+        for selector in _compile(selector_list):
+            matched = _matches(selector, root, index)
+            if matched is None:
+                continue
+            elements, selector_reason = matched
+            reason = rule_reason or selector_reason
+            reason = reason and f"{reason} ({where})"
+            for important in (False, True):
+                if important and not declarations.important:
+                    continue
+                precedence = (int(important), 0, selector.specificity, order)
+                hit = (precedence, declarations, reason)
+                for element in elements:
+                    if selector.pseudo:
+                        generated.setdefault((element, selector.pseudo), []).append(hit)
+                    else:
+                        hits.setdefault(element, []).append(hit)
+    for element in root.iterfind(".//*[@style]"):
+        inline = style_attribute(element.get("style"))
+        if inline is not None:
+            # CSS Style Attributes: above every selector, below !important rules.
+            for important in (False, True):
+                if important and not inline.important:
+                    continue
+                hits.setdefault(element, []).append(((int(important), 1, (0, 0, 0), 0), inline, ""))
+    return hits, generated
+
+
+def _cascade(
+    hits: list[_Hit] | None,
+    name: str,
+    inherited: _Variants,
+    ua: Any,
+    resolve: Callable[[Any, _Variants], _Variants],
+) -> _Variants:
+    """The computed value of property ``name`` as variants (CSS Cascade 5, section 6).
+
+    The winning declaration decides when its rule certainly applies. A rule that
+    only possibly applies (``:hover``, a media query on the width) adds its value
+    as a possibility, and the cascade goes on to what holds when it does not:
+    the page as it loads on a typical screen, which stays certain.
+    """
+    out: list[tuple[Any, str]] = []
+    if hits:
+        for precedence, declarations, reason in sorted(hits, key=lambda h: h[0], reverse=True):
+            value = getattr(declarations, name)
+            if value is None or (precedence[0] and name not in declarations.important):
+                continue
+            if precedence[0] == 0 and name in declarations.important:
+                continue  # its !important hit stands for it
+            out.extend((resolved, reason or why) for resolved, why in resolve(value, inherited))
+            if not reason:
+                return tuple(dict.fromkeys(out))
+    out.extend(inherited if ua is None else resolve(ua, inherited))
+    return tuple(dict.fromkeys(out))
+
+
+def _family(value: tuple[str, ...], inherited: _Variants) -> _Variants:
+    return inherited if value == ("inherit",) else ((value, ""),)
+
+
+def _weight(value: str, inherited: _Variants) -> _Variants:
+    if value == "inherit":
+        return inherited
+    if value == UNKNOWN:
+        return ((UNKNOWN, "a font-weight set through var()"),)
+    if value in ("bolder", "lighter"):
+        # CSS Fonts 4, section 2.2: relative weights from the parent's.
+        return tuple(
+            (w if w == UNKNOWN else _relative(float(w), value), why) for w, why in inherited
+        )
+    return ((value, ""),)
+
+
+def _relative(weight: float, direction: str) -> str:
+    if direction == "bolder":
+        result = 400 if weight < 350 else 700 if weight < 550 else 900 if weight < 900 else weight
+    else:
+        result = weight if weight < 100 else 100 if weight < 550 else 400 if weight < 750 else 700
+    return f"{result:g}"
+
+
+def _style(value: str, inherited: _Variants) -> _Variants:
+    if value == "inherit":
+        return inherited
+    if value == UNKNOWN:
+        return ((UNKNOWN, "a font-style set through var()"),)
+    return ((value, ""),)
+
+
+def _computed(parent: _State, hits: list[_Hit] | None, tag: str) -> _State:
+    return _State(
+        _cascade(hits, "family", parent.family, _UA_FAMILY.get(tag), _family),
+        _cascade(hits, "weight", parent.weight, _UA_WEIGHT.get(tag), _weight),
+        _cascade(hits, "style", parent.style, _UA_STYLE.get(tag), _style),
+    )
+
+
+_UA_ANY = frozenset(_UA_FAMILY) | frozenset(_UA_WEIGHT) | frozenset(_UA_STYLE)
+_WHITESPACE_CODES = frozenset(map(ord, _WHITESPACE))
+
+
+def _compute(
+    root: _Element,
+    hits: dict[_Element, list[_Hit]],
+    generated: dict[tuple[_Element, str], list[_Hit]],
+) -> dict[tuple[tuple[str, ...], str, str], _Usage]:
+    """Walk the tree in document order: each text's computed font and characters.
+
+    Elements without a rule of their own share their parent's computed state, so
+    text is gathered per state and its characters counted once per state.
+    """
+    initial = _State(((_ROOT_FAMILY, ""),), (("400", ""),), (("normal", ""),))
+    states: dict[_Element, _State | None] = {}
+    texts: dict[int, tuple[_State, list[str]]] = {}
+    generated_texts: list[tuple[_State, set[int] | None, str]] = []
+    hidden = set(root.iterfind(".//*[@hidden]")) | set(root.iterfind(".//input[@type]"))
+    # Keyed by id(): every state stays referenced from `states` for the walk.
+    ua_states: dict[tuple[int, str], _State] = {}
+
+    def add_text(state: _State, text: str) -> None:
+        bucket = texts.get(id(state))
+        if bucket is None:
+            bucket = texts[id(state)] = (state, [])
+        bucket[1].append(text)
+
+    for element in root.iter(etree.Element):
+        parent = element.getparent()
+        parent_state = initial if parent is None else states[parent]
+        tail = element.tail
+        if tail and parent_state is not None and not tail.isspace():
+            add_text(parent_state, tail)  # a tail is text of the parent
+        tag = element.tag
+        element_hits = hits.get(element)
+        if parent_state is None or tag in _NOT_RENDERED or _hidden(element, element_hits, hidden):
+            states[element] = None
+            continue
+        if element_hits:
+            state = _computed(parent_state, element_hits, tag)
+        elif tag in _UA_ANY:
+            # The same tag under the same state computes the same: <em> in every <p>.
+            known = ua_states.get((id(parent_state), tag))
+            if known is None:
+                known = ua_states[(id(parent_state), tag)] = _computed(parent_state, None, tag)
+            state = known
+        else:
+            state = parent_state
+        states[element] = state
+        text = element.text
+        if text and not text.isspace():
+            add_text(state, text)
+        if tag == "input":
+            for name in ("value", "placeholder"):
+                if element.get(name):
+                    add_text(state, element.get(name))
+        for pseudo in ("before", "after"):
+            pseudo_hits = generated.get((element, pseudo))
+            if not pseudo_hits:
+                continue
+            content = _cascade(pseudo_hits, "content", (), None, lambda v, _i: ((v, ""),))
+            pseudo_state = _computed(state, pseudo_hits, "")
+            for value, why in content:
+                if value != "":
+                    chars = None if value == UNKNOWN else _chars(value) or None
+                    generated_texts.append((pseudo_state, chars, why))
+
+    usage: dict[tuple[tuple[str, ...], str, str], _Usage] = {}
+    gathered = [(state, _chars("".join(parts)), "") for state, parts in texts.values()]
+    for state, chars, doubt in (*gathered, *generated_texts):
+        for family, family_why in state.family:
+            for weight, weight_why in state.weight:
+                for style, style_why in state.style:
+                    key = (family, weight, style)
+                    found = usage.get(key)
+                    if found is None:
+                        found = usage[key] = _Usage()
+                    found.add(doubt or family_why or weight_why or style_why, chars)
+    return usage
+
+
+def _chars(text: str) -> set[int]:
+    return {ord(c) for c in set(text)} - _WHITESPACE_CODES
+
+
+def _hidden(element: _Element, hits: list[_Hit] | None, hidden: set[_Element]) -> bool:
+    if element in hidden and (
+        element.tag != "input" or (element.get("type") or "").lower() == "hidden"
+    ):
+        return True
+    # display: none in a style attribute (stylesheets' display is not followed).
+    return hits is not None and any(
+        precedence[1] == 1 and declarations.display_none for precedence, declarations, _ in hits
+    )
+
+
+def _select(faces: list[FontFace], weight: str, style: str) -> list[FontFace]:
+    """The faces of one family font matching picks (CSS Fonts 4, section 5.2, steps 4.1-4.4)."""
+    if style == UNKNOWN or weight == UNKNOWN:
+        return list(faces)
+    order = {
+        "italic": ("italic", "oblique", "normal"),
+        "oblique": ("oblique", "italic", "normal"),
+    }.get(style, ("normal", "oblique", "italic"))
+    same: list[FontFace] = []
+    for wanted in order:
+        same = [f for f in faces if f.style == wanted]
+        if same:
+            break
+    desired = float(weight)
+    inside = [f for f in same if f.weight[0] <= desired <= f.weight[1]]
+    if inside:
+        return inside
+    below = [f for f in same if f.weight[1] < desired]
+    above = [f for f in same if f.weight[0] > desired]
+    near_above = [f for f in above if f.weight[0] <= 500]
+    if 400 <= desired <= 500 and near_above:
+        chosen = min(near_above, key=lambda f: f.weight[0])
+    elif desired <= 500 and below:
+        chosen = max(below, key=lambda f: f.weight[1])
+    elif above:
+        chosen = min(above, key=lambda f: f.weight[0])
+    else:
+        chosen = max(below, key=lambda f: f.weight[1])
+    return [f for f in same if f.weight == chosen.weight]
+
+
+def _covered(face: FontFace, chars: set[int] | None) -> set[int] | None:
+    """The characters of ``chars`` the face covers (None in, None out: not known)."""
+    if face.ranges is None or chars is None:
+        return chars
+    return {c for c in chars if any(low <= c <= high for low, high in face.ranges)}
+
+
+def _decide(
+    faces: list[tuple[FontFace, str]],
+    usage: dict[tuple[tuple[str, ...], str, str], _Usage],
+) -> dict[str, FontUse]:
+    by_family: dict[str, list[FontFace]] = {}
+    face_reason: dict[int, str] = {}
+    for face, reason in faces:
+        by_family.setdefault(face.family, []).append(face)
+        face_reason[id(face)] = reason
+    used: dict[str, str] = {}  # path -> "" (certainly used) or why only possibly
+
+    def mark(face: FontFace, reason: str) -> None:
+        reason = reason or face_reason[id(face)]
+        if face.path not in used or (used[face.path] and not reason):
+            used[face.path] = reason
+
+    for (families, weight, style), found in usage.items():
+        for text_reason, chars in found.chars.items():
+            reason = text_reason
+            remaining = chars
+            for family in families:
+                if family == UNKNOWN:
+                    for family_faces in by_family.values():
+                        for face in _select(family_faces, weight, style):
+                            if _covered(face, chars) != set():
+                                mark(face, reason or "a font-family set through var()")
+                    break
+                if family in _STOPPING:
+                    break
+                if family not in by_family:
+                    # A named font that is no web font here: installed or not,
+                    # nothing says; what follows it only possibly renders.
+                    reason = reason or f"after {family!r}, a font the visitor may have installed"
+                    continue
+                for face in reversed(_select(by_family[family], weight, style)):
+                    covered = _covered(face, remaining)
+                    if covered is None:
+                        mark(face, reason or "text generated from an unknown value")
+                    elif covered:
+                        mark(face, reason)
+                        assert remaining is not None
+                        remaining = remaining - covered
+                if remaining is not None and not remaining:
+                    break
+    out: dict[str, FontUse] = {}
+    for face, _ in faces:
+        if face.path in out and out[face.path].verdict != "unused":
+            continue
+        if face.path in used:
+            reason = used[face.path]
+            out[face.path] = FontUse("possible", reason) if reason else FontUse("used", "")
+        else:
+            out[face.path] = FontUse("unused", _unused(face, usage))
+    return out
+
+
+def _unused(face: FontFace, usage: dict[tuple[tuple[str, ...], str, str], _Usage]) -> str:
+    weight = (
+        f"{face.weight[0]:g}"
+        if face.weight[0] == face.weight[1]
+        else f"{face.weight[0]:g}-{face.weight[1]:g}"
+    )
+    described = f"{face.family!r} at weight {weight} {face.style}"
+    if face.ranges is not None and any(face.family in families for families, _, _ in usage):
+        return (
+            f"not hinted: no text of this page in {described} has a character of its unicode-range"
+        )
+    return f"not hinted: no element of this page sets text in {described}"

@@ -1,0 +1,95 @@
+"""A source's pages over worker processes, with the result a single process gives.
+
+``pushgen scan`` reads, scans and resolves each page of a built folder on its
+own: the work per page is the same in any process, and only each page's
+manifest entries and warnings come back, in page order. Each worker keeps its
+own caches (the stylesheets and modules it has followed), so what a cache would
+change, the first page a warning is met on, is the same as in one process once
+the results are merged in page order and repeated warnings dropped (as
+``write_manifest`` does for every source).
+
+The workers are forked (they share the walked folder and the imported modules
+at no cost; nothing but the page numbers goes out), die with the parent
+(prctl PR_SET_PDEATHSIG, as the build's workers), and the pool is only started
+where it pays (:func:`scan_jobs`).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, TypeVar
+
+from ..workers import _die_with_parent, cores
+
+__all__ = ["SCAN_PARALLEL_PAGES", "map_pages", "scan_jobs"]
+
+Item = TypeVar("Item")
+Outcome = TypeVar("Outcome")
+
+# Below this many pages a pool does not pay: two workers cost about 0.07 s of CPU
+# more than one process at 250 pages and 0.26 s more at 2,000 (forks, hand-offs,
+# each worker following the shared stylesheets and modules again), and on the
+# loaded 2-core development machine -j2 was no faster than -j1 up to 2,000 pages
+# (medians of 5: 1.04 s and 1.05 s at 1,000). From 1,000 pages on, where a free
+# second core halves the scan (bench/scan_bench.py).
+SCAN_PARALLEL_PAGES = 1000
+
+
+def scan_jobs(pages: int, jobs: int | None) -> int:
+    """The number of processes to scan ``pages`` pages with: ``jobs`` when given, else
+    every core this process may run on once the pages are enough to pay for a pool."""
+    if jobs is not None:
+        return max(1, jobs)
+    return cores() if pages >= SCAN_PARALLEL_PAGES else 1
+
+
+# The work of this worker process, set once when the pool forks it.
+_work: Callable[[Any], Any] | None = None
+
+
+def _init_worker(work: Callable[[Any], Any], parent: int) -> None:
+    global _work
+    _die_with_parent()
+    if os.getppid() != parent:
+        # The parent died between the fork and the prctl: no signal will come, and
+        # a worker left waiting for chunks would live on (seen under load).
+        os._exit(1)
+    _work = work
+
+
+def _run_chunk(chunk: Sequence[Any]) -> list[Any]:
+    assert _work is not None
+    return [_work(item) for item in chunk]
+
+
+def map_pages(
+    work: Callable[[Item], Outcome], items: Sequence[Item], jobs: int
+) -> Iterator[Outcome]:
+    """``work(item)`` for each of ``items``, in order: here, or on ``jobs`` forked workers.
+
+    ``work`` is handed to the workers by fork, not pickled (a closure over the
+    source is fine); the items and outcomes are pickled, so keep them small.
+    Without fork (Windows) the work is done here.
+    """
+    if jobs <= 1 or len(items) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from map(work, items)
+        return
+    # Several chunks per worker even out pages of different cost; each chunk's
+    # outcomes come back in one message.
+    size = max(16, len(items) // (jobs * 8))
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    pool = ProcessPoolExecutor(
+        max_workers=min(jobs, len(chunks)),
+        mp_context=multiprocessing.get_context("fork"),
+        initializer=_init_worker,
+        initargs=(work, os.getpid()),
+    )
+    try:
+        for outcomes in pool.map(_run_chunk, chunks):
+            yield from outcomes
+    finally:
+        # Chunks not started are dropped when the caller stops early (an error, ^C).
+        pool.shutdown(wait=True, cancel_futures=True)

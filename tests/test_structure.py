@@ -1,0 +1,55 @@
+"""The shape of the package, so that it keeps holding as code is added (issue 13).
+
+No import cycles; no function longer than a screen or two; no module so long that
+it holds more than one concern. What the runtime may import is in
+tests/runtime/test_imports.py.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from tests.clients import REPO
+from tests.import_graph import cycles, import_graph, modules
+
+# "No function longer than about 100 lines; no module longer than about 800" (issue 13).
+MAX_FUNCTION_LINES = 100
+MAX_MODULE_LINES = 800
+
+
+def test_the_graph_sees_the_package() -> None:
+    # A graph that read nothing would find no cycle: make sure it knows the rooms and
+    # the imports between them.
+    graph = import_graph()
+    assert {"pushgen.build.pipeline", "pushgen.runtime.quart", "pushgen.scan.css"} <= set(graph)
+    assert "pushgen.scan.css" in graph["pushgen.build.graph"]
+    assert "pushgen.manifest" in graph["pushgen.runtime.quart"]
+
+
+def test_no_import_cycles_inside_pushgen() -> None:
+    found = cycles()
+    assert found == [], "modules that import each other (lazy imports count): " + "; ".join(
+        " -> ".join(cycle) for cycle in found
+    )
+
+
+def test_no_function_is_longer_than_100_lines() -> None:
+    long = []
+    for module in modules().values():
+        for node in ast.walk(module.tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                assert node.end_lineno is not None
+                length = node.end_lineno - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    where = module.path.relative_to(REPO)
+                    long.append(f"{where}:{node.lineno} {node.name} ({length} lines)")
+    assert long == [], "split these into phases (STYLE.md 1c): " + ", ".join(long)
+
+
+def test_no_module_is_longer_than_800_lines() -> None:
+    long = []
+    for module in modules().values():
+        length = len(module.path.read_text(encoding="utf-8").splitlines())
+        if length > MAX_MODULE_LINES:
+            long.append(f"{module.path.relative_to(REPO)} ({length} lines)")
+    assert long == [], "one concern per module (STYLE.md 1): split " + ", ".join(long)
