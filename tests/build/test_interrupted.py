@@ -401,10 +401,16 @@ def test_a_second_build_is_refused_while_the_first_runs(small_site: Path) -> Non
     while not staging_dirs(site):
         assert time.monotonic() < deadline and first.poll() is None, "the first build never staged"
         time.sleep(0.005)
-    second = subprocess.run(
-        [sys.executable, "-m", "pushgen", "build", str(site), "-j", "1"],
-        cwd=REPO, env=_env(), capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+    # Held still while the second runs: a fast first build could otherwise end
+    # before the second has started, on a busy machine or a quick one.
+    os.kill(first.pid, signal.SIGSTOP)
+    try:
+        second = subprocess.run(
+            [sys.executable, "-m", "pushgen", "build", str(site), "-j", "1"],
+            cwd=REPO, env=_env(), capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
     _, first_err = first.communicate(timeout=60)
     assert first.returncode == 0, first_err.decode()
     assert second.returncode == 1
