@@ -30,6 +30,7 @@ __all__ = [
     "atomic_write",
     "check_output_location",
     "check_output_owned",
+    "display_path",
     "new_file_mode",
     "stage_file",
     "swap_directory",
@@ -351,3 +352,11 @@ def _retire(old: Path, keep: Path | None) -> None:
             # saves the next build work, so it is removed like any other.
             pass
     shutil.rmtree(old)
+
+
+def display_path(path: str | os.PathLike[str]) -> str:
+    """``path`` as diagnostics show it: relative to the current folder when it can be."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)

@@ -12,47 +12,45 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import os
 import secrets
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import CONFIG_NAME, SiteConfig
-from ..errors import BuildError, Diagnostic, ManifestError, PushgenError, summary_line
+from ..errors import BuildError, Diagnostic, ManifestError, summary_line
 from ..fsutil import (
     OUTPUT_MARKER,
     OutputWriteError,
     atomic_write,
     check_output_location,
     check_output_owned,
+    display_path,
     stage_file,
     swap_directory,
 )
 from ..manifest import (
     SCHEMA_NAME,
     Manifest,
-    parse_hand_part,
     routes_checksum,
     update_manifest_text,
 )
-from ..manifest.check import rule_problems
-from ..manifest.rules import Rule
 from ..manifest.schema import schema_text
+from ..manifest.yamlsafe import paused_gc
 from ..model import Asset, Reference, ScanResult
 from ..precompress import precompress
 from ..runtime.encodings import CODINGS, COMPRESSIBLE
 from ..urls import document_url
-from .graph import Resolver, apply_budget, scan_doc
+from .existing import check_rules, read_existing_manifest
+from .graph import Resolver, apply_budget
 from .incremental import (
     AssetTable,
     BuildState,
     CompactScan,
     PageState,
-    StaticFile,
     TemplateFile,
     config_key,
     load_state,
@@ -64,6 +62,7 @@ from .incremental import (
     written_files,
 )
 from .render import Page, Renderer, RenderError, discover_pages
+from .reuse import SavedRoutes, previous_routes, reuse_docs
 from .staging import (
     build_lock,
     check_manifest_outside,
@@ -193,21 +192,23 @@ def build_site(
     # A build allocates millions of small tuples and frees them together; the
     # cyclic collector's passes over them cost 8% of a 10,000-page build and find
     # nothing (a build makes no cycles worth collecting before it returns).
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        return _build(
-            config, strict=strict, write=write, force=force, full=full, jobs=jobs, progress=progress
-        )
+        with paused_gc():
+            return _build(
+                config,
+                strict=strict,
+                write=write,
+                force=force,
+                full=full,
+                jobs=jobs,
+                progress=progress,
+            )
     except OSError as exc:
         # A full disk, a read-only folder: one line saying so. Everything up to
         # the swap happens beside the output, so nothing was replaced yet (what
         # can fail after it is caught where it happens).
         where = exc.filename if exc.filename is not None else config.output
         raise OutputWriteError(os.fsdecode(where), exc, replaced=False) from exc
-    finally:
-        if collecting:
-            gc.enable()
 
 
 @dataclass(slots=True)
@@ -229,7 +230,7 @@ class _Run:
     # The previous build's state, None when it cannot be used (or with --full).
     previous: BuildState | None = None
     templates: dict[str, TemplateFile] = field(default_factory=dict)
-    previous_routes: _SavedRoutes | None = None
+    previous_routes: SavedRoutes | None = None
     # The staging folder: None when nothing is written, and once it became the output.
     staging: Path | None = None
     # The output paths a staging folder made from the spare could not restore;
@@ -339,7 +340,7 @@ def _load_previous(run: _Run) -> None:
     run.diagnostics.extend(skipped_sources)
     # A page that is a link out of the site or no regular file is not the site's.
     run.pages = [page for page in run.pages if page.source in run.templates]
-    run.previous_routes = _previous_routes(previous, run.pages)
+    run.previous_routes = previous_routes(previous, run.pages)
     if previous is not None and set(previous.pages) != {p.source for p in run.pages}:
         previous = None  # pages came or went: every url_for may resolve differently
     run.previous = previous
@@ -469,7 +470,7 @@ def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved:
     changed_files = set(static_stats.keys() ^ previous.static.keys()) if previous else set()
     reused: set[str] = set()
     if previous is not None:
-        changed_files |= _reuse_docs(resolver, previous, static_stats, config, reused)
+        changed_files |= reuse_docs(resolver, previous, static_stats, config, reused)
     size_of = files.size_of
     state = BuildState(
         key=config_key(config),
@@ -538,7 +539,7 @@ def _make_result(run: _Run, resolved: _Resolved) -> BuildResult:
     run.diagnostics = diagnostics = list(dict.fromkeys(run.diagnostics))
     rules = existing.rules if existing is not None else ()
     diagnostics.extend(check_rules(rules, resolved.routes, resolved.known, config, existing))
-    manifest_file = _display(config.manifest)
+    manifest_file = display_path(config.manifest)
     try:
         text = update_manifest_text(
             run.existing_text,
@@ -666,7 +667,7 @@ def _precompress(
     except OSError as exc:
         raise OutputWriteError(str(staging), exc, replaced=False) from exc
     for path, why in packed.skipped:
-        run.diagnostics.append(Diagnostic(_display(run.config.output / path), 0, 0, why))
+        run.diagnostics.append(Diagnostic(display_path(run.config.output / path), 0, 0, why))
     siblings = frozenset(packed.written) | frozenset(packed.up_to_date)
     changed = set(packed.written)
     previous = run.previous.outputs if run.previous is not None else frozenset()
@@ -710,44 +711,6 @@ def _check_output_files(config: SiteConfig, previous: BuildState | None, pages: 
     check_no_strays(config.output, written)
 
 
-def _previous_routes(previous: BuildState | None, pages: list[Page]) -> _SavedRoutes | None:
-    """The routes the previous build wrote, when its state knows every page of them."""
-    if previous is None:
-        return None
-    routes = {p.source: p.route for p in pages}
-    if not set(previous.pages) <= set(routes):
-        return None
-    return _SavedRoutes(previous, routes)
-
-
-class _SavedRoutes(Mapping[str, tuple[Asset, ...]]):
-    """Routes -> entries as the previous build wrote them, decoded on first use: only
-    a manifest edited by hand needs them (to point at the edited line)."""
-
-    def __init__(self, previous: BuildState, routes: dict[str, str]) -> None:
-        self._previous = previous
-        self._routes = routes
-        self._decoded: dict[str, tuple[Asset, ...]] | None = None
-
-    def _all(self) -> dict[str, tuple[Asset, ...]]:
-        if self._decoded is None:
-            table = self._previous.assets
-            self._decoded = {
-                self._routes[source]: state.assets(table)
-                for source, state in self._previous.pages.items()
-            }
-        return self._decoded
-
-    def __getitem__(self, route: str) -> tuple[Asset, ...]:
-        return self._all()[route]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._all())
-
-    def __len__(self) -> int:
-        return len(self._previous.pages)
-
-
 def _page_reader(run: _Run, page: Page, renderers: list[Renderer]) -> Callable[[], bytes | None]:
     """Reads a rendered page back for font tracing (pushgen/build/fonts.py).
 
@@ -775,94 +738,6 @@ def _page_reader(run: _Run, page: Page, renderers: list[Renderer]) -> Callable[[
             return None  # reported when the page was rendered the first time
 
     return render
-
-
-def _reuse_docs(
-    resolver: Resolver,
-    previous: BuildState,
-    stats: dict[str, StaticFile],
-    config: SiteConfig,
-    reused: set[str],
-) -> set[str]:
-    """Give the resolver the scans of unchanged files; return the files that changed in a way that matters.
-
-    A stylesheet or module whose new scan equals the old one changes no page's
-    assets (only its own bytes), unless a byte budget makes sizes matter. Paths
-    whose scans were reused go into ``reused``.
-    """
-    changed: set[str] = set()
-    for relpath, stat in stats.items():
-        old = previous.static.get(relpath)
-        if old == stat:
-            if relpath in previous.docs:
-                resolver.docs[relpath] = previous.doc(relpath)
-                reused.add(relpath)
-            continue
-        if old is None:
-            continue  # new files are in the symmetric difference already
-        doc = previous.doc(relpath)
-        if config.max_bytes is not None or doc is None:
-            changed.add(relpath)
-            continue
-        data = resolver.read(relpath)
-        if data is None:
-            changed.add(relpath)
-            continue
-        url = document_url(f"{config.base_path}{relpath}")
-        scan = scan_doc(doc.kind, data, url, doc.display)
-        if scan != doc.scan:
-            changed.add(relpath)
-        else:
-            resolver.docs[relpath] = doc
-            reused.add(relpath)
-    return changed
-
-
-def _display(path: Path) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
-
-
-def read_existing_manifest(config: SiteConfig) -> tuple[str | None, Manifest | None]:
-    """The manifest on disk (text and parsed), so the build can keep its hand edits.
-
-    A manifest that does not parse stops the build: overwriting it would lose
-    whatever its author was in the middle of writing.
-    """
-    try:
-        data = config.manifest.read_bytes()
-    except FileNotFoundError:
-        return None, None
-    except OSError as exc:
-        raise PushgenError(f"cannot read {config.manifest}: {exc.strerror}") from None
-    display = _display(config.manifest)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise BuildError(
-            [Diagnostic(display, 0, 0, "the manifest is not UTF-8 text", "error")]
-        ) from None
-    try:
-        return text, parse_hand_part(text, display)
-    except ManifestError as exc:
-        raise BuildError(exc.diagnostics) from None
-
-
-def check_rules(
-    rules: tuple[Rule, ...],
-    routes: dict[str, tuple[Asset, ...]],
-    known: set[str],
-    config: SiteConfig,
-    existing: Manifest | None,
-) -> list[Diagnostic]:
-    """Warnings for hand rules that point at nothing after this build."""
-    if existing is None:
-        return []
-    return rule_problems(
-        replace(existing, rules=rules), routes, output_files=known, base_path=config.base_path
-    )
 
 
 def _read_text(path: Path) -> str | None:

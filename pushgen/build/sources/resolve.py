@@ -10,7 +10,6 @@ hand edits inside them.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,14 +18,14 @@ from typing import NamedTuple
 
 from ...config import SiteConfig
 from ...errors import BuildError, Diagnostic, ManifestError, summary_line
-from ...fsutil import atomic_write
+from ...fsutil import atomic_write, display_path
 from ...manifest import SCHEMA_NAME, Manifest, update_manifest_text
 from ...manifest.schema import schema_text
 from ...manifest.yamlsafe import paused_gc as no_cyclic_gc
 from ...model import Asset, ScanResult
 from ...urls import document_url
+from ..existing import check_rules, read_existing_manifest
 from ..graph import Resolver, apply_budget
-from ..pipeline import check_rules, read_existing_manifest
 
 __all__ = [
     "PageResolver",
@@ -217,11 +216,3 @@ def _read(path: Path) -> str | None:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-
-
-def display_path(path: str | os.PathLike[str]) -> str:
-    """``path`` as diagnostics show it: relative to the current folder when it can be."""
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return str(path)
