@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from ..errors import Diagnostic
 from ..manifest.rules import Decision, Policy, apply_policy, media_matches_screen, push_refusal
@@ -176,13 +176,16 @@ class Resolver:
         *,
         html: Callable[[], bytes | str | None] | None = None,
         url: str = "",
+        tree: Any = None,
     ) -> PageAssets:
         """The ordered assets of one page whose HTML scan is ``scan``, and what they took.
 
         ``html`` returns the page (read only when a stylesheet it links has
         ``@font-face`` rules) and ``url`` is its address: with them and the
         ``fonts="used"`` policy, fonts are traced per page (pushgen/build/fonts.py);
-        without, every face's source is listed as the stylesheet names it.
+        without, every face's source is listed as the stylesheet names it. ``tree``
+        is the page as the scan's lxml parse left it, when the caller still holds it:
+        tracing then reads it instead of parsing ``html()`` again.
         """
         self._touched = set()
         first_diagnostic = len(self.diagnostics)
@@ -207,7 +210,7 @@ class Resolver:
         for item in css_images:
             found.setdefault(item.asset.path, item)
         if html is not None and self.fonts == "used":
-            self._trace_fonts(found, scan, html, url)
+            self._trace_fonts(found, scan, html, url, tree)
         ordered = [
             *preconnects.values(),
             *sorted(found.values(), key=lambda f: (f.category, f.icon)),
@@ -224,6 +227,7 @@ class Resolver:
         scan: ScanResult,
         html: Callable[[], bytes | str | None],
         url: str,
+        tree: Any = None,
     ) -> None:
         """Keep pushes and hints of the fonts the page's text uses (see pushgen/build/fonts.py)."""
         sheets: list[tuple[int, SheetFonts]] = []
@@ -242,8 +246,13 @@ class Resolver:
             item.asset.destination == "font" and path in faces for path, item in found.items()
         ):
             return
-        data = html()
-        root = parse_page(data) if data is not None else None
+        if tree is not None:
+            root = (
+                tree  # the scan's own parse of the page (a source that scans and resolves at once)
+            )
+        else:
+            data = html()
+            root = parse_page(data) if data is not None else None
         if root is None:
             why = "the page could not be read again to trace its fonts"
             uses = {path: FontUse("possible", why) for path in faces}

@@ -61,7 +61,7 @@ from .css import scan_css, scan_css_declarations
 from .decode import decode_html
 from .js import scan_js
 
-__all__ = ["html_parser", "scan_html", "scan_html_tree"]
+__all__ = ["html_parser", "scan_html", "scan_html_document", "scan_html_tree"]
 
 # lxml has no type hints; an element is whatever lxml hands back.
 _Element = Any
@@ -101,6 +101,15 @@ def scan_html(data: bytes | str, url: str, *, filename: str = "") -> ScanResult:
     :func:`pushgen.urls.document_url`); ``filename`` names it in diagnostics.
     Malformed HTML is read the way the parser recovers from it; nothing raises.
     """
+    return scan_html_document(data, url, filename=filename)[0]
+
+
+def scan_html_document(
+    data: bytes | str, url: str, *, filename: str = ""
+) -> tuple[ScanResult, _Element | None]:
+    """:func:`scan_html`, and the tree lxml parsed (None when it read nothing), for a
+    caller that reads the page further (font tracing: pushgen/build/fonts.py).
+    The scan does not change the tree."""
     diagnostics: list[Diagnostic] = []
     encoding = None
     if isinstance(data, bytes):
@@ -121,7 +130,7 @@ def scan_html(data: bytes | str, url: str, *, filename: str = "") -> ScanResult:
         scanner = _Scanner(root, url, filename, diagnostics)
         scanner.run()
         references = scanner.references
-    return ScanResult(tuple(references), tuple(diagnostics), encoding)
+    return ScanResult(tuple(references), tuple(diagnostics), encoding), root
 
 
 def scan_html_tree(root: _Element, url: str, *, filename: str = "") -> ScanResult:

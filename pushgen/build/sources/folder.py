@@ -27,7 +27,7 @@ from ...errors import Diagnostic, PushgenError
 from ...fsutil import walk_sources
 from ...manifest import SCHEMA_NAME
 from ...model import Asset
-from ...scan.html import scan_html
+from ...scan.html import scan_html_document
 from ...urls import document_url, url_path_to_relpath
 from .resolve import (
     PageResolver,
@@ -237,8 +237,8 @@ def _scan_pages(
         if data is None:
             return Diagnostic(display, 0, 0, "cannot read the page: skipped")
         route = page_route(rel, config.base_path)
-        scan = scan_html(data, document_url(route), filename=display)
-        return resolve(PageScan(route, display, scan, lambda: data))
+        scan, tree = scan_html_document(data, document_url(route), filename=display)
+        return resolve(PageScan(route, display, scan, lambda: data, tree))
 
     routes: dict[str, tuple[Asset, ...]] = {}
     found: list[Diagnostic] = []

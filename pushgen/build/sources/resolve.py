@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from ...config import SiteConfig
 from ...errors import BuildError, Diagnostic, ManifestError, summary_line
@@ -48,6 +48,9 @@ class PageScan:
     scan: ScanResult
     # The page again, read only when its fonts are traced (pushgen/build/fonts.py).
     html: Callable[[], bytes | str | None] | None = None
+    # The page as the scan parsed it (lxml), when the source still holds it: tracing
+    # then needs no second parse.
+    tree: Any = None
 
 
 @dataclass(slots=True)
@@ -122,7 +125,11 @@ class PageResolver:
 
     def __call__(self, page: PageScan) -> ResolvedPage:
         page_assets = self._resolver.page_assets(
-            page.display, page.scan, html=page.html, url=document_url(page.route)
+            page.display,
+            page.scan,
+            html=page.html,
+            url=document_url(page.route),
+            tree=page.tree,
         )
         found = apply_budget(page_assets.found, self._policy, self._size_of)
         return ResolvedPage(
