@@ -46,7 +46,7 @@ from lxml import etree
 from ..manifest.rules import media_matches_screen
 from ..model import UNKNOWN, FontDeclarations, FontFace, FontPolicy, FontSheet
 from ..scan.font_rules import split_selectors
-from ..scan.html import html_parser
+from ..scan.html import parse_html
 
 __all__ = [
     "FontPolicy",
@@ -302,13 +302,9 @@ def _conditions(conditions: Iterable[str]) -> str | None:
 
 
 def parse_page(html: bytes | str) -> _Element | None:
-    """The page as lxml parses it for the scanner (scan.html), for selector matching."""
-    raw = html.encode("utf-8", errors="replace") if isinstance(html, str) else html
-    parser = html_parser()
-    try:
-        return etree.fromstring(raw, parser)
-    except (etree.LxmlError, ValueError):
-        return None
+    """The page as the scanner parses it (decoded as a browser would), for selector
+    matching; the scan already reported what went wrong in it."""
+    return parse_html(html)[0]
 
 
 # One declaration that reached an element: (precedence, declarations, reason).

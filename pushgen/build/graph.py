@@ -246,10 +246,8 @@ class Resolver:
             item.asset.destination == "font" and path in faces for path, item in found.items()
         ):
             return
-        if tree is not None:
-            root = (
-                tree  # the scan's own parse of the page (a source that scans and resolves at once)
-            )
+        if tree is not None:  # the scan's own parse (a source that scans and resolves at once)
+            root = tree
         else:
             data = html()
             root = parse_page(data) if data is not None else None

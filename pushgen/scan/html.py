@@ -61,7 +61,7 @@ from .css import scan_css, scan_css_declarations
 from .decode import decode_html
 from .js import scan_js
 
-__all__ = ["html_parser", "scan_html", "scan_html_document", "scan_html_tree"]
+__all__ = ["html_parser", "parse_html", "scan_html", "scan_html_document", "scan_html_tree"]
 
 # lxml has no type hints; an element is whatever lxml hands back.
 _Element = Any
@@ -110,6 +110,25 @@ def scan_html_document(
     """:func:`scan_html`, and the tree lxml parsed (None when it read nothing), for a
     caller that reads the page further (font tracing: pushgen/build/fonts.py).
     The scan does not change the tree."""
+    root, encoding, problems = parse_html(data, filename=filename)
+    diagnostics = list(problems)
+    references: list[Reference] = []
+    if root is not None:
+        scanner = _Scanner(root, url, filename, diagnostics)
+        scanner.run()
+        references = scanner.references
+    return ScanResult(tuple(references), tuple(diagnostics), encoding), root
+
+
+def parse_html(
+    data: bytes | str, *, filename: str = ""
+) -> tuple[_Element | None, str | None, tuple[Diagnostic, ...]]:
+    """The page as the scanner reads it: lxml's tree (None when it read nothing), the
+    encoding bytes were decoded with (None for text), and what went wrong on the way.
+
+    Bytes are decoded as a browser opening the file would
+    (:func:`pushgen.scan.decode.decode_html`); font tracing parses pages the same way.
+    """
     diagnostics: list[Diagnostic] = []
     encoding = None
     if isinstance(data, bytes):
@@ -125,12 +144,7 @@ def scan_html_document(
         # Lone surrogates cannot be encoded; they would be U+FFFD in a browser anyway.
         raw = data.encode("utf-8", errors="replace")
     root = _parse(raw, filename, diagnostics)
-    references: list[Reference] = []
-    if root is not None:
-        scanner = _Scanner(root, url, filename, diagnostics)
-        scanner.run()
-        references = scanner.references
-    return ScanResult(tuple(references), tuple(diagnostics), encoding), root
+    return root, encoding, tuple(diagnostics)
 
 
 def scan_html_tree(root: _Element, url: str, *, filename: str = "") -> ScanResult:
@@ -142,7 +156,7 @@ def scan_html_tree(root: _Element, url: str, *, filename: str = "") -> ScanResul
 
 
 def html_parser() -> Any:
-    """A new lxml parser that reads UTF-8 pages as the scanner does (font tracing shares it).
+    """A new lxml parser that reads UTF-8 pages as the scanner does (see parse_html).
 
     A parser per call: lxml parsers must not be shared between threads, and making one
     costs about a microsecond. huge_tree lifts libxml2's 10 MB limit on one text node or
