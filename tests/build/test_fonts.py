@@ -484,3 +484,11 @@ def test_build_check_traces_fonts_as_the_build_did(tmp_path: Path) -> None:
     site = write_site(tmp_path / "site", SITE)
     assert cli_main(["build", str(site)]) == 0
     assert cli_main(["build", "--check", str(site)]) == 0
+
+
+def test_a_page_is_traced_as_the_scanner_decodes_it() -> None:
+    # A windows-1252 page: its text is what a browser shapes (unicode-range is checked
+    # against it), not its bytes read as UTF-8.
+    root = parse_page(b"<meta charset=windows-1252><p>caf\xe9 \x80</p>")
+    assert root is not None
+    assert root.findtext(".//p") == "caf\u00e9 \u20ac"
