@@ -137,6 +137,12 @@ class _Selector:
     xpath: Any  # etree.XPath, or None when cssselect cannot read the selector
     key: tuple[str, str] | None  # ("id" | "class" | "tag", name) the subject must have
     simple: bool  # the key alone decides the match
+    # Compounds of tag, classes and ids joined by descendant and child combinators,
+    # matched here without XPath (see _chain); None for every other selector.
+    chain: tuple[_Compound, ...] | None
+    # The classes and ids every element of a match needs (outside :not() and the
+    # like), for selectors with a key: a page lacking one is not searched.
+    required: tuple[tuple[str, str], ...]
     specificity: tuple[int, int, int]
     pseudo: str  # "", "before" or "after"
     reason: str  # why it only possibly matches, "" when it matches as written
@@ -170,10 +176,83 @@ def _compile_one(text: str) -> _Selector:
         specificity = selector.specificity()
     except (SelectorError, etree.XPathError, ValueError, TypeError, RecursionError):
         return _Selector(
-            None, None, False, (0, 0, 0), pseudo, f"a selector pushgen cannot match ({text})"
+            None,
+            None,
+            False,
+            None,
+            (),
+            (0, 0, 0),
+            pseudo,
+            f"a selector pushgen cannot match ({text})",
         )
     simple = bool(_SIMPLE.fullmatch(stripped))
-    return _Selector(xpath, _subject_key(stripped), simple, specificity, pseudo, reason)
+    key = _subject_key(stripped)
+    chain = _chain(stripped) if key is not None and not simple else None
+    required = _required(stripped) if key is not None and not simple else ()
+    return _Selector(xpath, key, simple, chain, required, specificity, pseudo, reason)
+
+
+_REQUIRED = re.compile(r"([.#])([\w-]+)")
+
+
+def _required(text: str) -> tuple[tuple[str, str], ...]:
+    """The classes and ids ``text`` names outside parentheses and brackets (no escapes in it)."""
+    flat = _without_groups(text)
+    return tuple(
+        dict.fromkeys(
+            ("class" if mark == "." else "id", name) for mark, name in _REQUIRED.findall(flat)
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Compound:
+    """One compound of a selector chain, and the combinator before it ("" for the first)."""
+
+    combinator: Literal["", " ", ">"]
+    tag: str | None  # lower case; None for any element
+    ids: tuple[str, ...]
+    classes: tuple[str, ...]
+
+
+_COMPOUND = re.compile(r"(\*|[a-zA-Z][\w-]*)?((?:[.#]-?[a-zA-Z_][\w-]*)*)")
+_COMBINATOR = re.compile(r"[ \t\n\r\f]*>[ \t\n\r\f]*|[ \t\n\r\f]+")
+_PART = re.compile(r"([.#])(-?[a-zA-Z_][\w-]*)")
+
+
+def _chain(text: str) -> tuple[_Compound, ...] | None:
+    """``text`` as compounds of tag, ``.class`` and ``#id`` joined by `` `` and ``>``, or None.
+
+    Most selectors of real sheets are such chains (``.rst-content .section h1``);
+    matching them from the subject up through its ancestors is several times
+    faster than evaluating cssselect's XPath from the root, and gives the same
+    elements (checked against it by tests/build/test_fonts_equivalence.py).
+    """
+    steps: list[_Compound] = []
+    combinator: Literal["", " ", ">"] = ""
+    position = 0
+    while True:
+        match = _COMPOUND.match(text, position)
+        if match is None or match.end() == position:
+            return None
+        tag, rest = match.groups()
+        parts = _PART.findall(rest)
+        steps.append(
+            _Compound(
+                combinator,
+                None if tag in (None, "*") else tag.lower(),
+                tuple(name for kind, name in parts if kind == "#"),
+                tuple(name for kind, name in parts if kind == "."),
+            )
+        )
+        position = match.end()
+        if position == len(text):
+            return tuple(steps)
+        between = _COMBINATOR.match(text, position)
+        if between is None:
+            return None
+        combinator = ">" if ">" in between.group() else " "
+        position = between.end()
 
 
 def _strip_dynamic(text: str) -> tuple[str, str, str]:
@@ -254,16 +333,22 @@ def _strip_dynamic(text: str) -> tuple[str, str, str]:
     return "".join(out).strip() or "*", pseudo, reason
 
 
-def _subject_key(text: str) -> tuple[str, str] | None:
-    """What the subject of ``text`` must have (an id, class or tag), to skip pages without it."""
-    if "\\" in text or '"' in text or "'" in text:
-        return None  # escapes and strings: the XPath alone decides
+def _without_groups(text: str) -> str:
+    """``text`` without its parenthesised, bracketed and quoted parts (innermost first)."""
     flat = text
     while True:
         shorter = _GROUPS.sub("", flat)
         if shorter == flat:
             break
         flat = shorter
+    return flat
+
+
+def _subject_key(text: str) -> tuple[str, str] | None:
+    """What the subject of ``text`` must have (an id, class or tag), to skip pages without it."""
+    if "\\" in text or '"' in text or "'" in text:
+        return None  # escapes and strings: the XPath alone decides
+    flat = _without_groups(text)
     last = re.split(r"[\s>+~]+", flat.strip())[-1]
     match = _KEY.search(last)
     if match is None:
@@ -348,8 +433,77 @@ def trace_fonts(
     ``sheets`` are in cascade order; ``style_attribute`` reads a ``style=""``
     value (cached by the caller: pages repeat them).
     """
+    table = _table(sheets)
+    if not table.faces:
+        return {}
+    hits, generated = _match_rules(root, table, style_attribute)
+    reachable = _reachable(hits, generated)
+    if reachable is not None and reachable.isdisjoint(table.families):
+        # No element can compute to a face's family: every face is unused, for the
+        # same reason on every such page (the walk would find nothing to change it).
+        if table.unused is None:
+            table.unused = _decide(table.faces, {})
+        return dict(table.unused)
+    # The walk may stop once every face an element can reach is certainly used:
+    # more text only adds uses (see _Settled), unless generated content of an
+    # unknown value turns known characters into unknown ones.
+    settled = None if generated else _Settled(table, reachable)
+    usage = _compute(root, hits, generated, settled)
+    if settled is not None and settled.result is not None:
+        return settled.result
+    return _decide(table.faces, usage)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One selector of one rule of a page's sheets, in cascade order."""
+
+    selector: _Selector
+    declarations: FontDeclarations
+    order: int  # the rule's place among the sheets' rules (its precedence)
+    reason: str  # why the rule only possibly applies (its media, @supports), "" if not
+    where: str  # sheet:line, for the reason
+
+
+@dataclass(slots=True)
+class _Table:
+    """What a tuple of sheets says, made once per build for every page that links them.
+
+    Each selector is filed under the id, class or tag its subject must have, so a
+    page runs only those whose key it has (browsers hash rules the same way), in
+    cascade order as if every rule had been tried.
+    """
+
+    sheets: tuple[FontSheet, ...]  # held: the cache key is their ids
+    faces: list[tuple[FontFace, str]]
+    families: frozenset[str]
+    entries: list[_Entry]
+    keyless: list[int]  # entries every page runs (no key, or no XPath)
+    by_key: dict[str, dict[str, list[int]]]  # "id" | "class" | "tag" -> name -> entries
+    unused: dict[str, FontUse] | None = None  # the verdicts when no face is reachable
+
+
+_TableKey = tuple[tuple[int, str | None, str], ...]
+_tables: dict[_TableKey, _Table] = {}
+# Callers hold their sheets for the build (graph.py caches them); a process that
+# traces with ever new sheets (tests) gets a fresh cache now and then.
+_TABLES_MAX = 512
+
+
+def _table(sheets: Sequence[SheetFonts]) -> _Table:
+    key = tuple((id(sheet.fonts), sheet.media, sheet.display) for sheet in sheets)
+    table = _tables.get(key)
+    if table is None:
+        if len(_tables) >= _TABLES_MAX:
+            _tables.clear()
+        table = _tables[key] = _make_table(sheets)
+    return table
+
+
+def _make_table(sheets: Sequence[SheetFonts]) -> _Table:
     faces: list[tuple[FontFace, str]] = []
-    rules: list[tuple[str, FontDeclarations, str, str]] = []
+    entries: list[_Entry] = []
+    order = 0
     for sheet in sheets:
         media = screen_media(sheet.media)
         if media == "never":
@@ -363,21 +517,39 @@ def trace_fonts(
                 faces.append((face, sheet_reason or reason))
         for rule in sheet.fonts.rules:
             reason = _conditions(rule.conditions)
-            if reason is not None:
-                where = f"{sheet.display}:{rule.line}"
-                rules.append(
-                    (
-                        rule.selector,
-                        rule.declarations,
-                        sheet_reason or reason,
-                        where,
-                    )
+            if reason is None:
+                continue
+            where = f"{sheet.display}:{rule.line}"
+            for selector in _compile(rule.selector):
+                entries.append(
+                    _Entry(selector, rule.declarations, order, sheet_reason or reason, where)
                 )
-    if not faces:
-        return {}
-    hits, generated = _match_rules(root, rules, style_attribute)
-    usage = _compute(root, hits, generated)
-    return _decide(faces, usage)
+            order += 1
+    keyless: list[int] = []
+    by_key: dict[str, dict[str, list[int]]] = {"id": {}, "class": {}, "tag": {}}
+    for number, entry in enumerate(entries):
+        key = entry.selector.key
+        if entry.selector.xpath is None or key is None:
+            keyless.append(number)
+        else:
+            by_key[key[0]].setdefault(key[1], []).append(number)
+    return _Table(
+        tuple(sheet.fonts for sheet in sheets),
+        faces,
+        frozenset(face.family for face, _ in faces),
+        entries,
+        keyless,
+        by_key,
+    )
+
+
+# The elements with a class or an id, the root (<html class="dark">) included:
+# iterfind(".//*[@class]") leaves the root out, and a rule for a class on <html>
+# was never matched.
+_WITH = {
+    "class": etree.XPath("descendant-or-self::*[@class]"),
+    "id": etree.XPath("descendant-or-self::*[@id]"),
+}
 
 
 class _Index:
@@ -400,14 +572,18 @@ class _Index:
             if found is None:
                 found = self._tags[name] = list(self.root.iter(name))
             return found
+        return self.table(kind).get(name, [])
+
+    def table(self, kind: str) -> dict[str, list[_Element]]:
+        """The page's elements by each value of attribute ``kind`` ("class" or "id")."""
         table = self._attributes.get(kind)
         if table is None:
             table = self._attributes[kind] = {}
-            for element in self.root.iterfind(f".//*[@{kind}]"):
+            for element in _WITH[kind](self.root):
                 value = element.get(kind)
                 for word in set(value.split()) if kind == "class" else (value,):
                     table.setdefault(word, []).append(element)
-        return table.get(name, [])
+        return table
 
 
 def _matches(
@@ -423,6 +599,12 @@ def _matches(
             return None
         if selector.simple:
             return candidates, selector.reason
+        if any(not index.get(kind, name) for kind, name in selector.required):
+            return [], selector.reason  # an ancestor's class or id the page lacks
+        chain = selector.chain
+        if chain is not None:
+            last = len(chain) - 1
+            return [e for e in candidates if _chain_matches(e, chain, last, root)], selector.reason
     if selector.xpath is not None:
         try:
             return list(selector.xpath(root)), selector.reason
@@ -431,33 +613,96 @@ def _matches(
     return list(root.iter(etree.Element)), selector.reason or "a selector pushgen cannot match"
 
 
+def _candidates(table: _Table, index: _Index) -> list[int]:
+    """The entries whose subject key the page has (and the keyless ones), in cascade order."""
+    found = list(table.keyless)
+    for kind, names in table.by_key.items():
+        if not names:
+            continue
+        if kind == "tag":
+            # Few tags, each found by lxml's C filter.
+            for name, numbers in names.items():
+                if index.get(kind, name):
+                    found.extend(numbers)
+            continue
+        present = index.table(kind)
+        small, large = (present, names) if len(present) < len(names) else (names, present)
+        for name in small:
+            if name in large:
+                found.extend(names[name])
+    found.sort()
+    return found
+
+
+# XML whitespace: what XPath's normalize-space() collapses in cssselect's class test.
+_XML_SPACES = str.maketrans("\t\n\r", "   ")
+
+
+def _compound_matches(element: _Element, compound: _Compound) -> bool:
+    """Whether ``element`` matches ``compound`` as cssselect's XPath for it does."""
+    if compound.tag is not None and element.tag != compound.tag:
+        return False
+    if compound.ids and any(element.get("id") != name for name in compound.ids):
+        return False
+    if compound.classes:
+        value = element.get("class")
+        if value is None:
+            return False
+        words = value.translate(_XML_SPACES).split(" ")
+        return all(name in words for name in compound.classes)
+    return True
+
+
+def _chain_matches(
+    element: _Element, chain: tuple[_Compound, ...], step: int, root: _Element
+) -> bool:
+    """Whether ``element`` matches ``chain[: step + 1]``, its ancestors up to ``root`` the rest."""
+    compound = chain[step]
+    if not _compound_matches(element, compound):
+        return False
+    if step == 0:
+        return True
+    if compound.combinator == ">":
+        parent = None if element is root else element.getparent()
+        return parent is not None and _chain_matches(parent, chain, step - 1, root)
+    while element is not root:
+        element = element.getparent()
+        if element is None:
+            return False
+        if _chain_matches(element, chain, step - 1, root):
+            return True
+    return False
+
+
 def _match_rules(
     root: _Element,
-    rules: Sequence[tuple[str, FontDeclarations, str, str]],
+    table: _Table,
     style_attribute: Callable[[str], FontDeclarations | None],
 ) -> tuple[dict[_Element, list[_Hit]], dict[tuple[_Element, str], list[_Hit]]]:
     """Every declaration that reaches each element (and each ``::before``/``::after``)."""
     index = _Index(root)
     hits: dict[_Element, list[_Hit]] = {}
     generated: dict[tuple[_Element, str], list[_Hit]] = {}
-    for order, (selector_list, declarations, rule_reason, where) in enumerate(rules):
-        for selector in _compile(selector_list):
-            matched = _matches(selector, root, index)
-            if matched is None:
+    entries = table.entries
+    for number in _candidates(table, index):
+        entry = entries[number]
+        selector, declarations = entry.selector, entry.declarations
+        matched = _matches(selector, root, index)
+        if matched is None:
+            continue
+        elements, selector_reason = matched
+        reason = entry.reason or selector_reason
+        reason = reason and f"{reason} ({entry.where})"
+        for important in (False, True):
+            if important and not declarations.important:
                 continue
-            elements, selector_reason = matched
-            reason = rule_reason or selector_reason
-            reason = reason and f"{reason} ({where})"
-            for important in (False, True):
-                if important and not declarations.important:
-                    continue
-                precedence = (int(important), 0, selector.specificity, order)
-                hit = (precedence, declarations, reason)
-                for element in elements:
-                    if selector.pseudo:
-                        generated.setdefault((element, selector.pseudo), []).append(hit)
-                    else:
-                        hits.setdefault(element, []).append(hit)
+            precedence = (int(important), 0, selector.specificity, entry.order)
+            hit = (precedence, declarations, reason)
+            for element in elements:
+                if selector.pseudo:
+                    generated.setdefault((element, selector.pseudo), []).append(hit)
+                else:
+                    hits.setdefault(element, []).append(hit)
     for element in root.iterfind(".//*[@style]"):
         inline = style_attribute(element.get("style"))
         if inline is not None:
@@ -467,6 +712,21 @@ def _match_rules(
                     continue
                 hits.setdefault(element, []).append(((int(important), 1, (0, 0, 0), 0), inline, ""))
     return hits, generated
+
+
+def _reachable(
+    hits: dict[_Element, list[_Hit]], generated: dict[tuple[_Element, str], list[_Hit]]
+) -> frozenset[str] | None:
+    """The families an element of the page may compute to; None when any (a ``var()``)."""
+    named: set[str] = set(_ROOT_FAMILY)
+    for family in _UA_FAMILY.values():
+        named.update(family)
+    for found in (hits, generated):
+        for element_hits in found.values():
+            for _, declarations, _ in element_hits:
+                if declarations.family is not None:
+                    named.update(declarations.family)
+    return None if UNKNOWN in named else frozenset(named)
 
 
 def _cascade(
@@ -543,36 +803,80 @@ _UA_ANY = frozenset(_UA_FAMILY) | frozenset(_UA_WEIGHT) | frozenset(_UA_STYLE)
 _WHITESPACE_CODES = frozenset(map(ord, _WHITESPACE))
 
 
+class _Settled:
+    """Whether the walk so far already decides every face (see :func:`trace_fonts`).
+
+    Text only adds uses: in :func:`_decide` more characters, or text in more
+    computed fonts, mark more faces, never fewer, and a face certainly used stays
+    so. Once every face of a family some element may compute to is certainly
+    used, the rest of the page cannot change a verdict; the faces of the other
+    families stay unused, for a reason that does not depend on the text.
+    """
+
+    __slots__ = ("checks", "faces", "needed", "result")
+
+    def __init__(self, table: _Table, reachable: frozenset[str] | None) -> None:
+        self.faces = table.faces
+        self.needed = {
+            face.path for face, _ in table.faces if reachable is None or face.family in reachable
+        }
+        self.result: dict[str, FontUse] | None = None
+        # A page that never uses one of its faces would pay a check at every new
+        # computed font: after these many, the walk just goes on to the end.
+        self.checks = 12
+
+    def __call__(self, usage: dict[tuple[tuple[str, ...], str, str], _Usage]) -> bool:
+        self.checks -= 1
+        decided = _decide(self.faces, usage)
+        if all(decided[path].verdict == "used" for path in self.needed):
+            self.result = decided
+            return True
+        return False
+
+
 def _compute(
     root: _Element,
     hits: dict[_Element, list[_Hit]],
     generated: dict[tuple[_Element, str], list[_Hit]],
+    settled: _Settled | None = None,
 ) -> dict[tuple[tuple[str, ...], str, str], _Usage]:
     """Walk the tree in document order: each text's computed font and characters.
 
     Elements without a rule of their own share their parent's computed state, so
-    text is gathered per state and its characters counted once per state.
+    text is gathered per state and its characters counted once per state. With
+    ``settled``, the walk stops where it says the rest cannot change a verdict
+    (asked each time text meets a computed font for the first time).
     """
     initial = _State(((_ROOT_FAMILY, ""),), (("400", ""),), (("normal", ""),))
     states: dict[_Element, _State | None] = {}
-    texts: dict[int, tuple[_State, list[str]]] = {}
+    # The characters of the text set in each state, keyed by id(): every state
+    # stays referenced from `states` for the walk.
+    texts: dict[int, tuple[_State, set[str]]] = {}
     generated_texts: list[tuple[_State, set[int] | None, str]] = []
     hidden = set(root.iterfind(".//*[@hidden]")) | set(root.iterfind(".//input[@type]"))
-    # Keyed by id(): every state stays referenced from `states` for the walk.
     ua_states: dict[tuple[int, str], _State] = {}
 
-    def add_text(state: _State, text: str) -> None:
+    def add_text(state: _State, text: str) -> bool:
+        """Count ``text`` in ``state``; True when the walk may stop."""
         bucket = texts.get(id(state))
-        if bucket is None:
-            bucket = texts[id(state)] = (state, [])
-        bucket[1].append(text)
+        if bucket is not None:
+            bucket[1].update(text)
+            return False
+        texts[id(state)] = (state, set(text))
+        return settled is not None and settled.checks > 0 and settled(_usage(texts, []))
 
     for element in root.iter(etree.Element):
         parent = element.getparent()
         parent_state = initial if parent is None else states[parent]
         tail = element.tail
-        if tail and parent_state is not None and not tail.isspace():
-            add_text(parent_state, tail)  # a tail is text of the parent
+        # A tail is text of the parent.
+        if (
+            tail
+            and parent_state is not None
+            and not tail.isspace()
+            and add_text(parent_state, tail)
+        ):
+            break
         tag = element.tag
         element_hits = hits.get(element)
         if parent_state is None or tag in _NOT_RENDERED or _hidden(element, element_hits, hidden):
@@ -590,12 +894,14 @@ def _compute(
             state = parent_state
         states[element] = state
         text = element.text
-        if text and not text.isspace():
-            add_text(state, text)
-        if tag == "input":
-            for name in ("value", "placeholder"):
-                if element.get(name):
-                    add_text(state, element.get(name))
+        if text and not text.isspace() and add_text(state, text):
+            break
+        if tag == "input" and any(
+            add_text(state, element.get(name))
+            for name in ("value", "placeholder")
+            if element.get(name)
+        ):
+            break
         for pseudo in ("before", "after"):
             pseudo_hits = generated.get((element, pseudo))
             if not pseudo_hits:
@@ -606,9 +912,18 @@ def _compute(
                 if value != "":
                     chars = None if value == UNKNOWN else _chars(value) or None
                     generated_texts.append((pseudo_state, chars, why))
+    return _usage(texts, generated_texts)
 
+
+def _usage(
+    texts: dict[int, tuple[_State, set[str]]],
+    generated_texts: list[tuple[_State, set[int] | None, str]],
+) -> dict[tuple[tuple[str, ...], str, str], _Usage]:
+    """The characters of the text set in each computed (family, weight, style), by reason."""
     usage: dict[tuple[tuple[str, ...], str, str], _Usage] = {}
-    gathered = [(state, _chars("".join(parts)), "") for state, parts in texts.values()]
+    gathered = [
+        (state, {ord(c) for c in chars} - _WHITESPACE_CODES, "") for state, chars in texts.values()
+    ]
     for state, chars, doubt in (*gathered, *generated_texts):
         for family, family_why in state.family:
             for weight, weight_why in state.weight:

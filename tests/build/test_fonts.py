@@ -326,6 +326,24 @@ def test_the_reason_names_the_family_weight_and_style() -> None:
     assert uses["/f/lato-bold.woff2"].reason == "pseudo-class :hover (s.css:11)"
 
 
+@pytest.mark.parametrize(
+    ("html", "css"),
+    [
+        ('<html class="dark">', ".dark { font-family: Slab }"),
+        ('<html id="top">', "#top { font-family: Slab }"),
+        ('<html class="dark">', ".dark p { font-family: Slab }"),
+        ('<html class="dark">', ".dark > body { font-family: Slab }"),
+    ],
+)
+def test_a_class_or_id_of_the_html_element_selects_it(html: str, css: str) -> None:
+    # A dark-mode or theme class on <html> is the usual way to switch a site's fonts.
+    sheet = scan_css(FACES + css.replace("Slab", '"Roboto Slab"'), document_url("/s.css")).fonts
+    assert sheet is not None
+    root = parse_page(f"<!doctype html>{html}<body><p><b>Bold</b></p></body></html>")
+    uses = trace_fonts(root, [SheetFonts(sheet, None, "s.css")], style_font_declarations)
+    assert uses["/f/slab-bold.woff2"].verdict == "used"
+
+
 # --- through the resolver ---------------------------------------------------------------
 
 FILES = {
