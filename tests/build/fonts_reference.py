@@ -34,6 +34,7 @@ from pushgen.build.fonts import (
     _Selector,
     _State,
     _Usage,
+    _with,
     screen_media,
 )
 from pushgen.model import UNKNOWN, FontDeclarations, FontFace
@@ -129,8 +130,8 @@ def _match_rules(
                         generated.setdefault((element, selector.pseudo), []).append(hit)
                     else:
                         hits.setdefault(element, []).append(hit)
-    for element in root.iterfind(".//*[@style]"):
-        inline = style_attribute(element.get("style"))
+    for element, value in _with(root, "style"):
+        inline = style_attribute(value)
         if inline is not None:
             # CSS Style Attributes: above every selector, below !important rules.
             for important in (False, True):
@@ -154,7 +155,6 @@ def _compute(
     states: dict[_Element, _State | None] = {}
     texts: dict[int, tuple[_State, list[str]]] = {}
     generated_texts: list[tuple[_State, set[int] | None, str]] = []
-    hidden = set(root.iterfind(".//*[@hidden]")) | set(root.iterfind(".//input[@type]"))
     # Keyed by id(): every state stays referenced from `states` for the walk.
     ua_states: dict[tuple[int, str], _State] = {}
 
@@ -172,7 +172,7 @@ def _compute(
             add_text(parent_state, tail)  # a tail is text of the parent
         tag = element.tag
         element_hits = hits.get(element)
-        if parent_state is None or tag in _NOT_RENDERED or _hidden(element, element_hits, hidden):
+        if parent_state is None or tag in _NOT_RENDERED or _hidden(element, element_hits):
             states[element] = None
             continue
         if element_hits:
