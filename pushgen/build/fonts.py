@@ -9,6 +9,16 @@ order the spec gives), and, where the face has a ``unicode-range``, the text has
 character in it. subfont (Munter's per-page font tracing) works the same way in a
 headless DOM; here the DOM is lxml's and selectors are matched with cssselect.
 
+Most of a build's pages share their sheets, so the work is arranged as a browser's
+style engine arranges it (issue 17): the sheets' rules are compiled once per tuple
+of sheets into a table keyed by the id, class or tag each selector's subject
+needs, and a page runs only the selectors whose key it has; chains of tags,
+classes and ids are matched from the subject up through its ancestors, XPath
+(cssselect) taking the rest; a page whose matched rules name no face's family
+is decided without a walk; and the walk stops once every face is certainly
+used. tests/build/test_fonts_equivalence.py holds this to the straightforward
+tracing (tests/build/fonts_reference.py), verdicts and reasons alike.
+
 :func:`trace_fonts` takes the parsed page and the stylesheets that apply to it
 (their :class:`~pushgen.model.FontSheet`, read once per sheet by scan.css) and says,
 for each face's font path:
