@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 from lxml import etree
 
+from pushgen.build.font_selectors import PageIndex, Selector, compile_selectors, with_attribute
 from pushgen.build.fonts import (
     _NOT_RENDERED,
     _ROOT_FAMILY,
@@ -23,18 +24,14 @@ from pushgen.build.fonts import (
     SheetFonts,
     _cascade,
     _chars,
-    _compile,
     _computed,
     _conditions,
     _decide,
     _Element,
     _hidden,
     _Hit,
-    _Index,
-    _Selector,
     _State,
     _Usage,
-    _with,
     screen_media,
 )
 from pushgen.model import UNKNOWN, FontDeclarations, FontFace
@@ -82,8 +79,8 @@ def trace_fonts(
     return _decide(faces, usage)
 
 
-def _matches(
-    selector: _Selector, root: _Element, index: _Index
+def _xpath_matches(
+    selector: Selector, root: _Element, index: PageIndex
 ) -> tuple[list[_Element], str] | None:
     """The elements ``selector`` matches and why only possibly ("" when for certain).
 
@@ -109,12 +106,12 @@ def _match_rules(
     style_attribute: Callable[[str], FontDeclarations | None],
 ) -> tuple[dict[_Element, list[_Hit]], dict[tuple[_Element, str], list[_Hit]]]:
     """Every declaration that reaches each element (and each ``::before``/``::after``)."""
-    index = _Index(root)
+    index = PageIndex(root)
     hits: dict[_Element, list[_Hit]] = {}
     generated: dict[tuple[_Element, str], list[_Hit]] = {}
     for order, (selector_list, declarations, rule_reason, where) in enumerate(rules):
-        for selector in _compile(selector_list):
-            matched = _matches(selector, root, index)
+        for selector in compile_selectors(selector_list):
+            matched = _xpath_matches(selector, root, index)
             if matched is None:
                 continue
             elements, selector_reason = matched
@@ -130,7 +127,7 @@ def _match_rules(
                         generated.setdefault((element, selector.pseudo), []).append(hit)
                     else:
                         hits.setdefault(element, []).append(hit)
-    for element, value in _with(root, "style"):
+    for element, value in with_attribute(root, "style"):
         inline = style_attribute(value)
         if inline is not None:
             # CSS Style Attributes: above every selector, below !important rules.
