@@ -258,7 +258,7 @@ def _report(outcome: object) -> None:
     "-j",
     "--jobs",
     type=click.IntRange(min=1),
-    help="Worker processes for large folders [all cores].",
+    help="Worker processes [chosen from the first pages' cost and the idle cores].",
 )
 def scan(
     folder: Path,

@@ -9,6 +9,16 @@ order the spec gives), and, where the face has a ``unicode-range``, the text has
 character in it. subfont (Munter's per-page font tracing) works the same way in a
 headless DOM; here the DOM is lxml's and selectors are matched with cssselect.
 
+Most of a build's pages share their sheets, so the work is arranged as a browser's
+style engine arranges it (issue 17): the sheets' rules are compiled once per tuple
+of sheets into a table keyed by the id, class or tag each selector's subject
+needs, and a page runs only the selectors whose key it has; chains of tags,
+classes and ids are matched from the subject up through its ancestors, XPath
+(cssselect) taking the rest; a page whose matched rules name no face's family
+is decided without a walk; and the walk stops once every face is certainly
+used. tests/build/test_fonts_equivalence.py holds this to the straightforward
+tracing (tests/build/fonts_reference.py), verdicts and reasons alike.
+
 :func:`trace_fonts` takes the parsed page and the stylesheets that apply to it
 (their :class:`~pushgen.model.FontSheet`, read once per sheet by scan.css) and says,
 for each face's font path:
@@ -35,18 +45,16 @@ family at run time (a rule's ``set: [{path: ..., hint: true}]`` hints such a fon
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from cssselect import HTMLTranslator, SelectorError, parse
 from lxml import etree
 
 from ..manifest.rules import media_matches_screen
 from ..model import UNKNOWN, FontDeclarations, FontFace, FontPolicy, FontSheet
-from ..scan.font_rules import split_selectors
 from ..scan.html import parse_html
+from .font_selectors import PageIndex, Selector, compile_selectors, match_selector, with_attribute
 
 __all__ = [
     "FontPolicy",
@@ -95,22 +103,7 @@ _STOPPING = frozenset(
     {"serif", "sans-serif", "monospace", "cursive", "fantasy", "system-ui"}
 )  # the initial value: the browser's default, a generic family
 
-# Pseudo-classes cssselect evaluates on a static document as a browser would on a
-# fresh load (a fresh profile has visited nothing: :link is every link).
-_STATIC_PSEUDO_CLASSES = frozenset(
-    {
-        "first-child", "last-child", "only-child", "first-of-type", "last-of-type",
-        "only-of-type", "nth-child", "nth-last-child", "nth-of-type", "nth-last-of-type",
-        "empty", "root", "not", "is", "where", "has", "link", "any-link", "checked",
-        "disabled", "enabled",
-    }
-)  # fmt: skip
-_PSEUDO = re.compile(r"(::?)(-?[a-zA-Z][\w-]*)(\()?")
-_SIMPLE = re.compile(r"[a-zA-Z][\w-]*|\.[\w-]+|#[\w-]+")
-_KEY = re.compile(r"#([\w-]+)|\.([\w-]+)|^([a-zA-Z][\w-]*)")
-_GROUPS = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|\"[^\"]*\"|'[^']*'")
 _WHITESPACE = frozenset(" \t\n\r\f")
-_TRANSLATOR = HTMLTranslator()
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,151 +121,6 @@ class FontUse:
 
     verdict: Verdict
     reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class _Selector:
-    """One selector of a rule's list, compiled once per build (see :func:`_compile`)."""
-
-    xpath: Any  # etree.XPath, or None when cssselect cannot read the selector
-    key: tuple[str, str] | None  # ("id" | "class" | "tag", name) the subject must have
-    simple: bool  # the key alone decides the match
-    specificity: tuple[int, int, int]
-    pseudo: str  # "", "before" or "after"
-    reason: str  # why it only possibly matches, "" when it matches as written
-
-
-_compiled: dict[str, tuple[_Selector, ...]] = {}
-
-
-def _compile(selector_list: str) -> tuple[_Selector, ...]:
-    """The selectors of ``selector_list``, compiled to XPath once per process."""
-    found = _compiled.get(selector_list)
-    if found is None:
-        found = _compiled[selector_list] = tuple(
-            _compile_one(part) for part in split_selectors(selector_list)
-        )
-    return found
-
-
-def _compile_one(text: str) -> _Selector:
-    stripped, pseudo, reason = _strip_dynamic(text)
-    try:
-        selectors = parse(stripped)
-        if len(selectors) != 1:
-            raise SelectorError(stripped)
-        selector = selectors[0]
-        if selector.pseudo_element is not None:
-            # A pseudo-element cssselect knows but we did not strip: match its element.
-            reason = reason or f"pseudo-element ::{selector.pseudo_element}"
-            selector.pseudo_element = None
-        xpath = etree.XPath(_TRANSLATOR.selector_to_xpath(selector, prefix="descendant-or-self::"))
-        specificity = selector.specificity()
-    except (SelectorError, etree.XPathError, ValueError, TypeError, RecursionError):
-        return _Selector(
-            None, None, False, (0, 0, 0), pseudo, f"a selector pushgen cannot match ({text})"
-        )
-    simple = bool(_SIMPLE.fullmatch(stripped))
-    return _Selector(xpath, _subject_key(stripped), simple, specificity, pseudo, reason)
-
-
-def _strip_dynamic(text: str) -> tuple[str, str, str]:
-    """``text`` without what a static document cannot decide, the pseudo-element, a reason.
-
-    Dynamic pseudo-classes (``:hover``, ``:focus``...) and pseudo-elements other than
-    ``::before``/``::after`` are dropped, so the rest is matched: a rule that may
-    apply counts as possibly applying. A functional pseudo-class holding one drops
-    whole (``:not(:hover)``).
-    """
-    out: list[str] = []
-    pseudo = ""
-    reason = ""
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char in "\"'":
-            end = text.find(char, index + 1)
-            end = len(text) if end < 0 else end + 1
-            out.append(text[index:end])
-            index = end
-            continue
-        if char == "[":
-            end = index + 1
-            quote = ""
-            while end < len(text) and (quote or text[end] != "]"):
-                if quote and text[end] == quote:
-                    quote = ""
-                elif not quote and text[end] in "\"'":
-                    quote = text[end]
-                end += 1
-            out.append(text[index : end + 1])
-            index = end + 1
-            continue
-        if char == "\\":
-            out.append(text[index : index + 2])
-            index += 2
-            continue
-        match = _PSEUDO.match(text, index) if char == ":" else None
-        if match is None:
-            out.append(char)
-            index += 1
-            continue
-        colons, name, paren = match.groups()
-        name = name.lower()
-        end = match.end()
-        if paren:
-            depth = 1
-            while end < len(text) and depth:
-                depth += {"(": 1, ")": -1}.get(text[end], 0)
-                end += 1
-        whole = text[index:end]
-        if name in ("before", "after"):
-            pseudo = name
-            drop = True
-        elif colons == "::" or name in (
-            "first-line",
-            "first-letter",
-            "marker",
-            "placeholder",
-            "selection",
-        ):
-            reason = reason or f"pseudo-element {whole}"
-            drop = True
-        elif name not in _STATIC_PSEUDO_CLASSES or (
-            paren and _strip_dynamic(whole[len(colons) + len(name) + 1 : -1])[2]
-        ):
-            reason = reason or f"pseudo-class {whole}"
-            drop = True
-        else:
-            drop = False
-            out.append(":link" if name == "any-link" else whole)
-        if drop:
-            previous = "".join(out).rstrip(" ")
-            if not previous or previous[-1] in ">+~(," or (out and out[-1] == " "):
-                out.append("*")
-        index = end
-    return "".join(out).strip() or "*", pseudo, reason
-
-
-def _subject_key(text: str) -> tuple[str, str] | None:
-    """What the subject of ``text`` must have (an id, class or tag), to skip pages without it."""
-    if "\\" in text or '"' in text or "'" in text:
-        return None  # escapes and strings: the XPath alone decides
-    flat = text
-    while True:
-        shorter = _GROUPS.sub("", flat)
-        if shorter == flat:
-            break
-        flat = shorter
-    last = re.split(r"[\s>+~]+", flat.strip())[-1]
-    match = _KEY.search(last)
-    if match is None:
-        return None
-    if match.group(1):
-        return ("id", match.group(1))
-    if match.group(2):
-        return ("class", match.group(2))
-    return ("tag", match.group(3).lower())
 
 
 def screen_media(media: str | None) -> Literal["always", "maybe", "never"]:
@@ -348,8 +196,77 @@ def trace_fonts(
     ``sheets`` are in cascade order; ``style_attribute`` reads a ``style=""``
     value (cached by the caller: pages repeat them).
     """
+    table = _table(sheets)
+    if not table.faces:
+        return {}
+    hits, generated = _match_rules(root, table, style_attribute)
+    reachable = _reachable(hits, generated)
+    if reachable is not None and reachable.isdisjoint(table.families):
+        # No element can compute to a face's family: every face is unused, for the
+        # same reason on every such page (the walk would find nothing to change it).
+        if table.unused is None:
+            table.unused = _decide(table.faces, {})
+        return dict(table.unused)
+    # The walk may stop once every face an element can reach is certainly used:
+    # more text only adds uses (see _Settled), unless generated content of an
+    # unknown value turns known characters into unknown ones.
+    settled = None if generated else _Settled(table, reachable)
+    usage = _compute(root, hits, generated, settled)
+    if settled is not None and settled.result is not None:
+        return settled.result
+    return _decide(table.faces, usage)
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One selector of one rule of a page's sheets, in cascade order."""
+
+    selector: Selector
+    declarations: FontDeclarations
+    order: int  # the rule's place among the sheets' rules (its precedence)
+    reason: str  # why the rule only possibly applies (its media, @supports), "" if not
+    where: str  # sheet:line, for the reason
+
+
+@dataclass(slots=True)
+class _Table:
+    """What a tuple of sheets says, made once per build for every page that links them.
+
+    Each selector is filed under the id, class or tag its subject must have, so a
+    page runs only those whose key it has (browsers hash rules the same way), in
+    cascade order as if every rule had been tried.
+    """
+
+    sheets: tuple[FontSheet, ...]  # held: the cache key is their ids
+    faces: list[tuple[FontFace, str]]
+    families: frozenset[str]
+    entries: list[_Entry]
+    keyless: list[int]  # entries every page runs (no key, or no XPath)
+    by_key: dict[str, dict[str, list[int]]]  # "id" | "class" | "tag" -> name -> entries
+    unused: dict[str, FontUse] | None = None  # the verdicts when no face is reachable
+
+
+_TableKey = tuple[tuple[int, str | None, str], ...]
+_tables: dict[_TableKey, _Table] = {}
+# Callers hold their sheets for the build (graph.py caches them); a process that
+# traces with ever new sheets (tests) gets a fresh cache now and then.
+_TABLES_MAX = 512
+
+
+def _table(sheets: Sequence[SheetFonts]) -> _Table:
+    key = tuple((id(sheet.fonts), sheet.media, sheet.display) for sheet in sheets)
+    table = _tables.get(key)
+    if table is None:
+        if len(_tables) >= _TABLES_MAX:
+            _tables.clear()
+        table = _tables[key] = _make_table(sheets)
+    return table
+
+
+def _make_table(sheets: Sequence[SheetFonts]) -> _Table:
     faces: list[tuple[FontFace, str]] = []
-    rules: list[tuple[str, FontDeclarations, str, str]] = []
+    entries: list[_Entry] = []
+    order = 0
     for sheet in sheets:
         media = screen_media(sheet.media)
         if media == "never":
@@ -363,103 +280,84 @@ def trace_fonts(
                 faces.append((face, sheet_reason or reason))
         for rule in sheet.fonts.rules:
             reason = _conditions(rule.conditions)
-            if reason is not None:
-                where = f"{sheet.display}:{rule.line}"
-                rules.append(
-                    (
-                        rule.selector,
-                        rule.declarations,
-                        sheet_reason or reason,
-                        where,
-                    )
+            if reason is None:
+                continue
+            where = f"{sheet.display}:{rule.line}"
+            for selector in compile_selectors(rule.selector):
+                entries.append(
+                    _Entry(selector, rule.declarations, order, sheet_reason or reason, where)
                 )
-    if not faces:
-        return {}
-    hits, generated = _match_rules(root, rules, style_attribute)
-    usage = _compute(root, hits, generated)
-    return _decide(faces, usage)
+            order += 1
+    keyless: list[int] = []
+    by_key: dict[str, dict[str, list[int]]] = {"id": {}, "class": {}, "tag": {}}
+    for number, entry in enumerate(entries):
+        key = entry.selector.key
+        if entry.selector.xpath is None or key is None:
+            keyless.append(number)
+        else:
+            by_key[key[0]].setdefault(key[1], []).append(number)
+    return _Table(
+        tuple(sheet.fonts for sheet in sheets),
+        faces,
+        frozenset(face.family for face, _ in faces),
+        entries,
+        keyless,
+        by_key,
+    )
 
 
-class _Index:
-    """The page's elements by tag, class and id, made on first use.
-
-    Rules whose subject needs an id, class or tag the page lacks are skipped
-    without running their XPath (browsers hash rules the same way). Tags are
-    found by lxml's C filter; classes and ids are read from the elements that
-    have them.
-    """
-
-    def __init__(self, root: _Element) -> None:
-        self.root = root
-        self._tags: dict[str, list[_Element]] = {}
-        self._attributes: dict[str, dict[str, list[_Element]]] = {}
-
-    def get(self, kind: str, name: str) -> list[_Element]:
+def _candidates(table: _Table, index: PageIndex) -> list[int]:
+    """The entries whose subject key the page has (and the keyless ones), in cascade order."""
+    found = list(table.keyless)
+    for kind, names in table.by_key.items():
+        if not names:
+            continue
         if kind == "tag":
-            found = self._tags.get(name)
-            if found is None:
-                found = self._tags[name] = list(self.root.iter(name))
-            return found
-        table = self._attributes.get(kind)
-        if table is None:
-            table = self._attributes[kind] = {}
-            for element in self.root.iterfind(f".//*[@{kind}]"):
-                value = element.get(kind)
-                for word in set(value.split()) if kind == "class" else (value,):
-                    table.setdefault(word, []).append(element)
-        return table.get(name, [])
-
-
-def _matches(
-    selector: _Selector, root: _Element, index: _Index
-) -> tuple[list[_Element], str] | None:
-    """The elements ``selector`` matches and why only possibly ("" when for certain).
-
-    None when the page lacks the id, class or tag its subject needs.
-    """
-    if selector.xpath is not None and selector.key is not None:
-        candidates = index.get(*selector.key)
-        if not candidates:
-            return None
-        if selector.simple:
-            return candidates, selector.reason
-    if selector.xpath is not None:
-        try:
-            return list(selector.xpath(root)), selector.reason
-        except etree.XPathError:
-            pass  # cssselect wrote what libxml2 cannot run: not decidable either
-    return list(root.iter(etree.Element)), selector.reason or "a selector pushgen cannot match"
+            # Few tags, each found by lxml's C filter.
+            for name, numbers in names.items():
+                if index.get(kind, name):
+                    found.extend(numbers)
+            continue
+        present = index.table(kind)
+        small, large = (present, names) if len(present) < len(names) else (names, present)
+        for name in small:
+            if name in large:
+                found.extend(names[name])
+    found.sort()
+    return found
 
 
 def _match_rules(
     root: _Element,
-    rules: Sequence[tuple[str, FontDeclarations, str, str]],
+    table: _Table,
     style_attribute: Callable[[str], FontDeclarations | None],
 ) -> tuple[dict[_Element, list[_Hit]], dict[tuple[_Element, str], list[_Hit]]]:
     """Every declaration that reaches each element (and each ``::before``/``::after``)."""
-    index = _Index(root)
+    index = PageIndex(root)
     hits: dict[_Element, list[_Hit]] = {}
     generated: dict[tuple[_Element, str], list[_Hit]] = {}
-    for order, (selector_list, declarations, rule_reason, where) in enumerate(rules):
-        for selector in _compile(selector_list):
-            matched = _matches(selector, root, index)
-            if matched is None:
+    entries = table.entries
+    for number in _candidates(table, index):
+        entry = entries[number]
+        selector, declarations = entry.selector, entry.declarations
+        matched = match_selector(selector, root, index)
+        if matched is None:
+            continue
+        elements, selector_reason = matched
+        reason = entry.reason or selector_reason
+        reason = reason and f"{reason} ({entry.where})"
+        for important in (False, True):
+            if important and not declarations.important:
                 continue
-            elements, selector_reason = matched
-            reason = rule_reason or selector_reason
-            reason = reason and f"{reason} ({where})"
-            for important in (False, True):
-                if important and not declarations.important:
-                    continue
-                precedence = (int(important), 0, selector.specificity, order)
-                hit = (precedence, declarations, reason)
-                for element in elements:
-                    if selector.pseudo:
-                        generated.setdefault((element, selector.pseudo), []).append(hit)
-                    else:
-                        hits.setdefault(element, []).append(hit)
-    for element in root.iterfind(".//*[@style]"):
-        inline = style_attribute(element.get("style"))
+            precedence = (int(important), 0, selector.specificity, entry.order)
+            hit = (precedence, declarations, reason)
+            for element in elements:
+                if selector.pseudo:
+                    generated.setdefault((element, selector.pseudo), []).append(hit)
+                else:
+                    hits.setdefault(element, []).append(hit)
+    for element, value in with_attribute(root, "style"):
+        inline = style_attribute(value)
         if inline is not None:
             # CSS Style Attributes: above every selector, below !important rules.
             for important in (False, True):
@@ -467,6 +365,21 @@ def _match_rules(
                     continue
                 hits.setdefault(element, []).append(((int(important), 1, (0, 0, 0), 0), inline, ""))
     return hits, generated
+
+
+def _reachable(
+    hits: dict[_Element, list[_Hit]], generated: dict[tuple[_Element, str], list[_Hit]]
+) -> frozenset[str] | None:
+    """The families an element of the page may compute to; None when any (a ``var()``)."""
+    named: set[str] = set(_ROOT_FAMILY)
+    for family in _UA_FAMILY.values():
+        named.update(family)
+    for found in (hits, generated):
+        for element_hits in found.values():
+            for _, declarations, _ in element_hits:
+                if declarations.family is not None:
+                    named.update(declarations.family)
+    return None if UNKNOWN in named else frozenset(named)
 
 
 def _cascade(
@@ -543,39 +456,82 @@ _UA_ANY = frozenset(_UA_FAMILY) | frozenset(_UA_WEIGHT) | frozenset(_UA_STYLE)
 _WHITESPACE_CODES = frozenset(map(ord, _WHITESPACE))
 
 
+class _Settled:
+    """Whether the walk so far already decides every face (see :func:`trace_fonts`).
+
+    Text only adds uses: in :func:`_decide` more characters, or text in more
+    computed fonts, mark more faces, never fewer, and a face certainly used stays
+    so. Once every face of a family some element may compute to is certainly
+    used, the rest of the page cannot change a verdict; the faces of the other
+    families stay unused, for a reason that does not depend on the text.
+    """
+
+    __slots__ = ("checks", "faces", "needed", "result")
+
+    def __init__(self, table: _Table, reachable: frozenset[str] | None) -> None:
+        self.faces = table.faces
+        self.needed = {
+            face.path for face, _ in table.faces if reachable is None or face.family in reachable
+        }
+        self.result: dict[str, FontUse] | None = None
+        # A page that never uses one of its faces would pay a check at every new
+        # computed font: after these many, the walk just goes on to the end.
+        self.checks = 12
+
+    def __call__(self, usage: dict[tuple[tuple[str, ...], str, str], _Usage]) -> bool:
+        self.checks -= 1
+        decided = _decide(self.faces, usage)
+        if all(decided[path].verdict == "used" for path in self.needed):
+            self.result = decided
+            return True
+        return False
+
+
 def _compute(
     root: _Element,
     hits: dict[_Element, list[_Hit]],
     generated: dict[tuple[_Element, str], list[_Hit]],
+    settled: _Settled | None = None,
 ) -> dict[tuple[tuple[str, ...], str, str], _Usage]:
     """Walk the tree in document order: each text's computed font and characters.
 
     Elements without a rule of their own share their parent's computed state, so
-    text is gathered per state and its characters counted once per state.
+    text is gathered per state and its characters counted once per state. With
+    ``settled``, the walk stops where it says the rest cannot change a verdict
+    (asked each time text meets a computed font for the first time).
     """
     initial = _State(((_ROOT_FAMILY, ""),), (("400", ""),), (("normal", ""),))
     states: dict[_Element, _State | None] = {}
-    texts: dict[int, tuple[_State, list[str]]] = {}
+    # The characters of the text set in each state, keyed by id(): every state
+    # stays referenced from `states` for the walk.
+    texts: dict[int, tuple[_State, set[str]]] = {}
     generated_texts: list[tuple[_State, set[int] | None, str]] = []
-    hidden = set(root.iterfind(".//*[@hidden]")) | set(root.iterfind(".//input[@type]"))
-    # Keyed by id(): every state stays referenced from `states` for the walk.
     ua_states: dict[tuple[int, str], _State] = {}
 
-    def add_text(state: _State, text: str) -> None:
+    def add_text(state: _State, text: str) -> bool:
+        """Count ``text`` in ``state``; True when the walk may stop."""
         bucket = texts.get(id(state))
-        if bucket is None:
-            bucket = texts[id(state)] = (state, [])
-        bucket[1].append(text)
+        if bucket is not None:
+            bucket[1].update(text)
+            return False
+        texts[id(state)] = (state, set(text))
+        return settled is not None and settled.checks > 0 and settled(_usage(texts, []))
 
     for element in root.iter(etree.Element):
         parent = element.getparent()
         parent_state = initial if parent is None else states[parent]
         tail = element.tail
-        if tail and parent_state is not None and not tail.isspace():
-            add_text(parent_state, tail)  # a tail is text of the parent
+        # A tail is text of the parent.
+        if (
+            tail
+            and parent_state is not None
+            and not tail.isspace()
+            and add_text(parent_state, tail)
+        ):
+            break
         tag = element.tag
         element_hits = hits.get(element)
-        if parent_state is None or tag in _NOT_RENDERED or _hidden(element, element_hits, hidden):
+        if parent_state is None or tag in _NOT_RENDERED or _hidden(element, element_hits):
             states[element] = None
             continue
         if element_hits:
@@ -590,12 +546,14 @@ def _compute(
             state = parent_state
         states[element] = state
         text = element.text
-        if text and not text.isspace():
-            add_text(state, text)
-        if tag == "input":
-            for name in ("value", "placeholder"):
-                if element.get(name):
-                    add_text(state, element.get(name))
+        if text and not text.isspace() and add_text(state, text):
+            break
+        if tag == "input" and any(
+            add_text(state, element.get(name))
+            for name in ("value", "placeholder")
+            if element.get(name)
+        ):
+            break
         for pseudo in ("before", "after"):
             pseudo_hits = generated.get((element, pseudo))
             if not pseudo_hits:
@@ -606,9 +564,18 @@ def _compute(
                 if value != "":
                     chars = None if value == UNKNOWN else _chars(value) or None
                     generated_texts.append((pseudo_state, chars, why))
+    return _usage(texts, generated_texts)
 
+
+def _usage(
+    texts: dict[int, tuple[_State, set[str]]],
+    generated_texts: list[tuple[_State, set[int] | None, str]],
+) -> dict[tuple[tuple[str, ...], str, str], _Usage]:
+    """The characters of the text set in each computed (family, weight, style), by reason."""
     usage: dict[tuple[tuple[str, ...], str, str], _Usage] = {}
-    gathered = [(state, _chars("".join(parts)), "") for state, parts in texts.values()]
+    gathered = [
+        (state, {ord(c) for c in chars} - _WHITESPACE_CODES, "") for state, chars in texts.values()
+    ]
     for state, chars, doubt in (*gathered, *generated_texts):
         for family, family_why in state.family:
             for weight, weight_why in state.weight:
@@ -625,10 +592,11 @@ def _chars(text: str) -> set[int]:
     return {ord(c) for c in set(text)} - _WHITESPACE_CODES
 
 
-def _hidden(element: _Element, hits: list[_Hit] | None, hidden: set[_Element]) -> bool:
-    if element in hidden and (
-        element.tag != "input" or (element.get("type") or "").lower() == "hidden"
-    ):
+def _hidden(element: _Element, hits: list[_Hit] | None) -> bool:
+    if element.tag == "input":
+        if (element.get("type") or "").lower() == "hidden":
+            return True
+    elif element.get("hidden") is not None:
         return True
     # display: none in a style attribute (stylesheets' display is not followed).
     return hits is not None and any(

@@ -234,26 +234,43 @@ def _render_serially(
     return outcomes
 
 
+def probe(do: Callable[[int], object], count: int) -> tuple[int, float, float]:
+    """Do items ``0, 1, ...`` of ``count`` here and time them, to choose the workers for the rest.
+
+    At least PROBE_MIN items after the first (which fills the caches every later
+    item shares, once for every worker too: it is not timed), until PROBE_SECONDS
+    of CPU or PROBE_MAX. Returns how many were done, the CPU seconds of each timed
+    one, and the mean of :func:`busy_cores` sampled with every item.
+    """
+    if not count:
+        return 0, 0.0, busy_cores()
+    do(0)
+    # CPU time (no thread runs yet): what an item costs, whatever else the machine does.
+    started = time.process_time()
+    elapsed = 0.0
+    done = 1
+    busy = [busy_cores()]  # sampled with every item: one moment's count is noisy
+    while done < count and done <= PROBE_MAX:
+        do(done)
+        done += 1
+        elapsed = time.process_time() - started
+        busy.append(busy_cores())
+        if done > PROBE_MIN and elapsed >= PROBE_SECONDS:
+            break
+    timed = done - 1
+    return done, elapsed / timed if timed else 0.0, sum(busy) / len(busy)
+
+
 def _probe(
     renderer: Renderer, staging: Path | None, pages: list[Page], available: int
 ) -> tuple[int, list[PageOutcome]]:
     """Render and time the first pages; return the worker count for the rest, and their outcomes."""
-    outcomes: list[PageOutcome] = [_render_one(renderer, staging, 0, pages[0])] if pages else []
-    # CPU time (no thread runs yet): what a page costs, whatever else the machine does.
-    started = time.process_time()
-    elapsed = 0.0
-    busy = [busy_cores()]  # sampled with every page: one moment's count is noisy
-    while len(outcomes) < len(pages) and len(outcomes) <= PROBE_MAX:
-        index = len(outcomes)
-        outcomes.append(_render_one(renderer, staging, index, pages[index]))
-        elapsed = time.process_time() - started
-        busy.append(busy_cores())
-        if len(outcomes) > PROBE_MIN and elapsed >= PROBE_SECONDS:
-            break
-    timed = len(outcomes) - 1
-    per_page = elapsed / timed if timed else 0.0
-    rest = len(pages) - len(outcomes)
-    return choose_workers(rest, per_page, available, busy=sum(busy) / len(busy)), outcomes
+    outcomes: list[PageOutcome] = []
+    done, per_page, busy = probe(
+        lambda index: outcomes.append(_render_one(renderer, staging, index, pages[index])),
+        len(pages),
+    )
+    return choose_workers(len(pages) - done, per_page, available, busy=busy), outcomes
 
 
 def render_pages(

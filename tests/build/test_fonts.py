@@ -326,6 +326,33 @@ def test_the_reason_names_the_family_weight_and_style() -> None:
     assert uses["/f/lato-bold.woff2"].reason == "pseudo-class :hover (s.css:11)"
 
 
+@pytest.mark.parametrize(
+    ("html", "css"),
+    [
+        ('<html class="dark">', ".dark { font-family: Slab }"),
+        ('<html id="top">', "#top { font-family: Slab }"),
+        ('<html class="dark">', ".dark p { font-family: Slab }"),
+        ('<html class="dark">', ".dark > body { font-family: Slab }"),
+        ("<html style='font-family: \"Roboto Slab\"'>", ""),
+    ],
+)
+def test_a_class_or_id_of_the_html_element_selects_it(html: str, css: str) -> None:
+    # A dark-mode or theme class on <html> is the usual way to switch a site's fonts.
+    sheet = scan_css(FACES + css.replace("Slab", '"Roboto Slab"'), document_url("/s.css")).fonts
+    assert sheet is not None
+    root = parse_page(f"<!doctype html>{html}<body><p><b>Bold</b></p></body></html>")
+    uses = trace_fonts(root, [SheetFonts(sheet, None, "s.css")], style_font_declarations)
+    assert uses["/f/slab-bold.woff2"].verdict == "used"
+
+
+def test_a_hidden_html_element_renders_no_text() -> None:
+    sheet = scan_css(FACES + "body { font-family: Lato }", document_url("/s.css")).fonts
+    assert sheet is not None
+    root = parse_page("<!doctype html><html hidden><body><p>Text</p></body></html>")
+    uses = trace_fonts(root, [SheetFonts(sheet, None, "s.css")], style_font_declarations)
+    assert uses["/f/lato.woff2"].verdict == "unused"
+
+
 # --- through the resolver ---------------------------------------------------------------
 
 FILES = {

@@ -38,7 +38,7 @@ from .resolve import (
     no_cyclic_gc,
     write_manifest,
 )
-from .scanpool import map_pages, scan_jobs
+from .scanpool import map_pages
 
 __all__ = ["FolderSource", "folder_config", "page_route", "scan_folder"]
 
@@ -161,8 +161,9 @@ def scan_folder(
     """Scan the built folder ``config.output`` and write ``config.manifest``; see the module docs.
 
     With ``write=False`` nothing is written (``--check``). ``jobs`` processes scan
-    the pages (default: every core once there are enough pages to pay for it;
-    the manifest is the same for any number). Raises
+    the pages (default: as many as the idle cores and the measured cost of the
+    first pages make worthwhile, as for a build; the manifest is the same for any
+    number). Raises
     :class:`~pushgen.errors.BuildError` under ``strict`` when anything was found
     wrong, or when the manifest holds hand edits inside its generated routes
     (unless ``force``); :class:`~pushgen.errors.PushgenError` when the folder is
@@ -193,7 +194,7 @@ def _scan_folder(
         diagnostics.append(
             Diagnostic(display_path(root), 0, 0, "no .html pages found in the folder")
         )
-    routes = _scan_pages(source, pages, config, scan_jobs(len(pages), jobs), diagnostics)
+    routes = _scan_pages(source, pages, config, jobs, diagnostics)
     return write_manifest(
         routes,
         config,
@@ -213,10 +214,10 @@ def _scan_pages(
     source: FolderSource,
     pages: list[str],
     config: SiteConfig,
-    jobs: int,
+    jobs: int | None,
     diagnostics: list[Diagnostic],
 ) -> dict[str, tuple[Asset, ...]]:
-    """Read, scan and resolve each page (on ``jobs`` processes); its entries by route.
+    """Read, scan and resolve each page (on ``jobs`` processes, None: as it pays); its entries by route.
 
     Problems go to ``diagnostics``: the pages that cannot be read first, then
     each page's in page order, as one process finds them.

@@ -11,7 +11,9 @@ the results are merged in page order and repeated warnings dropped (as
 The workers are forked (they share the walked folder and the imported modules
 at no cost; nothing but the page numbers goes out), die with the parent
 (prctl PR_SET_PDEATHSIG, as the build's workers), and the pool is only started
-where it pays (:func:`scan_jobs`).
+where it pays: as the build does (pushgen/build/workers.py), the first pages are
+done here and timed, and :func:`~pushgen.build.workers.choose_workers` weighs
+that cost against what a pool costs on the cores that are idle.
 """
 
 from __future__ import annotations
@@ -22,28 +24,19 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
-from ..workers import _die_with_parent, cores
+from ..workers import _die_with_parent, choose_workers, cores, probe
 
-__all__ = ["SCAN_PARALLEL_PAGES", "map_pages", "scan_jobs"]
+__all__ = ["map_pages"]
 
 Item = TypeVar("Item")
 Outcome = TypeVar("Outcome")
 
-# Below this many pages a pool does not pay: two workers cost about 0.07 s of CPU
-# more than one process at 250 pages and 0.26 s more at 2,000 (forks, hand-offs,
-# each worker following the shared stylesheets and modules again), and on the
-# loaded 2-core development machine -j2 was no faster than -j1 up to 2,000 pages
-# (medians of 5: 1.04 s and 1.05 s at 1,000). From 1,000 pages on, where a free
-# second core halves the scan (bench/scan_bench.py).
-SCAN_PARALLEL_PAGES = 1000
 
-
-def scan_jobs(pages: int, jobs: int | None) -> int:
-    """The number of processes to scan ``pages`` pages with: ``jobs`` when given, else
-    every core this process may run on once the pages are enough to pay for a pool."""
-    if jobs is not None:
-        return max(1, jobs)
-    return cores() if pages >= SCAN_PARALLEL_PAGES else 1
+def _probe(work: Callable[[Item], Outcome], items: Sequence[Item]) -> tuple[int, list[Outcome]]:
+    """Do and time the first items here; the number of processes for the rest, and their outcomes."""
+    outcomes: list[Outcome] = []
+    done, per_item, busy = probe(lambda index: outcomes.append(work(items[index])), len(items))
+    return choose_workers(len(items) - done, per_item, cores(), busy=busy), outcomes
 
 
 # The work of this worker process, set once when the pool forks it.
@@ -66,15 +59,27 @@ def _run_chunk(chunk: Sequence[Any]) -> list[Any]:
 
 
 def map_pages(
-    work: Callable[[Item], Outcome], items: Sequence[Item], jobs: int
+    work: Callable[[Item], Outcome], items: Sequence[Item], jobs: int | None
 ) -> Iterator[Outcome]:
     """``work(item)`` for each of ``items``, in order: here, or on ``jobs`` forked workers.
 
+    ``jobs`` None chooses: the first items are done here and timed, and the
+    build's cost model says whether a pool pays for the rest, and how many
+    workers (forked then, with what those items put in the caches).
     ``work`` is handed to the workers by fork, not pickled (a closure over the
     source is fine); the items and outcomes are pickled, so keep them small.
     Without fork (Windows) the work is done here.
     """
-    if jobs <= 1 or len(items) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+    if "fork" not in multiprocessing.get_all_start_methods():
+        jobs = 1
+    elif jobs is None:
+        if cores() < 2:
+            jobs = 1
+        else:
+            jobs, done = _probe(work, items)
+            yield from done
+            items = items[len(done) :]
+    if jobs <= 1 or len(items) < 2:
         yield from map(work, items)
         return
     # Several chunks per worker even out pages of different cost; each chunk's

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from pushgen.build.sources.scanpool import SCAN_PARALLEL_PAGES, map_pages, scan_jobs
-from pushgen.build.workers import cores
+from pushgen.build.sources.scanpool import map_pages
+from pushgen.build.workers import PROBE_MIN
 from tests.clients import REPO
 
 
@@ -40,10 +40,31 @@ def test_an_error_in_a_worker_reaches_the_caller() -> None:
         list(map_pages(work, list(range(100)), 2))
 
 
-def test_a_pool_only_where_it_pays_unless_asked() -> None:
-    assert scan_jobs(SCAN_PARALLEL_PAGES - 1, None) == 1
-    assert scan_jobs(SCAN_PARALLEL_PAGES, None) == cores()
-    assert scan_jobs(10, 3) == 3 and scan_jobs(100_000, 1) == 1
+def test_without_jobs_cheap_pages_stay_here_and_the_order_is_kept() -> None:
+    parent = os.getpid()
+
+    def work(n: int) -> tuple[int, bool]:
+        return n, os.getpid() != parent
+
+    # Microseconds a page: no pool pays for it (choose_workers, whatever the load).
+    outcomes = list(map_pages(work, list(range(300)), None))
+    assert outcomes == [(n, False) for n in range(300)]
+    assert list(map_pages(work, [], None)) == []
+
+
+def test_without_jobs_the_first_pages_are_done_here_and_the_rest_as_chosen() -> None:
+    parent = os.getpid()
+
+    def work(n: int) -> tuple[int, bool]:
+        deadline = time.process_time() + 0.002  # 2 ms of CPU a page: a pool may pay
+        while time.process_time() < deadline:
+            pass
+        return n, os.getpid() != parent
+
+    outcomes = list(map_pages(work, list(range(200)), None))
+    assert [n for n, _ in outcomes] == list(range(200))
+    here = [n for n, elsewhere in outcomes if not elsewhere]
+    assert here[: PROBE_MIN + 1] == list(range(PROBE_MIN + 1))  # the timed pages
 
 
 _SCAN_FOREVER = """
