@@ -37,7 +37,7 @@ import jinja2
 import jinja2.meta
 
 from ..config import SiteConfig
-from ..errors import Diagnostic
+from ..errors import Diagnostic, PushgenError
 from ..fsutil import atomic_write, walk_sources
 from ..model import Asset, Reference, ScanResult
 from .graph import Doc, Found
@@ -50,6 +50,7 @@ __all__ = [
     "PageState",
     "StaticFile",
     "TemplateFile",
+    "UnusableState",
     "config_key",
     "load_state",
     "save_state",
@@ -60,7 +61,7 @@ __all__ = [
 ]
 
 # Bump when the state's shape or the meaning of its contents changes.
-_FORMAT = 7
+_FORMAT = 8
 # A page depends on every template when one of its templates names another by
 # an expression (``{% include name %}``).
 ALL = "*"
@@ -156,11 +157,59 @@ class AssetTable:
         return number
 
 
+class UnusableState(PushgenError):
+    """The previous build's state failed its checks where the build first used it.
+
+    Parts of the state are decoded and checked only when a rebuild needs them (the
+    saved scans of pages resolved again); one that fails then is no state, as at
+    load: the build starts again as a full build (see pipeline.build_site).
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"{path}: the previous build's state does not validate; building everything"
+        )
+        self.path = path
+
+
+class _ScanShard:
+    """The saved scans of one shard of pages, decoded and checked on first use: a
+    rebuild reads the scans only of the pages it resolves again, and the scans are
+    most of the state (80% of its bytes at 10,000 pages)."""
+
+    __slots__ = ("_blob", "_path", "_scans", "crc")
+
+    def __init__(self, blob: bytes, path: Path, crc: int) -> None:
+        self._blob = blob
+        self._path = path
+        self._scans: dict[str, CompactScan] | None = None
+        self.crc = crc
+
+    def get(self, source: str) -> CompactScan:
+        if self._scans is None:
+            try:
+                self._scans = _scan_shard(json.loads(self._blob))
+            except (_Invalid, ValueError, TypeError, RecursionError):
+                raise UnusableState(self._path) from None
+        try:
+            return self._scans[source]
+        except KeyError:
+            raise UnusableState(self._path) from None
+
+
+class _SavedScan(NamedTuple):
+    """A page's scan as the previous state holds it, not decoded yet."""
+
+    shard: _ScanShard
+    source: str
+
+
 @dataclass(slots=True)
 class PageState:
     """What the build knows of one page without rendering or scanning it again."""
 
-    scan: CompactScan
+    # The page's scan (compact), or where the previous state holds it: see ``scan``.
+    _scan: CompactScan | _SavedScan
     # The page's manifest entries in order, as indexes into the build's AssetTable.
     found: tuple[int, ...]
     touched: frozenset[str]
@@ -182,6 +231,15 @@ class PageState:
             frozenset(touched),
             tuple(_diagnostic_tuple(d) for d in diagnostics),
         )
+
+    @property
+    def scan(self) -> CompactScan:
+        """The page's compact scan; raises :class:`UnusableState` when the saved
+        one fails its checks."""
+        scan = self._scan
+        if type(scan) is _SavedScan:
+            return scan.shard.get(scan.source)
+        return scan
 
     def assets(self, table: AssetTable) -> tuple[Asset, ...]:
         """The page's manifest entries, in order."""
@@ -224,6 +282,7 @@ class BuildState:
     # save_state writes the parts that did not change as they were read.
     _blobs: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
     _shards: list[dict[str, PageState]] = field(default_factory=list, repr=False, compare=False)
+    _scan_shards: list[_ScanShard] = field(default_factory=list, repr=False, compare=False)
     _asset_count: int = field(default=0, repr=False, compare=False)
 
     def doc(self, relpath: str) -> Doc | None:
@@ -272,12 +331,16 @@ def state_path(config: SiteConfig) -> Path:
 
 # The state file: one line of JSON (the header: what the build remembers beside
 # the pages, and the name and length of every part), then the parts, each JSON
-# on its own: the pages in shards by a hash of their source. A rebuild after a
-# small change encodes the shard of each page it changed and copies every other
-# part as it was read. JSON, not pickle: a pickle runs code when loaded, and
-# whoever can write the output's parent folder could have run theirs in the next
-# build (issue 11, item 6). Everything read is checked for shape and type as it
-# is decoded; a state that fails is no state (a full build, with the same result).
+# on its own: the pages in shards by a hash of their source, and apart from them
+# the pages' scans in shards of the same pages. A rebuild after a small change
+# encodes the shards of each page it changed and copies every other part as it
+# was read. JSON, not pickle: a pickle runs code when loaded, and whoever can
+# write the output's parent folder could have run theirs in the next build
+# (issue 11, item 6). Everything read is checked for shape and type as it is
+# decoded; a state that fails is no state (a full build, with the same result).
+# The scans are decoded (and checked) only for the pages a rebuild resolves
+# again; a CRC-32 of each scan shard in the header catches a damaged file at load
+# (a forged one that matches still fails its checks when used: UnusableState).
 _PAGE_SHARDS = 64
 
 
@@ -390,32 +453,41 @@ def _only(values: Iterable[object], kind: type) -> None:
     _require(set(map(type, values)) <= {kind})
 
 
-_PAGE = frozenset({(list, list, list, list)})
+_PAGE = frozenset({(list, list, list)})
 _SCAN = frozenset({(list, list, str), (list, list, _NONE)})
 
 
 def _pages(data: object, assets: int) -> dict[str, PageState]:
-    """One shard of pages, checked a field at a time across all of them (a few
-    passes in C instead of dozens of Python steps a page)."""
+    """One shard of pages (without their scans: see _ScanShard), checked a field
+    at a time across all of them (a few passes in C instead of dozens of Python
+    steps a page)."""
     pages = _dict(data)
     entries = list(pages.values())
     _require({tuple(map(type, e)) for e in entries} <= _PAGE)
-    scans = [e[0] for e in entries]
-    _require({tuple(map(type, scan)) for scan in scans} <= _SCAN)
-    refs = chain.from_iterable([scan[0] for scan in scans])
-    _require({tuple(map(type, r)) for r in refs} <= _REFERENCE)
-    found = list(chain.from_iterable([e[1] for e in entries]))
+    found = list(chain.from_iterable([e[0] for e in entries]))
     _only(found, int)
     _require(not found or (min(found) >= 0 and max(found) < assets))
-    # touched (e[2]): only ever intersected with sets of paths; a stray value matches nothing.
+    # touched (e[1]): only ever intersected with sets of paths; a stray value matches nothing.
     return {
-        source: PageState(
-            [scan[0], _diagnostics(scan[1]), scan[2]],
-            tuple(e[1]),
-            frozenset(e[2]),
-            _diagnostics(e[3]),
-        )
-        for (source, e), scan in zip(pages.items(), scans, strict=True)
+        source: PageState(_NO_SCAN, tuple(e[0]), frozenset(e[1]), _diagnostics(e[2]))
+        for source, e in pages.items()
+    }
+
+
+# Where a page's saved scan goes until load_state points it at its shard.
+_NO_SCAN: CompactScan = ()
+
+
+def _scan_shard(data: object) -> dict[str, CompactScan]:
+    """One shard of saved scans, checked as _pages checks pages."""
+    scans = _dict(data)
+    values = list(scans.values())
+    _require({tuple(map(type, scan)) for scan in values} <= _SCAN)
+    refs = chain.from_iterable([scan[0] for scan in values])
+    _require({tuple(map(type, r)) for r in refs} <= _REFERENCE)
+    return {
+        source: [scan[0], _diagnostics(scan[1]), scan[2]]
+        for source, scan in zip(scans, values, strict=True)
     }
 
 
@@ -484,7 +556,11 @@ def _read_parts(config: SiteConfig) -> tuple[dict[str, Any], dict[str, bytes]]:
 
 
 def load_state(config: SiteConfig) -> BuildState | None:
-    """The state of the last build of this site, or None when there is none to trust."""
+    """The state of the last build of this site, or None when there is none to trust.
+
+    The pages' scans are checked when first used (see _ScanShard), the rest here.
+    """
+    path = state_path(config)
     try:
         header, blobs = _read_parts(config)
         if header.get("key") != config_key(config):
@@ -492,6 +568,16 @@ def load_state(config: SiteConfig) -> BuildState | None:
         assets = _assets(json.loads(blobs["assets"]))
         count = len(assets.assets)
         shards = [_pages(json.loads(blobs[f"pages-{i}"]), count) for i in range(_PAGE_SHARDS)]
+        sums = _list(header.get("scan_sums"))
+        _require(len(sums) == _PAGE_SHARDS)
+        scan_shards = []
+        for i, (shard, crc) in enumerate(zip(shards, sums, strict=True)):
+            blob = blobs[f"scans-{i}"]
+            _require(zlib.crc32(blob) == crc)
+            scan_shard = _ScanShard(blob, path, crc)
+            for source, page in shard.items():
+                page._scan = _SavedScan(scan_shard, source)
+            scan_shards.append(scan_shard)
         spare, routes_sum = header.get("spare"), header.get("routes_sum")
         if not isinstance(spare, str) or not isinstance(routes_sum, str):
             raise _Invalid
@@ -510,6 +596,7 @@ def load_state(config: SiteConfig) -> BuildState | None:
             page_files=_page_file_stats(json.loads(blobs["page_files"])),
             _blobs=blobs,
             _shards=shards,
+            _scan_shards=scan_shards,
         )
     except (OSError, _Invalid, ValueError, KeyError, TypeError, RecursionError):
         # Missing, from another version, damaged or forged: a full build. (ValueError:
@@ -532,14 +619,15 @@ def written_files(config: SiteConfig) -> frozenset[str]:
 
 
 def _page_json(page: PageState) -> list[object]:
-    return [page.scan, page.found, sorted(page.touched), page.diagnostics]
+    return [page.found, sorted(page.touched), page.diagnostics]
 
 
 def save_state(config: SiteConfig, state: BuildState, previous: BuildState | None = None) -> None:
     """Write the state atomically; a failure only costs the next build its head start.
 
     ``previous`` is the state the build started from: parts equal to its own are
-    written as they were read.
+    written as they were read. Raises :class:`UnusableState` when a saved scan
+    this state still holds fails its checks (the state is not written then).
     """
     old = previous
     blobs: dict[str, bytes] = {}
@@ -572,6 +660,8 @@ def save_state(config: SiteConfig, state: BuildState, previous: BuildState | Non
         lambda: state.page_files,
     )
     old_shards = old._shards if old is not None else []
+    old_scans = old._scan_shards if old is not None else []
+    sums = []
     for i, shard in enumerate(_page_shards(state.pages)):
         was = old_shards[i] if i < len(old_shards) else None
         unchanged = (
@@ -580,6 +670,23 @@ def save_state(config: SiteConfig, state: BuildState, previous: BuildState | Non
             and all(page is was[source] for source, page in shard.items())
         )
         part(f"pages-{i}", unchanged, lambda: {k: _page_json(p) for k, p in shard.items()})  # noqa: B023
+        # A page resolved again keeps its saved scan: the scans' shard is unchanged
+        # when every page in it still points into it.
+        scans_were = old_scans[i] if i < len(old_scans) else None
+        scans_unchanged = (
+            was is not None
+            and shard.keys() == was.keys()
+            and all(
+                type(page._scan) is _SavedScan and page._scan.shard is scans_were
+                for page in shard.values()
+            )
+        )
+        if scans_unchanged and scans_were is not None:
+            blobs[f"scans-{i}"] = scans_were._blob
+            sums.append(scans_were.crc)
+        else:
+            blob = blobs[f"scans-{i}"] = _encode({k: p.scan for k, p in shard.items()})
+            sums.append(zlib.crc32(blob))
     header = {
         "format": _FORMAT,
         "key": state.key,
@@ -587,6 +694,7 @@ def save_state(config: SiteConfig, state: BuildState, previous: BuildState | Non
         "routes_sum": state.routes_sum,
         "output_folders": state.output_folders,
         "spare_folders": state.spare_folders,
+        "scan_sums": sums,
         "parts": [[name, len(blob)] for name, blob in blobs.items()],
     }
     data = b"".join([_encode(header), b"\n", *blobs.values()])

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pushgen.build import BuildResult, build_site
-from pushgen.build.incremental import load_state
+from pushgen.build.incremental import BuildState, load_state
 from pushgen.config import load_config
 from pushgen.fsutil import OUTPUT_MARKER, OutputFolderError
 from tests.sites import SMALL_SITE, write_site
@@ -246,11 +246,16 @@ def test_a_rebuild_rewrites_the_state_of_what_it_changed_only(site: Path) -> Non
     assert after is not None
     rewritten = {name for name, blob in after._blobs.items() if blob != before._blobs[name]}
     shard = next(i for i, pages in enumerate(after._shards) if "p/3.html" in pages)
-    # page_files: the size and mtime of the page's new output file.
-    assert rewritten == {"templates", f"pages-{shard}", "page_files"}
-    assert after.pages["p/3.html"] != before.pages["p/3.html"]
-    assert {k: v for k, v in after.pages.items() if k != "p/3.html"} == {
-        k: v for k, v in before.pages.items() if k != "p/3.html"
+    # page_files: the size and mtime of the page's new output file; its scans'
+    # shard: the page's new scan (the other pages' scans as they were).
+    assert rewritten == {"templates", f"pages-{shard}", f"scans-{shard}", "page_files"}
+
+    def pages(state: BuildState) -> dict[str, tuple[object, ...]]:
+        return {k: (p.scan, p.found, p.touched, p.diagnostics) for k, p in state.pages.items()}
+
+    assert pages(after)["p/3.html"] != pages(before)["p/3.html"]
+    assert {k: v for k, v in pages(after).items() if k != "p/3.html"} == {
+        k: v for k, v in pages(before).items() if k != "p/3.html"
     }
 
 
