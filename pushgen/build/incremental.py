@@ -139,7 +139,8 @@ class AssetTable:
     """Every distinct manifest entry once; pages refer to them by index."""
 
     assets: list[Asset] = field(default_factory=list)
-    _index: dict[Asset, int] = field(default_factory=dict)
+    # Made on first use: a rebuild that resolves no page again never looks one up.
+    _index: dict[Asset, int] | None = None
     # By id: the resolver hands out the same Asset object to every page that
     # reaches a stylesheet's reference, and an id lookup skips the dataclass's
     # __hash__ and __eq__. Each entry holds its asset, so its id stays its own.
@@ -149,6 +150,8 @@ class AssetTable:
         hit = self._by_id.get(id(asset))
         if hit is not None and hit[0] is asset:
             return hit[1]
+        if self._index is None:
+            self._index = {a: i for i, a in enumerate(self.assets)}
         number = self._index.get(asset)
         if number is None:
             number = self._index[asset] = len(self.assets)
@@ -516,10 +519,9 @@ def _static(data: object) -> dict[str, StaticFile]:
 
 
 def _assets(data: object) -> AssetTable:
-    table = AssetTable([Asset(*_fields(fields, _ASSET)) for fields in _list(data)])
-    table._index = {asset: i for i, asset in enumerate(table.assets)}
-    _require(len(table._index) == len(table.assets))  # every entry once
-    return table
+    rows = [_fields(fields, _ASSET) for fields in _list(data)]
+    _require(len(set(rows)) == len(rows))  # every entry once
+    return AssetTable([Asset(*row) for row in rows])
 
 
 def _page_file_stats(data: object) -> dict[str, tuple[int, int]]:

@@ -133,3 +133,14 @@ def test_a_forged_scan_beside_an_edited_page_leaves_no_state(site: Path, tmp_pat
     assert_same_as_full_build(site, result, tmp_path)
     assert not state_path(load_config(site)).exists()
     assert rebuild(site).rendered == ALL_PAGES + 1  # the neighbour too
+
+
+def test_an_asset_table_with_an_entry_twice_is_no_state(site: Path) -> None:
+    header, blobs = read_state(site)
+    assets = json.loads(blobs["assets"])
+    blobs["assets"] = json.dumps([*assets, assets[0]]).encode()
+    header["parts"] = [[name, len(blob)] for name, blob in blobs.items()]
+    state_path(load_config(site)).write_bytes(
+        json.dumps(header).encode() + b"\n" + b"".join(blobs.values())
+    )
+    assert load_state(load_config(site)) is None
