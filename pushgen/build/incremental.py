@@ -814,13 +814,29 @@ def changed_templates(old: dict[str, TemplateFile], new: dict[str, TemplateFile]
 def pages_to_render(
     pages: list[Page], old: dict[str, TemplateFile], new: dict[str, TemplateFile]
 ) -> set[str]:
-    """Sources of the pages whose output may differ from the last build's."""
+    """Sources of the pages whose output may differ from the last build's: those
+    whose template closure (see template_closure), in the old templates or the new,
+    holds a changed template or :data:`ALL`.
+
+    Found backwards from what changed, over the names of both versions at once (a
+    closure per page costs 1 s at 50,000 pages). That is the same set: a template
+    whose names differ between the two changed, so a path that mixes old and new
+    names reaches a changed template first on one that both versions share.
+    """
     changed = changed_templates(old, new)
     if not changed:
         return set()
-    result = set()
-    for page in pages:
-        closure = template_closure(page.source, new) | template_closure(page.source, old)
-        if ALL in closure or closure & changed:
-            result.add(page.source)
-    return result
+    named_by: dict[str, set[str]] = {}
+    for templates in (old, new) if old is not new else (new,):
+        for name, template in templates.items():
+            for target in template.names:
+                named_by.setdefault(target, set()).add(name)
+    # ALL is in a closure when a template in it names ALL: a seed like a change.
+    reached = set(changed) | {ALL}
+    stack = list(reached)
+    while stack:
+        for name in named_by.get(stack.pop(), ()):
+            if name not in reached:
+                reached.add(name)
+                stack.append(name)
+    return {page.source for page in pages if page.source in reached}
