@@ -12,8 +12,10 @@ from pushgen.model import Asset
 
 ROUTES = {
     "/": (Asset("/a.css", "style"), Asset("/a.js", "script", module=True)),
+    "/a b": (Asset("/q.css?x=1", "style"),),  # a key written quoted
     "/b": (Asset("/b.css", "style"),),
     "/empty": (),
+    "/z": (Asset("/z.css", "style"), Asset("/z.js", "script")),
 }
 HAND = "# a note a person wrote after the routes\nextra_key: 1\n"
 
@@ -45,6 +47,48 @@ def test_a_block_that_is_not_the_routes_is_not_copied_whole(
     unchanged = set(routes) & set(ROUTES)
     new = update_manifest_text(old, routes, unchanged=unchanged, written=routes_checksum(old))
     assert new == update_manifest_text(old, routes)
+
+
+NEW = (Asset("/new.css", "style"),)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"/": NEW},  # the first route
+        {"/z": NEW},  # the last
+        {"/a b": ()},  # quoted, now empty
+        {"/empty": NEW},  # empty, now not
+        {"/": (), "/b": NEW, "/z": ROUTES["/z"][:1]},
+        {"/b": ROUTES["/b"]},  # claimed changed, the same entries
+    ],
+    ids=["first", "last", "quoted", "was empty", "several", "same"],
+)
+def test_a_few_changed_routes_are_spliced_into_the_block_as_written(
+    changes: dict[str, tuple[Asset, ...]],
+) -> None:
+    old = written()
+    routes = {**ROUTES, **changes}
+    unchanged = set(ROUTES) - set(changes)
+    new = update_manifest_text(old, routes, unchanged=unchanged, written=routes_checksum(old))
+    assert new == update_manifest_text(old, routes)
+
+
+def test_a_renamed_route_is_not_spliced() -> None:
+    old = written()
+    routes = {k: v for k, v in ROUTES.items() if k != "/b"} | {"/c": NEW}
+    unchanged = set(ROUTES) - {"/b"}
+    new = update_manifest_text(old, routes, unchanged=unchanged, written=routes_checksum(old))
+    assert new == update_manifest_text(old, routes)
+
+
+def test_many_changed_routes_are_written_anew() -> None:
+    many = {f"/p{i}": (Asset(f"/p{i}.css", "style"),) for i in range(100)}
+    old = update_manifest_text(dump_manifest(Manifest(routes=many)), many) + HAND
+    routes = {k: NEW for k in many}
+    new = update_manifest_text(old, routes, unchanged=set(), written=routes_checksum(old))
+    assert new == update_manifest_text(old, routes)
+    assert new.count("/new.css") == 100
 
 
 def test_claiming_every_route_unchanged_against_another_block_writes_them_anew() -> None:
