@@ -176,28 +176,29 @@ class UnusableState(PushgenError):
 
 
 class _ScanShard:
-    """The saved scans of one shard of pages, decoded and checked on first use: a
-    rebuild reads the scans only of the pages it resolves again, and the scans are
-    most of the state (80% of its bytes at 10,000 pages)."""
+    """The saved scans of one shard of pages, read, decoded and checked on first
+    use: a rebuild reads the scans only of the pages it resolves again, and the
+    scans are most of the state (80% of its bytes at 10,000 pages)."""
 
-    __slots__ = ("_blob", "_path", "_scans", "crc")
+    __slots__ = ("_folder", "_scans", "file")
 
-    def __init__(self, blob: bytes, path: Path, crc: int) -> None:
-        self._blob = blob
-        self._path = path
+    def __init__(self, folder: Path, file: str) -> None:
+        self._folder = folder
+        self.file = file  # its part file (see save_state), named by its hash
         self._scans: dict[str, CompactScan] | None = None
-        self.crc = crc
 
     def get(self, source: str) -> CompactScan:
         if self._scans is None:
             try:
-                self._scans = _scan_shard(json.loads(self._blob))
-            except (_Invalid, ValueError, TypeError, RecursionError):
-                raise UnusableState(self._path) from None
+                blob = (self._folder / self.file).read_bytes()
+                _require(_part_file(self.file.partition(".")[0], blob) == self.file)
+                self._scans = _scan_shard(json.loads(blob))
+            except (OSError, _Invalid, ValueError, TypeError, RecursionError):
+                raise UnusableState(self._folder) from None
         try:
             return self._scans[source]
         except KeyError:
-            raise UnusableState(self._path) from None
+            raise UnusableState(self._folder) from None
 
 
 class _SavedScan(NamedTuple):
@@ -281,9 +282,9 @@ class BuildState:
     # Size and mtime of every page's output file as this build left it: a page
     # edited in the output afterwards is rendered again.
     page_files: dict[str, tuple[int, int]] = field(default_factory=dict)
-    # As loaded: the encoded parts, the pages of each shard, the number of assets.
-    # save_state writes the parts that did not change as they were read.
-    _blobs: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+    # As loaded: the parts' files, the pages of each shard, the number of assets.
+    # save_state keeps the files of the parts that did not change.
+    _files: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     _shards: list[dict[str, PageState]] = field(default_factory=list, repr=False, compare=False)
     _scan_shards: list[_ScanShard] = field(default_factory=list, repr=False, compare=False)
     _asset_count: int = field(default=0, repr=False, compare=False)
@@ -332,18 +333,18 @@ def state_path(config: SiteConfig) -> Path:
     return config.output.with_name(f".{config.output.name}.state")
 
 
-# The state file: one line of JSON (the header: what the build remembers beside
-# the pages, and the name and length of every part), then the parts, each JSON
-# on its own: the pages in shards by a hash of their source, and apart from them
-# the pages' scans in shards of the same pages. A rebuild after a small change
-# encodes the shards of each page it changed and copies every other part as it
-# was read. JSON, not pickle: a pickle runs code when loaded, and whoever can
-# write the output's parent folder could have run theirs in the next build
-# (issue 11, item 6). Everything read is checked for shape and type as it is
-# decoded; a state that fails is no state (a full build, with the same result).
-# The scans are decoded (and checked) only for the pages a rebuild resolves
-# again; a CRC-32 of each scan shard in the header catches a damaged file at load
-# (a forged one that matches still fails its checks when used: UnusableState).
+# The state: a header file (``.OUTPUT.state``: one line of JSON, what the build
+# remembers beside the pages, and the file of every part) and the parts, each JSON
+# in a file of its own in ``.OUTPUT.state.d/``, named by its part and a hash of its
+# bytes: the pages in shards by a hash of their source, and apart from them the
+# pages' scans in shards of the same pages. A rebuild writes the parts it changed
+# (the shards of the pages it changed, say) and the header; every other part stays
+# the file it was, never read unless used. JSON, not pickle: a pickle runs code
+# when loaded, and whoever can write the output's parent folder could have run
+# theirs in the next build (issue 11, item 6). Everything read is checked for
+# shape and type as it is decoded; a state that fails is no state (a full build,
+# with the same result). The scans are read (and checked, their hash too) only for
+# the pages a rebuild resolves again; one that fails then is UnusableState.
 _PAGE_SHARDS = 64
 
 
@@ -540,43 +541,58 @@ def _outputs(data: object) -> frozenset[str]:
 _SPARE = re.compile(r"(?:[0-9a-f]{16})?")
 
 
-def _read_parts(config: SiteConfig) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """The header and the undecoded parts of the state file."""
+def _parts_folder(config: SiteConfig) -> Path:
+    path = state_path(config)
+    return path.with_name(f"{path.name}.d")
+
+
+# A part's file: its name, a dot, 24 hex digits of the BLAKE2b of its bytes.
+_PART_FILE = re.compile(
+    r"(?:templates|static|assets|outputs|docs|page_files|(?:pages|scans)-[0-9]+)\.[0-9a-f]{24}"
+)
+
+
+def _part_file(name: str, blob: bytes) -> str:
+    return f"{name}.{hashlib.blake2b(blob, digest_size=12).hexdigest()}"
+
+
+def _read_header(config: SiteConfig) -> tuple[dict[str, Any], dict[str, str]]:
+    """The header of the state and the file of every part (names checked: they
+    become paths)."""
     with open(state_path(config), "rb") as fh:
-        data = fh.read()
-    line, _, rest = data.partition(b"\n")
-    header = _dict(json.loads(line))
+        header = _dict(json.loads(fh.read()))
     _require(header.get("format") == _FORMAT)
-    blobs: dict[str, bytes] = {}
-    offset = 0
-    for name, length in _list(header.get("parts")):
-        _require(type(name) is str and type(length) is int and length >= 0)
-        blobs[name] = rest[offset : offset + length]
-        offset += length
-    _require(offset == len(rest))
-    return header, blobs
+    files = _dict(header.get("parts"))
+    _require(all(type(f) is str and _PART_FILE.fullmatch(f) for f in files.values()))
+    _require(all(f.partition(".")[0] == name for name, f in files.items()))
+    return header, files
+
+
+def _read_part(config: SiteConfig, files: dict[str, str], name: str) -> object:
+    return json.loads((_parts_folder(config) / files[name]).read_bytes())
 
 
 def load_state(config: SiteConfig) -> BuildState | None:
     """The state of the last build of this site, or None when there is none to trust.
 
-    The pages' scans are checked when first used (see _ScanShard), the rest here.
+    The pages' scans are read and checked when first used (see _ScanShard), the
+    rest here.
     """
-    path = state_path(config)
+    folder = _parts_folder(config)
     try:
-        header, blobs = _read_parts(config)
+        header, files = _read_header(config)
         if header.get("key") != config_key(config):
             return None
-        assets = _assets(json.loads(blobs["assets"]))
+
+        def part(name: str) -> object:
+            return _read_part(config, files, name)
+
+        assets = _assets(part("assets"))
         count = len(assets.assets)
-        shards = [_pages(json.loads(blobs[f"pages-{i}"]), count) for i in range(_PAGE_SHARDS)]
-        sums = _list(header.get("scan_sums"))
-        _require(len(sums) == _PAGE_SHARDS)
+        shards = [_pages(part(f"pages-{i}"), count) for i in range(_PAGE_SHARDS)]
         scan_shards = []
-        for i, (shard, crc) in enumerate(zip(shards, sums, strict=True)):
-            blob = blobs[f"scans-{i}"]
-            _require(zlib.crc32(blob) == crc)
-            scan_shard = _ScanShard(blob, path, crc)
+        for i, shard in enumerate(shards):
+            scan_shard = _ScanShard(folder, files[f"scans-{i}"])
             for source, page in shard.items():
                 page._scan = _SavedScan(scan_shard, source)
             scan_shards.append(scan_shard)
@@ -587,16 +603,16 @@ def load_state(config: SiteConfig) -> BuildState | None:
         state = BuildState(
             key=config_key(config),
             spare=spare,
-            docs={rel: _doc(doc) for rel, doc in _dict(json.loads(blobs["docs"])).items()},
+            docs={rel: _doc(doc) for rel, doc in _dict(part("docs")).items()},
             routes_sum=routes_sum,
             output_folders=_folder_times(header.get("output_folders")),
             spare_folders=_folder_times(header.get("spare_folders")),
-            templates=_templates(json.loads(blobs["templates"])),
-            static=_static(json.loads(blobs["static"])),
+            templates=_templates(part("templates")),
+            static=_static(part("static")),
             assets=assets,
-            outputs=_outputs(json.loads(blobs["outputs"])),
-            page_files=_page_file_stats(json.loads(blobs["page_files"])),
-            _blobs=blobs,
+            outputs=_outputs(part("outputs")),
+            page_files=_page_file_stats(part("page_files")),
+            _files=files,
             _shards=shards,
             _scan_shards=scan_shards,
         )
@@ -614,8 +630,8 @@ def written_files(config: SiteConfig) -> frozenset[str]:
     """The files the last build wrote into the output, whatever else changed since
     (empty when no state tells)."""
     try:
-        _, blobs = _read_parts(config)
-        return _outputs(json.loads(blobs["outputs"]))
+        _, files = _read_header(config)
+        return _outputs(_read_part(config, files, "outputs"))
     except (OSError, _Invalid, ValueError, KeyError, TypeError, RecursionError):
         return frozenset()
 
@@ -625,20 +641,27 @@ def _page_json(page: PageState) -> list[object]:
 
 
 def save_state(config: SiteConfig, state: BuildState, previous: BuildState | None = None) -> None:
-    """Write the state atomically; a failure only costs the next build its head start.
+    """Write the state; a failure only costs the next build its head start.
 
-    ``previous`` is the state the build started from: parts equal to its own are
-    written as they were read. Raises :class:`UnusableState` when a saved scan
-    this state still holds fails its checks (the state is not written then).
+    ``previous`` is the state the build started from: parts equal to its own keep
+    their files. New parts are written first, then the header in one atomic step,
+    then the files no header names are removed. Raises :class:`UnusableState`
+    when a saved scan this state still holds fails its checks (nothing is written
+    then).
     """
     old = previous
-    blobs: dict[str, bytes] = {}
+    files: dict[str, str] = {}
+    new: dict[str, bytes] = {}  # file -> bytes, for the parts written anew
+
+    def put(name: str, blob: bytes) -> None:
+        file = files[name] = _part_file(name, blob)
+        new[file] = blob
 
     def part(name: str, unchanged: bool, value: Callable[[], object]) -> None:
-        if unchanged and old is not None and name in old._blobs:
-            blobs[name] = old._blobs[name]
+        if unchanged and old is not None and name in old._files:
+            files[name] = old._files[name]
         else:
-            blobs[name] = _encode(value())
+            put(name, _encode(value()))
 
     part(
         "templates",
@@ -663,32 +686,25 @@ def save_state(config: SiteConfig, state: BuildState, previous: BuildState | Non
     )
     old_shards = old._shards if old is not None else []
     old_scans = old._scan_shards if old is not None else []
-    sums = []
     for i, shard in enumerate(_page_shards(state.pages)):
-        was = old_shards[i] if i < len(old_shards) else None
-        unchanged = (
-            was is not None
-            and shard.keys() == was.keys()
-            and all(page is was[source] for source, page in shard.items())
-        )
+        was = old_shards[i] if i < len(old_shards) else {}
+        same_pages = old is not None and shard.keys() == was.keys()
+        unchanged = same_pages and all(page is was[source] for source, page in shard.items())
         part(f"pages-{i}", unchanged, lambda: {k: _page_json(p) for k, p in shard.items()})  # noqa: B023
         # A page resolved again keeps its saved scan: the scans' shard is unchanged
         # when every page in it still points into it.
         scans_were = old_scans[i] if i < len(old_scans) else None
-        scans_unchanged = (
-            was is not None
-            and shard.keys() == was.keys()
+        if (
+            same_pages
+            and scans_were is not None
             and all(
                 type(page._scan) is _SavedScan and page._scan.shard is scans_were
                 for page in shard.values()
             )
-        )
-        if scans_unchanged and scans_were is not None:
-            blobs[f"scans-{i}"] = scans_were._blob
-            sums.append(scans_were.crc)
+        ):
+            files[f"scans-{i}"] = scans_were.file
         else:
-            blob = blobs[f"scans-{i}"] = _encode({k: p.scan for k, p in shard.items()})
-            sums.append(zlib.crc32(blob))
+            put(f"scans-{i}", _encode({k: p.scan for k, p in shard.items()}))
     header = {
         "format": _FORMAT,
         "key": state.key,
@@ -696,12 +712,39 @@ def save_state(config: SiteConfig, state: BuildState, previous: BuildState | Non
         "routes_sum": state.routes_sum,
         "output_folders": state.output_folders,
         "spare_folders": state.spare_folders,
-        "scan_sums": sums,
-        "parts": [[name, len(blob)] for name, blob in blobs.items()],
+        "parts": files,
     }
-    data = b"".join([_encode(header), b"\n", *blobs.values()])
+    folder = _parts_folder(config)
     with contextlib.suppress(OSError):
-        atomic_write(state_path(config), data)
+        folder.mkdir(exist_ok=True)
+        for file, blob in new.items():
+            _write_part(folder / file, blob)
+        # The header last, durably: a crash before leaves the old state whole.
+        atomic_write(state_path(config), _encode(header))
+        _remove_parts(folder, set(files.values()))
+
+
+def _write_part(path: Path, blob: bytes) -> None:
+    """Write a part's file, replacing one of that name (which should hold the same
+    bytes, but may have been damaged). No fsync: a part lost to a crash makes the
+    state fail its checks (a full build), and the header naming it comes after."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(blob)
+    os.replace(tmp, path)
+
+
+# What save_state leaves in the parts' folder: part files, and the temporary
+# files of a save that was killed.
+_PART_OR_TEMP = re.compile(rf"(?:{_PART_FILE.pattern})(?:\.[0-9]+\.tmp)?")
+
+
+def _remove_parts(folder: Path, keep: set[str]) -> None:
+    """Remove the part files no header names any more (only files of the names
+    save_state gives: anything else in the folder is not pushgen's to remove)."""
+    for entry in os.scandir(folder):
+        if entry.name not in keep and _PART_OR_TEMP.fullmatch(entry.name) and entry.is_file():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)
 
 
 def _walk(

@@ -7,11 +7,12 @@ from __future__ import annotations
 import json
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pushgen.build import BuildResult, build_site
-from pushgen.build.incremental import _PAGE_SHARDS, load_state, state_path
+from pushgen.build.incremental import _PAGE_SHARDS, _part_file, load_state, state_path
 from pushgen.config import load_config
 from tests.build.test_incremental import MORE_PAGES, assert_same_as_full_build
 from tests.sites import SMALL_SITE, write_site
@@ -31,32 +32,31 @@ def rebuild(site: Path) -> BuildResult:
     return build_site(load_config(site), jobs=1)
 
 
-def read_state(site: Path) -> tuple[dict[str, object], dict[str, bytes]]:
-    data = state_path(load_config(site)).read_bytes()
-    line, _, rest = data.partition(b"\n")
-    header = json.loads(line)
-    blobs = {}
-    offset = 0
-    for name, length in header["parts"]:
-        blobs[name] = rest[offset : offset + length]
-        offset += length
-    return header, blobs
+def header_of(site: Path) -> dict[str, Any]:
+    value = json.loads(state_path(load_config(site)).read_bytes())
+    assert isinstance(value, dict)
+    return value
+
+
+def part_path(site: Path, name: str) -> Path:
+    return site / "._site.state.d" / str(header_of(site)["parts"][name])
+
+
+def put_part(site: Path, name: str, blob: bytes) -> None:
+    """Make ``blob`` the part ``name``, in a file named as save_state names it (as
+    someone who can write the state's folder can)."""
+    header = header_of(site)
+    file = _part_file(name, blob)
+    (site / "._site.state.d" / file).write_bytes(blob)
+    header["parts"][name] = file
+    state_path(load_config(site)).write_bytes(json.dumps(header).encode())
 
 
 def plant_scans(site: Path, shards: list[int], scan: object) -> None:
-    """Give every page of ``shards`` the scan ``scan``, with the lengths and CRCs
-    the header must have (as someone who writes the state file can)."""
-    header, blobs = read_state(site)
-    sums = list(header["scan_sums"])  # type: ignore[call-overload]
+    """Give every page of ``shards`` the scan ``scan``."""
     for i in shards:
-        pages = json.loads(blobs[f"scans-{i}"])
-        blobs[f"scans-{i}"] = json.dumps({source: scan for source in pages}).encode()
-        sums[i] = zlib.crc32(blobs[f"scans-{i}"])
-    header["scan_sums"] = sums
-    header["parts"] = [[name, len(blob)] for name, blob in blobs.items()]
-    state_path(load_config(site)).write_bytes(
-        json.dumps(header).encode() + b"\n" + b"".join(blobs.values())
-    )
+        pages = json.loads(part_path(site, f"scans-{i}").read_bytes())
+        put_part(site, f"scans-{i}", json.dumps({source: scan for source in pages}).encode())
 
 
 def shard_of(site: Path, source: str) -> int:
@@ -69,34 +69,55 @@ FORGED = [[["not", "a", "reference"]], [], 42]
 
 
 def every_shard(site: Path) -> list[int]:
-    header, _ = read_state(site)
-    return list(range(len(header["scan_sums"])))  # type: ignore[arg-type]
+    return list(range(_PAGE_SHARDS))
+
+
+def scan_files(site: Path) -> dict[str, str]:
+    return {k: v for k, v in header_of(site)["parts"].items() if k.startswith("scans-")}
 
 
 def test_a_rebuild_that_changed_nothing_decodes_no_saved_scan(site: Path, tmp_path: Path) -> None:
     plant_scans(site, every_shard(site), FORGED)
-    before = read_state(site)[1]
+    before = scan_files(site)
     result = rebuild(site)
     # A forged scan fails the moment it is decoded: none was.
     assert result.rendered == 0
     assert_same_as_full_build(site, result, tmp_path)
-    after = read_state(site)[1]
-    assert {k: v for k, v in after.items() if k.startswith("scans-")} == {
-        k: v for k, v in before.items() if k.startswith("scans-")
-    }
+    assert scan_files(site) == before
 
 
-def test_a_damaged_scan_shard_is_no_state(site: Path) -> None:
-    _, blobs = read_state(site)
-    path = state_path(load_config(site))
+def test_a_damaged_scan_file_is_refused_when_used(site: Path, tmp_path: Path) -> None:
+    # A byte changed that still decodes and checks: its hash no longer matches its name.
+    path = part_path(site, f"scans-{shard_of(site, 'plain.html')}")
     data = path.read_bytes()
-    scans = (
-        blobs["scans-0"]
-        if blobs["scans-0"] != b"{}"
-        else next(v for k, v in blobs.items() if k.startswith("scans-") and v != b"{}")
-    )
-    path.write_bytes(data.replace(scans, scans.replace(b"stylesheet", b"stylesheeT")))
-    assert load_state(load_config(site)) is None  # its CRC no longer matches
+    assert b"docs.css" in data
+    path.write_bytes(data.replace(b"docs.css", b"docs.cs5"))
+    assert load_state(load_config(site)) is not None
+    (site / "static" / "css" / "docs.css").write_text('@import "extra.css";\n')
+    (site / "static" / "css" / "extra.css").write_text("p { margin: 0 }\n")
+    result = rebuild(site)
+    assert result.rendered == ALL_PAGES
+    assert_same_as_full_build(site, result, tmp_path)
+
+
+def test_a_part_file_named_outside_the_folder_is_no_state(site: Path) -> None:
+    header = header_of(site)
+    header["parts"]["outputs"] = "../../outputs." + "0" * 24
+    state_path(load_config(site)).write_bytes(json.dumps(header).encode())
+    assert load_state(load_config(site)) is None
+
+
+def test_a_missing_part_file_is_no_state(site: Path) -> None:
+    part_path(site, "templates").unlink()
+    assert load_state(load_config(site)) is None
+
+
+def test_files_in_the_state_folder_that_are_not_parts_stay(site: Path) -> None:
+    mine = site / "._site.state.d" / "notes.txt"
+    mine.write_text("mine")
+    (site / "pages" / "about.html").write_text("<p>changed</p>")
+    rebuild(site)
+    assert mine.read_text() == "mine"
 
 
 def test_a_forged_scan_used_by_a_rebuild_means_a_full_build(site: Path, tmp_path: Path) -> None:
@@ -136,11 +157,6 @@ def test_a_forged_scan_beside_an_edited_page_leaves_no_state(site: Path, tmp_pat
 
 
 def test_an_asset_table_with_an_entry_twice_is_no_state(site: Path) -> None:
-    header, blobs = read_state(site)
-    assets = json.loads(blobs["assets"])
-    blobs["assets"] = json.dumps([*assets, assets[0]]).encode()
-    header["parts"] = [[name, len(blob)] for name, blob in blobs.items()]
-    state_path(load_config(site)).write_bytes(
-        json.dumps(header).encode() + b"\n" + b"".join(blobs.values())
-    )
+    assets = json.loads(part_path(site, "assets").read_bytes())
+    put_part(site, "assets", json.dumps([*assets, assets[0]]).encode())
     assert load_state(load_config(site)) is None
