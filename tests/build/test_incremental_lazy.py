@@ -160,3 +160,12 @@ def test_an_asset_table_with_an_entry_twice_is_no_state(site: Path) -> None:
     assets = json.loads(part_path(site, "assets").read_bytes())
     put_part(site, "assets", json.dumps([*assets, assets[0]]).encode())
     assert load_state(load_config(site)) is None
+
+
+@pytest.mark.parametrize("names", [[1], "ab", None])
+def test_a_template_naming_what_is_not_a_name_is_no_state(site: Path, names: object) -> None:
+    templates = json.loads(part_path(site, "templates").read_bytes())
+    first = next(iter(templates))
+    templates[first][4] = names
+    put_part(site, "templates", json.dumps(templates).encode())
+    assert load_state(load_config(site)) is None
