@@ -44,6 +44,7 @@ from ..model import Asset, Reference, ScanResult
 from ..precompress import precompress
 from ..runtime.encodings import CODINGS, COMPRESSIBLE
 from ..urls import document_url
+from .dependencies import pages_to_render, scan_templates
 from .existing import check_rules, read_existing_manifest
 from .graph import Resolver, apply_budget
 from .incremental import (
@@ -55,10 +56,8 @@ from .incremental import (
     UnusableState,
     config_key,
     load_state,
-    pages_to_render,
     save_state,
     scan_from_tuple,
-    scan_templates,
     state_path,
     written_files,
 )

@@ -8,13 +8,8 @@ import random
 
 import pytest
 
-from pushgen.build.incremental import (
-    ALL,
-    TemplateFile,
-    changed_templates,
-    pages_to_render,
-    template_closure,
-)
+from pushgen.build.dependencies import changed_templates, pages_to_render, template_closure
+from pushgen.build.incremental import ALL, TemplateFile
 from pushgen.build.render import Page
 
 
