@@ -200,9 +200,10 @@ def test_scale_bench_builds_in_a_child_and_reports_memory(tmp_path: Path) -> Non
     doc = tmp_path / "performance.md"
     assert bench.main(["--pages", "40", "--shape", "small", "--markdown", str(doc)]) == 0
     rows = [line for line in doc.read_text().splitlines() if line.startswith("| 40 |")]
-    assert [row.split(" | ")[1] for row in rows] == ["full build", "one page", "no change"]
+    kinds = ["full build", "one page", "no change", "one page, spare"]
+    assert [row.split(" | ")[1] for row in rows] == kinds
     # One page edited: one rendered; nothing edited: none.
-    assert [row.split(" | ")[9] for row in rows] == ["40", "1", "0"]
+    assert [row.split(" | ")[9] for row in rows] == ["40", "1", "0", "1"]
 
 
 def test_the_slow_start_window_sends_ten_segments_then_doubles_per_round_trip() -> None:

@@ -1,10 +1,10 @@
 """What a build remembers between runs, so that the next one redoes only what changed.
 
-After a build, the state file next to the output (``.<output>.state``) holds:
+After a build, the state next to the output (``.<output>.state``, its parts in
+``.<output>.state.d/``) holds:
 
 * every template's size, mtime and content hash, and the templates it names
-  (``extends``, ``include``, ``import``, ``from``: found statically with
-  ``jinja2.meta``; a name computed at render time makes a page depend on all);
+  (see dependencies.py; a name computed at render time makes a page depend on all);
 * every static file's size and mtime, and the scan of each stylesheet and module;
 * per page: its HTML scan, the assets found for it (as indexes into one table), the
   output paths its resolution looked at, and the warnings it produced.
@@ -33,15 +33,11 @@ from itertools import chain
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import jinja2
-import jinja2.meta
-
 from ..config import SiteConfig
-from ..errors import Diagnostic
-from ..fsutil import atomic_write, walk_sources
+from ..errors import Diagnostic, PushgenError
+from ..fsutil import atomic_write
 from ..model import Asset, Reference, ScanResult
 from .graph import Doc, Found
-from .render import Page
 
 __all__ = [
     "ALL",
@@ -50,17 +46,16 @@ __all__ = [
     "PageState",
     "StaticFile",
     "TemplateFile",
+    "UnusableState",
     "config_key",
     "load_state",
     "save_state",
-    "scan_templates",
     "state_path",
-    "template_closure",
     "written_files",
 ]
 
 # Bump when the state's shape or the meaning of its contents changes.
-_FORMAT = 7
+_FORMAT = 8
 # A page depends on every template when one of its templates names another by
 # an expression (``{% include name %}``).
 ALL = "*"
@@ -138,7 +133,8 @@ class AssetTable:
     """Every distinct manifest entry once; pages refer to them by index."""
 
     assets: list[Asset] = field(default_factory=list)
-    _index: dict[Asset, int] = field(default_factory=dict)
+    # Made on first use: a rebuild that resolves no page again never looks one up.
+    _index: dict[Asset, int] | None = None
     # By id: the resolver hands out the same Asset object to every page that
     # reaches a stylesheet's reference, and an id lookup skips the dataclass's
     # __hash__ and __eq__. Each entry holds its asset, so its id stays its own.
@@ -148,6 +144,8 @@ class AssetTable:
         hit = self._by_id.get(id(asset))
         if hit is not None and hit[0] is asset:
             return hit[1]
+        if self._index is None:
+            self._index = {a: i for i, a in enumerate(self.assets)}
         number = self._index.get(asset)
         if number is None:
             number = self._index[asset] = len(self.assets)
@@ -156,11 +154,60 @@ class AssetTable:
         return number
 
 
+class UnusableState(PushgenError):
+    """The previous build's state failed its checks where the build first used it.
+
+    Parts of the state are decoded and checked only when a rebuild needs them (the
+    saved scans of pages resolved again); one that fails then is no state, as at
+    load: the build starts again as a full build (see pipeline.build_site).
+    """
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"{path}: the previous build's state does not validate; building everything"
+        )
+        self.path = path
+
+
+class _ScanShard:
+    """The saved scans of one shard of pages, read, decoded and checked on first
+    use: a rebuild reads the scans only of the pages it resolves again, and the
+    scans are most of the state (80% of its bytes at 10,000 pages)."""
+
+    __slots__ = ("_folder", "_scans", "file")
+
+    def __init__(self, folder: Path, file: str) -> None:
+        self._folder = folder
+        self.file = file  # its part file (see save_state), named by its hash
+        self._scans: dict[str, CompactScan] | None = None
+
+    def get(self, source: str) -> CompactScan:
+        if self._scans is None:
+            try:
+                blob = (self._folder / self.file).read_bytes()
+                _require(_part_file(self.file.partition(".")[0], blob) == self.file)
+                self._scans = _scan_shard(json.loads(blob))
+            except (OSError, _Invalid, ValueError, TypeError, RecursionError):
+                raise UnusableState(self._folder) from None
+        try:
+            return self._scans[source]
+        except KeyError:
+            raise UnusableState(self._folder) from None
+
+
+class _SavedScan(NamedTuple):
+    """A page's scan as the previous state holds it, not decoded yet."""
+
+    shard: _ScanShard
+    source: str
+
+
 @dataclass(slots=True)
 class PageState:
     """What the build knows of one page without rendering or scanning it again."""
 
-    scan: CompactScan
+    # The page's scan (compact), or where the previous state holds it: see ``scan``.
+    _scan: CompactScan | _SavedScan
     # The page's manifest entries in order, as indexes into the build's AssetTable.
     found: tuple[int, ...]
     touched: frozenset[str]
@@ -183,10 +230,19 @@ class PageState:
             tuple(_diagnostic_tuple(d) for d in diagnostics),
         )
 
+    @property
+    def scan(self) -> CompactScan:
+        """The page's compact scan; raises :class:`UnusableState` when the saved
+        one fails its checks."""
+        scan = self._scan
+        if type(scan) is _SavedScan:
+            return scan.shard.get(scan.source)
+        return scan
+
     def assets(self, table: AssetTable) -> tuple[Asset, ...]:
         """The page's manifest entries, in order."""
-        assets = table.assets
-        return tuple(assets[i] for i in self.found)
+        # map, not a generator: every page of a rebuild asks (10,000 tuples).
+        return tuple(map(table.assets.__getitem__, self.found))
 
     def diagnostic_list(self) -> list[Diagnostic]:
         return [_diagnostic(d) for d in self.diagnostics]
@@ -220,10 +276,11 @@ class BuildState:
     # Size and mtime of every page's output file as this build left it: a page
     # edited in the output afterwards is rendered again.
     page_files: dict[str, tuple[int, int]] = field(default_factory=dict)
-    # As loaded: the encoded parts, the pages of each shard, the number of assets.
-    # save_state writes the parts that did not change as they were read.
-    _blobs: dict[str, bytes] = field(default_factory=dict, repr=False, compare=False)
+    # As loaded: the parts' files, the pages of each shard, the number of assets.
+    # save_state keeps the files of the parts that did not change.
+    _files: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
     _shards: list[dict[str, PageState]] = field(default_factory=list, repr=False, compare=False)
+    _scan_shards: list[_ScanShard] = field(default_factory=list, repr=False, compare=False)
     _asset_count: int = field(default=0, repr=False, compare=False)
 
     def doc(self, relpath: str) -> Doc | None:
@@ -270,14 +327,18 @@ def state_path(config: SiteConfig) -> Path:
     return config.output.with_name(f".{config.output.name}.state")
 
 
-# The state file: one line of JSON (the header: what the build remembers beside
-# the pages, and the name and length of every part), then the parts, each JSON
-# on its own: the pages in shards by a hash of their source. A rebuild after a
-# small change encodes the shard of each page it changed and copies every other
-# part as it was read. JSON, not pickle: a pickle runs code when loaded, and
-# whoever can write the output's parent folder could have run theirs in the next
-# build (issue 11, item 6). Everything read is checked for shape and type as it
-# is decoded; a state that fails is no state (a full build, with the same result).
+# The state: a header file (``.OUTPUT.state``: one line of JSON, what the build
+# remembers beside the pages, and the file of every part) and the parts, each JSON
+# in a file of its own in ``.OUTPUT.state.d/``, named by its part and a hash of its
+# bytes: the pages in shards by a hash of their source, and apart from them the
+# pages' scans in shards of the same pages. A rebuild writes the parts it changed
+# (the shards of the pages it changed, say) and the header; every other part stays
+# the file it was, never read unless used. JSON, not pickle: a pickle runs code
+# when loaded, and whoever can write the output's parent folder could have run
+# theirs in the next build (issue 11, item 6). Everything read is checked for
+# shape and type as it is decoded; a state that fails is no state (a full build,
+# with the same result). The scans are read (and checked, their hash too) only for
+# the pages a rebuild resolves again; one that fails then is UnusableState.
 _PAGE_SHARDS = 64
 
 
@@ -390,32 +451,41 @@ def _only(values: Iterable[object], kind: type) -> None:
     _require(set(map(type, values)) <= {kind})
 
 
-_PAGE = frozenset({(list, list, list, list)})
+_PAGE = frozenset({(list, list, list)})
 _SCAN = frozenset({(list, list, str), (list, list, _NONE)})
 
 
 def _pages(data: object, assets: int) -> dict[str, PageState]:
-    """One shard of pages, checked a field at a time across all of them (a few
-    passes in C instead of dozens of Python steps a page)."""
+    """One shard of pages (without their scans: see _ScanShard), checked a field
+    at a time across all of them (a few passes in C instead of dozens of Python
+    steps a page)."""
     pages = _dict(data)
     entries = list(pages.values())
     _require({tuple(map(type, e)) for e in entries} <= _PAGE)
-    scans = [e[0] for e in entries]
-    _require({tuple(map(type, scan)) for scan in scans} <= _SCAN)
-    refs = chain.from_iterable([scan[0] for scan in scans])
-    _require({tuple(map(type, r)) for r in refs} <= _REFERENCE)
-    found = list(chain.from_iterable([e[1] for e in entries]))
+    found = list(chain.from_iterable([e[0] for e in entries]))
     _only(found, int)
     _require(not found or (min(found) >= 0 and max(found) < assets))
-    # touched (e[2]): only ever intersected with sets of paths; a stray value matches nothing.
+    # touched (e[1]): only ever intersected with sets of paths; a stray value matches nothing.
     return {
-        source: PageState(
-            [scan[0], _diagnostics(scan[1]), scan[2]],
-            tuple(e[1]),
-            frozenset(e[2]),
-            _diagnostics(e[3]),
-        )
-        for (source, e), scan in zip(pages.items(), scans, strict=True)
+        source: PageState(_NO_SCAN, tuple(e[0]), frozenset(e[1]), _diagnostics(e[2]))
+        for source, e in pages.items()
+    }
+
+
+# Where a page's saved scan goes until load_state points it at its shard.
+_NO_SCAN: CompactScan = ()
+
+
+def _scan_shard(data: object) -> dict[str, CompactScan]:
+    """One shard of saved scans, checked as _pages checks pages."""
+    scans = _dict(data)
+    values = list(scans.values())
+    _require({tuple(map(type, scan)) for scan in values} <= _SCAN)
+    refs = chain.from_iterable([scan[0] for scan in values])
+    _require({tuple(map(type, r)) for r in refs} <= _REFERENCE)
+    return {
+        source: [scan[0], _diagnostics(scan[1]), scan[2]]
+        for source, scan in zip(scans, values, strict=True)
     }
 
 
@@ -428,12 +498,15 @@ def _doc(data: object) -> tuple[CompactScan, str, str] | None:
 
 
 def _templates(data: object) -> dict[str, TemplateFile]:
-    out = {}
-    for name, value in _dict(data).items():
-        path, size, mtime_ns, digest, names = _fields(value, _TEMPLATE)
-        _only(names, str)
-        out[name] = TemplateFile(path, size, mtime_ns, digest, frozenset(names))
-    return out
+    """Checked a field at a time across all templates, as _pages does."""
+    templates = _dict(data)
+    values = list(templates.values())
+    _require({tuple(map(type, value)) for value in values} <= _TEMPLATE)
+    _only(chain.from_iterable([value[4] for value in values]), str)
+    return {
+        name: TemplateFile(path, size, mtime_ns, digest, frozenset(names))
+        for name, (path, size, mtime_ns, digest, names) in templates.items()
+    }
 
 
 def _static(data: object) -> dict[str, StaticFile]:
@@ -444,10 +517,9 @@ def _static(data: object) -> dict[str, StaticFile]:
 
 
 def _assets(data: object) -> AssetTable:
-    table = AssetTable([Asset(*_fields(fields, _ASSET)) for fields in _list(data)])
-    table._index = {asset: i for i, asset in enumerate(table.assets)}
-    _require(len(table._index) == len(table.assets))  # every entry once
-    return table
+    rows = [_fields(fields, _ASSET) for fields in _list(data)]
+    _require(len(set(rows)) == len(rows))  # every entry once
+    return AssetTable([Asset(*row) for row in rows])
 
 
 def _page_file_stats(data: object) -> dict[str, tuple[int, int]]:
@@ -466,32 +538,61 @@ def _outputs(data: object) -> frozenset[str]:
 _SPARE = re.compile(r"(?:[0-9a-f]{16})?")
 
 
-def _read_parts(config: SiteConfig) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """The header and the undecoded parts of the state file."""
+def _parts_folder(config: SiteConfig) -> Path:
+    path = state_path(config)
+    return path.with_name(f"{path.name}.d")
+
+
+# A part's file: its name, a dot, 24 hex digits of the BLAKE2b of its bytes.
+_PART_FILE = re.compile(
+    r"(?:templates|static|assets|outputs|docs|page_files|(?:pages|scans)-[0-9]+)\.[0-9a-f]{24}"
+)
+
+
+def _part_file(name: str, blob: bytes) -> str:
+    return f"{name}.{hashlib.blake2b(blob, digest_size=12).hexdigest()}"
+
+
+def _read_header(config: SiteConfig) -> tuple[dict[str, Any], dict[str, str]]:
+    """The header of the state and the file of every part (names checked: they
+    become paths)."""
     with open(state_path(config), "rb") as fh:
-        data = fh.read()
-    line, _, rest = data.partition(b"\n")
-    header = _dict(json.loads(line))
+        header = _dict(json.loads(fh.read()))
     _require(header.get("format") == _FORMAT)
-    blobs: dict[str, bytes] = {}
-    offset = 0
-    for name, length in _list(header.get("parts")):
-        _require(type(name) is str and type(length) is int and length >= 0)
-        blobs[name] = rest[offset : offset + length]
-        offset += length
-    _require(offset == len(rest))
-    return header, blobs
+    files = _dict(header.get("parts"))
+    _require(all(type(f) is str and _PART_FILE.fullmatch(f) for f in files.values()))
+    _require(all(f.partition(".")[0] == name for name, f in files.items()))
+    return header, files
+
+
+def _read_part(config: SiteConfig, files: dict[str, str], name: str) -> object:
+    return json.loads((_parts_folder(config) / files[name]).read_bytes())
 
 
 def load_state(config: SiteConfig) -> BuildState | None:
-    """The state of the last build of this site, or None when there is none to trust."""
+    """The state of the last build of this site, or None when there is none to trust.
+
+    The pages' scans are read and checked when first used (see _ScanShard), the
+    rest here.
+    """
+    folder = _parts_folder(config)
     try:
-        header, blobs = _read_parts(config)
+        header, files = _read_header(config)
         if header.get("key") != config_key(config):
             return None
-        assets = _assets(json.loads(blobs["assets"]))
+
+        def part(name: str) -> object:
+            return _read_part(config, files, name)
+
+        assets = _assets(part("assets"))
         count = len(assets.assets)
-        shards = [_pages(json.loads(blobs[f"pages-{i}"]), count) for i in range(_PAGE_SHARDS)]
+        shards = [_pages(part(f"pages-{i}"), count) for i in range(_PAGE_SHARDS)]
+        scan_shards = []
+        for i, shard in enumerate(shards):
+            scan_shard = _ScanShard(folder, files[f"scans-{i}"])
+            for source, page in shard.items():
+                page._scan = _SavedScan(scan_shard, source)
+            scan_shards.append(scan_shard)
         spare, routes_sum = header.get("spare"), header.get("routes_sum")
         if not isinstance(spare, str) or not isinstance(routes_sum, str):
             raise _Invalid
@@ -499,17 +600,18 @@ def load_state(config: SiteConfig) -> BuildState | None:
         state = BuildState(
             key=config_key(config),
             spare=spare,
-            docs={rel: _doc(doc) for rel, doc in _dict(json.loads(blobs["docs"])).items()},
+            docs={rel: _doc(doc) for rel, doc in _dict(part("docs")).items()},
             routes_sum=routes_sum,
             output_folders=_folder_times(header.get("output_folders")),
             spare_folders=_folder_times(header.get("spare_folders")),
-            templates=_templates(json.loads(blobs["templates"])),
-            static=_static(json.loads(blobs["static"])),
+            templates=_templates(part("templates")),
+            static=_static(part("static")),
             assets=assets,
-            outputs=_outputs(json.loads(blobs["outputs"])),
-            page_files=_page_file_stats(json.loads(blobs["page_files"])),
-            _blobs=blobs,
+            outputs=_outputs(part("outputs")),
+            page_files=_page_file_stats(part("page_files")),
+            _files=files,
             _shards=shards,
+            _scan_shards=scan_shards,
         )
     except (OSError, _Invalid, ValueError, KeyError, TypeError, RecursionError):
         # Missing, from another version, damaged or forged: a full build. (ValueError:
@@ -525,30 +627,38 @@ def written_files(config: SiteConfig) -> frozenset[str]:
     """The files the last build wrote into the output, whatever else changed since
     (empty when no state tells)."""
     try:
-        _, blobs = _read_parts(config)
-        return _outputs(json.loads(blobs["outputs"]))
+        _, files = _read_header(config)
+        return _outputs(_read_part(config, files, "outputs"))
     except (OSError, _Invalid, ValueError, KeyError, TypeError, RecursionError):
         return frozenset()
 
 
 def _page_json(page: PageState) -> list[object]:
-    return [page.scan, page.found, sorted(page.touched), page.diagnostics]
+    return [page.found, sorted(page.touched), page.diagnostics]
 
 
 def save_state(config: SiteConfig, state: BuildState, previous: BuildState | None = None) -> None:
-    """Write the state atomically; a failure only costs the next build its head start.
+    """Write the state; a failure only costs the next build its head start.
 
-    ``previous`` is the state the build started from: parts equal to its own are
-    written as they were read.
+    ``previous`` is the state the build started from: parts equal to its own keep
+    their files. New parts are written first, then the header in one atomic step,
+    then the files no header names are removed. Raises :class:`UnusableState`
+    when a saved scan this state still holds fails its checks (nothing is written
+    then).
     """
     old = previous
-    blobs: dict[str, bytes] = {}
+    files: dict[str, str] = {}
+    new: dict[str, bytes] = {}  # file -> bytes, for the parts written anew
+
+    def put(name: str, blob: bytes) -> None:
+        file = files[name] = _part_file(name, blob)
+        new[file] = blob
 
     def part(name: str, unchanged: bool, value: Callable[[], object]) -> None:
-        if unchanged and old is not None and name in old._blobs:
-            blobs[name] = old._blobs[name]
+        if unchanged and old is not None and name in old._files:
+            files[name] = old._files[name]
         else:
-            blobs[name] = _encode(value())
+            put(name, _encode(value()))
 
     part(
         "templates",
@@ -572,14 +682,26 @@ def save_state(config: SiteConfig, state: BuildState, previous: BuildState | Non
         lambda: state.page_files,
     )
     old_shards = old._shards if old is not None else []
+    old_scans = old._scan_shards if old is not None else []
     for i, shard in enumerate(_page_shards(state.pages)):
-        was = old_shards[i] if i < len(old_shards) else None
-        unchanged = (
-            was is not None
-            and shard.keys() == was.keys()
-            and all(page is was[source] for source, page in shard.items())
-        )
+        was = old_shards[i] if i < len(old_shards) else {}
+        same_pages = old is not None and shard.keys() == was.keys()
+        unchanged = same_pages and all(page is was[source] for source, page in shard.items())
         part(f"pages-{i}", unchanged, lambda: {k: _page_json(p) for k, p in shard.items()})  # noqa: B023
+        # A page resolved again keeps its saved scan: the scans' shard is unchanged
+        # when every page in it still points into it.
+        scans_were = old_scans[i] if i < len(old_scans) else None
+        if (
+            same_pages
+            and scans_were is not None
+            and all(
+                type(page._scan) is _SavedScan and page._scan.shard is scans_were
+                for page in shard.values()
+            )
+        ):
+            files[f"scans-{i}"] = scans_were.file
+        else:
+            put(f"scans-{i}", _encode({k: p.scan for k, p in shard.items()}))
     header = {
         "format": _FORMAT,
         "key": state.key,
@@ -587,130 +709,36 @@ def save_state(config: SiteConfig, state: BuildState, previous: BuildState | Non
         "routes_sum": state.routes_sum,
         "output_folders": state.output_folders,
         "spare_folders": state.spare_folders,
-        "parts": [[name, len(blob)] for name, blob in blobs.items()],
+        "parts": files,
     }
-    data = b"".join([_encode(header), b"\n", *blobs.values()])
+    folder = _parts_folder(config)
     with contextlib.suppress(OSError):
-        atomic_write(state_path(config), data)
+        folder.mkdir(exist_ok=True)
+        for file, blob in new.items():
+            _write_part(folder / file, blob)
+        # The header last, durably: a crash before leaves the old state whole.
+        atomic_write(state_path(config), _encode(header))
+        _remove_parts(folder, set(files.values()))
 
 
-def _walk(
-    root: Path, config: SiteConfig, skipped: list[Diagnostic] | None
-) -> Iterable[tuple[str, str, os.stat_result]]:
-    """(name as the loader knows it, path, stat) of every file of ``root`` that
-    belongs to the site; what does not goes into ``skipped`` as warnings."""
-    found = walk_sources(root, config.root)
-    if skipped is not None:
-        display = _display_root(root, config)
-        skipped.extend(Diagnostic(f"{display}{rel}", 0, 0, why) for rel, why in found.skipped)
-    return found.files
+def _write_part(path: Path, blob: bytes) -> None:
+    """Write a part's file, replacing one of that name (which should hold the same
+    bytes, but may have been damaged). No fsync: a part lost to a crash makes the
+    state fail its checks (a full build), and the header naming it comes after."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(blob)
+    os.replace(tmp, path)
 
 
-def _display_root(root: Path, config: SiteConfig) -> str:
-    try:
-        return f"{root.relative_to(config.root).as_posix()}/"
-    except ValueError:
-        return f"{root}/"
+# What save_state leaves in the parts' folder: part files, and the temporary
+# files of a save that was killed.
+_PART_OR_TEMP = re.compile(rf"(?:{_PART_FILE.pattern})(?:\.[0-9]+\.tmp)?")
 
 
-_PARSER = jinja2.Environment()
-# A tag that names templates: {% extends/include/import/from ... %}.
-_TAG = re.compile(r"\{%[-+]?\s*(?:extends|include|import|from)\b[^%]*%\}")
-# The same tag when it names them only by string literals (the usual case).
-_LITERAL_TAG = re.compile(
-    r"""\{%[-+]?\s*(?:extends|include|import|from)\s+(?P<names>(?:["'][^"']+["']\s*,?\s*)+|\[\s*(?:["'][^"']+["']\s*,?\s*)+\])"""
-    r"""(?:\s+(?:as\s+\w+|import\s+[\w\s,]+|ignore\s+missing|with(?:out)?\s+context))*\s*[-+]?%\}"""
-)
-_STRING = re.compile(r"""["']([^"']+)["']""")
-
-
-def _names(source: str) -> frozenset[str]:
-    """The templates ``source`` names. A regex reads the usual literal tags; anything
-    else goes to Jinja's parser (a tag in a comment only adds a dependency)."""
-    tags = _TAG.findall(source)
-    if not tags:
-        return frozenset()
-    literal = [_LITERAL_TAG.fullmatch(tag) for tag in tags]
-    if all(literal):
-        return frozenset(
-            name for match in literal if match for name in _STRING.findall(match.group("names"))
-        )
-    try:
-        found = jinja2.meta.find_referenced_templates(_PARSER.parse(source))
-        return frozenset(ALL if name is None else name for name in found)
-    except jinja2.TemplateSyntaxError:
-        # The render reports the error; until it is fixed, assume the worst.
-        return frozenset({ALL})
-
-
-def scan_templates(
-    config: SiteConfig,
-    previous: dict[str, TemplateFile],
-    skipped: list[Diagnostic] | None = None,
-) -> dict[str, TemplateFile]:
-    """Every template by loader name (pages first, as the loader searches), with what it names.
-
-    A file whose size and mtime match ``previous`` is not read again. Links out of
-    the site and special files are not templates (see fsutil.walk_sources); they
-    are reported in ``skipped``.
-    """
-    result: dict[str, TemplateFile] = {}
-    for root in (config.pages, config.templates):
-        for name, path, st in _walk(root, config, skipped):
-            if name in result:
-                continue  # shadowed: the loader finds the page of that name first
-            old = previous.get(name)
-            if (
-                old is not None
-                and old.path == path
-                and old.size == st.st_size
-                and old.mtime_ns == st.st_mtime_ns
-            ):
-                result[name] = old
-                continue
-            try:
-                data = Path(path).read_bytes()
-            except OSError:
-                continue
-            text = data.decode("utf-8", errors="replace")
-            result[name] = TemplateFile(
-                path, st.st_size, st.st_mtime_ns, hashlib.sha256(data).hexdigest(), _names(text)
-            )
-    return result
-
-
-def template_closure(name: str, templates: dict[str, TemplateFile]) -> frozenset[str]:
-    """``name`` and every template it reaches; contains :data:`ALL` when that is unknowable."""
-    seen: set[str] = set()
-    stack = [name]
-    while stack:
-        current = stack.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        template = templates.get(current)
-        if template is not None:
-            stack.extend(template.names - seen)
-    return frozenset(seen)
-
-
-def changed_templates(old: dict[str, TemplateFile], new: dict[str, TemplateFile]) -> set[str]:
-    """Names whose content changed, appeared or disappeared."""
-    changed = {name for name in new if name not in old or old[name].digest != new[name].digest}
-    changed.update(name for name in old if name not in new)
-    return changed
-
-
-def pages_to_render(
-    pages: list[Page], old: dict[str, TemplateFile], new: dict[str, TemplateFile]
-) -> set[str]:
-    """Sources of the pages whose output may differ from the last build's."""
-    changed = changed_templates(old, new)
-    if not changed:
-        return set()
-    result = set()
-    for page in pages:
-        closure = template_closure(page.source, new) | template_closure(page.source, old)
-        if ALL in closure or closure & changed:
-            result.add(page.source)
-    return result
+def _remove_parts(folder: Path, keep: set[str]) -> None:
+    """Remove the part files no header names any more (only files of the names
+    save_state gives: anything else in the folder is not pushgen's to remove)."""
+    for entry in os.scandir(folder):
+        if entry.name not in keep and _PART_OR_TEMP.fullmatch(entry.name) and entry.is_file():
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(entry.path)

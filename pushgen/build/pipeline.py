@@ -44,6 +44,7 @@ from ..model import Asset, Reference, ScanResult
 from ..precompress import precompress
 from ..runtime.encodings import CODINGS, COMPRESSIBLE
 from ..urls import document_url
+from .dependencies import pages_to_render, scan_templates
 from .existing import check_rules, read_existing_manifest
 from .graph import Resolver, apply_budget
 from .incremental import (
@@ -52,12 +53,11 @@ from .incremental import (
     CompactScan,
     PageState,
     TemplateFile,
+    UnusableState,
     config_key,
     load_state,
-    pages_to_render,
     save_state,
     scan_from_tuple,
-    scan_templates,
     state_path,
     written_files,
 )
@@ -192,17 +192,18 @@ def build_site(
     # A build allocates millions of small tuples and frees them together; the
     # cyclic collector's passes over them cost 8% of a 10,000-page build and find
     # nothing (a build makes no cycles worth collecting before it returns).
+    build = functools.partial(
+        _build, config, strict=strict, write=write, force=force, jobs=jobs, progress=progress
+    )
     try:
         with paused_gc():
-            return _build(
-                config,
-                strict=strict,
-                write=write,
-                force=force,
-                full=full,
-                jobs=jobs,
-                progress=progress,
-            )
+            try:
+                return build(full=full)
+            except UnusableState:
+                # A saved scan failed its checks where it was first used (the
+                # state is checked part by part, see incremental.py): no state,
+                # as when it fails at load. Nothing was swapped in yet.
+                return build(full=True)
     except OSError as exc:
         # A full disk, a read-only folder: one line saying so. Everything up to
         # the swap happens beside the output, so nothing was replaced yet (what
@@ -648,7 +649,13 @@ def _save(run: _Run, state: BuildState) -> None:
             raise OutputWriteError(str(schema_path), exc, replaced=True) from exc
     # A state older than the output is safe: it only makes the next
     # build redo work (every change is judged against it).
-    save_state(config, state, previous)
+    try:
+        save_state(config, state, previous)
+    except UnusableState:
+        # A saved scan of a page this build did not change failed its checks:
+        # with no state the next build is a full one.
+        with contextlib.suppress(FileNotFoundError):
+            state_path(config).unlink()
 
 
 def _precompress(

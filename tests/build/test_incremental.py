@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pushgen.build import BuildResult, build_site
-from pushgen.build.incremental import load_state
+from pushgen.build.incremental import BuildState, load_state
 from pushgen.config import load_config
 from pushgen.fsutil import OUTPUT_MARKER, OutputFolderError
 from tests.sites import SMALL_SITE, write_site
@@ -236,21 +236,31 @@ def test_a_corrupt_state_file_means_a_full_build(site: Path, tmp_path: Path) -> 
     assert_same_as_full_build(site, result, tmp_path)
 
 
+def pages_of(state: BuildState) -> dict[str, tuple[object, ...]]:
+    return {k: (p.scan, p.found, p.touched, p.diagnostics) for k, p in state.pages.items()}
+
+
 def test_a_rebuild_rewrites_the_state_of_what_it_changed_only(site: Path) -> None:
     config = load_config(site)
     before = load_state(config)
     assert before is not None
+    pages_before = pages_of(before)  # read now: the rebuild removes the files it replaces
     (site / "pages" / "p" / "3.html").write_text("<p>changed</p>")
     rebuild(site)
     after = load_state(config)
     assert after is not None
-    rewritten = {name for name, blob in after._blobs.items() if blob != before._blobs[name]}
+    rewritten = {name for name, file in after._files.items() if file != before._files[name]}
     shard = next(i for i, pages in enumerate(after._shards) if "p/3.html" in pages)
-    # page_files: the size and mtime of the page's new output file.
-    assert rewritten == {"templates", f"pages-{shard}", "page_files"}
-    assert after.pages["p/3.html"] != before.pages["p/3.html"]
-    assert {k: v for k, v in after.pages.items() if k != "p/3.html"} == {
-        k: v for k, v in before.pages.items() if k != "p/3.html"
+    # page_files: the size and mtime of the page's new output file; its scans'
+    # shard: the page's new scan (the other pages' scans as they were).
+    assert rewritten == {"templates", f"pages-{shard}", f"scans-{shard}", "page_files"}
+    # Only the files the header names are left.
+    folder = site / "._site.state.d"
+    assert {p.name for p in folder.iterdir()} == set(after._files.values())
+    pages_after = pages_of(after)
+    assert pages_after["p/3.html"] != pages_before["p/3.html"]
+    assert {k: v for k, v in pages_after.items() if k != "p/3.html"} == {
+        k: v for k, v in pages_before.items() if k != "p/3.html"
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import re
 import shutil
 from pathlib import Path
 
@@ -44,6 +45,13 @@ def full_build_of_a_copy(site: Path, tmp_path: Path) -> dict[str, bytes]:
     shutil.copytree(site, fresh, ignore=shutil.ignore_patterns("_site", "._site*", "push-*"))
     build_site(load_config(fresh), jobs=1, full=True)
     return snapshot(fresh)
+
+
+def part_file(site: Path, name: str) -> Path:
+    """The file of the state's part ``name`` (see incremental.save_state)."""
+    parts = header(site)["parts"]
+    assert isinstance(parts, dict)
+    return site / "._site.state.d" / str(parts[name])
 
 
 def header(site: Path) -> dict[str, object]:
@@ -120,23 +128,17 @@ def test_a_state_that_fails_to_validate_means_a_full_build(
     elif damage == "bad part lengths":
         rewrite_header(site, parts=[["templates", 10**9]])
     elif damage == "wrong types":
-        path.write_bytes(data.replace(b'"utf-8"', b"42"))
+        part = part_file(site, "page_files")
+        part.write_bytes(re.sub(rb"\[(\d+),", rb'["\1",', part.read_bytes(), count=1))
     elif damage == "escaping static path":
-        path.write_bytes(
-            data.replace(b'"static/css/site.css"', b'"static/../../../victim/keep.txt"')
+        part = part_file(site, "static")
+        part.write_bytes(
+            part.read_bytes().replace(
+                b'"static/css/site.css"', b'"static/../../../victim/keep.txt"'
+            )
         )
     elif damage == "asset index out of range":
-        line, _, rest = data.partition(b"\n")
-        parts = json.loads(line)["parts"]
-        offset = 0
-        blobs = {}
-        for name, length in parts:
-            blobs[name] = rest[offset : offset + length]
-            offset += length
-        blobs["assets"] = b"[]"
-        rewrite_header(site, parts=[[name, len(blob)] for name, blob in blobs.items()])
-        line = state_file(site).read_bytes().partition(b"\n")[0]
-        path.write_bytes(line + b"\n" + b"".join(blobs.values()))
+        part_file(site, "assets").write_bytes(b"[]")
     else:
         path.write_bytes(b"[" * 100_000 + b"]" * 100_000)
     assert load_state(load_config(site)) is None
