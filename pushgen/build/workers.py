@@ -14,13 +14,16 @@ import ctypes
 import gc
 import multiprocessing
 import os
+import pickle
 import signal
 import sys
+import threading
 import time
 from collections.abc import Callable, Generator, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import Generic, NoReturn, TypeVar, cast
 
 from ..config import SiteConfig
 from ..errors import Diagnostic
@@ -32,6 +35,7 @@ from .render import Page, Renderer, RenderError
 from .staging import held_locks
 
 Progress = Callable[[int, int], None]
+T = TypeVar("T")
 
 
 def _die_with_parent() -> None:
@@ -51,16 +55,21 @@ _worker_pages: list[Page] = []
 _worker_staging: Path | None = None
 
 
-def _init_worker(
-    spawned: tuple[SiteConfig, list[Page], list[Page], Path | None] | None,
-) -> None:
-    global _worker_renderer, _worker_pages, _worker_staging
-    # A forked worker shares the build lock's open file; closing its copy means
-    # only the build holds the lock. And a worker must not outlive a killed build.
+def _detach() -> None:
+    """In a forked process: let go of the build's lock and die with the build."""
+    # A forked process shares the build lock's open file; closing its copy means
+    # only the build holds the lock. And it must not outlive a killed build.
     for fd in held_locks:
         with contextlib.suppress(OSError):
             os.close(fd)
     _die_with_parent()
+
+
+def _init_worker(
+    spawned: tuple[SiteConfig, list[Page], list[Page], Path | None] | None,
+) -> None:
+    global _worker_renderer, _worker_pages, _worker_staging
+    _detach()
     if spawned is not None:
         config, all_pages, pages, staging = spawned
         _worker_renderer = Renderer(config, all_pages)
@@ -263,7 +272,8 @@ def render_pages(
     staging: Path | None,
     jobs: int | None,
     progress: Progress | None,
-    side_work: Callable[[], None],
+    side_work: Callable[[], T] | None,
+    side_done: Callable[[T], None],
 ) -> Generator[list[PageOutcome], None, None]:
     """Render ``pages`` (``url_for`` knows ``all_pages``); yield their outcomes in batches, in order.
 
@@ -272,10 +282,12 @@ def render_pages(
     this process may use. The caller takes the batches as they come: from a pool,
     one per chunk while later chunks still render.
 
-    ``side_work`` (copying static files: I/O, and sendfile releases the GIL) runs
-    while pages render: in a thread beside a serial render, or in this process
-    once the workers are forked (forking while a thread runs could deadlock them).
-    It has finished when the first batch is yielded.
+    ``side_work`` (copying and precompressing the static files: it only reads the
+    site and writes files nothing else writes) runs while pages render, and its
+    result goes to ``side_done`` before the last batch is yielded: in a forked
+    process beside a serial render when there is a core for it, in this process
+    once the workers are forked (forking while a thread runs could deadlock them),
+    or first on one core.
     """
     total = len(pages)
     renderer = Renderer(config, all_pages)
@@ -289,10 +301,120 @@ def render_pages(
         workers, done = _probe(renderer, staging, pages, available)
     if workers <= 1:
         rest = list(enumerate(pages))[len(done) :]
-        yield done + _render_here(renderer, staging, rest, available, progress, side_work)
+        side = _SideWork(side_work, side_done)
+        yield done + _render_here(renderer, staging, rest, available, progress, side)
         return
     spawn = None if os.name == "posix" else (config, all_pages, pages, staging)
-    yield from _render_in_pool(renderer, pages, staging, done, workers, progress, side_work, spawn)
+    side = _SideWork(side_work, side_done)
+    yield from _render_in_pool(renderer, pages, staging, done, workers, progress, side, spawn)
+
+
+class _SideWork(Generic[T]):
+    """The side work of a render (see render_pages), run here or in a forked process."""
+
+    def __init__(self, work: Callable[[], T] | None, done: Callable[[T], None]) -> None:
+        self._work, self._done = work, done
+
+    def here(self) -> None:
+        """Run it in this process."""
+        if self._work is not None:
+            self._done(self._work())
+
+    @contextlib.contextmanager
+    def beside(self) -> Iterator[Callable[[], None]]:
+        """Start it in a forked process; the block calls the function yielded to wait for it.
+
+        A process, not a thread: the copying is thousands of system calls, each
+        giving the GIL up and waiting up to the switch interval (5 ms) to get it
+        back from the rendering (a thread's copy of 2,000 files took as long as
+        rendering 1,000 pages and slowed it), and brotli holds the GIL while it
+        compresses. Leaving the block early (an error, an interrupt) kills it.
+        """
+        if self._work is None or not _can_fork():
+            self.here()
+            yield lambda: None
+            return
+        child = _Forked(self._work)
+        try:
+            yield lambda: self._done(child.result())
+        finally:
+            child.kill()
+
+
+def _can_fork() -> bool:
+    # Not beside other threads (the --watch server's): a forked child inherits
+    # their locks as they were, held or not.
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+class _Forked(Generic[T]):
+    """``work()`` run in a forked child; its result (or exception) comes back pickled on a pipe."""
+
+    def __init__(self, work: Callable[[], T]) -> None:
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            os.close(read)
+            _run_child(work, write)
+        os.close(write)
+        self._pid: int | None = pid
+        self._read = read
+
+    def result(self) -> T:
+        """Wait for the child; return what ``work`` returned, or raise what it raised."""
+        chunks = []
+        try:
+            while chunk := os.read(self._read, 1 << 16):
+                chunks.append(chunk)
+        finally:
+            status = self._reap()
+        if not chunks:
+            raise ChildProcessError(
+                f"the process copying the static files ended without a result ({_describe(status)})"
+            )
+        ok, value = pickle.loads(b"".join(chunks))
+        if not ok:
+            raise value
+        return cast(T, value)
+
+    def kill(self) -> None:
+        """Stop the child (when it still runs) and reap it."""
+        if self._pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGKILL)
+            self._reap()
+
+    def _reap(self) -> int:
+        os.close(self._read)
+        pid, self._pid = self._pid, None
+        assert pid is not None
+        return os.waitpid(pid, 0)[1]
+
+
+def _run_child(work: Callable[[], object], pipe: int) -> NoReturn:
+    code = 1
+    try:
+        _detach()
+        try:
+            outcome: tuple[bool, object] = (True, work())
+        except Exception as exc:  # sent to the build, which raises it
+            outcome = (False, exc)
+        try:
+            data = pickle.dumps(outcome)
+        except Exception as exc:  # an exception that does not pickle: its text does
+            data = pickle.dumps((False, ChildProcessError(f"{type(exc).__name__}: {exc}")))
+        view = memoryview(data)
+        while view:
+            view = view[os.write(pipe, view) :]
+        code = 0
+    finally:
+        os._exit(code)  # never the parent's cleanup (its finally blocks, atexit)
+
+
+def _describe(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"
 
 
 def _render_here(
@@ -301,33 +423,23 @@ def _render_here(
     indexed: list[tuple[int, Page]],
     available: int,
     progress: Progress | None,
-    side_work: Callable[[], None],
+    side: _SideWork[T],
 ) -> list[PageOutcome]:
-    """Render in this process, writing (and copying the static files) in a thread when there is a core for it."""
+    """Render in this process; the side work beside it in another process when there is a core for it.
+
+    Pages are written here, as they render: a write is three system calls, a
+    few tens of microseconds a page, less than handing it to anything else.
+    """
     total = (indexed[-1][0] + 1) if indexed else 0
     if staging is not None:
         for directory in sorted({(staging / p.output).parent for _, p in indexed}):
             directory.mkdir(parents=True, exist_ok=True)
     if available < 2:
-        # On one core a thread for the I/O only adds switches between the two
-        # (0.35 s of a 2.4 s build of 1,000 pages under taskset): all in turn.
-        side_work()
+        side.here()  # on one core, all in turn
         return _render_serially(renderer, staging, indexed, _write_new, progress, total=total)
-    # Writing is I/O too: pages go to the same thread as the static files, so
-    # rendering never waits on the disk. Directories are made up front (no two
-    # threads race for them).
-    io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pushgen-io")
-    pending: list[Future[object]] = [io.submit(side_work)]
-
-    def write(target: Path, data: bytes) -> None:
-        pending.append(io.submit(_write_new, target, data))
-
-    try:
-        outcomes = _render_serially(renderer, staging, indexed, write, progress, total=total)
-    finally:
-        io.shutdown(wait=True)
-    for future in pending:
-        future.result()  # re-raise a failed write or copy here
+    with side.beside() as wait:
+        outcomes = _render_serially(renderer, staging, indexed, _write_new, progress, total=total)
+        wait()
     return outcomes
 
 
@@ -338,7 +450,7 @@ def _render_in_pool(
     done: list[PageOutcome],
     workers: int,
     progress: Progress | None,
-    side_work: Callable[[], None],
+    side: _SideWork[T],
     spawn: tuple[SiteConfig, list[Page], list[Page], Path | None] | None,
 ) -> Iterator[list[PageOutcome]]:
     """Render the pages after ``done`` on ``workers`` forked processes; copy the static files meanwhile.
@@ -358,7 +470,7 @@ def _render_in_pool(
     )
     try:
         futures = [pool.submit(_render_chunk, start, stop) for start, stop in bounds]
-        side_work()  # after the fork: the workers are running
+        side.here()  # after the fork: the workers are running
         yield done
         finished = first
         for future in futures:
