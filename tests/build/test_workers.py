@@ -10,6 +10,8 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 import pytest
@@ -173,3 +175,12 @@ def test_a_build_that_stops_early_stops_its_side_process(tmp_path: Path) -> None
         raise KeyboardInterrupt
     with pytest.raises(ProcessLookupError):  # killed and reaped: no such process
         os.kill(int(pid_file.read_text()), 0)
+
+
+def test_a_failed_side_work_in_a_pool_worker_raises_its_error_in_the_build() -> None:
+    side: _SideWork[None] = _SideWork(_full_disk, print)
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        future = side.submit(pool, forked=False)
+        with pytest.raises(OSError) as info:
+            side.collect(future)
+    assert info.value.errno == errno.ENOSPC
