@@ -17,7 +17,14 @@ from pathlib import Path
 import pytest
 
 from pushgen.build import build_site
-from pushgen.build.workers import POOL_START_S, _SideWork, choose_workers
+from pushgen.build.workers import (
+    MAX_CHUNK,
+    MIN_CHUNK,
+    POOL_START_S,
+    _SideWork,
+    choose_workers,
+    chunks,
+)
 from pushgen.config import load_config
 from pushgen.errors import BuildError
 from tests.sites import SMALL_SITE, write_site
@@ -184,3 +191,16 @@ def test_a_failed_side_work_in_a_pool_worker_raises_its_error_in_the_build() -> 
         with pytest.raises(OSError) as info:
             side.collect(future)
     assert info.value.errno == errno.ENOSPC
+
+
+@pytest.mark.parametrize(
+    ("first", "total", "workers"), [(0, 10_000, 2), (33, 1_000, 2), (5, 100, 3), (0, 17, 2)]
+)
+def test_chunks_cover_every_page_once_and_end_short(first: int, total: int, workers: int) -> None:
+    bounds = chunks(first, total, workers)
+    assert [start for start, _ in bounds] == [first] + [stop for _, stop in bounds[:-1]]
+    assert bounds[-1][1] == total
+    sizes = [stop - start for start, stop in bounds]
+    assert max(sizes) <= MAX_CHUNK
+    assert sizes == sorted(sizes, reverse=True)  # shrinking
+    assert sizes[-1] <= MIN_CHUNK  # the main process resolves little alone at the end
