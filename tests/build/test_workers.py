@@ -21,6 +21,7 @@ from pushgen.build.workers import (
     MAX_CHUNK,
     MIN_CHUNK,
     POOL_START_S,
+    _page_writer,
     _SideWork,
     choose_workers,
     chunks,
@@ -204,3 +205,26 @@ def test_chunks_cover_every_page_once_and_end_short(first: int, total: int, work
     assert max(sizes) <= MAX_CHUNK
     assert sizes == sorted(sizes, reverse=True)  # shrinking
     assert sizes[-1] <= MIN_CHUNK  # the main process resolves little alone at the end
+
+
+def test_the_page_writer_writes_every_page_in_another_process(tmp_path: Path) -> None:
+    pages = {tmp_path / f"{i}.html": f"<p>{i}</p>".encode() * i for i in range(300)}
+    with _page_writer(True) as write:
+        for target, data in pages.items():
+            write(target, data)
+    assert {p: p.read_bytes() for p in tmp_path.iterdir()} == pages
+
+
+def test_a_page_the_writer_cannot_write_stops_the_build_with_its_path(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder" / "index.html"
+    with pytest.raises(FileNotFoundError) as info, _page_writer(True) as write:
+        write(tmp_path / "a.html", b"a")
+        write(missing, b"b")
+    assert info.value.filename == str(missing)
+
+
+def test_the_page_writer_never_overwrites_a_file(tmp_path: Path) -> None:
+    (tmp_path / "theirs.html").write_bytes(b"not pushgen's")
+    with pytest.raises(FileExistsError), _page_writer(True) as write:
+        write(tmp_path / "theirs.html", b"ours")
+    assert (tmp_path / "theirs.html").read_bytes() == b"not pushgen's"
