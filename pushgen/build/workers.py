@@ -323,13 +323,12 @@ def render_pages(
         workers = 1
     else:
         workers, done = _probe(renderer, staging, pages, available)
+    side = _SideWork(side_work, side_done)
     if workers <= 1:
         rest = list(enumerate(pages))[len(done) :]
-        side = _SideWork(side_work, side_done)
         yield done + _render_here(renderer, staging, rest, available, progress, side)
         return
     spawn = None if os.name == "posix" else (config, all_pages, pages, staging)
-    side = _SideWork(side_work, side_done)
     yield from _render_in_pool(renderer, pages, staging, done, workers, progress, side, spawn)
 
 
@@ -402,10 +401,11 @@ class _Forked(Generic[T]):
     def __init__(self, work: Callable[[], T], what: str) -> None:
         self._what = what  # for the error when it ends without a result
         read, write = os.pipe()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the child: never returns
             os.close(read)
-            _run_child(work, write)
+            _run_child(work, write, parent)
         os.close(write)
         self._pid: int | None = pid
         self._read = read
@@ -441,10 +441,12 @@ class _Forked(Generic[T]):
         return os.waitpid(pid, 0)[1]
 
 
-def _run_child(work: Callable[[], object], pipe: int) -> NoReturn:
+def _run_child(work: Callable[[], object], pipe: int, parent: int) -> NoReturn:
     code = 1
     try:
         _detach()
+        if os.getppid() != parent:
+            os._exit(1)  # the build died before _detach asked to die with it
         try:
             outcome: tuple[bool, object] = (True, work())
         except Exception as exc:  # sent to the build, which raises it
@@ -512,6 +514,9 @@ def _page_writer(needed: bool) -> Iterator[Callable[[Path, bytes], object]]:
         fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, 1 << 20)
     try:
         child = _Forked(functools.partial(_write_pages_from, read, write), "writing the pages")
+    except BaseException:
+        os.close(write)
+        raise
     finally:
         os.close(read)
     pipe = os.fdopen(write, "wb", buffering=1 << 16)
