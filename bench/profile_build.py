@@ -8,9 +8,11 @@ Times, as medians over ``--rounds`` full builds of bench/shapes.py's default sit
   reads a file);
 * the build's phases as ``BuildResult.phases`` times them (pushgen/build/pipeline.py
   PHASES): reading, state, staging, choosing pages, rendering (render, write and
-  scan every page, in workers or here), copying static files (beside rendering, so
-  inside its time), resolving (stylesheets, modules, every page's assets), the
-  manifest, precompressing, the swap and saving the state;
+  scan every page, in workers or here), listing the static files and planning
+  their copy (the copy and the precompression run beside the rendering: in a
+  forked process with -j1, in a worker of a pool, so inside its time), resolving
+  (stylesheets, modules, every page's assets), the manifest, accounting for the
+  precompressed siblings, the swap and saving the state;
 * the rendering split, in one process over the same pages: Jinja2 rendering, lxml
   parsing alone, and pushgen's HTML scan (its own lxml parse and the walk over it).
 
@@ -133,8 +135,9 @@ def main(argv: list[str] | None = None) -> int:
         put_block(
             args.markdown,
             "profile_build",
-            f"`{command}` ({cores()} cores; static copying runs beside rendering, inside its "
-            f"time; the one-process rows split the rendering's work, measured apart):\n\n{text}",
+            f"`{command}` ({cores()} cores; static copying and precompression run beside "
+            f"rendering, inside its time; the one-process rows split the rendering's work, "
+            f"measured apart):\n\n{text}",
         )
     return 0
 

@@ -41,7 +41,7 @@ from ..manifest import (
 from ..manifest.schema import schema_text
 from ..manifest.yamlsafe import paused_gc
 from ..model import Asset, Reference, ScanResult
-from ..precompress import precompress
+from ..precompress import Precompressed
 from ..runtime.encodings import CODINGS, COMPRESSIBLE
 from ..urls import document_url
 from .dependencies import pages_to_render, scan_templates
@@ -84,6 +84,7 @@ from .static import (
     StaticCopy,
     StaticFiles,
     copy_static,
+    stage_static,
     static_sources,
     update_static,
 )
@@ -238,7 +239,9 @@ class _Run:
     # None when the staging folder starts empty.
     spare_missing: set[str] | None = None
     render: list[Page] = field(default_factory=list)  # the pages this build renders
-    static: StaticCopy | None = None  # set by _copy_static_files, beside the rendering
+    static: StaticCopy | None = None  # set by _copy_static_files, before the rendering
+    # The static files' .br/.gz siblings, written beside the rendering (see stage_static).
+    packed: Precompressed | None = None
     phases: dict[str, float] = field(default_factory=dict)  # see BuildResult.phases
 
     @contextlib.contextmanager
@@ -292,7 +295,8 @@ def _build(
                 run.staging,
                 run.jobs,
                 progress,
-                side_work=functools.partial(_copy_static_files, run),
+                side_work=_copy_static_files(run),
+                side_done=functools.partial(_set_packed, run),
             )
             # Rendering runs as _resolve takes its batches (see _Scans): the
             # time spent waiting for them counts as "render", not "resolve".
@@ -388,17 +392,27 @@ def _choose_pages(run: _Run) -> None:
             unlink(staging / page.output)  # a hard link to the live output's file
 
 
-def _copy_static_files(run: _Run) -> None:
-    """Copy the static files into the staging folder (the side work beside the rendering)."""
+def _copy_static_files(run: _Run) -> Callable[[], Precompressed] | None:
+    """List the static files and plan their copy into the staging folder.
+
+    Returns the copying and precompressing, which render_pages runs beside the
+    rendering (None when nothing is written).
+    """
     config, staging, previous = run.config, run.staging, run.previous
     with run.phase("static"):
         if staging is None:
             files, stats, folders, skipped = static_sources(config)
             run.static = (files, stats, set(), folders, skipped)
-        elif previous is not None and run.spare_missing is not None:
-            run.static = update_static(config, staging, previous.static, run.spare_missing)
+            return None
+        if previous is not None and run.spare_missing is not None:
+            run.static, copies = update_static(config, staging, previous.static, run.spare_missing)
         else:
-            run.static = copy_static(config, staging)
+            run.static, copies = copy_static(config, staging)
+    return functools.partial(stage_static, copies, staging, _compressible(run.static[1]))
+
+
+def _set_packed(run: _Run, packed: Precompressed) -> None:
+    run.packed = packed
 
 
 class _Scans:
@@ -580,7 +594,7 @@ def _publish(run: _Run, resolved: _Resolved, result: BuildResult) -> None:
     staging, state = run.staging, resolved.state
     assert staging is not None and run.static is not None
     with run.phase("precompress"):
-        siblings, recompressed = _precompress(run, staging, _compressible(run.static[1]))
+        siblings, recompressed = _precompress(run, staging)
     state.outputs |= siblings
     with run.phase("swap"):
         _swap(run, state, result.manifest_text, recompressed)
@@ -658,21 +672,18 @@ def _save(run: _Run, state: BuildState) -> None:
             state_path(config).unlink()
 
 
-def _precompress(
-    run: _Run, staging: Path, static: Iterable[str]
-) -> tuple[frozenset[str], set[str]]:
-    """Brotli and gzip siblings of the static text files, for the server to pick by
-    Accept-Encoding (pushgen/precompress.py); pages are left out, since compressing
-    thousands of them at brotli's best level would cost more than the whole build.
+def _precompress(run: _Run, staging: Path) -> tuple[frozenset[str], set[str]]:
+    """Account for the brotli and gzip siblings of the static text files, written beside
+    the rendering (static.stage_static, pushgen/precompress.py) for the server to pick by
+    Accept-Encoding; pages are left out, since compressing thousands of them at brotli's
+    best level would cost more than the whole build.
 
     Returns the siblings the output now holds (they are pushgen's files) and those
     written or removed here (for the spare). A sibling a previous build wrote that is
     no longer worth keeping is removed, so the output holds only what the state names.
     """
-    try:
-        packed = precompress(staging, static)
-    except OSError as exc:
-        raise OutputWriteError(str(staging), exc, replaced=False) from exc
+    packed = run.packed
+    assert packed is not None  # render_pages hands the side work's result over
     for path, why in packed.skipped:
         run.diagnostics.append(Diagnostic(display_path(run.config.output / path), 0, 0, why))
     siblings = frozenset(packed.written) | frozenset(packed.up_to_date)

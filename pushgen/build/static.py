@@ -1,20 +1,18 @@
-"""The site's static files: listing them, and copying them into a staging folder."""
+"""The site's static files: listing them, and copying (and precompressing) them into a staging folder."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
 from ..config import SiteConfig
 from ..errors import Diagnostic
-from ..fsutil import (
-    walk_sources,
-)
+from ..fsutil import walk_sources
+from ..precompress import Precompressed, precompress
 from ..urls import url_path_to_relpath
-from .incremental import (
-    StaticFile,
-)
+from .incremental import StaticFile
 from .staging import remove_emptied_folders, unlink
 
 
@@ -45,15 +43,26 @@ def static_sources(config: SiteConfig) -> _StaticSources:
     return _StaticSources(files, stats, folders, skipped)
 
 
-def _copy_file(source: str, target: Path, stat: StaticFile) -> None:
-    """Copy ``source`` to the new file ``target`` with the mtime ``stat`` recorded.
+class Copy(NamedTuple):
+    """One static file to put into the staging folder: copied, or hard-linked."""
+
+    source: str
+    target: str
+    mtime_ns: int  # the source's: the next build compares it
+    # A hard link of the live output's own file (which pushgen wrote: the last build's
+    # copy, unchanged since) rather than a copy. Never a link of the site's source: a
+    # server or tool editing the output in place would edit the site.
+    link: bool = False
+
+
+def _copy_file(source: str, target: str, mtime_ns: int) -> None:
+    """Copy ``source`` to the new file ``target`` with the modification time ``mtime_ns``.
 
     sendfile(2) between two descriptors and the mtime set through the descriptor:
-    the fewest system calls and Python steps per file (a site has thousands, and
-    their copying runs beside the rendering). Only the mtime matters to the next
-    build (it decides hard-link or copy), so the rest of the metadata is not
-    copied. O_EXCL: the staging folder shares files with the live output, and a
-    file that exists must never be written into.
+    the fewest system calls and Python steps per file (a site has thousands).
+    Only the mtime matters to the next build (it decides hard-link or copy), so
+    the rest of the metadata is not copied. O_EXCL: the staging folder shares
+    files with the live output, and a file that exists must never be written into.
     """
     src = os.open(source, os.O_RDONLY | os.O_CLOEXEC)
     try:
@@ -62,11 +71,33 @@ def _copy_file(source: str, target: Path, stat: StaticFile) -> None:
             offset = 0
             while sent := os.sendfile(dst, src, offset, 1 << 30):
                 offset += sent
-            os.utime(dst, ns=(stat.mtime_ns, stat.mtime_ns))
+            os.utime(dst, ns=(mtime_ns, mtime_ns))
         finally:
             os.close(dst)
     finally:
         os.close(src)
+
+
+def put_files(copies: Iterable[Copy]) -> None:
+    """Make the planned copies and links (see :func:`copy_static`)."""
+    for copy in copies:
+        if copy.link:
+            os.link(copy.source, copy.target)
+        else:
+            _copy_file(copy.source, copy.target, copy.mtime_ns)
+
+
+def stage_static(copies: list[Copy], staging: Path, compressible: list[str]) -> Precompressed:
+    """Put the static files into the staging folder, then write their ``.br``/``.gz`` siblings.
+
+    Both only read the site and write files of their own, so the build runs them
+    beside the rendering, in another process where a core is free (workers.py):
+    brotli at its best level holds the GIL while it compresses (measured with
+    brotli 1.2: two threads compressing use one core between them), so a thread
+    would not do.
+    """
+    put_files(copies)
+    return precompress(staging, compressible)
 
 
 # Files (source paths) and stats by output path, what was copied or removed, folders,
@@ -74,49 +105,54 @@ def _copy_file(source: str, target: Path, stat: StaticFile) -> None:
 StaticCopy = tuple[dict[str, str], dict[str, StaticFile], set[str], list[str], list[Diagnostic]]
 
 
-def copy_static(config: SiteConfig, staging: Path) -> StaticCopy:
-    """Copy ``SITE/static`` into a new staging folder; return its files, their stats, and what was copied.
+def copy_static(config: SiteConfig, staging: Path) -> tuple[StaticCopy, list[Copy]]:
+    """Plan ``SITE/static``'s copy into a new staging folder: its files, their stats, what is copied.
 
-    An unchanged file (same size and modification time as in the current output)
-    is hard-linked from the output instead of copied.
+    Makes the folders; returns the copies to make (:func:`put_files`), so that
+    they can be made beside the rendering. An unchanged file (same size and
+    modification time as in the current output) is hard-linked from the output
+    instead of copied.
     """
     files, stats, folders, skipped = static_sources(config)
     for folder in folders:
         (staging / folder).mkdir(parents=True, exist_ok=True)
     copied: set[str] = set()
+    copies: list[Copy] = []
     output = f"{config.output}{os.sep}"
     into = f"{staging}{os.sep}"
     for rel, stat in stats.items():  # plain strings: 20,000 files at 10,000 pages
         try:
             old = os.stat(output + rel)
             if old.st_size == stat.size and old.st_mtime_ns == stat.mtime_ns:
-                os.link(output + rel, into + rel)
+                copies.append(Copy(output + rel, into + rel, stat.mtime_ns, link=True))
                 continue
         except OSError:
             pass
-        _copy_file(files[rel], staging / rel, stat)
+        copies.append(Copy(files[rel], into + rel, stat.mtime_ns))
         copied.add(rel)
-    return files, stats, copied, folders, skipped
+    return (files, stats, copied, folders, skipped), copies
 
 
 def update_static(
     config: SiteConfig, staging: Path, previous: dict[str, StaticFile], missing: set[str]
-) -> StaticCopy:
-    """Bring the static files of a staging folder made from the spare up to date.
+) -> tuple[StaticCopy, list[Copy]]:
+    """Plan bringing the static files of a staging folder made from the spare up to date.
 
     The folder holds the output of the last build, which copied the files as
     ``previous`` records them: only files that changed since, appeared, or are
-    ``missing`` are copied, and files whose source is gone are removed.
+    ``missing`` are copied (returned as copies to make), and files whose source
+    is gone are removed here.
     """
     files, stats, folders, skipped = static_sources(config)
     for folder in folders:
         (staging / folder).mkdir(parents=True, exist_ok=True)
     changed: set[str] = set()
+    copies: list[Copy] = []
     for rel, stat in stats.items():
         if previous.get(rel) != stat or rel in missing:
             target = staging / rel
             unlink(target)  # it may be a hard link to the live output's file
-            _copy_file(files[rel], target, stat)
+            copies.append(Copy(files[rel], str(target), stat.mtime_ns))
             changed.add(rel)
     kept = set(folders)
     for rel in previous.keys() - stats.keys():
@@ -124,7 +160,7 @@ def update_static(
         changed.add(rel)
         # A folder the site no longer has goes too (a full build would not make it).
         remove_emptied_folders(staging, rel, kept)
-    return files, stats, changed, folders, skipped
+    return (files, stats, changed, folders, skipped), copies
 
 
 class StaticFiles:

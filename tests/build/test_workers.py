@@ -1,13 +1,31 @@
-"""The worker count: a pure function of the pages, their measured cost and the cores."""
+"""The worker count (a pure function of the pages, their measured cost and the cores), and
+the side work (the static files' copy and precompression) in a forked process."""
 
 from __future__ import annotations
 
+import errno
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
 from pathlib import Path
 
 import pytest
 
 from pushgen.build import build_site
-from pushgen.build.workers import POOL_START_S, choose_workers
+from pushgen.build.workers import (
+    MAX_CHUNK,
+    MIN_CHUNK,
+    POOL_START_S,
+    _page_writer,
+    _SideWork,
+    choose_workers,
+    chunks,
+)
 from pushgen.config import load_config
 from pushgen.errors import BuildError
 from tests.sites import SMALL_SITE, write_site
@@ -65,17 +83,28 @@ def test_the_break_even_point_follows_the_pool_start_cost() -> None:
 
 
 def test_every_worker_count_writes_the_same_bytes(tmp_path: Path) -> None:
-    # -j1, the measured choice and three workers (the pool's path: 123 pages).
+    # -j1 (its side work in a forked process), the measured choice, three workers
+    # (the pool's path: 123 pages) and -j1 on one core (all in turn), in a process
+    # pinned to one CPU. The stylesheet is long enough for .br/.gz siblings.
     files = dict(SMALL_SITE)
+    files["static/css/print.css"] = "".join(f".c{i} {{ color: #{i:03x} }}\n" for i in range(200))
     for i in range(120):
         files[f"pages/p/{i:03d}.html"] = (
             '{% extends "base.html" %}{% block body %}<p>' + str(i) + "</p>{% endblock %}"
         )
     outputs = []
-    for jobs in (1, None, 3):
-        site = write_site(tmp_path / f"j{jobs}", files)
-        result = build_site(load_config(site), jobs=jobs)
-        assert result.rendered == 123
+    one_core = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+    for jobs in (1, None, 3, "one core"):
+        site = write_site(tmp_path / f"j{jobs}".replace(" ", "-"), files)
+        if jobs == "one core":
+            if not one_core:
+                continue
+            command = [*one_core, sys.executable, "-m", "pushgen", "build", str(site), "-j", "1"]
+            subprocess.run(command, check=True, capture_output=True, timeout=300)
+        else:
+            assert isinstance(jobs, int | None)
+            assert build_site(load_config(site), jobs=jobs).rendered == 123
+        assert (site / "_site/static/css/print.css.br").exists()
         # The output and the manifest (the state names its own folder, so differs).
         written = {
             str(p.relative_to(site)): p.read_bytes()
@@ -84,7 +113,8 @@ def test_every_worker_count_writes_the_same_bytes(tmp_path: Path) -> None:
         }
         written["push-manifest.yaml"] = (site / "push-manifest.yaml").read_bytes()
         outputs.append(written)
-    assert outputs[0] == outputs[1] == outputs[2]
+    assert all(output == outputs[0] for output in outputs[1:])
+    assert len(outputs) == (4 if one_core else 3)
 
 
 def test_pages_that_fail_in_workers_are_all_reported_and_nothing_is_written(
@@ -103,3 +133,98 @@ def test_pages_that_fail_in_workers_are_all_reported_and_nothing_is_written(
     assert "pages/p/007.html:1:" in message and "pages/p/093.html:1:" in message
     assert not (site / "_site").exists()
     assert not (site / "push-manifest.yaml").exists()
+
+
+def _sleep_after_writing_pid(pid_file: Path) -> None:
+    pid_file.write_text(str(os.getpid()))
+    time.sleep(300)
+
+
+def _full_disk() -> None:
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "static/css/site.css.br")
+
+
+def _killed() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_the_side_work_runs_in_another_process_and_hands_its_result_back() -> None:
+    got: list[int] = []
+    with _SideWork(os.getpid, got.append).beside() as wait:
+        wait()
+    assert got and got[0] != os.getpid()
+
+
+def test_a_failed_side_work_raises_its_error_in_the_build_with_its_facts() -> None:
+    with pytest.raises(OSError) as info, _SideWork(_full_disk, print).beside() as wait:
+        wait()
+    assert info.value.errno == errno.ENOSPC
+    assert info.value.filename == "static/css/site.css.br"
+
+
+def test_a_side_process_that_dies_is_reported_not_ignored() -> None:
+    with (
+        pytest.raises(ChildProcessError, match="SIGKILL"),
+        _SideWork(_killed, print).beside() as wait,
+    ):
+        wait()
+
+
+def test_a_build_that_stops_early_stops_its_side_process(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    with (
+        pytest.raises(KeyboardInterrupt),
+        _SideWork(lambda: _sleep_after_writing_pid(pid_file), print).beside(),
+    ):
+        deadline = time.monotonic() + 60
+        while not pid_file.exists() or not pid_file.read_text():
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        raise KeyboardInterrupt
+    with pytest.raises(ProcessLookupError):  # killed and reaped: no such process
+        os.kill(int(pid_file.read_text()), 0)
+
+
+def test_a_failed_side_work_in_a_pool_worker_raises_its_error_in_the_build() -> None:
+    side: _SideWork[None] = _SideWork(_full_disk, print)
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        future = side.submit(pool, forked=False)
+        with pytest.raises(OSError) as info:
+            side.collect(future)
+    assert info.value.errno == errno.ENOSPC
+
+
+@pytest.mark.parametrize(
+    ("first", "total", "workers"), [(0, 10_000, 2), (33, 1_000, 2), (5, 100, 3), (0, 17, 2)]
+)
+def test_chunks_cover_every_page_once_and_end_short(first: int, total: int, workers: int) -> None:
+    bounds = chunks(first, total, workers)
+    assert [start for start, _ in bounds] == [first] + [stop for _, stop in bounds[:-1]]
+    assert bounds[-1][1] == total
+    sizes = [stop - start for start, stop in bounds]
+    assert max(sizes) <= MAX_CHUNK
+    assert sizes == sorted(sizes, reverse=True)  # shrinking
+    assert sizes[-1] <= MIN_CHUNK  # the main process resolves little alone at the end
+
+
+def test_the_page_writer_writes_every_page_in_another_process(tmp_path: Path) -> None:
+    pages = {tmp_path / f"{i}.html": f"<p>{i}</p>".encode() * i for i in range(300)}
+    with _page_writer(True) as write:
+        for target, data in pages.items():
+            write(target, data)
+    assert {p: p.read_bytes() for p in tmp_path.iterdir()} == pages
+
+
+def test_a_page_the_writer_cannot_write_stops_the_build_with_its_path(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder" / "index.html"
+    with pytest.raises(FileNotFoundError) as info, _page_writer(True) as write:
+        write(tmp_path / "a.html", b"a")
+        write(missing, b"b")
+    assert info.value.filename == str(missing)
+
+
+def test_the_page_writer_never_overwrites_a_file(tmp_path: Path) -> None:
+    (tmp_path / "theirs.html").write_bytes(b"not pushgen's")
+    with pytest.raises(FileExistsError), _page_writer(True) as write:
+        write(tmp_path / "theirs.html", b"ours")
+    assert (tmp_path / "theirs.html").read_bytes() == b"not pushgen's"
