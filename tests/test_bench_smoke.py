@@ -58,6 +58,7 @@ def load(name: str) -> ModuleType:
         "push_budget_bench",
         "script_fetch_bench",
         "precision_browser",
+        "trace_bench",
     ],
 )
 def test_benchmark_modules_import_and_have_a_main(name: str) -> None:
@@ -218,3 +219,14 @@ def test_the_slow_start_window_sends_ten_segments_then_doubles_per_round_trip() 
 def test_the_slow_start_window_spaces_segments_by_the_bandwidth() -> None:
     window = load("slow_start_proxy").Window(rtt=0.1, bytes_per_second=1000.0)
     assert [window.send(0.0, 500) for _ in range(3)] == [0.0, 0.5, 1.0]
+
+
+def test_trace_bench_compares_both_tracings_on_a_tiny_site(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    bench = load("trace_bench")
+    assert bench.main(["--pages", "20", "--rounds", "1", "--shapes", "css"]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("| css |")]
+    assert len(rows) == 1
+    traced = int(rows[0].split("|")[2])
+    assert traced > 0
