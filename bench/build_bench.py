@@ -5,8 +5,11 @@ Jinja2 and parse the result with lxml, in one process.
 
 With ``--shape NAME`` (or ``--shape all``) the benchmark generates each site shape
 of bench/shapes.py at each ``--pages`` size and times, per round, interleaved:
-the floor, the full build with ``-j1``, with ``-j2`` and with the default worker
-count (chosen by the build from the measured cost of its first pages). Each is
+the floor, the full build on one core (``-j1`` with the process pinned to one
+CPU: everything in turn, as on a one-core machine), with ``-j1`` (one rendering
+process; on two cores it writes pages and copies static files in forked helpers
+beside it), with ``-j2`` and with the default worker count (chosen by the build
+from the measured cost of its first pages). Each is
 reported as wall-clock median and as CPU time (this process and its workers,
 steadier on a shared machine), and as ratios of medians over the floor's. Usage:
 
@@ -142,7 +145,30 @@ def timed_both(fn: Callable[[], object]) -> tuple[float, float]:
     return time.perf_counter() - started, cpu_seconds() - cpu
 
 
-SHAPE_RUNS: dict[str, int | None] = {"floor": 0, "build -j1": 1, "build -j2": 2, "default": None}
+SHAPE_RUNS: dict[str, int | None] = {
+    "floor": 0,
+    "one core": 1,
+    "build -j1": 1,
+    "build -j2": 2,
+    "default": None,
+}
+
+
+def one_core(fn: Callable[[], object]) -> Callable[[], object]:
+    """``fn`` with this process pinned to one CPU: the build then sees one core
+    (workers.cores reads the affinity) and does everything in turn, as on a
+    one-core machine; ``-j1`` on two cores writes pages and copies static files
+    in forked helpers beside the rendering."""
+
+    def pinned() -> object:
+        allowed = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, {min(allowed)})
+        try:
+            return fn()
+        finally:
+            os.sched_setaffinity(0, allowed)
+
+    return pinned
 
 
 def run_shape(shape: str, pages: int, rounds: int) -> dict[str, list[tuple[float, float]]]:
@@ -160,7 +186,8 @@ def run_shape(shape: str, pages: int, rounds: int) -> dict[str, list[tuple[float
                     continue
                 shutil.rmtree(site / "_site", ignore_errors=True)
                 found: list[int] = []
-                times[name].append(timed_both(functools.partial(full_build, site, jobs, found)))
+                build = functools.partial(full_build, site, jobs, found)
+                times[name].append(timed_both(one_core(build) if name == "one core" else build))
                 FOUND[(pages, f"{shape} build")] = found[0]
         return times
     finally:

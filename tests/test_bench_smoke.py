@@ -181,7 +181,7 @@ def test_build_bench_shapes_table_has_every_run(tmp_path: Path) -> None:
         == 0
     )
     text = doc.read_text()
-    for run in ("floor", "build -j1", "build -j2", "default"):
+    for run in ("floor", "one core", "build -j1", "build -j2", "default"):
         assert f"| deep | 20 | {run} |" in text
     assert "<!-- build_shapes:begin -->" in text
 
