@@ -200,11 +200,23 @@ def build_site(
         with paused_gc():
             try:
                 return build(full=full)
-            except UnusableState:
+            except UnusableState as unusable:
                 # A saved scan failed its checks where it was first used (the
                 # state is checked part by part, see incremental.py): no state,
-                # as when it fails at load. Nothing was swapped in yet.
-                return build(full=True)
+                # as when it fails at load. Nothing was swapped in yet. Said, not
+                # hidden: a state that fails after its load was damaged or edited.
+                result = build(full=True)
+                result.diagnostics.insert(
+                    0,
+                    Diagnostic(
+                        os.fsdecode(unusable.path),
+                        0,
+                        0,
+                        "the previous build's state does not validate (damaged or edited); "
+                        "this build built everything",
+                    ),
+                )
+                return result
     except OSError as exc:
         # A full disk, a read-only folder: one line saying so. Everything up to
         # the swap happens beside the output, so nothing was replaced yet (what
@@ -599,7 +611,9 @@ def _publish(run: _Run, resolved: _Resolved, result: BuildResult) -> None:
     with run.phase("swap"):
         _swap(run, state, result.manifest_text, recompressed)
     with run.phase("save"):
-        _save(run, state)
+        unusable = _save(run, state)
+    if unusable is not None:
+        result.diagnostics.append(unusable)
     result.written = True
 
 
@@ -652,8 +666,11 @@ def _swap(run: _Run, state: BuildState, text: str, recompressed: set[str]) -> No
             state.spare = ""
 
 
-def _save(run: _Run, state: BuildState) -> None:
-    """Write the manifest's schema beside it (when it changed) and the state for the next build."""
+def _save(run: _Run, state: BuildState) -> Diagnostic | None:
+    """Write the manifest's schema beside it (when it changed) and the state for the next build.
+
+    Returns the warning to give when the previous state failed its checks here.
+    """
     config, previous = run.config, run.previous
     schema_path = config.manifest.with_name(SCHEMA_NAME)
     if _read_text(schema_path) != schema_text():
@@ -665,11 +682,19 @@ def _save(run: _Run, state: BuildState) -> None:
     # build redo work (every change is judged against it).
     try:
         save_state(config, state, previous)
-    except UnusableState:
+    except UnusableState as unusable:
         # A saved scan of a page this build did not change failed its checks:
         # with no state the next build is a full one.
         with contextlib.suppress(FileNotFoundError):
             state_path(config).unlink()
+        return Diagnostic(
+            os.fsdecode(unusable.path),
+            0,
+            0,
+            "the previous build's state does not validate (damaged or edited); "
+            "this build's output is complete, and the next build will build everything",
+        )
+    return None
 
 
 def _precompress(run: _Run, staging: Path) -> tuple[frozenset[str], set[str]]:
