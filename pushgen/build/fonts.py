@@ -346,16 +346,39 @@ def _match_rules(
         elements, selector_reason = matched
         reason = entry.reason or selector_reason
         reason = reason and f"{reason} ({entry.where})"
-        for important in (False, True):
-            if important and not declarations.important:
-                continue
-            precedence = (int(important), 0, selector.specificity, entry.order)
-            hit = (precedence, declarations, reason)
-            for element in elements:
-                if selector.pseudo:
-                    generated.setdefault((element, selector.pseudo), []).append(hit)
-                else:
-                    hits.setdefault(element, []).append(hit)
+        add_hits(hits, generated, selector, elements, declarations, entry.order, reason)
+    add_style_hits(root, hits, style_attribute)
+    return hits, generated
+
+
+def add_hits(
+    hits: dict[_Element, list[_Hit]],
+    generated: dict[tuple[_Element, str], list[_Hit]],
+    selector: Selector,
+    elements: list[_Element],
+    declarations: FontDeclarations,
+    order: int,
+    reason: str,
+) -> None:
+    """Record that ``declarations`` (rule number ``order``) reach ``elements`` through ``selector``."""
+    for important in (False, True):
+        if important and not declarations.important:
+            continue
+        precedence = (int(important), 0, selector.specificity, order)
+        hit = (precedence, declarations, reason)
+        for element in elements:
+            if selector.pseudo:
+                generated.setdefault((element, selector.pseudo), []).append(hit)
+            else:
+                hits.setdefault(element, []).append(hit)
+
+
+def add_style_hits(
+    root: _Element,
+    hits: dict[_Element, list[_Hit]],
+    style_attribute: Callable[[str], FontDeclarations | None],
+) -> None:
+    """Record the ``style`` attributes' declarations on their elements."""
     for element, value in with_attribute(root, "style"):
         inline = style_attribute(value)
         if inline is not None:
@@ -364,7 +387,6 @@ def _match_rules(
                 if important and not inline.important:
                     continue
                 hits.setdefault(element, []).append(((int(important), 1, (0, 0, 0), 0), inline, ""))
-    return hits, generated
 
 
 def _reachable(

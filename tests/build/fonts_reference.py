@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 from lxml import etree
 
-from pushgen.build.font_selectors import PageIndex, Selector, compile_selectors, with_attribute
+from pushgen.build.font_selectors import PageIndex, Selector, compile_selectors
 from pushgen.build.fonts import (
     _NOT_RENDERED,
     _ROOT_FAMILY,
@@ -32,6 +32,8 @@ from pushgen.build.fonts import (
     _Hit,
     _State,
     _Usage,
+    add_hits,
+    add_style_hits,
     screen_media,
 )
 from pushgen.model import UNKNOWN, FontDeclarations, FontFace
@@ -117,24 +119,8 @@ def _match_rules(
             elements, selector_reason = matched
             reason = rule_reason or selector_reason
             reason = reason and f"{reason} ({where})"
-            for important in (False, True):
-                if important and not declarations.important:
-                    continue
-                precedence = (int(important), 0, selector.specificity, order)
-                hit = (precedence, declarations, reason)
-                for element in elements:
-                    if selector.pseudo:
-                        generated.setdefault((element, selector.pseudo), []).append(hit)
-                    else:
-                        hits.setdefault(element, []).append(hit)
-    for element, value in with_attribute(root, "style"):
-        inline = style_attribute(value)
-        if inline is not None:
-            # CSS Style Attributes: above every selector, below !important rules.
-            for important in (False, True):
-                if important and not inline.important:
-                    continue
-                hits.setdefault(element, []).append(((int(important), 1, (0, 0, 0), 0), inline, ""))
+            add_hits(hits, generated, selector, elements, declarations, order, reason)
+    add_style_hits(root, hits, style_attribute)
     return hits, generated
 
 
