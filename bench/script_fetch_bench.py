@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -93,15 +92,9 @@ def site_example(work: Path) -> list[Variant]:
 
 
 def sphinx(work: Path) -> list[Variant]:
-    from tests.build.sources.test_generators import _sphinx_sources
+    from tests.build.sources.test_generators import build_sphinx
 
-    _sphinx_sources(work / "sphinx")
-    subprocess.run(
-        [sys.executable, "-m", "sphinx", "-q", "-b", "html", "sphinx", "sphinx-html"],
-        cwd=work,
-        check=True,
-    )
-    folder = work / "sphinx-html"
+    folder = build_sphinx(work)
     listed = work / "sphinx.yaml"
     assert pushgen(["scan", str(folder), "-m", str(listed)]) == 0
     # searchindex.js is fetched by Search.loadIndex: hint it by hand.

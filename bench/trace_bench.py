@@ -20,7 +20,6 @@ import functools
 import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -63,15 +62,9 @@ def shape_calls(shape: str, pages: int, work: Path) -> list[Call]:
 
 
 def sphinx_calls(work: Path) -> list[Call]:
-    from tests.build.sources.test_generators import _sphinx_sources
+    from tests.build.sources.test_generators import build_sphinx
 
-    _sphinx_sources(work / "sphinx")
-    subprocess.run(
-        [sys.executable, "-m", "sphinx", "-q", "-b", "html", "sphinx", "sphinx-html"],
-        cwd=work,
-        check=True,
-    )
-    config = folder_config(work / "sphinx-html", work / "sphinx.yaml")
+    config = folder_config(build_sphinx(work), work / "sphinx.yaml")
     return recorded(lambda: scan_folder(config, jobs=1))
 
 

@@ -83,6 +83,13 @@ def _run(argv: list[str], cwd: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+def build_sphinx(root: Path) -> Path:
+    """The Sphinx site (Read the Docs theme) built into ``root/sphinx-html``; returns that folder."""
+    _sphinx_sources(root / "sphinx")
+    _run([sys.executable, "-m", "sphinx", "-q", "-b", "html", "sphinx", "sphinx-html"], root)
+    return root / "sphinx-html"
+
+
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
     pytest.importorskip("sphinx", reason="needs sphinx (pip install -e .[test])")
@@ -90,8 +97,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
     pytest.importorskip("mkdocs", reason="needs mkdocs")
     pytest.importorskip("material", reason="needs mkdocs-material")
     root = tmp_path_factory.mktemp("generators")
-    _sphinx_sources(root / "sphinx")
-    _run([sys.executable, "-m", "sphinx", "-q", "-b", "html", "sphinx", "sphinx-html"], root)
+    build_sphinx(root)
     _mkdocs_sources(root / "mkdocs")
     _run([sys.executable, "-m", "mkdocs", "build", "-q", "-d", "../mkdocs-html"], root / "mkdocs")
     built = {
