@@ -163,10 +163,14 @@ class UnusableState(PushgenError):
     """
 
     def __init__(self, path: Path) -> None:
-        super().__init__(
-            f"{path}: the previous build's state does not validate; building everything"
-        )
+        super().__init__(f"{path}: {self.WHAT}; building everything")
         self.path = path
+
+    WHAT = "the previous build's state does not validate (damaged or edited)"
+
+    def warning(self, then: str) -> Diagnostic:
+        """The build's warning that it met this state, and ``then`` what it did about it."""
+        return Diagnostic(os.fsdecode(self.path), 0, 0, f"{self.WHAT}; {then}")
 
 
 class _ScanShard:

@@ -206,16 +206,7 @@ def build_site(
                 # as when it fails at load. Nothing was swapped in yet. Said, not
                 # hidden: a state that fails after its load was damaged or edited.
                 result = build(full=True)
-                result.diagnostics.insert(
-                    0,
-                    Diagnostic(
-                        os.fsdecode(unusable.path),
-                        0,
-                        0,
-                        "the previous build's state does not validate (damaged or edited); "
-                        "this build built everything",
-                    ),
-                )
+                result.diagnostics.insert(0, unusable.warning("this build built everything"))
                 return result
     except OSError as exc:
         # A full disk, a read-only folder: one line saying so. Everything up to
@@ -687,12 +678,8 @@ def _save(run: _Run, state: BuildState) -> Diagnostic | None:
         # with no state the next build is a full one.
         with contextlib.suppress(FileNotFoundError):
             state_path(config).unlink()
-        return Diagnostic(
-            os.fsdecode(unusable.path),
-            0,
-            0,
-            "the previous build's state does not validate (damaged or edited); "
-            "this build's output is complete, and the next build will build everything",
+        return unusable.warning(
+            "this build's output is complete, and the next build will build everything"
         )
     return None
 
