@@ -566,8 +566,14 @@ def export_command(
     else:
         atomic_write(output, result.text.encode("utf-8"))
     where = output if output is not None else "standard output"
-    cut = counted(len(result.cuts), "cut")
-    click.echo(f"exported {config.manifest} as {FORMATS[format_]} to {where}: {cut}", err=True)
+    # A "cut" is a route, rule or entry the format cannot carry (each was a warning above).
+    left = (
+        f"{len(result.cuts)} left out (routes, rules or entries the format cannot carry,"
+        " named above)"
+        if result.cuts
+        else "everything carried"
+    )
+    click.echo(f"exported {config.manifest} as {FORMATS[format_]} to {where}: {left}", err=True)
 
 
 @cli.command("import")
