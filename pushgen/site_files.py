@@ -59,6 +59,10 @@ def _contained(root: str, candidate: str) -> Found | None:
         st = os.stat(full)
     except OSError:
         return None
+    return _file(root, full, st)
+
+
+def _file(root: str, full: str, st: os.stat_result) -> Found | None:
     if not stat.S_ISREG(st.st_mode):
         return None
     return Found(
@@ -108,7 +112,18 @@ def find_sibling(found: Found, suffix: str) -> Found | None:
     """
     if found.kind != "file" or not found.root:
         return None
-    return _contained(found.root, os.path.relpath(found.path, found.root) + suffix)
+    full = found.path + suffix
+    try:
+        st = os.lstat(full)
+    except OSError:
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        # Where the link leads decides, as for any file of the output.
+        return _contained(found.root, full[len(found.root) + 1 :])
+    # Not a link, in the folder of a file whose real path was just found inside
+    # the output: inside it too, without resolving the path again (a realpath is
+    # a system call per folder, which this lookup on every request would pay twice).
+    return _file(found.root, full, st)
 
 
 def output_relpath(url_path: str, base_path: str = "/") -> str | None:

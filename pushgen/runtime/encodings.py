@@ -29,6 +29,7 @@ can never change under that name, so it may be cached for a year.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import re
 import zlib
@@ -104,6 +105,17 @@ def parse_accept_encoding(value: str) -> AcceptEncoding:
     ``q=2``, ``q=1e0``, ``q=bogus``) weighs 0: a client that tried to weigh a
     coding is not sent it on a guess. A coding named twice keeps its highest weight.
     """
+    # Browsers send one of a few short values on every request: parsed once each.
+    return _parse_short(value) if len(value) <= _SHORT else _parse(value)
+
+
+# Values up to this long are kept parsed, at most _PARSED of them (a few hundred
+# KB whatever clients send); a browser's is about 25 characters.
+_SHORT = 256
+_PARSED = 128
+
+
+def _parse(value: str) -> AcceptEncoding:
     weights: dict[str, int] = {}
     ignored: list[str] = []
     for element in value.split(","):
@@ -122,6 +134,9 @@ def parse_accept_encoding(value: str) -> AcceptEncoding:
         name = "gzip" if name == "x-gzip" else name
         weights[name] = max(weight, weights.get(name, 0))
     return AcceptEncoding(weights, tuple(ignored))
+
+
+_parse_short = functools.lru_cache(maxsize=_PARSED)(_parse)
 
 
 def _thousandths(qvalue: str) -> int:
