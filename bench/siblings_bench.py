@@ -4,7 +4,7 @@ site_example is copied to a temporary folder and built. Then, in this process, w
 CPU time (``time.process_time``, steadier than wall time on a shared machine), best
 of several rounds:
 
-* **the checks**: :func:`pushgen.runtime.encodings.decompresses_to` on every
+* **the checks**: :func:`pushgen.runtime.encodings.check_sibling` on every
   ``.br``/``.gz`` sibling of the output, as a server does once per sibling (and
   again only when the file or the sibling changes); then on one 1.1 MB stylesheet;
 * **a request after them**: :meth:`pushgen.runtime.encodings.Siblings.representation`
@@ -35,7 +35,7 @@ from bench_process import REPO
 
 from pushgen.build import build_site
 from pushgen.config import load_config
-from pushgen.runtime.encodings import CODINGS, Coding, Siblings, decompresses_to
+from pushgen.runtime.encodings import CODINGS, Coding, Siblings, check_sibling
 from pushgen.site_files import Found, find_file, find_sibling
 
 CHROMIUM = "gzip, deflate, br, zstd"
@@ -67,7 +67,7 @@ def cpu(run: Callable[[], object], rounds: int) -> float:
 
 
 def check_all(pairs: list[Pair]) -> None:
-    if not all(decompresses_to(*pair) for pair in pairs):
+    if not all(check_sibling(*pair) == "same" for pair in pairs):
         raise SystemExit("a sibling of the build did not decompress to its file")
 
 

@@ -15,12 +15,13 @@ A sibling stands for its file only when all of these hold:
 - its modification time equals its file's: the build stamps it so
   (``os.utime``), so a file rebuilt after its sibling was written (by a build
   that skipped compression, or by hand) is served as it is;
-- it decompresses to exactly its file's bytes (:func:`decompresses_to`): a
+- it decompresses to exactly its file's bytes (:func:`check_sibling`): a
   stale ``x.css.br`` a site ships with the mtime of a newer ``x.css`` is not
   sent. This is checked the first time the sibling would be sent, and the
   verdict kept for as long as neither file changes (their inode, size, mtime and
   ctime), so a request after the first does a dictionary lookup. No sibling is
   trusted unchecked, pushgen's own included: nothing on disk proves who wrote it.
+  A sibling found wrong is logged once (``pushgen`` logger) with its path.
 
 :func:`fingerprinted` tells a file name that carries a content hash, whose bytes
 can never change under that name, so it may be cached for a year.
@@ -30,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 import os
 import re
 import zlib
@@ -48,12 +50,15 @@ __all__ = [
     "AcceptEncoding",
     "Coding",
     "Representation",
+    "SiblingCheck",
     "Siblings",
-    "decompresses_to",
+    "check_sibling",
     "fingerprinted",
     "negotiate",
     "parse_accept_encoding",
 ]
+
+log = logging.getLogger("pushgen")
 
 Coding = Literal["br", "gzip"]
 
@@ -198,6 +203,11 @@ _VERDICTS = 65_536
 _CHUNK = 64 * 1024
 
 
+# What a look at a sibling found: its bytes decode to the file's ("same"), they
+# do not ("different"), or one of the two is no longer the file that was found.
+SiblingCheck = Literal["same", "different", "changed"]
+
+
 class _Malformed(Exception):
     """A compressed stream that ends early or has bytes after its end."""
 
@@ -205,7 +215,7 @@ class _Malformed(Exception):
 class Siblings:
     """The ``.br``/``.gz`` siblings that may stand for their files, and which one a request gets.
 
-    One per app: it keeps each sibling's verdict (:func:`decompresses_to`)
+    One per app: it keeps each sibling's verdict (:func:`check_sibling`)
     with the state of both files it was reached on (:attr:`Found.state`).
     """
 
@@ -248,31 +258,42 @@ class Siblings:
             return known[1]
         # In a worker thread: a large file takes milliseconds to decode, which
         # the event loop must not wait for. Two first requests may both check.
-        verdict = await asyncio.to_thread(decompresses_to, source, sibling, coding)
+        verdict = await asyncio.to_thread(check_sibling, source, sibling, coding)
+        if verdict == "changed":
+            return False  # replaced meanwhile: the next request looks at the new files
+        if verdict == "different":
+            log.warning(
+                "%s: warning: not sent: it does not decompress to the bytes of %s (stale or"
+                " damaged); that file is sent uncompressed until the sibling is rebuilt or removed",
+                sibling.path,
+                os.path.basename(source.path),
+            )
         if len(self._verdicts) >= _VERDICTS:
             del self._verdicts[next(iter(self._verdicts))]
-        self._verdicts[sibling.path] = (state, verdict)
-        return verdict
+        self._verdicts[sibling.path] = (state, verdict == "same")
+        return verdict == "same"
 
 
-def decompresses_to(source: Found, sibling: Found, coding: Coding) -> bool:
-    """True when the file ``sibling``, decoded as ``coding``, is exactly the bytes of ``source``.
+def check_sibling(source: Found, sibling: Found, coding: Coding) -> SiblingCheck:
+    """Whether the file ``sibling``, decoded as ``coding``, is exactly the bytes of ``source``.
 
-    False when it differs, cannot be decoded (a truncated stream, bytes after
-    its end, a second gzip member that a client might not read), or either file
-    is no longer the one found (its state changed: the caller asks again on
-    the next request, with the new state).
+    "different" when it differs or cannot be decoded (a truncated stream, bytes
+    after its end, a second gzip member that a client might not read);
+    "changed" when either file is no longer the one found (its state differs),
+    so the caller asks again with the new state.
     """
     try:
         with open(sibling.path, "rb") as packed, open(source.path, "rb") as plain:
             if _state(packed) != sibling.state or _state(plain) != source.state:
-                return False
+                return "changed"
             for piece in _decoded(packed, coding):
                 if plain.read(len(piece)) != piece:
-                    return False
-            return plain.read(1) == b""
-    except (OSError, brotli.error, zlib.error, _Malformed):
-        return False
+                    return "different"
+            return "same" if plain.read(1) == b"" else "different"
+    except (brotli.error, zlib.error, _Malformed):
+        return "different"
+    except OSError:
+        return "changed"  # gone or unreadable since it was found
 
 
 def _state(file: BinaryIO) -> tuple[int, int, int, int, int]:

@@ -6,7 +6,7 @@ with ``content-encoding: br`` as long as its mtime matched, and a stale
 ``x.css.br`` the site shipped with ``x.css``'s mtime was sent in a newer
 ``x.css``'s place. Now a sibling goes through the containment rule of every
 file (:func:`pushgen.site_files.find_sibling`) and must decompress to its file's
-bytes (:func:`pushgen.runtime.encodings.decompresses_to`), a verdict kept per
+bytes (:func:`pushgen.runtime.encodings.check_sibling`), a verdict kept per
 state of both files.
 
 Pure checks first, then the verdict cache, then real servers (``pushgen
@@ -32,7 +32,7 @@ import pytest
 from pushgen.cli import main
 from pushgen.precompress import compress
 from pushgen.runtime import encodings
-from pushgen.runtime.encodings import Coding, Siblings, decompresses_to
+from pushgen.runtime.encodings import Coding, SiblingCheck, Siblings, check_sibling
 from pushgen.site_files import Found, find_file, find_sibling
 from tests.browser_harness import pushgen_serve
 from tests.clients import ServerProcess, h2_get, nghttp
@@ -61,7 +61,7 @@ def _same_mtime(*paths: Path, like: Path) -> None:
         os.utime(path, ns=(mtime, mtime))
 
 
-# --- decompresses_to ------------------------------------------------------------------
+# --- check_sibling --------------------------------------------------------------------
 
 GOOD = {"br": brotli.compress(CSS), "gzip": gzip.compress(CSS, mtime=0)}
 
@@ -92,7 +92,7 @@ CASES: list[tuple[str, Coding, Callable[[], bytes], bool]] = [
 
 
 @pytest.mark.parametrize(("what", "coding", "make", "expected"), CASES, ids=[c[0] for c in CASES])
-def test_decompresses_to(
+def test_check_sibling(
     tmp_path: Path, what: str, coding: Coding, make: Callable[[], bytes], expected: bool
 ) -> None:
     (tmp_path / "a.css").write_bytes(CSS)
@@ -101,7 +101,7 @@ def test_decompresses_to(
     source = _found(tmp_path, "/a.css")
     sibling = find_sibling(source, suffix)
     assert sibling is not None
-    assert decompresses_to(source, sibling, coding) is expected, what
+    assert check_sibling(source, sibling, coding) == ("same" if expected else "different"), what
 
 
 def test_an_empty_file_and_its_empty_sibling(tmp_path: Path) -> None:
@@ -111,7 +111,7 @@ def test_an_empty_file_and_its_empty_sibling(tmp_path: Path) -> None:
     source = _found(tmp_path, "/e.css")
     for coding, suffix in encodings.CODINGS.items():
         sibling = find_sibling(source, suffix)
-        assert sibling is not None and decompresses_to(source, sibling, coding)
+        assert sibling is not None and check_sibling(source, sibling, coding) == "same"
 
 
 def test_a_file_changed_since_it_was_found_is_not_vouched_for(tmp_path: Path) -> None:
@@ -121,7 +121,7 @@ def test_a_file_changed_since_it_was_found_is_not_vouched_for(tmp_path: Path) ->
     sibling = find_sibling(source, ".br")
     assert sibling is not None
     (tmp_path / "a.css.br").write_bytes(brotli.compress(OLD_CSS))  # after the lookup
-    assert not decompresses_to(source, sibling, "br")
+    assert check_sibling(source, sibling, "br") == "changed"
 
 
 # --- the verdict cache ------------------------------------------------------------------
@@ -132,13 +132,13 @@ def test_each_sibling_is_checked_once_per_state(
 ) -> None:
     """The real check runs, counted: once per sibling, again only when a file changes."""
     checked: list[str] = []
-    real = encodings.decompresses_to
+    real = encodings.check_sibling
 
-    def counted(source: Found, sibling: Found, coding: Coding) -> bool:
+    def counted(source: Found, sibling: Found, coding: Coding) -> SiblingCheck:
         checked.append(os.path.basename(sibling.path))
         return real(source, sibling, coding)
 
-    monkeypatch.setattr(encodings, "decompresses_to", counted)
+    monkeypatch.setattr(encodings, "check_sibling", counted)
     css = tmp_path / "a.css"
     css.write_bytes(CSS)
     (tmp_path / "a.css.br").write_bytes(GOOD["br"])
@@ -284,6 +284,9 @@ def test_the_site_server_sends_no_stale_sibling_and_still_a_good_one(
     assert (dict(pushed.headers).get("content-encoding"), pushed.body) == (None, JS)
     assert _nghttp_coding(server.url + "static/js/app.js", "br") is None
     assert _nghttp_coding(server.url + "static/css/print.css", "br") == "br"
+    # Said once, with its path, however many requests it turned away.
+    assert server.log().count("static/js/app.js.br: warning: not sent: it does not") == 1
+    assert "Traceback" not in server.log()
 
 
 @pytest.mark.skipif(not PASSWD.is_file() or shutil.which("curl") is None, reason="needs curl")
