@@ -63,6 +63,7 @@ def _contained(root: str, candidate: str) -> Found | None:
 
 
 def _file(root: str, full: str, st: os.stat_result) -> Found | None:
+    """The file at the real path ``full`` (stat ``st``) of the output ``root``; None unless regular."""
     if not stat.S_ISREG(st.st_mode):
         return None
     return Found(
