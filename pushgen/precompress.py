@@ -5,7 +5,7 @@ file of ``written`` whose type compresses (:data:`pushgen.runtime.encodings.COMP
 when the result is smaller by a margin worth a ``Content-Encoding``; as nginx's
 ``gzip_static``, ``brotli_static`` and whitenoise's ``CompressedStaticFilesStorage``
 expect. Each sibling takes its source's modification time, which is how the
-server (:func:`pushgen.runtime.encodings.representation`) and the next run tell
+server (:class:`pushgen.runtime.encodings.Siblings`) and the next run tell
 a current sibling from a stale one: an up-to-date sibling is not written again.
 
 Files are compressed at the highest levels (brotli 11, gzip 9): it happens once
@@ -13,7 +13,8 @@ per build and changed file, and every client of the site gains.
 
 Nothing pushgen did not write is overwritten: a ``.br``/``.gz`` that is itself one
 of the ``written`` files (a sibling the site ships in its ``static/``) is left as
-it is and reported.
+it is and reported; the server sends it only while it decompresses to its file's
+bytes (:class:`pushgen.runtime.encodings.Siblings`), so a stale one is harmless.
 """
 
 from __future__ import annotations
@@ -80,6 +81,14 @@ def _write(path: Path, data: bytes, source: os.stat_result) -> None:
         raise
 
 
+def _shipped(rel: str, suffix: str) -> str:
+    """Why the sibling ``rel + suffix`` the site ships is left alone, and what the server does with it."""
+    return (
+        f"the site ships it; pushgen does not replace {suffix} files it did not write"
+        f" (the server sends it only while it decompresses to {os.path.basename(rel)}'s bytes)"
+    )
+
+
 def precompress(
     output: str | os.PathLike[str], written: Iterable[str | os.PathLike[str]]
 ) -> Precompressed:
@@ -109,12 +118,7 @@ def precompress(
         for coding, suffix in CODINGS.items():
             sibling_rel = rel + suffix
             if sibling_rel in shipped:
-                skipped.append(
-                    (
-                        sibling_rel,
-                        f"the site ships it; pushgen does not replace {suffix} files it did not write",
-                    )
-                )
+                skipped.append((sibling_rel, _shipped(rel, suffix)))
                 continue
             sibling = root / sibling_rel
             try:

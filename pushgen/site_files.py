@@ -6,9 +6,10 @@ route: ``/`` is ``index.html``, ``/docs/`` is ``docs/index.html``, ``/about``
 with one containment rule: a path that names anything outside the folder
 (``..``, an encoded ``..``, a backslash, a symbolic link leading out), a dotfile
 or anything but a regular file names nothing. The runtime's file server, its
-404 page and the byte budgets of manifest rules (the runtime's, ``pushgen
-explain``'s and ``pushgen export``'s, through :func:`file_size`) all go through
-it. It imports neither Quart nor the build, so both sides may use it.
+404 page, the ``.br``/``.gz`` siblings it may send in a file's place (through
+:func:`find_sibling`) and the byte budgets of manifest rules (the runtime's,
+``pushgen explain``'s and ``pushgen export``'s, through :func:`file_size`) all
+go through it. It imports neither Quart nor the build, so both sides may use it.
 """
 
 from __future__ import annotations
@@ -20,20 +21,37 @@ from typing import Literal
 
 from .urls import url_path_to_relpath
 
-__all__ = ["Found", "file_size", "find_file", "output_relpath"]
+__all__ = ["Found", "file_size", "find_file", "find_sibling", "output_relpath"]
 
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """What a URL path names: a ``file`` (its real path, size, mtime) or a folder to ``redirect`` to."""
+    """What a URL path names: a ``file`` (its real path, size, mtime) or a folder to ``redirect`` to.
+
+    A file also carries the output's real path it was found in (``root``, where
+    its siblings are looked up) and its identity (``device``, ``inode``,
+    ``ctime_ns``), so a caller can tell the same file from one replaced since.
+    """
 
     kind: Literal["file", "redirect"]
     path: str = ""
     size: int = 0
     mtime_ns: int = 0
+    root: str = ""
+    device: int = 0
+    inode: int = 0
+    ctime_ns: int = 0
+
+    @property
+    def state(self) -> tuple[int, int, int, int, int]:
+        """What changes when the file is replaced or rewritten: an atomic replace
+        changes the inode, an in-place edit the size or times (and the ctime even
+        when ``os.utime`` puts the old mtime back)."""
+        return (self.device, self.inode, self.size, self.mtime_ns, self.ctime_ns)
 
 
-def _regular(root: str, candidate: str) -> os.stat_result | None:
+def _contained(root: str, candidate: str) -> Found | None:
+    """The regular file ``candidate`` (relative to the real folder ``root``) if it is inside it."""
     full = os.path.realpath(os.path.join(root, candidate))
     if not full.startswith(root + os.sep):
         return None
@@ -41,7 +59,16 @@ def _regular(root: str, candidate: str) -> os.stat_result | None:
         st = os.stat(full)
     except OSError:
         return None
-    return st if stat.S_ISREG(st.st_mode) else None
+    return _file(root, full, st)
+
+
+def _file(root: str, full: str, st: os.stat_result) -> Found | None:
+    """The file at the real path ``full`` (stat ``st``) of the output ``root``; None unless regular."""
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return Found(
+        "file", full, st.st_size, st.st_mtime_ns, root, st.st_dev, st.st_ino, st.st_ctime_ns
+    )
 
 
 def find_file(
@@ -69,13 +96,35 @@ def find_file(
     if pretty_urls and rel and not rel.endswith("/") and "." not in segments[-1]:
         candidates.append(rel + ".html")
     for candidate in candidates:
-        st = _regular(root, candidate)
-        if st is not None:
-            full = os.path.realpath(os.path.join(root, candidate))
-            return Found("file", full, st.st_size, st.st_mtime_ns)
-    if rel and not rel.endswith("/") and _regular(root, os.path.join(rel, "index.html")):
+        found = _contained(root, candidate)
+        if found is not None:
+            return found
+    if rel and not rel.endswith("/") and _contained(root, os.path.join(rel, "index.html")):
         return Found("redirect")
     return None
+
+
+def find_sibling(found: Found, suffix: str) -> Found | None:
+    """The file beside the file ``found`` named with ``suffix`` added (``.br``, ``.gz``), or None.
+
+    By the same containment rule as :func:`find_file`, in the folder ``found``
+    was found in: a sibling that is a symbolic link leading out of the output
+    (``site.css.br`` -> ``/etc/passwd``), a folder or a special file is none.
+    """
+    if found.kind != "file" or not found.root:
+        return None
+    full = found.path + suffix
+    try:
+        st = os.lstat(full)
+    except OSError:
+        return None
+    if stat.S_ISLNK(st.st_mode):
+        # Where the link leads decides, as for any file of the output.
+        return _contained(found.root, full[len(found.root) + 1 :])
+    # Not a link, in the folder of a file whose real path was just found inside
+    # the output: inside it too, without resolving the path again (a realpath is
+    # a system call per folder, which this lookup on every request would pay twice).
+    return _file(found.root, full, st)
 
 
 def output_relpath(url_path: str, base_path: str = "/") -> str | None:

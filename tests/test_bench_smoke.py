@@ -59,6 +59,7 @@ def load(name: str) -> ModuleType:
         "script_fetch_bench",
         "precision_browser",
         "trace_bench",
+        "siblings_bench",
     ],
 )
 def test_benchmark_modules_import_and_have_a_main(name: str) -> None:

@@ -50,7 +50,7 @@ from quart.typing import ResponseTypes
 from ..config import CONFIG_NAME, SiteConfig, load_config
 from ..errors import PushgenError
 from ..fsutil import check_output_location
-from .encodings import IMMUTABLE_CACHE_CONTROL, fingerprinted, representation
+from .encodings import IMMUTABLE_CACHE_CONTROL, Siblings, fingerprinted
 from .files import Found, content_type, file_response, find_file
 from .headers import normalise_base_path
 from .options import ENV_PREFIX, SETTINGS, resolve
@@ -111,7 +111,9 @@ def site_app(
     whose names carry a content hash with ``immutable`` and a year, other
     files with ``public, max-age=static_max_age``; a file with ``.br``/``.gz``
     siblings (:mod:`pushgen.precompress`) as the one ``Accept-Encoding`` picks,
-    with ``Vary: Accept-Encoding``; every file with an ``ETag``
+    with ``Vary: Accept-Encoding``, when that sibling is inside the output and
+    decompresses to the file's bytes (:class:`~pushgen.runtime.encodings.Siblings`);
+    every file with an ``ETag``
     and ``Last-Modified`` and a 304 to a matching conditional request. A folder
     without its slash is redirected (308) to it, so relative links in its
     ``index.html`` resolve. With ``pretty_urls`` ``/about`` serves ``about.html``.
@@ -125,6 +127,7 @@ def site_app(
     # Cache-Control is set per response below; without this send_file would also
     # add a 12-hour Expires that contradicts `no-cache` on pages.
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = None
+    siblings = Siblings()
 
     async def not_found(_error: Exception) -> ResponseTypes:
         # The same containment as every other file: a 404.html that is a link
@@ -148,7 +151,7 @@ def site_app(
             return await not_found(LookupError(path))
         if found.kind == "redirect":
             return _slash_redirect()
-        return await _send_found(found, static_max_age)
+        return await _send_found(found, siblings, static_max_age)
 
     app.add_url_rule("/", "file", view, methods=["GET"], defaults={"subpath": ""})
     app.add_url_rule("/<path:subpath>", "file", view, methods=["GET"])
@@ -169,14 +172,13 @@ def _slash_redirect() -> Response:
     return Response("", status=308, headers={"Location": location})
 
 
-async def _send_found(found: Found, static_max_age: int) -> Response:
+async def _send_found(found: Found, siblings: Siblings, static_max_age: int) -> Response:
     """The found file (or the sibling ``Accept-Encoding`` picks) with its caching headers."""
     mimetype = content_type(found.path)
-    chosen = representation(
-        found.path,
-        found.mtime_ns,
-        request.headers.get("Accept-Encoding"),
-        ranged="Range" in request.headers,
+    # A field sent as several lines is one comma-separated list (RFC 9110 §5.3).
+    accept_encoding = ", ".join(request.headers.getlist("Accept-Encoding"))
+    chosen = await siblings.representation(
+        found, accept_encoding, ranged="Range" in request.headers
     )
     # The sibling's own ETag (Quart's is made of path, size and time) tells
     # the encodings apart, so a 304 answers only for the body the client has.

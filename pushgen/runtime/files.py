@@ -9,7 +9,9 @@ and the byte budgets of manifest rules all go through it.
 
 Files are looked up on every request rather than scanned once at start-up
 because ``pushgen build`` may replace the output folder while the server runs;
-the lookup is a ``realpath`` and a ``stat``.
+the lookup is a ``realpath`` and a ``stat`` (and an ``lstat`` for each ``.br``/``.gz``
+sibling of a text file, :func:`~pushgen.site_files.find_sibling`: a sibling is
+sent by the same containment rule as its file).
 """
 
 from __future__ import annotations

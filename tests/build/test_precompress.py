@@ -7,6 +7,7 @@ whose bodies must decompress to the files' bytes, pushed ones included.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import os
 import shutil
@@ -18,7 +19,8 @@ import brotli
 import pytest
 
 from pushgen.precompress import precompress
-from pushgen.runtime.encodings import fingerprinted, negotiate, representation
+from pushgen.runtime.encodings import Representation, Siblings, fingerprinted, negotiate
+from pushgen.site_files import find_file
 from tests.clients import ServerProcess, h2_get, start_hypercorn
 from tests.conftest import Site
 
@@ -84,6 +86,13 @@ def test_fingerprinted(name: str, expected: bool) -> None:
 # --- precompress ---------------------------------------------------------------------
 
 
+def _represent(root: Path, url_path: str, accept: str, *, ranged: bool = False) -> Representation:
+    """What the file server sends for ``url_path`` of ``root`` (a fresh app's first request)."""
+    found = find_file(root, url_path)
+    assert found is not None
+    return asyncio.run(Siblings().representation(found, accept, ranged=ranged))
+
+
 def _write(root: Path, files: dict[str, bytes]) -> None:
     for rel, data in files.items():
         path = root / rel
@@ -118,10 +127,7 @@ def test_precompress_writes_siblings_that_decompress_once(tmp_path: Path) -> Non
     assert len(again.up_to_date) == 4
     # A changed source gets new siblings; until then the server ignores the old ones.
     (tmp_path / "a.css").write_bytes(CSS + b"/* more */\n")
-    st = (tmp_path / "a.css").stat()
-    assert (
-        representation(str(tmp_path / "a.css"), st.st_mtime_ns, "br", ranged=False).coding is None
-    )
+    assert _represent(tmp_path, "/a.css", "br").coding is None
     third = precompress(tmp_path, ["a.css"])
     assert sorted(third.written) == ["a.css.br", "a.css.gz"]
     assert brotli.decompress((tmp_path / "a.css.br").read_bytes()) == CSS + b"/* more */\n"
@@ -138,10 +144,9 @@ def test_precompress_leaves_siblings_the_site_ships(tmp_path: Path) -> None:
 def test_representation_prefers_identity_for_ranges(tmp_path: Path) -> None:
     _write(tmp_path, {"a.css": CSS})
     precompress(tmp_path, ["a.css"])
-    full = str(tmp_path / "a.css")
-    mtime = (tmp_path / "a.css").stat().st_mtime_ns
-    assert representation(full, mtime, "gzip, br", ranged=False).path == full + ".br"
-    ranged = representation(full, mtime, "gzip, br", ranged=True)
+    full = os.path.realpath(tmp_path / "a.css")
+    assert _represent(tmp_path, "/a.css", "gzip, br").path == full + ".br"
+    ranged = _represent(tmp_path, "/a.css", "gzip, br", ranged=True)
     assert (ranged.path, ranged.coding, ranged.varies) == (full, None, True)
 
 
