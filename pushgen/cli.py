@@ -646,15 +646,7 @@ def init(folder: Path, app: str | None) -> None:
     """
     from .init import init_site
 
-    result = init_site(folder, app=app)
-    for path in result.written:
-        click.echo(f"  wrote {path}", err=True)
-    where = "" if folder == Path(".") else f"cd {folder} && "
-    if result.kind == "app":
-        what, then = f"the Quart app {result.app}", "pushgen build (then `pushgen trust cert`)"
-    else:
-        what, then = "a starter site", "pushgen serve"
-    click.echo(f"pushgen init: {what} in {result.root}; next: {where}{then}", err=True)
+    click.echo(init_site(folder, app=app).report(folder), err=True)
 
 
 @cli.group()

@@ -10,6 +10,7 @@ one) gets only a ``pushgen.yaml`` naming it, and ``pushgen build`` renders the a
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import dataclass
 from importlib import resources
 from importlib.abc import Traversable
@@ -33,6 +34,18 @@ class InitResult:
     kind: Literal["site", "app"]
     written: tuple[Path, ...]
     app: str | None = None
+
+    def report(self, given: Path) -> str:
+        """What was written and what to run next (from where ``pushgen init`` ran, in the
+        folder it was ``given``)."""
+        lines = [f"  wrote {path}" for path in self.written]
+        where = "" if given == Path(".") else f"cd {shlex.quote(str(given))} && "
+        if self.kind == "app":
+            what, then = f"the Quart app {self.app}", "pushgen build (then `pushgen trust cert`)"
+        else:
+            what, then = "a starter site", "pushgen serve"
+        lines.append(f"pushgen init: {what} in {self.root}; next: {where}{then}")
+        return "\n".join(lines)
 
 
 class InitConflict(PushgenError):
