@@ -236,3 +236,17 @@ def test_trust_cert_prints_the_development_certificate_and_key(
         f"certfile: {folder / 'localhost-cert.pem'}\nkeyfile: {folder / 'localhost-key.pem'}\n"
     )
     assert (folder / "localhost-cert.pem").is_file() and (folder / "localhost-key.pem").is_file()
+
+
+def test_serve_refuses_an_apps_folder_instead_of_building_pages_over_its_manifest(
+    app_folder: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (app_folder / "pushgen.yaml").write_text("app: app:app\n")
+    before = (app_folder / "push-manifest.yaml").read_bytes()
+    entries = _entries(app_folder)
+    assert main(["serve", str(app_folder), "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert "names the Quart app app:app: `pushgen serve` serves a built site, not an app" in err
+    assert "`pushgen trust cert`" in err
+    assert (app_folder / "push-manifest.yaml").read_bytes() == before
+    assert _entries(app_folder) == entries
