@@ -711,7 +711,8 @@ def trust_status() -> None:
     states = status(ca)
     _print_states(states)
     if not any(state.trusted and state.store.startswith("NSS") for state in states):
-        # Browsers read the NSS databases; exit 1 as `mkcert -install` checks would.
+        # Browsers (Chromium, Firefox) trust what the NSS databases hold: a shell's
+        # `pushgen trust status && ...` stops here.
         click.echo("browsers do not trust the local CA: run `pushgen trust install`")
         raise SystemExit(1)
 
