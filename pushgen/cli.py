@@ -1,6 +1,7 @@
 """The ``pushgen`` command: parses arguments, calls the library, prints, returns an exit code.
 
-Exit codes: 0 success, 1 errors (or a stale manifest under ``--check``), 2 usage.
+Exit codes: 0 success, 1 errors (or a stale manifest under ``--check``), 2 usage,
+130 interrupted (Ctrl-C), as shells report a process SIGINT stopped.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .config import SiteConfig, load_config
+from .config import SiteConfig, load_config, require_site
 from .errors import BuildError, Diagnostic, ManifestError, PushgenError, counted
 from .runtime.server import DEFAULT_HOST, DEFAULT_PORT
 
@@ -123,6 +124,7 @@ def build(
             raise click.UsageError("--app renders the app in memory: no -o, no --watch")
         _build_app(config, app=app, strict=strict, check=check, force=force)
         return
+    require_site(config)
     progress = _Progress()
     try:
         result = build_site(
@@ -155,6 +157,8 @@ def build(
 
         click.echo(f"watching {config.root} for changes (Ctrl-C stops)", err=True)
         watch_and_build(config, report=_report, jobs=jobs)
+        # With no stop event, watching ends only on Ctrl-C.
+        raise SystemExit(_INTERRUPTED)
 
 
 def _build_app(
@@ -201,11 +205,15 @@ def _run_source(
 
 def _check_stale(manifest: Path, text: str, summary: str, command: str) -> None:
     """``--check``: print the diff and exit 1 when ``manifest`` on disk is not ``text``."""
+    from .manifest.writer import same_but_source
+
     try:
         current = manifest.read_text(encoding="utf-8")
     except FileNotFoundError:
         current = ""
-    if current != text:
+    # One source run two ways (`build --app X`, or plain `build` with `app: X` in
+    # pushgen.yaml) names itself differently on the routes line: not a change.
+    if not same_but_source(current, text):
         diff = difflib.unified_diff(
             current.splitlines(keepends=True),
             text.splitlines(keepends=True),
@@ -388,6 +396,8 @@ def serve(
                 quic=quic,
             )
         )
+    if not site.is_dir():
+        raise click.UsageError(f"site folder {site} does not exist")
     stop = threading.Event()
     if watch:
         # The output folder is swapped atomically and the manifest is watched by
@@ -395,6 +405,7 @@ def serve(
         from .build.watch import watch_and_build
 
         config = load_config(site, output=output, manifest=manifest)
+        require_site(config)
         threading.Thread(
             target=watch_and_build,
             args=(config,),
@@ -626,6 +637,24 @@ def import_command(
     click.echo(f"imported {source} to {where}: {routes}, {entries_text} (as rules)", err=True)
 
 
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path), default=".")
+@click.option(
+    "--app",
+    metavar="MODULE:APP",
+    help="Record this Quart app in FOLDER/pushgen.yaml [the app FOLDER/app.py defines, if any].",
+)
+def init(folder: Path, app: str | None) -> None:
+    """Start a site in FOLDER (a layout, a page, a stylesheet with a web font, a module script).
+
+    Beside a Quart app (--app, or an app.py defining one) it writes only a
+    pushgen.yaml naming the app. Never overwrites a file.
+    """
+    from .init import init_site
+
+    click.echo(init_site(folder, app=app).report(folder), err=True)
+
+
 @cli.group()
 def trust() -> None:
     """A local CA for development certificates browsers trust (as mkcert does).
@@ -683,9 +712,33 @@ def trust_status() -> None:
     ca = load_local_ca()
     if ca is None:
         click.echo(f"no local CA in {default_caroot()}: run `pushgen trust install`")
-        return
+        raise SystemExit(1)
     click.echo(f"local CA {ca.certfile} ({ca.nickname})")
-    _print_states(status(ca))
+    states = status(ca)
+    _print_states(states)
+    if not any(state.trusted and state.store.startswith("NSS") for state in states):
+        # Browsers (Chromium, Firefox) trust what the NSS databases hold: a shell's
+        # `pushgen trust status && ...` stops here.
+        click.echo("browsers do not trust the local CA: run `pushgen trust install`")
+        raise SystemExit(1)
+
+
+@trust.command("cert")
+def trust_cert() -> None:
+    """Print the development certificate and key `pushgen serve` uses (for Hypercorn, say).
+
+    Made (signed by the local CA once it exists) when there is none yet.
+    """
+    from .runtime.certs import dev_certificate
+
+    dev = dev_certificate()
+    click.echo(f"certfile: {dev.certfile}")
+    click.echo(f"keyfile: {dev.keyfile}")
+    click.echo(f"  hypercorn app:app --certfile {dev.certfile} --keyfile {dev.keyfile}", err=True)
+
+
+# The exit code of a command Ctrl-C stopped: 128 + SIGINT, what shells report.
+_INTERRUPTED = 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -696,9 +749,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             prog_name="pushgen",
             standalone_mode=False,
         )
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        return 1
+    except click.exceptions.Abort:  # click's translation of KeyboardInterrupt (and EOF)
+        click.echo("interrupted", err=True)
+        return _INTERRUPTED
     except click.UsageError as exc:
         exc.show()
         return 2

@@ -25,6 +25,7 @@ Unknown keys are an error that names the line and the nearest valid key.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import os
 from collections.abc import Mapping
@@ -34,7 +35,7 @@ from typing import Any, Literal, cast, get_args
 
 import yaml
 
-from .errors import ConfigError
+from .errors import ConfigError, PushgenError
 from .manifest.rules import Policy, glob_matches
 from .manifest.yamlsafe import YamlError, compose, control_character, control_message, scalar_text
 from .model import DESTINATIONS, FontPolicy
@@ -43,9 +44,12 @@ __all__ = [
     "CONFIG_NAME",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_PUSH_DESTINATIONS",
+    "NotASiteError",
     "ScriptFetches",
     "SiteConfig",
+    "find_quart_app",
     "load_config",
+    "require_site",
 ]
 
 CONFIG_NAME = "pushgen.yaml"
@@ -336,3 +340,82 @@ def _read_plain(node: yaml.Node, value: Any, shown: str) -> tuple[str, ...]:
                 shown,
             )
     return tuple(item.lstrip("/") for item in value)
+
+
+# --- what makes a folder a site --------------------------------------------------
+
+
+class NotASiteError(PushgenError):
+    """A build or serve was pointed at a folder that is not a site: nothing was written.
+
+    ``app`` is the Quart app found in the folder's ``app.py`` (MODULE:APP), if any.
+    """
+
+    def __init__(self, root: Path, app: str | None) -> None:
+        self.root, self.app = root, app
+        if app is not None:
+            todo = (
+                f"{root / 'app.py'} holds a Quart app: run `pushgen build --app {app}` there,"
+                " or `pushgen init` to record it in pushgen.yaml"
+            )
+        else:
+            todo = f"start one with `pushgen init {root}`, or name the site's folder"
+        super().__init__(
+            f"{root} is not a pushgen site, so nothing was written there: a site has pages/"
+            " (pages/index.html is /) or a pushgen.yaml (`app: MODULE:APP` for a Quart app);"
+            f" {todo}"
+        )
+
+
+def require_site(config: SiteConfig) -> None:
+    """Raise :class:`NotASiteError` unless ``config.root`` is a site.
+
+    A site has ``pages/`` or ``pushgen.yaml`` (which may name an ``app:``). Any
+    other folder (a mistyped path, an app's folder where ``--app`` was forgotten)
+    would otherwise get an empty output folder and a manifest with no routes,
+    written over whatever manifest was there.
+    """
+    if config.config_file is None and not config.pages.is_dir():
+        raise NotASiteError(config.root, find_quart_app(config.root))
+
+
+def find_quart_app(folder: str | os.PathLike[str], module: str = "app") -> str | None:
+    """The Quart app ``folder/MODULE.py`` defines, as MODULE:APP (or MODULE:factory()).
+
+    Read, never imported (importing runs the app's code): a module-level
+    assignment whose value calls ``Quart(...)`` (directly or wrapped, as in
+    ``pushgen.quart.init_app(Quart(__name__))``), else a ``create_app`` function
+    in a module that mentions Quart. None when there is no such file or app.
+    """
+    try:
+        tree = ast.parse(Path(folder, f"{module}.py").read_bytes())
+    except (OSError, SyntaxError, ValueError):
+        return None
+    mentions_quart = False
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [alias.name for alias in node.names]
+            mentions_quart |= any(n.split(".")[0] == "quart" for n in names) or (
+                isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "quart"
+            )
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and any(_calls_quart(call) for call in ast.walk(node.value))
+        ):
+            return f"{module}:{node.targets[0].id}"
+    factories = [
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == "create_app"
+    ]
+    return f"{module}:create_app()" if factories and mentions_quart else None
+
+
+def _calls_quart(node: ast.AST) -> bool:
+    if not isinstance(node, ast.Call):
+        return False
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    return name == "Quart"

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import SiteConfig, load_config
+from .config import SiteConfig, load_config, require_site
 from .errors import BuildError, PushgenError
 from .runtime.server import DEFAULT_HOST, DEFAULT_PORT, listen, run
 
@@ -35,7 +36,8 @@ def run_server(
     graceful_timeout: float = 3.0,
     quic: bool = False,
 ) -> int:
-    """Serve ``app`` on Hypercorn with HTTP/2 over TLS until Ctrl-C or SIGTERM; return 0.
+    """Serve ``app`` on Hypercorn with HTTP/2 over TLS until Ctrl-C or SIGTERM; return
+    130 after Ctrl-C (128 + SIGINT, as shells expect), 0 after SIGTERM.
 
     ``port=0`` picks a free port; ``quic`` adds HTTP/3 on the same port over
     UDP. The first line printed to stdout is
@@ -54,9 +56,9 @@ def run_server(
     if listening.quic:
         print(f"pushgen: HTTP/3 on UDP port {listening.port} (Alt-Svc advertises it)", flush=True)
     print(f"pushgen: serving at {listening.url}  (press Ctrl-C to stop)", flush=True)
-    run(app, listening)
+    stopped_by = run(app, listening)
     print("pushgen: stopped", flush=True)
-    return 0
+    return 128 + signal.SIGINT if stopped_by == signal.SIGINT else 0
 
 
 def serve_app(
@@ -185,8 +187,9 @@ def serve(
     ``early_hints_delay`` (seconds) goes to :func:`pushgen.app.create_app`; None
     leaves it to ``PUSHGEN_EARLY_HINTS_DELAY`` or the default. ``quic`` adds
     HTTP/3 on the same port over UDP. Prints how hints
-    are delivered and the URL, serves until Ctrl-C, returns 0; prints the
-    problem and returns 1 when it cannot start.
+    are delivered and the URL, serves until Ctrl-C (returns 130) or SIGTERM
+    (returns 0); prints the problem and returns 1 when it cannot start, and
+    when ``site`` is not a site (:func:`pushgen.config.require_site`).
     """
     from .runtime.app import create_app
     from .runtime.certs import certificate_pair
@@ -195,6 +198,14 @@ def serve(
     try:
         pair = certificate_pair(certfile, keyfile)
         config = load_config(site, output=output, manifest=manifest)
+        require_site(config)
+        if config.app is not None:
+            # Building would render the folder's (missing) pages over the app's manifest.
+            raise PushgenError(
+                f"{config.config_file} names the Quart app {config.app}: `pushgen serve` serves"
+                " a built site, not an app; run the app on Hypercorn, with the certificate"
+                " `pushgen trust cert` prints"
+            )
         if build_if_stale and output_is_stale(config) and not _build(config):
             return 1
         app = create_app(

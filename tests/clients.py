@@ -42,6 +42,7 @@ __all__ = [
     "h2_get",
     "nghttp",
     "parse_nghttp",
+    "run_pushgen",
     "start_hypercorn",
     "start_serve",
     "wait_for_port",
@@ -108,6 +109,16 @@ class ServerProcess:
                 self.process.kill()
                 self.process.wait()
         return int(self.process.returncode)
+
+
+def run_pushgen(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m pushgen ARGS`` in ``cwd``, in its own interpreter (an app it imports
+    stays out of the test's), with this checkout's pushgen; its output captured."""
+    env = _env({"PYTHONDONTWRITEBYTECODE": "1"})
+    return subprocess.run(
+        [sys.executable, "-m", "pushgen", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
 
 
 def _spawn(argv: Sequence[str], log_path: Path, env: Mapping[str, str] | None) -> ServerProcess:

@@ -8,7 +8,7 @@ import hashlib
 import re
 from collections.abc import Collection, Mapping
 from functools import lru_cache
-from typing import NamedTuple, NoReturn
+from typing import Literal, NamedTuple, NoReturn
 
 import yaml
 
@@ -27,6 +27,9 @@ __all__ = [
     "manifest_header",
     "parse_hand_part",
     "routes_checksum",
+    "routes_source",
+    "same_but_source",
+    "source_kind",
     "update_manifest_text",
     "yaml_scalar",
 ]
@@ -234,9 +237,79 @@ def _checksum(body: str) -> str:
 def _routes_line(body_sum: str, filled: bool, command: str = BUILD_COMMAND) -> str:
     """The ``routes:`` line over a block with checksum ``body_sum`` (empty unless ``filled``)."""
     value = "" if filled else " {}"
+    # The command is a comment on one line: a folder name with a line break cannot end it.
+    shown = command if command.isprintable() else " ".join(command.split()[:2])
     return (
-        f"routes:{value}  # written by {command}; hand edits go in rules "
+        f"routes:{value}  # written by {shown}; hand edits go in rules "
         f"(writer {WRITER_VERSION}, sha256:{body_sum})\n"
+    )
+
+
+# --- which source wrote the routes ------------------------------------------------
+
+# The routes of a manifest come from one source; the ``routes:`` line names the
+# command that wrote them (``pushgen build``, ``pushgen build --app app:app``,
+# ``pushgen scan DIR``), so that another source does not silently replace them
+# (a forgotten ``--app`` would write the routes of an empty site over an app's).
+# "build" is a plain ``pushgen build``: a site, or the app its pushgen.yaml names.
+SourceKind = Literal["build", "app", "folder"]
+_WRITTEN_BY = re.compile(r"#\s*written by (?P<command>[^;]*?)\s*;")
+
+
+def source_kind(command: str) -> SourceKind:
+    """The kind of source ``command`` (as a ``routes:`` line names it) reads."""
+    words = command.split()
+    if words[1:2] == ["scan"]:
+        return "folder"
+    return "app" if "--app" in words else "build"
+
+
+def routes_source(text: str) -> str | None:
+    """The command the ``routes:`` line of ``text`` says wrote its routes (None: no such line,
+    or written by hand). Manifests from before the command named its argument read as
+    ``pushgen build --app`` and ``pushgen scan``, and keep their kind."""
+    line = _ROUTES_KEY_LINE.search(text)
+    found = _WRITTEN_BY.search(line.group()) if line is not None else None
+    return found.group("command") if found is not None else None
+
+
+def same_but_source(a: str, b: str) -> bool:
+    """Whether manifest texts ``a`` and ``b`` differ at most in the command their ``routes:``
+    lines name (``--check`` of one app run as ``build --app X`` and as plain ``build``)."""
+    if a == b:
+        return True
+
+    def unnamed(text: str) -> str:
+        line = _ROUTES_KEY_LINE.search(text)
+        if line is None:
+            return text
+        plain = _WRITTEN_BY.sub("# written by ;", line.group(), count=1)
+        return text[: line.start()] + plain + text[line.end() :]
+
+    return unnamed(a) == unnamed(b)
+
+
+def _refuse_other_source(
+    line: str, index: int, command: str, accepts: Collection[SourceKind], filename: str
+) -> None:
+    """Raise when the routes on ``line`` (the file's line ``index + 1``) came from a source
+    of another kind than ``accepts``: replacing them would lose them."""
+    found = _WRITTEN_BY.search(line)
+    if found is None or source_kind(found.group("command")) in accepts:
+        return
+    recorded = found.group("command")
+    raise ManifestError(
+        [
+            Diagnostic(
+                filename,
+                index + 1,
+                1,
+                f"these routes were written by `{recorded}`, another source than `{command}`,"
+                f" which would replace them with its own: run `{recorded}` to update them, or"
+                f" give `{command}` --force to replace them",
+                "error",
+            )
+        ]
     )
 
 
@@ -331,6 +404,7 @@ def update_manifest_text(
     unchanged: Collection[str] = (),
     written: str | None = None,
     command: str = BUILD_COMMAND,
+    accepts: Collection[SourceKind] | None = None,
 ) -> str:
     """The manifest text with its generated ``routes`` replaced and everything else kept.
 
@@ -348,6 +422,10 @@ def update_manifest_text(
 
     ``command`` is named as the writer of the routes (the ``routes:`` line, and the
     header of a new file): ``pushgen scan`` or ``pushgen build --app`` for those sources.
+    Routes another kind of source wrote (the ``routes:`` line's command, see
+    :func:`source_kind`) are not replaced unless ``force``: :class:`ManifestError`
+    at that line says which command wrote them. ``accepts`` are the kinds this
+    source may replace (default: the kind of ``command``).
     """
     if existing is None or not existing.strip():
         return dump_manifest(Manifest(routes=routes), command=command)
@@ -369,6 +447,9 @@ def update_manifest_text(
         line = _routes_line(_checksum(body), bool(body), command)
         return _newlines(modeline + "".join(lines) + line + body, newline)
     start, end = span
+    if not force and old_body.strip():
+        kinds = accepts if accepts is not None else (source_kind(command),)
+        _refuse_other_source(lines[start], start, command, kinds, filename)
     marker = _CHECKSUM.search(lines[start])
     intact = marker is not None and marker.group("sum") == old_sum
     reusable = (

@@ -127,21 +127,28 @@ def listen(
     return Listening(config, actual_port, _url(host, actual_port), quic)
 
 
-async def _serve(app: Any, config: Any) -> None:
+async def _serve(app: Any, config: Any) -> int | None:
     from hypercorn.asyncio import serve as hypercorn_serve
 
     stop = asyncio.Event()
+    received: list[int] = []  # which signal stopped the server: the CLI's exit code says it
+
+    def stopped_by(signum: int) -> None:
+        received.append(signum)
+        stop.set()
+
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)
     for signum in signals:
-        loop.add_signal_handler(signum, stop.set)
+        loop.add_signal_handler(signum, stopped_by, signum)
     try:
         await hypercorn_serve(app, config, shutdown_trigger=stop.wait)
     finally:
         for signum in signals:
             loop.remove_signal_handler(signum)
+    return received[0] if received else None
 
 
-def run(app: Any, listening: Listening) -> None:
-    """Serve ``app`` on ``listening`` until Ctrl-C or SIGTERM, then return."""
-    asyncio.run(_serve(app, listening.config))
+def run(app: Any, listening: Listening) -> int | None:
+    """Serve ``app`` on ``listening`` until Ctrl-C or SIGTERM; return the signal that stopped it."""
+    return asyncio.run(_serve(app, listening.config))

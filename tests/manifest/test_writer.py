@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import pytest
 
+from pushgen.errors import ManifestError
 from pushgen.manifest import dump_manifest, routes_checksum, update_manifest_text
 from pushgen.manifest.model import Manifest
+from pushgen.manifest.writer import routes_source, same_but_source, source_kind
 from pushgen.model import Asset
 
 ROUTES = {
@@ -125,3 +127,64 @@ def _checksum_by_lines(text: str) -> str | None:
 )
 def test_routes_checksum_reads_the_line_splitlines_would(text: str) -> None:
     assert routes_checksum(text) == _checksum_by_lines(text)
+
+
+# --- which source wrote the routes -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "kind"),
+    [
+        ("pushgen build", "build"),
+        ("pushgen build --app app:app", "app"),
+        ("pushgen build --app 'app:create_app()'", "app"),
+        ("pushgen build --app", "app"),  # before the command named the app
+        ("pushgen scan docs/_build/html", "folder"),
+        ("pushgen scan", "folder"),  # before the command named the folder
+    ],
+)
+def test_the_routes_line_names_its_source_and_reads_back(command: str, kind: str) -> None:
+    text = dump_manifest(Manifest(routes=ROUTES), command=command)
+    assert f"routes:  # written by {command}; hand edits go in rules (writer 2, " in text
+    assert routes_source(text) == command
+    assert source_kind(command) == kind
+    assert routes_source(text + HAND) == command
+
+
+def test_routes_another_source_wrote_are_refused_at_their_line_unless_forced() -> None:
+    by_app = dump_manifest(Manifest(routes=ROUTES), command="pushgen build --app app:app")
+    line = by_app.splitlines().index(
+        next(x for x in by_app.splitlines() if x.startswith("routes:"))
+    )
+    with pytest.raises(ManifestError) as caught:
+        update_manifest_text(by_app, {}, filename="m.yaml")
+    (diagnostic,) = caught.value.diagnostics
+    assert (diagnostic.file, diagnostic.line, diagnostic.column) == ("m.yaml", line + 1, 1)
+    assert diagnostic.message.startswith(
+        "these routes were written by `pushgen build --app app:app`, another source than"
+        " `pushgen build`"
+    )
+    forced = update_manifest_text(by_app, {}, force=True)
+    assert routes_source(forced) == "pushgen build"
+    # The same kind (another spelling of the app), or a kind it accepts: no refusal.
+    again = update_manifest_text(by_app, ROUTES, command="pushgen build --app 'app:make()'")
+    assert routes_source(again) == "pushgen build --app 'app:make()'"
+    accepted = update_manifest_text(by_app, ROUTES, accepts=("build", "app"))
+    assert routes_source(accepted) == "pushgen build"
+    # Routes with nothing in them lose nothing: any source takes them.
+    empty = dump_manifest(Manifest(routes={}), command="pushgen scan html")
+    assert routes_source(update_manifest_text(empty, ROUTES)) == "pushgen build"
+
+
+def test_same_but_source_ignores_only_the_command_on_the_routes_line() -> None:
+    a = dump_manifest(Manifest(routes=ROUTES), command="pushgen build")
+    b = a.replace("written by pushgen build;", "written by pushgen build --app app:app;")
+    assert a != b and same_but_source(a, b)
+    assert not same_but_source(a, b.replace("/a.css", "/c.css"))
+    assert not same_but_source(a, a.replace("version: 1", "version: 1 # x"))
+
+
+def test_a_command_with_a_line_break_keeps_the_routes_line_one_line() -> None:
+    text = dump_manifest(Manifest(routes=ROUTES), command="pushgen scan 'a\nb'")
+    assert routes_source(text) == "pushgen scan"
+    assert routes_checksum(text) is not None

@@ -138,7 +138,7 @@ def test_the_serve_line_says_whether_browsers_trust_the_certificate(tmp_path: Pa
 
 @needs_certutil
 def test_the_trust_commands(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["trust", "status"]) == 0
+    assert main(["trust", "status"]) == 1  # not trusted: a shell's `&&` stops here
     assert "no local CA" in capsys.readouterr().out
 
     assert main(["trust", "install", "--no-system"]) == 0
@@ -153,6 +153,8 @@ def test_the_trust_commands(home: Path, capsys: pytest.CaptureFixture[str]) -> N
 
     assert main(["trust", "uninstall", "--no-system"]) == 0
     assert f"NSS {db}: not installed" in capsys.readouterr().out
+    assert main(["trust", "status"]) == 1
+    assert "browsers do not trust the local CA" in capsys.readouterr().out
     assert (home / "caroot" / "rootCA-key.pem").exists()  # the CA itself stays
 
 

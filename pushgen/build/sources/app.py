@@ -32,6 +32,7 @@ import functools
 import importlib
 import inspect
 import os
+import shlex
 import sys
 import time
 import traceback
@@ -49,6 +50,7 @@ from quart import Quart
 from ...config import SiteConfig
 from ...errors import BuildError, Diagnostic, PushgenError, RoutePatternError
 from ...manifest.rules import RoutePattern
+from ...manifest.writer import SourceKind
 from ...model import Asset
 from ...runtime.quart import URL_GENERATORS_KEY
 from ...scan.html import scan_html
@@ -457,6 +459,11 @@ def rule_routes(
     return out
 
 
+# The sources whose routes an app build may replace (pushgen/manifest/writer.py).
+_APP: tuple[SourceKind, ...] = ("app",)
+_APP_OR_BUILD: tuple[SourceKind, ...] = ("build", "app")
+
+
 def build_app(
     config: SiteConfig,
     *,
@@ -481,7 +488,7 @@ def build_app(
     quart_app = load_app(spec, config.root)
     with no_cyclic_gc():
         # The manifest names what rewrites its routes: the flag, or `app:` in pushgen.yaml.
-        command = "pushgen build --app" if app else "pushgen build"
+        command = f"pushgen build --app {shlex.quote(app)}" if app else "pushgen build"
         return _build(quart_app, config, strict, write, force, max_pages, started, command)
 
 
@@ -529,4 +536,6 @@ def _build(
         write=write,
         force=force,
         command=command,
+        # A plain `pushgen build` where pushgen.yaml names the app renders this same app.
+        accepts=_APP_OR_BUILD if config.app else _APP,
     )

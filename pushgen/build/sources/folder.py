@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,7 +207,7 @@ def _scan_folder(
         write=write,
         force=force,
         protected=root,
-        command="pushgen scan",
+        command=f"pushgen scan {shlex.quote(display_path(root))}",
     )
 
 

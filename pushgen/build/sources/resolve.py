@@ -11,7 +11,7 @@ hand edits inside them.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -21,6 +21,7 @@ from ...errors import BuildError, Diagnostic, ManifestError, summary_line
 from ...fsutil import atomic_write, display_path
 from ...manifest import SCHEMA_NAME, Manifest, update_manifest_text
 from ...manifest.schema import schema_text
+from ...manifest.writer import SourceKind
 from ...manifest.yamlsafe import paused_gc as no_cyclic_gc
 from ...model import Asset, ScanResult
 from ...urls import document_url
@@ -174,6 +175,7 @@ def write_manifest(
     force: bool = False,
     protected: Path | None = None,
     command: str,
+    accepts: Collection[SourceKind] | None = None,
 ) -> SourceResult:
     """Put ``routes`` into ``config.manifest`` (unless ``write`` is false) and say what happened.
 
@@ -181,7 +183,8 @@ def write_manifest(
     missing files). Nothing is written when ``strict`` and anything was found
     wrong, or when the manifest on disk cannot be updated without losing hand
     edits: both raise :class:`BuildError`. ``command`` (``pushgen scan``) is named in
-    the manifest as the writer of its routes. The JSON Schema the manifest's modeline
+    the manifest as the writer of its routes; routes another kind of source wrote are
+    replaced only if ``accepts`` it (see :func:`pushgen.manifest.update_manifest_text`). The JSON Schema the manifest's modeline
     names is written beside it, unless that is inside ``protected`` (a folder
     pushgen did not make and must not add to).
     """
@@ -192,7 +195,12 @@ def write_manifest(
     filename = existing.filename if existing is not None else str(config.manifest)
     try:
         text = update_manifest_text(
-            existing_text, routes, filename=filename, force=force, command=command
+            existing_text,
+            routes,
+            filename=filename,
+            force=force,
+            command=command,
+            accepts=accepts,
         )
     except ManifestError as exc:
         raise BuildError(exc.diagnostics) from None

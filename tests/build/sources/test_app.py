@@ -17,18 +17,12 @@ import pytest
 
 from pushgen.manifest import Manifest, load_manifest
 from pushgen.runtime.certs import DevCertificate
-from tests.clients import REPO, nghttp, start_hypercorn
+from tests.clients import REPO, nghttp, run_pushgen, start_hypercorn
 
 EXAMPLE = REPO / "examples" / "quart_app"
 
 
-def pushgen(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    return subprocess.run(
-        [sys.executable, "-m", "pushgen", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+pushgen = run_pushgen
 
 
 @pytest.fixture(scope="module")
@@ -253,6 +247,6 @@ def test_the_manifest_names_the_command_that_rewrites_its_routes(
     done = pushgen(example, "build", "--app", "app:app", "-m", str(manifest))
     assert done.returncode == 0, done.stderr
     text = manifest.read_text()
-    assert "# `routes` is rewritten by every `pushgen build --app`;" in text
-    assert "routes:  # written by pushgen build --app;" in text
+    assert "# `routes` is rewritten by every `pushgen build --app app:app`;" in text
+    assert "routes:  # written by pushgen build --app app:app;" in text
     assert "written by pushgen build;" not in text

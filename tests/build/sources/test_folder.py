@@ -168,8 +168,9 @@ def test_a_manifest_inside_the_folder_is_not_an_asset_and_no_schema_is_added(
 
 
 def test_bad_input_is_a_located_diagnostic(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # the manifest names the scan's folder as given
     folder = make_folder(tmp_path / "html")
     (folder / "broken.html").write_bytes(b"<link rel=stylesheet href='nope.css'>\xff\xfe")
     manifest = tmp_path / "m.yaml"
@@ -178,9 +179,9 @@ def test_bad_input_is_a_located_diagnostic(
     assert main(["scan", str(folder), "-m", str(manifest)]) == 1  # not pushgen's routes
     err = capsys.readouterr().err
     assert (
-        "m.yaml:3:1: error: these routes were not written by pushgen scan; `pushgen scan` would"
-        " overwrite them. Move the edit into `rules:` (docs/manifest.md), or run `pushgen scan`"
-        " with --force to discard it"
+        "m.yaml:3:1: error: these routes were not written by pushgen scan html; `pushgen scan html`"
+        " would overwrite them. Move the edit into `rules:` (docs/manifest.md), or run"
+        " `pushgen scan html` with --force to discard it"
     ) in err
     assert manifest.read_text() == before
     assert main(["scan", str(folder), "-m", str(manifest), "--force"]) == 0
@@ -236,15 +237,26 @@ def test_one_and_several_worker_processes_write_the_same_manifest(
     assert err.count("is not in the output") == 1 + 56  # and each page's missing script
 
 
-def test_the_manifest_names_pushgen_scan_as_the_writer_of_its_routes(tmp_path: Path) -> None:
+def test_the_manifest_names_pushgen_scan_as_the_writer_of_its_routes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
     folder = make_folder(tmp_path / "html")
     manifest = tmp_path / "m.yaml"
     assert main(["scan", str(folder), "-m", str(manifest)]) == 0
     text = manifest.read_text()
-    assert "# `routes` is rewritten by every `pushgen scan`;" in text
-    assert "routes:  # written by pushgen scan;" in text and "pushgen build" not in text
-    # A manifest a build wrote is taken over: its routes line names the scan now.
-    built = text.replace("pushgen scan", "pushgen build")
+    assert "# `routes` is rewritten by every `pushgen scan html`;" in text
+    assert "routes:  # written by pushgen scan html;" in text and "pushgen build" not in text
+    # The routes a build wrote are another source's: the scan refuses to replace
+    # them, naming the command that wrote them, and --force takes them over.
+    built = text.replace("pushgen scan html", "pushgen build")
     manifest.write_text(built)
-    assert main(["scan", str(folder), "-m", str(manifest)]) == 0
-    assert "routes:  # written by pushgen scan;" in manifest.read_text()
+    capsys.readouterr()
+    assert main(["scan", str(folder), "-m", str(manifest)]) == 1
+    assert (
+        "m.yaml:14:1: error: these routes were written by `pushgen build`"
+        in capsys.readouterr().err
+    )
+    assert manifest.read_text() == built
+    assert main(["scan", str(folder), "-m", str(manifest), "--force"]) == 0
+    assert "routes:  # written by pushgen scan html;" in manifest.read_text()
