@@ -500,11 +500,13 @@ def explain(route: str, manifest: Path | None, site: Path) -> None:
 
 
 @cli.command()
-def schema() -> None:
+@click.option("--report", is_flag=True, help="The schema of --format json's document instead.")
+def schema(report: bool) -> None:
     """Print the JSON Schema of push manifests (editors use it through the modeline)."""
     from .manifest.schema import schema_text
+    from .report import report_schema_text
 
-    click.echo(schema_text(), nl=False)
+    click.echo(report_schema_text() if report else schema_text(), nl=False)
 
 
 @cli.command("export")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 import click
 
 from .errors import ConfigError, Diagnostic, ManifestError, PushgenError, counted
+from .fsutil import display_path
 from .progress import NO_PROGRESS, Progress
 from .report import Report, Status, Summary, workflow_command
 
@@ -210,7 +212,7 @@ class Console:
         status: Status,
         summary: Summary,
         *,
-        manifest: object = None,
+        manifest: str | os.PathLike[str] | None = None,
         written: bool = False,
         unchanged: bool = False,
         phases: dict[str, float] | None = None,
@@ -224,7 +226,7 @@ class Console:
             exit_code=0 if status == "ok" else 1,
             diagnostics=tuple(self._diagnostics),
             summary=summary,
-            manifest=str(manifest) if manifest is not None else None,
+            manifest=display_path(manifest) if manifest is not None else None,
             written=written,
             unchanged=unchanged,
             diff=self._diff,
@@ -311,5 +313,5 @@ def _as_diagnostics(exc: PushgenError) -> list[Diagnostic]:
         where = exc.file + (f":{exc.line}" if exc.line else "")
         where += f":{exc.column}" if exc.line and exc.column else ""
         message = str(exc).removeprefix(f"{where}: ")
-        return [Diagnostic(exc.file, exc.line, exc.column, message, "error")]
+        return [Diagnostic(display_path(exc.file), exc.line, exc.column, message, "error")]
     return [Diagnostic("pushgen", 0, 0, str(exc), "error")]

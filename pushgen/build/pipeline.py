@@ -449,7 +449,7 @@ class _Scans:
                 self.errors.append(error)
             elif scan is not None:
                 self._scans[source] = scan
-        if not self._pending:
+        if not self._pending and not self.errors:
             self._progress.end("render")
         return True
 
