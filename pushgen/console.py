@@ -70,12 +70,12 @@ class PlainProgress:
     ) -> None:
         self._write, self._clock = write, clock
         self._open: dict[str, tuple[float, int | None]] = {}  # phase -> started, total
-        self._done: dict[str, int] = {}
+        self._done: dict[str, int] = {}  # phase -> items done, as last reported
         self._said = clock()
 
     def start(self, phase: str, total: int | None = None) -> None:
         self._open[phase] = (self._clock(), total)
-        self._done[phase] = 0
+        self._done.pop(phase, None)
 
     def advance(self, phase: str, done: int) -> None:
         if phase not in self._open:
@@ -90,8 +90,11 @@ class PlainProgress:
         if opened is None:
             return  # ended twice, or never started (a failure before it)
         started, total = opened
-        count = f"{counted(total, 'page')} in " if total is not None else ""
-        self._say(f"{phase}: {count}{self._clock() - started:.2f}s")
+        # A phase of no known total (an app's crawl) says what it counted, if anything.
+        done = total if total is not None else self._done.get(phase)
+        # "in N.NNs" last, as on the summary line: a log compared across runs drops it.
+        count = counted(done, "page") if done is not None else "done"
+        self._say(f"{phase}: {count} in {self._clock() - started:.2f}s")
 
     def close(self) -> None:
         """Forget the phases still open: they failed, and the error says so."""
@@ -154,7 +157,10 @@ class _RichProgress:
     def advance(self, phase: str, done: int) -> None:
         if phase in self._tasks:
             task, total = self._tasks[phase]
-            self._bars.update(task, completed=done, count=f"{done}/{total}")
+            count = f"{done}/{total}" if total is not None else f"{done} pages"
+            self._bars.update(task, completed=done, count=count)
+        if self._plain is not None:
+            self._plain.advance(phase, done)
 
     def end(self, phase: str) -> None:
         if phase not in self._tasks:

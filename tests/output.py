@@ -1,7 +1,7 @@
 """Reading what a command printed on standard error: its phase lines apart from the rest.
 
 Off a terminal, a build or a scan prints a line as each phase ends
-(``render: 300 pages in 2.94s``, see pushgen/console.py); a test about a
+(``render: 300 pages in 2.94s``, ``save: done in 0.02s``; see pushgen/console.py); a test about a
 failure's message looks at the other lines.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 # A phase's line: its name, the pages it counted (when it counts pages), its time.
-PHASE_LINE = re.compile(r"(?P<phase>[a-z]+): (?:(?P<pages>\d+) pages? in )?\d+\.\d\ds")
+PHASE_LINE = re.compile(r"(?P<phase>[a-z]+): (?:(?P<pages>\d+) pages?|done) in \d+\.\d\ds")
 # A long phase's line on the way: ``render: 2500/5000 pages ...``.
 HEARTBEAT_LINE = re.compile(r"[a-z]+: \d+/(?:\d+|\?) pages \.\.\.")
 

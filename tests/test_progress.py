@@ -136,7 +136,7 @@ def test_an_app_build_says_its_phases(
     err = capsys.readouterr().err
     assert phase_lines(err) == [
         ("load", None),
-        ("render", None),
+        ("render", 6),
         ("resolve", 6),
         ("manifest", None),
     ]
@@ -241,7 +241,7 @@ def test_plain_progress_says_how_far_a_long_phase_got() -> None:
         "render: 3000/5000 pages ...",
         "render: 4500/5000 pages ...",
         "render: 5000 pages in 44.00s",
-        "swap: 0.00s",
+        "swap: done in 0.00s",
     ]
 
 
