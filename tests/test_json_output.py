@@ -229,3 +229,8 @@ def test_the_pushgen_steps_of_the_docs_workflow_run(
             VALIDATOR.validate(json.loads(out))
         else:
             assert out.startswith("::warning file=static/css/docs.css,line=1,"), out
+
+
+def test_json_is_one_document_so_no_watch(site: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["build", "--json", "--watch"]) == 2
+    assert "--format json prints one document: no --watch" in capsys.readouterr().err
