@@ -16,35 +16,20 @@ from typing import TYPE_CHECKING
 import click
 
 from .config import SiteConfig, load_config, require_site
+from .console import current_console, output_options
 from .errors import BuildError, Diagnostic, ManifestError, PushgenError, counted
+from .outcome import Summary
 from .runtime.server import DEFAULT_HOST, DEFAULT_PORT
 
 if TYPE_CHECKING:
     from .build.sources.resolve import SourceResult
+    from .progress import Progress
 
 __all__ = ["cli", "main"]
 
 
 def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
-    for diagnostic in diagnostics:
-        click.echo(str(diagnostic), err=True)
-
-
-class _Progress:
-    """A one-line progress counter on a terminal; silent otherwise."""
-
-    def __init__(self) -> None:
-        self.enabled = sys.stderr.isatty()
-        self.shown = False
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.enabled and total >= 100:
-            click.echo(f"\rrendering {done}/{total} pages", nl=False, err=True)
-            self.shown = True
-
-    def finish(self) -> None:
-        if self.shown:
-            click.echo("\r\033[K", nl=False, err=True)
+    current_console().diagnostics(diagnostics)
 
 
 # The -m option of every command that reads or writes the manifest.
@@ -101,6 +86,7 @@ def cli() -> None:
     help="Render this Quart app through its test client instead of SITE's pages"
     " (MODULE:factory() calls a factory) [app: in pushgen.yaml].",
 )
+@output_options("build")
 def build(
     site: Path,
     output: Path | None,
@@ -119,36 +105,51 @@ def build(
     if not site.is_dir():
         raise click.UsageError(f"site folder {site} does not exist")
     config = load_config(site, output=output, manifest=manifest)
+    console = current_console()
+    if watch and console.options.format == "json":
+        raise click.UsageError("--format json prints one document: no --watch")
     if app or config.app:
         if watch or output is not None:
             raise click.UsageError("--app renders the app in memory: no -o, no --watch")
         _build_app(config, app=app, strict=strict, check=check, force=force)
         return
     require_site(config)
-    progress = _Progress()
     try:
-        result = build_site(
-            config,
-            strict=strict,
-            write=not check,
-            force=force,
-            full=full,
-            jobs=jobs,
-            progress=progress,
-        )
+        with console.progress() as progress:
+            result = build_site(
+                config,
+                strict=strict,
+                write=not check,
+                force=force,
+                full=full,
+                jobs=jobs,
+                progress=progress,
+            )
     except BuildError as exc:
-        progress.finish()
         _print_diagnostics(exc.diagnostics)
-        click.echo(
-            f"build failed: {len(exc.diagnostics)} errors; previous output left as it was", err=True
+        console.failure(
+            f"build failed: {len(exc.diagnostics)} errors; previous output left as it was"
         )
+        console.report("build", "failed", Summary.of_diagnostics(exc.diagnostics))
         raise SystemExit(1) from None
-    progress.finish()
     _print_diagnostics(result.diagnostics)
+    summary = Summary.of_result(result, len(result.pages))
     if check:
-        _check_stale(config.manifest, result.manifest_text, result.summary(), "pushgen build")
+        _check_stale(config.manifest, result.manifest_text, "pushgen build", summary)
         return
-    click.echo(f"built {config.output} and {config.manifest}: {result.summary()}", err=True)
+    if result.unchanged:
+        console.info(f"nothing changed since the last build: {result.summary()}")
+    else:
+        console.info(f"built {config.output} and {config.manifest}: {result.summary()}")
+    console.report(
+        "build",
+        "errors" if result.error_diagnostics else "ok",
+        summary,
+        manifest=config.manifest,
+        written=result.written,
+        unchanged=result.unchanged,
+        phases=result.phases,
+    )
     if result.error_diagnostics and not watch:
         # Written all the same (the rest of the site is fine), but not a success.
         raise SystemExit(1)
@@ -168,7 +169,9 @@ def _build_app(
     from .build.sources.app import build_app
 
     _run_source(
-        lambda: build_app(config, app=app, strict=strict, write=not check, force=force),
+        lambda progress: build_app(
+            config, app=app, strict=strict, write=not check, force=force, progress=progress
+        ),
         config.manifest,
         check=check,
         failed="build failed",
@@ -178,7 +181,7 @@ def _build_app(
 
 
 def _run_source(
-    run: Callable[[], SourceResult],
+    run: Callable[[Progress], SourceResult],
     manifest: Path,
     *,
     check: bool,
@@ -187,26 +190,40 @@ def _run_source(
     command: str,
 ) -> None:
     """Run a source (pushgen/build/sources/), print what it found, exit 1 on errors or a stale --check."""
+    console = current_console()
+    name = command.removeprefix("pushgen ")
     try:
-        result = run()
+        with console.progress() as progress:
+            result = run(progress)
     except BuildError as exc:
         _print_diagnostics(exc.diagnostics)
         errors = counted(len(exc.diagnostics), "error")
-        click.echo(f"{failed}: {errors}; nothing written", err=True)
+        console.failure(f"{failed}: {errors}; nothing written")
+        console.report(name, "failed", Summary.of_diagnostics(exc.diagnostics))
         raise SystemExit(1) from None
     _print_diagnostics(result.diagnostics)
+    summary = Summary.of_result(result, result.pages)
     if check:
-        _check_stale(manifest, result.manifest_text, result.summary(), command)
+        _check_stale(manifest, result.manifest_text, command, summary)
         return
-    click.echo(f"{done.format(manifest=manifest)}: {result.summary()}", err=True)
+    console.info(f"{done.format(manifest=manifest)}: {result.summary()}")
+    console.report(
+        name,
+        "errors" if result.errors else "ok",
+        summary,
+        manifest=manifest,
+        written=result.written,
+    )
     if result.errors:
         raise SystemExit(1)
 
 
-def _check_stale(manifest: Path, text: str, summary: str, command: str) -> None:
+def _check_stale(manifest: Path, text: str, command: str, summary: Summary) -> None:
     """``--check``: print the diff and exit 1 when ``manifest`` on disk is not ``text``."""
     from .manifest.writer import same_but_source
 
+    console = current_console()
+    name = command.removeprefix("pushgen ")
     try:
         current = manifest.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -220,10 +237,12 @@ def _check_stale(manifest: Path, text: str, summary: str, command: str) -> None:
             fromfile=f"{manifest} (on disk)",
             tofile=f"{manifest} (built)",
         )
-        click.echo("".join(diff), nl=False)
-        click.echo(f"stale: {manifest} differs from a fresh build; run `{command}`", err=True)
+        console.diff("".join(diff))
+        console.failure(f"stale: {manifest} differs from a fresh build; run `{command}`")
+        console.report(name, "stale", summary, manifest=manifest)
         raise SystemExit(1)
-    click.echo(f"up to date: {manifest}; {summary}", err=True)
+    console.info(f"up to date: {manifest}; {summary}")
+    console.report(name, "ok", summary, manifest=manifest)
 
 
 def _report(outcome: object) -> None:
@@ -268,6 +287,7 @@ def _report(outcome: object) -> None:
     type=click.IntRange(min=1),
     help="Worker processes [chosen from the first pages' cost and the idle cores].",
 )
+@output_options("scan")
 def scan(
     folder: Path,
     manifest: Path,
@@ -288,7 +308,9 @@ def scan(
         raise click.UsageError(f"folder {folder} does not exist")
     config = folder_config(folder, manifest, base_path=base_path)
     _run_source(
-        lambda: scan_folder(config, strict=strict, write=not check, force=force, jobs=jobs),
+        lambda progress: scan_folder(
+            config, strict=strict, write=not check, force=force, jobs=jobs, progress=progress
+        ),
         config.manifest,
         check=check,
         failed="scan failed",
@@ -441,6 +463,7 @@ def serve(
 @click.option(
     "--base-path", default=None, help="URL prefix of the site [from SITE/pushgen.yaml, or /]."
 )
+@output_options("check")
 def check(manifest: Path | None, output: Path | None, base_path: str | None) -> None:
     """Validate a push manifest: syntax, keys, values, paths, files, rules. Exit 1 on errors."""
     from .manifest.check import check_manifest
@@ -450,10 +473,11 @@ def check(manifest: Path | None, output: Path | None, base_path: str | None) -> 
     base = base_path if base_path is not None else (config.base_path if config else "/")
     diagnostics = check_manifest(path, output=output, base_path=base)
     _print_diagnostics(diagnostics)
-    errors = sum(d.severity == "error" for d in diagnostics)
-    warnings = len(diagnostics) - errors
-    click.echo(f"{path}: {counted(errors, 'error')}, {counted(warnings, 'warning')}", err=True)
-    if errors:
+    summary = Summary.of_diagnostics(diagnostics)
+    console = current_console()
+    (console.failure if summary.errors else console.info)(f"{path}: {summary}")
+    console.report("check", "errors" if summary.errors else "ok", summary, manifest=path)
+    if summary.errors:
         raise SystemExit(1)
 
 
@@ -487,11 +511,13 @@ def explain(route: str, manifest: Path | None, site: Path) -> None:
 
 
 @cli.command()
-def schema() -> None:
+@click.option("--json-output", is_flag=True, help="The schema of --format json's document instead.")
+def schema(json_output: bool) -> None:
     """Print the JSON Schema of push manifests (editors use it through the modeline)."""
     from .manifest.schema import schema_text
+    from .outcome import outcome_schema_text
 
-    click.echo(schema_text(), nl=False)
+    click.echo(outcome_schema_text() if json_output else schema_text(), nl=False)
 
 
 @cli.command("export")

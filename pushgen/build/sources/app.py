@@ -52,6 +52,7 @@ from ...errors import BuildError, Diagnostic, PushgenError, RoutePatternError
 from ...manifest.rules import RoutePattern
 from ...manifest.writer import SourceKind
 from ...model import Asset
+from ...progress import NO_PROGRESS, Progress, phase
 from ...runtime.quart import URL_GENERATORS_KEY
 from ...scan.html import scan_html
 from ...urls import LOCAL_ORIGIN, document_url
@@ -246,7 +247,7 @@ class _Crawl:
         status, data = self.asset(path.split("?", 1)[0].lstrip("/"))
         return len(data) if status == 200 else None
 
-    def crawl(self, urls: list[str]) -> list[_Page]:
+    def crawl(self, urls: list[str], progress: Progress) -> list[_Page]:
         """Render ``urls``, then the links of rendered pages a GET rule answers, up to ``max_pages``."""
         queue = deque(dict.fromkeys(urls))
         queued = set(queue)
@@ -258,6 +259,7 @@ class _Crawl:
                 continue
             done.add(page.url)
             rendered.append(page)
+            progress.advance("render", len(rendered))
             for link in _links(page):
                 if link not in queued and self.match(link) is not None:
                     queued.add(link)
@@ -472,24 +474,29 @@ def build_app(
     write: bool = True,
     force: bool = False,
     max_pages: int = DEFAULT_MAX_PAGES,
+    progress: Progress = NO_PROGRESS,
 ) -> SourceResult:
     """Render the Quart app ``app`` (default ``config.app``) and write ``config.manifest``.
 
     ``config.root`` is where the app lives (put on ``sys.path``); ``config.urls``
     are extra URLs to render. Raises :class:`BuildError` when the app cannot be
     loaded, under ``strict`` when anything was found wrong, or when the manifest
-    holds hand edits inside its generated routes (unless ``force``).
+    holds hand edits inside its generated routes (unless ``force``). Its phases (load,
+    render, resolve, manifest) and the pages rendered go to ``progress``.
     """
     started = time.perf_counter()
     text = app or config.app
     if not text:
         raise PushgenError("no app to build: give --app MODULE:APP or `app:` in pushgen.yaml")
     spec = AppSpec.parse(text)
-    quart_app = load_app(spec, config.root)
+    with phase(progress, "load"):
+        quart_app = load_app(spec, config.root)
     with no_cyclic_gc():
         # The manifest names what rewrites its routes: the flag, or `app:` in pushgen.yaml.
         command = f"pushgen build --app {shlex.quote(app)}" if app else "pushgen build"
-        return _build(quart_app, config, strict, write, force, max_pages, started, command)
+        return _build(
+            quart_app, config, strict, write, force, max_pages, started, command, progress
+        )
 
 
 def _build(
@@ -501,10 +508,14 @@ def _build(
     max_pages: int,
     started: float,
     command: str,
+    progress: Progress,
 ) -> SourceResult:
     crawl = _Crawl(quart_app, config.root, max_pages)
     try:
-        rendered = crawl.crawl([*crawl.rule_urls(), *config.urls, *crawl.generated_urls()])
+        with phase(progress, "render"):
+            urls = [*crawl.rule_urls(), *config.urls, *crawl.generated_urls()]
+            rendered = crawl.crawl(urls, progress)
+        progress.start("resolve", len(rendered))
         scans = [
             PageScan(
                 page.url,
@@ -523,19 +534,21 @@ def _build(
             diagnostics=crawl.diagnostics,
         )
         routes = rule_routes([(p.url, p.rule) for p in rendered], routes)
+        progress.end("resolve")
     finally:
         crawl.close()
-    return write_manifest(
-        routes,
-        config,
-        known={rel for rel, (status, _) in crawl.assets.items() if status == 200},
-        diagnostics=crawl.diagnostics,
-        pages=len(rendered),
-        started=started,
-        strict=strict,
-        write=write,
-        force=force,
-        command=command,
-        # A plain `pushgen build` where pushgen.yaml names the app renders this same app.
-        accepts=_APP_OR_BUILD if config.app else _APP,
-    )
+    with phase(progress, "manifest"):
+        return write_manifest(
+            routes,
+            config,
+            known={rel for rel, (status, _) in crawl.assets.items() if status == 200},
+            diagnostics=crawl.diagnostics,
+            pages=len(rendered),
+            started=started,
+            strict=strict,
+            write=write,
+            force=force,
+            command=command,
+            # A plain `pushgen build` where pushgen.yaml names the app renders this same app.
+            accepts=_APP_OR_BUILD if config.app else _APP,
+        )
