@@ -22,7 +22,11 @@ keeps an exact route.
 Bad input never stops the rest: an app that cannot be imported is one located
 error; a view that raises or answers an error, a redirect (and its loops), an
 answer that is not HTML, a generator that raises are each a warning naming the
-URL, the rule and the view's ``file:line`` (errors under ``--strict``).
+URL, the rule and the view's ``file:line`` (errors under ``--strict``). So is a
+view that takes longer than ``request_timeout`` seconds to answer in full (one
+that never answers or streams forever), or whose body passes ``max_body`` bytes:
+the body is taken in the chunks the app sends and abandoned past the bound, so
+memory stays bounded (issue 22 item 6c).
 """
 
 from __future__ import annotations
@@ -45,8 +49,9 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import lxml.html
 from quart import Quart
+from quart.testing.connections import TestHTTPConnection
 
-from ...config import SiteConfig
+from ...config import DEFAULT_MAX_BODY, DEFAULT_REQUEST_TIMEOUT, SiteConfig
 from ...errors import BuildError, Diagnostic, PushgenError, RoutePatternError
 from ...manifest.rules import RoutePattern
 from ...model import Asset
@@ -103,6 +108,42 @@ def _leaf(exc: BaseException) -> BaseException:
     while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
         exc = exc.exceptions[0]
     return exc
+
+
+class _BodyOverLimit(PushgenError):
+    """The app sent more than ``limit`` bytes of one body (a `build --app` bound)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the body passed {limit:,} bytes (max_body)")
+        self.limit = limit
+
+
+class _BoundedConnection(TestHTTPConnection):
+    """Quart's test connection, taking a body in the app's chunks up to ``max_body`` bytes.
+
+    The test client keeps every chunk until the view returns: a 300 MB body was
+    1.29 GB of memory. Past the bound, sending raises in the app, which ends it.
+    """
+
+    max_body = DEFAULT_MAX_BODY
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.received = 0
+
+    async def _asgi_send(self, message: Any) -> None:
+        if message["type"] == "http.response.body":
+            self.received += len(message.get("body", b""))
+            if self.received > self.max_body:
+                raise _BodyOverLimit(self.max_body)
+            # A view that streams without awaiting anything would never let the
+            # request's timeout fire: each chunk gives the loop a turn.
+            await asyncio.sleep(0)
+        await super()._asgi_send(message)
+
+
+def _bounded(max_body: int) -> type[_BoundedConnection]:
+    return type("BoundedConnection", (_BoundedConnection,), {"max_body": max_body})
 
 
 def _where(tb: TracebackType | None, root: Path) -> tuple[str, int]:
@@ -163,10 +204,19 @@ class _Page:
 class _Crawl:
     """The app, its test client on a private event loop, and what rendering found."""
 
-    def __init__(self, app: Quart, root: Path, max_pages: int) -> None:
+    def __init__(
+        self,
+        app: Quart,
+        root: Path,
+        max_pages: int,
+        *,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        max_body: int = DEFAULT_MAX_BODY,
+    ) -> None:
         self.app = app
         self.root = root
         self.max_pages = max_pages
+        self.request_timeout = request_timeout
         self.diagnostics: list[Diagnostic] = []
         self.loop = asyncio.new_event_loop()
         # An exception in a view reaches us (with its traceback) rather than
@@ -175,6 +225,7 @@ class _Crawl:
         self.test_app = app.test_app()
         self.loop.run_until_complete(self.test_app.startup())
         self.client = self.test_app.test_client()
+        self.client.http_connection_class = _bounded(max_body)
         self.adapter = app.url_map.bind(_HOST)
         self.assets: dict[str, tuple[int, bytes]] = {}
 
@@ -215,7 +266,45 @@ class _Crawl:
     # -- requests -----------------------------------------------------------
 
     def get(self, path: str) -> Any:
-        return self.loop.run_until_complete(self.client.get(path))
+        """The app's whole response to GET ``path``; raises past the timeout or the body bound."""
+        before = asyncio.all_tasks(self.loop)
+        answer = asyncio.wait_for(self.client.get(path), self.request_timeout)
+        try:
+            return self.loop.run_until_complete(answer)
+        except Exception:
+            self._end_tasks_since(before)
+            raise
+
+    def _end_tasks_since(self, before: set[asyncio.Task[Any]]) -> None:
+        """Cancel the tasks a failed request left: Quart's ASGI connection runs the view in
+        tasks of its own, which go on when the request is cancelled (a view that never
+        answers would wait on, and warn when the loop closes)."""
+        left = asyncio.all_tasks(self.loop) - before
+        for task in left:
+            task.cancel()
+        if left:
+            self.loop.run_until_complete(asyncio.wait(left, timeout=self.request_timeout))
+
+    def failure(self, raised: BaseException) -> tuple[str, str, int]:
+        """(what went wrong, file, line) of a request that raised, for a warning."""
+        exc = _leaf(raised)
+        if isinstance(exc, TimeoutError):
+            return (
+                f"no whole answer within {self.request_timeout:g} s (it never answers, or "
+                "streams forever); skipped. If it is only slow, raise request_timeout in "
+                "pushgen.yaml or --request-timeout",
+                "",
+                0,
+            )
+        if isinstance(exc, _BodyOverLimit):
+            return (
+                f"{exc}; skipped, the rest unread. If the page is that big, raise max_body "
+                "in pushgen.yaml or --max-body",
+                "",
+                0,
+            )
+        file, line = _where(exc.__traceback__, self.root)
+        return f"the view raised {type(exc).__name__}: {exc}", file, line
 
     def body(self, response: Any) -> bytes:
         data: bytes = self.loop.run_until_complete(response.get_data(as_text=False))
@@ -224,12 +313,18 @@ class _Crawl:
     def asset(self, relpath: str) -> tuple[int, bytes]:
         """An asset as the app serves it (status, bytes), by output path."""
         if relpath not in self.assets:
+            path = "/" + quote(os.fsencode(relpath), safe="/")
             try:
-                response = self.get("/" + quote(os.fsencode(relpath), safe="/"))
+                response = self.get(path)
                 status = response.status_code
                 data = self.body(response) if status == 200 else b""
-            except Exception:
+            except Exception as raised:
                 status, data = 500, b""
+                if isinstance(_leaf(raised), TimeoutError | _BodyOverLimit):
+                    endpoint, rule = self.match(path) or ("", "")
+                    what = f" (rule {rule}, view {endpoint})" if endpoint else ""
+                    problem, _, _ = self.failure(raised)
+                    self.warn(endpoint, f"GET {path}{what}: {problem}")
             self.assets[relpath] = (status, data)
         return self.assets[relpath]
 
@@ -289,15 +384,9 @@ class _Crawl:
                 response = self.get(current)
                 data = self.body(response)
             except Exception as raised:
-                exc = _leaf(raised)
-                file, line = _where(exc.__traceback__, self.root)
+                problem, file, line = self.failure(raised)
                 hop = f" (redirected to {current})" if len(chain) > 1 else ""
-                self.warn(
-                    endpoint,
-                    f"{where}{hop}: the view raised {type(exc).__name__}: {exc}",
-                    line,
-                    file,
-                )
+                self.warn(endpoint, f"{where}{hop}: {problem}", line, file)
                 return None
             status = response.status_code
             if status in (301, 302, 303, 307, 308):
@@ -495,7 +584,13 @@ def _build(
     started: float,
     command: str,
 ) -> SourceResult:
-    crawl = _Crawl(quart_app, config.root, max_pages)
+    crawl = _Crawl(
+        quart_app,
+        config.root,
+        max_pages,
+        request_timeout=config.request_timeout,
+        max_body=config.max_body,
+    )
     try:
         rendered = crawl.crawl([*crawl.rule_urls(), *config.urls, *crawl.generated_urls()])
         scans = [
