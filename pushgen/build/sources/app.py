@@ -118,6 +118,23 @@ class _BodyOverLimit(PushgenError):
         self.limit = limit
 
 
+class _NoAnswer(PushgenError):
+    """The app had not answered in full after ``seconds`` (a `build --app` bound)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no whole answer within {seconds:g} s")
+        self.seconds = seconds
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """Why a request to the app failed, and where (the view's line when it raised)."""
+
+    message: str
+    file: str = ""
+    line: int = 0
+
+
 class _BoundedConnection(TestHTTPConnection):
     """Quart's test connection, taking a body in the app's chunks up to ``max_body`` bytes.
 
@@ -268,11 +285,20 @@ class _Crawl:
     def get(self, path: str) -> Any:
         """The app's whole response to GET ``path``; raises past the timeout or the body bound."""
         before = asyncio.all_tasks(self.loop)
-        answer = asyncio.wait_for(self.client.get(path), self.request_timeout)
         try:
-            return self.loop.run_until_complete(answer)
+            return self.loop.run_until_complete(self._get(path))
         except Exception:
             self._end_tasks_since(before)
+            raise
+
+    async def _get(self, path: str) -> Any:
+        deadline = asyncio.timeout(self.request_timeout)
+        try:
+            async with deadline:
+                return await self.client.get(path)
+        except TimeoutError:
+            if deadline.expired():  # ours, not a TimeoutError the view raised
+                raise _NoAnswer(self.request_timeout) from None
             raise
 
     def _end_tasks_since(self, before: set[asyncio.Task[Any]]) -> None:
@@ -285,26 +311,21 @@ class _Crawl:
         if left:
             self.loop.run_until_complete(asyncio.wait(left, timeout=self.request_timeout))
 
-    def failure(self, raised: BaseException) -> tuple[str, str, int]:
-        """(what went wrong, file, line) of a request that raised, for a warning."""
+    def failure(self, raised: BaseException) -> _Failure:
+        """What went wrong in a request that raised, for a warning."""
         exc = _leaf(raised)
-        if isinstance(exc, TimeoutError):
-            return (
-                f"no whole answer within {self.request_timeout:g} s (it never answers, or "
-                "streams forever); skipped. If it is only slow, raise request_timeout in "
-                "pushgen.yaml or --request-timeout",
-                "",
-                0,
+        if isinstance(exc, _NoAnswer):
+            return _Failure(
+                f"{exc} (it never answers, or streams forever); skipped. If it is only slow, "
+                "raise request_timeout in pushgen.yaml or --request-timeout"
             )
         if isinstance(exc, _BodyOverLimit):
-            return (
+            return _Failure(
                 f"{exc}; skipped, the rest unread. If the page is that big, raise max_body "
-                "in pushgen.yaml or --max-body",
-                "",
-                0,
+                "in pushgen.yaml or --max-body"
             )
         file, line = _where(exc.__traceback__, self.root)
-        return f"the view raised {type(exc).__name__}: {exc}", file, line
+        return _Failure(f"the view raised {type(exc).__name__}: {exc}", file, line)
 
     def body(self, response: Any) -> bytes:
         data: bytes = self.loop.run_until_complete(response.get_data(as_text=False))
@@ -320,11 +341,10 @@ class _Crawl:
                 data = self.body(response) if status == 200 else b""
             except Exception as raised:
                 status, data = 500, b""
-                if isinstance(_leaf(raised), TimeoutError | _BodyOverLimit):
+                if isinstance(_leaf(raised), _NoAnswer | _BodyOverLimit):
                     endpoint, rule = self.match(path) or ("", "")
                     what = f" (rule {rule}, view {endpoint})" if endpoint else ""
-                    problem, _, _ = self.failure(raised)
-                    self.warn(endpoint, f"GET {path}{what}: {problem}")
+                    self.warn(endpoint, f"GET {path}{what}: {self.failure(raised).message}")
             self.assets[relpath] = (status, data)
         return self.assets[relpath]
 
@@ -384,9 +404,9 @@ class _Crawl:
                 response = self.get(current)
                 data = self.body(response)
             except Exception as raised:
-                problem, file, line = self.failure(raised)
+                failure = self.failure(raised)
                 hop = f" (redirected to {current})" if len(chain) > 1 else ""
-                self.warn(endpoint, f"{where}{hop}: {problem}", line, file)
+                self.warn(endpoint, f"{where}{hop}: {failure.message}", failure.line, failure.file)
                 return None
             status = response.status_code
             if status in (301, 302, 303, 307, 308):
