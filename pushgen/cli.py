@@ -10,6 +10,7 @@ import difflib
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -87,6 +88,20 @@ def cli() -> None:
     " (MODULE:factory() calls a factory) [app: in pushgen.yaml].",
 )
 @output_options("build")
+@click.option(
+    "--request-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="With --app: give up a page or asset the app has not answered in full by then"
+    " [request_timeout: in pushgen.yaml, 30].",
+)
+@click.option(
+    "--max-body",
+    type=click.IntRange(min=1),
+    metavar="BYTES",
+    help="With --app: stop reading a page or asset past this size"
+    " [max_body: in pushgen.yaml, 50000000].",
+)
 def build(
     site: Path,
     output: Path | None,
@@ -98,6 +113,8 @@ def build(
     full: bool,
     watch: bool,
     app: str | None,
+    request_timeout: float | None,
+    max_body: int | None,
 ) -> None:
     """Render SITE, find every asset each page needs, write the output and the manifest."""
     from .build import build_site
@@ -111,8 +128,17 @@ def build(
     if app or config.app:
         if watch or output is not None:
             raise click.UsageError("--app renders the app in memory: no -o, no --watch")
+        config = replace(
+            config,
+            request_timeout=request_timeout or config.request_timeout,
+            max_body=max_body or config.max_body,
+        )
         _build_app(config, app=app, strict=strict, check=check, force=force)
         return
+    if request_timeout is not None or max_body is not None:
+        raise click.UsageError(
+            "--request-timeout and --max-body bound the requests of --app builds"
+        )
     require_site(config)
     try:
         with console.progress() as progress:

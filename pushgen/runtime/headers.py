@@ -310,7 +310,8 @@ def build_route_table(
                 # image it happens to match must not push assets, least of all itself.
                 return None
             route = quote(path, safe=_PATH_SAFE)
-            if not any(rule.match.matches(route) for rule in patterns) and not any(
+            # Found by literal prefix, not by trying every rule (issue 22 item 7).
+            if not manifest.rule_index.matching_patterns(route) and not any(
                 pattern.matches(route) for pattern in route_patterns
             ):
                 return None
