@@ -43,6 +43,7 @@ from ..manifest.yamlsafe import paused_gc
 from ..model import Asset, Reference, ScanResult
 from ..precompress import Precompressed
 from ..runtime.encodings import CODINGS, COMPRESSIBLE
+from ..runtime.headers import link_budget_problems
 from ..urls import document_url
 from .dependencies import pages_to_render, scan_templates
 from .existing import check_rules, read_existing_manifest
@@ -572,6 +573,7 @@ def _make_result(run: _Run, resolved: _Resolved) -> BuildResult:
         raise BuildError(exc.diagnostics) from None
     resolved.state.routes_sum = routes_checksum(text) or ""
     manifest = Manifest(routes=resolved.routes, rules=rules, filename=manifest_file)
+    diagnostics.extend(link_budget_problems(manifest, policy=config.policy))
     result = BuildResult(
         config=config,
         manifest=manifest,

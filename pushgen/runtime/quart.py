@@ -20,6 +20,7 @@ keyword                ``app.config`` key              default
 ``early_hints_delay``  ``PUSHGEN_EARLY_HINTS_DELAY``   ``0.0`` s (the 103 at once)
 ``link_headers``       ``PUSHGEN_LINK_HEADERS``        ``True``
 ``max_pushes``         ``PUSHGEN_MAX_PUSHES``          ``10`` per request
+``max_link_bytes``     ``PUSHGEN_MAX_LINK_BYTES``      ``8192`` bytes of Link values
 ``base_path``          ``PUSHGEN_BASE_PATH``           ``/``
 ``pretty_urls``        ``PUSHGEN_PRETTY_URLS``         ``False``
 ``reload_interval``    ``PUSHGEN_RELOAD_INTERVAL``     ``1.0`` s (0 stops watching)
@@ -60,6 +61,7 @@ from quart import Quart, request
 from quart.typing import ResponseTypes
 
 from ..errors import Diagnostic, ManifestError, PushgenError
+from ..hint_budget import DEFAULT_MAX_LINK_BYTES
 from ..manifest import parse_manifest
 from ..manifest.loader import manifest_text
 from ..manifest.rules import Policy
@@ -108,6 +110,8 @@ class Options:
     early_hints_delay: float = DEFAULT_EARLY_HINTS_DELAY
     link_headers: bool = True
     max_pushes: int = DEFAULT_MAX_PUSHES
+    # The byte budget of a route's Link values (pushgen.hint_budget).
+    max_link_bytes: int = DEFAULT_MAX_LINK_BYTES
     base_path: str = "/"
     pretty_urls: bool = False
     reload_interval: float = DEFAULT_RELOAD_INTERVAL
@@ -188,6 +192,7 @@ class PushgenState:
             base_path=self.options.base_path,
             pretty_urls=self.options.pretty_urls,
             max_pushes=self.options.max_pushes,
+            max_link_bytes=self.options.max_link_bytes,
             filename=str(self.options.manifest),
             size_of=self._size_of,
             policy=self.options.policy,
@@ -372,6 +377,7 @@ _EXTENSION_SETTINGS = (
     "early_hints_delay",
     "link_headers",
     "max_pushes",
+    "max_link_bytes",
     "base_path",
     "pretty_urls",
     "reload_interval",
@@ -405,6 +411,7 @@ def init_app(
     early_hints_delay: float | None = None,
     link_headers: bool | None = None,
     max_pushes: int | None = None,
+    max_link_bytes: int | None = None,
     base_path: str | None = None,
     pretty_urls: bool | None = None,
     reload_interval: float | None = None,
@@ -434,6 +441,7 @@ def init_app(
             "early_hints_delay": early_hints_delay,
             "link_headers": link_headers,
             "max_pushes": max_pushes,
+            "max_link_bytes": max_link_bytes,
             "base_path": base_path,
             "pretty_urls": pretty_urls,
             "reload_interval": reload_interval,
