@@ -57,6 +57,9 @@ SETTINGS: Mapping[str, Setting] = {
         # Bytes of Link values a route's response and 103 carry, the most
         # important hints first (pushgen.hint_budget says why 8 KiB).
         Setting("max_link_bytes", "count", DEFAULT_MAX_LINK_BYTES),
+        # Pushes a connection may have in flight (not yet sent); a client that
+        # keeps its flow-control window shut pins each (runtime/middleware.py).
+        Setting("max_pushes_in_flight", "count", 32),
         # A cookie of what was pushed, so a returning client is pushed only what
         # changed (pushgen.runtime.pushcache).
         Setting("push_digest", "bool", True),

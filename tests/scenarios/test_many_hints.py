@@ -22,8 +22,9 @@ import pytest
 from pushgen.hint_budget import DEFAULT_MAX_LINK_BYTES
 from pushgen.runtime.certs import DevCertificate
 from tests.browser_harness import chromium, load_page, pushgen_serve, trust_args
-from tests.clients import ServerProcess, h2_get, nghttp, start_serve
+from tests.clients import ServerProcess, h2_get, nghttp
 from tests.conftest import OUTPUT_FILES, Site, make_site
+from tests.scenarios.test_load_and_clients import serve_site
 
 pytestmark = [pytest.mark.timeout(240)]
 
@@ -55,13 +56,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
 
 @pytest.fixture(scope="module")
 def server(site: Site, cache_dir: Path) -> Iterator[ServerProcess]:
-    process = start_serve(
-        site.root,
-        site.root.parent / "server.log",
-        env={"XDG_CACHE_HOME": str(cache_dir)},
-        build_if_stale=False,
-        early_hints_delay=0,  # a 103 before the page, so its bound is seen too
-    )
+    # A 103 before the page, so its bound is seen too.
+    process = serve_site(site, cache_dir, "server.log", early_hints_delay=0)
     yield process
     process.stop()
 
@@ -141,12 +137,8 @@ def test_the_server_says_which_route_it_cut(server: ServerProcess) -> None:
 
 
 def test_the_bound_is_a_setting(site: Site, cache_dir: Path) -> None:
-    small = start_serve(
-        site.root,
-        site.root.parent / "small.log",
-        env={"XDG_CACHE_HOME": str(cache_dir), "PUSHGEN_MAX_LINK_BYTES": "200"},
-        build_if_stale=False,
-        early_hints_delay=0,
+    small = serve_site(
+        site, cache_dir, "small.log", {"PUSHGEN_MAX_LINK_BYTES": "200"}, early_hints_delay=0
     )
     try:
         exchange = h2_get("127.0.0.1", small.port, "/")
