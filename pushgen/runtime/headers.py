@@ -44,7 +44,6 @@ __all__ = [
     "RoutePlan",
     "RouteTable",
     "build_route_table",
-    "headerless",
     "link_budget_problems",
     "link_value",
     "normalise_base_path",
@@ -227,7 +226,7 @@ def link_budget_problems(
         assets = manifest.assets(route, policy=policy) if manifest.rules else manifest.routes[route]
         if sum(_most_link_bytes(a) + 2 for a in assets if a.hint) <= max_link_bytes:
             continue
-        fitted = route_links(headerless(assets)[0], max_link_bytes)
+        fitted = route_links(_hintable(assets).assets, max_link_bytes)
         if fitted.dropped:
             line = manifest.lines.get(route, 0)
             found.append(Diagnostic(manifest.filename, line, 0, fitted.message(route)))
@@ -292,18 +291,31 @@ def route_aliases(route: str, *, pretty_urls: bool = False) -> tuple[str, ...]:
     return tuple(aliases)
 
 
-def headerless(assets: Iterable[Asset]) -> tuple[tuple[Asset, ...], list[tuple[Asset, str]]]:
-    """``assets`` with the hint taken off each whose values no header can carry, and why each lost it."""
+@dataclass(frozen=True, slots=True)
+class _Hintable:
+    """A route's entries with the hint taken off each whose values no header can carry."""
+
+    assets: tuple[Asset, ...]
+    refused: tuple[tuple[str, str], ...]  # (path, why) of each entry that lost its hint
+
+
+def _hintable(assets: Iterable[Asset]) -> _Hintable:
     kept: list[Asset] = []
-    problems: list[tuple[Asset, str]] = []
+    refused: list[tuple[str, str]] = []
     for asset in assets:
         try:
             link_value(asset)
         except LinkFieldError as exc:
-            problems.append((asset, str(exc)))
+            refused.append((asset.path, str(exc)))
             asset = replace(asset, hint=False)
         kept.append(asset)
-    return tuple(kept), problems
+    return _Hintable(tuple(kept), tuple(refused))
+
+
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    max_pushes: int | None
+    max_link_bytes: int
 
 
 def _plan_checked(
@@ -320,23 +332,20 @@ def _plan_checked(
             route, assets, max_pushes=limits.max_pushes, max_link_bytes=limits.max_link_bytes
         )
     except LinkFieldError:
-        usable, unusable = headerless(assets)
+        hintable = _hintable(assets)
         if problems is not None:
-            for asset, why in unusable:
-                message = f"route {route!r}: {asset.path}: {why}; not hinted"
+            for path, why in hintable.refused:
+                message = f"route {route!r}: {path}: {why}; not hinted"
                 problems.append(Diagnostic(filename, line, 0, message))
         plan = plan_route(
-            route, usable, max_pushes=limits.max_pushes, max_link_bytes=limits.max_link_bytes
+            route,
+            hintable.assets,
+            max_pushes=limits.max_pushes,
+            max_link_bytes=limits.max_link_bytes,
         )
     if plan.cut is not None and problems is not None:
         problems.append(Diagnostic(filename, line, 0, plan.cut.message(route)))
     return plan
-
-
-@dataclass(frozen=True, slots=True)
-class _Limits:
-    max_pushes: int | None
-    max_link_bytes: int
 
 
 def build_route_table(
