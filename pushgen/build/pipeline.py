@@ -573,7 +573,7 @@ def _make_result(run: _Run, resolved: _Resolved) -> BuildResult:
         raise BuildError(exc.diagnostics) from None
     resolved.state.routes_sum = routes_checksum(text) or ""
     manifest = Manifest(routes=resolved.routes, rules=rules, filename=manifest_file)
-    diagnostics.extend(link_budget_problems(manifest, policy=config.policy))
+    diagnostics.extend(link_budget_problems(manifest, policy=config.policy, text=text))
     result = BuildResult(
         config=config,
         manifest=manifest,

@@ -33,7 +33,7 @@ from urllib.parse import quote, unquote
 
 from ..errors import Diagnostic, LinkFieldError
 from ..hint_budget import DEFAULT_MAX_LINK_BYTES, FittedLinks, Hint, fit_links, importance
-from ..manifest import Manifest
+from ..manifest import Manifest, yaml_scalar
 from ..manifest.rules import Policy
 from ..model import PRELOAD_DESTINATIONS, Asset
 from ..urls import wire_path
@@ -213,13 +213,16 @@ def link_budget_problems(
     *,
     max_link_bytes: int = DEFAULT_MAX_LINK_BYTES,
     policy: Policy = _NO_POLICY,
+    text: str | None = None,
 ) -> list[Diagnostic]:
     """A warning (at the route's line) for each route whose hints the runtime would cut.
 
     The same cut as :func:`build_route_table` makes when it plans the route, so
     ``pushgen build`` and ``pushgen check`` say beforehand what a server leaves
     out. Entries no header can carry are left out here (``check`` reports them).
-    A route whose entries cannot reach the budget is not formatted at all.
+    A route whose entries cannot reach the budget is not formatted at all. A
+    route's line comes from ``manifest.lines`` or, for a manifest the build has
+    just written, from its ``text``.
     """
     found: list[Diagnostic] = []
     for route in sorted(manifest.all_routes):
@@ -228,9 +231,21 @@ def link_budget_problems(
             continue
         fitted = route_links(_hintable(assets).assets, max_link_bytes)
         if fitted.dropped:
-            line = manifest.lines.get(route, 0)
-            found.append(Diagnostic(manifest.filename, line, 0, fitted.message(route)))
+            line = manifest.lines.get(route) or _written_line(text, route)
+            column = 3 if line else 0  # the route's key, under `routes:`
+            found.append(Diagnostic(manifest.filename, line, column, fitted.message(route)))
     return found
+
+
+def _written_line(text: str | None, route: str) -> int:
+    """The line of ``route``'s key in a routes block the build wrote (0 when not found)."""
+    if text is None:
+        return 0
+    key = f"\n  {yaml_scalar(route)}:"
+    at = text.find(key)
+    while at >= 0 and text[at + len(key) : at + len(key) + 1] not in ("\n", "\r", " "):
+        at = text.find(key, at + 1)  # a longer key that starts with this one
+    return 0 if at < 0 else text.count("\n", 0, at) + 2
 
 
 def plan_route(

@@ -160,3 +160,33 @@ def test_the_bound_is_a_setting(site: Site, cache_dir: Path) -> None:
         server.stop()
     # Three pushes of the first page stay unsent; the second page gets none.
     assert promised == 3
+
+
+def test_pushes_that_arrived_no_longer_count(server: ServerProcess, site: Site) -> None:
+    """One well-behaved connection, page after page: far more pushes than the bound, all sent."""
+    client = RawH2(server.port)
+    pages = 5  # 50 pushes on one connection, over the 32 allowed at once
+    bodies: dict[int, bytearray] = {}
+    paths: dict[int, str] = {}
+    ended: set[int] = set()
+    for page in range(pages):
+        stream_id = client.get(f"/p{page}/")
+        while stream_id not in ended or not set(bodies) <= ended:
+            for event in client.events():
+                if isinstance(event, h2.events.PushedStreamReceived):
+                    assert event.pushed_stream_id is not None
+                    bodies[event.pushed_stream_id] = bytearray()
+                    path = next(v for n, v in event.headers or () if n == b":path")
+                    paths[event.pushed_stream_id] = bytes(path).decode()
+                elif isinstance(event, h2.events.DataReceived):
+                    client.conn.acknowledge_received_data(
+                        event.flow_controlled_length, event.stream_id
+                    )
+                    if event.stream_id in bodies:
+                        bodies[event.stream_id] += event.data
+                elif isinstance(event, h2.events.StreamEnded):
+                    ended.add(event.stream_id)
+            client.flush()
+    client.close()
+    assert len(bodies) == pages * PUSHES
+    assert all(bytes(bodies[s]) == site.file(paths[s]) for s in bodies)

@@ -198,7 +198,7 @@ def write_manifest(
     except ManifestError as exc:
         raise BuildError(exc.diagnostics) from None
     manifest = Manifest(routes=routes, rules=rules, filename=filename)
-    diagnostics.extend(link_budget_problems(manifest, policy=config.policy))
+    diagnostics.extend(link_budget_problems(manifest, policy=config.policy, text=text))
     if strict and diagnostics:
         raise BuildError(
             [Diagnostic(d.file, d.line, d.column, d.message, "error") for d in diagnostics]
