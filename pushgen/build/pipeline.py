@@ -44,6 +44,7 @@ from ..model import Asset, Reference, ScanResult
 from ..precompress import Precompressed
 from ..progress import NO_PROGRESS, Progress, phase
 from ..runtime.encodings import CODINGS, COMPRESSIBLE
+from ..runtime.headers import link_budget_problems
 from ..urls import document_url
 from .dependencies import pages_to_render, scan_templates
 from .existing import check_rules, read_existing_manifest
@@ -578,6 +579,7 @@ def _make_result(run: _Run, resolved: _Resolved) -> BuildResult:
         raise BuildError(exc.diagnostics) from None
     resolved.state.routes_sum = routes_checksum(text) or ""
     manifest = Manifest(routes=resolved.routes, rules=rules, filename=manifest_file)
+    diagnostics.extend(link_budget_problems(manifest, policy=config.policy, text=text))
     result = BuildResult(
         config=config,
         manifest=manifest,
