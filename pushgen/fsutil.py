@@ -23,6 +23,7 @@ from pathlib import Path
 from .errors import PushgenError
 
 __all__ = [
+    "FOLDER",
     "OUTPUT_MARKER",
     "FileRefused",
     "OutputFolderError",
@@ -240,7 +241,9 @@ class FileRefused(PushgenError):
         super().__init__(f"{path}: {why}")
 
 
-# What the flags of a read that follows no link are: O_NONBLOCK so that a FIFO put
+# FileRefused.why for a folder.
+FOLDER = "a folder, not a file"
+# The flags of a read that follows no link. O_NONBLOCK: so that a FIFO put
 # in a file's place is refused after one fstat, where a plain open would wait for a
 # writer forever (O_NONBLOCK does nothing to a regular file's reads).
 _NO_LINK = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
@@ -271,16 +274,20 @@ def read_regular_file(path: str, *, limit: int, dir_fd: int | None = None) -> by
             raise FileRefused(path, "missing", missing=True) from None
         why = "a symbolic link" if exc.errno == errno.ELOOP else f"cannot be read ({exc.strerror})"
         raise FileRefused(path, why) from None
-    with os.fdopen(fd, "rb") as file:
+    try:
         st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise FileRefused(path, FOLDER)
         if not stat.S_ISREG(st.st_mode):
             raise FileRefused(path, "not a regular file")
         if st.st_size > limit:
             raise FileRefused(path, f"larger than {_size(limit)}")
-        try:
+        with os.fdopen(os.dup(fd), "rb") as file:
             data = file.read(limit + 1)  # it may have grown since the fstat
-        except OSError as exc:
-            raise FileRefused(path, f"cannot be read ({exc.strerror})") from None
+    except OSError as exc:
+        raise FileRefused(path, f"cannot be read ({exc.strerror})") from None
+    finally:
+        os.close(fd)
     if len(data) > limit:
         raise FileRefused(path, f"larger than {_size(limit)}")
     return data

@@ -212,7 +212,7 @@ def build_site(
         # A full disk, a read-only folder: one line saying so. Everything up to
         # the swap happens beside the output, so nothing was replaced yet (what
         # can fail after it is caught where it happens).
-        where = exc.filename if exc.filename is not None else config.output
+        where = exc.filename if isinstance(exc.filename, str | bytes) else config.output
         raise OutputWriteError(os.fsdecode(where), exc, replaced=False) from exc
 
 

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import Diagnostic
-from ..fsutil import FileRefused, atomic_write, open_folder, read_regular_file
+from ..fsutil import FOLDER, FileRefused, atomic_write, open_folder, read_regular_file
 
 __all__ = [
     "FORGED",
@@ -146,23 +146,32 @@ def read_part(folder: Path, file: str) -> bytes:
     try:
         fd = open_folder(folder)
     except OSError as exc:
-        raise BadState(_folder_why(exc), folder.name) from None
+        raise BadState(_folder_why(exc, folder), folder.name) from None
     try:
         return read_regular_file(file, limit=MAX_STATE_FILE_BYTES, dir_fd=fd)
     except FileRefused as exc:
-        raise BadState(exc.why, file) from None
+        # A folder is where the next build writes this part again when its bytes
+        # are the same; a link, a FIFO or a file it replaces.
+        why = f"{exc.why}: {_NO_STATE}" if exc.why == FOLDER else exc.why
+        raise BadState(why, file) from None
     finally:
         os.close(fd)
 
 
-def _folder_why(exc: OSError) -> str:
-    if exc.errno == errno.ELOOP:
-        return "a symbolic link: not followed, and no state is kept while it is there"
+def _folder_why(exc: OSError, folder: Path) -> str:
+    # open(2) says ENOTDIR, not ELOOP, for a link to a folder opened with
+    # O_DIRECTORY and O_NOFOLLOW.
+    if exc.errno in (errno.ELOOP, errno.ENOTDIR) and folder.is_symlink():
+        return f"a symbolic link: not followed, and {_NO_STATE}"
     if exc.errno == errno.ENOTDIR:
-        return "not a folder"
+        return f"not a folder: {_NO_STATE}"
     if exc.errno == errno.ENOENT:
         return "missing"
     return f"cannot be read ({exc.strerror})"
+
+
+# What a build cannot repair, since it removes only the files it wrote itself.
+_NO_STATE = "no state is kept while it is there (remove it)"
 
 
 def write_state(
