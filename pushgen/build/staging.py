@@ -165,8 +165,8 @@ def check_no_strays(output: Path, written: set[str]) -> None:
 
 
 def _own_sibling(output: Path, rel: str, written: set[str]) -> bool:
-    """Whether ``rel`` is a ``.br``/``.gz`` sibling that precompression wrote beside
-    ``written`` file of the output: a regular file with its source's modification
+    """Whether ``rel`` is a ``.br``/``.gz`` sibling that precompression wrote beside a
+    file of ``written`` in the output: a regular file with that file's modification
     time, which precompress gives every sibling (pushgen/precompress.py; the server
     tells a current sibling by it). A file put there by hand does not have it.
     """

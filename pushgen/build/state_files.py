@@ -48,10 +48,11 @@ __all__ = [
     "write_state",
 ]
 
-# The largest header or part file a build reads. The largest part of a real site
-# is a shard of the pages' scans: 1/64 of them (about 0.6 MB at 10,000 pages of the
-# benchmarks' default shape; see docs/reliability.md, issue 22). A larger file is
-# not one a build wrote: damaged, and a full build, like any other damage.
+# The largest header or part file a build reads. Parts grow with the site: at 1,000
+# pages of the benchmarks' site (bench/shapes.py) the state is 2.4 MB in 134 parts,
+# the largest (the asset table, one entry per distinct asset) 0.19 MB, so about
+# 19 MB at 100,000 pages (docs/reliability.md, issue 22). A larger file is not one
+# a build of a real site wrote: damaged, a warning and a full build.
 MAX_STATE_FILE_BYTES = 256 * 2**20
 
 # What a file holds that decodes but is not what a build writes.
