@@ -8,6 +8,7 @@ Lines in pages are lines of the rendered HTML, as in build warnings.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..config import SiteConfig
@@ -16,9 +17,10 @@ from ..manifest.rules import Decision, Policy
 from ..scan.html import scan_html
 from ..site_files import file_size
 from ..urls import document_url
-from .graph import Found, Resolver, apply_budget
+from .graph import Found, Link, Resolver, apply_budget
 from .render import Page, Renderer, RenderError, discover_pages
 from .static import static_files
+from .template_lines import LineOrigins, relocate
 
 __all__ = ["Explanation", "explain_route", "find_route"]
 
@@ -87,13 +89,31 @@ def find_route(manifest: Manifest, route: str, pages: list[Page]) -> str:
     return next((c for c in candidates if c in known), route)
 
 
-def _page_chains(
-    config: SiteConfig, page: Page, pages: list[Page]
-) -> tuple[list[Found], list[str]]:
+@dataclass(frozen=True, slots=True)
+class _PageChains:
+    """What a page's render and scan say about its assets (see _page_chains)."""
+
+    found: tuple[Found, ...]
+    problems: tuple[str, ...]
+    origins: LineOrigins | None = None  # which template line wrote each output line
+    display: Callable[[str], str] = str  # a template's file name as warnings show it
+
+    def place(self, link: Link, page: Page) -> str:
+        """``file:line`` of a chain's link; a page's line is that of the template that wrote it."""
+        if link.file != page.display or self.origins is None:
+            return f"{link.file}:{link.line}"
+        origin = self.origins.origin(link.line)
+        if origin is None:
+            return f"{link.file} (line {link.line} of its output)"
+        return f"{self.display(origin[0])}:{origin[1]}"
+
+
+def _page_chains(config: SiteConfig, page: Page, pages: list[Page]) -> _PageChains:
+    renderer = Renderer(config, pages)
     try:
-        html = Renderer(config, pages).render(page).data
+        html = renderer.render(page).data
     except RenderError as exc:
-        return [], [str(exc.diagnostic)]
+        return _PageChains((), (str(exc.diagnostic),))
     static = static_files(config)
     outputs = {p.output for p in pages}
 
@@ -112,7 +132,9 @@ def _page_chains(
     scan = scan_html(html, url, filename=page.display)
     page_assets = resolver.page_assets(page.display, scan, html=lambda: html, url=url)
     found = apply_budget(page_assets.found, config.policy, static.size_of)
-    return found, [str(d) for d in resolver.diagnostics]
+    origins = renderer.origins(page)
+    placed = relocate(resolver.diagnostics, page.display, lambda: origins, renderer.display)
+    return _PageChains(tuple(found), tuple(map(str, placed)), origins, renderer.display)
 
 
 def explain_route(manifest: Manifest, route: str, config: SiteConfig | None = None) -> Explanation:
@@ -124,10 +146,11 @@ def explain_route(manifest: Manifest, route: str, config: SiteConfig | None = No
     notes: dict[str, tuple[str, ...]] = {}
     problems: list[str] = []
     if config is not None and page is not None:
-        found, problems = _page_chains(config, page, pages)
+        page_chains = _page_chains(config, page, pages)
+        found, problems = page_chains.found, list(page_chains.problems)
         for item in found:
             chains[item.asset.path] = (
-                *tuple(f"{link.file}:{link.line}" for link in item.chain),
+                *tuple(page_chains.place(link, page) for link in item.chain),
                 item.asset.path,
             )
             notes[item.asset.path] = item.notes

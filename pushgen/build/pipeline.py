@@ -88,6 +88,7 @@ from .static import (
     static_sources,
     update_static,
 )
+from .template_lines import PageCounts
 from .workers import (
     PageOutcome,
     Progress,
@@ -246,6 +247,8 @@ class _Run:
     # The static files' .br/.gz siblings, written beside the rendering (see stage_static).
     packed: Precompressed | None = None
     phases: dict[str, float] = field(default_factory=dict)  # see BuildResult.phases
+    # Which pages raised each warning of a layout (see template_lines.py).
+    page_counts: PageCounts = field(default_factory=PageCounts)
 
     @contextlib.contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -513,6 +516,7 @@ def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved:
             page_state = old
             unchanged.add(page.route)
             run.diagnostics.extend(old.diagnostic_list())
+            run.page_counts.note(page.display, old.diagnostic_list())
         else:
             compact = None
             if scan is None:
@@ -529,8 +533,10 @@ def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved:
                 url=document_url(page.route),
             )
             found = apply_budget(page_assets.found, config.policy, size_of)
-            page_diagnostics = (*scan.diagnostics, *page_assets.diagnostics)
+            placed = _placed(run, page, page_assets.diagnostics, renderers)
+            page_diagnostics = (*scan.diagnostics, *placed)
             run.diagnostics.extend(page_diagnostics)
+            run.page_counts.note(page.display, page_diagnostics)
             page_state = PageState.make(
                 compact if compact is not None else scan,
                 found,
@@ -554,7 +560,7 @@ def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved:
 def _make_result(run: _Run, resolved: _Resolved) -> BuildResult:
     """Check the hand rules and put the new routes into the manifest's text (not written yet)."""
     config, existing, previous = run.config, run.existing, run.previous
-    run.diagnostics = diagnostics = list(dict.fromkeys(run.diagnostics))
+    run.diagnostics = diagnostics = run.page_counts.merge(run.diagnostics)
     rules = existing.rules if existing is not None else ()
     diagnostics.extend(check_rules(rules, resolved.routes, resolved.known, config, existing))
     manifest_file = display_path(config.manifest)
@@ -768,6 +774,18 @@ def _page_reader(run: _Run, page: Page, renderers: list[Renderer]) -> Callable[[
             return None  # reported when the page was rendered the first time
 
     return render
+
+
+def _placed(
+    run: _Run, page: Page, diagnostics: tuple[Diagnostic, ...], renderers: list[Renderer]
+) -> tuple[Diagnostic, ...]:
+    """A page's diagnostics at the template lines that wrote them, not the output's lines."""
+
+    if not any(d.file == page.display and d.line for d in diagnostics):
+        return diagnostics  # nothing to place: no renderer to make
+    if not renderers:
+        renderers.append(Renderer(run.config, run.pages))
+    return renderers[0].place(page, diagnostics)
 
 
 def _read_text(path: Path) -> str | None:
