@@ -137,9 +137,8 @@ def build(
     except BuildError as exc:
         progress.finish()
         _print_diagnostics(exc.diagnostics)
-        click.echo(
-            f"build failed: {len(exc.diagnostics)} errors; previous output left as it was", err=True
-        )
+        errors = counted(len(exc.diagnostics), "error")
+        click.echo(f"build failed: {errors}; previous output left as it was", err=True)
         raise SystemExit(1) from None
     progress.finish()
     _print_diagnostics(result.diagnostics)

@@ -8,6 +8,8 @@ and they all derive from :class:`PushgenError`.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,6 +21,7 @@ __all__ = [
     "PushgenError",
     "Severity",
     "counted",
+    "did_you_mean",
     "summary_line",
 ]
 
@@ -28,6 +31,18 @@ Severity = Literal["error", "warning"]
 def counted(n: int, noun: str) -> str:
     """``1 page``, ``2 pages``: a count in a message."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def did_you_mean(word: str, choices: Iterable[str], *, listed: bool = False) -> str:
+    """``; did you mean 'style'?`` for a mistyped ``word``, or "" when none is close.
+
+    With ``listed``, no close choice lists them all (``; valid keys: a, b``).
+    """
+    known = sorted(choices) if not isinstance(choices, (list, tuple)) else list(choices)
+    close = difflib.get_close_matches(word, known, n=1)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f"; valid keys: {', '.join(known)}" if listed else ""
 
 
 def summary_line(

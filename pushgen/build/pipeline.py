@@ -435,6 +435,7 @@ class _Scans:
         self._pending = {p.source for p in run.render}
         self._scans: dict[str, ScanResult | CompactScan] = {}
         self.errors: list[Diagnostic] = []
+        self._pages_of = PageCounts()  # a layout's error stops every page that uses it
         self.waited = 0.0  # seconds spent waiting for the rendering
         self._next()  # the first batch comes once the static files are copied
 
@@ -449,6 +450,7 @@ class _Scans:
             self._pending.discard(source)
             if error is not None:
                 self.errors.append(error)
+                self._pages_of.note(self._render[index].display, (error,))
             elif scan is not None:
                 self._scans[source] = scan
         return True
@@ -464,7 +466,7 @@ class _Scans:
         while self._next():
             pass
         if self.errors:
-            raise BuildError(self.errors)
+            raise BuildError(self._pages_of.merge(self.errors))
 
 
 def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved:

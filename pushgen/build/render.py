@@ -29,11 +29,19 @@ import jinja2
 from jinja2.utils import missing
 
 from ..config import SiteConfig
-from ..errors import BuildError, Diagnostic, PushgenError
+from ..errors import BuildError, Diagnostic, PushgenError, did_you_mean
 from ..scan.decode import decode_html, python_codec
 from .template_lines import LineOrigins, record_render, relocate
 
-__all__ = ["PLAIN_MARKER", "Page", "RenderError", "Rendered", "Renderer", "discover_pages"]
+__all__ = [
+    "PLAIN_MARKER",
+    "Page",
+    "RenderError",
+    "Rendered",
+    "Renderer",
+    "UrlForError",
+    "discover_pages",
+]
 
 _BOMS = {"utf-16le": codecs.BOM_UTF16_LE, "utf-16be": codecs.BOM_UTF16_BE}
 
@@ -419,6 +427,14 @@ class _Environment(jinja2.Environment):
         return template
 
 
+class UrlForError(PushgenError):
+    """A template called ``url_for`` with an endpoint (or arguments) the site has not."""
+
+    def __init__(self, endpoint: str, message: str) -> None:
+        self.endpoint = endpoint
+        super().__init__(message)
+
+
 class RenderError(PushgenError):
     """A page failed to render; ``diagnostic`` says where (template file and line)."""
 
@@ -465,14 +481,20 @@ class Renderer:
         if endpoint == "static":
             filename = values.pop("filename", None)
             if not filename:
-                raise ValueError("url_for('static') needs filename=")
+                raise UrlForError(endpoint, "url_for('static') needs filename=")
             url = f"{self.config.base_path}static/{quote(str(filename).lstrip('/'), safe='/')}"
         elif endpoint in self._endpoints:
             url = self._endpoints[endpoint]
         else:
-            close = [e for e in self._endpoints if e.endswith(endpoint) or endpoint in e][:3]
-            hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
-            raise ValueError(f"url_for: no page or endpoint named {endpoint!r}{hint}")
+            hint = did_you_mean(endpoint, [*self._endpoints, "static"])
+            if not hint:
+                close = [e for e in self._endpoints if e.endswith(endpoint) or endpoint in e][:3]
+                hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise UrlForError(
+                endpoint,
+                f"url_for: no page or endpoint named {endpoint!r}{hint} (an endpoint is a page's"
+                " path under pages/ without .html, with dots for slashes: 'docs.index')",
+            )
         if values:
             url += "?" + urlencode(values)
         if anchor:
@@ -535,6 +557,10 @@ class Renderer:
                     " end (directly or through others): break the cycle at this line",
                     "error",
                 )
+            ) from None
+        except UrlForError as exc:  # the template's mistake: no Python exception name
+            raise RenderError(
+                Diagnostic(*self._template_location(exc.__traceback__, page), str(exc), "error")
             ) from None
         except Exception as exc:  # a template raised while rendering: locate it in the template
             raise RenderError(
