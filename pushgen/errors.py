@@ -18,6 +18,7 @@ __all__ = [
     "ConfigError",
     "Diagnostic",
     "ManifestError",
+    "NoManifestError",
     "PushgenError",
     "Severity",
     "counted",
@@ -100,6 +101,22 @@ class ManifestError(PushgenError):
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
         self.diagnostics = diagnostics
         super().__init__("\n".join(str(d) for d in diagnostics))
+
+
+class NoManifestError(PushgenError):
+    """A command reads a manifest that no build or scan has written yet.
+
+    ``writers`` are the commands that would write it, each with the kind of site it
+    is for ("" when the kind is known), for the message to name.
+    """
+
+    def __init__(self, path: str, writers: tuple[tuple[str, str], ...]) -> None:
+        self.path, self.writers = path, writers
+        if len(writers) == 1:
+            how = f"`{writers[0][0]}` writes it"
+        else:
+            how = "it is written by " + ", ".join(f"`{w}` for {kind}" for w, kind in writers)
+        super().__init__(f"no manifest at {path} yet: {how}")
 
 
 class RoutePatternError(PushgenError):

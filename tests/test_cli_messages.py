@@ -86,3 +86,54 @@ def test_a_mistyped_push_destination_gets_a_did_you_mean(
         f"error: {site}/pushgen.yaml:{where}: 'fnt' is not a Fetch destination;"
         " did you mean 'font'?\n"
     )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["explain", "/"], ["check"], ["export", "-f", "json"]],
+    ids=["explain", "check", "export"],
+)
+def test_a_site_without_a_manifest_yet_names_pushgen_build(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    argv: list[str],
+) -> None:
+    write_site(tmp_path, {"pages/index.html": "<p>x</p>\n"})
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(argv, capsys)
+    assert code == 1
+    assert (out, err) == (
+        "",
+        "error: no manifest at push-manifest.yaml yet: `pushgen build` writes it\n",
+    )
+
+
+def test_an_app_without_a_manifest_yet_names_build_app(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_site(tmp_path, {"pushgen.yaml": "app: app:app\n"})
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(["explain", "/", "-m", "m.yaml"], capsys)
+    assert code == 1
+    assert (
+        err
+        == "error: no manifest at m.yaml yet: `pushgen build --app app:app -m m.yaml` writes it\n"
+    )
+
+
+def test_a_folder_without_a_manifest_yet_names_pushgen_scan(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_site(tmp_path, {"html/index.html": "<p>x</p>\n"})
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(["serve", "html", "--folder", "-m", "m.yaml", "--port", "0"], capsys)
+    assert code == 1
+    assert err == "error: no manifest at m.yaml yet: `pushgen scan html -m m.yaml` writes it\n"
+    code, _, err = run(["explain", "/", "-m", "m.yaml"], capsys)
+    assert code == 1
+    assert err == (
+        "error: no manifest at m.yaml yet: it is written by `pushgen build -m m.yaml` for a site"
+        " with pages/, `pushgen scan DIR -m m.yaml` for a folder another generator built,"
+        " `pushgen build --app MODULE:APP -m m.yaml` for a Quart app\n"
+    )

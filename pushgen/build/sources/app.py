@@ -28,9 +28,11 @@ URL, the rule and the view's ``file:line`` (errors under ``--strict``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import importlib
 import inspect
+import logging
 import os
 import sys
 import time
@@ -478,11 +480,29 @@ def build_app(
     if not text:
         raise PushgenError("no app to build: give --app MODULE:APP or `app:` in pushgen.yaml")
     spec = AppSpec.parse(text)
-    quart_app = load_app(spec, config.root)
-    with no_cyclic_gc():
-        # The manifest names what rewrites its routes: the flag, or `app:` in pushgen.yaml.
-        command = "pushgen build --app" if app else "pushgen build"
-        return _build(quart_app, config, strict, write, force, max_pages, started, command)
+    with _runtime_quiet():
+        quart_app = load_app(spec, config.root)
+        with no_cyclic_gc():
+            # The manifest names what rewrites its routes: the flag, or `app:` in pushgen.yaml.
+            command = "pushgen build --app" if app else "pushgen build"
+            return _build(quart_app, config, strict, write, force, max_pages, started, command)
+
+
+@contextlib.contextmanager
+def _runtime_quiet() -> Iterator[None]:
+    """Silence the app's pushgen extension (the "pushgen" logger) while the build renders it.
+
+    It says what it makes of the manifest as it loads and serves ("no manifest
+    yet; serving without hints"): news to a server, not to the build that is about
+    to write that manifest and reports its problems itself.
+    """
+    logger = logging.getLogger("pushgen")
+    was = logger.disabled
+    logger.disabled = True
+    try:
+        yield
+    finally:
+        logger.disabled = was
 
 
 def _build(
