@@ -510,12 +510,15 @@ def explain(route: str, manifest: Path | None, site: Path, base_path: str) -> No
     path = _existing_manifest(manifest if manifest is not None else config.manifest, config, site)
     loaded = load_manifest(path)
     writer = written_by(path.read_text(encoding="utf-8", errors="replace"))
-    scanned = _scanned_folder(site, writer) if not config.pages.is_dir() else None
+    words = writer.split()
+    app = config.app or (words[3] if words[1:3] == ["build", "--app"] and len(words) > 3 else "")
+    scanned = _scanned_folder(site, writer) if not (config.pages.is_dir() or app) else None
     explanation = explain_route(
         loaded,
         route,
-        config if config.pages.is_dir() else None,
+        config if config.pages.is_dir() and not app else None,
         folder=folder_config(scanned, path, base_path=base_path) if scanned else None,
+        app=(config, app) if app else None,
         writer=writer,
     )
     click.echo(explanation.render(), nl=False)

@@ -23,6 +23,7 @@ from ..site_files import file_size
 from ..urls import document_url, url_path_to_relpath
 from .graph import Found, Link, Resolver, apply_budget
 from .render import Page, Renderer, RenderError, discover_pages
+from .sources.app import app_pages
 from .sources.folder import FolderSource, page_route
 from .static import static_files
 from .template_lines import LineOrigins, relocate
@@ -200,6 +201,19 @@ def _folder_chains(config: SiteConfig, route: str) -> _PageChains | None:
     return _PageChains(display, found, tuple(map(str, diagnostics)))
 
 
+def _app_chains(config: SiteConfig, route: str, app: str) -> _PageChains | None:
+    """The chains of the page the Quart app ``app`` renders at ``route`` (its test client)."""
+    with app_pages(config, app) as pages:
+        html = pages.render(route)
+        if html is None:
+            return None
+        display = f"GET {route}"
+        found, diagnostics = _found(
+            config, display, route, html, pages.read, pages.exists, pages.size_of
+        )
+        return _PageChains(display, found, tuple(map(str, diagnostics)))
+
+
 _WRITTEN_BY = re.compile(r"^routes:.*#\s*written by (?P<command>[^;\n]+)", re.MULTILINE)
 
 
@@ -219,11 +233,13 @@ def explain_route(
     config: SiteConfig | None = None,
     *,
     folder: SiteConfig | None = None,
+    app: tuple[SiteConfig, str] | None = None,
     writer: str = "",
 ) -> Explanation:
-    """Explain ``route`` of ``manifest``; with ``config`` (a site) or ``folder`` (a built
-    folder's settings, see sources/folder.py), recover provenance from its pages.
-    ``writer`` is the command that wrote the manifest's routes (see :func:`written_by`)."""
+    """Explain ``route`` of ``manifest``; with ``config`` (a site), ``folder`` (a built
+    folder's settings, see sources/folder.py) or ``app`` (the app's folder settings and
+    its MODULE:APP), recover provenance from its pages. ``writer`` is the command that
+    wrote the manifest's routes (see :func:`written_by`)."""
     pages = discover_pages(config) if config is not None else []
     route = find_route(manifest, route, pages)
     page = next((p for p in pages if p.route == route), None)
@@ -235,6 +251,8 @@ def explain_route(
         page_chains = _page_chains(config, page, pages)
     elif folder is not None:
         page_chains = _folder_chains(folder, route)
+    elif app is not None:
+        page_chains = _app_chains(app[0], route, app[1])
     if page_chains is None and folder is None and writer.startswith("pushgen scan"):
         problems.append(
             "give --site DIR (the folder `pushgen scan` scanned) to see where each entry comes from"
@@ -252,7 +270,7 @@ def explain_route(
         if found and found != generated:
             rerun = writer or "pushgen build"
             problems.append(f"the manifest differs from the site as it is now; run `{rerun}`")
-    settings = config if config is not None else folder
+    settings = config or folder or (app[0] if app is not None else None)
 
     def size_of(path: str) -> int | None:
         if settings is None:

@@ -64,7 +64,7 @@ from .resolve import (
     write_manifest,
 )
 
-__all__ = ["AppSpec", "build_app", "load_app", "rule_routes"]
+__all__ = ["AppPages", "AppSpec", "app_pages", "build_app", "load_app", "rule_routes"]
 
 # Pages rendered at most (rules, urls:, generators and links together).
 DEFAULT_MAX_PAGES = 10_000
@@ -486,6 +486,37 @@ def build_app(
             # The manifest names what rewrites its routes: the flag, or `app:` in pushgen.yaml.
             command = "pushgen build --app" if app else "pushgen build"
             return _build(quart_app, config, strict, write, force, max_pages, started, command)
+
+
+@dataclass(frozen=True, slots=True)
+class AppPages:
+    """A loaded app's pages and assets, through its test client (see :func:`app_pages`)."""
+
+    render: Callable[[str], bytes | None]  # a URL's HTML, None when it is not a page
+    read: Callable[[str], bytes | None]  # an asset by output path
+    exists: Callable[[str], bool]
+    size_of: Callable[[str], int | None]  # an asset's size by URL path
+    diagnostics: list[Diagnostic]  # why a URL was not a page
+
+
+@contextlib.contextmanager
+def app_pages(config: SiteConfig, app: str | None = None) -> Iterator[AppPages]:
+    """The app ``app`` (default ``config.app``) loaded as the build loads it, to render
+    single URLs (``pushgen explain``). Raises :class:`BuildError` as :func:`build_app`."""
+    text = app or config.app
+    if not text:
+        raise PushgenError("no app: give --app MODULE:APP or `app:` in pushgen.yaml")
+    with _runtime_quiet():
+        crawl = _Crawl(load_app(AppSpec.parse(text), config.root), config.root, 1)
+        try:
+
+            def render(url: str) -> bytes | None:
+                page = crawl.render(url)
+                return page.html if page is not None else None
+
+            yield AppPages(render, crawl.read, crawl.exists, crawl.size_of, crawl.diagnostics)
+        finally:
+            crawl.close()
 
 
 @contextlib.contextmanager
