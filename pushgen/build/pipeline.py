@@ -247,8 +247,7 @@ class _Run:
     # The static files' .br/.gz siblings, written beside the rendering (see stage_static).
     packed: Precompressed | None = None
     phases: dict[str, float] = field(default_factory=dict)  # see BuildResult.phases
-    # Which pages raised each warning of a layout (see template_lines.py).
-    page_counts: PageCounts = field(default_factory=PageCounts)
+    page_counts: PageCounts = field(default_factory=PageCounts)  # a layout's warnings' pages
 
     @contextlib.contextmanager
     def phase(self, name: str) -> Iterator[None]:
@@ -508,7 +507,8 @@ def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved:
     routes: dict[str, tuple[Asset, ...]] = {}
     unchanged: set[str] = set()
     saved_refs: dict[tuple[object, ...], Reference] = {}  # of the saved scans
-    renderers: list[Renderer] = []  # for --check, which keeps no pages: made on first use
+    # Places warnings (template_lines.py) and, for --check, which keeps no pages, renders.
+    renderers: list[Renderer] = [Renderer(config, pages)]
     for page in pages:
         scan = scans.take(page.source)
         if scans.errors:
@@ -517,8 +517,7 @@ def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved:
         if scan is None and old is not None and not (old.touched & changed_files):
             page_state = old
             unchanged.add(page.route)
-            run.diagnostics.extend(old.diagnostic_list())
-            run.page_counts.note(page.display, old.diagnostic_list())
+            run.diagnostics.extend(run.page_counts.note(page.display, old.diagnostic_list()))
         else:
             compact = None
             if scan is None:
@@ -535,10 +534,10 @@ def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved:
                 url=document_url(page.route),
             )
             found = apply_budget(page_assets.found, config.policy, size_of)
-            placed = _placed(run, page, page_assets.diagnostics, renderers)
-            page_diagnostics = (*scan.diagnostics, *placed)
+            # At the template lines that wrote them (pushgen/build/template_lines.py).
+            placed = renderers[0].place(page, page_assets.diagnostics)
+            page_diagnostics = run.page_counts.note(page.display, (*scan.diagnostics, *placed))
             run.diagnostics.extend(page_diagnostics)
-            run.page_counts.note(page.display, page_diagnostics)
             page_state = PageState.make(
                 compact if compact is not None else scan,
                 found,
@@ -776,18 +775,6 @@ def _page_reader(run: _Run, page: Page, renderers: list[Renderer]) -> Callable[[
             return None  # reported when the page was rendered the first time
 
     return render
-
-
-def _placed(
-    run: _Run, page: Page, diagnostics: tuple[Diagnostic, ...], renderers: list[Renderer]
-) -> tuple[Diagnostic, ...]:
-    """A page's diagnostics at the template lines that wrote them, not the output's lines."""
-
-    if not any(d.file == page.display and d.line for d in diagnostics):
-        return diagnostics  # nothing to place: no renderer to make
-    if not renderers:
-        renderers.append(Renderer(run.config, run.pages))
-    return renderers[0].place(page, diagnostics)
 
 
 def _read_text(path: Path) -> str | None:

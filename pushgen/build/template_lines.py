@@ -180,11 +180,12 @@ class PageCounts:
     def __init__(self) -> None:
         self._pages: dict[Diagnostic, list[str]] = {}
 
-    def note(self, page: str, diagnostics: Iterable[Diagnostic]) -> None:
-        """Note the diagnostics page ``page`` raised (its display name)."""
+    def note(self, page: str, diagnostics: Sequence[Diagnostic]) -> Sequence[Diagnostic]:
+        """Note the diagnostics page ``page`` raised (its display name); return them."""
         for diagnostic in diagnostics:
             if diagnostic.file != page:
                 self._pages.setdefault(diagnostic, []).append(page)
+        return diagnostics
 
     def merge(self, diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
         """``diagnostics`` without repeats, each noted one saying the pages it affects."""
