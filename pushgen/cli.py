@@ -15,15 +15,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .config import SiteConfig, load_config
-from .errors import (
-    BuildError,
-    Diagnostic,
-    ManifestError,
-    NoManifestError,
-    PushgenError,
-    counted,
-)
-from .fsutil import display_path
+from .errors import BuildError, Diagnostic, ManifestError, PushgenError, counted
 from .runtime.server import DEFAULT_HOST, DEFAULT_PORT
 
 if TYPE_CHECKING:
@@ -52,34 +44,6 @@ class _Progress:
     def finish(self) -> None:
         if self.shown:
             click.echo("\r\033[K", nl=False, err=True)
-
-
-def _existing_manifest(
-    path: Path, config: SiteConfig | None, site: Path | None = None, *, folder: bool = False
-) -> Path:
-    """``path`` when it exists; else a :class:`NoManifestError` naming what writes it.
-
-    A folder another generator built is scanned, an app (``app:`` in pushgen.yaml)
-    built with --app, a site with pages/ built; with none of them, all three.
-    """
-    if path.exists():
-        return path
-    shown = display_path(path)
-    where = f" {site}" if site is not None and site != Path(".") else ""
-    given = f" -m {shown}" if config is None or path != config.manifest else ""
-    if folder:
-        writers: tuple[tuple[str, str], ...] = ((f"pushgen scan{where} -m {shown}", ""),)
-    elif config is not None and config.app:
-        writers = ((f"pushgen build{where} --app {config.app}{given}", ""),)
-    elif config is not None and config.pages.is_dir():
-        writers = ((f"pushgen build{where}{given}", ""),)
-    else:
-        writers = (
-            (f"pushgen build{where}{given}", "a site with pages/"),
-            (f"pushgen scan DIR -m {shown}", "a folder another generator built"),
-            (f"pushgen build --app MODULE:APP{given}", "a Quart app"),
-        )
-    raise NoManifestError(shown, writers)
 
 
 # The -m option of every command that reads or writes the manifest.
@@ -410,7 +374,9 @@ def serve(
             raise click.UsageError("--folder serves SITE as it is: no -o, no --watch")
         if not site.is_dir():
             raise click.UsageError(f"folder {site} does not exist")
-        _existing_manifest(manifest, None, site, folder=True)
+        from .build.provenance import require_manifest
+
+        require_manifest(manifest, None, site, folder=True)
         raise SystemExit(
             serve_folder(
                 site,
@@ -468,11 +434,12 @@ def serve(
 )
 def check(manifest: Path | None, output: Path | None, base_path: str | None) -> None:
     """Validate a push manifest: syntax, keys, values, paths, files, rules. Exit 1 on errors."""
+    from .build.provenance import require_manifest
     from .manifest.check import check_manifest
 
     config = load_config(".") if manifest is None or base_path is None else None
     path = manifest if manifest is not None else config.manifest  # type: ignore[union-attr]
-    _existing_manifest(path, config if config is not None else load_config("."))
+    require_manifest(path, config)
     base = base_path if base_path is not None else (config.base_path if config else "/")
     diagnostics = check_manifest(path, output=output, base_path=base)
     _print_diagnostics(diagnostics)
@@ -498,8 +465,8 @@ def check(manifest: Path | None, output: Path | None, base_path: str | None) -> 
 )
 def explain(route: str, manifest: Path | None, site: Path, base_path: str) -> None:
     """Say why each entry of ROUTE is there, and whether it is pushed, hinted or dropped."""
-    from .build.explain import explain_route, written_by
-    from .build.sources.folder import folder_config
+    from .build.explain import explain_route
+    from .build.provenance import explain_source, require_manifest, written_by
     from .manifest import load_manifest
 
     if not route.startswith("/"):
@@ -507,34 +474,15 @@ def explain(route: str, manifest: Path | None, site: Path, base_path: str) -> No
     if not site.is_dir():
         raise click.UsageError(f"site folder {site} does not exist")
     config = load_config(site, manifest=manifest)
-    path = _existing_manifest(manifest if manifest is not None else config.manifest, config, site)
-    loaded = load_manifest(path)
-    writer = written_by(path.read_text(encoding="utf-8", errors="replace"))
-    words = writer.split()
-    app = config.app or (words[3] if words[1:3] == ["build", "--app"] and len(words) > 3 else "")
-    scanned = _scanned_folder(site, writer) if not (config.pages.is_dir() or app) else None
+    path = require_manifest(manifest if manifest is not None else config.manifest, config, site)
+    writer = written_by(path)
+    source = explain_source(site, config, path, writer, base_path=base_path)
     explanation = explain_route(
-        loaded,
-        route,
-        config if config.pages.is_dir() and not app else None,
-        folder=folder_config(scanned, path, base_path=base_path) if scanned else None,
-        app=(config, app) if app else None,
-        writer=writer,
+        load_manifest(path), route, source.site, folder=source.folder, app=source.app, writer=writer
     )
     click.echo(explanation.render(), nl=False)
     if not explanation.decisions and explanation.page is None:
         raise SystemExit(1)
-
-
-def _scanned_folder(site: Path, writer: str) -> Path | None:
-    """The built folder ``explain`` reads pages from: ``--site`` when given, else the
-    folder the manifest says ``pushgen scan`` scanned (when it says, and it is there)."""
-    if site != Path("."):
-        return site
-    words = writer.split()
-    if words[:2] == ["pushgen", "scan"] and len(words) > 2 and Path(words[2]).is_dir():
-        return Path(words[2])
-    return None
 
 
 @cli.command()
@@ -597,6 +545,7 @@ def export_command(
     skip_patterns: bool,
 ) -> None:
     """Write the manifest's Link headers (and pushes) for a CDN or web server. Cuts are warnings."""
+    from .build.provenance import require_manifest
     from .export import FORMATS, export_manifest
     from .fsutil import atomic_write
     from .manifest import load_manifest
@@ -608,7 +557,7 @@ def export_command(
         return file_size(config.output, path, base_path=config.base_path)
 
     result = export_manifest(
-        load_manifest(_existing_manifest(config.manifest, config, site)),
+        load_manifest(require_manifest(config.manifest, config, site)),
         format_,
         root=root,
         pretty_urls=config.pretty_urls,

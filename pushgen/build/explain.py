@@ -1,15 +1,17 @@
 """`pushgen explain ROUTE`: why each entry of a route is there and what is sent for it.
 
 For a page of the site, the page alone is rendered and scanned again to recover
-the chain that led to each asset (page line -> stylesheet line -> font); then the
-manifest's rules and policy say whether it is pushed, only hinted, or dropped.
-Lines in pages are lines of the rendered HTML, as in build warnings.
+the chain that led to each asset (template line -> stylesheet line -> font); a
+built folder's page is read, an app's page rendered through its test client.
+Then the manifest's rules and policy say whether it is pushed, only hinted, or
+dropped. A site page's line is that of the page or layout that wrote the
+reference (template_lines.py), as in build warnings; a folder's or an app's is
+a line of the HTML.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,7 +30,7 @@ from .sources.folder import FolderSource, page_route
 from .static import static_files
 from .template_lines import LineOrigins, relocate
 
-__all__ = ["Explanation", "explain_route", "find_route", "written_by"]
+__all__ = ["Explanation", "explain_route", "find_route"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,19 +216,6 @@ def _app_chains(config: SiteConfig, route: str, app: str) -> _PageChains | None:
         return _PageChains(display, found, tuple(map(str, diagnostics)))
 
 
-_WRITTEN_BY = re.compile(r"^routes:.*#\s*written by (?P<command>[^;\n]+)", re.MULTILINE)
-
-
-def written_by(text: str) -> str:
-    """The command the manifest's ``routes`` comment says wrote them ("" when none does).
-
-    One place reads it, so that what the comment holds (the command, perhaps with
-    its arguments) can grow without changing explain.
-    """
-    match = _WRITTEN_BY.search(text)
-    return match.group("command").strip() if match else ""
-
-
 def explain_route(
     manifest: Manifest,
     route: str,
@@ -239,7 +228,7 @@ def explain_route(
     """Explain ``route`` of ``manifest``; with ``config`` (a site), ``folder`` (a built
     folder's settings, see sources/folder.py) or ``app`` (the app's folder settings and
     its MODULE:APP), recover provenance from its pages. ``writer`` is the command that
-    wrote the manifest's routes (see :func:`written_by`)."""
+    wrote the manifest's routes (see provenance.written_by)."""
     pages = discover_pages(config) if config is not None else []
     route = find_route(manifest, route, pages)
     page = next((p for p in pages if p.route == route), None)
