@@ -168,3 +168,28 @@ def test_record_render_renders_what_render_does() -> None:
     )
     template = env.get_template("t")
     assert record_render(template, {"n": [1, 2]}).text == template.render(n=[1, 2])
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_scanner_warning_in_a_layout_is_placed_by_the_renderer_that_rendered_it(
+    tmp_path: Path, jobs: int
+) -> None:
+    layout = LAYOUT.replace(
+        "</head>",
+        '<link rel="preload" as="font" href="/static/f.woff2" type="font/woff2">\n</head>',
+    ).replace("prnt.css", "site.css")
+    files: dict[str, str | bytes] = {
+        "templates/base.html": layout,
+        "static/css/site.css": "body { color: black }\n",
+        "static/f.woff2": b"wOF2",
+    }
+    files.update({f"pages/{name}.html": PAGE.replace("NAME", name) for name in NAMES})
+    site = write_site(tmp_path / "site", files)
+    result = build_site(load_config(site), jobs=jobs)
+    assert [(d.file, d.line) for d in result.diagnostics] == [("templates/base.html", 7)]
+    assert result.diagnostics[0].message.startswith(
+        "<link rel=preload as=font> without crossorigin"
+    )
+    assert result.diagnostics[0].message.endswith(
+        "(in 6 pages: pages/404.html, pages/about.html, pages/blog.html, ...)"
+    )
