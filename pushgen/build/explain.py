@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..config import SiteConfig
-from ..errors import Diagnostic
+from ..errors import BuildError, Diagnostic
 from ..fsutil import display_path
 from ..manifest import Manifest
 from ..manifest.rules import Decision, Policy
@@ -204,16 +204,23 @@ def _folder_chains(config: SiteConfig, route: str) -> _PageChains | None:
 
 
 def _app_chains(config: SiteConfig, route: str, app: str) -> _PageChains | None:
-    """The chains of the page the Quart app ``app`` renders at ``route`` (its test client)."""
-    with app_pages(config, app) as pages:
-        html = pages.render(route)
-        if html is None:
-            return None
-        display = f"GET {route}"
-        found, diagnostics = _found(
-            config, display, route, html, pages.read, pages.exists, pages.size_of
-        )
-        return _PageChains(display, found, tuple(map(str, diagnostics)))
+    """The chains of the page the Quart app ``app`` renders at ``route`` (its test client).
+
+    An app that does not load is a problem of the explanation, which the manifest
+    alone still gives.
+    """
+    display = f"GET {route}"
+    try:
+        with app_pages(config, app) as pages:
+            html = pages.render(route)
+            if html is None:
+                return None
+            found, diagnostics = _found(
+                config, display, route, html, pages.read, pages.exists, pages.size_of
+            )
+    except BuildError as exc:
+        return _PageChains(display, (), tuple(map(str, exc.diagnostics)))
+    return _PageChains(display, found, tuple(map(str, diagnostics)))
 
 
 def explain_route(
