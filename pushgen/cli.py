@@ -154,9 +154,8 @@ def build(
             )
     except BuildError as exc:
         _print_diagnostics(exc.diagnostics)
-        console.failure(
-            f"build failed: {len(exc.diagnostics)} errors; previous output left as it was"
-        )
+        errors = counted(len(exc.diagnostics), "error")
+        console.failure(f"build failed: {errors}; previous output left as it was")
         console.report("build", "failed", Summary.of_diagnostics(exc.diagnostics))
         raise SystemExit(1) from None
     _print_diagnostics(result.diagnostics)
@@ -432,6 +431,9 @@ def serve(
             raise click.UsageError("--folder serves SITE as it is: no -o, no --watch")
         if not site.is_dir():
             raise click.UsageError(f"folder {site} does not exist")
+        from .build.provenance import require_manifest
+
+        require_manifest(manifest, None, site, folder=True)
         raise SystemExit(
             serve_folder(
                 site,
@@ -493,10 +495,12 @@ def serve(
 @output_options("check")
 def check(manifest: Path | None, output: Path | None, base_path: str | None) -> None:
     """Validate a push manifest: syntax, keys, values, paths, files, rules. Exit 1 on errors."""
+    from .build.provenance import require_manifest
     from .manifest.check import check_manifest
 
     config = load_config(".") if manifest is None or base_path is None else None
     path = manifest if manifest is not None else config.manifest  # type: ignore[union-attr]
+    require_manifest(path, config)
     base = base_path if base_path is not None else (config.base_path if config else "/")
     diagnostics = check_manifest(path, output=output, base_path=base)
     _print_diagnostics(diagnostics)
@@ -516,11 +520,15 @@ def check(manifest: Path | None, output: Path | None, base_path: str | None) -> 
     type=click.Path(file_okay=False, path_type=Path),
     default=".",
     show_default=True,
-    help="The site, to recover why each asset is needed.",
+    help="The site, or the folder `pushgen scan` scanned, to recover why each asset is needed.",
 )
-def explain(route: str, manifest: Path | None, site: Path) -> None:
+@click.option(
+    "--base-path", default="/", show_default=True, help="For a scanned folder: its URL prefix."
+)
+def explain(route: str, manifest: Path | None, site: Path, base_path: str) -> None:
     """Say why each entry of ROUTE is there, and whether it is pushed, hinted or dropped."""
     from .build.explain import explain_route
+    from .build.provenance import explain_source, require_manifest, written_by
     from .manifest import load_manifest
 
     if not route.startswith("/"):
@@ -528,9 +536,11 @@ def explain(route: str, manifest: Path | None, site: Path) -> None:
     if not site.is_dir():
         raise click.UsageError(f"site folder {site} does not exist")
     config = load_config(site, manifest=manifest)
-    path = manifest if manifest is not None else config.manifest
+    path = require_manifest(manifest if manifest is not None else config.manifest, config, site)
+    writer = written_by(path)
+    source = explain_source(site, config, path, writer, base_path=base_path)
     explanation = explain_route(
-        load_manifest(path), route, config if config.pages.is_dir() else None
+        load_manifest(path), route, source.site, folder=source.folder, app=source.app, writer=writer
     )
     click.echo(explanation.render(), nl=False)
     if not explanation.decisions and explanation.page is None:
@@ -599,6 +609,7 @@ def export_command(
     skip_patterns: bool,
 ) -> None:
     """Write the manifest's Link headers (and pushes) for a CDN or web server. Cuts are warnings."""
+    from .build.provenance import require_manifest
     from .export import FORMATS, export_manifest
     from .fsutil import atomic_write
     from .manifest import load_manifest
@@ -610,7 +621,7 @@ def export_command(
         return file_size(config.output, path, base_path=config.base_path)
 
     result = export_manifest(
-        load_manifest(config.manifest),
+        load_manifest(require_manifest(config.manifest, config, site)),
         format_,
         root=root,
         pretty_urls=config.pretty_urls,

@@ -28,7 +28,6 @@ Unknown keys are an error that names the line and the nearest valid key.
 from __future__ import annotations
 
 import ast
-import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,7 +36,7 @@ from typing import Any, Literal, cast, get_args
 
 import yaml
 
-from .errors import ConfigError, PushgenError
+from .errors import ConfigError, PushgenError, did_you_mean
 from .manifest.rules import Policy, glob_matches
 from .manifest.yamlsafe import YamlError, compose, control_character, control_message, scalar_text
 from .model import DESTINATIONS, FontPolicy
@@ -241,8 +240,7 @@ def _read_mapping(node: yaml.Node, shown: str) -> dict[str, Any]:
     for key_node, value_node in node.value:
         key = scalar_text(key_node)
         if key not in _KEYS:
-            close = difflib.get_close_matches(str(key), _KEYS, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(_KEYS)}"
+            hint = did_you_mean(str(key), _KEYS, listed=True)
             raise _error(f"unknown key {key!r}{hint}", key_node, shown)
         if key in values:
             raise _error(f"key {key!r} appears twice", key_node, shown)
@@ -295,12 +293,7 @@ def _read_push(node: yaml.Node, value: Any, shown: str) -> dict[str, Any]:
     for key_node, value_node in node.value:
         key = key_node.value
         if key not in _PUSH_KEYS:
-            close = difflib.get_close_matches(str(key), _PUSH_KEYS, n=1)
-            hint = (
-                f"; did you mean {close[0]!r}?"
-                if close
-                else f"; valid keys: {', '.join(_PUSH_KEYS)}"
-            )
+            hint = did_you_mean(str(key), _PUSH_KEYS, listed=True)
             raise _error(f"unknown key {key!r} under 'push'{hint}", key_node, shown)
         item = value[key]
         if key == "destinations":
@@ -310,9 +303,16 @@ def _read_push(node: yaml.Node, value: Any, shown: str) -> dict[str, Any]:
                     value_node,
                     shown,
                 )
-            bad = [i for i in item if i not in DESTINATIONS]
-            if bad:
-                raise _error(f"{bad[0]!r} is not a Fetch destination", value_node, shown)
+            for index, name in enumerate(item):
+                if name not in DESTINATIONS:
+                    # At the word itself (a flow or block list's item), as the manifest does.
+                    at = (
+                        value_node.value[index]
+                        if isinstance(value_node, yaml.SequenceNode)
+                        else value_node
+                    )
+                    hint = did_you_mean(name, DESTINATIONS)
+                    raise _error(f"{name!r} is not a Fetch destination{hint}", at, shown)
             result["push_destinations"] = frozenset(item)
         elif key == "script_fetches":
             if item not in get_args(ScriptFetches):

@@ -92,6 +92,7 @@ from .static import (
     static_sources,
     update_static,
 )
+from .template_lines import PageCounts
 from .workers import PageOutcome, render_pages
 
 __all__ = ["PHASES", "BuildResult", "PageResult", "build_site"]
@@ -182,6 +183,7 @@ class _Run:
     # The static files' .br/.gz siblings, written beside the rendering (see stage_static).
     packed: Precompressed | None = None
     phases: dict[str, float] = field(default_factory=dict)  # see BuildResult.phases
+    page_counts: PageCounts = field(default_factory=PageCounts)  # a layout's warnings' pages
 
     @contextlib.contextmanager
     def phase(self, name: str, total: int | None = None) -> Iterator[None]:
@@ -383,6 +385,7 @@ class _Scans:
         self._pending = {p.source for p in run.render}
         self._scans: dict[str, ScanResult | CompactScan] = {}
         self.errors: list[Diagnostic] = []
+        self._pages_of = PageCounts()  # a layout's error stops every page that uses it
         self.waited = 0.0  # seconds spent waiting for the rendering
         self.taken = 0  # pages taken (resolved), for progress
         self._next()  # the first batch comes once the static files are copied
@@ -398,6 +401,7 @@ class _Scans:
             self._pending.discard(source)
             if error is not None:
                 self.errors.append(error)
+                self._pages_of.note(self._render[index].display, (error,))
             elif scan is not None:
                 self._scans[source] = scan
         if not self._pending and not self.errors:
@@ -418,7 +422,7 @@ class _Scans:
         while self._next():
             pass
         if self.errors:
-            raise BuildError(self.errors)
+            raise BuildError(self._pages_of.merge(self.errors))
 
 
 def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved | StateDamage:
@@ -463,7 +467,8 @@ def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved | Sta
     routes: dict[str, tuple[Asset, ...]] = {}
     unchanged: set[str] = set()
     saved_refs: dict[tuple[object, ...], Reference] = {}  # of the saved scans
-    renderers: list[Renderer] = []  # for --check, which keeps no pages: made on first use
+    # Places warnings (template_lines.py) and, for --check, which keeps no pages, renders.
+    renderers: list[Renderer] = [Renderer(config, pages)]
     for page in pages:
         scan = scans.take(page.source)
         if scans.errors:
@@ -472,7 +477,7 @@ def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved | Sta
         if scan is None and old is not None and not (old.touched & changed_files):
             page_state = old
             unchanged.add(page.route)
-            run.diagnostics.extend(old.diagnostic_list())
+            run.diagnostics.extend(run.page_counts.note(page.display, old.diagnostic_list()))
         else:
             compact = None
             if scan is None:
@@ -492,7 +497,9 @@ def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved | Sta
                 url=document_url(page.route),
             )
             found = apply_budget(page_assets.found, config.policy, size_of)
-            page_diagnostics = (*scan.diagnostics, *page_assets.diagnostics)
+            # At the template lines that wrote them (pushgen/build/template_lines.py).
+            placed = renderers[0].place(page, page_assets.diagnostics)
+            page_diagnostics = run.page_counts.note(page.display, (*scan.diagnostics, *placed))
             run.diagnostics.extend(page_diagnostics)
             page_state = PageState.make(
                 compact if compact is not None else scan,
@@ -517,7 +524,7 @@ def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved | Sta
 def _make_result(run: _Run, resolved: _Resolved) -> BuildResult:
     """Check the hand rules and put the new routes into the manifest's text (not written yet)."""
     config, existing, previous = run.config, run.existing, run.previous
-    run.diagnostics = diagnostics = list(dict.fromkeys(run.diagnostics))
+    run.diagnostics = diagnostics = run.page_counts.merge(run.diagnostics)
     rules = existing.rules if existing is not None else ()
     diagnostics.extend(check_rules(rules, resolved.routes, resolved.known, config, existing))
     manifest_file = display_path(config.manifest)

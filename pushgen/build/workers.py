@@ -129,8 +129,11 @@ def _render_one(
     if staging is not None:
         writer(staging / page.output, rendered.data)
     scan = scan_html(rendered.data, document_url(page.route), filename=page.display)
-    if rendered.diagnostics:  # found in the page's templates (undefined names, bytes replaced)
-        scan = replace(scan, diagnostics=(*rendered.diagnostics, *scan.diagnostics))
+    if rendered.diagnostics or scan.diagnostics:
+        # The render's are located in the page's templates (undefined names, bytes
+        # replaced); the scan's move from output lines to the template lines that wrote them.
+        placed = renderer.place(page, scan.diagnostics)
+        scan = replace(scan, diagnostics=(*rendered.diagnostics, *placed))
     return index, scan, None
 
 

@@ -336,9 +336,11 @@ def test_a_valid_manifest_passes_with_exit_0(
 def test_a_missing_manifest_is_an_error(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["check", "nope.yaml"], capsys)
     assert code == 1
-    assert (
-        err.splitlines()[0] == "nope.yaml: error: cannot read manifest: No such file or directory"
-    )
+    assert err.splitlines() == [
+        "error: no manifest at nope.yaml yet: it is written by `pushgen build -m nope.yaml` for a"
+        " site with pages/, `pushgen scan DIR -m nope.yaml` for a folder another generator built,"
+        " `pushgen build --app MODULE:APP -m nope.yaml` for a Quart app"
+    ]
 
 
 # --- check --site OUT: files, headers, stale rules ------------------------------------
@@ -502,37 +504,37 @@ def test_explain_gives_the_chain_and_the_reason_for_each_entry(
     at = f"rule at push-manifest.yaml:{rule_line(explained, '/')} (match /)"
     assert code == 0
     assert out == (
-        "/ (pages/index.html): 12 entries: 7 pushed, 1 hinted only, 3 listed only, 1 removed\n"
+        "/ (pages/index.html; routes written by pushgen build): 12 entries: 7 pushed, 1 hinted only, 3 listed only, 1 removed\n"
         "   1. push    style  /static/css/site.css\n"
-        "      via pages/index.html:3 -> /static/css/site.css\n"
+        "      via templates/base.html:3 -> /static/css/site.css\n"
         "   2. push    style  /static/css/base.css\n"
-        "      via pages/index.html:3 -> static/css/site.css:1 -> /static/css/base.css\n"
+        "      via templates/base.html:3 -> static/css/site.css:1 -> /static/css/base.css\n"
         "   3. removed style  /static/css/print.css\n"
-        "      via pages/index.html:4 -> /static/css/print.css\n"
+        "      via templates/base.html:4 -> /static/css/print.css\n"
         f"      removed by {at}\n"
         "   4. push    font   /static/fonts/f.woff2\n"
-        "      via pages/index.html:3 -> static/css/site.css:1 -> static/css/base.css:1 -> /static/fonts/f.woff2\n"
+        "      via templates/base.html:3 -> static/css/site.css:1 -> static/css/base.css:1 -> /static/fonts/f.woff2\n"
         "   5. push    script /static/js/app.js\n"
-        "      via pages/index.html:10 -> /static/js/app.js\n"
+        "      via templates/base.html:9 -> /static/js/app.js\n"
         "   6. push    script /static/js/lib/a.js\n"
-        "      via pages/index.html:10 -> static/js/app.js:1 -> /static/js/lib/a.js\n"
+        "      via templates/base.html:9 -> static/js/app.js:1 -> /static/js/lib/a.js\n"
         "   7. listed  script /static/js/lazy.js\n"
-        "      via pages/index.html:10 -> static/js/app.js:2 -> /static/js/lazy.js\n"
+        "      via templates/base.html:9 -> static/js/app.js:2 -> /static/js/lazy.js\n"
         "      not hinted: fetched by a script through a literal URL, maybe never "
         "(hint it: push policy script_fetches: hint, or a rule's set)\n"
         "   8. push    script /static/js/lib/b.js\n"
-        "      via pages/index.html:10 -> static/js/app.js:1 -> static/js/lib/a.js:1 -> /static/js/lib/b.js\n"
+        "      via templates/base.html:9 -> static/js/app.js:1 -> static/js/lib/a.js:1 -> /static/js/lib/b.js\n"
         "   9. hint    script /static/js/classic.js\n"
-        "      via pages/index.html:11 -> /static/js/classic.js\n"
+        "      via templates/base.html:10 -> /static/js/classic.js\n"
         f"      push: false by {at}\n"
         "  10. listed  image  /static/img/hero.png\n"
-        "      via pages/index.html:9 -> /static/img/hero.png\n"
+        "      via pages/index.html:1 -> /static/img/hero.png\n"
         "      not hinted: one candidate of a srcset\n"
         "  11. push    image  /static/img/hero@2x.png\n"
-        "      via pages/index.html:9 -> /static/img/hero@2x.png\n"
+        "      via pages/index.html:1 -> /static/img/hero@2x.png\n"
         f"      added by {at}\n"
         "  12. listed  image  /static/img/bg.png\n"
-        "      via pages/index.html:3 -> static/css/site.css:1 -> static/css/base.css:2 -> /static/img/bg.png\n"
+        "      via templates/base.html:3 -> static/css/site.css:1 -> static/css/base.css:2 -> /static/img/bg.png\n"
         "      not hinted: a stylesheet image, fetched only where a rule matches\n"
     )
 
@@ -544,11 +546,11 @@ def test_explain_shows_a_rule_budget_and_finds_the_route_without_its_slash(
     lines = out.splitlines()
     assert code == 0
     assert lines[0] == (
-        "/docs/ (pages/docs/index.html): 11 entries: 2 pushed, 7 hinted only, 2 listed only, 0 removed"
+        "/docs/ (pages/docs/index.html; routes written by pushgen build): 11 entries: 2 pushed, 7 hinted only, 2 listed only, 0 removed"
     )
     assert lines[8:11] == [
         "   4. hint    style  /static/css/docs.css",
-        "      via pages/docs/index.html:5 -> /static/css/docs.css",
+        "      via pages/docs/index.html:1 -> /static/css/docs.css",
         "      hint only: over the budget of 2 pushes",
     ]
     # Not the defer script nor lazy.js: the build held them back (issue 15).
@@ -564,7 +566,7 @@ def test_explain_a_route_only_a_quart_rule_names(
     line = rule_line(explained, "/blog/<slug>")
     assert code == 0
     assert out == (
-        "/blog/hello (no page: a route of the manifest only): 1 entry: 1 pushed, "
+        "/blog/hello (no page: a route of the manifest only; routes written by pushgen build): 1 entry: 1 pushed, "
         "0 hinted only, 0 listed only, 0 removed\n"
         "  1. push    style  /static/css/site.css\n"
         f"     added by rule at push-manifest.yaml:{line} (match /blog/<slug>)\n"
@@ -582,36 +584,36 @@ def test_explain_the_site_push_policy(explained: Path, capsys: pytest.CaptureFix
     assert code == 0
     # site.css is 42 bytes and base.css 192: over 30. The 14-byte font fits.
     assert out == (
-        "/about.html (pages/about.html): 10 entries: 1 pushed, 7 hinted only, 2 listed only, 0 removed\n"
+        "/about.html (pages/about.html; routes written by pushgen build): 10 entries: 1 pushed, 7 hinted only, 2 listed only, 0 removed\n"
         "   1. hint    style  /static/css/site.css\n"
-        "      via pages/about.html:3 -> /static/css/site.css\n"
+        "      via templates/base.html:3 -> /static/css/site.css\n"
         "      hint only: over the budget of 30 pushed bytes (42 more)\n"
         "   2. hint    style  /static/css/base.css\n"
-        "      via pages/about.html:3 -> static/css/site.css:1 -> /static/css/base.css\n"
+        "      via templates/base.html:3 -> static/css/site.css:1 -> /static/css/base.css\n"
         "      hint only: over the budget of 30 pushed bytes (192 more)\n"
         "   3. hint    style  /static/css/print.css\n"
-        "      via pages/about.html:4 -> /static/css/print.css\n"
+        "      via templates/base.html:4 -> /static/css/print.css\n"
         "      hint only: stylesheet for media 'print', which screens do not use\n"
         "   4. push    font   /static/fonts/f.woff2\n"
-        "      via pages/about.html:3 -> static/css/site.css:1 -> static/css/base.css:1 -> /static/fonts/f.woff2\n"
+        "      via templates/base.html:3 -> static/css/site.css:1 -> static/css/base.css:1 -> /static/fonts/f.woff2\n"
         "   5. hint    script /static/js/app.js\n"
-        "      via pages/about.html:10 -> /static/js/app.js\n"
+        "      via templates/base.html:9 -> /static/js/app.js\n"
         "      hint only: script is not a pushed destination (push: font, style)\n"
         "   6. hint    script /static/js/lib/a.js\n"
-        "      via pages/about.html:10 -> static/js/app.js:1 -> /static/js/lib/a.js\n"
+        "      via templates/base.html:9 -> static/js/app.js:1 -> /static/js/lib/a.js\n"
         "      hint only: script is not a pushed destination (push: font, style)\n"
         "   7. listed  script /static/js/lazy.js\n"
-        "      via pages/about.html:10 -> static/js/app.js:2 -> /static/js/lazy.js\n"
+        "      via templates/base.html:9 -> static/js/app.js:2 -> /static/js/lazy.js\n"
         "      not hinted: fetched by a script through a literal URL, maybe never "
         "(hint it: push policy script_fetches: hint, or a rule's set)\n"
         "   8. hint    script /static/js/lib/b.js\n"
-        "      via pages/about.html:10 -> static/js/app.js:1 -> static/js/lib/a.js:1 -> /static/js/lib/b.js\n"
+        "      via templates/base.html:9 -> static/js/app.js:1 -> static/js/lib/a.js:1 -> /static/js/lib/b.js\n"
         "      hint only: script is not a pushed destination (push: font, style)\n"
         "   9. hint    script /static/js/classic.js\n"
-        "      via pages/about.html:11 -> /static/js/classic.js\n"
+        "      via templates/base.html:10 -> /static/js/classic.js\n"
         "      hint only: defer script: the first render does not wait for it\n"
         "  10. listed  image  /static/img/bg.png\n"
-        "      via pages/about.html:3 -> static/css/site.css:1 -> static/css/base.css:2 -> /static/img/bg.png\n"
+        "      via templates/base.html:3 -> static/css/site.css:1 -> static/css/base.css:2 -> /static/img/bg.png\n"
         "      not hinted: a stylesheet image, fetched only where a rule matches\n"
     )
 
@@ -628,7 +630,7 @@ def test_explain_with_only_a_manifest(
     code, out, _ = run(["explain", "/about.html", "-m", "../push-manifest.yaml"], capsys)
     assert code == 0
     assert out.splitlines()[:5] == [
-        "/about.html (no page: a route of the manifest only): 10 entries: 6 pushed, 2 hinted only, "
+        "/about.html (no page: a route of the manifest only; routes written by pushgen build): 10 entries: 6 pushed, 2 hinted only, "
         "2 listed only, 0 removed",
         "   1. push    style  /static/css/site.css",
         "      generated by pushgen build",
@@ -641,7 +643,7 @@ def test_explain_a_route_nothing_names(explained: Path, capsys: pytest.CaptureFi
     code, out, _ = run(["explain", "/nowhere", "-m", "push-manifest.yaml"], capsys)
     assert code == 1
     assert out == (
-        "/nowhere (no page: a route of the manifest only): 0 entries: 0 pushed, 0 hinted only, "
+        "/nowhere (no page and no route of the manifest; routes written by pushgen build): 0 entries: 0 pushed, 0 hinted only, "
         "0 listed only, 0 removed\n"
         "  ! no route or rule of push-manifest.yaml matches /nowhere\n"
     )
