@@ -109,7 +109,7 @@ def _page_chains(
         fonts=config.fonts,
     )
     url = document_url(page.route)
-    scan = scan_html(html, url, filename=page.display)
+    scan = scan_html(html, url, filename=page.display, limits=config.html_limits)
     page_assets = resolver.page_assets(page.display, scan, html=lambda: html, url=url)
     found = apply_budget(page_assets.found, config.policy, static.size_of)
     return found, [str(d) for d in resolver.diagnostics]

@@ -26,7 +26,7 @@ from ...config import DEFAULT_MAX_BYTES, DEFAULT_PUSH_DESTINATIONS, SiteConfig
 from ...errors import Diagnostic, PushgenError
 from ...fsutil import walk_sources
 from ...manifest import SCHEMA_NAME
-from ...model import Asset
+from ...model import Asset, HtmlLimits
 from ...scan.html import scan_html_document
 from ...urls import document_url, url_path_to_relpath
 from .resolve import (
@@ -132,6 +132,7 @@ def folder_config(
     push_destinations: frozenset[str] = DEFAULT_PUSH_DESTINATIONS,
     max_pushes: int | None = None,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
+    html_limits: HtmlLimits | None = None,
 ) -> SiteConfig:
     """The settings of a built folder: it is its own output; ``base_path`` is normalised."""
     root = Path(folder).resolve()
@@ -147,6 +148,7 @@ def folder_config(
         push_destinations=push_destinations,
         max_pushes=max_pushes,
         max_bytes=max_bytes,
+        html_limits=html_limits or HtmlLimits(),
     )
 
 
@@ -238,7 +240,11 @@ def _scan_pages(
         if data is None:
             return Diagnostic(display, 0, 0, "cannot read the page: skipped")
         route = page_route(rel, config.base_path)
-        scan, tree = scan_html_document(data, document_url(route), filename=display)
+        scan, tree = scan_html_document(
+            data, document_url(route), filename=display, limits=config.html_limits
+        )
+        if "left_out" in scan.extra:  # over a bound of pushgen/scan/limits.py: not parsed
+            return scan.diagnostics[-1]
         return resolve(PageScan(route, display, scan, lambda: data, tree))
 
     routes: dict[str, tuple[Asset, ...]] = {}
