@@ -28,7 +28,7 @@ from ...fsutil import walk_sources
 from ...manifest import SCHEMA_NAME
 from ...model import Asset, HtmlLimits
 from ...scan.html import scan_html_document
-from ...urls import document_url, url_path_to_relpath
+from ...urls import document_url, unroutable, url_path_to_relpath
 from .resolve import (
     PageResolver,
     PageScan,
@@ -236,10 +236,20 @@ def _scan_pages(
 
     def scan_page(rel: str) -> ResolvedPage | Diagnostic:
         display = f"{shown}/{rel}"
+        route = page_route(rel, config.base_path)
+        why = unroutable(route)
+        if why is not None:
+            # Every text export would refuse the whole manifest for this one route.
+            return Diagnostic(
+                ascii(display)[1:-1],
+                0,
+                0,
+                f"the page's URL {route} {why}, which no server configuration can hold"
+                " (the exports refuse it): left out of the manifest; rename the file",
+            )
         data = source.read(rel)
         if data is None:
             return Diagnostic(display, 0, 0, "cannot read the page: skipped")
-        route = page_route(rel, config.base_path)
         scan, tree = scan_html_document(
             data, document_url(route), filename=display, limits=config.html_limits
         )
