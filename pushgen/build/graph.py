@@ -16,14 +16,16 @@ per page). Every asset keeps the chain of (file, line) that led to it, for
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, NamedTuple
 
-from ..errors import Diagnostic
+from ..errors import Diagnostic, LinkFieldError
 from ..manifest.rules import Decision, Policy, apply_policy, media_matches_screen, push_refusal
 from ..media_types import font_type
 from ..model import Asset, FontDeclarations, FontSheet, Reference, ScanResult
+from ..runtime.headers import check_link_fields
 from ..scan.css import scan_css
 from ..scan.font_rules import style_font_declarations
 from ..scan.js import scan_js
@@ -46,6 +48,9 @@ __all__ = [
 # Stylesheets importing stylesheets this deep are a mistake or an attack; the
 # chain is followed this far (and the recursion stays far from Python's limit).
 MAX_IMPORT_DEPTH = 64
+
+# ASCII whitespace (HTML Standard; CSS Syntax 3 reads the same as whitespace).
+_WHITESPACE = re.compile(r"[ \t\n\r\f]+")
 
 # Category order of a page's assets (see the module docstring).
 _ORDER = {"style": 0, "font": 1, "script": 2, "image": 3}
@@ -400,6 +405,14 @@ class Resolver:
             warning = f"{what} {ref.path} is not in the output (missing file {relpath})"
             return _Entry(relpath, warning, None, (), category, False, image)
         asset, notes = self._make_asset(ref)
+        try:
+            check_link_fields(asset)
+        except LinkFieldError as exc:
+            # No header can announce it, and the manifest would hold what check and
+            # the runtime refuse; a browser ignores a media query or type it cannot
+            # read (Media Queries 4: an unknown query is "not all").
+            warning = f"{ref.path}: {exc}: left out of the manifest; write the attribute in ASCII"
+            return _Entry(relpath, warning, None, (), category, False, image)
         return _Entry(relpath, None, asset, notes, category, ref.kind == "icon", image)
 
     def _make_asset(self, ref: Reference) -> tuple[Asset, tuple[str, ...]]:
@@ -410,7 +423,8 @@ class Resolver:
             type_ = type_ or font_type(ref.path)
             # Fonts are always fetched in CORS mode (CSS Fonts 4, §4.9).
             crossorigin = crossorigin or "anonymous"
-        media = ref.media if destination == "style" else None
+        media = _one_line(ref.media) if destination == "style" else None
+        type_ = _one_line(type_)
         push, hint = True, True
         notes: tuple[str, ...] = ()
         if ref.kind == "srcset":
@@ -475,8 +489,8 @@ class Resolver:
             module=ref.module and destination == "script",
             push=push,
             hint=hint,
-            imagesrcset=ref.imagesrcset,
-            imagesizes=ref.imagesizes,
+            imagesrcset=_one_line(ref.imagesrcset),
+            imagesizes=_one_line(ref.imagesizes),
             fetchpriority="low" if ref.kind == "fetch" and hint else ref.fetchpriority,
         )
         return asset, notes
@@ -739,6 +753,14 @@ def _blocks_render(ref: Reference) -> bool:
     if ref.destination == "script":
         return ref.module or (ref.kind in ("script", "preload") and not _waits_for_nothing(ref))
     return ref.destination == "font"
+
+
+def _one_line(value: str | None) -> str | None:
+    """``value`` with each run of ASCII whitespace as one space: the same media query,
+    type, srcset or sizes (each reads whitespace as a separator), on one line, as a
+    header field and the manifest need it (an attribute written over two lines
+    made a manifest the loader refused)."""
+    return None if value is None else _WHITESPACE.sub(" ", value)
 
 
 def _last_of_each(sheets: Iterable[SheetFonts]) -> list[SheetFonts]:

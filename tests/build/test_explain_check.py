@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from pushgen.build import build_site
 from pushgen.cli import main
+from pushgen.config import load_config
 from pushgen.errors import ManifestError
 from pushgen.export import FORMATS, export_manifest
 from pushgen.export.registry import _TARGETS
@@ -761,3 +763,38 @@ def test_check_flags_an_exact_rule_the_exports_refuse(here: Path) -> None:
     assert (error.line, error.column, error.severity) == (3, 12, "error")
     assert error.message.startswith("route /a%0Ab holds U+000A once percent-decoded")
     assert "rename the rule's path" in error.message
+
+
+# --- the build writes only what check accepts (issue 22, item 9b) --------------------------
+
+
+def test_the_build_and_check_agree_on_link_field_values(tmp_path: Path) -> None:
+    # One rule (runtime.headers.check_link_fields): visible ASCII, space and tab.
+    # Whitespace runs become one space (the same query on one line); a value with
+    # anything else is left out with a located warning, where main wrote it and
+    # check flagged it (or the loader refused the whole manifest, for U+0001).
+    page = (
+        "<!doctype html>\n"
+        '<link rel=stylesheet media="\U0001f600" href="/static/a.css">\n'
+        '<link rel=stylesheet media="print&#1;" href="/static/b.css">\n'
+        '<link rel=stylesheet media="screen and\n  (min-width: 600px)" href="/static/c.css">\n'
+        '<link rel=preload as=font type="font/w\u00f6ff2" href="/static/f.woff2" crossorigin>\n'
+        '<link rel=stylesheet media="screen" href="/static/d.css">\n'
+    )
+    files = {f"static/{name}": "p {}\n" for name in ("a.css", "b.css", "c.css", "d.css")}
+    site = write_site(tmp_path, {"pages/index.html": page, **files, "static/f.woff2": "wOF2"})
+    result = build_site(load_config(site), jobs=1)
+    assert [str(d) for d in result.warnings] == [
+        f"pages/index.html:{line}: warning: {path}: {field} {value!r} contains characters a"
+        " Link header cannot carry: left out of the manifest; write the attribute in ASCII"
+        for line, path, field, value in [
+            (2, "/static/a.css", "media", "\U0001f600"),
+            (3, "/static/b.css", "media", "print\x01"),
+            (6, "/static/f.woff2", "type", "font/w\u00f6ff2"),
+        ]
+    ]
+    assert [(a.path, a.media) for a in result.manifest.routes["/"]] == [
+        ("/static/c.css", "screen and (min-width: 600px)"),
+        ("/static/d.css", "screen"),
+    ]
+    assert check_manifest(site / "push-manifest.yaml", output=site / "_site") == []
