@@ -20,6 +20,7 @@ from .commands.trust import trust
 from .config import SiteConfig, load_config, require_site
 from .console import current_console, output_options
 from .errors import BuildError, Diagnostic, ManifestError, PushgenError, counted
+from .model import HtmlLimits
 from .outcome import Summary
 from .runtime.server import DEFAULT_HOST, DEFAULT_PORT
 
@@ -313,6 +314,20 @@ def _report(outcome: object) -> None:
     type=click.IntRange(min=1),
     help="Worker processes [chosen from the first pages' cost and the idle cores].",
 )
+@click.option(
+    "--max-page-bytes",
+    type=click.IntRange(min=1),
+    default=HtmlLimits().max_page_bytes,
+    show_default=True,
+    help="A larger page is left out of the manifest (an error says which).",
+)
+@click.option(
+    "--max-attributes",
+    type=click.IntRange(min=1),
+    default=HtmlLimits().max_attributes,
+    show_default=True,
+    help="A page with an element that has more attributes is left out (an error says where).",
+)
 @output_options("scan")
 def scan(
     folder: Path,
@@ -322,6 +337,8 @@ def scan(
     check: bool,
     force: bool,
     jobs: int | None,
+    max_page_bytes: int,
+    max_attributes: int,
 ) -> None:
     """Write the manifest of FOLDER, a site another generator built (Sphinx, MkDocs, Hugo, ...).
 
@@ -332,7 +349,8 @@ def scan(
 
     if not folder.is_dir():
         raise click.UsageError(f"folder {folder} does not exist")
-    config = folder_config(folder, manifest, base_path=base_path)
+    limits = HtmlLimits(max_page_bytes=max_page_bytes, max_attributes=max_attributes)
+    config = folder_config(folder, manifest, base_path=base_path, html_limits=limits)
     _run_source(
         lambda progress: scan_folder(
             config, strict=strict, write=not check, force=force, jobs=jobs, progress=progress

@@ -21,6 +21,8 @@ Every key is optional::
     urls: [/blog/hello]             # with app: URLs of rules with arguments to render too
     request_timeout: 30             # with app: seconds a view may take to answer in full
     max_body: 50000000              # with app: bytes of a page or asset the build reads at most
+    max_page_bytes: 67108864        # a larger page is not parsed (an error; 64 MiB)
+    max_attributes: 1000            # nor a page with an element that has more attributes
 
 Unknown keys are an error that names the line and the nearest valid key.
 """
@@ -39,7 +41,7 @@ import yaml
 from .errors import ConfigError, PushgenError, did_you_mean
 from .manifest.rules import Policy, glob_matches
 from .manifest.yamlsafe import YamlError, compose, control_character, control_message, scalar_text
-from .model import DESTINATIONS, FontPolicy
+from .model import DESTINATIONS, FontPolicy, HtmlLimits
 
 __all__ = [
     "CONFIG_NAME",
@@ -86,6 +88,8 @@ _KEYS = (
     "urls",
     "request_timeout",
     "max_body",
+    "max_page_bytes",
+    "max_attributes",
 )
 # What the build does with a resource a script fetches through a literal URL
 # (import(), fetch()). Measured in Chromium (bench/script_fetch_bench.py, issue 15):
@@ -124,6 +128,8 @@ class SiteConfig:
     # them; a folder, "docs/" or "docs", means every page under it): these pages
     # are plain HTML.
     plain: tuple[str, ...] = ()
+    # Bounds on one HTML page, checked before it is parsed (pushgen/scan/limits.py).
+    html_limits: HtmlLimits = field(default_factory=HtmlLimits)
 
     def is_plain(self, source: str) -> bool:
         """Whether the page ``source`` (relative to pages/) is plain HTML, never rendered."""
@@ -223,6 +229,9 @@ def load_config(
         urls=tuple(values.get("urls", ())),
         request_timeout=values.get("request_timeout", DEFAULT_REQUEST_TIMEOUT),
         max_body=values.get("max_body", DEFAULT_MAX_BODY),
+        html_limits=HtmlLimits(
+            **{k: values[k] for k in ("max_page_bytes", "max_attributes") if k in values}
+        ),
     )
 
 
@@ -279,6 +288,9 @@ def _read_mapping(node: yaml.Node, shown: str) -> dict[str, Any]:
                 raise _error("'pretty_urls' must be true or false", value_node, shown)
         elif key == "plain":
             value = _read_plain(value_node, value, shown)
+        elif key in ("max_page_bytes", "max_attributes"):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise _error(f"{key!r} must be a whole number, 1 or more", value_node, shown)
         elif key == "push":
             values.update(_read_push(value_node, value, shown))
             continue

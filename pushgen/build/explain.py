@@ -158,7 +158,7 @@ def _found(
         fonts=config.fonts,
     )
     url = document_url(route)
-    scan = scan_html(html, url, filename=display)
+    scan = scan_html(html, url, filename=display, limits=config.html_limits)
     page_assets = resolver.page_assets(display, scan, html=lambda: html, url=url)
     found = apply_budget(page_assets.found, config.policy, size_of)
     return tuple(found), [*scan.diagnostics, *page_assets.diagnostics]

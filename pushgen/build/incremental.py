@@ -320,6 +320,7 @@ def config_key(config: SiteConfig) -> str:
         config.fonts,
         repr(config.context),
         config.plain,
+        config.html_limits,
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 

@@ -128,7 +128,12 @@ def _render_one(
         return index, None, exc.diagnostic
     if staging is not None:
         writer(staging / page.output, rendered.data)
-    scan = scan_html(rendered.data, document_url(page.route), filename=page.display)
+    scan = scan_html(
+        rendered.data,
+        document_url(page.route),
+        filename=page.display,
+        limits=renderer.config.html_limits,
+    )
     if rendered.diagnostics or scan.diagnostics:
         # The render's are located in the page's templates (undefined names, bytes
         # replaced); the scan's move from output lines to the template lines that wrote them.

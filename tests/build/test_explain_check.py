@@ -11,8 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from pushgen.build import build_site
 from pushgen.cli import main
+from pushgen.config import load_config
 from pushgen.errors import ManifestError
+from pushgen.export import FORMATS, export_manifest
+from pushgen.export.registry import _TARGETS
 from pushgen.manifest import load_manifest
 from pushgen.manifest.check import check_manifest
 from tests.sites import SMALL_SITE, write_site
@@ -714,3 +718,85 @@ def test_a_rule_policy_keeps_the_site_budget_it_does_not_override(
     assert main(["build", "."]) == 0
     _, out, _ = run(["explain", "/docs/", "-m", "push-manifest.yaml", "--site", "."], capsys)
     assert ": 2 pushed, " in out.splitlines()[0], out.splitlines()[0]
+
+
+# --- a route no server can hold (issue 22, item 8b) -------------------------------------
+
+ROUTES = [
+    ("/a%0Ab.html", "holds U+000A once percent-decoded"),
+    ("/a%0db.html", "holds U+000D once percent-decoded"),
+    ("/a%C2%85b.html", "holds U+0085 once percent-decoded"),  # NEL
+    ("/a%E2%80%A8b.html", "holds U+2028 once percent-decoded"),  # a YAML 1.1 line break
+    ("/a%C2%A0b.html", "holds U+00A0 once percent-decoded"),
+    ("/a%20b.html", None),
+    ("/caf%C3%A9.html", None),
+    ("/a%250Ab.html", None),  # %0A once decoded: printable
+]
+
+
+@pytest.mark.parametrize(("written", "why"), ROUTES)
+def test_check_flags_a_route_the_exports_refuse_and_only_those(
+    here: Path, capsys: pytest.CaptureFixture[str], written: str, why: str | None
+) -> None:
+    (here / "m.yaml").write_text(
+        V + "routes:\n  /: []\n  " + written + ":\n    - {path: /a.css, as: style}\n"
+    )
+    code, _, err = run(["check", "m.yaml"], capsys)
+    manifest = load_manifest("m.yaml")
+    refused = [f for f in FORMATS if not export_manifest(manifest, f, root="/srv").ok]
+    if why is None:
+        assert (code, refused) == (0, [])
+        return
+    assert code == 1
+    assert err.splitlines()[0] == (
+        f"m.yaml:4:3: error: route {written} {why}, which no server configuration can"
+        " hold: the nginx, Apache, h2o and _headers exports refuse the manifest; rename the"
+        " page's path (pushgen scan leaves such a page out)"
+    )
+    # The same rule: every text export refuses the manifest, for this route.
+    assert refused == [name for name, target in _TARGETS.items() if target.text]
+
+
+def test_check_flags_an_exact_rule_the_exports_refuse(here: Path) -> None:
+    (here / "m.yaml").write_text(
+        V + "rules:\n  - match: /a%0Ab\n    add: [{path: /a.css, as: style}]\n"
+    )
+    [error] = check_manifest("m.yaml")
+    assert (error.line, error.column, error.severity) == (3, 12, "error")
+    assert error.message.startswith("route /a%0Ab holds U+000A once percent-decoded")
+    assert "rename the rule's path" in error.message
+
+
+# --- the build writes only what check accepts (issue 22, item 9b) --------------------------
+
+
+def test_the_build_and_check_agree_on_link_field_values(tmp_path: Path) -> None:
+    # One rule (runtime.headers.check_link_fields): visible ASCII, space and tab.
+    # Whitespace runs become one space (the same query on one line); a value with
+    # anything else is left out with a located warning, where main wrote it and
+    # check flagged it (or the loader refused the whole manifest, for U+0001).
+    page = (
+        "<!doctype html>\n"
+        '<link rel=stylesheet media="\U0001f600" href="/static/a.css">\n'
+        '<link rel=stylesheet media="print&#1;" href="/static/b.css">\n'
+        '<link rel=stylesheet media="screen and\n  (min-width: 600px)" href="/static/c.css">\n'
+        '<link rel=preload as=font type="font/w\u00f6ff2" href="/static/f.woff2" crossorigin>\n'
+        '<link rel=stylesheet media="screen" href="/static/d.css">\n'
+    )
+    files = {f"static/{name}": "p {}\n" for name in ("a.css", "b.css", "c.css", "d.css")}
+    site = write_site(tmp_path, {"pages/index.html": page, **files, "static/f.woff2": "wOF2"})
+    result = build_site(load_config(site), jobs=1)
+    assert [str(d) for d in result.warnings] == [
+        f"pages/index.html:{line}: warning: {path}: {field} {value!r} contains characters a"
+        " Link header cannot carry: left out of the manifest; write the attribute in ASCII"
+        for line, path, field, value in [
+            (2, "/static/a.css", "media", "\U0001f600"),
+            (3, "/static/b.css", "media", "print\x01"),
+            (6, "/static/f.woff2", "type", "font/w\u00f6ff2"),
+        ]
+    ]
+    assert [(a.path, a.media) for a in result.manifest.routes["/"]] == [
+        ("/static/c.css", "screen and (min-width: 600px)"),
+        ("/static/d.css", "screen"),
+    ]
+    assert check_manifest(site / "push-manifest.yaml", output=site / "_site") == []

@@ -686,7 +686,12 @@ def _build(
             PageScan(
                 page.url,
                 f"GET {page.url}",
-                scan_html(page.html, document_url(page.url), filename=f"GET {page.url}"),
+                scan_html(
+                    page.html,
+                    document_url(page.url),
+                    filename=f"GET {page.url}",
+                    limits=config.html_limits,
+                ),
                 functools.partial(lambda html: html, page.html),
             )
             for page in rendered
