@@ -99,11 +99,12 @@ def _schema_problem(data: Any) -> str | None:
     jsonschema is not a dependency of pushgen: without it only the version is
     checked here, and a missing key is caught while reading.
     """
+    if not isinstance(data, dict) or data.get("version") != RESULT_VERSION:
+        found = data.get("version") if isinstance(data, dict) else None
+        return f"its version is {json.dumps(found)}, this pushgen reads version {RESULT_VERSION}"
     try:
         import jsonschema  # type: ignore[import-untyped]
     except ImportError:
-        if not isinstance(data, dict) or data.get("version") != RESULT_VERSION:
-            return f'no "version": {RESULT_VERSION} at the top'
         return None
     errors = sorted(
         jsonschema.Draft202012Validator(schema()).iter_errors(data),
