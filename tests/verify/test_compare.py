@@ -191,3 +191,13 @@ def test_a_bad_result_file_is_a_located_message(tmp_path: object, text: str, mes
     with pytest.raises(VerifyResultError) as caught:
         VerifyResult.read(path)
     assert message in str(caught.value).replace(str(path.parent) + "/", "")
+
+
+def test_importing_verify_loads_no_browser_driver() -> None:
+    """Playwright is imported when a browser opens, so the report can read results without it."""
+    import subprocess
+    import sys
+
+    code = "import sys, pushgen.verify; print('playwright' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "False\n"
