@@ -201,3 +201,20 @@ def test_importing_verify_loads_no_browser_driver() -> None:
     code = "import sys, pushgen.verify; print('playwright' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout == "False\n"
+
+
+def test_the_routes_verified_are_the_pages_a_browser_can_open() -> None:
+    from pushgen.verify.run import select_routes
+
+    manifest = parse_manifest(
+        "version: 1\nroutes:\n"
+        + "".join(
+            f'  "{r}":\n    - {{path: /s.css, as: style}}\n'
+            for r in ("/docs/b.html", "/", "/blog/<slug>", "/docs/a.html", "/about.html")
+        )
+    )
+    assert select_routes(manifest) == ["/", "/about.html", "/docs/a.html", "/docs/b.html"]
+    assert select_routes(manifest, "/docs/*") == ["/docs/a.html", "/docs/b.html"]
+    assert select_routes(manifest, "/docs/*", 1) == ["/docs/a.html"]
+    assert select_routes(manifest, None, 2) == ["/", "/about.html"]
+    assert select_routes(manifest, "/nothing*") == []

@@ -220,6 +220,11 @@ def test_without_playwright_the_message_says_pip_install_the_extra(site: Path) -
             ["--folder", "--app", "app:app"],
             "--folder and --app are two different sources: give one",
         ),
+        (
+            ["--app", "nomodule:app"],
+            ": error: --app nomodule:app: cannot load the app: ModuleNotFoundError:"
+            " No module named 'nomodule'",
+        ),
     ],
 )
 def test_bad_arguments_are_clear_messages(
@@ -252,3 +257,13 @@ def test_a_quart_app_verifies_with_its_own_extension(tmp_path: Path, cache_dir: 
     # Every route a browser can open; the rule route /blog/<slug> is a pattern, not a page.
     assert [r["route"] for r in data["routes"]] == ["/", "/about", "/blog/hello", "/docs/"]
     assert data["manifest"] == "push-manifest.yaml" and data["summary"]["ok"] is True
+
+
+def test_a_site_not_built_says_to_build_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = tmp_path / "site"
+    shutil.copytree(REPO / "site_example", site, ignore=shutil.ignore_patterns("_site", ".*"))
+    code, _out, err = _verify([str(site)], capsys)
+    assert code == 1
+    assert err == f"error: no built output at {site}/_site; run `pushgen build {site}` first\n"
