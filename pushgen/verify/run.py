@@ -34,6 +34,7 @@ from ..config import SiteConfig
 from ..errors import PushgenError
 from ..fsutil import display_path
 from ..manifest import Manifest, load_manifest
+from ..manifest.rules import Decision
 from ..runtime.middleware import EARLY_HINT, PUSH, ASGIApp, Receive, Scope, Send
 from ..runtime.server import listen
 from ..site_files import file_size
@@ -161,7 +162,7 @@ class Served:
     manifest_path: Path
     config: SiteConfig | None
 
-    def decisions(self, route: str) -> list[Any]:
+    def decisions(self, route: str) -> list[Decision]:
         """The route's entries as the server sends them (rules and the site's policy applied)."""
         config = self.config
         if config is None:
