@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import click
 
 from .commands.trust import trust
+from .commands.verify import verify
 from .config import SiteConfig, load_config, require_site
 from .console import current_console, output_options
 from .errors import BuildError, Diagnostic, ManifestError, PushgenError, counted
@@ -738,6 +739,7 @@ def init(folder: Path, app: str | None) -> None:
 
 
 cli.add_command(trust)
+cli.add_command(verify)
 
 
 # The exit code of a command Ctrl-C stopped: 128 + SIGINT, what shells report.
