@@ -359,8 +359,17 @@ def test_stale_when_a_source_is_newer_or_the_output_missing(built_site: Site) ->
 def test_serve_without_an_output_and_no_build_returns_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    (tmp_path / "pages").mkdir()  # a site, never built
     assert serve(tmp_path, build_if_stale=False, port=0) == 1
     assert "run `pushgen build" in capsys.readouterr().err
+
+
+def test_serve_of_a_folder_that_is_not_a_site_returns_1_and_writes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert serve(tmp_path, build_if_stale=False, port=0) == 1
+    assert "not a pushgen site" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_serve_needs_cert_and_key_together(
