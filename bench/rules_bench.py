@@ -2,9 +2,10 @@
 exporting and serving pattern rules (issue 22 item 7).
 
 Prints seconds for each case; run with ``.venv/bin/python -m bench.rules_bench``
-(``--only manifest``, ``--only exports [--formats nginx,h2o]`` or ``--only flood``
-for one part). Times depend on the machine and its load; compare them with each
-other (the ratios printed: 4x the rules should take about 4x the time), or with
+(``--only manifest``, ``--only exports [--formats nginx,h2o]``, ``--only check``,
+``--only import`` or ``--only flood`` for one part; ``--counts`` the sizes;
+``check`` and ``import`` are issue 22's leftovers). Times depend on the machine
+and its load; compare them with each other (the ratios printed: 4x the rules should take about 4x the time), or with
 the same script run against another checkout (PYTHONPATH).
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import tempfile
 import time
 from collections.abc import Callable
@@ -136,9 +138,50 @@ def manifest_times() -> None:
     timed("write 100,000 entries (with query strings)", lambda: dump_manifest(manifest))
 
 
+def ratio_times(label: str, runs: dict[int, Callable[[], object]]) -> None:
+    """CPU time of each run (keyed by its size), and each one's ratio to the first."""
+    first = 0.0
+    for count, run in runs.items():
+        gc.collect()
+        seconds = timed(label.format(count=count), run, repeat=1, clock=time.process_time)
+        first = first or seconds
+        print(f"{'':<52} {seconds / first:8.1f} x the {next(iter(runs)):,}")
+
+
+def check_times(counts: tuple[int, ...]) -> None:
+    """`pushgen check` of ``count`` glob rules that set an entry, over 10,000 routes for 16,000
+    rules (the same proportion for the others): 4x both should be about 4x the time."""
+    with tempfile.TemporaryDirectory() as folder:
+        runs: dict[int, Callable[[], object]] = {}
+        for count in counts:
+            pages = count * 10_000 // 16_000
+            rules = "".join(
+                f"  - match: /s{i}/*\n    set: [{{path: /c/s{i}.css, push: false}}]\n"
+                for i in range(count)
+            )
+            routes = "".join(
+                f"  /s{i}/p.html: [{{path: /c/s{i}.css, as: style}}]\n" for i in range(pages)
+            )
+            path = Path(folder) / f"check-{count}.yaml"
+            path.write_text(f"version: 1\nrules:\n{rules}routes:\n{routes}")
+            runs[count] = partial(check_manifest, path)
+        ratio_times("check {count:,} set rules, 5/8 as many routes", runs)
+
+
+def import_times(counts: tuple[int, ...]) -> None:
+    """`pushgen import` of a one-line push_manifest.json with ``count`` routes of one resource."""
+    from pushgen.export.push_manifest import import_push_manifest
+
+    runs: dict[int, Callable[[], object]] = {}
+    for count in counts:
+        data = {f"/p{i}.html": {f"/c/p{i}.css": {"type": "style"}} for i in range(count)}
+        runs[count] = partial(import_push_manifest, json.dumps(data, separators=(",", ":")))
+    ratio_times("import push_manifest.json, {count:,} routes", runs)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", choices=("manifest", "exports", "flood"))
+    parser.add_argument("--only", choices=("manifest", "exports", "flood", "check", "import"))
     parser.add_argument("--formats", default=",".join(FORMATS), help="comma-separated")
     parser.add_argument("--counts", default="1000,4000,16000", help="rule counts, comma-separated")
     parser.add_argument("--requests", type=int, default=2000, help="requests of each flood")
@@ -148,6 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "exports"):
         counts = tuple(int(c) for c in args.counts.split(","))
         export_times(args.formats.split(","), counts)
+    if args.only in (None, "check"):
+        check_times(tuple(int(c) for c in args.counts.split(",")))
+    if args.only in (None, "import"):
+        import_times(tuple(int(c) for c in args.counts.split(",")))
     if args.only in (None, "flood"):
         without = flood(0, args.requests)
         with_rules = flood(16_000, args.requests)

@@ -17,6 +17,8 @@ from typing import Literal
 from urllib.parse import unquote
 
 from ..errors import LinkFieldError
+from ..hint_budget import MAX_LINK_BYTES_SETTING, FittedLinks, fit_links, importance
+from ..hint_budget import Hint as BudgetHint
 from ..manifest import Manifest
 from ..manifest.rules import PrefixIndex, resolve_route
 from ..model import Asset
@@ -29,6 +31,7 @@ from .text import comment
 
 __all__ = [
     "apply_push_limit",
+    "fit_hints",
     "header",
     "layout",
     "pushes_on_link",
@@ -70,6 +73,7 @@ def _refuse_unsafe(ctx: Context, route: str, line: int, *, pattern: bool) -> boo
 def _hints(
     ctx: Context, block_route: str, line: int, assets: Iterable[Asset], *, pattern: bool = False
 ) -> tuple[Hint, ...]:
+    """What a route or rule sends: its entries' Link values, within the Link budget."""
     out: list[Hint] = []
     for asset in assets:
         try:
@@ -79,8 +83,49 @@ def _hints(
             link = None
         if link is None and not asset.push:
             continue
-        out.append(Hint(wire_path(asset.path), link, asset.push))
-    return tuple(out)
+        out.append(Hint(wire_path(asset.path), link, asset.push, importance(asset)))
+    return _within_budget(ctx, Cut(block_route, None, "", line, pattern), out)
+
+
+def fit_hints(hints: Sequence[Hint], max_bytes: int) -> tuple[FittedLinks, list[Hint]]:
+    """Which Link values of ``hints`` fit a field of ``max_bytes`` (pushgen.hint_budget), and
+    the hints whose values are left out, in order."""
+    linked = [h for h in hints if h.link is not None]
+    fitted = fit_links([BudgetHint(h.link or "", h.rank) for h in linked], max_bytes)
+    # Values are one per entry path, so a value names its entry.
+    dropped = set(fitted.dropped)
+    return fitted, [h for h in linked if h.link in dropped]
+
+
+def _within_budget(ctx: Context, where: Cut, hints: list[Hint]) -> tuple[Hint, ...]:
+    """``hints`` without the Link values the runtime would leave out (one cut says so).
+
+    A target sends a route's values as its Link field(s) just as the runtime
+    does, and a field over a client's limit loses the whole response, so the
+    same budget (:func:`pushgen.hint_budget.fit_links`) keeps the same entries.
+    A pushed entry whose value is left out is still pushed, as by the runtime.
+    """
+    fitted, left_out = fit_hints(hints, ctx.options.max_link_bytes)
+    if not left_out:
+        return tuple(hints)
+    ctx.cuts.append(replace(where, reason=_budget_reason(fitted, [h.path for h in left_out])))
+    gone = set(left_out)
+    out = [replace(h, link=None) if h in gone else h for h in hints]
+    return tuple(h for h in out if h.link is not None or h.push)
+
+
+def _budget_reason(fitted: FittedLinks, left_out: Sequence[str]) -> str:
+    """The cut's words: how many entries the budget left out, which, and what to do."""
+    more = len(left_out) - 3
+    shown = ", ".join(left_out[:3]) + (f" and {more:,} more" if more > 0 else "")
+    return (
+        f"{len(left_out):,} of its {len(fitted.kept) + len(left_out):,} Link values left out "
+        f"({shown}): together they take {fitted.wanted_bytes:,} bytes, over the "
+        f"{fitted.max_bytes:,}-byte bound ({MAX_LINK_BYTES_SETTING}) that keeps a response "
+        "within every client's header limits; pushed and render-blocking entries are kept "
+        "first, as the runtime keeps them. Hint fewer assets (a rule's "
+        "`set: [{path: ..., hint: false}]`)"
+    )
 
 
 def rule_line(manifest: Manifest, route: str) -> int:

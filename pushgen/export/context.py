@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..errors import Diagnostic
+from ..hint_budget import DEFAULT_MAX_LINK_BYTES
 from ..manifest import Manifest
 from ..manifest.rules import RoutePattern
 from .patterns import Token
@@ -53,15 +54,22 @@ class ExportOptions:
     push: bool = True
     max_pushes: int | None = None
     skip_patterns: bool = False
+    # The bytes of Link values a route may send (pushgen.hint_budget), as the runtime's bound.
+    max_link_bytes: int = DEFAULT_MAX_LINK_BYTES
 
 
 @dataclass(frozen=True, slots=True)
 class Hint:
-    """One entry as the target sees it: its wire path, its Link value (if hinted), push."""
+    """One entry as the target sees it: its wire path, its Link value (if hinted), push.
+
+    ``rank`` is how important its Link value is (:func:`pushgen.hint_budget.importance`),
+    for the cuts a bound on the Link field makes.
+    """
 
     path: str
     link: str | None
     push: bool
+    rank: int = 2
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from .blocks import header, layout, route_blocks
+from .blocks import fit_hints, header, layout, route_blocks
 from .context import Block, Context, Format
 from .patterns import Token, regex_escape
 
@@ -156,17 +156,17 @@ def _headers_file(ctx: Context, *, cloudflare: bool) -> str:
         links = block.links
         if cloudflare:
             # One line per rule, so the combined value is what the limit measures.
+            # The most important values that fit, as the Link budget keeps them.
             prefix = "  Link: "
-            while links and len(prefix + ", ".join(links)) > CLOUDFLARE_MAX_LINE:
-                dropped = links.pop()
-                path = next(h.path for h in block.hints if h.link == dropped)
+            fitted, left_out = fit_hints(block.hints, CLOUDFLARE_MAX_LINE - len(prefix))
+            for hint in left_out:
                 ctx.cut(
                     block,
-                    path,
+                    hint.path,
                     f"left out: the Link line would pass {CLOUDFLARE_MAX_LINE} characters",
                 )
-            if links:
-                out.append(prefix + ", ".join(links))
+            if fitted.kept:
+                out.append(prefix + fitted.field)
             else:
                 del out[-2:]
         else:

@@ -27,6 +27,7 @@ served from (``index.html``; prpl-server resolves both against its ``basePath``)
 
 from __future__ import annotations
 
+import bisect
 import json
 import posixpath
 import re
@@ -178,24 +179,50 @@ class ImportResult:
         return not any(d.severity == "error" for d in self.diagnostics)
 
 
+# A JSON string token (RFC 8259 §7), and whether a ':' follows it (then it is a key).
+_STRING_TOKEN = re.compile(r'"((?:[^"\\]|\\.)*)"(\s*:)?')
+
+
 class _Locator:
-    """Approximate ``line:col`` of JSON keys, found in document order."""
+    """``line:col`` of JSON keys, found in document order.
+
+    The text is read once, at the start: every key's decoded value, line and
+    column, in order (``json.loads`` has already accepted it, so outside strings
+    no '"' occurs and every string token is found whole). :meth:`find` then takes
+    the first occurrence of a key after the one found before, by a binary search
+    in that key's occurrences. Searching the text and counting its lines from
+    the start for every key was quadratic in the number of keys (issue 22).
+    """
 
     def __init__(self, text: str) -> None:
-        self.text = text
-        self.offset = 0
+        self._where: dict[str, list[tuple[int, int, int]]] = {}
+        line, line_start, counted = 1, 0, 0
+        for ordinal, token in enumerate(
+            m for m in _STRING_TOKEN.finditer(text) if m.group(2) is not None
+        ):
+            start = token.start()
+            # Only the text since the previous key is counted (strings hold no raw newline).
+            newlines = text.count("\n", counted, start)
+            if newlines:
+                line += newlines
+                line_start = text.rfind("\n", counted, start) + 1
+            counted = start
+            try:
+                key = json.loads('"' + token.group(1) + '"')
+            except json.JSONDecodeError:  # pragma: no cover - json.loads read the document
+                continue
+            self._where.setdefault(key, []).append((ordinal, line, start - line_start + 1))
+        self._next = 0
 
     def find(self, key: str) -> tuple[int, int]:
-        match = re.compile(re.escape(json.dumps(key)) + r"\s*:").search(self.text, self.offset)
-        if match is None:
-            match = re.compile(re.escape(json.dumps(key, ensure_ascii=False)) + r"\s*:").search(
-                self.text, self.offset
-            )
-        if match is None:
+        """Where ``key`` is next in the document, after the key found before ((0, 0): nowhere)."""
+        found = self._where.get(key, [])
+        at = bisect.bisect_left(found, (self._next, 0, 0))
+        if at == len(found):
             return (0, 0)
-        self.offset = match.end()
-        line = self.text.count("\n", 0, match.start()) + 1
-        return (line, match.start() - (self.text.rfind("\n", 0, match.start()) + 1) + 1)
+        ordinal, line, column = found[at]
+        self._next = ordinal + 1
+        return (line, column)
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from ..errors import UnknownFormatError
+from ..hint_budget import DEFAULT_MAX_LINK_BYTES
 from ..manifest import Manifest
 from .apache import APACHE
 from .context import Context, ExportOptions, Format
@@ -36,6 +37,7 @@ def export_manifest(
     push: bool = True,
     max_pushes: int | None = None,
     skip_patterns: bool = False,
+    max_link_bytes: int = DEFAULT_MAX_LINK_BYTES,
     size_of: Callable[[str], int | None] = lambda _path: None,
 ) -> ExportResult:
     """Write ``manifest`` for the target ``format`` (a key of :data:`FORMATS`).
@@ -46,7 +48,10 @@ def export_manifest(
     later have none). ``max_pushes`` caps pushes per response for servers; nginx
     defaults to its own cap of 10. ``skip_patterns`` leaves out pattern rules a
     target cannot express (as cuts) instead of refusing the export. ``size_of``
-    gives file sizes for the rules' byte budgets. Raises :class:`UnknownFormatError`
+    gives file sizes for the rules' byte budgets. ``max_link_bytes`` bounds the
+    Link values of a route as the runtime's ``PUSHGEN_MAX_LINK_BYTES`` does: the
+    same entries are left out (as cuts), so no server or CDN sends a field a
+    client refuses. Raises :class:`UnknownFormatError`
     for an unknown format.
     """
     target = _TARGETS.get(format)
@@ -58,6 +63,7 @@ def export_manifest(
         push=push,
         max_pushes=max_pushes,
         skip_patterns=skip_patterns,
+        max_link_bytes=max_link_bytes,
     )
     ctx = Context(manifest, target, options, size_of)
     return ctx.result(target.write(ctx))

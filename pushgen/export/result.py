@@ -15,8 +15,9 @@ class Cut:
     """Something of the manifest the target could not carry, and why.
 
     ``route`` is the manifest route or the rule's ``match`` text; ``path`` is the
-    entry left out (or pushed no more), or None when the whole route or rule was
-    left out; ``line`` is where the route or rule is in the manifest (0 unknown).
+    entry left out (or pushed no more), or None when the cut is the route's or
+    rule's as a whole (it was left out, or the Link budget left out some of its
+    entries: one cut names how many); ``line`` is where the route or rule is in the manifest (0 unknown).
     """
 
     route: str

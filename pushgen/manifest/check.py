@@ -10,7 +10,7 @@ carry, and rule paths that match nothing.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from ..errors import Diagnostic, LinkFieldError, ManifestError
@@ -48,7 +48,8 @@ def rule_problems(
     with those. With ``output_files`` (paths relative to the output, under
     ``base_path``), an added entry that is not one of them is a warning too.
     The same function serves ``pushgen check`` and ``pushgen build``. Time is
-    linear in the rules (plus patterns times routes): exact rules are looked up.
+    linear in the rules and the routes: exact rules are looked up, and each route
+    tries only the pattern rules its literal prefix names (:class:`PrefixIndex`).
     """
     routes = manifest.routes if routes is None else routes
     index = manifest.rule_index
@@ -68,7 +69,8 @@ def rule_problems(
             paths = added[route] = {a.path for r in index.matching(route) for a in r.add}
         return paths
 
-    for rule in manifest.rules:
+    probes = _pattern_routes(manifest, routes)
+    for position, rule in enumerate(manifest.rules):
         key = rule.key
         if output_files is not None:
             for asset in rule.add:
@@ -82,7 +84,7 @@ def rule_problems(
         if rule.match.kind == "exact":
             probe = [rule.match.text]
         else:
-            probe = [route for route in routes if rule.match.matches(route)]
+            probe = probes.get(position, [])
             if not probe:
                 continue  # a pattern for routes only a Quart app serves
         candidates = {a.path for route in probe for a in routes.get(route, ())}
@@ -105,6 +107,25 @@ def rule_problems(
     for diagnostics in found.values():
         out.extend(_capped(diagnostics))
     return sorted(out, key=lambda d: (d.line, d.column))
+
+
+def _pattern_routes(manifest: Manifest, routes: Iterable[str]) -> dict[int, list[str]]:
+    """Position of each pattern rule that sets or removes entries -> the routes it matches.
+
+    One pass over the routes, each asking the rule index for its pattern rules
+    (:meth:`RuleIndex.matching_patterns`), so a route tries only the rules whose
+    literal prefix it starts with: trying every pattern rule against every route
+    was 160,000,000 tries for 16,000 rules and 10,000 routes (issue 22).
+    """
+    rules = manifest.rules
+    if not any(r.match.kind != "exact" and (r.set or r.remove) for r in rules):
+        return {}
+    found: dict[int, list[str]] = {}
+    for route in routes:
+        for position in manifest.rule_index.matching_patterns(route):
+            if rules[position].set or rules[position].remove:
+                found.setdefault(position, []).append(route)
+    return found
 
 
 def _capped(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -82,7 +82,8 @@ def _export(site: Path, fmt: str, out: Path, *extra: str) -> None:
     assert code == 0, f"pushgen export --format {fmt} failed"
 
 
-def _start(argv: list[str], log: Path, port: int) -> ServerProcess:
+def start_server(argv: list[str], log: Path, port: int) -> ServerProcess:
+    """Start a server (`argv`, output to `log`) and wait until it listens on `port`."""
     with log.open("wb") as out:
         process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=log.parent)
     server = ServerProcess(process, log, port=port)
@@ -120,7 +121,7 @@ def nginx(tmp_path_factory: pytest.TempPathFactory, cert: DevCertificate) -> Ite
         http="""types { text/html html; text/css css; application/javascript js; font/woff2 woff2;
              image/png png; image/svg+xml svg; }""",
     )
-    server = _start([NGINX, "-c", str(conf), "-p", str(tmp)], tmp / "nginx.log", port)
+    server = start_server([NGINX, "-c", str(conf), "-p", str(tmp)], tmp / "nginx.log", port)
     yield Served(server, include.read_text())
     server.stop(signal.SIGTERM)
 
@@ -141,7 +142,7 @@ def h2o(tmp_path_factory: pytest.TempPathFactory, cert: DevCertificate) -> Itera
         "    ocsp-update-interval: 0\n"
     )
     conf = h2o_conf(tmp, fragment, port, ssl=ssl)
-    server = _start([H2O, "-c", str(conf)], tmp / "h2o.log", port)
+    server = start_server([H2O, "-c", str(conf)], tmp / "h2o.log", port)
     yield Served(server, fragment.read_text())
     server.stop(signal.SIGTERM)
 

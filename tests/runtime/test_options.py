@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
+import re
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -76,3 +80,51 @@ def test_the_wire_bounds_are_settings() -> None:
     assert str(caught.value) == (
         "environment variable PUSHGEN_MAX_LINK_BYTES='8k' must be a whole number >= 0"
     )
+
+
+# --- docs/deploy.md documents every setting -------------------------------------------------
+
+DEPLOY = Path(__file__).resolve().parents[2] / "docs" / "deploy.md"
+
+
+def _deploy_table() -> dict[str, str]:
+    """The environment table of docs/deploy.md: variable -> its default cell."""
+    rows = re.findall(r"^\| `(PUSHGEN_\w+)` \| .* \| (.*) \|$", DEPLOY.read_text(), re.MULTILINE)
+    return dict(rows)
+
+
+def _init_app_keys() -> set[str]:
+    """The ``app.config`` keys docs/deploy.md lists for ``init_app``."""
+    text = DEPLOY.read_text()
+    start = text.index('Keyword arguments win over `app.config["PUSHGEN_*"]`')
+    listed = text[start : text.index("which win over the defaults", start)]
+    return set(re.findall(r"`(PUSHGEN_\w+)`", listed))
+
+
+def _parameters(function: Callable[..., Any], *not_settings: str) -> set[str]:
+    return {p for p in inspect.signature(function).parameters if p not in not_settings}
+
+
+def test_deploy_md_documents_every_setting_where_it_is_read() -> None:
+    from pushgen.app import DEFAULT_EARLY_HINTS_DELAY, create_app
+    from pushgen.quart import init_app
+
+    # The environment, read by create_app (pushgen serve, Hypercorn's CLI): the table.
+    from_environment = _parameters(create_app, "environ")
+    table = _deploy_table()
+    assert set(table) == {SETTINGS[name].key for name in from_environment}
+    # app.config, read by init_app: the list beside its example.
+    from_config = _parameters(init_app, "app", "policy")
+    assert _init_app_keys() == {SETTINGS[name].key for name in from_config}
+    # Between them, every setting; none documented that is not one.
+    assert from_environment | from_config == set(SETTINGS)
+    # The table's defaults are create_app's (its own early_hints_delay, runtime/app.py).
+    defaults = {s.key: s.default for s in SETTINGS.values()}
+    defaults["PUSHGEN_EARLY_HINTS_DELAY"] = DEFAULT_EARLY_HINTS_DELAY
+    for name in from_environment:
+        setting = SETTINGS[name]
+        cell = table[setting.key].strip("`")
+        if setting.kind == "bool":
+            assert cell == ("1" if defaults[setting.key] else "0"), setting.key
+        elif setting.kind in ("count", "seconds"):
+            assert float(cell.replace(",", "")) == defaults[setting.key], setting.key
