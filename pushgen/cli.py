@@ -582,12 +582,16 @@ def verify(
     kind: Literal["site", "folder", "app"] = "folder" if folder else "app" if app else "site"
     source = Source(kind, site, manifest, base_path, app or "")
     started = time.monotonic()
-    result = run(
-        source,
-        routes=routes,
-        limit=limit,
-        progress=lambda v: click.echo(render_verdict(v), nl=False, err=True),
-    )
+    try:
+        result = run(
+            source,
+            routes=routes,
+            limit=limit,
+            progress=lambda v: click.echo(render_verdict(v), nl=False, err=True),
+        )
+    except BuildError as exc:  # --app: the app did not import
+        _print_diagnostics(exc.diagnostics)
+        raise SystemExit(1) from None
     if timing:
         from .verify.timing import time_source
 

@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 from ..config import SiteConfig
 from ..errors import PushgenError
+from ..fsutil import display_path
 from ..manifest import Manifest, load_manifest
 from ..runtime.middleware import EARLY_HINT, PUSH, ASGIApp, Receive, Scope, Send
 from ..runtime.server import listen
@@ -97,7 +98,7 @@ def _prepare(source: Source) -> _Prepared:
             config.root, output=config.output, manifest=config.manifest,
             push=True, early_hints=True, link_headers=True, early_hints_delay=0.0, environ={},
         )  # fmt: skip
-        return _Prepared(app, load_manifest(config.manifest), config.manifest, config)
+        return _Prepared(app, load_manifest(display_path(config.manifest)), config.manifest, config)
     if source.kind == "folder":
         from ..build.sources.folder import folder_config
         from ..runtime.app import DEFAULT_STATIC_MAX_AGE, config_app
@@ -108,7 +109,7 @@ def _prepare(source: Source) -> _Prepared:
         if not config.output.is_dir():
             raise VerifyError(f"no folder at {config.output}")
         app = config_app(config, static_max_age=DEFAULT_STATIC_MAX_AGE, early_hints_delay=0.0)
-        return _Prepared(app, load_manifest(config.manifest), config.manifest, config)
+        return _Prepared(app, load_manifest(display_path(config.manifest)), config.manifest, config)
     return _prepare_app(source)
 
 
@@ -123,7 +124,7 @@ def _prepare_app(source: Source) -> _Prepared:
         init_app(app, manifest=manifest.resolve(), early_hints_delay=0.0)
     else:  # the app's own extension: its manifest is the one it serves
         manifest = app.extensions[EXTENSION_KEY].options.manifest
-    return _Prepared(app, load_manifest(manifest), manifest, None)
+    return _Prepared(app, load_manifest(display_path(manifest)), manifest, None)
 
 
 def _hints_switch(app: ASGIApp) -> ASGIApp:
@@ -273,7 +274,7 @@ def verify(
                 if progress is not None:
                     progress(verdict)
                 verdicts.append(verdict)
-    return VerifyResult(str(source.manifest or served.manifest_path), version, tuple(verdicts))
+    return VerifyResult(display_path(served.manifest_path), version, tuple(verdicts))
 
 
 def counted_routes(manifest: Manifest) -> str:

@@ -191,3 +191,30 @@ def test_a_bad_result_file_is_a_located_message(tmp_path: object, text: str, mes
     with pytest.raises(VerifyResultError) as caught:
         VerifyResult.read(path)
     assert message in str(caught.value).replace(str(path.parent) + "/", "")
+
+
+def test_importing_verify_loads_no_browser_driver() -> None:
+    """Playwright is imported when a browser opens, so the report can read results without it."""
+    import subprocess
+    import sys
+
+    code = "import sys, pushgen.verify; print('playwright' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout == "False\n"
+
+
+def test_the_routes_verified_are_the_pages_a_browser_can_open() -> None:
+    from pushgen.verify.run import select_routes
+
+    manifest = parse_manifest(
+        "version: 1\nroutes:\n"
+        + "".join(
+            f'  "{r}":\n    - {{path: /s.css, as: style}}\n'
+            for r in ("/docs/b.html", "/", "/blog/<slug>", "/docs/a.html", "/about.html")
+        )
+    )
+    assert select_routes(manifest) == ["/", "/about.html", "/docs/a.html", "/docs/b.html"]
+    assert select_routes(manifest, "/docs/*") == ["/docs/a.html", "/docs/b.html"]
+    assert select_routes(manifest, "/docs/*", 1) == ["/docs/a.html"]
+    assert select_routes(manifest, None, 2) == ["/", "/about.html"]
+    assert select_routes(manifest, "/nothing*") == []
