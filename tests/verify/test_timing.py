@@ -81,7 +81,9 @@ def _result() -> TimingResult:
 
 def test_the_table_has_every_route_and_paint_and_says_which_text() -> None:
     text = _result().render()
-    assert text.startswith("timing: medians of 5 cold loads each way, in round trips (RTT 100 ms) from the page request")
+    assert text.startswith(
+        "timing: medians of 5 cold loads each way, in round trips (RTT 100 ms) from the page request"
+    )
     assert "/       font text          3.70     5.20   1.50" in text
     assert "/docs/  font text           n/a      n/a    n/a" in text
     for route in ("/", "/docs/"):
