@@ -13,8 +13,9 @@ reports when it is painted), and its web font is ``font-display: block`` so that
 paint is the text in its web font; Chromium's first contentful paint fires while
 a blocking font still hides the text, so FCP alone would flatter a slow font.
 
-Every request goes through ``bench/latency_proxy.py`` (one process per server,
-``--delay-ms`` each way, default 50 ms: RTT 100 ms). Each load opens a fresh
+Every request goes through the delay line ``pushgen.verify.latency`` (one process
+per server, ``--delay-ms`` each way, default 50 ms: RTT 100 ms), and Chromium is
+opened by ``pushgen.verify.browser``: the modules ``pushgen verify --timing`` uses. Each load opens a fresh
 browser context (empty cache, its own connections) and reads, from navigation
 start and from the page request's ``requestStart``:
 
@@ -36,6 +37,9 @@ a Quart view that thinks 200 ms, without hints and with the pushgen extension
 
     python bench/browser_bench.py [--delay-ms 50] [--rounds 5] [--no-h2o]
         [--scenarios none,link,...] [--markdown docs/performance-browser.md]
+
+``--make-site DIR`` only writes the benchmark's copy of the site (built) to DIR,
+for ``pushgen verify DIR --timing`` to measure the same page (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -393,7 +397,15 @@ def main(argv: list[str] | None = None) -> int:
         help="ignore certificate errors instead of trusting the key (a clicked-through warning)",
     )
     parser.add_argument("--markdown", type=Path, help="write the tables into this file")
+    parser.add_argument(
+        "--make-site", type=Path, metavar="DIR", help="only write the benchmark's site to DIR"
+    )
     args = parser.parse_args(argv)
+    if args.make_site is not None:
+        if args.make_site.exists():
+            parser.error(f"{args.make_site} exists: give a folder that does not, to write it there")
+        print(f"wrote {make_site(args.make_site)}")
+        return 0
     keys = args.scenarios.split(",")
     unknown = set(keys) - {s.key for s in SCENARIOS}
     if unknown:

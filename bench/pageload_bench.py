@@ -5,7 +5,7 @@ a time::
 
     /  ->  /static/css/site.css  --@import->  /static/css/base.css  --@font-face->  body.woff2
 
-Every request goes through ``bench/latency_proxy.py`` (in its own process), a
+Every request goes through ``pushgen.verify.latency`` (in its own process), a
 delay line that holds each byte ``--delay-ms`` (default 50 ms) in each direction,
 so a round trip (RTT) costs ``2 * delay``; this kernel has no netem. The time of
 a load is from sending the page request (on a connection already set up: TLS
@@ -89,7 +89,6 @@ from pushgen.scan.css import scan_css
 from pushgen.scan.html import scan_html
 from pushgen.urls import document_url, resolve
 
-PROXY = Path(__file__).with_name("latency_proxy.py")
 THINK_SECONDS = 0.2
 THINK_ROUTE = "/think"
 
@@ -530,12 +529,13 @@ def start_h2o(output: Path, work: Path, certs: tuple[Path, Path], links: dict[st
 
 
 def start_proxies(targets: list[int], delay_ms: float, work: Path) -> list[Process]:
-    """One latency proxy process per target port, in the order given."""
+    """One delay line process (pushgen.verify.latency) per target port, in the order given."""
     proxies = []
     for i, port in enumerate(targets):
         argv = [
             sys.executable,
-            str(PROXY),
+            "-m",
+            "pushgen.verify.latency",
             "--target",
             f"127.0.0.1:{port}",
             "--delay-ms",
