@@ -7,6 +7,9 @@ allowed), which says how it is run:
   another machine); the reason is required.
 - ``<!-- run in: DIR -->``: run from DIR of the checkout (the README says "run in
   the app's folder" in prose).
+- ``<!-- run after: COMMANDS -->``: COMMANDS first, from the top folder, make what
+  the block stands on (a ``site/`` the docs call "yours"); the block starts in the
+  folder they end in.
 - nothing: run from the checkout's top folder.
 
 Within a block the shell's folder carries from one command to the next, as in a
@@ -29,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 _FENCE = re.compile(
     r"^(?P<indent> *)```(?P<lang>[a-z]*)\n(?P<body>.*?)^(?P=indent)```$", re.MULTILINE | re.DOTALL
 )
-_MARK = re.compile(r"<!--\s*(?P<kind>not run|run in):\s*(?P<value>.*?)\s*-->\s*\Z")
+_MARK = re.compile(r"<!--\s*(?P<kind>not run|run in|run after):\s*(?P<value>.*?)\s*-->\s*\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +44,7 @@ class ShellBlock:
     commands: tuple[str, ...]  # logical lines: continuations joined, comment-only lines dropped
     not_run: str | None = None
     run_in: str = "."
+    after: str = ""  # commands that make what the block stands on
 
     @property
     def where(self) -> str:
@@ -82,6 +86,7 @@ def shell_blocks(path: Path, root: Path = ROOT) -> list[ShellBlock]:
                 commands=logical_commands(match.group("body")),
                 not_run=value if kind == "not run" else None,
                 run_in=value if kind == "run in" else ".",
+                after=value if kind == "run after" else "",
             )
         )
     return found

@@ -88,13 +88,17 @@ def substituted(command: str, port: int) -> str:
 CHECKS = (
     (r"^pip install \.\s", "pushgen --help && ! python -c 'import aioquic'"),
     (r"^pipx install \.", "~/.local/bin/pushgen --help"),
-    (r"^pip install '\.\[h3\]'", "python -c 'import aioquic'"),
     (r"^pushgen init mysite", "test -f mysite/pages/index.html"),
     (r"^pushgen trust install", 'certutil -L -d "sql:$HOME/.pki/nssdb" | grep -q pushgen'),
     (r"^pushgen trust cert", "test -f ~/.cache/pushgen/localhost-cert.pem"),
     (r"pushgen build\b(?!.*--check)", "grep -q '^routes:' push-manifest.yaml"),
     (r"^pushgen scan", "grep -q '^routes:' push-manifest.yaml"),
     (r"mkdocs build", "test -f site/index.html"),
+    (
+        r"^pushgen export .*-o (site/_site/_headers|pushgen-headers\.json)",
+        "test -s site/_site/_headers || test -s pushgen-headers.json",
+    ),
+    (r"^pip install '\.\[h3\]'", "python -c 'import aioquic'"),
 )
 
 
@@ -164,6 +168,9 @@ def _serve(shell: Shell, command: str, block: ShellBlock, n: int) -> None:
 def run_block(shell: Shell, block: ShellBlock) -> None:
     """Run a block's commands in order, each to exit 0 and its checks; servers started and stopped."""
     shell.cwd = shell.checkout / block.run_in
+    if block.after:
+        made = shell.run(block.after)
+        assert made.returncode == 0, f"{block.where}: `{block.after}`:\n{made.output}"
     for n, command in enumerate(block.commands):
         if _SERVER.search(command):
             _serve(shell, command, block, n)
