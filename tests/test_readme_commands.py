@@ -91,7 +91,8 @@ CHECKS = (
     (r"^pushgen init mysite", "test -f mysite/pages/index.html"),
     (r"^pushgen trust install", 'certutil -L -d "sql:$HOME/.pki/nssdb" | grep -q pushgen'),
     (r"^pushgen trust cert", "test -f ~/.cache/pushgen/localhost-cert.pem"),
-    (r"pushgen build\b(?!.*--check)", "grep -q '^routes:' push-manifest.yaml"),
+    (r"pushgen build( --app \S+)?\s*(#|$)", "grep -q '^routes:' push-manifest.yaml"),
+    (r"^pushgen build site/?\s*(#|$)", "grep -q '^routes:' site/push-manifest.yaml"),
     (r"^pushgen scan", "grep -q '^routes:' push-manifest.yaml"),
     (r"mkdocs build", "test -f site/index.html"),
     (
@@ -99,6 +100,8 @@ CHECKS = (
         "test -s site/_site/_headers || test -s pushgen-headers.json",
     ),
     (r"^pip install '\.\[h3\]'", "python -c 'import aioquic'"),
+    (r"^pushgen export .*-o build/push-manifest\.json", "test -s build/push-manifest.json"),
+    (r"^pushgen import .*-o site/push-manifest\.yaml", "grep -q '^rules:' site/push-manifest.yaml"),
 )
 
 
