@@ -17,9 +17,12 @@ headers and pushes), then stopped with Ctrl-C. Every other command must exit 0,
 and some are checked further (:data:`CHECKS`). The only changes made to a command
 are :data:`SUBSTITUTIONS`, each where the README itself says the thing can be chosen.
 
-The install block runs ``pip install .`` and ``pip install '.[h3]'`` in a new
-virtualenv and ``pipx install .`` (pipx installed into that virtualenv first),
-all from the package index: about a minute on this machine.
+A block that starts with ``pip install`` (the README's install block, docs/deploy.md's
+HTTP/3 one) runs in "the virtualenv you work in": a new one, with pipx installed into
+it first, so ``pip install .``, ``pipx install .`` and ``pip install '.[h3]'`` really
+install from the package index (about a minute on this machine, with a network).
+A block marked ``<!-- run after: COMMANDS -->`` stands on what COMMANDS make (a
+``site/`` the docs call yours). The blocks share one copy, in the documents' order.
 """
 
 from __future__ import annotations
@@ -230,3 +233,21 @@ def test_the_block_runs_as_written(newcomer: Shell, block: ShellBlock) -> None:
         run_block(shell, block)
         return
     run_block(newcomer, block)
+
+
+def test_blocks_are_read_with_their_markers(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text(
+        "<!-- not run: a production host -->\n```sh\ndeploy\n```\n\n"
+        "1. In a list:\n\n   <!-- run in: examples -->\n   ```sh\n"
+        "   # a comment line\n   hypercorn app:app \\\n       --bind x   # trailing\n   ```\n"
+        "<!-- run after: pushgen init site -->\n\n```sh\nls site\n```\n```yaml\nnot: sh\n```\n",
+        encoding="utf-8",
+    )
+    blocks = shell_blocks(tmp_path / "README.md", tmp_path)
+    assert blocks == [
+        ShellBlock("README.md", 2, ("deploy",), not_run="a production host"),
+        ShellBlock(
+            "README.md", 9, ("hypercorn app:app  --bind x   # trailing",), run_in="examples"
+        ),
+        ShellBlock("README.md", 16, ("ls site",), after="pushgen init site"),
+    ]
