@@ -487,6 +487,28 @@ def explain(route: str, manifest: Path | None, site: Path) -> None:
 
 
 @cli.command()
+@_manifest_option
+@click.option(
+    "--site", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True,
+    help="The site: its pages give each entry's chain, its output the sizes.",
+)  # fmt: skip
+@click.option(
+    "--verify", "verify", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A `pushgen verify --json` result: what the browser fetched, beside each route.",
+)  # fmt: skip
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="HTML file.")
+def report(manifest: Path | None, site: Path, verify: Path | None, output: Path) -> None:
+    """Write the whole site's push plan as one self-contained HTML page (docs/report.md)."""
+    from .report import site_report, write_report
+
+    if not site.is_dir():
+        raise click.UsageError(f"site folder {site} does not exist")
+    made = site_report(site, manifest=manifest, verify=verify)
+    write_report(output, made)
+    click.echo(f"wrote {output}: {made.summary()}", err=True)
+
+
+@cli.command()
 def schema() -> None:
     """Print the JSON Schema of push manifests (editors use it through the modeline)."""
     from .manifest.schema import schema_text
