@@ -354,6 +354,7 @@ def scan(
     help="Also serve HTTP/3 on the same port over UDP, advertised by Alt-Svc"
     " (needs aioquic: pip install 'pushgen[h3]').",
 )
+@click.option("--report", is_flag=True, help="Development: show `pushgen report` at /_pushgen/.")
 def serve(
     site: Path,
     output: Path | None,
@@ -368,6 +369,7 @@ def serve(
     folder: bool,
     base_path: str,
     quic: bool,
+    report: bool,
 ) -> None:
     """Serve the built SITE over HTTP/2 + TLS with push, 103 Early Hints and Link headers."""
     from .serve import serve as run
@@ -379,8 +381,8 @@ def serve(
 
         if manifest is None:
             raise click.UsageError("--folder needs the manifest: -m MANIFEST (from `pushgen scan`)")
-        if output is not None or watch:
-            raise click.UsageError("--folder serves SITE as it is: no -o, no --watch")
+        if output is not None or watch or report:
+            raise click.UsageError("--folder serves SITE as it is: no -o, --watch or --report")
         if not site.is_dir():
             raise click.UsageError(f"folder {site} does not exist")
         raise SystemExit(
@@ -425,6 +427,7 @@ def serve(
         build_if_stale=not no_build,
         early_hints_delay=early_hints_delay,
         quic=quic,
+        report=report,
     )
     stop.set()
     raise SystemExit(code)
@@ -489,20 +492,22 @@ def explain(route: str, manifest: Path | None, site: Path) -> None:
 @cli.command()
 @_manifest_option
 @click.option(
-    "--site", type=click.Path(file_okay=False, path_type=Path), default=".", show_default=True,
-    help="The site: its pages give each entry's chain, its output the sizes.",
-)  # fmt: skip
+    "--site",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The site: its pages give the chains, its output the sizes.",
+)
 @click.option(
-    "--verify", "verify", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="A `pushgen verify --json` result: what the browser fetched, beside each route.",
-)  # fmt: skip
+    "--verify",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A `pushgen verify --json` result: what the browser fetched, per route.",
+)
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="HTML file.")
 def report(manifest: Path | None, site: Path, verify: Path | None, output: Path) -> None:
     """Write the whole site's push plan as one self-contained HTML page (docs/report.md)."""
     from .report import site_report, write_report
 
-    if not site.is_dir():
-        raise click.UsageError(f"site folder {site} does not exist")
     made = site_report(site, manifest=manifest, verify=verify)
     write_report(output, made)
     click.echo(f"wrote {output}: {made.summary()}", err=True)
