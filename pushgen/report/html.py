@@ -9,6 +9,7 @@ that slipped past :func:`~.charts.escape` could still not run.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
 
 from ..errors import counted
 from .charts import bytes_chart, escape, size_text, waterfall
@@ -276,7 +277,7 @@ def _verify(report: Report) -> str:
     )
     return (
         f'<section id="verify"><h2>Verify</h2><p>{counted(len(result.routes), "route")} loaded'
-        f"{browser} ({escape(result.file)}): {escape(verdict)}.</p>"
+        f"{browser} ({escape(Path(result.file).name)}): {escape(verdict)}.</p>"
         + (table if rows else "")
         + "</section>"
     )

@@ -11,6 +11,7 @@ values by :mod:`.html`; nothing here writes or prints.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from ..build.explain import EntryState, Explanation, explain_routes
@@ -206,6 +207,13 @@ def _rule_does(rule: Rule) -> tuple[str, ...]:
     return tuple(does)
 
 
+def _shown(filename: str, config: SiteConfig | None) -> str:
+    """The manifest's name as the report shows it: relative to the site when inside it."""
+    if config is not None and Path(filename).is_relative_to(config.root):
+        return str(Path(filename).relative_to(config.root))
+    return filename
+
+
 def make_report(
     manifest: Manifest,
     *,
@@ -245,8 +253,8 @@ def make_report(
         for rule in manifest.rules
     )
     return Report(
-        manifest.filename,
-        str(config.root) if config is not None else None,
+        _shown(manifest.filename, config),
+        config.root.name if config is not None else None,
         Budget(base.max_pushes, base.max_bytes),
         tuple(reports),
         uses,

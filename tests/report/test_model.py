@@ -1,0 +1,151 @@
+"""The report's values: every route explained as `pushgen explain` explains it, sizes, budgets,
+rules and verify's findings, from the built example site (no browser)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pushgen.build.explain import explain_route
+from pushgen.config import load_config
+from pushgen.manifest import load_manifest
+from pushgen.report import VerifyResultError, make_report, read_verify_result, site_report
+from pushgen.report.model import Budget
+from tests.report.verify_result import verify_result, write_verify_result
+
+ROUTES = ["/", "/404.html", "/about.html", "/blog.html", "/docs/", "/docs/install.html"]
+
+
+def test_every_route_in_manifest_order(example: Path) -> None:
+    report = site_report(example)
+    assert [r.route for r in report.routes] == ROUTES
+    assert [r.page for r in report.routes][:2] == ["pages/index.html", "pages/404.html"]
+    assert report.summary() == "6 routes, 44 pushed, 26 hinted only, 25 listed only, 3 rules"
+
+
+@pytest.mark.parametrize("route", ROUTES)
+def test_entries_carry_explains_states_chains_and_reasons(example: Path, route: str) -> None:
+    config = load_config(example)
+    manifest = load_manifest(config.manifest)
+    report = make_report(manifest, config=config)
+    explained = explain_route(manifest, route, config).entries
+    entries = next(r for r in report.routes if r.route == route).entries
+    assert [(e.path, e.state, e.chain, e.reasons) for e in entries] == [
+        (x.decision.asset.path, x.state, x.chain, x.reasons) for x in explained
+    ]
+    for entry in entries:
+        assert entry.size == (config.output / entry.path.lstrip("/")).stat().st_size
+
+
+def test_a_font_entry_says_its_chain_and_a_removed_entry_its_rule(example: Path) -> None:
+    report = site_report(example)
+    home = report.routes[0]
+    font = next(e for e in home.entries if e.path == "/static/fonts/dejavu-sans.woff2")
+    assert font.chain == (
+        "pages/index.html:9",
+        "static/css/site.css:4",
+        "static/css/base/typography.css:6",
+        "/static/fonts/dejavu-sans.woff2",
+    )
+    about = report.routes[2]
+    removed = next(e for e in about.entries if e.state == "removed")
+    assert removed.path == "/static/js/analytics.js"
+    assert removed.reasons[-1].startswith("removed by rule at ")
+    assert removed.reasons[-1].endswith(":10 (match /about.html)")
+
+
+def test_budgets_follow_the_site_and_the_rules_policies(example: Path) -> None:
+    report = site_report(example)
+    assert report.budget == Budget(None, 50000)
+    docs = next(r for r in report.routes if r.route == "/docs/")
+    assert docs.budget == Budget(4, 50000) and docs.rules == (8,)
+    assert len(docs.of("push")) == 4  # the rule's budget holds the rest to hints
+    assert docs.budget_use == 1.0
+    # The docs routes fill their 4 pushes; the others use about half of 50 kB.
+    assert [r.route for r in report.nearest_budget(3)] == ["/docs/", "/docs/install.html", "/"]
+    home = report.routes[0]
+    assert home.budget_use == home.bytes_of("push") / 50000
+
+
+def test_budget_use_is_the_larger_share() -> None:
+    assert Budget(4, 1000).use(1, 900) == 0.9
+    assert Budget(4, 1000).use(3, 100) == 0.75
+    assert Budget(None, None).use(30, 10**6) == 0.0
+
+
+def test_rules_say_what_they_do_and_which_routes_they_matched(example: Path) -> None:
+    rules = site_report(example).rules
+    assert [(r.line, r.match, r.kind, r.does, r.routes) for r in rules] == [
+        (8, "/docs/*", "glob", ("at most 4 pushes",), ("/docs/", "/docs/install.html")),
+        (10, "/about.html", "exact", ("removes /static/js/analytics.js",), ("/about.html",)),
+        (12, "/blog/<script>", "rule", ("adds /static/css/site.css",), ()),
+    ]
+
+
+def test_verify_findings_sit_beside_the_entries(example: Path, tmp_path: Path) -> None:
+    result = write_verify_result(tmp_path / "verify.json")
+    report = site_report(example, verify=result)
+    assert report.verify is not None and not report.verify.ok
+    assert report.summary().endswith("; verify failed")
+    home = report.routes[0]
+    by_path = {e.path: e for e in home.entries}
+    assert by_path["/static/css/print.css"].verdict == "needless"
+    assert by_path["/static/js/app.js"].verdict == "duplicate"
+    fetched = by_path["/static/css/site.css"].fetched
+    assert fetched is not None and fetched.from_early_hints and fetched.bytes == 3500
+    assert [f.path for f in home.unlisted] == ["/static/css/extra.css"]
+    docs = next(r for r in report.routes if r.route == "/docs/")
+    assert docs.verified is not None and docs.verified.ok and docs.unlisted == ()
+    assert report.routes[1].verified is None  # /404.html was not loaded
+
+
+def test_a_report_without_the_site_keeps_the_manifests_reasons(example: Path) -> None:
+    report = make_report(load_manifest(example / "push-manifest.yaml"))
+    home = report.routes[0]
+    assert home.page is None and all(e.size is None and e.chain == () for e in home.entries)
+    assert home.entries[0].reasons == ("generated by pushgen build",)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"version": 1, "routes": [}', "verify.json:1:27: Expecting value"),
+        ("[]", "verify.json: the top level: is not an object"),
+        ('{"version": 2}', "verify.json: version: is 2, not 1"),
+        ('{"version": 1, "routes": {}}', "verify.json: the top level: routes is not a list"),
+        (
+            '{"version": 1, "routes": [{"route": 5}]}',
+            "verify.json: routes[0]: route is not a string",
+        ),
+        (
+            '{"version": 1, "routes": [{"route": "/", "misses": [{"path": 1}]}]}',
+            "verify.json: routes[0].misses[0]: path is not a string",
+        ),
+        (
+            '{"version": 1, "routes": [{"route": "/", "fetched": [{"path": "/a", "bytes": "9"}]}]}',
+            "verify.json: routes[0].fetched[0]: bytes is not a whole number",
+        ),
+    ],
+)
+def test_a_bad_verify_result_is_named_where_it_is_wrong(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    path = tmp_path / "verify.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(VerifyResultError) as raised:
+        read_verify_result(path)
+    assert str(raised.value).startswith(f"{tmp_path}/{message}")
+    assert str(raised.value).endswith("(expected the output of `pushgen verify --json`, version 1)")
+
+
+def test_a_verify_result_with_keys_it_does_not_know_is_read(tmp_path: Path) -> None:
+    data = verify_result()
+    data["routes"][0]["new_key"] = {"anything": [1]}
+    (tmp_path / "v.json").write_text(json.dumps(data), encoding="utf-8")
+    result = read_verify_result(tmp_path / "v.json")
+    assert [r.route for r in result.routes] == ["/", "/docs/"]
+    assert result.browser == "Chromium 156.0" and result.routes[0].early_hints == (
+        "/static/css/site.css",
+    )
