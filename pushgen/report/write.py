@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..build.sources.folder import folder_config
 from ..config import load_config
 from ..errors import PushgenError
 from ..fsutil import atomic_write
@@ -36,10 +37,17 @@ def site_report(
 ) -> Report:
     """The report of ``site`` (its pushgen.yaml, pages and output) and its manifest.
 
+    A folder that is no pushgen site (no pushgen.yaml, no pages/) is taken, with
+    ``manifest``, as a built folder like ``pushgen scan`` reads: its own output.
+
     Raises :class:`~pushgen.errors.PushgenError` subclasses (a bad pushgen.yaml,
     manifest or verify result) that say where the problem is.
     """
     config = load_config(site, manifest=manifest)
+    if config.config_file is None and not config.pages.is_dir() and manifest is not None:
+        # Not a pushgen site: a folder another generator built (`pushgen scan`), its
+        # own output, whose files give the sizes.
+        config = folder_config(site, manifest)
     result = read_verify_result(verify) if verify is not None else None
     return make_report(load_manifest(config.manifest), config=config, verify=result)
 

@@ -195,3 +195,30 @@ def test_the_docs_screenshot_is_a_report(browser: Any, example: Path, tmp_path: 
 
 
 _DOCS_CLIP = {"x": 0, "y": 0, "width": 1280, "height": 2300}
+
+
+def test_a_sphinx_sites_report_renders_every_route_and_chart(browser: Any, tmp_path: Path) -> None:
+    # A real generator's folder, scanned as `pushgen scan` does, reported as a folder.
+    pytest.importorskip("sphinx", reason="needs sphinx (pip install -e .[test])")
+    pytest.importorskip("sphinx_rtd_theme", reason="needs sphinx-rtd-theme")
+    from pushgen.cli import main
+    from pushgen.manifest import load_manifest
+    from tests.build.sources.test_generators import build_sphinx
+
+    folder = build_sphinx(tmp_path)
+    manifest = tmp_path / "sphinx.yaml"
+    assert main(["scan", str(folder), "-m", str(manifest)]) == 0
+    out = tmp_path / "report.html"
+    assert main(["report", "--site", str(folder), "-m", str(manifest), "-o", str(out)]) == 0
+    routes = list(load_manifest(manifest).routes)
+    shown = _open(browser, out)
+    try:
+        assert shown.requests == [out.as_uri()] and shown.console == [] and shown.errors == []
+        assert shown.texts("details.route > summary > code") == routes
+        assert shown.count("svg.bytes-chart g.bar") == len(routes)
+        assert shown.count("details.route svg.waterfall") == len(routes)
+        sizes = shown.texts("#route-1 table.entries td.num:last-child")
+        assert sizes and all(s.endswith(("B", "kB", "MB")) for s in sizes)  # from the folder
+        assert "/_static/css/theme.css" in shown.texts("#route-1")[0]
+    finally:
+        shown.page.close()
