@@ -10,41 +10,29 @@ import difflib
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
+from .commands.report import report
+from .commands.trust import trust
 from .config import SiteConfig, load_config, require_site
+from .console import current_console, output_options
 from .errors import BuildError, Diagnostic, ManifestError, PushgenError, counted
+from .outcome import Summary
 from .runtime.server import DEFAULT_HOST, DEFAULT_PORT
 
 if TYPE_CHECKING:
     from .build.sources.resolve import SourceResult
+    from .progress import Progress
 
 __all__ = ["cli", "main"]
 
 
 def _print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
-    for diagnostic in diagnostics:
-        click.echo(str(diagnostic), err=True)
-
-
-class _Progress:
-    """A one-line progress counter on a terminal; silent otherwise."""
-
-    def __init__(self) -> None:
-        self.enabled = sys.stderr.isatty()
-        self.shown = False
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.enabled and total >= 100:
-            click.echo(f"\rrendering {done}/{total} pages", nl=False, err=True)
-            self.shown = True
-
-    def finish(self) -> None:
-        if self.shown:
-            click.echo("\r\033[K", nl=False, err=True)
+    current_console().diagnostics(diagnostics)
 
 
 # The -m option of every command that reads or writes the manifest.
@@ -101,6 +89,21 @@ def cli() -> None:
     help="Render this Quart app through its test client instead of SITE's pages"
     " (MODULE:factory() calls a factory) [app: in pushgen.yaml].",
 )
+@output_options("build")
+@click.option(
+    "--request-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="With --app: give up a page or asset the app has not answered in full by then"
+    " [request_timeout: in pushgen.yaml, 30].",
+)
+@click.option(
+    "--max-body",
+    type=click.IntRange(min=1),
+    metavar="BYTES",
+    help="With --app: stop reading a page or asset past this size"
+    " [max_body: in pushgen.yaml, 50000000].",
+)
 def build(
     site: Path,
     output: Path | None,
@@ -112,6 +115,8 @@ def build(
     full: bool,
     watch: bool,
     app: str | None,
+    request_timeout: float | None,
+    max_body: int | None,
 ) -> None:
     """Render SITE, find every asset each page needs, write the output and the manifest."""
     from .build import build_site
@@ -119,36 +124,60 @@ def build(
     if not site.is_dir():
         raise click.UsageError(f"site folder {site} does not exist")
     config = load_config(site, output=output, manifest=manifest)
+    console = current_console()
+    if watch and console.options.format == "json":
+        raise click.UsageError("--format json prints one document: no --watch")
     if app or config.app:
         if watch or output is not None:
             raise click.UsageError("--app renders the app in memory: no -o, no --watch")
+        config = replace(
+            config,
+            request_timeout=request_timeout or config.request_timeout,
+            max_body=max_body or config.max_body,
+        )
         _build_app(config, app=app, strict=strict, check=check, force=force)
         return
+    if request_timeout is not None or max_body is not None:
+        raise click.UsageError(
+            "--request-timeout and --max-body bound the requests of --app builds"
+        )
     require_site(config)
-    progress = _Progress()
     try:
-        result = build_site(
-            config,
-            strict=strict,
-            write=not check,
-            force=force,
-            full=full,
-            jobs=jobs,
-            progress=progress,
-        )
+        with console.progress() as progress:
+            result = build_site(
+                config,
+                strict=strict,
+                write=not check,
+                force=force,
+                full=full,
+                jobs=jobs,
+                progress=progress,
+            )
     except BuildError as exc:
-        progress.finish()
         _print_diagnostics(exc.diagnostics)
-        click.echo(
-            f"build failed: {len(exc.diagnostics)} errors; previous output left as it was", err=True
+        console.failure(
+            f"build failed: {len(exc.diagnostics)} errors; previous output left as it was"
         )
+        console.report("build", "failed", Summary.of_diagnostics(exc.diagnostics))
         raise SystemExit(1) from None
-    progress.finish()
     _print_diagnostics(result.diagnostics)
+    summary = Summary.of_result(result, len(result.pages))
     if check:
-        _check_stale(config.manifest, result.manifest_text, result.summary(), "pushgen build")
+        _check_stale(config.manifest, result.manifest_text, "pushgen build", summary)
         return
-    click.echo(f"built {config.output} and {config.manifest}: {result.summary()}", err=True)
+    if result.unchanged:
+        console.info(f"nothing changed since the last build: {result.summary()}")
+    else:
+        console.info(f"built {config.output} and {config.manifest}: {result.summary()}")
+    console.report(
+        "build",
+        "errors" if result.error_diagnostics else "ok",
+        summary,
+        manifest=config.manifest,
+        written=result.written,
+        unchanged=result.unchanged,
+        phases=result.phases,
+    )
     if result.error_diagnostics and not watch:
         # Written all the same (the rest of the site is fine), but not a success.
         raise SystemExit(1)
@@ -168,7 +197,9 @@ def _build_app(
     from .build.sources.app import build_app
 
     _run_source(
-        lambda: build_app(config, app=app, strict=strict, write=not check, force=force),
+        lambda progress: build_app(
+            config, app=app, strict=strict, write=not check, force=force, progress=progress
+        ),
         config.manifest,
         check=check,
         failed="build failed",
@@ -178,7 +209,7 @@ def _build_app(
 
 
 def _run_source(
-    run: Callable[[], SourceResult],
+    run: Callable[[Progress], SourceResult],
     manifest: Path,
     *,
     check: bool,
@@ -187,26 +218,40 @@ def _run_source(
     command: str,
 ) -> None:
     """Run a source (pushgen/build/sources/), print what it found, exit 1 on errors or a stale --check."""
+    console = current_console()
+    name = command.removeprefix("pushgen ")
     try:
-        result = run()
+        with console.progress() as progress:
+            result = run(progress)
     except BuildError as exc:
         _print_diagnostics(exc.diagnostics)
         errors = counted(len(exc.diagnostics), "error")
-        click.echo(f"{failed}: {errors}; nothing written", err=True)
+        console.failure(f"{failed}: {errors}; nothing written")
+        console.report(name, "failed", Summary.of_diagnostics(exc.diagnostics))
         raise SystemExit(1) from None
     _print_diagnostics(result.diagnostics)
+    summary = Summary.of_result(result, result.pages)
     if check:
-        _check_stale(manifest, result.manifest_text, result.summary(), command)
+        _check_stale(manifest, result.manifest_text, command, summary)
         return
-    click.echo(f"{done.format(manifest=manifest)}: {result.summary()}", err=True)
+    console.info(f"{done.format(manifest=manifest)}: {result.summary()}")
+    console.report(
+        name,
+        "errors" if result.errors else "ok",
+        summary,
+        manifest=manifest,
+        written=result.written,
+    )
     if result.errors:
         raise SystemExit(1)
 
 
-def _check_stale(manifest: Path, text: str, summary: str, command: str) -> None:
+def _check_stale(manifest: Path, text: str, command: str, summary: Summary) -> None:
     """``--check``: print the diff and exit 1 when ``manifest`` on disk is not ``text``."""
     from .manifest.writer import same_but_source
 
+    console = current_console()
+    name = command.removeprefix("pushgen ")
     try:
         current = manifest.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -220,10 +265,12 @@ def _check_stale(manifest: Path, text: str, summary: str, command: str) -> None:
             fromfile=f"{manifest} (on disk)",
             tofile=f"{manifest} (built)",
         )
-        click.echo("".join(diff), nl=False)
-        click.echo(f"stale: {manifest} differs from a fresh build; run `{command}`", err=True)
+        console.diff("".join(diff))
+        console.failure(f"stale: {manifest} differs from a fresh build; run `{command}`")
+        console.report(name, "stale", summary, manifest=manifest)
         raise SystemExit(1)
-    click.echo(f"up to date: {manifest}; {summary}", err=True)
+    console.info(f"up to date: {manifest}; {summary}")
+    console.report(name, "ok", summary, manifest=manifest)
 
 
 def _report(outcome: object) -> None:
@@ -268,6 +315,7 @@ def _report(outcome: object) -> None:
     type=click.IntRange(min=1),
     help="Worker processes [chosen from the first pages' cost and the idle cores].",
 )
+@output_options("scan")
 def scan(
     folder: Path,
     manifest: Path,
@@ -288,7 +336,9 @@ def scan(
         raise click.UsageError(f"folder {folder} does not exist")
     config = folder_config(folder, manifest, base_path=base_path)
     _run_source(
-        lambda: scan_folder(config, strict=strict, write=not check, force=force, jobs=jobs),
+        lambda progress: scan_folder(
+            config, strict=strict, write=not check, force=force, jobs=jobs, progress=progress
+        ),
         config.manifest,
         check=check,
         failed="scan failed",
@@ -444,6 +494,7 @@ def serve(
 @click.option(
     "--base-path", default=None, help="URL prefix of the site [from SITE/pushgen.yaml, or /]."
 )
+@output_options("check")
 def check(manifest: Path | None, output: Path | None, base_path: str | None) -> None:
     """Validate a push manifest: syntax, keys, values, paths, files, rules. Exit 1 on errors."""
     from .manifest.check import check_manifest
@@ -453,10 +504,11 @@ def check(manifest: Path | None, output: Path | None, base_path: str | None) -> 
     base = base_path if base_path is not None else (config.base_path if config else "/")
     diagnostics = check_manifest(path, output=output, base_path=base)
     _print_diagnostics(diagnostics)
-    errors = sum(d.severity == "error" for d in diagnostics)
-    warnings = len(diagnostics) - errors
-    click.echo(f"{path}: {counted(errors, 'error')}, {counted(warnings, 'warning')}", err=True)
-    if errors:
+    summary = Summary.of_diagnostics(diagnostics)
+    console = current_console()
+    (console.failure if summary.errors else console.info)(f"{path}: {summary}")
+    console.report("check", "errors" if summary.errors else "ok", summary, manifest=path)
+    if summary.errors:
         raise SystemExit(1)
 
 
@@ -490,35 +542,13 @@ def explain(route: str, manifest: Path | None, site: Path) -> None:
 
 
 @cli.command()
-@_manifest_option
-@click.option(
-    "--site",
-    type=click.Path(file_okay=False, exists=True, path_type=Path),
-    default=".",
-    show_default=True,
-    help="The site: its pages give the chains, its output the sizes.",
-)
-@click.option(
-    "--verify",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="A `pushgen verify --json` result: what the browser fetched, per route.",
-)
-@click.option("-o", "--output", required=True, type=click.Path(path_type=Path), help="HTML file.")
-def report(manifest: Path | None, site: Path, verify: Path | None, output: Path) -> None:
-    """Write the whole site's push plan as one self-contained HTML page (docs/report.md)."""
-    from .report import site_report, write_report
-
-    made = site_report(site, manifest=manifest, verify=verify)
-    write_report(output, made)
-    click.echo(f"wrote {output}: {made.summary()}", err=True)
-
-
-@cli.command()
-def schema() -> None:
+@click.option("--json-output", is_flag=True, help="The schema of --format json's document instead.")
+def schema(json_output: bool) -> None:
     """Print the JSON Schema of push manifests (editors use it through the modeline)."""
     from .manifest.schema import schema_text
+    from .outcome import outcome_schema_text
 
-    click.echo(schema_text(), nl=False)
+    click.echo(outcome_schema_text() if json_output else schema_text(), nl=False)
 
 
 @cli.command("export")
@@ -682,86 +712,8 @@ def init(folder: Path, app: str | None) -> None:
     click.echo(init_site(folder, app=app).report(folder), err=True)
 
 
-@cli.group()
-def trust() -> None:
-    """A local CA for development certificates browsers trust (as mkcert does).
-
-    The CA lives in $PUSHGEN_CAROOT, else ~/.local/share/pushgen/ca; `pushgen serve`
-    signs its localhost certificate with it once it exists.
-    """
-
-
-_system_option = click.option(
-    "--system/--no-system",
-    default=True,
-    show_default=True,
-    help="Also the system store (/usr/local/share/ca-certificates; needs root).",
-)
-
-
-def _print_states(states: Sequence[object]) -> None:
-    for state in states:
-        click.echo(f"  {state}")
-
-
-@trust.command("install")
-@_system_option
-def trust_install(system: bool) -> None:
-    """Make the local CA (once) and add it to the browsers' NSS databases and the system store."""
-    from .runtime.devca import ensure_local_ca, install
-
-    ca = ensure_local_ca()
-    made = "created" if ca.created else "using"
-    click.echo(f"{made} the local CA {ca.certfile} ({ca.nickname})")
-    _print_states(install(ca, system=system))
-    click.echo("restart `pushgen serve` and the browser to use it")
-
-
-@trust.command("uninstall")
-@_system_option
-def trust_uninstall(system: bool) -> None:
-    """Remove the local CA from the stores `pushgen trust install` put it in (its files stay)."""
-    from .runtime.devca import load_local_ca, uninstall
-
-    ca = load_local_ca()
-    if ca is None:
-        click.echo("no local CA: nothing to remove")
-        return
-    click.echo(f"removing {ca.nickname}")
-    _print_states(uninstall(ca, system=system))
-
-
-@trust.command("status")
-def trust_status() -> None:
-    """Say where the local CA is trusted."""
-    from .runtime.devca import default_caroot, load_local_ca, status
-
-    ca = load_local_ca()
-    if ca is None:
-        click.echo(f"no local CA in {default_caroot()}: run `pushgen trust install`")
-        raise SystemExit(1)
-    click.echo(f"local CA {ca.certfile} ({ca.nickname})")
-    states = status(ca)
-    _print_states(states)
-    if not any(state.trusted and state.store.startswith("NSS") for state in states):
-        # Browsers (Chromium, Firefox) trust what the NSS databases hold: a shell's
-        # `pushgen trust status && ...` stops here.
-        click.echo("browsers do not trust the local CA: run `pushgen trust install`")
-        raise SystemExit(1)
-
-
-@trust.command("cert")
-def trust_cert() -> None:
-    """Print the development certificate and key `pushgen serve` uses (for Hypercorn, say).
-
-    Made (signed by the local CA once it exists) when there is none yet.
-    """
-    from .runtime.certs import dev_certificate
-
-    dev = dev_certificate()
-    click.echo(f"certfile: {dev.certfile}")
-    click.echo(f"keyfile: {dev.keyfile}")
-    click.echo(f"  hypercorn app:app --certfile {dev.certfile} --keyfile {dev.keyfile}", err=True)
+cli.add_command(report)
+cli.add_command(trust)
 
 
 # The exit code of a command Ctrl-C stopped: 128 + SIGINT, what shells report.

@@ -19,6 +19,8 @@ Every key is optional::
                                     # (the default; `all`: every @font-face source)
     app: blog:create_app()          # `pushgen build` renders this Quart app (MODULE:APP)
     urls: [/blog/hello]             # with app: URLs of rules with arguments to render too
+    request_timeout: 30             # with app: seconds a view may take to answer in full
+    max_body: 50000000              # with app: bytes of a page or asset the build reads at most
 
 Unknown keys are an error that names the line and the nearest valid key.
 """
@@ -42,8 +44,10 @@ from .model import DESTINATIONS, FontPolicy
 
 __all__ = [
     "CONFIG_NAME",
+    "DEFAULT_MAX_BODY",
     "DEFAULT_MAX_BYTES",
     "DEFAULT_PUSH_DESTINATIONS",
+    "DEFAULT_REQUEST_TIMEOUT",
     "NotASiteError",
     "ScriptFetches",
     "SiteConfig",
@@ -65,6 +69,11 @@ DEFAULT_PUSH_DESTINATIONS = frozenset({"style", "script", "font"})
 # browser's cancel arrives after the server sent them: 45 KB at 50 KB, 85 KB at
 # 100 KB) and delays the page. Issue 15 saw 2.4 MB pushed per route.
 DEFAULT_MAX_BYTES = 50_000
+# `build --app` bounds (issue 22 item 6c): a view that never answers or streams
+# forever is given up after this many seconds, and a body is read at most this far.
+# Real pages take well under a second and weigh well under a megabyte.
+DEFAULT_REQUEST_TIMEOUT = 30.0
+DEFAULT_MAX_BODY = 50_000_000
 
 _KEYS = (
     "context",
@@ -76,6 +85,8 @@ _KEYS = (
     "push",
     "app",
     "urls",
+    "request_timeout",
+    "max_body",
 )
 # What the build does with a resource a script fetches through a literal URL
 # (import(), fetch()). Measured in Chromium (bench/script_fetch_bench.py, issue 15):
@@ -108,6 +119,8 @@ class SiteConfig:
     # A Quart app as the source (pushgen/build/sources/app.py): MODULE:APP, and URLs to render.
     app: str | None = None
     urls: tuple[str, ...] = ()
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    max_body: int = DEFAULT_MAX_BODY
     # Globs over page paths relative to pages/ ('*' within a segment, '**' across
     # them; a folder, "docs/" or "docs", means every page under it): these pages
     # are plain HTML.
@@ -209,6 +222,8 @@ def load_config(
         plain=values.get("plain", ()),
         app=values.get("app"),
         urls=tuple(values.get("urls", ())),
+        request_timeout=values.get("request_timeout", DEFAULT_REQUEST_TIMEOUT),
+        max_body=values.get("max_body", DEFAULT_MAX_BODY),
     )
 
 
@@ -256,6 +271,11 @@ def _read_mapping(node: yaml.Node, shown: str) -> dict[str, Any]:
             if control_character(value):
                 # base_path reaches every Link header; output and manifest name files.
                 raise _error(control_message(value), value_node, shown)
+        elif key in ("request_timeout", "max_body"):
+            number = (int, float) if key == "request_timeout" else (int,)
+            if not isinstance(value, number) or isinstance(value, bool) or not value > 0:
+                what = "seconds" if key == "request_timeout" else "bytes (an integer)"
+                raise _error(f"{key!r} must be a positive number of {what}", value_node, shown)
         elif key == "pretty_urls":
             if not isinstance(value, bool):
                 raise _error("'pretty_urls' must be true or false", value_node, shown)

@@ -42,7 +42,9 @@ from ..manifest.schema import schema_text
 from ..manifest.yamlsafe import paused_gc
 from ..model import Asset, Reference, ScanResult
 from ..precompress import Precompressed
+from ..progress import NO_PROGRESS, Progress, phase
 from ..runtime.encodings import CODINGS, COMPRESSIBLE
+from ..runtime.headers import link_budget_problems
 from ..urls import document_url
 from .dependencies import pages_to_render, scan_templates
 from .existing import check_rules, read_existing_manifest
@@ -88,11 +90,7 @@ from .static import (
     static_sources,
     update_static,
 )
-from .workers import (
-    PageOutcome,
-    Progress,
-    render_pages,
-)
+from .workers import PageOutcome, render_pages
 
 __all__ = ["PHASES", "BuildResult", "PageResult", "build_site"]
 
@@ -137,6 +135,7 @@ class BuildResult:
     # Wall-clock seconds of the build's phases, in order (see PHASES); the static
     # files are copied during "render" (beside it), so "static" overlaps it.
     phases: dict[str, float] = field(default_factory=dict)
+    unchanged: bool = False  # a rebuild that rendered, copied and changed nothing
 
     @property
     def warnings(self) -> list[Diagnostic]:
@@ -174,7 +173,7 @@ def build_site(
     force: bool = False,
     full: bool = False,
     jobs: int | None = None,
-    progress: Progress | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> BuildResult:
     """Build the site described by ``config``.
 
@@ -226,7 +225,7 @@ class _Run:
     force: bool
     full: bool
     jobs: int | None  # None: chosen by the rendering from what the pages cost
-    progress: Progress | None
+    progress: Progress  # told each phase and the pages done (pushgen/progress.py)
     started: float = field(default_factory=time.perf_counter)
     existing_text: str | None = None  # the manifest on disk
     existing: Manifest | None = None
@@ -248,11 +247,12 @@ class _Run:
     phases: dict[str, float] = field(default_factory=dict)  # see BuildResult.phases
 
     @contextlib.contextmanager
-    def phase(self, name: str) -> Iterator[None]:
-        """Add the wall-clock time of the block to phase ``name``."""
+    def phase(self, name: str, total: int | None = None) -> Iterator[None]:
+        """Add the wall-clock time of the block to phase ``name`` (and report it to progress)."""
         started = time.perf_counter()
         try:
-            yield
+            with phase(self.progress, name, total):
+                yield
         finally:
             self.phases[name] = self.phases.get(name, 0.0) + time.perf_counter() - started
 
@@ -277,7 +277,7 @@ def _build(
     force: bool,
     full: bool,
     jobs: int | None,
-    progress: Progress | None,
+    progress: Progress,
 ) -> BuildResult:
     run = _Run(config, strict, write, force, full, jobs, progress)
     with run.phase("read"):
@@ -291,19 +291,20 @@ def _build(
         try:
             with run.phase("choose"):
                 _choose_pages(run)
+            progress.start("render", len(run.render))  # ended by _Scans with the last page
             batches = render_pages(
                 config,
                 run.pages,
                 run.render,
                 run.staging,
                 run.jobs,
-                progress,
+                lambda done, _total: progress.advance("render", done),
                 side_work=_copy_static_files(run),
                 side_done=functools.partial(_set_packed, run),
             )
             # Rendering runs as _resolve takes its batches (see _Scans): the
             # time spent waiting for them counts as "render", not "resolve".
-            with run.phase("resolve"), contextlib.closing(batches):
+            with run.phase("resolve", len(run.pages)), contextlib.closing(batches):
                 resolved = _resolve(run, batches)
             with run.phase("manifest"):
                 result = _make_result(run, resolved)
@@ -427,12 +428,13 @@ class _Scans:
     """
 
     def __init__(self, run: _Run, batches: Iterator[list[PageOutcome]]) -> None:
-        self._render = run.render
+        self._render, self._progress = run.render, run.progress
         self._batches = batches
         self._pending = {p.source for p in run.render}
         self._scans: dict[str, ScanResult | CompactScan] = {}
         self.errors: list[Diagnostic] = []
         self.waited = 0.0  # seconds spent waiting for the rendering
+        self.taken = 0  # pages taken (resolved), for progress
         self._next()  # the first batch comes once the static files are copied
 
     def _next(self) -> bool:
@@ -448,12 +450,17 @@ class _Scans:
                 self.errors.append(error)
             elif scan is not None:
                 self._scans[source] = scan
+        if not self._pending and not self.errors:
+            self._progress.end("render")
         return True
 
     def take(self, source: str) -> ScanResult | CompactScan | None:
         """The scan of ``source`` when this build rendered it (waiting for it), else None."""
         while source in self._pending and self._next():
             pass
+        self.taken += 1
+        if self.taken % 100 == 0:
+            self._progress.advance("resolve", self.taken)
         return self._scans.pop(source, None)
 
     def finish(self) -> None:
@@ -572,6 +579,7 @@ def _make_result(run: _Run, resolved: _Resolved) -> BuildResult:
         raise BuildError(exc.diagnostics) from None
     resolved.state.routes_sum = routes_checksum(text) or ""
     manifest = Manifest(routes=resolved.routes, rules=rules, filename=manifest_file)
+    diagnostics.extend(link_budget_problems(manifest, policy=config.policy, text=text))
     result = BuildResult(
         config=config,
         manifest=manifest,
@@ -581,6 +589,10 @@ def _make_result(run: _Run, resolved: _Resolved) -> BuildResult:
         static_files=resolved.static_files,
         manifest_text=text,
         rendered=len(run.render),
+        unchanged=previous is not None
+        and not run.render
+        and not (run.static and run.static[2])
+        and text == run.existing_text,
     )
     if run.strict and diagnostics:
         raise BuildError([_as_error(d) for d in diagnostics])

@@ -18,11 +18,11 @@ from urllib.parse import unquote
 
 from ..errors import LinkFieldError
 from ..manifest import Manifest
-from ..manifest.rules import Rule, resolve_route
+from ..manifest.rules import PrefixIndex, resolve_route
 from ..model import Asset
 from ..runtime.headers import link_value, route_aliases, wire_path
 from .context import Block, Context, Hint
-from .patterns import pattern_regex, pattern_tokens, sample_path
+from .patterns import pattern_regex, pattern_tokens, regex_prefix, sample_path
 from .result import Cut
 from .text import comment, unsafe_character
 
@@ -36,6 +36,7 @@ __all__ = [
     "server_aliases",
     "server_blocks",
     "source_name",
+    "target_matches",
 ]
 
 # How a target combines the rules that match one request (see layout).
@@ -92,9 +93,8 @@ def rule_line(manifest: Manifest, route: str) -> int:
     line = manifest.lines.get(route, 0)
     if line:
         return line
-    return next(
-        (r.line for r in manifest.rules if r.match.kind == "exact" and r.match.text == route), 0
-    )
+    index = manifest.rule_index
+    return next((index.rules[i].line for i in index.exact.get(route, ())), 0)
 
 
 def _exact_blocks(ctx: Context) -> list[Block]:
@@ -130,7 +130,11 @@ def _pattern_blocks(ctx: Context) -> list[Block]:
         if not rule.match.matches(sample):  # pragma: no cover - samples are built to match
             sample = "/"
         decisions = resolve_route(
-            sample, (), manifest.rules, size_of=ctx.size_of, source=manifest.filename
+            sample,
+            (),
+            manifest.rule_index.matching(sample),
+            size_of=ctx.size_of,
+            source=manifest.filename,
         )
         assets = [d.asset for d in decisions if not d.removed]
         hints = _hints(ctx, rule.match.text, rule.line, assets, pattern=True)
@@ -154,19 +158,44 @@ def _pattern_blocks(ctx: Context) -> list[Block]:
     return blocks
 
 
-def _matching_rules(rules: Sequence[Rule], path: str) -> int:
-    return sum(1 for rule in rules if rule.add and rule.match.matches(path))
-
-
 def _order(ctx: Context, patterns: list[Block], *, specific_first: bool) -> list[Block]:
-    """Pattern blocks ordered by how many pattern rules their sample path meets."""
-    rules = ctx.manifest.patterns
+    """Pattern blocks ordered by how many pattern rules that add entries their sample path meets."""
+    index = ctx.manifest.rule_index
 
     def key(block: Block) -> tuple[int, int]:
-        count = _matching_rules(rules, block.sample)
+        count = sum(1 for i in index.matching_patterns(block.sample) if index.rules[i].add)
         return (-count if specific_first else count, block.line)
 
     return sorted(patterns, key=key)
+
+
+def target_matches(pattern: re.Pattern[str], path: str) -> bool:
+    """Whether a target's pattern applies to ``path``: servers match the decoded path,
+    CDNs the path as written, so either counts."""
+    return pattern.match(path) is not None or pattern.match(unquote(path)) is not None
+
+
+class _Applying:
+    """The pattern blocks a target applies to a path, in their order, without trying each.
+
+    A target's expression starts with the pattern's first literal (decoded or not,
+    as the target writes it), so only the blocks whose literal prefix the path (or
+    the decoded path) starts with are tried (:class:`PrefixIndex`); trying every
+    block for every block was quadratic (issue 22 item 7).
+    """
+
+    def __init__(
+        self, blocks: Sequence[Block], regex: Mapping[str, re.Pattern[str]], decoded: bool
+    ) -> None:
+        self.blocks = blocks
+        self.regex = regex
+        self.index = PrefixIndex(regex_prefix(b.tokens, decode=decoded) for b in blocks)
+
+    def positions(self, path: str) -> list[int]:
+        """Positions (in ``blocks``) of the blocks whose target pattern matches ``path``."""
+        candidates = set(self.index.candidates(path)).union(self.index.candidates(unquote(path)))
+        blocks, regex = self.blocks, self.regex
+        return [i for i in sorted(candidates) if target_matches(regex[blocks[i].route], path)]
 
 
 def layout(
@@ -176,6 +205,8 @@ def layout(
     regex: Mapping[str, re.Pattern[str]],
     mode: Mode,
     names: Mapping[str, str] | None = None,
+    *,
+    decoded: bool = False,
 ) -> tuple[list[Block], list[Block]]:
     """Fit the blocks to how the target combines rules that match one request.
 
@@ -183,51 +214,54 @@ def layout(
     Apache), "first" (one location or handler entry wins, exact ones first: nginx,
     h2o) or "override" (every matching rule applies and a later one replaces the
     same header: Firebase). ``regex`` gives, per pattern text, what the target's
-    own pattern matches; ``names`` the path a route is written as, when the target
-    serves it under another (Cloudflare drops ``.html``). Returns the exact and
-    pattern blocks to write, in order.
+    own pattern matches (its literals percent-decoded when ``decoded``); ``names``
+    the path a route is written as, when the target serves it under another
+    (Cloudflare drops ``.html``). Returns the exact and pattern blocks to write, in
+    order.
     """
+    if mode == "merge":
+        return _merge(ctx, exact, patterns, regex, names, decoded)
+    first = mode == "first"
+    ordered = _order(ctx, patterns, specific_first=first)
+    applying = _Applying(ordered, regex, decoded)
+    for block in ordered:
+        found = applying.positions(block.sample)
+        winner = ordered[found[0 if first else -1]] if found else block
+        if winner is not block and winner.hints != block.hints:
+            where = "comes first" if first else "comes later"
+            does = "sends its entries instead" if first else "replaces its Link header"
+            ctx.cut(
+                block,
+                None,
+                f"paths like {block.sample} also match `{winner.route}`, which {where} "
+                f"in the {ctx.title} and {does}",
+            )
+    return exact, ordered
 
-    def hits(block: Block, path: str) -> bool:
-        # Server patterns match the decoded path; CDN ones the path as written.
-        pattern = regex[block.route]
-        return pattern.match(path) is not None or pattern.match(unquote(path)) is not None
 
-    if mode == "first":
-        ordered = _order(ctx, patterns, specific_first=True)
-        for block in ordered:
-            first = next((b for b in ordered if hits(b, block.sample)), block)
-            if first is not block and first.hints != block.hints:
-                ctx.cut(
-                    block,
-                    None,
-                    f"paths like {block.sample} also match `{first.route}`, which comes first "
-                    f"in the {ctx.title} and sends its entries instead",
-                )
-        return exact, ordered
-    if mode == "override":
-        ordered = _order(ctx, patterns, specific_first=False)
-        for block in ordered:
-            last = next((b for b in reversed(ordered) if hits(b, block.sample)), block)
-            if last is not block and last.hints != block.hints:
-                ctx.cut(
-                    block,
-                    None,
-                    f"paths like {block.sample} also match `{last.route}`, which comes later "
-                    f"in the {ctx.title} and replaces its Link header",
-                )
-        return exact, ordered
-    # merge: each pattern block carries only what the blocks before it (more general
-    # ones) do not already send for its sample path; each route what the patterns do not.
+def _merge(
+    ctx: Context,
+    exact: list[Block],
+    patterns: list[Block],
+    regex: Mapping[str, re.Pattern[str]],
+    names: Mapping[str, str] | None,
+    decoded: bool,
+) -> tuple[list[Block], list[Block]]:
+    """Each pattern block carries only what the blocks before it (more general ones) do not
+    already send for its sample path; each route what the patterns do not."""
+    ordered = _order(ctx, patterns, specific_first=False)
+    before = _Applying(ordered, regex, decoded)
     reduced: list[Block] = []
-    for block in _order(ctx, patterns, specific_first=False):
-        covered = {h.path for b in reduced if hits(b, block.sample) for h in b.hints}
+    for position, block in enumerate(ordered):
+        found = (i for i in before.positions(block.sample) if i < position)
+        covered = {h.path for i in found for h in reduced[i].hints}
         reduced.append(replace(block, hints=tuple(h for h in block.hints if h.path not in covered)))
     reduced = [b for b in reduced if b.hints]
+    matching = _Applying(reduced, regex, decoded)
     routes: list[Block] = []
     for block in exact:
         written = names.get(block.route, block.route) if names else block.route
-        applying = [b for b in reduced if hits(b, written)]
+        applying = [reduced[i] for i in matching.positions(written)]
         covered_hints = {h.path: h for b in applying for h in b.hints}
         own = {h.path: h for h in block.hints}
         for path, hint in covered_hints.items():
@@ -266,7 +300,7 @@ def server_blocks(
         for b in patterns
         if b.pattern
     }
-    return layout(ctx, exact, patterns, regex, mode)
+    return layout(ctx, exact, patterns, regex, mode, decoded=True)
 
 
 # --- common helpers -----------------------------------------------------------------
@@ -294,8 +328,13 @@ def server_aliases(manifest: Manifest, route: str, pretty_urls: bool) -> list[st
     An alias that is a route of its own belongs to that route, as in the runtime.
     """
     aliases = list(route_aliases(route, pretty_urls=pretty_urls))
-    routes = manifest.all_routes
-    return [a for a in aliases if a + "/" not in aliases and (a == route or a not in routes)]
+    # Not manifest.all_routes: a set of every route made anew for each route.
+    routes, exact = manifest.routes, manifest.rule_index.exact
+    return [
+        a
+        for a in aliases
+        if a + "/" not in aliases and (a == route or (a not in routes and a not in exact))
+    ]
 
 
 def apply_push_limit(

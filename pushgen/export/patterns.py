@@ -20,7 +20,14 @@ from werkzeug.routing.converters import NumberConverter
 
 from ..manifest.rules import GLOB_OF_CONVERTER, RoutePattern
 
-__all__ = ["Token", "pattern_regex", "pattern_tokens", "regex_escape", "sample_path"]
+__all__ = [
+    "Token",
+    "pattern_regex",
+    "pattern_tokens",
+    "regex_escape",
+    "regex_prefix",
+    "sample_path",
+]
 
 # Route rules are parsed once, by RoutePattern.parse with Werkzeug itself, the router Quart matches requests with
 # (https://werkzeug.palletsprojects.com/en/stable/routing/): its rule grammar, its
@@ -169,3 +176,14 @@ def pattern_regex(tokens: Sequence[Token], *, decode: bool = False) -> str:
         else:
             parts.append({"star": "[^/]*", "globstar": ".*", "qmark": "[^/]"}[token.kind])
     return "".join(parts)
+
+
+def regex_prefix(tokens: Sequence[Token], *, decode: bool = False) -> str:
+    """The text every path the pattern's regular expression matches starts with.
+
+    :func:`pattern_regex` writes a leading literal as it is (percent-decoded with
+    ``decode``), so a path it matches starts with that literal.
+    """
+    if not tokens or tokens[0].kind != "lit":
+        return ""
+    return unquote(tokens[0].value) if decode else tokens[0].value

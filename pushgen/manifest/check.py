@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..errors import Diagnostic, LinkFieldError, ManifestError
 from ..model import Asset
-from ..runtime.headers import link_value
+from ..runtime.headers import link_budget_problems, link_value
 from ..site_files import output_relpath
 from .loader import load_manifest
 from .model import Manifest
@@ -157,6 +157,7 @@ def check_manifest(
     for rule in manifest.rules:
         checker.rule(rule)
     checker.found.extend(rule_problems(manifest))
+    checker.found.extend(link_budget_problems(manifest))
     return sorted(checker.found, key=lambda d: (d.line, d.column))
 
 

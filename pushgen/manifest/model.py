@@ -63,6 +63,10 @@ class Manifest:
     entry_columns: Mapping[tuple[str, str], int] = field(default_factory=dict, compare=False)
     # The rules by what they match (see RuleIndex), made once here.
     rule_index: RuleIndex = field(init=False, repr=False, compare=False)
+    # route_patterns, found on first use (not once per route asked: issue 22 item 7).
+    _route_patterns: tuple[RoutePattern, ...] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rule_index", RuleIndex.of(self.rules))
@@ -116,7 +120,11 @@ class Manifest:
     @property
     def route_patterns(self) -> tuple[RoutePattern, ...]:
         """The generated routes that are Quart rules with arguments, in file order."""
-        return _route_patterns(tuple(r for r in self.routes if "<" in r))
+        if self._route_patterns is None:
+            found = _route_patterns(tuple(r for r in self.routes if "<" in r))
+            object.__setattr__(self, "_route_patterns", found)
+            return found
+        return self._route_patterns
 
     @property
     def patterns(self) -> tuple[Rule, ...]:

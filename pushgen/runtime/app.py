@@ -22,6 +22,8 @@ Each argument left as None is read from the environment:
 ``early_hints_delay``      ``PUSHGEN_EARLY_HINTS_DELAY`` (seconds; default 0.002)
 ``link_headers``           ``PUSHGEN_LINK_HEADERS``
 ``max_pushes``             ``PUSHGEN_MAX_PUSHES``
+``max_link_bytes``         ``PUSHGEN_MAX_LINK_BYTES`` (bytes of a route's Link values)
+``max_pushes_in_flight``   ``PUSHGEN_MAX_PUSHES_IN_FLIGHT`` (per connection)
 ``push_digest``            ``PUSHGEN_PUSH_DIGEST`` (a cookie of pushed assets)
 ``reload_interval``        ``PUSHGEN_RELOAD_INTERVAL`` (seconds; 0 stops watching)
 ``static_max_age``         ``PUSHGEN_STATIC_MAX_AGE`` (seconds)
@@ -210,6 +212,8 @@ def create_app(
     early_hints_delay: float | None = None,
     link_headers: bool | None = None,
     max_pushes: int | None = None,
+    max_link_bytes: int | None = None,
+    max_pushes_in_flight: int | None = None,
     push_digest: bool | None = None,
     reload_interval: float | None = None,
     static_max_age: int | None = None,
@@ -233,6 +237,8 @@ def create_app(
         "early_hints_delay": early_hints_delay,
         "link_headers": link_headers,
         "max_pushes": max_pushes,
+        "max_link_bytes": max_link_bytes,
+        "max_pushes_in_flight": max_pushes_in_flight,
         "push_digest": push_digest,
         "reload_interval": reload_interval,
         "static_max_age": static_max_age,

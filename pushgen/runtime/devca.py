@@ -14,7 +14,9 @@ made once, installed in the user's trust stores, and leaf certificates for
   ``cert9.db``) with Debian's ``certutil`` (package ``libnss3-tools``), and, when
   running as root, to the system store (``/usr/local/share/ca-certificates``,
   then ``update-ca-certificates``).
-* :func:`uninstall` removes exactly that again; :func:`status` says where it is.
+* :func:`uninstall` removes exactly that again, with the links
+  ``update-ca-certificates`` made for it in ``/etc/ssl/certs`` (which it leaves
+  dangling when only a local anchor goes); :func:`status` says where it is.
 
 Only certificates this module added are ever removed: they are found by a
 nickname (NSS) or file name (system store) that carries the CA's fingerprint.
@@ -26,6 +28,7 @@ import base64
 import datetime as dt
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Sequence
@@ -43,8 +46,10 @@ from ..fsutil import atomic_write
 
 __all__ = [
     "SYSTEM_ANCHORS",
+    "SYSTEM_STORE",
     "LocalCA",
     "StoreState",
+    "SystemStore",
     "TrustError",
     "default_caroot",
     "default_nss_databases",
@@ -64,6 +69,8 @@ _VALID_DAYS = 3650
 _ORGANIZATION = "pushgen development CA"
 # Debian's place for locally added anchors; update-ca-certificates reads it.
 SYSTEM_ANCHORS = Path("/usr/local/share/ca-certificates")
+# An OpenSSL hash link (`openssl rehash`): the subject hash, '.', a number.
+_HASH_LINK = re.compile(r"[0-9a-f]{8}\.[0-9]+")
 _INSTALL_HINT = "run `pushgen trust install`, then restart the server"
 
 
@@ -105,6 +112,20 @@ class LocalCA:
         if not isinstance(key, ec.EllipticCurvePrivateKey):
             raise TrustError(f"{self.keyfile}: not the EC key pushgen made")
         return key
+
+
+@dataclass(frozen=True, slots=True)
+class SystemStore:
+    """Debian's system trust store: the anchors folder pushgen adds to, the folder
+    ``update-ca-certificates`` links them into, and the command (tests give folders of
+    their own to the same command, through its --localcertsdir, --etccertsdir, ...)."""
+
+    anchors: Path = SYSTEM_ANCHORS
+    certs: Path = Path("/etc/ssl/certs")
+    update: tuple[str, ...] = ("update-ca-certificates",)
+
+
+SYSTEM_STORE = SystemStore()
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,33 +309,60 @@ def _nss_remove(certutil: str, db: Path, nickname: str) -> None:
 # --- the system store (Debian) ------------------------------------------------------
 
 
-def _system_allowed(anchors: Path) -> str:
+def _system_allowed(store: SystemStore) -> str:
     """Empty when the system store can be changed here, else why not."""
-    if os.geteuid() != 0:
+    if shutil.which(store.update[0]) is None:
+        return "update-ca-certificates is not installed (apt-get install ca-certificates)"
+    if not store.anchors.is_dir():
+        return f"{store.anchors} does not exist"
+    if not os.access(store.anchors, os.W_OK):
         # Not "use sudo": under sudo HOME is root's, so that would make and
         # install a second CA, not this one. Browsers read the NSS databases.
         return "left alone: changing it needs root; browsers read the NSS database"
-    if shutil.which("update-ca-certificates") is None:
-        return "update-ca-certificates is not installed (apt-get install ca-certificates)"
-    if not anchors.is_dir():
-        return f"{anchors} does not exist"
     return ""
 
 
-def _update_system(store: str) -> None:
-    done = _run(["update-ca-certificates"], store)
+def _update_system(store: SystemStore) -> None:
+    done = _run(store.update, str(store.anchors))
     if done.returncode != 0:
-        raise TrustError(f"update-ca-certificates failed: {done.stderr.strip()}", store=store)
+        raise TrustError(
+            f"update-ca-certificates failed: {done.stderr.strip()}", store=str(store.anchors)
+        )
+
+
+def _remove_links(store: SystemStore, anchor: Path) -> None:
+    """Remove the links update-ca-certificates made for ``anchor``, now gone.
+
+    It links ``certs/NAME.pem`` to the anchor and ``openssl rehash`` links
+    ``HASH.0`` to that, but it prunes dangling links only when a certificate listed
+    in ca-certificates.conf comes or goes, so removing a local anchor left both
+    (issue 22 item 9a). Only dangling links to this anchor's names are removed.
+    """
+    pem = store.certs / (anchor.stem + ".pem")
+    ours = {str(anchor), pem.name, str(pem)}
+    try:
+        links = [pem, *(p for p in store.certs.iterdir() if _HASH_LINK.fullmatch(p.name))]
+        for link in links:
+            if link.is_symlink() and os.readlink(link) in ours and not link.exists():
+                link.unlink()
+    except OSError as exc:
+        raise TrustError(
+            f"cannot remove the links to {anchor}: {exc}", store=str(store.certs)
+        ) from None
 
 
 # --- the commands ---------------------------------------------------------------------
 
 
 def install(
-    ca: LocalCA, *, nss: Sequence[Path] | None = None, system: bool = True
+    ca: LocalCA,
+    *,
+    nss: Sequence[Path] | None = None,
+    system: bool = True,
+    store: SystemStore = SYSTEM_STORE,
 ) -> list[StoreState]:
     """Put ``ca`` in the NSS databases ``nss`` (default :func:`default_nss_databases`)
-    and, when ``system`` and running as root, the system store. Returns each store's state."""
+    and, when ``system`` and allowed (root), the system ``store``. Returns each store's state."""
     certutil = _certutil()
     states = []
     for db in nss if nss is not None else default_nss_databases():
@@ -322,20 +370,24 @@ def install(
             _nss_install(certutil, db, ca)
         states.append(StoreState(f"NSS {db}", _nss_has(certutil, db, ca.nickname)))
     if system:
-        why_not = _system_allowed(SYSTEM_ANCHORS)
-        target = SYSTEM_ANCHORS / ca.system_name
+        why_not = _system_allowed(store)
+        target = store.anchors / ca.system_name
         if why_not:
-            states.append(StoreState(f"system {SYSTEM_ANCHORS}", target.exists() or None, why_not))
+            states.append(StoreState(f"system {store.anchors}", target.exists() or None, why_not))
         else:
             if not target.exists():
                 atomic_write(target, ca.certfile.read_bytes(), mode=0o644)
-                _update_system(str(SYSTEM_ANCHORS))
-            states.append(StoreState(f"system {SYSTEM_ANCHORS}", True))
+                _update_system(store)
+            states.append(StoreState(f"system {store.anchors}", True))
     return states
 
 
 def uninstall(
-    ca: LocalCA, *, nss: Sequence[Path] | None = None, system: bool = True
+    ca: LocalCA,
+    *,
+    nss: Sequence[Path] | None = None,
+    system: bool = True,
+    store: SystemStore = SYSTEM_STORE,
 ) -> list[StoreState]:
     """Remove ``ca`` from the stores :func:`install` puts it in; the CA's files stay."""
     certutil = _certutil()
@@ -347,16 +399,21 @@ def uninstall(
             present = _nss_has(certutil, db, ca.nickname)
         states.append(StoreState(f"NSS {db}", present))
     if system:
-        target = SYSTEM_ANCHORS / ca.system_name
-        why_not = _system_allowed(SYSTEM_ANCHORS)
-        if target.exists() and not why_not:
-            target.unlink()
-            _update_system(str(SYSTEM_ANCHORS))
-        states.append(StoreState(f"system {SYSTEM_ANCHORS}", target.exists(), why_not))
+        target = store.anchors / ca.system_name
+        why_not = _system_allowed(store)
+        if not why_not:
+            if target.exists():
+                target.unlink()
+                _update_system(store)
+            # Also after an uninstall by an earlier pushgen, which left them.
+            _remove_links(store, target)
+        states.append(StoreState(f"system {store.anchors}", target.exists(), why_not))
     return states
 
 
-def status(ca: LocalCA, *, nss: Sequence[Path] | None = None) -> list[StoreState]:
+def status(
+    ca: LocalCA, *, nss: Sequence[Path] | None = None, store: SystemStore = SYSTEM_STORE
+) -> list[StoreState]:
     """Where ``ca`` is trusted: each NSS database and the system store."""
     certutil = shutil.which("certutil")
     states = []
@@ -367,8 +424,8 @@ def status(ca: LocalCA, *, nss: Sequence[Path] | None = None) -> list[StoreState
             states.append(StoreState(f"NSS {db}", None, "certutil is not installed"))
         else:
             states.append(StoreState(f"NSS {db}", _nss_has(certutil, db, ca.nickname)))
-    target = SYSTEM_ANCHORS / ca.system_name
-    states.append(StoreState(f"system {SYSTEM_ANCHORS}", target.exists()))
+    target = store.anchors / ca.system_name
+    states.append(StoreState(f"system {store.anchors}", target.exists()))
     return states
 
 

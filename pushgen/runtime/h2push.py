@@ -15,7 +15,13 @@ no peer settings), hence this subclass of its ``H2Protocol``:
   §3.4), so the middleware skips push work for the others;
 * each request's scope carries ``extensions["pushgen.connection"]``, a
   :class:`~pushgen.runtime.pushcache.PushDiary` that lives exactly as long as
-  the connection (the middleware's push diary).
+  the connection (the middleware's push diary), and that counts the
+  connection's pushes still in flight: the server-initiated (even-numbered,
+  RFC 9113 §5.1.1) streams Hypercorn still holds. Hypercorn keeps a pushed
+  stream, its app task and up to 32 KiB of its body (``BUFFER_HIGH_WATER``)
+  until the body has been handed to h2 and the stream closed; a client that
+  never opens its flow-control window (RFC 9113 §6.9.2) keeps them all, so the
+  middleware stops pushing on a connection with too many in flight.
 
 It wraps the protocol's ASGI app (an ``AppWrapper``, which Hypercorn calls with
 the scope) and nothing else, and is installed by replacing the name
@@ -97,7 +103,12 @@ class _ConnectionApp:
     def __init__(self, app: Any, protocol: Any) -> None:
         self._app = app
         self._protocol = protocol
-        self._diary = PushDiary()
+        self._diary = PushDiary(in_flight=self._pushes_in_flight)
+
+    def _pushes_in_flight(self) -> int:
+        # Hypercorn drops a stream from `streams` once its response is sent, it
+        # is reset, or the connection closed; pushed streams have even ids.
+        return sum(1 for stream_id in self._protocol.streams if not stream_id % 2)
 
     async def __call__(self, scope: Any, *args: Any) -> None:
         extensions = scope.get("extensions")

@@ -10,6 +10,11 @@ Everything here is pure and runs once per manifest load, never per request. A
 * ``link_header``: the same values joined into one ``Link`` field for the final
   response (RFC 8288 §3: a ``Link`` field is a comma-separated list of links).
 
+Both carry at most ``max_link_bytes`` bytes of values (8 KiB by default,
+``PUSHGEN_MAX_LINK_BYTES``): a field over a client's limit loses the whole
+response, so :func:`pushgen.hint_budget.fit_links` keeps the most important
+hints that fit and the route's plan records what it left out.
+
 The values follow the preload specification
 (https://w3c.github.io/preload/, https://html.spec.whatwg.org/#link-type-preload)::
 
@@ -27,7 +32,8 @@ from types import MappingProxyType
 from urllib.parse import quote, unquote
 
 from ..errors import Diagnostic, LinkFieldError
-from ..manifest import Manifest
+from ..hint_budget import DEFAULT_MAX_LINK_BYTES, FittedLinks, Hint, fit_links, importance
+from ..manifest import Manifest, yaml_scalar
 from ..manifest.rules import Policy
 from ..model import PRELOAD_DESTINATIONS, Asset
 from ..urls import wire_path
@@ -38,10 +44,12 @@ __all__ = [
     "RoutePlan",
     "RouteTable",
     "build_route_table",
+    "link_budget_problems",
     "link_value",
     "normalise_base_path",
     "plan_route",
     "route_aliases",
+    "route_links",
     "wire_path",
 ]
 
@@ -61,13 +69,15 @@ class RoutePlan:
     ``route`` is the manifest's route key; ``push_paths`` are percent-encoded
     ASCII paths in manifest order (already capped); ``links`` are the 103 Early
     Hints values and ``link_header`` the same values as one ``Link`` field
-    (empty when nothing is hinted).
+    (empty when nothing is hinted), within the byte budget. ``cut`` says what
+    the budget left out (None when every hint fits).
     """
 
     route: str
     push_paths: tuple[str, ...] = ()
     links: tuple[bytes, ...] = ()
     link_header: str = ""
+    cut: FittedLinks | None = field(default=None, compare=False, repr=False)
 
 
 _PATTERN_CACHE_SIZE = 4096
@@ -177,24 +187,91 @@ def link_value(asset: Asset) -> str | None:
     return "; ".join(parts)
 
 
-def plan_route(route: str, assets: Iterable[Asset], *, max_pushes: int | None = None) -> RoutePlan:
-    """The :class:`RoutePlan` for ``route``: pushed paths (at most ``max_pushes``) and links.
+def route_links(assets: Iterable[Asset], max_bytes: int = DEFAULT_MAX_LINK_BYTES) -> FittedLinks:
+    """The ``Link`` values of the hinted ``assets`` that fit ``max_bytes`` (see pushgen.hint_budget).
 
     Raises :class:`LinkFieldError` like :func:`link_value`.
     """
+    hints: list[Hint] = []
+    for asset in assets:
+        value = link_value(asset)
+        if value is not None:
+            hints.append(Hint(value, importance(asset)))
+    return fit_links(hints, max_bytes)
+
+
+def _most_link_bytes(asset: Asset) -> int:
+    """At least as many bytes as :func:`link_value` can make of ``asset`` (cheap: no formatting)."""
+    # A path byte becomes at most "%XX"; a quoted value doubles at most ('\\"');
+    # the names, `rel`, `as` and `crossorigin` take under 160 bytes together.
+    quoted = (asset.type, asset.media, asset.imagesrcset, asset.imagesizes)
+    return 3 * len(asset.path.encode()) + 2 * sum(len(v) + 2 for v in quoted if v) + 160
+
+
+def link_budget_problems(
+    manifest: Manifest,
+    *,
+    max_link_bytes: int = DEFAULT_MAX_LINK_BYTES,
+    policy: Policy = _NO_POLICY,
+    text: str | None = None,
+) -> list[Diagnostic]:
+    """A warning (at the route's line) for each route whose hints the runtime would cut.
+
+    The same cut as :func:`build_route_table` makes when it plans the route, so
+    ``pushgen build`` and ``pushgen check`` say beforehand what a server leaves
+    out. Entries no header can carry are left out here (``check`` reports them).
+    A route whose entries cannot reach the budget is not formatted at all. A
+    route's line comes from ``manifest.lines`` or, for a manifest the build has
+    just written, from its ``text``.
+    """
+    found: list[Diagnostic] = []
+    for route in sorted(manifest.all_routes):
+        assets = manifest.assets(route, policy=policy) if manifest.rules else manifest.routes[route]
+        if sum(_most_link_bytes(a) + 2 for a in assets if a.hint) <= max_link_bytes:
+            continue
+        fitted = route_links(_hintable(assets).assets, max_link_bytes)
+        if fitted.dropped:
+            line = manifest.lines.get(route) or _written_line(text, route)
+            column = 3 if line else 0  # the route's key, under `routes:`
+            found.append(Diagnostic(manifest.filename, line, column, fitted.message(route)))
+    return found
+
+
+def _written_line(text: str | None, route: str) -> int:
+    """The line of ``route``'s key in a routes block the build wrote (0 when not found)."""
+    if text is None:
+        return 0
+    key = f"\n  {yaml_scalar(route)}:"
+    at = text.find(key)
+    while at >= 0 and text[at + len(key) : at + len(key) + 1] not in ("\n", "\r", " "):
+        at = text.find(key, at + 1)  # a longer key that starts with this one
+    return 0 if at < 0 else text.count("\n", 0, at) + 2
+
+
+def plan_route(
+    route: str,
+    assets: Iterable[Asset],
+    *,
+    max_pushes: int | None = None,
+    max_link_bytes: int = DEFAULT_MAX_LINK_BYTES,
+) -> RoutePlan:
+    """The :class:`RoutePlan` for ``route``: pushed paths (at most ``max_pushes``) and links.
+
+    The links are those of :func:`route_links` (at most ``max_link_bytes`` bytes).
+    Raises :class:`LinkFieldError` like :func:`link_value`.
+    """
+    assets = tuple(assets)
     pushes: list[str] = []
-    links: list[str] = []
     for asset in assets:
         if asset.push and (max_pushes is None or len(pushes) < max_pushes):
             pushes.append(wire_path(asset.path))
-        value = link_value(asset)
-        if value is not None:
-            links.append(value)
+    fitted = route_links(assets, max_link_bytes)
     return RoutePlan(
         route=route,
         push_paths=tuple(pushes),
-        links=tuple(v.encode("ascii") for v in links),
-        link_header=", ".join(links),
+        links=tuple(v.encode("ascii") for v in fitted.kept),
+        link_header=fitted.field,
+        cut=fitted if fitted.dropped else None,
     )
 
 
@@ -229,32 +306,61 @@ def route_aliases(route: str, *, pretty_urls: bool = False) -> tuple[str, ...]:
     return tuple(aliases)
 
 
+@dataclass(frozen=True, slots=True)
+class _Hintable:
+    """A route's entries with the hint taken off each whose values no header can carry."""
+
+    assets: tuple[Asset, ...]
+    refused: tuple[tuple[str, str], ...]  # (path, why) of each entry that lost its hint
+
+
+def _hintable(assets: Iterable[Asset]) -> _Hintable:
+    kept: list[Asset] = []
+    refused: list[tuple[str, str]] = []
+    for asset in assets:
+        try:
+            link_value(asset)
+        except LinkFieldError as exc:
+            refused.append((asset.path, str(exc)))
+            asset = replace(asset, hint=False)
+        kept.append(asset)
+    return _Hintable(tuple(kept), tuple(refused))
+
+
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    max_pushes: int | None
+    max_link_bytes: int
+
+
 def _plan_checked(
     route: str,
     assets: tuple[Asset, ...],
     *,
-    max_pushes: int | None,
+    limits: _Limits,
     line: int,
     filename: str,
     problems: list[Diagnostic] | None,
 ) -> RoutePlan:
     try:
-        return plan_route(route, assets, max_pushes=max_pushes)
+        plan = plan_route(
+            route, assets, max_pushes=limits.max_pushes, max_link_bytes=limits.max_link_bytes
+        )
     except LinkFieldError:
-        kept: list[Asset] = []
-        for asset in assets:
-            try:
-                link_value(asset)
-            except LinkFieldError as exc:
-                if problems is not None:
-                    problems.append(
-                        Diagnostic(
-                            filename, line, 0, f"route {route!r}: {asset.path}: {exc}; not hinted"
-                        )
-                    )
-                asset = replace(asset, hint=False)
-            kept.append(asset)
-        return plan_route(route, kept, max_pushes=max_pushes)
+        hintable = _hintable(assets)
+        if problems is not None:
+            for path, why in hintable.refused:
+                message = f"route {route!r}: {path}: {why}; not hinted"
+                problems.append(Diagnostic(filename, line, 0, message))
+        plan = plan_route(
+            route,
+            hintable.assets,
+            max_pushes=limits.max_pushes,
+            max_link_bytes=limits.max_link_bytes,
+        )
+    if plan.cut is not None and problems is not None:
+        problems.append(Diagnostic(filename, line, 0, plan.cut.message(route)))
+    return plan
 
 
 def build_route_table(
@@ -263,6 +369,7 @@ def build_route_table(
     base_path: str = "/",
     pretty_urls: bool = False,
     max_pushes: int | None = None,
+    max_link_bytes: int = DEFAULT_MAX_LINK_BYTES,
     filename: str = "<manifest>",
     size_of: Callable[[str], int | None] = lambda _path: None,
     policy: Policy = _NO_POLICY,
@@ -281,6 +388,7 @@ def build_route_table(
     ``policy`` is the site's (``pushgen.yaml``), under the rules' own policies.
     """
     base = normalise_base_path(base_path)
+    limits = _Limits(max_pushes, max_link_bytes)
     plans: dict[str, RoutePlan] = {}
     exact: dict[str, RoutePlan] = {}
     problems: list[Diagnostic] = []
@@ -288,7 +396,7 @@ def build_route_table(
         assets = manifest.assets(route, policy=policy, size_of=size_of)
         line = manifest.lines.get(route, 0)
         plan = _plan_checked(
-            route, assets, max_pushes=max_pushes, line=line, filename=filename, problems=problems
+            route, assets, limits=limits, line=line, filename=filename, problems=problems
         )
         if not plan.push_paths and not plan.links and route not in manifest.routes:
             continue
@@ -310,13 +418,14 @@ def build_route_table(
                 # image it happens to match must not push assets, least of all itself.
                 return None
             route = quote(path, safe=_PATH_SAFE)
-            if not any(rule.match.matches(route) for rule in patterns) and not any(
+            # Found by literal prefix, not by trying every rule (issue 22 item 7).
+            if not manifest.rule_index.matching_patterns(route) and not any(
                 pattern.matches(route) for pattern in route_patterns
             ):
                 return None
             assets = manifest.assets(route, policy=policy, size_of=size_of)
             plan = _plan_checked(
-                route, assets, max_pushes=max_pushes, line=0, filename=filename, problems=None
+                route, assets, limits=limits, line=0, filename=filename, problems=None
             )
             return plan if plan.push_paths or plan.links else None
 

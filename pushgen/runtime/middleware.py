@@ -43,6 +43,14 @@ the updated cookie (:mod:`pushgen.runtime.pushcache` says why and how). Under
 Hypercorn, :mod:`pushgen.runtime.h2push` gives each connection its own diary and
 withholds the push extension from a client whose SETTINGS disable push, so such a
 client costs no push work at all.
+
+A connection holds at most ``max_in_flight`` pushes that are still being sent
+(the diary's count, under pushgen's Hypercorn hook): each holds a stream, a task
+and up to 32 KiB of body in Hypercorn until the client's flow-control window
+lets it go, and a client that keeps its window shut (RFC 9113 §6.9.2) would
+otherwise make every page it asks for pin ten more. Past the bound a page gets
+no pushes, only its hints: a client whose earlier pushes have not arrived gains
+nothing from more of them.
 """
 
 from __future__ import annotations
@@ -94,6 +102,8 @@ class EarlyHintsMiddleware:
     ``digest`` keeps a cookie of the assets pushed to the client, so a returning
     client is pushed only what changed; ``version`` gives an asset's version
     (its ETag, a stat) from its push path, so a changed asset is pushed again.
+    ``max_in_flight`` bounds the pushes a connection may have in flight (None: no
+    bound; the server must count them, see the module docs).
     Raises ValueError for a negative or non-numeric ``hint_delay``.
     """
 
@@ -107,6 +117,7 @@ class EarlyHintsMiddleware:
         hint_delay: float = 0.0,
         digest: bool = True,
         version: Callable[[str], str] | None = None,
+        max_in_flight: int | None = None,
     ) -> None:
         if (
             isinstance(hint_delay, bool)
@@ -122,6 +133,7 @@ class EarlyHintsMiddleware:
         self.hint_delay = float(hint_delay)
         self.digest = digest
         self.version = version
+        self.max_in_flight = max_in_flight
         self._diaries = ConnectionDiaries()
         if push:
             h2push.install()
@@ -184,10 +196,18 @@ class EarlyHintsMiddleware:
             if key in had or (diary is not None and key in diary):
                 continue
             if diary is not None:
+                if self._too_many_in_flight(diary):
+                    break
                 diary.add(key)
             pushed.append(key)
             await send({"type": PUSH, "path": path, "headers": headers})
         return [*known, *pushed] if pushed and self.digest else []
+
+    def _too_many_in_flight(self, diary: PushDiary) -> bool:
+        if self.max_in_flight is None:
+            return False
+        in_flight = diary.pushes_in_flight()
+        return in_flight is not None and in_flight >= self.max_in_flight
 
 
 class _CookieSend:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..errors import ConfigError
+from ..hint_budget import DEFAULT_MAX_LINK_BYTES
 
 __all__ = ["ENV_PREFIX", "SETTINGS", "Setting", "resolve"]
 
@@ -53,6 +54,12 @@ SETTINGS: Mapping[str, Setting] = {
         # Every push competes with the page for the connection; past a handful
         # of critical assets a push costs more than the round trip it saves.
         Setting("max_pushes", "count", 10),
+        # Bytes of Link values a route's response and 103 carry, the most
+        # important hints first (pushgen.hint_budget says why 8 KiB).
+        Setting("max_link_bytes", "count", DEFAULT_MAX_LINK_BYTES),
+        # Pushes a connection may have in flight (not yet sent); a client that
+        # keeps its flow-control window shut pins each (runtime/middleware.py).
+        Setting("max_pushes_in_flight", "count", 32),
         # A cookie of what was pushed, so a returning client is pushed only what
         # changed (pushgen.runtime.pushcache).
         Setting("push_digest", "bool", True),

@@ -33,7 +33,7 @@ import base64
 import binascii
 import hashlib
 from collections import OrderedDict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 
 __all__ = [
     "CONNECTION_EXTENSION",
@@ -118,13 +118,21 @@ def digest_cookie(keys: Sequence[int], *, path: str = "/", secure: bool = True) 
 
 
 class PushDiary:
-    """The asset keys pushed on one connection, the oldest forgotten past ``size``."""
+    """The asset keys pushed on one connection, the oldest forgotten past ``size``.
 
-    __slots__ = ("_keys", "size")
+    ``in_flight``, when the server can tell (pushgen's Hypercorn hook,
+    :mod:`pushgen.runtime.h2push`), counts the connection's pushes whose
+    responses have not all been sent yet.
+    """
 
-    def __init__(self, size: int = DIARY_SIZE) -> None:
+    __slots__ = ("_in_flight", "_keys", "size")
+
+    def __init__(
+        self, size: int = DIARY_SIZE, *, in_flight: Callable[[], int] | None = None
+    ) -> None:
         self.size = size
         self._keys: OrderedDict[int, None] = OrderedDict()
+        self._in_flight = in_flight
 
     def __contains__(self, key: object) -> bool:
         return key in self._keys
@@ -138,6 +146,10 @@ class PushDiary:
         self._keys.move_to_end(key)
         if len(self._keys) > self.size:
             self._keys.popitem(last=False)
+
+    def pushes_in_flight(self) -> int | None:
+        """How many pushes on the connection are still being sent; None when the server cannot tell."""
+        return None if self._in_flight is None else self._in_flight()
 
 
 class ConnectionDiaries:

@@ -11,21 +11,23 @@ One call sets it up, in the style of quart-cors::
 Each option is resolved from the keyword argument, then ``app.config["PUSHGEN_*"]``,
 then the default:
 
-=====================  ==============================  ============================
-keyword                ``app.config`` key              default
-=====================  ==============================  ============================
-``manifest``           ``PUSHGEN_MANIFEST``            ``push-manifest.yaml`` (*)
-``push``               ``PUSHGEN_PUSH``                ``True``
-``early_hints``        ``PUSHGEN_EARLY_HINTS``         ``True``
-``early_hints_delay``  ``PUSHGEN_EARLY_HINTS_DELAY``   ``0.0`` s (the 103 at once)
-``link_headers``       ``PUSHGEN_LINK_HEADERS``        ``True``
-``max_pushes``         ``PUSHGEN_MAX_PUSHES``          ``10`` per request
-``base_path``          ``PUSHGEN_BASE_PATH``           ``/``
-``pretty_urls``        ``PUSHGEN_PRETTY_URLS``         ``False``
-``reload_interval``    ``PUSHGEN_RELOAD_INTERVAL``     ``1.0`` s (0 stops watching)
-``manifest_required``  ``PUSHGEN_MANIFEST_REQUIRED``   ``True``
-``push_digest``        ``PUSHGEN_PUSH_DIGEST``         ``True`` (a cookie of pushed assets)
-=====================  ==============================  ============================
+========================  ================================  ====================================
+keyword                   ``app.config`` key                default
+========================  ================================  ====================================
+``manifest``              ``PUSHGEN_MANIFEST``              ``push-manifest.yaml`` (*)
+``push``                  ``PUSHGEN_PUSH``                  ``True``
+``early_hints``           ``PUSHGEN_EARLY_HINTS``           ``True``
+``early_hints_delay``     ``PUSHGEN_EARLY_HINTS_DELAY``     ``0.0`` s (the 103 at once)
+``link_headers``          ``PUSHGEN_LINK_HEADERS``          ``True``
+``max_pushes``            ``PUSHGEN_MAX_PUSHES``            ``10`` per request
+``max_link_bytes``        ``PUSHGEN_MAX_LINK_BYTES``        ``8192`` bytes of Link values
+``max_pushes_in_flight``  ``PUSHGEN_MAX_PUSHES_IN_FLIGHT``  ``32`` per connection
+``base_path``             ``PUSHGEN_BASE_PATH``             ``/``
+``pretty_urls``           ``PUSHGEN_PRETTY_URLS``           ``False``
+``reload_interval``       ``PUSHGEN_RELOAD_INTERVAL``       ``1.0`` s (0 stops watching)
+``manifest_required``     ``PUSHGEN_MANIFEST_REQUIRED``     ``True``
+``push_digest``           ``PUSHGEN_PUSH_DIGEST``           ``True`` (a cookie of pushed assets)
+========================  ================================  ====================================
 
 (*) a relative manifest path is relative to ``app.root_path``, like other Quart paths.
 
@@ -60,6 +62,7 @@ from quart import Quart, request
 from quart.typing import ResponseTypes
 
 from ..errors import Diagnostic, ManifestError, PushgenError
+from ..hint_budget import DEFAULT_MAX_LINK_BYTES
 from ..manifest import parse_manifest
 from ..manifest.loader import manifest_text
 from ..manifest.rules import Policy
@@ -108,6 +111,10 @@ class Options:
     early_hints_delay: float = DEFAULT_EARLY_HINTS_DELAY
     link_headers: bool = True
     max_pushes: int = DEFAULT_MAX_PUSHES
+    # The byte budget of a route's Link values (pushgen.hint_budget).
+    max_link_bytes: int = DEFAULT_MAX_LINK_BYTES
+    # Pushes one connection may have in flight (pushgen.runtime.middleware).
+    max_pushes_in_flight: int = SETTINGS["max_pushes_in_flight"].default
     base_path: str = "/"
     pretty_urls: bool = False
     reload_interval: float = DEFAULT_RELOAD_INTERVAL
@@ -188,6 +195,7 @@ class PushgenState:
             base_path=self.options.base_path,
             pretty_urls=self.options.pretty_urls,
             max_pushes=self.options.max_pushes,
+            max_link_bytes=self.options.max_link_bytes,
             filename=str(self.options.manifest),
             size_of=self._size_of,
             policy=self.options.policy,
@@ -372,6 +380,8 @@ _EXTENSION_SETTINGS = (
     "early_hints_delay",
     "link_headers",
     "max_pushes",
+    "max_link_bytes",
+    "max_pushes_in_flight",
     "base_path",
     "pretty_urls",
     "reload_interval",
@@ -405,6 +415,8 @@ def init_app(
     early_hints_delay: float | None = None,
     link_headers: bool | None = None,
     max_pushes: int | None = None,
+    max_link_bytes: int | None = None,
+    max_pushes_in_flight: int | None = None,
     base_path: str | None = None,
     pretty_urls: bool | None = None,
     reload_interval: float | None = None,
@@ -434,6 +446,8 @@ def init_app(
             "early_hints_delay": early_hints_delay,
             "link_headers": link_headers,
             "max_pushes": max_pushes,
+            "max_link_bytes": max_link_bytes,
+            "max_pushes_in_flight": max_pushes_in_flight,
             "base_path": base_path,
             "pretty_urls": pretty_urls,
             "reload_interval": reload_interval,
@@ -459,6 +473,7 @@ def init_app(
             hint_delay=options.early_hints_delay,
             digest=options.push_digest,
             version=state.version,
+            max_in_flight=options.max_pushes_in_flight,
         )
         app.asgi_app = middleware  # type: ignore[assignment,method-assign]
     return app

@@ -51,8 +51,13 @@ def paths(result: BuildResult, route: str = "/") -> list[str]:
 
 
 def located(diagnostic: Diagnostic, root: Path) -> bool:
-    """True when the diagnostic names a file of the site and a line in it."""
-    return diagnostic.line >= 1 and (root / diagnostic.file).is_file()
+    """True when the diagnostic names a file of the site and a line in it.
+
+    Files of the site are named relative to it; the manifest as the build shows
+    it (relative to the current folder).
+    """
+    named = (root / diagnostic.file, Path(diagnostic.file))
+    return diagnostic.line >= 1 and any(path.is_file() for path in named)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ import pytest
 from pushgen.build import build_site
 from pushgen.config import load_config
 from pushgen.fsutil import OutputWriteError
+from tests.output import problem_lines
 from tests.sites import SMALL_SITE, write_site
 
 
@@ -43,7 +44,7 @@ def run_build(site: Path, out: Path, limit: int | None = None) -> subprocess.Com
 def assert_one_line_error(done: subprocess.CompletedProcess[str], *words: str) -> None:
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
-    lines = done.stderr.strip().splitlines()
+    lines = problem_lines(done.stderr)  # the phases that ended before the failure aside
     assert len(lines) == 1, done.stderr
     for word in words:
         assert word in lines[0]

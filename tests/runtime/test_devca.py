@@ -6,6 +6,7 @@ the system store are never touched (``--no-system`` / ``system=False``).
 
 from __future__ import annotations
 
+import os
 import shutil
 import stat
 from pathlib import Path
@@ -17,6 +18,7 @@ from pushgen.cli import main
 from pushgen.runtime.certs import dev_certificate
 from pushgen.runtime.devca import (
     SYSTEM_ANCHORS,
+    SystemStore,
     TrustError,
     ensure_local_ca,
     install,
@@ -168,3 +170,48 @@ def test_a_broken_ca_is_an_error_not_a_traceback(
     err = capsys.readouterr().err
     assert err.startswith(f"error: {home / 'caroot'}: the local CA cannot be read"), err
     assert "Traceback" not in err
+
+
+needs_update_ca_certificates = pytest.mark.skipif(
+    shutil.which("update-ca-certificates") is None or shutil.which("openssl") is None,
+    reason="needs update-ca-certificates and openssl (apt-get install ca-certificates openssl)",
+)
+
+
+def system_store(tmp_path: Path, listed_ca: Path) -> SystemStore:
+    """Debian's real update-ca-certificates, on folders of this test's own, listing one CA."""
+    root = tmp_path / "system"
+    anchors, certs, listed = root / "local", root / "etc-ssl-certs", root / "share"
+    for folder in (anchors, certs, listed):
+        folder.mkdir(parents=True)
+    shutil.copy(listed_ca, listed / "theirs.crt")
+    conf = root / "ca-certificates.conf"
+    conf.write_text("theirs.crt\n")
+    update = ["update-ca-certificates", "--certsconf", str(conf), "--certsdir", str(listed)]
+    update += ["--localcertsdir", str(anchors), "--etccertsdir", str(certs)]
+    update += ["--hooksdir", str(root / "no-hooks")]
+    return SystemStore(anchors, certs, tuple(update))
+
+
+@needs_certutil
+@needs_update_ca_certificates
+def test_uninstall_removes_the_links_update_ca_certificates_made(tmp_path: Path) -> None:
+    """`trust uninstall --system` left two dangling links in /etc/ssl/certs (issue 22 item 9a)."""
+    ca = ensure_local_ca(tmp_path / "caroot")
+    # A CA the system lists (as Debian's are): never pushgen's to remove.
+    theirs = ensure_local_ca(tmp_path / "theirs").certfile
+    store = system_store(tmp_path, theirs)
+    assert [s.trusted for s in install(ca, nss=[], store=store)] == [True]
+    pem = ca.system_name.removesuffix(".crt") + ".pem"
+    installed = set(os.listdir(store.certs))
+    made = {pem} | {
+        n for n in installed if n.endswith(".0") and os.readlink(store.certs / n) == pem
+    }
+    assert len(made) == 2, installed  # NAME.pem -> the anchor, HASH.0 -> NAME.pem
+    assert {"theirs.pem", "ca-certificates.crt"} < installed
+    (store.certs / "0badc0de.1").symlink_to("gone.pem")  # dangling, and not pushgen's
+    assert [s.trusted for s in status(ca, nss=[], store=store)] == [True]
+    assert [s.trusted for s in uninstall(ca, nss=[], store=store)] == [False]
+    assert set(os.listdir(store.certs)) == (installed - made) | {"0badc0de.1"}
+    assert list(store.anchors.iterdir()) == []
+    assert (store.certs / "ca-certificates.crt").read_bytes() == theirs.read_bytes()

@@ -13,6 +13,7 @@ from pushgen.app import create_app
 from pushgen.manifest import parse_manifest
 from pushgen.runtime.headers import RouteTable, build_route_table
 from pushgen.runtime.middleware import EarlyHintsMiddleware
+from pushgen.runtime.pushcache import CONNECTION_EXTENSION, PushDiary
 from tests.conftest import Site
 
 pytestmark = pytest.mark.anyio
@@ -465,3 +466,43 @@ async def test_full_app_pushes_percent_encoded_paths(built_site: Site) -> None:
     pushes = [m["path"] for m in recorder.messages if m["type"] == "http.response.push"]
     assert pushes == ["/static/css/site.css", "/static/img/caf%C3%A9.svg"]
     assert all(p.isascii() for p in pushes)
+
+
+async def test_a_connection_with_too_many_pushes_in_flight_gets_no_more() -> None:
+    # A diary whose connection has `in_flight[0]` pushes still being sent (what
+    # pushgen's Hypercorn hook counts); each push the middleware makes adds one.
+    in_flight = [0]
+    diary = PushDiary(in_flight=lambda: in_flight[0])
+
+    async def counting_send(message: Message) -> None:
+        if message["type"] == "http.response.push":
+            in_flight[0] += 1
+
+    app = EarlyHintsMiddleware(inner_app, lambda: TABLE, push=True, digest=False, max_in_flight=3)
+
+    async def page(path: str) -> list[str]:
+        scope = http_scope(path)
+        scope["extensions"][CONNECTION_EXTENSION] = diary
+        recorder = Recorder()
+
+        async def send(message: Message) -> None:
+            await counting_send(message)
+            await recorder.send(message)
+
+        await app(scope, recorder.receive, send)
+        assert recorder.types[-2:] == ["http.response.start", "http.response.body"]
+        return [m["path"] for m in recorder.messages if m["type"] == "http.response.push"]
+
+    in_flight[0] = 2
+    assert await page("/") == ["/a.css"]  # one more reaches the bound of 3
+    assert await page("/") == []  # /f.woff2 waits (hinted, not pushed, not in the diary)
+    in_flight[0] = 0  # the earlier pushes were sent
+    assert await page("/") == ["/f.woff2"]
+    # Under another server nothing counts a connection's pushes: no bound applies.
+    unbounded = EarlyHintsMiddleware(
+        inner_app, lambda: TABLE, push=True, digest=False, max_in_flight=0
+    )
+    assert [m["path"] for m in (await run(unbounded, http_scope("/"))).messages[:2]] == [
+        "/a.css",
+        "/f.woff2",
+    ]

@@ -58,3 +58,21 @@ def test_a_bad_value_names_its_setting(name: str, value: object, message: str) -
 
 def test_an_empty_path_in_the_environment_is_unset() -> None:
     assert resolve(["output"], {}, environ={"PUSHGEN_OUTPUT": ""}) == {"output": None}
+
+
+def test_the_wire_bounds_are_settings() -> None:
+    # Issue 22: the Link field's byte budget and the pushes a connection may have in flight.
+    assert resolve(["max_link_bytes", "max_pushes_in_flight"], {}) == {
+        "max_link_bytes": 8192,
+        "max_pushes_in_flight": 32,
+    }
+    environ = {"PUSHGEN_MAX_LINK_BYTES": "16384", "PUSHGEN_MAX_PUSHES_IN_FLIGHT": "4"}
+    assert resolve(["max_link_bytes", "max_pushes_in_flight"], {}, environ=environ) == {
+        "max_link_bytes": 16384,
+        "max_pushes_in_flight": 4,
+    }
+    with pytest.raises(ConfigError) as caught:
+        resolve(["max_link_bytes"], {}, environ={"PUSHGEN_MAX_LINK_BYTES": "8k"})
+    assert str(caught.value) == (
+        "environment variable PUSHGEN_MAX_LINK_BYTES='8k' must be a whole number >= 0"
+    )

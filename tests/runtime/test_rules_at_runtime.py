@@ -17,6 +17,7 @@ import pushgen.quart
 from pushgen.errors import ManifestError
 from pushgen.manifest.check import check_manifest
 from pushgen.runtime.middleware import EarlyHintsMiddleware
+from tests.manifest.test_rule_scale import counting_matches
 
 pytestmark = pytest.mark.anyio
 
@@ -237,3 +238,28 @@ async def test_the_runtime_refuses_what_check_reports(tmp_path: Path) -> None:
         f"{manifest}:3:12: error: malformed variable in '/blog/<slugg'; write it like <slug> or <int:id>",
         f"{manifest}:6:5: error: unknown key 'polcy' in a rule; did you mean 'policy'?",
     ]
+
+
+async def test_missing_pages_do_not_try_every_pattern_rule(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flood of distinct missing pages tries the rules their prefix names, not all 2,000.
+
+    Every rule was tried for every new path (16,000 glob rules: 32 requests/s instead
+    of 705; issue 22 item 7); bench/rules_bench.py --only flood prints the rates.
+    """
+    rules = "".join(
+        f"  - match: /section{i}/*\n    add: [{{path: /static/css/s{i}.css, as: style}}]\n"
+        for i in range(2000)
+    )
+    path = tmp_path / "push-manifest.yaml"
+    blog = "  - match: /blog/<slug>\n    add: [{path: /static/css/blog.css, as: style}]\n"
+    path.write_text(f"version: 1\nrules:\n{rules}{blog}")
+    app = make_app(path)
+    tried = counting_matches(monkeypatch)
+    for i in range(20):
+        assert await get(app, f"/missing/{i}/page") == (404, [], [])
+    assert tried == []  # was 20 x 2,001
+    assert await get(app, "/blog/hello") == (200, ["/static/css/blog.css"], [BLOG_CSS])
+    # Only the one rule under /blog/: asked if it matches, found, confirmed by resolve_route.
+    assert tried == ["/blog/hello"] * 3

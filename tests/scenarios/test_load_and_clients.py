@@ -80,16 +80,23 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Site:
     return site
 
 
+def serve_site(
+    site: Site, cache_dir: Path, log: str, env: dict[str, str] | None = None, **kwargs: Any
+) -> ServerProcess:
+    """``pushgen serve`` on ``site`` as built (logging to ``log`` beside it), with ``env`` set."""
+    return start_serve(
+        site.root,
+        site.root.parent / log,
+        env={"XDG_CACHE_HOME": str(cache_dir), **(env or {})},
+        build_if_stale=False,
+        **kwargs,
+    )
+
+
 @pytest.fixture(scope="module")
 def server(site: Site, cache_dir: Path) -> Iterator[ServerProcess]:
-    process = start_serve(
-        site.root,
-        site.root.parent / "server.log",
-        env={"XDG_CACHE_HOME": str(cache_dir)},
-        build_if_stale=False,
-        # A 103 before every page, as the well-behaved client below expects.
-        early_hints_delay=0,
-    )
+    # A 103 before every page, as the well-behaved client below expects.
+    process = serve_site(site, cache_dir, "server.log", early_hints_delay=0)
     yield process
     process.stop()
 

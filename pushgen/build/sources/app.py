@@ -22,7 +22,11 @@ keeps an exact route.
 Bad input never stops the rest: an app that cannot be imported is one located
 error; a view that raises or answers an error, a redirect (and its loops), an
 answer that is not HTML, a generator that raises are each a warning naming the
-URL, the rule and the view's ``file:line`` (errors under ``--strict``).
+URL, the rule and the view's ``file:line`` (errors under ``--strict``). So is a
+view that takes longer than ``request_timeout`` seconds to answer in full (one
+that never answers or streams forever), or whose body passes ``max_body`` bytes:
+the body is taken in the chunks the app sends and abandoned past the bound, so
+memory stays bounded (issue 22 item 6c).
 """
 
 from __future__ import annotations
@@ -46,12 +50,14 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import lxml.html
 from quart import Quart
+from quart.testing.connections import TestHTTPConnection
 
-from ...config import SiteConfig
+from ...config import DEFAULT_MAX_BODY, DEFAULT_REQUEST_TIMEOUT, SiteConfig
 from ...errors import BuildError, Diagnostic, PushgenError, RoutePatternError
 from ...manifest.rules import RoutePattern
 from ...manifest.writer import SourceKind
 from ...model import Asset
+from ...progress import NO_PROGRESS, Progress, phase
 from ...runtime.quart import URL_GENERATORS_KEY
 from ...scan.html import scan_html
 from ...urls import LOCAL_ORIGIN, document_url
@@ -105,6 +111,59 @@ def _leaf(exc: BaseException) -> BaseException:
     while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:
         exc = exc.exceptions[0]
     return exc
+
+
+class _BodyOverLimit(PushgenError):
+    """The app sent more than ``limit`` bytes of one body (a `build --app` bound)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the body passed {limit:,} bytes (max_body)")
+        self.limit = limit
+
+
+class _NoAnswer(PushgenError):
+    """The app had not answered in full after ``seconds`` (a `build --app` bound)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no whole answer within {seconds:g} s")
+        self.seconds = seconds
+
+
+@dataclass(frozen=True, slots=True)
+class _Failure:
+    """Why a request to the app failed, and where (the view's line when it raised)."""
+
+    message: str
+    file: str = ""
+    line: int = 0
+
+
+class _BoundedConnection(TestHTTPConnection):
+    """Quart's test connection, taking a body in the app's chunks up to ``max_body`` bytes.
+
+    The test client keeps every chunk until the view returns: a 300 MB body was
+    1.29 GB of memory. Past the bound, sending raises in the app, which ends it.
+    """
+
+    max_body = DEFAULT_MAX_BODY
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.received = 0
+
+    async def _asgi_send(self, message: Any) -> None:
+        if message["type"] == "http.response.body":
+            self.received += len(message.get("body", b""))
+            if self.received > self.max_body:
+                raise _BodyOverLimit(self.max_body)
+            # A view that streams without awaiting anything would never let the
+            # request's timeout fire: each chunk gives the loop a turn.
+            await asyncio.sleep(0)
+        await super()._asgi_send(message)
+
+
+def _bounded(max_body: int) -> type[_BoundedConnection]:
+    return type("BoundedConnection", (_BoundedConnection,), {"max_body": max_body})
 
 
 def _where(tb: TracebackType | None, root: Path) -> tuple[str, int]:
@@ -165,10 +224,19 @@ class _Page:
 class _Crawl:
     """The app, its test client on a private event loop, and what rendering found."""
 
-    def __init__(self, app: Quart, root: Path, max_pages: int) -> None:
+    def __init__(
+        self,
+        app: Quart,
+        root: Path,
+        max_pages: int,
+        *,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        max_body: int = DEFAULT_MAX_BODY,
+    ) -> None:
         self.app = app
         self.root = root
         self.max_pages = max_pages
+        self.request_timeout = request_timeout
         self.diagnostics: list[Diagnostic] = []
         self.loop = asyncio.new_event_loop()
         # An exception in a view reaches us (with its traceback) rather than
@@ -177,6 +245,7 @@ class _Crawl:
         self.test_app = app.test_app()
         self.loop.run_until_complete(self.test_app.startup())
         self.client = self.test_app.test_client()
+        self.client.http_connection_class = _bounded(max_body)
         self.adapter = app.url_map.bind(_HOST)
         self.assets: dict[str, tuple[int, bytes]] = {}
 
@@ -217,7 +286,49 @@ class _Crawl:
     # -- requests -----------------------------------------------------------
 
     def get(self, path: str) -> Any:
-        return self.loop.run_until_complete(self.client.get(path))
+        """The app's whole response to GET ``path``; raises past the timeout or the body bound."""
+        before = asyncio.all_tasks(self.loop)
+        try:
+            return self.loop.run_until_complete(self._get(path))
+        except Exception:
+            self._end_tasks_since(before)
+            raise
+
+    async def _get(self, path: str) -> Any:
+        deadline = asyncio.timeout(self.request_timeout)
+        try:
+            async with deadline:
+                return await self.client.get(path)
+        except TimeoutError:
+            if deadline.expired():  # ours, not a TimeoutError the view raised
+                raise _NoAnswer(self.request_timeout) from None
+            raise
+
+    def _end_tasks_since(self, before: set[asyncio.Task[Any]]) -> None:
+        """Cancel the tasks a failed request left: Quart's ASGI connection runs the view in
+        tasks of its own, which go on when the request is cancelled (a view that never
+        answers would wait on, and warn when the loop closes)."""
+        left = asyncio.all_tasks(self.loop) - before
+        for task in left:
+            task.cancel()
+        if left:
+            self.loop.run_until_complete(asyncio.wait(left, timeout=self.request_timeout))
+
+    def failure(self, raised: BaseException) -> _Failure:
+        """What went wrong in a request that raised, for a warning."""
+        exc = _leaf(raised)
+        if isinstance(exc, _NoAnswer):
+            return _Failure(
+                f"{exc} (it never answers, or streams forever); skipped. If it is only slow, "
+                "raise request_timeout in pushgen.yaml or --request-timeout"
+            )
+        if isinstance(exc, _BodyOverLimit):
+            return _Failure(
+                f"{exc}; skipped, the rest unread. If the page is that big, raise max_body "
+                "in pushgen.yaml or --max-body"
+            )
+        file, line = _where(exc.__traceback__, self.root)
+        return _Failure(f"the view raised {type(exc).__name__}: {exc}", file, line)
 
     def body(self, response: Any) -> bytes:
         data: bytes = self.loop.run_until_complete(response.get_data(as_text=False))
@@ -226,12 +337,17 @@ class _Crawl:
     def asset(self, relpath: str) -> tuple[int, bytes]:
         """An asset as the app serves it (status, bytes), by output path."""
         if relpath not in self.assets:
+            path = "/" + quote(os.fsencode(relpath), safe="/")
             try:
-                response = self.get("/" + quote(os.fsencode(relpath), safe="/"))
+                response = self.get(path)
                 status = response.status_code
                 data = self.body(response) if status == 200 else b""
-            except Exception:
+            except Exception as raised:
                 status, data = 500, b""
+                if isinstance(_leaf(raised), _NoAnswer | _BodyOverLimit):
+                    endpoint, rule = self.match(path) or ("", "")
+                    what = f" (rule {rule}, view {endpoint})" if endpoint else ""
+                    self.warn(endpoint, f"GET {path}{what}: {self.failure(raised).message}")
             self.assets[relpath] = (status, data)
         return self.assets[relpath]
 
@@ -246,7 +362,7 @@ class _Crawl:
         status, data = self.asset(path.split("?", 1)[0].lstrip("/"))
         return len(data) if status == 200 else None
 
-    def crawl(self, urls: list[str]) -> list[_Page]:
+    def crawl(self, urls: list[str], progress: Progress) -> list[_Page]:
         """Render ``urls``, then the links of rendered pages a GET rule answers, up to ``max_pages``."""
         queue = deque(dict.fromkeys(urls))
         queued = set(queue)
@@ -258,6 +374,7 @@ class _Crawl:
                 continue
             done.add(page.url)
             rendered.append(page)
+            progress.advance("render", len(rendered))
             for link in _links(page):
                 if link not in queued and self.match(link) is not None:
                     queued.add(link)
@@ -291,15 +408,9 @@ class _Crawl:
                 response = self.get(current)
                 data = self.body(response)
             except Exception as raised:
-                exc = _leaf(raised)
-                file, line = _where(exc.__traceback__, self.root)
+                failure = self.failure(raised)
                 hop = f" (redirected to {current})" if len(chain) > 1 else ""
-                self.warn(
-                    endpoint,
-                    f"{where}{hop}: the view raised {type(exc).__name__}: {exc}",
-                    line,
-                    file,
-                )
+                self.warn(endpoint, f"{where}{hop}: {failure.message}", failure.line, failure.file)
                 return None
             status = response.status_code
             if status in (301, 302, 303, 307, 308):
@@ -472,24 +583,29 @@ def build_app(
     write: bool = True,
     force: bool = False,
     max_pages: int = DEFAULT_MAX_PAGES,
+    progress: Progress = NO_PROGRESS,
 ) -> SourceResult:
     """Render the Quart app ``app`` (default ``config.app``) and write ``config.manifest``.
 
     ``config.root`` is where the app lives (put on ``sys.path``); ``config.urls``
     are extra URLs to render. Raises :class:`BuildError` when the app cannot be
     loaded, under ``strict`` when anything was found wrong, or when the manifest
-    holds hand edits inside its generated routes (unless ``force``).
+    holds hand edits inside its generated routes (unless ``force``). Its phases (load,
+    render, resolve, manifest) and the pages rendered go to ``progress``.
     """
     started = time.perf_counter()
     text = app or config.app
     if not text:
         raise PushgenError("no app to build: give --app MODULE:APP or `app:` in pushgen.yaml")
     spec = AppSpec.parse(text)
-    quart_app = load_app(spec, config.root)
+    with phase(progress, "load"):
+        quart_app = load_app(spec, config.root)
     with no_cyclic_gc():
         # The manifest names what rewrites its routes: the flag, or `app:` in pushgen.yaml.
         command = f"pushgen build --app {shlex.quote(app)}" if app else "pushgen build"
-        return _build(quart_app, config, strict, write, force, max_pages, started, command)
+        return _build(
+            quart_app, config, strict, write, force, max_pages, started, command, progress
+        )
 
 
 def _build(
@@ -501,10 +617,20 @@ def _build(
     max_pages: int,
     started: float,
     command: str,
+    progress: Progress,
 ) -> SourceResult:
-    crawl = _Crawl(quart_app, config.root, max_pages)
+    crawl = _Crawl(
+        quart_app,
+        config.root,
+        max_pages,
+        request_timeout=config.request_timeout,
+        max_body=config.max_body,
+    )
     try:
-        rendered = crawl.crawl([*crawl.rule_urls(), *config.urls, *crawl.generated_urls()])
+        with phase(progress, "render"):
+            urls = [*crawl.rule_urls(), *config.urls, *crawl.generated_urls()]
+            rendered = crawl.crawl(urls, progress)
+        progress.start("resolve", len(rendered))
         scans = [
             PageScan(
                 page.url,
@@ -523,19 +649,21 @@ def _build(
             diagnostics=crawl.diagnostics,
         )
         routes = rule_routes([(p.url, p.rule) for p in rendered], routes)
+        progress.end("resolve")
     finally:
         crawl.close()
-    return write_manifest(
-        routes,
-        config,
-        known={rel for rel, (status, _) in crawl.assets.items() if status == 200},
-        diagnostics=crawl.diagnostics,
-        pages=len(rendered),
-        started=started,
-        strict=strict,
-        write=write,
-        force=force,
-        command=command,
-        # A plain `pushgen build` where pushgen.yaml names the app renders this same app.
-        accepts=_APP_OR_BUILD if config.app else _APP,
-    )
+    with phase(progress, "manifest"):
+        return write_manifest(
+            routes,
+            config,
+            known={rel for rel, (status, _) in crawl.assets.items() if status == 200},
+            diagnostics=crawl.diagnostics,
+            pages=len(rendered),
+            started=started,
+            strict=strict,
+            write=write,
+            force=force,
+            command=command,
+            # A plain `pushgen build` where pushgen.yaml names the app renders this same app.
+            accepts=_APP_OR_BUILD if config.app else _APP,
+        )

@@ -28,6 +28,7 @@ from ...errors import Diagnostic, PushgenError
 from ...fsutil import walk_sources
 from ...manifest import SCHEMA_NAME
 from ...model import Asset
+from ...progress import NO_PROGRESS, Progress, phase
 from ...scan.html import scan_html_document
 from ...urls import document_url, url_path_to_relpath
 from .resolve import (
@@ -158,6 +159,7 @@ def scan_folder(
     write: bool = True,
     force: bool = False,
     jobs: int | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> SourceResult:
     """Scan the built folder ``config.output`` and write ``config.manifest``; see the module docs.
 
@@ -168,14 +170,22 @@ def scan_folder(
     :class:`~pushgen.errors.BuildError` under ``strict`` when anything was found
     wrong, or when the manifest holds hand edits inside its generated routes
     (unless ``force``); :class:`~pushgen.errors.PushgenError` when the folder is
-    missing.
+    missing. Its phases (walk, scan, manifest) and the pages scanned go to ``progress``.
     """
     with no_cyclic_gc():
-        return _scan_folder(config, strict=strict, write=write, force=force, jobs=jobs)
+        return _scan_folder(
+            config, strict=strict, write=write, force=force, jobs=jobs, progress=progress
+        )
 
 
 def _scan_folder(
-    config: SiteConfig, *, strict: bool, write: bool, force: bool, jobs: int | None
+    config: SiteConfig,
+    *,
+    strict: bool,
+    write: bool,
+    force: bool,
+    jobs: int | None,
+    progress: Progress,
 ) -> SourceResult:
     started = time.perf_counter()
     root = config.output
@@ -188,27 +198,30 @@ def _scan_folder(
         for path in (config.manifest, config.manifest.with_name(SCHEMA_NAME))
         if path.is_relative_to(root)
     )
-    source = FolderSource.walk(root, skip=skip)
+    with phase(progress, "walk"):
+        source = FolderSource.walk(root, skip=skip)
     diagnostics = list(source.diagnostics)
     pages = source.pages
     if not pages:
         diagnostics.append(
             Diagnostic(display_path(root), 0, 0, "no .html pages found in the folder")
         )
-    routes = _scan_pages(source, pages, config, jobs, diagnostics)
-    return write_manifest(
-        routes,
-        config,
-        known=set(source.files),
-        diagnostics=diagnostics,
-        pages=len(pages),
-        started=started,
-        strict=strict,
-        write=write,
-        force=force,
-        protected=root,
-        command=f"pushgen scan {shlex.quote(display_path(root))}",
-    )
+    with phase(progress, "scan", len(pages)):
+        routes = _scan_pages(source, pages, config, jobs, diagnostics, progress)
+    with phase(progress, "manifest"):
+        return write_manifest(
+            routes,
+            config,
+            known=set(source.files),
+            diagnostics=diagnostics,
+            pages=len(pages),
+            started=started,
+            strict=strict,
+            write=write,
+            force=force,
+            protected=root,
+            command=f"pushgen scan {shlex.quote(display_path(root))}",
+        )
 
 
 def _scan_pages(
@@ -217,6 +230,7 @@ def _scan_pages(
     config: SiteConfig,
     jobs: int | None,
     diagnostics: list[Diagnostic],
+    progress: Progress,
 ) -> dict[str, tuple[Asset, ...]]:
     """Read, scan and resolve each page (on ``jobs`` processes, None: as it pays); its entries by route.
 
@@ -244,7 +258,9 @@ def _scan_pages(
 
     routes: dict[str, tuple[Asset, ...]] = {}
     found: list[Diagnostic] = []
-    for outcome in map_pages(scan_page, pages, jobs):
+    for done, outcome in enumerate(map_pages(scan_page, pages, jobs), 1):
+        if done % 50 == 0:
+            progress.advance("scan", done)
         if isinstance(outcome, Diagnostic):
             diagnostics.append(outcome)
         else:

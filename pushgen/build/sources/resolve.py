@@ -24,6 +24,7 @@ from ...manifest.schema import schema_text
 from ...manifest.writer import SourceKind
 from ...manifest.yamlsafe import paused_gc as no_cyclic_gc
 from ...model import Asset, ScanResult
+from ...runtime.headers import link_budget_problems
 from ...urls import document_url
 from ..existing import check_rules, read_existing_manifest
 from ..graph import Resolver, apply_budget
@@ -204,12 +205,14 @@ def write_manifest(
         )
     except ManifestError as exc:
         raise BuildError(exc.diagnostics) from None
+    manifest = Manifest(routes=routes, rules=rules, filename=filename)
+    diagnostics.extend(link_budget_problems(manifest, policy=config.policy, text=text))
     if strict and diagnostics:
         raise BuildError(
             [Diagnostic(d.file, d.line, d.column, d.message, "error") for d in diagnostics]
         )
     result = SourceResult(
-        manifest=Manifest(routes=routes, rules=rules, filename=filename),
+        manifest=manifest,
         manifest_text=text,
         diagnostics=diagnostics,
         pages=pages,

@@ -250,3 +250,86 @@ def test_the_manifest_names_the_command_that_rewrites_its_routes(
     assert "# `routes` is rewritten by every `pushgen build --app app:app`;" in text
     assert "routes:  # written by pushgen build --app app:app;" in text
     assert "written by pushgen build;" not in text
+
+
+SLOW_APP = """
+import asyncio
+from pathlib import Path
+from quart import Quart
+
+app = Quart(__name__)
+SENT = Path(__file__).with_name("sent.txt")
+
+@app.get("/")
+async def index():
+    return '<link rel=stylesheet href="/big.css"><a href="/never">1</a><a href="/forever">2</a><a href="/huge">3</a>'
+
+@app.get("/never")
+async def never():
+    await asyncio.sleep(3600)
+
+@app.get("/forever")
+async def forever():
+    async def body():
+        while True:
+            yield b"<p>still here</p>"
+            await asyncio.sleep(0.01)
+    return body(), {"Content-Type": "text/html"}
+
+def streamed(name):
+    async def body():
+        for i in range(300):  # 300 MB, one megabyte at a time
+            SENT.write_text(f"{name} {i + 1}")
+            yield b"x" * 1_000_000
+    return body()
+
+@app.get("/huge")
+async def huge():
+    return streamed("huge"), {"Content-Type": "text/html"}
+
+@app.get("/big.css")
+async def big_css():
+    return streamed("big.css"), {"Content-Type": "text/css"}
+"""
+
+
+def test_a_view_that_never_answers_or_sends_too_much_is_given_up(tmp_path: Path) -> None:
+    """Bounds on `build --app` requests (issue 22 item 6c): it waited forever and read 300 MB whole."""
+    (tmp_path / "slow.py").write_text(SLOW_APP)
+    (tmp_path / "pushgen.yaml").write_text("app: slow:app\nrequest_timeout: 0.5\n")
+    done = pushgen(tmp_path, "build", "--max-body", "2000000")
+    err = done.stderr
+    assert done.returncode == 0, err
+    assert "Traceback" not in err
+    timeout = (
+        "no whole answer within 0.5 s (it never answers, or streams forever); skipped. If it is "
+        "only slow, raise request_timeout in pushgen.yaml or --request-timeout"
+    )
+    too_big = (
+        "the body passed 2,000,000 bytes (max_body); skipped, the rest unread. If the page is "
+        "that big, raise max_body in pushgen.yaml or --max-body"
+    )
+    expected = [
+        f"slow.py:13: warning: GET /never (rule /never, view never): {timeout}",
+        f"slow.py:17: warning: GET /forever (rule /forever, view forever): {timeout}",
+        f"slow.py:32: warning: GET /huge (rule /huge, view huge): {too_big}",
+        f"slow.py:36: warning: GET /big.css (rule /big.css, view big_css): {too_big}",
+    ]
+    for line in expected:
+        assert line in err, (line, err)
+    # Both bodies were abandoned a chunk past the bound: 3 MB each of the 300.
+    assert (tmp_path / "sent.txt").read_text() in ("big.css 3", "huge 3")
+    routes = load_manifest(tmp_path / "push-manifest.yaml").routes
+    assert sorted(routes) == ["/"]
+
+
+def test_the_app_bounds_are_checked_where_they_are_set(tmp_path: Path) -> None:
+    (tmp_path / "slow.py").write_text(SLOW_APP)
+    (tmp_path / "pushgen.yaml").write_text("app: slow:app\nmax_body: 1.5\n")
+    done = pushgen(tmp_path, "build")
+    assert done.returncode == 1
+    assert "pushgen.yaml:2:11: 'max_body' must be a positive number of bytes (an integer)" in (
+        done.stderr
+    )
+    done = pushgen(tmp_path, "build", "--app", "slow:app", "--request-timeout", "0")
+    assert done.returncode == 2 and "--request-timeout" in done.stderr
