@@ -62,6 +62,8 @@ table { border-collapse: collapse; width: 100%; font-size: 0.9rem; }
 th, td { text-align: left; vertical-align: top; padding: 6px 10px; border-bottom: 1px solid var(--line); }
 th { background: var(--panel); font-weight: 600; white-space: nowrap; }
 tr:last-child td { border-bottom: 0; }
+table.findings td:nth-child(-n+3), table.nearest td:first-child { white-space: nowrap; }
+table.findings td:nth-child(-n+3) code, table.nearest td code { overflow-wrap: normal; }
 td.num, th.num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 .badge { display: inline-block; padding: 0 7px; border-radius: 10px; font-size: 0.78rem; font-weight: 600; color: #fff; white-space: nowrap; }
 .badge.push { background: var(--push); } .badge.hint { background: var(--hint); }

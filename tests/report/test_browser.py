@@ -8,6 +8,7 @@ import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 from pushgen.report import site_report, write_report
 from tests.browser_harness import chromium
 from tests.clients import REPO
-from tests.report.test_model import ROUTES
+from tests.report.test_model import REAL_RESULT, ROUTES
 from tests.report.verify_result import HOSTILE, write_verify_result
 
 
@@ -175,15 +176,17 @@ def test_a_screenshot_of_the_report(opened: Opened, tmp_path: Path) -> None:
 
 
 def test_the_docs_screenshot_is_a_report(browser: Any, example: Path, tmp_path: Path) -> None:
-    # docs/report.png is this page's top (the overview and the first route);
-    # PUSHGEN_UPDATE_DOCS=1 writes it again.
+    # docs/report.png is this page's top (the overview, verify's findings and the
+    # first route), with the result `pushgen verify --json` wrote for the example
+    # site; PUSHGEN_UPDATE_DOCS=1 writes it again.
     path = tmp_path / "report.html"
-    sent = tuple(e.path for e in site_report(example).routes[0].entries if e.state == "push")
-    verify = write_verify_result(tmp_path / "verify.json", fetched=sent[1:])
-    write_report(path, site_report(example, verify=verify))
+    write_report(path, site_report(example, verify=REAL_RESULT))
     shown = _open(browser, path)
     try:
-        shown.page.evaluate("document.querySelector('#verify').scrollIntoView()")
+        assert shown.console == [] and shown.requests == [path.as_uri()]
+        findings = shown.texts("#verify table.findings tbody tr")
+        assert len(findings) == 1 and "/about.html" in findings[0]
+        assert "/static/js/analytics.js" in findings[0]
         shot = tmp_path / "top.png"
         shown.page.screenshot(path=str(shot), full_page=True, clip=_DOCS_CLIP)
         assert _png_size(shot.read_bytes()) == (_DOCS_CLIP["width"], _DOCS_CLIP["height"])
@@ -192,6 +195,30 @@ def test_the_docs_screenshot_is_a_report(browser: Any, example: Path, tmp_path: 
     finally:
         shown.page.close()
     assert _png_size((REPO / "docs" / "report.png").read_bytes())[0] == _DOCS_CLIP["width"]
+
+
+def test_the_docs_screenshot_of_verifys_output(browser: Any, tmp_path: Path) -> None:
+    # docs/verify-output.png: what `pushgen verify` printed for the example site
+    # (tests/report/golden/verify-site_example.txt), drawn as a terminal shows it.
+    text = REAL_RESULT.with_suffix(".txt").read_text(encoding="utf-8")
+    page = tmp_path / "terminal.html"
+    page.write_text(
+        '<!doctype html><meta charset="utf-8"><body style="margin:0;background:#0d1117">'
+        '<pre style="margin:0;padding:16px 20px;color:#e6edf3;font:13px/1.5 ui-monospace,'
+        f'monospace;white-space:pre-wrap">$ pushgen verify site_example\n{escape(text)}</pre>',
+        encoding="utf-8",
+    )
+    shown = _open(browser, page, width=1100)
+    try:
+        shot = tmp_path / "verify.png"
+        shown.page.locator("pre").screenshot(path=str(shot))
+        width, height = _png_size(shot.read_bytes())
+        assert width == 1100 and height > 150
+        if os.environ.get("PUSHGEN_UPDATE_DOCS") == "1":
+            (REPO / "docs" / "verify-output.png").write_bytes(shot.read_bytes())
+    finally:
+        shown.page.close()
+    assert _png_size((REPO / "docs" / "verify-output.png").read_bytes())[0] == 1100
 
 
 _DOCS_CLIP = {"x": 0, "y": 0, "width": 1280, "height": 2300}

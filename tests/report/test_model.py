@@ -149,3 +149,29 @@ def test_a_verify_result_with_keys_it_does_not_know_is_read(tmp_path: Path) -> N
     assert result.browser == "Chromium 156.0" and result.routes[0].early_hints == (
         "/static/css/site.css",
     )
+
+
+# What `pushgen verify --json` (the verify helper's command, on its branch) wrote for
+# the example site with conftest's rules: the rule removing analytics.js from
+# /about.html makes a miss. Only the manifest's folder was renamed.
+REAL_RESULT = Path(__file__).with_name("golden") / "verify-site_example.json"
+
+
+def test_a_real_verify_result_sits_beside_the_entries(example: Path) -> None:
+    report = site_report(example, verify=REAL_RESULT)
+    assert report.verify is not None and report.verify.browser == "Chromium 156.0.8078.129"
+    assert [r.route for r in report.verify.routes] == ROUTES
+    assert report.summary().endswith("; verify failed")
+    about = report.routes[2]
+    assert about.verified is not None and not about.verified.ok
+    (miss,) = about.verified.misses
+    assert (miss.path, miss.kind) == ("/static/js/analytics.js", "script")
+    assert miss.why.endswith("removed by rule at push-manifest.yaml:10 (match /about.html)")
+    removed = next(e for e in about.entries if e.state == "removed")
+    assert removed.path == miss.path and removed.fetched is not None
+    assert removed.fetched.initiator == "parser" and not removed.fetched.from_early_hints
+    home = report.routes[0]
+    assert home.verified is not None and home.verified.ok
+    site_css = next(e for e in home.entries if e.path == "/static/css/site.css")
+    assert site_css.fetched is not None and site_css.fetched.from_early_hints
+    assert site_css.verdict == ""
