@@ -9,7 +9,6 @@ that slipped past :func:`~.charts.escape` could still not run.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
 from ..errors import counted
 from .charts import bytes_chart, escape, size_text, waterfall
@@ -145,7 +144,7 @@ def _browser(route: RouteReport) -> str:
         '<span class="badge ok">ok</span>' if found.ok else '<span class="badge miss">fails</span>'
     )
     unlisted = [
-        f'<li><code>{escape(f.path)}</code> <span class="note">{escape(f.type)}, '
+        f'<li><code>{escape(f.path)}</code> <span class="note">{escape(f.resource_type)}, '
         f"{escape(f.initiator)}{', render-blocking' if f.render_blocking == 'blocking' else ''}"
         "</span></li>"
         for f in route.unlisted
@@ -156,14 +155,14 @@ def _browser(route: RouteReport) -> str:
         + _list(
             "Missed: render-blocking, neither pushed nor hinted",
             (
-                f"<li><code>{escape(m.path)}</code> {escape(m.kind)}: {escape(m.why)}</li>"
+                f"<li><code>{escape(m.path)}</code> {escape(m.type)}: {escape(m.why)}</li>"
                 for m in found.misses
             ),
         )
         + _list(
             "Needless: sent, never used",
             (
-                f"<li><code>{escape(n.path)}</code> {escape(n.kind)}: {escape(n.why)}</li>"
+                f"<li><code>{escape(n.path)}</code> {escape(n.state)}: {escape(n.why)}</li>"
                 for n in found.needless
             ),
         )
@@ -270,6 +269,7 @@ def _verify(report: Report) -> str:
         "findings",
     )
     browser = f" in {escape(result.browser)}" if result.browser else ""
+    name = f" ({escape(report.verify_name)})" if report.verify_name else ""
     verdict = (
         "every route loads with what it needs, and nothing it does not"
         if result.ok
@@ -277,9 +277,7 @@ def _verify(report: Report) -> str:
     )
     return (
         f'<section id="verify"><h2>Verify</h2><p>{counted(len(result.routes), "route")} loaded'
-        f"{browser} ({escape(Path(result.file).name)}): {escape(verdict)}.</p>"
-        + (table if rows else "")
-        + "</section>"
+        f"{browser}{name}: {escape(verdict)}.</p>" + (table if rows else "") + "</section>"
     )
 
 

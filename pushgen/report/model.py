@@ -20,7 +20,7 @@ from ..errors import counted
 from ..manifest import Manifest
 from ..manifest.rules import Policy, Rule
 from ..site_files import file_size
-from .verified import FetchedAsset, VerifiedRoute, VerifyResult
+from .verified import Fetched, RouteVerdict, VerifyResult
 
 __all__ = [
     "Budget",
@@ -64,7 +64,7 @@ class ReportEntry:
     size: int | None
     chain: tuple[str, ...]
     reasons: tuple[str, ...]
-    fetched: FetchedAsset | None = None
+    fetched: Fetched | None = None
     verdict: Verdict = ""
 
 
@@ -78,7 +78,7 @@ class RouteReport:
     problems: tuple[str, ...]
     budget: Budget
     rules: tuple[int, ...]  # lines of the rules that match it
-    verified: VerifiedRoute | None = None
+    verified: RouteVerdict | None = None
 
     def of(self, state: EntryState) -> tuple[ReportEntry, ...]:
         return tuple(e for e in self.entries if e.state == state)
@@ -91,7 +91,7 @@ class RouteReport:
         return self.budget.use(len(self.of("push")), self.bytes_of("push"))
 
     @property
-    def unlisted(self) -> tuple[FetchedAsset, ...]:
+    def unlisted(self) -> tuple[Fetched, ...]:
         """What the browser fetched that the route does not list at all."""
         if self.verified is None:
             return ()
@@ -120,6 +120,7 @@ class Report:
     routes: tuple[RouteReport, ...]
     rules: tuple[RuleUse, ...]
     verify: VerifyResult | None = None
+    verify_name: str = ""  # the verify result's file name, as the page names it
 
     def summary(self) -> str:
         """One line: routes, entries by state, rules, and verify's verdict when given."""
@@ -155,7 +156,7 @@ def _budget(base: Policy, rules: tuple[Rule, ...]) -> Budget:
 
 
 def _entries(
-    explanation: Explanation, config: SiteConfig | None, verified: VerifiedRoute | None
+    explanation: Explanation, config: SiteConfig | None, verified: RouteVerdict | None
 ) -> tuple[ReportEntry, ...]:
     fetched = {f.path: f for f in verified.fetched} if verified else {}
     needless = {n.path for n in verified.needless} if verified else set()
@@ -219,6 +220,7 @@ def make_report(
     *,
     config: SiteConfig | None = None,
     verify: VerifyResult | None = None,
+    verify_name: str = "",
 ) -> Report:
     """The report of ``manifest``; ``config`` (a site with pages) adds chains and sizes."""
     routes = _routes(manifest)
@@ -227,10 +229,11 @@ def make_report(
     # app, a built folder) has none, and its entries keep the manifest's reasons.
     pages = config if config is not None and config.pages.is_dir() else None
     explanations = explain_routes(manifest, routes, pages)
+    verdicts = {v.route: v for v in verify.routes} if verify is not None else {}
     reports = []
     for route, explanation in zip(routes, explanations, strict=True):
         rules = manifest.rule_index.matching(route)
-        verified = verify.route(route) if verify is not None else None
+        verified = verdicts.get(route)
         reports.append(
             RouteReport(
                 route,
@@ -259,4 +262,5 @@ def make_report(
         tuple(reports),
         uses,
         verify,
+        verify_name,
     )

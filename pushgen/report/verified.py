@@ -1,11 +1,13 @@
 """The result of ``pushgen verify --json``, read for ``pushgen report --verify``.
 
-The format is the one the verify helper's ``pushgen/verify/result.py`` writes
-(version 1: per route the misses, needless entries, duplicates, what the 103
-served and everything the browser fetched). This reader takes only what the
-report draws, ignores keys it does not know (a newer verify may add some), and
-says where a file is not such a result: ``RESULT.json: routes[2].misses[0]:
-path is not a string``.
+The format is the one ``pushgen/verify/result.py`` writes (version 1: per route
+the misses, needless entries, duplicates, what the 103 served and everything the
+browser fetched). Until that module is on main, this reader stands in for its
+``VerifyResult.read``: its values carry the same names (``RouteVerdict``,
+``Miss``, ``Needless``, ``Duplicate``, a fetched request's ``resource_type`` and
+``encoded_bytes``), so that switching is an import. It takes only what the report
+draws, ignores keys it does not know, and says where a file is not such a result:
+``RESULT.json: routes[2].misses[0]: path is not a string``.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from ..errors import PushgenError
 
 __all__ = [
     "Duplicate",
-    "FetchedAsset",
-    "Finding",
-    "VerifiedRoute",
+    "Fetched",
+    "Miss",
+    "Needless",
+    "RouteVerdict",
     "VerifyResult",
     "VerifyResultError",
     "read_verify_result",
@@ -44,11 +47,20 @@ class VerifyResultError(PushgenError):
 
 
 @dataclass(frozen=True, slots=True)
-class Finding:
-    """A miss or a needless entry: the asset, its kind or state, and why."""
+class Miss:
+    """A render-blocking asset the page fetched that the manifest neither pushes nor hints."""
 
     path: str
-    kind: str  # a miss's type (style, script, font), a needless entry's state (push, hint)
+    type: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Needless:
+    """An entry the manifest pushes or hints that the page never fetched."""
+
+    path: str
+    state: str
     why: str
 
 
@@ -61,48 +73,44 @@ class Duplicate:
 
 
 @dataclass(frozen=True, slots=True)
-class FetchedAsset:
+class Fetched:
     """One request of the page load, as the browser made it."""
 
     path: str
-    type: str
+    resource_type: str
     initiator: str
     from_early_hints: bool
-    bytes: int
+    encoded_bytes: int
     render_blocking: str
 
 
 @dataclass(frozen=True, slots=True)
-class VerifiedRoute:
+class RouteVerdict:
     """What the browser did for one route."""
 
     route: str
     status: int
     protocol: str
     ok: bool
-    misses: tuple[Finding, ...]
-    needless: tuple[Finding, ...]
+    misses: tuple[Miss, ...]
+    needless: tuple[Needless, ...]
     duplicates: tuple[Duplicate, ...]
     early_hints: tuple[str, ...]
     preload_warnings: tuple[str, ...]
-    fetched: tuple[FetchedAsset, ...]
+    fetched: tuple[Fetched, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class VerifyResult:
     """A whole ``pushgen verify --json`` result."""
 
-    file: str
     manifest: str
     browser: str
-    routes: tuple[VerifiedRoute, ...]
+    routes: tuple[RouteVerdict, ...]
 
     @property
     def ok(self) -> bool:
         return all(r.ok for r in self.routes)
-
-    def route(self, route: str) -> VerifiedRoute | None:
-        return next((r for r in self.routes if r.route == route), None)
 
 
 class _Reader:
@@ -153,7 +161,7 @@ class _Reader:
         return tuple(values)
 
 
-def _route(read: _Reader, value: object, where: str) -> VerifiedRoute:
+def _route(read: _Reader, value: object, where: str) -> RouteVerdict:
     data = read.obj(value, where)
 
     def each(key: str) -> list[tuple[Mapping[str, Any], str]]:
@@ -162,19 +170,17 @@ def _route(read: _Reader, value: object, where: str) -> VerifiedRoute:
             for i, item in enumerate(read.items(data, key, where))
         ]
 
-    return VerifiedRoute(
+    return RouteVerdict(
         route=read.text(data, "route", where),
         status=read.number(data, "status", where),
         protocol=read.text(data, "protocol", where, ""),
         ok=read.flag(data, "ok", where),
         misses=tuple(
-            Finding(
-                read.text(m, "path", w), read.text(m, "type", w, ""), read.text(m, "why", w, "")
-            )
+            Miss(read.text(m, "path", w), read.text(m, "type", w, ""), read.text(m, "why", w, ""))
             for m, w in each("misses")
         ),
         needless=tuple(
-            Finding(
+            Needless(
                 read.text(n, "path", w), read.text(n, "state", w, ""), read.text(n, "why", w, "")
             )
             for n, w in each("needless")
@@ -186,7 +192,7 @@ def _route(read: _Reader, value: object, where: str) -> VerifiedRoute:
         early_hints=read.strings(data, "early_hints", where),
         preload_warnings=read.strings(data, "preload_warnings", where),
         fetched=tuple(
-            FetchedAsset(
+            Fetched(
                 read.text(f, "path", w),
                 read.text(f, "type", w, ""),
                 read.text(f, "initiator", w, ""),
@@ -215,7 +221,6 @@ def read_verify_result(path: str | os.PathLike[str]) -> VerifyResult:
     if top.get("version") != _VERSION:
         raise read.fail("version", f"is {top.get('version')!r}, not {_VERSION}")
     return VerifyResult(
-        file=name,
         manifest=read.text(top, "manifest", "the top level", ""),
         browser=read.text(top, "browser", "the top level", ""),
         routes=tuple(

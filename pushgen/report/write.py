@@ -49,7 +49,10 @@ def site_report(
         # own output, whose files give the sizes.
         config = folder_config(site, manifest)
     result = read_verify_result(verify) if verify is not None else None
-    return make_report(load_manifest(config.manifest), config=config, verify=result)
+    name = Path(verify).name if verify is not None else ""
+    return make_report(
+        load_manifest(config.manifest), config=config, verify=result, verify_name=name
+    )
 
 
 def _ours(path: Path) -> bool:

@@ -94,7 +94,7 @@ def test_verify_findings_sit_beside_the_entries(example: Path, tmp_path: Path) -
     assert by_path["/static/css/print.css"].verdict == "needless"
     assert by_path["/static/js/app.js"].verdict == "duplicate"
     fetched = by_path["/static/css/site.css"].fetched
-    assert fetched is not None and fetched.from_early_hints and fetched.bytes == 3500
+    assert fetched is not None and fetched.from_early_hints and fetched.encoded_bytes == 3500
     assert [f.path for f in home.unlisted] == ["/static/css/extra.css"]
     docs = next(r for r in report.routes if r.route == "/docs/")
     assert docs.verified is not None and docs.verified.ok and docs.unlisted == ()
@@ -165,7 +165,7 @@ def test_a_real_verify_result_sits_beside_the_entries(example: Path) -> None:
     about = report.routes[2]
     assert about.verified is not None and not about.verified.ok
     (miss,) = about.verified.misses
-    assert (miss.path, miss.kind) == ("/static/js/analytics.js", "script")
+    assert (miss.path, miss.type) == ("/static/js/analytics.js", "script")
     assert miss.why.endswith("removed by rule at push-manifest.yaml:10 (match /about.html)")
     removed = next(e for e in about.entries if e.state == "removed")
     assert removed.path == miss.path and removed.fetched is not None

@@ -9,6 +9,13 @@ from typing import Any
 HOSTILE = '/"><img src=x onerror="document.title=1"><script>document.title=2</script>'
 
 
+def _route(route: str, *, ok: bool, status: int = 200, **lists: Any) -> dict[str, Any]:
+    """A route with every key the format has (pushgen/verify/schema.json requires them all)."""
+    keys = ("misses", "needless", "duplicates", "early_hints", "preload_warnings", "fetched")
+    data = {"route": route, "status": status, "protocol": "h2", "ok": ok}
+    return data | {key: lists.get(key, []) for key in keys}
+
+
 def verify_result(*, hostile: bool = False, fetched: tuple[str, ...] = ()) -> dict[str, Any]:
     """The example site's `/` failing: a miss, a needless hint, a duplicate; `/docs/` ok.
 
@@ -67,18 +74,11 @@ def verify_result(*, hostile: bool = False, fetched: tuple[str, ...] = ()) -> di
                 for path in fetched
             ],
         },
-        {"route": "/docs/", "status": 200, "protocol": "h2", "ok": True},
+        _route("/docs/", ok=True),
     ]
     if hostile:
-        routes.append(
-            {
-                "route": HOSTILE,
-                "status": 404,
-                "protocol": "h2",
-                "ok": False,
-                "misses": [{"path": HOSTILE, "type": "<b>style</b>", "why": HOSTILE}],
-            }
-        )
+        miss = {"path": HOSTILE, "type": "style", "why": HOSTILE}
+        routes.append(_route(HOSTILE, ok=False, status=404, misses=[miss]))
     return {
         "version": 1,
         "tool": "pushgen verify",
