@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from ..errors import counted
 from .charts import bytes_chart, escape, size_text, waterfall
-from .model import Report, ReportEntry, RouteReport
+from .model import Report, ReportEntry, RouteReport, RuleUse
 from .style import STYLE
 
 __all__ = ["GENERATOR", "render_html"]
@@ -187,6 +187,8 @@ def _route(report: Report, route: RouteReport, open_: bool) -> str:
     )
     page = f" \u00b7 {escape(route.page)}" if route.page else ""
     problems = "".join(f"<li>{escape(p)}</li>" for p in route.problems)
+    if problems:
+        problems = f'<ul class="problems">{problems}</ul>'
     with_browser = route.verified is not None
     head = [
         ("#", "num"),
@@ -202,7 +204,7 @@ def _route(report: Report, route: RouteReport, open_: bool) -> str:
         f'<details class="route" id="{_anchor(report, route)}"{" open" if open_ else ""}>'
         f"<summary><code>{escape(route.route)}</code>"
         f'<span class="counts">{escape(counts or "no entries")}{page}</span></summary>'
-        f'<div class="body">{f"<ul class=problems>{problems}</ul>" if problems else ""}'
+        f'<div class="body">{problems}'
         + (waterfall(route) if route.entries else '<p class="empty">No entries.</p>')
         + table
         + _browser(route)
@@ -229,14 +231,22 @@ def _routes(report: Report) -> str:
     )
 
 
-def _rules(report: Report) -> str:
-    rows = [
+_NO_ROUTE = '<span class="badge needless">no route</span>'
+
+
+def _rule_row(report: Report, rule: RuleUse) -> str:
+    does = "<br>".join(escape(d) for d in rule.does) or '<span class="note">nothing</span>'
+    routes = ", ".join(f"<code>{escape(r)}</code>" for r in rule.routes)
+    return (
         f"<tr><td><code>{escape(report.manifest)}:{rule.line}</code></td>"
         f'<td><code>{escape(rule.match)}</code> <span class="note">{escape(rule.kind)}</span></td>'
-        f"<td>{'<br>'.join(escape(d) for d in rule.does) or '<span class=note>nothing</span>'}</td>"
-        f"<td>{', '.join(f'<code>{escape(r)}</code>' for r in rule.routes) or '<span class=badge needless>no route</span>'}</td></tr>"
-        for rule in report.rules
-    ]
+        f"<td>{does}</td>"
+        f"<td>{routes or _NO_ROUTE}</td></tr>"
+    )
+
+
+def _rules(report: Report) -> str:
+    rows = [_rule_row(report, rule) for rule in report.rules]
     body = (
         _table(
             [("rule", ""), ("match", ""), ("does", ""), ("routes it matched", "")], rows, "rules"

@@ -12,7 +12,7 @@ STYLE = """
 :root {
   color-scheme: light dark;
   --bg: #ffffff; --fg: #1f2328; --muted: #57606a; --line: #d0d7de; --panel: #f6f8fa;
-  --accent: #0550ae; --push: #1f6feb; --hint: #1a7f37; --listed: #8c959f; --removed: #cf222e;
+  --accent: #0550ae; --push: #1f6feb; --hint: #1a7f37; --listed: #6e7781; --removed: #cf222e;
   --miss: #cf222e; --needless: #9a6700; --budget: #bc4c00;
   --font: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   --mono: ui-monospace, SFMono-Regular, "SF Mono", Menlo, Consolas, "Liberation Mono", monospace;
@@ -20,7 +20,7 @@ STYLE = """
 @media (prefers-color-scheme: dark) {
   :root {
     --bg: #0d1117; --fg: #e6edf3; --muted: #9198a1; --line: #30363d; --panel: #161b22;
-    --accent: #58a6ff; --push: #388bfd; --hint: #3fb950; --listed: #6e7681; --removed: #f85149;
+    --accent: #58a6ff; --push: #388bfd; --hint: #3fb950; --listed: #8b949e; --removed: #f85149;
     --miss: #ff7b72; --needless: #d29922; --budget: #f0883e;
   }
 }

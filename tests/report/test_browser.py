@@ -249,3 +249,36 @@ def test_a_sphinx_sites_report_renders_every_route_and_chart(browser: Any, tmp_p
         assert "/_static/css/theme.css" in shown.texts("#route-1")[0]
     finally:
         shown.page.close()
+
+
+def _luminance(rgb: str) -> float:
+    # WCAG 2.2's relative luminance of a computed `rgb(r, g, b)`.
+    channels = [int(c) / 255 for c in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_badges_and_text_have_enough_contrast(browser: Any, report_file: Path, scheme: str) -> None:
+    # WCAG 2.2, 1.4.3: text at least 4.5:1 against what is behind it.
+    shown = _open(browser, report_file, scheme=scheme)
+    try:
+        pairs = shown.page.eval_on_selector_all(
+            ".badge, .card .what, .counts, td.num, .why li",
+            """els => els.map(e => {
+                let c = getComputedStyle(e), bg = c.backgroundColor, p = e;
+                while (bg === 'rgba(0, 0, 0, 0)' && p.parentElement) {
+                    p = p.parentElement; bg = getComputedStyle(p).backgroundColor;
+                }
+                return [e.className, c.color, bg];
+            })""",
+        )
+    finally:
+        shown.page.close()
+    assert len(pairs) > 100
+    low = set()
+    for name, color, background in pairs:
+        lighter, darker = sorted((_luminance(color), _luminance(background)), reverse=True)
+        if (lighter + 0.05) / (darker + 0.05) < 4.5:
+            low.add((name, color, background))
+    assert low == set()

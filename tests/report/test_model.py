@@ -175,3 +175,27 @@ def test_a_real_verify_result_sits_beside_the_entries(example: Path) -> None:
     site_css = next(e for e in home.entries if e.path == "/static/css/site.css")
     assert site_css.fetched is not None and site_css.fetched.from_early_hints
     assert site_css.verdict == ""
+
+
+def test_a_page_changed_since_the_build_is_a_problem_of_its_route(tmp_path: Path) -> None:
+    from pushgen.report import render_html
+    from tests.report.conftest import build_example
+
+    site = build_example(tmp_path / "site")
+    page = site / "pages" / "blog.html"
+    page.write_text(
+        page.read_text(encoding="utf-8").replace(
+            "{% block content %}",
+            '{% block head %}<link rel="stylesheet" href="/static/css/docs.css">'
+            "{% endblock %}{% block content %}",
+            1,
+        ),
+        encoding="utf-8",
+    )
+    report = site_report(site)
+    blog = next(r for r in report.routes if r.route == "/blog.html")
+    expected = "the manifest differs from the site as it is now; run `pushgen build`"
+    assert blog.problems == (expected,)
+    assert all(r.problems == () for r in report.routes if r is not blog)
+    html = render_html(report)
+    assert f'<ul class="problems"><li>{expected}</li></ul>' in html
