@@ -129,7 +129,8 @@ def find_route(manifest: Manifest, route: str, pages: list[Page]) -> str:
 
 
 class _Site:
-    """What explaining pages of one site shares: its pages, static files and renderer."""
+    """What explaining pages of one site shares: its pages, static files, renderer and
+    resolver (which scans each stylesheet and module once, as in a build)."""
 
     def __init__(self, config: SiteConfig) -> None:
         self.config = config
@@ -137,30 +138,31 @@ class _Site:
         self.static = static_files(config)
         self.renderer = Renderer(config, self.pages)
         self.outputs = {p.output for p in self.pages}
+        self.resolver = Resolver(
+            config.base_path,
+            self.static.read,
+            self.exists,
+            config.push_destinations,
+            hint_script_fetches=config.script_fetches == "hint",
+            fonts=config.fonts,
+        )
 
     def exists(self, relpath: str) -> bool:
         return relpath in self.static.files or relpath in self.outputs
 
 
 def _page_chains(site: _Site, page: Page) -> tuple[list[Found], list[str]]:
-    config = site.config
     try:
         html = site.renderer.render(page).data
     except RenderError as exc:
         return [], [str(exc.diagnostic)]
-    resolver = Resolver(
-        config.base_path,
-        site.static.read,
-        site.exists,
-        config.push_destinations,
-        hint_script_fetches=config.script_fetches == "hint",
-        fonts=config.fonts,
-    )
+    resolver = site.resolver
+    before = len(resolver.diagnostics)
     url = document_url(page.route)
     scan = scan_html(html, url, filename=page.display)
     page_assets = resolver.page_assets(page.display, scan, html=lambda: html, url=url)
-    found = apply_budget(page_assets.found, config.policy, site.static.size_of)
-    return found, [str(d) for d in resolver.diagnostics]
+    found = apply_budget(page_assets.found, site.config.policy, site.static.size_of)
+    return found, [str(d) for d in resolver.diagnostics[before:]]
 
 
 def explain_route(manifest: Manifest, route: str, config: SiteConfig | None = None) -> Explanation:
