@@ -267,9 +267,9 @@ def run(
     as after clicking through its warning (the state issue 16 item 3 is about).
     """
     if str(REPO) not in sys.path:
-        sys.path.insert(0, str(REPO))  # tests/ is a folder of the checkout, not installed
-    # One owner of Chromium's flags and launch for the suite and the benchmarks.
-    from tests.browser_harness import open_chromium, trust_args
+        sys.path.insert(0, str(REPO))  # the checkout's pushgen, as the other imports here
+    # One owner of Chromium's flags and launch for pushgen verify, the suite and the benchmarks.
+    from pushgen.verify.browser import open_chromium, trust_args
 
     work = Path(tempfile.mkdtemp(prefix="pushgen-browser-"))
     try:

@@ -9,7 +9,7 @@ Each gets two manifests: **before**, made by the pushgen of commit ``--before``
 (extracted with ``git archive`` into a temporary folder and run with it first
 on ``PYTHONPATH``), and **after**, made by this checkout.
 
-Every page is loaded cold in headless Chromium (tests/browser_harness.py), one
+Every page is loaded cold in headless Chromium (pushgen/verify/browser.py), one
 at a time:
 
 * from a plain static server (no hints): what the page itself fetches; the
@@ -47,14 +47,8 @@ from pushgen.manifest import Manifest, load_manifest
 from pushgen.model import Asset
 from pushgen.runtime.certs import dev_certificate
 from pushgen.urls import url_path_to_relpath
-from tests.browser_harness import (
-    PageLoad,
-    StaticServer,
-    load_page,
-    load_served,
-    open_chromium,
-    trust_args,
-)
+from pushgen.verify.browser import PageLoad, load_page, open_chromium, trust_args
+from tests.browser_harness import StaticServer, load_served
 
 
 @dataclass

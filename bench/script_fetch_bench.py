@@ -14,7 +14,7 @@ only **listed** (``hint: false``):
   ``searchindex.js`` at once, by a script (``Search.loadIndex``); the hinted
   variant adds that entry to the manifest by hand.
 
-Every page is loaded cold in headless Chromium (tests/browser_harness.py), kept
+Every page is loaded cold in headless Chromium (pushgen/verify/browser.py), kept
 open ``--linger-ms`` past network idle (Chromium warns about an unused preload 3 s
 after load). Printed per site and variant: bytes on the wire (all pages), the
 script-fetch targets fetched / hinted, "preloaded but not used" warnings,
@@ -40,12 +40,8 @@ sys.path.insert(0, str(REPO))
 from pushgen.cli import main as pushgen
 from pushgen.manifest import load_manifest
 from pushgen.runtime.certs import dev_certificate
-from tests.browser_harness import (
-    PageLoad,
-    load_served,
-    open_chromium,
-    trust_args,
-)
+from pushgen.verify.browser import PageLoad, open_chromium, trust_args
+from tests.browser_harness import load_served
 
 _LOW = re.compile(r", fetchpriority: low\}")
 

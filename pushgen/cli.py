@@ -18,9 +18,11 @@ import click
 
 from .commands.report import report
 from .commands.trust import trust
+from .commands.verify import verify
 from .config import SiteConfig, load_config, require_site
 from .console import current_console, output_options
 from .errors import BuildError, Diagnostic, ManifestError, PushgenError, counted
+from .model import HtmlLimits
 from .outcome import Summary
 from .runtime.server import DEFAULT_HOST, DEFAULT_PORT
 
@@ -155,9 +157,8 @@ def build(
             )
     except BuildError as exc:
         _print_diagnostics(exc.diagnostics)
-        console.failure(
-            f"build failed: {len(exc.diagnostics)} errors; previous output left as it was"
-        )
+        errors = counted(len(exc.diagnostics), "error")
+        console.failure(f"build failed: {errors}; previous output left as it was")
         console.report("build", "failed", Summary.of_diagnostics(exc.diagnostics))
         raise SystemExit(1) from None
     _print_diagnostics(result.diagnostics)
@@ -315,6 +316,20 @@ def _report(outcome: object) -> None:
     type=click.IntRange(min=1),
     help="Worker processes [chosen from the first pages' cost and the idle cores].",
 )
+@click.option(
+    "--max-page-bytes",
+    type=click.IntRange(min=1),
+    default=HtmlLimits().max_page_bytes,
+    show_default=True,
+    help="A larger page is left out of the manifest (an error says which).",
+)
+@click.option(
+    "--max-attributes",
+    type=click.IntRange(min=1),
+    default=HtmlLimits().max_attributes,
+    show_default=True,
+    help="A page with an element that has more attributes is left out (an error says where).",
+)
 @output_options("scan")
 def scan(
     folder: Path,
@@ -324,6 +339,8 @@ def scan(
     check: bool,
     force: bool,
     jobs: int | None,
+    max_page_bytes: int,
+    max_attributes: int,
 ) -> None:
     """Write the manifest of FOLDER, a site another generator built (Sphinx, MkDocs, Hugo, ...).
 
@@ -334,7 +351,8 @@ def scan(
 
     if not folder.is_dir():
         raise click.UsageError(f"folder {folder} does not exist")
-    config = folder_config(folder, manifest, base_path=base_path)
+    limits = HtmlLimits(max_page_bytes=max_page_bytes, max_attributes=max_attributes)
+    config = folder_config(folder, manifest, base_path=base_path, html_limits=limits)
     _run_source(
         lambda progress: scan_folder(
             config, strict=strict, write=not check, force=force, jobs=jobs, progress=progress
@@ -435,6 +453,9 @@ def serve(
             raise click.UsageError("--folder serves SITE as it is: no -o, --watch or --report")
         if not site.is_dir():
             raise click.UsageError(f"folder {site} does not exist")
+        from .build.provenance import require_manifest
+
+        require_manifest(manifest, None, site, folder=True)
         raise SystemExit(
             serve_folder(
                 site,
@@ -497,10 +518,12 @@ def serve(
 @output_options("check")
 def check(manifest: Path | None, output: Path | None, base_path: str | None) -> None:
     """Validate a push manifest: syntax, keys, values, paths, files, rules. Exit 1 on errors."""
+    from .build.provenance import require_manifest
     from .manifest.check import check_manifest
 
     config = load_config(".") if manifest is None or base_path is None else None
     path = manifest if manifest is not None else config.manifest  # type: ignore[union-attr]
+    require_manifest(path, config)
     base = base_path if base_path is not None else (config.base_path if config else "/")
     diagnostics = check_manifest(path, output=output, base_path=base)
     _print_diagnostics(diagnostics)
@@ -520,11 +543,15 @@ def check(manifest: Path | None, output: Path | None, base_path: str | None) -> 
     type=click.Path(file_okay=False, path_type=Path),
     default=".",
     show_default=True,
-    help="The site, to recover why each asset is needed.",
+    help="The site, or the folder `pushgen scan` scanned, to recover why each asset is needed.",
 )
-def explain(route: str, manifest: Path | None, site: Path) -> None:
+@click.option(
+    "--base-path", default="/", show_default=True, help="For a scanned folder: its URL prefix."
+)
+def explain(route: str, manifest: Path | None, site: Path, base_path: str) -> None:
     """Say why each entry of ROUTE is there, and whether it is pushed, hinted or dropped."""
     from .build.explain import explain_route
+    from .build.provenance import explain_source, require_manifest, written_by
     from .manifest import load_manifest
 
     if not route.startswith("/"):
@@ -532,9 +559,11 @@ def explain(route: str, manifest: Path | None, site: Path) -> None:
     if not site.is_dir():
         raise click.UsageError(f"site folder {site} does not exist")
     config = load_config(site, manifest=manifest)
-    path = manifest if manifest is not None else config.manifest
+    path = require_manifest(manifest if manifest is not None else config.manifest, config, site)
+    writer = written_by(path)
+    source = explain_source(site, config, path, writer, base_path=base_path)
     explanation = explain_route(
-        load_manifest(path), route, config if config.pages.is_dir() else None
+        load_manifest(path), route, source.site, folder=source.folder, app=source.app, writer=writer
     )
     click.echo(explanation.render(), nl=False)
     if not explanation.decisions and explanation.page is None:
@@ -603,6 +632,7 @@ def export_command(
     skip_patterns: bool,
 ) -> None:
     """Write the manifest's Link headers (and pushes) for a CDN or web server. Cuts are warnings."""
+    from .build.provenance import require_manifest
     from .export import FORMATS, export_manifest
     from .fsutil import atomic_write
     from .manifest import load_manifest
@@ -614,7 +644,7 @@ def export_command(
         return file_size(config.output, path, base_path=config.base_path)
 
     result = export_manifest(
-        load_manifest(config.manifest),
+        load_manifest(require_manifest(config.manifest, config, site)),
         format_,
         root=root,
         pretty_urls=config.pretty_urls,
@@ -714,6 +744,7 @@ def init(folder: Path, app: str | None) -> None:
 
 cli.add_command(report)
 cli.add_command(trust)
+cli.add_command(verify)
 
 
 # The exit code of a command Ctrl-C stopped: 128 + SIGINT, what shells report.

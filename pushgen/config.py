@@ -21,6 +21,8 @@ Every key is optional::
     urls: [/blog/hello]             # with app: URLs of rules with arguments to render too
     request_timeout: 30             # with app: seconds a view may take to answer in full
     max_body: 50000000              # with app: bytes of a page or asset the build reads at most
+    max_page_bytes: 67108864        # a larger page is not parsed (an error; 64 MiB)
+    max_attributes: 1000            # nor a page with an element that has more attributes
 
 Unknown keys are an error that names the line and the nearest valid key.
 """
@@ -28,7 +30,6 @@ Unknown keys are an error that names the line and the nearest valid key.
 from __future__ import annotations
 
 import ast
-import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,10 +38,10 @@ from typing import Any, Literal, cast, get_args
 
 import yaml
 
-from .errors import ConfigError, PushgenError
+from .errors import ConfigError, PushgenError, did_you_mean
 from .manifest.rules import Policy, glob_matches
 from .manifest.yamlsafe import YamlError, compose, control_character, control_message, scalar_text
-from .model import DESTINATIONS, FontPolicy
+from .model import DESTINATIONS, FontPolicy, HtmlLimits
 
 __all__ = [
     "CONFIG_NAME",
@@ -87,6 +88,8 @@ _KEYS = (
     "urls",
     "request_timeout",
     "max_body",
+    "max_page_bytes",
+    "max_attributes",
 )
 # What the build does with a resource a script fetches through a literal URL
 # (import(), fetch()). Measured in Chromium (bench/script_fetch_bench.py, issue 15):
@@ -125,6 +128,8 @@ class SiteConfig:
     # them; a folder, "docs/" or "docs", means every page under it): these pages
     # are plain HTML.
     plain: tuple[str, ...] = ()
+    # Bounds on one HTML page, checked before it is parsed (pushgen/scan/limits.py).
+    html_limits: HtmlLimits = field(default_factory=HtmlLimits)
 
     def is_plain(self, source: str) -> bool:
         """Whether the page ``source`` (relative to pages/) is plain HTML, never rendered."""
@@ -224,6 +229,9 @@ def load_config(
         urls=tuple(values.get("urls", ())),
         request_timeout=values.get("request_timeout", DEFAULT_REQUEST_TIMEOUT),
         max_body=values.get("max_body", DEFAULT_MAX_BODY),
+        html_limits=HtmlLimits(
+            **{k: values[k] for k in ("max_page_bytes", "max_attributes") if k in values}
+        ),
     )
 
 
@@ -241,8 +249,7 @@ def _read_mapping(node: yaml.Node, shown: str) -> dict[str, Any]:
     for key_node, value_node in node.value:
         key = scalar_text(key_node)
         if key not in _KEYS:
-            close = difflib.get_close_matches(str(key), _KEYS, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(_KEYS)}"
+            hint = did_you_mean(str(key), _KEYS, listed=True)
             raise _error(f"unknown key {key!r}{hint}", key_node, shown)
         if key in values:
             raise _error(f"key {key!r} appears twice", key_node, shown)
@@ -281,6 +288,9 @@ def _read_mapping(node: yaml.Node, shown: str) -> dict[str, Any]:
                 raise _error("'pretty_urls' must be true or false", value_node, shown)
         elif key == "plain":
             value = _read_plain(value_node, value, shown)
+        elif key in ("max_page_bytes", "max_attributes"):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise _error(f"{key!r} must be a whole number, 1 or more", value_node, shown)
         elif key == "push":
             values.update(_read_push(value_node, value, shown))
             continue
@@ -295,12 +305,7 @@ def _read_push(node: yaml.Node, value: Any, shown: str) -> dict[str, Any]:
     for key_node, value_node in node.value:
         key = key_node.value
         if key not in _PUSH_KEYS:
-            close = difflib.get_close_matches(str(key), _PUSH_KEYS, n=1)
-            hint = (
-                f"; did you mean {close[0]!r}?"
-                if close
-                else f"; valid keys: {', '.join(_PUSH_KEYS)}"
-            )
+            hint = did_you_mean(str(key), _PUSH_KEYS, listed=True)
             raise _error(f"unknown key {key!r} under 'push'{hint}", key_node, shown)
         item = value[key]
         if key == "destinations":
@@ -310,9 +315,16 @@ def _read_push(node: yaml.Node, value: Any, shown: str) -> dict[str, Any]:
                     value_node,
                     shown,
                 )
-            bad = [i for i in item if i not in DESTINATIONS]
-            if bad:
-                raise _error(f"{bad[0]!r} is not a Fetch destination", value_node, shown)
+            for index, name in enumerate(item):
+                if name not in DESTINATIONS:
+                    # At the word itself (a flow or block list's item), as the manifest does.
+                    at = (
+                        value_node.value[index]
+                        if isinstance(value_node, yaml.SequenceNode)
+                        else value_node
+                    )
+                    hint = did_you_mean(name, DESTINATIONS)
+                    raise _error(f"{name!r} is not a Fetch destination{hint}", at, shown)
             result["push_destinations"] = frozenset(item)
         elif key == "script_fetches":
             if item not in get_args(ScriptFetches):

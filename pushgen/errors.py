@@ -8,6 +8,8 @@ and they all derive from :class:`PushgenError`.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -16,9 +18,11 @@ __all__ = [
     "ConfigError",
     "Diagnostic",
     "ManifestError",
+    "NoManifestError",
     "PushgenError",
     "Severity",
     "counted",
+    "did_you_mean",
     "summary_line",
 ]
 
@@ -28,6 +32,18 @@ Severity = Literal["error", "warning"]
 def counted(n: int, noun: str) -> str:
     """``1 page``, ``2 pages``: a count in a message."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def did_you_mean(word: str, choices: Iterable[str], *, listed: bool = False) -> str:
+    """``; did you mean 'style'?`` for a mistyped ``word``, or "" when none is close.
+
+    With ``listed``, no close choice lists them all (``; valid keys: a, b``).
+    """
+    known = sorted(choices) if not isinstance(choices, (list, tuple)) else list(choices)
+    close = difflib.get_close_matches(word, known, n=1)
+    if close:
+        return f"; did you mean {close[0]!r}?"
+    return f"; valid keys: {', '.join(known)}" if listed else ""
 
 
 def summary_line(
@@ -85,6 +101,22 @@ class ManifestError(PushgenError):
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
         self.diagnostics = diagnostics
         super().__init__("\n".join(str(d) for d in diagnostics))
+
+
+class NoManifestError(PushgenError):
+    """A command reads a manifest that no build or scan has written yet.
+
+    ``writers`` are the commands that would write it, each with the kind of site it
+    is for ("" when the kind is known), for the message to name.
+    """
+
+    def __init__(self, path: str, writers: tuple[tuple[str, str], ...]) -> None:
+        self.path, self.writers = path, writers
+        if len(writers) == 1:
+            how = f"`{writers[0][0]}` writes it"
+        else:
+            how = "it is written by " + ", ".join(f"`{w}` for {kind}" for w, kind in writers)
+        super().__init__(f"no manifest at {path} yet: {how}")
 
 
 class RoutePatternError(PushgenError):

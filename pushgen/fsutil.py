@@ -23,7 +23,9 @@ from pathlib import Path
 from .errors import PushgenError
 
 __all__ = [
+    "FOLDER",
     "OUTPUT_MARKER",
+    "FileRefused",
     "OutputFolderError",
     "OutputWriteError",
     "SourceFiles",
@@ -32,6 +34,8 @@ __all__ = [
     "check_output_owned",
     "display_path",
     "new_file_mode",
+    "open_folder",
+    "read_regular_file",
     "stage_file",
     "swap_directory",
     "walk_sources",
@@ -226,6 +230,71 @@ def walk_sources(top: Path, root: Path, *, root_name: str = "the site") -> Sourc
 
 def _name(entry: os.DirEntry[str]) -> str:
     return entry.name
+
+
+class FileRefused(PushgenError):
+    """A file :func:`read_regular_file` did not read: ``why`` says what it is instead
+    (``missing`` when there is none)."""
+
+    def __init__(self, path: str, why: str, *, missing: bool = False) -> None:
+        self.path, self.why, self.missing = path, why, missing
+        super().__init__(f"{path}: {why}")
+
+
+# FileRefused.why for a folder.
+FOLDER = "a folder, not a file"
+# The flags of a read that follows no link. O_NONBLOCK: so that a FIFO put
+# in a file's place is refused after one fstat, where a plain open would wait for a
+# writer forever (O_NONBLOCK does nothing to a regular file's reads).
+_NO_LINK = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+
+
+def open_folder(path: str | os.PathLike[str]) -> int:
+    """A descriptor of the folder ``path`` itself, never of where a symbolic link
+    leads (``OSError`` then: ``ELOOP``, or ``ENOTDIR`` for what is not a folder).
+
+    Files opened through it (``dir_fd=``) are the folder's own, however its path
+    changes meanwhile; the caller closes it.
+    """
+    return os.open(path, _NO_LINK | os.O_DIRECTORY)
+
+
+def read_regular_file(path: str, *, limit: int, dir_fd: int | None = None) -> bytes:
+    """The bytes of the regular file ``path`` (relative to ``dir_fd`` when given),
+    when it is one, is no symbolic link and holds at most ``limit`` bytes.
+
+    Raises :class:`FileRefused` saying why otherwise: a link to /dev/zero would be
+    read until memory runs out, a FIFO would block the open, and a link leads out
+    of the folder the caller meant to read.
+    """
+    try:
+        fd = os.open(path, _NO_LINK, dir_fd=dir_fd)
+    except OSError as exc:
+        if exc.errno == errno.ENOENT:
+            raise FileRefused(path, "missing", missing=True) from None
+        why = "a symbolic link" if exc.errno == errno.ELOOP else f"cannot be read ({exc.strerror})"
+        raise FileRefused(path, why) from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise FileRefused(path, FOLDER)
+        if not stat.S_ISREG(st.st_mode):
+            raise FileRefused(path, "not a regular file")
+        if st.st_size > limit:
+            raise FileRefused(path, f"larger than {_size(limit)}")
+        with os.fdopen(os.dup(fd), "rb") as file:
+            data = file.read(limit + 1)  # it may have grown since the fstat
+    except OSError as exc:
+        raise FileRefused(path, f"cannot be read ({exc.strerror})") from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise FileRefused(path, f"larger than {_size(limit)}")
+    return data
+
+
+def _size(n: int) -> str:
+    return f"{n // 2**20} MiB" if n >= 2**20 else f"{n:,} bytes"
 
 
 def _umask() -> int:

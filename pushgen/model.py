@@ -28,6 +28,7 @@ __all__ = [
     "FontRule",
     "FontSheet",
     "FontStyle",
+    "HtmlLimits",
     "Reference",
     "ReferenceKind",
     "ScanResult",
@@ -293,3 +294,21 @@ class Asset:
             )
         if self.fetchpriority is not None and self.fetchpriority not in FETCHPRIORITY_VALUES:
             raise ValueError(f"fetchpriority must be high, low or auto, got {self.fetchpriority!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class HtmlLimits:
+    """Bounds on one HTML page, checked before it is parsed (pushgen/scan/limits.py).
+
+    A page over either is not parsed: an error says where, and its route gets no
+    entries. ``max_page_bytes`` (pushgen.yaml ``max_page_bytes``, ``pushgen scan
+    --max-page-bytes``): 64 MiB, far above the largest pages in common use (the HTML
+    Standard's single-page edition is under 20 MB) and above the 50 MB pages
+    tests/build/test_bad_input.py builds. ``max_attributes`` (pushgen.yaml
+    ``max_attributes``, ``--max-attributes``): attributes of one element; real
+    elements have a few, generated ones a few dozen, and libxml2's time grows with
+    the square of the count (40,000 took 10 s).
+    """
+
+    max_page_bytes: int = 64 * 1024 * 1024
+    max_attributes: int = 1_000

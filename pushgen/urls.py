@@ -22,6 +22,8 @@ __all__ = [
     "Resolved",
     "document_url",
     "resolve",
+    "unprintable",
+    "unroutable",
     "unservable",
     "url_path_to_relpath",
     "wire_path",
@@ -140,6 +142,40 @@ def unservable(ref: str, resolved: Resolved) -> str | None:
             f" (an empty segment after the root); write {fixed!r}; not followed"
         )
     return None
+
+
+def unprintable(value: str) -> str | None:
+    """The first character of ``value`` a configuration line cannot carry, named
+    (``U+000A``), or None.
+
+    Anything ``str.isprintable`` refuses: C0 and C1 controls (NUL, line feed,
+    carriage return, tab, NEL), DEL, the Unicode line and paragraph separators
+    (which YAML 1.1 and so h2o's libyaml read as line breaks), format characters
+    and non-ASCII spaces. Visible characters and the ASCII space pass.
+    """
+    for char in value:
+        if not char.isprintable():
+            return f"U+{ord(char):04X}"
+    return None
+
+
+def unroutable(route: str) -> str | None:
+    """Why no server configuration can hold the route ``route`` (``holds U+000A once
+    percent-decoded``), or None.
+
+    The one rule for a route's characters: the text exports (nginx, Apache, h2o,
+    _headers) refuse such a route, ``pushgen scan`` leaves such a page out and
+    ``pushgen check`` flags it. Servers match the decoded path (nginx, Apache) or are
+    given it decoded (h2o's PATH_INFO), so ``%0A`` is as much a line break as a raw
+    one, and a line break would end a comment or a directive.
+    """
+    character = unprintable(route)
+    if character is not None:
+        return f"holds {character}"
+    from urllib.parse import unquote
+
+    character = unprintable(unquote(route))
+    return None if character is None else f"holds {character} once percent-decoded"
 
 
 def wire_path(path: str) -> str:

@@ -4,6 +4,9 @@ The same rules for both callers (pushgen build's static/, pages/ and templates/;
 pushgen scan's folder): links followed to files inside the root only, never to
 folders; links out of the root, special files, broken links and unreadable
 folders reported, never followed, read or opened.
+
+fsutil.read_regular_file and open_folder: the bounded read of a file pushgen
+wrote itself and reads back (the incremental state, issue 22).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pushgen.fsutil import walk_sources
+from pushgen.fsutil import FOLDER, FileRefused, open_folder, read_regular_file, walk_sources
 
 
 def rels(root: Path, top: Path | None = None, **kwargs: str) -> list[str]:
@@ -102,3 +105,45 @@ def test_special_files_broken_links_and_unreadable_folders_are_reported(tree: Pa
 def test_a_missing_folder_has_no_files(tmp_path: Path) -> None:
     found = walk_sources(tmp_path / "missing", tmp_path)
     assert found.files == [] and found.folders == [] and found.skipped == []
+
+
+# --- read_regular_file -------------------------------------------------------------------
+
+
+def refused(path: Path, *, limit: int = 100, dir_fd: int | None = None) -> FileRefused:
+    with pytest.raises(FileRefused) as exc:
+        read_regular_file(str(path), limit=limit, dir_fd=dir_fd)
+    return exc.value
+
+
+def test_a_regular_file_up_to_the_limit_is_read(tmp_path: Path) -> None:
+    (tmp_path / "f").write_bytes(b"x" * 100)
+    assert read_regular_file(str(tmp_path / "f"), limit=100) == b"x" * 100
+    assert refused(tmp_path / "f", limit=99).why == "larger than 99 bytes"
+
+
+def test_what_is_not_a_regular_file_of_its_own_is_refused_unread(tmp_path: Path) -> None:
+    (tmp_path / "target").write_bytes(b"secret")
+    (tmp_path / "link").symlink_to(tmp_path / "target")
+    (tmp_path / "zero").symlink_to("/dev/zero")
+    (tmp_path / "folder").mkdir()
+    os.mkfifo(tmp_path / "fifo")  # a blocking open would wait for a writer forever
+    assert refused(tmp_path / "link").why == "a symbolic link"
+    assert refused(tmp_path / "zero").why == "a symbolic link"
+    assert refused(tmp_path / "folder").why == FOLDER
+    assert refused(tmp_path / "fifo").why == "not a regular file"
+    gone = refused(tmp_path / "missing")
+    assert gone.missing and gone.why == "missing"
+
+
+def test_a_file_is_read_through_the_folder_not_a_link_in_its_place(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "part").write_bytes(b"part")
+    (tmp_path / "alias").symlink_to(tmp_path / "real", target_is_directory=True)
+    fd = open_folder(tmp_path / "real")
+    try:
+        assert read_regular_file("part", limit=10, dir_fd=fd) == b"part"
+    finally:
+        os.close(fd)
+    with pytest.raises(OSError):
+        open_folder(tmp_path / "alias")

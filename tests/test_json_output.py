@@ -64,7 +64,7 @@ def test_a_build_with_a_warning(site: Path, capsys: pytest.CaptureFixture[str]) 
             "severity": "warning",
             "code": None,
             "message": "stylesheet /static/css/gone.css is not in the output"
-            " (missing file static/css/gone.css)",
+            " (missing file static/css/gone.css) (in 1 page: pages/docs/index.html)",
         }
     ]
     summary = report["summary"]
@@ -171,6 +171,7 @@ def test_github_format_prints_workflow_commands(
     assert captured.out.splitlines() == [
         "::warning file=static/css/docs.css,line=1,title=pushgen::stylesheet"
         " /static/css/gone.css is not in the output (missing file static/css/gone.css)"
+        " (in 1 page: pages/docs/index.html)"
     ]
     assert "warning:" not in captured.err  # said once, as the annotation
     assert re.search(r"^built .*1 warning, 0 errors", captured.err, re.M)

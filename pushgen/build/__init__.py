@@ -3,8 +3,8 @@
 The pipeline (pipeline.py) runs the phases of a build over one run; staging.py
 holds where it writes (lock, staging folder, spare, marker), static.py the static
 files, workers.py the rendering on every core. render.py, graph.py,
-incremental.py, watch.py and explain.py are the engine and its commands;
-sources/ the other sources (a built folder, a Quart app).
+incremental.py (its files on disk: state_files.py), watch.py and explain.py are
+the engine and its commands; sources/ the other sources (a built folder, a Quart app).
 """
 
 from __future__ import annotations

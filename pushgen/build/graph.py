@@ -16,14 +16,16 @@ per page). Every asset keeps the chain of (file, line) that led to it, for
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, NamedTuple
 
-from ..errors import Diagnostic
+from ..errors import Diagnostic, LinkFieldError
 from ..manifest.rules import Decision, Policy, apply_policy, media_matches_screen, push_refusal
 from ..media_types import font_type
 from ..model import Asset, FontDeclarations, FontSheet, Reference, ScanResult
+from ..runtime.headers import check_link_fields
 from ..scan.css import scan_css
 from ..scan.font_rules import style_font_declarations
 from ..scan.js import scan_js
@@ -46,6 +48,9 @@ __all__ = [
 # Stylesheets importing stylesheets this deep are a mistake or an attack; the
 # chain is followed this far (and the recursion stays far from Python's limit).
 MAX_IMPORT_DEPTH = 64
+
+# ASCII whitespace (HTML Standard; CSS Syntax 3 reads the same as whitespace).
+_WHITESPACE = re.compile(r"[ \t\n\r\f]+")
 
 # Category order of a page's assets (see the module docstring).
 _ORDER = {"style": 0, "font": 1, "script": 2, "image": 3}
@@ -239,7 +244,7 @@ class Resolver:
                 key = (ref.path, ref.media)
                 linked = self._sheet_lists.get(key)
                 if linked is None:
-                    linked = self._sheet_lists[key] = tuple(self._sheet_fonts(ref, set()))
+                    linked = self._sheet_lists[key] = self._sheet_list(ref)
                 sheets.extend((ref.line, sheet) for sheet in linked)
         faces = {face.path for _, sheet in sheets for face in sheet.fonts.faces}
         if not inline and not any(
@@ -263,7 +268,9 @@ class Resolver:
                         sheet = SheetFonts(fonts, element.get("media"), "<style>")
                         sheets.append((element.sourceline or 0, sheet))
             sheets.sort(key=lambda pair: pair[0])  # stable: a sheet's imports stay before it
-            uses = trace_fonts(root, [sheet for _, sheet in sheets], self._style_attribute)
+            uses = trace_fonts(
+                root, _last_of_each(sheet for _, sheet in sheets), self._style_attribute
+            )
         preloaded = {ref.path for ref in scan.references if ref.kind == "preload"}
         for path, use in uses.items():
             item = found.get(path)
@@ -293,34 +300,59 @@ class Resolver:
         made = cached[1]
         return Found(made.asset, item.chain, item.category, icon=item.icon, notes=made.notes)
 
-    def _sheet_fonts(self, sheet: Reference, visiting: set[str]) -> list[SheetFonts]:
-        """The fonts of ``sheet`` and what it imports, in cascade order (imports first)."""
+    def _sheet_list(self, top: Reference) -> tuple[SheetFonts, ...]:
+        """The fonts of ``top`` and what it imports, in cascade order (imports first).
+
+        A sheet imported twice (an @import DAG) applies at both places, but the later
+        one decides every cascade the earlier one could (same rules, same specificity,
+        same media, later order; cascade layers are not modelled, see fonts.py), so
+        each sheet is listed once per media, at its last place. That place comes first
+        in the reversed order (a sheet, then its imports last to first), which a walk
+        visiting each (sheet, media) once yields: linear, where following every path of
+        a DAG is exponential (issue 22; sheet i importing i+1 and i+2).
+        """
+        out: list[SheetFonts] = []
+        self._sheet_fonts(top, set(), set(), out)
+        out.reverse()
+        return tuple(out)
+
+    def _sheet_fonts(
+        self,
+        sheet: Reference,
+        visiting: set[str],
+        seen: set[tuple[str, str | None]],
+        out: list[SheetFonts],
+    ) -> None:
+        """Add ``sheet`` and what it imports to ``out`` in reversed cascade order (see
+        :meth:`_sheet_list`); ``visiting`` holds the sheets being walked (cycles)."""
+        key = (sheet.path, sheet.media)
+        if key in seen or sheet.path in visiting or len(visiting) >= MAX_IMPORT_DEPTH:
+            return
+        seen.add(key)
         relpath = url_path_to_relpath(sheet.path, self.base_path)
         doc = self.docs.get(relpath) if relpath is not None else None
-        if relpath is None or doc is None or sheet.path in visiting:
-            return []
+        if relpath is None or doc is None:
+            return
+        fonts = self._sheet_font_rules(relpath, doc, sheet)
+        if fonts is not None:
+            out.append(SheetFonts(fonts, sheet.media, doc.display))
         visiting.add(sheet.path)
-        out: list[SheetFonts] = []
-        for ref in doc.scan.references:
+        for ref in reversed(doc.scan.references):
             if ref.local and ref.destination == "style" and ref.kind == "import":
-                out.extend(
-                    self._sheet_fonts(
-                        self._with_media(ref, _join_media(sheet.media, ref.media)), visiting
-                    )
-                )
+                joined = self._with_media(ref, _join_media(sheet.media, ref.media))
+                self._sheet_fonts(joined, visiting, seen, out)
         visiting.discard(sheet.path)
+
+    def _sheet_font_rules(self, relpath: str, doc: Doc, sheet: Reference) -> FontSheet | None:
+        """The font rules and faces of the stylesheet ``doc`` (read once per build)."""
         if doc.fresh:
-            fonts = doc.scan.fonts
-        elif relpath in self._font_sheets:
-            fonts = self._font_sheets[relpath]
-        else:
+            return doc.scan.fonts
+        if relpath not in self._font_sheets:
             # A scan the build state kept, without fonts: read the sheet once more.
             data = self.read(relpath)
             fonts = scan_css(data, sheet.url, filename=doc.display).fonts if data else None
             self._font_sheets[relpath] = fonts
-        if fonts is not None:
-            out.append(SheetFonts(fonts, sheet.media, doc.display))
-        return out
+        return self._font_sheets[relpath]
 
     def _inline_sheet(self, text: str, url: str) -> FontSheet | None:
         key = (text, url)
@@ -373,6 +405,14 @@ class Resolver:
             warning = f"{what} {ref.path} is not in the output (missing file {relpath})"
             return _Entry(relpath, warning, None, (), category, False, image)
         asset, notes = self._make_asset(ref)
+        try:
+            check_link_fields(asset)
+        except LinkFieldError as exc:
+            # No header can announce it, and the manifest would hold what check and
+            # the runtime refuse; a browser ignores a media query or type it cannot
+            # read (Media Queries 4: an unknown query is "not all").
+            warning = f"{ref.path}: {exc}: left out of the manifest; write the attribute in ASCII"
+            return _Entry(relpath, warning, None, (), category, False, image)
         return _Entry(relpath, None, asset, notes, category, ref.kind == "icon", image)
 
     def _make_asset(self, ref: Reference) -> tuple[Asset, tuple[str, ...]]:
@@ -383,7 +423,8 @@ class Resolver:
             type_ = type_ or font_type(ref.path)
             # Fonts are always fetched in CORS mode (CSS Fonts 4, §4.9).
             crossorigin = crossorigin or "anonymous"
-        media = ref.media if destination == "style" else None
+        media = _one_line(ref.media) if destination == "style" else None
+        type_ = _one_line(type_)
         push, hint = True, True
         notes: tuple[str, ...] = ()
         if ref.kind == "srcset":
@@ -448,8 +489,8 @@ class Resolver:
             module=ref.module and destination == "script",
             push=push,
             hint=hint,
-            imagesrcset=ref.imagesrcset,
-            imagesizes=ref.imagesizes,
+            imagesrcset=_one_line(ref.imagesrcset),
+            imagesizes=_one_line(ref.imagesizes),
             fetchpriority="low" if ref.kind == "fetch" and hint else ref.fetchpriority,
         )
         return asset, notes
@@ -712,6 +753,24 @@ def _blocks_render(ref: Reference) -> bool:
     if ref.destination == "script":
         return ref.module or (ref.kind in ("script", "preload") and not _waits_for_nothing(ref))
     return ref.destination == "font"
+
+
+def _one_line(value: str | None) -> str | None:
+    """``value`` with each run of ASCII whitespace as one space: the same media query,
+    type, srcset or sizes (each reads whitespace as a separator), on one line, as a
+    header field and the manifest need it (an attribute written over two lines
+    made a manifest the loader refused)."""
+    return None if value is None else _WHITESPACE.sub(" ", value)
+
+
+def _last_of_each(sheets: Iterable[SheetFonts]) -> list[SheetFonts]:
+    """``sheets`` with each (sheet, media) at its last place only: two of a page's
+    stylesheets importing the same sheet list it twice, and the later place decides
+    every cascade (see :meth:`Resolver._sheet_list`)."""
+    last: dict[tuple[int, str | None, str], SheetFonts] = {}
+    for sheet in reversed(list(sheets)):
+        last.setdefault((id(sheet.fonts), sheet.media, sheet.display), sheet)
+    return list(reversed(last.values()))
 
 
 def _join_media(outer: str | None, inner: str | None) -> str | None:

@@ -24,29 +24,39 @@ import contextlib
 import hashlib
 import itertools
 import json
-import os
 import re
 import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from ..config import SiteConfig
-from ..errors import Diagnostic, PushgenError
-from ..fsutil import atomic_write
+from ..errors import Diagnostic
 from ..model import Asset, Reference, ScanResult
 from .graph import Doc, Found
+from .state_files import (
+    FORGED,
+    BadState,
+    StateDamage,
+    decode,
+    is_part_file,
+    part_file,
+    read_header,
+    read_part,
+    require,
+    write_state,
+)
 
 __all__ = [
     "ALL",
     "AssetTable",
     "BuildState",
     "PageState",
+    "StateDamage",
     "StaticFile",
     "TemplateFile",
-    "UnusableState",
     "config_key",
     "load_state",
     "save_state",
@@ -154,25 +164,6 @@ class AssetTable:
         return number
 
 
-class UnusableState(PushgenError):
-    """The previous build's state failed its checks where the build first used it.
-
-    Parts of the state are decoded and checked only when a rebuild needs them (the
-    saved scans of pages resolved again); one that fails then is no state, as at
-    load: the build starts again as a full build (see pipeline.build_site).
-    """
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(f"{path}: {self.WHAT}; building everything")
-        self.path = path
-
-    WHAT = "the previous build's state does not validate (damaged or edited)"
-
-    def warning(self, then: str) -> Diagnostic:
-        """The build's warning that it met this state, and ``then`` what it did about it."""
-        return Diagnostic(os.fsdecode(self.path), 0, 0, f"{self.WHAT}; {then}")
-
-
 class _ScanShard:
     """The saved scans of one shard of pages, read, decoded and checked on first
     use: a rebuild reads the scans only of the pages it resolves again, and the
@@ -183,20 +174,30 @@ class _ScanShard:
     def __init__(self, folder: Path, file: str) -> None:
         self._folder = folder
         self.file = file  # its part file (see save_state), named by its hash
-        self._scans: dict[str, CompactScan] | None = None
+        self._scans: dict[str, CompactScan] | StateDamage | None = None
 
-    def get(self, source: str) -> CompactScan:
-        if self._scans is None:
+    def get(self, source: str) -> CompactScan | StateDamage:
+        """The saved scan of ``source``, or the damage that keeps it from being used."""
+        scans = self._scans
+        if scans is None:
             try:
-                blob = (self._folder / self.file).read_bytes()
-                _require(_part_file(self.file.partition(".")[0], blob) == self.file)
-                self._scans = _scan_shard(json.loads(blob))
-            except (OSError, _Invalid, ValueError, TypeError, RecursionError):
-                raise UnusableState(self._folder) from None
-        try:
-            return self._scans[source]
-        except KeyError:
-            raise UnusableState(self._folder) from None
+                blob = read_part(self._folder, self.file)
+                require(
+                    part_file(self.file.partition(".")[0], blob) == self.file,
+                    "its bytes do not match the hash in its name",
+                )
+                scans = _scan_shard(decode(blob))
+            except BadState as exc:
+                scans = exc.damage(self._folder, self.file)
+            except (ValueError, TypeError):
+                scans = StateDamage(self._folder, self.file, FORGED)
+            self._scans = scans
+        if isinstance(scans, StateDamage):
+            return scans
+        scan = scans.get(source)
+        if scan is None:
+            return StateDamage(self._folder, self.file, f"holds no scan of {source}")
+        return scan
 
 
 class _SavedScan(NamedTuple):
@@ -234,10 +235,9 @@ class PageState:
             tuple(_diagnostic_tuple(d) for d in diagnostics),
         )
 
-    @property
-    def scan(self) -> CompactScan:
-        """The page's compact scan; raises :class:`UnusableState` when the saved
-        one fails its checks."""
+    def saved_scan(self) -> CompactScan | StateDamage:
+        """The page's compact scan, or the damage of the state that saved it (a
+        saved scan is checked where it is first used)."""
         scan = self._scan
         if type(scan) is _SavedScan:
             return scan.shard.get(scan.source)
@@ -250,9 +250,6 @@ class PageState:
 
     def diagnostic_list(self) -> list[Diagnostic]:
         return [_diagnostic(d) for d in self.diagnostics]
-
-    def scan_result(self, known: dict[tuple[Any, ...], Reference] | None = None) -> ScanResult:
-        return scan_from_tuple(self.scan, known)
 
 
 @dataclass(slots=True)
@@ -323,6 +320,7 @@ def config_key(config: SiteConfig) -> str:
         config.fonts,
         repr(config.context),
         config.plain,
+        config.html_limits,
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 
@@ -340,14 +338,11 @@ def state_path(config: SiteConfig) -> Path:
 # the file it was, never read unless used. JSON, not pickle: a pickle runs code
 # when loaded, and whoever can write the output's parent folder could have run
 # theirs in the next build (issue 11, item 6). Everything read is checked for
-# shape and type as it is decoded; a state that fails is no state (a full build,
-# with the same result). The scans are read (and checked, their hash too) only for
-# the pages a rebuild resolves again; one that fails then is UnusableState.
+# shape and type as it is decoded (and read only as state_files.py allows); a
+# state that fails is a StateDamage: a warning, and a full build with the same
+# result. The scans are read (and checked, their hash too) only for the pages a
+# rebuild resolves again; one that fails then starts the build over as a full one.
 _PAGE_SHARDS = 64
-
-
-class _Invalid(Exception):
-    """A state that does not decode to what a build writes (private: load_state's signal)."""
 
 
 def _page_shards(pages: dict[str, PageState]) -> list[dict[str, PageState]]:
@@ -390,15 +385,10 @@ assert {len(s) for s in _REFERENCE} == {len(Reference.__slots__)}
 assert {len(s) for s in _ASSET} == {len(Asset.__slots__)}
 
 
-def _require(condition: bool) -> None:
-    if not condition:
-        raise _Invalid
-
-
 def _fields(data: object, signatures: frozenset[tuple[type, ...]]) -> tuple[Any, ...]:
     """``data`` as a tuple, when it is a list of values of one of ``signatures``."""
     if type(data) is not list or tuple(map(type, data)) not in signatures:
-        raise _Invalid
+        raise BadState
     return tuple(data)
 
 
@@ -411,19 +401,25 @@ def _relative(paths: Iterable[object]) -> None:
     its staging folder). One regex over all of them: a state names thousands."""
     values = list(paths)
     strings = [p for p in values if isinstance(p, str)]
-    _require(len(strings) == len(values))
-    _require(not strings or _UNSAFE_PATH.search("\n".join(strings)) is None)
+    require(len(strings) == len(values))
+    require(not strings or _UNSAFE_PATH.search("\n".join(strings)) is None)
 
 
 def _dict(data: object) -> dict[str, Any]:
     if not isinstance(data, dict):
-        raise _Invalid
+        raise BadState
+    return data
+
+
+def _str(data: object) -> str:
+    if not isinstance(data, str):
+        raise BadState
     return data
 
 
 def _list(data: object) -> list[Any]:
     if not isinstance(data, list):
-        raise _Invalid
+        raise BadState
     return data
 
 
@@ -438,7 +434,7 @@ def _diagnostics(data: object) -> tuple[_CompactDiagnostic, ...]:
     if data == []:
         return ()
     out = tuple(_fields(d, _DIAGNOSTIC) for d in _list(data))
-    _require(all(d[4] in ("error", "warning") for d in out))
+    require(all(d[4] in ("error", "warning") for d in out))
     return out
 
 
@@ -446,13 +442,13 @@ def _scan(data: object) -> CompactScan:
     """A compact scan (see scan_tuple) as read, lists for tuples, checked in one
     pass: references are made from it only for the pages resolved again."""
     refs, diagnostics, encoding = _list(data)
-    _require(type(encoding) in _OPT_STR)
-    _require({tuple(map(type, r)) for r in _list(refs)} <= _REFERENCE)
+    require(type(encoding) in _OPT_STR)
+    require({tuple(map(type, r)) for r in _list(refs)} <= _REFERENCE)
     return [refs, _diagnostics(diagnostics), encoding]
 
 
 def _only(values: Iterable[object], kind: type) -> None:
-    _require(set(map(type, values)) <= {kind})
+    require(set(map(type, values)) <= {kind})
 
 
 _PAGE = frozenset({(list, list, list)})
@@ -465,10 +461,10 @@ def _pages(data: object, assets: int) -> dict[str, PageState]:
     steps a page)."""
     pages = _dict(data)
     entries = list(pages.values())
-    _require({tuple(map(type, e)) for e in entries} <= _PAGE)
+    require({tuple(map(type, e)) for e in entries} <= _PAGE)
     found = list(chain.from_iterable([e[0] for e in entries]))
     _only(found, int)
-    _require(not found or (min(found) >= 0 and max(found) < assets))
+    require(not found or (min(found) >= 0 and max(found) < assets))
     # touched (e[1]): only ever intersected with sets of paths; a stray value matches nothing.
     return {
         source: PageState(_NO_SCAN, tuple(e[0]), frozenset(e[1]), _diagnostics(e[2]))
@@ -484,9 +480,9 @@ def _scan_shard(data: object) -> dict[str, CompactScan]:
     """One shard of saved scans, checked as _pages checks pages."""
     scans = _dict(data)
     values = list(scans.values())
-    _require({tuple(map(type, scan)) for scan in values} <= _SCAN)
+    require({tuple(map(type, scan)) for scan in values} <= _SCAN)
     refs = chain.from_iterable([scan[0] for scan in values])
-    _require({tuple(map(type, r)) for r in refs} <= _REFERENCE)
+    require({tuple(map(type, r)) for r in refs} <= _REFERENCE)
     return {
         source: [scan[0], _diagnostics(scan[1]), scan[2]]
         for source, scan in zip(scans, values, strict=True)
@@ -497,15 +493,19 @@ def _doc(data: object) -> tuple[CompactScan, str, str] | None:
     if data is None:
         return None
     scan, display, kind = _list(data)
-    _require(type(display) is str and kind in ("css", "js"))
+    require(type(display) is str and kind in ("css", "js"))
     return _scan(scan), display, kind
+
+
+def _docs(data: object) -> dict[str, tuple[CompactScan, str, str] | None]:
+    return {relpath: _doc(doc) for relpath, doc in _dict(data).items()}
 
 
 def _templates(data: object) -> dict[str, TemplateFile]:
     """Checked a field at a time across all templates, as _pages does."""
     templates = _dict(data)
     values = list(templates.values())
-    _require({tuple(map(type, value)) for value in values} <= _TEMPLATE)
+    require({tuple(map(type, value)) for value in values} <= _TEMPLATE)
     _only(chain.from_iterable([value[4] for value in values]), str)
     return {
         name: TemplateFile(path, size, mtime_ns, digest, frozenset(names))
@@ -516,19 +516,19 @@ def _templates(data: object) -> dict[str, TemplateFile]:
 def _static(data: object) -> dict[str, StaticFile]:
     files = _dict(data)
     _relative(files)
-    _require({tuple(map(type, value)) for value in files.values()} <= _STATIC)
+    require({tuple(map(type, value)) for value in files.values()} <= _STATIC)
     return {rel: StaticFile(*value) for rel, value in files.items()}
 
 
 def _assets(data: object) -> AssetTable:
     rows = [_fields(fields, _ASSET) for fields in _list(data)]
-    _require(len(set(rows)) == len(rows))  # every entry once
+    require(len(set(rows)) == len(rows))  # every entry once
     return AssetTable([Asset(*row) for row in rows])
 
 
 def _page_file_stats(data: object) -> dict[str, tuple[int, int]]:
     files = _dict(data)
-    _require({tuple(map(type, value)) for value in files.values()} <= _STATIC)
+    require({tuple(map(type, value)) for value in files.values()} <= _STATIC)
     return {path: (size, mtime_ns) for path, (size, mtime_ns) in files.items()}
 
 
@@ -547,93 +547,133 @@ def _parts_folder(config: SiteConfig) -> Path:
     return path.with_name(f"{path.name}.d")
 
 
-# A part's file: its name, a dot, 24 hex digits of the BLAKE2b of its bytes.
-_PART_FILE = re.compile(
-    r"(?:templates|static|assets|outputs|docs|page_files|(?:pages|scans)-[0-9]+)\.[0-9a-f]{24}"
+# Every part a header names.
+_PART_NAMES = frozenset(
+    {"templates", "static", "assets", "outputs", "docs", "page_files"}
+    | {f"{kind}-{i}" for kind in ("pages", "scans") for i in range(_PAGE_SHARDS)}
 )
 
 
-def _part_file(name: str, blob: bytes) -> str:
-    return f"{name}.{hashlib.blake2b(blob, digest_size=12).hexdigest()}"
+@dataclass(frozen=True, slots=True)
+class _Header:
+    """The state's header, checked: what the build remembers beside the pages, and
+    the file of every part."""
+
+    key: str
+    spare: str
+    routes_sum: str
+    output_folders: dict[str, int]
+    spare_folders: dict[str, int]
+    files: dict[str, str]
 
 
-def _read_header(config: SiteConfig) -> tuple[dict[str, Any], dict[str, str]]:
-    """The header of the state and the file of every part (names checked: they
-    become paths)."""
-    with open(state_path(config), "rb") as fh:
-        header = _dict(json.loads(fh.read()))
-    _require(header.get("format") == _FORMAT)
-    files = _dict(header.get("parts"))
-    _require(all(type(f) is str and _PART_FILE.fullmatch(f) for f in files.values()))
-    _require(all(f.partition(".")[0] == name for name, f in files.items()))
-    return header, files
+def _read_header(config: SiteConfig) -> _Header | None:
+    """The header of the state; None when there is none, or it is another pushgen
+    version's (not damaged, only not this version's to read)."""
+    path = state_path(config)
+    blob = read_header(path)
+    if blob is None:
+        return None
+    try:
+        header = _dict(decode(blob))
+        version = header.get("format")
+        if type(version) is int and version != _FORMAT:
+            return None
+        require(version == _FORMAT)
+        files = _dict(header.get("parts"))
+        # The parts' files become paths: names of the form save_state gives, each its part's.
+        require(files.keys() == _PART_NAMES, "does not name every part of the state")
+        require(all(is_part_file(f) and f.partition(".")[0] == k for k, f in files.items()))
+        spare = _str(header.get("spare"))
+        require(_SPARE.fullmatch(spare) is not None)  # a part of a path the build renames
+        return _Header(
+            _str(header.get("key")),
+            spare,
+            _str(header.get("routes_sum")),
+            _folder_times(header.get("output_folders")),
+            _folder_times(header.get("spare_folders")),
+            files,
+        )
+    except BadState as exc:
+        raise BadState(exc.why, path.name) from None
 
 
-def _read_part(config: SiteConfig, files: dict[str, str], name: str) -> object:
-    return json.loads((_parts_folder(config) / files[name]).read_bytes())
+_T = TypeVar("_T")
 
 
-def load_state(config: SiteConfig) -> BuildState | None:
-    """The state of the last build of this site, or None when there is none to trust.
+def _part(folder: Path, file: str, check: Callable[[Any], _T]) -> _T:
+    """The part in ``file``, read and checked by ``check``."""
+    try:
+        return check(decode(read_part(folder, file)))
+    except BadState as exc:
+        raise BadState(exc.why, exc.file or file) from None
+    except (ValueError, KeyError, TypeError):  # a list of the wrong length to unpack, say
+        raise BadState(FORGED, file) from None
+
+
+def load_state(config: SiteConfig) -> BuildState | StateDamage | None:
+    """The state of the last build of this site; None when there is none (or it is
+    another version's, or another configuration's), its damage when it cannot be used.
 
     The pages' scans are read and checked when first used (see _ScanShard), the
     rest here.
     """
     folder = _parts_folder(config)
+    key = config_key(config)
     try:
-        header, files = _read_header(config)
-        if header.get("key") != config_key(config):
+        header = _read_header(config)
+        if header is None or header.key != key:
             return None
+        return _load_parts(folder, header)
+    except BadState as exc:
+        return exc.damage(folder, state_path(config).name)
 
-        def part(name: str) -> object:
-            return _read_part(config, files, name)
 
-        assets = _assets(part("assets"))
-        count = len(assets.assets)
-        shards = [_pages(part(f"pages-{i}"), count) for i in range(_PAGE_SHARDS)]
-        scan_shards = []
-        for i, shard in enumerate(shards):
-            scan_shard = _ScanShard(folder, files[f"scans-{i}"])
-            for source, page in shard.items():
-                page._scan = _SavedScan(scan_shard, source)
-            scan_shards.append(scan_shard)
-        spare, routes_sum = header.get("spare"), header.get("routes_sum")
-        if not isinstance(spare, str) or not isinstance(routes_sum, str):
-            raise _Invalid
-        _require(_SPARE.fullmatch(spare) is not None)  # a part of a path the build renames
-        state = BuildState(
-            key=config_key(config),
-            spare=spare,
-            docs={rel: _doc(doc) for rel, doc in _dict(part("docs")).items()},
-            routes_sum=routes_sum,
-            output_folders=_folder_times(header.get("output_folders")),
-            spare_folders=_folder_times(header.get("spare_folders")),
-            templates=_templates(part("templates")),
-            static=_static(part("static")),
-            assets=assets,
-            outputs=_outputs(part("outputs")),
-            page_files=_page_file_stats(part("page_files")),
-            _files=files,
-            _shards=shards,
-            _scan_shards=scan_shards,
-        )
-    except (OSError, _Invalid, ValueError, KeyError, TypeError, RecursionError):
-        # Missing, from another version, damaged or forged: a full build. (ValueError:
-        # JSON that does not parse, or a list of the wrong length to unpack.)
-        return None
+def _load_parts(folder: Path, header: _Header) -> BuildState:
+    files = header.files
+    assets = _part(folder, files["assets"], _assets)
+    count = len(assets.assets)
+    shards = [
+        _part(folder, files[f"pages-{i}"], lambda data: _pages(data, count))
+        for i in range(_PAGE_SHARDS)
+    ]
+    scan_shards = []
+    for i, shard in enumerate(shards):
+        scan_shard = _ScanShard(folder, files[f"scans-{i}"])
+        for source, page in shard.items():
+            page._scan = _SavedScan(scan_shard, source)
+        scan_shards.append(scan_shard)
+    state = BuildState(
+        key=header.key,
+        spare=header.spare,
+        docs=_part(folder, files["docs"], _docs),
+        routes_sum=header.routes_sum,
+        output_folders=header.output_folders,
+        spare_folders=header.spare_folders,
+        templates=_part(folder, files["templates"], _templates),
+        static=_part(folder, files["static"], _static),
+        assets=assets,
+        outputs=_part(folder, files["outputs"], _outputs),
+        page_files=_part(folder, files["page_files"], _page_file_stats),
+        _files=files,
+        _shards=shards,
+        _scan_shards=scan_shards,
+        _asset_count=count,
+    )
     for shard in shards:
         state.pages.update(shard)
-    state._asset_count = count
     return state
 
 
 def written_files(config: SiteConfig) -> frozenset[str]:
     """The files the last build wrote into the output, whatever else changed since
-    (empty when no state tells)."""
+    (empty when no state tells, or it is damaged)."""
     try:
-        _, files = _read_header(config)
-        return _outputs(_read_part(config, files, "outputs"))
-    except (OSError, _Invalid, ValueError, KeyError, TypeError, RecursionError):
+        header = _read_header(config)
+        if header is None:
+            return frozenset()
+        return _part(_parts_folder(config), header.files["outputs"], _outputs)
+    except BadState:
         return frozenset()
 
 
@@ -641,21 +681,23 @@ def _page_json(page: PageState) -> list[object]:
     return [page.found, sorted(page.touched), page.diagnostics]
 
 
-def save_state(config: SiteConfig, state: BuildState, previous: BuildState | None = None) -> None:
+def save_state(
+    config: SiteConfig, state: BuildState, previous: BuildState | None = None
+) -> StateDamage | None:
     """Write the state; a failure only costs the next build its head start.
 
     ``previous`` is the state the build started from: parts equal to its own keep
-    their files. New parts are written first, then the header in one atomic step,
-    then the files no header names are removed. Raises :class:`UnusableState`
-    when a saved scan this state still holds fails its checks (nothing is written
-    then).
+    their files. New parts are written first, then the header (see
+    state_files.write_state). Returns the damage of ``previous`` when a saved scan
+    this state still holds fails its checks: nothing is written then, and the
+    previous header is removed (the next build is a full one).
     """
     old = previous
     files: dict[str, str] = {}
     new: dict[str, bytes] = {}  # file -> bytes, for the parts written anew
 
     def put(name: str, blob: bytes) -> None:
-        file = files[name] = _part_file(name, blob)
+        file = files[name] = part_file(name, blob)
         new[file] = blob
 
     def part(name: str, unchanged: bool, value: Callable[[], object]) -> None:
@@ -685,13 +727,48 @@ def save_state(config: SiteConfig, state: BuildState, previous: BuildState | Non
         old is not None and state.page_files == old.page_files,
         lambda: state.page_files,
     )
-    old_shards = old._shards if old is not None else []
-    old_scans = old._scan_shards if old is not None else []
+    damage = _page_parts(state, old, files, put)
+    if damage is not None:
+        with contextlib.suppress(OSError):
+            state_path(config).unlink()
+        return damage
+    header = {
+        "format": _FORMAT,
+        "key": state.key,
+        "spare": state.spare,
+        "routes_sum": state.routes_sum,
+        "output_folders": state.output_folders,
+        "spare_folders": state.spare_folders,
+        "parts": files,
+    }
+    with contextlib.suppress(OSError):
+        write_state(
+            _parts_folder(config), state_path(config), _encode(header), new, set(files.values())
+        )
+    return None
+
+
+def _page_parts(
+    state: BuildState,
+    old: BuildState | None,
+    files: dict[str, str],
+    put: Callable[[str, bytes], None],
+) -> StateDamage | None:
+    """The pages' shards and their scans' shards: each that changed is ``put``, the
+    file of each that did not is kept in ``files``. Returns the damage of a saved
+    scan that a shard written anew holds and that fails its checks."""
+    if old is None:
+        old_shards: list[dict[str, PageState]] = []
+        old_scans: list[_ScanShard] = []
+    else:
+        old_shards, old_scans = old._shards, old._scan_shards
     for i, shard in enumerate(_page_shards(state.pages)):
         was = old_shards[i] if i < len(old_shards) else {}
         same_pages = old is not None and shard.keys() == was.keys()
-        unchanged = same_pages and all(page is was[source] for source, page in shard.items())
-        part(f"pages-{i}", unchanged, lambda: {k: _page_json(p) for k, p in shard.items()})  # noqa: B023
+        if old is not None and same_pages and all(p is was[k] for k, p in shard.items()):
+            files[f"pages-{i}"] = old._files[f"pages-{i}"]
+        else:
+            put(f"pages-{i}", _encode({k: _page_json(p) for k, p in shard.items()}))
         # A page resolved again keeps its saved scan: the scans' shard is unchanged
         # when every page in it still points into it.
         scans_were = old_scans[i] if i < len(old_scans) else None
@@ -704,45 +781,10 @@ def save_state(config: SiteConfig, state: BuildState, previous: BuildState | Non
             )
         ):
             files[f"scans-{i}"] = scans_were.file
-        else:
-            put(f"scans-{i}", _encode({k: p.scan for k, p in shard.items()}))
-    header = {
-        "format": _FORMAT,
-        "key": state.key,
-        "spare": state.spare,
-        "routes_sum": state.routes_sum,
-        "output_folders": state.output_folders,
-        "spare_folders": state.spare_folders,
-        "parts": files,
-    }
-    folder = _parts_folder(config)
-    with contextlib.suppress(OSError):
-        folder.mkdir(exist_ok=True)
-        for file, blob in new.items():
-            _write_part(folder / file, blob)
-        # The header last, durably: a crash before leaves the old state whole.
-        atomic_write(state_path(config), _encode(header))
-        _remove_parts(folder, set(files.values()))
-
-
-def _write_part(path: Path, blob: bytes) -> None:
-    """Write a part's file, replacing one of that name (which should hold the same
-    bytes, but may have been damaged). No fsync: a part lost to a crash makes the
-    state fail its checks (a full build), and the header naming it comes after."""
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(blob)
-    os.replace(tmp, path)
-
-
-# What save_state leaves in the parts' folder: part files, and the temporary
-# files of a save that was killed.
-_PART_OR_TEMP = re.compile(rf"(?:{_PART_FILE.pattern})(?:\.[0-9]+\.tmp)?")
-
-
-def _remove_parts(folder: Path, keep: set[str]) -> None:
-    """Remove the part files no header names any more (only files of the names
-    save_state gives: anything else in the folder is not pushgen's to remove)."""
-    for entry in os.scandir(folder):
-        if entry.name not in keep and _PART_OR_TEMP.fullmatch(entry.name) and entry.is_file():
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(entry.path)
+            continue
+        scans = {source: page.saved_scan() for source, page in shard.items()}
+        damage = next((s for s in scans.values() if isinstance(s, StateDamage)), None)
+        if damage is not None:
+            return damage
+        put(f"scans-{i}", _encode(scans))
+    return None

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..config import CONFIG_NAME, SiteConfig
-from ..errors import BuildError, Diagnostic, ManifestError, summary_line
+from ..errors import BuildError, Diagnostic, ManifestError
 from ..fsutil import (
     OUTPUT_MARKER,
     OutputWriteError,
@@ -43,7 +43,7 @@ from ..manifest.yamlsafe import paused_gc
 from ..model import Asset, Reference, ScanResult
 from ..precompress import Precompressed
 from ..progress import NO_PROGRESS, Progress, phase
-from ..runtime.encodings import CODINGS, COMPRESSIBLE
+from ..runtime.encodings import COMPRESSIBLE
 from ..runtime.headers import link_budget_problems
 from ..urls import document_url
 from .dependencies import pages_to_render, scan_templates
@@ -54,8 +54,8 @@ from .incremental import (
     BuildState,
     CompactScan,
     PageState,
+    StateDamage,
     TemplateFile,
-    UnusableState,
     config_key,
     load_state,
     save_state,
@@ -64,8 +64,10 @@ from .incremental import (
     written_files,
 )
 from .render import Page, Renderer, RenderError, discover_pages
+from .result import PHASES, BuildResult, PageResult
 from .reuse import SavedRoutes, previous_routes, reuse_docs
 from .staging import (
+    SIBLING_SUFFIXES,
     build_lock,
     check_manifest_outside,
     check_no_strays,
@@ -90,77 +92,10 @@ from .static import (
     static_sources,
     update_static,
 )
+from .template_lines import PageCounts
 from .workers import PageOutcome, render_pages
 
 __all__ = ["PHASES", "BuildResult", "PageResult", "build_site"]
-
-# The phases BuildResult.phases times: what bench/profile_build.py breaks a build into.
-PHASES = (
-    "read",  # the manifest on disk, finding the pages, the output checks
-    "state",  # loading the previous build's state, scanning the templates
-    "staging",  # clearing what killed builds left, the staging folder
-    "choose",  # the pages to render (incremental: what changed)
-    "render",  # render, write and scan the pages (in workers or here)
-    "static",  # copying the static files (beside "render", so inside its time)
-    "resolve",  # stylesheets, modules and every page's assets
-    "manifest",  # hand rules checked, the new routes put into the manifest text
-    "precompress",  # brotli and gzip siblings of the static text files
-    "swap",  # the manifest staged, the output swapped in, the spare updated
-    "save",  # the schema and the state for the next build
-)
-
-
-@dataclass(frozen=True, slots=True)
-class PageResult:
-    """One page after the build: where it is served and the assets it needs, in order."""
-
-    page: Page
-    assets: tuple[Asset, ...]
-
-
-@dataclass(slots=True)
-class BuildResult:
-    """What a build produced and found."""
-
-    config: SiteConfig
-    manifest: Manifest
-    pages: list[PageResult]
-    diagnostics: list[Diagnostic]
-    seconds: float
-    static_files: int = 0
-    written: bool = False
-    manifest_text: str = ""
-    # Pages rendered by this build (fewer than all when it was incremental).
-    rendered: int = 0
-    # Wall-clock seconds of the build's phases, in order (see PHASES); the static
-    # files are copied during "render" (beside it), so "static" overlaps it.
-    phases: dict[str, float] = field(default_factory=dict)
-    unchanged: bool = False  # a rebuild that rendered, copied and changed nothing
-
-    @property
-    def warnings(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.severity == "warning"]
-
-    @property
-    def error_diagnostics(self) -> list[Diagnostic]:
-        """Errors in the input the build went past (a page lxml gave up on, say)."""
-        return [d for d in self.diagnostics if d.severity == "error"]
-
-    @property
-    def asset_count(self) -> int:
-        return len({a.path for assets in self.manifest.routes.values() for a in assets})
-
-    def summary(self) -> str:
-        """The one-line summary every build ends with."""
-        return summary_line(
-            pages=len(self.pages),
-            assets=self.asset_count,
-            routes=len(self.manifest.routes),
-            warnings=len(self.warnings),
-            errors=len(self.error_diagnostics),
-            seconds=self.seconds,
-        )
-
 
 # --- the build ----------------------------------------------------------------
 
@@ -197,21 +132,20 @@ def build_site(
     )
     try:
         with paused_gc():
-            try:
-                return build(full=full)
-            except UnusableState as unusable:
+            result = build(full=full)
+            if isinstance(result, StateDamage):
                 # A saved scan failed its checks where it was first used (the
                 # state is checked part by part, see incremental.py): no state,
-                # as when it fails at load. Nothing was swapped in yet. Said, not
-                # hidden: a state that fails after its load was damaged or edited.
-                result = build(full=True)
-                result.diagnostics.insert(0, unusable.warning("this build built everything"))
-                return result
+                # as when it fails at load. Nothing was swapped in yet. The
+                # build starts over as a full one, which reads no state.
+                result = build(full=True, damage=result)
+            assert isinstance(result, BuildResult)
+            return result
     except OSError as exc:
         # A full disk, a read-only folder: one line saying so. Everything up to
         # the swap happens beside the output, so nothing was replaced yet (what
         # can fail after it is caught where it happens).
-        where = exc.filename if exc.filename is not None else config.output
+        where = exc.filename if isinstance(exc.filename, str | bytes) else config.output
         raise OutputWriteError(os.fsdecode(where), exc, replaced=False) from exc
 
 
@@ -233,6 +167,10 @@ class _Run:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # The previous build's state, None when it cannot be used (or with --full).
     previous: BuildState | None = None
+    # What kept the previous state from being used, when it was damaged: said once.
+    damage: StateDamage | None = None
+    # The files the previous build wrote into the output, as far as its state tells.
+    written_before: frozenset[str] = frozenset()
     templates: dict[str, TemplateFile] = field(default_factory=dict)
     previous_routes: SavedRoutes | None = None
     # The staging folder: None when nothing is written, and once it became the output.
@@ -245,6 +183,7 @@ class _Run:
     # The static files' .br/.gz siblings, written beside the rendering (see stage_static).
     packed: Precompressed | None = None
     phases: dict[str, float] = field(default_factory=dict)  # see BuildResult.phases
+    page_counts: PageCounts = field(default_factory=PageCounts)  # a layout's warnings' pages
 
     @contextlib.contextmanager
     def phase(self, name: str, total: int | None = None) -> Iterator[None]:
@@ -278,8 +217,12 @@ def _build(
     full: bool,
     jobs: int | None,
     progress: Progress,
-) -> BuildResult:
-    run = _Run(config, strict, write, force, full, jobs, progress)
+    damage: StateDamage | None = None,
+) -> BuildResult | StateDamage:
+    """One build; the damage of the previous state when a saved scan of it failed its
+    checks where this build first used it (``damage``: the build that found it)."""
+    run = _Run(config, strict, write, force, full or damage is not None, jobs, progress)
+    run.damage = damage
     with run.phase("read"):
         _read_inputs(run)
     with build_lock(config.output) if write else contextlib.nullcontext():
@@ -306,6 +249,8 @@ def _build(
             # time spent waiting for them counts as "render", not "resolve".
             with run.phase("resolve", len(run.pages)), contextlib.closing(batches):
                 resolved = _resolve(run, batches)
+            if isinstance(resolved, StateDamage):
+                return resolved
             with run.phase("manifest"):
                 result = _make_result(run, resolved)
             if run.staging is not None:
@@ -313,6 +258,9 @@ def _build(
         finally:
             if run.staging is not None:
                 shutil.rmtree(run.staging, ignore_errors=True)
+    if run.damage is not None:
+        # Said, not hidden (and after --strict judged the site: this is no fault of it).
+        result.diagnostics.insert(0, run.damage.warning("this build built everything"))
     result.seconds = time.perf_counter() - run.started
     result.phases = run.phases
     return result
@@ -338,9 +286,14 @@ def _read_inputs(run: _Run) -> None:
 def _load_previous(run: _Run) -> None:
     """Load the previous build's state when it can be used; scan the templates (under the lock)."""
     config, write = run.config, run.write
-    previous = load_state(config) if write and not run.full and config.output.is_dir() else None
+    loaded = load_state(config) if write and not run.full and config.output.is_dir() else None
+    if isinstance(loaded, StateDamage):
+        run.damage, loaded = loaded, None
+    previous = loaded
+    if write:
+        run.written_before = previous.outputs if previous else written_files(config)
     if write and config.output.is_dir():
-        _check_output_files(config, previous, run.pages)
+        _check_output_files(run, previous)
         # An adopted output (empty, or from a version before the marker) is
         # marked now: when replaced, it becomes a spare this build can claim.
         mark(config.output, config)
@@ -359,8 +312,7 @@ def _make_staging(run: _Run) -> None:
     """Clear what killed builds left, then make the staging folder (from the spare when there is one)."""
     config, previous, pages = run.config, run.previous, run.pages
     keep = spare_path(config.output, previous.spare) if previous and previous.spare else None
-    written = {p.output for p in pages}
-    written |= previous.outputs if previous else written_files(config)
+    written = {p.output for p in pages} | run.written_before
     # The static files of the last build, or (without its state) this one's.
     written |= previous.static.keys() if previous else static_sources(config).stats.keys()
     run.diagnostics.extend(clear_stale(config.output, keep, written))
@@ -433,6 +385,7 @@ class _Scans:
         self._pending = {p.source for p in run.render}
         self._scans: dict[str, ScanResult | CompactScan] = {}
         self.errors: list[Diagnostic] = []
+        self._pages_of = PageCounts()  # a layout's error stops every page that uses it
         self.waited = 0.0  # seconds spent waiting for the rendering
         self.taken = 0  # pages taken (resolved), for progress
         self._next()  # the first batch comes once the static files are copied
@@ -448,6 +401,7 @@ class _Scans:
             self._pending.discard(source)
             if error is not None:
                 self.errors.append(error)
+                self._pages_of.note(self._render[index].display, (error,))
             elif scan is not None:
                 self._scans[source] = scan
         if not self._pending and not self.errors:
@@ -468,11 +422,14 @@ class _Scans:
         while self._next():
             pass
         if self.errors:
-            raise BuildError(self.errors)
+            raise BuildError(self._pages_of.merge(self.errors))
 
 
-def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved:
-    """Follow every page's references (again only where something changed) into its assets."""
+def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved | StateDamage:
+    """Follow every page's references (again only where something changed) into its assets.
+
+    Returns the damage of the previous state when a saved scan it needs fails its checks.
+    """
     config, previous, pages = run.config, run.previous, run.pages
     scans = _Scans(run, batches)
     assert run.static is not None  # _copy_static_files ran before the first batch
@@ -510,7 +467,8 @@ def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved:
     routes: dict[str, tuple[Asset, ...]] = {}
     unchanged: set[str] = set()
     saved_refs: dict[tuple[object, ...], Reference] = {}  # of the saved scans
-    renderers: list[Renderer] = []  # for --check, which keeps no pages: made on first use
+    # Places warnings (template_lines.py) and, for --check, which keeps no pages, renders.
+    renderers: list[Renderer] = [Renderer(config, pages)]
     for page in pages:
         scan = scans.take(page.source)
         if scans.errors:
@@ -519,13 +477,16 @@ def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved:
         if scan is None and old is not None and not (old.touched & changed_files):
             page_state = old
             unchanged.add(page.route)
-            run.diagnostics.extend(old.diagnostic_list())
+            run.diagnostics.extend(run.page_counts.note(page.display, old.diagnostic_list()))
         else:
             compact = None
             if scan is None:
                 # A page not rendered again is resolved again from its saved scan.
                 assert old is not None  # only pages of the previous state go unrendered
-                compact, scan = old.scan, old.scan_result(saved_refs)
+                saved = old.saved_scan()
+                if isinstance(saved, StateDamage):
+                    return saved
+                compact, scan = saved, scan_from_tuple(saved, saved_refs)
             elif not isinstance(scan, ScanResult):
                 # A worker's scan comes as plain tuples (see workers.py).
                 compact, scan = scan, scan_from_tuple(scan, saved_refs)
@@ -536,7 +497,9 @@ def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved:
                 url=document_url(page.route),
             )
             found = apply_budget(page_assets.found, config.policy, size_of)
-            page_diagnostics = (*scan.diagnostics, *page_assets.diagnostics)
+            # At the template lines that wrote them (pushgen/build/template_lines.py).
+            placed = renderers[0].place(page, page_assets.diagnostics)
+            page_diagnostics = run.page_counts.note(page.display, (*scan.diagnostics, *placed))
             run.diagnostics.extend(page_diagnostics)
             page_state = PageState.make(
                 compact if compact is not None else scan,
@@ -561,7 +524,7 @@ def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved:
 def _make_result(run: _Run, resolved: _Resolved) -> BuildResult:
     """Check the hand rules and put the new routes into the manifest's text (not written yet)."""
     config, existing, previous = run.config, run.existing, run.previous
-    run.diagnostics = diagnostics = list(dict.fromkeys(run.diagnostics))
+    run.diagnostics = diagnostics = run.page_counts.merge(run.diagnostics)
     rules = existing.rules if existing is not None else ()
     diagnostics.extend(check_rules(rules, resolved.routes, resolved.known, config, existing))
     manifest_file = display_path(config.manifest)
@@ -683,14 +646,11 @@ def _save(run: _Run, state: BuildState) -> Diagnostic | None:
             raise OutputWriteError(str(schema_path), exc, replaced=True) from exc
     # A state older than the output is safe: it only makes the next
     # build redo work (every change is judged against it).
-    try:
-        save_state(config, state, previous)
-    except UnusableState as unusable:
+    damage = save_state(config, state, previous)
+    if damage is not None:
         # A saved scan of a page this build did not change failed its checks:
-        # with no state the next build is a full one.
-        with contextlib.suppress(FileNotFoundError):
-            state_path(config).unlink()
-        return unusable.warning(
+        # no state is kept, and the next build is a full one.
+        return damage.warning(
             "this build's output is complete, and the next build will build everything"
         )
     return None
@@ -714,14 +674,11 @@ def _precompress(run: _Run, staging: Path) -> tuple[frozenset[str], set[str]]:
     changed = set(packed.written)
     previous = run.previous.outputs if run.previous is not None else frozenset()
     for rel in previous - siblings:
-        if rel.endswith(_SIBLING_SUFFIXES) and rel[: rel.rindex(".")] in packed.not_worth_it:
+        if rel.endswith(SIBLING_SUFFIXES) and rel[: rel.rindex(".")] in packed.not_worth_it:
             with contextlib.suppress(FileNotFoundError):
                 (staging / rel).unlink()
             changed.add(rel)
     return siblings, changed
-
-
-_SIBLING_SUFFIXES = tuple(CODINGS.values())
 
 
 def _compressible(static: Iterable[str]) -> list[str]:
@@ -732,7 +689,7 @@ def _compressible(static: Iterable[str]) -> list[str]:
     return [
         rel
         for rel in static
-        if rel.endswith(_SIBLING_SUFFIXES) or os.path.splitext(rel)[1].lower() in COMPRESSIBLE
+        if rel.endswith(SIBLING_SUFFIXES) or os.path.splitext(rel)[1].lower() in COMPRESSIBLE
     ]
 
 
@@ -740,17 +697,16 @@ def _sources(config: SiteConfig) -> tuple[Path, ...]:
     return (config.pages, config.templates, config.static)
 
 
-def _check_output_files(config: SiteConfig, previous: BuildState | None, pages: list[Page]) -> None:
+def _check_output_files(run: _Run, previous: BuildState | None) -> None:
     """Refuse to replace an output that holds files pushgen did not write.
 
     When no folder of the output changed since the last build (which wrote only
     its own files), no file came or went and nothing needs a look.
     """
-    if previous is not None and untouched(config.output, previous.output_folders):
-        return
-    written = {p.output for p in pages} | written_files(config)
-    written.update(static_sources(config).stats)
-    check_no_strays(config.output, written)
+    output = run.config.output
+    if previous is None or not untouched(output, previous.output_folders):
+        written = {p.output for p in run.pages} | run.written_before
+        check_no_strays(output, written | static_sources(run.config).stats.keys())
 
 
 def _page_reader(run: _Run, page: Page, renderers: list[Renderer]) -> Callable[[], bytes | None]:

@@ -18,7 +18,7 @@ import os
 import re
 import sys
 import weakref
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType, TracebackType
@@ -29,10 +29,19 @@ import jinja2
 from jinja2.utils import missing
 
 from ..config import SiteConfig
-from ..errors import BuildError, Diagnostic, PushgenError
+from ..errors import BuildError, Diagnostic, PushgenError, did_you_mean
 from ..scan.decode import decode_html, python_codec
+from .template_lines import LineOrigins, record_render, relocate
 
-__all__ = ["PLAIN_MARKER", "Page", "RenderError", "Rendered", "Renderer", "discover_pages"]
+__all__ = [
+    "PLAIN_MARKER",
+    "Page",
+    "RenderError",
+    "Rendered",
+    "Renderer",
+    "UrlForError",
+    "discover_pages",
+]
 
 _BOMS = {"utf-16le": codecs.BOM_UTF16_LE, "utf-16be": codecs.BOM_UTF16_BE}
 
@@ -418,6 +427,14 @@ class _Environment(jinja2.Environment):
         return template
 
 
+class UrlForError(PushgenError):
+    """A template called ``url_for`` with an endpoint (or arguments) the site has not."""
+
+    def __init__(self, endpoint: str, message: str) -> None:
+        self.endpoint = endpoint
+        super().__init__(message)
+
+
 class RenderError(PushgenError):
     """A page failed to render; ``diagnostic`` says where (template file and line)."""
 
@@ -464,14 +481,20 @@ class Renderer:
         if endpoint == "static":
             filename = values.pop("filename", None)
             if not filename:
-                raise ValueError("url_for('static') needs filename=")
+                raise UrlForError(endpoint, "url_for('static') needs filename=")
             url = f"{self.config.base_path}static/{quote(str(filename).lstrip('/'), safe='/')}"
         elif endpoint in self._endpoints:
             url = self._endpoints[endpoint]
         else:
-            close = [e for e in self._endpoints if e.endswith(endpoint) or endpoint in e][:3]
-            hint = f" (did you mean {', '.join(repr(c) for c in close)}?)" if close else ""
-            raise ValueError(f"url_for: no page or endpoint named {endpoint!r}{hint}")
+            hint = did_you_mean(endpoint, [*self._endpoints, "static"])
+            if not hint:
+                close = [e for e in self._endpoints if e.endswith(endpoint) or endpoint in e][:3]
+                hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise UrlForError(
+                endpoint,
+                f"url_for: no page or endpoint named {endpoint!r}{hint} (an endpoint is a page's"
+                " path under pages/ without .html, with dots for slashes: 'docs.index')",
+            )
         if values:
             url += "?" + urlencode(values)
         if anchor:
@@ -504,9 +527,7 @@ class Renderer:
             else:
                 template = self.environment.get_template(page.source)
                 self._loader.forget(page.source)  # compiled already: Jinja2 did not ask
-                text = template.render(
-                    page={"route": page.route, "source": page.source, "endpoint": page.endpoint}
-                )
+                text = template.render(page=_page_variable(page))
                 # A page renders once a build: keeping its compiled code (about
                 # 30 KiB) made memory grow with the site; layouts stay cached.
                 self.environment.forget(page.source)
@@ -537,6 +558,10 @@ class Renderer:
                     "error",
                 )
             ) from None
+        except UrlForError as exc:  # the template's mistake: no Python exception name
+            raise RenderError(
+                Diagnostic(*self._template_location(exc.__traceback__, page), str(exc), "error")
+            ) from None
         except Exception as exc:  # a template raised while rendering: locate it in the template
             raise RenderError(
                 Diagnostic(
@@ -559,6 +584,42 @@ class Renderer:
             # it), so the output keeps the one the template had.
             data = _BOMS[encoding] + data
         return Rendered(data, tuple(dict.fromkeys((*decoding, *undefined))))
+
+    def origins(self, page: Page) -> LineOrigins | None:
+        """Render ``page`` again, noting which template line wrote each output line.
+
+        None for a page that is its own output (plain, or without Jinja2 syntax: its
+        lines are the output's), and for one that fails to render (the build reported
+        that already, and there is nothing to place).
+        """
+        if page.plain:
+            return None
+        try:
+            if self._loader.plain_text(self.environment, page.source) is not None:
+                return None
+            if self._loader.marked_plain.pop(page.source, None) is not None:
+                self._loader.forget(page.source)
+                return None
+            template = self.environment.get_template(page.source)
+            self._loader.forget(page.source)
+            try:
+                return record_render(template, {"page": _page_variable(page)})
+            finally:
+                self.environment.forget(page.source)
+        except Exception:  # a failed render was reported when the page was built
+            return None
+
+    def place(self, page: Page, diagnostics: Sequence[Diagnostic]) -> tuple[Diagnostic, ...]:
+        """Diagnostics found in ``page``'s output, at the template lines that wrote them.
+
+        Renders the page again with recording, only when one of them is located in
+        the output (see pushgen/build/template_lines.py).
+        """
+        return relocate(diagnostics, page.display, lambda: self.origins(page), self.display)
+
+    def display(self, filename: str) -> str:
+        """A template's file name as warnings show it (relative to the site)."""
+        return self._display_path(filename)
 
     def _display(self, filename: str | None) -> str | None:
         return self._display_path(filename) if filename else None
@@ -602,6 +663,11 @@ class Renderer:
             seen.add((filename, function))
             previous = (self._display(filename) or filename, line, 0)
         return self._template_location(tb, page)
+
+
+def _page_variable(page: Page) -> dict[str, str]:
+    """The ``page`` variable every page's template sees."""
+    return {"route": page.route, "source": page.source, "endpoint": page.endpoint}
 
 
 def _walk(tb: TracebackType | None) -> Iterator[TracebackType]:

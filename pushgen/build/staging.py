@@ -14,6 +14,7 @@ import contextlib
 import errno
 import fcntl
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from ..fsutil import (
     OUTPUT_MARKER,
     OutputFolderError,
 )
+from ..runtime.encodings import CODINGS
 from .incremental import (
     BuildState,
 )
@@ -141,9 +143,16 @@ def check_no_strays(output: Path, written: set[str]) -> None:
     """Refuse to replace an output holding files pushgen did not write.
 
     The replaced output becomes the spare, whose files the next build removes or
-    overwrites; a file put into the output by hand would be lost with it.
+    overwrites; a file put into the output by hand would be lost with it. Besides
+    ``written``, the ``.br``/``.gz`` siblings precompression wrote beside them are
+    pushgen's (see _own_sibling): known so without the state, which a crash may
+    have damaged.
     """
-    stray = _stray_files(output, written | {OUTPUT_MARKER})
+    stray = [
+        rel
+        for rel in _stray_files(output, written | {OUTPUT_MARKER})
+        if not _own_sibling(output, rel, written)
+    ]
     if stray:
         shown = ", ".join(str(output / rel) for rel in stray[:3])
         more = f" and {len(stray) - 3} more" if len(stray) > 3 else ""
@@ -153,6 +162,27 @@ def check_no_strays(output: Path, written: set[str]) -> None:
             "whole; to publish a file with the site put it into static/, else move it out "
             "of the output (files of pages you removed from the site can simply be deleted)",
         )
+
+
+def _own_sibling(output: Path, rel: str, written: set[str]) -> bool:
+    """Whether ``rel`` is a ``.br``/``.gz`` sibling that precompression wrote beside a
+    file of ``written`` in the output: a regular file with that file's modification
+    time, which precompress gives every sibling (pushgen/precompress.py; the server
+    tells a current sibling by it). A file put there by hand does not have it.
+    """
+    if not rel.endswith(SIBLING_SUFFIXES) or (source := rel[: rel.rindex(".")]) not in written:
+        return False
+    try:
+        sibling = os.lstat(output / rel)
+        return stat.S_ISREG(sibling.st_mode) and (
+            sibling.st_mtime_ns == os.lstat(output / source).st_mtime_ns
+        )
+    except OSError:
+        return False
+
+
+# The suffixes of the siblings precompression writes beside a file (pushgen/precompress.py).
+SIBLING_SUFFIXES = tuple(CODINGS.values())
 
 
 # --- the spare output ---------------------------------------------------------

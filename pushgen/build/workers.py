@@ -128,9 +128,17 @@ def _render_one(
         return index, None, exc.diagnostic
     if staging is not None:
         writer(staging / page.output, rendered.data)
-    scan = scan_html(rendered.data, document_url(page.route), filename=page.display)
-    if rendered.diagnostics:  # found in the page's templates (undefined names, bytes replaced)
-        scan = replace(scan, diagnostics=(*rendered.diagnostics, *scan.diagnostics))
+    scan = scan_html(
+        rendered.data,
+        document_url(page.route),
+        filename=page.display,
+        limits=renderer.config.html_limits,
+    )
+    if rendered.diagnostics or scan.diagnostics:
+        # The render's are located in the page's templates (undefined names, bytes
+        # replaced); the scan's move from output lines to the template lines that wrote them.
+        placed = renderer.place(page, scan.diagnostics)
+        scan = replace(scan, diagnostics=(*rendered.diagnostics, *placed))
     return index, scan, None
 
 

@@ -21,10 +21,11 @@ from ..manifest import Manifest
 from ..manifest.rules import PrefixIndex, resolve_route
 from ..model import Asset
 from ..runtime.headers import link_value, route_aliases, wire_path
+from ..urls import unroutable
 from .context import Block, Context, Hint
 from .patterns import pattern_regex, pattern_tokens, regex_prefix, sample_path
 from .result import Cut
-from .text import comment, unsafe_character
+from .text import comment
 
 __all__ = [
     "apply_push_limit",
@@ -49,22 +50,16 @@ def route_blocks(ctx: Context) -> tuple[list[Block], list[Block]]:
 
 
 def _refuse_unsafe(ctx: Context, route: str, line: int, *, pattern: bool) -> bool:
-    """Refuse (an error at ``line``) a route or match a text target cannot write; True if so.
-
-    Servers match the decoded path (nginx, Apache) or are given it decoded (h2o's
-    PATH_INFO is looked up decoded too), so ``%0A`` is as much a line break as a
-    raw one.
-    """
+    """Refuse (an error at ``line``) a route or match a text target cannot write
+    (:func:`pushgen.urls.unroutable`); True if so."""
     if not ctx.format.text:
         return False
-    decoded = unquote(route)
-    character = unsafe_character(route) or unsafe_character(decoded)
-    if character is None:
+    why = unroutable(route)
+    if why is None:
         return False
     what = "rule `match: " + comment(route) + "`" if pattern else "route " + comment(route)
-    encoded = "" if unsafe_character(route) else " once percent-decoded"
     message = (
-        f"{what}: holds {character}{encoded}, a control character the {ctx.title} cannot "
+        f"{what}: {why}, a control character the {ctx.title} cannot "
         "carry (it would end a comment or a directive); remove it from the "
         + ("rule's match" if pattern else "page's name or the rule's match")
     )

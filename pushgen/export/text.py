@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
+from ..urls import unprintable as unsafe_character
+
 __all__ = ["comment", "unsafe_character"]
-
-
-def unsafe_character(value: str) -> str | None:
-    """The first character of ``value`` a configuration line cannot carry, named, or None.
-
-    Anything ``str.isprintable`` refuses: C0 and C1 controls (NUL, line feed,
-    carriage return, tab, NEL), DEL, the Unicode line and paragraph separators
-    (which YAML 1.1 and so h2o's libyaml read as line breaks), format characters
-    and non-ASCII spaces. Visible characters and the ASCII space pass.
-    """
-    for char in value:
-        if not char.isprintable():
-            return f"U+{ord(char):04X}"
-    return None
 
 
 def comment(value: str) -> str:

@@ -17,6 +17,7 @@ from ..errors import Diagnostic, LinkFieldError, ManifestError
 from ..model import Asset
 from ..runtime.headers import link_budget_problems, link_value
 from ..site_files import output_relpath
+from ..urls import unroutable
 from .loader import load_manifest
 from .model import Manifest
 from .rules import Rule, glob_matches
@@ -151,6 +152,7 @@ def check_manifest(
             )
         ]
     checker = _Checker(manifest, root, base_path)
+    checker.found.extend(_unroutable(manifest, Path(path)))
     for route, assets in manifest.routes.items():
         for asset in assets:
             checker.entry(route, asset, "entry", " is not in the output")
@@ -159,6 +161,31 @@ def check_manifest(
     checker.found.extend(rule_problems(manifest))
     checker.found.extend(link_budget_problems(manifest))
     return sorted(checker.found, key=lambda d: (d.line, d.column))
+
+
+def _unroutable(manifest: Manifest, path: Path) -> list[Diagnostic]:
+    """An error for each route and exact rule that no server configuration can hold
+    (:func:`pushgen.urls.unroutable`): every text export refuses such a manifest."""
+    found: list[Diagnostic] = []
+    text: list[str] | None = None
+    keys = [(route, manifest.lines.get(route, 0), "the page") for route in manifest.routes]
+    keys += [(r.match.text, r.line, "the rule") for r in manifest.rules if r.match.kind == "exact"]
+    for route, line, fix in keys:
+        why = unroutable(route)
+        if why is None:
+            continue
+        if text is None:
+            text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        # The route as written on its line (a hand edit writes it plainly or quoted).
+        written = text[line - 1] if 0 < line <= len(text) else ""
+        column = written.find(route) + 1 or len(written) - len(written.lstrip()) + 1
+        message = (
+            f"route {ascii(route)[1:-1]} {why}, which no server configuration can hold: the"
+            f" nginx, Apache, h2o and _headers exports refuse the manifest; rename {fix}'s"
+            " path (pushgen scan leaves such a page out)"
+        )
+        found.append(Diagnostic(manifest.filename, line, column, message, "error"))
+    return found
 
 
 class _Checker:

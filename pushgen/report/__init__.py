@@ -10,16 +10,12 @@ from __future__ import annotations
 
 from .html import render_html
 from .model import Report, make_report
-from .verified import VerifyResult, VerifyResultError, read_verify_result
 from .write import ReportOutputError, site_report, write_report
 
 __all__ = [
     "Report",
     "ReportOutputError",
-    "VerifyResult",
-    "VerifyResultError",
     "make_report",
-    "read_verify_result",
     "render_html",
     "site_report",
     "write_report",

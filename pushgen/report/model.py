@@ -20,7 +20,9 @@ from ..errors import counted
 from ..manifest import Manifest
 from ..manifest.rules import Policy, Rule
 from ..site_files import file_size
-from .verified import Fetched, RouteVerdict, VerifyResult
+from ..verify.browser import Fetched
+from ..verify.compare import RouteVerdict
+from ..verify.result import VerifyResult
 
 __all__ = [
     "Budget",
@@ -221,14 +223,20 @@ def make_report(
     config: SiteConfig | None = None,
     verify: VerifyResult | None = None,
     verify_name: str = "",
+    folder: bool = False,
+    writer: str = "",
 ) -> Report:
-    """The report of ``manifest``; ``config`` (a site with pages) adds chains and sizes."""
+    """The report of ``manifest``; ``config`` (a site with pages, or with ``folder`` a
+    built folder's settings) adds chains and sizes. ``writer`` is the command that wrote
+    the manifest's routes (pushgen.build.provenance.written_by), as explain names it."""
     routes = _routes(manifest)
     base = config.policy if config is not None else Policy()
-    # Chains come from rendering the site's pages; a site of another source (an
-    # app, a built folder) has none, and its entries keep the manifest's reasons.
-    pages = config if config is not None and config.pages.is_dir() else None
-    explanations = explain_routes(manifest, routes, pages)
+    # Chains come from rendering the site's pages or reading the built folder's, as
+    # explain does; an app is not loaded (explain renders one page a route through
+    # it), and its entries keep the manifest's reasons.
+    pages = config if config is not None and not folder and config.pages.is_dir() else None
+    walked = config if folder else None
+    explanations = explain_routes(manifest, routes, pages, folder=walked, writer=writer)
     verdicts = {v.route: v for v in verify.routes} if verify is not None else {}
     reports = []
     for route, explanation in zip(routes, explanations, strict=True):
@@ -237,7 +245,7 @@ def make_report(
         reports.append(
             RouteReport(
                 route,
-                explanation.page.display if explanation.page else None,
+                explanation.page.display if explanation.page else explanation.source or None,
                 _entries(explanation, config, verified),
                 explanation.problems,
                 _budget(base, rules),

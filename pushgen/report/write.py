@@ -9,14 +9,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ..build.provenance import written_by
 from ..build.sources.folder import folder_config
 from ..config import load_config
 from ..errors import PushgenError
 from ..fsutil import atomic_write
 from ..manifest import load_manifest
+from ..verify.result import VerifyResult
 from .html import GENERATOR, render_html
 from .model import Report, make_report
-from .verified import read_verify_result
 
 __all__ = ["ReportOutputError", "site_report", "write_report"]
 
@@ -44,14 +45,20 @@ def site_report(
     manifest or verify result) that say where the problem is.
     """
     config = load_config(site, manifest=manifest)
+    folder = False
     if config.config_file is None and not config.pages.is_dir() and manifest is not None:
         # Not a pushgen site: a folder another generator built (`pushgen scan`), its
-        # own output, whose files give the sizes.
-        config = folder_config(site, manifest)
-    result = read_verify_result(verify) if verify is not None else None
+        # own output, whose pages give the chains and files the sizes.
+        config, folder = folder_config(site, manifest), True
+    result = VerifyResult.read(Path(verify)) if verify is not None else None
     name = Path(verify).name if verify is not None else ""
     return make_report(
-        load_manifest(config.manifest), config=config, verify=result, verify_name=name
+        load_manifest(config.manifest),
+        config=config,
+        verify=result,
+        verify_name=name,
+        folder=folder,
+        writer=written_by(config.manifest),
     )
 
 

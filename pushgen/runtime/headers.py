@@ -44,6 +44,7 @@ __all__ = [
     "RoutePlan",
     "RouteTable",
     "build_route_table",
+    "check_link_fields",
     "link_budget_problems",
     "link_value",
     "normalise_base_path",
@@ -143,14 +144,7 @@ def link_value(asset: Asset) -> str | None:
         # HTML Standard, link type preconnect; Chromium acts on it in a 103 too.
         cors = {"anonymous": "; crossorigin", "use-credentials": "; crossorigin=use-credentials"}
         return f"<{asset.path}>; rel=preconnect{cors.get(asset.crossorigin or '', '')}"
-    for name, value in (
-        ("type", asset.type),
-        ("media", asset.media),
-        ("imagesrcset", asset.imagesrcset),
-        ("imagesizes", asset.imagesizes),
-    ):
-        if value is not None and _FIELD_UNSAFE.search(value):
-            raise LinkFieldError(name, value)
+    check_link_fields(asset)
     parts = [f"<{wire_path(asset.path)}>"]
     if asset.module:
         # rel=modulepreload fetches in CORS mode with credentials "same-origin"
@@ -185,6 +179,23 @@ def link_value(asset: Asset) -> str | None:
     if asset.fetchpriority is not None:
         parts.append(f"fetchpriority={asset.fetchpriority}")
     return "; ".join(parts)
+
+
+def check_link_fields(asset: Asset) -> None:
+    """Raise :class:`LinkFieldError` when ``asset``'s ``type``, ``media``, ``imagesrcset``
+    or ``imagesizes`` holds a character a header field cannot carry.
+
+    The one rule for those values: :func:`link_value` (the runtime, ``pushgen
+    check``, the exports) and the build, which leaves such an entry out.
+    """
+    for name, value in (
+        ("type", asset.type),
+        ("media", asset.media),
+        ("imagesrcset", asset.imagesrcset),
+        ("imagesizes", asset.imagesizes),
+    ):
+        if value is not None and _FIELD_UNSAFE.search(value):
+            raise LinkFieldError(name, value)
 
 
 def route_links(assets: Iterable[Asset], max_bytes: int = DEFAULT_MAX_LINK_BYTES) -> FittedLinks:

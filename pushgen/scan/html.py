@@ -50,6 +50,7 @@ from lxml import etree
 from ..errors import Diagnostic
 from ..model import (
     PRELOAD_DESTINATIONS,
+    HtmlLimits,
     Reference,
     ReferenceKind,
     ScanResult,
@@ -60,8 +61,16 @@ from ..urls import resolve, unservable, wire_path
 from .css import scan_css, scan_css_declarations
 from .decode import decode_html
 from .js import scan_js
+from .limits import page_too_large, too_many_attributes
 
-__all__ = ["html_parser", "parse_html", "scan_html", "scan_html_document", "scan_html_tree"]
+__all__ = [
+    "HTML_LIMITS",
+    "html_parser",
+    "parse_html",
+    "scan_html",
+    "scan_html_document",
+    "scan_html_tree",
+]
 
 # lxml has no type hints; an element is whatever lxml hands back.
 _Element = Any
@@ -69,6 +78,9 @@ _Element = Any
 # The same few URLs recur on every page of a site (stylesheets, scripts, icons), and
 # resolving one is most of the per-reference cost. Resolved values are immutable.
 _resolve = lru_cache(maxsize=16384)(resolve)
+
+# The bounds a page is scanned within unless the caller gives others.
+HTML_LIMITS = HtmlLimits()
 
 # Elements that can make a fetch, and those whose contents never do.
 _SKIPPED = ("template", "noscript")
@@ -92,7 +104,9 @@ _INTEGER = re.compile(r"[0-9]+")
 _FLOAT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
-def scan_html(data: bytes | str, url: str, *, filename: str = "") -> ScanResult:
+def scan_html(
+    data: bytes | str, url: str, *, filename: str = "", limits: HtmlLimits = HTML_LIMITS
+) -> ScanResult:
     """Find what a page makes the browser fetch.
 
     ``data`` is the rendered page: bytes are decoded as a browser opening the file would
@@ -100,18 +114,32 @@ def scan_html(data: bytes | str, url: str, *, filename: str = "") -> ScanResult:
     was used); text is used as is. ``url`` is the page's absolute URL (see
     :func:`pushgen.urls.document_url`); ``filename`` names it in diagnostics.
     Malformed HTML is read the way the parser recovers from it; nothing raises.
+    A page beyond ``limits`` (:mod:`pushgen.scan.limits`) is not parsed: the result
+    has no references, an error says where, and ``extra["left_out"]`` is set (a
+    source leaves the page out of the manifest).
     """
-    return scan_html_document(data, url, filename=filename)[0]
+    return scan_html_document(data, url, filename=filename, limits=limits)[0]
 
 
 def scan_html_document(
-    data: bytes | str, url: str, *, filename: str = ""
+    data: bytes | str, url: str, *, filename: str = "", limits: HtmlLimits = HTML_LIMITS
 ) -> tuple[ScanResult, _Element | None]:
     """:func:`scan_html`, and the tree lxml parsed (None when it read nothing), for a
     caller that reads the page further (font tracing: pushgen/build/fonts.py).
     The scan does not change the tree."""
-    root, encoding, problems = parse_html(data, filename=filename)
-    diagnostics = list(problems)
+    # The bounds are checked before libxml2 sees the page, whose parse time grows
+    # with the square of an element's attributes (issue 22).
+    too_large = isinstance(data, bytes) and page_too_large(len(data), limits, filename)
+    if too_large:
+        return ScanResult((), (too_large,), extra={"left_out": too_large.message}), None
+    raw, encoding, diagnostics = _utf8(data, filename)
+    problem = page_too_large(len(raw), limits, filename) or too_many_attributes(
+        raw, limits, filename
+    )
+    if problem is not None:
+        left_out = {"left_out": problem.message}
+        return ScanResult((), (*diagnostics, problem), encoding, extra=left_out), None
+    root = _parse(raw, filename, diagnostics)
     references: list[Reference] = []
     if root is not None:
         scanner = _Scanner(root, url, filename, diagnostics)
@@ -129,6 +157,14 @@ def parse_html(
     Bytes are decoded as a browser opening the file would
     (:func:`pushgen.scan.decode.decode_html`); font tracing parses pages the same way.
     """
+    raw, encoding, diagnostics = _utf8(data, filename)
+    root = _parse(raw, filename, diagnostics)
+    return root, encoding, tuple(diagnostics)
+
+
+def _utf8(data: bytes | str, filename: str) -> tuple[bytes, str | None, list[Diagnostic]]:
+    """The page as UTF-8 bytes for lxml, the encoding bytes were decoded with (None
+    for text), and what decoding found."""
     diagnostics: list[Diagnostic] = []
     encoding = None
     if isinstance(data, bytes):
@@ -143,8 +179,7 @@ def parse_html(
     else:
         # Lone surrogates cannot be encoded; they would be U+FFFD in a browser anyway.
         raw = data.encode("utf-8", errors="replace")
-    root = _parse(raw, filename, diagnostics)
-    return root, encoding, tuple(diagnostics)
+    return raw, encoding, diagnostics
 
 
 def scan_html_tree(root: _Element, url: str, *, filename: str = "") -> ScanResult:

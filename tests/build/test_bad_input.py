@@ -719,7 +719,9 @@ def test_missing_templates_name_the_template_and_line(
     write_site(site, files)
     [diagnostic] = build_error(site)
     assert (diagnostic.file, diagnostic.line) == (file, line)
-    assert diagnostic.message == f"template not found: {missing}"
+    # A layout's error names the pages it stops.
+    stops = "" if file == "pages/index.html" else " (in 1 page: pages/index.html)"
+    assert diagnostic.message == f"template not found: {missing}{stops}"
 
 
 def test_the_cli_prints_located_errors_and_no_traceback(

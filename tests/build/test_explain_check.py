@@ -11,8 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from pushgen.build import build_site
 from pushgen.cli import main
+from pushgen.config import load_config
 from pushgen.errors import ManifestError
+from pushgen.export import FORMATS, export_manifest
+from pushgen.export.registry import _TARGETS
 from pushgen.manifest import load_manifest
 from pushgen.manifest.check import check_manifest
 from tests.sites import SMALL_SITE, write_site
@@ -336,9 +340,11 @@ def test_a_valid_manifest_passes_with_exit_0(
 def test_a_missing_manifest_is_an_error(here: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(["check", "nope.yaml"], capsys)
     assert code == 1
-    assert (
-        err.splitlines()[0] == "nope.yaml: error: cannot read manifest: No such file or directory"
-    )
+    assert err.splitlines() == [
+        "error: no manifest at nope.yaml yet: it is written by `pushgen build -m nope.yaml` for a"
+        " site with pages/, `pushgen scan DIR -m nope.yaml` for a folder another generator built,"
+        " `pushgen build --app MODULE:APP -m nope.yaml` for a Quart app"
+    ]
 
 
 # --- check --site OUT: files, headers, stale rules ------------------------------------
@@ -502,37 +508,37 @@ def test_explain_gives_the_chain_and_the_reason_for_each_entry(
     at = f"rule at push-manifest.yaml:{rule_line(explained, '/')} (match /)"
     assert code == 0
     assert out == (
-        "/ (pages/index.html): 12 entries: 7 pushed, 1 hinted only, 3 listed only, 1 removed\n"
+        "/ (pages/index.html; routes written by pushgen build): 12 entries: 7 pushed, 1 hinted only, 3 listed only, 1 removed\n"
         "   1. push    style  /static/css/site.css\n"
-        "      via pages/index.html:3 -> /static/css/site.css\n"
+        "      via templates/base.html:3 -> /static/css/site.css\n"
         "   2. push    style  /static/css/base.css\n"
-        "      via pages/index.html:3 -> static/css/site.css:1 -> /static/css/base.css\n"
+        "      via templates/base.html:3 -> static/css/site.css:1 -> /static/css/base.css\n"
         "   3. removed style  /static/css/print.css\n"
-        "      via pages/index.html:4 -> /static/css/print.css\n"
+        "      via templates/base.html:4 -> /static/css/print.css\n"
         f"      removed by {at}\n"
         "   4. push    font   /static/fonts/f.woff2\n"
-        "      via pages/index.html:3 -> static/css/site.css:1 -> static/css/base.css:1 -> /static/fonts/f.woff2\n"
+        "      via templates/base.html:3 -> static/css/site.css:1 -> static/css/base.css:1 -> /static/fonts/f.woff2\n"
         "   5. push    script /static/js/app.js\n"
-        "      via pages/index.html:10 -> /static/js/app.js\n"
+        "      via templates/base.html:9 -> /static/js/app.js\n"
         "   6. push    script /static/js/lib/a.js\n"
-        "      via pages/index.html:10 -> static/js/app.js:1 -> /static/js/lib/a.js\n"
+        "      via templates/base.html:9 -> static/js/app.js:1 -> /static/js/lib/a.js\n"
         "   7. listed  script /static/js/lazy.js\n"
-        "      via pages/index.html:10 -> static/js/app.js:2 -> /static/js/lazy.js\n"
+        "      via templates/base.html:9 -> static/js/app.js:2 -> /static/js/lazy.js\n"
         "      not hinted: fetched by a script through a literal URL, maybe never "
         "(hint it: push policy script_fetches: hint, or a rule's set)\n"
         "   8. push    script /static/js/lib/b.js\n"
-        "      via pages/index.html:10 -> static/js/app.js:1 -> static/js/lib/a.js:1 -> /static/js/lib/b.js\n"
+        "      via templates/base.html:9 -> static/js/app.js:1 -> static/js/lib/a.js:1 -> /static/js/lib/b.js\n"
         "   9. hint    script /static/js/classic.js\n"
-        "      via pages/index.html:11 -> /static/js/classic.js\n"
+        "      via templates/base.html:10 -> /static/js/classic.js\n"
         f"      push: false by {at}\n"
         "  10. listed  image  /static/img/hero.png\n"
-        "      via pages/index.html:9 -> /static/img/hero.png\n"
+        "      via pages/index.html:1 -> /static/img/hero.png\n"
         "      not hinted: one candidate of a srcset\n"
         "  11. push    image  /static/img/hero@2x.png\n"
-        "      via pages/index.html:9 -> /static/img/hero@2x.png\n"
+        "      via pages/index.html:1 -> /static/img/hero@2x.png\n"
         f"      added by {at}\n"
         "  12. listed  image  /static/img/bg.png\n"
-        "      via pages/index.html:3 -> static/css/site.css:1 -> static/css/base.css:2 -> /static/img/bg.png\n"
+        "      via templates/base.html:3 -> static/css/site.css:1 -> static/css/base.css:2 -> /static/img/bg.png\n"
         "      not hinted: a stylesheet image, fetched only where a rule matches\n"
     )
 
@@ -544,11 +550,11 @@ def test_explain_shows_a_rule_budget_and_finds_the_route_without_its_slash(
     lines = out.splitlines()
     assert code == 0
     assert lines[0] == (
-        "/docs/ (pages/docs/index.html): 11 entries: 2 pushed, 7 hinted only, 2 listed only, 0 removed"
+        "/docs/ (pages/docs/index.html; routes written by pushgen build): 11 entries: 2 pushed, 7 hinted only, 2 listed only, 0 removed"
     )
     assert lines[8:11] == [
         "   4. hint    style  /static/css/docs.css",
-        "      via pages/docs/index.html:5 -> /static/css/docs.css",
+        "      via pages/docs/index.html:1 -> /static/css/docs.css",
         "      hint only: over the budget of 2 pushes",
     ]
     # Not the defer script nor lazy.js: the build held them back (issue 15).
@@ -564,7 +570,7 @@ def test_explain_a_route_only_a_quart_rule_names(
     line = rule_line(explained, "/blog/<slug>")
     assert code == 0
     assert out == (
-        "/blog/hello (no page: a route of the manifest only): 1 entry: 1 pushed, "
+        "/blog/hello (no page: a route of the manifest only; routes written by pushgen build): 1 entry: 1 pushed, "
         "0 hinted only, 0 listed only, 0 removed\n"
         "  1. push    style  /static/css/site.css\n"
         f"     added by rule at push-manifest.yaml:{line} (match /blog/<slug>)\n"
@@ -582,36 +588,36 @@ def test_explain_the_site_push_policy(explained: Path, capsys: pytest.CaptureFix
     assert code == 0
     # site.css is 42 bytes and base.css 192: over 30. The 14-byte font fits.
     assert out == (
-        "/about.html (pages/about.html): 10 entries: 1 pushed, 7 hinted only, 2 listed only, 0 removed\n"
+        "/about.html (pages/about.html; routes written by pushgen build): 10 entries: 1 pushed, 7 hinted only, 2 listed only, 0 removed\n"
         "   1. hint    style  /static/css/site.css\n"
-        "      via pages/about.html:3 -> /static/css/site.css\n"
+        "      via templates/base.html:3 -> /static/css/site.css\n"
         "      hint only: over the budget of 30 pushed bytes (42 more)\n"
         "   2. hint    style  /static/css/base.css\n"
-        "      via pages/about.html:3 -> static/css/site.css:1 -> /static/css/base.css\n"
+        "      via templates/base.html:3 -> static/css/site.css:1 -> /static/css/base.css\n"
         "      hint only: over the budget of 30 pushed bytes (192 more)\n"
         "   3. hint    style  /static/css/print.css\n"
-        "      via pages/about.html:4 -> /static/css/print.css\n"
+        "      via templates/base.html:4 -> /static/css/print.css\n"
         "      hint only: stylesheet for media 'print', which screens do not use\n"
         "   4. push    font   /static/fonts/f.woff2\n"
-        "      via pages/about.html:3 -> static/css/site.css:1 -> static/css/base.css:1 -> /static/fonts/f.woff2\n"
+        "      via templates/base.html:3 -> static/css/site.css:1 -> static/css/base.css:1 -> /static/fonts/f.woff2\n"
         "   5. hint    script /static/js/app.js\n"
-        "      via pages/about.html:10 -> /static/js/app.js\n"
+        "      via templates/base.html:9 -> /static/js/app.js\n"
         "      hint only: script is not a pushed destination (push: font, style)\n"
         "   6. hint    script /static/js/lib/a.js\n"
-        "      via pages/about.html:10 -> static/js/app.js:1 -> /static/js/lib/a.js\n"
+        "      via templates/base.html:9 -> static/js/app.js:1 -> /static/js/lib/a.js\n"
         "      hint only: script is not a pushed destination (push: font, style)\n"
         "   7. listed  script /static/js/lazy.js\n"
-        "      via pages/about.html:10 -> static/js/app.js:2 -> /static/js/lazy.js\n"
+        "      via templates/base.html:9 -> static/js/app.js:2 -> /static/js/lazy.js\n"
         "      not hinted: fetched by a script through a literal URL, maybe never "
         "(hint it: push policy script_fetches: hint, or a rule's set)\n"
         "   8. hint    script /static/js/lib/b.js\n"
-        "      via pages/about.html:10 -> static/js/app.js:1 -> static/js/lib/a.js:1 -> /static/js/lib/b.js\n"
+        "      via templates/base.html:9 -> static/js/app.js:1 -> static/js/lib/a.js:1 -> /static/js/lib/b.js\n"
         "      hint only: script is not a pushed destination (push: font, style)\n"
         "   9. hint    script /static/js/classic.js\n"
-        "      via pages/about.html:11 -> /static/js/classic.js\n"
+        "      via templates/base.html:10 -> /static/js/classic.js\n"
         "      hint only: defer script: the first render does not wait for it\n"
         "  10. listed  image  /static/img/bg.png\n"
-        "      via pages/about.html:3 -> static/css/site.css:1 -> static/css/base.css:2 -> /static/img/bg.png\n"
+        "      via templates/base.html:3 -> static/css/site.css:1 -> static/css/base.css:2 -> /static/img/bg.png\n"
         "      not hinted: a stylesheet image, fetched only where a rule matches\n"
     )
 
@@ -628,7 +634,7 @@ def test_explain_with_only_a_manifest(
     code, out, _ = run(["explain", "/about.html", "-m", "../push-manifest.yaml"], capsys)
     assert code == 0
     assert out.splitlines()[:5] == [
-        "/about.html (no page: a route of the manifest only): 10 entries: 6 pushed, 2 hinted only, "
+        "/about.html (no page: a route of the manifest only; routes written by pushgen build): 10 entries: 6 pushed, 2 hinted only, "
         "2 listed only, 0 removed",
         "   1. push    style  /static/css/site.css",
         "      generated by pushgen build",
@@ -641,7 +647,7 @@ def test_explain_a_route_nothing_names(explained: Path, capsys: pytest.CaptureFi
     code, out, _ = run(["explain", "/nowhere", "-m", "push-manifest.yaml"], capsys)
     assert code == 1
     assert out == (
-        "/nowhere (no page: a route of the manifest only): 0 entries: 0 pushed, 0 hinted only, "
+        "/nowhere (no page and no route of the manifest; routes written by pushgen build): 0 entries: 0 pushed, 0 hinted only, "
         "0 listed only, 0 removed\n"
         "  ! no route or rule of push-manifest.yaml matches /nowhere\n"
     )
@@ -712,3 +718,85 @@ def test_a_rule_policy_keeps_the_site_budget_it_does_not_override(
     assert main(["build", "."]) == 0
     _, out, _ = run(["explain", "/docs/", "-m", "push-manifest.yaml", "--site", "."], capsys)
     assert ": 2 pushed, " in out.splitlines()[0], out.splitlines()[0]
+
+
+# --- a route no server can hold (issue 22, item 8b) -------------------------------------
+
+ROUTES = [
+    ("/a%0Ab.html", "holds U+000A once percent-decoded"),
+    ("/a%0db.html", "holds U+000D once percent-decoded"),
+    ("/a%C2%85b.html", "holds U+0085 once percent-decoded"),  # NEL
+    ("/a%E2%80%A8b.html", "holds U+2028 once percent-decoded"),  # a YAML 1.1 line break
+    ("/a%C2%A0b.html", "holds U+00A0 once percent-decoded"),
+    ("/a%20b.html", None),
+    ("/caf%C3%A9.html", None),
+    ("/a%250Ab.html", None),  # %0A once decoded: printable
+]
+
+
+@pytest.mark.parametrize(("written", "why"), ROUTES)
+def test_check_flags_a_route_the_exports_refuse_and_only_those(
+    here: Path, capsys: pytest.CaptureFixture[str], written: str, why: str | None
+) -> None:
+    (here / "m.yaml").write_text(
+        V + "routes:\n  /: []\n  " + written + ":\n    - {path: /a.css, as: style}\n"
+    )
+    code, _, err = run(["check", "m.yaml"], capsys)
+    manifest = load_manifest("m.yaml")
+    refused = [f for f in FORMATS if not export_manifest(manifest, f, root="/srv").ok]
+    if why is None:
+        assert (code, refused) == (0, [])
+        return
+    assert code == 1
+    assert err.splitlines()[0] == (
+        f"m.yaml:4:3: error: route {written} {why}, which no server configuration can"
+        " hold: the nginx, Apache, h2o and _headers exports refuse the manifest; rename the"
+        " page's path (pushgen scan leaves such a page out)"
+    )
+    # The same rule: every text export refuses the manifest, for this route.
+    assert refused == [name for name, target in _TARGETS.items() if target.text]
+
+
+def test_check_flags_an_exact_rule_the_exports_refuse(here: Path) -> None:
+    (here / "m.yaml").write_text(
+        V + "rules:\n  - match: /a%0Ab\n    add: [{path: /a.css, as: style}]\n"
+    )
+    [error] = check_manifest("m.yaml")
+    assert (error.line, error.column, error.severity) == (3, 12, "error")
+    assert error.message.startswith("route /a%0Ab holds U+000A once percent-decoded")
+    assert "rename the rule's path" in error.message
+
+
+# --- the build writes only what check accepts (issue 22, item 9b) --------------------------
+
+
+def test_the_build_and_check_agree_on_link_field_values(tmp_path: Path) -> None:
+    # One rule (runtime.headers.check_link_fields): visible ASCII, space and tab.
+    # Whitespace runs become one space (the same query on one line); a value with
+    # anything else is left out with a located warning, where main wrote it and
+    # check flagged it (or the loader refused the whole manifest, for U+0001).
+    page = (
+        "<!doctype html>\n"
+        '<link rel=stylesheet media="\U0001f600" href="/static/a.css">\n'
+        '<link rel=stylesheet media="print&#1;" href="/static/b.css">\n'
+        '<link rel=stylesheet media="screen and\n  (min-width: 600px)" href="/static/c.css">\n'
+        '<link rel=preload as=font type="font/w\u00f6ff2" href="/static/f.woff2" crossorigin>\n'
+        '<link rel=stylesheet media="screen" href="/static/d.css">\n'
+    )
+    files = {f"static/{name}": "p {}\n" for name in ("a.css", "b.css", "c.css", "d.css")}
+    site = write_site(tmp_path, {"pages/index.html": page, **files, "static/f.woff2": "wOF2"})
+    result = build_site(load_config(site), jobs=1)
+    assert [str(d) for d in result.warnings] == [
+        f"pages/index.html:{line}: warning: {path}: {field} {value!r} contains characters a"
+        " Link header cannot carry: left out of the manifest; write the attribute in ASCII"
+        for line, path, field, value in [
+            (2, "/static/a.css", "media", "\U0001f600"),
+            (3, "/static/b.css", "media", "print\x01"),
+            (6, "/static/f.woff2", "type", "font/w\u00f6ff2"),
+        ]
+    ]
+    assert [(a.path, a.media) for a in result.manifest.routes["/"]] == [
+        ("/static/c.css", "screen and (min-width: 600px)"),
+        ("/static/d.css", "screen"),
+    ]
+    assert check_manifest(site / "push-manifest.yaml", output=site / "_site") == []

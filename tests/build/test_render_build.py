@@ -48,7 +48,7 @@ def test_undefined_variables_are_located_warnings_and_the_build_goes_on(site: Pa
     assert undefined_warnings(result.diagnostics) == [
         "templates/base.html:2: warning: 'title' is undefined, printed as empty text: define it"
         " (in pushgen.yaml's context:, or with {% set %}), or write title | default('') where"
-        " it may be missing",
+        " it may be missing (in 1 page: pages/index.html)",
         "pages/index.html:2: warning: 'heading' is undefined, printed as empty text: define it"
         " (in pushgen.yaml's context:, or with {% set %}), or write heading | default('') where"
         " it may be missing",

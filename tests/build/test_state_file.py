@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pushgen.build import build_site
-from pushgen.build.incremental import load_state
+from pushgen.build.incremental import BuildState, StateDamage, load_state
 from pushgen.config import load_config
 from tests.sites import SMALL_SITE, write_site
 
@@ -82,7 +82,7 @@ class _Payload:
 def test_the_state_is_json_and_loads(site: Path) -> None:
     assert header(site)["format"]
     state = load_state(load_config(site))
-    assert state is not None
+    assert isinstance(state, BuildState)
     assert set(state.pages) == {"index.html", "about.html", "docs/index.html"}
 
 
@@ -141,10 +141,10 @@ def test_a_state_that_fails_to_validate_means_a_full_build(
         part_file(site, "assets").write_bytes(b"[]")
     else:
         path.write_bytes(b"[" * 100_000 + b"]" * 100_000)
-    assert load_state(load_config(site)) is None
+    assert isinstance(load_state(load_config(site)), StateDamage)
     (site / "pages" / "about.html").write_text("<p>changed</p>")
     result = build_site(load_config(site), jobs=1)
     assert result.rendered == 3
     assert (victim / "keep.txt").read_text() == "keep"
     assert snapshot(site) == full_build_of_a_copy(site, tmp_path)
-    assert load_state(load_config(site)) is not None  # written anew
+    assert isinstance(load_state(load_config(site)), BuildState)  # written anew

@@ -483,7 +483,7 @@ def test_the_cli_refuses_an_inline_edit_with_exit_1_and_force_takes_it(
     assert main(["build", "."]) == 1
     err = capsys.readouterr().err
     assert "error: the generated routes were edited by hand" in err
-    assert err.endswith("build failed: 1 errors; previous output left as it was\n")
+    assert err.endswith("build failed: 1 error; previous output left as it was\n")
     assert main(["build", ".", "--force"]) == 0
     assert main(["build", ".", "--check"]) == 0
 

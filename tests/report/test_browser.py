@@ -126,7 +126,7 @@ def test_each_route_shows_why_and_what_the_browser_did(opened: Opened) -> None:
     home = opened.page.locator("#route-1")
     text = str(home.text_content())
     assert (
-        "via pages/index.html:9 \u2192 static/css/site.css:4 \u2192 static/css/base/typography.css:6"
+        "via templates/base.html:9 \u2192 static/css/site.css:4 \u2192 static/css/base/typography.css:6"
         in text
     )
     assert "hint only: stylesheet for media 'print', which screens do not use" in text
@@ -198,7 +198,7 @@ def test_the_docs_screenshot_is_a_report(browser: Any, example: Path, tmp_path: 
 
 
 def test_the_docs_screenshot_of_verifys_output(browser: Any, tmp_path: Path) -> None:
-    # docs/verify-output.png: what `pushgen verify` printed for the example site
+    # docs/report-verify-output.png: what `pushgen verify` printed for the example site
     # (tests/report/golden/verify-site_example.txt), drawn as a terminal shows it.
     text = REAL_RESULT.with_suffix(".txt").read_text(encoding="utf-8")
     page = tmp_path / "terminal.html"
@@ -215,10 +215,10 @@ def test_the_docs_screenshot_of_verifys_output(browser: Any, tmp_path: Path) -> 
         width, height = _png_size(shot.read_bytes())
         assert width == 1100 and height > 150
         if os.environ.get("PUSHGEN_UPDATE_DOCS") == "1":
-            (REPO / "docs" / "verify-output.png").write_bytes(shot.read_bytes())
+            (REPO / "docs" / "report-verify-output.png").write_bytes(shot.read_bytes())
     finally:
         shown.page.close()
-    assert _png_size((REPO / "docs" / "verify-output.png").read_bytes())[0] == 1100
+    assert _png_size((REPO / "docs" / "report-verify-output.png").read_bytes())[0] == 1100
 
 
 _DOCS_CLIP = {"x": 0, "y": 0, "width": 1280, "height": 2300}

@@ -62,7 +62,9 @@ def test_report_says_what_is_wrong_with_its_inputs(
     out = tmp_path / "r.html"
     assert main(["report", "--site", str(example), "--verify", str(bad), "-o", str(out)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {bad}: routes[0]: ok is not true or false")
+    # Read by verify's own reader (pushgen/verify/result.py), against its schema.
+    assert err.startswith(f"error: {bad}: not a pushgen verify result (version 1): ")
+    assert err.rstrip().endswith("write it with `pushgen verify --json`")
     assert not out.exists()
     missing = tmp_path / "none.yaml"
     assert main(["report", "--site", str(example), "-m", str(missing), "-o", str(out)]) == 1

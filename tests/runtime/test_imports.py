@@ -12,13 +12,16 @@ from tests.clients import REPO
 from tests.import_graph import modules, reachable
 
 # Module name prefixes the runtime must never load: the build and its sources,
-# the scanners (and the parsers they need), the exporters, the CLI's other verbs.
+# the scanners (and the parsers they need), the exporters, the CLI's other verbs,
+# pushgen verify and the browser it drives.
 FORBIDDEN = (
     "pushgen.build",
     "pushgen.scan",
     "pushgen.export",
     "pushgen.manifest.check",
     "pushgen.cli",
+    "pushgen.verify",  # the browser check stands on the runtime, never under it
+    "playwright",
     "lxml",
     "tinycss2",
     "watchfiles",

@@ -32,9 +32,11 @@ memory stays bounded (issue 22 item 6c).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import importlib
 import inspect
+import logging
 import os
 import shlex
 import sys
@@ -70,7 +72,7 @@ from .resolve import (
     write_manifest,
 )
 
-__all__ = ["AppSpec", "build_app", "load_app", "rule_routes"]
+__all__ = ["AppPages", "AppSpec", "app_pages", "build_app", "load_app", "rule_routes"]
 
 # Pages rendered at most (rules, urls:, generators and links together).
 DEFAULT_MAX_PAGES = 10_000
@@ -598,14 +600,63 @@ def build_app(
     if not text:
         raise PushgenError("no app to build: give --app MODULE:APP or `app:` in pushgen.yaml")
     spec = AppSpec.parse(text)
-    with phase(progress, "load"):
-        quart_app = load_app(spec, config.root)
-    with no_cyclic_gc():
-        # The manifest names what rewrites its routes: the flag, or `app:` in pushgen.yaml.
-        command = f"pushgen build --app {shlex.quote(app)}" if app else "pushgen build"
-        return _build(
-            quart_app, config, strict, write, force, max_pages, started, command, progress
-        )
+    with _runtime_quiet():
+        with phase(progress, "load"):
+            quart_app = load_app(spec, config.root)
+        with no_cyclic_gc():
+            # The manifest names what rewrites its routes: the flag, or `app:` in pushgen.yaml.
+            command = f"pushgen build --app {shlex.quote(app)}" if app else "pushgen build"
+            return _build(
+                quart_app, config, strict, write, force, max_pages, started, command, progress
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class AppPages:
+    """A loaded app's pages and assets, through its test client (see :func:`app_pages`)."""
+
+    render: Callable[[str], bytes | None]  # a URL's HTML, None when it is not a page
+    read: Callable[[str], bytes | None]  # an asset by output path
+    exists: Callable[[str], bool]
+    size_of: Callable[[str], int | None]  # an asset's size by URL path
+    diagnostics: list[Diagnostic]  # why a URL was not a page
+
+
+@contextlib.contextmanager
+def app_pages(config: SiteConfig, app: str | None = None) -> Iterator[AppPages]:
+    """The app ``app`` (default ``config.app``) loaded as the build loads it, to render
+    single URLs (``pushgen explain``). Raises :class:`BuildError` as :func:`build_app`."""
+    text = app or config.app
+    if not text:
+        raise PushgenError("no app: give --app MODULE:APP or `app:` in pushgen.yaml")
+    with _runtime_quiet():
+        crawl = _Crawl(load_app(AppSpec.parse(text), config.root), config.root, 1)
+        try:
+
+            def render(url: str) -> bytes | None:
+                page = crawl.render(url)
+                return page.html if page is not None else None
+
+            yield AppPages(render, crawl.read, crawl.exists, crawl.size_of, crawl.diagnostics)
+        finally:
+            crawl.close()
+
+
+@contextlib.contextmanager
+def _runtime_quiet() -> Iterator[None]:
+    """Silence the app's pushgen extension (the "pushgen" logger) while the build renders it.
+
+    It says what it makes of the manifest as it loads and serves ("no manifest
+    yet; serving without hints"): news to a server, not to the build that is about
+    to write that manifest and reports its problems itself.
+    """
+    logger = logging.getLogger("pushgen")
+    was = logger.disabled
+    logger.disabled = True
+    try:
+        yield
+    finally:
+        logger.disabled = was
 
 
 def _build(
@@ -635,7 +686,12 @@ def _build(
             PageScan(
                 page.url,
                 f"GET {page.url}",
-                scan_html(page.html, document_url(page.url), filename=f"GET {page.url}"),
+                scan_html(
+                    page.html,
+                    document_url(page.url),
+                    filename=f"GET {page.url}",
+                    limits=config.html_limits,
+                ),
                 functools.partial(lambda html: html, page.html),
             )
             for page in rendered

@@ -27,10 +27,10 @@ from ...config import DEFAULT_MAX_BYTES, DEFAULT_PUSH_DESTINATIONS, SiteConfig
 from ...errors import Diagnostic, PushgenError
 from ...fsutil import walk_sources
 from ...manifest import SCHEMA_NAME
-from ...model import Asset
+from ...model import Asset, HtmlLimits
 from ...progress import NO_PROGRESS, Progress, phase
 from ...scan.html import scan_html_document
-from ...urls import document_url, url_path_to_relpath
+from ...urls import document_url, unroutable, url_path_to_relpath
 from .resolve import (
     PageResolver,
     PageScan,
@@ -134,6 +134,7 @@ def folder_config(
     push_destinations: frozenset[str] = DEFAULT_PUSH_DESTINATIONS,
     max_pushes: int | None = None,
     max_bytes: int | None = DEFAULT_MAX_BYTES,
+    html_limits: HtmlLimits | None = None,
 ) -> SiteConfig:
     """The settings of a built folder: it is its own output; ``base_path`` is normalised."""
     root = Path(folder).resolve()
@@ -149,6 +150,7 @@ def folder_config(
         push_destinations=push_destinations,
         max_pushes=max_pushes,
         max_bytes=max_bytes,
+        html_limits=html_limits or HtmlLimits(),
     )
 
 
@@ -249,11 +251,25 @@ def _scan_pages(
 
     def scan_page(rel: str) -> ResolvedPage | Diagnostic:
         display = f"{shown}/{rel}"
+        route = page_route(rel, config.base_path)
+        why = unroutable(route)
+        if why is not None:
+            # Every text export would refuse the whole manifest for this one route.
+            return Diagnostic(
+                ascii(display)[1:-1],
+                0,
+                0,
+                f"the page's URL {route} {why}, which no server configuration can hold"
+                " (the exports refuse it): left out of the manifest; rename the file",
+            )
         data = source.read(rel)
         if data is None:
             return Diagnostic(display, 0, 0, "cannot read the page: skipped")
-        route = page_route(rel, config.base_path)
-        scan, tree = scan_html_document(data, document_url(route), filename=display)
+        scan, tree = scan_html_document(
+            data, document_url(route), filename=display, limits=config.html_limits
+        )
+        if "left_out" in scan.extra:  # over a bound of pushgen/scan/limits.py: not parsed
+            return scan.diagnostics[-1]
         return resolve(PageScan(route, display, scan, lambda: data, tree))
 
     routes: dict[str, tuple[Asset, ...]] = {}

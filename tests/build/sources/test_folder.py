@@ -260,3 +260,36 @@ def test_the_manifest_names_pushgen_scan_as_the_writer_of_its_routes(
     assert manifest.read_text() == built
     assert main(["scan", str(folder), "-m", str(manifest), "--force"]) == 0
     assert "routes:  # written by pushgen scan html;" in manifest.read_text()
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("a\nb.html", "holds U+000A once percent-decoded"),
+        ("a\rb.html", "holds U+000D once percent-decoded"),
+        ("a\u2028b.html", "holds U+2028 once percent-decoded"),  # a YAML 1.1 line break
+        ("a\u00a0b.html", "holds U+00A0 once percent-decoded"),
+        ("sub\x7f/index.html", "holds U+007F once percent-decoded"),
+    ],
+)
+def test_a_page_no_server_can_route_is_a_warning_and_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, why: str
+) -> None:
+    # issue 22, item 8b: main wrote the route, check took it, every export refused it.
+    folder = make_folder(tmp_path / "html")
+    (folder / name).parent.mkdir(exist_ok=True)
+    (folder / name).write_text(PAGE.format(up=""))
+    manifest = tmp_path / "m.yaml"
+    assert main(["scan", str(folder), "-m", str(manifest), "-j", "1"]) == 0
+    warning = next(line for line in capsys.readouterr().err.splitlines() if "left out" in line)
+    route = page_route(name)
+    assert warning.endswith(
+        f"html/{ascii(name)[1:-1]}: warning: the page's URL {route} {why}, which no"
+        " server configuration can hold (the exports refuse it): left out of the manifest;"
+        " rename the file"
+    )
+    assert sorted(load_manifest(manifest).routes) == ["/", "/guide/", "/guide/install.html"]
+    assert main(["check", str(manifest)]) == 0
+    for target in ("nginx", "apache", "h2o", "netlify"):
+        export = ["export", "-m", str(manifest), "-f", target, "--root", "/srv"]
+        assert main([*export, "-o", str(tmp_path / target)]) == 0

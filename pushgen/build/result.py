@@ -1,0 +1,80 @@
+"""What a build returns: its pages with their assets, the manifest, diagnostics and phase times."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..config import SiteConfig
+from ..errors import Diagnostic, summary_line
+from ..manifest import Manifest
+from ..model import Asset
+from .render import Page
+
+__all__ = ["PHASES", "BuildResult", "PageResult"]
+
+# The phases BuildResult.phases times: what bench/profile_build.py breaks a build into.
+PHASES = (
+    "read",  # the manifest on disk, finding the pages, the output checks
+    "state",  # loading the previous build's state, scanning the templates
+    "staging",  # clearing what killed builds left, the staging folder
+    "choose",  # the pages to render (incremental: what changed)
+    "render",  # render, write and scan the pages (in workers or here)
+    "static",  # copying the static files (beside "render", so inside its time)
+    "resolve",  # stylesheets, modules and every page's assets
+    "manifest",  # hand rules checked, the new routes put into the manifest text
+    "precompress",  # brotli and gzip siblings of the static text files
+    "swap",  # the manifest staged, the output swapped in, the spare updated
+    "save",  # the schema and the state for the next build
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PageResult:
+    """One page after the build: where it is served and the assets it needs, in order."""
+
+    page: Page
+    assets: tuple[Asset, ...]
+
+
+@dataclass(slots=True)
+class BuildResult:
+    """What a build produced and found."""
+
+    config: SiteConfig
+    manifest: Manifest
+    pages: list[PageResult]
+    diagnostics: list[Diagnostic]
+    seconds: float
+    static_files: int = 0
+    written: bool = False
+    manifest_text: str = ""
+    # Pages rendered by this build (fewer than all when it was incremental).
+    rendered: int = 0
+    # Wall-clock seconds of the build's phases, in order (see PHASES); the static
+    # files are copied during "render" (beside it), so "static" overlaps it.
+    phases: dict[str, float] = field(default_factory=dict)
+    unchanged: bool = False  # a rebuild that rendered, copied and changed nothing
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity == "warning"]
+
+    @property
+    def error_diagnostics(self) -> list[Diagnostic]:
+        """Errors in the input the build went past (a page lxml gave up on, say)."""
+        return [d for d in self.diagnostics if d.severity == "error"]
+
+    @property
+    def asset_count(self) -> int:
+        return len({a.path for assets in self.manifest.routes.values() for a in assets})
+
+    def summary(self) -> str:
+        """The one-line summary every build ends with."""
+        return summary_line(
+            pages=len(self.pages),
+            assets=self.asset_count,
+            routes=len(self.manifest.routes),
+            warnings=len(self.warnings),
+            errors=len(self.error_diagnostics),
+            seconds=self.seconds,
+        )
