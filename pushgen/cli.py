@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .commands.report import report
 from .commands.trust import trust
 from .commands.verify import verify
 from .config import SiteConfig, load_config, require_site
@@ -421,6 +422,7 @@ def scan(
     help="Also serve HTTP/3 on the same port over UDP, advertised by Alt-Svc"
     " (needs aioquic: pip install 'pushgen[h3]').",
 )
+@click.option("--report", is_flag=True, help="Development: show `pushgen report` at /_pushgen/.")
 def serve(
     site: Path,
     output: Path | None,
@@ -435,6 +437,7 @@ def serve(
     folder: bool,
     base_path: str,
     quic: bool,
+    report: bool,
 ) -> None:
     """Serve the built SITE over HTTP/2 + TLS with push, 103 Early Hints and Link headers."""
     from .serve import serve as run
@@ -446,8 +449,8 @@ def serve(
 
         if manifest is None:
             raise click.UsageError("--folder needs the manifest: -m MANIFEST (from `pushgen scan`)")
-        if output is not None or watch:
-            raise click.UsageError("--folder serves SITE as it is: no -o, no --watch")
+        if output is not None or watch or report:
+            raise click.UsageError("--folder serves SITE as it is: no -o, --watch or --report")
         if not site.is_dir():
             raise click.UsageError(f"folder {site} does not exist")
         from .build.provenance import require_manifest
@@ -495,6 +498,7 @@ def serve(
         build_if_stale=not no_build,
         early_hints_delay=early_hints_delay,
         quic=quic,
+        report=report,
     )
     stop.set()
     raise SystemExit(code)
@@ -738,6 +742,7 @@ def init(folder: Path, app: str | None) -> None:
     click.echo(init_site(folder, app=app).report(folder), err=True)
 
 
+cli.add_command(report)
 cli.add_command(trust)
 cli.add_command(verify)
 

@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -166,6 +167,53 @@ def _build(config: SiteConfig) -> bool:
     return True
 
 
+class _ReportPage:
+    """``pushgen serve --report``'s page: the site's report, made again after a rebuild.
+
+    The report is made at start-up; a request remakes it only when the manifest
+    or the output folder changed since (a build replaces the output folder, so
+    its identity changes with every build, --watch's too). A problem (a manifest
+    broken while being edited) is shown on the page, never a traceback.
+    """
+
+    def __init__(self, config: SiteConfig) -> None:
+        self.config = config
+        self.lock = threading.Lock()
+        self.state: tuple[object, ...] = ()
+        self.body = b""
+        self.page()
+
+    def _state(self) -> tuple[object, ...]:
+        out: list[object] = []
+        for path in (self.config.manifest, self.config.output):
+            try:
+                st = path.stat()
+            except OSError:
+                out.append(None)
+                continue
+            out.append((st.st_ino, st.st_mtime_ns, st.st_size))
+        return tuple(out)
+
+    def page(self) -> bytes:
+        from html import escape
+
+        from .manifest import load_manifest
+        from .report import make_report, render_html
+
+        with self.lock:
+            state = self._state()
+            if state != self.state:
+                try:
+                    report = make_report(load_manifest(self.config.manifest), config=self.config)
+                    self.body = render_html(report).encode("utf-8")
+                except PushgenError as exc:
+                    problem = escape(str(exc))
+                    page = f"<!doctype html><title>pushgen report</title><pre>{problem}</pre>"
+                    self.body = page.encode("utf-8")
+                self.state = state
+            return self.body
+
+
 def serve(
     site: str | os.PathLike[str],
     *,
@@ -178,6 +226,7 @@ def serve(
     build_if_stale: bool = True,
     early_hints_delay: float | None = None,
     quic: bool = False,
+    report: bool = False,
 ) -> int:
     """Serve the built ``site`` with push, 103 Early Hints and ``Link`` headers; return an exit code.
 
@@ -186,12 +235,13 @@ def serve(
     development certificate (:func:`pushgen.runtime.certs.dev_certificate`).
     ``early_hints_delay`` (seconds) goes to :func:`pushgen.app.create_app`; None
     leaves it to ``PUSHGEN_EARLY_HINTS_DELAY`` or the default. ``quic`` adds
-    HTTP/3 on the same port over UDP. Prints how hints
+    HTTP/3 on the same port over UDP. ``report`` (development) shows ``pushgen
+    report``'s page at ``/_pushgen/``, made again after each rebuild. Prints how hints
     are delivered and the URL, serves until Ctrl-C (returns 130) or SIGTERM
     (returns 0); prints the problem and returns 1 when it cannot start, and
     when ``site`` is not a site (:func:`pushgen.config.require_site`).
     """
-    from .runtime.app import create_app
+    from .runtime.app import REPORT_PATH, create_app, mount_report
     from .runtime.certs import certificate_pair
 
     _setup_logging()
@@ -214,6 +264,9 @@ def serve(
             manifest=config.manifest,
             early_hints_delay=early_hints_delay,
         )
+        if report:
+            mount_report(app, _ReportPage(config).page)
+            print(f"pushgen: the report is at {REPORT_PATH} (--report; development only)")
         return serve_app(app, host=host, port=port, pair=pair, quic=quic)
     except PushgenError as exc:
         print(f"error: {exc}", file=sys.stderr)

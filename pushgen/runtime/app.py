@@ -41,13 +41,14 @@ built output answers well within 2 ms, and its 200 carries the same hints in its
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from quart import Quart, Response, request, send_file
 from quart.typing import ResponseTypes
+from quart.utils import run_sync
 
 from ..config import CONFIG_NAME, SiteConfig, load_config
 from ..errors import PushgenError
@@ -62,9 +63,11 @@ __all__ = [
     "DEFAULT_EARLY_HINTS_DELAY",
     "DEFAULT_STATIC_MAX_AGE",
     "ENV_PREFIX",
+    "REPORT_PATH",
     "check_output",
     "config_app",
     "create_app",
+    "mount_report",
     "site_app",
 ]
 
@@ -276,3 +279,28 @@ def config_app(config: SiteConfig, *, static_max_age: int, **options: Any) -> Qu
         pretty_urls=config.pretty_urls,
         **options,
     )
+
+
+# Where `pushgen serve --report` shows the report: a name no generator writes a
+# page under (the leading underscore), outside any base path.
+REPORT_PATH = "/_pushgen/"
+
+
+def mount_report(app: Quart, page: Callable[[], bytes]) -> Quart:
+    """Serve ``page()`` (the report's HTML, made by the commands side) at :data:`REPORT_PATH`.
+
+    Development only: ``pushgen serve --report`` calls it, nothing else does, so
+    the path is a 404 by default. ``page`` runs in a worker thread, since it may
+    remake the report after a rebuild.
+    """
+
+    async def report() -> Response:
+        body = await run_sync(page)()
+        return Response(
+            body,
+            mimetype="text/html",
+            headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+        )
+
+    app.add_url_rule(REPORT_PATH, "pushgen_report", report, methods=["GET"])
+    return app
