@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import SiteConfig
+from ..config import SiteConfig, load_config
 from ..errors import NoManifestError
 from ..fsutil import display_path
 from .sources.folder import folder_config
@@ -34,7 +34,10 @@ def require_manifest(
         return path
     shown = display_path(path)
     where = f" {site}" if site is not None and site != Path(".") else ""
-    given = f" -m {shown}" if config is None or path != config.manifest else ""
+    # -m is in the command unless the path is where the site's own settings put it
+    # (a config loaded with -m carries that path, so read the site's default again).
+    default = load_config(config.root).manifest if config is not None else None
+    given = f" -m {shown}" if path != default else ""
     if folder:
         writers: tuple[tuple[str, str], ...] = ((f"pushgen scan{where} -m {shown}", ""),)
     elif config is not None and config.app:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ..build.provenance import written_by
+from ..build.provenance import require_manifest, written_by
 from ..build.sources.folder import folder_config
 from ..config import load_config
 from ..errors import PushgenError
@@ -53,7 +53,7 @@ def site_report(
     result = VerifyResult.read(Path(verify)) if verify is not None else None
     name = Path(verify).name if verify is not None else ""
     return make_report(
-        load_manifest(config.manifest),
+        load_manifest(require_manifest(config.manifest, config, Path(site), folder=folder)),
         config=config,
         verify=result,
         verify_name=name,

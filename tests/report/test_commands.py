@@ -68,7 +68,10 @@ def test_report_says_what_is_wrong_with_its_inputs(
     assert not out.exists()
     missing = tmp_path / "none.yaml"
     assert main(["report", "--site", str(example), "-m", str(missing), "-o", str(out)]) == 1
-    assert capsys.readouterr().err.startswith(f"{missing}: error: cannot read manifest")
+    # Said as explain and check say it: which command writes it (issue 23), once.
+    err = capsys.readouterr().err
+    assert err.startswith("error: no manifest at ") and err.count("error:") == 1
+    assert f"`pushgen build {example} -m " in err and err.rstrip().endswith("none.yaml` writes it")
     assert main(["report", "--site", str(tmp_path / "nowhere"), "-o", str(out)]) == 2
     assert "does not exist" in capsys.readouterr().err
 
