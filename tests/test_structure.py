@@ -52,8 +52,11 @@ def test_the_package_check_fails_on_a_planted_cycle() -> None:
     assert "pushgen.manifest" in package_graph(graph)["pushgen.runtime"]
     assert cycles(graph) == []
     found = cycles(package_graph(graph))
-    assert ["pushgen.manifest", "pushgen.runtime", "pushgen.manifest"] in found
-    assert _shown(found).endswith("pushgen.manifest -> pushgen.runtime -> pushgen.manifest")
+    # One loop (config -> manifest -> runtime -> config: the runtime reads the
+    # settings), shown once through the planted climb.
+    assert len(found) == 1
+    assert "pushgen.manifest -> pushgen.runtime" in _shown(found)
+    assert found[0][0] == found[0][-1]
 
 
 def test_the_package_graph_groups_modules_by_room() -> None:

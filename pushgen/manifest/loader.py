@@ -28,6 +28,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import Diagnostic, ManifestError, RoutePatternError
+from ..gc_pause import paused_gc
 from ..model import (
     CROSSORIGIN_VALUES,
     DESTINATIONS,
@@ -44,7 +45,7 @@ from .rules import (
     Rule,
     rule_key,
 )
-from .yamlsafe import YamlError, compose, paused_gc, scalar_text
+from .yamlsafe import YamlError, compose, scalar_text
 
 __all__ = [
     "load_manifest",
