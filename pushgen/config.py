@@ -40,9 +40,10 @@ import yaml
 
 from .errors import ConfigError, PushgenError, did_you_mean
 from .links import normalise_base_path
-from .manifest.rules import Policy, glob_matches
+from .manifest.rules import glob_matches
 from .manifest.yamlsafe import YamlError, compose, control_character, control_message, scalar_text
 from .model import DESTINATIONS, FontPolicy, HtmlLimits
+from .push_policy import Policy
 
 __all__ = [
     "CONFIG_NAME",

@@ -23,9 +23,9 @@ from typing import Any, Literal, NamedTuple
 
 from ..errors import Diagnostic, LinkFieldError
 from ..links import check_link_fields
-from ..manifest.rules import Decision, Policy, apply_policy, media_matches_screen, push_refusal
 from ..media_types import font_type
 from ..model import Asset, FontDeclarations, FontSheet, Reference, ScanResult
+from ..push_policy import Decision, Policy, apply_policy, media_matches_screen, push_refusal
 from ..scan.css import scan_css
 from ..scan.font_rules import style_font_declarations
 from ..scan.js import scan_js

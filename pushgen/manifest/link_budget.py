@@ -11,8 +11,8 @@ from ..errors import Diagnostic
 from ..hint_budget import DEFAULT_MAX_LINK_BYTES
 from ..links import hintable, route_links
 from ..model import Asset
+from ..push_policy import Policy
 from .model import Manifest
-from .rules import Policy
 from .writer import yaml_scalar
 
 __all__ = ["link_budget_problems"]

@@ -37,14 +37,9 @@ from ..model import (
     Asset,
     FontPolicy,
 )
+from ..push_policy import Policy
 from .model import ENTRY_KEYS, MANIFEST_VERSION, Manifest
-from .rules import (
-    EntryChange,
-    Policy,
-    RoutePattern,
-    Rule,
-    rule_key,
-)
+from .rules import EntryChange, RoutePattern, Rule, rule_key
 from .yamlsafe import YamlError, compose, scalar_text
 
 __all__ = [

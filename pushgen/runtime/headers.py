@@ -30,8 +30,8 @@ from ..errors import Diagnostic, LinkFieldError
 from ..hint_budget import DEFAULT_MAX_LINK_BYTES, FittedLinks
 from ..links import hintable, normalise_base_path, route_aliases, route_links
 from ..manifest import Manifest
-from ..manifest.rules import Policy
 from ..model import Asset
+from ..push_policy import Policy
 from ..urls import wire_path
 
 _NO_POLICY = Policy()

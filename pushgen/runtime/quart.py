@@ -66,7 +66,7 @@ from ..hint_budget import DEFAULT_MAX_LINK_BYTES
 from ..links import normalise_base_path
 from ..manifest import parse_manifest
 from ..manifest.loader import manifest_text
-from ..manifest.rules import Policy
+from ..push_policy import Policy
 from ..site_files import file_size, find_file
 from .headers import RouteTable, build_route_table
 from .middleware import ASGIApp, EarlyHintsMiddleware
