@@ -34,8 +34,9 @@ import brotli
 from bench_process import REPO
 
 from pushgen.build import build_site
+from pushgen.codings import CODINGS, Coding
 from pushgen.config import load_config
-from pushgen.runtime.encodings import CODINGS, Coding, Siblings, check_sibling
+from pushgen.runtime.encodings import Siblings, check_sibling
 from pushgen.site_files import Found, find_file, find_sibling
 
 CHROMIUM = "gzip, deflate, br, zstd"

@@ -445,7 +445,7 @@ def serve(
     if (certfile is None) != (keyfile is None):
         raise click.UsageError("--cert and --key go together")
     if folder:
-        from .build.sources.serving import serve_folder
+        from .commands.serve_folder import serve_folder
 
         if manifest is None:
             raise click.UsageError("--folder needs the manifest: -m MANIFEST (from `pushgen scan`)")

@@ -39,9 +39,11 @@ from typing import Any, Literal, cast, get_args
 import yaml
 
 from .errors import ConfigError, PushgenError, did_you_mean
-from .manifest.rules import Policy, glob_matches
+from .links import normalise_base_path
+from .manifest.rules import glob_matches
 from .manifest.yamlsafe import YamlError, compose, control_character, control_message, scalar_text
 from .model import DESTINATIONS, FontPolicy, HtmlLimits
+from .push_policy import Policy
 
 __all__ = [
     "CONFIG_NAME",
@@ -200,11 +202,7 @@ def load_config(
     else:
         config_file = None  # type: ignore[assignment]
 
-    base_path = values.get("base_path", "/")
-    if not base_path.startswith("/"):
-        base_path = "/" + base_path
-    if not base_path.endswith("/"):
-        base_path += "/"
+    base_path = normalise_base_path(values.get("base_path", "/"))
     out = Path(output) if output is not None else root_path / values.get("output", "_site")
     man = (
         Path(manifest)

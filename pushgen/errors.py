@@ -23,7 +23,6 @@ __all__ = [
     "Severity",
     "counted",
     "did_you_mean",
-    "summary_line",
 ]
 
 Severity = Literal["error", "warning"]
@@ -44,16 +43,6 @@ def did_you_mean(word: str, choices: Iterable[str], *, listed: bool = False) -> 
     if close:
         return f"; did you mean {close[0]!r}?"
     return f"; valid keys: {', '.join(known)}" if listed else ""
-
-
-def summary_line(
-    *, pages: int, assets: int, routes: int, warnings: int, errors: int, seconds: float
-) -> str:
-    """The one line a build or a scan ends with."""
-    counts = ((pages, "page"), (assets, "asset"), (routes, "route"))
-    problems = ((warnings, "warning"), (errors, "error"))
-    listed = ", ".join(counted(n, noun) for n, noun in (*counts, *problems))
-    return f"{listed} in {seconds:.2f}s"
 
 
 @dataclass(frozen=True, slots=True)

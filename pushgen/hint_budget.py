@@ -25,7 +25,7 @@ browser starts only so many fetches before it parses the page anyway).
 :func:`fit_links` is the one place that decides which hints fit. The runtime
 calls it for each route's plan (pushgen.runtime.headers), and ``pushgen
 build``/``pushgen check`` call it to warn about the routes whose hints are cut
-(pushgen.manifest.check), so both always agree. Which hints are the most
+(pushgen.manifest.link_budget), so both always agree. Which hints are the most
 important is :func:`importance`: pushed entries, then those the page's first
 render waits for, then the rest, each in manifest order (the order the build
 writes: stylesheets, fonts, scripts, images; rules' additions last).
@@ -120,7 +120,7 @@ def fit_links(hints: Sequence[Hint], max_bytes: int = DEFAULT_MAX_LINK_BYTES) ->
     when it still fits beside those kept before it, so a long value that does not
     fit leaves room for shorter, less important ones. The kept values keep the
     manifest's order (a browser starts preloads in the order it reads them).
-    Values are ASCII (pushgen.runtime.headers makes them so): a character is a byte.
+    Values are ASCII (pushgen.links makes them so): a character is a byte.
     """
     wanted = _joined_bytes([hint.value for hint in hints])
     if wanted <= max_bytes:

@@ -4,7 +4,8 @@
 (its JSON Schema is ``pushgen/outcome.schema.json``, printed by ``pushgen schema
 --json-output``; docs/ci.md describes it); ``--format github`` prints each diagnostic as
 a workflow command (``::warning file=F,line=L,col=C::message``) that GitHub
-Actions shows as an annotation on the line. Pure functions: the console
+Actions shows as an annotation on the line; :func:`summary_line` is the line a
+build or a scan ends with in text. Pure functions: the console
 (pushgen/console.py) decides where the text goes.
 """
 
@@ -16,7 +17,7 @@ from functools import cache
 from importlib import resources
 from typing import Any, Literal, Protocol
 
-from .errors import Diagnostic, counted, summary_line
+from .errors import Diagnostic, counted
 
 __all__ = [
     "OUTCOME_SCHEMA_ID",
@@ -26,6 +27,7 @@ __all__ = [
     "Summary",
     "outcome_schema",
     "outcome_schema_text",
+    "summary_line",
     "workflow_command",
 ]
 
@@ -36,6 +38,16 @@ OUTCOME_SCHEMA_ID = "https://pushgen.invalid/schemas/outcome-1.json"
 # failed: nothing written (an error stopped it, or --strict). stale: --check found
 # the manifest on disk differs from a fresh build (exit 1).
 Status = Literal["ok", "errors", "failed", "stale"]
+
+
+def summary_line(
+    *, pages: int, assets: int, routes: int, warnings: int, errors: int, seconds: float
+) -> str:
+    """The one line a build or a scan ends with."""
+    counts = ((pages, "page"), (assets, "asset"), (routes, "route"))
+    problems = ((warnings, "warning"), (errors, "error"))
+    listed = ", ".join(counted(n, noun) for n, noun in (*counts, *problems))
+    return f"{listed} in {seconds:.2f}s"
 
 
 class _Result(Protocol):

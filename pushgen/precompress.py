@@ -1,7 +1,7 @@
 """Brotli and gzip siblings of a build's text files, written once so the server never compresses.
 
 ``precompress(output, written)`` writes ``NAME.br`` and ``NAME.gz`` beside every
-file of ``written`` whose type compresses (:data:`pushgen.runtime.encodings.COMPRESSIBLE`)
+file of ``written`` whose type compresses (:data:`pushgen.codings.COMPRESSIBLE`)
 when the result is smaller by a margin worth a ``Content-Encoding``; as nginx's
 ``gzip_static``, ``brotli_static`` and whitenoise's ``CompressedStaticFilesStorage``
 expect. Each sibling takes its source's modification time, which is how the
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import brotli
 
-from .runtime.encodings import CODINGS, COMPRESSIBLE, Coding
+from .codings import CODINGS, COMPRESSIBLE, Coding
 
 __all__ = ["Precompressed", "compress", "precompress"]
 

@@ -5,6 +5,10 @@ one of its functions (a lazy import still ties A to B when that function runs).
 Imports under ``if TYPE_CHECKING:`` are left out: they never run. Importing
 ``pushgen.x.y`` also runs ``pushgen/x/__init__.py``, so a module depends on the
 packages above what it imports, except its own.
+
+The package graph folds that graph into rooms: each sub-package of pushgen
+(``pushgen.build``, ``pushgen.runtime``, ...) is one node, and each top-level
+module (``pushgen.config``, ``pushgen.links``) is one of the ground floor's.
 """
 
 from __future__ import annotations
@@ -94,11 +98,35 @@ def reachable(start: str) -> set[str]:
     return seen
 
 
-def cycles() -> list[list[str]]:
-    """One shortest cycle (a -> b -> ... -> a) in each group of modules that import each other.
+def package_of(name: str) -> str:
+    """The room of module ``name``: its sub-package of pushgen, else the top-level module itself.
 
-    The groups are the graph's strongly connected components (Tarjan)."""
-    graph = import_graph()
+    ``pushgen.build.sources.app`` -> ``pushgen.build``; ``pushgen.links`` ->
+    ``pushgen.links``; ``pushgen`` (the package's ``__init__``) stays ``pushgen``.
+    """
+    parts = name.split(".")
+    return ".".join(parts[:2])
+
+
+def package_graph(
+    graph: Mapping[str, frozenset[str]] | None = None,
+) -> Mapping[str, frozenset[str]]:
+    """Room -> the rooms its modules may import (from ``graph``, the import graph by default)."""
+    rooms: dict[str, set[str]] = {}
+    for name, targets in (import_graph() if graph is None else graph).items():
+        here = package_of(name)
+        edges = rooms.setdefault(here, set())
+        edges.update(package_of(target) for target in targets)
+        edges.discard(here)
+    return {room: frozenset(targets) for room, targets in rooms.items()}
+
+
+def cycles(graph: Mapping[str, frozenset[str]] | None = None) -> list[list[str]]:
+    """One shortest cycle (a -> b -> ... -> a) in each group of nodes that import each other.
+
+    ``graph`` is the module import graph unless given (:func:`package_graph` for
+    the rooms). The groups are the graph's strongly connected components (Tarjan)."""
+    graph = import_graph() if graph is None else graph
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -107,7 +135,7 @@ def cycles() -> list[list[str]]:
     def visit(name: str) -> None:
         index[name] = low[name] = len(index)
         stack.append(name)
-        for target in sorted(graph[name]):
+        for target in sorted(graph.get(name, frozenset())):
             if target not in index:
                 visit(target)
                 low[name] = min(low[name], low[target])
@@ -118,7 +146,7 @@ def cycles() -> list[list[str]]:
             while not group or group[-1] != name:
                 group.append(stack.pop())
             if len(group) > 1:
-                found.append(_shortest_cycle(min(group), set(group)))
+                found.append(_shortest_cycle(graph, min(group), set(group)))
 
     for name in sorted(graph):
         if name not in index:
@@ -126,13 +154,12 @@ def cycles() -> list[list[str]]:
     return found
 
 
-def _shortest_cycle(start: str, group: set[str]) -> list[str]:
-    graph = import_graph()
+def _shortest_cycle(graph: Mapping[str, frozenset[str]], start: str, group: set[str]) -> list[str]:
     came_from: dict[str, str] = {}
     todo = [start]
     while todo:
         name = todo.pop(0)
-        for target in sorted(graph[name] & group):
+        for target in sorted(graph.get(name, frozenset()) & group):
             if target == start:
                 path = [name]
                 while path[-1] != start:

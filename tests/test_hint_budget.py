@@ -14,8 +14,9 @@ import pytest
 from pushgen.cli import main
 from pushgen.hint_budget import DEFAULT_MAX_LINK_BYTES, Hint, fit_links, importance
 from pushgen.manifest import Manifest
+from pushgen.manifest.link_budget import link_budget_problems
 from pushgen.model import Asset
-from pushgen.runtime.headers import link_budget_problems, plan_route
+from pushgen.runtime.headers import plan_route
 from tests.sites import write_site
 
 CSS = "</a.css>; rel=preload; as=style"  # 31 bytes

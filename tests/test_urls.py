@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pushgen.links import link_value
 from pushgen.model import Asset
-from pushgen.runtime.headers import link_value
 from pushgen.urls import LOCAL_ORIGIN, document_url, resolve, url_path_to_relpath, wire_path
 
 PAGE = document_url("/docs/page.html")

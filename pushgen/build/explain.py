@@ -25,7 +25,7 @@ from ..config import SiteConfig
 from ..errors import BuildError, Diagnostic
 from ..fsutil import display_path
 from ..manifest import Manifest
-from ..manifest.rules import Decision, Policy
+from ..push_policy import Decision, Policy
 from ..scan.html import scan_html
 from ..site_files import file_size
 from ..urls import document_url, url_path_to_relpath

@@ -51,8 +51,8 @@ from typing import Any, Literal
 
 from lxml import etree
 
-from ..manifest.rules import media_matches_screen
 from ..model import UNKNOWN, FontDeclarations, FontFace, FontPolicy, FontSheet
+from ..push_policy import media_matches_screen
 from ..scan.html import parse_html
 from .font_selectors import PageIndex, Selector, compile_selectors, match_selector, with_attribute
 

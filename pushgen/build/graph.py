@@ -22,10 +22,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal, NamedTuple
 
 from ..errors import Diagnostic, LinkFieldError
-from ..manifest.rules import Decision, Policy, apply_policy, media_matches_screen, push_refusal
+from ..links import check_link_fields
 from ..media_types import font_type
 from ..model import Asset, FontDeclarations, FontSheet, Reference, ScanResult
-from ..runtime.headers import check_link_fields
+from ..push_policy import Decision, Policy, apply_policy, media_matches_screen, push_refusal
 from ..scan.css import scan_css
 from ..scan.font_rules import style_font_declarations
 from ..scan.js import scan_js

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..codings import COMPRESSIBLE
 from ..config import CONFIG_NAME, SiteConfig
 from ..errors import BuildError, Diagnostic, ManifestError
 from ..fsutil import (
@@ -32,19 +33,18 @@ from ..fsutil import (
     stage_file,
     swap_directory,
 )
+from ..gc_pause import paused_gc
 from ..manifest import (
     SCHEMA_NAME,
     Manifest,
     routes_checksum,
     update_manifest_text,
 )
+from ..manifest.link_budget import link_budget_problems
 from ..manifest.schema import schema_text
-from ..manifest.yamlsafe import paused_gc
 from ..model import Asset, Reference, ScanResult
 from ..precompress import Precompressed
 from ..progress import NO_PROGRESS, Progress, phase
-from ..runtime.encodings import COMPRESSIBLE
-from ..runtime.headers import link_budget_problems
 from ..urls import document_url
 from .dependencies import pages_to_render, scan_templates
 from .existing import check_rules, read_existing_manifest

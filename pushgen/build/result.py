@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..config import SiteConfig
-from ..errors import Diagnostic, summary_line
+from ..errors import Diagnostic
 from ..manifest import Manifest
 from ..model import Asset
+from ..outcome import summary_line
 from .render import Page
 
 __all__ = ["PHASES", "BuildResult", "PageResult"]

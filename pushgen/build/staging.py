@@ -18,13 +18,13 @@ import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from ..codings import CODINGS
 from ..config import SiteConfig
 from ..errors import Diagnostic, PushgenError
 from ..fsutil import (
     OUTPUT_MARKER,
     OutputFolderError,
 )
-from ..runtime.encodings import CODINGS
 from .incremental import (
     BuildState,
 )

@@ -18,7 +18,7 @@ applied), written in the target's own syntax:
 one more format, and the module also imports that format into a manifest.
 
 Only hinted entries become ``Link`` values (the same values as the runtime's,
-:func:`pushgen.runtime.headers.link_value`). Servers that push on ``Link: rel=preload``
+:func:`pushgen.links.link_value`). Servers that push on ``Link: rel=preload``
 (nginx ``http2_push_preload``, h2o, Apache ``mod_http2``) get ``; nopush`` on
 entries that are hinted but not pushed, and a push-only instruction for entries
 that are pushed but not hinted. CDNs do not push, so push-only entries are left

@@ -19,11 +19,11 @@ from urllib.parse import unquote
 from ..errors import LinkFieldError
 from ..hint_budget import MAX_LINK_BYTES_SETTING, FittedLinks, fit_links, importance
 from ..hint_budget import Hint as BudgetHint
+from ..links import link_value, route_aliases
 from ..manifest import Manifest
 from ..manifest.rules import PrefixIndex, resolve_route
 from ..model import Asset
-from ..runtime.headers import link_value, route_aliases, wire_path
-from ..urls import unroutable
+from ..urls import unroutable, wire_path
 from .context import Block, Context, Hint
 from .patterns import pattern_regex, pattern_tokens, regex_prefix, sample_path
 from .result import Cut

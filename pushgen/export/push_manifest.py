@@ -37,10 +37,11 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from ..errors import Diagnostic, ManifestError
+from ..links import normalise_base_path
 from ..manifest import Manifest, parse_manifest, update_manifest_text
 from ..media_types import destination_for
 from ..model import DESTINATIONS, Asset
-from ..runtime.headers import normalise_base_path, wire_path
+from ..urls import wire_path
 from .blocks import rule_line
 from .context import Context, ExportOptions, Format
 from .result import Cut, ExportResult

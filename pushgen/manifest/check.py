@@ -14,10 +14,11 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from ..errors import Diagnostic, LinkFieldError, ManifestError
+from ..links import link_value
 from ..model import Asset
-from ..runtime.headers import link_budget_problems, link_value
 from ..site_files import output_relpath
 from ..urls import unroutable
+from .link_budget import link_budget_problems
 from .loader import load_manifest
 from .model import Manifest
 from .rules import Rule, glob_matches

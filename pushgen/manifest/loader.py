@@ -28,6 +28,7 @@ from pathlib import Path
 import yaml
 
 from ..errors import Diagnostic, ManifestError, RoutePatternError
+from ..gc_pause import paused_gc
 from ..model import (
     CROSSORIGIN_VALUES,
     DESTINATIONS,
@@ -36,15 +37,10 @@ from ..model import (
     Asset,
     FontPolicy,
 )
+from ..push_policy import Policy
 from .model import ENTRY_KEYS, MANIFEST_VERSION, Manifest
-from .rules import (
-    EntryChange,
-    Policy,
-    RoutePattern,
-    Rule,
-    rule_key,
-)
-from .yamlsafe import YamlError, compose, paused_gc, scalar_text
+from .rules import EntryChange, RoutePattern, Rule, rule_key
+from .yamlsafe import YamlError, compose, scalar_text
 
 __all__ = [
     "load_manifest",

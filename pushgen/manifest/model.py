@@ -11,14 +11,8 @@ from functools import lru_cache
 
 from ..errors import RoutePatternError
 from ..model import Asset
-from .rules import (
-    Decision,
-    Policy,
-    RoutePattern,
-    Rule,
-    RuleIndex,
-    resolve_route,
-)
+from ..push_policy import Decision, Policy
+from .rules import RoutePattern, Rule, RuleIndex, resolve_route
 
 __all__ = [
     "ENTRY_KEYS",

@@ -15,7 +15,7 @@ people and never touched by the build. A rule names the routes it applies to wit
         policy: {max_pushes: 4}
 
 Resolution is pure: generated entries + every matching rule in file order + the
-policy, giving each entry a :class:`Decision` that says why it is pushed, only
+policy (:mod:`pushgen.push_policy`), giving each entry a :class:`Decision` that says why it is pushed, only
 hinted, or dropped — what ``pushgen explain`` prints.
 """
 
@@ -33,29 +33,28 @@ from werkzeug.routing import Rule as WerkzeugRule
 from werkzeug.routing.rules import _part_re, parse_converter_args
 
 from ..errors import RoutePatternError
-from ..model import Asset, FontPolicy
+from ..model import Asset
+from ..push_policy import Decision, Policy, apply_policy, media_matches_screen
 
 __all__ = [
     "GLOB_OF_CONVERTER",
-    "Decision",
     "EntryChange",
     "Glob",
     "PatternKind",
-    "Policy",
     "PrefixIndex",
     "RoutePattern",
     "RouteVariable",
     "Rule",
     "RuleIndex",
-    "apply_policy",
     "compile_glob",
     "glob_matches",
     "literal_prefix",
-    "media_matches_screen",
-    "push_refusal",
     "resolve_route",
     "rule_key",
 ]
+
+# The policy that sets nothing: every field inherits (a rule without ``policy:``).
+_NO_POLICY = Policy()
 
 
 class Glob:
@@ -286,39 +285,6 @@ def _path_matches(pattern: str, path: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class Policy:
-    """Which destinations are pushed and how much, per route, in document order.
-
-    ``None`` fields inherit from the policy below (a rule's policy over the site's).
-    """
-
-    push: frozenset[str] | None = None
-    max_pushes: int | None = None
-    max_bytes: int | None = None
-    # "used": fonts as the build traced them per page; "all": every generated font
-    # entry hinted (and pushed by the policy), as without tracing.
-    fonts: FontPolicy | None = None
-
-    def over(self, base: Policy) -> Policy:
-        """This policy with unset fields taken from ``base``."""
-        return Policy(
-            push=self.push if self.push is not None else base.push,
-            max_pushes=self.max_pushes if self.max_pushes is not None else base.max_pushes,
-            max_bytes=self.max_bytes if self.max_bytes is not None else base.max_bytes,
-            fonts=self.fonts if self.fonts is not None else base.fonts,
-        )
-
-    @property
-    def empty(self) -> bool:
-        return (
-            self.push is None
-            and self.max_pushes is None
-            and self.max_bytes is None
-            and self.fonts is None
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class EntryChange:
     """A rule's ``set`` item: for entries whose path matches ``path`` (a glob), these values."""
 
@@ -350,7 +316,7 @@ class Rule:
     add: tuple[Asset, ...] = ()
     set: tuple[EntryChange, ...] = ()
     remove: tuple[str, ...] = ()
-    policy: Policy = Policy()
+    policy: Policy = _NO_POLICY
 
 
 def literal_prefix(pattern: RoutePattern) -> str:
@@ -482,120 +448,12 @@ class RuleIndex:
         return tuple(self.rules[i] for i in found)
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """An entry of a route after rules and policy, and the reasons for its state."""
-
-    asset: Asset
-    reasons: tuple[str, ...] = ()
-    removed: bool = False
-    # Set when a rule fixed `push` explicitly: the policy then leaves it alone.
-    pinned_push: bool = False
-    added_by: int = 0
-
-
-def media_matches_screen(media: str | None) -> bool:
-    """False only for a media query list a screen never matches, like ``print``.
-
-    A stylesheet for print is fetched at low priority and does not block
-    rendering, so pushing it spends bandwidth the critical assets need.
-    """
-    if media is None:
-        return True
-    queries = [q.strip().lower() for q in media.split(",") if q.strip()]
-    if not queries:
-        return True
-    for query in queries:
-        words = query.replace("(", " (").split()
-        if not words:
-            return True
-        first = words[1] if words[0] in ("only", "not") and len(words) > 1 else words[0]
-        if words[0] == "not" or first in ("all", "screen") or first.startswith("("):
-            return True
-    return False
-
-
-def push_refusal(
-    destination: str, media: str | None, push: frozenset[str], *, hint: bool = True
-) -> str | None:
-    """Why a ``push`` list of destinations does not push an entry, or None when it does.
-
-    The one wording of the push verdict: the build's notes (graph.py) and the
-    rules' decisions (:func:`apply_policy`) both use it, so ``pushgen explain``
-    shows the same words whichever decided. Stylesheets are pushed only for
-    media a screen uses (:func:`media_matches_screen`).
-    """
-    if destination not in push:
-        pushed = ", ".join(sorted(push)) or "nothing"
-        return f"hint only: {destination} is not a pushed destination (push: {pushed})"
-    if destination == "style" and not media_matches_screen(media):
-        return f"hint only: stylesheet for media {media!r}, which screens do not use"
-    if not hint:
-        return "hint only: not hinted, so not pushed"
-    return None
-
-
-def apply_policy(
-    decisions: list[Decision], policy: Policy, size_of: Callable[[str], int | None]
-) -> list[Decision]:
-    """Recompute ``push`` of every entry a rule did not pin, by ``policy``, in order.
-
-    Budgets count pushed entries from the top of the route: once ``max_pushes``
-    entries or ``max_bytes`` bytes are pushed, the rest are only hinted, since
-    pushing more than the first round trip can carry delays the page.
-    """
-    pushes = 0
-    pushed_bytes = 0
-    out: list[Decision] = []
-    for decision in decisions:
-        asset = decision.asset
-        if decision.removed:
-            out.append(decision)
-            continue
-        if decision.pinned_push:
-            if asset.push:
-                pushes += 1
-                pushed_bytes += size_of(asset.path) or 0
-            out.append(decision)
-            continue
-        reasons = list(decision.reasons)
-        push = asset.push
-        if policy.push is not None:
-            refusal = push_refusal(asset.destination, asset.media, policy.push, hint=asset.hint)
-            push = refusal is None
-            if refusal is not None:
-                reasons.append(refusal)
-        if push and policy.max_pushes is not None and pushes >= policy.max_pushes:
-            push = False
-            reasons.append(f"hint only: over the budget of {policy.max_pushes} pushes")
-        if push and policy.max_bytes is not None:
-            size = size_of(asset.path)
-            if size is not None and pushed_bytes + size > policy.max_bytes:
-                push = False
-                reasons.append(
-                    f"hint only: over the budget of {policy.max_bytes} pushed bytes ({size} more)"
-                )
-        if push:
-            pushes += 1
-            pushed_bytes += size_of(asset.path) or 0
-        out.append(
-            Decision(
-                replace(asset, push=push),
-                tuple(reasons),
-                decision.removed,
-                False,
-                decision.added_by,
-            )
-        )
-    return out
-
-
 def resolve_route(
     route: str,
     generated: Sequence[Asset],
     rules: Sequence[Rule],
     *,
-    policy: Policy = Policy(),
+    policy: Policy = _NO_POLICY,
     size_of: Callable[[str], int | None] = lambda _path: None,
     source: str = "manifest",
 ) -> list[Decision]:

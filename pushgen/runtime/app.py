@@ -53,9 +53,9 @@ from quart.utils import run_sync
 from ..config import CONFIG_NAME, SiteConfig, load_config
 from ..errors import PushgenError
 from ..fsutil import check_output_location
+from ..links import normalise_base_path
 from .encodings import IMMUTABLE_CACHE_CONTROL, Siblings, fingerprinted
 from .files import Found, content_type, file_response, find_file
-from .headers import normalise_base_path
 from .options import ENV_PREFIX, SETTINGS, resolve
 from .quart import init_app
 

@@ -4,8 +4,8 @@ The build (:mod:`pushgen.precompress`) writes ``NAME.br`` and ``NAME.gz`` beside
 a text asset, as nginx's ``gzip_static``/``brotli_static`` and whitenoise expect;
 the file server (:mod:`pushgen.runtime.app`) picks one by ``Accept-Encoding``
 (:func:`parse_accept_encoding` and :func:`negotiate`, RFC 9110 §12.5.3) through
-:meth:`Siblings.representation`. Both sides use :data:`CODINGS` and
-:data:`COMPRESSIBLE`, so the names cannot drift apart.
+:meth:`Siblings.representation`. Both sides use the tables of
+:mod:`pushgen.codings`, so the names cannot drift apart.
 
 A sibling stands for its file only when all of these hold:
 
@@ -41,14 +41,12 @@ from typing import BinaryIO, Literal
 
 import brotli
 
+from ..codings import CODINGS, COMPRESSIBLE, Coding
 from ..site_files import Found, find_sibling
 
 __all__ = [
-    "CODINGS",
-    "COMPRESSIBLE",
     "IMMUTABLE_CACHE_CONTROL",
     "AcceptEncoding",
-    "Coding",
     "Representation",
     "SiblingCheck",
     "Siblings",
@@ -59,18 +57,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("pushgen")
-
-Coding = Literal["br", "gzip"]
-
-# Content coding -> the suffix of its sibling file, in order of preference when
-# the client weighs them equally: brotli is 15-20 % smaller than gzip on text.
-CODINGS: Mapping[Coding, str] = {"br": ".br", "gzip": ".gz"}
-
-# Text formats that compress well. Images, fonts (woff2 is brotli inside) and
-# archives are compressed already; a second pass gains nothing.
-COMPRESSIBLE = frozenset(
-    {".css", ".js", ".mjs", ".svg", ".json", ".html", ".txt", ".xml", ".webmanifest", ".map"}
-)
 
 # RFC 8246: "immutable" tells the browser not to revalidate even on reload; a
 # year is the longest max-age RFC 9111 §5.2.2.1 asks caches to honour reliably.

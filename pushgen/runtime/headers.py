@@ -15,27 +15,23 @@ Both carry at most ``max_link_bytes`` bytes of values (8 KiB by default,
 response, so :func:`pushgen.hint_budget.fit_links` keeps the most important
 hints that fit and the route's plan records what it left out.
 
-The values follow the preload specification
-(https://w3c.github.io/preload/, https://html.spec.whatwg.org/#link-type-preload)::
-
-    </static/a.css>; rel=preload; as=style
-    </static/f.woff2>; rel=preload; as=font; type="font/woff2"; crossorigin
-    </static/app.js>; rel=modulepreload
+The values themselves, the wire format the exports write too, are
+:mod:`pushgen.links`'s.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from urllib.parse import quote, unquote
 
 from ..errors import Diagnostic, LinkFieldError
-from ..hint_budget import DEFAULT_MAX_LINK_BYTES, FittedLinks, Hint, fit_links, importance
-from ..manifest import Manifest, yaml_scalar
-from ..manifest.rules import Policy
-from ..model import PRELOAD_DESTINATIONS, Asset
+from ..hint_budget import DEFAULT_MAX_LINK_BYTES, FittedLinks
+from ..links import hintable, normalise_base_path, route_aliases, route_links
+from ..manifest import Manifest
+from ..model import Asset
+from ..push_policy import Policy
 from ..urls import wire_path
 
 _NO_POLICY = Policy()
@@ -44,23 +40,13 @@ __all__ = [
     "RoutePlan",
     "RouteTable",
     "build_route_table",
-    "check_link_fields",
-    "link_budget_problems",
-    "link_value",
-    "normalise_base_path",
     "plan_route",
-    "route_aliases",
-    "route_links",
-    "wire_path",
 ]
 
 # What stays as it is in a request path looked up in the route table: RFC 3986
 # unreserved and sub-delims, ':' '@' '/' '?', and '%' so existing escapes are kept.
 # Paths sent in Link values and pushes are urls.wire_path's (the URL Standard's).
 _PATH_SAFE = "/?:@!$&'()*+,;=-._~%"
-# A header field value may hold visible ASCII, space and tab (RFC 9110 §5.5);
-# anything else could split or corrupt the field.
-_FIELD_UNSAFE = re.compile(r"[^\t\x20-\x7e]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,141 +110,6 @@ class RouteTable:
         return plan
 
 
-def _quoted(value: str) -> str:
-    # quoted-string (RFC 9110 §5.6.4): backslash-escape '"' and '\'.
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def link_value(asset: Asset) -> str | None:
-    """The ``Link`` value announcing ``asset``, or None when it is not hinted.
-
-    None for ``hint: false`` entries and for destinations a browser cannot
-    preload (``as=video`` and the like would only produce a console warning),
-    except module scripts, which are always ``rel=modulepreload``. Raises
-    :class:`LinkFieldError` when ``type`` or ``media`` holds characters a header
-    field cannot carry.
-    """
-    if not asset.hint:
-        return None
-    if asset.preconnect:
-        # HTML Standard, link type preconnect; Chromium acts on it in a 103 too.
-        cors = {"anonymous": "; crossorigin", "use-credentials": "; crossorigin=use-credentials"}
-        return f"<{asset.path}>; rel=preconnect{cors.get(asset.crossorigin or '', '')}"
-    check_link_fields(asset)
-    parts = [f"<{wire_path(asset.path)}>"]
-    if asset.module:
-        # rel=modulepreload fetches in CORS mode with credentials "same-origin"
-        # unless told otherwise, so only use-credentials needs saying; `as`
-        # defaults to script (HTML Living Standard, link-type-modulepreload).
-        parts.append("rel=modulepreload")
-        if asset.destination != "script":
-            parts.append(f"as={asset.destination}")
-        if asset.crossorigin == "use-credentials":
-            parts.append("crossorigin=use-credentials")
-    else:
-        if asset.destination not in PRELOAD_DESTINATIONS:
-            return None
-        parts += ["rel=preload", f"as={asset.destination}"]
-        if asset.type is not None:
-            parts.append(f"type={_quoted(asset.type)}")
-        # A bare `crossorigin` is the anonymous state; fonts need it even on the
-        # same origin or the preloaded response is not reused (Fetch, CORS mode).
-        if asset.crossorigin == "anonymous":
-            parts.append("crossorigin")
-        elif asset.crossorigin == "use-credentials":
-            parts.append("crossorigin=use-credentials")
-    if asset.media is not None:
-        parts.append(f"media={_quoted(asset.media)}")
-    # HTML Standard, link type preload: an image preload with imagesrcset and
-    # imagesizes fetches the candidate the <img> will pick; fetchpriority sets
-    # the request's priority (Chromium reads all three from a Link header or 103).
-    if asset.destination == "image" and asset.imagesrcset is not None:
-        parts.append(f"imagesrcset={_quoted(asset.imagesrcset)}")
-        if asset.imagesizes is not None:
-            parts.append(f"imagesizes={_quoted(asset.imagesizes)}")
-    if asset.fetchpriority is not None:
-        parts.append(f"fetchpriority={asset.fetchpriority}")
-    return "; ".join(parts)
-
-
-def check_link_fields(asset: Asset) -> None:
-    """Raise :class:`LinkFieldError` when ``asset``'s ``type``, ``media``, ``imagesrcset``
-    or ``imagesizes`` holds a character a header field cannot carry.
-
-    The one rule for those values: :func:`link_value` (the runtime, ``pushgen
-    check``, the exports) and the build, which leaves such an entry out.
-    """
-    for name, value in (
-        ("type", asset.type),
-        ("media", asset.media),
-        ("imagesrcset", asset.imagesrcset),
-        ("imagesizes", asset.imagesizes),
-    ):
-        if value is not None and _FIELD_UNSAFE.search(value):
-            raise LinkFieldError(name, value)
-
-
-def route_links(assets: Iterable[Asset], max_bytes: int = DEFAULT_MAX_LINK_BYTES) -> FittedLinks:
-    """The ``Link`` values of the hinted ``assets`` that fit ``max_bytes`` (see pushgen.hint_budget).
-
-    Raises :class:`LinkFieldError` like :func:`link_value`.
-    """
-    hints: list[Hint] = []
-    for asset in assets:
-        value = link_value(asset)
-        if value is not None:
-            hints.append(Hint(value, importance(asset)))
-    return fit_links(hints, max_bytes)
-
-
-def _most_link_bytes(asset: Asset) -> int:
-    """At least as many bytes as :func:`link_value` can make of ``asset`` (cheap: no formatting)."""
-    # A path byte becomes at most "%XX"; a quoted value doubles at most ('\\"');
-    # the names, `rel`, `as` and `crossorigin` take under 160 bytes together.
-    quoted = (asset.type, asset.media, asset.imagesrcset, asset.imagesizes)
-    return 3 * len(asset.path.encode()) + 2 * sum(len(v) + 2 for v in quoted if v) + 160
-
-
-def link_budget_problems(
-    manifest: Manifest,
-    *,
-    max_link_bytes: int = DEFAULT_MAX_LINK_BYTES,
-    policy: Policy = _NO_POLICY,
-    text: str | None = None,
-) -> list[Diagnostic]:
-    """A warning (at the route's line) for each route whose hints the runtime would cut.
-
-    The same cut as :func:`build_route_table` makes when it plans the route, so
-    ``pushgen build`` and ``pushgen check`` say beforehand what a server leaves
-    out. Entries no header can carry are left out here (``check`` reports them).
-    A route whose entries cannot reach the budget is not formatted at all. A
-    route's line comes from ``manifest.lines`` or, for a manifest the build has
-    just written, from its ``text``.
-    """
-    found: list[Diagnostic] = []
-    for route in sorted(manifest.all_routes):
-        assets = manifest.assets(route, policy=policy) if manifest.rules else manifest.routes[route]
-        if sum(_most_link_bytes(a) + 2 for a in assets if a.hint) <= max_link_bytes:
-            continue
-        fitted = route_links(_hintable(assets).assets, max_link_bytes)
-        if fitted.dropped:
-            line = manifest.lines.get(route) or _written_line(text, route)
-            column = 3 if line else 0  # the route's key, under `routes:`
-            found.append(Diagnostic(manifest.filename, line, column, fitted.message(route)))
-    return found
-
-
-def _written_line(text: str | None, route: str) -> int:
-    """The line of ``route``'s key in a routes block the build wrote (0 when not found)."""
-    if text is None:
-        return 0
-    key = f"\n  {yaml_scalar(route)}:"
-    at = text.find(key)
-    while at >= 0 and text[at + len(key) : at + len(key) + 1] not in ("\n", "\r", " "):
-        at = text.find(key, at + 1)  # a longer key that starts with this one
-    return 0 if at < 0 else text.count("\n", 0, at) + 2
-
-
 def plan_route(
     route: str,
     assets: Iterable[Asset],
@@ -269,7 +120,7 @@ def plan_route(
     """The :class:`RoutePlan` for ``route``: pushed paths (at most ``max_pushes``) and links.
 
     The links are those of :func:`route_links` (at most ``max_link_bytes`` bytes).
-    Raises :class:`LinkFieldError` like :func:`link_value`.
+    Raises :class:`LinkFieldError` like :func:`pushgen.links.link_value`.
     """
     assets = tuple(assets)
     pushes: list[str] = []
@@ -284,58 +135,6 @@ def plan_route(
         link_header=fitted.field,
         cut=fitted if fitted.dropped else None,
     )
-
-
-def normalise_base_path(base_path: str) -> str:
-    """``base_path`` with exactly one leading and one trailing slash (``blog`` -> ``/blog/``)."""
-    stripped = base_path.strip("/")
-    return f"/{stripped}/" if stripped else "/"
-
-
-def route_aliases(route: str, *, pretty_urls: bool = False) -> tuple[str, ...]:
-    """Every URL path that serves the page of ``route``, ``route`` first.
-
-    A directory route answers with and without its trailing slash and as
-    ``index.html``; an ``.html`` route also without the suffix when pretty URLs
-    are on; a suffix-less route (what a pretty-URL build writes) also with it.
-    """
-    aliases = [route]
-    if route.endswith("/"):
-        aliases.append(route + "index.html")
-        if route != "/":
-            aliases.append(route[:-1])
-    elif route.endswith("/index.html"):
-        directory = route[: -len("index.html")]
-        aliases.append(directory)
-        if directory != "/":
-            aliases.append(directory[:-1])
-    elif route.endswith(".html"):
-        if pretty_urls:
-            aliases.append(route[: -len(".html")])
-    elif not route.rsplit("/", 1)[-1].count("."):
-        aliases.append(route + ".html")
-    return tuple(aliases)
-
-
-@dataclass(frozen=True, slots=True)
-class _Hintable:
-    """A route's entries with the hint taken off each whose values no header can carry."""
-
-    assets: tuple[Asset, ...]
-    refused: tuple[tuple[str, str], ...]  # (path, why) of each entry that lost its hint
-
-
-def _hintable(assets: Iterable[Asset]) -> _Hintable:
-    kept: list[Asset] = []
-    refused: list[tuple[str, str]] = []
-    for asset in assets:
-        try:
-            link_value(asset)
-        except LinkFieldError as exc:
-            refused.append((asset.path, str(exc)))
-            asset = replace(asset, hint=False)
-        kept.append(asset)
-    return _Hintable(tuple(kept), tuple(refused))
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,14 +157,14 @@ def _plan_checked(
             route, assets, max_pushes=limits.max_pushes, max_link_bytes=limits.max_link_bytes
         )
     except LinkFieldError:
-        hintable = _hintable(assets)
+        unsendable = hintable(assets)
         if problems is not None:
-            for path, why in hintable.refused:
+            for path, why in unsendable.refused:
                 message = f"route {route!r}: {path}: {why}; not hinted"
                 problems.append(Diagnostic(filename, line, 0, message))
         plan = plan_route(
             route,
-            hintable.assets,
+            unsendable.assets,
             max_pushes=limits.max_pushes,
             max_link_bytes=limits.max_link_bytes,
         )

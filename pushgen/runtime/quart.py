@@ -63,11 +63,12 @@ from quart.typing import ResponseTypes
 
 from ..errors import Diagnostic, ManifestError, PushgenError
 from ..hint_budget import DEFAULT_MAX_LINK_BYTES
+from ..links import normalise_base_path
 from ..manifest import parse_manifest
 from ..manifest.loader import manifest_text
-from ..manifest.rules import Policy
+from ..push_policy import Policy
 from ..site_files import file_size, find_file
-from .headers import RouteTable, build_route_table, normalise_base_path
+from .headers import RouteTable, build_route_table
 from .middleware import ASGIApp, EarlyHintsMiddleware
 from .options import SETTINGS, resolve
 

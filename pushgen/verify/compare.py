@@ -15,7 +15,7 @@ itself needs. Out comes a :class:`RouteVerdict`:
   whose ``as``, ``crossorigin`` or URL form differs from the page's request).
 
 Each finding says why in the words ``pushgen explain`` uses: the reasons of the
-entry's :class:`~pushgen.manifest.rules.Decision` (``removed by rule at
+entry's :class:`~pushgen.push_policy.Decision` (``removed by rule at
 push-manifest.yaml:9 (match /)``, ``hint only: ...``).
 """
 
@@ -26,8 +26,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urljoin, urlsplit
 
-from ..manifest.rules import Decision
 from ..model import Asset
+from ..push_policy import Decision
 from .browser import Fetched, PageLoad
 
 __all__ = [

@@ -34,7 +34,7 @@ from ..config import SiteConfig
 from ..errors import PushgenError
 from ..fsutil import display_path
 from ..manifest import Manifest, load_manifest
-from ..manifest.rules import Decision
+from ..push_policy import Decision
 from ..runtime.middleware import EARLY_HINT, PUSH, ASGIApp, Receive, Scope, Send
 from ..runtime.server import listen
 from ..site_files import file_size

@@ -771,7 +771,7 @@ def test_check_flags_an_exact_rule_the_exports_refuse(here: Path) -> None:
 
 
 def test_the_build_and_check_agree_on_link_field_values(tmp_path: Path) -> None:
-    # One rule (runtime.headers.check_link_fields): visible ASCII, space and tab.
+    # One rule (links.check_link_fields): visible ASCII, space and tab.
     # Whitespace runs become one space (the same query on one line); a value with
     # anything else is left out with a located warning, where main wrote it and
     # check flagged it (or the loader refused the whole manifest, for U+0001).

@@ -20,7 +20,7 @@ from pushgen.cli import main as cli_main
 from pushgen.config import load_config
 from pushgen.errors import ConfigError, ManifestError
 from pushgen.manifest import load_manifest, parse_manifest
-from pushgen.manifest.rules import Policy
+from pushgen.push_policy import Policy
 from pushgen.scan.css import scan_css
 from pushgen.scan.font_rules import style_font_declarations
 from pushgen.scan.html import scan_html

@@ -11,9 +11,10 @@ from pushgen.build.graph import Found, Resolver
 from pushgen.cli import main as cli_main
 from pushgen.config import DEFAULT_MAX_BYTES, load_config
 from pushgen.errors import ConfigError, ManifestError
+from pushgen.links import link_value
 from pushgen.manifest import Manifest, dump_manifest, load_manifest, parse_manifest
 from pushgen.model import Asset
-from pushgen.runtime.headers import build_route_table, link_value
+from pushgen.runtime.headers import build_route_table
 from pushgen.scan.html import scan_html
 from pushgen.scan.js import scan_js
 from pushgen.urls import document_url

@@ -26,9 +26,9 @@ from pushgen.export import (
     export_manifest,
 )
 from pushgen.export.push_manifest import export_push_manifest, import_push_manifest
+from pushgen.links import link_value
 from pushgen.manifest import Manifest, load_manifest, parse_manifest
 from pushgen.model import Asset
-from pushgen.runtime.headers import link_value
 from tests.golden import check_golden_text
 
 GOLDEN = Path(__file__).parent / "golden"

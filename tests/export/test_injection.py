@@ -23,10 +23,11 @@ from hypothesis import strategies as st
 
 from pushgen.errors import LinkFieldError, RoutePatternError
 from pushgen.export import FORMATS, ExportResult, export_manifest
+from pushgen.links import link_value, route_aliases
 from pushgen.manifest import Manifest
 from pushgen.manifest.rules import RoutePattern, Rule
 from pushgen.model import Asset
-from pushgen.runtime.headers import link_value, route_aliases, wire_path
+from pushgen.urls import wire_path
 from tests import export_syntax
 from tests.clients import free_port, wait_for_port
 from tests.server_configs import H2O, NGINX, h2o_conf, nginx_conf

@@ -19,9 +19,9 @@ import pytest
 
 from pushgen.export import export_manifest
 from pushgen.hint_budget import DEFAULT_MAX_LINK_BYTES
+from pushgen.links import route_links
 from pushgen.manifest import Manifest, parse_manifest
 from pushgen.runtime.certs import DevCertificate, dev_certificate
-from pushgen.runtime.headers import route_links
 from tests.clients import ServerProcess, free_port, nghttp
 from tests.export.test_servers import start_server
 from tests.server_configs import H2O, NGINX, h2o_conf, nginx_conf

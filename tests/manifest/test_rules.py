@@ -8,19 +8,15 @@ import pytest
 
 from pushgen.errors import RoutePatternError
 from pushgen.manifest.rules import (
-    Decision,
     EntryChange,
-    Policy,
     RoutePattern,
     RouteVariable,
     Rule,
-    apply_policy,
     glob_matches,
-    media_matches_screen,
-    push_refusal,
     resolve_route,
 )
 from pushgen.model import Asset
+from pushgen.push_policy import Decision, Policy, apply_policy, media_matches_screen, push_refusal
 
 CSS = Asset("/static/css/site.css", "style")
 PRINT = Asset("/static/css/print.css", "style", media="print", push=False)

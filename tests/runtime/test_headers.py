@@ -5,18 +5,11 @@ from __future__ import annotations
 import pytest
 
 from pushgen.errors import LinkFieldError
+from pushgen.links import link_value, normalise_base_path, route_aliases
 from pushgen.manifest import Manifest, parse_manifest
 from pushgen.model import Asset
-from pushgen.runtime.headers import (
-    RoutePlan,
-    RouteTable,
-    build_route_table,
-    link_value,
-    normalise_base_path,
-    plan_route,
-    route_aliases,
-    wire_path,
-)
+from pushgen.runtime.headers import RoutePlan, RouteTable, build_route_table, plan_route
+from pushgen.urls import wire_path
 
 
 @pytest.mark.parametrize(

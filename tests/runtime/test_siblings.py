@@ -30,9 +30,10 @@ import brotli
 import pytest
 
 from pushgen.cli import main
+from pushgen.codings import CODINGS, Coding
 from pushgen.precompress import compress
 from pushgen.runtime import encodings
-from pushgen.runtime.encodings import Coding, SiblingCheck, Siblings, check_sibling
+from pushgen.runtime.encodings import SiblingCheck, Siblings, check_sibling
 from pushgen.site_files import Found, find_file, find_sibling
 from tests.browser_harness import pushgen_serve
 from tests.clients import ServerProcess, h2_get, nghttp
@@ -96,7 +97,7 @@ def test_check_sibling(
     tmp_path: Path, what: str, coding: Coding, make: Callable[[], bytes], expected: bool
 ) -> None:
     (tmp_path / "a.css").write_bytes(CSS)
-    suffix = encodings.CODINGS[coding]
+    suffix = CODINGS[coding]
     (tmp_path / ("a.css" + suffix)).write_bytes(make())
     source = _found(tmp_path, "/a.css")
     sibling = find_sibling(source, suffix)
@@ -109,7 +110,7 @@ def test_an_empty_file_and_its_empty_sibling(tmp_path: Path) -> None:
     (tmp_path / "e.css.br").write_bytes(compress(b"", "br"))
     (tmp_path / "e.css.gz").write_bytes(compress(b"", "gzip"))
     source = _found(tmp_path, "/e.css")
-    for coding, suffix in encodings.CODINGS.items():
+    for coding, suffix in CODINGS.items():
         sibling = find_sibling(source, suffix)
         assert sibling is not None and check_sibling(source, sibling, coding) == "same"
 

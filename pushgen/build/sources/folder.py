@@ -26,6 +26,7 @@ from urllib.parse import quote
 from ...config import DEFAULT_MAX_BYTES, DEFAULT_PUSH_DESTINATIONS, SiteConfig
 from ...errors import Diagnostic, PushgenError
 from ...fsutil import walk_sources
+from ...links import normalise_base_path
 from ...manifest import SCHEMA_NAME
 from ...model import Asset, HtmlLimits
 from ...progress import NO_PROGRESS, Progress, phase
@@ -138,15 +139,11 @@ def folder_config(
 ) -> SiteConfig:
     """The settings of a built folder: it is its own output; ``base_path`` is normalised."""
     root = Path(folder).resolve()
-    if not base_path.startswith("/"):
-        base_path = "/" + base_path
-    if not base_path.endswith("/"):
-        base_path += "/"
     return SiteConfig(
         root=root,
         output=root,
         manifest=Path(manifest).resolve(),
-        base_path=base_path,
+        base_path=normalise_base_path(base_path),
         push_destinations=push_destinations,
         max_pushes=max_pushes,
         max_bytes=max_bytes,

@@ -17,14 +17,15 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ...config import SiteConfig
-from ...errors import BuildError, Diagnostic, ManifestError, summary_line
+from ...errors import BuildError, Diagnostic, ManifestError
 from ...fsutil import atomic_write, display_path
+from ...gc_pause import paused_gc as no_cyclic_gc
 from ...manifest import SCHEMA_NAME, Manifest, update_manifest_text
+from ...manifest.link_budget import link_budget_problems
 from ...manifest.schema import schema_text
 from ...manifest.writer import SourceKind
-from ...manifest.yamlsafe import paused_gc as no_cyclic_gc
 from ...model import Asset, ScanResult
-from ...runtime.headers import link_budget_problems
+from ...outcome import summary_line
 from ...urls import document_url
 from ..existing import check_rules, read_existing_manifest
 from ..graph import Resolver, apply_budget

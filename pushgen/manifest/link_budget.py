@@ -1,0 +1,68 @@
+"""Which routes of a manifest would lose hints to the ``Link`` byte budget, as warnings.
+
+``pushgen build`` and ``pushgen check`` say beforehand what a server leaves out:
+the cut is :func:`pushgen.links.route_links`'s, the one the runtime makes when
+it plans a route (pushgen.runtime.headers).
+"""
+
+from __future__ import annotations
+
+from ..errors import Diagnostic
+from ..hint_budget import DEFAULT_MAX_LINK_BYTES
+from ..links import hintable, route_links
+from ..model import Asset
+from ..push_policy import Policy
+from .model import Manifest
+from .writer import yaml_scalar
+
+__all__ = ["link_budget_problems"]
+
+_NO_POLICY = Policy()
+
+
+def link_budget_problems(
+    manifest: Manifest,
+    *,
+    max_link_bytes: int = DEFAULT_MAX_LINK_BYTES,
+    policy: Policy = _NO_POLICY,
+    text: str | None = None,
+) -> list[Diagnostic]:
+    """A warning (at the route's line) for each route whose hints the runtime would cut.
+
+    The same cut as :func:`pushgen.runtime.headers.build_route_table` makes when it plans the route, so
+    ``pushgen build`` and ``pushgen check`` say beforehand what a server leaves
+    out. Entries no header can carry are left out here (``check`` reports them).
+    A route whose entries cannot reach the budget is not formatted at all. A
+    route's line comes from ``manifest.lines`` or, for a manifest the build has
+    just written, from its ``text``.
+    """
+    found: list[Diagnostic] = []
+    for route in sorted(manifest.all_routes):
+        assets = manifest.assets(route, policy=policy) if manifest.rules else manifest.routes[route]
+        if sum(_most_link_bytes(a) + 2 for a in assets if a.hint) <= max_link_bytes:
+            continue
+        fitted = route_links(hintable(assets).assets, max_link_bytes)
+        if fitted.dropped:
+            line = manifest.lines.get(route) or _written_line(text, route)
+            column = 3 if line else 0  # the route's key, under `routes:`
+            found.append(Diagnostic(manifest.filename, line, column, fitted.message(route)))
+    return found
+
+
+def _written_line(text: str | None, route: str) -> int:
+    """The line of ``route``'s key in a routes block the build wrote (0 when not found)."""
+    if text is None:
+        return 0
+    key = f"\n  {yaml_scalar(route)}:"
+    at = text.find(key)
+    while at >= 0 and text[at + len(key) : at + len(key) + 1] not in ("\n", "\r", " "):
+        at = text.find(key, at + 1)  # a longer key that starts with this one
+    return 0 if at < 0 else text.count("\n", 0, at) + 2
+
+
+def _most_link_bytes(asset: Asset) -> int:
+    """At least as many bytes as :func:`link_value` can make of ``asset`` (cheap: no formatting)."""
+    # A path byte becomes at most "%XX"; a quoted value doubles at most ('\\"');
+    # the names, `rel`, `as` and `crossorigin` take under 160 bytes together.
+    quoted = (asset.type, asset.media, asset.imagesrcset, asset.imagesizes)
+    return 3 * len(asset.path.encode()) + 2 * sum(len(v) + 2 for v in quoted if v) + 160

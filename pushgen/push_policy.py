@@ -1,0 +1,157 @@
+"""The push policy: which of a route's entries are pushed, and the budgets that stop pushing.
+
+One owner for the push verdict and its words, on the ground floor: the site's
+policy (``pushgen.yaml``), a manifest rule's ``policy:`` (pushgen.manifest.rules),
+the build's notes (pushgen.build.graph) and the runtime's route plans all stand
+on it, so ``pushgen explain`` shows the same reasons whichever decided.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from .model import Asset, FontPolicy
+
+__all__ = ["Decision", "Policy", "apply_policy", "media_matches_screen", "push_refusal"]
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """Which destinations are pushed and how much, per route, in document order.
+
+    ``None`` fields inherit from the policy below (a rule's policy over the site's).
+    """
+
+    push: frozenset[str] | None = None
+    max_pushes: int | None = None
+    max_bytes: int | None = None
+    # "used": fonts as the build traced them per page; "all": every generated font
+    # entry hinted (and pushed by the policy), as without tracing.
+    fonts: FontPolicy | None = None
+
+    def over(self, base: Policy) -> Policy:
+        """This policy with unset fields taken from ``base``."""
+        return Policy(
+            push=self.push if self.push is not None else base.push,
+            max_pushes=self.max_pushes if self.max_pushes is not None else base.max_pushes,
+            max_bytes=self.max_bytes if self.max_bytes is not None else base.max_bytes,
+            fonts=self.fonts if self.fonts is not None else base.fonts,
+        )
+
+    @property
+    def empty(self) -> bool:
+        return (
+            self.push is None
+            and self.max_pushes is None
+            and self.max_bytes is None
+            and self.fonts is None
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """An entry of a route after rules and policy, and the reasons for its state."""
+
+    asset: Asset
+    reasons: tuple[str, ...] = ()
+    removed: bool = False
+    # Set when a rule fixed `push` explicitly: the policy then leaves it alone.
+    pinned_push: bool = False
+    added_by: int = 0
+
+
+def media_matches_screen(media: str | None) -> bool:
+    """False only for a media query list a screen never matches, like ``print``.
+
+    A stylesheet for print is fetched at low priority and does not block
+    rendering, so pushing it spends bandwidth the critical assets need.
+    """
+    if media is None:
+        return True
+    queries = [q.strip().lower() for q in media.split(",") if q.strip()]
+    if not queries:
+        return True
+    for query in queries:
+        words = query.replace("(", " (").split()
+        if not words:
+            return True
+        first = words[1] if words[0] in ("only", "not") and len(words) > 1 else words[0]
+        if words[0] == "not" or first in ("all", "screen") or first.startswith("("):
+            return True
+    return False
+
+
+def push_refusal(
+    destination: str, media: str | None, push: frozenset[str], *, hint: bool = True
+) -> str | None:
+    """Why a ``push`` list of destinations does not push an entry, or None when it does.
+
+    The one wording of the push verdict: the build's notes (graph.py) and the
+    rules' decisions (:func:`apply_policy`) both use it, so ``pushgen explain``
+    shows the same words whichever decided. Stylesheets are pushed only for
+    media a screen uses (:func:`media_matches_screen`).
+    """
+    if destination not in push:
+        pushed = ", ".join(sorted(push)) or "nothing"
+        return f"hint only: {destination} is not a pushed destination (push: {pushed})"
+    if destination == "style" and not media_matches_screen(media):
+        return f"hint only: stylesheet for media {media!r}, which screens do not use"
+    if not hint:
+        return "hint only: not hinted, so not pushed"
+    return None
+
+
+def apply_policy(
+    decisions: list[Decision], policy: Policy, size_of: Callable[[str], int | None]
+) -> list[Decision]:
+    """Recompute ``push`` of every entry a rule did not pin, by ``policy``, in order.
+
+    Budgets count pushed entries from the top of the route: once ``max_pushes``
+    entries or ``max_bytes`` bytes are pushed, the rest are only hinted, since
+    pushing more than the first round trip can carry delays the page.
+    """
+    pushes = 0
+    pushed_bytes = 0
+    out: list[Decision] = []
+    for decision in decisions:
+        asset = decision.asset
+        if decision.removed:
+            out.append(decision)
+            continue
+        if decision.pinned_push:
+            if asset.push:
+                pushes += 1
+                pushed_bytes += size_of(asset.path) or 0
+            out.append(decision)
+            continue
+        reasons = list(decision.reasons)
+        push = asset.push
+        if policy.push is not None:
+            refusal = push_refusal(asset.destination, asset.media, policy.push, hint=asset.hint)
+            push = refusal is None
+            if refusal is not None:
+                reasons.append(refusal)
+        if push and policy.max_pushes is not None and pushes >= policy.max_pushes:
+            push = False
+            reasons.append(f"hint only: over the budget of {policy.max_pushes} pushes")
+        if push and policy.max_bytes is not None:
+            size = size_of(asset.path)
+            if size is not None and pushed_bytes + size > policy.max_bytes:
+                push = False
+                reasons.append(
+                    f"hint only: over the budget of {policy.max_bytes} pushed bytes ({size} more)"
+                )
+        if push:
+            pushes += 1
+            pushed_bytes += size_of(asset.path) or 0
+        out.append(
+            Decision(
+                replace(asset, push=push),
+                tuple(reasons),
+                decision.removed,
+                False,
+                decision.added_by,
+            )
+        )
+    return out
