@@ -18,7 +18,8 @@ from ..build.explain import EntryState, Explanation, explain_routes
 from ..config import SiteConfig
 from ..errors import counted
 from ..manifest import Manifest
-from ..manifest.rules import Policy, Rule
+from ..manifest.rules import Rule
+from ..push_policy import Policy
 from ..site_files import file_size
 from ..verify.browser import Fetched
 from ..verify.compare import RouteVerdict
