@@ -21,7 +21,7 @@ from ..config import SiteConfig, load_config, require_site
 from ..console import current_console, output_options
 from ..errors import BuildError, PushgenError, counted
 from ..outcome import Summary
-from .shared import INTERRUPTED, manifest_option
+from .shared import INTERRUPTED, force_option, jobs_option, manifest_option, strict_option
 
 if TYPE_CHECKING:
     from ..build.sources.resolve import SourceResult
@@ -39,21 +39,14 @@ __all__ = ["build", "check_stale", "report_rebuild", "run_source"]
     help="Output folder [SITE/_site].",
 )
 @manifest_option
-@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1, nothing written).")
+@strict_option
 @click.option(
     "--check",
     is_flag=True,
     help="Build in memory; exit 1 with a diff if the manifest on disk is stale.",
 )
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    help="Worker processes [chosen from the first pages' cost and the idle cores].",
-)
-@click.option(
-    "--force", is_flag=True, help="Overwrite hand edits made inside the generated routes."
-)
+@jobs_option
+@force_option
 @click.option(
     "--full", is_flag=True, help="Render and scan everything, ignoring the last build's state."
 )

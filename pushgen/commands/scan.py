@@ -13,6 +13,7 @@ import click
 from ..console import output_options
 from ..model import HtmlLimits
 from .build import run_source
+from .shared import force_option, jobs_option, strict_option
 
 __all__ = ["scan"]
 
@@ -27,21 +28,14 @@ __all__ = ["scan"]
     help="Manifest file to write (outside FOLDER unless you want it served).",
 )
 @click.option("--base-path", default="/", show_default=True, help="URL prefix FOLDER is served at.")
-@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1, nothing written).")
+@strict_option
 @click.option(
     "--check",
     is_flag=True,
     help="Scan in memory; exit 1 with a diff if the manifest on disk is stale.",
 )
-@click.option(
-    "--force", is_flag=True, help="Overwrite hand edits made inside the generated routes."
-)
-@click.option(
-    "-j",
-    "--jobs",
-    type=click.IntRange(min=1),
-    help="Worker processes [chosen from the first pages' cost and the idle cores].",
-)
+@force_option
+@jobs_option
 @click.option(
     "--max-page-bytes",
     type=click.IntRange(min=1),

@@ -16,7 +16,7 @@ import click
 from ..config import load_config, require_site
 from ..runtime.server import DEFAULT_HOST, DEFAULT_PORT
 from .build import report_rebuild
-from .shared import manifest_option
+from .shared import folder_base_path_option, manifest_option
 
 __all__ = ["serve"]
 
@@ -69,9 +69,7 @@ __all__ = ["serve"]
     help="SITE is a folder another generator built (see `pushgen scan`): serve it as it is"
     " with the manifest given by -m.",
 )
-@click.option(
-    "--base-path", default="/", show_default=True, help="With --folder: URL prefix SITE is at."
-)
+@folder_base_path_option
 @click.option(
     "--quic",
     is_flag=True,
