@@ -10,16 +10,13 @@ from pathlib import Path
 
 import click
 
+from .shared import manifest_option
+
 __all__ = ["report"]
 
 
 @click.command()
-@click.option(
-    "-m",
-    "--manifest",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Manifest file [SITE/push-manifest.yaml].",
-)
+@manifest_option
 @click.option(
     "--site",
     type=click.Path(file_okay=False, exists=True, path_type=Path),

@@ -13,6 +13,7 @@ import click
 
 from ..console import current_console
 from ..errors import BuildError
+from .shared import folder_base_path_option, manifest_option
 
 __all__ = ["verify"]
 
@@ -27,16 +28,9 @@ def _rtt_option(_ctx: click.Context, _param: click.Parameter, value: str | None)
 
 @click.command()
 @click.argument("site", type=click.Path(file_okay=False, path_type=Path), default=".")
-@click.option(
-    "-m",
-    "--manifest",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Manifest file [SITE/push-manifest.yaml].",
-)
+@manifest_option
 @click.option("--folder", is_flag=True, help="SITE is a folder another generator built (needs -m).")
-@click.option(
-    "--base-path", default="/", show_default=True, help="With --folder: URL prefix SITE is at."
-)
+@folder_base_path_option
 @click.option(
     "--app", "app", metavar="MODULE:APP", help="Serve this Quart app (imported from SITE)."
 )

@@ -1,0 +1,262 @@
+"""``pushgen build`` (and ``--app``, ``--check``, ``--watch``): render, resolve, write, report.
+
+The command prints, shows progress and picks the exit code; pushgen/build/ and its
+sources (pushgen/build/sources/) return results and raise
+:class:`~pushgen.errors.BuildError` with the diagnostics. :func:`run_source`,
+:func:`check_stale` and :func:`report_rebuild` are shared with ``pushgen scan`` and
+``pushgen serve --watch``.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ..config import SiteConfig, load_config, require_site
+from ..console import current_console, output_options
+from ..errors import BuildError, PushgenError, counted
+from ..outcome import Summary
+from .shared import INTERRUPTED, force_option, jobs_option, manifest_option, strict_option
+
+if TYPE_CHECKING:
+    from ..build.sources.resolve import SourceResult
+    from ..progress import Progress
+
+__all__ = ["build", "check_stale", "report_rebuild", "run_source"]
+
+
+@click.command()
+@click.argument("site", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output folder [SITE/_site].",
+)
+@manifest_option
+@strict_option
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Build in memory; exit 1 with a diff if the manifest on disk is stale.",
+)
+@jobs_option
+@force_option
+@click.option(
+    "--full", is_flag=True, help="Render and scan everything, ignoring the last build's state."
+)
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="After building, rebuild whenever a source changes (Ctrl-C stops).",
+)
+@click.option(
+    "--app",
+    "app",
+    metavar="MODULE:APP",
+    help="Render this Quart app through its test client instead of SITE's pages"
+    " (MODULE:factory() calls a factory) [app: in pushgen.yaml].",
+)
+@output_options("build")
+@click.option(
+    "--request-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="With --app: give up a page or asset the app has not answered in full by then"
+    " [request_timeout: in pushgen.yaml, 30].",
+)
+@click.option(
+    "--max-body",
+    type=click.IntRange(min=1),
+    metavar="BYTES",
+    help="With --app: stop reading a page or asset past this size"
+    " [max_body: in pushgen.yaml, 50000000].",
+)
+def build(
+    site: Path,
+    output: Path | None,
+    manifest: Path | None,
+    strict: bool,
+    check: bool,
+    jobs: int | None,
+    force: bool,
+    full: bool,
+    watch: bool,
+    app: str | None,
+    request_timeout: float | None,
+    max_body: int | None,
+) -> None:
+    """Render SITE, find every asset each page needs, write the output and the manifest."""
+    from ..build import build_site
+
+    if not site.is_dir():
+        raise click.UsageError(f"site folder {site} does not exist")
+    config = load_config(site, output=output, manifest=manifest)
+    console = current_console()
+    if watch and console.options.format == "json":
+        raise click.UsageError("--format json prints one document: no --watch")
+    if app or config.app:
+        if watch or output is not None:
+            raise click.UsageError("--app renders the app in memory: no -o, no --watch")
+        config = replace(
+            config,
+            request_timeout=request_timeout or config.request_timeout,
+            max_body=max_body or config.max_body,
+        )
+        _build_app(config, app=app, strict=strict, check=check, force=force)
+        return
+    if request_timeout is not None or max_body is not None:
+        raise click.UsageError(
+            "--request-timeout and --max-body bound the requests of --app builds"
+        )
+    require_site(config)
+    try:
+        with console.progress() as progress:
+            result = build_site(
+                config,
+                strict=strict,
+                write=not check,
+                force=force,
+                full=full,
+                jobs=jobs,
+                progress=progress,
+            )
+    except BuildError as exc:
+        console.diagnostics(exc.diagnostics)
+        errors = counted(len(exc.diagnostics), "error")
+        console.failure(f"build failed: {errors}; previous output left as it was")
+        console.report("build", "failed", Summary.of_diagnostics(exc.diagnostics))
+        raise SystemExit(1) from None
+    console.diagnostics(result.diagnostics)
+    summary = Summary.of_result(result, len(result.pages))
+    if check:
+        check_stale(config.manifest, result.manifest_text, "pushgen build", summary)
+        return
+    if result.unchanged:
+        console.info(f"nothing changed since the last build: {result.summary()}")
+    else:
+        console.info(f"built {config.output} and {config.manifest}: {result.summary()}")
+    console.report(
+        "build",
+        "errors" if result.error_diagnostics else "ok",
+        summary,
+        manifest=config.manifest,
+        written=result.written,
+        unchanged=result.unchanged,
+        phases=result.phases,
+    )
+    if result.error_diagnostics and not watch:
+        # Written all the same (the rest of the site is fine), but not a success.
+        raise SystemExit(1)
+    if watch:
+        from ..build.watch import watch_and_build
+
+        click.echo(f"watching {config.root} for changes (Ctrl-C stops)", err=True)
+        watch_and_build(config, report=report_rebuild, jobs=jobs)
+        # With no stop event, watching ends only on Ctrl-C.
+        raise SystemExit(INTERRUPTED)
+
+
+def _build_app(
+    config: SiteConfig, *, app: str | None, strict: bool, check: bool, force: bool
+) -> None:
+    """``pushgen build --app``: the manifest of a Quart app (pushgen/build/sources/app.py)."""
+    from ..build.sources.app import build_app
+
+    run_source(
+        lambda progress: build_app(
+            config, app=app, strict=strict, write=not check, force=force, progress=progress
+        ),
+        config.manifest,
+        check=check,
+        failed="build failed",
+        done="built {manifest} from the app",
+        command="pushgen build --app",
+    )
+
+
+def run_source(
+    run: Callable[[Progress], SourceResult],
+    manifest: Path,
+    *,
+    check: bool,
+    failed: str,
+    done: str,
+    command: str,
+) -> None:
+    """Run a source (pushgen/build/sources/), print what it found, exit 1 on errors or a stale --check."""
+    console = current_console()
+    name = command.removeprefix("pushgen ")
+    try:
+        with console.progress() as progress:
+            result = run(progress)
+    except BuildError as exc:
+        console.diagnostics(exc.diagnostics)
+        errors = counted(len(exc.diagnostics), "error")
+        console.failure(f"{failed}: {errors}; nothing written")
+        console.report(name, "failed", Summary.of_diagnostics(exc.diagnostics))
+        raise SystemExit(1) from None
+    console.diagnostics(result.diagnostics)
+    summary = Summary.of_result(result, result.pages)
+    if check:
+        check_stale(manifest, result.manifest_text, command, summary)
+        return
+    console.info(f"{done.format(manifest=manifest)}: {result.summary()}")
+    console.report(
+        name,
+        "errors" if result.errors else "ok",
+        summary,
+        manifest=manifest,
+        written=result.written,
+    )
+    if result.errors:
+        raise SystemExit(1)
+
+
+def check_stale(manifest: Path, text: str, command: str, summary: Summary) -> None:
+    """``--check``: print the diff and exit 1 when ``manifest`` on disk is not ``text``."""
+    from ..manifest.writer import same_but_source
+
+    console = current_console()
+    name = command.removeprefix("pushgen ")
+    try:
+        current = manifest.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        current = ""
+    # One source run two ways (`build --app X`, or plain `build` with `app: X` in
+    # pushgen.yaml) names itself differently on the routes line: not a change.
+    if not same_but_source(current, text):
+        diff = difflib.unified_diff(
+            current.splitlines(keepends=True),
+            text.splitlines(keepends=True),
+            fromfile=f"{manifest} (on disk)",
+            tofile=f"{manifest} (built)",
+        )
+        console.diff("".join(diff))
+        console.failure(f"stale: {manifest} differs from a fresh build; run `{command}`")
+        console.report(name, "stale", summary, manifest=manifest)
+        raise SystemExit(1)
+    console.info(f"up to date: {manifest}; {summary}")
+    console.report(name, "ok", summary, manifest=manifest)
+
+
+def report_rebuild(outcome: object) -> None:
+    """Print what a rebuild in watch mode did."""
+    if isinstance(outcome, BuildError):
+        current_console().diagnostics(outcome.diagnostics)
+        click.echo("rebuild failed; previous output left as it was", err=True)
+    elif isinstance(outcome, PushgenError):
+        click.echo(f"error: {outcome}", err=True)
+    else:
+        from ..build import BuildResult
+
+        assert isinstance(outcome, BuildResult)
+        current_console().diagnostics(outcome.diagnostics)
+        click.echo(
+            f"rebuilt ({counted(outcome.rendered, 'page')} rendered): {outcome.summary()}", err=True
+        )
