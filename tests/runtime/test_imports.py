@@ -20,6 +20,8 @@ FORBIDDEN = (
     "pushgen.export",
     "pushgen.manifest.check",
     "pushgen.cli",
+    "pushgen.commands",  # the commands stand on the runtime (serve), never under it
+    "pushgen.report",
     "pushgen.verify",  # the browser check stands on the runtime, never under it
     "playwright",
     "lxml",
