@@ -163,4 +163,13 @@ def test_chromium_loads_the_page(site: Site, cache_dir: Path, dev_cert: DevCerti
     assert load.status == 200 and load.document is not None
     assert load.document.protocol == "h2"
     assert "/static/css/site.css" in load.paths
-    assert 100 < len(load.early_hint_links) < HINTS
+    # Chromium preloaded what the bounded Link values name (Resource Timing's
+    # initiatorType "early-hints" from the 103, "link" from the 200's field when the
+    # 200 came first): more than a hundred, never all.
+    preloaded = [
+        path for path, kind in load.initiator_types.items() if kind in ("early-hints", "link")
+    ]
+    assert 100 < len(preloaded) < HINTS
+    # DevTools reports the 103 itself only when it reaches the page before the 200,
+    # which on loopback it does not always: when it does, it is bounded too.
+    assert len(load.early_hint_links) < HINTS
