@@ -13,7 +13,7 @@ import os
 import shlex
 from dataclasses import dataclass
 from importlib import resources
-from importlib.abc import Traversable
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Literal
 
