@@ -18,7 +18,6 @@ always the same bytes.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -27,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from ..errors import Diagnostic, ManifestError, RoutePatternError
+from ..errors import Diagnostic, ManifestError, RoutePatternError, did_you_mean
 from ..gc_pause import paused_gc
 from ..model import (
     CROSSORIGIN_VALUES,
@@ -71,8 +70,8 @@ class _Checker:
         self.diagnostics.append(Diagnostic(self.filename, line, column, message, "error"))
 
     def unknown_key(self, node: yaml.Node, key: str, valid: Iterable[str], where: str) -> None:
-        close = difflib.get_close_matches(key, list(valid), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {', '.join(valid)}"
+        # tuple(): the keys listed in the order they are declared.
+        hint = did_you_mean(key, tuple(valid), listed=True)
         self.error(node, f"unknown key {key!r} in {where}{hint}")
 
 
@@ -137,8 +136,7 @@ def _entry(check: _Checker, node: yaml.Node, route: str) -> Asset | None:
         return None
     destination = str(values["as"])
     if destination not in DESTINATIONS:
-        close = difflib.get_close_matches(destination, sorted(DESTINATIONS), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        hint = did_you_mean(destination, DESTINATIONS)
         check.error(_value_node(node, "as"), f"{destination!r} is not a Fetch destination{hint}")
         return None
     for key, (allowed, words) in _ENUM_KEYS.items():
