@@ -468,7 +468,7 @@ def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved | Sta
     unchanged: set[str] = set()
     saved_refs: dict[tuple[object, ...], Reference] = {}  # of the saved scans
     # Places warnings (template_lines.py) and, for --check, which keeps no pages, renders.
-    renderers: list[Renderer] = [Renderer(config, pages)]
+    renderer = Renderer(config, pages)
     for page in pages:
         scan = scans.take(page.source)
         if scans.errors:
@@ -493,12 +493,12 @@ def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved | Sta
             page_assets = resolver.page_assets(
                 page.display,
                 scan,
-                html=_page_reader(run, page, renderers),
+                html=_page_reader(run, page, renderer),
                 url=document_url(page.route),
             )
             found = apply_budget(page_assets.found, config.policy, size_of)
             # At the template lines that wrote them (pushgen/build/template_lines.py).
-            placed = renderers[0].place(page, page_assets.diagnostics)
+            placed = renderer.place(page, page_assets.diagnostics)
             page_diagnostics = run.page_counts.note(page.display, (*scan.diagnostics, *placed))
             run.diagnostics.extend(page_diagnostics)
             page_state = PageState.make(
@@ -709,7 +709,7 @@ def _check_output_files(run: _Run, previous: BuildState | None) -> None:
         check_no_strays(output, written | static_sources(run.config).stats.keys())
 
 
-def _page_reader(run: _Run, page: Page, renderers: list[Renderer]) -> Callable[[], bytes | None]:
+def _page_reader(run: _Run, page: Page, renderer: Renderer) -> Callable[[], bytes | None]:
     """Reads a rendered page back for font tracing (pushgen/build/fonts.py).
 
     A writing build reads it from the staging folder; ``--check`` writes no page,
@@ -728,10 +728,8 @@ def _page_reader(run: _Run, page: Page, renderers: list[Renderer]) -> Callable[[
         return read
 
     def render() -> bytes | None:
-        if not renderers:
-            renderers.append(Renderer(run.config, run.pages))
         try:
-            return renderers[0].render(page).data
+            return renderer.render(page).data
         except RenderError:
             return None  # reported when the page was rendered the first time
 
