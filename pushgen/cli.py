@@ -11,47 +11,62 @@ Exit codes: 0 success, 1 errors (or a stale manifest under ``--check``), 2 usage
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 
 import click
 
-from .commands.build import build
-from .commands.check import check
-from .commands.explain import explain
-from .commands.export import export_command, import_command
-from .commands.init import init
-from .commands.report import report
-from .commands.scan import scan
-from .commands.schema import schema
-from .commands.serve import serve
-from .commands.shared import INTERRUPTED
-from .commands.trust import trust
-from .commands.verify import verify
-from .console import current_console
 from .errors import ManifestError, PushgenError
 
-__all__ = ["cli", "main"]
+__all__ = ["COMMANDS", "cli", "main"]
+
+#: Exit code of a run stopped by Ctrl-C (commands/shared.py's INTERRUPTED, kept
+#: here so that the group imports no command module before it needs one).
+_INTERRUPTED = 130
+
+#: Every command of the group: its name -> "module:attribute" under pushgen/commands/.
+#: A command's module (and what it imports: the build, the runtime, Quart...) is
+#: loaded only when that command runs or its help is shown, so that `pushgen
+#: --version` and `pushgen build` do not pay for the server's imports (issue 27).
+COMMANDS: dict[str, str] = {
+    "build": "build:build",
+    "scan": "scan:scan",
+    "serve": "serve:serve",
+    "check": "check:check",
+    "explain": "explain:explain",
+    "schema": "schema:schema",
+    "export": "export:export_command",
+    "import": "export:import_command",
+    "init": "init:init",
+    "report": "report:report",
+    "trust": "trust:trust",
+    "verify": "verify:verify",
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """A click group that imports a command's module on first use (``COMMANDS``)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module_name, attribute = target.split(":")
+        command = getattr(
+            importlib.import_module(f".commands.{module_name}", __package__), attribute
+        )
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pushgen")
 def cli() -> None:
     """Push a page's critical assets before the browser asks: build a push manifest, serve it."""
-
-
-cli.add_command(build)
-cli.add_command(scan)
-cli.add_command(serve)
-cli.add_command(check)
-cli.add_command(explain)
-cli.add_command(schema)
-cli.add_command(export_command)
-cli.add_command(import_command)
-cli.add_command(init)
-cli.add_command(report)
-cli.add_command(trust)
-cli.add_command(verify)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -64,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except click.exceptions.Abort:  # click's translation of KeyboardInterrupt (and EOF)
         click.echo("interrupted", err=True)
-        return INTERRUPTED
+        return _INTERRUPTED
     except click.UsageError as exc:
         exc.show()
         return 2
@@ -72,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         exc.show()
         return exc.exit_code
     except ManifestError as exc:
+        from .console import current_console  # rich, imported when there is something to show
+
         current_console().diagnostics(exc.diagnostics)
         return 1
     except PushgenError as exc:

@@ -23,7 +23,9 @@ HELP = Path(__file__).parent / "cli_help"
 def _commands(group: click.Group, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     """The argv of every command and subcommand under ``group``, the group's own first."""
     found = [path]
-    for name, command in sorted(group.commands.items()):
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
         if isinstance(command, click.Group):
             found += _commands(command, (*path, name))
         else:
