@@ -38,7 +38,8 @@ class Diagram:
 
 
 def read_diagram(text: str) -> Diagram:
-    """The rooms diagram in ``text``: ``id["label"]`` nodes and ``a --> b & c`` arrows.
+    """The rooms diagram in ``text``: ``id["label"]`` nodes, ``a --> b & c`` arrows and
+    ``a ~~~ b`` invisible links (layout only).
 
     Anything else in the block fails: a line this reader cannot read would
     otherwise hide an arrow from the check.
@@ -59,6 +60,10 @@ def read_diagram(text: str) -> Diagram:
     for raw in block.group(1).splitlines():
         line = raw.strip()
         if not line or line.startswith("%%") or line.startswith("flowchart"):
+            continue
+        if "~~~" in line:  # an invisible link: where a node is laid out, not an import
+            for token in line.split("~~~"):
+                node(token, line)
             continue
         left, arrow, right = line.partition("-->")
         source = node(left, line)
