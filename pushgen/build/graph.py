@@ -73,6 +73,9 @@ class Resolver(Following, FontTracing):
 
     ``read(relpath)`` returns a file of the output (``None`` when it is missing);
     ``exists(relpath)`` answers without reading. One resolver serves a whole build.
+    The walk through stylesheets and modules (:class:`Following`) and per-page font
+    tracing (:class:`FontTracing`) are its parts, in modules of their own over the
+    state declared here; what a reference adds is :func:`make_entry`'s.
     """
 
     base_path: str
