@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.bui
 
 from shapes import SHAPES
 
-import pushgen.build.graph as graph
+import pushgen.build.page_fonts as page_fonts
 from pushgen.build import build_site
 from pushgen.build.fonts import trace_fonts
 from pushgen.build.sources.folder import folder_config, scan_folder
@@ -48,11 +48,11 @@ def recorded(run: Callable[[], object]) -> list[Call]:
         calls.append((root, list(sheets), style))
         return trace_fonts(root, sheets, style)
 
-    setattr(graph, "trace_fonts", record)  # noqa: B010 (graph imports it by name)
+    setattr(page_fonts, "trace_fonts", record)  # noqa: B010 (page_fonts imports it by name)
     try:
         run()
     finally:
-        setattr(graph, "trace_fonts", trace_fonts)  # noqa: B010
+        setattr(page_fonts, "trace_fonts", trace_fonts)  # noqa: B010
     return calls
 
 

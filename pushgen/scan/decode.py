@@ -397,14 +397,7 @@ def _prescan(buf: bytes) -> tuple[str | None, list[tuple[int, str]]]:
             buf[pos + 1 : pos + 2].isalpha()
             or (buf[pos + 1 : pos + 2] == b"/" and buf[pos + 2 : pos + 3].isalpha())
         ):
-            # Another tag: step over its name and attributes, which may hold a "<meta".
-            while pos < n and buf[pos] not in b"\t\n\x0c\r >":
-                pos += 1
-            while True:
-                pos, attribute = _get_attribute(buf, pos)
-                if attribute is None:
-                    break
-            pos += 1
+            pos = _skip_tag(buf, pos)
             continue
         if buf.startswith((b"<!", b"</", b"<?"), pos):
             end = buf.find(b">", pos + 2)
@@ -414,6 +407,19 @@ def _prescan(buf: bytes) -> tuple[str | None, list[tuple[int, str]]]:
             continue
         pos += 1
     return None, problems
+
+
+def _skip_tag(buf: bytes, pos: int) -> int:
+    """The position after the tag at ``pos`` (not a ``<meta>``): its name and attributes
+    are stepped over, as they may hold a "<meta" that is not one."""
+    n = len(buf)
+    while pos < n and buf[pos] not in b"\t\n\x0c\r >":
+        pos += 1
+    while True:
+        pos, attribute = _get_attribute(buf, pos)
+        if attribute is None:
+            break
+    return pos + 1
 
 
 @dataclass(frozen=True, slots=True)

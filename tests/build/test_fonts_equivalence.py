@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-import pushgen.build.graph as graph
+import pushgen.build.page_fonts as page_fonts
 from pushgen.build import build_site
 from pushgen.build.fonts import SheetFonts, parse_page, trace_fonts
 from pushgen.config import load_config
@@ -43,7 +43,7 @@ def test_bench_shapes_trace_as_the_reference(
         traced.append(len(fast))
         return fast
 
-    monkeypatch.setattr(graph, "trace_fonts", both)
+    monkeypatch.setattr(page_fonts, "trace_fonts", both)
     build_site(load_config(site), jobs=1, full=True)
     assert traced and any(traced)  # pages were traced, with faces
 

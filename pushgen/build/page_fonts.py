@@ -1,0 +1,196 @@
+"""Per-page font tracing, as the Resolver does it: which fonts a page's text uses.
+
+A stylesheet's ``@font-face`` sources are pushed and hinted only for the pages whose
+text is set in them (pushgen/build/fonts.py traces a page against its sheets). This
+part of the Resolver (pushgen/build/graph.py) lists a page's sheets in cascade order
+(linked, imported, inline), reads each sheet's font rules once per build, and turns
+the verdicts into the page's entries. It is a mixin over the Resolver's state (the
+scanned docs, the output reader, the media-joined references), kept apart because it
+is one concern with caches of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from ..model import Asset, FontDeclarations, FontSheet, Reference, ScanResult
+from ..scan.css import scan_css
+from ..scan.font_rules import style_font_declarations
+from ..urls import url_path_to_relpath
+from .entries import join_media
+from .fonts import FontUse, SheetFonts, parse_page, trace_fonts
+from .found import MAX_IMPORT_DEPTH, Doc, Found
+
+__all__ = ["FontTracing"]
+
+
+class FontTracing:
+    """The Resolver's font tracing (see the module docstring); the Resolver holds the state."""
+
+    # Declared by the Resolver (pushgen/build/graph.py).
+    base_path: str
+    read: Callable[[str], bytes | None]
+    docs: dict[str, Doc | None]
+    # What tracing reads, cached per build (declared by the Resolver too): each
+    # sheet's fonts (with what it imports, by link and media), inline sheets, style
+    # attributes, and the entries tracing makes of an asset.
+    _font_sheets: dict[str, FontSheet | None]
+    _sheet_lists: dict[tuple[str, str | None], tuple[SheetFonts, ...]]
+    _inline_sheets: dict[tuple[str, str], FontSheet | None]
+    _style_attributes: dict[str, FontDeclarations | None]
+    _font_assets: dict[tuple[int, str, str], tuple[Asset, Found]]
+
+    if TYPE_CHECKING:
+
+        def _with_media(self, ref: Reference, media: str | None) -> Reference: ...
+
+    def _trace_fonts(
+        self,
+        found: dict[str, Found],
+        scan: ScanResult,
+        html: Callable[[], bytes | str | None],
+        url: str,
+        tree: Any = None,
+    ) -> None:
+        """Keep pushes and hints of the fonts the page's text uses (see pushgen/build/fonts.py)."""
+        sheets: list[tuple[int, SheetFonts]] = []
+        inline = False
+        for ref in scan.references:
+            if ref.kind == "font":
+                inline = True  # an @font-face of a <style> element
+            elif ref.local and ref.destination == "style" and ref.kind in ("stylesheet", "import"):
+                key = (ref.path, ref.media)
+                linked = self._sheet_lists.get(key)
+                if linked is None:
+                    linked = self._sheet_lists[key] = self._sheet_list(ref)
+                sheets.extend((ref.line, sheet) for sheet in linked)
+        faces = {face.path for _, sheet in sheets for face in sheet.fonts.faces}
+        if not inline and not any(
+            item.asset.destination == "font" and path in faces for path, item in found.items()
+        ):
+            return
+        if tree is not None:  # the scan's own parse (a source that scans and resolves at once)
+            root = tree
+        else:
+            data = html()
+            root = parse_page(data) if data is not None else None
+        if root is None:
+            why = "the page could not be read again to trace its fonts"
+            uses = {path: FontUse("possible", why) for path in faces}
+        else:
+            for element in root.iter("style"):
+                type_ = (element.get("type") or "").strip().lower()
+                if type_ in ("", "text/css") and element.text:
+                    fonts = self._inline_sheet(element.text, url)
+                    if fonts is not None:
+                        sheet = SheetFonts(fonts, element.get("media"), "<style>")
+                        sheets.append((element.sourceline or 0, sheet))
+            sheets.sort(key=lambda pair: pair[0])  # stable: a sheet's imports stay before it
+            uses = trace_fonts(
+                root, _last_of_each(sheet for _, sheet in sheets), self._style_attribute
+            )
+        preloaded = {ref.path for ref in scan.references if ref.kind == "preload"}
+        for path, use in uses.items():
+            item = found.get(path)
+            if item is None or item.asset.destination != "font" or path in preloaded:
+                continue  # a page's own <link rel=preload as=font> stands as written
+            found[path] = self._traced(item, use)
+
+    def _traced(self, item: Found, use: FontUse) -> Found:
+        """``item`` as tracing decided; the changed asset is made once per build."""
+        if use.verdict == "used":
+            return item
+        key = (id(item.asset), use.verdict, use.reason)
+        cached = self._font_assets.get(key)
+        if cached is None or cached[0] is not item.asset:
+            if use.verdict == "possible":
+                asset = replace(item.asset, push=False)
+                note = (
+                    f"hint only: the page may use it (not decidable from the files: {use.reason})"
+                )
+            else:
+                asset = replace(item.asset, push=False, hint=False)
+                note = use.reason
+            cached = self._font_assets[key] = (
+                item.asset,
+                Found(asset, (), item.category, notes=(*item.notes, note)),
+            )
+        made = cached[1]
+        return Found(made.asset, item.chain, item.category, icon=item.icon, notes=made.notes)
+
+    def _sheet_list(self, top: Reference) -> tuple[SheetFonts, ...]:
+        """The fonts of ``top`` and what it imports, in cascade order (imports first).
+
+        A sheet imported twice (an @import DAG) applies at both places, but the later
+        one decides every cascade the earlier one could (same rules, same specificity,
+        same media, later order; cascade layers are not modelled, see fonts.py), so
+        each sheet is listed once per media, at its last place. That place comes first
+        in the reversed order (a sheet, then its imports last to first), which a walk
+        visiting each (sheet, media) once yields: linear, where following every path of
+        a DAG is exponential (issue 22; sheet i importing i+1 and i+2).
+        """
+        out: list[SheetFonts] = []
+        self._sheet_fonts(top, set(), set(), out)
+        out.reverse()
+        return tuple(out)
+
+    def _sheet_fonts(
+        self,
+        sheet: Reference,
+        visiting: set[str],
+        seen: set[tuple[str, str | None]],
+        out: list[SheetFonts],
+    ) -> None:
+        """Add ``sheet`` and what it imports to ``out`` in reversed cascade order (see
+        :meth:`_sheet_list`); ``visiting`` holds the sheets being walked (cycles)."""
+        key = (sheet.path, sheet.media)
+        if key in seen or sheet.path in visiting or len(visiting) >= MAX_IMPORT_DEPTH:
+            return
+        seen.add(key)
+        relpath = url_path_to_relpath(sheet.path, self.base_path)
+        doc = self.docs.get(relpath) if relpath is not None else None
+        if relpath is None or doc is None:
+            return
+        fonts = self._sheet_font_rules(relpath, doc, sheet)
+        if fonts is not None:
+            out.append(SheetFonts(fonts, sheet.media, doc.display))
+        visiting.add(sheet.path)
+        for ref in reversed(doc.scan.references):
+            if ref.local and ref.destination == "style" and ref.kind == "import":
+                joined = self._with_media(ref, join_media(sheet.media, ref.media))
+                self._sheet_fonts(joined, visiting, seen, out)
+        visiting.discard(sheet.path)
+
+    def _sheet_font_rules(self, relpath: str, doc: Doc, sheet: Reference) -> FontSheet | None:
+        """The font rules and faces of the stylesheet ``doc`` (read once per build)."""
+        if doc.fresh:
+            return doc.scan.fonts
+        if relpath not in self._font_sheets:
+            # A scan the build state kept, without fonts: read the sheet once more.
+            data = self.read(relpath)
+            fonts = scan_css(data, sheet.url, filename=doc.display).fonts if data else None
+            self._font_sheets[relpath] = fonts
+        return self._font_sheets[relpath]
+
+    def _inline_sheet(self, text: str, url: str) -> FontSheet | None:
+        key = (text, url)
+        if key not in self._inline_sheets:
+            self._inline_sheets[key] = scan_css(text, url, inline=True).fonts
+        return self._inline_sheets[key]
+
+    def _style_attribute(self, text: str) -> FontDeclarations | None:
+        if text not in self._style_attributes:
+            self._style_attributes[text] = style_font_declarations(text)
+        return self._style_attributes[text]
+
+
+def _last_of_each(sheets: Iterable[SheetFonts]) -> list[SheetFonts]:
+    """``sheets`` with each (sheet, media) at its last place only: two of a page's
+    stylesheets importing the same sheet list it twice, and the later place decides
+    every cascade (see :meth:`Resolver._sheet_list`)."""
+    last: dict[tuple[int, str | None, str], SheetFonts] = {}
+    for sheet in reversed(list(sheets)):
+        last.setdefault((id(sheet.fonts), sheet.media, sheet.display), sheet)
+    return list(reversed(last.values()))
