@@ -492,6 +492,7 @@ class Resolver:
             imagesrcset=_one_line(ref.imagesrcset),
             imagesizes=_one_line(ref.imagesizes),
             fetchpriority="low" if ref.kind == "fetch" and hint else ref.fetchpriority,
+            integrity=ref.integrity,
         )
         return asset, notes
 
@@ -517,6 +518,7 @@ class Resolver:
             ref.imagesrcset,
             ref.imagesizes,
             ref.fetchpriority,
+            ref.integrity,
         )
         entry = self._entries.get(key)
         if entry is None:

@@ -6,15 +6,19 @@ One lxml parse per page, then one pass over the elements that can fetch somethin
 =========================================  ===========  ==============  ===================
 element                                    destination  kind            also kept
 =========================================  ===========  ==============  ===================
-``<link rel=stylesheet href>``             style        stylesheet      media, crossorigin
+``<link rel=stylesheet href>``             style        stylesheet      media, crossorigin,
+                                                                        integrity
 ``<link rel=preload href as>``             the ``as``   preload         type, media,
-                                                                        crossorigin
-``<link rel=modulepreload href>``          script       modulepreload   module, crossorigin
+                                                                        crossorigin,
+                                                                        integrity
+``<link rel=modulepreload href>``          script       modulepreload   module, crossorigin,
+                                                                        integrity
 ``<link rel=icon|apple-touch-icon href>``  image        icon            type, media
 ``<script src>``                           script       script          crossorigin, placement,
-                                                                        timing
+                                                                        timing, integrity
 ``<script type=module src>``               script       script          module, crossorigin,
-                                                                        placement, timing
+                                                                        placement, timing,
+                                                                        integrity
 imports of ``<script type=module>``        script       module          (see scan.js)
 ``<img src srcset>``, ``<picture>``        image        image           type, media;
                                                                         the likely LCP
@@ -32,7 +36,9 @@ other reference; ``<template>`` contents are inert; with scripting on, ``<noscri
 raw text; a ``nomodule`` classic script is not run by a browser that runs modules; a
 script whose type is neither JavaScript nor ``module`` is not fetched. Every srcset
 candidate is listed, in order (the build picks). Other origins come back with
-``local=False``; ``data:``/``blob:``/fragment-only URLs never appear.
+``local=False``; ``data:``/``blob:``/fragment-only URLs never appear. ``integrity`` is
+kept as the browser reads it (:func:`pushgen.model.integrity_metadata`): the hashes
+of a known algorithm, in one line, so that a hint can carry the same metadata.
 
 ``line`` is lxml's ``sourceline``: the line on which the element's start tag ends (where
 inline CSS and JS begin), capped at 65535 by libxml2. ``column`` is 0 (unknown).

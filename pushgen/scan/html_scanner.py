@@ -7,7 +7,14 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ..errors import Diagnostic
-from ..model import Reference, ReferenceKind, ScanResult, ScriptPlacement, ScriptTiming
+from ..model import (
+    Reference,
+    ReferenceKind,
+    ScanResult,
+    ScriptPlacement,
+    ScriptTiming,
+    integrity_metadata,
+)
 from ..urls import resolve, unservable, wire_path
 from .html_elements import HANDLERS, style_attribute
 from .html_values import SKIPPED, Element, line, parse_srcset, srcset_candidates, text_attr
@@ -18,6 +25,10 @@ __all__ = ["PageScanner"]
 # The same few URLs recur on every page of a site (stylesheets, scripts, icons), and
 # resolving one is most of the per-reference cost. Resolved values are immutable.
 _resolve = lru_cache(maxsize=16384)(resolve)
+
+# The references whose element's integrity attribute applies to the fetch: HTML
+# Standard, <link> "integrity" (stylesheet, preload, modulepreload) and <script src>.
+_INTEGRITY_KINDS = frozenset({"stylesheet", "preload", "modulepreload", "script"})
 
 # Elements that can make a fetch, and those whose contents never do.
 _TAGS = ("link", "script", "img", "source", "video", "input", "style", *SKIPPED)
@@ -178,6 +189,11 @@ class PageScanner:
                 imagesrcset=imagesrcset,
                 imagesizes=imagesizes,
                 fetchpriority=fetchpriority,
+                integrity=(
+                    integrity_metadata(element.get("integrity"))
+                    if kind in _INTEGRITY_KINDS
+                    else None
+                ),
             )
         )
 
