@@ -104,14 +104,24 @@ def link_value(asset: Asset) -> str | None:
 def _add_integrity(parts: list[str], asset: Asset) -> None:
     """Append the ``integrity`` param of a hint for a file the page fetches with SRI.
 
-    HTML Standard, "process a link header" / "create link options from element":
-    a preload is used by the element's fetch only when their integrity metadata
-    match, else Chromium logs "A preload for ... is not used due to an integrity
-    mismatch" and fetches the file again (issue 25: 39 double downloads on a Hugo
-    site). Chromium reads ``integrity`` from a Link header (Blink's LinkHeader, its
-    LinkLoadParameters take header.Integrity()), and tests/scenarios/
-    test_integrity_browser.py shows the file then fetched once, from the Link header
-    and from a 103.
+    A preload is used for the element's fetch only when their integrity metadata
+    match (HTML Standard, link type preload, "process a link header" takes
+    ``integrity`` from the header's params; Blink's LinkHeader parses it and
+    LinkLoadParameters passes header.Integrity() on). Without it Chromium logs "A
+    preload for ... is not used due to an integrity mismatch" and fetches the file
+    twice (issue 25: 39 double downloads on a Hugo site).
+
+    Decided per way of hinting, from tests/scenarios/test_integrity_browser.py
+    (Chromium 156, ``pushgen serve --folder``; each file fetched once, no console
+    message, where main fetched each twice):
+    - the Link header of the 200 alone: used (initiatorType "link"), so hinted;
+    - the 103: used (initiatorType "early-hints"), so hinted there too;
+    - a push: Chromium accepts none (it sends SETTINGS_ENABLE_PUSH=0, docs/deploy.md),
+      so there is nothing of Chromium's to lose; for a client that takes a push, the
+      pushed response only fills the cache the element's fetch reads, and SRI checks
+      the body however it came (SRI, "does response match metadataList"), so the push
+      policy stays as it is.
+    push_manifest.json cannot carry integrity: that export leaves such entries out.
     """
     if asset.integrity is not None:
         parts.append(f"integrity={_quoted(asset.integrity)}")
