@@ -29,6 +29,7 @@ from pushgen.cli import main
 from pushgen.manifest import load_manifest
 from pushgen.runtime.certs import DevCertificate
 from tests.browser_harness import PageLoad, chromium, load_page, pushgen_serve, trust_args
+from tests.sites import write_site
 
 pytestmark = [pytest.mark.timeout(240)]
 
@@ -45,9 +46,9 @@ def sri(data: bytes, algorithm: str = "sha256") -> str:
 # As Hugo's templates write them: fingerprinted names, integrity, crossorigin.
 PAGE = f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>{{title}}</title>
-<link rel="stylesheet" href="/css/site.min.abc123.css" integrity="{sri(CSS)}" crossorigin="anonymous">
-<script src="/js/app.min.def456.js" integrity="{sri(JS, "sha384")}" crossorigin="anonymous"></script>
-<script type="module" src="/js/main.789.js" integrity="{sri(MODULE, "sha512")}"></script>
+<link rel="stylesheet" href="{{prefix}}/css/site.min.abc123.css" integrity="{sri(CSS)}" crossorigin="anonymous">
+<script src="{{prefix}}/js/app.min.def456.js" integrity="{sri(JS, "sha384")}" crossorigin="anonymous"></script>
+<script type="module" src="{{prefix}}/js/main.789.js" integrity="{sri(MODULE, "sha512")}"></script>
 </head><body><h1>{{title}}</h1><p>Text.</p></body></html>
 """
 FILES = {
@@ -65,8 +66,8 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for path, data in FILES.items():
         (site / path.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
         (site / path.lstrip("/")).write_bytes(data)
-    (site / "index.html").write_text(PAGE.format(title="Home"), encoding="utf-8")
-    (site / "second.html").write_text(PAGE.format(title="Second"), encoding="utf-8")
+    (site / "index.html").write_text(PAGE.format(title="Home", prefix=""), encoding="utf-8")
+    (site / "second.html").write_text(PAGE.format(title="Second", prefix=""), encoding="utf-8")
     assert main(["scan", str(site), "-m", str(root / "push-manifest.yaml"), "-q"]) == 0
     return site
 
@@ -78,11 +79,32 @@ def browser(dev_cert: DevCertificate) -> Iterator[Any]:
         yield instance
 
 
-def serve_and_load(folder: Path, browser: Any, cache_dir: Path, delay: str, route: str) -> PageLoad:
-    """Serve ``folder`` with ``pushgen serve --folder`` and open ``route`` cold, past
-    Chromium's unused-preload warning (3 s after load)."""
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same pages as a pushgen site: its templates carry integrity as written."""
+    files: dict[str, str | bytes] = {
+        "pages/index.html": PAGE.format(title="Home", prefix="/static"),
+        "pages/second.html": PAGE.format(title="Second", prefix="/static"),
+        "templates/.keep": "",
+    }
+    files.update({f"static{path}": data for path, data in FILES.items()})
+    site = write_site(tmp_path_factory.mktemp("integrity-built") / "site", files)
+    assert main(["build", str(site), "-q"]) == 0
+    return site
+
+
+def serve_and_load(
+    folder: Path,
+    browser: Any,
+    cache_dir: Path,
+    delay: str,
+    route: str,
+    args: tuple[str, ...] = (),
+) -> PageLoad:
+    """Serve ``folder`` with ``pushgen serve ARGS`` (by default ``--folder``) and open
+    ``route`` cold, past Chromium's unused-preload warning (3 s after load)."""
     manifest = folder.parent / "push-manifest.yaml"
-    args = ("--folder", "-m", str(manifest), "--early-hints-delay", delay)
+    args = (*(args or ("--folder", "-m", str(manifest))), "--early-hints-delay", delay)
     env = {"XDG_CACHE_HOME": str(cache_dir)}
     server = pushgen_serve(folder, folder.parent / f"serve-{delay}.log", env, args)
     try:
@@ -114,17 +136,32 @@ def test_each_file_with_integrity_is_fetched_once_by_its_hint(
     folder: Path, browser: Any, cache_dir: Path, delay: str, initiator: str
 ) -> None:
     loaded = serve_and_load(folder, browser, cache_dir, delay, "/")
+    assert_fetched_once_by_the_hint(loaded, initiator)
+
+
+def test_a_pushgen_site_whose_templates_carry_integrity_is_served_the_same(
+    built: Path, browser: Any, cache_dir: Path
+) -> None:
+    manifest = load_manifest(built / "push-manifest.yaml")
+    entries = {a.path: a for a in manifest.routes["/"]}
+    assert entries["/static/css/site.min.abc123.css"].integrity == sri(CSS)
+    loaded = serve_and_load(built, browser, cache_dir, "0", "/", args=("--no-build",))
+    assert_fetched_once_by_the_hint(loaded, "early-hints", prefix="/static")
+
+
+def assert_fetched_once_by_the_hint(loaded: PageLoad, initiator: str, prefix: str = "") -> None:
+    files = [prefix + path for path in FILES]
     assert loaded.status == 200
-    assert {path: loaded.requests[path] for path in FILES} == dict.fromkeys(FILES, 1), (
+    assert {path: loaded.requests[path] for path in files} == dict.fromkeys(files, 1), (
         loaded.requests
     )
     # The hint made the one fetch, and the element used it. A modulepreload from the
     # Link header alone is reported by Resource Timing as the module script's own
     # fetch ("script"), with or without integrity (checked: the same without it), so
     # that one is held to "fetched once, no warning" only.
-    initiators = {path: loaded.initiator_types.get(path) for path in FILES}
+    initiators = {path: loaded.initiator_types.get(path) for path in files}
     if initiator == "link":
-        initiators.pop("/js/main.789.js")
+        initiators.pop(prefix + "/js/main.789.js")
     assert initiators == dict.fromkeys(initiators, initiator), loaded.initiator_types
     refused = [t for t in loaded.warnings if "integrity" in t or "not used" in t]
     assert refused == [], loaded.console
