@@ -20,6 +20,7 @@ __all__ = [
     "FETCHPRIORITY_VALUES",
     "ORIGIN",
     "PRELOAD_DESTINATIONS",
+    "SRI_HASH",
     "UNKNOWN",
     "Asset",
     "FontDeclarations",
@@ -34,6 +35,8 @@ __all__ = [
     "ScanResult",
     "ScriptPlacement",
     "ScriptTiming",
+    "integrity_metadata",
+    "integrity_problem",
 ]
 
 # Fetch destinations that may appear as `as` in a manifest entry
@@ -58,6 +61,46 @@ ORIGIN = re.compile(r"https?://[a-z0-9.\-\[\]:]+")
 
 # HTML Standard, "fetch priority attributes".
 FETCHPRIORITY_VALUES = frozenset({"high", "low", "auto"})
+
+# Subresource Integrity, "integrity metadata" (https://w3c.github.io/webappsec-subresource-integrity/
+# #the-integrity-attribute): hash-algorithm "-" base64-value, then options after "?"
+# (ignored by browsers, kept as written). base64-value is base64 or base64url (SRI 3.1).
+SRI_HASH = r"(?:sha256|sha384|sha512)-[A-Za-z0-9+/_-]+={0,2}(?:\?[\x21-\x7e]*)?"
+_HASH_WITH_OPTIONS = re.compile(SRI_HASH)
+_ASCII_WS = re.compile(r"[\t\n\x0c\r ]+")
+
+
+def integrity_metadata(value: str | None) -> str | None:
+    """The ``integrity`` attribute ``value`` as a browser reads it, in one line, or None.
+
+    SRI, "parse metadata": the value is split on ASCII whitespace and each token
+    whose algorithm is not one the browser knows (sha256, sha384, sha512) or that is
+    not well formed is ignored; with none left the fetch has no integrity metadata,
+    the same as no attribute. A preload is used for the element's fetch only when
+    both carry the same metadata (Blink: "not used due to an integrity mismatch"),
+    so the hint carries exactly what is kept here.
+    """
+    if value is None:
+        return None
+    kept = [token for token in _ASCII_WS.split(value) if _HASH_WITH_OPTIONS.fullmatch(token)]
+    return " ".join(kept) or None
+
+
+def integrity_problem(value: str) -> str | None:
+    """Why ``value`` is not a valid SRI metadata list for a manifest entry, or None.
+
+    Valid: one or more ``sha256-``/``sha384-``/``sha512-`` hashes (base64) separated by
+    spaces (https://w3c.github.io/webappsec-subresource-integrity/#the-integrity-attribute).
+    """
+    for token in value.split(" "):
+        if not _HASH_WITH_OPTIONS.fullmatch(token):
+            return (
+                f"integrity {value!r} must be SRI metadata: sha256-, sha384- or sha512-"
+                f" followed by a base64 hash, several separated by one space"
+                f" (not {token!r})"
+            )
+    return None
+
 
 # What made a reference: the element, at-rule or import form that names it.
 ReferenceKind = Literal[
@@ -118,6 +161,9 @@ class Reference:
     imagesrcset: str | None = None
     imagesizes: str | None = None
     fetchpriority: str | None = None
+    # The element's integrity metadata (see integrity_metadata), for a stylesheet,
+    # script, preload or modulepreload that carries it.
+    integrity: str | None = None
 
     @classmethod
     def from_resolved(
@@ -137,6 +183,7 @@ class Reference:
         imagesrcset: str | None = None,
         imagesizes: str | None = None,
         fetchpriority: str | None = None,
+        integrity: str | None = None,
     ) -> Reference:
         """The reference a scanner found at ``line``:``column``, once ``resolve`` placed it."""
         return cls(
@@ -157,6 +204,7 @@ class Reference:
             imagesrcset=imagesrcset,
             imagesizes=imagesizes,
             fetchpriority=fetchpriority,
+            integrity=integrity,
         )
 
 
@@ -255,7 +303,8 @@ class Asset:
     Hints and a Link header". ``module`` makes the hint ``rel=modulepreload``.
     ``imagesrcset``/``imagesizes`` make an image hint preload the candidate the
     page will use, and ``fetchpriority`` sets the hint's priority (HTML Standard,
-    link type preload).
+    link type preload). ``integrity`` is the page element's Subresource Integrity
+    metadata: a hint must carry the same, or the browser fetches the file again.
 
     A ``preconnect`` entry names another origin instead of a file (``path`` is
     the origin, ``https://fonts.example``; ``destination`` is ""): hinted as
@@ -275,6 +324,7 @@ class Asset:
     imagesizes: str | None = None
     fetchpriority: str | None = None
     preconnect: bool = False
+    integrity: str | None = None
 
     def __post_init__(self) -> None:
         if self.preconnect:
@@ -294,6 +344,8 @@ class Asset:
             )
         if self.fetchpriority is not None and self.fetchpriority not in FETCHPRIORITY_VALUES:
             raise ValueError(f"fetchpriority must be high, low or auto, got {self.fetchpriority!r}")
+        if self.integrity is not None and (problem := integrity_problem(self.integrity)):
+            raise ValueError(problem)
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,6 +138,7 @@ def make_asset(
         imagesrcset=_one_line(ref.imagesrcset),
         imagesizes=_one_line(ref.imagesizes),
         fetchpriority="low" if ref.kind == "fetch" and verdict.hint else ref.fetchpriority,
+        integrity=ref.integrity,
     )
     return MadeAsset(asset, verdict.notes)
 

@@ -186,6 +186,7 @@ class Resolver(Following, FontTracing):
             ref.imagesrcset,
             ref.imagesizes,
             ref.fetchpriority,
+            ref.integrity,
         )
         entry = self._entries.get(key)
         if entry is None:

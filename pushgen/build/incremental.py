@@ -372,11 +372,11 @@ def _signatures(*types: tuple[type, ...]) -> frozenset[tuple[type, ...]]:
 _REFERENCE = _signatures(
     (str,), (str,), (str,), (bool,), (str,), (int,), (int,),
     _OPT_STR, _OPT_STR, _OPT_STR, (bool,), (str,),
-    (str,), (str,), _OPT_STR, _OPT_STR, _OPT_STR,
+    (str,), (str,), _OPT_STR, _OPT_STR, _OPT_STR, _OPT_STR,
 )  # fmt: skip
 _ASSET = _signatures(
     (str,), (str,), _OPT_STR, _OPT_STR, _OPT_STR, (bool,), (bool,), (bool,),
-    _OPT_STR, _OPT_STR, _OPT_STR, (bool,),
+    _OPT_STR, _OPT_STR, _OPT_STR, (bool,), _OPT_STR,
 )  # fmt: skip
 _DIAGNOSTIC = _signatures((str,), (int,), (int,), (str,), (str,))
 _TEMPLATE = _signatures((str,), (int,), (int,), (str,), (list,))

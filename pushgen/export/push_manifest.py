@@ -114,6 +114,20 @@ def _push_manifest(ctx: Context) -> str:
                         )
                     )
                 continue
+            if asset.integrity is not None:
+                # prpl-server announces each entry as `Link: rel=preload` (its push.ts),
+                # and the format has no integrity: a browser would not use that preload
+                # for the element's SRI fetch and would download the file twice
+                # (tests/scenarios/test_integrity_browser.py shows the mismatch).
+                ctx.cuts.append(
+                    Cut(
+                        route,
+                        asset.path,
+                        "left out: it has integrity, which push_manifest.json cannot carry",
+                        line,
+                    )
+                )
+                continue
             lost = _lost_attributes(asset)
             destination = asset.destination
             if destination not in _PRPL_TYPES:

@@ -64,5 +64,5 @@ def _most_link_bytes(asset: Asset) -> int:
     """At least as many bytes as :func:`link_value` can make of ``asset`` (cheap: no formatting)."""
     # A path byte becomes at most "%XX"; a quoted value doubles at most ('\\"');
     # the names, `rel`, `as` and `crossorigin` take under 160 bytes together.
-    quoted = (asset.type, asset.media, asset.imagesrcset, asset.imagesizes)
+    quoted = (asset.type, asset.media, asset.imagesrcset, asset.imagesizes, asset.integrity)
     return 3 * len(asset.path.encode()) + 2 * sum(len(v) + 2 for v in quoted if v) + 160

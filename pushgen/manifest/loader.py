@@ -35,6 +35,7 @@ from ..model import (
     ORIGIN,
     Asset,
     FontPolicy,
+    integrity_problem,
 )
 from ..push_policy import Policy
 from .model import ENTRY_KEYS, MANIFEST_VERSION, Manifest
@@ -144,6 +145,10 @@ def _entry(check: _Checker, node: yaml.Node, route: str) -> Asset | None:
         if value is not None and value not in allowed:
             check.error(_value_node(node, key), f"{key} must be {words}, not {value!r}")
             return None
+    integrity = values.get("integrity")
+    if integrity is not None and (problem := integrity_problem(str(integrity))):
+        check.error(_value_node(node, "integrity"), problem)
+        return None
     kwargs = {ENTRY_KEYS[k]: v for k, v in values.items()}
     return Asset(**kwargs)  # type: ignore[arg-type]
 
@@ -305,6 +310,9 @@ def _set_item(check: _Checker, node: yaml.Node, where: str) -> EntryChange | Non
                     return None
                 if key in _ENUM_KEYS and text not in _ENUM_KEYS[key][0]:
                     check.error(value_node, f"{key} must be {_ENUM_KEYS[key][1]}")
+                    return None
+                if key == "integrity" and (problem := integrity_problem(text)):
+                    check.error(value_node, problem)
                     return None
                 values[ENTRY_KEYS[key]] = text
         else:

@@ -37,6 +37,7 @@ ENTRY_KEYS: Mapping[str, str] = {
     "imagesrcset": "imagesrcset",
     "imagesizes": "imagesizes",
     "fetchpriority": "fetchpriority",
+    "integrity": "integrity",
     # {preconnect: ORIGIN, crossorigin: ...}: an origin to connect to, not a file.
     "preconnect": "path",
 }

@@ -10,7 +10,7 @@ import json
 from functools import cache
 from typing import Any
 
-from ..model import CROSSORIGIN_VALUES, DESTINATIONS, FETCHPRIORITY_VALUES
+from ..model import CROSSORIGIN_VALUES, DESTINATIONS, FETCHPRIORITY_VALUES, SRI_HASH
 
 __all__ = ["DRAFT", "SCHEMA_ID", "manifest_schema", "schema_text"]
 
@@ -77,6 +77,12 @@ def _entry_properties() -> dict[str, Any]:
         "fetchpriority": {
             "enum": sorted(FETCHPRIORITY_VALUES),
             "description": "The hint's fetch priority; high for the likely LCP image.",
+        },
+        "integrity": {
+            "type": "string",
+            "pattern": f"^{SRI_HASH}(?: {SRI_HASH})*$",
+            "description": "The page element's Subresource Integrity metadata, which the"
+            " hint must carry for the browser to use it.",
         },
     }
 

@@ -145,6 +145,7 @@ def _entry_line(asset: Asset) -> str:
         ("imagesrcset", asset.imagesrcset),
         ("imagesizes", asset.imagesizes),
         ("fetchpriority", asset.fetchpriority),
+        ("integrity", asset.integrity),
     ):
         if value is not None:
             rest += f", {key}: {yaml_scalar(value)}"

@@ -134,6 +134,11 @@ routes:
 """
 
 VALID = [
+    pytest.param(
+        "version: 1\nroutes:\n  /: [{path: /a.css, as: style,"
+        " integrity: 'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU= sha512-a_b-?x'}]\n",
+        id="integrity",
+    ),
     pytest.param(HAND_WRITTEN, id="every-key"),
     pytest.param("version: 1\nrules:\n  - {match: /, remove: [/a.js]}\n", id="rules-only"),
     pytest.param("version: 1\nroutes: {}\n", id="no-routes"),
@@ -142,6 +147,14 @@ VALID = [
 
 # Each is wrong in one way; both the schema and the loader must say so.
 INVALID = [
+    pytest.param(
+        "version: 1\nroutes:\n  /: [{path: /a.css, as: style, integrity: sha1-abc}]\n",
+        id="integrity-unknown-algorithm",
+    ),
+    pytest.param(
+        "version: 1\nroutes:\n  /: [{path: /a.css, as: style, integrity: 'sha256-a  sha384-b'}]\n",
+        id="integrity-two-spaces",
+    ),
     pytest.param("version: 2\nroutes: {}\n", id="version"),
     pytest.param("version: 1\nroute: {}\n", id="unknown-top-key"),
     pytest.param("version: 1\nroutes:\n  docs/: []\n", id="route-not-a-path"),
@@ -234,6 +247,7 @@ def test_the_schema_describes_every_key_an_editor_completes() -> None:
         "imagesrcset",
         "imagesizes",
         "fetchpriority",
+        "integrity",
     ]
     assert set(rule["properties"]) == {"match", "add", "set", "remove", "policy"}
     assert set(rule["properties"]["policy"]["properties"]) == {

@@ -45,6 +45,14 @@ from pushgen.urls import wire_path
         (Asset("/d.json", "json"), "</d.json>; rel=preload; as=json"),
         (Asset("/a?b=<c>", "fetch"), "</a?b=%3Cc%3E>; rel=preload; as=fetch"),
         (Asset("/caf%C3%A9.svg", "image"), "</caf%C3%A9.svg>; rel=preload; as=image"),
+        (
+            Asset("/s.css", "style", crossorigin="anonymous", integrity="sha256-AB+/= sha384-C"),
+            '</s.css>; rel=preload; as=style; crossorigin; integrity="sha256-AB+/= sha384-C"',
+        ),
+        (
+            Asset("/m.js", "script", module=True, integrity="sha512-x"),
+            '</m.js>; rel=modulepreload; integrity="sha512-x"',
+        ),
     ],
 )
 def test_link_value(asset: Asset, expected: str) -> None:

@@ -1,0 +1,222 @@
+"""The walk over one parsed page: the document's base URL, then every element that can
+fetch, in document order, each handed to its rule in :mod:`pushgen.scan.html_elements`.
+The table of what is found is in :mod:`pushgen.scan.html`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from ..errors import Diagnostic
+from ..model import (
+    Reference,
+    ReferenceKind,
+    ScanResult,
+    ScriptPlacement,
+    ScriptTiming,
+    integrity_metadata,
+)
+from ..urls import resolve, unservable, wire_path
+from .html_elements import HANDLERS, style_attribute
+from .html_values import SKIPPED, Element, line, parse_srcset, srcset_candidates, text_attr
+from .lcp import likely_lcp
+
+__all__ = ["PageScanner"]
+
+# The same few URLs recur on every page of a site (stylesheets, scripts, icons), and
+# resolving one is most of the per-reference cost. Resolved values are immutable.
+_resolve = lru_cache(maxsize=16384)(resolve)
+
+# The references whose element's integrity attribute applies to the fetch: HTML
+# Standard, <link> "integrity" (stylesheet, preload, modulepreload) and <script src>.
+_INTEGRITY_KINDS = frozenset({"stylesheet", "preload", "modulepreload", "script"})
+
+# Elements that can make a fetch, and those whose contents never do.
+_TAGS = ("link", "script", "img", "source", "video", "input", "style", *SKIPPED)
+
+
+class PageScanner:
+    """One page's walk: the base URL, the likely LCP image, and what was found so far.
+
+    :meth:`run` visits the elements that can fetch in document order and hands each to
+    its handler (:data:`pushgen.scan.html_elements.HANDLERS`), which calls :meth:`add`.
+    """
+
+    def __init__(
+        self, root: Element, url: str, filename: str, diagnostics: list[Diagnostic]
+    ) -> None:
+        self.root = root
+        self.base = url
+        self.filename = filename
+        self.diagnostics = diagnostics
+        self.references: list[Reference] = []
+        self.lcp: Element | None = None
+
+    def run(self) -> None:
+        root = self.root
+        self._find_base()
+        self.lcp = likely_lcp(root)
+        # style="" attributes: only those with a "(" can hold url() or image-set().
+        styled = {
+            attribute.getparent(): str(attribute)
+            for attribute in root.xpath("//@style")
+            if "(" in attribute
+        }
+        tags = _TAGS
+        if styled:
+            tags = (*_TAGS, *({element.tag for element in styled} - set(_TAGS)))
+        inert: set[Element] = set()
+        handlers = HANDLERS
+        for element in root.iter(*tags):
+            if element in inert:
+                continue
+            tag = element.tag
+            if tag in SKIPPED:
+                # <template> contents are inert; <noscript> is raw text when scripts run.
+                inert.update(element.iter())
+                continue
+            handler = handlers.get(tag)
+            if handler is not None:
+                handler(self, element)
+            if styled and element in styled:
+                style_attribute(self, element, styled[element])
+
+    def _find_base(self) -> None:
+        # HTML Standard, "document base URL": the first <base> with an href, in tree order.
+        for element in self.root.iter("base"):
+            href = element.get("href")
+            if href is None or any(True for _ in element.iterancestors(*SKIPPED)):
+                continue
+            resolved = resolve(href, self.base)
+            if resolved is None:
+                self.diagnose(element, f"ignored: <base href={href!r}> is not an http(s) URL")
+            else:
+                self.base = resolved.url
+            return
+
+    def _absolute_srcset(self, srcset: str) -> str | None:
+        """``srcset`` with each candidate made an absolute path (another origin: a URL).
+
+        A Link header's ``imagesrcset`` is resolved against the page's URL, not its
+        ``<base>``, so relative candidates are written out. None when a candidate is
+        not an http(s) URL a browser would fetch.
+        """
+        candidates, _ = srcset_candidates(srcset)
+        parts = []
+        for url, descriptors in candidates:
+            resolved = _resolve(url, self.base)
+            if resolved is None or unservable(url, resolved) is not None:
+                return None
+            written = wire_path(resolved.path) if resolved.local else resolved.url
+            if "," in written:
+                return None  # a comma would split the candidate list
+            parts.append(" ".join([written, *descriptors]))
+        return ", ".join(parts) or None
+
+    def lcp_reference(self, element: Element, src: str | None) -> bool:
+        """Add the likely LCP image ``element`` as one hint the browser can use; False if it cannot be said.
+
+        A <picture> is expressible only when its first <source> has neither
+        ``media`` nor ``type``: then that source is the one used, whatever the
+        viewport and formats (HTML Standard, "select an image source"). A
+        viewport or format choice needs more than one preload.
+        """
+        srcset, sizes = element.get("srcset"), element.get("sizes")
+        picture = element.getparent()
+        while picture is not None and picture.tag == "source":
+            picture = picture.getparent()
+        if picture is not None and picture.tag == "picture":
+            sources = [source for source in picture.iter("source") if source.get("srcset")]
+            if sources:
+                first = sources[0]
+                if first.get("media") is not None or first.get("type") is not None:
+                    return False
+                srcset, sizes = first.get("srcset"), first.get("sizes")
+        imagesrcset = self._absolute_srcset(srcset) if srcset else None
+        if src is None or (srcset and imagesrcset is None):
+            return False  # a Link header needs a target
+        self.add(
+            src,
+            element,
+            "image",
+            "image",
+            imagesrcset=imagesrcset,
+            imagesizes=text_attr(sizes) if imagesrcset else None,
+            fetchpriority="high",
+        )
+        return True
+
+    def diagnose(self, element: Element, message: str) -> None:
+        self.diagnostics.append(Diagnostic(self.filename, line(element), 0, message))
+
+    def add(
+        self,
+        raw: str | None,
+        element: Element,
+        destination: str,
+        kind: ReferenceKind,
+        *,
+        type: str | None = None,
+        crossorigin: str | None = None,
+        media: str | None = None,
+        module: bool = False,
+        placement: ScriptPlacement = "",
+        timing: ScriptTiming = "",
+        imagesrcset: str | None = None,
+        imagesizes: str | None = None,
+        fetchpriority: str | None = None,
+    ) -> None:
+        if raw is None:
+            return
+        resolved = _resolve(raw, self.base)
+        if resolved is None:
+            return
+        problem = unservable(raw, resolved)
+        if problem is not None:
+            self.diagnose(element, problem)
+            return
+        self.references.append(
+            Reference.from_resolved(
+                resolved,
+                destination=destination,
+                line=line(element),
+                type=type,
+                crossorigin=crossorigin,
+                media=media,
+                module=module,
+                kind=kind,
+                placement=placement,
+                timing=timing,
+                imagesrcset=imagesrcset,
+                imagesizes=imagesizes,
+                fetchpriority=fetchpriority,
+                integrity=(
+                    integrity_metadata(element.get("integrity"))
+                    if kind in _INTEGRITY_KINDS
+                    else None
+                ),
+            )
+        )
+
+    def add_srcset(
+        self,
+        srcset: str,
+        element: Element,
+        *,
+        seen: set[str],
+        type: str | None = None,
+        media: str | None = None,
+    ) -> None:
+        urls, dropped = parse_srcset(srcset)
+        for candidate in dropped:
+            self.diagnose(element, f"srcset candidate {candidate!r} has invalid descriptors")
+        for url in urls:
+            if url not in seen:
+                seen.add(url)
+                # Kind "srcset": the browser fetches one candidate of the set, chosen
+                # by viewport and pixel density, so the build lists them unhinted.
+                self.add(url, element, "image", "srcset", type=type, media=media)
+
+    def merge(self, result: ScanResult) -> None:
+        """Add what a scan of inline CSS or JavaScript found."""
+        self.references.extend(result.references)
+        self.diagnostics.extend(result.diagnostics)

@@ -1,0 +1,177 @@
+"""How the scanner reads HTML attribute values: token lists, CORS settings, script
+types, ``srcset`` and dimensions (the HTML Living Standard's "common microsyntaxes" and
+the attribute rules of the elements that fetch). Pure functions of strings.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = [
+    "ASCII_WS",
+    "ICON_RELS",
+    "INTEGER",
+    "JS_TYPES",
+    "SKIPPED",
+    "Element",
+    "cors",
+    "dimension",
+    "line",
+    "parse_srcset",
+    "split_tokens",
+    "srcset_candidates",
+    "text_attr",
+]
+
+# lxml has no type hints; an element is whatever lxml hands back.
+Element = Any
+
+# Elements whose contents never fetch: <template> contents are inert; <noscript> is
+# raw text when scripts run.
+SKIPPED = ("template", "noscript")
+
+ASCII_WS = "\t\n\x0c\r "
+_WS_TO_SPACE = str.maketrans(ASCII_WS, " " * len(ASCII_WS))
+ICON_RELS = frozenset({"icon", "apple-touch-icon", "apple-touch-icon-precomposed"})
+# HTML Standard: "a JavaScript MIME type essence match".
+JS_TYPES = frozenset(
+    {
+        "application/ecmascript", "application/javascript", "application/x-ecmascript",
+        "application/x-javascript", "text/ecmascript", "text/javascript", "text/javascript1.0",
+        "text/javascript1.1", "text/javascript1.2", "text/javascript1.3", "text/javascript1.4",
+        "text/javascript1.5", "text/jscript", "text/livescript", "text/x-ecmascript",
+        "text/x-javascript",
+    }
+)  # fmt: skip
+# HTML Standard, "parse a srcset attribute": descriptor grammar.
+INTEGER = re.compile(r"[0-9]+")
+_FLOAT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def split_tokens(value: str | None) -> set[str]:
+    """An ASCII-case-insensitive set of space-separated tokens (``rel``)."""
+    if not value:
+        return set()
+    return set(value.lower().translate(_WS_TO_SPACE).split(" ")) - {""}
+
+
+def cors(value: str | None) -> str | None:
+    """A CORS settings attribute's state: missing, "anonymous" (also empty and invalid
+    values) or "use-credentials" (HTML Standard, section 2.5.4)."""
+    if value is None:
+        return None
+    if value.strip(ASCII_WS).lower() == "use-credentials":
+        return "use-credentials"
+    return "anonymous"
+
+
+def text_attr(value: str | None) -> str | None:
+    """An attribute kept as written, stripped; empty means absent."""
+    if value is None:
+        return None
+    value = value.strip(ASCII_WS)
+    return value or None
+
+
+def line(element: Element) -> int:
+    # libxml2 counts lines in 16 bits: past line 65535 it says 65535.
+    line: int | None = element.sourceline
+    return line or 0
+
+
+def parse_srcset(value: str) -> tuple[list[str], list[str]]:
+    """The candidate URLs of a ``srcset``, in order, and the candidates dropped as invalid."""
+    candidates, dropped = srcset_candidates(value)
+    return [url for url, _ in candidates], dropped
+
+
+def srcset_candidates(value: str) -> tuple[list[tuple[str, list[str]]], list[str]]:
+    """The candidates of a ``srcset`` (URL, descriptors), in order, and those dropped as invalid.
+
+    HTML Standard, "parse a srcset attribute": a URL is a run of non-whitespace (so it
+    may contain commas); trailing commas end it; descriptors follow up to the next comma
+    outside parentheses. A candidate with invalid descriptors is dropped.
+    """
+    candidates: list[tuple[str, list[str]]] = []
+    dropped: list[str] = []
+    n = len(value)
+    pos = 0
+    while True:
+        while pos < n and (value[pos] in ASCII_WS or value[pos] == ","):
+            pos += 1
+        if pos >= n:
+            return candidates, dropped
+        start = pos
+        while pos < n and value[pos] not in ASCII_WS:
+            pos += 1
+        url = value[start:pos]
+        descriptors: list[str] = []
+        if url.endswith(","):
+            url = url.rstrip(",")
+        else:
+            descriptors, pos = _srcset_descriptors(value, pos)
+        if _valid_descriptors(descriptors):
+            candidates.append((url, descriptors))
+        else:
+            dropped.append(f"{url} {' '.join(descriptors)}".strip())
+
+
+def _srcset_descriptors(value: str, pos: int) -> tuple[list[str], int]:
+    """The srcset descriptor tokenizer: the descriptors and the position after them."""
+    n = len(value)
+    while pos < n and value[pos] in ASCII_WS:
+        pos += 1
+    descriptors: list[str] = []
+    current = ""
+    in_parens = False
+    while pos < n:
+        char = value[pos]
+        if in_parens:
+            current += char
+            in_parens = char != ")"
+        elif char in ASCII_WS:
+            if current:
+                descriptors.append(current)
+                current = ""
+        elif char == ",":
+            pos += 1
+            break
+        else:
+            current += char
+            in_parens = char == "("
+        pos += 1
+    if current:
+        descriptors.append(current)
+    return descriptors, pos
+
+
+def _valid_descriptors(descriptors: list[str]) -> bool:
+    """The srcset descriptor parser: at most one of w/x, h only with w, all well-formed."""
+    width = density = height = False
+    for descriptor in descriptors:
+        number, suffix = descriptor[:-1], descriptor[-1:]
+        if suffix == "w" and INTEGER.fullmatch(number):
+            if width or density or int(number) == 0:
+                return False
+            width = True
+        elif suffix == "x" and _FLOAT.fullmatch(number):
+            if width or density or height or float(number) < 0:
+                return False
+            density = True
+        elif suffix == "h" and INTEGER.fullmatch(number):
+            if height or density or int(number) == 0:
+                return False
+            height = True
+        else:
+            return False
+    return not height or width
+
+
+def dimension(value: str | None) -> int:
+    """An img's width or height attribute in CSS pixels (0 when absent or not a number).
+
+    HTML Standard, "rules for parsing dimension values", reduced to its integer part.
+    """
+    digits = INTEGER.match((value or "").strip(ASCII_WS))
+    return int(digits.group()) if digits else 0
