@@ -48,7 +48,7 @@ SETTINGS: Mapping[str, Setting] = {
         Setting("push", "bool", True),
         Setting("early_hints", "bool", True),
         # The extension sends the 103 at once (views may think); pushgen.app
-        # passes its own default for files (runtime/app.py says why).
+        # passes its own default for files (runtime/factory.py says why).
         Setting("early_hints_delay", "seconds", 0.0),
         Setting("link_headers", "bool", True),
         # Every push competes with the page for the connection; past a handful

@@ -35,7 +35,7 @@ keyword                   ``app.config`` key                default
 seconds without the app starting its response, and sends none if the response
 starts sooner (see :mod:`pushgen.runtime.middleware` for why: a 103 that leaves with its
 200 costs the server and gains the client nothing). ``pushgen serve`` sets 2 ms
-(:data:`pushgen.runtime.app.DEFAULT_EARLY_HINTS_DELAY`).
+(:data:`pushgen.runtime.factory.DEFAULT_EARLY_HINTS_DELAY`).
 
 The manifest is loaded and validated here, once, into a
 :class:`~pushgen.runtime.headers.RouteTable`; a request costs a dictionary lookup. While

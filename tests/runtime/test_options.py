@@ -118,7 +118,7 @@ def test_deploy_md_documents_every_setting_where_it_is_read() -> None:
     assert _init_app_keys() == {SETTINGS[name].key for name in from_config}
     # Between them, every setting; none documented that is not one.
     assert from_environment | from_config == set(SETTINGS)
-    # The table's defaults are create_app's (its own early_hints_delay, runtime/app.py).
+    # The table's defaults are create_app's (its own early_hints_delay, runtime/factory.py).
     defaults = {s.key: s.default for s in SETTINGS.values()}
     defaults["PUSHGEN_EARLY_HINTS_DELAY"] = DEFAULT_EARLY_HINTS_DELAY
     for name in from_environment:

@@ -126,7 +126,7 @@ def site_app(
     folder = Path(output)
     base = normalise_base_path(base_path)
     # No built-in /static route: every URL is answered from the output folder.
-    app = Quart("pushgen.runtime.app", static_folder=None)
+    app = Quart("pushgen.runtime.factory", static_folder=None)
     # "/a//b" must reach the view (and 404 there), not be merged and redirected.
     app.url_map.merge_slashes = False
     # Cache-Control is set per response below; without this send_file would also
