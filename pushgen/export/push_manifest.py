@@ -102,7 +102,7 @@ def _push_manifest(ctx: Context) -> str:
     for route in sorted(manifest.all_routes):
         line = rule_line(manifest, route)
         entries: dict[str, dict[str, object]] = {}
-        for asset in manifest.assets(route, size_of=ctx.size_of):
+        for asset in manifest.assets(route, policy=ctx.options.policy, size_of=ctx.size_of):
             if not asset.push:
                 if asset.hint:
                     ctx.cuts.append(

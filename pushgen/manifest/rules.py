@@ -34,7 +34,7 @@ from werkzeug.routing.rules import _part_re, parse_converter_args
 
 from ..errors import RoutePatternError
 from ..model import Asset
-from ..push_policy import Decision, Policy, apply_policy, media_matches_screen
+from ..push_policy import NO_POLICY, Decision, Policy, apply_policy, media_matches_screen
 
 __all__ = [
     "GLOB_OF_CONVERTER",
@@ -54,7 +54,6 @@ __all__ = [
 ]
 
 # The policy that sets nothing: every field inherits (a rule without ``policy:``).
-_NO_POLICY = Policy()
 
 
 class Glob:
@@ -316,7 +315,7 @@ class Rule:
     add: tuple[Asset, ...] = ()
     set: tuple[EntryChange, ...] = ()
     remove: tuple[str, ...] = ()
-    policy: Policy = _NO_POLICY
+    policy: Policy = NO_POLICY
 
 
 def literal_prefix(pattern: RoutePattern) -> str:
@@ -453,7 +452,7 @@ def resolve_route(
     generated: Sequence[Asset],
     rules: Sequence[Rule],
     *,
-    policy: Policy = _NO_POLICY,
+    policy: Policy = NO_POLICY,
     size_of: Callable[[str], int | None] = lambda _path: None,
     source: str = "manifest",
 ) -> list[Decision]:
