@@ -9,7 +9,7 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple, NoReturn
+from typing import NoReturn
 
 from ..errors import Diagnostic, ManifestError
 from ..model import Asset
@@ -288,7 +288,8 @@ def _routes_span(lines: list[str]) -> tuple[int, int] | None:
     return start, end
 
 
-class _Split(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class _Split:
     """A manifest's text as lines, with its ``routes`` block found."""
 
     lines: list[str]  # never changed: shared by every caller (see _split)
@@ -317,7 +318,8 @@ def parse_hand_part(text: str, filename: str = "<manifest>") -> Manifest:
     known to be valid and is not parsed (thousands of routes cost seconds in
     YAML); line numbers stay those of the file. Otherwise the whole file is parsed.
     """
-    lines, span, _, body_sum = _split(text)
+    split = _split(text)
+    lines, span, body_sum = split.lines, split.span, split.body_sum
     if span is not None:
         start, end = span
         marker = _CHECKSUM.search(lines[start])
@@ -366,7 +368,8 @@ def update_manifest_text(
     newline = "\r\n" if "\r\n" in existing else "\n"
     if newline != "\n":
         existing = existing.replace("\r\n", "\n")
-    lines, span, old_body, old_sum = _split(existing)
+    split = _split(existing)
+    lines, span, old_body, old_sum = split.lines, split.span, split.body, split.body_sum
     # Editors validate against the schema through this modeline; a manifest from
     # before it (or written by hand) gets it once.
     modeline = (
