@@ -128,6 +128,16 @@ def read_by(reader: Reader) -> tuple[str, ...]:
     return tuple(name for name, s in SETTINGS.items() if reader in s.read_by)
 
 
+# Why an entry point does not take a setting the other one reads.
+_READ_ELSEWHERE: Mapping[tuple[Reader, str], str] = {
+    ("init_app", "site"): "only pushgen.app.create_app takes it",
+    ("init_app", "static_max_age"): "only pushgen.app.create_app takes it",
+    ("create_app", "base_path"): "the site's pushgen.yaml sets it",
+    ("create_app", "pretty_urls"): "the site's pushgen.yaml sets it",
+    ("create_app", "manifest_required"): "only pushgen.quart.init_app takes it",
+}
+
+
 def check_keywords(reader: Reader, given: Mapping[str, Any], *, extra: Iterable[str] = ()) -> None:
     """Raise :class:`ConfigError` for a keyword of ``given`` that ``reader`` does not take.
 
@@ -138,10 +148,10 @@ def check_keywords(reader: Reader, given: Mapping[str, Any], *, extra: Iterable[
     for name in given:
         if name in known:
             continue
-        setting = SETTINGS.get(name)
-        if setting is not None:
-            where = "pushgen.yaml" if reader == "create_app" else "pushgen.app.create_app"
-            raise ConfigError(f"{reader}() takes no option {name!r}: {where} sets it")
+        if name in SETTINGS:
+            raise ConfigError(
+                f"{reader}() takes no option {name!r}: {_READ_ELSEWHERE[reader, name]}"
+            )
         raise ConfigError(
             f"{reader}() got an unknown option {name!r}{did_you_mean(name, known, listed=True)}"
         )

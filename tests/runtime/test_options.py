@@ -148,7 +148,7 @@ def test_init_app_refuses_an_unknown_option_by_name() -> None:
     with pytest.raises(ConfigError) as other:
         init_app(Quart(__name__), static_max_age=60)
     assert str(other.value) == (
-        "init_app() takes no option 'static_max_age': pushgen.app.create_app sets it"
+        "init_app() takes no option 'static_max_age': only pushgen.app.create_app takes it"
     )
 
 
@@ -160,7 +160,10 @@ def test_create_app_refuses_an_unknown_option_by_name(tmp_path: Path) -> None:
     assert str(caught.value).startswith("create_app() got an unknown option 'zzz'; valid keys: ")
     with pytest.raises(ConfigError) as other:
         create_app(tmp_path, environ={}, base_path="/blog/")
-    assert str(other.value) == "create_app() takes no option 'base_path': pushgen.yaml sets it"
+    assert (
+        str(other.value)
+        == "create_app() takes no option 'base_path': the site's pushgen.yaml sets it"
+    )
 
 
 def test_an_ill_typed_keyword_names_its_setting(tmp_path: Path) -> None:
@@ -175,6 +178,18 @@ def test_an_ill_typed_keyword_names_its_setting(tmp_path: Path) -> None:
         init_app(Quart(__name__), max_pushes="x")
     with pytest.raises(ConfigError, match=r"^PUSHGEN_PUSH must be True or False, not 2"):
         create_app(tmp_path, environ={}, push=2)
+
+
+def test_every_setting_one_entry_point_lacks_says_why() -> None:
+    from pushgen.runtime.options import _READ_ELSEWHERE
+
+    lacking = {
+        (reader, name)
+        for name, setting in SETTINGS.items()
+        for reader in ("init_app", "create_app")
+        if reader not in setting.read_by
+    }
+    assert set(_READ_ELSEWHERE) == lacking
 
 
 def test_the_options_object_is_the_table() -> None:
