@@ -558,7 +558,7 @@ def serve_dynamic(site: Path, certfile: Path, keyfile: Path, flags: Flags) -> in
     from quart import Response
 
     from pushgen.quart import init_app
-    from pushgen.runtime.app import site_app
+    from pushgen.runtime.factory import site_app
     from pushgen.serve import run_server
 
     config = load_config(site)

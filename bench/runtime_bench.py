@@ -13,7 +13,7 @@ HTTP/2 over TLS, one worker; the access log off for all of them unless
 * ``pushgen, push off`` / ``pushgen, Link only``: the 103-always app with
   ``push=False``, and with only the Link header left on, to show what each part
   costs;
-* ``site_app (no pushgen)``: :func:`pushgen.runtime.app.site_app` without
+* ``site_app (no pushgen)``: :func:`pushgen.runtime.factory.site_app` without
   :func:`pushgen.quart.init_app`: the same file serving (ETag, 304,
   Cache-Control, 404 page) minus pushgen. The ratios are taken against it;
 * ``bare Quart``: a two-route Quart app around ``send_from_directory``, the floor
@@ -163,7 +163,7 @@ def make_app(kind: str, site: Path) -> object:
     from quart import Quart, Response, send_from_directory
 
     from pushgen.app import create_app
-    from pushgen.runtime.app import site_app
+    from pushgen.runtime.factory import site_app
 
     config = load_config(site)
     if kind == "pushgen":

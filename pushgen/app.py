@@ -1,4 +1,4 @@
-"""``pushgen.app``, the import path of the app factory: see :mod:`pushgen.runtime.app`.
+"""``pushgen.app``, the import path of the app factory: see :mod:`pushgen.runtime.factory`.
 
 Hypercorn's own CLI runs it in every worker::
 
@@ -7,6 +7,6 @@ Hypercorn's own CLI runs it in every worker::
 
 from __future__ import annotations
 
-from .runtime.app import DEFAULT_EARLY_HINTS_DELAY, ENV_PREFIX, create_app
+from .runtime.factory import DEFAULT_EARLY_HINTS_DELAY, ENV_PREFIX, create_app
 
 __all__ = ["DEFAULT_EARLY_HINTS_DELAY", "ENV_PREFIX", "create_app"]

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import ast
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
@@ -78,21 +78,6 @@ DEFAULT_MAX_BYTES = 50_000
 DEFAULT_REQUEST_TIMEOUT = 30.0
 DEFAULT_MAX_BODY = 50_000_000
 
-_KEYS = (
-    "context",
-    "base_path",
-    "output",
-    "manifest",
-    "pretty_urls",
-    "plain",
-    "push",
-    "app",
-    "urls",
-    "request_timeout",
-    "max_body",
-    "max_page_bytes",
-    "max_attributes",
-)
 # What the build does with a resource a script fetches through a literal URL
 # (import(), fetch()). Measured in Chromium (bench/script_fetch_bench.py, issue 15):
 # a hint makes every page download an import() that runs on a click; it helps a
@@ -202,34 +187,21 @@ def load_config(
     else:
         config_file = None  # type: ignore[assignment]
 
-    base_path = normalise_base_path(values.get("base_path", "/"))
-    out = Path(output) if output is not None else root_path / values.get("output", "_site")
-    man = (
-        Path(manifest)
-        if manifest is not None
-        else root_path / values.get("manifest", "push-manifest.yaml")
-    )
+    # The keys' values are SiteConfig's fields (its defaults for those not given),
+    # but for the paths, made absolute here, and the HTML limits, one value.
+    base_path = normalise_base_path(values.pop("base_path", "/"))
+    out_name, man_name = values.pop("output", "_site"), values.pop("manifest", _MANIFEST_NAME)
+    out = Path(output) if output is not None else root_path / out_name
+    man = Path(manifest) if manifest is not None else root_path / man_name
+    limits = {k: values.pop(k) for k in _HTML_LIMIT_KEYS if k in values}
     return SiteConfig(
         root=root_path,
         output=out.resolve(),
         manifest=man.resolve(),
         base_path=base_path,
-        context=values.get("context", {}),
-        pretty_urls=values.get("pretty_urls", False),
-        push_destinations=values.get("push_destinations", DEFAULT_PUSH_DESTINATIONS),
-        max_pushes=values.get("max_pushes"),
-        max_bytes=values.get("max_bytes", DEFAULT_MAX_BYTES),
-        script_fetches=values.get("script_fetches", "list"),
-        fonts=values.get("fonts", "used"),
         config_file=config_file,
-        plain=values.get("plain", ()),
-        app=values.get("app"),
-        urls=tuple(values.get("urls", ())),
-        request_timeout=values.get("request_timeout", DEFAULT_REQUEST_TIMEOUT),
-        max_body=values.get("max_body", DEFAULT_MAX_BODY),
-        html_limits=HtmlLimits(
-            **{k: values[k] for k in ("max_page_bytes", "max_attributes") if k in values}
-        ),
+        html_limits=HtmlLimits(**limits),
+        **values,
     )
 
 
@@ -258,45 +230,59 @@ def _read_mapping(node: yaml.Node, shown: str) -> dict[str, Any]:
             # A tag PyYAML cannot construct, or a timestamp such as 2024-13-45.
             problem = getattr(exc, "problem", None) or str(exc)
             raise _error(f"cannot read this value: {problem}", value_node, shown) from None
-        if key == "context":
-            if value is None:
-                value = {}
-            if not isinstance(value, dict):
-                raise _error("'context' must be a mapping of template variables", value_node, shown)
-        elif key == "urls":
-            if not isinstance(value, list) or not all(
-                isinstance(u, str) and u.startswith("/") for u in value
-            ):
-                raise _error(
-                    "'urls' must be a list of URL paths like [/blog/hello]", value_node, shown
-                )
-        elif key in ("base_path", "output", "manifest", "app"):
-            if not isinstance(value, str) or not value:
-                raise _error(f"{key!r} must be a non-empty string", value_node, shown)
-            if control_character(value):
-                # base_path reaches every Link header; output and manifest name files.
-                raise _error(control_message(value), value_node, shown)
-        elif key in ("request_timeout", "max_body"):
-            number = (int, float) if key == "request_timeout" else (int,)
-            if not isinstance(value, number) or isinstance(value, bool) or not value > 0:
-                what = "seconds" if key == "request_timeout" else "bytes (an integer)"
-                raise _error(f"{key!r} must be a positive number of {what}", value_node, shown)
-        elif key == "pretty_urls":
-            if not isinstance(value, bool):
-                raise _error("'pretty_urls' must be true or false", value_node, shown)
-        elif key == "plain":
-            value = _read_plain(value_node, value, shown)
-        elif key in ("max_page_bytes", "max_attributes"):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise _error(f"{key!r} must be a whole number, 1 or more", value_node, shown)
-        elif key == "push":
-            values.update(_read_push(value_node, value, shown))
-            continue
-        values[key] = value
+        values.update(_READERS[key](key, value_node, value, shown))
     return values
 
 
-def _read_push(node: yaml.Node, value: Any, shown: str) -> dict[str, Any]:
+# --- each key's reader: its checked value as SiteConfig's fields -------------------
+
+
+def _read_context(key: str, node: yaml.Node, value: Any, shown: str) -> dict[str, Any]:
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise _error("'context' must be a mapping of template variables", node, shown)
+    return {key: value}
+
+
+def _read_urls(key: str, node: yaml.Node, value: Any, shown: str) -> dict[str, Any]:
+    if not isinstance(value, list) or not all(
+        isinstance(u, str) and u.startswith("/") for u in value
+    ):
+        raise _error("'urls' must be a list of URL paths like [/blog/hello]", node, shown)
+    return {key: tuple(value)}
+
+
+def _read_text(key: str, node: yaml.Node, value: Any, shown: str) -> dict[str, Any]:
+    if not isinstance(value, str) or not value:
+        raise _error(f"{key!r} must be a non-empty string", node, shown)
+    if control_character(value):
+        # base_path reaches every Link header; output and manifest name files.
+        raise _error(control_message(value), node, shown)
+    return {key: value}
+
+
+def _read_positive(key: str, node: yaml.Node, value: Any, shown: str) -> dict[str, Any]:
+    number = (int, float) if key == "request_timeout" else (int,)
+    if not isinstance(value, number) or isinstance(value, bool) or not value > 0:
+        what = "seconds" if key == "request_timeout" else "bytes (an integer)"
+        raise _error(f"{key!r} must be a positive number of {what}", node, shown)
+    return {key: value}
+
+
+def _read_flag(key: str, node: yaml.Node, value: Any, shown: str) -> dict[str, Any]:
+    if not isinstance(value, bool):
+        raise _error(f"{key!r} must be true or false", node, shown)
+    return {key: value}
+
+
+def _read_limit(key: str, node: yaml.Node, value: Any, shown: str) -> dict[str, Any]:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _error(f"{key!r} must be a whole number, 1 or more", node, shown)
+    return {key: value}
+
+
+def _read_push(_key: str, node: yaml.Node, value: Any, shown: str) -> dict[str, Any]:
     if not isinstance(value, dict) or not isinstance(node, yaml.MappingNode):
         raise _error("'push' must be a mapping", node, shown)
     result: dict[str, Any] = {}
@@ -353,9 +339,9 @@ def _read_push(node: yaml.Node, value: Any, shown: str) -> dict[str, Any]:
     return result
 
 
-def _read_plain(node: yaml.Node, value: Any, shown: str) -> tuple[str, ...]:
+def _read_plain(key: str, node: yaml.Node, value: Any, shown: str) -> dict[str, Any]:
     if value is None:
-        return ()
+        return {key: ()}
     if not isinstance(value, list) or not isinstance(node, yaml.SequenceNode):
         raise _error(
             "'plain' must be a list of page globs relative to pages/, like [docs/**, legacy.html]",
@@ -369,7 +355,33 @@ def _read_plain(node: yaml.Node, value: Any, shown: str) -> tuple[str, ...]:
                 item_node,
                 shown,
             )
-    return tuple(item.lstrip("/") for item in value)
+    return {key: tuple(item.lstrip("/") for item in value)}
+
+
+# The keys of pushgen.yaml, declared once, in the order messages list them: each
+# with its reader, which checks the value and gives SiteConfig's fields (the
+# defaults of those not given are SiteConfig's own; docs/config.md documents
+# each key, tests/test_config_docs.py holds them together).
+_Reader = Callable[[str, yaml.Node, Any, str], dict[str, Any]]
+_READERS: Mapping[str, _Reader] = {
+    "context": _read_context,
+    "base_path": _read_text,
+    "output": _read_text,
+    "manifest": _read_text,
+    "pretty_urls": _read_flag,
+    "plain": _read_plain,
+    "push": _read_push,
+    "app": _read_text,
+    "urls": _read_urls,
+    "request_timeout": _read_positive,
+    "max_body": _read_positive,
+    "max_page_bytes": _read_limit,
+    "max_attributes": _read_limit,
+}
+_KEYS = tuple(_READERS)
+# Two keys that make one field, SiteConfig.html_limits (pushgen/scan/limits.py).
+_HTML_LIMIT_KEYS = ("max_page_bytes", "max_attributes")
+_MANIFEST_NAME = "push-manifest.yaml"
 
 
 # --- what makes a folder a site --------------------------------------------------

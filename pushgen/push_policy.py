@@ -4,16 +4,39 @@ One owner for the push verdict and its words, on the ground floor: the site's
 policy (``pushgen.yaml``), a manifest rule's ``policy:`` (pushgen.manifest.rules),
 the build's notes (pushgen.build.graph) and the runtime's route plans all stand
 on it, so ``pushgen explain`` shows the same reasons whichever decided.
+
+``max_pushes`` means one thing wherever it is set: at most that many entries of
+one route are pushed (the PUSH_PROMISEs of one response), counted in document
+order from the top; the entries after the budget keep their hint and are not
+pushed. ``None`` is no count limit. It is set at two levels, the second applied
+after the first (:func:`over_max_pushes` is the one count for both):
+
+* the push policy (``push.max_pushes`` of pushgen.yaml, a rule's ``policy:``),
+  decided when a route is resolved: by the build, ``pushgen explain``, the runtime
+  and every export alike. Default ``None`` (``max_bytes`` bounds the pushes).
+* the server that sends the pushes: pushgen's runtime (``PUSHGEN_MAX_PUSHES``,
+  default 10, pushgen.runtime.options) and ``pushgen export --max-pushes`` for the
+  servers that push (default: that server's own limit, nginx's 10, none for h2o
+  and Apache). :func:`within_max_pushes` applies it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from .model import Asset, FontPolicy
 
-__all__ = ["Decision", "Policy", "apply_policy", "media_matches_screen", "push_refusal"]
+__all__ = [
+    "NO_POLICY",
+    "Decision",
+    "Policy",
+    "apply_policy",
+    "media_matches_screen",
+    "over_max_pushes",
+    "push_refusal",
+    "within_max_pushes",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +70,10 @@ class Policy:
             and self.max_bytes is None
             and self.fonts is None
         )
+
+
+# The empty policy: every field inherits (a default argument, shared).
+NO_POLICY = Policy()
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +129,30 @@ def push_refusal(
     return None
 
 
+def over_max_pushes(pushed: int, max_pushes: int | None) -> bool:
+    """Whether one more push is over a budget of ``max_pushes`` once ``pushed`` are pushed.
+
+    The one count of ``max_pushes`` (see the module's docstring): the policy's
+    budget (:func:`apply_policy`) and a server's (:func:`within_max_pushes`).
+    """
+    return max_pushes is not None and pushed >= max_pushes
+
+
+def within_max_pushes(pushes: Iterable[bool], max_pushes: int | None) -> tuple[bool, ...]:
+    """The ``push`` flags of a route's entries once a server's ``max_pushes`` applies.
+
+    The first ``max_pushes`` pushed entries stay pushed, the later ones are not
+    pushed (their hints are the caller's to keep).
+    """
+    out: list[bool] = []
+    pushed = 0
+    for push in pushes:
+        push = push and not over_max_pushes(pushed, max_pushes)
+        pushed += push
+        out.append(push)
+    return tuple(out)
+
+
 def apply_policy(
     decisions: list[Decision], policy: Policy, size_of: Callable[[str], int | None]
 ) -> list[Decision]:
@@ -132,7 +183,7 @@ def apply_policy(
             push = refusal is None
             if refusal is not None:
                 reasons.append(refusal)
-        if push and policy.max_pushes is not None and pushes >= policy.max_pushes:
+        if push and policy.max_pushes is not None and over_max_pushes(pushes, policy.max_pushes):
             push = False
             reasons.append(f"hint only: over the budget of {policy.max_pushes} pushes")
         if push and policy.max_bytes is not None:

@@ -241,8 +241,8 @@ def serve(
     (returns 0); prints the problem and returns 1 when it cannot start, and
     when ``site`` is not a site (:func:`pushgen.config.require_site`).
     """
-    from .runtime.app import REPORT_PATH, create_app, mount_report
     from .runtime.certs import certificate_pair
+    from .runtime.factory import REPORT_PATH, create_app, mount_report
 
     _setup_logging()
     try:

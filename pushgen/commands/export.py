@@ -90,6 +90,7 @@ def export_command(
         max_pushes=max_pushes,
         skip_patterns=skip_patterns,
         size_of=size_of,
+        policy=config.policy,
     )
     current_console().diagnostics(result.diagnostics)
     if not result.ok:

@@ -1,6 +1,6 @@
 """``pushgen serve DIR --folder``: a folder another generator built, served as it is with its manifest.
 
-The files are served by :func:`pushgen.runtime.app.site_app` (nothing outside the
+The files are served by :func:`pushgen.runtime.factory.site_app` (nothing outside the
 folder, no dot-files, 404.html for what is missing) and the manifest's pushes,
 103 Early Hints and Link headers by :func:`pushgen.quart.init_app`; nothing is
 built and nothing is written into the folder.
@@ -15,8 +15,8 @@ from quart import Quart
 
 from ..build.sources.folder import folder_config
 from ..errors import PushgenError
-from ..runtime.app import DEFAULT_EARLY_HINTS_DELAY, DEFAULT_STATIC_MAX_AGE, config_app
 from ..runtime.certs import certificate_pair
+from ..runtime.factory import DEFAULT_EARLY_HINTS_DELAY, DEFAULT_STATIC_MAX_AGE, config_app
 from ..runtime.server import DEFAULT_HOST, DEFAULT_PORT
 from ..serve import serve_app
 

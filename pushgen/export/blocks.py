@@ -23,6 +23,7 @@ from ..links import link_value, route_aliases
 from ..manifest import Manifest
 from ..manifest.rules import PrefixIndex, resolve_route
 from ..model import Asset
+from ..push_policy import within_max_pushes
 from ..urls import unroutable, wire_path
 from .context import Block, Context, Hint
 from .patterns import pattern_regex, pattern_tokens, regex_prefix, sample_path
@@ -145,7 +146,9 @@ def _exact_blocks(ctx: Context) -> list[Block]:
         line = rule_line(manifest, route)
         if _refuse_unsafe(ctx, route, line, pattern=False):
             continue
-        hints = _hints(ctx, route, line, manifest.assets(route, size_of=ctx.size_of))
+        hints = _hints(
+            ctx, route, line, manifest.assets(route, policy=ctx.options.policy, size_of=ctx.size_of)
+        )
         if hints:
             blocks.append(Block(route, line, hints, None, route))
     return blocks
@@ -173,6 +176,7 @@ def _pattern_blocks(ctx: Context) -> list[Block]:
             sample,
             (),
             manifest.rule_index.matching(sample),
+            policy=ctx.options.policy,
             size_of=ctx.size_of,
             source=manifest.filename,
         )
@@ -381,20 +385,17 @@ def apply_push_limit(
     ctx: Context, blocks: list[Block], max_pushes: int | None, push: bool, limit: str = ""
 ) -> list[Block]:
     """Turn pushes beyond ``max_pushes`` (or all, without ``push``) into hints only."""
+    limit = limit or f"the limit of {max_pushes} pushes per response"
     out = []
     for block in blocks:
         hints: list[Hint] = []
-        count = 0
-        for hint in block.hints:
-            if hint.push and not push:
+        kept = within_max_pushes((h.push and push for h in block.hints), max_pushes)
+        for hint, keep in zip(block.hints, kept, strict=True):
+            if hint.push and push and not keep:
+                action = "not pushed" if hint.link else "left out (push only)"
+                ctx.cut(block, hint.path, f"{action}: over {limit}")
+            if hint.push and not keep:
                 hint = replace(hint, push=False)
-            elif hint.push:
-                count += 1
-                if max_pushes is not None and count > max_pushes:
-                    action = "not pushed" if hint.link else "left out (push only)"
-                    limit = limit or f"the limit of {max_pushes} pushes per response"
-                    ctx.cut(block, hint.path, f"{action}: over {limit}")
-                    hint = replace(hint, push=False)
             if hint.link is None and not hint.push:
                 continue
             hints.append(hint)

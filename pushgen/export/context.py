@@ -14,6 +14,7 @@ from ..errors import Diagnostic
 from ..hint_budget import DEFAULT_MAX_LINK_BYTES
 from ..manifest import Manifest
 from ..manifest.rules import RoutePattern
+from ..push_policy import NO_POLICY, Policy
 from .patterns import Token
 from .result import Cut, ExportResult
 from .text import comment
@@ -54,6 +55,8 @@ class ExportOptions:
     push: bool = True
     max_pushes: int | None = None
     skip_patterns: bool = False
+    # The site's push policy (pushgen.yaml) under the rules' own, as the runtime applies it.
+    policy: Policy = NO_POLICY
     # The bytes of Link values a route may send (pushgen.hint_budget), as the runtime's bound.
     max_link_bytes: int = DEFAULT_MAX_LINK_BYTES
 

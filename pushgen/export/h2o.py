@@ -43,7 +43,7 @@ def _h2o(ctx: Context) -> str:
     (https://h2o.examp1e.net/configure/mruby.html#modifying-response).
     """
     exact, patterns = route_blocks(ctx)
-    root, push, pretty_urls = ctx.options.root, ctx.options.push, ctx.options.pretty_urls
+    root = ctx.options.root
     if root is None:
         ctx.error(
             0, "the h2o fragment serves the files itself: give the document root (--root DIR)"
@@ -64,8 +64,17 @@ def _h2o(ctx: Context) -> str:
     out = header(ctx, "#", notes)
     out.append('"/":')
     out.append("  mruby.handler: |")
+    code = _handler(ctx, exact, patterns)
+    out.extend(f"    {line}" for line in code)
+    out.append(f"  file.dir: {json.dumps(root)}")
+    return "\n".join(out) + "\n"
+
+
+def _handler(ctx: Context, exact: list[Block], patterns: list[Block]) -> list[str]:
+    """The mruby handler: the Link values of exact paths, then of patterns, then the Proc."""
     code = ["links = {"]
     written: set[str] = set()
+    push, pretty_urls = ctx.options.push, ctx.options.pretty_urls
     for block in exact:
         values = _h2o_links(block, push)
         if not values:
@@ -105,9 +114,7 @@ def _h2o(ctx: Context) -> str:
         "  [399, found ? { 'link' => found.join(\"\\n\") } : {}, []]",
         "end",
     ]
-    out.extend(f"    {line}" for line in code)
-    out.append(f"  file.dir: {json.dumps(root)}")
-    return "\n".join(out) + "\n"
+    return code
 
 
 H2O = Format("h2o", "h2o paths fragment", _h2o, regex=True)

@@ -106,16 +106,7 @@ def _headers_file(ctx: Context, *, cloudflare: bool) -> str:
     exact, patterns = route_blocks(ctx)
     names: dict[str, str] = {}
     regex: dict[str, re.Pattern[str]] = {}
-    kept_patterns: list[Block] = []
-    for block in patterns:
-        assert block.pattern is not None
-        converted = _splat_pattern(block.tokens)
-        if isinstance(converted, str):
-            ctx.refuse(block.route, block.line, f"{ctx.title} cannot express it: {converted}")
-            continue
-        names[block.route], expression = converted
-        regex[block.route] = re.compile(expression + r"\Z")
-        kept_patterns.append(block)
+    kept_patterns = _splat_blocks(ctx, patterns, names, regex)
     routes: list[Block] = []
     seen: dict[str, str] = {}
     for block in exact:
@@ -149,7 +140,31 @@ def _headers_file(ctx: Context, *, cloudflare: bool) -> str:
         ]
     else:
         notes = ["Put it in the publish directory; every rule matching a request adds its headers."]
-    out = header(ctx, "#", notes)
+    return "\n".join(header(ctx, "#", notes) + _rule_lines(ctx, blocks, names, cloudflare)) + "\n"
+
+
+def _splat_blocks(
+    ctx: Context, patterns: list[Block], names: dict[str, str], regex: dict[str, re.Pattern[str]]
+) -> list[Block]:
+    """The pattern blocks the format can express, their names and regexes put in ``names``/``regex``."""
+    kept: list[Block] = []
+    for block in patterns:
+        assert block.pattern is not None
+        converted = _splat_pattern(block.tokens)
+        if isinstance(converted, str):
+            ctx.refuse(block.route, block.line, f"{ctx.title} cannot express it: {converted}")
+            continue
+        names[block.route], expression = converted
+        regex[block.route] = re.compile(expression + r"\Z")
+        kept.append(block)
+    return kept
+
+
+def _rule_lines(
+    ctx: Context, blocks: list[Block], names: dict[str, str], cloudflare: bool
+) -> list[str]:
+    """A blank line, the path line and the ``Link`` lines of each block."""
+    out: list[str] = []
     for block in blocks:
         out.append("")
         out.append(names[block.route])
@@ -171,7 +186,7 @@ def _headers_file(ctx: Context, *, cloudflare: bool) -> str:
                 del out[-2:]
         else:
             out.extend(f"  Link: {link}" for link in links)
-    return "\n".join(out) + "\n"
+    return out
 
 
 def _write_netlify(ctx: Context) -> str:

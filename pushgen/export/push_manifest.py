@@ -31,7 +31,7 @@ import bisect
 import json
 import posixpath
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -102,7 +102,7 @@ def _push_manifest(ctx: Context) -> str:
     for route in sorted(manifest.all_routes):
         line = rule_line(manifest, route)
         entries: dict[str, dict[str, object]] = {}
-        for asset in manifest.assets(route, size_of=ctx.size_of):
+        for asset in manifest.assets(route, policy=ctx.options.policy, size_of=ctx.size_of):
             if not asset.push:
                 if asset.hint:
                     ctx.cuts.append(
@@ -382,6 +382,43 @@ def _manifest_text(
     return update_manifest_text("\n".join(out) + "\n", {})
 
 
+@dataclass(frozen=True, slots=True)
+class _Groups:
+    """The routes read from a push manifest's keys, and the key each route came from."""
+
+    routes: dict[str, tuple[Asset, ...]]
+    sources: dict[str, str]
+
+
+def _import_groups(
+    importer: _Importer, groups: Sequence[tuple[str, object]], single_route: str | None
+) -> _Groups:
+    """Each key's resources as a route's entries (all under ``single_route`` for the single-file form)."""
+    routes: dict[str, dict[str, Asset]] = {}
+    sources: dict[str, str] = {}
+    # One pass in document order, so the locator finds each key after the previous one.
+    for key, targets in groups:
+        where = (1, 1) if single_route is not None else importer.locator.find(key)
+        imported = single_route if single_route is not None else importer.route(key, where)
+        if not isinstance(targets, dict):
+            importer.report(where, f"key {key!r} must map to an object of resources")
+            continue
+        if imported is not None and imported in sources:
+            importer.report(
+                where,
+                f"key {key!r} is the same route as {sources[imported]!r} ({imported}); entries merged",
+                "warning",
+            )
+        assets = routes.setdefault(imported, {}) if imported is not None else {}
+        if imported is not None:
+            sources.setdefault(imported, key)
+        for target, value in targets.items():
+            asset = importer.entry(target, value, importer.locator.find(target))
+            if asset is not None:
+                assets[asset.path] = asset
+    return _Groups({r: tuple(a.values()) for r, a in routes.items() if a}, sources)
+
+
 def import_push_manifest(
     data: str | bytes,
     *,
@@ -428,29 +465,8 @@ def import_push_manifest(
     if single and not route.startswith("/"):
         raise ValueError(f"route must be a URL path starting with '/', not {route!r}")
     groups = [("(single-file manifest)", document)] if single else list(document.items())
-    routes: dict[str, dict[str, Asset]] = {}
-    sources: dict[str, str] = {}
-    # One pass in document order, so the locator finds each key after the previous one.
-    for key, targets in groups:
-        where = (1, 1) if single else importer.locator.find(key)
-        imported = route if single else importer.route(key, where)
-        if not isinstance(targets, dict):
-            importer.report(where, f"key {key!r} must map to an object of resources")
-            continue
-        if imported is not None and imported in sources:
-            importer.report(
-                where,
-                f"key {key!r} is the same route as {sources[imported]!r} ({imported}); entries merged",
-                "warning",
-            )
-        assets = routes.setdefault(imported, {}) if imported is not None else {}
-        if imported is not None:
-            sources.setdefault(imported, key)
-        for target, value in targets.items():
-            asset = importer.entry(target, value, importer.locator.find(target))
-            if asset is not None:
-                assets[asset.path] = asset
-    imported_routes = {r: tuple(a.values()) for r, a in routes.items() if a}
+    found = _import_groups(importer, groups, route if single else None)
+    imported_routes, sources = found.routes, found.sources
     diagnostics = tuple(importer.diagnostics)
     if any(d.severity == "error" for d in diagnostics):
         return ImportResult("", imported_routes, sources, diagnostics)

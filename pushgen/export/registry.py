@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from ..errors import UnknownFormatError
 from ..hint_budget import DEFAULT_MAX_LINK_BYTES
 from ..manifest import Manifest
+from ..push_policy import NO_POLICY, Policy
 from .apache import APACHE
 from .context import Context, ExportOptions, Format
 from .firebase import FIREBASE
@@ -39,6 +40,7 @@ def export_manifest(
     skip_patterns: bool = False,
     max_link_bytes: int = DEFAULT_MAX_LINK_BYTES,
     size_of: Callable[[str], int | None] = lambda _path: None,
+    policy: Policy = NO_POLICY,
 ) -> ExportResult:
     """Write ``manifest`` for the target ``format`` (a key of :data:`FORMATS`).
 
@@ -51,7 +53,8 @@ def export_manifest(
     gives file sizes for the rules' byte budgets. ``max_link_bytes`` bounds the
     Link values of a route as the runtime's ``PUSHGEN_MAX_LINK_BYTES`` does: the
     same entries are left out (as cuts), so no server or CDN sends a field a
-    client refuses. Raises :class:`UnknownFormatError`
+    client refuses. ``policy`` is the site's push policy (``pushgen.yaml``),
+    under the rules' own policies as in the runtime and ``pushgen explain``. Raises :class:`UnknownFormatError`
     for an unknown format.
     """
     target = _TARGETS.get(format)
@@ -64,6 +67,7 @@ def export_manifest(
         max_pushes=max_pushes,
         skip_patterns=skip_patterns,
         max_link_bytes=max_link_bytes,
+        policy=policy,
     )
     ctx = Context(manifest, target, options, size_of)
     return ctx.result(target.write(ctx))

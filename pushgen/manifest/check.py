@@ -30,6 +30,16 @@ __all__ = ["SHOWN_PER_KIND", "check_manifest", "rule_problems"]
 SHOWN_PER_KIND = 10
 
 
+def _not_in_output(rule: Rule, output_files: Collection[str], base_path: str) -> list[str]:
+    """The paths ``rule`` adds that are no file of the output (relative paths, under ``base_path``)."""
+    missing = []
+    for asset in rule.add:
+        relpath = output_relpath(asset.path, base_path)
+        if relpath is None or relpath not in output_files:
+            missing.append(asset.path)
+    return missing
+
+
 def rule_problems(
     manifest: Manifest,
     routes: Mapping[str, Sequence[Asset]] | None = None,
@@ -74,11 +84,8 @@ def rule_problems(
     for position, rule in enumerate(manifest.rules):
         key = rule.key
         if output_files is not None:
-            for asset in rule.add:
-                relpath = output_relpath(asset.path, base_path)
-                if relpath is None or relpath not in output_files:
-                    message = f"rule adds {asset.path}, which is not in the output"
-                    warn("add", key, asset.path, rule.line, message)
+            for path in _not_in_output(rule, output_files, base_path):
+                warn("add", key, path, rule.line, f"rule adds {path}, which is not in the output")
         patterns = [change.path for change in rule.set] + list(rule.remove)
         if not patterns:
             continue

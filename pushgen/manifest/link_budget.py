@@ -11,20 +11,18 @@ from ..errors import Diagnostic
 from ..hint_budget import DEFAULT_MAX_LINK_BYTES
 from ..links import hintable, route_links
 from ..model import Asset
-from ..push_policy import Policy
+from ..push_policy import NO_POLICY, Policy
 from .model import Manifest
 from .writer import yaml_scalar
 
 __all__ = ["link_budget_problems"]
-
-_NO_POLICY = Policy()
 
 
 def link_budget_problems(
     manifest: Manifest,
     *,
     max_link_bytes: int = DEFAULT_MAX_LINK_BYTES,
-    policy: Policy = _NO_POLICY,
+    policy: Policy = NO_POLICY,
     text: str | None = None,
 ) -> list[Diagnostic]:
     """A warning (at the route's line) for each route whose hints the runtime would cut.

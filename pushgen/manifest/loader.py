@@ -96,6 +96,40 @@ def _entry(check: _Checker, node: yaml.Node, route: str) -> Asset | None:
             f"each entry of route {route!r} must be a mapping like {{path: /x.css, as: style}}",
         )
         return None
+    values = _entry_values(check, node, route)
+    if values is None:
+        return None
+    if "preconnect" in values:
+        return _preconnect_entry(check, node, values)
+    missing = next((key for key in ("path", "as") if key not in values), None)
+    if missing is not None:
+        check.error(node, f"entry of route {route!r} is missing {missing!r}")
+        return None
+    path = str(values["path"])
+    problem = _path_problem(path)
+    if problem:
+        check.error(_value_node(node, "path"), problem)
+        return None
+    destination = str(values["as"])
+    if destination not in DESTINATIONS:
+        hint = did_you_mean(destination, DESTINATIONS)
+        check.error(_value_node(node, "as"), f"{destination!r} is not a Fetch destination{hint}")
+        return None
+    for key, (allowed, words) in _ENUM_KEYS.items():
+        value = values.get(key)
+        if value is not None and value not in allowed:
+            check.error(_value_node(node, key), f"{key} must be {words}, not {value!r}")
+            return None
+    integrity = values.get("integrity")
+    if integrity is not None and (problem := integrity_problem(str(integrity))):
+        check.error(_value_node(node, "integrity"), problem)
+        return None
+    kwargs = {ENTRY_KEYS[k]: v for k, v in values.items()}
+    return Asset(**kwargs)  # type: ignore[arg-type]
+
+
+def _entry_values(check: _Checker, node: yaml.MappingNode, route: str) -> dict[str, object] | None:
+    """An entry's keys and their values, each of its type; None after an error (reported)."""
     values: dict[str, object] = {}
     ok = True
     for key_node, value_node in node.value:
@@ -122,35 +156,7 @@ def _entry(check: _Checker, node: yaml.Node, route: str) -> Asset | None:
             ok = False
             continue
         values[key] = text
-    if "preconnect" in values and ok:
-        return _preconnect_entry(check, node, values)
-    for required in ("path", "as"):
-        if required not in values and ok:
-            check.error(node, f"entry of route {route!r} is missing {required!r}")
-            ok = False
-    if not ok:
-        return None
-    path = str(values["path"])
-    problem = _path_problem(path)
-    if problem:
-        check.error(_value_node(node, "path"), problem)
-        return None
-    destination = str(values["as"])
-    if destination not in DESTINATIONS:
-        hint = did_you_mean(destination, DESTINATIONS)
-        check.error(_value_node(node, "as"), f"{destination!r} is not a Fetch destination{hint}")
-        return None
-    for key, (allowed, words) in _ENUM_KEYS.items():
-        value = values.get(key)
-        if value is not None and value not in allowed:
-            check.error(_value_node(node, key), f"{key} must be {words}, not {value!r}")
-            return None
-    integrity = values.get("integrity")
-    if integrity is not None and (problem := integrity_problem(str(integrity))):
-        check.error(_value_node(node, "integrity"), problem)
-        return None
-    kwargs = {ENTRY_KEYS[k]: v for k, v in values.items()}
-    return Asset(**kwargs)  # type: ignore[arg-type]
+    return values if ok else None
 
 
 def _preconnect_entry(

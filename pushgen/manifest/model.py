@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from ..errors import RoutePatternError
 from ..model import Asset
-from ..push_policy import Decision, Policy
+from ..push_policy import NO_POLICY, Decision, Policy
 from .rules import RoutePattern, Rule, RuleIndex, resolve_route
 
 __all__ = [
@@ -22,7 +22,6 @@ __all__ = [
 
 MANIFEST_VERSION = 1
 
-_NO_POLICY = Policy()
 
 # Manifest key -> Asset field. Order here is the order keys are written in.
 ENTRY_KEYS: Mapping[str, str] = {
@@ -70,7 +69,7 @@ class Manifest:
         self,
         route: str,
         *,
-        policy: Policy = _NO_POLICY,
+        policy: Policy = NO_POLICY,
         size_of: Callable[[str], int | None] = lambda _path: None,
     ) -> list[Decision]:
         """Every entry of ``route`` after rules and policy, with the reasons (see rules.py)."""
@@ -87,7 +86,7 @@ class Manifest:
         self,
         route: str,
         *,
-        policy: Policy = _NO_POLICY,
+        policy: Policy = NO_POLICY,
         size_of: Callable[[str], int | None] = lambda _path: None,
     ) -> tuple[Asset, ...]:
         """The entries the runtime sends for ``route`` (removed ones left out)."""

@@ -34,7 +34,7 @@ from werkzeug.routing.rules import _part_re, parse_converter_args
 
 from ..errors import RoutePatternError
 from ..model import Asset
-from ..push_policy import Decision, Policy, apply_policy, media_matches_screen
+from ..push_policy import NO_POLICY, Decision, Policy, apply_policy, media_matches_screen
 
 __all__ = [
     "GLOB_OF_CONVERTER",
@@ -54,7 +54,6 @@ __all__ = [
 ]
 
 # The policy that sets nothing: every field inherits (a rule without ``policy:``).
-_NO_POLICY = Policy()
 
 
 class Glob:
@@ -316,7 +315,7 @@ class Rule:
     add: tuple[Asset, ...] = ()
     set: tuple[EntryChange, ...] = ()
     remove: tuple[str, ...] = ()
-    policy: Policy = _NO_POLICY
+    policy: Policy = NO_POLICY
 
 
 def literal_prefix(pattern: RoutePattern) -> str:
@@ -453,7 +452,7 @@ def resolve_route(
     generated: Sequence[Asset],
     rules: Sequence[Rule],
     *,
-    policy: Policy = _NO_POLICY,
+    policy: Policy = NO_POLICY,
     size_of: Callable[[str], int | None] = lambda _path: None,
     source: str = "manifest",
 ) -> list[Decision]:
@@ -469,37 +468,7 @@ def resolve_route(
         if not rule.match.matches(route):
             continue
         where = f"rule at {source}:{rule.line} (match {rule.match.text})"
-        for asset in rule.add:
-            existing = next(
-                (i for i, d in enumerate(decisions) if d.asset.path == asset.path), None
-            )
-            decision = Decision(asset, (f"added by {where}",), pinned_push=True, added_by=rule.line)
-            if existing is None:
-                decisions.append(decision)
-            else:
-                decisions[existing] = decision
-        for change in rule.set:
-            for i, decision in enumerate(decisions):
-                if decision.removed or not _path_matches(change.path, decision.asset.path):
-                    continue
-                values = dict(change.values)
-                shown = ", ".join(f"{k}: {_show(v)}" for k, v in values.items())
-                decisions[i] = Decision(
-                    replace(decision.asset, **values),  # type: ignore[arg-type]
-                    (*decision.reasons, f"{shown} by {where}"),
-                    False,
-                    decision.pinned_push or "push" in values,
-                    decision.added_by,
-                )
-        for pattern in rule.remove:
-            for i, decision in enumerate(decisions):
-                if not decision.removed and _path_matches(pattern, decision.asset.path):
-                    decisions[i] = Decision(
-                        decision.asset,
-                        (*decision.reasons, f"removed by {where}"),
-                        True,
-                        decision.pinned_push,
-                    )
+        decisions = _apply_rule(decisions, rule, where)
         if not rule.policy.empty:
             effective = rule.policy.over(effective)
             if rule.policy.fonts is not None:
@@ -511,19 +480,61 @@ def resolve_route(
         # it); it only matters here as the base a rule's policy overrides.
         return decisions
     if policy.push is not None:
-        # A generated entry of a destination the site pushes, yet not pushed, was
-        # held back by the build for a reason a policy does not undo (a defer
-        # script, a script's later fetch; issue 15): a rule's `set` can.
-        decisions = [
-            replace(d, pinned_push=True)
-            if not (d.added_by or d.pinned_push or d.removed or d.asset.push)
-            and d.asset.destination in policy.push
-            and media_matches_screen(d.asset.media)
-            and not (effective.fonts == "all" and d.asset.destination == "font")
-            else d
-            for d in decisions
-        ]
+        decisions = [_held_back(d, policy.push, effective) for d in decisions]
     return apply_policy(decisions, effective.over(policy), size_of)
+
+
+def _held_back(decision: Decision, site_push: frozenset[str], effective: Policy) -> Decision:
+    """``decision`` pinned when the build held back its push for a reason a policy does not undo.
+
+    A generated entry of a destination the site pushes, yet not pushed, was held
+    back by the build (a defer script, a script's later fetch; issue 15): a
+    rule's `set` can undo that, a rule's policy cannot.
+    """
+    d = decision
+    if (
+        not (d.added_by or d.pinned_push or d.removed or d.asset.push)
+        and d.asset.destination in site_push
+        and media_matches_screen(d.asset.media)
+        and not (effective.fonts == "all" and d.asset.destination == "font")
+    ):
+        return replace(d, pinned_push=True)
+    return d
+
+
+def _apply_rule(decisions: list[Decision], rule: Rule, where: str) -> list[Decision]:
+    """``decisions`` after the ``add``, ``set`` and ``remove`` of ``rule`` (``where`` says which)."""
+    decisions = list(decisions)
+    for asset in rule.add:
+        existing = next((i for i, d in enumerate(decisions) if d.asset.path == asset.path), None)
+        decision = Decision(asset, (f"added by {where}",), pinned_push=True, added_by=rule.line)
+        if existing is None:
+            decisions.append(decision)
+        else:
+            decisions[existing] = decision
+    for change in rule.set:
+        for i, decision in enumerate(decisions):
+            if decision.removed or not _path_matches(change.path, decision.asset.path):
+                continue
+            values = dict(change.values)
+            shown = ", ".join(f"{k}: {_show(v)}" for k, v in values.items())
+            decisions[i] = Decision(
+                replace(decision.asset, **values),  # type: ignore[arg-type]
+                (*decision.reasons, f"{shown} by {where}"),
+                False,
+                decision.pinned_push or "push" in values,
+                decision.added_by,
+            )
+    for pattern in rule.remove:
+        for i, decision in enumerate(decisions):
+            if not decision.removed and _path_matches(pattern, decision.asset.path):
+                decisions[i] = Decision(
+                    decision.asset,
+                    (*decision.reasons, f"removed by {where}"),
+                    True,
+                    decision.pinned_push,
+                )
+    return decisions
 
 
 def _all_fonts(decision: Decision, where: str) -> Decision:

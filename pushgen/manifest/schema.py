@@ -143,11 +143,9 @@ def manifest_schema() -> dict[str, Any]:
     }
 
 
-def _rule_schema(any_entry: dict[str, Any]) -> dict[str, Any]:
-    """The schema of one hand-written rule (``match`` and what it adds, sets, removes)."""
-    change_props = {k: v for k, v in _entry_properties().items() if k != "path"}
-    change_props["path"] = _PATH_GLOB
-    policy = {
+def _policy_schema() -> dict[str, Any]:
+    """The schema of a rule's ``policy`` (pushgen.push_policy.Policy)."""
+    return {
         "type": "object",
         "additionalProperties": False,
         "description": "Push policy for the matching routes; unset keys keep the site's (pushgen.yaml).",
@@ -174,6 +172,12 @@ def _rule_schema(any_entry: dict[str, Any]) -> dict[str, Any]:
             },
         },
     }
+
+
+def _rule_schema(any_entry: dict[str, Any]) -> dict[str, Any]:
+    """The schema of one hand-written rule (``match`` and what it adds, sets, removes)."""
+    change_props = {k: v for k, v in _entry_properties().items() if k != "path"}
+    change_props["path"] = _PATH_GLOB
     return {
         "type": "object",
         "additionalProperties": False,
@@ -207,7 +211,7 @@ def _rule_schema(any_entry: dict[str, Any]) -> dict[str, Any]:
                 "items": _PATH_GLOB,
                 "description": "Entries to drop: not pushed, not hinted.",
             },
-            "policy": policy,
+            "policy": _policy_schema(),
         },
     }
 

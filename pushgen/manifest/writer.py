@@ -7,22 +7,30 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal, NamedTuple, NoReturn
-
-import yaml
+from typing import NoReturn
 
 from ..errors import Diagnostic, ManifestError
 from ..model import Asset
 from .loader import parse_manifest
 from .model import Manifest
-from .yamlsafe import YamlError, compose, scalar_text
+from .routes_owner import (
+    ROUTES_KEY_LINE,
+    SourceKind,
+    refuse_other_source,
+    refuse_unwritable,
+    routes_source,
+    same_but_source,
+    source_kind,
+)
 
 __all__ = [
     "HEADER",
     "RULES_TEMPLATE",
     "SCHEMA_NAME",
     "WRITER_VERSION",
+    "SourceKind",
     "dump_manifest",
     "manifest_header",
     "parse_hand_part",
@@ -214,17 +222,10 @@ def _routes_body(
 _ROUTE_TEXT = re.compile(r"^(  \S[^\n]*\n)(?:    [^\n]*\n)*", re.MULTILINE)
 
 
-# The first line that starts with ``routes:``, where str.splitlines ends lines.
-_ROUTES_KEY_LINE = re.compile(
-    "(?:\\A|(?<=[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]))"
-    "routes:[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]*"
-)
-
-
 def routes_checksum(text: str) -> str | None:
     """The checksum on the ``routes:`` line of a manifest's text, if it has one."""
     # A search, not a split into lines: a 100,000-route manifest has a million.
-    line = _ROUTES_KEY_LINE.search(text)
+    line = ROUTES_KEY_LINE.search(text)
     if line is None:
         return None
     marker = _CHECKSUM.search(line.group())
@@ -243,74 +244,6 @@ def _routes_line(body_sum: str, filled: bool, command: str = BUILD_COMMAND) -> s
     return (
         f"routes:{value}  # written by {shown}; hand edits go in rules "
         f"(writer {WRITER_VERSION}, sha256:{body_sum})\n"
-    )
-
-
-# --- which source wrote the routes ------------------------------------------------
-
-# The routes of a manifest come from one source; the ``routes:`` line names the
-# command that wrote them (``pushgen build``, ``pushgen build --app app:app``,
-# ``pushgen scan DIR``), so that another source does not silently replace them
-# (a forgotten ``--app`` would write the routes of an empty site over an app's).
-# "build" is a plain ``pushgen build``: a site, or the app its pushgen.yaml names.
-SourceKind = Literal["build", "app", "folder"]
-_WRITTEN_BY = re.compile(r"#\s*written by (?P<command>[^;]*?)\s*;")
-
-
-def source_kind(command: str) -> SourceKind:
-    """The kind of source ``command`` (as a ``routes:`` line names it) reads."""
-    words = command.split()
-    if words[1:2] == ["scan"]:
-        return "folder"
-    return "app" if "--app" in words else "build"
-
-
-def routes_source(text: str) -> str | None:
-    """The command the ``routes:`` line of ``text`` says wrote its routes (None: no such line,
-    or written by hand). Manifests from before the command named its argument read as
-    ``pushgen build --app`` and ``pushgen scan``, and keep their kind."""
-    line = _ROUTES_KEY_LINE.search(text)
-    found = _WRITTEN_BY.search(line.group()) if line is not None else None
-    return found.group("command") if found is not None else None
-
-
-def same_but_source(a: str, b: str) -> bool:
-    """Whether manifest texts ``a`` and ``b`` differ at most in the command their ``routes:``
-    lines name (``--check`` of one app run as ``build --app X`` and as plain ``build``)."""
-    if a == b:
-        return True
-
-    def unnamed(text: str) -> str:
-        line = _ROUTES_KEY_LINE.search(text)
-        if line is None:
-            return text
-        plain = _WRITTEN_BY.sub("# written by ;", line.group(), count=1)
-        return text[: line.start()] + plain + text[line.end() :]
-
-    return unnamed(a) == unnamed(b)
-
-
-def _refuse_other_source(
-    line: str, index: int, command: str, accepts: Collection[SourceKind], filename: str
-) -> None:
-    """Raise when the routes on ``line`` (the file's line ``index + 1``) came from a source
-    of another kind than ``accepts``: replacing them would lose them."""
-    found = _WRITTEN_BY.search(line)
-    if found is None or source_kind(found.group("command")) in accepts:
-        return
-    recorded = found.group("command")
-    raise ManifestError(
-        [
-            Diagnostic(
-                filename,
-                index + 1,
-                1,
-                f"these routes were written by `{recorded}`, another source than `{command}`,"
-                f" which would replace them with its own: run `{recorded}` to update them, or"
-                f" give `{command}` --force to replace them",
-                "error",
-            )
-        ]
     )
 
 
@@ -356,7 +289,8 @@ def _routes_span(lines: list[str]) -> tuple[int, int] | None:
     return start, end
 
 
-class _Split(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class _Split:
     """A manifest's text as lines, with its ``routes`` block found."""
 
     lines: list[str]  # never changed: shared by every caller (see _split)
@@ -385,7 +319,8 @@ def parse_hand_part(text: str, filename: str = "<manifest>") -> Manifest:
     known to be valid and is not parsed (thousands of routes cost seconds in
     YAML); line numbers stay those of the file. Otherwise the whole file is parsed.
     """
-    lines, span, _, body_sum = _split(text)
+    split = _split(text)
+    lines, span, body_sum = split.lines, split.span, split.body_sum
     if span is not None:
         start, end = span
         marker = _CHECKSUM.search(lines[start])
@@ -434,7 +369,8 @@ def update_manifest_text(
     newline = "\r\n" if "\r\n" in existing else "\n"
     if newline != "\n":
         existing = existing.replace("\r\n", "\n")
-    lines, span, old_body, old_sum = _split(existing)
+    split = _split(existing)
+    lines, span, old_body, old_sum = split.lines, split.span, split.body, split.body_sum
     # Editors validate against the schema through this modeline; a manifest from
     # before it (or written by hand) gets it once.
     modeline = (
@@ -443,45 +379,65 @@ def update_manifest_text(
         else f"# yaml-language-server: $schema={SCHEMA_NAME}\n"
     )
     if span is None:
-        _refuse_unwritable(existing, filename)
+        refuse_unwritable(existing, filename)
         body = _routes_body(routes)
         line = _routes_line(_checksum(body), bool(body), command)
         return _newlines(modeline + "".join(lines) + line + body, newline)
     start, end = span
     if not force and old_body.strip():
         kinds = accepts if accepts is not None else (source_kind(command),)
-        _refuse_other_source(lines[start], start, command, kinds, filename)
+        refuse_other_source(lines[start], start, command, kinds, filename)
     marker = _CHECKSUM.search(lines[start])
     intact = marker is not None and marker.group("sum") == old_sum
-    reusable = (
-        intact
-        and written is not None
-        and marker is not None
-        and marker.group("sum") == written
-        and marker.group("writer") == str(WRITER_VERSION)
-    )
-    spliced = _spliced(routes, unchanged, old_body) if reusable else None
-    if spliced is old_body:
-        body, body_sum = old_body, old_sum  # every route as the last build wrote it
-    elif spliced is not None:
-        body, body_sum = spliced, _checksum(spliced)
-    else:
-        body = _routes_body(
-            routes,
-            unchanged,
-            {m.group(1): m.group(0) for m in _ROUTE_TEXT.finditer(old_body)} if reusable else None,
-        )
-        body_sum = _checksum(body)
-    if old_body != body and not intact and old_body.strip() and not force:
-        _refuse_edited(lines[start + 1 : end], body, start, marker, base, filename, command)
+    block = _new_block(routes, unchanged, old_body, old_sum, marker if intact else None, written)
+    if old_body != block.body and not intact and old_body.strip() and not force:
+        _refuse_edited(lines[start + 1 : end], block.body, start, marker, base, filename, command)
     return _newlines(
         modeline
         + "".join(lines[:start])
-        + _routes_line(body_sum, bool(body), command)
-        + body
+        + _routes_line(block.body_sum, bool(block.body), command)
+        + block.body
         + "".join(lines[end:]),
         newline,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """A routes block to write and its checksum."""
+
+    body: str
+    body_sum: str
+
+
+def _new_block(
+    routes: Mapping[str, tuple[Asset, ...]],
+    unchanged: Collection[str],
+    old_body: str,
+    old_sum: str,
+    intact: re.Match[str] | None,
+    written: str | None,
+) -> _Block:
+    """The block of ``routes``, reusing the text of ``old_body`` where the last build wrote it.
+
+    ``intact`` is the ``routes:`` line's checksum marker when it matches ``old_body``
+    (None otherwise); the old text is reused only when that block is ``written``,
+    the block the previous build wrote, by this writer's version.
+    """
+    reusable = (
+        intact is not None
+        and written is not None
+        and intact.group("sum") == written
+        and intact.group("writer") == str(WRITER_VERSION)
+    )
+    spliced = _spliced(routes, unchanged, old_body) if reusable else None
+    if spliced is old_body:
+        return _Block(old_body, old_sum)  # every route as the last build wrote it
+    if spliced is not None:
+        return _Block(spliced, _checksum(spliced))
+    known = {m.group(1): m.group(0) for m in _ROUTE_TEXT.finditer(old_body)} if reusable else None
+    body = _routes_body(routes, unchanged, known)
+    return _Block(body, _checksum(body))
 
 
 # A rebuild that changed more routes than this formats the whole block (see _routes_body).
@@ -588,37 +544,3 @@ def _refuse_edited(
 
 def _newlines(text: str, newline: str) -> str:
     return text if newline == "\n" else text.replace("\n", newline)
-
-
-def _refuse_unwritable(text: str, filename: str) -> None:
-    """Refuse a manifest whose ``routes`` the build cannot replace as a block of lines.
-
-    The build finds ``routes:`` at the start of a line; a manifest in flow style
-    (``{"version": 1, ...}``, as JSON) or with a quoted key would get a second
-    ``routes`` appended and stop parsing.
-    """
-    try:
-        root = compose(text, filename)
-    except YamlError as exc:
-        raise ManifestError([exc.diagnostic]) from None
-    if not isinstance(root, yaml.MappingNode):
-        return
-    if root.flow_style:
-        problem = "the manifest is one flow mapping ({...}, as JSON)"
-    elif any(scalar_text(key) == "routes" for key, _ in root.value):
-        problem = "its 'routes' key is quoted or indented"
-    else:
-        return
-    mark = root.start_mark
-    raise ManifestError(
-        [
-            Diagnostic(
-                filename,
-                mark.line + 1,
-                mark.column + 1,
-                f"{problem}, so the build cannot replace its generated routes; write it in block "
-                "style with `routes:` at the start of a line (docs/manifest.md)",
-                "error",
-            )
-        ]
-    )

@@ -121,6 +121,23 @@ class _Composer:
             raise self.fail(event, "a second YAML document ('---'); the file holds one")
         return node
 
+    def _open(self, event: Any, depth: int, items: list[yaml.Node]) -> yaml.CollectionNode:
+        """The sequence or mapping ``event`` starts at ``depth``, its nodes to be read into ``items``."""
+        if event.anchor is not None:
+            raise self.fail(event, f"an anchor (&{event.anchor}): {_NO_ALIASES}")
+        if depth >= self.max_depth:
+            raise self.fail(
+                event,
+                f"nested more than {self.max_depth} levels deep; pushgen's files need only a few",
+            )
+        node_class: type[yaml.CollectionNode] = (
+            yaml.SequenceNode if type(event) is yaml.SequenceStartEvent else yaml.MappingNode
+        )
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = self.parser.resolve(node_class, None, event.implicit)
+        return node_class(tag, items, event.start_mark, None, flow_style=event.flow_style)
+
     def document(self) -> yaml.Node:
         parser = self.parser
         get_event = parser.get_event
@@ -170,25 +187,8 @@ class _Composer:
                 node = collection
                 items = stack[-1][1] if stack else []
             elif kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent:
-                if event.anchor is not None:
-                    raise self.fail(event, f"an anchor (&{event.anchor}): {_NO_ALIASES}")
-                if len(stack) >= self.max_depth:
-                    raise self.fail(
-                        event,
-                        f"nested more than {self.max_depth} levels deep; "
-                        "pushgen's files need only a few",
-                    )
-                node_class = (
-                    yaml.SequenceNode if kind is yaml.SequenceStartEvent else yaml.MappingNode
-                )
-                tag = event.tag
-                if tag is None or tag == "!":
-                    tag = resolve(node_class, None, event.implicit)
                 items = []
-                start = event.start_mark
-                stack.append(
-                    (node_class(tag, items, start, None, flow_style=event.flow_style), items)
-                )
+                stack.append((self._open(event, len(stack), items), items))
                 continue
             elif kind is yaml.AliasEvent:
                 raise self.fail(event, f"an alias (*{event.anchor}): {_NO_ALIASES}")

@@ -2,7 +2,7 @@
 
 The build (:mod:`pushgen.precompress`) writes ``NAME.br`` and ``NAME.gz`` beside
 a text asset, as nginx's ``gzip_static``/``brotli_static`` and whitenoise expect;
-the file server (:mod:`pushgen.runtime.app`) picks one by ``Accept-Encoding``
+the file server (:mod:`pushgen.runtime.factory`) picks one by ``Accept-Encoding``
 (:func:`parse_accept_encoding` and :func:`negotiate`, RFC 9110 §12.5.3) through
 :meth:`Siblings.representation`. Both sides use the tables of
 :mod:`pushgen.codings`, so the names cannot drift apart.

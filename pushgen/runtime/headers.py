@@ -31,10 +31,8 @@ from ..hint_budget import DEFAULT_MAX_LINK_BYTES, FittedLinks
 from ..links import hintable, normalise_base_path, route_aliases, route_links
 from ..manifest import Manifest
 from ..model import Asset
-from ..push_policy import Policy
+from ..push_policy import NO_POLICY, Policy, within_max_pushes
 from ..urls import wire_path
-
-_NO_POLICY = Policy()
 
 __all__ = [
     "RoutePlan",
@@ -123,10 +121,8 @@ def plan_route(
     Raises :class:`LinkFieldError` like :func:`pushgen.links.link_value`.
     """
     assets = tuple(assets)
-    pushes: list[str] = []
-    for asset in assets:
-        if asset.push and (max_pushes is None or len(pushes) < max_pushes):
-            pushes.append(wire_path(asset.path))
+    kept = within_max_pushes((asset.push for asset in assets), max_pushes)
+    pushes = [wire_path(asset.path) for asset, push in zip(assets, kept, strict=True) if push]
     fitted = route_links(assets, max_link_bytes)
     return RoutePlan(
         route=route,
@@ -182,7 +178,7 @@ def build_route_table(
     max_link_bytes: int = DEFAULT_MAX_LINK_BYTES,
     filename: str = "<manifest>",
     size_of: Callable[[str], int | None] = lambda _path: None,
-    policy: Policy = _NO_POLICY,
+    policy: Policy = NO_POLICY,
 ) -> RouteTable:
     """Turn ``manifest`` into a :class:`RouteTable` keyed by every alias of every route.
 

@@ -1,5 +1,9 @@
 """The runtime's settings, declared once: each with its ``PUSHGEN_*`` name, kind and default.
 
+:class:`Options` declares them (type, kind, default, which entry point reads
+it); :data:`SETTINGS` is that table by name, and ``init_app``/``create_app`` take
+and check their keywords against it.
+
 :func:`resolve` reads every setting the same way: the keyword argument, then
 ``app.config`` (for the Quart extension), then the environment (for the app
 factory that Hypercorn's CLI runs), then the default; and checks every value,
@@ -9,29 +13,51 @@ user wrote it.
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import ConfigError
+from ..errors import ConfigError, did_you_mean
 from ..hint_budget import DEFAULT_MAX_LINK_BYTES
+from ..push_policy import NO_POLICY, Policy
 
-__all__ = ["ENV_PREFIX", "SETTINGS", "Setting", "resolve"]
+__all__ = [
+    "ENV_PREFIX",
+    "SETTINGS",
+    "Options",
+    "Reader",
+    "Setting",
+    "check_keywords",
+    "keyword_signature",
+    "read_by",
+    "resolve",
+]
 
 ENV_PREFIX = "PUSHGEN_"
 
 Kind = Literal["bool", "seconds", "count", "path", "url_path"]
 
 
+# The two entry points that read settings: the Quart extension (keywords, then
+# app.config) and the app factory Hypercorn's CLI runs (keywords, then the environment).
+Reader = Literal["init_app", "create_app"]
+_BOTH: frozenset[Reader] = frozenset({"init_app", "create_app"})
+_EXTENSION: frozenset[Reader] = frozenset({"init_app"})
+_FACTORY: frozenset[Reader] = frozenset({"create_app"})
+
+
 @dataclass(frozen=True, slots=True)
 class Setting:
-    """One setting: its keyword name, its kind and its default."""
+    """One setting: its keyword name, its kind, its default and who reads it."""
 
     name: str
     kind: Kind
     default: Any
+    read_by: frozenset[Reader] = _BOTH
 
     @property
     def key(self) -> str:
@@ -39,37 +65,122 @@ class Setting:
         return ENV_PREFIX + self.name.upper()
 
 
+def _setting(kind: Kind, read_by: frozenset[Reader] = _BOTH) -> dict[str, Any]:
+    """The metadata that makes a field of :class:`Options` a setting (see :data:`SETTINGS`)."""
+    return {"kind": kind, "read_by": read_by}
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Every runtime setting, declared once (its type, kind, default and reader), resolved.
+
+    :data:`SETTINGS` is this table read field by field; ``init_app`` and
+    ``create_app`` take the settings they read as keywords (checked against it)
+    and the extension keeps its values in one of these. ``site`` and
+    ``static_max_age`` are the app factory's; ``base_path``, ``pretty_urls`` and
+    ``manifest_required`` the extension's (the factory takes them from
+    pushgen.yaml).
+    """
+
+    site: str | os.PathLike[str] = field(default=".", metadata=_setting("path", _FACTORY))
+    # The folder the manifest's paths are served from; gives file sizes for the
+    # byte budgets of manifest rules (``policy: {max_bytes: ...}``).
+    output: Path | None = field(default=None, metadata=_setting("path"))
+    manifest: Path = field(default=Path("push-manifest.yaml"), metadata=_setting("path"))
+    push: bool = field(default=True, metadata=_setting("bool"))
+    early_hints: bool = field(default=True, metadata=_setting("bool"))
+    # The extension sends the 103 at once (views may think); pushgen.app
+    # passes its own default for files (runtime/factory.py says why).
+    early_hints_delay: float = field(default=0.0, metadata=_setting("seconds"))
+    link_headers: bool = field(default=True, metadata=_setting("bool"))
+    # Every push competes with the page for the connection; past a handful
+    # of critical assets a push costs more than the round trip it saves
+    # (the server's budget of pushgen.push_policy's max_pushes).
+    max_pushes: int = field(default=10, metadata=_setting("count"))
+    # Bytes of Link values a route's response and 103 carry, the most
+    # important hints first (pushgen.hint_budget says why 8 KiB).
+    max_link_bytes: int = field(default=DEFAULT_MAX_LINK_BYTES, metadata=_setting("count"))
+    # Pushes a connection may have in flight (not yet sent); a client that
+    # keeps its flow-control window shut pins each (runtime/middleware.py).
+    max_pushes_in_flight: int = field(default=32, metadata=_setting("count"))
+    # A cookie of what was pushed, so a returning client is pushed only what
+    # changed (pushgen.runtime.pushcache).
+    push_digest: bool = field(default=True, metadata=_setting("bool"))
+    base_path: str = field(default="/", metadata=_setting("url_path", _EXTENSION))
+    pretty_urls: bool = field(default=False, metadata=_setting("bool", _EXTENSION))
+    reload_interval: float = field(default=1.0, metadata=_setting("seconds"))
+    manifest_required: bool = field(default=True, metadata=_setting("bool", _EXTENSION))
+    static_max_age: int = field(default=3600, metadata=_setting("count", _FACTORY))
+    # Not a setting (no PUSHGEN_* key): the site's push policy (pushgen.yaml),
+    # under the manifest rules' own policies; the factory passes its config's.
+    policy: Policy = NO_POLICY
+
+
 SETTINGS: Mapping[str, Setting] = {
-    s.name: s
-    for s in (
-        Setting("site", "path", "."),
-        Setting("output", "path", None),
-        Setting("manifest", "path", "push-manifest.yaml"),
-        Setting("push", "bool", True),
-        Setting("early_hints", "bool", True),
-        # The extension sends the 103 at once (views may think); pushgen.app
-        # passes its own default for files (runtime/app.py says why).
-        Setting("early_hints_delay", "seconds", 0.0),
-        Setting("link_headers", "bool", True),
-        # Every push competes with the page for the connection; past a handful
-        # of critical assets a push costs more than the round trip it saves.
-        Setting("max_pushes", "count", 10),
-        # Bytes of Link values a route's response and 103 carry, the most
-        # important hints first (pushgen.hint_budget says why 8 KiB).
-        Setting("max_link_bytes", "count", DEFAULT_MAX_LINK_BYTES),
-        # Pushes a connection may have in flight (not yet sent); a client that
-        # keeps its flow-control window shut pins each (runtime/middleware.py).
-        Setting("max_pushes_in_flight", "count", 32),
-        # A cookie of what was pushed, so a returning client is pushed only what
-        # changed (pushgen.runtime.pushcache).
-        Setting("push_digest", "bool", True),
-        Setting("base_path", "url_path", "/"),
-        Setting("pretty_urls", "bool", False),
-        Setting("reload_interval", "seconds", 1.0),
-        Setting("manifest_required", "bool", True),
-        Setting("static_max_age", "count", 3600),
-    )
+    f.name: Setting(f.name, f.metadata["kind"], f.default, f.metadata["read_by"])
+    for f in fields(Options)
+    if "kind" in f.metadata
 }
+
+
+def read_by(reader: Reader) -> tuple[str, ...]:
+    """The settings ``reader`` takes as keywords, in :data:`SETTINGS` order."""
+    return tuple(name for name, s in SETTINGS.items() if reader in s.read_by)
+
+
+# Why an entry point does not take a setting the other one reads.
+_READ_ELSEWHERE: Mapping[tuple[Reader, str], str] = {
+    ("init_app", "site"): "only pushgen.app.create_app takes it",
+    ("init_app", "static_max_age"): "only pushgen.app.create_app takes it",
+    ("create_app", "base_path"): "the site's pushgen.yaml sets it",
+    ("create_app", "pretty_urls"): "the site's pushgen.yaml sets it",
+    ("create_app", "manifest_required"): "only pushgen.quart.init_app takes it",
+}
+
+
+def check_keywords(reader: Reader, given: Mapping[str, Any], *, extra: Iterable[str] = ()) -> None:
+    """Raise :class:`ConfigError` for a keyword of ``given`` that ``reader`` does not take.
+
+    The message names the keyword, the nearest setting and what the setting is
+    read from when another entry point reads it.
+    """
+    known = (*read_by(reader), *extra)
+    for name in given:
+        if name in known:
+            continue
+        if name in SETTINGS:
+            raise ConfigError(
+                f"{reader}() takes no option {name!r}: {_READ_ELSEWHERE[reader, name]}"
+            )
+        raise ConfigError(
+            f"{reader}() got an unknown option {name!r}{did_you_mean(name, known, listed=True)}"
+        )
+
+
+# What a keyword of each kind accepts (None: unset, read from the next source).
+_KEYWORD_TYPES: Mapping[Kind, str] = {
+    "bool": "bool | None",
+    "seconds": "float | None",
+    "count": "int | None",
+    "path": "str | os.PathLike[str] | None",
+    "url_path": "str | None",
+}
+
+
+def keyword_signature(reader: Reader, *first: inspect.Parameter) -> inspect.Signature:
+    """The signature ``reader`` shows (help(), IDEs): ``first``, then its settings as keywords."""
+    keywords = [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=_KEYWORD_TYPES[SETTINGS[name].kind],
+        )
+        for name in read_by(reader)
+        if name not in {p.name for p in first}
+    ]
+    return inspect.Signature([*first, *keywords])
+
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})

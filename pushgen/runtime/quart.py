@@ -35,7 +35,7 @@ keyword                   ``app.config`` key                default
 seconds without the app starting its response, and sends none if the response
 starts sooner (see :mod:`pushgen.runtime.middleware` for why: a 103 that leaves with its
 200 costs the server and gains the client nothing). ``pushgen serve`` sets 2 ms
-(:data:`pushgen.runtime.app.DEFAULT_EARLY_HINTS_DELAY`).
+(:data:`pushgen.runtime.factory.DEFAULT_EARLY_HINTS_DELAY`).
 
 The manifest is loaded and validated here, once, into a
 :class:`~pushgen.runtime.headers.RouteTable`; a request costs a dictionary lookup. While
@@ -48,13 +48,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import os
 import stat
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -62,15 +62,14 @@ from quart import Quart, request
 from quart.typing import ResponseTypes
 
 from ..errors import Diagnostic, ManifestError, PushgenError
-from ..hint_budget import DEFAULT_MAX_LINK_BYTES
 from ..links import normalise_base_path
 from ..manifest import parse_manifest
 from ..manifest.loader import manifest_text
-from ..push_policy import Policy
+from ..push_policy import NO_POLICY, Policy
 from ..site_files import file_size, find_file
 from .headers import RouteTable, build_route_table
 from .middleware import ASGIApp, EarlyHintsMiddleware
-from .options import SETTINGS, resolve
+from .options import SETTINGS, Options, check_keywords, keyword_signature, read_by, resolve
 
 __all__ = [
     "DEFAULT_EARLY_HINTS_DELAY",
@@ -92,7 +91,7 @@ _VERSION_CACHE_SIZE = 4096
 _T = TypeVar("_T")
 
 EXTENSION_KEY = "pushgen"
-DEFAULT_MANIFEST: str = SETTINGS["manifest"].default
+DEFAULT_MANIFEST: str = str(SETTINGS["manifest"].default)
 DEFAULT_MAX_PUSHES: int = SETTINGS["max_pushes"].default
 DEFAULT_RELOAD_INTERVAL: float = SETTINGS["reload_interval"].default
 # A Quart app's views may think (a database, an API) before they answer, and a
@@ -100,34 +99,6 @@ DEFAULT_RELOAD_INTERVAL: float = SETTINGS["reload_interval"].default
 # the extension sends it at once, as it always has. An app whose views answer at
 # once can set a few milliseconds and save the 103 (pushgen.app does, for files).
 DEFAULT_EARLY_HINTS_DELAY: float = SETTINGS["early_hints_delay"].default
-
-
-@dataclass(frozen=True, slots=True)
-class Options:
-    """The resolved settings of the extension for one app."""
-
-    manifest: Path
-    push: bool = True
-    early_hints: bool = True
-    early_hints_delay: float = DEFAULT_EARLY_HINTS_DELAY
-    link_headers: bool = True
-    max_pushes: int = DEFAULT_MAX_PUSHES
-    # The byte budget of a route's Link values (pushgen.hint_budget).
-    max_link_bytes: int = DEFAULT_MAX_LINK_BYTES
-    # Pushes one connection may have in flight (pushgen.runtime.middleware).
-    max_pushes_in_flight: int = SETTINGS["max_pushes_in_flight"].default
-    base_path: str = "/"
-    pretty_urls: bool = False
-    reload_interval: float = DEFAULT_RELOAD_INTERVAL
-    manifest_required: bool = True
-    # A cookie listing what was pushed (pushgen.runtime.pushcache), so a
-    # returning client is pushed only what changed.
-    push_digest: bool = True
-    # The folder the manifest's paths are served from; gives file sizes for the
-    # byte budgets of manifest rules (``policy: {max_bytes: ...}``).
-    output: Path | None = None
-    # The site's push policy (pushgen.yaml), under the manifest rules' own policies.
-    policy: Policy = field(default_factory=Policy)
 
 
 class PushgenState:
@@ -374,26 +345,8 @@ async def _in_daemon_thread(function: Callable[[], _T]) -> _T:
     return await future
 
 
-_EXTENSION_SETTINGS = (
-    "manifest",
-    "push",
-    "early_hints",
-    "early_hints_delay",
-    "link_headers",
-    "max_pushes",
-    "max_link_bytes",
-    "max_pushes_in_flight",
-    "base_path",
-    "pretty_urls",
-    "reload_interval",
-    "manifest_required",
-    "push_digest",
-    "output",
-)
-
-
-def _options(app: Quart, kwargs: dict[str, Any]) -> Options:
-    values = resolve(_EXTENSION_SETTINGS, kwargs, config=app.config)
+def _options(app: Quart, kwargs: dict[str, Any], policy: Policy | None) -> Options:
+    values = resolve(read_by("init_app"), kwargs, config=app.config)
     output = values.pop("output")
     return Options(
         **values
@@ -402,82 +355,59 @@ def _options(app: Quart, kwargs: dict[str, Any]) -> Options:
             "manifest": Path(app.root_path, values["manifest"]),
             "output": None if output is None else Path(app.root_path, output),
             "base_path": normalise_base_path(values["base_path"]),
-            "policy": kwargs["policy"] if kwargs["policy"] is not None else Policy(),
+            "policy": policy if policy is not None else NO_POLICY,
         }
     )
 
 
-def init_app(
-    app: Quart,
-    *,
-    manifest: str | os.PathLike[str] | None = None,
-    push: bool | None = None,
-    early_hints: bool | None = None,
-    early_hints_delay: float | None = None,
-    link_headers: bool | None = None,
-    max_pushes: int | None = None,
-    max_link_bytes: int | None = None,
-    max_pushes_in_flight: int | None = None,
-    base_path: str | None = None,
-    pretty_urls: bool | None = None,
-    reload_interval: float | None = None,
-    manifest_required: bool | None = None,
-    push_digest: bool | None = None,
-    output: str | os.PathLike[str] | None = None,
-    policy: Policy | None = None,
-) -> Quart:
+def init_app(app: Quart, *, policy: Policy | None = None, **options: Any) -> Quart:
     """Make ``app`` push, hint and link each route's assets from a push manifest.
 
-    Loads the manifest now (raising :class:`~pushgen.errors.ManifestError` with
-    ``file:line:col`` diagnostics when it is missing or invalid), registers an
-    ``after_request`` hook for pushes and ``Link`` headers, wraps ``app.asgi_app``
-    in :class:`~pushgen.runtime.middleware.EarlyHintsMiddleware` for 103 Early Hints and
-    watches the manifest while the app serves. Returns ``app``. The state is
+    ``options`` are the settings of the table above (pushgen.runtime.options);
+    an unknown one is a :class:`~pushgen.errors.ConfigError` that names it and
+    the nearest. Loads the manifest now (raising
+    :class:`~pushgen.errors.ManifestError` with ``file:line:col`` diagnostics
+    when it is missing or invalid), registers an ``after_request`` hook for
+    pushes and ``Link`` headers, wraps ``app.asgi_app`` in
+    :class:`~pushgen.runtime.middleware.EarlyHintsMiddleware` for 103 Early Hints
+    and watches the manifest while the app serves. Returns ``app``. The state is
     ``app.extensions["pushgen"]`` (a :class:`PushgenState`). A bad option value
     is a :class:`~pushgen.errors.ConfigError` that names its ``PUSHGEN_*`` key.
     """
     if EXTENSION_KEY in app.extensions:
         raise PushgenError("pushgen.quart.init_app was already called for this app")
-    options = _options(
-        app,
-        {
-            "manifest": manifest,
-            "push": push,
-            "early_hints": early_hints,
-            "early_hints_delay": early_hints_delay,
-            "link_headers": link_headers,
-            "max_pushes": max_pushes,
-            "max_link_bytes": max_link_bytes,
-            "max_pushes_in_flight": max_pushes_in_flight,
-            "base_path": base_path,
-            "pretty_urls": pretty_urls,
-            "reload_interval": reload_interval,
-            "manifest_required": manifest_required,
-            "push_digest": push_digest,
-            "output": output,
-            "policy": policy,
-        },
-    )
-    state = PushgenState(options)
+    check_keywords("init_app", options)
+    resolved = _options(app, options, policy)
+    state = PushgenState(resolved)
     state.load()
     app.extensions[EXTENSION_KEY] = state
     app.after_request(state._after_request)
     app.before_serving(state._start)
     app.after_serving(state._stop)
-    if options.early_hints or options.push:
+    if resolved.early_hints or resolved.push:
         inner: ASGIApp = app.asgi_app  # type: ignore[assignment]
         middleware = EarlyHintsMiddleware(
             inner,
             lambda: state.table,
-            enabled=options.early_hints,
-            push=options.push,
-            hint_delay=options.early_hints_delay,
-            digest=options.push_digest,
+            enabled=resolved.early_hints,
+            push=resolved.push,
+            hint_delay=resolved.early_hints_delay,
+            digest=resolved.push_digest,
             version=state.version,
-            max_in_flight=options.max_pushes_in_flight,
+            max_in_flight=resolved.max_pushes_in_flight,
         )
         app.asgi_app = middleware  # type: ignore[assignment,method-assign]
     return app
+
+
+# What help() and editors show: the settings as keywords (the table above).
+init_app.__signature__ = keyword_signature(  # type: ignore[attr-defined]
+    "init_app",
+    inspect.Parameter("app", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation="Quart"),
+    inspect.Parameter(
+        "policy", inspect.Parameter.KEYWORD_ONLY, default=None, annotation="Policy | None"
+    ),
+)
 
 
 URL_GENERATORS_KEY = "pushgen.url_generators"

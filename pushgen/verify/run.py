@@ -92,7 +92,7 @@ def _prepare(source: Source) -> _Prepared:
     """The app to serve and the manifest it serves, for ``source``."""
     if source.kind == "site":
         from ..config import load_config
-        from ..runtime.app import create_app
+        from ..runtime.factory import create_app
 
         config = load_config(source.path, manifest=source.manifest)
         app = create_app(
@@ -102,7 +102,7 @@ def _prepare(source: Source) -> _Prepared:
         return _Prepared(app, load_manifest(display_path(config.manifest)), config.manifest, config)
     if source.kind == "folder":
         from ..build.sources.folder import folder_config
-        from ..runtime.app import DEFAULT_STATIC_MAX_AGE, config_app
+        from ..runtime.factory import DEFAULT_STATIC_MAX_AGE, config_app
 
         if source.manifest is None:
             raise VerifyError("--folder needs the manifest: -m MANIFEST (from `pushgen scan`)")

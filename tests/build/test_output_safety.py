@@ -142,7 +142,7 @@ def test_an_output_of_an_old_pushgen_is_adopted(site: Path) -> None:
 
 
 def test_serve_and_build_refuse_the_same_folders(site: Path) -> None:
-    from pushgen.runtime.app import check_output
+    from pushgen.runtime.factory import check_output
 
     for bad in (site, site / "pages", site / "templates" / "partials", site / "static"):
         config = load_config(site, output=bad)

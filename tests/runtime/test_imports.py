@@ -41,7 +41,7 @@ def loaded_by(module: str) -> list[str]:
 RUNTIME_ENTRY_POINTS = [
     "pushgen.quart",
     "pushgen.app",
-    "pushgen.runtime.app",
+    "pushgen.runtime.factory",
     "pushgen.runtime.server",
 ]
 

@@ -118,7 +118,7 @@ def test_deploy_md_documents_every_setting_where_it_is_read() -> None:
     assert _init_app_keys() == {SETTINGS[name].key for name in from_config}
     # Between them, every setting; none documented that is not one.
     assert from_environment | from_config == set(SETTINGS)
-    # The table's defaults are create_app's (its own early_hints_delay, runtime/app.py).
+    # The table's defaults are create_app's (its own early_hints_delay, runtime/factory.py).
     defaults = {s.key: s.default for s in SETTINGS.values()}
     defaults["PUSHGEN_EARLY_HINTS_DELAY"] = DEFAULT_EARLY_HINTS_DELAY
     for name in from_environment:
@@ -128,3 +128,83 @@ def test_deploy_md_documents_every_setting_where_it_is_read() -> None:
             assert cell == ("1" if defaults[setting.key] else "0"), setting.key
         elif setting.kind in ("count", "seconds"):
             assert float(cell.replace(",", "")) == defaults[setting.key], setting.key
+
+
+# --- the entry points take the table's settings as keywords --------------------------------
+
+
+def test_init_app_refuses_an_unknown_option_by_name() -> None:
+    from quart import Quart
+
+    from pushgen.quart import init_app
+
+    # On main a mistyped keyword was a bare TypeError from Python.
+    with pytest.raises(ConfigError) as caught:
+        init_app(Quart(__name__), manifest="m.yaml", max_push=3)
+    assert (
+        str(caught.value)
+        == "init_app() got an unknown option 'max_push'; did you mean 'max_pushes'?"
+    )
+    with pytest.raises(ConfigError) as other:
+        init_app(Quart(__name__), static_max_age=60)
+    assert str(other.value) == (
+        "init_app() takes no option 'static_max_age': only pushgen.app.create_app takes it"
+    )
+
+
+def test_create_app_refuses_an_unknown_option_by_name(tmp_path: Path) -> None:
+    from pushgen.app import create_app
+
+    with pytest.raises(ConfigError) as caught:
+        create_app(tmp_path, environ={}, zzz=1)
+    assert str(caught.value).startswith("create_app() got an unknown option 'zzz'; valid keys: ")
+    with pytest.raises(ConfigError) as other:
+        create_app(tmp_path, environ={}, base_path="/blog/")
+    assert (
+        str(other.value)
+        == "create_app() takes no option 'base_path': the site's pushgen.yaml sets it"
+    )
+
+
+def test_an_ill_typed_keyword_names_its_setting(tmp_path: Path) -> None:
+    from quart import Quart
+
+    from pushgen.app import create_app
+    from pushgen.quart import init_app
+
+    with pytest.raises(
+        ConfigError, match=r"^PUSHGEN_MAX_PUSHES must be a whole number >= 0, not 'x'"
+    ):
+        init_app(Quart(__name__), max_pushes="x")
+    with pytest.raises(ConfigError, match=r"^PUSHGEN_PUSH must be True or False, not 2"):
+        create_app(tmp_path, environ={}, push=2)
+
+
+def test_every_setting_one_entry_point_lacks_says_why() -> None:
+    from pushgen.runtime.options import _READ_ELSEWHERE
+
+    lacking = {
+        (reader, name)
+        for name, setting in SETTINGS.items()
+        for reader in ("init_app", "create_app")
+        if reader not in setting.read_by
+    }
+    assert set(_READ_ELSEWHERE) == lacking
+
+
+def test_the_options_object_is_the_table() -> None:
+    from dataclasses import fields
+
+    from pushgen.quart import Options, init_app
+
+    assert [f.name for f in fields(Options) if f.name != "policy"] == list(SETTINGS)
+    defaults = Options()
+    for setting in SETTINGS.values():
+        assert getattr(defaults, setting.name) == setting.default
+    # The keywords init_app shows are the settings it reads, with the site's policy.
+    shown = inspect.signature(init_app).parameters
+    assert list(shown) == [
+        "app",
+        "policy",
+        *(n for n, s in SETTINGS.items() if "init_app" in s.read_by),
+    ]

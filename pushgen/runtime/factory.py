@@ -40,6 +40,7 @@ built output answers well within 2 ms, and its 200 carries the same hints in its
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -56,7 +57,7 @@ from ..fsutil import check_output_location
 from ..links import normalise_base_path
 from .encodings import IMMUTABLE_CACHE_CONTROL, Siblings, fingerprinted
 from .files import Found, content_type, file_response, find_file
-from .options import ENV_PREFIX, SETTINGS, resolve
+from .options import ENV_PREFIX, SETTINGS, check_keywords, keyword_signature, read_by, resolve
 from .quart import init_app
 
 __all__ = [
@@ -126,7 +127,7 @@ def site_app(
     folder = Path(output)
     base = normalise_base_path(base_path)
     # No built-in /static route: every URL is answered from the output folder.
-    app = Quart("pushgen.runtime.app", static_folder=None)
+    app = Quart("pushgen.runtime.factory", static_folder=None)
     # "/a//b" must reach the view (and 404 there), not be merged and redirected.
     app.url_map.merge_slashes = False
     # Cache-Control is set per response below; without this send_file would also
@@ -205,44 +206,21 @@ async def _send_found(found: Found, siblings: Siblings, static_max_age: int) -> 
 def create_app(
     site: str | os.PathLike[str] | None = None,
     *,
-    output: str | os.PathLike[str] | None = None,
-    manifest: str | os.PathLike[str] | None = None,
-    push: bool | None = None,
-    early_hints: bool | None = None,
-    early_hints_delay: float | None = None,
-    link_headers: bool | None = None,
-    max_pushes: int | None = None,
-    max_link_bytes: int | None = None,
-    max_pushes_in_flight: int | None = None,
-    push_digest: bool | None = None,
-    reload_interval: float | None = None,
-    static_max_age: int | None = None,
     environ: Mapping[str, str] | None = None,
+    **options: Any,
 ) -> Quart:
     """A Quart app serving the built ``site`` with the pushgen extension.
 
-    Arguments left as None come from ``environ`` (default ``os.environ``, see
-    the module docs), then from the site's ``pushgen.yaml`` and the defaults.
-    Raises :class:`~pushgen.errors.PushgenError` (a ``ConfigError``,
-    ``ManifestError`` with ``file:line:col`` diagnostics, or a refusal to serve
-    the output) when the app cannot serve.
+    ``options`` are the settings the app factory reads (the module docs; an
+    unknown one is a :class:`~pushgen.errors.ConfigError` naming it). Those left
+    as None come from ``environ`` (default ``os.environ``), then from the site's
+    ``pushgen.yaml`` and the defaults. Raises :class:`~pushgen.errors.PushgenError`
+    (a ``ConfigError``, ``ManifestError`` with ``file:line:col`` diagnostics, or a
+    refusal to serve the output) when the app cannot serve.
     """
+    check_keywords("create_app", options)
     env = os.environ if environ is None else environ
-    given = {
-        "site": site,
-        "output": output,
-        "manifest": manifest,
-        "push": push,
-        "early_hints": early_hints,
-        "early_hints_delay": early_hints_delay,
-        "link_headers": link_headers,
-        "max_pushes": max_pushes,
-        "max_link_bytes": max_link_bytes,
-        "max_pushes_in_flight": max_pushes_in_flight,
-        "push_digest": push_digest,
-        "reload_interval": reload_interval,
-        "static_max_age": static_max_age,
-    }
+    given = {name: site if name == "site" else options.get(name) for name in read_by("create_app")}
     # output and manifest default to pushgen.yaml's (None here); the delay to
     # this module's, not the extension's (see the constant).
     values = resolve(
@@ -256,6 +234,24 @@ def create_app(
     )
     check_output(config)
     return config_app(config, **values)
+
+
+# What help() and editors show: the settings the factory reads, as keywords.
+create_app.__signature__ = keyword_signature(  # type: ignore[attr-defined]
+    "create_app",
+    inspect.Parameter(
+        "site",
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        default=None,
+        annotation="str | os.PathLike[str] | None",
+    ),
+    inspect.Parameter(
+        "environ",
+        inspect.Parameter.KEYWORD_ONLY,
+        default=None,
+        annotation="Mapping[str, str] | None",
+    ),
+)
 
 
 def config_app(config: SiteConfig, *, static_max_age: int, **options: Any) -> Quart:
