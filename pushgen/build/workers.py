@@ -33,8 +33,8 @@ from ..model import ScanResult
 from ..scan.html import scan_html
 from ..urls import document_url
 from .incremental import CompactScan, scan_tuple
+from .output import held_locks
 from .render import Page, Renderer, RenderError
-from .staging import held_locks
 
 Progress = Callable[[int, int], None]
 T = TypeVar("T")
