@@ -9,10 +9,10 @@ the engine and its commands; sources/ the other sources (a built folder, a Quart
 
 from __future__ import annotations
 
+from ..processes import choose_workers
 from .output import BuildLockHeld
 from .pipeline import BuildResult, PageResult, build_site
 from .static import StaticFiles, static_files
-from .workers import choose_workers
 
 __all__ = [
     "BuildLockHeld",

@@ -53,8 +53,8 @@ from ..fsutil import (
     stage_file,
     swap_directory,
 )
-from .incremental import BuildState, state_path
 from .staging import folder_times, link_files, remove_emptied_folders, unlink, untouched
+from .state import BuildState, state_path
 
 __all__ = [
     "SIBLING_SUFFIXES",

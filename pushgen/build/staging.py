@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..config import SiteConfig
-from .incremental import BuildState
 from .render import Page
+from .state import BuildState
 
 
 def unlink(path: Path) -> None:
