@@ -4,7 +4,7 @@ Output folders: the build replaces its output folder as a whole, so it only ever
 replaces (or deletes) a folder that it made itself. Every folder the build makes
 (the staging folder, hence the output and the spare it becomes) holds a marker
 file, :data:`OUTPUT_MARKER`, written before anything else; a folder without it is
-never replaced or removed (see docs/reliability-build.md). The build's side of
+never replaced or removed (see docs/reliability.md). The build's side of
 those rules, with the lock, staging folder and spare, is pushgen/build/output.py;
 here are the primitives it stands on, and the location check the server shares.
 """

@@ -1,7 +1,7 @@
 """The output folder of a build, and everything the build keeps beside it.
 
 :class:`OutputFolder` is the one owner of where a build writes and of the rules
-that keep a user's files safe there (docs/reliability-build.md):
+that keep a user's files safe there (docs/reliability.md):
 
 * Nothing is written in place. Pages and static files go to a staging folder
   next to the output (:meth:`OutputFolder.open_staging`), which replaces the
@@ -24,7 +24,7 @@ A build uses it in this order::
         staging = out.open_staging(previous, expected, written)
         ...                                # render and copy into staging.path
         published = out.publish(staging.path, text, spare=..., changed=..., ...)
-    # or out.discard(staging.path) when the build failed
+        # (a build that fails before it: out.discard(staging.path))
 
 The file-system primitives it stands on (the atomic folder exchange, the marker's
 name, the output-location check the server shares) are in pushgen/fsutil.py.

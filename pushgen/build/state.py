@@ -211,7 +211,7 @@ class BuildState:
     docs: dict[str, tuple[CompactScan, str, str] | None] = field(default_factory=dict)
     pages: dict[str, PageState] = field(default_factory=dict)
     assets: AssetTable = field(default_factory=AssetTable)
-    # The name of the spare copy of the output (see staging.py), "" when none.
+    # The name of the spare copy of the output (see output.py), "" when none.
     spare: str = ""
     # The checksum of the manifest's routes block as this build wrote it.
     routes_sum: str = ""
