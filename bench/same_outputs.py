@@ -37,6 +37,9 @@ Normalised, because they differ between any two runs by design (the rest is
 compared byte for byte):
 
 * durations a command prints (``in 1.2 s``, ``312 ms``): ``<time>``;
+* the progress heartbeat (``render: 700/1000 pages ...``), printed every few
+  seconds of a long phase (pushgen/console.py ``PlainProgress``): left out, as
+  its count and number of lines follow the clock;
 * the token naming a spare copy of the output (``._site.spare-<16 hex>``, random
   per build): ``<token>``, in paths and in text;
 * the build's bookkeeping beside its output is left out: ``._site.lock`` holds
@@ -67,6 +70,8 @@ sys.path.insert(0, str(REPO))
 
 # "0.42 s", "312 ms", "1.2s": durations a command prints.
 _TIMING = re.compile(rb"\b\d+(?:\.\d+)? ?(?:s|ms|seconds)\b")
+# The progress heartbeat of a long phase (pushgen/console.py PlainProgress).
+_HEARTBEAT = re.compile(rb"^[\w ]+: \d+/(?:\d+|\?) pages \.\.\.\n", re.MULTILINE)
 # The random token naming a spare copy of the output (pushgen/build/output.py).
 _SPARE = re.compile(r"(\.spare-)[0-9a-f]{16}\b")
 # The build's lock and incremental state beside an output folder (see above).
@@ -290,7 +295,7 @@ def files_of(run: Path) -> dict[str, bytes]:
 
 
 def _normalised(data: bytes) -> bytes:
-    data = _TIMING.sub(b"<time>", data)
+    data = _TIMING.sub(b"<time>", _HEARTBEAT.sub(b"", data))
     return _SPARE.sub(r"\1<token>", data.decode("latin-1")).encode("latin-1")
 
 

@@ -276,3 +276,11 @@ def test_same_outputs_names_the_first_difference() -> None:
         "DIFFERENT  site_example: output (site_example/_site/), 2 files: "
         "site_example/_site/b.html: line 2: b'2' -> b'3'",
     ]
+
+
+def test_same_outputs_normalises_durations_heartbeats_and_spare_tokens() -> None:
+    normalised = load("same_outputs")._normalised(
+        b"render: 700/1000 pages ...\nrender: 1000 pages in 3.21s\n"
+        b"kept ._site.spare-0123456789abcdef\n"
+    )
+    assert normalised == b"render: 1000 pages in <time>\nkept ._site.spare-<token>\n"
