@@ -59,8 +59,8 @@ from shapes import SHAPES, make_site
 
 from pushgen.build import build_site
 from pushgen.build.render import Renderer, discover_pages
-from pushgen.build.workers import cores
 from pushgen.config import load_config
+from pushgen.processes import cores
 
 # make_site (the default shape) stays importable from here for the other benches.
 __all__ = ["floor", "main", "make_site", "peer_command", "peer_scan"]
@@ -156,7 +156,7 @@ SHAPE_RUNS: dict[str, int | None] = {
 
 def one_core(fn: Callable[[], object]) -> Callable[[], object]:
     """``fn`` with this process pinned to one CPU: the build then sees one core
-    (workers.cores reads the affinity) and does everything in turn, as on a
+    (processes.cores reads the affinity) and does everything in turn, as on a
     one-core machine; ``-j1`` on two cores writes pages and copies static files
     in forked helpers beside the rendering."""
 

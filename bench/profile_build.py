@@ -39,8 +39,8 @@ from shapes import SHAPES
 from pushgen.build import build_site
 from pushgen.build.pipeline import PHASES
 from pushgen.build.render import Renderer, discover_pages
-from pushgen.build.workers import cores
 from pushgen.config import load_config
+from pushgen.processes import cores
 from pushgen.scan.html import scan_html
 from pushgen.urls import document_url
 

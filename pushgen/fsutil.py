@@ -4,7 +4,9 @@ Output folders: the build replaces its output folder as a whole, so it only ever
 replaces (or deletes) a folder that it made itself. Every folder the build makes
 (the staging folder, hence the output and the spare it becomes) holds a marker
 file, :data:`OUTPUT_MARKER`, written before anything else; a folder without it is
-never replaced or removed (see docs/reliability-build.md).
+never replaced or removed (see docs/reliability.md). The build's side of
+those rules, with the lock, staging folder and spare, is pushgen/build/output.py;
+here are the primitives it stands on, and the location check the server shares.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ __all__ = [
     "SourceFiles",
     "atomic_write",
     "check_output_location",
-    "check_output_owned",
     "display_path",
     "new_file_mode",
     "open_folder",
@@ -114,27 +115,6 @@ def check_output_location(
             f"{output} holds a {config_name}, so it looks like a site folder, not a built "
             f"output; {choose}",
         )
-
-
-def check_output_owned(output: Path, state: Path) -> None:
-    """Refuse to replace an existing folder pushgen did not make.
-
-    A folder is pushgen's when it holds :data:`OUTPUT_MARKER`, or when the state
-    file ``state`` of a build lies beside it (outputs of pushgen versions before
-    the marker: those versions made every output they kept a state for). An
-    empty folder is adopted.
-    """
-    if not output.is_dir() or (output / OUTPUT_MARKER).is_file() or state.is_file():
-        return
-    with os.scandir(output) as entries:
-        if next(entries, None) is None:
-            return
-    raise OutputFolderError(
-        output,
-        f"{output} exists and was not written by pushgen (it holds no {OUTPUT_MARKER}); "
-        "the build replaces its output folder as a whole, so choose another output folder "
-        f"(-o, or output: in pushgen.yaml), or empty or remove {output} yourself",
-    )
 
 
 @dataclass(frozen=True, slots=True)

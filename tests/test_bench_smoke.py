@@ -60,6 +60,7 @@ def load(name: str) -> ModuleType:
         "precision_browser",
         "trace_bench",
         "siblings_bench",
+        "same_outputs",
     ],
 )
 def test_benchmark_modules_import_and_have_a_main(name: str) -> None:
@@ -231,3 +232,55 @@ def test_trace_bench_compares_both_tracings_on_a_tiny_site(
     assert len(rows) == 1
     traced = int(rows[0].split("|")[2])
     assert traced > 0
+
+
+@pytest.mark.timeout(600)
+def test_same_outputs_finds_the_current_tree_the_same_as_itself(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bench = load("same_outputs")
+    argv = ["--old", str(REPO), "--new", str(REPO), "--only", "site_example"]
+    assert bench.main([*argv, "--work", str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1].endswith(" comparisons, 0 DIFFERENT"), lines
+    assert lines[:-1] and all(line.startswith("same ") for line in lines[:-1]), lines
+    compared = "\n".join(lines)
+    for what in (
+        "pushgen build site_example -j 1 (exit 0, stdout, stderr)",
+        "site_example: manifest (site_example/push-manifest.yaml)",
+        "site_example: schema (site_example/push-manifest.schema.json)",
+        "site_example: output (site_example/_site/), ",
+        "site_example: export nginx (exports/site_example.nginx)",
+    ):
+        assert f"same       {what}" in compared, what
+
+
+def test_same_outputs_names_the_first_difference() -> None:
+    bench = load("same_outputs")
+    argv = ("build", "site_example")
+    old = bench.Outcome(
+        ("json",),
+        (bench.Run(argv, 0, b"built\n", b"a\nb\n"),),
+        {"site_example/_site/a.html": b"x", "site_example/_site/b.html": b"1\n2\n"},
+    )
+    new = bench.Outcome(
+        ("json",),
+        (bench.Run(argv, 0, b"built\n", b"a\nc\n"),),
+        {"site_example/_site/a.html": b"x", "site_example/_site/b.html": b"1\n3\n"},
+    )
+    lines = [c.line() for c in bench.compare(old, new, bench.CASES)]
+    assert lines == [
+        "same       export formats (json)",
+        "DIFFERENT  pushgen build site_example (exit 0, stdout, stderr): standard error, "
+        "line 2: b'b' -> b'c'",
+        "DIFFERENT  site_example: output (site_example/_site/), 2 files: "
+        "site_example/_site/b.html: line 2: b'2' -> b'3'",
+    ]
+
+
+def test_same_outputs_normalises_durations_heartbeats_and_spare_tokens() -> None:
+    normalised = load("same_outputs")._normalised(
+        b"render: 700/1000 pages ...\nrender: 1000 pages in 3.21s\n"
+        b"kept ._site.spare-0123456789abcdef\n"
+    )
+    assert normalised == b"render: 1000 pages in <time>\nkept ._site.spare-<token>\n"

@@ -1,7 +1,7 @@
 """The build: render every page, copy static files, follow references, write the manifest.
 
-The pipeline (pipeline.py) runs the phases of a build over one run; staging.py
-holds where it writes (lock, staging folder, spare, marker), static.py the static
+The pipeline (pipeline.py) runs the phases of a build over one run; output.py
+owns where it writes (lock, staging folder, spare, marker, swap), static.py the static
 files, workers.py the rendering on every core. render.py, graph.py,
 incremental.py (its files on disk: state_files.py), watch.py and explain.py are
 the engine and its commands; sources/ the other sources (a built folder, a Quart app).
@@ -9,10 +9,10 @@ the engine and its commands; sources/ the other sources (a built folder, a Quart
 
 from __future__ import annotations
 
+from ..processes import choose_workers
+from .output import BuildLockHeld
 from .pipeline import BuildResult, PageResult, build_site
-from .staging import BuildLockHeld
 from .static import StaticFiles, static_files
-from .workers import choose_workers
 
 __all__ = [
     "BuildLockHeld",

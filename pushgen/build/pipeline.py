@@ -1,6 +1,6 @@
 """The build's phases: read the sources, render, follow references, write the manifest, swap.
 
-Nothing is written in place (see staging.py): pages and static files go to a
+Nothing is written in place (see output.py): pages and static files go to a
 staging folder that replaces the output in one atomic step once everything
 succeeded; the manifest is replaced atomically too. A failed or killed build
 leaves the previous output and manifest as they were. The main process follows
@@ -14,25 +14,15 @@ import contextlib
 import functools
 import os
 import secrets
-import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..codings import COMPRESSIBLE
-from ..config import CONFIG_NAME, SiteConfig
+from ..config import SiteConfig
 from ..errors import BuildError, Diagnostic, ManifestError
-from ..fsutil import (
-    OUTPUT_MARKER,
-    OutputWriteError,
-    atomic_write,
-    check_output_location,
-    check_output_owned,
-    display_path,
-    stage_file,
-    swap_directory,
-)
+from ..fsutil import OutputWriteError, atomic_write, display_path
 from ..gc_pause import paused_gc
 from ..manifest import (
     SCHEMA_NAME,
@@ -60,29 +50,18 @@ from .incremental import (
     load_state,
     save_state,
     scan_from_tuple,
-    state_path,
     written_files,
 )
+from .output import SIBLING_SUFFIXES, OutputFolder
 from .render import Page, Renderer, RenderError, discover_pages
 from .result import PHASES, BuildResult, PageResult
 from .reuse import SavedRoutes, previous_routes, reuse_docs
 from .staging import (
-    SIBLING_SUFFIXES,
-    build_lock,
-    check_manifest_outside,
-    check_no_strays,
-    claim_spare,
-    clear_stale,
     edited_pages,
-    folder_times,
     link_previous_pages,
-    mark,
     output_folders,
     output_page_files,
-    spare_path,
-    sync_spare,
     unlink,
-    untouched,
 )
 from .static import (
     StaticCopy,
@@ -225,7 +204,7 @@ def _build(
     run.damage = damage
     with run.phase("read"):
         _read_inputs(run)
-    with build_lock(config.output) if write else contextlib.nullcontext():
+    with OutputFolder(config).lock() if write else contextlib.nullcontext():
         with run.phase("state"):
             _load_previous(run)
         if write:
@@ -257,7 +236,7 @@ def _build(
                 _publish(run, resolved, result)
         finally:
             if run.staging is not None:
-                shutil.rmtree(run.staging, ignore_errors=True)
+                OutputFolder.discard(run.staging)
     if run.damage is not None:
         # Said, not hidden (and after --strict judged the site: this is no fault of it).
         result.diagnostics.insert(0, run.damage.warning("this build built everything"))
@@ -271,9 +250,7 @@ def _read_inputs(run: _Run) -> None:
     config = run.config
     run.existing_text, run.existing = read_existing_manifest(config)
     if run.write:
-        check_output_location(config.output, config.root, _sources(config), CONFIG_NAME)
-        check_manifest_outside(config)
-        check_output_owned(config.output, state_path(config))
+        OutputFolder(config).check(_sources(config))
     run.pages = discover_pages(config)
     if not run.pages:
         run.diagnostics.append(
@@ -292,11 +269,8 @@ def _load_previous(run: _Run) -> None:
     previous = loaded
     if write:
         run.written_before = previous.outputs if previous else written_files(config)
-    if write and config.output.is_dir():
-        _check_output_files(run, previous)
-        # An adopted output (empty, or from a version before the marker) is
-        # marked now: when replaced, it becomes a spare this build can claim.
-        mark(config.output, config)
+    if write:
+        OutputFolder(config).adopt(previous, functools.partial(_written, run))
     skipped_sources: list[Diagnostic] = []
     run.templates = scan_templates(config, previous.templates if previous else {}, skipped_sources)
     run.diagnostics.extend(skipped_sources)
@@ -311,19 +285,13 @@ def _load_previous(run: _Run) -> None:
 def _make_staging(run: _Run) -> None:
     """Clear what killed builds left, then make the staging folder (from the spare when there is one)."""
     config, previous, pages = run.config, run.previous, run.pages
-    keep = spare_path(config.output, previous.spare) if previous and previous.spare else None
     written = {p.output for p in pages} | run.written_before
     # The static files of the last build, or (without its state) this one's.
     written |= previous.static.keys() if previous else static_sources(config).stats.keys()
-    run.diagnostics.extend(clear_stale(config.output, keep, written))
-    staging = config.output.with_name(f".{config.output.name}.staging-{os.getpid()}")
-    if previous is not None:
-        expected = {p.output for p in pages} | previous.static.keys() | {OUTPUT_MARKER}
-        run.spare_missing = claim_spare(config.output, previous, staging, expected)
-    if run.spare_missing is None:
-        staging.mkdir(parents=True)
-    mark(staging, config)
-    run.staging = staging
+    expected = {p.output for p in pages} | (previous.static.keys() if previous else set())
+    staging = OutputFolder(config).open_staging(previous, expected, written)
+    run.diagnostics.extend(staging.diagnostics)
+    run.staging, run.spare_missing = staging.path, staging.missing
 
 
 def _choose_pages(run: _Run) -> None:
@@ -562,11 +530,6 @@ def _make_result(run: _Run, resolved: _Resolved) -> BuildResult:
     return result
 
 
-def _commit_manifest(pending: Path | None, manifest: Path) -> None:
-    if pending is not None:
-        os.replace(pending, manifest)
-
-
 def _publish(run: _Run, resolved: _Resolved, result: BuildResult) -> None:
     """Precompress, swap the staging folder in, rename the manifest into place, keep the spare, save the state."""
     staging, state = run.staging, resolved.state
@@ -584,52 +547,25 @@ def _publish(run: _Run, resolved: _Resolved, result: BuildResult) -> None:
 
 
 def _swap(run: _Run, state: BuildState, text: str, recompressed: set[str]) -> None:
-    """Stage the manifest, swap the output in, rename the manifest, bring the spare up to date."""
-    config, previous, staging = run.config, run.previous, run.staging
+    """Swap the output in, put the manifest in place, bring the spare up to date (output.py)."""
+    previous, staging = run.previous, run.staging
     assert staging is not None and run.static is not None
     _, static_stats, static_changed, static_folders, _ = run.static
-    # The output and the manifest are two files, so no one step can
-    # replace both. The new manifest is written durably first; the
-    # output folder is exchanged and the manifest renamed into place
-    # right after (one syscall apart), before anything old is removed.
-    # A kill before the exchange leaves the old build, after the
-    # rename the new one; in between, the next build repairs it.
-    pending = (
-        stage_file(config.manifest, text.encode("utf-8")) if run.existing_text != text else None
+    # The spare differs from the new output in what was rendered or copied
+    # here, or removed; files of its own go when it is claimed.
+    changed = {p.output for p in run.render} | static_changed | recompressed
+    changed |= previous.static.keys() - static_stats.keys() if previous else set()
+    published = OutputFolder(run.config).publish(
+        staging,
+        text if text != run.existing_text else None,
+        spare=state.spare,
+        previous=previous,
+        changed=changed,
+        folders=output_folders(run.pages, static_folders),
     )
-    spare = spare_path(config.output, state.spare) if state.spare else None
-    folders = output_folders(run.pages, static_folders)
-    output_untouched = previous is not None and untouched(config.output, previous.output_folders)
-    try:
-        swap_directory(
-            staging,
-            config.output,
-            then=functools.partial(_commit_manifest, pending, config.manifest),
-            keep=spare,
-        )
-    finally:
-        if pending is not None and pending.exists():
-            pending.unlink()
     run.staging = None
-    with contextlib.suppress(OSError):
-        # Left empty, the next build only checks the spare file by file.
-        state.output_folders = folder_times(config.output, folders)
-    if spare is not None:
-        # The spare differs from the new output in what was rendered or
-        # copied here, or removed; files of its own go when it is claimed.
-        changed = {p.output for p in run.render} | static_changed | recompressed
-        changed |= previous.static.keys() - static_stats.keys() if previous else set()
-        try:
-            sync_spare(config.output, spare, changed, folders)
-            # Equal to the output now, and holding nothing else when the
-            # output it was held nothing else: what the next build checks.
-            if output_untouched:
-                state.spare_folders = folder_times(spare, folders)
-        except OSError:
-            # A spare only saves the next build work; one that could not
-            # be kept or brought up to date is not used.
-            shutil.rmtree(spare, ignore_errors=True)
-            state.spare = ""
+    state.output_folders, state.spare = published.output_folders, published.spare
+    state.spare_folders = published.spare_folders
 
 
 def _save(run: _Run, state: BuildState) -> Diagnostic | None:
@@ -697,16 +633,10 @@ def _sources(config: SiteConfig) -> tuple[Path, ...]:
     return (config.pages, config.templates, config.static)
 
 
-def _check_output_files(run: _Run, previous: BuildState | None) -> None:
-    """Refuse to replace an output that holds files pushgen did not write.
-
-    When no folder of the output changed since the last build (which wrote only
-    its own files), no file came or went and nothing needs a look.
-    """
-    output = run.config.output
-    if previous is None or not untouched(output, previous.output_folders):
-        written = {p.output for p in run.pages} | run.written_before
-        check_no_strays(output, written | static_sources(run.config).stats.keys())
+def _written(run: _Run) -> set[str]:
+    """The files a build of this site writes into the output (output paths)."""
+    written = {p.output for p in run.pages} | run.written_before
+    return written | static_sources(run.config).stats.keys()
 
 
 def _page_reader(run: _Run, page: Page, renderer: Renderer) -> Callable[[], bytes | None]:

@@ -188,7 +188,7 @@ def usable(
 _TIMED = """
 import sys, time
 started = time.monotonic()
-import pushgen.build.pipeline as build
+import pushgen.build.output as build
 swap = build.swap_directory
 def timed(staged, target, **kwargs):
     print(f"SWAP {time.monotonic() - started:.3f}", flush=True)
@@ -299,29 +299,30 @@ def test_sigkill_of_a_parallel_build_leaves_no_process_holding_the_lock(big_site
 
 _INJECT = """
 import os, signal, sys, types
+import pushgen.build.output as output
 import pushgen.build.pipeline as build
 import pushgen.fsutil as fsutil
 point = sys.argv[1]
 def die(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
 if point == "before-swap":
-    build.swap_directory = die
+    output.swap_directory = die
 elif point == "after-exchange":
     # swap_directory exchanges the folders, commits the manifest, then keeps the
     # old folder as the spare (or removes it): die there.
     fsutil._retire = die
 elif point == "claiming-spare":
     # The spare is renamed into the staging folder and checked file by file.
-    build.claim_spare = die
+    output.claim_spare = die
 elif point == "syncing-spare":
     # After the swap: the old output, now the spare, is brought up to the new one.
-    build.sync_spare = die
+    output.sync_spare = die
 elif point == "before-manifest":
     # The new manifest is staged (written durably) before anything is replaced.
-    build.stage_file = die
+    output.stage_file = die
 elif point == "between-exchange-and-rename":
     # The one-syscall window: the output is exchanged, the manifest not yet renamed.
-    build.os = types.SimpleNamespace(**{**vars(os), "replace": die})
+    output.os = types.SimpleNamespace(**{**vars(os), "replace": die})
 elif point == "before-state":
     build.save_state = die
 from pushgen.cli import main

@@ -17,17 +17,10 @@ from pathlib import Path
 import pytest
 
 from pushgen.build import build_site
-from pushgen.build.workers import (
-    MAX_CHUNK,
-    MIN_CHUNK,
-    POOL_START_S,
-    _page_writer,
-    _SideWork,
-    choose_workers,
-    chunks,
-)
+from pushgen.build.workers import MAX_CHUNK, MIN_CHUNK, _page_writer, _SideWork, chunks
 from pushgen.config import load_config
 from pushgen.errors import BuildError
+from pushgen.processes import POOL_START_S, choose_workers
 from tests.sites import SMALL_SITE, write_site
 
 

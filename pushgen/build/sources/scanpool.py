@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
-from ..workers import _die_with_parent, choose_workers, cores, probe
+from ...processes import choose_workers, cores, die_with_parent, probe
 
 __all__ = ["map_pages"]
 
@@ -45,7 +45,7 @@ _work: Callable[[Any], Any] | None = None
 
 def _init_worker(work: Callable[[Any], Any], parent: int) -> None:
     global _work
-    _die_with_parent()
+    die_with_parent()
     if os.getppid() != parent:
         # The parent died between the fork and the prctl: no signal will come, and
         # a worker left waiting for chunks would live on (seen under load).

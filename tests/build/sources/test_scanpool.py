@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pushgen.build.sources.scanpool import map_pages
-from pushgen.build.workers import PROBE_MIN
+from pushgen.processes import PROBE_MIN
 from tests.clients import REPO
 
 

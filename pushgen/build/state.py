@@ -1,0 +1,281 @@
+"""What a build remembers between runs, as values: templates, static files, pages and their scans.
+
+The values of the incremental state (see incremental.py, which reads and writes
+them as the state's files, and says what the next build does with them). The
+state holds plain tuples where it holds many (a scan, a diagnostic): making
+~100,000 slotted dataclass instances on load costs more than the rest of an
+incremental build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol
+
+from ..config import SiteConfig
+from ..errors import Diagnostic
+from ..model import Asset, Reference, ScanResult
+from .graph import Doc, Found
+from .state_files import StateDamage
+
+__all__ = [
+    "ALL",
+    "STATE_FORMAT",
+    "AssetTable",
+    "BuildState",
+    "CompactDiagnostic",
+    "CompactScan",
+    "PageState",
+    "SavedScan",
+    "SavedScans",
+    "StaticFile",
+    "TemplateFile",
+    "config_key",
+    "scan_from_tuple",
+    "scan_tuple",
+    "state_path",
+]
+
+# A page depends on every template when one of its templates names another by
+# an expression (``{% include name %}``).
+ALL = "*"
+
+
+class TemplateFile(NamedTuple):
+    """A template source file: where it is, how it was when last read, what it names."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    digest: str = ""
+    names: frozenset[str] = frozenset()
+
+
+class StaticFile(NamedTuple):
+    """A file of ``SITE/static`` as it was when last copied."""
+
+    size: int
+    mtime_ns: int
+
+
+# The state holds plain tuples, not dataclasses: making ~100,000 slotted
+# dataclass instances on load costs more than the rest of an incremental build.
+CompactDiagnostic = tuple[str, int, int, str, str]
+
+
+def _diagnostic_tuple(d: Diagnostic) -> CompactDiagnostic:
+    return (d.file, d.line, d.column, d.message, d.severity)
+
+
+def _diagnostic(t: CompactDiagnostic) -> Diagnostic:
+    return Diagnostic(t[0], t[1], t[2], t[3], t[4])  # type: ignore[arg-type]
+
+
+def _reference_tuple(r: Reference) -> tuple[object, ...]:
+    return tuple(getattr(r, name) for name in Reference.__slots__)
+
+
+# A scan as plain values: (references' fields, diagnostics' fields, encoding).
+CompactScan = Sequence[Any]
+
+
+def scan_tuple(scan: ScanResult) -> CompactScan:
+    """``scan`` as plain tuples (see ``scan_from_tuple``)."""
+    return (
+        tuple(_reference_tuple(r) for r in scan.references),
+        tuple(_diagnostic_tuple(d) for d in scan.diagnostics),
+        scan.encoding,
+    )
+
+
+def scan_from_tuple(
+    data: CompactScan, known: dict[tuple[Any, ...], Reference] | None = None
+) -> ScanResult:
+    """The scan ``data`` stands for (tuples, or lists as a state file holds them).
+    ``known`` (references made so far, by their fields) lets pages that share a
+    layout share its references' objects."""
+    refs, diagnostics, encoding = data
+    if known is None:
+        references = tuple(Reference(*r) for r in refs)
+    else:
+        references = tuple(
+            known.get(r) or known.setdefault(r, Reference(*r)) for r in map(tuple, refs)
+        )
+    return ScanResult(
+        references=references,
+        diagnostics=tuple(_diagnostic(d) for d in diagnostics),
+        encoding=encoding,
+    )
+
+
+@dataclass(slots=True)
+class AssetTable:
+    """Every distinct manifest entry once; pages refer to them by index."""
+
+    assets: list[Asset] = field(default_factory=list)
+    # Made on first use: a rebuild that resolves no page again never looks one up.
+    _index: dict[Asset, int] | None = None
+    # By id: the resolver hands out the same Asset object to every page that
+    # reaches a stylesheet's reference, and an id lookup skips the dataclass's
+    # __hash__ and __eq__. Each entry holds its asset, so its id stays its own.
+    _by_id: dict[int, tuple[Asset, int]] = field(default_factory=dict)
+
+    def index(self, asset: Asset) -> int:
+        hit = self._by_id.get(id(asset))
+        if hit is not None and hit[0] is asset:
+            return hit[1]
+        if self._index is None:
+            self._index = {a: i for i, a in enumerate(self.assets)}
+        number = self._index.get(asset)
+        if number is None:
+            number = self._index[asset] = len(self.assets)
+            self.assets.append(asset)
+        self._by_id[id(asset)] = (asset, number)
+        return number
+
+
+class SavedScans(Protocol):
+    """Where a loaded state keeps its pages' scans until they are used (the state
+    file's reader, incremental.py, checks each when first asked)."""
+
+    file: str  # the part file holding them
+
+    def get(self, source: str) -> CompactScan | StateDamage:
+        """The saved scan of ``source``, or the damage that keeps it from being used."""
+        ...
+
+
+class SavedScan(NamedTuple):
+    """A page's scan as the previous state holds it, not decoded yet."""
+
+    shard: SavedScans
+    source: str
+
+
+@dataclass(slots=True)
+class PageState:
+    """What the build knows of one page without rendering or scanning it again."""
+
+    # The page's scan (compact), or where the previous state holds it: see ``scan``.
+    _scan: CompactScan | SavedScan
+    # The page's manifest entries in order, as indexes into the build's AssetTable.
+    found: tuple[int, ...]
+    touched: frozenset[str]
+    diagnostics: tuple[CompactDiagnostic, ...]
+
+    @classmethod
+    def make(
+        cls,
+        scan: ScanResult | CompactScan,
+        found: list[Found],
+        touched: set[str],
+        diagnostics: Iterable[Diagnostic],
+        table: AssetTable,
+    ) -> PageState:
+        """``scan`` may be given in its compact form already (from an earlier state)."""
+        return cls(
+            scan_tuple(scan) if isinstance(scan, ScanResult) else scan,
+            tuple([table.index(f.asset) for f in found]),
+            frozenset(touched),
+            tuple(_diagnostic_tuple(d) for d in diagnostics),
+        )
+
+    def saved_scan(self) -> CompactScan | StateDamage:
+        """The page's compact scan, or the damage of the state that saved it (a
+        saved scan is checked where it is first used)."""
+        scan = self._scan
+        if type(scan) is SavedScan:
+            return scan.shard.get(scan.source)
+        return scan
+
+    def assets(self, table: AssetTable) -> tuple[Asset, ...]:
+        """The page's manifest entries, in order."""
+        # map, not a generator: every page of a rebuild asks (10,000 tuples).
+        return tuple(map(table.assets.__getitem__, self.found))
+
+    def diagnostic_list(self) -> list[Diagnostic]:
+        return [_diagnostic(d) for d in self.diagnostics]
+
+
+@dataclass(slots=True)
+class BuildState:
+    """Everything remembered from the last successful build."""
+
+    key: str
+    templates: dict[str, TemplateFile] = field(default_factory=dict)
+    static: dict[str, StaticFile] = field(default_factory=dict)
+    # Stylesheets and modules: (compact scan, display name, "css"/"js"), or None.
+    docs: dict[str, tuple[CompactScan, str, str] | None] = field(default_factory=dict)
+    pages: dict[str, PageState] = field(default_factory=dict)
+    assets: AssetTable = field(default_factory=AssetTable)
+    # The name of the spare copy of the output (see output.py), "" when none.
+    spare: str = ""
+    # The checksum of the manifest's routes block as this build wrote it.
+    routes_sum: str = ""
+    # The output's folders (output paths) and their mtimes after this build, and
+    # the spare's once made equal to the output ({} when it may hold other files).
+    output_folders: dict[str, int] = field(default_factory=dict)
+    spare_folders: dict[str, int] = field(default_factory=dict)
+    # Every file this build wrote into the output (output paths, the marker aside):
+    # what a later build may remove from a folder of its own.
+    outputs: frozenset[str] = frozenset()
+    # Size and mtime of every page's output file as this build left it: a page
+    # edited in the output afterwards is rendered again.
+    page_files: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # As loaded: the parts' files, the pages of each shard, the number of assets.
+    # save_state keeps the files of the parts that did not change.
+    _files: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    _shards: list[dict[str, PageState]] = field(default_factory=list, repr=False, compare=False)
+    _scan_shards: list[SavedScans] = field(default_factory=list, repr=False, compare=False)
+    _asset_count: int = field(default=0, repr=False, compare=False)
+
+    def doc(self, relpath: str) -> Doc | None:
+        entry = self.docs.get(relpath)
+        if entry is None:
+            return None
+        return Doc(scan_from_tuple(entry[0]), entry[1], "css" if entry[2] == "css" else "js")
+
+    def keep_docs(self, docs: dict[str, Doc | None]) -> None:
+        for relpath, doc in docs.items():
+            self.docs[relpath] = (
+                None if doc is None else (scan_tuple(doc.scan), doc.display, doc.kind)
+            )
+
+
+# Bump when the state's shape or the meaning of its contents changes.
+STATE_FORMAT = 8
+
+
+def _code_fingerprint() -> str:
+    """Changes when pushgen's own code changes (a new scanner rule must not reuse old scans)."""
+    here = Path(__file__).parent
+    stamps = sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in here.glob("*.py"))
+    return hashlib.sha256(repr(stamps).encode()).hexdigest()
+
+
+def config_key(config: SiteConfig) -> str:
+    """A fingerprint of everything that changes every page when it changes."""
+    parts = (
+        STATE_FORMAT,
+        _code_fingerprint(),
+        str(config.root),
+        str(config.output),
+        config.base_path,
+        config.pretty_urls,
+        sorted(config.push_destinations),
+        config.max_pushes,
+        config.max_bytes,
+        config.script_fetches,
+        config.fonts,
+        repr(config.context),
+        config.plain,
+        config.html_limits,
+    )
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def state_path(config: SiteConfig) -> Path:
+    return config.output.with_name(f".{config.output.name}.state")
