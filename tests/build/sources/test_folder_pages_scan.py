@@ -110,3 +110,46 @@ def test_a_broken_link_is_not_a_sub_path(
     err = capsys.readouterr().err
     assert "stylesheet /docs/gone.css is not in the output" in err
     assert "--base-path" not in err
+
+
+def test_explain_finds_the_pages_of_a_folder_scanned_for_a_sub_path(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = write(
+        tmp_path / "dist",
+        {
+            "index.html": PAGE.format(css="/docs/assets/style.css"),
+            "guide/index.html": PAGE.format(css="/docs/assets/style.css"),
+            "assets/style.css": "body{background:url(bg.png)}",
+            "assets/bg.png": "png",
+        },
+    )
+    manifest = tmp_path / "m.yaml"
+    assert main(["scan", str(folder), "-m", str(manifest), "--base-path", "/docs/"]) == 0
+    capsys.readouterr()
+    # Explained without --base-path: the manifest's routes say where the pages are.
+    assert main(["explain", "/docs/guide/", "-m", str(manifest), "--site", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "no page" not in out
+    assert "/guide/index.html; routes written by pushgen scan" in out
+    assert "! the manifest's routes are under /docs/: explained as --base-path /docs/" in out
+    assert "guide/index.html:1 -> /docs/assets/style.css" in out
+    assert "guide/index.html:1 -> assets/style.css:1 -> /docs/assets/bg.png" in out
+    assert "not hinted: a stylesheet image, fetched only where a rule matches" in out
+
+
+def test_a_folder_at_the_root_is_explained_at_the_root(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = write(
+        tmp_path / "html",
+        {"index.html": PAGE.format(css="/s.css"), "docs/index.html": PAGE.format(css="/s.css")},
+    )
+    (folder / "s.css").write_text("body{}")
+    manifest = tmp_path / "m.yaml"
+    assert main(["scan", str(folder), "-m", str(manifest)]) == 0
+    capsys.readouterr()
+    assert main(["explain", "/docs/", "-m", str(manifest), "--site", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "docs/index.html:1 -> /s.css" in out
+    assert "explained as --base-path" not in out
