@@ -49,9 +49,26 @@ def not_a_page(data: bytes) -> NotAPage | None:
     """
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 (BOM): the tags are not ASCII bytes
         data = data.decode("utf-16", "replace").encode("utf-8")
-    if _DOCUMENT_MARKUP.search(data) is not None:
+    if _has_document_markup(data):
         return None
     template = _TEMPLATE_MARKUP.search(data)
     if template is None:
         return None
     return NotAPage(template_line=data.count(b"\n", 0, template.start()) + 1)
+
+
+def _has_document_markup(data: bytes) -> bool:
+    """Whether a doctype or an html/head/body tag stands outside a comment.
+
+    pydata-sphinx-theme's macro file says "Scripts loaded after <body>" in a comment.
+    """
+    pos = 0
+    while (found := _DOCUMENT_MARKUP.search(data, pos)) is not None:
+        opened = data.rfind(b"<!--", 0, found.start())
+        if opened < 0 or data.find(b"-->", opened + 4, found.start()) >= 0:
+            return True
+        closed = data.find(b"-->", found.end())
+        if closed < 0:
+            return False  # the rest is one comment
+        pos = closed + 3
+    return False

@@ -50,3 +50,11 @@ def test_a_document_or_a_bare_fragment_is_a_page(data: bytes) -> None:
 
 def test_header_is_not_head() -> None:
     assert not_a_page(b"<header>{{ title }}</header>") == NotAPage(template_line=1)
+
+
+def test_document_markup_inside_a_comment_does_not_count() -> None:
+    # pydata-sphinx-theme 0.16's _static/webpack-macros.html, shortened.
+    macros = b"<!--\n  AUTO-GENERATED\n-->\n{% macro body_post() %}\n  <!-- after <body> -->\n{% endmacro %}"
+    assert not_a_page(macros) == NotAPage(template_line=4)
+    assert not_a_page(b"<!-- x --><html>{{ x }}") is None
+    assert not_a_page(b"<!-- <body> {{ x }}") == NotAPage(template_line=1)

@@ -81,8 +81,9 @@ class SourceResult:
         # A scan's .html files that are no document (pushgen/scan/page_kind.py).
         not_pages = self.extra.get("not_pages", 0)
         skipped = (
-            f"; skipped {counted(not_pages, '.html file')} that {'is a template' if not_pages == 1 else 'are templates'},"
-            " not pages (no doctype, <html>, <head> or <body>; template markup)"
+            f"; skipped {counted(not_pages, '.html file')} that"
+            f" {'is a template, not a page' if not_pages == 1 else 'are templates, not pages'}"
+            " (no doctype, <html>, <head> or <body>; template markup)"
             if not_pages
             else ""
         )
