@@ -33,6 +33,7 @@ from ..site_files import file_size
 from ..urls import document_url, url_path_to_relpath
 from .graph import Found, Link, Resolver, apply_budget
 from .render import Page, Renderer, RenderError, discover_pages
+from .runtime_chunks import RuntimeChunks
 from .sources.app import app_pages
 from .sources.folder import FolderSource, page_route
 from .static import static_files
@@ -262,6 +263,7 @@ class _Folder:
                     f"the manifest's routes are under {base}: explained as --base-path {base}"
                 )
         self.config = config
+        self.run_time = RuntimeChunks(self.source.read, config.base_path)
         self.resolver = _resolver(config, self.source.read, self.source.files.__contains__)
 
     def size_of(self, path: str) -> int | None:
@@ -277,7 +279,24 @@ class _Folder:
             return None
         display = f"{display_path(config.output)}/{rel}"
         found, diagnostics = _found(config, self.resolver, display, route, html, self.size_of)
-        return _PageChains(display, found, tuple(map(str, diagnostics)))
+        return _PageChains(
+            display, found + self._run_time(route, found), tuple(map(str, diagnostics))
+        )
+
+    def _run_time(self, route: str, found: tuple[Found, ...]) -> tuple[Found, ...]:
+        """The chunks the page's bundler runtime loads (build/runtime_chunks.py), reached
+        through the page's script that holds the runtime, as ``pushgen scan`` lists them."""
+        chunks = self.run_time(route, (item.asset for item in found))
+        by_path = {item.asset.path: item for item in found}
+        return tuple(
+            Found(
+                chunk.asset,
+                by_path[chunk.runtime].chain,
+                by_path[chunk.runtime].category,
+                notes=(chunk.note,),
+            )
+            for chunk in chunks
+        )
 
 
 def _folder_base_path(routes: Iterable[str], pages: Iterable[str]) -> str:

@@ -24,6 +24,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from ...build.folder_pages import detect_sub_path, excluded, page_references
+from ...build.runtime_chunks import RuntimeChunks
 from ...config import DEFAULT_MAX_BYTES, DEFAULT_PUSH_DESTINATIONS, SiteConfig
 from ...errors import BuildError, Diagnostic, PushgenError
 from ...fsutil import walk_sources
@@ -285,6 +286,7 @@ def _scan_pages(
     resolve = PageResolver(
         config, read=source.read, exists=source.files.__contains__, size_of=size_of
     )
+    run_time = RuntimeChunks(source.read, config.base_path)
 
     def scan_page(rel: str) -> ResolvedPage | Diagnostic | NotAPage:
         display = f"{shown}/{rel}"
@@ -302,15 +304,15 @@ def _scan_pages(
         data = source.read(rel)
         if data is None:
             return Diagnostic(display, 0, 0, "cannot read the page: skipped")
-        fragment = not_a_page(data)
-        if fragment is not None:
-            return fragment
+        if (template := not_a_page(data)) is not None:
+            return template
         scan, tree = scan_html_document(
             data, document_url(route), filename=display, limits=config.html_limits
         )
         if "left_out" in scan.extra:  # over a bound of pushgen/scan/limits.py: not parsed
             return scan.diagnostics[-1]
-        return resolve(PageScan(route, display, scan, lambda: data, tree))
+        page = resolve(PageScan(route, display, scan, lambda: data, tree))
+        return page._replace(assets=run_time.extend(route, page.assets))
 
     routes: dict[str, tuple[Asset, ...]] = {}
     found: list[Diagnostic] = []
