@@ -279,9 +279,9 @@ class _Folder:
             return None
         display = f"{display_path(config.output)}/{rel}"
         found, diagnostics = _found(config, self.resolver, display, route, html, self.size_of)
-        return _PageChains(
-            display, found + self._run_time(route, found), tuple(map(str, diagnostics))
-        )
+        unseen = self.run_time.unseen(item.asset for item in found)
+        problems = (*map(str, diagnostics), *([unseen] if unseen else []))
+        return _PageChains(display, found + self._run_time(route, found), problems)
 
     def _run_time(self, route: str, found: tuple[Found, ...]) -> tuple[Found, ...]:
         """The chunks the page's bundler runtime loads (build/runtime_chunks.py), reached

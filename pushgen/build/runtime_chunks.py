@@ -72,6 +72,24 @@ class RuntimeChunks:
                 out.append(RuntimeChunk(asset, runtime, table))
         return tuple(out)
 
+    def unseen(self, assets: Iterable[Asset]) -> str:
+        """What the page loads at run time that no static table says, in words ("" when nothing).
+
+        A webpack runtime without a route table beside it (a bundle other than
+        Docusaurus's) builds chunk URLs no scan can tie to a page.
+        """
+        scripts = [a.path for a in assets if a.destination == "script" and not a.module]
+        runtime = next((p for p in scripts if self._map(p) is not None), None)
+        if runtime is None or any(self._table(p) is not None for p in scripts):
+            return ""
+        chunks = self._maps[runtime]
+        count = len(chunks.files) if chunks is not None else 0
+        return (
+            f"the webpack runtime {runtime} loads chunks when the page runs ({count} in its map);"
+            " no route table a scan can read says which this page loads, so the page fetches"
+            " more than the manifest lists"
+        )
+
     def extend(self, route: str, assets: tuple[Asset, ...]) -> tuple[Asset, ...]:
         """``assets`` and, after them, the hints of the chunks the page loads at run time."""
         return assets + tuple(chunk.asset for chunk in self(route, assets))

@@ -70,9 +70,17 @@ def test_scan_hints_the_chunks_of_each_route_and_explain_says_why(
     assert "docs/intro/index.html:1 -> /assets/js/237.53077b45.js" in out
 
 
-def test_without_a_route_table_nothing_is_added(tmp_path: Path) -> None:
+def test_without_a_route_table_nothing_is_added_and_explain_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = site(tmp_path / "build")
     (folder / "assets/js/main.2.js").write_text("console.log(1)", encoding="utf-8")
     manifest = tmp_path / "m.yaml"
     assert main(["scan", str(folder), "-m", str(manifest)]) == 0
     assert [a.path for a in load_manifest(manifest).routes["/docs/intro/"]] == SCRIPTS
+    capsys.readouterr()
+    assert main(["explain", "/docs/intro/", "-m", str(manifest), "--site", str(folder)]) == 0
+    assert (
+        "! the webpack runtime /assets/js/runtime~main.1.js loads chunks when the page runs"
+        " (4 in its map); no route table a scan can read says which this page loads"
+    ) in capsys.readouterr().out
