@@ -57,8 +57,10 @@ class RuntimeChunks:
         assets = tuple(assets)
         scripts = [a.path for a in assets if a.destination == "script" and not a.module]
         runtime = next((p for p in scripts if self._map(p) is not None), None)
+        if runtime is None:  # most sites: no script is read for a route table
+            return ()
         table = next((p for p in scripts if self._table(p) is not None), None)
-        if runtime is None or table is None:
+        if table is None:
             return ()
         chunks, routes = self._maps[runtime], self._tables[table]
         assert chunks is not None and routes is not None
