@@ -17,20 +17,23 @@ once, as in a build.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from ..config import SiteConfig
 from ..errors import BuildError, Diagnostic
 from ..fsutil import display_path
 from ..manifest import Manifest
+from ..model import Asset
 from ..push_policy import Decision, Policy
 from ..scan.html import scan_html
 from ..site_files import file_size
 from ..urls import document_url, url_path_to_relpath
 from .graph import Found, Link, Resolver, apply_budget
 from .render import Page, Renderer, RenderError, discover_pages
+from .runtime_chunks import RuntimeChunks
 from .sources.app import app_pages
 from .sources.folder import FolderSource, page_route
 from .static import static_files
@@ -242,11 +245,25 @@ class _Site:
 
 
 class _Folder:
-    """The pages of a built folder (``pushgen scan``), walked once, with one resolver."""
+    """The pages of a built folder (``pushgen scan``), walked once, with one resolver.
 
-    def __init__(self, config: SiteConfig) -> None:
-        self.config = config
+    Scanned with ``--base-path /docs/`` and explained without it, the folder's pages
+    would be at routes the manifest does not have: the base path the manifest's
+    routes put them under is taken instead, and ``note`` says so.
+    """
+
+    def __init__(self, config: SiteConfig, routes: Collection[str]) -> None:
         self.source = FolderSource.walk(config.output)
+        self.note = ""
+        if config.base_path == "/":
+            base = _folder_base_path(routes, self.source.pages)
+            if base != "/":
+                config = replace(config, base_path=base)
+                self.note = (
+                    f"the manifest's routes are under {base}: explained as --base-path {base}"
+                )
+        self.config = config
+        self.run_time = RuntimeChunks(self.source.read, config.base_path)
         self.resolver = _resolver(config, self.source.read, self.source.files.__contains__)
 
     def size_of(self, path: str) -> int | None:
@@ -262,7 +279,44 @@ class _Folder:
             return None
         display = f"{display_path(config.output)}/{rel}"
         found, diagnostics = _found(config, self.resolver, display, route, html, self.size_of)
-        return _PageChains(display, found, tuple(map(str, diagnostics)))
+        unseen = self.run_time.unseen(item.asset for item in found)
+        problems = (*map(str, diagnostics), *([unseen] if unseen else []))
+        return _PageChains(display, found + self._run_time(route, found), problems)
+
+    def _run_time(self, route: str, found: tuple[Found, ...]) -> tuple[Found, ...]:
+        """The chunks the page's bundler runtime loads (build/runtime_chunks.py), reached
+        through the page's script that holds the runtime, as ``pushgen scan`` lists them."""
+        chunks = self.run_time(route, (item.asset for item in found))
+        by_path = {item.asset.path: item for item in found}
+        return tuple(
+            Found(
+                chunk.asset,
+                by_path[chunk.runtime].chain,
+                by_path[chunk.runtime].category,
+                notes=(chunk.note,),
+            )
+            for chunk in chunks
+        )
+
+
+def _folder_base_path(routes: Iterable[str], pages: Iterable[str]) -> str:
+    """The URL prefix under which most of ``routes`` are routes of the folder's ``pages``.
+
+    Each route votes for the prefixes that leave a page's route at ``/`` when
+    taken off (``/docs/guide/`` for ``/docs/`` with ``guide/index.html``, and for
+    ``/docs/guide/`` with ``index.html``); the prefix most routes agree on wins, ``/``
+    on a tie. A folder scanned at ``/`` gets ``/``.
+    """
+    at_root = {page_route(rel) for rel in pages}
+    votes: Counter[str] = Counter()
+    for route in routes:
+        votes.update(
+            {route[: i + 1] for i, c in enumerate(route) if c == "/" and route[i:] in at_root}
+        )
+    best = max(votes.values(), default=0)
+    if best == 0 or votes["/"] == best:
+        return "/"
+    return min((base for base, count in votes.items() if count == best), key=len)
 
 
 def _app_chains(config: SiteConfig, route: str, app: str) -> _PageChains | None:
@@ -312,7 +366,7 @@ def explain_routes(
     """:func:`explain_route` for each of ``routes``, finding the site's (or folder's)
     pages once and resolving them with one resolver. An app is loaded for each route."""
     site = _Site(config) if config is not None else None
-    walked = _Folder(folder) if folder is not None else None
+    walked = _Folder(folder, manifest.routes.keys()) if folder is not None else None
     return [_explain(manifest, route, site, walked, app=app, writer=writer) for route in routes]
 
 
@@ -328,39 +382,19 @@ def _explain(
     pages = site.pages if site is not None else []
     route = find_route(manifest, route, pages)
     page = next((p for p in pages if p.route == route), None)
-    chains: dict[str, tuple[str, ...]] = {}
-    notes: dict[str, tuple[str, ...]] = {}
-    problems: list[str] = []
-    page_chains = None
-    if site is not None and page is not None:
-        page_chains = site.chains(page)
-    elif folder is not None:
-        page_chains = folder.chains(route)
-    elif app is not None:
-        page_chains = _app_chains(app[0], route, app[1])
+    page_chains = _page_chains(route, page, site, folder, app)
+    problems: list[str] = [folder.note] if folder is not None and folder.note else []
     if page_chains is None and folder is None and writer.startswith("pushgen scan"):
         problems.append(
             "give --site DIR (the folder `pushgen scan` scanned) to see where each entry comes from"
         )
+    chains: dict[str, tuple[str, ...]] = {}
+    notes: dict[str, tuple[str, ...]] = {}
     if page_chains is not None:
-        problems.extend(page_chains.problems)
-        for item in page_chains.found:
-            chains[item.asset.path] = (
-                *(page_chains.place(link) for link in item.chain),
-                item.asset.path,
-            )
-            notes[item.asset.path] = item.notes
-        generated = {a.path for a in manifest.routes.get(route, ())}
-        found = {f.asset.path for f in page_chains.found}
-        if found and found != generated:
-            rerun = writer or "pushgen build"
-            problems.append(f"the manifest differs from the site as it is now; run `{rerun}`")
-    if site is not None:
-        settings: SiteConfig | None = site.config
-    elif folder is not None:
-        settings = folder.config
-    else:
-        settings = app[0] if app is not None else None
+        generated = manifest.routes.get(route, ())
+        rerun = writer or "pushgen build"
+        problems.extend(_provenance(page_chains, generated, chains, notes, rerun=rerun))
+    settings = _settings(site, folder, app)
 
     def size_of(path: str) -> int | None:
         if settings is None:
@@ -371,10 +405,7 @@ def _explain(
     decisions = manifest.decisions(route, policy=policy, size_of=size_of)
     in_manifest = bool(decisions) or route in manifest.routes
     if not in_manifest:
-        known = sorted(set(manifest.routes) | {p.route for p in pages})
-        near = difflib.get_close_matches(route, known, n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(near)}?" if near else ""
-        problems.append(f"no route or rule of {manifest.filename} matches {route}{hint}")
+        problems.append(_no_route(manifest, route, pages))
     pattern = next(
         (
             p.text
@@ -395,3 +426,65 @@ def _explain(
         pattern=pattern,
         in_manifest=in_manifest,
     )
+
+
+def _page_chains(
+    route: str,
+    page: Page | None,
+    site: _Site | None,
+    folder: _Folder | None,
+    app: tuple[SiteConfig, str] | None,
+) -> _PageChains | None:
+    """The chains of the page at ``route``, from whichever source explains it (None: no page)."""
+    if site is not None and page is not None:
+        return site.chains(page)
+    if folder is not None:
+        return folder.chains(route)
+    if app is not None:
+        return _app_chains(app[0], route, app[1])
+    return None
+
+
+def _provenance(
+    page_chains: _PageChains,
+    generated: Iterable[Asset],
+    chains: dict[str, tuple[str, ...]],
+    notes: dict[str, tuple[str, ...]],
+    *,
+    rerun: str,
+) -> list[str]:
+    """Fill ``chains`` and ``notes`` by asset path from the page's scan; its problems.
+
+    A page whose assets are not the manifest's entries has changed since the
+    manifest was written: that is a problem too, which ``rerun`` fixes.
+    """
+    problems = list(page_chains.problems)
+    for item in page_chains.found:
+        chains[item.asset.path] = (
+            *(page_chains.place(link) for link in item.chain),
+            item.asset.path,
+        )
+        notes[item.asset.path] = item.notes
+    found = {f.asset.path for f in page_chains.found}
+    if found and found != {a.path for a in generated}:
+        problems.append(f"the manifest differs from the site as it is now; run `{rerun}`")
+    return problems
+
+
+def _settings(
+    site: _Site | None, folder: _Folder | None, app: tuple[SiteConfig, str] | None
+) -> SiteConfig | None:
+    """The settings whose policy and output decide the entries (None: the manifest alone)."""
+    if site is not None:
+        return site.config
+    if folder is not None:
+        return folder.config
+    return app[0] if app is not None else None
+
+
+def _no_route(manifest: Manifest, route: str, pages: list[Page]) -> str:
+    """The problem of a route the manifest has no route or rule for, with the nearest ones."""
+    known = sorted(set(manifest.routes) | {p.route for p in pages})
+    near = difflib.get_close_matches(route, known, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(near)}?" if near else ""
+    return f"no route or rule of {manifest.filename} matches {route}{hint}"

@@ -28,6 +28,13 @@ __all__ = ["scan"]
     help="Manifest file to write (outside FOLDER unless you want it served).",
 )
 @click.option("--base-path", default="/", show_default=True, help="URL prefix FOLDER is served at.")
+@click.option(
+    "--exclude",
+    "exclude",
+    multiple=True,
+    metavar="GLOB",
+    help="Files that are not pages (path in FOLDER; * within a folder, ** across; repeatable).",
+)
 @strict_option
 @click.option(
     "--check",
@@ -55,6 +62,7 @@ def scan(
     folder: Path,
     manifest: Path,
     base_path: str,
+    exclude: tuple[str, ...],
     strict: bool,
     check: bool,
     force: bool,
@@ -65,7 +73,9 @@ def scan(
     """Write the manifest of FOLDER, a site another generator built (Sphinx, MkDocs, Hugo, ...).
 
     Every .html file is a page at the URL FOLDER serves it at, every other file an
-    asset at its own URL. Nothing in FOLDER is changed.
+    asset at its own URL; a template (no doctype, <html>, <head> or <body>, and
+    {% %} or {{ }} markup) and the files --exclude names are not pages. Nothing in
+    FOLDER is changed.
     """
     from ..build.sources.folder import folder_config, scan_folder
 
@@ -75,7 +85,13 @@ def scan(
     config = folder_config(folder, manifest, base_path=base_path, html_limits=limits)
     run_source(
         lambda progress: scan_folder(
-            config, strict=strict, write=not check, force=force, jobs=jobs, progress=progress
+            config,
+            strict=strict,
+            write=not check,
+            force=force,
+            jobs=jobs,
+            progress=progress,
+            exclude=exclude,
         ),
         config.manifest,
         check=check,

@@ -6,10 +6,8 @@ A module's dependencies are its ``import ... from "x"``, ``import "x"`` and
 import at all; nor is anything inside a comment, a string, a template literal or a
 regular expression literal.
 
-The scanner is a small hand-written tokenizer (ECMAScript, section 12 "Lexical
-Grammar"), not a parser. The one ambiguity of the lexical grammar, whether ``/``
-starts a regular expression or divides, is settled the usual way: by the previous
-significant token, remembering for ``)`` and ``}`` what they closed.
+The scanner reads the tokens of pushgen/scan/js_tokens.py (a small hand-written
+tokenizer, not a parser) and recognises the declarations and calls among them.
 
 Specifiers are resolved as the HTML Standard's "resolve a module specifier" does
 without an import map: ``/``, ``./`` and ``../`` are relative to the module's URL,
@@ -20,42 +18,15 @@ resolved, so they are reported and skipped.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import NamedTuple
 
 from ..errors import Diagnostic
 from ..model import Reference, ReferenceKind, ScanResult
 from ..urls import resolve, unservable
 from .decode import as_text, decode_utf8
+from .js_tokens import Token, TokenStream, tokens, unescape
 
 __all__ = ["scan_js"]
 
-# One token per match, with the whitespace before it. Identifiers may hold non-ASCII letters
-# and \u escapes (an escaped keyword is not a keyword, so "\u0069mport" stays an
-# identifier). Strings may be unterminated: they then end at the line break. "/" and "`"
-# are decided by the caller (regex or division; template literal).
-_TOKEN = re.compile(
-    r"""
-    [\s\ufeff]*
-    (?:
-      (?P<name>(?:[^\W\d]|[$\\\u200c\u200d])(?:[\w$\u200c\u200d]|\\u\{?[0-9A-Fa-f]+\}?)*)
-     |(?P<punct>\?\.(?!\d)|\.\.\.|=>|\+\+|--|[^\s\w/`"'])
-     |(?P<string>"(?:[^"\\\n\r]|\\[\s\S])*"?|'(?:[^'\\\n\r]|\\[\s\S])*'?)
-     |(?P<number>\.?\d(?:[\w.]|(?<=[eE])[+-])*)
-     |(?P<comment>//[^\n\r\u2028\u2029]*|/\*[\s\S]*?(?:\*/|\Z))
-     |(?P<slash>/)
-     |(?P<template>`)
-    )
-    """,
-    re.VERBOSE,
-)
-# The rest of a template literal from just after "`" or "}": up to "`" or "${".
-_TEMPLATE_CHUNK = re.compile(r"(?:[^`\\$]|\\[\s\S]|\$(?!\{))*(`|\$\{)?")
-# A regular expression literal body and flags (ECMAScript, section 12.9.5).
-_REGEX = re.compile(r"/(?![*/])(?:[^/\\\[\n\r]|\\.|\[(?:[^\]\\\n\r]|\\.)*\])+/[\w$]*")
-_ESCAPE = re.compile(
-    r"\\(u\{[0-9A-Fa-f]+\}|u[0-9A-Fa-f]{4}|x[0-9A-Fa-f]{2}|\r\n|[\s\S])",
-)
 # Calls whose literal URL argument a script fetches later (issue 15): name ->
 # (destination, module). import("x") is handled with the import keyword.
 _CALLS = {
@@ -67,37 +38,11 @@ _CALLS = {
 # search page (the Read the Docs theme) calls Search.loadIndex("searchindex.js"),
 # which appends a classic <script src> for it (searchtools.js).
 _METHOD_CALLS = {("Search", "loadIndex"): ("script", False)}
-_SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", "v": "\v", "0": "\0"}
-_LINE_CONTINUATIONS = frozenset({"\n", "\r", "\r\n", "\u2028", "\u2029"})
-# A "/" after these keywords starts a regular expression, not a division.
-_KEYWORDS_BEFORE_EXPRESSION = frozenset(
-    {
-        "await", "case", "delete", "do", "else", "extends", "in", "instanceof", "new",
-        "of", "return", "throw", "typeof", "void", "yield",
-    }
-)  # fmt: skip
-# "(...)" after these is a condition, and a "/" after its ")" starts a regular expression.
-_CONDITION_KEYWORDS = frozenset({"if", "while", "for", "with"})
-# "{" after these punctuators opens a block; after any other, an object literal.
-_PUNCT_BEFORE_BLOCK = frozenset({")", ";", "{", "}", "=>", ""})
-# "{" after these keywords opens an object literal; after any other name, a block.
-_KEYWORDS_BEFORE_OBJECT = frozenset(
-    {
-        "await", "case", "delete", "in", "instanceof", "new", "of", "return", "throw",
-        "typeof", "void", "yield",
-    }
-)  # fmt: skip
 # HTML Standard, "resolve a module specifier": a URL-like specifier starts with one of these.
 _RELATIVE_PREFIXES = ("/", "./", "../")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 # Import attributes a browser supports (HTML Standard, "fetch a single module script").
 _ATTRIBUTE_TYPES = {"json": "json", "css": "style"}
-
-
-class _Token(NamedTuple):
-    kind: str  # "name", "string", "punct" or "literal" (number, regex, template)
-    value: str
-    start: int
 
 
 def scan_js(
@@ -155,109 +100,6 @@ def scan_js(
     return ScanResult(tuple(scanner.references), tuple(diagnostics), encoding)
 
 
-def _tokens(text: str, problems: list[tuple[int, str]]) -> Iterator[_Token]:
-    """The significant tokens of ``text``: no whitespace, no comments, no template pieces."""
-    # What each open "(" and "{" was. For "(": whether a "/" after its ")" starts a regex
-    # ("if (x) /re/.test(y)"). For "{": "block", "object" or "template" (a "${").
-    parens: list[bool] = []
-    braces: list[str] = []
-    regex_allowed = True
-    previous = _Token("punct", "", 0)  # the start of the text acts like ";"
-    # A hashbang line (ECMAScript 2023, section 12.5) is a comment.
-    pos = text.find("\n") if text.startswith("#!") else 0
-    pos = len(text) if pos < 0 else pos
-    match_token = _TOKEN.match
-    while True:
-        token = match_token(text, pos)
-        if token is None:
-            return  # only whitespace is left
-        kind = token.lastgroup or ""
-        start = token.start(kind)
-        pos = token.end()
-        if kind == "name":
-            value = token.group(kind)
-            regex_allowed = value in _KEYWORDS_BEFORE_EXPRESSION
-        elif kind == "punct":
-            value = token.group(kind)
-            if value == "}" and braces and braces[-1] == "template":
-                braces.pop()
-                kind = "template"
-            elif value == "(":
-                parens.append(previous.kind == "name" and previous.value in _CONDITION_KEYWORDS)
-                regex_allowed = True
-            elif value == ")":
-                regex_allowed = parens.pop() if parens else False
-            elif value == "{":
-                if previous.kind == "name":
-                    block = previous.value not in _KEYWORDS_BEFORE_OBJECT
-                else:
-                    block = previous.kind == "punct" and previous.value in _PUNCT_BEFORE_BLOCK
-                braces.append("block" if block else "object")
-                regex_allowed = True
-            elif value == "}":
-                regex_allowed = (braces.pop() if braces else "block") == "block"
-            elif value in ("]", "++", "--"):
-                regex_allowed = False  # "x++ / 2" divides
-            else:
-                regex_allowed = True
-        elif kind == "string" or kind == "number":
-            value = token.group(kind)
-            regex_allowed = False
-            kind = "string" if kind == "string" else "literal"
-        elif kind == "comment":
-            if text.startswith("/*", start) and not text.endswith("*/", start + 2, pos):
-                problems.append((start, "unterminated comment"))
-            continue
-        elif kind == "slash":
-            regex = _REGEX.match(text, start) if regex_allowed else None
-            if regex is None:
-                value = "/"
-                kind = "punct"
-                regex_allowed = True
-            else:
-                value = regex.group()
-                kind = "literal"
-                pos = regex.end()
-                regex_allowed = False
-        if kind == "template":
-            # From "`" or from the "}" that ends a "${": the next piece of the template.
-            chunk = _TEMPLATE_CHUNK.match(text, start + 1)
-            assert chunk is not None  # the pattern matches the empty string
-            pos = chunk.end()
-            if chunk.group(1) == "${":
-                braces.append("template")
-                regex_allowed = True
-                previous = _Token("punct", "${", pos - 2)
-                continue
-            if chunk.group(1) is None:
-                problems.append((start, "unterminated template literal"))
-            value = "`"
-            kind = "literal"
-            regex_allowed = False
-        previous = _Token(kind, value, start)
-        yield previous
-
-
-def _unescape(literal: str) -> str:
-    """The value of a string literal token (quotes included in ``literal``)."""
-    body = literal[1:-1] if len(literal) > 1 and literal[-1] == literal[0] else literal[1:]
-    if "\\" not in body:
-        return body
-
-    def replace(match: re.Match[str]) -> str:
-        escape = match.group(1)
-        if escape[0] == "u" and len(escape) > 1:
-            code = int(escape[2:-1] if escape[1] == "{" else escape[1:], 16)
-            return chr(code) if code <= 0x10FFFF else "\ufffd"
-        if escape[0] == "x" and len(escape) == 3:
-            return chr(int(escape[1:], 16))
-        if escape in _LINE_CONTINUATIONS:
-            return ""
-        return _SIMPLE_ESCAPES.get(escape, escape)
-
-    return _ESCAPE.sub(replace, body)
-
-
 class _Scanner:
     def __init__(
         self,
@@ -278,13 +120,14 @@ class _Scanner:
         self.diagnostics = diagnostics
         self.references: list[Reference] = []
         # Where the first `assert { ... }` clause starts: the module then fails to parse.
-        self.assertion: _Token | None = None
+        self.assertion: Token | None = None
         self._problems: list[tuple[int, str]] = []
-        self._pending: list[_Token] = []
         self._previous_name = ""
         self.fetches = False
         self.declarations = True
-        self._stream: Iterator[_Token] = iter(())
+        # Lazy: nothing is read before run() asks for the first token.
+        stream = TokenStream(tokens(text, self._problems))
+        self._next, self._peek, self._accept = stream.next, stream.peek, stream.accept
         # Incremental line counting: positions are asked for in increasing order.
         self._line_pos = 0
         self._line = 1
@@ -300,7 +143,6 @@ class _Scanner:
         last = max(text.rfind(word) for word in words)
         if last < 0:
             return
-        self._stream = _tokens(text, self._problems)
         previous = ""
         owner = ""  # the name before a ".", for a method call
         while True:
@@ -330,30 +172,9 @@ class _Scanner:
             line, column = self._where(position)
             self.diagnostics.append(Diagnostic(self.filename, line, column, message))
 
-    # --- token stream with look-ahead ------------------------------------------------
-
-    def _next(self) -> _Token | None:
-        if self._pending:
-            return self._pending.pop()
-        return next(self._stream, None)
-
-    def _peek(self, ahead: int = 0) -> _Token | None:
-        while len(self._pending) <= ahead:
-            token = next(self._stream, None)
-            if token is None:
-                return None
-            self._pending.insert(0, token)
-        return self._pending[-1 - ahead]
-
-    def _accept(self, kind: str, value: str | None = None) -> _Token | None:
-        token = self._peek()
-        if token is None or token.kind != kind or (value is not None and token.value != value):
-            return None
-        return self._next()
-
     # --- fetches through a literal URL --------------------------------------------------
 
-    def _call(self, name: _Token, fetched_as: tuple[str, bool] | None = None) -> bool:
+    def _call(self, name: Token, fetched_as: tuple[str, bool] | None = None) -> bool:
         """Record ``fetch("x")``, ``new Worker("x")``, ``importScripts("x")`` or ``import("x")``.
 
         Only a string literal as the first argument counts: anything computed is
@@ -380,7 +201,7 @@ class _Scanner:
         line, column = self._where(literal.start)
         # fetch(), module workers and import() are in CORS mode; importScripts is not.
         cors = "anonymous" if destination in ("fetch", "worker") or module else None
-        self._record(_unescape(literal.value), line, column, destination, cors, module, "fetch")
+        self._record(unescape(literal.value), line, column, destination, cors, module, "fetch")
         return True
 
     # --- declarations (ECMAScript, section 16.2.2 "Imports" and 16.2.3 "Exports") --------
@@ -488,11 +309,11 @@ class _Scanner:
             value = self._accept("string")
             if value is None:
                 return None
-            key = token.value if token.kind == "name" else _unescape(token.value)
-            attributes[key] = _unescape(value.value)
+            key = token.value if token.kind == "name" else unescape(token.value)
+            attributes[key] = unescape(value.value)
 
-    def _specifier(self, token: _Token) -> None:
-        specifier = _unescape(token.value)
+    def _specifier(self, token: Token) -> None:
+        specifier = unescape(token.value)
         attributes = self._attributes()
         line, column = self._where(token.start)
         if attributes is None:

@@ -23,14 +23,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from ...build.folder_pages import detect_sub_path, excluded, page_references
+from ...build.runtime_chunks import RuntimeChunks
 from ...config import DEFAULT_MAX_BYTES, DEFAULT_PUSH_DESTINATIONS, SiteConfig
-from ...errors import Diagnostic, PushgenError
+from ...errors import BuildError, Diagnostic, PushgenError
 from ...fsutil import walk_sources
 from ...links import normalise_base_path
 from ...manifest import SCHEMA_NAME
 from ...model import Asset, HtmlLimits
 from ...progress import NO_PROGRESS, Progress, phase
 from ...scan.html import scan_html_document
+from ...scan.page_kind import NotAPage, not_a_page
 from ...urls import document_url, unroutable, url_path_to_relpath
 from .resolve import (
     PageResolver,
@@ -159,8 +162,15 @@ def scan_folder(
     force: bool = False,
     jobs: int | None = None,
     progress: Progress = NO_PROGRESS,
+    exclude: tuple[str, ...] = (),
 ) -> SourceResult:
     """Scan the built folder ``config.output`` and write ``config.manifest``; see the module docs.
+
+    A page matching an ``exclude`` glob (pushgen/build/folder_pages.py) is not
+    scanned, nor an ``.html`` file that is no document (scan/page_kind.py: the
+    result's ``extra["not_pages"]`` counts those). A folder built for a sub-path
+    and scanned at ``/`` raises :class:`~pushgen.errors.BuildError` naming the
+    ``--base-path`` to give.
 
     With ``write=False`` nothing is written (``--check``). ``jobs`` processes scan
     the pages (default: as many as the idle cores and the measured cost of the
@@ -173,7 +183,13 @@ def scan_folder(
     """
     with no_cyclic_gc():
         return _scan_folder(
-            config, strict=strict, write=write, force=force, jobs=jobs, progress=progress
+            config,
+            strict=strict,
+            write=write,
+            force=force,
+            jobs=jobs,
+            progress=progress,
+            exclude=exclude,
         )
 
 
@@ -185,6 +201,7 @@ def _scan_folder(
     force: bool,
     jobs: int | None,
     progress: Progress,
+    exclude: tuple[str, ...],
 ) -> SourceResult:
     started = time.perf_counter()
     root = config.output
@@ -200,20 +217,23 @@ def _scan_folder(
     with phase(progress, "walk"):
         source = FolderSource.walk(root, skip=skip)
     diagnostics = list(source.diagnostics)
-    pages = source.pages
+    pages = [rel for rel in source.pages if not excluded(exclude, rel)]
     if not pages:
         diagnostics.append(
             Diagnostic(display_path(root), 0, 0, "no .html pages found in the folder")
         )
     with phase(progress, "scan", len(pages)):
-        routes = _scan_pages(source, pages, config, jobs, diagnostics, progress)
+        not_pages: list[NotAPage] = []
+        routes = _scan_pages(source, pages, config, jobs, diagnostics, progress, not_pages)
+    if config.base_path == "/" and diagnostics:
+        _stop_at_sub_path(source, diagnostics, config)
     with phase(progress, "manifest"):
-        return write_manifest(
+        result = write_manifest(
             routes,
             config,
             known=set(source.files),
             diagnostics=diagnostics,
-            pages=len(pages),
+            pages=len(pages) - len(not_pages),
             started=started,
             strict=strict,
             write=write,
@@ -221,6 +241,25 @@ def _scan_folder(
             protected=root,
             command=f"pushgen scan {shlex.quote(display_path(root))}",
         )
+    result.extra["not_pages"] = len(not_pages)
+    return result
+
+
+def _stop_at_sub_path(
+    source: FolderSource, diagnostics: list[Diagnostic], config: SiteConfig
+) -> None:
+    """Raise BuildError when the folder was built for a sub-path (pushgen/build/folder_pages.py).
+
+    Only the pages with a warning are parsed again: the others' references all
+    name files, so they cannot tell.
+    """
+    shown = display_path(source.root) + "/"
+    warned = {d.file.removeprefix(shown) for d in diagnostics if d.file.startswith(shown)}
+    pages = [rel for rel in source.pages if rel in warned]
+    paths = page_references(pages, source.read, page_route, config.html_limits)
+    found = detect_sub_path(paths, source.files, source.files.__contains__)
+    if found is not None:
+        raise BuildError([Diagnostic(display_path(source.root), 0, 0, found.message, "error")])
 
 
 def _scan_pages(
@@ -230,11 +269,13 @@ def _scan_pages(
     jobs: int | None,
     diagnostics: list[Diagnostic],
     progress: Progress,
+    not_pages: list[NotAPage],
 ) -> dict[str, tuple[Asset, ...]]:
     """Read, scan and resolve each page (on ``jobs`` processes, None: as it pays); its entries by route.
 
     Problems go to ``diagnostics``: the pages that cannot be read first, then
-    each page's in page order, as one process finds them.
+    each page's in page order, as one process finds them. A file that is no
+    document (scan/page_kind.py) goes to ``not_pages``.
     """
     shown = display_path(source.root)
 
@@ -245,8 +286,9 @@ def _scan_pages(
     resolve = PageResolver(
         config, read=source.read, exists=source.files.__contains__, size_of=size_of
     )
+    run_time = RuntimeChunks(source.read, config.base_path)
 
-    def scan_page(rel: str) -> ResolvedPage | Diagnostic:
+    def scan_page(rel: str) -> ResolvedPage | Diagnostic | NotAPage:
         display = f"{shown}/{rel}"
         route = page_route(rel, config.base_path)
         why = unroutable(route)
@@ -262,12 +304,15 @@ def _scan_pages(
         data = source.read(rel)
         if data is None:
             return Diagnostic(display, 0, 0, "cannot read the page: skipped")
+        if (template := not_a_page(data)) is not None:
+            return template
         scan, tree = scan_html_document(
             data, document_url(route), filename=display, limits=config.html_limits
         )
         if "left_out" in scan.extra:  # over a bound of pushgen/scan/limits.py: not parsed
             return scan.diagnostics[-1]
-        return resolve(PageScan(route, display, scan, lambda: data, tree))
+        page = resolve(PageScan(route, display, scan, lambda: data, tree))
+        return page._replace(assets=run_time.extend(route, page.assets))
 
     routes: dict[str, tuple[Asset, ...]] = {}
     found: list[Diagnostic] = []
@@ -276,6 +321,8 @@ def _scan_pages(
             progress.advance("scan", done)
         if isinstance(outcome, Diagnostic):
             diagnostics.append(outcome)
+        elif isinstance(outcome, NotAPage):
+            not_pages.append(outcome)
         else:
             routes[outcome.route] = outcome.assets
             found.extend(outcome.diagnostics)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from ...config import SiteConfig
-from ...errors import BuildError, Diagnostic, ManifestError
+from ...errors import BuildError, Diagnostic, ManifestError, counted
 from ...fsutil import atomic_write, display_path
 from ...gc_pause import paused_gc as no_cyclic_gc
 from ...manifest import SCHEMA_NAME, Manifest, update_manifest_text
@@ -78,13 +78,25 @@ class SourceResult:
 
     def summary(self) -> str:
         assets = len({a.path for assets in self.manifest.routes.values() for a in assets})
-        return summary_line(
-            pages=self.pages,
-            assets=assets,
-            routes=len(self.manifest.routes),
-            warnings=len(self.warnings),
-            errors=len(self.errors),
-            seconds=self.seconds,
+        # A scan's .html files that are no document (pushgen/scan/page_kind.py).
+        not_pages = self.extra.get("not_pages", 0)
+        skipped = (
+            f"; skipped {counted(not_pages, '.html file')} that"
+            f" {'is a template, not a page' if not_pages == 1 else 'are templates, not pages'}"
+            " (no doctype, <html>, <head> or <body>; template markup)"
+            if not_pages
+            else ""
+        )
+        return (
+            summary_line(
+                pages=self.pages,
+                assets=assets,
+                routes=len(self.manifest.routes),
+                warnings=len(self.warnings),
+                errors=len(self.errors),
+                seconds=self.seconds,
+            )
+            + skipped
         )
 
 
