@@ -16,12 +16,13 @@ from typing import Any
 
 import tinycss2
 
-from ..model import UNKNOWN, FontDeclarations, FontStyle
+from ..model import UNKNOWN, FontDeclarations, FontFace, FontRule, FontSheet, FontStyle
 
 __all__ = [
     "CONDITIONAL_AT_RULES",
     "GENERATED",
     "GENERIC_FAMILIES",
+    "FontCollector",
     "face_style",
     "face_weight",
     "family_list",
@@ -336,3 +337,65 @@ def nest_selector(parent: str, child: str) -> str:
         part.replace("&", outer) if "&" in part else f"{outer} {part}"
         for part in split_selectors(child)
     )
+
+
+class FontCollector:
+    """What the walk of one sheet keeps for font tracing (see :mod:`pushgen.scan.css`).
+
+    The faces and font rules found, and the context of the rule being walked: the
+    conditional rules around it, the style rules it is nested in (CSS Nesting 1),
+    and whether it sits in a rule whose declarations never style an element
+    (``@keyframes``, ``@starting-style``).
+    """
+
+    def __init__(self) -> None:
+        self.faces: list[FontFace] = []
+        self.rules: list[FontRule] = []
+        self.conditions: list[str] = []
+        self.selectors: list[str] = []
+        self.inert = 0
+
+    def sheet(self) -> FontSheet | None:
+        """The faces and rules found; None when there are neither."""
+        if self.faces or self.rules:
+            return FontSheet(tuple(self.faces), tuple(self.rules))
+        return None
+
+    def nested(self, selector: str) -> str:
+        """``selector`` made absolute when it is nested in the current style rule."""
+        return nest_selector(self.selectors[-1], selector) if self.selectors else selector
+
+    def rule(self, selector: str, items: list[_Node], line: int) -> None:
+        """Keep a style rule that decides a font (see :mod:`pushgen.scan.css`)."""
+        if self.inert or not selector:
+            return
+        found = font_declarations(items)
+        if found is None:
+            return
+        sets_font = not (found.family is None and found.weight is None and found.style is None)
+        # Only content or display: kept for what generates text, ::before and ::after
+        # (icon fonts), not for every display rule of a theme.
+        if not sets_font and (found.content is None or not GENERATED.search(selector)):
+            return
+        self.rules.append(
+            FontRule(selector, found, line, tuple(self.conditions), bool(self.selectors))
+        )
+
+    def face(
+        self, descriptors: dict[str, list[_Node]], ranges: str | None, path: str, line: int
+    ) -> None:
+        """Keep the descriptors font matching uses (CSS Fonts 4, section 4).
+
+        ``ranges`` is the ``unicode-range`` descriptor as written, None without one.
+        """
+        if self.inert:
+            return
+        family = family_list(descriptors.get("font-family", []))
+        if family is None or len(family) != 1 or family[0] in GENERIC_FAMILIES:
+            return  # a face needs one family name; browsers drop the rule otherwise
+        weight = face_weight(descriptors.get("font-weight", []))
+        style = face_style(descriptors.get("font-style", []))
+        code_points = None if ranges is None else unicode_ranges(ranges)
+        self.faces.append(
+            FontFace(family[0], weight, style, code_points, path, line, tuple(self.conditions))
+        )

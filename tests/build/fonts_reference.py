@@ -1,6 +1,6 @@
 """The straightforward font tracing, kept as the oracle the fast one is compared with.
 
-This is pushgen/build/fonts.py's matching and walk as they were before its fast
+This is pushgen/build/fonts/'s matching and walk as they were before its fast
 paths (a rule table per tuple of sheets, chains of tags, classes and ids matched
 without XPath, a page skipped when no rule names a face's family, a walk that
 stops once every face is decided): every rule of every sheet is tried on the
@@ -12,31 +12,28 @@ the two to the same results on the bench shapes and on seeded random pages."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from lxml import etree
 
-from pushgen.build.font_selectors import PageIndex, Selector, compile_selectors
-from pushgen.build.fonts import (
-    _NOT_RENDERED,
-    _ROOT_FAMILY,
-    _UA_ANY,
-    FontUse,
-    SheetFonts,
-    _cascade,
-    _chars,
-    _computed,
-    _conditions,
-    _decide,
-    _Element,
-    _hidden,
-    _Hit,
-    _State,
-    _Usage,
-    add_hits,
-    add_style_hits,
-    screen_media,
-)
+from pushgen.build.fonts import FontUse, SheetFonts, screen_media
+from pushgen.build.fonts.cascade import ROOT_FAMILY as _ROOT_FAMILY
+from pushgen.build.fonts.cascade import UA_ANY as _UA_ANY
+from pushgen.build.fonts.cascade import Hit as _Hit
+from pushgen.build.fonts.cascade import State as _State
+from pushgen.build.fonts.cascade import cascade as _cascade
+from pushgen.build.fonts.cascade import computed as _computed
+from pushgen.build.fonts.matching import Usage as _Usage
+from pushgen.build.fonts.matching import chars_of as _chars
+from pushgen.build.fonts.matching import decide as _decide
+from pushgen.build.fonts.selectors import PageIndex, Selector, compile_selectors
+from pushgen.build.fonts.table import add_hits, add_style_hits
+from pushgen.build.fonts.table import conditions_reason as _conditions
+from pushgen.build.fonts.trace import NOT_RENDERED as _NOT_RENDERED
+from pushgen.build.fonts.trace import hidden as _hidden
 from pushgen.model import UNKNOWN, FontDeclarations, FontFace
+
+_Element = Any  # lxml elements carry no type hints
 
 
 def trace_fonts(

@@ -1,4 +1,4 @@
-"""Per-page font tracing (pushgen/build/fonts.py): which faces a page's text uses (issue 15).
+"""Per-page font tracing (pushgen/build/fonts/): which faces a page's text uses (issue 15).
 
 The pure tracing function is fed a page and stylesheets as text; each case says
 which face files the page uses for certain (pushed), possibly (hinted only) or not

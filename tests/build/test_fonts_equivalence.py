@@ -1,6 +1,6 @@
 """Fast font tracing decides exactly what the straightforward tracing decides.
 
-pushgen/build/fonts.py files each selector under the key its subject needs,
+pushgen/build/fonts/table.py files each selector under the key its subject needs,
 matches chains of tags, classes and ids without XPath, skips pages whose rules
 name no face's family, and stops walking a page once every face is decided.
 tests/build/fonts_reference.py keeps the tracing without any of that (every

@@ -1,4 +1,4 @@
-"""Which elements of a page a selector matches, for font tracing (pushgen/build/fonts.py).
+"""Which elements of a page a selector matches, for font tracing (pushgen.build.fonts).
 
 A selector of a stylesheet rule is compiled once per process (:func:`compile_selectors`):
 what a static document cannot decide is dropped and noted (``:hover``, pseudo-elements
@@ -20,7 +20,7 @@ from typing import Any, Literal
 from cssselect import HTMLTranslator, SelectorError, parse
 from lxml import etree
 
-from ..scan.font_rules import split_selectors
+from ...scan.font_rules import split_selectors
 
 __all__ = [
     "Compound",
@@ -189,27 +189,10 @@ def _strip_dynamic(text: str) -> tuple[str, str, str]:
     index = 0
     while index < len(text):
         char = text[index]
-        if char in "\"'":
-            end = text.find(char, index + 1)
-            end = len(text) if end < 0 else end + 1
+        end = _literal_end(text, index)
+        if end is not None:
             out.append(text[index:end])
             index = end
-            continue
-        if char == "[":
-            end = index + 1
-            quote = ""
-            while end < len(text) and (quote or text[end] != "]"):
-                if quote and text[end] == quote:
-                    quote = ""
-                elif not quote and text[end] in "\"'":
-                    quote = text[end]
-                end += 1
-            out.append(text[index : end + 1])
-            index = end + 1
-            continue
-        if char == "\\":
-            out.append(text[index : index + 2])
-            index += 2
             continue
         match = _PSEUDO.match(text, index) if char == ":" else None
         if match is None:
@@ -225,32 +208,61 @@ def _strip_dynamic(text: str) -> tuple[str, str, str]:
                 depth += {"(": 1, ")": -1}.get(text[end], 0)
                 end += 1
         whole = text[index:end]
-        if name in ("before", "after"):
+        kind = _pseudo_kind(colons, name, bool(paren), whole)
+        if kind == "generated":
             pseudo = name
-            drop = True
-        elif colons == "::" or name in (
-            "first-line",
-            "first-letter",
-            "marker",
-            "placeholder",
-            "selection",
-        ):
-            reason = reason or f"pseudo-element {whole}"
-            drop = True
-        elif name not in _STATIC_PSEUDO_CLASSES or (
-            paren and _strip_dynamic(whole[len(colons) + len(name) + 1 : -1])[2]
-        ):
-            reason = reason or f"pseudo-class {whole}"
-            drop = True
+        elif kind != "static":
+            reason = reason or f"{kind} {whole}"
         else:
-            drop = False
             out.append(":link" if name == "any-link" else whole)
-        if drop:
+        if kind != "static":
             previous = "".join(out).rstrip(" ")
             if not previous or previous[-1] in ">+~(," or (out and out[-1] == " "):
                 out.append("*")
         index = end
     return "".join(out).strip() or "*", pseudo, reason
+
+
+def _literal_end(text: str, index: int) -> int | None:
+    """Where a string, an attribute selector or an escape starting at ``index`` ends, or None."""
+    char = text[index]
+    if char in "\"'":
+        end = text.find(char, index + 1)
+        return len(text) if end < 0 else end + 1
+    if char == "[":
+        end = index + 1
+        quote = ""
+        while end < len(text) and (quote or text[end] != "]"):
+            if quote and text[end] == quote:
+                quote = ""
+            elif not quote and text[end] in "\"'":
+                quote = text[end]
+            end += 1
+        return end + 1
+    if char == "\\":
+        return index + 2
+    return None
+
+
+def _pseudo_kind(
+    colons: str, name: str, paren: bool, whole: str
+) -> Literal["generated", "pseudo-element", "pseudo-class", "static"]:
+    """What a pseudo-class or pseudo-element (``whole``) is to a static document."""
+    if name in ("before", "after"):
+        return "generated"
+    if colons == "::" or name in (
+        "first-line",
+        "first-letter",
+        "marker",
+        "placeholder",
+        "selection",
+    ):
+        return "pseudo-element"
+    if name not in _STATIC_PSEUDO_CLASSES or (
+        paren and _strip_dynamic(whole[len(colons) + len(name) + 1 : -1])[2]
+    ):
+        return "pseudo-class"
+    return "static"
 
 
 def _without_groups(text: str) -> str:
