@@ -34,6 +34,7 @@ __all__ = [
     "ScanResult",
     "ScriptPlacement",
     "ScriptTiming",
+    "VarValue",
 ]
 
 # Fetch destinations that may appear as `as` in a manifest entry
@@ -170,6 +171,19 @@ UNKNOWN = "\0"
 
 
 @dataclass(frozen=True, slots=True)
+class VarValue:
+    """A font property's value that uses ``var()``: read per element, once its custom
+    properties are known (CSS Variables 1, section 3: substitution at computed-value time).
+
+    ``property`` is the declaration's (``font-family``, ``font``, ``content``...),
+    ``text`` its value as written.
+    """
+
+    property: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class FontFace:
     """An ``@font-face`` rule as font matching sees it (CSS Fonts 4, sections 4 and 5.2).
 
@@ -199,17 +213,20 @@ class FontDeclarations:
     number as text, ``"bolder"``, ``"lighter"`` or ``"inherit"``; ``style``
     ``"normal"``, ``"italic"``, ``"oblique"`` or ``"inherit"``; ``display_none``
     whether ``display`` is ``none``; ``content`` the characters of a
-    ``content`` string, "" for ``none``/``normal``. :data:`UNKNOWN` in a field
-    means a value that cannot be read statically (``var()``, ``attr()``).
-    ``important`` names the properties set with ``!important``.
+    ``content`` string, "" for ``none``/``normal``. A :class:`VarValue` in a field
+    is a value that uses ``var()``; :data:`UNKNOWN` one that cannot be read
+    statically (``attr()``, ``env()``). ``custom`` holds the custom properties
+    set (name, value as written), ``important`` names the properties (custom
+    ones included) set with ``!important``.
     """
 
-    family: tuple[str, ...] | None = None
-    weight: str | None = None
-    style: str | None = None
+    family: tuple[str, ...] | VarValue | None = None
+    weight: str | VarValue | None = None
+    style: str | VarValue | None = None
     display_none: bool | None = None
-    content: str | None = None
+    content: str | VarValue | None = None
     important: frozenset[str] = frozenset()
+    custom: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

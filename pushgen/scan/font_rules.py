@@ -16,7 +16,7 @@ from typing import Any
 
 import tinycss2
 
-from ..model import UNKNOWN, FontDeclarations, FontFace, FontRule, FontSheet, FontStyle
+from ..model import UNKNOWN, FontDeclarations, FontFace, FontRule, FontSheet, FontStyle, VarValue
 
 __all__ = [
     "CONDITIONAL_AT_RULES",
@@ -28,6 +28,7 @@ __all__ = [
     "family_list",
     "font_declarations",
     "nest_selector",
+    "read_value",
     "split_commas",
     "split_selectors",
     "style_font_declarations",
@@ -65,6 +66,8 @@ GENERIC_FAMILIES = frozenset(
 )  # fmt: skip
 _INHERITING = frozenset({"inherit", "unset", "revert", "revert-layer"})
 _UNREADABLE = frozenset({"var", "env", "attr", "if"})
+# What no custom property can make readable: a value with one of these stays unknown.
+_UNKNOWABLE = _UNREADABLE - {"var"}
 # CSS Fonts 4, section 2.8: system font keywords of the `font` shorthand.
 _SYSTEM_FONTS = frozenset({"caption", "icon", "menu", "message-box", "small-caption", "status-bar"})
 _SIZE_KEYWORDS = frozenset(
@@ -84,22 +87,35 @@ def font_declarations(items: Iterable[_Node]) -> FontDeclarations | None:
 
     A later declaration of a property wins over an earlier one unless only the
     earlier is ``!important`` (CSS Cascade 5, section 6); an invalid one is
-    dropped, as a browser drops it. ``None`` when the list sets none of them.
+    dropped, as a browser drops it. A value that uses ``var()`` is kept as a
+    :class:`~pushgen.model.VarValue`, and custom properties as written, for the
+    tracing to substitute per element. ``None`` when the list sets none of them.
     """
     values: dict[str, tuple[object, bool]] = {}
+    custom: dict[str, tuple[str, bool]] = {}
     for item in items:
-        if item.type != "declaration" or item.lower_name not in _FONT_PROPERTIES:
-            continue
-        tokens = [t for t in item.value if t.type not in ("whitespace", "comment")]
-        parsed = _FONT_VALUE_READERS[item.lower_name](tokens)
-        if parsed is None:
+        if item.type != "declaration":
             continue
         important = bool(item.important)
+        if item.name.startswith("--"):
+            # Custom property names are case-sensitive (CSS Variables 1, section 2).
+            old_custom = custom.get(item.name)
+            if old_custom is None or important or not old_custom[1]:
+                custom[item.name] = (_serialize(item.value).strip(), important)
+            continue
+        if item.lower_name not in _FONT_PROPERTIES:
+            continue
+        tokens = [t for t in item.value if t.type not in ("whitespace", "comment")]
+        parsed = _with_var(item.lower_name, item.value, tokens)
+        if parsed is None:
+            parsed = _FONT_VALUE_READERS[item.lower_name](tokens)
+        if parsed is None:
+            continue
         for name, value in parsed.items():
             old = values.get(name)
             if old is None or important or not old[1]:
                 values[name] = (value, important)
-    if not values:
+    if not values and not custom:
         return None
 
     def get(name: str) -> Any:
@@ -112,8 +128,54 @@ def font_declarations(items: Iterable[_Node]) -> FontDeclarations | None:
         style=get("style"),
         display_none=get("display_none"),
         content=get("content"),
-        important=frozenset(name for name, (_, important) in values.items() if important),
+        important=frozenset(
+            name for name, (_, important) in (*values.items(), *custom.items()) if important
+        ),
+        custom=tuple((name, text) for name, (text, _) in custom.items()),
     )
+
+
+# The fields each font property sets (the `font` shorthand sets all three).
+_FIELDS = {
+    "font-family": ("family",),
+    "font-weight": ("weight",),
+    "font-style": ("style",),
+    "font": ("family", "weight", "style"),
+    "content": ("content",),
+}
+
+
+def _with_var(name: str, value: list[_Node], tokens: list[_Node]) -> dict[str, object] | None:
+    """The fields of a font property whose value uses ``var()`` (and nothing unknowable)."""
+    fields = _FIELDS.get(name)
+    if fields is None or not _uses(tokens, {"var"}) or _uses(tokens, _UNKNOWABLE):
+        return None
+    found = VarValue(name, _serialize(value).strip())
+    return dict.fromkeys(fields, found)
+
+
+def read_value(name: str, text: str) -> dict[str, object] | None:
+    """The fields font property ``name`` with value ``text`` sets; None when it is invalid.
+
+    For a value whose ``var()`` the tracing substituted: the same readers as a
+    sheet's declarations (CSS Variables 1, section 3: the value is parsed then).
+    """
+    tokens = [
+        t
+        for t in tinycss2.parse_component_value_list(text, skip_comments=True)
+        if t.type not in ("whitespace", "comment")
+    ]
+    if any(t.type == "error" for t in tokens):
+        return None
+    return _FONT_VALUE_READERS[name](tokens)
+
+
+def _serialize(tokens: list[_Node]) -> str:
+    try:
+        text: str = tinycss2.serialize(tokens)
+    except RecursionError:  # tinycss2's serializer recurses into nested blocks
+        return ""
+    return text
 
 
 def style_font_declarations(text: str) -> FontDeclarations | None:
@@ -124,13 +186,18 @@ def style_font_declarations(text: str) -> FontDeclarations | None:
 
 
 def _unreadable(tokens: list[_Node]) -> bool:
+    return _uses(tokens, _UNREADABLE)
+
+
+def _uses(tokens: list[_Node], functions: frozenset[str] | set[str]) -> bool:
+    """Whether ``tokens`` call one of ``functions`` at any depth."""
     stack = [iter(tokens)]
     while stack:
         token = next(stack[-1], None)
         if token is None:
             stack.pop()
         elif token.type == "function":
-            if token.lower_name in _UNREADABLE:
+            if token.lower_name in functions:
                 return True
             stack.append(iter(token.arguments))
     return False
@@ -372,7 +439,9 @@ class FontCollector:
         found = font_declarations(items)
         if found is None:
             return
-        sets_font = not (found.family is None and found.weight is None and found.style is None)
+        sets_font = bool(found.custom) or not (
+            found.family is None and found.weight is None and found.style is None
+        )
         # Only content or display: kept for what generates text, ::before and ::after
         # (icon fonts), not for every display rule of a theme.
         if not sets_font and (found.content is None or not GENERATED.search(selector)):

@@ -17,16 +17,16 @@ from typing import Any
 from lxml import etree
 
 from pushgen.build.fonts import FontUse, SheetFonts, screen_media
-from pushgen.build.fonts.cascade import ROOT_FAMILY as _ROOT_FAMILY
-from pushgen.build.fonts.cascade import UA_ANY as _UA_ANY
 from pushgen.build.fonts.cascade import Hit as _Hit
-from pushgen.build.fonts.cascade import State as _State
-from pushgen.build.fonts.cascade import cascade as _cascade
-from pushgen.build.fonts.cascade import computed as _computed
 from pushgen.build.fonts.matching import Usage as _Usage
 from pushgen.build.fonts.matching import chars_of as _chars
 from pushgen.build.fonts.matching import decide as _decide
 from pushgen.build.fonts.selectors import PageIndex, Selector, compile_selectors
+from pushgen.build.fonts.state import UA_ANY as _UA_ANY
+from pushgen.build.fonts.state import State as _State
+from pushgen.build.fonts.state import computed as _computed
+from pushgen.build.fonts.state import generated_content as _generated_content
+from pushgen.build.fonts.state import initial_state as _initial_state
 from pushgen.build.fonts.table import add_hits, add_style_hits
 from pushgen.build.fonts.table import conditions_reason as _conditions
 from pushgen.build.fonts.trace import NOT_RENDERED as _NOT_RENDERED
@@ -131,7 +131,7 @@ def _compute(
     Elements without a rule of their own share their parent's computed state, so
     text is gathered per state and its characters counted once per state.
     """
-    initial = _State(((_ROOT_FAMILY, ""),), (("400", ""),), (("normal", ""),))
+    initial = _initial_state()
     states: dict[_Element, _State | None] = {}
     texts: dict[int, tuple[_State, list[str]]] = {}
     generated_texts: list[tuple[_State, set[int] | None, str]] = []
@@ -177,8 +177,8 @@ def _compute(
             pseudo_hits = generated.get((element, pseudo))
             if not pseudo_hits:
                 continue
-            content = _cascade(pseudo_hits, "content", (), None, lambda v, _i: ((v, ""),))
             pseudo_state = _computed(state, pseudo_hits, "")
+            content = _generated_content(pseudo_hits, pseudo_state)
             for value, why in content:
                 if value != "":
                     chars = None if value == UNKNOWN else _chars(value) or None

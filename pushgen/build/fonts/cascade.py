@@ -1,54 +1,20 @@
-"""The cascade of the font properties for per-page font tracing (CSS Cascade 5, section 6).
+"""The cascade of one property for per-page font tracing (CSS Cascade 5, section 6).
 
-Each element's computed ``font-family``, ``font-weight`` and ``font-style`` from the
-declarations that reach it (:data:`Hit`), what it inherits, and the UA style sheet's
-font rules (HTML Standard, "Rendering"). A value that may be one of several (a rule
-under ``:hover`` or a width media query) is kept as :data:`Variants`: each possible
-value with the reason it may not hold ("" when it certainly does).
+The declarations that reach an element (:data:`Hit`) decide its value of one
+property, font or custom; what does not decide it is inherited. A value that may
+be one of several (a rule under ``:hover`` or a width media query) is kept as
+:data:`Variants`: each possible value with the reason it may not hold ("" when it
+certainly does).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from ...model import UNKNOWN, FontDeclarations
+from ...model import FontDeclarations
 
-__all__ = [
-    "ROOT_FAMILY",
-    "UA_ANY",
-    "UA_FAMILY",
-    "Hit",
-    "State",
-    "Variants",
-    "cascade",
-    "computed",
-    "reachable",
-]
-
-_Element = Any  # lxml elements carry no type hints
-
-# HTML Standard, "Rendering", the UA style sheet's font rules.
-_UA_WEIGHT = {
-    **dict.fromkeys(("h1", "h2", "h3", "h4", "h5", "h6", "th", "optgroup"), "700"),
-    **dict.fromkeys(("b", "strong"), "bolder"),
-    **dict.fromkeys(("input", "button", "select", "textarea"), "400"),
-}
-_UA_STYLE = {
-    **dict.fromkeys(("i", "em", "cite", "var", "dfn", "address"), "italic"),
-    **dict.fromkeys(("input", "button", "select", "textarea"), "normal"),
-}
-UA_FAMILY: dict[str, tuple[str, ...]] = {
-    **dict.fromkeys(
-        ("code", "kbd", "samp", "pre", "tt", "xmp", "listing", "plaintext"), ("monospace",)
-    ),
-    # Form controls get the system font (Chromium: font: -webkit-small-control).
-    **dict.fromkeys(("input", "button", "select", "textarea"), ("system-ui",)),
-}
-ROOT_FAMILY = ("serif",)
-# The tags the UA style sheet gives a font property of their own.
-UA_ANY = frozenset(UA_FAMILY) | frozenset(_UA_WEIGHT) | frozenset(_UA_STYLE)
+__all__ = ["Hit", "Variants", "cascade", "declared"]
 
 # One declaration that reached an element: (precedence, declarations, reason).
 Hit = tuple[tuple[int, int, tuple[int, int, int], int], FontDeclarations, str]
@@ -56,28 +22,14 @@ Hit = tuple[tuple[int, int, tuple[int, int, int], int], FontDeclarations, str]
 Variants = tuple[tuple[Any, str], ...]
 
 
-@dataclass(slots=True)
-class State:
-    """An element's computed font: family, weight and style, each as variants."""
-
-    family: Variants
-    weight: Variants
-    style: Variants
-
-
-def reachable(
-    hits: dict[_Element, list[Hit]], generated: dict[tuple[_Element, str], list[Hit]]
-) -> frozenset[str] | None:
-    """The families an element of the page may compute to; None when any (a ``var()``)."""
-    named: set[str] = set(ROOT_FAMILY)
-    for family in UA_FAMILY.values():
-        named.update(family)
-    for found in (hits, generated):
-        for element_hits in found.values():
-            for _, declarations, _ in element_hits:
-                if declarations.family is not None:
-                    named.update(declarations.family)
-    return None if UNKNOWN in named else frozenset(named)
+def declared(declarations: FontDeclarations, name: str) -> Any:
+    """The value ``declarations`` give property ``name`` (a field, or a ``--custom`` one)."""
+    if name.startswith("--"):
+        for key, text in declarations.custom:
+            if key == name:
+                return text
+        return None
+    return getattr(declarations, name)
 
 
 def cascade(
@@ -97,7 +49,7 @@ def cascade(
     out: list[tuple[Any, str]] = []
     if hits:
         for precedence, declarations, reason in sorted(hits, key=lambda h: h[0], reverse=True):
-            value = getattr(declarations, name)
+            value = declared(declarations, name)
             if value is None or (precedence[0] and name not in declarations.important):
                 continue
             if precedence[0] == 0 and name in declarations.important:
@@ -107,45 +59,3 @@ def cascade(
                 return tuple(dict.fromkeys(out))
     out.extend(inherited if ua is None else resolve(ua, inherited))
     return tuple(dict.fromkeys(out))
-
-
-def _family(value: tuple[str, ...], inherited: Variants) -> Variants:
-    return inherited if value == ("inherit",) else ((value, ""),)
-
-
-def _weight(value: str, inherited: Variants) -> Variants:
-    if value == "inherit":
-        return inherited
-    if value == UNKNOWN:
-        return ((UNKNOWN, "a font-weight set through var()"),)
-    if value in ("bolder", "lighter"):
-        # CSS Fonts 4, section 2.2: relative weights from the parent's.
-        return tuple(
-            (w if w == UNKNOWN else _relative(float(w), value), why) for w, why in inherited
-        )
-    return ((value, ""),)
-
-
-def _relative(weight: float, direction: str) -> str:
-    if direction == "bolder":
-        result = 400 if weight < 350 else 700 if weight < 550 else 900 if weight < 900 else weight
-    else:
-        result = weight if weight < 100 else 100 if weight < 550 else 400 if weight < 750 else 700
-    return f"{result:g}"
-
-
-def _style(value: str, inherited: Variants) -> Variants:
-    if value == "inherit":
-        return inherited
-    if value == UNKNOWN:
-        return ((UNKNOWN, "a font-style set through var()"),)
-    return ((value, ""),)
-
-
-def computed(parent: State, hits: list[Hit] | None, tag: str) -> State:
-    """The computed font of an element with ``tag`` that ``hits`` reach, under ``parent``."""
-    return State(
-        cascade(hits, "family", parent.family, UA_FAMILY.get(tag), _family),
-        cascade(hits, "weight", parent.weight, _UA_WEIGHT.get(tag), _weight),
-        cascade(hits, "style", parent.style, _UA_STYLE.get(tag), _style),
-    )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ...model import UNKNOWN, FontFace
-from .cascade import State
+from .state import State
 
 __all__ = ["FontUse", "Usage", "UsageMap", "Verdict", "chars_of", "decide", "usage_of"]
 

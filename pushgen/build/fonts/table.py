@@ -10,7 +10,7 @@ cascade order as if every rule had been tried.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from ...model import FontDeclarations, FontFace, FontSheet
@@ -18,6 +18,7 @@ from ...push_policy import media_matches_screen
 from .cascade import Hit
 from .matching import FontUse
 from .selectors import PageIndex, Selector, compile_selectors, match_selector, with_attribute
+from .variables import needed_names
 
 __all__ = [
     "Entry",
@@ -95,6 +96,9 @@ class Table:
     entries: list[Entry]
     keyless: list[int]  # entries every page runs (no key, or no XPath)
     by_key: dict[str, dict[str, list[int]]]  # "id" | "class" | "tag" -> name -> entries
+    # The custom properties the font values depend on (a rule that sets only others
+    # is left out of `entries`).
+    variables: frozenset[str]
     unused: dict[str, FontUse] | None = None  # the verdicts when no face is reachable
 
 
@@ -120,6 +124,7 @@ def _make_table(sheets: Sequence[SheetFonts]) -> Table:
     faces: list[tuple[FontFace, str]] = []
     entries: list[Entry] = []
     order = 0
+    variables = needed_names(rule.declarations for sheet in sheets for rule in sheet.fonts.rules)
     for sheet in sheets:
         media = screen_media(sheet.media)
         if media == "never":
@@ -133,13 +138,12 @@ def _make_table(sheets: Sequence[SheetFonts]) -> Table:
                 faces.append((face, sheet_reason or reason))
         for rule in sheet.fonts.rules:
             reason = conditions_reason(rule.conditions)
-            if reason is None:
+            declarations = _followed(rule.declarations, variables)
+            if reason is None or declarations is None:
                 continue
             where = f"{sheet.display}:{rule.line}"
             for selector in compile_selectors(rule.selector):
-                entries.append(
-                    Entry(selector, rule.declarations, order, sheet_reason or reason, where)
-                )
+                entries.append(Entry(selector, declarations, order, sheet_reason or reason, where))
             order += 1
     keyless: list[int] = []
     by_key: dict[str, dict[str, list[int]]] = {"id": {}, "class": {}, "tag": {}}
@@ -156,7 +160,22 @@ def _make_table(sheets: Sequence[SheetFonts]) -> Table:
         entries,
         keyless,
         by_key,
+        variables,
     )
+
+
+def _followed(declarations: FontDeclarations, variables: frozenset[str]) -> FontDeclarations | None:
+    """``declarations`` with only the custom properties font values depend on; None when
+    that leaves nothing (a rule of a theme's variables no font uses)."""
+    if not declarations.custom:
+        return declarations
+    custom = tuple((name, text) for name, text in declarations.custom if name in variables)
+    if custom == declarations.custom:
+        return declarations
+    kept = replace(declarations, custom=custom)
+    if not custom and kept == FontDeclarations(important=kept.important):
+        return None
+    return kept
 
 
 def _candidates(table: Table, index: PageIndex) -> list[int]:

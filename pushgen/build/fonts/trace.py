@@ -15,11 +15,12 @@ from lxml import etree
 
 from ...model import UNKNOWN, FontDeclarations
 from ...scan.html import parse_html
-from .cascade import ROOT_FAMILY, UA_ANY, Hit, State, cascade, computed, reachable
+from .cascade import Hit
 from .matching import FontUse, UsageMap, chars_of, decide, usage_of
+from .state import UA_ANY, State, computed, generated_content, initial_state, reachable
 from .table import SheetFonts, Table, match_rules, table_for
 
-__all__ = ["NOT_RENDERED", "hidden", "initial_state", "parse_page", "trace_fonts"]
+__all__ = ["NOT_RENDERED", "hidden", "parse_page", "trace_fonts"]
 
 _Element = Any  # lxml elements carry no type hints
 
@@ -64,7 +65,7 @@ def trace_fonts(
     # more text only adds uses (see _Settled), unless generated content of an
     # unknown value turns known characters into unknown ones.
     settled = None if generated else _Settled(table, families)
-    usage = _compute(root, hits, generated, settled)
+    usage = _compute(root, hits, generated, settled, table.variables)
     if settled is not None and settled.result is not None:
         return settled.result
     return decide(table.faces, usage)
@@ -101,25 +102,22 @@ class _Settled:
         return False
 
 
-def initial_state() -> State:
-    """The root's parent: the initial values of the font properties."""
-    return State(((ROOT_FAMILY, ""),), (("400", ""),), (("normal", ""),))
-
-
 def _compute(
     root: _Element,
     hits: dict[_Element, list[Hit]],
     generated: dict[tuple[_Element, str], list[Hit]],
     settled: _Settled | None = None,
+    variables: frozenset[str] | None = None,
 ) -> UsageMap:
     """Walk the tree in document order: each text's computed font and characters.
 
     Elements without a rule of their own share their parent's computed state, so
     text is gathered per state and its characters counted once per state. With
     ``settled``, the walk stops where it says the rest cannot change a verdict
-    (asked each time text meets a computed font for the first time).
+    (asked each time text meets a computed font for the first time). ``variables``
+    are the custom properties the sheets' font values depend on (None: any).
     """
-    initial = initial_state()
+    initial = initial_state(variables)
     states: dict[_Element, State | None] = {}
     # The characters of the text set in each state, keyed by id(): every state
     # stays referenced from `states` for the walk.
@@ -195,8 +193,8 @@ def _generated_texts(
         pseudo_hits = generated.get((element, pseudo))
         if not pseudo_hits:
             continue
-        content = cascade(pseudo_hits, "content", (), None, lambda v, _i: ((v, ""),))
         pseudo_state = computed(state, pseudo_hits, "")
+        content = generated_content(pseudo_hits, pseudo_state)
         for value, why in content:
             if value != "":
                 chars = None if value == UNKNOWN else chars_of(value) or None
