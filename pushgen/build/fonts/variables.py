@@ -194,7 +194,12 @@ def _var(arguments: list[_Node], lookup: Lookup) -> CustomVariants:
     if rest:
         if not (rest[0].type == "literal" and rest[0].value == ","):
             return _INVALID
+        # The fallback's white space at either end is no part of it (section 3).
         fallback = rest[1:]
+        while fallback and fallback[0].type == "whitespace":
+            fallback.pop(0)
+        while fallback and fallback[-1].type == "whitespace":
+            fallback.pop()
     out: list[tuple[str | None, str]] = []
     for value, why in lookup(name):
         if value is not None:
