@@ -55,17 +55,17 @@ UA_ANY = frozenset(UA_FAMILY) | frozenset(_UA_WEIGHT) | frozenset(_UA_STYLE)
 @dataclass(slots=True)
 class State:
     """An element's computed font: family, weight and style, each as variants, and the
-    custom properties it has (None: none the sheets use)."""
+    custom properties it has."""
 
     family: Variants
     weight: Variants
     style: Variants
-    custom: Customs | None = None
+    custom: Customs
 
 
-def initial_state(known: frozenset[str] | None = None) -> State:
-    """The root's parent: the initial values; ``known`` the custom properties followed."""
-    custom = Customs(None, [], known) if known is None or known else None
+def initial_state(unfollowed: frozenset[str] = frozenset()) -> State:
+    """The root's parent: the initial values (``unfollowed``: see :class:`.variables.Customs`)."""
+    custom = Customs(None, [], unfollowed)
     return State(((ROOT_FAMILY, ""),), (("400", ""),), (("normal", ""),), custom)
 
 
@@ -127,30 +127,25 @@ def _as_is(value: str, inherited: Variants) -> Variants:
 _Resolve = Callable[[Any, Variants], Variants]
 
 
-def _through_var(field: str, resolve: _Resolve, custom: Customs | None) -> _Resolve:
+def _through_var(field: str, resolve: _Resolve, custom: Customs) -> _Resolve:
     """``resolve``, reading a value that uses ``var()`` with the element's custom properties."""
 
     def run(value: Any, inherited: Variants) -> Variants:
         if not isinstance(value, VarValue):
             return resolve(value, inherited)
-        lookup = custom.lookup if custom is not None else _no_custom
         out: list[tuple[Any, str]] = []
-        for parsed, why in read_var(value, field, lookup):
+        for parsed, why in read_var(value, field, custom.lookup):
             out.extend((result, why or more) for result, more in resolve(parsed, inherited))
         return tuple(out)
 
     return run
 
 
-def _no_custom(name: str) -> tuple[tuple[str | None, str], ...]:
-    return ((None, ""),)  # no sheet sets a custom property: each is guaranteed-invalid
-
-
 def computed(parent: State, hits: list[Hit] | None, tag: str) -> State:
     """The computed font of an element with ``tag`` that ``hits`` reach, under ``parent``."""
     custom = parent.custom
-    if hits and custom is not None and any(d.custom for _, d, _ in hits):
-        custom = Customs(custom, [hit for hit in hits if hit[1].custom], custom.known)
+    if hits and any(d.custom for _, d, _ in hits):
+        custom = Customs(custom, [hit for hit in hits if hit[1].custom], custom.unfollowed)
     return State(
         cascade(
             hits,

@@ -96,9 +96,9 @@ class Table:
     entries: list[Entry]
     keyless: list[int]  # entries every page runs (no key, or no XPath)
     by_key: dict[str, dict[str, list[int]]]  # "id" | "class" | "tag" -> name -> entries
-    # The custom properties the font values depend on (a rule that sets only others
-    # is left out of `entries`).
-    variables: frozenset[str]
+    # The custom properties the sheets set that no font value depends on: left out
+    # of `entries` (a rule that sets only such is left out whole).
+    unfollowed: frozenset[str]
     unused: dict[str, FontUse] | None = None  # the verdicts when no face is reachable
 
 
@@ -124,7 +124,9 @@ def _make_table(sheets: Sequence[SheetFonts]) -> Table:
     faces: list[tuple[FontFace, str]] = []
     entries: list[Entry] = []
     order = 0
-    variables = needed_names(rule.declarations for sheet in sheets for rule in sheet.fonts.rules)
+    declarations = [rule.declarations for sheet in sheets for rule in sheet.fonts.rules]
+    variables = needed_names(declarations)
+    unfollowed = frozenset(name for found in declarations for name, _ in found.custom) - variables
     for sheet in sheets:
         media = screen_media(sheet.media)
         if media == "never":
@@ -138,12 +140,12 @@ def _make_table(sheets: Sequence[SheetFonts]) -> Table:
                 faces.append((face, sheet_reason or reason))
         for rule in sheet.fonts.rules:
             reason = conditions_reason(rule.conditions)
-            declarations = _followed(rule.declarations, variables)
-            if reason is None or declarations is None:
+            followed = _followed(rule.declarations, variables)
+            if reason is None or followed is None:
                 continue
             where = f"{sheet.display}:{rule.line}"
             for selector in compile_selectors(rule.selector):
-                entries.append(Entry(selector, declarations, order, sheet_reason or reason, where))
+                entries.append(Entry(selector, followed, order, sheet_reason or reason, where))
             order += 1
     keyless: list[int] = []
     by_key: dict[str, dict[str, list[int]]] = {"id": {}, "class": {}, "tag": {}}
@@ -160,7 +162,7 @@ def _make_table(sheets: Sequence[SheetFonts]) -> Table:
         entries,
         keyless,
         by_key,
-        variables,
+        unfollowed,
     )
 
 

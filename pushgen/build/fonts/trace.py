@@ -65,7 +65,7 @@ def trace_fonts(
     # more text only adds uses (see _Settled), unless generated content of an
     # unknown value turns known characters into unknown ones.
     settled = None if generated else _Settled(table, families)
-    usage = _compute(root, hits, generated, settled, table.variables)
+    usage = _compute(root, hits, generated, settled, table.unfollowed)
     if settled is not None and settled.result is not None:
         return settled.result
     return decide(table.faces, usage)
@@ -107,17 +107,17 @@ def _compute(
     hits: dict[_Element, list[Hit]],
     generated: dict[tuple[_Element, str], list[Hit]],
     settled: _Settled | None = None,
-    variables: frozenset[str] | None = None,
+    unfollowed: frozenset[str] = frozenset(),
 ) -> UsageMap:
     """Walk the tree in document order: each text's computed font and characters.
 
     Elements without a rule of their own share their parent's computed state, so
     text is gathered per state and its characters counted once per state. With
     ``settled``, the walk stops where it says the rest cannot change a verdict
-    (asked each time text meets a computed font for the first time). ``variables``
-    are the custom properties the sheets' font values depend on (None: any).
+    (asked each time text meets a computed font for the first time). ``unfollowed``
+    are the custom properties the sheets set that no font value of theirs needs.
     """
-    initial = initial_state(variables)
+    initial = initial_state(unfollowed)
     states: dict[_Element, State | None] = {}
     # The characters of the text set in each state, keyed by id(): every state
     # stays referenced from `states` for the walk.

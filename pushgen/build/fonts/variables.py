@@ -80,24 +80,26 @@ class Customs:
 
     Values are computed on first use and kept; an element without a custom
     property of its own shares its parent's (the walk hands the parent's on).
-    ``known`` are the names the page's sheets may set (None: every name).
+    ``unfollowed`` names the properties the sheets set but the tracing left out
+    (no font value of theirs depends on them): a ``style`` attribute naming one
+    gets an unknown value.
     """
 
-    __slots__ = ("_active", "_cyclic", "_memo", "hits", "known", "parent")
+    __slots__ = ("_active", "_cyclic", "_memo", "hits", "parent", "unfollowed")
 
     def __init__(
-        self, parent: Customs | None, hits: list[Hit], known: frozenset[str] | None
+        self, parent: Customs | None, hits: list[Hit], unfollowed: frozenset[str] = frozenset()
     ) -> None:
         self.parent = parent
         self.hits = hits
-        self.known = known
+        self.unfollowed = unfollowed
         self._memo: dict[str, CustomVariants] = {}
         self._active: list[str] = []
         self._cyclic: set[str] = set()
 
     def lookup(self, name: str) -> CustomVariants:
         """The computed value of ``--name`` here, for ``var()``."""
-        if self.known is not None and name not in self.known:
+        if name in self.unfollowed:
             return ((UNKNOWN, f"a custom property pushgen does not follow ({name})"),)
         return self.value(name)
 
