@@ -17,10 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cssselect import HTMLTranslator, parse
+from lxml import etree
 
 import pushgen.build.graph as graph
 from pushgen.build import build_site
 from pushgen.build.fonts import SheetFonts, parse_page, trace_fonts
+from pushgen.build.fonts.selectors import KEY_ONLY, PageIndex, compile_selectors, match_selector
 from pushgen.config import load_config
 from pushgen.model import FontDeclarations
 from pushgen.scan.css import scan_css
@@ -203,3 +206,19 @@ def _trace_both(rng: random.Random, *, rich: bool) -> set[str]:
         assert fast == fonts_reference.trace_fonts(page, chosen, style)
         decided.update(use.verdict for use in fast.values())
     return decided
+
+
+@pytest.mark.parametrize("text", ["p", "P", "h1", ".fa-star", ".-x", ".a_b", "#main", "#-m"])
+def test_a_lone_tag_class_or_id_matches_as_its_xpath_would(text: str) -> None:
+    """Such a selector skips cssselect (icon sheets hold thousands): same key, same
+    specificity, and its key finds the elements cssselect's XPath finds."""
+    selector = compile_selectors(text)[0]
+    assert selector.xpath == KEY_ONLY and selector.simple
+    [parsed] = parse(text)
+    assert selector.specificity == parsed.specificity()
+    root = parse_page(
+        '<!doctype html><html><body><h1 class="fa-star a_b">x</h1><p id=main class="-x">'
+        '<span id="-m" class="fa-star">y</span></p><P>z</P></body></html>'
+    )
+    xpath = etree.XPath(HTMLTranslator().selector_to_xpath(parsed, prefix="descendant-or-self::"))
+    assert match_selector(selector, root, PageIndex(root)) == (xpath(root), "")

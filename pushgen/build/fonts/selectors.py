@@ -23,6 +23,7 @@ from lxml import etree
 from ...scan.font_rules import split_selectors
 
 __all__ = [
+    "KEY_ONLY",
     "Compound",
     "PageIndex",
     "Selector",
@@ -54,7 +55,9 @@ _TRANSLATOR = HTMLTranslator()
 class Selector:
     """One selector of a rule's list, compiled once per build (see :func:`compile_selectors`)."""
 
-    xpath: Any  # etree.XPath, or None when cssselect cannot read the selector
+    # etree.XPath; None when cssselect cannot read the selector; KEY_ONLY for a lone
+    # tag, class or id, whose key decides the match (no XPath is compiled for it).
+    xpath: Any
     key: tuple[str, str] | None  # ("id" | "class" | "tag", name) the subject must have
     simple: bool  # the key alone decides the match
     # Compounds of tag, classes and ids joined by descendant and child combinators,
@@ -81,7 +84,22 @@ def compile_selectors(selector_list: str) -> tuple[Selector, ...]:
     return found
 
 
+# The xpath of a selector its key alone decides (see Selector).
+KEY_ONLY = "key only"
+# A lone tag, class or id whose name is a plain ASCII identifier, and its specificity
+# (Selectors 4, section 17: an id counts in the first place, a class the second, a tag
+# the third).
+_LONE = re.compile(r"(?P<tag>[a-zA-Z][a-zA-Z0-9_-]*)|(?P<mark>[.#])-?[a-zA-Z_][a-zA-Z0-9_-]*")
+_LONE_SPECIFICITY = {"#": (1, 0, 0), ".": (0, 1, 0), "": (0, 0, 1)}
+
+
 def _compile_one(text: str) -> Selector:
+    lone = _LONE.fullmatch(text)
+    if lone is not None:
+        # Icon sheets hold thousands of these (`.fa-star`): cssselect would parse
+        # and compile each to an XPath that no page runs (the key decides).
+        specificity = _LONE_SPECIFICITY[lone.group("mark") or ""]
+        return Selector(KEY_ONLY, _subject_key(text), True, None, (), specificity, "", "")
     stripped, pseudo, reason = _strip_dynamic(text)
     try:
         selectors = parse(stripped)
