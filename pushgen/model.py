@@ -244,10 +244,16 @@ class FontRule:
 
 @dataclass(frozen=True, slots=True)
 class FontSheet:
-    """What a stylesheet says about fonts: its faces and the rules that choose them, in order."""
+    """What a stylesheet says about fonts: its faces and the rules that choose them, in order.
+
+    ``registered`` names the custom properties it registers with ``@property``
+    (CSS Properties and Values API 1: such a property may not inherit, and may
+    have an initial value).
+    """
 
     faces: tuple[FontFace, ...] = ()
     rules: tuple[FontRule, ...] = ()
+    registered: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

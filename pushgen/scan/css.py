@@ -319,6 +319,8 @@ class _Scanner:
                 if condition:
                     self.fonts.conditions.pop()
         elif name in _DECLARATION_AT_RULES:
+            if name == "property":
+                self.fonts.register(_serialize(rule.prelude).strip())
             items = tinycss2.parse_blocks_contents(
                 rule.content, skip_comments=True, skip_whitespace=True
             )

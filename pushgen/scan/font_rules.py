@@ -421,12 +421,18 @@ class FontCollector:
         self.conditions: list[str] = []
         self.selectors: list[str] = []
         self.inert = 0
+        self.registered: list[str] = []
 
     def sheet(self) -> FontSheet | None:
         """The faces and rules found; None when there are neither."""
-        if self.faces or self.rules:
-            return FontSheet(tuple(self.faces), tuple(self.rules))
+        if self.faces or self.rules or self.registered:
+            return FontSheet(tuple(self.faces), tuple(self.rules), tuple(self.registered))
         return None
+
+    def register(self, name: str) -> None:
+        """Note ``@property NAME`` (a custom property's name: case-sensitive, ``--`` first)."""
+        if name.startswith("--") and not self.inert:
+            self.registered.append(name)
 
     def nested(self, selector: str) -> str:
         """``selector`` made absolute when it is nested in the current style rule."""

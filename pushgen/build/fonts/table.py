@@ -96,8 +96,10 @@ class Table:
     entries: list[Entry]
     keyless: list[int]  # entries every page runs (no key, or no XPath)
     by_key: dict[str, dict[str, list[int]]]  # "id" | "class" | "tag" -> name -> entries
-    # The custom properties the sheets set that no font value depends on: left out
-    # of `entries` (a rule that sets only such is left out whole).
+    # The custom properties the tracing does not follow: those the sheets set that
+    # no font value depends on (left out of `entries`; a rule that sets only such is
+    # left out whole), and those registered with @property (their inheritance and
+    # initial value are the registration's: not modelled).
     unfollowed: frozenset[str]
     unused: dict[str, FontUse] | None = None  # the verdicts when no face is reachable
 
@@ -127,6 +129,7 @@ def _make_table(sheets: Sequence[SheetFonts]) -> Table:
     declarations = [rule.declarations for sheet in sheets for rule in sheet.fonts.rules]
     variables = needed_names(declarations)
     unfollowed = frozenset(name for found in declarations for name, _ in found.custom) - variables
+    unfollowed |= {name for sheet in sheets for name in sheet.fonts.registered}
     for sheet in sheets:
         media = screen_media(sheet.media)
         if media == "never":

@@ -13,7 +13,8 @@ guaranteed-invalid (section 2.3).
 
 A value that only possibly holds (a rule under ``:hover``) stays a possibility,
 with its reason, as the font properties' do (:mod:`.cascade`); a property pushgen
-does not follow (named only by a ``style`` attribute) is unknown.
+does not follow (one registered with ``@property``, or one the sheets set for no
+font but a ``style`` attribute names) is unknown.
 """
 
 from __future__ import annotations
@@ -80,9 +81,9 @@ class Customs:
 
     Values are computed on first use and kept; an element without a custom
     property of its own shares its parent's (the walk hands the parent's on).
-    ``unfollowed`` names the properties the sheets set but the tracing left out
-    (no font value of theirs depends on them): a ``style`` attribute naming one
-    gets an unknown value.
+    ``unfollowed`` names the properties the tracing does not follow (set by the
+    sheets for no font value, or registered with ``@property``): a value naming
+    one is unknown.
     """
 
     __slots__ = ("_active", "_cyclic", "_memo", "hits", "parent", "unfollowed")
