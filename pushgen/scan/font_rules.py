@@ -171,10 +171,11 @@ def read_value(name: str, text: str) -> dict[str, object] | None:
 
 
 def _serialize(tokens: list[_Node]) -> str:
+    """``tokens`` as text; :data:`~pushgen.model.UNKNOWN` when nested too deep to write."""
     try:
         text: str = tinycss2.serialize(tokens)
     except RecursionError:  # tinycss2's serializer recurses into nested blocks
-        return ""
+        return UNKNOWN
     return text
 
 

@@ -327,3 +327,13 @@ def test_chromium_fetches_the_faces_traced_as_used(
         if path.startswith("/f/")
     }
     assert used <= fetched <= used | possible
+
+
+def test_var_nested_thousands_deep_is_unknown_not_a_traceback() -> None:
+    deep = "var(--a, " * 3000 + "Icons" + ")" * 3000
+    found = trace(f"p {{ font-family: {deep} }}", "<p>x</p>")
+    assert verdicts(found, "used") == set()
+    assert "icons" in verdicts(found, "possible")
+    chain = " ".join(f"--v{n}: var(--v{n + 1});" for n in range(3000))
+    found = trace(f":root {{ {chain} --v3000: Icons }} p {{ font-family: var(--v0) }}", "<p>x</p>")
+    assert "icons" in verdicts(found, "possible") | verdicts(found, "used")

@@ -133,8 +133,15 @@ def _through_var(field: str, resolve: _Resolve, custom: Customs) -> _Resolve:
     def run(value: Any, inherited: Variants) -> Variants:
         if not isinstance(value, VarValue):
             return resolve(value, inherited)
+        try:
+            found = read_var(value, field, custom.lookup)
+        except RecursionError:
+            # var() in var() (or inherit through custom properties) thousands deep:
+            # no real sheet does it; the value is not known rather than a traceback.
+            unknown = (UNKNOWN,) if field == "family" else UNKNOWN
+            found = ((unknown, "custom properties nested too deep to follow"),)
         out: list[tuple[Any, str]] = []
-        for parsed, why in read_var(value, field, custom.lookup):
+        for parsed, why in found:
             out.extend((result, why or more) for result, more in resolve(parsed, inherited))
         return tuple(out)
 

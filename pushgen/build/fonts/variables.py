@@ -147,6 +147,8 @@ def substitute(text: str, lookup: Lookup) -> CustomVariants:
     None where a ``var()`` has no value and no fallback: the declaration is
     invalid at computed-value time.
     """
+    if UNKNOWN in text:  # a value the scanner could not write out
+        return ((UNKNOWN, ""),)
     return _tokens(tinycss2.parse_component_value_list(text), lookup)
 
 
