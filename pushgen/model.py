@@ -162,7 +162,7 @@ class Reference:
 
 
 FontStyle = Literal["normal", "italic", "oblique"]
-# The push policy's `fonts`: "used" traces each page's fonts (build/fonts.py),
+# The push policy's `fonts`: "used" traces each page's fonts (build/fonts/),
 # "all" lists every @font-face source its stylesheets name.
 FontPolicy = Literal["used", "all"]
 # A font value that cannot be read statically (var(), attr()): CSS Syntax 3 turns

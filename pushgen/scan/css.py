@@ -18,8 +18,9 @@ Each reference is one of three kinds:
 The same walk keeps what per-page font tracing (pushgen/build/fonts/) needs, in
 ``ScanResult.fonts``: each ``@font-face``'s descriptors (family, weight, style,
 unicode-range, the source chosen) and each style rule that sets ``font-family``,
-``font-weight``, ``font-style`` or the ``font`` shorthand (or ``content`` on a
-``::before``/``::after``), with its selector and the conditional rules around it.
+``font-weight``, ``font-style``, the ``font`` shorthand or a custom property (or
+``content`` on a ``::before``/``::after``), with its selector and the conditional
+rules around it, and the custom properties ``@property`` registers.
 
 ``data:`` URLs and fragment-only references (``filter: url(#f)``) are not fetches and are
 left out; other origins are kept with ``local=False``.

@@ -2,10 +2,18 @@
 
 The descriptors of a face (family, weight range, style, ``unicode-range``) and the
 font properties a rule's declarations set (``font-family``, ``font-weight``,
-``font-style``, the ``font`` shorthand, generated ``content``), read from
-tinycss2 tokens as CSS Fonts 4 defines them. :mod:`pushgen.scan.css` calls these
-while it scans a sheet; :mod:`pushgen.build.fonts` matches the result against a
-page. Pure functions: tokens or text in, values out.
+``font-style``, the ``font`` shorthand, generated ``content``, and custom
+properties as written), read from tinycss2 tokens as CSS Fonts 4 defines them; a
+value that uses ``var()`` is kept as written, for the tracing to substitute per
+element. :mod:`pushgen.scan.css` calls these while it scans a sheet
+(:class:`FontCollector` keeps what it finds); :mod:`pushgen.build.fonts` matches
+the result against a page. Pure functions: tokens or text in, values out.
+
+Why here, with the scanners, and not in the build's ``fonts`` family: reading a
+sheet's font rules is part of the one walk of a sheet that :mod:`pushgen.scan.css`
+makes (no page, no file system, bytes in and values out), and the sheet's
+:class:`~pushgen.model.ScanResult` carries them; matching them against a page is
+the build's.
 """
 
 from __future__ import annotations

@@ -13,7 +13,9 @@ The family, one concern a module:
 
 * :mod:`.selectors`: a rule's selectors compiled once, matched against a page;
 * :mod:`.table`: a tuple of sheets' rules as one table keyed by subject (issue 17);
-* :mod:`.cascade`: each element's computed font properties;
+* :mod:`.cascade`: the cascade of one property (font or custom) on an element;
+* :mod:`.variables`: custom properties and ``var()`` as a browser computes them;
+* :mod:`.state`: each element's computed font (family, weight, style, content);
 * :mod:`.matching`: font matching, the text per computed font to each face's verdict;
 * :mod:`.trace`: the walk that ties them together, :func:`trace_fonts`.
 
@@ -29,8 +31,9 @@ for each face's font path:
 * ``"used"``: text that certainly renders uses it: pushed or hinted as the policy says;
 * ``"possible"``: only through something that cannot be decided statically (a
   selector with ``:hover`` or a pseudo-element, a rule under ``@media (max-width:
-  ...)`` or ``@supports``, a ``var()``, a selector cssselect cannot read, a named
-  font before it that the visitor may have installed): hinted, never pushed;
+  ...)`` or ``@supports``, ``attr()``, a custom property registered with
+  ``@property``, a selector cssselect cannot read, a named font before it that
+  the visitor may have installed): hinted, never pushed;
 * ``"unused"``: no text of the page is set in it: listed only, with the reason.
 
 The characters checked against ``unicode-range`` are those of the text set in the
