@@ -31,6 +31,7 @@ from pushgen.build.fonts.table import add_hits, add_style_hits
 from pushgen.build.fonts.table import conditions_reason as _conditions
 from pushgen.build.fonts.trace import NOT_RENDERED as _NOT_RENDERED
 from pushgen.build.fonts.trace import hidden as _hidden
+from pushgen.build.fonts.variables import needed_names
 from pushgen.model import UNKNOWN, FontDeclarations, FontFace
 
 _Element = Any  # lxml elements carry no type hints
@@ -74,7 +75,13 @@ def trace_fonts(
     if not faces:
         return {}
     hits, generated = _match_rules(root, rules, style_attribute)
-    usage = _compute(root, hits, generated)
+    # The custom properties the tracing does not follow, as pushgen's table says
+    # (a property the sheets set for no font value, or one @property registers).
+    declared = [declarations for _, declarations, _, _ in rules]
+    unfollowed = frozenset(name for found in declared for name, _ in found.custom)
+    unfollowed -= needed_names(declared)
+    unfollowed |= {name for sheet in sheets for name in sheet.fonts.registered}
+    usage = _compute(root, hits, generated, unfollowed)
     return _decide(faces, usage)
 
 
@@ -125,13 +132,14 @@ def _compute(
     root: _Element,
     hits: dict[_Element, list[_Hit]],
     generated: dict[tuple[_Element, str], list[_Hit]],
+    unfollowed: frozenset[str],
 ) -> dict[tuple[tuple[str, ...], str, str], _Usage]:
     """Walk the tree in document order: each text's computed font and characters.
 
     Elements without a rule of their own share their parent's computed state, so
     text is gathered per state and its characters counted once per state.
     """
-    initial = _initial_state()
+    initial = _initial_state(unfollowed)
     states: dict[_Element, _State | None] = {}
     texts: dict[int, tuple[_State, list[str]]] = {}
     generated_texts: list[tuple[_State, set[int] | None, str]] = []

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from ...model import FontDeclarations, FontFace, FontSheet
+from ...model import FontDeclarations, FontFace, FontRule, FontSheet
 from ...push_policy import media_matches_screen
 from .cascade import Hit
 from .matching import FontUse
@@ -124,12 +124,7 @@ def table_for(sheets: Sequence[SheetFonts]) -> Table:
 
 def _make_table(sheets: Sequence[SheetFonts]) -> Table:
     faces: list[tuple[FontFace, str]] = []
-    entries: list[Entry] = []
-    order = 0
-    declarations = [rule.declarations for sheet in sheets for rule in sheet.fonts.rules]
-    variables = needed_names(declarations)
-    unfollowed = frozenset(name for found in declarations for name, _ in found.custom) - variables
-    unfollowed |= {name for sheet in sheets for name in sheet.fonts.registered}
+    applicable: list[tuple[FontRule, str, str]] = []  # a rule, why only possibly, where
     for sheet in sheets:
         media = screen_media(sheet.media)
         if media == "never":
@@ -143,13 +138,21 @@ def _make_table(sheets: Sequence[SheetFonts]) -> Table:
                 faces.append((face, sheet_reason or reason))
         for rule in sheet.fonts.rules:
             reason = conditions_reason(rule.conditions)
-            followed = _followed(rule.declarations, variables)
-            if reason is None or followed is None:
-                continue
-            where = f"{sheet.display}:{rule.line}"
-            for selector in compile_selectors(rule.selector):
-                entries.append(Entry(selector, followed, order, sheet_reason or reason, where))
-            order += 1
+            if reason is not None:
+                applicable.append((rule, sheet_reason or reason, f"{sheet.display}:{rule.line}"))
+    declarations = [rule.declarations for rule, _, _ in applicable]
+    variables = needed_names(declarations)
+    unfollowed = frozenset(name for found in declarations for name, _ in found.custom) - variables
+    unfollowed |= {name for sheet in sheets for name in sheet.fonts.registered}
+    entries: list[Entry] = []
+    order = 0
+    for rule, reason, where in applicable:
+        followed = _followed(rule.declarations, variables)
+        if followed is None:
+            continue
+        for selector in compile_selectors(rule.selector):
+            entries.append(Entry(selector, followed, order, reason, where))
+        order += 1
     keyless: list[int] = []
     by_key: dict[str, dict[str, list[int]]] = {"id": {}, "class": {}, "tag": {}}
     for number, entry in enumerate(entries):
