@@ -35,6 +35,7 @@ __all__ = [
     "ScanResult",
     "ScriptPlacement",
     "ScriptTiming",
+    "VarValue",
     "integrity_metadata",
     "integrity_problem",
 ]
@@ -209,12 +210,25 @@ class Reference:
 
 
 FontStyle = Literal["normal", "italic", "oblique"]
-# The push policy's `fonts`: "used" traces each page's fonts (build/fonts.py),
+# The push policy's `fonts`: "used" traces each page's fonts (build/fonts/),
 # "all" lists every @font-face source its stylesheets name.
 FontPolicy = Literal["used", "all"]
 # A font value that cannot be read statically (var(), attr()): CSS Syntax 3 turns
 # U+0000 in a stylesheet into U+FFFD, so no stylesheet value can equal it.
 UNKNOWN = "\0"
+
+
+@dataclass(frozen=True, slots=True)
+class VarValue:
+    """A font property's value that uses ``var()``: read per element, once its custom
+    properties are known (CSS Variables 1, section 3: substitution at computed-value time).
+
+    ``property`` is the declaration's (``font-family``, ``font``, ``content``...),
+    ``text`` its value as written.
+    """
+
+    property: str
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,17 +261,20 @@ class FontDeclarations:
     number as text, ``"bolder"``, ``"lighter"`` or ``"inherit"``; ``style``
     ``"normal"``, ``"italic"``, ``"oblique"`` or ``"inherit"``; ``display_none``
     whether ``display`` is ``none``; ``content`` the characters of a
-    ``content`` string, "" for ``none``/``normal``. :data:`UNKNOWN` in a field
-    means a value that cannot be read statically (``var()``, ``attr()``).
-    ``important`` names the properties set with ``!important``.
+    ``content`` string, "" for ``none``/``normal``. A :class:`VarValue` in a field
+    is a value that uses ``var()``; :data:`UNKNOWN` one that cannot be read
+    statically (``attr()``, ``env()``). ``custom`` holds the custom properties
+    set (name, value as written), ``important`` names the properties (custom
+    ones included) set with ``!important``.
     """
 
-    family: tuple[str, ...] | None = None
-    weight: str | None = None
-    style: str | None = None
+    family: tuple[str, ...] | VarValue | None = None
+    weight: str | VarValue | None = None
+    style: str | VarValue | None = None
     display_none: bool | None = None
-    content: str | None = None
+    content: str | VarValue | None = None
     important: frozenset[str] = frozenset()
+    custom: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,10 +292,16 @@ class FontRule:
 
 @dataclass(frozen=True, slots=True)
 class FontSheet:
-    """What a stylesheet says about fonts: its faces and the rules that choose them, in order."""
+    """What a stylesheet says about fonts: its faces and the rules that choose them, in order.
+
+    ``registered`` names the custom properties it registers with ``@property``
+    (CSS Properties and Values API 1: such a property may not inherit, and may
+    have an initial value).
+    """
 
     faces: tuple[FontFace, ...] = ()
     rules: tuple[FontRule, ...] = ()
+    registered: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,11 +15,12 @@ Each reference is one of three kinds:
   any depth of ``@media``, ``@supports``, ``@layer``, ``@container`` and CSS nesting,
   destination ``"image"``.
 
-The same walk keeps what per-page font tracing (pushgen/build/fonts.py) needs, in
+The same walk keeps what per-page font tracing (pushgen/build/fonts/) needs, in
 ``ScanResult.fonts``: each ``@font-face``'s descriptors (family, weight, style,
 unicode-range, the source chosen) and each style rule that sets ``font-family``,
-``font-weight``, ``font-style`` or the ``font`` shorthand (or ``content`` on a
-``::before``/``::after``), with its selector and the conditional rules around it.
+``font-weight``, ``font-style``, the ``font`` shorthand or a custom property (or
+``content`` on a ``::before``/``::after``), with its selector and the conditional
+rules around it, and the custom properties ``@property`` registers.
 
 ``data:`` URLs and fragment-only references (``filter: url(#f)``) are not fetches and are
 left out; other origins are kept with ``local=False``.
@@ -35,28 +36,10 @@ import tinycss2
 
 from ..errors import Diagnostic
 from ..media_types import font_type, unsupported_font
-from ..model import (
-    FontFace,
-    FontRule,
-    FontSheet,
-    Reference,
-    ReferenceKind,
-    ScanResult,
-)
+from ..model import Reference, ReferenceKind, ScanResult
 from ..urls import resolve, unservable
 from .decode import as_text, decode_css
-from .font_rules import (
-    CONDITIONAL_AT_RULES,
-    GENERATED,
-    GENERIC_FAMILIES,
-    face_style,
-    face_weight,
-    family_list,
-    font_declarations,
-    nest_selector,
-    split_commas,
-    unicode_ranges,
-)
+from .font_rules import CONDITIONAL_AT_RULES, FontCollector, split_commas
 
 __all__ = ["scan_css", "scan_css_declarations"]
 
@@ -166,32 +149,24 @@ class _Scanner:
         self.references: list[Reference] = []
         self.diagnostics: list[Diagnostic] = []
         # Parse errors that drop something a browser would have fetched, in order.
-        self._dropped: list[_Node] = []
-        self._line_starts: list[int] | None = None
-        # Font tracing: faces and font rules found, the conditional rules and style
-        # rules (for nesting) around the current one, and whether it sits in a rule
-        # whose declarations never style an element (@keyframes, @starting-style).
-        self._faces: list[FontFace] = []
-        self._font_rules: list[FontRule] = []
-        self._conditions: list[str] = []
-        self._selectors: list[str] = []
-        self._inert = 0
+        self._dropped = _Dropped(text)
+        # Font tracing: faces and font rules found, and the rules around the current one.
+        self.fonts = FontCollector()
 
     def result(self, encoding: str | None) -> ScanResult:
-        if self._dropped:
-            first = self._dropped[0]
-            lines = ", ".join(str(self._where(node)[0]) for node in self._dropped[:10])
-            more = ", ..." if len(self._dropped) > 10 else ""
+        dropped = self._dropped.nodes
+        if dropped:
+            lines = ", ".join(str(self._where(node)[0]) for node in dropped[:10])
+            more = ", ..." if len(dropped) > 10 else ""
             self._diagnose(
-                first,
-                f"browsers ignore {len(self._dropped)} unparsable rule(s) or declaration(s)"
+                dropped[0],
+                f"browsers ignore {len(dropped)} unparsable rule(s) or declaration(s)"
                 f" naming a URL (lines {lines}{more}), so nothing in them is fetched;"
-                f" first: {first.message}",
+                f" first: {dropped[0].message}",
             )
-        fonts = None
-        if self._faces or self._font_rules:
-            fonts = FontSheet(tuple(self._faces), tuple(self._font_rules))
-        return ScanResult(tuple(self.references), tuple(self.diagnostics), encoding, fonts=fonts)
+        return ScanResult(
+            tuple(self.references), tuple(self.diagnostics), encoding, fonts=self.fonts.sheet()
+        )
 
     # --- locations and results ---------------------------------------------------------
 
@@ -207,27 +182,8 @@ class _Scanner:
         self.diagnostics.append(Diagnostic(self.filename, line, column, message))
 
     def parse_error(self, node: _Node) -> None:
-        """Note a piece of CSS a browser drops (CSS Syntax 3 error recovery, as tinycss2's).
-
-        Only a drop that loses a fetch is reported, once per file with a count: old
-        IE hacks (``*zoom: 1``, ``filter: progid:...``) are dropped harmlessly and
-        common in real themes.
-        """
-        if node.kind == "bad-url" or _FETCHING.search(self._dropped_text(node)):
-            self._dropped.append(node)
-
-    def _dropped_text(self, node: _Node) -> str:
-        # tinycss2 places an error where recovery stopped (a ';', the end of a block)
-        # or where the rule began (at the end of the file): what was dropped is the
-        # piece between the ';', '{' or '}' on either side.
-        text = self.text
-        if self._line_starts is None:
-            self._line_starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
-        line = min(max(node.source_line, 1), len(self._line_starts))
-        at = min(self._line_starts[line - 1] + max(node.source_column - 1, 0), len(text))
-        start = max(text.rfind(c, 0, at) for c in ";{}") + 1
-        ends = [i for i in (text.find(c, at) for c in ";{}") if i >= 0]
-        return text[start : min(ends, default=len(text))]
+        """Note a piece of CSS a browser drops (see :class:`_Dropped`)."""
+        self._dropped.add(node)
 
     def _add(
         self,
@@ -309,31 +265,13 @@ class _Scanner:
             rule.content, skip_comments=True, skip_whitespace=True
         )
         selector = " ".join(_serialize(rule.prelude).split())
-        if self._selectors:
-            selector = nest_selector(self._selectors[-1], selector)
-        self._font_rule(selector, items, rule)
-        self._selectors.append(selector)
+        selector = self.fonts.nested(selector)
+        self.fonts.rule(selector, items, self._where(rule)[0])
+        self.fonts.selectors.append(selector)
         try:
             self.declarations(items, depth + 1)
         finally:
-            self._selectors.pop()
-
-    def _font_rule(self, selector: str, items: list[_Node], node: _Node) -> None:
-        """Keep a style rule that decides a font (see the module docstring)."""
-        if self._inert or not selector:
-            return
-        found = font_declarations(items)
-        if found is None:
-            return
-        sets_font = not (found.family is None and found.weight is None and found.style is None)
-        # Only content or display: kept for what generates text, ::before and ::after
-        # (icon fonts), not for every display rule of a theme.
-        if not sets_font and (found.content is None or not GENERATED.search(selector)):
-            return
-        line, _ = self._where(node)
-        self._font_rules.append(
-            FontRule(selector, found, line, tuple(self._conditions), bool(self._selectors))
-        )
+            self.fonts.selectors.pop()
 
     def declarations(self, items: Iterable[_Node], depth: int) -> None:
         """A style rule's block: declarations, and nested rules (CSS Nesting 1)."""
@@ -361,16 +299,16 @@ class _Scanner:
             inert = name not in CONDITIONAL_AT_RULES and name != "layer"
             if condition:
                 prelude = " ".join(_serialize(rule.prelude).split())
-                self._conditions.append(f"@{name} {prelude}".strip())
-            self._inert += inert
+                self.fonts.conditions.append(f"@{name} {prelude}".strip())
+            self.fonts.inert += inert
             try:
                 if nested:
                     # Nested in a style rule, a conditional rule's block holds declarations.
                     items = tinycss2.parse_blocks_contents(
                         rule.content, skip_comments=True, skip_whitespace=True
                     )
-                    if self._selectors:
-                        self._font_rule(self._selectors[-1], items, rule)
+                    if self.fonts.selectors:
+                        self.fonts.rule(self.fonts.selectors[-1], items, self._where(rule)[0])
                     self.declarations(items, depth + 1)
                 else:
                     items = tinycss2.parse_rule_list(
@@ -378,10 +316,12 @@ class _Scanner:
                     )
                     self._rule_list(items, depth + 1)
             finally:
-                self._inert -= inert
+                self.fonts.inert -= inert
                 if condition:
-                    self._conditions.pop()
+                    self.fonts.conditions.pop()
         elif name in _DECLARATION_AT_RULES:
+            if name == "property":
+                self.fonts.register(_serialize(rule.prelude).strip())
             items = tinycss2.parse_blocks_contents(
                 rule.content, skip_comments=True, skip_whitespace=True
             )
@@ -433,24 +373,9 @@ class _Scanner:
             self._add(target, node, "font", "font", type=mime, crossorigin="anonymous")
             added = self.references[before:]
             path = added[0].path if added and added[0].local else ""
-            self._face(rule, descriptors, path)
-
-    def _face(self, rule: _Node, descriptors: dict[str, list[_Node]], path: str) -> None:
-        """Keep the descriptors font matching uses (CSS Fonts 4, section 4)."""
-        if self._inert:
-            return
-        family = family_list(descriptors.get("font-family", []))
-        if family is None or len(family) != 1 or family[0] in GENERIC_FAMILIES:
-            return  # a face needs one family name; browsers drop the rule otherwise
-        weight = face_weight(descriptors.get("font-weight", []))
-        style = face_style(descriptors.get("font-style", []))
-        ranges = None
-        if "unicode-range" in descriptors:
-            ranges = unicode_ranges(_serialize(descriptors["unicode-range"]))
-        line, _ = self._where(rule)
-        self._faces.append(
-            FontFace(family[0], weight, style, ranges, path, line, tuple(self._conditions))
-        )
+            ranges = descriptors.get("unicode-range")
+            ranges_text = None if ranges is None else _serialize(ranges)
+            self.fonts.face(descriptors, ranges_text, path, self._where(rule)[0])
 
     # --- values --------------------------------------------------------------------------
 
@@ -505,6 +430,38 @@ class _Scanner:
                 elif not (token.type == "function" and token.lower_name == "type"):
                     others.append(token)
         return others
+
+
+class _Dropped:
+    """The pieces of a sheet a browser drops that lose a fetch, in order.
+
+    CSS Syntax 3 error recovery, as tinycss2's. Only a drop that loses a fetch is
+    reported, once per file with a count: old IE hacks (``*zoom: 1``, ``filter:
+    progid:...``) are dropped harmlessly and common in real themes.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.nodes: list[_Node] = []
+        self._line_starts: list[int] | None = None
+
+    def add(self, node: _Node) -> None:
+        """Keep ``node``, a parse error, when what it drops names a URL."""
+        if node.kind == "bad-url" or _FETCHING.search(self._dropped_text(node)):
+            self.nodes.append(node)
+
+    def _dropped_text(self, node: _Node) -> str:
+        # tinycss2 places an error where recovery stopped (a ';', the end of a block)
+        # or where the rule began (at the end of the file): what was dropped is the
+        # piece between the ';', '{' or '}' on either side.
+        text = self.text
+        if self._line_starts is None:
+            self._line_starts = [0] + [m.end() for m in _NEWLINE.finditer(text)]
+        line = min(max(node.source_line, 1), len(self._line_starts))
+        at = min(self._line_starts[line - 1] + max(node.source_column - 1, 0), len(text))
+        start = max(text.rfind(c, 0, at) for c in ";{}") + 1
+        ends = [i for i in (text.find(c, at) for c in ";{}") if i >= 0]
+        return text[start : min(ends, default=len(text))]
 
 
 def _url_of(token: _Node) -> str | None:

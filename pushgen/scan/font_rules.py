@@ -2,10 +2,18 @@
 
 The descriptors of a face (family, weight range, style, ``unicode-range``) and the
 font properties a rule's declarations set (``font-family``, ``font-weight``,
-``font-style``, the ``font`` shorthand, generated ``content``), read from
-tinycss2 tokens as CSS Fonts 4 defines them. :mod:`pushgen.scan.css` calls these
-while it scans a sheet; :mod:`pushgen.build.fonts` matches the result against a
-page. Pure functions: tokens or text in, values out.
+``font-style``, the ``font`` shorthand, generated ``content``, and custom
+properties as written), read from tinycss2 tokens as CSS Fonts 4 defines them; a
+value that uses ``var()`` is kept as written, for the tracing to substitute per
+element. :mod:`pushgen.scan.css` calls these while it scans a sheet
+(:class:`FontCollector` keeps what it finds); :mod:`pushgen.build.fonts` matches
+the result against a page. Pure functions: tokens or text in, values out.
+
+Why here, with the scanners, and not in the build's ``fonts`` family: reading a
+sheet's font rules is part of the one walk of a sheet that :mod:`pushgen.scan.css`
+makes (no page, no file system, bytes in and values out), and the sheet's
+:class:`~pushgen.model.ScanResult` carries them; matching them against a page is
+the build's.
 """
 
 from __future__ import annotations
@@ -16,17 +24,19 @@ from typing import Any
 
 import tinycss2
 
-from ..model import UNKNOWN, FontDeclarations, FontStyle
+from ..model import UNKNOWN, FontDeclarations, FontFace, FontRule, FontSheet, FontStyle, VarValue
 
 __all__ = [
     "CONDITIONAL_AT_RULES",
     "GENERATED",
     "GENERIC_FAMILIES",
+    "FontCollector",
     "face_style",
     "face_weight",
     "family_list",
     "font_declarations",
     "nest_selector",
+    "read_value",
     "split_commas",
     "split_selectors",
     "style_font_declarations",
@@ -64,6 +74,8 @@ GENERIC_FAMILIES = frozenset(
 )  # fmt: skip
 _INHERITING = frozenset({"inherit", "unset", "revert", "revert-layer"})
 _UNREADABLE = frozenset({"var", "env", "attr", "if"})
+# What no custom property can make readable: a value with one of these stays unknown.
+_UNKNOWABLE = _UNREADABLE - {"var"}
 # CSS Fonts 4, section 2.8: system font keywords of the `font` shorthand.
 _SYSTEM_FONTS = frozenset({"caption", "icon", "menu", "message-box", "small-caption", "status-bar"})
 _SIZE_KEYWORDS = frozenset(
@@ -83,22 +95,35 @@ def font_declarations(items: Iterable[_Node]) -> FontDeclarations | None:
 
     A later declaration of a property wins over an earlier one unless only the
     earlier is ``!important`` (CSS Cascade 5, section 6); an invalid one is
-    dropped, as a browser drops it. ``None`` when the list sets none of them.
+    dropped, as a browser drops it. A value that uses ``var()`` is kept as a
+    :class:`~pushgen.model.VarValue`, and custom properties as written, for the
+    tracing to substitute per element. ``None`` when the list sets none of them.
     """
     values: dict[str, tuple[object, bool]] = {}
+    custom: dict[str, tuple[str, bool]] = {}
     for item in items:
-        if item.type != "declaration" or item.lower_name not in _FONT_PROPERTIES:
-            continue
-        tokens = [t for t in item.value if t.type not in ("whitespace", "comment")]
-        parsed = _FONT_VALUE_READERS[item.lower_name](tokens)
-        if parsed is None:
+        if item.type != "declaration":
             continue
         important = bool(item.important)
+        if item.name.startswith("--"):
+            # Custom property names are case-sensitive (CSS Variables 1, section 2).
+            old_custom = custom.get(item.name)
+            if old_custom is None or important or not old_custom[1]:
+                custom[item.name] = (_serialize(item.value).strip(), important)
+            continue
+        if item.lower_name not in _FONT_PROPERTIES:
+            continue
+        tokens = [t for t in item.value if t.type not in ("whitespace", "comment")]
+        parsed = _with_var(item.lower_name, item.value, tokens)
+        if parsed is None:
+            parsed = _FONT_VALUE_READERS[item.lower_name](tokens)
+        if parsed is None:
+            continue
         for name, value in parsed.items():
             old = values.get(name)
             if old is None or important or not old[1]:
                 values[name] = (value, important)
-    if not values:
+    if not values and not custom:
         return None
 
     def get(name: str) -> Any:
@@ -111,8 +136,55 @@ def font_declarations(items: Iterable[_Node]) -> FontDeclarations | None:
         style=get("style"),
         display_none=get("display_none"),
         content=get("content"),
-        important=frozenset(name for name, (_, important) in values.items() if important),
+        important=frozenset(
+            name for name, (_, important) in (*values.items(), *custom.items()) if important
+        ),
+        custom=tuple((name, text) for name, (text, _) in custom.items()),
     )
+
+
+# The fields each font property sets (the `font` shorthand sets all three).
+_FIELDS = {
+    "font-family": ("family",),
+    "font-weight": ("weight",),
+    "font-style": ("style",),
+    "font": ("family", "weight", "style"),
+    "content": ("content",),
+}
+
+
+def _with_var(name: str, value: list[_Node], tokens: list[_Node]) -> dict[str, object] | None:
+    """The fields of a font property whose value uses ``var()`` (and nothing unknowable)."""
+    fields = _FIELDS.get(name)
+    if fields is None or not _uses(tokens, {"var"}) or _uses(tokens, _UNKNOWABLE):
+        return None
+    found = VarValue(name, _serialize(value).strip())
+    return dict.fromkeys(fields, found)
+
+
+def read_value(name: str, text: str) -> dict[str, object] | None:
+    """The fields font property ``name`` with value ``text`` sets; None when it is invalid.
+
+    For a value whose ``var()`` the tracing substituted: the same readers as a
+    sheet's declarations (CSS Variables 1, section 3: the value is parsed then).
+    """
+    tokens = [
+        t
+        for t in tinycss2.parse_component_value_list(text, skip_comments=True)
+        if t.type not in ("whitespace", "comment")
+    ]
+    if any(t.type == "error" for t in tokens):
+        return None
+    return _FONT_VALUE_READERS[name](tokens)
+
+
+def _serialize(tokens: list[_Node]) -> str:
+    """``tokens`` as text; :data:`~pushgen.model.UNKNOWN` when nested too deep to write."""
+    try:
+        text: str = tinycss2.serialize(tokens)
+    except RecursionError:  # tinycss2's serializer recurses into nested blocks
+        return UNKNOWN
+    return text
 
 
 def style_font_declarations(text: str) -> FontDeclarations | None:
@@ -123,13 +195,18 @@ def style_font_declarations(text: str) -> FontDeclarations | None:
 
 
 def _unreadable(tokens: list[_Node]) -> bool:
+    return _uses(tokens, _UNREADABLE)
+
+
+def _uses(tokens: list[_Node], functions: frozenset[str] | set[str]) -> bool:
+    """Whether ``tokens`` call one of ``functions`` at any depth."""
     stack = [iter(tokens)]
     while stack:
         token = next(stack[-1], None)
         if token is None:
             stack.pop()
         elif token.type == "function":
-            if token.lower_name in _UNREADABLE:
+            if token.lower_name in functions:
                 return True
             stack.append(iter(token.arguments))
     return False
@@ -336,3 +413,73 @@ def nest_selector(parent: str, child: str) -> str:
         part.replace("&", outer) if "&" in part else f"{outer} {part}"
         for part in split_selectors(child)
     )
+
+
+class FontCollector:
+    """What the walk of one sheet keeps for font tracing (see :mod:`pushgen.scan.css`).
+
+    The faces and font rules found, and the context of the rule being walked: the
+    conditional rules around it, the style rules it is nested in (CSS Nesting 1),
+    and whether it sits in a rule whose declarations never style an element
+    (``@keyframes``, ``@starting-style``).
+    """
+
+    def __init__(self) -> None:
+        self.faces: list[FontFace] = []
+        self.rules: list[FontRule] = []
+        self.conditions: list[str] = []
+        self.selectors: list[str] = []
+        self.inert = 0
+        self.registered: list[str] = []
+
+    def sheet(self) -> FontSheet | None:
+        """The faces and rules found; None when there are neither."""
+        if self.faces or self.rules or self.registered:
+            return FontSheet(tuple(self.faces), tuple(self.rules), tuple(self.registered))
+        return None
+
+    def register(self, name: str) -> None:
+        """Note ``@property NAME`` (a custom property's name: case-sensitive, ``--`` first)."""
+        if name.startswith("--") and not self.inert:
+            self.registered.append(name)
+
+    def nested(self, selector: str) -> str:
+        """``selector`` made absolute when it is nested in the current style rule."""
+        return nest_selector(self.selectors[-1], selector) if self.selectors else selector
+
+    def rule(self, selector: str, items: list[_Node], line: int) -> None:
+        """Keep a style rule that decides a font (see :mod:`pushgen.scan.css`)."""
+        if self.inert or not selector:
+            return
+        found = font_declarations(items)
+        if found is None:
+            return
+        sets_font = bool(found.custom) or not (
+            found.family is None and found.weight is None and found.style is None
+        )
+        # Only content or display: kept for what generates text, ::before and ::after
+        # (icon fonts), not for every display rule of a theme.
+        if not sets_font and (found.content is None or not GENERATED.search(selector)):
+            return
+        self.rules.append(
+            FontRule(selector, found, line, tuple(self.conditions), bool(self.selectors))
+        )
+
+    def face(
+        self, descriptors: dict[str, list[_Node]], ranges: str | None, path: str, line: int
+    ) -> None:
+        """Keep the descriptors font matching uses (CSS Fonts 4, section 4).
+
+        ``ranges`` is the ``unicode-range`` descriptor as written, None without one.
+        """
+        if self.inert:
+            return
+        family = family_list(descriptors.get("font-family", []))
+        if family is None or len(family) != 1 or family[0] in GENERIC_FAMILIES:
+            return  # a face needs one family name; browsers drop the rule otherwise
+        weight = face_weight(descriptors.get("font-weight", []))
+        style = face_style(descriptors.get("font-style", []))
+        code_points = None if ranges is None else unicode_ranges(ranges)
+        self.faces.append(
+            FontFace(family[0], weight, style, code_points, path, line, tuple(self.conditions))
+        )

@@ -1,6 +1,6 @@
 """The straightforward font tracing, kept as the oracle the fast one is compared with.
 
-This is pushgen/build/fonts.py's matching and walk as they were before its fast
+This is pushgen/build/fonts/'s matching and walk as they were before its fast
 paths (a rule table per tuple of sheets, chains of tags, classes and ids matched
 without XPath, a page skipped when no rule names a face's family, a walk that
 stops once every face is decided): every rule of every sheet is tried on the
@@ -12,31 +12,29 @@ the two to the same results on the bench shapes and on seeded random pages."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from lxml import etree
 
-from pushgen.build.font_selectors import PageIndex, Selector, compile_selectors
-from pushgen.build.fonts import (
-    _NOT_RENDERED,
-    _ROOT_FAMILY,
-    _UA_ANY,
-    FontUse,
-    SheetFonts,
-    _cascade,
-    _chars,
-    _computed,
-    _conditions,
-    _decide,
-    _Element,
-    _hidden,
-    _Hit,
-    _State,
-    _Usage,
-    add_hits,
-    add_style_hits,
-    screen_media,
-)
+from pushgen.build.fonts import FontUse, SheetFonts, screen_media
+from pushgen.build.fonts.cascade import Hit as _Hit
+from pushgen.build.fonts.matching import Usage as _Usage
+from pushgen.build.fonts.matching import chars_of as _chars
+from pushgen.build.fonts.matching import decide as _decide
+from pushgen.build.fonts.selectors import PageIndex, Selector, compile_selectors
+from pushgen.build.fonts.state import UA_ANY as _UA_ANY
+from pushgen.build.fonts.state import State as _State
+from pushgen.build.fonts.state import computed as _computed
+from pushgen.build.fonts.state import generated_content as _generated_content
+from pushgen.build.fonts.state import initial_state as _initial_state
+from pushgen.build.fonts.table import add_hits, add_style_hits
+from pushgen.build.fonts.table import conditions_reason as _conditions
+from pushgen.build.fonts.trace import NOT_RENDERED as _NOT_RENDERED
+from pushgen.build.fonts.trace import hidden as _hidden
+from pushgen.build.fonts.variables import needed_names
 from pushgen.model import UNKNOWN, FontDeclarations, FontFace
+
+_Element = Any  # lxml elements carry no type hints
 
 
 def trace_fonts(
@@ -77,7 +75,13 @@ def trace_fonts(
     if not faces:
         return {}
     hits, generated = _match_rules(root, rules, style_attribute)
-    usage = _compute(root, hits, generated)
+    # The custom properties the tracing does not follow, as pushgen's table says
+    # (a property the sheets set for no font value, or one @property registers).
+    declared = [declarations for _, declarations, _, _ in rules]
+    unfollowed = frozenset(name for found in declared for name, _ in found.custom)
+    unfollowed -= needed_names(declared)
+    unfollowed |= {name for sheet in sheets for name in sheet.fonts.registered}
+    usage = _compute(root, hits, generated, unfollowed)
     return _decide(faces, usage)
 
 
@@ -128,13 +132,14 @@ def _compute(
     root: _Element,
     hits: dict[_Element, list[_Hit]],
     generated: dict[tuple[_Element, str], list[_Hit]],
+    unfollowed: frozenset[str],
 ) -> dict[tuple[tuple[str, ...], str, str], _Usage]:
     """Walk the tree in document order: each text's computed font and characters.
 
     Elements without a rule of their own share their parent's computed state, so
     text is gathered per state and its characters counted once per state.
     """
-    initial = _State(((_ROOT_FAMILY, ""),), (("400", ""),), (("normal", ""),))
+    initial = _initial_state(unfollowed)
     states: dict[_Element, _State | None] = {}
     texts: dict[int, tuple[_State, list[str]]] = {}
     generated_texts: list[tuple[_State, set[int] | None, str]] = []
@@ -180,8 +185,8 @@ def _compute(
             pseudo_hits = generated.get((element, pseudo))
             if not pseudo_hits:
                 continue
-            content = _cascade(pseudo_hits, "content", (), None, lambda v, _i: ((v, ""),))
             pseudo_state = _computed(state, pseudo_hits, "")
+            content = _generated_content(pseudo_hits, pseudo_state)
             for value, why in content:
                 if value != "":
                     chars = None if value == UNKNOWN else _chars(value) or None

@@ -1,4 +1,4 @@
-"""Per-page font tracing (pushgen/build/fonts.py): which faces a page's text uses (issue 15).
+"""Per-page font tracing (pushgen/build/fonts/): which faces a page's text uses (issue 15).
 
 The pure tracing function is fed a page and stylesheets as text; each case says
 which face files the page uses for certain (pushed), possibly (hinted only) or not
@@ -222,11 +222,14 @@ def used(verdicts: dict[str, str], verdict: str = "used") -> set[str]:
             id="media-width",
         ),
         pytest.param(
-            "p { font-family: var(--f) }",
+            "p { font-family: var(--f) }", "<p>T</p>", set(), set(), id="var-of-nothing-is-unset"
+        ),
+        pytest.param(
+            "p { font-family: attr(data-f) }",
             "<p>T</p>",
             set(),
             {"lato", "slab-light", "cyr-latin", "icons"},
-            id="var",
+            id="unknowable",
         ),
         pytest.param(
             "p { font-family: Helvetica, Lato }",

@@ -1,6 +1,6 @@
 """Fast font tracing decides exactly what the straightforward tracing decides.
 
-pushgen/build/fonts.py files each selector under the key its subject needs,
+pushgen/build/fonts/table.py files each selector under the key its subject needs,
 matches chains of tags, classes and ids without XPath, skips pages whose rules
 name no face's family, and stops walking a page once every face is decided.
 tests/build/fonts_reference.py keeps the tracing without any of that (every
@@ -17,10 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cssselect import HTMLTranslator, parse
+from lxml import etree
 
 import pushgen.build.page_fonts as page_fonts
 from pushgen.build import build_site
 from pushgen.build.fonts import SheetFonts, parse_page, trace_fonts
+from pushgen.build.fonts.selectors import KEY_ONLY, PageIndex, compile_selectors, match_selector
 from pushgen.config import load_config
 from pushgen.model import FontDeclarations
 from pushgen.scan.css import scan_css
@@ -112,7 +115,32 @@ def _declarations(rng: random.Random, *, rich: bool = True) -> str:
     return "; ".join(out)
 
 
-def _sheet(rng: random.Random, *, rich: bool) -> str:
+_CUSTOM = ["--f", "--g", "--c", "--w", "--unused"]
+
+
+def _custom_declarations(rng: random.Random) -> str:
+    """Custom properties, and font values through them (issue 25, item 2)."""
+    out = []
+    for _ in range(rng.randint(1, 3)):
+        kind = rng.random()
+        bang = " !important" if rng.random() < 0.1 else ""
+        name = rng.choice(_CUSTOM)
+        fallback = rng.choice(["", f", {rng.choice(FAMILIES)}", f", var({rng.choice(_CUSTOM)})"])
+        if kind < 0.45:
+            value = rng.choice(
+                [*FAMILIES, '"Ж"', '"★"', "700", "initial", "inherit", f"var({name}{fallback})"]
+            )
+            out.append(f"{rng.choice(_CUSTOM)}: {value}{bang}")
+        elif kind < 0.75:
+            out.append(f"font-family: var({name}{fallback}){bang}")
+        elif kind < 0.85:
+            out.append(f"font-weight: var({name}, 400)")
+        else:
+            out.append(f"content: var({name}{fallback})")
+    return "; ".join(out)
+
+
+def _sheet(rng: random.Random, *, rich: bool, custom: bool = False) -> str:
     faces: list[str] = []
     for family in FAMILIES if rich else rng.sample(FAMILIES, rng.randint(1, 2)):
         for _ in range(rng.randint(0, 3) if rich else 1):
@@ -132,6 +160,8 @@ def _sheet(rng: random.Random, *, rich: bool) -> str:
     for _ in range(rng.randint(3, 25)):
         selectors = ", ".join(_selector(rng) for _ in range(rng.choice([1, 1, 1, 2, 3])))
         declarations = _declarations(rng, rich=rich)
+        if custom and rng.random() < 0.6:
+            declarations = _custom_declarations(rng)
         if not rich and ":" in selectors:
             continue
         rule = f"{selectors} {{ {declarations} }}"
@@ -180,7 +210,16 @@ def test_random_pages_and_sheets_trace_as_the_reference() -> None:
     assert decided == {"used", "possible", "unused"}  # the pages reach every verdict
 
 
-def _trace_both(rng: random.Random, *, rich: bool) -> set[str]:
+def test_random_custom_properties_trace_as_the_reference() -> None:
+    """The rule table leaves out custom properties no font value needs; the
+    reference keeps every one: both decide the same."""
+    decided: set[str] = set()
+    for seed in range(8):
+        decided.update(_trace_both(random.Random(1000 + seed), rich=True, custom=True))
+    assert decided == {"used", "possible", "unused"}
+
+
+def _trace_both(rng: random.Random, *, rich: bool, custom: bool = False) -> set[str]:
     """The verdicts of 25 random pages under random sheets, each traced by both."""
     styles: dict[str, FontDeclarations | None] = {}
 
@@ -191,7 +230,9 @@ def _trace_both(rng: random.Random, *, rich: bool) -> set[str]:
 
     sheets = []
     for number in range(3):
-        scanned = scan_css(_sheet(rng, rich=rich), document_url(f"/s{number}.css")).fonts
+        scanned = scan_css(
+            _sheet(rng, rich=rich, custom=custom), document_url(f"/s{number}.css")
+        ).fonts
         assert scanned is not None
         media = rng.choice([None, None, "print", "screen and (max-width: 40em)"]) if rich else None
         sheets.append(SheetFonts(scanned, media, f"s{number}.css"))
@@ -203,3 +244,19 @@ def _trace_both(rng: random.Random, *, rich: bool) -> set[str]:
         assert fast == fonts_reference.trace_fonts(page, chosen, style)
         decided.update(use.verdict for use in fast.values())
     return decided
+
+
+@pytest.mark.parametrize("text", ["p", "P", "h1", ".fa-star", ".-x", ".a_b", "#main", "#-m"])
+def test_a_lone_tag_class_or_id_matches_as_its_xpath_would(text: str) -> None:
+    """Such a selector skips cssselect (icon sheets hold thousands): same key, same
+    specificity, and its key finds the elements cssselect's XPath finds."""
+    selector = compile_selectors(text)[0]
+    assert selector.xpath == KEY_ONLY and selector.simple
+    [parsed] = parse(text)
+    assert selector.specificity == parsed.specificity()
+    root = parse_page(
+        '<!doctype html><html><body><h1 class="fa-star a_b">x</h1><p id=main class="-x">'
+        '<span id="-m" class="fa-star">y</span></p><P>z</P></body></html>'
+    )
+    xpath = etree.XPath(HTMLTranslator().selector_to_xpath(parsed, prefix="descendant-or-self::"))
+    assert match_selector(selector, root, PageIndex(root)) == (xpath(root), "")

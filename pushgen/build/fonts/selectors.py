@@ -1,4 +1,4 @@
-"""Which elements of a page a selector matches, for font tracing (pushgen/build/fonts.py).
+"""Which elements of a page a selector matches, for font tracing (pushgen.build.fonts).
 
 A selector of a stylesheet rule is compiled once per process (:func:`compile_selectors`):
 what a static document cannot decide is dropped and noted (``:hover``, pseudo-elements
@@ -20,9 +20,10 @@ from typing import Any, Literal
 from cssselect import HTMLTranslator, SelectorError, parse
 from lxml import etree
 
-from ..scan.font_rules import split_selectors
+from ...scan.font_rules import split_selectors
 
 __all__ = [
+    "KEY_ONLY",
     "Compound",
     "PageIndex",
     "Selector",
@@ -54,7 +55,9 @@ _TRANSLATOR = HTMLTranslator()
 class Selector:
     """One selector of a rule's list, compiled once per build (see :func:`compile_selectors`)."""
 
-    xpath: Any  # etree.XPath, or None when cssselect cannot read the selector
+    # etree.XPath; None when cssselect cannot read the selector; KEY_ONLY for a lone
+    # tag, class or id, whose key decides the match (no XPath is compiled for it).
+    xpath: Any
     key: tuple[str, str] | None  # ("id" | "class" | "tag", name) the subject must have
     simple: bool  # the key alone decides the match
     # Compounds of tag, classes and ids joined by descendant and child combinators,
@@ -81,7 +84,22 @@ def compile_selectors(selector_list: str) -> tuple[Selector, ...]:
     return found
 
 
+# The xpath of a selector its key alone decides (see Selector).
+KEY_ONLY = "key only"
+# A lone tag, class or id whose name is a plain ASCII identifier, and its specificity
+# (Selectors 4, section 17: an id counts in the first place, a class the second, a tag
+# the third).
+_LONE = re.compile(r"(?P<tag>[a-zA-Z][a-zA-Z0-9_-]*)|(?P<mark>[.#])-?[a-zA-Z_][a-zA-Z0-9_-]*")
+_LONE_SPECIFICITY = {"#": (1, 0, 0), ".": (0, 1, 0), "": (0, 0, 1)}
+
+
 def _compile_one(text: str) -> Selector:
+    lone = _LONE.fullmatch(text)
+    if lone is not None:
+        # Icon sheets hold thousands of these (`.fa-star`): cssselect would parse
+        # and compile each to an XPath that no page runs (the key decides).
+        specificity = _LONE_SPECIFICITY[lone.group("mark") or ""]
+        return Selector(KEY_ONLY, _subject_key(text), True, None, (), specificity, "", "")
     stripped, pseudo, reason = _strip_dynamic(text)
     try:
         selectors = parse(stripped)
@@ -189,27 +207,10 @@ def _strip_dynamic(text: str) -> tuple[str, str, str]:
     index = 0
     while index < len(text):
         char = text[index]
-        if char in "\"'":
-            end = text.find(char, index + 1)
-            end = len(text) if end < 0 else end + 1
+        end = _literal_end(text, index)
+        if end is not None:
             out.append(text[index:end])
             index = end
-            continue
-        if char == "[":
-            end = index + 1
-            quote = ""
-            while end < len(text) and (quote or text[end] != "]"):
-                if quote and text[end] == quote:
-                    quote = ""
-                elif not quote and text[end] in "\"'":
-                    quote = text[end]
-                end += 1
-            out.append(text[index : end + 1])
-            index = end + 1
-            continue
-        if char == "\\":
-            out.append(text[index : index + 2])
-            index += 2
             continue
         match = _PSEUDO.match(text, index) if char == ":" else None
         if match is None:
@@ -225,32 +226,61 @@ def _strip_dynamic(text: str) -> tuple[str, str, str]:
                 depth += {"(": 1, ")": -1}.get(text[end], 0)
                 end += 1
         whole = text[index:end]
-        if name in ("before", "after"):
+        kind = _pseudo_kind(colons, name, bool(paren), whole)
+        if kind == "generated":
             pseudo = name
-            drop = True
-        elif colons == "::" or name in (
-            "first-line",
-            "first-letter",
-            "marker",
-            "placeholder",
-            "selection",
-        ):
-            reason = reason or f"pseudo-element {whole}"
-            drop = True
-        elif name not in _STATIC_PSEUDO_CLASSES or (
-            paren and _strip_dynamic(whole[len(colons) + len(name) + 1 : -1])[2]
-        ):
-            reason = reason or f"pseudo-class {whole}"
-            drop = True
+        elif kind != "static":
+            reason = reason or f"{kind} {whole}"
         else:
-            drop = False
             out.append(":link" if name == "any-link" else whole)
-        if drop:
+        if kind != "static":
             previous = "".join(out).rstrip(" ")
             if not previous or previous[-1] in ">+~(," or (out and out[-1] == " "):
                 out.append("*")
         index = end
     return "".join(out).strip() or "*", pseudo, reason
+
+
+def _literal_end(text: str, index: int) -> int | None:
+    """Where a string, an attribute selector or an escape starting at ``index`` ends, or None."""
+    char = text[index]
+    if char in "\"'":
+        end = text.find(char, index + 1)
+        return len(text) if end < 0 else end + 1
+    if char == "[":
+        end = index + 1
+        quote = ""
+        while end < len(text) and (quote or text[end] != "]"):
+            if quote and text[end] == quote:
+                quote = ""
+            elif not quote and text[end] in "\"'":
+                quote = text[end]
+            end += 1
+        return end + 1
+    if char == "\\":
+        return index + 2
+    return None
+
+
+def _pseudo_kind(
+    colons: str, name: str, paren: bool, whole: str
+) -> Literal["generated", "pseudo-element", "pseudo-class", "static"]:
+    """What a pseudo-class or pseudo-element (``whole``) is to a static document."""
+    if name in ("before", "after"):
+        return "generated"
+    if colons == "::" or name in (
+        "first-line",
+        "first-letter",
+        "marker",
+        "placeholder",
+        "selection",
+    ):
+        return "pseudo-element"
+    if name not in _STATIC_PSEUDO_CLASSES or (
+        paren and _strip_dynamic(whole[len(colons) + len(name) + 1 : -1])[2]
+    ):
+        return "pseudo-class"
+    return "static"
 
 
 def _without_groups(text: str) -> str:
