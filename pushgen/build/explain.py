@@ -28,11 +28,12 @@ from ..manifest import Manifest
 from ..push_policy import Decision, Policy
 from ..scan.html import scan_html
 from ..site_files import file_size
+from ..sources.app import app_pages
+from ..sources.folder import FolderSource, page_route
 from ..urls import document_url, url_path_to_relpath
+from .finish import make_resolver
 from .graph import Found, Link, Resolver, apply_budget
 from .render import Page, Renderer, RenderError, discover_pages
-from .sources.app import app_pages
-from .sources.folder import FolderSource, page_route
 from .static import static_files
 from .template_lines import LineOrigins, relocate
 
@@ -186,14 +187,7 @@ def _resolver(
     config: SiteConfig, read: Callable[[str], bytes | None], exists: Callable[[str], bool]
 ) -> Resolver:
     """A resolver as the build makes it; one serves every page of a source."""
-    return Resolver(
-        config.base_path,
-        read,
-        exists,
-        config.push_destinations,
-        hint_script_fetches=config.script_fetches == "hint",
-        fonts=config.fonts,
-    )
+    return make_resolver(config, read=read, exists=exists)
 
 
 def _found(

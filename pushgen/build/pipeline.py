@@ -22,11 +22,10 @@ from pathlib import Path
 
 from ..codings import COMPRESSIBLE
 from ..config import CONFIG_NAME, SiteConfig
-from ..errors import BuildError, Diagnostic, ManifestError
+from ..errors import BuildError, Diagnostic
 from ..fsutil import (
     OUTPUT_MARKER,
     OutputWriteError,
-    atomic_write,
     check_output_location,
     check_output_owned,
     display_path,
@@ -38,17 +37,15 @@ from ..manifest import (
     SCHEMA_NAME,
     Manifest,
     routes_checksum,
-    update_manifest_text,
 )
-from ..manifest.link_budget import link_budget_problems
-from ..manifest.schema import schema_text
 from ..model import Asset, Reference, ScanResult
 from ..precompress import Precompressed
 from ..progress import NO_PROGRESS, Progress, phase
 from ..urls import document_url
 from .dependencies import pages_to_render, scan_templates
-from .existing import check_rules, read_existing_manifest
-from .graph import Resolver, apply_budget
+from .existing import read_existing_manifest
+from .finish import FinishedManifest, finish_manifest, make_resolver
+from .graph import apply_budget
 from .incremental import (
     AssetTable,
     BuildState,
@@ -183,6 +180,7 @@ class _Run:
     # The static files' .br/.gz siblings, written beside the rendering (see stage_static).
     packed: Precompressed | None = None
     phases: dict[str, float] = field(default_factory=dict)  # see BuildResult.phases
+    finished: FinishedManifest | None = None  # the manifest's text, once made
     page_counts: PageCounts = field(default_factory=PageCounts)  # a layout's warnings' pages
 
     @contextlib.contextmanager
@@ -438,14 +436,7 @@ def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved | Sta
     known = set(static) | {p.output for p in pages}
 
     files = StaticFiles(static, config.base_path)
-    resolver = Resolver(
-        base_path=config.base_path,
-        read=files.read,
-        exists=known.__contains__,
-        push_destinations=config.push_destinations,
-        hint_script_fetches=config.script_fetches == "hint",
-        fonts=config.fonts,
-    )
+    resolver = make_resolver(config, read=files.read, exists=known.__contains__)
     # set(a ^ b), not a ^ b: the difference keeps the hash table of the
     # 20,000-entry copy it was made from, and `touched & changed_files`
     # below walks that whole table for every page (0.9 s at 10,000 pages).
@@ -510,7 +501,7 @@ def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved | Sta
             )
         state.pages[page.source] = page_state
         assets = page_state.assets(state.assets)
-        results.append(PageResult(page, assets))
+        results.append(PageResult(page.route, assets, page))
         routes[page.route] = assets
     scans.finish()
     run.phases["render"] = run.phases.get("render", 0.0) + scans.waited
@@ -523,43 +514,38 @@ def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved | Sta
 
 def _make_result(run: _Run, resolved: _Resolved) -> BuildResult:
     """Check the hand rules and put the new routes into the manifest's text (not written yet)."""
-    config, existing, previous = run.config, run.existing, run.previous
-    run.diagnostics = diagnostics = run.page_counts.merge(run.diagnostics)
-    rules = existing.rules if existing is not None else ()
-    diagnostics.extend(check_rules(rules, resolved.routes, resolved.known, config, existing))
-    manifest_file = display_path(config.manifest)
-    try:
-        text = update_manifest_text(
-            run.existing_text,
-            resolved.routes,
-            filename=manifest_file,
-            force=run.force,
-            base=run.previous_routes,
-            unchanged=resolved.unchanged,
-            written=previous.routes_sum if previous else None,
-        )
-    except ManifestError as exc:
-        raise BuildError(exc.diagnostics) from None
-    resolved.state.routes_sum = routes_checksum(text) or ""
-    manifest = Manifest(routes=resolved.routes, rules=rules, filename=manifest_file)
-    diagnostics.extend(link_budget_problems(manifest, policy=config.policy, text=text))
-    result = BuildResult(
+    config, previous = run.config, run.previous
+    run.diagnostics = run.page_counts.merge(run.diagnostics)
+    finished = finish_manifest(
+        resolved.routes,
+        config,
+        existing_text=run.existing_text,
+        existing=run.existing,
+        known=resolved.known,
+        diagnostics=run.diagnostics,
+        filename=display_path(config.manifest),
+        strict=run.strict,
+        force=run.force,
+        base=run.previous_routes,
+        unchanged=resolved.unchanged,
+        written=previous.routes_sum if previous else None,
+    )
+    resolved.state.routes_sum = routes_checksum(finished.text) or ""
+    run.finished = finished
+    return BuildResult(
         config=config,
-        manifest=manifest,
+        manifest=finished.manifest,
         pages=resolved.results,
-        diagnostics=diagnostics,
+        diagnostics=finished.diagnostics,
         seconds=0.0,
         static_files=resolved.static_files,
-        manifest_text=text,
+        manifest_text=finished.text,
         rendered=len(run.render),
         unchanged=previous is not None
         and not run.render
         and not (run.static and run.static[2])
-        and text == run.existing_text,
+        and not finished.changed,
     )
-    if run.strict and diagnostics:
-        raise BuildError([_as_error(d) for d in diagnostics])
-    return result
 
 
 def _commit_manifest(pending: Path | None, manifest: Path) -> None:
@@ -638,12 +624,12 @@ def _save(run: _Run, state: BuildState) -> Diagnostic | None:
     Returns the warning to give when the previous state failed its checks here.
     """
     config, previous = run.config, run.previous
-    schema_path = config.manifest.with_name(SCHEMA_NAME)
-    if _read_text(schema_path) != schema_text():
-        try:
-            atomic_write(schema_path, schema_text().encode("utf-8"))
-        except OSError as exc:
-            raise OutputWriteError(str(schema_path), exc, replaced=True) from exc
+    assert run.finished is not None  # _make_result finished the manifest
+    try:
+        run.finished.write_schema()
+    except OSError as exc:
+        schema_path = config.manifest.with_name(SCHEMA_NAME)
+        raise OutputWriteError(str(schema_path), exc, replaced=True) from exc
     # A state older than the output is safe: it only makes the next
     # build redo work (every change is judged against it).
     damage = save_state(config, state, previous)
@@ -734,16 +720,3 @@ def _page_reader(run: _Run, page: Page, renderer: Renderer) -> Callable[[], byte
             return None  # reported when the page was rendered the first time
 
     return render
-
-
-def _read_text(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def _as_error(diagnostic: Diagnostic) -> Diagnostic:
-    return Diagnostic(
-        diagnostic.file, diagnostic.line, diagnostic.column, diagnostic.message, "error"
-    )

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
-from ..workers import _die_with_parent, choose_workers, cores, probe
+from .workers import _die_with_parent, choose_workers, cores, probe
 
 __all__ = ["map_pages"]
 

@@ -12,7 +12,7 @@ would freeze, with no server and no network:
 
 Assets are requested from the app too (its static folder, blueprints' static
 folders, any route), so what is scanned is what is served. Each page goes through
-the build's engine (see :mod:`.resolve`). For every rule with arguments, the
+the build's engine (see pushgen/build/from_source.py). For every rule with arguments, the
 manifest gets a route in Quart syntax (``/blog/<slug>``) holding the entries that
 every rendered URL of the rule needs (their intersection, in page order): the
 runtime matches it for URLs the build never saw
@@ -33,17 +33,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import importlib
 import inspect
 import logging
 import os
-import shlex
 import sys
-import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -54,25 +51,28 @@ import lxml.html
 from quart import Quart
 from quart.testing.connections import TestHTTPConnection
 
-from ...config import DEFAULT_MAX_BODY, DEFAULT_REQUEST_TIMEOUT, SiteConfig
-from ...errors import BuildError, Diagnostic, PushgenError, RoutePatternError
-from ...manifest.rules import RoutePattern
-from ...manifest.writer import SourceKind
-from ...model import Asset
-from ...progress import NO_PROGRESS, Progress, phase
-from ...runtime.quart import URL_GENERATORS_KEY
-from ...scan.html import scan_html
-from ...urls import LOCAL_ORIGIN, document_url
-from .resolve import (
-    PageScan,
-    SourceResult,
-    display_path,
-    no_cyclic_gc,
-    resolve_pages,
-    write_manifest,
-)
+from ..config import DEFAULT_MAX_BODY, DEFAULT_REQUEST_TIMEOUT, SiteConfig
+from ..errors import BuildError, Diagnostic, PushgenError, RoutePatternError
+from ..fsutil import display_path
+from ..manifest.rules import RoutePattern
+from ..manifest.writer import SourceKind
+from ..model import Asset
+from ..progress import Progress, phase
+from ..runtime.quart import URL_GENERATORS_KEY
+from ..scan.html import scan_html
+from ..urls import LOCAL_ORIGIN, document_url
+from .protocol import ManifestTarget, PageScan
 
-__all__ = ["AppPages", "AppSpec", "app_pages", "build_app", "load_app", "rule_routes"]
+__all__ = [
+    "DEFAULT_MAX_PAGES",
+    "AppPages",
+    "AppSource",
+    "AppSpec",
+    "app_pages",
+    "load_app",
+    "rule_routes",
+    "runtime_quiet",
+]
 
 # Pages rendered at most (rules, urls:, generators and links together).
 DEFAULT_MAX_PAGES = 10_000
@@ -572,45 +572,6 @@ def rule_routes(
     return out
 
 
-# The sources whose routes an app build may replace (pushgen/manifest/writer.py).
-_APP: tuple[SourceKind, ...] = ("app",)
-_APP_OR_BUILD: tuple[SourceKind, ...] = ("build", "app")
-
-
-def build_app(
-    config: SiteConfig,
-    *,
-    app: str | None = None,
-    strict: bool = False,
-    write: bool = True,
-    force: bool = False,
-    max_pages: int = DEFAULT_MAX_PAGES,
-    progress: Progress = NO_PROGRESS,
-) -> SourceResult:
-    """Render the Quart app ``app`` (default ``config.app``) and write ``config.manifest``.
-
-    ``config.root`` is where the app lives (put on ``sys.path``); ``config.urls``
-    are extra URLs to render. Raises :class:`BuildError` when the app cannot be
-    loaded, under ``strict`` when anything was found wrong, or when the manifest
-    holds hand edits inside its generated routes (unless ``force``). Its phases (load,
-    render, resolve, manifest) and the pages rendered go to ``progress``.
-    """
-    started = time.perf_counter()
-    text = app or config.app
-    if not text:
-        raise PushgenError("no app to build: give --app MODULE:APP or `app:` in pushgen.yaml")
-    spec = AppSpec.parse(text)
-    with _runtime_quiet():
-        with phase(progress, "load"):
-            quart_app = load_app(spec, config.root)
-        with no_cyclic_gc():
-            # The manifest names what rewrites its routes: the flag, or `app:` in pushgen.yaml.
-            command = f"pushgen build --app {shlex.quote(app)}" if app else "pushgen build"
-            return _build(
-                quart_app, config, strict, write, force, max_pages, started, command, progress
-            )
-
-
 @dataclass(frozen=True, slots=True)
 class AppPages:
     """A loaded app's pages and assets, through its test client (see :func:`app_pages`)."""
@@ -625,11 +586,11 @@ class AppPages:
 @contextlib.contextmanager
 def app_pages(config: SiteConfig, app: str | None = None) -> Iterator[AppPages]:
     """The app ``app`` (default ``config.app``) loaded as the build loads it, to render
-    single URLs (``pushgen explain``). Raises :class:`BuildError` as :func:`build_app`."""
+    single URLs (``pushgen explain``). Raises :class:`BuildError` as an app build does."""
     text = app or config.app
     if not text:
         raise PushgenError("no app: give --app MODULE:APP or `app:` in pushgen.yaml")
-    with _runtime_quiet():
+    with runtime_quiet():
         crawl = _Crawl(load_app(AppSpec.parse(text), config.root), config.root, 1)
         try:
 
@@ -643,7 +604,7 @@ def app_pages(config: SiteConfig, app: str | None = None) -> Iterator[AppPages]:
 
 
 @contextlib.contextmanager
-def _runtime_quiet() -> Iterator[None]:
+def runtime_quiet() -> Iterator[None]:
     """Silence the app's pushgen extension (the "pushgen" logger) while the build renders it.
 
     It says what it makes of the manifest as it loads and serves ("no manifest
@@ -659,67 +620,75 @@ def _runtime_quiet() -> Iterator[None]:
         logger.disabled = was
 
 
-def _build(
-    quart_app: Quart,
-    config: SiteConfig,
-    strict: bool,
-    write: bool,
-    force: bool,
-    max_pages: int,
-    started: float,
-    command: str,
-    progress: Progress,
-) -> SourceResult:
-    crawl = _Crawl(
-        quart_app,
-        config.root,
-        max_pages,
-        request_timeout=config.request_timeout,
-        max_body=config.max_body,
-    )
-    try:
+# The sources whose routes an app build may replace (pushgen/manifest/writer.py).
+_APP: tuple[SourceKind, ...] = ("app",)
+_APP_OR_BUILD: tuple[SourceKind, ...] = ("build", "app")
+
+
+class AppSource:
+    """A loaded Quart app as a source: its pages rendered, and its assets requested,
+    through its test client on a private event loop (see the module docs)."""
+
+    resolve_phase = "resolve"
+    forks = False  # one event loop and one test client serve every request
+
+    def __init__(self, app: Quart, config: SiteConfig, *, max_pages: int, command: str) -> None:
+        self._app, self._config, self._max_pages = app, config, max_pages
+        self._command = command
+        self._crawl: _Crawl | None = None
+        self._rendered: dict[str, _Page] = {}
+
+    @property
+    def crawl(self) -> _Crawl:
+        assert self._crawl is not None, "the app's pages are rendered by open()"
+        return self._crawl
+
+    @property
+    def diagnostics(self) -> list[Diagnostic]:
+        return self.crawl.diagnostics
+
+    def open(self, progress: Progress) -> Sequence[str]:
+        """Start the app and render its pages (phase ``render``); their URLs."""
+        config = self._config
+        self._crawl = crawl = _Crawl(
+            self._app,
+            config.root,
+            self._max_pages,
+            request_timeout=config.request_timeout,
+            max_body=config.max_body,
+        )
         with phase(progress, "render"):
             urls = [*crawl.rule_urls(), *config.urls, *crawl.generated_urls()]
-            rendered = crawl.crawl(urls, progress)
-        progress.start("resolve", len(rendered))
-        scans = [
-            PageScan(
-                page.url,
-                f"GET {page.url}",
-                scan_html(
-                    page.html,
-                    document_url(page.url),
-                    filename=f"GET {page.url}",
-                    limits=config.html_limits,
-                ),
-                functools.partial(lambda html: html, page.html),
-            )
-            for page in rendered
-        ]
-        routes = resolve_pages(
-            scans,
-            config,
-            read=crawl.read,
-            exists=crawl.exists,
-            size_of=crawl.size_of,
-            diagnostics=crawl.diagnostics,
-        )
-        routes = rule_routes([(p.url, p.rule) for p in rendered], routes)
-        progress.end("resolve")
-    finally:
-        crawl.close()
-    with phase(progress, "manifest"):
-        return write_manifest(
-            routes,
-            config,
-            known={rel for rel, (status, _) in crawl.assets.items() if status == 200},
-            diagnostics=crawl.diagnostics,
-            pages=len(rendered),
-            started=started,
-            strict=strict,
-            write=write,
-            force=force,
-            command=command,
-            # A plain `pushgen build` where pushgen.yaml names the app renders this same app.
-            accepts=_APP_OR_BUILD if config.app else _APP,
-        )
+            self._rendered = {page.url: page for page in crawl.crawl(urls, progress)}
+        return list(self._rendered)
+
+    def close(self) -> None:
+        if self._crawl is not None:
+            self._crawl.close()
+
+    def scan_page(self, key: str) -> PageScan:
+        html = self._rendered[key].html
+        display = f"GET {key}"
+        scan = scan_html(html, document_url(key), filename=display, limits=self._config.html_limits)
+        return PageScan(key, display, scan, lambda: html)
+
+    def read(self, relpath: str) -> bytes | None:
+        return self.crawl.read(relpath)
+
+    def exists(self, relpath: str) -> bool:
+        return self.crawl.exists(relpath)
+
+    def size_of(self, path: str) -> int | None:
+        return self.crawl.size_of(path)
+
+    def known(self) -> set[str]:
+        return {rel for rel, (status, _) in self.crawl.assets.items() if status == 200}
+
+    def fold(self, routes: dict[str, tuple[Asset, ...]]) -> dict[str, tuple[Asset, ...]]:
+        """Each rule with arguments folded into its route (see :func:`rule_routes`)."""
+        return rule_routes([(p.url, p.rule) for p in self._rendered.values()], routes)
+
+    def target(self) -> ManifestTarget:
+        # A plain `pushgen build` where pushgen.yaml names the app renders this same app.
+        accepts = _APP_OR_BUILD if self._config.app else _APP
+        return ManifestTarget(self._config.manifest, self._command, accepts)
