@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from ..errors import Diagnostic
 from ..manifest.writer import SourceKind
-from ..model import ScanResult
+from ..model import Asset, ScanResult
 from ..progress import Progress
 
 __all__ = ["ManifestTarget", "PageScan", "Source"]
@@ -91,7 +91,7 @@ class Source(Protocol):
     def known(self) -> set[str]:
         """The output paths of the files the source has (for rules naming missing files)."""
 
-    def fold(self, routes: dict[str, tuple[Any, ...]]) -> dict[str, tuple[Any, ...]]:
+    def fold(self, routes: dict[str, tuple[Asset, ...]]) -> dict[str, tuple[Asset, ...]]:
         """The routes as the manifest holds them (an app folds a rule's URLs into the rule)."""
 
     def target(self) -> ManifestTarget:
