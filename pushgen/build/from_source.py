@@ -25,7 +25,6 @@ from ..gc_pause import paused_gc
 from ..manifest import SCHEMA_NAME
 from ..model import Asset
 from ..progress import NO_PROGRESS, Progress, phase
-from ..sources.app import DEFAULT_MAX_PAGES, AppSource, AppSpec, load_app, runtime_quiet
 from ..sources.folder import FolderSource
 from ..sources.protocol import ManifestTarget, PageScan, Source
 from ..urls import document_url
@@ -247,7 +246,7 @@ def build_app(
     strict: bool = False,
     write: bool = True,
     force: bool = False,
-    max_pages: int = DEFAULT_MAX_PAGES,
+    max_pages: int | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> BuildResult:
     """Render the Quart app ``app`` (default ``config.app``) and write ``config.manifest``.
@@ -255,8 +254,12 @@ def build_app(
     ``config.root`` is where the app lives (put on ``sys.path``); ``config.urls``
     are extra URLs to render. Raises :class:`~pushgen.errors.BuildError` when the
     app cannot be loaded, and as :func:`build_source`. Its phases (load, render,
-    resolve, manifest) and the pages rendered go to ``progress``.
+    resolve, manifest) and the pages rendered go to ``progress``. ``max_pages``: at
+    most this many pages are rendered (None: sources/app.py's DEFAULT_MAX_PAGES).
     """
+    # Here, not at the top: Quart is not imported by a scan of a folder.
+    from ..sources.app import DEFAULT_MAX_PAGES, AppSource, AppSpec, load_app, runtime_quiet
+
     started = time.perf_counter()
     text = app or config.app
     if not text:
@@ -267,7 +270,8 @@ def build_app(
             quart_app = load_app(spec, config.root)
         # The manifest names what rewrites its routes: the flag, or `app:` in pushgen.yaml.
         command = f"pushgen build --app {shlex.quote(app)}" if app else "pushgen build"
-        source = AppSource(quart_app, config, max_pages=max_pages, command=command)
+        pages = DEFAULT_MAX_PAGES if max_pages is None else max_pages
+        source = AppSource(quart_app, config, max_pages=pages, command=command)
         with paused_gc():
             return build_source(
                 source,
