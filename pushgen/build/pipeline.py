@@ -209,8 +209,9 @@ def _build(
                 _make_staging(run)
         try:
             with run.phase("choose"):
-                _choose_pages(run)
-            progress.start("render", len(run.render))  # ended by _Scans with the last page
+                run.render = _choose_pages(run)
+            # Ended by site_resolve.RenderedScans with the last page.
+            progress.start("render", len(run.render))
             batches = render_pages(
                 config,
                 run.pages,
@@ -305,12 +306,11 @@ def _make_staging(run: _Run) -> None:
     run.staging = staging
 
 
-def _choose_pages(run: _Run) -> None:
+def _choose_pages(run: _Run) -> list[Page]:
     """The pages to render: all of them, or (incremental) those that changed since the last build."""
     previous, pages = run.previous, run.pages
     if previous is None:
-        run.render = list(pages)
-        return
+        return list(pages)
     dirty = pages_to_render(pages, previous.templates, run.templates)
     dirty |= edited_pages(run.config.output, pages, previous.page_files)
     staging = run.staging
@@ -321,10 +321,11 @@ def _choose_pages(run: _Run) -> None:
         )
     else:
         dirty.update(p.source for p in pages if p.output in run.spare_missing)
-    run.render = [p for p in pages if p.source in dirty]
+    render = [p for p in pages if p.source in dirty]
     if run.spare_missing is not None:
-        for page in run.render:
+        for page in render:
             unlink(staging / page.output)  # a hard link to the live output's file
+    return render
 
 
 def _copy_static_files(run: _Run) -> Callable[[], Precompressed] | None:
