@@ -168,3 +168,30 @@ def test_no_schema_inside_a_protected_folder(tmp_path: Path) -> None:
     build_source(source, config)
     assert config.manifest.is_file()
     assert not (tmp_path / SCHEMA_NAME).exists()
+
+
+def test_the_hand_part_is_kept_and_a_hand_edit_in_the_routes_refused(tmp_path: Path) -> None:
+    source, config = make(tmp_path)
+    text = build_source(source, config).manifest_text
+    # A rule (with a comment) written by hand, naming a file the source does not have.
+    ruled = text.replace(
+        "rules: []\n",
+        "rules:\n  # mine\n  - match: /about/\n    add: [{path: /css/gone.css, as: style}]\n",
+    )
+    config.manifest.write_text(ruled, encoding="utf-8")
+    again = build_source(make(tmp_path)[0], config)
+    assert config.manifest.read_text(encoding="utf-8") == ruled  # kept byte for byte
+    assert [rule.match.text for rule in again.manifest.rules] == ["/about/"]
+    assert any("/css/gone.css" in d.message for d in again.diagnostics)
+
+    # An edit inside the generated routes stops the build, located, and writes nothing;
+    # force discards it.
+    edited = ruled.replace("- {path: /css/base.css, as: style}", "- {path: /x.css, as: style}", 1)
+    config.manifest.write_text(edited, encoding="utf-8")
+    with pytest.raises(BuildError) as raised:
+        build_source(make(tmp_path)[0], config)
+    [error] = raised.value.diagnostics
+    assert error.file.endswith("push-manifest.yaml") and error.line > 0
+    assert config.manifest.read_text(encoding="utf-8") == edited
+    build_source(make(tmp_path)[0], config, force=True)
+    assert config.manifest.read_text(encoding="utf-8") == ruled
