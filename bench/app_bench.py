@@ -74,11 +74,11 @@ def pages():
         yield {{"n": n}}
 
 from pushgen.config import load_config
-from pushgen.build.sources.app import build_app
+from pushgen.build.from_source import build_app
 config = load_config(".")
 started = time.perf_counter()
 result = build_app(config, app="quart_app:app", max_pages=10**9)
-print(time.perf_counter() - started, result.pages)
+print(time.perf_counter() - started, len(result.pages))
 """
 RUN_FROZEN = """
 import sys, time

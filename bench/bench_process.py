@@ -73,5 +73,5 @@ def spawn_url(argv: list[str], log: Path, env: dict[str, str], pattern: str) -> 
         time.sleep(0.05)
 
 
-# What `pushgen serve` (and pushgen.serve.run_server) prints once it listens.
+# What `pushgen serve` (and pushgen.commands.serve_site.run_server) prints once it listens.
 SERVING = r"serving at https://127\.0\.0\.1:(\d+)/"

@@ -3,7 +3,7 @@
 site_example is copied to a temporary folder and built; :func:`pushgen.precompress.precompress`
 writes the ``.br``/``.gz`` siblings of its output (timed, then timed again when
 everything is up to date). Then :func:`pushgen.app.create_app` on
-``pushgen.serve.run_server`` (one process, HTTP/2 over TLS, access log off):
+``pushgen.commands.serve_site.run_server`` (one process, HTTP/2 over TLS, access log off):
 
 * **sizes**: every page, stylesheet, script and SVG, as the file and as each sibling;
 * **a page view**: the bytes curl downloads (``--http2``) for ``/`` and every asset
@@ -44,7 +44,7 @@ SHOWN = (".html", ".css", ".js", ".svg")
 _SERVE = """
 import sys
 from pushgen.app import create_app
-from pushgen.serve import run_server
+from pushgen.commands.serve_site import run_server
 sys.exit(run_server(create_app(sys.argv[1]), port=0, certfile=sys.argv[2], keyfile=sys.argv[3],
                     access_log=False))
 """

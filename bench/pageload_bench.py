@@ -557,9 +557,9 @@ def serve_dynamic(site: Path, certfile: Path, keyfile: Path, flags: Flags) -> in
     """
     from quart import Response
 
+    from pushgen.commands.serve_site import run_server
     from pushgen.quart import init_app
     from pushgen.runtime.factory import site_app
-    from pushgen.serve import run_server
 
     config = load_config(site)
     manifest = load_manifest(config.manifest)

@@ -1,7 +1,7 @@
 """What the pushgen runtime costs a server: requests per second against plain Quart, memory per route.
 
 **Requests per second.** The same built site is served by several apps, each in
-its own process on the same Hypercorn configuration (``pushgen.serve.run_server``:
+its own process on the same Hypercorn configuration (``pushgen.commands.serve_site.run_server``:
 HTTP/2 over TLS, one worker; the access log off for all of them unless
 ``--access-log``):
 
@@ -202,10 +202,10 @@ def make_app(kind: str, site: Path) -> object:
 
 
 def serve(kind: str, site: Path, certfile: Path, keyfile: Path, access_log: bool) -> int:
-    """Run app ``kind`` on ``pushgen.serve.run_server`` on a free port until SIGINT."""
+    """Run app ``kind`` on ``pushgen.commands.serve_site.run_server`` on a free port until SIGINT."""
     from quart import Quart
 
-    from pushgen.serve import run_server
+    from pushgen.commands.serve_site import run_server
 
     app = make_app(kind, site)
     assert isinstance(app, Quart)

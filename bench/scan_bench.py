@@ -38,8 +38,9 @@ from bench_markdown import put_block
 from build_bench import make_site, peer_command, peer_scan
 
 from pushgen.build import build_site
-from pushgen.build.sources.folder import folder_config, scan_folder
+from pushgen.build.from_source import scan_folder
 from pushgen.config import load_config
+from pushgen.sources.folder import folder_config
 
 
 def _children_cpu() -> float:

@@ -33,8 +33,9 @@ from shapes import SHAPES
 import pushgen.build.page_fonts as page_fonts
 from pushgen.build import build_site
 from pushgen.build.fonts import trace_fonts
-from pushgen.build.sources.folder import folder_config, scan_folder
+from pushgen.build.from_source import scan_folder
 from pushgen.config import load_config
+from pushgen.sources.folder import folder_config
 from tests.build import fonts_reference
 
 Call = tuple[Any, list[Any], Callable[[str], Any]]

@@ -20,7 +20,7 @@ def paused_gc() -> Iterator[None]:
     A large manifest is a million small objects, none in a cycle (there are no
     aliases), yet every few hundred new ones start a collection that walks many
     of the others: 3,000 routes compose in 0.3 s without the collector and
-    1.8 s with it. A scan of a built folder or an app (``build/sources/``) is the
+    1.8 s with it. A scan of a built folder or an app (``build/from_source.py``) is the
     same: millions of small tuples that live until it returns, and no cycle worth
     collecting. Reference counting still frees everything as usual.
     """

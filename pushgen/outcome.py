@@ -51,13 +51,16 @@ def summary_line(
 
 
 class _Result(Protocol):
-    """What a build (BuildResult) or a source (SourceResult) result has in common here."""
+    """What a build's result (pushgen/build/result.py, for every source) gives a summary."""
 
     diagnostics: list[Diagnostic]
     seconds: float
 
     @property
     def manifest(self) -> Any: ...
+
+    @property
+    def page_count(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,14 +80,14 @@ class Summary:
         return cls(warnings=len(diagnostics) - errors, errors=errors)
 
     @classmethod
-    def of_result(cls, result: _Result, pages: int) -> Summary:
+    def of_result(cls, result: _Result) -> Summary:
         """The summary of a build or a scan, counted as its one-line summary counts it."""
         routes = result.manifest.routes
         counts = cls.of_diagnostics(result.diagnostics)
         return cls(
             warnings=counts.warnings,
             errors=counts.errors,
-            pages=pages,
+            pages=result.page_count,
             assets=len({a.path for assets in routes.values() for a in assets}),
             routes=len(routes),
             seconds=result.seconds,

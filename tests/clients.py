@@ -1,6 +1,6 @@
 """End-to-end helpers: start a real server, talk to it with real HTTP/2 and HTTP/1.1 clients.
 
-* :func:`start_serve` runs :func:`pushgen.serve.serve` in a subprocess on a free
+* :func:`start_serve` runs :func:`pushgen.commands.serve_site.serve` in a subprocess on a free
   port and waits for the URL it prints; :func:`start_hypercorn` runs Hypercorn's
   own CLI on the app factory. Both return a :class:`ServerProcess` whose
   ``log()`` is everything the server wrote (stdout and stderr, in order).
@@ -131,7 +131,7 @@ def _spawn(argv: Sequence[str], log_path: Path, env: Mapping[str, str] | None) -
 
 _SERVE = """
 import json, sys
-from pushgen.serve import serve
+from pushgen.commands.serve_site import serve
 sys.exit(serve(sys.argv[1], **json.loads(sys.argv[2])))
 """
 
@@ -144,7 +144,7 @@ def start_serve(
     timeout: float = 20.0,
     **kwargs: object,
 ) -> ServerProcess:
-    """Run ``pushgen.serve.serve(site, port=0, **kwargs)`` in a subprocess; wait for its URL."""
+    """Run ``pushgen.commands.serve_site.serve(site, port=0, **kwargs)`` in a subprocess; wait for its URL."""
     kwargs.setdefault("port", 0)
     kwargs = {k: str(v) if isinstance(v, Path) else v for k, v in kwargs.items()}
     server = _spawn([sys.executable, "-c", _SERVE, str(site), json.dumps(kwargs)], log_path, env)

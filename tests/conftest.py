@@ -174,7 +174,7 @@ def dev_cert(cache_dir: Path) -> DevCertificate:
 def server(
     shared_site: Site, cache_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ServerProcess]:
-    """``pushgen.serve.serve`` on the shared site, in a subprocess on 127.0.0.1 and a free port.
+    """``pushgen.commands.serve_site.serve`` on the shared site, in a subprocess on 127.0.0.1 and a free port.
 
     No certificate is given, so it makes (or reuses) the development certificate
     in the session's cache folder. ``early_hints_delay=0`` sends a 103 before

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from pushgen.build.sources.folder import folder_config
 from pushgen.config import load_config
 from pushgen.links import normalise_base_path
+from pushgen.sources.folder import folder_config
 
 CASES = [
     ("/", "/"),

@@ -30,12 +30,13 @@ from ..model import Asset
 from ..push_policy import Decision, Policy
 from ..scan.html import scan_html
 from ..site_files import file_size
+from ..sources.app import app_pages
+from ..sources.folder import FolderSource, page_route
+from ..sources.runtime_chunks import RuntimeChunks
 from ..urls import document_url, url_path_to_relpath
+from .finish import make_resolver
 from .graph import Found, Link, Resolver, apply_budget
 from .render import Page, Renderer, RenderError, discover_pages
-from .runtime_chunks import RuntimeChunks
-from .sources.app import app_pages
-from .sources.folder import FolderSource, page_route
 from .static import static_files
 from .template_lines import LineOrigins, relocate
 
@@ -189,14 +190,7 @@ def _resolver(
     config: SiteConfig, read: Callable[[str], bytes | None], exists: Callable[[str], bool]
 ) -> Resolver:
     """A resolver as the build makes it; one serves every page of a source."""
-    return Resolver(
-        config.base_path,
-        read,
-        exists,
-        config.push_destinations,
-        hint_script_fetches=config.script_fetches == "hint",
-        fonts=config.fonts,
-    )
+    return make_resolver(config, read=read, exists=exists)
 
 
 def _found(
@@ -284,7 +278,7 @@ class _Folder:
         return _PageChains(display, found + self._run_time(route, found), problems)
 
     def _run_time(self, route: str, found: tuple[Found, ...]) -> tuple[Found, ...]:
-        """The chunks the page's bundler runtime loads (build/runtime_chunks.py), reached
+        """The chunks the page's bundler runtime loads (sources/runtime_chunks.py), reached
         through the page's script that holds the runtime, as ``pushgen scan`` lists them."""
         chunks = self.run_time(route, (item.asset for item in found))
         by_path = {item.asset.path: item for item in found}

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -21,58 +20,47 @@ from pathlib import Path
 
 from ..codings import COMPRESSIBLE
 from ..config import SiteConfig
-from ..errors import BuildError, Diagnostic, ManifestError
-from ..fsutil import OutputWriteError, atomic_write, display_path
+from ..errors import Diagnostic
+from ..fsutil import OutputWriteError, display_path
 from ..gc_pause import paused_gc
 from ..manifest import (
     SCHEMA_NAME,
     Manifest,
     routes_checksum,
-    update_manifest_text,
 )
-from ..manifest.link_budget import link_budget_problems
-from ..manifest.schema import schema_text
-from ..model import Asset, Reference, ScanResult
 from ..precompress import Precompressed
 from ..progress import NO_PROGRESS, Progress, phase
-from ..urls import document_url
 from .dependencies import pages_to_render, scan_templates
-from .existing import check_rules, read_existing_manifest
-from .graph import Resolver, apply_budget
+from .existing import read_existing_manifest
+from .finish import FinishedManifest, finish_manifest
 from .incremental import (
-    AssetTable,
     BuildState,
-    CompactScan,
-    PageState,
     StateDamage,
     TemplateFile,
-    config_key,
     load_state,
     save_state,
-    scan_from_tuple,
     written_files,
 )
 from .output import SIBLING_SUFFIXES, OutputFolder
-from .render import Page, Renderer, RenderError, discover_pages
+from .render import Page, discover_pages
 from .result import PHASES, BuildResult, PageResult
-from .reuse import SavedRoutes, previous_routes, reuse_docs
+from .reuse import SavedRoutes, previous_routes
+from .site_resolve import Resolved, SitePlan, resolve_site
 from .staging import (
     edited_pages,
     link_previous_pages,
     output_folders,
-    output_page_files,
     unlink,
 )
 from .static import (
     StaticCopy,
-    StaticFiles,
     copy_static,
     stage_static,
     static_sources,
     update_static,
 )
 from .template_lines import PageCounts
-from .workers import PageOutcome, render_pages
+from .workers import render_pages
 
 __all__ = ["PHASES", "BuildResult", "PageResult", "build_site"]
 
@@ -162,6 +150,7 @@ class _Run:
     # The static files' .br/.gz siblings, written beside the rendering (see stage_static).
     packed: Precompressed | None = None
     phases: dict[str, float] = field(default_factory=dict)  # see BuildResult.phases
+    finished: FinishedManifest | None = None  # the manifest's text, once made
     page_counts: PageCounts = field(default_factory=PageCounts)  # a layout's warnings' pages
 
     @contextlib.contextmanager
@@ -173,18 +162,6 @@ class _Run:
                 yield
         finally:
             self.phases[name] = self.phases.get(name, 0.0) + time.perf_counter() - started
-
-
-@dataclass(frozen=True, slots=True)
-class _Resolved:
-    """Every page's assets, and the state the next build starts from."""
-
-    state: BuildState
-    results: list[PageResult]
-    routes: dict[str, tuple[Asset, ...]]
-    unchanged: set[str]  # routes with the entries the last build wrote
-    known: set[str]  # the output's files (output paths)
-    static_files: int
 
 
 def _build(
@@ -212,8 +189,9 @@ def _build(
                 _make_staging(run)
         try:
             with run.phase("choose"):
-                _choose_pages(run)
-            progress.start("render", len(run.render))  # ended by _Scans with the last page
+                run.render = _choose_pages(run)
+            # Ended by site_resolve.RenderedScans with the last page.
+            progress.start("render", len(run.render))
             batches = render_pages(
                 config,
                 run.pages,
@@ -224,12 +202,15 @@ def _build(
                 side_work=_copy_static_files(run),
                 side_done=functools.partial(_set_packed, run),
             )
-            # Rendering runs as _resolve takes its batches (see _Scans): the
-            # time spent waiting for them counts as "render", not "resolve".
             with run.phase("resolve", len(run.pages)), contextlib.closing(batches):
-                resolved = _resolve(run, batches)
+                resolved = resolve_site(_plan(run), batches, progress, run.page_counts)
             if isinstance(resolved, StateDamage):
                 return resolved
+            run.diagnostics.extend(resolved.diagnostics)
+            # Rendering runs as the resolving takes its batches (see RenderedScans): the
+            # time spent waiting for them counts as "render", not "resolve".
+            run.phases["render"] = run.phases.get("render", 0.0) + resolved.waited
+            run.phases["resolve"] -= resolved.waited
             with run.phase("manifest"):
                 result = _make_result(run, resolved)
             if run.staging is not None:
@@ -294,12 +275,11 @@ def _make_staging(run: _Run) -> None:
     run.staging, run.spare_missing = staging.path, staging.missing
 
 
-def _choose_pages(run: _Run) -> None:
+def _choose_pages(run: _Run) -> list[Page]:
     """The pages to render: all of them, or (incremental) those that changed since the last build."""
     previous, pages = run.previous, run.pages
     if previous is None:
-        run.render = list(pages)
-        return
+        return list(pages)
     dirty = pages_to_render(pages, previous.templates, run.templates)
     dirty |= edited_pages(run.config.output, pages, previous.page_files)
     staging = run.staging
@@ -310,10 +290,11 @@ def _choose_pages(run: _Run) -> None:
         )
     else:
         dirty.update(p.source for p in pages if p.output in run.spare_missing)
-    run.render = [p for p in pages if p.source in dirty]
+    render = [p for p in pages if p.source in dirty]
     if run.spare_missing is not None:
-        for page in run.render:
+        for page in render:
             unlink(staging / page.output)  # a hard link to the live output's file
+    return render
 
 
 def _copy_static_files(run: _Run) -> Callable[[], Precompressed] | None:
@@ -325,212 +306,72 @@ def _copy_static_files(run: _Run) -> Callable[[], Precompressed] | None:
     config, staging, previous = run.config, run.staging, run.previous
     with run.phase("static"):
         if staging is None:
-            files, stats, folders, skipped = static_sources(config)
-            run.static = (files, stats, set(), folders, skipped)
+            found = static_sources(config)
+            run.static = StaticCopy(found.files, found.stats, set(), found.folders, found.skipped)
             return None
         if previous is not None and run.spare_missing is not None:
             run.static, copies = update_static(config, staging, previous.static, run.spare_missing)
         else:
             run.static, copies = copy_static(config, staging)
-    return functools.partial(stage_static, copies, staging, _compressible(run.static[1]))
+    return functools.partial(stage_static, copies, staging, _compressible(run.static.stats))
 
 
 def _set_packed(run: _Run, packed: Precompressed) -> None:
     run.packed = packed
 
 
-class _Scans:
-    """The rendered pages' scans as their batches come back from render_pages.
-
-    In a pool, pages are resolved while later chunks still render: the main
-    process has a core's worth of waiting to fill. A page's scan is taken once
-    (and let go: a 100,000-page build holds no more of them than it must).
-    """
-
-    def __init__(self, run: _Run, batches: Iterator[list[PageOutcome]]) -> None:
-        self._render, self._progress = run.render, run.progress
-        self._batches = batches
-        self._pending = {p.source for p in run.render}
-        self._scans: dict[str, ScanResult | CompactScan] = {}
-        self.errors: list[Diagnostic] = []
-        self._pages_of = PageCounts()  # a layout's error stops every page that uses it
-        self.waited = 0.0  # seconds spent waiting for the rendering
-        self.taken = 0  # pages taken (resolved), for progress
-        self._next()  # the first batch comes once the static files are copied
-
-    def _next(self) -> bool:
-        started = time.perf_counter()
-        batch = next(self._batches, None)
-        self.waited += time.perf_counter() - started
-        if batch is None:
-            return False
-        for index, scan, error in batch:
-            source = self._render[index].source
-            self._pending.discard(source)
-            if error is not None:
-                self.errors.append(error)
-                self._pages_of.note(self._render[index].display, (error,))
-            elif scan is not None:
-                self._scans[source] = scan
-        if not self._pending and not self.errors:
-            self._progress.end("render")
-        return True
-
-    def take(self, source: str) -> ScanResult | CompactScan | None:
-        """The scan of ``source`` when this build rendered it (waiting for it), else None."""
-        while source in self._pending and self._next():
-            pass
-        self.taken += 1
-        if self.taken % 100 == 0:
-            self._progress.advance("resolve", self.taken)
-        return self._scans.pop(source, None)
-
-    def finish(self) -> None:
-        """Take what is left; raise the errors that stopped pages from rendering."""
-        while self._next():
-            pass
-        if self.errors:
-            raise BuildError(self._pages_of.merge(self.errors))
-
-
-def _resolve(run: _Run, batches: Iterator[list[PageOutcome]]) -> _Resolved | StateDamage:
-    """Follow every page's references (again only where something changed) into its assets.
-
-    Returns the damage of the previous state when a saved scan it needs fails its checks.
-    """
-    config, previous, pages = run.config, run.previous, run.pages
-    scans = _Scans(run, batches)
+def _plan(run: _Run) -> SitePlan:
+    """What the phases before the resolving found, as the resolving takes it."""
     assert run.static is not None  # _copy_static_files ran before the first batch
-    static, static_stats, _, _, skipped = run.static
-    run.diagnostics.extend(skipped)
-    known = set(static) | {p.output for p in pages}
-
-    files = StaticFiles(static, config.base_path)
-    resolver = Resolver(
-        base_path=config.base_path,
-        read=files.read,
-        exists=known.__contains__,
-        push_destinations=config.push_destinations,
-        hint_script_fetches=config.script_fetches == "hint",
-        fonts=config.fonts,
-    )
-    # set(a ^ b), not a ^ b: the difference keeps the hash table of the
-    # 20,000-entry copy it was made from, and `touched & changed_files`
-    # below walks that whole table for every page (0.9 s at 10,000 pages).
-    changed_files = set(static_stats.keys() ^ previous.static.keys()) if previous else set()
-    reused: set[str] = set()
-    if previous is not None:
-        changed_files |= reuse_docs(resolver, previous, static_stats, config, reused)
-    size_of = files.size_of
-    state = BuildState(
-        key=config_key(config),
+    return SitePlan(
+        config=run.config,
+        pages=run.pages,
+        render=run.render,
+        previous=run.previous,
         templates=run.templates,
-        static=static_stats,
-        assets=previous.assets if previous else AssetTable(),
+        static=run.static,
+        staging=run.staging,
+        replaces_output=run.write and run.config.output.is_dir(),
     )
-    state.outputs = frozenset(p.output for p in pages) | static_stats.keys()
-    if run.write and config.output.is_dir():
-        state.spare = secrets.token_hex(8)  # the output this build replaces
-    results: list[PageResult] = []
-    routes: dict[str, tuple[Asset, ...]] = {}
-    unchanged: set[str] = set()
-    saved_refs: dict[tuple[object, ...], Reference] = {}  # of the saved scans
-    # Places warnings (template_lines.py) and, for --check, which keeps no pages, renders.
-    renderer = Renderer(config, pages)
-    for page in pages:
-        scan = scans.take(page.source)
-        if scans.errors:
-            break  # the build stops: finish() below gathers every error
-        old = previous.pages.get(page.source) if previous else None
-        if scan is None and old is not None and not (old.touched & changed_files):
-            page_state = old
-            unchanged.add(page.route)
-            run.diagnostics.extend(run.page_counts.note(page.display, old.diagnostic_list()))
-        else:
-            compact = None
-            if scan is None:
-                # A page not rendered again is resolved again from its saved scan.
-                assert old is not None  # only pages of the previous state go unrendered
-                saved = old.saved_scan()
-                if isinstance(saved, StateDamage):
-                    return saved
-                compact, scan = saved, scan_from_tuple(saved, saved_refs)
-            elif not isinstance(scan, ScanResult):
-                # A worker's scan comes as plain tuples (see workers.py).
-                compact, scan = scan, scan_from_tuple(scan, saved_refs)
-            page_assets = resolver.page_assets(
-                page.display,
-                scan,
-                html=_page_reader(run, page, renderer),
-                url=document_url(page.route),
-            )
-            found = apply_budget(page_assets.found, config.policy, size_of)
-            # At the template lines that wrote them (pushgen/build/template_lines.py).
-            placed = renderer.place(page, page_assets.diagnostics)
-            page_diagnostics = run.page_counts.note(page.display, (*scan.diagnostics, *placed))
-            run.diagnostics.extend(page_diagnostics)
-            page_state = PageState.make(
-                compact if compact is not None else scan,
-                found,
-                set(page_assets.touched),
-                page_diagnostics,
-                state.assets,
-            )
-        state.pages[page.source] = page_state
-        assets = page_state.assets(state.assets)
-        results.append(PageResult(page, assets))
-        routes[page.route] = assets
-    scans.finish()
-    run.phases["render"] = run.phases.get("render", 0.0) + scans.waited
-    run.phases["resolve"] = run.phases.get("resolve", 0.0) - scans.waited
-    state.page_files = output_page_files(run.staging, pages, run.render, previous)
-    state.docs = dict(previous.docs) if previous else {}
-    state.keep_docs({k: v for k, v in resolver.docs.items() if k not in reused})
-    return _Resolved(state, results, routes, unchanged, known, len(static))
 
 
-def _make_result(run: _Run, resolved: _Resolved) -> BuildResult:
+def _make_result(run: _Run, resolved: Resolved) -> BuildResult:
     """Check the hand rules and put the new routes into the manifest's text (not written yet)."""
-    config, existing, previous = run.config, run.existing, run.previous
-    run.diagnostics = diagnostics = run.page_counts.merge(run.diagnostics)
-    rules = existing.rules if existing is not None else ()
-    diagnostics.extend(check_rules(rules, resolved.routes, resolved.known, config, existing))
-    manifest_file = display_path(config.manifest)
-    try:
-        text = update_manifest_text(
-            run.existing_text,
-            resolved.routes,
-            filename=manifest_file,
-            force=run.force,
-            base=run.previous_routes,
-            unchanged=resolved.unchanged,
-            written=previous.routes_sum if previous else None,
-        )
-    except ManifestError as exc:
-        raise BuildError(exc.diagnostics) from None
-    resolved.state.routes_sum = routes_checksum(text) or ""
-    manifest = Manifest(routes=resolved.routes, rules=rules, filename=manifest_file)
-    diagnostics.extend(link_budget_problems(manifest, policy=config.policy, text=text))
-    result = BuildResult(
+    config, previous = run.config, run.previous
+    run.diagnostics = run.page_counts.merge(run.diagnostics)
+    finished = finish_manifest(
+        resolved.routes,
+        config,
+        existing_text=run.existing_text,
+        existing=run.existing,
+        known=resolved.known,
+        diagnostics=run.diagnostics,
+        filename=display_path(config.manifest),
+        strict=run.strict,
+        force=run.force,
+        base=run.previous_routes,
+        unchanged=resolved.unchanged,
+        written=previous.routes_sum if previous else None,
+    )
+    resolved.state.routes_sum = routes_checksum(finished.text) or ""
+    run.finished = finished
+    return BuildResult(
         config=config,
-        manifest=manifest,
+        manifest=finished.manifest,
         pages=resolved.results,
-        diagnostics=diagnostics,
+        diagnostics=finished.diagnostics,
         seconds=0.0,
         static_files=resolved.static_files,
-        manifest_text=text,
+        manifest_text=finished.text,
         rendered=len(run.render),
         unchanged=previous is not None
         and not run.render
-        and not (run.static and run.static[2])
-        and text == run.existing_text,
+        and not (run.static and run.static.changed)
+        and not finished.changed,
     )
-    if run.strict and diagnostics:
-        raise BuildError([_as_error(d) for d in diagnostics])
-    return result
 
 
-def _publish(run: _Run, resolved: _Resolved, result: BuildResult) -> None:
+def _publish(run: _Run, resolved: Resolved, result: BuildResult) -> None:
     """Precompress, swap the staging folder in, rename the manifest into place, keep the spare, save the state."""
     staging, state = run.staging, resolved.state
     assert staging is not None and run.static is not None
@@ -550,7 +391,7 @@ def _swap(run: _Run, state: BuildState, text: str, recompressed: set[str]) -> No
     """Swap the output in, put the manifest in place, bring the spare up to date (output.py)."""
     previous, staging = run.previous, run.staging
     assert staging is not None and run.static is not None
-    _, static_stats, static_changed, static_folders, _ = run.static
+    static_stats, static_changed = run.static.stats, run.static.changed
     # The spare differs from the new output in what was rendered or copied
     # here, or removed; files of its own go when it is claimed.
     changed = {p.output for p in run.render} | static_changed | recompressed
@@ -561,7 +402,7 @@ def _swap(run: _Run, state: BuildState, text: str, recompressed: set[str]) -> No
         spare=state.spare,
         previous=previous,
         changed=changed,
-        folders=output_folders(run.pages, static_folders),
+        folders=output_folders(run.pages, run.static.folders),
     )
     run.staging = None
     state.output_folders, state.spare = published.output_folders, published.spare
@@ -574,12 +415,12 @@ def _save(run: _Run, state: BuildState) -> Diagnostic | None:
     Returns the warning to give when the previous state failed its checks here.
     """
     config, previous = run.config, run.previous
-    schema_path = config.manifest.with_name(SCHEMA_NAME)
-    if _read_text(schema_path) != schema_text():
-        try:
-            atomic_write(schema_path, schema_text().encode("utf-8"))
-        except OSError as exc:
-            raise OutputWriteError(str(schema_path), exc, replaced=True) from exc
+    assert run.finished is not None  # _make_result finished the manifest
+    try:
+        run.finished.write_schema()
+    except OSError as exc:
+        schema_path = config.manifest.with_name(SCHEMA_NAME)
+        raise OutputWriteError(str(schema_path), exc, replaced=True) from exc
     # A state older than the output is safe: it only makes the next
     # build redo work (every change is judged against it).
     damage = save_state(config, state, previous)
@@ -637,43 +478,3 @@ def _written(run: _Run) -> set[str]:
     """The files a build of this site writes into the output (output paths)."""
     written = {p.output for p in run.pages} | run.written_before
     return written | static_sources(run.config).stats.keys()
-
-
-def _page_reader(run: _Run, page: Page, renderer: Renderer) -> Callable[[], bytes | None]:
-    """Reads a rendered page back for font tracing (pushgen/build/fonts.py).
-
-    A writing build reads it from the staging folder; ``--check`` writes no page,
-    so it renders the page again (only pages whose stylesheets have fonts ask).
-    """
-    staging = run.staging
-    if staging is not None:
-        target = staging / page.output
-
-        def read() -> bytes | None:
-            try:
-                return target.read_bytes()
-            except OSError:
-                return None
-
-        return read
-
-    def render() -> bytes | None:
-        try:
-            return renderer.render(page).data
-        except RenderError:
-            return None  # reported when the page was rendered the first time
-
-    return render
-
-
-def _read_text(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def _as_error(diagnostic: Diagnostic) -> Diagnostic:
-    return Diagnostic(
-        diagnostic.file, diagnostic.line, diagnostic.column, diagnostic.message, "error"
-    )

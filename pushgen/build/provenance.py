@@ -16,7 +16,7 @@ from pathlib import Path
 from ..config import SiteConfig, load_config
 from ..errors import NoManifestError
 from ..fsutil import display_path
-from .sources.folder import folder_config
+from ..sources.folder import folder_config
 
 __all__ = ["ExplainSource", "explain_source", "require_manifest", "written_by"]
 

@@ -1,11 +1,12 @@
-"""What a build returns: its pages with their assets, the manifest, diagnostics and phase times."""
+"""What a build returns, for every source: its pages with their assets, the manifest,
+diagnostics and phase times (a site's build, a built folder's scan, an app's build)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from ..config import SiteConfig
-from ..errors import Diagnostic
+from ..errors import Diagnostic, counted
 from ..manifest import Manifest
 from ..model import Asset
 from ..outcome import summary_line
@@ -33,13 +34,14 @@ PHASES = (
 class PageResult:
     """One page after the build: where it is served and the assets it needs, in order."""
 
-    page: Page
+    route: str
     assets: tuple[Asset, ...]
+    page: Page | None = None  # a site's page (its source and output); None for other sources
 
 
 @dataclass(slots=True)
 class BuildResult:
-    """What a build produced and found."""
+    """What a build produced and found, whatever the source (the one outcome of every build)."""
 
     config: SiteConfig
     manifest: Manifest
@@ -51,10 +53,20 @@ class BuildResult:
     manifest_text: str = ""
     # Pages rendered by this build (fewer than all when it was incremental).
     rendered: int = 0
-    # Wall-clock seconds of the build's phases, in order (see PHASES); the static
-    # files are copied during "render" (beside it), so "static" overlaps it.
+    # Wall-clock seconds of a site build's phases, in order (see PHASES); the static
+    # files are copied during "render" (beside it), so "static" overlaps it. Other
+    # sources report their phases to progress only: empty.
     phases: dict[str, float] = field(default_factory=dict)
     unchanged: bool = False  # a rebuild that rendered, copied and changed nothing
+    # Pages the source found but left out of the manifest (unreadable, over a bound).
+    left_out: int = 0
+    # .html files a scan found that are templates, not pages (scan/page_kind.py).
+    not_pages: int = 0
+
+    @property
+    def page_count(self) -> int:
+        """The pages found: those in ``pages`` and those left out."""
+        return len(self.pages) + self.left_out
 
     @property
     def warnings(self) -> list[Diagnostic]:
@@ -71,11 +83,18 @@ class BuildResult:
 
     def summary(self) -> str:
         """The one-line summary every build ends with."""
-        return summary_line(
-            pages=len(self.pages),
+        line = summary_line(
+            pages=self.page_count,
             assets=self.asset_count,
             routes=len(self.manifest.routes),
             warnings=len(self.warnings),
             errors=len(self.error_diagnostics),
             seconds=self.seconds,
+        )
+        if not self.not_pages:
+            return line
+        which = "is a template, not a page" if self.not_pages == 1 else "are templates, not pages"
+        return (
+            f"{line}; skipped {counted(self.not_pages, '.html file')} that {which}"
+            " (no doctype, <html>, <head> or <body>; template markup)"
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -100,9 +101,15 @@ def stage_static(copies: list[Copy], staging: Path, compressible: list[str]) -> 
     return precompress(staging, compressible)
 
 
-# Files (source paths) and stats by output path, what was copied or removed, folders,
-# and what was skipped.
-StaticCopy = tuple[dict[str, str], dict[str, StaticFile], set[str], list[str], list[Diagnostic]]
+@dataclass(frozen=True, slots=True)
+class StaticCopy:
+    """The site's static files as a build copies them into its staging folder."""
+
+    files: dict[str, str]  # output path -> source path
+    stats: dict[str, StaticFile]  # output path -> size and modification time
+    changed: set[str]  # output paths copied or removed by this build
+    folders: list[str]  # the folders they are in (output paths)
+    skipped: list[Diagnostic]  # what is not copied, and why
 
 
 def copy_static(config: SiteConfig, staging: Path) -> tuple[StaticCopy, list[Copy]]:
@@ -130,7 +137,7 @@ def copy_static(config: SiteConfig, staging: Path) -> tuple[StaticCopy, list[Cop
             pass
         copies.append(Copy(files[rel], into + rel, stat.mtime_ns))
         copied.add(rel)
-    return (files, stats, copied, folders, skipped), copies
+    return StaticCopy(files, stats, copied, folders, skipped), copies
 
 
 def update_static(
@@ -160,7 +167,7 @@ def update_static(
         changed.add(rel)
         # A folder the site no longer has goes too (a full build would not make it).
         remove_emptied_folders(staging, rel, kept)
-    return (files, stats, changed, folders, skipped), copies
+    return StaticCopy(files, stats, changed, folders, skipped), copies
 
 
 class StaticFiles:

@@ -1,7 +1,8 @@
 """``pushgen build`` (and ``--app``, ``--check``, ``--watch``): render, resolve, write, report.
 
 The command prints, shows progress and picks the exit code; pushgen/build/ and its
-sources (pushgen/build/sources/) return results and raise
+sources (pushgen/sources/, through pushgen/build/from_source.py) return one kind of
+result (:class:`~pushgen.build.result.BuildResult`) and raise
 :class:`~pushgen.errors.BuildError` with the diagnostics. :func:`run_source`,
 :func:`check_stale` and :func:`report_rebuild` are shared with ``pushgen scan`` and
 ``pushgen serve --watch``.
@@ -24,7 +25,7 @@ from ..outcome import Summary
 from .shared import INTERRUPTED, force_option, jobs_option, manifest_option, strict_option
 
 if TYPE_CHECKING:
-    from ..build.sources.resolve import SourceResult
+    from ..build.result import BuildResult
     from ..progress import Progress
 
 __all__ = ["build", "check_stale", "report_rebuild", "run_source"]
@@ -92,13 +93,10 @@ def build(
     max_body: int | None,
 ) -> None:
     """Render SITE, find every asset each page needs, write the output and the manifest."""
-    from ..build import build_site
-
     if not site.is_dir():
         raise click.UsageError(f"site folder {site} does not exist")
     config = load_config(site, output=output, manifest=manifest)
-    console = current_console()
-    if watch and console.options.format == "json":
+    if watch and current_console().options.format == "json":
         raise click.UsageError("--format json prints one document: no --watch")
     if app or config.app:
         if watch or output is not None:
@@ -115,44 +113,40 @@ def build(
             "--request-timeout and --max-body bound the requests of --app builds"
         )
     require_site(config)
-    try:
-        with console.progress() as progress:
-            result = build_site(
-                config,
-                strict=strict,
-                write=not check,
-                force=force,
-                full=full,
-                jobs=jobs,
-                progress=progress,
-            )
-    except BuildError as exc:
-        console.diagnostics(exc.diagnostics)
-        errors = counted(len(exc.diagnostics), "error")
-        console.failure(f"build failed: {errors}; previous output left as it was")
-        console.report("build", "failed", Summary.of_diagnostics(exc.diagnostics))
-        raise SystemExit(1) from None
-    console.diagnostics(result.diagnostics)
-    summary = Summary.of_result(result, len(result.pages))
-    if check:
-        check_stale(config.manifest, result.manifest_text, "pushgen build", summary)
-        return
-    if result.unchanged:
-        console.info(f"nothing changed since the last build: {result.summary()}")
-    else:
-        console.info(f"built {config.output} and {config.manifest}: {result.summary()}")
-    console.report(
-        "build",
-        "errors" if result.error_diagnostics else "ok",
-        summary,
-        manifest=config.manifest,
-        written=result.written,
-        unchanged=result.unchanged,
-        phases=result.phases,
+    _build_site(config, strict=strict, check=check, jobs=jobs, force=force, full=full, watch=watch)
+
+
+def _build_site(
+    config: SiteConfig,
+    *,
+    strict: bool,
+    check: bool,
+    jobs: int | None,
+    force: bool,
+    full: bool,
+    watch: bool,
+) -> None:
+    """``pushgen build`` of a pushgen site (pushgen/build/pipeline.py), then ``--watch``."""
+    from ..build import build_site
+
+    run_source(
+        lambda progress: build_site(
+            config,
+            strict=strict,
+            write=not check,
+            force=force,
+            full=full,
+            jobs=jobs,
+            progress=progress,
+        ),
+        config.manifest,
+        check=check,
+        failed="build failed",
+        kept="previous output left as it was",
+        done=f"built {config.output} and {{manifest}}",
+        command="pushgen build",
+        watch=watch,
     )
-    if result.error_diagnostics and not watch:
-        # Written all the same (the rest of the site is fine), but not a success.
-        raise SystemExit(1)
     if watch:
         from ..build.watch import watch_and_build
 
@@ -165,8 +159,8 @@ def build(
 def _build_app(
     config: SiteConfig, *, app: str | None, strict: bool, check: bool, force: bool
 ) -> None:
-    """``pushgen build --app``: the manifest of a Quart app (pushgen/build/sources/app.py)."""
-    from ..build.sources.app import build_app
+    """``pushgen build --app``: the manifest of a Quart app (pushgen/sources/app.py)."""
+    from ..build.from_source import build_app
 
     run_source(
         lambda progress: build_app(
@@ -181,15 +175,22 @@ def _build_app(
 
 
 def run_source(
-    run: Callable[[Progress], SourceResult],
+    run: Callable[[Progress], BuildResult],
     manifest: Path,
     *,
     check: bool,
     failed: str,
     done: str,
     command: str,
+    kept: str = "nothing written",
+    watch: bool = False,
 ) -> None:
-    """Run a source (pushgen/build/sources/), print what it found, exit 1 on errors or a stale --check."""
+    """Run a build of any source, print what it found, exit 1 on errors or a stale --check.
+
+    The one place a build's result is reported: ``failed`` and ``kept`` make the
+    line of a build that stopped, ``done`` (``{manifest}`` filled in) the line of
+    one that finished; with ``watch`` errors in the input do not end the command.
+    """
     console = current_console()
     name = command.removeprefix("pushgen ")
     try:
@@ -198,23 +199,29 @@ def run_source(
     except BuildError as exc:
         console.diagnostics(exc.diagnostics)
         errors = counted(len(exc.diagnostics), "error")
-        console.failure(f"{failed}: {errors}; nothing written")
+        console.failure(f"{failed}: {errors}; {kept}")
         console.report(name, "failed", Summary.of_diagnostics(exc.diagnostics))
         raise SystemExit(1) from None
     console.diagnostics(result.diagnostics)
-    summary = Summary.of_result(result, result.pages)
+    summary = Summary.of_result(result)
     if check:
         check_stale(manifest, result.manifest_text, command, summary)
         return
-    console.info(f"{done.format(manifest=manifest)}: {result.summary()}")
+    if result.unchanged:
+        console.info(f"nothing changed since the last build: {result.summary()}")
+    else:
+        console.info(f"{done.format(manifest=manifest)}: {result.summary()}")
     console.report(
         name,
-        "errors" if result.errors else "ok",
+        "errors" if result.error_diagnostics else "ok",
         summary,
         manifest=manifest,
         written=result.written,
+        unchanged=result.unchanged,
+        phases=result.phases,
     )
-    if result.errors:
+    if result.error_diagnostics and not watch:
+        # Written all the same (the rest of the site is fine), but not a success.
         raise SystemExit(1)
 
 
@@ -253,7 +260,7 @@ def report_rebuild(outcome: object) -> None:
     elif isinstance(outcome, PushgenError):
         click.echo(f"error: {outcome}", err=True)
     else:
-        from ..build import BuildResult
+        from ..build.result import BuildResult
 
         assert isinstance(outcome, BuildResult)
         current_console().diagnostics(outcome.diagnostics)

@@ -1,7 +1,8 @@
 """``pushgen scan``: the manifest of a folder another generator built (Sphinx, MkDocs, Hugo, ...).
 
 The command prints and picks the exit code through :func:`~pushgen.commands.build.run_source`,
-as ``pushgen build --app`` does; pushgen/build/sources/folder.py reads the folder.
+as ``pushgen build --app`` does; pushgen/sources/folder.py reads the folder and
+pushgen/build/from_source.py resolves it.
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ def scan(
     {% %} or {{ }} markup) and the files --exclude names are not pages. Nothing in
     FOLDER is changed.
     """
-    from ..build.sources.folder import folder_config, scan_folder
+    from ..build.from_source import scan_folder
+    from ..sources.folder import folder_config
 
     if not folder.is_dir():
         raise click.UsageError(f"folder {folder} does not exist")

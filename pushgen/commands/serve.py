@@ -1,6 +1,6 @@
-"""``pushgen serve``: the command's options, checks and exit code around pushgen/serve.py.
+"""``pushgen serve``: the command's options, checks and exit code around serve_site.py.
 
-pushgen/serve.py (build when stale, make the app, find a certificate, run
+pushgen/commands/serve_site.py (build when stale, make the app, find a certificate, run
 Hypercorn) and pushgen/commands/serve_folder.py (``--folder``) do the work; with
 ``--watch`` a thread rebuilds and :func:`~pushgen.commands.build.report_rebuild`
 prints each rebuild.
@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
-from ..config import load_config, require_site
+from ..config import SiteConfig, load_config, require_site
 from ..runtime.server import DEFAULT_HOST, DEFAULT_PORT
 from .build import report_rebuild
 from .shared import folder_base_path_option, manifest_option
@@ -94,53 +95,31 @@ def serve(
     report: bool,
 ) -> None:
     """Serve the built SITE over HTTP/2 + TLS with push, 103 Early Hints and Link headers."""
-    from ..serve import serve as run
+    from .serve_site import serve as run
 
     if (certfile is None) != (keyfile is None):
         raise click.UsageError("--cert and --key go together")
     if folder:
-        from .serve_folder import serve_folder
-
         if manifest is None:
             raise click.UsageError("--folder needs the manifest: -m MANIFEST (from `pushgen scan`)")
         if output is not None or watch or report:
             raise click.UsageError("--folder serves SITE as it is: no -o, --watch or --report")
-        if not site.is_dir():
-            raise click.UsageError(f"folder {site} does not exist")
-        from ..build.provenance import require_manifest
-
-        require_manifest(manifest, None, site, folder=True)
-        raise SystemExit(
-            serve_folder(
-                site,
-                manifest,
-                base_path=base_path,
-                host=host,
-                port=port,
-                certfile=certfile,
-                keyfile=keyfile,
-                early_hints_delay=early_hints_delay,
-                quic=quic,
-            )
+        _serve_folder(
+            site,
+            manifest,
+            base_path=base_path,
+            host=host,
+            port=port,
+            certfile=certfile,
+            keyfile=keyfile,
+            early_hints_delay=early_hints_delay,
+            quic=quic,
         )
     if not site.is_dir():
         raise click.UsageError(f"site folder {site} does not exist")
     stop = threading.Event()
     if watch:
-        # The output folder is swapped atomically and the manifest is watched by
-        # the server, so a rebuild in this thread is picked up by the next request.
-        from ..build.watch import watch_and_build
-
-        config = load_config(site, output=output, manifest=manifest)
-        require_site(config)
-        threading.Thread(
-            target=watch_and_build,
-            args=(config,),
-            kwargs={"report": report_rebuild, "stop": stop},
-            name="pushgen-watch",
-            daemon=True,
-        ).start()
-
+        _watch(load_config(site, output=output, manifest=manifest), stop)
     code = run(
         site,
         output=output,
@@ -156,3 +135,32 @@ def serve(
     )
     stop.set()
     raise SystemExit(code)
+
+
+def _serve_folder(site: Path, manifest: Path, **options: Any) -> NoReturn:
+    """``--folder``: SITE served as it is with its manifest (serve_folder.py); exits."""
+    from ..build.provenance import require_manifest
+    from .serve_folder import serve_folder
+
+    if not site.is_dir():
+        raise click.UsageError(f"folder {site} does not exist")
+    require_manifest(manifest, None, site, folder=True)
+    raise SystemExit(serve_folder(site, manifest, **options))
+
+
+def _watch(config: SiteConfig, stop: threading.Event) -> None:
+    """``--watch``: rebuild in a thread until ``stop``.
+
+    The output folder is swapped atomically and the manifest is watched by the
+    server, so a rebuild in this thread is picked up by the next request.
+    """
+    from ..build.watch import watch_and_build
+
+    require_site(config)
+    threading.Thread(
+        target=watch_and_build,
+        args=(config,),
+        kwargs={"report": report_rebuild, "stop": stop},
+        name="pushgen-watch",
+        daemon=True,
+    ).start()

@@ -13,12 +13,12 @@ import sys
 
 from quart import Quart
 
-from ..build.sources.folder import folder_config
 from ..errors import PushgenError
 from ..runtime.certs import certificate_pair
 from ..runtime.factory import DEFAULT_EARLY_HINTS_DELAY, DEFAULT_STATIC_MAX_AGE, config_app
 from ..runtime.server import DEFAULT_HOST, DEFAULT_PORT
-from ..serve import serve_app
+from ..sources.folder import folder_config
+from .serve_site import serve_app
 
 __all__ = ["folder_app", "serve_folder"]
 

@@ -10,11 +10,11 @@ import os
 from pathlib import Path
 
 from ..build.provenance import require_manifest, written_by
-from ..build.sources.folder import folder_config
 from ..config import load_config
 from ..errors import PushgenError
 from ..fsutil import atomic_write
 from ..manifest import load_manifest
+from ..sources.folder import folder_config
 from ..verify.result import VerifyResult
 from .html import GENERATOR, render_html
 from .model import Report, make_report

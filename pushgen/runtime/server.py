@@ -8,7 +8,7 @@ over TCP learns that it may switch. Browsers only switch to a certificate they
 trust without exceptions (``pushgen trust install``).
 
 Nothing here prints, builds or returns an exit code: ``pushgen serve``
-(:mod:`pushgen.serve`) does those around :func:`listen` and :func:`run`.
+(:mod:`pushgen.commands.serve_site`) does those around :func:`listen` and :func:`run`.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ bundle:
 On a cold load the client renders the route the URL matches (a ``Switch``: the
 first sibling that matches, then its children), loading the chunks of each
 matched route. This module reads the three tables (pure functions over the
-scripts' text); pushgen/build/runtime_chunks.py applies them to a page. Vite's
+scripts' text); pushgen/sources/runtime_chunks.py applies them to a page. Vite's
 ``__vite__mapDeps`` lists what a dynamic ``import()`` preloads when it runs,
 after the load: nothing of it is fetched on a cold load, so nothing is read.
 """

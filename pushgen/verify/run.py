@@ -101,8 +101,8 @@ def _prepare(source: Source) -> _Prepared:
         )  # fmt: skip
         return _Prepared(app, load_manifest(display_path(config.manifest)), config.manifest, config)
     if source.kind == "folder":
-        from ..build.sources.folder import folder_config
         from ..runtime.factory import DEFAULT_STATIC_MAX_AGE, config_app
+        from ..sources.folder import folder_config
 
         if source.manifest is None:
             raise VerifyError("--folder needs the manifest: -m MANIFEST (from `pushgen scan`)")
@@ -115,9 +115,9 @@ def _prepare(source: Source) -> _Prepared:
 
 
 def _prepare_app(source: Source) -> _Prepared:
-    from ..build.sources.app import AppSpec, load_app
     from ..config import load_config
     from ..runtime.quart import EXTENSION_KEY, init_app
+    from ..sources.app import AppSpec, load_app
 
     manifest = source.manifest or load_config(source.path).manifest
     app = load_app(AppSpec.parse(source.app), source.path.resolve())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pushgen.build.folder_pages import SubPath, detect_sub_path, excluded
+from pushgen.sources.folder_pages import SubPath, detect_sub_path, excluded
 
 FILES = ["index.html", "guide/index.html", "assets/app.js", "assets/style.css", "logo.svg"]
 

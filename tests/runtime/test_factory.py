@@ -15,13 +15,13 @@ from cryptography import x509
 from quart import Quart
 
 from pushgen.app import DEFAULT_EARLY_HINTS_DELAY, create_app
+from pushgen.commands.serve_site import hints_summary, output_is_stale, serve
 from pushgen.config import load_config
 from pushgen.errors import ConfigError, ManifestError, PushgenError
 from pushgen.quart import Options
 from pushgen.runtime.certs import DevCertificate, dev_certificate
 from pushgen.runtime.factory import check_output, site_app
 from pushgen.runtime.files import content_type
-from pushgen.serve import hints_summary, output_is_stale, serve
 from tests.conftest import OUTPUT_FILES, Site
 
 pytestmark = pytest.mark.anyio

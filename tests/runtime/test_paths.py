@@ -43,9 +43,9 @@ from hypothesis import strategies as st
 
 from pushgen.app import create_app
 from pushgen.cli import main
+from pushgen.commands.serve_site import serve
 from pushgen.errors import ManifestError, PushgenError
 from pushgen.manifest import parse_manifest
-from pushgen.serve import serve
 from tests.clients import ServerProcess, h2_get, start_serve
 from tests.conftest import OUTPUT_FILES, Site, make_site
 

@@ -1,6 +1,6 @@
 """End to end: a real Hypercorn on 127.0.0.1 and real clients (nghttp, curl, httpx, h2).
 
-The shared server is ``pushgen.serve.serve`` in a subprocess (see conftest),
+The shared server is ``pushgen.commands.serve_site.serve`` in a subprocess (see conftest),
 with a 103 before every page (``early_hints_delay=0``); a few tests start their
 own: the defaults (no 103 for a page that answers at once), a Quart view that
 thinks (a 103 while it does), Ctrl-C, manifest reload, Hypercorn's own CLI on

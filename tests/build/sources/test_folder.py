@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from pushgen.build.sources.folder import page_route
 from pushgen.cli import main
 from pushgen.manifest import load_manifest
+from pushgen.sources.folder import page_route
 
 PAGE = """<!doctype html>
 <html><head>

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pushgen.build.sources.scanpool import map_pages
+from pushgen.build.scanpool import map_pages
 from pushgen.processes import PROBE_MIN
 from tests.clients import REPO
 
@@ -69,7 +69,7 @@ def test_without_jobs_the_first_pages_are_done_here_and_the_rest_as_chosen() -> 
 
 _SCAN_FOREVER = """
 import time
-from pushgen.build.sources.scanpool import map_pages
+from pushgen.build.scanpool import map_pages
 
 def work(n):
     if n == 0:

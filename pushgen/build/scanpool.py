@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
-from ...processes import choose_workers, cores, die_with_parent, probe
+from ..processes import choose_workers, cores, die_with_parent, probe
 
 __all__ = ["map_pages"]
 

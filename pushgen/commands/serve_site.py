@@ -1,4 +1,7 @@
-"""``pushgen serve``: build when stale, create the app, find a certificate, print, run.
+"""``pushgen serve`` of a site: build when stale, create the app, find a certificate, print, run.
+
+The command's options and checks are commands/serve.py's; this is the work it
+calls (and tests and benchmarks call :func:`serve` and :func:`run_server` directly).
 
 The runtime itself (:mod:`pushgen.runtime`) neither prints nor builds nor
 returns exit codes; this module does those around it. :func:`serve` is the
@@ -16,12 +19,12 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .config import SiteConfig, load_config, require_site
-from .errors import BuildError, PushgenError
-from .runtime.server import DEFAULT_HOST, DEFAULT_PORT, listen, run
+from ..config import SiteConfig, load_config, require_site
+from ..errors import BuildError, PushgenError
+from ..runtime.server import DEFAULT_HOST, DEFAULT_PORT, listen, run
 
 if TYPE_CHECKING:
-    from .runtime.quart import Options
+    from ..runtime.quart import Options
 
 __all__ = ["hints_summary", "output_is_stale", "run_server", "serve", "serve_app"]
 
@@ -71,9 +74,9 @@ def serve_app(
     (:func:`pushgen.runtime.certs.certificate_pair`); None uses the development
     certificate and says whether browsers will trust it.
     """
-    from .runtime.certs import dev_certificate
-    from .runtime.devca import trust_summary
-    from .runtime.quart import EXTENSION_KEY
+    from ..runtime.certs import dev_certificate
+    from ..runtime.devca import trust_summary
+    from ..runtime.quart import EXTENSION_KEY
 
     print(f"pushgen: {hints_summary(app.extensions[EXTENSION_KEY].options)}")
     if pair is None:
@@ -151,7 +154,7 @@ def _setup_logging() -> None:
 
 
 def _build(config: SiteConfig) -> bool:
-    from .build import build_site
+    from ..build import build_site
 
     print(f"pushgen: building {config.root} (the output is missing or older than the sources)")
     try:
@@ -197,8 +200,8 @@ class _ReportPage:
     def page(self) -> bytes:
         from html import escape
 
-        from .manifest import load_manifest
-        from .report import make_report, render_html
+        from ..manifest import load_manifest
+        from ..report import make_report, render_html
 
         with self.lock:
             state = self._state()
@@ -241,8 +244,8 @@ def serve(
     (returns 0); prints the problem and returns 1 when it cannot start, and
     when ``site`` is not a site (:func:`pushgen.config.require_site`).
     """
-    from .runtime.certs import certificate_pair
-    from .runtime.factory import REPORT_PATH, create_app, mount_report
+    from ..runtime.certs import certificate_pair
+    from ..runtime.factory import REPORT_PATH, create_app, mount_report
 
     _setup_logging()
     try:

@@ -1,6 +1,6 @@
 """Which files of a built folder are pages, and at which URL prefix the folder was built to live.
 
-``pushgen scan`` (pushgen/build/sources/folder.py) asks three things here:
+``pushgen scan`` (pushgen/sources/folder.py) asks three things here:
 
 - :func:`excluded`: is a file left out by an ``--exclude`` glob;
 - :func:`~pushgen.scan.page_kind.not_a_page` (a scanner, over the file's bytes): is
