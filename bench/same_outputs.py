@@ -13,7 +13,7 @@ messages match:
 
 * site_example, ``pushgen build``;
 * a generated site (bench/shapes.py ``make_site``, ``--pages``, 200 by default);
-* a Sphinx site (tests/build/sources/test_generators.py ``build_sphinx``,
+* a Sphinx site (tests/generators/builders.py ``build_sphinx``,
   built once for both), ``pushgen scan``;
 * examples/quart_app, ``pushgen build`` (its pushgen.yaml names the app);
 * a hand-written manifest whose route's hints are over the Link budget, with a
@@ -84,7 +84,7 @@ def _inputs(work: Path, pages: int) -> Path:
     """The inputs both versions start from, made once under ``work/inputs``."""
     from shapes import make_site
 
-    from tests.build.sources.test_generators import build_sphinx
+    from tests.generators.builders import build_sphinx
 
     inputs = work / "inputs"
     if inputs.exists():
