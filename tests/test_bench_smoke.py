@@ -60,6 +60,7 @@ def load(name: str) -> ModuleType:
         "precision_browser",
         "trace_bench",
         "siblings_bench",
+        "generators_bench",
     ],
 )
 def test_benchmark_modules_import_and_have_a_main(name: str) -> None:
