@@ -115,7 +115,7 @@ TABLE_HEADER = (
 )
 
 
-def _blocking(fetched: list[Fetched]) -> frozenset[str]:
+def render_blocking(fetched: list[Fetched]) -> frozenset[str]:
     return frozenset(
         f.path
         for f in fetched
@@ -124,7 +124,7 @@ def _blocking(fetched: list[Fetched]) -> frozenset[str]:
     )
 
 
-def _served_root(site: Built, work: Path) -> Path:
+def served_root(site: Built, work: Path) -> Path:
     """The folder a plain server serves so that the site is at its base path."""
     if site.base_path == "/":
         return site.folder
@@ -140,7 +140,7 @@ def _page(route: str, plain: PageLoad, served: PageLoad, manifest: Manifest) -> 
     announced = {a.path for a in manifest.assets(route) if a.push or a.hint}
     return PageCheck(
         route=route,
-        blocking=_blocking(plain.fetched),
+        blocking=render_blocking(plain.fetched),
         announced=frozenset(announced),
         unused=frozenset(announced - served.paths),
         messages=tuple(
@@ -162,7 +162,7 @@ def check_site(browser: Any, site: Built, work: Path, env: Mapping[str, str]) ->
     """
     manifest = site.manifest
     routes = sorted(manifest.routes)
-    with StaticServer(_served_root(site, work)) as server:
+    with StaticServer(served_root(site, work)) as server:
         plain = {route: load_page(browser, server.origin, route) for route in routes}
     args = ["--folder", "-m", str(site.manifest_path), "--early-hints-delay", "0"]
     if site.base_path != "/":
