@@ -41,20 +41,22 @@ def _known(reasons: dict[str, str]) -> list[Any]:
     ]
 
 
-@pytest.fixture(scope="session")
+# Module scope: a sync Playwright left open would make the next module's fail
+# ("Sync API inside the asyncio loop").
+@pytest.fixture(scope="module")
 def browser(dev_cert: DevCertificate) -> Iterator[Any]:
     with chromium(trust_args(dev_cert.certfile)) as instance:
         yield instance
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def checked(
     built: Callable[[str], Built],
     browser: Any,
     cache_dir: Path,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Callable[[str], SiteCheck]:
-    """``checked(name)``: that generator's site checked in Chromium, once per session."""
+    """``checked(name)``: that generator's site checked in Chromium, once for this module."""
     done: dict[str, SiteCheck] = {}
     work = tmp_path_factory.mktemp("chromium-check")
 
