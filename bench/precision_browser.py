@@ -4,7 +4,7 @@
 
 Three sites: site_example (``pushgen build``), a Sphinx site (Read the Docs
 theme) and an MkDocs Material site (``pushgen scan`` of the folder each
-generator built, from the sources of tests/build/sources/test_generators.py).
+generator built, from the sources of tests/generators/test_generators.py).
 Each gets two manifests: **before**, made by the pushgen of commit ``--before``
 (extracted with ``git archive`` into a temporary folder and run with it first
 on ``PYTHONPATH``), and **after**, made by this checkout.
@@ -97,16 +97,9 @@ def site_example(work: Path, label: str, tree: Path) -> Site:
 
 def generated(work: Path) -> dict[str, Path]:
     """The Sphinx and MkDocs folders, built once (the generators are the test extra's)."""
-    from tests.build.sources.test_generators import _mkdocs_sources, _sphinx_sources
+    from tests.generators.builders import build_mkdocs, build_sphinx
 
-    _sphinx_sources(work / "sphinx")
-    _mkdocs_sources(work / "mkdocs")
-    for argv, cwd in (
-        (["sphinx", "-q", "-b", "html", "sphinx", "sphinx-html"], work),
-        (["mkdocs", "build", "-q", "-d", "../mkdocs-html"], work / "mkdocs"),
-    ):
-        subprocess.run([sys.executable, "-m", *argv], cwd=cwd, capture_output=True, check=True)
-    return {"sphinx": work / "sphinx-html", "mkdocs": work / "mkdocs-html"}
+    return {"sphinx": build_sphinx(work), "mkdocs": build_mkdocs(work).folder}
 
 
 def scanned(name: str, folder: Path, work: Path, label: str, tree: Path) -> Site:

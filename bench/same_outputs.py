@@ -16,7 +16,7 @@ inputs, in the same folder, so absolute paths in messages and files match:
 * ``site_example``: ``pushgen build``, then ``check``;
 * ``generated``: a site of ``--pages`` pages (1,000 by default; bench/shapes.py
   ``make_site``), ``pushgen build``, then ``check``;
-* ``sphinx``: a folder Sphinx built (tests/build/sources/test_generators.py
+* ``sphinx``: a folder Sphinx built (tests/generators/builders.py
   ``build_sphinx``, built once for both), ``pushgen scan``, then ``check``;
 * ``app``: examples/quart_app, ``pushgen build --app app:app`` through its test
   client, then ``check``;
@@ -186,7 +186,7 @@ def make_inputs(inputs: Path, cases: Sequence[Case], pages: int) -> None:
 
         make_site(inputs / "generated", pages)
     if "sphinx" in names:
-        from tests.build.sources.test_generators import build_sphinx
+        from tests.generators.builders import build_sphinx
 
         build_sphinx(inputs / "sphinx_root")
         (inputs / "sphinx").mkdir()

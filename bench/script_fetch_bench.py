@@ -10,7 +10,7 @@ only **listed** (``hint: false``):
 
 * site_example: ``lazy.js`` is reached through ``import()`` on a click;
 * a Sphinx site (Read the Docs theme, the sources of
-  tests/build/sources/test_generators.py): ``search.html`` loads
+  tests/generators/test_generators.py): ``search.html`` loads
   ``searchindex.js`` at once, by a script (``Search.loadIndex``); the hinted
   variant adds that entry to the manifest by hand.
 
@@ -88,7 +88,7 @@ def site_example(work: Path) -> list[Variant]:
 
 
 def sphinx(work: Path) -> list[Variant]:
-    from tests.build.sources.test_generators import build_sphinx
+    from tests.generators.builders import build_sphinx
 
     folder = build_sphinx(work)
     listed = work / "sphinx.yaml"

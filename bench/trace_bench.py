@@ -1,7 +1,7 @@
 """Per-page font tracing cost: pushgen's tracing against the straightforward one.
 
 Builds bench/shapes.py sites (``-j1``) and, with ``--sphinx``, scans a small
-Sphinx site in the Read the Docs theme (the one tests/build/sources/test_generators.py
+Sphinx site in the Read the Docs theme (the one tests/generators/test_generators.py
 builds), records every page's tracing inputs (the parsed page, its sheets), then
 traces them all with pushgen.build.fonts and with tests/build/fonts_reference.py
 (the tracing before its fast paths) in alternating rounds. It prints CPU time per
@@ -63,7 +63,7 @@ def shape_calls(shape: str, pages: int, work: Path) -> list[Call]:
 
 
 def sphinx_calls(work: Path) -> list[Call]:
-    from tests.build.sources.test_generators import build_sphinx
+    from tests.generators.builders import build_sphinx
 
     config = folder_config(build_sphinx(work), work / "sphinx.yaml")
     return recorded(lambda: scan_folder(config, jobs=1))

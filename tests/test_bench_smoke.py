@@ -61,6 +61,8 @@ def load(name: str) -> ModuleType:
         "trace_bench",
         "siblings_bench",
         "same_outputs",
+        "generators_bench",
+        "push_default_bench",
     ],
 )
 def test_benchmark_modules_import_and_have_a_main(name: str) -> None:

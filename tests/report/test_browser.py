@@ -230,7 +230,7 @@ def test_a_sphinx_sites_report_renders_every_route_and_chart(browser: Any, tmp_p
     pytest.importorskip("sphinx_rtd_theme", reason="needs sphinx-rtd-theme")
     from pushgen.cli import main
     from pushgen.manifest import load_manifest
-    from tests.build.sources.test_generators import build_sphinx
+    from tests.generators.builders import build_sphinx
 
     folder = build_sphinx(tmp_path)
     manifest = tmp_path / "sphinx.yaml"

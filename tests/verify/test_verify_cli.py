@@ -141,7 +141,7 @@ def test_a_rule_that_removes_a_needed_stylesheet_and_adds_an_unused_font_fails(
 def test_a_sphinx_folder_verifies(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pytest.importorskip("sphinx", reason="needs sphinx (pip install -e .[test])")
     pytest.importorskip("sphinx_rtd_theme", reason="needs sphinx-rtd-theme")
-    from tests.build.sources.test_generators import build_sphinx
+    from tests.generators.builders import build_sphinx
 
     folder = build_sphinx(tmp_path)
     manifest = tmp_path / "sphinx.yaml"

@@ -1,6 +1,6 @@
 """``pushgen scan``: a folder another generator built, as it is; ``pushgen serve --folder``.
 
-The folders here are written by the test (small, exact); tests/build/sources/test_generators.py
+The folders here are written by the test (small, exact); tests/generators/test_generators.py
 does the same against real Sphinx and MkDocs output.
 """
 

@@ -1,6 +1,6 @@
 """Real generators: a Sphinx site (Read the Docs theme: fonts, scripts) and an MkDocs Material site.
 
-Both are built once per session from small sources written here (a few pages, an
+Both are built once per session (tests/generators/builders.py, conftest.py) from small sources (a few pages, an
 image, code blocks with ``{{ version }}`` and ``<``), by the generators installed
 from PyPI with the test extra. Each built folder is scanned as it is, then every
 page is loaded cold in headless Chromium (tests/browser_harness.py) from a plain
@@ -11,104 +11,15 @@ sees the manifest's pushes and a 103.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import zlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from pushgen.cli import main
-from pushgen.manifest import Manifest, load_manifest
 from tests.browser_harness import StaticServer, chromium, compare, load_site
-from tests.build.sources.test_folder import snapshot
 from tests.clients import nghttp
+from tests.generators.builders import Built
 
 pytestmark = pytest.mark.timeout(600)
-
-CODE = "<code>{{ version }}</code> if a < b"
-
-
-def _png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return len(data).to_bytes(4, "big") + body + zlib.crc32(body).to_bytes(4, "big")
-
-    header = (4).to_bytes(4, "big") * 2 + bytes([8, 2, 0, 0, 0])
-    pixels = zlib.compress(b"".join(b"\x00" + b"\xff\x00\x00" * 4 for _ in range(4)))
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
-
-
-def _sphinx_sources(root: Path) -> None:
-    root.mkdir(parents=True)
-    (root / "conf.py").write_text('project = "Demo"\nhtml_theme = "sphinx_rtd_theme"\n')
-    (root / "logo.png").write_bytes(_png())
-    (root / "index.rst").write_text(
-        "Demo\n====\n\n.. toctree::\n\n   guide\n   reference/api\n\n"
-        f".. code-block:: html\n\n   {CODE}\n\n.. image:: logo.png\n"
-    )
-    (root / "guide.rst").write_text(f"Guide\n=====\n\nInline ``{CODE}``.\n")
-    (root / "reference").mkdir()
-    (root / "reference" / "api.rst").write_text("API\n===\n\nText.\n")
-
-
-def _mkdocs_sources(root: Path) -> None:
-    (root / "docs" / "reference").mkdir(parents=True)
-    # font: false: Material would load Google Fonts from another origin (no network here).
-    (root / "mkdocs.yml").write_text("site_name: Demo\ntheme:\n  name: material\n  font: false\n")
-    (root / "docs" / "logo.png").write_bytes(_png())
-    (root / "docs" / "index.md").write_text(
-        f"# Demo\n\n![logo](logo.png)\n\n```html\n{CODE}\n```\n"
-    )
-    (root / "docs" / "guide.md").write_text(f"# Guide\n\nInline `{CODE}`.\n")
-    (root / "docs" / "reference" / "api.md").write_text("# API\n\nText.\n")
-
-
-@dataclass(frozen=True)
-class Built:
-    name: str
-    folder: Path
-    manifest_path: Path
-
-    @property
-    def manifest(self) -> Manifest:
-        return load_manifest(self.manifest_path)
-
-
-def _run(argv: list[str], cwd: Path) -> None:
-    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
-def build_sphinx(root: Path) -> Path:
-    """The Sphinx site (Read the Docs theme) built into ``root/sphinx-html``; returns that folder."""
-    _sphinx_sources(root / "sphinx")
-    _run([sys.executable, "-m", "sphinx", "-q", "-b", "html", "sphinx", "sphinx-html"], root)
-    return root / "sphinx-html"
-
-
-@pytest.fixture(scope="session")
-def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
-    pytest.importorskip("sphinx", reason="needs sphinx (pip install -e .[test])")
-    pytest.importorskip("sphinx_rtd_theme", reason="needs sphinx-rtd-theme")
-    pytest.importorskip("mkdocs", reason="needs mkdocs")
-    pytest.importorskip("material", reason="needs mkdocs-material")
-    root = tmp_path_factory.mktemp("generators")
-    build_sphinx(root)
-    _mkdocs_sources(root / "mkdocs")
-    _run([sys.executable, "-m", "mkdocs", "build", "-q", "-d", "../mkdocs-html"], root / "mkdocs")
-    built = {
-        "sphinx": Built("sphinx", root / "sphinx-html", root / "sphinx.yaml"),
-        "mkdocs": Built("mkdocs", root / "mkdocs-html", root / "mkdocs.yaml"),
-    }
-    for site in built.values():
-        before = snapshot(site.folder)
-        assert main(["scan", str(site.folder), "-m", str(site.manifest_path)]) == 0
-        assert snapshot(site.folder) == before, site.name  # scanned as it is
-    return built
 
 
 def test_pages_are_scanned_as_built_never_rendered(generated: dict[str, Built]) -> None:

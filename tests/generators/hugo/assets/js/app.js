@@ -1,0 +1,2 @@
+import { mark } from "/js/util.js";
+mark(document.querySelector("main"));

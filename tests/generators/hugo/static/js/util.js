@@ -1,0 +1,1 @@
+export function mark(element) { if (element) element.dataset.ready = "1"; }
