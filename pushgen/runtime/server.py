@@ -4,8 +4,21 @@ With ``quic=True`` HTTP/3 (RFC 9114) listens on the same port number over UDP
 (Hypercorn's ``quic_bind``, which needs ``aioquic``: ``pip install
 'pushgen[h3]'``), and every response carries Hypercorn's ``Alt-Svc:
 h3=":PORT"; ma=3600`` (RFC 7838), which is how a browser that first connected
-over TCP learns that it may switch. Browsers only switch to a certificate they
-trust without exceptions (``pushgen trust install``).
+over TCP learns that it may switch.
+
+What a browser does with that Alt-Svc depends on who signed the certificate.
+Chromium (156, checked with its net-log) opens QUIC through Alt-Svc only to a
+server whose certificate chains to a *public* root: for a certificate from a
+locally installed root (``pushgen trust install``, mkcert) its QUIC verifier
+fails the handshake (CERTIFICATE_VERIFY_FAILED, although the same chain
+verifies with no error over TCP: ``is_issued_by_known_root`` is false), marks h3
+broken for the origin and stays on h2; pinning the key
+(``--ignore-certificate-errors-spki-list``) does not change that. Only an
+origin named in ``--origin-to-force-quic-on`` is exempt, so in development
+Chromium speaks h3 to ``pushgen serve --quic`` only when started with that flag
+(and the local CA trusted or the key pinned): :func:`chromium_h3` is that
+command line. Nothing in pushgen's certificate decides it (its chain verifies
+with no error).
 
 Nothing here prints, builds or returns an exit code: ``pushgen serve``
 (:mod:`pushgen.serve`) does those around :func:`listen` and :func:`run`.
@@ -21,8 +34,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import PushgenError
+from .devca import spki_hash
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "Listening", "listen", "run"]
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "ChromiumH3",
+    "Listening",
+    "chromium_h3",
+    "listen",
+    "quic_notice",
+    "run",
+]
 
 # Loopback by default: a development server is not exposed until asked to be.
 DEFAULT_HOST = "127.0.0.1"
@@ -125,6 +148,54 @@ def listen(
         config.quic_bind = [f"fd://{udp.detach()}"]
     config.bind = [f"fd://{sock.detach()}"]
     return Listening(config, actual_port, _url(host, actual_port), quic)
+
+
+@dataclass(frozen=True, slots=True)
+class ChromiumH3:
+    """The Chromium flags that make it load a ``--quic`` server over HTTP/3 in development.
+
+    ``origin`` (``host:port``) goes to ``--origin-to-force-quic-on``: QUIC from
+    the first request, no Alt-Svc needed, and the one exemption from Chromium's
+    rule that QUIC needs a publicly trusted certificate. ``spki`` pins the
+    server's key (``--ignore-certificate-errors-spki-list``), so the command works
+    whether or not the local CA is installed. A throwaway ``--user-data-dir``,
+    because a Chromium already running on the default profile would open the
+    page in that process and ignore every flag.
+    """
+
+    origin: str
+    spki: str
+    url: str
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """The two flags, without the profile folder (Playwright makes its own)."""
+        return (
+            f"--origin-to-force-quic-on={self.origin}",
+            f"--ignore-certificate-errors-spki-list={self.spki}",
+        )
+
+    @property
+    def command(self) -> str:
+        """A shell command line that opens :attr:`url` over HTTP/3."""
+        return " ".join(("chromium", '--user-data-dir="$(mktemp -d)"', *self.flags, self.url))
+
+
+def chromium_h3(listening: Listening) -> ChromiumH3:
+    """The Chromium flags for ``listening`` (its URL's host and port, its certificate's key)."""
+    host = listening.url.removeprefix("https://").rsplit(":", 1)[0]
+    return ChromiumH3(
+        f"{host}:{listening.port}", spki_hash(listening.config.certfile), listening.url
+    )
+
+
+def quic_notice(listening: Listening) -> str:
+    """What ``pushgen serve --quic`` prints at start: the port, and how to see h3 in Chromium."""
+    return (
+        f"pushgen: HTTP/3 on UDP port {listening.port} (Alt-Svc advertises it; browsers"
+        " switch to it by themselves only for a certificate from a public CA)\n"
+        f"pushgen: to test HTTP/3 in Chromium: {chromium_h3(listening).command}"
+    )
 
 
 async def _serve(app: Any, config: Any) -> int | None:
