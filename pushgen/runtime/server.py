@@ -30,7 +30,10 @@ import asyncio
 import os
 import signal
 import socket
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..errors import PushgenError
@@ -44,7 +47,9 @@ __all__ = [
     "chromium_h3",
     "listen",
     "quic_notice",
+    "refuse_shared_quic_socket",
     "run",
+    "shared_quic_socket",
 ]
 
 # Loopback by default: a development server is not exposed until asked to be.
@@ -223,3 +228,57 @@ async def _serve(app: Any, config: Any) -> int | None:
 def run(app: Any, listening: Listening) -> int | None:
     """Serve ``app`` on ``listening`` until Ctrl-C or SIGTERM; return the signal that stopped it."""
     return asyncio.run(_serve(app, listening.config))
+
+
+def _option(argv: Sequence[str], short: str, long: str) -> str | None:
+    """The last value of an option in an argparse command line (``-w 4``, ``-w4``, ``--workers=4``)."""
+    value = None
+    for i, word in enumerate(argv):
+        if word in (short, long) and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif word.startswith(long + "="):
+            value = word[len(long) + 1 :]
+        elif short and word.startswith(short) and not word.startswith("--") and len(word) > 2:
+            value = word[len(short) :]
+    return value
+
+
+def shared_quic_socket(argv: Sequence[str]) -> int:
+    """How many Hypercorn workers would share one QUIC socket, from Hypercorn's command line.
+
+    0 when ``argv`` is not Hypercorn's, has no ``--quic-bind``, or one worker.
+    Hypercorn (0.18, ``hypercorn/run.py``) binds every socket once in the parent
+    and hands the same ones to each worker: for TCP the kernel gives each new
+    connection to one worker, but a UDP socket's datagrams go to whichever worker
+    reads next, so one QUIC connection's packets are spread over workers that do
+    not know it (Chromium: time-outs and ERR_QUIC_PROTOCOL_ERROR, 3 of 20 page
+    loads with 4 workers; issue 28).
+    """
+    # `hypercorn ...` runs .../bin/hypercorn; `python -m hypercorn ...` .../hypercorn/__main__.py.
+    if not argv or "hypercorn" not in (Path(argv[0]).name, Path(argv[0]).parent.name):
+        return 0
+    args = argv[1:]
+    if _option(args, "", "--quic-bind") is None:
+        return 0
+    try:
+        workers = int(_option(args, "-w", "--workers") or 1)
+    except ValueError:
+        return 0  # Hypercorn itself refuses that
+    return workers if workers > 1 else 0
+
+
+def refuse_shared_quic_socket(argv: Sequence[str] | None = None) -> None:
+    """Stop a Hypercorn worker started with ``--workers`` above 1 and ``--quic-bind``.
+
+    The message goes to stderr and the worker exits with 1 (``SystemExit``: no
+    traceback), so Hypercorn stops them all rather than serve HTTP/3 that fails
+    now and then.
+    """
+    workers = shared_quic_socket(sys.argv if argv is None else argv)
+    if workers:
+        raise SystemExit(
+            f"pushgen: hypercorn --workers {workers} with --quic-bind: the workers would share"
+            " one UDP socket, and a QUIC connection's packets would reach workers that do not"
+            " know it (browsers see time-outs and QUIC errors). Serve HTTP/3 with --workers 1,"
+            " or let a proxy or CDN in front speak HTTP/3 to browsers (docs/deploy.md, HTTP/3)."
+        )
