@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import SiteConfig, load_config, require_site
 from ..errors import BuildError, PushgenError
-from ..runtime.server import DEFAULT_HOST, DEFAULT_PORT, listen, run
+from ..runtime.server import DEFAULT_HOST, DEFAULT_PORT, listen, quic_notice, run
 
 if TYPE_CHECKING:
     from ..runtime.quart import Options
@@ -58,7 +58,7 @@ def run_server(
         quic=quic,
     )
     if listening.quic:
-        print(f"pushgen: HTTP/3 on UDP port {listening.port} (Alt-Svc advertises it)", flush=True)
+        print(quic_notice(listening), flush=True)
     print(f"pushgen: serving at {listening.url}  (press Ctrl-C to stop)", flush=True)
     stopped_by = run(app, listening)
     print("pushgen: stopped", flush=True)

@@ -59,6 +59,7 @@ from .encodings import IMMUTABLE_CACHE_CONTROL, Siblings, fingerprinted
 from .files import Found, content_type, file_response, find_file
 from .options import ENV_PREFIX, SETTINGS, check_keywords, keyword_signature, read_by, resolve
 from .quart import init_app
+from .server import refuse_shared_quic_socket
 
 __all__ = [
     "DEFAULT_EARLY_HINTS_DELAY",
@@ -219,6 +220,7 @@ def create_app(
     refusal to serve the output) when the app cannot serve.
     """
     check_keywords("create_app", options)
+    refuse_shared_quic_socket()
     env = os.environ if environ is None else environ
     given = {name: site if name == "site" else options.get(name) for name in read_by("create_app")}
     # output and manifest default to pushgen.yaml's (None here); the delay to

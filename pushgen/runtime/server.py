@@ -4,8 +4,21 @@ With ``quic=True`` HTTP/3 (RFC 9114) listens on the same port number over UDP
 (Hypercorn's ``quic_bind``, which needs ``aioquic``: ``pip install
 'pushgen[h3]'``), and every response carries Hypercorn's ``Alt-Svc:
 h3=":PORT"; ma=3600`` (RFC 7838), which is how a browser that first connected
-over TCP learns that it may switch. Browsers only switch to a certificate they
-trust without exceptions (``pushgen trust install``).
+over TCP learns that it may switch.
+
+What a browser does with that Alt-Svc depends on who signed the certificate.
+Chromium (156, checked with its net-log) opens QUIC through Alt-Svc only to a
+server whose certificate chains to a *public* root: for a certificate from a
+locally installed root (``pushgen trust install``, mkcert) its QUIC verifier
+fails the handshake (CERTIFICATE_VERIFY_FAILED, although the same chain
+verifies with no error over TCP: ``is_issued_by_known_root`` is false), marks h3
+broken for the origin and stays on h2; pinning the key
+(``--ignore-certificate-errors-spki-list``) does not change that. Only an
+origin named in ``--origin-to-force-quic-on`` is exempt, so in development
+Chromium speaks h3 to ``pushgen serve --quic`` only when started with that flag
+(and the local CA trusted or the key pinned): :func:`chromium_h3` is that
+command line. Nothing in pushgen's certificate decides it (its chain verifies
+with no error).
 
 Nothing here prints, builds or returns an exit code: ``pushgen serve``
 (:mod:`pushgen.commands.serve_site`) does those around :func:`listen` and :func:`run`.
@@ -17,12 +30,27 @@ import asyncio
 import os
 import signal
 import socket
+import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ..errors import PushgenError
+from .devca import spki_hash
 
-__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "Listening", "listen", "run"]
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "ChromiumH3",
+    "Listening",
+    "chromium_h3",
+    "listen",
+    "quic_notice",
+    "refuse_shared_quic_socket",
+    "run",
+    "shared_quic_socket",
+]
 
 # Loopback by default: a development server is not exposed until asked to be.
 DEFAULT_HOST = "127.0.0.1"
@@ -127,6 +155,54 @@ def listen(
     return Listening(config, actual_port, _url(host, actual_port), quic)
 
 
+@dataclass(frozen=True, slots=True)
+class ChromiumH3:
+    """The Chromium flags that make it load a ``--quic`` server over HTTP/3 in development.
+
+    ``origin`` (``host:port``) goes to ``--origin-to-force-quic-on``: QUIC from
+    the first request, no Alt-Svc needed, and the one exemption from Chromium's
+    rule that QUIC needs a publicly trusted certificate. ``spki`` pins the
+    server's key (``--ignore-certificate-errors-spki-list``), so the command works
+    whether or not the local CA is installed. A throwaway ``--user-data-dir``,
+    because a Chromium already running on the default profile would open the
+    page in that process and ignore every flag.
+    """
+
+    origin: str
+    spki: str
+    url: str
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """The two flags, without the profile folder (Playwright makes its own)."""
+        return (
+            f"--origin-to-force-quic-on={self.origin}",
+            f"--ignore-certificate-errors-spki-list={self.spki}",
+        )
+
+    @property
+    def command(self) -> str:
+        """A shell command line that opens :attr:`url` over HTTP/3."""
+        return " ".join(("chromium", '--user-data-dir="$(mktemp -d)"', *self.flags, self.url))
+
+
+def chromium_h3(listening: Listening) -> ChromiumH3:
+    """The Chromium flags for ``listening`` (its URL's host and port, its certificate's key)."""
+    host = listening.url.removeprefix("https://").rsplit(":", 1)[0]
+    return ChromiumH3(
+        f"{host}:{listening.port}", spki_hash(listening.config.certfile), listening.url
+    )
+
+
+def quic_notice(listening: Listening) -> str:
+    """What ``pushgen serve --quic`` prints at start: the port, and how to see h3 in Chromium."""
+    return (
+        f"pushgen: HTTP/3 on UDP port {listening.port} (Alt-Svc advertises it; browsers"
+        " switch to it by themselves only for a certificate from a public CA)\n"
+        f"pushgen: to test HTTP/3 in Chromium: {chromium_h3(listening).command}"
+    )
+
+
 async def _serve(app: Any, config: Any) -> int | None:
     from hypercorn.asyncio import serve as hypercorn_serve
 
@@ -152,3 +228,57 @@ async def _serve(app: Any, config: Any) -> int | None:
 def run(app: Any, listening: Listening) -> int | None:
     """Serve ``app`` on ``listening`` until Ctrl-C or SIGTERM; return the signal that stopped it."""
     return asyncio.run(_serve(app, listening.config))
+
+
+def _option(argv: Sequence[str], short: str, long: str) -> str | None:
+    """The last value of an option in an argparse command line (``-w 4``, ``-w4``, ``--workers=4``)."""
+    value = None
+    for i, word in enumerate(argv):
+        if word in (short, long) and i + 1 < len(argv):
+            value = argv[i + 1]
+        elif word.startswith(long + "="):
+            value = word[len(long) + 1 :]
+        elif short and word.startswith(short) and not word.startswith("--") and len(word) > 2:
+            value = word[len(short) :]
+    return value
+
+
+def shared_quic_socket(argv: Sequence[str]) -> int:
+    """How many Hypercorn workers would share one QUIC socket, from Hypercorn's command line.
+
+    0 when ``argv`` is not Hypercorn's, has no ``--quic-bind``, or one worker.
+    Hypercorn (0.18, ``hypercorn/run.py``) binds every socket once in the parent
+    and hands the same ones to each worker: for TCP the kernel gives each new
+    connection to one worker, but a UDP socket's datagrams go to whichever worker
+    reads next, so one QUIC connection's packets are spread over workers that do
+    not know it (Chromium: time-outs and ERR_QUIC_PROTOCOL_ERROR, 3 of 20 page
+    loads with 4 workers; issue 28).
+    """
+    # `hypercorn ...` runs .../bin/hypercorn; `python -m hypercorn ...` .../hypercorn/__main__.py.
+    if not argv or "hypercorn" not in (Path(argv[0]).name, Path(argv[0]).parent.name):
+        return 0
+    args = argv[1:]
+    if _option(args, "", "--quic-bind") is None:
+        return 0
+    try:
+        workers = int(_option(args, "-w", "--workers") or 1)
+    except ValueError:
+        return 0  # Hypercorn itself refuses that
+    return workers if workers > 1 else 0
+
+
+def refuse_shared_quic_socket(argv: Sequence[str] | None = None) -> None:
+    """Stop a Hypercorn worker started with ``--workers`` above 1 and ``--quic-bind``.
+
+    The message goes to stderr and the worker exits with 1 (``SystemExit``: no
+    traceback), so Hypercorn stops them all rather than serve HTTP/3 that fails
+    now and then.
+    """
+    workers = shared_quic_socket(sys.argv if argv is None else argv)
+    if workers:
+        raise SystemExit(
+            f"pushgen: hypercorn --workers {workers} with --quic-bind: the workers would share"
+            " one UDP socket, and a QUIC connection's packets would reach workers that do not"
+            " know it (browsers see time-outs and QUIC errors). Serve HTTP/3 with --workers 1,"
+            " or let a proxy or CDN in front speak HTTP/3 to browsers (docs/deploy.md, HTTP/3)."
+        )

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from pushgen.errors import PushgenError
-from pushgen.runtime.server import listen
+from pushgen.runtime.server import listen, refuse_shared_quic_socket, shared_quic_socket
 from tests.clients import ServerProcess, h2_get
 from tests.conftest import Site
 
@@ -78,3 +78,27 @@ def test_quic_without_aioquic_says_what_to_install(
     monkeypatch.setitem(sys.modules, "aioquic", None)  # import aioquic now raises ImportError
     with pytest.raises(PushgenError, match=r"pip install 'pushgen\[h3\]'"):
         listen(port=0, certfile=dev_cert.certfile, keyfile=dev_cert.keyfile, quic=True)
+
+
+@pytest.mark.parametrize(
+    ("argv", "workers"),
+    [
+        (["/venv/bin/hypercorn", "app", "--workers", "4", "--quic-bind", "0.0.0.0:443"], 4),
+        (["/lib/hypercorn/__main__.py", "app", "-w4", "--quic-bind=[::]:443"], 4),
+        (["/venv/bin/hypercorn", "app", "--workers=2", "--quic-bind", "fd://5"], 2),
+        (["/venv/bin/hypercorn", "app", "--workers", "1", "--quic-bind", "0.0.0.0:443"], 0),
+        (["/venv/bin/hypercorn", "app", "--quic-bind", "0.0.0.0:443"], 0),  # one by default
+        (["/venv/bin/hypercorn", "app", "--workers", "4", "--bind", "0.0.0.0:443"], 0),
+        (["/venv/bin/uvicorn", "app", "--workers", "4", "--quic-bind", "x"], 0),
+    ],
+)
+def test_workers_sharing_a_quic_socket_are_read_from_hypercorns_command_line(
+    argv: list[str], workers: int
+) -> None:
+    assert shared_quic_socket(argv) == workers
+
+
+def test_a_worker_sharing_the_quic_socket_exits_with_a_message() -> None:
+    with pytest.raises(SystemExit, match=r"hypercorn --workers 3 with --quic-bind: the workers"):
+        refuse_shared_quic_socket(["/venv/bin/hypercorn", "app", "-w", "3", "--quic-bind", "x:1"])
+    refuse_shared_quic_socket(["/venv/bin/hypercorn", "app", "-w", "1", "--quic-bind", "x:1"])
