@@ -1,7 +1,8 @@
 """pushgen.asgi end to end: Starlette, FastAPI and Django apps under real Hypercorn and Uvicorn.
 
 Under Hypercorn over HTTP/2 a page gets its pushes, a 103 and a ``Link`` field
-(seen by the ``h2`` library and by nghttp); over HTTP/1.1 (curl) only the
+(seen by the ``h2`` library and by nghttp), over HTTP/3 too (``--quic-bind``, an
+aioquic client, tests/h3_client.py); over HTTP/1.1 (curl) only the
 ``Link`` field, as Hypercorn offers the push and early-hint extensions on HTTP/2
 and HTTP/3 only. Uvicorn speaks HTTP/1.1 only and offers no ASGI extension at
 all (no ``http.response.early_hint``; its types name the message, its protocols
@@ -22,7 +23,14 @@ import pytest
 
 from pushgen.runtime.certs import DevCertificate
 from tests.asgi.apps import STATIC
-from tests.clients import ServerProcess, h2_get, nghttp, start_hypercorn, start_uvicorn
+from tests.clients import (
+    ServerProcess,
+    free_port,
+    h2_get,
+    nghttp,
+    start_hypercorn,
+    start_uvicorn,
+)
 
 APPS = {
     "starlette": "tests.asgi.starlette_app:app",
@@ -195,3 +203,29 @@ def test_uvicorn_streams_a_page_chunk_by_chunk_with_its_link(uvicorn: ServerProc
     assert ("transfer-encoding", "chunked") in headers  # not buffered into one body
     assert [v for n, v in headers if n == "link"] == ["</static/site.css>; rel=preload; as=style"]
     assert raw.count(b"<p>chunk ") == 3
+
+
+def test_hypercorn_h3_pushes_103_and_link(dev_cert: DevCertificate, tmp_path: Path) -> None:
+    pytest.importorskip("aioquic")
+    from tests.h3_client import h3_get
+
+    udp = free_port()
+    server = start_hypercorn(
+        APPS["starlette"],
+        tmp_path / "server.log",
+        certfile=dev_cert.certfile,
+        keyfile=dev_cert.keyfile,
+        args=("--quic-bind", f"127.0.0.1:{udp}"),
+    )
+    try:
+        exchange = h3_get("127.0.0.1", udp, "/")
+    finally:
+        server.stop()
+    assert exchange.status == 200, server.log()
+    [early] = exchange.informational
+    assert dict(early)[":status"] == "103"
+    assert [v for n, v in early if n == "link"] == HOME_LINKS
+    assert exchange.header("link") == ", ".join(HOME_LINKS)
+    assert sorted(exchange.pushes) == ["/static/app.js", "/static/site.css"]
+    for path, push in exchange.pushes.items():
+        assert push.body == (STATIC / path.removeprefix("/static/")).read_bytes(), path
