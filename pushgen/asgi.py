@@ -107,7 +107,7 @@ class PushgenMiddleware:
         self.app = app
         self.state = ManifestState(resolved)
         self.state.load()
-        self._watching = False
+        self._watch = resolved.reload_interval > 0
         self._inner: ASGIApp = app
         if resolved.early_hints or resolved.push or resolved.link_headers:
             self._inner = EarlyHintsMiddleware(
@@ -124,10 +124,10 @@ class PushgenMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Hand the request to the wrapped app through pushgen's middleware."""
-        if not self._watching:
+        if self._watch and not self.state.watching:
             # Not every server runs the lifespan protocol, nor every app accepts it
-            # (Django's handler refuses it): the first request starts the watcher.
-            self._watching = True
+            # (Django's handler refuses it): a request starts the watcher, and starts
+            # it again on a new event loop (the old loop's task ended with it).
             await self.state.start()
         if scope["type"] == "lifespan":
             receive = _LifespanReceive(receive, self.state)

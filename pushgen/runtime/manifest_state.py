@@ -187,9 +187,14 @@ class ManifestState:
                     log.exception("pushgen: reloading %s failed", self.options.manifest)
                     self._signature = signature
 
+    @property
+    def watching(self) -> bool:
+        """Whether a watcher task is running (one whose event loop ended is not)."""
+        return self._task is not None and not self._task.done()
+
     async def start(self) -> None:
-        """Start watching the manifest (when ``reload_interval`` > 0), once."""
-        if self.options.reload_interval > 0 and self._task is None:
+        """Start watching the manifest (when ``reload_interval`` > 0), unless a watcher runs."""
+        if self.options.reload_interval > 0 and not self.watching:
             self._task = asyncio.create_task(self.watch(), name="pushgen-manifest-watch")
 
     async def stop(self) -> None:

@@ -233,6 +233,36 @@ def test_a_positional_setting_is_refused() -> None:
         PushgenMiddleware(starlette_app.app, MANIFEST, environ={})
 
 
+def test_the_watcher_runs_on_the_loop_that_serves(tmp_path: Path) -> None:
+    # One app, served by one event loop after another (asyncio.run twice): each
+    # loop gets a watcher that picks up a changed manifest.
+    manifest = tmp_path / "push-manifest.yaml"
+    manifest.write_text(MANIFEST.read_text())
+    app = PushgenMiddleware(
+        Starlette(routes=starlette_app.routes), manifest=manifest, reload_interval=0.05, environ={}
+    )
+
+    async def serve_once() -> list[Message]:
+        messages = await call(app, scope("/about"))
+        assert app.state.watching
+        return messages
+
+    asyncio.run(serve_once())
+    assert not app.state.watching  # its loop is gone
+    manifest.write_text(MANIFEST.read_text().replace("  /about:\n", "  /elsewhere:\n"))
+
+    async def after_reload() -> list[Message]:
+        await call(app, scope("/"))
+        for _ in range(200):  # bounded: the watcher polls every 50 ms
+            if app.state.table.lookup("/elsewhere") is not None:
+                break
+            await asyncio.sleep(0.05)
+        return await call(app, scope("/about"))
+
+    messages = asyncio.run(after_reload())
+    assert fields(messages, b"link") == [APP_LINK.encode()]  # /about left the manifest
+
+
 def test_an_unknown_option_is_named_with_the_nearest() -> None:
     with pytest.raises(ConfigError) as caught:
         PushgenMiddleware(starlette_app.app, manifest=MANIFEST, max_push=3, environ={})
