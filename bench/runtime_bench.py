@@ -371,29 +371,42 @@ def run(
         certs = (cert.certfile, cert.keyfile)
         names = list(GOAL_SERVERS if goal else SERVERS)
         url_sets = {k: v for k, v in URL_SETS.items() if not goal or v == (PAGE_URL,)}
-        results: Results = {label: {name: [] for name in names} for label in url_sets}
         with running([]) as servers:
             for name in names:
                 servers.append(start(SERVERS[name], site, certs, work, access_log))
             by_name = dict(zip(names, servers, strict=True))
-
-            def once(name: str, paths: tuple[str, ...], seconds: float | None) -> Run:
-                server = by_name[name]
-                urls = [f"https://127.0.0.1:{server.port}{path}" for path in paths]
-                return h2load(
-                    urls, pid=server.popen.pid, duration=seconds, clients=clients, streams=streams
-                )
-
-            for name in names:  # warm-up: imports, caches, the first TLS handshakes
-                once(name, PAGE_VIEW, None)
-            for round_ in range(rounds):
-                order = names[round_ % len(names) :] + names[: round_ % len(names)]
-                for label, paths in url_sets.items():
-                    for name in order:
-                        results[label][name].append(once(name, paths, duration))
-        return results
+            return interleaved(by_name, url_sets, rounds, duration, clients, streams)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def interleaved(
+    by_name: dict[str, Process],
+    url_sets: dict[str, tuple[str, ...]],
+    rounds: int,
+    duration: float,
+    clients: int,
+    streams: int,
+) -> Results:
+    """A warm-up, then every round: each URL set against each server, in a rotating order."""
+    names = list(by_name)
+    results: Results = {label: {name: [] for name in names} for label in url_sets}
+
+    def once(name: str, paths: tuple[str, ...], seconds: float | None) -> Run:
+        server = by_name[name]
+        urls = [f"https://127.0.0.1:{server.port}{path}" for path in paths]
+        return h2load(
+            urls, pid=server.popen.pid, duration=seconds, clients=clients, streams=streams
+        )
+
+    for name in names:  # warm-up: imports, caches, the first TLS handshakes
+        once(name, PAGE_VIEW, None)
+    for round_ in range(rounds):
+        order = names[round_ % len(names) :] + names[: round_ % len(names)]
+        for label, paths in url_sets.items():
+            for name in order:
+                results[label][name].append(once(name, paths, duration))
+    return results
 
 
 def rps_table(results: Results) -> str:

@@ -45,6 +45,7 @@ __all__ = [
     "run_pushgen",
     "start_hypercorn",
     "start_serve",
+    "start_uvicorn",
     "wait_for_port",
 ]
 
@@ -181,16 +182,27 @@ def start_hypercorn(
         "--error-logfile", "-", "--access-logfile", "-",
         *args,
     ]  # fmt: skip
-    server = _spawn(argv, log_path, env)
+    return _listening(_spawn(argv, log_path, env), port, "Running on", timeout)
+
+
+def _listening(server: ServerProcess, port: int, marker: str, timeout: float) -> ServerProcess:
+    """``server`` once it has logged ``marker`` and ``port`` accepts; stopped if it never does."""
     server.port = port
     deadline = time.monotonic() + timeout
-    while "Running on" not in server.log():
+    while marker not in server.log():
         if server.process.poll() is not None or time.monotonic() > deadline:
             server.stop()
-            raise RuntimeError(f"hypercorn did not start:\n{server.log()}")
+            raise RuntimeError(f"{server.process.args!r} did not start:\n{server.log()}")
         time.sleep(0.05)
     wait_for_port(server.host, port)
     return server
+
+
+def start_uvicorn(app: str, log_path: Path, *, timeout: float = 20.0) -> ServerProcess:
+    """Run ``uvicorn APP`` (its own CLI, plain HTTP/1.1) on a free port; wait until it listens."""
+    port = free_port()
+    argv = [sys.executable, "-m", "uvicorn", app, "--host", "127.0.0.1", "--port", str(port)]
+    return _listening(_spawn(argv, log_path, None), port, "Uvicorn running on", timeout)
 
 
 # --- nghttp -------------------------------------------------------------------------

@@ -63,12 +63,21 @@ def load(name: str) -> ModuleType:
         "same_outputs",
         "generators_bench",
         "push_default_bench",
+        "asgi_bench",
     ],
 )
 def test_benchmark_modules_import_and_have_a_main(name: str) -> None:
     module = load(name)
     assert callable(module.main)
     assert module.__doc__
+
+
+def test_asgi_bench_times_each_app_in_process() -> None:
+    bench = load("asgi_bench")
+    times = bench.in_process(1, requests=20)
+    assert set(times) == set(bench.IN_PROCESS)
+    rows = bench.in_process_table(times).splitlines()[2:]
+    assert [row.split(" | ")[0].lstrip("| ") for row in rows] == list(bench.IN_PROCESS)
 
 
 async def _echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

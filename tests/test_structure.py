@@ -24,7 +24,7 @@ def test_the_graph_sees_the_package() -> None:
     graph = import_graph()
     assert {"pushgen.build.pipeline", "pushgen.runtime.quart", "pushgen.scan.css"} <= set(graph)
     assert "pushgen.scan.css" in graph["pushgen.build.graph"]
-    assert "pushgen.manifest" in graph["pushgen.runtime.quart"]
+    assert "pushgen.manifest" in graph["pushgen.runtime.manifest_state"]
 
 
 def test_no_import_cycles_inside_pushgen() -> None:

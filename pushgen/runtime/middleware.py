@@ -10,7 +10,9 @@ For a GET of a route in the manifest:
    ``hint_delay=0`` at once, before the app runs; with ``hint_delay > 0`` only
    if the app has not started its response (``http.response.start``) that many
    seconds after it began;
-3. every message of the app passes through untouched (nothing is buffered).
+3. every message of the app passes through untouched (nothing is buffered),
+   but for its response head, which gets the route's ``Link`` field (on a 200)
+   and the push digest's cookie appended.
 
 Pushes go first because RFC 9113 §8.4 asks for PUSH_PROMISE frames before any
 frame that refers to the promised resources: a 103 naming them before their
@@ -33,7 +35,7 @@ thread); an app that reaches its response without suspending never sends one,
 however busy the loop.
 
 Hypercorn offers both extensions on HTTP/2 and HTTP/3 only; on HTTP/1.1 the final
-response's ``Link`` header (added by :mod:`pushgen.quart`) carries the hints. A
+response's ``Link`` header (``link_headers``) carries the hints. A
 conditional GET (``If-None-Match``/``If-Modified-Since``) comes from a client with
 the page cached, and most likely its assets too: it gets hints but no pushes.
 
@@ -71,7 +73,16 @@ from .pushcache import (
     read_digest,
 )
 
-__all__ = ["EARLY_HINT", "PUSH", "ASGIApp", "EarlyHintsMiddleware", "Receive", "Scope", "Send"]
+__all__ = [
+    "EARLY_HINT",
+    "PUSH",
+    "ASGIApp",
+    "EarlyHintsMiddleware",
+    "Message",
+    "Receive",
+    "Scope",
+    "Send",
+]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -88,6 +99,7 @@ _PUSH_HEADERS = frozenset(
     {b"accept", b"accept-encoding", b"accept-language", b"cache-control", b"user-agent"}
 )
 _CONDITIONAL = frozenset({b"if-none-match", b"if-modified-since"})
+_LINKED = frozenset({"GET", "HEAD"})
 
 
 class EarlyHintsMiddleware:
@@ -103,7 +115,10 @@ class EarlyHintsMiddleware:
     client is pushed only what changed; ``version`` gives an asset's version
     (its ETag, a stat) from its push path, so a changed asset is pushed again.
     ``max_in_flight`` bounds the pushes a connection may have in flight (None: no
-    bound; the server must count them, see the module docs).
+    bound; the server must count them, see the module docs). ``link_headers``
+    adds the route's ``Link`` field to the final response of a GET or HEAD
+    answered 200 (for HTTP/1.1 clients, proxies, CDNs, and clients whose
+    response came too soon for a 103).
     Raises ValueError for a negative or non-numeric ``hint_delay``.
     """
 
@@ -118,6 +133,7 @@ class EarlyHintsMiddleware:
         digest: bool = True,
         version: Callable[[str], str] | None = None,
         max_in_flight: int | None = None,
+        link_headers: bool = False,
     ) -> None:
         if (
             isinstance(hint_delay, bool)
@@ -134,35 +150,46 @@ class EarlyHintsMiddleware:
         self.digest = digest
         self.version = version
         self.max_in_flight = max_in_flight
+        self.link_headers = link_headers
         self._diaries = ConnectionDiaries()
         if push:
             h2push.install()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Push and hint when it applies, then hand the request to the wrapped app."""
+        """Push, hint and link when it applies, then hand the request to the wrapped app."""
         # Pushes and hints only help a request whose response the browser will
-        # parse for subresources; HEAD and unsafe methods get none.
-        if scope["type"] == "http" and scope.get("method") == "GET":
-            extensions = scope.get("extensions") or {}
-            can_push = self.push and PUSH in extensions
-            can_hint = self.enabled and EARLY_HINT in extensions
-            if can_push or can_hint:
-                plan = self.table().lookup(scope.get("path", ""), scope.get("root_path", ""))
-                if plan is not None:
-                    if can_push and plan.push_paths:
-                        pushed = await self._push(scope, send, plan.push_paths)
-                        if pushed:
-                            send = _CookieSend(send, digest_cookie(pushed, **self._cookie(scope)))
-                    if can_hint and plan.links:
-                        hint = {"type": EARLY_HINT, "links": list(plan.links)}
-                        if self.hint_delay > 0:
-                            await _LateHint(send, hint, self.hint_delay).run(
-                                self.app, scope, receive
-                            )
-                            return
-                        # Must precede http.response.start: a 1xx after the final
-                        # response head is a protocol error (RFC 9110 §15.2).
-                        await send(hint)
+        # parse for subresources; HEAD gets the Link field its GET would (RFC 9110
+        # §9.3.2: the same header fields), unsafe methods get nothing.
+        if scope["type"] != "http" or scope.get("method") not in _LINKED:
+            await self.app(scope, receive, send)
+            return
+        extensions = scope.get("extensions") or {}
+        get = scope["method"] == "GET"
+        can_push = get and self.push and PUSH in extensions
+        can_hint = get and self.enabled and EARLY_HINT in extensions
+        if not (can_push or can_hint or self.link_headers):
+            await self.app(scope, receive, send)
+            return
+        plan = self.table().lookup(scope.get("path", ""), scope.get("root_path", ""))
+        if plan is None:
+            await self.app(scope, receive, send)
+            return
+        cookie = None
+        if can_push and plan.push_paths:
+            pushed = await self._push(scope, send, plan.push_paths)
+            if pushed:
+                cookie = digest_cookie(pushed, **self._cookie(scope))
+        link = plan.link_header.encode("latin-1") if self.link_headers else b""
+        if cookie is not None or link:
+            send = _HeadSend(send, link, cookie)
+        if can_hint and plan.links:
+            hint = {"type": EARLY_HINT, "links": list(plan.links)}
+            if self.hint_delay > 0:
+                await _LateHint(send, hint, self.hint_delay).run(self.app, scope, receive)
+                return
+            # Must precede http.response.start: a 1xx after the final
+            # response head is a protocol error (RFC 9110 §15.2).
+            await send(hint)
         await self.app(scope, receive, send)
 
     def _diary(self, scope: Scope, extensions: MutableMapping[str, Any]) -> PushDiary | None:
@@ -210,19 +237,34 @@ class EarlyHintsMiddleware:
         return in_flight is not None and in_flight >= self.max_in_flight
 
 
-class _CookieSend:
-    """The app's ``send`` with the digest cookie added to its response head."""
+class _HeadSend:
+    """The app's ``send`` with the route's ``Link`` field and the digest cookie added to its head.
 
-    __slots__ = ("_cookie", "_send")
+    Only the ``http.response.start`` message changes, by fields appended to its
+    headers; every other message (the body, however it streams) passes as it came.
+    The ``Link`` field goes on a 200 only: a 304, a redirect or an error names no
+    page whose assets to fetch. A ``Link`` field the app set stays, next to ours
+    (RFC 8288 §3 allows several). The cookie goes on any status, as the pushes
+    went out whatever the app answered.
+    """
 
-    def __init__(self, send: Send, cookie: bytes) -> None:
+    __slots__ = ("_cookie", "_link", "_send")
+
+    def __init__(self, send: Send, link: bytes, cookie: bytes | None) -> None:
         self._send = send
+        self._link = link
         self._cookie = cookie
 
     async def __call__(self, message: Message) -> None:
         if message["type"] == _START:
-            message = dict(message)
-            message["headers"] = [*message.get("headers", ()), (b"set-cookie", self._cookie)]
+            added = []
+            if self._link and message.get("status") == 200:
+                added.append((b"link", self._link))
+            if self._cookie is not None:
+                added.append((b"set-cookie", self._cookie))
+            if added:
+                message = dict(message)
+                message["headers"] = [*message.get("headers", ()), *added]
         await self._send(message)
 
 

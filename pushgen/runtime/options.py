@@ -42,11 +42,13 @@ ENV_PREFIX = "PUSHGEN_"
 Kind = Literal["bool", "seconds", "count", "path", "url_path"]
 
 
-# The two entry points that read settings: the Quart extension (keywords, then
-# app.config) and the app factory Hypercorn's CLI runs (keywords, then the environment).
-Reader = Literal["init_app", "create_app"]
-_BOTH: frozenset[Reader] = frozenset({"init_app", "create_app"})
-_EXTENSION: frozenset[Reader] = frozenset({"init_app"})
+# The entry points that read settings: the Quart extension (keywords, then
+# app.config), the middleware for any ASGI app (keywords, then the environment)
+# and the app factory Hypercorn's CLI runs (keywords, then the environment).
+Reader = Literal["init_app", "PushgenMiddleware", "create_app"]
+_BOTH: frozenset[Reader] = frozenset({"init_app", "PushgenMiddleware", "create_app"})
+# What an app of the user's reads: the app factory takes these from pushgen.yaml.
+_EXTENSION: frozenset[Reader] = frozenset({"init_app", "PushgenMiddleware"})
 _FACTORY: frozenset[Reader] = frozenset({"create_app"})
 
 
@@ -132,6 +134,8 @@ def read_by(reader: Reader) -> tuple[str, ...]:
 _READ_ELSEWHERE: Mapping[tuple[Reader, str], str] = {
     ("init_app", "site"): "only pushgen.app.create_app takes it",
     ("init_app", "static_max_age"): "only pushgen.app.create_app takes it",
+    ("PushgenMiddleware", "site"): "only pushgen.app.create_app takes it",
+    ("PushgenMiddleware", "static_max_age"): "only pushgen.app.create_app takes it",
     ("create_app", "base_path"): "the site's pushgen.yaml sets it",
     ("create_app", "pretty_urls"): "the site's pushgen.yaml sets it",
     ("create_app", "manifest_required"): "only pushgen.quart.init_app takes it",

@@ -37,37 +37,28 @@ starts sooner (see :mod:`pushgen.runtime.middleware` for why: a 103 that leaves 
 200 costs the server and gains the client nothing). ``pushgen serve`` sets 2 ms
 (:data:`pushgen.runtime.factory.DEFAULT_EARLY_HINTS_DELAY`).
 
-The manifest is loaded and validated here, once, into a
+The manifest is loaded and validated once, into a
 :class:`~pushgen.runtime.headers.RouteTable`; a request costs a dictionary lookup. While
 the app serves, a background task polls the file and swaps in a new table when it
 changes; a broken file is logged (``file:line:col``) on the ``pushgen`` logger and
-the last good table stays in service.
+the last good table stays in service (:mod:`pushgen.runtime.manifest_state`). What
+a request gets is :class:`~pushgen.runtime.middleware.EarlyHintsMiddleware`'s to
+decide, the same for :mod:`pushgen.asgi`'s middleware for any ASGI app.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import inspect
-import logging
-import os
-import stat
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from quart import Quart, request
-from quart.typing import ResponseTypes
+from quart import Quart
 
-from ..errors import Diagnostic, ManifestError, PushgenError
+from ..errors import PushgenError
 from ..links import normalise_base_path
-from ..manifest import parse_manifest
-from ..manifest.loader import manifest_text
 from ..push_policy import NO_POLICY, Policy
-from ..site_files import file_size, find_file
-from .headers import RouteTable, build_route_table
+from .manifest_state import MAX_MANIFEST_BYTES, ManifestState
 from .middleware import ASGIApp, EarlyHintsMiddleware
 from .options import SETTINGS, Options, check_keywords, keyword_signature, read_by, resolve
 
@@ -85,11 +76,6 @@ __all__ = [
     "url_generator",
 ]
 
-log = logging.getLogger("pushgen")
-_VERSION_TTL = 1.0
-_VERSION_CACHE_SIZE = 4096
-_T = TypeVar("_T")
-
 EXTENSION_KEY = "pushgen"
 DEFAULT_MANIFEST: str = str(SETTINGS["manifest"].default)
 DEFAULT_MAX_PUSHES: int = SETTINGS["max_pushes"].default
@@ -101,248 +87,18 @@ DEFAULT_RELOAD_INTERVAL: float = SETTINGS["reload_interval"].default
 DEFAULT_EARLY_HINTS_DELAY: float = SETTINGS["early_hints_delay"].default
 
 
-class PushgenState:
+class PushgenState(ManifestState):
     """The extension's state for one app, kept in ``app.extensions["pushgen"]``.
 
-    ``table`` is the route table in service; it is replaced as a whole (never
-    mutated), so a request always sees one consistent manifest. ``generation``
-    counts successful loads.
+    The manifest in service (:class:`~pushgen.runtime.manifest_state.ManifestState`),
+    watched from the app's ``before_serving`` to its ``after_serving``.
     """
-
-    def __init__(self, options: Options) -> None:
-        self.options = options
-        self.table = RouteTable()
-        self.generation = 0
-        self._signature: tuple[int, int, int] | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._versions: dict[str, tuple[float, str]] = {}
-
-    def version(self, path: str) -> str:
-        """The version of the pushed file at URL ``path`` (its stat), for the push digest.
-
-        Looked up at most once a second per path (the paths come from the
-        manifest, so the cache is bounded by it), so a rebuilt asset is pushed
-        again within a second, and a page request does no file system work.
-        """
-        now = time.monotonic()
-        cached = self._versions.get(path)
-        if cached is not None and now - cached[0] < _VERSION_TTL:
-            return cached[1]
-        text = ""
-        output = self.options.output
-        found = (
-            None if output is None else find_file(output, path, base_path=self.options.base_path)
-        )
-        if found is not None and found.kind == "file":
-            try:
-                st = os.stat(found.path)
-            except OSError:
-                pass  # gone since the lookup: unversioned, like a path outside the output
-            else:
-                text = f"{st.st_mtime_ns}-{st.st_size}"
-        if len(self._versions) >= _VERSION_CACHE_SIZE:
-            self._versions.clear()
-        self._versions[path] = (now, text)
-        return text
-
-    def _stat(self) -> tuple[int, int, int] | None:
-        # inode catches an atomic replace; size and mtime catch an in-place edit.
-        try:
-            st = os.stat(self.options.manifest)
-        except OSError:
-            return None
-        return (st.st_ino, st.st_size, st.st_mtime_ns)
-
-    def _size_of(self, path: str) -> int | None:
-        output = self.options.output
-        if output is None:
-            return None
-        return file_size(output, path, base_path=self.options.base_path)
-
-    def _load(self) -> RouteTable:
-        filename = str(self.options.manifest)
-        manifest = parse_manifest(_read_manifest(filename), filename)
-        return build_route_table(
-            manifest,
-            base_path=self.options.base_path,
-            pretty_urls=self.options.pretty_urls,
-            max_pushes=self.options.max_pushes,
-            max_link_bytes=self.options.max_link_bytes,
-            filename=str(self.options.manifest),
-            size_of=self._size_of,
-            policy=self.options.policy,
-        )
-
-    def _install(self, table: RouteTable, signature: tuple[int, int, int] | None) -> None:
-        for diagnostic in table.diagnostics:
-            log.warning("%s", diagnostic)
-        self.table = table
-        self._signature = signature
-        self.generation += 1
-
-    def load(self) -> None:
-        """Load the manifest now; raise :class:`ManifestError` when it cannot be used.
-
-        A missing file is not an error when ``manifest_required`` is off: the
-        table stays empty until the file appears.
-        """
-        signature = self._stat()
-        if signature is None and not self.options.manifest_required:
-            log.warning(
-                "pushgen: no manifest at %s yet; serving without hints", self.options.manifest
-            )
-            self._signature = None
-            return
-        self._install(self._load(), signature)
-        log.info("pushgen: loaded %s (%d routes)", self.options.manifest, self.table.routes)
-
-    async def reload(self) -> bool:
-        """Reload the manifest; on failure log every problem and keep the current table.
-
-        Returns True when a new table is in service.
-        """
-        signature = self._stat()
-        try:
-            table = await _in_daemon_thread(self._load)
-        except ManifestError as exc:
-            for diagnostic in exc.diagnostics:
-                log.error("%s", diagnostic)
-            return self._keep(signature)
-        except Exception as exc:
-            # Whatever else loading raised (a RecursionError from PyYAML's
-            # pure-Python loader on deep nesting, a MemoryError): the watcher
-            # must outlive it, so say what and where, and keep serving.
-            log.error(
-                "%s: error: cannot load the manifest: %s: %s",
-                self.options.manifest,
-                type(exc).__name__,
-                exc,
-            )
-            return self._keep(signature)
-        self._install(table, signature)
-        log.info("pushgen: reloaded %s (%d routes)", self.options.manifest, table.routes)
-        return True
-
-    def _keep(self, signature: tuple[int, int, int] | None) -> bool:
-        self._signature = signature  # do not report the same broken file again
-        log.error(
-            "pushgen: keeping the previous manifest (%d routes) in service", self.table.routes
-        )
-        return False
-
-    async def watch(self) -> None:
-        """Poll the manifest every ``reload_interval`` seconds; reload it when it changes."""
-        interval = self.options.reload_interval
-        # A file saved in place is empty for a moment (truncated, then written);
-        # load only once two looks a short while apart agree.
-        settle = min(interval, 0.1)
-        while True:
-            await asyncio.sleep(interval)
-            signature = self._stat()
-            if signature == self._signature:
-                continue
-            await asyncio.sleep(settle)
-            if self._stat() == signature:
-                try:
-                    await self.reload()
-                except Exception:
-                    # reload() handles every failure of loading; this is a bug
-                    # elsewhere, and one broken look must not end the watching.
-                    log.exception("pushgen: reloading %s failed", self.options.manifest)
-                    self._signature = signature
 
     async def _start(self) -> None:
-        if self.options.reload_interval > 0 and self._task is None:
-            self._task = asyncio.create_task(self.watch(), name="pushgen-manifest-watch")
+        await self.start()
 
     async def _stop(self) -> None:
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    async def _after_request(self, response: ResponseTypes) -> ResponseTypes:
-        # Pushes went out from the middleware before the app ran, and the 103 then
-        # or while it thought (pushgen.runtime.middleware); what is left is the final
-        # response's Link field, for HTTP/1.1 clients, proxies, CDNs, and HTTP/2
-        # clients whose response came too soon for a 103. A 304, redirect or
-        # error gets none.
-        if response.status_code != 200 or request.method not in ("GET", "HEAD"):
-            return response
-        if not self.options.link_headers:
-            return response
-        scope = request.scope
-        plan = self.table.lookup(scope["path"], scope.get("root_path", ""))
-        if plan is not None and plan.link_header:
-            # RFC 8288 §3: one more Link field is fine next to any the app set.
-            response.headers.add("Link", plan.link_header)
-        return response
-
-
-# A manifest of 16,000 rules is about 1.2 MB; anything near this is not one.
-MAX_MANIFEST_BYTES = 32 * 1024 * 1024
-
-
-def _read_manifest(filename: str) -> str:
-    """The text of the manifest at ``filename``; ManifestError when it cannot be one.
-
-    Only a regular file is read, and at most :data:`MAX_MANIFEST_BYTES` of it:
-    the open is non-blocking, so a FIFO put in the manifest's place (which would
-    block a plain open until a writer came, and the watcher and the server's
-    shutdown with it) is refused after one ``fstat``, as is a device like
-    /dev/zero that would never end.
-    """
-
-    def problem(message: str) -> ManifestError:
-        return ManifestError([Diagnostic(filename, 0, 0, message, "error")])
-
-    try:
-        fd = os.open(filename, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        raise problem(f"cannot read manifest: {exc.strerror}") from None
-    with os.fdopen(fd, "rb") as file:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise problem("the manifest is not a regular file; replace it with the YAML file")
-        try:
-            data = file.read(MAX_MANIFEST_BYTES + 1)
-        except OSError as exc:
-            raise problem(f"cannot read manifest: {exc.strerror}") from None
-    if len(data) > MAX_MANIFEST_BYTES:
-        raise problem(f"the manifest is larger than {MAX_MANIFEST_BYTES // 2**20} MiB")
-    return manifest_text(data, filename)
-
-
-async def _in_daemon_thread(function: Callable[[], _T]) -> _T:
-    """``await asyncio.to_thread(function)``, in a daemon thread of its own.
-
-    ``asyncio.run`` waits for the default executor's threads when the server
-    stops, so a load that never returned there (a pathological file) kept a
-    stopped server from exiting. A daemon thread is left behind instead; its
-    result, if it ever comes, goes nowhere.
-    """
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[_T] = loop.create_future()
-
-    def deliver(result: _T | None, error: BaseException | None) -> None:
-        if future.done():  # cancelled meanwhile
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)  # type: ignore[arg-type]
-
-    def run() -> None:
-        try:
-            result, error = function(), None
-        except BaseException as exc:
-            result, error = None, exc
-        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-            loop.call_soon_threadsafe(deliver, result, error)
-
-    threading.Thread(target=run, name="pushgen-manifest-load", daemon=True).start()
-    return await future
+        await self.stop()
 
 
 def _options(app: Quart, kwargs: dict[str, Any], policy: Policy | None) -> Options:
@@ -367,10 +123,10 @@ def init_app(app: Quart, *, policy: Policy | None = None, **options: Any) -> Qua
     an unknown one is a :class:`~pushgen.errors.ConfigError` that names it and
     the nearest. Loads the manifest now (raising
     :class:`~pushgen.errors.ManifestError` with ``file:line:col`` diagnostics
-    when it is missing or invalid), registers an ``after_request`` hook for
-    pushes and ``Link`` headers, wraps ``app.asgi_app`` in
-    :class:`~pushgen.runtime.middleware.EarlyHintsMiddleware` for 103 Early Hints
-    and watches the manifest while the app serves. Returns ``app``. The state is
+    when it is missing or invalid), wraps ``app.asgi_app`` in
+    :class:`~pushgen.runtime.middleware.EarlyHintsMiddleware` for pushes, 103 Early
+    Hints and ``Link`` headers (the same middleware as :mod:`pushgen.asgi`'s) and
+    watches the manifest while the app serves. Returns ``app``. The state is
     ``app.extensions["pushgen"]`` (a :class:`PushgenState`). A bad option value
     is a :class:`~pushgen.errors.ConfigError` that names its ``PUSHGEN_*`` key.
     """
@@ -381,10 +137,9 @@ def init_app(app: Quart, *, policy: Policy | None = None, **options: Any) -> Qua
     state = PushgenState(resolved)
     state.load()
     app.extensions[EXTENSION_KEY] = state
-    app.after_request(state._after_request)
     app.before_serving(state._start)
     app.after_serving(state._stop)
-    if resolved.early_hints or resolved.push:
+    if resolved.early_hints or resolved.push or resolved.link_headers:
         inner: ASGIApp = app.asgi_app  # type: ignore[assignment]
         middleware = EarlyHintsMiddleware(
             inner,
@@ -395,6 +150,7 @@ def init_app(app: Quart, *, policy: Policy | None = None, **options: Any) -> Qua
             digest=resolved.push_digest,
             version=state.version,
             max_in_flight=resolved.max_pushes_in_flight,
+            link_headers=resolved.link_headers,
         )
         app.asgi_app = middleware  # type: ignore[assignment,method-assign]
     return app

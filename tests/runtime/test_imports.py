@@ -39,6 +39,7 @@ def loaded_by(module: str) -> list[str]:
 
 
 RUNTIME_ENTRY_POINTS = [
+    "pushgen.asgi",
     "pushgen.quart",
     "pushgen.app",
     "pushgen.runtime.factory",

@@ -181,12 +181,14 @@ def test_an_ill_typed_keyword_names_its_setting(tmp_path: Path) -> None:
 
 
 def test_every_setting_one_entry_point_lacks_says_why() -> None:
-    from pushgen.runtime.options import _READ_ELSEWHERE
+    from typing import get_args
+
+    from pushgen.runtime.options import _READ_ELSEWHERE, Reader
 
     lacking = {
         (reader, name)
         for name, setting in SETTINGS.items()
-        for reader in ("init_app", "create_app")
+        for reader in get_args(Reader)
         if reader not in setting.read_by
     }
     assert set(_READ_ELSEWHERE) == lacking

@@ -11,7 +11,7 @@ import pytest
 from quart import Quart, Response, redirect, request
 
 import pushgen.quart
-import pushgen.runtime.quart
+import pushgen.runtime.manifest_state
 from pushgen.errors import ConfigError, ManifestError, PushgenError
 from pushgen.fsutil import atomic_write
 from pushgen.quart import DEFAULT_EARLY_HINTS_DELAY, DEFAULT_MAX_PUSHES, PushgenState
@@ -166,15 +166,26 @@ async def test_switches(built_site: Site) -> None:
     assert "Link" not in response.headers
 
 
-async def test_push_and_early_hints_off_leave_asgi_app_unwrapped(built_site: Site) -> None:
+async def test_push_early_hints_and_link_headers_off_leave_asgi_app_unwrapped(
+    built_site: Site,
+) -> None:
+    # The middleware adds the Link headers too (one implementation with
+    # pushgen.asgi), so only all three off leave the app as it was.
     on = pushgen.quart.init_app(user_app(), manifest=built_site.manifest)
-    push_only = pushgen.quart.init_app(user_app(), manifest=built_site.manifest, early_hints=False)
-    off = pushgen.quart.init_app(
+    push_only = pushgen.quart.init_app(
+        user_app(), manifest=built_site.manifest, early_hints=False, link_headers=False
+    )
+    links_only = pushgen.quart.init_app(
         user_app(), manifest=built_site.manifest, early_hints=False, push=False
+    )
+    off = pushgen.quart.init_app(
+        user_app(), manifest=built_site.manifest, early_hints=False, push=False, link_headers=False
     )
     assert isinstance(on.asgi_app, EarlyHintsMiddleware)
     assert isinstance(push_only.asgi_app, EarlyHintsMiddleware)
     assert (push_only.asgi_app.enabled, push_only.asgi_app.push) == (False, True)
+    assert isinstance(links_only.asgi_app, EarlyHintsMiddleware)
+    assert (links_only.asgi_app.enabled, links_only.asgi_app.push) == (False, False)
     assert not isinstance(off.asgi_app, EarlyHintsMiddleware)
 
 
@@ -406,7 +417,7 @@ def test_a_fifo_or_a_device_as_the_manifest_at_start_is_a_located_error(tmp_path
 def test_a_manifest_over_the_size_bound_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pushgen.runtime.quart, "MAX_MANIFEST_BYTES", len(MANIFEST) - 1)
+    monkeypatch.setattr(pushgen.runtime.manifest_state, "MAX_MANIFEST_BYTES", len(MANIFEST) - 1)
     manifest = tmp_path / "push-manifest.yaml"
     manifest.write_text(MANIFEST, encoding="utf-8")
     with pytest.raises(ManifestError, match="larger than"):
