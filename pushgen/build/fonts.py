@@ -53,7 +53,7 @@ from lxml import etree
 
 from ..model import UNKNOWN, FontDeclarations, FontFace, FontPolicy, FontSheet
 from ..push_policy import media_matches_screen
-from ..scan.html import parse_html
+from ..scan.html import html_tree
 from .font_selectors import PageIndex, Selector, compile_selectors, match_selector, with_attribute
 
 __all__ = [
@@ -152,7 +152,7 @@ def _conditions(conditions: Iterable[str]) -> str | None:
 def parse_page(html: bytes | str) -> _Element | None:
     """The page as the scanner parses it (decoded as a browser would), for selector
     matching; the scan already reported what went wrong in it."""
-    return parse_html(html)[0]
+    return html_tree(html)
 
 
 # One declaration that reached an element: (precedence, declarations, reason).

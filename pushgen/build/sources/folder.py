@@ -262,9 +262,10 @@ def _scan_pages(
         data = source.read(rel)
         if data is None:
             return Diagnostic(display, 0, 0, "cannot read the page: skipped")
-        scan, tree = scan_html_document(
+        document = scan_html_document(
             data, document_url(route), filename=display, limits=config.html_limits
         )
+        scan, tree = document.scan, document.tree
         if "left_out" in scan.extra:  # over a bound of pushgen/scan/limits.py: not parsed
             return scan.diagnostics[-1]
         return resolve(PageScan(route, display, scan, lambda: data, tree))
