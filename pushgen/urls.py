@@ -105,13 +105,22 @@ def resolve(ref: str, base: str, *, origin: str = LOCAL_ORIGIN) -> Resolved | No
         return None  # a URL no browser can parse is never fetched
     if not href.startswith(("https:", "http:")):
         return None
-    ref_origin, path = _origin_and_path(href)
+    split = _origin_and_path(href)
+    ref_origin, path = split.origin, split.path
     if ref_origin != origin:
         return Resolved(url=href, origin=ref_origin, local=False, path="")
     return Resolved(url=origin + path, origin=origin, local=True, path=path)
 
 
-def _origin_and_path(href: str) -> tuple[str, str]:
+@dataclass(frozen=True, slots=True)
+class _OriginAndPath:
+    """An http(s) URL's origin and its request target."""
+
+    origin: str
+    path: str
+
+
+def _origin_and_path(href: str) -> _OriginAndPath:
     """The origin and the request target (as Chromium sends it) of an http(s) URL.
 
     ``href`` is ada's serialisation: ``scheme://[userinfo@]host[:port]/path[?query][#f]``
@@ -123,7 +132,9 @@ def _origin_and_path(href: str) -> tuple[str, str]:
     start = href.index("//") + 2
     slash = href.index("/", start)  # a special URL's path always starts with "/"
     authority = href[start:slash].rpartition("@")[2]
-    return href[:start] + authority, _as_chromium_sends(href[slash:].split("#", 1)[0])
+    return _OriginAndPath(
+        href[:start] + authority, _as_chromium_sends(href[slash:].split("#", 1)[0])
+    )
 
 
 def unservable(ref: str, resolved: Resolved) -> str | None:
@@ -197,13 +208,13 @@ def wire_path(path: str) -> str:
 def _wire_cached(path: str) -> str:
     escaped = path.replace("#", "%23")
     try:
-        origin, wire = _origin_and_path(ada_url.URL(LOCAL_ORIGIN + escaped).href)
+        split = _origin_and_path(ada_url.URL(LOCAL_ORIGIN + escaped).href)
     except ValueError:
         return _percent_encode(escaped)
-    if origin != LOCAL_ORIGIN:
+    if split.origin != LOCAL_ORIGIN:
         # "//host/x" (which the manifest loader refuses) is no path of this site.
         return _percent_encode(escaped)
-    return wire
+    return split.path
 
 
 def _percent_encode(path: str) -> str:
