@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 __all__ = [
@@ -87,15 +88,15 @@ class SrcsetCandidate:
     """One image candidate of a ``srcset``: its URL and its descriptors (``2x``, ``640w``)."""
 
     url: str
-    descriptors: list[str]
+    descriptors: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Srcset:
     """The valid candidates of a ``srcset``, in order, and the ones dropped as invalid (as written)."""
 
-    candidates: list[SrcsetCandidate]
-    dropped: list[str]
+    candidates: tuple[SrcsetCandidate, ...]
+    dropped: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +107,9 @@ class _Descriptors:
     end: int
 
 
+# A page's srcset is read up to three times (its candidates, the LCP guess, the
+# hint's imagesrcset), and a layout's on every page: parsed once, kept.
+@lru_cache(maxsize=1024)
 def srcset_candidates(value: str) -> Srcset:
     """The candidates of a ``srcset``, in order, and those dropped as invalid.
 
@@ -121,7 +125,7 @@ def srcset_candidates(value: str) -> Srcset:
         while pos < n and (value[pos] in ASCII_WS or value[pos] == ","):
             pos += 1
         if pos >= n:
-            return Srcset(candidates, dropped)
+            return Srcset(tuple(candidates), tuple(dropped))
         start = pos
         while pos < n and value[pos] not in ASCII_WS:
             pos += 1
@@ -133,7 +137,7 @@ def srcset_candidates(value: str) -> Srcset:
             found = _srcset_descriptors(value, pos)
             descriptors, pos = found.descriptors, found.end
         if _valid_descriptors(descriptors):
-            candidates.append(SrcsetCandidate(url, descriptors))
+            candidates.append(SrcsetCandidate(url, tuple(descriptors)))
         else:
             dropped.append(f"{url} {' '.join(descriptors)}".strip())
 
