@@ -3,7 +3,7 @@
 The site of ``bench/runtime_bench.py`` (built by pushgen, so it has a manifest) is
 served by a Starlette app: its page from a route (``FileResponse``), its files
 through ``StaticFiles``. Each variant runs in its own process on the same
-Hypercorn configuration (``pushgen.serve.run_server``: HTTP/2 over TLS, one
+Hypercorn configuration (``pushgen.commands.serve_site.run_server``: HTTP/2 over TLS, one
 worker, no access log):
 
 * ``bare Starlette``: the app as it is, the baseline;
@@ -105,8 +105,8 @@ def make_app(kind: str, site: Path) -> object:
 
 
 def serve(kind: str, site: Path, certfile: Path, keyfile: Path) -> int:
-    """Run app ``kind`` on ``pushgen.serve.run_server`` on a free port until SIGINT."""
-    from pushgen.serve import run_server
+    """Run app ``kind`` on ``run_server`` (commands/serve_site.py) on a free port until SIGINT."""
+    from pushgen.commands.serve_site import run_server
 
     app = make_app(kind, site)
     return run_server(app, port=0, certfile=certfile, keyfile=keyfile, access_log=False)

@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from .errors import PushgenError
 
@@ -30,6 +31,7 @@ __all__ = [
     "FileRefused",
     "OutputFolderError",
     "OutputWriteError",
+    "SourceFile",
     "SourceFiles",
     "atomic_write",
     "check_output_location",
@@ -117,13 +119,24 @@ def check_output_location(
         )
 
 
+class SourceFile(NamedTuple):
+    """A file of a site's folder, as :func:`walk_sources` found it.
+
+    A named tuple, not a dataclass: a walk makes one per file (20,000 for the
+    static files of a large site), and the build's copy reads them by unpacking.
+    """
+
+    rel: str  # relative to the folder walked, with '/' separators
+    path: str
+    stat: os.stat_result
+
+
 @dataclass(frozen=True, slots=True)
 class SourceFiles:
     """The files of one folder, as :func:`walk_sources` found them."""
 
-    # (path relative to the folder with '/' separators, path, stat), each folder's
-    # files by name, then its subfolders.
-    files: list[tuple[str, str, os.stat_result]] = field(default_factory=list)
+    # Each folder's files by name, then its subfolders.
+    files: list[SourceFile] = field(default_factory=list)
     # Relative folders, "" for the folder itself.
     folders: list[str] = field(default_factory=list)
     # (relative path, why it was skipped): links out of the root, special files,
@@ -195,7 +208,7 @@ def walk_sources(top: Path, root: Path, *, root_name: str = "the site") -> Sourc
                 continue
             mode = st.st_mode
             if stat.S_ISREG(mode):
-                found.files.append((rel, entry.path, st))
+                found.files.append(SourceFile(rel, entry.path, st))
             elif stat.S_ISDIR(mode):
                 if not link:
                     subfolders.append((entry.path, rel + "/"))

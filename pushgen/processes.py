@@ -16,6 +16,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 __all__ = [
     "HANDOFF_S",
@@ -24,6 +25,7 @@ __all__ = [
     "PROBE_MAX",
     "PROBE_MIN",
     "PROBE_SECONDS",
+    "Probed",
     "busy_cores",
     "choose_workers",
     "cores",
@@ -126,7 +128,16 @@ PROBE_MAX = 32
 PROBE_SECONDS = 0.03
 
 
-def probe(do: Callable[[int], object], count: int) -> tuple[int, float, float]:
+@dataclass(frozen=True, slots=True)
+class Probed:
+    """What :func:`probe` found: items done, CPU seconds of each timed one, busy cores."""
+
+    done: int
+    per_item: float
+    busy: float
+
+
+def probe(do: Callable[[int], object], count: int) -> Probed:
     """Do items ``0, 1, ...`` of ``count`` here and time them, to choose the workers for the rest.
 
     At least PROBE_MIN items after the first (which fills the caches every later
@@ -135,7 +146,7 @@ def probe(do: Callable[[int], object], count: int) -> tuple[int, float, float]:
     one, and the mean of :func:`busy_cores` sampled with every item.
     """
     if not count:
-        return 0, 0.0, busy_cores()
+        return Probed(0, 0.0, busy_cores())
     do(0)
     # CPU time (no thread runs yet): what an item costs, whatever else the machine does.
     started = time.process_time()
@@ -150,4 +161,4 @@ def probe(do: Callable[[int], object], count: int) -> tuple[int, float, float]:
         if done > PROBE_MIN and elapsed >= PROBE_SECONDS:
             break
     timed = done - 1
-    return done, elapsed / timed if timed else 0.0, sum(busy) / len(busy)
+    return Probed(done, elapsed / timed if timed else 0.0, sum(busy) / len(busy))

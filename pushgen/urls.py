@@ -105,25 +105,33 @@ def resolve(ref: str, base: str, *, origin: str = LOCAL_ORIGIN) -> Resolved | No
         return None  # a URL no browser can parse is never fetched
     if not href.startswith(("https:", "http:")):
         return None
-    ref_origin, path = _origin_and_path(href)
+    ref_origin = _origin(href)
     if ref_origin != origin:
         return Resolved(url=href, origin=ref_origin, local=False, path="")
+    path = _request_target(href)
     return Resolved(url=origin + path, origin=origin, local=True, path=path)
 
 
-def _origin_and_path(href: str) -> tuple[str, str]:
-    """The origin and the request target (as Chromium sends it) of an http(s) URL.
+def _origin(href: str) -> str:
+    """The origin of an http(s) URL.
 
     ``href`` is ada's serialisation: ``scheme://[userinfo@]host[:port]/path[?query][#f]``
     with the host lower-cased and punycoded and a default port dropped. Userinfo is
-    no part of the origin (URL Standard, "origin"); every '#' of the path and query
-    is percent-encoded, so the first one starts the fragment; an empty query
-    ("x.css?") stays, as it is sent.
+    no part of the origin (URL Standard, "origin").
     """
     start = href.index("//") + 2
     slash = href.index("/", start)  # a special URL's path always starts with "/"
-    authority = href[start:slash].rpartition("@")[2]
-    return href[:start] + authority, _as_chromium_sends(href[slash:].split("#", 1)[0])
+    return href[:start] + href[start:slash].rpartition("@")[2]
+
+
+def _request_target(href: str) -> str:
+    """The request target of an http(s) URL (ada's serialisation), as Chromium sends it.
+
+    Every '#' of the path and query is percent-encoded, so the first one starts the
+    fragment; an empty query ("x.css?") stays, as it is sent.
+    """
+    slash = href.index("/", href.index("//") + 2)
+    return _as_chromium_sends(href[slash:].split("#", 1)[0])
 
 
 def unservable(ref: str, resolved: Resolved) -> str | None:
@@ -197,13 +205,14 @@ def wire_path(path: str) -> str:
 def _wire_cached(path: str) -> str:
     escaped = path.replace("#", "%23")
     try:
-        origin, wire = _origin_and_path(ada_url.URL(LOCAL_ORIGIN + escaped).href)
+        href = ada_url.URL(LOCAL_ORIGIN + escaped).href
+        origin, target = _origin(href), _request_target(href)
     except ValueError:
         return _percent_encode(escaped)
     if origin != LOCAL_ORIGIN:
         # "//host/x" (which the manifest loader refuses) is no path of this site.
         return _percent_encode(escaped)
-    return wire
+    return target
 
 
 def _percent_encode(path: str) -> str:

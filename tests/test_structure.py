@@ -2,13 +2,14 @@
 
 No import cycles, between modules or between packages (STYLE.md 12: a loop
 between rooms is as wrong as one between modules); no function longer than a screen or two; no module so long that
-it holds more than one concern. What the runtime may import is in
-tests/runtime/test_imports.py.
+it holds more than one concern; no function whose result is a tuple read by position
+(STYLE.md 14). What the runtime may import is in tests/runtime/test_imports.py.
 """
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 
 from tests.clients import REPO
 from tests.import_graph import cycles, import_graph, modules, package_graph
@@ -92,3 +93,99 @@ def test_no_module_is_longer_than_800_lines() -> None:
         if length > MAX_MODULE_LINES:
             long.append(f"{module.path.relative_to(REPO)} ({length} lines)")
     assert long == [], "one concern per module (STYLE.md 1): split " + ", ".join(long)
+
+
+# Functions whose result must keep a fixed tuple shape, and why.
+_ALLOWED = {
+    # Jinja2 calls it and unpacks (source, filename, uptodate) by position.
+    "pushgen.build.template_env:CharsetLoader.get_source": "Jinja2's BaseLoader.get_source shape",
+    # A sort key: tuples compare field by field, which is the point.
+    "pushgen.export.blocks:_order.key": "a sort key (key=)",
+}
+# The rooms being rewritten in parallel; emptied at the merge.
+_NOT_YET = {
+    "pushgen.build.pipeline",
+    "pushgen.build.static",
+    "pushgen.build.existing",
+    "pushgen.build.explain",
+    "pushgen.build.sources",
+    "pushgen.sources",
+    "pushgen.build.fonts",
+    "pushgen.build.font_selectors",
+    "pushgen.scan.font_rules",
+    "pushgen.scan.css",
+    "pushgen.scan.js",
+    # Its manifest watcher (_stat) is moving to runtime/manifest_state.py (the asgi helper).
+    "pushgen.runtime.quart",
+}
+
+
+def _fixed_tuple(annotation: ast.expr | None) -> bool:
+    """``tuple[A, B]``, alone or in a union (``tuple[A, B] | None``); not ``tuple[A, ...]``."""
+    if isinstance(annotation, ast.BinOp):
+        return _fixed_tuple(annotation.left) or _fixed_tuple(annotation.right)
+    if not (
+        isinstance(annotation, ast.Subscript)
+        and isinstance(annotation.value, ast.Name)
+        and annotation.value.id == "tuple"
+        and isinstance(annotation.slice, ast.Tuple)
+    ):
+        return False
+    return not any(
+        isinstance(e, ast.Constant) and e.value is Ellipsis for e in annotation.slice.elts
+    )
+
+
+def _positional_results(tree: ast.AST, prefix: str = "") -> Iterator[tuple[str, int]]:
+    """(qualified name, line) of every function in ``tree`` that returns a fixed-length tuple."""
+    for node in ast.iter_child_nodes(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            name = prefix + node.name
+            if not isinstance(node, ast.ClassDef) and _fixed_tuple(node.returns):
+                yield name, node.lineno
+            yield from _positional_results(node, name + ".")
+        else:
+            yield from _positional_results(node, prefix)
+
+
+def _not_yet(module: str) -> bool:
+    return any(module == room or module.startswith(room + ".") for room in _NOT_YET)
+
+
+def test_no_function_returns_a_positional_tuple() -> None:
+    # STYLE.md 14: a result is a dataclass whose parts have names (or the one
+    # thing callers use), never a tuple the caller unpacks by position.
+    found = []
+    for name, module in modules().items():
+        if _not_yet(name):
+            continue
+        for function, line in _positional_results(module.tree):
+            if f"{name}:{function}" not in _ALLOWED:
+                found.append(f"{module.path.relative_to(REPO)}:{line} {function}")
+    assert found == [], "return a frozen dataclass (STYLE.md 14): " + ", ".join(found)
+
+
+def test_every_allowed_tuple_result_still_exists() -> None:
+    # An exception outliving its function would let a new one of that name through.
+    seen = {
+        f"{name}:{function}"
+        for name, module in modules().items()
+        for function, _ in _positional_results(module.tree)
+    }
+    assert set(_ALLOWED) <= seen
+
+
+def test_the_tuple_check_catches_a_planted_offence() -> None:
+    planted = ast.parse(
+        "class Scanner:\n"
+        "    def where(self) -> tuple[int, int] | None: ...\n"
+        "    def lines(self) -> tuple[int, ...]: ...\n"
+        "def read() -> tuple[str, bytes]:\n"
+        "    def key(x: int) -> tuple[int, str]: ...\n"
+        "def named() -> Found: ...\n"
+    )
+    assert list(_positional_results(planted)) == [
+        ("Scanner.where", 2),
+        ("read", 4),
+        ("read.key", 5),
+    ]

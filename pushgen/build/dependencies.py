@@ -10,7 +10,6 @@ The state (incremental.py) keeps them between builds.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,18 +19,16 @@ import jinja2.meta
 
 from ..config import SiteConfig
 from ..errors import Diagnostic
-from ..fsutil import walk_sources
+from ..fsutil import SourceFile, walk_sources
 from .incremental import ALL, TemplateFile
 from .render import Page
 
 __all__ = ["changed_templates", "pages_to_render", "scan_templates", "template_closure"]
 
 
-def _walk(
-    root: Path, config: SiteConfig, skipped: list[Diagnostic] | None
-) -> Iterable[tuple[str, str, os.stat_result]]:
-    """(name as the loader knows it, path, stat) of every file of ``root`` that
-    belongs to the site; what does not goes into ``skipped`` as warnings."""
+def _walk(root: Path, config: SiteConfig, skipped: list[Diagnostic] | None) -> Iterable[SourceFile]:
+    """Every file of ``root`` that belongs to the site (its ``rel`` is its name as the
+    loader knows it); what does not goes into ``skipped`` as warnings."""
     found = walk_sources(root, config.root)
     if skipped is not None:
         display = _display_root(root, config)

@@ -183,7 +183,7 @@ class _PageChains:
         origin = self.origins.origin(link.line)
         if origin is None:
             return f"{link.file} (line {link.line} of its output)"
-        return f"{self.display(origin[0])}:{origin[1]}"
+        return f"{self.display(origin.file)}:{origin.line}"
 
 
 def _resolver(

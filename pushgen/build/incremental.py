@@ -45,6 +45,7 @@ from .state import (
     CompactDiagnostic,
     CompactScan,
     PageState,
+    SavedDoc,
     SavedScan,
     SavedScans,
     StaticFile,
@@ -281,15 +282,15 @@ def _scan_shard(data: object) -> dict[str, CompactScan]:
     }
 
 
-def _doc(data: object) -> tuple[CompactScan, str, str] | None:
+def _doc(data: object) -> SavedDoc | None:
     if data is None:
         return None
     scan, display, kind = _list(data)
     require(type(display) is str and kind in ("css", "js"))
-    return _scan(scan), display, kind
+    return SavedDoc(_scan(scan), display, kind)
 
 
-def _docs(data: object) -> dict[str, tuple[CompactScan, str, str] | None]:
+def _docs(data: object) -> dict[str, SavedDoc | None]:
     return {relpath: _doc(doc) for relpath, doc in _dict(data).items()}
 
 

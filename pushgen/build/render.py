@@ -25,7 +25,7 @@ from urllib.parse import quote, urlencode
 import jinja2
 
 from ..config import SiteConfig
-from ..errors import Diagnostic, PushgenError, did_you_mean
+from ..errors import Diagnostic, Location, PushgenError, did_you_mean
 from ..scan.decode import python_codec
 from .pages import Page, discover_pages
 from .template_env import PLAIN_MARKER, CharsetLoader, Environment, RecordingUndefined
@@ -165,18 +165,17 @@ class Renderer:
             return Diagnostic(filename, exc.lineno, 0, exc.message or "syntax error", "error")
         if isinstance(exc, jinja2.TemplateNotFound):
             where = self._template_location(exc.__traceback__, page)
-            return Diagnostic(*where, f"template not found: {exc.name}", "error")
+            return _located(where, f"template not found: {exc.name}")
         if isinstance(exc, RecursionError):
-            return Diagnostic(
-                *self._cycle_location(exc.__traceback__, page),
+            return _located(
+                self._cycle_location(exc.__traceback__, page),
                 f"RecursionError: {exc}: a template extends, includes or calls itself without"
                 " end (directly or through others): break the cycle at this line",
-                "error",
             )
         where = self._template_location(exc.__traceback__, page)
         if isinstance(exc, UrlForError):  # the template's mistake: no Python exception name
-            return Diagnostic(*where, str(exc), "error")
-        return Diagnostic(*where, f"{type(exc).__name__}: {exc}", "error")
+            return _located(where, str(exc))
+        return _located(where, f"{type(exc).__name__}: {exc}")
 
     def _encoded(self, page: Page, text: str) -> Rendered:
         """``text`` in the page's charset, with the warnings of the templates it used."""
@@ -240,24 +239,24 @@ class Renderer:
         except ValueError:
             return filename
 
-    def _template_frames(self, tb: TracebackType | None) -> Iterator[tuple[str, str, int]]:
-        """The template frames of ``tb``, outermost first: (file, function, line)."""
+    def _template_frames(self, tb: TracebackType | None) -> Iterator[_Frame]:
+        """The template frames of ``tb``, outermost first."""
         # Jinja2 rewrites tracebacks so that template frames carry the template's
         # file name and line.
         roots = (str(self.config.pages), str(self.config.templates))
         for frame_tb in _walk(tb):
             code = frame_tb.tb_frame.f_code
             if code.co_filename.startswith(roots):
-                yield code.co_filename, code.co_name, frame_tb.tb_lineno
+                yield _Frame(code.co_filename, code.co_name, frame_tb.tb_lineno)
 
-    def _template_location(self, tb: TracebackType | None, page: Page) -> tuple[str, int, int]:
+    def _template_location(self, tb: TracebackType | None, page: Page) -> Location:
         # The innermost template frame is where the error is.
-        where: tuple[str, int, int] = (page.display, 0, 0)
-        for filename, _, line in self._template_frames(tb):
-            where = (self._display(filename) or filename, line, 0)
+        where = Location(page.display, 0)
+        for frame in self._template_frames(tb):
+            where = Location(self._display(frame.file) or frame.file, frame.line)
         return where
 
-    def _cycle_location(self, tb: TracebackType | None, page: Page) -> tuple[str, int, int]:
+    def _cycle_location(self, tb: TracebackType | None, page: Page) -> Location:
         """Where the render first came back to a template function it was already in.
 
         The innermost frame of a RecursionError is wherever the stack ran out, which
@@ -266,13 +265,27 @@ class Renderer:
         the cycle does not depend on that: it is the line to change.
         """
         seen: set[tuple[str, str]] = set()
-        previous: tuple[str, int, int] | None = None
-        for filename, function, line in self._template_frames(tb):
-            if (filename, function) in seen and previous is not None:
+        previous: Location | None = None
+        for frame in self._template_frames(tb):
+            if (frame.file, frame.function) in seen and previous is not None:
                 return previous
-            seen.add((filename, function))
-            previous = (self._display(filename) or filename, line, 0)
+            seen.add((frame.file, frame.function))
+            previous = Location(self._display(frame.file) or frame.file, frame.line)
         return self._template_location(tb, page)
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """A template's frame in a traceback: its file, its function and the line it is at."""
+
+    file: str
+    function: str
+    line: int
+
+
+def _located(where: Location, message: str) -> Diagnostic:
+    """An error in a template, at ``where``."""
+    return Diagnostic(where.file, where.line, where.column, message, "error")
 
 
 def _page_variable(page: Page) -> dict[str, str]:

@@ -35,8 +35,9 @@ Outcome = TypeVar("Outcome")
 def _probe(work: Callable[[Item], Outcome], items: Sequence[Item]) -> tuple[int, list[Outcome]]:
     """Do and time the first items here; the number of processes for the rest, and their outcomes."""
     outcomes: list[Outcome] = []
-    done, per_item, busy = probe(lambda index: outcomes.append(work(items[index])), len(items))
-    return choose_workers(len(items) - done, per_item, cores(), busy=busy), outcomes
+    probed = probe(lambda index: outcomes.append(work(items[index])), len(items))
+    workers = choose_workers(len(items) - probed.done, probed.per_item, cores(), busy=probed.busy)
+    return workers, outcomes
 
 
 # The work of this worker process, set once when the pool forks it.

@@ -82,6 +82,14 @@ def _reference_tuple(r: Reference) -> tuple[object, ...]:
 CompactScan = Sequence[Any]
 
 
+class SavedDoc(NamedTuple):
+    """A stylesheet or module as the state keeps it (a list in the state file)."""
+
+    scan: CompactScan
+    display: str
+    kind: str  # "css" or "js"
+
+
 def scan_tuple(scan: ScanResult) -> CompactScan:
     """``scan`` as plain tuples (see ``scan_from_tuple``)."""
     return (
@@ -207,8 +215,8 @@ class BuildState:
     key: str
     templates: dict[str, TemplateFile] = field(default_factory=dict)
     static: dict[str, StaticFile] = field(default_factory=dict)
-    # Stylesheets and modules: (compact scan, display name, "css"/"js"), or None.
-    docs: dict[str, tuple[CompactScan, str, str] | None] = field(default_factory=dict)
+    # Stylesheets and modules, None for one that could not be read.
+    docs: dict[str, SavedDoc | None] = field(default_factory=dict)
     pages: dict[str, PageState] = field(default_factory=dict)
     assets: AssetTable = field(default_factory=AssetTable)
     # The name of the spare copy of the output (see output.py), "" when none.
@@ -236,12 +244,14 @@ class BuildState:
         entry = self.docs.get(relpath)
         if entry is None:
             return None
-        return Doc(scan_from_tuple(entry[0]), entry[1], "css" if entry[2] == "css" else "js")
+        return Doc(
+            scan_from_tuple(entry.scan), entry.display, "css" if entry.kind == "css" else "js"
+        )
 
     def keep_docs(self, docs: dict[str, Doc | None]) -> None:
         for relpath, doc in docs.items():
             self.docs[relpath] = (
-                None if doc is None else (scan_tuple(doc.scan), doc.display, doc.kind)
+                None if doc is None else SavedDoc(scan_tuple(doc.scan), doc.display, doc.kind)
             )
 
 

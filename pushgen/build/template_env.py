@@ -16,6 +16,7 @@ import re
 import sys
 import weakref
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -131,9 +132,11 @@ class CharsetLoader(jinja2.FileSystemLoader):
             return super().load(environment, name, globals)
         except (RecursionError, SyntaxError) as exc:
             source, filename, _ = self.get_source(environment, name)
-            line, what, fix = _too_deep(environment, source)
-            message = f"{what}, more than Jinja2 can compile ({type(exc).__name__}): {fix}"
-            raise jinja2.TemplateSyntaxError(message, line, name, filename) from None
+            deep = _too_deep(environment, source)
+            message = (
+                f"{deep.what}, more than Jinja2 can compile ({type(exc).__name__}): {deep.fix}"
+            )
+            raise jinja2.TemplateSyntaxError(message, deep.line, name, filename) from None
 
 
 # Below this depth nesting is not what stops Jinja2 from compiling a template: the
@@ -153,8 +156,17 @@ _FIX_BLOCKS = (
 )
 
 
-def _too_deep(environment: jinja2.Environment, source: str) -> tuple[int, str, str]:
-    """Where ``source`` nests deepest, by a scan of its tokens: (line, what, what to do).
+@dataclass(frozen=True)
+class _TooDeep:
+    """Where a template nests deepest: the line, what nests there and what to do about it."""
+
+    line: int
+    what: str
+    fix: str
+
+
+def _too_deep(environment: jinja2.Environment, source: str) -> _TooDeep:
+    """Where ``source`` nests deepest, by a scan of its tokens.
 
     The line is that of the first opening tag (or bracket) at the greatest depth; 0
     when nothing is nested deep enough to be the cause. The lexer does not recurse, so
@@ -196,11 +208,13 @@ def _too_deep(environment: jinja2.Environment, source: str) -> tuple[int, str, s
         pass  # what was read up to the error is all there is to go on
     depth, line, name = deepest_block
     if depth >= _DEEP:
-        return line, f"{{% {name} %}} is nested {depth} blocks deep", _FIX_BLOCKS
+        return _TooDeep(line, f"{{% {name} %}} is nested {depth} blocks deep", _FIX_BLOCKS)
     depth, line = deepest_bracket
     if depth >= _DEEP:
-        return line, f"brackets are nested {depth} deep", "split the expression with {% set %}"
-    return 0, "the template is nested too deeply", _FIX_BLOCKS
+        return _TooDeep(
+            line, f"brackets are nested {depth} deep", "split the expression with {% set %}"
+        )
+    return _TooDeep(0, "the template is nested too deeply", _FIX_BLOCKS)
 
 
 class RecordingUndefined(jinja2.Undefined):

@@ -30,7 +30,7 @@ from typing import Any
 
 import jinja2
 
-from ..errors import Diagnostic, counted
+from ..errors import Diagnostic, Location, counted
 
 __all__ = ["LineOrigins", "PageCounts", "affected", "record_render", "relocate"]
 
@@ -52,8 +52,8 @@ class LineOrigins:
     text: str
     pieces: tuple[_Piece, ...]
 
-    def origin(self, line: int, column: int = 0) -> tuple[str, int] | None:
-        """(template file, template line) that wrote ``line`` of the output, or None.
+    def origin(self, line: int, column: int = 0) -> Location | None:
+        """The template file and line that wrote ``line`` of the output (column 0), or None.
 
         The place is that of the line's first visible character (where a tag
         starts), or of ``column`` (1-based) when given.
@@ -78,7 +78,7 @@ class LineOrigins:
         newlines = self.text.count("\n", piece.start, offset)
         if newlines and not piece.literal:
             return None  # inside a value that spans lines: its own lines are not known
-        return piece.filename, piece.line + newlines
+        return Location(piece.filename, piece.line + newlines)
 
 
 def _line_start(text: str, line: int) -> int | None:
@@ -167,7 +167,7 @@ def relocate(
             message = f"{diagnostic.message} (in the output of {page} at line {diagnostic.line})"
             moved.append(replace(diagnostic, line=0, column=0, message=message))
         else:
-            moved.append(replace(diagnostic, file=display(place[0]), line=place[1], column=0))
+            moved.append(replace(diagnostic, file=display(place.file), line=place.line, column=0))
     # A macro or a layout's line met twice in one page is still one warning for it.
     return tuple(dict.fromkeys(moved))
 

@@ -20,9 +20,9 @@ import struct
 import threading
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Generic, NoReturn, TypeVar, cast
+from typing import Generic, NamedTuple, NoReturn, TypeVar, cast
 
 from ..config import SiteConfig
 from ..errors import Diagnostic
@@ -67,9 +67,17 @@ def _init_worker(
         _worker_pages, _worker_staging = pages, staging
 
 
-# A page's index, its scan (or, from a worker, the scan as plain tuples: they
-# pickle several times faster than the dataclasses), or the error that stopped it.
-PageOutcome = tuple[int, ScanResult | CompactScan | None, Diagnostic | None]
+class PageOutcome(NamedTuple):
+    """A page's position in the build's list, its scan, or the error that stopped it.
+
+    A named tuple, not a dataclass: outcomes come back from the workers pickled,
+    thousands at a time, and the scan from a worker is the scan as plain tuples
+    (they pickle several times faster than the dataclasses).
+    """
+
+    position: int  # in the build's list of pages (not "index": a tuple method)
+    scan: ScanResult | CompactScan | None
+    error: Diagnostic | None
 
 
 def _render_chunk(start: int, stop: int) -> list[PageOutcome]:
@@ -78,8 +86,10 @@ def _render_chunk(start: int, stop: int) -> list[PageOutcome]:
     renderer, staging, pages = _worker_renderer, _worker_staging, _worker_pages
     outcomes: list[PageOutcome] = []
     for index in range(start, stop):
-        _, scan, error = _render_one(renderer, staging, index, pages[index])
-        outcomes.append((index, None if scan is None else scan_tuple(scan), error))
+        outcome = _render_one(renderer, staging, index, pages[index])
+        scan = outcome.scan
+        compact = scan_tuple(scan) if isinstance(scan, ScanResult) else scan
+        outcomes.append(PageOutcome(index, compact, outcome.error))
     gc.collect(0)  # see YOUNG_EVERY
     return outcomes
 
@@ -109,11 +119,11 @@ def _render_one(
     index: int,
     page: Page,
     writer: Callable[[Path, bytes], object] = _write,
-) -> tuple[int, ScanResult | None, Diagnostic | None]:
+) -> PageOutcome:
     try:
         rendered = renderer.render(page)
     except RenderError as exc:
-        return index, None, exc.diagnostic
+        return PageOutcome(index, None, exc.diagnostic)
     if staging is not None:
         writer(staging / page.output, rendered.data)
     scan = scan_html(
@@ -127,7 +137,7 @@ def _render_one(
         # replaced); the scan's move from output lines to the template lines that wrote them.
         placed = renderer.place(page, scan.diagnostics)
         scan = replace(scan, diagnostics=(*rendered.diagnostics, *placed))
-    return index, scan, None
+    return PageOutcome(index, scan, None)
 
 
 # The build runs with the cyclic collector off (see pipeline.build_site), but a
@@ -182,16 +192,23 @@ def _render_serially(
     return outcomes
 
 
-def _probe(
-    renderer: Renderer, staging: Path | None, pages: list[Page], available: int
-) -> tuple[int, list[PageOutcome]]:
+def _probe(renderer: Renderer, staging: Path | None, pages: list[Page], available: int) -> _Probed:
     """Render and time the first pages; return the worker count for the rest, and their outcomes."""
     outcomes: list[PageOutcome] = []
-    done, per_page, busy = probe(
+    probed = probe(
         lambda index: outcomes.append(_render_one(renderer, staging, index, pages[index])),
         len(pages),
     )
-    return choose_workers(len(pages) - done, per_page, available, busy=busy), outcomes
+    workers = choose_workers(len(pages) - probed.done, probed.per_item, available, busy=probed.busy)
+    return _Probed(workers, outcomes)
+
+
+@dataclass(frozen=True, slots=True)
+class _Probed:
+    """The workers to render the rest with, and the outcomes of the pages rendered to decide."""
+
+    workers: int
+    outcomes: list[PageOutcome]
 
 
 def render_pages(
@@ -226,7 +243,8 @@ def render_pages(
     elif available < 2:
         workers = 1
     else:
-        workers, done = _probe(renderer, staging, pages, available)
+        probed = _probe(renderer, staging, pages, available)
+        workers, done = probed.workers, probed.outcomes
     side = _SideWork(side_work, side_done)
     if workers <= 1:
         rest = list(enumerate(pages))[len(done) :]

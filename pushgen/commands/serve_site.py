@@ -24,6 +24,7 @@ from ..errors import BuildError, PushgenError
 from ..runtime.server import DEFAULT_HOST, DEFAULT_PORT, listen, quic_notice, run
 
 if TYPE_CHECKING:
+    from ..runtime.certs import CertificatePair
     from ..runtime.quart import Options
 
 __all__ = ["hints_summary", "output_is_stale", "run_server", "serve", "serve_app"]
@@ -66,7 +67,7 @@ def run_server(
 
 
 def serve_app(
-    app: Any, *, host: str, port: int, pair: tuple[Path, Path] | None, quic: bool = False
+    app: Any, *, host: str, port: int, pair: CertificatePair | None, quic: bool = False
 ) -> int:
     """Print how hints go out and which certificate serves, then :func:`run_server`.
 
@@ -74,18 +75,20 @@ def serve_app(
     (:func:`pushgen.runtime.certs.certificate_pair`); None uses the development
     certificate and says whether browsers will trust it.
     """
-    from ..runtime.certs import dev_certificate
+    from ..runtime.certs import CertificatePair, dev_certificate
     from ..runtime.devca import trust_summary
     from ..runtime.quart import EXTENSION_KEY
 
     print(f"pushgen: {hints_summary(app.extensions[EXTENSION_KEY].options)}")
     if pair is None:
         dev = dev_certificate()
-        pair = dev.certfile, dev.keyfile
+        pair = CertificatePair(dev.certfile, dev.keyfile)
         made = "created" if dev.created else "using"
         print(f"pushgen: {made} a development certificate for localhost ({dev.certfile})")
         print(f"pushgen: {trust_summary(dev.certfile)}")
-    return run_server(app, host=host, port=port, certfile=pair[0], keyfile=pair[1], quic=quic)
+    return run_server(
+        app, host=host, port=port, certfile=pair.certfile, keyfile=pair.keyfile, quic=quic
+    )
 
 
 # --- pushgen serve ----------------------------------------------------------------

@@ -29,11 +29,11 @@ def _apache(ctx: Context) -> str:
     (https://httpd.apache.org/docs/2.4/mod/mod_http2.html). Every matching section
     applies, in file order, so pattern sections only add what routes do not have.
     """
-    exact, patterns = route_blocks(ctx)
+    blocks = route_blocks(ctx)
+    exact, patterns = blocks.exact, blocks.patterns
     push, pretty_urls = ctx.options.push, ctx.options.pretty_urls
-    exact, patterns = server_blocks(
-        ctx, exact, patterns, "merge", max_pushes=ctx.options.max_pushes
-    )
+    laid = server_blocks(ctx, exact, patterns, "merge", max_pushes=ctx.options.max_pushes)
+    exact, patterns = laid.exact, laid.patterns
     notes = [
         "Include it in the <VirtualHost> that serves the site: Include pushgen-links.conf",
         "Needs mod_headers; pushes and 103 Early Hints need mod_http2.",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import Literal
 from urllib.parse import unquote
@@ -31,6 +31,8 @@ from .result import Cut
 from .text import comment
 
 __all__ = [
+    "Blocks",
+    "FittedHints",
     "apply_push_limit",
     "fit_hints",
     "header",
@@ -48,9 +50,25 @@ __all__ = [
 Mode = Literal["merge", "first", "override"]
 
 
-def route_blocks(ctx: Context) -> tuple[list[Block], list[Block]]:
+@dataclass(frozen=True)
+class Blocks:
+    """A target's blocks: the routes' (exact paths) and the pattern rules', each in order."""
+
+    exact: list[Block]
+    patterns: list[Block]
+
+
+@dataclass(frozen=True)
+class FittedHints:
+    """The Link values of some hints that fit a field, and the hints whose values do not."""
+
+    links: FittedLinks
+    left_out: list[Hint]
+
+
+def route_blocks(ctx: Context) -> Blocks:
     """The blocks of the manifest's routes, then of its pattern rules."""
-    return _exact_blocks(ctx), _pattern_blocks(ctx)
+    return Blocks(_exact_blocks(ctx), _pattern_blocks(ctx))
 
 
 def _refuse_unsafe(ctx: Context, route: str, line: int, *, pattern: bool) -> bool:
@@ -88,14 +106,14 @@ def _hints(
     return _within_budget(ctx, Cut(block_route, None, "", line, pattern), out)
 
 
-def fit_hints(hints: Sequence[Hint], max_bytes: int) -> tuple[FittedLinks, list[Hint]]:
+def fit_hints(hints: Sequence[Hint], max_bytes: int) -> FittedHints:
     """Which Link values of ``hints`` fit a field of ``max_bytes`` (pushgen.hint_budget), and
     the hints whose values are left out, in order."""
     linked = [h for h in hints if h.link is not None]
     fitted = fit_links([BudgetHint(h.link or "", h.rank) for h in linked], max_bytes)
     # Values are one per entry path, so a value names its entry.
     dropped = set(fitted.dropped)
-    return fitted, [h for h in linked if h.link in dropped]
+    return FittedHints(fitted, [h for h in linked if h.link in dropped])
 
 
 def _within_budget(ctx: Context, where: Cut, hints: list[Hint]) -> tuple[Hint, ...]:
@@ -106,10 +124,12 @@ def _within_budget(ctx: Context, where: Cut, hints: list[Hint]) -> tuple[Hint, .
     same budget (:func:`pushgen.hint_budget.fit_links`) keeps the same entries.
     A pushed entry whose value is left out is still pushed, as by the runtime.
     """
-    fitted, left_out = fit_hints(hints, ctx.options.max_link_bytes)
+    fitted = fit_hints(hints, ctx.options.max_link_bytes)
+    left_out = fitted.left_out
     if not left_out:
         return tuple(hints)
-    ctx.cuts.append(replace(where, reason=_budget_reason(fitted, [h.path for h in left_out])))
+    reason = _budget_reason(fitted.links, [h.path for h in left_out])
+    ctx.cuts.append(replace(where, reason=reason))
     gone = set(left_out)
     out = [replace(h, link=None) if h in gone else h for h in hints]
     return tuple(h for h in out if h.link is not None or h.push)
@@ -251,7 +271,7 @@ def layout(
     names: Mapping[str, str] | None = None,
     *,
     decoded: bool = False,
-) -> tuple[list[Block], list[Block]]:
+) -> Blocks:
     """Fit the blocks to how the target combines rules that match one request.
 
     ``mode`` is "merge" (every matching rule adds its headers: Netlify, Cloudflare,
@@ -280,7 +300,7 @@ def layout(
                 f"paths like {block.sample} also match `{winner.route}`, which {where} "
                 f"in the {ctx.title} and {does}",
             )
-    return exact, ordered
+    return Blocks(exact, ordered)
 
 
 def _merge(
@@ -290,7 +310,7 @@ def _merge(
     regex: Mapping[str, re.Pattern[str]],
     names: Mapping[str, str] | None,
     decoded: bool,
-) -> tuple[list[Block], list[Block]]:
+) -> Blocks:
     """Each pattern block carries only what the blocks before it (more general ones) do not
     already send for its sample path; each route what the patterns do not."""
     ordered = _order(ctx, patterns, specific_first=False)
@@ -320,7 +340,7 @@ def _merge(
         kept = tuple(h for h in block.hints if h.path not in covered_hints)
         if kept:
             routes.append(replace(block, hints=kept))
-    return routes, reduced
+    return Blocks(routes, reduced)
 
 
 def server_blocks(
@@ -331,7 +351,7 @@ def server_blocks(
     *,
     max_pushes: int | None,
     limit: str = "",
-) -> tuple[list[Block], list[Block]]:
+) -> Blocks:
     """A server target's opening: the push limit on every block, then :func:`layout`.
 
     Servers match the decoded path, so the patterns' expressions are decoded too.

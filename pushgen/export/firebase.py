@@ -23,7 +23,8 @@ def _firebase(ctx: Context) -> str:
     "Specify either source or regex"; a glob ``source`` or an RE2 ``regex`` is matched
     against the request URL path (https://firebase.google.com/docs/hosting/full-config#headers).
     """
-    exact, patterns = route_blocks(ctx)
+    blocks = route_blocks(ctx)
+    exact, patterns = blocks.exact, blocks.patterns
     regex: dict[str, re.Pattern[str]] = {}
     match_key: dict[str, tuple[str, str]] = {}
     for block in patterns:
@@ -46,9 +47,10 @@ def _firebase(ctx: Context) -> str:
             match_key[block.route] = ("source", block.route)
     exact = [replace(b, hints=tuple(h for h in b.hints if h.link)) for b in exact]
     patterns = [replace(b, hints=tuple(h for h in b.hints if h.link)) for b in patterns]
-    exact, patterns = layout(
+    laid = layout(
         ctx, [b for b in exact if b.hints], [b for b in patterns if b.hints], regex, "override"
     )
+    exact, patterns = laid.exact, laid.patterns
     # Later rules replace the Link header of earlier ones on the same request
     # (firebase/firebase-tools#9467), so routes come after the patterns.
     headers = []

@@ -42,16 +42,16 @@ def _h2o(ctx: Context) -> str:
     handler while preserving the headers emitted by the handler"
     (https://h2o.examp1e.net/configure/mruby.html#modifying-response).
     """
-    exact, patterns = route_blocks(ctx)
+    blocks = route_blocks(ctx)
+    exact, patterns = blocks.exact, blocks.patterns
     root = ctx.options.root
     if root is None:
         ctx.error(
             0, "the h2o fragment serves the files itself: give the document root (--root DIR)"
         )
         return ""
-    exact, patterns = server_blocks(
-        ctx, exact, patterns, "first", max_pushes=ctx.options.max_pushes
-    )
+    laid = server_blocks(ctx, exact, patterns, "first", max_pushes=ctx.options.max_pushes)
+    exact, patterns = laid.exact, laid.patterns
     notes = [
         "Use it as the paths of a host (h2o built with mruby: `h2o --version` says mruby: YES):",
         "    paths: !file /etc/h2o/pushgen-paths.yaml",

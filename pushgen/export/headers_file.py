@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from .blocks import fit_hints, header, layout, route_blocks
 from .context import Block, Context, Format
@@ -28,8 +28,16 @@ CLOUDFLARE_MAX_LINE = 2000
 _PLACEHOLDER_REGEX = "[^/]+"
 
 
-def _splat_pattern(tokens: Sequence[Token]) -> tuple[str, str] | str:
-    """(target pattern, Python regex) in ``_headers`` syntax, or why there is none.
+@dataclass(frozen=True)
+class _Splat:
+    """A pattern in ``_headers`` syntax, and a Python regex matching what it matches."""
+
+    pattern: str
+    regex: str
+
+
+def _splat_pattern(tokens: Sequence[Token]) -> _Splat | str:
+    """The pattern in ``_headers`` syntax, or why there is none.
 
     Both hosts read ``*`` as a splat that matches anything, '/' included, and
     ``:name`` as a placeholder for one whole path segment
@@ -88,7 +96,7 @@ def _splat_pattern(tokens: Sequence[Token]) -> tuple[str, str] | str:
             regex.append("[^/]+")
         else:
             return "a wildcard or variable inside a path segment has no splat or placeholder equivalent"
-    return "".join(out), "".join(regex)
+    return _Splat("".join(out), "".join(regex))
 
 
 def _cloudflare_route(route: str) -> str:
@@ -103,7 +111,8 @@ def _cloudflare_route(route: str) -> str:
 
 
 def _headers_file(ctx: Context, *, cloudflare: bool) -> str:
-    exact, patterns = route_blocks(ctx)
+    found = route_blocks(ctx)
+    exact, patterns = found.exact, found.patterns
     names: dict[str, str] = {}
     regex: dict[str, re.Pattern[str]] = {}
     kept_patterns = _splat_blocks(ctx, patterns, names, regex)
@@ -124,7 +133,8 @@ def _headers_file(ctx: Context, *, cloudflare: bool) -> str:
         routes.append(replace(block, hints=tuple(h for h in block.hints if h.link)))
     routes = [b for b in routes if b.hints]
     kept_patterns = [replace(b, hints=tuple(h for h in b.hints if h.link)) for b in kept_patterns]
-    routes, kept_patterns = layout(ctx, routes, kept_patterns, regex, "merge", names)
+    laid = layout(ctx, routes, kept_patterns, regex, "merge", names)
+    routes, kept_patterns = laid.exact, laid.patterns
     blocks = routes + kept_patterns
     if cloudflare and len(blocks) > CLOUDFLARE_MAX_RULES:
         # Pattern rules cover many pages each: keep them, and the first routes.
@@ -154,8 +164,8 @@ def _splat_blocks(
         if isinstance(converted, str):
             ctx.refuse(block.route, block.line, f"{ctx.title} cannot express it: {converted}")
             continue
-        names[block.route], expression = converted
-        regex[block.route] = re.compile(expression + r"\Z")
+        names[block.route] = converted.pattern
+        regex[block.route] = re.compile(converted.regex + r"\Z")
         kept.append(block)
     return kept
 
@@ -173,15 +183,15 @@ def _rule_lines(
             # One line per rule, so the combined value is what the limit measures.
             # The most important values that fit, as the Link budget keeps them.
             prefix = "  Link: "
-            fitted, left_out = fit_hints(block.hints, CLOUDFLARE_MAX_LINE - len(prefix))
-            for hint in left_out:
+            fitted = fit_hints(block.hints, CLOUDFLARE_MAX_LINE - len(prefix))
+            for hint in fitted.left_out:
                 ctx.cut(
                     block,
                     hint.path,
                     f"left out: the Link line would pass {CLOUDFLARE_MAX_LINE} characters",
                 )
-            if fitted.kept:
-                out.append(prefix + fitted.field)
+            if fitted.links.kept:
+                out.append(prefix + fitted.links.field)
             else:
                 del out[-2:]
         else:

@@ -11,7 +11,8 @@ __all__ = ["JSON_MAP"]
 
 
 def _json_map(ctx: Context) -> str:
-    exact, patterns = route_blocks(ctx)
+    blocks = route_blocks(ctx)
+    exact, patterns = blocks.exact, blocks.patterns
     for block in patterns:
         ctx.refuse(
             block.route, block.line, "a JSON map's keys are exact routes, with no pattern syntax"

@@ -33,15 +33,15 @@ def _nginx(ctx: Context) -> str:
     for ``/docs/`` is redirected internally to ``/docs/index.html`` by the index
     module, so both get a location.
     """
-    exact, patterns = route_blocks(ctx)
+    blocks = route_blocks(ctx)
+    exact, patterns = blocks.exact, blocks.patterns
     push = ctx.options.push
     max_pushes = NGINX_MAX_PUSHES if ctx.options.max_pushes is None else ctx.options.max_pushes
     limit = ""
     if max_pushes == NGINX_MAX_PUSHES:
         limit = f"nginx's limit of {max_pushes} pushes per response (http2_max_concurrent_pushes)"
-    exact, patterns = server_blocks(
-        ctx, exact, patterns, "first", max_pushes=max_pushes, limit=limit
-    )
+    laid = server_blocks(ctx, exact, patterns, "first", max_pushes=max_pushes, limit=limit)
+    exact, patterns = laid.exact, laid.patterns
     notes = [
         "Include it in the server { } block that serves the site: include pushgen-links.conf;",
         "Each location inherits root and index from that block; add_header in a location",

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from ..errors import Diagnostic, ManifestError
+from ..errors import Diagnostic, ManifestError, Position
 from ..links import normalise_base_path
 from ..manifest import Manifest, parse_manifest, update_manifest_text
 from ..media_types import destination_for
@@ -229,15 +229,15 @@ class _Locator:
             self._where.setdefault(key, []).append((ordinal, line, start - line_start + 1))
         self._next = 0
 
-    def find(self, key: str) -> tuple[int, int]:
-        """Where ``key`` is next in the document, after the key found before ((0, 0): nowhere)."""
+    def find(self, key: str) -> Position:
+        """Where ``key`` is next in the document, after the key found before (0, 0: nowhere)."""
         found = self._where.get(key, [])
         at = bisect.bisect_left(found, (self._next, 0, 0))
         if at == len(found):
-            return (0, 0)
+            return Position(0, 0)
         ordinal, line, column = found[at]
         self._next = ordinal + 1
-        return (line, column)
+        return Position(line, column)
 
 
 @dataclass
@@ -247,15 +247,18 @@ class _Importer:
     locator: _Locator
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
-    def report(self, where: tuple[int, int], message: str, severity: str = "error") -> None:
-        line, column = where
+    def report(self, where: Position, message: str, severity: str = "error") -> None:
         self.diagnostics.append(
             Diagnostic(
-                self.filename, line, column, message, "error" if severity == "error" else "warning"
+                self.filename,
+                where.line,
+                where.column,
+                message,
+                "error" if severity == "error" else "warning",
             )
         )
 
-    def path(self, key: str, where: tuple[int, int], what: str) -> str | None:
+    def path(self, key: str, where: Position, what: str) -> str | None:
         """``key`` as an absolute, percent-encoded URL path on this site, or None."""
         if "://" in key or key.startswith("//"):
             self.report(
@@ -277,7 +280,7 @@ class _Importer:
         path = wire_path(path) + (f"?{wire_path(query)}" if query else "")
         return path
 
-    def route(self, key: str, where: tuple[int, int]) -> str | None:
+    def route(self, key: str, where: Position) -> str | None:
         route = self.path(key, where, "key")
         if route is None:
             return None
@@ -289,7 +292,7 @@ class _Importer:
             return None
         return route
 
-    def entry(self, target: str, value: Any, where: tuple[int, int]) -> Asset | None:
+    def entry(self, target: str, value: Any, where: Position) -> Asset | None:
         path = self.path(target, where, "resource")
         if path is None:
             return None
@@ -398,7 +401,7 @@ def _import_groups(
     sources: dict[str, str] = {}
     # One pass in document order, so the locator finds each key after the previous one.
     for key, targets in groups:
-        where = (1, 1) if single_route is not None else importer.locator.find(key)
+        where = Position(1, 1) if single_route is not None else importer.locator.find(key)
         imported = single_route if single_route is not None else importer.route(key, where)
         if not isinstance(targets, dict):
             importer.report(where, f"key {key!r} must map to an object of resources")
@@ -458,7 +461,8 @@ def import_push_manifest(
     importer = _Importer(filename, normalise_base_path(base_path), _Locator(text))
     if not isinstance(document, dict):
         importer.report(
-            (1, 1), "a push manifest is a JSON object mapping routes (or files) to resources"
+            Position(1, 1),
+            "a push manifest is a JSON object mapping routes (or files) to resources",
         )
         return ImportResult("", diagnostics=tuple(importer.diagnostics))
     single = bool(document) and all(_is_entry(v) for v in document.values())

@@ -13,7 +13,7 @@ import os
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
-from ..errors import Diagnostic, LinkFieldError, ManifestError
+from ..errors import Diagnostic, LinkFieldError, ManifestError, Position, Severity
 from ..links import link_value
 from ..model import Asset
 from ..site_files import output_relpath
@@ -224,12 +224,14 @@ class _Checker:
         self.base_path = base_path
         self.found: list[Diagnostic] = []
 
-    def _where(self, key: str, path: str, fallback: int) -> tuple[int, int]:
+    def _where(self, key: str, path: str, fallback: int) -> Position:
         line = self.manifest.entry_lines.get((key, path), fallback)
-        return line, self.manifest.entry_columns.get((key, path), 1)
+        return Position(line, self.manifest.entry_columns.get((key, path), 1))
 
-    def _add(self, where: tuple[int, int], message: str, severity: str = "error") -> None:
-        self.found.append(Diagnostic(self.manifest.filename, where[0], where[1], message, severity))  # type: ignore[arg-type]
+    def _add(self, where: Position, message: str, severity: Severity = "error") -> None:
+        self.found.append(
+            Diagnostic(self.manifest.filename, where.line, where.column, message, severity)
+        )
 
     def entry(self, key: str, asset: Asset, what: str, missing: str, fallback: int = 0) -> None:
         where = self._where(key, asset.path, fallback or self.manifest.lines.get(key, 0))
@@ -241,7 +243,7 @@ class _Checker:
             except LinkFieldError as exc:
                 self._add(where, f"{asset.path}: {exc}")
 
-    def _file(self, path: str, where: tuple[int, int], what: str, missing: str) -> None:
+    def _file(self, path: str, where: Position, what: str, missing: str) -> None:
         assert self.root is not None
         relpath = output_relpath(path, self.base_path)
         if relpath is None:

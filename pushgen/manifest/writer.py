@@ -264,8 +264,16 @@ def dump_manifest(
     return f"{header}version: {manifest.version}\n{RULES_TEMPLATE}{line}{body}"
 
 
-def _routes_span(lines: list[str]) -> tuple[int, int] | None:
-    """Lines [start, end) of the top-level ``routes:`` key and its value, found as text.
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """A part of a text, from ``start`` up to ``end`` (not included): lines or characters."""
+
+    start: int
+    end: int
+
+
+def _routes_span(lines: list[str]) -> _Span | None:
+    """Lines of the top-level ``routes:`` key and its value, found as text.
 
     The block ends at the next top-level key or the end of the file. The build
     writes no comment or blank line inside it, so those at its end belong to
@@ -286,7 +294,7 @@ def _routes_span(lines: list[str]) -> tuple[int, int] | None:
         not lines[end - 1].strip() or lines[end - 1].lstrip().startswith("#")
     ):
         end -= 1
-    return start, end
+    return _Span(start, end)
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,7 +302,7 @@ class _Split:
     """A manifest's text as lines, with its ``routes`` block found."""
 
     lines: list[str]  # never changed: shared by every caller (see _split)
-    span: tuple[int, int] | None  # see _routes_span
+    span: _Span | None  # see _routes_span
     body: str  # the routes block's lines after the ``routes:`` line ("" when none)
     body_sum: str  # their checksum
 
@@ -308,7 +316,7 @@ def _split(text: str) -> _Split:
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
     span = _routes_span(lines)
-    body = "".join(lines[span[0] + 1 : span[1]]) if span is not None else ""
+    body = "".join(lines[span.start + 1 : span.end]) if span is not None else ""
     return _Split(lines, span, body, _checksum(body))
 
 
@@ -322,7 +330,7 @@ def parse_hand_part(text: str, filename: str = "<manifest>") -> Manifest:
     split = _split(text)
     lines, span, body_sum = split.lines, split.span, split.body_sum
     if span is not None:
-        start, end = span
+        start, end = span.start, span.end
         marker = _CHECKSUM.search(lines[start])
         if marker is not None and marker.group("sum") == body_sum:
             blanked = lines[:start] + ["routes:\n"] + ["\n"] * (end - start - 1) + lines[end:]
@@ -383,7 +391,7 @@ def update_manifest_text(
         body = _routes_body(routes)
         line = _routes_line(_checksum(body), bool(body), command)
         return _newlines(modeline + "".join(lines) + line + body, newline)
-    start, end = span
+    start, end = span.start, span.end
     if not force and old_body.strip():
         kinds = accepts if accepts is not None else (source_kind(command),)
         refuse_other_source(lines[start], start, command, kinds, filename)
@@ -469,7 +477,7 @@ def _spliced(
         span = _route_span(written, yaml_scalar(route))
         if span is None:
             return None
-        spans.append((*span, route))
+        spans.append((span.start, span.end, route))
     if not spans:
         return written
     pieces = []
@@ -482,7 +490,7 @@ def _spliced(
     return "".join(pieces)
 
 
-def _route_span(block: str, key: str) -> tuple[int, int] | None:
+def _route_span(block: str, key: str) -> _Span | None:
     """Where the route written as ``key`` (its key line and entries) is in ``block``."""
     for line in (f"  {key}:\n", f"  {key}: []\n"):
         if block.startswith(line):
@@ -494,7 +502,7 @@ def _route_span(block: str, key: str) -> tuple[int, int] | None:
         end = start + len(line)
         while end < len(block) and block.startswith("    ", end):
             end = block.index("\n", end) + 1
-        return start, end
+        return _Span(start, end)
     return None
 
 

@@ -32,6 +32,7 @@ from .devca import LocalCA, load_local_ca
 
 __all__ = [
     "DEV_HOSTS",
+    "CertificatePair",
     "DevCertificate",
     "certificate_pair",
     "default_cache_dir",
@@ -112,7 +113,24 @@ def _usable(
     return cert
 
 
-def _generate(now: dt.datetime, ca: LocalCA | None) -> tuple[bytes, bytes, dt.datetime]:
+@dataclass(frozen=True)
+class CertificatePair:
+    """A certificate file and the file of its key, both checked to exist."""
+
+    certfile: Path
+    keyfile: Path
+
+
+@dataclass(frozen=True)
+class _Generated:
+    """A new certificate and its key, as PEM, and when the certificate expires."""
+
+    cert_pem: bytes
+    key_pem: bytes
+    not_after: dt.datetime
+
+
+def _generate(now: dt.datetime, ca: LocalCA | None) -> _Generated:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
         [
@@ -149,7 +167,7 @@ def _generate(now: dt.datetime, ca: LocalCA | None) -> tuple[bytes, bytes, dt.da
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    return cert.public_bytes(serialization.Encoding.PEM), key_pem, not_after
+    return _Generated(cert.public_bytes(serialization.Encoding.PEM), key_pem, not_after)
 
 
 def dev_certificate(
@@ -175,16 +193,16 @@ def dev_certificate(
         cert = _usable(certfile, keyfile, moment, ca)
         if cert is not None:
             return DevCertificate(certfile, keyfile, False, cert.not_valid_after_utc)
-        cert_pem, key_pem, not_after = _generate(moment, ca)
+        made = _generate(moment, ca)
         # A private key: readable by its owner only, whatever the umask.
-        atomic_write(keyfile, key_pem, mode=0o600)
-        atomic_write(certfile, cert_pem)
-        return DevCertificate(certfile, keyfile, True, not_after)
+        atomic_write(keyfile, made.key_pem, mode=0o600)
+        atomic_write(certfile, made.cert_pem)
+        return DevCertificate(certfile, keyfile, True, made.not_after)
 
 
 def certificate_pair(
     certfile: str | os.PathLike[str] | None, keyfile: str | os.PathLike[str] | None
-) -> tuple[Path, Path] | None:
+) -> CertificatePair | None:
     """The certificate and key to serve with, both or neither; None for neither.
 
     Raises :class:`PushgenError` when only one is given or a file is missing, so
@@ -194,8 +212,8 @@ def certificate_pair(
         return None
     if certfile is None or keyfile is None:
         raise PushgenError("give both a certificate and its key, or neither")
-    pair = Path(certfile), Path(keyfile)
-    for path in pair:
+    pair = CertificatePair(Path(certfile), Path(keyfile))
+    for path in (pair.certfile, pair.keyfile):
         if not path.is_file():
             raise PushgenError(f"{path}: no such file")
     return pair

@@ -177,7 +177,15 @@ def load_local_ca(caroot: str | os.PathLike[str] | None = None) -> LocalCA | Non
     return LocalCA(certfile, keyfile, cert, created=False)
 
 
-def _make_ca(now: dt.datetime) -> tuple[bytes, bytes]:
+@dataclass(frozen=True)
+class _Made:
+    """A new CA's certificate and key, as PEM."""
+
+    cert_pem: bytes
+    key_pem: bytes
+
+
+def _make_ca(now: dt.datetime) -> _Made:
     key = ec.generate_private_key(ec.SECP256R1())
     user = os.environ.get("USER") or str(os.getuid())
     name = x509.Name(
@@ -219,7 +227,7 @@ def _make_ca(now: dt.datetime) -> tuple[bytes, bytes]:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     )
-    return cert.public_bytes(serialization.Encoding.PEM), key_pem
+    return _Made(cert.public_bytes(serialization.Encoding.PEM), key_pem)
 
 
 def ensure_local_ca(
@@ -231,11 +239,11 @@ def ensure_local_ca(
     if existing is not None:
         return existing
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    cert_pem, key_pem = _make_ca(now or dt.datetime.now(dt.UTC))
+    made = _make_ca(now or dt.datetime.now(dt.UTC))
     # The key first, so a certificate never exists without its key; the key
     # readable by its owner only, the certificate by anyone.
-    atomic_write(directory / _KEY_NAME, key_pem, mode=0o600)
-    atomic_write(directory / _CERT_NAME, cert_pem, mode=0o644)
+    atomic_write(directory / _KEY_NAME, made.key_pem, mode=0o600)
+    atomic_write(directory / _CERT_NAME, made.cert_pem, mode=0o644)
     loaded = load_local_ca(directory)
     assert loaded is not None
     return LocalCA(loaded.certfile, loaded.keyfile, loaded.certificate, created=True)

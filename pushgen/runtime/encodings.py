@@ -42,7 +42,7 @@ from typing import BinaryIO, Literal
 import brotli
 
 from ..codings import CODINGS, COMPRESSIBLE, Coding
-from ..site_files import Found, find_sibling
+from ..site_files import FileState, Found, find_sibling
 
 __all__ = [
     "IMMUTABLE_CACHE_CONTROL",
@@ -282,9 +282,8 @@ def check_sibling(source: Found, sibling: Found, coding: Coding) -> SiblingCheck
         return "changed"  # gone or unreadable since it was found
 
 
-def _state(file: BinaryIO) -> tuple[int, int, int, int, int]:
-    st = os.fstat(file.fileno())
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+def _state(file: BinaryIO) -> FileState:
+    return FileState.of(os.fstat(file.fileno()))
 
 
 def _decoded(packed: BinaryIO, coding: Coding) -> Iterator[bytes]:

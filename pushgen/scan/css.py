@@ -110,11 +110,12 @@ def scan_css(
     the first line, which are relative to the embedding element, are reported as 0.
     Problems (unparseable rules, an ``@import`` browsers ignore) become diagnostics.
     """
-    text, encoding, problems = as_text(data, decode_css, filename)
+    source = as_text(data, decode_css, filename)
+    text = source.text
     scanner = _Scanner(text, url, filename, line_offset, inline)
-    scanner.diagnostics.extend(problems)
+    scanner.diagnostics.extend(source.diagnostics)
     scanner.stylesheet(tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True))
-    return scanner.result(encoding)
+    return scanner.result(source.encoding)
 
 
 def scan_css_declarations(

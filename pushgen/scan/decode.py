@@ -30,6 +30,7 @@ from ..errors import Diagnostic
 
 __all__ = [
     "Decoded",
+    "Text",
     "as_text",
     "decode_css",
     "decode_html",
@@ -46,6 +47,32 @@ class Decoded:
     text: str
     encoding: str
     diagnostics: tuple[Diagnostic, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """What a scanner reads: the text, the encoding it was decoded from (None for text
+    given as text) and the decoding problems."""
+
+    text: str
+    encoding: str | None
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Replaced:
+    """Bytes decoded with U+FFFD for bad ones, and the offset of the first bad byte."""
+
+    text: str
+    first_bad: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Bom:
+    """A byte order mark: the encoding it selects and how many bytes it takes."""
+
+    encoding: str
+    length: int
 
 
 # WHATWG encoding name -> (Python codec, labels). "replacement" has no codec: a
@@ -157,9 +184,9 @@ _ASCII_WS = "\t\n\x0c\r "
 _ASCII_WS_BYTES = b"\t\n\x0c\r "
 
 _BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_BE, "utf-16be"),
-    (codecs.BOM_UTF16_LE, "utf-16le"),
+    (codecs.BOM_UTF8, _Bom("utf-8", len(codecs.BOM_UTF8))),
+    (codecs.BOM_UTF16_BE, _Bom("utf-16be", len(codecs.BOM_UTF16_BE))),
+    (codecs.BOM_UTF16_LE, _Bom("utf-16le", len(codecs.BOM_UTF16_LE))),
 )
 
 # CSS Syntax 3, "determine the fallback encoding": the exact bytes `@charset "`,
@@ -204,22 +231,22 @@ def _charmap(encoding: str) -> str | None:
     )
 
 
-def _decode_as(data: bytes, encoding: str) -> tuple[str, int | None]:
+def _decode_as(data: bytes, encoding: str) -> _Replaced:
     """Decode with U+FFFD for bad bytes; also return the offset of the first bad byte."""
     if encoding == "replacement":
         # Encoding Standard: the replacement decoder emits one U+FFFD for a non-empty input.
-        return ("\ufffd" if data else ""), None
+        return _Replaced("\ufffd" if data else "", None)
     table = _charmap(encoding)
     codec = _ENCODINGS[encoding][0]
     try:
         if table is not None:
-            return codecs.charmap_decode(data, "strict", table)[0], None
-        return data.decode(codec), None
+            return _Replaced(codecs.charmap_decode(data, "strict", table)[0], None)
+        return _Replaced(data.decode(codec), None)
     except UnicodeDecodeError as exc:
         first_bad = exc.start
     if table is not None:
-        return codecs.charmap_decode(data, "replace", table)[0], first_bad
-    return data.decode(codec, errors="replace"), first_bad
+        return _Replaced(codecs.charmap_decode(data, "replace", table)[0], first_bad)
+    return _Replaced(data.decode(codec, errors="replace"), first_bad)
 
 
 def _decode(
@@ -228,9 +255,10 @@ def _decode(
     filename: str,
     diagnostics: list[Diagnostic],
 ) -> Decoded:
-    text, first_bad = _decode_as(data, encoding)
+    decoded = _decode_as(data, encoding)
+    first_bad = decoded.first_bad
     if first_bad is not None:
-        prefix, _ = _decode_as(data[:first_bad], encoding)
+        prefix = _decode_as(data[:first_bad], encoding).text
         diagnostics.append(
             Diagnostic(
                 filename,
@@ -250,27 +278,25 @@ def _decode(
                 " (the whole document becomes U+FFFD)",
             )
         )
-    return Decoded(text, encoding, tuple(diagnostics))
+    return Decoded(decoded.text, encoding, tuple(diagnostics))
 
 
-def _sniff_bom(data: bytes) -> tuple[str, int] | None:
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            return encoding, len(bom)
+def _sniff_bom(data: bytes) -> _Bom | None:
+    for mark, bom in _BOMS:
+        if data.startswith(mark):
+            return bom
     return None
 
 
-def as_text(
-    data: bytes | str, decode: Callable[..., Decoded], filename: str
-) -> tuple[str, str | None, tuple[Diagnostic, ...]]:
+def as_text(data: bytes | str, decode: Callable[..., Decoded], filename: str) -> Text:
     """Text, encoding and decoding problems of ``data``; text is taken as it is (no encoding).
 
     ``decode`` is one of this module's ``decode_*`` functions, for bytes.
     """
     if isinstance(data, str):
-        return data, None, ()
+        return Text(data, None)
     decoded = decode(data, filename=filename)
-    return decoded.text, decoded.encoding, decoded.diagnostics
+    return Text(decoded.text, decoded.encoding, decoded.diagnostics)
 
 
 def decode_utf8(data: bytes, *, filename: str = "") -> Decoded:
@@ -293,8 +319,7 @@ def decode_css(data: bytes, *, filename: str = "") -> Decoded:
     """
     bom = _sniff_bom(data)
     if bom is not None:
-        encoding, skip = bom
-        return _decode(data[skip:], encoding, filename, [])
+        return _decode(data[bom.length :], bom.encoding, filename, [])
     diagnostics: list[Diagnostic] = []
     encoding = "utf-8"
     match = _CSS_CHARSET.match(data, 0, 1024)
@@ -323,8 +348,7 @@ def decode_html(data: bytes, *, filename: str = "") -> Decoded:
     """
     bom = _sniff_bom(data)
     if bom is not None:
-        encoding, skip = bom
-        return _decode(data[skip:], encoding, filename, [])
+        return _decode(data[bom.length :], bom.encoding, filename, [])
     head = data[:1024]
     # The prescan can only settle on an encoding where "charset" appears; most
     # documents say it once, in a plain <meta charset=utf-8>, or not at all.
@@ -334,17 +358,17 @@ def decode_html(data: bytes, *, filename: str = "") -> Decoded:
         return _decode(data, "utf-8", filename, [])
     if occurrences == 1 and _PLAIN_UTF8_META.search(lowered) and b"<!--" not in lowered:
         return _decode(data, "utf-8", filename, [])
-    found, problems = _prescan(head)
+    found = _prescan(head)
     diagnostics = [
         Diagnostic(
             filename,
-            head.count(b"\n", 0, position) + 1,
+            head.count(b"\n", 0, unknown.position) + 1,
             0,
-            f"unknown character encoding {label!r} in <meta>; ignored",
+            f"unknown character encoding {unknown.label!r} in <meta>; ignored",
         )
-        for position, label in problems
+        for unknown in found.unknown
     ]
-    return _decode(data, found or "utf-8", filename, diagnostics)
+    return _decode(data, found.encoding or "utf-8", filename, diagnostics)
 
 
 # --- The HTML prescan ----------------------------------------------------------------
@@ -352,9 +376,25 @@ def decode_html(data: bytes, *, filename: str = "") -> Decoded:
 # It works on bytes, so that no decoding is needed to find out how to decode.
 
 
-def _prescan(buf: bytes) -> tuple[str | None, list[tuple[int, str]]]:
-    """Return the encoding the prescan settles on and the unknown labels it met (position, label)."""
-    problems: list[tuple[int, str]] = []
+@dataclass(frozen=True, slots=True)
+class _UnknownLabel:
+    """A ``<meta>`` label that names no encoding, at a byte position."""
+
+    position: int
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Prescanned:
+    """The encoding the prescan settles on (None: no decision) and the unknown labels it met."""
+
+    encoding: str | None
+    unknown: list[_UnknownLabel]
+
+
+def _prescan(buf: bytes) -> _Prescanned:
+    """Return the encoding the prescan settles on and the unknown labels it met."""
+    problems: list[_UnknownLabel] = []
     n = len(buf)
     pos = 0
     while pos < n:
@@ -362,7 +402,7 @@ def _prescan(buf: bytes) -> tuple[str | None, list[tuple[int, str]]]:
             # The "--" of "<!--" may also close it: "<!-->" is a whole comment.
             end = buf.find(b"-->", pos + 2)
             if end < 0:
-                return None, problems
+                return _Prescanned(None, problems)
             pos = end + 3
             continue
         if (
@@ -371,10 +411,11 @@ def _prescan(buf: bytes) -> tuple[str | None, list[tuple[int, str]]]:
             and buf[pos + 5] in b"\t\n\x0c\r /"
         ):
             start = pos
-            pos, meta = _meta_attributes(buf, pos + 5)
+            meta = _meta_attributes(buf, pos + 5)
+            pos = meta.end
             if pos >= n:
                 # The element runs past the bytes we may look at: no decision.
-                return None, problems
+                return _Prescanned(None, problems)
             charset = meta.charset
             if (
                 meta.need_pragma is None
@@ -384,15 +425,15 @@ def _prescan(buf: bytes) -> tuple[str | None, list[tuple[int, str]]]:
                 pos += 1
                 continue
             if not charset:
-                problems.append((start, meta.label.strip(_ASCII_WS)))
+                problems.append(_UnknownLabel(start, meta.label.strip(_ASCII_WS)))
                 pos += 1
                 continue
             if charset in ("utf-16be", "utf-16le"):
                 # A page whose <meta> could be read as ASCII is not UTF-16.
-                return "utf-8", problems
+                return _Prescanned("utf-8", problems)
             if charset == "x-user-defined":
-                return "windows-1252", problems
-            return charset, problems
+                return _Prescanned("windows-1252", problems)
+            return _Prescanned(charset, problems)
         if buf[pos : pos + 1] == b"<" and (
             buf[pos + 1 : pos + 2].isalpha()
             or (buf[pos + 1 : pos + 2] == b"/" and buf[pos + 2 : pos + 3].isalpha())
@@ -402,11 +443,11 @@ def _prescan(buf: bytes) -> tuple[str | None, list[tuple[int, str]]]:
         if buf.startswith((b"<!", b"</", b"<?"), pos):
             end = buf.find(b">", pos + 2)
             if end < 0:
-                return None, problems
+                return _Prescanned(None, problems)
             pos = end + 1
             continue
         pos += 1
-    return None, problems
+    return _Prescanned(None, problems)
 
 
 def _skip_tag(buf: bytes, pos: int) -> int:
@@ -416,34 +457,49 @@ def _skip_tag(buf: bytes, pos: int) -> int:
     while pos < n and buf[pos] not in b"\t\n\x0c\r >":
         pos += 1
     while True:
-        pos, attribute = _get_attribute(buf, pos)
-        if attribute is None:
+        attribute = _get_attribute(buf, pos)
+        pos = attribute.end
+        if attribute.name is None:
             break
     return pos + 1
 
 
 @dataclass(frozen=True, slots=True)
 class _Meta:
-    """What a ``<meta>``'s attributes say about the encoding."""
+    """What a ``<meta>``'s attributes say about the encoding, and the position after them."""
 
+    end: int
     got_pragma: bool  # http-equiv="content-type"
     need_pragma: bool | None  # None: no charset was given
     charset: str | None  # "" for a label that names no encoding
     label: str
 
 
-def _meta_attributes(buf: bytes, pos: int) -> tuple[int, _Meta]:
-    """The prescan's steps for a ``<meta>`` from its first attribute: (new position, findings)."""
+@dataclass(frozen=True, slots=True)
+class _Attribute:
+    """What the prescan's "get an attribute" read, and the position after it.
+
+    ``name`` is None where there is no attribute (a ``>`` or the end of the bytes).
+    """
+
+    end: int
+    name: bytes | None
+    value: bytes = b""
+
+
+def _meta_attributes(buf: bytes, pos: int) -> _Meta:
+    """The prescan's steps for a ``<meta>`` from its first attribute."""
     seen: set[bytes] = set()
     got_pragma = False
     need_pragma: bool | None = None
     charset: str | None = None
     label = ""
     while True:
-        pos, attribute = _get_attribute(buf, pos)
-        if attribute is None:
-            return pos, _Meta(got_pragma, need_pragma, charset, label)
-        name, value = attribute
+        attribute = _get_attribute(buf, pos)
+        pos = attribute.end
+        if attribute.name is None:
+            return _Meta(pos, got_pragma, need_pragma, charset, label)
+        name, value = attribute.name, attribute.value
         if name in seen:
             continue
         seen.add(name)
@@ -461,22 +517,22 @@ def _meta_attributes(buf: bytes, pos: int) -> tuple[int, _Meta]:
             need_pragma = False
 
 
-def _get_attribute(buf: bytes, pos: int) -> tuple[int, tuple[bytes, bytes] | None]:
-    """The prescan's "get an attribute": (new position, (name, value) or None).
+def _get_attribute(buf: bytes, pos: int) -> _Attribute:
+    """The prescan's "get an attribute".
 
-    Names and values are lowercased. Running off the end returns None with the
-    position at the end.
+    Names and values are lowercased. Running off the end returns no name, with
+    the position at the end.
     """
     n = len(buf)
     while pos < n and buf[pos] in b"\t\n\x0c\r /":
         pos += 1
     if pos >= n or buf[pos] == 0x3E:  # ">"
-        return pos, None
+        return _Attribute(pos, None)
     name = bytearray()
     # The name: up to "=", whitespace, "/" or ">"; a leading "=" belongs to it.
     while True:
         if pos >= n:
-            return n, None
+            return _Attribute(n, None)
         byte = buf[pos]
         if byte == 0x3D and name:  # "="
             pos += 1
@@ -485,34 +541,34 @@ def _get_attribute(buf: bytes, pos: int) -> tuple[int, tuple[bytes, bytes] | Non
             while pos < n and buf[pos] in _ASCII_WS_BYTES:
                 pos += 1
             if pos >= n:
-                return n, None
+                return _Attribute(n, None)
             if buf[pos] != 0x3D:
-                return pos, (bytes(name), b"")
+                return _Attribute(pos, bytes(name), b"")
             pos += 1
             break
         if byte in b"/>":
-            return pos, (bytes(name), b"")
+            return _Attribute(pos, bytes(name), b"")
         name.append(byte + 0x20 if 0x41 <= byte <= 0x5A else byte)
         pos += 1
     while pos < n and buf[pos] in _ASCII_WS_BYTES:
         pos += 1
     if pos >= n:
-        return n, None
+        return _Attribute(n, None)
     value = bytearray()
     quote = buf[pos]
     if quote in b"\"'":
         end = buf.find(bytes((quote,)), pos + 1)
         if end < 0:
-            return n, None
-        return end + 1, (bytes(name), buf[pos + 1 : end].lower())
+            return _Attribute(n, None)
+        return _Attribute(end + 1, bytes(name), buf[pos + 1 : end].lower())
     if quote == 0x3E:
-        return pos, (bytes(name), b"")
+        return _Attribute(pos, bytes(name), b"")
     while pos < n and buf[pos] not in b"\t\n\x0c\r >":
         value.append(buf[pos])
         pos += 1
     if pos >= n:
-        return n, None
-    return pos, (bytes(name), bytes(value).lower())
+        return _Attribute(n, None)
+    return _Attribute(pos, bytes(name), bytes(value).lower())
 
 
 def _charset_from_content(value: bytes) -> str | None:

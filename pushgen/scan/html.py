@@ -46,6 +46,7 @@ inline CSS and JS begin), capped at 65535 by libxml2. ``column`` is 0 (unknown).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
@@ -59,8 +60,9 @@ from .limits import page_too_large, too_many_attributes
 
 __all__ = [
     "HTML_LIMITS",
+    "HtmlDocument",
     "html_parser",
-    "parse_html",
+    "html_tree",
     "scan_html",
     "scan_html_document",
     "scan_html_tree",
@@ -86,12 +88,31 @@ def scan_html(
     has no references, an error says where, and ``extra["left_out"]`` is set (a
     source leaves the page out of the manifest).
     """
-    return scan_html_document(data, url, filename=filename, limits=limits)[0]
+    return scan_html_document(data, url, filename=filename, limits=limits).scan
+
+
+@dataclass(frozen=True, slots=True)
+class HtmlDocument:
+    """A page's scan, and the tree lxml parsed (None when it read nothing or the page
+    was left out)."""
+
+    scan: ScanResult
+    tree: _Element | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Utf8:
+    """A page as UTF-8 bytes for lxml, the encoding bytes were decoded with (None for
+    text), and what decoding found."""
+
+    raw: bytes
+    encoding: str | None
+    diagnostics: list[Diagnostic]
 
 
 def scan_html_document(
     data: bytes | str, url: str, *, filename: str = "", limits: HtmlLimits = HTML_LIMITS
-) -> tuple[ScanResult, _Element | None]:
+) -> HtmlDocument:
     """:func:`scan_html`, and the tree lxml parsed (None when it read nothing), for a
     caller that reads the page further (font tracing: pushgen/build/fonts.py).
     The scan does not change the tree."""
@@ -99,40 +120,39 @@ def scan_html_document(
     # with the square of an element's attributes (issue 22).
     too_large = isinstance(data, bytes) and page_too_large(len(data), limits, filename)
     if too_large:
-        return ScanResult((), (too_large,), extra={"left_out": too_large.message}), None
-    raw, encoding, diagnostics = _utf8(data, filename)
+        return HtmlDocument(
+            ScanResult((), (too_large,), extra={"left_out": too_large.message}), None
+        )
+    page = _utf8(data, filename)
+    raw, encoding, diagnostics = page.raw, page.encoding, page.diagnostics
     problem = page_too_large(len(raw), limits, filename) or too_many_attributes(
         raw, limits, filename
     )
     if problem is not None:
         left_out = {"left_out": problem.message}
-        return ScanResult((), (*diagnostics, problem), encoding, extra=left_out), None
+        return HtmlDocument(ScanResult((), (*diagnostics, problem), encoding, extra=left_out), None)
     root = _parse(raw, filename, diagnostics)
     references: list[Reference] = []
     if root is not None:
         scanner = PageScanner(root, url, filename, diagnostics)
         scanner.run()
         references = scanner.references
-    return ScanResult(tuple(references), tuple(diagnostics), encoding), root
+    return HtmlDocument(ScanResult(tuple(references), tuple(diagnostics), encoding), root)
 
 
-def parse_html(
-    data: bytes | str, *, filename: str = ""
-) -> tuple[_Element | None, str | None, tuple[Diagnostic, ...]]:
-    """The page as the scanner reads it: lxml's tree (None when it read nothing), the
-    encoding bytes were decoded with (None for text), and what went wrong on the way.
+def html_tree(data: bytes | str, *, filename: str = "") -> _Element | None:
+    """The page as the scanner reads it: lxml's tree (None when it read nothing).
 
     Bytes are decoded as a browser opening the file would
     (:func:`pushgen.scan.decode.decode_html`); font tracing parses pages the same way.
+    What went wrong on the way is the scan's to report.
     """
-    raw, encoding, diagnostics = _utf8(data, filename)
-    root = _parse(raw, filename, diagnostics)
-    return root, encoding, tuple(diagnostics)
+    page = _utf8(data, filename)
+    return _parse(page.raw, filename, page.diagnostics)
 
 
-def _utf8(data: bytes | str, filename: str) -> tuple[bytes, str | None, list[Diagnostic]]:
-    """The page as UTF-8 bytes for lxml, the encoding bytes were decoded with (None
-    for text), and what decoding found."""
+def _utf8(data: bytes | str, filename: str) -> _Utf8:
+    """The page as UTF-8 bytes for lxml (see :class:`_Utf8`)."""
     diagnostics: list[Diagnostic] = []
     encoding = None
     if isinstance(data, bytes):
@@ -147,7 +167,7 @@ def _utf8(data: bytes | str, filename: str) -> tuple[bytes, str | None, list[Dia
     else:
         # Lone surrogates cannot be encoded; they would be U+FFFD in a browser anyway.
         raw = data.encode("utf-8", errors="replace")
-    return raw, encoding, diagnostics
+    return _Utf8(raw, encoding, diagnostics)
 
 
 def scan_html_tree(root: _Element, url: str, *, filename: str = "") -> ScanResult:
@@ -159,7 +179,7 @@ def scan_html_tree(root: _Element, url: str, *, filename: str = "") -> ScanResul
 
 
 def html_parser() -> Any:
-    """A new lxml parser that reads UTF-8 pages as the scanner does (see parse_html).
+    """A new lxml parser that reads UTF-8 pages as the scanner does (see html_tree).
 
     A parser per call: lxml parsers must not be shared between threads, and making one
     costs about a microsecond. huge_tree lifts libxml2's 10 MB limit on one text node or

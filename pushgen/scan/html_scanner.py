@@ -17,7 +17,7 @@ from ..model import (
 )
 from ..urls import resolve, unservable, wire_path
 from .html_elements import HANDLERS, style_attribute
-from .html_values import SKIPPED, Element, line, parse_srcset, srcset_candidates, text_attr
+from .html_values import SKIPPED, Element, line, srcset_candidates, text_attr
 from .lcp import likely_lcp
 
 __all__ = ["PageScanner"]
@@ -100,16 +100,16 @@ class PageScanner:
         ``<base>``, so relative candidates are written out. None when a candidate is
         not an http(s) URL a browser would fetch.
         """
-        candidates, _ = srcset_candidates(srcset)
         parts = []
-        for url, descriptors in candidates:
+        for candidate in srcset_candidates(srcset).candidates:
+            url = candidate.url
             resolved = _resolve(url, self.base)
             if resolved is None or unservable(url, resolved) is not None:
                 return None
             written = wire_path(resolved.path) if resolved.local else resolved.url
             if "," in written:
                 return None  # a comma would split the candidate list
-            parts.append(" ".join([written, *descriptors]))
+            parts.append(" ".join([written, *candidate.descriptors]))
         return ", ".join(parts) or None
 
     def lcp_reference(self, element: Element, src: str | None) -> bool:
@@ -206,10 +206,11 @@ class PageScanner:
         type: str | None = None,
         media: str | None = None,
     ) -> None:
-        urls, dropped = parse_srcset(srcset)
-        for candidate in dropped:
-            self.diagnose(element, f"srcset candidate {candidate!r} has invalid descriptors")
-        for url in urls:
+        parsed = srcset_candidates(srcset)
+        for dropped in parsed.dropped:
+            self.diagnose(element, f"srcset candidate {dropped!r} has invalid descriptors")
+        for candidate in parsed.candidates:
+            url = candidate.url
             if url not in seen:
                 seen.add(url)
                 # Kind "srcset": the browser fetches one candidate of the set, chosen

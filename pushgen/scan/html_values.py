@@ -6,6 +6,8 @@ the attribute rules of the elements that fetch). Pure functions of strings.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 __all__ = [
@@ -15,10 +17,11 @@ __all__ = [
     "JS_TYPES",
     "SKIPPED",
     "Element",
+    "Srcset",
+    "SrcsetCandidate",
     "cors",
     "dimension",
     "line",
-    "parse_srcset",
     "split_tokens",
     "srcset_candidates",
     "text_attr",
@@ -80,20 +83,41 @@ def line(element: Element) -> int:
     return line or 0
 
 
-def parse_srcset(value: str) -> tuple[list[str], list[str]]:
-    """The candidate URLs of a ``srcset``, in order, and the candidates dropped as invalid."""
-    candidates, dropped = srcset_candidates(value)
-    return [url for url, _ in candidates], dropped
+@dataclass(frozen=True, slots=True)
+class SrcsetCandidate:
+    """One image candidate of a ``srcset``: its URL and its descriptors (``2x``, ``640w``)."""
+
+    url: str
+    descriptors: tuple[str, ...]
 
 
-def srcset_candidates(value: str) -> tuple[list[tuple[str, list[str]]], list[str]]:
-    """The candidates of a ``srcset`` (URL, descriptors), in order, and those dropped as invalid.
+@dataclass(frozen=True, slots=True)
+class Srcset:
+    """The valid candidates of a ``srcset``, in order, and the ones dropped as invalid (as written)."""
+
+    candidates: tuple[SrcsetCandidate, ...]
+    dropped: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Descriptors:
+    """The descriptors after a srcset URL, and the position after them."""
+
+    descriptors: list[str]
+    end: int
+
+
+# A page's srcset is read up to three times (its candidates, the LCP guess, the
+# hint's imagesrcset), and a layout's on every page: parsed once, kept.
+@lru_cache(maxsize=1024)
+def srcset_candidates(value: str) -> Srcset:
+    """The candidates of a ``srcset``, in order, and those dropped as invalid.
 
     HTML Standard, "parse a srcset attribute": a URL is a run of non-whitespace (so it
     may contain commas); trailing commas end it; descriptors follow up to the next comma
     outside parentheses. A candidate with invalid descriptors is dropped.
     """
-    candidates: list[tuple[str, list[str]]] = []
+    candidates: list[SrcsetCandidate] = []
     dropped: list[str] = []
     n = len(value)
     pos = 0
@@ -101,7 +125,7 @@ def srcset_candidates(value: str) -> tuple[list[tuple[str, list[str]]], list[str
         while pos < n and (value[pos] in ASCII_WS or value[pos] == ","):
             pos += 1
         if pos >= n:
-            return candidates, dropped
+            return Srcset(tuple(candidates), tuple(dropped))
         start = pos
         while pos < n and value[pos] not in ASCII_WS:
             pos += 1
@@ -110,14 +134,15 @@ def srcset_candidates(value: str) -> tuple[list[tuple[str, list[str]]], list[str
         if url.endswith(","):
             url = url.rstrip(",")
         else:
-            descriptors, pos = _srcset_descriptors(value, pos)
+            found = _srcset_descriptors(value, pos)
+            descriptors, pos = found.descriptors, found.end
         if _valid_descriptors(descriptors):
-            candidates.append((url, descriptors))
+            candidates.append(SrcsetCandidate(url, tuple(descriptors)))
         else:
             dropped.append(f"{url} {' '.join(descriptors)}".strip())
 
 
-def _srcset_descriptors(value: str, pos: int) -> tuple[list[str], int]:
+def _srcset_descriptors(value: str, pos: int) -> _Descriptors:
     """The srcset descriptor tokenizer: the descriptors and the position after them."""
     n = len(value)
     while pos < n and value[pos] in ASCII_WS:
@@ -143,7 +168,7 @@ def _srcset_descriptors(value: str, pos: int) -> tuple[list[str], int]:
         pos += 1
     if current:
         descriptors.append(current)
-    return descriptors, pos
+    return _Descriptors(descriptors, pos)
 
 
 def _valid_descriptors(descriptors: list[str]) -> bool:

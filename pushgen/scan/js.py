@@ -76,8 +76,9 @@ def scan_js(
     classic script, where ``import``/``export`` declarations cannot stand: only its
     fetches are recorded.
     """
-    text, encoding, problems = as_text(data, decode_utf8, filename)
-    diagnostics = list(problems)
+    source = as_text(data, decode_utf8, filename)
+    text, encoding = source.text, source.encoding
+    diagnostics = list(source.diagnostics)
     scanner = _Scanner(text, url, filename, line_offset, inline, crossorigin, diagnostics)
     scanner.fetches = fetches
     scanner.declarations = declarations

@@ -38,11 +38,11 @@ def _large(img: Element) -> bool:
     """
     if dimension(img.get("width")) * dimension(img.get("height")) >= LCP_AREA:
         return True
-    candidates, _ = srcset_candidates(img.get("srcset") or "")
+    candidates = srcset_candidates(img.get("srcset") or "").candidates
     return any(
         d.endswith("w") and INTEGER.fullmatch(d[:-1]) and int(d[:-1]) >= LCP_WIDTH
-        for _, descriptors in candidates
-        for d in descriptors
+        for candidate in candidates
+        for d in candidate.descriptors
     )
 
 

@@ -203,12 +203,13 @@ class FolderSource:
             return Diagnostic(display, 0, 0, "cannot read the page: skipped")
         if (template := not_a_page(data)) is not None:
             return template
-        scan, tree = scan_html_document(
+        document = scan_html_document(
             data, document_url(route), filename=display, limits=self.limits
         )
+        scan = document.scan
         if "left_out" in scan.extra:  # over a bound of pushgen/scan/limits.py: not parsed
             return scan.diagnostics[-1]
-        return PageScan(route, display, scan, lambda: data, tree)
+        return PageScan(route, display, scan, lambda: data, document.tree)
 
 
 def folder_config(

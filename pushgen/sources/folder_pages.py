@@ -123,5 +123,5 @@ def page_references(
         data = read(rel)
         if data is None:
             continue
-        scan, _ = scan_html_document(data, document_url(route_of(rel)), limits=limits)
+        scan = scan_html_document(data, document_url(route_of(rel)), limits=limits).scan
         yield from (ref.path for ref in scan.references if ref.local and ref.path)

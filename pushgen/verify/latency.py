@@ -46,10 +46,27 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from ..errors import PushgenError
 
-__all__ = ["DelayLine", "DelayLineError", "LatencyProxy", "delay_line", "main", "parse_target"]
+__all__ = [
+    "Address",
+    "DelayLine",
+    "DelayLineError",
+    "LatencyProxy",
+    "delay_line",
+    "main",
+    "parse_target",
+]
+
+
+class Address(NamedTuple):
+    """A TCP address: a named tuple, as the socket and asyncio APIs take one."""
+
+    host: str
+    port: int
+
 
 _CHUNK = 65536
 
@@ -191,11 +208,11 @@ class LatencyProxy:
             await asyncio.gather(receiving, return_exceptions=True)
 
 
-def parse_target(text: str) -> tuple[str, int]:
+def parse_target(text: str) -> Address:
     host, _, port = text.rpartition(":")
     if not host or not port.isdigit():
         raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
-    return host, int(port)
+    return Address(host, int(port))
 
 
 async def _serve(

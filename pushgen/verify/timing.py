@@ -277,7 +277,7 @@ def _load(browser: Any, target: Target, route: str) -> LoadPaints:
     )
 
 
-def _ways(round_: int) -> tuple[Way, Way]:
+def _ways(round_: int) -> tuple[Way, ...]:
     """The order of the two ways in a round: alternating, so neither always goes first."""
     return ("with_hints", "without_hints") if round_ % 2 else ("without_hints", "with_hints")
 

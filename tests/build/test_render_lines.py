@@ -147,7 +147,7 @@ def test_record_render_maps_blocks_includes_and_text(tmp_path: Path) -> None:
     assert origins.text == renderer.render(pages[0]).data.decode()
     lines = origins.text.split("\n")
     where = {
-        lines[n - 1]: (renderer.display(origin[0]), origin[1])
+        lines[n - 1]: (renderer.display(origin.file), origin.line)
         for n in range(1, len(lines))
         if (origin := origins.origin(n)) is not None and lines[n - 1]
     }

@@ -14,7 +14,7 @@ from typing import Any
 from lxml import etree
 
 from ...model import UNKNOWN, FontDeclarations
-from ...scan.html import parse_html
+from ...scan.html import html_tree
 from .cascade import Hit
 from .matching import FontUse, UsageMap, chars_of, decide, usage_of
 from .state import UA_ANY, State, computed, generated_content, initial_state, reachable
@@ -37,7 +37,7 @@ NOT_RENDERED = frozenset(
 def parse_page(html: bytes | str) -> _Element | None:
     """The page as the scanner parses it (decoded as a browser would), for selector
     matching; the scan already reported what went wrong in it."""
-    return parse_html(html)[0]
+    return html_tree(html)
 
 
 def trace_fonts(
