@@ -115,8 +115,6 @@ _NOT_YET = {
     "pushgen.scan.font_rules",
     "pushgen.scan.css",
     "pushgen.scan.js",
-    # Its manifest watcher (_stat) is moving to runtime/manifest_state.py (the asgi helper).
-    "pushgen.runtime.quart",
 }
 
 

@@ -25,7 +25,7 @@ from typing import TypeVar
 from ..errors import Diagnostic, ManifestError
 from ..manifest import parse_manifest
 from ..manifest.loader import manifest_text
-from ..site_files import file_size, find_file
+from ..site_files import FileState, file_size, find_file
 from .headers import RouteTable, build_route_table
 from .options import Options
 
@@ -49,7 +49,7 @@ class ManifestState:
         self.options = options
         self.table = RouteTable()
         self.generation = 0
-        self._signature: tuple[int, int, int] | None = None
+        self._signature: FileState | None = None
         self._task: asyncio.Task[None] | None = None
         self._versions: dict[str, tuple[float, str]] = {}
 
@@ -81,13 +81,13 @@ class ManifestState:
         self._versions[path] = (now, text)
         return text
 
-    def _stat(self) -> tuple[int, int, int] | None:
-        # inode catches an atomic replace; size and mtime catch an in-place edit.
+    def _stat(self) -> FileState | None:
+        # The inode catches an atomic replace; size and times an in-place edit.
         try:
             st = os.stat(self.options.manifest)
         except OSError:
             return None
-        return (st.st_ino, st.st_size, st.st_mtime_ns)
+        return FileState.of(st)
 
     def _size_of(self, path: str) -> int | None:
         output = self.options.output
@@ -109,7 +109,7 @@ class ManifestState:
             policy=self.options.policy,
         )
 
-    def _install(self, table: RouteTable, signature: tuple[int, int, int] | None) -> None:
+    def _install(self, table: RouteTable, signature: FileState | None) -> None:
         for diagnostic in table.diagnostics:
             log.warning("%s", diagnostic)
         self.table = table
@@ -159,7 +159,7 @@ class ManifestState:
         log.info("pushgen: reloaded %s (%d routes)", self.options.manifest, table.routes)
         return True
 
-    def _keep(self, signature: tuple[int, int, int] | None) -> bool:
+    def _keep(self, signature: FileState | None) -> bool:
         self._signature = signature  # do not report the same broken file again
         log.error(
             "pushgen: keeping the previous manifest (%d routes) in service", self.table.routes
