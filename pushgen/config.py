@@ -106,7 +106,7 @@ class SiteConfig:
     # "used": a font is pushed or hinted only for pages whose text uses it.
     fonts: FontPolicy = "used"
     config_file: Path | None = None
-    # A Quart app as the source (pushgen/sources/app.py): MODULE:APP, and URLs to render.
+    # A Quart app as the source (pushgen/sources/quart_app.py): MODULE:APP, and URLs to render.
     app: str | None = None
     urls: tuple[str, ...] = ()
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT

@@ -101,7 +101,7 @@ def reachable(start: str) -> set[str]:
 def package_of(name: str) -> str:
     """The room of module ``name``: its sub-package of pushgen, else the top-level module itself.
 
-    ``pushgen.build.sources.app`` -> ``pushgen.build``; ``pushgen.links`` ->
+    ``pushgen.build.sources.quart_app`` -> ``pushgen.build``; ``pushgen.links`` ->
     ``pushgen.links``; ``pushgen`` (the package's ``__init__``) stays ``pushgen``.
     """
     parts = name.split(".")

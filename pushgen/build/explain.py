@@ -30,8 +30,8 @@ from ..model import Asset
 from ..push_policy import Decision, Policy
 from ..scan.html import scan_html
 from ..site_files import file_size
-from ..sources.app import app_pages
 from ..sources.folder import FolderSource, page_route
+from ..sources.quart_app import app_pages
 from ..sources.runtime_chunks import RuntimeChunks
 from ..urls import document_url, url_path_to_relpath
 from .finish import make_resolver

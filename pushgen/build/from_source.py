@@ -281,10 +281,10 @@ def build_app(
     are extra URLs to render. Raises :class:`~pushgen.errors.BuildError` when the
     app cannot be loaded, and as :func:`build_source`. Its phases (load, render,
     resolve, manifest) and the pages rendered go to ``progress``. ``max_pages``: at
-    most this many pages are rendered (None: sources/app.py's DEFAULT_MAX_PAGES).
+    most this many pages are rendered (None: sources/quart_app.py's DEFAULT_MAX_PAGES).
     """
     # Here, not at the top: Quart is not imported by a scan of a folder.
-    from ..sources.app import DEFAULT_MAX_PAGES, AppSource, AppSpec, load_app, runtime_quiet
+    from ..sources.quart_app import DEFAULT_MAX_PAGES, AppSource, AppSpec, load_app, runtime_quiet
 
     started = time.perf_counter()
     text = app or config.app

@@ -159,7 +159,7 @@ def _build_site(
 def _build_app(
     config: SiteConfig, *, app: str | None, strict: bool, check: bool, force: bool
 ) -> None:
-    """``pushgen build --app``: the manifest of a Quart app (pushgen/sources/app.py)."""
+    """``pushgen build --app``: the manifest of a Quart app (pushgen/sources/quart_app.py)."""
     from ..build.from_source import build_app
 
     run_source(

@@ -8,8 +8,8 @@ its own module by the few callers that need it.
 
 from __future__ import annotations
 
+from .document import MANIFEST_VERSION, Manifest
 from .loader import load_manifest, parse_manifest
-from .model import MANIFEST_VERSION, Manifest
 from .writer import (
     HEADER,
     SCHEMA_NAME,

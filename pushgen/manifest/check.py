@@ -18,9 +18,9 @@ from ..links import link_value
 from ..model import Asset
 from ..site_files import output_relpath
 from ..urls import unroutable
+from .document import Manifest
 from .link_budget import link_budget_problems
 from .loader import load_manifest
-from .model import Manifest
 from .rules import Rule, glob_matches
 
 __all__ = ["SHOWN_PER_KIND", "check_manifest", "rule_problems"]

@@ -12,7 +12,7 @@ from ..hint_budget import DEFAULT_MAX_LINK_BYTES
 from ..links import hintable, route_links
 from ..model import Asset
 from ..push_policy import NO_POLICY, Policy
-from .model import Manifest
+from .document import Manifest
 from .writer import yaml_scalar
 
 __all__ = ["link_budget_problems"]

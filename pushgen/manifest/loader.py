@@ -38,7 +38,7 @@ from ..model import (
     integrity_problem,
 )
 from ..push_policy import Policy
-from .model import ENTRY_KEYS, MANIFEST_VERSION, Manifest
+from .document import ENTRY_KEYS, MANIFEST_VERSION, Manifest
 from .rules import EntryChange, RoutePattern, Rule, rule_key
 from .yamlsafe import YamlError, compose, scalar_text
 

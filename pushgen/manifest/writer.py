@@ -13,8 +13,8 @@ from typing import NoReturn
 
 from ..errors import Diagnostic, ManifestError
 from ..model import Asset
+from .document import Manifest
 from .loader import parse_manifest
-from .model import Manifest
 from .routes_owner import (
     ROUTES_KEY_LINE,
     SourceKind,

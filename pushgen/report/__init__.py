@@ -8,8 +8,8 @@ the same page at ``/_pushgen/``.
 
 from __future__ import annotations
 
+from .content import Report, make_report
 from .html import render_html
-from .model import Report, make_report
 from .write import ReportOutputError, site_report, write_report
 
 __all__ = [

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape as _escape
 
-from .model import Budget, ReportEntry, RouteReport
+from .content import Budget, ReportEntry, RouteReport
 
 __all__ = ["bytes_chart", "escape", "size_text", "waterfall"]
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from ..errors import counted
 from .charts import bytes_chart, escape, size_text, waterfall
-from .model import Report, ReportEntry, RouteReport, RuleUse
+from .content import Report, ReportEntry, RouteReport, RuleUse
 from .style import STYLE
 
 __all__ = ["GENERATOR", "render_html"]

@@ -16,8 +16,8 @@ from ..fsutil import atomic_write
 from ..manifest import load_manifest
 from ..sources.folder import folder_config
 from ..verify.result import VerifyResult
+from .content import Report, make_report
 from .html import GENERATOR, render_html
-from .model import Report, make_report
 
 __all__ = ["ReportOutputError", "site_report", "write_report"]
 

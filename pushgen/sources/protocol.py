@@ -2,7 +2,7 @@
 
 A source is where pages come from: a folder another generator built
 (:class:`~pushgen.sources.folder.FolderSource`), a Quart app through its test
-client (:class:`~pushgen.sources.app.AppSource`), or an in-memory set of pages in
+client (:class:`~pushgen.sources.quart_app.AppSource`), or an in-memory set of pages in
 a test. The build (:func:`pushgen.build.from_source.build_source`) resolves any
 of them the same way and finishes one manifest
 (:func:`pushgen.build.finish.finish_manifest`); a source reads, the build decides.

@@ -117,7 +117,7 @@ def _prepare(source: Source) -> _Prepared:
 def _prepare_app(source: Source) -> _Prepared:
     from ..config import load_config
     from ..runtime.quart import EXTENSION_KEY, init_app
-    from ..sources.app import AppSpec, load_app
+    from ..sources.quart_app import AppSpec, load_app
 
     manifest = source.manifest or load_config(source.path).manifest
     app = load_app(AppSpec.parse(source.app), source.path.resolve())

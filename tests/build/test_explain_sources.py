@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from pushgen.cli import main
-from tests.build.sources.test_app import EXAMPLE, pushgen
 from tests.output import problem_lines
 from tests.sites import write_site
+from tests.sources.test_quart_app import EXAMPLE, pushgen
 
 pytestmark = pytest.mark.timeout(180)
 

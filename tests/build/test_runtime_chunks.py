@@ -13,8 +13,8 @@ import pytest
 
 from pushgen.cli import main
 from pushgen.manifest import load_manifest
-from tests.build.sources.test_folder_pages_scan import write
 from tests.scan.test_chunks import MAIN, RUNTIME
+from tests.sources.test_folder_pages_scan import write
 
 PAGE = (
     "<!doctype html><html><head>"

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from pushgen.cli import main
-from tests.build.sources.test_folder import snapshot
 from tests.generators.builders import BUILDERS, Built, Missing
+from tests.sources.test_folder import snapshot
 
 
 class _Sites:

@@ -8,7 +8,7 @@ import pytest
 
 from pushgen.errors import ManifestError
 from pushgen.manifest import dump_manifest, routes_checksum, update_manifest_text
-from pushgen.manifest.model import Manifest
+from pushgen.manifest.document import Manifest
 from pushgen.manifest.writer import routes_source, same_but_source, source_kind
 from pushgen.model import Asset
 

@@ -17,7 +17,7 @@ import pytest
 from pushgen.report import site_report, write_report
 from tests.browser_harness import chromium
 from tests.clients import REPO
-from tests.report.test_model import REAL_RESULT, ROUTES
+from tests.report.test_content import REAL_RESULT, ROUTES
 from tests.report.verify_result import HOSTILE, write_verify_result
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from pushgen.report.charts import MAX_BARS, bytes_chart, size_text, waterfall
-from pushgen.report.model import Budget, ReportEntry, RouteReport
+from pushgen.report.content import Budget, ReportEntry, RouteReport
 
 
 def _route(route: str, sizes: dict[str, tuple[str, int | None]]) -> RouteReport:

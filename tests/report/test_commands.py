@@ -12,7 +12,7 @@ from pushgen.report.html import GENERATOR
 from tests.browser_harness import pushgen_serve
 from tests.clients import h2_get
 from tests.report.conftest import build_example
-from tests.report.test_model import ROUTES
+from tests.report.test_content import ROUTES
 from tests.report.verify_result import write_verify_result
 
 

@@ -1,6 +1,6 @@
 """A Quart app's pages and files through its test client, within bounds (``build --app``).
 
-The crawl renders what Frozen-Flask would freeze (see pushgen/sources/app.py) on a
+The crawl renders what Frozen-Flask would freeze (see pushgen/sources/quart_app.py) on a
 private event loop, with no server and no network: redirects are followed within
 the app, links of rendered pages queued, and each request is bounded in time
 (``request_timeout``) and size (``max_body``: the body is taken in the chunks the

@@ -11,7 +11,7 @@ from pushgen.build.explain import explain_route
 from pushgen.config import load_config
 from pushgen.manifest import load_manifest
 from pushgen.report import make_report, site_report
-from pushgen.report.model import Budget
+from pushgen.report.content import Budget
 from pushgen.verify.result import VerifyResult, VerifyResultError
 from tests.report.verify_result import write_verify_result
 

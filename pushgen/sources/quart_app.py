@@ -50,8 +50,8 @@ from ..model import Asset
 from ..progress import Progress, phase
 from ..scan.html import scan_html
 from ..urls import document_url
-from .app_client import Crawl, RenderedPage, user_frame
 from .protocol import ManifestTarget, PageScan
+from .quart_client import Crawl, RenderedPage, user_frame
 
 __all__ = [
     "DEFAULT_MAX_PAGES",
