@@ -17,8 +17,10 @@ __all__ = [
     "BuildError",
     "ConfigError",
     "Diagnostic",
+    "Location",
     "ManifestError",
     "NoManifestError",
+    "Position",
     "PushgenError",
     "Severity",
     "counted",
@@ -43,6 +45,23 @@ def did_you_mean(word: str, choices: Iterable[str], *, listed: bool = False) -> 
     if close:
         return f"; did you mean {close[0]!r}?"
     return f"; valid keys: {', '.join(known)}" if listed else ""
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A place in a text: 1-based line and column (0: unknown), as diagnostics count them."""
+
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A place in a file, as a diagnostic gives it: file, line and column (0: unknown)."""
+
+    file: str
+    line: int
+    column: int = 0
 
 
 @dataclass(frozen=True, slots=True)
