@@ -29,6 +29,7 @@ __all__ = [
     "FontRule",
     "FontSheet",
     "FontStyle",
+    "FontWeights",
     "HtmlLimits",
     "Reference",
     "ReferenceKind",
@@ -232,6 +233,15 @@ class VarValue:
 
 
 @dataclass(frozen=True, slots=True)
+class FontWeights:
+    """The weights a face covers (its ``font-weight`` descriptor): one weight, or a range
+    from ``low`` to ``high`` (CSS Fonts 4, section 4.5)."""
+
+    low: float
+    high: float
+
+
+@dataclass(frozen=True, slots=True)
 class FontFace:
     """An ``@font-face`` rule as font matching sees it (CSS Fonts 4, sections 4 and 5.2).
 
@@ -244,7 +254,7 @@ class FontFace:
     """
 
     family: str
-    weight: tuple[float, float]
+    weight: FontWeights
     style: FontStyle
     ranges: tuple[tuple[int, int], ...] | None
     path: str

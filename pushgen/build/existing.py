@@ -4,7 +4,7 @@ folder, a Quart app)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from ..config import SiteConfig
 from ..errors import BuildError, Diagnostic, ManifestError, PushgenError
@@ -15,11 +15,20 @@ from ..manifest.loader import manifest_text
 from ..manifest.rules import Rule
 from ..model import Asset
 
-__all__ = ["check_rules", "read_existing_manifest"]
+__all__ = ["ExistingManifest", "check_rules", "read_existing_manifest"]
 
 
-def read_existing_manifest(config: SiteConfig) -> tuple[str | None, Manifest | None]:
-    """The manifest on disk (text and parsed), so the build can keep its hand edits.
+@dataclass(frozen=True, slots=True)
+class ExistingManifest:
+    """The manifest on disk: its text (to write nothing when unchanged) and parsed."""
+
+    text: str
+    manifest: Manifest
+
+
+def read_existing_manifest(config: SiteConfig) -> ExistingManifest | None:
+    """The manifest on disk (text and parsed), so the build can keep its hand edits; None
+    when there is none.
 
     A manifest that does not parse stops the build: overwriting it would lose
     whatever its author was in the middle of writing.
@@ -27,13 +36,13 @@ def read_existing_manifest(config: SiteConfig) -> tuple[str | None, Manifest | N
     try:
         data = config.manifest.read_bytes()
     except FileNotFoundError:
-        return None, None
+        return None
     except OSError as exc:
         raise PushgenError(f"cannot read {config.manifest}: {exc.strerror}") from None
     display = display_path(config.manifest)
     try:
         text = manifest_text(data, display)
-        return text, parse_hand_part(text, display)
+        return ExistingManifest(text, parse_hand_part(text, display))
     except ManifestError as exc:
         raise BuildError(exc.diagnostics) from None
 

@@ -193,6 +193,14 @@ def _resolver(
     return make_resolver(config, read=read, exists=exists)
 
 
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    """A page's assets with their chains, and the problems met finding them."""
+
+    found: tuple[Found, ...]
+    diagnostics: tuple[Diagnostic, ...]
+
+
 def _found(
     config: SiteConfig,
     resolver: Resolver,
@@ -200,13 +208,13 @@ def _found(
     route: str,
     html: bytes,
     size_of: Callable[[str], int | None],
-) -> tuple[tuple[Found, ...], list[Diagnostic]]:
+) -> _Resolved:
     """A page's assets with their chains, resolved as the build resolves them."""
     url = document_url(route)
     scan = scan_html(html, url, filename=display, limits=config.html_limits)
     page_assets = resolver.page_assets(display, scan, html=lambda: html, url=url)
     found = apply_budget(page_assets.found, config.policy, size_of)
-    return tuple(found), [*scan.diagnostics, *page_assets.diagnostics]
+    return _Resolved(tuple(found), (*scan.diagnostics, *page_assets.diagnostics))
 
 
 class _Site:
@@ -230,12 +238,14 @@ class _Site:
             html = renderer.render(page).data
         except RenderError as exc:
             return _PageChains(page.display, (), (str(exc.diagnostic),))
-        found, diagnostics = _found(
+        resolved = _found(
             self.config, self.resolver, page.display, page.route, html, self.static.size_of
         )
         origins = renderer.origins(page)
-        placed = relocate(diagnostics, page.display, lambda: origins, renderer.display)
-        return _PageChains(page.display, found, tuple(map(str, placed)), origins, renderer.display)
+        placed = relocate(resolved.diagnostics, page.display, lambda: origins, renderer.display)
+        return _PageChains(
+            page.display, resolved.found, tuple(map(str, placed)), origins, renderer.display
+        )
 
 
 class _Folder:
@@ -272,7 +282,8 @@ class _Folder:
         if rel is None or html is None:
             return None
         display = f"{display_path(config.output)}/{rel}"
-        found, diagnostics = _found(config, self.resolver, display, route, html, self.size_of)
+        resolved = _found(config, self.resolver, display, route, html, self.size_of)
+        found, diagnostics = resolved.found, resolved.diagnostics
         unseen = self.run_time.unseen(item.asset for item in found)
         problems = (*map(str, diagnostics), *([unseen] if unseen else []))
         return _PageChains(display, found + self._run_time(route, found), problems)
@@ -326,10 +337,10 @@ def _app_chains(config: SiteConfig, route: str, app: str) -> _PageChains | None:
             if html is None:
                 return None
             resolver = _resolver(config, pages.read, pages.exists)
-            found, diagnostics = _found(config, resolver, display, route, html, pages.size_of)
+            resolved = _found(config, resolver, display, route, html, pages.size_of)
     except BuildError as exc:
         return _PageChains(display, (), tuple(map(str, exc.diagnostics)))
-    return _PageChains(display, found, tuple(map(str, diagnostics)))
+    return _PageChains(display, resolved.found, tuple(map(str, resolved.diagnostics)))
 
 
 def explain_route(

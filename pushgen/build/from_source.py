@@ -132,11 +132,12 @@ def build_source(
         check(resolved.diagnostics)
     with phase(progress, "manifest"):
         target = source.target()
-        existing_text, existing = read_existing_manifest(config)
+        on_disk = read_existing_manifest(config)
+        existing = on_disk.manifest if on_disk is not None else None
         finished = finish_manifest(
             routes,
             config,
-            existing_text=existing_text,
+            existing_text=on_disk.text if on_disk is not None else None,
             existing=existing,
             known=source.known(),
             # Each worker process meets a repeated warning anew: said once.

@@ -229,7 +229,9 @@ def _build(
 def _read_inputs(run: _Run) -> None:
     """Read the manifest on disk and find the pages; refuse an output that would replace sources."""
     config = run.config
-    run.existing_text, run.existing = read_existing_manifest(config)
+    on_disk = read_existing_manifest(config)
+    if on_disk is not None:
+        run.existing_text, run.existing = on_disk.text, on_disk.manifest
     if run.write:
         OutputFolder(config).check(_sources(config))
     run.pages = discover_pages(config)
@@ -310,10 +312,11 @@ def _copy_static_files(run: _Run) -> Callable[[], Precompressed] | None:
             run.static = StaticCopy(found.files, found.stats, set(), found.folders, found.skipped)
             return None
         if previous is not None and run.spare_missing is not None:
-            run.static, copies = update_static(config, staging, previous.static, run.spare_missing)
+            planned = update_static(config, staging, previous.static, run.spare_missing)
         else:
-            run.static, copies = copy_static(config, staging)
-    return functools.partial(stage_static, copies, staging, _compressible(run.static.stats))
+            planned = copy_static(config, staging)
+        run.static = planned.static
+    return functools.partial(stage_static, planned.copies, staging, _compressible(run.static.stats))
 
 
 def _set_packed(run: _Run, packed: Precompressed) -> None:

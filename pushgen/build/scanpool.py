@@ -22,7 +22,8 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from ..processes import choose_workers, cores, die_with_parent, probe
 
@@ -32,12 +33,20 @@ Item = TypeVar("Item")
 Outcome = TypeVar("Outcome")
 
 
-def _probe(work: Callable[[Item], Outcome], items: Sequence[Item]) -> tuple[int, list[Outcome]]:
+@dataclass(frozen=True, slots=True)
+class _Probed(Generic[Outcome]):
+    """The processes to do the rest with, and the outcomes of the items done to decide."""
+
+    jobs: int
+    outcomes: list[Outcome]
+
+
+def _probe(work: Callable[[Item], Outcome], items: Sequence[Item]) -> _Probed[Outcome]:
     """Do and time the first items here; the number of processes for the rest, and their outcomes."""
     outcomes: list[Outcome] = []
     probed = probe(lambda index: outcomes.append(work(items[index])), len(items))
-    workers = choose_workers(len(items) - probed.done, probed.per_item, cores(), busy=probed.busy)
-    return workers, outcomes
+    jobs = choose_workers(len(items) - probed.done, probed.per_item, cores(), busy=probed.busy)
+    return _Probed(jobs, outcomes)
 
 
 # The work of this worker process, set once when the pool forks it.
@@ -77,9 +86,10 @@ def map_pages(
         if cores() < 2:
             jobs = 1
         else:
-            jobs, done = _probe(work, items)
-            yield from done
-            items = items[len(done) :]
+            probed = _probe(work, items)
+            jobs = probed.jobs
+            yield from probed.outcomes
+            items = items[len(probed.outcomes) :]
     if jobs <= 1 or len(items) < 2:
         yield from map(work, items)
         return

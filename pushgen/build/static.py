@@ -112,7 +112,16 @@ class StaticCopy:
     skipped: list[Diagnostic]  # what is not copied, and why
 
 
-def copy_static(config: SiteConfig, staging: Path) -> tuple[StaticCopy, list[Copy]]:
+@dataclass(frozen=True, slots=True)
+class StaticPlan:
+    """The static files of a build, and the copies and links that put them into its staging
+    folder (made beside the rendering: :func:`stage_static`)."""
+
+    static: StaticCopy
+    copies: list[Copy]
+
+
+def copy_static(config: SiteConfig, staging: Path) -> StaticPlan:
     """Plan ``SITE/static``'s copy into a new staging folder: its files, their stats, what is copied.
 
     Makes the folders; returns the copies to make (:func:`put_files`), so that
@@ -120,8 +129,9 @@ def copy_static(config: SiteConfig, staging: Path) -> tuple[StaticCopy, list[Cop
     modification time as in the current output) is hard-linked from the output
     instead of copied.
     """
-    files, stats, folders, skipped = static_sources(config)
-    for folder in folders:
+    found = static_sources(config)
+    files, stats = found.files, found.stats
+    for folder in found.folders:
         (staging / folder).mkdir(parents=True, exist_ok=True)
     copied: set[str] = set()
     copies: list[Copy] = []
@@ -137,12 +147,12 @@ def copy_static(config: SiteConfig, staging: Path) -> tuple[StaticCopy, list[Cop
             pass
         copies.append(Copy(files[rel], into + rel, stat.mtime_ns))
         copied.add(rel)
-    return StaticCopy(files, stats, copied, folders, skipped), copies
+    return StaticPlan(StaticCopy(files, stats, copied, found.folders, found.skipped), copies)
 
 
 def update_static(
     config: SiteConfig, staging: Path, previous: dict[str, StaticFile], missing: set[str]
-) -> tuple[StaticCopy, list[Copy]]:
+) -> StaticPlan:
     """Plan bringing the static files of a staging folder made from the spare up to date.
 
     The folder holds the output of the last build, which copied the files as
@@ -150,8 +160,9 @@ def update_static(
     ``missing`` are copied (returned as copies to make), and files whose source
     is gone are removed here.
     """
-    files, stats, folders, skipped = static_sources(config)
-    for folder in folders:
+    found = static_sources(config)
+    files, stats = found.files, found.stats
+    for folder in found.folders:
         (staging / folder).mkdir(parents=True, exist_ok=True)
     changed: set[str] = set()
     copies: list[Copy] = []
@@ -161,13 +172,13 @@ def update_static(
             unlink(target)  # it may be a hard link to the live output's file
             copies.append(Copy(files[rel], str(target), stat.mtime_ns))
             changed.add(rel)
-    kept = set(folders)
+    kept = set(found.folders)
     for rel in previous.keys() - stats.keys():
         unlink(staging / rel)
         changed.add(rel)
         # A folder the site no longer has goes too (a full build would not make it).
         remove_emptied_folders(staging, rel, kept)
-    return StaticCopy(files, stats, changed, folders, skipped), copies
+    return StaticPlan(StaticCopy(files, stats, changed, found.folders, found.skipped), copies)
 
 
 class StaticFiles:

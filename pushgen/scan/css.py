@@ -30,11 +30,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import tinycss2
 
-from ..errors import Diagnostic
+from ..errors import Diagnostic, Position
 from ..media_types import font_type, unsupported_font
 from ..model import Reference, ReferenceKind, ScanResult
 from ..urls import resolve, unservable
@@ -157,7 +158,7 @@ class _Scanner:
     def result(self, encoding: str | None) -> ScanResult:
         dropped = self._dropped.nodes
         if dropped:
-            lines = ", ".join(str(self._where(node)[0]) for node in dropped[:10])
+            lines = ", ".join(str(self._where(node).line) for node in dropped[:10])
             more = ", ..." if len(dropped) > 10 else ""
             self._diagnose(
                 dropped[0],
@@ -171,16 +172,16 @@ class _Scanner:
 
     # --- locations and results ---------------------------------------------------------
 
-    def _where(self, node: _Node) -> tuple[int, int]:
+    def _where(self, node: _Node) -> Position:
         line: int = node.source_line
         column: int = node.source_column
         if self.inline and line == 1:
             column = 0
-        return line + self.line_offset, column
+        return Position(line + self.line_offset, column)
 
     def _diagnose(self, node: _Node, message: str) -> None:
-        line, column = self._where(node)
-        self.diagnostics.append(Diagnostic(self.filename, line, column, message))
+        where = self._where(node)
+        self.diagnostics.append(Diagnostic(self.filename, where.line, where.column, message))
 
     def parse_error(self, node: _Node) -> None:
         """Note a piece of CSS a browser drops (see :class:`_Dropped`)."""
@@ -204,13 +205,13 @@ class _Scanner:
         if problem is not None:
             self._diagnose(node, problem)
             return
-        line, column = self._where(node)
+        where = self._where(node)
         self.references.append(
             Reference.from_resolved(
                 resolved,
                 destination=destination,
-                line=line,
-                column=column,
+                line=where.line,
+                column=where.column,
                 type=type,
                 crossorigin=crossorigin,
                 media=media,
@@ -267,7 +268,7 @@ class _Scanner:
         )
         selector = " ".join(_serialize(rule.prelude).split())
         selector = self.fonts.nested(selector)
-        self.fonts.rule(selector, items, self._where(rule)[0])
+        self.fonts.rule(selector, items, self._where(rule).line)
         self.fonts.selectors.append(selector)
         try:
             self.declarations(items, depth + 1)
@@ -309,7 +310,7 @@ class _Scanner:
                         rule.content, skip_comments=True, skip_whitespace=True
                     )
                     if self.fonts.selectors:
-                        self.fonts.rule(self.fonts.selectors[-1], items, self._where(rule)[0])
+                        self.fonts.rule(self.fonts.selectors[-1], items, self._where(rule).line)
                     self.declarations(items, depth + 1)
                 else:
                     items = tinycss2.parse_rule_list(
@@ -354,7 +355,7 @@ class _Scanner:
         items = tinycss2.parse_blocks_contents(
             rule.content, skip_comments=True, skip_whitespace=True
         )
-        chosen: tuple[str, _Node, str | None] | None = None
+        chosen: _FontSource | None = None
         descriptors: dict[str, list[_Node]] = {}
         for item in items:
             if item.type == "error":
@@ -369,14 +370,15 @@ class _Scanner:
                     t for t in item.value if t.type not in ("whitespace", "comment")
                 ]
         if chosen is not None:
-            target, node, mime = chosen
             before = len(self.references)
-            self._add(target, node, "font", "font", type=mime, crossorigin="anonymous")
+            self._add(
+                chosen.url, chosen.node, "font", "font", type=chosen.mime, crossorigin="anonymous"
+            )
             added = self.references[before:]
             path = added[0].path if added and added[0].local else ""
             ranges = descriptors.get("unicode-range")
             ranges_text = None if ranges is None else _serialize(ranges)
-            self.fonts.face(descriptors, ranges_text, path, self._where(rule)[0])
+            self.fonts.face(descriptors, ranges_text, path, self._where(rule).line)
 
     # --- values --------------------------------------------------------------------------
 
@@ -498,7 +500,17 @@ def _serialize(tokens: list[_Node]) -> str:
     return text
 
 
-def _pick_font_source(value: list[_Node]) -> tuple[str, _Node, str | None] | None:
+@dataclass(frozen=True, slots=True)
+class _FontSource:
+    """The ``src`` entry a browser downloads: its URL as written, the token it is in (for
+    the line and column), and the MIME type its ``format()`` or extension gives."""
+
+    url: str
+    node: _Node
+    mime: str | None
+
+
+def _pick_font_source(value: list[_Node]) -> _FontSource | None:
     """The entry of a ``src`` descriptor a browser downloads first, with its MIME type.
 
     CSS Fonts 4, section 4.3: entries are tried in order; ``local()`` ones are not
@@ -534,5 +546,5 @@ def _pick_font_source(value: list[_Node]) -> tuple[str, _Node, str | None] | Non
                 supported = False
             mime = font_type(target)
         if supported:
-            return target, head, mime
+            return _FontSource(target, head, mime)
     return None

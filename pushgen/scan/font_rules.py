@@ -24,7 +24,16 @@ from typing import Any
 
 import tinycss2
 
-from ..model import UNKNOWN, FontDeclarations, FontFace, FontRule, FontSheet, FontStyle, VarValue
+from ..model import (
+    UNKNOWN,
+    FontDeclarations,
+    FontFace,
+    FontRule,
+    FontSheet,
+    FontStyle,
+    FontWeights,
+    VarValue,
+)
 
 __all__ = [
     "CONDITIONAL_AT_RULES",
@@ -354,7 +363,7 @@ _FONT_VALUE_READERS: dict[str, Callable[[list[_Node]], dict[str, object] | None]
 }
 
 
-def face_weight(tokens: list[_Node]) -> tuple[float, float]:
+def face_weight(tokens: list[_Node]) -> FontWeights:
     """A face's ``font-weight`` descriptor: one weight or a range (default 400)."""
     numbers: list[float] = []
     for token in tokens:
@@ -363,11 +372,11 @@ def face_weight(tokens: list[_Node]) -> tuple[float, float]:
         elif token.type == "ident" and token.lower_value in ("normal", "bold"):
             numbers.append(700.0 if token.lower_value == "bold" else 400.0)
         elif token.type == "ident" and token.lower_value == "auto":
-            return (1.0, 1000.0)
+            return FontWeights(1.0, 1000.0)
     if not numbers:
-        return (400.0, 400.0)
+        return FontWeights(400.0, 400.0)
     low, high = numbers[0], numbers[-1]
-    return (min(low, high), max(low, high))
+    return FontWeights(min(low, high), max(low, high))
 
 
 def face_style(tokens: list[_Node]) -> FontStyle:

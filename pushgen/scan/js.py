@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 
-from ..errors import Diagnostic
+from ..errors import Diagnostic, Position
 from ..model import Reference, ReferenceKind, ScanResult
 from ..urls import resolve, unservable
 from .decode import as_text, decode_utf8
@@ -86,12 +86,12 @@ def scan_js(
     if scanner.assertion is not None:
         # Chromium rejects the whole module ("Unexpected identifier 'assert'"), so it
         # fetches none of its imports: neither does pushgen.
-        line, column = scanner._where(scanner.assertion.start)
+        where = scanner._where(scanner.assertion.start)
         diagnostics.append(
             Diagnostic(
                 filename,
-                line,
-                column,
+                where.line,
+                where.column,
                 "import attributes written 'assert { ... }' are a SyntaxError in browsers,"
                 " which then load nothing of this module; write 'with { ... }'."
                 " Its imports are not followed",
@@ -170,8 +170,8 @@ class _Scanner:
             previous = token.value if token.kind == "punct" else ""
             self._previous_name = token.value if token.kind == "name" else ""
         for position, message in self._problems:
-            line, column = self._where(position)
-            self.diagnostics.append(Diagnostic(self.filename, line, column, message))
+            where = self._where(position)
+            self.diagnostics.append(Diagnostic(self.filename, where.line, where.column, message))
 
     # --- fetches through a literal URL --------------------------------------------------
 
@@ -199,10 +199,12 @@ class _Scanner:
         self._next()
         self._next()
         destination, module = fetched_as or _CALLS.get(name.value, ("script", True))
-        line, column = self._where(literal.start)
+        where = self._where(literal.start)
         # fetch(), module workers and import() are in CORS mode; importScripts is not.
         cors = "anonymous" if destination in ("fetch", "worker") or module else None
-        self._record(unescape(literal.value), line, column, destination, cors, module, "fetch")
+        self._record(
+            unescape(literal.value), where.line, where.column, destination, cors, module, "fetch"
+        )
         return True
 
     # --- declarations (ECMAScript, section 16.2.2 "Imports" and 16.2.3 "Exports") --------
@@ -316,7 +318,8 @@ class _Scanner:
     def _specifier(self, token: Token) -> None:
         specifier = unescape(token.value)
         attributes = self._attributes()
-        line, column = self._where(token.start)
+        where = self._where(token.start)
+        line, column = where.line, where.column
         if attributes is None:
             self._diagnose(line, column, f"malformed import attributes after {specifier!r}")
             return
@@ -382,7 +385,7 @@ class _Scanner:
 
     # --- locations ------------------------------------------------------------------------
 
-    def _where(self, position: int) -> tuple[int, int]:
+    def _where(self, position: int) -> Position:
         if position < self._line_pos:  # out of order (end-of-scan problems): recount
             self._line_pos, self._line, self._line_start = 0, 1, 0
         text = self.text
@@ -394,7 +397,7 @@ class _Scanner:
         column = position - self._line_start + 1
         if self.inline and self._line == 1:
             column = 0
-        return self._line + self.line_offset, column
+        return Position(self._line + self.line_offset, column)
 
     def _diagnose(self, line: int, column: int, message: str) -> None:
         self.diagnostics.append(Diagnostic(self.filename, line, column, message))

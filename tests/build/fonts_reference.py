@@ -93,7 +93,7 @@ def _xpath_matches(
     None when the page lacks the id, class or tag its subject needs.
     """
     if selector.xpath is not None and selector.key is not None:
-        candidates = index.get(*selector.key)
+        candidates = index.get(selector.key.kind, selector.key.name)
         if not candidates:
             return None
         if selector.simple:

@@ -23,7 +23,13 @@ from lxml import etree
 import pushgen.build.page_fonts as page_fonts
 from pushgen.build import build_site
 from pushgen.build.fonts import SheetFonts, parse_page, trace_fonts
-from pushgen.build.fonts.selectors import KEY_ONLY, PageIndex, compile_selectors, match_selector
+from pushgen.build.fonts.selectors import (
+    KEY_ONLY,
+    Matched,
+    PageIndex,
+    compile_selectors,
+    match_selector,
+)
 from pushgen.config import load_config
 from pushgen.model import FontDeclarations
 from pushgen.scan.css import scan_css
@@ -259,4 +265,4 @@ def test_a_lone_tag_class_or_id_matches_as_its_xpath_would(text: str) -> None:
         '<span id="-m" class="fa-star">y</span></p><P>z</P></body></html>'
     )
     xpath = etree.XPath(HTMLTranslator().selector_to_xpath(parsed, prefix="descendant-or-self::"))
-    assert match_selector(selector, root, PageIndex(root)) == (xpath(root), "")
+    assert match_selector(selector, root, PageIndex(root)) == Matched(xpath(root), "")

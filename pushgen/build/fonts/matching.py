@@ -99,20 +99,20 @@ def _select(faces: list[FontFace], weight: str, style: str) -> list[FontFace]:
         if same:
             break
     desired = float(weight)
-    inside = [f for f in same if f.weight[0] <= desired <= f.weight[1]]
+    inside = [f for f in same if f.weight.low <= desired <= f.weight.high]
     if inside:
         return inside
-    below = [f for f in same if f.weight[1] < desired]
-    above = [f for f in same if f.weight[0] > desired]
-    near_above = [f for f in above if f.weight[0] <= 500]
+    below = [f for f in same if f.weight.high < desired]
+    above = [f for f in same if f.weight.low > desired]
+    near_above = [f for f in above if f.weight.low <= 500]
     if 400 <= desired <= 500 and near_above:
-        chosen = min(near_above, key=lambda f: f.weight[0])
+        chosen = min(near_above, key=lambda f: f.weight.low)
     elif desired <= 500 and below:
-        chosen = max(below, key=lambda f: f.weight[1])
+        chosen = max(below, key=lambda f: f.weight.high)
     elif above:
-        chosen = min(above, key=lambda f: f.weight[0])
+        chosen = min(above, key=lambda f: f.weight.low)
     else:
-        chosen = max(below, key=lambda f: f.weight[1])
+        chosen = max(below, key=lambda f: f.weight.high)
     return [f for f in same if f.weight == chosen.weight]
 
 
@@ -197,9 +197,9 @@ def decide(faces: list[tuple[FontFace, str]], usage: UsageMap) -> dict[str, Font
 
 def _unused(face: FontFace, usage: UsageMap) -> str:
     weight = (
-        f"{face.weight[0]:g}"
-        if face.weight[0] == face.weight[1]
-        else f"{face.weight[0]:g}-{face.weight[1]:g}"
+        f"{face.weight.low:g}"
+        if face.weight.low == face.weight.high
+        else f"{face.weight.low:g}-{face.weight.high:g}"
     )
     described = f"{face.family!r} at weight {weight} {face.style}"
     if face.ranges is not None and any(face.family in families for families, _, _ in usage):

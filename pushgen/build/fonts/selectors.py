@@ -25,8 +25,10 @@ from ...scan.font_rules import split_selectors
 __all__ = [
     "KEY_ONLY",
     "Compound",
+    "Matched",
     "PageIndex",
     "Selector",
+    "SubjectKey",
     "compile_selectors",
     "match_selector",
     "with_attribute",
@@ -52,13 +54,21 @@ _TRANSLATOR = HTMLTranslator()
 
 
 @dataclass(frozen=True, slots=True)
+class SubjectKey:
+    """What the subject of a selector must have: an id, a class or a tag, by name."""
+
+    kind: Literal["id", "class", "tag"]
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class Selector:
     """One selector of a rule's list, compiled once per build (see :func:`compile_selectors`)."""
 
     # etree.XPath; None when cssselect cannot read the selector; KEY_ONLY for a lone
     # tag, class or id, whose key decides the match (no XPath is compiled for it).
     xpath: Any
-    key: tuple[str, str] | None  # ("id" | "class" | "tag", name) the subject must have
+    key: SubjectKey | None
     simple: bool  # the key alone decides the match
     # Compounds of tag, classes and ids joined by descendant and child combinators,
     # matched here without XPath (see _chain); None for every other selector.
@@ -100,7 +110,8 @@ def _compile_one(text: str) -> Selector:
         # and compile each to an XPath that no page runs (the key decides).
         specificity = _LONE_SPECIFICITY[lone.group("mark") or ""]
         return Selector(KEY_ONLY, _subject_key(text), True, None, (), specificity, "", "")
-    stripped, pseudo, reason = _strip_dynamic(text)
+    static = _strip_dynamic(text)
+    stripped, pseudo, reason = static.text, static.pseudo, static.reason
     try:
         selectors = parse(stripped)
         if len(selectors) != 1:
@@ -193,7 +204,16 @@ def _chain(text: str) -> tuple[Compound, ...] | None:
         position = between.end()
 
 
-def _strip_dynamic(text: str) -> tuple[str, str, str]:
+@dataclass(frozen=True, slots=True)
+class _Static:
+    """A selector as a static document decides it (see :func:`_strip_dynamic`)."""
+
+    text: str  # without dynamic pseudo-classes and the pseudo-elements not matched
+    pseudo: str  # the generated-content pseudo-element: "", "before" or "after"
+    reason: str  # why it only possibly matches ("" when it matches as written)
+
+
+def _strip_dynamic(text: str) -> _Static:
     """``text`` without what a static document cannot decide, the pseudo-element, a reason.
 
     Dynamic pseudo-classes (``:hover``, ``:focus``...) and pseudo-elements other than
@@ -238,7 +258,7 @@ def _strip_dynamic(text: str) -> tuple[str, str, str]:
             if not previous or previous[-1] in ">+~(," or (out and out[-1] == " "):
                 out.append("*")
         index = end
-    return "".join(out).strip() or "*", pseudo, reason
+    return _Static("".join(out).strip() or "*", pseudo, reason)
 
 
 def _literal_end(text: str, index: int) -> int | None:
@@ -277,7 +297,7 @@ def _pseudo_kind(
     ):
         return "pseudo-element"
     if name not in _STATIC_PSEUDO_CLASSES or (
-        paren and _strip_dynamic(whole[len(colons) + len(name) + 1 : -1])[2]
+        paren and _strip_dynamic(whole[len(colons) + len(name) + 1 : -1]).reason
     ):
         return "pseudo-class"
     return "static"
@@ -294,7 +314,7 @@ def _without_groups(text: str) -> str:
     return flat
 
 
-def _subject_key(text: str) -> tuple[str, str] | None:
+def _subject_key(text: str) -> SubjectKey | None:
     """What the subject of ``text`` must have (an id, class or tag), to skip pages without it."""
     if "\\" in text or '"' in text or "'" in text:
         return None  # escapes and strings: the XPath alone decides
@@ -304,10 +324,10 @@ def _subject_key(text: str) -> tuple[str, str] | None:
     if match is None:
         return None
     if match.group(1):
-        return ("id", match.group(1))
+        return SubjectKey("id", match.group(1))
     if match.group(2):
-        return ("class", match.group(2))
-    return ("tag", match.group(3).lower())
+        return SubjectKey("class", match.group(2))
+    return SubjectKey("tag", match.group(3).lower())
 
 
 # The values of an attribute on every element, the root (<html class="dark">)
@@ -361,31 +381,39 @@ class PageIndex:
         return table
 
 
-def match_selector(
-    selector: Selector, root: _Element, index: PageIndex
-) -> tuple[list[_Element], str] | None:
+@dataclass(frozen=True, slots=True)
+class Matched:
+    """The elements a selector matches on a page, and why only possibly ("" when for certain)."""
+
+    elements: list[_Element]
+    reason: str
+
+
+def match_selector(selector: Selector, root: _Element, index: PageIndex) -> Matched | None:
     """The elements ``selector`` matches and why only possibly ("" when for certain).
 
     None when the page lacks the id, class or tag its subject needs.
     """
-    if selector.xpath is not None and selector.key is not None:
-        candidates = index.get(*selector.key)
+    reason = selector.reason
+    key = selector.key
+    if selector.xpath is not None and key is not None:
+        candidates = index.get(key.kind, key.name)
         if not candidates:
             return None
         if selector.simple:
-            return candidates, selector.reason
+            return Matched(candidates, reason)
         if any(not index.get(kind, name) for kind, name in selector.required):
-            return [], selector.reason  # an ancestor's class or id the page lacks
+            return Matched([], reason)  # an ancestor's class or id the page lacks
         chain = selector.chain
         if chain is not None:
             last = len(chain) - 1
-            return [e for e in candidates if _chain_matches(e, chain, last, root)], selector.reason
+            return Matched([e for e in candidates if _chain_matches(e, chain, last, root)], reason)
     if selector.xpath is not None:
         try:
-            return list(selector.xpath(root)), selector.reason
+            return Matched(list(selector.xpath(root)), reason)
         except etree.XPathError:
             pass  # cssselect wrote what libxml2 cannot run: not decidable either
-    return list(root.iter(etree.Element)), selector.reason or "a selector pushgen cannot match"
+    return Matched(list(root.iter(etree.Element)), reason or "a selector pushgen cannot match")
 
 
 # XML whitespace: what XPath's normalize-space() collapses in cssselect's class test.

@@ -22,6 +22,7 @@ from .variables import needed_names
 
 __all__ = [
     "Entry",
+    "PageHits",
     "SheetFonts",
     "Table",
     "add_hits",
@@ -79,6 +80,14 @@ class Entry:
     order: int  # the rule's place among the sheets' rules (its precedence)
     reason: str  # why the rule only possibly applies (its media, @supports), "" if not
     where: str  # sheet:line, for the reason
+
+
+@dataclass(frozen=True, slots=True)
+class PageHits:
+    """Every declaration that reaches each element of a page (:func:`match_rules`)."""
+
+    elements: dict[_Element, list[Hit]]
+    generated: dict[tuple[_Element, str], list[Hit]]  # (element, "before" | "after")
 
 
 @dataclass(slots=True)
@@ -160,7 +169,7 @@ def _make_table(sheets: Sequence[SheetFonts]) -> Table:
         if entry.selector.xpath is None or key is None:
             keyless.append(number)
         else:
-            by_key[key[0]].setdefault(key[1], []).append(number)
+            by_key[key.kind].setdefault(key.name, []).append(number)
     return Table(
         tuple(sheet.fonts for sheet in sheets),
         faces,
@@ -211,7 +220,7 @@ def match_rules(
     root: _Element,
     table: Table,
     style_attribute: Callable[[str], FontDeclarations | None],
-) -> tuple[dict[_Element, list[Hit]], dict[tuple[_Element, str], list[Hit]]]:
+) -> PageHits:
     """Every declaration that reaches each element (and each ``::before``/``::after``)."""
     index = PageIndex(root)
     hits: dict[_Element, list[Hit]] = {}
@@ -223,12 +232,11 @@ def match_rules(
         matched = match_selector(selector, root, index)
         if matched is None:
             continue
-        elements, selector_reason = matched
-        reason = entry.reason or selector_reason
+        reason = entry.reason or matched.reason
         reason = reason and f"{reason} ({entry.where})"
-        add_hits(hits, generated, selector, elements, declarations, entry.order, reason)
+        add_hits(hits, generated, selector, matched.elements, declarations, entry.order, reason)
     add_style_hits(root, hits, style_attribute)
-    return hits, generated
+    return PageHits(hits, generated)
 
 
 def add_hits(

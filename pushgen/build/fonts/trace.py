@@ -53,7 +53,8 @@ def trace_fonts(
     table = table_for(sheets)
     if not table.faces:
         return {}
-    hits, generated = match_rules(root, table, style_attribute)
+    matched = match_rules(root, table, style_attribute)
+    hits, generated = matched.elements, matched.generated
     families = reachable(hits, generated)
     if families is not None and families.isdisjoint(table.families):
         # No element can compute to a face's family: every face is unused, for the
