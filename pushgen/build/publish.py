@@ -23,7 +23,7 @@ __all__ = ["Siblings", "precompressed_siblings", "swap_in"]
 
 @dataclass(frozen=True, slots=True)
 class Siblings:
-    """The static files' brotli and gzip siblings as the output holds them (see _precompress)."""
+    """The static files' brotli and gzip siblings as the output holds them (see precompressed_siblings)."""
 
     held: frozenset[str]  # the siblings the output now holds (they are pushgen's files)
     changed: set[str]  # those written or removed by this build (for the spare)
