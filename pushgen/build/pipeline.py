@@ -2,7 +2,7 @@
 
 Each phase is a function that takes what the phases before it made and returns
 a frozen value: :class:`Inputs` -> :class:`Previous` -> the staging folder
-(output.Staging) -> the pages to render and the static files' :class:`StaticPlan`
+(output.Staging) -> the pages to render and the static files' :class:`StaticCopying`
 -> :class:`Rendered` -> the finished manifest -> the swapped-in output's
 :class:`~pushgen.build.publish.Siblings` -> :class:`Written`. :func:`_build`
 calls them in that order; a :class:`PhaseClock` times them.
@@ -309,7 +309,7 @@ def _choose_pages(config: SiteConfig, previous: Previous, staging: Staging | Non
 
 
 @dataclass(frozen=True, slots=True)
-class StaticPlan:
+class StaticCopying:
     """The site's static files as this build copies them, and the copying still to do."""
 
     copy: StaticCopy
@@ -382,7 +382,7 @@ def _render_and_resolve(
 
 def _plan_static(
     config: SiteConfig, previous: Previous, staging: Staging | None, clock: PhaseClock
-) -> StaticPlan:
+) -> StaticCopying:
     """List the static files and plan their copy into the staging folder (its
     copying and precompressing run beside the rendering)."""
     state = previous.state
@@ -390,13 +390,13 @@ def _plan_static(
         if staging is None:
             found = static_sources(config)
             copy = StaticCopy(found.files, found.stats, set(), found.folders, found.skipped)
-            return StaticPlan(copy, None)
+            return StaticCopying(copy, None)
         if state is not None and staging.missing is not None:
             copy, copies = update_static(config, staging.path, state.static, staging.missing)
         else:
             copy, copies = copy_static(config, staging.path)
     compressible = _compressible(copy.stats)
-    return StaticPlan(copy, functools.partial(stage_static, copies, staging.path, compressible))
+    return StaticCopying(copy, functools.partial(stage_static, copies, staging.path, compressible))
 
 
 # --- manifest, publish ------------------------------------------------------------
