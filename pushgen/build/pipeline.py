@@ -182,7 +182,11 @@ def _build(
         try:
             with clock.phase("choose"):
                 render = _choose_pages(config, previous, staging)
-            rendered = _render_and_resolve(config, asked, previous, render, staging, clock)
+            # Ended by site_resolve.RenderedScans with the last page.
+            progress.start("render", len(render))
+            with clock.phase("static"):
+                static = _plan_static(config, previous, staging)
+            rendered = _render_and_resolve(config, asked, previous, render, staging, static, clock)
             if isinstance(rendered, StateDamage):
                 return rendered
             with clock.phase("manifest"):
@@ -336,18 +340,16 @@ def _render_and_resolve(
     previous: Previous,
     render: list[Page],
     staging: Staging | None,
+    static: StaticCopying,
     clock: PhaseClock,
 ) -> Rendered | StateDamage:
-    """Render ``render`` and copy the static files beside it; resolve every page's
-    assets as the rendered batches come back (site_resolve.py).
+    """Render ``render`` and copy the static files beside it (``static.work``);
+    resolve every page's assets as the rendered batches come back (site_resolve.py).
 
     Returns the damage of the previous state when a saved scan of it fails its
     checks where it is first used.
     """
     progress = clock.progress
-    # Ended by site_resolve.RenderedScans with the last page.
-    progress.start("render", len(render))
-    static = _plan_static(config, previous, staging, clock)
     packed: list[Precompressed] = []  # the side work's result, handed over by render_pages
     batches = render_pages(
         config,
@@ -380,21 +382,18 @@ def _render_and_resolve(
     return Rendered(static.copy, resolved, packed[0] if packed else None, page_counts)
 
 
-def _plan_static(
-    config: SiteConfig, previous: Previous, staging: Staging | None, clock: PhaseClock
-) -> StaticCopying:
+def _plan_static(config: SiteConfig, previous: Previous, staging: Staging | None) -> StaticCopying:
     """List the static files and plan their copy into the staging folder (its
     copying and precompressing run beside the rendering)."""
     state = previous.state
-    with clock.phase("static"):
-        if staging is None:
-            found = static_sources(config)
-            copy = StaticCopy(found.files, found.stats, set(), found.folders, found.skipped)
-            return StaticCopying(copy, None)
-        if state is not None and staging.missing is not None:
-            copy, copies = update_static(config, staging.path, state.static, staging.missing)
-        else:
-            copy, copies = copy_static(config, staging.path)
+    if staging is None:
+        found = static_sources(config)
+        copy = StaticCopy(found.files, found.stats, set(), found.folders, found.skipped)
+        return StaticCopying(copy, None)
+    if state is not None and staging.missing is not None:
+        copy, copies = update_static(config, staging.path, state.static, staging.missing)
+    else:
+        copy, copies = copy_static(config, staging.path)
     compressible = _compressible(copy.stats)
     return StaticCopying(copy, functools.partial(stage_static, copies, staging.path, compressible))
 
