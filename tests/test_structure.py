@@ -135,10 +135,8 @@ _ALLOWED = {
     # A sort key: tuples compare field by field, which is the point.
     "pushgen.export.blocks:_order.key": "a sort key (key=)",
 }
-# The rooms being rewritten in parallel; emptied at the merge.
-_NOT_YET = {
-    "pushgen.build.pipeline",
-}
+# Rooms a rewrite has not reached yet (none: issue 24 named every result).
+_NOT_YET: set[str] = set()
 
 
 def _fixed_tuple(annotation: ast.expr | None) -> bool:

@@ -1,5 +1,12 @@
 """The build's phases: read the sources, render, follow references, write the manifest, swap.
 
+Each phase is a function that takes what the phases before it made and returns
+a frozen value: :class:`Inputs` -> :class:`Previous` -> the staging folder
+(output.Staging) -> the pages to render and the static files' :class:`StaticCopying`
+-> :class:`Rendered` -> the finished manifest -> the swapped-in output's
+:class:`~pushgen.build.publish.Siblings` -> :class:`Written`. :func:`_build`
+calls them in that order; a :class:`PhaseClock` times them.
+
 Nothing is written in place (see output.py): pages and static files go to a
 staging folder that replaces the output in one atomic step once everything
 succeeded; the manifest is replaced atomically too. A failed or killed build
@@ -15,7 +22,7 @@ import functools
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..codings import COMPRESSIBLE
@@ -41,7 +48,8 @@ from .incremental import (
     save_state,
     written_files,
 )
-from .output import SIBLING_SUFFIXES, OutputFolder
+from .output import SIBLING_SUFFIXES, OutputFolder, Staging
+from .publish import Siblings, precompressed_siblings, swap_in
 from .render import Page, discover_pages
 from .result import PHASES, BuildResult, PageResult
 from .reuse import SavedRoutes, previous_routes
@@ -91,21 +99,19 @@ def build_site(
     A build that finds the state of the previous one (see incremental.py) renders
     and resolves only what changed since, unless ``full``; the result is the same.
     """
+    asked = _Asked(strict=strict, write=write, force=force, full=full, jobs=jobs)
     # A build allocates millions of small tuples and frees them together; the
     # cyclic collector's passes over them cost 8% of a 10,000-page build and find
     # nothing (a build makes no cycles worth collecting before it returns).
-    build = functools.partial(
-        _build, config, strict=strict, write=write, force=force, jobs=jobs, progress=progress
-    )
     try:
         with paused_gc():
-            result = build(full=full)
+            result = _build(config, asked, progress)
             if isinstance(result, StateDamage):
                 # A saved scan failed its checks where it was first used (the
                 # state is checked part by part, see incremental.py): no state,
                 # as when it fails at load. Nothing was swapped in yet. The
                 # build starts over as a full one, which reads no state.
-                result = build(full=True, damage=result)
+                result = _build(config, asked, progress, damage=result)
             assert isinstance(result, BuildResult)
             return result
     except OSError as exc:
@@ -116,42 +122,26 @@ def build_site(
         raise OutputWriteError(os.fsdecode(where), exc, replaced=False) from exc
 
 
-@dataclass(slots=True)
-class _Run:
-    """One build as it goes: what it was asked, what it read, where it writes, what it found."""
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """What a build was asked (build_site's keyword arguments)."""
 
-    config: SiteConfig
     strict: bool
     write: bool
     force: bool
     full: bool
     jobs: int | None  # None: chosen by the rendering from what the pages cost
-    progress: Progress  # told each phase and the pages done (pushgen/progress.py)
-    started: float = field(default_factory=time.perf_counter)
-    existing_text: str | None = None  # the manifest on disk
-    existing: Manifest | None = None
-    pages: list[Page] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    # The previous build's state, None when it cannot be used (or with --full).
-    previous: BuildState | None = None
-    # What kept the previous state from being used, when it was damaged: said once.
-    damage: StateDamage | None = None
-    # The files the previous build wrote into the output, as far as its state tells.
-    written_before: frozenset[str] = frozenset()
-    templates: dict[str, TemplateFile] = field(default_factory=dict)
-    previous_routes: SavedRoutes | None = None
-    # The staging folder: None when nothing is written, and once it became the output.
-    staging: Path | None = None
-    # The output paths a staging folder made from the spare could not restore;
-    # None when the staging folder starts empty.
-    spare_missing: set[str] | None = None
-    render: list[Page] = field(default_factory=list)  # the pages this build renders
-    static: StaticCopy | None = None  # set by _copy_static_files, before the rendering
-    # The static files' .br/.gz siblings, written beside the rendering (see stage_static).
-    packed: Precompressed | None = None
-    phases: dict[str, float] = field(default_factory=dict)  # see BuildResult.phases
-    finished: FinishedManifest | None = None  # the manifest's text, once made
-    page_counts: PageCounts = field(default_factory=PageCounts)  # a layout's warnings' pages
+
+
+class PhaseClock:
+    """The wall-clock time of a build's phases as they run (:attr:`BuildResult.phases`),
+    each phase also reported to ``progress``: the one thing a build's phases add to
+    as they go, passed to those that time a part of their own."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress  # told each phase and the pages done (pushgen/progress.py)
+        self.started = time.perf_counter()
+        self.times: dict[str, float] = {}  # phase -> seconds, in the order they first ran
 
     @contextlib.contextmanager
     def phase(self, name: str, total: int | None = None) -> Iterator[None]:
@@ -161,304 +151,385 @@ class _Run:
             with phase(self.progress, name, total):
                 yield
         finally:
-            self.phases[name] = self.phases.get(name, 0.0) + time.perf_counter() - started
+            self.times[name] = self.times.get(name, 0.0) + time.perf_counter() - started
+
+    def move(self, seconds: float, source: str, target: str) -> None:
+        """Count ``seconds`` timed in phase ``source`` as phase ``target``'s."""
+        self.times[target] = self.times.get(target, 0.0) + seconds
+        self.times[source] -= seconds
 
 
 def _build(
     config: SiteConfig,
-    *,
-    strict: bool,
-    write: bool,
-    force: bool,
-    full: bool,
-    jobs: int | None,
+    asked: _Asked,
     progress: Progress,
     damage: StateDamage | None = None,
 ) -> BuildResult | StateDamage:
     """One build; the damage of the previous state when a saved scan of it failed its
     checks where this build first used it (``damage``: the build that found it)."""
-    run = _Run(config, strict, write, force, full or damage is not None, jobs, progress)
-    run.damage = damage
-    with run.phase("read"):
-        _read_inputs(run)
-    with OutputFolder(config).lock() if write else contextlib.nullcontext():
-        with run.phase("state"):
-            _load_previous(run)
-        if write:
-            with run.phase("staging"):
-                _make_staging(run)
+    clock = PhaseClock(progress)
+    output = OutputFolder(config) if asked.write else None  # None: nothing is written
+    with clock.phase("read"):
+        inputs = _read_inputs(config, output)
+    with output.lock() if output is not None else contextlib.nullcontext():
+        with clock.phase("state"):
+            previous = _load_previous(config, inputs, output, full=asked.full, damage=damage)
+        staging = None
+        if output is not None:
+            with clock.phase("staging"):
+                staging = _make_staging(config, output, previous)
+        siblings: Siblings | None = None  # once the staging folder is swapped in
         try:
-            with run.phase("choose"):
-                run.render = _choose_pages(run)
+            with clock.phase("choose"):
+                render = _choose_pages(config, previous, staging)
             # Ended by site_resolve.RenderedScans with the last page.
-            progress.start("render", len(run.render))
-            batches = render_pages(
-                config,
-                run.pages,
-                run.render,
-                run.staging,
-                run.jobs,
-                lambda done, _total: progress.advance("render", done),
-                side_work=_copy_static_files(run),
-                side_done=functools.partial(_set_packed, run),
-            )
-            with run.phase("resolve", len(run.pages)), contextlib.closing(batches):
-                resolved = resolve_site(_plan(run), batches, progress, run.page_counts)
-            if isinstance(resolved, StateDamage):
-                return resolved
-            run.diagnostics.extend(resolved.diagnostics)
-            # Rendering runs as the resolving takes its batches (see RenderedScans): the
-            # time spent waiting for them counts as "render", not "resolve".
-            run.phases["render"] = run.phases.get("render", 0.0) + resolved.waited
-            run.phases["resolve"] -= resolved.waited
-            with run.phase("manifest"):
-                result = _make_result(run, resolved)
-            if run.staging is not None:
-                _publish(run, resolved, result)
+            progress.start("render", len(render))
+            with clock.phase("static"):
+                static = _plan_static(config, previous, staging)
+            rendered = _render_and_resolve(config, asked, previous, render, staging, static, clock)
+            if isinstance(rendered, StateDamage):
+                return rendered
+            with clock.phase("manifest"):
+                finished = _finish(config, asked, inputs, previous, staging, rendered)
+            if output is not None and staging is not None:
+                siblings = _publish(output, staging, previous, render, rendered, finished, clock)
         finally:
-            if run.staging is not None:
-                OutputFolder.discard(run.staging)
-    if run.damage is not None:
-        # Said, not hidden (and after --strict judged the site: this is no fault of it).
-        result.diagnostics.insert(0, run.damage.warning("this build built everything"))
-    result.seconds = time.perf_counter() - run.started
-    result.phases = run.phases
-    return result
+            if staging is not None and siblings is None:
+                OutputFolder.discard(staging.path)  # not swapped in: the build failed
+        written = None
+        if siblings is not None:
+            with clock.phase("save"):
+                written = _save(config, rendered.resolved.state, previous, finished, siblings)
+    return _result(config, previous, render, rendered, finished, written, clock)
 
 
-def _read_inputs(run: _Run) -> None:
+# --- read, state, staging, choose -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """What a build reads first: the manifest on disk and the site's pages."""
+
+    existing_text: str | None  # the manifest on disk
+    existing: Manifest | None
+    pages: list[Page]  # every page found (those that are links out of the site too)
+    diagnostics: tuple[Diagnostic, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Previous:
+    """What the previous build left, as this build can use it (read under the lock)."""
+
+    # Its state, None when it cannot be used (or with --full), or when pages came or went.
+    state: BuildState | None
+    # What kept the previous state from being used, when it was damaged: said once.
+    damage: StateDamage | None
+    # The files the previous build wrote into the output, as far as its state tells.
+    written_before: frozenset[str] | set[str]
+    pages: list[Page]  # the site's pages (a link out of the site or no regular file is not)
+    templates: dict[str, TemplateFile]
+    routes: SavedRoutes | None  # the routes it wrote, for the manifest's unchanged entries
+    diagnostics: tuple[Diagnostic, ...]  # the sources skipped
+
+
+def _read_inputs(config: SiteConfig, output: OutputFolder | None) -> Inputs:
     """Read the manifest on disk and find the pages; refuse an output that would replace sources."""
-    config = run.config
     on_disk = read_existing_manifest(config)
-    if on_disk is not None:
-        run.existing_text, run.existing = on_disk.text, on_disk.manifest
-    if run.write:
-        OutputFolder(config).check(_sources(config))
-    run.pages = discover_pages(config)
-    if not run.pages:
-        run.diagnostics.append(
-            Diagnostic(
-                str(config.pages), 0, 0, "no pages found: add .html files under pages/", "warning"
-            )
-        )
+    if output is not None:
+        output.check(_sources(config))
+    pages = discover_pages(config)
+    diagnostics: tuple[Diagnostic, ...] = ()
+    if not pages:
+        message = "no pages found: add .html files under pages/"
+        diagnostics = (Diagnostic(str(config.pages), 0, 0, message, "warning"),)
+    if on_disk is None:
+        return Inputs(None, None, pages, diagnostics)
+    return Inputs(on_disk.text, on_disk.manifest, pages, diagnostics)
 
 
-def _load_previous(run: _Run) -> None:
-    """Load the previous build's state when it can be used; scan the templates (under the lock)."""
-    config, write = run.config, run.write
-    loaded = load_state(config) if write and not run.full and config.output.is_dir() else None
+def _load_previous(
+    config: SiteConfig,
+    inputs: Inputs,
+    output: OutputFolder | None,
+    *,
+    full: bool,
+    damage: StateDamage | None,
+) -> Previous:
+    """Load the previous build's state when it can be used; scan the templates (under the lock).
+
+    ``damage``: what a first try of this build found wrong with the state (it
+    then reads none, as with ``full``).
+    """
+    write = output is not None
+    loaded = None
+    if write and not full and damage is None and config.output.is_dir():
+        loaded = load_state(config)
     if isinstance(loaded, StateDamage):
-        run.damage, loaded = loaded, None
-    previous = loaded
-    if write:
-        run.written_before = previous.outputs if previous else written_files(config)
-    if write:
-        OutputFolder(config).adopt(previous, functools.partial(_written, run))
+        damage, loaded = loaded, None
+    state = loaded
+    written_before: frozenset[str] | set[str] = frozenset()
+    if output is not None:
+        written_before = state.outputs if state else written_files(config)
+        output.adopt(state, functools.partial(_written, config, inputs.pages, written_before))
     skipped_sources: list[Diagnostic] = []
-    run.templates = scan_templates(config, previous.templates if previous else {}, skipped_sources)
-    run.diagnostics.extend(skipped_sources)
+    templates = scan_templates(config, state.templates if state else {}, skipped_sources)
     # A page that is a link out of the site or no regular file is not the site's.
-    run.pages = [page for page in run.pages if page.source in run.templates]
-    run.previous_routes = previous_routes(previous, run.pages)
-    if previous is not None and set(previous.pages) != {p.source for p in run.pages}:
-        previous = None  # pages came or went: every url_for may resolve differently
-    run.previous = previous
+    pages = [page for page in inputs.pages if page.source in templates]
+    routes = previous_routes(state, pages)
+    if state is not None and set(state.pages) != {p.source for p in pages}:
+        state = None  # pages came or went: every url_for may resolve differently
+    return Previous(state, damage, written_before, pages, templates, routes, tuple(skipped_sources))
 
 
-def _make_staging(run: _Run) -> None:
+def _make_staging(config: SiteConfig, output: OutputFolder, previous: Previous) -> Staging:
     """Clear what killed builds left, then make the staging folder (from the spare when there is one)."""
-    config, previous, pages = run.config, run.previous, run.pages
-    written = {p.output for p in pages} | run.written_before
+    state, pages = previous.state, previous.pages
+    written = {p.output for p in pages} | previous.written_before
     # The static files of the last build, or (without its state) this one's.
-    written |= previous.static.keys() if previous else static_sources(config).stats.keys()
-    expected = {p.output for p in pages} | (previous.static.keys() if previous else set())
-    staging = OutputFolder(config).open_staging(previous, expected, written)
-    run.diagnostics.extend(staging.diagnostics)
-    run.staging, run.spare_missing = staging.path, staging.missing
+    written |= state.static.keys() if state else static_sources(config).stats.keys()
+    expected = {p.output for p in pages} | (state.static.keys() if state else set())
+    return output.open_staging(state, expected, written)
 
 
-def _choose_pages(run: _Run) -> list[Page]:
+def _choose_pages(config: SiteConfig, previous: Previous, staging: Staging | None) -> list[Page]:
     """The pages to render: all of them, or (incremental) those that changed since the last build."""
-    previous, pages = run.previous, run.pages
-    if previous is None:
+    state, pages = previous.state, previous.pages
+    if state is None:
         return list(pages)
-    dirty = pages_to_render(pages, previous.templates, run.templates)
-    dirty |= edited_pages(run.config.output, pages, previous.page_files)
-    staging = run.staging
+    dirty = pages_to_render(pages, state.templates, previous.templates)
+    dirty |= edited_pages(config.output, pages, state.page_files)
     assert staging is not None  # a previous state is only loaded when writing
-    if run.spare_missing is None:
-        dirty |= link_previous_pages(
-            run.config, staging, [p for p in pages if p.source not in dirty]
-        )
+    if staging.missing is None:
+        unchanged = [p for p in pages if p.source not in dirty]
+        dirty |= link_previous_pages(config, staging.path, unchanged)
     else:
-        dirty.update(p.source for p in pages if p.output in run.spare_missing)
+        dirty.update(p.source for p in pages if p.output in staging.missing)
     render = [p for p in pages if p.source in dirty]
-    if run.spare_missing is not None:
+    if staging.missing is not None:
         for page in render:
-            unlink(staging / page.output)  # a hard link to the live output's file
+            unlink(staging.path / page.output)  # a hard link to the live output's file
     return render
 
 
-def _copy_static_files(run: _Run) -> Callable[[], Precompressed] | None:
-    """List the static files and plan their copy into the staging folder.
+# --- render and resolve ---------------------------------------------------------
 
-    Returns the copying and precompressing, which render_pages runs beside the
-    rendering (None when nothing is written).
+
+@dataclass(frozen=True, slots=True)
+class StaticCopying:
+    """The site's static files as this build copies them, and the copying still to do."""
+
+    copy: StaticCopy
+    # Copying and precompressing them into the staging folder, which render_pages
+    # runs beside the rendering (None when nothing is written).
+    work: Callable[[], Precompressed] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """The pages rendered and resolved, and the static files copied beside them."""
+
+    static: StaticCopy
+    resolved: Resolved
+    # The static files' .br/.gz siblings, written beside the rendering (see
+    # stage_static); None when nothing is written.
+    packed: Precompressed | None
+    page_counts: PageCounts  # the pages each layout's warnings came from
+
+
+def _render_and_resolve(
+    config: SiteConfig,
+    asked: _Asked,
+    previous: Previous,
+    render: list[Page],
+    staging: Staging | None,
+    static: StaticCopying,
+    clock: PhaseClock,
+) -> Rendered | StateDamage:
+    """Render ``render`` and copy the static files beside it (``static.work``);
+    resolve every page's assets as the rendered batches come back (site_resolve.py).
+
+    Returns the damage of the previous state when a saved scan of it fails its
+    checks where it is first used.
     """
-    config, staging, previous = run.config, run.staging, run.previous
-    with run.phase("static"):
-        if staging is None:
-            found = static_sources(config)
-            run.static = StaticCopy(found.files, found.stats, set(), found.folders, found.skipped)
-            return None
-        if previous is not None and run.spare_missing is not None:
-            planned = update_static(config, staging, previous.static, run.spare_missing)
-        else:
-            planned = copy_static(config, staging)
-        run.static = planned.static
-    return functools.partial(stage_static, planned.copies, staging, _compressible(run.static.stats))
-
-
-def _set_packed(run: _Run, packed: Precompressed) -> None:
-    run.packed = packed
-
-
-def _plan(run: _Run) -> SitePlan:
-    """What the phases before the resolving found, as the resolving takes it."""
-    assert run.static is not None  # _copy_static_files ran before the first batch
-    return SitePlan(
-        config=run.config,
-        pages=run.pages,
-        render=run.render,
-        previous=run.previous,
-        templates=run.templates,
-        static=run.static,
-        staging=run.staging,
-        replaces_output=run.write and run.config.output.is_dir(),
+    progress = clock.progress
+    packed: list[Precompressed] = []  # the side work's result, handed over by render_pages
+    batches = render_pages(
+        config,
+        previous.pages,
+        render,
+        staging.path if staging is not None else None,
+        asked.jobs,
+        lambda done, _total: progress.advance("render", done),
+        side_work=static.work,
+        side_done=packed.append,
     )
+    plan = SitePlan(
+        config=config,
+        pages=previous.pages,
+        render=render,
+        previous=previous.state,
+        templates=previous.templates,
+        static=static.copy,
+        staging=staging.path if staging is not None else None,
+        replaces_output=asked.write and config.output.is_dir(),
+    )
+    page_counts = PageCounts()
+    with clock.phase("resolve", len(previous.pages)), contextlib.closing(batches):
+        resolved = resolve_site(plan, batches, progress, page_counts)
+    if isinstance(resolved, StateDamage):
+        return resolved
+    # Rendering runs as the resolving takes its batches (see RenderedScans): the
+    # time spent waiting for them counts as "render", not "resolve".
+    clock.move(resolved.waited, "resolve", "render")
+    return Rendered(static.copy, resolved, packed[0] if packed else None, page_counts)
 
 
-def _make_result(run: _Run, resolved: Resolved) -> BuildResult:
-    """Check the hand rules and put the new routes into the manifest's text (not written yet)."""
-    config, previous = run.config, run.previous
-    run.diagnostics = run.page_counts.merge(run.diagnostics)
+def _plan_static(config: SiteConfig, previous: Previous, staging: Staging | None) -> StaticCopying:
+    """List the static files and plan their copy into the staging folder (its
+    copying and precompressing run beside the rendering)."""
+    state = previous.state
+    if staging is None:
+        found = static_sources(config)
+        copy = StaticCopy(found.files, found.stats, set(), found.folders, found.skipped)
+        return StaticCopying(copy, None)
+    if state is not None and staging.missing is not None:
+        planned = update_static(config, staging.path, state.static, staging.missing)
+    else:
+        planned = copy_static(config, staging.path)
+    compressible = _compressible(planned.static.stats)
+    work = functools.partial(stage_static, planned.copies, staging.path, compressible)
+    return StaticCopying(planned.static, work)
+
+
+# --- manifest, publish ------------------------------------------------------------
+
+
+def _finish(
+    config: SiteConfig,
+    asked: _Asked,
+    inputs: Inputs,
+    previous: Previous,
+    staging: Staging | None,
+    rendered: Rendered,
+) -> FinishedManifest:
+    """Check the hand rules and put the new routes into the manifest's text (not written yet).
+
+    Its diagnostics are everything found so far, in the order the phases found them.
+    """
+    state, resolved = previous.state, rendered.resolved
+    found = [*inputs.diagnostics, *previous.diagnostics]
+    found += staging.diagnostics if staging is not None else ()
+    found += resolved.diagnostics
     finished = finish_manifest(
         resolved.routes,
         config,
-        existing_text=run.existing_text,
-        existing=run.existing,
+        existing_text=inputs.existing_text,
+        existing=inputs.existing,
         known=resolved.known,
-        diagnostics=run.diagnostics,
+        diagnostics=rendered.page_counts.merge(found),
         filename=display_path(config.manifest),
-        strict=run.strict,
-        force=run.force,
-        base=run.previous_routes,
+        strict=asked.strict,
+        force=asked.force,
+        base=previous.routes,
         unchanged=resolved.unchanged,
-        written=previous.routes_sum if previous else None,
+        written=state.routes_sum if state else None,
     )
     resolved.state.routes_sum = routes_checksum(finished.text) or ""
-    run.finished = finished
-    return BuildResult(
-        config=config,
-        manifest=finished.manifest,
-        pages=resolved.results,
-        diagnostics=finished.diagnostics,
-        seconds=0.0,
-        static_files=resolved.static_files,
-        manifest_text=finished.text,
-        rendered=len(run.render),
-        unchanged=previous is not None
-        and not run.render
-        and not (run.static and run.static.changed)
-        and not finished.changed,
-    )
+    return finished
 
 
-def _publish(run: _Run, resolved: Resolved, result: BuildResult) -> None:
-    """Precompress, swap the staging folder in, rename the manifest into place, keep the spare, save the state."""
-    staging, state = run.staging, resolved.state
-    assert staging is not None and run.static is not None
-    with run.phase("precompress"):
-        siblings, recompressed = _precompress(run, staging)
-    state.outputs |= siblings
-    with run.phase("swap"):
-        _swap(run, state, result.manifest_text, recompressed)
-    with run.phase("save"):
-        unusable = _save(run, state)
-    if unusable is not None:
-        result.diagnostics.append(unusable)
-    result.written = True
+@dataclass(frozen=True, slots=True)
+class Written:
+    """A build swapped in as the output, its manifest in place and its state saved."""
+
+    # What publishing found: the site's own siblings left alone (see
+    # precompressed_siblings), and a previous state that failed its checks as
+    # this one was saved.
+    diagnostics: tuple[Diagnostic, ...]
 
 
-def _swap(run: _Run, state: BuildState, text: str, recompressed: set[str]) -> None:
-    """Swap the output in, put the manifest in place, bring the spare up to date (output.py)."""
-    previous, staging = run.previous, run.staging
-    assert staging is not None and run.static is not None
-    static_stats, static_changed = run.static.stats, run.static.changed
-    # The spare differs from the new output in what was rendered or copied
-    # here, or removed; files of its own go when it is claimed.
-    changed = {p.output for p in run.render} | static_changed | recompressed
-    changed |= previous.static.keys() - static_stats.keys() if previous else set()
-    published = OutputFolder(run.config).publish(
-        staging,
-        text if text != run.existing_text else None,
-        spare=state.spare,
-        previous=previous,
-        changed=changed,
-        folders=output_folders(run.pages, run.static.folders),
-    )
-    run.staging = None
-    state.output_folders, state.spare = published.output_folders, published.spare
-    state.spare_folders = published.spare_folders
+def _publish(
+    output: OutputFolder,
+    staging: Staging,
+    previous: Previous,
+    render: list[Page],
+    rendered: Rendered,
+    finished: FinishedManifest,
+    clock: PhaseClock,
+) -> Siblings:
+    """Account for the static files' siblings, swap the staging folder in, rename the
+    manifest into place, keep the spare; the siblings the output now holds."""
+    state = rendered.resolved.state
+    with clock.phase("precompress"):
+        siblings = precompressed_siblings(output, previous.state, rendered.packed, staging.path)
+    state.outputs |= siblings.held
+    with clock.phase("swap"):
+        # The spare differs from the new output in what was rendered or copied
+        # here, or removed; files of its own go when it is claimed.
+        static, old = rendered.static, previous.state
+        changed = {p.output for p in render} | static.changed | siblings.changed
+        changed |= old.static.keys() - static.stats.keys() if old else set()
+        folders = output_folders(previous.pages, static.folders)
+        swap_in(output, staging.path, finished, state, old, changed, folders)
+    return siblings
 
 
-def _save(run: _Run, state: BuildState) -> Diagnostic | None:
-    """Write the manifest's schema beside it (when it changed) and the state for the next build.
-
-    Returns the warning to give when the previous state failed its checks here.
-    """
-    config, previous = run.config, run.previous
-    assert run.finished is not None  # _make_result finished the manifest
+def _save(
+    config: SiteConfig,
+    state: BuildState,
+    previous: Previous,
+    finished: FinishedManifest,
+    siblings: Siblings,
+) -> Written:
+    """Write the manifest's schema beside it (when it changed) and ``state`` for the next build."""
     try:
-        run.finished.write_schema()
+        finished.write_schema()
     except OSError as exc:
         schema_path = config.manifest.with_name(SCHEMA_NAME)
         raise OutputWriteError(str(schema_path), exc, replaced=True) from exc
     # A state older than the output is safe: it only makes the next
     # build redo work (every change is judged against it).
-    damage = save_state(config, state, previous)
-    if damage is not None:
-        # A saved scan of a page this build did not change failed its checks:
-        # no state is kept, and the next build is a full one.
-        return damage.warning(
-            "this build's output is complete, and the next build will build everything"
-        )
-    return None
+    damage = save_state(config, state, previous.state)
+    if damage is None:
+        return Written(siblings.diagnostics)
+    # A saved scan of a page this build did not change failed its checks:
+    # no state is kept, and the next build is a full one.
+    then = "this build's output is complete, and the next build will build everything"
+    return Written((*siblings.diagnostics, damage.warning(then)))
 
 
-def _precompress(run: _Run, staging: Path) -> tuple[frozenset[str], set[str]]:
-    """Account for the brotli and gzip siblings of the static text files, written beside
-    the rendering (static.stage_static, pushgen/precompress.py) for the server to pick by
-    Accept-Encoding; pages are left out, since compressing thousands of them at brotli's
-    best level would cost more than the whole build.
-
-    Returns the siblings the output now holds (they are pushgen's files) and those
-    written or removed here (for the spare). A sibling a previous build wrote that is
-    no longer worth keeping is removed, so the output holds only what the state names.
-    """
-    packed = run.packed
-    assert packed is not None  # render_pages hands the side work's result over
-    for path, why in packed.skipped:
-        run.diagnostics.append(Diagnostic(display_path(run.config.output / path), 0, 0, why))
-    siblings = frozenset(packed.written) | frozenset(packed.up_to_date)
-    changed = set(packed.written)
-    previous = run.previous.outputs if run.previous is not None else frozenset()
-    for rel in previous - siblings:
-        if rel.endswith(SIBLING_SUFFIXES) and rel[: rel.rindex(".")] in packed.not_worth_it:
-            with contextlib.suppress(FileNotFoundError):
-                (staging / rel).unlink()
-            changed.add(rel)
-    return siblings, changed
+def _result(
+    config: SiteConfig,
+    previous: Previous,
+    render: list[Page],
+    rendered: Rendered,
+    finished: FinishedManifest,
+    written: Written | None,
+    clock: PhaseClock,
+) -> BuildResult:
+    """The build's outcome, from what its phases made."""
+    diagnostics = list(finished.diagnostics)
+    if previous.damage is not None:
+        # Said, not hidden (and after --strict judged the site: this is no fault of it).
+        diagnostics.insert(0, previous.damage.warning("this build built everything"))
+    if written is not None:
+        diagnostics += written.diagnostics
+    return BuildResult(
+        config=config,
+        manifest=finished.manifest,
+        pages=rendered.resolved.results,
+        diagnostics=diagnostics,
+        seconds=time.perf_counter() - clock.started,
+        static_files=rendered.resolved.static_files,
+        written=written is not None,
+        manifest_text=finished.text,
+        rendered=len(render),
+        phases=clock.times,
+        unchanged=previous.state is not None
+        and not render
+        and not rendered.static.changed
+        and not finished.changed,
+    )
 
 
 def _compressible(static: Iterable[str]) -> list[str]:
@@ -477,7 +548,7 @@ def _sources(config: SiteConfig) -> tuple[Path, ...]:
     return (config.pages, config.templates, config.static)
 
 
-def _written(run: _Run) -> set[str]:
+def _written(config: SiteConfig, pages: list[Page], written_before: Iterable[str]) -> set[str]:
     """The files a build of this site writes into the output (output paths)."""
-    written = {p.output for p in run.pages} | run.written_before
-    return written | static_sources(run.config).stats.keys()
+    written = {p.output for p in pages} | set(written_before)
+    return written | static_sources(config).stats.keys()
