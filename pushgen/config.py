@@ -85,7 +85,7 @@ DEFAULT_MAX_BODY = 50_000_000
 # "hint" hints them at low priority everywhere (a rule's `set` hints one path).
 ScriptFetches = Literal["list", "hint"]
 _PUSH_KEYS = ("destinations", "max_pushes", "max_bytes", "script_fetches", "fonts")
-# push.fonts: trace each page's fonts (pushgen/build/fonts.py) or list every face.
+# push.fonts: trace each page's fonts (pushgen/build/fonts/) or list every face.
 FONT_POLICIES = ("used", "all")
 
 

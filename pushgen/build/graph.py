@@ -124,7 +124,7 @@ class Resolver(Following, FontTracing):
 
         ``html`` returns the page (read only when a stylesheet it links has
         ``@font-face`` rules) and ``url`` is its address: with them and the
-        ``fonts="used"`` policy, fonts are traced per page (pushgen/build/fonts.py);
+        ``fonts="used"`` policy, fonts are traced per page (pushgen/build/fonts/);
         without, every face's source is listed as the stylesheet names it. ``tree``
         is the page as the scan's lxml parse left it, when the caller still holds it:
         tracing then reads it instead of parsing ``html()`` again.

@@ -1,7 +1,7 @@
 """Per-page font tracing, as the Resolver does it: which fonts a page's text uses.
 
 A stylesheet's ``@font-face`` sources are pushed and hinted only for the pages whose
-text is set in them (pushgen/build/fonts.py traces a page against its sheets). This
+text is set in them (pushgen/build/fonts/ traces a page against its sheets). This
 part of the Resolver (pushgen/build/graph.py) lists a page's sheets in cascade order
 (linked, imported, inline), reads each sheet's font rules once per build, and turns
 the verdicts into the page's entries. It is a mixin over the Resolver's state (the
@@ -54,7 +54,7 @@ class FontTracing:
         url: str,
         tree: Any = None,
     ) -> None:
-        """Keep pushes and hints of the fonts the page's text uses (see pushgen/build/fonts.py)."""
+        """Keep pushes and hints of the fonts the page's text uses (see pushgen/build/fonts/)."""
         sheets: list[tuple[int, SheetFonts]] = []
         inline = False
         for ref in scan.references:

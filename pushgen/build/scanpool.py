@@ -6,7 +6,7 @@ manifest entries and warnings come back, in page order. Each worker keeps its
 own caches (the stylesheets and modules it has followed), so what a cache would
 change, the first page a warning is met on, is the same as in one process once
 the results are merged in page order and repeated warnings dropped (as
-``write_manifest`` does for every source).
+``finish_manifest`` does for every source).
 
 The workers are forked (they share the walked folder and the imported modules
 at no cost; nothing but the page numbers goes out), die with the parent

@@ -250,7 +250,7 @@ class _SiteResolver:
         state.keep_docs({k: v for k, v in self.resolver.docs.items() if k not in self.reused})
 
     def _page_reader(self, page: Page) -> Callable[[], bytes | None]:
-        """Reads a rendered page back for font tracing (pushgen/build/fonts.py).
+        """Reads a rendered page back for font tracing (pushgen/build/fonts/).
 
         A writing build reads it from the staging folder; ``--check`` writes no page,
         so it renders the page again (only pages whose stylesheets have fonts ask).

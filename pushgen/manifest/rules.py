@@ -540,7 +540,7 @@ def _apply_rule(decisions: list[Decision], rule: Rule, where: str) -> list[Decis
 def _all_fonts(decision: Decision, where: str) -> Decision:
     """A generated font entry under a rule's ``fonts: all``: hinted, pushed as the policy says.
 
-    The build traced fonts per page (pushgen/build/fonts.py) and listed, without a
+    The build traced fonts per page (pushgen/build/fonts/) and listed, without a
     hint, those the page's text does not use; the rule undoes that for its routes.
     """
     asset = decision.asset

@@ -114,7 +114,7 @@ def scan_html_document(
     data: bytes | str, url: str, *, filename: str = "", limits: HtmlLimits = HTML_LIMITS
 ) -> HtmlDocument:
     """:func:`scan_html`, and the tree lxml parsed (None when it read nothing), for a
-    caller that reads the page further (font tracing: pushgen/build/fonts.py).
+    caller that reads the page further (font tracing: pushgen/build/fonts/).
     The scan does not change the tree."""
     # The bounds are checked before libxml2 sees the page, whose parse time grows
     # with the square of an element's attributes (issue 22).

@@ -31,7 +31,7 @@ class PageScan:
     route: str
     display: str
     scan: ScanResult
-    # The page again, read only when its fonts are traced (pushgen/build/fonts.py).
+    # The page again, read only when its fonts are traced (pushgen/build/fonts/).
     html: Callable[[], bytes | str | None] | None = None
     # The page as the scan parsed it (lxml), when the source still holds it: tracing
     # then needs no second parse.
