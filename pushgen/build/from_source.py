@@ -276,16 +276,28 @@ def build_app(
     max_pages: int | None = None,
     progress: Progress = NO_PROGRESS,
 ) -> BuildResult:
-    """Render the Quart app ``app`` (default ``config.app``) and write ``config.manifest``.
+    """Render the app ``app`` (default ``config.app``) and write ``config.manifest``.
 
-    ``config.root`` is where the app lives (put on ``sys.path``); ``config.urls``
-    are extra URLs to render. Raises :class:`~pushgen.errors.BuildError` when the
-    app cannot be loaded, and as :func:`build_source`. Its phases (load, render,
-    resolve, manifest) and the pages rendered go to ``progress``. ``max_pages``: at
-    most this many pages are rendered (None: sources/quart_app.py's DEFAULT_MAX_PAGES).
+    A Quart app is rendered through its test client (sources/quart_app.py), any
+    other ASGI app through httpx (sources/asgi_app.py). ``config.root`` is where
+    the app lives (put on ``sys.path``); ``config.urls`` are extra URLs to render.
+    Raises :class:`~pushgen.errors.BuildError` when the app cannot be loaded or is
+    no ASGI app, and as :func:`build_source`. Its phases (load, render, resolve,
+    manifest) and the pages rendered go to ``progress``. ``max_pages``: at most
+    this many pages of a Quart app are rendered (None: sources/quart_app.py's
+    DEFAULT_MAX_PAGES).
     """
-    # Here, not at the top: Quart is not imported by a scan of a folder.
-    from ..sources.quart_app import DEFAULT_MAX_PAGES, AppSource, AppSpec, load_app, runtime_quiet
+    # Here, not at the top: Quart and httpx are not imported by a scan of a folder.
+    from quart import Quart
+
+    from ..sources.asgi_app import AsgiAppSource, check_asgi
+    from ..sources.quart_app import (
+        DEFAULT_MAX_PAGES,
+        AppSource,
+        AppSpec,
+        load_object,
+        runtime_quiet,
+    )
 
     started = time.perf_counter()
     text = app or config.app
@@ -294,11 +306,16 @@ def build_app(
     spec = AppSpec.parse(text)
     with runtime_quiet():
         with phase(progress, "load"):
-            quart_app = load_app(spec, config.root)
+            loaded = load_object(spec, config.root)
         # The manifest names what rewrites its routes: the flag, or `app:` in pushgen.yaml.
         command = f"pushgen build --app {shlex.quote(app)}" if app else "pushgen build"
-        pages = DEFAULT_MAX_PAGES if max_pages is None else max_pages
-        source = AppSource(quart_app, config, max_pages=pages, command=command)
+        source: Source
+        if isinstance(loaded, Quart):
+            pages = DEFAULT_MAX_PAGES if max_pages is None else max_pages
+            source = AppSource(loaded, config, max_pages=pages, command=command)
+        else:
+            asgi = check_asgi(loaded, f"--app {spec}")
+            source = AsgiAppSource(asgi, config, command=command)
         with paused_gc():
             return build_source(
                 source,

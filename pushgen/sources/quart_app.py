@@ -60,6 +60,7 @@ __all__ = [
     "AppSpec",
     "app_pages",
     "load_app",
+    "load_object",
     "rule_routes",
     "runtime_quiet",
 ]
@@ -96,7 +97,20 @@ class AppSpec:
 
 
 def load_app(spec: AppSpec, root: Path) -> Quart:
-    """Import the app ``spec`` names from ``root``; raise :class:`BuildError` with where it failed."""
+    """Import the Quart app ``spec`` names from ``root``; raise :class:`BuildError` with where
+    it failed, or when it is no Quart app."""
+    app = load_object(spec, root)
+    if not isinstance(app, Quart):
+        what = f"--app {spec}"
+        raise BuildError(
+            [Diagnostic(what, 0, 0, f"{what} is a {type(app).__name__}, not a Quart app", "error")]
+        )
+    return app
+
+
+def load_object(spec: AppSpec, root: Path) -> object:
+    """Import whatever ``spec`` names from ``root`` (any app: the caller checks its kind);
+    raise :class:`BuildError` with where it failed."""
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     what = f"--app {spec}"
@@ -123,10 +137,6 @@ def load_app(spec: AppSpec, root: Path) -> Quart:
         if isinstance(exc, ModuleNotFoundError) and exc.name == spec.module:
             message += f" (run pushgen where the app lives; looked in {root})"
         raise BuildError([Diagnostic(file or what, line, 0, message, "error")]) from None
-    if not isinstance(app, Quart):
-        raise BuildError(
-            [Diagnostic(what, 0, 0, f"{what} is a {type(app).__name__}, not a Quart app", "error")]
-        )
     return app
 
 
