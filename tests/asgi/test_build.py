@@ -1,0 +1,107 @@
+"""``pushgen build --app`` on ASGI apps that are not Quart (pushgen/sources/asgi_app.py).
+
+Each build runs in its own interpreter in a folder of its own (as a user runs it
+where the app lives), on the Starlette, FastAPI and Django apps of tests/asgi,
+whose pages are rendered from templates/ and whose static files they serve.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pushgen.manifest import load_manifest
+from pushgen.sources.asgi_app import asgi_routes, starlette_rule
+from tests.clients import run_pushgen
+
+SITE_CSS = ("/static/site.css", "style")
+HOME = [SITE_CSS, ("/static/app.js", "script")]
+POST = [SITE_CSS, ("/static/blog.css", "style")]
+
+
+def build(tmp_path: Path, app: str) -> tuple[int, str, dict[str, list[tuple[str, str]]]]:
+    """``pushgen build --app APP`` with ``urls: [/blog/hello]``: its code, stderr and routes."""
+    (tmp_path / "pushgen.yaml").write_text("urls: [/blog/hello]\n", encoding="utf-8")
+    done = run_pushgen(tmp_path, "build", "--app", app)
+    manifest = tmp_path / "push-manifest.yaml"
+    routes = load_manifest(manifest).routes if manifest.exists() else {}
+    found = {route: [(a.path, a.destination) for a in assets] for route, assets in routes.items()}
+    return done.returncode, done.stderr, found
+
+
+def test_a_starlette_app_is_rendered_through_its_router(tmp_path: Path) -> None:
+    code, stderr, routes = build(tmp_path, "tests.asgi.starlette_app:app")
+    assert code == 0, stderr
+    # Every GET Route without parameters (the JSON one warned, the websocket and the
+    # static Mount not pages), and /blog/hello from urls: folded into its rule.
+    assert routes == {
+        "/": HOME,
+        "/about": [],
+        "/blog/<slug>": POST,
+        "/form": [],
+        "/stream": [],
+    }
+    assert "starlette_app.py:42: warning: GET /extensions: answered application/json" in stderr
+    assert "5 routes, 1 warning, 0 errors" in stderr
+    manifest = load_manifest(tmp_path / "push-manifest.yaml")
+    # A post the build never rendered gets its rule's entries at run time.
+    assert manifest.generated("/blog/unseen") == manifest.routes["/blog/<slug>"]
+
+
+def test_a_fastapi_app_leaves_its_api_docs_out(tmp_path: Path) -> None:
+    code, stderr, routes = build(tmp_path, "tests.asgi.fastapi_app:app")
+    assert code == 0, stderr
+    assert routes == {"/": HOME, "/blog/<slug>": POST}
+    assert "0 warnings, 0 errors" in stderr
+
+
+def test_an_app_without_a_router_pushgen_reads_renders_root_and_urls(tmp_path: Path) -> None:
+    code, stderr, routes = build(tmp_path, "tests.asgi.django_site.asgi:application")
+    assert code == 0, stderr
+    assert routes == {"/": HOME, "/blog/hello": POST}
+
+
+def test_an_object_that_is_no_asgi_app_is_one_located_error(tmp_path: Path) -> None:
+    (tmp_path / "notasgi.py").write_text("class App:\n    def __call__(self): ...\n\napp = App()\n")
+    code, stderr, routes = build(tmp_path, "notasgi:app")
+    assert code == 1
+    assert (
+        "--app notasgi:app: error: --app notasgi:app is a App, not a Quart app nor any ASGI app"
+    ) in stderr
+    assert "Traceback" not in stderr and routes == {}
+
+
+@pytest.mark.parametrize(
+    ("path", "rule"),
+    [
+        ("/blog/{slug}", "/blog/<slug>"),
+        ("/item/{id:int}", "/item/<int:id>"),
+        ("/files/{rest:path}", "/files/<path:rest>"),
+        ("/about", "/about"),
+    ],
+)
+def test_starlette_paths_become_quart_rules(path: str, rule: str) -> None:
+    assert starlette_rule(path) == rule
+
+
+def test_routes_are_found_in_mounted_routers_and_match_their_urls() -> None:
+    from starlette.applications import Starlette
+    from starlette.responses import HTMLResponse
+    from starlette.routing import Mount, Route
+
+    async def page(request: object) -> HTMLResponse:
+        return HTMLResponse("<p>")
+
+    app = Starlette(
+        routes=[
+            Mount("/docs", routes=[Route("/{name}", page), Route("/files/{rest:path}", page)]),
+            Route("/submit", page, methods=["POST"]),
+        ]
+    )
+    routes = asgi_routes(app)
+    assert routes is not None
+    assert [r.rule for r in routes] == ["/docs/<name>", "/docs/files/<path:rest>"]
+    assert routes[0].pattern.match("/docs/intro") and not routes[0].pattern.match("/docs/a/b")
+    assert routes[1].pattern.match("/docs/files/a/b.txt")
+    assert routes[0].file.endswith("test_build.py") and routes[0].line > 0
