@@ -3,13 +3,14 @@
 ``pushgen build --app MODULE:APP`` on an app that is not Quart (which has its own
 source, pushgen/sources/quart_app.py) renders it in memory through httpx's
 ``ASGITransport``: no server, no network. The pages are found in the app's own
-router (Starlette's and FastAPI's ``app.routes``, into ``Mount``\\ s):
+router (pushgen/sources/asgi_routes.py: Starlette's and FastAPI's ``app.routes``,
+Django's URLconf):
 
-1. every ``Route`` answering GET without path parameters;
+1. every route answering GET without parameters;
 2. for routes with parameters (``/blog/{slug}``), the URLs listed in pushgen.yaml
    (``urls:``), as for a Quart app.
 
-An app without a router pushgen can read (Django's ASGI handler) renders ``/``
+An app without a router pushgen can read (a bare ASGI callable) renders ``/``
 and ``urls:``. A route with parameters becomes a rule in Quart syntax
 (``/blog/<slug>``, ``/item/<int:id>``), folded as a Quart app's rules are
 (:func:`pushgen.sources.quart_app.rule_routes`). Assets are requested from the
@@ -36,26 +37,20 @@ import httpx
 
 from ..config import SiteConfig
 from ..errors import BuildError, Diagnostic
-from ..fsutil import display_path
 from ..manifest.writer import SourceKind
 from ..model import Asset
 from ..progress import Progress, phase
 from ..scan.html import scan_html
 from ..urls import document_url
+from .asgi_routes import AsgiRoute, asgi_routes
 from .protocol import ManifestTarget, PageScan
 from .quart_app import rule_routes
-from .quart_client import AppAsset, Where, user_frame
+from .quart_client import AppAsset, user_frame
 
-__all__ = ["AsgiAppSource", "AsgiRoute", "asgi_routes", "check_asgi", "starlette_rule"]
+__all__ = ["AsgiAppSource", "AsgiClient", "check_asgi"]
 
 _BASE = "http://localhost"
 _REDIRECTS = (301, 302, 303, 307, 308)
-# Starlette's convertors (starlette/convertors.py) -> Quart's (werkzeug routing), the
-# syntax of the manifest's rules; ``str`` is Quart's default and is written bare.
-_CONVERTERS = {"str": "", "path": "path", "int": "int", "float": "float", "uuid": "uuid"}
-# FastAPI's attributes naming the URLs of its API docs (fastapi/applications.py).
-_FASTAPI_OWN = ("openapi_url", "docs_url", "redoc_url", "swagger_ui_oauth2_redirect_url")
-_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::([A-Za-z_]+))?\}")
 
 
 def check_asgi(app: object, what: str) -> Callable[..., Any]:
@@ -68,75 +63,6 @@ def check_asgi(app: object, what: str) -> Callable[..., Any]:
         )
         raise BuildError([Diagnostic(what, 0, 0, message, "error")])
     return app  # type: ignore[return-value]
-
-
-def starlette_rule(path: str) -> str:
-    """``/blog/{slug}`` -> ``/blog/<slug>``, ``{id:int}`` -> ``<int:id>`` (Quart's syntax)."""
-
-    def convert(match: re.Match[str]) -> str:
-        name, kind = match.group(1), match.group(2) or "str"
-        converter = _CONVERTERS.get(kind, kind)
-        return f"<{converter}:{name}>" if converter else f"<{name}>"
-
-    return _PARAM.sub(convert, path)
-
-
-@dataclass(frozen=True, slots=True)
-class AsgiRoute:
-    """A GET route of the app's router: its rule (Quart syntax), where its view is."""
-
-    rule: str
-    pattern: re.Pattern[str]  # what URL paths it answers
-    file: str = ""
-    line: int = 0
-
-
-def asgi_routes(app: Any) -> list[AsgiRoute] | None:
-    """The GET routes of a Starlette or FastAPI app, None when it has no router pushgen reads."""
-    routes = getattr(app, "routes", None)
-    if not isinstance(routes, list):
-        return None
-    # FastAPI's own pages (its API's docs and schema) are no pages of the site.
-    own = {getattr(app, name, None) for name in _FASTAPI_OWN}
-    return [route for route in _walk(routes, "") if route.rule not in own]
-
-
-def _walk(routes: list[Any], prefix: str) -> Sequence[AsgiRoute]:
-    found: list[AsgiRoute] = []
-    for route in routes:
-        path = getattr(route, "path", None)
-        if not isinstance(path, str):
-            continue
-        methods = getattr(route, "methods", None)
-        endpoint = getattr(route, "endpoint", None)
-        if methods is not None and "GET" in methods and endpoint is not None:
-            where = _source_of(endpoint)
-            full = prefix + path
-            found.append(AsgiRoute(starlette_rule(full), _regex(full), where.file, where.line))
-        sub = getattr(route, "routes", None)  # a Mount of a router (a StaticFiles: none)
-        if methods is None and isinstance(sub, list) and sub:
-            found.extend(_walk(sub, prefix + path))
-    return found
-
-
-def _regex(path: str) -> re.Pattern[str]:
-    """What URL paths the Starlette path ``path`` answers (a ``path`` parameter spans slashes)."""
-    out, at = [], 0
-    for match in _PARAM.finditer(path):
-        out += [re.escape(path[at : match.start()]), ".+" if match.group(2) == "path" else "[^/]+"]
-        at = match.end()
-    return re.compile("".join([*out, re.escape(path[at:])]) + "$")
-
-
-def _source_of(function: Any) -> Where:
-    """Where a view is defined (for warnings)."""
-    try:
-        function = inspect.unwrap(function)
-        return Where(
-            display_path(inspect.getsourcefile(function) or ""), function.__code__.co_firstlineno
-        )
-    except (TypeError, AttributeError):
-        return Where()
 
 
 class _Failed(Exception):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pushgen.manifest import load_manifest
-from pushgen.sources.asgi_app import asgi_routes, starlette_rule
+from pushgen.sources.asgi_routes import asgi_routes, django_rule, starlette_rule
 from tests.clients import run_pushgen
 
 SITE_CSS = ("/static/site.css", "style")
@@ -56,8 +56,21 @@ def test_a_fastapi_app_leaves_its_api_docs_out(tmp_path: Path) -> None:
     assert "0 warnings, 0 errors" in stderr
 
 
-def test_an_app_without_a_router_pushgen_reads_renders_root_and_urls(tmp_path: Path) -> None:
+def test_a_django_app_is_rendered_through_its_urlconf(tmp_path: Path) -> None:
     code, stderr, routes = build(tmp_path, "tests.asgi.django_site.asgi:application")
+    assert code == 0, stderr
+    # path("blog/<slug:slug>") is the rule /blog/<slug> (Django's slug: Quart's default).
+    assert routes == {"/": HOME, "/blog/<slug>": POST}
+    assert "0 warnings, 0 errors" in stderr
+
+
+def test_an_app_without_a_router_pushgen_reads_renders_root_and_urls(tmp_path: Path) -> None:
+    # A bare ASGI callable: no router to read, so / and urls: are the pages.
+    (tmp_path / "bare.py").write_text(
+        "from tests.asgi.starlette_app import app as site\n\n"
+        "async def app(scope, receive, send):\n    await site(scope, receive, send)\n"
+    )
+    code, stderr, routes = build(tmp_path, "bare:app")
     assert code == 0, stderr
     assert routes == {"/": HOME, "/blog/hello": POST}
 
@@ -83,6 +96,20 @@ def test_an_object_that_is_no_asgi_app_is_one_located_error(tmp_path: Path) -> N
 )
 def test_starlette_paths_become_quart_rules(path: str, rule: str) -> None:
     assert starlette_rule(path) == rule
+
+
+@pytest.mark.parametrize(
+    ("route", "rule"),
+    [
+        ("blog/<slug:slug>", "/blog/<slug>"),
+        ("item/<int:id>/", "/item/<int:id>/"),
+        ("<name>", "/<name>"),
+        ("files/<path:rest>", "/files/<path:rest>"),
+        ("", "/"),
+    ],
+)
+def test_django_routes_become_quart_rules(route: str, rule: str) -> None:
+    assert django_rule(route) == rule
 
 
 def test_routes_are_found_in_mounted_routers_and_match_their_urls() -> None:
