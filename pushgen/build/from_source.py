@@ -287,10 +287,9 @@ def build_app(
     this many pages of a Quart app are rendered (None: sources/quart_app.py's
     DEFAULT_MAX_PAGES).
     """
-    # Here, not at the top: Quart and httpx are not imported by a scan of a folder.
+    # Here, not at the top: Quart is not imported by a scan of a folder.
     from quart import Quart
 
-    from ..sources.asgi_app import AsgiAppSource, check_asgi
     from ..sources.quart_app import (
         DEFAULT_MAX_PAGES,
         AppSource,
@@ -314,8 +313,7 @@ def build_app(
             pages = DEFAULT_MAX_PAGES if max_pages is None else max_pages
             source = AppSource(loaded, config, max_pages=pages, command=command)
         else:
-            asgi = check_asgi(loaded, f"--app {spec}")
-            source = AsgiAppSource(asgi, config, command=command)
+            source = _asgi_source(loaded, config, f"--app {spec}", command)
         with paused_gc():
             return build_source(
                 source,
@@ -326,3 +324,19 @@ def build_app(
                 progress=progress,
                 started=started,
             )
+
+
+def _asgi_source(loaded: object, config: SiteConfig, what: str, command: str) -> Source:
+    """The source of an app that is not Quart: any ASGI app, rendered through httpx."""
+    try:
+        # Here: httpx is needed by such builds only (the `asgi` extra).
+        from ..sources.asgi_app import AsgiAppSource, check_asgi
+    except ModuleNotFoundError as exc:
+        if exc.name != "httpx":
+            raise
+        message = (
+            f"{what} is no Quart app: rendering another ASGI app needs httpx "
+            "(pip install 'pushgen[asgi]')"
+        )
+        raise BuildError([Diagnostic(what, 0, 0, message, "error")]) from None
+    return AsgiAppSource(check_asgi(loaded, what), config, command=command)

@@ -60,8 +60,8 @@ __all__ = ["build", "check_stale", "report_rebuild", "run_source"]
     "--app",
     "app",
     metavar="MODULE:APP",
-    help="Render this Quart app through its test client instead of SITE's pages"
-    " (MODULE:factory() calls a factory) [app: in pushgen.yaml].",
+    help="Render this Quart app through its test client, or any ASGI app through httpx,"
+    " instead of SITE's pages (MODULE:factory() calls a factory) [app: in pushgen.yaml].",
 )
 @output_options("build")
 @click.option(
@@ -159,7 +159,8 @@ def _build_site(
 def _build_app(
     config: SiteConfig, *, app: str | None, strict: bool, check: bool, force: bool
 ) -> None:
-    """``pushgen build --app``: the manifest of a Quart app (pushgen/sources/quart_app.py)."""
+    """``pushgen build --app``: the manifest of a Quart app (pushgen/sources/quart_app.py)
+    or any other ASGI app (pushgen/sources/asgi_app.py)."""
     from ..build.from_source import build_app
 
     run_source(

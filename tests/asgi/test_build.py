@@ -7,13 +7,16 @@ whose pages are rendered from templates/ and whose static files they serve.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from pushgen.manifest import load_manifest
 from pushgen.sources.asgi_routes import asgi_routes, django_rule, starlette_rule
-from tests.clients import run_pushgen
+from tests.clients import REPO, run_pushgen
 
 SITE_CSS = ("/static/site.css", "style")
 HOME = [SITE_CSS, ("/static/app.js", "script")]
@@ -83,6 +86,23 @@ def test_an_object_that_is_no_asgi_app_is_one_located_error(tmp_path: Path) -> N
         "--app notasgi:app: error: --app notasgi:app is a App, not a Quart app nor any ASGI app"
     ) in stderr
     assert "Traceback" not in stderr and routes == {}
+
+
+def test_without_httpx_an_asgi_build_says_what_to_install(tmp_path: Path) -> None:
+    (tmp_path / "pushgen.yaml").write_text("urls: [/blog/hello]\n", encoding="utf-8")
+    script = (
+        "import sys; sys.modules['httpx'] = None\n"  # as if httpx were not installed
+        "import runpy; runpy.run_module('pushgen', run_name='__main__')\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(REPO), PYTHONDONTWRITEBYTECODE="1")
+    done = subprocess.run(
+        [sys.executable, "-c", script, "build", "--app", "tests.asgi.starlette_app:app"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "needs httpx (pip install 'pushgen[asgi]')" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "push-manifest.yaml").exists()
 
 
 @pytest.mark.parametrize(
