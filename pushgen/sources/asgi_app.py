@@ -95,7 +95,9 @@ class _Lifespan:
         answer = await self.outbox.get()
         if answer["type"] == f"lifespan.{event}.failed":
             self.task = None  # the app is done with its lifespan: nothing to shut down
-            return str(answer.get("message") or "failed")
+            # Starlette sends the whole traceback: its last line says what failed.
+            lines = str(answer.get("message") or "failed").strip().splitlines()
+            return lines[-1] if lines else "failed"
         if answer["type"] == "lifespan.unsupported":
             self.task = None
         return None

@@ -152,3 +152,57 @@ def test_routes_are_found_in_mounted_routers_and_match_their_urls() -> None:
     assert routes[0].pattern.match("/docs/intro") and not routes[0].pattern.match("/docs/a/b")
     assert routes[1].pattern.match("/docs/files/a/b.txt")
     assert routes[0].file.endswith("test_build.py") and routes[0].line > 0
+
+
+BROKEN = """
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
+
+
+async def home(request):
+    return HTMLResponse('<link rel="stylesheet" href="/missing.css">')
+
+
+async def broken(request):
+    raise RuntimeError("no database")
+
+
+async def moved(request):
+    return HTMLResponse("", status_code=302, headers={"Location": "/"})
+
+
+routes = [Route("/", home), Route("/broken", broken), Route("/moved", moved)]
+app = Starlette(routes=routes)
+
+
+@asynccontextmanager
+async def refuse(app):
+    raise RuntimeError("cannot reach the database")
+    yield
+
+
+down = Starlette(routes=routes, lifespan=refuse)
+"""
+
+
+def test_a_view_that_raises_or_redirects_is_a_warning_at_its_line(tmp_path: Path) -> None:
+    (tmp_path / "broken.py").write_text(BROKEN, encoding="utf-8")
+    code, stderr, routes = build(tmp_path, "broken:app")
+    assert code == 0, stderr
+    assert "broken.py:14: warning: GET /broken: the view raised RuntimeError: no database" in stderr
+    assert "broken.py:17: warning: GET /moved: redirects to /; skipped" in stderr
+    # /blog/hello (urls:) is no route of this app: said, and left out.
+    assert "app: warning: GET /blog/hello: answered 404; skipped" in stderr
+    assert routes == {"/": []}  # the missing stylesheet is no entry
+
+
+def test_a_failed_lifespan_startup_is_one_error_and_nothing_written(tmp_path: Path) -> None:
+    (tmp_path / "broken.py").write_text(BROKEN, encoding="utf-8")
+    code, stderr, routes = build(tmp_path, "broken:down")
+    assert code == 1
+    assert "error: --app: the app's lifespan startup failed" in stderr, stderr
+    assert "cannot reach the database" in stderr and "Traceback" not in stderr
+    assert routes == {}
