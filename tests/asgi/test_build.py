@@ -7,7 +7,9 @@ whose pages are rendered from templates/ and whose static files they serve.
 
 from __future__ import annotations
 
+import importlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -206,3 +208,36 @@ def test_a_failed_lifespan_startup_is_one_error_and_nothing_written(tmp_path: Pa
     assert "error: --app: the app's lifespan startup failed" in stderr, stderr
     assert "cannot reach the database" in stderr and "Traceback" not in stderr
     assert routes == {}
+
+
+@pytest.mark.parametrize("app", ["tests.asgi.starlette_app:app", "tests.asgi.fastapi_app:app"])
+def test_the_entries_are_those_a_scan_of_the_same_pages_finds(tmp_path: Path, app: str) -> None:
+    """The pages as the app serves them, saved to a folder with its static files and
+    scanned (``pushgen scan``), need the same entries, flag for flag."""
+    import asyncio
+
+    import httpx
+
+    from tests.asgi.apps import STATIC
+
+    module, _, name = app.partition(":")
+    loaded = getattr(importlib.import_module(module), name)
+    out = tmp_path / "out"
+    shutil.copytree(STATIC, out / "static")
+    (out / "blog").mkdir()
+
+    async def save() -> None:
+        transport = httpx.ASGITransport(app=loaded)
+        async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
+            (out / "index.html").write_bytes((await client.get("/")).content)
+            (out / "blog" / "hello.html").write_bytes((await client.get("/blog/hello")).content)
+
+    asyncio.run(save())
+    scanned = run_pushgen(tmp_path, "scan", "out", "-m", "scanned.yaml")
+    assert scanned.returncode == 0, scanned.stderr
+    code, stderr, _ = build(tmp_path, app)
+    assert code == 0, stderr
+    scan = load_manifest(tmp_path / "scanned.yaml").routes
+    built = load_manifest(tmp_path / "push-manifest.yaml").routes
+    assert built["/"] == scan["/"] and built["/"]
+    assert built["/blog/<slug>"] == scan["/blog/hello.html"] and built["/blog/<slug>"]
