@@ -55,7 +55,7 @@ _REDIRECTS = (301, 302, 303, 307, 308)
 
 def check_asgi(app: object, what: str) -> Callable[..., Any]:
     """``app`` if it is an ASGI app (an ``async`` callable); a located :class:`BuildError` if not."""
-    call = app if inspect.isfunction(app) else getattr(app, "__call__", None)  # noqa: B004
+    call = app if inspect.isfunction(app) else getattr(app, "__call__", None)  # noqa: B004 (its coroutine-ness is asked)
     if call is None or not inspect.iscoroutinefunction(inspect.unwrap(call)):
         message = (
             f"{what} is a {type(app).__name__}, not a Quart app nor any ASGI app (an async "
