@@ -5,7 +5,9 @@ by the watch serve (commands/serve_site.py). It does two things:
 
 - it appends :data:`SCRIPT` to every HTML response (a 200 with a ``text/html``
   content type and no content coding) at response time, so the files on disk
-  and any production serve never see it;
+  and any production serve never see it. A GET reaches the app without its
+  ``Accept-Encoding``: the build precompresses pages (precompress.py), and a
+  ``.br`` page would otherwise go out compressed, without the script;
 - it answers :data:`LIVERELOAD_PATH` with a server-sent event stream
   (https://html.spec.whatwg.org/multipage/server-sent-events.html): one event per
   finished build that changed the output, naming what changed. The script
@@ -121,7 +123,7 @@ class LiveReload:
             elif scope["path"] == LIVERELOAD_PATH and scope["method"] == "GET":
                 await self._stream(receive, send)
             elif scope["method"] == "GET":
-                await app(scope, receive, _injecting(send))
+                await app(_identity(scope), receive, _injecting(send))
             else:
                 await app(scope, receive, send)
 
@@ -156,6 +158,14 @@ class LiveReload:
             gone.cancel()
             with self._lock:
                 self._subscribers.discard(subscriber)
+
+
+def _identity(scope: Scope) -> Scope:
+    """``scope`` without ``Accept-Encoding``: the app answers with the file itself, uncompressed."""
+    headers = [
+        (name, value) for name, value in scope["headers"] if name.lower() != b"accept-encoding"
+    ]
+    return {**scope, "headers": headers}
 
 
 def _injecting(send: Send) -> Send:

@@ -30,6 +30,8 @@ BASE = (
     "<body>{% block body %}{% endblock %}</body></html>\n"
 )
 PAGE = '{% extends "base.html" %}{% block body %}<h1>{}</h1>{% endblock %}\n'
+# A static HTML file over 256 bytes: the build precompresses it (.br, .gz beside it).
+STATIC_HTML = "<!doctype html><p>Long enough to be worth compressing.</p>" * 8 + "\n"
 CSS = "h1 {{ color: {} }}\n"
 needs_curl = pytest.mark.skipif(shutil.which("curl") is None, reason="needs curl")
 
@@ -43,6 +45,7 @@ def site(tmp_path: Path) -> Path:
         "templates/base.html": BASE,
         "pages/index.html": PAGE.replace("{}", "First version"),
         "static/css/site.css": CSS.format("rgb(0, 0, 255)"),
+        "static/extra.html": STATIC_HTML,
     }.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
@@ -131,9 +134,13 @@ def test_open_page_follows_page_and_css_edits(
 @needs_curl
 def test_watch_serve_injects_only_into_html(site: Path, watch_server: ServerProcess) -> None:
     url = f"https://127.0.0.1:{watch_server.port}/"
-    status, body = _curl(url)
+    status, body = _curl(url, "--compressed")
     assert status == 200 and body.endswith(SCRIPT)
     assert body[: -len(SCRIPT)] == (site / "_site" / "index.html").read_bytes()
+    # An HTML file with a .br sibling goes out uncompressed, with the script.
+    assert (site / "_site" / "static" / "extra.html.br").is_file()
+    status, body = _curl(url + "static/extra.html", "--compressed")
+    assert (status, body) == (200, STATIC_HTML.encode() + SCRIPT)
     status, body = _curl(url + "static/css/site.css")
     assert (status, body) == (200, (site / "static" / "css" / "site.css").read_bytes())
 
@@ -145,7 +152,7 @@ def test_serve_without_watch_has_no_live_reload(
     server = pushgen_serve(site, tmp_path / "serve.log", {"XDG_CACHE_HOME": str(cache_dir)})
     try:
         url = f"https://127.0.0.1:{server.port}/"
-        status, body = _curl(url)
+        status, body = _curl(url, "--compressed")
         assert status == 200 and body == (site / "_site" / "index.html").read_bytes()
         assert b"livereload" not in body and b"EventSource" not in body
         assert _curl(url + LIVERELOAD_PATH.lstrip("/"))[0] == 404
