@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from pushgen.build.watch import changed_files
+from pushgen.build.watch import changed_files, output_digests
 from pushgen.cli import main
 from pushgen.runtime.certs import DevCertificate
 from pushgen.runtime.livereload import LIVERELOAD_PATH, SCRIPT, Change
@@ -99,7 +99,20 @@ def test_change_says_whether_only_stylesheets_changed() -> None:
     assert Change(("css/site.css", "css/print.css")).css_only
     assert not Change(("css/site.css", "index.html")).css_only
     assert not Change(()).css_only
-    assert changed_files({"a": b"1", "b": b"2"}, {"b": b"3", "c": b"4"}) == ("a", "b", "c")
+
+
+def test_changed_files_are_those_whose_content_changed(tmp_path: Path) -> None:
+    (tmp_path / "same.css").write_text("a {}")
+    (tmp_path / "edited.html").write_text("one")
+    (tmp_path / "removed.js").write_text("x")
+    before = output_digests(tmp_path)
+    (tmp_path / "same.css").unlink()
+    (tmp_path / "same.css").write_text("a {}")  # rewritten, same content
+    (tmp_path / "edited.html").write_text("two")
+    (tmp_path / "removed.js").unlink()
+    (tmp_path / "added.txt").write_text("new")
+    after = output_digests(tmp_path, before)
+    assert changed_files(before, after) == ("added.txt", "edited.html", "removed.js")
 
 
 def test_open_page_follows_page_and_css_edits(
