@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -18,6 +18,9 @@ from ..config import SiteConfig, load_config, require_site
 from ..runtime.server import DEFAULT_HOST, DEFAULT_PORT
 from .build import report_rebuild
 from .shared import folder_base_path_option, manifest_option
+
+if TYPE_CHECKING:
+    from ..runtime.livereload import LiveReload
 
 __all__ = ["serve"]
 
@@ -117,9 +120,12 @@ def serve(
         )
     if not site.is_dir():
         raise click.UsageError(f"site folder {site} does not exist")
+    from ..runtime.livereload import LiveReload
+
     stop = threading.Event()
-    if watch:
-        _watch(load_config(site, output=output, manifest=manifest), stop)
+    live_reload = LiveReload() if watch else None
+    if live_reload is not None:
+        _watch(load_config(site, output=output, manifest=manifest), stop, live_reload)
     code = run(
         site,
         output=output,
@@ -132,6 +138,7 @@ def serve(
         early_hints_delay=early_hints_delay,
         quic=quic,
         report=report,
+        live_reload=live_reload,
     )
     stop.set()
     raise SystemExit(code)
@@ -148,19 +155,25 @@ def _serve_folder(site: Path, manifest: Path, **options: Any) -> NoReturn:
     raise SystemExit(serve_folder(site, manifest, **options))
 
 
-def _watch(config: SiteConfig, stop: threading.Event) -> None:
+def _watch(config: SiteConfig, stop: threading.Event, live_reload: LiveReload) -> None:
     """``--watch``: rebuild in a thread until ``stop``.
 
     The output folder is swapped atomically and the manifest is watched by the
-    server, so a rebuild in this thread is picked up by the next request.
+    server, so a rebuild in this thread is picked up by the next request; a
+    rebuild that changed the output reloads the open pages (``live_reload``).
     """
     from ..build.watch import watch_and_build
+    from ..runtime.livereload import Change
 
     require_site(config)
     threading.Thread(
         target=watch_and_build,
         args=(config,),
-        kwargs={"report": report_rebuild, "stop": stop},
+        kwargs={
+            "report": report_rebuild,
+            "stop": stop,
+            "changed": lambda files: live_reload.publish(Change(files)),
+        },
         name="pushgen-watch",
         daemon=True,
     ).start()

@@ -16,6 +16,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,7 @@ from ..runtime.server import DEFAULT_HOST, DEFAULT_PORT, listen, quic_notice, ru
 
 if TYPE_CHECKING:
     from ..runtime.certs import CertificatePair
+    from ..runtime.livereload import LiveReload
     from ..runtime.quart import Options
 
 __all__ = ["hints_summary", "output_is_stale", "run_server", "serve", "serve_app"]
@@ -40,12 +42,13 @@ def run_server(
     access_log: bool = True,
     graceful_timeout: float = 3.0,
     quic: bool = False,
+    on_stop: Callable[[], None] | None = None,
 ) -> int:
     """Serve ``app`` on Hypercorn with HTTP/2 over TLS until Ctrl-C or SIGTERM; return
     130 after Ctrl-C (128 + SIGINT, as shells expect), 0 after SIGTERM.
 
     ``port=0`` picks a free port; ``quic`` adds HTTP/3 on the same port over
-    UDP. The first line printed to stdout is
+    UDP; ``on_stop`` is called when the server starts to stop. The first line printed to stdout is
     ``pushgen: serving at https://HOST:PORT/ ...``. Raises :class:`PushgenError`
     when the certificate cannot be used or the address cannot be bound.
     """
@@ -61,19 +64,26 @@ def run_server(
     if listening.quic:
         print(quic_notice(listening), flush=True)
     print(f"pushgen: serving at {listening.url}  (press Ctrl-C to stop)", flush=True)
-    stopped_by = run(app, listening)
+    stopped_by = run(app, listening, on_stop=on_stop)
     print("pushgen: stopped", flush=True)
     return 128 + signal.SIGINT if stopped_by == signal.SIGINT else 0
 
 
 def serve_app(
-    app: Any, *, host: str, port: int, pair: CertificatePair | None, quic: bool = False
+    app: Any,
+    *,
+    host: str,
+    port: int,
+    pair: CertificatePair | None,
+    quic: bool = False,
+    live_reload: LiveReload | None = None,
 ) -> int:
     """Print how hints go out and which certificate serves, then :func:`run_server`.
 
     ``pair`` is a checked certificate and key
     (:func:`pushgen.runtime.certs.certificate_pair`); None uses the development
-    certificate and says whether browsers will trust it.
+    certificate and says whether browsers will trust it. ``live_reload``
+    (``--watch`` only) wraps the app: the script in HTML, the event stream.
     """
     from ..runtime.certs import CertificatePair, dev_certificate
     from ..runtime.devca import trust_summary
@@ -86,8 +96,17 @@ def serve_app(
         made = "created" if dev.created else "using"
         print(f"pushgen: {made} a development certificate for localhost ({dev.certfile})")
         print(f"pushgen: {trust_summary(dev.certfile)}")
+    served, on_stop = app, None
+    if live_reload is not None:
+        served, on_stop = live_reload.wrap(app), live_reload.close
     return run_server(
-        app, host=host, port=port, certfile=pair.certfile, keyfile=pair.keyfile, quic=quic
+        served,
+        host=host,
+        port=port,
+        certfile=pair.certfile,
+        keyfile=pair.keyfile,
+        quic=quic,
+        on_stop=on_stop,
     )
 
 
@@ -233,6 +252,7 @@ def serve(
     early_hints_delay: float | None = None,
     quic: bool = False,
     report: bool = False,
+    live_reload: LiveReload | None = None,
 ) -> int:
     """Serve the built ``site`` with push, 103 Early Hints and ``Link`` headers; return an exit code.
 
@@ -242,7 +262,9 @@ def serve(
     ``early_hints_delay`` (seconds) goes to :func:`pushgen.app.create_app`; None
     leaves it to ``PUSHGEN_EARLY_HINTS_DELAY`` or the default. ``quic`` adds
     HTTP/3 on the same port over UDP. ``report`` (development) shows ``pushgen
-    report``'s page at ``/_pushgen/``, made again after each rebuild. Prints how hints
+    report``'s page at ``/_pushgen/``, made again after each rebuild.
+    ``live_reload`` (``--watch``'s) reloads open pages after a rebuild
+    (:mod:`pushgen.runtime.livereload`). Prints how hints
     are delivered and the URL, serves until Ctrl-C (returns 130) or SIGTERM
     (returns 0); prints the problem and returns 1 when it cannot start, and
     when ``site`` is not a site (:func:`pushgen.config.require_site`).
@@ -273,7 +295,9 @@ def serve(
         if report:
             mount_report(app, _ReportPage(config).page)
             print(f"pushgen: the report is at {REPORT_PATH} (--report; development only)")
-        return serve_app(app, host=host, port=port, pair=pair, quic=quic)
+        if live_reload is not None:
+            print("pushgen: pages reload after each rebuild (--watch; development only)")
+        return serve_app(app, host=host, port=port, pair=pair, quic=quic, live_reload=live_reload)
     except PushgenError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

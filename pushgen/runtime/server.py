@@ -31,7 +31,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -203,7 +203,7 @@ def quic_notice(listening: Listening) -> str:
     )
 
 
-async def _serve(app: Any, config: Any) -> int | None:
+async def _serve(app: Any, config: Any, on_stop: Callable[[], None] | None) -> int | None:
     from hypercorn.asyncio import serve as hypercorn_serve
 
     stop = asyncio.Event()
@@ -213,21 +213,31 @@ async def _serve(app: Any, config: Any) -> int | None:
         received.append(signum)
         stop.set()
 
+    async def stopping() -> None:
+        await stop.wait()
+        if on_stop is not None:
+            on_stop()
+
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)
     for signum in signals:
         loop.add_signal_handler(signum, stopped_by, signum)
     try:
-        await hypercorn_serve(app, config, shutdown_trigger=stop.wait)
+        await hypercorn_serve(app, config, shutdown_trigger=stopping)
     finally:
         for signum in signals:
             loop.remove_signal_handler(signum)
     return received[0] if received else None
 
 
-def run(app: Any, listening: Listening) -> int | None:
-    """Serve ``app`` on ``listening`` until Ctrl-C or SIGTERM; return the signal that stopped it."""
-    return asyncio.run(_serve(app, listening.config))
+def run(app: Any, listening: Listening, *, on_stop: Callable[[], None] | None = None) -> int | None:
+    """Serve ``app`` on ``listening`` until Ctrl-C or SIGTERM; return the signal that stopped it.
+
+    ``on_stop`` is called on the server's loop as soon as the server starts to
+    stop, before Hypercorn waits for open streams (live reload ends its event
+    streams there).
+    """
+    return asyncio.run(_serve(app, listening.config, on_stop))
 
 
 def _option(argv: Sequence[str], short: str, long: str) -> str | None:
