@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -74,9 +75,9 @@ def main() -> None:
         site = Path(folder) / "site"
         shutil.copytree(REPO / "site_example", site)
         timers: dict[str, Callable[[], float]] = {
-            name: (lambda argv=argv: _time(argv)) for name, argv in COMMANDS.items()
+            name: partial(_time, argv) for name, argv in COMMANDS.items()
         }
-        timers["first page rendered"] = lambda: _first_page(site)
+        timers["first page rendered"] = partial(_first_page, site)
         times: dict[str, list[float]] = {name: [] for name in timers}
         for _ in range(rounds):
             for name, timer in timers.items():  # interleaved: a busy moment hits every command
