@@ -15,6 +15,7 @@ pushgen/build/output.py), polled from here, so the product carries no hook::
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import subprocess
@@ -49,6 +50,7 @@ def _first_page(site: Path) -> float:
     build = subprocess.Popen(
         [*PUSHGEN, "build", "--full", "-j1"],
         cwd=site,
+        env={**os.environ, "PYTHONPATH": str(REPO)},  # this checkout's pushgen, run from the site
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
