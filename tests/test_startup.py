@@ -136,3 +136,13 @@ def test_a_quart_style_rule_still_loads_werkzeug_and_applies(tmp_path: Path) -> 
         timeout=60,
     )
     assert "/static/img/grid.svg" in explained.stdout
+
+
+def test_the_bench_times_the_first_page_this_checkout_writes(tmp_path: Path) -> None:
+    from tests.test_bench_smoke import load
+
+    site = tmp_path / "site"
+    shutil.copytree(REPO / "site_example", site, ignore=shutil.ignore_patterns("_site", ".*"))
+    seconds = load("startup_bench")._first_page(site)
+    assert seconds > 0  # a page written after the build started, not one left from before
+    assert (site / "_site" / "index.html").is_file()
