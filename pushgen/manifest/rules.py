@@ -126,7 +126,7 @@ class RoutePattern:
     """What a rule's ``match`` names: one route, a glob, or a Quart-style rule.
 
     A Quart-style rule (``/blog/<slug>``, ``/u/<int(min=1):id>``) is matched by
-    ``werkzeug.routing``, the router Quart itself uses, compiled once here: a
+    ``werkzeug.routing``, the router Quart itself uses, compiled once (werkzeug_rule.py): a
     route matches exactly when Quart would serve it from that rule (a redirect,
     such as a missing trailing slash, is no match). Globs in its literal parts
     (``/blog/<slug>/*``) become converters of the same rule. Globs alone are
