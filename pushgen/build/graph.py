@@ -27,19 +27,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostic
-from ..model import Asset, FontDeclarations, FontSheet, Reference, ScanResult
+from ..model import Asset, FontDeclarations, FontPolicy, FontSheet, Reference, ScanResult
 from ..scan.css import scan_css
 from ..scan.js import scan_js
 from ..urls import url_path_to_relpath
 from .budget import apply_budget
 from .entries import Entry, blocks_render, make_entry, preconnect, should_push
 from .follow import Following
-from .fonts import FontPolicy, SheetFonts
 from .found import MAX_IMPORT_DEPTH, Doc, DocKind, Found, Link, PageAssets
 from .page_fonts import FontTracing
+
+if TYPE_CHECKING:  # imported by page_fonts when a page is traced (issue 27: start-up)
+    from .fonts import SheetFonts
 
 __all__ = [
     "MAX_IMPORT_DEPTH",

@@ -20,8 +20,14 @@ from ..scan.css import scan_css
 from ..scan.font_rules import style_font_declarations
 from ..urls import url_path_to_relpath
 from .entries import join_media
-from .fonts import FontUse, SheetFonts, parse_page, trace_fonts
 from .found import MAX_IMPORT_DEPTH, Doc, Found
+
+if TYPE_CHECKING:  # the fonts engine (lxml, cssselect) loads when a page first has fonts to trace
+    from collections.abc import Sequence
+
+    from lxml.etree import _Element
+
+    from .fonts import FontUse, SheetFonts
 
 __all__ = ["FontTracing"]
 
@@ -55,6 +61,10 @@ class FontTracing:
         tree: Any = None,
     ) -> None:
         """Keep pushes and hints of the fonts the page's text uses (see pushgen/build/fonts/)."""
+        # Imported here, not with the build: a site's first page renders before
+        # any page is traced (issue 27: start-up).
+        from .fonts import FontUse, SheetFonts, parse_page
+
         sheets: list[tuple[int, SheetFonts]] = []
         inline = False
         for ref in scan.references:
@@ -145,6 +155,8 @@ class FontTracing:
     ) -> None:
         """Add ``sheet`` and what it imports to ``out`` in reversed cascade order (see
         :meth:`_sheet_list`); ``visiting`` holds the sheets being walked (cycles)."""
+        from .fonts import SheetFonts  # loaded with tracing, as in _trace_fonts
+
         key = (sheet.path, sheet.media)
         if key in seen or sheet.path in visiting or len(visiting) >= MAX_IMPORT_DEPTH:
             return
@@ -194,3 +206,14 @@ def _last_of_each(sheets: Iterable[SheetFonts]) -> list[SheetFonts]:
     for sheet in reversed(list(sheets)):
         last.setdefault((id(sheet.fonts), sheet.media, sheet.display), sheet)
     return list(reversed(last.values()))
+
+
+def trace_fonts(
+    root: _Element,
+    sheets: Sequence[SheetFonts],
+    style_attribute: Callable[[str], FontDeclarations | None],
+) -> dict[str, FontUse]:
+    """:func:`pushgen.build.fonts.trace_fonts`, imported when a page is first traced."""
+    from .fonts import trace_fonts as trace
+
+    return trace(root, sheets, style_attribute)

@@ -18,7 +18,8 @@ from urllib.parse import unquote
 from werkzeug.routing import BaseConverter, Map, ValidationError
 from werkzeug.routing.converters import NumberConverter
 
-from ..manifest.rules import GLOB_OF_CONVERTER, RoutePattern
+from ..manifest.rules import RoutePattern
+from ..manifest.werkzeug_rule import GLOB_OF_CONVERTER
 
 __all__ = [
     "Token",

@@ -21,29 +21,26 @@ hinted, or dropped — what ``pushgen explain`` prints.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Literal
-
-from werkzeug.exceptions import HTTPException
-from werkzeug.routing import BaseConverter, Map, MapAdapter, RoutingException
-from werkzeug.routing import Rule as WerkzeugRule
-from werkzeug.routing.rules import _part_re, parse_converter_args
+from typing import TYPE_CHECKING, Literal
 
 from ..errors import RoutePatternError
 from ..model import Asset
 from ..push_policy import NO_POLICY, Decision, Policy, apply_policy, media_matches_screen
 
+if TYPE_CHECKING:  # Werkzeug is imported only when a rule needs it (RoutePattern._rule)
+    from werkzeug.routing import Rule as WerkzeugRule
+
+    from .werkzeug_rule import CompiledRule, RouteVariable
+
 __all__ = [
-    "GLOB_OF_CONVERTER",
     "EntryChange",
     "Glob",
     "PatternKind",
     "PrefixIndex",
     "RoutePattern",
-    "RouteVariable",
     "Rule",
     "RuleIndex",
     "compile_glob",
@@ -121,50 +118,7 @@ def compile_glob(pattern: str) -> Glob:
     return Glob(pattern)
 
 
-@dataclass(frozen=True, slots=True)
-class RouteVariable:
-    """A variable of a Quart-style rule, as Werkzeug parses it: ``<int(min=1):id>``."""
-
-    name: str
-    converter: str  # "default" when the rule names none, as Werkzeug calls it
-    args: tuple[object, ...] = ()
-    kwargs: Mapping[str, object] = field(default_factory=dict)
-
-
-# Stand-ins for glob characters inside a Quart-style rule (/blog/<slug>/*), as
-# Werkzeug converters so that Werkzeug matches the whole rule.
-class _OneSegment(BaseConverter):
-    regex = "[^/]*"
-    part_isolating = True
-
-
-class _AnySegments(BaseConverter):
-    regex = ".*"
-    part_isolating = False
-
-
-class _OneCharacter(BaseConverter):
-    regex = "[^/]"
-    part_isolating = True
-
-
 PatternKind = Literal["exact", "glob", "rule"]
-
-_GLOB_CONVERTERS: Mapping[str, type[BaseConverter]] = {
-    "pushgen_star": _OneSegment,
-    "pushgen_globstar": _AnySegments,
-    "pushgen_qmark": _OneCharacter,
-}
-# The glob each stand-in converter was made from, for exporters that write globs.
-GLOB_OF_CONVERTER: Mapping[type[BaseConverter], Literal["star", "globstar", "qmark"]] = {
-    _OneSegment: "star",
-    _AnySegments: "globstar",
-    _OneCharacter: "qmark",
-}
-_GLOB_AS_CONVERTER = {"**": "pushgen_globstar", "*": "pushgen_star", "?": "pushgen_qmark"}
-_GLOB_TOKEN = re.compile(r"\*\*|\*|\?")
-_NUMBER_ARGUMENTS = frozenset({"min", "max", "fixed_digits", "length", "minlength", "maxlength"})
-_MALFORMED = "malformed variable in {text!r}; write it like <slug> or <int:id>"
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +126,7 @@ class RoutePattern:
     """What a rule's ``match`` names: one route, a glob, or a Quart-style rule.
 
     A Quart-style rule (``/blog/<slug>``, ``/u/<int(min=1):id>``) is matched by
-    ``werkzeug.routing``, the router Quart itself uses, compiled once here: a
+    ``werkzeug.routing``, the router Quart itself uses, compiled once (werkzeug_rule.py): a
     route matches exactly when Quart would serve it from that rule (a redirect,
     such as a missing trailing slash, is no match). Globs in its literal parts
     (``/blog/<slug>/*``) become converters of the same rule. Globs alone are
@@ -185,7 +139,7 @@ class RoutePattern:
     glob: Glob | None = field(default=None, compare=False)
     variables: tuple[RouteVariable, ...] = field(default=(), compare=False)
     werkzeug_rule: WerkzeugRule | None = field(default=None, compare=False, repr=False)
-    _adapter: MapAdapter | None = field(default=None, compare=False, repr=False)
+    _compiled: CompiledRule | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def parse(cls, text: str) -> RoutePattern:
@@ -204,77 +158,25 @@ class RoutePattern:
 
     @classmethod
     def _rule(cls, text: str) -> RoutePattern:
-        translated: list[str] = []
-        variables: list[RouteVariable] = []
-        glob_variable = _glob_variable()
-        position = 0
-        while position < len(text):
-            # Werkzeug's own tokenizer of rules, so that what counts as a
-            # variable, and its arguments, are what Quart will see.
-            part = _part_re.match(text, position)
-            if part is None:
-                raise RoutePatternError(text, _MALFORMED.format(text=text))
-            position = part.end()
-            if part.group("static") is not None:
-                translated.append(_GLOB_TOKEN.sub(glob_variable, part.group("static")))
-            elif part.group("variable") is not None:
-                converter = part.group("converter") or "default"
-                if converter not in Map.default_converters:
-                    known = ", ".join(sorted(Map.default_converters))
-                    raise RoutePatternError(
-                        text, f"unknown converter {converter!r} in {text!r}; use one of {known}"
-                    )
-                try:
-                    args, kwargs = parse_converter_args(part.group("arguments") or "")
-                except ValueError as exc:
-                    raise RoutePatternError(text, f"{exc} in {text!r}") from None
-                for key, value in kwargs.items():
-                    # Werkzeug takes <int(min=x):id> and fails on the first request.
-                    if key in _NUMBER_ARGUMENTS and not (
-                        isinstance(value, int | float) and not isinstance(value, bool)
-                    ):
-                        raise RoutePatternError(
-                            text, f"{key}={value!r} of <{converter}> in {text!r} must be a number"
-                        )
-                variables.append(RouteVariable(part.group("variable"), converter, args, kwargs))
-                translated.append(part.group(0))
-            else:
-                translated.append(part.group(0))
-        rule = WerkzeugRule("".join(translated), endpoint="pushgen")
-        try:
-            url_map = Map([rule], converters=dict(_GLOB_CONVERTERS))
-        except (ValueError, TypeError, LookupError) as exc:
-            # Converter arguments Werkzeug refuses: <int(min=x):id>, <any:x>, ...
-            raise RoutePatternError(text, f"{text!r} is not a rule Quart accepts: {exc}") from None
+        # Werkzeug is imported here, the first time a manifest has a Quart-style
+        # rule, not when the build starts (issue 27: start-up).
+        from .werkzeug_rule import compile_rule
+
+        compiled = compile_rule(text)
         return cls(
             text,
             "rule",
-            variables=tuple(variables),
-            werkzeug_rule=rule,
-            _adapter=url_map.bind("pushgen.invalid"),
+            variables=compiled.variables,
+            werkzeug_rule=compiled.rule,
+            _compiled=compiled,
         )
 
     def matches(self, route: str) -> bool:
         if self.glob is not None:
             return self.glob.matches(route)
-        if self._adapter is None:
+        if self._compiled is None:
             return route == self.text
-        try:
-            self._adapter.match(route, method="GET")
-        except (HTTPException, RoutingException):
-            # NotFound, or a redirect (RequestRedirect: a missing trailing slash,
-            # doubled slashes): Quart would not serve this route from the rule.
-            return False
-        return True
-
-
-def _glob_variable() -> Callable[[re.Match[str]], str]:
-    count = iter(range(1 << 30))
-
-    def variable(found: re.Match[str]) -> str:
-        return f"<{_GLOB_AS_CONVERTER[found.group()]}:pushgen_glob_{next(count)}>"
-
-    return variable
+        return self._compiled.matches(route)
 
 
 def _path_matches(pattern: str, path: str) -> bool:

@@ -10,11 +10,11 @@ from pushgen.errors import RoutePatternError
 from pushgen.manifest.rules import (
     EntryChange,
     RoutePattern,
-    RouteVariable,
     Rule,
     glob_matches,
     resolve_route,
 )
+from pushgen.manifest.werkzeug_rule import RouteVariable
 from pushgen.model import Asset
 from pushgen.push_policy import Decision, Policy, apply_policy, media_matches_screen, push_refusal
 
