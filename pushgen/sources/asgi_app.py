@@ -40,10 +40,8 @@ from ..errors import BuildError, Diagnostic
 from ..manifest.writer import SourceKind
 from ..model import Asset
 from ..progress import Progress, phase
-from ..scan.html import scan_html
-from ..urls import document_url
 from .asgi_routes import AsgiRoute, asgi_routes
-from .protocol import ManifestTarget, PageScan
+from .protocol import ManifestTarget, PageScan, scan_rendered
 from .quart_app import rule_routes
 from .quart_client import AppAsset, user_frame
 
@@ -285,10 +283,7 @@ class AsgiAppSource:
             self._client.close()
 
     def scan_page(self, key: str) -> PageScan:
-        html = self._rendered[key].html
-        display = f"GET {key}"
-        scan = scan_html(html, document_url(key), filename=display, limits=self._config.html_limits)
-        return PageScan(key, display, scan, lambda: html)
+        return scan_rendered(key, self._rendered[key].html, self._config.html_limits)
 
     def read(self, relpath: str) -> bytes | None:
         asset = self.client.asset(relpath)

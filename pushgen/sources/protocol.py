@@ -17,11 +17,13 @@ from typing import Any, Protocol
 
 from ..errors import Diagnostic
 from ..manifest.writer import SourceKind
-from ..model import Asset, ScanResult
+from ..model import Asset, HtmlLimits, ScanResult
 from ..progress import Progress
+from ..scan.html import scan_html
 from ..scan.page_kind import NotAPage
+from ..urls import document_url
 
-__all__ = ["ManifestTarget", "PageScan", "Source"]
+__all__ = ["ManifestTarget", "PageScan", "Source", "scan_rendered"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +100,10 @@ class Source(Protocol):
 
     def target(self) -> ManifestTarget:
         """Where the manifest goes and what it may replace."""
+
+
+def scan_rendered(route: str, html: bytes, limits: HtmlLimits) -> PageScan:
+    """The page an app rendered for ``route`` (a GET of it), scanned: what both app sources give."""
+    display = f"GET {route}"
+    scan = scan_html(html, document_url(route), filename=display, limits=limits)
+    return PageScan(route, display, scan, lambda: html)

@@ -48,9 +48,7 @@ from ..manifest.rules import RoutePattern
 from ..manifest.writer import SourceKind
 from ..model import Asset
 from ..progress import Progress, phase
-from ..scan.html import scan_html
-from ..urls import document_url
-from .protocol import ManifestTarget, PageScan
+from .protocol import ManifestTarget, PageScan, scan_rendered
 from .quart_client import Crawl, RenderedPage, user_frame
 
 __all__ = [
@@ -273,10 +271,7 @@ class AppSource:
             self._crawl.close()
 
     def scan_page(self, key: str) -> PageScan:
-        html = self._rendered[key].html
-        display = f"GET {key}"
-        scan = scan_html(html, document_url(key), filename=display, limits=self._config.html_limits)
-        return PageScan(key, display, scan, lambda: html)
+        return scan_rendered(key, self._rendered[key].html, self._config.html_limits)
 
     def read(self, relpath: str) -> bytes | None:
         return self.crawl.read(relpath)
