@@ -100,6 +100,7 @@ def serve_and_load(
     delay: str,
     route: str,
     args: tuple[str, ...] = (),
+    prefix: str = "",
 ) -> PageLoad:
     """Serve ``folder`` with ``pushgen serve ARGS`` (by default ``--folder``) and open
     ``route`` cold, past Chromium's unused-preload warning (3 s after load)."""
@@ -110,7 +111,19 @@ def serve_and_load(
     try:
         origin = f"https://localhost:{server.port}"
         load_page(browser, origin, ROUTES[1])  # a fresh server's first load is slower
-        return load_page(browser, origin, route, linger_ms=5000)
+        if delay != "0":
+            return load_page(browser, origin, route, linger_ms=5000)
+        # Chromium acts on a 103 only when it sees it before the final response; on a
+        # loopback server answering in a millisecond, on a busy machine, it sometimes
+        # does not (tests/scenarios/test_browser.py), and the Link header of the 200
+        # makes the preloads instead. Each visit is held to "fetched once"; up to five
+        # visits show the 103's preloads at work.
+        for _attempt in range(5):
+            loaded = load_page(browser, origin, route, linger_ms=5000)
+            if "early-hints" in loaded.initiator_types.values():
+                break
+            assert_fetched_once(loaded, prefix)
+        return loaded
     finally:
         server.stop()
 
@@ -145,16 +158,28 @@ def test_a_pushgen_site_whose_templates_carry_integrity_is_served_the_same(
     manifest = load_manifest(built / "push-manifest.yaml")
     entries = {a.path: a for a in manifest.routes["/"]}
     assert entries["/static/css/site.min.abc123.css"].integrity == sri(CSS)
-    loaded = serve_and_load(built, browser, cache_dir, "0", "/", args=("--no-build",))
+    loaded = serve_and_load(
+        built, browser, cache_dir, "0", "/", args=("--no-build",), prefix="/static"
+    )
     assert_fetched_once_by_the_hint(loaded, "early-hints", prefix="/static")
 
 
-def assert_fetched_once_by_the_hint(loaded: PageLoad, initiator: str, prefix: str = "") -> None:
+def assert_fetched_once(loaded: PageLoad, prefix: str) -> None:
+    """Each file was fetched once, and Chromium refused no preload."""
     files = [prefix + path for path in FILES]
     assert loaded.status == 200
     assert {path: loaded.requests[path] for path in files} == dict.fromkeys(files, 1), (
         loaded.requests
     )
+    refused = [t for t in loaded.warnings if "integrity" in t or "not used" in t]
+    assert refused == [], loaded.console
+    assert loaded.unused_preloads == []
+    assert loaded.errors == []
+
+
+def assert_fetched_once_by_the_hint(loaded: PageLoad, initiator: str, prefix: str = "") -> None:
+    assert_fetched_once(loaded, prefix)
+    files = [prefix + path for path in FILES]
     # The hint made the one fetch, and the element used it. A modulepreload from the
     # Link header alone is reported by Resource Timing as the module script's own
     # fetch ("script"), with or without integrity (checked: the same without it), so
@@ -163,7 +188,3 @@ def assert_fetched_once_by_the_hint(loaded: PageLoad, initiator: str, prefix: st
     if initiator == "link":
         initiators.pop(prefix + "/js/main.789.js")
     assert initiators == dict.fromkeys(initiators, initiator), loaded.initiator_types
-    refused = [t for t in loaded.warnings if "integrity" in t or "not used" in t]
-    assert refused == [], loaded.console
-    assert loaded.unused_preloads == []
-    assert loaded.errors == []
