@@ -57,7 +57,8 @@ def fingerprinted_sources(
     """The hashed files to add to the static files ``files`` (output path -> source path)."""
     if not config.fingerprint:
         return _EMPTY
-    key = frozenset(stats.items())
+    # The plan depends on the files and on the URL they are served under (references resolve against it).
+    key = frozenset((*stats.items(), ("", StaticFile(0, 0)), (config.base_path, StaticFile(0, 0))))
     folder = fingerprint_folder(config)
     kept = _last.get(str(folder))
     if kept is not None and kept[0] == key:
