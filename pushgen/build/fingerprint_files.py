@@ -42,8 +42,24 @@ class Fingerprinted:
 
 
 _EMPTY = Fingerprinted({}, {}, {}, ())
-# The last plan made in this process: (its static files' stats, the folder, the result).
-_last: dict[str, tuple[frozenset[tuple[str, StaticFile]], Fingerprinted]] = {}
+
+
+@dataclass(frozen=True, slots=True)
+class _Key:
+    """What a plan depends on: the files, and the URL they are served under (references resolve against it)."""
+
+    base_path: str
+    stats: frozenset[tuple[str, StaticFile]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Kept:
+    key: _Key
+    result: Fingerprinted
+
+
+# The last plan made in this process, by fingerprint folder.
+_last: dict[str, _Kept] = {}
 
 
 def fingerprint_folder(config: SiteConfig) -> Path:
@@ -57,12 +73,11 @@ def fingerprinted_sources(
     """The hashed files to add to the static files ``files`` (output path -> source path)."""
     if not config.fingerprint:
         return _EMPTY
-    # The plan depends on the files and on the URL they are served under (references resolve against it).
-    key = frozenset((*stats.items(), ("", StaticFile(0, 0)), (config.base_path, StaticFile(0, 0))))
+    key = _Key(config.base_path, frozenset(stats.items()))
     folder = fingerprint_folder(config)
     kept = _last.get(str(folder))
-    if kept is not None and kept[0] == key:
-        return kept[1]
+    if kept is not None and kept.key == key:
+        return kept.result
     contents: dict[str, bytes] = {}
     for rel, source in files.items():
         try:
@@ -72,7 +87,7 @@ def fingerprinted_sources(
             continue  # gone since it was listed: the copy reports it
     plan = plan_fingerprints(contents, config.base_path)
     result = _materialise(plan, folder, files, stats)
-    _last[str(folder)] = (key, result)
+    _last[str(folder)] = _Kept(key, result)
     return result
 
 

@@ -58,5 +58,5 @@ def test_every_asset_of_a_fingerprinted_site_example_is_served_immutable(
     page = _head(base + "/")
     assert page[":status"] == "200" and page["cache-control"] == "no-cache"
     # The plain name keeps working, with a plain name's caching.
-    plain = _head(base + "/static/css/site.css")
-    assert plain[":status"] == "200" and "immutable" not in plain["cache-control"]
+    site_css = _head(base + "/static/css/site.css")
+    assert site_css[":status"] == "200" and "immutable" not in site_css["cache-control"]
