@@ -189,11 +189,25 @@ def test_a_font_change_renames_the_stylesheets_naming_it_and_renders_only_their_
     assert result.rendered == 3  # the three pages naming site.css, not lone.html
     manifest = (root / "push-manifest.yaml").read_text()
     assert site_after in manifest and site_before not in manifest
-    # The incremental output is the full build's.
-    fresh = tmp_path / "fresh"
+    _assert_same_as_full_build(root, tmp_path / "fresh")
+    # Again, from the spare the last build left: docs.css is named by its plain name
+    # only (by hand), so its new hashed name renders no page.
+    (root / "static/css/docs.css").write_text("pre { font-family: serif }\n")
+    assert build_site(load_config(root), jobs=1).rendered == 0
+    _assert_same_as_full_build(root, tmp_path / "fresh2")
+    # print.css is named by every page (lone.html, and base.html for the others).
+    (root / "static/css/print.css").write_text("body { color: gray }\n")
+    assert build_site(load_config(root), jobs=1).rendered == 4
+    assert _links(out / "lone.html") != lone_after
+    _assert_same_as_full_build(root, tmp_path / "fresh3")
+
+
+def _assert_same_as_full_build(root: Path, fresh: Path) -> None:
+    """The output and manifest of ``root`` are those of a full build of a copy of it."""
     shutil.copytree(root, fresh, ignore=shutil.ignore_patterns("_site", "._site*"))
     build_site(load_config(fresh), jobs=1, full=True)
-    assert _tree(out) == _tree(fresh / "_site")
+    assert _tree(root / "_site") == _tree(fresh / "_site")
+    manifest = (root / "push-manifest.yaml").read_text()
     assert manifest == (fresh / "push-manifest.yaml").read_text()
 
 
