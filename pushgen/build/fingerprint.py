@@ -38,7 +38,7 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -48,7 +48,13 @@ from ..urls import document_url, url_path_to_relpath
 from .found import DocKind
 from .graph import scan_doc
 
-__all__ = ["FingerprintPlan", "content_hash", "hashed_name", "plan_fingerprints"]
+__all__ = [
+    "FingerprintPlan",
+    "content_hash",
+    "hashed_name",
+    "is_document",
+    "plan_fingerprints",
+]
 
 _CSS = (".css",)
 _JS = (".js", ".mjs")
@@ -111,26 +117,51 @@ class _Document:
     edits: tuple[_Edit, ...]
 
 
-def plan_fingerprints(files: Mapping[str, bytes], base_path: str = "/") -> FingerprintPlan:
-    """The hashed names of ``files`` (output path -> bytes) and the rewritten bytes (module docs)."""
+def is_document(rel: str) -> bool:
+    """Whether ``rel`` is a stylesheet or module whose references are rewritten (its bytes are needed)."""
+    return _hashable(rel) and rel.endswith(_CSS + _JS)
+
+
+def plan_fingerprints(
+    files: Mapping[str, bytes],
+    base_path: str = "/",
+    digests: Mapping[str, str] | None = None,
+) -> FingerprintPlan:
+    """The hashed names of ``files`` (output path -> bytes) and the rewritten bytes (module docs).
+
+    ``digests``: the :func:`content_hash` of more files, by output path, whose bytes
+    are not needed (no stylesheet or module): a build keeps them from one build to
+    the next rather than read every image again.
+    """
     diagnostics: list[Diagnostic] = []
     documents: dict[str, _Document] = {}
+    known = {*files, *(digests or {})}
     for rel, data in files.items():
-        if _hashable(rel) and rel.endswith(_CSS + _JS):
-            document = _read_document(rel, data, files, base_path, diagnostics)
+        if is_document(rel):
+            document = _read_document(rel, data, known, base_path, diagnostics)
             if document is not None:
                 documents[rel] = document
     edges = {rel: {e.target for e in doc.edits} for rel, doc in documents.items()}
     names: dict[str, str] = {}
     rewritten: dict[str, bytes] = {}
-    for group in _components(sorted(files), edges):
-        _hash_group(group, files, documents, names, rewritten)
+    hashes = {rel: content_hash(data) for rel, data in files.items() if rel not in documents}
+    hashes.update(digests or {})
+    for group in _components(sorted(known), edges):
+        _hash_group(group, _Contents(files, hashes), documents, names, rewritten)
     return FingerprintPlan(names, rewritten, tuple(diagnostics))
+
+
+@dataclass(frozen=True, slots=True)
+class _Contents:
+    """What a plan knows of each file: the bytes of stylesheets and modules, the hash of the rest."""
+
+    files: Mapping[str, bytes]
+    hashes: Mapping[str, str]  # of the files that are no document
 
 
 def _hash_group(
     group: list[str],
-    files: Mapping[str, bytes],
+    contents: _Contents,
     documents: Mapping[str, _Document],
     names: dict[str, str],
     rewritten: dict[str, bytes],
@@ -138,9 +169,13 @@ def _hash_group(
     """Name the files of one strongly connected component, whose dependencies are named already."""
     members = set(group)
     hashable = [rel for rel in group if _hashable(rel)]
+    files = contents.files
     if len(group) == 1 and group[0] not in edges_of(documents, group[0]):
         rel = group[0]
         if not _hashable(rel):
+            return
+        if rel not in documents:
+            names[rel] = hashed_name(rel, contents.hashes[rel])
             return
         data = _apply(rel, files[rel], documents, names)
         names[rel] = hashed_name(rel, content_hash(data))
@@ -193,7 +228,7 @@ def _apply(
 def _read_document(
     rel: str,
     data: bytes,
-    files: Mapping[str, bytes],
+    files: Collection[str],
     base_path: str,
     diagnostics: list[Diagnostic],
 ) -> _Document | None:
@@ -229,7 +264,7 @@ def _locate(
     reference: Reference,
     text: str,
     starts: list[int],
-    files: Mapping[str, bytes],
+    files: Collection[str],
     base_path: str,
     rel: str,
     diagnostics: list[Diagnostic],

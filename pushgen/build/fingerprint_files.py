@@ -16,15 +16,18 @@ renderer's ``url_for``, compute it once.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from ..config import SiteConfig
 from ..errors import Diagnostic
-from .fingerprint import FingerprintPlan, plan_fingerprints
+from .fingerprint import FingerprintPlan, content_hash, is_document, plan_fingerprints
 from .incremental import StaticFile
 from .pages import Page
 
@@ -78,17 +81,63 @@ def fingerprinted_sources(
     kept = _last.get(str(folder))
     if kept is not None and kept.key == key:
         return kept.result
-    contents: dict[str, bytes] = {}
+    documents: dict[str, bytes] = {}
     for rel, source in files.items():
-        try:
-            with open(source, "rb") as fh:
-                contents[rel] = fh.read()
-        except OSError:
-            continue  # gone since it was listed: the copy reports it
-    plan = plan_fingerprints(contents, config.base_path)
+        if is_document(rel):
+            data = _read(source)
+            if data is not None:
+                documents[rel] = data
+    digests = _digests(folder, files, stats, documents.keys())
+    plan = plan_fingerprints(documents, config.base_path, digests)
     result = _materialise(plan, folder, files, stats)
     _last[str(folder)] = _Kept(key, result)
     return result
+
+
+def _read(source: str) -> bytes | None:
+    try:
+        with open(source, "rb") as fh:
+            return fh.read()
+    except OSError:
+        return None  # gone since it was listed: the copy reports it
+
+
+# The content hashes of the files that are no stylesheet or module, by output path, with
+# the size and mtime they were computed for: a build reads only the files that changed.
+_DIGESTS = "digests.json"
+
+
+def _digests(
+    folder: Path, files: Mapping[str, str], stats: Mapping[str, StaticFile], skip: Iterable[str]
+) -> dict[str, str]:
+    """The content hash of every static file but ``skip``, from the last build's where unchanged."""
+    saved: dict[str, list[Any]] = {}
+    with contextlib.suppress(OSError, ValueError):
+        loaded = json.loads((folder / _DIGESTS).read_text(encoding="utf-8"))
+        saved = loaded if isinstance(loaded, dict) else {}
+    digests: dict[str, str] = {}
+    kept: dict[str, list[Any]] = {}
+    left = set(skip)
+    for rel, source in files.items():
+        if rel in left:
+            continue
+        stat = stats[rel]
+        entry = saved.get(rel)
+        if isinstance(entry, list) and entry[:2] == [stat.size, stat.mtime_ns]:
+            digest = str(entry[2])
+        else:
+            data = _read(source)
+            if data is None:
+                continue
+            digest = content_hash(data)
+        digests[rel] = digest
+        kept[rel] = [stat.size, stat.mtime_ns, digest]
+    if kept != saved:
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = folder / f".{_DIGESTS}.tmp"
+        temporary.write_text(json.dumps(kept, separators=(",", ":")), encoding="utf-8")
+        os.replace(temporary, folder / _DIGESTS)
+    return digests
 
 
 def _materialise(
@@ -115,7 +164,7 @@ def _materialise(
             st = os.stat(target)
         sources[hashed] = str(target)
         hashed_stats[hashed] = StaticFile(st.st_size, st.st_mtime_ns)
-    _prune(folder, set(plan.rewritten))
+    _prune(folder, {*plan.rewritten, _DIGESTS})
     return Fingerprinted(plan.names, sources, hashed_stats, plan.diagnostics)
 
 
