@@ -237,3 +237,17 @@ def test_fingerprint_must_be_a_flag(tmp_path: Path, value: str) -> None:
     )
     with pytest.raises(Exception, match="'fingerprint' must be true or false"):
         load_config(root)
+
+
+def test_a_build_with_an_import_cycle_names_both_members(tmp_path: Path) -> None:
+    root = _site(tmp_path)
+    (root / "static/css/print.css").write_text('@import "cycle.css";\nbody { color: black }\n')
+    (root / "static/css/cycle.css").write_text('@import "print.css";\n')
+    build_site(load_config(root), jobs=1)
+    routes = (root / "push-manifest.yaml").read_text().split("\nroutes:", 1)[1]
+    lone = set(re.findall(r"path: (/static/css/(?:print|cycle)\S*?),", routes))
+    assert len(lone) == 2 and all(fingerprinted(p) for p in lone), lone
+    for path in lone:
+        text = (root / "_site" / path.lstrip("/")).read_text()
+        other = next(p for p in lone if p != path)
+        assert f'@import "{Path(other).name}";' in text
