@@ -170,7 +170,7 @@ def _hash_group(
     members = set(group)
     hashable = [rel for rel in group if _hashable(rel)]
     files = contents.files
-    if len(group) == 1 and group[0] not in edges_of(documents, group[0]):
+    if len(group) == 1 and group[0] not in _edges_of(documents, group[0]):
         rel = group[0]
         if not _hashable(rel):
             return
@@ -193,7 +193,7 @@ def _hash_group(
             rewritten[names[rel]] = data
 
 
-def edges_of(documents: Mapping[str, _Document], rel: str) -> set[str]:
+def _edges_of(documents: Mapping[str, _Document], rel: str) -> set[str]:
     """The files ``rel`` names (none for a file that is not a stylesheet or module)."""
     document = documents.get(rel)
     return {e.target for e in document.edits} if document is not None else set()
@@ -252,8 +252,9 @@ def _read_document(
         edit = _locate(reference, text, starts, files, base_path, rel, diagnostics)
         if edit is not None:
             edits.append(edit)
-    edits.sort(key=lambda e: e.start)
-    return _Document(text, bom, tuple(edits))
+    # One edit per place: a scanner may report one token twice (as a font and as a url).
+    unique = {edit.start: edit for edit in edits}
+    return _Document(text, bom, tuple(sorted(unique.values(), key=lambda e: e.start)))
 
 
 def _line_starts(text: str, newline: re.Pattern[str]) -> list[int]:
@@ -274,8 +275,8 @@ def _locate(
     if not reference.local:
         return None
     target = url_path_to_relpath(reference.path, base_path)
-    if target is None or not target.startswith("static/") or target == rel:
-        return None if target != rel else _self_edit(reference, text, starts, target)
+    if target is None or not target.startswith("static/"):
+        return None
     if target not in files:
         message = f"{reference.path} names no file under static/: left as written (no hashed name)"
         diagnostics.append(Diagnostic(rel, reference.line, reference.column, message))
@@ -283,11 +284,6 @@ def _locate(
     if not _hashable(target):
         return None
     return _span(reference, text, starts, target, rel, diagnostics)
-
-
-def _self_edit(reference: Reference, text: str, starts: list[int], target: str) -> _Edit | None:
-    """A file naming itself: a cycle of one, rewritten like any cycle."""
-    return _span(reference, text, starts, target, target, [])
 
 
 def _span(

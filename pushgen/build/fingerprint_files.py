@@ -79,7 +79,7 @@ def fingerprinted_sources(
     key = _Key(config.base_path, frozenset(stats.items()))
     folder = fingerprint_folder(config)
     kept = _last.get(str(folder))
-    if kept is not None and kept.key == key:
+    if kept is not None and kept.key == key and _still_there(kept.result, folder):
         return kept.result
     documents: dict[str, bytes] = {}
     for rel, source in files.items():
@@ -92,6 +92,12 @@ def fingerprinted_sources(
     result = _materialise(plan, folder, files, stats)
     _last[str(folder)] = _Kept(key, result)
     return result
+
+
+def _still_there(result: Fingerprinted, folder: Path) -> bool:
+    """Whether the rewritten files of an earlier plan are still in ``folder`` (nobody removed them)."""
+    inside = f"{folder}{os.sep}"
+    return all(os.path.isfile(f) for f in result.files.values() if f.startswith(inside))
 
 
 def _read(source: str) -> bytes | None:
