@@ -7,6 +7,7 @@ Every key is optional::
     output: _site                   # where the build writes (relative to SITE)
     manifest: push-manifest.yaml    # where the manifest goes (relative to SITE)
     pretty_urls: false              # /about.html is also served/linked as /about
+    fingerprint: false              # static files also under content-hashed names
     plain: [legacy/**, guide.html]  # pages that are plain HTML: copied, never rendered
     push:
       destinations: [style, script, font]   # what is pushed; the rest is hinted only
@@ -117,6 +118,8 @@ class SiteConfig:
     plain: tuple[str, ...] = ()
     # Bounds on one HTML page, checked before it is parsed (pushgen/scan/limits.py).
     html_limits: HtmlLimits = field(default_factory=HtmlLimits)
+    # url_for('static') names files by their content hash (pushgen/build/fingerprint.py).
+    fingerprint: bool = False
 
     def is_plain(self, source: str) -> bool:
         """Whether the page ``source`` (relative to pages/) is plain HTML, never rendered."""
@@ -369,6 +372,7 @@ _READERS: Mapping[str, _Reader] = {
     "output": _read_text,
     "manifest": _read_text,
     "pretty_urls": _read_flag,
+    "fingerprint": _read_flag,
     "plain": _read_plain,
     "push": _read_push,
     "app": _read_text,

@@ -39,6 +39,7 @@ from ..precompress import Precompressed
 from ..progress import NO_PROGRESS, Progress, phase
 from .dependencies import pages_to_render, scan_templates
 from .existing import read_existing_manifest
+from .fingerprint_files import renamed_pages
 from .finish import FinishedManifest, finish_manifest
 from .incremental import (
     BuildState,
@@ -298,6 +299,7 @@ def _choose_pages(config: SiteConfig, previous: Previous, staging: Staging | Non
         return list(pages)
     dirty = pages_to_render(pages, state.templates, previous.templates)
     dirty |= edited_pages(config.output, pages, state.page_files)
+    dirty |= renamed_pages(config, pages, state.static, static_sources(config).stats)
     assert staging is not None  # a previous state is only loaded when writing
     if staging.missing is None:
         unchanged = [p for p in pages if p.source not in dirty]

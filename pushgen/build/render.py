@@ -28,6 +28,7 @@ from ..config import SiteConfig
 from ..errors import Diagnostic, Location, PushgenError, did_you_mean
 from ..scan.decode import python_codec
 from .pages import Page, discover_pages
+from .static import hashed_names
 from .template_env import PLAIN_MARKER, CharsetLoader, Environment, RecordingUndefined
 from .template_lines import LineOrigins, record_render, relocate
 
@@ -90,6 +91,8 @@ class Renderer:
         self.environment.globals.update(dict(config.context))
         self.environment.globals["site"] = dict(config.context)
         self.environment.globals["url_for"] = self.url_for
+        # fingerprint: true: static/... -> static/<name>.<hash>.<ext> (build/fingerprint.py).
+        self._hashed = hashed_names(config)
 
     def url_for(self, endpoint: str, **values: Any) -> str:
         """Quart's ``url_for`` for a static build: ``static`` files and page endpoints."""
@@ -99,7 +102,8 @@ class Renderer:
             filename = values.pop("filename", None)
             if not filename:
                 raise UrlForError(endpoint, "url_for('static') needs filename=")
-            url = f"{self.config.base_path}static/{quote(str(filename).lstrip('/'), safe='/')}"
+            rel = f"static/{str(filename).lstrip('/')}"
+            url = f"{self.config.base_path}{quote(self._hashed.get(rel, rel), safe='/')}"
         elif endpoint in self._endpoints:
             url = self._endpoints[endpoint]
         else:

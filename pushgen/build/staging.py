@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ..config import SiteConfig
-from .render import Page
+from .pages import Page
 from .state import BuildState
 
 

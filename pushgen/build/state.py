@@ -283,6 +283,7 @@ def config_key(config: SiteConfig) -> str:
         repr(config.context),
         config.plain,
         config.html_limits,
+        config.fingerprint,
     )
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 

@@ -13,6 +13,7 @@ from ..errors import Diagnostic
 from ..fsutil import walk_sources
 from ..precompress import Precompressed, precompress
 from ..urls import url_path_to_relpath
+from .fingerprint_files import fingerprinted_sources
 from .incremental import StaticFile
 from .staging import remove_emptied_folders, unlink
 
@@ -24,6 +25,8 @@ class _StaticSources(NamedTuple):
     stats: dict[str, StaticFile]
     folders: list[str]
     skipped: list[Diagnostic]  # links out of the site, special files
+    # fingerprint: true: output path -> its hashed output path (also in files and stats).
+    names: dict[str, str] = {}  # noqa: RUF012 (never changed: a new one is made each time)
 
 
 def static_sources(config: SiteConfig) -> _StaticSources:
@@ -41,7 +44,10 @@ def static_sources(config: SiteConfig) -> _StaticSources:
         stats[f"static/{rel}"] = StaticFile(st.st_size, st.st_mtime_ns)
     folders = [f"static/{rel}" if rel else "static" for rel in found.folders]
     skipped = [Diagnostic(f"static/{rel}", 0, 0, why) for rel, why in found.skipped]
-    return _StaticSources(files, stats, folders, skipped)
+    hashed = fingerprinted_sources(config, files, stats)
+    files.update(hashed.files)
+    stats.update(hashed.stats)
+    return _StaticSources(files, stats, folders, [*skipped, *hashed.diagnostics], hashed.names)
 
 
 class Copy(NamedTuple):
@@ -210,6 +216,11 @@ class StaticFiles:
             except OSError:
                 self._sizes[path] = None
         return self._sizes[path]
+
+
+def hashed_names(config: SiteConfig) -> dict[str, str]:
+    """``fingerprint: true``: each static file's hashed output path by its own (empty otherwise)."""
+    return static_sources(config).names if config.fingerprint else {}
 
 
 def static_files(config: SiteConfig) -> StaticFiles:

@@ -316,6 +316,8 @@ def _decoded(packed: BinaryIO, coding: Coding) -> Iterator[bytes]:
 # digits with at least one digit and one letter, so a date `-20240101` or a word
 # `-facade` is not one) and Vite/Rollup base64url of 8 (`index-B2xY3z_a.js`,
 # upper and lower case and a digit). A `?v=` query is not part of a file name.
+# pushgen's own (`fingerprint: true`, pushgen/build/fingerprint.py) is the first 8 or
+# more hex digits of a SHA-256 that hold a digit and a letter: always the first form.
 _HEX = re.compile(r"[.-](?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{6,64}\.")
 _BASE64 = re.compile(
     r"-(?=[\w-]*[0-9])(?=[\w-]*[a-z])(?=[\w-]*[A-Z])[A-Za-z0-9_-]{8}\.(?:js|mjs|css)$"
