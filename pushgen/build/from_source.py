@@ -124,7 +124,7 @@ def build_source(
     started = time.perf_counter() if started is None else started
     try:
         keys = source.open(progress)
-        with phase(progress, source.resolve_phase, len(keys)):
+        with phase(progress, source.resolve_phase, len(keys), source.resolve_unit):
             resolved = _resolve(source, config, keys, jobs if source.forks else 1, progress)
             routes = source.fold({page.route: page.assets for page in resolved.pages})
     finally:

@@ -234,6 +234,7 @@ class AsgiAppSource:
     through httpx's ASGITransport (see the module docs)."""
 
     resolve_phase = "resolve"
+    resolve_unit = "page"
     forks = False  # one event loop serves every request
 
     def __init__(self, app: Callable[..., Any], config: SiteConfig, *, command: str) -> None:

@@ -201,6 +201,7 @@ class AppSource:
     through its test client on a private event loop (see the module docs)."""
 
     resolve_phase = "resolve"
+    resolve_unit = "page"
     forks = False  # one event loop and one test client serve every request
 
     def __init__(self, app: Quart, config: SiteConfig, *, max_pages: int, command: str) -> None:
