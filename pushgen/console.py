@@ -69,12 +69,12 @@ class PlainProgress:
         self, write: Callable[[str], None], clock: Callable[[], float] = time.monotonic
     ) -> None:
         self._write, self._clock = write, clock
-        self._open: dict[str, tuple[float, int | None]] = {}  # phase -> started, total
+        self._open: dict[str, tuple[float, int | None, str]] = {}  # phase -> started, total, unit
         self._done: dict[str, int] = {}  # phase -> items done, as last reported
         self._said = clock()
 
-    def start(self, phase: str, total: int | None = None) -> None:
-        self._open[phase] = (self._clock(), total)
+    def start(self, phase: str, total: int | None = None, unit: str = "page") -> None:
+        self._open[phase] = (self._clock(), total, unit)
         self._done.pop(phase, None)
 
     def advance(self, phase: str, done: int) -> None:
@@ -82,18 +82,18 @@ class PlainProgress:
             return
         self._done[phase] = done
         if self._clock() - self._said >= _HEARTBEAT_SECONDS:
-            total = self._open[phase][1]
-            self._say(f"{phase}: {done}/{total if total is not None else '?'} pages ...")
+            _, total, unit = self._open[phase]
+            self._say(f"{phase}: {done}/{total if total is not None else '?'} {unit}s ...")
 
     def end(self, phase: str) -> None:
         opened = self._open.pop(phase, None)
         if opened is None:
             return  # ended twice, or never started (a failure before it)
-        started, total = opened
+        started, total, unit = opened
         # A phase of no known total (an app's crawl) says what it counted, if anything.
         done = total if total is not None else self._done.get(phase)
         # "in N.NNs" last, as on the summary line: a log compared across runs drops it.
-        count = counted(done, "page") if done is not None else "done"
+        count = counted(done, unit) if done is not None else "done"
         self._say(f"{phase}: {count} in {self._clock() - started:.2f}s")
 
     def close(self) -> None:
@@ -131,7 +131,7 @@ class _RichProgress:
             redirect_stdout=False,
             redirect_stderr=False,
         )
-        self._tasks: dict[str, tuple[TaskID, int | None]] = {}  # phase -> task, total
+        self._tasks: dict[str, tuple[TaskID, int | None, str]] = {}  # phase -> task, total, unit
         self._plain = PlainProgress(self._line) if verbose else None
 
     def __enter__(self) -> _RichProgress:
@@ -146,18 +146,19 @@ class _RichProgress:
     def _line(self, text: str) -> None:
         self._bars.console.print(text, markup=False)
 
-    def start(self, phase: str, total: int | None = None) -> None:
+    def start(self, phase: str, total: int | None = None, unit: str = "page") -> None:
         if phase in self._tasks:  # a build that starts again (its saved state was unusable)
             self._bars.remove_task(self._tasks.pop(phase)[0])
         count = f"0/{total}" if total is not None else ""
-        self._tasks[phase] = (self._bars.add_task(phase, total=total, count=count), total)
+        task = self._bars.add_task(phase, total=total, count=count)
+        self._tasks[phase] = (task, total, unit)
         if self._plain is not None:
-            self._plain.start(phase, total)
+            self._plain.start(phase, total, unit)
 
     def advance(self, phase: str, done: int) -> None:
         if phase in self._tasks:
-            task, total = self._tasks[phase]
-            count = f"{done}/{total}" if total is not None else f"{done} pages"
+            task, total, unit = self._tasks[phase]
+            count = f"{done}/{total}" if total is not None else counted(done, unit)
             self._bars.update(task, completed=done, count=count)
         if self._plain is not None:
             self._plain.advance(phase, done)
@@ -165,7 +166,7 @@ class _RichProgress:
     def end(self, phase: str) -> None:
         if phase not in self._tasks:
             return
-        task, total = self._tasks.pop(phase)
+        task, total, _ = self._tasks.pop(phase)
         if total is not None:
             # Drawn full once, however fast the phase was, before it leaves the display.
             self._bars.update(task, completed=total, count=f"{total}/{total}")

@@ -26,6 +26,7 @@ from typing import NamedTuple
 from .errors import PushgenError
 
 __all__ = [
+    "EXPORT_MARK",
     "FOLDER",
     "OUTPUT_MARKER",
     "FileRefused",
@@ -42,11 +43,28 @@ __all__ = [
     "stage_file",
     "swap_directory",
     "walk_sources",
+    "written_by_export",
 ]
 
 # The file that marks a folder as one pushgen made (the output, its staging
 # folder, its spare). A dotfile: the server never serves dotfiles.
 OUTPUT_MARKER = ".pushgen-output"
+# How the first line of every text file `pushgen export` writes begins (export/blocks.py):
+# what tells the build an exported `_headers` in its output from a file of the user's.
+EXPORT_MARK = "# Written by `pushgen export"
+
+
+def written_by_export(path: Path) -> bool:
+    """Whether ``path`` is a regular file (no link) whose first line says ``pushgen export``
+    wrote it (:data:`EXPORT_MARK`): written from a manifest, to be written again from it."""
+    mark = EXPORT_MARK.encode()
+    try:
+        if not stat.S_ISREG(path.lstat().st_mode):
+            return False
+        with path.open("rb") as file:
+            return file.read(len(mark)) == mark
+    except OSError:
+        return False
 
 
 class OutputFolderError(PushgenError):

@@ -22,8 +22,9 @@ __all__ = ["NO_PROGRESS", "NoProgress", "Progress", "phase"]
 class Progress(Protocol):
     """What the engine tells about its work; every method returns at once."""
 
-    def start(self, phase: str, total: int | None = None) -> None:
-        """``phase`` begins; ``total`` is the number of items it counts (pages), None if it counts none."""
+    def start(self, phase: str, total: int | None = None, unit: str = "page") -> None:
+        """``phase`` begins; ``total`` is the number of items it counts, None if it counts
+        none; ``unit`` names one item (a scan reads ``.html file``s, not all of them pages)."""
 
     def advance(self, phase: str, done: int) -> None:
         """``done`` items of ``phase`` are finished (a running total, not an increment)."""
@@ -35,7 +36,7 @@ class Progress(Protocol):
 class NoProgress:
     """The observer that ignores everything: the default of every engine entry point."""
 
-    def start(self, phase: str, total: int | None = None) -> None:
+    def start(self, phase: str, total: int | None = None, unit: str = "page") -> None:
         pass
 
     def advance(self, phase: str, done: int) -> None:
@@ -49,8 +50,10 @@ NO_PROGRESS: Progress = NoProgress()
 
 
 @contextlib.contextmanager
-def phase(progress: Progress, name: str, total: int | None = None) -> Iterator[None]:
+def phase(
+    progress: Progress, name: str, total: int | None = None, unit: str = "page"
+) -> Iterator[None]:
     """Report the block as phase ``name`` of ``progress``: started on entry, ended when it succeeds."""
-    progress.start(name, total)
+    progress.start(name, total, unit)
     yield
     progress.end(name)

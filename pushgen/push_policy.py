@@ -103,6 +103,8 @@ def media_matches_screen(media: str | None) -> bool:
         words = query.replace("(", " (").split()
         if not words:
             return True
+        if words == ["not", "all"]:
+            continue  # no medium: what an import under two media types applies under
         first = words[1] if words[0] in ("only", "not") and len(words) > 1 else words[0]
         if words[0] == "not" or first in ("all", "screen") or first.startswith("("):
             return True

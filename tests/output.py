@@ -10,9 +10,11 @@ from __future__ import annotations
 import re
 
 # A phase's line: its name, the pages it counted (when it counts pages), its time.
-PHASE_LINE = re.compile(r"(?P<phase>[a-z]+): (?:(?P<pages>\d+) pages?|done) in \d+\.\d\ds")
+PHASE_LINE = re.compile(
+    r"(?P<phase>[a-z]+): (?:(?P<pages>\d+) (?:pages?|\.html files?)|done) in \d+\.\d\ds"
+)
 # A long phase's line on the way: ``render: 2500/5000 pages ...``.
-HEARTBEAT_LINE = re.compile(r"[a-z]+: \d+/(?:\d+|\?) pages \.\.\.")
+HEARTBEAT_LINE = re.compile(r"[a-z]+: \d+/(?:\d+|\?) (?:pages|\.html files) \.\.\.")
 
 
 def phase_lines(stderr: str) -> list[tuple[str, int | None]]:

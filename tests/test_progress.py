@@ -124,6 +124,34 @@ def test_a_scan_logged_to_a_file_says_its_phases(tmp_path: Path, site: Path) -> 
     assert phase_lines(log) == [("walk", None), ("scan", PAGES + 3), ("manifest", None)], log
 
 
+def test_a_scan_counts_html_files_and_only_pages_are_pages(tmp_path: Path) -> None:
+    # A theme's macro file is an .html file the scan reads, and no page (scan/page_kind.py):
+    # the scan phase counts the files it read, the summary the pages among them.
+    folder = tmp_path / "html"
+    (folder / "_static").mkdir(parents=True)
+    (folder / "index.html").write_text('<!doctype html><link rel="stylesheet" href="/a.css">')
+    (folder / "a.css").write_text("body { color: black }\n")
+    (folder / "_static" / "macros.html").write_text(
+        "{% macro x() %}<div>{{ y }}</div>{% endmacro %}\n"
+    )
+    manifest = tmp_path / "push-manifest.yaml"
+    code, log = run_to_file(tmp_path, "scan", str(folder), "-m", str(manifest), "-j", "1")
+    assert code == 0, log
+    assert re.search(r"^scan: 2 \.html files in \d", log, re.MULTILINE), log
+    assert phase_lines(log) == [("walk", None), ("scan", 2), ("manifest", None)], log
+    assert ": 1 page, 1 asset, 1 route" in problem_lines(log)[-1]
+
+
+def test_plain_progress_names_the_unit_of_a_phase() -> None:
+    lines: list[str] = []
+    plain = PlainProgress(lines.append, clock=lambda: 0.0)
+    plain.start("scan", 1, ".html file")
+    plain.end("scan")
+    plain.start("scan", 3, ".html file")
+    plain.end("scan")
+    assert lines == ["scan: 1 .html file in 0.00s", "scan: 3 .html files in 0.00s"]
+
+
 def test_an_app_build_says_its_phases(tmp_path: Path) -> None:
     copy = tmp_path / "quart_app"
     example = REPO / "examples" / "quart_app"

@@ -260,7 +260,89 @@ def _one_line(value: str | None) -> str | None:
 
 
 def join_media(outer: str | None, inner: str | None) -> str | None:
-    """The media an imported sheet (``inner``) applies under, imported under ``outer``."""
-    if outer and inner and outer != inner:
-        return f"{outer} and {inner}" if "," not in outer + inner else inner
-    return inner or outer
+    """The media an imported sheet (``inner``) applies under, imported under ``outer``.
+
+    Both must hold: each query of one list AND-ed with each of the other (a list
+    matches when any of its queries does, https://drafts.csswg.org/mediaqueries-4/#mq-list),
+    so ``@import url(a.css) screen, print`` of a sheet that imports ``b.css
+    (min-width: 40em)`` gives b.css ``screen and (min-width: 40em), print and
+    (min-width: 40em)``. A pair that no medium matches (``screen`` and ``print``) is
+    left out; when none is left the sheet applies nowhere: ``not all``.
+    """
+    if not outer or not inner or outer == inner:
+        return inner or outer
+    joined = [
+        query
+        for outer_query in _media_list(outer)
+        for inner_query in _media_list(inner)
+        if (query := _and_queries(outer_query, inner_query)) is not None
+    ]
+    return ", ".join(dict.fromkeys(joined)) or "not all"
+
+
+def _media_list(media: str) -> list[str]:
+    """The queries of a media query list: split at commas outside parentheses."""
+    queries, depth, start = [], 0, 0
+    for i, c in enumerate(media):
+        depth += (c == "(") - (c == ")")
+        if c == "," and depth == 0:
+            queries.append(media[start:i])
+            start = i + 1
+    queries.append(media[start:])
+    return [q.strip() for q in queries if q.strip()] or ["all"]
+
+
+@dataclass(frozen=True, slots=True)
+class _MediaQuery:
+    """One media query: ``[not | only] type [and condition]``, or a bare condition."""
+
+    modifier: str  # "not", "only" or ""
+    media_type: str  # lower-cased; "" when the query is a bare condition
+    condition: str  # "" when there is none
+
+    @classmethod
+    def parse(cls, text: str) -> _MediaQuery:
+        words = text.split(None, 1)
+        modifier = ""
+        if words[0].lower() in ("not", "only") and len(words) > 1 and not words[1].startswith("("):
+            modifier, text = words[0].lower(), words[1]
+            words = text.split(None, 1)
+        if words[0].startswith("("):
+            return cls(modifier, "", text)
+        rest = words[1] if len(words) > 1 else ""
+        if rest[:4].lower() == "and ":
+            rest = rest[4:].strip()
+        return cls(modifier, words[0].lower(), rest)
+
+
+def _and_queries(outer: str, inner: str) -> str | None:
+    """One query that holds where both do; None when no medium matches both.
+
+    A query with ``not`` negates the whole of itself, so no single query is its AND
+    with another: the other one stands for the pair, which matches at least where
+    both do (a preload that may not apply, never a sheet missed).
+    """
+    a, b = _MediaQuery.parse(outer), _MediaQuery.parse(inner)
+    if a.modifier == "not" or b.modifier == "not":
+        return inner if a.modifier == "not" else outer
+    types = {t for t in (a.media_type, b.media_type) if t not in ("", "all")}
+    if len(types) > 1:
+        return None  # two media types: no medium is both
+    conditions = [_in_parens(c) for c in (a.condition, b.condition) if c]
+    head = next(iter(types), "all" if a.media_type or b.media_type else "")
+    if head and (a.modifier == "only" or b.modifier == "only"):
+        head = f"only {head}"
+    if head == "all" and conditions:
+        head = ""  # `all and (x)` is `(x)`
+    return " and ".join([head, *conditions] if head else conditions) or "all"
+
+
+def _in_parens(condition: str) -> str:
+    """``condition`` ready to be AND-ed: parenthesized when it has a top-level ``or`` or
+    starts with ``not`` (Media Queries 4 does not mix ``and`` with those unbracketed)."""
+    depth, top = 0, []
+    for c in condition:
+        depth += (c == "(") - (c == ")")
+        top.append(c if depth == 0 else " ")
+    words = "".join(top).lower().split()
+    return f"({condition})" if "or" in words or (words and words[0] == "not") else condition

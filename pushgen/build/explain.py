@@ -30,8 +30,8 @@ from ..model import Asset
 from ..push_policy import Decision, Policy
 from ..scan.html import scan_html
 from ..site_files import file_size
+from ..sources.app_pages import app_pages
 from ..sources.folder import FolderSource, page_route
-from ..sources.quart_app import app_pages
 from ..sources.runtime_chunks import RuntimeChunks
 from ..urls import document_url, url_path_to_relpath
 from .finish import make_resolver
@@ -396,7 +396,7 @@ def _explain(
     chains: dict[str, tuple[str, ...]] = {}
     notes: dict[str, tuple[str, ...]] = {}
     if page_chains is not None:
-        generated = manifest.routes.get(route, ())
+        generated = manifest.generated(route)  # a rendered URL folded into its rule: the rule's
         rerun = writer or "pushgen build"
         problems.extend(_provenance(page_chains, generated, chains, notes, rerun=rerun))
     settings = _settings(site, folder, app)

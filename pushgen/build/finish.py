@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import SiteConfig
-from ..errors import BuildError, Diagnostic, ManifestError
+from ..errors import BuildError, Diagnostic, ManifestError, PushgenError
 from ..fsutil import atomic_write
 from ..manifest import SCHEMA_NAME, Manifest, update_manifest_text
 from ..manifest.link_budget import link_budget_problems
@@ -28,7 +28,7 @@ from ..model import Asset
 from .existing import check_rules
 from .graph import Resolver
 
-__all__ = ["FinishedManifest", "finish_manifest", "make_resolver"]
+__all__ = ["FinishedManifest", "ManifestWriteError", "finish_manifest", "make_resolver"]
 
 
 def make_resolver(
@@ -48,6 +48,21 @@ def make_resolver(
     )
 
 
+class ManifestWriteError(PushgenError):
+    """The manifest or its schema could not be written (a read-only folder, a folder in
+    the file's place): ``path`` where, ``errno`` the system's error number, and
+    whether the manifest itself was written before."""
+
+    def __init__(self, path: Path, error: OSError, *, manifest_written: bool) -> None:
+        self.path, self.errno, self.manifest_written = path, error.errno, manifest_written
+        outcome = (
+            "the manifest is written; its JSON Schema is not (the manifest works without it)"
+            if manifest_written
+            else "nothing was written: the manifest is as it was"
+        )
+        super().__init__(f"{path}: cannot write: {error.strerror or error}; {outcome}")
+
+
 @dataclass(frozen=True, slots=True)
 class FinishedManifest:
     """A manifest ready to be written: its model, its text, and the text on disk before."""
@@ -64,10 +79,21 @@ class FinishedManifest:
         return self.text != self.existing_text
 
     def write(self, *, protected: Path | None = None) -> None:
-        """Write the manifest (when it changed) and its schema, each atomically."""
-        if self.changed:
-            atomic_write(self.path, self.text.encode("utf-8"))
-        self.write_schema(protected=protected)
+        """Write the manifest (when it changed) and its schema, each atomically.
+
+        Raises :class:`ManifestWriteError` (where, why, and whether the manifest
+        was written) when either cannot be written.
+        """
+        try:
+            if self.changed:
+                atomic_write(self.path, self.text.encode("utf-8"))
+        except OSError as exc:
+            raise ManifestWriteError(self.path, exc, manifest_written=False) from exc
+        try:
+            self.write_schema(protected=protected)
+        except OSError as exc:
+            schema = self.path.with_name(SCHEMA_NAME)
+            raise ManifestWriteError(schema, exc, manifest_written=True) from exc
 
     def write_schema(self, *, protected: Path | None = None) -> None:
         """Write the JSON Schema the manifest's modeline names beside it, when it differs.

@@ -26,6 +26,7 @@ from ..manifest import SCHEMA_NAME
 from ..model import Asset
 from ..progress import NO_PROGRESS, Progress, phase
 from ..scan.page_kind import NotAPage
+from ..sources.app_pages import require_httpx
 from ..sources.folder import FolderSource
 from ..sources.protocol import ManifestTarget, PageScan, Source
 from ..urls import document_url
@@ -123,7 +124,7 @@ def build_source(
     started = time.perf_counter() if started is None else started
     try:
         keys = source.open(progress)
-        with phase(progress, source.resolve_phase, len(keys)):
+        with phase(progress, source.resolve_phase, len(keys), source.resolve_unit):
             resolved = _resolve(source, config, keys, jobs if source.forks else 1, progress)
             routes = source.fold({page.route: page.assets for page in resolved.pages})
     finally:
@@ -328,15 +329,8 @@ def build_app(
 
 def _asgi_source(loaded: object, config: SiteConfig, what: str, command: str) -> Source:
     """The source of an app that is not Quart: any ASGI app, rendered through httpx."""
-    try:
-        # Here: httpx is needed by such builds only (the `asgi` extra).
-        from ..sources.asgi_app import AsgiAppSource, check_asgi
-    except ModuleNotFoundError as exc:
-        if exc.name != "httpx":
-            raise
-        message = (
-            f"{what} is no Quart app: rendering another ASGI app needs httpx "
-            "(pip install 'pushgen[asgi]')"
-        )
-        raise BuildError([Diagnostic(what, 0, 0, message, "error")]) from None
+    require_httpx(what)
+    # Here: httpx is needed by such builds only (the `asgi` extra).
+    from ..sources.asgi_app import AsgiAppSource, check_asgi
+
     return AsgiAppSource(check_asgi(loaded, what), config, command=command)

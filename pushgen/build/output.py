@@ -52,6 +52,7 @@ from ..fsutil import (
     check_output_location,
     stage_file,
     swap_directory,
+    written_by_export,
 )
 from .staging import folder_times, link_files, remove_emptied_folders, unlink, untouched
 from .state import BuildState, state_path
@@ -385,7 +386,10 @@ def _remove_written(root: Path, written: set[str]) -> list[str]:
         rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
         prefix = "" if rel_dir == "." else f"{rel_dir}/"
         for name in filenames:
-            if _built(prefix + name, written) and prefix + name != OUTPUT_MARKER:
+            rel = prefix + name
+            if rel != OUTPUT_MARKER and (
+                _built(rel, written) or written_by_export(Path(dirpath, name))
+            ):
                 unlink(Path(dirpath, name))
         if rel_dir != ".":
             with contextlib.suppress(OSError):
@@ -411,12 +415,15 @@ def check_no_strays(output: Path, written: set[str]) -> None:
     overwrites; a file put into the output by hand would be lost with it. Besides
     ``written``, the ``.br``/``.gz`` siblings precompression wrote beside them are
     pushgen's (see _own_sibling): known so without the state, which a crash may
-    have damaged.
+    have damaged. So is a file ``pushgen export`` wrote there (a ``_headers`` put in
+    the publish folder, as docs/deploy.md says): written from the manifest this
+    build replaces, it is left out of the new output (and dropped with the spare),
+    to be exported again.
     """
     stray = [
         rel
         for rel in _stray_files(output, written | {OUTPUT_MARKER})
-        if not _own_sibling(output, rel, written)
+        if not _own_sibling(output, rel, written) and not written_by_export(output / rel)
     ]
     if stray:
         shown = ", ".join(str(output / rel) for rel in stray[:3])
@@ -461,6 +468,10 @@ SIBLING_SUFFIXES = tuple(CODINGS.values())
 # and writes only what changed since. Spare and output share every file (hard
 # links), so a file in the staging folder is never written in place: it is
 # unlinked and written anew.
+
+
+def _exported(folder: str, name: str) -> bool:
+    return written_by_export(Path(folder, name))
 
 
 def spare_path(output: Path, token: str) -> Path:
@@ -514,10 +525,15 @@ def claim_spare(
         rel_dir = os.path.relpath(dirpath, staging).replace(os.sep, "/")
         prefix = "" if rel_dir == "." else f"{rel_dir}/"
         links = [name for name in dirnames if os.path.islink(os.path.join(dirpath, name))]
-        if links or any(prefix + name not in expected for name in filenames):
+        exported = [n for n in filenames if prefix + n not in expected and _exported(dirpath, n)]
+        if links or any(
+            prefix + name not in expected for name in filenames if name not in exported
+        ):
             os.rename(staging, spare)
             return None
-        present.update(prefix + name for name in filenames)
+        for name in exported:  # what `pushgen export` wrote from the manifest replaced
+            unlink(Path(dirpath, name))
+        present.update(prefix + name for name in filenames if name not in exported)
         if dirpath != str(staging) and not os.listdir(dirpath):
             os.rmdir(dirpath)
     return link_files(output, staging, expected - present)

@@ -38,7 +38,7 @@ def _apache(ctx: Context) -> str:
         "Include it in the <VirtualHost> that serves the site: Include pushgen-links.conf",
         "Needs mod_headers; pushes and 103 Early Hints need mod_http2.",
     ]
-    out = header(ctx, "#", notes)
+    out = header(ctx, notes)
     if push:
         out += ["", "<IfModule mod_http2.c>", "    H2EarlyHints on", "</IfModule>"]
 

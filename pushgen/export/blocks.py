@@ -17,6 +17,7 @@ from typing import Literal
 from urllib.parse import unquote
 
 from ..errors import LinkFieldError
+from ..fsutil import EXPORT_MARK
 from ..hint_budget import MAX_LINK_BYTES_SETTING, FittedLinks, fit_links, importance
 from ..hint_budget import Hint as BudgetHint
 from ..links import link_value, route_aliases
@@ -370,12 +371,14 @@ def server_blocks(
 # --- common helpers -----------------------------------------------------------------
 
 
-def header(ctx: Context, mark: str, lines: Sequence[str]) -> list[str]:
-    """The opening comment lines (``mark`` starts a comment): who wrote the file, ``lines``."""
-    name = source_name(ctx)
-    out = [
-        f"{mark} Written by `pushgen export --format {ctx.format.name}` from {name}; do not edit:"
-    ]
+def header(ctx: Context, lines: Sequence[str]) -> list[str]:
+    """The opening comment lines (``#`` comments): who wrote the file, then ``lines``.
+
+    The first line starts with :data:`~pushgen.fsutil.EXPORT_MARK`, by which a build
+    knows an exported ``_headers`` in its output as pushgen's (build/output.py).
+    """
+    name, mark = source_name(ctx), "#"
+    out = [f"{EXPORT_MARK} --format {ctx.format.name}` from {name}; do not edit:"]
     out.append(f"{mark} change the manifest and export again.")
     out.extend(f"{mark} {line}".rstrip() for line in lines)
     return out

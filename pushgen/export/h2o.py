@@ -61,7 +61,7 @@ def _h2o(ctx: Context) -> str:
         # h2o accepts it at global or host level only, not in paths.
         "Beside paths:, at the host level, turn on h2o's cache-aware push:  http2-casper: ON",
     ]
-    out = header(ctx, "#", notes)
+    out = header(ctx, notes)
     out.append('"/":')
     out.append("  mruby.handler: |")
     code = _handler(ctx, exact, patterns)

@@ -150,7 +150,7 @@ def _headers_file(ctx: Context, *, cloudflare: bool) -> str:
         ]
     else:
         notes = ["Put it in the publish directory; every rule matching a request adds its headers."]
-    return "\n".join(header(ctx, "#", notes) + _rule_lines(ctx, blocks, names, cloudflare)) + "\n"
+    return "\n".join(header(ctx, notes) + _rule_lines(ctx, blocks, names, cloudflare)) + "\n"
 
 
 def _splat_blocks(

@@ -50,7 +50,7 @@ def _nginx(ctx: Context) -> str:
     if push:
         notes.append("http2_push_preload and http2_push need nginx 1.13.9 to 1.25.0 (export with")
         notes.append("--no-push for later versions, which no longer push).")
-    out = header(ctx, "#", notes)
+    out = header(ctx, notes)
     written: set[str] = set()
 
     for block in exact:

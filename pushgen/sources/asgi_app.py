@@ -45,7 +45,7 @@ from .protocol import ManifestTarget, PageScan, scan_rendered
 from .quart_app import rule_routes
 from .quart_client import AppAsset, user_frame
 
-__all__ = ["AsgiAppSource", "AsgiClient", "check_asgi"]
+__all__ = ["AsgiAppSource", "AsgiClient", "check_asgi", "started_client"]
 
 _BASE = "http://localhost"
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -195,6 +195,31 @@ class AsgiClient:
                 self.assets[relpath] = AppAsset(500, b"")
         return self.assets[relpath]
 
+    def read(self, relpath: str) -> bytes | None:
+        """An asset's bytes by output path, None when the app does not serve it."""
+        asset = self.asset(relpath)
+        return asset.data if asset.found else None
+
+    def exists(self, relpath: str) -> bool:
+        return self.asset(relpath).found
+
+    def size_of(self, path: str) -> int | None:
+        """An asset's size by URL path (its query left out), None when it is not served."""
+        asset = self.asset(path.split("?", 1)[0].lstrip("/"))
+        return len(asset.data) if asset.found else None
+
+
+def started_client(app: Callable[..., Any], config: SiteConfig) -> AsgiClient:
+    """``app`` behind a client with ``config``'s bounds, its lifespan started; a
+    :class:`BuildError` when its startup fails (the client closed)."""
+    client = AsgiClient(app, request_timeout=config.request_timeout, max_body=config.max_body)
+    failed = client.startup_failure
+    if failed is not None:
+        client.close()
+        message = f"--app: the app's lifespan startup failed: {failed}"
+        raise BuildError([Diagnostic("app", 0, 0, message, "error")])
+    return client
+
 
 @dataclass(frozen=True, slots=True)
 class _Page:
@@ -209,6 +234,7 @@ class AsgiAppSource:
     through httpx's ASGITransport (see the module docs)."""
 
     resolve_phase = "resolve"
+    resolve_unit = "page"
     forks = False  # one event loop serves every request
 
     def __init__(self, app: Callable[..., Any], config: SiteConfig, *, command: str) -> None:
@@ -230,13 +256,7 @@ class AsgiAppSource:
     def open(self, progress: Progress) -> Sequence[str]:
         """Render the router's pages and ``urls:`` (phase ``render``); their URLs."""
         config = self._config
-        self._client = AsgiClient(
-            self._app, request_timeout=config.request_timeout, max_body=config.max_body
-        )
-        failed = self._client.startup_failure
-        if failed is not None:
-            message = f"--app: the app's lifespan startup failed: {failed}"
-            raise BuildError([Diagnostic("app", 0, 0, message, "error")])
+        self._client = started_client(self._app, config)
         routes = asgi_routes(self._app)
         self._routes = routes or []
         plain = [r.rule for r in self._routes if "<" not in r.rule]
@@ -286,15 +306,13 @@ class AsgiAppSource:
         return scan_rendered(key, self._rendered[key].html, self._config.html_limits)
 
     def read(self, relpath: str) -> bytes | None:
-        asset = self.client.asset(relpath)
-        return asset.data if asset.found else None
+        return self.client.read(relpath)
 
     def exists(self, relpath: str) -> bool:
-        return self.client.asset(relpath).found
+        return self.client.exists(relpath)
 
     def size_of(self, path: str) -> int | None:
-        asset = self.client.asset(path.split("?", 1)[0].lstrip("/"))
-        return len(asset.data) if asset.found else None
+        return self.client.size_of(path)
 
     def known(self) -> set[str]:
         return {rel for rel, asset in self.client.assets.items() if asset.found}

@@ -76,6 +76,7 @@ class FolderSource:
     sizes: dict[str, int] = field(default_factory=dict)  # output path -> size in bytes
 
     resolve_phase = "scan"
+    resolve_unit = ".html file"  # a template among them is no page (scan/page_kind.py)
     forks = True  # nothing but page numbers and each page's entries cross processes
 
     @classmethod

@@ -64,10 +64,15 @@ class SubPath:
     @property
     def message(self) -> str:
         """What the scan says when it stops (names the prefix and the option)."""
+        if self.missing == 1:  # then it resolved too (at least half of them must)
+            misses = "the one reference that names no file of the folder starts with"
+            names = "it names one"
+        else:
+            misses = f"all {self.missing} references that name no file of the folder start with"
+            names = f"{self.resolved} of them name{'s' if self.resolved == 1 else ''} one"
         return (
-            f"the site was built to be served at {self.prefix}: all {self.missing} references"
-            f" that name no file of the folder start with {self.prefix}, which the folder"
-            f" has no folder for, and {self.resolved} of them name one once it is taken off"
+            f"the site was built to be served at {self.prefix}: {misses} {self.prefix},"
+            f" which the folder has no folder for, and {names} once it is taken off"
             f" ({self.example} is {self.example[len(self.prefix) - 1 :]});"
             f" scan it with --base-path {self.prefix}"
             f" (and serve it with pushgen serve --folder ... --base-path {self.prefix})"

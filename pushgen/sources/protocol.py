@@ -66,6 +66,8 @@ class Source(Protocol):
 
     # The name of the phase its pages are resolved in ("scan", "resolve").
     resolve_phase: str
+    # What that phase counts: "page", or ".html file" where some may turn out no page.
+    resolve_unit: str
     # Whether its pages may be resolved in forked processes (not an app's event loop).
     forks: bool
 

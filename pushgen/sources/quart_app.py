@@ -35,7 +35,7 @@ import contextlib
 import importlib
 import logging
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,10 +53,8 @@ from .quart_client import Crawl, RenderedPage, user_frame
 
 __all__ = [
     "DEFAULT_MAX_PAGES",
-    "AppPages",
     "AppSource",
     "AppSpec",
-    "app_pages",
     "load_app",
     "load_object",
     "rule_routes",
@@ -176,37 +174,6 @@ def rule_routes(
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class AppPages:
-    """A loaded app's pages and assets, through its test client (see :func:`app_pages`)."""
-
-    render: Callable[[str], bytes | None]  # a URL's HTML, None when it is not a page
-    read: Callable[[str], bytes | None]  # an asset by output path
-    exists: Callable[[str], bool]
-    size_of: Callable[[str], int | None]  # an asset's size by URL path
-    diagnostics: list[Diagnostic]  # why a URL was not a page
-
-
-@contextlib.contextmanager
-def app_pages(config: SiteConfig, app: str | None = None) -> Iterator[AppPages]:
-    """The app ``app`` (default ``config.app``) loaded as the build loads it, to render
-    single URLs (``pushgen explain``). Raises :class:`BuildError` as an app build does."""
-    text = app or config.app
-    if not text:
-        raise PushgenError("no app: give --app MODULE:APP or `app:` in pushgen.yaml")
-    with runtime_quiet():
-        crawl = Crawl(load_app(AppSpec.parse(text), config.root), config.root, 1)
-        try:
-
-            def render(url: str) -> bytes | None:
-                page = crawl.render(url)
-                return page.html if page is not None else None
-
-            yield AppPages(render, crawl.read, crawl.exists, crawl.size_of, crawl.diagnostics)
-        finally:
-            crawl.close()
-
-
 @contextlib.contextmanager
 def runtime_quiet() -> Iterator[None]:
     """Silence the app's pushgen extension (the "pushgen" logger) while the build renders it.
@@ -234,6 +201,7 @@ class AppSource:
     through its test client on a private event loop (see the module docs)."""
 
     resolve_phase = "resolve"
+    resolve_unit = "page"
     forks = False  # one event loop and one test client serve every request
 
     def __init__(self, app: Quart, config: SiteConfig, *, max_pages: int, command: str) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from pushgen.build.entries import join_media, make_asset, make_entry
 from pushgen.model import Reference
+from pushgen.push_policy import media_matches_screen
 from pushgen.scan.html import scan_html
 from pushgen.urls import document_url
 
@@ -110,6 +111,36 @@ def test_make_entry_warns_for_what_the_output_lacks_or_the_site_does_not_hold() 
 
 
 def test_join_media_of_an_import() -> None:
-    assert join_media("screen", "print") == "screen and print"
+    # No medium is both a screen and a printer: the sheet applies nowhere (not pushed).
+    assert join_media("screen", "print") == "not all"
+    assert not media_matches_screen(join_media("screen", "print"))
     assert join_media(None, "print") == "print"
     assert join_media("screen", None) == "screen"
+
+
+@pytest.mark.parametrize(
+    ("outer", "inner", "joined"),
+    [
+        ("screen", "(min-width: 40em)", "screen and (min-width: 40em)"),
+        ("(min-width: 40em)", "screen", "screen and (min-width: 40em)"),  # the type first
+        # A list: each query of the importer's AND-ed with the imported one's (the
+        # importer's media was dropped when either list had a comma).
+        (
+            "screen, print",
+            "(min-width: 40em)",
+            "screen and (min-width: 40em), print and (min-width: 40em)",
+        ),
+        (
+            "screen and (color)",
+            "(min-width: 40em), print",
+            "screen and (color) and (min-width: 40em)",
+        ),
+        ("all", "(orientation: landscape)", "(orientation: landscape)"),
+        ("only screen", "screen and (hover)", "only screen and (hover)"),
+        ("screen", "(a) or (b)", "screen and ((a) or (b))"),
+        # `not` negates its whole query: the other query stands for the pair.
+        ("not print", "(min-width: 40em)", "(min-width: 40em)"),
+    ],
+)
+def test_join_media_ands_media_query_lists(outer: str, inner: str, joined: str) -> None:
+    assert join_media(outer, inner) == joined

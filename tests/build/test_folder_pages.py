@@ -37,6 +37,24 @@ def test_a_folder_built_for_a_sub_path_is_found() -> None:
     assert "built to be served at /docs/" in found.message
 
 
+@pytest.mark.parametrize(
+    ("missing", "resolved", "words"),
+    [
+        (1, 1, "the one reference that names no file of the folder starts with /docs/, which"
+         " the folder has no folder for, and it names one once it is taken off"),
+        (2, 1, "all 2 references that name no file of the folder start with /docs/, which"
+         " the folder has no folder for, and 1 of them names one once it is taken off"),
+        (3, 3, "all 3 references that name no file of the folder start with /docs/, which"
+         " the folder has no folder for, and 3 of them name one once it is taken off"),
+    ],
+)  # fmt: skip
+def test_the_sub_path_message_counts_in_good_grammar(
+    missing: int, resolved: int, words: str
+) -> None:
+    found = SubPath("/docs/", missing=missing, resolved=resolved, example="/docs/logo.svg")
+    assert words in found.message, found.message
+
+
 def test_a_deeper_sub_path_is_found() -> None:
     paths = ["/org/docs/assets/app.js", "/org/docs/logo.svg"]
     found = detect_sub_path(paths, FILES, set(FILES).__contains__)

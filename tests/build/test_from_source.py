@@ -54,6 +54,7 @@ class MemorySource:
     closed: bool = False
 
     resolve_phase = "resolve"
+    resolve_unit = "page"
     forks = False
 
     def open(self, progress: Progress) -> Sequence[str]:

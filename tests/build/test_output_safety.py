@@ -108,6 +108,31 @@ def test_a_file_put_into_the_output_stops_the_build_and_survives(site: Path) -> 
     assert (site / "_site" / "static" / "CNAME").read_text() == "example.org"
 
 
+def test_an_exported_headers_file_in_the_output_does_not_stop_the_next_build(
+    site: Path,
+) -> None:
+    # docs/deploy.md: put `_headers` in the publish folder as the deploy's last step.
+    # Written from the manifest the next build replaces, it is pushgen's: left out
+    # of the new output (export again) and dropped with the spare, never a stray.
+    build_site(load_config(site), jobs=1)
+    build_site(load_config(site), jobs=1)  # a spare now
+    headers = site / "_site" / "_headers"
+    for _ in range(2):
+        manifest = str(site / "push-manifest.yaml")
+        assert main(["export", "--format", "netlify", "-m", manifest, "-o", str(headers)]) == 0
+        (site / "pages" / "about.html").write_text(f"<p>changed {headers.exists()}</p>")
+        result = build_site(load_config(site), jobs=1)
+        assert not headers.exists()
+        assert not result.warnings, result.warnings
+    build_site(load_config(site), jobs=1)  # the spare that held it is claimed, cleaned
+    assert not [p for p in site.rglob("_headers")]
+    # A `_headers` of the user's own (no export's first line) still stops the build.
+    headers.write_text("/*\n  X-Frame-Options: DENY\n")
+    with pytest.raises(OutputFolderError, match="_headers: not written by pushgen"):
+        build_site(load_config(site), jobs=1)
+    assert headers.read_text() == "/*\n  X-Frame-Options: DENY\n"
+
+
 def test_a_file_of_the_user_in_the_spare_is_never_deleted(site: Path) -> None:
     build_site(load_config(site), jobs=1)
     build_site(load_config(site), jobs=1)

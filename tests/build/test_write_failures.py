@@ -118,3 +118,38 @@ def test_the_error_carries_its_facts(tmp_path: Path) -> None:
     assert exc.value.errno is not None
     assert not exc.value.replaced
     assert blocker.read_text() == "not a folder"
+
+
+def run_scan(folder: Path, manifest: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pushgen", "scan", str(folder), "-m", str(manifest)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+def test_a_scan_whose_manifest_cannot_be_written_stops_in_one_line(
+    tmp_path: Path, tmpfs: Path
+) -> None:
+    folder = write_site(tmp_path / "site", SMALL_SITE) / "static"
+    manifest = tmpfs / "push-manifest.yaml"
+    assert run_scan(folder, manifest).returncode == 0
+    before = tree(tmpfs)
+    (folder / "page.html").write_text('<link rel="stylesheet" href="/css/site.css">')
+    subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
+    done = run_scan(folder, manifest)
+    assert_one_line_error(
+        done, f"{manifest}: cannot write: Read-only file system", "nothing was written"
+    )
+    assert tree(tmpfs) == before
+
+
+def test_a_scan_whose_schema_cannot_be_written_says_the_manifest_is(tmp_path: Path) -> None:
+    folder = write_site(tmp_path / "site", SMALL_SITE) / "static"
+    (tmp_path / "push-manifest.schema.json").mkdir()  # a folder where the schema goes
+    done = run_scan(folder, tmp_path / "push-manifest.yaml")
+    schema = tmp_path / "push-manifest.schema.json"
+    assert_one_line_error(
+        done, f"{schema}: cannot write: Is a directory", "the manifest is written"
+    )
+    assert (tmp_path / "push-manifest.yaml").read_text().count("routes:") >= 1
+    assert schema.is_dir() and not list(schema.iterdir())
