@@ -36,6 +36,7 @@ __all__ = [
     "ShardError",
     "ShardFolderSource",
     "config_fingerprint",
+    "folder_mark",
     "shard_manifest",
     "site_fingerprint",
     "site_mark",
@@ -106,6 +107,19 @@ def site_mark(shard: Shard, config: SiteConfig, pages: Iterable[Page]) -> PartMa
         config_fingerprint(config),
         site_fingerprint(page.route for page in pages),
         BUILD_COMMAND,
+    )
+
+
+def folder_mark(
+    source: ShardFolderSource, config: SiteConfig, command: str, exclude: tuple[str, ...]
+) -> PartMark:
+    """The mark of the partial manifest of a scan of ``source`` (once it is open)."""
+    return PartMark(
+        source.shard.part,
+        source.shard.of,
+        config_fingerprint(config, *exclude),
+        site_fingerprint(source.every_page),
+        command,
     )
 
 
