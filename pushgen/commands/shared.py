@@ -60,8 +60,9 @@ shard_option = click.option(
     "--shard",
     metavar="K/N",
     callback=_shard,
-    help="Only part K of N (by a hash of each page's route), into an output and a partial"
-    " manifest of its own; `pushgen merge` joins the parts (docs/sharding.md).",
+    help="Only part K of N of the pages (by a hash of each one's route or path), into a"
+    " partial manifest (and a build's output) of its own; `pushgen merge` joins the parts"
+    " (docs/sharding.md).",
 )
 
 # serve and verify: the URL prefix of a --folder SITE.
