@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from ..errors import Diagnostic, ManifestError
 from ..model import Asset
 from .document import Manifest
+from .loader import manifest_text, parse_manifest
+from .partial_key import PARTIAL_REFUSAL, SHARD_KEY
+from .writer import dump_manifest
 
 __all__ = [
     "PARTIAL_REFUSAL",
@@ -30,16 +33,6 @@ __all__ = [
     "partial_text",
     "read_part",
 ]
-
-#: The top-level key that marks a partial manifest.
-SHARD_KEY = "shard"
-
-#: What the loader says at a partial manifest's ``shard:`` key.
-PARTIAL_REFUSAL = (
-    "this is a partial manifest, one part of a sharded build (`--shard K/N`), not to be"
-    " served or checked on its own: join every part with `pushgen merge PART... -o MANIFEST`"
-    " and use that (docs/sharding.md)"
-)
 
 # The one line the writer makes (partial_text); read back as written, nothing looser.
 _MARK_LINE = re.compile(
@@ -76,8 +69,6 @@ class PartMark:
 
 def partial_text(mark: PartMark, routes: dict[str, tuple[Asset, ...]]) -> str:
     """The text of the partial manifest of ``mark``'s part, holding ``routes``."""
-    from .writer import dump_manifest  # the writer imports the loader, which imports this
-
     header = (
         f"# Partial push manifest: part {mark.part} of {mark.of} of a sharded `{mark.command}`.\n"
         "# Not for serving: `pushgen merge` joins the parts into one manifest"
@@ -105,8 +96,6 @@ class Part:
 def read_part(data: bytes, filename: str) -> Part:
     """Read the partial manifest ``data`` (the file ``filename``); ManifestError, located,
     when it is none or does not parse."""
-    from .loader import manifest_text, parse_manifest  # which import this module
-
     text = manifest_text(data, filename)
     found = _MARK_LINE.search(text)
     if found is None:
