@@ -22,9 +22,8 @@ N = 3
 
 def _copy_example(root: Path) -> Path:
     site = root / "site"
-    shutil.copytree(REPO / "site_example", site)
-    for leftover in ("_site", ".pushgen"):
-        shutil.rmtree(site / leftover, ignore_errors=True)
+    # Without what a build of the checkout left (its output, state and lock).
+    shutil.copytree(REPO / "site_example", site, ignore=shutil.ignore_patterns("_site*", "._site*"))
     return site
 
 
