@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "schema": "schema:schema",
     "export": "export:export_command",
     "import": "export:import_command",
+    "merge": "merge:merge",
     "init": "init:init",
     "report": "report:report",
     "trust": "trust:trust",

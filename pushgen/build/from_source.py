@@ -11,6 +11,7 @@ way ``pushgen build`` does (hand rules kept byte for byte).
 
 from __future__ import annotations
 
+import functools
 import os
 import shlex
 import time
@@ -23,6 +24,7 @@ from ..errors import BuildError, Diagnostic, PushgenError
 from ..fsutil import display_path
 from ..gc_pause import paused_gc
 from ..manifest import SCHEMA_NAME
+from ..manifest.partial import PartMark
 from ..model import Asset
 from ..progress import NO_PROGRESS, Progress, phase
 from ..scan.page_kind import NotAPage
@@ -31,10 +33,11 @@ from ..sources.folder import FolderSource
 from ..sources.protocol import ManifestTarget, PageScan, Source
 from ..urls import document_url
 from .existing import read_existing_manifest
-from .finish import finish_manifest, make_resolver
+from .finish import FinishedManifest, finish_manifest, make_resolver
 from .graph import apply_budget
 from .result import BuildResult, PageResult
 from .scanpool import map_pages
+from .shard import Shard, ShardFolderSource, folder_mark, shard_manifest
 
 __all__ = ["PageResolver", "ResolvedPage", "build_app", "build_source", "scan_folder"]
 
@@ -110,6 +113,7 @@ def build_source(
     progress: Progress = NO_PROGRESS,
     started: float | None = None,
     check: Callable[[list[Diagnostic]], None] | None = None,
+    part: Callable[[], PartMark] | None = None,
 ) -> BuildResult:
     """Resolve ``source``'s pages and put them into its manifest (unless ``write`` is false).
 
@@ -120,6 +124,7 @@ def build_source(
     :class:`~pushgen.errors.BuildError`. ``started``: when the work began (the
     result's seconds count from it), now by default. ``check`` has a last look at the
     problems found before the manifest is touched, and may raise ``BuildError``.
+    ``part`` marks the source as a shard's (build/shard.py): its partial manifest is written.
     """
     started = time.perf_counter() if started is None else started
     try:
@@ -133,6 +138,11 @@ def build_source(
         check(resolved.diagnostics)
     with phase(progress, "manifest"):
         target = source.target()
+        if part is not None:
+            found = list(dict.fromkeys(resolved.diagnostics))
+            finished = shard_manifest(part(), routes, config.manifest, found, strict=strict)
+            finished.write(protected=target.protected)
+            return _result(config, finished, resolved, keys, started, write=True)
         on_disk = read_existing_manifest(config)
         existing = on_disk.manifest if on_disk is not None else None
         finished = finish_manifest(
@@ -151,6 +161,18 @@ def build_source(
         )
         if write:
             finished.write(protected=target.protected)
+    return _result(config, finished, resolved, keys, started, write=write)
+
+
+def _result(
+    config: SiteConfig,
+    finished: FinishedManifest,
+    resolved: _Resolved,
+    keys: Sequence[str],
+    started: float,
+    *,
+    write: bool,
+) -> BuildResult:
     return BuildResult(
         config=config,
         manifest=finished.manifest,
@@ -215,6 +237,7 @@ def scan_folder(
     jobs: int | None = None,
     progress: Progress = NO_PROGRESS,
     exclude: tuple[str, ...] = (),
+    shard: Shard | None = None,
 ) -> BuildResult:
     """Scan the built folder ``config.output`` and write ``config.manifest`` (pushgen/sources/folder.py).
 
@@ -225,7 +248,8 @@ def scan_folder(
     to give. With ``write=False`` nothing is written (``--check``). Raises
     :class:`~pushgen.errors.BuildError` as :func:`build_source`;
     :class:`~pushgen.errors.PushgenError` when the folder is missing. Its phases
-    (walk, scan, manifest) and the pages scanned go to ``progress``.
+    (walk, scan, manifest) and the pages scanned go to ``progress``. A ``shard``
+    scans only that part's pages into a partial manifest (build/shard.py).
     """
     with paused_gc():
         started = time.perf_counter()
@@ -240,7 +264,7 @@ def scan_folder(
             if path.is_relative_to(root)
         )
         command = f"pushgen scan {shlex.quote(display_path(root))}"
-        source = FolderSource(
+        source = (FolderSource if shard is None else ShardFolderSource)(
             root,
             base_path=config.base_path,
             limits=config.html_limits,
@@ -248,6 +272,11 @@ def scan_folder(
             manifest=ManifestTarget(config.manifest, command, protected=root),
             exclude=exclude,
         )
+        part = None
+        if shard is not None:
+            assert isinstance(source, ShardFolderSource)
+            source.shard = shard
+            part = functools.partial(folder_mark, source, config, command, exclude)
 
         def built_for_sub_path(diagnostics: list[Diagnostic]) -> None:
             found = source.built_for_sub_path(diagnostics) if diagnostics else None
@@ -264,6 +293,7 @@ def scan_folder(
             progress=progress,
             started=started,
             check=built_for_sub_path if config.base_path == "/" else None,
+            part=part,
         )
 
 

@@ -54,6 +54,7 @@ from .publish import Siblings, precompressed_siblings, swap_in
 from .render import Page, discover_pages
 from .result import PHASES, BuildResult, PageResult
 from .reuse import SavedRoutes, previous_routes
+from .shard import Shard, shard_manifest, site_mark
 from .site_resolve import Resolved, SitePlan, resolve_site
 from .staging import (
     edited_pages,
@@ -85,6 +86,7 @@ def build_site(
     full: bool = False,
     jobs: int | None = None,
     progress: Progress = NO_PROGRESS,
+    shard: Shard | None = None,
 ) -> BuildResult:
     """Build the site described by ``config``.
 
@@ -99,8 +101,12 @@ def build_site(
 
     A build that finds the state of the previous one (see incremental.py) renders
     and resolves only what changed since, unless ``full``; the result is the same.
+
+    A ``shard`` build renders only that part's pages, always in full, and writes a
+    partial manifest at ``config.manifest`` (build/shard.py, docs/sharding.md).
     """
-    asked = _Asked(strict=strict, write=write, force=force, full=full, jobs=jobs)
+    full = full or shard is not None
+    asked = _Asked(strict=strict, write=write, force=force, full=full, jobs=jobs, shard=shard)
     # A build allocates millions of small tuples and frees them together; the
     # cyclic collector's passes over them cost 8% of a 10,000-page build and find
     # nothing (a build makes no cycles worth collecting before it returns).
@@ -132,6 +138,7 @@ class _Asked:
     force: bool
     full: bool
     jobs: int | None  # None: chosen by the rendering from what the pages cost
+    shard: Shard | None = None  # the part of the pages to build (build/shard.py)
 
 
 class PhaseClock:
@@ -171,10 +178,12 @@ def _build(
     clock = PhaseClock(progress)
     output = OutputFolder(config) if asked.write else None  # None: nothing is written
     with clock.phase("read"):
-        inputs = _read_inputs(config, output)
+        inputs = _read_inputs(config, output, asked.shard)
     with output.lock() if output is not None else contextlib.nullcontext():
         with clock.phase("state"):
-            previous = _load_previous(config, inputs, output, full=asked.full, damage=damage)
+            previous = _load_previous(
+                config, inputs, output, full=asked.full, damage=damage, shard=asked.shard
+            )
         staging = None
         if output is not None:
             with clock.phase("staging"):
@@ -228,14 +237,18 @@ class Previous:
     # The files the previous build wrote into the output, as far as its state tells.
     written_before: frozenset[str] | set[str]
     pages: list[Page]  # the site's pages (a link out of the site or no regular file is not)
+    site_pages: list[Page]  # every one of them, which url_for knows: more than ``pages`` in a shard
     templates: dict[str, TemplateFile]
     routes: SavedRoutes | None  # the routes it wrote, for the manifest's unchanged entries
     diagnostics: tuple[Diagnostic, ...]  # the sources skipped
 
 
-def _read_inputs(config: SiteConfig, output: OutputFolder | None) -> Inputs:
-    """Read the manifest on disk and find the pages; refuse an output that would replace sources."""
-    on_disk = read_existing_manifest(config)
+def _read_inputs(config: SiteConfig, output: OutputFolder | None, shard: Shard | None) -> Inputs:
+    """Read the manifest on disk and find the pages; refuse an output that would replace sources.
+
+    A shard's manifest is a partial one, which it replaces (build/shard.py).
+    """
+    on_disk = read_existing_manifest(config) if shard is None else None
     if output is not None:
         output.check(_sources(config))
     pages = discover_pages(config)
@@ -255,6 +268,7 @@ def _load_previous(
     *,
     full: bool,
     damage: StateDamage | None,
+    shard: Shard | None = None,
 ) -> Previous:
     """Load the previous build's state when it can be used; scan the templates (under the lock).
 
@@ -275,11 +289,14 @@ def _load_previous(
     skipped_sources: list[Diagnostic] = []
     templates = scan_templates(config, state.templates if state else {}, skipped_sources)
     # A page that is a link out of the site or no regular file is not the site's.
-    pages = [page for page in inputs.pages if page.source in templates]
+    site_pages = [page for page in inputs.pages if page.source in templates]
+    pages = site_pages if shard is None else shard.select(site_pages)
     routes = previous_routes(state, pages)
     if state is not None and set(state.pages) != {p.source for p in pages}:
         state = None  # pages came or went: every url_for may resolve differently
-    return Previous(state, damage, written_before, pages, templates, routes, tuple(skipped_sources))
+    return Previous(
+        state, damage, written_before, pages, site_pages, templates, routes, tuple(skipped_sources)
+    )
 
 
 def _make_staging(config: SiteConfig, output: OutputFolder, previous: Previous) -> Staging:
@@ -357,7 +374,7 @@ def _render_and_resolve(
     packed: list[Precompressed] = []  # the side work's result, handed over by render_pages
     batches = render_pages(
         config,
-        previous.pages,
+        previous.site_pages,
         render,
         staging.path if staging is not None else None,
         asked.jobs,
@@ -374,6 +391,7 @@ def _render_and_resolve(
         static=static.copy,
         staging=staging.path if staging is not None else None,
         replaces_output=asked.write and config.output.is_dir(),
+        site_pages=previous.site_pages,
     )
     page_counts = PageCounts()
     with clock.phase("resolve", len(previous.pages)), contextlib.closing(batches):
@@ -422,6 +440,12 @@ def _finish(
     found = [*inputs.diagnostics, *previous.diagnostics]
     found += staging.diagnostics if staging is not None else ()
     found += resolved.diagnostics
+    if asked.shard is not None:
+        mark = site_mark(asked.shard, config, previous.site_pages)
+        diagnostics = rendered.page_counts.merge(found)
+        return shard_manifest(
+            mark, resolved.routes, config.manifest, diagnostics, strict=asked.strict
+        )
     finished = finish_manifest(
         resolved.routes,
         config,

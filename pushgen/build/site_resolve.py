@@ -56,6 +56,8 @@ class SitePlan:
     static: StaticCopy
     staging: Path | None  # where pages are written; None for --check
     replaces_output: bool  # an output folder is there to be replaced (it becomes the spare)
+    # Every page of the site when ``pages`` are one shard's (build/shard.py): url_for knows them.
+    site_pages: list[Page] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +144,7 @@ def resolve_site(
     config, previous, pages = plan.config, plan.previous, plan.pages
     scans = RenderedScans(plan.render, batches, progress)
     static = plan.static
-    known = set(static.files) | {p.output for p in pages}
+    known = set(static.files) | {p.output for p in plan.site_pages or pages}
     files = StaticFiles(static.files, config.base_path)
     resolver = make_resolver(config, read=files.read, exists=known.__contains__)
     site = _SiteResolver(plan, resolver, files.size_of)
@@ -203,7 +205,7 @@ class _SiteResolver:
             self.state.spare = secrets.token_hex(8)  # the output this build replaces
         self.saved_refs: dict[tuple[object, ...], Reference] = {}  # of the saved scans
         # Places warnings (template_lines.py) and, for --check, which keeps no pages, renders.
-        self.renderer = Renderer(config, plan.pages)
+        self.renderer = Renderer(config, plan.site_pages or plan.pages)
 
     def page_state(
         self,

@@ -22,10 +22,18 @@ from ..config import SiteConfig, load_config, require_site
 from ..console import current_console, output_options
 from ..errors import BuildError, PushgenError, counted
 from ..outcome import Summary
-from .shared import INTERRUPTED, force_option, jobs_option, manifest_option, strict_option
+from .shared import (
+    INTERRUPTED,
+    force_option,
+    jobs_option,
+    manifest_option,
+    shard_option,
+    strict_option,
+)
 
 if TYPE_CHECKING:
     from ..build.result import BuildResult
+    from ..build.shard import Shard
     from ..progress import Progress
 
 __all__ = ["build", "check_stale", "report_rebuild", "run_source"]
@@ -63,6 +71,7 @@ __all__ = ["build", "check_stale", "report_rebuild", "run_source"]
     help="Render this Quart app through its test client, or any ASGI app through httpx,"
     " instead of SITE's pages (MODULE:factory() calls a factory) [app: in pushgen.yaml].",
 )
+@shard_option
 @output_options("build")
 @click.option(
     "--request-timeout",
@@ -91,11 +100,20 @@ def build(
     app: str | None,
     request_timeout: float | None,
     max_body: int | None,
+    shard: Shard | None,
 ) -> None:
     """Render SITE, find every asset each page needs, write the output and the manifest."""
     if not site.is_dir():
         raise click.UsageError(f"site folder {site} does not exist")
     config = load_config(site, output=output, manifest=manifest)
+    if shard is not None:
+        if check or watch or app or config.app:
+            raise click.UsageError(
+                "--shard builds a part of a site's pages: no --check, --watch, app"
+            )
+        config = _shard_config(site, config, shard, output=output, manifest=manifest)
+        _build_shard(config, shard, strict=strict, jobs=jobs)
+        return
     if watch and current_console().options.format == "json":
         raise click.UsageError("--format json prints one document: no --watch")
     if app or config.app:
@@ -154,6 +172,44 @@ def _build_site(
         watch_and_build(config, report=report_rebuild, jobs=jobs)
         # With no stop event, watching ends only on Ctrl-C.
         raise SystemExit(INTERRUPTED)
+
+
+def _shard_config(
+    site: Path, config: SiteConfig, shard: Shard, *, output: Path | None, manifest: Path | None
+) -> SiteConfig:
+    """A shard's output and partial manifest: its own (``_site.shard-2-of-4``, ...) unless
+    -o and -m name others, never the one-machine build's (its state stays its own)."""
+    whole = load_config(site)
+    if output is None:
+        config = replace(config, output=shard.beside(whole.output))
+    elif config.output == whole.output:
+        raise click.UsageError(
+            "--shard: -o is the site's own output; a shard writes one of its own"
+        )
+    if manifest is None:
+        config = replace(config, manifest=shard.beside(whole.manifest))
+    elif config.manifest == whole.manifest:
+        raise click.UsageError("--shard: -m is the site's manifest; a shard writes a partial one")
+    return config
+
+
+def _build_shard(config: SiteConfig, shard: Shard, *, strict: bool, jobs: int | None) -> None:
+    """``pushgen build --shard K/N``: this part's pages, a full build into an output and a
+    partial manifest of its own (docs/sharding.md)."""
+    from ..build import build_site
+
+    require_site(config)
+    run_source(
+        lambda progress: build_site(
+            config, strict=strict, full=True, jobs=jobs, progress=progress, shard=shard
+        ),
+        config.manifest,
+        check=False,
+        failed=f"build of shard {shard.part}/{shard.of} failed",
+        kept="previous output left as it was",
+        done=f"built shard {shard.part}/{shard.of} into {config.output} and {{manifest}}",
+        command="pushgen build",
+    )
 
 
 def _build_app(

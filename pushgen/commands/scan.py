@@ -8,13 +8,17 @@ pushgen/build/from_source.py resolves it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..console import output_options
 from ..model import HtmlLimits
 from .build import run_source
-from .shared import force_option, jobs_option, strict_option
+from .shared import force_option, jobs_option, shard_option, strict_option
+
+if TYPE_CHECKING:
+    from ..build.shard import Shard
 
 __all__ = ["scan"]
 
@@ -58,6 +62,7 @@ __all__ = ["scan"]
     show_default=True,
     help="A page with an element that has more attributes is left out (an error says where).",
 )
+@shard_option
 @output_options("scan")
 def scan(
     folder: Path,
@@ -70,6 +75,7 @@ def scan(
     jobs: int | None,
     max_page_bytes: int,
     max_attributes: int,
+    shard: Shard | None,
 ) -> None:
     """Write the manifest of FOLDER, a site another generator built (Sphinx, MkDocs, Hugo, ...).
 
@@ -83,6 +89,10 @@ def scan(
 
     if not folder.is_dir():
         raise click.UsageError(f"folder {folder} does not exist")
+    if shard is not None and check:
+        raise click.UsageError(
+            "--shard scans a part of the pages into a partial manifest: no --check"
+        )
     limits = HtmlLimits(max_page_bytes=max_page_bytes, max_attributes=max_attributes)
     config = folder_config(folder, manifest, base_path=base_path, html_limits=limits)
     run_source(
@@ -94,10 +104,11 @@ def scan(
             jobs=jobs,
             progress=progress,
             exclude=exclude,
+            shard=shard,
         ),
         config.manifest,
         check=check,
-        failed="scan failed",
+        failed="scan failed" if shard is None else f"scan of shard {shard.part}/{shard.of} failed",
         done=f"scanned {folder} into {{manifest}}",
         command="pushgen scan",
     )

@@ -42,6 +42,29 @@ jobs_option = click.option(
     help="Worker processes [chosen from the first pages' cost and the idle cores].",
 )
 
+
+def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> object:
+    """``--shard K/N`` as a :class:`~pushgen.build.shard.Shard` (imported when given)."""
+    if value is None:
+        return None
+    from ..build.shard import Shard, ShardError
+
+    try:
+        return Shard.parse(value)
+    except ShardError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+# build and scan: one part of the pages (docs/sharding.md).
+shard_option = click.option(
+    "--shard",
+    metavar="K/N",
+    callback=_shard,
+    help="Only part K of N of the pages (by a hash of each one's route or path), into a"
+    " partial manifest (and a build's output) of its own; `pushgen merge` joins the parts"
+    " (docs/sharding.md).",
+)
+
 # serve and verify: the URL prefix of a --folder SITE.
 folder_base_path_option = click.option(
     "--base-path", default="/", show_default=True, help="With --folder: URL prefix SITE is at."

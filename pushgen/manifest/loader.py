@@ -39,6 +39,7 @@ from ..model import (
 )
 from ..push_policy import Policy
 from .document import ENTRY_KEYS, MANIFEST_VERSION, Manifest
+from .partial_key import PARTIAL_REFUSAL, SHARD_KEY
 from .rules import EntryChange, RoutePattern, Rule, rule_key
 from .yamlsafe import YamlError, compose, scalar_text
 
@@ -497,6 +498,9 @@ def _parse_manifest(text: str, filename: str) -> Manifest:
 def _top_key(check: _Checker, node: yaml.Node, seen: set[str]) -> str | None:
     """The top-level key ``node`` names, or None (reported) when it is unknown or repeated."""
     key = scalar_text(node)
+    if key == SHARD_KEY:  # a part of a sharded build, not a manifest to use (partial.py)
+        check.error(node, PARTIAL_REFUSAL)
+        return None
     if key not in _TOP_KEYS:
         check.unknown_key(node, str(key), _TOP_KEYS, "the manifest")
         return None
