@@ -152,7 +152,7 @@ class EarlyHintsMiddleware:
         self.max_in_flight = max_in_flight
         self.link_headers = link_headers
         self._diaries = ConnectionDiaries()
-        if push:
+        if push or enabled:
             h2push.install()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
