@@ -12,6 +12,9 @@ HTTP/2 over TLS, one worker; the access log off for all of them unless
 * ``pushgen, 103 always``: the same with ``early_hints_delay=0`` pinned;
   ``pushgen, 103 after 2 ms``: with ``early_hints_delay=0.002`` (the default
   until issue 27), a 103 only for a page whose response has not started by then;
+  ``pushgen serve, 103 in a write of its own``: the defaults without
+  :mod:`pushgen.runtime.h2hints` (Hypercorn flushes each 103 alone), to show what
+  sending the 103 in its 200's write saves;
 * ``pushgen, push off`` / ``pushgen, Link only``: the 103-always app with
   ``push=False``, and with only the Link header left on, to show what each part
   costs;
@@ -129,6 +132,7 @@ SERVERS = {
     "pushgen serve": "pushgen",
     "pushgen, 103 always": "pushgen-103",
     "pushgen, 103 after 2 ms": "pushgen-2ms",
+    "pushgen serve, 103 in a write of its own": "pushgen-nohold",
     "pushgen, push off": "pushgen-nopush",
     "pushgen, Link only": "pushgen-link",
     "pushgen serve, no push hook": "pushgen-nohook",
@@ -138,7 +142,13 @@ SERVERS = {
 }
 BASELINE = "site_app (no pushgen)"
 ALL_OFF = "pushgen, all off"
-GOAL_SERVERS = ("pushgen serve", "pushgen, 103 after 2 ms", "pushgen serve, no push hook", ALL_OFF)
+GOAL_SERVERS = (
+    "pushgen serve",
+    "pushgen serve, 103 in a write of its own",
+    "pushgen, 103 after 2 ms",
+    "pushgen serve, no push hook",
+    ALL_OFF,
+)
 
 INTRO = """\
 # Performance
@@ -175,6 +185,13 @@ def make_app(kind: str, site: Path) -> object:
         return create_app(site, early_hints_delay=0, environ={})
     if kind == "pushgen-2ms":
         return create_app(site, early_hints_delay=0.002, environ={})
+    if kind == "pushgen-nohold":
+        from pushgen.runtime import h2hints
+
+        # Before the hook is installed (it binds the function then): Hypercorn writes
+        # each 103 with a flush of its own, as before pushgen.runtime.h2hints.
+        h2hints.hold_early_hint = lambda protocol, event: False
+        return create_app(site, environ={})
     if kind == "pushgen-nopush":
         return create_app(site, push=False, early_hints_delay=0, environ={})
     if kind == "pushgen-link":
