@@ -30,13 +30,20 @@ the page fetched again instead of taking the preload: DevTools'
 Scenarios, each on its own server, all started before the first round; rounds
 are interleaved and their order rotates (round 0 warms up and is not counted):
 ``pushgen serve`` with no hints, Link headers only, the 103 only (before every
-page), its defaults; h2o serving the same files with the same Link headers;
+page), its defaults, and its defaults with the 103 pinned at once and after
+2 ms (the two candidates for the default, issue 27); h2o serving the same files
+with the same Link headers;
 a Quart view that thinks 200 ms, without hints and with the pushgen extension
 (its defaults: a 103 at once, Link headers, push). Chromium refuses push
 (SETTINGS_ENABLE_PUSH=0), so push plays no part here. Usage::
 
-    python bench/browser_bench.py [--delay-ms 50] [--rounds 5] [--no-h2o]
+    python bench/browser_bench.py [--delay-ms 50] [--rounds 5] [--runs 1] [--no-h2o]
         [--scenarios none,link,...] [--markdown docs/performance-browser.md]
+
+``--runs N`` repeats the whole run N times (servers and Chromium started afresh),
+then gives each run's median of the text in its web font beside the others, with
+the load average around it, and checks the goal for ``pushgen serve``'s default
+against every run: no slower than h2o and within 0.05 RTT of the best variant.
 
 ``--make-site DIR`` only writes the benchmark's copy of the site (built) to DIR,
 for ``pushgen verify DIR --timing`` to measure the same page (docs/performance.md).
