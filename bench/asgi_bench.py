@@ -10,7 +10,7 @@ worker, no access log):
 * ``+ PushgenMiddleware``: wrapped with the middleware's defaults (push and Link
   on, a 103 before every page: ``early_hints_delay=0``, as in the Quart extension);
 * ``+ PushgenMiddleware, 103 after 2 ms``: the same with ``early_hints_delay=0.002``,
-  what ``pushgen serve`` uses for pages that answer at once;
+  what ``pushgen serve`` used until issue 27;
 * ``+ PushgenMiddleware, Link only``: ``early_hints=False``, what a client gets over
   Uvicorn or HTTP/1.1, the middleware's own cost without the 103's.
 
@@ -48,7 +48,7 @@ from typing import Any
 
 from bench_markdown import put_block
 from bench_process import SERVING, Process, spawn_url
-from runtime_bench import PAGE_URL, PAGE_VIEW, Run, interleaved, make_site, running
+from runtime_bench import PAGE_URL, PAGE_VIEW, Run, interleaved, load_average, make_site, running
 
 from pushgen.config import load_config
 from pushgen.runtime.certs import dev_certificate
@@ -276,15 +276,17 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("h2load") is None:
         print("h2load is missing: apt-get install -y nghttp2-client", file=sys.stderr)
         return 2
+    before = load_average()
     text = table(run(args.rounds, args.duration, args.clients, args.streams))
     text += "\n\n" + in_process_table(in_process(max(args.rounds, 5)))
+    load = f"; load average {before} before, {load_average()} after"
     print(text)
     if args.markdown:
         command = (
             f"python bench/asgi_bench.py --rounds {args.rounds} --duration {args.duration:g}"
             f" --clients {args.clients} --streams {args.streams}"
         )
-        note = f" ({args.rounds} rounds of h2load, interleaved){args.note}"
+        note = f" ({args.rounds} rounds of h2load, interleaved{load}){args.note}"
         put_block(
             args.markdown, "asgi_bench", f"`{command}`{note}\n\n{text}", missing=SECTION + "\n"
         )

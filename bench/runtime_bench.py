@@ -6,10 +6,15 @@ HTTP/2 over TLS, one worker; the access log off for all of them unless
 ``--access-log``):
 
 * ``pushgen serve``: :func:`pushgen.app.create_app` with its defaults, what
-  ``pushgen serve`` runs: push and Link headers on, and a 103 Early Hints only
-  for a page whose response has not started after ``early_hints_delay`` (2 ms);
-* ``pushgen, 103 always``: the same with ``early_hints_delay=0``, a 103 before
-  every page's response (what ``pushgen serve`` did before the delay existed);
+  ``pushgen serve`` runs: push and Link headers on, and a 103 Early Hints before
+  every page's response (``early_hints_delay`` 0, chosen in Chromium by
+  ``bench/browser_bench.py``);
+* ``pushgen, 103 always``: the same with ``early_hints_delay=0`` pinned;
+  ``pushgen, 103 after 2 ms``: with ``early_hints_delay=0.002`` (the default
+  until issue 27), a 103 only for a page whose response has not started by then;
+  ``pushgen serve, 103 in a write of its own``: the defaults without
+  :mod:`pushgen.runtime.h2hints` (Hypercorn flushes each 103 alone), to show what
+  sending the 103 in its 200's write saves;
 * ``pushgen, push off`` / ``pushgen, Link only``: the 103-always app with
   ``push=False``, and with only the Link header left on, to show what each part
   costs;
@@ -126,6 +131,8 @@ URL_SETS: dict[str, tuple[str, ...]] = {
 SERVERS = {
     "pushgen serve": "pushgen",
     "pushgen, 103 always": "pushgen-103",
+    "pushgen, 103 after 2 ms": "pushgen-2ms",
+    "pushgen serve, 103 in a write of its own": "pushgen-nohold",
     "pushgen, push off": "pushgen-nopush",
     "pushgen, Link only": "pushgen-link",
     "pushgen serve, no push hook": "pushgen-nohook",
@@ -135,7 +142,13 @@ SERVERS = {
 }
 BASELINE = "site_app (no pushgen)"
 ALL_OFF = "pushgen, all off"
-GOAL_SERVERS = ("pushgen serve", "pushgen serve, no push hook", ALL_OFF)
+GOAL_SERVERS = (
+    "pushgen serve",
+    "pushgen serve, 103 in a write of its own",
+    "pushgen, 103 after 2 ms",
+    "pushgen serve, no push hook",
+    ALL_OFF,
+)
 
 INTRO = """\
 # Performance
@@ -170,6 +183,15 @@ def make_app(kind: str, site: Path) -> object:
         return create_app(site, environ={})
     if kind == "pushgen-103":
         return create_app(site, early_hints_delay=0, environ={})
+    if kind == "pushgen-2ms":
+        return create_app(site, early_hints_delay=0.002, environ={})
+    if kind == "pushgen-nohold":
+        from pushgen.runtime import h2hints
+
+        # Before the hook is installed (it binds the function then): Hypercorn writes
+        # each 103 with a flush of its own, as before pushgen.runtime.h2hints.
+        h2hints.hold_early_hint = lambda protocol, event: False
+        return create_app(site, environ={})
     if kind == "pushgen-nopush":
         return create_app(site, push=False, early_hints_delay=0, environ={})
     if kind == "pushgen-link":
@@ -463,11 +485,19 @@ def memory_table(memory: Memory) -> str:
     )
 
 
-def write_markdown(path: Path, block_text: str) -> None:
-    """Put ``block_text`` between this benchmark's markers in ``path``, leaving the rest alone."""
+def load_average() -> str:
+    """The 1-minute load average (``/proc/loadavg``): how busy the machine was around a run."""
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "n/a"
+
+
+def write_markdown(path: Path, block_text: str, name: str = "runtime_bench") -> None:
+    """Put ``block_text`` between the ``name`` markers in ``path``, leaving the rest alone."""
     if not path.exists():
         path.write_text(INTRO)
-    put_block(path, "runtime_bench", block_text, missing=SECTION + "\n")
+    put_block(path, name, block_text, missing=SECTION + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -500,20 +530,26 @@ def main(argv: list[str] | None = None) -> int:
         print("h2load is missing: apt-get install -y nghttp2-client", file=sys.stderr)
         return 2
     rounds, duration = (3, 1.0) if args.quick else (args.rounds, args.duration)
+    before = load_average()
     results = run(rounds, duration, args.clients, args.streams, args.access_log, goal=args.goal)
+    load = f"; load average {before} before, {load_average()} after"
+    command = (
+        f"python bench/runtime_bench.py --rounds {rounds} --duration {duration:g}"
+        f" --clients {args.clients} --streams {args.streams}"
+        + (" --goal" if args.goal else f" --routes {args.routes}")
+        + (" --access-log" if args.access_log else "")
+    )
+    note = f" ({rounds} rounds of h2load, interleaved{load}){args.note}"
     if args.goal:
-        print(goal_table(results))
+        text = goal_table(results)
+        print(text)
+        if args.markdown:
+            write_markdown(args.markdown, f"`{command}`{note}\n\n{text}", "runtime_goal")
         return 0
     memory = measure_memory(args.routes)
     text = rps_table(results) + "\n\n" + goal_table(results) + "\n\n" + memory_table(memory)
     print(text)
     if args.markdown:
-        command = (
-            f"python bench/runtime_bench.py --rounds {rounds} --duration {duration:g}"
-            f" --clients {args.clients} --streams {args.streams} --routes {args.routes}"
-            + (" --access-log" if args.access_log else "")
-        )
-        note = f" ({rounds} rounds of h2load, interleaved){args.note}"
         write_markdown(args.markdown, f"`{command}`{note}\n\n{text}")
     return 0
 

@@ -178,8 +178,8 @@ def server(
 
     No certificate is given, so it makes (or reuses) the development certificate
     in the session's cache folder. ``early_hints_delay=0`` sends a 103 before
-    every page, so that the tests see the whole sequence (pushes, 103, 200); by
-    default ``pushgen serve`` sends none for a page that answers at once.
+    every page, so that the tests see the whole sequence (pushes, 103, 200), as
+    ``pushgen serve`` does by default.
     """
     log = tmp_path_factory.mktemp("server") / "server.log"
     process = start_serve(

@@ -172,6 +172,28 @@ def test_browser_bench_runs_one_tiny_round() -> None:
     assert "| static, no hints |" in text and "| static, 103 Early Hints only |" in text
 
 
+def test_browser_bench_checks_the_default_goal_in_every_run() -> None:
+    """The goal: no slower than h2o in every run and within 0.05 RTT of the best variant."""
+    bench = load("browser_bench")
+
+    def samples(*texts: float) -> object:
+        timings = {"text": None, "fcp": None, "css": None, "font": None, "module": None}
+        loads = [bench.Load({**timings, "text": t}, 0.0, [], [], True, 0, 16) for t in texts]
+        return bench.Samples(loads)
+
+    # RTT 100 ms. Run 1: 103 at once best, ahead of h2o; run 2: 0.15 RTT behind h2o.
+    runs = [
+        bench.Run({"at-once": samples(400, 410), "h2o": samples(400, 420)}, "1.0", "1.5"),
+        bench.Run({"at-once": samples(500, 520), "h2o": samples(490, 500)}, "1.5", "2.0"),
+    ]
+    goal = bench.goal_report(runs, 50.0)
+    assert "103 at once: against h2o -0.05, +0.15 RTT" in goal, goal
+    assert "behind the best 0.00, 0.15 RTT; goal met in 1 of 2 runs" in goal, goal
+    table = bench.runs_table(runs, 50.0)
+    assert "| run 1 (load 1.0-1.5) | run 2 (load 1.5-2.0) |" in table, table
+    assert "| static, pushgen serve, 103 at once | 4.05 (4.00-4.10) | 5.10 (5.00-5.20) |" in table
+
+
 def test_every_site_shape_builds_and_finds_its_assets(tmp_path: Path) -> None:
     """The build benchmarks' generated sites build without a warning, each with its assets."""
     from pushgen.build import build_site

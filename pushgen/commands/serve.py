@@ -65,7 +65,7 @@ __all__ = ["serve"]
     type=click.FloatRange(min=0),
     metavar="SECONDS",
     help="Send a page's 103 Early Hints only when its response has not started after SECONDS;"
-    " 0 sends a 103 on every page at once [PUSHGEN_EARLY_HINTS_DELAY, or 0.002].",
+    " 0 sends a 103 on every page at once [PUSHGEN_EARLY_HINTS_DELAY, or 0].",
 )
 @click.option(
     "--folder",

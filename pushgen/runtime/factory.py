@@ -19,7 +19,7 @@ Each argument left as None is read from the environment:
 ``manifest``               ``PUSHGEN_MANIFEST`` (default: ``manifest:`` of pushgen.yaml)
 ``push``                   ``PUSHGEN_PUSH`` (``1``/``0``, ``true``/``false``, ...)
 ``early_hints``            ``PUSHGEN_EARLY_HINTS``
-``early_hints_delay``      ``PUSHGEN_EARLY_HINTS_DELAY`` (seconds; default 0.002)
+``early_hints_delay``      ``PUSHGEN_EARLY_HINTS_DELAY`` (seconds; default 0: at once)
 ``link_headers``           ``PUSHGEN_LINK_HEADERS``
 ``max_pushes``             ``PUSHGEN_MAX_PUSHES``
 ``max_link_bytes``         ``PUSHGEN_MAX_LINK_BYTES`` (bytes of a route's Link values)
@@ -32,10 +32,9 @@ Each argument left as None is read from the environment:
 Nothing is built here: a missing output is an error that says to run
 ``pushgen build``.
 
-A page's 103 Early Hints waits ``early_hints_delay`` seconds and is sent only if
-the response has not started by then (a huge file, a slow disk); a file from the
-built output answers well within 2 ms, and its 200 carries the same hints in its
-``Link`` field. ``0`` sends a 103 on every page at once.
+A page's 103 Early Hints goes out at once, before the file is read; with
+``early_hints_delay`` above 0 it waits that many seconds and is sent only if the
+response has not started by then (a huge file, a slow disk).
 """
 
 from __future__ import annotations
@@ -73,14 +72,14 @@ __all__ = [
     "site_app",
 ]
 
-# The app serves files that are ready at once, so a 103 would leave together
-# with the 200 whose Link field carries the same hints: no gain for the client
-# (bench/pageload_bench.py: 2.08 RTT either way), and Hypercorn's extra HEADERS
-# frame and flush cost some 50 µs of a page request's 480 (bench/runtime_bench.py:
-# 1.29x the CPU of serving the file without pushgen with the 103, ~1.16x without).
-# 2 ms is far above a static page's answer time and far below the think time of
-# a route where a 103 pays off (200 ms there took a load from 6.2 RTT to 3.05).
-DEFAULT_EARLY_HINTS_DELAY = 0.002
+# A 103 at once, even for files that are ready at once (issue 27, decided in
+# Chromium by bench/browser_bench.py, docs/performance.md "Page load in Chromium"):
+# Chromium starts the 103's preloads before it has parsed the 200's Link field even
+# when both arrive together (37 of 40 loads over h2, 40 of 40 over h3), so the page
+# painted its web-font text 0.16-0.48 RTT sooner than with a 2 ms delay in 3 of 3
+# quiet runs, and level with h2o. What the 103 costs the server is measured in
+# bench/runtime_bench.py against the same app with push, 103 and Link off.
+DEFAULT_EARLY_HINTS_DELAY = 0.0
 
 # Pages are revalidated on every use (a 304 is cheap), so a rebuild shows at
 # once; other files may be reused for an hour without asking, a compromise for

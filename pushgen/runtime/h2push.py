@@ -21,11 +21,13 @@ no peer settings), hence this subclass of its ``H2Protocol``:
   stream, its app task and up to 32 KiB of its body (``BUFFER_HIGH_WATER``)
   until the body has been handed to h2 and the stream closed; a client that
   never opens its flow-control window (RFC 9113 §6.9.2) keeps them all, so the
-  middleware stops pushing on a connection with too many in flight.
+  middleware stops pushing on a connection with too many in flight;
+* a 103's HEADERS frame leaves with the connection's next write instead of a
+  write of its own (:mod:`pushgen.runtime.h2hints` says why).
 
 It wraps the protocol's ASGI app (an ``AppWrapper``, which Hypercorn calls with
-the scope) and nothing else, and is installed by replacing the name
-``H2Protocol`` that ``hypercorn.protocol.ProtocolWrapper`` looks up. It is pinned
+the scope) and its sending of 1xx responses, and nothing else, and is installed by
+replacing the name ``H2Protocol`` that ``hypercorn.protocol.ProtocolWrapper`` looks up. It is pinned
 to the Hypercorn versions its tests ran with (:data:`TESTED_VERSIONS`); on any
 other, :func:`install` logs one line and leaves Hypercorn as it is (the push
 extension then goes to every client, as before, and the middleware keys its
@@ -69,12 +71,23 @@ def install() -> bool:
     import hypercorn.protocol as protocol_module
     from hypercorn.protocol.h2 import H2Protocol
 
+    from .h2hints import hold_early_hint, release
+
     class PushgenH2Protocol(H2Protocol):
         """Hypercorn's HTTP/2 protocol, whose requests see the client's push setting and a diary."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.app = _ConnectionApp(self.app, self)  # type: ignore[assignment]
+
+        async def stream_send(self, event: Any) -> None:
+            # A 103 leaves with the connection's next write (pushgen.runtime.h2hints).
+            if not hold_early_hint(self, event):
+                await super().stream_send(event)
+
+        async def _flush(self) -> None:
+            release(self)
+            await super()._flush()
 
     # The name ProtocolWrapper looks up when a connection negotiates h2.
     protocol_module.H2Protocol = PushgenH2Protocol  # type: ignore[attr-defined]

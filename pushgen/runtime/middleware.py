@@ -20,19 +20,19 @@ promises makes a client fetch them itself, and download them twice. Pushing
 before the app runs also lets a slow dynamic route's assets travel during its
 think time. Quart has no API for either, hence middleware.
 
-Why the 103 may wait: a 103 helps only while the final response is late. For a
-static page the response starts at once, so the 103 leaves in the same write as
-the 200, whose ``Link`` field carries the same hints: it gains nothing (through a
-delay line, bench/pageload_bench.py measured 2.08 RTT with Link headers only and
-with the 103 only) and costs the server a HEADERS frame and a flush of its own in
-Hypercorn, some 50 µs of a page request's 480 (bench/runtime_bench.py, h2load:
-1.29x the server CPU per page request of the same file serving without pushgen
-with a 103 on every page, about 1.16x without). For a route that thinks 200 ms, a
-103 sent at once took the page load from 6.2 RTT to 3.05. A delay of a few
-milliseconds keeps the second and drops the first. The timer runs on the app's
-event loop, so the 103 can only leave while the app awaits something (I/O, a
-thread); an app that reaches its response without suspending never sends one,
-however busy the loop.
+Why the 103 may wait: a 103 helps most while the final response is late. For a
+static page the response starts at once and its ``Link`` field carries the same
+hints; the model browser of bench/pageload_bench.py gained nothing from a 103
+beside it (2.08 RTT either way), but Chromium did: it starts the 103's preloads
+before it reads the 200's field, and painted sooner with the 103 at once than
+with it held back 2 ms (bench/browser_bench.py, issue 27), so the defaults send
+it at once. It costs the server a HEADERS frame (under Hypercorn with pushgen's
+hook, in the 200's write: :mod:`pushgen.runtime.h2hints`). A delay of a few
+milliseconds drops it for pages that answer at once and keeps it for a route
+that thinks (200 ms there took a page load from 6.2 RTT to 3.05). The timer
+runs on the app's event loop, so the 103 can only leave while the app awaits
+something (I/O, a thread); an app that reaches its response without suspending
+never sends one, however busy the loop.
 
 Hypercorn offers both extensions on HTTP/2 and HTTP/3 only; on HTTP/1.1 the final
 response's ``Link`` header (``link_headers``) carries the hints. A
@@ -152,7 +152,7 @@ class EarlyHintsMiddleware:
         self.max_in_flight = max_in_flight
         self.link_headers = link_headers
         self._diaries = ConnectionDiaries()
-        if push:
+        if push or enabled:
             h2push.install()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -33,8 +33,8 @@ keyword                   ``app.config`` key                default
 
 ``early_hints_delay`` holds the 103 back until a request has gone that many
 seconds without the app starting its response, and sends none if the response
-starts sooner (see :mod:`pushgen.runtime.middleware` for why: a 103 that leaves with its
-200 costs the server and gains the client nothing). ``pushgen serve`` sets 2 ms
+starts sooner (for a server where a 103 leaving beside its 200 costs more than it
+gains; :mod:`pushgen.runtime.middleware`). ``pushgen serve`` sends it at once too
 (:data:`pushgen.runtime.factory.DEFAULT_EARLY_HINTS_DELAY`).
 
 The manifest is loaded and validated once, into a

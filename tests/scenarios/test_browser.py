@@ -8,9 +8,8 @@ the Resource Timing API. For every page:
 
 * every subresource loads with status 200 over ``h2``, none fails, and the
   console shows no error and no uncaught exception;
-* the 103 Early Hints (sent before every page: ``--early-hints-delay 0``; by
-  default ``pushgen serve`` sends none for a page that answers at once) reach
-  the browser: the resources it preloaded from them
+* the 103 Early Hints (sent before every page: ``--early-hints-delay 0``, the
+  default) reach the browser: the resources it preloaded from them
   are the ones reported with ``fromEarlyHints`` (DevTools) and
   ``initiatorType == "early-hints"`` (Resource Timing); the page's stylesheets
   and module scripts are among them;
