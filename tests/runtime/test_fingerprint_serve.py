@@ -19,12 +19,13 @@ SITE_EXAMPLE = Path(__file__).parents[2] / "site_example"
 
 
 def _head(url: str) -> dict[str, str]:
-    """The response headers curl gets for ``url`` over HTTP/2 (status as ``:status``)."""
+    """The final response's headers curl gets for ``url`` over HTTP/2 (status as
+    ``:status``); a 103 before it (a page's Early Hints) is passed over."""
     done = subprocess.run(
         ["curl", "-sk", "--http2", "-o", "/dev/null", "-D", "-", url],
         capture_output=True, timeout=30, check=True, text=True,
     )  # fmt: skip
-    lines = done.stdout.strip().splitlines()
+    lines = done.stdout.strip().split("\n\n")[-1].splitlines()
     headers = {n.strip().lower(): v.strip() for n, _, v in (x.partition(":") for x in lines[1:])}
     headers[":status"] = lines[0].split()[1]
     headers[":version"] = lines[0].split()[0]
