@@ -28,6 +28,11 @@ Two cases need a rule:
   outside the cycle rewritten), so a change to any of them renames all of them,
   and then the references between members are rewritten to those names.
 
+A file whose name a bundler hashed already (``app.4f3a1c9b.js``, as
+:func:`pushgen.runtime.encodings.fingerprinted` recognises it) keeps its name
+unless a reference inside it was renamed: then its bytes differ from what the
+bundler hashed, and it gets a hash of its own (``app.4f3a1c9b.5e0d2a7c.js``).
+
 Only ``static/`` files with an extension get a hashed name; ``.br``/``.gz``
 siblings a site ships keep theirs. Stylesheets and modules that are not UTF-8
 are hashed but not rewritten (with a warning).
@@ -44,6 +49,7 @@ from urllib.parse import quote
 
 from ..errors import Diagnostic
 from ..model import Reference
+from ..runtime.encodings import fingerprinted
 from ..urls import document_url, url_path_to_relpath
 from .found import DocKind
 from .graph import scan_doc
@@ -175,9 +181,12 @@ def _hash_group(
         if not _hashable(rel):
             return
         if rel not in documents:
-            names[rel] = hashed_name(rel, contents.hashes[rel])
+            if not fingerprinted(rel):  # a bundler's hashed name keeps it (module docs)
+                names[rel] = hashed_name(rel, contents.hashes[rel])
             return
         data = _apply(rel, files[rel], documents, names)
+        if data == files[rel] and fingerprinted(rel):
+            return  # a bundler's hashed name, none of its references renamed: it keeps it
         names[rel] = hashed_name(rel, content_hash(data))
         if data != files[rel]:
             rewritten[names[rel]] = data

@@ -114,6 +114,26 @@ def test_a_cycle_is_hashed_together() -> None:
     assert changed["static/js/self.js"] == plan.names["static/js/self.js"]
 
 
+def test_a_name_a_bundler_hashed_is_kept_unless_a_reference_inside_it_was_renamed() -> None:
+    files = {
+        "static/js/app.4f3a1c9b.js": b'import "./vendor-B2xY3z_a.js";\n',
+        "static/js/vendor-B2xY3z_a.js": b"export default 1;",
+        "static/css/main.4f3a1c9b.css": b"p { background: url(logo.png) }",
+        "static/css/logo.png": b"png",
+        "static/img/photo.5e0d2a7c.png": b"jpeg",
+    }
+    plan = plan_fingerprints(files)
+    # No app.4f3a1c9b.<hash>.js: the bundler's names are content hashes already.
+    assert "static/js/app.4f3a1c9b.js" not in plan.names
+    assert "static/js/vendor-B2xY3z_a.js" not in plan.names
+    assert "static/img/photo.5e0d2a7c.png" not in plan.names
+    # A reference inside it renamed: its bytes are not what the bundler hashed.
+    main = plan.names["static/css/main.4f3a1c9b.css"]
+    assert re.fullmatch(r"static/css/main\.4f3a1c9b\.[0-9a-f]{8,64}\.css", main)
+    logo = Path(plan.names["static/css/logo.png"]).name
+    assert plan.rewritten[main] == f"p {{ background: url({logo}) }}".encode()
+
+
 def test_a_missing_reference_is_left_as_written_with_a_located_warning() -> None:
     files = {
         "static/css/site.css": b"p { color: red }\nh1 {\n  background: url(../img/gone.png);\n}\n",
