@@ -271,3 +271,23 @@ def test_a_build_with_an_import_cycle_names_both_members(tmp_path: Path) -> None
         text = (root / "_site" / path.lstrip("/")).read_text()
         other = next(p for p in lone if p != path)
         assert f'@import "{Path(other).name}";' in text
+
+
+def test_a_page_naming_a_file_by_hand_is_rendered_again_when_the_file_gets_its_name(
+    tmp_path: Path,
+) -> None:
+    root = _site(tmp_path)
+    (root / "pages/new.html").write_text(
+        '<!doctype html><title>new</title><img src="static/img/new.png" alt="">\n'
+    )
+    build_site(load_config(root), jobs=1)
+    out = root / "_site"
+    assert 'src="static/img/new.png"' in (out / "new.html").read_text()  # no such file yet
+    (root / "static/img/new.png").write_bytes(b"\x89PNG new")
+    assert build_site(load_config(root), jobs=1).rendered == 1
+    assert re.search(r'src="static/img/new\.[0-9a-f]{8,64}\.png"', (out / "new.html").read_text())
+    _assert_same_as_full_build(root, tmp_path / "fresh")
+    # And when it changes: the page names its hashed name, which went away.
+    (root / "static/img/new.png").write_bytes(b"\x89PNG newer")
+    assert build_site(load_config(root), jobs=1).rendered == 1
+    _assert_same_as_full_build(root, tmp_path / "fresh2")
