@@ -64,9 +64,10 @@ _ATTRIBUTE = re.compile(
     r"""(?P<name>[^\s/>"'=][^\s/>=]*)(?:\s*=\s*(?P<value>"[^"]*"|'[^']*'|[^\s>]*))?"""
 )
 _TAG_NAME = re.compile(r"<[^\s/>]+")
-# Runs of characters a file name in a URL is written with: a page none of whose runs
-# is a renamed file's base name is not parsed at all.
-_WORDS = re.compile(rb"[^\s\"'()<>,=/\\?#]+")
+# The characters a file name in a URL ends before (a page none of whose words before
+# a renamed file's extension is a renamed file's base name is not parsed at all).
+_DELIMITERS = rb"\s\"'()<>,=/\\?#"
+_WORD_BEFORE = re.compile(rb"[^" + _DELIMITERS + rb"]*\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,10 +171,22 @@ class PageRewriter:
         self._base_path = base_path
         plain = {posixpath.basename(rel) for rel in names}
         self._words = {w.encode() for w in plain} | {quote(w).encode() for w in plain}
+        extensions = sorted({re.escape(posixpath.splitext(w)[1][1:].encode()) for w in plain})
+        # An extension, not followed by more of a name: where a renamed file's name may end.
+        self._ends = re.compile(rb"\.(?:" + b"|".join(extensions) + rb")(?![\w.-])")
+
+    def _mentions(self, data: bytes) -> bool:
+        """Whether ``data`` holds the base name of a renamed file (a quick look before parsing)."""
+        for end in self._ends.finditer(data):
+            before = _WORD_BEFORE.search(data, max(0, end.start() - 255), end.start())
+            start = before.start() if before is not None else end.start()
+            if data[start : end.end()] in self._words:
+                return True
+        return False
 
     def rewrite(self, data: bytes, url: str, filename: str) -> RewrittenPage:
         """``data`` (a rendered page served at ``url``) with its references renamed (module docs)."""
-        if not any(word in self._words for word in _WORDS.findall(data)):
+        if not self._words or not self._mentions(data):
             return RewrittenPage(data)
         try:
             text = data.decode("utf-8")
