@@ -110,7 +110,7 @@ class _Tokens(HTMLParser):
         self.base: str | None = None  # the first <base href>
         self._open: DocKind | None = None  # inside a <style> or module <script> to read
         self._block: list[str] = []
-        self._block_at = (0, 0)
+        self._block_start = self._block_line = 0
 
     def _offset(self) -> int:
         line, column = self.getpos()
@@ -134,7 +134,8 @@ class _Tokens(HTMLParser):
         elif tag == "script" and type_ == "module" and "src" not in read:
             self._open = "js"
         start = at + len(raw)
-        self._block, self._block_at = [], (start, bisect.bisect_right(self._starts, start))
+        self._block, self._block_start = [], start
+        self._block_line = bisect.bisect_right(self._starts, start)
 
     def _values(self, raw: str, at: int, wanted: frozenset[str]) -> dict[str, _Value]:
         """The ``wanted`` attributes and ``style`` of the start tag ``raw`` (the first of each name)."""
@@ -157,8 +158,8 @@ class _Tokens(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if self._open is not None and tag in ("style", "script"):
-            start, line = self._block_at
-            self.blocks.append(_Block(self._open, start, line, "".join(self._block)))
+            text = "".join(self._block)
+            self.blocks.append(_Block(self._open, self._block_start, self._block_line, text))
         self._open = None
 
 
@@ -225,7 +226,8 @@ class PageRewriter:
                     if edit.target in found.discovered:
                         found.add_in_value(value, edit.start - 2, edit)
             return
-        for start, written in _urls(value):
+        for url in _urls(value):
+            start, written = url.start, url.written
             resolved = resolve(written, found.base)
             if resolved is None or not resolved.local or unservable(written, resolved):
                 continue
@@ -288,19 +290,27 @@ class _Found:
             )
 
 
-def _urls(value: _Value) -> list[tuple[int, str]]:
-    """The URLs in an attribute's decoded value, each with its offset: one, or a srcset's candidates."""
+@dataclass(frozen=True, slots=True)
+class _Url:
+    """A URL as written in an attribute's decoded value, and where it starts there."""
+
+    start: int
+    written: str
+
+
+def _urls(value: _Value) -> list[_Url]:
+    """The URLs in an attribute's decoded value: the one it is, or its srcset's candidates."""
     text = value.text
     if value.name not in _SRCSET_ATTRIBUTES:
         written = text.strip(ASCII_WS)
-        return [(text.find(written), written)] if written else []
-    found: list[tuple[int, str]] = []
+        return [_Url(text.find(written), written)] if written else []
+    found: list[_Url] = []
     at = 0
     for candidate in srcset_candidates(text).candidates:
         start = text.find(candidate.url, at)
         if start < 0:
             break
-        found.append((start, candidate.url))
+        found.append(_Url(start, candidate.url))
         at = start + len(candidate.url)
     return found
 

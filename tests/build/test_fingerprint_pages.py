@@ -94,3 +94,18 @@ def test_the_first_base_href_is_what_relative_links_resolve_against() -> None:
 def test_a_page_naming_no_renamed_file_is_not_read() -> None:
     page = b"<p>\xff not UTF-8, and no static file named</p>"
     assert REWRITER.rewrite(page, URL, "x.html").data == page
+
+
+def test_a_page_that_is_not_utf8_keeps_its_names_and_says_so() -> None:
+    page = '<meta charset="latin1"><p>caf\xe9</p><img src="../static/img/a.png">'.encode("latin-1")
+    done = REWRITER.rewrite(page, URL, "docs/install.html")
+    assert done.data == page
+    assert [(d.file, d.severity) for d in done.diagnostics] == [("docs/install.html", "warning")]
+    assert "not UTF-8" in done.diagnostics[0].message
+
+
+def test_a_name_spelled_with_character_references_is_left_as_written() -> None:
+    page = '<img src="../static/img/a&#46;png">\n<img src="../static/img/a.png">\n'
+    # The first names a.png too (the browser reads "a.png"), but where its name is in the
+    # raw text is not plain: only the second is renamed.
+    assert _rewrite(page) == page.replace('a.png"', 'a.9f8e7d6c.png"')
