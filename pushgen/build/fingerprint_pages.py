@@ -198,8 +198,12 @@ class PageRewriter:
         if not discovered:
             return RewrittenPage(data)
         tokens = _Tokens(text)
-        tokens.feed(text)
-        tokens.close()
+        try:
+            tokens.feed(text)
+            tokens.close()
+        except (AssertionError, ValueError) as exc:  # html.parser's few refusals: never met
+            message = f"its hand-written static names are kept: the tokenizer stopped ({exc})"
+            return RewrittenPage(data, (Diagnostic(filename, 0, 0, message),))
         base = resolve(tokens.base, url) if tokens.base is not None else None
         where = Where(filename, self._files, self._base_path, report_missing=False)
         found = _Found(base.url if base is not None else url, where, discovered, [], [])
