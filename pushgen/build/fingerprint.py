@@ -28,6 +28,11 @@ Two cases need a rule:
   outside the cycle rewritten), so a change to any of them renames all of them,
   and then the references between members are rewritten to those names.
 
+A file whose name a bundler hashed already (``app.4f3a1c9b.js``, as
+:func:`pushgen.runtime.encodings.fingerprinted` recognises it) keeps its name
+unless a reference inside it was renamed: then its bytes differ from what the
+bundler hashed, and it gets a hash of its own (``app.4f3a1c9b.5e0d2a7c.js``).
+
 Only ``static/`` files with an extension get a hashed name; ``.br``/``.gz``
 siblings a site ships keep theirs. Stylesheets and modules that are not UTF-8
 are hashed but not rewritten (with a warning).
@@ -44,16 +49,22 @@ from urllib.parse import quote
 
 from ..errors import Diagnostic
 from ..model import Reference
+from ..runtime.encodings import fingerprinted
 from ..urls import document_url, url_path_to_relpath
 from .found import DocKind
 from .graph import scan_doc
 
 __all__ = [
+    "Edit",
     "FingerprintPlan",
+    "Where",
     "content_hash",
+    "file_name_at",
     "hashed_name",
     "is_document",
     "plan_fingerprints",
+    "renamed",
+    "text_edits",
 ]
 
 _CSS = (".css",)
@@ -100,7 +111,7 @@ class FingerprintPlan:
 
 
 @dataclass(frozen=True, slots=True)
-class _Edit:
+class Edit:
     """One reference to rewrite: the span of the referenced file's name in the text."""
 
     start: int
@@ -114,7 +125,7 @@ class _Document:
 
     text: str
     bom: bool
-    edits: tuple[_Edit, ...]
+    edits: tuple[Edit, ...]
 
 
 def is_document(rel: str) -> bool:
@@ -175,9 +186,12 @@ def _hash_group(
         if not _hashable(rel):
             return
         if rel not in documents:
-            names[rel] = hashed_name(rel, contents.hashes[rel])
+            if not fingerprinted(rel):  # a bundler's hashed name keeps it (module docs)
+                names[rel] = hashed_name(rel, contents.hashes[rel])
             return
         data = _apply(rel, files[rel], documents, names)
+        if data == files[rel] and fingerprinted(rel):
+            return  # a bundler's hashed name, none of its references renamed: it keeps it
         names[rel] = hashed_name(rel, content_hash(data))
         if data != files[rel]:
             rewritten[names[rel]] = data
@@ -217,9 +231,8 @@ def _apply(
     for edit in document.edits:
         if edit.target in left or edit.target not in names:
             continue
-        new = posixpath.basename(names[edit.target])
         old = text[edit.start : edit.end]
-        pieces += (text[at : edit.start], new if "%" not in old else quote(new))
+        pieces += (text[at : edit.start], renamed(old, names[edit.target]))
         at = edit.end
     pieces.append(text[at:])
     return ((_BOM if document.bom else "") + "".join(pieces)).encode("utf-8")
@@ -241,20 +254,44 @@ def _read_document(
         return None
     bom = text.startswith(_BOM)
     text = text.removeprefix(_BOM)
-    css = rel.endswith(_CSS)
+    kind: DocKind = "css" if rel.endswith(_CSS) else "js"
     # The scan the resolver makes of the same file (graph.py): what is rewritten is what it follows.
-    kind: DocKind = "css" if css else "js"
     found = scan_doc(kind, text.encode(), document_url(base_path + rel), rel).references
-    references = found if css else tuple(r for r in found if r.kind == "module" or r.module)
+    where = Where(rel, files, base_path)
+    return _Document(text, bom, text_edits(text, kind, found, where, diagnostics))
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """What a reference is resolved against: the file (or page) it is in, and the static files."""
+
+    filename: str  # in diagnostics
+    files: Collection[str]  # every static file, by output path
+    base_path: str
+    report_missing: bool = True  # a page's missing files are the build's to report
+
+
+def text_edits(
+    text: str,
+    kind: DocKind,
+    found: Iterable[Reference],
+    where: Where,
+    diagnostics: list[Diagnostic],
+) -> tuple[Edit, ...]:
+    """The spans in a stylesheet's or module's ``text`` of the file names of the references
+    a scan of it ``found`` (what the resolver follows) that name a static file, in order."""
+    css = kind == "css"
+    # A module's imports; what a script fetches at run time is not rewritten.
+    references = found if css else (r for r in found if r.kind == "module" or r.module)
     starts = _line_starts(text, _CSS_LINES if css else _JS_LINES)
-    edits: list[_Edit] = []
+    edits: list[Edit] = []
     for reference in references:
-        edit = _locate(reference, text, starts, files, base_path, rel, diagnostics)
+        edit = _locate(reference, text, starts, where, diagnostics)
         if edit is not None:
             edits.append(edit)
     # One edit per place: a scanner may report one token twice (as a font and as a url).
     unique = {edit.start: edit for edit in edits}
-    return _Document(text, bom, tuple(sorted(unique.values(), key=lambda e: e.start)))
+    return tuple(sorted(unique.values(), key=lambda e: e.start))
 
 
 def _line_starts(text: str, newline: re.Pattern[str]) -> list[int]:
@@ -265,25 +302,28 @@ def _locate(
     reference: Reference,
     text: str,
     starts: list[int],
-    files: Collection[str],
-    base_path: str,
-    rel: str,
+    where: Where,
     diagnostics: list[Diagnostic],
-) -> _Edit | None:
+) -> Edit | None:
     """Where in ``text`` the file name of ``reference`` is written; None when it names no
     static file to rename (a missing one is reported)."""
     if not reference.local:
         return None
-    target = url_path_to_relpath(reference.path, base_path)
+    target = url_path_to_relpath(reference.path, where.base_path)
     if target is None or not target.startswith("static/"):
         return None
-    if target not in files:
-        message = f"{reference.path} names no file under static/: left as written (no hashed name)"
-        diagnostics.append(Diagnostic(rel, reference.line, reference.column, message))
+    if target not in where.files:
+        if where.report_missing:
+            message = (
+                f"{reference.path} names no file under static/: left as written (no hashed name)"
+            )
+            diagnostics.append(
+                Diagnostic(where.filename, reference.line, reference.column, message)
+            )
         return None
     if not _hashable(target):
         return None
-    return _span(reference, text, starts, target, rel, diagnostics)
+    return _span(reference, text, starts, target, where.filename, diagnostics)
 
 
 def _span(
@@ -293,7 +333,7 @@ def _span(
     target: str,
     rel: str,
     diagnostics: list[Diagnostic],
-) -> _Edit | None:
+) -> Edit | None:
     """The span of ``target``'s file name in the token the scanner found at the reference's place.
 
     The scanners report the start of the token (``url(``, the opening quote, the
@@ -305,19 +345,35 @@ def _span(
         return None
     offset = starts[reference.line - 1] + reference.column - 1
     end = _token_end(text, offset)
-    token = text[offset:end]
-    base = posixpath.basename(target)
-    for written in dict.fromkeys((base, quote(base))):
-        cut = min((i for i in (token.find("?"), token.find("#")) if i >= 0), default=len(token))
-        found = token.rfind(written, 0, cut)
-        if found >= 0:
-            return _Edit(offset + found, offset + found + len(written), target)
+    found = file_name_at(text[offset:end], target)
+    if found is not None:
+        return Edit(offset + found.start, offset + found.end, target)
     message = (
         f"{reference.path}: its file name is written in a way pushgen does not rewrite"
         " (escapes): left as written (no hashed name)"
     )
     diagnostics.append(Diagnostic(rel, reference.line, reference.column, message))
     return None
+
+
+def file_name_at(token: str, target: str) -> Edit | None:
+    """The span in ``token`` (a URL as written) of the file name of ``target`` (an output path):
+    the last occurrence of its base name, as written or percent-encoded, before the
+    URL's query or fragment. None when it is written otherwise (escapes)."""
+    base = posixpath.basename(target)
+    cut = min((i for i in (token.find("?"), token.find("#")) if i >= 0), default=len(token))
+    for written in dict.fromkeys((base, quote(base))):
+        found = token.rfind(written, 0, cut)
+        if found >= 0:
+            return Edit(found, found + len(written), target)
+    return None
+
+
+def renamed(old: str, hashed: str) -> str:
+    """The file name written in place of ``old`` for the output path ``hashed``: its base
+    name, percent-encoded when ``old`` was."""
+    new = posixpath.basename(hashed)
+    return new if "%" not in old else quote(new)
 
 
 def _token_end(text: str, offset: int) -> int:

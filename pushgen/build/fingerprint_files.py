@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,20 +194,35 @@ def _prune(folder: Path, keep: set[str]) -> None:
 
 
 def renamed_pages(
-    config: SiteConfig, pages: Iterable[Page], before: Iterable[str], now: Iterable[str]
+    config: SiteConfig,
+    pages: Iterable[Page],
+    before: Iterable[str],
+    now: Iterable[str],
+    names: Mapping[str, str] | None = None,
 ) -> set[str]:
     """Sources of the pages whose output names a static file the last build had and this one
-    has not: a hashed name a change replaced.
+    has not (a hashed name a change replaced), or the plain name of a file that has a
+    hashed name now and had none before (a file added: a page naming it by hand is
+    rewritten to the new name; ``names``: output path -> hashed output path).
 
     A page's output is searched for the file's base name, so a name written by
     ``url_for`` anywhere (a link, a script's string) is found, as is one written by
-    hand. Only read when some name went away.
+    hand (rewritten to the hashed name: build/fingerprint_pages.py). Only read when
+    some name went away or came.
     """
     if not config.fingerprint:
         return set()
-    names = {os.path.basename(rel) for rel in set(before) - set(now)}
+    earlier = set(before)
+    found = {os.path.basename(rel) for rel in earlier - set(now)}
+    # The plain names of the files the last build gave no hashed name.
+    hashed_before = {_HASH.sub("", rel) for rel in earlier}
+    found |= {
+        os.path.basename(rel)
+        for rel, hashed in (names or {}).items()
+        if hashed not in earlier and rel not in hashed_before
+    }
     # As written by hand, and as url_for writes it (percent-encoded).
-    gone = {name.encode() for name in names} | {quote(name).encode() for name in names}
+    gone = {name.encode() for name in found} | {quote(name).encode() for name in found}
     if not gone:
         return set()
     dirty: set[str] = set()
@@ -218,3 +234,7 @@ def renamed_pages(
         if any(name in data for name in gone):
             dirty.add(page.source)
     return dirty
+
+
+# A hashed name's hash (build/fingerprint.py's hashed_name: before the extension).
+_HASH = re.compile(r"\.[0-9a-f]{8,64}(?=\.[^./]+$)")

@@ -27,6 +27,8 @@ import jinja2
 from ..config import SiteConfig
 from ..errors import Diagnostic, Location, PushgenError, did_you_mean
 from ..scan.decode import python_codec
+from ..urls import document_url
+from .fingerprint_pages import page_rewriter
 from .pages import Page, discover_pages
 from .static import hashed_names
 from .template_env import PLAIN_MARKER, CharsetLoader, Environment, RecordingUndefined
@@ -93,6 +95,7 @@ class Renderer:
         self.environment.globals["url_for"] = self.url_for
         # fingerprint: true: static/... -> static/<name>.<hash>.<ext> (build/fingerprint.py).
         self._hashed = hashed_names(config)
+        self._rewriter = page_rewriter(config)  # and the names pages write by hand
 
     def url_for(self, endpoint: str, **values: Any) -> str:
         """Quart's ``url_for`` for a static build: ``static`` files and page endpoints."""
@@ -126,8 +129,15 @@ class Renderer:
         """Render ``page`` to bytes in its declared charset. Raises :class:`RenderError`.
 
         A plain page (``page.plain``, or one that carries :data:`PLAIN_MARKER`) is its
-        file's bytes, as they are.
+        file's bytes, as they are (but for ``fingerprint: true``'s hashed names).
         """
+        rendered = self._render(page)
+        if self._rewriter is None:
+            return rendered
+        done = self._rewriter.rewrite(rendered.data, document_url(page.route), page.display)
+        return Rendered(done.data, (*rendered.diagnostics, *done.diagnostics))
+
+    def _render(self, page: Page) -> Rendered:
         if page.plain:
             try:
                 return Rendered((self.config.pages / page.source).read_bytes())

@@ -114,6 +114,26 @@ def test_a_cycle_is_hashed_together() -> None:
     assert changed["static/js/self.js"] == plan.names["static/js/self.js"]
 
 
+def test_a_name_a_bundler_hashed_is_kept_unless_a_reference_inside_it_was_renamed() -> None:
+    files = {
+        "static/js/app.4f3a1c9b.js": b'import "./vendor-B2xY3z_a.js";\n',
+        "static/js/vendor-B2xY3z_a.js": b"export default 1;",
+        "static/css/main.4f3a1c9b.css": b"p { background: url(logo.png) }",
+        "static/css/logo.png": b"png",
+        "static/img/photo.5e0d2a7c.png": b"jpeg",
+    }
+    plan = plan_fingerprints(files)
+    # No app.4f3a1c9b.<hash>.js: the bundler's names are content hashes already.
+    assert "static/js/app.4f3a1c9b.js" not in plan.names
+    assert "static/js/vendor-B2xY3z_a.js" not in plan.names
+    assert "static/img/photo.5e0d2a7c.png" not in plan.names
+    # A reference inside it renamed: its bytes are not what the bundler hashed.
+    main = plan.names["static/css/main.4f3a1c9b.css"]
+    assert re.fullmatch(r"static/css/main\.4f3a1c9b\.[0-9a-f]{8,64}\.css", main)
+    logo = Path(plan.names["static/css/logo.png"]).name
+    assert plan.rewritten[main] == f"p {{ background: url({logo}) }}".encode()
+
+
 def test_a_missing_reference_is_left_as_written_with_a_located_warning() -> None:
     files = {
         "static/css/site.css": b"p { color: red }\nh1 {\n  background: url(../img/gone.png);\n}\n",
@@ -163,11 +183,9 @@ def test_build_writes_hashed_files_and_the_manifest_lists_only_hashed_urls(tmp_p
     assert (out / "static/css/site.css").read_bytes() == (root / "static/css/site.css").read_bytes()
     routes = (root / "push-manifest.yaml").read_text().split("\nroutes:", 1)[1]
     paths = set(re.findall(r"path: (/static/\S+?),", routes))
-    # Written by hand (docs/index.html's link, index.html's srcset): kept as written
-    # (with a plain name's hour of caching); every url_for name and reference is hashed.
+    # Written by hand (docs/index.html's link, index.html's srcset) too: every name is hashed.
     plain = {p for p in paths if not fingerprinted(p)}
-    by_hand = {"/static/css/docs.css", "/static/img/hero.png", "/static/img/hero@2x.png"}
-    assert len(paths) > 10 and plain == by_hand, plain
+    assert len(paths) > 10 and plain == set(), plain
     assert not [d for d in result.diagnostics if d.severity == "error"]
 
 
@@ -190,10 +208,12 @@ def test_a_font_change_renames_the_stylesheets_naming_it_and_renders_only_their_
     manifest = (root / "push-manifest.yaml").read_text()
     assert site_after in manifest and site_before not in manifest
     _assert_same_as_full_build(root, tmp_path / "fresh")
-    # Again, from the spare the last build left: docs.css is named by its plain name
-    # only (by hand), so its new hashed name renders no page.
+    # Again, from the spare the last build left: docs.css is named by hand by
+    # docs/index.html only (rewritten to its hashed name), which alone is rendered again.
+    docs_before = (out / "docs/index.html").read_text()
     (root / "static/css/docs.css").write_text("pre { font-family: serif }\n")
-    assert build_site(load_config(root), jobs=1).rendered == 0
+    assert build_site(load_config(root), jobs=1).rendered == 1
+    assert (out / "docs/index.html").read_text() != docs_before
     _assert_same_as_full_build(root, tmp_path / "fresh2")
     # print.css is named by every page (lone.html, and base.html for the others).
     (root / "static/css/print.css").write_text("body { color: gray }\n")
@@ -251,3 +271,23 @@ def test_a_build_with_an_import_cycle_names_both_members(tmp_path: Path) -> None
         text = (root / "_site" / path.lstrip("/")).read_text()
         other = next(p for p in lone if p != path)
         assert f'@import "{Path(other).name}";' in text
+
+
+def test_a_page_naming_a_file_by_hand_is_rendered_again_when_the_file_gets_its_name(
+    tmp_path: Path,
+) -> None:
+    root = _site(tmp_path)
+    (root / "pages/new.html").write_text(
+        '<!doctype html><title>new</title><img src="static/img/new.png" alt="">\n'
+    )
+    build_site(load_config(root), jobs=1)
+    out = root / "_site"
+    assert 'src="static/img/new.png"' in (out / "new.html").read_text()  # no such file yet
+    (root / "static/img/new.png").write_bytes(b"\x89PNG new")
+    assert build_site(load_config(root), jobs=1).rendered == 1
+    assert re.search(r'src="static/img/new\.[0-9a-f]{8,64}\.png"', (out / "new.html").read_text())
+    _assert_same_as_full_build(root, tmp_path / "fresh")
+    # And when it changes: the page names its hashed name, which went away.
+    (root / "static/img/new.png").write_bytes(b"\x89PNG newer")
+    assert build_site(load_config(root), jobs=1).rendered == 1
+    _assert_same_as_full_build(root, tmp_path / "fresh2")
