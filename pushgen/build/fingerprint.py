@@ -3,7 +3,7 @@
 A file ``static/css/site.css`` gets the name ``static/css/site.3f2a9c1e.css``: its
 stem, a dot, a hash of its content, its extension. The hash is the shortest prefix
 (8 or more) of the SHA-256 hex digest that has both a digit and a letter, the form
-the runtime's :func:`pushgen.runtime.encodings.fingerprinted` recognises (it needs
+the runtime's :func:`pushgen.hashed_names.fingerprinted` recognises (it needs
 both, so that a date or a word is not taken for a hash).
 
 References inside stylesheets (``url()``, ``@import``, ``image-set()``, font
@@ -29,7 +29,7 @@ Two cases need a rule:
   and then the references between members are rewritten to those names.
 
 A file whose name a bundler hashed already (``app.4f3a1c9b.js``, as
-:func:`pushgen.runtime.encodings.fingerprinted` recognises it) keeps its name
+:func:`pushgen.hashed_names.fingerprinted` recognises it) keeps its name
 unless a reference inside it was renamed: then its bytes differ from what the
 bundler hashed, and it gets a hash of its own (``app.4f3a1c9b.5e0d2a7c.js``).
 
@@ -48,8 +48,8 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 from ..errors import Diagnostic
+from ..hashed_names import fingerprinted
 from ..model import Reference
-from ..runtime.encodings import fingerprinted
 from ..urls import document_url, url_path_to_relpath
 from .found import DocKind
 from .graph import scan_doc
