@@ -194,9 +194,20 @@ def test_build_bench_shapes_table_has_every_run(tmp_path: Path) -> None:
         == 0
     )
     text = doc.read_text()
-    for run in ("floor", "one core", "build -j1", "build -j2", "default"):
+    for run in ("floor", "render+parse", "one core", "build -j1", "build -j2", "default"):
         assert f"| deep | 20 | {run} |" in text
     assert "<!-- build_shapes:begin -->" in text
+
+
+def test_build_bench_floor_writes_every_page_and_copies_the_static_files(tmp_path: Path) -> None:
+    bench = load("build_bench")
+    site = load("shapes").SHAPES["default"](tmp_path / "site", 12)
+    bench.floor(site)
+    out = bench.floor_output(site)
+    pages = sorted(p.relative_to(site / "pages") for p in (site / "pages").rglob("*.html"))
+    assert sorted(p.relative_to(out) for p in out.rglob("*.html")) == pages
+    static = sorted(p.relative_to(site) for p in (site / "static").rglob("*") if p.is_file())
+    assert all((out / rel).is_file() for rel in static) and static
 
 
 def test_profile_build_breaks_the_build_into_its_phases(tmp_path: Path) -> None:
