@@ -112,6 +112,7 @@ class Resolver(Following, FontTracing):
     _inline_sheets: dict[tuple[str, str], FontSheet | None] = field(default_factory=dict)
     _style_attributes: dict[str, FontDeclarations | None] = field(default_factory=dict)
     _font_assets: dict[tuple[int, str, str], tuple[Asset, Found]] = field(default_factory=dict)
+    traced: int = 0  # pages whose fonts were traced (a rebuild reports how many)
 
     def page_assets(
         self,

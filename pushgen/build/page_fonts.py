@@ -47,6 +47,7 @@ class FontTracing:
     _inline_sheets: dict[tuple[str, str], FontSheet | None]
     _style_attributes: dict[str, FontDeclarations | None]
     _font_assets: dict[tuple[int, str, str], tuple[Asset, Found]]
+    traced: int  # pages traced so far
 
     if TYPE_CHECKING:
 
@@ -81,6 +82,7 @@ class FontTracing:
             item.asset.destination == "font" and path in faces for path, item in found.items()
         ):
             return
+        self.traced += 1
         if tree is not None:  # the scan's own parse (a source that scans and resolves at once)
             root = tree
         else:

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, Protocol
 
 from ..config import SiteConfig
 from ..errors import Diagnostic
-from ..model import Asset, Reference, ScanResult
+from ..model import Asset, FontSheet, Reference, ScanResult
 from .graph import Doc, Found
 from .state_files import StateDamage
 
@@ -34,6 +34,7 @@ __all__ = [
     "StaticFile",
     "TemplateFile",
     "config_key",
+    "font_digest",
     "scan_from_tuple",
     "scan_tuple",
     "state_path",
@@ -88,6 +89,22 @@ class SavedDoc(NamedTuple):
     scan: CompactScan
     display: str
     kind: str  # "css" or "js"
+    # font_digest of the sheet's font rules and faces: the scan above keeps no
+    # fonts, and an edit that leaves them as they were traces no page again.
+    fonts: str = ""
+
+
+def font_digest(fonts: FontSheet | None) -> str:
+    """A digest of what a stylesheet says about fonts ("" when it says nothing).
+
+    Everything per-page font tracing reads of a sheet is its FontSheet (faces,
+    rules, registered properties, their lines and conditions); two sheets with the
+    same digest trace every page alike. The repr of frozen dataclasses of str,
+    int, float and tuples is stable across runs and versions of one pushgen.
+    """
+    if fonts is None:
+        return ""
+    return hashlib.sha256(repr(fonts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def scan_tuple(scan: ScanResult) -> CompactScan:
@@ -173,6 +190,10 @@ class PageState:
     found: tuple[int, ...]
     touched: frozenset[str]
     diagnostics: tuple[CompactDiagnostic, ...]
+    # Whether the push budget changed an entry of the page (``found`` is then not
+    # what the resolver found): a file whose size alone changed re-applies the
+    # budget to ``found`` only when it did not (reuse.py's rebudget).
+    budgeted: bool = False
 
     @classmethod
     def make(
@@ -182,6 +203,7 @@ class PageState:
         touched: set[str],
         diagnostics: Iterable[Diagnostic],
         table: AssetTable,
+        budgeted: bool = False,
     ) -> PageState:
         """``scan`` may be given in its compact form already (from an earlier state)."""
         return cls(
@@ -189,6 +211,7 @@ class PageState:
             tuple([table.index(f.asset) for f in found]),
             frozenset(touched),
             tuple(_diagnostic_tuple(d) for d in diagnostics),
+            budgeted,
         )
 
     def saved_scan(self) -> CompactScan | StateDamage:
@@ -251,12 +274,16 @@ class BuildState:
     def keep_docs(self, docs: dict[str, Doc | None]) -> None:
         for relpath, doc in docs.items():
             self.docs[relpath] = (
-                None if doc is None else SavedDoc(scan_tuple(doc.scan), doc.display, doc.kind)
+                None
+                if doc is None
+                else SavedDoc(
+                    scan_tuple(doc.scan), doc.display, doc.kind, font_digest(doc.scan.fonts)
+                )
             )
 
 
 # Bump when the state's shape or the meaning of its contents changes.
-STATE_FORMAT = 8
+STATE_FORMAT = 9
 
 
 def _code_fingerprint() -> str:
