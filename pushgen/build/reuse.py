@@ -15,10 +15,17 @@ from .budget import apply_budget
 from .found import Doc, Found
 from .graph import Resolver, scan_doc
 from .incremental import AssetTable, BuildState, PageState, StaticFile
+from .page_fonts import TracedBefore, font_digest
 from .render import Page
-from .state import font_digest
 
-__all__ = ["DocChanges", "SavedRoutes", "previous_routes", "rebudget", "reuse_docs"]
+__all__ = [
+    "DocChanges",
+    "SavedRoutes",
+    "previous_routes",
+    "rebudget",
+    "reuse_docs",
+    "traced_before",
+]
 
 
 def previous_routes(previous: BuildState | None, pages: list[Page]) -> SavedRoutes | None:
@@ -159,4 +166,14 @@ def rebudget(
         old.touched,
         old.diagnostics,
         budgeted=True,
+        trace_key=old.trace_key,
     )
+
+
+def traced_before(old: PageState | None, table: AssetTable) -> TracedBefore | None:
+    """The previous build's font tracing of a page this build resolves again without
+    rendering it: its key and (read when the key is as it was) its entries, which are
+    tracing's own unless the push budget changed them."""
+    if old is None or old.budgeted or not old.trace_key:
+        return None
+    return TracedBefore(old.trace_key, lambda: {asset.path: asset for asset in old.assets(table)})

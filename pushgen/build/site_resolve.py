@@ -35,7 +35,7 @@ from .incremental import (
 )
 from .render import Page, Renderer, RenderError
 from .result import PageResult
-from .reuse import rebudget, reuse_docs
+from .reuse import rebudget, reuse_docs, traced_before
 from .staging import output_page_files
 from .static import StaticCopy, StaticFiles
 from .template_lines import PageCounts
@@ -241,6 +241,11 @@ class _SiteResolver:
         """A rendered (or changed) page resolved; its problems go to ``diagnostics``, placed
         at their template lines."""
         compact = None
+        # The previous build's font tracing, which a page not rendered again may keep.
+        self.resolver.traced_before = (
+            traced_before(old, self.state.assets) if scan is None else None
+        )
+        self.resolver.trace_key = ""
         if scan is None:
             # A page not rendered again is resolved again from its saved scan.
             assert old is not None  # only pages of the previous state go unrendered
@@ -269,6 +274,7 @@ class _SiteResolver:
             page_diagnostics,
             self.state.assets,
             budgeted,
+            self.resolver.trace_key,
         )
 
     def finish(self) -> None:

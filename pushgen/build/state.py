@@ -17,8 +17,9 @@ from typing import Any, NamedTuple, Protocol
 
 from ..config import SiteConfig
 from ..errors import Diagnostic
-from ..model import Asset, FontSheet, Reference, ScanResult
+from ..model import Asset, Reference, ScanResult
 from .graph import Doc, Found
+from .page_fonts import font_digest
 from .state_files import StateDamage
 
 __all__ = [
@@ -34,7 +35,6 @@ __all__ = [
     "StaticFile",
     "TemplateFile",
     "config_key",
-    "font_digest",
     "scan_from_tuple",
     "scan_tuple",
     "state_path",
@@ -92,19 +92,6 @@ class SavedDoc(NamedTuple):
     # font_digest of the sheet's font rules and faces: the scan above keeps no
     # fonts, and an edit that leaves them as they were traces no page again.
     fonts: str = ""
-
-
-def font_digest(fonts: FontSheet | None) -> str:
-    """A digest of what a stylesheet says about fonts ("" when it says nothing).
-
-    Everything per-page font tracing reads of a sheet is its FontSheet (faces,
-    rules, registered properties, their lines and conditions); two sheets with the
-    same digest trace every page alike. The repr of frozen dataclasses of str,
-    int, float and tuples is stable across runs and versions of one pushgen.
-    """
-    if fonts is None:
-        return ""
-    return hashlib.sha256(repr(fonts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
 
 
 def scan_tuple(scan: ScanResult) -> CompactScan:
@@ -194,6 +181,8 @@ class PageState:
     # what the resolver found): a file whose size alone changed re-applies the
     # budget to ``found`` only when it did not (reuse.py's rebudget).
     budgeted: bool = False
+    # The key of what font tracing read of the page (page_fonts.py), "" when it was not traced.
+    trace_key: str = ""
 
     @classmethod
     def make(
@@ -204,6 +193,7 @@ class PageState:
         diagnostics: Iterable[Diagnostic],
         table: AssetTable,
         budgeted: bool = False,
+        trace_key: str = "",
     ) -> PageState:
         """``scan`` may be given in its compact form already (from an earlier state)."""
         return cls(
@@ -212,6 +202,7 @@ class PageState:
             frozenset(touched),
             tuple(_diagnostic_tuple(d) for d in diagnostics),
             budgeted,
+            trace_key,
         )
 
     def saved_scan(self) -> CompactScan | StateDamage:

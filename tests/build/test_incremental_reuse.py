@@ -104,3 +104,50 @@ def test_a_resized_sheet_within_the_budget_changes_no_page(tmp_path: Path) -> No
     assert (result.rendered, result.resolved) == (0, 0)
     assert (site / "push-manifest.yaml").read_bytes() == manifest
     assert_same_as_full_build(site, result, tmp_path)
+
+
+# A second face that only the about page's text uses: the other pages' entries of
+# it are tracing's "not used" verdict, which a kept trace must keep as it was.
+TWO_FACES: dict[str, str | bytes] = {
+    **SMALL_SITE,
+    "static/css/base.css": str(SMALL_SITE["static/css/base.css"])
+    + '@font-face { font-family: G; src: url("../fonts/g.woff2") format("woff2") }\n'
+    ".g { font-family: G }\n",
+    "static/fonts/g.woff2": b"wOF2 g",
+    "pages/about.html": '{% extends "base.html" %}{% block body %}<p class="g">About</p>'
+    "{% endblock %}\n",
+}
+
+
+def g_entries(result: BuildResult) -> dict[str, tuple[bool, bool]]:
+    return {
+        route: (a.push, a.hint)
+        for route, assets in result.manifest.routes.items()
+        for a in assets
+        if a.path == "/static/fonts/g.woff2"
+    }
+
+
+def test_a_new_import_without_fonts_keeps_every_pages_tracing(tmp_path: Path) -> None:
+    site = built(tmp_path, TWO_FACES)
+    before = g_entries(rebuild(site))
+    assert before["/about.html"] == (True, True) and before["/"] == (False, False)
+    (site / "static" / "css" / "extra.css").write_text("p { margin: 0 }\n")
+    sheet = site / "static" / "css" / "site.css"
+    sheet.write_text('@import "extra.css";\n' + sheet.read_text())
+    result = rebuild(site)
+    # Every page's entries change (extra.css is new); no page is traced again.
+    assert result.rendered == 0 and result.resolved == 3 and result.traced == 0
+    assert g_entries(result) == before
+    assert_same_as_full_build(site, result, tmp_path)
+
+
+def test_a_new_import_with_a_font_rule_traces_the_pages_again(tmp_path: Path) -> None:
+    site = built(tmp_path, TWO_FACES)
+    (site / "static" / "css" / "extra.css").write_text("h1 { font-family: G }\n")
+    sheet = site / "static" / "css" / "site.css"
+    sheet.write_text('@import "extra.css";\n' + sheet.read_text())
+    result = rebuild(site)
+    assert result.rendered == 0 and result.traced > 0
+    assert g_entries(result)["/"] == (True, True)  # the home page's <h1> is set in G now
+    assert_same_as_full_build(site, result, tmp_path)
