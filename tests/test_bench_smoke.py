@@ -306,3 +306,23 @@ def test_same_outputs_normalises_durations_heartbeats_and_spare_tokens() -> None
         b"kept ._site.spare-0123456789abcdef\n"
     )
     assert normalised == b"render: 1000 pages in <time>\nkept ._site.spare-<token>\n"
+
+
+def test_incremental_bench_reports_each_rebuild_against_the_full_build_and_a_stat(
+    tmp_path: Path,
+) -> None:
+    bench = load("incremental_bench")
+    doc = tmp_path / "performance.md"
+    assert bench.main(["--pages", "12", "--rounds", "1", "--markdown", str(doc)]) == 0
+    rows = {
+        row.split(" | ")[1]: row.split(" | ")
+        for row in doc.read_text().splitlines()
+        if row.startswith("| 12 |")
+    }
+    assert list(rows) == list(bench.KINDS)
+    # rendered, resolved, traced: nothing for no change; none traced for the edits
+    # that leave every font rule as it was (the new @import adds a sheet without fonts).
+    assert rows["no change"][5:8] == ["0", "0", "0"]
+    assert rows["one page"][5] == "1"
+    assert rows["css, fonts kept"][5:8] == ["0", "0", "0"]
+    assert rows["css, new ref"][5] == "0" and rows["css, new ref"][7] == "0"
