@@ -20,7 +20,10 @@ again. Each rebuild's manifest and output are byte-identical to a full build of
 the same sources (tests/build/test_incremental.py and test_incremental_reuse.py
 check so for every kind of change). Usage:
 
-    python bench/incremental_bench.py --pages 10000 --rounds 3 [--markdown docs/performance.md]
+    PYTHONPATH=. python bench/incremental_bench.py --pages 10000 --rounds 3 [--markdown docs/performance.md]
+
+(``PYTHONPATH=.``: ``python bench/NAME.py`` puts ``bench/`` first on the path, so
+without it the installed pushgen is measured, not this checkout's.)
 """
 
 from __future__ import annotations
