@@ -1,7 +1,10 @@
 """Full `pushgen build` time against the floor, measured side by side in one run.
 
-The floor is what no build of a Jinja2 site can avoid: render every page with
-Jinja2 and parse the result with lxml, in one process.
+The floor is the physical minimum of producing the site in one process (issue 27):
+render every page with Jinja2, parse the result with lxml, write every page, run
+tinycss2 over every stylesheet once and copy the static files. The ratios are
+against it. The old floor (render + parse only, which writes nothing, so no
+generator could reach it) is reported beside it as ``render+parse``.
 
 With ``--shape NAME`` (or ``--shape all``) the benchmark generates each site shape
 of bench/shapes.py at each ``--pages`` size and times, per round, interleaved:
@@ -19,7 +22,9 @@ Without ``--shape`` it measures the default shape against the peer. It generates
 an N-page site (a layout with partials, per-page assets, a shared stylesheet with
 @imports and a font, a module graph) and times, per round:
 
-* floor      - Jinja2 render + lxml parse of every page, one process;
+* floor      - Jinja2 render + lxml parse + write of every page, tinycss2 over every
+               stylesheet once, the static files copied, one process;
+* render+parse - the old floor: Jinja2 render + lxml parse of every page;
 * build -j1  - the full `pushgen build` (render, write, scan, follow, manifest), one process;
 * build -j2  - the same on two worker processes;
 * peer scan  - the npm tool http2-push-manifest over the rendered pages (it scans
@@ -54,6 +59,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import lxml.html
+import tinycss2
 from bench_markdown import put_block
 from shapes import SHAPES, make_site
 
@@ -63,17 +69,55 @@ from pushgen.config import load_config
 from pushgen.processes import cores
 
 # make_site (the default shape) stays importable from here for the other benches.
-__all__ = ["floor", "main", "make_site", "peer_command", "peer_scan"]
+__all__ = ["floor", "main", "make_site", "peer_command", "peer_scan", "render_parse"]
 
 
-def floor(site: Path) -> None:
-    """Jinja2 render + lxml parse of every page, one process: the unavoidable work."""
+def render_parse(site: Path) -> None:
+    """The old floor: Jinja2 render + lxml parse of every page, one process, nothing written."""
     config = load_config(site)
     pages = discover_pages(config)
     renderer = Renderer(config, pages)
     for page in pages:
         html = renderer.render(page).data
         lxml.html.document_fromstring(html)
+
+
+def floor(site: Path) -> None:
+    """The physical floor: what producing the site in one process cannot avoid.
+
+    Every page rendered (Jinja2), parsed (lxml) and written; every stylesheet of
+    ``static/`` read and parsed once (tinycss2); every static file copied. The
+    output goes to :func:`floor_output`, which must not exist (the caller removes
+    it outside the timing, as it removes ``_site`` before each build).
+    """
+    config = load_config(site)
+    pages = discover_pages(config)
+    renderer = Renderer(config, pages)
+    out = floor_output(site)
+    folders: set[Path] = set()
+    for page in pages:
+        html = renderer.render(page).data
+        lxml.html.document_fromstring(html)
+        target = out / page.output
+        if target.parent not in folders:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(target.parent)
+        target.write_bytes(html)
+    if config.static.is_dir():
+        shutil.copytree(config.static, out / "static")
+        for sheet in config.static.rglob("*.css"):
+            tinycss2.parse_stylesheet_bytes(sheet.read_bytes(), skip_comments=True)
+
+
+def floor_output(site: Path) -> Path:
+    """Where :func:`floor` writes: a folder beside the site."""
+    return site.parent / f"{site.name}-floor"
+
+
+def timed_floor(site: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds of :func:`floor`, its previous output removed first, untimed."""
+    shutil.rmtree(floor_output(site), ignore_errors=True)
+    return timed_both(lambda: floor(site))
 
 
 PEER = "http2-push-manifest@1.0.1"
@@ -147,6 +191,7 @@ def timed_both(fn: Callable[[], object]) -> tuple[float, float]:
 
 SHAPE_RUNS: dict[str, int | None] = {
     "floor": 0,
+    "render+parse": 0,
     "one core": 1,
     "build -j1": 1,
     "build -j2": 2,
@@ -182,7 +227,10 @@ def run_shape(shape: str, pages: int, rounds: int) -> dict[str, list[tuple[float
         for _ in range(rounds):
             for name, jobs in SHAPE_RUNS.items():
                 if name == "floor":
-                    times[name].append(timed_both(lambda: floor(site)))
+                    times[name].append(timed_floor(site))
+                    continue
+                if name == "render+parse":
+                    times[name].append(timed_both(lambda: render_parse(site)))
                     continue
                 shutil.rmtree(site / "_site", ignore_errors=True)
                 found: list[int] = []
@@ -206,7 +254,11 @@ def shape_table(results: dict[tuple[str, int], dict[str, list[tuple[float, float
         for name, values in times.items():
             walls = [w for w, _ in values]
             wall, cpu = statistics.median(walls), statistics.median(c for _, c in values)
-            found = "" if name == "floor" else FOUND.get((pages, f"{shape} build"), "")
+            found = (
+                ""
+                if name in ("floor", "render+parse")
+                else FOUND.get((pages, f"{shape} build"), "")
+            )
             lines.append(
                 f"| {shape} | {pages} | {name} | {wall:.3f} | {min(walls):.3f} | {max(walls):.3f} "
                 f"| {wall / wall_floor:.2f} | {cpu:.3f} | {cpu / cpu_floor:.2f} | {found} |"
@@ -249,13 +301,19 @@ def run(pages: int, rounds: int, peer: Path | None) -> dict[str, list[float]]:
         FOUND[(pages, "build -j1")] = FOUND[(pages, "build -j2")] = entries(site, 1)
         html = rendered_site(site, work / "rendered")
         FOUND[(pages, "rendered -j1")] = FOUND[(pages, "rendered -j2")] = entries(html, 1)
-        times: dict[str, list[float]] = {"floor": [], "build -j1": [], "build -j2": []}
+        times: dict[str, list[float]] = {
+            "floor": [],
+            "render+parse": [],
+            "build -j1": [],
+            "build -j2": [],
+        }
         if peer is not None:
             times["peer scan"] = []
             times["rendered -j1"] = []
             times["rendered -j2"] = []
         for _ in range(rounds):
-            times["floor"].append(timed(lambda: floor(site)))
+            times["floor"].append(timed_floor(site)[0])
+            times["render+parse"].append(timed(lambda: render_parse(site)))
             shutil.rmtree(site / "_site")
             times["build -j1"].append(
                 timed(lambda: build_site(load_config(site), jobs=1, full=True))

@@ -216,9 +216,20 @@ def test_build_bench_shapes_table_has_every_run(tmp_path: Path) -> None:
         == 0
     )
     text = doc.read_text()
-    for run in ("floor", "one core", "build -j1", "build -j2", "default"):
+    for run in ("floor", "render+parse", "one core", "build -j1", "build -j2", "default"):
         assert f"| deep | 20 | {run} |" in text
     assert "<!-- build_shapes:begin -->" in text
+
+
+def test_build_bench_floor_writes_every_page_and_copies_the_static_files(tmp_path: Path) -> None:
+    bench = load("build_bench")
+    site = load("shapes").SHAPES["default"](tmp_path / "site", 12)
+    bench.floor(site)
+    out = bench.floor_output(site)
+    pages = sorted(p.relative_to(site / "pages") for p in (site / "pages").rglob("*.html"))
+    assert sorted(p.relative_to(out) for p in out.rglob("*.html")) == pages
+    static = sorted(p.relative_to(site) for p in (site / "static").rglob("*") if p.is_file())
+    assert all((out / rel).is_file() for rel in static) and static
 
 
 def test_profile_build_breaks_the_build_into_its_phases(tmp_path: Path) -> None:
@@ -317,3 +328,23 @@ def test_same_outputs_normalises_durations_heartbeats_and_spare_tokens() -> None
         b"kept ._site.spare-0123456789abcdef\n"
     )
     assert normalised == b"render: 1000 pages in <time>\nkept ._site.spare-<token>\n"
+
+
+def test_incremental_bench_reports_each_rebuild_against_the_full_build_and_a_stat(
+    tmp_path: Path,
+) -> None:
+    bench = load("incremental_bench")
+    doc = tmp_path / "performance.md"
+    assert bench.main(["--pages", "12", "--rounds", "1", "--markdown", str(doc)]) == 0
+    rows = {
+        row.split(" | ")[1]: row.split(" | ")
+        for row in doc.read_text().splitlines()
+        if row.startswith("| 12 |")
+    }
+    assert list(rows) == list(bench.KINDS)
+    # rendered, resolved, traced: nothing for no change; none traced for the edits
+    # that leave every font rule as it was (the new @import adds a sheet without fonts).
+    assert rows["no change"][5:8] == ["0", "0", "0"]
+    assert rows["one page"][5] == "1"
+    assert rows["css, fonts kept"][5:8] == ["0", "0", "0"]
+    assert rows["css, new ref"][5] == "0" and rows["css, new ref"][7] == "0"

@@ -38,7 +38,7 @@ from .budget import apply_budget
 from .entries import Entry, blocks_render, make_entry, preconnect, should_push
 from .follow import Following
 from .found import MAX_IMPORT_DEPTH, Doc, DocKind, Found, Link, PageAssets
-from .page_fonts import FontTracing
+from .page_fonts import FontTracing, TracedBefore
 
 if TYPE_CHECKING:  # imported by page_fonts when a page is traced (issue 27: start-up)
     from .fonts import SheetFonts
@@ -112,6 +112,10 @@ class Resolver(Following, FontTracing):
     _inline_sheets: dict[tuple[str, str], FontSheet | None] = field(default_factory=dict)
     _style_attributes: dict[str, FontDeclarations | None] = field(default_factory=dict)
     _font_assets: dict[tuple[int, str, str], tuple[Asset, Found]] = field(default_factory=dict)
+    traced: int = 0  # pages whose fonts were traced (a rebuild reports how many)
+    _font_digests: dict[int, tuple[FontSheet, str]] = field(default_factory=dict)
+    traced_before: TracedBefore | None = None  # see page_fonts.py
+    trace_key: str = ""
 
     def page_assets(
         self,

@@ -244,7 +244,7 @@ def _only(values: Iterable[object], kind: type) -> None:
     require(set(map(type, values)) <= {kind})
 
 
-_PAGE = frozenset({(list, list, list)})
+_PAGE = frozenset({(list, list, list, bool, str)})
 _SCAN = frozenset({(list, list, str), (list, list, _NONE)})
 
 
@@ -260,7 +260,7 @@ def _pages(data: object, assets: int) -> dict[str, PageState]:
     require(not found or (min(found) >= 0 and max(found) < assets))
     # touched (e[1]): only ever intersected with sets of paths; a stray value matches nothing.
     return {
-        source: PageState(_NO_SCAN, tuple(e[0]), frozenset(e[1]), _diagnostics(e[2]))
+        source: PageState(_NO_SCAN, tuple(e[0]), frozenset(e[1]), _diagnostics(e[2]), e[3], e[4])
         for source, e in pages.items()
     }
 
@@ -285,9 +285,9 @@ def _scan_shard(data: object) -> dict[str, CompactScan]:
 def _doc(data: object) -> SavedDoc | None:
     if data is None:
         return None
-    scan, display, kind = _list(data)
-    require(type(display) is str and kind in ("css", "js"))
-    return SavedDoc(_scan(scan), display, kind)
+    scan, display, kind, fonts = _list(data)
+    require(type(display) is str and kind in ("css", "js") and type(fonts) is str)
+    return SavedDoc(_scan(scan), display, kind, fonts)
 
 
 def _docs(data: object) -> dict[str, SavedDoc | None]:
@@ -471,7 +471,7 @@ def written_files(config: SiteConfig) -> frozenset[str]:
 
 
 def _page_json(page: PageState) -> list[object]:
-    return [page.found, sorted(page.touched), page.diagnostics]
+    return [page.found, sorted(page.touched), page.diagnostics, page.budgeted, page.trace_key]
 
 
 def save_state(

@@ -7,12 +7,20 @@ part of the Resolver (pushgen/build/graph.py) lists a page's sheets in cascade o
 the verdicts into the page's entries. It is a mixin over the Resolver's state (the
 scanned docs, the output reader, the media-joined references), kept apart because it
 is one concern with caches of its own.
+
+A rebuild that resolves a page again without rendering it (a stylesheet gained an
+``@import``, say) traces it again only when what tracing reads changed: the page's
+HTML did not, so that is its sheets' font rules and faces, in cascade order. Their
+digest (``trace_key``) is kept in the build state; when it is as it was, the
+verdicts are the previous build's, read off the page's saved entries
+(:class:`TracedBefore`).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from ..model import Asset, FontDeclarations, FontSheet, Reference, ScanResult
@@ -29,7 +37,30 @@ if TYPE_CHECKING:  # the fonts engine (lxml, cssselect) loads when a page first 
 
     from .fonts import FontUse, SheetFonts
 
-__all__ = ["FontTracing"]
+__all__ = ["FontTracing", "TracedBefore", "font_digest"]
+
+
+def font_digest(fonts: FontSheet | None) -> str:
+    """A digest of what a stylesheet says about fonts ("" when it says nothing).
+
+    Everything per-page font tracing reads of a sheet is its FontSheet (faces,
+    rules, registered properties, their lines and conditions); two sheets with the
+    same digest trace every page alike. The repr of frozen dataclasses of str,
+    int, float and tuples is stable across runs and versions of one pushgen.
+    """
+    if fonts is None:
+        return ""
+    return hashlib.sha256(repr(fonts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class TracedBefore:
+    """What the previous build traced for a page this build does not render again:
+    the ``trace_key`` of its font inputs then, and its entries (before any push
+    budget) by path, read when the key is as it was."""
+
+    key: str
+    entries: Callable[[], dict[str, Asset]]
 
 
 class FontTracing:
@@ -47,6 +78,12 @@ class FontTracing:
     _inline_sheets: dict[tuple[str, str], FontSheet | None]
     _style_attributes: dict[str, FontDeclarations | None]
     _font_assets: dict[tuple[int, str, str], tuple[Asset, Found]]
+    _font_digests: dict[int, tuple[FontSheet, str]]  # font_digest by the sheet's id
+    traced: int  # pages traced so far
+    # Set by the caller before page_assets: the previous build's tracing of the page,
+    # when it may stand; after it, the key of what tracing read ("" when nothing).
+    traced_before: TracedBefore | None
+    trace_key: str
 
     if TYPE_CHECKING:
 
@@ -81,12 +118,16 @@ class FontTracing:
             item.asset.destination == "font" and path in faces for path, item in found.items()
         ):
             return
+        if self._kept_trace(found, scan, sheets, faces, inline):
+            return
+        self.traced += 1
         if tree is not None:  # the scan's own parse (a source that scans and resolves at once)
             root = tree
         else:
             data = html()
             root = parse_page(data) if data is not None else None
         if root is None:
+            self.trace_key = ""  # a verdict on no HTML: never one to keep
             why = "the page could not be read again to trace its fonts"
             uses = {path: FontUse("possible", why) for path in faces}
         else:
@@ -107,6 +148,70 @@ class FontTracing:
             if item is None or item.asset.destination != "font" or path in preloaded:
                 continue  # a page's own <link rel=preload as=font> stands as written
             found[path] = self._traced(item, use)
+
+    def _kept_trace(
+        self,
+        found: dict[str, Found],
+        scan: ScanResult,
+        sheets: list[tuple[int, SheetFonts]],
+        faces: set[str],
+        inline: bool,
+    ) -> bool:
+        """Note the page's ``trace_key``; keep the previous build's verdicts (and say
+        so) when the page was not rendered again and the key is as it was."""
+        self.trace_key = self._trace_key(sheets, inline)
+        before = self.traced_before
+        # An inline @font-face is read from the HTML: such a page is always traced.
+        return (
+            not inline
+            and before is not None
+            and before.key == self.trace_key
+            and self._reuse_trace(found, scan, faces, before.entries())
+        )
+
+    def _trace_key(self, sheets: list[tuple[int, SheetFonts]], inline: bool) -> str:
+        """A digest of what tracing reads of a page besides its HTML: its linked and
+        imported sheets' font rules and faces, where and under which media they apply."""
+        parts: list[object] = [inline]
+        for line, sheet in sheets:
+            cached = self._font_digests.get(id(sheet.fonts))
+            if cached is None or cached[0] is not sheet.fonts:
+                cached = self._font_digests[id(sheet.fonts)] = (
+                    sheet.fonts,
+                    font_digest(sheet.fonts),
+                )
+            parts.append((line, sheet.media, sheet.display, cached[1]))
+        return hashlib.sha256(repr(parts).encode("utf-8", "surrogateescape")).hexdigest()[:32]
+
+    def _reuse_trace(
+        self,
+        found: dict[str, Found],
+        scan: ScanResult,
+        faces: set[str],
+        before: dict[str, Asset],
+    ) -> bool:
+        """Give the page's traced entries (those of ``faces``, as _trace_fonts picks
+        them) the previous build's verdicts; False (``found`` untouched) when an
+        entry is not one tracing could have made of its new one."""
+        preloaded = {ref.path for ref in scan.references if ref.kind == "preload"}
+        made: dict[str, Found] = {}
+        for path in faces:
+            item = found.get(path)
+            if item is None or item.asset.destination != "font" or path in preloaded:
+                continue
+            was, asset = before.get(path), item.asset
+            if was is None:
+                return False
+            # The three verdicts' entries (see _traced): used, possible, not used.
+            if was != asset and was not in (
+                replace(asset, push=False),
+                replace(asset, push=False, hint=False),
+            ):
+                return False
+            if was != asset:
+                made[path] = Found(was, item.chain, item.category, icon=item.icon, notes=item.notes)
+        found.update(made)
+        return True
 
     def _traced(self, item: Found, use: FontUse) -> Found:
         """``item`` as tracing decided; the changed asset is made once per build."""

@@ -551,6 +551,8 @@ def _result(
         written=written is not None,
         manifest_text=finished.text,
         rendered=len(render),
+        resolved=rendered.resolved.resolved,
+        traced=rendered.resolved.traced,
         phases=clock.times,
         unchanged=previous.state is not None
         and not render

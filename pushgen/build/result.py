@@ -53,6 +53,9 @@ class BuildResult:
     manifest_text: str = ""
     # Pages rendered by this build (fewer than all when it was incremental).
     rendered: int = 0
+    # Pages resolved (their assets found again), and those whose fonts were traced.
+    resolved: int = 0
+    traced: int = 0
     # Wall-clock seconds of a site build's phases, in order (see PHASES); the static
     # files are copied during "render" (beside it), so "static" overlaps it. Other
     # sources report their phases to progress only: empty.

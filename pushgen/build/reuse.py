@@ -1,18 +1,31 @@
 """What an incremental build takes from the previous one: the routes it wrote (for a
-hand edit's line) and the scans of stylesheets and modules that did not change."""
+hand edit's line), the scans of stylesheets and modules that did not change, and the
+pages whose files changed only in size (their push budget applied again, nothing else)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 
 from ..config import SiteConfig
 from ..model import Asset
+from ..push_policy import Policy
 from ..urls import document_url
+from .budget import apply_budget
+from .found import Doc, Found
 from .graph import Resolver, scan_doc
-from .incremental import BuildState, StaticFile
+from .incremental import AssetTable, BuildState, PageState, StaticFile
+from .page_fonts import TracedBefore, font_digest
 from .render import Page
 
-__all__ = ["SavedRoutes", "previous_routes", "reuse_docs"]
+__all__ = [
+    "DocChanges",
+    "SavedRoutes",
+    "previous_routes",
+    "rebudget",
+    "reuse_docs",
+    "traced_before",
+]
 
 
 def previous_routes(previous: BuildState | None, pages: list[Page]) -> SavedRoutes | None:
@@ -53,20 +66,34 @@ class SavedRoutes(Mapping[str, tuple[Asset, ...]]):
         return len(self._previous.pages)
 
 
+@dataclass(frozen=True, slots=True)
+class DocChanges:
+    """The static files that changed since the previous build, as far as pages care."""
+
+    # Changed in a way that may change a page's entries: its references, its
+    # font rules or faces, or what it is (every page that looked at one is
+    # resolved again).
+    changed: set[str] = field(default_factory=set)
+    # Stylesheets and modules whose scan and font rules are as they were but whose
+    # size is not, under a byte budget: their pages' budget is applied again.
+    resized: set[str] = field(default_factory=set)
+
+
 def reuse_docs(
     resolver: Resolver,
     previous: BuildState,
     stats: dict[str, StaticFile],
     config: SiteConfig,
     reused: set[str],
-) -> set[str]:
+) -> DocChanges:
     """Give the resolver the scans of unchanged files; return the files that changed in a way that matters.
 
-    A stylesheet or module whose new scan equals the old one changes no page's
-    assets (only its own bytes), unless a byte budget makes sizes matter. Paths
-    whose scans were reused go into ``reused``.
+    A stylesheet or module whose new scan equals the old one, and (a stylesheet)
+    whose font rules and faces have the digest the state kept, changes no page's
+    assets (only its own bytes), unless a byte budget makes its size matter: then
+    it is ``resized``. Paths whose scans were reused go into ``reused``.
     """
-    changed: set[str] = set()
+    changes = DocChanges()
     for relpath, stat in stats.items():
         old = previous.static.get(relpath)
         if old == stat:
@@ -76,19 +103,77 @@ def reuse_docs(
             continue
         if old is None:
             continue  # new files are in the symmetric difference already
-        doc = previous.doc(relpath)
-        if config.max_bytes is not None or doc is None:
-            changed.add(relpath)
+        doc = _same_doc(resolver, previous, relpath, config)
+        if doc is None:
+            changes.changed.add(relpath)
             continue
-        data = resolver.read(relpath)
-        if data is None:
-            changed.add(relpath)
-            continue
-        url = document_url(f"{config.base_path}{relpath}")
-        scan = scan_doc(doc.kind, data, url, doc.display)
-        if scan != doc.scan:
-            changed.add(relpath)
-        else:
-            resolver.docs[relpath] = doc
-            reused.add(relpath)
-    return changed
+        resolver.docs[relpath] = doc
+        reused.add(relpath)
+        if config.max_bytes is not None and stat.size != old.size:
+            changes.resized.add(relpath)
+    return changes
+
+
+def _same_doc(
+    resolver: Resolver, previous: BuildState, relpath: str, config: SiteConfig
+) -> Doc | None:
+    """The new scan of the stylesheet or module ``relpath`` (with its fonts, as if
+    read in this build), when it says what the saved one said; None when it does
+    not, or ``relpath`` is no document the state kept."""
+    saved = previous.docs.get(relpath)
+    if saved is None:
+        return None
+    data = resolver.read(relpath)
+    if data is None:
+        return None
+    url = document_url(f"{config.base_path}{relpath}")
+    scan = scan_doc("css" if saved.kind == "css" else "js", data, url, saved.display)
+    doc = previous.doc(relpath)
+    assert doc is not None  # saved above
+    if replace(scan, fonts=None) != doc.scan or font_digest(scan.fonts) != saved.fonts:
+        return None
+    return Doc(scan, saved.display, doc.kind, fresh=True)
+
+
+def rebudget(
+    old: PageState,
+    resized: set[str],
+    table: AssetTable,
+    policy: Policy,
+    size_of: Callable[[str], int | None],
+) -> PageState | None:
+    """``old`` with the push budget applied again over the new sizes of the
+    ``resized`` files it looked at: ``old`` itself when nothing changes, None when
+    the page must be resolved again (the budget changed its entries last time, so
+    they are not what the resolver found).
+
+    Nothing but the budget reads a file's size (budget.py), and a resized file's
+    scan and font rules are as they were, so the page's resolved entries are
+    ``old``'s: only the budget's verdict over them can change.
+    """
+    if not resized or old.touched.isdisjoint(resized):
+        return old
+    if old.budgeted:
+        return None
+    assets = old.assets(table)
+    found = [Found(asset, (), 0) for asset in assets]
+    budgeted = apply_budget(found, policy, size_of)
+    if all(new.asset is asset for new, asset in zip(budgeted, assets, strict=True)):
+        return old
+    return PageState(
+        old._scan,
+        tuple([table.index(f.asset) for f in budgeted]),
+        old.touched,
+        old.diagnostics,
+        budgeted=True,
+        trace_key=old.trace_key,
+    )
+
+
+def traced_before(old: PageState | None, table: AssetTable) -> TracedBefore | None:
+    """The previous build's font tracing of a page this build resolves again without
+    rendering it: its key and (read when the key is as it was) its entries, which are
+    tracing's own unless the push budget changed them."""
+    if old is None or old.budgeted or not old.trace_key:
+        return None
+    return TracedBefore(old.trace_key, lambda: {asset.path: asset for asset in old.assets(table)})

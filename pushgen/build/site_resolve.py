@@ -35,7 +35,7 @@ from .incremental import (
 )
 from .render import Page, Renderer, RenderError
 from .result import PageResult
-from .reuse import reuse_docs
+from .reuse import rebudget, reuse_docs, traced_before
 from .staging import output_page_files
 from .static import StaticCopy, StaticFiles
 from .template_lines import PageCounts
@@ -72,6 +72,8 @@ class Resolved:
     static_files: int
     diagnostics: list[Diagnostic]  # the static files skipped, then each page's problems
     waited: float  # seconds spent waiting for the rendering (its time, not the resolving's)
+    resolved: int = 0  # pages resolved (again, in a rebuild)
+    traced: int = 0  # pages whose fonts were traced
 
 
 class RenderedScans:
@@ -152,15 +154,18 @@ def resolve_site(
     results: list[PageResult] = []
     routes: dict[str, tuple[Asset, ...]] = {}
     unchanged: set[str] = set()
+    kept_pages = 0
     for page in pages:
         scan = scans.take(page.source)
         if scans.errors:
             break  # the build stops: finish() below gathers every error
         old = previous.pages.get(page.source) if previous else None
-        if scan is None and old is not None and not (old.touched & site.changed_files):
-            page_state = old
-            unchanged.add(page.route)
-            diagnostics.extend(page_counts.note(page.display, old.diagnostic_list()))
+        kept = site.kept(old) if scan is None and old is not None else None
+        if kept is not None:
+            page_state, kept_pages = kept, kept_pages + 1
+            if kept is old:
+                unchanged.add(page.route)
+            diagnostics.extend(page_counts.note(page.display, kept.diagnostic_list()))
         else:
             made = site.page_state(page, scan, old, page_counts, diagnostics)
             if isinstance(made, StateDamage):
@@ -173,7 +178,16 @@ def resolve_site(
     scans.finish()
     site.finish()
     return Resolved(
-        site.state, results, routes, unchanged, known, len(static.files), diagnostics, scans.waited
+        site.state,
+        results,
+        routes,
+        unchanged,
+        known,
+        len(static.files),
+        diagnostics,
+        scans.waited,
+        resolved=len(pages) - kept_pages,
+        traced=resolver.traced,
     )
 
 
@@ -192,8 +206,11 @@ class _SiteResolver:
             set(static.stats.keys() ^ previous.static.keys()) if previous else set()
         )
         self.reused: set[str] = set()
+        self.resized: set[str] = set()
         if previous is not None:
-            self.changed_files |= reuse_docs(resolver, previous, static.stats, config, self.reused)
+            changes = reuse_docs(resolver, previous, static.stats, config, self.reused)
+            self.changed_files |= changes.changed
+            self.resized = changes.resized
         self.state = BuildState(
             key=config_key(config),
             templates=plan.templates,
@@ -207,6 +224,14 @@ class _SiteResolver:
         # Places warnings (template_lines.py) and, for --check, which keeps no pages, renders.
         self.renderer = Renderer(config, plan.site_pages or plan.pages)
 
+    def kept(self, old: PageState) -> PageState | None:
+        """A page not rendered again as the previous build left it (its budget applied
+        again when a file it looked at changed only in size); None: resolve it again."""
+        if old.touched & self.changed_files:
+            return None
+        policy = self.plan.config.policy
+        return rebudget(old, self.resized, self.state.assets, policy, self.size_of)
+
     def page_state(
         self,
         page: Page,
@@ -218,6 +243,11 @@ class _SiteResolver:
         """A rendered (or changed) page resolved; its problems go to ``diagnostics``, placed
         at their template lines."""
         compact = None
+        # The previous build's font tracing, which a page not rendered again may keep.
+        self.resolver.traced_before = (
+            traced_before(old, self.state.assets) if scan is None else None
+        )
+        self.resolver.trace_key = ""
         if scan is None:
             # A page not rendered again is resolved again from its saved scan.
             assert old is not None  # only pages of the previous state go unrendered
@@ -232,6 +262,9 @@ class _SiteResolver:
             page.display, scan, html=self._page_reader(page), url=document_url(page.route)
         )
         found = apply_budget(page_assets.found, self.plan.config.policy, self.size_of)
+        budgeted = any(
+            a.asset is not b.asset for a, b in zip(found, page_assets.found, strict=True)
+        )
         # At the template lines that wrote them (pushgen/build/template_lines.py).
         placed = self.renderer.place(page, page_assets.diagnostics)
         page_diagnostics = page_counts.note(page.display, (*scan.diagnostics, *placed))
@@ -242,6 +275,8 @@ class _SiteResolver:
             set(page_assets.touched),
             page_diagnostics,
             self.state.assets,
+            budgeted,
+            self.resolver.trace_key,
         )
 
     def finish(self) -> None:

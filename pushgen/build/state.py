@@ -19,6 +19,7 @@ from ..config import SiteConfig
 from ..errors import Diagnostic
 from ..model import Asset, Reference, ScanResult
 from .graph import Doc, Found
+from .page_fonts import font_digest
 from .state_files import StateDamage
 
 __all__ = [
@@ -88,6 +89,9 @@ class SavedDoc(NamedTuple):
     scan: CompactScan
     display: str
     kind: str  # "css" or "js"
+    # font_digest of the sheet's font rules and faces: the scan above keeps no
+    # fonts, and an edit that leaves them as they were traces no page again.
+    fonts: str = ""
 
 
 def scan_tuple(scan: ScanResult) -> CompactScan:
@@ -173,6 +177,12 @@ class PageState:
     found: tuple[int, ...]
     touched: frozenset[str]
     diagnostics: tuple[CompactDiagnostic, ...]
+    # Whether the push budget changed an entry of the page (``found`` is then not
+    # what the resolver found): a file whose size alone changed re-applies the
+    # budget to ``found`` only when it did not (reuse.py's rebudget).
+    budgeted: bool = False
+    # The key of what font tracing read of the page (page_fonts.py), "" when it was not traced.
+    trace_key: str = ""
 
     @classmethod
     def make(
@@ -182,6 +192,8 @@ class PageState:
         touched: set[str],
         diagnostics: Iterable[Diagnostic],
         table: AssetTable,
+        budgeted: bool = False,
+        trace_key: str = "",
     ) -> PageState:
         """``scan`` may be given in its compact form already (from an earlier state)."""
         return cls(
@@ -189,6 +201,8 @@ class PageState:
             tuple([table.index(f.asset) for f in found]),
             frozenset(touched),
             tuple(_diagnostic_tuple(d) for d in diagnostics),
+            budgeted,
+            trace_key,
         )
 
     def saved_scan(self) -> CompactScan | StateDamage:
@@ -251,12 +265,16 @@ class BuildState:
     def keep_docs(self, docs: dict[str, Doc | None]) -> None:
         for relpath, doc in docs.items():
             self.docs[relpath] = (
-                None if doc is None else SavedDoc(scan_tuple(doc.scan), doc.display, doc.kind)
+                None
+                if doc is None
+                else SavedDoc(
+                    scan_tuple(doc.scan), doc.display, doc.kind, font_digest(doc.scan.fonts)
+                )
             )
 
 
 # Bump when the state's shape or the meaning of its contents changes.
-STATE_FORMAT = 8
+STATE_FORMAT = 9
 
 
 def _code_fingerprint() -> str:
