@@ -23,6 +23,7 @@ from ..errors import BuildError, Diagnostic, PushgenError
 from ..fsutil import display_path
 from ..gc_pause import paused_gc
 from ..manifest import SCHEMA_NAME
+from ..manifest.compiled import write_compiled
 from ..model import Asset
 from ..progress import NO_PROGRESS, Progress, phase
 from ..scan.page_kind import NotAPage
@@ -150,6 +151,7 @@ def build_source(
         )
         if write:
             finished.write(protected=target.protected)
+            write_compiled(finished.path, finished.text, protected=target.protected)
     return BuildResult(
         config=config,
         manifest=finished.manifest,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..errors import Diagnostic
 from ..fsutil import display_path
+from ..manifest.compiled import write_compiled
 from ..precompress import Precompressed
 from .finish import FinishedManifest
 from .incremental import BuildState
@@ -82,3 +83,4 @@ def swap_in(
     )
     state.output_folders, state.spare = published.output_folders, published.spare
     state.spare_folders = published.spare_folders
+    write_compiled(finished.path, finished.text)  # what the runtime loads (issue 27)
