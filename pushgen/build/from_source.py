@@ -150,8 +150,9 @@ def build_source(
             accepts=target.accepts,
         )
         if write:
-            finished.write(protected=target.protected)
+            # Before the manifest: a server reloads when the YAML changes, and finds this ready.
             write_compiled(finished.path, finished.text, protected=target.protected)
+            finished.write(protected=target.protected)
     return BuildResult(
         config=config,
         manifest=finished.manifest,

@@ -73,6 +73,8 @@ def swap_in(
     ``changed`` are the output paths in which the spare differs from the new
     output; ``folders`` the new output's folders.
     """
+    # Before the manifest: a server reloads when the YAML changes, and finds this ready.
+    write_compiled(finished.path, finished.text)
     published = output.publish(
         staging,
         finished.text if finished.changed else None,
@@ -83,4 +85,3 @@ def swap_in(
     )
     state.output_folders, state.spare = published.output_folders, published.spare
     state.spare_folders = published.spare_folders
-    write_compiled(finished.path, finished.text)  # what the runtime loads (issue 27)
