@@ -8,7 +8,9 @@ from nothing loaded to the first request answerable in-process (the generic ASGI
 middleware built, :class:`pushgen.asgi.PushgenMiddleware`, and one route matched);
 ``RSS added`` is the process's resident memory after that minus before (and its
 peak); ``reload`` is :meth:`ManifestState.reload` of the same file, a new table
-swapped in. Rounds are interleaved (YAML, compiled, YAML, ...); the figures are
+swapped in; then the manifest as ``pushgen explain ROUTE`` reads and resolves it
+(:func:`pushgen.manifest.compiled.read_manifest`), and ``pushgen check``'s
+:func:`pushgen.manifest.check.check_manifest`, each timed. Rounds are interleaved (YAML, compiled, YAML, ...); the figures are
 medians. Usage::
 
     python bench/runtime_scale_bench.py [--routes 100000] [--rounds 3]
@@ -88,6 +90,7 @@ def child(manifest: str, route: str) -> None:
     swapped = asyncio.run(middleware.state.reload())
     reload = time.perf_counter() - started
     assert swapped and middleware.state.table.lookup(route) is not None
+    del middleware
     print(
         json.dumps(
             {
@@ -95,9 +98,26 @@ def child(manifest: str, route: str) -> None:
                 "rss": after["VmRSS"] - before["VmRSS"],
                 "peak": after["VmHWM"] - before["VmRSS"],
                 "reload": reload,
+                **_commands(manifest, route),
             }
         )
     )
+
+
+def _commands(manifest: str, route: str) -> dict[str, float]:
+    """Seconds ``pushgen explain ROUTE`` and ``pushgen check`` spend on the manifest."""
+    from pushgen.manifest.check import check_manifest
+    from pushgen.manifest.compiled import read_manifest
+
+    started = time.perf_counter()
+    decisions = read_manifest(manifest).decisions(route.rstrip("/") + "/")
+    explain = time.perf_counter() - started
+    assert len(decisions) == _ENTRIES
+    started = time.perf_counter()
+    problems = check_manifest(manifest)
+    check = time.perf_counter() - started
+    assert not problems, problems[:3]
+    return {"explain": explain, "check": check}
 
 
 def main() -> None:
@@ -127,8 +147,11 @@ def main() -> None:
         f"{args.routes} routes x {_ENTRIES} entries ({_STYLESHEETS} stylesheets), load avg ", end=""
     )
     print(Path("/proc/loadavg").read_text().split()[:3])
-    print("| path | ready (s) | RSS added (MB) | peak added (MB) | reload (s) |")
-    print("|---|---|---|---|---|")
+    print(
+        "| path | ready (s) | RSS added (MB) | peak added (MB) | reload (s)"
+        " | explain's load (s) | check (s) |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for name, runs in results.items():
 
         def median(key: str, runs: list[dict[str, float]] = runs) -> float:
@@ -136,7 +159,8 @@ def main() -> None:
 
         print(
             f"| {name} | {median('ready'):.3f} | {median('rss') / 2**20:.0f} "
-            f"| {median('peak') / 2**20:.0f} | {median('reload'):.3f} |"
+            f"| {median('peak') / 2**20:.0f} | {median('reload'):.3f} "
+            f"| {median('explain'):.3f} | {median('check'):.3f} |"
         )
 
 
