@@ -33,7 +33,7 @@ from dataclasses import dataclass, fields
 from itertools import pairwise
 from pathlib import Path
 
-from ..errors import ManifestError
+from ..errors import Diagnostic, ManifestError
 from ..fsutil import FileRefused, atomic_write, read_regular_file
 from ..model import Asset
 from .document import Manifest
@@ -103,8 +103,11 @@ def compile_manifest(text: str, filename: str = "<manifest>") -> bytes:
     block = read_routes_block(text, filename)
     if block is None:
         full = parse_manifest(text, filename)
-        if full.rules != rules.rules:  # the routes block could not be told apart
-            raise ManifestError([])
+        if full.rules != rules.rules:
+            # The routes block cannot be told apart by its lines (a flow mapping
+            # spanning the rules?): the YAML alone serves this manifest.
+            message = "the routes block cannot be read apart from the rules; not compiled"
+            raise ManifestError([Diagnostic(filename, 0, 0, message, "error")])
         block = _tables(full)
     document = {
         "hand": hand,
@@ -263,11 +266,10 @@ def _decode(body: bytes, filename: str) -> Manifest:
 def _asset(values: object) -> Asset:
     if not isinstance(values, list) or len(values) != len(_FIELDS):
         raise ValueError("an entry of the wrong shape")
-    asset = Asset(**dict(zip(_FIELDS, values, strict=True)))
     for name, value in zip(_FIELDS, values, strict=True):
         if value is not None and not isinstance(value, str | bool):
             raise ValueError(f"entry field {name} of the wrong type")
-    return asset
+    return Asset(**dict(zip(_FIELDS, values, strict=True)))  # which checks the values
 
 
 class CompiledRoutes(Mapping[str, tuple[Asset, ...]]):
@@ -346,14 +348,19 @@ class _EntryPlaces(Mapping[tuple[str, str], int]):
     ) -> None:
         self._routes, self._values, self._rules = routes, values, rules
 
-    def __getitem__(self, key: tuple[str, str]) -> int:
+    def get(self, key: tuple[str, str], default: int | None = None) -> int | None:  # type: ignore[override]
+        # Asked once per entry by `pushgen check`: no KeyError raised and caught each time.
         found = self._rules.get(key)
         if found is not None:
             return found
         index = self._routes.entry_index(*key)
-        if index is None or not self._values[index]:
+        return (self._values[index] or default) if index is not None else default
+
+    def __getitem__(self, key: tuple[str, str]) -> int:
+        found = self.get(key)
+        if found is None:
             raise KeyError(key)
-        return self._values[index]
+        return found
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         yield from self._rules

@@ -61,7 +61,6 @@ class _LazyPlans(Mapping[str, RoutePlan]):
             if key != route:
                 self._shifted.setdefault(key, []).append(route)
         self._moved = {r for routes in self._shifted.values() for r in routes}
-        self._base = base
         self._plans: dict[str, RoutePlan | None] = {}  # by route; None: left out
         self._found: dict[str, RoutePlan | None] = {}  # by path
 
