@@ -28,7 +28,7 @@ import json
 import os
 import sys
 from array import array
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from itertools import pairwise
 from pathlib import Path
@@ -300,6 +300,21 @@ class CompiledRoutes(Mapping[str, tuple[Asset, ...]]):
 
     def __len__(self) -> int:
         return len(self.keys_in_order)
+
+    def heavier(self, weigh: Callable[[Asset], int], limit: int) -> list[str]:
+        """The routes whose entries weigh more than ``limit`` together, each entry weighed once.
+
+        Found from the tables without decoding a route: ``weigh`` is asked once per
+        distinct entry (what lets the runtime find, at load, the few routes whose
+        hints need a word in the log).
+        """
+        weights = [weigh(asset) for asset in self._assets]
+        refs, starts, keys = self._refs, self._starts, self.keys_in_order
+        return [
+            keys[i]
+            for i in range(len(keys))
+            if sum(map(weights.__getitem__, refs[starts[i] : starts[i + 1]])) > limit
+        ]
 
     def line(self, route: str) -> int | None:
         """The line of ``route`` in the YAML, or None when it is no route."""

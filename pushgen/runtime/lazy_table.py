@@ -7,8 +7,11 @@ answers the same question for one path when it is asked: it works out which
 routes could have that path among their aliases (the inverse of
 :func:`pushgen.links.route_aliases`), checks each with the same rule the eager
 table follows (an exact route wins; else the first route in sorted order whose
-aliases hold the path), and plans only the winner, once. A problem with a
-route's hints is logged when it is planned.
+aliases hold the path), and plans only the winner, once. The routes whose
+plans may report a problem (a hint no header can carry, a cut by the Link
+budget) are planned at load, so the table's ``diagnostics`` are the eager
+table's; they are found from each distinct entry's Link value, not by planning
+every route.
 """
 
 from __future__ import annotations
@@ -18,10 +21,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import unquote
 
-from ..errors import Diagnostic
-from ..hint_budget import DEFAULT_MAX_LINK_BYTES
-from ..links import normalise_base_path, route_aliases
+from ..errors import Diagnostic, LinkFieldError
+from ..hint_budget import DEFAULT_MAX_LINK_BYTES, LINK_SEPARATOR
+from ..links import link_value, normalise_base_path, route_aliases
 from ..manifest import Manifest
+from ..manifest.compiled import CompiledRoutes
+from ..model import Asset
 from ..push_policy import NO_POLICY, Policy
 from .headers import RoutePlan, RouteTable, _Limits, _plan_checked, build_route_table
 
@@ -79,23 +84,36 @@ class _LazyPlans(Mapping[str, RoutePlan]):
             named.append(key)
         return sorted(named)
 
-    def _plan(self, route: str) -> RoutePlan | None:
+    def plan_early(self) -> tuple[Diagnostic, ...]:
+        """Plan now the routes whose plans may have something to say; what they say.
+
+        The eager table reports, at load, each hint no header can carry and each
+        route the Link budget cuts; so does this one. Only the routes that can
+        (:func:`_routes_to_plan_early`) are planned, in the eager table's order.
+        """
+        problems: list[Diagnostic] = []
+        for route in _routes_to_plan_early(self._manifest, self._planning):
+            self._plan(route, problems)
+        return tuple(problems)
+
+    def _plan(self, route: str, problems: list[Diagnostic] | None = None) -> RoutePlan | None:
         if route in self._plans:
             return self._plans[route]
         p = self._planning
         manifest = self._manifest
         assets = manifest.assets(route, policy=p.policy, size_of=p.size_of)
-        problems: list[Diagnostic] = []
+        found: list[Diagnostic] = [] if problems is None else problems
         plan: RoutePlan | None = _plan_checked(
             route,
             assets,
             limits=p.limits,
             line=manifest.lines.get(route, 0),
             filename=p.filename,
-            problems=problems,
+            problems=found,
         )
-        for diagnostic in problems:
-            log.warning("%s", diagnostic)
+        if problems is None:  # planned on a request: nothing at load said it
+            for diagnostic in found:
+                log.warning("%s", diagnostic)
         assert plan is not None
         if not plan.push_paths and not plan.links and route not in manifest.routes:
             plan = None  # an exact rule's route that sends nothing is no route
@@ -154,6 +172,38 @@ class _LazyPlans(Mapping[str, RoutePlan]):
         return sum(1 for _ in self)
 
 
+def _routes_to_plan_early(manifest: Manifest, planning: _Planning) -> list[str]:
+    """The routes whose plans may report a problem, sorted; a superset, never fewer.
+
+    A plan reports an entry whose values no header can carry, and a route whose
+    hints exceed the Link byte budget. Without rules, a route can do either only
+    if its own entries do: each distinct entry's Link value is made once, and a
+    route whose values (with separators) fit the budget, none refused, is left to
+    its first request. Rules that add or set entries can change that, so the
+    routes they apply to are planned too; so is every route only an exact rule
+    names. A manifest not from the compiled form has every route planned.
+    """
+    routes = manifest.routes
+    limit = planning.limits.max_link_bytes
+
+    def weigh(asset: Asset) -> int:
+        try:
+            value = link_value(asset)
+        except LinkFieldError:
+            return limit + 1
+        return 0 if value is None else len(value) + len(LINK_SEPARATOR)
+
+    early = set(routes.heavier(weigh, limit) if isinstance(routes, CompiledRoutes) else routes)
+    index = manifest.rule_index
+    early.update(route for route in index.exact if route not in routes)
+    changing = [rule for rule in manifest.rules if rule.add or rule.set]
+    if any(rule.match.kind != "exact" for rule in changing):
+        early.update(route for route in routes if index.matching(route))
+    else:
+        early.update(rule.match.text for rule in changing if rule.match.text in routes)
+    return sorted(early)
+
+
 def _alias_sources(path: str, pretty_urls: bool) -> tuple[str, ...]:
     """The table keys whose aliases (route_aliases, after the first) may include ``path``."""
     sources = [path + "/", path + "/index.html"]
@@ -210,7 +260,8 @@ def lazy_route_table(
         size_of=size_of,
         policy=policy,
     )
-    return replace(patterns, plans=_LazyPlans(manifest, planning))
+    plans = _LazyPlans(manifest, planning)
+    return replace(patterns, plans=plans, diagnostics=plans.plan_early())
 
 
 class _Unlisted(Manifest):

@@ -56,6 +56,8 @@ ODD_ROUTES: dict[str, tuple[Asset, ...]] = {
     "/blog/<slug>": (STYLE, Asset("/static/css/blog.css", "style")),
     "/shop/1": (STYLE, FONT, Asset("/static/css/shop.css", "style")),
     "/empty/": (),
+    # A media query no Link field can carry: its hint is dropped, and said at load.
+    "/print/": (STYLE, Asset("/static/css/print.css", "style", media="écran")),
 }
 
 
@@ -99,6 +101,8 @@ def assert_same_table(yaml: Manifest, fast: Manifest, **options: object) -> None
         assert lazy.lookup(path, "/base") == eager.lookup(path, "/base"), path
     assert dict(lazy.plans) == dict(eager.plans)
     assert lazy.routes == eager.routes
+    # Said at load, both: the hints no header can carry, the routes the budget cuts.
+    assert lazy.diagnostics == eager.diagnostics
 
 
 @pytest.mark.parametrize("name", ["site_example", "rules_heavy"])
