@@ -119,7 +119,9 @@ class ManifestState:
         if compiled.problem == "missing" or compiled.problem in self._said:
             return  # a hand-made manifest without a build: nothing to refresh
         self._said.add(compiled.problem)
-        refresh = "run `pushgen build` (or `pushgen scan`) to refresh it"
+        refresh = (
+            "run `pushgen check --compile`, or any `pushgen build` or `pushgen scan`, to refresh it"
+        )
         if compiled.problem == "damaged":
             log.warning(
                 "pushgen: %s: cannot use the compiled manifest (%s); reading the YAML"

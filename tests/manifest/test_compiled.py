@@ -248,3 +248,22 @@ def test_the_compiled_form_is_made_of_the_yaml_bytes(tmp_path: Path) -> None:
     data = compile_manifest(text, "m.yaml")
     assert data.startswith(b"pushgen-compiled-manifest 1 ")
     assert b"!!python" not in data and data.count(b"\n") == 1  # one header line, then JSON
+
+
+def test_check_compile_refreshes_the_compiled_form_after_a_hand_edit(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    manifest = tmp_path / "push-manifest.yaml"
+    manifest.write_text(HAND_MANIFEST, encoding="utf-8")  # written by hand, never built
+    assert main(["check", str(manifest), "--compile", "-q"]) == 0
+    assert load_compiled(manifest.read_bytes(), str(manifest)).manifest is not None
+    state = ManifestState(Options(manifest=manifest))
+    with caplog.at_level(logging.INFO, logger="pushgen"):
+        state.load()
+    assert "the slower path" not in caplog.text
+    plan = state.table.lookup("/shop/1")
+    assert plan is not None and len(plan.push_paths) == 2  # the rule's max_pushes: 2
+    # A manifest with errors is not compiled: the check fails, the old file stays stale.
+    manifest.write_text(HAND_MANIFEST.replace("as: style}", "as: styel}", 1), encoding="utf-8")
+    assert main(["check", str(manifest), "--compile", "-q"]) == 1
+    assert load_compiled(manifest.read_bytes(), str(manifest)).problem == "stale"
