@@ -60,8 +60,8 @@ class _LazyPlans(Mapping[str, RoutePlan]):
         # or percent-encoded): key -> those routes. Most sites have none.
         self._shifted: dict[str, list[str]] = {}
         # Under the base path "/" only a percent-encoded route moves: one C-speed test each.
-        routes = self._routes()
-        for route in (r for r in routes if "%" in r) if base == "/" else routes:
+        every = self._routes()
+        for route in (r for r in every if "%" in r) if base == "/" else every:
             key = self._key(route)
             if key != route:
                 self._shifted.setdefault(key, []).append(route)
