@@ -64,6 +64,7 @@ def load(name: str) -> ModuleType:
         "generators_bench",
         "push_default_bench",
         "asgi_bench",
+        "runtime_scale_bench",
     ],
 )
 def test_benchmark_modules_import_and_have_a_main(name: str) -> None:

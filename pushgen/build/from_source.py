@@ -24,6 +24,7 @@ from ..errors import BuildError, Diagnostic, PushgenError
 from ..fsutil import display_path
 from ..gc_pause import paused_gc
 from ..manifest import SCHEMA_NAME
+from ..manifest.compiled import write_compiled
 from ..manifest.partial import PartMark
 from ..model import Asset
 from ..progress import NO_PROGRESS, Progress, phase
@@ -160,6 +161,8 @@ def build_source(
             accepts=target.accepts,
         )
         if write:
+            # Before the manifest: a server reloads when the YAML changes, and finds this ready.
+            write_compiled(finished.path, finished.text, protected=target.protected)
             finished.write(protected=target.protected)
     return _result(config, finished, resolved, keys, started, write=write)
 

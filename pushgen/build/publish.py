@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..errors import Diagnostic
 from ..fsutil import display_path
+from ..manifest.compiled import write_compiled
 from ..precompress import Precompressed
 from .finish import FinishedManifest
 from .incremental import BuildState
@@ -72,6 +73,8 @@ def swap_in(
     ``changed`` are the output paths in which the spare differs from the new
     output; ``folders`` the new output's folders.
     """
+    # Before the manifest: a server reloads when the YAML changes, and finds this ready.
+    write_compiled(finished.path, finished.text)
     published = output.publish(
         staging,
         finished.text if finished.changed else None,

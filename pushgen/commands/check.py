@@ -27,8 +27,16 @@ __all__ = ["check"]
 @click.option(
     "--base-path", default=None, help="URL prefix of the site [from SITE/pushgen.yaml, or /]."
 )
+@click.option(
+    "--compile",
+    "compile_",
+    is_flag=True,
+    help="When valid, also write the compiled form the runtime loads (.MANIFEST.pgc).",
+)
 @output_options("check")
-def check(manifest: Path | None, output: Path | None, base_path: str | None) -> None:
+def check(
+    manifest: Path | None, output: Path | None, base_path: str | None, compile_: bool
+) -> None:
     """Validate a push manifest: syntax, keys, values, paths, files, rules. Exit 1 on errors."""
     from ..build.provenance import require_manifest
     from ..manifest.check import check_manifest
@@ -42,6 +50,23 @@ def check(manifest: Path | None, output: Path | None, base_path: str | None) -> 
     summary = Summary.of_diagnostics(diagnostics)
     console = current_console()
     (console.failure if summary.errors else console.info)(f"{path}: {summary}")
+    if compile_ and not summary.errors:
+        _compile(path)
     console.report("check", "errors" if summary.errors else "ok", summary, manifest=path)
     if summary.errors:
+        raise SystemExit(1)
+
+
+def _compile(path: Path) -> None:
+    """Write the compiled form of the manifest at ``path`` (after a hand edit, without a build)."""
+    from ..manifest.compiled import compiled_path, write_compiled
+
+    target = compiled_path(path)
+    if write_compiled(path, path.read_bytes().decode("utf-8")):
+        current_console().info(f"{target}: compiled, the runtime loads it")
+    else:
+        current_console().failure(
+            f"{target}: not written (a file pushgen did not write is there, or the folder"
+            " cannot be written); the runtime reads the YAML"
+        )
         raise SystemExit(1)

@@ -33,7 +33,7 @@ def explain(route: str, manifest: Path | None, site: Path, base_path: str) -> No
     """Say why each entry of ROUTE is there, and whether it is pushed, hinted or dropped."""
     from ..build.explain import explain_route
     from ..build.provenance import explain_source, require_manifest, written_by
-    from ..manifest import load_manifest
+    from ..manifest.compiled import read_manifest
 
     if not route.startswith("/"):
         raise click.UsageError(f"ROUTE is a URL path like / or /docs/, not {route!r}")
@@ -44,7 +44,7 @@ def explain(route: str, manifest: Path | None, site: Path, base_path: str) -> No
     writer = written_by(path)
     source = explain_source(site, config, path, writer, base_path=base_path)
     explanation = explain_route(
-        load_manifest(path), route, source.site, folder=source.folder, app=source.app, writer=writer
+        read_manifest(path), route, source.site, folder=source.folder, app=source.app, writer=writer
     )
     click.echo(explanation.render(), nl=False)
     if not explanation.decisions and explanation.page is None:

@@ -18,9 +18,9 @@ from ..links import link_value
 from ..model import Asset
 from ..site_files import output_relpath
 from ..urls import unroutable
+from .compiled import read_manifest
 from .document import Manifest
 from .link_budget import link_budget_problems
-from .loader import load_manifest
 from .rules import Rule, glob_matches
 
 __all__ = ["SHOWN_PER_KIND", "check_manifest", "rule_problems"]
@@ -166,7 +166,7 @@ def check_manifest(
     With ``output`` (the built site), every entry's file must exist there.
     """
     try:
-        manifest = load_manifest(path)
+        manifest = read_manifest(path)  # the compiled form when current (compiled.py)
     except ManifestError as exc:
         return list(exc.diagnostics)
     root = Path(output) if output is not None else None

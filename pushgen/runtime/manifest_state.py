@@ -23,10 +23,12 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from ..errors import Diagnostic, ManifestError
-from ..manifest import parse_manifest
+from ..manifest import Manifest, parse_manifest
+from ..manifest.compiled import CompiledLoad, load_compiled
 from ..manifest.loader import manifest_text
 from ..site_files import FileState, file_size, find_file
 from .headers import RouteTable, build_route_table
+from .lazy_table import lazy_route_table
 from .options import Options
 
 __all__ = ["MAX_MANIFEST_BYTES", "ManifestState"]
@@ -52,6 +54,7 @@ class ManifestState:
         self._signature: FileState | None = None
         self._task: asyncio.Task[None] | None = None
         self._versions: dict[str, tuple[float, str]] = {}
+        self._said: set[str] = set()  # the slower-path notices given (each said once)
 
     def version(self, path: str) -> str:
         """The version of the pushed file at URL ``path`` (its stat), for the push digest.
@@ -96,9 +99,48 @@ class ManifestState:
         return file_size(output, path, base_path=self.options.base_path)
 
     def _load(self) -> RouteTable:
+        """The route table of the manifest: from its compiled form when current, else its YAML.
+
+        The compiled form (pushgen/manifest/compiled.py) loads in milliseconds and
+        plans each route on first request; the YAML is read and planned whole.
+        """
         filename = str(self.options.manifest)
-        manifest = parse_manifest(_read_manifest(filename), filename)
-        return build_route_table(
+        data = _read_manifest(filename)
+        compiled = load_compiled(data, filename)
+        if compiled.manifest is not None:
+            return self._table(compiled.manifest, lazy_route_table)
+        self._say_slow(compiled)
+        return self._table(
+            parse_manifest(manifest_text(data, filename), filename), build_route_table
+        )
+
+    def _say_slow(self, compiled: CompiledLoad) -> None:
+        """Say once, in the log, that the YAML is read (the slower path) and how to refresh."""
+        if compiled.problem == "missing" or compiled.problem in self._said:
+            return  # a hand-made manifest without a build: nothing to refresh
+        self._said.add(compiled.problem)
+        refresh = (
+            "run `pushgen check --compile`, or any `pushgen build` or `pushgen scan`, to refresh it"
+        )
+        if compiled.problem == "damaged":
+            log.warning(
+                "pushgen: %s: cannot use the compiled manifest (%s); reading the YAML"
+                " instead, the slower path; %s",
+                self.options.manifest,
+                compiled.detail,
+                refresh,
+            )
+        else:
+            log.info(
+                "pushgen: %s: the compiled manifest is out of date (%s); reading the YAML,"
+                " the slower path; %s",
+                self.options.manifest,
+                compiled.detail,
+                refresh,
+            )
+
+    def _table(self, manifest: Manifest, make: Callable[..., RouteTable]) -> RouteTable:
+        return make(
             manifest,
             base_path=self.options.base_path,
             pretty_urls=self.options.pretty_urls,
@@ -210,8 +252,8 @@ class ManifestState:
 MAX_MANIFEST_BYTES = 32 * 1024 * 1024
 
 
-def _read_manifest(filename: str) -> str:
-    """The text of the manifest at ``filename``; ManifestError when it cannot be one.
+def _read_manifest(filename: str) -> bytes:
+    """The bytes of the manifest at ``filename``; ManifestError when it cannot be one.
 
     Only a regular file is read, and at most :data:`MAX_MANIFEST_BYTES` of it:
     the open is non-blocking, so a FIFO put in the manifest's place (which would
@@ -237,7 +279,7 @@ def _read_manifest(filename: str) -> str:
             raise problem(f"cannot read manifest: {exc.strerror}") from None
     if len(data) > MAX_MANIFEST_BYTES:
         raise problem(f"the manifest is larger than {MAX_MANIFEST_BYTES // 2**20} MiB")
-    return manifest_text(data, filename)
+    return data
 
 
 async def _in_daemon_thread(function: Callable[[], _T]) -> _T:

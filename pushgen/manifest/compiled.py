@@ -1,0 +1,388 @@
+"""The compiled form of a push manifest: what the runtime loads instead of the YAML.
+
+A manifest of 100,000 routes is 24 MB of YAML that takes seconds to read (issue
+27). Every build and scan writes, beside ``push-manifest.yaml``, a derived file
+``.push-manifest.yaml.pgc`` holding the same manifest in a form that loads in
+milliseconds:
+
+* a first line naming the format and its version, and the sha256 of the YAML's
+  bytes it was made from: the YAML stays the file people edit, and the compiled
+  form counts only while those bytes are unchanged;
+* then one JSON document (no pickle or marshal: the file is data, read safely
+  whoever wrote it): the distinct entries once each (routes share most of
+  theirs), each route's entries as indexes into them, the lines of routes and
+  entries (for located messages), and the hand-written part of the YAML with the
+  routes blanked out (its rules are parsed from it, at their own lines).
+
+:func:`load_compiled` checks all of that and says why it cannot use a file (a
+hand edit, a damaged or foreign file) rather than raising; the caller then reads
+the YAML. A route's entries are decoded on first use and kept
+(:class:`CompiledRoutes`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import sys
+from array import array
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, fields
+from itertools import pairwise
+from pathlib import Path
+
+from ..errors import Diagnostic, ManifestError
+from ..fsutil import FileRefused, atomic_write, read_regular_file
+from ..model import Asset
+from .document import Manifest
+from .loader import load_manifest, manifest_text, parse_manifest
+from .routes_block import RoutesBlock, blank_routes, read_routes_block
+
+__all__ = [
+    "COMPILED_FORMAT",
+    "CompiledLoad",
+    "CompiledRoutes",
+    "compile_manifest",
+    "compiled_path",
+    "load_compiled",
+    "read_manifest",
+    "write_compiled",
+]
+
+COMPILED_FORMAT = 1
+_MAGIC = b"pushgen-compiled-manifest"
+# Far above any manifest the runtime reads (32 MiB of YAML).
+_MAX_COMPILED_BYTES = 256 * 1024 * 1024
+# The Asset fields, in the order an entry's values are stored.
+_FIELDS = tuple(f.name for f in fields(Asset))
+_ARRAYS = ("refs", "starts", "lines", "entry_lines", "entry_columns")
+
+
+def compiled_path(manifest: str | os.PathLike[str]) -> Path:
+    """Where the compiled form of ``manifest`` lives: beside it, hidden, named after it."""
+    path = Path(manifest)
+    return path.with_name(f".{path.name}.pgc")
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _header(yaml_sum: str) -> bytes:
+    return b"%s %d %s\n" % (_MAGIC, COMPILED_FORMAT, yaml_sum.encode("ascii"))
+
+
+def _pack(values: list[int]) -> str:
+    packed = array("I", values)
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return base64.b64encode(packed.tobytes()).decode("ascii")
+
+
+def _unpack(text: object) -> array[int]:
+    if not isinstance(text, str):
+        raise ValueError("an array is not a string")
+    packed = array("I")
+    packed.frombytes(base64.b64decode(text, validate=True))
+    if sys.byteorder != "little":
+        packed.byteswap()
+    return packed
+
+
+def compile_manifest(text: str, filename: str = "<manifest>") -> bytes:
+    """The compiled form of the manifest ``text``; ManifestError when it is not a valid one.
+
+    A ``routes`` block the build wrote (its checksum holds) is read line by line,
+    each distinct entry parsed once (routes_block.py); any other manifest is
+    parsed as YAML.
+    """
+    hand = blank_routes(text)
+    rules = parse_manifest(hand, filename)
+    block = read_routes_block(text, filename)
+    if block is None:
+        full = parse_manifest(text, filename)
+        if full.rules != rules.rules:
+            # The routes block cannot be told apart by its lines (a flow mapping
+            # spanning the rules?): the YAML alone serves this manifest.
+            message = "the routes block cannot be read apart from the rules; not compiled"
+            raise ManifestError([Diagnostic(filename, 0, 0, message, "error")])
+        block = _tables(full)
+    document = {
+        "hand": hand,
+        "routes": block.keys,
+        "entries": [[getattr(asset, name) for name in _FIELDS] for asset in block.assets],
+        **{name: _pack(getattr(block, name)) for name in _ARRAYS},
+    }
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    return _header(_sha256(text.encode("utf-8"))) + body.encode("utf-8")
+
+
+def _tables(manifest: Manifest) -> RoutesBlock:
+    """The routes of a parsed ``manifest`` as tables, each distinct entry once."""
+    interned: dict[Asset, int] = {}
+    block = RoutesBlock(list(manifest.routes), [], [], [], [0], [], [])
+    for route, assets in manifest.routes.items():
+        block.lines.append(manifest.lines.get(route, 0))
+        for asset in assets:
+            block.refs.append(interned.setdefault(asset, len(interned)))
+            block.entry_lines.append(manifest.entry_lines.get((route, asset.path), 0))
+            block.entry_columns.append(manifest.entry_columns.get((route, asset.path), 0))
+        block.starts.append(len(block.refs))
+    block.assets.extend(interned)
+    return block
+
+
+def write_compiled(
+    manifest: str | os.PathLike[str], text: str, *, protected: Path | None = None
+) -> bool:
+    """Write the compiled form of ``text`` (the manifest at ``manifest``) beside it.
+
+    Nothing is written when an up-to-date one is there already, when the manifest
+    is not valid (the runtime then reads the YAML and says why), over a file
+    pushgen did not write, or inside ``protected`` (a folder pushgen did not make
+    and must not add to, as for the schema). Returns whether the compiled form is
+    now current. Every build and scan calls this, and the runtime loads the file.
+    """
+    target = compiled_path(manifest)
+    if protected is not None and target.is_relative_to(protected):
+        return False
+    header = _header(_sha256(text.encode("utf-8")))
+    try:
+        with open(target, "rb") as file:
+            first = file.read(len(header))
+    except FileNotFoundError:
+        first = b""
+    except OSError:
+        return False
+    if first == header:
+        return True
+    if first and not first.startswith(_MAGIC):
+        return False  # not ours: never overwritten
+    try:
+        compiled = compile_manifest(text, os.fspath(manifest))
+    except ManifestError:
+        return False
+    try:
+        atomic_write(target, compiled)
+    except OSError:
+        return False  # a derived file: the runtime reads the YAML without it
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledLoad:
+    """What :func:`load_compiled` made of a compiled file.
+
+    ``manifest`` is the manifest when the file was used, else None and
+    ``problem`` says why: ``stale`` (made from other YAML bytes: a hand edit),
+    ``missing``, or ``damaged`` with ``detail``.
+    """
+
+    manifest: Manifest | None
+    problem: str = ""
+    detail: str = ""
+
+
+def load_compiled(yaml_bytes: bytes, filename: str) -> CompiledLoad:
+    """The manifest at ``filename`` from its compiled form, when it matches ``yaml_bytes``.
+
+    Never raises for a bad compiled file: a missing, stale, truncated or foreign
+    one is a :class:`CompiledLoad` without a manifest, saying why.
+    """
+    path = compiled_path(filename)
+    try:
+        data = read_regular_file(str(path), limit=_MAX_COMPILED_BYTES)
+    except FileRefused as exc:
+        return CompiledLoad(None, "missing" if exc.missing else "damaged", str(exc))
+    first, _, body = data.partition(b"\n")
+    words = first.split(b" ")
+    if len(words) != 3 or words[0] != _MAGIC:
+        return CompiledLoad(None, "damaged", "not a compiled manifest")
+    if words[1] != str(COMPILED_FORMAT).encode("ascii"):
+        return CompiledLoad(None, "stale", "made by another pushgen version")
+    if words[2] != _sha256(yaml_bytes).encode("ascii"):
+        return CompiledLoad(None, "stale", "the YAML changed since it was made")
+    try:
+        return CompiledLoad(_decode(body, filename))
+    except (ValueError, TypeError, KeyError, IndexError, RecursionError, ManifestError) as exc:
+        # Whatever the bytes: this file is derived, the YAML is the truth.
+        return CompiledLoad(None, "damaged", f"{type(exc).__name__}: {exc}"[:200])
+
+
+def read_manifest(path: str | os.PathLike[str]) -> Manifest:
+    """The manifest at ``path``, from its compiled form when that is current, else its YAML.
+
+    What ``pushgen check`` and ``pushgen explain`` load: the same manifest as
+    :func:`pushgen.manifest.load_manifest`, in milliseconds when a build wrote
+    the compiled form of these very bytes.
+    """
+    filename = os.fspath(path)
+    try:
+        data = Path(filename).read_bytes()
+    except OSError:
+        return load_manifest(filename)  # which says why, located
+    loaded = load_compiled(data, filename)
+    if loaded.manifest is not None:
+        return loaded.manifest
+    return parse_manifest(manifest_text(data, filename), filename)
+
+
+def _decode(body: bytes, filename: str) -> Manifest:
+    document = json.loads(body)
+    if not isinstance(document, dict):
+        raise ValueError("not a JSON object")
+    hand, keys, raw = document["hand"], document["routes"], document["entries"]
+    if not isinstance(hand, str) or not isinstance(keys, list) or not isinstance(raw, list):
+        raise ValueError("wrong types")
+    arrays = {name: _unpack(document[name]) for name in _ARRAYS}
+    starts, refs = arrays["starts"], arrays["refs"]
+    if (
+        len(starts) != len(keys) + 1
+        or starts[0] != 0
+        or starts[-1] != len(refs)
+        or len(arrays["lines"]) != len(keys)
+        or any(len(arrays[n]) != len(refs) for n in ("entry_lines", "entry_columns"))
+        or (refs and max(refs) >= len(raw))
+        or any(a > b for a, b in pairwise(starts))
+    ):
+        raise ValueError("inconsistent tables")
+    assets = [_asset(values) for values in raw]
+    routes = CompiledRoutes(keys, assets, arrays)
+    if len(routes.positions) != len(keys) or not all(isinstance(k, str) for k in keys):
+        raise ValueError("bad route keys")
+    rules = parse_manifest(hand, filename)
+    return Manifest(
+        routes=routes,
+        lines=_RouteLines(routes),
+        rules=rules.rules,
+        filename=filename,
+        entry_lines=_EntryPlaces(routes, arrays["entry_lines"], rules.entry_lines),
+        entry_columns=_EntryPlaces(routes, arrays["entry_columns"], rules.entry_columns),
+    )
+
+
+def _asset(values: object) -> Asset:
+    if not isinstance(values, list) or len(values) != len(_FIELDS):
+        raise ValueError("an entry of the wrong shape")
+    for name, value in zip(_FIELDS, values, strict=True):
+        if value is not None and not isinstance(value, str | bool):
+            raise ValueError(f"entry field {name} of the wrong type")
+    return Asset(**dict(zip(_FIELDS, values, strict=True)))  # which checks the values
+
+
+class CompiledRoutes(Mapping[str, tuple[Asset, ...]]):
+    """A compiled manifest's routes: each route's entries decoded on first use, then kept."""
+
+    def __init__(self, keys: list[str], assets: list[Asset], arrays: Mapping[str, array[int]]):
+        self.keys_in_order = keys
+        self.positions = {key: i for i, key in enumerate(keys)}
+        self._assets = assets
+        self._refs, self._starts = arrays["refs"], arrays["starts"]
+        self._lines = arrays["lines"]
+        self._decoded: dict[int, tuple[Asset, ...]] = {}
+
+    def __getitem__(self, route: str) -> tuple[Asset, ...]:
+        i = self.positions[route]
+        found = self._decoded.get(i)
+        if found is None:
+            assets = self._assets
+            refs = self._refs[self._starts[i] : self._starts[i + 1]]
+            found = self._decoded[i] = tuple(assets[j] for j in refs)
+        return found
+
+    def __contains__(self, route: object) -> bool:
+        return route in self.positions
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys_in_order)
+
+    def __len__(self) -> int:
+        return len(self.keys_in_order)
+
+    def heavier(self, weigh: Callable[[Asset], int], limit: int) -> list[str]:
+        """The routes whose entries weigh more than ``limit`` together, each entry weighed once.
+
+        Found from the tables without decoding a route: ``weigh`` is asked once per
+        distinct entry (what lets the runtime find, at load, the few routes whose
+        hints need a word in the log).
+        """
+        weights = [weigh(asset) for asset in self._assets]
+        refs, starts, keys = self._refs, self._starts, self.keys_in_order
+        return [
+            keys[i]
+            for i in range(len(keys))
+            if sum(map(weights.__getitem__, refs[starts[i] : starts[i + 1]])) > limit
+        ]
+
+    def line(self, route: str) -> int | None:
+        """The line of ``route`` in the YAML, or None when it is no route."""
+        i = self.positions.get(route)
+        return None if i is None else self._lines[i]
+
+    def entry_index(self, route: str, path: str) -> int | None:
+        """The index (into the entry tables) of the entry ``path`` of ``route``, if any."""
+        i = self.positions.get(route)
+        if i is None:
+            return None
+        start = self._starts[i]
+        for k, asset in enumerate(self[route]):
+            if asset.path == path:
+                return start + k
+        return None
+
+
+class _RouteLines(Mapping[str, int]):
+    """Each route's line, read from the compiled tables when asked."""
+
+    def __init__(self, routes: CompiledRoutes) -> None:
+        self._routes = routes
+
+    def __getitem__(self, route: str) -> int:
+        line = self._routes.line(route)
+        if line is None:
+            raise KeyError(route)
+        return line
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._routes)
+
+    def __len__(self) -> int:
+        return len(self._routes)
+
+
+class _EntryPlaces(Mapping[tuple[str, str], int]):
+    """(route or rule key, path) -> line or column: the rules' from their parse, routes' compiled."""
+
+    def __init__(
+        self,
+        routes: CompiledRoutes,
+        values: array[int],
+        rules: Mapping[tuple[str, str], int],
+    ) -> None:
+        self._routes, self._values, self._rules = routes, values, rules
+
+    def get(self, key: tuple[str, str], default: int | None = None) -> int | None:  # type: ignore[override]
+        # Asked once per entry by `pushgen check`: no KeyError raised and caught each time.
+        found = self._rules.get(key)
+        if found is not None:
+            return found
+        index = self._routes.entry_index(*key)
+        return (self._values[index] or default) if index is not None else default
+
+    def __getitem__(self, key: tuple[str, str]) -> int:
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        yield from self._rules
+        for route in self._routes:
+            for asset in self._routes[route]:
+                if (route, asset.path) in self:
+                    yield (route, asset.path)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
