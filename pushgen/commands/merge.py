@@ -35,6 +35,7 @@ def merge(parts: tuple[Path, ...], manifest: Path, force: bool) -> None:
     manifest a one-machine build of the site writes, byte for byte.
     """
     from ..build.merge import merge_parts
+    from ..manifest.compiled import write_compiled
 
     console = current_console()
     try:
@@ -43,6 +44,8 @@ def merge(parts: tuple[Path, ...], manifest: Path, force: bool) -> None:
         console.diagnostics(exc.diagnostics)
         console.failure(f"merge failed: {counted(len(exc.diagnostics), 'error')}; nothing written")
         raise SystemExit(1) from None
+    # The compiled form first, as a build writes it: a server reloading on the YAML finds it ready.
+    write_compiled(manifest, merged.finished.text)
     merged.finished.write()
     routes = counted(merged.routes, "route")
     console.info(f"merged {counted(merged.parts, 'part')} into {manifest}: {routes}")

@@ -14,6 +14,7 @@ import pytest
 
 from pushgen.build.shard import Shard, ShardError
 from pushgen.cli import main
+from pushgen.manifest.compiled import compiled_path
 from tests.clients import REPO, run_pushgen
 from tests.test_bench_smoke import load
 
@@ -76,6 +77,10 @@ def _sharded_equals_single(tmp_path: Path, site: Path) -> None:
     assert (site / "push-manifest.yaml").read_bytes() == (
         single / "push-manifest.yaml"
     ).read_bytes()
+    # And its compiled form, which the runtime, check and explain load.
+    assert compiled_path(site / "push-manifest.yaml").read_bytes() == (
+        compiled_path(single / "push-manifest.yaml").read_bytes()
+    )
     # Pages split, static files in every shard identically: together the one output.
     union: dict[str, bytes] = {}
     pages = []
