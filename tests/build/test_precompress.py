@@ -171,6 +171,8 @@ def _curl(url: str, *args: str) -> tuple[int, dict[str, str], bytes]:
         check=True,
     )
     head, _, body = done.stdout.partition(b"\r\n\r\n")
+    while head.startswith(b"HTTP/2 1"):  # a page's 103 Early Hints: the final head follows
+        head, _, body = body.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     headers = {}
     for line in lines[1:]:
