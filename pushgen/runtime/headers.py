@@ -52,10 +52,19 @@ class RoutePlan:
     """What to send for one route, computed once when the manifest is loaded.
 
     ``route`` is the manifest's route key; ``push_paths`` are percent-encoded
-    ASCII paths in manifest order (already capped); ``links`` are the 103 Early
-    Hints values and ``link_header`` the same values as one ``Link`` field
+    ASCII paths in manifest order (already capped); ``links`` are the route's
+    ``Link`` values and ``link_header`` the same values as one ``Link`` field
     (empty when nothing is hinted), within the byte budget. ``cut`` says what
     the budget left out (None when every hint fits).
+
+    ``link_field`` is ``link_header`` as the bytes a response head carries, made
+    once per plan, not per request; the 103 carries the same one field. One
+    field instead of one per hint is one header for h2 to validate and HPACK to
+    encode (then send as an index from the second page on a connection): the
+    per-field work was what the 103 still cost a page request, profiled under
+    h2load (docs/performance.md, runtime_goal). RFC 8288 §3 makes the two forms
+    equivalent; Chromium preloads from a comma-joined 103
+    (tests/scenarios/test_browser.py).
     """
 
     route: str
@@ -63,6 +72,11 @@ class RoutePlan:
     links: tuple[bytes, ...] = ()
     link_header: str = ""
     cut: FittedLinks | None = field(default=None, compare=False, repr=False)
+    link_field: bytes = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Derived once; link_header holds only ASCII (links.link_value's values).
+        object.__setattr__(self, "link_field", self.link_header.encode("latin-1"))
 
 
 _PATTERN_CACHE_SIZE = 4096
