@@ -5,10 +5,11 @@ Everything here is pure and runs once per manifest load, never per request. A
 ``/docs/index.html``) to one :class:`RoutePlan` holding what the runtime sends:
 
 * ``push_paths``: the paths to promise with HTTP/2 server push (RFC 9113 §8.4);
-* ``links``: one ``Link`` value per hinted entry, as bytes, for a 103 Early Hints
-  response (RFC 8297) through the ASGI ``http.response.early_hint`` extension;
-* ``link_header``: the same values joined into one ``Link`` field for the final
-  response (RFC 8288 §3: a ``Link`` field is a comma-separated list of links).
+* ``links``: one ``Link`` value per hinted entry, as bytes;
+* ``link_header``: the same values joined into one ``Link`` field (RFC 8288 §3: a
+  ``Link`` field is a comma-separated list of links), and ``link_field`` its bytes,
+  which both the final response and the 103 Early Hints (RFC 8297, through the ASGI
+  ``http.response.early_hint`` extension) carry.
 
 Both carry at most ``max_link_bytes`` bytes of values (8 KiB by default,
 ``PUSHGEN_MAX_LINK_BYTES``): a field over a client's limit loses the whole
