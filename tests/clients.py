@@ -8,6 +8,8 @@
   values (direction, type, stream, flags, headers, promised stream).
 * :func:`h2_get` is a small blocking client on the ``h2`` library that keeps the
   bodies of pushed streams, for comparing them with the files.
+* :func:`link_values` reads ``Link`` fields, one link per value or several
+  comma-joined (RFC 8288 §3), as the list of links they hold.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ __all__ = [
     "ServerProcess",
     "free_port",
     "h2_get",
+    "link_values",
     "nghttp",
     "parse_nghttp",
     "run_pushgen",
@@ -51,6 +54,15 @@ __all__ = [
 
 REPO = Path(__file__).resolve().parents[1]
 _URL = re.compile(r"serving at (https://[^\s]+?:(\d+)/)")
+# Where one link ends and the next begins in a comma-joined Link field: a comma
+# before the next "<uri-reference>" (RFC 8288 §3). A comma inside a quoted
+# param (imagesrcset="a.png 1x, b.png 2x", media="a, b") is followed by no "<".
+_NEXT_LINK = re.compile(r",\s*(?=<)")
+
+
+def link_values(fields: Sequence[str]) -> list[str]:
+    """The links the ``Link`` field values ``fields`` hold, in order, one string each."""
+    return [link.strip() for value in fields for link in _NEXT_LINK.split(value)]
 
 
 # --- servers ------------------------------------------------------------------------

@@ -5,10 +5,11 @@ Everything here is pure and runs once per manifest load, never per request. A
 ``/docs/index.html``) to one :class:`RoutePlan` holding what the runtime sends:
 
 * ``push_paths``: the paths to promise with HTTP/2 server push (RFC 9113 §8.4);
-* ``links``: one ``Link`` value per hinted entry, as bytes, for a 103 Early Hints
-  response (RFC 8297) through the ASGI ``http.response.early_hint`` extension;
-* ``link_header``: the same values joined into one ``Link`` field for the final
-  response (RFC 8288 §3: a ``Link`` field is a comma-separated list of links).
+* ``links``: one ``Link`` value per hinted entry, as bytes;
+* ``link_header``: the same values joined into one ``Link`` field (RFC 8288 §3: a
+  ``Link`` field is a comma-separated list of links), and ``link_field`` its bytes,
+  which both the final response and the 103 Early Hints (RFC 8297, through the ASGI
+  ``http.response.early_hint`` extension) carry.
 
 Both carry at most ``max_link_bytes`` bytes of values (8 KiB by default,
 ``PUSHGEN_MAX_LINK_BYTES``): a field over a client's limit loses the whole
@@ -52,10 +53,19 @@ class RoutePlan:
     """What to send for one route, computed once when the manifest is loaded.
 
     ``route`` is the manifest's route key; ``push_paths`` are percent-encoded
-    ASCII paths in manifest order (already capped); ``links`` are the 103 Early
-    Hints values and ``link_header`` the same values as one ``Link`` field
+    ASCII paths in manifest order (already capped); ``links`` are the route's
+    ``Link`` values and ``link_header`` the same values as one ``Link`` field
     (empty when nothing is hinted), within the byte budget. ``cut`` says what
     the budget left out (None when every hint fits).
+
+    ``link_field`` is ``link_header`` as the bytes a response head carries, made
+    once per plan, not per request; the 103 carries the same one field. One
+    field instead of one per hint is one header for h2 to validate and HPACK to
+    encode (then send as an index from the second page on a connection): the
+    per-field work was what the 103 still cost a page request, profiled under
+    h2load (docs/performance.md, runtime_goal). RFC 8288 §3 makes the two forms
+    equivalent; Chromium preloads from a comma-joined 103
+    (tests/scenarios/test_browser.py).
     """
 
     route: str
@@ -63,6 +73,11 @@ class RoutePlan:
     links: tuple[bytes, ...] = ()
     link_header: str = ""
     cut: FittedLinks | None = field(default=None, compare=False, repr=False)
+    link_field: bytes = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # Derived once; link_header holds only ASCII (links.link_value's values).
+        object.__setattr__(self, "link_field", self.link_header.encode("latin-1"))
 
 
 _PATTERN_CACHE_SIZE = 4096

@@ -5,11 +5,13 @@ For a GET of a route in the manifest:
 1. one ``http.response.push`` per pushed entry (the ASGI HTTP/2 server push
    extension, https://asgi.readthedocs.io/en/latest/extensions.html#http-2-server-push),
    at once, before the wrapped app runs;
-2. one ``http.response.early_hint`` with the route's ``Link`` values (RFC 8297,
+2. one ``http.response.early_hint`` with the route's ``Link`` field (RFC 8297,
    https://asgi.readthedocs.io/en/latest/extensions.html#early-hints): with
    ``hint_delay=0`` at once, before the app runs; with ``hint_delay > 0`` only
    if the app has not started its response (``http.response.start``) that many
-   seconds after it began;
+   seconds after it began. Its ``links`` hold one value, every hint
+   comma-joined as in the 200's field (RFC 8288 §3), so the 103 is one header
+   for the server to check and compress;
 3. every message of the app passes through untouched (nothing is buffered),
    but for its response head, which gets the route's ``Link`` field (on a 200)
    and the push digest's cookie appended.
@@ -179,11 +181,12 @@ class EarlyHintsMiddleware:
             pushed = await self._push(scope, send, plan.push_paths)
             if pushed:
                 cookie = digest_cookie(pushed, **self._cookie(scope))
-        link = plan.link_header.encode("latin-1") if self.link_headers else b""
+        link = plan.link_field if self.link_headers else b""
         if cookie is not None or link:
             send = _HeadSend(send, link, cookie)
-        if can_hint and plan.links:
-            hint = {"type": EARLY_HINT, "links": list(plan.links)}
+        if can_hint and plan.link_field:
+            # One Link field with every hint (see RoutePlan): the 200's bytes.
+            hint = {"type": EARLY_HINT, "links": [plan.link_field]}
             if self.hint_delay > 0:
                 await _LateHint(send, hint, self.hint_delay).run(self.app, scope, receive)
                 return

@@ -22,7 +22,7 @@ from pushgen.hint_budget import DEFAULT_MAX_LINK_BYTES
 from pushgen.links import route_links
 from pushgen.manifest import Manifest, parse_manifest
 from pushgen.runtime.certs import DevCertificate, dev_certificate
-from tests.clients import ServerProcess, free_port, nghttp
+from tests.clients import ServerProcess, free_port, link_values, nghttp
 from tests.export.test_servers import start_server
 from tests.server_configs import H2O, NGINX, h2o_conf, nginx_conf
 
@@ -168,10 +168,6 @@ def test_nginx_and_h2o_serve_the_gallery_with_the_runtimes_links(served: ServerP
         if f.status is not None and f.status >= 200
     ]
     assert response.status == 200
-    values = [
-        re.sub(r"; nopush$", "", part)
-        for value in response.header_list("link")
-        for part in re.split(r",\s*(?=<)", value)
-    ]
+    values = [re.sub(r"; nopush$", "", part) for part in link_values(response.header_list("link"))]
     assert sorted(values) == sorted(runtime_links())
     assert [f.header(":path") for f in result.received("PUSH_PROMISE")] == ["/last.css"]

@@ -10,7 +10,6 @@ not against itself.
 
 from __future__ import annotations
 
-import re
 import shutil
 import signal
 import subprocess
@@ -22,7 +21,15 @@ import pytest
 
 from pushgen.cli import main
 from pushgen.runtime.certs import DevCertificate, dev_certificate
-from tests.clients import Frame, NghttpResult, ServerProcess, free_port, nghttp, wait_for_port
+from tests.clients import (
+    Frame,
+    NghttpResult,
+    ServerProcess,
+    free_port,
+    link_values,
+    nghttp,
+    wait_for_port,
+)
 from tests.conftest import LINKS, MANIFEST, PUSHED, make_site
 from tests.server_configs import H2O, NGINX, h2o_conf, nginx_conf
 
@@ -160,7 +167,7 @@ class Response:
 
 def _links(frame: Frame) -> list[str]:
     """Every link of every Link field (a field may hold several, comma-separated)."""
-    return [part for value in frame.header_list("link") for part in re.split(r",\s*(?=<)", value)]
+    return link_values(frame.header_list("link"))
 
 
 def fetch(served: Served, path: str) -> Response:

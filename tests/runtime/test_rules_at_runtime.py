@@ -211,7 +211,7 @@ async def test_103_early_hints_for_a_pattern_route(manifest: Path) -> None:
     await middleware(scope, receive, record)
     assert sent[0] == {
         "type": "http.response.early_hint",
-        "links": [SITE_CSS.encode(), COVER.encode()],
+        "links": [f"{SITE_CSS}, {COVER}".encode()],
     }
     assert sent[1]["type"] == "http.response.start"
 

@@ -10,7 +10,6 @@ the most important hints that fit 8 KiB (``PUSHGEN_MAX_LINK_BYTES``), in the
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -22,7 +21,7 @@ import pytest
 from pushgen.hint_budget import DEFAULT_MAX_LINK_BYTES
 from pushgen.runtime.certs import DevCertificate
 from tests.browser_harness import chromium, load_page, pushgen_serve, trust_args
-from tests.clients import ServerProcess, h2_get, nghttp
+from tests.clients import ServerProcess, h2_get, link_values, nghttp
 from tests.conftest import OUTPUT_FILES, Site, make_site
 from tests.scenarios.test_load_and_clients import serve_site
 
@@ -62,11 +61,6 @@ def server(site: Site, cache_dir: Path) -> Iterator[ServerProcess]:
     process.stop()
 
 
-def _links(values: list[str]) -> list[str]:
-    """Link values, one per link, from fields that may each hold several."""
-    return [v.strip() for value in values for v in re.split(r", (?=<)", value)]
-
-
 def _curl(url: str, version: str) -> tuple[int, list[list[str]], bytes]:
     """curl's exit code, the header blocks it got (each a list of lines) and the body."""
     done = subprocess.run(
@@ -94,13 +88,13 @@ def test_curl_gets_the_page_with_a_bounded_link_field(server: ServerProcess, ver
     assert final[0].split()[1] == "200"
     [field] = _link_lines(final)
     assert len(field) <= DEFAULT_MAX_LINK_BYTES
-    links = _links([field])
+    links = link_values([field])
     # The pushed stylesheet, last in the manifest, is kept (and stays last).
     assert links[-1] == CSS_LINK and 100 < len(links) < HINTS
     if version == "--http2":
         [early] = blocks[:-1]
         assert early[0].split()[1] == "103"
-        assert _link_lines(early) == links  # the 103 carries the same hints, one field each
+        assert _link_lines(early) == [field]  # the 103 carries the same field
 
 
 @pytest.mark.skipif(shutil.which("nghttp") is None, reason="needs nghttp (nghttp2-client)")
@@ -112,7 +106,7 @@ def test_nghttp_gets_the_103_the_push_and_the_page(server: ServerProcess) -> Non
     assert [f.status for f in heads] == [103, 200]
     early, final = heads
     assert sum(len(v) + 2 for v in early.header_list("link")) - 2 <= DEFAULT_MAX_LINK_BYTES
-    assert _links(final.header_list("link")) == early.header_list("link")
+    assert final.header_list("link") == early.header_list("link")
     assert [f.headers for f in result.received("PUSH_PROMISE")] and any(
         ("/static/css/site.css" in dict(f.headers).get(":path", ""))
         for f in result.received("PUSH_PROMISE")
@@ -124,10 +118,10 @@ def test_the_h2_library_gets_the_page_the_push_and_bounded_hints(server: ServerP
     assert exchange.status == 200 and exchange.body == OUTPUT_FILES["index.html"]
     assert exchange.pushes["/static/css/site.css"].body == OUTPUT_FILES["static/css/site.css"]
     [early] = exchange.informational
-    hinted = [v for n, v in early if n == "link"]
+    hinted = link_values([v for n, v in early if n == "link"])
     field = exchange.header("link")
     assert field is not None and len(field) <= DEFAULT_MAX_LINK_BYTES
-    assert hinted == _links([field]) and hinted[-1] == CSS_LINK
+    assert hinted == link_values([field]) and hinted[-1] == CSS_LINK
 
 
 def test_the_server_says_which_route_it_cut(server: ServerProcess) -> None:
