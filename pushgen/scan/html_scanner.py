@@ -15,7 +15,7 @@ from ..model import (
     ScriptTiming,
     integrity_metadata,
 )
-from ..urls import resolve, unservable, wire_path
+from ..urls import Resolved, resolve, unservable, wire_path
 from .html_elements import HANDLERS, style_attribute
 from .html_values import SKIPPED, Element, line, srcset_candidates, text_attr
 from .lcp import likely_lcp
@@ -24,7 +24,37 @@ __all__ = ["PageScanner"]
 
 # The same few URLs recur on every page of a site (stylesheets, scripts, icons), and
 # resolving one is most of the per-reference cost. Resolved values are immutable.
-_resolve = lru_cache(maxsize=16384)(resolve)
+_resolve_cached = lru_cache(maxsize=16384)(resolve)
+
+
+def _folder_of(base: str) -> str:
+    """``base`` up to the last ``/`` of its path: ``https://h/a/b.html?q`` -> ``https://h/a/``.
+
+    ``base`` is an absolute http(s) URL (a page's, or a ``<base href>`` resolved).
+    """
+    end = len(base)
+    for mark in "?#":
+        found = base.find(mark)
+        if found != -1:
+            end = min(end, found)
+    return base[: base.rindex("/", 0, end) + 1]
+
+
+def _resolve(ref: str, base: str, folder: str) -> Resolved | None:
+    """:func:`pushgen.urls.resolve`, cached by the base's folder where only that counts.
+
+    URL Standard, "relative state": a reference that is not empty and starts with
+    neither ``?`` nor ``#`` drops the base's query and fragment and its path's last
+    segment ("shorten a URL's path"), so every page of a folder resolves it alike and
+    one cache entry serves them all (keyed by the page's URL, none was ever reused).
+    A first character at or below U+0020 is stripped by the parser (and could hide a
+    ``?``): such a reference is resolved against the whole base.
+    """
+    head = ref[:1]
+    if head > " " and head not in "?#":
+        return _resolve_cached(ref, folder)
+    return _resolve_cached(ref, base)
+
 
 # The references whose element's integrity attribute applies to the fetch: HTML
 # Standard, <link> "integrity" (stylesheet, preload, modulepreload) and <script src>.
@@ -46,6 +76,7 @@ class PageScanner:
     ) -> None:
         self.root = root
         self.base = url
+        self._folder = _folder_of(url)
         self.filename = filename
         self.diagnostics = diagnostics
         self.references: list[Reference] = []
@@ -91,6 +122,7 @@ class PageScanner:
                 self.diagnose(element, f"ignored: <base href={href!r}> is not an http(s) URL")
             else:
                 self.base = resolved.url
+                self._folder = _folder_of(resolved.url)
             return
 
     def _absolute_srcset(self, srcset: str) -> str | None:
@@ -103,7 +135,7 @@ class PageScanner:
         parts = []
         for candidate in srcset_candidates(srcset).candidates:
             url = candidate.url
-            resolved = _resolve(url, self.base)
+            resolved = _resolve(url, self.base, self._folder)
             if resolved is None or unservable(url, resolved) is not None:
                 return None
             written = wire_path(resolved.path) if resolved.local else resolved.url
@@ -167,7 +199,7 @@ class PageScanner:
     ) -> None:
         if raw is None:
             return
-        resolved = _resolve(raw, self.base)
+        resolved = _resolve(raw, self.base, self._folder)
         if resolved is None:
             return
         problem = unservable(raw, resolved)
