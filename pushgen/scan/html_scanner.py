@@ -64,6 +64,47 @@ _INTEGRITY_KINDS = frozenset({"stylesheet", "preload", "modulepreload", "script"
 _TAGS = ("link", "script", "img", "source", "video", "input", "style", *SKIPPED)
 
 
+@lru_cache(maxsize=16384)
+def _reference(
+    resolved: Resolved,
+    destination: str,
+    line: int,
+    type: str | None,
+    crossorigin: str | None,
+    media: str | None,
+    module: bool,
+    kind: ReferenceKind,
+    placement: ScriptPlacement,
+    timing: ScriptTiming,
+    imagesrcset: str | None,
+    imagesizes: str | None,
+    fetchpriority: str | None,
+    integrity: str | None,
+) -> Reference:
+    """The Reference of these fields, one object for every page that makes it.
+
+    The pages of a site repeat their layout's references at the same lines, and a
+    frozen dataclass of 19 fields costs ten times its cache lookup to make.
+    References are immutable values: sharing one is safe.
+    """
+    return Reference.from_resolved(
+        resolved,
+        destination=destination,
+        line=line,
+        type=type,
+        crossorigin=crossorigin,
+        media=media,
+        module=module,
+        kind=kind,
+        placement=placement,
+        timing=timing,
+        imagesrcset=imagesrcset,
+        imagesizes=imagesizes,
+        fetchpriority=fetchpriority,
+        integrity=integrity,
+    )
+
+
 class PageScanner:
     """One page's walk: the base URL, the likely LCP image, and what was found so far.
 
@@ -206,26 +247,25 @@ class PageScanner:
         if problem is not None:
             self.diagnose(element, problem)
             return
+        integrity = (
+            integrity_metadata(element.get("integrity")) if kind in _INTEGRITY_KINDS else None
+        )
         self.references.append(
-            Reference.from_resolved(
+            _reference(
                 resolved,
-                destination=destination,
-                line=line(element),
-                type=type,
-                crossorigin=crossorigin,
-                media=media,
-                module=module,
-                kind=kind,
-                placement=placement,
-                timing=timing,
-                imagesrcset=imagesrcset,
-                imagesizes=imagesizes,
-                fetchpriority=fetchpriority,
-                integrity=(
-                    integrity_metadata(element.get("integrity"))
-                    if kind in _INTEGRITY_KINDS
-                    else None
-                ),
+                destination,
+                line(element),
+                type,
+                crossorigin,
+                media,
+                module,
+                kind,
+                placement,
+                timing,
+                imagesrcset,
+                imagesizes,
+                fetchpriority,
+                integrity,
             )
         )
 
