@@ -76,6 +76,8 @@ class FolderSource:
     sizes: dict[str, int] = field(default_factory=dict)  # output path -> size in bytes
     # display_path(root), worked out once: os.path.relpath per page was 7% of a scan.
     _shown: str | None = field(default=None, repr=False, compare=False)
+    # size_of's answers by URL path, for the sizes the last walk saw.
+    _path_sizes: dict[str, int | None] = field(default_factory=dict, repr=False, compare=False)
 
     resolve_phase = "scan"
     resolve_unit = ".html file"  # a template among them is no page (scan/page_kind.py)
@@ -100,6 +102,7 @@ class FolderSource:
         ``root`` only, regular files only; what it skips becomes a warning."""
         shown = self.shown
         found = walk_sources(self.root, self.root, root_name=shown)
+        self._path_sizes.clear()
         for rel, path, st in found.files:
             if rel not in self.skip:
                 self.files[rel] = path
@@ -166,8 +169,14 @@ class FolderSource:
         return relpath in self.files
 
     def size_of(self, path: str) -> int | None:
-        relpath = url_path_to_relpath(path, self.base_path)
-        return self.size_of_relpath(relpath) if relpath is not None else None
+        """A file's size by URL path; every page's budget asks for the same few."""
+        try:
+            return self._path_sizes[path]
+        except KeyError:
+            relpath = url_path_to_relpath(path, self.base_path)
+            size = self.size_of_relpath(relpath) if relpath is not None else None
+            self._path_sizes[path] = size
+            return size
 
     def known(self) -> set[str]:
         return set(self.files)
