@@ -50,10 +50,13 @@ def _resolve(ref: str, base: str, folder: str) -> Resolved | None:
     A first character at or below U+0020 is stripped by the parser (and could hide a
     ``?``): such a reference is resolved against the whole base.
     """
+    return _resolve_cached(ref, folder if _by_folder(ref) else base)
+
+
+def _by_folder(ref: str) -> bool:
+    """Whether ``ref`` resolves alike against every URL of its base's folder (see _resolve)."""
     head = ref[:1]
-    if head > " " and head not in "?#":
-        return _resolve_cached(ref, folder)
-    return _resolve_cached(ref, base)
+    return head > " " and head not in "?#"
 
 
 # The references whose element's integrity attribute applies to the fetch: HTML
@@ -105,6 +108,11 @@ def _reference(
     )
 
 
+# <link> results by attributes, line and base (see PageScanner._link).
+_LINKS: dict[tuple[object, ...], tuple[Reference, ...]] = {}
+_LINKS_KEPT = 4096
+
+
 class PageScanner:
     """One page's walk: the base URL, the likely LCP image, and what was found so far.
 
@@ -146,11 +154,40 @@ class PageScanner:
                 # <template> contents are inert; <noscript> is raw text when scripts run.
                 inert.update(element.iter())
                 continue
-            handler = handlers.get(tag)
-            if handler is not None:
-                handler(self, element)
+            if tag == "link":
+                self._link(element)
+            else:
+                handler = handlers.get(tag)
+                if handler is not None:
+                    handler(self, element)
             if styled and element in styled:
                 style_attribute(self, element, styled[element])
+
+    def _link(self, element: Element) -> None:
+        """A ``<link>``'s references, once per site for the layout's links.
+
+        What a ``<link>`` adds depends on its attributes, its line and the base URL
+        only (html_elements._link reads nothing else of the page), and the base only
+        through its folder when the href does (see _resolve), so the pages of one
+        layout share the result. A link that makes a diagnostic is not kept (the
+        message names the page's file).
+        """
+        href = element.get("href")
+        if (href is None or _by_folder(href)) and element.get("imagesrcset") is None:
+            base = self._folder  # every page of the folder resolves it alike
+        else:
+            base = self.base
+        key = (tuple(element.items()), line(element), base)
+        known = _LINKS.get(key)
+        if known is not None:
+            self.references.extend(known)
+            return
+        references, diagnosed = len(self.references), len(self.diagnostics)
+        HANDLERS["link"](self, element)
+        if len(self.diagnostics) == diagnosed:
+            if len(_LINKS) >= _LINKS_KEPT:
+                _LINKS.clear()  # a bound, not an LRU: a site's layouts refill it at once
+            _LINKS[key] = tuple(self.references[references:])
 
     def _find_base(self) -> None:
         # HTML Standard, "document base URL": the first <base> with an href, in tree order.

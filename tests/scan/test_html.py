@@ -486,3 +486,13 @@ def test_cached_resolution_matches_the_page_url(base: str) -> None:
             base_url = resolve(href, url).url  # type: ignore[union-attr]
         expected = [r.url for ref in _REFS if (r := resolve(ref, base_url)) is not None]
         assert found == expected
+
+
+def test_a_links_diagnostic_names_each_page() -> None:
+    """The same <link> on two pages: each page's scan reports it under its own file
+    (what a layout's links add is shared between pages, their diagnostics are not)."""
+    html = b'<link rel="preload" href="/a.css">\n<link rel="stylesheet" href="/s.css">'
+    for name in ("one.html", "two.html"):
+        result = scan_html(html, document_url(f"/docs/{name}"), filename=name)
+        assert [(d.file, d.line) for d in result.diagnostics] == [(name, 1)]
+        assert [ref.path for ref in result.references] == ["/s.css"]
