@@ -20,11 +20,20 @@ every core pushgen uses, the peer uses one).
 Usage:
 
     python bench/scan_bench.py --pages 10000 --rounds 3 [--markdown docs/performance.md]
+    python bench/scan_bench.py --pages 1500 --profile 15   # where scan -j1's CPU goes
+
+``--profile N`` runs cProfile over one in-process ``scan -j1`` instead (no peer, no
+table) and prints its N costliest functions by own time. The profiler's clock is
+the process's CPU time, not the wall clock: on a shared machine a wall-clock
+profile charges another process's time slice to whichever function was running.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
+import pstats
 import resource
 import shutil
 import statistics
@@ -96,6 +105,25 @@ def run(pages: int, rounds: int, peer: Path | None) -> tuple[Times, Times, dict[
         shutil.rmtree(work, ignore_errors=True)
 
 
+def profile(pages: int, top: int) -> str:
+    """cProfile's ``top`` costliest functions (own CPU time) of one ``scan -j1``."""
+    work = Path(tempfile.mkdtemp(prefix="pushgen-scan-profile-"))
+    try:
+        site = make_site(work / "site", pages)
+        build_site(load_config(site), full=True)
+        config = folder_config(site / "_site", work / "push-manifest.yaml")
+        scan_folder(config, jobs=1)  # warm: imports, the page cache
+        (work / "push-manifest.yaml").unlink()
+        profiler = cProfile.Profile(time.process_time)
+        profiler.runcall(scan_folder, config, jobs=1)
+        out = io.StringIO()
+        stats = pstats.Stats(profiler, stream=out)
+        stats.strip_dirs().sort_stats("tottime").print_stats(top)
+        return out.getvalue()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def table(pages: int, times: Times, cpu: Times, found: dict[str, int]) -> str:
     peer = statistics.median(times["peer scan"]) if "peer scan" in times else None
     peer_cpu = statistics.median(cpu["peer scan"]) if "peer scan" in cpu else None
@@ -125,7 +153,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--no-peer", action="store_true", help="skip http2-push-manifest")
     parser.add_argument("--markdown", type=Path, help="also write the table into this file")
+    parser.add_argument(
+        "--profile", type=int, metavar="N", help="profile one scan -j1 instead: its N top costs"
+    )
     args = parser.parse_args(argv)
+    if args.profile:
+        print(profile(args.pages, args.profile))
+        return 0
     peer = None if args.no_peer else peer_command()
     times, cpu, found = run(args.pages, args.rounds, peer)
     text = table(args.pages, times, cpu, found)

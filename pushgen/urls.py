@@ -161,6 +161,8 @@ def unprintable(value: str) -> str | None:
     (which YAML 1.1 and so h2o's libyaml read as line breaks), format characters
     and non-ASCII spaces. Visible characters and the ASCII space pass.
     """
+    if value.isprintable():  # the usual case, in one pass in C
+        return None
     for char in value:
         if not char.isprintable():
             return f"U+{ord(char):04X}"

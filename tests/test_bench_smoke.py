@@ -349,3 +349,11 @@ def test_incremental_bench_reports_each_rebuild_against_the_full_build_and_a_sta
     assert rows["one page"][5] == "1"
     assert rows["css, fonts kept"][5:8] == ["0", "0", "0"]
     assert rows["css, new ref"][5] == "0" and rows["css, new ref"][7] == "0"
+
+
+def test_scan_bench_profiles_one_scan_by_cpu_time(capsys: pytest.CaptureFixture[str]) -> None:
+    bench = load("scan_bench")
+    assert bench.main(["--pages", "20", "--profile", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "Ordered by: internal time" in out
+    assert "(_parse)" in out or "html" in out  # the scan's own functions are in it

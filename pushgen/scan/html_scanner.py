@@ -15,7 +15,7 @@ from ..model import (
     ScriptTiming,
     integrity_metadata,
 )
-from ..urls import resolve, unservable, wire_path
+from ..urls import Resolved, resolve, unservable, wire_path
 from .html_elements import HANDLERS, style_attribute
 from .html_values import SKIPPED, Element, line, srcset_candidates, text_attr
 from .lcp import likely_lcp
@@ -24,7 +24,40 @@ __all__ = ["PageScanner"]
 
 # The same few URLs recur on every page of a site (stylesheets, scripts, icons), and
 # resolving one is most of the per-reference cost. Resolved values are immutable.
-_resolve = lru_cache(maxsize=16384)(resolve)
+_resolve_cached = lru_cache(maxsize=16384)(resolve)
+
+
+def _folder_of(base: str) -> str:
+    """``base`` up to the last ``/`` of its path: ``https://h/a/b.html?q`` -> ``https://h/a/``.
+
+    ``base`` is an absolute http(s) URL (a page's, or a ``<base href>`` resolved).
+    """
+    end = len(base)
+    for mark in "?#":
+        found = base.find(mark)
+        if found != -1:
+            end = min(end, found)
+    return base[: base.rindex("/", 0, end) + 1]
+
+
+def _resolve(ref: str, base: str, folder: str) -> Resolved | None:
+    """:func:`pushgen.urls.resolve`, cached by the base's folder where only that counts.
+
+    URL Standard, "relative state": a reference that is not empty and starts with
+    neither ``?`` nor ``#`` drops the base's query and fragment and its path's last
+    segment ("shorten a URL's path"), so every page of a folder resolves it alike and
+    one cache entry serves them all (keyed by the page's URL, none was ever reused).
+    A first character at or below U+0020 is stripped by the parser (and could hide a
+    ``?``): such a reference is resolved against the whole base.
+    """
+    return _resolve_cached(ref, folder if _by_folder(ref) else base)
+
+
+def _by_folder(ref: str) -> bool:
+    """Whether ``ref`` resolves alike against every URL of its base's folder (see _resolve)."""
+    head = ref[:1]
+    return head > " " and head not in "?#"
+
 
 # The references whose element's integrity attribute applies to the fetch: HTML
 # Standard, <link> "integrity" (stylesheet, preload, modulepreload) and <script src>.
@@ -32,6 +65,52 @@ _INTEGRITY_KINDS = frozenset({"stylesheet", "preload", "modulepreload", "script"
 
 # Elements that can make a fetch, and those whose contents never do.
 _TAGS = ("link", "script", "img", "source", "video", "input", "style", *SKIPPED)
+
+
+@lru_cache(maxsize=16384)
+def _reference(
+    resolved: Resolved,
+    destination: str,
+    line: int,
+    type: str | None,
+    crossorigin: str | None,
+    media: str | None,
+    module: bool,
+    kind: ReferenceKind,
+    placement: ScriptPlacement,
+    timing: ScriptTiming,
+    imagesrcset: str | None,
+    imagesizes: str | None,
+    fetchpriority: str | None,
+    integrity: str | None,
+) -> Reference:
+    """The Reference of these fields, one object for every page that makes it.
+
+    The pages of a site repeat their layout's references at the same lines, and a
+    frozen dataclass of 19 fields costs ten times its cache lookup to make.
+    References are immutable values: sharing one is safe.
+    """
+    return Reference.from_resolved(
+        resolved,
+        destination=destination,
+        line=line,
+        type=type,
+        crossorigin=crossorigin,
+        media=media,
+        module=module,
+        kind=kind,
+        placement=placement,
+        timing=timing,
+        imagesrcset=imagesrcset,
+        imagesizes=imagesizes,
+        fetchpriority=fetchpriority,
+        integrity=integrity,
+    )
+
+
+# <link> results by attributes, line and base (see PageScanner._link).
+_LINKS: dict[tuple[object, ...], tuple[Reference, ...]] = {}
+_LINKS_KEPT = 4096
 
 
 class PageScanner:
@@ -46,6 +125,7 @@ class PageScanner:
     ) -> None:
         self.root = root
         self.base = url
+        self._folder = _folder_of(url)
         self.filename = filename
         self.diagnostics = diagnostics
         self.references: list[Reference] = []
@@ -74,11 +154,40 @@ class PageScanner:
                 # <template> contents are inert; <noscript> is raw text when scripts run.
                 inert.update(element.iter())
                 continue
-            handler = handlers.get(tag)
-            if handler is not None:
-                handler(self, element)
+            if tag == "link":
+                self._link(element)
+            else:
+                handler = handlers.get(tag)
+                if handler is not None:
+                    handler(self, element)
             if styled and element in styled:
                 style_attribute(self, element, styled[element])
+
+    def _link(self, element: Element) -> None:
+        """A ``<link>``'s references, once per site for the layout's links.
+
+        What a ``<link>`` adds depends on its attributes, its line and the base URL
+        only (html_elements._link reads nothing else of the page), and the base only
+        through its folder when the href does (see _resolve), so the pages of one
+        layout share the result. A link that makes a diagnostic is not kept (the
+        message names the page's file).
+        """
+        href = element.get("href")
+        if (href is None or _by_folder(href)) and element.get("imagesrcset") is None:
+            base = self._folder  # every page of the folder resolves it alike
+        else:
+            base = self.base
+        key = (tuple(element.items()), line(element), base)
+        known = _LINKS.get(key)
+        if known is not None:
+            self.references.extend(known)
+            return
+        references, diagnosed = len(self.references), len(self.diagnostics)
+        HANDLERS["link"](self, element)
+        if len(self.diagnostics) == diagnosed:
+            if len(_LINKS) >= _LINKS_KEPT:
+                _LINKS.clear()  # a bound, not an LRU: a site's layouts refill it at once
+            _LINKS[key] = tuple(self.references[references:])
 
     def _find_base(self) -> None:
         # HTML Standard, "document base URL": the first <base> with an href, in tree order.
@@ -91,6 +200,7 @@ class PageScanner:
                 self.diagnose(element, f"ignored: <base href={href!r}> is not an http(s) URL")
             else:
                 self.base = resolved.url
+                self._folder = _folder_of(resolved.url)
             return
 
     def _absolute_srcset(self, srcset: str) -> str | None:
@@ -103,7 +213,7 @@ class PageScanner:
         parts = []
         for candidate in srcset_candidates(srcset).candidates:
             url = candidate.url
-            resolved = _resolve(url, self.base)
+            resolved = _resolve(url, self.base, self._folder)
             if resolved is None or unservable(url, resolved) is not None:
                 return None
             written = wire_path(resolved.path) if resolved.local else resolved.url
@@ -167,33 +277,32 @@ class PageScanner:
     ) -> None:
         if raw is None:
             return
-        resolved = _resolve(raw, self.base)
+        resolved = _resolve(raw, self.base, self._folder)
         if resolved is None:
             return
         problem = unservable(raw, resolved)
         if problem is not None:
             self.diagnose(element, problem)
             return
+        integrity = (
+            integrity_metadata(element.get("integrity")) if kind in _INTEGRITY_KINDS else None
+        )
         self.references.append(
-            Reference.from_resolved(
+            _reference(
                 resolved,
-                destination=destination,
-                line=line(element),
-                type=type,
-                crossorigin=crossorigin,
-                media=media,
-                module=module,
-                kind=kind,
-                placement=placement,
-                timing=timing,
-                imagesrcset=imagesrcset,
-                imagesizes=imagesizes,
-                fetchpriority=fetchpriority,
-                integrity=(
-                    integrity_metadata(element.get("integrity"))
-                    if kind in _INTEGRITY_KINDS
-                    else None
-                ),
+                destination,
+                line(element),
+                type,
+                crossorigin,
+                media,
+                module,
+                kind,
+                placement,
+                timing,
+                imagesrcset,
+                imagesizes,
+                fetchpriority,
+                integrity,
             )
         )
 

@@ -74,6 +74,10 @@ class FolderSource:
     files: dict[str, str] = field(default_factory=dict)  # output path -> file system path
     diagnostics: list[Diagnostic] = field(default_factory=list)
     sizes: dict[str, int] = field(default_factory=dict)  # output path -> size in bytes
+    # display_path(root), worked out once: os.path.relpath per page was 7% of a scan.
+    _shown: str | None = field(default=None, repr=False, compare=False)
+    # size_of's answers by URL path, for the sizes the last walk saw.
+    _path_sizes: dict[str, int | None] = field(default_factory=dict, repr=False, compare=False)
 
     resolve_phase = "scan"
     resolve_unit = ".html file"  # a template among them is no page (scan/page_kind.py)
@@ -86,11 +90,19 @@ class FolderSource:
         source._walk()
         return source
 
+    @property
+    def shown(self) -> str:
+        """The folder as diagnostics name it (:func:`pushgen.fsutil.display_path`)."""
+        if self._shown is None:
+            self._shown = display_path(self.root)
+        return self._shown
+
     def _walk(self) -> None:
         """fsutil.walk_sources's rules: no dotfiles, links followed to files inside
         ``root`` only, regular files only; what it skips becomes a warning."""
-        shown = display_path(self.root)
+        shown = self.shown
         found = walk_sources(self.root, self.root, root_name=shown)
+        self._path_sizes.clear()
         for rel, path, st in found.files:
             if rel not in self.skip:
                 self.files[rel] = path
@@ -106,7 +118,7 @@ class FolderSource:
         pages = self.pages
         if not pages:
             self.diagnostics.append(
-                Diagnostic(display_path(self.root), 0, 0, "no .html pages found in the folder")
+                Diagnostic(self.shown, 0, 0, "no .html pages found in the folder")
             )
         return pages
 
@@ -157,8 +169,14 @@ class FolderSource:
         return relpath in self.files
 
     def size_of(self, path: str) -> int | None:
-        relpath = url_path_to_relpath(path, self.base_path)
-        return self.size_of_relpath(relpath) if relpath is not None else None
+        """A file's size by URL path; every page's budget asks for the same few."""
+        try:
+            return self._path_sizes[path]
+        except KeyError:
+            relpath = url_path_to_relpath(path, self.base_path)
+            size = self.size_of_relpath(relpath) if relpath is not None else None
+            self._path_sizes[path] = size
+            return size
 
     def known(self) -> set[str]:
         return set(self.files)
@@ -175,7 +193,7 @@ class FolderSource:
         Only the pages with a warning are parsed again: the others' references all
         name files, so they cannot tell (folder_pages.detect_sub_path).
         """
-        shown = display_path(self.root) + "/"
+        shown = self.shown + "/"
         warned = {d.file.removeprefix(shown) for d in diagnostics if d.file.startswith(shown)}
         pages = [rel for rel in self.pages if rel in warned]
         paths = page_references(pages, self.read, page_route, self.limits)
@@ -187,7 +205,7 @@ class FolderSource:
 
     def scan_page(self, key: str) -> PageScan | Diagnostic | NotAPage:
         """The page at output path ``key`` read and scanned; why not, when it is left out."""
-        display = f"{display_path(self.root)}/{key}"
+        display = f"{self.shown}/{key}"
         route = page_route(key, self.base_path)
         why = unroutable(route)
         if why is not None:

@@ -11,7 +11,7 @@ from lxml import etree
 
 from pushgen.model import ScanResult
 from pushgen.scan.html import scan_html, scan_html_tree
-from pushgen.urls import document_url
+from pushgen.urls import document_url, resolve
 from tests.golden import Row, check_golden, rows
 
 PAGE = document_url("/docs/index.html")
@@ -462,3 +462,37 @@ def test_html_like_text_never_raises(parts: list[str]) -> None:
     html = "".join(parts)
     assert isinstance(scan_html(html, PAGE), ScanResult)
     assert isinstance(scan_html(html.encode("utf-8"), PAGE), ScanResult)
+
+
+# References whose resolution depends on more than the base's folder (empty, query-
+# or fragment-first, hidden behind a stripped control character) and some that do not.
+_REFS = ["", "?v=2", "#top", " ?v=3", "\t?v=4", "a.css", "../b.css", "/c.css", "\\d.css", "./"]
+
+
+@pytest.mark.parametrize(
+    "base", ["", '<base href="/x/y/page.html?q=/z#f">', '<base href="https://cdn.example/a/b">']
+)
+def test_cached_resolution_matches_the_page_url(base: str) -> None:
+    """The scanner caches a reference's resolution per folder of its base URL: two
+    pages of one folder (with queries whose "/" is no path separator) get what
+    resolving against each page's own URL gives."""
+    for page in ("/docs/one.html?a=/b", "/docs/two.html", "/docs/"):
+        url = document_url(page)
+        html = base + "".join(f'<link rel="stylesheet" href="{ref}">' for ref in _REFS)
+        found = [ref.url for ref in scan_html(html.encode(), url).references]
+        base_url = url
+        if base:
+            href = etree.HTML(base).find(".//base").get("href")
+            base_url = resolve(href, url).url  # type: ignore[union-attr]
+        expected = [r.url for ref in _REFS if (r := resolve(ref, base_url)) is not None]
+        assert found == expected
+
+
+def test_a_links_diagnostic_names_each_page() -> None:
+    """The same <link> on two pages: each page's scan reports it under its own file
+    (what a layout's links add is shared between pages, their diagnostics are not)."""
+    html = b'<link rel="preload" href="/a.css">\n<link rel="stylesheet" href="/s.css">'
+    for name in ("one.html", "two.html"):
+        result = scan_html(html, document_url(f"/docs/{name}"), filename=name)
+        assert [(d.file, d.line) for d in result.diagnostics] == [(name, 1)]
+        assert [ref.path for ref in result.references] == ["/s.css"]

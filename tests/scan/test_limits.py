@@ -8,9 +8,12 @@ a page over a bound gets a located error, no references, and lxml never sees it.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 import pushgen.scan.html as html_module
+import pushgen.scan.limits as limits_module
 from pushgen.model import HtmlLimits
 from pushgen.scan.html import html_parser, scan_html
 from pushgen.scan.limits import too_many_attributes
@@ -122,3 +125,36 @@ def test_hostile_shapes_are_read_in_one_pass(page: bytes) -> None:
     # Each byte is read once (possessive patterns, no backtracking): these finish in
     # well under a second; a quadratic walk would not finish within the timeout.
     too_many_attributes(page, LIMITS, "x.html")
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        b'<a b=""c=""d="">',  # only quotes before the names
+        b"<a/b/c/d>",
+        b"<a\vb\fc\td>",
+        b"<a b='x'c=y d>",
+    ],
+)
+def test_attributes_behind_any_separator_are_counted(page: bytes) -> None:
+    # Small pages with fewer separators than the bound skip the walk: every
+    # attribute stands right after white space, '/' or a quote, so three of them
+    # are over a bound of two whatever separates them.
+    problem = too_many_attributes(page, HtmlLimits(max_attributes=2), "x.html")
+    assert problem is not None and "has 3 attributes" in problem.message
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    page=st.lists(
+        st.sampled_from([b"<a", b"<b ", b"=", b'"', b"'", b"/", b" ", b"\v", b">", b"x", b"<!--"]),
+        max_size=40,
+    ),
+    bound=st.integers(min_value=0, max_value=4),
+)
+def test_the_separator_count_never_hides_an_element(page: list[bytes], bound: int) -> None:
+    data, limits = b"".join(page), HtmlLimits(max_attributes=bound)
+    quick = too_many_attributes(data, limits, "x.html")
+    with pytest.MonkeyPatch.context() as patched:  # the walk alone
+        patched.setattr(limits_module, "_few_separators", lambda *args: False)
+        assert quick == too_many_attributes(data, limits, "x.html")
