@@ -167,7 +167,7 @@ class PageRewriter:
     """Rewrites a site's pages: one per renderer (the site's hashed names are fixed for a build)."""
 
     def __init__(self, names: Mapping[str, str], files: Collection[str], base_path: str) -> None:
-        self._names = names
+        self.names = names  # output path -> hashed output path
         self._files = files
         self._base_path = base_path
         plain = {posixpath.basename(rel) for rel in names}
@@ -216,7 +216,7 @@ class PageRewriter:
     def _discovered(self, references: Iterable[Reference]) -> set[str]:
         """The renamed static files the scanner found references to (output paths)."""
         targets = (url_path_to_relpath(r.path, self._base_path) for r in references if r.local)
-        return {t for t in targets if t is not None and t in self._names}
+        return {t for t in targets if t is not None and t in self.names}
 
     def _value(self, value: _Value, found: _Found) -> None:
         """The edits of one attribute's value: its URL, its srcset candidates, its CSS."""
@@ -267,7 +267,7 @@ class PageRewriter:
             if edit.start < at:
                 continue  # overlapping spans: never met, but the first one wins
             old = text[edit.start : edit.end]
-            pieces += (text[at : edit.start], renamed(old, self._names[edit.target]))
+            pieces += (text[at : edit.start], renamed(old, self.names[edit.target]))
             at = edit.end
         pieces.append(text[at:])
         return "".join(pieces).encode("utf-8")

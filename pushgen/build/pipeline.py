@@ -316,8 +316,9 @@ def _choose_pages(config: SiteConfig, previous: Previous, staging: Staging | Non
         return list(pages)
     dirty = pages_to_render(pages, state.templates, previous.templates)
     dirty |= edited_pages(config.output, pages, state.page_files)
-    sources = static_sources(config)
-    dirty |= renamed_pages(config, pages, state.static, sources.stats, sources.names)
+    if config.fingerprint:  # a hashed name that went or came renders the pages naming it
+        sources = static_sources(config)
+        dirty |= renamed_pages(config, pages, state.static, sources.stats, sources.names)
     assert staging is not None  # a previous state is only loaded when writing
     if staging.missing is None:
         unchanged = [p for p in pages if p.source not in dirty]

@@ -30,7 +30,6 @@ from ..scan.decode import python_codec
 from ..urls import document_url
 from .fingerprint_pages import page_rewriter
 from .pages import Page, discover_pages
-from .static import hashed_names
 from .template_env import PLAIN_MARKER, CharsetLoader, Environment, RecordingUndefined
 from .template_lines import LineOrigins, record_render, relocate
 
@@ -93,9 +92,10 @@ class Renderer:
         self.environment.globals.update(dict(config.context))
         self.environment.globals["site"] = dict(config.context)
         self.environment.globals["url_for"] = self.url_for
-        # fingerprint: true: static/... -> static/<name>.<hash>.<ext> (build/fingerprint.py).
-        self._hashed = hashed_names(config)
-        self._rewriter = page_rewriter(config)  # and the names pages write by hand
+        # fingerprint: true: static/... -> static/<name>.<hash>.<ext> (build/fingerprint.py),
+        # for url_for and for the names pages write by hand; one listing of static/ for both.
+        self._rewriter = page_rewriter(config)
+        self._hashed = self._rewriter.names if self._rewriter is not None else {}
 
     def url_for(self, endpoint: str, **values: Any) -> str:
         """Quart's ``url_for`` for a static build: ``static`` files and page endpoints."""

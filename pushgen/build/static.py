@@ -218,11 +218,6 @@ class StaticFiles:
         return self._sizes[path]
 
 
-def hashed_names(config: SiteConfig) -> dict[str, str]:
-    """``fingerprint: true``: each static file's hashed output path by its own (empty otherwise)."""
-    return static_sources(config).names if config.fingerprint else {}
-
-
 def static_files(config: SiteConfig) -> StaticFiles:
     """The site's static files as the build would copy them, without copying."""
     files = static_sources(config).files
