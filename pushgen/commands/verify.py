@@ -32,7 +32,10 @@ def _rtt_option(_ctx: click.Context, _param: click.Parameter, value: str | None)
 @click.option("--folder", is_flag=True, help="SITE is a folder another generator built (needs -m).")
 @folder_base_path_option
 @click.option(
-    "--app", "app", metavar="MODULE:APP", help="Serve this Quart app (imported from SITE)."
+    "--app",
+    "app",
+    metavar="MODULE:APP",
+    help="Serve this app: Quart, or any ASGI app (Starlette, FastAPI, Django); imported from SITE.",
 )
 @click.option("--routes", metavar="GLOB", help="Only the routes matching GLOB (/docs/*).")
 @click.option("--max", "limit", type=click.IntRange(min=1), help="At most N routes (in order).")
@@ -95,7 +98,7 @@ def verify(
             limit=limit,
             progress=lambda v: click.echo(render_verdict(v), nl=False, err=True),
         )
-    except BuildError as exc:  # --app: the app did not import
+    except BuildError as exc:  # --app: the app did not import, or is no ASGI app
         current_console().diagnostics(exc.diagnostics)
         raise SystemExit(1) from None
     if timing:

@@ -8,8 +8,9 @@ at once (``early_hints_delay`` 0). What is served is one of three sources:
 
 * a pushgen site (``pushgen serve``'s app: its built output and manifest);
 * ``--folder DIR``, a folder another generator built (``pushgen serve --folder``);
-* ``--app MODULE:APP``, a Quart app, with the extension added when the app has
-  none.
+* ``--app MODULE:APP``, a Quart app or any other ASGI app (Starlette, FastAPI,
+  Django), with pushgen's extension or middleware added when the app has none
+  (:mod:`pushgen.verify.apps`).
 
 Each route is loaded cold (a fresh browser context) twice, one load at a time:
 with the manifest's hints, kept open past Chromium's unused-preload warning; and
@@ -71,7 +72,7 @@ class VerifyError(PushgenError):
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """What to serve: a pushgen ``site``, a built ``folder`` or a Quart ``app``."""
+    """What to serve: a pushgen ``site``, a built ``folder`` or an ``app`` (Quart or any ASGI)."""
 
     kind: Literal["site", "folder", "app"]
     path: Path  # the site, the folder, or the folder the app is imported from
@@ -82,7 +83,7 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class _Prepared:
-    app: Any  # the Quart app, hints on
+    app: Any  # the ASGI app, hints on
     manifest: Manifest
     manifest_path: Path
     config: SiteConfig | None  # gives the push policy and file sizes, when there is one
@@ -115,17 +116,12 @@ def _prepare(source: Source) -> _Prepared:
 
 
 def _prepare_app(source: Source) -> _Prepared:
-    from ..config import load_config
-    from ..runtime.quart import EXTENSION_KEY, init_app
-    from ..sources.quart_app import AppSpec, load_app
+    from .apps import served_app
 
-    manifest = source.manifest or load_config(source.path).manifest
-    app = load_app(AppSpec.parse(source.app), source.path.resolve())
-    if EXTENSION_KEY not in app.extensions:
-        init_app(app, manifest=manifest.resolve(), early_hints_delay=0.0)
-    else:  # the app's own extension: its manifest is the one it serves
-        manifest = app.extensions[EXTENSION_KEY].options.manifest
-    return _Prepared(app, load_manifest(display_path(manifest)), manifest, None)
+    served = served_app(source.path, source.app, source.manifest)
+    return _Prepared(
+        served.app, load_manifest(display_path(served.manifest)), served.manifest, None
+    )
 
 
 def _hints_switch(app: ASGIApp) -> ASGIApp:
@@ -200,6 +196,7 @@ def serve_for_browser(source: Source) -> Iterator[Served]:
                     shutdown_trigger=stop.wait,
                 )
             )
+            _end_left_tasks(loop)
         except BaseException as exc:  # reported by the caller's thread
             failed.append(exc)
 
@@ -219,6 +216,16 @@ def serve_for_browser(source: Source) -> Iterator[Served]:
         loop.close()
     if failed:
         raise VerifyError(f"the verify server stopped: {failed[0]!r}")
+
+
+def _end_left_tasks(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel what the app left running (a manifest watcher an app without lifespan
+    support never stops): a task still pending when the loop closes is a warning."""
+    left = asyncio.all_tasks(loop)
+    for task in left:
+        task.cancel()
+    if left:
+        loop.run_until_complete(asyncio.wait(left, timeout=10))
 
 
 def select_routes(
