@@ -9,7 +9,6 @@ built and nothing is written into the folder.
 from __future__ import annotations
 
 import os
-import sys
 
 from quart import Quart
 
@@ -18,7 +17,7 @@ from ..runtime.certs import certificate_pair
 from ..runtime.factory import DEFAULT_EARLY_HINTS_DELAY, DEFAULT_STATIC_MAX_AGE, config_app
 from ..runtime.server import DEFAULT_HOST, DEFAULT_PORT
 from ..sources.folder import folder_config
-from .serve_site import serve_app
+from .serve_site import cannot_serve, serve_app
 
 __all__ = ["folder_app", "serve_folder"]
 
@@ -64,5 +63,4 @@ def serve_folder(
         app = folder_app(folder, manifest, base_path=base_path, early_hints_delay=early_hints_delay)
         return serve_app(app, host=host, port=port, pair=pair, quic=quic)
     except PushgenError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return cannot_serve(exc)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..config import SiteConfig, load_config, require_site
-from ..errors import BuildError, PushgenError
+from ..errors import BuildError, ManifestError, PushgenError
 from ..runtime.server import DEFAULT_HOST, DEFAULT_PORT, listen, quic_notice, run
 
 if TYPE_CHECKING:
@@ -29,7 +29,36 @@ if TYPE_CHECKING:
     from ..runtime.livereload import LiveReload
     from ..runtime.quart import Options
 
-__all__ = ["hints_summary", "output_is_stale", "run_server", "serve", "serve_app"]
+__all__ = [
+    "cannot_serve",
+    "hints_summary",
+    "output_is_stale",
+    "run_server",
+    "serve",
+    "serve_app",
+]
+
+
+def cannot_serve(exc: PushgenError) -> int:
+    """Say why the server cannot start, once, on standard error; the exit code (1).
+
+    A manifest's problems are located diagnostics (``FILE:LINE:COL: error: ...``,
+    the file as the build shows it: relative to the current folder), each said once
+    as ``pushgen check`` says it; any other problem is one ``error: ...`` line.
+    """
+    if isinstance(exc, ManifestError):
+        from dataclasses import replace
+
+        from ..console import current_console
+        from ..fsutil import display_path
+
+        current_console().diagnostics(
+            [replace(d, file=display_path(d.file)) if os.path.isabs(d.file) else d
+             for d in exc.diagnostics]
+        )  # fmt: skip
+    else:
+        print(f"error: {exc}", file=sys.stderr)
+    return 1
 
 
 def run_server(
@@ -299,8 +328,7 @@ def serve(
             print("pushgen: pages reload after each rebuild (--watch; development only)")
         return serve_app(app, host=host, port=port, pair=pair, quic=quic, live_reload=live_reload)
     except PushgenError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return cannot_serve(exc)
     except KeyboardInterrupt:  # Ctrl-C before the server runs (while building, say)
         print("pushgen: interrupted", file=sys.stderr)
         return 130

@@ -3,7 +3,8 @@
 :mod:`~pushgen.verify.browser` owns the browser (for the product, the test suite
 and the benchmarks), :mod:`~pushgen.verify.compare` judges one route (pure),
 :mod:`~pushgen.verify.result` is the result and its JSON, and
-:mod:`~pushgen.verify.run` serves the output and loads the routes. The runtime
+:mod:`~pushgen.verify.run` serves the output and loads the routes
+(:mod:`~pushgen.verify.apps`: the app ``--app`` names, Quart or any ASGI app). The runtime
 never imports this room; Playwright is imported only when a browser opens.
 """
 

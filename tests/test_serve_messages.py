@@ -1,0 +1,51 @@
+"""``pushgen serve`` that cannot start says why once: a partial manifest (one shard's,
+docs/sharding.md) is one located error, the file as the build shows it, never
+``error: FILE:LINE:COL: error: ...`` nor an absolute path where a relative one reads."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pushgen.cli import main
+from tests.clients import REPO
+
+pytestmark = pytest.mark.timeout(180)
+
+REFUSAL = (
+    "part.yaml:3:1: error: this is a partial manifest, one part of a sharded build"
+    " (`--shard K/N`), not to be served or checked on its own: join every part with"
+    " `pushgen merge PART... -o MANIFEST` and use that (docs/sharding.md)\n"
+)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """site_example built whole, and beside it the partial manifest of its shard 1/2."""
+    root = tmp_path_factory.mktemp("serve-messages")
+    site = root / "site"
+    shutil.copytree(
+        REPO / "site_example", site, ignore=shutil.ignore_patterns("_site*", "push-manifest*", ".*")
+    )
+    assert main(["build", str(site), "--shard", "1/2", "-q"]) == 0
+    shutil.move(site / "push-manifest.shard-1-of-2.yaml", root / "part.yaml")
+    assert main(["build", str(site), "-q"]) == 0
+    return root
+
+
+@pytest.mark.parametrize("how", ["folder", "site"])
+def test_a_partial_manifest_is_one_located_error(
+    built: Path, how: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(built)
+    capsys.readouterr()
+    if how == "folder":
+        argv = ["serve", "--folder", "site/_site", "-m", "part.yaml", "--port", "0"]
+    else:  # the site is built and fresh: serve goes straight to the manifest
+        argv = ["serve", "site", "-m", str(built / "part.yaml"), "--port", "0"]
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert err == REFUSAL and "serving at" not in out
