@@ -2,7 +2,9 @@
 
 A new site is the starter in ``pushgen/starter/site/`` (shipped as package data):
 a layout, a page, a stylesheet with a web font and a module script with an import,
-so that the first ``pushgen build`` pushes a style, a font and a module graph. A
+so that the first ``pushgen build`` pushes a style, a font and a module graph, and
+a ``.gitignore`` naming the derived files pushgen writes there (:data:`STARTER_GITIGNORE`;
+a ``.gitignore`` that exists is kept as it is, and is no reason to refuse). A
 folder holding a Quart app (``--app MODULE:APP``, or an ``app.py`` that defines
 one) gets only a ``pushgen.yaml`` naming it, and ``pushgen build`` renders the app.
 """
@@ -21,9 +23,40 @@ from .config import CONFIG_NAME, find_quart_app
 from .errors import PushgenError
 from .fsutil import display_path
 
-__all__ = ["InitConflict", "InitResult", "init_site", "starter_files"]
+__all__ = ["STARTER_GITIGNORE", "InitConflict", "InitResult", "init_site", "starter_files"]
 
 _STARTER = "starter/site"
+_GITIGNORE = ".gitignore"
+
+#: The starter's ``.gitignore``: what pushgen writes in a site's folder with the
+#: starter's settings (output ``_site``, manifest ``push-manifest.yaml``), derived
+#: and remade, never edited. The names are the build's (build/output.py,
+#: build/state_files.py, build/fingerprint_files.py, build/shard.py,
+#: manifest/compiled.py); tests/test_init.py builds a site every way and checks
+#: that git ignores exactly what pushgen wrote. Not the manifest nor its schema:
+#: the manifest is committed, and CI checks it (docs/ci.md). Held here, not in the
+#: package data: setuptools leaves a dot-file out of a wheel.
+STARTER_GITIGNORE = """\
+# What pushgen writes here: derived from the sources, remade by `pushgen build`.
+# push-manifest.yaml and its schema are not among them: commit them (docs/ci.md).
+# If pushgen.yaml sets another output: or manifest:, rename the lines that name them.
+
+# The output, and a sharded build's outputs (`pushgen build --shard K/N`).
+/_site/
+/_site.shard-*-of-*/
+# Beside an output: the build's lock, its state, its staging folder and spare
+# output, and the fingerprinted files (`fingerprint: true`).
+/.*.lock
+/.*.state
+/.*.state.d/
+/.*.staging-*
+/.*.spare-*
+/.*.fingerprint/
+# Beside the manifest: its compiled form, which the server loads; and a sharded
+# build's partial manifests, which `pushgen merge` joins into push-manifest.yaml.
+/.*.pgc
+/push-manifest.shard-*-of-*.yaml
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +67,17 @@ class InitResult:
     kind: Literal["site", "app"]
     written: tuple[Path, ...]
     app: str | None = None
+    kept: tuple[Path, ...] = ()  # a .gitignore that was there, left as it is
 
     def report(self, given: Path) -> str:
         """What was written and what to run next (from where ``pushgen init`` ran, in the
         folder it was ``given``)."""
         lines = [f"  wrote {path}" for path in self.written]
+        lines += [
+            f"  kept {path} as it is: pushgen init never overwrites a file"
+            ' (the lines for pushgen\'s derived files: README.md, "A first site")'
+            for path in self.kept
+        ]
         where = "" if given == Path(".") else f"cd {shlex.quote(str(given))} && "
         if self.kind == "app":
             what, then = f"the Quart app {self.app}", "pushgen build (then `pushgen trust cert`)"
@@ -99,14 +138,30 @@ def init_site(root: str | os.PathLike[str], *, app: str | None = None) -> InitRe
         raise PushgenError(f"{display_path(folder)} is a file, not a folder for a site")
     if app is None and folder.is_dir():
         app = find_quart_app(folder)
-    files = {CONFIG_NAME: _app_config(app)} if app is not None else starter_files()
+    if app is not None:
+        files = {CONFIG_NAME: _app_config(app)}
+    else:
+        files = {**starter_files(), _GITIGNORE: STARTER_GITIGNORE.encode()}
     targets = {folder / rel: data for rel, data in files.items()}
-    existing = tuple(path for path in targets if path.exists() or path.is_symlink())
+    optional = folder / _GITIGNORE  # yours, when there is one: kept, and no conflict
+    existing = tuple(
+        path for path in targets if path != optional and (path.exists() or path.is_symlink())
+    )
     if existing:
         raise InitConflict(folder, existing)
+    written: list[Path] = []
+    kept: list[Path] = []
     for path, data in targets.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         # "x": a file that appeared since the check above is still never overwritten.
-        with path.open("xb") as out:
-            out.write(data)
-    return InitResult(folder, "app" if app is not None else "site", tuple(targets), app)
+        try:
+            with path.open("xb") as out:
+                out.write(data)
+        except FileExistsError:
+            if path != optional:
+                raise
+            kept.append(path)
+            continue
+        written.append(path)
+    kind: Literal["site", "app"] = "app" if app is not None else "site"
+    return InitResult(folder, kind, tuple(written), app, tuple(kept))

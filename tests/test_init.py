@@ -3,6 +3,9 @@ app; never over a file that exists. End to end: init, build, serve, a real clien
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +13,9 @@ import pytest
 
 from pushgen.cli import main
 from pushgen.config import find_quart_app
-from pushgen.init import InitConflict, init_site, starter_files
+from pushgen.init import STARTER_GITIGNORE, InitConflict, init_site, starter_files
 from pushgen.manifest import load_manifest
-from tests.clients import nghttp, run_pushgen
+from tests.clients import REPO, nghttp, run_pushgen
 
 _QUART_APP = """\
 from quart import Quart, render_template_string
@@ -143,3 +146,89 @@ def test_init_app_option_and_detection(tmp_path: Path) -> None:
     for source, expected in cases.items():
         (tmp_path / "app.py").write_text(source)
         assert find_quart_app(tmp_path) == expected, source
+
+
+def _git(folder: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", *args], cwd=folder, capture_output=True, text=True, timeout=60, check=True
+    )
+    return done.stdout
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_the_starters_gitignore_ignores_exactly_what_pushgen_writes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    site = tmp_path / "site"
+    assert main(["init", str(site)]) == 0
+    ignore = site / ".gitignore"
+    assert ignore.read_text(encoding="utf-8") == STARTER_GITIGNORE
+    _git(site, "init", "-q", ".")
+    # Every file pushgen writes: two builds (the second keeps a spare output), a shard's
+    # build (its output, state and partial manifest), the compiled manifest, and a
+    # build with fingerprint: true (the fingerprinted files beside the output).
+    assert main(["build", str(site), "-q"]) == 0
+    page = site / "pages" / "index.html"
+    page.write_text(page.read_text(encoding="utf-8") + "<p>more</p>\n", encoding="utf-8")
+    assert main(["build", str(site), "-q"]) == 0
+    assert main(["build", str(site), "--shard", "1/2", "-q"]) == 0
+    assert main(["check", str(site / "push-manifest.yaml"), "--compile"]) == 0
+    config = site / "pushgen.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "fingerprint: true\n", "utf-8")
+    assert main(["build", str(site), "-q"]) == 0
+    capsys.readouterr()
+    status = _git(site, "status", "--porcelain", "--ignored").splitlines()
+    # Not ignored: the sources, and the manifest and its schema (committed: docs/ci.md).
+    assert sorted(line for line in status if line.startswith("??")) == [
+        "?? .gitignore",
+        "?? pages/",
+        "?? push-manifest.schema.json",
+        "?? push-manifest.yaml",
+        "?? pushgen.yaml",
+        "?? static/",
+        "?? templates/",
+    ]
+    ignored = sorted(line.removeprefix("!! ") for line in status if line.startswith("!!"))
+    spare = [name for name in ignored if name.startswith("._site.spare-")]
+    assert len(spare) == 1 and ignored == sorted([
+        "._site.fingerprint/", "._site.lock", "._site.shard-1-of-2.lock",
+        "._site.shard-1-of-2.state", "._site.shard-1-of-2.state.d/", *spare,
+        "._site.state", "._site.state.d/", ".push-manifest.yaml.pgc", "_site.shard-1-of-2/",
+        "_site/", "push-manifest.shard-1-of-2.yaml",
+    ])  # fmt: skip
+    # Every line of it ignores something pushgen wrote; the staging folder lives only
+    # while a build runs, under the name build/output.py gives it.
+    paths = [name.rstrip("/") for name in ignored] + [f"._site.staging-{os.getpid()}"]
+    matched = _git(site, "check-ignore", "-v", "--no-index", *paths)
+    used = {line.split("\t")[0].split(":", 2)[2] for line in matched.splitlines()}
+    patterns = [
+        line for line in STARTER_GITIGNORE.splitlines() if line and not line.startswith("#")
+    ]
+    assert sorted(used) == sorted(patterns)
+    # README.md lists the same lines, for a .gitignore init kept.
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert "```gitignore\n" + "\n".join(patterns) + "\n```\n" in readme
+
+
+def test_init_keeps_a_gitignore_that_is_there(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / ".gitignore").write_text("mine/\n", encoding="utf-8")
+    assert main(["init", "site"]) == 0
+    err = capsys.readouterr().err
+    assert (site / ".gitignore").read_text(encoding="utf-8") == "mine/\n"
+    kept = site / ".gitignore"
+    assert f"  kept {kept} as it is: pushgen init never overwrites a file" in err
+    assert f"wrote {kept}" not in err and f"wrote {site / 'pages' / 'index.html'}" in err
+    assert (site / "pages" / "index.html").is_file()
+    # A conflict elsewhere still writes nothing, not even beside the kept .gitignore.
+    other = tmp_path / "other"
+    (other / "pages").mkdir(parents=True)
+    (other / "pages" / "index.html").write_text("mine\n", encoding="utf-8")
+    with pytest.raises(InitConflict) as caught:
+        init_site(other)
+    assert caught.value.existing == (other / "pages" / "index.html",)
+    assert not (other / ".gitignore").exists()
