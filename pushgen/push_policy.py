@@ -22,6 +22,7 @@ after the first (:func:`over_max_pushes` is the one count for both):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
@@ -33,6 +34,7 @@ __all__ = [
     "Policy",
     "apply_policy",
     "media_matches_screen",
+    "media_query_list",
     "over_max_pushes",
     "push_refusal",
     "within_max_pushes",
@@ -92,23 +94,90 @@ def media_matches_screen(media: str | None) -> bool:
     """False only for a media query list a screen never matches, like ``print``.
 
     A stylesheet for print is fetched at low priority and does not block
-    rendering, so pushing it spends bandwidth the critical assets need.
+    rendering, so pushing it spends bandwidth the critical assets need. The list
+    matches when any of its queries does (:func:`media_query_list` splits it).
     """
     if media is None:
         return True
-    queries = [q.strip().lower() for q in media.split(",") if q.strip()]
+    queries = [_COMMENT.sub(" ", q).strip().lower() for q in media_query_list(media)]
+    queries = [q for q in queries if q]
     if not queries:
         return True
     for query in queries:
         words = query.replace("(", " (").split()
-        if not words:
-            return True
         if words == ["not", "all"]:
             continue  # no medium: what an import under two media types applies under
         first = words[1] if words[0] in ("only", "not") and len(words) > 1 else words[0]
         if words[0] == "not" or first in ("all", "screen") or first.startswith("("):
             return True
     return False
+
+
+# A CSS comment, to the end of the text when it is not closed (CSS Syntax 3 §4.3.2).
+_COMMENT = re.compile(r"/\*.*?(?:\*/|\Z)", re.DOTALL)
+# What closes each block a media query may hold: (), [] and {} (a function's
+# arguments close with ")" too).
+_CLOSES = {"(": ")", "[": "]", "{": "}"}
+# What may hide a comma from the list: a block, a string, an escape, a comment.
+_NESTING = "([{\"'\\/"
+
+
+def media_query_list(media: str) -> tuple[str, ...]:
+    """The media queries of a media query list, as written, each stripped; empty ones left out.
+
+    Media Queries 4 parses the list as a comma-separated list of component values
+    (https://drafts.csswg.org/mediaqueries-4/#mq-list, CSS Syntax 3
+    https://drafts.csswg.org/css-syntax-3/#parse-comma-separated-list-of-component-values):
+    only a comma at the top level separates two queries, never one inside a block
+    (``(min-resolution: 2dppx)``, ``[...]``), a function's arguments
+    (``max(1px, 2px)``), a string, a comment, or one that is escaped (``\\,``).
+    A block left open runs to the end, as the tokenizer reads it. Pure string
+    scanning: the runtime, which decides pushes too, never loads a CSS parser.
+    """
+    if not any(c in media for c in _NESTING):  # the common case: every comma separates
+        return tuple(q.strip() for q in media.split(",") if q.strip())
+    queries: list[str] = []
+    closers: list[str] = []  # the blocks open at this point, innermost last
+    start = i = 0
+    while i < len(media):
+        c = media[i]
+        if c == "\\":  # an escape: the next code point is no separator
+            i += 2
+            continue
+        if c in "\"'":
+            i = _string_end(media, i)
+            continue
+        if media.startswith("/*", i):
+            found = _COMMENT.match(media, i)
+            i = found.end() if found is not None else len(media)
+            continue
+        if c in _CLOSES:
+            closers.append(_CLOSES[c])
+        elif closers and c == closers[-1]:
+            closers.pop()
+        elif c == "," and not closers:
+            queries.append(media[start:i])
+            start = i + 1
+        i += 1
+    queries.append(media[start:])
+    return tuple(q.strip() for q in queries if q.strip())
+
+
+def _string_end(text: str, start: int) -> int:
+    """Where the string that opens at ``text[start]`` ends (after its closing quote).
+
+    It also ends before a newline (a bad string) or at the end of the text; a
+    backslash escapes the next code point (CSS Syntax 3 §4.3.5).
+    """
+    quote, i = text[start], start + 1
+    while i < len(text):
+        c = text[i]
+        if c == quote:
+            return i + 1
+        if c == "\n":
+            return i
+        i += 2 if c == "\\" else 1
+    return len(text)
 
 
 def push_refusal(

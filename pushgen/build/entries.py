@@ -19,7 +19,7 @@ from ..errors import LinkFieldError
 from ..links import check_link_fields
 from ..media_types import font_type
 from ..model import Asset, Reference
-from ..push_policy import media_matches_screen, push_refusal
+from ..push_policy import media_matches_screen, media_query_list, push_refusal
 from ..site_files import output_relpath
 from .found import Found, Link
 
@@ -281,15 +281,8 @@ def join_media(outer: str | None, inner: str | None) -> str | None:
 
 
 def _media_list(media: str) -> list[str]:
-    """The queries of a media query list: split at commas outside parentheses."""
-    queries, depth, start = [], 0, 0
-    for i, c in enumerate(media):
-        depth += (c == "(") - (c == ")")
-        if c == "," and depth == 0:
-            queries.append(media[start:i])
-            start = i + 1
-    queries.append(media[start:])
-    return [q.strip() for q in queries if q.strip()] or ["all"]
+    """The queries of a media query list (push_policy.media_query_list); ``all`` for none."""
+    return list(media_query_list(media)) or ["all"]
 
 
 @dataclass(frozen=True, slots=True)
