@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from pushgen.runtime.certs import DevCertificate
-from tests.asgi.apps import STATIC
+from tests.asgi.apps import BLOG_LINKS, HINTED_PAGES, HOME_LINKS, STATIC, assert_hinted_page
 from tests.clients import (
     ServerProcess,
     free_port,
@@ -37,11 +37,6 @@ APPS = {
     "fastapi": "tests.asgi.fastapi_app:app",
     "django": "tests.asgi.django_site.asgi:application",
 }
-HOME_LINKS = ["</static/site.css>; rel=preload; as=style", "</static/app.js>; rel=modulepreload"]
-BLOG_LINKS = [
-    "</static/site.css>; rel=preload; as=style",
-    "</static/blog.css>; rel=preload; as=style",
-]
 
 needs_tools = pytest.mark.skipif(
     shutil.which("nghttp") is None or shutil.which("curl") is None,
@@ -74,33 +69,13 @@ def uvicorn(
     server.stop()
 
 
-@pytest.mark.parametrize(
-    ("path", "links", "pushed"),
-    [
-        ("/", HOME_LINKS, ["/static/site.css", "/static/app.js"]),
-        ("/blog/hello-world", BLOG_LINKS, ["/static/site.css", "/static/blog.css"]),
-    ],
-)
+@pytest.mark.parametrize(("path", "links", "pushed"), HINTED_PAGES)
 def test_hypercorn_h2_pushes_then_103_then_the_page_with_link(
     hypercorn: ServerProcess, path: str, links: list[str], pushed: list[str]
 ) -> None:
     exchange = h2_get("127.0.0.1", hypercorn.port, path)
     assert exchange.status == 200, hypercorn.log()
-    assert exchange.order[: len(pushed) + 2] == [
-        *["push_promise"] * len(pushed),
-        "informational",
-        "response",
-    ]
-    [hint] = exchange.informational
-    assert dict(hint)[":status"] == "103"
-    # One Link field with every hint, in manifest order: the 200's field.
-    assert [v for n, v in hint if n == "link"] == [", ".join(links)]
-    assert [v for n, v in exchange.headers if n == "link"] == [", ".join(links)]
-    assert list(exchange.pushes) == pushed
-    for url, response in exchange.pushes.items():
-        assert response.status == 200
-        assert response.body == (STATIC / url.removeprefix("/static/")).read_bytes()
-    assert b"/static/site.css" in exchange.body  # the template's page, rendered
+    assert_hinted_page(exchange, links, pushed)
 
 
 @needs_tools
