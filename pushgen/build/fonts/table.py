@@ -242,7 +242,8 @@ def _candidates(table: Table, index: PageIndex) -> list[int]:
         if not names:
             continue
         if kind == "tag":
-            # Few tags, each found by lxml's C filter.
+            # Few tags, found by lxml's C filter (in one walk when there are several).
+            index.fetch_tags(names)
             for name, numbers in names.items():
                 if index.get(kind, name):
                     found.extend(numbers)

@@ -116,7 +116,8 @@ def _compute(
     Elements without a rule of their own share their parent's computed state, so
     text is gathered per state and its characters counted once per state. With
     ``settled``, the walk stops where it says the rest cannot change a verdict
-    (asked each time text meets a computed font for the first time). ``unfollowed``
+    (asked each time text meets a computed font for the first time; the map is
+    then empty, ``settled.result`` holding the verdicts). ``unfollowed``
     are the custom properties the sheets set that no font value of theirs needs.
     ``states_of`` (the table's) gives the same state object for the same
     derivation on every page; without it the walk keeps its own.
@@ -172,6 +173,8 @@ def _compute(
             break
         if generated:
             generated_texts.extend(_generated_texts(element, state, generated))
+    if settled is not None and settled.result is not None:
+        return {}  # settled decided every face: its result stands, not this map's
     return usage_of(texts, generated_texts)
 
 
