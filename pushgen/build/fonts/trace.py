@@ -125,20 +125,9 @@ def _compute(
     memo = states_of if states_of is not None else StateMemo(unfollowed)
     initial = memo.initial
     states: dict[_Element, State | None] = {}
-    # The characters of the text set in each state, keyed by id(): every state
-    # stays referenced from `states` (and the memo) for the walk.
-    texts: dict[int, tuple[State, set[str]]] = {}
+    texts = _Texts(settled)
+    add_text = texts.add
     generated_texts: list[tuple[State, set[int] | None, str]] = []
-
-    def add_text(state: State, text: str) -> bool:
-        """Count ``text`` in ``state``; True when the walk may stop."""
-        bucket = texts.get(id(state))
-        if bucket is not None:
-            bucket[1].update(text)
-            return False
-        texts[id(state)] = (state, set(text))
-        return settled is not None and settled.checks > 0 and settled(usage_of(texts, []))
-
     derive = memo.derive
     hits_of = hits.get
     for element in root.iter(etree.Element):
@@ -154,7 +143,13 @@ def _compute(
             break
         tag = element.tag
         element_hits = hits_of(element)
-        if tag in NOT_RENDERED or hidden(element, element_hits):
+        if tag in NOT_RENDERED or (
+            hidden(element, element_hits)
+            if element_hits is not None or tag == "input"
+            # hidden() of an element no rule reaches, not an <input>: one call less
+            # for most elements of a page.
+            else element.get("hidden") is not None
+        ):
             states[element] = None
             continue
         state = states[element] = (
@@ -175,7 +170,28 @@ def _compute(
             generated_texts.extend(_generated_texts(element, state, generated))
     if settled is not None and settled.result is not None:
         return {}  # settled decided every face: its result stands, not this map's
-    return usage_of(texts, generated_texts)
+    return usage_of(texts.by_state, generated_texts)
+
+
+class _Texts:
+    """The characters of the text set in each state, keyed by id(): every state stays
+    referenced from the walk's ``states`` (and the memo) while it runs."""
+
+    __slots__ = ("by_state", "settled")
+
+    def __init__(self, settled: _Settled | None) -> None:
+        self.by_state: dict[int, tuple[State, set[str]]] = {}
+        self.settled = settled
+
+    def add(self, state: State, text: str) -> bool:
+        """Count ``text`` in ``state``; True when the walk may stop."""
+        bucket = self.by_state.get(id(state))
+        if bucket is not None:
+            bucket[1].update(text)
+            return False
+        self.by_state[id(state)] = (state, set(text))
+        settled = self.settled
+        return settled is not None and settled.checks > 0 and settled(usage_of(self.by_state, []))
 
 
 def _generated_texts(
