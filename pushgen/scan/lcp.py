@@ -38,12 +38,7 @@ def _large(img: Element) -> bool:
     """
     if dimension(img.get("width")) * dimension(img.get("height")) >= LCP_AREA:
         return True
-    srcset = img.get("srcset")
-    if not srcset or "w" not in srcset:
-        # Only a width descriptor ("600w") counts, and it needs its "w": a srcset of
-        # density descriptors ("2x"), the common kind, is not parsed for nothing.
-        return False
-    candidates = srcset_candidates(srcset).candidates
+    candidates = srcset_candidates(img.get("srcset") or "").candidates
     return any(
         d.endswith("w") and INTEGER.fullmatch(d[:-1]) and int(d[:-1]) >= LCP_WIDTH
         for candidate in candidates
