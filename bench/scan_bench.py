@@ -21,17 +21,26 @@ Usage:
 
     python bench/scan_bench.py --pages 10000 --rounds 3 [--markdown docs/performance.md]
     python bench/scan_bench.py --pages 1500 --profile 15   # where scan -j1's CPU goes
+    python bench/scan_bench.py --pages 1500 --trace 5      # font tracing alone, per page
 
 ``--profile N`` runs cProfile over one in-process ``scan -j1`` instead (no peer, no
 table) and prints its N costliest functions by own time. The profiler's clock is
 the process's CPU time, not the wall clock: on a shared machine a wall-clock
 profile charges another process's time slice to whichever function was running.
+
+``--trace N`` times font tracing alone: one ``scan -j1`` records every traced
+page's inputs (its parsed tree, its sheets), then ``pushgen.build.fonts.trace_fonts``
+runs over them N times; it prints CPU microseconds a page per round, the function
+calls a page (cProfile's count: the same on a loaded machine as on an idle one)
+and a digest of the verdicts. Run it with ``PYTHONPATH`` on another tree to
+compare two versions of the tracing on the same folder (the digest must match).
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import hashlib
 import io
 import pstats
 import resource
@@ -42,6 +51,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bench_markdown import put_block
 from build_bench import make_site, peer_command, peer_scan
@@ -124,6 +134,48 @@ def profile(pages: int, top: int) -> str:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def trace_cost(pages: int, rounds: int) -> str:
+    """Font tracing alone over the inputs one ``scan -j1`` traced (see ``--trace``)."""
+    import pushgen.build.page_fonts as page_fonts
+    from pushgen.build.fonts import trace_fonts
+
+    work = Path(tempfile.mkdtemp(prefix="pushgen-scan-trace-"))
+    calls: list[tuple[Any, list[Any], Any]] = []
+
+    def record(root: Any, sheets: Any, style: Any) -> Any:
+        calls.append((root, list(sheets), style))
+        return trace_fonts(root, sheets, style)
+
+    try:
+        site = make_site(work / "site", pages)
+        build_site(load_config(site), full=True)
+        setattr(page_fonts, "trace_fonts", record)  # noqa: B010 (page_fonts imports it by name)
+        try:
+            scan_folder(folder_config(site / "_site", work / "push-manifest.yaml"), jobs=1)
+        finally:
+            setattr(page_fonts, "trace_fonts", trace_fonts)  # noqa: B010
+        verdicts = [
+            sorted((k, v.verdict, v.reason) for k, v in trace_fonts(*c).items()) for c in calls
+        ]
+        per_page: list[float] = []
+        for _ in range(rounds):
+            started = time.process_time()
+            for call in calls:
+                trace_fonts(*call)
+            per_page.append((time.process_time() - started) / len(calls) * 1e6)
+        profiler = cProfile.Profile(time.process_time)
+        profiler.runcall(lambda: [trace_fonts(*call) for call in calls])
+        counted = pstats.Stats(profiler).total_calls  # type: ignore[attr-defined]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    digest = hashlib.sha256(repr(verdicts).encode()).hexdigest()[:16]
+    return (
+        f"{len(calls)} pages traced; CPU us a page: {', '.join(f'{t:.1f}' for t in per_page)}"
+        f" (min {min(per_page):.1f}, median {statistics.median(per_page):.1f});"
+        f" {counted / len(calls):.1f} function calls a page; verdicts {digest}"
+    )
+
+
 def table(pages: int, times: Times, cpu: Times, found: dict[str, int]) -> str:
     peer = statistics.median(times["peer scan"]) if "peer scan" in times else None
     peer_cpu = statistics.median(cpu["peer scan"]) if "peer scan" in cpu else None
@@ -156,7 +208,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", type=int, metavar="N", help="profile one scan -j1 instead: its N top costs"
     )
+    parser.add_argument(
+        "--trace", type=int, metavar="N", help="time font tracing alone instead, N rounds"
+    )
     args = parser.parse_args(argv)
+    if args.trace:
+        print(trace_cost(args.pages, args.trace))
+        return 0
     if args.profile:
         print(profile(args.pages, args.profile))
         return 0

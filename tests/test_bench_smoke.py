@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import re
 import sys
 import time
 from pathlib import Path
@@ -357,3 +358,12 @@ def test_scan_bench_profiles_one_scan_by_cpu_time(capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "Ordered by: internal time" in out
     assert "(_parse)" in out or "html" in out  # the scan's own functions are in it
+
+
+def test_scan_bench_times_font_tracing_alone(capsys: pytest.CaptureFixture[str]) -> None:
+    bench = load("scan_bench")
+    assert bench.main(["--pages", "12", "--trace", "2"]) == 0
+    out = capsys.readouterr().out
+    # Every page of build_bench's site links the font's sheet: each one is traced.
+    assert out.startswith("12 pages traced; CPU us a page: ")
+    assert re.search(r"; \d+\.\d function calls a page; verdicts [0-9a-f]{16}$", out.strip())

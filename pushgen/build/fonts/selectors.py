@@ -14,6 +14,7 @@ XPath, and the same elements); XPath takes the rest.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -348,6 +349,12 @@ def with_attribute(root: _Element, name: str) -> list[tuple[_Element, str]]:
     return [(value.getparent(), str(value)) for value in _ATTRIBUTE_VALUES[name](root)]
 
 
+# From how many tags one walk for all (PageIndex.fetch_tags) is cheaper than a walk
+# for each: grouping the elements in Python costs about what a walk of lxml's C
+# filter does for two or three tags.
+_TAGS_AT_ONCE = 3
+
+
 class PageIndex:
     """The page's elements by tag, class and id, made on first use.
 
@@ -369,6 +376,26 @@ class PageIndex:
                 found = self._tags[name] = list(self.root.iter(name))
             return found
         return self.table(kind).get(name, [])
+
+    def fetch_tags(self, names: Collection[str]) -> None:
+        """Find the elements of each tag of ``names`` in one walk of the tree.
+
+        A walk per tag (:meth:`get`) costs as much as one for all of them: a sheet
+        with rules for many tags (``p``, ``li``, ``h1``...``h6``, ``code``) would walk
+        the page once for each. lxml's C filter picks the elements of any of the
+        tags; they are grouped here, each tag's in document order as :meth:`get`
+        finds them.
+        """
+        wanted = [name for name in names if name not in self._tags]
+        if len(wanted) < _TAGS_AT_ONCE:
+            return
+        found: dict[str, list[_Element]] = {name: [] for name in wanted}
+        for element in self.root.iter(*wanted):
+            elements = found.get(element.tag)
+            if elements is None:
+                return  # not one of the names as written: each tag walks alone
+            elements.append(element)
+        self._tags.update(found)
 
     def table(self, kind: str) -> dict[str, list[_Element]]:
         """The page's elements by each value of attribute ``kind`` ("class" or "id")."""

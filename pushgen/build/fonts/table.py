@@ -18,12 +18,14 @@ from ...push_policy import media_matches_screen
 from .cascade import Hit
 from .matching import FontUse
 from .selectors import PageIndex, Selector, compile_selectors, match_selector, with_attribute
+from .state import UA_ANY, State, computed, initial_state
 from .variables import needed_names
 
 __all__ = [
     "Entry",
     "PageHits",
     "SheetFonts",
+    "StateMemo",
     "Table",
     "add_hits",
     "add_style_hits",
@@ -110,7 +112,44 @@ class Table:
     # left out whole), and those registered with @property (their inheritance and
     # initial value are the registration's: not modelled).
     unfollowed: frozenset[str]
+    states: StateMemo  # the computed states of the tables' pages (see StateMemo)
     unused: dict[str, FontUse] | None = None  # the verdicts when no face is reachable
+
+
+class StateMemo:
+    """Computed states by derivation (parent state, the hits, the tag), kept per rule table.
+
+    Pages that link the same sheets repeat the same derivations (the root under
+    ``html { font-family: ... }``, ``<em>`` in every ``<p>``): each is worked out once
+    (:func:`~.state.computed` runs three cascades) and the same object returned, so
+    a page's text buckets and the walk's checks meet fewer new states. The parent
+    is held in the value, so its ``id()`` in the key cannot be reused while the
+    entry lives; the memo is emptied whole when it grows past ``limit`` entries.
+    """
+
+    __slots__ = ("_limit", "_memo", "initial")
+
+    def __init__(self, unfollowed: frozenset[str], limit: int = 4096) -> None:
+        self.initial = initial_state(unfollowed)
+        self._limit = limit
+        self._memo: dict[tuple[int, str, tuple[Hit, ...]], tuple[State, State]] = {}
+
+    def derive(self, parent: State, hits: list[Hit] | None, tag: str) -> State:
+        """:func:`~.state.computed` of ``parent``, ``hits`` and ``tag``, worked out once.
+
+        The tag matters only where the UA style sheet gives it a font property;
+        elsewhere it is left out of the key, so ``<p>`` and ``<li>`` under the same
+        rules share their state.
+        """
+        key = (id(parent), tag if tag in UA_ANY else "", tuple(hits) if hits else ())
+        found = self._memo.get(key)
+        if found is not None and found[0] is parent:
+            return found[1]
+        if len(self._memo) >= self._limit:
+            self._memo.clear()
+        state = computed(parent, hits, tag)
+        self._memo[key] = (parent, state)
+        return state
 
 
 _TableKey = tuple[tuple[int, str | None, str], ...]
@@ -178,6 +217,7 @@ def _make_table(sheets: Sequence[SheetFonts]) -> Table:
         keyless,
         by_key,
         unfollowed,
+        StateMemo(unfollowed),
     )
 
 
@@ -202,7 +242,8 @@ def _candidates(table: Table, index: PageIndex) -> list[int]:
         if not names:
             continue
         if kind == "tag":
-            # Few tags, each found by lxml's C filter.
+            # Few tags, found by lxml's C filter (in one walk when there are several).
+            index.fetch_tags(names)
             for name, numbers in names.items():
                 if index.get(kind, name):
                     found.extend(numbers)

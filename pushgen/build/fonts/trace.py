@@ -17,8 +17,8 @@ from ...model import UNKNOWN, FontDeclarations
 from ...scan.html import html_tree
 from .cascade import Hit
 from .matching import FontUse, UsageMap, chars_of, decide, usage_of
-from .state import UA_ANY, State, computed, generated_content, initial_state, reachable
-from .table import SheetFonts, Table, match_rules, table_for
+from .state import UA_ANY, State, computed, generated_content, reachable
+from .table import SheetFonts, StateMemo, Table, match_rules, table_for
 
 __all__ = ["NOT_RENDERED", "hidden", "parse_page", "trace_fonts"]
 
@@ -66,7 +66,7 @@ def trace_fonts(
     # more text only adds uses (see _Settled), unless generated content of an
     # unknown value turns known characters into unknown ones.
     settled = None if generated else _Settled(table, families)
-    usage = _compute(root, hits, generated, settled, table.unfollowed)
+    usage = _compute(root, hits, generated, settled, table.unfollowed, table.states)
     if settled is not None and settled.result is not None:
         return settled.result
     return decide(table.faces, usage)
@@ -109,80 +109,89 @@ def _compute(
     generated: dict[tuple[_Element, str], list[Hit]],
     settled: _Settled | None = None,
     unfollowed: frozenset[str] = frozenset(),
+    states_of: StateMemo | None = None,
 ) -> UsageMap:
     """Walk the tree in document order: each text's computed font and characters.
 
     Elements without a rule of their own share their parent's computed state, so
     text is gathered per state and its characters counted once per state. With
     ``settled``, the walk stops where it says the rest cannot change a verdict
-    (asked each time text meets a computed font for the first time). ``unfollowed``
+    (asked each time text meets a computed font for the first time; the map is
+    then empty, ``settled.result`` holding the verdicts). ``unfollowed``
     are the custom properties the sheets set that no font value of theirs needs.
+    ``states_of`` (the table's) gives the same state object for the same
+    derivation on every page; without it the walk keeps its own.
     """
-    initial = initial_state(unfollowed)
+    memo = states_of if states_of is not None else StateMemo(unfollowed)
+    initial = memo.initial
     states: dict[_Element, State | None] = {}
-    # The characters of the text set in each state, keyed by id(): every state
-    # stays referenced from `states` for the walk.
-    texts: dict[int, tuple[State, set[str]]] = {}
+    texts = _Texts(settled)
+    add_text = texts.add
     generated_texts: list[tuple[State, set[int] | None, str]] = []
-    ua_states: dict[tuple[int, str], State] = {}
-
-    def add_text(state: State, text: str) -> bool:
-        """Count ``text`` in ``state``; True when the walk may stop."""
-        bucket = texts.get(id(state))
-        if bucket is not None:
-            bucket[1].update(text)
-            return False
-        texts[id(state)] = (state, set(text))
-        return settled is not None and settled.checks > 0 and settled(usage_of(texts, []))
-
+    derive = memo.derive
+    hits_of = hits.get
     for element in root.iter(etree.Element):
         parent = element.getparent()
         parent_state = initial if parent is None else states[parent]
+        if parent_state is None:
+            # Inside an element that does not render: neither it nor its tail does.
+            states[element] = None
+            continue
         tail = element.tail
         # A tail is text of the parent.
-        if (
-            tail
-            and parent_state is not None
-            and not tail.isspace()
-            and add_text(parent_state, tail)
-        ):
+        if tail and not tail.isspace() and add_text(parent_state, tail):
             break
-        state = states[element] = _element_state(element, parent_state, hits, ua_states)
-        if state is None:
+        tag = element.tag
+        element_hits = hits_of(element)
+        if tag in NOT_RENDERED or (
+            hidden(element, element_hits)
+            if element_hits is not None or tag == "input"
+            # hidden() of an element no rule reaches, not an <input>: one call less
+            # for most elements of a page.
+            else element.get("hidden") is not None
+        ):
+            states[element] = None
             continue
+        state = states[element] = (
+            derive(parent_state, element_hits, tag)
+            if element_hits or tag in UA_ANY
+            else parent_state
+        )
         text = element.text
         if text and not text.isspace() and add_text(state, text):
             break
-        if element.tag == "input" and any(
+        if tag == "input" and any(
             add_text(state, element.get(name))
             for name in ("value", "placeholder")
             if element.get(name)
         ):
             break
-        generated_texts.extend(_generated_texts(element, state, generated))
-    return usage_of(texts, generated_texts)
+        if generated:
+            generated_texts.extend(_generated_texts(element, state, generated))
+    if settled is not None and settled.result is not None:
+        return {}  # settled decided every face: its result stands, not this map's
+    return usage_of(texts.by_state, generated_texts)
 
 
-def _element_state(
-    element: _Element,
-    parent_state: State | None,
-    hits: dict[_Element, list[Hit]],
-    ua_states: dict[tuple[int, str], State],
-) -> State | None:
-    """The computed font of ``element``; None when nothing in it renders."""
-    tag = element.tag
-    element_hits = hits.get(element)
-    if parent_state is None or tag in NOT_RENDERED or hidden(element, element_hits):
-        return None
-    if element_hits:
-        return computed(parent_state, element_hits, tag)
-    if tag in UA_ANY:
-        # The same tag under the same state computes the same: <em> in every <p>.
-        known = ua_states.get((id(parent_state), tag))
-        if known is None:
-            known = ua_states[(id(parent_state), tag)] = computed(parent_state, None, tag)
-        return known
-    return parent_state
+class _Texts:
+    """The characters of the text set in each state, keyed by id(): every state stays
+    referenced from the walk's ``states`` (and the memo) while it runs."""
+
+    __slots__ = ("by_state", "settled")
+
+    def __init__(self, settled: _Settled | None) -> None:
+        self.by_state: dict[int, tuple[State, set[str]]] = {}
+        self.settled = settled
+
+    def add(self, state: State, text: str) -> bool:
+        """Count ``text`` in ``state``; True when the walk may stop."""
+        bucket = self.by_state.get(id(state))
+        if bucket is not None:
+            bucket[1].update(text)
+            return False
+        self.by_state[id(state)] = (state, set(text))
+        settled = self.settled
+        return settled is not None and settled.checks > 0 and settled(usage_of(self.by_state, []))
 
 
 def _generated_texts(
