@@ -36,8 +36,7 @@ that began with a 103 (h2load counts them under "3xx"), which shows whether the
 delayed 103 stays away under load, when queueing makes every response late. The
 servers run on one CPU and h2load on another (``taskset``; ``--no-pin`` leaves them
 to the scheduler): sharing two cores, h2load's own work otherwise lands on the
-server's core in some runs and not in others, which moved the CPU per request by
-10% between runs of the same server. Rounds are interleaved
+server's core in some runs and not in others. Rounds are interleaved
 (each round runs every server once per URL set, in an order that rotates); a
 warm-up run precedes them. Each figure is the median of the rounds, with min
 and max; ratios are medians over the baseline's median.
