@@ -12,7 +12,11 @@ worker, no access log):
 * ``+ PushgenMiddleware, 103 after 2 ms``: the same with ``early_hints_delay=0.002``,
   what ``pushgen serve`` used until issue 27;
 * ``+ PushgenMiddleware, Link only``: ``early_hints=False``, what a client gets over
-  Uvicorn or HTTP/1.1, the middleware's own cost without the 103's.
+  Uvicorn or HTTP/1.1, the middleware's own cost without the 103's;
+* ``bare Starlette + Link by hand``: the bare app whose page route sets the same
+  ``Link`` field itself (``FileResponse(headers=...)``), no pushgen: what one more
+  response field costs Hypercorn and h2, against which ``Link only`` shows what
+  the middleware adds.
 
 h2load refuses push (``SETTINGS_ENABLE_PUSH=0``), as browsers do; pushgen's
 Hypercorn hook then withholds the push extension, so the middleware does no push
@@ -20,14 +24,15 @@ work. The page (``/``: a route with hints) and a page view (the page and its sev
 files, which the middleware only looks up) are asked for, in interleaved rounds
 whose order rotates, after a warm-up; each figure is the median of the rounds
 (min and max beside it), each ratio a median over the bare app's median
-(goal: >= 0.98).
+(goal: >= 0.98). The servers share one CPU and h2load has the other
+(``bench/h2load_runs.py``; ``--no-pin`` leaves them to the scheduler).
 
 **In process.** On a machine shared with other work h2load's rates swing by 2x from
 run to run, so the middleware's own cost is also measured without a server or a
 network: the page route of a Starlette app (an ``HTMLResponse``) called through ASGI
 with a ``send`` that drops every message, as a server without extensions (Uvicorn)
-and as one offering the early-hint extension, wrapped and bare; microseconds per
-request, the least of the rounds (what the code costs when nothing else runs).
+and as one offering the early-hint extension, wrapped and bare (and bare with the
+``Link`` field set by the route); microseconds per request, the least of the rounds (what the code costs when nothing else runs).
 
 Usage::
 
@@ -48,10 +53,13 @@ from typing import Any
 
 from bench_markdown import put_block
 from bench_process import SERVING, Process, spawn_url
-from runtime_bench import PAGE_URL, PAGE_VIEW, Run, interleaved, load_average, make_site, running
+from h2load_runs import Cpus, Results, cpus_apart, interleaved, pinning
+from runtime_bench import PAGE_URL, PAGE_VIEW, load_average, make_site, running
 
 from pushgen.config import load_config
+from pushgen.manifest import parse_manifest
 from pushgen.runtime.certs import dev_certificate
+from pushgen.runtime.headers import build_route_table
 
 # name -> the app --serve builds
 SERVERS = {
@@ -59,6 +67,7 @@ SERVERS = {
     "+ PushgenMiddleware": "pushgen",
     "+ PushgenMiddleware, 103 after 2 ms": "pushgen-2ms",
     "+ PushgenMiddleware, Link only": "pushgen-link",
+    "bare Starlette + Link by hand": "bare-link",
 }
 BASELINE = "bare Starlette"
 URL_SETS: dict[str, tuple[str, ...]] = {
@@ -72,7 +81,15 @@ SECTION = (
     "the same app without it; the method is in the docstring of `bench/asgi_bench.py`.\n"
 )
 
-Results = dict[str, dict[str, list[Run]]]
+
+def link_field(site: Path) -> str:
+    """The ``Link`` field pushgen gives the page ``/`` of the built ``site``."""
+    config = load_config(site)
+    table = build_route_table(parse_manifest(config.manifest.read_text(), str(config.manifest)))
+    plan = table.lookup(PAGE_URL)
+    if plan is None:
+        raise RuntimeError(f"{config.manifest}: no hints for {PAGE_URL}")
+    return plan.link_field.decode("latin-1")
 
 
 def make_app(kind: str, site: Path) -> object:
@@ -89,11 +106,14 @@ def make_app(kind: str, site: Path) -> object:
     config = load_config(site)
     output = config.output
 
+    # The minimal repro: the same field, set by the app itself.
+    headers = {"link": link_field(site)} if kind == "bare-link" else None
+
     async def page(request: Request) -> Response:
-        return FileResponse(output / "index.html")
+        return FileResponse(output / "index.html", headers=headers)
 
     routes = [Route("/", page), Mount("/static", StaticFiles(directory=output / "static"))]
-    if kind == "bare":
+    if kind in ("bare", "bare-link"):
         return Starlette(routes=routes)
     options = {"manifest": config.manifest, "output": output, "early_hints_delay": 0.0}
     if kind == "pushgen-2ms":
@@ -119,7 +139,7 @@ def start(kind: str, site: Path, certs: tuple[Path, Path], work: Path) -> Proces
     return spawn_url(argv, work / f"{kind}.log", {}, SERVING)
 
 
-def run(rounds: int, duration: float, clients: int, streams: int) -> Results:
+def run(rounds: int, duration: float, clients: int, streams: int, cpus: Cpus | None) -> Results:
     """Start every server, then measure them in interleaved rounds (runtime_bench's)."""
     work = Path(tempfile.mkdtemp(prefix="pushgen-asgi-"))
     try:
@@ -130,7 +150,7 @@ def run(rounds: int, duration: float, clients: int, streams: int) -> Results:
         with running([]) as servers:
             servers.extend(start(SERVERS[name], site, certs, work) for name in names)
             by_name = dict(zip(names, servers, strict=True))
-            return interleaved(by_name, URL_SETS, rounds, duration, clients, streams)
+            return interleaved(by_name, URL_SETS, rounds, duration, clients, streams, cpus)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -139,20 +159,21 @@ def table(results: Results) -> str:
     """Median (min-max) requests per second and CPU per request, with ratios to the bare app."""
     lines = [
         f"| requests | server | req/s median | min | max | x {BASELINE} (goal >= 0.98)"
-        f" | CPU µs/req median | CPU x {BASELINE} | with a 103 |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        f" | CPU µs/req median | min | max | CPU x {BASELINE} | with a 103 |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for label, by_server in results.items():
         base_rps = statistics.median(r.rps for r in by_server[BASELINE])
         base_cpu = statistics.median(r.cpu_us for r in by_server[BASELINE])
         for name, runs in by_server.items():
             rps = [r.rps for r in runs]
-            med_rps = statistics.median(rps)
-            med_cpu = statistics.median(r.cpu_us for r in runs)
+            cpu = [r.cpu_us for r in runs]
+            med_rps, med_cpu = statistics.median(rps), statistics.median(cpu)
             hinted = statistics.median(r.early_hints for r in runs)
             lines.append(
                 f"| {label} | {name} | {med_rps:.0f} | {min(rps):.0f} | {max(rps):.0f}"
-                f" | {med_rps / base_rps:.2f} | {med_cpu:.0f} | {med_cpu / base_cpu:.2f}"
+                f" | {med_rps / base_rps:.2f} | {med_cpu:.0f} | {min(cpu):.0f} | {max(cpu):.0f}"
+                f" | {med_cpu / base_cpu:.2f}"
                 f" | {hinted:.0%} |"
             )
     return "\n".join(lines)
@@ -160,9 +181,11 @@ def table(results: Results) -> str:
 
 # --- in process -------------------------------------------------------------------
 
-# name -> (PushgenMiddleware's options, or None for the bare app; the server's extensions)
-IN_PROCESS: dict[str, tuple[dict[str, Any] | None, dict[str, Any]]] = {
+# name -> (PushgenMiddleware's options, None for the bare app, or "link" for the bare
+# app setting the Link field itself; the server's extensions)
+IN_PROCESS: dict[str, tuple[dict[str, Any] | str | None, dict[str, Any]]] = {
     "bare Starlette": (None, {}),
+    "bare Starlette + Link by hand": ("link", {}),
     "+ PushgenMiddleware, all off": (
         {"push": False, "early_hints": False, "link_headers": False},
         {},
@@ -175,7 +198,7 @@ IN_PROCESS: dict[str, tuple[dict[str, Any] | None, dict[str, Any]]] = {
 }
 
 
-def _page_app(site: Path, options: dict[str, Any] | None) -> Any:
+def _page_app(site: Path, options: dict[str, Any] | str | None) -> Any:
     from starlette.applications import Starlette
     from starlette.middleware import Middleware
     from starlette.requests import Request
@@ -184,12 +207,14 @@ def _page_app(site: Path, options: dict[str, Any] | None) -> Any:
 
     from pushgen.asgi import PushgenMiddleware
 
+    headers = {"link": link_field(site)} if options == "link" else None
+
     async def page(request: Request) -> Response:
-        return HTMLResponse("<!doctype html><title>page</title><p>A page.</p>")
+        return HTMLResponse("<!doctype html><title>page</title><p>A page.</p>", headers=headers)
 
     config = load_config(site)
     middleware = []
-    if options is not None:
+    if isinstance(options, dict):
         options = {"manifest": config.manifest, "output": config.output, **options}
         middleware.append(Middleware(PushgenMiddleware, environ={}, **options))
     return Starlette(routes=[Route("/", page)], middleware=middleware)
@@ -264,6 +289,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=2.0, help="seconds per h2load run")
     parser.add_argument("--clients", type=int, default=16, help="h2load -c")
     parser.add_argument("--streams", type=int, default=4, help="h2load -m")
+    parser.add_argument(
+        "--no-pin", action="store_true", help="leave servers and h2load to the scheduler"
+    )
     parser.add_argument("--markdown", type=Path, help="write the table into this file")
     parser.add_argument("--note", default="", help="a remark printed after the command")
     parser.add_argument("--serve", choices=sorted(SERVERS.values()), help=argparse.SUPPRESS)
@@ -277,14 +305,16 @@ def main(argv: list[str] | None = None) -> int:
         print("h2load is missing: apt-get install -y nghttp2-client", file=sys.stderr)
         return 2
     before = load_average()
-    text = table(run(args.rounds, args.duration, args.clients, args.streams))
+    cpus = None if args.no_pin else cpus_apart()
+    text = table(run(args.rounds, args.duration, args.clients, args.streams, cpus))
     text += "\n\n" + in_process_table(in_process(max(args.rounds, 5)))
-    load = f"; load average {before} before, {load_average()} after"
+    load = f"; load average {before} before, {load_average()} after; {pinning(cpus)}"
     print(text)
     if args.markdown:
         command = (
             f"python bench/asgi_bench.py --rounds {args.rounds} --duration {args.duration:g}"
             f" --clients {args.clients} --streams {args.streams}"
+            + (" --no-pin" if args.no_pin else "")
         )
         note = f" ({args.rounds} rounds of h2load, interleaved{load}){args.note}"
         put_block(

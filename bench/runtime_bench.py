@@ -33,7 +33,10 @@ it makes a browser fetch, in turn). Besides h2load's requests per second, the
 server process's CPU time (``/proc/PID/stat``) per request is reported: on a
 shared machine it varies far less than a rate does; and the share of responses
 that began with a 103 (h2load counts them under "3xx"), which shows whether the
-delayed 103 stays away under load, when queueing makes every response late. Rounds are interleaved
+delayed 103 stays away under load, when queueing makes every response late. The
+servers run on one CPU and h2load on another (``taskset``; ``--no-pin`` leaves them
+to the scheduler): sharing two cores, h2load's own work otherwise lands on the
+server's core in some runs and not in others. Rounds are interleaved
 (each round runs every server once per URL set, in an order that rotates); a
 warm-up run precedes them. Each figure is the median of the rounds, with min
 and max; ratios are medians over the baseline's median.
@@ -65,11 +68,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import os
-import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import timeit
@@ -80,6 +80,7 @@ from pathlib import Path
 
 from bench_markdown import put_block
 from bench_process import SERVING, Process, spawn_url
+from h2load_runs import Cpus, Results, cpus_apart, interleaved, pinning
 
 from pushgen.build import build_site
 from pushgen.config import load_config
@@ -254,54 +255,6 @@ def running(servers: list[Process]) -> Iterator[list[Process]]:
             server.stop()
 
 
-# --- h2load -----------------------------------------------------------------------
-
-
-_RPS = re.compile(r"finished in [\d.]+\w+, ([\d.]+) req/s")
-_REQUESTS = re.compile(
-    r"requests: \d+ total, \d+ started, (\d+) done, \d+ succeeded, (\d+) failed, (\d+) errored"
-)
-_STATUS = re.compile(r"status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx")
-
-
-@dataclass(frozen=True)
-class Run:
-    """One h2load run: its rate, the server's CPU time per request, the share with a 103."""
-
-    rps: float
-    cpu_us: float
-    early_hints: float
-
-
-def _cpu_seconds(pid: int) -> float:
-    # utime + stime of the process (proc(5): fields 14 and 15, in clock ticks).
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def h2load(urls: list[str], *, pid: int, duration: float | None, clients: int, streams: int) -> Run:
-    """Run h2load on ``urls`` (for ``duration`` s, or 500 requests); raise when any failed."""
-    argv = ["h2load", "-c", str(clients), "-m", str(streams), "-t", "1"]
-    argv += ["-D", f"{duration * 1000:.0f}ms"] if duration else ["-n", "500"]
-    before = _cpu_seconds(pid)
-    output = subprocess.run([*argv, *urls], capture_output=True, text=True, check=False).stdout
-    cpu = _cpu_seconds(pid) - before
-    rps, requests, status = _RPS.search(output), _REQUESTS.search(output), _STATUS.search(output)
-    if not (rps and requests and status):
-        raise RuntimeError(f"unexpected h2load output:\n{output}")
-    done, failed, errored = (int(requests.group(i)) for i in (1, 2, 3))
-    # h2load files a response under the first status it sees, so one that began
-    # with a 103 Early Hints lands in "3xx"; only 4xx/5xx and failures are errors.
-    answered = int(status.group(1)) + int(status.group(2))
-    if failed or errored or int(status.group(3)) or int(status.group(4)) or not answered:
-        raise RuntimeError(
-            "requests failed; note that Hypercorn closes a connection after 1000 requests"
-            " (keep_alive_max_requests), so use more --clients or a shorter --duration:"
-            f"\n{output}"
-        )
-    return Run(float(rps.group(1)), cpu / max(done, 1) * 1e6, int(status.group(2)) / answered)
-
-
 # --- memory per route -------------------------------------------------------------
 
 
@@ -370,9 +323,6 @@ def make_site(root: Path) -> Path:
     return root
 
 
-Results = dict[str, dict[str, list[Run]]]
-
-
 def run(
     rounds: int,
     duration: float,
@@ -381,6 +331,7 @@ def run(
     access_log: bool,
     *,
     goal: bool = False,
+    cpus: Cpus | None = None,
 ) -> Results:
     """Every round: each URL set against each server, in a rotating order.
 
@@ -397,38 +348,9 @@ def run(
             for name in names:
                 servers.append(start(SERVERS[name], site, certs, work, access_log))
             by_name = dict(zip(names, servers, strict=True))
-            return interleaved(by_name, url_sets, rounds, duration, clients, streams)
+            return interleaved(by_name, url_sets, rounds, duration, clients, streams, cpus)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def interleaved(
-    by_name: dict[str, Process],
-    url_sets: dict[str, tuple[str, ...]],
-    rounds: int,
-    duration: float,
-    clients: int,
-    streams: int,
-) -> Results:
-    """A warm-up, then every round: each URL set against each server, in a rotating order."""
-    names = list(by_name)
-    results: Results = {label: {name: [] for name in names} for label in url_sets}
-
-    def once(name: str, paths: tuple[str, ...], seconds: float | None) -> Run:
-        server = by_name[name]
-        urls = [f"https://127.0.0.1:{server.port}{path}" for path in paths]
-        return h2load(
-            urls, pid=server.popen.pid, duration=seconds, clients=clients, streams=streams
-        )
-
-    for name in names:  # warm-up: imports, caches, the first TLS handshakes
-        once(name, PAGE_VIEW, None)
-    for round_ in range(rounds):
-        order = names[round_ % len(names) :] + names[: round_ % len(names)]
-        for label, paths in url_sets.items():
-            for name in order:
-                results[label][name].append(once(name, paths, duration))
-    return results
 
 
 def rps_table(results: Results) -> str:
@@ -513,6 +435,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="3 rounds of 1 s")
     parser.add_argument("--access-log", action="store_true", help="log every request (all servers)")
     parser.add_argument(
+        "--no-pin", action="store_true", help="leave servers and h2load to the scheduler"
+    )
+    parser.add_argument(
         "--goal",
         action="store_true",
         help="only the page, on pushgen serve with and without the push hook and all off",
@@ -531,13 +456,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     rounds, duration = (3, 1.0) if args.quick else (args.rounds, args.duration)
     before = load_average()
-    results = run(rounds, duration, args.clients, args.streams, args.access_log, goal=args.goal)
-    load = f"; load average {before} before, {load_average()} after"
+    cpus = None if args.no_pin else cpus_apart()
+    results = run(
+        rounds, duration, args.clients, args.streams, args.access_log, goal=args.goal, cpus=cpus
+    )
+    load = f"; load average {before} before, {load_average()} after; {pinning(cpus)}"
     command = (
         f"python bench/runtime_bench.py --rounds {rounds} --duration {duration:g}"
         f" --clients {args.clients} --streams {args.streams}"
         + (" --goal" if args.goal else f" --routes {args.routes}")
         + (" --access-log" if args.access_log else "")
+        + (" --no-pin" if args.no_pin else "")
     )
     note = f" ({rounds} rounds of h2load, interleaved{load}){args.note}"
     if args.goal:

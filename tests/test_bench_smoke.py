@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import os
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -18,6 +20,8 @@ from types import ModuleType
 
 import pytest
 
+from pushgen.asgi import PushgenMiddleware
+from pushgen.config import load_config
 from tests.clients import REPO
 
 pytestmark = pytest.mark.anyio
@@ -80,6 +84,42 @@ def test_asgi_bench_times_each_app_in_process() -> None:
     assert set(times) == set(bench.IN_PROCESS)
     rows = bench.in_process_table(times).splitlines()[2:]
     assert [row.split(" | ")[0].lstrip("| ") for row in rows] == list(bench.IN_PROCESS)
+
+
+def test_h2load_runs_pins_every_thread_of_a_server_to_its_cpu() -> None:
+    runs = load("h2load_runs")
+    cpus = runs.cpus_apart()
+    if cpus is None:
+        pytest.skip("one CPU, or no taskset: the benchmarks run unpinned")
+    assert cpus.server != cpus.client
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    try:
+        runs.pin(child.pid, cpus.server)
+        tasks = list(Path(f"/proc/{child.pid}/task").iterdir())
+        assert tasks and all(os.sched_getaffinity(int(t.name)) == {cpus.server} for t in tasks)
+    finally:
+        child.communicate(b"")
+    assert runs.pinning(cpus) == f"servers on CPU {cpus.server}, h2load on CPU {cpus.client}"
+
+
+def test_asgi_bench_sets_by_hand_the_link_field_the_middleware_sends(tmp_path: Path) -> None:
+    # The minimal repro must carry the same bytes as the middleware's Link only.
+    bench = load("asgi_bench")
+    site = bench.make_site(tmp_path / "site")
+    link = bench.link_field(site)
+    config = load_config(site)
+
+    async def app(scope: object, receive: object, send: object) -> None:
+        raise AssertionError("not called")
+
+    middleware = PushgenMiddleware(app, manifest=config.manifest, environ={})
+    plan = middleware.state.table.lookup("/")
+    assert plan is not None and link.encode("latin-1") == plan.link_field
+    assert link.startswith("</static/css/site.css>; rel=preload; as=style")
+    times = bench.in_process(1, requests=5)
+    assert "bare Starlette + Link by hand" in times
 
 
 async def _echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

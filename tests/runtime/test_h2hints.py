@@ -18,6 +18,7 @@ import h2.events
 from tests.clients import ServerProcess
 
 _HEADER = 5  # a TLS record's header: type, version, length (RFC 8446 §5.1)
+_HEADERS_FRAME = 0x1  # RFC 9113 §6.2
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,8 @@ class Heads:
 
     early_hints: int | None
     final: int | None
+    # The 103's field names, in the order they came.
+    early_fields: tuple[bytes, ...] = ()
 
 
 class RecordClient:
@@ -41,6 +44,9 @@ class RecordClient:
         self.tls = context.wrap_bio(self.incoming, self.outgoing, server_hostname="localhost")
         self.raw = b""
         self.records = 0
+        self.plain = b""
+        # Each HEADERS frame's stream and HPACK block size, as the server sent them.
+        self.header_blocks: list[tuple[int, int]] = []
         while True:
             try:
                 self.tls.do_handshake()
@@ -80,7 +86,18 @@ class RecordClient:
             try:
                 plain += self.tls.read(65536)
             except ssl.SSLWantReadError:
+                self._note_frames(plain)
                 return plain
+
+    def _note_frames(self, plain: bytes) -> None:
+        # HTTP/2 frame headers (RFC 9113 §4.1): length (3), type (1), flags, stream (4).
+        self.plain += plain
+        while len(self.plain) >= 9 and len(self.plain) >= 9 + _length24(self.plain):
+            size = _length24(self.plain)
+            if self.plain[3] == _HEADERS_FRAME:
+                stream = int.from_bytes(self.plain[5:9], "big") & 0x7FFFFFFF
+                self.header_blocks.append((stream, size))
+            self.plain = self.plain[9 + size :]
 
     def get(self, path: str) -> Heads:
         """GET ``path``; the records that carried its 103 and its final response head."""
@@ -89,6 +106,7 @@ class RecordClient:
         self.h2.send_headers(stream, [*headers, (":path", path)], end_stream=True)
         self._send_h2()
         early = final = None
+        fields: tuple[bytes, ...] = ()
         for _ in range(200):  # records; a page and its hints take a handful
             record = self.records
             for event in self.h2.receive_data(self._next_record()):
@@ -96,11 +114,12 @@ class RecordClient:
                     continue
                 if isinstance(event, h2.events.InformationalResponseReceived):
                     early = record
+                    fields = tuple(name for name, _ in event.headers)
                 elif isinstance(event, h2.events.ResponseReceived):
                     final = record
                 elif isinstance(event, h2.events.StreamEnded):
                     self._send_h2()  # SETTINGS and WINDOW_UPDATE acknowledgements
-                    return Heads(early, final)
+                    return Heads(early, final, fields)
             self._send_h2()
         raise AssertionError(f"{path}: no end of stream in 200 records")
 
@@ -110,6 +129,10 @@ class RecordClient:
 
 def _length(raw: bytes) -> int:
     return int.from_bytes(raw[3:5], "big")
+
+
+def _length24(frame: bytes) -> int:
+    return int.from_bytes(frame[:3], "big")
 
 
 def test_a_static_pages_103_shares_its_200s_write(server: ServerProcess) -> None:
@@ -128,3 +151,34 @@ def test_a_static_pages_103_shares_its_200s_write(server: ServerProcess) -> None
         assert any(h.early_hints == h.final for h in seen), seen
     finally:
         client.close()
+
+
+def test_the_103_carries_its_hints_and_no_date_or_server_field(server: ServerProcess) -> None:
+    # A 1xx may go without a Date (RFC 9110 §6.6.1), and the 200 after it has
+    # Hypercorn's date and server fields: each field costs h2 and hpack work per page.
+    client = RecordClient(server.port)
+    try:
+        heads = client.get("/")
+    finally:
+        client.close()
+    assert heads.early_fields == (b":status", b"link"), heads
+
+
+def test_the_link_field_is_indexed_after_a_connections_first_page(server: ServerProcess) -> None:
+    # The page's Link value is hundreds of bytes; HPACK (RFC 7541 §6.1) sends a field
+    # the connection's table holds as an index of a byte or two. Were it sent in
+    # full each time, every page would pay hpack's Huffman coding of it in Python.
+    client = RecordClient(server.port)
+    try:
+        client.get("/")
+        first = list(client.header_blocks)
+        client.get("/")
+        again = client.header_blocks[len(first) :]
+    finally:
+        client.close()
+    # Each page: its 103, then its 200, on one stream. The first 103 carries the
+    # value in full (Huffman-coded: some 200 bytes); after it, the 103 is two
+    # indexes, and the 200 (date, etag, ... and the Link field) far less than the value.
+    assert len(first) == 2 and len(again) == 2, (first, again)
+    assert first[0][1] >= 150, first
+    assert again[0][1] <= 8 and again[1][1] < 100, again
