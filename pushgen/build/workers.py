@@ -4,7 +4,8 @@ How many workers is measured, not guessed: the build renders its first pages
 here and times them, and :func:`~pushgen.processes.choose_workers` weighs that
 cost against what a pool costs to start and feed (pushgen/processes.py). A pool is forked after those pages, so workers
 inherit the renderer with its compiled templates; they get chunks of page
-indexes, render, write and scan their pages, and send back only the scans.
+indexes, render, write and scan their pages, trace their fonts on the scan's
+parse, and send back only the scans and the font verdicts.
 """
 
 from __future__ import annotations
