@@ -38,7 +38,7 @@ from .budget import apply_budget
 from .entries import Entry, blocks_render, make_entry, preconnect, should_push
 from .follow import Following
 from .found import MAX_IMPORT_DEPTH, Doc, DocKind, Found, Link, PageAssets
-from .page_fonts import FontTracing, TracedBefore
+from .page_fonts import FontTracing, TracedBefore, TracedFonts
 
 if TYPE_CHECKING:  # imported by page_fonts when a page is traced (issue 27: start-up)
     from .fonts import SheetFonts
@@ -125,6 +125,7 @@ class Resolver(Following, FontTracing):
         html: Callable[[], bytes | str | None] | None = None,
         url: str = "",
         tree: Any = None,
+        traced: TracedFonts | None = None,
     ) -> PageAssets:
         """The ordered assets of one page whose HTML scan is ``scan``, and what they took.
 
@@ -133,7 +134,9 @@ class Resolver(Following, FontTracing):
         ``fonts="used"`` policy, fonts are traced per page (pushgen/build/fonts/);
         without, every face's source is listed as the stylesheet names it. ``tree``
         is the page as the scan's lxml parse left it, when the caller still holds it:
-        tracing then reads it instead of parsing ``html()`` again.
+        tracing then reads it instead of parsing ``html()`` again. ``traced`` are the
+        verdicts the page's renderer traced on its own parse (page_fonts.py
+        PageFontTracer): taken when they were traced over the same sheets.
         """
         self._touched = set()
         first_diagnostic = len(self.diagnostics)
@@ -159,7 +162,7 @@ class Resolver(Following, FontTracing):
         for item in css_images:
             found.setdefault(item.asset.path, item)
         if html is not None and self.fonts == "used":
-            self._trace_fonts(found, scan, html, url, tree)
+            self._trace_fonts(found, scan, html, url, tree, traced)
         ordered = [
             *preconnects.values(),
             *sorted(found.values(), key=lambda f: (f.category, f.icon)),

@@ -21,9 +21,9 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..model import Asset, FontDeclarations, FontSheet, Reference, ScanResult
+from ..model import Asset, FontDeclarations, FontPolicy, FontSheet, Reference, ScanResult
 from ..scan.css import scan_css
 from ..scan.font_rules import style_font_declarations
 from ..urls import url_path_to_relpath
@@ -35,9 +35,16 @@ if TYPE_CHECKING:  # the fonts engine (lxml, cssselect) loads when a page first 
 
     from lxml.etree import _Element
 
-    from .fonts import FontUse, SheetFonts
+    from .fonts import FontUse, SheetFonts, Verdict
 
-__all__ = ["FontTracing", "TracedBefore", "font_digest"]
+__all__ = [
+    "FontTracing",
+    "PageFontTracer",
+    "TracedBefore",
+    "TracedFonts",
+    "font_digest",
+    "page_tracer",
+]
 
 
 def font_digest(fonts: FontSheet | None) -> str:
@@ -61,6 +68,27 @@ class TracedBefore:
 
     key: str
     entries: Callable[[], dict[str, Asset]]
+
+
+class TracedFonts(NamedTuple):
+    """A page's font verdicts as the process that rendered and parsed it traced them
+    (:class:`PageFontTracer`): the ``trace_key`` of the sheets it traced against, and
+    (path, verdict, reason) per face. A named tuple of strings: it comes back from a
+    worker with the page's scan, pickled, thousands at a time."""
+
+    key: str
+    uses: tuple[tuple[str, Verdict, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _PageSheets:
+    """A page's linked and imported sheets with font rules (cascade order, each at the
+    line of the page's link), the paths of their faces, and whether the page has an
+    ``@font-face`` of its own (in a ``<style>`` element)."""
+
+    sheets: list[tuple[int, SheetFonts]]
+    faces: set[str]
+    inline: bool
 
 
 class FontTracing:
@@ -96,11 +124,52 @@ class FontTracing:
         html: Callable[[], bytes | str | None],
         url: str,
         tree: Any = None,
+        traced: TracedFonts | None = None,
     ) -> None:
-        """Keep pushes and hints of the fonts the page's text uses (see pushgen/build/fonts/)."""
+        """Keep pushes and hints of the fonts the page's text uses (see pushgen/build/fonts/).
+
+        ``traced``: the verdicts the page's renderer traced (:class:`PageFontTracer`),
+        taken when they were traced over the sheets this build lists for the page.
+        """
         # Imported here, not with the build: a site's first page renders before
         # any page is traced (issue 27: start-up).
-        from .fonts import FontUse, SheetFonts, parse_page
+        from .fonts import FontUse, parse_page
+
+        page = self._page_sheets(scan)
+        sheets, faces, inline = page.sheets, page.faces, page.inline
+        if not inline and not any(
+            item.asset.destination == "font" and path in faces for path, item in found.items()
+        ):
+            return
+        if self._kept_trace(found, scan, sheets, faces, inline):
+            return
+        self.traced += 1
+        if traced is not None and traced.key == self.trace_key:
+            # Traced where the page was rendered and parsed (workers.py), over the
+            # same sheets (the key says so): the page is not parsed again here.
+            uses = {path: FontUse(verdict, reason) for path, verdict, reason in traced.uses}
+        else:
+            if tree is not None:  # the scan's own parse (a source that scans and resolves at once)
+                root = tree
+            else:
+                data = html()
+                root = parse_page(data) if data is not None else None
+            if root is None:
+                self.trace_key = ""  # a verdict on no HTML: never one to keep
+                why = "the page could not be read again to trace its fonts"
+                uses = {path: FontUse("possible", why) for path in faces}
+            else:
+                uses = self._uses(root, sheets, url)
+        preloaded = {ref.path for ref in scan.references if ref.kind == "preload"}
+        for path, use in uses.items():
+            item = found.get(path)
+            if item is None or item.asset.destination != "font" or path in preloaded:
+                continue  # a page's own <link rel=preload as=font> stands as written
+            found[path] = self._traced(item, use)
+
+    def _page_sheets(self, scan: ScanResult) -> _PageSheets:
+        """The page's linked and imported sheets with font rules, in cascade order (each
+        at the line of the page's link), their faces, and whether it has inline faces."""
 
         sheets: list[tuple[int, SheetFonts]] = []
         inline = False
@@ -114,40 +183,24 @@ class FontTracing:
                     linked = self._sheet_lists[key] = self._sheet_list(ref)
                 sheets.extend((ref.line, sheet) for sheet in linked)
         faces = {face.path for _, sheet in sheets for face in sheet.fonts.faces}
-        if not inline and not any(
-            item.asset.destination == "font" and path in faces for path, item in found.items()
-        ):
-            return
-        if self._kept_trace(found, scan, sheets, faces, inline):
-            return
-        self.traced += 1
-        if tree is not None:  # the scan's own parse (a source that scans and resolves at once)
-            root = tree
-        else:
-            data = html()
-            root = parse_page(data) if data is not None else None
-        if root is None:
-            self.trace_key = ""  # a verdict on no HTML: never one to keep
-            why = "the page could not be read again to trace its fonts"
-            uses = {path: FontUse("possible", why) for path in faces}
-        else:
-            for element in root.iter("style"):
-                type_ = (element.get("type") or "").strip().lower()
-                if type_ in ("", "text/css") and element.text:
-                    fonts = self._inline_sheet(element.text, url)
-                    if fonts is not None:
-                        sheet = SheetFonts(fonts, element.get("media"), "<style>")
-                        sheets.append((element.sourceline or 0, sheet))
-            sheets.sort(key=lambda pair: pair[0])  # stable: a sheet's imports stay before it
-            uses = trace_fonts(
-                root, _last_of_each(sheet for _, sheet in sheets), self._style_attribute
-            )
-        preloaded = {ref.path for ref in scan.references if ref.kind == "preload"}
-        for path, use in uses.items():
-            item = found.get(path)
-            if item is None or item.asset.destination != "font" or path in preloaded:
-                continue  # a page's own <link rel=preload as=font> stands as written
-            found[path] = self._traced(item, use)
+        return _PageSheets(sheets, faces, inline)
+
+    def _uses(
+        self, root: _Element, sheets: list[tuple[int, SheetFonts]], url: str
+    ) -> dict[str, FontUse]:
+        """Trace the parsed page ``root`` against ``sheets`` and its own ``<style>`` elements."""
+        from .fonts import SheetFonts  # loaded with tracing, as in _trace_fonts
+
+        sheets = list(sheets)  # the caller's list stays the linked sheets'
+        for element in root.iter("style"):
+            type_ = (element.get("type") or "").strip().lower()
+            if type_ in ("", "text/css") and element.text:
+                fonts = self._inline_sheet(element.text, url)
+                if fonts is not None:
+                    sheet = SheetFonts(fonts, element.get("media"), "<style>")
+                    sheets.append((element.sourceline or 0, sheet))
+        sheets.sort(key=lambda pair: pair[0])  # stable: a sheet's imports stay before it
+        return trace_fonts(root, _last_of_each(sheet for _, sheet in sheets), self._style_attribute)
 
     def _kept_trace(
         self,
@@ -267,7 +320,7 @@ class FontTracing:
             return
         seen.add(key)
         relpath = url_path_to_relpath(sheet.path, self.base_path)
-        doc = self.docs.get(relpath) if relpath is not None else None
+        doc = self._sheet_doc(relpath, sheet) if relpath is not None else None
         if relpath is None or doc is None:
             return
         fonts = self._sheet_font_rules(relpath, doc, sheet)
@@ -279,6 +332,10 @@ class FontTracing:
                 joined = self._with_media(ref, join_media(sheet.media, ref.media))
                 self._sheet_fonts(joined, visiting, seen, out)
         visiting.discard(sheet.path)
+
+    def _sheet_doc(self, relpath: str, sheet: Reference) -> Doc | None:
+        """The stylesheet at ``relpath`` as the Resolver followed it (it has, before tracing)."""
+        return self.docs.get(relpath)
 
     def _sheet_font_rules(self, relpath: str, doc: Doc, sheet: Reference) -> FontSheet | None:
         """The font rules and faces of the stylesheet ``doc`` (read once per build)."""
@@ -301,6 +358,60 @@ class FontTracing:
         if text not in self._style_attributes:
             self._style_attributes[text] = style_font_declarations(text)
         return self._style_attributes[text]
+
+
+class PageFontTracer(FontTracing):
+    """Font tracing where a page is rendered and parsed (pushgen/build/workers.py), so
+    that the build never parses a page twice (issue 27).
+
+    It lists a page's sheets as the Resolver does, reading each stylesheet from the
+    site's static files once per process (the Resolver reads the same files), and
+    traces the scan's own tree. The Resolver takes its verdicts (:class:`TracedFonts`)
+    when their key is the one it works out for the page (the same sheets, fonts and
+    places), and parses the page itself otherwise: a page whose stylesheet the
+    Resolver did not read, say. What it scans reports nothing: the Resolver reports
+    a stylesheet's problems where it follows it.
+    """
+
+    def __init__(self, base_path: str, read: Callable[[str], bytes | None]) -> None:
+        """``read`` returns a file of the output by output path, as the Resolver's does
+        (build/static.py StaticFiles.read: the static files, from their sources)."""
+        self.base_path, self.read = base_path, read
+        self.docs = {}
+        self._font_sheets, self._sheet_lists, self._inline_sheets = {}, {}, {}
+        self._style_attributes, self._font_assets, self._font_digests = {}, {}, {}
+        self.traced, self.traced_before, self.trace_key = 0, None, ""
+
+    def trace(self, scan: ScanResult, root: _Element, url: str) -> TracedFonts | None:
+        """The font verdicts of the page ``root`` (its ``scan`` and ``url``); None when no
+        sheet of it (nor the page itself) has an ``@font-face``."""
+        page = self._page_sheets(scan)
+        if not page.inline and not page.faces:
+            return None
+        key = self._trace_key(page.sheets, page.inline)
+        uses = self._uses(root, page.sheets, url)
+        return TracedFonts(
+            key, tuple((path, use.verdict, use.reason) for path, use in uses.items())
+        )
+
+    def _sheet_doc(self, relpath: str, sheet: Reference) -> Doc | None:
+        """The stylesheet at ``relpath``, scanned as the Resolver scans it (graph.py _doc)."""
+        if relpath not in self.docs:
+            data = self.read(relpath)
+            scan = scan_css(data, sheet.url, filename=relpath) if data is not None else None
+            self.docs[relpath] = Doc(scan, relpath, "css", fresh=True) if scan else None
+        return self.docs[relpath]
+
+    def _with_media(self, ref: Reference, media: str | None) -> Reference:
+        """``ref`` under ``media`` (follow.py's; a sheet list is made once per link here)."""
+        return ref if media == ref.media else replace(ref, media=media)
+
+
+def page_tracer(
+    fonts: FontPolicy, base_path: str, read: Callable[[str], bytes | None]
+) -> PageFontTracer | None:
+    """The tracer a site build's renderers use (None when fonts are not traced: ``fonts: all``)."""
+    return PageFontTracer(base_path, read) if fonts == "used" else None
 
 
 def _last_of_each(sheets: Iterable[SheetFonts]) -> list[SheetFonts]:

@@ -50,6 +50,7 @@ from .incremental import (
     written_files,
 )
 from .output import SIBLING_SUFFIXES, OutputFolder, Staging
+from .page_fonts import page_tracer
 from .publish import Siblings, precompressed_siblings, swap_in
 from .render import Page, discover_pages
 from .result import PHASES, BuildResult, PageResult
@@ -64,6 +65,7 @@ from .staging import (
 )
 from .static import (
     StaticCopy,
+    StaticFiles,
     copy_static,
     stage_static,
     static_sources,
@@ -383,6 +385,11 @@ def _render_and_resolve(
         lambda done, _total: progress.advance("render", done),
         side_work=static.work,
         side_done=packed.append,
+        # Each page's fonts are traced where it is rendered and parsed, reading the
+        # stylesheets as the Resolver does (issue 27: each page parsed once).
+        tracer=page_tracer(
+            config.fonts, config.base_path, StaticFiles(static.copy.files, config.base_path).read
+        ),
     )
     plan = SitePlan(
         config=config,

@@ -33,6 +33,7 @@ from .incremental import (
     config_key,
     scan_from_tuple,
 )
+from .page_fonts import TracedFonts
 from .render import Page, Renderer, RenderError
 from .result import PageResult
 from .reuse import rebudget, reuse_docs, traced_before
@@ -91,6 +92,8 @@ class RenderedScans:
         self._batches = batches
         self._pending = {p.source for p in render}
         self._scans: dict[str, ScanResult | CompactScan] = {}
+        # The font verdicts traced where a page rendered (see take_fonts).
+        self._fonts: dict[str, TracedFonts] = {}
         self.errors: list[Diagnostic] = []
         self._pages_of = PageCounts()  # a layout's error stops every page that uses it
         self.waited = 0.0  # seconds spent waiting for the rendering
@@ -103,8 +106,10 @@ class RenderedScans:
         self.waited += time.perf_counter() - started
         if batch is None:
             return False
-        for index, scan, error in batch:
+        for index, scan, error, fonts in batch:
             source = self._render[index].source
+            if fonts is not None:
+                self._fonts[source] = fonts
             self._pending.discard(source)
             if error is not None:
                 self.errors.append(error)
@@ -123,6 +128,10 @@ class RenderedScans:
         if self.taken % 100 == 0:
             self._progress.advance("resolve", self.taken)
         return self._scans.pop(source, None)
+
+    def take_fonts(self, source: str) -> TracedFonts | None:
+        """The font verdicts traced where ``source`` rendered (after :meth:`take`), if any."""
+        return self._fonts.pop(source, None)
 
     def finish(self) -> None:
         """Take what is left; raise the errors that stopped pages from rendering."""
@@ -167,7 +176,8 @@ def resolve_site(
                 unchanged.add(page.route)
             diagnostics.extend(page_counts.note(page.display, kept.diagnostic_list()))
         else:
-            made = site.page_state(page, scan, old, page_counts, diagnostics)
+            traced = scans.take_fonts(page.source)
+            made = site.page_state(page, scan, old, page_counts, diagnostics, traced)
             if isinstance(made, StateDamage):
                 return made
             page_state = made
@@ -239,9 +249,10 @@ class _SiteResolver:
         old: PageState | None,
         page_counts: PageCounts,
         diagnostics: list[Diagnostic],
+        traced: TracedFonts | None = None,
     ) -> PageState | StateDamage:
         """A rendered (or changed) page resolved; its problems go to ``diagnostics``, placed
-        at their template lines."""
+        at their template lines. ``traced``: its font verdicts, traced where it rendered."""
         compact = None
         # The previous build's font tracing, which a page not rendered again may keep.
         self.resolver.traced_before = (
@@ -259,7 +270,11 @@ class _SiteResolver:
             # A worker's scan comes as plain tuples (see workers.py).
             compact, scan = scan, scan_from_tuple(scan, self.saved_refs)
         page_assets = self.resolver.page_assets(
-            page.display, scan, html=self._page_reader(page), url=document_url(page.route)
+            page.display,
+            scan,
+            html=self._page_reader(page),
+            url=document_url(page.route),
+            traced=traced,
         )
         found = apply_budget(page_assets.found, self.plan.config.policy, self.size_of)
         budgeted = any(

@@ -4,7 +4,8 @@ How many workers is measured, not guessed: the build renders its first pages
 here and times them, and :func:`~pushgen.processes.choose_workers` weighs that
 cost against what a pool costs to start and feed (pushgen/processes.py). A pool is forked after those pages, so workers
 inherit the renderer with its compiled templates; they get chunks of page
-indexes, render, write and scan their pages, and send back only the scans.
+indexes, render, write and scan their pages, trace their fonts on the scan's
+parse, and send back only the scans and the font verdicts.
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ from ..config import SiteConfig
 from ..errors import Diagnostic
 from ..model import ScanResult
 from ..processes import choose_workers, cores, die_with_parent, probe
-from ..scan.html import scan_html
+from ..scan.html import scan_html_document
 from ..urls import document_url
 from .incremental import CompactScan, scan_tuple
 from .output import held_locks
+from .page_fonts import PageFontTracer, TracedFonts
 from .render import Page, Renderer, RenderError
 
 Progress = Callable[[int, int], None]
@@ -44,6 +46,9 @@ _worker_renderer: Renderer | None = None
 _worker_pages: list[Page] = []
 _worker_staging: Path | None = None
 _worker_side: Callable[[], object] | None = None  # see _SideWork.submit
+# Traces each page's fonts on the scan's parse (None: fonts are not traced); set by
+# render_pages for the render, inherited by forked workers, passed to spawned ones.
+_tracer: PageFontTracer | None = None
 
 
 def _detach() -> None:
@@ -56,13 +61,16 @@ def _detach() -> None:
     die_with_parent()
 
 
-def _init_worker(
-    spawned: tuple[SiteConfig, list[Page], list[Page], Path | None] | None,
-) -> None:
-    global _worker_renderer, _worker_pages, _worker_staging
+# What a spawned worker is given to render: the site, its pages, the pages to
+# render, the staging folder and the font tracer.
+_Spawned = tuple[SiteConfig, list[Page], list[Page], Path | None, PageFontTracer | None]
+
+
+def _init_worker(spawned: _Spawned | None) -> None:
+    global _worker_renderer, _worker_pages, _worker_staging, _tracer
     _detach()
     if spawned is not None:
-        config, all_pages, pages, staging = spawned
+        config, all_pages, pages, staging, _tracer = spawned
         _worker_renderer = Renderer(config, all_pages)
         _worker_pages, _worker_staging = pages, staging
 
@@ -78,6 +86,9 @@ class PageOutcome(NamedTuple):
     position: int  # in the build's list of pages (not "index": a tuple method)
     scan: ScanResult | CompactScan | None
     error: Diagnostic | None
+    # Its font verdicts, traced on the scan's parse (page_fonts.py PageFontTracer):
+    # the build parses each page once (issue 27).
+    fonts: TracedFonts | None = None
 
 
 def _render_chunk(start: int, stop: int) -> list[PageOutcome]:
@@ -89,7 +100,7 @@ def _render_chunk(start: int, stop: int) -> list[PageOutcome]:
         outcome = _render_one(renderer, staging, index, pages[index])
         scan = outcome.scan
         compact = scan_tuple(scan) if isinstance(scan, ScanResult) else scan
-        outcomes.append(PageOutcome(index, compact, outcome.error))
+        outcomes.append(PageOutcome(index, compact, outcome.error, outcome.fonts))
     gc.collect(0)  # see YOUNG_EVERY
     return outcomes
 
@@ -126,18 +137,19 @@ def _render_one(
         return PageOutcome(index, None, exc.diagnostic)
     if staging is not None:
         writer(staging / page.output, rendered.data)
-    scan = scan_html(
-        rendered.data,
-        document_url(page.route),
-        filename=page.display,
-        limits=renderer.config.html_limits,
+    url = document_url(page.route)
+    document = scan_html_document(
+        rendered.data, url, filename=page.display, limits=renderer.config.html_limits
     )
+    scan, fonts = document.scan, None
+    if _tracer is not None and document.tree is not None:
+        fonts = _tracer.trace(scan, document.tree, url)
     if rendered.diagnostics or scan.diagnostics:
         # The render's are located in the page's templates (undefined names, bytes
         # replaced); the scan's move from output lines to the template lines that wrote them.
         placed = renderer.place(page, scan.diagnostics)
         scan = replace(scan, diagnostics=(*rendered.diagnostics, *placed))
-    return PageOutcome(index, scan, None)
+    return PageOutcome(index, scan, None, fonts)
 
 
 # The build runs with the cyclic collector off (see pipeline.build_site), but a
@@ -220,6 +232,7 @@ def render_pages(
     progress: Progress | None,
     side_work: Callable[[], T] | None,
     side_done: Callable[[T], None],
+    tracer: PageFontTracer | None = None,
 ) -> Generator[list[PageOutcome], None, None]:
     """Render ``pages`` (``url_for`` knows ``all_pages``); yield their outcomes in batches, in order.
 
@@ -233,25 +246,33 @@ def render_pages(
     result goes to ``side_done`` before the generator ends: in a forked process
     beside a serial render when there is a core for it, in a worker of a pool, or
     first on one core.
+
+    ``tracer`` traces each page's fonts on the parse its scan made, wherever the
+    page renders (:attr:`PageOutcome.fonts`): no page is parsed twice.
     """
-    total = len(pages)
-    renderer = Renderer(config, all_pages)
-    available = cores()
-    done: list[PageOutcome] = []
-    if jobs is not None:
-        workers = min(jobs, total // MIN_CHUNK)
-    elif available < 2:
-        workers = 1
-    else:
-        probed = _probe(renderer, staging, pages, available)
-        workers, done = probed.workers, probed.outcomes
-    side = _SideWork(side_work, side_done)
-    if workers <= 1:
-        rest = list(enumerate(pages))[len(done) :]
-        yield done + _render_here(renderer, staging, rest, available, progress, side)
-        return
-    spawn = None if os.name == "posix" else (config, all_pages, pages, staging)
-    yield from _render_in_pool(renderer, pages, staging, done, workers, progress, side, spawn)
+    global _tracer
+    _tracer = tracer
+    try:
+        total = len(pages)
+        renderer = Renderer(config, all_pages)
+        available = cores()
+        done: list[PageOutcome] = []
+        if jobs is not None:
+            workers = min(jobs, total // MIN_CHUNK)
+        elif available < 2:
+            workers = 1
+        else:
+            probed = _probe(renderer, staging, pages, available)
+            workers, done = probed.workers, probed.outcomes
+        side = _SideWork(side_work, side_done)
+        if workers <= 1:
+            rest = list(enumerate(pages))[len(done) :]
+            yield done + _render_here(renderer, staging, rest, available, progress, side)
+            return
+        spawn = None if os.name == "posix" else (config, all_pages, pages, staging, _tracer)
+        yield from _render_in_pool(renderer, pages, staging, done, workers, progress, side, spawn)
+    finally:
+        _tracer = None
 
 
 class _SideWork(Generic[T]):
@@ -488,7 +509,7 @@ def _render_in_pool(
     workers: int,
     progress: Progress | None,
     side: _SideWork[T],
-    spawn: tuple[SiteConfig, list[Page], list[Page], Path | None] | None,
+    spawn: _Spawned | None,
 ) -> Iterator[list[PageOutcome]]:
     """Render the pages after ``done`` on ``workers`` forked processes; a worker does the side work too.
 
