@@ -44,6 +44,7 @@ __all__ = [
     "COMPILED_FORMAT",
     "CompiledLoad",
     "CompiledRoutes",
+    "CompiledWrite",
     "compile_manifest",
     "compiled_path",
     "load_compiled",
@@ -134,41 +135,58 @@ def _tables(manifest: Manifest) -> RoutesBlock:
     return block
 
 
+@dataclass(frozen=True, slots=True)
+class CompiledWrite:
+    """What :func:`write_compiled` did: whether the compiled form is now current, and
+    why not when something kept it from being written (a located warning: the
+    runtime then reads the YAML, slower, and the user should know why)."""
+
+    current: bool
+    problem: Diagnostic | None = None
+
+
+def _not_written(target: Path, why: str) -> CompiledWrite:
+    message = f"the compiled manifest was not written ({why}); the runtime reads the YAML"
+    return CompiledWrite(False, Diagnostic(os.fspath(target), 0, 0, message, "warning"))
+
+
 def write_compiled(
     manifest: str | os.PathLike[str], text: str, *, protected: Path | None = None
-) -> bool:
+) -> CompiledWrite:
     """Write the compiled form of ``text`` (the manifest at ``manifest``) beside it.
 
     Nothing is written when an up-to-date one is there already, when the manifest
     is not valid (the runtime then reads the YAML and says why), over a file
     pushgen did not write, or inside ``protected`` (a folder pushgen did not make
-    and must not add to, as for the schema). Returns whether the compiled form is
-    now current. Every build and scan calls this, and the runtime loads the file.
+    and must not add to, as for the schema). Says whether the compiled form is
+    now current, and (a warning) why not when a file or the file system kept it
+    from being written. Every build and scan calls this, and the runtime loads the file.
     """
     target = compiled_path(manifest)
     if protected is not None and target.is_relative_to(protected):
-        return False
+        return CompiledWrite(False)
     header = _header(_sha256(text.encode("utf-8")))
     try:
         with open(target, "rb") as file:
             first = file.read(len(header))
     except FileNotFoundError:
         first = b""
-    except OSError:
-        return False
+    except OSError as exc:
+        return _not_written(target, f"cannot read it: {exc.strerror or exc}")
     if first == header:
-        return True
+        return CompiledWrite(True)
     if first and not first.startswith(_MAGIC):
-        return False  # not ours: never overwritten
+        return _not_written(target, "a file pushgen did not write is there, left alone")
     try:
         compiled = compile_manifest(text, os.fspath(manifest))
     except ManifestError:
-        return False
+        return CompiledWrite(False)
     try:
         atomic_write(target, compiled)
-    except OSError:
-        return False  # a derived file: the runtime reads the YAML without it
-    return True
+    except OSError as exc:
+        # A derived file: the runtime reads the YAML without it, but slower.
+        return _not_written(target, exc.strerror or str(exc))
+    return CompiledWrite(True)
 
 
 @dataclass(frozen=True, slots=True)
