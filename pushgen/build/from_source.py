@@ -162,7 +162,12 @@ def build_source(
         )
         if write:
             # Before the manifest: a server reloads when the YAML changes, and finds this ready.
-            compiled = write_compiled(finished.path, finished.text, protected=target.protected)
+            compiled = write_compiled(
+                finished.path,
+                finished.text,
+                protected=target.protected,
+                routes=finished.manifest.routes,
+            )
             finished.write(protected=target.protected)
             if compiled.problem is not None:  # said after --strict judged the site
                 return _result(

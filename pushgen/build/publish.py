@@ -75,7 +75,7 @@ def swap_in(
     manifest from being written, if anything (a warning: the output is complete).
     """
     # Before the manifest: a server reloads when the YAML changes, and finds this ready.
-    compiled = write_compiled(finished.path, finished.text)
+    compiled = write_compiled(finished.path, finished.text, routes=finished.manifest.routes)
     published = output.publish(
         staging,
         finished.text if finished.changed else None,

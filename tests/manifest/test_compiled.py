@@ -18,9 +18,11 @@ from pushgen.build import build_site
 from pushgen.build.from_source import scan_folder
 from pushgen.cli import main
 from pushgen.config import load_config
+from pushgen.errors import ManifestError
 from pushgen.links import route_aliases
 from pushgen.manifest import Manifest, parse_manifest, update_manifest_text
 from pushgen.manifest.compiled import (
+    _written_block,
     compile_manifest,
     compiled_path,
     load_compiled,
@@ -268,6 +270,35 @@ def test_every_build_and_scan_writes_the_compiled_form(tmp_path: Path) -> None:
     scanned = tmp_path / "scanned.yaml"
     assert main(["scan", str(config.output), "-m", str(scanned), "-q"]) == 0
     assert load_compiled(scanned.read_bytes(), str(scanned)).manifest is not None
+
+
+def test_the_routes_a_build_holds_compile_as_the_block_is_read(tmp_path: Path) -> None:
+    # A build hands the routes it wrote to the compiler (no YAML parse of the
+    # entries): the same bytes as reading the block back, whatever the keys
+    # (quoted, non-ASCII, a Quart rule, no entries); routes that are not the
+    # block's (a hand edit, another build's) are passed over for the text.
+    text = rules_heavy_text()
+    read_back = compile_manifest(text, "m.yaml")
+    assert compile_manifest(text, "m.yaml", routes=ODD_ROUTES) == read_back
+    assert _written_block(text, ODD_ROUTES) is not None  # from the routes, not read back
+    assert _written_block(text, {**ODD_ROUTES, "/contact": (FONT,)}) is None
+    shared = {route: tuple(assets) for route, assets in ODD_ROUTES.items()}
+    assert compile_manifest(text, "m.yaml", routes=shared) == read_back
+    assert compile_manifest(text, "m.yaml", routes={**ODD_ROUTES, "/a": ()}) == read_back
+    fewer = {route: assets for route, assets in ODD_ROUTES.items() if route != "/empty/"}
+    assert compile_manifest(text, "m.yaml", routes=fewer) == read_back
+    twice = update_manifest_text(HAND_MANIFEST, {"/": (STYLE, STYLE)}, force=True)
+    with pytest.raises(ManifestError):  # an entry twice: refused as the loader refuses it
+        compile_manifest(twice, "m.yaml", routes={"/": (STYLE, STYLE)})
+
+
+def test_a_build_writes_the_compiled_form_the_yaml_gives(tmp_path: Path) -> None:
+    config = load_config(_one_page_site(tmp_path))
+    build_site(config, jobs=1)
+    text = config.manifest.read_text("utf-8")
+    assert compiled_path(config.manifest).read_bytes() == compile_manifest(
+        text, str(config.manifest)
+    )
 
 
 def test_the_compiled_form_is_made_of_the_yaml_bytes(tmp_path: Path) -> None:
