@@ -162,8 +162,17 @@ def build_source(
         )
         if write:
             # Before the manifest: a server reloads when the YAML changes, and finds this ready.
-            write_compiled(finished.path, finished.text, protected=target.protected)
+            compiled = write_compiled(
+                finished.path,
+                finished.text,
+                protected=target.protected,
+                routes=finished.manifest.routes,
+            )
             finished.write(protected=target.protected)
+            if compiled.problem is not None:  # said after --strict judged the site
+                return _result(
+                    config, finished, resolved, keys, started, write=write, said=compiled.problem
+                )
     return _result(config, finished, resolved, keys, started, write=write)
 
 
@@ -175,12 +184,13 @@ def _result(
     started: float,
     *,
     write: bool,
+    said: Diagnostic | None = None,
 ) -> BuildResult:
     return BuildResult(
         config=config,
         manifest=finished.manifest,
         pages=resolved.pages,
-        diagnostics=finished.diagnostics,
+        diagnostics=[*finished.diagnostics, *([said] if said else [])],
         seconds=time.perf_counter() - started,
         written=write,
         manifest_text=finished.text,

@@ -258,9 +258,11 @@ def _pages(data: object, assets: int) -> dict[str, PageState]:
     found = list(chain.from_iterable([e[0] for e in entries]))
     _only(found, int)
     require(not found or (min(found) >= 0 and max(found) < assets))
-    # touched (e[1]): only ever intersected with sets of paths; a stray value matches nothing.
+    # touched (e[1]): only ever tested against sets of paths (see PageState.touched);
+    # a stray string matches nothing.
+    _only(chain.from_iterable([e[1] for e in entries]), str)
     return {
-        source: PageState(_NO_SCAN, tuple(e[0]), frozenset(e[1]), _diagnostics(e[2]), e[3], e[4])
+        source: PageState(_NO_SCAN, tuple(e[0]), e[1], _diagnostics(e[2]), e[3], e[4])
         for source, e in pages.items()
     }
 

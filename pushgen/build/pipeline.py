@@ -18,6 +18,7 @@ the manifest from the pages' scans (see workers.py).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 import time
@@ -505,8 +506,8 @@ def _publish(
         changed = {p.output for p in render} | static.changed | siblings.changed
         changed |= old.static.keys() - static.stats.keys() if old else set()
         folders = output_folders(previous.pages, static.folders)
-        swap_in(output, staging.path, finished, state, old, changed, folders)
-    return siblings
+        compiled = swap_in(output, staging.path, finished, state, old, changed, folders)
+    return dataclasses.replace(siblings, diagnostics=(*siblings.diagnostics, *compiled))
 
 
 def _save(

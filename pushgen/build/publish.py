@@ -65,16 +65,17 @@ def swap_in(
     previous: BuildState | None,
     changed: set[str],
     folders: set[str],
-) -> None:
+) -> tuple[Diagnostic, ...]:
     """Swap ``staging`` in as the output, put the manifest in place (when it changed),
     bring the spare up to date (OutputFolder.publish); ``state`` (the next build's)
     records the output's and the spare's folders.
 
     ``changed`` are the output paths in which the spare differs from the new
-    output; ``folders`` the new output's folders.
+    output; ``folders`` the new output's folders. Returns what kept the compiled
+    manifest from being written, if anything (a warning: the output is complete).
     """
     # Before the manifest: a server reloads when the YAML changes, and finds this ready.
-    write_compiled(finished.path, finished.text)
+    compiled = write_compiled(finished.path, finished.text, routes=finished.manifest.routes)
     published = output.publish(
         staging,
         finished.text if finished.changed else None,
@@ -85,3 +86,4 @@ def swap_in(
     )
     state.output_folders, state.spare = published.output_folders, published.spare
     state.spare_folders = published.spare_folders
+    return () if compiled.problem is None else (compiled.problem,)

@@ -151,7 +151,7 @@ def rebudget(
     scan and font rules are as they were, so the page's resolved entries are
     ``old``'s: only the budget's verdict over them can change.
     """
-    if not resized or old.touched.isdisjoint(resized):
+    if not resized or resized.isdisjoint(old.touched):
         return old
     if old.budgeted:
         return None

@@ -237,7 +237,7 @@ class _SiteResolver:
     def kept(self, old: PageState) -> PageState | None:
         """A page not rendered again as the previous build left it (its budget applied
         again when a file it looked at changed only in size); None: resolve it again."""
-        if old.touched & self.changed_files:
+        if self.changed_files and not self.changed_files.isdisjoint(old.touched):
             return None
         policy = self.plan.config.policy
         return rebudget(old, self.resized, self.state.assets, policy, self.size_of)

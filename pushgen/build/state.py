@@ -10,7 +10,7 @@ incremental build.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
@@ -175,7 +175,11 @@ class PageState:
     _scan: CompactScan | SavedScan
     # The page's manifest entries in order, as indexes into the build's AssetTable.
     found: tuple[int, ...]
-    touched: frozenset[str]
+    # The output paths its resolution looked at. As loaded from a state, the list
+    # saved there (strings, checked): only ever tested against the few paths that
+    # changed, so a rebuild that changed none hashes none of them (a frozenset of
+    # them per page was half of loading the state).
+    touched: Collection[str]
     diagnostics: tuple[CompactDiagnostic, ...]
     # Whether the push budget changed an entry of the page (``found`` is then not
     # what the resolver found): a file whose size alone changed re-applies the

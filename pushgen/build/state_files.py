@@ -208,14 +208,17 @@ def _write_parts(folder: int, new: dict[str, bytes]) -> None:
     same bytes but may be damaged) and its name durably: each into a temporary file,
     all of them synced, renamed into place, and the folder synced."""
     written: dict[str, int] = {}  # temporary file -> its open descriptor
+    placed: set[str] = set()  # those renamed into place
+    # O_EXCL and O_NOFOLLOW: written where the name is, never through a link.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
     try:
         for file, blob in new.items():
             tmp = f"{file}.{os.getpid()}.tmp"
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp, dir_fd=folder)  # left by a killed save of this pid
-            # O_EXCL and O_NOFOLLOW: written where the name is, never through a link.
-            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-            written[tmp] = os.open(tmp, flags, 0o666, dir_fd=folder)
+            try:
+                written[tmp] = os.open(tmp, flags, 0o666, dir_fd=folder)
+            except FileExistsError:  # left by a killed save of this pid
+                os.unlink(tmp, dir_fd=folder)
+                written[tmp] = os.open(tmp, flags, 0o666, dir_fd=folder)
             view = memoryview(blob)
             while view:  # a write may take less than all (a large part, a signal)
                 view = view[os.write(written[tmp], view) :]
@@ -224,12 +227,15 @@ def _write_parts(folder: int, new: dict[str, bytes]) -> None:
                 list(pool.map(os.fsync, written.values()))
         for tmp, file in zip(written, new, strict=True):
             os.replace(tmp, file, src_dir_fd=folder, dst_dir_fd=folder)
+            placed.add(tmp)
         os.fsync(folder)  # the parts' names, before the header that names them
     finally:
+        # A system call per file saved (a state that changed everything has 134).
         for tmp, fd in written.items():
             os.close(fd)
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp, dir_fd=folder)  # a save that failed halfway
+            if tmp not in placed:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(tmp, dir_fd=folder)  # a save that failed halfway
 
 
 def _fsync_folder(path: Path) -> None:

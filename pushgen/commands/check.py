@@ -62,7 +62,8 @@ def _compile(path: Path) -> None:
     from ..manifest.compiled import compiled_path, write_compiled
 
     target = compiled_path(path)
-    if write_compiled(path, path.read_bytes().decode("utf-8")):
+    written = write_compiled(path, path.read_bytes().decode("utf-8"))
+    if written.current:
         current_console().info(f"{target}: compiled, the runtime loads it")
     else:
         current_console().failure(

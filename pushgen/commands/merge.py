@@ -45,7 +45,9 @@ def merge(parts: tuple[Path, ...], manifest: Path, force: bool) -> None:
         console.failure(f"merge failed: {counted(len(exc.diagnostics), 'error')}; nothing written")
         raise SystemExit(1) from None
     # The compiled form first, as a build writes it: a server reloading on the YAML finds it ready.
-    write_compiled(manifest, merged.finished.text)
+    compiled = write_compiled(manifest, merged.finished.text)
     merged.finished.write()
+    if compiled.problem is not None:
+        console.diagnostics([compiled.problem])
     routes = counted(merged.routes, "route")
     console.info(f"merged {counted(merged.parts, 'part')} into {manifest}: {routes}")

@@ -38,12 +38,14 @@ from ..fsutil import FileRefused, atomic_write, read_regular_file
 from ..model import Asset
 from .document import Manifest
 from .loader import load_manifest, manifest_text, parse_manifest
-from .routes_block import RoutesBlock, blank_routes, read_routes_block
+from .routes_block import _ENTRY_COLUMN, RoutesBlock, blank_routes, read_routes_block
+from .writer import _entry_text, _split, yaml_scalar
 
 __all__ = [
     "COMPILED_FORMAT",
     "CompiledLoad",
     "CompiledRoutes",
+    "CompiledWrite",
     "compile_manifest",
     "compiled_path",
     "load_compiled",
@@ -91,16 +93,26 @@ def _unpack(text: object) -> array[int]:
     return packed
 
 
-def compile_manifest(text: str, filename: str = "<manifest>") -> bytes:
+def compile_manifest(
+    text: str,
+    filename: str = "<manifest>",
+    *,
+    routes: Mapping[str, tuple[Asset, ...]] | None = None,
+) -> bytes:
     """The compiled form of the manifest ``text``; ManifestError when it is not a valid one.
 
-    A ``routes`` block the build wrote (its checksum holds) is read line by line,
-    each distinct entry parsed once (routes_block.py); any other manifest is
+    ``routes``: the routes the build just wrote into ``text`` (update_manifest_text),
+    when the caller has them: a routes block that is, line for line, what the
+    writer makes of them is compiled from them (see _written_block), with no YAML.
+    Else a ``routes`` block the build wrote (its checksum holds) is read line by
+    line, each distinct entry parsed once (routes_block.py); any other manifest is
     parsed as YAML.
     """
     hand = blank_routes(text)
     rules = parse_manifest(hand, filename)
-    block = read_routes_block(text, filename)
+    block = _written_block(text, routes) if routes is not None else None
+    if block is None:
+        block = read_routes_block(text, filename)
     if block is None:
         full = parse_manifest(text, filename)
         if full.rules != rules.rules:
@@ -119,6 +131,53 @@ def compile_manifest(text: str, filename: str = "<manifest>") -> bytes:
     return _header(_sha256(text.encode("utf-8"))) + body.encode("utf-8")
 
 
+def _written_block(text: str, routes: Mapping[str, tuple[Asset, ...]]) -> RoutesBlock | None:
+    """The tables of ``text``'s routes block when it is exactly what the writer makes
+    of ``routes`` (writer._routes_body: sorted routes, a key line, an entry line
+    each), else None.
+
+    The same tables read_routes_block reads back (entries interned by their line,
+    in the order first met; the same lines and columns), but each line is compared
+    with the writer's text of the entry the build already holds instead of being
+    parsed as YAML: at 100,000 routes the parse cost seconds on every build whose
+    routes changed (issue 27). Only a block equal line for line is used, so the
+    tables are the block's whatever the build held.
+    """
+    split = _split(text)
+    span = split.span
+    if span is None or span.end - span.start - 1 != len(routes) + sum(map(len, routes.values())):
+        return None
+    lines, number = split.lines, span.start + 1
+    block = RoutesBlock([], [], [], [], [0], [], [])
+    interned: dict[str, int] = {}  # entry line -> its index, as read_routes_block
+    texts: dict[int, str] = {}  # by the asset's id: routes share Asset objects (see _routes_body)
+    for route in sorted(routes):
+        assets = routes[route]
+        key = yaml_scalar(route)
+        if lines[number] != (f"  {key}:\n" if assets else f"  {key}: []\n"):
+            return None
+        if len({asset.path for asset in assets}) != len(assets):
+            return None  # an entry twice: the loader refuses it, and says where
+        block.keys.append(route)
+        block.lines.append(number + 1)
+        for asset in assets:
+            number += 1
+            line = texts.get(id(asset))
+            if line is None:
+                line = texts[id(asset)] = _entry_text(asset)
+            if lines[number] != line:
+                return None
+            index = interned.setdefault(line, len(interned))
+            if index == len(block.assets):
+                block.assets.append(asset)
+            block.refs.append(index)
+            block.entry_lines.append(number + 1)
+        block.starts.append(len(block.refs))
+        number += 1
+    block.entry_columns.extend([_ENTRY_COLUMN] * len(block.refs))
+    return block
+
+
 def _tables(manifest: Manifest) -> RoutesBlock:
     """The routes of a parsed ``manifest`` as tables, each distinct entry once."""
     interned: dict[Asset, int] = {}
@@ -134,41 +193,63 @@ def _tables(manifest: Manifest) -> RoutesBlock:
     return block
 
 
+@dataclass(frozen=True, slots=True)
+class CompiledWrite:
+    """What :func:`write_compiled` did: whether the compiled form is now current, and
+    why not when something kept it from being written (a located warning: the
+    runtime then reads the YAML, slower, and the user should know why)."""
+
+    current: bool
+    problem: Diagnostic | None = None
+
+
+def _not_written(target: Path, why: str) -> CompiledWrite:
+    message = f"the compiled manifest was not written ({why}); the runtime reads the YAML"
+    return CompiledWrite(False, Diagnostic(os.fspath(target), 0, 0, message, "warning"))
+
+
 def write_compiled(
-    manifest: str | os.PathLike[str], text: str, *, protected: Path | None = None
-) -> bool:
+    manifest: str | os.PathLike[str],
+    text: str,
+    *,
+    protected: Path | None = None,
+    routes: Mapping[str, tuple[Asset, ...]] | None = None,
+) -> CompiledWrite:
     """Write the compiled form of ``text`` (the manifest at ``manifest``) beside it.
 
     Nothing is written when an up-to-date one is there already, when the manifest
     is not valid (the runtime then reads the YAML and says why), over a file
     pushgen did not write, or inside ``protected`` (a folder pushgen did not make
-    and must not add to, as for the schema). Returns whether the compiled form is
-    now current. Every build and scan calls this, and the runtime loads the file.
+    and must not add to, as for the schema). Says whether the compiled form is
+    now current, and (a warning) why not when a file or the file system kept it
+    from being written. Every build and scan calls this, and the runtime loads the file.
+    ``routes``: the routes the caller wrote into ``text``, as for compile_manifest.
     """
     target = compiled_path(manifest)
     if protected is not None and target.is_relative_to(protected):
-        return False
+        return CompiledWrite(False)
     header = _header(_sha256(text.encode("utf-8")))
     try:
         with open(target, "rb") as file:
             first = file.read(len(header))
     except FileNotFoundError:
         first = b""
-    except OSError:
-        return False
+    except OSError as exc:
+        return _not_written(target, f"cannot read it: {exc.strerror or exc}")
     if first == header:
-        return True
+        return CompiledWrite(True)
     if first and not first.startswith(_MAGIC):
-        return False  # not ours: never overwritten
+        return _not_written(target, "a file pushgen did not write is there, left alone")
     try:
-        compiled = compile_manifest(text, os.fspath(manifest))
+        compiled = compile_manifest(text, os.fspath(manifest), routes=routes)
     except ManifestError:
-        return False
+        return CompiledWrite(False)
     try:
         atomic_write(target, compiled)
-    except OSError:
-        return False  # a derived file: the runtime reads the YAML without it
-    return True
+    except OSError as exc:
+        # A derived file: the runtime reads the YAML without it, but slower.
+        return _not_written(target, exc.strerror or str(exc))
+    return CompiledWrite(True)
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,9 +35,24 @@ def link_budget_problems(
     just written, from its ``text``.
     """
     found: list[Diagnostic] = []
+    # Each entry's bound once, by the asset's id: a build's routes share their Asset
+    # objects, which ``manifest.routes`` keeps alive (with rules, ``assets`` makes
+    # new ones, whose ids a later one may take: no cache then). At 10,000 routes
+    # this was 10% of a one-page rebuild.
+    weights: dict[int, int] | None = None if manifest.rules else {}
     for route in sorted(manifest.all_routes):
-        assets = manifest.assets(route, policy=policy) if manifest.rules else manifest.routes[route]
-        if sum(_most_link_bytes(a) + 2 for a in assets if a.hint) <= max_link_bytes:
+        if weights is None:
+            assets = manifest.assets(route, policy=policy)
+            total = sum(_most_link_bytes(a) + 2 for a in assets if a.hint)
+        else:
+            assets = manifest.routes[route]
+            total = 0
+            for asset in assets:
+                weight = weights.get(id(asset))
+                if weight is None:
+                    weight = weights[id(asset)] = _most_link_bytes(asset) + 2 if asset.hint else 0
+                total += weight
+        if total <= max_link_bytes:
             continue
         fitted = route_links(hintable(assets).assets, max_link_bytes)
         if fitted.dropped:

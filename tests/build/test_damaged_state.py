@@ -322,3 +322,18 @@ def test_the_parts_and_their_folder_are_synced_before_the_header(
     header_put = order.index("replace ._site.state")
     assert max(put.values()) < folder_synced < header_put
     assert order.index(f"fsync {root}", header_put) > header_put  # the header's name
+
+
+def test_a_part_left_by_a_killed_save_of_this_process_is_replaced(site: Path) -> None:
+    # A save writes each part to NAME.PID.tmp first; a killed save of a process
+    # with this pid may have left one (with anything in it). It is replaced, not
+    # renamed into place as it is, and none is left behind.
+    parts = [p.name for p in folder(site).iterdir()]
+    for name in parts:
+        (folder(site) / f"{name}.{os.getpid()}.tmp").write_bytes(b"half a part")
+    assert build(site, "--full") == 0  # the same parts again, each written anew
+    assert isinstance(load_state(load_config(site)), BuildState)
+    named = header(site)["parts"]
+    assert isinstance(named, dict)
+    assert sorted(p.name for p in folder(site).iterdir()) == sorted(named.values())
+    assert len(set(parts) & set(named.values())) > len(parts) // 2  # most were the same

@@ -181,3 +181,22 @@ def test_a_template_naming_what_is_not_a_name_is_no_state(site: Path, names: obj
     templates[first][4] = names
     put_part(site, "templates", json.dumps(templates).encode())
     assert isinstance(load_state(load_config(site)), StateDamage)
+
+
+@pytest.mark.parametrize("touched", [[1], [["static/css/site.css"]], [{"a": 1}]])
+def test_a_page_that_looked_at_what_is_not_a_path_is_no_state(site: Path, touched: object) -> None:
+    # A page's touched paths are kept as saved (not hashed into a set at load, see
+    # PageState.touched): each is checked to be a string there, so that a rebuild
+    # that tests them against the files it finds changed never meets anything else.
+    shard = next(
+        i for i in range(_PAGE_SHARDS) if json.loads(part_path(site, f"pages-{i}").read_bytes())
+    )
+    pages = json.loads(part_path(site, f"pages-{shard}").read_bytes())
+    for entry in pages.values():
+        entry[1] = touched
+    put_part(site, f"pages-{shard}", json.dumps(pages).encode())
+    assert isinstance(load_state(load_config(site)), StateDamage)
+    css = site / "static" / "css" / "site.css"
+    css.write_text(css.read_text() + "\np { margin: 0 }\n")
+    result = rebuild(site)
+    assert result.rendered == ALL_PAGES

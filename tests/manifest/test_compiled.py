@@ -15,11 +15,14 @@ from pathlib import Path
 import pytest
 
 from pushgen.build import build_site
+from pushgen.build.from_source import scan_folder
 from pushgen.cli import main
 from pushgen.config import load_config
+from pushgen.errors import ManifestError
 from pushgen.links import route_aliases
 from pushgen.manifest import Manifest, parse_manifest, update_manifest_text
 from pushgen.manifest.compiled import (
+    _written_block,
     compile_manifest,
     compiled_path,
     load_compiled,
@@ -31,6 +34,7 @@ from pushgen.runtime.headers import build_route_table
 from pushgen.runtime.lazy_table import lazy_route_table
 from pushgen.runtime.manifest_state import ManifestState
 from pushgen.runtime.options import Options
+from pushgen.sources.folder import folder_config
 from tests.runtime.test_rules_at_runtime import MANIFEST as HAND_MANIFEST
 from tests.sites import write_site
 
@@ -70,7 +74,7 @@ def compiled(text: str, tmp_path: Path) -> Manifest:
     """The manifest ``text`` written to ``tmp_path`` with its compiled form, loaded from that."""
     path = tmp_path / "push-manifest.yaml"
     path.write_text(text, encoding="utf-8")
-    assert write_compiled(path, text)
+    assert write_compiled(path, text).current
     loaded = load_compiled(path.read_bytes(), str(path))
     assert loaded.manifest is not None, loaded
     return loaded.manifest
@@ -200,32 +204,57 @@ async def test_a_hand_edit_is_said_once_and_the_yaml_read(
     assert len(slower) == 1 and "out of date" in slower[0].getMessage(), caplog.text
 
 
-def test_a_file_pushgen_did_not_write_is_left_alone(tmp_path: Path) -> None:
-    manifest = tmp_path / "push-manifest.yaml"
-    text = rules_heavy_text()
-    manifest.write_text(text, encoding="utf-8")
-    compiled_path(manifest).write_bytes(b"my notes\n")
-    assert not write_compiled(manifest, text)
-    assert compiled_path(manifest).read_bytes() == b"my notes\n"
-
-
-def test_an_invalid_manifest_is_not_compiled(tmp_path: Path) -> None:
-    manifest = tmp_path / "push-manifest.yaml"
-    text = "version: 1\nroutes:\n  /: [{path: nope, as: style}]\n"
-    manifest.write_text(text, encoding="utf-8")
-    assert not write_compiled(manifest, text)
-    assert not compiled_path(manifest).exists()
-
-
-def test_every_build_and_scan_writes_the_compiled_form(tmp_path: Path) -> None:
-    site = write_site(
+def _one_page_site(tmp_path: Path) -> Path:
+    """A site of one page and its stylesheet."""
+    return write_site(
         tmp_path / "site",
         {
             "pages/index.html": '<!doctype html><link rel="stylesheet" href="/static/css/a.css">\n',
             "static/css/a.css": "body { color: black }\n",
         },
     )
-    config = load_config(site)
+
+
+def test_a_file_pushgen_did_not_write_is_left_alone(tmp_path: Path) -> None:
+    manifest = tmp_path / "push-manifest.yaml"
+    text = rules_heavy_text()
+    manifest.write_text(text, encoding="utf-8")
+    compiled_path(manifest).write_bytes(b"my notes\n")
+    written = write_compiled(manifest, text)
+    assert not written.current and written.problem is not None
+    assert written.problem.file == str(compiled_path(manifest))
+    assert "did not write" in written.problem.message
+    assert compiled_path(manifest).read_bytes() == b"my notes\n"
+
+
+def test_a_compiled_form_that_cannot_be_written_is_a_located_warning(tmp_path: Path) -> None:
+    # A folder where the compiled file goes: reading and replacing it fail with
+    # OSError, as on a full disk. The build and the scan finish, and say so.
+    config = load_config(_one_page_site(tmp_path))
+    compiled_path(config.manifest).mkdir()
+    result = build_site(config, jobs=1)
+    said = [d for d in result.diagnostics if d.file == str(compiled_path(config.manifest))]
+    assert len(said) == 1 and said[0].severity == "warning", result.diagnostics
+    assert "the runtime reads the YAML" in said[0].message
+    assert config.manifest.is_file() and (config.output / "index.html").is_file()
+    scanned = tmp_path / "scanned.yaml"
+    compiled_path(scanned).mkdir()
+    scan = scan_folder(folder_config(config.output, scanned), jobs=1)
+    said = [d for d in scan.diagnostics if d.file == str(compiled_path(scanned))]
+    assert len(said) == 1 and "the runtime reads the YAML" in said[0].message
+    assert scanned.is_file()
+
+
+def test_an_invalid_manifest_is_not_compiled(tmp_path: Path) -> None:
+    manifest = tmp_path / "push-manifest.yaml"
+    text = "version: 1\nroutes:\n  /: [{path: nope, as: style}]\n"
+    manifest.write_text(text, encoding="utf-8")
+    assert not write_compiled(manifest, text).current
+    assert not compiled_path(manifest).exists()
+
+
+def test_every_build_and_scan_writes_the_compiled_form(tmp_path: Path) -> None:
+    config = load_config(_one_page_site(tmp_path))
     build_site(config, jobs=1)
     text = config.manifest.read_text("utf-8")
     fast = load_compiled(text.encode("utf-8"), str(config.manifest)).manifest
@@ -241,6 +270,35 @@ def test_every_build_and_scan_writes_the_compiled_form(tmp_path: Path) -> None:
     scanned = tmp_path / "scanned.yaml"
     assert main(["scan", str(config.output), "-m", str(scanned), "-q"]) == 0
     assert load_compiled(scanned.read_bytes(), str(scanned)).manifest is not None
+
+
+def test_the_routes_a_build_holds_compile_as_the_block_is_read(tmp_path: Path) -> None:
+    # A build hands the routes it wrote to the compiler (no YAML parse of the
+    # entries): the same bytes as reading the block back, whatever the keys
+    # (quoted, non-ASCII, a Quart rule, no entries); routes that are not the
+    # block's (a hand edit, another build's) are passed over for the text.
+    text = rules_heavy_text()
+    read_back = compile_manifest(text, "m.yaml")
+    assert compile_manifest(text, "m.yaml", routes=ODD_ROUTES) == read_back
+    assert _written_block(text, ODD_ROUTES) is not None  # from the routes, not read back
+    assert _written_block(text, {**ODD_ROUTES, "/contact": (FONT,)}) is None
+    shared = {route: tuple(assets) for route, assets in ODD_ROUTES.items()}
+    assert compile_manifest(text, "m.yaml", routes=shared) == read_back
+    assert compile_manifest(text, "m.yaml", routes={**ODD_ROUTES, "/a": ()}) == read_back
+    fewer = {route: assets for route, assets in ODD_ROUTES.items() if route != "/empty/"}
+    assert compile_manifest(text, "m.yaml", routes=fewer) == read_back
+    twice = update_manifest_text(HAND_MANIFEST, {"/": (STYLE, STYLE)}, force=True)
+    with pytest.raises(ManifestError):  # an entry twice: refused as the loader refuses it
+        compile_manifest(twice, "m.yaml", routes={"/": (STYLE, STYLE)})
+
+
+def test_a_build_writes_the_compiled_form_the_yaml_gives(tmp_path: Path) -> None:
+    config = load_config(_one_page_site(tmp_path))
+    build_site(config, jobs=1)
+    text = config.manifest.read_text("utf-8")
+    assert compiled_path(config.manifest).read_bytes() == compile_manifest(
+        text, str(config.manifest)
+    )
 
 
 def test_the_compiled_form_is_made_of_the_yaml_bytes(tmp_path: Path) -> None:
