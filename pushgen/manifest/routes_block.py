@@ -21,7 +21,8 @@ import yaml
 from ..errors import ManifestError
 from ..model import Asset
 from .loader import parse_manifest
-from .writer import _CHECKSUM, WRITER_VERSION, _split
+from .writer import _CHECKSUM, WRITER_VERSION, _split, yaml_scalar
+from .yamlsafe import control_character
 
 __all__ = ["RoutesBlock", "blank_routes", "read_routes_block"]
 
@@ -113,7 +114,13 @@ def _read_lines(lines: list[str], start: int, end: int, filename: str) -> Routes
 
 
 def _route_keys(keys: list[str]) -> list[str] | None:
-    """The route each key text names: plain ones as written, quoted ones read as YAML."""
+    """The route each key text names, or None unless every key is one the loader accepts.
+
+    A key must be exactly what the writer writes for its route (:func:`yaml_scalar`:
+    plain ones as written, quoted ones read as YAML), and its route one the loader
+    takes: a path starting with '/', without a control character. Anything else is
+    for the loader to refuse, at its line.
+    """
     out: list[str] = []
     for key in keys:
         if key.startswith('"'):
@@ -121,13 +128,16 @@ def _route_keys(keys: list[str]) -> list[str] | None:
                 value = yaml.safe_load(key)
             except yaml.YAMLError:
                 return None
-            if not isinstance(value, str):
-                return None
-            out.append(value)
-        elif key.startswith("/") and ": " not in key and " #" not in key:
-            out.append(key)
         else:
+            value = key
+        if (
+            not isinstance(value, str)
+            or not value.startswith("/")
+            or yaml_scalar(value) != key
+            or control_character(value) is not None
+        ):
             return None
+        out.append(value)
     return out
 
 
