@@ -14,13 +14,14 @@ the YAML's node tree (issue 27).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 import yaml
 
 from ..errors import ManifestError
 from ..model import Asset
-from .loader import parse_manifest
+from .loader import _path_problem, parse_manifest
 from .writer import _CHECKSUM, WRITER_VERSION, _split, yaml_scalar
 from .yamlsafe import control_character
 
@@ -141,8 +142,50 @@ def _route_keys(keys: list[str]) -> list[str] | None:
     return out
 
 
+# An entry line the writer wrote with a plain path: the path, then the rest of the mapping.
+_PATH_ENTRY = re.compile(r"    - \{path: (?P<path>[^ ,{}\[\]#:?\"]+)(?P<rest>(?:, [^\n]*)?\}\n)")
+
+
 def _entry_values(texts: list[str], filename: str) -> list[Asset] | None:
-    """The entry of each distinct entry line, all parsed (and validated) as one small YAML."""
+    """The entry of each distinct entry line, parsed (and validated) as YAML once per shape.
+
+    Most of a site's distinct entries differ by their path alone (a page's own
+    images): the lines are grouped by what follows the path, one line of each
+    group parsed as YAML, and the others made from it with their own path,
+    which the loader's rule for paths checks (a path the writer would quote is
+    parsed as YAML itself).
+    """
+    shapes: dict[str, int] = {}  # the rest of a line -> the index of its parsed line
+    parsed_texts: list[str] = []
+    plan: list[tuple[int, str | None]] = []  # per line: (parsed line, its own path or None)
+    for text in texts:
+        found = _PATH_ENTRY.fullmatch(text)
+        path = found["path"] if found is not None else None
+        if found is None or path is None or yaml_scalar(path) != path:
+            plan.append((len(parsed_texts), None))
+            parsed_texts.append(text)
+            continue
+        at = shapes.get(found["rest"])
+        if at is None:
+            at = shapes[found["rest"]] = len(parsed_texts)
+            parsed_texts.append(text)
+        plan.append((at, path))
+    parsed = _parsed_entries(parsed_texts, filename)
+    if parsed is None:
+        return None
+    out: list[Asset] = []
+    for at, path in plan:
+        asset = parsed[at]
+        if path is not None and path != asset.path:
+            if _path_problem(path) is not None:
+                return None  # the loader says where
+            asset = replace(asset, path=path)  # which checks the path as Asset() does
+        out.append(asset)
+    return out
+
+
+def _parsed_entries(texts: list[str], filename: str) -> list[Asset] | None:
+    """The entry of each of the entry lines ``texts``, all parsed as one small YAML."""
     document = "routes:\n" + "".join(f"  /{i}:\n{text}" for i, text in enumerate(texts))
     try:
         parsed = parse_manifest(document, filename)
