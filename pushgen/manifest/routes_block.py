@@ -4,12 +4,15 @@ The writer (writer.py) puts each route on a line of its own (``  /docs/:``, or
 ``  /empty: []``) and each entry on the next lines as one flow mapping
 (``    - {path: /site.css, as: style}``), and signs the block with a checksum on
 the ``routes:`` line. When that checksum holds, the block is known to be the
-writer's, so it can be read by its lines: each distinct entry line is parsed once
-(as YAML, through the loader, so it is validated the same way), and a route key
-is the text the writer wrote (quoted keys go through YAML too). Anything that is
-not exactly the writer's layout gives None: the caller parses the whole file.
-This is how :mod:`.compiled` turns 100,000 routes into its tables without holding
-the YAML's node tree (issue 27).
+writer's, so it can be read by its lines: one distinct entry line of each shape
+(what follows its path) is parsed as YAML, through the loader, so it is validated
+the same way, and the others of that shape take their own path, checked by the
+loader's rule for paths; a route key is the text the writer writes for its route
+(quoted keys go through YAML too). Anything that is not exactly the writer's
+layout, or that the loader would refuse, gives None: the caller parses the whole
+file, and the loader says where. This is how :mod:`.compiled` turns 100,000
+routes into its tables without holding the YAML's node tree, and how ``pushgen
+merge`` reads the parts of a sharded build (issue 27).
 """
 
 from __future__ import annotations
