@@ -97,9 +97,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--pages", type=int, default=20000)
     parser.add_argument("--shards", type=int, default=4)
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="build in this new folder and keep it (to time `pushgen merge` again on the parts)",
+    )
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="shard-bench-") as tmp:
-        timings = run(Path(tmp), args.pages, args.shards)
+    if args.keep is not None:
+        args.keep.mkdir(parents=True)
+        timings = run(args.keep, args.pages, args.shards)
+    else:
+        with tempfile.TemporaryDirectory(prefix="shard-bench-") as tmp:
+            timings = run(Path(tmp), args.pages, args.shards)
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     print(f"pages {args.pages}, shards {args.shards}, load average {' '.join(load)}")
     print("shards (s):", ", ".join(f"{t:.2f}" for t in timings.shards))

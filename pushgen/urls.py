@@ -12,6 +12,7 @@ stand-in origin), and URL path -> file, never outside the output root.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -24,6 +25,7 @@ __all__ = [
     "resolve",
     "unprintable",
     "unroutable",
+    "unroutable_routes",
     "unservable",
     "url_path_to_relpath",
     "wire_path",
@@ -186,6 +188,20 @@ def unroutable(route: str) -> str | None:
 
     character = unprintable(unquote(route))
     return None if character is None else f"holds {character} once percent-decoded"
+
+
+def unroutable_routes(routes: Iterable[str]) -> list[str]:
+    """The routes of ``routes`` that :func:`unroutable` refuses, in their order.
+
+    Only a route with an unprintable character or a percent escape (which may
+    decode to one) can be refused, so the usual case, none in 100,000 routes, is
+    one pass in C over their joined text (``pushgen check``, issue 27).
+    """
+    keys = list(routes)
+    joined = "".join(keys)
+    if joined.isprintable() and "%" not in joined:
+        return []
+    return [r for r in keys if ("%" in r or not r.isprintable()) and unroutable(r) is not None]
 
 
 def wire_path(path: str) -> str:

@@ -13,12 +13,12 @@ import os
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
-from ..errors import Diagnostic, LinkFieldError, ManifestError, Position, Severity
+from ..errors import Diagnostic, LinkFieldError, ManifestError, Position
 from ..links import link_value
 from ..model import Asset
 from ..site_files import output_relpath
-from ..urls import unroutable
-from .compiled import read_manifest
+from ..urls import unroutable, unroutable_routes
+from .compiled import CompiledRoutes, EntryUse, read_manifest
 from .document import Manifest
 from .link_budget import link_budget_problems
 from .rules import Rule, glob_matches
@@ -182,9 +182,7 @@ def check_manifest(
         ]
     checker = _Checker(manifest, root, base_path)
     checker.found.extend(_unroutable(manifest, Path(path)))
-    for route, assets in manifest.routes.items():
-        for asset in assets:
-            checker.entry(route, asset, "entry", " is not in the output")
+    checker.routes()
     for rule in manifest.rules:
         checker.rule(rule)
     checker.found.extend(rule_problems(manifest))
@@ -197,7 +195,8 @@ def _unroutable(manifest: Manifest, path: Path) -> list[Diagnostic]:
     (:func:`pushgen.urls.unroutable`): every text export refuses such a manifest."""
     found: list[Diagnostic] = []
     text: list[str] | None = None
-    keys = [(route, manifest.lines.get(route, 0), "the page") for route in manifest.routes]
+    pages = unroutable_routes(manifest.routes)  # a few, if any: their lines looked up
+    keys = [(route, manifest.lines.get(route, 0), "the page") for route in pages]
     keys += [(r.match.text, r.line, "the rule") for r in manifest.rules if r.match.kind == "exact"]
     for route, line, fix in keys:
         why = unroutable(route)
@@ -218,6 +217,13 @@ def _unroutable(manifest: Manifest, path: Path) -> list[Diagnostic]:
 
 
 class _Checker:
+    """The entry checks of :func:`check_manifest`: the file in the output, the Link fields.
+
+    What an entry's problems are depends on the entry alone, so each distinct entry
+    is checked once (:meth:`routes`) and its problems said at every place it is
+    listed: at 100,000 routes sharing 50 entries, 50 checks instead of 500,000.
+    """
+
     def __init__(self, manifest: Manifest, root: Path | None, base_path: str) -> None:
         self.manifest = manifest
         self.root = root
@@ -228,34 +234,60 @@ class _Checker:
         line = self.manifest.entry_lines.get((key, path), fallback)
         return Position(line, self.manifest.entry_columns.get((key, path), 1))
 
-    def _add(self, where: Position, message: str, severity: Severity = "error") -> None:
-        self.found.append(
-            Diagnostic(self.manifest.filename, where.line, where.column, message, severity)
-        )
+    def _say(self, where: Position, messages: Iterable[str]) -> None:
+        for message in messages:
+            self.found.append(
+                Diagnostic(self.manifest.filename, where.line, where.column, message, "error")
+            )
 
-    def entry(self, key: str, asset: Asset, what: str, missing: str, fallback: int = 0) -> None:
-        where = self._where(key, asset.path, fallback or self.manifest.lines.get(key, 0))
-        if self.root is not None and not asset.preconnect:
-            self._file(asset.path, where, what, missing)
-        if asset.hint:
-            try:
-                link_value(asset)
-            except LinkFieldError as exc:
-                self._add(where, f"{asset.path}: {exc}")
+    def routes(self) -> None:
+        """Every route's entries, each distinct entry checked once, its errors said per route."""
+        routes = self.manifest.routes
+        uses: Iterable[EntryUse]
+        if isinstance(routes, CompiledRoutes):  # the entries are interned already
+            bad = {j for j, asset in enumerate(routes.distinct) if self._route_entry(asset)}
+            uses = routes.uses(bad) if bad else ()
+        else:
+            uses = (EntryUse(route, asset) for route, assets in routes.items() for asset in assets)
+        known: dict[Asset, list[str]] = {}  # interned here: equal entries checked once
+        for use in uses:
+            messages = known.get(use.asset)
+            if messages is None:
+                messages = known[use.asset] = self._route_entry(use.asset)
+            if messages:
+                fallback = self.manifest.lines.get(use.route, 0)
+                self._say(self._where(use.route, use.asset.path, fallback), messages)
 
-    def _file(self, path: str, where: Position, what: str, missing: str) -> None:
-        assert self.root is not None
-        relpath = output_relpath(path, self.base_path)
-        if relpath is None:
-            self._add(where, f"{what} {path} is outside the base path {self.base_path}")
-            return
-        target = self.root / relpath
-        if not target.is_file():
-            self._add(where, f"{what} {path}{missing} ({self.root / relpath} is missing)")
-        elif not os.path.realpath(target).startswith(os.path.realpath(self.root) + os.sep):
-            self._add(where, f"{what} {path} leads outside {self.root} (a symlink)")
+    def _route_entry(self, asset: Asset) -> list[str]:
+        return self._problems(asset, "entry", " is not in the output")
 
     def rule(self, rule: Rule) -> None:
         key = rule.key
         for asset in rule.add:
-            self.entry(key, asset, "rule adds", ", which is not in the output", rule.line)
+            messages = self._problems(asset, "rule adds", ", which is not in the output")
+            fallback = rule.line or self.manifest.lines.get(key, 0)
+            self._say(self._where(key, asset.path, fallback), messages)
+
+    def _problems(self, asset: Asset, what: str, missing: str) -> list[str]:
+        """The errors of ``asset`` wherever it is listed: its file, then its Link fields."""
+        found = []
+        if self.root is not None and not asset.preconnect:
+            found.extend(self._file(asset.path, what, missing))
+        if asset.hint:
+            try:
+                link_value(asset)
+            except LinkFieldError as exc:
+                found.append(f"{asset.path}: {exc}")
+        return found
+
+    def _file(self, path: str, what: str, missing: str) -> list[str]:
+        assert self.root is not None
+        relpath = output_relpath(path, self.base_path)
+        if relpath is None:
+            return [f"{what} {path} is outside the base path {self.base_path}"]
+        target = self.root / relpath
+        if not target.is_file():
+            return [f"{what} {path}{missing} ({self.root / relpath} is missing)"]
+        if not os.path.realpath(target).startswith(os.path.realpath(self.root) + os.sep):
+            return [f"{what} {path} leads outside {self.root} (a symlink)"]
+        return []

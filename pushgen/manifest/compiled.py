@@ -25,10 +25,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import operator
 import os
 import sys
 from array import array
-from collections.abc import Callable, Iterator, Mapping
+from bisect import bisect_right
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from itertools import pairwise
 from pathlib import Path
@@ -46,6 +48,7 @@ __all__ = [
     "CompiledLoad",
     "CompiledRoutes",
     "CompiledWrite",
+    "EntryUse",
     "compile_manifest",
     "compiled_path",
     "load_compiled",
@@ -353,6 +356,14 @@ def _asset(values: object) -> Asset:
     return Asset(**dict(zip(_FIELDS, values, strict=True)))  # which checks the values
 
 
+@dataclass(frozen=True, slots=True)
+class EntryUse:
+    """One entry of one route: ``asset`` listed under ``route``."""
+
+    route: str
+    asset: Asset
+
+
 class CompiledRoutes(Mapping[str, tuple[Asset, ...]]):
     """A compiled manifest's routes: each route's entries decoded on first use, then kept."""
 
@@ -391,10 +402,31 @@ class CompiledRoutes(Mapping[str, tuple[Asset, ...]]):
         """
         weights = [weigh(asset) for asset in self._assets]
         refs, starts, keys = self._refs, self._starts, self.keys_in_order
+        widest = max(map(operator.sub, starts[1:], starts[:-1]), default=0)
+        if max(weights, default=0) * widest <= limit:
+            return []  # no route can weigh more: none summed (100,000 routes, issue 27)
         return [
             keys[i]
             for i in range(len(keys))
             if sum(map(weights.__getitem__, refs[starts[i] : starts[i + 1]])) > limit
+        ]
+
+    @property
+    def distinct(self) -> Sequence[Asset]:
+        """Every distinct entry of the routes, once: what each route's entries index."""
+        return self._assets
+
+    def uses(self, wanted: Collection[int]) -> list[EntryUse]:
+        """Each route's entries that are ``distinct[j]`` for a ``j`` in ``wanted``, in file order.
+
+        Found from the tables without decoding a route, so that ``pushgen check``
+        looks at the routes of the few entries it found a problem with.
+        """
+        refs, starts, keys, assets = self._refs, self._starts, self.keys_in_order, self._assets
+        return [
+            EntryUse(keys[bisect_right(starts, k) - 1], assets[j])
+            for k, j in enumerate(refs)
+            if j in wanted
         ]
 
     def line(self, route: str) -> int | None:

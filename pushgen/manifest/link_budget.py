@@ -7,11 +7,14 @@ it plans a route (pushgen.runtime.headers).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ..errors import Diagnostic
 from ..hint_budget import DEFAULT_MAX_LINK_BYTES
 from ..links import hintable, route_links
 from ..model import Asset
 from ..push_policy import NO_POLICY, Policy
+from .compiled import CompiledRoutes
 from .document import Manifest
 from .writer import yaml_scalar
 
@@ -35,31 +38,55 @@ def link_budget_problems(
     just written, from its ``text``.
     """
     found: list[Diagnostic] = []
-    # Each entry's bound once, by the asset's id: a build's routes share their Asset
-    # objects, which ``manifest.routes`` keeps alive (with rules, ``assets`` makes
-    # new ones, whose ids a later one may take: no cache then). At 10,000 routes
-    # this was 10% of a one-page rebuild.
-    weights: dict[int, int] | None = None if manifest.rules else {}
-    for route in sorted(manifest.all_routes):
-        if weights is None:
-            assets = manifest.assets(route, policy=policy)
-            total = sum(_most_link_bytes(a) + 2 for a in assets if a.hint)
-        else:
-            assets = manifest.routes[route]
-            total = 0
-            for asset in assets:
-                weight = weights.get(id(asset))
-                if weight is None:
-                    weight = weights[id(asset)] = _most_link_bytes(asset) + 2 if asset.hint else 0
-                total += weight
-        if total <= max_link_bytes:
-            continue
+    for route in _may_pass(manifest, max_link_bytes, policy):
+        assets = manifest.assets(route, policy=policy) if manifest.rules else manifest.routes[route]
         fitted = route_links(hintable(assets).assets, max_link_bytes)
         if fitted.dropped:
             line = manifest.lines.get(route) or _written_line(text, route)
             column = 3 if line else 0  # the route's key, under `routes:`
             found.append(Diagnostic(manifest.filename, line, column, fitted.message(route)))
     return found
+
+
+def _may_pass(manifest: Manifest, max_link_bytes: int, policy: Policy) -> list[str]:
+    """The routes (sorted) whose hints may pass ``max_link_bytes``: the others are not formatted.
+
+    Without rules a route's entries are its own, so each distinct entry is weighed
+    once (the compiled form holds them once already: issue 27, 100,000 routes).
+    """
+    if manifest.rules:
+        return [
+            route
+            for route in sorted(manifest.all_routes)
+            if _weight(manifest.assets(route, policy=policy)) > max_link_bytes
+        ]
+    routes = manifest.routes
+    if isinstance(routes, CompiledRoutes):
+        return sorted(routes.heavier(_entry_weight, max_link_bytes))
+    # Each entry weighed once, by the asset's id: a build's routes share their Asset
+    # objects, which ``manifest.routes`` keeps alive. At 10,000 routes this was 10%
+    # of a one-page rebuild.
+    weights: dict[int, int] = {}
+    heavier = []
+    for route, assets in routes.items():
+        total = 0
+        for asset in assets:
+            weight = weights.get(id(asset))
+            if weight is None:
+                weight = weights[id(asset)] = _entry_weight(asset)
+            total += weight
+        if total > max_link_bytes:
+            heavier.append(route)
+    return sorted(heavier)
+
+
+def _weight(assets: Iterable[Asset]) -> int:
+    return sum(_entry_weight(a) for a in assets)
+
+
+def _entry_weight(asset: Asset) -> int:
+    """At least the bytes ``asset`` adds to a Link header (and its ", "), 0 for no hint."""
+    return _most_link_bytes(asset) + 2 if asset.hint else 0
 
 
 def _written_line(text: str | None, route: str) -> int:

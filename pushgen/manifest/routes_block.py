@@ -4,24 +4,29 @@ The writer (writer.py) puts each route on a line of its own (``  /docs/:``, or
 ``  /empty: []``) and each entry on the next lines as one flow mapping
 (``    - {path: /site.css, as: style}``), and signs the block with a checksum on
 the ``routes:`` line. When that checksum holds, the block is known to be the
-writer's, so it can be read by its lines: each distinct entry line is parsed once
-(as YAML, through the loader, so it is validated the same way), and a route key
-is the text the writer wrote (quoted keys go through YAML too). Anything that is
-not exactly the writer's layout gives None: the caller parses the whole file.
-This is how :mod:`.compiled` turns 100,000 routes into its tables without holding
-the YAML's node tree (issue 27).
+writer's, so it can be read by its lines: one distinct entry line of each shape
+(what follows its path) is parsed as YAML, through the loader, so it is validated
+the same way, and the others of that shape take their own path, checked by the
+loader's rule for paths; a route key is the text the writer writes for its route
+(quoted keys go through YAML too). Anything that is not exactly the writer's
+layout, or that the loader would refuse, gives None: the caller parses the whole
+file, and the loader says where. This is how :mod:`.compiled` turns 100,000
+routes into its tables without holding the YAML's node tree, and how ``pushgen
+merge`` reads the parts of a sharded build (issue 27).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 import yaml
 
 from ..errors import ManifestError
 from ..model import Asset
-from .loader import parse_manifest
-from .writer import _CHECKSUM, WRITER_VERSION, _split
+from .loader import _path_problem, parse_manifest
+from .writer import _CHECKSUM, WRITER_VERSION, _split, yaml_scalar
+from .yamlsafe import control_character
 
 __all__ = ["RoutesBlock", "blank_routes", "read_routes_block"]
 
@@ -113,7 +118,13 @@ def _read_lines(lines: list[str], start: int, end: int, filename: str) -> Routes
 
 
 def _route_keys(keys: list[str]) -> list[str] | None:
-    """The route each key text names: plain ones as written, quoted ones read as YAML."""
+    """The route each key text names, or None unless every key is one the loader accepts.
+
+    A key must be exactly what the writer writes for its route (:func:`yaml_scalar`:
+    plain ones as written, quoted ones read as YAML), and its route one the loader
+    takes: a path starting with '/', without a control character. Anything else is
+    for the loader to refuse, at its line.
+    """
     out: list[str] = []
     for key in keys:
         if key.startswith('"'):
@@ -121,18 +132,63 @@ def _route_keys(keys: list[str]) -> list[str] | None:
                 value = yaml.safe_load(key)
             except yaml.YAMLError:
                 return None
-            if not isinstance(value, str):
-                return None
-            out.append(value)
-        elif key.startswith("/") and ": " not in key and " #" not in key:
-            out.append(key)
         else:
+            value = key
+        if (
+            not isinstance(value, str)
+            or not value.startswith("/")
+            or yaml_scalar(value) != key
+            or control_character(value) is not None
+        ):
             return None
+        out.append(value)
     return out
 
 
+# An entry line the writer wrote with a plain path: the path, then the rest of the mapping.
+_PATH_ENTRY = re.compile(r"    - \{path: (?P<path>[^ ,{}\[\]#:?\"]+)(?P<rest>(?:, [^\n]*)?\}\n)")
+
+
 def _entry_values(texts: list[str], filename: str) -> list[Asset] | None:
-    """The entry of each distinct entry line, all parsed (and validated) as one small YAML."""
+    """The entry of each distinct entry line, parsed (and validated) as YAML once per shape.
+
+    Most of a site's distinct entries differ by their path alone (a page's own
+    images): the lines are grouped by what follows the path, one line of each
+    group parsed as YAML, and the others made from it with their own path,
+    which the loader's rule for paths checks (a path the writer would quote is
+    parsed as YAML itself).
+    """
+    shapes: dict[str, int] = {}  # the rest of a line -> the index of its parsed line
+    parsed_texts: list[str] = []
+    plan: list[tuple[int, str | None]] = []  # per line: (parsed line, its own path or None)
+    for text in texts:
+        found = _PATH_ENTRY.fullmatch(text)
+        path = found["path"] if found is not None else None
+        if found is None or path is None or yaml_scalar(path) != path:
+            plan.append((len(parsed_texts), None))
+            parsed_texts.append(text)
+            continue
+        at = shapes.get(found["rest"])
+        if at is None:
+            at = shapes[found["rest"]] = len(parsed_texts)
+            parsed_texts.append(text)
+        plan.append((at, path))
+    parsed = _parsed_entries(parsed_texts, filename)
+    if parsed is None:
+        return None
+    out: list[Asset] = []
+    for at, path in plan:
+        asset = parsed[at]
+        if path is not None and path != asset.path:
+            if _path_problem(path) is not None:
+                return None  # the loader says where
+            asset = replace(asset, path=path)  # which checks the path as Asset() does
+        out.append(asset)
+    return out
+
+
+def _parsed_entries(texts: list[str], filename: str) -> list[Asset] | None:
+    """The entry of each of the entry lines ``texts``, all parsed as one small YAML."""
     document = "routes:\n" + "".join(f"  /{i}:\n{text}" for i, text in enumerate(texts))
     try:
         parsed = parse_manifest(document, filename)

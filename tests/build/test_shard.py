@@ -7,6 +7,8 @@ the one-machine build's byte for byte, and the shards' outputs together its outp
 from __future__ import annotations
 
 import filecmp
+import hashlib
+import re
 import shutil
 from pathlib import Path
 
@@ -256,3 +258,50 @@ def test_a_page_stays_in_its_shard_when_others_come() -> None:
     assert 20 < len(before) < 80  # the hash spreads them
     owners = [sum(Shard(k, 4).owns(r) for k in range(1, 5)) for r in routes]
     assert owners == [1] * len(routes)
+
+
+def _signed(text: str) -> str:
+    """``text`` with its ``routes:`` line's checksum made that of its block (a forged signature)."""
+    head, line, body = re.split(r"^(routes:[^\n]*\n)", text, maxsplit=1, flags=re.MULTILINE)
+    digest = hashlib.sha256(body.encode("utf-8")).hexdigest()[:12]
+    return head + re.sub(r"sha256:[0-9a-f]{12}", f"sha256:{digest}", line) + body
+
+
+_FIRST_ROUTE = re.compile(r"^  /[^\n]*:$", re.MULTILINE)
+
+
+@pytest.mark.parametrize(
+    ("new", "said"),
+    [
+        # A hand edit inside the routes (the checksum no longer holds): read as YAML.
+        ("    - {path: /x.css, as: nonsense}", "error: 'nonsense' is not a Fetch destination"),
+        # A signed block with a key no route can be, or one the loader refuses.
+        ('  "1abc":', "error: route '1abc' must be a URL path starting with '/'"),
+        ('  "/a\\u0001":', "holds a control character (U+0001)"),
+        # Outside the routes: an unknown top-level key.
+        ("extra: 1", "error: unknown key 'extra'"),
+    ],
+    ids=["edited", "not-a-path", "control", "unknown-key"],
+)
+def test_merge_refuses_a_part_wrong_anywhere_at_its_line(
+    tmp_path: Path, parts: list[Path], capsys: pytest.CaptureFixture[str], new: str, said: str
+) -> None:
+    # The routes of a part the writer signed are read by their lines (routes_block.py),
+    # everything else as YAML: either way a bad part is refused where it is wrong.
+    text = parts[1].read_text(encoding="utf-8")
+    first = _FIRST_ROUTE.search(text)
+    assert first is not None
+    if new.startswith("    - "):  # an entry added under the first route
+        text = text[: first.end() + 1] + new + "\n" + text[first.end() + 1 :]
+    elif new.startswith("  "):  # the first route's key replaced, and the block signed again
+        text = _signed(text[: first.start()] + new + text[first.end() :])
+    else:
+        text = text.replace("version: 1\n", f"version: 1\n{new}\n", 1)
+    forged = tmp_path / "forged.yaml"
+    forged.write_text(text, encoding="utf-8")
+    line = text.splitlines().index(new) + 1
+    out = tmp_path / "m.yaml"
+    refused = _refused(capsys, "merge", str(parts[0]), str(forged), str(parts[2]), "-o", str(out))
+    assert f"forged.yaml:{line}:" in refused
+    assert said in refused
+    assert not out.exists()

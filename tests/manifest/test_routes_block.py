@@ -1,0 +1,93 @@
+"""A routes block read by its lines (routes_block.py) takes only what the loader takes.
+
+The compiled form and ``pushgen merge`` read a block whose checksum holds by its
+lines instead of as YAML; a route key the loader refuses (not a path, a control
+character) must send them to the YAML, which says where it is wrong, never into a
+compiled manifest or a merged one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from pushgen.errors import ManifestError
+from pushgen.manifest import Manifest, dump_manifest, parse_manifest
+from pushgen.manifest.compiled import compiled_path, read_manifest, write_compiled
+from pushgen.manifest.routes_block import read_routes_block
+from pushgen.model import Asset
+
+STYLE = Asset("/static/css/site.css", "style")
+
+
+@pytest.mark.parametrize(
+    ("route", "said"),
+    [
+        ("1abc", "route '1abc' must be a URL path starting with '/'"),
+        ("/a\x01b", "holds a control character (U+0001)"),
+    ],
+)
+def test_a_route_the_loader_refuses_is_not_compiled(tmp_path: Path, route: str, said: str) -> None:
+    # The writer writes any route it is given (quoted), and signs the block.
+    text = dump_manifest(Manifest(routes={"/": (STYLE,), route: (STYLE,)}))
+    path = tmp_path / "push-manifest.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert read_routes_block(text, str(path)) is None
+    assert not write_compiled(path, text)
+    assert not compiled_path(path).exists()
+    with pytest.raises(ManifestError) as raised:
+        read_manifest(path)
+    [error] = raised.value.diagnostics
+    assert said in error.message
+    assert error.line == len(text.splitlines()) - 1  # the key line of the last route
+
+
+def test_the_writers_keys_are_read_as_their_routes(tmp_path: Path) -> None:
+    routes = {
+        r: (STYLE,) for r in ("/", "/a b/", "/café/", "/search?q=1", "/yes", "/e6", "/x#y", '/"q"/')
+    }
+    text = dump_manifest(Manifest(routes=routes))
+    block = read_routes_block(text, "m.yaml")
+    assert block is not None
+    assert block.keys == sorted(routes)
+    assert block.keys == list(parse_manifest(text, "m.yaml").routes)
+
+
+def test_entries_that_differ_by_their_path_are_read_as_the_loader_reads_them() -> None:
+    # Lines grouped by what follows the path: one of each parsed as YAML, the
+    # others given their own path; quoted paths parsed as YAML themselves.
+    shapes = [
+        Asset("/img/p.png", "image", push=False, hint=False),
+        Asset("/css/s.css", "style", media="print", push=False),
+        Asset("/f/a.woff2", "font", type="font/woff2", crossorigin="anonymous"),
+        Asset("/js/m.js", "script", module=True, integrity="sha384-" + "A" * 64),
+    ]
+    odd = [Asset("/a%20b/c.png", "image"), Asset("/q.css?v=1", "style")]
+    routes = {
+        f"/p/{i}/": tuple(replace(a, path=a.path.replace(".", f"-{i}.", 1)) for a in shapes)
+        + tuple(odd)
+        for i in range(40)
+    }
+    text = dump_manifest(Manifest(routes=routes))
+    block = read_routes_block(text, "m.yaml")
+    assert block is not None
+    by_lines = {
+        key: tuple(block.assets[j] for j in block.refs[block.starts[i] : block.starts[i + 1]])
+        for i, key in enumerate(block.keys)
+    }
+    assert by_lines == dict(parse_manifest(text, "m.yaml").routes) == routes
+
+
+@pytest.mark.parametrize("path", ["/img/../secret.png", "/img/%2e%2e/x.png"])
+def test_an_entry_path_the_loader_refuses_sends_the_block_to_the_loader(
+    tmp_path: Path, path: str
+) -> None:
+    good = Asset("/img/a.png", "image", push=False)
+    routes = {"/": (good,), "/x/": (Asset(path, "image", push=False),)}
+    text = dump_manifest(Manifest(routes=routes))
+    assert read_routes_block(text, "m.yaml") is None
+    with pytest.raises(ManifestError) as raised:
+        parse_manifest(text, "m.yaml")
+    assert "leaves the site root" in raised.value.diagnostics[0].message
