@@ -63,7 +63,9 @@ def write_site(folder: Path, routes: int) -> Path:
     manifest.parent.mkdir(parents=True)
     manifest.write_text(text, encoding="utf-8")
     started = time.perf_counter()
-    write_compiled(manifest, text)
+    written = write_compiled(manifest, text)
+    if not written.current:
+        raise SystemExit(f"the compiled form was not written: {written.problem}")
     print(f"compiled in {time.perf_counter() - started:.2f} s", file=sys.stderr)
     plain = folder / "yaml" / "push-manifest.yaml"
     plain.parent.mkdir(parents=True)

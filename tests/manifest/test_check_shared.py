@@ -43,7 +43,7 @@ def write(tmp_path: Path, compiled: bool) -> Path:
     text = dump_manifest(Manifest(routes=shared_routes()))
     path.write_text(text, encoding="utf-8")
     if compiled:
-        assert write_compiled(path, text)
+        assert write_compiled(path, text).current
     loaded = read_manifest(path).routes
     assert isinstance(loaded, CompiledRoutes) == compiled
     assert compiled_path(path).exists() == compiled
@@ -115,7 +115,7 @@ def test_a_route_over_the_link_budget_is_found_from_the_shared_entries(tmp_path:
         routes = {**shared_routes(), "/big/": (SITE_CSS, *sheets)}
         text = dump_manifest(Manifest(routes=routes))
         path.write_text(text, encoding="utf-8")
-        assert not compiled or write_compiled(path, text)
+        assert not compiled or write_compiled(path, text).current
         assert isinstance(read_manifest(path).routes, CompiledRoutes) == compiled
         warnings = [d for d in check_manifest(path) if d.severity == "warning"]
         line = text.splitlines().index("  /big/:") + 1

@@ -35,7 +35,7 @@ def test_a_route_the_loader_refuses_is_not_compiled(tmp_path: Path, route: str, 
     path = tmp_path / "push-manifest.yaml"
     path.write_text(text, encoding="utf-8")
     assert read_routes_block(text, str(path)) is None
-    assert not write_compiled(path, text)
+    assert not write_compiled(path, text).current
     assert not compiled_path(path).exists()
     with pytest.raises(ManifestError) as raised:
         read_manifest(path)

@@ -65,13 +65,13 @@ async def test_requests_during_a_slow_reload_get_the_old_hints(form: str, tmp_pa
     manifest = tmp_path / "push-manifest.yaml"
     manifest.write_text(OLD, encoding="utf-8")
     if form == "compiled":
-        assert write_compiled(manifest, OLD)
+        assert write_compiled(manifest, OLD).current
     app = PushgenMiddleware(plain_app, manifest=manifest, reload_interval=0, environ={})
     assert b"/static/old.css" in await link_of(app)
 
     manifest.write_text(NEW, encoding="utf-8")
     if form == "compiled":
-        assert write_compiled(manifest, NEW)
+        assert write_compiled(manifest, NEW).current
     assert compiled_path(manifest).exists() == (form == "compiled")
     gate, loading = threading.Event(), threading.Event()
     real_load = app.state._load
