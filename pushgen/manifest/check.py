@@ -244,12 +244,14 @@ class _Checker:
         """Every route's entries, each distinct entry checked once, its errors said per route."""
         routes = self.manifest.routes
         uses: Iterable[EntryUse]
+        known: dict[Asset, list[str]] = {}  # equal entries checked once
         if isinstance(routes, CompiledRoutes):  # the entries are interned already
-            bad = {j for j, asset in enumerate(routes.distinct) if self._route_entry(asset)}
+            found = {j: self._route_entry(asset) for j, asset in enumerate(routes.distinct)}
+            bad = {j for j, messages in found.items() if messages}
+            known = {routes.distinct[j]: found[j] for j in bad}
             uses = routes.uses(bad) if bad else ()
         else:
             uses = (EntryUse(route, asset) for route, assets in routes.items() for asset in assets)
-        known: dict[Asset, list[str]] = {}  # interned here: equal entries checked once
         for use in uses:
             messages = known.get(use.asset)
             if messages is None:
