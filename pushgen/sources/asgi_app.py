@@ -56,8 +56,8 @@ def check_asgi(app: object, what: str) -> Callable[..., Any]:
     call = app if inspect.isfunction(app) else getattr(app, "__call__", None)  # noqa: B004 (its coroutine-ness is asked)
     if call is None or not inspect.iscoroutinefunction(inspect.unwrap(call)):
         message = (
-            f"{what} is a {type(app).__name__}, not a Quart app nor any ASGI app (an async "
-            "callable: Starlette, FastAPI, Django's get_asgi_application())"
+            f"names an object of type {type(app).__name__}, not a Quart app nor any ASGI app"
+            " (an async callable: Starlette, FastAPI, Django's get_asgi_application())"
         )
         raise BuildError([Diagnostic(what, 0, 0, message, "error")])
     return app  # type: ignore[return-value]

@@ -99,7 +99,15 @@ def load_app(spec: AppSpec, root: Path) -> Quart:
     if not isinstance(app, Quart):
         what = f"--app {spec}"
         raise BuildError(
-            [Diagnostic(what, 0, 0, f"{what} is a {type(app).__name__}, not a Quart app", "error")]
+            [
+                Diagnostic(
+                    what,
+                    0,
+                    0,
+                    f"names an object of type {type(app).__name__}, not a Quart app",
+                    "error",
+                )
+            ]
         )
     return app
 
@@ -128,11 +136,13 @@ def load_object(spec: AppSpec, root: Path) -> object:
         ) from None
     except Exception as exc:
         where = user_frame(exc.__traceback__, root)
-        file, line = where.file, where.line
-        message = f"{what}: cannot load the app: {type(exc).__name__}: {exc}"
+        message = f"cannot load the app: {type(exc).__name__}: {exc}"
         if isinstance(exc, ModuleNotFoundError) and exc.name == spec.module:
             message += f" (run pushgen where the app lives; looked in {root})"
-        raise BuildError([Diagnostic(file or what, line, 0, message, "error")]) from None
+        if where.file:  # the user's line that raised: the message says which app
+            located = Diagnostic(where.file, where.line, 0, f"{what}: {message}", "error")
+            raise BuildError([located]) from None
+        raise BuildError([Diagnostic(what, 0, 0, message, "error")]) from None
     return app
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import sys
+import sysconfig
 import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -129,17 +131,40 @@ class AppAsset:
 
 
 def user_frame(tb: TracebackType | None, root: Path) -> Where:
-    """The innermost frame of ``tb`` in a file under ``root`` (the user's code), else nowhere."""
+    """The innermost frame of ``tb`` in a file under ``root`` (the user's code), else nowhere.
+
+    Installed code is never the user's, even under ``root``: a project's own ``.venv``
+    holds pushgen, the framework and the standard library's copies, and a checkout of
+    pushgen run from its own folder holds pushgen. A frame there would name the line
+    that imported the app, not what the user must fix.
+    """
     mine = [
         frame
         for frame in traceback.extract_tb(tb)
         if frame.filename
         and not frame.filename.startswith("<")
-        and Path(frame.filename).resolve().is_relative_to(root)
+        and _is_users(Path(frame.filename).resolve(), root)
     ]
     if not mine:
         return Where()
     return Where(display_path(mine[-1].filename), mine[-1].lineno or 0)
+
+
+def _is_users(file: Path, root: Path) -> bool:
+    """Whether ``file`` is the user's code: under ``root`` and not installed code."""
+    return file.is_relative_to(root) and not any(
+        file.is_relative_to(place) for place in _installed_code()
+    )
+
+
+def _installed_code() -> tuple[Path, ...]:
+    """Folders of code nobody edits for their app: pushgen's package and the interpreter's."""
+    places = {Path(__file__).resolve().parents[1], Path(sys.prefix), Path(sys.base_prefix)}
+    for name in ("stdlib", "platstdlib", "purelib", "platlib"):
+        path = sysconfig.get_paths().get(name)
+        if path:
+            places.add(Path(path))
+    return tuple(place.resolve() for place in places)
 
 
 @dataclass(frozen=True, slots=True)

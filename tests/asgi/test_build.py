@@ -85,7 +85,7 @@ def test_an_object_that_is_no_asgi_app_is_one_located_error(tmp_path: Path) -> N
     code, stderr, routes = build(tmp_path, "notasgi:app")
     assert code == 1
     assert (
-        "--app notasgi:app: error: --app notasgi:app is a App, not a Quart app nor any ASGI app"
+        "--app notasgi:app: error: names an object of type App, not a Quart app nor any ASGI app"
     ) in stderr
     assert "Traceback" not in stderr and routes == {}
 

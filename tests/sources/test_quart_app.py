@@ -193,7 +193,7 @@ def test_bad_input_never_stops_the_rest(tmp_path: Path) -> None:
     [
         ("x = 1\ndef broken(:\n", "broken:app", "broken.py:2:12: error: --app broken:app: cannot import: invalid syntax"),
         ("import quart\nraise ValueError('no config')\n", "raising:app", "raising.py:2: error: --app raising:app: cannot load the app: ValueError: no config"),
-        ("app = 42\n", "number:app", "--app number:app: error: --app number:app is a int, not a Quart app"),
+        ("app = 42\n", "number:app", "--app number:app: error: names an object of type int, not a Quart app"),
         ("", "missing_module:app", "cannot load the app: ModuleNotFoundError"),
         ("", "bad spec:", "--app 'bad spec:': write MODULE:APP"),
     ],
@@ -333,3 +333,18 @@ def test_the_app_bounds_are_checked_where_they_are_set(tmp_path: Path) -> None:
     )
     done = pushgen(tmp_path, "build", "--app", "slow:app", "--request-timeout", "0")
     assert done.returncode == 2 and "--request-timeout" in done.stderr
+
+
+def test_an_app_missing_from_a_folder_holding_pushgen_is_located_at_the_app() -> None:
+    """Run from a checkout of pushgen (or a project with its ``.venv`` inside), pushgen's own
+    frames are under the root: the error must still name the ``--app``, not pushgen's line."""
+    import pushgen
+    from pushgen.errors import BuildError
+    from pushgen.sources.quart_app import AppSpec, load_object
+
+    checkout = Path(pushgen.__file__).resolve().parents[1]
+    with pytest.raises(BuildError) as raised:
+        load_object(AppSpec.parse("no_such_module_here:app"), checkout)
+    [diagnostic] = raised.value.diagnostics
+    assert diagnostic.file == "--app no_such_module_here:app", diagnostic
+    assert diagnostic.message.startswith("cannot load the app: ModuleNotFoundError"), diagnostic

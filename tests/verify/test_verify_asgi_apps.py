@@ -126,7 +126,7 @@ def test_an_object_that_is_no_asgi_app_is_a_located_error(tmp_path: Path) -> Non
         served_app(tmp_path, "not_asgi_for_verify:app", None)
     [diagnostic] = raised.value.diagnostics
     assert diagnostic.message.startswith(
-        "--app not_asgi_for_verify:app is a int, not a Quart app nor any ASGI app"
+        "names an object of type int, not a Quart app nor any ASGI app"
     )
 
 

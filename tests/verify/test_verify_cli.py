@@ -222,7 +222,7 @@ def test_without_playwright_the_message_says_pip_install_the_extra(site: Path) -
         ),
         (
             ["--app", "nomodule:app"],
-            ": error: --app nomodule:app: cannot load the app: ModuleNotFoundError:"
+            "--app nomodule:app: error: cannot load the app: ModuleNotFoundError:"
             " No module named 'nomodule'",
         ),
     ],
