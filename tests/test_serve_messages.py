@@ -49,3 +49,22 @@ def test_a_partial_manifest_is_one_located_error(
     out, err = capsys.readouterr()
     assert code == 1
     assert err == REFUSAL and "serving at" not in out
+
+
+def test_a_partial_manifest_is_refused_before_building(
+    built: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A site whose output is stale is not built (rendering every page) only to fail on the part."""
+    fresh = built / "unbuilt"
+    shutil.copytree(
+        REPO / "site_example",
+        fresh,
+        ignore=shutil.ignore_patterns("_site*", "push-manifest*", ".*"),
+    )
+    monkeypatch.chdir(built)
+    capsys.readouterr()
+    code = main(["serve", "unbuilt", "-m", "part.yaml", "--port", "0"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert err == REFUSAL and "building" not in out
+    assert not (fresh / "_site").exists()

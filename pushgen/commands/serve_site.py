@@ -204,6 +204,23 @@ def _setup_logging() -> None:
         logger.setLevel(logging.INFO)
 
 
+def _refuse_a_part(manifest: Path) -> None:
+    """Raise the loader's located refusal when ``manifest`` is one shard's partial manifest.
+
+    Before anything is built: a build over a part fails on it anyway, after rendering
+    the whole site for nothing.
+    """
+    from ..manifest import load_manifest
+    from ..manifest.partial import is_partial
+
+    try:
+        text = manifest.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return  # not there yet, or unreadable: the build or the server says so
+    if is_partial(text):
+        load_manifest(manifest)  # refuses the ``shard:`` key, at its line
+
+
 def _build(config: SiteConfig) -> bool:
     from ..build import build_site
 
@@ -313,6 +330,7 @@ def serve(
                 " a built site, not an app; run the app on Hypercorn, with the certificate"
                 " `pushgen trust cert` prints"
             )
+        _refuse_a_part(config.manifest)
         if build_if_stale and output_is_stale(config) and not _build(config):
             return 1
         app = create_app(
