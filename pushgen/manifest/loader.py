@@ -19,7 +19,6 @@ always the same bytes.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +38,7 @@ from ..model import (
 )
 from ..push_policy import Policy
 from .document import ENTRY_KEYS, MANIFEST_VERSION, Manifest
+from .entry_path import glob_path_problem, path_problem
 from .partial_key import PARTIAL_REFUSAL, SHARD_KEY
 from .rules import EntryChange, RoutePattern, Rule, rule_key
 from .yamlsafe import YamlError, compose, scalar_text
@@ -107,7 +107,7 @@ def _entry(check: _Checker, node: yaml.Node, route: str) -> Asset | None:
         check.error(node, f"entry of route {route!r} is missing {missing!r}")
         return None
     path = str(values["path"])
-    problem = _path_problem(path)
+    problem = path_problem(path)
     if problem:
         check.error(_value_node(node, "path"), problem)
         return None
@@ -201,29 +201,6 @@ def _value_node(mapping: yaml.MappingNode, key: str) -> yaml.Node:
     return mapping
 
 
-# A '\\' in a query is sent as it is by browsers (URL Standard, query state); in the
-# path it would be a '/' to them, so only the path part is checked for it.
-_BAD_PATH_CHARS = re.compile(r"^[^?]*\\|[\x00-\x20\x7f#]")
-
-
-def _path_problem(path: str) -> str | None:
-    """Why ``path`` cannot be a manifest entry's path, or None when it can."""
-    if not path.startswith("/") or path.startswith("//"):
-        return f"path {path!r} must be an absolute URL path on this site, starting with one '/'"
-    if _BAD_PATH_CHARS.search(path):
-        return f"path {path!r} contains a space, control character, '\\' or '#'; percent-encode it"
-    if not path.isascii():
-        return f"path {path!r} must be ASCII; percent-encode it (HTTP/2 paths are ASCII)"
-    from urllib.parse import unquote
-
-    decoded = unquote(path.split("?", 1)[0])
-    if "\x00" in decoded or any(
-        seg in ("..", ".") for seg in decoded.replace("\\", "/").split("/")
-    ):
-        return f"path {path!r} leaves the site root ('.' or '..' segment)"
-    return None
-
-
 def _int(node: yaml.Node) -> int | None:
     if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:int":
         try:
@@ -279,10 +256,6 @@ def _policy(check: _Checker, node: yaml.Node) -> Policy:
     )
 
 
-def _glob_path_problem(path: str) -> str | None:
-    return _path_problem(path.replace("*", "x").replace("?", "x"))
-
-
 def _set_item(check: _Checker, node: yaml.Node, where: str) -> EntryChange | None:
     if not isinstance(node, yaml.MappingNode):
         check.error(
@@ -295,7 +268,7 @@ def _set_item(check: _Checker, node: yaml.Node, where: str) -> EntryChange | Non
         key = scalar_text(key_node)
         if key == "path":
             path = scalar_text(value_node)
-            problem = _glob_path_problem(path) if path is not None else "'path' must be a string"
+            problem = glob_path_problem(path) if path is not None else "'path' must be a string"
             if problem:
                 check.error(value_node, problem)
                 return None
@@ -437,7 +410,7 @@ def _rule_remove(check: _Checker, node: yaml.Node, scope: str, places: _Places) 
     remove: list[str] = []
     for item in node.value:
         text = scalar_text(item)
-        problem = _glob_path_problem(text) if text is not None else "each 'remove' item is a path"
+        problem = glob_path_problem(text) if text is not None else "each 'remove' item is a path"
         if problem:
             check.error(item, problem)
             continue

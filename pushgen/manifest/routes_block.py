@@ -24,7 +24,8 @@ import yaml
 
 from ..errors import ManifestError
 from ..model import Asset
-from .loader import _path_problem, parse_manifest
+from .entry_path import path_problem
+from .loader import parse_manifest
 from .writer import _CHECKSUM, WRITER_VERSION, _split, yaml_scalar
 from .yamlsafe import control_character
 
@@ -180,7 +181,7 @@ def _entry_values(texts: list[str], filename: str) -> list[Asset] | None:
     for at, path in plan:
         asset = parsed[at]
         if path is not None and path != asset.path:
-            if _path_problem(path) is not None:
+            if path_problem(path) is not None:
                 return None  # the loader says where
             asset = replace(asset, path=path)  # which checks the path as Asset() does
         out.append(asset)
