@@ -1,0 +1,40 @@
+"""A bare ASGI app that sends a 103 with the links its path names, under pushgen's Hypercorn hook.
+
+``/ascii``: plain ASCII links (the hook's fast path for the 103's frame);
+``/utf8``: a link with a raw UTF-8 byte, ``/tab``: one with a tab inside (both handed
+to h2: pushgen/runtime/h2hints.py). tests/runtime/test_h2hints_frame.py runs it
+under real Hypercorn.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pushgen.runtime import h2push
+
+h2push.install()
+
+LINKS: dict[str, list[bytes]] = {
+    "/ascii": [b"</a.css>; rel=preload; as=style", b"</b.js>; rel=preload; as=script"],
+    "/utf8": ["</café.css>; rel=preload; as=style".encode(), b"</b.js>; rel=preload; as=script"],
+    "/tab": [b"</a.css>;\trel=preload; as=style"],
+}
+
+
+async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] == "lifespan":
+        await receive()
+        await send({"type": "lifespan.startup.complete"})
+        await receive()
+        return
+    links = LINKS.get(scope["path"], [])
+    if "http.response.early_hint" in scope.get("extensions", {}):
+        await send({"type": "http.response.early_hint", "links": links})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"text/plain")],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"ok"})
