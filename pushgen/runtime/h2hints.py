@@ -40,7 +40,7 @@ from h2.connection import ConnectionInputs
 from h2.stream import StreamInputs
 from hypercorn.protocol.events import InformationalResponse
 
-__all__ = ["HOLD", "hold_early_hint", "queue_informational", "release"]
+__all__ = ["HOLD", "hold_early_hint", "queue_informational"]
 
 # Long enough for a file's 200 to follow even under load (pushgen serve's former
 # 2 ms 103 delay kept the 103 away from every static page under h2load with 64
@@ -48,7 +48,7 @@ __all__ = ["HOLD", "hold_early_hint", "queue_informational", "release"]
 # enough to cost a view that thinks little a browser shows: 0.02 RTT on a 100 ms
 # round trip.
 HOLD = 0.002
-_TIMER = "_pushgen_hint_timer"
+_HELD = "_pushgen_hint_held"
 
 
 def hold_early_hint(protocol: Any, event: Any) -> bool:
@@ -74,23 +74,21 @@ def hold_early_hint(protocol: Any, event: Any) -> bool:
     except (KeyError, h2.exceptions.ProtocolError):
         # The stream or the connection closed meanwhile: Hypercorn drops the event too.
         return True
-    if getattr(protocol, _TIMER, None) is None:
-        setattr(protocol, _TIMER, loop.call_later(HOLD, _write_alone, protocol))
+    buffer = connection._data_to_send
+    if getattr(protocol, _HELD, None) is not buffer:
+        # The first 103 in this buffer. h2 hands out a new buffer on every write
+        # (H2Connection.data_to_send), so a timer of an older one finds its 103s
+        # gone and does nothing: no hook on the protocol's flushes is needed.
+        setattr(protocol, _HELD, buffer)
+        loop.call_later(HOLD, _write_alone, protocol, buffer)
     return True
 
 
-def release(protocol: Any) -> None:
-    """The connection is writing now, queued 103s with it: the timer is not needed."""
-    timer = getattr(protocol, _TIMER, None)
-    if timer is not None:
-        timer.cancel()
-        setattr(protocol, _TIMER, None)
-
-
-def _write_alone(protocol: Any) -> None:
-    setattr(protocol, _TIMER, None)
-    # Hypercorn's own flush (release() finds no timer); a closed connection has
-    # nothing to send, and its send of a Closed event handles a broken socket.
+def _write_alone(protocol: Any, buffer: bytearray) -> None:
+    if protocol.connection._data_to_send is not buffer:
+        return  # written with something else meanwhile
+    # Hypercorn's own flush; a closed connection has nothing to send, and its
+    # send of a Closed event handles a broken socket.
     task = asyncio.ensure_future(protocol._flush())
     _FLUSHES.add(task)
     task.add_done_callback(_FLUSHES.discard)

@@ -22,6 +22,7 @@ import pytest
 from pushgen.runtime.certs import DevCertificate
 from pushgen.runtime.h2hints import queue_informational
 from tests.clients import ServerProcess, h2_get, start_hypercorn
+from tests.runtime.test_h2hints import RecordClient
 
 LINK = b"</assets/site.css>; rel=preload; as=style, </assets/app.js>; rel=modulepreload"
 REQUEST = [(":method", "GET"), (":path", "/"), (":scheme", "https"), (":authority", "x")]
@@ -187,3 +188,21 @@ def test_real_hypercorn_sends_each_103_whichever_path_it_took(
         assert exchange.status == 200, exchange
         assert exchange.informational == [[(":status", "103"), *(("link", v) for v in links)]]
         assert exchange.order[:2] == ["informational", "response"], exchange.order
+
+
+def test_a_thinking_views_103_leaves_alone_before_its_200(hint_server: ServerProcess) -> None:
+    # The hold's timer finds its 103 still unwritten (nothing else was written on
+    # the connection) and writes it: the 103 comes in a record before the 200's.
+    # The first page on the connection arms a timer whose 103 left with its 200; the
+    # thinking page's 103 is held in a new buffer and gets a timer of its own.
+    client = RecordClient(hint_server.port)
+    try:
+        first = client.get("/ascii")
+        heads = client.get("/think")
+        again = client.get("/think")
+    finally:
+        client.close()
+    assert first.early_hints is not None and first.final is not None, first
+    for page in (heads, again):
+        assert page.early_hints is not None and page.final is not None, page
+        assert page.early_hints < page.final, page
