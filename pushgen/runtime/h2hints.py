@@ -17,14 +17,19 @@ in a 1xx) and the 200 that follows carries both. In Python's h2 and hpack every
 field of a HEADERS frame is normalised, validated and looked up in the HPACK table
 one by one: the 103's frame cost h2 31 µs with the two fields and 20 µs without (an
 h2 connection pair in one process, 3,000 responses; docs/performance.md, "pushgen.asgi
-on a Starlette app").
+on a Starlette app"). So the frame of a 103 whose fields those layers would pass on
+unchanged is made here (:func:`queue_informational`: the connection's own HPACK
+encoder, the same state transitions, the same bytes): 6.6 µs instead of 16.6 µs
+(median of 40 runs of 90 streams, one ``link`` field).
 
 So :func:`hold_early_hint` puts the 103's frame into the connection's h2 buffer and
 leaves it there: whatever the connection writes next (the 200's HEADERS, normally)
 carries it, and if nothing is written within :data:`HOLD` seconds (a view that
 thinks) a timer writes it alone. The 103 is never later than that, nor ever
 reordered: h2 keeps one outbound buffer per connection, in the order frames were
-made. Called by :mod:`pushgen.runtime.h2push`'s protocol, which Hypercorn uses
+made. The timer needs no word from the connection's writes: h2 hands its buffer
+out whole and starts a new one (``H2Connection.data_to_send``), so a timer that
+finds the buffer it was armed for gone knows its 103 has left. Called by :mod:`pushgen.runtime.h2push`'s protocol, which Hypercorn uses
 once that hook is installed.
 """
 
