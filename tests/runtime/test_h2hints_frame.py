@@ -10,6 +10,7 @@ and a real Hypercorn still sends such a 103 (the app of tests/runtime/hint_app.p
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 
 import h2.config
@@ -21,7 +22,8 @@ import pytest
 
 from pushgen.runtime.certs import DevCertificate
 from pushgen.runtime.h2hints import queue_informational
-from tests.clients import ServerProcess, h2_get, start_hypercorn
+from tests.clients import ServerProcess, h2_get, nghttp, start_hypercorn
+from tests.runtime.hint_app import LINKS
 from tests.runtime.test_h2hints import RecordClient
 
 LINK = b"</assets/site.css>; rel=preload; as=style, </assets/app.js>; rel=modulepreload"
@@ -206,3 +208,15 @@ def test_a_thinking_views_103_leaves_alone_before_its_200(hint_server: ServerPro
     for page in (heads, again):
         assert page.early_hints is not None and page.final is not None, page
         assert page.early_hints < page.final, page
+
+
+@pytest.mark.skipif(shutil.which("nghttp") is None, reason="needs nghttp (nghttp2-client)")
+@pytest.mark.parametrize("path", ["/ascii", "/tab"])
+def test_nghttp_reads_each_103_before_its_200(hint_server: ServerProcess, path: str) -> None:
+    # nghttp2's HPACK decoder (C), not Python's: the hand-made frame of /ascii and
+    # h2's of /tab (a tab in the value: the fast path's fallback) both decode.
+    result = nghttp(f"https://127.0.0.1:{hint_server.port}{path}")
+    assert result.returncode == 0, result.output
+    heads = result.received("HEADERS")  # the one request stream (nghttp numbers it)
+    assert [f.header(":status") for f in heads] == ["103", "200"], result.output
+    assert heads[0].header_list("link") == [link.decode() for link in LINKS[path]]
