@@ -26,7 +26,9 @@ no peer settings), hence this subclass of its ``H2Protocol``:
   write of its own (:mod:`pushgen.runtime.h2hints` says why).
 
 It wraps the protocol's ASGI app (an ``AppWrapper``, which Hypercorn calls with
-the scope) and its sending of 1xx responses, and nothing else, and is installed by
+the scope) and its sending of 1xx responses, and nothing else. Neither wrapper is a
+coroutine: each hands Hypercorn the coroutine it would have awaited anyway, so a
+page's five or so stream events pay no frame of pushgen's. It is installed by
 replacing the name ``H2Protocol`` that ``hypercorn.protocol.ProtocolWrapper`` looks up. It is pinned
 to the Hypercorn versions its tests ran with (:data:`TESTED_VERSIONS`); on any
 other, :func:`install` logs one line and leaves Hypercorn as it is (the push
@@ -37,6 +39,7 @@ diaries by the connection's addresses).
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Generator
 from importlib import metadata
 from typing import Any
 
@@ -69,9 +72,12 @@ def install() -> bool:
         _state["installed"] = False
         return False
     import hypercorn.protocol as protocol_module
+    from hypercorn.protocol.events import InformationalResponse
     from hypercorn.protocol.h2 import H2Protocol
 
-    from .h2hints import hold_early_hint, release
+    from .h2hints import hold_early_hint
+
+    send_by_hypercorn = H2Protocol.stream_send
 
     class PushgenH2Protocol(H2Protocol):
         """Hypercorn's HTTP/2 protocol, whose requests see the client's push setting and a diary."""
@@ -80,14 +86,13 @@ def install() -> bool:
             super().__init__(*args, **kwargs)
             self.app = _ConnectionApp(self.app, self)  # type: ignore[assignment]
 
-        async def stream_send(self, event: Any) -> None:
+        def stream_send(self, event: Any) -> Awaitable[None]:  # type: ignore[override]
             # A 103 leaves with the connection's next write (pushgen.runtime.h2hints).
-            if not hold_early_hint(self, event):
-                await super().stream_send(event)
-
-        async def _flush(self) -> None:
-            release(self)
-            await super()._flush()
+            # Not a coroutine of its own: every other event of every stream gets
+            # Hypercorn's coroutine itself, with no frame of pushgen's around it.
+            if type(event) is InformationalResponse and hold_early_hint(self, event):
+                return _SENT
+            return send_by_hypercorn(self, event)
 
     # The name ProtocolWrapper looks up when a connection negotiates h2.
     protocol_module.H2Protocol = PushgenH2Protocol  # type: ignore[attr-defined]
@@ -123,10 +128,24 @@ class _ConnectionApp:
         # is reset, or the connection closed; pushed streams have even ids.
         return sum(1 for stream_id in self._protocol.streams if not stream_id % 2)
 
-    async def __call__(self, scope: Any, *args: Any) -> None:
+    def __call__(self, scope: Any, *args: Any) -> Awaitable[None]:
+        # The app's own coroutine, awaited by Hypercorn: no frame of this class's.
         extensions = scope.get("extensions")
         if scope["type"] == "http" and extensions is not None:
             extensions[CONNECTION_EXTENSION] = self._diary
             if _PUSH in extensions and not self._protocol.connection.remote_settings.enable_push:
                 del extensions[_PUSH]
-        await self._app(scope, *args)
+        return self._app(scope, *args)  # type: ignore[no-any-return]
+
+
+class _Sent:
+    """An awaitable that is done at once (a 103 queued without waiting for anything)."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        return
+        yield
+
+
+_SENT = _Sent()
