@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import Diagnostic
 from ..model import Asset, FontDeclarations, FontPolicy, FontSheet, Reference, ScanResult
-from ..scan.css import scan_css
+from ..scan.css import scan_css_file
 from ..scan.js import scan_js
 from ..urls import url_path_to_relpath
 from .budget import apply_budget
@@ -304,5 +304,5 @@ class Resolver(Following, FontTracing):
 def scan_doc(kind: DocKind, data: bytes, url: str, display: str) -> ScanResult:
     """Scan a stylesheet or script the way the resolver does (imports, and what a script fetches)."""
     if kind == "css":
-        return scan_css(data, url, filename=display)
+        return scan_css_file(data, url, display)
     return scan_js(data, url, filename=display, fetches=True)

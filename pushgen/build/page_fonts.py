@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..model import Asset, FontDeclarations, FontPolicy, FontSheet, Reference, ScanResult
-from ..scan.css import scan_css
+from ..scan.css import scan_css, scan_css_file
 from ..scan.font_rules import style_font_declarations
 from ..urls import url_path_to_relpath
 from .entries import join_media
@@ -344,7 +344,7 @@ class FontTracing:
         if relpath not in self._font_sheets:
             # A scan the build state kept, without fonts: read the sheet once more.
             data = self.read(relpath)
-            fonts = scan_css(data, sheet.url, filename=doc.display).fonts if data else None
+            fonts = scan_css_file(data, sheet.url, doc.display).fonts if data else None
             self._font_sheets[relpath] = fonts
         return self._font_sheets[relpath]
 
@@ -398,7 +398,7 @@ class PageFontTracer(FontTracing):
         """The stylesheet at ``relpath``, scanned as the Resolver scans it (graph.py _doc)."""
         if relpath not in self.docs:
             data = self.read(relpath)
-            scan = scan_css(data, sheet.url, filename=relpath) if data is not None else None
+            scan = scan_css_file(data, sheet.url, relpath) if data is not None else None
             self.docs[relpath] = Doc(scan, relpath, "css", fresh=True) if scan else None
         return self.docs[relpath]
 

@@ -38,6 +38,7 @@ from ..manifest import (
 )
 from ..precompress import Precompressed
 from ..progress import NO_PROGRESS, Progress, phase
+from ..scan.css import file_scans
 from .dependencies import pages_to_render, scan_templates
 from .existing import read_existing_manifest
 from .fingerprint_files import renamed_pages
@@ -114,7 +115,9 @@ def build_site(
     # cyclic collector's passes over them cost 8% of a 10,000-page build and find
     # nothing (a build makes no cycles worth collecting before it returns).
     try:
-        with paused_gc():
+        # Each stylesheet scanned once in the build (the Resolver and the font
+        # tracer both read it), and nothing kept past it.
+        with paused_gc(), file_scans():
             result = _build(config, asked, progress)
             if isinstance(result, StateDamage):
                 # A saved scan failed its checks where it was first used (the

@@ -28,6 +28,7 @@ left out; other origins are kept with ``local=False``.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -42,7 +43,7 @@ from ..urls import resolve, unservable
 from .decode import as_text, decode_css
 from .font_rules import CONDITIONAL_AT_RULES, FontCollector, split_commas
 
-__all__ = ["scan_css", "scan_css_declarations"]
+__all__ = ["file_scans", "scan_css", "scan_css_declarations", "scan_css_file"]
 
 # tinycss2 nodes carry no type hints; they are duck-typed by their `type` attribute.
 _Node = Any
@@ -117,6 +118,51 @@ def scan_css(
     scanner.diagnostics.extend(source.diagnostics)
     scanner.stylesheet(tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True))
     return scanner.result(source.encoding)
+
+
+class _FileScans:
+    """Scans of stylesheet files by content, kept while a build runs (:func:`file_scans`)."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.scans: dict[tuple[bytes, str, str], ScanResult] = {}
+
+    def scan(self, data: bytes, url: str, filename: str) -> ScanResult:
+        if not self.depth:
+            return scan_css(data, url, filename=filename)
+        key = (data, url, filename)
+        found = self.scans.get(key)
+        if found is None:
+            found = self.scans[key] = scan_css(data, url, filename=filename)
+        return found
+
+
+_file_scans = _FileScans()
+
+
+@contextlib.contextmanager
+def file_scans() -> Iterator[None]:
+    """While inside, :func:`scan_css_file` scans each stylesheet once for the same bytes.
+
+    A build reads each stylesheet in two places, the Resolver following a page's
+    ``@import`` tree and the font tracer where the page is rendered (issue 27: on one
+    core, both in one process), and a sheet's scan is a function of its bytes, URL and
+    name alone (a :class:`ScanResult` is never changed), so both take the same one.
+    What was kept is dropped on leaving: a long ``pushgen watch`` does not grow, and
+    each build pays for its own scans.
+    """
+    _file_scans.depth += 1
+    try:
+        yield
+    finally:
+        _file_scans.depth -= 1
+        if not _file_scans.depth:
+            _file_scans.scans.clear()
+
+
+def scan_css_file(data: bytes, url: str, filename: str) -> ScanResult:
+    """:func:`scan_css` of a stylesheet file; inside :func:`file_scans`, once per content."""
+    return _file_scans.scan(data, url, filename)
 
 
 def scan_css_declarations(
