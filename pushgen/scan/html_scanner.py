@@ -125,9 +125,9 @@ def _reference(
     )
 
 
-# <link> results by attributes, line and base (see PageScanner._link).
-_LINKS: dict[tuple[object, ...], tuple[Reference, ...]] = {}
-_LINKS_KEPT = 4096
+# <link> and <script src> results by tag, attributes, line and base (see PageScanner._kept).
+_KEPT: dict[tuple[object, ...], tuple[Reference, ...]] = {}
+_KEPT_MAX = 4096
 
 
 class PageScanner:
@@ -180,6 +180,8 @@ class PageScanner:
                 continue
             if tag == "link":
                 self._link(element)
+            elif tag == "script":
+                self._script(element)
             else:
                 handler = handlers.get(tag)
                 if handler is not None:
@@ -202,27 +204,47 @@ class PageScanner:
         """A ``<link>``'s references, once per site for the layout's links.
 
         What a ``<link>`` adds depends on its attributes, its line and the base URL
-        only (html_elements._link reads nothing else of the page), and the base only
-        through its folder when the href does (see _resolve), so the pages of one
-        layout share the result. A link that makes a diagnostic is not kept (the
-        message names the page's file).
+        only (html_elements._link reads nothing else of the page).
         """
-        href = element.get("href")
-        if (href is None or _by_folder(href)) and element.get("imagesrcset") is None:
+        self._kept(element, "link", element.get("href"), False)
+
+    def _script(self, element: Element) -> None:
+        """A ``<script src>``'s references, once per site for the layout's scripts.
+
+        What it adds depends on its attributes, its line, whether it stands in
+        ``<head>`` and the base URL (html_elements._script); an inline script's
+        text is scanned on every page.
+        """
+        src = element.get("src")
+        if src is None:
+            HANDLERS["script"](self, element)
+        else:
+            in_head = any(True for _ in element.iterancestors("head"))
+            self._kept(element, "script", src, in_head)
+
+    def _kept(self, element: Element, tag: str, url: str | None, in_head: bool) -> None:
+        """The references of ``element`` that its handler adds, kept by what they depend
+        on (its tag, attributes, line, ``in_head`` and the base URL), so that the
+        pages of one layout share them.
+
+        The base counts only through its folder when ``url`` does (see _resolve). An
+        element that makes a diagnostic is not kept (the message names the page's file).
+        """
+        if (url is None or _by_folder(url)) and element.get("imagesrcset") is None:
             base = self._folder  # every page of the folder resolves it alike
         else:
             base = self.base
-        key = (tuple(element.items()), line(element), base)
-        known = _LINKS.get(key)
+        key = (tag, in_head, tuple(element.items()), line(element), base)
+        known = _KEPT.get(key)
         if known is not None:
             self.references.extend(known)
             return
         references, diagnosed = len(self.references), len(self.diagnostics)
-        HANDLERS["link"](self, element)
+        HANDLERS[tag](self, element)
         if len(self.diagnostics) == diagnosed:
-            if len(_LINKS) >= _LINKS_KEPT:
-                _LINKS.clear()  # a bound, not an LRU: a site's layouts refill it at once
-            _LINKS[key] = tuple(self.references[references:])
+            if len(_KEPT) >= _KEPT_MAX:
+                _KEPT.clear()  # a bound, not an LRU: a site's layouts refill it at once
+            _KEPT[key] = tuple(self.references[references:])
 
     def _find_base(self) -> None:
         # HTML Standard, "document base URL": the first <base> with an href, in tree order.

@@ -45,3 +45,52 @@ def test_an_uppercase_style_attribute_is_scanned() -> None:
     page = b'<!doctype html><body><div STYLE="background: url(/bg.png)"></div></body>'
     found = scan_html(page, "https://example.com/a/page.html").references
     assert [ref.url for ref in found] == ["https://example.com/bg.png"]
+
+
+# Kept references (PageScanner._kept): pages that share an element's attributes
+# and line must still get what their own base and placement make of it.
+
+
+def _scripts(page: str, url: str) -> list[tuple[str, str, str]]:
+    found = scan_html(page.encode(), url).references
+    return [(ref.url, ref.placement, ref.timing) for ref in found if ref.kind == "script"]
+
+
+def test_a_kept_script_resolves_against_each_pages_base() -> None:
+    # The same <script src> at the same line; a <base> (same line count) moves it.
+    plain = '<html><head><meta name="x">\n<script src="app.js"></script></head></html>'
+    based = '<html><head><base href="/v2/">\n<script src="app.js"></script></head></html>'
+    url = "https://example.com/a/page.html"
+    for _ in range(2):  # the second round is answered from what was kept
+        assert _scripts(plain, url) == [("https://example.com/a/app.js", "head", "")]
+        assert _scripts(based, url) == [("https://example.com/v2/app.js", "head", "")]
+        assert _scripts(plain, "https://example.com/b/x.html") == [
+            ("https://example.com/b/app.js", "head", "")
+        ]
+
+
+def test_a_kept_query_only_script_resolves_against_each_pages_url() -> None:
+    # "?v=1" keeps the base's path: pages of one folder resolve it apart.
+    page = '<html><head><script src="?v=1"></script></head></html>'
+    for _ in range(2):
+        for name in ("one", "two"):
+            url = f"https://example.com/a/{name}.html"
+            assert _scripts(page, url) == [(f"{url}?v=1", "head", "")]
+
+
+def test_a_kept_script_keeps_its_placement() -> None:
+    head = '<html><head><script async src="/s.js"></script></head><body></body></html>'
+    body = '<html><head></head><body><script async src="/s.js"></script></body></html>'
+    url = "https://example.com/page.html"
+    for _ in range(2):
+        assert _scripts(head, url) == [("https://example.com/s.js", "head", "async")]
+        assert _scripts(body, url) == [("https://example.com/s.js", "body", "async")]
+
+
+def test_a_link_and_a_script_with_the_same_attributes_are_kept_apart() -> None:
+    url = "https://example.com/page.html"
+    as_script = '<html><head><script src="/x.js"></script></head></html>'
+    as_link = '<html><head><link src="/x.js"></head></html>'
+    for _ in range(2):
+        assert len(scan_html(as_script.encode(), url).references) == 1
+        assert scan_html(as_link.encode(), url).references == ()
