@@ -1,11 +1,14 @@
-"""The scanner's shortcuts (pushgen.scan.html_scanner): each must agree with the tree."""
+"""The scan's shortcuts (pushgen.scan.html_scanner, html_values): each must agree with what it skips."""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pushgen.scan.html import _parse, scan_html, scan_html_tree
 from pushgen.scan.html_scanner import may_have_style_attribute
+from pushgen.scan.html_values import _srcset_descriptors, _tokenize_descriptors, srcset_candidates
 
 # Pages whose bytes name a style attribute in some way the parser reads (or not).
 _STYLED = [
@@ -94,3 +97,53 @@ def test_a_link_and_a_script_with_the_same_attributes_are_kept_apart() -> None:
     for _ in range(2):
         assert len(scan_html(as_script.encode(), url).references) == 1
         assert scan_html(as_link.encode(), url).references == ()
+
+
+# The srcset parser's shortcut (pushgen.scan.html_values): without a parenthesis,
+# the descriptors are split at whitespace up to the next comma; the character-at-a-
+# time tokenizer must find the same.
+_SRCSET_PIECES = st.sampled_from(
+    [
+        "a.png",
+        "b",
+        " ",
+        "\t",
+        "\n",
+        "\x0c",
+        "\r",
+        "\x0b",
+        "\u00a0",
+        ",",
+        ",,",
+        "1x",
+        "2x",
+        "100w",
+        "50h",
+        "0w",
+        "1.5x",
+        "x",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SRCSET_PIECES, max_size=12), st.integers(min_value=0, max_value=20))
+def test_the_descriptor_shortcut_agrees_with_the_tokenizer(pieces: list[str], pos: int) -> None:
+    value = "".join(pieces)
+    pos = min(pos, len(value))
+    fast, slow = _srcset_descriptors(value, pos), _tokenize_descriptors(value, pos)
+    assert (fast.descriptors, fast.end) == (slow.descriptors, slow.end)
+
+
+def test_a_srcset_is_read_with_the_shortcut_and_without() -> None:
+    plain = srcset_candidates("a.png 1x,b.png\t2x , c.png,, d.png 100w 50h,e.png 1x 2x")
+    assert [(c.url, c.descriptors) for c in plain.candidates] == [
+        ("a.png", ("1x",)),
+        ("b.png", ("2x",)),
+        ("c.png", ()),
+        ("d.png", ("100w", "50h")),
+    ]
+    assert plain.dropped == ("e.png 1x 2x",)
+    grouped = srcset_candidates("a.png 1x, b.png f(1, 2)")
+    assert [c.url for c in grouped.candidates] == ["a.png"]
+    assert grouped.dropped == ("b.png f(1, 2)",)
