@@ -122,11 +122,13 @@ def srcset_candidates(value: str) -> Srcset:
     n = len(value)
     pos = 0
     while True:
-        pos = _SEPARATORS.match(value, pos).end()  # type: ignore[union-attr] (matches "")
+        separators = _SEPARATORS.match(value, pos)  # always a match: it may be empty
+        pos = separators.end() if separators else pos
         if pos >= n:
             return Srcset(tuple(candidates), tuple(dropped))
         start = pos
-        pos = _URL.match(value, pos).end()  # type: ignore[union-attr] (a character at least)
+        found_url = _URL.match(value, pos)  # always a match: value[pos] is not whitespace
+        pos = found_url.end() if found_url else n
         url = value[start:pos]
         descriptors: tuple[str, ...] = ()
         if url.endswith(","):
