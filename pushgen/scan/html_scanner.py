@@ -61,7 +61,7 @@ def _by_folder(ref: str) -> bool:
 
 
 # An attribute named style (any case) followed by its "=": white space may stand
-# between the two (HTML Standard, "before attribute value state"). Matched on the
+# between the two (HTML Standard, "after attribute name state"). Matched on the
 # lower-cased page: a case-insensitive pattern has no literal prefix to search for
 # and costs ten times as much.
 _STYLE_ATTRIBUTE = re.compile(rb"style[\t\n\f\r ]*=")
