@@ -22,6 +22,18 @@ Usage:
     python bench/scan_bench.py --pages 10000 --rounds 3 [--markdown docs/performance.md]
     python bench/scan_bench.py --pages 1500 --profile 15   # where scan -j1's CPU goes
     python bench/scan_bench.py --pages 1500 --trace 5      # font tracing alone, per page
+    python bench/scan_bench.py --pages 2000 --cpu 3        # scan -j1 alone, CPU a page
+
+``--cpu N`` times ``scan -j1`` alone: one process scans the folder N times and
+prints the CPU microseconds a page of each scan and a digest of the manifest
+(which must match). With ``--folder DIR`` it scans that built folder (made by a
+first ``--cpu`` run with ``--folder``, kept), so that two trees can be compared
+on the same pages, each run in a fresh process with ``PYTHONPATH`` on its tree,
+interleaved, from the same working directory (the manifest names the folder
+relative to it)::
+
+    python bench/scan_bench.py --pages 2000 --cpu 3 --folder /tmp/scan-2000
+    PYTHONPATH=/tmp/old python bench/scan_bench.py --cpu 3 --folder /tmp/scan-2000
 
 ``--profile N`` runs cProfile over one in-process ``scan -j1`` instead (no peer, no
 table) and prints its N costliest functions by own time. The profiler's clock is
@@ -134,6 +146,32 @@ def profile(pages: int, top: int) -> str:
         shutil.rmtree(work, ignore_errors=True)
 
 
+def scan_cpu(pages: int, rounds: int, folder: Path | None) -> str:
+    """CPU microseconds a page of ``rounds`` in-process ``scan -j1`` (see ``--cpu``)."""
+    work = Path(tempfile.mkdtemp(prefix="pushgen-scan-cpu-"))
+    try:
+        site = folder if folder is not None else work / "site"
+        if not (site / "_site").is_dir():
+            build_site(load_config(make_site(site, pages)), full=True)
+        manifest = work / "push-manifest.yaml"
+        config = folder_config(site / "_site", manifest)
+        count = sum(1 for _ in (site / "_site").rglob("*.html"))
+        per_page: list[float] = []
+        for _ in range(rounds):
+            manifest.unlink(missing_ok=True)
+            started = time.process_time()
+            scan_folder(config, jobs=1)
+            per_page.append((time.process_time() - started) / count * 1e6)
+        text = manifest.read_text(encoding="utf-8").replace(str(work), "<work>")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return (
+        f"{count} pages, scan -j1; CPU us a page: {', '.join(f'{t:.0f}' for t in per_page)}"
+        f" (min {min(per_page):.0f}, median {statistics.median(per_page):.0f}); manifest {digest}"
+    )
+
+
 def trace_cost(pages: int, rounds: int) -> str:
     """Font tracing alone over the inputs one ``scan -j1`` traced (see ``--trace``)."""
     import pushgen.build.page_fonts as page_fonts
@@ -211,7 +249,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--trace", type=int, metavar="N", help="time font tracing alone instead, N rounds"
     )
+    parser.add_argument(
+        "--cpu", type=int, metavar="N", help="time N in-process scan -j1 instead (CPU a page)"
+    )
+    parser.add_argument("--folder", type=Path, help="with --cpu: the site to build once and keep")
     args = parser.parse_args(argv)
+    if args.cpu:
+        print(scan_cpu(args.pages, args.cpu, args.folder))
+        return 0
     if args.trace:
         print(trace_cost(args.pages, args.trace))
         return 0

@@ -400,6 +400,19 @@ def test_scan_bench_profiles_one_scan_by_cpu_time(capsys: pytest.CaptureFixture[
     assert "(_parse)" in out or "html" in out  # the scan's own functions are in it
 
 
+def test_scan_bench_times_scan_cpu_on_a_kept_folder(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bench = load("scan_bench")
+    folder = tmp_path / "site"
+    for _ in range(2):  # the second run scans the folder the first built
+        assert bench.main(["--pages", "12", "--cpu", "2", "--folder", str(folder)]) == 0
+    first, second = capsys.readouterr().out.strip().splitlines()
+    assert first.startswith("1") and ", scan -j1; CPU us a page: " in first
+    digest = re.search(r"; manifest ([0-9a-f]{16})$", first)
+    assert digest is not None and second.endswith(digest.group(0))
+
+
 def test_scan_bench_times_font_tracing_alone(capsys: pytest.CaptureFixture[str]) -> None:
     bench = load("scan_bench")
     assert bench.main(["--pages", "12", "--trace", "2"]) == 0

@@ -134,7 +134,7 @@ def scan_html_document(
     root = _parse(raw, filename, diagnostics)
     references: list[Reference] = []
     if root is not None:
-        scanner = PageScanner(root, url, filename, diagnostics)
+        scanner = PageScanner(root, url, filename, diagnostics, raw=raw)
         scanner.run()
         references = scanner.references
     return HtmlDocument(ScanResult(tuple(references), tuple(diagnostics), encoding), root)

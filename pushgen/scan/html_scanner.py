@@ -4,6 +4,7 @@ The table of what is found is in :mod:`pushgen.scan.html`."""
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from ..errors import Diagnostic
@@ -18,9 +19,9 @@ from ..model import (
 from ..urls import Resolved, resolve, unservable, wire_path
 from .html_elements import HANDLERS, style_attribute
 from .html_values import SKIPPED, Element, line, srcset_candidates, text_attr
-from .lcp import likely_lcp
+from .lcp import likely_lcp_among
 
-__all__ = ["PageScanner"]
+__all__ = ["PageScanner", "may_have_style_attribute"]
 
 # The same few URLs recur on every page of a site (stylesheets, scripts, icons), and
 # resolving one is most of the per-reference cost. Resolved values are immutable.
@@ -57,6 +58,22 @@ def _by_folder(ref: str) -> bool:
     """Whether ``ref`` resolves alike against every URL of its base's folder (see _resolve)."""
     head = ref[:1]
     return head > " " and head not in "?#"
+
+
+# An attribute named style (any case) followed by its "=": white space may stand
+# between the two (HTML Standard, "after attribute name state"). Matched on the
+# lower-cased page: a case-insensitive pattern has no literal prefix to search for
+# and costs ten times as much.
+_STYLE_ATTRIBUTE = re.compile(rb"style[\t\n\f\r ]*=")
+
+
+def may_have_style_attribute(raw: bytes) -> bool:
+    """False when the page ``raw`` (its bytes as lxml parses them) has no ``style``
+    attribute with a value: no ``style`` followed by ``=``, in any case.
+
+    True may be a false alarm (the words in text); then the tree says.
+    """
+    return _STYLE_ATTRIBUTE.search(raw.lower()) is not None
 
 
 # The references whose element's integrity attribute applies to the fetch: HTML
@@ -108,9 +125,9 @@ def _reference(
     )
 
 
-# <link> results by attributes, line and base (see PageScanner._link).
-_LINKS: dict[tuple[object, ...], tuple[Reference, ...]] = {}
-_LINKS_KEPT = 4096
+# <link> and <script src> results by tag, attributes, line and base (see PageScanner._kept).
+_KEPT: dict[tuple[object, ...], tuple[Reference, ...]] = {}
+_KEPT_MAX = 4096
 
 
 class PageScanner:
@@ -121,9 +138,18 @@ class PageScanner:
     """
 
     def __init__(
-        self, root: Element, url: str, filename: str, diagnostics: list[Diagnostic]
+        self,
+        root: Element,
+        url: str,
+        filename: str,
+        diagnostics: list[Diagnostic],
+        *,
+        raw: bytes | None = None,
     ) -> None:
         self.root = root
+        # The page's bytes as parsed, when the caller has them: a page whose bytes
+        # name no style attribute needs no search of the tree for one.
+        self._raw = raw
         self.base = url
         self._folder = _folder_of(url)
         self.filename = filename
@@ -134,19 +160,17 @@ class PageScanner:
     def run(self) -> None:
         root = self.root
         self._find_base()
-        self.lcp = likely_lcp(root)
-        # style="" attributes: only those with a "(" can hold url() or image-set().
-        styled = {
-            attribute.getparent(): str(attribute)
-            for attribute in root.xpath("//@style")
-            if "(" in attribute
-        }
+        styled = self._styled()
         tags = _TAGS
         if styled:
             tags = (*_TAGS, *({element.tag for element in styled} - set(_TAGS)))
+        # One walk in C over the tree: its <img> elements name the likely LCP image,
+        # which must be known before the first of them is handled.
+        elements = list(root.iter(*tags))
+        self.lcp = likely_lcp_among(element for element in elements if element.tag == "img")
         inert: set[Element] = set()
         handlers = HANDLERS
-        for element in root.iter(*tags):
+        for element in elements:
             if element in inert:
                 continue
             tag = element.tag
@@ -156,6 +180,8 @@ class PageScanner:
                 continue
             if tag == "link":
                 self._link(element)
+            elif tag == "script":
+                self._script(element)
             else:
                 handler = handlers.get(tag)
                 if handler is not None:
@@ -163,31 +189,62 @@ class PageScanner:
             if styled and element in styled:
                 style_attribute(self, element, styled[element])
 
+    def _styled(self) -> dict[Element, str]:
+        """The elements whose style="" attribute can fetch (only a value with a "(" can
+        hold url() or image-set()), by element, with that value."""
+        if self._raw is not None and not may_have_style_attribute(self._raw):
+            return {}
+        return {
+            attribute.getparent(): str(attribute)
+            for attribute in self.root.xpath("//@style")
+            if "(" in attribute
+        }
+
     def _link(self, element: Element) -> None:
         """A ``<link>``'s references, once per site for the layout's links.
 
         What a ``<link>`` adds depends on its attributes, its line and the base URL
-        only (html_elements._link reads nothing else of the page), and the base only
-        through its folder when the href does (see _resolve), so the pages of one
-        layout share the result. A link that makes a diagnostic is not kept (the
-        message names the page's file).
+        only (html_elements._link reads nothing else of the page).
         """
-        href = element.get("href")
-        if (href is None or _by_folder(href)) and element.get("imagesrcset") is None:
+        self._kept(element, "link", element.get("href"), False)
+
+    def _script(self, element: Element) -> None:
+        """A ``<script src>``'s references, once per site for the layout's scripts.
+
+        What it adds depends on its attributes, its line, whether it stands in
+        ``<head>`` and the base URL (html_elements._script); an inline script's
+        text is scanned on every page.
+        """
+        src = element.get("src")
+        if src is None:
+            HANDLERS["script"](self, element)
+        else:
+            in_head = any(True for _ in element.iterancestors("head"))
+            self._kept(element, "script", src, in_head)
+
+    def _kept(self, element: Element, tag: str, url: str | None, in_head: bool) -> None:
+        """The references of ``element`` that its handler adds, kept by what they depend
+        on (its tag, attributes, line, ``in_head`` and the base URL), so that the
+        pages of one layout share them.
+
+        The base counts only through its folder when ``url`` does (see _resolve). An
+        element that makes a diagnostic is not kept (the message names the page's file).
+        """
+        if (url is None or _by_folder(url)) and element.get("imagesrcset") is None:
             base = self._folder  # every page of the folder resolves it alike
         else:
             base = self.base
-        key = (tuple(element.items()), line(element), base)
-        known = _LINKS.get(key)
+        key = (tag, in_head, tuple(element.items()), line(element), base)
+        known = _KEPT.get(key)
         if known is not None:
             self.references.extend(known)
             return
         references, diagnosed = len(self.references), len(self.diagnostics)
-        HANDLERS["link"](self, element)
+        HANDLERS[tag](self, element)
         if len(self.diagnostics) == diagnosed:
-            if len(_LINKS) >= _LINKS_KEPT:
-                _LINKS.clear()  # a bound, not an LRU: a site's layouts refill it at once
-            _LINKS[key] = tuple(self.references[references:])
+            if len(_KEPT) >= _KEPT_MAX:
+                _KEPT.clear()  # a bound, not an LRU: a site's layouts refill it at once
+            _KEPT[key] = tuple(self.references[references:])
 
     def _find_base(self) -> None:
         # HTML Standard, "document base URL": the first <base> with an href, in tree order.

@@ -122,28 +122,49 @@ def srcset_candidates(value: str) -> Srcset:
     n = len(value)
     pos = 0
     while True:
-        while pos < n and (value[pos] in ASCII_WS or value[pos] == ","):
-            pos += 1
+        separators = _SEPARATORS.match(value, pos)  # always a match: it may be empty
+        pos = separators.end() if separators else pos
         if pos >= n:
             return Srcset(tuple(candidates), tuple(dropped))
         start = pos
-        while pos < n and value[pos] not in ASCII_WS:
-            pos += 1
+        found_url = _URL.match(value, pos)  # always a match: value[pos] is not whitespace
+        pos = found_url.end() if found_url else n
         url = value[start:pos]
-        descriptors: list[str] = []
+        descriptors: tuple[str, ...] = ()
         if url.endswith(","):
             url = url.rstrip(",")
         else:
             found = _srcset_descriptors(value, pos)
-            descriptors, pos = found.descriptors, found.end
+            descriptors, pos = tuple(found.descriptors), found.end
         if _valid_descriptors(descriptors):
-            candidates.append(SrcsetCandidate(url, tuple(descriptors)))
+            candidates.append(SrcsetCandidate(url, descriptors))
         else:
             dropped.append(f"{url} {' '.join(descriptors)}".strip())
 
 
+# The parser's character loops as patterns (ASCII whitespace only: str.split()
+# would also split at other spaces): the whitespace and commas before a candidate,
+# its URL (a run of non-whitespace), a run of whitespace between descriptors.
+_SEPARATORS = re.compile(r"[\t\n\x0c\r ,]*")
+_URL = re.compile(r"[^\t\n\x0c\r ]+")
+_WHITESPACE = re.compile(r"[\t\n\x0c\r ]+")
+
+
 def _srcset_descriptors(value: str, pos: int) -> _Descriptors:
     """The srcset descriptor tokenizer: the descriptors and the position after them."""
+    if value.find("(", pos) == -1:
+        # No parenthesis: the descriptors are the whitespace-separated words up to the
+        # next comma, what the tokenizer's loop finds a character at a time.
+        comma = value.find(",", pos)
+        end = len(value) if comma == -1 else comma
+        words = [word for word in _WHITESPACE.split(value[pos:end]) if word]
+        return _Descriptors(words, end if comma == -1 else comma + 1)
+    return _tokenize_descriptors(value, pos)
+
+
+def _tokenize_descriptors(value: str, pos: int) -> _Descriptors:
+    """HTML Standard, "descriptor tokenizer", a character at a time (a parenthesis
+    groups the commas and whitespace of a future descriptor)."""
     n = len(value)
     while pos < n and value[pos] in ASCII_WS:
         pos += 1
@@ -171,7 +192,9 @@ def _srcset_descriptors(value: str, pos: int) -> _Descriptors:
     return _Descriptors(descriptors, pos)
 
 
-def _valid_descriptors(descriptors: list[str]) -> bool:
+# The same few descriptor lists ("1x", "2x", "640w") recur on every page.
+@lru_cache(maxsize=256)
+def _valid_descriptors(descriptors: tuple[str, ...]) -> bool:
     """The srcset descriptor parser: at most one of w/x, h only with w, all well-formed."""
     width = density = height = False
     for descriptor in descriptors:

@@ -3,9 +3,11 @@ markup alone (the scanner hints that one image with ``fetchpriority=high``)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from .html_values import ASCII_WS, INTEGER, SKIPPED, Element, dimension, srcset_candidates
 
-__all__ = ["LCP_AREA", "LCP_WIDTH", "likely_lcp"]
+__all__ = ["LCP_AREA", "LCP_WIDTH", "likely_lcp", "likely_lcp_among"]
 
 
 def likely_lcp(root: Element) -> Element | None:
@@ -15,8 +17,14 @@ def likely_lcp(root: Element) -> Element | None:
     :func:`_large`); never ``loading=lazy`` (it is not fetched until laid out
     near the viewport) nor ``fetchpriority=low``.
     """
+    return likely_lcp_among(root.iter("img"))
+
+
+def likely_lcp_among(imgs: Iterable[Element]) -> Element | None:
+    """:func:`likely_lcp` over a page's ``<img>`` elements in document order (the
+    scanner's one walk over the tree has them already)."""
     first_large = None
-    for img in root.iter("img"):
+    for img in imgs:
         if any(True for _ in img.iterancestors(*SKIPPED)):
             continue
         if (img.get("loading") or "").strip(ASCII_WS).lower() == "lazy":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pushgen.build.fonts.selectors import PageIndex
 from pushgen.scan.html import html_tree
 
@@ -39,3 +41,39 @@ def test_tags_already_found_are_kept_and_few_tags_walk_alone() -> None:
     alone = PageIndex(root)
     alone.fetch_tags(["em"])  # one tag: left to get()'s own walk
     assert [e.text for e in alone.get("tag", "em")] == ["b", "d"]
+
+
+# Pages with an <html> start tag where the parser does not put the document element.
+_PAGES = [
+    b"<!doctype html><html class=a><body><p>text</p></body></html>",
+    b"<html><body><html class=x><p>a</html></body></html>",
+    b"<p>x<svg><html></html></svg>",
+    b"<template><html></html></template>",
+    b"<table><html></table>",
+    b"<noscript><html><p>a</noscript>",
+    b"<math><html>",
+    b"<p>a</p><html><body><html><html>",
+    b"<frameset><html>",
+    b"<!-- x --><html><head><html></head>",
+    b"<select><html>",
+    b"<textarea><html></textarea>",
+    b"<object><html></object>",
+    b"<title><html></title>",
+    b"<a:html><HTML><HTML>",
+    b"text only",
+]
+
+
+@pytest.mark.parametrize("page", _PAGES)
+def test_the_html_elements_of_a_page_are_its_root(page: bytes) -> None:
+    root = html_tree(page)
+    assert root is not None
+    assert PageIndex(root).get("tag", "html") == list(root.iter("html")) == [root]
+
+
+def test_a_subtree_is_walked_for_its_html_elements() -> None:
+    root = html_tree(b"<body><div><p>a</p></div></body>")
+    assert root is not None
+    div = root.find(".//div")
+    assert PageIndex(div).get("tag", "html") == []
+    assert PageIndex(div).get("tag", "p") == [div[0]]

@@ -373,9 +373,22 @@ class PageIndex:
         if kind == "tag":
             found = self._tags.get(name)
             if found is None:
-                found = self._tags[name] = list(self.root.iter(name))
+                found = self._tags[name] = self._elements(name)
             return found
         return self.table(kind).get(name, [])
+
+    def _elements(self, tag: str) -> list[_Element]:
+        """The elements of ``tag`` in document order.
+
+        ``html`` (a sheet's ``html { font-family: ... }``) is the parsed page's root,
+        found without a walk of the page: HTML Standard, "in body" insertion mode,
+        a later ``<html>`` start tag only adds its attributes to the document element,
+        and libxml2's HTML parser drops it too, so no other element is an ``html``.
+        """
+        root = self.root
+        if tag == "html" and root.tag == "html" and root.getparent() is None:
+            return [root]
+        return list(root.iter(tag))
 
     def fetch_tags(self, names: Collection[str]) -> None:
         """Find the elements of each tag of ``names`` in one walk of the tree.
