@@ -146,3 +146,27 @@ def test_the_bench_times_the_first_page_this_checkout_writes(tmp_path: Path) -> 
     seconds = load("startup_bench")._first_page(site)
     assert seconds > 0  # a page written after the build started, not one left from before
     assert (site / "_site" / "index.html").is_file()
+
+
+def test_a_module_of_the_build_package_does_not_import_the_pipeline() -> None:
+    """``pushgen merge`` needs build/merge.py, not the pipeline, renderer and Jinja2 that
+    ``pushgen.build``'s names come from (they load on first use); the names still work."""
+    script = (
+        "import json, sys\n"
+        "import pushgen.build.merge\n"
+        "before = sorted(sys.modules)\n"
+        "from pushgen.build import build_site\n"
+        "print(json.dumps([before, build_site.__module__]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    before, home = json.loads(done.stdout.splitlines()[-1])
+    assert [m for m in before if m in ("pushgen.build.pipeline", "jinja2")] == []
+    assert home == "pushgen.build.pipeline"
