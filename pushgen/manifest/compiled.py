@@ -85,7 +85,7 @@ def _header(yaml_sum: str) -> bytes:
     return b"%s %d %s\n" % (_MAGIC, COMPILED_FORMAT, yaml_sum.encode("ascii"))
 
 
-def _pack(values: list[int]) -> str:
+def _pack(values: Sequence[int]) -> str:
     packed = array("I", values)
     if sys.byteorder != "little":
         packed.byteswap()
@@ -157,7 +157,7 @@ def _written_block(text: str, routes: Mapping[str, tuple[Asset, ...]]) -> Routes
     if span is None or span.end - span.start - 1 != len(routes) + sum(map(len, routes.values())):
         return None
     at, number = span.body_at, span.start + 1
-    block = RoutesBlock([], [], [], [], [0], [], [])
+    block = RoutesBlock([], array("I"), [], array("I"), array("I", [0]), array("I"), array("I"))
     interned: dict[str, int] = {}  # entry line -> its index, as read_routes_block
     texts: dict[int, str] = {}  # by the asset's id: routes share Asset objects (see _routes_body)
     for route in sorted(routes):
@@ -188,7 +188,7 @@ def _written_block(text: str, routes: Mapping[str, tuple[Asset, ...]]) -> Routes
         number += 1
     if at != span.end_at:
         return None
-    block.entry_columns.extend([_ENTRY_COLUMN] * len(block.refs))
+    block.entry_columns.extend(array("I", [_ENTRY_COLUMN]) * len(block.refs))
     return block
 
 
