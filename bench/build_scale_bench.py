@@ -5,8 +5,9 @@ pages and builds each once, a fresh ``pushgen build -j1`` under ``/usr/bin/time 
 (one process: its own wall time and peak resident memory). Prints both, per page, and
 the ratios large/small; the goal is linear (time per page and peak RSS per page no
 higher at the large size) and a peak RSS of at most 1 GB. With ``--trace``, the large
-build runs once more in-process under :mod:`tracemalloc` and the ten largest holders
-of memory left at its end are printed (where to look when the goal is missed).
+build runs once more in-process under :mod:`tracemalloc`: the traced memory of each
+phase, and the largest holders near the build's peak (where to look when the goal is
+missed).
 
     python bench/build_scale_bench.py --small 10000 --large 100000
 """
@@ -72,23 +73,50 @@ def build(work: Path, pages: int) -> Run:
     return Run(pages, _wall(done.stderr), cpu, int(rss.group(1)) * 1024)
 
 
+# Run in the traced build's process: the traced memory at the end of each phase (and
+# its peak within it), and a snapshot taken by a thread each time the traced memory
+# grew by 4% since the last one, so the last is taken near the build's peak, not at
+# its end (where the manifest's text and the compiled form are gone).
+_TRACE = """
+import contextlib, sys, threading, time, tracemalloc
+tracemalloc.start(8)
+from pushgen.build import pipeline
+from pushgen.cli import main
+phase, log, best, done = pipeline.PhaseClock.phase, [], [0, None, ""], threading.Event()
+@contextlib.contextmanager
+def timed(self, name, total=None):
+    tracemalloc.reset_peak()
+    with phase(self, name, total):
+        yield
+    log.append((name, *tracemalloc.get_traced_memory()))
+pipeline.PhaseClock.phase = timed
+def watch():
+    while not done.wait(0.2):
+        current = tracemalloc.get_traced_memory()[0]
+        if current > best[0] * 1.04:
+            best[:] = [current, tracemalloc.take_snapshot(), log[-1][0] if log else ""]
+threading.Thread(target=watch, daemon=True).start()
+code = main(["build", sys.argv[1], "-j1", "-q"])
+done.set()
+for name, current, peak in log:
+    print(f"{name:12s} {current / 2**20:7.1f} MB at its end, {peak / 2**20:7.1f} MB its peak")
+print(f"snapshot at {best[0] / 2**20:.1f} MB traced, after phase {best[2]!r}:")
+left_out = (tracemalloc.__file__, "<frozen importlib._bootstrap*>")  # the code itself
+snapshot = best[1].filter_traces([tracemalloc.Filter(False, name) for name in left_out])
+for stat in snapshot.statistics("traceback")[:15]:
+    where = " <- ".join(str(frame) for frame in reversed(list(stat.traceback)[-4:]))
+    print(f"{stat.size / 2**20:8.2f} MB {stat.count:9d} blocks  {where}")
+sys.exit(code)
+"""
+
+
 def trace(work: Path, pages: int) -> str:
-    """The ten largest holders of memory at the end of an in-process build of ``pages`` pages."""
+    """Traced memory by phase, and the largest holders near the peak of an
+    in-process build of ``pages`` pages (tracemalloc, by traceback)."""
     site = make_site(work / f"traced-{pages}", pages)
-    script = (
-        "import sys, tracemalloc\n"
-        "tracemalloc.start(5)\n"
-        "from pushgen.cli import main\n"
-        "code = main(['build', sys.argv[1], '-j1'])\n"
-        "current, peak = tracemalloc.get_traced_memory()\n"
-        "print(f'traced: {current / 2**20:.0f} MB at the end, {peak / 2**20:.0f} MB peak')\n"
-        "for stat in tracemalloc.take_snapshot().statistics('traceback')[:10]:\n"
-        "    print(f'{stat.size / 2**20:8.1f} MB {stat.count:9d} blocks', stat.traceback[-1])\n"
-        "sys.exit(code)\n"
-    )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run(
-        [sys.executable, "-c", script, str(site)],
+        [sys.executable, "-c", _TRACE, str(site)],
         env=env,
         capture_output=True,
         text=True,
@@ -103,7 +131,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--small", type=int, default=10000)
     parser.add_argument("--large", type=int, default=100000)
-    parser.add_argument("--trace", action="store_true", help="tracemalloc the large build")
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="tracemalloc the large build: by phase, holders at the peak",
+    )
     args = parser.parse_args(argv)
     load = Path("/proc/loadavg").read_text().split()[:3]
     with tempfile.TemporaryDirectory(prefix="build-scale-") as tmp:

@@ -140,6 +140,10 @@ class AssetTable:
     # reaches a stylesheet's reference, and an id lookup skips the dataclass's
     # __hash__ and __eq__. Each entry holds its asset, so its id stays its own.
     _by_id: dict[int, tuple[Asset, int]] = field(default_factory=dict)
+    # Each distinct reference of the pages' compact scans once (PageState.make):
+    # pages that share a layout share most of their references, and a tuple of
+    # each per page was the largest holder of a full build's memory (issue 27).
+    references: dict[tuple[object, ...], tuple[object, ...]] = field(default_factory=dict)
 
     def index(self, asset: Asset) -> int:
         hit = self._by_id.get(id(asset))
@@ -206,10 +210,14 @@ class PageState:
         trace_key: str = "",
     ) -> PageState:
         """``scan`` may be given in its compact form already (from an earlier state)."""
+        compact = scan_tuple(scan) if isinstance(scan, ScanResult) else scan
+        shared = table.references
+        refs = tuple([shared.setdefault(r, r) for r in map(tuple, compact[0])])
         return cls(
-            scan_tuple(scan) if isinstance(scan, ScanResult) else scan,
+            (refs, *compact[1:]),
             tuple([table.index(f.asset) for f in found]),
-            frozenset(touched),
+            # A tuple: only ever tested against sets of paths, and a third of a frozenset's size.
+            tuple(touched),
             tuple(_diagnostic_tuple(d) for d in diagnostics),
             budgeted,
             trace_key,

@@ -40,8 +40,14 @@ from ..fsutil import FileRefused, atomic_write, read_regular_file
 from ..model import Asset
 from .document import Manifest
 from .loader import load_manifest, manifest_text, parse_manifest
-from .routes_block import _ENTRY_COLUMN, RoutesBlock, blank_routes, read_routes_block
-from .writer import _entry_text, _split, yaml_scalar
+from .routes_block import (
+    _ENTRY_COLUMN,
+    RoutesBlock,
+    blank_routes,
+    read_routes_block,
+    text_span,
+)
+from .writer import _entry_text, yaml_scalar
 
 __all__ = [
     "COMPILED_FORMAT",
@@ -79,7 +85,7 @@ def _header(yaml_sum: str) -> bytes:
     return b"%s %d %s\n" % (_MAGIC, COMPILED_FORMAT, yaml_sum.encode("ascii"))
 
 
-def _pack(values: list[int]) -> str:
+def _pack(values: Sequence[int]) -> str:
     packed = array("I", values)
     if sys.byteorder != "little":
         packed.byteswap()
@@ -146,19 +152,21 @@ def _written_block(text: str, routes: Mapping[str, tuple[Asset, ...]]) -> Routes
     routes changed (issue 27). Only a block equal line for line is used, so the
     tables are the block's whatever the build held.
     """
-    split = _split(text)
-    span = split.span
+    # Compared in place, by offsets: no list of the text's lines (see text_span).
+    span = text_span(text)
     if span is None or span.end - span.start - 1 != len(routes) + sum(map(len, routes.values())):
         return None
-    lines, number = split.lines, span.start + 1
-    block = RoutesBlock([], [], [], [], [0], [], [])
+    at, number = span.body_at, span.start + 1
+    block = RoutesBlock([], array("I"), [], array("I"), array("I", [0]), array("I"), array("I"))
     interned: dict[str, int] = {}  # entry line -> its index, as read_routes_block
     texts: dict[int, str] = {}  # by the asset's id: routes share Asset objects (see _routes_body)
     for route in sorted(routes):
         assets = routes[route]
         key = yaml_scalar(route)
-        if lines[number] != (f"  {key}:\n" if assets else f"  {key}: []\n"):
+        key_line = f"  {key}:\n" if assets else f"  {key}: []\n"
+        if not text.startswith(key_line, at):
             return None
+        at += len(key_line)
         if len({asset.path for asset in assets}) != len(assets):
             return None  # an entry twice: the loader refuses it, and says where
         block.keys.append(route)
@@ -168,8 +176,9 @@ def _written_block(text: str, routes: Mapping[str, tuple[Asset, ...]]) -> Routes
             line = texts.get(id(asset))
             if line is None:
                 line = texts[id(asset)] = _entry_text(asset)
-            if lines[number] != line:
+            if not text.startswith(line, at):
                 return None
+            at += len(line)
             index = interned.setdefault(line, len(interned))
             if index == len(block.assets):
                 block.assets.append(asset)
@@ -177,7 +186,9 @@ def _written_block(text: str, routes: Mapping[str, tuple[Asset, ...]]) -> Routes
             block.entry_lines.append(number + 1)
         block.starts.append(len(block.refs))
         number += 1
-    block.entry_columns.extend([_ENTRY_COLUMN] * len(block.refs))
+    if at != span.end_at:
+        return None
+    block.entry_columns.extend(array("I", [_ENTRY_COLUMN]) * len(block.refs))
     return block
 
 

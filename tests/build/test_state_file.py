@@ -148,3 +148,24 @@ def test_a_state_that_fails_to_validate_means_a_full_build(
     assert (victim / "keep.txt").read_text() == "keep"
     assert snapshot(site) == full_build_of_a_copy(site, tmp_path)
     assert isinstance(load_state(load_config(site)), BuildState)  # written anew
+
+
+def test_pages_sharing_a_layout_share_its_references_in_the_state() -> None:
+    # Issue 27 (100,000 pages): each page's compact scan held a tuple of its own
+    # for every reference; the state holds each distinct reference once, whichever
+    # form the scan came in (a worker's tuples or the serial render's ScanResult).
+    from pushgen.build.state import AssetTable, PageState, scan_tuple
+    from pushgen.scan.html import scan_html
+    from pushgen.urls import document_url
+
+    layout = '<!doctype html><link rel=stylesheet href="/site.css"><script src="/app.js"></script>'
+    table = AssetTable()
+    pages = []
+    for i in range(40):
+        html = f'{layout}<img src="/img/{i}.png">'
+        scan = scan_html(html, document_url(f"/p{i}/index.html"), filename=f"p{i}.html")
+        given = scan if i % 2 else scan_tuple(scan)
+        pages.append(PageState.make(given, [], set(), (), table))
+    held = [ref for page in pages for ref in page.saved_scan()[0]]  # type: ignore[index]
+    assert len(held) == 120
+    assert len({id(ref) for ref in held}) == len(set(held)) == 42

@@ -91,3 +91,77 @@ def test_an_entry_path_the_loader_refuses_sends_the_block_to_the_loader(
     with pytest.raises(ManifestError) as raised:
         parse_manifest(text, "m.yaml")
     assert "leaves the site root" in raised.value.diagnostics[0].message
+
+
+def test_compiling_the_routes_a_build_holds_keeps_no_list_of_the_text_lines() -> None:
+    # Issue 27 (100,000 pages): the build's manifest text is compared and blanked
+    # in place; a list of its lines (writer._split, cached) held ~300 MB at the peak.
+    from pushgen.manifest.compiled import compile_manifest
+    from pushgen.manifest.writer import _split
+
+    routes = {f"/p{i}/": (STYLE, Asset(f"/img/{i}.png", "image")) for i in range(50)}
+    text = dump_manifest(Manifest(routes=routes))
+    _split.cache_clear()
+    compiled = compile_manifest(text, "m.yaml", routes=routes)
+    assert _split.cache_info().misses == 0
+    assert compiled == compile_manifest(text, "m.yaml")  # read back by its lines: the same
+
+
+_PIECES = (
+    "routes:\n",
+    "routes: {}  # written\n",
+    "  /a:\n",
+    "  /b: []\n",
+    "    - {path: /x}\n",
+    "# a comment\n",
+    "  # indented comment\n",
+    "\n",
+    "  \n",
+    "\t\n",
+    "rules:\n",
+    "version: 1\n",
+    "routesx: 1\n",
+)
+
+
+def test_text_span_finds_the_lines_a_split_finds() -> None:
+    # Every text of up to 4 of these lines (28,561), and some with other line breaks
+    # or no last "\n" (text_span leaves those to the split).
+    import itertools
+
+    from pushgen.manifest.routes_block import blank_routes, text_span
+    from pushgen.manifest.writer import _split
+
+    texts = ["".join(p) for n in range(5) for p in itertools.product(_PIECES, repeat=n)]
+    texts += ["routes:\n  /a:\r\n", "routes:\n  /a:", "a: 1\x85routes:\n  /a:\n"]
+    found = 0
+    for text in texts:
+        span, split = text_span(text), _split(text)
+        if span is None:
+            assert split.span is None or not text.endswith("\n") or "\r" in text or "\x85" in text
+            continue
+        found += 1
+        assert split.span is not None and (span.start, span.end) == (
+            split.span.start,
+            split.span.end,
+        )
+        assert text[span.start_at : span.body_at] == split.lines[span.start]
+        assert text[span.body_at : span.end_at] == split.body
+        assert text[span.end_at :] == "".join(split.lines[span.end :])
+        lines = split.lines
+        start, end = split.span.start, split.span.end
+        blanked = lines[:start] + ["routes:\n"] + ["\n"] * (end - start - 1) + lines[end:]
+        assert blank_routes(text) == "".join(blanked)
+    assert found > 10000
+
+
+def test_the_compiled_tables_of_a_build_hold_four_bytes_an_entry_line() -> None:
+    # Issue 27: an int object of 28 bytes per entry line in a list was 50 MB of a
+    # 100,000-page build's peak; the block built for the compiled form holds arrays.
+    from pushgen.manifest.compiled import _written_block
+
+    routes = {f"/p{i}/": (STYLE, Asset(f"/img/{i}.png", "image")) for i in range(300)}
+    block = _written_block(dump_manifest(Manifest(routes=routes)), routes)
+    assert block is not None and len(block.entry_lines) == 600
+    for table in (block.lines, block.refs, block.starts, block.entry_lines, block.entry_columns):
+        assert memoryview(table).itemsize == 4  # type: ignore[arg-type]
