@@ -1,0 +1,364 @@
+"""The no-change fast path: a rebuild that finds nothing changed since the last build
+returns that build's result from one ``stat`` pass, without loading its state.
+
+After every build that wrote the output (not a shard's), a small file beside the
+state, ``.OUTPUT.state.quick``, records:
+
+* a digest of (path, mode, size, mtime, ctime, inode) of every source: every file
+  and folder under ``pages/``, ``templates/`` and ``static/``, and ``pushgen.yaml``,
+  taken **before** the build read them (a file edited while the build ran is then
+  seen as changed by the next one);
+* a digest of the same of what the build left: the manifest (whose hand rules a
+  user may edit), its compiled form, the state's header, every page's output file
+  (a page edited in the output is rendered again, staging.edited_pages) and every
+  folder of the output (a file deleted from, or added to, the output changes its
+  folder's mtime: the next build restores it, as it always did);
+* the configuration's key (incremental.config_key: every option that changes every
+  page, and pushgen's build code) with pushgen's version and a stamp of all its code;
+* what the build returned that a rebuild returns again: its pages (source, route,
+  output), its diagnostics, the number of static files.
+
+The next build with ``write`` and without ``--full`` or a shard stats the same
+files; when both digests and the key are equal it returns the saved result, the
+manifest from its compiled form, and writes nothing: no staging folder, no
+rendering set-up, no manifest or state. Anything else (a difference, a file that
+cannot be read, a compiled manifest that is not the YAML's) is a full check by the
+ordinary rebuild, which deletes this file first and writes it again at its end.
+
+What is relied on (docs/performance.md, "The no-change fast path"): a file's
+change shows in its size, its mtime, its ctime or its inode. ctime is the kernel's
+clock at the last change and ``touch`` or ``os.utime`` cannot set it back, so an
+edit that keeps the size and forges the old mtime is still seen. The one trap left
+is the one make and ninja document: two writes within one tick of the file
+system's clock, the second after the stat was taken, with the same size. Git's
+answer ("racy git", Documentation/technical/racy-git.txt: an entry whose mtime is
+not older than the index file is compared by content) is taken here: a file or
+folder whose mtime or ctime is within :data:`RACY_NS` of the moment it was
+stat-ed has its content digest saved as well (a folder's: its sorted names), and a
+rebuild compares that content before it trusts the stat. Two seconds covers the
+coarsest clock in use (FAT's two-second mtimes) and a clock that is a little
+behind the file server's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import importlib.metadata
+import json
+import os
+import stat
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import SiteConfig
+from ..errors import Diagnostic
+from ..fsutil import FileRefused, atomic_write, display_path, read_regular_file
+from ..manifest.compiled import compiled_path, load_compiled
+from .incremental import StateDamage, config_key, output_folder_list, state_path
+from .pages import Page
+from .result import BuildResult, PageResult
+
+__all__ = ["RACY_NS", "Before", "after_build", "before_build", "quick_path", "unchanged_result"]
+
+# Bump when what the file holds, or what its digests cover, changes.
+QUICK_FORMAT = 1
+
+# A file changed this close to the moment it was stat-ed is compared by content
+# (see the module's docstring: racy git).
+RACY_NS = 2_000_000_000
+
+# The largest quick file read back: one line a page (its source, route and output).
+_MAX_BYTES = 256 * 2**20
+
+
+def quick_path(config: SiteConfig) -> Path:
+    """Where the no-change fast path's file is: beside the state's header."""
+    path = state_path(config)
+    return path.with_name(f"{path.name}.quick")
+
+
+@dataclass(slots=True)
+class _Pass:
+    """One stat pass: the digest's lines, and the paths stat-ed close to ``since``."""
+
+    since: int | None  # racy from this time on (ns); None when checking a saved file
+    lines: list[str] = field(default_factory=list)
+    racy: list[str] = field(default_factory=list)
+    safe: bool = True  # False: a folder reached through a link (not vouched for)
+
+    def add(self, path: str, st: os.stat_result | None) -> None:
+        if st is None:
+            self.lines.append(f"{path}\0-")
+            return
+        self.lines.append(
+            f"{path}\0{st.st_mode}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}"
+        )
+        if self.since is not None and max(st.st_mtime_ns, st.st_ctime_ns) >= self.since:
+            self.racy.append(path)
+
+    def path(self, path: str) -> None:
+        try:
+            self.add(path, os.stat(path))
+        except OSError:
+            self.add(path, None)
+
+    def tree(self, root: str) -> None:
+        """Every file and folder under ``root``, in name order, a folder's after it."""
+        stack = [root]
+        while stack:
+            folder = stack.pop()
+            try:
+                entries = sorted(os.scandir(folder), key=_name, reverse=True)
+            except OSError:
+                self.add(folder, None)
+                continue
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    self.add(entry.path, entry.stat(follow_symlinks=False))
+                    stack.append(entry.path)
+                elif entry.is_symlink():
+                    # The file it leads to, whose edits change the page; a link to a
+                    # folder is more than this pass vouches for.
+                    try:
+                        st = os.stat(entry.path)
+                    except OSError:
+                        st = None
+                    self.safe = self.safe and (st is None or not stat.S_ISDIR(st.st_mode))
+                    self.add(entry.path, st)
+                else:
+                    self.add(entry.path, entry.stat(follow_symlinks=False))
+
+    def digest(self) -> str:
+        blob = "\n".join(self.lines).encode("utf-8", "surrogateescape")
+        return hashlib.sha256(blob).hexdigest()
+
+
+def _name(entry: os.DirEntry[str]) -> str:
+    return entry.name
+
+
+def _content(path: str) -> str:
+    """The digest of what ``path`` holds: a file's bytes, a folder's sorted names."""
+    try:
+        if os.path.isdir(path):
+            data = "\0".join(sorted(os.listdir(path))).encode("utf-8", "surrogateescape")
+        else:
+            data = Path(path).read_bytes()
+    except OSError:
+        return "-"
+    return hashlib.sha256(data).hexdigest()
+
+
+def _sources(config: SiteConfig, since: int | None) -> _Pass:
+    """The stat pass over the sources (see the module's docstring)."""
+    look = _Pass(since)
+    for folder in (config.pages, config.templates, config.static):
+        look.path(str(folder))
+        look.tree(str(folder))
+    if config.config_file is not None:
+        look.path(str(config.config_file))
+    return look
+
+
+def _outputs(
+    config: SiteConfig, outputs: Iterable[str], folders: Iterable[str], since: int | None
+) -> _Pass:
+    """The stat pass over what the build left (see the module's docstring)."""
+    look = _Pass(since)
+    for path in (config.manifest, compiled_path(config.manifest), state_path(config)):
+        look.path(str(path))
+    look.lines.append(_beside(config))
+    root = str(config.output)
+    for folder in folders:
+        look.path(os.path.join(root, folder) if folder else root)
+    for output in outputs:
+        look.path(os.path.join(root, output))
+    return look
+
+
+def _beside(config: SiteConfig) -> str:
+    """The names of pushgen's own folders and files beside the output (its spare,
+    a killed build's staging folder, the state): one a build did not leave, or one
+    gone, sends the next build down the ordinary path, which clears them up."""
+    output = config.output
+    prefix, mine = f".{output.name}.", {quick_path(config).name, f".{output.name}.lock"}
+    try:
+        names = os.listdir(output.parent)
+    except OSError:
+        return "beside\0-"
+    return "beside\0" + "\0".join(
+        sorted(n for n in names if n.startswith(prefix) and n not in mine)
+    )
+
+
+def _code_key() -> str:
+    """A stamp of pushgen's code: any file of it changed or added makes another key
+    (config_key covers build/ only; a scanner's new rule matters as much)."""
+    here = Path(__file__).parent.parent
+    stamps = []
+    for dirpath, _, names in os.walk(here):
+        for name in sorted(names):
+            if name.endswith(".py"):
+                st = os.stat(os.path.join(dirpath, name))
+                stamps.append((dirpath, name, st.st_size, st.st_mtime_ns))
+    stamps.sort()
+    return hashlib.sha256(repr(stamps).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+@functools.cache
+def _version() -> str:
+    try:
+        return importlib.metadata.version("pushgen")
+    except importlib.metadata.PackageNotFoundError:
+        return ""  # run from a checkout: the code's stamp tells versions apart
+
+
+def _key(config: SiteConfig) -> str:
+    parts = (QUICK_FORMAT, _version(), config_key(config), _code_key())
+    return hashlib.sha256(repr(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+# --- before and after an ordinary build ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Before:
+    """The sources as an ordinary build found them before it read them."""
+
+    key: str
+    digest: str
+    racy: dict[str, str]  # path -> content digest, for the racy ones
+    safe: bool
+
+
+def before_build(config: SiteConfig) -> Before:
+    """Forget the last build's quick file (this build may change the output, and may
+    fail half-way), then stat the sources as this build is about to read them."""
+    with contextlib.suppress(OSError):
+        quick_path(config).unlink()
+    key = _key(config)
+    look = _sources(config, time.time_ns() - RACY_NS)
+    return Before(key, look.digest(), {p: _content(p) for p in look.racy}, look.safe)
+
+
+def after_build(config: SiteConfig, before: Before, result: BuildResult) -> None:
+    """Save the quick file of a build that wrote its output; a failure to save it
+    only costs the next build its fast path."""
+    if not before.safe or not result.written:
+        return
+    # A build that met a damaged state says so once; the next one would not.
+    if any(StateDamage.WHAT in d.message for d in result.diagnostics):
+        return
+    pages = [p.page for p in result.pages]
+    if any(p is None for p in pages):
+        return
+    site_pages = [p for p in pages if p is not None]
+    folders = output_folder_list(config)
+    if folders is None:
+        return
+    outputs = [p.output for p in site_pages]
+    look = _outputs(config, outputs, folders, time.time_ns() - RACY_NS)
+    racy = {**before.racy, **{p: _content(p) for p in look.racy}}
+    head = {
+        "format": QUICK_FORMAT,
+        "key": before.key,
+        "sources": before.digest,
+        "outputs": look.digest(),
+        "folders": folders,
+        "racy": racy,
+    }
+    body = {
+        "pages": [[p.source, p.route, p.endpoint, p.output, p.plain] for p in site_pages],
+        "diagnostics": [
+            [d.file, d.line, d.column, d.message, d.severity] for d in result.diagnostics
+        ],
+        "static_files": result.static_files,
+    }
+    blob = json.dumps(head).encode("ascii") + b"\n" + json.dumps(body).encode("ascii")
+    with contextlib.suppress(OSError):
+        atomic_write(quick_path(config), blob)
+
+
+# --- the fast path ------------------------------------------------------------------
+
+
+def unchanged_result(config: SiteConfig, *, strict: bool) -> BuildResult | None:
+    """The result of a rebuild when nothing changed since the last build, else None
+    (the ordinary rebuild then finds out what did)."""
+    started = time.perf_counter()
+    try:
+        blob = read_regular_file(str(quick_path(config)), limit=_MAX_BYTES)
+    except FileRefused:
+        return None
+    try:
+        saved = _Saved.of(blob)
+    except (ValueError, TypeError, KeyError):
+        return None  # not what after_build writes: the ordinary rebuild
+    if saved.head.get("format") != QUICK_FORMAT or saved.head.get("key") != _key(config):
+        return None
+    if strict and saved.diagnostics:
+        return None  # --strict stops the build on them: the ordinary rebuild says so
+    if _sources(config, None).digest() != saved.head.get("sources"):
+        return None
+    outputs = _outputs(config, [p.output for p in saved.pages], saved.head["folders"], None)
+    if outputs.digest() != saved.head.get("outputs"):
+        return None
+    racy = saved.head.get("racy")
+    if not isinstance(racy, dict) or any(_content(p) != d for p, d in racy.items()):
+        return None
+    return _result(config, saved, started)
+
+
+@dataclass(frozen=True, slots=True)
+class _Saved:
+    """A quick file as read back."""
+
+    head: dict[str, Any]
+    pages: list[Page]
+    diagnostics: list[Diagnostic]
+    static_files: int
+
+    @classmethod
+    def of(cls, blob: bytes) -> _Saved:
+        first, _, second = blob.partition(b"\n")
+        head, body = json.loads(first), json.loads(second)
+        if not isinstance(head, dict) or not isinstance(body, dict):
+            raise ValueError("not what after_build writes")
+        pages = [Page(s, r, e, o, bool(plain)) for s, r, e, o, plain in body["pages"]]
+        diagnostics = [Diagnostic(f, ln, col, m, sev) for f, ln, col, m, sev in body["diagnostics"]]
+        folders = head["folders"]
+        if not isinstance(folders, list) or not all(isinstance(f, str) for f in folders):
+            raise ValueError("not what after_build writes")
+        return cls(head, pages, diagnostics, int(body["static_files"]))
+
+
+def _result(config: SiteConfig, saved: _Saved, started: float) -> BuildResult | None:
+    """The rebuild's result from the saved values and the compiled manifest."""
+    try:
+        data = read_regular_file(str(config.manifest), limit=_MAX_BYTES)
+        text = data.decode("utf-8")
+    except (FileRefused, UnicodeDecodeError):
+        return None
+    manifest = load_compiled(data, display_path(config.manifest)).manifest
+    if manifest is None:
+        return None
+    routes = manifest.routes
+    pages = [PageResult(p.route, routes.get(p.route, ()), p) for p in saved.pages]
+    seconds = time.perf_counter() - started
+    return BuildResult(
+        config=config,
+        manifest=manifest,
+        pages=pages,
+        diagnostics=saved.diagnostics,
+        seconds=seconds,
+        static_files=saved.static_files,
+        written=True,
+        manifest_text=text,
+        phases={"read": seconds},
+        unchanged=True,
+    )
