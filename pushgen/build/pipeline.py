@@ -109,11 +109,9 @@ def build_site(
     A ``shard`` build renders only that part's pages, always in full, and writes a
     partial manifest at ``config.manifest`` (build/shard.py, docs/sharding.md).
     """
-    # The no-change fast path (nochange.py): one stat pass, no state loaded.
-    if write and not full and shard is None:
-        quick = unchanged_result(config, strict=strict)
-        if quick is not None:
-            return quick
+    quick = unchanged_result(config, strict=strict) if write and not full and not shard else None
+    if quick is not None:
+        return quick  # the no-change fast path (nochange.py): one stat pass, no state loaded
     before = before_build(config) if write and shard is None else None
     full = full or shard is not None
     asked = _Asked(strict=strict, write=write, force=force, full=full, jobs=jobs, shard=shard)

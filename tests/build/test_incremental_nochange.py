@@ -1,0 +1,178 @@
+"""The no-change fast path (build/nochange.py): a rebuild that changed nothing is
+decided from one stat pass and writes nothing; every change a full build would see
+sends the rebuild down the ordinary path, which ends as a full build does."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pushgen.build import BuildResult, build_site, nochange
+from pushgen.build.incremental import state_path
+from pushgen.build.nochange import quick_path
+from pushgen.config import load_config
+from pushgen.errors import BuildError
+from pushgen.fsutil import OutputFolderError
+from tests.build.test_incremental import MORE_PAGES, assert_same_as_full_build, snapshot
+from tests.sites import SMALL_SITE, write_site
+
+ALL_PAGES = 3 + len(MORE_PAGES)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    root = write_site(tmp_path / "site", {**SMALL_SITE, **MORE_PAGES})
+    build_site(load_config(root), jobs=1)
+    return root
+
+
+def rebuild(site: Path, **options: object) -> BuildResult:
+    return build_site(load_config(site), jobs=1, **options)  # type: ignore[arg-type]
+
+
+def stamp(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return (st.st_ino, st.st_mtime_ns)
+
+
+def fast(result: BuildResult) -> bool:
+    """Whether the rebuild took the fast path: it ran no phase of the ordinary build."""
+    return result.unchanged and "render" not in result.phases
+
+
+def test_nothing_changed_writes_nothing_and_returns_the_last_result(site: Path) -> None:
+    config = load_config(site)
+    before = {p: stamp(p) for p in (config.output, state_path(config), config.manifest)}
+    result = rebuild(site)
+    # Nothing swapped in (the output is the same folder), no state or manifest written.
+    assert {p: stamp(p) for p in before} == before
+    assert fast(result) and result.written and result.rendered == 0
+    # The values an ordinary rebuild returns, which the fast path returns without it.
+    quick_path(config).unlink()
+    ordinary = rebuild(site)
+    assert not fast(ordinary) and ordinary.unchanged
+    assert result.pages == ordinary.pages
+    assert [str(d) for d in result.diagnostics] == [str(d) for d in ordinary.diagnostics]
+    assert dict(result.manifest.routes) == dict(ordinary.manifest.routes)
+    assert result.manifest_text == ordinary.manifest_text
+    assert result.static_files == ordinary.static_files
+    assert result.summary().split(" in ")[0] == ordinary.summary().split(" in ")[0]
+
+
+def test_the_diagnostics_of_the_last_build_are_said_again(site: Path) -> None:
+    (site / "static" / "css" / "docs.css").write_text('@import "gone.css";\n')
+    said = [str(d) for d in rebuild(site).diagnostics]
+    assert any("gone.css" in d for d in said)
+    result = rebuild(site)
+    assert fast(result) and [str(d) for d in result.diagnostics] == said
+    # --strict stops on them: the ordinary rebuild says so.
+    with pytest.raises(BuildError):
+        rebuild(site, strict=True)
+
+
+CHANGES = {
+    "a page deleted": lambda s: (s / "pages" / "about.html").unlink(),
+    "a page added": lambda s: (s / "pages" / "new.html").write_text("<!doctype html><p>new\n"),
+    "a folder renamed": lambda s: (s / "pages" / "p").rename(s / "pages" / "q"),
+    "a template edited": lambda s: (s / "templates" / "partials" / "nav.html").write_text("<nav/>"),
+    "a static file deleted": lambda s: (s / "static" / "css" / "print.css").unlink(),
+    "a static file added": lambda s: (s / "static" / "new.txt").write_text("new\n"),
+    "an empty static folder": lambda s: (s / "static" / "empty").mkdir(),
+    "pushgen.yaml changed": lambda s: (s / "pushgen.yaml").write_text("context:\n  title: Big\n"),
+    "an output page deleted": lambda s: (s / "_site" / "about.html").unlink(),
+    "an output page edited": lambda s: (s / "_site" / "about.html").write_text("mine"),
+    "the compiled manifest deleted": lambda s: (s / ".push-manifest.yaml.pgc").unlink(),
+}
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_a_change_a_full_build_would_see_is_seen(site: Path, tmp_path: Path, change: str) -> None:
+    CHANGES[change](site)
+    result = rebuild(site)
+    assert not fast(result)
+    assert_same_as_full_build(site, result, tmp_path)
+    # And the rebuild after it, which changed nothing, is fast again.
+    assert fast(rebuild(site))
+
+
+def test_an_edit_with_the_same_size_and_mtime_is_seen(site: Path) -> None:
+    """make's and ninja's trap: the same size, the mtime set back (or within one tick
+    of the clock). The ctime, and the content of a file changed within RACY_NS of
+    the build, tell."""
+    page = site / "pages" / "about.html"
+    st = page.stat()
+    page.write_text(page.read_text().replace("About", "Abuot"))
+    os.utime(page, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert (page.stat().st_size, page.stat().st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+    # Not fast. (The ordinary rebuild then judges the page by its size and mtime,
+    # dependencies.py, and renders nothing: that is its rule, not this path's.)
+    assert not fast(rebuild(site))
+
+
+def test_a_racy_file_is_compared_by_content(site: Path) -> None:
+    """The sources were written just before the build: their content was saved and
+    is compared, so a change the stat cannot show still counts."""
+    saved = json.loads(quick_path(load_config(site)).read_bytes().partition(b"\n")[0])
+    about = str(site / "pages" / "about.html")
+    assert about in saved["racy"]
+    # The stats as saved, the content not: the digest of the stats matches.
+    saved["racy"][about] = "0" * 64
+    blob = quick_path(load_config(site)).read_bytes().partition(b"\n")[2]
+    quick_path(load_config(site)).write_bytes(json.dumps(saved).encode() + b"\n" + blob)
+    assert not fast(rebuild(site))
+
+
+def test_a_hand_edit_to_the_manifest_is_checked(site: Path) -> None:
+    manifest = site / "push-manifest.yaml"
+    text = manifest.read_text()
+    assert text.count("rules: []\n") == 1
+    rule = "rules:\n  - match: /about.html\n    add:\n      - {path: /static/gone.png, as: image}\n"
+    manifest.write_text(text.replace("rules: []\n", rule))
+    result = rebuild(site)
+    assert not fast(result)
+    assert any("gone.png" in str(d) for d in result.diagnostics)
+    assert rule in manifest.read_text()
+
+
+def test_a_file_put_into_the_output_is_refused_as_before(site: Path) -> None:
+    (site / "_site" / "p" / "stray.html").write_text("x")
+    with pytest.raises(OutputFolderError, match="not written by pushgen"):
+        rebuild(site)
+
+
+def test_check_and_full_never_take_it(site: Path) -> None:
+    assert not rebuild(site, write=False).written
+    full = rebuild(site, full=True)
+    assert not fast(full) and full.rendered == ALL_PAGES
+    assert fast(rebuild(site))
+
+
+def test_another_pushgen_version_takes_the_ordinary_path(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(nochange, "_version", lambda: "99.0")
+    assert not fast(rebuild(site))
+    assert fast(rebuild(site))
+
+
+def test_a_failed_build_forgets_the_fast_path(site: Path) -> None:
+    output = snapshot(site)
+    (site / "pages" / "about.html").write_text('{% extends "base.html" %}{% block body %}{{ 1/0 }}')
+    with pytest.raises(BuildError):
+        rebuild(site)
+    assert not quick_path(load_config(site)).exists()
+    assert snapshot(site) == output
+
+
+def test_a_linked_folder_of_pages_is_not_vouched_for(site: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(site / "pages" / "p", elsewhere)
+    shutil.rmtree(site / "pages" / "p")
+    (site / "pages" / "p").symlink_to(elsewhere, target_is_directory=True)
+    rebuild(site)
+    (elsewhere / "1.html").write_text("<!doctype html><p>changed\n")
+    assert not fast(rebuild(site))
