@@ -1,18 +1,18 @@
 """The no-change fast path: a rebuild that finds nothing changed since the last build
 returns that build's result from one ``stat`` pass, without loading its state.
 
-After every build that wrote the output (not a shard's), a small file beside the
-state, ``.OUTPUT.state.quick``, records:
+A build that wrote the output (not a shard's) and changed nothing, or rendered every
+page (a full build), leaves a small file beside the state, ``.OUTPUT.state.quick``:
 
 * a digest of (path, mode, size, mtime, ctime, inode) of every source: every file
-  and folder under ``pages/``, ``templates/`` and ``static/``, and ``pushgen.yaml``,
-  taken **before** the build read them (a file edited while the build ran is then
-  seen as changed by the next one);
+  and folder under ``pages/``, ``templates/`` and ``static/``, and ``pushgen.yaml``;
 * a digest of the same of what the build left: the manifest (whose hand rules a
   user may edit), its compiled form, the state's header, every page's output file
-  (a page edited in the output is rendered again, staging.edited_pages) and every
-  folder of the output (a file deleted from, or added to, the output changes its
-  folder's mtime: the next build restores it, as it always did);
+  (a page edited in the output is rendered again, staging.edited_pages), every
+  folder of the output (a file deleted from, or put into, the output changes its
+  folder's mtime: the next build restores it, or refuses, as it always did), and
+  the names of pushgen's own files beside the output (a spare, a killed build's
+  staging folder);
 * the configuration's key (incremental.config_key: every option that changes every
   page, and pushgen's build code) with pushgen's version and a stamp of all its code;
 * what the build returned that a rebuild returns again: its pages (source, route,
@@ -22,22 +22,26 @@ The next build with ``write`` and without ``--full`` or a shard stats the same
 files; when both digests and the key are equal it returns the saved result, the
 manifest from its compiled form, and writes nothing: no staging folder, no
 rendering set-up, no manifest or state. Anything else (a difference, a file that
-cannot be read, a compiled manifest that is not the YAML's) is a full check by the
-ordinary rebuild, which deletes this file first and writes it again at its end.
+cannot be read, a compiled manifest that is not the YAML's) is the ordinary rebuild.
+A build that changed something leaves no such file (saving it costs a stat pass,
+which a rebuild that changed one page would pay for nothing): the next build that
+changes nothing writes it.
 
-What is relied on (docs/performance.md, "The no-change fast path"): a file's
-change shows in its size, its mtime, its ctime or its inode. ctime is the kernel's
-clock at the last change and ``touch`` or ``os.utime`` cannot set it back, so an
-edit that keeps the size and forges the old mtime is still seen. The one trap left
-is the one make and ninja document: two writes within one tick of the file
-system's clock, the second after the stat was taken, with the same size. Git's
-answer ("racy git", Documentation/technical/racy-git.txt: an entry whose mtime is
-not older than the index file is compared by content) is taken here: a file or
-folder whose mtime or ctime is within :data:`RACY_NS` of the moment it was
-stat-ed has its content digest saved as well (a folder's: its sorted names), and a
-rebuild compares that content before it trusts the stat. Two seconds covers the
-coarsest clock in use (FAT's two-second mtimes) and a clock that is a little
-behind the file server's.
+What is relied on (docs/performance.md, "The no-change fast path"): a file's change
+shows in its size, its mtime, its ctime or its inode. ctime is the kernel's clock at
+the last change, which ``touch`` or ``os.utime`` cannot set back, so an edit that
+keeps the size and forges the old mtime is still seen. The trap make and ninja
+document is a change within one tick of the file system's clock after the stat was
+taken, with the same size. Git's rule for it ("racy git",
+https://git-scm.com/docs/racy-git: an entry not older than the index file is
+compared by content) is taken here with the file system's own clock: every build
+starts by creating the quick file afresh, and its mtime is the build's start. A
+source changed at or after it (max(mtime, ctime) not older than the stamp: edited
+while the build ran, or within the same tick before) is not vouched for: nothing is
+saved, and the next build is the ordinary one. What the build wrote is stat-ed
+after a second stamp; an output not older than that stamp (written in its tick) is
+saved with the digest of its content (a folder's: its sorted names), which a
+rebuild compares before it trusts the stat.
 """
 
 from __future__ import annotations
@@ -63,14 +67,10 @@ from .incremental import StateDamage, config_key, output_folder_list, state_path
 from .pages import Page
 from .result import BuildResult, PageResult
 
-__all__ = ["RACY_NS", "Before", "after_build", "before_build", "quick_path", "unchanged_result"]
+__all__ = ["Before", "after_build", "before_build", "quick_path", "unchanged_result"]
 
 # Bump when what the file holds, or what its digests cover, changes.
 QUICK_FORMAT = 1
-
-# A file changed this close to the moment it was stat-ed is compared by content
-# (see the module's docstring: racy git).
-RACY_NS = 2_000_000_000
 
 # The largest quick file read back: one line a page (its source, route and output).
 _MAX_BYTES = 256 * 2**20
@@ -228,60 +228,84 @@ def _key(config: SiteConfig) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Before:
-    """The sources as an ordinary build found them before it read them."""
+    """What an ordinary build noted as it started."""
 
     key: str
-    digest: str
-    racy: dict[str, str]  # path -> content digest, for the racy ones
-    safe: bool
+    started: int | None  # the stamp's mtime (ns), None when it could not be made
+
+
+def _stamp(config: SiteConfig) -> int | None:
+    """Make the quick file afresh, empty (no rebuild takes it for a saved one), and
+    return its mtime: the file system's clock now, as racy git uses the index's."""
+    path = quick_path(config)
+    with contextlib.suppress(OSError):
+        path.unlink()
+    try:
+        # O_EXCL, O_NOFOLLOW: never through a link someone put in its place.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    except OSError:
+        return None
+    try:
+        return os.fstat(fd).st_mtime_ns
+    finally:
+        os.close(fd)
 
 
 def before_build(config: SiteConfig) -> Before:
     """Forget the last build's quick file (this build may change the output, and may
-    fail half-way), then stat the sources as this build is about to read them."""
-    with contextlib.suppress(OSError):
-        quick_path(config).unlink()
-    key = _key(config)
-    look = _sources(config, time.time_ns() - RACY_NS)
-    return Before(key, look.digest(), {p: _content(p) for p in look.racy}, look.safe)
+    fail half-way) and stamp the build's start."""
+    return Before(_key(config), _stamp(config))
 
 
 def after_build(config: SiteConfig, before: Before, result: BuildResult) -> None:
-    """Save the quick file of a build that wrote its output; a failure to save it
-    only costs the next build its fast path."""
-    if not before.safe or not result.written:
-        return
+    """Save the quick file of a build that wrote its output and changed nothing or
+    rendered every page; after any other, leave none. A failure to save it only
+    costs the next build its fast path."""
+    if not _save(config, before, result):
+        with contextlib.suppress(OSError):
+            quick_path(config).unlink()
+
+
+def _save(config: SiteConfig, before: Before, result: BuildResult) -> bool:
+    if before.started is None or not result.written:
+        return False
+    if not (result.unchanged or result.rendered == len(result.pages)):
+        return False  # the next build that changes nothing saves it
     # A build that met a damaged state says so once; the next one would not.
     if any(StateDamage.WHAT in d.message for d in result.diagnostics):
-        return
-    pages = [p.page for p in result.pages]
-    if any(p is None for p in pages):
-        return
-    site_pages = [p for p in pages if p is not None]
+        return False
+    pages = [p.page for p in result.pages if p.page is not None]
     folders = output_folder_list(config)
-    if folders is None:
-        return
-    outputs = [p.output for p in site_pages]
-    look = _outputs(config, outputs, folders, time.time_ns() - RACY_NS)
-    racy = {**before.racy, **{p: _content(p) for p in look.racy}}
+    if folders is None or len(pages) != len(result.pages):
+        return False
+    sources = _sources(config, before.started)
+    if sources.racy or not sources.safe:
+        return False  # changed as the build ran (or just before): not vouched for
+    ended = _stamp(config)
+    if ended is None:
+        return False
+    look = _outputs(config, [p.output for p in pages], folders, ended)
     head = {
         "format": QUICK_FORMAT,
         "key": before.key,
-        "sources": before.digest,
+        "sources": sources.digest(),
         "outputs": look.digest(),
         "folders": folders,
-        "racy": racy,
+        "racy": {path: _content(path) for path in look.racy},
     }
     body = {
-        "pages": [[p.source, p.route, p.endpoint, p.output, p.plain] for p in site_pages],
+        "pages": [[p.source, p.route, p.endpoint, p.output, p.plain] for p in pages],
         "diagnostics": [
             [d.file, d.line, d.column, d.message, d.severity] for d in result.diagnostics
         ],
         "static_files": result.static_files,
     }
     blob = json.dumps(head).encode("ascii") + b"\n" + json.dumps(body).encode("ascii")
-    with contextlib.suppress(OSError):
+    try:
         atomic_write(quick_path(config), blob)
+    except OSError:
+        return False
+    return True
 
 
 # --- the fast path ------------------------------------------------------------------
