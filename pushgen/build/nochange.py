@@ -22,8 +22,12 @@ The next build with ``write`` and without ``--full`` or a shard stats the same
 files; when both digests and the key are equal it returns the saved result, the
 manifest from its compiled form, and writes nothing: no staging folder, no
 rendering set-up, no manifest or state. Anything else (a difference, a file that
-cannot be read, a compiled manifest that is not the YAML's) is the ordinary rebuild.
-A build that changed something leaves no such file (saving it costs a stat pass,
+cannot be read, a compiled manifest that is not the YAML's) is the ordinary rebuild,
+which replaces the file or removes it when it succeeds (one that fails leaves the
+output as it was, or, swapped in, a new output folder: another inode).
+A build whose output has no spare yet (the first) leaves none either: the next,
+ordinary, rebuild makes the spare every later build starts from. A build that
+changed something leaves no such file (saving it costs a stat pass,
 which a rebuild that changed one page would pay for nothing): the next build that
 changes nothing writes it.
 
@@ -35,7 +39,7 @@ document is a change within one tick of the file system's clock after the stat w
 taken, with the same size. Git's rule for it ("racy git",
 https://git-scm.com/docs/racy-git: an entry not older than the index file is
 compared by content) is taken here with the file system's own clock: every build
-starts by creating the quick file afresh, and its mtime is the build's start. A
+starts by making a file and removing it, and its mtime is the build's start. A
 source changed at or after it (max(mtime, ctime) not older than the stamp: edited
 while the build ran, or within the same tick before) is not vouched for: nothing is
 saved, and the next build is the ordinary one. What the build wrote is stat-ed
@@ -173,6 +177,9 @@ def _outputs(
     for path in (config.manifest, compiled_path(config.manifest), state_path(config)):
         look.path(str(path))
     look.lines.append(_beside(config))
+    # The state's parts: a damaged or edited one is a warning and a full build.
+    parts = state_path(config)
+    look.tree(str(parts.with_name(f"{parts.name}.d")))
     root = str(config.output)
     for folder in folders:
         look.path(os.path.join(root, folder) if folder else root)
@@ -186,7 +193,8 @@ def _beside(config: SiteConfig) -> str:
     a killed build's staging folder, the state): one a build did not leave, or one
     gone, sends the next build down the ordinary path, which clears them up."""
     output = config.output
-    prefix, mine = f".{output.name}.", {quick_path(config).name, f".{output.name}.lock"}
+    mine = {quick_path(config).name, _stamp_path(config).name, f".{output.name}.lock"}
+    prefix = f".{output.name}."
     try:
         names = os.listdir(output.parent)
     except OSError:
@@ -235,11 +243,17 @@ class Before:
 
 
 def _stamp(config: SiteConfig) -> int | None:
-    """Make the quick file afresh, empty (no rebuild takes it for a saved one), and
-    return its mtime: the file system's clock now, as racy git uses the index's."""
-    path = quick_path(config)
+    """The file system's clock now, as racy git uses the index file's mtime: the
+    mtime of a file made and removed at once (``.OUTPUT.state.quick.stamp``).
+
+    Only beside a state pushgen wrote: a first build, or one refused (an output
+    folder of the user's), writes nothing here.
+    """
+    if not os.path.isfile(state_path(config)):
+        return None
+    path = _stamp_path(config)
     with contextlib.suppress(OSError):
-        path.unlink()
+        path.unlink()  # a killed build's
     try:
         # O_EXCL, O_NOFOLLOW: never through a link someone put in its place.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
@@ -249,11 +263,19 @@ def _stamp(config: SiteConfig) -> int | None:
         return os.fstat(fd).st_mtime_ns
     finally:
         os.close(fd)
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def _stamp_path(config: SiteConfig) -> Path:
+    path = quick_path(config)
+    return path.with_name(f"{path.name}.stamp")
 
 
 def before_build(config: SiteConfig) -> Before:
-    """Forget the last build's quick file (this build may change the output, and may
-    fail half-way) and stamp the build's start."""
+    """Stamp the build's start. The last build's quick file stays: a build that
+    fails leaves the output as it was, and one that swapped a new output in has
+    changed the output folder's inode, which the quick file's digest holds."""
     return Before(_key(config), _stamp(config))
 
 
@@ -277,6 +299,10 @@ def _save(config: SiteConfig, before: Before, result: BuildResult) -> bool:
     pages = [p.page for p in result.pages if p.page is not None]
     folders = output_folder_list(config)
     if folders is None or len(pages) != len(result.pages):
+        return False
+    if f"\0.{config.output.name}.spare-" not in _beside(config):
+        # The first build's output has no spare yet; the next one makes it, the
+        # starting point of every later build: the fast path waits for it.
         return False
     sources = _sources(config, before.started)
     if sources.racy or not sources.safe:
