@@ -66,7 +66,9 @@ from typing import Any
 from ..config import SiteConfig
 from ..errors import Diagnostic
 from ..fsutil import FileRefused, atomic_write, display_path, read_regular_file
+from ..manifest import SCHEMA_NAME
 from ..manifest.compiled import compiled_path, load_compiled
+from .fingerprint_files import fingerprint_folder
 from .incremental import StateDamage, config_key, output_folder_list, state_path
 from .pages import Page
 from .result import BuildResult, PageResult
@@ -112,12 +114,13 @@ class _Pass:
             self.add(path, None)
 
     def tree(self, root: str) -> None:
-        """Every file and folder under ``root``, in name order, a folder's after it."""
+        """Every file and folder under ``root``, in the folders' own order (not
+        sorted: a folder listed in another order is only a rebuild for nothing)."""
         stack = [root]
         while stack:
             folder = stack.pop()
             try:
-                entries = sorted(os.scandir(folder), key=_name, reverse=True)
+                entries = list(os.scandir(folder))
             except OSError:
                 self.add(folder, None)
                 continue
@@ -140,10 +143,6 @@ class _Pass:
     def digest(self) -> str:
         blob = "\n".join(self.lines).encode("utf-8", "surrogateescape")
         return hashlib.sha256(blob).hexdigest()
-
-
-def _name(entry: os.DirEntry[str]) -> str:
-    return entry.name
 
 
 def _content(path: str) -> str:
@@ -174,12 +173,15 @@ def _outputs(
 ) -> _Pass:
     """The stat pass over what the build left (see the module's docstring)."""
     look = _Pass(since)
-    for path in (config.manifest, compiled_path(config.manifest), state_path(config)):
+    schema = config.manifest.with_name(SCHEMA_NAME)
+    for path in (config.manifest, compiled_path(config.manifest), schema, state_path(config)):
         look.path(str(path))
     look.lines.append(_beside(config))
     # The state's parts: a damaged or edited one is a warning and a full build.
     parts = state_path(config)
     look.tree(str(parts.with_name(f"{parts.name}.d")))
+    # The fingerprinted files beside the output (fingerprint: true), when there are.
+    look.tree(str(fingerprint_folder(config)))
     root = str(config.output)
     for folder in folders:
         look.path(os.path.join(root, folder) if folder else root)

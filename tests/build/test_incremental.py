@@ -10,7 +10,6 @@ import pytest
 
 from pushgen.build import BuildResult, build_site
 from pushgen.build.incremental import BuildState, load_state
-from pushgen.build.nochange import quick_path
 from pushgen.config import load_config
 from pushgen.fsutil import OUTPUT_MARKER, OutputFolderError
 from tests.sites import SMALL_SITE, write_site
@@ -32,7 +31,7 @@ def site(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
     root = write_site(tmp_path / "site", {**SMALL_SITE, **MORE_PAGES})
     build_site(load_config(root), jobs=1)
     if request.param == "with a spare":
-        ordinary_rebuild(root)
+        build_site(load_config(root), jobs=1)
         assert len(spares(root)) == 1
     return root
 
@@ -43,14 +42,6 @@ def spares(site: Path) -> list[Path]:
 
 def rebuild(site: Path) -> BuildResult:
     return build_site(load_config(site), jobs=1)
-
-
-def ordinary_rebuild(site: Path) -> BuildResult:
-    """A rebuild that does not take the no-change fast path (nochange.py), which
-    swaps nothing in: one that changed nothing then leaves a spare equal to the output."""
-    config = load_config(site)
-    quick_path(config).unlink(missing_ok=True)
-    return build_site(config, jobs=1)
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
@@ -305,7 +296,7 @@ def test_an_older_manifest_put_back_gets_every_route_written_anew(
 
 
 def test_a_file_gone_from_the_spare_is_made_again(site: Path, tmp_path: Path) -> None:
-    ordinary_rebuild(site)  # leaves a spare equal to the output
+    rebuild(site)  # leaves a spare equal to the output
     [spare] = spares(site)
     (spare / "about.html").unlink()
     (spare / "static" / "css" / "docs.css").unlink()

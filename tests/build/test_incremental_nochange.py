@@ -91,6 +91,7 @@ CHANGES = {
     "pushgen.yaml changed": lambda s: (s / "pushgen.yaml").write_text("context:\n  title: Big\n"),
     "an output page deleted": lambda s: (s / "_site" / "about.html").unlink(),
     "an output page edited": lambda s: (s / "_site" / "about.html").write_text("mine"),
+    "the schema deleted": lambda s: (s / "push-manifest.schema.json").unlink(),
     "the compiled manifest deleted": lambda s: (s / ".push-manifest.yaml.pgc").unlink(),
 }
 
