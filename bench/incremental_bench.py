@@ -6,7 +6,8 @@ On a generated N-page site (the site of build_bench.py), each round times:
 * stat sources - a `stat` of every source file (pages/, templates/, static/): the
   floor of a rebuild that must notice any change (issue 27: a no-change rebuild
   <= 2x this);
-* no change    - the rebuild after nothing changed;
+* no change    - the rebuild after nothing changed (build/nochange.py's fast path:
+  the full build before it saved its quick file);
 * one page     - the rebuild after one page's template changed;
 * css, same refs - after a stylesheet every page uses changed without touching
   its references or any font rule (the everyday edit: a colour, a margin);

@@ -49,6 +49,7 @@ STARTER_GITIGNORE = """\
 /.*.lock
 /.*.state
 /.*.state.d/
+/.*.state.quick
 /.*.staging-*
 /.*.spare-*
 /.*.fingerprint/

@@ -193,7 +193,8 @@ def test_the_starters_gitignore_ignores_exactly_what_pushgen_writes(
     assert len(spare) == 1 and ignored == sorted([
         "._site.fingerprint/", "._site.lock", "._site.shard-1-of-2.lock",
         "._site.shard-1-of-2.state", "._site.shard-1-of-2.state.d/", *spare,
-        "._site.state", "._site.state.d/", ".push-manifest.yaml.pgc", "_site.shard-1-of-2/",
+        "._site.state", "._site.state.d/", "._site.state.quick", ".push-manifest.yaml.pgc",
+        "_site.shard-1-of-2/",
         "_site/", "push-manifest.shard-1-of-2.yaml",
     ])  # fmt: skip
     # Every line of it ignores something pushgen wrote; the staging folder lives only

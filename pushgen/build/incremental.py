@@ -79,6 +79,7 @@ __all__ = [
     "TemplateFile",
     "config_key",
     "load_state",
+    "output_folder_list",
     "save_state",
     "scan_from_tuple",
     "scan_tuple",
@@ -583,3 +584,13 @@ def _page_parts(
             return damage
         put(f"scans-{i}", _encode(scans))
     return None
+
+
+def output_folder_list(config: SiteConfig) -> list[str] | None:
+    """The output's folders (output paths, "" the output itself) as the state's
+    header records them after the last build; None when there is no such header."""
+    try:
+        header = _read_header(config)
+    except BadState:
+        return None
+    return None if header is None else sorted(header.output_folders)

@@ -51,6 +51,7 @@ from .incremental import (
     save_state,
     written_files,
 )
+from .nochange import after_build, before_build, unchanged_result
 from .output import SIBLING_SUFFIXES, OutputFolder, Staging
 from .page_fonts import page_tracer
 from .publish import Siblings, precompressed_siblings, swap_in
@@ -109,6 +110,10 @@ def build_site(
     A ``shard`` build renders only that part's pages, always in full, and writes a
     partial manifest at ``config.manifest`` (build/shard.py, docs/sharding.md).
     """
+    quick = unchanged_result(config, strict=strict) if write and not full and not shard else None
+    if quick is not None:
+        return quick  # the no-change fast path (nochange.py): one stat pass, no state loaded
+    before = before_build(config) if write and shard is None else None
     full = full or shard is not None
     asked = _Asked(strict=strict, write=write, force=force, full=full, jobs=jobs, shard=shard)
     # A build allocates millions of small tuples and frees them together; the
@@ -126,6 +131,8 @@ def build_site(
                 # build starts over as a full one, which reads no state.
                 result = _build(config, asked, progress, damage=result)
             assert isinstance(result, BuildResult)
+            if before is not None:
+                after_build(config, before, result)
             return result
     except OSError as exc:
         # A full disk, a read-only folder: one line saying so. Everything up to

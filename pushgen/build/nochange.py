@@ -1,0 +1,420 @@
+"""The no-change fast path: a rebuild that finds nothing changed since the last build
+returns that build's result from one ``stat`` pass, without loading its state.
+
+A build that wrote the output (not a shard's) and changed nothing, or rendered every
+page (a full build), leaves a small file beside the state, ``.OUTPUT.state.quick``:
+
+* a digest of (path, mode, size, mtime, ctime, inode) of every source: every file
+  and folder under ``pages/``, ``templates/`` and ``static/``, and ``pushgen.yaml``;
+* a digest of the same of what the build left: the manifest (whose hand rules a
+  user may edit), its compiled form, the state's header, every page's output file
+  (a page edited in the output is rendered again, staging.edited_pages), every
+  folder of the output (a file deleted from, or put into, the output changes its
+  folder's mtime: the next build restores it, or refuses, as it always did), and
+  the names of pushgen's own files beside the output (a spare, a killed build's
+  staging folder);
+* the configuration's key (incremental.config_key: every option that changes every
+  page, and pushgen's build code) with pushgen's version and a stamp of all its code;
+* what the build returned that a rebuild returns again: its pages (source, route,
+  output), its diagnostics, the number of static files.
+
+The next build with ``write`` and without ``--full`` or a shard stats the same
+files; when both digests and the key are equal it returns the saved result, the
+manifest from its compiled form, and writes nothing: no staging folder, no
+rendering set-up, no manifest or state. Anything else (a difference, a file that
+cannot be read, a compiled manifest that is not the YAML's) is the ordinary rebuild,
+which replaces the file or removes it when it succeeds (one that fails leaves the
+output as it was, or, swapped in, a new output folder: another inode).
+A build whose output has no spare yet (the first) leaves none either: the next,
+ordinary, rebuild makes the spare every later build starts from. A build that
+changed something leaves no such file (saving it costs a stat pass,
+which a rebuild that changed one page would pay for nothing): the next build that
+changes nothing writes it.
+
+What is relied on (docs/performance.md, "The no-change fast path"): a file's change
+shows in its size, its mtime, its ctime or its inode. ctime is the kernel's clock at
+the last change, which ``touch`` or ``os.utime`` cannot set back, so an edit that
+keeps the size and forges the old mtime is still seen. The trap make and ninja
+document is a change within one tick of the file system's clock after the stat was
+taken, with the same size. Git's rule for it ("racy git",
+https://git-scm.com/docs/racy-git: an entry not older than the index file is
+compared by content) is taken here with the file system's own clock: every build
+starts by making a file and removing it, and its mtime is the build's start. A
+source changed at or after it (max(mtime, ctime) not older than the stamp: edited
+while the build ran, or within the same tick before) is not vouched for: nothing is
+saved, and the next build is the ordinary one. What the build wrote is stat-ed
+after a second stamp; an output not older than that stamp (written in its tick) is
+saved with the digest of its content (a folder's: its sorted names), which a
+rebuild compares before it trusts the stat.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import importlib.metadata
+import json
+import os
+import stat
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..config import SiteConfig
+from ..errors import Diagnostic
+from ..fsutil import FileRefused, atomic_write, display_path, read_regular_file
+from ..manifest import SCHEMA_NAME
+from ..manifest.compiled import compiled_path, load_compiled
+from .fingerprint_files import fingerprint_folder
+from .incremental import StateDamage, config_key, output_folder_list, state_path
+from .pages import Page
+from .result import BuildResult, PageResult
+
+__all__ = ["Before", "after_build", "before_build", "quick_path", "unchanged_result"]
+
+# Bump when what the file holds, or what its digests cover, changes.
+QUICK_FORMAT = 1
+
+# The largest quick file read back: one line a page (its source, route and output).
+_MAX_BYTES = 256 * 2**20
+
+
+def quick_path(config: SiteConfig) -> Path:
+    """Where the no-change fast path's file is: beside the state's header."""
+    path = state_path(config)
+    return path.with_name(f"{path.name}.quick")
+
+
+@dataclass(slots=True)
+class _Pass:
+    """One stat pass: the digest's lines, and the paths stat-ed close to ``since``."""
+
+    since: int | None  # racy from this time on (ns); None when checking a saved file
+    lines: list[str] = field(default_factory=list)
+    racy: list[str] = field(default_factory=list)
+    safe: bool = True  # False: a folder reached through a link (not vouched for)
+
+    def add(self, path: str, st: os.stat_result | None) -> None:
+        if st is None:
+            self.lines.append(f"{path}\0-")
+            return
+        self.lines.append(
+            f"{path}\0{st.st_mode}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}"
+        )
+        if self.since is not None and max(st.st_mtime_ns, st.st_ctime_ns) >= self.since:
+            self.racy.append(path)
+
+    def path(self, path: str) -> None:
+        try:
+            self.add(path, os.stat(path))
+        except OSError:
+            self.add(path, None)
+
+    def tree(self, root: str) -> None:
+        """Every file and folder under ``root``, in the folders' own order (not
+        sorted: a folder listed in another order is only a rebuild for nothing)."""
+        stack = [root]
+        while stack:
+            folder = stack.pop()
+            try:
+                entries = list(os.scandir(folder))
+            except OSError:
+                self.add(folder, None)
+                continue
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    self.add(entry.path, entry.stat(follow_symlinks=False))
+                    stack.append(entry.path)
+                elif entry.is_symlink():
+                    # The file it leads to, whose edits change the page; a link to a
+                    # folder is more than this pass vouches for.
+                    try:
+                        st = os.stat(entry.path)
+                    except OSError:
+                        st = None
+                    self.safe = self.safe and (st is None or not stat.S_ISDIR(st.st_mode))
+                    self.add(entry.path, st)
+                else:
+                    self.add(entry.path, entry.stat(follow_symlinks=False))
+
+    def digest(self) -> str:
+        blob = "\n".join(self.lines).encode("utf-8", "surrogateescape")
+        return hashlib.sha256(blob).hexdigest()
+
+
+def _content(path: str) -> str:
+    """The digest of what ``path`` holds: a file's bytes, a folder's sorted names."""
+    try:
+        if os.path.isdir(path):
+            data = "\0".join(sorted(os.listdir(path))).encode("utf-8", "surrogateescape")
+        else:
+            # Never through a link, never a FIFO: the quick file names the path.
+            data = read_regular_file(path, limit=_MAX_BYTES)
+    except (OSError, FileRefused):
+        return "-"
+    return hashlib.sha256(data).hexdigest()
+
+
+def _sources(config: SiteConfig, since: int | None) -> _Pass:
+    """The stat pass over the sources (see the module's docstring)."""
+    look = _Pass(since)
+    for folder in (config.pages, config.templates, config.static):
+        look.path(str(folder))
+        look.tree(str(folder))
+    if config.config_file is not None:
+        look.path(str(config.config_file))
+    return look
+
+
+def _outputs(
+    config: SiteConfig, outputs: Iterable[str], folders: Iterable[str], since: int | None
+) -> _Pass:
+    """The stat pass over what the build left (see the module's docstring)."""
+    look = _Pass(since)
+    schema = config.manifest.with_name(SCHEMA_NAME)
+    for path in (config.manifest, compiled_path(config.manifest), schema, state_path(config)):
+        look.path(str(path))
+    look.lines.append(_beside(config))
+    # The state's parts: a damaged or edited one is a warning and a full build.
+    parts = state_path(config)
+    look.tree(str(parts.with_name(f"{parts.name}.d")))
+    # The fingerprinted files beside the output (fingerprint: true), when there are.
+    look.tree(str(fingerprint_folder(config)))
+    root = str(config.output)
+    for folder in folders:
+        look.path(os.path.join(root, folder) if folder else root)
+    for output in outputs:
+        look.path(os.path.join(root, output))
+    return look
+
+
+def _beside(config: SiteConfig) -> str:
+    """The names of pushgen's own folders and files beside the output (its spare,
+    a killed build's staging folder, the state): one a build did not leave, or one
+    gone, sends the next build down the ordinary path, which clears them up."""
+    output = config.output
+    mine = {quick_path(config).name, _stamp_path(config).name, f".{output.name}.lock"}
+    prefix = f".{output.name}."
+    try:
+        names = os.listdir(output.parent)
+    except OSError:
+        return "beside\0-"
+    return "beside\0" + "\0".join(
+        sorted(n for n in names if n.startswith(prefix) and n not in mine)
+    )
+
+
+def _code_key() -> str:
+    """A stamp of pushgen's code: any file of it changed or added makes another key
+    (config_key covers build/ only; a scanner's new rule matters as much)."""
+    here = Path(__file__).parent.parent
+    stamps = []
+    for dirpath, _, names in os.walk(here):
+        for name in sorted(names):
+            if name.endswith(".py"):
+                st = os.stat(os.path.join(dirpath, name))
+                stamps.append((dirpath, name, st.st_size, st.st_mtime_ns))
+    stamps.sort()
+    return hashlib.sha256(repr(stamps).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+@functools.cache
+def _version() -> str:
+    try:
+        return importlib.metadata.version("pushgen")
+    except importlib.metadata.PackageNotFoundError:
+        return ""  # run from a checkout: the code's stamp tells versions apart
+
+
+def _key(config: SiteConfig) -> str:
+    parts = (QUICK_FORMAT, _version(), config_key(config), _code_key())
+    return hashlib.sha256(repr(parts).encode("utf-8", "surrogateescape")).hexdigest()
+
+
+# --- before and after an ordinary build ---------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Before:
+    """What an ordinary build noted as it started."""
+
+    key: str
+    started: int | None  # the stamp's mtime (ns), None when it could not be made
+
+
+def _stamp(config: SiteConfig) -> int | None:
+    """The file system's clock now, as racy git uses the index file's mtime: the
+    mtime of a file made and removed at once (``.OUTPUT.state.quick.stamp``).
+
+    Only beside a state pushgen wrote: a first build, or one refused (an output
+    folder of the user's), writes nothing here.
+    """
+    if not os.path.isfile(state_path(config)):
+        return None
+    path = _stamp_path(config)
+    with contextlib.suppress(OSError):
+        path.unlink()  # a killed build's
+    try:
+        # O_EXCL, O_NOFOLLOW: never through a link someone put in its place.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+    except OSError:
+        return None
+    try:
+        return os.fstat(fd).st_mtime_ns
+    finally:
+        os.close(fd)
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def _stamp_path(config: SiteConfig) -> Path:
+    path = quick_path(config)
+    return path.with_name(f"{path.name}.stamp")
+
+
+def before_build(config: SiteConfig) -> Before:
+    """Stamp the build's start. The last build's quick file stays: a build that
+    fails leaves the output as it was, and one that swapped a new output in has
+    changed the output folder's inode, which the quick file's digest holds."""
+    return Before(_key(config), _stamp(config))
+
+
+def after_build(config: SiteConfig, before: Before, result: BuildResult) -> None:
+    """Save the quick file of a build that wrote its output and changed nothing or
+    rendered every page; after any other, leave none. A failure to save it only
+    costs the next build its fast path."""
+    if not _save(config, before, result):
+        with contextlib.suppress(OSError):
+            quick_path(config).unlink()
+
+
+def _save(config: SiteConfig, before: Before, result: BuildResult) -> bool:
+    if before.started is None or not result.written:
+        return False
+    if not (result.unchanged or result.rendered == len(result.pages)):
+        return False  # the next build that changes nothing saves it
+    # A build that met a damaged state says so once; the next one would not.
+    if any(StateDamage.WHAT in d.message for d in result.diagnostics):
+        return False
+    pages = [p.page for p in result.pages if p.page is not None]
+    folders = output_folder_list(config)
+    if folders is None or len(pages) != len(result.pages):
+        return False
+    if f"\0.{config.output.name}.spare-" not in _beside(config):
+        # The first build's output has no spare yet; the next one makes it, the
+        # starting point of every later build: the fast path waits for it.
+        return False
+    sources = _sources(config, before.started)
+    if sources.racy or not sources.safe:
+        return False  # changed as the build ran (or just before): not vouched for
+    ended = _stamp(config)
+    if ended is None:
+        return False
+    look = _outputs(config, [p.output for p in pages], folders, ended)
+    head = {
+        "format": QUICK_FORMAT,
+        "key": before.key,
+        "sources": sources.digest(),
+        "outputs": look.digest(),
+        "folders": folders,
+        "racy": {path: _content(path) for path in look.racy},
+    }
+    body = {
+        "pages": [[p.source, p.route, p.endpoint, p.output, p.plain] for p in pages],
+        "diagnostics": [
+            [d.file, d.line, d.column, d.message, d.severity] for d in result.diagnostics
+        ],
+        "static_files": result.static_files,
+    }
+    blob = json.dumps(head).encode("ascii") + b"\n" + json.dumps(body).encode("ascii")
+    try:
+        atomic_write(quick_path(config), blob)
+    except OSError:
+        return False
+    return True
+
+
+# --- the fast path ------------------------------------------------------------------
+
+
+def unchanged_result(config: SiteConfig, *, strict: bool) -> BuildResult | None:
+    """The result of a rebuild when nothing changed since the last build, else None
+    (the ordinary rebuild then finds out what did)."""
+    started = time.perf_counter()
+    try:
+        blob = read_regular_file(str(quick_path(config)), limit=_MAX_BYTES)
+    except FileRefused:
+        return None
+    try:
+        saved = _Saved.of(blob)
+    except (ValueError, TypeError, KeyError):
+        return None  # not what after_build writes: the ordinary rebuild
+    if saved.head.get("format") != QUICK_FORMAT or saved.head.get("key") != _key(config):
+        return None
+    if strict and saved.diagnostics:
+        return None  # --strict stops the build on them: the ordinary rebuild says so
+    if _sources(config, None).digest() != saved.head.get("sources"):
+        return None
+    outputs = _outputs(config, [p.output for p in saved.pages], saved.head["folders"], None)
+    if outputs.digest() != saved.head.get("outputs"):
+        return None
+    racy = saved.head.get("racy")
+    stated = {line.partition("\0")[0] for line in outputs.lines}
+    if not isinstance(racy, dict) or not racy.keys() <= stated:
+        return None  # only outputs are compared by content
+    if any(_content(p) != d for p, d in racy.items()):
+        return None
+    return _result(config, saved, started)
+
+
+@dataclass(frozen=True, slots=True)
+class _Saved:
+    """A quick file as read back."""
+
+    head: dict[str, Any]
+    pages: list[Page]
+    diagnostics: list[Diagnostic]
+    static_files: int
+
+    @classmethod
+    def of(cls, blob: bytes) -> _Saved:
+        first, _, second = blob.partition(b"\n")
+        head, body = json.loads(first), json.loads(second)
+        if not isinstance(head, dict) or not isinstance(body, dict):
+            raise ValueError("not what after_build writes")
+        pages = [Page(s, r, e, o, bool(plain)) for s, r, e, o, plain in body["pages"]]
+        diagnostics = [Diagnostic(f, ln, col, m, sev) for f, ln, col, m, sev in body["diagnostics"]]
+        folders = head["folders"]
+        if not isinstance(folders, list) or not all(isinstance(f, str) for f in folders):
+            raise ValueError("not what after_build writes")
+        return cls(head, pages, diagnostics, int(body["static_files"]))
+
+
+def _result(config: SiteConfig, saved: _Saved, started: float) -> BuildResult | None:
+    """The rebuild's result from the saved values and the compiled manifest."""
+    try:
+        data = read_regular_file(str(config.manifest), limit=_MAX_BYTES)
+        text = data.decode("utf-8")
+    except (FileRefused, UnicodeDecodeError):
+        return None
+    manifest = load_compiled(data, display_path(config.manifest)).manifest
+    if manifest is None:
+        return None
+    routes = manifest.routes
+    pages = [PageResult(p.route, routes.get(p.route, ()), p) for p in saved.pages]
+    seconds = time.perf_counter() - started
+    return BuildResult(
+        config=config,
+        manifest=manifest,
+        pages=pages,
+        diagnostics=saved.diagnostics,
+        seconds=seconds,
+        static_files=saved.static_files,
+        written=True,
+        manifest_text=text,
+        phases={"read": seconds},
+        unchanged=True,
+    )
