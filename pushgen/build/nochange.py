@@ -70,6 +70,7 @@ from ..manifest import SCHEMA_NAME
 from ..manifest.compiled import compiled_path, load_compiled
 from .fingerprint_files import fingerprint_folder
 from .incremental import StateDamage, config_key, output_folder_list, state_path
+from .output import build_lock
 from .pages import Page
 from .result import BuildResult, PageResult
 
@@ -356,6 +357,13 @@ def unchanged_result(config: SiteConfig, *, strict: bool) -> BuildResult | None:
         return None
     if strict and saved.diagnostics:
         return None  # --strict stops the build on them: the ordinary rebuild says so
+    # Under the build lock, as any build: while another writes the output this one
+    # is refused (BuildLockHeld), not answered from what that build is replacing.
+    with build_lock(config.output):
+        return _if_unchanged(config, saved, started)
+
+
+def _if_unchanged(config: SiteConfig, saved: _Saved, started: float) -> BuildResult | None:
     if _sources(config, None).digest() != saved.head.get("sources"):
         return None
     outputs = _outputs(config, [p.output for p in saved.pages], saved.head["folders"], None)

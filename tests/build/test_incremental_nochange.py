@@ -215,3 +215,19 @@ def test_a_linked_folder_of_pages_is_not_vouched_for(site: Path, tmp_path: Path)
     rebuild(site)
     (elsewhere / "1.html").write_text("<!doctype html><p>changed\n")
     assert not fast(rebuild(site))
+
+
+def test_a_rebuild_while_another_build_writes_is_refused_as_before(site: Path) -> None:
+    """The fast path takes the build lock too: it does not answer from an output that
+    another build is replacing."""
+    import fcntl
+
+    from pushgen.build import BuildLockHeld
+
+    with open(site / "._site.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        held.write("4242")
+        held.flush()
+        with pytest.raises(BuildLockHeld, match=r"\(pid 4242\)"):
+            rebuild(site)
+    assert fast(rebuild(site))
