@@ -26,7 +26,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..codings import COMPRESSIBLE
 from ..config import SiteConfig
 from ..errors import Diagnostic
 from ..fsutil import OutputWriteError, display_path
@@ -52,7 +51,7 @@ from .incremental import (
     written_files,
 )
 from .nochange import after_build, before_build, unchanged_result
-from .output import SIBLING_SUFFIXES, OutputFolder, Staging
+from .output import OutputFolder, Staging
 from .page_fonts import page_tracer
 from .publish import Siblings, precompressed_siblings, swap_in
 from .render import Page, discover_pages
@@ -69,6 +68,7 @@ from .staging import (
 from .static import (
     StaticCopy,
     StaticFiles,
+    compressible_static,
     copy_static,
     stage_static,
     static_sources,
@@ -436,7 +436,7 @@ def _plan_static(config: SiteConfig, previous: Previous, staging: Staging | None
         planned = update_static(config, staging.path, state.static, staging.missing)
     else:
         planned = copy_static(config, staging.path)
-    compressible = _compressible(planned.static.stats)
+    compressible = compressible_static(planned.static.stats)
     work = functools.partial(stage_static, planned.copies, staging.path, compressible)
     return StaticCopying(planned.static, work)
 
@@ -578,18 +578,6 @@ def _result(
         and not rendered.static.changed
         and not finished.changed,
     )
-
-
-def _compressible(static: Iterable[str]) -> list[str]:
-    """The static files precompress needs to see: those of a type that compresses, and
-    siblings the site ships itself (which it must not replace). Handing it only these
-    spares it a Path for each of a large site's images on every build (0.19 s of a
-    1.2 s rebuild of 5,000 pages that changed nothing)."""
-    return [
-        rel
-        for rel in static
-        if rel.endswith(SIBLING_SUFFIXES) or os.path.splitext(rel)[1].lower() in COMPRESSIBLE
-    ]
 
 
 def _sources(config: SiteConfig) -> tuple[Path, ...]:
