@@ -68,3 +68,31 @@ def test_a_partial_manifest_is_refused_before_building(
     assert code == 1
     assert err == REFUSAL and "building" not in out
     assert not (fresh / "_site").exists()
+
+
+def test_a_sigterm_sent_on_the_serving_line_stops_the_server_cleanly(built: Path) -> None:
+    """``serving at`` is printed once SIGTERM is handled: a supervisor that stops the
+    server the moment it reads that line gets exit code 0 and ``stopped``, never a
+    process killed by Python's default handler (-15). Bounded: 5 tries."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": "1"}
+    argv = [sys.executable, "-m", "pushgen", "serve", "site", "--no-build", "--port", "0"]
+    for _ in range(5):
+        process = subprocess.Popen(
+            argv, cwd=built, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        assert process.stdout is not None
+        lines = []
+        for raw in process.stdout:
+            lines.append(raw.decode("utf-8", "replace"))
+            if "serving at" in lines[-1]:
+                process.send_signal(signal.SIGTERM)
+                break
+        rest, _ = process.communicate(timeout=60)
+        said = "".join(lines) + rest.decode("utf-8", "replace")
+        assert process.returncode == 0, said
+        assert "pushgen: stopped" in said

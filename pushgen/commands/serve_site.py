@@ -92,8 +92,11 @@ def run_server(
     )
     if listening.quic:
         print(quic_notice(listening), flush=True)
-    print(f"pushgen: serving at {listening.url}  (press Ctrl-C to stop)", flush=True)
-    stopped_by = run(app, listening, on_stop=on_stop)
+
+    def ready() -> None:
+        print(f"pushgen: serving at {listening.url}  (press Ctrl-C to stop)", flush=True)
+
+    stopped_by = run(app, listening, on_stop=on_stop, on_ready=ready)
     print("pushgen: stopped", flush=True)
     return 128 + signal.SIGINT if stopped_by == signal.SIGINT else 0
 

@@ -203,7 +203,12 @@ def quic_notice(listening: Listening) -> str:
     )
 
 
-async def _serve(app: Any, config: Any, on_stop: Callable[[], None] | None) -> int | None:
+async def _serve(
+    app: Any,
+    config: Any,
+    on_stop: Callable[[], None] | None,
+    on_ready: Callable[[], None] | None,
+) -> int | None:
     from hypercorn.asyncio import serve as hypercorn_serve
 
     stop = asyncio.Event()
@@ -222,6 +227,8 @@ async def _serve(app: Any, config: Any, on_stop: Callable[[], None] | None) -> i
     signals = (signal.SIGINT, signal.SIGTERM)
     for signum in signals:
         loop.add_signal_handler(signum, stopped_by, signum)
+    if on_ready is not None:
+        on_ready()  # only now: a SIGTERM from here on stops the server cleanly
     try:
         await hypercorn_serve(app, config, shutdown_trigger=stopping)
     finally:
@@ -230,14 +237,23 @@ async def _serve(app: Any, config: Any, on_stop: Callable[[], None] | None) -> i
     return received[0] if received else None
 
 
-def run(app: Any, listening: Listening, *, on_stop: Callable[[], None] | None = None) -> int | None:
+def run(
+    app: Any,
+    listening: Listening,
+    *,
+    on_stop: Callable[[], None] | None = None,
+    on_ready: Callable[[], None] | None = None,
+) -> int | None:
     """Serve ``app`` on ``listening`` until Ctrl-C or SIGTERM; return the signal that stopped it.
 
+    ``on_ready`` is called once the signals are handled (the socket is already
+    listening): the place to say the server is up, since a SIGTERM sent on reading
+    that line must find the handler, not Python's default, which kills the process.
     ``on_stop`` is called on the server's loop as soon as the server starts to
     stop, before Hypercorn waits for open streams (live reload ends its event
     streams there).
     """
-    return asyncio.run(_serve(app, listening.config, on_stop))
+    return asyncio.run(_serve(app, listening.config, on_stop, on_ready))
 
 
 def _option(argv: Sequence[str], short: str, long: str) -> str | None:
