@@ -14,7 +14,7 @@ page (a full build), leaves a small file beside the state, ``.OUTPUT.state.quick
   the names of pushgen's own files beside the output (a spare, a killed build's
   staging folder);
 * the configuration's key (incremental.config_key: every option that changes every
-  page, and pushgen's build code) with pushgen's version and a stamp of all its code;
+  page, and a stamp of all of pushgen's code) with pushgen's version;
 * what the build returned that a rebuild returns again: its pages (source, route,
   output), its diagnostics, the number of static files.
 
@@ -208,20 +208,6 @@ def _beside(config: SiteConfig) -> str:
     )
 
 
-def _code_key() -> str:
-    """A stamp of pushgen's code: any file of it changed or added makes another key
-    (config_key covers build/ only; a scanner's new rule matters as much)."""
-    here = Path(__file__).parent.parent
-    stamps = []
-    for dirpath, _, names in os.walk(here):
-        for name in sorted(names):
-            if name.endswith(".py"):
-                st = os.stat(os.path.join(dirpath, name))
-                stamps.append((dirpath, name, st.st_size, st.st_mtime_ns))
-    stamps.sort()
-    return hashlib.sha256(repr(stamps).encode("utf-8", "surrogateescape")).hexdigest()
-
-
 @functools.cache
 def _version() -> str:
     try:
@@ -231,7 +217,7 @@ def _version() -> str:
 
 
 def _key(config: SiteConfig) -> str:
-    parts = (QUICK_FORMAT, _version(), config_key(config), _code_key())
+    parts = (QUICK_FORMAT, _version(), config_key(config))  # config_key stamps the code
     return hashlib.sha256(repr(parts).encode("utf-8", "surrogateescape")).hexdigest()
 
 

@@ -296,10 +296,15 @@ STATE_FORMAT = 9
 
 
 def _code_fingerprint() -> str:
-    """Changes when pushgen's own code changes (a new scanner rule must not reuse old scans)."""
-    here = Path(__file__).parent
-    stamps = sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in here.glob("*.py"))
-    return hashlib.sha256(repr(stamps).encode()).hexdigest()
+    """Changes when any of pushgen's own code changes: a new scanner rule (pushgen/scan/)
+    must not reuse old scans any more than a change to the build's own modules."""
+    package = Path(__file__).parent.parent
+    stamps = sorted(
+        (str(p.relative_to(package)), st.st_mtime_ns, st.st_size)
+        for p in package.rglob("*.py")
+        for st in (p.stat(),)
+    )
+    return hashlib.sha256(repr(stamps).encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def config_key(config: SiteConfig) -> str:

@@ -231,3 +231,39 @@ def test_a_rebuild_while_another_build_writes_is_refused_as_before(site: Path) -
         with pytest.raises(BuildLockHeld, match=r"\(pid 4242\)"):
             rebuild(site)
     assert fast(rebuild(site))
+
+
+def test_the_state_key_changes_with_any_of_pushgens_code(tmp_path: Path) -> None:
+    """A scanner's new rule (pushgen/scan/) must not reuse old scans, nor the fast path
+    answer from them: the key both use stamps every module, not build/'s alone."""
+    import subprocess
+    import sys
+
+    import pushgen
+
+    copy = tmp_path / "code"
+    shutil.copytree(
+        Path(pushgen.__file__).parent,
+        copy / "pushgen",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    site = write_site(tmp_path / "site", SMALL_SITE)
+    script = (
+        "import sys; from pushgen.config import load_config;"
+        " from pushgen.build.state import config_key; print(config_key(load_config(sys.argv[1])))"
+    )
+
+    def key() -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(site)],
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1"},
+            capture_output=True, text=True, check=True, timeout=60,
+        )  # fmt: skip
+        return done.stdout.strip()
+
+    before = key()
+    assert key() == before
+    scanner = copy / "pushgen" / "scan" / "css.py"
+    scanner.write_text(scanner.read_text(encoding="utf-8") + "\n# a new rule\n", encoding="utf-8")
+    assert key() != before
