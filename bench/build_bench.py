@@ -18,6 +18,11 @@ steadier on a shared machine), and as ratios of medians over the floor's. Usage:
 
     python bench/build_bench.py --shape all --pages 1000 10000 --rounds 2 [--markdown docs/performance.md]
 
+``--shape`` takes several names (``--shape small css``); ``--runs`` keeps only the
+named runs beside the floor, which always runs (``--runs "one core" "build -j2"``:
+the two runs issue 27's goals name, at 10,000 pages a third of the time of all
+six). The note above the table gives the 1-minute load average before and after.
+
 Without ``--shape`` it measures the default shape against the peer. It generates
 an N-page site (a layout with partials, per-page assets, a shared stylesheet with
 @imports and a font, a module graph) and times, per round:
@@ -216,16 +221,29 @@ def one_core(fn: Callable[[], object]) -> Callable[[], object]:
     return pinned
 
 
-def run_shape(shape: str, pages: int, rounds: int) -> dict[str, list[tuple[float, float]]]:
+def chosen_runs(runs: list[str] | None) -> dict[str, int | None]:
+    """The runs of :data:`SHAPE_RUNS` to time, in its order: the floor (every ratio is
+    against it) and those named, or all of them when ``runs`` is None."""
+    return {
+        name: jobs
+        for name, jobs in SHAPE_RUNS.items()
+        if runs is None or name == "floor" or name in runs
+    }
+
+
+def run_shape(
+    shape: str, pages: int, rounds: int, runs: list[str] | None = None
+) -> dict[str, list[tuple[float, float]]]:
     """Interleaved rounds of the floor and the full build (-j1, -j2, default) of one shape."""
     work = Path(tempfile.mkdtemp(prefix=f"pushgen-bench-{shape}-"))
     try:
         site = SHAPES[shape](work / "site", pages)
         # No warm-up build (a whole extra build at 10,000 pages): the floor runs
         # first and imports Jinja2 and lxml; the first -j1 build counts entries.
-        times: dict[str, list[tuple[float, float]]] = {name: [] for name in SHAPE_RUNS}
+        chosen = chosen_runs(runs)
+        times: dict[str, list[tuple[float, float]]] = {name: [] for name in chosen}
         for _ in range(rounds):
-            for name, jobs in SHAPE_RUNS.items():
+            for name, jobs in chosen.items():
                 if name == "floor":
                     times[name].append(timed_floor(site))
                     continue
@@ -365,8 +383,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-peer", action="store_true", help="skip http2-push-manifest")
     parser.add_argument(
         "--shape",
+        nargs="+",
         choices=[*SHAPES, "all"],
         help="measure these generated site shapes (bench/shapes.py) against the floor",
+    )
+    parser.add_argument(
+        "--runs",
+        nargs="+",
+        choices=[name for name in SHAPE_RUNS if name != "floor"],
+        help="with --shape: time only these runs beside the floor [all]",
     )
     parser.add_argument(
         "--markdown", type=Path, help="also write the table into this file between markers"
@@ -389,23 +414,28 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def main_shapes(args: argparse.Namespace) -> int:
-    shapes = list(SHAPES) if args.shape == "all" else [args.shape]
+    shapes = list(SHAPES) if "all" in args.shape else list(dict.fromkeys(args.shape))
     results = {}
+    load_before = os.getloadavg()[0]
     for pages in args.pages:
         for shape in shapes:
-            results[(shape, pages)] = run_shape(shape, pages, args.rounds)
+            results[(shape, pages)] = run_shape(shape, pages, args.rounds, args.runs)
             print(f"{shape} {pages}: done", file=sys.stderr, flush=True)
+    load_after = os.getloadavg()[0]
     text = shape_table(results)
     print(text)
     if args.markdown:
+        runs = "".join(f' "{name}"' for name in args.runs) if args.runs else ""
         command = (
-            f"python bench/build_bench.py --shape {args.shape} "
+            f"python bench/build_bench.py --shape {' '.join(args.shape)} "
             f"--pages {' '.join(map(str, args.pages))} --rounds {args.rounds}"
+            + (f" --runs{runs}" if runs else "")
         )
         put_block(
             args.markdown,
             "build_shapes",
-            f"`{command}` ({args.rounds} rounds, interleaved; {cores()} cores):\n\n{text}",
+            f"`{command}` ({args.rounds} rounds, interleaved; {cores()} cores; "
+            f"load average {load_before:.2f} before, {load_after:.2f} after):\n\n{text}",
         )
     return 0
 

@@ -263,6 +263,25 @@ def test_build_bench_shapes_table_has_every_run(tmp_path: Path) -> None:
     assert "<!-- build_shapes:begin -->" in text
 
 
+def test_build_bench_times_only_the_named_runs_of_each_named_shape(tmp_path: Path) -> None:
+    # Issue 27's goals name two runs (one core, two cores) at 10,000 pages: the
+    # bench times those beside the floor alone, for several shapes in one table.
+    bench = load("build_bench")
+    doc = tmp_path / "performance.md"
+    argv = ["--shape", "small", "css", "--pages", "15", "--rounds", "1"]
+    argv += ["--runs", "one core", "build -j2", "--markdown", str(doc)]
+    assert bench.main(argv) == 0
+    text = doc.read_text()
+    rows = [line.split(" | ")[:3] for line in text.splitlines() if line.startswith("| ")]
+    assert [row for row in rows if row[1] == "15"] == [
+        [f"| {shape}", "15", run]
+        for shape in ("small", "css")
+        for run in ("floor", "one core", "build -j2")
+    ]
+    assert '--shape small css --pages 15 --rounds 1 --runs "one core" "build -j2"' in text
+    assert re.search(r"load average \d+\.\d\d before, \d+\.\d\d after", text)
+
+
 def test_build_bench_floor_writes_every_page_and_copies_the_static_files(tmp_path: Path) -> None:
     bench = load("build_bench")
     site = load("shapes").SHAPES["default"](tmp_path / "site", 12)
