@@ -302,6 +302,29 @@ def test_profile_build_breaks_the_build_into_its_phases(tmp_path: Path) -> None:
         assert f"| {row}" in text or f"|   one process: {row}" in text, row
 
 
+def test_profile_build_splits_the_build_over_the_floor_by_what_the_code_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bench = load("profile_build")
+    argv = ["--pages", "15", "--shape", "css", "--jobs", "1", "--against-floor"]
+    assert bench.main(argv) == 0
+    rows = {
+        cells[0]: [float(cell.rstrip("%")) for cell in cells[1:4]]
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("| ") and not line.startswith("| where")
+        for cells in [[cell.strip() for cell in line.strip("|").split("|")]]
+    }
+    assert set(rows) == {group for group, _ in bench.GROUPS} | {bench.OTHER} | {
+        next(name for name in rows if name.startswith("total (x floor "))
+    }
+    # Both render with Jinja2 and parse every sheet with tinycss2; only the build
+    # scans (its compression runs in a forked helper unless the process is pinned).
+    for both in ("Jinja2 (render, compile)", "tinycss2"):
+        assert rows[both][0] > 0 and rows[both][1] > 0, both
+    scan = rows["pushgen's HTML and CSS scan"]
+    assert scan[1] > scan[0]
+
+
 @pytest.mark.timeout(300)
 def test_scale_bench_builds_in_a_child_and_reports_memory(tmp_path: Path) -> None:
     bench = load("scale_bench")
