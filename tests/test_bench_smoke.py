@@ -306,7 +306,7 @@ def test_profile_build_splits_the_build_over_the_floor_by_what_the_code_does(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bench = load("profile_build")
-    argv = ["--pages", "15", "--shape", "css", "--jobs", "1", "--against-floor"]
+    argv = ["--pages", "15", "--shape", "default", "--jobs", "1", "--against-floor"]
     assert bench.main(argv) == 0
     rows = {
         cells[0]: [float(cell.rstrip("%")) for cell in cells[1:4]]
