@@ -440,6 +440,9 @@ def test_scan_bench_profiles_one_scan_by_cpu_time(capsys: pytest.CaptureFixture[
     out = capsys.readouterr().out
     assert "Ordered by: internal time" in out
     assert "(_parse)" in out or "html" in out  # the scan's own functions are in it
+    # ... and the same profile summed by what the code does, per page.
+    assert re.search(r"\| pushgen's HTML and CSS scan \| \d+ \| \d+% \|", out)
+    assert re.search(r"\| total \| \d+ \| 100% \|", out)
 
 
 def test_scan_bench_times_scan_cpu_on_a_kept_folder(
