@@ -49,6 +49,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import lxml.html
@@ -172,7 +173,7 @@ def against_floor(pages: int, jobs: int | None, shape: str) -> dict[str, dict[st
     work = Path(tempfile.mkdtemp(prefix="pushgen-profile-"))
     try:
         site = SHAPES[shape](work / "site", pages)
-        runs = {
+        runs: dict[str, Callable[[], object]] = {
             "floor": lambda: floor(site),
             "build": lambda: build_site(load_config(site), jobs=jobs, full=True),
         }
