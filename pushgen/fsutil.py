@@ -332,8 +332,11 @@ def new_file_mode(path: Path) -> int:
         return 0o666 & ~_umask()
 
 
-def stage_file(path: Path, data: bytes, *, mode: int | None = None) -> Path:
+def stage_file(path: Path, data: bytes | Iterable[bytes], *, mode: int | None = None) -> Path:
     """Write ``data`` durably to a temporary file beside ``path``; return it.
+
+    ``data`` may come in parts (an iterable of bytes), written one at a time: a
+    large derived file (the compiled manifest) is then never held whole.
 
     ``os.replace(returned, path)`` then puts it in place in one atomic step.
     The file gets ``mode``, else the mode of the file it replaces, else a new
@@ -347,7 +350,8 @@ def stage_file(path: Path, data: bytes, *, mode: int | None = None) -> Path:
     try:
         os.fchmod(fd, mode)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for part in (data,) if isinstance(data, bytes) else data:
+                fh.write(part)
             fh.flush()
             os.fsync(fh.fileno())
     except BaseException:
@@ -357,7 +361,7 @@ def stage_file(path: Path, data: bytes, *, mode: int | None = None) -> Path:
     return Path(tmp)
 
 
-def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+def atomic_write(path: Path, data: bytes | Iterable[bytes], *, mode: int | None = None) -> None:
     """Write ``data`` to ``path`` so that readers see either the old or the new file.
 
     ``mode`` as for :func:`stage_file`.

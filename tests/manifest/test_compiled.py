@@ -10,6 +10,7 @@ said in the log, never raised.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pytest
@@ -325,3 +326,32 @@ def test_check_compile_refreshes_the_compiled_form_after_a_hand_edit(
     manifest.write_text(HAND_MANIFEST.replace("as: style}", "as: styel}", 1), encoding="utf-8")
     assert main(["check", str(manifest), "--compile", "-q"]) == 1
     assert load_compiled(manifest.read_bytes(), str(manifest)).problem == "stale"
+
+
+def test_the_compiled_form_is_written_without_whole_copies_of_the_text(tmp_path: Path) -> None:
+    """write_compiled hashes the YAML a chunk at a time and writes the JSON a member
+    at a time (issue 27: 100,000 pages at <= 1 GB peak RSS). Before, it held the
+    text's UTF-8 bytes, the whole JSON body as a str, its bytes and the header joined
+    to them at once: 6.0 times the text's size traced at its peak, now 3.6 (the
+    tables, made once); allocations counted by tracemalloc, not timed."""
+    import tracemalloc
+
+    shared = tuple(Asset(path=f"/static/app-{i}.css", destination="style") for i in range(3))
+    routes = {
+        f"/section-{n % 50}/page-{n:05d}.html": (
+            *shared,
+            Asset(path=f"/img/pic-{n:05d}.png", destination="image"),
+        )
+        for n in range(20000)
+    }
+    text = update_manifest_text(None, routes)
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        assert write_compiled(tmp_path / "push-manifest.yaml", text, routes=routes).current
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    written = (tmp_path / ".push-manifest.yaml.pgc").read_bytes()
+    assert written == compile_manifest(text, os.fspath(tmp_path / "push-manifest.yaml"))
+    assert peak < 4.6 * len(text.encode("utf-8"))
