@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import re
 import struct
+from dataclasses import dataclass
 from typing import Any
 
 import h2.exceptions
@@ -111,7 +112,9 @@ _INFORMATIONAL = re.compile(rb"1[0-9][0-9]")
 # specially (connection-specific fields, cookies and authorisations go through h2).
 _FAST_NAMES = frozenset({b"link"})
 # A frame header (RFC 9113 §4.1): 24-bit length, type, flags, 31-bit stream id.
-_FRAME_HEADER = struct.Struct("!HBBBL")
+# Sent as its first five bytes (the same for every 103 of one block) and the stream id.
+_FRAME_START = struct.Struct("!HBBB")
+_STREAM_ID = struct.Struct("!L")
 _HEADERS = 0x1  # RFC 9113 §6.2
 _END_HEADERS = 0x4
 # HPACK's Huffman code (RFC 7541 Appendix B) gives a visible ASCII byte at most 15
@@ -138,17 +141,125 @@ def queue_informational(
     Anything else (an unknown stream, another field, a value with a control
     character, a non-ASCII byte or surrounding spaces, a block that might need
     CONTINUATION frames) returns False before touching the connection: the caller
-    hands it to h2.
+    hands it to h2. A 103 of the fields of the connection's last one, while its
+    HPACK table is as that one left it, is sent as the same bytes without encoding
+    them again (:class:`_LastBlock`).
     """
     stream = connection.streams.get(stream_id)
-    if stream is None or stream.closed or not _fast(headers, connection.max_outbound_frame_size):
+    if stream is None or stream.closed:
         return False
+    max_frame = connection.max_outbound_frame_size
+    table = connection.encoder.header_table
+    last: _LastBlock | None = getattr(connection, _LAST_BLOCK, None)
+    if last is not None and last.fits(headers, table, max_frame):
+        _send_headers_transitions(connection, stream)
+        frame_start, block = last.frame_start, last.block
+    elif _fast(headers, max_frame):
+        mark = _TableMark.of(table)
+        _send_headers_transitions(connection, stream)
+        block = connection.encoder.encode(headers)
+        size = len(block)
+        frame_start = _FRAME_START.pack(size >> 8, size & 0xFF, _HEADERS, _END_HEADERS)
+        if mark.holds(table):
+            # Every field was an index (the table did not change): the next 103 of
+            # these fields, while the table stays as it is, encodes to these bytes.
+            last = _LastBlock(tuple(headers), mark, max_frame, frame_start, block)
+            setattr(connection, _LAST_BLOCK, last)
+    else:
+        return False
+    buffer = connection._data_to_send
+    buffer += frame_start
+    buffer += _STREAM_ID.pack(stream_id)
+    buffer += block
+    return True
+
+
+def _send_headers_transitions(connection: Any, stream: Any) -> None:
+    # h2's send_headers of a 1xx: the connection's, then the stream's (which
+    # raises h2's ProtocolError for a 1xx after the final response).
     connection.state_machine.process_input(ConnectionInputs.SEND_HEADERS)
     stream.state_machine.process_input(StreamInputs.SEND_INFORMATIONAL_HEADERS)
-    block = connection.encoder.encode(headers)
-    size = len(block)
-    header = _FRAME_HEADER.pack(size >> 8, size & 0xFF, _HEADERS, _END_HEADERS, stream_id)
-    connection._data_to_send += header + block
+
+
+_LAST_BLOCK = "_pushgen_last_103"
+
+
+@dataclass(frozen=True, eq=False)
+class _TableMark:
+    """What tells whether an HPACK encoder's dynamic table changed since: see :meth:`same`."""
+
+    newest: tuple[bytes, bytes] | None
+    length: int
+    maxsize: int
+    resized: bool
+
+    @classmethod
+    def of(cls, table: Any) -> _TableMark:
+        """The mark of ``table`` (an ``hpack.table.HeaderTable``) as it is now."""
+        entries = table.dynamic_entries
+        return cls(entries[0] if entries else None, len(entries), table.maxsize, table.resized)
+
+    def holds(self, table: Any) -> bool:
+        """Whether ``table`` holds the same entries as when this mark was taken.
+
+        hpack adds an entry as a new tuple at the front of its deque
+        (``HeaderTable.add``) and drops entries only from the back (the oldest) or
+        all at once: so while the same tuple object is the newest and the count is
+        the same, nothing was added or dropped. Identity, not equality: an equal
+        tuple added anew would mean other entries went, and the mark holds a
+        reference to its tuple, so no new one can take its ``id``. A size change
+        pending (``resized``) puts an update in the next block: never the same.
+        """
+        entries = table.dynamic_entries
+        return (
+            not table.resized
+            and not self.resized
+            and len(entries) == self.length
+            and (entries[0] if entries else None) is self.newest
+            and table.maxsize == self.maxsize
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class _LastBlock:
+    """A connection's last 103 whose fields were all indexes: its frame, to send again.
+
+    HPACK encoding is a function of the fields and the encoder's table; one that
+    left the table unchanged gives the same bytes and leaves it unchanged again,
+    as long as the table is as it was (:meth:`_TableMark.same`). A page's 103
+    is the same fields on every request, and between two pages on a connection
+    the 200's fields are mostly indexes too (its ``date`` changes once a second):
+    so most 103s skip hpack's search of the table and h2hints's checks of the
+    fields, which cost 6-7 µs of the 103's 8 (docs/performance.md).
+    """
+
+    headers: tuple[tuple[bytes, bytes], ...]
+    mark: _TableMark
+    max_frame: int
+    frame_start: bytes
+    block: bytes
+
+    def fits(self, headers: list[tuple[bytes, bytes]], table: Any, max_frame: int) -> bool:
+        """Whether a 103 of ``headers`` now, with the encoder's ``table``, encodes to this block."""
+        return (
+            max_frame == self.max_frame
+            and self.mark.holds(table)
+            and _same_fields(headers, self.headers)
+        )
+
+
+def _same_fields(
+    headers: list[tuple[bytes, bytes]], cached: tuple[tuple[bytes, bytes], ...]
+) -> bool:
+    # Exact bytes objects, compared by value (the same object compares at once):
+    # a str or a bytes subclass never matches, so it goes through _fast again.
+    if len(headers) != len(cached):
+        return False
+    for (name, value), (cached_name, cached_value) in zip(headers, cached, strict=True):
+        if type(name) is not bytes or type(value) is not bytes:
+            return False
+        if name != cached_name or value != cached_value:
+            return False
     return True
 
 
