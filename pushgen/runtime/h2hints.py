@@ -155,14 +155,18 @@ def queue_informational(
         _send_headers_transitions(connection, stream)
         frame_start, block = last.frame_start, last.block
     elif _fast(headers, max_frame):
-        mark = _TableMark.of(table)
+        # The table as it is, in locals: most blocks change it (a new page's
+        # fields), and a mark object is made only for one that did not.
+        entries = table.dynamic_entries
+        newest, length, resized = entries[0] if entries else None, len(entries), table.resized
         _send_headers_transitions(connection, stream)
         block = connection.encoder.encode(headers)
         size = len(block)
         frame_start = _FRAME_START.pack(size >> 8, size & 0xFF, _HEADERS, _END_HEADERS)
-        if mark.holds(table):
+        if not resized and _unchanged(table, newest, length, table.maxsize):
             # Every field was an index (the table did not change): the next 103 of
             # these fields, while the table stays as it is, encodes to these bytes.
+            mark = _TableMark(newest, length, table.maxsize)
             last = _LastBlock(tuple(headers), mark, max_frame, frame_start, block)
             setattr(connection, _LAST_BLOCK, last)
     else:
@@ -186,38 +190,39 @@ _LAST_BLOCK = "_pushgen_last_103"
 
 @dataclass(frozen=True, eq=False)
 class _TableMark:
-    """What tells whether an HPACK encoder's dynamic table changed since: see :meth:`same`."""
+    """An HPACK encoder's dynamic table as it was, told apart from any change: :meth:`holds`.
+
+    Taken only while no size update is pending (one goes into the next block).
+    """
 
     newest: tuple[bytes, bytes] | None
     length: int
     maxsize: int
-    resized: bool
-
-    @classmethod
-    def of(cls, table: Any) -> _TableMark:
-        """The mark of ``table`` (an ``hpack.table.HeaderTable``) as it is now."""
-        entries = table.dynamic_entries
-        return cls(entries[0] if entries else None, len(entries), table.maxsize, table.resized)
 
     def holds(self, table: Any) -> bool:
-        """Whether ``table`` holds the same entries as when this mark was taken.
+        """Whether ``table`` holds the same entries as when this mark was taken (:func:`_unchanged`)."""
+        return _unchanged(table, self.newest, self.length, self.maxsize)
 
-        hpack adds an entry as a new tuple at the front of its deque
-        (``HeaderTable.add``) and drops entries only from the back (the oldest) or
-        all at once: so while the same tuple object is the newest and the count is
-        the same, nothing was added or dropped. Identity, not equality: an equal
-        tuple added anew would mean other entries went, and the mark holds a
-        reference to its tuple, so no new one can take its ``id``. A size change
-        pending (``resized``) puts an update in the next block: never the same.
-        """
-        entries = table.dynamic_entries
-        return (
-            not table.resized
-            and not self.resized
-            and len(entries) == self.length
-            and (entries[0] if entries else None) is self.newest
-            and table.maxsize == self.maxsize
-        )
+
+def _unchanged(table: Any, newest: tuple[bytes, bytes] | None, length: int, maxsize: int) -> bool:
+    """Whether hpack's ``table`` holds the entries it held with ``newest`` first, ``length`` of them.
+
+    hpack adds an entry as a new tuple at the front of its deque
+    (``HeaderTable.add``) and drops entries only from the back (the oldest) or
+    all at once: so while the same tuple object is the newest and the count is
+    the same, nothing was added or dropped. Identity, not equality: an equal
+    tuple added anew would mean other entries went, and the caller holds
+    ``newest`` (a local, then a :class:`_TableMark`), so no new tuple can take its
+    ``id``. A size change
+    pending (``resized``) puts an update in the next block: never the same.
+    """
+    entries = table.dynamic_entries
+    return (
+        not table.resized
+        and len(entries) == length
+        and (entries[0] if entries else None) is newest
+        and table.maxsize == maxsize
+    )
 
 
 @dataclass(frozen=True, eq=False)
