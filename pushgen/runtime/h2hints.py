@@ -38,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import re
 import struct
-from dataclasses import dataclass
 from typing import Any
 
 import h2.exceptions
@@ -155,20 +154,20 @@ def queue_informational(
         _send_headers_transitions(connection, stream)
         frame_start, block = last.frame_start, last.block
     elif _fast(headers, max_frame):
-        # The table as it is, in locals: most blocks change it (a new page's
-        # fields), and a mark object is made only for one that did not.
+        # The table as it was, in locals: most blocks change it (a new page's fields).
         entries = table.dynamic_entries
         newest, length, resized = entries[0] if entries else None, len(entries), table.resized
         _send_headers_transitions(connection, stream)
         block = connection.encoder.encode(headers)
         size = len(block)
         frame_start = _FRAME_START.pack(size >> 8, size & 0xFF, _HEADERS, _END_HEADERS)
-        if not resized and _unchanged(table, newest, length, table.maxsize):
-            # Every field was an index (the table did not change): the next 103 of
-            # these fields, while the table stays as it is, encodes to these bytes.
-            mark = _TableMark(newest, length, table.maxsize)
-            last = _LastBlock(tuple(headers), mark, max_frame, frame_start, block)
-            setattr(connection, _LAST_BLOCK, last)
+        if not resized and len(entries) == length and (entries[0] if entries else None) is newest:
+            # Every field was an index (the table did not change, see _unchanged):
+            # the next 103 of these fields, while the table stays so, is these bytes.
+            if last is None:
+                last = _LastBlock()
+                setattr(connection, _LAST_BLOCK, last)
+            last.keep(tuple(headers), newest, length, table.maxsize, max_frame, frame_start, block)
     else:
         return False
     buffer = connection._data_to_send
@@ -188,22 +187,6 @@ def _send_headers_transitions(connection: Any, stream: Any) -> None:
 _LAST_BLOCK = "_pushgen_last_103"
 
 
-@dataclass(frozen=True, eq=False)
-class _TableMark:
-    """An HPACK encoder's dynamic table as it was, told apart from any change: :meth:`holds`.
-
-    Taken only while no size update is pending (one goes into the next block).
-    """
-
-    newest: tuple[bytes, bytes] | None
-    length: int
-    maxsize: int
-
-    def holds(self, table: Any) -> bool:
-        """Whether ``table`` holds the same entries as when this mark was taken (:func:`_unchanged`)."""
-        return _unchanged(table, self.newest, self.length, self.maxsize)
-
-
 def _unchanged(table: Any, newest: tuple[bytes, bytes] | None, length: int, maxsize: int) -> bool:
     """Whether hpack's ``table`` holds the entries it held with ``newest`` first, ``length`` of them.
 
@@ -212,9 +195,9 @@ def _unchanged(table: Any, newest: tuple[bytes, bytes] | None, length: int, maxs
     all at once: so while the same tuple object is the newest and the count is
     the same, nothing was added or dropped. Identity, not equality: an equal
     tuple added anew would mean other entries went, and the caller holds
-    ``newest`` (a local, then a :class:`_TableMark`), so no new tuple can take its
-    ``id``. A size change
-    pending (``resized``) puts an update in the next block: never the same.
+    ``newest`` (a local, then a :class:`_LastBlock`), so no new tuple can take its
+    ``id``. A size change pending (``resized``) puts an update in the next block:
+    never the same.
     """
     entries = table.dynamic_entries
     return (
@@ -225,30 +208,47 @@ def _unchanged(table: Any, newest: tuple[bytes, bytes] | None, length: int, maxs
     )
 
 
-@dataclass(frozen=True, eq=False)
 class _LastBlock:
     """A connection's last 103 whose fields were all indexes: its frame, to send again.
 
-    HPACK encoding is a function of the fields and the encoder's table; one that
-    left the table unchanged gives the same bytes and leaves it unchanged again,
-    as long as the table is as it was (:meth:`_TableMark.same`). A page's 103
-    is the same fields on every request, and between two pages on a connection
-    the 200's fields are mostly indexes too (its ``date`` changes once a second):
-    so most 103s skip hpack's search of the table and h2hints's checks of the
-    fields, which cost 6-7 µs of the 103's 8 (docs/performance.md).
+    HPACK encoding is a function of the fields and the encoder's table; a block
+    that left the table unchanged is what the same fields encode to, leaving it
+    unchanged again, as long as the table is as it was (:func:`_unchanged`). A
+    page's 103 is the same fields on every request, and between two requests for
+    it on a connection the 200's fields are indexes too (its ``date`` changes once
+    a second): so most such 103s skip hpack's search of the table and the fields'
+    checks (:func:`_fast`), 3.3 of the 103's 6 µs (docs/performance.md). One per
+    connection, updated in place: a page view's 103s, after other pages' fields,
+    mostly miss, and must not pay an object each for it.
     """
 
-    headers: tuple[tuple[bytes, bytes], ...]
-    mark: _TableMark
-    max_frame: int
-    frame_start: bytes
-    block: bytes
+    __slots__ = ("block", "frame_start", "headers", "length", "max_frame", "maxsize", "newest")
+
+    def __init__(self) -> None:
+        self.headers: tuple[tuple[bytes, bytes], ...] = ()
+        self.newest: tuple[bytes, bytes] | None = None
+        self.length = self.maxsize = self.max_frame = -1
+        self.frame_start = self.block = b""
+
+    def keep(
+        self,
+        headers: tuple[tuple[bytes, bytes], ...],
+        newest: tuple[bytes, bytes] | None,
+        length: int,
+        maxsize: int,
+        max_frame: int,
+        frame_start: bytes,
+        block: bytes,
+    ) -> None:
+        """Remember the frame of ``headers``, encoded with the table at ``newest``, ``length``, ``maxsize``."""
+        self.headers, self.newest, self.length, self.maxsize = headers, newest, length, maxsize
+        self.max_frame, self.frame_start, self.block = max_frame, frame_start, block
 
     def fits(self, headers: list[tuple[bytes, bytes]], table: Any, max_frame: int) -> bool:
         """Whether a 103 of ``headers`` now, with the encoder's ``table``, encodes to this block."""
         return (
             max_frame == self.max_frame
-            and self.mark.holds(table)
+            and _unchanged(table, self.newest, self.length, self.maxsize)
             and _same_fields(headers, self.headers)
         )
 
