@@ -28,8 +28,9 @@ encoding (2.6 µs instead of 6; :class:`_LastBlock`).
 So :func:`hold_early_hint` puts the 103's frame into the connection's h2 buffer and
 leaves it there: whatever the connection writes next (the 200's HEADERS, normally)
 carries it, and if nothing is written within :data:`HOLD` seconds (a view that
-thinks) a timer writes it alone. The 103 is never later than that, nor ever
-reordered: h2 keeps one outbound buffer per connection, in the order frames were
+thinks) a timer writes it alone; a timer that runs late (the server is behind
+its work, :data:`BEHIND`) waits again for a write to carry the 103, up to
+:data:`BEHIND_MAX` in all. The 103 is never later than that, nor ever reordered: h2 keeps one outbound buffer per connection, in the order frames were
 made. The timer needs no word from the connection's writes: h2 hands its buffer
 out whole and starts a new one (``H2Connection.data_to_send``), so a timer that
 finds the buffer it was armed for gone knows its 103 has left. Called by :mod:`pushgen.runtime.h2push`'s protocol, which Hypercorn uses
@@ -48,7 +49,7 @@ from h2.connection import ConnectionInputs
 from h2.stream import StreamInputs
 from hypercorn.protocol.events import InformationalResponse
 
-__all__ = ["HOLD", "hold_early_hint", "queue_informational"]
+__all__ = ["BEHIND", "BEHIND_MAX", "HOLD", "hold_early_hint", "queue_informational"]
 
 # Long enough for a file's 200 to follow even under load (pushgen serve's former
 # 2 ms 103 delay kept the 103 away from every static page under h2load with 64
@@ -56,6 +57,17 @@ __all__ = ["HOLD", "hold_early_hint", "queue_informational"]
 # enough to cost a view that thinks little a browser shows: 0.02 RTT on a 100 ms
 # round trip.
 HOLD = 0.002
+# An event loop that runs the hold's timer this late is behind its work (every
+# request waits its turn): a 103 written alone then costs the server a write (a
+# TLS record and a send) on each page, which a saturated server pays in pages a
+# second (docs/performance.md, "pushgen.asgi on a Starlette app": Starlette's
+# FileResponse hops to a thread three times, and the timer wrote the 103 alone in
+# 57% of pages under h2load, 0.91x the bare app). So a late timer waits again,
+# for the 200 or any other write on the connection to carry the 103, until the
+# 103 has waited BEHIND_MAX in all. An idle loop runs the timer on time: the
+# 103 of a view that thinks leaves alone after HOLD, as before.
+BEHIND = 0.001
+BEHIND_MAX = 0.05
 _HELD = "_pushgen_hint_held"
 
 
@@ -88,13 +100,21 @@ def hold_early_hint(protocol: Any, event: Any) -> bool:
         # (H2Connection.data_to_send), so a timer of an older one finds its 103s
         # gone and does nothing: no hook on the protocol's flushes is needed.
         setattr(protocol, _HELD, buffer)
-        loop.call_later(HOLD, _write_alone, protocol, buffer)
+        due = loop.time() + HOLD
+        loop.call_at(due, _write_alone, protocol, buffer, due, due - HOLD + BEHIND_MAX)
     return True
 
 
-def _write_alone(protocol: Any, buffer: bytearray) -> None:
+def _write_alone(protocol: Any, buffer: bytearray, due: float, last: float) -> None:
     if protocol.connection._data_to_send is not buffer:
         return  # written with something else meanwhile
+    loop = asyncio.get_running_loop()
+    now = loop.time()
+    if now - due > BEHIND and now < last:
+        # Behind its work: the next write on the connection carries the 103.
+        again = min(now + HOLD, last)
+        loop.call_at(again, _write_alone, protocol, buffer, again, last)
+        return
     # Hypercorn's own flush; a closed connection has nothing to send, and its
     # send of a Closed event handles a broken socket.
     task = asyncio.ensure_future(protocol._flush())
