@@ -27,6 +27,20 @@ whose order rotates, after a warm-up; each figure is the median of the rounds
 (goal: >= 0.98). The servers share one CPU and h2load has the other
 (``bench/h2load_runs.py``; ``--no-pin`` leaves them to the scheduler).
 
+**Paired** (``--paired``). Rounds of all five servers swing by +-15% each, so
+medians of nine cannot tell 0.97x from 1.00x. With ``--paired`` only the bare app
+and ``+ PushgenMiddleware`` run, back to back in each round (which goes first
+alternates), and each pair gives one ratio: middleware over bare, for requests per
+second and for the server's CPU time per request (utime + stime of the server
+process from ``/proc/PID/stat`` around the h2load run, over the requests done).
+What swings the machine between rounds swings both halves of a pair alike; the
+table gives the median ratio with its quartiles and extremes, and every pair.
+
+**Calls.** ``--paired`` also counts (cProfile) the Python function calls one page
+request makes in process, wrapped against bare, under a server offering the
+early-hint extension: the calls pushgen adds to the ASGI side (the 103's HEADERS
+frame in the server, :func:`pushgen.runtime.h2hints.queue_informational`, comes on top).
+
 **In process.** On a machine shared with other work h2load's rates swing by 2x from
 run to run, so the middleware's own cost is also measured without a server or a
 network: the page route of a Starlette app (an ``HTMLResponse``) called through ASGI
@@ -37,23 +51,27 @@ and as one offering the early-hint extension, wrapped and bare (and bare with th
 Usage::
 
     python bench/asgi_bench.py [--rounds 3] [--duration 2] [--markdown docs/performance.md]
+    python bench/asgi_bench.py --paired [--rounds 9] [--markdown docs/performance.md]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import pstats
 import shutil
 import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench_markdown import put_block
 from bench_process import SERVING, Process, spawn_url
-from h2load_runs import Cpus, Results, cpus_apart, interleaved, pinning
+from h2load_runs import Cpus, Results, Run, cpus_apart, h2load, interleaved, pin, pinning
 from runtime_bench import PAGE_URL, PAGE_VIEW, load_average, make_site, running
 
 from pushgen.config import load_config
@@ -179,6 +197,160 @@ def table(results: Results) -> str:
     return "\n".join(lines)
 
 
+# --- paired rounds ----------------------------------------------------------------
+
+PAIRED = "+ PushgenMiddleware"
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One round's two runs of a URL set, back to back: the bare app's and the middleware's."""
+
+    bare: Run
+    wrapped: Run
+    bare_first: bool
+
+    @property
+    def rps_ratio(self) -> float:
+        """The middleware's requests per second over the bare app's (goal >= 0.98)."""
+        return self.wrapped.rps / self.bare.rps
+
+    @property
+    def cpu_ratio(self) -> float:
+        """The middleware's server CPU per request over the bare app's."""
+        return self.wrapped.cpu_us / self.bare.cpu_us
+
+
+PairResults = dict[str, list[Pair]]
+
+
+def run_paired(
+    rounds: int, duration: float, clients: int, streams: int, cpus: Cpus | None
+) -> PairResults:
+    """The bare app and the middleware, back to back in each round, the first alternating."""
+    work = Path(tempfile.mkdtemp(prefix="pushgen-asgi-"))
+    try:
+        site = make_site(work / "site")
+        cert = dev_certificate(work / "cert")
+        certs = (cert.certfile, cert.keyfile)
+        with running([]) as servers:
+            servers.extend(start(SERVERS[name], site, certs, work) for name in (BASELINE, PAIRED))
+            if cpus is not None:
+                for server in servers:
+                    pin(server.popen.pid, cpus.server)
+
+            def once(server: Process, paths: tuple[str, ...], seconds: float | None) -> Run:
+                urls = [f"https://127.0.0.1:{server.port}{path}" for path in paths]
+                pid = server.popen.pid
+                return h2load(
+                    urls, pid=pid, duration=seconds, clients=clients, streams=streams, cpus=cpus
+                )
+
+            every = tuple(dict.fromkeys(path for paths in URL_SETS.values() for path in paths))
+            for server in servers:  # warm-up
+                once(server, every, None)
+            pairs: PairResults = {label: [] for label in URL_SETS}
+            for round_ in range(rounds):
+                bare_first = round_ % 2 == 0
+                for label, paths in URL_SETS.items():
+                    if bare_first:
+                        bare = once(servers[0], paths, duration)
+                        wrapped = once(servers[1], paths, duration)
+                    else:
+                        wrapped = once(servers[1], paths, duration)
+                        bare = once(servers[0], paths, duration)
+                    pairs[label].append(Pair(bare, wrapped, bare_first))
+            return pairs
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _spread(values: list[float]) -> str:
+    """Median, quartiles and extremes: ``0.99 (IQR 0.97-1.01, 0.95-1.03)``."""
+    ordered = sorted(values)
+    if len(ordered) >= 2:
+        low, _, high = statistics.quantiles(ordered, n=4, method="inclusive")
+    else:
+        low = high = ordered[0]
+    return (
+        f"{statistics.median(ordered):.3f} (IQR {low:.3f}-{high:.3f},"
+        f" {ordered[0]:.3f}-{ordered[-1]:.3f})"
+    )
+
+
+def paired_table(pairs: PairResults) -> str:
+    """The median per-pair ratios with their spread, then every pair."""
+    lines = [
+        f"| requests | pairs | req/s x {BASELINE}: median (IQR, min-max), goal >= 0.98"
+        f" | CPU/req x {BASELINE}: median (IQR, min-max) |",
+        "|---|---:|---|---|",
+    ]
+    for label, runs in pairs.items():
+        rps = _spread([p.rps_ratio for p in runs])
+        cpu = _spread([p.cpu_ratio for p in runs])
+        lines.append(f"| {label} | {len(runs)} | {rps} | {cpu} |")
+    lines += [
+        "",
+        "| requests | pair | first | bare req/s | wrapped req/s | ratio"
+        " | bare CPU µs/req | wrapped CPU µs/req | CPU ratio |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for label, runs in pairs.items():
+        for number, p in enumerate(runs, 1):
+            first = "bare" if p.bare_first else "wrapped"
+            lines.append(
+                f"| {label} | {number} | {first} | {p.bare.rps:.0f} | {p.wrapped.rps:.0f}"
+                f" | {p.rps_ratio:.3f} | {p.bare.cpu_us:.0f} | {p.wrapped.cpu_us:.0f}"
+                f" | {p.cpu_ratio:.3f} |"
+            )
+    return "\n".join(lines)
+
+
+# --- calls per request -------------------------------------------------------------
+
+# name -> the in-process variant (IN_PROCESS) whose calls are counted
+COUNTED = ("bare Starlette", "+ PushgenMiddleware, early-hint extension (103 + Link)")
+
+
+def calls_per_request(requests: int = 200) -> dict[str, float]:
+    """Python function calls (cProfile's count) per GET / of each COUNTED app, in process."""
+    work = Path(tempfile.mkdtemp(prefix="pushgen-asgi-"))
+    try:
+        site = make_site(work / "site")
+        counts: dict[str, float] = {}
+        for name in COUNTED:
+            options, extensions = IN_PROCESS[name]
+            app = _page_app(site, options)
+            asyncio.run(_per_request(app, extensions, 50))  # warm-up: lazy imports, caches
+            profile = cProfile.Profile()
+
+            async def measure(
+                app: Any = app, extensions: dict[str, Any] = extensions, profile: Any = profile
+            ) -> None:
+                profile.enable()
+                await _per_request(app, extensions, requests)
+                profile.disable()
+
+            asyncio.run(measure())
+            stats = pstats.Stats(profile)
+            counts[name] = stats.total_calls / requests  # type: ignore[attr-defined]
+        return counts
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def calls_table(counts: dict[str, float]) -> str:
+    """Calls per request, and what the middleware adds."""
+    base = counts[COUNTED[0]]
+    lines = [
+        "| app (in process, cProfile) | Python calls per GET / | over bare |",
+        "|---|---:|---:|",
+    ]
+    for name, calls in counts.items():
+        lines.append(f"| {name} | {calls:.0f} | {calls - base:+.0f} |")
+    return "\n".join(lines)
+
+
 # --- in process -------------------------------------------------------------------
 
 # name -> (PushgenMiddleware's options, None for the bare app, or "link" for the bare
@@ -292,6 +464,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-pin", action="store_true", help="leave servers and h2load to the scheduler"
     )
+    parser.add_argument(
+        "--paired",
+        action="store_true",
+        help="only bare and + PushgenMiddleware, back to back per round; per-pair ratios",
+    )
     parser.add_argument("--markdown", type=Path, help="write the table into this file")
     parser.add_argument("--note", default="", help="a remark printed after the command")
     parser.add_argument("--serve", choices=sorted(SERVERS.values()), help=argparse.SUPPRESS)
@@ -306,8 +483,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     before = load_average()
     cpus = None if args.no_pin else cpus_apart()
-    text = table(run(args.rounds, args.duration, args.clients, args.streams, cpus))
-    text += "\n\n" + in_process_table(in_process(max(args.rounds, 5)))
+    if args.paired:
+        pairs = run_paired(args.rounds, args.duration, args.clients, args.streams, cpus)
+        text = paired_table(pairs) + "\n\n" + calls_table(calls_per_request())
+    else:
+        text = table(run(args.rounds, args.duration, args.clients, args.streams, cpus))
+        text += "\n\n" + in_process_table(in_process(max(args.rounds, 5)))
     load = f"; load average {before} before, {load_average()} after; {pinning(cpus)}"
     print(text)
     if args.markdown:
@@ -315,11 +496,12 @@ def main(argv: list[str] | None = None) -> int:
             f"python bench/asgi_bench.py --rounds {args.rounds} --duration {args.duration:g}"
             f" --clients {args.clients} --streams {args.streams}"
             + (" --no-pin" if args.no_pin else "")
+            + (" --paired" if args.paired else "")
         )
-        note = f" ({args.rounds} rounds of h2load, interleaved{load}){args.note}"
-        put_block(
-            args.markdown, "asgi_bench", f"`{command}`{note}\n\n{text}", missing=SECTION + "\n"
-        )
+        how = "pairs back to back" if args.paired else "interleaved"
+        note = f" ({args.rounds} rounds of h2load, {how}{load}){args.note}"
+        block = "asgi_pairs" if args.paired else "asgi_bench"
+        put_block(args.markdown, block, f"`{command}`{note}\n\n{text}", missing=SECTION + "\n")
     return 0
 
 

@@ -86,6 +86,30 @@ def test_asgi_bench_times_each_app_in_process() -> None:
     assert [row.split(" | ")[0].lstrip("| ") for row in rows] == list(bench.IN_PROCESS)
 
 
+def test_asgi_bench_pairs_give_the_median_ratio_and_every_pair() -> None:
+    bench = load("asgi_bench")
+    run = load("h2load_runs").Run
+    pairs = [
+        bench.Pair(run(1000.0, 500.0, 0.0), run(wrapped, cpu, 1.0), index % 2 == 0)
+        for index, (wrapped, cpu) in enumerate([(900.0, 550.0), (1000.0, 500.0), (1100.0, 450.0)])
+    ]
+    text = bench.paired_table({"page": pairs})
+    summary = text.splitlines()[2]
+    # Ratios 0.9, 1.0, 1.1 (req/s) and 1.1, 1.0, 0.9 (CPU): medians 1.000 with their spread.
+    assert summary.startswith("| page | 3 | 1.000 (IQR 0.950-1.050, 0.900-1.100) | 1.000 ")
+    assert "| page | 1 | bare | 1000 | 900 | 0.900 | 500 | 550 | 1.100 |" in text
+    assert "| page | 2 | wrapped | 1000 | 1000 | 1.000 |" in text
+
+
+def test_asgi_bench_counts_the_calls_the_middleware_adds() -> None:
+    bench = load("asgi_bench")
+    counts = bench.calls_per_request(requests=20)
+    assert list(counts) == list(bench.COUNTED)
+    bare, wrapped = counts.values()
+    assert bare > 0 and wrapped > bare
+    assert bench.calls_table(counts).splitlines()[2].endswith(" | +0 |")
+
+
 def test_h2load_runs_pins_every_thread_of_a_server_to_its_cpu() -> None:
     runs = load("h2load_runs")
     cpus = runs.cpus_apart()
