@@ -74,7 +74,14 @@ from .output import build_lock
 from .pages import Page
 from .result import BuildResult, PageResult
 
-__all__ = ["Before", "after_build", "before_build", "quick_path", "unchanged_result"]
+__all__ = [
+    "Before",
+    "after_build",
+    "before_build",
+    "locked_at",
+    "quick_path",
+    "unchanged_result",
+]
 
 # Bump when what the file holds, or what its digests cover, changes.
 QUICK_FORMAT = 1
@@ -224,12 +231,26 @@ def _key(config: SiteConfig) -> str:
 # --- before and after an ordinary build ---------------------------------------------
 
 
+# The coarsest clock of a file system's timestamps (FAT's: 2 s), for a build that
+# could make no stamp: a file changed within it of the build's start is racy.
+_COARSEST_TICK = 2 * 10**9
+
+
 @dataclass(frozen=True, slots=True)
 class Before:
     """What an ordinary build noted as it started."""
 
     key: str
     started: int | None  # the stamp's mtime (ns), None when it could not be made
+    clock: int  # time.time_ns() then
+    quick: bool = True  # False: this build neither saves nor removes a quick file
+
+    @property
+    def racy_from(self) -> int:
+        """The build's start on the file system's clock: a source changed since is
+        not vouched for (the quick file's rule, and the state's: state.vouched_templates).
+        Without a stamp, the system clock less the coarsest tick of a file system's."""
+        return self.clock - _COARSEST_TICK if self.started is None else self.started
 
 
 def _stamp(config: SiteConfig) -> int | None:
@@ -262,17 +283,39 @@ def _stamp_path(config: SiteConfig) -> Path:
     return path.with_name(f"{path.name}.stamp")
 
 
-def before_build(config: SiteConfig) -> Before:
+def locked_at(config: SiteConfig, before: Before) -> int:
+    """When the build that holds the lock took it, on the file system's clock: the
+    mtime of the lock file it has just written its pid into (output.build_lock),
+    before it stat-ed any source. ``before.racy_from`` when it cannot be read."""
+    try:
+        return os.stat(config.output.with_name(f".{config.output.name}.lock")).st_mtime_ns
+    except OSError:
+        return before.racy_from
+
+
+def before_build(config: SiteConfig, *, quick: bool = True) -> Before:
     """Stamp the build's start. The last build's quick file stays: a build that
     fails leaves the output as it was, and one that swapped a new output in has
-    changed the output folder's inode, which the quick file's digest holds."""
-    return Before(_key(config), _stamp(config))
+    changed the output folder's inode, which the quick file's digest holds.
+
+    Without ``quick`` (a build that writes no output, a shard's) nothing is written
+    and only the clock is read."""
+    clock = time.time_ns()
+    if not quick:
+        return Before("", None, clock, quick=False)
+    return Before(_key(config), _stamp(config), clock)
 
 
 def after_build(config: SiteConfig, before: Before, result: BuildResult) -> None:
     """Save the quick file of a build that wrote its output and changed nothing or
     rendered every page; after any other, leave none. A failure to save it only
-    costs the next build its fast path."""
+    costs the next build its fast path.
+
+    Called under the build lock, which the build still holds: a build that starts
+    once it is released finds the quick file saved, never saves before one
+    (which would then vouch for what that build replaced)."""
+    if not before.quick:
+        return
     if not _save(config, before, result):
         with contextlib.suppress(OSError):
             quick_path(config).unlink()
