@@ -66,7 +66,7 @@ from typing import Any
 from ..config import SiteConfig
 from ..errors import Diagnostic
 from ..fsutil import FileRefused, atomic_write, display_path, read_regular_file
-from ..manifest import SCHEMA_NAME
+from ..manifest import SCHEMA_NAME, Manifest, parse_manifest
 from ..manifest.compiled import compiled_path, load_compiled
 from .fingerprint_files import fingerprint_folder
 from .incremental import StateDamage, config_key, output_folder_list, state_path
@@ -84,7 +84,7 @@ __all__ = [
 ]
 
 # Bump when what the file holds, or what its digests cover, changes.
-QUICK_FORMAT = 1
+QUICK_FORMAT = 2
 
 # The largest quick file read back: one line a page (its source, route and output).
 _MAX_BYTES = 256 * 2**20
@@ -358,6 +358,9 @@ def _save(config: SiteConfig, before: Before, result: BuildResult) -> bool:
             [d.file, d.line, d.column, d.message, d.severity] for d in result.diagnostics
         ],
         "static_files": result.static_files,
+        # The summary's counts, which the fast path says without decoding a route.
+        "assets": result.asset_count,
+        "routes": result.route_count,
     }
     blob = json.dumps(head).encode("ascii") + b"\n" + json.dumps(body).encode("ascii")
     try:
@@ -415,6 +418,8 @@ class _Saved:
     pages: list[Page]
     diagnostics: list[Diagnostic]
     static_files: int
+    assets: int
+    routes: int
 
     @classmethod
     def of(cls, blob: bytes) -> _Saved:
@@ -427,26 +432,88 @@ class _Saved:
         folders = head["folders"]
         if not isinstance(folders, list) or not all(isinstance(f, str) for f in folders):
             raise ValueError("not what after_build writes")
-        return cls(head, pages, diagnostics, int(body["static_files"]))
+        counts = (int(body[n]) for n in ("static_files", "assets", "routes"))
+        return cls(head, pages, diagnostics, *counts)
+
+
+# What _QuickResult's manifest is until it is decoded.
+_LATER = Manifest()
+
+
+class _QuickResult(BuildResult):
+    """The fast path's result. Its manifest is decoded from the compiled form when
+    first asked for, and its pages' entries from the manifest's routes: made up
+    front they were most of the fast path's time (0.5 of 0.9 s at 2,000 pages).
+    Its summary's counts are the ones the quick file saved. The manifest's YAML is
+    read under the build lock; should a later build replace the compiled file
+    before it is decoded, that YAML is parsed instead (it is the truth)."""
+
+    __slots__ = ("_assets", "_decoded", "_page_list", "_routes", "_saved", "_yaml")
+    _assets: int
+    _decoded: Manifest | None
+    _page_list: list[PageResult] | None
+    _routes: int
+    _saved: list[Page]
+    _yaml: bytes
+
+    def __init__(self, saved: _Saved, yaml: bytes, **fields: Any) -> None:
+        self._saved, self._yaml, self._page_list, self._decoded = saved.pages, yaml, None, None
+        self._assets, self._routes = saved.assets, saved.routes
+        super().__init__(manifest=_LATER, pages=[], **fields)
+
+    @property
+    def manifest(self) -> Manifest:
+        """The manifest the build left (decoded on first use)."""
+        if self._decoded is None:
+            name = display_path(self.config.manifest)
+            compiled = load_compiled(self._yaml, name).manifest
+            self._decoded = compiled or parse_manifest(self.manifest_text, name)
+        return self._decoded
+
+    @manifest.setter
+    def manifest(self, value: Manifest) -> None:
+        # BuildResult's __init__ sets _LATER: decoded on first use.
+        self._decoded = None if value is _LATER else value
+
+    @property
+    def pages(self) -> list[PageResult]:
+        """Each page with its entries (from the manifest's routes, on first use)."""
+        if self._page_list is None:
+            routes = self.manifest.routes
+            self._page_list = [PageResult(p.route, routes.get(p.route, ()), p) for p in self._saved]
+        return self._page_list
+
+    @pages.setter
+    def pages(self, value: list[PageResult]) -> None:
+        self._page_list = value or None  # BuildResult's __init__ sets []: made on first use
+
+    @property
+    def page_count(self) -> int:
+        return len(self._saved) + self.left_out
+
+    @property
+    def asset_count(self) -> int:
+        return self._assets
+
+    @property
+    def route_count(self) -> int:
+        return self._routes
 
 
 def _result(config: SiteConfig, saved: _Saved, started: float) -> BuildResult | None:
-    """The rebuild's result from the saved values and the compiled manifest."""
+    """The rebuild's result from the saved values and the manifest's YAML (read here,
+    under the build lock; its compiled form, which the outputs' digest vouched for,
+    is decoded when the result's manifest is first asked for)."""
     try:
         data = read_regular_file(str(config.manifest), limit=_MAX_BYTES)
         text = data.decode("utf-8")
     except (FileRefused, UnicodeDecodeError):
         return None
-    manifest = load_compiled(data, display_path(config.manifest)).manifest
-    if manifest is None:
-        return None
-    routes = manifest.routes
-    pages = [PageResult(p.route, routes.get(p.route, ()), p) for p in saved.pages]
     seconds = time.perf_counter() - started
-    return BuildResult(
+    return _QuickResult(
+        saved,
+        data,
         config=config,
-        manifest=manifest,
-        pages=pages,
         diagnostics=saved.diagnostics,
         seconds=seconds,
         static_files=saved.static_files,
