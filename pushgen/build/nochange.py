@@ -5,7 +5,8 @@ A build that wrote the output (not a shard's) and changed nothing, or rendered e
 page (a full build), leaves a small file beside the state, ``.OUTPUT.state.quick``:
 
 * a digest of (path, mode, size, mtime, ctime, inode) of every source: every file
-  and folder under ``pages/``, ``templates/`` and ``static/``, and ``pushgen.yaml``;
+  and folder under ``pages/``, ``templates/`` and ``static/``, and ``pushgen.yaml``
+  (one digest each, compared in turn: a change found stops the pass);
 * a digest of the same of what the build left: the manifest (whose hand rules a
   user may edit), its compiled form, the state's header, every page's output file
   (a page edited in the output is rendered again, staging.edited_pages), every
@@ -166,15 +167,31 @@ def _content(path: str) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _sources(config: SiteConfig, since: int | None) -> _Pass:
-    """The stat pass over the sources (see the module's docstring)."""
+def _source_roots(config: SiteConfig) -> list[Path]:
+    """The sources' folders and files, each a digest of its own, smallest first: a
+    rebuild that changed one page stops after the pages, before the static files
+    (20,000 at 10,000 pages), and goes down the ordinary path sooner."""
+    roots = [config.templates, config.pages, config.static]
+    return roots if config.config_file is None else [config.config_file, *roots]
+
+
+def _sources(root: Path, since: int | None) -> _Pass:
+    """The stat pass over one of the sources' roots (see the module's docstring)."""
     look = _Pass(since)
-    for folder in (config.pages, config.templates, config.static):
-        look.path(str(folder))
-        look.tree(str(folder))
-    if config.config_file is not None:
-        look.path(str(config.config_file))
+    look.path(str(root))
+    if root.is_dir():
+        look.tree(str(root))
     return look
+
+
+def _sources_unchanged(config: SiteConfig, saved: object) -> bool:
+    """Whether every root's digest is the saved one, stopping at the first that is not."""
+    roots = _source_roots(config)
+    if not isinstance(saved, list) or len(saved) != len(roots):
+        return False
+    return all(
+        _sources(root, None).digest() == digest for root, digest in zip(roots, saved, strict=True)
+    )
 
 
 def _outputs(
@@ -337,8 +354,8 @@ def _save(config: SiteConfig, before: Before, result: BuildResult) -> bool:
         # The first build's output has no spare yet; the next one makes it, the
         # starting point of every later build: the fast path waits for it.
         return False
-    sources = _sources(config, before.started)
-    if sources.racy or not sources.safe:
+    sources = [_sources(root, before.started) for root in _source_roots(config)]
+    if any(look.racy or not look.safe for look in sources):
         return False  # changed as the build ran (or just before): not vouched for
     ended = _stamp(config)
     if ended is None:
@@ -347,7 +364,7 @@ def _save(config: SiteConfig, before: Before, result: BuildResult) -> bool:
     head = {
         "format": QUICK_FORMAT,
         "key": before.key,
-        "sources": sources.digest(),
+        "sources": [look.digest() for look in sources],
         "outputs": look.digest(),
         "folders": folders,
         "racy": {path: _content(path) for path in look.racy},
@@ -396,7 +413,7 @@ def unchanged_result(config: SiteConfig, *, strict: bool) -> BuildResult | None:
 
 
 def _if_unchanged(config: SiteConfig, saved: _Saved, started: float) -> BuildResult | None:
-    if _sources(config, None).digest() != saved.head.get("sources"):
+    if not _sources_unchanged(config, saved.head.get("sources")):
         return None
     outputs = _outputs(config, [p.output for p in saved.pages], saved.head["folders"], None)
     if outputs.digest() != saved.head.get("outputs"):
