@@ -59,6 +59,7 @@ import json
 import os
 import stat
 import time
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,23 +98,32 @@ def quick_path(config: SiteConfig) -> Path:
     return path.with_name(f"{path.name}.quick")
 
 
+# What a path that cannot be stat-ed adds to a pass's numbers.
+_MISSING = (-1, -1, -1, -1, -1)
+# The numbers are signed 64-bit (an mtime may be before 1970); an inode may use all
+# 64 bits (some file systems), of which the low 63 are kept.
+_INODE_BITS = 2**63 - 1
+
+
 @dataclass(slots=True)
 class _Pass:
-    """One stat pass: the digest's lines, and the paths stat-ed close to ``since``."""
+    """One stat pass: the paths and their stats' numbers (the digest's input: no
+    string made per file), and the paths stat-ed close to ``since``."""
 
     since: int | None  # racy from this time on (ns); None when checking a saved file
-    lines: list[str] = field(default_factory=list)
+    paths: list[str] = field(default_factory=list)
+    numbers: array[int] = field(default_factory=lambda: array("q"))
     racy: list[str] = field(default_factory=list)
     safe: bool = True  # False: a folder reached through a link (not vouched for)
 
     def add(self, path: str, st: os.stat_result | None) -> None:
+        self.paths.append(path)
         if st is None:
-            self.lines.append(f"{path}\0-")
+            self.numbers.extend(_MISSING)
             return
-        self.lines.append(
-            f"{path}\0{st.st_mode}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ctime_ns}\0{st.st_ino}"
-        )
-        if self.since is not None and max(st.st_mtime_ns, st.st_ctime_ns) >= self.since:
+        mtime, ctime = st.st_mtime_ns, st.st_ctime_ns
+        self.numbers.extend((st.st_mode, st.st_size, mtime, ctime, st.st_ino & _INODE_BITS))
+        if self.since is not None and max(mtime, ctime) >= self.since:
             self.racy.append(path)
 
     def path(self, path: str) -> None:
@@ -150,8 +160,8 @@ class _Pass:
                     self.add(entry.path, entry.stat(follow_symlinks=False))
 
     def digest(self) -> str:
-        blob = "\n".join(self.lines).encode("utf-8", "surrogateescape")
-        return hashlib.sha256(blob).hexdigest()
+        blob = "\0".join(self.paths).encode("utf-8", "surrogateescape")
+        return hashlib.sha256(blob + b"\0\0" + self.numbers.tobytes()).hexdigest()
 
 
 def _content(path: str) -> str:
@@ -202,7 +212,7 @@ def _outputs(
     schema = config.manifest.with_name(SCHEMA_NAME)
     for path in (config.manifest, compiled_path(config.manifest), schema, state_path(config)):
         look.path(str(path))
-    look.lines.append(_beside(config))
+    look.add(_beside(config), None)
     # The state's parts: a damaged or edited one is a warning and a full build.
     parts = state_path(config)
     look.tree(str(parts.with_name(f"{parts.name}.d")))
@@ -419,7 +429,7 @@ def _if_unchanged(config: SiteConfig, saved: _Saved, started: float) -> BuildRes
     if outputs.digest() != saved.head.get("outputs"):
         return None
     racy = saved.head.get("racy")
-    stated = {line.partition("\0")[0] for line in outputs.lines}
+    stated = set(outputs.paths)
     if not isinstance(racy, dict) or not racy.keys() <= stated:
         return None  # only outputs are compared by content
     if any(_content(p) != d for p, d in racy.items()):
