@@ -112,17 +112,17 @@ class _Pass:
 
     since: int | None  # racy from this time on (ns); None when checking a saved file
     paths: list[str] = field(default_factory=list)
-    numbers: array[int] = field(default_factory=lambda: array("q"))
+    numbers: list[int] = field(default_factory=list)  # an array at the digest
     racy: list[str] = field(default_factory=list)
     safe: bool = True  # False: a folder reached through a link (not vouched for)
 
     def add(self, path: str, st: os.stat_result | None) -> None:
         self.paths.append(path)
         if st is None:
-            self.numbers.extend(_MISSING)
+            self.numbers += _MISSING
             return
         mtime, ctime = st.st_mtime_ns, st.st_ctime_ns
-        self.numbers.extend((st.st_mode, st.st_size, mtime, ctime, st.st_ino & _INODE_BITS))
+        self.numbers += (st.st_mode, st.st_size, mtime, ctime, st.st_ino & _INODE_BITS)
         if self.since is not None and max(mtime, ctime) >= self.since:
             self.racy.append(path)
 
@@ -161,7 +161,7 @@ class _Pass:
 
     def digest(self) -> str:
         blob = "\0".join(self.paths).encode("utf-8", "surrogateescape")
-        return hashlib.sha256(blob + b"\0\0" + self.numbers.tobytes()).hexdigest()
+        return hashlib.sha256(blob + b"\0\0" + array("q", self.numbers).tobytes()).hexdigest()
 
 
 def _content(path: str) -> str:
