@@ -62,6 +62,12 @@ class _Result(Protocol):
     @property
     def page_count(self) -> int: ...
 
+    @property
+    def asset_count(self) -> int: ...
+
+    @property
+    def route_count(self) -> int: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Summary:
@@ -82,14 +88,13 @@ class Summary:
     @classmethod
     def of_result(cls, result: _Result) -> Summary:
         """The summary of a build or a scan, counted as its one-line summary counts it."""
-        routes = result.manifest.routes
         counts = cls.of_diagnostics(result.diagnostics)
         return cls(
             warnings=counts.warnings,
             errors=counts.errors,
             pages=result.page_count,
-            assets=len({a.path for assets in routes.values() for a in assets}),
-            routes=len(routes),
+            assets=result.asset_count,
+            routes=result.route_count,
             seconds=result.seconds,
         )
 

@@ -157,6 +157,17 @@ def _git(folder: Path, *args: str) -> str:
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def _past_the_tick_of(path: Path, probe: Path) -> None:
+    """Wait until a file written now has a later mtime than ``path``'s ctime (at most
+    a few seconds: the file system's clock ticks every few milliseconds)."""
+    changed = path.stat().st_ctime_ns
+    for _ in range(5000):
+        probe.write_bytes(b"")
+        if probe.stat().st_mtime_ns > changed:
+            return
+        time.sleep(0.001)
+
+
 def test_the_starters_gitignore_ignores_exactly_what_pushgen_writes(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -177,10 +188,13 @@ def test_the_starters_gitignore_ignores_exactly_what_pushgen_writes(
     config = site / "pushgen.yaml"
     config.write_text(config.read_text(encoding="utf-8") + "fingerprint: true\n", "utf-8")
     # Edits older than the build's start: one made in the same clock tick is "racy"
-    # (pushgen/build/nochange.py) and that build, rightly, saves no quick file.
+    # (pushgen/build/nochange.py) and that build, rightly, saves no quick file. The
+    # mtime is set back; the ctime cannot be (utime sets it to now), so wait, a bounded
+    # number of ticks, until the file system's clock has passed it.
     earlier = time.time_ns() - 10 * 10**9
     for edited in (config, page):
         os.utime(edited, ns=(earlier, earlier))
+    _past_the_tick_of(page, tmp_path / "probe")
     assert main(["build", str(site), "-q"]) == 0
     capsys.readouterr()
     status = _git(site, "status", "--porcelain", "--ignored").splitlines()

@@ -1,6 +1,6 @@
 """Which templates a page depends on, and so which pages a template change renders again.
 
-Every template's size, mtime and content hash, and the templates it names
+Every template's stat (size, mtime, ctime, inode) and content hash, and the templates it names
 (``extends``, ``include``, ``import``, ``from``: found statically, with a regex
 for the usual literal tags and ``jinja2.meta`` otherwise; a name computed at
 render time makes a page depend on all, :data:`~pushgen.build.incremental.ALL`).
@@ -80,7 +80,8 @@ def scan_templates(
 ) -> dict[str, TemplateFile]:
     """Every template by loader name (pages first, as the loader searches), with what it names.
 
-    A file whose size and mtime match ``previous`` is not read again. Links out of
+    A file whose stat (size, mtime, ctime, inode) matches ``previous`` is not read
+    again. Links out of
     the site and special files are not templates (see fsutil.walk_sources); they
     are reported in ``skipped``.
     """
@@ -90,12 +91,7 @@ def scan_templates(
             if name in result:
                 continue  # shadowed: the loader finds the page of that name first
             old = previous.get(name)
-            if (
-                old is not None
-                and old.path == path
-                and old.size == st.st_size
-                and old.mtime_ns == st.st_mtime_ns
-            ):
+            if old is not None and old.same_file(path, st):
                 result[name] = old
                 continue
             try:
@@ -103,8 +99,9 @@ def scan_templates(
             except OSError:
                 continue
             text = data.decode("utf-8", errors="replace")
+            digest = hashlib.sha256(data).hexdigest()
             result[name] = TemplateFile(
-                path, st.st_size, st.st_mtime_ns, hashlib.sha256(data).hexdigest(), _names(text)
+                path, st.st_size, st.st_mtime_ns, digest, _names(text), st.st_ctime_ns, st.st_ino
             )
     return result
 

@@ -170,7 +170,7 @@ def _materialise(
             os.replace(temporary, target)  # never a half-written file under the final name
             st = os.stat(target)
         sources[hashed] = str(target)
-        hashed_stats[hashed] = StaticFile(st.st_size, st.st_mtime_ns)
+        hashed_stats[hashed] = StaticFile.of(st)
     _prune(folder, {*plan.rewritten, _DIGESTS})
     return Fingerprinted(plan.names, sources, hashed_stats, plan.diagnostics)
 

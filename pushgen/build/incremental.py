@@ -25,11 +25,10 @@ state_files.py).
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import re
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
@@ -57,14 +56,23 @@ from .state import (
 )
 from .state_files import (
     FORGED,
+    NONE,
+    OPT_STR,
     BadState,
     StateDamage,
+    as_dict,
+    as_list,
+    as_str,
     decode,
+    fields_of,
     is_part_file,
+    only,
     part_file,
     read_header,
     read_part,
+    relative,
     require,
+    signatures,
     write_state,
 )
 
@@ -81,6 +89,7 @@ __all__ = [
     "load_state",
     "output_folder_list",
     "save_state",
+    "saved_static",
     "scan_from_tuple",
     "scan_tuple",
     "state_path",
@@ -152,82 +161,34 @@ def _encode(value: object) -> bytes:
     return json.dumps(value, separators=(",", ":"), check_circular=False).encode("ascii")
 
 
-_NONE = type(None)
-_OPT_STR = (str, _NONE)
-
-
-def _signatures(*types: tuple[type, ...]) -> frozenset[tuple[type, ...]]:
-    """Every sequence of value types a list of fields of ``types`` may have: a set
-    lookup of ``tuple(map(type, values))`` checks a list in one step (the state
-    holds ~100,000 such lists, and load_state checks each)."""
-    return frozenset(itertools.product(*types))
-
-
-_REFERENCE = _signatures(
+_REFERENCE = signatures(
     (str,), (str,), (str,), (bool,), (str,), (int,), (int,),
-    _OPT_STR, _OPT_STR, _OPT_STR, (bool,), (str,),
-    (str,), (str,), _OPT_STR, _OPT_STR, _OPT_STR, _OPT_STR,
+    OPT_STR, OPT_STR, OPT_STR, (bool,), (str,),
+    (str,), (str,), OPT_STR, OPT_STR, OPT_STR, OPT_STR,
 )  # fmt: skip
-_ASSET = _signatures(
-    (str,), (str,), _OPT_STR, _OPT_STR, _OPT_STR, (bool,), (bool,), (bool,),
-    _OPT_STR, _OPT_STR, _OPT_STR, (bool,), _OPT_STR,
+_ASSET = signatures(
+    (str,), (str,), OPT_STR, OPT_STR, OPT_STR, (bool,), (bool,), (bool,),
+    OPT_STR, OPT_STR, OPT_STR, (bool,), OPT_STR,
 )  # fmt: skip
-_DIAGNOSTIC = _signatures((str,), (int,), (int,), (str,), (str,))
-_TEMPLATE = _signatures((str,), (int,), (int,), (str,), (list,))
-_STATIC = _signatures((int,), (int,))
+_DIAGNOSTIC = signatures((str,), (int,), (int,), (str,), (str,))
+_TEMPLATE = signatures((str,), (int,), (int,), (str,), (list,), (int,), (int,))
+_STATIC = signatures((int,), (int,), (int,), (int,))
+_PAGE_FILE = signatures((int,), (int,))
 assert {len(s) for s in _REFERENCE} == {len(Reference.__slots__)}
 assert {len(s) for s in _ASSET} == {len(Asset.__slots__)}
 
 
-def _fields(data: object, signatures: frozenset[tuple[type, ...]]) -> tuple[Any, ...]:
-    """``data`` as a tuple, when it is a list of values of one of ``signatures``."""
-    if type(data) is not list or tuple(map(type, data)) not in signatures:
-        raise BadState
-    return tuple(data)
-
-
-# A path that is absolute, empty or climbs out with "..", one per line.
-_UNSAFE_PATH = re.compile(r"^/|^$|(?:^|/)\.\.(?:/|$)|\x00", re.MULTILINE)
-
-
-def _relative(paths: Iterable[object]) -> None:
-    """Require output paths: relative, no '..' (the build unlinks such paths under
-    its staging folder). One regex over all of them: a state names thousands."""
-    values = list(paths)
-    strings = [p for p in values if isinstance(p, str)]
-    require(len(strings) == len(values))
-    require(not strings or _UNSAFE_PATH.search("\n".join(strings)) is None)
-
-
-def _dict(data: object) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise BadState
-    return data
-
-
-def _str(data: object) -> str:
-    if not isinstance(data, str):
-        raise BadState
-    return data
-
-
-def _list(data: object) -> list[Any]:
-    if not isinstance(data, list):
-        raise BadState
-    return data
-
-
 def _folder_times(data: object) -> dict[str, int]:
-    folders = _dict(data)
-    _relative(k for k in folders if k != "")  # "" is the folder itself
-    _only(folders.values(), int)
+    folders = as_dict(data)
+    relative(k for k in folders if k != "")  # "" is the folder itself
+    only(folders.values(), int)
     return folders
 
 
 def _diagnostics(data: object) -> tuple[CompactDiagnostic, ...]:
     if data == []:
         return ()
-    out = tuple(_fields(d, _DIAGNOSTIC) for d in _list(data))
+    out = tuple(fields_of(d, _DIAGNOSTIC) for d in as_list(data))
     require(all(d[4] in ("error", "warning") for d in out))
     return out
 
@@ -235,33 +196,29 @@ def _diagnostics(data: object) -> tuple[CompactDiagnostic, ...]:
 def _scan(data: object) -> CompactScan:
     """A compact scan (see scan_tuple) as read, lists for tuples, checked in one
     pass: references are made from it only for the pages resolved again."""
-    refs, diagnostics, encoding = _list(data)
-    require(type(encoding) in _OPT_STR)
-    require({tuple(map(type, r)) for r in _list(refs)} <= _REFERENCE)
+    refs, diagnostics, encoding = as_list(data)
+    require(type(encoding) in OPT_STR)
+    require({tuple(map(type, r)) for r in as_list(refs)} <= _REFERENCE)
     return [refs, _diagnostics(diagnostics), encoding]
 
 
-def _only(values: Iterable[object], kind: type) -> None:
-    require(set(map(type, values)) <= {kind})
-
-
 _PAGE = frozenset({(list, list, list, bool, str)})
-_SCAN = frozenset({(list, list, str), (list, list, _NONE)})
+_SCAN = frozenset({(list, list, str), (list, list, NONE)})
 
 
 def _pages(data: object, assets: int) -> dict[str, PageState]:
     """One shard of pages (without their scans: see _ScanShard), checked a field
     at a time across all of them (a few passes in C instead of dozens of Python
     steps a page)."""
-    pages = _dict(data)
+    pages = as_dict(data)
     entries = list(pages.values())
     require({tuple(map(type, e)) for e in entries} <= _PAGE)
     found = list(chain.from_iterable([e[0] for e in entries]))
-    _only(found, int)
+    only(found, int)
     require(not found or (min(found) >= 0 and max(found) < assets))
     # touched (e[1]): only ever tested against sets of paths (see PageState.touched);
     # a stray string matches nothing.
-    _only(chain.from_iterable([e[1] for e in entries]), str)
+    only(chain.from_iterable([e[1] for e in entries]), str)
     return {
         source: PageState(_NO_SCAN, tuple(e[0]), e[1], _diagnostics(e[2]), e[3], e[4])
         for source, e in pages.items()
@@ -274,7 +231,7 @@ _NO_SCAN: CompactScan = ()
 
 def _scan_shard(data: object) -> dict[str, CompactScan]:
     """One shard of saved scans, checked as _pages checks pages."""
-    scans = _dict(data)
+    scans = as_dict(data)
     values = list(scans.values())
     require({tuple(map(type, scan)) for scan in values} <= _SCAN)
     refs = chain.from_iterable([scan[0] for scan in values])
@@ -288,50 +245,50 @@ def _scan_shard(data: object) -> dict[str, CompactScan]:
 def _doc(data: object) -> SavedDoc | None:
     if data is None:
         return None
-    scan, display, kind, fonts = _list(data)
+    scan, display, kind, fonts = as_list(data)
     require(type(display) is str and kind in ("css", "js") and type(fonts) is str)
     return SavedDoc(_scan(scan), display, kind, fonts)
 
 
 def _docs(data: object) -> dict[str, SavedDoc | None]:
-    return {relpath: _doc(doc) for relpath, doc in _dict(data).items()}
+    return {relpath: _doc(doc) for relpath, doc in as_dict(data).items()}
 
 
 def _templates(data: object) -> dict[str, TemplateFile]:
     """Checked a field at a time across all templates, as _pages does."""
-    templates = _dict(data)
+    templates = as_dict(data)
     values = list(templates.values())
     require({tuple(map(type, value)) for value in values} <= _TEMPLATE)
-    _only(chain.from_iterable([value[4] for value in values]), str)
+    only(chain.from_iterable([value[4] for value in values]), str)
     return {
-        name: TemplateFile(path, size, mtime_ns, digest, frozenset(names))
-        for name, (path, size, mtime_ns, digest, names) in templates.items()
+        name: TemplateFile(path, size, mtime_ns, digest, frozenset(names), ctime_ns, inode)
+        for name, (path, size, mtime_ns, digest, names, ctime_ns, inode) in templates.items()
     }
 
 
 def _static(data: object) -> dict[str, StaticFile]:
-    files = _dict(data)
-    _relative(files)
+    files = as_dict(data)
+    relative(files)
     require({tuple(map(type, value)) for value in files.values()} <= _STATIC)
     return {rel: StaticFile(*value) for rel, value in files.items()}
 
 
 def _assets(data: object) -> AssetTable:
-    rows = [_fields(fields, _ASSET) for fields in _list(data)]
+    rows = [fields_of(fields, _ASSET) for fields in as_list(data)]
     require(len(set(rows)) == len(rows))  # every entry once
     return AssetTable([Asset(*row) for row in rows])
 
 
 def _page_file_stats(data: object) -> dict[str, tuple[int, int]]:
-    files = _dict(data)
-    require({tuple(map(type, value)) for value in files.values()} <= _STATIC)
+    files = as_dict(data)
+    require({tuple(map(type, value)) for value in files.values()} <= _PAGE_FILE)
     return {path: (size, mtime_ns) for path, (size, mtime_ns) in files.items()}
 
 
 def _outputs(data: object) -> frozenset[str]:
     # Only ever compared with paths found in a folder, never made into one.
-    values = _list(data)
-    _only(values, str)
+    values = as_list(data)
+    only(values, str)
     return frozenset(values)
 
 
@@ -371,21 +328,21 @@ def _read_header(config: SiteConfig) -> _Header | None:
     if blob is None:
         return None
     try:
-        header = _dict(decode(blob))
+        header = as_dict(decode(blob))
         version = header.get("format")
         if type(version) is int and version != STATE_FORMAT:
             return None
         require(version == STATE_FORMAT)
-        files = _dict(header.get("parts"))
+        files = as_dict(header.get("parts"))
         # The parts' files become paths: names of the form save_state gives, each its part's.
         require(files.keys() == _PART_NAMES, "does not name every part of the state")
         require(all(is_part_file(f) and f.partition(".")[0] == k for k, f in files.items()))
-        spare = _str(header.get("spare"))
+        spare = as_str(header.get("spare"))
         require(_SPARE.fullmatch(spare) is not None)  # a part of a path the build renames
         return _Header(
-            _str(header.get("key")),
+            as_str(header.get("key")),
             spare,
-            _str(header.get("routes_sum")),
+            as_str(header.get("routes_sum")),
             _folder_times(header.get("output_folders")),
             _folder_times(header.get("spare_folders")),
             files,
@@ -423,6 +380,20 @@ def load_state(config: SiteConfig) -> BuildState | StateDamage | None:
         return _load_parts(folder, header)
     except BadState as exc:
         return exc.damage(folder, state_path(config).name)
+
+
+def saved_static(config: SiteConfig) -> dict[str, StaticFile]:
+    """The static files as the last build copied them (the state's ``static`` part
+    alone), for a build that reads no state (``--full``): what it may hard-link
+    from the output instead of copying (static.copy_static). Empty when there is
+    no usable state: everything is copied."""
+    try:
+        header = _read_header(config)
+        if header is None or header.key != config_key(config):
+            return {}
+        return _part(_parts_folder(config), header.files["static"], _static)
+    except (BadState, KeyError):
+        return {}
 
 
 def _load_parts(folder: Path, header: _Header) -> BuildState:
@@ -486,7 +457,8 @@ def save_state(
     their files. New parts are written first, then the header (see
     state_files.write_state). Returns the damage of ``previous`` when a saved scan
     this state still holds fails its checks: nothing is written then, and the
-    previous header is removed (the next build is a full one).
+    previous header is removed (the next build is a full one). The stats of
+    ``state`` are saved as they are: BuildState.vouch first.
     """
     old = previous
     files: dict[str, str] = {}
@@ -505,7 +477,7 @@ def save_state(
     part(
         "templates",
         old is not None and state.templates == old.templates,
-        lambda: {k: [*t[:4], sorted(t.names)] for k, t in state.templates.items()},
+        lambda: {k: [*t[:4], sorted(t.names), *t[5:]] for k, t in state.templates.items()},
     )
     part("static", old is not None and state.static == old.static, lambda: state.static)
     # The table only grows; the same object with as many entries is unchanged.

@@ -48,9 +48,10 @@ from .incremental import (
     TemplateFile,
     load_state,
     save_state,
+    saved_static,
     written_files,
 )
-from .nochange import after_build, before_build, unchanged_result
+from .nochange import Before, after_build, before_build, locked_at, unchanged_result
 from .output import OutputFolder, Staging
 from .page_fonts import page_tracer
 from .publish import Siblings, precompressed_siblings, swap_in
@@ -113,9 +114,11 @@ def build_site(
     quick = unchanged_result(config, strict=strict) if write and not full and not shard else None
     if quick is not None:
         return quick  # the no-change fast path (nochange.py): one stat pass, no state loaded
-    before = before_build(config) if write and shard is None else None
+    before = before_build(config, quick=write and shard is None)
     full = full or shard is not None
-    asked = _Asked(strict=strict, write=write, force=force, full=full, jobs=jobs, shard=shard)
+    asked = _Asked(
+        strict=strict, write=write, force=force, full=full, jobs=jobs, before=before, shard=shard
+    )
     # A build allocates millions of small tuples and frees them together; the
     # cyclic collector's passes over them cost 8% of a 10,000-page build and find
     # nothing (a build makes no cycles worth collecting before it returns).
@@ -131,8 +134,6 @@ def build_site(
                 # build starts over as a full one, which reads no state.
                 result = _build(config, asked, progress, damage=result)
             assert isinstance(result, BuildResult)
-            if before is not None:
-                after_build(config, before, result)
             return result
     except OSError as exc:
         # A full disk, a read-only folder: one line saying so. Everything up to
@@ -151,6 +152,7 @@ class _Asked:
     force: bool
     full: bool
     jobs: int | None  # None: chosen by the rendering from what the pages cost
+    before: Before  # its start (nochange.before_build)
     shard: Shard | None = None  # the part of the pages to build (build/shard.py)
 
 
@@ -222,8 +224,12 @@ def _build(
         written = None
         if siblings is not None:
             with clock.phase("save"):
-                written = _save(config, rendered.resolved.state, previous, finished, siblings)
-    return _result(config, previous, render, rendered, finished, written, clock)
+                state = rendered.resolved.state
+                written = _save(config, state, previous, finished, siblings, asked.before)
+        result = _result(config, previous, render, rendered, finished, written, clock)
+        # Under the lock: a build that starts after this one finds its quick file.
+        after_build(config, asked.before, result)
+    return result
 
 
 # --- read, state, staging, choose -------------------------------------------------
@@ -435,7 +441,8 @@ def _plan_static(config: SiteConfig, previous: Previous, staging: Staging | None
     if state is not None and staging.missing is not None:
         planned = update_static(config, staging.path, state.static, staging.missing)
     else:
-        planned = copy_static(config, staging.path)
+        copied_before = state.static if state is not None else saved_static(config)
+        planned = copy_static(config, staging.path, copied_before)
     compressible = compressible_static(planned.static.stats)
     work = functools.partial(stage_static, planned.copies, staging.path, compressible)
     return StaticCopying(planned.static, work)
@@ -526,6 +533,7 @@ def _save(
     previous: Previous,
     finished: FinishedManifest,
     siblings: Siblings,
+    before: Before,
 ) -> Written:
     """Write the manifest's schema beside it (when it changed) and ``state`` for the next build."""
     try:
@@ -535,6 +543,7 @@ def _save(
         raise OutputWriteError(str(schema_path), exc, replaced=True) from exc
     # A state older than the output is safe: it only makes the next
     # build redo work (every change is judged against it).
+    state.vouch(locked_at(config, before))
     damage = save_state(config, state, previous.state)
     if damage is None:
         return Written(siblings.diagnostics)

@@ -82,14 +82,20 @@ class BuildResult:
 
     @property
     def asset_count(self) -> int:
+        """The distinct asset paths of the manifest's routes."""
         return len({a.path for assets in self.manifest.routes.values() for a in assets})
+
+    @property
+    def route_count(self) -> int:
+        """The manifest's routes."""
+        return len(self.manifest.routes)
 
     def summary(self) -> str:
         """The one-line summary every build ends with."""
         line = summary_line(
             pages=self.page_count,
             assets=self.asset_count,
-            routes=len(self.manifest.routes),
+            routes=self.route_count,
             warnings=len(self.warnings),
             errors=len(self.error_diagnostics),
             seconds=self.seconds,

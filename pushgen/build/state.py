@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import operator
+import os
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from .state_files import StateDamage
 
 __all__ = [
     "ALL",
+    "RACY",
     "STATE_FORMAT",
     "AssetTable",
     "BuildState",
@@ -45,22 +47,49 @@ __all__ = [
 # an expression (``{% include name %}``).
 ALL = "*"
 
+# The ctime of a file whose stat is not vouched for (no file has it): see vouched.
+RACY = -1
+
 
 class TemplateFile(NamedTuple):
-    """A template source file: where it is, how it was when last read, what it names."""
+    """A template source file: where it is, how it was when last read, what it names.
+
+    Its stat is size, mtime, ctime and inode, as the no-change fast path's
+    (nochange.py): an edit that keeps the size and sets the old mtime back
+    (``touch -d``, ``os.utime``) still changes the ctime, which nothing sets back.
+    """
 
     path: str
     size: int
     mtime_ns: int
     digest: str = ""
     names: frozenset[str] = frozenset()
+    ctime_ns: int = RACY  # RACY: not vouched for (BuildState.vouch): read again
+    inode: int = 0
+
+    def same_file(self, path: str, st: os.stat_result) -> bool:
+        """Whether ``st`` (of ``path``) is the stat this file was read with."""
+        return (
+            self.path == path
+            and self.size == st.st_size
+            and self.mtime_ns == st.st_mtime_ns
+            and self.ctime_ns == st.st_ctime_ns
+            and self.inode == st.st_ino
+        )
 
 
 class StaticFile(NamedTuple):
-    """A file of ``SITE/static`` as it was when last copied."""
+    """A file of ``SITE/static`` as it was when last copied (its stat: see TemplateFile)."""
 
     size: int
     mtime_ns: int
+    ctime_ns: int = RACY
+    inode: int = 0
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> StaticFile:
+        """The file ``st`` is the stat of."""
+        return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
 
 
 # The state holds plain tuples, not dataclasses: making ~100,000 slotted
@@ -290,9 +319,25 @@ class BuildState:
                 )
             )
 
+    def vouch(self, racy_from: int) -> None:
+        """Mark the templates and static files changed at or after ``racy_from`` (the
+        build's start on the file system's clock) as not vouched for: such a file may
+        have changed again after this build's stat, within the same clock tick and
+        with the same size. Its ctime is saved as :data:`RACY`, and the next build
+        reads it again (racy git's rule, https://git-scm.com/docs/racy-git, as
+        nochange.py takes it)."""
+        self.templates = {
+            k: t._replace(ctime_ns=RACY) if max(t.mtime_ns, t.ctime_ns) >= racy_from else t
+            for k, t in self.templates.items()
+        }
+        self.static = {
+            k: f._replace(ctime_ns=RACY) if max(f.mtime_ns, f.ctime_ns) >= racy_from else f
+            for k, f in self.static.items()
+        }
+
 
 # Bump when the state's shape or the meaning of its contents changes.
-STATE_FORMAT = 9
+STATE_FORMAT = 10
 
 
 def _code_fingerprint() -> str:

@@ -24,12 +24,15 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import itertools
 import json
 import os
 import re
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ..errors import Diagnostic
 from ..fsutil import FOLDER, FileRefused, atomic_write, open_folder, read_regular_file
@@ -37,14 +40,23 @@ from ..fsutil import FOLDER, FileRefused, atomic_write, open_folder, read_regula
 __all__ = [
     "FORGED",
     "MAX_STATE_FILE_BYTES",
+    "NONE",
+    "OPT_STR",
     "BadState",
     "StateDamage",
+    "as_dict",
+    "as_list",
+    "as_str",
     "decode",
+    "fields_of",
     "is_part_file",
+    "only",
     "part_file",
     "read_header",
     "read_part",
+    "relative",
     "require",
+    "signatures",
     "write_state",
 ]
 
@@ -255,3 +267,58 @@ def _remove_parts(folder: int, keep: set[str]) -> None:
             if name not in keep and _PART_OR_TEMP.fullmatch(name) and entry.is_file():
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(name, dir_fd=folder)
+
+
+# --- checking the values of a part (incremental.py reads the parts with them) ---
+
+NONE = type(None)
+OPT_STR = (str, NONE)
+
+
+def signatures(*types: tuple[type, ...]) -> frozenset[tuple[type, ...]]:
+    """Every sequence of value types a list of fields of ``types`` may have: a set
+    lookup of ``tuple(map(type, values))`` checks a list in one step (the state
+    holds ~100,000 such lists, and load_state checks each)."""
+    return frozenset(itertools.product(*types))
+
+
+def fields_of(data: object, signatures: frozenset[tuple[type, ...]]) -> tuple[Any, ...]:
+    """``data`` as a tuple, when it is a list of values of one of ``signatures``."""
+    if type(data) is not list or tuple(map(type, data)) not in signatures:
+        raise BadState
+    return tuple(data)
+
+
+# A path that is absolute, empty or climbs out with "..", one per line.
+_UNSAFE_PATH = re.compile(r"^/|^$|(?:^|/)\.\.(?:/|$)|\x00", re.MULTILINE)
+
+
+def relative(paths: Iterable[object]) -> None:
+    """Require output paths: relative, no '..' (the build unlinks such paths under
+    its staging folder). One regex over all of them: a state names thousands."""
+    values = list(paths)
+    strings = [p for p in values if isinstance(p, str)]
+    require(len(strings) == len(values))
+    require(not strings or _UNSAFE_PATH.search("\n".join(strings)) is None)
+
+
+def as_dict(data: object) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise BadState
+    return data
+
+
+def as_str(data: object) -> str:
+    if not isinstance(data, str):
+        raise BadState
+    return data
+
+
+def as_list(data: object) -> list[Any]:
+    if not isinstance(data, list):
+        raise BadState
+    return data
+
+
+def only(values: Iterable[object], kind: type) -> None:
+    require(set(map(type, values)) <= {kind})

@@ -42,7 +42,7 @@ def static_sources(config: SiteConfig) -> _StaticSources:
     stats: dict[str, StaticFile] = {}
     for rel, path, st in found.files:
         files[f"static/{rel}"] = path
-        stats[f"static/{rel}"] = StaticFile(st.st_size, st.st_mtime_ns)
+        stats[f"static/{rel}"] = StaticFile.of(st)
     folders = [f"static/{rel}" if rel else "static" for rel in found.folders]
     skipped = [Diagnostic(f"static/{rel}", 0, 0, why) for rel, why in found.skipped]
     hashed = fingerprinted_sources(config, files, stats)
@@ -128,13 +128,17 @@ class StaticPlan:
     copies: list[Copy]
 
 
-def copy_static(config: SiteConfig, staging: Path) -> StaticPlan:
+def copy_static(
+    config: SiteConfig, staging: Path, copied_before: dict[str, StaticFile]
+) -> StaticPlan:
     """Plan ``SITE/static``'s copy into a new staging folder: its files, their stats, what is copied.
 
     Makes the folders; returns the copies to make (:func:`put_files`), so that
-    they can be made beside the rendering. An unchanged file (same size and
-    modification time as in the current output) is hard-linked from the output
-    instead of copied.
+    they can be made beside the rendering. An unchanged file is hard-linked from
+    the output instead of copied: its stat is the one ``copied_before`` (the last
+    build's state) records, so the output's copy is of these bytes (a size and
+    mtime alone miss an edit that sets the old mtime back), and the output's file
+    has its size and mtime still.
     """
     found = static_sources(config)
     files, stats = found.files, found.stats
@@ -145,16 +149,21 @@ def copy_static(config: SiteConfig, staging: Path) -> StaticPlan:
     output = f"{config.output}{os.sep}"
     into = f"{staging}{os.sep}"
     for rel, stat in stats.items():  # plain strings: 20,000 files at 10,000 pages
-        try:
-            old = os.stat(output + rel)
-            if old.st_size == stat.size and old.st_mtime_ns == stat.mtime_ns:
-                copies.append(Copy(output + rel, into + rel, stat.mtime_ns, link=True))
-                continue
-        except OSError:
-            pass
+        if copied_before.get(rel) == stat and _same_copy(output + rel, stat):
+            copies.append(Copy(output + rel, into + rel, stat.mtime_ns, link=True))
+            continue
         copies.append(Copy(files[rel], into + rel, stat.mtime_ns))
         copied.add(rel)
     return StaticPlan(StaticCopy(files, stats, copied, found.folders, found.skipped), copies)
+
+
+def _same_copy(path: str, stat: StaticFile) -> bool:
+    """Whether the output's file ``path`` still has the size and mtime of its copy."""
+    try:
+        old = os.stat(path)
+    except OSError:
+        return False
+    return old.st_size == stat.size and old.st_mtime_ns == stat.mtime_ns
 
 
 def update_static(

@@ -4,6 +4,7 @@ sends the rebuild down the ordinary path, which ends as a full build does."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -18,6 +19,8 @@ from pushgen.build.nochange import quick_path
 from pushgen.config import load_config
 from pushgen.errors import BuildError
 from pushgen.fsutil import OutputFolderError
+from pushgen.manifest.compiled import compiled_path
+from pushgen.outcome import Summary
 from tests.build.test_incremental import MORE_PAGES, assert_same_as_full_build, snapshot
 from tests.sites import SMALL_SITE, write_site
 
@@ -267,3 +270,22 @@ def test_the_state_key_changes_with_any_of_pushgens_code(tmp_path: Path) -> None
     scanner = copy / "pushgen" / "scan" / "css.py"
     scanner.write_text(scanner.read_text(encoding="utf-8") + "\n# a new rule\n", encoding="utf-8")
     assert key() != before
+
+
+def test_the_fast_path_decodes_the_manifest_only_when_asked(site: Path) -> None:
+    """The summary's counts come from the quick file: the compiled manifest (most of
+    the fast path's time when decoded up front) is decoded when first used."""
+    config = load_config(site)
+    quick_path(config).unlink()
+    ordinary = rebuild(site)  # saves the quick file again
+    result = rebuild(site)
+    assert fast(result)
+    counts = dataclasses.replace(Summary.of_result(result), seconds=ordinary.seconds)
+    assert counts == Summary.of_result(ordinary)
+    assert result.summary().split(" in ")[0] == ordinary.summary().split(" in ")[0]
+    assert result._decoded is None  # type: ignore[attr-defined]
+    # Replaced after the lock was released (by a later build, say): the YAML the
+    # fast path read under the lock is the truth, and is parsed instead.
+    compiled_path(config.manifest).write_bytes(b"not a compiled manifest")
+    assert dict(result.manifest.routes) == dict(ordinary.manifest.routes)
+    assert result.pages == ordinary.pages
