@@ -407,6 +407,7 @@ def _render_and_resolve(
         tracer=page_tracer(
             config.fonts, config.base_path, StaticFiles(static.copy.files, config.base_path).read
         ),
+        sheets=[path for path in static.copy.files if path.endswith(".css")],
     )
     plan = SitePlan(
         config=config,

@@ -13,6 +13,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,6 +22,7 @@ from pushgen.build.workers import MAX_CHUNK, MIN_CHUNK, _page_writer, _SideWork,
 from pushgen.config import load_config
 from pushgen.errors import BuildError
 from pushgen.processes import POOL_START_S, choose_workers
+from pushgen.scan import css
 from tests.sites import SMALL_SITE, write_site
 
 
@@ -108,6 +110,38 @@ def test_every_worker_count_writes_the_same_bytes(tmp_path: Path) -> None:
         outputs.append(written)
     assert all(output == outputs[0] for output in outputs[1:])
     assert len(outputs) == (4 if one_core else 3)
+
+
+def test_forked_workers_find_the_stylesheets_scanned_before_the_fork(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Issue 27: each worker's font tracer scanned every stylesheet of its pages
+    # again. Each page links a sheet of its own (which no page rendered before the
+    # fork links); every scan is logged with its process (the workers are forked,
+    # so they log through the same function); only this process may scan.
+    files = dict(SMALL_SITE)
+    for i in range(120):
+        files[f"static/css/p{i:03d}.css"] = f"p {{ color: #{i:03x} }}\n"
+        files[f"pages/p/{i:03d}.html"] = (
+            '{% extends "base.html" %}{% block head %}<link rel="stylesheet" href="'
+            f'/static/css/p{i:03d}.css">{{% endblock %}}{{% block body %}}<p>{i}</p>{{% endblock %}}'
+        )
+    site = write_site(tmp_path / "site", files)
+    log = tmp_path / "scans.log"
+    scan_css = css.scan_css
+
+    def logged(data: bytes, url: str, **options: Any) -> Any:
+        with log.open("a", encoding="utf-8") as out:
+            out.write(f"{os.getpid()} {url}\n")
+        return scan_css(data, url, **options)
+
+    monkeypatch.setattr(css, "scan_css", logged)
+    assert build_site(load_config(site), jobs=2).rendered == 123
+    scans = [line.split(" ", 1) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert {pid for pid, _ in scans} == {str(os.getpid())}
+    assert "https://pushgen.invalid/static/css/p119.css" in {url for _, url in scans}
+    # Each sheet once: the Resolver takes the scans made before the fork.
+    assert len(scans) == len({url for _, url in scans})
 
 
 def test_pages_that_fail_in_workers_are_all_reported_and_nothing_is_written(
