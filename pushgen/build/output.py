@@ -39,6 +39,7 @@ import functools
 import os
 import shutil
 import stat
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -273,6 +274,34 @@ class BuildLockHeld(PushgenError):
         )
 
 
+# How long a build waits at most for the file system's clock to tick (below).
+_TICK_WAIT = 0.1
+
+
+def _next_tick(fd: int) -> None:
+    """Write the lock file again until its mtime is a tick later than the first write's.
+
+    The lock's mtime is the build's start on the file system's clock: a source
+    changed at or after it is not vouched for in the state (state.BuildState.vouch,
+    racy git's rule) and is read again by the next build. A source saved in the
+    same tick just before the build (a script, a test, an editor's save and a
+    watcher's build) would be that too, and each next build would render its pages
+    again. Once the clock has moved on, every source the build stats under the lock
+    that was changed before it has an older mtime, and any later change gives a
+    newer one. A tick is a few milliseconds (the kernel's coarse clock); a clock
+    that does not move within ``_TICK_WAIT`` leaves the first write's time, which
+    only costs a rebuild.
+    """
+    pid = str(os.getpid()).encode()
+    first = os.fstat(fd).st_mtime_ns
+    deadline = time.monotonic() + _TICK_WAIT
+    while time.monotonic() < deadline:
+        time.sleep(0.0005)
+        os.pwrite(fd, pid, 0)
+        if os.fstat(fd).st_mtime_ns > first:
+            return
+
+
 # The build locks this process holds (file descriptors): a forked worker closes
 # its copies, so only the build holds the lock.
 held_locks: set[int] = set()
@@ -293,6 +322,7 @@ def build_lock(output: Path) -> Iterator[None]:
             raise BuildLockHeld(output, holder) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
+        _next_tick(fd)
         held_locks.add(fd)
         yield
     finally:
