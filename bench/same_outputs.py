@@ -45,7 +45,9 @@ compared byte for byte):
 * the build's bookkeeping beside its output is left out: ``._site.lock`` holds
   the building process's id, ``._site.state`` (and the ``._site.state.d/`` files
   named by its hash) a fingerprint of pushgen's own source files and the output
-  folders' modification times.
+  folders' modification times, ``._site.state.quick`` (the no-change fast path's,
+  pushgen/build/nochange.py) the sources' and outputs' stats, and is saved or not
+  by the clock tick the build's sources were written in.
 
 The temporary work folder is the same for both versions (``--work``, a fresh
 temporary folder by default), so its name needs no normalising.
@@ -75,7 +77,7 @@ _HEARTBEAT = re.compile(rb"^[\w ]+: \d+/(?:\d+|\?) pages \.\.\.\n", re.MULTILINE
 # The random token naming a spare copy of the output (pushgen/build/output.py).
 _SPARE = re.compile(r"(\.spare-)[0-9a-f]{16}\b")
 # The build's lock and incremental state beside an output folder (see above).
-_BOOKKEEPING = re.compile(r"(^|/)\._[^/]*\.(lock|state)(\.d/|$)")
+_BOOKKEEPING = re.compile(r"(^|/)\._[^/]*\.(lock|state)(\.d/|\.quick$|$)")
 MANIFEST = "push-manifest.yaml"
 SCHEMA = "push-manifest.schema.json"
 
