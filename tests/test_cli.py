@@ -208,6 +208,10 @@ def test_ctrl_c_in_build_watch_exits_130(site: Path, tmp_path: Path) -> None:
         process = subprocess.Popen(
             [sys.executable, "-m", "pushgen", "build", str(site), "--watch"],
             stdout=out, stderr=subprocess.STDOUT, env=env,
+            # Ctrl-C's default: a process started with SIGINT ignored keeps ignoring
+            # it (Python installs its handler only if SIGINT is not ignored), and
+            # the test run may have inherited it ignored (a background job's shell).
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )  # fmt: skip
     try:
         for _ in range(600):  # bounded: 30 s at most
